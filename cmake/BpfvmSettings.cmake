@@ -1,0 +1,19 @@
+# bpfvm_settings: one INTERFACE target carrying warnings, -Werror and sanitizer flags for every module.
+add_library(bpfvm_settings INTERFACE)
+target_compile_options(bpfvm_settings INTERFACE
+  -Wall -Wextra -Werror -Werror=switch -Wno-missing-field-initializers
+  # GCC 12 reports false -Wrestrict positives inside std::string operator+ (GCC bug 105329).
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
+target_include_directories(bpfvm_settings INTERFACE
+  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>)
+
+if(BPFVM_SANITIZE)
+  target_compile_options(bpfvm_settings INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(bpfvm_settings INTERFACE -fsanitize=address,undefined)
+endif()
+if(BPFVM_TSAN)
+  target_compile_options(bpfvm_settings INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(bpfvm_settings INTERFACE -fsanitize=thread)
+endif()
