@@ -5,6 +5,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "vm/helper_signature.hpp"
 #include "vm/run_context.hpp"
 
 namespace bpfvm::vm {
@@ -19,6 +20,7 @@ struct HelperEntry {
   std::string name;       // kernel spelling, e.g. "bpf_map_lookup_elem"
   HelperFn fn = nullptr;
   void* user = nullptr;   // registrant's data, reachable from the helper through RunContext
+  HelperSignature signature;  // what the verifier checks at call sites
 };
 
 /// A registry per VM instance; no global state. Adding an id that exists replaces it.
