@@ -1,6 +1,7 @@
 // Interpreter: runs a decoded program with a direct-threaded dispatch loop (computed goto).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -29,6 +30,7 @@ struct ExecResult {
 /// own RunContext).
 class Interpreter {
  public:
+  /// `helpers` must outlive the Interpreter (callx looks helpers up at run time).
   /// Fails when a call names a helper the registry lacks, or a pseudo lddw cannot be resolved.
   static Result<Interpreter> create(const Program& program, const HelperRegistry& helpers,
                                     const PseudoResolver& resolve = {});
@@ -39,11 +41,23 @@ class Interpreter {
 
   const Program& program() const { return *program_; }
 
-  struct Slot;  // one threaded instruction (interpreter.cpp)
+  /// One threaded instruction: its handler's address and operands, prepared once.
+  struct Slot {
+    const void* handler = nullptr;
+    std::uint64_t imm64 = 0;  // lddw value; for jumps and local calls the absolute target slot
+    std::int32_t imm = 0;     // helper calls: index into helpers_
+    std::int16_t off = 0;
+    std::uint8_t dst = 0;
+    std::uint8_t src = 0;
+  };
 
  private:
+  void thread(std::vector<Slot>& slots, const std::array<const void*, isa::kNumOps>& labels);
+
   std::shared_ptr<const Program> program_;
-  std::vector<Slot> slots_;
+  const HelperRegistry* registry_ = nullptr;  // for callx by helper id; must outlive this
+  std::vector<Slot> slots_;          // unchecked handlers
+  std::vector<Slot> checked_slots_;  // checked-mode handlers
   std::vector<const HelperEntry*> helpers_;  // call sites' helpers, indexed by Slot::imm
 };
 

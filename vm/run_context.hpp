@@ -39,6 +39,8 @@ struct RunContext {
   /// The embedder's pointer for this run (task info, output sinks); engines never read it.
   void* host = nullptr;
 
+  /// The live stack frames of the running program (the engine keeps it current across calls).
+  Region stack{0, 0, true, "stack"};
   /// Checked mode: regions besides the stack (input buffer, ctx, packet), and dynamic owners (maps).
   std::vector<Region> regions;
   std::vector<const MemoryOwner*> owners;
@@ -51,8 +53,8 @@ struct RunContext {
   std::uint32_t tail_calls = 0;
 
   /// Checked-mode query used by engines and by helpers that touch program memory (probe_read…).
-  /// The engine adds the live stack frames to `regions` for the run's duration.
   bool allowed(std::uintptr_t addr, std::size_t size_bytes, bool write) const {
+    if (stack.contains(addr, size_bytes)) return true;
     for (const auto& r : regions)
       if (r.contains(addr, size_bytes) && (!write || r.writable)) return true;
     for (const auto* o : owners)

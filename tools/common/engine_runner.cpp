@@ -1,0 +1,47 @@
+// EngineRunner: the tools' way to run a plain program on the interpreter or a JIT.
+#include "tools/common/engine_runner.hpp"
+
+#include <ctime>
+#include <vector>
+
+namespace bpfvm::tools {
+
+namespace {
+std::uint64_t ktime_get_ns(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                           vm::RunContext*) {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+}  // namespace
+
+Result<EngineKind> parse_engine(std::string_view name) {
+  if (name == "interp") return EngineKind::Interpreter;
+  if (name == "jit") return EngineKind::Jit;
+  return make_error(Errc::InvalidArgument, "unknown engine '" + std::string(name) + "' (interp|jit)");
+}
+
+EngineRunner::EngineRunner() {
+  helpers_.add(vm::HelperEntry{5, "bpf_ktime_get_ns", &ktime_get_ns, nullptr, {}});
+}
+
+Result<vm::ExecResult> EngineRunner::run(const vm::Program& program, EngineKind engine,
+                                         std::span<const std::uint8_t> mem, const vm::ExecOptions& options) {
+  std::vector<std::uint8_t> copy(mem.begin(), mem.end());
+  vm::RunContext ctx;
+  const auto base = reinterpret_cast<std::uintptr_t>(copy.data());
+  ctx.regions.push_back(vm::Region{base, copy.size(), true, "input"});
+  const std::uint64_t args[] = {copy.empty() ? 0 : base, copy.size()};
+  switch (engine) {
+    case EngineKind::Interpreter: {
+      auto in = vm::Interpreter::create(program, helpers_);
+      if (!in) return std::move(in).error();
+      return in->run(ctx, args, options);
+    }
+    case EngineKind::Jit:
+      return make_error(Errc::Unsupported, "engine not built: the JIT is not available yet");
+  }
+  return make_error(Errc::Internal, "unknown engine");
+}
+
+}  // namespace bpfvm::tools

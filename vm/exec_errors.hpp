@@ -1,0 +1,22 @@
+// The run-time errors every engine reports, built in one place so interpreter and JITs agree to the letter.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "bpfvm/result.hpp"
+
+namespace bpfvm::vm {
+
+/// Checked mode: a load/store (or atomic) touched memory outside every region the run allows.
+Error memory_fault_error(std::uint32_t pc, std::uint64_t addr, unsigned size_bytes, bool write);
+/// The run executed budget_insns instructions and was about to execute another at pc.
+Error budget_error(std::uint32_t pc, std::uint64_t budget_insns);
+/// A call at pc would nest deeper than isa::kMaxCallFrames frames.
+Error call_depth_error(std::uint32_t pc);
+/// A helper at pc set RunContext::helper_fault.
+Error helper_fault_error(std::uint32_t pc, const std::string& helper_name, const std::string& fault);
+/// callx at pc named a value that is neither a subprogram of this program nor a registered helper.
+Error callx_target_error(std::uint32_t pc, std::uint64_t target);
+
+}  // namespace bpfvm::vm
