@@ -25,23 +25,35 @@ EngineRunner::EngineRunner() {
   helpers_.add(vm::HelperEntry{5, "bpf_ktime_get_ns", &ktime_get_ns, nullptr, {}});
 }
 
-Result<vm::ExecResult> EngineRunner::run(const vm::Program& program, EngineKind engine,
-                                         std::span<const std::uint8_t> mem, const vm::ExecOptions& options) {
-  std::vector<std::uint8_t> copy(mem.begin(), mem.end());
-  vm::RunContext ctx;
-  const auto base = reinterpret_cast<std::uintptr_t>(copy.data());
-  ctx.regions.push_back(vm::Region{base, copy.size(), true, "input"});
-  const std::uint64_t args[] = {copy.empty() ? 0 : base, copy.size()};
+Result<void> EngineRunner::prepare(const vm::Program& program, EngineKind engine) {
+  engine_ = engine;
   switch (engine) {
     case EngineKind::Interpreter: {
       auto in = vm::Interpreter::create(program, helpers_);
       if (!in) return std::move(in).error();
-      return in->run(ctx, args, options);
+      interpreter_.emplace(std::move(*in));
+      return {};
     }
     case EngineKind::Jit:
       return make_error(Errc::Unsupported, "engine not built: the JIT is not available yet");
   }
   return make_error(Errc::Internal, "unknown engine");
+}
+
+Result<vm::ExecResult> EngineRunner::run(std::span<const std::uint8_t> mem, const vm::ExecOptions& options) const {
+  std::vector<std::uint8_t> copy(mem.begin(), mem.end());
+  vm::RunContext ctx;
+  const auto base = reinterpret_cast<std::uintptr_t>(copy.data());
+  ctx.regions.push_back(vm::Region{base, copy.size(), true, "input"});
+  const std::uint64_t args[] = {copy.empty() ? 0 : base, copy.size()};
+  switch (engine_) {
+    case EngineKind::Interpreter:
+      if (!interpreter_) break;
+      return interpreter_->run(ctx, args, options);
+    case EngineKind::Jit:
+      break;
+  }
+  return make_error(Errc::InvalidArgument, "run before a successful prepare");
 }
 
 }  // namespace bpfvm::tools

@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
   auto kind = tools::parse_engine(engine);
   if (!kind) return fail(kind.error().reason);
   tools::EngineRunner runner;
-  auto result = runner.run(*program, *kind, mem, vm::ExecOptions{});
+  if (auto ready = runner.prepare(*program, *kind); !ready) return fail(ready.error().message());
+  auto result = runner.run(mem, vm::ExecOptions{});
   if (!result) return fail(result.error().message());
   std::printf("0x%llx\n", static_cast<unsigned long long>(result->r0));
   return 0;

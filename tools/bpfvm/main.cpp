@@ -1,0 +1,41 @@
+// bpfvm: the command-line front end. `bpfvm CMD --help` describes each command.
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+#include "tools/bpfvm/commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: bpfvm COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  run PROGRAM [--mem HEX | --mem-file FILE] [--engine interp|jit] [--budget N]\n"
+    "              [--checked] [--repeat N] [--json]     run a program, print r0\n"
+    "  asm IN.s -o OUT.bin                               assemble to raw bytecode\n"
+    "  disasm IN.bin|IN.s|IN.data                        list offset, bytes, mnemonic\n"
+    "\n"
+    "PROGRAM is .s assembly, .bin raw little-endian bytecode or a conformance .data file.\n"
+    "`bpfvm COMMAND --help` shows a command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace bpfvm::tools;
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return kExitUsage;
+  }
+  const std::string_view cmd = argv[1];
+  std::vector<std::string_view> rest(argv + 2, argv + argc);
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return kExitOk;
+  }
+  if (cmd == "run") return cmd_run(rest);
+  if (cmd == "asm") return cmd_asm(rest);
+  if (cmd == "disasm") return cmd_disasm(rest);
+  std::fprintf(stderr, "bpfvm: unknown command '%.*s'\n\n%s", static_cast<int>(cmd.size()), cmd.data(), kUsage);
+  return kExitUsage;
+}
