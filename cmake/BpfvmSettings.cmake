@@ -17,3 +17,9 @@ if(BPFVM_TSAN)
   target_compile_options(bpfvm_settings INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
   target_link_options(bpfvm_settings INTERFACE -fsanitize=thread)
 endif()
+if(BPFVM_FUZZ AND CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  # Coverage feedback and sanitizers for everything the harnesses link.
+  target_compile_options(bpfvm_settings INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(bpfvm_settings INTERFACE -fsanitize=address,undefined)
+endif()
