@@ -274,7 +274,7 @@ class Assembler {
     const auto any = find_row([&](const OpInfo& r) { return r.mnemonic == mnemonic && r.form != Form::Atomic; });
     if (!any) return fail("unknown mnemonic " + quote(word));
     const OpInfo& first = isa::kOps[*any];
-    std::size_t want = operand_count(first);
+    const std::size_t want = operand_count(first);
     const bool optional_high = first.form == Form::WideImm && uses_high_imm(first);
     if (ops.size() != want && !(optional_high && ops.size() == want + 1)) {
       return fail(std::string(word) + " expects " + std::to_string(want) +
