@@ -1,0 +1,86 @@
+// The Linux kernel as a test oracle: raw bpf(2) wrappers to load, run and inspect eBPF programs and maps.
+#pragma once
+
+#include <linux/bpf.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "bpfvm/result.hpp"
+#include "vm/program.hpp"
+
+namespace bpfvm::testing {
+
+/// Owns one file descriptor (program, map); closes it on destruction. Move-only.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& other) noexcept : fd_(other.release()) {}
+  Fd& operator=(Fd&& other) noexcept;
+  ~Fd() { reset(); }
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() noexcept;
+  void reset(int fd = -1) noexcept;
+
+ private:
+  int fd_ = -1;
+};
+
+/// True when this process may load and test-run programs. Probed once (a SOCKET_FILTER `r0 = 0; exit`).
+bool kernel_bpf_available();
+/// Why kernel_bpf_available() is false ("bpf(BPF_PROG_LOAD): Operation not permitted (EPERM)"), or "".
+const std::string& kernel_bpf_unavailable_reason();
+
+/// BPF_PROG_LOAD with license "GPL". On rejection the error (Errc::Rejected) names the errno and the
+/// last line of the verifier log; `verifier_log`, when given, receives the whole log (empty on success).
+Result<Fd> load_program(bpf_prog_type type, std::span<const vm::Insn> insns,
+                        std::string* verifier_log = nullptr);
+
+struct TestRunResult {
+  std::uint32_t retval = 0;            // the kernel reports only the low 32 bits of r0
+  std::uint32_t duration_ns = 0;       // mean per repeat, incl. ~28 ns harness overhead
+  std::vector<std::uint8_t> data_out;  // packet after the run
+};
+
+/// BPF_PROG_TEST_RUN. XDP needs at least 14 bytes of data_in (ETH_HLEN).
+Result<TestRunResult> test_run(const Fd& prog, std::span<const std::uint8_t> data_in,
+                               std::uint32_t repeat = 1);
+
+struct MapSpec {
+  bpf_map_type type = BPF_MAP_TYPE_ARRAY;
+  std::uint32_t key_size = 4;
+  std::uint32_t value_size = 8;
+  std::uint32_t max_entries = 1;
+  std::uint32_t map_flags = 0;
+};
+
+// Map wrappers return 0 or the kernel's negative errno (-ENOENT, -E2BIG, ...): ABI data, not Errors.
+// Key and value spans must be exactly the map's key_size / value_size bytes.
+
+/// BPF_MAP_CREATE; on success `out` owns the new map.
+int map_create(const MapSpec& spec, Fd& out);
+/// BPF_MAP_UPDATE_ELEM with BPF_ANY, BPF_NOEXIST or BPF_EXIST.
+int map_update(const Fd& map, std::span<const std::uint8_t> key, std::span<const std::uint8_t> value,
+               std::uint64_t flags = BPF_ANY);
+int map_lookup(const Fd& map, std::span<const std::uint8_t> key, std::span<std::uint8_t> value);
+int map_delete(const Fd& map, std::span<const std::uint8_t> key);
+/// BPF_MAP_GET_NEXT_KEY; an empty `key` asks for the first key.
+int map_get_next_key(const Fd& map, std::span<const std::uint8_t> key, std::span<std::uint8_t> next_key);
+
+/// Runs `body` as a BPF-to-BPF subprogram of an XDP program and returns its full 64-bit r0, which the
+/// main program stores into an array map (BPF_PROG_TEST_RUN's retval has only 32 bits).
+/// The body starts with r1 = address of a copy of `mem` (an array map value), r2 = mem.size(), and
+/// r3..r5 = 0; with empty `mem`, r1 = r2 = 0. It may use at most 480 bytes of stack (the caller's
+/// frame takes 32 of MAX_BPF_STACK). `mem_after`, when given, receives the memory after the run.
+Result<std::uint64_t> run_r0_64(std::span<const vm::Insn> body, std::span<const std::uint8_t> mem = {},
+                                std::string* verifier_log = nullptr,
+                                std::vector<std::uint8_t>* mem_after = nullptr);
+
+}  // namespace bpfvm::testing
