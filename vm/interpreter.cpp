@@ -20,6 +20,7 @@ using isa::Operand;
 namespace {
 
 struct Frame {
+  const Interpreter* program;  // the caller: a tail call may have switched programs since
   const void* return_slot;
   std::uint64_t saved[4];  // r6..r9
   std::uint64_t r10;
@@ -50,9 +51,8 @@ using LabelTable = std::array<const void*, isa::kNumOps>;
 enum class Mode { Prepare, Run };
 
 template <bool kChecked>
-Result<ExecResult> execute(Mode mode, LabelTable* labels_out, const Interpreter::Slot* slots,
-                           std::size_t n_slots, const std::vector<const HelperEntry*>* helpers,
-                           const HelperRegistry* registry, RunContext* ctx,
+Result<ExecResult> execute(Mode mode, LabelTable* labels_out, const Interpreter* self,
+                           const Interpreter::Slot* start, RunContext* ctx,
                            std::span<const std::uint64_t> args, std::uint64_t budget) {
   if (mode == Mode::Prepare) {
     // Pick the label for every row from its kind, width and operand.
@@ -133,8 +133,12 @@ Result<ExecResult> execute(Mode mode, LabelTable* labels_out, const Interpreter:
   int depth = 0;
   ctx->stack = Region{stack_top - isa::kStackBytes, isa::kStackBytes, true, "stack"};
 
-  std::uint64_t executed = 0;
-  const Interpreter::Slot* pc = slots;
+  // The program being run; bpf_tail_call replaces it, returns from subprograms restore it.
+  const Interpreter* prog = self;
+  const Interpreter::Slot* slots = prog->slots(kChecked).data();
+  std::size_t n_slots = prog->slots(kChecked).size();
+  std::uint64_t executed = ctx->insns_executed;
+  const Interpreter::Slot* pc = start;
   std::uint64_t* const r = m.reg;
   std::uint64_t fault_addr = 0;
   unsigned fault_size = 0;
@@ -281,12 +285,24 @@ ja: pc = slots + pc->imm64; DISPATCH();
 #undef JMP
 
 call_helper:
-  helper = (*helpers)[static_cast<std::size_t>(pc->imm)];
+  helper = prog->helper_at(static_cast<std::size_t>(pc->imm));
 invoke_helper:
   ctx->current_helper = helper;
+  ctx->insns_executed = executed;  // callbacks run inside the helper count against the same budget
   r[0] = helper->fn(r[1], r[2], r[3], r[4], r[5], ctx);
+  executed = ctx->insns_executed;
   if (ctx->faulted()) [[unlikely]]
     return helper_fault_error(pc_index(), helper->name, ctx->helper_fault);
+  if (ctx->tail_call_target != nullptr) [[unlikely]] {
+    // bpf_tail_call succeeded: continue in the target program on this frame, r1 (ctx) unchanged.
+    prog = static_cast<const Interpreter*>(ctx->tail_call_target);
+    ctx->tail_call_target = nullptr;
+    ctx->engine = prog;
+    slots = prog->slots(kChecked).data();
+    n_slots = prog->slots(kChecked).size();
+    pc = slots;
+    DISPATCH();
+  }
   NEXT();
 
 call_local:
@@ -295,6 +311,7 @@ enter_subprogram:
   if (depth + 1 >= isa::kMaxCallFrames) return call_depth_error(pc_index());
   {
     auto& f = m.frames[depth++];
+    f.program = prog;
     f.return_slot = pc + 1;
     std::memcpy(f.saved, &r[6], sizeof f.saved);
     f.r10 = r[isa::kFramePointer];
@@ -314,15 +331,22 @@ call_reg: {
     goto enter_subprogram;
   }
   helper = value <= std::numeric_limits<std::uint32_t>::max()
-               ? registry->find(static_cast<std::uint32_t>(value)) : nullptr;
+               ? prog->registry().find(static_cast<std::uint32_t>(value)) : nullptr;
   if (helper == nullptr) return callx_target_error(pc_index(), value);
   goto invoke_helper;
 }
 
 exit:
-  if (depth == 0) return ExecResult{r[0], executed};
+  if (depth == 0) {
+    ctx->insns_executed = executed;
+    return ExecResult{r[0], executed};
+  }
   {
     const auto& f = m.frames[--depth];
+    prog = f.program;
+    ctx->engine = prog;
+    slots = prog->slots(kChecked).data();
+    n_slots = prog->slots(kChecked).size();
     std::memcpy(&r[6], f.saved, sizeof f.saved);
     r[isa::kFramePointer] = f.r10;
     ctx->stack = Region{stack_top - (depth + 1) * isa::kStackBytes, (depth + 1) * isa::kStackBytes, true, "stack"};
@@ -345,12 +369,12 @@ memory_fault: __attribute__((unused));
 const LabelTable& labels(bool checked) {
   static const LabelTable kUnchecked = [] {
     LabelTable t{};
-    (void)execute<false>(Mode::Prepare, &t, nullptr, 0, nullptr, nullptr, nullptr, {}, 0);
+    (void)execute<false>(Mode::Prepare, &t, nullptr, nullptr, nullptr, {}, 0);
     return t;
   }();
   static const LabelTable kChecked = [] {
     LabelTable t{};
-    (void)execute<true>(Mode::Prepare, &t, nullptr, 0, nullptr, nullptr, nullptr, {}, 0);
+    (void)execute<true>(Mode::Prepare, &t, nullptr, nullptr, nullptr, {}, 0);
     return t;
   }();
   return checked ? kChecked : kUnchecked;
@@ -428,14 +452,50 @@ void Interpreter::thread(std::vector<Slot>& slots, const std::array<const void*,
 
 Result<ExecResult> Interpreter::run(RunContext& ctx, std::span<const std::uint64_t> args,
                                     const ExecOptions& options) const {
-  const auto& slots = options.checked ? checked_slots_ : slots_;
   const auto budget = options.budget_insns ? options.budget_insns : std::numeric_limits<std::uint64_t>::max();
   const Region saved_stack = ctx.stack;
-  auto result = options.checked
-                    ? execute<true>(Mode::Run, nullptr, slots.data(), slots.size(), &helpers_, registry_, &ctx, args, budget)
-                    : execute<false>(Mode::Run, nullptr, slots.data(), slots.size(), &helpers_, registry_, &ctx, args, budget);
+  ctx.checked = options.checked;
+  ctx.budget_insns = options.budget_insns;
+  ctx.insns_executed = 0;
+  ctx.tail_call_target = nullptr;
+  ctx.engine_tail_calls = true;
+  ctx.invoke_callback = &Interpreter::callback_entry;
+  ctx.engine = this;
+  const auto& slots = this->slots(options.checked);
+  auto result = options.checked ? execute<true>(Mode::Run, nullptr, this, slots.data(), &ctx, args, budget)
+                                : execute<false>(Mode::Run, nullptr, this, slots.data(), &ctx, args, budget);
   ctx.stack = saved_stack;
+  ctx.invoke_callback = nullptr;
+  ctx.engine = nullptr;
+  ctx.engine_tail_calls = false;
   return result;
+}
+
+Result<std::uint64_t> Interpreter::callback_entry(const void* engine, RunContext& ctx, std::uint64_t fn_value,
+                                                  std::span<const std::uint64_t, 5> args) {
+  // `engine` is the program running when the helper was called (kept current across tail calls).
+  return static_cast<const Interpreter*>(engine)->call_function(ctx, fn_value, args);
+}
+
+Result<std::uint64_t> Interpreter::call_function(RunContext& ctx, std::uint64_t fn_value,
+                                                 std::span<const std::uint64_t, 5> args) const {
+  const auto& slots = this->slots(ctx.checked);
+  const auto first = reinterpret_cast<std::uintptr_t>(slots.data());
+  const auto end = reinterpret_cast<std::uintptr_t>(slots.data() + slots.size());
+  if (fn_value < first || fn_value >= end || (fn_value - first) % sizeof(Slot) != 0)
+    return make_error(Errc::HelperFault, "callback is not a subprogram of this program");
+  const auto* start = reinterpret_cast<const Slot*>(fn_value);
+  const auto budget = ctx.budget_insns ? ctx.budget_insns : std::numeric_limits<std::uint64_t>::max();
+  // The callback runs on a fresh stack; the caller's frames stay reachable (callback_ctx usually
+  // points into them) for the callback's duration.
+  const Region caller_stack = ctx.stack;
+  ctx.regions.push_back(caller_stack);
+  auto result = ctx.checked ? execute<true>(Mode::Run, nullptr, this, start, &ctx, args, budget)
+                            : execute<false>(Mode::Run, nullptr, this, start, &ctx, args, budget);
+  ctx.regions.pop_back();
+  ctx.stack = caller_stack;
+  if (!result) return std::move(result).error();
+  return result->r0;
 }
 
 }  // namespace bpfvm::vm

@@ -27,20 +27,10 @@ struct ExecResult {
 
 /// A program prepared for interpretation: helpers resolved, pseudo loads linked, dispatch threaded.
 /// Immutable after create(), so one Interpreter may run on many threads at once (each run needs its
-/// own RunContext).
+/// own RunContext). Tail calls: bpf_tail_call stores a `const Interpreter*` (what the embedder put
+/// in the prog_array) in RunContext::tail_call_target; the run continues there on the same frame.
 class Interpreter {
  public:
-  /// `helpers` must outlive the Interpreter (callx looks helpers up at run time).
-  /// Fails when a call names a helper the registry lacks, or a pseudo lddw cannot be resolved.
-  static Result<Interpreter> create(const Program& program, const HelperRegistry& helpers,
-                                    const PseudoResolver& resolve = {});
-
-  /// Runs with r1..r5 = args (missing ones are 0), r10 = top of a fresh 512-byte frame.
-  Result<ExecResult> run(RunContext& ctx, std::span<const std::uint64_t> args,
-                         const ExecOptions& options = {}) const;
-
-  const Program& program() const { return *program_; }
-
   /// One threaded instruction: its handler's address and operands, prepared once.
   struct Slot {
     const void* handler = nullptr;
@@ -51,7 +41,30 @@ class Interpreter {
     std::uint8_t src = 0;
   };
 
+  /// `helpers` must outlive the Interpreter (callx looks helpers up at run time).
+  /// Fails when a call names a helper the registry lacks, or a pseudo lddw cannot be resolved.
+  static Result<Interpreter> create(const Program& program, const HelperRegistry& helpers,
+                                    const PseudoResolver& resolve = {});
+
+  /// Runs with r1..r5 = args (missing ones are 0), r10 = top of a fresh 512-byte frame.
+  Result<ExecResult> run(RunContext& ctx, std::span<const std::uint64_t> args,
+                         const ExecOptions& options = {}) const;
+
+  /// Runs the subprogram at `fn_value` (a BPF_PSEUDO_FUNC value this program produced in the run's
+  /// mode) with r1..r5 = args on a fresh frame, within the run's budget. Helpers reach it through
+  /// RunContext::call_back (bpf_loop, bpf_for_each_map_elem).
+  Result<std::uint64_t> call_function(RunContext& ctx, std::uint64_t fn_value,
+                                      std::span<const std::uint64_t, 5> args) const;
+
+  const Program& program() const { return *program_; }
+  const std::vector<Slot>& slots(bool checked) const { return checked ? checked_slots_ : slots_; }
+  const HelperEntry* helper_at(std::size_t i) const { return helpers_[i]; }
+  const HelperRegistry& registry() const { return *registry_; }
+
+
  private:
+  static Result<std::uint64_t> callback_entry(const void* engine, RunContext& ctx, std::uint64_t fn_value,
+                                              std::span<const std::uint64_t, 5> args);
   void thread(std::vector<Slot>& slots, const std::array<const void*, isa::kNumOps>& labels);
 
   std::shared_ptr<const Program> program_;

@@ -7,9 +7,18 @@
 #include <string>
 #include <vector>
 
+#include "bpfvm/result.hpp"
+
 namespace bpfvm::vm {
 
 struct HelperEntry;
+struct RunContext;
+
+/// Engine hook through which helpers call back into the program (bpf_loop, for_each_map_elem):
+/// runs the subprogram whose BPF_PSEUDO_FUNC value is `fn_value` with r1..r5 = args on a fresh frame
+/// and returns its r0. `engine` is RunContext::engine.
+using CallbackFn = Result<std::uint64_t> (*)(const void* engine, RunContext& run, std::uint64_t fn_value,
+                                             std::span<const std::uint64_t, 5> args);
 
 /// A host memory range a program may touch in checked mode.
 struct Region {
@@ -49,8 +58,29 @@ struct RunContext {
   std::string helper_fault;
   bool faulted() const { return !helper_fault.empty(); }
 
+  /// Set by the engine for the run: checked mode (helpers then validate program pointers with
+  /// allowed()), the budget, and the instructions executed so far (kept current across helper calls,
+  /// so callbacks count against the same budget; 0 budget = unlimited).
+  bool checked = false;
+  std::uint64_t budget_insns = 0;
+  std::uint64_t insns_executed = 0;
+
   /// Tail calls taken so far in this run (kernel limit MAX_TAIL_CALL_CNT = 33).
   std::uint32_t tail_calls = 0;
+  /// bpf_tail_call stores the program to continue with here; the engine switches to it when the
+  /// helper returns. What a target is belongs to the engine (the interpreter: `const Interpreter*`).
+  const void* tail_call_target = nullptr;
+  /// True while an engine that honours tail_call_target runs the program.
+  bool engine_tail_calls = false;
+
+  /// Callbacks into the program, set by the engine for the run's duration.
+  CallbackFn invoke_callback = nullptr;
+  const void* engine = nullptr;
+  Result<std::uint64_t> call_back(std::uint64_t fn_value, std::span<const std::uint64_t, 5> args) {
+    if (invoke_callback == nullptr)
+      return make_error(Errc::Unsupported, "this engine cannot call back into the program");
+    return invoke_callback(engine, *this, fn_value, args);
+  }
 
   /// Checked-mode query used by engines and by helpers that touch program memory (probe_read…).
   bool allowed(std::uintptr_t addr, std::size_t size_bytes, bool write) const {

@@ -187,3 +187,62 @@ TEST_CASE("one interpreter runs on many threads at once") {
   for (auto& t : threads) t.join();
   for (auto r : results) CHECK(r == 499500);
 }
+
+namespace {
+const vm::Interpreter* g_tail_target = nullptr;  // test-only: the program the tail-call helper jumps to
+std::uint64_t tail_helper(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, vm::RunContext* run) {
+  run->tail_call_target = g_tail_target;
+  return 0;
+}
+// Calls the callback in r1 with (r2, 0, 0, 0, 0) r3 times and sums its results.
+std::uint64_t loop_helper(std::uint64_t fn, std::uint64_t arg, std::uint64_t times, std::uint64_t, std::uint64_t,
+                          vm::RunContext* run) {
+  std::uint64_t sum = 0;
+  for (std::uint64_t i = 0; i < times; ++i) {
+    const std::uint64_t a[5] = {arg, i, 0, 0, 0};
+    auto r = run->call_back(fn, a);
+    if (!r) {
+      run->helper_fault = r.error().message();
+      return 0;
+    }
+    sum += *r;
+  }
+  return sum;
+}
+}  // namespace
+
+TEST_CASE("tail calls continue in the target program on the same frame") {
+  vm::HelperRegistry helpers;
+  helpers.add({12, "tail", &tail_helper, nullptr, {}});
+  auto target = vm::Interpreter::create(program_of("mov %r0, %r1\nadd %r0, 100\nexit\n"), helpers);
+  REQUIRE(target.has_value());
+  g_tail_target = &*target;
+  auto caller = vm::Interpreter::create(program_of("mov %r1, 5\ncall 12\nmov %r0, 1\nexit\n"), helpers);
+  REQUIRE(caller.has_value());
+  for (bool checked : {false, true}) {
+    vm::RunContext ctx;
+    auto r = caller->run(ctx, {}, {.checked = checked});
+    REQUIRE(r.has_value());
+    CHECK(r->r0 == 105);  // the caller's "mov r0, 1" never runs
+    CHECK(r->insns_executed == 5);
+  }
+}
+
+TEST_CASE("helpers call back into the program; callbacks share the run's budget") {
+  vm::HelperRegistry helpers;
+  helpers.add({181, "loop", &loop_helper, nullptr, {}});
+  auto in = vm::Interpreter::create(
+      program_of("lddw_func %r1, cb\nmov %r2, 10\nmov %r3, 4\ncall 181\nexit\ncb:\nmov %r0, %r1\nadd %r0, %r2\nexit\n"),
+      helpers);
+  REQUIRE(in.has_value());
+  for (bool checked : {false, true}) {
+    vm::RunContext ctx;
+    auto r = in->run(ctx, {}, {.checked = checked});
+    REQUIRE(r.has_value());
+    CHECK(r->r0 == 10 + 11 + 12 + 13);
+    CHECK(r->insns_executed == 5 + 4 * 3);
+    auto starved = in->run(ctx, {}, {.budget_insns = 10, .checked = checked});
+    REQUIRE_FALSE(starved.has_value());
+    CHECK(starved.error().message().find("instruction budget of 10 exhausted") != std::string::npos);
+  }
+}
