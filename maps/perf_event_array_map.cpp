@@ -1,0 +1,46 @@
+// PerfEventArrayMap: perf output errnos of kernel/trace/bpf_trace.c, fd-array updates of arraymap.c.
+#include "maps/perf_event_array_map.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include "maps/prog_array_map.hpp"
+
+namespace bpfvm::maps {
+
+PerfEventArrayMap::PerfEventArrayMap(const MapSpec& spec, std::shared_ptr<RunDomain> domain)
+    : Map(spec, std::move(domain)),
+      events_(std::make_unique<std::atomic<std::uint64_t>[]>(spec.max_entries)) {}
+
+int PerfEventArrayMap::update_from_host(const void* key, const void* value, std::uint64_t flags) {
+  if (flags != kBpfAny) return -EINVAL;
+  std::uint32_t index, fd;
+  std::memcpy(&index, key, 4);
+  std::memcpy(&fd, value, 4);
+  if (index >= spec_.max_entries) return -E2BIG;
+  events_[index].store(fd | (std::uint64_t{1} << 32), std::memory_order_release);
+  return 0;
+}
+
+int PerfEventArrayMap::erase(const void* key) {
+  std::uint32_t index;
+  std::memcpy(&index, key, 4);
+  if (index >= spec_.max_entries) return -E2BIG;
+  return events_[index].exchange(0, std::memory_order_acq_rel) ? 0 : -ENOENT;
+}
+
+// bpf_trace.c __bpf_perf_event_output.
+int PerfEventArrayMap::output(std::uint64_t flags, const void* data, std::uint64_t size) {
+  if (flags & ~kBpfFIndexMask) return -EINVAL;
+  std::uint64_t index = flags & kBpfFIndexMask;
+  if (index == kBpfFCurrentCpu) index = this_cpu();
+  if (index >= spec_.max_entries) return -E2BIG;
+  if (!events_[index].load(std::memory_order_acquire)) return -ENOENT;
+  if (output_fn_)
+    output_fn_(static_cast<int>(index), std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(data), size));
+  return 0;
+}
+
+int PerfEventArrayMap::next_key(const void* key, void* next) { return array_next_key(spec_.max_entries, key, next); }
+
+}  // namespace bpfvm::maps

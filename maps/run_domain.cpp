@@ -1,0 +1,81 @@
+// RunDomain: CPU slot assignment and epoch-based grace periods for map memory.
+#include "maps/run_domain.hpp"
+
+#include <algorithm>
+#include <thread>
+
+namespace bpfvm::maps {
+namespace {
+// The guard this thread currently holds (innermost domain only; nesting across domains restores).
+thread_local const RunDomain* tl_domain = nullptr;
+thread_local unsigned tl_cpu = 0;
+}  // namespace
+
+RunDomain::RunDomain(unsigned nr_cpus)
+    : slots_(nr_cpus ? nr_cpus : std::max(1u, std::thread::hardware_concurrency())) {}
+
+unsigned RunDomain::this_cpu() const { return tl_domain == this ? tl_cpu : 0; }
+bool RunDomain::in_run() const { return tl_domain == this; }
+
+unsigned RunDomain::claim_slot() {
+  // Start at a per-thread hint so threads spread over slots without contending on slot 0.
+  const auto hint = static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  for (;;) {
+    for (unsigned i = 0; i < slots_.size(); ++i) {
+      const unsigned s = (hint + i) % slots_.size();
+      bool expected = false;
+      if (slots_[s].claimed.compare_exchange_strong(expected, true, std::memory_order_acquire))
+        return s;
+    }
+    std::this_thread::yield();
+  }
+}
+
+void RunDomain::enter(unsigned cpu) {
+  slots_[cpu].active_epoch.store(epoch_.load(std::memory_order_seq_cst), std::memory_order_seq_cst);
+  // An RMW on epoch_ orders us against every retire_tag(): if it came first, its unlink happens
+  // before our reads of map links; if we came first, the retirer sees our active_epoch (which is <=
+  // its tag). Stands in for a seq_cst fence, which ThreadSanitizer does not model.
+  epoch_.fetch_add(0, std::memory_order_seq_cst);
+}
+
+void RunDomain::leave(unsigned cpu) {
+  slots_[cpu].active_epoch.store(0, std::memory_order_seq_cst);
+  slots_[cpu].claimed.store(false, std::memory_order_release);
+}
+
+std::uint64_t RunDomain::retire_tag() { return epoch_.fetch_add(1, std::memory_order_seq_cst); }
+
+bool RunDomain::grace_passed(std::uint64_t tag) const { return tag < safe_below(); }
+
+std::uint64_t RunDomain::safe_below() const {
+  // A run that entered at epoch e may hold memory retired under any tag >= e.
+  std::uint64_t lowest = epoch_.load(std::memory_order_seq_cst);
+  for (const auto& s : slots_) {
+    const std::uint64_t e = s.active_epoch.load(std::memory_order_seq_cst);
+    if (e != 0) lowest = std::min(lowest, e);
+  }
+  return lowest;
+}
+
+RunGuard::RunGuard(RunDomain& domain) : domain_(domain) {
+  saved_domain_ = tl_domain;
+  saved_cpu_ = tl_cpu;
+  if (tl_domain == &domain) {
+    cpu_ = tl_cpu;
+    return;
+  }
+  outer_ = true;
+  cpu_ = domain.claim_slot();
+  domain.enter(cpu_);
+  tl_domain = &domain;
+  tl_cpu = cpu_;
+}
+
+RunGuard::~RunGuard() {
+  if (outer_) domain_.leave(cpu_);
+  tl_domain = saved_domain_;
+  tl_cpu = saved_cpu_;
+}
+
+}  // namespace bpfvm::maps

@@ -1,0 +1,69 @@
+// RunDomain: the "CPUs" programs run on (per-thread slots) and the grace periods that keep map memory alive.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace bpfvm::maps {
+
+/// One VM's set of CPU slots. The kernel runs a program with preemption disabled on one CPU; we run it
+/// on a thread that holds one slot exclusively for the run (RunGuard). Per-CPU maps index values by
+/// slot. The same slots carry epochs for reclamation: memory a map unlinks (a deleted hash element,
+/// a replaced trie node) is reused only after every run that was active at unlink time has ended.
+class RunDomain {
+ public:
+  /// `nr_cpus` = 0 means std::thread::hardware_concurrency() (at least 1).
+  explicit RunDomain(unsigned nr_cpus = 0);
+  RunDomain(const RunDomain&) = delete;
+  RunDomain& operator=(const RunDomain&) = delete;
+
+  unsigned nr_cpus() const { return static_cast<unsigned>(slots_.size()); }
+
+  /// The calling thread's slot while it holds a RunGuard on this domain; otherwise 0 (host threads).
+  unsigned this_cpu() const;
+  /// True while the calling thread holds a RunGuard on this domain.
+  bool in_run() const;
+
+  /// Called after unlinking memory: returns the epoch tag to retire it under.
+  std::uint64_t retire_tag();
+  /// True once no run that could have seen memory retired under `tag` is still active.
+  bool grace_passed(std::uint64_t tag) const;
+  /// The smallest tag not yet safe (all tags below it have passed their grace period).
+  std::uint64_t safe_below() const;
+
+ private:
+  friend class RunGuard;
+  struct alignas(64) Slot {
+    std::atomic<bool> claimed{false};
+    std::atomic<std::uint64_t> active_epoch{0};  // 0 = idle
+  };
+  unsigned claim_slot();
+  void enter(unsigned cpu);
+  void leave(unsigned cpu);
+
+  std::vector<Slot> slots_;
+  std::atomic<std::uint64_t> epoch_{1};
+};
+
+/// RAII: the calling thread runs on one CPU slot of `domain` until destruction. Nested guards on the
+/// same thread and domain reuse the outer slot. If every slot is busy, the constructor waits
+/// (yielding) for one: like a kernel CPU, a slot never runs two programs at once.
+class RunGuard {
+ public:
+  explicit RunGuard(RunDomain& domain);
+  ~RunGuard();
+  RunGuard(const RunGuard&) = delete;
+  RunGuard& operator=(const RunGuard&) = delete;
+  unsigned cpu() const { return cpu_; }
+
+ private:
+  RunDomain& domain_;
+  unsigned cpu_ = 0;
+  bool outer_ = false;
+  const RunDomain* saved_domain_ = nullptr;
+  unsigned saved_cpu_ = 0;
+};
+
+}  // namespace bpfvm::maps

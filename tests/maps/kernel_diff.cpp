@@ -1,0 +1,345 @@
+// Differential test: the same bpf() operation sequences on kernel maps and on bpfvm maps must give the
+// same errnos and contents. Exits 77 (ctest skip) when bpf(2) is unavailable.
+#include <linux/bpf.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "maps/map.hpp"
+
+using namespace bpfvm::maps;
+using Bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+int failures = 0;
+
+void expect(bool ok, const std::string& what) {
+  if (!ok) {
+    ++failures;
+    if (failures < 30) std::fprintf(stderr, "MISMATCH: %s\n", what.c_str());
+  }
+}
+
+long sys_bpf(int cmd, bpf_attr& attr) { return ::syscall(__NR_bpf, cmd, &attr, sizeof attr); }
+int neg_errno(long rc) { return rc < 0 ? -errno : 0; }
+
+unsigned possible_cpus() {
+  std::ifstream f("/sys/devices/system/cpu/possible");
+  std::string s;
+  std::getline(f, s);  // "0-N" or "0"
+  auto dash = s.find('-');
+  return dash == std::string::npos ? 1u : static_cast<unsigned>(std::stoul(s.substr(dash + 1)) + 1);
+}
+
+// A kernel map fd with RAII close.
+struct KernelMap {
+  int fd = -1;
+  ~KernelMap() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+int kernel_create(const MapSpec& s, KernelMap& out) {
+  bpf_attr a{};
+  a.map_type = static_cast<std::uint32_t>(s.type);
+  a.key_size = s.key_size;
+  a.value_size = s.value_size;
+  a.max_entries = s.max_entries;
+  a.map_flags = s.map_flags;
+  a.map_extra = s.map_extra;
+  std::strncpy(a.map_name, s.name.c_str(), sizeof a.map_name - 1);
+  const long fd = sys_bpf(BPF_MAP_CREATE, a);
+  if (fd < 0) return -errno;
+  out.fd = static_cast<int>(fd);
+  return 0;
+}
+
+int k_update(int fd, const void* key, const void* value, std::uint64_t flags) {
+  bpf_attr a{};
+  a.map_fd = static_cast<std::uint32_t>(fd);
+  a.key = reinterpret_cast<std::uint64_t>(key);
+  a.value = reinterpret_cast<std::uint64_t>(value);
+  a.flags = flags;
+  return neg_errno(sys_bpf(BPF_MAP_UPDATE_ELEM, a));
+}
+int k_lookup(int fd, const void* key, void* value) {
+  bpf_attr a{};
+  a.map_fd = static_cast<std::uint32_t>(fd);
+  a.key = reinterpret_cast<std::uint64_t>(key);
+  a.value = reinterpret_cast<std::uint64_t>(value);
+  return neg_errno(sys_bpf(BPF_MAP_LOOKUP_ELEM, a));
+}
+int k_delete(int fd, const void* key) {
+  bpf_attr a{};
+  a.map_fd = static_cast<std::uint32_t>(fd);
+  a.key = reinterpret_cast<std::uint64_t>(key);
+  return neg_errno(sys_bpf(BPF_MAP_DELETE_ELEM, a));
+}
+int k_lookup_and_delete(int fd, const void* key, void* value, std::uint64_t flags) {
+  bpf_attr a{};
+  a.map_fd = static_cast<std::uint32_t>(fd);
+  a.key = reinterpret_cast<std::uint64_t>(key);
+  a.value = reinterpret_cast<std::uint64_t>(value);
+  a.flags = flags;
+  return neg_errno(sys_bpf(BPF_MAP_LOOKUP_AND_DELETE_ELEM, a));
+}
+int k_next_key(int fd, const void* key, void* next) {
+  bpf_attr a{};
+  a.map_fd = static_cast<std::uint32_t>(fd);
+  a.key = reinterpret_cast<std::uint64_t>(key);
+  a.next_key = reinterpret_cast<std::uint64_t>(next);
+  return neg_errno(sys_bpf(BPF_MAP_GET_NEXT_KEY, a));
+}
+int k_freeze(int fd) {
+  bpf_attr a{};
+  a.map_fd = static_cast<std::uint32_t>(fd);
+  return neg_errno(sys_bpf(BPF_MAP_FREEZE, a));
+}
+
+std::string hex(const Bytes& b) {
+  std::string s;
+  char buf[4];
+  for (auto x : b) {
+    std::snprintf(buf, sizeof buf, "%02x", x);
+    s += buf;
+  }
+  return s;
+}
+
+// key -> value for every key get_next_key reports (order-independent comparison).
+std::map<Bytes, Bytes> k_contents(int fd, const MapSpec& s, std::uint32_t vsize) {
+  std::map<Bytes, Bytes> out;
+  Bytes key(s.key_size), next(s.key_size), val(vsize);
+  bool first = true;
+  for (int guard = 0; guard < 10000 && k_next_key(fd, first ? nullptr : key.data(), next.data()) == 0; ++guard) {
+    first = false;
+    if (k_lookup(fd, next.data(), val.data()) == 0) out[next] = val;
+    key = next;
+  }
+  return out;
+}
+std::map<Bytes, Bytes> our_contents(Map& m) {
+  std::map<Bytes, Bytes> out;
+  const MapSpec& s = m.spec();
+  Bytes key(s.key_size), next(s.key_size), val(m.host_value_size());
+  bool first = true;
+  for (int guard = 0; guard < 10000 && m.get_next_key(first ? nullptr : key.data(), next.data()) == 0; ++guard) {
+    first = false;
+    if (m.lookup_copy(next.data(), val.data()) == 0) out[next] = val;
+    key = next;
+  }
+  return out;
+}
+
+MapSpec spec(MapType t, std::uint32_t k, std::uint32_t v, std::uint32_t n, std::uint32_t flags = 0) {
+  MapSpec s;
+  s.type = t;
+  s.key_size = k;
+  s.value_size = v;
+  s.max_entries = n;
+  s.map_flags = flags;
+  return s;
+}
+
+void diff_create() {
+  std::vector<MapSpec> specs = {
+      spec(MapType::Array, 4, 8, 1), spec(MapType::Array, 8, 8, 1), spec(MapType::Array, 4, 0, 1),
+      spec(MapType::Array, 4, 8, 0), spec(MapType::Array, 4, 8, 1, kBpfFNoPrealloc),
+      spec(MapType::Array, 4, 8, 1, kBpfFRdonlyProg | kBpfFWronlyProg),
+      spec(MapType::Array, 4, 8, 1, kBpfFRdonly | kBpfFWronly), spec(MapType::PercpuArray, 4, 8, 1, kBpfFMmapable),
+      spec(MapType::PercpuArray, 4, 40000, 1), spec(MapType::Hash, 4, 8, 1), spec(MapType::Hash, 0, 8, 1),
+      spec(MapType::Hash, 4, 0, 1), spec(MapType::Hash, 4, 8, 0), spec(MapType::Hash, 4, 8, 1, kBpfFNoCommonLru),
+      spec(MapType::LruHash, 4, 8, 1, kBpfFNoPrealloc), spec(MapType::Hash, 4, 8, 1, kBpfFMmapable),
+      spec(MapType::PercpuHash, 4, 40000, 1), spec(MapType::LpmTrie, 8, 8, 1),
+      spec(MapType::LpmTrie, 8, 8, 1, kBpfFNoPrealloc), spec(MapType::LpmTrie, 4, 8, 1, kBpfFNoPrealloc),
+      spec(MapType::LpmTrie, 261, 8, 1, kBpfFNoPrealloc), spec(MapType::LpmTrie, 260, 8, 1, kBpfFNoPrealloc),
+      spec(MapType::LpmTrie, 8, 0, 1, kBpfFNoPrealloc), spec(MapType::Queue, 0, 8, 4), spec(MapType::Queue, 4, 8, 4),
+      spec(MapType::Stack, 0, 0, 4), spec(MapType::Stack, 0, 8, 0), spec(MapType::Queue, 0, 8, 4, kBpfFNoPrealloc),
+      spec(MapType::Ringbuf, 0, 0, 4096), spec(MapType::Ringbuf, 0, 0, 4096 * 3), spec(MapType::Ringbuf, 0, 0, 2048),
+      spec(MapType::Ringbuf, 4, 0, 4096), spec(MapType::Ringbuf, 0, 0, 4096, kBpfFRdonly),
+      spec(MapType::ProgArray, 4, 8, 4), spec(MapType::ProgArray, 4, 4, 4, kBpfFRdonlyProg),
+      spec(MapType::PerfEventArray, 4, 4, 4, kBpfFPreserveElems), spec(MapType::Array, 4, 4, 4, kBpfFPreserveElems),
+      spec(MapType::BloomFilter, 0, 8, 100), spec(MapType::BloomFilter, 4, 8, 100),
+      spec(MapType::BloomFilter, 0, 8, 100, kBpfFNoPrealloc), spec(MapType::Unspec, 4, 4, 4),
+  };
+  MapSpec bloom_extra = spec(MapType::BloomFilter, 0, 8, 100);
+  bloom_extra.map_extra = 16;
+  specs.push_back(bloom_extra);
+  MapSpec hash_extra = spec(MapType::Hash, 4, 4, 4);
+  hash_extra.map_extra = 1;
+  specs.push_back(hash_extra);
+  MapSpec bad_name = spec(MapType::Hash, 4, 4, 4);
+  bad_name.name = "bad-name";
+  specs.push_back(bad_name);
+  for (const auto& s : specs) {
+    KernelMap k;
+    const int kerr = kernel_create(s, k);
+    const int ours = check_map_spec(s).err;
+    expect(kerr == ours, "create " + map_type_name(s.type) + " k=" + std::to_string(s.key_size) +
+                             " v=" + std::to_string(s.value_size) + " n=" + std::to_string(s.max_entries) +
+                             " flags=" + std::to_string(s.map_flags) + ": kernel " + std::to_string(kerr) +
+                             " ours " + std::to_string(ours) + " (" + check_map_spec(s).reason + ")");
+  }
+}
+
+// Random keyed operations on both maps, then a content comparison.
+void diff_keyed(const MapSpec& s, int ops, std::uint32_t key_space, bool compare_contents, unsigned seed) {
+  KernelMap k;
+  if (int err = kernel_create(s, k)) {
+    expect(false, "kernel refused " + map_type_name(s.type) + ": " + std::to_string(err));
+    return;
+  }
+  auto made = create_map(s, std::make_shared<RunDomain>(possible_cpus()));
+  if (!made) {
+    expect(false, "we refused " + map_type_name(s.type) + ": " + made.error().reason);
+    return;
+  }
+  Map& m = **made;
+  const std::uint32_t vsize = m.host_value_size();
+  std::mt19937 rng(seed);
+  const std::string name = map_type_name(s.type);
+  auto make_key = [&](Bytes& key) {
+    const std::uint32_t x = rng() % key_space;
+    std::fill(key.begin(), key.end(), 0);
+    if (s.type == MapType::LpmTrie) {
+      const std::uint32_t max_len = (s.key_size - 4) * 8;
+      std::uint32_t plen = rng() % (max_len + 2);  // occasionally invalid
+      std::memcpy(key.data(), &plen, 4);
+      key[4] = static_cast<std::uint8_t>(x & 3) << 6;  // few distinct prefixes
+      if (key.size() > 5) key[5] = static_cast<std::uint8_t>(x >> 2) << 4;
+    } else if (!key.empty()) {
+      std::memcpy(key.data(), &x, std::min<std::size_t>(4, key.size()));
+    }
+  };
+  Bytes key(s.key_size), val(vsize), kout(vsize), oout(vsize);
+  for (int i = 0; i < ops; ++i) {
+    make_key(key);
+    for (auto& b : val) b = static_cast<std::uint8_t>(rng());
+    const unsigned op = rng() % 6;
+    std::string what = name + " op#" + std::to_string(i) + " key " + hex(key);
+    switch (op) {
+      case 0:
+      case 1: {
+        static constexpr std::uint64_t kFlags[] = {kBpfAny, kBpfNoexist, kBpfExist, 3, kBpfAny, kBpfFLock};
+        const std::uint64_t f = kFlags[rng() % 6];
+        const int a = k_update(k.fd, key.data(), val.data(), f);
+        const int b = m.host_update(key.data(), val.data(), f);
+        expect(a == b, what + " update flags " + std::to_string(f) + ": kernel " + std::to_string(a) + " ours " +
+                           std::to_string(b));
+        break;
+      }
+      case 2: {
+        const int a = k_delete(k.fd, key.data());
+        const int b = m.host_erase(key.data());
+        expect(a == b, what + " delete: kernel " + std::to_string(a) + " ours " + std::to_string(b));
+        break;
+      }
+      case 3:
+      case 4: {
+        std::fill(kout.begin(), kout.end(), 0);
+        std::fill(oout.begin(), oout.end(), 0);
+        const int a = k_lookup(k.fd, key.data(), kout.data());
+        const int b = m.lookup_copy(key.data(), oout.data());
+        expect(a == b, what + " lookup: kernel " + std::to_string(a) + " ours " + std::to_string(b));
+        if (a == 0 && b == 0 && s.type != MapType::BloomFilter)
+          expect(kout == oout, what + " lookup value: kernel " + hex(kout) + " ours " + hex(oout));
+        break;
+      }
+      case 5: {
+        const std::uint64_t f = rng() % 4 == 0 ? 1 : 0;
+        const int a = k_lookup_and_delete(k.fd, key.data(), kout.data(), f);
+        const int b = m.lookup_and_delete(key.data(), oout.data(), f);
+        expect(a == b, what + " lookup_and_delete flags " + std::to_string(f) + ": kernel " + std::to_string(a) +
+                           " ours " + std::to_string(b));
+        if (a == 0 && b == 0) expect(kout == oout, what + " lookup_and_delete value");
+        break;
+      }
+    }
+  }
+  if (compare_contents) {
+    const auto kc = k_contents(k.fd, s, vsize);
+    const auto oc = our_contents(m);
+    expect(kc == oc, name + " contents differ: kernel " + std::to_string(kc.size()) + " keys, ours " +
+                         std::to_string(oc.size()));
+  }
+  // Freeze semantics.
+  expect(k_freeze(k.fd) == m.freeze(), name + " freeze");
+  expect(k_freeze(k.fd) == m.freeze(), name + " second freeze");
+  make_key(key);
+  expect(k_update(k.fd, key.data(), val.data(), 0) == m.host_update(key.data(), val.data(), 0), name + " frozen update");
+}
+
+// Queue/stack: push with every flag, pop, peek.
+void diff_queue(MapType t, unsigned seed) {
+  MapSpec s = spec(t, 0, 4, 5);
+  KernelMap k;
+  if (kernel_create(s, k)) return expect(false, "kernel refused queue");
+  auto made = create_map(s);
+  Map& m = **made;
+  std::mt19937 rng(seed);
+  for (int i = 0; i < 400; ++i) {
+    std::uint32_t v = rng(), ko = 0, oo = 0;
+    const unsigned op = rng() % 4;
+    const std::string what = map_type_name(t) + " op#" + std::to_string(i);
+    if (op == 0) {
+      const std::uint64_t f = rng() % 4;
+      const int a = k_update(k.fd, nullptr, &v, f), b = m.host_update(nullptr, &v, f);
+      expect(a == b, what + " push flags " + std::to_string(f) + ": kernel " + std::to_string(a) + " ours " + std::to_string(b));
+    } else if (op == 1) {
+      const int a = k_lookup(k.fd, nullptr, &ko), b = m.lookup_copy(nullptr, &oo);
+      expect(a == b && ko == oo, what + " peek");
+    } else if (op == 2) {
+      const int a = k_lookup_and_delete(k.fd, nullptr, &ko, 0), b = m.lookup_and_delete(nullptr, &oo, 0);
+      expect(a == b && ko == oo, what + " pop: kernel " + std::to_string(a) + " ours " + std::to_string(b));
+    } else {
+      std::uint32_t next;
+      const int a = k_delete(k.fd, nullptr), b = m.host_erase(nullptr);
+      expect(a == b, what + " delete");
+      expect(k_next_key(k.fd, nullptr, &next) == m.get_next_key(nullptr, &next), what + " next_key");
+    }
+  }
+}
+
+}  // namespace
+
+int main() {
+  {
+    KernelMap probe;
+    if (kernel_create(spec(MapType::Array, 4, 4, 1), probe) != 0) {
+      std::printf("bpf(BPF_MAP_CREATE) unavailable (%s): skipping\n", std::strerror(errno));
+      return 77;
+    }
+  }
+  diff_create();
+  for (unsigned seed = 1; seed <= 3; ++seed) {
+    diff_keyed(spec(MapType::Array, 4, 12, 8), 600, 10, true, seed);
+    diff_keyed(spec(MapType::PercpuArray, 4, 12, 8), 600, 10, true, seed);
+    diff_keyed(spec(MapType::Hash, 4, 12, 8), 600, 16, true, seed);
+    diff_keyed(spec(MapType::Hash, 4, 12, 8, kBpfFNoPrealloc), 600, 16, true, seed);
+    diff_keyed(spec(MapType::PercpuHash, 4, 12, 8), 600, 16, true, seed);
+    diff_keyed(spec(MapType::LruHash, 4, 8, 64), 600, 32, true, seed);  // never full: no eviction
+    diff_keyed(spec(MapType::LpmTrie, 6, 4, 6, kBpfFNoPrealloc), 800, 64, true, seed);
+    MapSpec bloom = spec(MapType::BloomFilter, 0, 4, 64);
+    bloom.map_extra = 3;
+    diff_keyed(bloom, 300, 1, false, seed);
+    diff_queue(MapType::Queue, seed);
+    diff_queue(MapType::Stack, seed);
+  }
+  if (failures) {
+    std::printf("%d mismatches\n", failures);
+    return 1;
+  }
+  std::printf("kernel and bpfvm maps agree\n");
+  return 0;
+}

@@ -1,0 +1,297 @@
+// Map behaviour beyond errnos: LRU eviction, longest-prefix match, ring buffer ordering, map-in-map,
+// per-CPU slots and deferred reclamation.
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "maps/array_of_maps_map.hpp"
+#include "maps/map.hpp"
+#include "maps/map_table.hpp"
+#include "maps/ringbuf_map.hpp"
+
+using namespace bpfvm::maps;
+
+namespace {
+MapSpec spec(MapType t, std::uint32_t k, std::uint32_t v, std::uint32_t n, std::uint32_t flags = 0) {
+  MapSpec s;
+  s.type = t;
+  s.key_size = k;
+  s.value_size = v;
+  s.max_entries = n;
+  s.map_flags = flags;
+  return s;
+}
+std::unique_ptr<Map> make(const MapSpec& s, unsigned cpus = 2) {
+  auto m = create_map(s, std::make_shared<RunDomain>(cpus));
+  REQUIRE(m.has_value());
+  return std::move(m).value();
+}
+bool has(Map& m, std::uint32_t k) {
+  std::uint64_t out[8];
+  return m.lookup_copy(&k, out) == 0;
+}
+}  // namespace
+
+TEST_CASE("LRU hash evicts the least recently used key", "[maps][lru]") {
+  for (MapType t : {MapType::LruHash, MapType::LruPercpuHash}) {
+    auto m = make(spec(t, 4, 8, 3));
+    std::uint64_t v = 1;
+    for (std::uint32_t k = 1; k <= 3; ++k) REQUIRE(m->update(&k, &v, kBpfAny) == 0);
+    std::uint32_t k1 = 1;
+    REQUIRE(m->lookup(&k1));  // program lookup marks key 1 as used
+    std::uint32_t k4 = 4;
+    CHECK(m->update(&k4, &v, kBpfAny) == 0);  // full: evicts 2, the oldest unreferenced
+    CHECK(has(*m, 1));
+    CHECK_FALSE(has(*m, 2));
+    CHECK(has(*m, 3));
+    CHECK(has(*m, 4));
+    std::uint32_t k5 = 5;
+    CHECK(m->update(&k5, &v, kBpfAny) == 0);  // then 3
+    CHECK_FALSE(has(*m, 3));
+    std::uint32_t n = 0, key = 0, next;
+    for (const void* cur = nullptr; m->get_next_key(cur, &next) == 0; cur = &key) {
+      key = next;
+      ++n;
+    }
+    CHECK(n == 3);
+    CHECK(m->update(&k5, &v, kBpfNoexist) == -EEXIST);
+    std::uint32_t k9 = 9;
+    CHECK(m->update(&k9, &v, kBpfExist) == -ENOENT);
+    CHECK(m->update(&k9, &v, kBpfFLock) == -EINVAL);
+  }
+}
+
+TEST_CASE("LRU hash never exceeds max_entries under churn", "[maps][lru]") {
+  auto m = make(spec(MapType::LruHash, 4, 4, 16));
+  for (std::uint32_t k = 0; k < 1000; ++k) REQUIRE(m->update(&k, &k, kBpfAny) == 0);
+  std::uint32_t n = 0, key = 0, next;
+  for (const void* cur = nullptr; m->get_next_key(cur, &next) == 0; cur = &key) {
+    key = next;
+    ++n;
+  }
+  CHECK(n == 16);
+  std::uint32_t last = 999;
+  CHECK(has(*m, last));
+}
+
+namespace {
+struct Ip4Key {
+  std::uint32_t prefixlen;
+  std::uint8_t a, b, c, d;
+};
+std::uint32_t lpm_get(Map& m, Ip4Key k) {
+  void* v = m.lookup(&k);
+  if (!v) return 0;
+  std::uint32_t out;
+  std::memcpy(&out, v, 4);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("LPM trie finds the longest matching prefix", "[maps][lpm]") {
+  auto m = make(spec(MapType::LpmTrie, 8, 4, 16, kBpfFNoPrealloc));
+  auto put = [&](std::uint32_t len, std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint32_t v) {
+    Ip4Key k{len, a, b, c, 0};
+    REQUIRE(m->update(&k, &v, kBpfAny) == 0);
+  };
+  put(8, 10, 0, 0, 8);
+  put(16, 10, 1, 0, 16);
+  put(24, 10, 1, 2, 24);
+  put(24, 10, 1, 3, 243);
+  put(0, 0, 0, 0, 100);  // default route
+  CHECK(lpm_get(*m, {32, 10, 1, 2, 9}) == 24);
+  CHECK(lpm_get(*m, {32, 10, 1, 3, 9}) == 243);
+  CHECK(lpm_get(*m, {32, 10, 1, 9, 9}) == 16);
+  CHECK(lpm_get(*m, {32, 10, 200, 9, 9}) == 8);
+  CHECK(lpm_get(*m, {32, 11, 0, 0, 1}) == 100);
+  CHECK(lpm_get(*m, {20, 10, 1, 2, 9}) == 16);  // the lookup key's own prefixlen bounds the match
+
+  // postorder: more specific prefixes before the ones covering them
+  std::vector<std::uint32_t> order;
+  Ip4Key cur{}, next{};
+  for (const void* p = nullptr; m->get_next_key(p, &next) == 0; p = &cur) {
+    order.push_back(next.prefixlen);
+    cur = next;
+  }
+  CHECK(order == std::vector<std::uint32_t>{24, 24, 16, 8, 0});
+
+  Ip4Key k16{16, 10, 1, 0, 0};
+  CHECK(m->erase(&k16) == 0);  // has two children: becomes intermediate
+  CHECK(lpm_get(*m, {32, 10, 1, 9, 9}) == 8);
+  CHECK(lpm_get(*m, {32, 10, 1, 2, 9}) == 24);
+  Ip4Key k24{24, 10, 1, 2, 0};
+  CHECK(m->erase(&k24) == 0);
+  CHECK(lpm_get(*m, {32, 10, 1, 2, 9}) == 8);
+  CHECK(lpm_get(*m, {32, 10, 1, 3, 9}) == 243);
+  std::uint32_t out;
+  CHECK(m->lookup_copy(&k24, &out) == 0);  // host lookups use longest match too
+  CHECK(out == 8);
+}
+
+TEST_CASE("ring buffer delivers in reservation order and stops at busy records", "[maps][ringbuf]") {
+  auto m = make(spec(MapType::Ringbuf, 0, 0, 4096));
+  auto* rb = dynamic_cast<RingbufMap*>(m.get());
+  REQUIRE(rb);
+  CHECK(rb->reserve(8, 1) == nullptr);      // flags must be 0
+  CHECK(rb->reserve(4096, 0) == nullptr);   // larger than the ring
+  auto* a = static_cast<std::uint32_t*>(rb->reserve(4, 0));
+  auto* b = static_cast<std::uint32_t*>(rb->reserve(4, 0));
+  auto* c = static_cast<std::uint32_t*>(rb->reserve(4, 0));
+  REQUIRE((a && b && c));
+  CHECK(RingbufMap::from_sample(b) == rb);
+  CHECK(rb->query(kBpfRbProdPos) == 48);
+  CHECK(rb->query(kBpfRbAvailData) == 48);
+  CHECK(rb->query(kBpfRbRingSize) == 4096);
+  CHECK(m->owns(reinterpret_cast<std::uintptr_t>(a), 4, true));
+  *a = 1;
+  *b = 2;
+  *c = 3;
+  std::vector<std::uint32_t> seen;
+  auto collect = [&](std::span<const std::byte> r) {
+    std::uint32_t x;
+    std::memcpy(&x, r.data(), 4);
+    seen.push_back(x);
+    return 0;
+  };
+  rb->submit(b, 0);
+  rb->discard(c, 0);
+  CHECK(rb->consume(collect) == 0);  // a is still busy
+  rb->submit(a, kBpfRbNoWakeup);
+  CHECK(rb->consume(collect) == 2);  // a then b; c discarded
+  CHECK(seen == std::vector<std::uint32_t>{1, 2});
+  CHECK(rb->query(kBpfRbConsPos) == 48);
+  CHECK(rb->query(kBpfRbAvailData) == 0);
+  CHECK(rb->query(99) == 0);
+
+  const std::uint64_t before = rb->wakeups();
+  std::uint32_t x = 7;
+  CHECK(rb->output(&x, 4, kBpfRbNoWakeup) == 0);
+  CHECK(rb->wakeups() == before);
+  CHECK(rb->output(&x, 4, kBpfRbForceWakeup) == 0);
+  CHECK(rb->wakeups() == before + 1);
+  CHECK(rb->output(&x, 4, 4) == -EINVAL);
+  CHECK(rb->consume(collect) == 2);
+  CHECK(rb->output(&x, 4, 0) == 0);  // consumer caught up: this commit wakes it
+  CHECK(rb->wakeups() == before + 2);
+
+  // Fill: records of round_up(1000 + 8, 8) = 1008 bytes; at most size - 1 bytes may be in flight.
+  std::vector<std::byte> big(1000);
+  int accepted = 0;
+  while (rb->output(big.data(), big.size(), 0) == 0) ++accepted;
+  CHECK(accepted == 4);
+  CHECK(rb->output(big.data(), big.size(), 0) == -EAGAIN);
+  seen.clear();
+  CHECK(rb->consume([](std::span<const std::byte>) { return 0; }) == 5);  // + the earlier output
+  // Records now wrap past the end of the data area; the double mapping keeps each contiguous.
+  for (int i = 0; i < 20; ++i) {
+    auto* r = static_cast<std::byte*>(rb->reserve(1000, 0));
+    REQUIRE(r);
+    std::memset(r, i, 1000);
+    rb->submit(r, 0);
+    std::size_t got = rb->consume([&](std::span<const std::byte> rec) {
+      CHECK(rec.size() == 1000);
+      CHECK(rec[999] == std::byte(i));
+      return 0;
+    });
+    CHECK(got == 1);
+  }
+}
+
+TEST_CASE("MapTable names, ids and map-in-map", "[maps][table]") {
+  MapTable table(2);
+  auto inner_spec = std::make_shared<MapSpec>(spec(MapType::Array, 4, 4, 4));
+  inner_spec->name = "inner";
+  auto i0 = table.create(*inner_spec);
+  REQUIRE(i0.has_value());
+  MapSpec other = *inner_spec;
+  other.max_entries = 8;
+  other.name = "other";
+  auto i1 = table.create(other);
+  REQUIRE(i1.has_value());
+  MapSpec outer = spec(MapType::ArrayOfMaps, 4, 4, 2);
+  outer.inner = inner_spec;
+  outer.name = "outer";
+  auto o = table.create(outer);
+  REQUIRE(o.has_value());
+  MapSpec houter = spec(MapType::HashOfMaps, 4, 4, 2);
+  houter.inner = inner_spec;
+  auto ho = table.create(houter);
+  REQUIRE(ho.has_value());
+
+  CHECK(table.find("outer") == table.get(*o));
+  CHECK(table.find("nope") == nullptr);
+  CHECK(table.by_id(1) == table.get(0));
+  CHECK(table.owners().size() == 4);
+
+  Map* om = table.get(*o);
+  std::uint32_t k = 0, fd = *i0, out = 0;
+  CHECK(om->host_update(&k, &fd, kBpfAny) == 0);
+  CHECK(om->lookup(&k) == table.get(*i0));
+  CHECK(om->lookup_copy(&k, &out) == 0);
+  CHECK(out == table.get(*i0)->id());
+  std::uint32_t mismatched = *i1;
+  CHECK(om->host_update(&k, &mismatched, kBpfAny) == -EINVAL);  // max_entries differ
+  std::uint32_t missing = 42;
+  CHECK(om->host_update(&k, &missing, kBpfAny) == -EBADF);
+  CHECK(om->host_update(&k, &fd, kBpfNoexist) == -EINVAL);
+
+  Map* hm = table.get(*ho);
+  std::uint32_t hk = 77;
+  CHECK(hm->host_update(&hk, &fd, kBpfExist) == -ENOENT);
+  CHECK(hm->host_update(&hk, &fd, kBpfAny) == 0);
+  CHECK(hm->lookup(&hk) == table.get(*i0));
+  CHECK(hm->host_update(&hk, &fd, kBpfNoexist) == -EEXIST);
+  CHECK(hm->host_erase(&hk) == 0);
+  CHECK(hm->lookup(&hk) == nullptr);
+}
+
+TEST_CASE("per-CPU values follow the RunGuard slot", "[maps][percpu]") {
+  auto d = std::make_shared<RunDomain>(4);
+  auto m = create_map(spec(MapType::PercpuArray, 4, 8, 1), d);
+  REQUIRE(m.has_value());
+  std::uint32_t k = 0;
+  std::set<void*> ptrs;
+  {
+    RunGuard g(*d);
+    std::uint64_t v = 1000 + g.cpu();
+    REQUIRE((*m)->update(&k, &v, kBpfAny) == 0);
+    ptrs.insert((*m)->lookup(&k));
+    RunGuard nested(*d);
+    CHECK(nested.cpu() == g.cpu());
+    std::uint64_t all[4];
+    REQUIRE((*m)->lookup_copy(&k, all) == 0);
+    CHECK(all[g.cpu()] == 1000 + g.cpu());
+  }
+  CHECK(d->this_cpu() == 0);
+  CHECK_FALSE(d->in_run());
+}
+
+TEST_CASE("a deleted hash element is not reused while a run may hold it", "[maps][reclaim]") {
+  auto d = std::make_shared<RunDomain>(2);
+  auto m = create_map(spec(MapType::Hash, 4, 8, 1), d);
+  REQUIRE(m.has_value());
+  Map& h = **m;
+  std::uint32_t k = 1;
+  std::uint64_t v = 111;
+  REQUIRE(h.update(&k, &v, kBpfAny) == 0);
+  std::uint64_t* held;
+  {
+    RunGuard g(*d);
+    held = static_cast<std::uint64_t*>(h.lookup(&k));
+    REQUIRE(held);
+    // Another thread (the host) deletes and refills the map while this run is active.
+    std::thread([&] {
+      std::uint32_t k2 = 2;
+      std::uint64_t v2 = 222;
+      CHECK(h.host_erase(&k) == 0);
+      CHECK(h.host_update(&k2, &v2, kBpfAny) == 0);  // max_entries 1: still room after the delete
+    }).join();
+    CHECK(*held == 111);  // our element went to limbo, not to key 2
+  }
+  std::uint32_t k3 = 3;
+  CHECK(h.update(&k3, &v, kBpfAny) == -E2BIG);
+}
