@@ -1,0 +1,69 @@
+// Program contexts: the host structs behind r1 for each program type, and the ctx-access rewrite.
+#pragma once
+
+#include <linux/bpf.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "bpfvm/result.hpp"
+#include "vm/program.hpp"
+
+namespace bpfvm::helpers {
+
+/// The program types bpfvm gives a context to (numbers are the kernel's enum bpf_prog_type).
+enum class ProgType : std::uint32_t {
+  SocketFilter = BPF_PROG_TYPE_SOCKET_FILTER,
+  Kprobe = BPF_PROG_TYPE_KPROBE,
+  SchedCls = BPF_PROG_TYPE_SCHED_CLS,
+  SchedAct = BPF_PROG_TYPE_SCHED_ACT,
+  Tracepoint = BPF_PROG_TYPE_TRACEPOINT,
+  Xdp = BPF_PROG_TYPE_XDP,
+  RawTracepoint = BPF_PROG_TYPE_RAW_TRACEPOINT,
+  Syscall = BPF_PROG_TYPE_SYSCALL,
+};
+
+/// XDP context. `md` sits at offset 0 so scalar fields (ingress_ifindex, rx_queue_index,
+/// egress_ifindex) are read in place; the u32 pointer fields data/data_end/data_meta cannot hold
+/// 64-bit host pointers, so rewrite_ctx_access() turns their 4-byte loads into 8-byte loads of the
+/// fields after `md` (the kernel's xdp_convert_ctx_access does the same against struct xdp_buff).
+struct XdpCtx {
+  struct xdp_md md;      // md.data/data_end/data_meta hold the low 32 bits, for inspection only
+  std::uint32_t pad_ = 0;
+  std::uint64_t data = 0;
+  std::uint64_t data_end = 0;
+  std::uint64_t data_meta = 0;  // == data when there is no metadata
+  std::uint64_t hard_start = 0;  // start of the frame buffer (headroom begins here)
+  std::uint32_t frame_sz = 0;    // bytes from hard_start to the end of the buffer (incl. tailroom)
+};
+
+/// __sk_buff context (socket filter, tc). Same scheme as XdpCtx: `md` in place, 64-bit pointers after.
+/// Only the linear part exists: len == data_end - data for tc; for socket filters data starts at
+/// the network header and len counts from there, as in the kernel.
+struct SkbCtx {
+  struct __sk_buff md;
+  std::uint64_t data = 0;
+  std::uint64_t data_end = 0;
+  std::uint64_t data_meta = 0;
+  std::uint64_t mac_header = 0;  // start of the Ethernet header (test_run pushes it back for output)
+};
+
+/// struct pt_regs as an x86-64 kprobe program sees it (arch/x86/include/uapi/asm/ptrace.h),
+/// whatever the host architecture. Kprobe programs read it in place: no rewrite needed.
+struct PtRegsX86 {
+  std::uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, orig_rax,
+      rip, cs, eflags, rsp, ss;
+};
+static_assert(sizeof(PtRegsX86) == 21 * 8);
+
+/// Kernel-like convert_ctx_access for `type`: finds every load from the context pointer and
+/// rewrites the ones whose layout differs on the host (the data/data_end/data_meta u32 fields of
+/// xdp_md and __sk_buff become 8-byte loads of XdpCtx/SkbCtx fields). A small dataflow pass tracks
+/// which registers and fixed stack slots hold the context (r1 at entry, moves, spills, BPF-to-BPF
+/// call arguments); an access through a register that holds the context on some paths only is
+/// refused (Errc::Unsupported), as are writes to pointer fields and narrow pointer loads
+/// (Errc::Rejected, as the kernel verifier does). Types without pointer fields are returned as-is.
+/// When the verifier lands, it should hand its per-insn ctx facts here instead.
+Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type);
+
+}  // namespace bpfvm::helpers

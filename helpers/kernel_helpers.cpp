@@ -1,0 +1,21 @@
+// register_kernel_helpers: every family adds its rows; ids come from <linux/bpf.h>.
+#include "helpers/kernel_helpers.hpp"
+
+#include "helpers/guest_memory.hpp"
+
+namespace bpfvm::helpers {
+
+void register_kernel_helpers(vm::HelperRegistry& registry, HelperRuntime& runtime) {
+  detail::add_map_helpers(registry, runtime);
+  detail::add_time_helpers(registry, runtime);
+  detail::add_task_helpers(registry, runtime);
+  detail::add_probe_helpers(registry, runtime);
+  detail::add_print_helpers(registry, runtime);
+  detail::add_string_helpers(registry, runtime);
+  detail::add_packet_helpers(registry, runtime);
+  detail::add_xdp_helpers(registry, runtime);
+  detail::add_ringbuf_helpers(registry, runtime);
+  detail::add_program_helpers(registry, runtime);
+}
+
+}  // namespace bpfvm::helpers

@@ -1,0 +1,227 @@
+// __sk_buff helpers (load/store bytes, checksum fix-ups), csum_diff and the redirect verdicts.
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "helpers/contexts.hpp"
+#include "helpers/guest_memory.hpp"
+#include "maps/map.hpp"
+
+namespace bpfvm::helpers::detail {
+namespace {
+
+using vm::ArgType;
+using vm::RetType;
+
+std::uint64_t ret(long v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
+
+// The __sk_buff behind r1, or nullptr after a fault. With a HelperRun, r1 must be its context.
+SkbCtx* skb_of(vm::RunContext* run, std::uint64_t ctx, const char* helper) {
+  const HelperRun* s = run_state(run);
+  if (s == nullptr || s->skb == nullptr) {
+    fault(run, std::string(helper) + ": this run has no __sk_buff context");
+    return nullptr;
+  }
+  if (reinterpret_cast<std::uintptr_t>(s->skb) != ctx) {
+    fault(run, std::string(helper) + ": r1 is not the program's context");
+    return nullptr;
+  }
+  return s->skb;
+}
+
+std::uint64_t linear_len(const SkbCtx* skb) { return skb->data_end - skb->data; }
+
+// Ones'-complement arithmetic (include/net/checksum.h), on values as they sit in memory.
+std::uint32_t csum_add(std::uint32_t a, std::uint32_t b) {
+  a += b;
+  return a + (a < b);
+}
+std::uint32_t csum_sub(std::uint32_t a, std::uint32_t b) { return csum_add(a, ~b); }
+std::uint16_t csum_fold(std::uint32_t sum) {
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
+}
+std::uint16_t csum16_add(std::uint16_t a, std::uint16_t b) {
+  std::uint32_t s = std::uint32_t{a} + b;
+  return static_cast<std::uint16_t>(s + (s >> 16));
+}
+
+// bpf_skb_load_bytes(skb, offset, to, len): 0, or -EFAULT with `to` zeroed when outside the packet.
+std::uint64_t skb_load_bytes(std::uint64_t ctx, std::uint64_t offset, std::uint64_t to, std::uint64_t len,
+                             std::uint64_t, vm::RunContext* run) {
+  SkbCtx* skb = skb_of(run, ctx, "bpf_skb_load_bytes");
+  if (skb == nullptr || !guest_ok(run, to, len, true, "bpf_skb_load_bytes to")) return 0;
+  const std::uint32_t off = static_cast<std::uint32_t>(offset);
+  if (off > INT_MAX || std::uint64_t{off} + len > linear_len(skb)) {
+    std::memset(ptr(to), 0, len);
+    return ret(-EFAULT);
+  }
+  std::memcpy(ptr(to), ptr(skb->data + off), len);
+  return 0;
+}
+
+// bpf_skb_store_bytes(skb, offset, from, len, flags): BPF_F_RECOMPUTE_CSUM is accepted (bpfvm
+// packets carry no CHECKSUM_COMPLETE value to update); BPF_F_INVALIDATE_HASH clears skb->hash.
+std::uint64_t skb_store_bytes(std::uint64_t ctx, std::uint64_t offset, std::uint64_t from, std::uint64_t len,
+                              std::uint64_t flags, vm::RunContext* run) {
+  SkbCtx* skb = skb_of(run, ctx, "bpf_skb_store_bytes");
+  if (skb == nullptr || !guest_ok(run, from, len, false, "bpf_skb_store_bytes from")) return 0;
+  if (flags & ~static_cast<std::uint64_t>(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH)) return ret(-EINVAL);
+  const std::uint32_t off = static_cast<std::uint32_t>(offset);
+  if (off > INT_MAX) return ret(-EFAULT);
+  if (std::uint64_t{off} + len > linear_len(skb)) return ret(-EFAULT);
+  std::memmove(ptr(skb->data + off), ptr(from), len);
+  if (flags & BPF_F_INVALIDATE_HASH) skb->md.hash = 0;
+  return 0;
+}
+
+// The 2-byte checksum field at offset, or nullptr with the errno in err.
+std::uint8_t* csum_field(SkbCtx* skb, std::uint64_t offset, long& err) {
+  const std::uint32_t off = static_cast<std::uint32_t>(offset);
+  if (off > 0xffff || (off & 1) || std::uint64_t{off} + 2 > linear_len(skb)) {
+    err = -EFAULT;
+    return nullptr;
+  }
+  return reinterpret_cast<std::uint8_t*>(ptr(skb->data + off));
+}
+
+// csum_replace_by_diff / csum_replace2 / csum_replace4 on the field; -EINVAL for a bad size.
+long csum_replace(std::uint8_t* field, std::uint64_t size, std::uint64_t from, std::uint64_t to) {
+  std::uint16_t sum;
+  std::memcpy(&sum, field, 2);
+  switch (size) {
+    case 0:
+      if (from != 0) return -EINVAL;
+      sum = csum_fold(csum_add(static_cast<std::uint32_t>(to), ~std::uint32_t{sum}));
+      break;
+    case 2:
+      sum = static_cast<std::uint16_t>(~csum16_add(csum16_add(static_cast<std::uint16_t>(~sum), static_cast<std::uint16_t>(~from)),
+                                                   static_cast<std::uint16_t>(to)));
+      break;
+    case 4:
+      sum = csum_fold(csum_add(csum_sub(~std::uint32_t{sum}, static_cast<std::uint32_t>(from)),
+                               static_cast<std::uint32_t>(to)));
+      break;
+    default:
+      return -EINVAL;
+  }
+  std::memcpy(field, &sum, 2);
+  return 0;
+}
+
+std::uint64_t l3_csum_replace(std::uint64_t ctx, std::uint64_t offset, std::uint64_t from, std::uint64_t to,
+                              std::uint64_t flags, vm::RunContext* run) {
+  SkbCtx* skb = skb_of(run, ctx, "bpf_l3_csum_replace");
+  if (skb == nullptr) return 0;
+  if (flags & ~static_cast<std::uint64_t>(BPF_F_HDR_FIELD_MASK)) return ret(-EINVAL);
+  long err = 0;
+  std::uint8_t* field = csum_field(skb, offset, err);
+  if (field == nullptr) return ret(err);
+  return ret(csum_replace(field, flags & BPF_F_HDR_FIELD_MASK, from, to));
+}
+
+// bpf_l4_csum_replace: as l3 plus the mangled-zero rules. BPF_F_PSEUDO_HDR only matters for
+// CHECKSUM_COMPLETE skbs, which bpfvm does not model, so the field update is the same.
+std::uint64_t l4_csum_replace(std::uint64_t ctx, std::uint64_t offset, std::uint64_t from, std::uint64_t to,
+                              std::uint64_t flags, vm::RunContext* run) {
+  SkbCtx* skb = skb_of(run, ctx, "bpf_l4_csum_replace");
+  if (skb == nullptr) return 0;
+  const std::uint64_t known = BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_PSEUDO_HDR | BPF_F_HDR_FIELD_MASK | BPF_F_IPV6;
+  if (flags & ~known) return ret(-EINVAL);
+  long err = 0;
+  std::uint8_t* field = csum_field(skb, offset, err);
+  if (field == nullptr) return ret(err);
+  const bool mmzero = flags & BPF_F_MARK_MANGLED_0;
+  std::uint16_t cur;
+  std::memcpy(&cur, field, 2);
+  if (mmzero && !(flags & BPF_F_MARK_ENFORCE) && cur == 0) return 0;
+  if (long e = csum_replace(field, flags & BPF_F_HDR_FIELD_MASK, from, to)) return ret(e);
+  std::memcpy(&cur, field, 2);
+  if (mmzero && cur == 0) {
+    const std::uint16_t mangled = 0xffff;  // CSUM_MANGLED_0
+    std::memcpy(field, &mangled, 2);
+  }
+  return 0;
+}
+
+// bpf_csum_diff(from, from_size, to, to_size, seed): csum_partial over ~from words then to words,
+// seeded. Sizes must be multiples of 4 with from_size + to_size <= 512. The 32-bit result is the
+// x86-64 csum_partial value (64-bit accumulate, folded to 32 bits with end-around carry).
+std::uint64_t csum_diff(std::uint64_t from, std::uint64_t from_size, std::uint64_t to, std::uint64_t to_size,
+                        std::uint64_t seed, vm::RunContext* run) {
+  const std::uint64_t diff_size = from_size + to_size;
+  if (((from_size | to_size) & 3) || diff_size > 512 || diff_size < from_size) return ret(-EINVAL);
+  if (!guest_ok(run, from, from_size, false, "bpf_csum_diff from") ||
+      !guest_ok(run, to, to_size, false, "bpf_csum_diff to"))
+    return 0;
+  std::uint64_t acc = static_cast<std::uint32_t>(seed);
+  for (std::uint64_t i = 0; i < from_size; i += 4) {
+    std::uint32_t w;
+    std::memcpy(&w, ptr(from + i), 4);
+    acc += ~w;
+  }
+  for (std::uint64_t i = 0; i < to_size; i += 4) {
+    std::uint32_t w;
+    std::memcpy(&w, ptr(to + i), 4);
+    acc += w;
+  }
+  acc = (acc & 0xffffffff) + (acc >> 32);
+  acc = (acc & 0xffffffff) + (acc >> 32);
+  return static_cast<std::uint32_t>(acc);
+}
+
+// bpf_redirect(ifindex, flags): records the target; XDP_REDIRECT / TC_ACT_REDIRECT, or
+// XDP_ABORTED / TC_ACT_SHOT for unknown flags (the kernel returns those codes, not an errno).
+std::uint64_t redirect(std::uint64_t ifindex, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
+                       vm::RunContext* run) {
+  HelperRun* s = run_state(run);
+  const bool xdp = s != nullptr && s->xdp != nullptr;
+  if (flags & ~static_cast<std::uint64_t>(BPF_F_INGRESS)) return xdp ? std::uint64_t{XDP_ABORTED} : ret(TC_ACT_SHOT);
+  if (xdp && flags) return XDP_ABORTED;  // XDP has no ingress redirect
+  if (s == nullptr) return fault(run, "bpf_redirect: no HelperRun to record the redirect in");
+  s->redirect = RedirectRecord{true, static_cast<std::uint32_t>(ifindex), flags, nullptr};
+  return xdp ? std::uint64_t{XDP_REDIRECT} : ret(TC_ACT_REDIRECT);
+}
+
+// bpf_redirect_map(map, key, flags): the low 2 bits of flags are the action returned when the key
+// is absent; bpfvm devmaps/cpumaps/xskmaps are not implemented, so every lookup misses unless the map
+// answers lookup(). BPF_F_BROADCAST needs a devmap and is not supported yet.
+std::uint64_t redirect_map(std::uint64_t m, std::uint64_t key, std::uint64_t flags, std::uint64_t, std::uint64_t,
+                           vm::RunContext* run) {
+  auto* map = reinterpret_cast<maps::Map*>(static_cast<std::uintptr_t>(m));
+  HelperRun* s = run_state(run);
+  if (s == nullptr) return fault(run, "bpf_redirect_map: no HelperRun to record the redirect in");
+  const std::uint64_t action_mask = XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX;
+  if (flags & ~(BPF_F_REDIRECT_FLAGS | action_mask)) return XDP_ABORTED;
+  if (flags & (BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS))
+    return fault(run, "bpf_redirect_map: BPF_F_BROADCAST is not supported yet");
+  const auto k = static_cast<std::uint32_t>(key);
+  if (map->lookup(&k) == nullptr) return flags & action_mask;
+  s->redirect = RedirectRecord{true, k, flags, map};
+  return XDP_REDIRECT;
+}
+
+}  // namespace
+
+void add_packet_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
+  reg.add(entry(BPF_FUNC_skb_load_bytes, "bpf_skb_load_bytes", skb_load_bytes, rt, RetType::Integer,
+                {ArgType::PtrToCtx, ArgType::Anything, ArgType::PtrToUninitMem, ArgType::ConstSize}));
+  reg.add(entry(BPF_FUNC_skb_store_bytes, "bpf_skb_store_bytes", skb_store_bytes, rt, RetType::Integer,
+                {ArgType::PtrToCtx, ArgType::Anything, ArgType::PtrToMem, ArgType::ConstSize, ArgType::Anything}));
+  const std::initializer_list<ArgType> csum_args{ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything,
+                                                 ArgType::Anything, ArgType::Anything};
+  reg.add(entry(BPF_FUNC_l3_csum_replace, "bpf_l3_csum_replace", l3_csum_replace, rt, RetType::Integer, csum_args));
+  reg.add(entry(BPF_FUNC_l4_csum_replace, "bpf_l4_csum_replace", l4_csum_replace, rt, RetType::Integer, csum_args));
+  reg.add(entry(BPF_FUNC_csum_diff, "bpf_csum_diff", csum_diff, rt, RetType::Integer,
+                {ArgType::PtrToMem, ArgType::ConstSizeOrZero, ArgType::PtrToMem, ArgType::ConstSizeOrZero,
+                 ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_redirect, "bpf_redirect", redirect, rt, RetType::Integer, {ArgType::Anything, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_redirect_map, "bpf_redirect_map", redirect_map, rt, RetType::Integer,
+                {ArgType::ConstMapPtr, ArgType::Anything, ArgType::Anything}));
+}
+
+}  // namespace bpfvm::helpers::detail

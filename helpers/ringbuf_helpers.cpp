@@ -1,0 +1,100 @@
+// Ring buffer helpers (over maps::RingbufMap) and bpf_perf_event_output (over maps::PerfEventArrayMap).
+#include <linux/bpf.h>
+
+#include <cerrno>
+
+#include "helpers/guest_memory.hpp"
+#include "maps/map.hpp"
+#include "maps/perf_event_array_map.hpp"
+#include "maps/ringbuf_map.hpp"
+
+namespace bpfvm::helpers::detail {
+namespace {
+
+using vm::ArgType;
+using vm::RetType;
+
+std::uint64_t ret(long v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
+
+maps::RingbufMap* ringbuf_of(vm::RunContext* run, std::uint64_t m, const char* helper) {
+  auto* map = reinterpret_cast<maps::Map*>(static_cast<std::uintptr_t>(m));
+  if (map->type() != maps::MapType::Ringbuf) {
+    fault(run, std::string(helper) + ": map is " + maps::map_type_name(map->type()) + ", not BPF_MAP_TYPE_RINGBUF");
+    return nullptr;
+  }
+  return static_cast<maps::RingbufMap*>(map);
+}
+
+std::uint64_t ringbuf_output(std::uint64_t m, std::uint64_t data, std::uint64_t size, std::uint64_t flags,
+                             std::uint64_t, vm::RunContext* run) {
+  auto* rb = ringbuf_of(run, m, "bpf_ringbuf_output");
+  if (rb == nullptr || !guest_ok(run, data, size, false, "bpf_ringbuf_output data")) return 0;
+  return ret(rb->output(ptr(data), size, flags));
+}
+
+std::uint64_t ringbuf_reserve(std::uint64_t m, std::uint64_t size, std::uint64_t flags, std::uint64_t,
+                              std::uint64_t, vm::RunContext* run) {
+  auto* rb = ringbuf_of(run, m, "bpf_ringbuf_reserve");
+  if (rb == nullptr) return 0;
+  return reinterpret_cast<std::uintptr_t>(rb->reserve(size, flags));
+}
+
+// submit/discard: the sample must be a live reservation (the verifier tracks the reference);
+// checked mode confirms it lies in ring buffer memory before touching its header.
+std::uint64_t ringbuf_commit(std::uint64_t sample, std::uint64_t flags, vm::RunContext* run, bool discard) {
+  const char* name = discard ? "bpf_ringbuf_discard" : "bpf_ringbuf_submit";
+  if (sample == 0) return fault(run, std::string(name) + ": sample is NULL");
+  if (!guest_ok(run, sample, 1, true, name)) return 0;
+  auto* rb = maps::RingbufMap::from_sample(ptr(sample));
+  if (discard) rb->discard(ptr(sample), flags);
+  else rb->submit(ptr(sample), flags);
+  return 0;
+}
+std::uint64_t ringbuf_submit(std::uint64_t sample, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
+                             vm::RunContext* run) {
+  return ringbuf_commit(sample, flags, run, false);
+}
+std::uint64_t ringbuf_discard(std::uint64_t sample, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
+                              vm::RunContext* run) {
+  return ringbuf_commit(sample, flags, run, true);
+}
+
+std::uint64_t ringbuf_query(std::uint64_t m, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
+                            vm::RunContext* run) {
+  auto* rb = ringbuf_of(run, m, "bpf_ringbuf_query");
+  return rb == nullptr ? 0 : rb->query(flags);
+}
+
+// bpf_perf_event_output(ctx, map, flags, data, size): maps::PerfEventArrayMap::output does the
+// kernel's checks (-EINVAL flags, -E2BIG index, -ENOENT no event). BPF_F_CTXLEN_MASK (append skb
+// bytes) is not supported yet.
+std::uint64_t perf_event_output(std::uint64_t, std::uint64_t m, std::uint64_t flags, std::uint64_t data,
+                                std::uint64_t size, vm::RunContext* run) {
+  auto* map = reinterpret_cast<maps::Map*>(static_cast<std::uintptr_t>(m));
+  if (map->type() != maps::MapType::PerfEventArray)
+    return fault(run, "bpf_perf_event_output: map is " + maps::map_type_name(map->type()) +
+                          ", not BPF_MAP_TYPE_PERF_EVENT_ARRAY");
+  if (!guest_ok(run, data, size, false, "bpf_perf_event_output data")) return 0;
+  if (flags & BPF_F_CTXLEN_MASK) return fault(run, "bpf_perf_event_output: BPF_F_CTXLEN_MASK is not supported yet");
+  return ret(static_cast<maps::PerfEventArrayMap*>(map)->output(flags, ptr(data), size));
+}
+
+}  // namespace
+
+void add_ringbuf_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
+  reg.add(entry(BPF_FUNC_ringbuf_output, "bpf_ringbuf_output", ringbuf_output, rt, RetType::Integer,
+                {ArgType::ConstMapPtr, ArgType::PtrToMem, ArgType::ConstSizeOrZero, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_ringbuf_reserve, "bpf_ringbuf_reserve", ringbuf_reserve, rt, RetType::PtrToAllocMemOrNull,
+                {ArgType::ConstMapPtr, ArgType::ConstAllocSizeOrZero, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_ringbuf_submit, "bpf_ringbuf_submit", ringbuf_submit, rt, RetType::Void,
+                {ArgType::PtrToRingbufMem, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_ringbuf_discard, "bpf_ringbuf_discard", ringbuf_discard, rt, RetType::Void,
+                {ArgType::PtrToRingbufMem, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_ringbuf_query, "bpf_ringbuf_query", ringbuf_query, rt, RetType::Integer,
+                {ArgType::ConstMapPtr, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_perf_event_output, "bpf_perf_event_output", perf_event_output, rt, RetType::Integer,
+                {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::Anything, ArgType::PtrToMem,
+                 ArgType::ConstSizeOrZero}));
+}
+
+}  // namespace bpfvm::helpers::detail

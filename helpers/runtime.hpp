@@ -1,0 +1,84 @@
+// HelperRuntime (per VM) and HelperRun (per run): the host state the kernel helpers read and write.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "bpfvm/result.hpp"
+
+namespace bpfvm::maps {
+class Map;
+}
+
+namespace bpfvm::helpers {
+
+/// The task the helpers report as "current" (bpf_get_current_pid_tgid, _uid_gid, _comm).
+/// Defaults to the host process (getpid/gettid/getuid/getgid, /proc/self/comm).
+struct TaskIdentity {
+  std::uint32_t tgid = 0;  // user-space "pid"
+  std::uint32_t pid = 0;   // kernel pid = thread id
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::string comm;        // at most 15 bytes are reported (TASK_COMM_LEN = 16)
+
+  static TaskIdentity of_this_process();
+};
+
+/// Clocks in nanoseconds. Defaults read CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_MONOTONIC_COARSE,
+/// CLOCK_TAI; tests replace them for determinism.
+struct Clocks {
+  std::function<std::uint64_t()> monotonic_ns;  // bpf_ktime_get_ns
+  std::function<std::uint64_t()> boot_ns;       // bpf_ktime_get_boot_ns
+  std::function<std::uint64_t()> coarse_ns;     // bpf_ktime_get_coarse_ns
+  std::function<std::uint64_t()> tai_ns;        // bpf_ktime_get_tai_ns
+  std::uint32_t hz = 250;                       // CONFIG_HZ for bpf_jiffies64
+
+  static Clocks host();
+};
+
+/// Per-VM helper state, shared by every run (each helper entry's `user` points here).
+/// Configure it before the first run; runs only read it (sinks must be thread-safe if runs are).
+struct HelperRuntime {
+  TaskIdentity task = TaskIdentity::of_this_process();
+  Clocks clocks = Clocks::host();
+  /// bpf_trace_printk output, one formatted message per call (the kernel's trace_pipe line body).
+  /// Unset: messages are dropped (the call still returns the formatted length).
+  std::function<void(std::string_view message)> trace_sink;
+  /// bpf_get_prandom_u32 seed (each run mixes in its own counter); 0 = seed from the clock.
+  std::uint64_t prandom_seed = 0;
+};
+
+
+/// Where a redirect helper asked the packet to go (the kernel's bpf_redirect_info).
+struct RedirectRecord {
+  bool set = false;
+  std::uint32_t ifindex = 0;     // bpf_redirect target, or the map key for bpf_redirect_map
+  std::uint64_t flags = 0;
+  const maps::Map* map = nullptr;  // set by bpf_redirect_map
+};
+
+struct XdpCtx;
+struct SkbCtx;
+
+/// Per-run helper state; RunContext::host points to one (helpers tolerate nullptr where they can).
+struct HelperRun {
+  /// "CPU" reported by bpf_get_smp_processor_id (maps::RunGuard::cpu() when runs hold one).
+  std::uint32_t cpu = 0;
+  RedirectRecord redirect;
+  /// The packet context of this run (set by test_run or the embedder) and the index of its packet
+  /// Region in RunContext::regions (adjust helpers move it); -1 = none.
+  XdpCtx* xdp = nullptr;
+  SkbCtx* skb = nullptr;
+  int packet_region = -1;
+  /// bpf_get_prandom_u32 state (0 = not seeded yet).
+  std::uint64_t prandom_state = 0;
+  /// The embedder's own per-run pointer.
+  void* embedder = nullptr;
+};
+
+}  // namespace bpfvm::helpers

@@ -1,0 +1,254 @@
+// BPF_PROG_TEST_RUN for XDP and __sk_buff programs: frame setup, kernel input checks, output.
+#include "helpers/test_run.hpp"
+
+#include <linux/if_packet.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+
+#include "helpers/xdp_buffer.hpp"
+
+namespace bpfvm::helpers {
+namespace {
+
+using detail::kXdpFrameBytes;
+using detail::kXdpFrameSize;
+using detail::kXdpHeadroom;
+using detail::kXdpSharedInfoBytes;
+
+constexpr std::size_t kEthHlen = 14;
+constexpr std::size_t kSkbHeadroom = 64 + 2;  // NET_SKB_PAD + NET_IP_ALIGN
+constexpr std::size_t kPageBytes = 4096;
+
+Error einval(std::string why) { return make_error(Errc::InvalidArgument, "EINVAL: " + std::move(why)); }
+
+bool all_zero(std::span<const std::uint8_t> bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
+}
+
+// bpf_ctx_init: a ctx_in longer than the struct must be zero past it (-E2BIG otherwise).
+Result<void> ctx_tail_zero(std::span<const std::uint8_t> ctx_in, std::size_t struct_size) {
+  if (ctx_in.size() > struct_size && !all_zero(ctx_in.subspan(struct_size)))
+    return make_error(Errc::InvalidArgument, "E2BIG: ctx_in has non-zero bytes past the context struct");
+  return {};
+}
+
+template <class T>
+T ctx_from(std::span<const std::uint8_t> ctx_in) {
+  T t{};
+  std::memcpy(&t, ctx_in.data(), std::min(ctx_in.size(), sizeof t));
+  return t;
+}
+
+struct Timer {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::uint32_t mean_ns(std::uint32_t repeat) const {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+    const auto mean = static_cast<std::uint64_t>(ns) / repeat;
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(mean, std::numeric_limits<std::uint32_t>::max()));
+  }
+};
+
+void finish_data(TestRunResult& out, const TestRunOptions& o, const std::uint8_t* begin, std::size_t size) {
+  out.data_size_out = static_cast<std::uint32_t>(size);
+  std::size_t n = size;
+  if (o.data_size_out && *o.data_size_out < size) {
+    n = *o.data_size_out;
+    out.err = -ENOSPC;
+  }
+  out.data_out.assign(begin, begin + n);
+}
+
+Result<TestRunResult> run_xdp(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat) {
+  const std::size_t max_data = kXdpFrameSize - kXdpHeadroom - kXdpSharedInfoBytes;
+  if (o.data_in.size() < kEthHlen) return einval("XDP needs at least 14 bytes of data_in");
+  if (o.data_in.size() > max_data)
+    return make_error(Errc::Unsupported, "data_in above " + std::to_string(max_data) +
+                                             " bytes needs multi-buffer XDP (not supported yet)");
+  // xdp_md in: data = metadata length at the start of data_in, data_end = data_in size.
+  std::uint32_t metalen = 0;
+  xdp_md md_in{};
+  if (!o.ctx_in.empty()) {
+    if (auto r = ctx_tail_zero(o.ctx_in, sizeof(xdp_md)); !r) return std::move(r).error();
+    md_in = ctx_from<xdp_md>(o.ctx_in);
+    if (md_in.data_meta || md_in.egress_ifindex) return einval("xdp_md.data_meta and egress_ifindex must be 0");
+    if (md_in.data_end != o.data_in.size() || md_in.data > md_in.data_end)
+      return einval("xdp_md.data_end must equal data_in size and data must not exceed it");
+    if ((md_in.data & 3) || md_in.data > 255) return einval("xdp_md.data (metadata length) is invalid");
+    metalen = md_in.data;
+  }
+
+  TestRunResult out;
+  std::vector<std::uint64_t> frame_words(kXdpFrameSize / 8);
+  auto* frame = reinterpret_cast<std::uint8_t*>(frame_words.data());
+  XdpCtx x{};
+  vm::RunContext ctx;
+  HelperRun hr;
+  Timer timer;
+  for (std::uint32_t i = 0; i < repeat; ++i) {
+    std::memset(frame, 0, kXdpFrameSize);
+    std::memcpy(frame + kXdpHeadroom - metalen, o.data_in.data(), o.data_in.size());
+    x = XdpCtx{};
+    x.hard_start = reinterpret_cast<std::uintptr_t>(frame);
+    x.frame_sz = static_cast<std::uint32_t>(kXdpFrameSize);
+    x.data_meta = x.hard_start + kXdpHeadroom - metalen;
+    x.data = x.hard_start + kXdpHeadroom;
+    x.data_end = x.data_meta + o.data_in.size();
+    x.md.ingress_ifindex = md_in.ingress_ifindex ? md_in.ingress_ifindex : 1;  // loopback
+    x.md.rx_queue_index = md_in.rx_queue_index;
+    ctx = vm::RunContext{};
+    hr = HelperRun{};
+    hr.cpu = o.cpu;
+    hr.xdp = &x;
+    ctx.host = &hr;
+    ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&x), offsetof(XdpCtx, hard_start), false, "ctx"});
+    ctx.regions.push_back(vm::Region{0, 0, true, "packet"});
+    hr.packet_region = 1;
+    detail::sync_xdp(&ctx, x);
+    if (o.setup) o.setup(hr, ctx);
+    const std::uint64_t args[] = {reinterpret_cast<std::uintptr_t>(&x)};
+    auto r = runner(ctx, args);
+    if (!r) return std::move(r).error();
+    out.r0 = r->r0;
+  }
+  out.duration_ns = timer.mean_ns(repeat);
+  out.retval = static_cast<std::uint32_t>(out.r0);
+  out.redirect = hr.redirect;
+  finish_data(out, o, reinterpret_cast<const std::uint8_t*>(x.data_meta), x.data_end - x.data_meta);
+  xdp_md md_out = x.md;
+  md_out.data = static_cast<std::uint32_t>(x.data - x.data_meta);
+  md_out.data_end = static_cast<std::uint32_t>(x.data_end - x.data_meta);
+  md_out.data_meta = 0;
+  out.ctx_out.resize(sizeof md_out);
+  std::memcpy(out.ctx_out.data(), &md_out, sizeof md_out);
+  return out;
+}
+
+// The __sk_buff fields BPF_PROG_TEST_RUN lets ctx_in set and copies back (convert___skb_to_skb).
+struct SkbField {
+  std::size_t off, size;
+};
+constexpr SkbField kSkbInOut[] = {
+    {offsetof(__sk_buff, mark), sizeof(__u32)},
+    {offsetof(__sk_buff, priority), sizeof(__u32)},
+    {offsetof(__sk_buff, ingress_ifindex), sizeof(__u32)},
+    {offsetof(__sk_buff, ifindex), sizeof(__u32)},
+    {offsetof(__sk_buff, cb), sizeof(__sk_buff::cb)},
+    {offsetof(__sk_buff, tstamp), sizeof(__u64)},
+    {offsetof(__sk_buff, wire_len), sizeof(__u32)},
+    {offsetof(__sk_buff, gso_segs), sizeof(__u32)},
+    {offsetof(__sk_buff, gso_size), sizeof(__u32)},
+    {offsetof(__sk_buff, hwtstamp), sizeof(__u64)},
+};
+
+bool in_allowed_field(std::size_t byte) {
+  return std::any_of(std::begin(kSkbInOut), std::end(kSkbInOut),
+                     [&](const SkbField& f) { return byte >= f.off && byte < f.off + f.size; });
+}
+
+std::uint32_t pkt_type_of(const std::uint8_t* eth) {
+  static constexpr std::uint8_t kZero[6] = {};
+  if (eth[0] & 1) {
+    static constexpr std::uint8_t kBcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    return std::memcmp(eth, kBcast, 6) == 0 ? PACKET_BROADCAST : PACKET_MULTICAST;
+  }
+  return std::memcmp(eth, kZero, 6) == 0 ? PACKET_HOST : PACKET_OTHERHOST;  // loopback's address is zero
+}
+
+Result<TestRunResult> run_skb(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat) {
+  const std::size_t max_data = kPageBytes - kSkbHeadroom - kXdpSharedInfoBytes;
+  if (o.data_in.size() < kEthHlen || o.data_in.size() > max_data)
+    return einval("data_in must hold 14.." + std::to_string(max_data) + " bytes");
+  __sk_buff md_in{};
+  if (!o.ctx_in.empty()) {
+    if (auto r = ctx_tail_zero(o.ctx_in, sizeof(__sk_buff)); !r) return std::move(r).error();
+    for (std::size_t b = 0; b < std::min(o.ctx_in.size(), sizeof(__sk_buff)); ++b)
+      if (o.ctx_in[b] != 0 && !in_allowed_field(b))
+        return einval("ctx_in sets a __sk_buff field at offset " + std::to_string(b) + " that test runs do not accept");
+    md_in = ctx_from<__sk_buff>(o.ctx_in);
+  }
+  const bool l2 = o.type != ProgType::SocketFilter;  // tc sees the Ethernet header; socket filters start at L3
+
+  TestRunResult out;
+  std::vector<std::uint64_t> buf_words(kPageBytes / 8);
+  auto* buf = reinterpret_cast<std::uint8_t*>(buf_words.data());
+  SkbCtx s{};
+  vm::RunContext ctx;
+  HelperRun hr;
+  Timer timer;
+  for (std::uint32_t i = 0; i < repeat; ++i) {
+    std::memset(buf, 0, kPageBytes);
+    std::memcpy(buf + kSkbHeadroom, o.data_in.data(), o.data_in.size());
+    s = SkbCtx{};
+    s.md = md_in;
+    s.mac_header = reinterpret_cast<std::uintptr_t>(buf + kSkbHeadroom);
+    s.data = s.mac_header + (l2 ? 0 : kEthHlen);
+    s.data_end = s.mac_header + o.data_in.size();
+    s.data_meta = s.data;
+    s.md.len = static_cast<std::uint32_t>(s.data_end - s.data);
+    std::uint16_t proto;
+    std::memcpy(&proto, buf + kSkbHeadroom + 12, 2);  // __be16 as it sits in the frame
+    s.md.protocol = proto;
+    s.md.pkt_type = pkt_type_of(buf + kSkbHeadroom);
+    if (s.md.ifindex == 0) s.md.ifindex = 1;  // loopback
+    if (s.md.wire_len == 0) s.md.wire_len = s.md.len;
+    s.md.data = static_cast<std::uint32_t>(s.data);
+    s.md.data_end = static_cast<std::uint32_t>(s.data_end);
+    s.md.data_meta = static_cast<std::uint32_t>(s.data_meta);
+    ctx = vm::RunContext{};
+    hr = HelperRun{};
+    hr.cpu = o.cpu;
+    hr.skb = &s;
+    ctx.host = &hr;
+    // ctx writes are the verifier's business (mark, priority, cb...); checked mode allows the struct.
+    ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&s), offsetof(SkbCtx, mac_header), true, "ctx"});
+    ctx.regions.push_back(vm::Region{static_cast<std::uintptr_t>(s.data), static_cast<std::size_t>(s.data_end - s.data),
+                                     true, "packet"});
+    hr.packet_region = 1;
+    if (o.setup) o.setup(hr, ctx);
+    const std::uint64_t args[] = {reinterpret_cast<std::uintptr_t>(&s)};
+    auto r = runner(ctx, args);
+    if (!r) return std::move(r).error();
+    out.r0 = r->r0;
+  }
+  out.duration_ns = timer.mean_ns(repeat);
+  out.retval = static_cast<std::uint32_t>(out.r0);
+  out.redirect = hr.redirect;
+  finish_data(out, o, reinterpret_cast<const std::uint8_t*>(s.mac_header), s.data_end - s.mac_header);
+  __sk_buff md_out{};
+  for (const auto& f : kSkbInOut)
+    std::memcpy(reinterpret_cast<std::uint8_t*>(&md_out) + f.off, reinterpret_cast<const std::uint8_t*>(&s.md) + f.off, f.size);
+  out.ctx_out.resize(sizeof md_out);
+  std::memcpy(out.ctx_out.data(), &md_out, sizeof md_out);
+  return out;
+}
+
+}  // namespace
+
+Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions& options) {
+  const std::uint32_t repeat = options.repeat ? options.repeat : 1;
+  switch (options.type) {
+    case ProgType::Xdp:
+      return run_xdp(runner, options, repeat);
+    case ProgType::SocketFilter:
+    case ProgType::SchedCls:
+    case ProgType::SchedAct:
+      return run_skb(runner, options, repeat);
+    case ProgType::Kprobe:
+    case ProgType::Tracepoint:
+    case ProgType::RawTracepoint:
+    case ProgType::Syscall:
+      break;
+  }
+  return make_error(Errc::Unsupported, "test_run supports XDP, socket filter and tc programs (not this type yet)");
+}
+
+Result<TestRunResult> test_run(const vm::Interpreter& program, const TestRunOptions& options) {
+  const vm::ExecOptions exec{.budget_insns = 0, .checked = options.checked};
+  return test_run([&](vm::RunContext& ctx, std::span<const std::uint64_t> args) { return program.run(ctx, args, exec); },
+                  options);
+}
+
+}  // namespace bpfvm::helpers

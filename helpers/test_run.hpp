@@ -1,0 +1,56 @@
+// test_run: the equivalent of BPF_PROG_TEST_RUN for XDP, socket filter and tc programs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "bpfvm/result.hpp"
+#include "helpers/contexts.hpp"
+#include "helpers/runtime.hpp"
+#include "vm/interpreter.hpp"
+#include "vm/run_context.hpp"
+
+namespace bpfvm::helpers {
+
+struct TestRunOptions {
+  ProgType type = ProgType::Xdp;  // Xdp, SocketFilter, SchedCls or SchedAct
+  std::vector<std::uint8_t> data_in;
+  std::vector<std::uint8_t> ctx_in;             // struct xdp_md / struct __sk_buff (may be short)
+  std::optional<std::uint32_t> data_size_out;   // output buffer size; smaller output -> -ENOSPC
+  std::uint32_t repeat = 1;                     // 0 counts as 1
+  bool checked = false;                         // checked mode for the engine and the helpers
+  std::uint32_t cpu = 0;                        // bpf_get_smp_processor_id
+  /// Called on each repetition's HelperRun before the program starts: where an embedder installs its
+  /// pointer. (Engines install their own hooks — callbacks, tail calls — in RunContext.)
+  std::function<void(HelperRun&, vm::RunContext&)> setup;
+};
+
+struct TestRunResult {
+  int err = 0;                        // 0, or -ENOSPC when data_out was cut to data_size_out
+  std::uint32_t retval = 0;           // low 32 bits of r0, as the kernel reports it
+  std::uint64_t r0 = 0;
+  std::vector<std::uint8_t> data_out; // XDP: from data_meta to data_end; skb: from the MAC header
+  std::uint32_t data_size_out = 0;    // full output size (also when cut)
+  std::vector<std::uint8_t> ctx_out;  // xdp_md (data/data_end relative to data_meta) or __sk_buff
+  std::uint32_t duration_ns = 0;      // mean per repetition
+  RedirectRecord redirect;            // what bpf_redirect / bpf_redirect_map recorded last
+};
+
+/// One execution of the program body: run it with r1 = args[0] on `ctx`.
+using ProgramRunner =
+    std::function<Result<vm::ExecResult>(vm::RunContext& ctx, std::span<const std::uint64_t> args)>;
+
+/// Runs the program `repeat` times on a fresh copy of data_in each time (the kernel reuses one
+/// buffer across repetitions; results differ only for programs that resize the packet) and reports
+/// the last run. The program must already be rewritten for `type` (rewrite_ctx_access()).
+/// Kernel input checks become Errc::InvalidArgument with the errno name leading the reason
+/// ("EINVAL: XDP needs at least 14 bytes of data_in"); an engine error ends the test run.
+Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions& options);
+
+/// The same with the interpreter (ExecOptions::checked = options.checked).
+Result<TestRunResult> test_run(const vm::Interpreter& program, const TestRunOptions& options);
+
+}  // namespace bpfvm::helpers
