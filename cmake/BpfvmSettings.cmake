@@ -2,8 +2,9 @@
 add_library(bpfvm_settings INTERFACE)
 target_compile_options(bpfvm_settings INTERFACE
   -Wall -Wextra -Werror -Werror=switch -Wno-missing-field-initializers
-  # GCC 12 reports false -Wrestrict positives inside std::string operator+ (GCC bug 105329).
-  $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
+  # GCC 12 reports false -Wrestrict and -Wstringop-overread positives inside libstdc++ at -O3
+  # (GCC bugs 105329, 106199).
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict -Wno-stringop-overread>)
 target_include_directories(bpfvm_settings INTERFACE
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>)

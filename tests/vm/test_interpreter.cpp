@@ -228,7 +228,7 @@ TEST_CASE("tail calls continue in the target program on the same frame") {
   }
 }
 
-TEST_CASE("helpers call back into the program; callbacks share the run's budget") {
+TEST_CASE("helpers call back into the program, callbacks share the run budget") {
   vm::HelperRegistry helpers;
   helpers.add({181, "loop", &loop_helper, nullptr, {}});
   auto in = vm::Interpreter::create(

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <vector>
 
+
 namespace bpfvm::tools {
 
 namespace {
@@ -34,8 +35,17 @@ Result<void> EngineRunner::prepare(const vm::Program& program, EngineKind engine
       interpreter_.emplace(std::move(*in));
       return {};
     }
-    case EngineKind::Jit:
+    case EngineKind::Jit: {
+#if BPFVM_HAVE_JIT
+      // Builds the fast variant now; run() builds the checked/counted one on first use.
+      auto jp = jit::JitProgram::compile(program, helpers_);
+      if (!jp) return std::move(jp).error();
+      jit_.emplace(std::move(*jp));
+      return {};
+#else
       return make_error(Errc::Unsupported, "engine not built: the JIT is not available yet");
+#endif
+    }
   }
   return make_error(Errc::Internal, "unknown engine");
 }
@@ -51,7 +61,12 @@ Result<vm::ExecResult> EngineRunner::run(std::span<const std::uint8_t> mem, cons
       if (!interpreter_) break;
       return interpreter_->run(ctx, args, options);
     case EngineKind::Jit:
+#if BPFVM_HAVE_JIT
+      if (!jit_) break;
+      return jit_->run(ctx, args, options);
+#else
       break;
+#endif
   }
   return make_error(Errc::InvalidArgument, "run before a successful prepare");
 }

@@ -11,6 +11,9 @@
 #include "vm/helper_registry.hpp"
 #include "vm/interpreter.hpp"
 #include "vm/program.hpp"
+#if BPFVM_HAVE_JIT
+#include "jit/jit_program.hpp"
+#endif
 
 namespace bpfvm::tools {
 
@@ -39,6 +42,9 @@ class EngineRunner {
   vm::HelperRegistry helpers_;
   EngineKind engine_ = EngineKind::Interpreter;
   std::optional<vm::Interpreter> interpreter_;
+#if BPFVM_HAVE_JIT
+  std::optional<jit::JitProgram> jit_;
+#endif
 };
 
 }  // namespace bpfvm::tools

@@ -1,0 +1,114 @@
+// JIT speed: compile time per 1,000 instructions (target ≤ 100 µs), and run time of conformance
+// programs on each variant next to the interpreter.
+// Run: build/bench/bench_jit --benchmark_min_time=0.5
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <random>
+#include <string>
+
+#include "jit/jit_program.hpp"
+#include "vm/data_file.hpp"
+#include "vm/interpreter.hpp"
+
+using namespace bpfvm;
+
+namespace {
+
+struct Loaded {
+  vm::Program program;
+  std::vector<std::uint8_t> mem;
+};
+
+Loaded load_data(const std::string& path) {
+  auto file = vm::read_data_file(path);
+  if (!file) {
+    std::fprintf(stderr, "%s: %s\n", path.c_str(), file.error().message().c_str());
+    std::abort();
+  }
+  auto insns = vm::program_of(*file);
+  auto program = vm::decode_program(std::move(*insns), path);
+  return {std::move(*program), file->mem};
+}
+
+// n straight-line ALU/memory instructions (a typical mix), then exit.
+vm::Program straight_line(std::size_t n) {
+  std::mt19937 rng(1);
+  std::vector<vm::Insn> insns;
+  const auto add = isa::find_op("add", isa::Operand::Reg), mul = isa::find_op("mul", isa::Operand::Imm),
+             stx = isa::find_op("stxdw", isa::Operand::Reg), ldx = isa::find_op("ldxdw", isa::Operand::Reg),
+             jgt = isa::find_op("jgt", isa::Operand::Imm), mov = isa::find_op("mov", isa::Operand::Imm);
+  for (std::uint8_t r = 0; r < 10; ++r) insns.push_back({isa::kOps[mov].code, r, 0, 0, r});
+  while (insns.size() < n) {
+    const auto k = rng() % 5;
+    const auto r = static_cast<std::uint8_t>(rng() % 10), s = static_cast<std::uint8_t>(rng() % 10);
+    if (k == 0) insns.push_back({isa::kOps[add].code, r, s, 0, 0});
+    else if (k == 1) insns.push_back({isa::kOps[mul].code, r, 0, 0, 3});
+    else if (k == 2) insns.push_back({isa::kOps[stx].code, 10, s, -8, 0});
+    else if (k == 3) insns.push_back({isa::kOps[ldx].code, r, 10, -8, 0});
+    else insns.push_back({isa::kOps[jgt].code, r, 0, 1, 5});
+  }
+  insns.push_back({isa::kOps[isa::find_op("exit", isa::Operand::None)].code, 0, 0, 0, 0});
+  auto p = vm::decode_program(std::move(insns), "straight");
+  if (!p) std::abort();
+  return *p;
+}
+
+void BM_compile(benchmark::State& state) {
+  const auto program = straight_line(static_cast<std::size_t>(state.range(0)));
+  vm::HelperRegistry helpers;
+  jit::JitOptions jo;
+  jo.checked = state.range(1) != 0;
+  for (auto _ : state) {
+    auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
+    benchmark::DoNotOptimize(jp);
+  }
+  // Seconds per instruction: "100n" here means 100 µs per 1,000 instructions.
+  state.counters["per_insn"] = benchmark::Counter(
+      static_cast<double>(program.size()), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_compile)->Args({1000, 0})->Args({1000, 1})->Args({10000, 0})->ArgNames({"insns", "checked"});
+
+template <class Engine>
+void run_loop(benchmark::State& state, const Engine& engine, const Loaded& loaded, vm::ExecOptions opt) {
+  auto mem = loaded.mem;
+  vm::RunContext ctx;
+  const auto base = reinterpret_cast<std::uintptr_t>(mem.data());
+  ctx.regions.push_back(vm::Region{base, mem.size(), true, "input"});
+  const std::uint64_t args[] = {base, mem.size()};
+  for (auto _ : state) {
+    auto r = engine.run(ctx, args, opt);
+    benchmark::DoNotOptimize(r);
+  }
+}
+
+// range(0): 0 = interpreter, 1 = JIT fast, 2 = JIT counted (budget), 3 = JIT checked.
+void run_program(benchmark::State& state, const Loaded& loaded) {
+  vm::HelperRegistry helpers;
+  vm::ExecOptions opt;
+  opt.checked = state.range(0) == 3;
+  opt.budget_insns = state.range(0) == 2 ? 1'000'000'000 : 0;
+  if (state.range(0) == 0) {
+    auto in = vm::Interpreter::create(loaded.program, helpers);
+    run_loop(state, *in, loaded, opt);
+  } else {
+    auto jp = jit::JitProgram::compile(loaded.program, helpers);
+    run_loop(state, *jp, loaded, opt);
+  }
+}
+
+void BM_prime(benchmark::State& state) {
+  static const auto loaded = load_data(BPFVM_CONFORMANCE_DIR "/tests/prime.data");
+  run_program(state, loaded);
+}
+BENCHMARK(BM_prime)->DenseRange(0, 3)->ArgName("engine");
+
+void BM_subnet(benchmark::State& state) {
+  static const auto loaded = load_data(BPFVM_CONFORMANCE_DIR "/tests/subnet.data");
+  run_program(state, loaded);
+}
+BENCHMARK(BM_subnet)->DenseRange(0, 3)->ArgName("engine");
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,239 @@
+// JitProgram: prepares a program like the interpreter does (helpers, pseudo loads), builds native
+// variants on demand, and runs them with the interpreter's contract.
+#include "jit/jit_program.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <random>
+
+#include "jit/debug_registration.hpp"
+#include "jit/exec_memory.hpp"
+#include "jit/runtime.hpp"
+#include "jit/x86_64/emitter.hpp"
+
+namespace bpfvm::jit {
+
+using isa::Form;
+
+namespace {
+
+constexpr std::uint32_t kTailCallHelper = 12;  // BPF_FUNC_tail_call
+
+struct Built {
+  ExecMemory memory;
+  std::vector<std::uint32_t> pc_offsets;
+  std::vector<std::uint64_t> func_addresses;  // sorted
+  std::unique_ptr<DebugRegistration> debug;
+};
+
+const char* variant_name(Variant v) {
+  switch (v) {
+    case Variant::Fast: return "fast";
+    case Variant::Counted: return "counted";
+    case Variant::Checked: return "checked";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Variant variant_for(const vm::ExecOptions& options) {
+  if (options.checked) return Variant::Checked;
+  return options.budget_insns != 0 ? Variant::Counted : Variant::Fast;
+}
+
+struct JitProgram::Impl {
+  vm::Program program;
+  const vm::HelperRegistry* registry = nullptr;
+  std::vector<std::uint64_t> lddw_values;
+  std::vector<const vm::HelperEntry*> helpers;
+  JitOptions options;
+  struct Slot {
+    std::once_flag once;
+    std::optional<Result<Built>> built;
+  };
+  std::array<Slot, kNumVariants> slots;
+
+  CompileRequest request(Variant v, std::string* listing) const {
+    CompileRequest req;
+    req.program = &program;
+    req.lddw_values = lddw_values;
+    req.helpers = helpers;
+    req.variant = v;
+    req.blind_constants = options.blind_constants;
+    req.blinding_seed = options.blind_constants ? std::random_device{}() ^ (std::uint64_t(std::random_device{}()) << 32) : 0;
+    req.listing = listing;
+    return req;
+  }
+
+  Result<Built> build(Variant v) const {
+    auto native = x86_64::compile(request(v, nullptr));
+    if (!native) return std::move(native).error();
+    auto memory = ExecMemory::create(native->bytes);
+    if (!memory) return std::move(memory).error();
+    Built b;
+    b.memory = std::move(*memory);
+    b.pc_offsets = std::move(native->pc_offsets);
+    for (auto off : native->func_offsets) b.func_addresses.push_back(b.memory.address() + off);
+    if (options.register_with_debuggers)
+      b.debug = DebugRegistration::create(options.name + "_" + variant_name(v), b.memory.address(),
+                                          b.memory.size_bytes());
+    return b;
+  }
+};
+
+namespace {
+// Mirrors Interpreter::create: the same checks in the same order, so errors agree.
+Result<void> prepare_program(JitProgram::Impl& impl, const vm::HelperRegistry& helpers,
+                             const vm::PseudoResolver& resolve) {
+  const auto& program = impl.program;
+  const auto n = program.size();
+  impl.lddw_values.assign(n, 0);
+  impl.helpers.assign(n, nullptr);
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    if (program.ops[pc] == isa::kNoOp) continue;
+    const auto& insn = program.insns[pc];
+    const auto& op = program.op(pc);
+    const auto at = static_cast<std::uint32_t>(pc);
+    switch (op.form) {
+      case Form::WideImm: {
+        const auto src = static_cast<isa::LddwSrc>(insn.src);
+        if (src == isa::LddwSrc::Imm64) {
+          impl.lddw_values[pc] = program.wide_imm(pc);
+        } else if (src == isa::LddwSrc::Func) {
+          // Resolved by the backend to a native address.
+        } else if (!resolve) {
+          return make_error(Errc::Unsupported, std::string(op.mnemonic) + ": program refers to a map or BTF object but none was supplied", at);
+        } else {
+          auto v = resolve(src, insn.imm, program.insns[pc + 1].imm, at);
+          if (!v) return std::move(v).error();
+          impl.lddw_values[pc] = *v;
+        }
+        break;
+      }
+      case Form::Call: {
+        const auto id = static_cast<std::uint32_t>(insn.imm);
+        const auto* h = helpers.find(id);
+        if (h == nullptr)
+          return make_error(Errc::HelperFault, "call to unknown helper " + std::to_string(id), at);
+        if (id == kTailCallHelper)
+          return make_error(Errc::Unsupported, "bpf_tail_call: tail calls are not supported by the JIT yet", at);
+        impl.helpers[pc] = h;
+        break;
+      }
+      case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
+      case Form::StoreReg: case Form::Atomic: case Form::Jump: case Form::Ja: case Form::Ja32:
+      case Form::CallLocal: case Form::CallReg: case Form::Exit:
+        break;
+    }
+  }
+  return {};
+}
+}  // namespace
+
+JitProgram::JitProgram() : impl_(std::make_unique<Impl>()) {}
+JitProgram::JitProgram(JitProgram&&) noexcept = default;
+JitProgram& JitProgram::operator=(JitProgram&&) noexcept = default;
+JitProgram::~JitProgram() = default;
+
+const vm::Program& JitProgram::program() const { return impl_->program; }
+
+Result<JitProgram> JitProgram::compile(const vm::Program& program, const vm::HelperRegistry& helpers,
+                                       const vm::PseudoResolver& resolve, const JitOptions& options) {
+  if (program.insns.empty() || program.ops.size() != program.insns.size())
+    return make_error(Errc::InvalidArgument, "JIT: program is empty or not decoded");
+  JitProgram jp;
+  jp.impl_->program = program;
+  jp.impl_->registry = &helpers;
+  jp.impl_->options = options;
+  auto prepared = prepare_program(*jp.impl_, helpers, resolve);
+  if (!prepared) return std::move(prepared).error();
+  auto built = jp.prepare(options.checked ? Variant::Checked : Variant::Fast);
+  if (!built) return std::move(built).error();
+  return jp;
+}
+
+Result<void> JitProgram::prepare(Variant variant) const {
+  auto& slot = impl_->slots[static_cast<std::size_t>(variant)];
+  std::call_once(slot.once, [&] { slot.built.emplace(impl_->build(variant)); });
+  if (!*slot.built) return slot.built->error();
+  return {};
+}
+
+std::span<const std::uint8_t> JitProgram::code(Variant variant) const {
+  const auto& slot = impl_->slots[static_cast<std::size_t>(variant)];
+  if (!slot.built || !*slot.built) return {};
+  const auto& m = (*slot.built)->memory;
+  return {m.data(), m.size_bytes()};
+}
+
+std::uint32_t JitProgram::native_offset(Variant variant, std::uint32_t pc) const {
+  const auto& slot = impl_->slots[static_cast<std::size_t>(variant)];
+  if (!slot.built || !*slot.built || pc >= (*slot.built)->pc_offsets.size()) return 0;
+  return (*slot.built)->pc_offsets[pc];
+}
+
+Result<vm::ExecResult> JitProgram::run(vm::RunContext& ctx, std::span<const std::uint64_t> args,
+                                       const vm::ExecOptions& options) const {
+  const Variant variant = variant_for(options);
+  auto ready = prepare(variant);
+  if (!ready) return std::move(ready).error();
+  const Built& built = **impl_->slots[static_cast<std::size_t>(variant)].built;
+
+  RunSupport support;
+  support.program = &impl_->program;
+  support.registry = impl_->registry;
+  support.func_addresses = built.func_addresses;
+  support.budget_insns = options.budget_insns;
+
+  alignas(16) std::uint8_t stack[isa::kMaxCallFrames * isa::kStackBytes];
+  if (variant != Variant::Fast) std::memset(stack, 0, sizeof stack);
+  const auto stack_top = reinterpret_cast<std::uintptr_t>(stack + sizeof stack);
+  const std::uint64_t budget =
+      options.budget_insns ? options.budget_insns : std::numeric_limits<std::uint64_t>::max();
+
+  JitState state;
+  state.budget_left = budget;
+  state.stack_lo = stack_top - isa::kStackBytes;
+  state.stack_size = isa::kStackBytes;
+  state.ctx_stack = &ctx.stack;
+  state.ctx = &ctx;
+  for (std::size_t i = 0; i < args.size() && i < 5; ++i) state.args[i] = args[i];
+  state.frame_top = stack_top;
+  state.support = &support;
+
+  const vm::Region saved_stack = ctx.stack;
+  ctx.stack = vm::Region{state.stack_lo, isa::kStackBytes, true, "stack"};
+  const auto entry = reinterpret_cast<JitEntry>(built.memory.address());
+  const int rc = entry(&state);
+  ctx.stack = saved_stack;
+  if (rc != 0) {
+    if (support.error) return std::move(*support.error);
+    return make_error(Errc::Internal, "JIT: run failed without an error");
+  }
+  vm::ExecResult result;
+  result.r0 = state.r0;
+  result.insns_executed = variant == Variant::Fast ? 0 : budget - state.budget_left;
+  return result;
+}
+
+Result<std::string> disassemble_native(const vm::Program& program, const vm::HelperRegistry& helpers,
+                                       const vm::PseudoResolver& resolve, const JitOptions& options,
+                                       Variant variant) {
+  JitProgram::Impl impl;
+  impl.program = program;
+  impl.registry = &helpers;
+  impl.options = options;
+  auto prepared = prepare_program(impl, helpers, resolve);
+  if (!prepared) return std::move(prepared).error();
+  std::string listing;
+  auto native = x86_64::compile(impl.request(variant, &listing));
+  if (!native) return std::move(native).error();
+  return listing;
+}
+
+}  // namespace bpfvm::jit

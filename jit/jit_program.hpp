@@ -1,0 +1,75 @@
+// JitProgram: a program compiled to native code, with the Interpreter's run() contract.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "bpfvm/result.hpp"
+#include "jit/native_code.hpp"
+#include "vm/helper_registry.hpp"
+#include "vm/interpreter.hpp"
+#include "vm/program.hpp"
+#include "vm/pseudo_resolver.hpp"
+#include "vm/run_context.hpp"
+
+namespace bpfvm::jit {
+
+struct JitOptions {
+  /// Build the checked variant up front (bounds checks + exact budget). Otherwise the fast one.
+  /// Either way run() builds the variant its ExecOptions need on first use (see Variant).
+  bool checked = false;
+  /// XOR every immediate with a fresh random key, so no program constant appears in code pages.
+  bool blind_constants = false;
+  /// Symbol name for perf and gdb.
+  std::string name = "bpf_prog";
+  /// Append "START SIZE name" lines to /tmp/perf-PID.map and register each variant with the GDB
+  /// JIT interface (an in-memory ELF with one function symbol).
+  bool register_with_debuggers = false;
+};
+
+/// Which variant run() uses for these options: Checked when checked, Counted when only a budget
+/// is set, Fast otherwise. Fast runs report insns_executed = 0 (they do not count).
+Variant variant_for(const vm::ExecOptions& options);
+
+class JitProgram {
+ public:
+  /// Prepares (helpers, pseudo loads) exactly as Interpreter::create and compiles one variant.
+  /// `helpers` must outlive the JitProgram (callx looks helpers up at run time). Calls to
+  /// bpf_tail_call (helper 12) are refused with Errc::Unsupported.
+  static Result<JitProgram> compile(const vm::Program& program, const vm::HelperRegistry& helpers,
+                                    const vm::PseudoResolver& resolve = {}, const JitOptions& options = {});
+
+  /// Same contract as Interpreter::run: r1..r5 = args, r10 = top of a fresh 512-byte frame,
+  /// identical results and identical errors (checked mode, budget, call depth, helper faults).
+  Result<vm::ExecResult> run(vm::RunContext& ctx, std::span<const std::uint64_t> args,
+                             const vm::ExecOptions& options = {}) const;
+
+  /// Builds (if needed) a variant; run() does this lazily and thread-safely.
+  Result<void> prepare(Variant variant) const;
+  /// Native code of a built variant (empty span if not built).
+  std::span<const std::uint8_t> code(Variant variant) const;
+  /// Offset of pc's first native instruction in a built variant's code.
+  std::uint32_t native_offset(Variant variant, std::uint32_t pc) const;
+
+  const vm::Program& program() const;
+
+  struct Impl;  // opaque; defined in jit_program.cpp
+
+  JitProgram(JitProgram&&) noexcept;
+  JitProgram& operator=(JitProgram&&) noexcept;
+  ~JitProgram();
+
+ private:
+  JitProgram();
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Annotated native listing of one variant: asmjit's text with each eBPF instruction's boundary
+/// marked "; pc N: <instruction>", machine-code bytes and offsets in hex.
+Result<std::string> disassemble_native(const vm::Program& program, const vm::HelperRegistry& helpers,
+                                       const vm::PseudoResolver& resolve = {}, const JitOptions& options = {},
+                                       Variant variant = Variant::Fast);
+
+}  // namespace bpfvm::jit

@@ -1,0 +1,39 @@
+// What a backend receives (a prepared program and the variant to build) and what it returns
+// (position-independent machine code plus the offsets the runtime needs). Arch-neutral.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vm/helper_registry.hpp"
+#include "vm/program.hpp"
+
+namespace bpfvm::jit {
+
+/// The three builds of one program. Checked implies counting.
+enum class Variant : std::uint8_t {
+  Fast,     // unchecked, no instruction budget
+  Counted,  // unchecked memory, exact instruction budget
+  Checked,  // every load/store/atomic checked, exact instruction budget
+};
+inline constexpr std::size_t kNumVariants = 3;
+
+struct CompileRequest {
+  const vm::Program* program = nullptr;
+  std::span<const std::uint64_t> lddw_values;        // per pc: value of a non-func lddw, resolved
+  std::span<const vm::HelperEntry* const> helpers;   // per pc: helper of a `call` by id
+  Variant variant = Variant::Fast;
+  bool blind_constants = false;
+  std::uint64_t blinding_seed = 0;
+  std::string* listing = nullptr;  // non-null: append an annotated native listing here
+};
+
+struct NativeCode {
+  std::vector<std::uint8_t> bytes;           // position independent; entry at offset 0
+  std::vector<std::uint32_t> pc_offsets;     // native offset of each pc (second lddw slot: 0)
+  std::vector<std::uint32_t> func_offsets;   // native offsets lddw_func can produce, sorted
+};
+
+}  // namespace bpfvm::jit

@@ -1,0 +1,71 @@
+// The thunks generated code calls: helper invocation, checked-mode slow paths, and every run-time
+// error, built with vm/exec_errors so the JIT's messages equal the interpreter's to the letter.
+#include "jit/runtime.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "vm/exec_errors.hpp"
+
+namespace bpfvm::jit {
+
+namespace {
+void fail(JitState* state, Error error) {
+  state->support->error = std::move(error);
+  state->status = 1;
+}
+}  // namespace
+
+std::uint64_t jit_call_helper(std::uint64_t r1, std::uint64_t r2, std::uint64_t r3, std::uint64_t r4,
+                              std::uint64_t r5, JitState* state) noexcept {
+  const vm::HelperEntry* helper = state->pending_helper;
+  vm::RunContext* ctx = state->ctx;
+  ctx->current_helper = helper;
+  const std::uint64_t r0 = helper->fn(r1, r2, r3, r4, r5, ctx);
+  if (ctx->faulted()) [[unlikely]]
+    fail(state, vm::helper_fault_error(state->pc, helper->name, ctx->helper_fault));
+  return r0;
+}
+
+bool jit_check_access(JitState* state, std::uint64_t addr, std::uint64_t info) noexcept {
+  const auto size = static_cast<unsigned>(info & 0xff);
+  const bool write = (info >> 8) & 1;
+  if (state->ctx->allowed(static_cast<std::uintptr_t>(addr), size, write)) return true;
+  fail(state, vm::memory_fault_error(static_cast<std::uint32_t>(info >> 32), addr, size, write));
+  return false;
+}
+
+void jit_budget_exhausted(JitState* state, std::uint64_t start_pc, std::uint64_t length) noexcept {
+  // The segment's charge borrowed: budget_left = old - length (mod 2^64), so `old` instructions of
+  // the segment were still payable and the next one is the first the interpreter refuses.
+  std::uint64_t remaining = state->budget_left + length;
+  const vm::Program& program = *state->support->program;
+  std::size_t pc = start_pc;
+  while (remaining > 0) {
+    pc += isa::is_wide(program.op(pc)) ? 2 : 1;
+    --remaining;
+  }
+  fail(state, vm::budget_error(static_cast<std::uint32_t>(pc), state->support->budget_insns));
+}
+
+void jit_call_depth(JitState* state, std::uint64_t pc) noexcept {
+  fail(state, vm::call_depth_error(static_cast<std::uint32_t>(pc)));
+}
+
+std::uint64_t jit_resolve_callx(JitState* state, std::uint64_t value, std::uint64_t pc) noexcept {
+  const auto& funcs = state->support->func_addresses;
+  if (std::binary_search(funcs.begin(), funcs.end(), value)) return value;
+  const vm::HelperEntry* helper =
+      value <= std::numeric_limits<std::uint32_t>::max()
+          ? state->support->registry->find(static_cast<std::uint32_t>(value))
+          : nullptr;
+  state->pc = static_cast<std::uint32_t>(pc);
+  if (helper == nullptr) {
+    fail(state, vm::callx_target_error(static_cast<std::uint32_t>(pc), value));
+    return 0;
+  }
+  state->pending_helper = helper;
+  return 0;
+}
+
+}  // namespace bpfvm::jit

@@ -1,0 +1,69 @@
+// The contract between generated code and C++: the per-run JitState the code addresses through a
+// base register, and the C++ functions ("thunks") the code calls for helpers, faults and callx.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "bpfvm/result.hpp"
+#include "vm/helper_registry.hpp"
+#include "vm/program.hpp"
+#include "vm/run_context.hpp"
+
+namespace bpfvm::jit {
+
+/// What a run needs besides registers; the C++ side only. Thunks fill `error` and set status.
+struct RunSupport {
+  const vm::Program* program = nullptr;
+  const vm::HelperRegistry* registry = nullptr;   // callx by helper id
+  std::span<const std::uint64_t> func_addresses;  // sorted native addresses lddw_func can produce
+  std::uint64_t budget_insns = 0;                  // as given in ExecOptions (for the message)
+  std::optional<Error> error;
+};
+
+/// Per-run state, addressed by generated code at fixed offsets (hence standard layout).
+struct JitState {
+  std::uint64_t budget_left = 0;   // counting variants: instructions the run may still execute
+  std::uint64_t stack_lo = 0;      // mirror of ctx->stack: lowest byte of the live frames
+  std::uint64_t stack_size = 0;    //   and their size; checked mode's fast path tests against it
+  std::uint64_t saved_rsp = 0;     // host stack pointer of the entry trampoline (fault unwinding)
+  vm::Region* ctx_stack = nullptr; // &ctx->stack, kept equal to the mirror on call and exit
+  vm::RunContext* ctx = nullptr;
+  const vm::HelperEntry* pending_helper = nullptr;  // the helper jit_call_helper invokes
+  std::uint32_t depth = 0;         // BPF-to-BPF nesting, 0 in the main program
+  std::uint32_t pc = 0;            // pc of the helper call in flight
+  std::uint32_t status = 0;        // 0 = running; 1 = a thunk stored an error in support->error
+  std::uint32_t reserved = 0;
+  std::uint64_t args[5] = {};      // r1..r5 on entry
+  std::uint64_t frame_top = 0;     // r10 on entry
+  std::uint64_t r0 = 0;            // r0 at the outermost exit
+  RunSupport* support = nullptr;
+};
+static_assert(std::is_standard_layout_v<JitState>);
+
+/// Entry point of generated code: returns 0 when the program exited, 1 when support->error is set.
+using JitEntry = int (*)(JitState* state);
+
+// Thunks. Generated code calls them through absolute addresses; none throws.
+
+/// Calls state->pending_helper with r1..r5 like the interpreter; on a helper fault records it.
+std::uint64_t jit_call_helper(std::uint64_t r1, std::uint64_t r2, std::uint64_t r3, std::uint64_t r4,
+                              std::uint64_t r5, JitState* state) noexcept;
+/// Checked mode's slow path: `info` = pc << 32 | write << 8 | size. False = fault recorded.
+bool jit_check_access(JitState* state, std::uint64_t addr, std::uint64_t info) noexcept;
+/// The segment of `length` instructions starting at `start_pc` could not be paid for in full.
+void jit_budget_exhausted(JitState* state, std::uint64_t start_pc, std::uint64_t length) noexcept;
+/// A local call at pc would exceed isa::kMaxCallFrames.
+void jit_call_depth(JitState* state, std::uint64_t pc) noexcept;
+/// callx: returns the native address of a subprogram, or 0 with state->pending_helper set to the
+/// helper the value names; records callx_target_error (status 1) when it is neither.
+std::uint64_t jit_resolve_callx(JitState* state, std::uint64_t value, std::uint64_t pc) noexcept;
+
+/// Packs a checked access for jit_check_access.
+constexpr std::uint64_t access_info(std::uint32_t pc, unsigned size_bytes, bool write) {
+  return (std::uint64_t(pc) << 32) | (std::uint64_t(write) << 8) | size_bytes;
+}
+
+}  // namespace bpfvm::jit

@@ -1,0 +1,78 @@
+// Form::Call, CallLocal and CallReg: helper calls through helper_stub (jit_call_helper), and
+// BPF-to-BPF calls as native call/ret with a fresh 512-byte frame and r6–r9, r10 kept on the
+// host stack for the caller. Exit is a `ret` (emitter.cpp).
+#include "jit/runtime.hpp"
+#include "jit/x86_64/emitter.hpp"
+
+namespace bpfvm::jit::x86_64 {
+
+using namespace asmjit;
+
+void X86Emitter::sync_stack_region() {
+  // ctx->stack = the mirror, exactly as the interpreter updates it on call and exit.
+  a_.mov(x86::r11, state(offsetof(JitState, ctx_stack)));
+  a_.mov(x86::r10, state(offsetof(JitState, stack_lo)));
+  a_.mov(x86::qword_ptr(x86::r11, offsetof(vm::Region, begin)), x86::r10);
+  a_.mov(x86::r10, state(offsetof(JitState, stack_size)));
+  a_.mov(x86::qword_ptr(x86::r11, offsetof(vm::Region, size_bytes)), x86::r10);
+}
+
+void X86Emitter::emit_local_call_sequence(std::uint32_t pc, const Label* target, const Gp* target_reg) {
+  const auto depth = state(offsetof(JitState, depth), 4);
+  a_.cmp(depth, isa::kMaxCallFrames - 1);
+  a_.jae(cold(ColdPath::Kind::CallDepth, pc));
+  a_.add(depth, 1);
+  // Five pushes plus the return address keep rsp ≡ 8 (mod 16) in the callee.
+  const Gp kKept[] = {q(6), q(7), q(8), q(9), q(isa::kFramePointer)};
+  for (const auto& r : kKept) a_.push(r);
+  a_.sub(q(isa::kFramePointer), imm(isa::kStackBytes));
+  a_.sub(state(offsetof(JitState, stack_lo)), imm(isa::kStackBytes));
+  a_.add(state(offsetof(JitState, stack_size)), imm(isa::kStackBytes));
+  sync_stack_region();
+  if (target) a_.call(*target); else a_.call(*target_reg);
+  for (int i = 4; i >= 0; --i) a_.pop(kKept[i]);
+  a_.sub(depth, 1);
+  a_.add(state(offsetof(JitState, stack_lo)), imm(isa::kStackBytes));
+  a_.sub(state(offsetof(JitState, stack_size)), imm(isa::kStackBytes));
+  sync_stack_region();
+}
+
+void X86Emitter::emit_helper_sequence() {
+  a_.call(helper_stub_);
+}
+
+Result<void> X86Emitter::emit_call(const vm::Insn& insn, std::uint32_t pc) {
+  const vm::HelperEntry* helper = req_.helpers.empty() ? nullptr : req_.helpers[pc];
+  if (helper == nullptr)
+    return make_error(Errc::Internal, "x86-64 JIT: helper " + std::to_string(static_cast<std::uint32_t>(insn.imm)) + " was not resolved", pc);
+  a_.mov(x86::r10, imm(reinterpret_cast<std::uint64_t>(helper)));
+  a_.mov(state(offsetof(JitState, pending_helper)), x86::r10);
+  a_.mov(state(offsetof(JitState, pc), 4), imm(pc));
+  emit_helper_sequence();
+  return {};
+}
+
+Result<void> X86Emitter::emit_call_local(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc) {
+  const auto target = static_cast<std::size_t>(vm::branch_target(insn, op, pc));
+  emit_local_call_sequence(pc, &labels_[target], nullptr);
+  return {};
+}
+
+Result<void> X86Emitter::emit_call_reg(const vm::Insn& insn, std::uint32_t pc) {
+  // The register holds a subprogram address from lddw_func, or a helper id (conformance callx).
+  a_.mov(x86::r10, q(insn.dst));
+  a_.mov(x86::r11d, imm(pc));
+  a_.call(callx_stub_);
+  const Label helper = a_.newLabel(), done = a_.newLabel();
+  a_.test(x86::r10, x86::r10);
+  a_.jz(helper);
+  a_.mov(x86::r9, x86::r10);  // sync_stack_region() uses r10 and r11
+  emit_local_call_sequence(pc, nullptr, &x86::r9);
+  a_.jmp(done);
+  a_.bind(helper);
+  emit_helper_sequence();  // jit_resolve_callx set pending_helper and pc
+  a_.bind(done);
+  return {};
+}
+
+}  // namespace bpfvm::jit::x86_64

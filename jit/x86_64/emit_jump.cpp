@@ -1,0 +1,62 @@
+// Form::Jump, Ja and Ja32: cmp/test plus one jcc to the target pc's label.
+#include "jit/x86_64/emitter.hpp"
+
+namespace bpfvm::jit::x86_64 {
+
+using namespace asmjit;
+using isa::Form;
+using isa::Kind;
+
+namespace {
+// Condition under which the jump is taken, after `cmp dst, src` (or `test` for jset).
+std::optional<x86::CondCode> condition(Kind kind) {
+  switch (kind) {
+    case Kind::Jeq: return x86::CondCode::kE;
+    case Kind::Jne: return x86::CondCode::kNE;
+    case Kind::Jgt: return x86::CondCode::kA;
+    case Kind::Jge: return x86::CondCode::kAE;
+    case Kind::Jlt: return x86::CondCode::kB;
+    case Kind::Jle: return x86::CondCode::kBE;
+    case Kind::Jsgt: return x86::CondCode::kG;
+    case Kind::Jsge: return x86::CondCode::kGE;
+    case Kind::Jslt: return x86::CondCode::kL;
+    case Kind::Jsle: return x86::CondCode::kLE;
+    case Kind::Jset: return x86::CondCode::kNZ;
+    case Kind::Add: case Kind::Sub: case Kind::Mul: case Kind::Div: case Kind::SDiv: case Kind::Or:
+    case Kind::And: case Kind::Lsh: case Kind::Rsh: case Kind::Mod: case Kind::SMod: case Kind::Xor:
+    case Kind::Mov: case Kind::MovSx: case Kind::Arsh: case Kind::Neg: case Kind::ToLe:
+    case Kind::ToBe: case Kind::Bswap: case Kind::Ldx: case Kind::LdxSx: case Kind::St:
+    case Kind::Stx: case Kind::Lddw: case Kind::AtomicAdd: case Kind::AtomicOr:
+    case Kind::AtomicAnd: case Kind::AtomicXor: case Kind::Xchg: case Kind::CmpXchg: case Kind::Ja:
+    case Kind::Call: case Kind::CallLocal: case Kind::CallReg: case Kind::Exit:
+      break;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+Result<void> X86Emitter::emit_jump(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc) {
+  const auto target = static_cast<std::size_t>(vm::branch_target(insn, op, pc));
+  if (op.form == Form::Ja || op.form == Form::Ja32) {
+    a_.jmp(labels_[target]);
+    return {};
+  }
+  const auto cc = condition(op.kind);
+  if (!cc) return make_error(Errc::Internal, "x86-64 JIT: row is not a jump: " + std::string(op.mnemonic), pc);
+  const bool w64 = op.width == 64;
+  const Gp dst = w64 ? q(insn.dst) : d(insn.dst);
+  const InstId id = op.kind == Kind::Jset ? x86::Inst::kIdTest : x86::Inst::kIdCmp;
+  if (op.operand == isa::Operand::Reg) {
+    a_.emit(id, dst, w64 ? q(insn.src) : d(insn.src));
+  } else if (req_.blind_constants) {
+    const Gp scratch = w(x86::r10, w64);
+    load_imm(scratch, insn.imm);
+    a_.emit(id, dst, scratch);
+  } else {
+    a_.emit(id, dst, imm(insn.imm));  // 64-bit: the imm32 is sign-extended, as BPF wants
+  }
+  a_.j(*cc, labels_[target]);
+  return {};
+}
+
+}  // namespace bpfvm::jit::x86_64

@@ -1,0 +1,346 @@
+// X86Emitter core: entry trampoline, epilogue, per-pc dispatch over isa::Form, instruction-budget
+// segments, the shared stubs into C++ (jit/runtime.hpp) and the cold failure paths.
+//
+// Frame discipline: inside BPF code rsp ≡ 8 (mod 16), like at a function's first instruction.
+// The trampoline `call`s pc 0; a local call pushes five registers and `call`s its target; every BPF
+// `exit` is a plain `ret`. A fault anywhere resets rsp to the trampoline's saved value.
+#include "jit/x86_64/emitter.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+
+#include "jit/runtime.hpp"
+#include "vm/disassembler.hpp"
+
+namespace bpfvm::jit::x86_64 {
+
+using namespace asmjit;
+using isa::Form;
+
+namespace {
+
+class ErrorRecorder : public ErrorHandler {
+ public:
+  void handleError(asmjit::Error err, const char* message, BaseEmitter*) override {
+    if (first_ == kErrorOk) {
+      first_ = err;
+      message_ = message ? message : "";
+    }
+  }
+  bool failed() const { return first_ != kErrorOk; }
+  const std::string& message() const { return message_; }
+
+ private:
+  asmjit::Error first_ = kErrorOk;
+  std::string message_;
+};
+
+template <class Fn>
+std::uint64_t fn_address(Fn* fn) {
+  return reinterpret_cast<std::uint64_t>(fn);
+}
+
+}  // namespace
+
+X86Emitter::X86Emitter(const CompileRequest& req, x86::Assembler& a)
+    : req_(req), program_(*req.program), a_(a), rng_(req.blinding_seed) {}
+
+X86Emitter::Gp X86Emitter::sized(unsigned bpf_reg, unsigned bits) {
+  const auto id = host_id_of_bpf(bpf_reg);
+  switch (bits) {
+    case 8: return x86::gpb(id);
+    case 16: return x86::gpw(id);
+    case 32: return x86::gpd(id);
+    default: return x86::gpq(id);
+  }
+}
+
+X86Emitter::Mem X86Emitter::state(std::size_t offset, unsigned size_bytes) {
+  return x86::ptr(x86::gpq(host_id(kStateReg)), static_cast<std::int32_t>(offset), size_bytes);
+}
+
+void X86Emitter::load_imm(const Gp& reg, std::int64_t value) {
+  const bool narrow = reg.size() == 4;
+  if (narrow) value = static_cast<std::int64_t>(static_cast<std::uint32_t>(value));
+  if (!req_.blind_constants) {
+    a_.mov(reg, imm(value));
+    return;
+  }
+  // Constant blinding: the immediate never appears verbatim in executable memory.
+  const auto key = static_cast<std::int32_t>(rng_() | 1);
+  std::int64_t blinded = value ^ static_cast<std::int64_t>(key);
+  if (narrow) blinded = static_cast<std::int64_t>(static_cast<std::uint32_t>(blinded));
+  a_.mov(reg, imm(blinded));
+  a_.xor_(reg, imm(key));
+}
+
+X86Emitter::Mem X86Emitter::guarded(unsigned bpf_reg, std::int16_t off, unsigned size_bytes, bool write,
+                                    std::uint32_t pc, bool force_address_reg) {
+  const auto addr = x86::gpq(host_id(kScratchA));
+  const auto tmp = x86::gpq(host_id(kScratchB));
+  if (!checked() && !force_address_reg) return x86::ptr(q(bpf_reg), off, size_bytes);
+  a_.lea(addr, x86::ptr(q(bpf_reg), off));
+  if (!checked()) return x86::ptr(addr, 0, size_bytes);
+  // Fast path: inside the live stack frames (Region::contains, written without overflow).
+  const Label slow = a_.newLabel();
+  const Label ok = a_.newLabel();
+  a_.mov(tmp, addr);
+  a_.sub(tmp, state(offsetof(JitState, stack_lo)));
+  a_.jb(slow);
+  a_.add(tmp, imm(size_bytes));
+  a_.cmp(tmp, state(offsetof(JitState, stack_size)));
+  a_.jbe(ok);
+  a_.bind(slow);
+  a_.mov(tmp, imm(access_info(pc, size_bytes, write)));
+  a_.call(check_stub_);
+  a_.bind(ok);
+  return x86::ptr(addr, 0, size_bytes);
+}
+
+Label X86Emitter::cold(ColdPath::Kind kind, std::uint32_t pc, std::uint32_t length) {
+  cold_.push_back(ColdPath{kind, a_.newLabel(), pc, length});
+  return cold_.back().label;
+}
+
+void X86Emitter::compute_segments() {
+  // A segment is a straight run of instructions charged at its start. Only its last instruction
+  // may fault or touch memory, so a run stopped inside a segment is indistinguishable from one
+  // stopped at the exact instruction: budget errors name the interpreter's pc.
+  const auto n = program_.size();
+  std::vector<bool> start(n + 1, false);
+  start[0] = true;
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    if (program_.ops[pc] == isa::kNoOp) continue;
+    const auto& op = program_.op(pc);
+    const auto& insn = program_.insns[pc];
+    const std::size_t next = pc + (isa::is_wide(op) ? 2 : 1);
+    switch (op.form) {
+      case Form::Alu: case Form::AluUnary:
+        break;
+      case Form::WideImm:
+        if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
+          start[static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm)] = true;
+        break;
+      case Form::Jump: case Form::Ja: case Form::Ja32: case Form::CallLocal:
+        start[static_cast<std::size_t>(vm::branch_target(insn, op, pc))] = true;
+        start[next] = true;
+        break;
+      case Form::Load: case Form::LoadSx: case Form::Store: case Form::StoreReg: case Form::Atomic:
+      case Form::Call: case Form::CallReg: case Form::Exit:
+        start[next] = true;
+        break;
+    }
+  }
+  segment_len_.assign(n, 0);
+  std::size_t seg = 0;
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    if (program_.ops[pc] == isa::kNoOp) continue;
+    if (start[pc]) seg = pc;
+    ++segment_len_[seg];
+  }
+}
+
+Result<void> X86Emitter::emit_program() {
+  const auto n = program_.size();
+  labels_.resize(n);
+  for (auto& l : labels_) l = a_.newLabel();
+  fail_exit_ = a_.newLabel();
+  epilogue_ = a_.newLabel();
+  check_stub_ = a_.newLabel();
+  callx_stub_ = a_.newLabel();
+  helper_stub_ = a_.newLabel();
+  if (counting()) compute_segments();
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    const auto& insn = program_.insns[pc];
+    if (program_.ops[pc] != isa::kNoOp && program_.op(pc).form == Form::WideImm &&
+        static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
+      func_targets_.push_back(static_cast<std::uint32_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm));
+  }
+
+  // Trampoline: int entry(JitState*). Saves callee-saved registers, loads r1..r5 and r10,
+  // and calls pc 0 so that every BPF exit is a `ret`.
+  const auto state_reg = x86::gpq(host_id(kStateReg));
+  if (req_.listing) a_.comment("entry trampoline");
+  for (auto r : {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15}) a_.push(r);
+  a_.sub(x86::rsp, 8);
+  a_.mov(state_reg, x86::rdi);
+  a_.mov(state(offsetof(JitState, saved_rsp)), x86::rsp);
+  for (unsigned i = 0; i < 5; ++i)
+    a_.mov(q(1 + i), state(offsetof(JitState, args) + 8 * i));
+  for (unsigned r : {0u, 6u, 7u, 8u, 9u}) a_.xor_(d(r), d(r));  // the interpreter zeroes them too
+  a_.mov(q(isa::kFramePointer), state(offsetof(JitState, frame_top)));
+  a_.call(labels_[0]);
+  a_.mov(state(offsetof(JitState, r0)), q(0));
+  a_.xor_(x86::eax, x86::eax);
+  a_.bind(epilogue_);
+  a_.add(x86::rsp, 8);
+  for (auto r : {x86::r15, x86::r14, x86::r13, x86::r12, x86::rbp, x86::rbx}) a_.pop(r);
+  a_.ret();
+  a_.bind(fail_exit_);
+  a_.mov(x86::rsp, state(offsetof(JitState, saved_rsp)));
+  a_.mov(x86::eax, 1);
+  a_.jmp(epilogue_);
+
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    if (program_.ops[pc] == isa::kNoOp) {
+      a_.bind(labels_[pc]);  // second lddw slot: never a target, bound for offsets only
+      continue;
+    }
+    auto r = emit(static_cast<std::uint32_t>(pc));
+    if (!r) return r;
+  }
+  emit_cold_paths();
+  emit_stubs();
+  return {};
+}
+
+Result<void> X86Emitter::emit(std::uint32_t pc) {
+  a_.bind(labels_[pc]);  // one label per BPF pc, created up front
+  const auto& insn = program_.insns[pc];
+  const auto& op = program_.op(pc);
+  if (req_.listing) {
+    const std::string text = "pc " + std::to_string(pc) + ": " + vm::disassemble_insn(program_, pc);
+    a_.comment(text.c_str(), text.size());
+  }
+  if (counting() && segment_len_[pc] > 0) {
+    a_.sub(state(offsetof(JitState, budget_left)), imm(segment_len_[pc]));
+    a_.jb(cold(ColdPath::Kind::Budget, pc, segment_len_[pc]));
+  }
+  switch (op.form) {
+    case Form::Alu: return emit_alu(insn, op);
+    case Form::AluUnary: return emit_alu_unary(insn, op);
+    case Form::Load: case Form::LoadSx: return emit_load(insn, op, pc);
+    case Form::Store: case Form::StoreReg: return emit_store(insn, op, pc);
+    case Form::Atomic: return emit_atomic(insn, op, pc);
+    case Form::WideImm: return emit_wide_imm(insn, pc);
+    case Form::Jump: case Form::Ja: case Form::Ja32: return emit_jump(insn, op, pc);
+    case Form::Call: return emit_call(insn, pc);
+    case Form::CallLocal: return emit_call_local(insn, op, pc);
+    case Form::CallReg: return emit_call_reg(insn, pc);
+    case Form::Exit:
+      a_.ret();  // the matching `call` is the trampoline's or a local call's
+      return {};
+  }
+  return make_error(Errc::Internal, "x86-64 JIT: unhandled form", pc);
+}
+
+void X86Emitter::emit_cold_paths() {
+  if (cold_.empty()) return;
+  if (req_.listing) a_.comment("cold paths");
+  const Label budget_common = a_.newLabel();
+  const Label depth_common = a_.newLabel();
+  bool need_budget = false, need_depth = false;
+  for (const auto& c : cold_) {
+    a_.bind(c.label);
+    a_.mov(x86::esi, imm(c.pc));
+    switch (c.kind) {
+      case ColdPath::Kind::Budget:
+        a_.mov(x86::edx, imm(c.length));
+        a_.jmp(budget_common);
+        need_budget = true;
+        break;
+      case ColdPath::Kind::CallDepth:
+        a_.jmp(depth_common);
+        need_depth = true;
+        break;
+    }
+  }
+  // Both failures end the run: unwind first, so the C++ call sees an aligned stack.
+  auto fail_via = [&](const Label& l, std::uint64_t fn, bool needed) {
+    a_.bind(l);
+    if (!needed) return;
+    a_.mov(x86::rsp, state(offsetof(JitState, saved_rsp)));
+    a_.mov(x86::rdi, x86::gpq(host_id(kStateReg)));
+    a_.mov(x86::rax, imm(fn));
+    a_.call(x86::rax);
+    a_.mov(x86::eax, 1);
+    a_.jmp(epilogue_);
+  };
+  fail_via(budget_common, fn_address(&jit_budget_exhausted), need_budget);
+  fail_via(depth_common, fn_address(&jit_call_depth), need_depth);
+}
+
+void X86Emitter::emit_stubs() {
+  const auto state_reg = x86::gpq(host_id(kStateReg));
+  const auto status = state(offsetof(JitState, status), 4);
+  // check_stub: r10 = address, r11 = access_info. Entered with rsp ≡ 0; eight pushes keep it.
+  if (req_.listing) a_.comment("stub: checked access slow path");
+  a_.bind(check_stub_);
+  const Gp kSaved[] = {x86::rax, x86::rdi, x86::rsi, x86::rdx, x86::rcx, x86::r8, x86::r9, x86::r10};
+  for (const auto& r : kSaved) a_.push(r);
+  a_.mov(x86::rdi, state_reg);
+  a_.mov(x86::rsi, x86::r10);
+  a_.mov(x86::rdx, x86::r11);
+  a_.mov(x86::rax, imm(fn_address(&jit_check_access)));
+  a_.call(x86::rax);
+  a_.test(x86::al, x86::al);
+  a_.jz(fail_exit_);
+  for (int i = 7; i >= 0; --i) a_.pop(kSaved[i]);
+  a_.ret();
+
+  // callx_stub: r10 = value, r11 = pc. Returns r10 = native target, or 0 for a helper.
+  if (req_.listing) a_.comment("stub: callx target resolution");
+  a_.bind(callx_stub_);
+  for (int i = 0; i < 6; ++i) a_.push(kSaved[i]);
+  a_.mov(x86::rdi, state_reg);
+  a_.mov(x86::rsi, x86::r10);
+  a_.mov(x86::rdx, x86::r11);
+  a_.mov(x86::rax, imm(fn_address(&jit_resolve_callx)));
+  a_.call(x86::rax);
+  a_.mov(x86::r10, x86::rax);
+  for (int i = 5; i >= 0; --i) a_.pop(kSaved[i]);
+  a_.cmp(status, 0);
+  a_.jne(fail_exit_);
+  a_.ret();
+
+  // helper_stub: calls state->pending_helper through jit_call_helper. r1..r5 are SysV arguments
+  // already; they are kept for the caller (as the interpreter keeps them), r0 = the result.
+  if (req_.listing) a_.comment("stub: helper call");
+  a_.bind(helper_stub_);
+  for (int i = 1; i < 6; ++i) a_.push(kSaved[i]);
+  a_.sub(x86::rsp, 8);
+  a_.mov(x86::r9, state_reg);
+  a_.mov(x86::r10, imm(fn_address(&jit_call_helper)));
+  a_.call(x86::r10);
+  a_.add(x86::rsp, 8);
+  for (int i = 5; i >= 1; --i) a_.pop(kSaved[i]);
+  a_.cmp(status, 0);
+  a_.jne(fail_exit_);
+  a_.ret();
+}
+
+Result<NativeCode> compile(const CompileRequest& req) {
+  CodeHolder code;
+  code.init(Environment::host());
+  ErrorRecorder errors;
+  code.setErrorHandler(&errors);
+  StringLogger logger;
+  if (req.listing) {
+    logger.addFlags(FormatFlags::kMachineCode | FormatFlags::kHexOffsets | FormatFlags::kHexImms);
+    code.setLogger(&logger);
+  }
+  x86::Assembler a(&code);
+  X86Emitter emitter(req, a);
+  auto emitted = emitter.emit_program();
+  if (!emitted) return std::move(emitted).error();
+  if (errors.failed()) return make_error(Errc::Internal, "x86-64 JIT: asmjit: " + errors.message());
+  code.flatten();
+  code.resolveUnresolvedLinks();
+  if (errors.failed() || code.hasUnresolvedLinks() || !code.relocEntries().empty())
+    return make_error(Errc::Internal, "x86-64 JIT: code is not position independent: " + errors.message());
+  NativeCode out;
+  out.bytes.resize(code.codeSize());
+  code.copyFlattenedData(out.bytes.data(), out.bytes.size());
+  const auto& labels = emitter.pc_labels();
+  out.pc_offsets.resize(labels.size());
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    out.pc_offsets[i] = static_cast<std::uint32_t>(code.labelOffsetFromBase(labels[i]));
+  for (auto pc : emitter.func_target_pcs()) out.func_offsets.push_back(out.pc_offsets[pc]);
+  std::sort(out.func_offsets.begin(), out.func_offsets.end());
+  out.func_offsets.erase(std::unique(out.func_offsets.begin(), out.func_offsets.end()), out.func_offsets.end());
+  if (req.listing) req.listing->append(logger.data(), logger.content().size());
+  return out;
+}
+
+}  // namespace bpfvm::jit::x86_64

@@ -1,0 +1,102 @@
+// X86Emitter: turns one prepared program into x86-64 code for one Variant. emitter.cpp holds the
+// prologue, epilogue, dispatch, budget and cold paths; emit_<form>.cpp the instruction groups.
+#pragma once
+
+#include <asmjit/x86.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "bpfvm/result.hpp"
+#include "jit/native_code.hpp"
+#include "jit/x86_64/reg_map.hpp"
+
+namespace bpfvm::jit::x86_64 {
+
+/// Compiles req.program for req.variant. Errors: Unsupported for what the JIT does not do yet,
+/// Internal when asmjit refuses an instruction.
+Result<NativeCode> compile(const CompileRequest& req);
+
+class X86Emitter {
+ public:
+  X86Emitter(const CompileRequest& req, asmjit::x86::Assembler& a);
+
+  /// Emits the trampoline, every instruction and the cold paths.
+  Result<void> emit_program();
+  /// One instruction at pc (its label, budget charge, and body).
+  Result<void> emit(std::uint32_t pc);
+
+  const std::vector<asmjit::Label>& pc_labels() const { return labels_; }
+  const std::vector<std::uint32_t>& func_target_pcs() const { return func_targets_; }
+
+ private:
+  using Gp = asmjit::x86::Gp;
+  using Mem = asmjit::x86::Mem;
+
+  // emit_alu.cpp
+  Result<void> emit_alu(const vm::Insn& insn, const isa::OpInfo& op);
+  Result<void> emit_alu_unary(const vm::Insn& insn, const isa::OpInfo& op);
+  void emit_divmod(const vm::Insn& insn, const isa::OpInfo& op);
+  void emit_shift(const vm::Insn& insn, const isa::OpInfo& op);
+  // emit_memory.cpp
+  Result<void> emit_load(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
+  Result<void> emit_store(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
+  Result<void> emit_wide_imm(const vm::Insn& insn, std::uint32_t pc);
+  // emit_atomic.cpp
+  Result<void> emit_atomic(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
+  // emit_jump.cpp
+  Result<void> emit_jump(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
+  // emit_call.cpp
+  Result<void> emit_call(const vm::Insn& insn, std::uint32_t pc);
+  Result<void> emit_call_local(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
+  Result<void> emit_call_reg(const vm::Insn& insn, std::uint32_t pc);
+  void emit_local_call_sequence(std::uint32_t pc, const asmjit::Label* target, const Gp* target_reg);
+  void emit_helper_sequence();
+  void sync_stack_region();
+
+  // Shared pieces (emitter.cpp).
+  static Gp q(unsigned bpf_reg) { return asmjit::x86::gpq(host_id_of_bpf(bpf_reg)); }
+  static Gp d(unsigned bpf_reg) { return asmjit::x86::gpd(host_id_of_bpf(bpf_reg)); }
+  static Gp sized(unsigned bpf_reg, unsigned bits);
+  /// Host register `r` at 64 or 32 bits.
+  static Gp w(const asmjit::x86::Gp& r, bool w64) {
+    return w64 ? Gp(asmjit::x86::gpq(r.id())) : Gp(asmjit::x86::gpd(r.id()));
+  }
+  static Mem state(std::size_t offset, unsigned size_bytes = 8);
+  /// reg = value; blinded as (value ^ k) ^ k with a fresh random k when blinding is on.
+  void load_imm(const Gp& reg, std::int64_t value);
+  /// Memory operand for an access of size_bytes at bpf_reg + off; in checked mode emits the guard
+  /// (fast stack test, then the C++ slow path) and returns [r10].
+  Mem guarded(unsigned bpf_reg, std::int16_t off, unsigned size_bytes, bool write, std::uint32_t pc,
+              bool force_address_reg = false);
+  bool checked() const { return req_.variant == Variant::Checked; }
+  bool counting() const { return req_.variant != Variant::Fast; }
+
+  struct ColdPath {
+    enum class Kind : std::uint8_t { Budget, CallDepth } kind;
+    asmjit::Label label;
+    std::uint32_t pc;
+    std::uint32_t length;
+  };
+  asmjit::Label cold(ColdPath::Kind kind, std::uint32_t pc, std::uint32_t length = 0);
+  void emit_cold_paths();
+  void emit_stubs();
+  void compute_segments();
+
+  const CompileRequest& req_;
+  const vm::Program& program_;
+  asmjit::x86::Assembler& a_;
+  std::vector<asmjit::Label> labels_;         // one per BPF pc, created up front
+  std::vector<std::uint32_t> segment_len_;    // counting: > 0 at a segment start, its length
+  std::vector<std::uint32_t> func_targets_;   // pcs lddw_func names
+  std::vector<ColdPath> cold_;
+  asmjit::Label fail_exit_;    // unwinds to the trampoline and returns 1
+  asmjit::Label epilogue_;
+  asmjit::Label check_stub_;   // r10 = address, r11 = access_info
+  asmjit::Label callx_stub_;   // r10 = value, r11 = pc; returns r10 = native target or 0
+  asmjit::Label helper_stub_;  // calls jit_call_helper preserving r1..r5
+  std::mt19937_64 rng_;
+};
+
+}  // namespace bpfvm::jit::x86_64

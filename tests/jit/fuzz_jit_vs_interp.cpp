@@ -1,0 +1,74 @@
+// libFuzzer harness: input bytes are eBPF slots (8 bytes each); undecodable programs are rejected.
+// Decodable ones run on the interpreter and the JIT in checked mode with a budget; any difference
+// in r0, instruction count, error or memory aborts.
+#include <cstdint>
+#include <cstdlib>
+#include <cstdio>
+#include <span>
+
+#include "tests/jit/jit_test_support.hpp"
+
+using namespace bpfvm;
+
+namespace {
+// Host addresses differ between engines: the stack (r10) and lddw_func code pointers. Programs
+// that use them as values (not as memory bases) are not comparable and are rejected.
+bool comparable(const vm::Program& p) {
+  for (std::size_t pc = 0; pc < p.size(); ++pc) {
+    if (p.ops[pc] == isa::kNoOp) continue;
+    const auto& op = p.op(pc);
+    const auto& i = p.insns[pc];
+    const bool src_value = op.operand == isa::Operand::Reg && i.src == isa::kFramePointer;
+    switch (op.form) {
+      case isa::Form::Alu: case isa::Form::StoreReg: case isa::Form::Atomic:
+        if (src_value) return false;
+        break;
+      case isa::Form::Jump:
+        if (src_value || i.dst == isa::kFramePointer) return false;
+        break;
+      case isa::Form::CallReg:
+        if (i.dst == isa::kFramePointer) return false;
+        break;
+      case isa::Form::WideImm:
+        if (static_cast<isa::LddwSrc>(i.src) == isa::LddwSrc::Func) return false;
+        break;
+      case isa::Form::AluUnary: case isa::Form::Load: case isa::Form::LoadSx: case isa::Form::Store:
+      case isa::Form::Ja: case isa::Form::Ja32: case isa::Form::Call: case isa::Form::CallLocal:
+      case isa::Form::Exit:
+        break;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 8 || size > 8 * 512) return -1;
+  auto program = vm::decode_program(std::span<const std::uint8_t>(data, size - size % 8), "fuzz");
+  if (!program || !comparable(*program)) return -1;  // undecodable or not comparable: rejected
+  static const vm::HelperRegistry helpers = testing::test_helpers();
+  auto interp = vm::Interpreter::create(*program, helpers);
+  jit::JitOptions jo;
+  jo.checked = true;
+  auto jp = jit::JitProgram::compile(*program, helpers, {}, jo);
+  if (!interp || !jp) {
+    if (!interp != !jp) std::abort();  // both engines must refuse the same programs
+    return 0;
+  }
+  std::vector<std::uint8_t> buffer(64), initial(64);
+  for (std::size_t i = 0; i < initial.size(); ++i) initial[i] = static_cast<std::uint8_t>(i * 7);
+  vm::ExecOptions opt;
+  opt.checked = true;
+  opt.budget_insns = 4096;
+  const auto a = testing::run_engine(*interp, buffer, initial, opt);
+  const auto b = testing::run_engine(*jp, buffer, initial, opt);
+  // A fault relative to r10 names each engine's own stack address: same pc and kind suffice there.
+  if (!(a == b)) {
+    const bool stack_dependent = (a.code == Errc::MemoryFault && b.code == Errc::MemoryFault && a.pc == b.pc);
+    if (!stack_dependent) {
+      std::fprintf(stderr, "interp: %s\njit:    %s\n", a.describe().c_str(), b.describe().c_str());
+      std::abort();
+    }
+  }
+  return 0;
+}

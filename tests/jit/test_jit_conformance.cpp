@@ -1,0 +1,69 @@
+// Every conformance program (shared/conformance/tests/*.data) on every JIT variant, with and
+// without constant blinding, must give the expected r0; checked runs must also equal the
+// interpreter's instruction count.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "tests/jit/jit_test_support.hpp"
+#include "vm/data_file.hpp"
+
+using namespace bpfvm;
+using namespace bpfvm::testing;
+
+TEST_CASE("every conformance program passes on the JIT", "[jit][conformance]") {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(BPFVM_CONFORMANCE_DIR) / "tests"))
+    if (e.path().extension() == ".data") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() >= 313);
+  const auto helpers = test_helpers();
+  int passed = 0, runs = 0;
+  for (const auto& path : files) {
+    INFO(path.filename().string());
+    auto file = vm::read_data_file(path);
+    REQUIRE(file);  // a file the runner cannot parse is a failure, not a skip
+    auto insns = vm::program_of(*file);
+    REQUIRE(insns);
+    REQUIRE(file->result);
+    auto program = vm::decode_program(*insns, path.filename().string());
+    REQUIRE(program);
+    auto interp = vm::Interpreter::create(*program, helpers);
+    REQUIRE(interp);
+    bool all = true;
+    for (bool blind : {false, true}) {
+      jit::JitOptions jo;
+      jo.blind_constants = blind;
+      auto jp = jit::JitProgram::compile(*program, helpers, {}, jo);
+      REQUIRE(jp);
+      std::vector<std::uint8_t> buffer(std::max<std::size_t>(file->mem.size(), 1));
+      std::vector<std::uint8_t> initial = file->mem;
+      initial.resize(buffer.size());
+      for (int mode = 0; mode < 3; ++mode) {
+        vm::ExecOptions opt;
+        opt.checked = mode == 2;
+        opt.budget_insns = mode == 1 ? 1'000'000 : 0;
+        buffer.resize(file->mem.size());  // the exact mem size, as r2 reports it
+        if (buffer.empty()) buffer.resize(0);
+        initial.resize(buffer.size());
+        const auto got = run_engine(*jp, buffer, initial, opt);
+        ++runs;
+        INFO("variant " << mode << " blind " << blind << ": " << got.describe());
+        CHECK(got.ok);
+        CHECK(got.r0 == *file->result);
+        all = all && got.ok && got.r0 == *file->result;
+        if (mode != 0) {
+          const auto want = run_engine(*interp, buffer, initial, opt);
+          CHECK(got == want);
+          all = all && got == want;
+        }
+      }
+    }
+    if (all) ++passed;
+  }
+  std::printf("conformance on the JIT: %d/%zu files pass in all 6 configurations (%d runs)\n", passed,
+              files.size(), runs);
+  CHECK(passed == static_cast<int>(files.size()));
+}
