@@ -1,0 +1,83 @@
+// LoadContext: the state load_object() threads through map collection, relocation and linking (internal).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "loader/btf.hpp"
+#include "loader/btf_ext.hpp"
+#include "loader/elf_file.hpp"
+#include "loader/object.hpp"
+#include "vm/program.hpp"
+
+namespace bpfvm::loader {
+
+/// One function symbol inside a program section (a main program, or a subprogram in .text).
+struct Function {
+  std::string_view name;
+  std::uint32_t sec_insn_off = 0;
+  std::uint32_t insn_cnt = 0;
+  bool global = false;
+};
+
+/// A relocation recorded against one instruction of a program section (libbpf's reloc_desc).
+struct RelocDesc {
+  enum class Type : std::uint8_t { Call, SubprogAddr, Map, Data, Kconfig };
+  std::uint32_t insn = 0;  // index inside the section
+  Type type = Type::Map;
+  std::uint32_t map_idx = 0;
+  std::uint64_t sym_off = 0;
+  std::string_view sym_name;
+};
+
+/// A section holding code, with its instructions (patched in place by data and CO-RE relocations).
+struct ProgSection {
+  std::uint32_t shndx = 0;
+  std::string_view name;
+  std::vector<vm::Insn> insns;
+  std::vector<Function> funcs;        // sorted by sec_insn_off
+  std::vector<RelocDesc> relocs;      // sorted by insn
+  std::vector<AppliedReloc> applied;  // data, map and CO-RE relocations, insn = section index
+};
+
+/// A __kconfig extern and where it lives in the .kconfig map value.
+struct KconfigExtern {
+  std::string_view name;
+  std::uint32_t btf_type = 0;  // the VAR's type
+  std::uint32_t size = 0, align = 1, data_off = 0;
+  bool weak = false;
+};
+
+struct LoadContext {
+  const ElfFile& elf;
+  const LoadOptions& options;
+  Object& obj;
+  const Btf* btf = nullptr;  // == obj.btf.get()
+  std::unique_ptr<BtfExt> ext;
+  std::vector<ProgSection> prog_secs;
+  int text_sec = -1;  // index into prog_secs of ".text"
+  std::uint32_t maps_shndx = 0, btf_maps_shndx = 0, rel_btf_maps_shndx = 0;
+  std::vector<std::uint32_t> data_shndx;
+  std::vector<KconfigExtern> kconfig;
+  int kconfig_map = -1;
+
+  ProgSection* prog_section(std::uint32_t shndx) {
+    for (auto& s : prog_secs)
+      if (s.shndx == shndx) return &s;
+    return nullptr;
+  }
+};
+
+// Steps of load_object(), in order. Each reports the first problem as an Error.
+Result<void> collect_legacy_maps(LoadContext& ctx);
+Result<void> collect_btf_maps(LoadContext& ctx);
+Result<void> collect_data_maps(LoadContext& ctx);
+Result<void> collect_kconfig_externs(LoadContext& ctx);   // and the .kconfig map
+Result<void> collect_map_slot_inits(LoadContext& ctx);    // .rel.maps: prog_array / map-in-map slots
+Result<void> apply_core_relocations(LoadContext& ctx);
+Result<void> collect_relocations(LoadContext& ctx);       // per program section; patches map/data refs
+Result<void> link_programs(LoadContext& ctx);             // main programs + subprograms → Object::programs
+
+}  // namespace bpfvm::loader

@@ -1,0 +1,169 @@
+// Text/JSON object summaries and the source-interleaved disassembly listing.
+#include "loader/object_report.hpp"
+
+#include <cstdio>
+
+#include "loader/section_names.hpp"
+
+namespace bpfvm::loader {
+
+namespace {
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string_view map_type_name(std::uint32_t t) {
+  static constexpr std::string_view kNames[] = {
+      "unspec", "hash", "array", "prog_array", "perf_event_array", "percpu_hash", "percpu_array",
+      "stack_trace", "cgroup_array", "lru_hash", "lru_percpu_hash", "lpm_trie", "array_of_maps",
+      "hash_of_maps", "devmap", "sockmap", "cpumap", "xskmap", "sockhash", "cgroup_storage",
+      "reuseport_sockarray", "percpu_cgroup_storage", "queue", "stack", "sk_storage", "devmap_hash",
+      "struct_ops", "ringbuf", "inode_storage", "task_storage", "bloom_filter", "user_ringbuf", "cgrp_storage"};
+  return t < std::size(kNames) ? kNames[t] : "unknown";
+}
+
+}  // namespace
+
+BtfSummary summarize_btf(const Object& obj) {
+  BtfSummary s;
+  if (obj.btf) {
+    s.types = obj.btf->type_count() - 1;
+    for (std::uint32_t id = 1; id < obj.btf->type_count(); ++id) ++s.per_kind[static_cast<std::size_t>(obj.btf->kind(id))];
+    s.string_bytes = obj.btf->string_bytes();
+  }
+  for (const auto& p : obj.programs) {
+    s.func_info += p.func_info.size();
+    s.line_info += p.line_info.size();
+  }
+  return s;
+}
+
+std::string object_report_text(const Object& obj) {
+  std::string out = "license: " + obj.license + "\n";
+  if (obj.kern_version) out += "version: " + hex(obj.kern_version) + "\n";
+  out += "programs: " + std::to_string(obj.programs.size()) + "\n";
+  for (const auto& p : obj.programs) {
+    out += "  " + p.name + "  section " + p.section + "  type " + std::string(prog_type_name(p.prog_type)) + "  insns " +
+           std::to_string(p.program.size());
+    if (!p.autoload) out += "  (no autoload)";
+    if (!p.attach_target.empty()) out += "  attach " + p.attach_target;
+    out += "\n";
+    for (const auto& r : p.relocations)
+      out += "    reloc insn " + std::to_string(r.insn) + ": " + std::string(reloc_kind_name(r.kind)) + " " + r.target + " = " +
+             std::to_string(r.value) + "\n";
+  }
+  out += "maps: " + std::to_string(obj.maps.size()) + "\n";
+  for (std::size_t i = 0; i < obj.maps.size(); ++i) {
+    const auto& m = obj.maps[i];
+    out += "  [" + std::to_string(i) + "] " + m.name + "  type " + std::string(map_type_name(m.type)) + "  key " +
+           std::to_string(m.key_size) + "  value " + std::to_string(m.value_size) + "  max_entries " +
+           std::to_string(m.max_entries) + "  flags " + hex(m.map_flags) + "  (" + std::string(map_origin_name(m.origin)) + ")";
+    if (m.frozen) out += " frozen";
+    if (m.pinning) out += " pinned";
+    if (m.inner) out += " inner=" + std::string(map_type_name(m.inner->type));
+    for (const auto& s : m.initial_slots)
+      out += " [" + std::to_string(s.slot) + "]=" +
+             (s.target == MapSlotInit::Target::Map ? obj.maps[s.index].name : obj.programs[s.index].name);
+    out += "\n";
+  }
+  const auto b = summarize_btf(obj);
+  if (obj.btf) {
+    out += "btf: " + std::to_string(b.types) + " types, " + std::to_string(b.string_bytes) + " string bytes, " +
+           std::to_string(b.func_info) + " func_info, " + std::to_string(b.line_info) + " line_info\n";
+    for (std::size_t k = 1; k < b.per_kind.size(); ++k)
+      if (b.per_kind[k]) out += "  " + std::string(btf_kind_name(static_cast<BtfKind>(k))) + " " + std::to_string(b.per_kind[k]) + "\n";
+  } else {
+    out += "btf: none\n";
+  }
+  return out;
+}
+
+std::string object_report_json(const Object& obj) {
+  std::string out = "{\"license\":" + json_string(obj.license) + ",\"version\":" + std::to_string(obj.kern_version) + ",\"programs\":[";
+  for (std::size_t i = 0; i < obj.programs.size(); ++i) {
+    const auto& p = obj.programs[i];
+    if (i) out += ",";
+    out += "{\"name\":" + json_string(p.name) + ",\"section\":" + json_string(p.section) + ",\"type\":" +
+           json_string(prog_type_name(p.prog_type)) + ",\"prog_type\":" + std::to_string(p.prog_type) +
+           ",\"expected_attach_type\":" + std::to_string(p.expected_attach_type) + ",\"attach_target\":" +
+           json_string(p.attach_target) + ",\"autoload\":" + (p.autoload ? "true" : "false") +
+           ",\"insns\":" + std::to_string(p.program.size()) + ",\"func_info\":" + std::to_string(p.func_info.size()) +
+           ",\"line_info\":" + std::to_string(p.line_info.size()) + ",\"relocations\":[";
+    for (std::size_t j = 0; j < p.relocations.size(); ++j) {
+      const auto& r = p.relocations[j];
+      if (j) out += ",";
+      out += "{\"insn\":" + std::to_string(r.insn) + ",\"kind\":" + json_string(reloc_kind_name(r.kind)) + ",\"target\":" +
+             json_string(r.target) + ",\"value\":" + std::to_string(r.value) + "}";
+    }
+    out += "]}";
+  }
+  out += "],\"maps\":[";
+  for (std::size_t i = 0; i < obj.maps.size(); ++i) {
+    const auto& m = obj.maps[i];
+    if (i) out += ",";
+    out += "{\"name\":" + json_string(m.name) + ",\"kernel_name\":" + json_string(m.kernel_name) + ",\"type\":" +
+           json_string(map_type_name(m.type)) + ",\"map_type\":" + std::to_string(m.type) + ",\"key_size\":" +
+           std::to_string(m.key_size) + ",\"value_size\":" + std::to_string(m.value_size) + ",\"max_entries\":" +
+           std::to_string(m.max_entries) + ",\"flags\":" + std::to_string(m.map_flags) + ",\"origin\":" +
+           json_string(map_origin_name(m.origin)) + ",\"frozen\":" + (m.frozen ? "true" : "false") +
+           ",\"pinning\":" + std::to_string(m.pinning) + "}";
+  }
+  const auto b = summarize_btf(obj);
+  out += "],\"btf\":{\"present\":" + std::string(obj.btf ? "true" : "false") + ",\"types\":" + std::to_string(b.types) +
+         ",\"string_bytes\":" + std::to_string(b.string_bytes) + ",\"func_info\":" + std::to_string(b.func_info) +
+         ",\"line_info\":" + std::to_string(b.line_info) + ",\"kinds\":{";
+  bool first = true;
+  for (std::size_t k = 1; k < b.per_kind.size(); ++k) {
+    if (!b.per_kind[k]) continue;
+    out += std::string(first ? "" : ",") + json_string(btf_kind_name(static_cast<BtfKind>(k))) + ":" + std::to_string(b.per_kind[k]);
+    first = false;
+  }
+  return out + "}}}";
+}
+
+std::string disassemble_with_source(const ProgramSpec& prog, const InsnTextFn& insn_text) {
+  std::string out;
+  std::size_t li = 0;
+  const LineInfo* last = nullptr;
+  const auto& p = prog.program;
+  for (std::size_t pc = 0; pc < p.size(); ++pc) {
+    if (p.ops[pc] == isa::kNoOp) continue;  // second slot of lddw
+    while (li < prog.line_info.size() && prog.line_info[li].insn <= pc) {
+      const auto& l = prog.line_info[li++];
+      if (l.insn != pc) continue;
+      if (last && last->line == l.line && last->file == l.file) continue;
+      out += "; " + std::string(l.source) + " [" + std::string(l.file) + ":" + std::to_string(l.line) + ":" +
+             std::to_string(l.column) + "]\n";
+      last = &l;
+    }
+    out += std::to_string(pc) + ": " + insn_text(p, pc) + "\n";
+  }
+  return out;
+}
+
+}  // namespace bpfvm::loader

@@ -1,0 +1,144 @@
+// Hostile objects: crafted relocation errors, and truncated / mutated examples never crash and fail
+// with one-line reasons.
+#include <catch2/catch.hpp>
+
+#include "loader/object.hpp"
+#include "tests/loader/builders.hpp"
+
+using namespace bpfvm;
+using namespace bpfvm::loader;
+using namespace bpfvm::loader::test;
+
+namespace {
+
+constexpr std::uint8_t kStbGlobal = 1, kSttFunc = 2, kSttObject = 1;
+
+std::string load_error(const std::vector<std::uint8_t>& bytes) {
+  auto r = load_object(bytes);
+  REQUIRE_FALSE(r);
+  const auto msg = r.error().message();
+  CHECK(msg.find('\n') == std::string::npos);
+  return msg;
+}
+
+// xdp: r1 = map ll; r0 = 0; exit — with a relocation at `rel_off` against `sym`.
+std::vector<std::uint8_t> object_with_map_ref(std::uint64_t rel_off, bool legacy_map_ok = true) {
+  ElfBuilder b;
+  std::vector<std::uint8_t> code;
+  emit(code, 0x18, 1, 0, 0, 0);
+  emit(code, 0x00, 0, 0, 0, 0);
+  emit(code, 0xb7, 0, 0, 0, 0);
+  emit(code, 0x95, 0, 0, 0, 0);
+  const auto sec = b.add_code("xdp", code);
+  std::vector<std::uint8_t> def;
+  for (std::uint32_t w : {2u, 4u, 8u, 1u, 0u}) put32(def, w);
+  if (!legacy_map_ok) def.resize(18);
+  const auto maps = b.add_section("maps", 1, 0x3, def);
+  b.add_symbol("prog", static_cast<std::uint16_t>(sec), kStbGlobal, kSttFunc, 0, code.size());
+  const auto m = b.add_symbol("m", static_cast<std::uint16_t>(maps), kStbGlobal, kSttObject, 0, def.size());
+  b.add_rel(sec, rel_off, m);
+  return b.build();
+}
+
+}  // namespace
+
+TEST_CASE("crafted object: a legacy map reference loads as lddw MapIdx") {
+  auto obj = load_object(object_with_map_ref(0));
+  REQUIRE(obj);
+  REQUIRE(obj->maps.size() == 1);
+  CHECK(obj->maps[0].name == "m");
+  const auto& insn = obj->programs.at(0).program.insns[0];
+  CHECK(insn.src == 5);
+  CHECK(insn.imm == 0);
+}
+
+TEST_CASE("crafted objects with bad relocations fail naming the section and offset") {
+  CHECK(load_error(object_with_map_ref(4)).find("bad insn offset 4") != std::string::npos);
+  CHECK(load_error(object_with_map_ref(4096)).find("section 'xdp'") != std::string::npos);
+  CHECK(load_error(object_with_map_ref(16)).find("neither call nor lddw") != std::string::npos);
+  // A short legacy definition is read as far as it goes, like libbpf does.
+  auto short_def = load_object(object_with_map_ref(0, false));
+  REQUIRE(short_def);
+  CHECK(short_def->maps.at(0).max_entries == 1);
+  CHECK(short_def->maps.at(0).map_flags == 0);
+}
+
+TEST_CASE("crafted object: a call to nowhere and an unknown extern") {
+  SECTION("call outside any function") {
+    ElfBuilder b;
+    std::vector<std::uint8_t> code;
+    emit(code, 0x85, 0, 1, 0, 100);
+    emit(code, 0x95, 0, 0, 0, 0);
+    const auto sec = b.add_code("xdp", code);
+    b.add_symbol("prog", static_cast<std::uint16_t>(sec), kStbGlobal, kSttFunc, 0, code.size());
+    CHECK(load_error(b.build()).find("in no function") != std::string::npos);
+  }
+  SECTION("kfunc") {
+    ElfBuilder b;
+    std::vector<std::uint8_t> code;
+    emit(code, 0x85, 0, 1, 0, -1);
+    emit(code, 0x95, 0, 0, 0, 0);
+    const auto sec = b.add_code("xdp", code);
+    b.add_symbol("prog", static_cast<std::uint16_t>(sec), kStbGlobal, kSttFunc, 0, code.size());
+    const auto ext = b.add_symbol("bpf_kfunc_thing", 0, kStbGlobal, 0, 0, 0);
+    b.add_rel(sec, 0, ext, 10);
+    BtfBuilder btf;
+    btf.add_int("int", 4);
+    b.add_section(".BTF", 1, 0, btf.build());
+    auto r = load_object(b.build());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::Unsupported);
+    CHECK(r.error().reason.find("not supported: extern kfunc 'bpf_kfunc_thing' at insn 0") != std::string::npos);
+  }
+  SECTION("static program") {
+    ElfBuilder b;
+    std::vector<std::uint8_t> code;
+    emit(code, 0x95, 0, 0, 0, 0);
+    const auto sec = b.add_code("xdp", code);
+    b.add_symbol("prog", static_cast<std::uint16_t>(sec), 0, kSttFunc, 0, code.size());
+    CHECK(load_error(b.build()).find("static") != std::string::npos);
+  }
+}
+
+TEST_CASE("truncated and mutated examples never crash") {
+  BtfBuilder tb;
+  const auto i = tb.add_int("int", 4, 1);
+  tb.add_struct("task_struct", 16, {{"pid", i, 0}, {"tgid", i, 32}});
+  const auto target = tb.build();
+  LoadOptions o;
+  o.target_btf = target;
+  o.kconfig["LINUX_KERNEL_VERSION"] = "1";
+  std::uint64_t state = 0x9e3779b97f4a7c15ull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  std::size_t failures = 0, runs = 0;
+  for (const auto* name : {"globals_subprog", "maps", "core_task", "xdp_parse", "socket_filter", "large_unrolled"}) {
+    const auto bytes = slurp(std::string(BPFVM_EXAMPLES_DIR) + "/" + name + ".bpf.o");
+    REQUIRE_FALSE(bytes.empty());
+    for (std::size_t len = 0; len < bytes.size(); len += 61) {
+      auto r = load_object(std::span(bytes.data(), len), o);
+      ++runs;
+      if (!r) {
+        ++failures;
+        CHECK_FALSE(r.error().reason.empty());
+      }
+    }
+    for (int iter = 0; iter < 600; ++iter) {
+      auto m = bytes;
+      const int flips = 1 + static_cast<int>(next() % 8);
+      for (int f = 0; f < flips; ++f) m[next() % m.size()] ^= static_cast<std::uint8_t>(1u << (next() % 8));
+      auto r = load_object(m, o);
+      ++runs;
+      if (!r) {
+        ++failures;
+        CHECK(r.error().message().find('\n') == std::string::npos);
+      }
+    }
+  }
+  CHECK(failures > 0);
+  CHECK(failures <= runs);
+}
