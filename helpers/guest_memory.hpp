@@ -9,7 +9,7 @@
 
 #include "helpers/runtime.hpp"
 #include "vm/helper_registry.hpp"
-#include "vm/helper_signature.hpp"
+#include "bpfvm/helper_signature.hpp"
 #include "vm/run_context.hpp"
 
 namespace bpfvm::helpers::detail {

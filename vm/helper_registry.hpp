@@ -5,7 +5,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "vm/helper_signature.hpp"
+#include "bpfvm/helper_signature.hpp"
 #include "vm/run_context.hpp"
 
 namespace bpfvm::vm {

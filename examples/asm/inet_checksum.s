@@ -21,13 +21,14 @@ add %r5, %r3
 ldxb %r6, [%r5+0]
 lsh %r6, 8              # odd trailing byte is the high half of a word
 add %r0, %r6
-fold:
+fold:                   # two folds bring any sum of up to 65535 words into 16 bits
 mov %r4, %r0
 rsh %r4, 16
-jeq %r4, 0, done
 and %r0, 0xffff
 add %r0, %r4
-ja fold
-done:
+mov %r4, %r0
+rsh %r4, 16
+and %r0, 0xffff
+add %r0, %r4
 xor %r0, 0xffff
 exit

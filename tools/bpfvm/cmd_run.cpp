@@ -1,13 +1,11 @@
-// `bpfvm run`: run a program once (or --repeat N times) and print r0.
-#include <chrono>
+// `bpfvm run`: load (and verify) a program, run it on input, print r0 / the packet / the maps.
 #include <cstdio>
-#include <cstdlib>
-#include <optional>
 #include <string>
 
 #include "tools/bpfvm/commands.hpp"
-#include "tools/bpfvm/program_input.hpp"
-#include "tools/common/engine_runner.hpp"
+#include "tools/bpfvm/input.hpp"
+#include "tools/bpfvm/map_dump.hpp"
+#include "tools/common/arg_reader.hpp"
 #include "tools/common/hex_text.hpp"
 
 namespace bpfvm::tools {
@@ -16,13 +14,21 @@ namespace {
 
 constexpr const char* kRunUsage =
     "usage: bpfvm run PROGRAM [options]\n"
-    "  PROGRAM            .s assembly, .bin raw bytecode or conformance .data file\n"
-    "  --mem HEX          input buffer as hex bytes (r1 = its address, r2 = its length)\n"
-    "  --mem-file FILE    input buffer from a file\n"
+    "  PROGRAM            .o ELF object, .s assembly, .bin raw bytecode or conformance .data file\n"
+    "  --prog NAME        program of an object (default: its only program)\n"
+    "  --mem HEX          plain programs: input buffer as hex (r1 = its address, r2 = its length)\n"
+    "  --mem-file FILE    plain programs: input buffer from a file\n"
+    "  --packet FILE      packet programs (xdp, socket, tc): packet bytes\n"
+    "  --ctx FILE         context bytes (xdp_md, __sk_buff, pt_regs, ...)\n"
+    "  --type SECTION     program type of bytecode/assembly by libbpf section name (xdp, tc, ...)\n"
+    "  --btf FILE         target BTF for CO-RE (e.g. /sys/kernel/btf/vmlinux)\n"
     "  --engine E         interp (default) or jit\n"
+    "  --no-verify        run without the verifier (prints a warning)\n"
     "  --budget N         stop with an error after N instructions\n"
-    "  --checked          check every load/store against the stack and the input buffer\n"
+    "  --checked          check every load/store against the memory the run owns\n"
     "  --repeat N         run N times and report ns_per_run\n"
+    "  --dump-maps        print every map's contents after the run\n"
+    "  --jit-dump         print the JIT's native code\n"
     "  --json             print one JSON object\n";
 
 int usage_error(const std::string& message) {
@@ -30,111 +36,98 @@ int usage_error(const std::string& message) {
   return kExitUsage;
 }
 
-std::optional<std::uint64_t> parse_count(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9' || v > (UINT64_MAX - 9) / 10) return std::nullopt;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+std::string hex(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  for (auto b : bytes) {
+    s += kDigits[b >> 4];
+    s += kDigits[b & 15];
   }
-  return v;
+  return s;
 }
 
 }  // namespace
 
 int cmd_run(Args args) {
-  std::string path, engine_name = "interp";
-  std::optional<std::string> mem_hex, mem_file;
-  vm::ExecOptions options;
+  ArgReader r(args);
+  std::string path, prog, mem_hex, mem_file, packet_file, ctx_file, engine_name = "interp";
+  InputOptions input_options;
+  ProgramOptions options;
   std::uint64_t repeat = 0;
-  bool json = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const auto a = args[i];
-    auto value = [&]() -> std::optional<std::string_view> {
-      if (i + 1 >= args.size()) return std::nullopt;
-      return args[++i];
-    };
-    if (a == "--help" || a == "-h") {
+  bool json = false, dump_maps = false, jit_dump = false;
+  while (!r.done() && r.error().empty()) {
+    if (r.flag("--help") || r.flag("-h")) {
       std::fputs(kRunUsage, stdout);
       return kExitOk;
-    } else if (a == "--mem" || a == "--mem-file" || a == "--engine" || a == "--budget" || a == "--repeat") {
-      auto v = value();
-      if (!v) return usage_error(std::string(a) + " needs a value");
-      if (a == "--mem") mem_hex = std::string(*v);
-      else if (a == "--mem-file") mem_file = std::string(*v);
-      else if (a == "--engine") engine_name = std::string(*v);
-      else {
-        auto n = parse_count(*v);
-        if (!n) return usage_error(std::string(a) + " takes a whole number, not '" + std::string(*v) + "'");
-        (a == "--budget" ? options.budget_insns : repeat) = *n;
-      }
-    } else if (a == "--checked") {
-      options.checked = true;
-    } else if (a == "--json") {
-      json = true;
-    } else if (!a.empty() && a[0] == '-') {
-      return usage_error("unknown option " + std::string(a));
-    } else if (path.empty()) {
-      path = std::string(a);
-    } else {
-      return usage_error("more than one PROGRAM");
     }
+    if (r.option("--prog", prog) || r.option("--mem", mem_hex) || r.option("--mem-file", mem_file) ||
+        r.option("--packet", packet_file) || r.option("--ctx", ctx_file) || r.option("--engine", engine_name) ||
+        r.option("--type", input_options.type) || r.option("--btf", input_options.btf_path) ||
+        r.count("--budget", options.budget_insns) || r.count("--repeat", repeat) || r.positional(path))
+      continue;
+    if (r.flag("--checked")) options.checked = true;
+    else if (r.flag("--no-verify")) options.verify = false;
+    else if (r.flag("--json")) json = true;
+    else if (r.flag("--dump-maps")) dump_maps = true;
+    else if (r.flag("--jit-dump")) jit_dump = true;
+    else r.unknown();
   }
+  if (!r.error().empty()) return usage_error(r.error());
   if (path.empty()) return usage_error("missing PROGRAM");
-  if (mem_hex && mem_file) return usage_error("--mem and --mem-file exclude each other");
-  auto engine = parse_engine(engine_name);
-  if (!engine) return usage_error(engine.error().reason);
-
-  auto input = load_program_input(path);
-  if (!input) {
-    std::fprintf(stderr, "%s\n", file_error(path, input.error()).c_str());
-    return kExitError;
-  }
-  if (mem_hex) {
-    auto bytes = parse_hex_text(*mem_hex);
+  if (!mem_hex.empty() && !mem_file.empty()) return usage_error("--mem and --mem-file exclude each other");
+  if (engine_name == "jit") options.engine = Engine::Jit;
+  else if (engine_name != "interp") return usage_error("unknown engine '" + engine_name + "' (interp|jit)");
+  if (!mem_hex.empty()) {
+    auto bytes = parse_hex_text(mem_hex);
     if (!bytes) return usage_error("--mem: " + bytes.error().reason);
-    input->mem = std::move(*bytes);
-  } else if (mem_file) {
-    auto bytes = read_file_bytes(*mem_file);
-    if (!bytes) {
-      std::fprintf(stderr, "%s\n", bytes.error().message().c_str());
-      return kExitError;
-    }
-    input->mem = std::move(*bytes);
+    input_options.mem = std::move(*bytes);
   }
+  auto fail = [&](const std::string& file, const Error& e) {
+    std::fprintf(stderr, "%s\n", file_error(file, e).c_str());
+    return kExitError;
+  };
+  std::vector<std::uint8_t> packet, ctx;
+  for (auto [file, out] : {std::pair{&mem_file, &packet}, std::pair{&packet_file, &packet}, std::pair{&ctx_file, &ctx}}) {
+    if (file->empty()) continue;
+    auto bytes = read_file_bytes(*file);
+    if (!bytes) return fail(*file, bytes.error());
+    *out = std::move(*bytes);
+  }
+  if (!mem_file.empty()) input_options.mem = packet;
 
-  EngineRunner runner;
-  if (auto ready = runner.prepare(input->program, *engine); !ready) {
-    std::fprintf(stderr, "%s\n", file_error(path, ready.error()).c_str());
-    return kExitError;
+  Vm vm;
+  auto input = open_input(vm, path, input_options);
+  if (!input) return fail(path, input.error());
+  auto name = pick_program(input->object, prog);
+  if (!name) return fail(path, name.error());
+  if (!options.verify) std::fprintf(stderr, "bpfvm: warning: running '%s' without verification\n", name->c_str());
+  auto program = input->object.load(*name, options);
+  if (!program) return fail(path, program.error());
+  if (jit_dump) {
+    auto listing = program->native_listing();
+    if (!listing) return fail(path, listing.error());
+    std::fputs(listing->c_str(), stdout);
   }
-  auto result = runner.run(input->mem, options);
-  if (!result) {
-    std::fprintf(stderr, "%s\n", file_error(path, result.error()).c_str());
-    return kExitError;
-  }
-  std::optional<double> ns_per_run;
-  if (repeat > 0) {
-    const auto start = std::chrono::steady_clock::now();
-    for (std::uint64_t k = 0; k < repeat; ++k) {
-      auto again = runner.run(input->mem, options);
-      if (!again) {
-        std::fprintf(stderr, "%s\n", file_error(path, again.error()).c_str());
-        return kExitError;
-      }
-    }
-    const auto ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
-    ns_per_run = ns / static_cast<double>(repeat);
-  }
-  const auto r0 = static_cast<unsigned long long>(result->r0);
+  const auto& data = input->is_elf ? packet : input->mem;
+  auto out = program->run(RunInput{data, ctx, static_cast<std::uint32_t>(repeat ? repeat : 1), nullptr});
+  if (!out) return fail(path, out.error());
+
+  const bool packet_program = program->type().entry == ProgramType::Entry::Context && !out->data_out.empty();
   if (json) {
-    std::printf("{\"r0\": \"0x%llx\", \"insns_executed\": %llu, \"engine\": \"%s\"", r0,
-                static_cast<unsigned long long>(result->insns_executed), engine_name.c_str());
-    if (ns_per_run) std::printf(", \"repeat\": %llu, \"ns_per_run\": %.1f", static_cast<unsigned long long>(repeat), *ns_per_run);
+    std::printf("{\"program\": \"%s\", \"r0\": \"0x%llx\", \"retval\": %u, \"insns_executed\": %llu, \"engine\": \"%s\"",
+                name->c_str(), static_cast<unsigned long long>(out->r0), out->retval,
+                static_cast<unsigned long long>(out->insns_executed), engine_name.c_str());
+    if (repeat) std::printf(", \"repeat\": %llu, \"ns_per_run\": %.1f", static_cast<unsigned long long>(repeat), out->ns_per_run);
+    if (packet_program) std::printf(", \"data_out_len\": %zu, \"data_out\": \"%s\"", out->data_out.size(), hex(out->data_out).c_str());
+    if (out->redirect_ifindex) std::printf(", \"redirect_ifindex\": %u", *out->redirect_ifindex);
+    if (dump_maps) std::printf(", \"maps\": %s", maps_json(input->object).c_str());
     std::printf("}\n");
   } else {
-    std::printf("r0 = 0x%llx\n", r0);
-    if (ns_per_run) std::printf("%.1f ns per run over %llu runs\n", *ns_per_run, static_cast<unsigned long long>(repeat));
+    std::printf("r0 = 0x%llx\n", static_cast<unsigned long long>(out->r0));
+    if (packet_program) std::printf("packet out: %zu bytes: %s\n", out->data_out.size(), hex(out->data_out).c_str());
+    if (out->redirect_ifindex) std::printf("redirect to ifindex %u\n", *out->redirect_ifindex);
+    if (repeat) std::printf("%.1f ns per run over %llu runs\n", out->ns_per_run, static_cast<unsigned long long>(repeat));
+    if (dump_maps) std::fputs(maps_text(input->object).c_str(), stdout);
   }
   return kExitOk;
 }

@@ -15,5 +15,7 @@ using Args = std::span<const std::string_view>;
 int cmd_run(Args args);
 int cmd_asm(Args args);
 int cmd_disasm(Args args);
+int cmd_objdump(Args args);
+int cmd_verify(Args args);
 
 }  // namespace bpfvm::tools

@@ -11,12 +11,15 @@ constexpr const char* kUsage =
     "usage: bpfvm COMMAND [ARGS]\n"
     "\n"
     "commands:\n"
-    "  run PROGRAM [--mem HEX | --mem-file FILE] [--engine interp|jit] [--budget N]\n"
-    "              [--checked] [--repeat N] [--json]     run a program, print r0\n"
-    "  asm IN.s -o OUT.bin                               assemble to raw bytecode\n"
-    "  disasm IN.bin|IN.s|IN.data                        list offset, bytes, mnemonic\n"
+    "  run PROGRAM [--prog NAME] [--mem HEX | --packet FILE] [--engine interp|jit] [--json] ...\n"
+    "                                  verify and run a program, print r0 (and packet, maps)\n"
+    "  verify PROGRAM [--prog NAME] [--log-level N] [--json]   run only the verifier\n"
+    "  objdump FILE.o [--json]         programs, maps, relocations, BTF of an object\n"
+    "  disasm PROGRAM [--prog NAME] [--jit]   instructions (with source lines, or native code)\n"
+    "  asm IN.s -o OUT.bin             assemble to raw bytecode\n"
     "\n"
-    "PROGRAM is .s assembly, .bin raw little-endian bytecode or a conformance .data file.\n"
+    "PROGRAM is a .o ELF object (clang -target bpf), .s assembly, .bin raw little-endian bytecode\n"
+    "or a conformance .data file.\n"
     "`bpfvm COMMAND --help` shows a command's options.\n";
 
 }  // namespace
@@ -36,6 +39,8 @@ int main(int argc, char** argv) {
   if (cmd == "run") return cmd_run(rest);
   if (cmd == "asm") return cmd_asm(rest);
   if (cmd == "disasm") return cmd_disasm(rest);
+  if (cmd == "objdump") return cmd_objdump(rest);
+  if (cmd == "verify") return cmd_verify(rest);
   std::fprintf(stderr, "bpfvm: unknown command '%.*s'\n\n%s", static_cast<int>(cmd.size()), cmd.data(), kUsage);
   return kExitUsage;
 }

@@ -1,5 +1,5 @@
 // bpfvm-conformance: the bpf_conformance plugin protocol (../shared/conformance/README.md).
-// argv: [MEM] [--engine interp|jit] [--elf]; stdin: program bytes as hex text; stdout: r0 in hex.
+// argv: [MEM] [--engine interp|jit] [--verify]; stdin: program bytes as hex text; stdout: r0 in hex.
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tools/common/engine_runner.hpp"
+#include "bpfvm/bpfvm.hpp"
 #include "tools/common/hex_text.hpp"
 
 namespace {
@@ -22,16 +22,22 @@ int fail(const std::string& message) {
 int main(int argc, char** argv) {
   using namespace bpfvm;
   std::vector<std::uint8_t> mem;
-  std::string engine = "interp";
+  ProgramOptions options;
+  options.verify = false;  // the suite's programs are run as given; --verify adds the verifier
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--engine" && i + 1 < argc) {
-      engine = argv[++i];
+      const std::string_view engine = argv[++i];
+      if (engine == "jit") options.engine = Engine::Jit;
+      else if (engine != "interp") return fail("unknown engine '" + std::string(engine) + "' (interp|jit)");
+    } else if (arg == "--verify") {
+      options.verify = true;
     } else if (arg == "--elf") {
       return fail("ELF mode is not supported by bpfvm-conformance yet");
     } else if (arg == "--help" || arg == "-h") {
-      std::cout << "usage: bpfvm-conformance [MEM-HEX] [--engine interp|jit] < PROGRAM-HEX\n"
-                   "Runs one program per the bpf_conformance plugin protocol and prints r0.\n";
+      std::cout << "usage: bpfvm-conformance [MEM-HEX] [--engine interp|jit] [--verify] < PROGRAM-HEX\n"
+                   "Runs one program per the bpf_conformance plugin protocol and prints r0.\n"
+                   "r1 = the MEM bytes, r2 = their length; helper 5 is bpf_ktime_get_ns.\n";
       return 0;
     } else if (i == 1 && !arg.starts_with("--")) {
       auto bytes = tools::parse_hex_text(arg);
@@ -44,15 +50,14 @@ int main(int argc, char** argv) {
   const std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
   auto code = tools::parse_hex_text(text);
   if (!code) return fail("bad program text: " + code.error().reason);
-  auto program = vm::decode_program(*code, "stdin");
-  if (!program) return fail(program.error().message());
 
-  auto kind = tools::parse_engine(engine);
-  if (!kind) return fail(kind.error().reason);
-  tools::EngineRunner runner;
-  if (auto ready = runner.prepare(*program, *kind); !ready) return fail(ready.error().message());
-  auto result = runner.run(mem, vm::ExecOptions{});
-  if (!result) return fail(result.error().message());
-  std::printf("0x%llx\n", static_cast<unsigned long long>(result->r0));
+  Vm vm;
+  auto object = vm.open_bytecode(*code, ProgramType::plain(static_cast<std::uint32_t>(mem.size())), "conformance");
+  if (!object) return fail(object.error().message());
+  auto program = object->load("conformance", options);
+  if (!program) return fail(program.error().message());
+  auto out = program->run(mem);
+  if (!out) return fail(out.error().message());
+  std::printf("0x%llx\n", static_cast<unsigned long long>(out->r0));
   return 0;
 }

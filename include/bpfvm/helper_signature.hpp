@@ -1,11 +1,11 @@
-// HelperSignature: a helper's argument and return types, in the kernel's terms (enum bpf_arg_type,
+// HelperSignature (public): a helper's argument and return types, in the kernel's terms (enum bpf_arg_type,
 // enum bpf_return_type). The verifier checks call sites against it; engines ignore it.
 #pragma once
 
 #include <array>
 #include <cstdint>
 
-namespace bpfvm::vm {
+namespace bpfvm {
 
 enum class ArgType : std::uint8_t {
   DontCare,            // ARG_DONTCARE: unused argument
@@ -42,4 +42,10 @@ struct HelperSignature {
   bool known = false;  // false: the verifier treats r1..r5 as Anything and r0 as an unknown scalar
 };
 
+}  // namespace bpfvm
+
+namespace bpfvm::vm {
+using bpfvm::ArgType;
+using bpfvm::HelperSignature;
+using bpfvm::RetType;
 }  // namespace bpfvm::vm

@@ -1,0 +1,77 @@
+// The state behind the public API's handles (include/bpfvm/bpfvm.hpp). Internal to api/.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bpfvm/bpfvm.hpp"
+#include "helpers/contexts.hpp"
+#include "helpers/runtime.hpp"
+#include "jit/jit_program.hpp"
+#include "loader/object.hpp"
+#include "maps/map_table.hpp"
+#include "vm/helper_registry.hpp"
+#include "vm/interpreter.hpp"
+
+namespace bpfvm {
+
+struct Vm::Impl {
+  VmOptions options;
+  vm::HelperRegistry helpers;
+  helpers::HelperRuntime runtime;
+};
+
+/// One program of an object before it is loaded: code, type and debug info.
+struct ProgramSource {
+  std::string name;
+  std::string section;
+  ProgramType type;
+  bool autoload = true;
+  vm::Program program;
+  const loader::ProgramSpec* spec = nullptr;  // ELF programs: the loader's record (line info...)
+};
+
+struct Object::Impl {
+  std::shared_ptr<const Vm::Impl> vm;
+  std::optional<loader::Object> elf;      // ELF objects only
+  std::vector<ProgramSource> programs;
+  maps::MapTable maps;
+  std::vector<maps::Map*> map_list;       // index = loader map index (lddw MapIdx imm)
+  std::vector<std::string> map_names;
+
+  // Interpreters prepared as tail-call targets (prog_array slots point at them), by program index.
+  mutable std::mutex tail_targets_mutex;
+  mutable std::map<std::size_t, std::shared_ptr<const vm::Interpreter>> tail_targets;
+
+  explicit Impl(unsigned nr_cpus) : maps(nr_cpus) {}
+  static Object make(std::shared_ptr<Impl> impl) { return Object(std::move(impl)); }
+  /// Creates the loader's maps in order (table index = lddw MapIdx imm) with their initial contents.
+  Result<void> create_maps();
+  const ProgramSource* find(std::string_view name) const;
+  std::size_t index_of(const ProgramSource* source) const { return static_cast<std::size_t>(source - programs.data()); }
+};
+
+struct Program::Impl {
+  std::shared_ptr<const Object::Impl> object;
+  std::string name;
+  ProgramType type;
+  ProgramOptions options;
+  VerifierReport report;
+  vm::Program program;  // after ctx-access rewriting: what the engine runs
+  // The engine; shared with Object::Impl::tail_targets when a prog_array points here.
+  std::shared_ptr<const vm::Interpreter> interpreter;
+  std::shared_ptr<const jit::JitProgram> jit;
+
+  Result<vm::ExecResult> execute(vm::RunContext& ctx, std::span<const std::uint64_t> args) const;
+};
+
+
+/// Verifies and prepares one program of `object` (program.cpp).
+Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<const Object::Impl>& object,
+                                                       const ProgramSource& source, const ProgramOptions& options);
+
+}  // namespace bpfvm

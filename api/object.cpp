@@ -1,0 +1,164 @@
+// Object: an opened ELF object or bytecode program — its maps (created with kernel semantics and
+// initial contents) and the programs it can load.
+#include <cstring>
+
+#include "api/impl.hpp"
+#include "loader/object_report.hpp"
+#include "maps/prog_array_map.hpp"
+#include "verifier/verifier.hpp"
+#include "vm/disassembler.hpp"
+
+namespace bpfvm {
+
+namespace {
+
+maps::MapSpec map_spec_of(const loader::MapSpec& l) {
+  maps::MapSpec m;
+  m.type = static_cast<maps::MapType>(l.type);
+  m.key_size = l.key_size;
+  m.value_size = l.value_size;
+  m.max_entries = l.max_entries;
+  m.map_flags = l.map_flags;
+  m.map_extra = l.map_extra;
+  m.name = l.kernel_name.empty() ? l.name : l.kernel_name;
+  m.numa_node = l.numa_node;
+  if (l.inner) m.inner = std::make_shared<const maps::MapSpec>(map_spec_of(*l.inner));
+  return m;
+}
+
+std::string map_error(const loader::MapSpec& spec, int err, const std::string& what) {
+  return "map '" + spec.name + "': " + what + " failed with errno " + std::to_string(-err);
+}
+
+}  // namespace
+
+Result<void> Object::Impl::create_maps() {
+  const auto& specs = elf->maps;
+  for (const auto& spec : specs) {
+    auto index = maps.create(map_spec_of(spec));
+    if (!index) return make_error(index.error().code, "map '" + spec.name + "': " + index.error().reason);
+    map_list.push_back(maps.get(*index));
+    map_names.push_back(spec.name);
+  }
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const auto& spec = specs[i];
+    auto* map = map_list[i];
+    if (!spec.initial_value.empty()) {
+      // Global data: one array element, key 0, holding the section's bytes (libbpf's internal maps).
+      const std::uint32_t key = 0;
+      std::vector<std::uint8_t> value(map->spec().value_size, 0);
+      std::memcpy(value.data(), spec.initial_value.data(), std::min(value.size(), spec.initial_value.size()));
+      if (int err = map->host_update(&key, value.data(), 0); err != 0)
+        return make_error(Errc::Internal, map_error(spec, err, "initial value"));
+    }
+    for (const auto& slot : spec.initial_slots) {
+      if (slot.target != loader::MapSlotInit::Target::Map) continue;  // programs: filled at load()
+      const std::uint32_t inner_index = slot.index;
+      if (int err = map->host_update(&slot.slot, &inner_index, 0); err != 0)
+        return make_error(Errc::InvalidArgument, map_error(spec, err, "inner map slot " + std::to_string(slot.slot)));
+    }
+    if (spec.frozen) {
+      if (int err = map->freeze(); err != 0) return make_error(Errc::Internal, map_error(spec, err, "freeze"));
+    }
+  }
+  return {};
+}
+
+const ProgramSource* Object::Impl::find(std::string_view name) const {
+  for (const auto& p : programs)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+Object::Object(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Object::Object(Object&&) noexcept = default;
+Object& Object::operator=(Object&&) noexcept = default;
+Object::~Object() = default;
+
+std::vector<ProgramInfo> Object::programs() const {
+  std::vector<ProgramInfo> out;
+  for (const auto& p : impl_->programs)
+    out.push_back(ProgramInfo{p.name, p.section, p.type.name, p.program.size(), p.autoload});
+  return out;
+}
+
+std::vector<Map> Object::maps() const {
+  std::vector<Map> out;
+  for (auto* m : impl_->map_list) out.push_back(Map(m));
+  return out;
+}
+
+std::optional<Map> Object::map(std::string_view name) const {
+  for (std::size_t i = 0; i < impl_->map_list.size(); ++i)
+    if (impl_->map_names[i] == name) return Map(impl_->map_list[i]);
+  return std::nullopt;
+}
+
+Result<Program> Object::load(std::string_view program_name, const ProgramOptions& options) const {
+  const auto* source = impl_->find(program_name);
+  if (source == nullptr) {
+    std::string names;
+    for (const auto& p : impl_->programs) names += (names.empty() ? "" : ", ") + p.name;
+    return make_error(Errc::InvalidArgument, "no program '" + std::string(program_name) + "' (have: " + names + ")");
+  }
+  auto prepared = prepare_program(impl_, *source, options);
+  if (!prepared) return std::move(prepared).error();
+
+  // prog_array initialisers: prepare every program they name (interpreter only: the JIT refuses
+  // bpf_tail_call) and point the slots at them.
+  if (impl_->elf && options.engine == Engine::Interpreter) {
+    std::lock_guard lock(impl_->tail_targets_mutex);
+    impl_->tail_targets[impl_->index_of(source)] = (*prepared)->interpreter;
+    for (std::size_t m = 0; m < impl_->elf->maps.size(); ++m) {
+      for (const auto& slot : impl_->elf->maps[m].initial_slots) {
+        if (slot.target != loader::MapSlotInit::Target::Program) continue;
+        auto& target = impl_->tail_targets[slot.index];
+        if (!target) {
+          auto t = prepare_program(impl_, impl_->programs.at(slot.index), options);
+          if (!t) return make_error(t.error().code, "tail-call target '" + impl_->programs[slot.index].name +
+                                                        "': " + t.error().message());
+          target = (*t)->interpreter;
+        }
+        auto* progs = static_cast<maps::ProgArrayMap*>(impl_->map_list[m]);
+        progs->set_program(slot.slot, maps::ProgramRef{const_cast<vm::Interpreter*>(target.get()), slot.index + 1});
+      }
+    }
+  }
+  return Program(std::move(*prepared));
+}
+
+std::string Object::report(bool json) const {
+  if (impl_->elf) return json ? loader::object_report_json(*impl_->elf) : loader::object_report_text(*impl_->elf);
+  std::string out;
+  for (const auto& p : impl_->programs) {
+    if (json) {
+      out += "{\"programs\": [{\"name\": \"" + p.name + "\", \"type\": \"" + p.type.name +
+             "\", \"insns\": " + std::to_string(p.program.size()) + "}], \"maps\": []}\n";
+    } else {
+      out += "program " + p.name + ": type " + p.type.name + ", " + std::to_string(p.program.size()) + " insns\n";
+    }
+  }
+  return out;
+}
+
+Result<std::string> Object::disassemble(std::string_view program_name, bool assembly) const {
+  const auto* source = impl_->find(program_name);
+  if (source == nullptr) return make_error(Errc::InvalidArgument, "no program '" + std::string(program_name) + "'");
+  if (assembly) return vm::disassemble(source->program, vm::DisasmStyle::Assembly);
+  if (source->spec == nullptr) return vm::disassemble(source->program, vm::DisasmStyle::Listing);
+  return loader::disassemble_with_source(*source->spec, [](const vm::Program& p, std::size_t pc) {
+    return vm::disassemble_insn(p, pc);
+  });
+}
+
+}  // namespace bpfvm
+
+namespace bpfvm {
+
+Result<std::string> Object::control_flow_dot(std::string_view program_name) const {
+  const auto* source = impl_->find(program_name);
+  if (source == nullptr) return make_error(Errc::InvalidArgument, "no program '" + std::string(program_name) + "'");
+  return verifier::cfg_to_dot(source->program);
+}
+
+}  // namespace bpfvm

@@ -1,0 +1,195 @@
+// Program: verification, context rewriting and engine preparation of one program, and its runs.
+#include <chrono>
+#include <cstring>
+
+#include "api/impl.hpp"
+#include "api/program_type.hpp"
+#include "helpers/kernel_helpers.hpp"
+#include "helpers/test_run.hpp"
+#include "maps/run_domain.hpp"
+#include "verifier/verifier.hpp"
+
+namespace bpfvm {
+
+namespace {
+
+std::optional<verifier::MapInfo> map_info_of(const Object::Impl& object, std::uint32_t index) {
+  if (index >= object.map_list.size()) return std::nullopt;
+  const auto& s = object.map_list[index]->spec();
+  return verifier::MapInfo{static_cast<std::uint32_t>(s.type), s.key_size, s.value_size, s.max_entries, s.map_flags};
+}
+
+// "file.c:12: source text" for verifier messages, from BTF line info (the record at or before pc).
+std::function<std::string(std::uint32_t)> line_info_of(const ProgramSource& source) {
+  if (source.spec == nullptr || source.spec->line_info.empty()) return {};
+  const auto* lines = &source.spec->line_info;
+  return [lines](std::uint32_t pc) -> std::string {
+    const loader::LineInfo* best = nullptr;
+    for (const auto& l : *lines) {
+      if (l.insn > pc) break;
+      best = &l;
+    }
+    if (best == nullptr) return {};
+    auto file = best->file.substr(best->file.find_last_of('/') + 1);
+    return std::string(file) + ":" + std::to_string(best->line) + ": " + std::string(best->source);
+  };
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<const Object::Impl>& object,
+                                                       const ProgramSource& source, const ProgramOptions& options) {
+  const auto& vm_impl = *object->vm;
+  if (source.type.entry == ProgramType::Entry::Context && source.type.kernel_type != 0) {
+    if (auto known = ProgramType::kernel(source.type.kernel_type); !known)
+      return make_error(known.error().code, "program '" + source.name + "': " + known.error().reason);
+  } else if (source.type.entry == ProgramType::Entry::Context && source.spec != nullptr) {
+    return make_error(Errc::Unsupported, "program '" + source.name + "' in section '" + source.section +
+                                             "': the section names no program type libbpf knows");
+  }
+  auto impl = std::make_shared<Program::Impl>();
+  impl->object = object;
+  impl->name = source.name;
+  impl->type = source.type;
+  impl->options = options;
+
+  if (options.verify) {
+    verifier::VerifierOptions vo;
+    vo.program_type = verifier_type_of(source.type);
+    const Object::Impl* obj = object.get();
+    vo.map_info = [obj](std::uint32_t index) { return map_info_of(*obj, index); };
+    vo.helpers = &vm_impl.helpers;
+    vo.unprivileged = options.unprivileged;
+    vo.log_level = options.verifier_log_level;
+    vo.log = options.verifier_log;
+    vo.line_info = line_info_of(source);
+    auto verified = verifier::verify(source.program, vo);
+    if (!verified) return std::move(verified).error();
+    const auto& st = verified->stats();
+    impl->report = VerifierReport{st.insns_processed, st.states_stored, st.stack_depth_bytes, st.time_us, {}, true};
+    for (const auto& w : verified->warnings()) impl->report.warnings.push_back("insn " + std::to_string(w.pc) + ": " + w.message);
+  }
+
+  impl->program = source.program;
+  if (auto packet_type = packet_prog_type(source.type)) {
+    auto rewritten = helpers::rewrite_ctx_access(source.program, *packet_type);
+    if (!rewritten) return std::move(rewritten).error();
+    impl->program = std::move(*rewritten);
+  }
+
+  const auto resolver = helpers::map_index_resolver(object->map_list);
+  switch (options.engine) {
+    case Engine::Interpreter: {
+      auto in = vm::Interpreter::create(impl->program, vm_impl.helpers, resolver);
+      if (!in) return std::move(in).error();
+      impl->interpreter = std::make_shared<const vm::Interpreter>(std::move(*in));
+      break;
+    }
+    case Engine::Jit: {
+      jit::JitOptions jo;
+      jo.checked = options.checked;
+      jo.blind_constants = options.jit_blind_constants;
+      jo.name = source.name;
+      jo.register_with_debuggers = options.jit_register_with_debuggers;
+      auto code = jit::JitProgram::compile(impl->program, vm_impl.helpers, resolver, jo);
+      if (!code) return std::move(code).error();
+      impl->jit = std::make_shared<const jit::JitProgram>(std::move(*code));
+      break;
+    }
+  }
+  return impl;
+}
+
+Result<vm::ExecResult> Program::Impl::execute(vm::RunContext& ctx, std::span<const std::uint64_t> args) const {
+  const vm::ExecOptions exec{.budget_insns = options.budget_insns, .checked = options.checked};
+  if (interpreter) return interpreter->run(ctx, args, exec);
+  return jit->run(ctx, args, exec);
+}
+
+Program::Program(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Program::Program(Program&&) noexcept = default;
+Program& Program::operator=(Program&&) noexcept = default;
+Program::~Program() = default;
+
+const std::string& Program::name() const { return impl_->name; }
+const ProgramType& Program::type() const { return impl_->type; }
+const VerifierReport& Program::verifier_report() const { return impl_->report; }
+
+Result<std::string> Program::native_listing() const {
+  if (!impl_->jit) return make_error(Errc::InvalidArgument, "native code exists only for the JIT engine");
+  return jit::disassemble_native(impl_->program, impl_->object->vm->helpers,
+                                 helpers::map_index_resolver(impl_->object->map_list),
+                                 jit::JitOptions{.checked = impl_->options.checked, .name = impl_->name});
+}
+
+Result<RunOutput> Program::run(const RunInput& input) const {
+  const Impl& p = *impl_;
+  const Object::Impl& object = *p.object;
+  const auto repeat = std::max<std::uint32_t>(input.repeat, 1);
+  RunOutput out;
+
+  if (auto packet_type = packet_prog_type(p.type)) {
+    helpers::TestRunOptions o;
+    o.type = *packet_type;
+    o.data_in.assign(input.data.begin(), input.data.end());
+    o.ctx_in.assign(input.ctx.begin(), input.ctx.end());
+    o.repeat = repeat;
+    o.checked = p.options.checked;
+    o.setup = [&](helpers::HelperRun& hr, vm::RunContext& ctx) {
+      hr.embedder = input.host_data;
+      if (p.options.checked) ctx.owners = object.maps.owners();
+    };
+    std::uint64_t insns = 0;
+    auto runner = [&](vm::RunContext& ctx, std::span<const std::uint64_t> args) -> Result<vm::ExecResult> {
+      maps::RunGuard guard(*object.maps.domain());
+      if (auto* hr = static_cast<helpers::HelperRun*>(ctx.host)) hr->cpu = guard.cpu();
+      auto r = p.execute(ctx, args);
+      if (r) insns = r->insns_executed;
+      return r;
+    };
+    auto r = helpers::test_run(runner, o);
+    if (!r) return std::move(r).error();
+    out.r0 = r->r0;
+    out.retval = r->retval;
+    out.data_out = std::move(r->data_out);
+    out.ctx_out = std::move(r->ctx_out);
+    out.insns_executed = insns;
+    out.ns_per_run = r->duration_ns;
+    if (r->redirect.set) out.redirect_ifindex = r->redirect.ifindex;
+    return out;
+  }
+
+  // Plain programs get the input buffer (at least the verifier's bound, zero-padded) in r1 and its
+  // length in r2; context programs get a copy of the context bytes (or of the data) in r1.
+  const bool plain = p.type.entry == ProgramType::Entry::PlainMemory;
+  const auto source = plain || input.ctx.empty() ? input.data : input.ctx;
+  const std::size_t size = plain ? std::max<std::size_t>(source.size(), p.type.ctx_size_bytes) : source.size();
+  const bool writable = plain || p.type.kernel_type == 31 /* syscall */ || p.type.kernel_type == 0;
+  std::vector<std::uint8_t> buffer;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::uint32_t k = 0; k < repeat; ++k) {
+    buffer.assign(size, 0);
+    std::memcpy(buffer.data(), source.data(), source.size());
+    vm::RunContext ctx;
+    helpers::HelperRun hr;
+    hr.embedder = input.host_data;
+    ctx.host = &hr;
+    const auto base = reinterpret_cast<std::uintptr_t>(buffer.data());
+    ctx.regions.push_back(vm::Region{base, buffer.size(), writable, plain ? "input" : "ctx"});
+    if (p.options.checked) ctx.owners = object.maps.owners();
+    const std::uint64_t args[] = {buffer.empty() ? 0 : base, source.size()};
+    maps::RunGuard guard(*object.maps.domain());
+    hr.cpu = guard.cpu();
+    auto r = p.execute(ctx, std::span<const std::uint64_t>(args, plain ? 2 : 1));
+    if (!r) return std::move(r).error();
+    out.r0 = r->r0;
+    out.insns_executed = r->insns_executed;
+    if (hr.redirect.set) out.redirect_ifindex = hr.redirect.ifindex;
+  }
+  out.ns_per_run = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / repeat;
+  out.retval = static_cast<std::uint32_t>(out.r0);
+  (plain ? out.data_out : out.ctx_out) = std::move(buffer);
+  return out;
+}
+
+}  // namespace bpfvm

@@ -1,0 +1,88 @@
+// ProgramType: the public description of how a program is entered, and its mappings onto the
+// verifier's type descriptions and the helpers' kernel contexts.
+#include "api/program_type.hpp"
+
+#include "loader/section_names.hpp"
+
+namespace bpfvm {
+
+namespace {
+struct KernelType {
+  std::uint32_t number;
+  const char* name;
+};
+// The kernel program types bpfvm gives a context to (helpers/contexts.hpp, verifier/program_types.cpp).
+constexpr KernelType kKernelTypes[] = {
+    {1, "socket_filter"}, {2, "kprobe"}, {3, "sched_cls"}, {4, "sched_act"},
+    {5, "tracepoint"},    {6, "xdp"},    {17, "raw_tracepoint"}, {31, "syscall"},
+};
+}  // namespace
+
+ProgramType ProgramType::plain(std::uint32_t max_input_bytes) {
+  ProgramType t;
+  t.name = "plain";
+  t.entry = Entry::PlainMemory;
+  t.ctx_size_bytes = max_input_bytes;
+  return t;
+}
+
+Result<ProgramType> ProgramType::kernel(std::uint32_t bpf_prog_type) {
+  for (const auto& k : kKernelTypes)
+    if (k.number == bpf_prog_type) {
+      ProgramType t;
+      t.name = k.name;
+      t.kernel_type = k.number;
+      t.entry = Entry::Context;
+      return t;
+    }
+  return make_error(Errc::Unsupported, "program type " + std::string(loader::prog_type_name(bpf_prog_type)) +
+                                           " (" + std::to_string(bpf_prog_type) + ") is not supported yet");
+}
+
+Result<ProgramType> ProgramType::from_section(std::string_view section) {
+  const auto def = loader::find_section_def(section);
+  if (!def) return make_error(Errc::Unsupported, "section '" + std::string(section) + "' names no program type libbpf knows");
+  return kernel(def->prog_type);
+}
+
+ProgramType ProgramType::host(std::string name, std::uint32_t ctx_size_bytes, std::vector<ContextField> fields) {
+  ProgramType t;
+  t.name = std::move(name);
+  t.entry = Entry::Context;
+  t.ctx_size_bytes = ctx_size_bytes;
+  t.fields = std::move(fields);
+  return t;
+}
+
+verifier::ProgramTypeInfo verifier_type_of(const ProgramType& type) {
+  namespace pt = verifier::program_types;
+  switch (type.kernel_type) {
+    case 1: return pt::socket_filter();
+    case 2: return pt::kprobe();
+    case 3: case 4: return pt::sched_cls();
+    case 5: return pt::tracepoint();
+    case 6: return pt::xdp();
+    case 17: return pt::raw_tracepoint();
+    default: break;
+  }
+  if (type.entry == ProgramType::Entry::PlainMemory) return pt::plain(type.ctx_size_bytes);
+  verifier::ProgramTypeInfo info;
+  info.name = type.name;
+  info.entry = verifier::EntryKind::Ctx;
+  info.ctx_size_bytes = type.ctx_size_bytes;
+  for (const auto& f : type.fields)
+    info.fields.push_back(verifier::CtxField{f.offset, f.size_bytes, f.writable, verifier::CtxFieldKind::Scalar});
+  return info;
+}
+
+std::optional<helpers::ProgType> packet_prog_type(const ProgramType& type) {
+  switch (type.kernel_type) {
+    case 1: return helpers::ProgType::SocketFilter;
+    case 3: return helpers::ProgType::SchedCls;
+    case 4: return helpers::ProgType::SchedAct;
+    case 6: return helpers::ProgType::Xdp;
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace bpfvm

@@ -1,0 +1,18 @@
+// Mappings from the public ProgramType onto the verifier's and the helpers' views of a type.
+#pragma once
+
+#include <optional>
+
+#include "bpfvm/bpfvm.hpp"
+#include "helpers/contexts.hpp"
+#include "verifier/verifier.hpp"
+
+namespace bpfvm {
+
+/// What the verifier assumes on entry for `type`.
+verifier::ProgramTypeInfo verifier_type_of(const ProgramType& type);
+
+/// XDP, socket filter and tc run through helpers::test_run with a kernel packet context; others not.
+std::optional<helpers::ProgType> packet_prog_type(const ProgramType& type);
+
+}  // namespace bpfvm

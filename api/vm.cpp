@@ -1,0 +1,115 @@
+// Vm: a runtime instance — kernel helpers plus the host's, and the doors objects come in by.
+#include <fstream>
+#include <iterator>
+
+#include "api/impl.hpp"
+#include "helpers/kernel_helpers.hpp"
+#include "loader/section_names.hpp"
+#include "vm/assembler.hpp"
+
+namespace bpfvm {
+
+void* helper_user_data(const HelperCall* call) noexcept {
+  return call->current_helper ? call->current_helper->user : nullptr;
+}
+
+void* helper_host_data(const HelperCall* call) noexcept {
+  const auto* run = static_cast<const helpers::HelperRun*>(call->host);
+  return run ? run->embedder : nullptr;
+}
+
+void helper_fail(HelperCall* call, std::string_view reason) { call->helper_fault = std::string(reason); }
+
+bool helper_memory_ok(const HelperCall* call, const void* addr, std::size_t size_bytes, bool write) noexcept {
+  return !call->checked || call->allowed(reinterpret_cast<std::uintptr_t>(addr), size_bytes, write);
+}
+
+Vm::Vm(const VmOptions& options) : impl_(std::make_shared<Impl>()) {
+  impl_->options = options;
+  helpers::register_kernel_helpers(impl_->helpers, impl_->runtime);
+}
+Vm::Vm(Vm&&) noexcept = default;
+Vm& Vm::operator=(Vm&&) noexcept = default;
+Vm::~Vm() = default;
+
+void Vm::add_helper(HostHelper h) {
+  impl_->helpers.add(vm::HelperEntry{h.id, std::move(h.name), h.fn, h.user, h.signature});
+}
+
+void Vm::set_trace_sink(std::function<void(std::string_view)> sink) { impl_->runtime.trace_sink = std::move(sink); }
+
+void Vm::set_current_task(std::uint32_t tgid, std::uint32_t pid, std::uint32_t uid, std::uint32_t gid, std::string comm) {
+  impl_->runtime.task = helpers::TaskIdentity{tgid, pid, uid, gid, std::move(comm)};
+}
+
+namespace {
+
+Result<Object> object_from_program(std::shared_ptr<Object::Impl> impl, Result<vm::Program> program,
+                                   const ProgramType& type, std::string name) {
+  if (!program) return std::move(program).error();
+  ProgramSource source;
+  source.name = std::move(name);
+  source.type = type;
+  source.program = std::move(*program);
+  impl->programs.push_back(std::move(source));
+  return Object::Impl::make(std::move(impl));
+}
+
+}  // namespace
+
+Result<Object> Vm::open_bytecode(std::span<const std::uint8_t> bytecode, const ProgramType& type, std::string name) const {
+  auto impl = std::make_shared<Object::Impl>(impl_->options.nr_cpus);
+  impl->vm = impl_;
+  return object_from_program(std::move(impl), vm::decode_program(bytecode, name), type, name);
+}
+
+Result<Object> Vm::open_assembly(std::string_view text, const ProgramType& type, std::string name) const {
+  auto insns = vm::assemble(text);
+  if (!insns) return std::move(insns).error();
+  auto impl = std::make_shared<Object::Impl>(impl_->options.nr_cpus);
+  impl->vm = impl_;
+  return object_from_program(std::move(impl), vm::decode_program(std::move(*insns), name), type, name);
+}
+
+Result<Object> Vm::open_elf_file(const std::string& path, const LoadOptions& options) const {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::Io, "cannot open " + path);
+  const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  auto base = path.substr(path.find_last_of('/') + 1);
+  if (base.size() > 2 && base.ends_with(".o")) base.resize(base.size() - 2);
+  if (auto dot = base.find('.'); dot != std::string::npos) base.resize(dot);  // "x.bpf.o" -> "x", like libbpf
+  return open_elf(bytes, options, base);
+}
+
+Result<Object> Vm::open_elf(std::span<const std::uint8_t> elf, const LoadOptions& options, std::string object_name) const {
+  loader::LoadOptions lo;
+  lo.target_btf = options.target_btf;
+  lo.kconfig = options.kconfig;
+  lo.object_name = std::move(object_name);
+  auto loaded = loader::load_object(elf, lo);
+  if (!loaded) return std::move(loaded).error();
+  auto impl = std::make_shared<Object::Impl>(impl_->options.nr_cpus);
+  impl->vm = impl_;
+  impl->elf = std::move(*loaded);
+  if (auto ok = impl->create_maps(); !ok) return std::move(ok).error();
+  for (const auto& spec : impl->elf->programs) {
+    ProgramSource source;
+    source.name = spec.name;
+    source.section = spec.section;
+    auto type = ProgramType::kernel(spec.prog_type);
+    if (type) {
+      source.type = std::move(*type);
+    } else {
+      source.type.name = std::string(loader::prog_type_name(spec.prog_type));
+      source.type.kernel_type = spec.prog_type;  // load() refuses it with the reason
+      source.type.entry = ProgramType::Entry::Context;
+    }
+    source.autoload = spec.autoload;
+    source.program = spec.program;
+    source.spec = &spec;
+    impl->programs.push_back(std::move(source));
+  }
+  return Object::Impl::make(std::move(impl));
+}
+
+}  // namespace bpfvm

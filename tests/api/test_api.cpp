@@ -1,0 +1,168 @@
+// The public C++ API end to end: open, verify, run on both engines, maps, host helpers, threads.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "bpfvm/bpfvm.hpp"
+
+using namespace bpfvm;
+
+namespace {
+
+std::vector<std::uint8_t> udp_packet(std::uint16_t dst_port) {
+  std::vector<std::uint8_t> p(42, 0);
+  p[12] = 0x08;  // ETH_P_IP
+  const std::uint8_t ip[] = {0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2};
+  std::memcpy(&p[14], ip, sizeof ip);
+  p[36] = static_cast<std::uint8_t>(dst_port >> 8);
+  p[37] = static_cast<std::uint8_t>(dst_port);
+  return p;
+}
+
+std::uint64_t add_secret(std::uint64_t a, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, HelperCall* call) {
+  return a + *static_cast<std::uint64_t*>(helper_user_data(call));
+}
+
+constexpr Engine kEngines[] = {Engine::Interpreter, Engine::Jit};
+
+}  // namespace
+
+TEST_CASE("plain assembly: verified by default, rejected with the reason, runs on both engines") {
+  Vm vm;
+  auto obj = vm.open_assembly("ldxw %r0, [%r1+0]\nadd %r0, %r2\nexit\n", ProgramType::plain(4), "sum");
+  REQUIRE(obj.has_value());
+  for (auto engine : kEngines) {
+    auto prog = obj->load("sum", {.engine = engine});
+    REQUIRE(prog.has_value());
+    CHECK(prog->verifier_report().verified);
+    const std::uint8_t mem[] = {1, 0, 0, 0};
+    auto out = prog->run(mem);
+    REQUIRE(out.has_value());
+    CHECK(out->r0 == 1 + 4);
+  }
+  auto bad = vm.open_assembly("ldxw %r0, [%r1+4]\nexit\n", ProgramType::plain(4), "oob");
+  REQUIRE(bad.has_value());
+  auto rejected = bad->load("oob");
+  REQUIRE_FALSE(rejected.has_value());
+  CHECK(rejected.error().code == Errc::Rejected);
+  CHECK(rejected.error().pc == 0);
+  auto unverified = bad->load("oob", {.verify = false, .checked = true});
+  REQUIRE(unverified.has_value());
+  const std::uint8_t mem[] = {1, 2, 3, 4};
+  auto fault = unverified->run(mem);
+  REQUIRE_FALSE(fault.has_value());
+  CHECK(fault.error().code == Errc::MemoryFault);
+}
+
+TEST_CASE("an XDP object built by clang: verdicts, packet out, per-CPU map, both engines") {
+  Vm vm;
+  auto obj = vm.open_elf_file(BPFVM_EXAMPLES_DIR "/xdp_parse.bpf.o");
+  REQUIRE(obj.has_value());
+  REQUIRE(obj->programs().size() == 1);
+  CHECK(obj->programs()[0].type == "xdp");
+  for (auto engine : kEngines) {
+    auto prog = obj->load("xdp_count", {.engine = engine});
+    REQUIRE(prog.has_value());
+    const auto drop = udp_packet(9), pass = udp_packet(53);
+    auto d = prog->run(RunInput{drop, {}, 1, nullptr});
+    REQUIRE(d.has_value());
+    CHECK(d->retval == 1);  // XDP_DROP
+    auto p = prog->run(RunInput{pass, {}, 3, nullptr});
+    REQUIRE(p.has_value());
+    CHECK(p->retval == 2);  // XDP_PASS
+    CHECK(p->data_out == pass);
+  }
+  auto rxcnt = obj->map("rxcnt");
+  REQUIRE(rxcnt.has_value());
+  std::vector<std::uint8_t> values(rxcnt->host_value_size());
+  const std::uint32_t udp = 17;
+  REQUIRE(rxcnt->lookup(std::span(reinterpret_cast<const std::uint8_t*>(&udp), 4), values) == 0);
+  std::uint64_t total = 0;
+  for (std::size_t off = 0; off < values.size(); off += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, &values[off], 8);
+    total += v;
+  }
+  CHECK(total == 2 * 3);  // two engines x 3 passed runs (dropped packets return before counting)
+}
+
+TEST_CASE("one program runs on many threads at once against shared maps") {
+  Vm vm;
+  auto obj = vm.open_elf_file(BPFVM_EXAMPLES_DIR "/xdp_parse.bpf.o");
+  REQUIRE(obj.has_value());
+  auto prog = obj->load("xdp_count");
+  REQUIRE(prog.has_value());
+  const auto pass = udp_packet(53);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int k = 0; k < 250; ++k) (void)prog->run(RunInput{pass, {}, 1, nullptr});
+    });
+  for (auto& t : threads) t.join();
+  auto rxcnt = obj->map("rxcnt");
+  std::vector<std::uint8_t> values(rxcnt->host_value_size());
+  const std::uint32_t udp = 17;
+  REQUIRE(rxcnt->lookup(std::span(reinterpret_cast<const std::uint8_t*>(&udp), 4), values) == 0);
+  std::uint64_t total = 0;
+  for (std::size_t off = 0; off < values.size(); off += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, &values[off], 8);
+    total += v;
+  }
+  CHECK(total == 1000);  // per-CPU slots: no lost updates
+}
+
+TEST_CASE("global data maps hold the section contents; typed map access") {
+  Vm vm;
+  auto obj = vm.open_elf_file(BPFVM_EXAMPLES_DIR "/globals_subprog.bpf.o");
+  REQUIRE(obj.has_value());
+  auto tuning = obj->map(".data.tuning");
+  REQUIRE(tuning.has_value());
+  std::uint32_t key = 0, value = 0;
+  REQUIRE(tuning->lookup(key, value) == 0);
+  CHECK(value == 42);
+  value = 7;
+  CHECK(tuning->update(key, value) == 0);
+  CHECK(tuning->lookup(key, value) == 0);
+  CHECK(value == 7);
+  auto rodata = obj->map(".rodata");
+  REQUIRE(rodata.has_value());
+  CHECK(rodata->update(key, value) == -EPERM);  // frozen, as libbpf leaves .rodata
+}
+
+TEST_CASE("host helpers: any id, user data, verifier-checked signature") {
+  Vm vm;
+  std::uint64_t secret = 1000;
+  HelperSignature sig;
+  sig.known = true;
+  sig.args = {ArgType::Anything, ArgType::DontCare, ArgType::DontCare, ArgType::DontCare, ArgType::DontCare};
+  vm.add_helper(HostHelper{0x10000, "host_add_secret", &add_secret, &secret, sig});
+  auto obj = vm.open_assembly("mov %r1, 5\ncall 65536\nexit\n", ProgramType::plain(0), "h");
+  REQUIRE(obj.has_value());
+  for (auto engine : kEngines) {
+    auto prog = obj->load("h", {.engine = engine});
+    REQUIRE(prog.has_value());
+    auto out = prog->run(std::span<const std::uint8_t>{});
+    REQUIRE(out.has_value());
+    CHECK(out->r0 == 1005);
+  }
+  auto missing = vm.open_assembly("call 65537\nexit\n", ProgramType::plain(0), "m");
+  REQUIRE(missing.has_value());
+  CHECK_FALSE(missing->load("m").has_value());
+}
+
+TEST_CASE("budget and unknown programs are errors, not crashes") {
+  Vm vm;
+  auto obj = vm.open_assembly("mov %r0, 0\nadd %r0, 1\nadd %r0, 1\nexit\n", ProgramType::plain(0), "b");
+  REQUIRE(obj.has_value());
+  auto prog = obj->load("b", {.budget_insns = 2});
+  REQUIRE(prog.has_value());
+  auto out = prog->run(std::span<const std::uint8_t>{});
+  REQUIRE_FALSE(out.has_value());
+  CHECK(out.error().code == Errc::BudgetExceeded);
+  auto none = obj->load("nope");
+  REQUIRE_FALSE(none.has_value());
+  CHECK(none.error().reason == "no program 'nope' (have: b)");
+}

@@ -1,0 +1,212 @@
+// verify() API: stats, logs, warnings, line info, the CFG export, privilege modes, speed, and a
+// deterministic soundness property over random programs (the fuzz harness's oracle, in ctest).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+#include <type_traits>
+
+#include "tests/verifier/random_program.hpp"
+#include "tests/verifier/soundness_run.hpp"
+#include "tests/verifier/verifier_test_support.hpp"
+#include "vm/assembler.hpp"
+#include "vm/data_file.hpp"
+#include "vm/disassembler.hpp"
+
+using namespace bpfvm;
+using namespace bpfvm::verifier;
+
+namespace {
+
+vm::Program assemble(const char* text) {
+  auto insns = vm::assemble(text);
+  REQUIRE(insns.has_value());
+  auto p = vm::decode_program(std::move(insns).value(), "test");
+  REQUIRE(p.has_value());
+  return std::move(p).value();
+}
+
+constexpr const char* kXdpParser = R"(
+ldxw %r2, [%r1+0]
+ldxw %r3, [%r1+4]
+mov %r4, %r2
+add %r4, 14
+jgt %r4, %r3, pass
+ldxh %r5, [%r2+12]
+jne %r5, 0x8, pass
+mov %r4, %r2
+add %r4, 34
+jgt %r4, %r3, pass
+ldxb %r5, [%r2+23]
+jne %r5, 6, udp
+mov %r4, %r2
+add %r4, 54
+jgt %r4, %r3, pass
+ldxh %r6, [%r2+36]
+jeq %r6, 0x5000, drop
+ja pass
+udp:
+jne %r5, 17, pass
+mov %r4, %r2
+add %r4, 42
+jgt %r4, %r3, pass
+ldxh %r6, [%r2+36]
+jne %r6, 0x3500, pass
+drop:
+mov %r0, 1
+exit
+pass:
+mov %r0, 2
+exit
+)";
+
+}  // namespace
+
+static_assert(!std::is_constructible_v<VerifiedProgram, vm::Program, VerifierStats, std::vector<Warning>>,
+              "only verify() may construct a VerifiedProgram");
+
+TEST_CASE("accepted program carries stats; logs at level 1 and 2 describe the exploration") {
+  const auto p = assemble(kXdpParser);
+  std::string log1, log2;
+  VerifierOptions o;
+  o.program_type = program_types::xdp();
+  o.log_level = 1;
+  o.log = &log1;
+  auto v = verify(p, o);
+  REQUIRE(v.has_value());
+  CHECK(v->stats().insns_processed >= p.size());
+  CHECK(v->stats().states_stored > 0);
+  CHECK(log1.find("verification passed") != std::string::npos);
+  o.log_level = 2;
+  o.log = &log2;
+  REQUIRE(verify(p, o).has_value());
+  CHECK(log2.find("R1=ctx") != std::string::npos);
+  CHECK(log2.find("pkt_range=14") != std::string::npos);
+  CHECK(log2.size() > log1.size());
+}
+
+TEST_CASE("rejection: Error names the insn, and the log ends with the reason") {
+  const auto p = assemble("ldxw %r2, [%r1+0]\nldxb %r0, [%r2+0]\nexit");
+  std::string log;
+  VerifierOptions o;
+  o.program_type = program_types::xdp();
+  o.log_level = 2;
+  o.log = &log;
+  o.line_info = [](std::uint32_t pc) { return pc == 1 ? std::string("parse.c:12 `return data[0];`") : std::string(); };
+  auto v = verify(p, o);
+  REQUIRE_FALSE(v.has_value());
+  CHECK(v.error().code == Errc::Rejected);
+  CHECK(v.error().pc == 1);
+  const auto m = v.error().message();
+  CHECK(m.find("insn 1: invalid access to packet") != std::string::npos);
+  CHECK(m.find("r2=pkt(") != std::string::npos);
+  CHECK(m.find("parse.c:12") != std::string::npos);
+  CHECK(log.find("verification failed") != std::string::npos);
+}
+
+TEST_CASE("constant shifts past the width are accepted with a warning") {
+  auto v = verify(assemble("mov %r0, 1\nlsh %r0, 65\nexit"), VerifierOptions{});
+  REQUIRE(v.has_value());
+  REQUIRE(v->warnings().size() == 1);
+  CHECK(v->warnings()[0].pc == 1);
+  CHECK(v->warnings()[0].message.find("masks") != std::string::npos);
+}
+
+TEST_CASE("privileged mode allows what unprivileged mode refuses") {
+  const auto loop = assemble("mov %r0, 0\nadd %r0, 1\njlt %r0, 4, -2\nexit");
+  VerifierOptions o;
+  CHECK(verify(loop, o).has_value());
+  o.unprivileged = true;
+  CHECK_FALSE(verify(loop, o).has_value());
+  const auto leak = assemble("mov %r0, %r10\nexit");
+  CHECK_FALSE(verify(leak, o).has_value());
+  o.unprivileged = false;
+  CHECK(verify(leak, o).has_value());
+}
+
+TEST_CASE("the conformance suite's negative/error.data is refused: r0 read before written") {
+  auto file = vm::read_data_file(std::filesystem::path(BPFVM_CONFORMANCE_DIR) / "negative" / "error.data");
+  REQUIRE(file.has_value());
+  auto insns = vm::program_of(*file);
+  REQUIRE(insns.has_value());
+  auto p = vm::decode_program(std::move(insns).value());
+  REQUIRE(p.has_value());
+  auto v = verify(*p, VerifierOptions{});
+  REQUIRE_FALSE(v.has_value());
+  CHECK(v.error().message().find("R0 !read_ok") != std::string::npos);
+}
+
+TEST_CASE("map infos may come from a callback") {
+  const auto p = assemble("stw [%r10-4], 0\nmov %r2, %r10\nadd %r2, -4\nlddw_map_fd %r1, 7\ncall 1\n"
+                          "jeq %r0, 0, +1\nldxw %r0, [%r0+12]\nmov %r0, 0\nexit");
+  const auto helpers = test::kernel_like_helpers();
+  VerifierOptions o;
+  o.helpers = &helpers;
+  o.map_info = [](std::uint32_t i) -> std::optional<MapInfo> {
+    if (i == 7) return MapInfo{1, 4, 16, 10, 0};
+    return std::nullopt;
+  };
+  CHECK(verify(p, o).has_value());
+  o.map_info = [](std::uint32_t i) -> std::optional<MapInfo> {
+    if (i == 7) return MapInfo{1, 4, 12, 10, 0};
+    return std::nullopt;
+  };
+  CHECK_FALSE(verify(p, o).has_value());
+}
+
+TEST_CASE("CFG export is Graphviz dot with one node per basic block") {
+  const auto dot = cfg_to_dot(assemble(kXdpParser));
+  CHECK(dot.rfind("digraph", 0) == 0);
+  CHECK(dot.find("b0 -> b") != std::string::npos);
+  CHECK(dot.find("[label=T]") != std::string::npos);
+}
+
+TEST_CASE("speed: a typical XDP parser verifies in well under a millisecond") {
+  const auto p = assemble(kXdpParser);
+  VerifierOptions o;
+  o.program_type = program_types::xdp();
+  std::vector<double> us;
+  for (int i = 0; i < 200; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(verify(p, o).has_value());
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(us.begin(), us.end());
+  std::cout << "verifier speed: XDP parser (" << p.size() << " insns) median " << us[us.size() / 2] << " us\n";
+  CHECK(us[us.size() / 2] < 1000.0);
+}
+
+TEST_CASE("soundness property: accepted random programs run without faults in checked mode") {
+  const auto helpers = test::kernel_like_helpers();
+  // BPFVM_SOUNDNESS_ROUNDS / BPFVM_SOUNDNESS_SEED deepen a run by hand.
+  const char* rounds_env = std::getenv("BPFVM_SOUNDNESS_ROUNDS");
+  const char* seed_env = std::getenv("BPFVM_SOUNDNESS_SEED");
+  const long rounds = rounds_env ? std::atol(rounds_env) : 20000;
+  std::mt19937_64 rng(seed_env ? std::strtoull(seed_env, nullptr, 10) : 42);
+  int accepted = 0, decoded = 0;
+  for (long round = 0; round < rounds; ++round) {
+    std::vector<std::uint8_t> bytes(8 + rng() % 120);
+    for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
+    test::ByteSource src(bytes);
+    auto p = vm::decode_program(test::random_program(src, 48));
+    if (!p) continue;
+    ++decoded;
+    const std::uint32_t mem_size = 8u * static_cast<std::uint32_t>(rng() % 9);
+    VerifierOptions o;
+    o.program_type = program_types::plain(mem_size);
+    o.helpers = &helpers;
+    o.max_processed_insns = 100'000;
+    auto v = verify(*p, o);
+    if (!v) continue;
+    ++accepted;
+    const auto fault = test::run_accepted(*v, helpers, mem_size, rng());
+    INFO(vm::disassemble(*p, vm::DisasmStyle::Listing));
+    INFO((fault ? *fault : std::string()));
+    REQUIRE_FALSE(fault.has_value());
+  }
+  std::cout << "verifier soundness property: " << accepted << " accepted of " << decoded << " decoded random programs\n";
+  CHECK(accepted > 100);
+}

@@ -1,0 +1,210 @@
+// Domain soundness properties: for sampled a in A and b in B, op(a, b) lies in A.op(B), for every
+// ALU operation and width (vm/alu_semantics.hpp is the reference), for the lattice operations, and
+// for branch refinement (a value satisfying the comparison survives it).
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "verifier/domains/scalar_domain.hpp"
+#include "verifier/transfer.hpp"
+#include "vm/alu_semantics.hpp"
+
+using namespace bpfvm;
+using namespace bpfvm::verifier;
+using isa::Kind;
+using u64 = std::uint64_t;
+using s64 = std::int64_t;
+
+namespace {
+
+struct Sampler {
+  std::mt19937_64 rng{0x5eed};
+
+  u64 any() {
+    switch (rng() % 6) {
+      case 0: return rng() % 16;
+      case 1: return static_cast<u64>(-static_cast<s64>(rng() % 16));
+      case 2: return rng() & 0xffffffffu;
+      case 3: return (u64{1} << (rng() % 64)) + (rng() % 3) - 1;
+      default: return rng();
+    }
+  }
+  // A random abstract element built the ways the verifier builds them.
+  ScalarDomain element() {
+    const u64 a = any(), b = any();
+    switch (rng() % 7) {
+      case 0: return ScalarDomain::constant(a);
+      case 1: return ScalarDomain::unsigned_range(std::min(a, b), std::max(a, b));
+      case 2: return ScalarDomain::signed_range(std::min<s64>(s64(a), s64(b)), std::max<s64>(s64(a), s64(b)));
+      case 3: return ScalarDomain::from_bits(Tnum::make(a, b));
+      case 4: return ScalarDomain::top();
+      case 5: return ScalarDomain::unsigned_range(0, rng() % 300);
+      default: return ScalarDomain::constant(a).join(ScalarDomain::constant(b));
+    }
+  }
+  // A concrete member of d (or nothing after a few tries).
+  std::optional<u64> member(const ScalarDomain& d) {
+    if (d.is_bottom()) return std::nullopt;
+    for (int i = 0; i < 64; ++i) {
+      u64 v;
+      switch (rng() % 6) {
+        case 0: v = d.umin(); break;
+        case 1: v = d.umax(); break;
+        case 2: v = static_cast<u64>(d.smin()); break;
+        case 3: v = static_cast<u64>(d.smax()); break;
+        case 4: v = d.bits().value() | (rng() & d.bits().mask()); break;
+        default: v = d.umax() > d.umin() ? d.umin() + rng() % (d.umax() - d.umin() + 1 == 0 ? ~u64{0} : d.umax() - d.umin() + 1) : d.umin();
+      }
+      if (d.contains(v)) return v;
+    }
+    return std::nullopt;
+  }
+};
+
+u64 concrete(Kind k, int width, u64 a, u64 b) {
+  namespace alu = vm::alu;
+  const auto a32 = static_cast<std::uint32_t>(a), b32 = static_cast<std::uint32_t>(b);
+  const bool w = width == 64;
+  switch (k) {
+    case Kind::Add: return w ? alu::add64(a, b) : alu::add32(a32, b32);
+    case Kind::Sub: return w ? alu::sub64(a, b) : alu::sub32(a32, b32);
+    case Kind::Mul: return w ? alu::mul64(a, b) : alu::mul32(a32, b32);
+    case Kind::Div: return w ? alu::div64(a, b) : alu::div32(a32, b32);
+    case Kind::SDiv: return w ? alu::sdiv64(a, b) : alu::sdiv32(a32, b32);
+    case Kind::Mod: return w ? alu::mod64(a, b) : alu::mod32(a32, b32);
+    case Kind::SMod: return w ? alu::smod64(a, b) : alu::smod32(a32, b32);
+    case Kind::Or: return w ? alu::bit_or64(a, b) : alu::bit_or32(a32, b32);
+    case Kind::And: return w ? alu::bit_and64(a, b) : alu::bit_and32(a32, b32);
+    case Kind::Xor: return w ? alu::bit_xor64(a, b) : alu::bit_xor32(a32, b32);
+    case Kind::Lsh: return w ? alu::lsh64(a, b) : alu::lsh32(a32, b32);
+    case Kind::Rsh: return w ? alu::rsh64(a, b) : alu::rsh32(a32, b32);
+    case Kind::Arsh: return w ? alu::arsh64(a, b) : alu::arsh32(a32, b32);
+    case Kind::Mov: return w ? alu::mov64(a, b) : alu::mov32(a32, b32);
+    default: return 0;
+  }
+}
+
+bool condition(Kind k, int width, u64 a, u64 b) {
+  namespace alu = vm::alu;
+  const auto a32 = static_cast<std::uint32_t>(a), b32 = static_cast<std::uint32_t>(b);
+  const bool w = width == 64;
+  switch (k) {
+    case Kind::Jeq: return w ? alu::jeq64(a, b) : alu::jeq32(a32, b32);
+    case Kind::Jne: return w ? alu::jne64(a, b) : alu::jne32(a32, b32);
+    case Kind::Jgt: return w ? alu::jgt64(a, b) : alu::jgt32(a32, b32);
+    case Kind::Jge: return w ? alu::jge64(a, b) : alu::jge32(a32, b32);
+    case Kind::Jlt: return w ? alu::jlt64(a, b) : alu::jlt32(a32, b32);
+    case Kind::Jle: return w ? alu::jle64(a, b) : alu::jle32(a32, b32);
+    case Kind::Jset: return w ? alu::jset64(a, b) : alu::jset32(a32, b32);
+    case Kind::Jsgt: return w ? alu::jsgt64(a, b) : alu::jsgt32(a32, b32);
+    case Kind::Jsge: return w ? alu::jsge64(a, b) : alu::jsge32(a32, b32);
+    case Kind::Jslt: return w ? alu::jslt64(a, b) : alu::jslt32(a32, b32);
+    case Kind::Jsle: return w ? alu::jsle64(a, b) : alu::jsle32(a32, b32);
+    default: return false;
+  }
+}
+
+constexpr Kind kAluKinds[] = {Kind::Add, Kind::Sub, Kind::Mul, Kind::Div, Kind::SDiv, Kind::Mod, Kind::SMod,
+                              Kind::Or, Kind::And, Kind::Xor, Kind::Lsh, Kind::Rsh, Kind::Arsh, Kind::Mov};
+constexpr Kind kJumpKinds[] = {Kind::Jeq, Kind::Jne, Kind::Jgt, Kind::Jge, Kind::Jlt, Kind::Jle,
+                               Kind::Jset, Kind::Jsgt, Kind::Jsge, Kind::Jslt, Kind::Jsle};
+
+}  // namespace
+
+TEST_CASE("Tnum: constant and range elements contain their members") {
+  CHECK(Tnum::constant(5).contains(5));
+  CHECK_FALSE(Tnum::constant(5).contains(4));
+  const Tnum r = Tnum::range(16, 31);
+  for (u64 v = 16; v <= 31; ++v) CHECK(r.contains(v));
+  CHECK(Tnum::unknown().contains(~u64{0}));
+}
+
+TEST_CASE("ScalarDomain: constructors are not bottom and contain what they describe") {
+  CHECK_FALSE(ScalarDomain::top().is_bottom());
+  CHECK(ScalarDomain::top().contains(0));
+  CHECK(ScalarDomain::top().contains(~u64{0}));
+  CHECK(ScalarDomain::signed_range(-16, -9).contains(static_cast<u64>(-12)));
+  CHECK(ScalarDomain::unsigned_range(0, 7).umax() == 7);
+  CHECK(ScalarDomain::bottom().is_bottom());
+}
+
+TEST_CASE("ScalarDomain soundness: every ALU operation at both widths") {
+  Sampler s;
+  int checked = 0;
+  for (int round = 0; round < 4000; ++round) {
+    const ScalarDomain A = s.element(), B = s.element();
+    for (Kind k : kAluKinds) {
+      for (int width : {64, 32}) {
+        const ScalarDomain R = scalar_alu(k, width, A, B);
+        for (int i = 0; i < 4; ++i) {
+          const auto a = s.member(A), b = s.member(B);
+          if (!a || !b) continue;
+          const u64 r = concrete(k, width, *a, *b);
+          INFO("op " << int(k) << " width " << width << " a=" << *a << " b=" << *b << " r=" << r);
+          INFO("R u=[" << R.umin() << "," << R.umax() << "] s=[" << R.smin() << "," << R.smax() << "] bits=("
+                       << R.bits().value() << ";" << R.bits().mask() << ")");
+          REQUIRE(R.contains(r));
+          ++checked;
+        }
+      }
+    }
+  }
+  CHECK(checked > 100000);
+}
+
+TEST_CASE("ScalarDomain soundness: unary operations, truncation, sign extension, byte swaps") {
+  Sampler s;
+  for (int round = 0; round < 20000; ++round) {
+    const ScalarDomain A = s.element();
+    const auto a = s.member(A);
+    if (!a) continue;
+    INFO("a=" << *a);
+    REQUIRE(A.neg().contains(vm::alu::neg64(*a)));
+    for (unsigned bits : {8u, 16u, 32u}) {
+      REQUIRE(A.truncate(bits).contains(vm::alu::to_le(*a, 64) & ((u64{1} << bits) - 1)));
+      REQUIRE(A.sign_extend(bits).contains(bits == 32 ? vm::alu::movsx64(*a, 32)
+                                                      : vm::alu::movsx64(*a, static_cast<int>(bits))));
+    }
+    for (int bits : {16, 32, 64}) REQUIRE(A.byte_swap(static_cast<unsigned>(bits)).contains(vm::alu::bswap(*a, bits)));
+  }
+}
+
+TEST_CASE("ScalarDomain lattice: join contains both, meet keeps common members, leq agrees") {
+  Sampler s;
+  for (int round = 0; round < 20000; ++round) {
+    const ScalarDomain A = s.element(), B = s.element();
+    const ScalarDomain J = A.join(B);
+    REQUIRE(A.leq(J));
+    REQUIRE(B.leq(J));
+    REQUIRE(A.leq(A.widen(B)));
+    REQUIRE(B.leq(A.widen(B)));
+    const auto a = s.member(A);
+    if (a) {
+      REQUIRE(J.contains(*a));
+      if (B.contains(*a)) REQUIRE(A.meet(B).contains(*a));
+    }
+  }
+}
+
+TEST_CASE("Branch refinement soundness: values satisfying a comparison survive it") {
+  Sampler s;
+  int checked = 0;
+  for (int round = 0; round < 6000; ++round) {
+    const ScalarDomain A = s.element(), B = s.element();
+    for (Kind k : kJumpKinds) {
+      for (int width : {64, 32}) {
+        for (int i = 0; i < 3; ++i) {
+          const auto a = s.member(A), b = s.member(B);
+          if (!a || !b) continue;
+          const bool taken = condition(k, width, *a, *b);
+          const auto [ra, rb] = refine_branch(k, width, taken, A, B);
+          INFO("jump " << int(k) << " width " << width << " a=" << *a << " b=" << *b << " taken=" << taken);
+          REQUIRE(ra.contains(*a));
+          REQUIRE(rb.contains(*b));
+          ++checked;
+        }
+      }
+    }
+  }
+  CHECK(checked > 50000);
+}

@@ -1,0 +1,88 @@
+// Test support for the verifier suites.
+#include "tests/verifier/verifier_test_support.hpp"
+
+#include <algorithm>
+
+namespace bpfvm::verifier::test {
+
+using vm::ArgType;
+using vm::RetType;
+
+namespace {
+std::uint64_t return_zero(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, vm::RunContext*) {
+  return 0;
+}
+
+void add(vm::HelperRegistry& r, std::uint32_t id, const char* name, RetType ret, std::array<ArgType, 5> args) {
+  vm::HelperEntry e;
+  e.id = id;
+  e.name = name;
+  e.fn = return_zero;
+  e.signature = vm::HelperSignature{ret, args, true};
+  r.add(std::move(e));
+}
+}  // namespace
+
+vm::HelperRegistry kernel_like_helpers() {
+  vm::HelperRegistry r;
+  constexpr auto D = ArgType::DontCare;
+  constexpr auto A = ArgType::Anything;
+  add(r, 1, "bpf_map_lookup_elem", RetType::PtrToMapValueOrNull, {ArgType::ConstMapPtr, ArgType::PtrToMapKey, D, D, D});
+  add(r, 2, "bpf_map_update_elem", RetType::Integer,
+      {ArgType::ConstMapPtr, ArgType::PtrToMapKey, ArgType::PtrToMapValue, A, D});
+  add(r, 3, "bpf_map_delete_elem", RetType::Integer, {ArgType::ConstMapPtr, ArgType::PtrToMapKey, D, D, D});
+  add(r, 4, "bpf_probe_read", RetType::Integer, {ArgType::PtrToUninitMem, ArgType::ConstSizeOrZero, A, D, D});
+  vm::HelperEntry ktime;
+  ktime.id = 5;
+  ktime.name = "bpf_ktime_get_ns";
+  ktime.fn = return_zero;
+  r.add(ktime);  // no signature: the conformance suite calls it with r1 = -1
+  add(r, 6, "bpf_trace_printk", RetType::Integer, {ArgType::PtrToMem, ArgType::ConstSize, A, A, A});
+  add(r, 7, "bpf_get_prandom_u32", RetType::Integer, {D, D, D, D, D});
+  add(r, 12, "bpf_tail_call", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, A, D, D});
+  add(r, 26, "bpf_skb_load_bytes", RetType::Integer, {ArgType::PtrToCtx, A, ArgType::PtrToUninitMem, ArgType::ConstSize, D});
+  add(r, 44, "bpf_xdp_adjust_head", RetType::Integer, {ArgType::PtrToCtx, A, D, D, D});
+  add(r, 130, "bpf_ringbuf_output", RetType::Integer, {ArgType::ConstMapPtr, ArgType::PtrToMem, ArgType::ConstSizeOrZero, A, D});
+  add(r, 131, "bpf_ringbuf_reserve", RetType::PtrToAllocMemOrNull, {ArgType::ConstMapPtr, ArgType::ConstAllocSizeOrZero, A, D, D});
+  add(r, 132, "bpf_ringbuf_submit", RetType::Void, {ArgType::PtrToRingbufMem, A, D, D, D});
+  add(r, 133, "bpf_ringbuf_discard", RetType::Void, {ArgType::PtrToRingbufMem, A, D, D, D});
+  add(r, 181, "bpf_loop", RetType::Integer, {A, ArgType::PtrToFunc, ArgType::PtrToStack, A, D});
+  return r;
+}
+
+std::vector<MapInfo> suite_maps() {
+  return {
+      MapInfo{1, 4, 8, 1024, 0},          // BPF_MAP_TYPE_HASH
+      MapInfo{2, 4, 64, 16, 0},           // BPF_MAP_TYPE_ARRAY
+      MapInfo{27, 0, 0, 4096, 0},         // BPF_MAP_TYPE_RINGBUF
+      MapInfo{2, 4, 16, 1, 1u << 7},      // BPF_MAP_TYPE_ARRAY, BPF_F_RDONLY_PROG
+  };
+}
+
+VerifierOptions options_for(const std::filesystem::path& file, std::uint32_t mem_size, const vm::HelperRegistry& helpers) {
+  VerifierOptions o;
+  const std::string name = file.filename().string();
+  auto starts = [&](const char* p) { return name.rfind(p, 0) == 0; };
+  if (starts("xdp-")) o.program_type = program_types::xdp();
+  else if (starts("tc-")) o.program_type = program_types::sched_cls();
+  else if (starts("socket-")) o.program_type = program_types::socket_filter();
+  else if (starts("kprobe-")) o.program_type = program_types::kprobe();
+  else if (starts("tracepoint-")) o.program_type = program_types::tracepoint();
+  else if (starts("rawtp-")) o.program_type = program_types::raw_tracepoint();
+  else o.program_type = program_types::plain(mem_size);
+  o.unprivileged = starts("unpriv-");
+  o.maps = suite_maps();
+  o.helpers = &helpers;
+  return o;
+}
+
+std::vector<std::filesystem::path> data_files(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> out;
+  if (!std::filesystem::exists(dir)) return out;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".data") out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace bpfvm::verifier::test

@@ -1,0 +1,95 @@
+// Opening CLI program arguments by file type.
+#include "tools/bpfvm/input.hpp"
+
+#include <fstream>
+#include <iterator>
+
+#include "vm/data_file.hpp"
+#include "vm/program.hpp"
+
+namespace bpfvm::tools {
+
+namespace {
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string stem(const std::string& path) {
+  auto base = path.substr(path.find_last_of('/') + 1);
+  if (auto dot = base.find('.'); dot != std::string::npos) base.resize(dot);
+  return base.empty() ? "prog" : base;
+}
+
+Result<ProgramType> type_for(const InputOptions& options, std::size_t mem_size) {
+  if (options.type.empty() || options.type == "plain")
+    return ProgramType::plain(static_cast<std::uint32_t>(mem_size));
+  return ProgramType::from_section(options.type);
+}
+}  // namespace
+
+Result<std::vector<std::uint8_t>> read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::Io, "cannot open " + path);
+  return std::vector<std::uint8_t>{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string file_error(const std::string& path, const Error& error) { return path + ": " + error.message(); }
+
+Result<OpenedInput> open_input(const Vm& vm, const std::string& path, const InputOptions& options) {
+  if (ends_with(path, ".o")) {
+    LoadOptions lo;
+    if (!options.btf_path.empty()) {
+      auto btf = read_file_bytes(options.btf_path);
+      if (!btf) return std::move(btf).error();
+      lo.target_btf = std::move(*btf);
+    }
+    auto object = vm.open_elf_file(path, lo);
+    if (!object) return std::move(object).error();
+    return OpenedInput{std::move(*object), options.mem.value_or(std::vector<std::uint8_t>{}), std::nullopt, true};
+  }
+  auto bytes = read_file_bytes(path);
+  if (!bytes) return std::move(bytes).error();
+  std::vector<std::uint8_t> mem = options.mem.value_or(std::vector<std::uint8_t>{});
+  std::optional<std::uint64_t> expected;
+  std::vector<std::uint8_t> code;
+  if (ends_with(path, ".bin")) {
+    code = std::move(*bytes);
+  } else if (ends_with(path, ".data") || ends_with(path, ".s") || ends_with(path, ".asm")) {
+    const std::string text(bytes->begin(), bytes->end());
+    std::vector<vm::Insn> insns;
+    if (ends_with(path, ".data")) {
+      auto data = vm::parse_data_file(text);
+      if (!data) return std::move(data).error();
+      auto program = vm::program_of(*data);
+      if (!program) return std::move(program).error();
+      insns = std::move(*program);
+      if (!options.mem) mem = data->mem;
+      expected = data->result;
+    } else {
+      auto type = type_for(options, mem.size());
+      if (!type) return std::move(type).error();
+      auto object = vm.open_assembly(text, *type, stem(path));
+      if (!object) return std::move(object).error();
+      return OpenedInput{std::move(*object), std::move(mem), std::nullopt, false};
+    }
+    code = vm::encode_program(insns);
+  } else {
+    return make_error(Errc::InvalidArgument, "unknown program type (expected .o, .s, .bin or .data)");
+  }
+  auto type = type_for(options, mem.size());
+  if (!type) return std::move(type).error();
+  auto object = vm.open_bytecode(code, *type, stem(path));
+  if (!object) return std::move(object).error();
+  return OpenedInput{std::move(*object), std::move(mem), expected, false};
+}
+
+Result<std::string> pick_program(const Object& object, const std::string& wanted) {
+  const auto programs = object.programs();
+  if (!wanted.empty()) return wanted;
+  if (programs.size() == 1) return programs[0].name;
+  std::string names;
+  for (const auto& p : programs) names += (names.empty() ? "" : ", ") + p.name;
+  return make_error(Errc::InvalidArgument, "the object has several programs; choose one with --prog (" + names + ")");
+}
+
+}  // namespace bpfvm::tools

@@ -1,0 +1,262 @@
+// Memory safety checks shared by loads, stores, atomics and helper arguments.
+#include "verifier/checks.hpp"
+
+namespace bpfvm::verifier {
+
+namespace {
+
+constexpr std::uint32_t kRdonlyProg = 1u << 7;  // BPF_F_RDONLY_PROG
+constexpr std::int64_t kMaxOffset = std::int64_t{1} << 29;  // BPF_MAX_VAR_OFF
+
+// Unknown bytes of the given width, zero-extended.
+RegValue unknown_of_size(int size) {
+  if (size >= 8) return RegValue::unknown();
+  return RegValue::scalar(ScalarDomain::unsigned_range(0, (std::uint64_t{1} << (8 * size)) - 1));
+}
+
+struct Range {
+  std::int64_t lo, hi;  // first byte of the access: lowest and highest possible
+  bool bounded;
+};
+
+Range access_range(const RegValue& p, std::int32_t off) {
+  const std::int64_t smin = p.value.smin(), smax = p.value.smax();
+  if (smin < -kMaxOffset || smax > kMaxOffset) return {smin, smax, false};
+  return {smin + off, smax + off, true};
+}
+
+Check bounds(std::uint32_t pc, ViolationDetail d, Range r, std::int64_t size, std::int64_t limit) {
+  d.off_min = r.lo;
+  d.off_max = r.hi;
+  d.size = size;
+  d.limit = limit;
+  if (!r.bounded || r.lo < 0 || r.hi + size > limit) return violation(pc, ViolationKind::OutOfBounds, d);
+  return std::nullopt;
+}
+
+// Packet access: inside the length proven for constant offsets, or inside the range proven for
+// the pointer's variable part.
+Check packet_bounds(const State& s, std::uint32_t pc, ViolationDetail d, const RegValue& p, Range r, std::int64_t size) {
+  const std::uint32_t proven = p.type == RegType::Packet ? s.packet_bytes : s.meta_bytes;
+  if (r.bounded && r.lo >= 0 && p.id != 0) {
+    const std::int64_t fixed = static_cast<std::int32_t>(p.aux);
+    const std::int64_t n = s.packet_range(p.id);
+    const std::int64_t first = fixed + (r.lo - p.value.smin());  // insn.off relative to the variable part
+    if (first >= 0 && first + size <= n) return std::nullopt;
+  }
+  return bounds(pc, d, r, size, proven);
+}
+
+Check leak_into(std::uint32_t pc, ViolationDetail d, RegType where) {
+  d.note = where == RegType::MapValue ? "the store puts a pointer into a map value"
+         : where == RegType::Packet || where == RegType::PacketMeta ? "the store puts a pointer into the packet"
+                                                                    : "the store puts a pointer into memory";
+  return violation(pc, ViolationKind::PointerLeak, d);
+}
+
+Check ctx_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail d, Range r, int size, bool write,
+                 const RegValue* value, RegValue* loaded) {
+  const auto& type = opts.program_type;
+  d.off_min = r.lo;
+  d.off_max = r.hi;
+  d.size = size;
+  d.limit = type.ctx_size_bytes;
+  if (r.lo != r.hi || !r.bounded) return violation(pc, ViolationKind::VariableOffset, d);
+  const std::int64_t o = r.lo;
+  for (const auto& f : type.fields) {
+    if (o < f.offset || o + size > std::int64_t{f.offset} + f.size_bytes) continue;
+    if (f.kind != CtxFieldKind::Scalar) {
+      if (write || o != f.offset || static_cast<std::uint32_t>(size) != f.size_bytes) break;
+      if (loaded) {
+        const RegType t = f.kind == CtxFieldKind::PacketData ? RegType::Packet
+                        : f.kind == CtxFieldKind::PacketEnd  ? RegType::PacketEnd
+                                                             : RegType::PacketMeta;
+        *loaded = RegValue::pointer(t);
+      }
+      return std::nullopt;
+    }
+    if (o % size != 0) break;  // context loads must be naturally aligned
+    if (write && !f.writable) break;
+    if (write && value && value->is_pointer()) return violation(pc, ViolationKind::PointerLeak, d);
+    if (loaded) *loaded = unknown_of_size(size);
+    return std::nullopt;
+  }
+  return violation(pc, ViolationKind::CtxFieldAccess, d);
+}
+
+Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, ViolationDetail d, const RegValue& p,
+                   Range r, int size, bool write, const RegValue* value, RegValue* loaded) {
+  d.off_min = r.lo;
+  d.off_max = r.hi;
+  d.size = size;
+  d.limit = StackSlots::kBytes;
+  if (!r.bounded || !StackSlots::in_frame(r.lo, size) || !StackSlots::in_frame(r.hi, size))
+    return violation(pc, ViolationKind::OutOfBounds, d);
+  auto& stack = s.frames[p.frame].stack;
+  const int lo = static_cast<int>(r.lo);
+  if (write) {
+    if (r.lo != r.hi) {
+      d.note = "store through a stack pointer with a variable offset";
+      return violation(pc, ViolationKind::Unsupported, d);
+    }
+    bool pointer_clobbered = false;
+    stack.for_each_spill_in(lo, size, [&](const RegValue& v) { pointer_clobbered |= v.is_pointer(); });
+    const bool whole_slot = size == 8 && lo % 8 == 0;
+    if (opts.unprivileged && pointer_clobbered && !whole_slot) {
+      d.note = "partial overwrite of a spilled pointer";
+      return violation(pc, ViolationKind::PointerLeak, d);
+    }
+    if (value && whole_slot) {
+      stack.spill(lo, *value);
+    } else {
+      if (opts.unprivileged && value && value->is_pointer()) {
+        d.note = "partial spill of a pointer";
+        return violation(pc, ViolationKind::PointerLeak, d);
+      }
+      stack.write_bytes(lo, size);
+    }
+    return std::nullopt;
+  }
+  const int hi = static_cast<int>(r.hi);
+  if (!stack.initialised(lo, hi - lo + size)) return violation(pc, ViolationKind::UninitStackRead, d);
+  if (r.lo == r.hi && size == 8 && lo % 8 == 0) {
+    if (const RegValue* spilled = stack.spilled(lo)) {
+      if (loaded) *loaded = *spilled;
+      return std::nullopt;
+    }
+  }
+  bool pointer_read = false;
+  stack.for_each_spill_in(lo, hi - lo + size, [&](const RegValue& v) { pointer_read |= v.is_pointer(); });
+  if (pointer_read && opts.unprivileged) {
+    d.note = "partial read of a spilled pointer";
+    return violation(pc, ViolationKind::PointerLeak, d);
+  }
+  if (loaded) *loaded = unknown_of_size(size);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<MapInfo> map_info_of(const VerifierOptions& options, std::uint32_t index) {
+  if (options.map_info) return options.map_info(index);
+  if (index < options.maps.size()) return options.maps[index];
+  return std::nullopt;
+}
+
+Check check_reg_init(const State& s, int r, std::uint32_t pc) {
+  if (!s.reg(r).is_init()) {
+    ViolationDetail d;
+    d.reg = r;
+    return violation(pc, ViolationKind::UninitRegister, d);
+  }
+  return std::nullopt;
+}
+
+Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, int r, std::int32_t off, int size,
+                       bool write, const RegValue* value, RegValue* loaded) {
+  if (auto c = check_reg_init(s, r, pc)) return c;
+  const RegValue p = s.reg(r);
+  ViolationDetail d;
+  d.reg = r;
+  d.size = size;
+  d.write = write;
+  const Range range = access_range(p, off);
+  const bool stores_pointer = write && value && value->is_pointer();
+  switch (p.type) {
+    case RegType::NotInit:
+    case RegType::Scalar:
+    case RegType::MapPtr:
+    case RegType::PacketEnd:
+    case RegType::FuncPtr:
+      return violation(pc, ViolationKind::InvalidMemAccess, d);
+    case RegType::Ctx:
+      return ctx_access(opts, pc, d, range, size, write, value, loaded);
+    case RegType::Stack:
+      return stack_access(opts, s, pc, d, p, range, size, write, value, loaded);
+    case RegType::MapValue: {
+      if (p.maybe_null) return violation(pc, ViolationKind::MaybeNullAccess, d);
+      const auto map = map_info_of(opts, p.aux);
+      if (!map) return violation(pc, ViolationKind::UnknownMap, d);
+      if (auto c = bounds(pc, d, range, size, map->value_size)) return c;
+      if (write && (map->flags & kRdonlyProg)) return violation(pc, ViolationKind::ReadOnlyWrite, d);
+      if (stores_pointer && opts.unprivileged) return leak_into(pc, d, p.type);
+      break;
+    }
+    case RegType::Mem:
+    case RegType::RingbufMem:
+      if (p.maybe_null) return violation(pc, ViolationKind::MaybeNullAccess, d);
+      if (auto c = bounds(pc, d, range, size, p.aux)) return c;
+      if (write && p.read_only) return violation(pc, ViolationKind::ReadOnlyWrite, d);
+      if (stores_pointer && opts.unprivileged) return leak_into(pc, d, p.type);
+      break;
+    case RegType::Packet:
+    case RegType::PacketMeta:
+      if (auto c = packet_bounds(s, pc, d, p, range, size)) return c;
+      if (write && !opts.program_type.packet_writable) return violation(pc, ViolationKind::ReadOnlyWrite, d);
+      if (stores_pointer && opts.unprivileged) return leak_into(pc, d, p.type);
+      break;
+  }
+  if (loaded) *loaded = unknown_of_size(size);
+  return std::nullopt;
+}
+
+Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, int r, std::int64_t size_min,
+                       std::int64_t size_max, bool write, std::uint32_t helper, int arg) {
+  const RegValue p = s.reg(r);
+  ViolationDetail d;
+  d.reg = r;
+  d.helper = helper;
+  d.arg = arg;
+  d.write = write;
+  d.size = size_max;
+  if (size_max == 0) return std::nullopt;
+  const Range range = access_range(p, 0);
+  switch (p.type) {
+    case RegType::Stack: {
+      d.off_min = range.lo;
+      d.off_max = range.hi;
+      d.limit = StackSlots::kBytes;
+      if (!range.bounded || !StackSlots::in_frame(range.lo, size_max) || !StackSlots::in_frame(range.hi, size_max))
+        return violation(pc, ViolationKind::OutOfBounds, d);
+      if (range.lo != range.hi) {
+        d.note = "helper memory argument on the stack with a variable offset";
+        return violation(pc, ViolationKind::Unsupported, d);
+      }
+      auto& stack = s.frames[p.frame].stack;
+      const int lo = static_cast<int>(range.lo);
+      if (write) {
+        stack.clobber(lo, static_cast<int>(size_max));
+        if (size_min > 0) stack.write_bytes(lo, static_cast<int>(size_min));
+        return std::nullopt;
+      }
+      if (!stack.initialised(lo, static_cast<int>(size_max))) return violation(pc, ViolationKind::HelperArgMemory, d);
+      bool pointer_read = false;
+      stack.for_each_spill_in(lo, static_cast<int>(size_max), [&](const RegValue& v) { pointer_read |= v.is_pointer(); });
+      if (pointer_read && opts.unprivileged) return violation(pc, ViolationKind::PointerLeak, d);
+      return std::nullopt;
+    }
+    case RegType::MapValue: case RegType::Mem: case RegType::RingbufMem: case RegType::Packet:
+    case RegType::PacketMeta: {
+      if (p.maybe_null) return violation(pc, ViolationKind::MaybeNullAccess, d);
+      std::int64_t limit = p.aux;
+      if (p.type == RegType::MapValue) {
+        const auto map = map_info_of(opts, p.aux);
+        if (!map) return violation(pc, ViolationKind::UnknownMap, d);
+        limit = map->value_size;
+        if (write && (map->flags & kRdonlyProg)) return violation(pc, ViolationKind::ReadOnlyWrite, d);
+      } else if (p.type == RegType::Packet || p.type == RegType::PacketMeta) {
+        if (write && !opts.program_type.packet_writable) return violation(pc, ViolationKind::ReadOnlyWrite, d);
+        return packet_bounds(s, pc, d, p, range, size_max);
+      } else if (write && p.read_only) {
+        return violation(pc, ViolationKind::ReadOnlyWrite, d);
+      }
+      return bounds(pc, d, range, size_max, limit);
+    }
+    case RegType::NotInit: case RegType::Scalar: case RegType::Ctx: case RegType::MapPtr: case RegType::PacketEnd:
+    case RegType::FuncPtr:
+      return violation(pc, ViolationKind::HelperArgType, d);
+  }
+  return std::nullopt;
+}
+
+}  // namespace bpfvm::verifier

@@ -1,0 +1,92 @@
+// Violations: why a program is refused, as data (kind plus the facts involved). checks.cpp holds the
+// safety checks shared by the transfer functions; diagnostics.cpp turns a Violation into words.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "verifier/domains/reg_value.hpp"
+#include "verifier/state.hpp"
+#include "verifier/verifier.hpp"
+#include "bpfvm/helper_signature.hpp"
+
+namespace bpfvm::verifier {
+
+enum class ViolationKind : std::uint8_t {
+  UninitRegister,      // read of a register never written (R0 !read_ok)
+  FramePointerWrite,   // r10 written
+  UninitStackRead,     // stack bytes read before written
+  InvalidMemAccess,    // dereference of something that is not a memory pointer
+  MaybeNullAccess,     // dereference of a pointer that may be null
+  OutOfBounds,         // access outside the object the pointer points into
+  VariableOffset,      // non-constant offset where only constants are allowed
+  CtxFieldAccess,      // access to a context field that does not exist or is read only
+  ReadOnlyWrite,       // store into read-only memory
+  PointerArithmetic,   // arithmetic not allowed on this pointer type
+  PointerLeak,         // unprivileged: pointer value becomes observable
+  PointerComparison,   // unprivileged: pointer compared with a non-pointer
+  UnknownHelper,       // call of a helper id the registry lacks
+  HelperArgType,       // helper argument of the wrong type
+  HelperArgMemory,     // helper memory argument too small or not initialised
+  HelperArgSize,       // size argument unbounded or zero
+  UnreleasedReference, // exit while a ring buffer reservation is held
+  InvalidReturn,       // r0 wrong at exit
+  BackEdge,            // unprivileged: loop
+  InfiniteLoop,        // loop state repeats exactly
+  TooComplex,          // processed-insn limit
+  Unreachable,         // statically unreachable insn
+  JumpOutOfFunction,   // jump leaves its subprogram
+  FallThroughFunction, // subprogram does not end in exit/ja
+  CallDepth,           // too many nested frames
+  UnknownMap,          // lddw names a map the options do not describe
+  StackPointerEscape,  // a frame's stack pointer outlives the frame
+  AtomicNotAllowed,    // atomic on ctx/packet
+  Unsupported,         // a construct this verifier does not handle yet
+};
+
+/// The facts a message needs. Fields a kind does not use keep their defaults.
+struct ViolationDetail {
+  int reg = -1;                // register involved (first)
+  int reg2 = -1;               // second register (comparisons, arithmetic)
+  std::int64_t off_min = 0;    // access offset range, after adding insn.off
+  std::int64_t off_max = 0;
+  std::int64_t size = 0;       // access width or helper memory size
+  std::int64_t limit = 0;      // object size, frame count, insn limit
+  std::uint32_t helper = 0;    // helper id
+  int arg = -1;                // helper argument number 1..5
+  std::uint32_t other_pc = 0;  // target of a back-edge or jump
+  bool write = false;
+  vm::ArgType expected = vm::ArgType::DontCare;
+  std::string_view note;       // static text naming the construct (Unsupported, context)
+};
+
+struct Violation {
+  std::uint32_t pc = 0;
+  ViolationKind kind = ViolationKind::Unsupported;
+  ViolationDetail detail;
+};
+
+using Check = std::optional<Violation>;
+
+inline Violation violation(std::uint32_t pc, ViolationKind kind, ViolationDetail detail = {}) {
+  return Violation{pc, kind, detail};
+}
+
+/// The map description for an index, from options.map_info or options.maps.
+std::optional<MapInfo> map_info_of(const VerifierOptions& options, std::uint32_t index);
+
+/// Register r must be initialised (R%d !read_ok).
+Check check_reg_init(const State& s, int r, std::uint32_t pc);
+
+/// A load or store of `size` bytes at reg r + off. On a permitted load, *loaded is what the
+/// destination receives. `value` is the stored value for StoreReg (nullptr for stores of imm).
+Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, int r, std::int32_t off,
+                       int size, bool write, const RegValue* value, RegValue* loaded);
+
+/// Helper memory argument: [ptr, ptr + size_max) readable (and initialised) or writable.
+/// Marks stack bytes [ptr, ptr + size_min) initialised when `write`.
+Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, int r, std::int64_t size_min,
+                       std::int64_t size_max, bool write, std::uint32_t helper, int arg);
+
+}  // namespace bpfvm::verifier

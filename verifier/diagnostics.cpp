@@ -1,0 +1,395 @@
+// Diagnostics: messages in a kernel engineer's words, naming the insn, the reason and the
+// abstract state of the registers involved.
+#include "verifier/diagnostics.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+#include <sstream>
+
+#include "vm/disassembler.hpp"
+
+namespace bpfvm::verifier {
+
+namespace {
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%#" PRIx64, v);
+  return buf;
+}
+
+std::string type_name(const RegValue& v) {
+  const std::string null = v.maybe_null ? "_or_null" : "";
+  switch (v.type) {
+    case RegType::NotInit: return "not_init";
+    case RegType::Scalar: return "scalar";
+    case RegType::Ctx: return "ctx";
+    case RegType::Stack: return "fp";
+    case RegType::MapPtr: return "map_ptr";
+    case RegType::MapValue: return "map_value" + null;
+    case RegType::Packet: return "pkt";
+    case RegType::PacketEnd: return "pkt_end";
+    case RegType::PacketMeta: return "pkt_meta";
+    case RegType::Mem: return (v.read_only ? "rdonly_mem" : "mem") + null;
+    case RegType::RingbufMem: return "ringbuf_mem" + null;
+    case RegType::FuncPtr: return "func";
+  }
+  return "?";
+}
+
+std::string describe_scalar(const ScalarDomain& d) {
+  if (d.is_bottom()) return "bottom";
+  if (d.is_const()) {
+    const auto v = static_cast<std::int64_t>(d.const_value());
+    return v >= -4096 && v <= 4096 ? std::to_string(v) : hex(d.const_value());
+  }
+  std::ostringstream o;
+  const auto& b = d.bounds();
+  const char* sep = "";
+  auto field = [&](const char* name, const std::string& value) {
+    o << sep << name << "=" << value;
+    sep = ",";
+  };
+  if (b.smin() != INT64_MIN) field("smin", std::to_string(b.smin()));
+  if (b.smax() != INT64_MAX) field("smax", std::to_string(b.smax()));
+  if (b.umin() != 0) field("umin", std::to_string(b.umin()));
+  if (b.umax() != UINT64_MAX) field("umax", std::to_string(b.umax()));
+  if (b.umax() > 0xffffffffu) {
+    if (b.u32min() != 0) field("umin32", std::to_string(b.u32min()));
+    if (b.u32max() != UINT32_MAX) field("umax32", std::to_string(b.u32max()));
+  }
+  if (d.bits().mask() != ~std::uint64_t{0})
+    field("var_off", "(" + hex(d.bits().value()) + "; " + hex(d.bits().mask()) + ")");
+  return "(" + o.str() + ")";
+}
+
+std::string reg_name(int r) { return "R" + std::to_string(r); }
+
+const char* arg_type_name(vm::ArgType t) {
+  switch (t) {
+    case vm::ArgType::DontCare: return "any";
+    case vm::ArgType::Anything: return "an initialised value";
+    case vm::ArgType::ConstMapPtr: return "map_ptr";
+    case vm::ArgType::PtrToMapKey: return "a pointer to the map key";
+    case vm::ArgType::PtrToMapValue: return "a pointer to a map value";
+    case vm::ArgType::PtrToMem: return "a pointer to readable memory";
+    case vm::ArgType::PtrToUninitMem: return "a pointer to writable memory";
+    case vm::ArgType::ConstSize: return "a bounded size > 0";
+    case vm::ArgType::ConstSizeOrZero: return "a bounded size";
+    case vm::ArgType::PtrToCtx: return "ctx";
+    case vm::ArgType::PtrToStack: return "fp or NULL";
+    case vm::ArgType::PtrToFunc: return "func";
+    case vm::ArgType::PtrToRingbufMem: return "ringbuf_mem (a checked bpf_ringbuf_reserve result)";
+    case vm::ArgType::PtrToSpinLock: return "spin_lock";
+    case vm::ArgType::PtrToLong: return "a pointer to 8 writable bytes";
+    case vm::ArgType::PtrToConstStr: return "const_str";
+    case vm::ArgType::ConstAllocSizeOrZero: return "a constant size";
+  }
+  return "?";
+}
+
+std::string helper_name(const VerifierOptions& o, std::uint32_t id) {
+  if (o.helpers)
+    if (const auto* e = o.helpers->find(id); e && !e->name.empty()) return e->name + "#" + std::to_string(id);
+  return "helper#" + std::to_string(id);
+}
+
+std::string region_name(const State* s, int reg) {
+  if (!s || reg < 0) return "memory";
+  switch (s->reg(reg).type) {
+    case RegType::Stack: return "stack";
+    case RegType::MapValue: return "map value";
+    case RegType::Packet: return "packet";
+    case RegType::PacketMeta: return "packet metadata";
+    case RegType::Mem: return "memory";
+    case RegType::RingbufMem: return "ring buffer reservation";
+    case RegType::Ctx: return "context";
+    case RegType::NotInit: case RegType::Scalar: case RegType::MapPtr: case RegType::PacketEnd:
+    case RegType::FuncPtr: break;
+  }
+  return "memory";
+}
+
+std::string reason(const vm::Program& p, const VerifierOptions& o, const Violation& v, const State* s) {
+  const auto& d = v.detail;
+  const std::string r = reg_name(d.reg);
+  const std::string access = std::to_string(d.size) + "-byte " + (d.write ? "store" : "load");
+  const std::string offs = d.off_min == d.off_max ? "off=" + std::to_string(d.off_min)
+                                                  : "off=[" + std::to_string(d.off_min) + "," + std::to_string(d.off_max) + "]";
+  switch (v.kind) {
+    case ViolationKind::UninitRegister:
+      return r + " !read_ok: r" + std::to_string(d.reg) + " is read before any instruction wrote it";
+    case ViolationKind::FramePointerWrite:
+      return "frame pointer is read only: r10 cannot be written";
+    case ViolationKind::UninitStackRead:
+      return "invalid read from stack " + r + " " + offs + " size=" + std::to_string(d.size) +
+             ": the bytes are read before they are written";
+    case ViolationKind::InvalidMemAccess:
+      return r + " invalid mem access '" + (s ? type_name(s->reg(d.reg)) : std::string("scalar")) +
+             "': r" + std::to_string(d.reg) + " is not a pointer to memory the program may " + (d.write ? "write" : "read");
+    case ViolationKind::MaybeNullAccess:
+      return r + " invalid mem access '" + (s ? type_name(s->reg(d.reg)) : std::string("ptr_or_null")) + "': r" +
+             std::to_string(d.reg) + " may be null before " + access +
+             "; compare it with 0 first (the helper that returned it returns NULL on failure)";
+    case ViolationKind::OutOfBounds: {
+      const std::string what = region_name(s, d.reg);
+      std::string text = "invalid access to " + what + " " + r + " " + offs + " size=" + std::to_string(d.size);
+      if (what == "packet" || what == "packet metadata")
+        return text + ": only " + std::to_string(d.limit) + " bytes are proven to lie before " +
+               (what == "packet" ? "data_end" : "data") + "; check `if (ptr + " +
+               std::to_string(d.off_max + d.size) + " > end)` first";
+      if (what == "stack") return text + ": outside the 512-byte stack frame [-512, 0)";
+      return text + ": the object has " + std::to_string(d.limit) + " bytes";
+    }
+    case ViolationKind::VariableOffset:
+      return "variable ctx access prohibited: " + r + " " + offs + "; context offsets must be constants";
+    case ViolationKind::CtxFieldAccess:
+      return "invalid bpf_context access off=" + std::to_string(d.off_min) + " size=" + std::to_string(d.size) +
+             (d.write ? " (write)" : "") + ": no such " + (d.write ? "writable " : "") + "field of the " +
+             o.program_type.name + " context";
+    case ViolationKind::ReadOnlyWrite:
+      return "write into read-only " + region_name(s, d.reg) + " through " + r;
+    case ViolationKind::PointerArithmetic:
+      return r + " pointer arithmetic on " + (s ? type_name(s->reg(d.reg)) : std::string("pointer")) +
+             " prohibited (only 64-bit add/sub of a scalar to a non-null data pointer)";
+    case ViolationKind::PointerLeak:
+      return r + " leaks addr" + (d.note.empty() ? std::string() : ": " + std::string(d.note)) +
+             " (unprivileged programs may not expose pointer values)";
+    case ViolationKind::PointerComparison:
+      return r + " pointer comparison prohibited (unprivileged programs may compare pointers only with 0 "
+                 "or packet pointers with pkt_end)";
+    case ViolationKind::UnknownHelper:
+      return "invalid func unknown#" + std::to_string(d.helper) + ": no helper with this id is registered";
+    case ViolationKind::HelperArgType:
+      return r + " type=" + (s ? type_name(s->reg(d.reg)) : std::string("?")) + " expected " +
+             arg_type_name(d.expected) + " (argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) + ")";
+    case ViolationKind::HelperArgMemory:
+      return "invalid indirect read from stack " + r + " " + offs + " size=" + std::to_string(d.size) +
+             ": argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) +
+             " points at stack bytes that are not initialised";
+    case ViolationKind::HelperArgSize:
+      return r + " invalid size u64=[" + std::to_string(d.off_min) + "," + std::to_string(d.off_max) +
+             "] for argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) +
+             ": it must be bounded" + (d.expected == vm::ArgType::ConstSize ? " and non-zero" : "");
+    case ViolationKind::UnreleasedReference:
+      return "Unreleased reference id=" + std::to_string(d.limit) +
+             ": a bpf_ringbuf_reserve result must be submitted or discarded on every path";
+    case ViolationKind::InvalidReturn:
+      return "At callback return the register R0 has value " + (s ? describe_reg(s->reg(0)) : std::string("?")) +
+             " should have been in [0, 1]";
+    case ViolationKind::BackEdge:
+      return "back-edge from insn " + std::to_string(v.pc) + " to " + std::to_string(d.other_pc) +
+             ": loops are not allowed in unprivileged programs";
+    case ViolationKind::InfiniteLoop:
+      return "infinite loop detected at insn " + std::to_string(v.pc) +
+             ": the loop returns to the same state, so it cannot be proven to terminate";
+    case ViolationKind::TooComplex:
+      return "BPF program is too large. Processed " + std::to_string(d.limit) +
+             " insn without covering every path (complexity limit); a loop whose bound the verifier cannot see "
+             "is the usual cause";
+    case ViolationKind::Unreachable:
+      return "unreachable insn " + std::to_string(v.pc);
+    case ViolationKind::JumpOutOfFunction:
+      return "jump out of range from insn " + std::to_string(v.pc) + " to " + std::to_string(d.other_pc) +
+             ": control may not leave its function";
+    case ViolationKind::FallThroughFunction:
+      return "insn " + std::to_string(v.pc) + " falls through into the function at insn " +
+             std::to_string(d.other_pc) + ": last insn is not an exit or jmp";
+    case ViolationKind::CallDepth:
+      return "the call stack of " + std::to_string(d.limit) + " frames is too deep";
+    case ViolationKind::UnknownMap:
+      return "map index " + std::to_string(d.limit) + " is not pointing to a valid bpf_map";
+    case ViolationKind::StackPointerEscape:
+      return "cannot return stack pointer to the caller";
+    case ViolationKind::AtomicNotAllowed:
+      return "BPF_ATOMIC stores into " + r + " " + (s ? type_name(s->reg(d.reg)) : std::string()) + " is not allowed";
+    case ViolationKind::Unsupported:
+      return "not supported yet by the verifier: " + std::string(d.note.empty() ? "this construct" : d.note);
+  }
+  (void)p;
+  return "rejected";
+}
+
+}  // namespace
+
+std::string describe_reg(const RegValue& v) {
+  switch (v.type) {
+    case RegType::NotInit: return "not_init";
+    case RegType::Scalar: {
+      const std::string s = describe_scalar(v.value);
+      return s.starts_with("(") ? "scalar" + s : s;
+    }
+    case RegType::Stack: {
+      const std::string off = v.value.is_const() ? std::to_string(static_cast<std::int64_t>(v.value.const_value()))
+                                                 : describe_scalar(v.value);
+      return "fp" + (v.frame ? "[frame " + std::to_string(v.frame) + "]" : std::string()) +
+             (off.starts_with("-") || off.starts_with("(") ? off : "+" + off);
+    }
+    case RegType::Ctx: case RegType::MapPtr: case RegType::MapValue: case RegType::Packet: case RegType::PacketEnd:
+    case RegType::PacketMeta: case RegType::Mem: case RegType::RingbufMem: case RegType::FuncPtr:
+      break;
+  }
+  std::string out = type_name(v) + "(";
+  if (v.type == RegType::MapPtr || v.type == RegType::MapValue) out += "map=" + std::to_string(v.aux) + ",";
+  if (v.type == RegType::Mem || v.type == RegType::RingbufMem) out += "size=" + std::to_string(v.aux) + ",";
+  if (v.type == RegType::FuncPtr) out += "insn=" + std::to_string(v.aux) + ",";
+  if (v.id) out += "id=" + std::to_string(v.id) + ",";
+  if (v.id && (v.type == RegType::Packet || v.type == RegType::PacketMeta))
+    out += "fixed=" + std::to_string(static_cast<std::int32_t>(v.aux)) + ",";
+  if (v.ref) out += "ref=" + std::to_string(v.ref) + ",";
+  out += "off=" + describe_scalar(v.value) + ")";
+  return out;
+}
+
+std::string describe_state(const State& s) {
+  std::string out;
+  for (std::size_t f = 0; f < s.frames.size(); ++f) {
+    const auto& fr = s.frames[f];
+    if (s.frames.size() > 1) out += (f ? " | frame" : "frame") + std::to_string(f) + ":";
+    for (int r = 0; r < isa::kNumRegs; ++r) {
+      const auto& v = fr.regs[static_cast<std::size_t>(r)];
+      if (!v.is_init()) continue;
+      out += " R" + std::to_string(r) + "=" + describe_reg(v);
+    }
+    for (int off = -StackSlots::kBytes; off < 0; off += 8) {
+      if (const RegValue* sp = fr.stack.spilled(off))
+        out += " fp" + std::to_string(off) + "=" + describe_reg(*sp);
+      else if (fr.stack.initialised(off, 8))
+        out += " fp" + std::to_string(off) + "=mmmmmmmm";
+      else {
+        std::string mask;
+        bool any = false;
+        for (int b = 0; b < 8; ++b) {
+          const bool init = fr.stack.initialised(off + b, 1);
+          any |= init;
+          mask.insert(mask.begin(), init ? 'm' : '?');
+        }
+        if (any) out += " fp" + std::to_string(off) + "=" + mask;
+      }
+    }
+  }
+  if (s.packet_bytes) out += " pkt_range=" + std::to_string(s.packet_bytes);
+  if (s.meta_bytes) out += " meta_range=" + std::to_string(s.meta_bytes);
+  for (auto ref : s.refs) out += " ref=" + std::to_string(ref);
+  for (const auto& [id, n] : s.packet_ranges) out += " pkt_range(id=" + std::to_string(id) + ")=" + std::to_string(n);
+  return out.empty() ? out : out.substr(out[0] == ' ' ? 1 : 0);
+}
+
+std::string violation_message(const vm::Program& program, const VerifierOptions& options, const Violation& v,
+                              const State* state) {
+  std::string text = reason(program, options, v, state);
+  if (state) {
+    std::string regs;
+    for (int r : {v.detail.reg, v.detail.reg2}) {
+      if (r < 0 || r >= isa::kNumRegs) continue;
+      if (!regs.empty()) regs += ", ";
+      regs += "r" + std::to_string(r) + "=" + describe_reg(state->reg(r));
+    }
+    if (!regs.empty()) text += " [" + regs + "]";
+  }
+  if (v.pc < program.size() && program.ops[v.pc] != isa::kNoOp) text += " at `" + vm::disassemble_insn(program, v.pc) + "`";
+  if (options.line_info) {
+    const std::string line = options.line_info(v.pc);
+    if (!line.empty()) text += " (source: " + line + ")";
+  }
+  return text;
+}
+
+std::string warning_message(const WarningFact& w) {
+  switch (w.kind) {
+    case WarningKind::ShiftOutOfRange:
+      return "shift by constant " + std::to_string(w.value) +
+             " is outside the operand width; the VM masks the count (the kernel would reject it: invalid shift)";
+  }
+  return "warning";
+}
+
+std::string log_insn(const vm::Program& program, std::uint32_t pc, const State* state) {
+  std::string out = std::to_string(pc) + ": " + vm::disassemble_insn(program, pc);
+  if (state) out += "    ; " + describe_state(*state);
+  return out + "\n";
+}
+
+std::string log_branch(std::uint32_t from, std::uint32_t to, const State& s) {
+  return "from " + std::to_string(from) + " to " + std::to_string(to) + ": " + describe_state(s) + "\n";
+}
+
+std::string log_pruned(std::uint32_t pc) { return std::to_string(pc) + ": safe (state already explored)\n"; }
+
+std::string log_summary(const VerifierStats& st, bool accepted) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "%s: processed %" PRIu64 " insns, %" PRIu64 " states stored, peak %" PRIu64
+                " pending, %" PRIu64 " pruned, stack depth %u bytes, %.1f us\n",
+                accepted ? "verification passed" : "verification failed", st.insns_processed, st.states_stored,
+                st.peak_states, st.states_pruned, st.stack_depth_bytes, st.time_us);
+  return buf;
+}
+
+std::string cfg_to_dot(const vm::Program& program) {
+  const auto n = static_cast<std::uint32_t>(program.size());
+  // Block leaders: entry, jump targets, insns after jumps/calls/exits, call targets.
+  std::vector<std::uint8_t> leader(n + 1, 0);
+  leader[0] = 1;
+  for (std::uint32_t pc = 0; pc < n; ++pc) {
+    if (program.ops[pc] == isa::kNoOp) continue;
+    const auto& op = program.op(pc);
+    const auto next = pc + (isa::is_wide(op) ? 2 : 1);
+    switch (op.form) {
+      case isa::Form::Jump: case isa::Form::Ja: case isa::Form::Ja32: case isa::Form::CallLocal: {
+        const auto t = vm::branch_target(program.insns[pc], op, pc);
+        if (t >= 0 && t < static_cast<std::int64_t>(n)) leader[static_cast<std::size_t>(t)] = 1;
+        leader[next] = 1;
+        break;
+      }
+      case isa::Form::Exit: case isa::Form::Call: case isa::Form::CallReg: leader[next] = 1; break;
+      case isa::Form::Alu: case isa::Form::AluUnary: case isa::Form::Load: case isa::Form::LoadSx:
+      case isa::Form::Store: case isa::Form::StoreReg: case isa::Form::Atomic: case isa::Form::WideImm:
+        break;
+    }
+  }
+  std::ostringstream o;
+  o << "digraph \"" << (program.name.empty() ? "program" : program.name) << "\" {\n  node [shape=box fontname=monospace];\n";
+  std::uint32_t block = 0;
+  for (std::uint32_t pc = 0; pc < n; ++pc) {
+    if (leader[pc]) {
+      if (pc) o << "\"];\n";
+      block = pc;
+      o << "  b" << block << " [label=\"";
+    }
+    if (program.ops[pc] == isa::kNoOp) continue;
+    o << pc << ": " << vm::disassemble_insn(program, pc) << "\\l";
+  }
+  o << "\"];\n";
+  // Edges from each block's last insn.
+  for (std::uint32_t pc = 0; pc < n; ++pc) {
+    if (program.ops[pc] == isa::kNoOp) continue;
+    const auto& op = program.op(pc);
+    const auto next = pc + (isa::is_wide(op) ? 2 : 1);
+    std::uint32_t start = pc;
+    while (!leader[start]) --start;
+    const bool last = next >= n || leader[next];
+    if (op.form == isa::Form::CallLocal)
+      o << "  b" << start << " -> b" << vm::branch_target(program.insns[pc], op, pc) << " [style=dashed label=call];\n";
+    if (!last) continue;
+    switch (op.form) {
+      case isa::Form::Jump:
+        o << "  b" << start << " -> b" << vm::branch_target(program.insns[pc], op, pc) << " [label=T];\n";
+        o << "  b" << start << " -> b" << next << " [label=F];\n";
+        break;
+      case isa::Form::Ja: case isa::Form::Ja32:
+        o << "  b" << start << " -> b" << vm::branch_target(program.insns[pc], op, pc) << ";\n";
+        break;
+      case isa::Form::Exit: break;
+      case isa::Form::Alu: case isa::Form::AluUnary: case isa::Form::Load: case isa::Form::LoadSx:
+      case isa::Form::Store: case isa::Form::StoreReg: case isa::Form::Atomic: case isa::Form::WideImm:
+      case isa::Form::Call: case isa::Form::CallLocal: case isa::Form::CallReg:
+        if (next < n) o << "  b" << start << " -> b" << next << ";\n";
+        break;
+    }
+  }
+  o << "}\n";
+  return o.str();
+}
+
+}  // namespace bpfvm::verifier

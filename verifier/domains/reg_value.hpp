@@ -1,0 +1,80 @@
+// RegValue: what one register (or spilled stack slot) may hold — its type and, for scalars, its
+// value or, for pointers, its offset from the base object, both as a ScalarDomain.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "verifier/domains/scalar_domain.hpp"
+
+namespace bpfvm::verifier {
+
+enum class RegType : std::uint8_t {
+  NotInit,     // never written on this path
+  Scalar,      // a number
+  Ctx,         // the program's context (offset from its start)
+  Stack,       // a frame's stack (offset from the frame pointer, so negative)
+  MapPtr,      // a map handle from lddw (aux = map index)
+  MapValue,    // a map value (aux = map index); maybe_null until checked against 0
+  Packet,      // packet data (offset from data)
+  PacketEnd,   // data_end
+  PacketMeta,  // data_meta (offset from data_meta)
+  Mem,         // memory of aux bytes (plain programs' r1, helper-returned memory)
+  RingbufMem,  // a ring buffer reservation of aux bytes, reference id `ref`
+  FuncPtr,     // a subprogram (aux = its first insn), from lddw BPF_PSEUDO_FUNC
+};
+
+/// Renaming between the pointer ids of two states, built while comparing them.
+class IdMap {
+ public:
+  /// True when old_id may stand for cur_id consistently with every earlier pairing.
+  bool pair(std::uint32_t old_id, std::uint32_t cur_id);
+  /// The current id paired with old_id, or 0.
+  std::uint32_t cur_of(std::uint32_t old_id) const;
+  static constexpr std::uint32_t kRefTag = 0x80000000u, kPacketTag = 0x40000000u, kScalarTag = 0x20000000u;
+
+ private:
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs_;
+};
+
+struct RegValue {
+  RegType type = RegType::NotInit;
+  bool maybe_null = false;  // MapValue, Mem, RingbufMem: null until a check proves otherwise
+  bool read_only = false;   // Mem: writes refused
+  std::uint8_t frame = 0;   // Stack: which call frame's stack
+  std::uint32_t id = 0;     // maybe_null pointers: copies share an id so one check covers all;
+                            // packet pointers: names the variable part of the offset;
+                            // scalars: copies made by mov share an id, so a bound learned on one holds for all
+  std::uint32_t ref = 0;    // RingbufMem: the reference to release
+  std::uint32_t aux = 0;    // MapPtr/MapValue: map index; Mem/RingbufMem: size; FuncPtr: insn;
+                            // Packet/PacketMeta with id: constant added since the variable part (int32)
+  ScalarDomain value = ScalarDomain::top();  // Scalar: the value; pointers: the offset
+
+  static RegValue not_init() { return RegValue{}; }
+  static RegValue scalar(const ScalarDomain& v) {
+    RegValue r;
+    r.type = RegType::Scalar;
+    r.value = v;
+    return r;
+  }
+  static RegValue unknown() { return scalar(ScalarDomain::top()); }
+  static RegValue pointer(RegType type, std::uint32_t aux = 0, std::int64_t off = 0) {
+    RegValue r;
+    r.type = type;
+    r.aux = aux;
+    r.value = ScalarDomain::constant(static_cast<std::uint64_t>(off));
+    return r;
+  }
+
+  bool is_init() const { return type != RegType::NotInit; }
+  bool is_scalar() const { return type == RegType::Scalar; }
+  bool is_pointer() const { return type != RegType::NotInit && type != RegType::Scalar; }
+
+  /// Every concrete value *this allows, `old` allows too (old comes from an explored state).
+  bool leq(const RegValue& old, IdMap& ids) const;
+
+  friend bool operator==(const RegValue&, const RegValue&) = default;
+};
+
+}  // namespace bpfvm::verifier

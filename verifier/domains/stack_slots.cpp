@@ -1,0 +1,77 @@
+// StackSlots bookkeeping and ordering.
+#include "verifier/domains/stack_slots.hpp"
+
+#include <algorithm>
+
+namespace bpfvm::verifier {
+
+bool StackSlots::initialised(int off, int size) const {
+  for (int b = off + kBytes; b < off + kBytes + size; ++b)
+    if (!(init_[b / 8] & (1u << (b % 8)))) return false;
+  return true;
+}
+
+void StackSlots::drop_spill(int slot) {
+  spills_.erase(std::remove_if(spills_.begin(), spills_.end(), [slot](const auto& e) { return e.first == slot; }),
+                spills_.end());
+}
+
+void StackSlots::write_bytes(int off, int size) {
+  for (int b = off + kBytes; b < off + kBytes + size; ++b) {
+    init_[b / 8] |= static_cast<std::uint8_t>(1u << (b % 8));
+  }
+  for (int s = slot_of(off); s <= slot_of(off + size - 1); ++s) drop_spill(s);
+}
+
+void StackSlots::clobber(int off, int size) {
+  for (int s = slot_of(off); s <= slot_of(off + size - 1); ++s) drop_spill(s);
+}
+
+void StackSlots::spill(int off, const RegValue& value) {
+  const int s = slot_of(off);
+  init_[s] = 0xff;
+  auto it = std::lower_bound(spills_.begin(), spills_.end(), s, [](const auto& e, int k) { return e.first < k; });
+  if (it != spills_.end() && it->first == s)
+    it->second = value;
+  else
+    spills_.insert(it, {s, value});
+}
+
+const RegValue* StackSlots::spilled(int off) const {
+  const int s = slot_of(off);
+  for (const auto& [slot, value] : spills_)
+    if (slot == s) return &value;
+  return nullptr;
+}
+
+int StackSlots::depth_bytes() const {
+  for (int s = 0; s < kSlots; ++s)
+    if (init_[s]) return kBytes - s * 8;
+  return 0;
+}
+
+bool StackSlots::leq(const StackSlots& old, IdMap& ids) const {
+  for (int s = 0; s < kSlots; ++s)
+    if ((old.init_[s] & init_[s]) != old.init_[s]) return false;
+  for (const auto& [slot, old_value] : old.spills_) {
+    const RegValue* mine = nullptr;
+    for (const auto& [s, v] : spills_)
+      if (s == slot) mine = &v;
+    if (mine != nullptr) {
+      if (!mine->leq(old_value, ids)) return false;
+    } else if (!(old_value.is_scalar() && old_value.value.is_top())) {
+      // Plain bytes here; the explored path relied on a spilled pointer or a bounded scalar.
+      return false;
+    }
+  }
+  // A pointer filled from here where the explored path read plain bytes would be used differently.
+  for (const auto& [slot, value] : spills_) {
+    if (!value.is_pointer()) continue;
+    const int s = slot;
+    const bool old_has = std::any_of(old.spills_.begin(), old.spills_.end(), [s](const auto& e) { return e.first == s; });
+    if (!old_has && old.init_[s] != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace bpfvm::verifier

@@ -1,0 +1,58 @@
+// StackSlots: one frame's 512 bytes of stack — which bytes are initialised, and which 8-byte slots
+// hold a spilled register (so a fill gets the register's type and bounds back).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "verifier/domains/reg_value.hpp"
+
+namespace bpfvm::verifier {
+
+class StackSlots {
+ public:
+  static constexpr int kBytes = 512;
+  static constexpr int kSlots = kBytes / 8;
+
+  /// Offsets are relative to the frame pointer: [-512, 0).
+  static bool in_frame(std::int64_t off, std::int64_t size) { return off >= -kBytes && off + size <= 0; }
+
+  bool initialised(int off, int size) const;
+  /// Bytes written with data that is not a whole spilled register.
+  void write_bytes(int off, int size);
+  /// Bytes a helper may have overwritten: spills there become plain data, nothing new is initialised.
+  void clobber(int off, int size);
+  /// An 8-byte aligned store of a whole register.
+  void spill(int off, const RegValue& value);
+  /// The register spilled in the 8-byte slot at off (8-aligned), or nullptr.
+  const RegValue* spilled(int off) const;
+  RegValue* spilled(int off) { return const_cast<RegValue*>(std::as_const(*this).spilled(off)); }
+  /// Spilled registers touched by [off, off+size), in slot order.
+  template <class F>
+  void for_each_spill_in(int off, int size, F f) const {
+    for (const auto& [slot, value] : spills_)
+      if (slot * 8 - kBytes < off + size && slot * 8 - kBytes + 8 > off) f(value);
+  }
+  /// Visit every spilled register (to retype pointers after a null check or invalidation).
+  template <class F>
+  void for_each_spill(F f) {
+    for (auto& entry : spills_) f(entry.second);
+  }
+  /// Deepest byte ever initialised, as a positive depth (for stats).
+  int depth_bytes() const;
+
+  /// Every byte initialised in old is initialised here, and spills agree.
+  bool leq(const StackSlots& old, IdMap& ids) const;
+  friend bool operator==(const StackSlots&, const StackSlots&) = default;
+
+ private:
+  static int slot_of(int off) { return (off + kBytes) / 8; }
+  void drop_spill(int slot);
+
+  std::array<std::uint8_t, kSlots> init_{};  // bit b of slot s: byte s*8+b is initialised
+  std::vector<std::pair<int, RegValue>> spills_;  // sorted by slot
+};
+
+}  // namespace bpfvm::verifier

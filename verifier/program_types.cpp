@@ -1,0 +1,126 @@
+// Built-in program type descriptions: context layouts from <linux/bpf.h> and the kernel's
+// *_is_valid_access rules, reduced to field ranges.
+#include "verifier/verifier.hpp"
+
+namespace bpfvm::verifier::program_types {
+
+namespace {
+
+CtxField scalar(std::uint32_t off, std::uint32_t size, bool writable = false) {
+  return CtxField{off, size, writable, CtxFieldKind::Scalar};
+}
+CtxField pointer(std::uint32_t off, CtxFieldKind kind) { return CtxField{off, 4, false, kind}; }
+
+// struct __sk_buff fields shared by socket filters and tc; `tc` adds write access and packet pointers.
+std::vector<CtxField> sk_buff_fields(bool tc) {
+  std::vector<CtxField> f = {
+      scalar(0, 4),          // len
+      scalar(4, 4),          // pkt_type
+      scalar(8, 4, tc),      // mark
+      scalar(12, 4, tc),     // queue_mapping
+      scalar(16, 4),         // protocol
+      scalar(20, 4),         // vlan_present
+      scalar(24, 4),         // vlan_tci
+      scalar(28, 4),         // vlan_proto
+      scalar(32, 4, tc),     // priority
+      scalar(36, 4),         // ingress_ifindex
+      scalar(40, 4),         // ifindex
+      scalar(44, 4, tc),     // tc_index
+      scalar(48, 20, true),  // cb[5]
+      scalar(68, 4),         // hash
+      scalar(72, 4, tc),     // tc_classid
+      scalar(84, 4),         // napi_id
+      scalar(88, 4),         // family
+      scalar(92, 4),         // remote_ip4
+      scalar(96, 4),         // local_ip4
+      scalar(100, 16),       // remote_ip6
+      scalar(116, 16),       // local_ip6
+      scalar(132, 4),        // remote_port
+      scalar(136, 4),        // local_port
+      scalar(152, 8, tc),    // tstamp
+      scalar(160, 4),        // wire_len
+      scalar(164, 4),        // gso_segs
+      scalar(176, 4),        // gso_size
+  };
+  if (tc) {
+    f.push_back(pointer(76, CtxFieldKind::PacketData));
+    f.push_back(pointer(80, CtxFieldKind::PacketEnd));
+    f.push_back(pointer(140, CtxFieldKind::PacketMeta));
+  }
+  return f;
+}
+
+}  // namespace
+
+ProgramTypeInfo plain(std::uint32_t mem_size_bytes) {
+  ProgramTypeInfo t;
+  t.name = "plain";
+  t.entry = EntryKind::PlainMemory;
+  t.ctx_size_bytes = mem_size_bytes;
+  return t;
+}
+
+ProgramTypeInfo xdp() {
+  ProgramTypeInfo t;
+  t.name = "xdp";
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = 24;  // struct xdp_md
+  t.fields = {
+      pointer(0, CtxFieldKind::PacketData),  // data
+      pointer(4, CtxFieldKind::PacketEnd),   // data_end
+      pointer(8, CtxFieldKind::PacketMeta),  // data_meta
+      scalar(12, 4),                         // ingress_ifindex
+      scalar(16, 4),                         // rx_queue_index
+      scalar(20, 4),                         // egress_ifindex
+  };
+  t.packet_writable = true;
+  return t;
+}
+
+ProgramTypeInfo socket_filter() {
+  ProgramTypeInfo t;
+  t.name = "socket_filter";
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = 192;  // struct __sk_buff
+  t.fields = sk_buff_fields(false);
+  return t;
+}
+
+ProgramTypeInfo sched_cls() {
+  ProgramTypeInfo t;
+  t.name = "sched_cls";
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = 192;
+  t.fields = sk_buff_fields(true);
+  t.packet_writable = true;
+  return t;
+}
+
+ProgramTypeInfo kprobe() {
+  ProgramTypeInfo t;
+  t.name = "kprobe";
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = 168;  // x86-64 struct pt_regs
+  t.fields = {scalar(0, 168)};
+  return t;
+}
+
+ProgramTypeInfo tracepoint() {
+  ProgramTypeInfo t;
+  t.name = "tracepoint";
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = 2048;  // PERF_MAX_TRACE_SIZE
+  t.fields = {scalar(0, 2048)};
+  return t;
+}
+
+ProgramTypeInfo raw_tracepoint() {
+  ProgramTypeInfo t;
+  t.name = "raw_tracepoint";
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = 96;  // u64 args[MAX_BPF_FUNC_ARGS]
+  t.fields = {scalar(0, 96)};
+  return t;
+}
+
+}  // namespace bpfvm::verifier::program_types

@@ -1,0 +1,91 @@
+// The abstract state: per call frame the registers and stack, plus facts shared by all frames
+// (verified packet length, held references). Copied at every branch, so it stays small.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "verifier/domains/reg_value.hpp"
+#include "verifier/domains/stack_slots.hpp"
+#include "vm/isa.hpp"
+
+namespace bpfvm::verifier {
+
+/// Bit r set = register r is read before written on some path from a pc.
+using RegMask = std::uint16_t;
+
+struct Frame {
+  std::array<RegValue, isa::kNumRegs> regs;
+  StackSlots stack;
+  std::uint32_t callsite = 0;   // insn that created the frame (unused for frame 0)
+  std::uint32_t entry_pc = 0;   // first insn of the function this frame runs
+  bool callback = false;        // called by a helper (bpf_loop): exit returns into the helper
+  RegValue callback_index;      // callback frames: r1 and r2 at entry, for the next iteration
+  RegValue callback_ctx;
+
+  bool leq(const Frame& old, RegMask live, IdMap& ids) const;
+  friend bool operator==(const Frame&, const Frame&) = default;
+};
+
+struct State {
+  std::vector<Frame> frames;
+  std::uint32_t packet_bytes = 0;  // data + packet_bytes <= data_end has been checked
+  std::uint32_t meta_bytes = 0;    // data_meta + meta_bytes <= data has been checked
+  std::vector<std::uint32_t> refs; // ring buffer reservations not yet submitted or discarded
+  /// (packet pointer id, n): a pointer with that id and constant part 0 has n bytes before its end.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> packet_ranges;
+
+  std::uint32_t packet_range(std::uint32_t id) const {
+    for (const auto& [i, n] : packet_ranges)
+      if (i == id) return n;
+    return 0;
+  }
+  void learn_packet_range(std::uint32_t id, std::uint32_t n) {
+    for (auto& [i, m] : packet_ranges)
+      if (i == id) {
+        if (n > m) m = n;
+        return;
+      }
+    packet_ranges.emplace_back(id, n);
+  }
+
+  Frame& top() { return frames.back(); }
+  const Frame& top() const { return frames.back(); }
+  RegValue& reg(int r) { return frames.back().regs[static_cast<std::size_t>(r)]; }
+  const RegValue& reg(int r) const { return frames.back().regs[static_cast<std::size_t>(r)]; }
+
+  /// Every concrete state *this describes, old describes too; `live(frame)` masks dead registers.
+  template <class LiveFn>
+  bool leq(const State& old, LiveFn live) const {
+    if (frames.size() != old.frames.size()) return false;
+    if (packet_bytes < old.packet_bytes || meta_bytes < old.meta_bytes) return false;
+    if (refs.size() != old.refs.size()) return false;
+    IdMap ids;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      const auto& f = frames[i];
+      const auto& o = old.frames[i];
+      if (f.callsite != o.callsite || f.entry_pc != o.entry_pc || f.callback != o.callback) return false;
+      if (!f.leq(o, live(i), ids)) return false;
+    }
+    for (std::size_t i = 0; i < refs.size(); ++i)
+      if (!ids.pair(old.refs[i] | IdMap::kRefTag, refs[i] | IdMap::kRefTag)) return false;
+    for (const auto& [old_id, n] : old.packet_ranges) {
+      const std::uint32_t cur = ids.cur_of(old_id | IdMap::kPacketTag);
+      if (cur != 0 && packet_range(cur & ~IdMap::kPacketTag) < n) return false;
+    }
+    return true;
+  }
+  friend bool operator==(const State&, const State&) = default;
+};
+
+inline bool Frame::leq(const Frame& old, RegMask live, IdMap& ids) const {
+  for (int r = 0; r < isa::kNumRegs; ++r) {
+    if (!(live & (1u << r))) continue;
+    if (!regs[static_cast<std::size_t>(r)].leq(old.regs[static_cast<std::size_t>(r)], ids)) return false;
+  }
+  return stack.leq(old.stack, ids);
+}
+
+}  // namespace bpfvm::verifier

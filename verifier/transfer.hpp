@@ -1,0 +1,70 @@
+// Transfer functions, one file per instruction form: (State, insn) -> State, or a Violation.
+// Control-flow forms also name the successors the explorer must visit.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "verifier/cfg.hpp"
+#include "verifier/checks.hpp"
+#include "verifier/state.hpp"
+#include "verifier/verifier.hpp"
+#include "vm/program.hpp"
+
+namespace bpfvm::verifier {
+
+/// Warning kinds reported but not fatal.
+enum class WarningKind : std::uint8_t { ShiftOutOfRange };
+
+struct WarningFact {
+  std::uint32_t pc;
+  WarningKind kind;
+  std::int64_t value;
+};
+
+/// Facts fixed for one verify() call, plus the id counter and collected warnings.
+struct Env {
+  const vm::Program& program;
+  const VerifierOptions& options;
+  const Cfg& cfg;
+  std::uint32_t next_id = 1;
+  std::vector<WarningFact> warnings;
+
+  std::uint32_t new_id() { return next_id++; }
+};
+
+/// A state the explorer must visit later, starting at pc.
+struct Fork {
+  State state;
+  std::uint32_t pc;
+};
+
+/// Where control goes after a control-flow instruction. The current state continues at
+/// `next_pc` unless `ends`; `forks` are extra paths.
+struct Successors {
+  bool ends = false;
+  std::uint32_t next_pc = 0;
+  std::vector<Fork> forks;
+};
+
+/// Scalar result of ALU op `kind` at `width` (32 or 64) bits — the abstract twin of vm/alu_semantics.
+ScalarDomain scalar_alu(isa::Kind kind, int width, const ScalarDomain& a, const ScalarDomain& b);
+
+/// The values of (a, b) for which comparison `kind` at `width` bits is `taken` (or not); a bottom
+/// member means that edge is infeasible.
+std::pair<ScalarDomain, ScalarDomain> refine_branch(isa::Kind kind, int width, bool taken, const ScalarDomain& a,
+                                                    const ScalarDomain& b);
+
+Check transfer_alu(Env& env, State& s, std::uint32_t pc);
+Check transfer_memory(Env& env, State& s, std::uint32_t pc);  // Load, LoadSx, Store, StoreReg, Atomic, WideImm
+Check transfer_jump(Env& env, State& s, std::uint32_t pc, Successors& out);  // Jump, Ja, Ja32
+Check transfer_call(Env& env, State& s, std::uint32_t pc, Successors& out);  // Call, CallLocal, CallReg
+Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out);
+
+/// Helpers that may move packet data (the kernel's bpf_helper_changes_pkt_data): packet pointers die.
+bool helper_changes_packet_data(std::uint32_t helper_id);
+/// Turn every packet pointer in every frame into an unknown scalar.
+void invalidate_packet_pointers(State& s);
+
+}  // namespace bpfvm::verifier

@@ -1,0 +1,366 @@
+// Call and exit transfer functions: helper argument checks from signatures, subprogram frames,
+// bpf_loop callbacks, and the rules at exit (initialised r0, released references).
+#include "verifier/transfer.hpp"
+
+namespace bpfvm::verifier {
+
+using isa::Form;
+using vm::ArgType;
+using vm::RetType;
+
+namespace {
+
+constexpr std::uint32_t kBpfLoop = 181;               // BPF_FUNC_loop
+constexpr std::uint64_t kMaxLoops = 1u << 23;         // BPF_MAX_LOOPS
+constexpr std::int64_t kMaxHelperMemBytes = 1 << 29;  // a size bound the kernel also uses
+
+void clobber_caller_saved(State& s) {
+  for (int r = 1; r <= 5; ++r) s.reg(r) = RegValue::not_init();
+}
+
+bool is_zero(const RegValue& v) { return v.is_scalar() && v.value.is_const() && v.value.const_value() == 0; }
+
+struct CallFacts {
+  std::optional<std::uint32_t> map;  // ConstMapPtr argument's map index
+  std::uint64_t alloc_size = 0;      // ConstAllocSizeOrZero
+  bool has_alloc_size = false;
+  std::uint32_t callback = 0;        // PtrToFunc target
+  bool has_callback = false;
+};
+
+Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, const vm::HelperSignature& sig,
+                        CallFacts& facts) {
+  const auto& opts = env.options;
+  for (int i = 0; i < 5; ++i) {
+    const int r = i + 1;
+    const ArgType t = sig.args[static_cast<std::size_t>(i)];
+    ViolationDetail d;
+    d.reg = r;
+    d.helper = helper;
+    d.arg = r;
+    d.expected = t;
+    if (t == ArgType::DontCare) continue;
+    if (auto c = check_reg_init(s, r, pc)) return c;
+    const RegValue& v = s.reg(r);
+    const auto wrong = [&] { return violation(pc, ViolationKind::HelperArgType, d); };
+    switch (t) {
+      case ArgType::DontCare: break;
+      case ArgType::Anything:
+        if (v.is_pointer() && opts.unprivileged) return violation(pc, ViolationKind::PointerLeak, d);
+        break;
+      case ArgType::ConstMapPtr:
+        if (v.type != RegType::MapPtr) return wrong();
+        facts.map = v.aux;
+        break;
+      case ArgType::PtrToMapKey:
+      case ArgType::PtrToMapValue: {
+        if (!facts.map) return wrong();
+        const auto map = map_info_of(opts, *facts.map);
+        if (!map) return violation(pc, ViolationKind::UnknownMap, d);
+        const std::int64_t size = t == ArgType::PtrToMapKey ? map->key_size : map->value_size;
+        if (v.type == RegType::Scalar || v.type == RegType::Ctx || v.type == RegType::MapPtr) return wrong();
+        if (auto c = check_helper_mem(opts, s, pc, r, size, size, false, helper, r)) return c;
+        break;
+      }
+      case ArgType::PtrToMem:
+      case ArgType::PtrToUninitMem: {
+        const bool write = t == ArgType::PtrToUninitMem;
+        const ArgType size_type = i + 1 < 5 ? sig.args[static_cast<std::size_t>(i + 1)] : ArgType::DontCare;
+        if (size_type != ArgType::ConstSize && size_type != ArgType::ConstSizeOrZero) {
+          d.note = "memory argument without a size argument after it";
+          return violation(pc, ViolationKind::Unsupported, d);
+        }
+        if (auto c = check_reg_init(s, r + 1, pc)) return c;
+        const RegValue& size = s.reg(r + 1);
+        ViolationDetail ds = d;
+        ds.reg = r + 1;
+        ds.arg = r + 1;
+        ds.expected = size_type;
+        if (!size.is_scalar()) return violation(pc, ViolationKind::HelperArgType, ds);
+        ds.off_min = static_cast<std::int64_t>(size.value.umin());
+        ds.off_max = static_cast<std::int64_t>(std::min<std::uint64_t>(size.value.umax(), INT64_MAX));
+        if (size.value.umax() >= static_cast<std::uint64_t>(kMaxHelperMemBytes) ||
+            (size_type == ArgType::ConstSize && size.value.umin() == 0))
+          return violation(pc, ViolationKind::HelperArgSize, ds);
+        if (size.value.umax() == 0) {
+          if (!v.is_pointer() && !is_zero(v)) return wrong();
+          break;
+        }
+        if (auto c = check_helper_mem(opts, s, pc, r, static_cast<std::int64_t>(size.value.umin()),
+                                      static_cast<std::int64_t>(size.value.umax()), write, helper, r))
+          return c;
+        ++i;  // the size argument is checked
+        break;
+      }
+      case ArgType::ConstSize:
+      case ArgType::ConstSizeOrZero:
+        if (!v.is_scalar()) return wrong();
+        break;
+      case ArgType::PtrToCtx:
+        if (v.type != RegType::Ctx || !v.value.is_const() || v.value.const_value() != 0) return wrong();
+        break;
+      case ArgType::PtrToStack:
+        if (v.type != RegType::Stack && !is_zero(v)) return wrong();
+        break;
+      case ArgType::PtrToFunc:
+        if (v.type != RegType::FuncPtr) return wrong();
+        facts.callback = v.aux;
+        facts.has_callback = true;
+        break;
+      case ArgType::PtrToRingbufMem:
+        if (v.type != RegType::RingbufMem || v.maybe_null || !v.value.is_const() || v.value.const_value() != 0)
+          return wrong();
+        break;
+      case ArgType::PtrToLong:
+        if (auto c = check_helper_mem(opts, s, pc, r, 8, 8, true, helper, r)) return c;
+        break;
+      case ArgType::ConstAllocSizeOrZero:
+        if (!v.is_scalar()) return wrong();
+        if (!v.value.is_const()) {
+          d.note = "ring buffer reservation of a size that is not a constant";
+          return violation(pc, ViolationKind::Unsupported, d);
+        }
+        facts.alloc_size = v.value.const_value();
+        facts.has_alloc_size = true;
+        break;
+      case ArgType::PtrToSpinLock:
+        d.note = "bpf_spin_lock arguments";
+        return violation(pc, ViolationKind::Unsupported, d);
+      case ArgType::PtrToConstStr:
+        d.note = "constant string arguments (ARG_PTR_TO_CONST_STR)";
+        return violation(pc, ViolationKind::Unsupported, d);
+    }
+  }
+  return std::nullopt;
+}
+
+// Releases the reservation an ARG_PTR_TO_ALLOC_MEM | OBJ_RELEASE argument names.
+void release_ringbuf_args(State& s, const vm::HelperSignature& sig) {
+  for (int i = 0; i < 5; ++i) {
+    if (sig.args[static_cast<std::size_t>(i)] != ArgType::PtrToRingbufMem) continue;
+    const std::uint32_t ref = s.reg(i + 1).ref;
+    std::erase(s.refs, ref);
+    auto drop = [ref](RegValue& v) {
+      if (v.type == RegType::RingbufMem && v.ref == ref) v = RegValue::not_init();
+    };
+    for (auto& f : s.frames) {
+      for (auto& r : f.regs) drop(r);
+      f.stack.for_each_spill([ref](RegValue& v) {
+        if (v.type == RegType::RingbufMem && v.ref == ref) v = RegValue::unknown();
+      });
+    }
+  }
+}
+
+Check push_frame(Env& env, State& s, std::uint32_t pc, std::uint32_t target, Frame callee) {
+  if (s.frames.size() >= static_cast<std::size_t>(isa::kMaxCallFrames)) {
+    ViolationDetail d;
+    d.limit = isa::kMaxCallFrames;
+    return violation(pc, ViolationKind::CallDepth, d);
+  }
+  (void)env;
+  callee.callsite = pc;
+  callee.entry_pc = target;
+  callee.regs[isa::kFramePointer] = RegValue::pointer(RegType::Stack);
+  callee.regs[isa::kFramePointer].frame = static_cast<std::uint8_t>(s.frames.size());
+  s.frames.push_back(std::move(callee));
+  return std::nullopt;
+}
+
+Frame callback_frame(const RegValue& index, const RegValue& ctx) {
+  Frame f;
+  f.callback = true;
+  f.callback_index = index;
+  f.callback_ctx = ctx;
+  f.regs[1] = index;
+  f.regs[2] = ctx;
+  return f;
+}
+
+Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Successors& out) {
+  ViolationDetail d;
+  d.helper = helper;
+  const vm::HelperEntry* entry = env.options.helpers ? env.options.helpers->find(helper) : nullptr;
+  if (!entry) return violation(pc, ViolationKind::UnknownHelper, d);
+  const auto& sig = entry->signature;
+  CallFacts facts;
+  if (sig.known) {
+    if (auto c = check_helper_args(env, s, pc, helper, sig, facts)) return c;
+  } else if (env.options.unprivileged) {
+    for (int r = 1; r <= 5; ++r)
+      if (s.reg(r).is_pointer()) {
+        d.reg = r;
+        d.arg = r;
+        return violation(pc, ViolationKind::PointerLeak, d);
+      }
+  }
+  if (facts.has_callback && helper != kBpfLoop) {
+    d.note = "callbacks of helpers other than bpf_loop";
+    return violation(pc, ViolationKind::Unsupported, d);
+  }
+  if (helper == kBpfLoop && sig.known) {
+    if (!facts.has_callback) return violation(pc, ViolationKind::HelperArgType, d);
+    const RegValue& nr = s.reg(1);
+    const RegValue& flags = s.reg(4);
+    if (!nr.is_scalar() || !is_zero(flags)) {
+      d.reg = nr.is_scalar() ? 4 : 1;
+      d.arg = d.reg;
+      return violation(pc, ViolationKind::HelperArgType, d);
+    }
+    // Callback iterations see an index below nr_loops (capped at BPF_MAX_LOOPS).
+    const std::uint64_t max_index = std::min<std::uint64_t>(nr.value.umax(), kMaxLoops);
+    if (max_index > 0) {
+      State first = s;
+      const RegValue index = RegValue::scalar(ScalarDomain::unsigned_range(0, max_index - 1));
+      if (auto c = push_frame(env, first, pc, facts.callback, callback_frame(index, s.reg(3)))) return c;
+      out.forks.push_back(Fork{std::move(first), facts.callback});
+    }
+  }
+  if (sig.known) release_ringbuf_args(s, sig);
+  if (helper_changes_packet_data(helper)) invalidate_packet_pointers(s);
+  clobber_caller_saved(s);
+  RegValue r0 = RegValue::unknown();
+  switch (sig.known ? sig.ret : RetType::Integer) {
+    case RetType::Integer: break;
+    case RetType::Void: r0 = RegValue::not_init(); break;
+    case RetType::PtrToMapValueOrNull:
+      if (!facts.map) {
+        d.note = "a map value return without a map argument";
+        return violation(pc, ViolationKind::Unsupported, d);
+      }
+      r0 = RegValue::pointer(RegType::MapValue, *facts.map);
+      r0.maybe_null = true;
+      r0.id = env.new_id();
+      break;
+    case RetType::PtrToAllocMemOrNull:
+    case RetType::PtrToMemOrNull:
+      if (!facts.has_alloc_size) {
+        d.note = "a memory return without a constant size argument";
+        return violation(pc, ViolationKind::Unsupported, d);
+      }
+      r0 = RegValue::pointer(sig.ret == RetType::PtrToAllocMemOrNull ? RegType::RingbufMem : RegType::Mem,
+                             static_cast<std::uint32_t>(std::min<std::uint64_t>(facts.alloc_size, kMaxHelperMemBytes)));
+      r0.maybe_null = true;
+      r0.id = env.new_id();
+      if (sig.ret == RetType::PtrToAllocMemOrNull) {
+        r0.ref = env.new_id();
+        s.refs.push_back(r0.ref);
+      }
+      break;
+  }
+  s.reg(0) = r0;
+  out.next_pc = pc + 1;
+  return std::nullopt;
+}
+
+Check call_local(Env& env, State& s, std::uint32_t pc, std::uint32_t target, Successors& out) {
+  Frame callee;
+  for (int r = 1; r <= 5; ++r) callee.regs[static_cast<std::size_t>(r)] = s.reg(r);
+  if (auto c = push_frame(env, s, pc, target, std::move(callee))) return c;
+  out.next_pc = target;
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool helper_changes_packet_data(std::uint32_t id) {
+  switch (id) {
+    case 9: case 10: case 11: case 13: case 18: case 19: case 31: case 38: case 39: case 43: case 44:
+    case 50: case 54: case 63: case 65: case 73: case 74: case 75: case 76: case 90: case 91:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void invalidate_packet_pointers(State& s) {
+  auto kill = [](RegValue& v) {
+    if (v.type == RegType::Packet || v.type == RegType::PacketEnd || v.type == RegType::PacketMeta)
+      v = RegValue::unknown();
+  };
+  for (auto& f : s.frames) {
+    for (auto& r : f.regs) kill(r);
+    f.stack.for_each_spill(kill);
+  }
+  s.packet_bytes = 0;
+  s.meta_bytes = 0;
+  s.packet_ranges.clear();
+}
+
+Check transfer_call(Env& env, State& s, std::uint32_t pc, Successors& out) {
+  const auto& op = env.program.op(pc);
+  const auto& in = env.program.insns[pc];
+  switch (op.form) {
+    case Form::Call: return call_helper(env, s, pc, static_cast<std::uint32_t>(in.imm), out);
+    case Form::CallLocal:
+      return call_local(env, s, pc, static_cast<std::uint32_t>(vm::branch_target(in, op, pc)), out);
+    case Form::CallReg: {
+      if (auto c = check_reg_init(s, in.dst, pc)) return c;
+      const RegValue v = s.reg(in.dst);
+      if (v.type == RegType::FuncPtr) return call_local(env, s, pc, v.aux, out);
+      if (v.is_scalar() && v.value.is_const() && v.value.const_value() <= 0xffffffffu)
+        return call_helper(env, s, pc, static_cast<std::uint32_t>(v.value.const_value()), out);
+      ViolationDetail d;
+      d.reg = in.dst;
+      d.note = "callx through a register that does not hold one known function";
+      return violation(pc, ViolationKind::Unsupported, d);
+    }
+    case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
+    case Form::StoreReg: case Form::Atomic: case Form::WideImm: case Form::Jump: case Form::Ja:
+    case Form::Ja32: case Form::Exit:
+      break;
+  }
+  return violation(pc, ViolationKind::Unsupported);
+}
+
+Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
+  if (auto c = check_reg_init(s, 0, pc)) return c;
+  const RegValue r0 = s.reg(0);
+  ViolationDetail d;
+  d.reg = 0;
+  if (s.frames.size() == 1) {
+    if (!s.refs.empty()) {
+      d.limit = s.refs.front();
+      return violation(pc, ViolationKind::UnreleasedReference, d);
+    }
+    if (r0.is_pointer() && env.options.unprivileged) return violation(pc, ViolationKind::PointerLeak, d);
+    out.ends = true;
+    return std::nullopt;
+  }
+  const auto depth = static_cast<std::uint8_t>(s.frames.size() - 1);
+  if (r0.type == RegType::Stack && r0.frame == depth) return violation(pc, ViolationKind::StackPointerEscape, d);
+  const Frame callee = s.top();
+  if (callee.callback) {
+    if (!r0.is_scalar() || r0.value.umax() > 1) {
+      d.limit = 1;
+      return violation(pc, ViolationKind::InvalidReturn, d);
+    }
+  }
+  s.frames.pop_back();
+  // Pointers into the popped frame's stack die with it.
+  auto kill = [depth](RegValue& v) {
+    if (v.type == RegType::Stack && v.frame == depth) v = RegValue::not_init();
+  };
+  for (auto& f : s.frames) {
+    for (auto& r : f.regs) kill(r);
+    f.stack.for_each_spill([depth](RegValue& v) {
+      if (v.type == RegType::Stack && v.frame == depth) v = RegValue::unknown();
+    });
+  }
+  clobber_caller_saved(s);
+  out.next_pc = callee.callsite + 1;
+  if (callee.callback) {
+    // bpf_loop may call the callback again with the caller's state as this iteration left it.
+    State again = s;
+    if (auto c = push_frame(env, again, callee.callsite, callee.entry_pc,
+                            callback_frame(callee.callback_index, callee.callback_ctx)))
+      return c;
+    out.forks.push_back(Fork{std::move(again), callee.entry_pc});
+    s.reg(0) = RegValue::unknown();
+  } else {
+    s.reg(0) = r0;
+  }
+  return std::nullopt;
+}
+
+}  // namespace bpfvm::verifier

@@ -1,0 +1,151 @@
+// Memory transfer functions: loads, stores, atomics and lddw (including map pseudo loads).
+#include "verifier/transfer.hpp"
+
+namespace bpfvm::verifier {
+
+using isa::Form;
+using isa::Kind;
+using isa::LddwSrc;
+
+namespace {
+
+constexpr std::uint32_t kMapTypeArray = 2;  // BPF_MAP_TYPE_ARRAY: direct value access allowed
+
+Check transfer_lddw(Env& env, State& s, std::uint32_t pc) {
+  const auto& in = env.program.insns[pc];
+  const int dst = in.dst;
+  ViolationDetail d;
+  d.reg = dst;
+  const auto src = static_cast<LddwSrc>(in.src);
+  switch (src) {
+    case LddwSrc::Imm64:
+      s.reg(dst) = RegValue::scalar(ScalarDomain::constant(env.program.wide_imm(pc)));
+      return std::nullopt;
+    case LddwSrc::MapFd:
+    case LddwSrc::MapIdx: {
+      const auto index = static_cast<std::uint32_t>(in.imm);
+      d.limit = index;
+      if (!map_info_of(env.options, index)) return violation(pc, ViolationKind::UnknownMap, d);
+      s.reg(dst) = RegValue::pointer(RegType::MapPtr, index);
+      return std::nullopt;
+    }
+    case LddwSrc::MapValue:
+    case LddwSrc::MapIdxValue: {
+      const auto index = static_cast<std::uint32_t>(in.imm);
+      const auto off = static_cast<std::uint32_t>(env.program.insns[pc + 1].imm);
+      const auto map = map_info_of(env.options, index);
+      d.limit = index;
+      if (!map) return violation(pc, ViolationKind::UnknownMap, d);
+      if (map->type != kMapTypeArray) {
+        d.note = "direct value access (lddw map value) to a map that is not BPF_MAP_TYPE_ARRAY";
+        return violation(pc, ViolationKind::Unsupported, d);
+      }
+      d.off_min = d.off_max = off;
+      d.limit = map->value_size;
+      if (off >= map->value_size) return violation(pc, ViolationKind::OutOfBounds, d);
+      s.reg(dst) = RegValue::pointer(RegType::MapValue, index, off);
+      return std::nullopt;
+    }
+    case LddwSrc::Func:
+      s.reg(dst) = RegValue::pointer(RegType::FuncPtr, static_cast<std::uint32_t>(pc + 1 + in.imm));
+      return std::nullopt;
+    case LddwSrc::BtfId:
+      d.note = "lddw of a BTF kernel symbol (BPF_PSEUDO_BTF_ID)";
+      return violation(pc, ViolationKind::Unsupported, d);
+  }
+  d.note = "unknown lddw pseudo source";
+  return violation(pc, ViolationKind::Unsupported, d);
+}
+
+Check transfer_atomic(Env& env, State& s, std::uint32_t pc) {
+  const auto& op = env.program.op(pc);
+  const auto& in = env.program.insns[pc];
+  const int size = op.width / 8;
+  ViolationDetail d;
+  d.reg = in.dst;
+  d.reg2 = in.src;
+  if (auto c = check_reg_init(s, in.src, pc)) return c;
+  if (auto c = check_reg_init(s, in.dst, pc)) return c;
+  const RegValue& ptr = s.reg(in.dst);
+  if (ptr.type == RegType::Ctx || ptr.type == RegType::Packet || ptr.type == RegType::PacketMeta)
+    return violation(pc, ViolationKind::AtomicNotAllowed, d);
+  if (s.reg(in.src).is_pointer()) {
+    if (env.options.unprivileged) return violation(pc, ViolationKind::PointerLeak, d);
+    d.note = "atomic operation with a pointer operand";
+    return violation(pc, ViolationKind::Unsupported, d);
+  }
+  if (op.kind == Kind::CmpXchg) {
+    if (auto c = check_reg_init(s, 0, pc)) return c;
+    if (s.reg(0).is_pointer()) {
+      d.reg2 = 0;
+      if (env.options.unprivileged) return violation(pc, ViolationKind::PointerLeak, d);
+      d.note = "cmpxchg with a pointer in r0";
+      return violation(pc, ViolationKind::Unsupported, d);
+    }
+  }
+  // Read-modify-write: the location must be readable (and initialised) and writable.
+  RegValue old;
+  if (auto c = check_mem_access(env.options, s, pc, in.dst, in.off, size, false, nullptr, &old)) return c;
+  if (old.is_pointer()) {
+    d.note = "atomic operation on a spilled pointer";
+    return violation(pc, ViolationKind::Unsupported, d);
+  }
+  if (auto c = check_mem_access(env.options, s, pc, in.dst, in.off, size, true, nullptr, nullptr)) return c;
+  const RegValue fetched = RegValue::scalar(size == 8 ? ScalarDomain::top() : ScalarDomain::unsigned_range(0, 0xffffffffu));
+  if (op.kind == Kind::CmpXchg)
+    s.reg(0) = fetched;
+  else if (in.imm & isa::enc::kFetch)
+    s.reg(in.src) = fetched;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Check transfer_memory(Env& env, State& s, std::uint32_t pc) {
+  const auto& op = env.program.op(pc);
+  const auto& in = env.program.insns[pc];
+  const int size = op.width / 8;
+  switch (op.form) {
+    case Form::Load:
+    case Form::LoadSx: {
+      ViolationDetail d;
+      d.reg = in.dst;
+      if (in.dst == isa::kFramePointer) return violation(pc, ViolationKind::FramePointerWrite, d);
+      RegValue loaded;
+      if (auto c = check_mem_access(env.options, s, pc, in.src, in.off, size, false, nullptr, &loaded)) return c;
+      if (op.form == Form::LoadSx) {
+        // A sign-extending load yields a number even from a pointer field of the context.
+        if (!loaded.is_scalar()) loaded = RegValue::unknown();
+        loaded = RegValue::scalar(loaded.value.sign_extend(op.width));
+      }
+      s.reg(in.dst) = loaded;
+      return std::nullopt;
+    }
+    case Form::Store: {
+      const RegValue v =
+          RegValue::scalar(ScalarDomain::constant(static_cast<std::uint64_t>(static_cast<std::int64_t>(in.imm))));
+      return check_mem_access(env.options, s, pc, in.dst, in.off, size, true, &v, nullptr);
+    }
+    case Form::StoreReg: {
+      if (auto c = check_reg_init(s, in.src, pc)) return c;
+      const RegValue v = s.reg(in.src);
+      return check_mem_access(env.options, s, pc, in.dst, in.off, size, true, &v, nullptr);
+    }
+    case Form::Atomic:
+      return transfer_atomic(env, s, pc);
+    case Form::WideImm: {
+      if (in.dst == isa::kFramePointer) {
+        ViolationDetail d;
+        d.reg = in.dst;
+        return violation(pc, ViolationKind::FramePointerWrite, d);
+      }
+      return transfer_lddw(env, s, pc);
+    }
+    case Form::Alu: case Form::AluUnary: case Form::Jump: case Form::Ja: case Form::Ja32: case Form::Call:
+    case Form::CallLocal: case Form::CallReg: case Form::Exit:
+      break;
+  }
+  return violation(pc, ViolationKind::Unsupported);
+}
+
+}  // namespace bpfvm::verifier

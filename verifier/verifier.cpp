@@ -1,0 +1,270 @@
+// verify(): path-sensitive exploration with state pruning at prune points, as the kernel does.
+// Paths are explored depth first; a path ends at exit, at a violation, or when its state is
+// included in a fully explored state stored at the same insn.
+#include <algorithm>
+#include <chrono>
+
+#include "verifier/cfg.hpp"
+#include "verifier/diagnostics.hpp"
+#include "verifier/transfer.hpp"
+
+namespace bpfvm::verifier {
+
+using isa::Form;
+
+namespace {
+
+constexpr std::size_t kMaxCheckpointsPerInsn = 64;
+
+// A stored state and the bookkeeping that tells whether everything after it has been explored.
+struct Checkpoint {
+  State state;
+  int parent;            // enclosing checkpoint on the same path, -1 at the root
+  std::uint32_t branches;  // paths and checkpoints below this one still being explored
+  std::uint32_t pc;
+};
+
+struct Path {
+  State state;
+  std::uint32_t pc;
+  int parent;
+  std::uint32_t from = 0;  // the branch insn that queued this path (for the log)
+};
+
+class Explorer {
+ public:
+  Explorer(const vm::Program& p, const VerifierOptions& o, const Cfg& cfg) : env_{p, o, cfg}, at_pc_(p.size()) {}
+
+  Check run(State initial);
+  const VerifierStats& stats() const { return stats_; }
+  const std::vector<WarningFact>& warnings() const { return env_.warnings; }
+  const State* failing_state() const { return failing_ ? &*failing_ : nullptr; }
+  std::string& log() { return log_; }
+
+ private:
+  RegMask live_mask(const State& s, std::size_t frame, std::uint32_t pc) const {
+    if (frame + 1 == s.frames.size()) return env_.cfg.live_in[pc];
+    // A caller frame resumes after its call insn; r0-r5 are rewritten by the call.
+    const std::uint32_t resume = s.frames[frame + 1].callsite + 1;
+    return static_cast<RegMask>(resume < env_.cfg.live_in.size() ? env_.cfg.live_in[resume] : 0xffff);
+  }
+  bool included(const State& cur, const State& old, std::uint32_t pc) const {
+    return cur.leq(old, [&](std::size_t f) { return live_mask(cur, f, pc); });
+  }
+  bool is_ancestor(int cp, int of) const {
+    for (int k = of; k >= 0; k = checkpoints_[static_cast<std::size_t>(k)].parent)
+      if (k == cp) return true;
+    return false;
+  }
+  void finish_path(int parent) {
+    for (int k = parent; k >= 0;) {
+      auto& c = checkpoints_[static_cast<std::size_t>(k)];
+      if (--c.branches > 0) break;
+      k = c.parent;
+    }
+  }
+  // Returns true when the path may stop here; sets `violation` for a detected infinite loop.
+  bool visit_prune_point(Path& path, Check& violation);
+
+  Env env_;
+  std::vector<Checkpoint> checkpoints_;
+  std::vector<std::vector<int>> at_pc_;
+  std::vector<Path> pending_;
+  VerifierStats stats_;
+  std::optional<State> failing_;
+  std::string log_;
+};
+
+// Scalars that changed between an earlier callback entry and this one jump to their extreme
+// bounds, so bpf_loop callbacks that accumulate into their context converge (widening).
+void widen_scalars(State& cur, const State& old) {
+  if (cur.frames.size() != old.frames.size()) return;
+  for (std::size_t f = 0; f < cur.frames.size(); ++f) {
+    auto& cf = cur.frames[f];
+    const auto& of = old.frames[f];
+    for (std::size_t r = 0; r < cf.regs.size(); ++r)
+      if (cf.regs[r].is_scalar() && of.regs[r].is_scalar()) cf.regs[r].value = of.regs[r].value.widen(cf.regs[r].value);
+    for (int off = -StackSlots::kBytes; off < 0; off += 8) {
+      RegValue* c = cf.stack.spilled(off);
+      const RegValue* o = of.stack.spilled(off);
+      if (c && o && c->is_scalar() && o->is_scalar()) c->value = o->value.widen(c->value);
+    }
+  }
+}
+
+bool Explorer::visit_prune_point(Path& path, Check& violation) {
+  const auto pc = path.pc;
+  State& cur = path.state;
+  const bool callback_entry = cur.top().callback && pc == cur.top().entry_pc;
+  if (callback_entry) {
+    // Widen against the nearest earlier entry of the same callback on this path.
+    for (int k = path.parent; k >= 0; k = checkpoints_[static_cast<std::size_t>(k)].parent) {
+      const auto& c = checkpoints_[static_cast<std::size_t>(k)];
+      if (c.pc != pc || c.state.frames.size() != cur.frames.size()) continue;
+      if (!included(cur, c.state, pc)) widen_scalars(cur, c.state);
+      break;
+    }
+  }
+  for (int k : at_pc_[pc]) {
+    const auto& c = checkpoints_[static_cast<std::size_t>(k)];
+    if (c.branches == 0) {
+      if (included(cur, c.state, pc)) return true;
+      continue;
+    }
+    // Still being explored: only an ancestor on this very path can match.
+    if (!included(cur, c.state, pc) || !is_ancestor(k, path.parent)) continue;
+    // bpf_loop bounds the iterations itself, so a callback entry that repeats is covered.
+    if (callback_entry) return true;
+    if (included(c.state, cur, pc)) {
+      violation = bpfvm::verifier::violation(pc, ViolationKind::InfiniteLoop);
+      return true;
+    }
+  }
+  if (at_pc_[pc].size() < kMaxCheckpointsPerInsn) {
+    checkpoints_.push_back(Checkpoint{cur, path.parent, 1, pc});
+    const int id = static_cast<int>(checkpoints_.size() - 1);
+    at_pc_[pc].push_back(id);
+    path.parent = id;
+    ++stats_.states_stored;
+  }
+  return false;
+}
+
+Check Explorer::run(State initial) {
+  const auto& program = env_.program;
+  const auto& opts = env_.options;
+  pending_.push_back(Path{std::move(initial), 0, -1});
+  while (!pending_.empty()) {
+    Path path = std::move(pending_.back());
+    pending_.pop_back();
+    bool first = true;
+    for (;;) {
+      const std::uint32_t pc = path.pc;
+      if (++stats_.insns_processed > opts.max_processed_insns) {
+        ViolationDetail d;
+        d.limit = static_cast<std::int64_t>(opts.max_processed_insns);
+        return violation(pc, ViolationKind::TooComplex, d);
+      }
+      if (env_.cfg.prune_point[pc]) {
+        Check loop;
+        if (visit_prune_point(path, loop)) {
+          if (loop) {
+            failing_ = path.state;
+            return loop;
+          }
+          ++stats_.states_pruned;
+          if (opts.log_level > 0) log_ += log_pruned(pc);
+          finish_path(path.parent);
+          break;
+        }
+      }
+      if (opts.log_level > 0) {
+        if (first && pc != 0) log_ += log_branch(path.from, pc, path.state);
+        log_ += log_insn(program, pc, opts.log_level > 1 ? &path.state : nullptr);
+      }
+      first = false;
+      const auto& op = program.op(pc);
+      Successors next;
+      next.next_pc = pc + (isa::is_wide(op) ? 2 : 1);
+      Check c;
+      switch (op.form) {
+        case Form::Alu: case Form::AluUnary:
+          c = transfer_alu(env_, path.state, pc);
+          break;
+        case Form::Load: case Form::LoadSx: case Form::Store: case Form::StoreReg: case Form::Atomic:
+        case Form::WideImm:
+          c = transfer_memory(env_, path.state, pc);
+          break;
+        case Form::Jump: case Form::Ja: case Form::Ja32:
+          c = transfer_jump(env_, path.state, pc, next);
+          break;
+        case Form::Call: case Form::CallLocal: case Form::CallReg:
+          c = transfer_call(env_, path.state, pc, next);
+          break;
+        case Form::Exit:
+          c = transfer_exit(env_, path.state, pc, next);
+          break;
+      }
+      if (c) {
+        failing_ = path.state;
+        return c;
+      }
+      for (auto& f : next.forks) {
+        if (path.parent >= 0) ++checkpoints_[static_cast<std::size_t>(path.parent)].branches;
+        pending_.push_back(Path{std::move(f.state), f.pc, path.parent, pc});
+      }
+      stats_.peak_states = std::max<std::uint64_t>(stats_.peak_states, pending_.size());
+      for (const auto& f : path.state.frames)
+        stats_.stack_depth_bytes = std::max<std::uint32_t>(stats_.stack_depth_bytes,
+                                                           static_cast<std::uint32_t>(f.stack.depth_bytes()));
+      if (next.ends) {
+        finish_path(path.parent);
+        break;
+      }
+      path.pc = next.next_pc;
+    }
+  }
+  return std::nullopt;
+}
+
+State initial_state(const VerifierOptions& opts) {
+  State s;
+  s.frames.emplace_back();
+  auto& regs = s.frames[0].regs;
+  regs[isa::kFramePointer] = RegValue::pointer(RegType::Stack);
+  const auto& type = opts.program_type;
+  switch (type.entry) {
+    case EntryKind::Ctx:
+      regs[1] = RegValue::pointer(RegType::Ctx);
+      break;
+    case EntryKind::PlainMemory:
+      regs[1] = RegValue::pointer(RegType::Mem, type.ctx_size_bytes);
+      regs[2] = RegValue::scalar(ScalarDomain::constant(type.ctx_size_bytes));
+      break;
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed_us = [&] {
+    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+  };
+  auto reject = [&](const Violation& v, const State* state, const VerifierStats& stats, std::string log) {
+    Error e = make_error(Errc::Rejected, violation_message(program, options, v, state), v.pc);
+    if (options.log_level > 0 && options.log) {
+      VerifierStats st = stats;
+      st.time_us = elapsed_us();
+      *options.log = std::move(log) + "insn " + std::to_string(v.pc) + ": " + e.reason + "\n" + log_summary(st, false);
+    }
+    return e;
+  };
+  if (program.size() == 0 || program.ops.size() != program.insns.size())
+    return make_error(Errc::InvalidArgument, "program is empty or not decoded");
+
+  Cfg cfg;
+  if (auto c = build_cfg(program, !options.unprivileged, cfg)) return reject(*c, nullptr, {}, {});
+
+  Explorer explorer(program, options, cfg);
+  const Check c = explorer.run(initial_state(options));
+  VerifierStats stats = explorer.stats();
+  stats.time_us = elapsed_us();
+  if (c) return reject(*c, explorer.failing_state(), stats, std::move(explorer.log()));
+
+  std::vector<Warning> warnings;
+  for (const auto& w : explorer.warnings()) {
+    const std::string m = warning_message(w);
+    const bool seen = std::any_of(warnings.begin(), warnings.end(), [&](const Warning& x) { return x.pc == w.pc && x.message == m; });
+    if (!seen) warnings.push_back(Warning{w.pc, m});
+  }
+  if (options.log_level > 0 && options.log) {
+    std::string log = std::move(explorer.log());
+    for (const auto& w : warnings) log += "warning: insn " + std::to_string(w.pc) + ": " + w.message + "\n";
+    *options.log = std::move(log) + log_summary(stats, true);
+  }
+  return VerifiedProgram(program, stats, std::move(warnings));
+}
+
+}  // namespace bpfvm::verifier

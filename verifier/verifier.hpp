@@ -1,0 +1,107 @@
+// The verifier's public interface: what a program may assume (program type, maps, helpers), the
+// verdict, and the VerifiedProgram only it can construct.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bpfvm/result.hpp"
+#include "vm/helper_registry.hpp"
+#include "vm/program.hpp"
+
+namespace bpfvm::verifier {
+
+/// A map as the verifier sees it; lddw MapFd/MapIdx/MapValue/MapIdxValue name one by imm = index.
+struct MapInfo {
+  std::uint32_t type = 0;  // enum bpf_map_type (BPF_MAP_TYPE_HASH = 1, ARRAY = 2, RINGBUF = 27, ...)
+  std::uint32_t key_size = 0, value_size = 0, max_entries = 0, flags = 0;
+};
+
+/// What a context field yields when loaded.
+enum class CtxFieldKind : std::uint8_t { Scalar, PacketData, PacketEnd, PacketMeta };
+
+/// One accessible range of the context. Scalar fields allow aligned loads of any width inside
+/// the range; pointer fields allow exactly one load of size_bytes at offset.
+struct CtxField {
+  std::uint32_t offset = 0;
+  std::uint32_t size_bytes = 0;
+  bool writable = false;
+  CtxFieldKind kind = CtxFieldKind::Scalar;
+};
+
+/// How the program is entered: r1 = the context, or (plain) r1 = N bytes of memory and r2 = N.
+enum class EntryKind : std::uint8_t { Ctx, PlainMemory };
+
+struct ProgramTypeInfo {
+  std::string name = "plain";
+  EntryKind entry = EntryKind::PlainMemory;
+  std::uint32_t ctx_size_bytes = 0;  // Ctx: size of the context; PlainMemory: N
+  std::vector<CtxField> fields;      // Ctx only
+  bool packet_writable = false;      // stores through packet pointers allowed
+};
+
+namespace program_types {
+ProgramTypeInfo plain(std::uint32_t mem_size_bytes);  // r1 = mem_size_bytes writable bytes, r2 = N
+ProgramTypeInfo xdp();                                // struct xdp_md
+ProgramTypeInfo socket_filter();                      // struct __sk_buff, no direct packet access
+ProgramTypeInfo sched_cls();                          // tc: struct __sk_buff with data/data_end/data_meta
+ProgramTypeInfo kprobe();                             // struct pt_regs (x86-64), read only
+ProgramTypeInfo tracepoint();                         // raw record, read only, up to 2048 bytes
+ProgramTypeInfo raw_tracepoint();                     // struct bpf_raw_tracepoint_args: u64 args[12]
+}  // namespace program_types
+
+struct VerifierOptions {
+  ProgramTypeInfo program_type = program_types::plain(0);
+  std::vector<MapInfo> maps;  // map index -> description
+  /// When set, asked instead of `maps` (nullopt = no such map).
+  std::function<std::optional<MapInfo>(std::uint32_t index)> map_info;
+  const vm::HelperRegistry* helpers = nullptr;  // call signatures; no registry = no helper calls
+  bool unprivileged = false;  // forbid pointer leaks, pointer comparisons and back-edges
+  int log_level = 0;          // 0 none, 1 path and verdict, 2 the state at every instruction
+  std::string* log = nullptr; // receives the log (also on rejection) when log_level > 0
+  /// Source line of an instruction (BTF line info), appended to messages.
+  std::function<std::string(std::uint32_t pc)> line_info;
+  std::uint64_t max_processed_insns = 1'000'000;  // BPF_COMPLEXITY_LIMIT_INSNS
+};
+
+struct VerifierStats {
+  std::uint64_t insns_processed = 0;  // instructions abstractly executed, over all paths
+  std::uint64_t states_stored = 0;    // checkpoints kept for pruning
+  std::uint64_t peak_states = 0;      // most paths waiting at once
+  std::uint64_t states_pruned = 0;    // paths cut short by an explored state
+  std::uint32_t stack_depth_bytes = 0;
+  double time_us = 0;
+};
+
+struct Warning {
+  std::uint32_t pc;
+  std::string message;
+};
+
+class VerifiedProgram;
+Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions& options);
+
+/// A program the verifier accepted. Engines take this type, so nothing unverified runs.
+class VerifiedProgram {
+ public:
+  const vm::Program& program() const { return program_; }
+  const VerifierStats& stats() const { return stats_; }
+  const std::vector<Warning>& warnings() const { return warnings_; }
+
+ private:
+  VerifiedProgram(vm::Program program, VerifierStats stats, std::vector<Warning> warnings)
+      : program_(std::move(program)), stats_(stats), warnings_(std::move(warnings)) {}
+  friend Result<VerifiedProgram> verify(const vm::Program&, const VerifierOptions&);
+
+  vm::Program program_;
+  VerifierStats stats_;
+  std::vector<Warning> warnings_;
+};
+
+/// The program's control-flow graph (basic blocks, jumps, calls) as Graphviz dot.
+std::string cfg_to_dot(const vm::Program& program);
+
+}  // namespace bpfvm::verifier
