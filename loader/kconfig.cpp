@@ -105,7 +105,7 @@ Result<void> collect_kconfig_externs(LoadContext& ctx) {
   }
   MapSpec m;
   m.name = ".kconfig";
-  m.kernel_name = (ctx.options.object_name.substr(0, 8) + ".kconfig");
+  m.kernel_name = internal_map_name(ctx.options.object_name, ".kconfig");
   m.origin = MapOrigin::Kconfig;
   m.type = BPF_MAP_TYPE_ARRAY;
   m.key_size = 4;

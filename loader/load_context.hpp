@@ -71,6 +71,9 @@ struct LoadContext {
 };
 
 // Steps of load_object(), in order. Each reports the first problem as an Error.
+/// libbpf's name for an internal map: "<object-name prefix><section>", at most 15 characters.
+std::string internal_map_name(std::string_view obj_name, std::string_view sec);
+
 Result<void> collect_legacy_maps(LoadContext& ctx);
 Result<void> collect_btf_maps(LoadContext& ctx);
 Result<void> collect_data_maps(LoadContext& ctx);

@@ -31,6 +31,8 @@ std::uint32_t read_u32(std::span<const std::uint8_t> d, std::size_t off) {
   return v;
 }
 
+}  // namespace
+
 // libbpf's internal_map_name(): "<obj prefix><section>", sanitised to [A-Za-z0-9_.].
 std::string internal_map_name(std::string_view obj_name, std::string_view sec) {
   std::size_t sfx_len = std::max<std::size_t>(7, sec.size());
@@ -43,6 +45,8 @@ std::string internal_map_name(std::string_view obj_name, std::string_view sec) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.') c = '_';
   return name;
 }
+
+namespace {
 
 // __uint(name, N) is `int (*name)[N]`: a pointer to an array of N elements.
 Result<std::uint32_t> map_field_int(const Btf& btf, std::string_view map, const BtfMember& m) {

@@ -22,6 +22,7 @@ constexpr const char* kRunUsage =
     "  --ctx FILE         context bytes (xdp_md, __sk_buff, pt_regs, ...)\n"
     "  --type SECTION     program type of bytecode/assembly by libbpf section name (xdp, tc, ...)\n"
     "  --btf FILE         target BTF for CO-RE (e.g. /sys/kernel/btf/vmlinux)\n"
+    "  --kconfig K=V      value of a __kconfig extern (LINUX_KERNEL_VERSION defaults to uname's)\n"
     "  --engine E         interp (default) or jit\n"
     "  --no-verify        run without the verifier (prints a warning)\n"
     "  --budget N         stop with an error after N instructions\n"
@@ -50,7 +51,7 @@ std::string hex(std::span<const std::uint8_t> bytes) {
 
 int cmd_run(Args args) {
   ArgReader r(args);
-  std::string path, prog, mem_hex, mem_file, packet_file, ctx_file, engine_name = "interp";
+  std::string path, prog, mem_hex, mem_file, packet_file, ctx_file, kconfig, engine_name = "interp";
   InputOptions input_options;
   ProgramOptions options;
   std::uint64_t repeat = 0;
@@ -65,6 +66,10 @@ int cmd_run(Args args) {
         r.option("--type", input_options.type) || r.option("--btf", input_options.btf_path) ||
         r.count("--budget", options.budget_insns) || r.count("--repeat", repeat) || r.positional(path))
       continue;
+    if (r.option("--kconfig", kconfig)) {
+      if (!add_kconfig(input_options, kconfig)) return usage_error("--kconfig takes KEY=VALUE, not '" + kconfig + "'");
+      continue;
+    }
     if (r.flag("--checked")) options.checked = true;
     else if (r.flag("--no-verify")) options.verify = false;
     else if (r.flag("--json")) json = true;
@@ -86,14 +91,14 @@ int cmd_run(Args args) {
     std::fprintf(stderr, "%s\n", file_error(file, e).c_str());
     return kExitError;
   };
-  std::vector<std::uint8_t> packet, ctx;
-  for (auto [file, out] : {std::pair{&mem_file, &packet}, std::pair{&packet_file, &packet}, std::pair{&ctx_file, &ctx}}) {
+  std::vector<std::uint8_t> mem_bytes, packet, ctx;
+  for (auto [file, out] : {std::pair{&mem_file, &mem_bytes}, std::pair{&packet_file, &packet}, std::pair{&ctx_file, &ctx}}) {
     if (file->empty()) continue;
     auto bytes = read_file_bytes(*file);
     if (!bytes) return fail(*file, bytes.error());
     *out = std::move(*bytes);
   }
-  if (!mem_file.empty()) input_options.mem = packet;
+  if (!mem_file.empty()) input_options.mem = mem_bytes;
 
   Vm vm;
   auto input = open_input(vm, path, input_options);

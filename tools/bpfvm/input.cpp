@@ -1,6 +1,10 @@
 // Opening CLI program arguments by file type.
 #include "tools/bpfvm/input.hpp"
 
+#include <sys/utsname.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 
@@ -33,11 +37,26 @@ Result<std::vector<std::uint8_t>> read_file_bytes(const std::string& path) {
   return std::vector<std::uint8_t>{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+bool add_kconfig(InputOptions& options, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) return false;
+  options.kconfig[assignment.substr(0, eq)] = assignment.substr(eq + 1);
+  return true;
+}
+
 std::string file_error(const std::string& path, const Error& error) { return path + ": " + error.message(); }
 
 Result<OpenedInput> open_input(const Vm& vm, const std::string& path, const InputOptions& options) {
   if (ends_with(path, ".o")) {
     LoadOptions lo;
+    lo.kconfig = options.kconfig;
+    // libbpf fills LINUX_KERNEL_VERSION from uname(2) when the object asks; so does the CLI.
+    if (!lo.kconfig.contains("LINUX_KERNEL_VERSION")) {
+      utsname u{};
+      unsigned major = 0, minor = 0, patch = 0;
+      if (uname(&u) == 0 && std::sscanf(u.release, "%u.%u.%u", &major, &minor, &patch) >= 2)
+        lo.kconfig["LINUX_KERNEL_VERSION"] = std::to_string((major << 16) + (minor << 8) + std::min(patch, 255u));
+    }
     if (!options.btf_path.empty()) {
       auto btf = read_file_bytes(options.btf_path);
       if (!btf) return std::move(btf).error();

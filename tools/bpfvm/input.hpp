@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,7 +16,11 @@ struct InputOptions {
   std::optional<std::vector<std::uint8_t>> mem;  // --mem / --mem-file: replaces a .data file's
   std::string type;                              // --type for bytecode/assembly ("" = plain)
   std::string btf_path;                          // --btf: target BTF for CO-RE
+  std::map<std::string, std::string, std::less<>> kconfig;  // --kconfig KEY=VALUE
 };
+
+/// Parses "KEY=VALUE" into `options.kconfig`; false when there is no '='.
+bool add_kconfig(InputOptions& options, const std::string& assignment);
 
 struct OpenedInput {
   Object object;
