@@ -138,6 +138,11 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
 }  // namespace
 
 std::optional<MapInfo> map_info_of(const VerifierOptions& options, std::uint32_t index) {
+  if (index & kInnerMapBit) {
+    const auto outer = map_info_of(options, index & ~kInnerMapBit);
+    if (!outer || !outer->inner) return std::nullopt;
+    return *outer->inner;
+  }
   if (options.map_info) return options.map_info(index);
   if (index < options.maps.size()) return options.maps[index];
   return std::nullopt;

@@ -75,6 +75,8 @@ inline Violation violation(std::uint32_t pc, ViolationKind kind, ViolationDetail
 
 /// The map description for an index, from options.map_info or options.maps.
 std::optional<MapInfo> map_info_of(const VerifierOptions& options, std::uint32_t index);
+/// Map "index" naming the inner-map template of map `outer` (a register's MapPtr after a map-in-map lookup).
+inline constexpr std::uint32_t kInnerMapBit = 0x80000000u;
 
 /// Register r must be initialised (R%d !read_ok).
 Check check_reg_init(const State& s, int r, std::uint32_t pc);

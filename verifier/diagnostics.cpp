@@ -25,7 +25,7 @@ std::string type_name(const RegValue& v) {
     case RegType::Scalar: return "scalar";
     case RegType::Ctx: return "ctx";
     case RegType::Stack: return "fp";
-    case RegType::MapPtr: return "map_ptr";
+    case RegType::MapPtr: return "map_ptr" + null;
     case RegType::MapValue: return "map_value" + null;
     case RegType::Packet: return "pkt";
     case RegType::PacketEnd: return "pkt_end";
@@ -162,7 +162,8 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
       return "invalid func unknown#" + std::to_string(d.helper) + ": no helper with this id is registered";
     case ViolationKind::HelperArgType:
       return r + " type=" + (s ? type_name(s->reg(d.reg)) : std::string("?")) + " expected " +
-             arg_type_name(d.expected) + " (argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) + ")";
+             arg_type_name(d.expected) + " (argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) + ")" +
+             (d.note.empty() ? std::string() : ": " + std::string(d.note));
     case ViolationKind::HelperArgMemory:
       return "invalid indirect read from stack " + r + " " + offs + " size=" + std::to_string(d.size) +
              ": argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) +
@@ -230,7 +231,8 @@ std::string describe_reg(const RegValue& v) {
       break;
   }
   std::string out = type_name(v) + "(";
-  if (v.type == RegType::MapPtr || v.type == RegType::MapValue) out += "map=" + std::to_string(v.aux) + ",";
+  if (v.type == RegType::MapPtr || v.type == RegType::MapValue)
+    out += (v.aux & kInnerMapBit ? "inner_of_map=" + std::to_string(v.aux & ~kInnerMapBit) : "map=" + std::to_string(v.aux)) + ",";
   if (v.type == RegType::Mem || v.type == RegType::RingbufMem) out += "size=" + std::to_string(v.aux) + ",";
   if (v.type == RegType::FuncPtr) out += "insn=" + std::to_string(v.aux) + ",";
   if (v.id) out += "id=" + std::to_string(v.id) + ",";

@@ -11,6 +11,8 @@ using vm::RetType;
 namespace {
 
 constexpr std::uint32_t kBpfLoop = 181;               // BPF_FUNC_loop
+constexpr std::uint32_t kMapProgArray = 3, kMapPerfEventArray = 4, kMapArrayOfMaps = 12, kMapHashOfMaps = 13,
+                        kMapRingbuf = 27;  // enum bpf_map_type
 constexpr std::uint64_t kMaxLoops = 1u << 23;         // BPF_MAX_LOOPS
 constexpr std::int64_t kMaxHelperMemBytes = 1 << 29;  // a size bound the kernel also uses
 
@@ -48,10 +50,19 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
       case ArgType::Anything:
         if (v.is_pointer() && opts.unprivileged) return violation(pc, ViolationKind::PointerLeak, d);
         break;
-      case ArgType::ConstMapPtr:
-        if (v.type != RegType::MapPtr) return wrong();
+      case ArgType::ConstMapPtr: {
+        if (v.type != RegType::MapPtr || v.maybe_null) return wrong();
         facts.map = v.aux;
+        const auto map = map_info_of(opts, v.aux);
+        if (!map) return violation(pc, ViolationKind::UnknownMap, d);
+        // The kernel's check_map_func_compatibility: these maps have no values to look up.
+        const bool no_values = map->type == kMapProgArray || map->type == kMapPerfEventArray || map->type == kMapRingbuf;
+        if (no_values && (helper == 1 || helper == 2 || helper == 3)) {
+          d.note = "map type without lookup/update/delete";
+          return violation(pc, ViolationKind::HelperArgType, d);
+        }
         break;
+      }
       case ArgType::PtrToMapKey:
       case ArgType::PtrToMapValue: {
         if (!facts.map) return wrong();
@@ -228,7 +239,17 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
         d.note = "a map value return without a map argument";
         return violation(pc, ViolationKind::Unsupported, d);
       }
-      r0 = RegValue::pointer(RegType::MapValue, *facts.map);
+      if (const auto map = map_info_of(env.options, *facts.map);
+          map && (map->type == kMapArrayOfMaps || map->type == kMapHashOfMaps)) {
+        // Map-in-map: the value is an inner map, described by the outer map's template.
+        if (!map->inner || (*facts.map & kInnerMapBit)) {
+          d.note = "map-in-map lookup without an inner map description (MapInfo::inner), or nested deeper than one level";
+          return violation(pc, ViolationKind::Unsupported, d);
+        }
+        r0 = RegValue::pointer(RegType::MapPtr, *facts.map | kInnerMapBit);
+      } else {
+        r0 = RegValue::pointer(RegType::MapValue, *facts.map);
+      }
       r0.maybe_null = true;
       r0.id = env.new_id();
       break;

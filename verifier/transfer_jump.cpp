@@ -136,7 +136,8 @@ std::pair<ScalarDomain, ScalarDomain> refine_branch(Kind kind, int width, bool t
 namespace {
 
 bool maybe_null_type(const RegValue& v) {
-  return v.maybe_null && (v.type == RegType::MapValue || v.type == RegType::Mem || v.type == RegType::RingbufMem);
+  return v.maybe_null && (v.type == RegType::MapValue || v.type == RegType::Mem || v.type == RegType::RingbufMem ||
+                          v.type == RegType::MapPtr);
 }
 
 // After `if rX == 0`: every copy of the pointer with this id is null, or none is.

@@ -145,6 +145,7 @@ Check Explorer::run(State initial) {
         d.limit = static_cast<std::int64_t>(opts.max_processed_insns);
         return violation(pc, ViolationKind::TooComplex, d);
       }
+      if (first && pc != 0 && opts.log_level > 0) log_ += log_branch(path.from, pc, path.state);
       if (env_.cfg.prune_point[pc]) {
         Check loop;
         if (visit_prune_point(path, loop)) {
@@ -159,7 +160,6 @@ Check Explorer::run(State initial) {
         }
       }
       if (opts.log_level > 0) {
-        if (first && pc != 0) log_ += log_branch(path.from, pc, path.state);
         log_ += log_insn(program, pc, opts.log_level > 1 ? &path.state : nullptr);
       }
       first = false;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,8 @@ namespace bpfvm::verifier {
 struct MapInfo {
   std::uint32_t type = 0;  // enum bpf_map_type (BPF_MAP_TYPE_HASH = 1, ARRAY = 2, RINGBUF = 27, ...)
   std::uint32_t key_size = 0, value_size = 0, max_entries = 0, flags = 0;
+  /// ARRAY_OF_MAPS / HASH_OF_MAPS: the template every inner map matches (the kernel's inner_map_fd).
+  std::shared_ptr<const MapInfo> inner;
 };
 
 /// What a context field yields when loaded.

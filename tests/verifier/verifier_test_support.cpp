@@ -56,6 +56,7 @@ std::vector<MapInfo> suite_maps() {
       MapInfo{2, 4, 64, 16, 0},           // BPF_MAP_TYPE_ARRAY
       MapInfo{27, 0, 0, 4096, 0},         // BPF_MAP_TYPE_RINGBUF
       MapInfo{2, 4, 16, 1, 1u << 7},      // BPF_MAP_TYPE_ARRAY, BPF_F_RDONLY_PROG
+      MapInfo{12, 4, 4, 4, 0, std::make_shared<const MapInfo>(MapInfo{1, 4, 8, 64, 0})},  // ARRAY_OF_MAPS of hashes
   };
 }
 

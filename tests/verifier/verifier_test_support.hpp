@@ -16,7 +16,8 @@ namespace bpfvm::verifier::test {
 vm::HelperRegistry kernel_like_helpers();
 
 /// Maps every suite program may name: 0 hash (4-byte key, 8-byte value), 1 array (4 -> 64 bytes),
-/// 2 ringbuf (4096 bytes), 3 read-only array (4 -> 16 bytes).
+/// 2 ringbuf (4096 bytes), 3 read-only array (4 -> 16 bytes), 4 array of maps whose inner maps are
+/// hashes (4 -> 8 bytes).
 std::vector<MapInfo> suite_maps();
 
 /// Options for a suite file, chosen by its name prefix: plain-, xdp-, tc-, socket-, kprobe-,
