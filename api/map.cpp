@@ -8,6 +8,10 @@ namespace bpfvm {
 namespace {
 maps::Map& m(void* impl) { return *static_cast<maps::Map*>(impl); }
 bool fits(std::size_t have, std::size_t need) { return have >= need; }
+// bpf(2) refuses a key for maps without keys (queue, stack, ring buffer, bloom filter): -EINVAL.
+bool key_ok(std::span<const std::uint8_t> key, std::uint32_t key_size) {
+  return key_size == 0 ? key.empty() : key.size() >= key_size;
+}
 }  // namespace
 
 const std::string& Map::name() const { return m(impl_).spec().name; }
@@ -20,22 +24,22 @@ std::size_t Map::host_value_size() const { return m(impl_).host_value_size(); }
 
 // Spans shorter than the map's sizes are refused with -EINVAL rather than read past.
 int Map::lookup(std::span<const std::uint8_t> key, std::span<std::uint8_t> value_out) const {
-  if (!fits(key.size(), key_size()) || !fits(value_out.size(), host_value_size())) return -EINVAL;
+  if (!key_ok(key, key_size()) || !fits(value_out.size(), host_value_size())) return -EINVAL;
   return m(impl_).lookup_copy(key.data(), value_out.data());
 }
 
 int Map::update(std::span<const std::uint8_t> key, std::span<const std::uint8_t> value, std::uint64_t flags) {
-  if (!fits(key.size(), key_size()) || !fits(value.size(), host_value_size())) return -EINVAL;
+  if (!key_ok(key, key_size()) || !fits(value.size(), host_value_size())) return -EINVAL;
   return m(impl_).host_update(key.data(), value.data(), flags);
 }
 
 int Map::erase(std::span<const std::uint8_t> key) {
-  if (!fits(key.size(), key_size())) return -EINVAL;
+  if (!key_ok(key, key_size())) return -EINVAL;
   return m(impl_).host_erase(key.data());
 }
 
 int Map::next_key(std::span<const std::uint8_t> key, std::span<std::uint8_t> next_out) const {
-  if ((!key.empty() && !fits(key.size(), key_size())) || !fits(next_out.size(), key_size())) return -EINVAL;
+  if ((!key.empty() && !key_ok(key, key_size())) || !fits(next_out.size(), key_size())) return -EINVAL;
   return m(impl_).get_next_key(key.empty() ? nullptr : key.data(), next_out.data());
 }
 

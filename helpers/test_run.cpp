@@ -161,6 +161,12 @@ Result<TestRunResult> run_skb(const ProgramRunner& runner, const TestRunOptions&
   const std::size_t max_data = kPageBytes - kSkbHeadroom - kXdpSharedInfoBytes;
   if (o.data_in.size() < kEthHlen || o.data_in.size() > max_data)
     return einval("data_in must hold 14.." + std::to_string(max_data) + " bytes");
+  // net/bpf/test_run.c refuses an IPv4/IPv6 EtherType whose network header is cut short (measured on
+  // 6.18: 0x0800 needs 14 + 20 bytes, 0x86dd 14 + 40, whatever the IHL says).
+  const std::size_t l3_bytes = o.data_in.size() - kEthHlen;
+  const unsigned ethertype = (unsigned{o.data_in[12]} << 8) | o.data_in[13];
+  if ((ethertype == 0x0800 && l3_bytes < 20) || (ethertype == 0x86dd && l3_bytes < 40))
+    return einval("data_in is shorter than the IPv4/IPv6 header its EtherType announces");
   __sk_buff md_in{};
   if (!o.ctx_in.empty()) {
     if (auto r = ctx_tail_zero(o.ctx_in, sizeof(__sk_buff)); !r) return std::move(r).error();
@@ -216,6 +222,9 @@ Result<TestRunResult> run_skb(const ProgramRunner& runner, const TestRunOptions&
   out.duration_ns = timer.mean_ns(repeat);
   out.retval = static_cast<std::uint32_t>(out.r0);
   out.redirect = hr.redirect;
+  // net/bpf/test_run.c: a program that starts at L3 gets its Ethernet header back zeroed
+  // (memset(__skb_push(skb, hh_len), 0, hh_len)), not as data_in had it.
+  if (!l2) std::memset(reinterpret_cast<void*>(s.data - kEthHlen), 0, kEthHlen);
   finish_data(out, o, reinterpret_cast<const std::uint8_t*>(s.mac_header), s.data_end - s.mac_header);
   __sk_buff md_out{};
   for (const auto& f : kSkbInOut)

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "tests/kernel/insn_builder.hpp"
@@ -284,6 +286,97 @@ Result<std::uint64_t> run_r0_64(std::span<const vm::Insn> body, std::span<const 
     }
   }
   return r0;
+}
+
+Result<Fd> load_program_with(bpf_prog_type type, std::span<const vm::Insn> insns, const ProgramLoadOptions& options,
+                             std::string* verifier_log) {
+  if (verifier_log) verifier_log->clear();
+  if (insns.empty()) return make_error(Errc::InvalidArgument, "bpf(BPF_PROG_LOAD): empty program");
+  const auto bytes = vm::encode_program(insns);
+  static constexpr char kLicense[] = "GPL";
+
+  auto attempt = [&](std::string* log) {
+    bpf_attr attr;
+    std::memset(&attr, 0, sizeof(attr));
+    attr.prog_type = type;
+    attr.insns = ptr_to_u64(bytes.data());
+    attr.insn_cnt = static_cast<std::uint32_t>(insns.size());
+    attr.license = ptr_to_u64(kLicense);
+    attr.expected_attach_type = options.expected_attach_type;
+    attr.prog_flags = options.prog_flags;
+    std::strncpy(attr.prog_name, options.name.c_str(), sizeof(attr.prog_name) - 1);
+    if (options.btf_fd >= 0 && !options.func_info.empty()) {
+      attr.prog_btf_fd = static_cast<std::uint32_t>(options.btf_fd);
+      attr.func_info = ptr_to_u64(options.func_info.data());
+      attr.func_info_cnt = static_cast<std::uint32_t>(options.func_info.size());
+      attr.func_info_rec_size = sizeof(bpf_func_info);
+    }
+    if (log) {
+      attr.log_level = 1;
+      attr.log_buf = ptr_to_u64(log->data());
+      attr.log_size = static_cast<std::uint32_t>(log->size());
+    }
+    return sys_bpf(BPF_PROG_LOAD, attr);
+  };
+
+  long fd = attempt(nullptr);
+  if (fd >= 0) return Fd(static_cast<int>(fd));
+  const int first_errno = errno;
+  if (first_errno == EPERM || first_errno == ENOSYS)
+    return make_error(Errc::Rejected, "bpf(BPF_PROG_LOAD): " + errno_text(first_errno));
+  std::string log(16u << 20, '\0');
+  fd = attempt(&log);
+  if (fd >= 0) return Fd(static_cast<int>(fd));
+  log.resize(std::strlen(log.c_str()));
+  const std::string why = refusal_line(log);
+  if (verifier_log) *verifier_log = std::move(log);
+  return make_error(Errc::Rejected,
+                    "bpf(BPF_PROG_LOAD): " + errno_text(first_errno) + (why.empty() ? "" : ": " + why));
+}
+
+Result<Fd> load_btf(std::span<const std::uint8_t> btf) {
+  std::string log(1u << 20, '\0');
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.btf = ptr_to_u64(btf.data());
+  attr.btf_size = static_cast<std::uint32_t>(btf.size());
+  attr.btf_log_level = 1;
+  attr.btf_log_buf = ptr_to_u64(log.data());
+  attr.btf_log_size = static_cast<std::uint32_t>(log.size());
+  const long fd = sys_bpf(BPF_BTF_LOAD, attr);
+  if (fd >= 0) return Fd(static_cast<int>(fd));
+  const int err = errno;
+  log.resize(std::strlen(log.c_str()));
+  const std::string why = refusal_line(log);
+  return make_error(Errc::Rejected, "bpf(BPF_BTF_LOAD): " + errno_text(err) + (why.empty() ? "" : ": " + why));
+}
+
+int map_freeze(const Fd& map) {
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.map_fd = static_cast<std::uint32_t>(map.get());
+  return sys_bpf(BPF_MAP_FREEZE, attr) < 0 ? -errno : 0;
+}
+
+unsigned possible_cpus() {
+  // The file reads like "0-1" or "0,2-3"; count every listed CPU.
+  FILE* f = std::fopen("/sys/devices/system/cpu/possible", "r");
+  if (!f) return 1;
+  char buf[256] = {};
+  const std::size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  unsigned count = 0;
+  const char* p = buf;
+  while (*p >= '0' && *p <= '9') {
+    char* end = nullptr;
+    const unsigned long lo = std::strtoul(p, &end, 10);
+    unsigned long hi = lo;
+    if (*end == '-') hi = std::strtoul(end + 1, &end, 10);
+    count += static_cast<unsigned>(hi - lo + 1);
+    p = *end == ',' ? end + 1 : end;
+  }
+  return count ? count : 1;
 }
 
 }  // namespace bpfvm::testing

@@ -83,4 +83,22 @@ Result<std::uint64_t> run_r0_64(std::span<const vm::Insn> body, std::span<const 
                                 std::string* verifier_log = nullptr,
                                 std::vector<std::uint8_t>* mem_after = nullptr);
 
+/// What BPF_PROG_LOAD takes beyond type and code (for objects: see tests/runtime/kernel_object.hpp).
+struct ProgramLoadOptions {
+  std::uint32_t expected_attach_type = 0;
+  std::uint32_t prog_flags = 0;
+  int btf_fd = -1;  ///< with func_info: the BTF the records' type ids refer to
+  std::vector<bpf_func_info> func_info;
+  std::string name;  ///< truncated to BPF_OBJ_NAME_LEN - 1
+};
+/// BPF_PROG_LOAD with options; errors and logs as load_program().
+Result<Fd> load_program_with(bpf_prog_type type, std::span<const vm::Insn> insns, const ProgramLoadOptions& options,
+                             std::string* verifier_log = nullptr);
+/// BPF_BTF_LOAD of a raw BTF blob; the error names the errno and the last log line.
+Result<Fd> load_btf(std::span<const std::uint8_t> btf);
+/// BPF_MAP_FREEZE: 0 or -errno.
+int map_freeze(const Fd& map);
+/// Number of possible CPUs (/sys/devices/system/cpu/possible): per-CPU values hold this many slots.
+unsigned possible_cpus();
+
 }  // namespace bpfvm::testing

@@ -1,0 +1,536 @@
+// Runtime differential test: clang-built programs (tests/runtime/programs) run in the kernel
+// (BPF_PROG_TEST_RUN through KernelObject) and in bpfvm (interpreter and JIT) on the same seeded random
+// packets; retval, output packet and every map's contents must match, and so must the errnos of
+// host-side map operations.
+#include <catch2/catch.hpp>
+#include <sched.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bpfvm/bpfvm.hpp"
+#include "loader/object.hpp"
+#include "tests/kernel/kernel_oracle.hpp"
+#include "tests/runtime/kernel_object.hpp"
+#include "tests/runtime/packet_gen.hpp"
+
+namespace bpfvm::testing {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+std::uint64_t env_u64(const char* name, std::uint64_t fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::strtoull(v, nullptr, 0) : fallback;
+}
+
+const std::uint64_t kSeed = env_u64("BPFVM_RUNTIME_SEED", 0x72756e74696d65);
+const std::uint64_t kPackets = env_u64("BPFVM_RUNTIME_PACKETS", 1500);
+constexpr std::uint64_t kCheckpointEvery = 50;  // map contents are compared this often (and at the end)
+
+Bytes read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string object_path(std::string_view stem) {
+  return std::string(BPFVM_RUNTIME_PROGRAMS_DIR) + "/" + std::string(stem) + ".bpf.o";
+}
+
+// Runs on one CPU, so the kernel's per-CPU and LRU state is what a single-CPU run produces.
+void pin_to_current_cpu() {
+  static const bool kPinned = [] {
+    const int cpu = ::sched_getcpu();
+    if (cpu < 0) return false;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return ::sched_setaffinity(0, sizeof set, &set) == 0;
+  }();
+  (void)kPinned;
+}
+
+/// Collects mismatches; the first kPrintLimit are printed at once with what reproduces them.
+struct Mismatches {
+  static constexpr std::size_t kPrintLimit = 25;
+  std::vector<std::string> lines;
+  void add(const std::string& where, const std::string& what) {
+    char seed[64];
+    std::snprintf(seed, sizeof seed, "BPFVM_RUNTIME_SEED=0x%llx", static_cast<unsigned long long>(kSeed));
+    lines.push_back(std::string(seed) + " " + where + ": " + what);
+    if (lines.size() <= kPrintLimit) std::printf("MISMATCH %s\n", lines.back().c_str());
+    if (lines.size() == kPrintLimit + 1) std::printf("MISMATCH ... (further mismatches counted, not printed)\n");
+  }
+};
+
+std::string engine_name(Engine e) { return e == Engine::Jit ? "jit" : "interpreter"; }
+
+std::string hex(std::span<const std::uint8_t> b) {
+  std::string out;
+  char buf[4];
+  for (auto x : b) {
+    std::snprintf(buf, sizeof buf, "%02x", x);
+    out += buf;
+  }
+  return out;
+}
+
+// ---- map contents ---------------------------------------------------------------------------------
+
+bool is_percpu(std::uint32_t type) {
+  return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
+         type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+bool is_array(std::uint32_t type) {
+  return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+std::size_t round8(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
+
+// Per-CPU values are compared as the sum over CPUs of each 64-bit lane: the kernel runs on whichever
+// CPU the syscall lands on, bpfvm on whichever slot its RunGuard picks.
+Bytes fold_percpu(const Bytes& raw, std::size_t value_size, std::size_t cpus) {
+  const std::size_t stride = round8(value_size);
+  Bytes out(stride, 0);
+  for (std::size_t lane = 0; lane + 8 <= stride; lane += 8) {
+    std::uint64_t sum = 0;
+    for (std::size_t c = 0; c < cpus; ++c) {
+      std::uint64_t v;
+      std::memcpy(&v, raw.data() + c * stride + lane, 8);
+      sum += v;
+    }
+    std::memcpy(out.data() + lane, &sum, 8);
+  }
+  return out;
+}
+
+struct Side {
+  std::function<int(const Bytes& key, Bytes& value)> lookup;
+  std::function<int(const Bytes& key, Bytes& next)> next_key;  // empty key: first
+};
+
+std::set<Bytes> all_keys(const Side& side, std::size_t key_size, std::size_t limit) {
+  std::set<Bytes> keys;
+  Bytes key, next(key_size);
+  while (keys.size() <= limit && side.next_key(key, next) == 0) {
+    if (!keys.insert(next).second) break;  // a cycle would be a bug; stop rather than spin
+    key = next;
+  }
+  return keys;
+}
+
+void compare_maps(const KernelObject& kobj, const Object& obj, const std::string& where, Mismatches& mm) {
+  const unsigned kcpus = possible_cpus();
+  for (const auto& spec : kobj.map_specs()) {
+    // Contents of these are not comparable from the host: prog_array holds fds vs program handles;
+    // the ring buffer has no lookup (its effects are compared through the program's globals).
+    if (spec.type == BPF_MAP_TYPE_PROG_ARRAY || spec.type == BPF_MAP_TYPE_RINGBUF) continue;
+    const Fd* kfd = kobj.map(spec.name);
+    auto bmap = obj.map(spec.name);
+    if (!kfd || !bmap) {
+      mm.add(where, "map " + spec.name + " missing on one side");
+      continue;
+    }
+    const bool percpu = is_percpu(spec.type);
+    const std::size_t kvalue = percpu ? round8(spec.value_size) * kcpus : spec.value_size;
+    const std::size_t bvalue = bmap->host_value_size();
+    const std::size_t bcpus = percpu ? bvalue / round8(spec.value_size) : 1;
+    Side k{[&](const Bytes& key, Bytes& v) { v.assign(kvalue, 0); return map_lookup(*kfd, key, v); },
+           [&](const Bytes& key, Bytes& n) { return map_get_next_key(*kfd, key, n); }};
+    Side b{[&](const Bytes& key, Bytes& v) { v.assign(bvalue, 0); return bmap->lookup(key, v); },
+           [&](const Bytes& key, Bytes& n) { return bmap->next_key(key, n); }};
+
+    std::set<Bytes> keys;
+    if (is_array(spec.type)) {
+      for (std::uint32_t i = 0; i < spec.max_entries; ++i)
+        keys.insert(Bytes(reinterpret_cast<const std::uint8_t*>(&i), reinterpret_cast<const std::uint8_t*>(&i) + 4));
+    } else {
+      keys = all_keys(k, spec.key_size, spec.max_entries + 1);
+      const auto bkeys = all_keys(b, spec.key_size, spec.max_entries + 1);
+      for (const auto& key : keys)
+        if (!bkeys.count(key)) mm.add(where, "map " + spec.name + ": key " + hex(key) + " only in the kernel");
+      for (const auto& key : bkeys)
+        if (!keys.count(key)) mm.add(where, "map " + spec.name + ": key " + hex(key) + " only in bpfvm");
+    }
+    for (const auto& key : keys) {
+      Bytes kv, bv;
+      const int krc = k.lookup(key, kv), brc = b.lookup(key, bv);
+      if (krc != brc) {
+        mm.add(where, "map " + spec.name + " key " + hex(key) + ": lookup kernel " + std::to_string(krc) +
+                          " bpfvm " + std::to_string(brc));
+        continue;
+      }
+      if (krc != 0) continue;
+      if (percpu) {
+        kv = fold_percpu(kv, spec.value_size, kcpus);
+        bv = fold_percpu(bv, spec.value_size, bcpus);
+      }
+      kv.resize(spec.value_size);
+      bv.resize(spec.value_size);
+      if (kv != bv) {
+        std::size_t off = 0;
+        while (kv[off] == bv[off]) ++off;
+        mm.add(where, "map " + spec.name + " key " + hex(key) + " value differs at byte " + std::to_string(off) +
+                          ": kernel " + hex_window(kv, off & ~std::size_t{7}, 16) + " | bpfvm " +
+                          hex_window(bv, off & ~std::size_t{7}, 16));
+      }
+    }
+  }
+}
+
+// ---- one program, one engine ----------------------------------------------------------------------
+
+struct DiffCase {
+  std::string object;   // tests/runtime/programs/<object>.bpf.c
+  std::string program;  // function name
+  std::function<void(const KernelObject&, Object&, Mismatches&)> setup;  // identical host writes to both
+};
+
+struct CaseStats {
+  std::uint64_t packets = 0;
+  bool skipped = false;
+};
+
+CaseStats run_case(const DiffCase& c, Engine engine, Mismatches& mm) {
+  pin_to_current_cpu();
+  CaseStats stats;
+  const std::string tag = c.object + "/" + c.program + " [" + engine_name(engine) + "]";
+  const Bytes elf = read_file(object_path(c.object));
+  REQUIRE_FALSE(elf.empty());
+  loader::LoadOptions lo;
+  lo.object_name = c.object;
+  auto lobj = loader::load_object(elf, lo);
+  if (!lobj) FAIL(tag << ": loader: " << lobj.error().message());
+  std::string klog;
+  auto kobj = KernelObject::load(*lobj, &klog);
+  if (!kobj) FAIL(tag << ": kernel refused: " << kobj.error().reason << "\n" << klog);
+  const Fd* kprog = kobj->program(c.program);
+  REQUIRE(kprog != nullptr);
+
+  Vm vm(VmOptions{.nr_cpus = possible_cpus()});
+  auto obj = vm.open_elf(elf, {}, c.object);
+  if (!obj) FAIL(tag << ": bpfvm open_elf: " << obj.error().reason);
+  ProgramOptions po{.engine = engine};
+  auto prog = obj->load(c.program, po);
+  if (!prog && prog.error().code == Errc::Rejected) {
+    std::printf("NOTE %s: bpfvm's verifier rejects a program the kernel accepts (%s); running it unverified\n",
+                tag.c_str(), prog.error().reason.c_str());
+    mm.add(tag, "bpfvm verifier rejected: " + prog.error().reason);
+    po.verify = false;
+    prog = obj->load(c.program, po);
+  }
+  if (!prog && engine == Engine::Jit && prog.error().code == Errc::Unsupported) {
+    std::printf("SKIP %s: %s\n", tag.c_str(), prog.error().reason.c_str());
+    stats.skipped = true;
+    return stats;
+  }
+  if (!prog) FAIL(tag << ": bpfvm load: " << prog.error().reason);
+  if (c.setup) c.setup(*kobj, *obj, mm);
+
+  for (std::uint64_t i = 0; i < kPackets; ++i) {
+    const Packet pkt = random_packet(kSeed, i);
+    const std::string where = tag + " packet " + std::to_string(i) + " (" + pkt.kind + ")";
+    auto k = test_run(*kprog, pkt.bytes);
+    auto b = prog->run(RunInput{pkt.bytes, {}, 1, nullptr});
+    if (!b && engine == Engine::Jit && b.error().reason.find("not supported yet") != std::string::npos) {
+      // The JIT compiled the program but cannot run one of its helpers (e.g. bpf_loop's callback).
+      std::printf("SKIP %s: the JIT runs it only up to an unsupported helper: %s\n", tag.c_str(),
+                  b.error().reason.c_str());
+      stats.skipped = true;
+      return stats;
+    }
+    ++stats.packets;
+    if (!k || !b) {
+      if (k.has_value() != b.has_value())
+        mm.add(where, std::string("kernel ") + (k ? "ran" : k.error().reason) + ", bpfvm " +
+                          (b ? "ran" : b.error().reason));
+      continue;
+    }
+    if (k->retval != b->retval)
+      mm.add(where, "retval kernel " + std::to_string(k->retval) + " bpfvm " + std::to_string(b->retval));
+    if (k->data_out != b->data_out) {
+      std::size_t off = 0;
+      while (off < k->data_out.size() && off < b->data_out.size() && k->data_out[off] == b->data_out[off]) ++off;
+      mm.add(where, "packet out differs at byte " + std::to_string(off) + " (sizes kernel " +
+                        std::to_string(k->data_out.size()) + " bpfvm " + std::to_string(b->data_out.size()) +
+                        "): kernel " + hex_window(k->data_out, off) + " | bpfvm " + hex_window(b->data_out, off));
+    }
+    if ((i + 1) % kCheckpointEvery == 0 || i + 1 == kPackets)
+      compare_maps(*kobj, *obj, tag + " after packet " + std::to_string(i), mm);
+  }
+  return stats;
+}
+
+void run_both_engines(const DiffCase& c) {
+  Mismatches mm;
+  std::uint64_t compared = 0;
+  for (Engine e : {Engine::Interpreter, Engine::Jit}) {
+    const auto stats = run_case(c, e, mm);
+    compared += stats.packets;
+  }
+  std::printf("%s/%s: %llu packet runs compared (seed 0x%llx), %zu mismatches\n", c.object.c_str(),
+              c.program.c_str(), static_cast<unsigned long long>(compared),
+              static_cast<unsigned long long>(kSeed), mm.lines.size());
+  CHECK(mm.lines.empty());
+}
+
+// ---- host-side setup shared by both sides -----------------------------------------------------------
+
+template <class T>
+Bytes bytes_of(const T& v) {
+  return Bytes(reinterpret_cast<const std::uint8_t*>(&v), reinterpret_cast<const std::uint8_t*>(&v) + sizeof v);
+}
+
+Bytes lpm_key(std::uint32_t prefixlen, std::uint32_t addr_host_order) {
+  Bytes key = bytes_of(prefixlen);
+  for (int shift = 24; shift >= 0; shift -= 8) key.push_back(static_cast<std::uint8_t>(addr_host_order >> shift));
+  return key;
+}
+
+// Routes for maps_mix's LPM trie; the program looks up /32 destinations from packet_gen's pool.
+void add_routes(const KernelObject& k, Object& o, Mismatches& mm) {
+  const struct {
+    std::uint32_t prefixlen, addr, value;
+  } routes[] = {{8, 0x0a000000, 2},  {24, 0x0a000000, 5}, {16, 0x0a010000, 7}, {24, 0x0a010200, 8},
+                {24, 0xc0a80100, 3}, {32, 0xc0a80104, 9}, {30, 0x0a000004, 12}};
+  auto bmap = o.map("routes");
+  REQUIRE(bmap.has_value());
+  for (const auto& r : routes) {
+    const Bytes key = lpm_key(r.prefixlen, r.addr), value = bytes_of(r.value);
+    const int krc = map_update(*k.map("routes"), key, value), brc = bmap->update(key, value);
+    if (krc != 0 || brc != 0)
+      mm.add("routes setup", "update /" + std::to_string(r.prefixlen) + ": kernel " + std::to_string(krc) +
+                                 " bpfvm " + std::to_string(brc));
+  }
+}
+
+TEST_CASE("xdp_rewrite: parse, swap, TTL with checksum, adjust_head/tail", "[runtime][xdp]") {
+  run_both_engines({"xdp_rewrite", "xdp_rewrite", {}});
+}
+
+TEST_CASE("sock_filter: LD_ABS, skb_load_bytes, hash map", "[runtime][socket]") {
+  run_both_engines({"sock_filter", "sock_filter", {}});
+}
+
+// bpfvm's ISA has no LD_ABS/LD_IND rows yet (the loader reports "unknown opcode 0x30"): known gap.
+TEST_CASE("ld_abs: legacy LD_ABS/LD_IND packet loads", "[runtime][socket][!mayfail]") {
+  run_both_engines({"ld_abs", "ld_abs", {}});
+}
+
+TEST_CASE("tc_rewrite: skb_store_bytes, l3/l4 csum_replace, redirect", "[runtime][tc]") {
+  run_both_engines({"tc_rewrite", "tc_rewrite", {}});
+}
+
+TEST_CASE("maps_mix: hash, lru_hash, array, percpu, lpm_trie, globals", "[runtime][maps]") {
+  run_both_engines({"maps_mix", "maps_mix", add_routes});
+}
+
+TEST_CASE("ringbuf: reserve/submit/discard, output, query", "[runtime][ringbuf]") {
+  run_both_engines({"ringbuf", "ringbuf_prod", {}});
+}
+
+TEST_CASE("tail_calls: prog_array chain and fall-through", "[runtime][tailcall]") {
+  run_both_engines({"tail_calls", "entry", {}});
+}
+
+TEST_CASE("loop: bpf_loop callback over the packet", "[runtime][loop]") {
+  run_both_engines({"loop", "loop_sum", {}});
+}
+
+// ---- host-side map operations ---------------------------------------------------------------------
+
+// The same bpf() map command on both sides: return codes must match; a successful lookup must return
+// the same bytes (per-CPU: the same per-CPU slots, since bpfvm has as many slots as possible CPUs).
+// get_next_key results are compared only by return code: hash iteration order is not ABI.
+class HostOps {
+ public:
+  HostOps(const KernelObject& k, Object& o, Mismatches& mm) : k_(k), o_(o), mm_(mm) {}
+
+  Bytes value_for(std::string_view map, std::uint8_t fill) {
+    const auto* spec = k_.map_spec(map);
+    const std::size_t n = is_percpu(spec->type) ? round8(spec->value_size) * possible_cpus() : spec->value_size;
+    Bytes v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint8_t>(fill + i);
+    return v;
+  }
+
+  void update(std::string_view map, const Bytes& key, const Bytes& value, std::uint64_t flags, int expect) {
+    const int krc = map_update(*k_.map(map), key, value, flags);
+    const int brc = o_.map(map)->update(key, value, flags);
+    check("update", map, key, krc, brc, expect);
+  }
+  void lookup(std::string_view map, const Bytes& key, int expect) {
+    const auto* spec = k_.map_spec(map);
+    auto bmap = o_.map(map);
+    const std::size_t kn = is_percpu(spec->type) ? round8(spec->value_size) * possible_cpus() : spec->value_size;
+    Bytes kv(std::max<std::size_t>(kn, 8)), bv(std::max<std::size_t>(bmap->host_value_size(), 8));
+    const int krc = map_lookup(*k_.map(map), key, kv);
+    const int brc = bmap->lookup(key, bv);
+    check("lookup", map, key, krc, brc, expect);
+    kv.resize(kn);
+    bv.resize(bmap->host_value_size());
+    if (krc == 0 && brc == 0 && kv != bv)
+      mm_.add("host lookup " + std::string(map) + " " + hex(key), "value kernel " + hex(kv) + " bpfvm " + hex(bv));
+  }
+  void erase(std::string_view map, const Bytes& key, int expect) {
+    check("delete", map, key, map_delete(*k_.map(map), key), o_.map(map)->erase(key), expect);
+  }
+  void next_key(std::string_view map, const Bytes& key, int expect) {
+    Bytes kn(k_.map_spec(map)->key_size), bn(kn.size());
+    check("get_next_key", map, key, map_get_next_key(*k_.map(map), key, kn), o_.map(map)->next_key(key, bn), expect);
+  }
+
+ private:
+  void check(const char* op, std::string_view map, const Bytes& key, int krc, int brc, int expect) {
+    ++ops;
+    const std::string where = std::string("host ") + op + " " + std::string(map) + " key " + hex(key);
+    if (krc != brc) mm_.add(where, "kernel " + std::to_string(krc) + " bpfvm " + std::to_string(brc));
+    else if (krc != expect) std::printf("NOTE %s: both %d (test expected %d)\n", where.c_str(), krc, expect);
+  }
+
+  const KernelObject& k_;
+  Object& o_;
+  Mismatches& mm_;
+
+ public:
+  int ops = 0;
+};
+
+TEST_CASE("host-side map operations return the kernel's errnos", "[runtime][maps][errno]") {
+  pin_to_current_cpu();
+  Mismatches mm;
+  for (const char* stem : {"maps_mix", "ringbuf"}) {
+    const Bytes elf = read_file(object_path(stem));
+    loader::LoadOptions lo;
+    lo.object_name = stem;
+    auto lobj = loader::load_object(elf, lo);
+    REQUIRE(lobj.has_value());
+    auto kobj = KernelObject::load(*lobj);
+    if (!kobj) FAIL(kobj.error().reason);
+    Vm vm(VmOptions{.nr_cpus = possible_cpus()});
+    auto obj = vm.open_elf(elf, {}, stem);
+    REQUIRE(obj.has_value());
+    HostOps h(*kobj, *obj, mm);
+    const std::uint64_t kBadFlags = 8;
+
+    if (std::string_view(stem) == "ringbuf") {
+      h.lookup("events", {}, -524);  // no key (the map's key_size is 0): -ENOTSUPP from the map
+      h.next_key("events", {}, -524);
+      std::printf("host ops (ringbuf): %d compared\n", h.ops);
+      continue;
+    }
+    // Hash (64 entries, 12-byte key).
+    auto flow = [](std::uint32_t n) {
+      Bytes k(12, 0);
+      std::memcpy(k.data(), &n, 4);
+      k[8] = 17;
+      return k;
+    };
+    h.lookup("flows", flow(1), -ENOENT);
+    h.erase("flows", flow(1), -ENOENT);
+    h.next_key("flows", {}, -ENOENT);
+    h.update("flows", flow(1), h.value_for("flows", 1), BPF_EXIST, -ENOENT);
+    h.update("flows", flow(1), h.value_for("flows", 1), BPF_NOEXIST, 0);
+    h.update("flows", flow(1), h.value_for("flows", 2), BPF_NOEXIST, -EEXIST);
+    h.update("flows", flow(1), h.value_for("flows", 3), BPF_EXIST, 0);
+    h.update("flows", flow(1), h.value_for("flows", 3), kBadFlags, -EINVAL);
+    h.update("flows", flow(1), h.value_for("flows", 3), BPF_F_LOCK, -EINVAL);
+    h.lookup("flows", flow(1), 0);
+    h.next_key("flows", flow(99), 0);  // a missing key restarts at the first
+    h.next_key("flows", flow(1), -ENOENT);
+    for (std::uint32_t n = 2; n <= 64; ++n) h.update("flows", flow(n), h.value_for("flows", 4), BPF_ANY, 0);
+    h.update("flows", flow(65), h.value_for("flows", 5), BPF_ANY, -E2BIG);
+    h.update("flows", flow(64), h.value_for("flows", 5), BPF_ANY, 0);  // replacing works when full
+    h.erase("flows", flow(64), 0);
+    h.update("flows", flow(65), h.value_for("flows", 5), BPF_NOEXIST, 0);
+    h.lookup("flows", flow(64), -ENOENT);
+
+    // Array (256 entries).
+    auto u32 = [](std::uint32_t n) { return bytes_of(n); };
+    h.lookup("by_proto", u32(255), 0);
+    h.lookup("by_proto", u32(256), -ENOENT);
+    h.update("by_proto", u32(256), h.value_for("by_proto", 1), BPF_ANY, -E2BIG);
+    h.update("by_proto", u32(3), h.value_for("by_proto", 1), BPF_NOEXIST, -EEXIST);
+    h.update("by_proto", u32(3), h.value_for("by_proto", 1), BPF_EXIST, 0);
+    h.update("by_proto", u32(3), h.value_for("by_proto", 1), kBadFlags, -EINVAL);
+    h.lookup("by_proto", u32(3), 0);
+    h.erase("by_proto", u32(3), -EINVAL);
+    h.next_key("by_proto", u32(255), -ENOENT);
+    h.next_key("by_proto", u32(1000), 0);
+    h.next_key("by_proto", {}, 0);
+
+    // LRU hash, per-CPU array, per-CPU hash.
+    h.update("lru_src", u32(7), h.value_for("lru_src", 1), BPF_NOEXIST, 0);
+    h.update("lru_src", u32(7), h.value_for("lru_src", 1), BPF_NOEXIST, -EEXIST);
+    h.update("lru_src", u32(8), h.value_for("lru_src", 1), BPF_EXIST, -ENOENT);
+    h.lookup("lru_src", u32(7), 0);
+    h.erase("lru_src", u32(7), 0);
+    h.erase("lru_src", u32(7), -ENOENT);
+    h.update("pcpu_len", u32(1), h.value_for("pcpu_len", 9), BPF_ANY, 0);
+    h.lookup("pcpu_len", u32(1), 0);
+    h.update("pcpu_len", u32(4), h.value_for("pcpu_len", 9), BPF_ANY, -E2BIG);
+    h.update("pcpu_len", u32(1), h.value_for("pcpu_len", 9), BPF_NOEXIST, -EEXIST);
+    h.erase("pcpu_len", u32(1), -EINVAL);
+    const Bytes et = {0x08, 0x00};
+    h.update("pcpu_ethertype", et, h.value_for("pcpu_ethertype", 3), BPF_NOEXIST, 0);
+    h.lookup("pcpu_ethertype", et, 0);
+    h.update("pcpu_ethertype", et, h.value_for("pcpu_ethertype", 4), BPF_NOEXIST, -EEXIST);
+    h.erase("pcpu_ethertype", et, 0);
+
+    // LPM trie: prefix lengths, longest match, delete of a missing prefix, iteration.
+    h.update("routes", lpm_key(33, 0x0a000000), h.value_for("routes", 1), BPF_ANY, -EINVAL);
+    h.update("routes", lpm_key(8, 0x0a000000), h.value_for("routes", 1), BPF_ANY, 0);
+    h.update("routes", lpm_key(24, 0x0a000100), h.value_for("routes", 2), BPF_NOEXIST, 0);
+    h.update("routes", lpm_key(24, 0x0a000100), h.value_for("routes", 2), BPF_NOEXIST, -EEXIST);
+    h.update("routes", lpm_key(16, 0x0a000000), h.value_for("routes", 2), BPF_EXIST, -ENOENT);
+    h.lookup("routes", lpm_key(32, 0x0a000105), 0);
+    h.lookup("routes", lpm_key(32, 0x0b000105), -ENOENT);
+    h.lookup("routes", lpm_key(33, 0x0a000105), -ENOENT);
+    h.erase("routes", lpm_key(16, 0x0a000000), -ENOENT);
+    h.next_key("routes", {}, 0);
+    h.next_key("routes", lpm_key(24, 0x0a000100), 0);
+    h.next_key("routes", lpm_key(8, 0x0a000000), -ENOENT);
+    h.erase("routes", lpm_key(8, 0x0a000000), 0);
+
+    // Global data: .rodata is frozen (host writes refused), .bss is not.
+    h.update(".rodata", u32(0), h.value_for(".rodata", 0), BPF_ANY, -EPERM);
+    h.lookup(".rodata", u32(0), 0);
+    h.update(".bss", u32(0), h.value_for(".bss", 0), BPF_ANY, 0);
+    h.update(".bss", u32(1), h.value_for(".bss", 0), BPF_ANY, -E2BIG);
+    std::printf("host ops (maps_mix): %d compared\n", h.ops);
+  }
+  CHECK(mm.lines.empty());
+}
+
+// A key passed for a map whose key_size is 0 (ring buffer) is refused by the syscall layer with -EINVAL
+// before the map sees it (kernel/bpf/syscall.c __bpf_copy_key); bpfvm's Map API forwards it to the map
+// (-ENOTSUPP). Known gap in api/map.cpp, kept visible here.
+TEST_CASE("host-side ring buffer operations with a key", "[runtime][maps][errno][!mayfail]") {
+  Mismatches mm;
+  const Bytes elf = read_file(object_path("ringbuf"));
+  auto lobj = loader::load_object(elf);
+  REQUIRE(lobj.has_value());
+  auto kobj = KernelObject::load(*lobj);
+  if (!kobj) FAIL(kobj.error().reason);
+  Vm vm(VmOptions{.nr_cpus = possible_cpus()});
+  auto obj = vm.open_elf(elf, {}, "ringbuf");
+  REQUIRE(obj.has_value());
+  HostOps h(*kobj, *obj, mm);
+  const Bytes key4(4, 0);
+  h.lookup("events", key4, -EINVAL);
+  h.next_key("events", key4, -EINVAL);
+  h.erase("events", key4, -EINVAL);
+  CHECK(mm.lines.empty());
+}
+
+}  // namespace
+}  // namespace bpfvm::testing
