@@ -66,7 +66,8 @@ struct Program::Impl {
   std::shared_ptr<const vm::Interpreter> interpreter;
   std::shared_ptr<const jit::JitProgram> jit;
 
-  Result<vm::ExecResult> execute(vm::RunContext& ctx, std::span<const std::uint64_t> args) const;
+  Result<vm::ExecResult> execute(vm::RunContext& ctx, std::span<const std::uint64_t> args,
+                                 std::uint32_t* edge_counters = nullptr) const;
 };
 
 

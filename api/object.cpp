@@ -113,7 +113,7 @@ Result<Program> Object::load(std::string_view program_name, const ProgramOptions
       for (const auto& slot : impl_->elf->maps[m].initial_slots) {
         if (slot.target != loader::MapSlotInit::Target::Program) continue;
         auto& target = impl_->tail_targets[slot.index];
-        if (!target) {
+        if (!target || (options.coverage && !target->has_coverage())) {
           auto t = prepare_program(impl_, impl_->programs.at(slot.index), options);
           if (!t) return make_error(t.error().code, "tail-call target '" + impl_->programs[slot.index].name +
                                                         "': " + t.error().message());

@@ -13,10 +13,15 @@ namespace bpfvm {
 
 namespace {
 
+verifier::MapInfo map_info_of(const maps::MapSpec& s) {
+  verifier::MapInfo info{static_cast<std::uint32_t>(s.type), s.key_size, s.value_size, s.max_entries, s.map_flags, nullptr};
+  if (s.inner) info.inner = std::make_shared<const verifier::MapInfo>(map_info_of(*s.inner));
+  return info;
+}
+
 std::optional<verifier::MapInfo> map_info_of(const Object::Impl& object, std::uint32_t index) {
   if (index >= object.map_list.size()) return std::nullopt;
-  const auto& s = object.map_list[index]->spec();
-  return verifier::MapInfo{static_cast<std::uint32_t>(s.type), s.key_size, s.value_size, s.max_entries, s.map_flags};
+  return map_info_of(object.map_list[index]->spec());
 }
 
 // "file.c:12: source text" for verifier messages, from BTF line info (the record at or before pc).
@@ -78,9 +83,12 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   }
 
   const auto resolver = helpers::map_index_resolver(object->map_list);
+  if (options.coverage && options.engine != Engine::Interpreter)
+    return make_error(Errc::InvalidArgument, "edge coverage needs the interpreter engine");
   switch (options.engine) {
     case Engine::Interpreter: {
-      auto in = vm::Interpreter::create(impl->program, vm_impl.helpers, resolver);
+      auto in = vm::Interpreter::create(impl->program, vm_impl.helpers, resolver,
+                                        vm::InterpreterOptions{.coverage = options.coverage});
       if (!in) return std::move(in).error();
       impl->interpreter = std::make_shared<const vm::Interpreter>(std::move(*in));
       break;
@@ -100,8 +108,10 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   return impl;
 }
 
-Result<vm::ExecResult> Program::Impl::execute(vm::RunContext& ctx, std::span<const std::uint64_t> args) const {
-  const vm::ExecOptions exec{.budget_insns = options.budget_insns, .checked = options.checked};
+Result<vm::ExecResult> Program::Impl::execute(vm::RunContext& ctx, std::span<const std::uint64_t> args,
+                                              std::uint32_t* edge_counters) const {
+  const vm::ExecOptions exec{.budget_insns = options.budget_insns, .checked = options.checked,
+                             .edge_counters = edge_counters};
   if (interpreter) return interpreter->run(ctx, args, exec);
   return jit->run(ctx, args, exec);
 }
@@ -122,11 +132,31 @@ Result<std::string> Program::native_listing() const {
                                  jit::JitOptions{.checked = impl_->options.checked, .name = impl_->name});
 }
 
+std::vector<std::uint8_t> Program::bytecode() const { return vm::encode_program(impl_->program.insns); }
+
+std::vector<SourceLine> Program::source_lines() const {
+  std::vector<SourceLine> out;
+  const auto* source = impl_->object->find(impl_->name);
+  if (source == nullptr || source->spec == nullptr) return out;
+  for (const auto& l : source->spec->line_info)
+    out.push_back(SourceLine{l.insn, std::string(l.file), l.line, l.column, std::string(l.source)});
+  return out;
+}
+
 Result<RunOutput> Program::run(const RunInput& input) const {
   const Impl& p = *impl_;
   const Object::Impl& object = *p.object;
   const auto repeat = std::max<std::uint32_t>(input.repeat, 1);
   RunOutput out;
+  std::uint32_t* const edges = input.edge_counters.empty() ? nullptr : input.edge_counters.data();
+  if (edges != nullptr) {
+    if (!p.interpreter || !p.options.coverage)
+      return make_error(Errc::InvalidArgument, "edge counters need a program loaded with ProgramOptions::coverage");
+    if (input.edge_counters.size() < 2 * p.program.size())
+      return make_error(Errc::InvalidArgument, "edge counters: need " + std::to_string(2 * p.program.size()) +
+                                                   ", have " + std::to_string(input.edge_counters.size()));
+  }
+  const bool checked = p.options.checked || edges != nullptr;
 
   if (auto packet_type = packet_prog_type(p.type)) {
     helpers::TestRunOptions o;
@@ -134,16 +164,16 @@ Result<RunOutput> Program::run(const RunInput& input) const {
     o.data_in.assign(input.data.begin(), input.data.end());
     o.ctx_in.assign(input.ctx.begin(), input.ctx.end());
     o.repeat = repeat;
-    o.checked = p.options.checked;
+    o.checked = checked;
     o.setup = [&](helpers::HelperRun& hr, vm::RunContext& ctx) {
       hr.embedder = input.host_data;
-      if (p.options.checked) ctx.owners = object.maps.owners();
+      if (checked) ctx.owners = object.maps.owners();
     };
     std::uint64_t insns = 0;
     auto runner = [&](vm::RunContext& ctx, std::span<const std::uint64_t> args) -> Result<vm::ExecResult> {
       maps::RunGuard guard(*object.maps.domain());
       if (auto* hr = static_cast<helpers::HelperRun*>(ctx.host)) hr->cpu = guard.cpu();
-      auto r = p.execute(ctx, args);
+      auto r = p.execute(ctx, args, edges);
       if (r) insns = r->insns_executed;
       return r;
     };
@@ -176,11 +206,11 @@ Result<RunOutput> Program::run(const RunInput& input) const {
     ctx.host = &hr;
     const auto base = reinterpret_cast<std::uintptr_t>(buffer.data());
     ctx.regions.push_back(vm::Region{base, buffer.size(), writable, plain ? "input" : "ctx"});
-    if (p.options.checked) ctx.owners = object.maps.owners();
+    if (checked) ctx.owners = object.maps.owners();
     const std::uint64_t args[] = {buffer.empty() ? 0 : base, source.size()};
     maps::RunGuard guard(*object.maps.domain());
     hr.cpu = guard.cpu();
-    auto r = p.execute(ctx, std::span<const std::uint64_t>(args, plain ? 2 : 1));
+    auto r = p.execute(ctx, std::span<const std::uint64_t>(args, plain ? 2 : 1), edges);
     if (!r) return std::move(r).error();
     out.r0 = r->r0;
     out.insns_executed = r->insns_executed;

@@ -81,7 +81,7 @@ int tail_b(struct __sk_buff *skb) { return 1; }
 
 SEC("tc")
 int classify(struct __sk_buff *skb) {
-  struct flow_key k = {.saddr = skb->remote_ip4, .daddr = skb->local_ip4, .sport = 1, .dport = 2};
+  struct flow_key k = {.saddr = skb->mark, .daddr = skb->priority, .sport = 1, .dport = 2};
   __u64 one = 1, *v = bpf_map_lookup_elem(&flows, &k);
   if (v) (*v)++;
   else bpf_map_update_elem(&flows, &k, &one, BPF_ANY);

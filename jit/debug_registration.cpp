@@ -59,7 +59,11 @@ std::vector<std::uint8_t> make_symfile(const std::string& name, std::uintptr_t a
   eh.e_ident[EI_VERSION] = EV_CURRENT;
   eh.e_ident[EI_OSABI] = ELFOSABI_SYSV;
   eh.e_type = ET_EXEC;  // section addresses are final load addresses
+#if defined(__aarch64__)
+  eh.e_machine = EM_AARCH64;  // the host's code: debuggers pick the disassembler from it
+#else
   eh.e_machine = EM_X86_64;
+#endif
   eh.e_version = EV_CURRENT;
   eh.e_entry = address;
   eh.e_shoff = shdr_off;

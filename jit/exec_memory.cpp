@@ -19,6 +19,9 @@ Result<ExecMemory> ExecMemory::create(std::span<const std::uint8_t> code) {
   if (p == MAP_FAILED)
     return make_error(Errc::Io, std::string("ExecMemory: mmap failed: ") + std::strerror(errno));
   std::memcpy(p, code.data(), code.size());
+  // AArch64 instruction fetch is not coherent with data writes: clean the D-cache and invalidate
+  // the I-cache for the range before the code can run (a no-op on x86-64).
+  __builtin___clear_cache(static_cast<char*>(p), static_cast<char*>(p) + code.size());
   if (mprotect(p, mapped, PROT_READ | PROT_EXEC) != 0) {
     const int err = errno;
     munmap(p, mapped);

@@ -13,9 +13,20 @@
 #include "jit/debug_registration.hpp"
 #include "jit/exec_memory.hpp"
 #include "jit/runtime.hpp"
+#if defined(__aarch64__)
+#include "jit/arm64/emitter.hpp"
+#else
 #include "jit/x86_64/emitter.hpp"
+#endif
 
 namespace bpfvm::jit {
+
+// The backend of the host architecture; both expose compile(const CompileRequest&).
+#if defined(__aarch64__)
+namespace backend = arm64;
+#else
+namespace backend = x86_64;
+#endif
 
 using isa::Form;
 
@@ -71,7 +82,7 @@ struct JitProgram::Impl {
   }
 
   Result<Built> build(Variant v) const {
-    auto native = x86_64::compile(request(v, nullptr));
+    auto native = backend::compile(request(v, nullptr));
     if (!native) return std::move(native).error();
     auto memory = ExecMemory::create(native->bytes);
     if (!memory) return std::move(memory).error();
@@ -231,7 +242,7 @@ Result<std::string> disassemble_native(const vm::Program& program, const vm::Hel
   auto prepared = prepare_program(impl, helpers, resolve);
   if (!prepared) return std::move(prepared).error();
   std::string listing;
-  auto native = x86_64::compile(impl.request(variant, &listing));
+  auto native = backend::compile(impl.request(variant, &listing));
   if (!native) return std::move(native).error();
   return listing;
 }

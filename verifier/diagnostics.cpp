@@ -125,6 +125,7 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
       return "invalid read from stack " + r + " " + offs + " size=" + std::to_string(d.size) +
              ": the bytes are read before they are written";
     case ViolationKind::InvalidMemAccess:
+      if (!d.note.empty()) return "invalid access to map value pointer: " + std::string(d.note);
       return r + " invalid mem access '" + (s ? type_name(s->reg(d.reg)) : std::string("scalar")) +
              "': r" + std::to_string(d.reg) + " is not a pointer to memory the program may " + (d.write ? "write" : "read");
     case ViolationKind::MaybeNullAccess:

@@ -13,6 +13,8 @@ CtxField pointer(std::uint32_t off, CtxFieldKind kind) { return CtxField{off, 4,
 
 // struct __sk_buff fields shared by socket filters and tc; `tc` adds write access and packet pointers.
 std::vector<CtxField> sk_buff_fields(bool tc) {
+  // family..local_port (88..139) describe sockets, not packets: sk_filter_is_valid_access and
+  // tc_cls_act_is_valid_access both refuse them. tc_classid, tstamp and wire_len are tc-only.
   std::vector<CtxField> f = {
       scalar(0, 4),          // len
       scalar(4, 4),          // pkt_type
@@ -28,20 +30,15 @@ std::vector<CtxField> sk_buff_fields(bool tc) {
       scalar(44, 4, tc),     // tc_index
       scalar(48, 20, true),  // cb[5]
       scalar(68, 4),         // hash
-      scalar(72, 4, tc),     // tc_classid
       scalar(84, 4),         // napi_id
-      scalar(88, 4),         // family
-      scalar(92, 4),         // remote_ip4
-      scalar(96, 4),         // local_ip4
-      scalar(100, 16),       // remote_ip6
-      scalar(116, 16),       // local_ip6
-      scalar(132, 4),        // remote_port
-      scalar(136, 4),        // local_port
-      scalar(152, 8, tc),    // tstamp
-      scalar(160, 4),        // wire_len
       scalar(164, 4),        // gso_segs
       scalar(176, 4),        // gso_size
   };
+  if (tc) {
+    f.push_back(scalar(72, 4, true));   // tc_classid
+    f.push_back(scalar(152, 8, true));  // tstamp
+    f.push_back(scalar(160, 4));        // wire_len
+  }
   if (tc) {
     f.push_back(pointer(76, CtxFieldKind::PacketData));
     f.push_back(pointer(80, CtxFieldKind::PacketEnd));

@@ -40,6 +40,11 @@ Check transfer_lddw(Env& env, State& s, std::uint32_t pc) {
         d.note = "direct value access (lddw map value) to a map that is not BPF_MAP_TYPE_ARRAY";
         return violation(pc, ViolationKind::Unsupported, d);
       }
+      if (map->max_entries != 1) {
+        // array_map_direct_value_addr: only single-element arrays (global data) have a direct value.
+        d.note = "direct value access (lddw map value) needs an array with max_entries 1";
+        return violation(pc, ViolationKind::InvalidMemAccess, d);
+      }
       d.off_min = d.off_max = off;
       d.limit = map->value_size;
       if (off >= map->value_size) return violation(pc, ViolationKind::OutOfBounds, d);

@@ -48,13 +48,18 @@ void store_guest(std::uint64_t addr, T v) {
 // Handler labels for each row, filled by the core in prepare mode.
 using LabelTable = std::array<const void*, isa::kNumOps>;
 
-enum class Mode { Prepare, Run };
+enum class Phase { Prepare, Run };
+using Mode = Interpreter::Mode;
 
-template <bool kChecked>
-Result<ExecResult> execute(Mode mode, LabelTable* labels_out, const Interpreter* self,
+// One instantiation per Mode: Unchecked and Checked differ in CHECK(); Coverage is Checked plus
+// EDGE() on conditional jumps, so the other two pay nothing for it.
+template <Mode kMode>
+Result<ExecResult> execute(Phase phase, LabelTable* labels_out, const Interpreter* self,
                            const Interpreter::Slot* start, RunContext* ctx,
                            std::span<const std::uint64_t> args, std::uint64_t budget) {
-  if (mode == Mode::Prepare) {
+  constexpr bool kChecked = kMode != Mode::Unchecked;
+  constexpr bool kCoverage = kMode == Mode::Coverage;
+  if (phase == Phase::Prepare) {
     // Pick the label for every row from its kind, width and operand.
     for (std::size_t i = 0; i < isa::kNumOps; ++i) {
       const auto& op = isa::kOps[i];
@@ -135,8 +140,10 @@ Result<ExecResult> execute(Mode mode, LabelTable* labels_out, const Interpreter*
 
   // The program being run; bpf_tail_call replaces it, returns from subprograms restore it.
   const Interpreter* prog = self;
-  const Interpreter::Slot* slots = prog->slots(kChecked).data();
-  std::size_t n_slots = prog->slots(kChecked).size();
+  const Interpreter::Slot* slots = prog->slots(kMode).data();
+  std::size_t n_slots = prog->slots(kMode).size();
+  [[maybe_unused]] std::uint32_t* const edges = ctx->edge_counters;
+  [[maybe_unused]] const void* const edges_owner = ctx->edge_counters_owner;
   std::uint64_t executed = ctx->insns_executed;
   const Interpreter::Slot* pc = start;
   std::uint64_t* const r = m.reg;
@@ -264,13 +271,25 @@ cmpxchg_32: { const auto a = ADDR_DST; CHECK(a, 4, true)
 #undef ADDR_SRC
 #undef ADDR_DST
 
-  // Jumps: imm64 holds the absolute target slot, prepared once.
+  // Jumps: imm64 holds the absolute target slot, prepared once. Coverage mode counts the edge taken
+  // (only in the program whose pcs index the counters, not in tail-call targets).
 ja: pc = slots + pc->imm64; DISPATCH();
+#define EDGE(TAKEN)                                                          \
+  if constexpr (kCoverage) {                                                 \
+    if (prog == edges_owner) ++edges[2 * static_cast<std::size_t>(pc - slots) + (TAKEN)]; \
+  }
+#define JUMP_IF(COND)                 \
+  {                                   \
+    const bool taken = (COND);        \
+    EDGE(taken)                       \
+    pc = taken ? slots + pc->imm64 : pc + 1; \
+    DISPATCH();                       \
+  }
 #define JMP(K, CMP)                                                                                 \
-  K##_64_imm : pc = alu::CMP##64(DST, SRC_IMM) ? slots + pc->imm64 : pc + 1; DISPATCH();         \
-  K##_64_reg : pc = alu::CMP##64(DST, SRC_REG) ? slots + pc->imm64 : pc + 1; DISPATCH();         \
-  K##_32_imm : pc = alu::CMP##32(static_cast<std::uint32_t>(DST), static_cast<std::uint32_t>(pc->imm)) ? slots + pc->imm64 : pc + 1; DISPATCH(); \
-  K##_32_reg : pc = alu::CMP##32(static_cast<std::uint32_t>(DST), static_cast<std::uint32_t>(SRC_REG)) ? slots + pc->imm64 : pc + 1; DISPATCH();
+  K##_64_imm : JUMP_IF(alu::CMP##64(DST, SRC_IMM))                                                  \
+  K##_64_reg : JUMP_IF(alu::CMP##64(DST, SRC_REG))                                                  \
+  K##_32_imm : JUMP_IF(alu::CMP##32(static_cast<std::uint32_t>(DST), static_cast<std::uint32_t>(pc->imm))) \
+  K##_32_reg : JUMP_IF(alu::CMP##32(static_cast<std::uint32_t>(DST), static_cast<std::uint32_t>(SRC_REG)))
   JMP(jeq, jeq)
   JMP(jgt, jgt)
   JMP(jge, jge)
@@ -283,6 +302,8 @@ ja: pc = slots + pc->imm64; DISPATCH();
   JMP(jslt, jslt)
   JMP(jsle, jsle)
 #undef JMP
+#undef JUMP_IF
+#undef EDGE
 
 call_helper:
   helper = prog->helper_at(static_cast<std::size_t>(pc->imm));
@@ -297,9 +318,13 @@ invoke_helper:
     // bpf_tail_call succeeded: continue in the target program on this frame, r1 (ctx) unchanged.
     prog = static_cast<const Interpreter*>(ctx->tail_call_target);
     ctx->tail_call_target = nullptr;
+    if constexpr (kCoverage) {
+      if (!prog->has_coverage())
+        return make_error(Errc::Unsupported, "bpf_tail_call: the target was prepared without coverage", pc_index());
+    }
     ctx->engine = prog;
-    slots = prog->slots(kChecked).data();
-    n_slots = prog->slots(kChecked).size();
+    slots = prog->slots(kMode).data();
+    n_slots = prog->slots(kMode).size();
     pc = slots;
     DISPATCH();
   }
@@ -345,8 +370,8 @@ exit:
     const auto& f = m.frames[--depth];
     prog = f.program;
     ctx->engine = prog;
-    slots = prog->slots(kChecked).data();
-    n_slots = prog->slots(kChecked).size();
+    slots = prog->slots(kMode).data();
+    n_slots = prog->slots(kMode).size();
     std::memcpy(&r[6], f.saved, sizeof f.saved);
     r[isa::kFramePointer] = f.r10;
     ctx->stack = Region{stack_top - (depth + 1) * isa::kStackBytes, (depth + 1) * isa::kStackBytes, true, "stack"};
@@ -366,24 +391,39 @@ memory_fault: __attribute__((unused));
 #undef SRC_IMM
 }
 
-const LabelTable& labels(bool checked) {
-  static const LabelTable kUnchecked = [] {
-    LabelTable t{};
-    (void)execute<false>(Mode::Prepare, &t, nullptr, nullptr, nullptr, {}, 0);
-    return t;
-  }();
-  static const LabelTable kChecked = [] {
-    LabelTable t{};
-    (void)execute<true>(Mode::Prepare, &t, nullptr, nullptr, nullptr, {}, 0);
-    return t;
-  }();
-  return checked ? kChecked : kUnchecked;
+template <Mode kMode>
+LabelTable make_labels() {
+  LabelTable t{};
+  (void)execute<kMode>(Phase::Prepare, &t, nullptr, nullptr, nullptr, {}, 0);
+  return t;
+}
+
+const LabelTable& labels(Mode mode) {
+  static const LabelTable kUnchecked = make_labels<Mode::Unchecked>();
+  static const LabelTable kChecked = make_labels<Mode::Checked>();
+  static const LabelTable kCoverage = make_labels<Mode::Coverage>();
+  switch (mode) {
+    case Mode::Unchecked: return kUnchecked;
+    case Mode::Checked: return kChecked;
+    case Mode::Coverage: return kCoverage;
+  }
+  return kUnchecked;
+}
+
+Result<ExecResult> execute_in(Mode mode, const Interpreter* self, const Interpreter::Slot* start, RunContext* ctx,
+                              std::span<const std::uint64_t> args, std::uint64_t budget) {
+  switch (mode) {
+    case Mode::Unchecked: return execute<Mode::Unchecked>(Phase::Run, nullptr, self, start, ctx, args, budget);
+    case Mode::Checked: return execute<Mode::Checked>(Phase::Run, nullptr, self, start, ctx, args, budget);
+    case Mode::Coverage: return execute<Mode::Coverage>(Phase::Run, nullptr, self, start, ctx, args, budget);
+  }
+  return make_error(Errc::Internal, "unknown interpreter mode");
 }
 
 }  // namespace
 
 Result<Interpreter> Interpreter::create(const Program& program, const HelperRegistry& helpers,
-                                        const PseudoResolver& resolve) {
+                                        const PseudoResolver& resolve, const InterpreterOptions& options) {
   Interpreter in;
   in.program_ = std::make_shared<const Program>(program);
   in.registry_ = &helpers;
@@ -432,8 +472,10 @@ Result<Interpreter> Interpreter::create(const Program& program, const HelperRegi
     }
   }
   in.checked_slots_ = in.slots_;
-  in.thread(in.slots_, labels(false));
-  in.thread(in.checked_slots_, labels(true));
+  if (options.coverage) in.coverage_slots_ = in.slots_;
+  in.thread(in.slots_, labels(Mode::Unchecked));
+  in.thread(in.checked_slots_, labels(Mode::Checked));
+  if (options.coverage) in.thread(in.coverage_slots_, labels(Mode::Coverage));
   return in;
 }
 
@@ -452,18 +494,32 @@ void Interpreter::thread(std::vector<Slot>& slots, const std::array<const void*,
 
 Result<ExecResult> Interpreter::run(RunContext& ctx, std::span<const std::uint64_t> args,
                                     const ExecOptions& options) const {
-  const auto budget = options.budget_insns ? options.budget_insns : std::numeric_limits<std::uint64_t>::max();
+  // Coverage runs take their own path, so unchecked and checked runs do exactly what they did.
+  if (options.edge_counters != nullptr) [[unlikely]] {
+    if (!has_coverage())
+      return make_error(Errc::InvalidArgument, "edge counters given but the interpreter was created without coverage");
+    ctx.edge_counters = options.edge_counters;
+    ctx.edge_counters_owner = this;
+    auto result = run_in(Mode::Coverage, ctx, args, options.budget_insns);
+    ctx.edge_counters = nullptr;
+    ctx.edge_counters_owner = nullptr;
+    return result;
+  }
+  return run_in(options.checked ? Mode::Checked : Mode::Unchecked, ctx, args, options.budget_insns);
+}
+
+Result<ExecResult> Interpreter::run_in(Mode mode, RunContext& ctx, std::span<const std::uint64_t> args,
+                                       std::uint64_t budget_insns) const {
+  const auto budget = budget_insns ? budget_insns : std::numeric_limits<std::uint64_t>::max();
   const Region saved_stack = ctx.stack;
-  ctx.checked = options.checked;
-  ctx.budget_insns = options.budget_insns;
+  ctx.checked = mode != Mode::Unchecked;
+  ctx.budget_insns = budget_insns;
   ctx.insns_executed = 0;
   ctx.tail_call_target = nullptr;
   ctx.engine_tail_calls = true;
   ctx.invoke_callback = &Interpreter::callback_entry;
   ctx.engine = this;
-  const auto& slots = this->slots(options.checked);
-  auto result = options.checked ? execute<true>(Mode::Run, nullptr, this, slots.data(), &ctx, args, budget)
-                                : execute<false>(Mode::Run, nullptr, this, slots.data(), &ctx, args, budget);
+  auto result = execute_in(mode, this, slots(mode).data(), &ctx, args, budget);
   ctx.stack = saved_stack;
   ctx.invoke_callback = nullptr;
   ctx.engine = nullptr;
@@ -479,7 +535,12 @@ Result<std::uint64_t> Interpreter::callback_entry(const void* engine, RunContext
 
 Result<std::uint64_t> Interpreter::call_function(RunContext& ctx, std::uint64_t fn_value,
                                                  std::span<const std::uint64_t, 5> args) const {
-  const auto& slots = this->slots(ctx.checked);
+  const Mode mode = ctx.edge_counters != nullptr ? Mode::Coverage
+                    : ctx.checked                ? Mode::Checked
+                                                 : Mode::Unchecked;
+  if (mode == Mode::Coverage && !has_coverage())
+    return make_error(Errc::Unsupported, "callback into a program prepared without coverage");
+  const auto& slots = this->slots(mode);
   const auto first = reinterpret_cast<std::uintptr_t>(slots.data());
   const auto end = reinterpret_cast<std::uintptr_t>(slots.data() + slots.size());
   if (fn_value < first || fn_value >= end || (fn_value - first) % sizeof(Slot) != 0)
@@ -490,8 +551,7 @@ Result<std::uint64_t> Interpreter::call_function(RunContext& ctx, std::uint64_t 
   // points into them) for the callback's duration.
   const Region caller_stack = ctx.stack;
   ctx.regions.push_back(caller_stack);
-  auto result = ctx.checked ? execute<true>(Mode::Run, nullptr, this, start, &ctx, args, budget)
-                            : execute<false>(Mode::Run, nullptr, this, start, &ctx, args, budget);
+  auto result = execute_in(mode, this, start, &ctx, args, budget);
   ctx.regions.pop_back();
   ctx.stack = caller_stack;
   if (!result) return std::move(result).error();

@@ -18,6 +18,16 @@ namespace bpfvm::vm {
 struct ExecOptions {
   std::uint64_t budget_insns = 0;  ///< 0 = unlimited; otherwise the run stops after this many
   bool checked = false;            ///< check every load/store against the run's regions
+  /// Coverage mode (needs an Interpreter created with InterpreterOptions::coverage): each conditional
+  /// jump of this program at pc adds 1 to edge_counters[2 * pc + taken] (taken = 1 when it jumps).
+  /// Holds 2 * program().size() counters; the caller clears them. Coverage runs are always checked.
+  /// Jumps of tail-called programs are not counted.
+  std::uint32_t* edge_counters = nullptr;
+};
+
+struct InterpreterOptions {
+  /// Also prepare the coverage-mode dispatch (ExecOptions::edge_counters): one more copy of the slots.
+  bool coverage = false;
 };
 
 struct ExecResult {
@@ -44,7 +54,7 @@ class Interpreter {
   /// `helpers` must outlive the Interpreter (callx looks helpers up at run time).
   /// Fails when a call names a helper the registry lacks, or a pseudo lddw cannot be resolved.
   static Result<Interpreter> create(const Program& program, const HelperRegistry& helpers,
-                                    const PseudoResolver& resolve = {});
+                                    const PseudoResolver& resolve = {}, const InterpreterOptions& options = {});
 
   /// Runs with r1..r5 = args (missing ones are 0), r10 = top of a fresh 512-byte frame.
   Result<ExecResult> run(RunContext& ctx, std::span<const std::uint64_t> args,
@@ -56,13 +66,22 @@ class Interpreter {
   Result<std::uint64_t> call_function(RunContext& ctx, std::uint64_t fn_value,
                                       std::span<const std::uint64_t, 5> args) const;
 
+  /// The dispatch a run uses: unchecked, checked, or checked with edge counting.
+  enum class Mode : std::uint8_t { Unchecked, Checked, Coverage };
+
   const Program& program() const { return *program_; }
   const std::vector<Slot>& slots(bool checked) const { return checked ? checked_slots_ : slots_; }
+  const std::vector<Slot>& slots(Mode mode) const {
+    return mode == Mode::Coverage ? coverage_slots_ : slots(mode == Mode::Checked);
+  }
+  bool has_coverage() const { return !coverage_slots_.empty(); }
   const HelperEntry* helper_at(std::size_t i) const { return helpers_[i]; }
   const HelperRegistry& registry() const { return *registry_; }
 
 
  private:
+  Result<ExecResult> run_in(Mode mode, RunContext& ctx, std::span<const std::uint64_t> args,
+                            std::uint64_t budget_insns) const;
   static Result<std::uint64_t> callback_entry(const void* engine, RunContext& ctx, std::uint64_t fn_value,
                                               std::span<const std::uint64_t, 5> args);
   void thread(std::vector<Slot>& slots, const std::array<const void*, isa::kNumOps>& labels);
@@ -71,6 +90,7 @@ class Interpreter {
   const HelperRegistry* registry_ = nullptr;  // for callx by helper id; must outlive this
   std::vector<Slot> slots_;          // unchecked handlers
   std::vector<Slot> checked_slots_;  // checked-mode handlers
+  std::vector<Slot> coverage_slots_; // coverage-mode handlers; empty unless created with coverage
   std::vector<const HelperEntry*> helpers_;  // call sites' helpers, indexed by Slot::imm
 };
 

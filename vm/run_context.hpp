@@ -65,6 +65,11 @@ struct RunContext {
   std::uint64_t budget_insns = 0;
   std::uint64_t insns_executed = 0;
 
+  /// Coverage mode (ExecOptions::edge_counters): the counters and the engine whose pcs index them
+  /// (the program the run started in); set by the engine for the run's duration.
+  std::uint32_t* edge_counters = nullptr;
+  const void* edge_counters_owner = nullptr;
+
   /// Tail calls taken so far in this run (kernel limit MAX_TAIL_CALL_CNT = 33).
   std::uint32_t tail_calls = 0;
   /// bpf_tail_call stores the program to continue with here; the engine switches to it when the

@@ -21,7 +21,9 @@
 
 namespace bpfvm {
 
+/// Internal namespace of the engines; only RunContext (behind HelperCall) appears here.
 namespace vm {
+/// The state of one run (opaque to hosts).
 struct RunContext;
 }
 
@@ -44,32 +46,34 @@ bool helper_memory_ok(const HelperCall* call, const void* addr, std::size_t size
 
 /// A helper the host adds under any u32 id (replacing a kernel helper with that id, if any).
 struct HostHelper {
-  std::uint32_t id = 0;
+  std::uint32_t id = 0;  ///< the helper id programs call (`call <id>`); host helpers conventionally use 0x10000+
   std::string name;              ///< shown in verifier messages and faults
-  HelperFunction fn = nullptr;
+  HelperFunction fn = nullptr;  ///< called on every call of `id`; must not throw
   void* user = nullptr;          ///< reachable through helper_user_data()
   HelperSignature signature;     ///< what the verifier checks at each call (set `known = true`)
 };
 
+/// What executes a program: the interpreter or native code from the JIT (x86-64, arm64).
 enum class Engine : std::uint8_t { Interpreter, Jit };
 
 /// A readable (and possibly writable) range of a host-defined context.
 struct ContextField {
-  std::uint32_t offset = 0;
-  std::uint32_t size_bytes = 0;
-  bool writable = false;
+  std::uint32_t offset = 0;  ///< byte offset of the field in the context
+  std::uint32_t size_bytes = 0;  ///< size of the field
+  bool writable = false;  ///< programs may store to the field
 };
 
 /// How a program is entered. ELF programs take their type from the section name (libbpf's table);
 /// bytecode and assembly take the type given to Vm::open_bytecode / open_assembly.
 struct ProgramType {
+  /// What r1 (and r2) hold when the program starts.
   enum class Entry : std::uint8_t {
     PlainMemory,  ///< r1 = the input buffer, r2 = its length (the conformance suite's convention)
     Context,      ///< r1 = a context of ctx_size_bytes (kernel layouts for kernel types)
   };
-  std::string name = "plain";
+  std::string name = "plain";  ///< the type's name ("xdp", "socket", "plain", or the host's name)
   std::uint32_t kernel_type = 0;  ///< BPF_PROG_TYPE_* for kernel types, 0 for plain/host-defined
-  Entry entry = Entry::PlainMemory;
+  Entry entry = Entry::PlainMemory;  ///< how the program is entered
   std::uint32_t ctx_size_bytes = 0;        ///< host-defined contexts only
   std::vector<ContextField> fields;        ///< host-defined contexts only
 
@@ -84,11 +88,13 @@ struct ProgramType {
   static ProgramType host(std::string name, std::uint32_t ctx_size_bytes, std::vector<ContextField> fields);
 };
 
+/// Options of a Vm, fixed at construction.
 struct VmOptions {
   /// Per-CPU map slots ("CPUs"); 0 = std::thread::hardware_concurrency().
   unsigned nr_cpus = 0;
 };
 
+/// Options for opening an ELF object.
 struct LoadOptions {
   /// Kernel BTF for CO-RE relocations, e.g. the bytes of /sys/kernel/btf/vmlinux.
   std::vector<std::uint8_t> target_btf;
@@ -96,7 +102,9 @@ struct LoadOptions {
   std::map<std::string, std::string, std::less<>> kconfig;
 };
 
+/// How Object::load prepares a program.
 struct ProgramOptions {
+  /// The engine that runs the program.
   Engine engine = Engine::Interpreter;
   /// Run the verifier (default). Turning it off is for fuzzing and debugging only.
   bool verify = true;
@@ -108,33 +116,42 @@ struct ProgramOptions {
   std::uint64_t budget_insns = 0;
   /// Verifier log: 0 none, 1 verdict and path, 2 the abstract state at every instruction.
   int verifier_log_level = 0;
-  std::string* verifier_log = nullptr;
+  std::string* verifier_log = nullptr;  ///< receives the verifier log when not null (at verifier_log_level > 0)
   /// JIT: XOR immediates with a random key (the kernel's constant blinding).
   bool jit_blind_constants = false;
   /// JIT: write /tmp/perf-PID.map entries and register code with the GDB JIT interface.
   bool jit_register_with_debuggers = false;
+  /// Interpreter: also prepare edge-coverage dispatch, so runs may pass RunInput::edge_counters.
+  bool coverage = false;
 };
 
 /// Input of one run, like BPF_PROG_TEST_RUN's: a packet (XDP, socket filter, tc) or buffer (plain),
 /// and/or a context (xdp_md / __sk_buff / pt_regs / host context bytes).
 struct RunInput {
-  std::span<const std::uint8_t> data;
-  std::span<const std::uint8_t> ctx;
+  std::span<const std::uint8_t> data;  ///< the packet or buffer (copied; the original is never written)
+  std::span<const std::uint8_t> ctx;  ///< context bytes; empty for the type's default context
   std::uint32_t repeat = 1;     ///< run this many times; the output is the last run's
   void* host_data = nullptr;    ///< reachable from host helpers through helper_host_data()
+  /// Edge coverage (needs ProgramOptions::coverage): each conditional jump at instruction pc adds 1
+  /// to edge_counters[2 * pc + taken], taken = 1 when it jumps. At least 2 * insn_count counters;
+  /// the caller clears them. Coverage runs are always checked.
+  std::span<std::uint32_t> edge_counters;
 };
 
+/// Result of one run (of the last one when RunInput::repeat > 1).
 struct RunOutput {
-  std::uint64_t r0 = 0;
+  std::uint64_t r0 = 0;  ///< the program's return value
   std::uint32_t retval = 0;             ///< low 32 bits of r0, as BPF_PROG_TEST_RUN reports it
   std::vector<std::uint8_t> data_out;   ///< the packet after the run (packet types), or the buffer
-  std::vector<std::uint8_t> ctx_out;
+  std::vector<std::uint8_t> ctx_out;  ///< the context after the run (context types)
   std::uint64_t insns_executed = 0;     ///< last run; 0 where the engine does not count (fast JIT)
   double ns_per_run = 0;                ///< mean wall time per repetition
   std::optional<std::uint32_t> redirect_ifindex;  ///< what bpf_redirect / redirect_map recorded
 };
 
+/// Programs and maps opened together (defined below).
 class Object;
+/// A loaded program (defined below).
 class Program;
 
 /// A key or value type the typed Map calls accept: trivially copyable and not a container.
@@ -145,32 +162,38 @@ concept PlainValue = std::is_trivially_copyable_v<T> && !std::ranges::range<T>;
 /// bpf() map commands and return 0 or the kernel's negative errno.
 class Map {
  public:
+  /// The map's name ("rxcnt", ".rodata").
   const std::string& name() const;
   std::uint32_t type() const;  ///< BPF_MAP_TYPE_*
-  std::uint32_t key_size() const;
+  std::uint32_t key_size() const;  ///< bytes per key
   std::uint32_t value_size() const;  ///< per-CPU maps: one CPU's value
-  std::uint32_t max_entries() const;
-  std::uint32_t flags() const;
+  std::uint32_t max_entries() const;  ///< capacity, as defined
+  std::uint32_t flags() const;  ///< BPF_F_* map flags
   /// Bytes lookup() writes: value_size, or one 8-byte-rounded value per CPU for per-CPU maps.
   std::size_t host_value_size() const;
 
+  /// bpf_map_lookup_elem: copies the value (host_value_size() bytes) into value_out; 0, -ENOENT, -EINVAL.
   int lookup(std::span<const std::uint8_t> key, std::span<std::uint8_t> value_out) const;
+  /// bpf_map_update_elem with BPF_ANY / BPF_NOEXIST / BPF_EXIST (and BPF_F_LOCK) flags; 0 or -errno.
   int update(std::span<const std::uint8_t> key, std::span<const std::uint8_t> value, std::uint64_t flags = 0);
+  /// bpf_map_delete_elem; 0, -ENOENT, or -EINVAL for arrays.
   int erase(std::span<const std::uint8_t> key);
   /// First key when `key` is empty.
   int next_key(std::span<const std::uint8_t> key, std::span<std::uint8_t> next_out) const;
   /// Queue/stack/bloom filter.
-  int push(std::span<const std::uint8_t> value, std::uint64_t flags = 0);
-  int pop(std::span<std::uint8_t> value_out);
+  int push(std::span<const std::uint8_t> value, std::uint64_t flags = 0);  ///< bpf_map_push_elem (queue, stack, bloom filter)
+  int pop(std::span<std::uint8_t> value_out);  ///< bpf_map_lookup_and_delete_elem on a queue or stack
 
   /// Typed forms for plain structs and integers: `map.lookup(key, value)` with `std::uint32_t key`.
   template <class K, class V>
     requires(PlainValue<K> && PlainValue<V>)
+  /// Typed lookup(): `value` must hold host_value_size() bytes and `key` key_size() (else -EINVAL).
   int lookup(const K& key, V& value) const {
     return lookup(as_bytes(key), as_writable_bytes(value));
   }
   template <class K, class V>
     requires(PlainValue<K> && PlainValue<V>)
+  /// Typed update().
   int update(const K& key, const V& value, std::uint64_t flags = 0) {
     return update(as_bytes(key), as_bytes(value), flags);
   }
@@ -189,19 +212,30 @@ class Map {
   void* impl_;  // maps::Map
 };
 
+/// What Object::programs() lists about each program.
 struct ProgramInfo {
-  std::string name;
+  std::string name;  ///< the program's (function's) name: what Object::load takes
   std::string section;           ///< ELF section ("" for bytecode)
   std::string type;              ///< program type name ("xdp", "plain", ...)
-  std::size_t insn_count = 0;
+  std::size_t insn_count = 0;  ///< size of the program in instructions
   bool autoload = true;          ///< false for SEC("?...")
 };
 
+/// One BTF line-info record: instructions from `insn` on (up to the next record) come from this line.
+struct SourceLine {
+  std::uint32_t insn = 0;  ///< first instruction the record covers
+  std::string file;   ///< as the compiler recorded it (often an absolute path)
+  std::uint32_t line = 0;  ///< 1-based source line
+  std::uint32_t column = 0;  ///< column, as the compiler recorded it
+  std::string text;   ///< the source line's text
+};
+
+/// What the verifier did for one program (Program::verifier_report()).
 struct VerifierReport {
-  std::uint64_t insns_processed = 0;
-  std::uint64_t states_stored = 0;
-  std::uint32_t stack_depth_bytes = 0;
-  double time_us = 0;
+  std::uint64_t insns_processed = 0;  ///< instructions analysed, over all paths
+  std::uint64_t states_stored = 0;  ///< abstract states kept for pruning
+  std::uint32_t stack_depth_bytes = 0;  ///< deepest stack use of any path
+  double time_us = 0;  ///< wall time of the verification
   std::vector<std::string> warnings;  ///< "insn N: ..." lines
   bool verified = false;              ///< false when ProgramOptions::verify was off
 };
@@ -210,19 +244,32 @@ struct VerifierReport {
 /// Program at once (each run has its own stack and context; maps are shared and concurrent-safe).
 class Program {
  public:
+  /// Programs move; they do not copy.
   Program(Program&&) noexcept;
+  /// Move assignment.
   Program& operator=(Program&&) noexcept;
+  /// Releases the engine state (JIT code) and its share of the object's maps.
   ~Program();
 
+  /// The program's name.
   const std::string& name() const;
+  /// How the program is entered.
   const ProgramType& type() const;
+  /// Statistics and warnings of the verification at load.
   const VerifierReport& verifier_report() const;
+  /// Runs the program as BPF_PROG_TEST_RUN would; errors are faults of the run (memory, budget, helper).
   Result<RunOutput> run(const RunInput& input) const;
   /// Convenience for plain programs: r1 = data (copied), r2 = its size.
   Result<RunOutput> run(std::span<const std::uint8_t> data) const { return run(RunInput{data, {}, 1, nullptr}); }
   /// Native code listing with eBPF instruction boundaries (JIT engine only).
   Result<std::string> native_listing() const;
+  /// The bytecode the engine runs, 8 little-endian bytes per instruction slot: the loaded program
+  /// after context-access rewriting, which keeps every instruction at its index.
+  std::vector<std::uint8_t> bytecode() const;
+  /// BTF line info (ELF objects built with -g), sorted by instruction; empty otherwise.
+  std::vector<SourceLine> source_lines() const;
 
+  /// Implementation state (api/impl.hpp).
   struct Impl;
 
  private:
@@ -234,12 +281,18 @@ class Program {
 /// Programs and maps opened together (one ELF object, or one bytecode program). Owns the maps.
 class Object {
  public:
+  /// Objects move.
   Object(Object&&) noexcept;
+  /// Move assignment.
   Object& operator=(Object&&) noexcept;
+  /// Releases the maps once no loaded Program uses them.
   ~Object();
 
+  /// Every program of the object.
   std::vector<ProgramInfo> programs() const;
+  /// Every map, global-data maps (.data, .rodata, .bss, .kconfig) included.
   std::vector<Map> maps() const;
+  /// The map called `name` as defined in the object, or nullopt.
   std::optional<Map> map(std::string_view name) const;
   /// Verifies (unless options.verify is off) and prepares one program for options.engine.
   /// Programs it tail-calls through prog_array initialisers are prepared alongside.
@@ -252,6 +305,7 @@ class Object {
   /// The program's control-flow graph as Graphviz dot.
   Result<std::string> control_flow_dot(std::string_view program_name) const;
 
+  /// Implementation state (api/impl.hpp).
   struct Impl;
 
  private:
@@ -264,9 +318,13 @@ class Object {
 /// a process may hold several. Configure helpers before opening objects.
 class Vm {
  public:
+  /// A runtime with every kernel helper registered.
   explicit Vm(const VmOptions& options = {});
+  /// Vms move; objects opened earlier keep what they need.
   Vm(Vm&&) noexcept;
+  /// Move assignment.
   Vm& operator=(Vm&&) noexcept;
+  /// Objects and programs opened from this Vm stay usable.
   ~Vm();
 
   /// Adds or replaces a helper by id (kernel helpers are registered already).
@@ -276,13 +334,19 @@ class Vm {
   /// The task bpf_get_current_pid_tgid / uid_gid / comm report (default: this process).
   void set_current_task(std::uint32_t tgid, std::uint32_t pid, std::uint32_t uid, std::uint32_t gid, std::string comm);
 
+  /// Opens an ELF object from memory (libbpf conventions: SEC names, .maps, globals, CO-RE);
+  /// `object_name` prefixes global-data map names as libbpf does.
   Result<Object> open_elf(std::span<const std::uint8_t> elf, const LoadOptions& options = {},
                           std::string object_name = "obj") const;
+  /// Opens an ELF object file; Errc::Io when it cannot be read.
   Result<Object> open_elf_file(const std::string& path, const LoadOptions& options = {}) const;
+  /// Opens raw eBPF bytecode (8 bytes per slot) as a one-program object.
   Result<Object> open_bytecode(std::span<const std::uint8_t> bytecode, const ProgramType& type,
                                std::string name = "prog") const;
+  /// Assembles text in the conformance suite's dialect into a one-program object.
   Result<Object> open_assembly(std::string_view text, const ProgramType& type, std::string name = "prog") const;
 
+  /// Implementation state (api/impl.hpp).
   struct Impl;
 
  private:

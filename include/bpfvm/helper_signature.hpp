@@ -7,39 +7,43 @@
 
 namespace bpfvm {
 
+/// What a helper argument must be (the kernel's enum bpf_arg_type).
 enum class ArgType : std::uint8_t {
-  DontCare,            // ARG_DONTCARE: unused argument
-  Anything,            // ARG_ANYTHING: any initialised scalar
-  ConstMapPtr,         // ARG_CONST_MAP_PTR: a map loaded by lddw
-  PtrToMapKey,         // ARG_PTR_TO_MAP_KEY: key_size readable bytes (stack, map value)
-  PtrToMapValue,       // ARG_PTR_TO_MAP_VALUE: value_size readable bytes
-  PtrToMem,            // ARG_PTR_TO_MEM | MEM_RDONLY: readable bytes, size in the next argument
-  PtrToUninitMem,      // ARG_PTR_TO_UNINIT_MEM: writable bytes, size in the next argument
-  ConstSize,           // ARG_CONST_SIZE: size of the previous memory argument, > 0
-  ConstSizeOrZero,     // ARG_CONST_SIZE_OR_ZERO
-  PtrToCtx,            // ARG_PTR_TO_CTX
-  PtrToStack,          // ARG_PTR_TO_STACK
-  PtrToFunc,           // ARG_PTR_TO_FUNC: a callback subprogram (bpf_loop, for_each_map_elem)
-  PtrToRingbufMem,     // ARG_PTR_TO_ALLOC_MEM | OBJ_RELEASE: a ringbuf reservation being released
-  PtrToSpinLock,       // ARG_PTR_TO_SPIN_LOCK
-  PtrToLong,           // ARG_PTR_TO_LONG: 8 writable bytes
-  PtrToConstStr,       // ARG_PTR_TO_CONST_STR: NUL-terminated string in a read-only map
-  ConstAllocSizeOrZero,// ARG_CONST_ALLOC_SIZE_OR_ZERO: size of the reservation returned
+  DontCare,            ///< ARG_DONTCARE: unused argument
+  Anything,            ///< ARG_ANYTHING: any initialised scalar
+  ConstMapPtr,         ///< ARG_CONST_MAP_PTR: a map loaded by lddw
+  PtrToMapKey,         ///< ARG_PTR_TO_MAP_KEY: key_size readable bytes (stack, map value)
+  PtrToMapValue,       ///< ARG_PTR_TO_MAP_VALUE: value_size readable bytes
+  PtrToMem,            ///< ARG_PTR_TO_MEM | MEM_RDONLY: readable bytes, size in the next argument
+  PtrToUninitMem,      ///< ARG_PTR_TO_UNINIT_MEM: writable bytes, size in the next argument
+  ConstSize,           ///< ARG_CONST_SIZE: size of the previous memory argument, > 0
+  ConstSizeOrZero,     ///< ARG_CONST_SIZE_OR_ZERO
+  PtrToCtx,            ///< ARG_PTR_TO_CTX
+  PtrToStack,          ///< ARG_PTR_TO_STACK
+  PtrToFunc,           ///< ARG_PTR_TO_FUNC: a callback subprogram (bpf_loop, for_each_map_elem)
+  PtrToRingbufMem,     ///< ARG_PTR_TO_ALLOC_MEM | OBJ_RELEASE: a ringbuf reservation being released
+  PtrToSpinLock,       ///< ARG_PTR_TO_SPIN_LOCK
+  PtrToLong,           ///< ARG_PTR_TO_LONG: 8 writable bytes
+  PtrToConstStr,       ///< ARG_PTR_TO_CONST_STR: NUL-terminated string in a read-only map
+  ConstAllocSizeOrZero,///< ARG_CONST_ALLOC_SIZE_OR_ZERO: size of the reservation returned
 };
 
+/// What a helper returns (the kernel's enum bpf_return_type).
 enum class RetType : std::uint8_t {
-  Integer,             // RET_INTEGER
-  Void,                // RET_VOID
-  PtrToMapValueOrNull, // RET_PTR_TO_MAP_VALUE_OR_NULL
-  PtrToAllocMemOrNull, // RET_PTR_TO_MEM_OR_NULL | MEM_ALLOC: ringbuf reservation (acquires a reference)
-  PtrToMemOrNull,      // RET_PTR_TO_MEM_OR_NULL: memory of the size in the ConstAllocSizeOrZero arg
+  Integer,             ///< RET_INTEGER
+  Void,                ///< RET_VOID
+  PtrToMapValueOrNull, ///< RET_PTR_TO_MAP_VALUE_OR_NULL
+  PtrToAllocMemOrNull, ///< RET_PTR_TO_MEM_OR_NULL | MEM_ALLOC: ringbuf reservation (acquires a reference)
+  PtrToMemOrNull,      ///< RET_PTR_TO_MEM_OR_NULL: memory of the size in the ConstAllocSizeOrZero arg
 };
 
+/// A helper's types: the verifier checks every call against them.
 struct HelperSignature {
-  RetType ret = RetType::Integer;
+  RetType ret = RetType::Integer;  ///< the r0 the verifier assumes after the call
+  /// r1..r5.
   std::array<ArgType, 5> args{ArgType::Anything, ArgType::Anything, ArgType::Anything,
                               ArgType::Anything, ArgType::Anything};
-  bool known = false;  // false: the verifier treats r1..r5 as Anything and r0 as an unknown scalar
+  bool known = false;  ///< false: the verifier treats r1..r5 as Anything and r0 as an unknown scalar
 };
 
 }  // namespace bpfvm

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <string>
 
+#include "tools/bpfvm/cmd_coverage.hpp"
 #include "tools/bpfvm/commands.hpp"
 #include "tools/bpfvm/input.hpp"
 #include "tools/bpfvm/map_dump.hpp"
@@ -27,6 +28,7 @@ constexpr const char* kRunUsage =
     "  --no-verify        run without the verifier (prints a warning)\n"
     "  --budget N         stop with an error after N instructions\n"
     "  --checked          check every load/store against the memory the run owns\n"
+    "  --coverage FILE    write an lcov tracefile of the source lines and branches run (interp, checked)\n"
     "  --repeat N         run N times and report ns_per_run\n"
     "  --dump-maps        print every map's contents after the run\n"
     "  --jit-dump         print the JIT's native code\n"
@@ -54,6 +56,7 @@ int cmd_run(Args args) {
   std::string path, prog, mem_hex, mem_file, packet_file, ctx_file, kconfig, engine_name = "interp";
   InputOptions input_options;
   ProgramOptions options;
+  std::string coverage_path;
   std::uint64_t repeat = 0;
   bool json = false, dump_maps = false, jit_dump = false;
   while (!r.done() && r.error().empty()) {
@@ -63,6 +66,7 @@ int cmd_run(Args args) {
     }
     if (r.option("--prog", prog) || r.option("--mem", mem_hex) || r.option("--mem-file", mem_file) ||
         r.option("--packet", packet_file) || r.option("--ctx", ctx_file) || r.option("--engine", engine_name) ||
+        r.option("--coverage", coverage_path) ||
         r.option("--type", input_options.type) || r.option("--btf", input_options.btf_path) ||
         r.count("--budget", options.budget_insns) || r.count("--repeat", repeat) || r.positional(path))
       continue;
@@ -82,6 +86,8 @@ int cmd_run(Args args) {
   if (!mem_hex.empty() && !mem_file.empty()) return usage_error("--mem and --mem-file exclude each other");
   if (engine_name == "jit") options.engine = Engine::Jit;
   else if (engine_name != "interp") return usage_error("unknown engine '" + engine_name + "' (interp|jit)");
+  if (!coverage_path.empty() && options.engine == Engine::Jit) return usage_error("--coverage needs --engine interp");
+  options.coverage = !coverage_path.empty();
   if (!mem_hex.empty()) {
     auto bytes = parse_hex_text(mem_hex);
     if (!bytes) return usage_error("--mem: " + bytes.error().reason);
@@ -114,7 +120,11 @@ int cmd_run(Args args) {
     std::fputs(listing->c_str(), stdout);
   }
   const auto& data = input->is_elf ? packet : input->mem;
-  auto out = program->run(RunInput{data, ctx, static_cast<std::uint32_t>(repeat ? repeat : 1), nullptr});
+  std::optional<fuzz::CoverageReport> coverage;
+  if (options.coverage) coverage.emplace(*program);
+  auto out = program->run(RunInput{data, ctx, static_cast<std::uint32_t>(repeat ? repeat : 1), nullptr,
+                                   coverage ? coverage->counters() : std::span<std::uint32_t>{}});
+  if (coverage && !write_run_coverage(*coverage, coverage_path, *name, repeat ? repeat : 1)) return kExitError;
   if (!out) return fail(path, out.error());
 
   const bool packet_program = program->type().entry == ProgramType::Entry::Context && !out->data_out.empty();

@@ -17,5 +17,6 @@ int cmd_asm(Args args);
 int cmd_disasm(Args args);
 int cmd_objdump(Args args);
 int cmd_verify(Args args);
+int cmd_fuzz(Args args);
 
 }  // namespace bpfvm::tools

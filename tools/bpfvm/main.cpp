@@ -17,6 +17,8 @@ constexpr const char* kUsage =
     "  objdump FILE.o [--json]         programs, maps, relocations, BTF of an object\n"
     "  disasm PROGRAM [--prog NAME] [--jit]   instructions (with source lines, or native code)\n"
     "  asm IN.s -o OUT.bin             assemble to raw bytecode\n"
+    "  fuzz FILE.o --prog NAME (--time S | --runs N) [--property P] ...\n"
+    "                                  coverage-guided fuzzing: faults, JIT disagreement, properties\n"
     "\n"
     "PROGRAM is a .o ELF object (clang -target bpf), .s assembly, .bin raw little-endian bytecode\n"
     "or a conformance .data file.\n"
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   if (cmd == "disasm") return cmd_disasm(rest);
   if (cmd == "objdump") return cmd_objdump(rest);
   if (cmd == "verify") return cmd_verify(rest);
+  if (cmd == "fuzz") return cmd_fuzz(rest);
   std::fprintf(stderr, "bpfvm: unknown command '%.*s'\n\n%s", static_cast<int>(cmd.size()), cmd.data(), kUsage);
   return kExitUsage;
 }

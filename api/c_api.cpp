@@ -1,0 +1,593 @@
+// The C API (include/bpfvm/bpfvm.h) on top of the C++ API: handle structs, error translation, and the
+// boundary that keeps every C++ exception (only std::bad_alloc is expected) from reaching C callers.
+#include "bpfvm/bpfvm.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bpfvm/bpfvm.hpp"
+
+namespace {
+
+using bpfvm::ArgType;
+using bpfvm::Errc;
+using bpfvm::RetType;
+
+// STYLE.md section 3: Errc is mirrored one to one.
+static_assert(BPFVM_OK == static_cast<int>(Errc::Ok));
+static_assert(BPFVM_EINVALID_ARGUMENT == static_cast<int>(Errc::InvalidArgument));
+static_assert(BPFVM_EMALFORMED == static_cast<int>(Errc::Malformed));
+static_assert(BPFVM_EUNSUPPORTED == static_cast<int>(Errc::Unsupported));
+static_assert(BPFVM_EREJECTED == static_cast<int>(Errc::Rejected));
+static_assert(BPFVM_EMEMORY_FAULT == static_cast<int>(Errc::MemoryFault));
+static_assert(BPFVM_EBUDGET_EXCEEDED == static_cast<int>(Errc::BudgetExceeded));
+static_assert(BPFVM_ECALL_DEPTH == static_cast<int>(Errc::CallDepth));
+static_assert(BPFVM_EHELPER_FAULT == static_cast<int>(Errc::HelperFault));
+static_assert(BPFVM_EIO == static_cast<int>(Errc::Io));
+static_assert(BPFVM_EINTERNAL == static_cast<int>(Errc::Internal));
+constexpr int kLastErrc = BPFVM_EINTERNAL;
+static_assert(BPFVM_NO_PC == bpfvm::kNoPc);
+
+static_assert(BPFVM_ARG_DONTCARE == static_cast<int>(ArgType::DontCare));
+static_assert(BPFVM_ARG_ANYTHING == static_cast<int>(ArgType::Anything));
+static_assert(BPFVM_ARG_CONST_MAP_PTR == static_cast<int>(ArgType::ConstMapPtr));
+static_assert(BPFVM_ARG_PTR_TO_MAP_KEY == static_cast<int>(ArgType::PtrToMapKey));
+static_assert(BPFVM_ARG_PTR_TO_MAP_VALUE == static_cast<int>(ArgType::PtrToMapValue));
+static_assert(BPFVM_ARG_PTR_TO_MEM == static_cast<int>(ArgType::PtrToMem));
+static_assert(BPFVM_ARG_PTR_TO_UNINIT_MEM == static_cast<int>(ArgType::PtrToUninitMem));
+static_assert(BPFVM_ARG_CONST_SIZE == static_cast<int>(ArgType::ConstSize));
+static_assert(BPFVM_ARG_CONST_SIZE_OR_ZERO == static_cast<int>(ArgType::ConstSizeOrZero));
+static_assert(BPFVM_ARG_PTR_TO_CTX == static_cast<int>(ArgType::PtrToCtx));
+static_assert(BPFVM_ARG_PTR_TO_STACK == static_cast<int>(ArgType::PtrToStack));
+static_assert(BPFVM_ARG_PTR_TO_FUNC == static_cast<int>(ArgType::PtrToFunc));
+static_assert(BPFVM_ARG_PTR_TO_RINGBUF_MEM == static_cast<int>(ArgType::PtrToRingbufMem));
+static_assert(BPFVM_ARG_PTR_TO_SPIN_LOCK == static_cast<int>(ArgType::PtrToSpinLock));
+static_assert(BPFVM_ARG_PTR_TO_LONG == static_cast<int>(ArgType::PtrToLong));
+static_assert(BPFVM_ARG_PTR_TO_CONST_STR == static_cast<int>(ArgType::PtrToConstStr));
+static_assert(BPFVM_ARG_CONST_ALLOC_SIZE_OR_ZERO == static_cast<int>(ArgType::ConstAllocSizeOrZero));
+constexpr int kLastArgType = BPFVM_ARG_CONST_ALLOC_SIZE_OR_ZERO;
+
+static_assert(BPFVM_RET_INTEGER == static_cast<int>(RetType::Integer));
+static_assert(BPFVM_RET_VOID == static_cast<int>(RetType::Void));
+static_assert(BPFVM_RET_PTR_TO_MAP_VALUE_OR_NULL == static_cast<int>(RetType::PtrToMapValueOrNull));
+static_assert(BPFVM_RET_PTR_TO_ALLOC_MEM_OR_NULL == static_cast<int>(RetType::PtrToAllocMemOrNull));
+static_assert(BPFVM_RET_PTR_TO_MEM_OR_NULL == static_cast<int>(RetType::PtrToMemOrNull));
+constexpr int kLastRetType = BPFVM_RET_PTR_TO_MEM_OR_NULL;
+
+static_assert(BPFVM_ENGINE_INTERPRETER == static_cast<int>(bpfvm::Engine::Interpreter));
+static_assert(BPFVM_ENGINE_JIT == static_cast<int>(bpfvm::Engine::Jit));
+
+// A C helper as registered: the C++ side registers c_helper_trampoline with `user` pointing here.
+struct CHelper {
+  bpfvm_helper_fn fn;
+  void* user;
+};
+
+// What every handle of one vm shares: objects and programs keep it alive, because registered
+// helpers point into `helpers` for as long as any program may call them.
+struct VmState {
+  explicit VmState(unsigned nr_cpus) : vm(bpfvm::VmOptions{nr_cpus}) {}
+  bpfvm::Vm vm;
+  std::mutex mutex;               // guards `helpers`
+  std::deque<CHelper> helpers;    // deque: stable addresses; replaced entries stay (cheap, rare)
+};
+
+}  // namespace
+
+struct bpfvm_vm {
+  std::shared_ptr<VmState> state;
+};
+
+struct bpfvm_map {
+  bpfvm::Map map;
+};
+
+struct bpfvm_object {
+  std::shared_ptr<VmState> vm;
+  bpfvm::Object object;
+  std::vector<std::string> program_names;
+  std::deque<bpfvm_map> maps;  // handles given out; deque keeps their addresses stable
+};
+
+struct bpfvm_program {
+  std::shared_ptr<VmState> vm;
+  bpfvm::Program program;
+};
+
+namespace {
+
+bpfvm::HelperCall* from_c(bpfvm_helper_call* call) { return reinterpret_cast<bpfvm::HelperCall*>(call); }
+const bpfvm::HelperCall* from_c(const bpfvm_helper_call* call) {
+  return reinterpret_cast<const bpfvm::HelperCall*>(call);
+}
+
+std::uint64_t c_helper_trampoline(std::uint64_t r1, std::uint64_t r2, std::uint64_t r3, std::uint64_t r4,
+                                  std::uint64_t r5, bpfvm::HelperCall* call) {
+  const auto* helper = static_cast<const CHelper*>(bpfvm::helper_user_data(call));
+  return helper->fn(r1, r2, r3, r4, r5, reinterpret_cast<bpfvm_helper_call*>(call));
+}
+
+void clear(bpfvm_error* err) noexcept {
+  if (err == nullptr) return;
+  err->code = BPFVM_OK;
+  err->pc = BPFVM_NO_PC;
+  err->message[0] = '\0';
+}
+
+int fail(bpfvm_error* err, int code, std::string_view message, std::uint32_t pc = BPFVM_NO_PC) noexcept {
+  if (err != nullptr) {
+    err->code = code;
+    err->pc = pc;
+    const auto n = std::min(message.size(), sizeof err->message - 1);
+    std::memcpy(err->message, message.data(), n);
+    err->message[n] = '\0';
+  }
+  return code;
+}
+
+int fail(bpfvm_error* err, const bpfvm::Error& e) noexcept {
+  try {
+    return fail(err, static_cast<int>(e.code), e.message(), e.pc);
+  } catch (...) {  // message() allocates
+    return fail(err, static_cast<int>(e.code), e.reason, e.pc);
+  }
+}
+
+// Runs `body` with `err` cleared and turns any escaping exception into BPFVM_EINTERNAL.
+template <class Body>
+int boundary(bpfvm_error* err, Body&& body) noexcept {
+  clear(err);
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return fail(err, BPFVM_EINTERNAL, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(err, BPFVM_EINTERNAL, e.what());
+  } catch (...) {
+    return fail(err, BPFVM_EINTERNAL, "unknown exception");
+  }
+}
+
+// Map calls: errnos are data; a call the boundary refuses is -EINVAL, a failure inside is -ENOMEM.
+template <class Body>
+int map_boundary(bpfvm_error* err, Body&& body) noexcept {
+  clear(err);
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    fail(err, BPFVM_EINTERNAL, "out of memory");
+    return -ENOMEM;
+  } catch (...) {
+    fail(err, BPFVM_EINTERNAL, "unknown exception");
+    return -EFAULT;
+  }
+}
+
+int invalid(bpfvm_error* err, const std::string& message) { return fail(err, BPFVM_EINVALID_ARGUMENT, message); }
+
+std::span<const std::uint8_t> bytes(const void* p, std::size_t n) {
+  return {static_cast<const std::uint8_t*>(p), p == nullptr ? 0 : n};
+}
+
+int adopt_object(const bpfvm_vm* vm, bpfvm::Result<bpfvm::Object> opened, bpfvm_object** out, bpfvm_error* err) {
+  if (!opened) return fail(err, opened.error());
+  auto obj = std::make_unique<bpfvm_object>(bpfvm_object{vm->state, std::move(*opened), {}, {}});
+  for (const auto& p : obj->object.programs()) obj->program_names.push_back(p.name);
+  for (const auto& m : obj->object.maps()) obj->maps.push_back(bpfvm_map{m});
+  *out = obj.release();
+  return BPFVM_OK;
+}
+
+bpfvm::Result<bpfvm::ProgramType> program_type(std::uint32_t bpf_prog_type, std::uint32_t max_input_bytes) {
+  if (bpf_prog_type == BPFVM_PROG_TYPE_PLAIN) return bpfvm::ProgramType::plain(max_input_bytes);
+  return bpfvm::ProgramType::kernel(bpf_prog_type);
+}
+
+// A map call's buffers: present and at least as large as the map's sizes.
+int check_buffer(bpfvm_error* err, const char* what, const void* p, std::size_t have, std::size_t need) {
+  if (p == nullptr) {
+    fail(err, BPFVM_EINVALID_ARGUMENT, std::string(what) + " is NULL");
+    return -EINVAL;
+  }
+  if (have < need) {
+    fail(err, BPFVM_EINVALID_ARGUMENT,
+         std::string(what) + " holds " + std::to_string(have) + " bytes; the map needs " + std::to_string(need));
+    return -EINVAL;
+  }
+  return 0;
+}
+
+int null_map(bpfvm_error* err) {
+  fail(err, BPFVM_EINVALID_ARGUMENT, "map is NULL");
+  return -EINVAL;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* bpfvm_strerror(int code) noexcept {
+  if (code < 0 || code > kLastErrc) return "unknown";
+  return bpfvm::errc_name(static_cast<Errc>(code));
+}
+
+int bpfvm_vm_create(unsigned nr_cpus, bpfvm_vm** out, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (out == nullptr) return invalid(err, "out is NULL");
+    *out = nullptr;
+    *out = new bpfvm_vm{std::make_shared<VmState>(nr_cpus)};  // NOLINT(owning-memory): the C handle
+    return BPFVM_OK;
+  });
+}
+
+void bpfvm_vm_destroy(bpfvm_vm* vm) noexcept { delete vm; }
+
+int bpfvm_vm_add_helper(bpfvm_vm* vm, std::uint32_t id, const char* name, bpfvm_helper_fn fn, void* user,
+                        const bpfvm_helper_signature* signature, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (vm == nullptr) return invalid(err, "vm is NULL");
+    if (fn == nullptr) return invalid(err, "helper function is NULL");
+    bpfvm::HostHelper h;
+    h.id = id;
+    h.name = name != nullptr ? std::string(name) : "host_helper_" + std::to_string(id);
+    h.fn = &c_helper_trampoline;
+    if (signature != nullptr) {
+      if (signature->ret < 0 || signature->ret > kLastRetType)
+        return invalid(err, "helper '" + h.name + "': return type " + std::to_string(signature->ret) + " is not a BPFVM_RET_*");
+      h.signature.ret = static_cast<RetType>(signature->ret);
+      for (std::size_t i = 0; i < 5; ++i) {
+        if (signature->args[i] < 0 || signature->args[i] > kLastArgType)
+          return invalid(err, "helper '" + h.name + "': argument " + std::to_string(i + 1) + " type " +
+                                  std::to_string(signature->args[i]) + " is not a BPFVM_ARG_*");
+        h.signature.args[i] = static_cast<ArgType>(signature->args[i]);
+      }
+      h.signature.known = true;
+    }
+    std::lock_guard lock(vm->state->mutex);
+    h.user = &vm->state->helpers.emplace_back(CHelper{fn, user});
+    vm->state->vm.add_helper(std::move(h));
+    return BPFVM_OK;
+  });
+}
+
+int bpfvm_vm_set_trace_sink(bpfvm_vm* vm, bpfvm_trace_fn fn, void* user, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (vm == nullptr) return invalid(err, "vm is NULL");
+    if (fn == nullptr) {
+      vm->state->vm.set_trace_sink({});
+    } else {
+      vm->state->vm.set_trace_sink([fn, user](std::string_view line) { fn(user, line.data(), line.size()); });
+    }
+    return BPFVM_OK;
+  });
+}
+
+int bpfvm_vm_set_current_task(bpfvm_vm* vm, std::uint32_t tgid, std::uint32_t pid, std::uint32_t uid,
+                              std::uint32_t gid, const char* comm, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (vm == nullptr) return invalid(err, "vm is NULL");
+    vm->state->vm.set_current_task(tgid, pid, uid, gid, comm != nullptr ? comm : "");
+    return BPFVM_OK;
+  });
+}
+
+namespace {
+bpfvm::Result<bpfvm::LoadOptions> load_options(const bpfvm_open_options* o) {
+  bpfvm::LoadOptions lo;
+  if (o == nullptr) return lo;
+  if (o->target_btf_size > 0) {
+    if (o->target_btf == nullptr)
+      return bpfvm::make_error(Errc::InvalidArgument, "target_btf is NULL but target_btf_size is not 0");
+    const auto* p = static_cast<const std::uint8_t*>(o->target_btf);
+    lo.target_btf.assign(p, p + o->target_btf_size);
+  }
+  if (o->kconfig_pairs > 0 && o->kconfig == nullptr)
+    return bpfvm::make_error(Errc::InvalidArgument, "kconfig is NULL but kconfig_pairs is not 0");
+  for (std::size_t i = 0; i < o->kconfig_pairs; ++i) {
+    const char* key = o->kconfig[2 * i];
+    const char* value = o->kconfig[2 * i + 1];
+    if (key == nullptr || value == nullptr)
+      return bpfvm::make_error(Errc::InvalidArgument, "kconfig pair " + std::to_string(i) + " holds NULL");
+    lo.kconfig[key] = value;
+  }
+  return lo;
+}
+}  // namespace
+
+int bpfvm_vm_open_elf(const bpfvm_vm* vm, const void* elf, std::size_t size_bytes, const char* name,
+                      const bpfvm_open_options* options, bpfvm_object** out, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (vm == nullptr) return invalid(err, "vm is NULL");
+    if (out == nullptr) return invalid(err, "out is NULL");
+    *out = nullptr;
+    if (elf == nullptr) return invalid(err, "elf is NULL");
+    auto lo = load_options(options);
+    if (!lo) return fail(err, lo.error());
+    return adopt_object(vm, vm->state->vm.open_elf(bytes(elf, size_bytes), *lo, name != nullptr ? name : "obj"), out, err);
+  });
+}
+
+int bpfvm_vm_open_elf_file(const bpfvm_vm* vm, const char* path, const bpfvm_open_options* options,
+                           bpfvm_object** out, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (vm == nullptr) return invalid(err, "vm is NULL");
+    if (out == nullptr) return invalid(err, "out is NULL");
+    *out = nullptr;
+    if (path == nullptr) return invalid(err, "path is NULL");
+    auto lo = load_options(options);
+    if (!lo) return fail(err, lo.error());
+    return adopt_object(vm, vm->state->vm.open_elf_file(path, *lo), out, err);
+  });
+}
+
+int bpfvm_vm_open_bytecode(const bpfvm_vm* vm, const void* insns, std::size_t size_bytes, std::uint32_t bpf_prog_type,
+                           std::uint32_t max_input_bytes, const char* name, bpfvm_object** out,
+                           bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (vm == nullptr) return invalid(err, "vm is NULL");
+    if (out == nullptr) return invalid(err, "out is NULL");
+    *out = nullptr;
+    if (insns == nullptr && size_bytes > 0) return invalid(err, "insns is NULL");
+    auto type = program_type(bpf_prog_type, max_input_bytes);
+    if (!type) return fail(err, type.error());
+    return adopt_object(vm, vm->state->vm.open_bytecode(bytes(insns, size_bytes), *type, name != nullptr ? name : "prog"),
+                        out, err);
+  });
+}
+
+int bpfvm_vm_open_assembly(const bpfvm_vm* vm, const char* text, std::uint32_t bpf_prog_type,
+                           std::uint32_t max_input_bytes, const char* name, bpfvm_object** out,
+                           bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (vm == nullptr) return invalid(err, "vm is NULL");
+    if (out == nullptr) return invalid(err, "out is NULL");
+    *out = nullptr;
+    if (text == nullptr) return invalid(err, "text is NULL");
+    auto type = program_type(bpf_prog_type, max_input_bytes);
+    if (!type) return fail(err, type.error());
+    return adopt_object(vm, vm->state->vm.open_assembly(text, *type, name != nullptr ? name : "prog"), out, err);
+  });
+}
+
+void bpfvm_object_destroy(bpfvm_object* obj) noexcept { delete obj; }
+
+int bpfvm_object_program_count(const bpfvm_object* obj, std::size_t* count, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (obj == nullptr) return invalid(err, "object is NULL");
+    if (count == nullptr) return invalid(err, "count is NULL");
+    *count = obj->program_names.size();
+    return BPFVM_OK;
+  });
+}
+
+int bpfvm_object_program_name(const bpfvm_object* obj, std::size_t index, const char** name, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (obj == nullptr) return invalid(err, "object is NULL");
+    if (name == nullptr) return invalid(err, "name is NULL");
+    *name = nullptr;
+    if (index >= obj->program_names.size())
+      return invalid(err, "program index " + std::to_string(index) + " out of range (the object has " +
+                              std::to_string(obj->program_names.size()) + ")");
+    *name = obj->program_names[index].c_str();
+    return BPFVM_OK;
+  });
+}
+
+int bpfvm_object_map_count(const bpfvm_object* obj, std::size_t* count, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (obj == nullptr) return invalid(err, "object is NULL");
+    if (count == nullptr) return invalid(err, "count is NULL");
+    *count = obj->maps.size();
+    return BPFVM_OK;
+  });
+}
+
+int bpfvm_object_map_at(const bpfvm_object* obj, std::size_t index, bpfvm_map** map, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (obj == nullptr) return invalid(err, "object is NULL");
+    if (map == nullptr) return invalid(err, "map is NULL");
+    *map = nullptr;
+    if (index >= obj->maps.size())
+      return invalid(err, "map index " + std::to_string(index) + " out of range (the object has " +
+                              std::to_string(obj->maps.size()) + ")");
+    *map = const_cast<bpfvm_map*>(&obj->maps[index]);  // the object owns the handle; the map is mutable
+    return BPFVM_OK;
+  });
+}
+
+int bpfvm_object_map(const bpfvm_object* obj, const char* name, bpfvm_map** map, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (obj == nullptr) return invalid(err, "object is NULL");
+    if (map == nullptr) return invalid(err, "map is NULL");
+    *map = nullptr;
+    if (name == nullptr) return invalid(err, "name is NULL");
+    auto found = obj->object.map(name);
+    if (!found) return invalid(err, "no map '" + std::string(name) + "'");
+    for (const auto& m : obj->maps) {
+      if (&m.map.name() == &found->name()) {  // Map has no id; its name lives in the underlying map
+        *map = const_cast<bpfvm_map*>(&m);
+        return BPFVM_OK;
+      }
+    }
+    return fail(err, BPFVM_EINTERNAL, "map '" + std::string(name) + "' has no handle");
+  });
+}
+
+int bpfvm_object_load(const bpfvm_object* obj, const char* name, const bpfvm_program_options* options,
+                      bpfvm_program** out, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (obj == nullptr) return invalid(err, "object is NULL");
+    if (out == nullptr) return invalid(err, "out is NULL");
+    *out = nullptr;
+    if (name == nullptr) return invalid(err, "program name is NULL");
+    const bpfvm_program_options defaults = BPFVM_PROGRAM_OPTIONS_DEFAULT;
+    const bpfvm_program_options& o = options != nullptr ? *options : defaults;
+    if (o.engine != BPFVM_ENGINE_INTERPRETER && o.engine != BPFVM_ENGINE_JIT)
+      return invalid(err, "engine " + std::to_string(o.engine) + " is not a BPFVM_ENGINE_*");
+    if (o.verifier_log == nullptr && o.verifier_log_size > 0)
+      return invalid(err, "verifier_log is NULL but verifier_log_size is not 0");
+    bpfvm::ProgramOptions po;
+    po.engine = static_cast<bpfvm::Engine>(o.engine);
+    po.verify = o.verify != 0;
+    po.checked = o.checked != 0;
+    po.unprivileged = o.unprivileged != 0;
+    po.budget_insns = o.budget_insns;
+    po.verifier_log_level = o.verifier_log_level;
+    std::string log;
+    if (o.verifier_log != nullptr && o.verifier_log_size > 0) po.verifier_log = &log;
+    auto loaded = obj->object.load(name, po);
+    if (po.verifier_log != nullptr) {
+      const auto n = std::min(log.size(), o.verifier_log_size - 1);
+      std::memcpy(o.verifier_log, log.data(), n);
+      o.verifier_log[n] = '\0';
+    }
+    if (!loaded) return fail(err, loaded.error());
+    *out = new bpfvm_program{obj->vm, std::move(*loaded)};  // NOLINT(owning-memory): the C handle
+    return BPFVM_OK;
+  });
+}
+
+void bpfvm_program_destroy(bpfvm_program* prog) noexcept { delete prog; }
+
+int bpfvm_program_run(const bpfvm_program* prog, const void* data, std::size_t size_bytes, std::uint64_t* r0,
+                      bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (prog == nullptr) return invalid(err, "program is NULL");
+    if (data == nullptr && size_bytes > 0) return invalid(err, "data is NULL");
+    auto out = prog->program.run(bytes(data, size_bytes));
+    if (!out) return fail(err, out.error());
+    if (r0 != nullptr) *r0 = out->r0;
+    return BPFVM_OK;
+  });
+}
+
+namespace {
+// Copies `from` into (buffer, *size: capacity in, produced out); false when it did not fit.
+bool copy_out(const std::vector<std::uint8_t>& from, void* buffer, std::size_t* size) {
+  const std::size_t capacity = *size;
+  *size = from.size();
+  if (buffer == nullptr) return true;
+  std::memcpy(buffer, from.data(), std::min(capacity, from.size()));
+  return from.size() <= capacity;
+}
+}  // namespace
+
+int bpfvm_program_test_run(const bpfvm_program* prog, bpfvm_test_run* run, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (prog == nullptr) return invalid(err, "program is NULL");
+    if (run == nullptr) return invalid(err, "run is NULL");
+    if (run->data_in == nullptr && run->data_size_in > 0) return invalid(err, "data_in is NULL");
+    if (run->ctx_in == nullptr && run->ctx_size_in > 0) return invalid(err, "ctx_in is NULL");
+    bpfvm::RunInput in{bytes(run->data_in, run->data_size_in), bytes(run->ctx_in, run->ctx_size_in), run->repeat,
+                       run->host_data};
+    auto out = prog->program.run(in);
+    if (!out) return fail(err, out.error());
+    run->r0 = out->r0;
+    run->retval = out->retval;
+    run->insns_executed = out->insns_executed;
+    run->ns_per_run = out->ns_per_run;
+    run->redirected = out->redirect_ifindex.has_value() ? 1 : 0;
+    run->redirect_ifindex = out->redirect_ifindex.value_or(0);
+    const std::size_t data_capacity = run->data_size_out, ctx_capacity = run->ctx_size_out;
+    const bool data_fit = copy_out(out->data_out, run->data_out, &run->data_size_out);
+    const bool ctx_fit = copy_out(out->ctx_out, run->ctx_out, &run->ctx_size_out);
+    if (!data_fit)
+      return invalid(err, "data_out holds " + std::to_string(data_capacity) + " bytes; the run produced " +
+                              std::to_string(run->data_size_out));
+    if (!ctx_fit)
+      return invalid(err, "ctx_out holds " + std::to_string(ctx_capacity) + " bytes; the run produced " +
+                              std::to_string(run->ctx_size_out));
+    return BPFVM_OK;
+  });
+}
+
+int bpfvm_map_get_info(const bpfvm_map* map, bpfvm_map_info* info, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (map == nullptr) return invalid(err, "map is NULL");
+    if (info == nullptr) return invalid(err, "info is NULL");
+    const auto& m = map->map;
+    *info = bpfvm_map_info{m.name().c_str(), m.type(),  m.key_size(),       m.value_size(),
+                           m.max_entries(),  m.flags(), m.host_value_size()};
+    return BPFVM_OK;
+  });
+}
+
+int bpfvm_map_lookup(const bpfvm_map* map, const void* key, std::size_t key_size, void* value,
+                     std::size_t value_size, bpfvm_error* err) noexcept {
+  return map_boundary(err, [&]() -> int {
+    if (map == nullptr) return null_map(err);
+    const auto& m = map->map;
+    if (int e = check_buffer(err, "key", key, key_size, m.key_size()); e != 0) return e;
+    if (int e = check_buffer(err, "value", value, value_size, m.host_value_size()); e != 0) return e;
+    return m.lookup(bytes(key, key_size), std::span(static_cast<std::uint8_t*>(value), value_size));
+  });
+}
+
+int bpfvm_map_update(bpfvm_map* map, const void* key, std::size_t key_size, const void* value, std::size_t value_size,
+                     std::uint64_t flags, bpfvm_error* err) noexcept {
+  return map_boundary(err, [&]() -> int {
+    if (map == nullptr) return null_map(err);
+    auto& m = map->map;
+    if (int e = check_buffer(err, "key", key, key_size, m.key_size()); e != 0) return e;
+    if (int e = check_buffer(err, "value", value, value_size, m.host_value_size()); e != 0) return e;
+    return m.update(bytes(key, key_size), bytes(value, value_size), flags);
+  });
+}
+
+int bpfvm_map_delete(bpfvm_map* map, const void* key, std::size_t key_size, bpfvm_error* err) noexcept {
+  return map_boundary(err, [&]() -> int {
+    if (map == nullptr) return null_map(err);
+    auto& m = map->map;
+    if (int e = check_buffer(err, "key", key, key_size, m.key_size()); e != 0) return e;
+    return m.erase(bytes(key, key_size));
+  });
+}
+
+int bpfvm_map_next_key(const bpfvm_map* map, const void* key, std::size_t key_size, void* next_key,
+                       std::size_t next_key_size, bpfvm_error* err) noexcept {
+  return map_boundary(err, [&]() -> int {
+    if (map == nullptr) return null_map(err);
+    const auto& m = map->map;
+    if (key != nullptr) {
+      if (int e = check_buffer(err, "key", key, key_size, m.key_size()); e != 0) return e;
+    }
+    if (int e = check_buffer(err, "next_key", next_key, next_key_size, m.key_size()); e != 0) return e;
+    return m.next_key(key != nullptr ? bytes(key, key_size) : std::span<const std::uint8_t>{},
+                      std::span(static_cast<std::uint8_t*>(next_key), next_key_size));
+  });
+}
+
+void* bpfvm_helper_user_data(const bpfvm_helper_call* call) noexcept {
+  if (call == nullptr) return nullptr;
+  const auto* helper = static_cast<const CHelper*>(bpfvm::helper_user_data(from_c(call)));
+  return helper != nullptr ? helper->user : nullptr;
+}
+
+void* bpfvm_helper_host_data(const bpfvm_helper_call* call) noexcept {
+  return call != nullptr ? bpfvm::helper_host_data(from_c(call)) : nullptr;
+}
+
+int bpfvm_helper_fail(bpfvm_helper_call* call, const char* reason, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (call == nullptr) return invalid(err, "call is NULL");
+    bpfvm::helper_fail(from_c(call), reason != nullptr ? reason : "failed");
+    return BPFVM_OK;
+  });
+}
+
+int bpfvm_helper_memory_ok(const bpfvm_helper_call* call, const void* addr, std::size_t size_bytes, int write) noexcept {
+  if (call == nullptr) return 0;
+  return bpfvm::helper_memory_ok(from_c(call), addr, size_bytes, write != 0) ? 1 : 0;
+}
+
+}  // extern "C"

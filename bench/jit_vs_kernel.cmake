@@ -1,0 +1,40 @@
+# bpfvm JIT vs kernel JIT (included by bench/CMakeLists.txt): the XDP programs of bench/programs/,
+# compiled by clang for the BPF target, and the same kernels compiled natively for the "native C" column.
+if(NOT TARGET bpfvm_jit OR NOT TARGET bpfvm_api)
+  return()
+endif()
+find_program(BPFVM_BPF_CLANG NAMES clang-14 clang)
+if(NOT BPFVM_BPF_CLANG)
+  message(WARNING "bench/: no clang found; bench_jit_vs_kernel is not built")
+  return()
+endif()
+
+set(bench_program_dir ${CMAKE_CURRENT_SOURCE_DIR}/programs)
+set(bench_program_out ${CMAKE_CURRENT_BINARY_DIR}/programs)
+file(MAKE_DIRECTORY ${bench_program_out})
+set(bench_program_objects)
+foreach(name empty primes memcpy strcmp switch log2 map parse checksum)
+  set(out ${bench_program_out}/${name}.bpf.o)
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${BPFVM_BPF_CLANG} -O2 -g -target bpf -Wall -Werror
+            -I/usr/include/${CMAKE_LIBRARY_ARCHITECTURE}
+            -c ${bench_program_dir}/${name}.bpf.c -o ${out}
+    DEPENDS ${bench_program_dir}/${name}.bpf.c ${bench_program_dir}/bench_kernels.h ${bench_program_dir}/bench_xdp.h
+    COMMENT "BPF bench/programs/${name}.bpf.c"
+    VERBATIM)
+  list(APPEND bench_program_objects ${out})
+endforeach()
+add_custom_target(bpfvm_bench_programs DEPENDS ${bench_program_objects})
+
+# The raw bpf() wrappers are compiled in (not linked from tests/), so the bench builds without tests.
+bpfvm_add_bench(bench_jit_vs_kernel
+  SOURCES bench_jit_vs_kernel.cpp programs/native_kernels.c ${PROJECT_SOURCE_DIR}/tests/kernel/kernel_oracle.cpp
+  LIBS bpfvm_api bpfvm_loader bpfvm_helpers bpfvm_jit bpfvm_vm)
+target_compile_definitions(bench_jit_vs_kernel PRIVATE BPFVM_BENCH_PROGRAMS_DIR="${bench_program_out}")
+add_dependencies(bench_jit_vs_kernel bpfvm_bench_programs)
+if(BPFVM_EXAMPLES_DIR AND TARGET bpfvm_examples)
+  # A ~1,000-instruction example for compile time (small programs are dominated by per-compile costs).
+  target_compile_definitions(bench_jit_vs_kernel PRIVATE BPFVM_EXAMPLES_DIR="${BPFVM_EXAMPLES_DIR}")
+  add_dependencies(bench_jit_vs_kernel bpfvm_examples)
+endif()

@@ -1,0 +1,92 @@
+// Form::Call, CallLocal and CallReg: helper calls through helper_stub (jit_call_helper), and
+// BPF-to-BPF calls as native BL/RET with a fresh 512-byte frame and r6–r9, r10 and x30 kept on the
+// host stack for the caller. Exit is a RET (emitter.cpp).
+#include <asmjit/arm/a64assembler.h>
+
+#include "jit/arm64/emitter.hpp"
+#include "jit/runtime.hpp"
+
+namespace bpfvm::jit::arm64 {
+
+using namespace asmjit;
+
+void A64Emitter::adjust_stack_region(std::int64_t delta_bytes) {
+  // stack_lo -= delta, stack_size += delta; then ctx->stack = the mirror, exactly as the
+  // interpreter updates it on call and exit.
+  const Gp lo = host(kScratchIp0), size = host(kScratchIp1), region = host(kScratchValue);
+  a_.ldr(lo, state(offsetof(JitState, stack_lo)));
+  a_.ldr(size, state(offsetof(JitState, stack_size)));
+  add_sub_imm(lo, lo, -delta_bytes);
+  add_sub_imm(size, size, delta_bytes);
+  a_.str(lo, state(offsetof(JitState, stack_lo)));
+  a_.str(size, state(offsetof(JitState, stack_size)));
+  a_.ldr(region, state(offsetof(JitState, ctx_stack)));
+  a_.str(lo, a64::ptr(region, offsetof(vm::Region, begin)));
+  a_.str(size, a64::ptr(region, offsetof(vm::Region, size_bytes)));
+}
+
+void A64Emitter::emit_local_call_sequence(std::uint32_t pc, const Label* target, const Gp* target_reg) {
+  const Gp depth = host(kScratchIp0, false);
+  a_.ldr(depth, state(offsetof(JitState, depth)));
+  a_.cmp(depth, Imm(isa::kMaxCallFrames - 1));
+  a_.b_hs(cold(ColdPath::Kind::CallDepth, pc));
+  a_.add(depth, depth, Imm(1));
+  a_.str(depth, state(offsetof(JitState, depth)));
+  // r6..r9, r10 and this function's return address: 48 bytes keep SP 16-byte aligned.
+  a_.stp(x(6), x(7), a64::ptr_pre(a64::sp, -48));
+  a_.stp(x(8), x(9), a64::ptr(a64::sp, 16));
+  a_.stp(x(isa::kFramePointer), a64::x30, a64::ptr(a64::sp, 32));
+  add_sub_imm(x(isa::kFramePointer), x(isa::kFramePointer), -static_cast<std::int64_t>(isa::kStackBytes));
+  adjust_stack_region(isa::kStackBytes);
+  if (target) a_.bl(*target); else a_.blr(*target_reg);
+  a_.ldp(x(isa::kFramePointer), a64::x30, a64::ptr(a64::sp, 32));
+  a_.ldp(x(8), x(9), a64::ptr(a64::sp, 16));
+  a_.ldp(x(6), x(7), a64::ptr_post(a64::sp, 48));
+  a_.ldr(depth, state(offsetof(JitState, depth)));
+  a_.sub(depth, depth, Imm(1));
+  a_.str(depth, state(offsetof(JitState, depth)));
+  adjust_stack_region(-static_cast<std::int64_t>(isa::kStackBytes));
+}
+
+void A64Emitter::emit_helper_sequence() {
+  call_stub(helper_stub_);
+}
+
+Result<void> A64Emitter::emit_call(const vm::Insn& insn, std::uint32_t pc) {
+  const vm::HelperEntry* helper = req_.helpers.empty() ? nullptr : req_.helpers[pc];
+  if (helper == nullptr)
+    return make_error(Errc::Internal, "arm64 JIT: helper " + std::to_string(static_cast<std::uint32_t>(insn.imm)) + " was not resolved", pc);
+  const Gp tmp = host(kScratchValue);
+  move_wide_imm(tmp, reinterpret_cast<std::uint64_t>(helper));
+  a_.str(tmp, state(offsetof(JitState, pending_helper)));
+  move_wide_imm(tmp.w(), pc);
+  a_.str(tmp.w(), state(offsetof(JitState, pc)));
+  emit_helper_sequence();
+  return {};
+}
+
+Result<void> A64Emitter::emit_call_local(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc) {
+  const auto target = static_cast<std::size_t>(vm::branch_target(insn, op, pc));
+  emit_local_call_sequence(pc, &labels_[target], nullptr);
+  return {};
+}
+
+Result<void> A64Emitter::emit_call_reg(const vm::Insn& insn, std::uint32_t pc) {
+  // The register holds a subprogram address from lddw_func, or a helper id (conformance callx).
+  const Gp value = host(kScratchAddr);
+  a_.mov(value, x(insn.dst));
+  move_wide_imm(host(kScratchValue, false), pc);
+  call_stub(callx_stub_);
+  const Label helper = a_.newLabel(), done = a_.newLabel();
+  a_.cbz(value, helper);
+  const Gp target = host(kScratchTarget);  // the call sequence uses x9..x11, x16 and x17
+  a_.mov(target, value);
+  emit_local_call_sequence(pc, nullptr, &target);
+  a_.b(done);
+  a_.bind(helper);
+  emit_helper_sequence();  // jit_resolve_callx set pending_helper and pc
+  a_.bind(done);
+  return {};
+}
+
+}  // namespace bpfvm::jit::arm64

@@ -1,0 +1,69 @@
+// Form::Jump, Ja and Ja32: CMP/TST (Add/subtract and Logical, flag-setting) plus one
+// Conditional branch (immediate) to the target pc's label, or B for the unconditional forms.
+#include <asmjit/arm/a64assembler.h>
+
+#include <optional>
+
+#include "jit/arm64/emitter.hpp"
+
+namespace bpfvm::jit::arm64 {
+
+using namespace asmjit;
+using isa::Form;
+using isa::Kind;
+
+namespace {
+// Condition under which the jump is taken, after `cmp dst, src` (or `tst` for jset).
+std::optional<a64::CondCode> condition(Kind kind) {
+  using C = a64::CondCode;
+  switch (kind) {
+    case Kind::Jeq: return C::kEQ;
+    case Kind::Jne: return C::kNE;
+    case Kind::Jgt: return C::kHI;
+    case Kind::Jge: return C::kHS;
+    case Kind::Jlt: return C::kLO;
+    case Kind::Jle: return C::kLS;
+    case Kind::Jsgt: return C::kGT;
+    case Kind::Jsge: return C::kGE;
+    case Kind::Jslt: return C::kLT;
+    case Kind::Jsle: return C::kLE;
+    case Kind::Jset: return C::kNE;
+    case Kind::Add: case Kind::Sub: case Kind::Mul: case Kind::Div: case Kind::SDiv: case Kind::Or:
+    case Kind::And: case Kind::Lsh: case Kind::Rsh: case Kind::Mod: case Kind::SMod: case Kind::Xor:
+    case Kind::Mov: case Kind::MovSx: case Kind::Arsh: case Kind::Neg: case Kind::ToLe:
+    case Kind::ToBe: case Kind::Bswap: case Kind::Ldx: case Kind::LdxSx: case Kind::St:
+    case Kind::Stx: case Kind::Lddw: case Kind::AtomicAdd: case Kind::AtomicOr:
+    case Kind::AtomicAnd: case Kind::AtomicXor: case Kind::Xchg: case Kind::CmpXchg: case Kind::Ja:
+    case Kind::Call: case Kind::CallLocal: case Kind::CallReg: case Kind::Exit:
+      break;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+Result<void> A64Emitter::emit_jump(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc) {
+  const auto target = static_cast<std::size_t>(vm::branch_target(insn, op, pc));
+  if (op.form == Form::Ja || op.form == Form::Ja32) {
+    a_.b(labels_[target]);
+    return {};
+  }
+  const auto cc = condition(op.kind);
+  if (!cc) return make_error(Errc::Internal, "arm64 JIT: row is not a jump: " + std::string(op.mnemonic), pc);
+  const bool w64 = op.width == 64;
+  const Gp dst = sized(insn.dst, w64);
+  // The immediate as the comparison sees it: sign-extended to 64 bits, or its 32 bits for JMP32.
+  const std::int64_t value = w64 ? static_cast<std::int64_t>(insn.imm) : static_cast<std::uint32_t>(insn.imm);
+  if (op.kind == Kind::Jset) {
+    if (op.operand == isa::Operand::Reg) a_.tst(dst, sized(insn.src, w64));
+    else logical_imm(a64::Inst::kIdAnds, w64 ? Gp(a64::xzr) : Gp(a64::wzr), dst, static_cast<std::uint64_t>(value));
+  } else if (op.operand == isa::Operand::Reg) {
+    a_.cmp(dst, sized(insn.src, w64));
+  } else {
+    // A W comparison is mod 2^32: for JMP32 a "negative" u32 works as CMN of its negation too.
+    compare_imm(dst, w64 ? value : static_cast<std::int32_t>(insn.imm));
+  }
+  a_.b(*cc, labels_[target]);
+  return {};
+}
+
+}  // namespace bpfvm::jit::arm64

@@ -1,0 +1,372 @@
+// A64Emitter core: entry trampoline, epilogue, per-pc dispatch over isa::Form, instruction-budget
+// segments, the shared stubs into C++ (jit/runtime.hpp) and the cold failure paths.
+//
+// Frame discipline: SP stays 16-byte aligned everywhere (AAPCS64). The trampoline BLs pc 0; a
+// local call stores r6–r9, r10 and x30 (48 bytes) and BLs its target; every BPF `exit` is RET, so
+// x30 holds the running BPF function's return address and anything else that BLs saves it first
+// (call_stub). A fault anywhere resets SP to the trampoline's saved value.
+#include <asmjit/arm/a64assembler.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+
+#include "jit/arm64/emitter.hpp"
+#include "jit/runtime.hpp"
+#include "vm/disassembler.hpp"
+
+namespace bpfvm::jit::arm64 {
+
+using namespace asmjit;
+using isa::Form;
+
+namespace {
+
+class ErrorRecorder : public ErrorHandler {
+ public:
+  void handleError(asmjit::Error err, const char* message, BaseEmitter*) override {
+    if (first_ == kErrorOk) {
+      first_ = err;
+      message_ = message ? message : "";
+    }
+  }
+  bool failed() const { return first_ != kErrorOk; }
+  const std::string& message() const { return message_; }
+
+ private:
+  asmjit::Error first_ = kErrorOk;
+  std::string message_;
+};
+
+template <class Fn>
+std::uint64_t fn_address(Fn* fn) {
+  return reinterpret_cast<std::uint64_t>(fn);
+}
+
+// Callee-saved registers the trampoline preserves (AAPCS64 6.1.1), in STP pairs after x29/x30.
+constexpr std::uint32_t kCalleeSaved[][2] = {{19, 20}, {21, 22}, {23, 24}, {25, 26}, {27, 28}};
+constexpr std::int32_t kTrampolineFrameBytes = 96;
+
+}  // namespace
+
+A64Emitter::A64Emitter(const CompileRequest& req, a64::Assembler& a)
+    : req_(req), program_(*req.program), a_(a), rng_(req.blinding_seed) {}
+
+A64Emitter::Mem A64Emitter::state(std::size_t offset) {
+  return a64::ptr(host(kStateReg), static_cast<std::int32_t>(offset));
+}
+
+bool A64Emitter::guarded(unsigned bpf_reg, std::int16_t off, unsigned size_bytes, bool write,
+                         std::uint32_t pc, bool force_address_reg) {
+  if (!checked() && !force_address_reg) return false;
+  const Gp addr = host(kScratchAddr);
+  add_sub_imm(addr, x(bpf_reg), off);
+  if (!checked()) return true;
+  // Fast path: inside the live stack frames (Region::contains, written without overflow: addr -
+  // stack_lo cannot come near 2^64 because stack_lo is a user-space address).
+  const Gp tmp = host(kScratchValue);
+  const Gp size = host(kScratchOffset);
+  const Label slow = a_.newLabel();
+  const Label ok = a_.newLabel();
+  a_.ldr(tmp, state(offsetof(JitState, stack_lo)));
+  a_.subs(tmp, addr, tmp);
+  a_.b_lo(slow);
+  a_.ldr(size, state(offsetof(JitState, stack_size)));
+  a_.add(tmp, tmp, Imm(size_bytes));
+  a_.cmp(tmp, size);
+  a_.b_ls(ok);
+  a_.bind(slow);
+  move_wide_imm(tmp, access_info(pc, size_bytes, write));
+  call_stub(check_stub_);
+  a_.bind(ok);
+  return true;
+}
+
+Label A64Emitter::cold(ColdPath::Kind kind, std::uint32_t pc, std::uint32_t length) {
+  cold_.push_back(ColdPath{kind, a_.newLabel(), pc, length});
+  return cold_.back().label;
+}
+
+void A64Emitter::compute_segments() {
+  // A segment is a straight run of instructions charged at its start. Only its last instruction
+  // may fault or touch memory, so a run stopped inside a segment is indistinguishable from one
+  // stopped at the exact instruction: budget errors name the interpreter's pc.
+  const auto n = program_.size();
+  std::vector<bool> start(n + 1, false);
+  start[0] = true;
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    if (program_.ops[pc] == isa::kNoOp) continue;
+    const auto& op = program_.op(pc);
+    const auto& insn = program_.insns[pc];
+    const std::size_t next = pc + (isa::is_wide(op) ? 2 : 1);
+    switch (op.form) {
+      case Form::Alu: case Form::AluUnary:
+        break;
+      case Form::WideImm:
+        if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
+          start[static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm)] = true;
+        break;
+      case Form::Jump: case Form::Ja: case Form::Ja32: case Form::CallLocal:
+        start[static_cast<std::size_t>(vm::branch_target(insn, op, pc))] = true;
+        start[next] = true;
+        break;
+      case Form::Load: case Form::LoadSx: case Form::Store: case Form::StoreReg: case Form::Atomic:
+      case Form::Call: case Form::CallReg: case Form::Exit:
+        start[next] = true;
+        break;
+    }
+  }
+  segment_len_.assign(n, 0);
+  std::size_t seg = 0;
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    if (program_.ops[pc] == isa::kNoOp) continue;
+    if (start[pc]) seg = pc;
+    ++segment_len_[seg];
+  }
+}
+
+Result<void> A64Emitter::emit_program() {
+  const auto n = program_.size();
+  labels_.resize(n);
+  for (auto& l : labels_) l = a_.newLabel();
+  fail_exit_ = a_.newLabel();
+  epilogue_ = a_.newLabel();
+  check_stub_ = a_.newLabel();
+  callx_stub_ = a_.newLabel();
+  helper_stub_ = a_.newLabel();
+  if (counting()) compute_segments();
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    const auto& insn = program_.insns[pc];
+    if (program_.ops[pc] != isa::kNoOp && program_.op(pc).form == Form::WideImm &&
+        static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
+      func_targets_.push_back(static_cast<std::uint32_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm));
+  }
+
+  // Trampoline: int entry(JitState*). Builds a frame record, saves the callee-saved registers,
+  // loads r1..r5, r10 and the budget, and BLs pc 0 so that every BPF exit is a RET.
+  const Gp state_reg = host(kStateReg);
+  const Gp budget = host(kBudgetReg);
+  const Gp ip0 = host(kScratchIp0);
+  if (req_.listing) a_.comment("entry trampoline");
+  a_.stp(a64::x29, a64::x30, a64::ptr_pre(a64::sp, -kTrampolineFrameBytes));
+  a_.mov(a64::x29, a64::sp);
+  for (std::size_t i = 0; i < std::size(kCalleeSaved); ++i)
+    a_.stp(a64::GpX(kCalleeSaved[i][0]), a64::GpX(kCalleeSaved[i][1]),
+           a64::ptr(a64::sp, static_cast<std::int32_t>(16 + 16 * i)));
+  a_.mov(state_reg, a64::x0);
+  a_.mov(ip0, a64::sp);
+  a_.str(ip0, state(offsetof(JitState, saved_rsp)));
+  a_.ldr(budget, state(offsetof(JitState, budget_left)));
+  // r1..r5 = args (the interpreter zeroes r0 and r6..r9 too).
+  a_.ldp(x(1), x(2), state(offsetof(JitState, args)));
+  a_.ldp(x(3), x(4), state(offsetof(JitState, args) + 16));
+  a_.ldr(x(5), state(offsetof(JitState, args) + 32));
+  for (unsigned r : {0u, 6u, 7u, 8u, 9u}) a_.mov(x(r), a64::xzr);
+  a_.ldr(x(isa::kFramePointer), state(offsetof(JitState, frame_top)));
+  a_.bl(labels_[0]);
+  a_.str(x(0), state(offsetof(JitState, r0)));
+  a_.mov(a64::w0, a64::wzr);
+  a_.bind(epilogue_);
+  a_.str(budget, state(offsetof(JitState, budget_left)));
+  for (std::size_t i = std::size(kCalleeSaved); i-- > 0;)
+    a_.ldp(a64::GpX(kCalleeSaved[i][0]), a64::GpX(kCalleeSaved[i][1]),
+           a64::ptr(a64::sp, static_cast<std::int32_t>(16 + 16 * i)));
+  a_.ldp(a64::x29, a64::x30, a64::ptr_post(a64::sp, kTrampolineFrameBytes));
+  a_.ret(a64::x30);
+  a_.bind(fail_exit_);
+  a_.ldr(ip0, state(offsetof(JitState, saved_rsp)));
+  a_.mov(a64::sp, ip0);
+  a_.mov(a64::w0, Imm(1));
+  a_.b(epilogue_);
+
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    if (program_.ops[pc] == isa::kNoOp) {
+      a_.bind(labels_[pc]);  // second lddw slot: never a target, bound for offsets only
+      continue;
+    }
+    auto r = emit(static_cast<std::uint32_t>(pc));
+    if (!r) return r;
+  }
+  emit_cold_paths();
+  emit_stubs();
+  return {};
+}
+
+Result<void> A64Emitter::emit(std::uint32_t pc) {
+  a_.bind(labels_[pc]);  // one label per BPF pc, created up front
+  const auto& insn = program_.insns[pc];
+  const auto& op = program_.op(pc);
+  if (req_.listing) {
+    const std::string text = "pc " + std::to_string(pc) + ": " + vm::disassemble_insn(program_, pc);
+    a_.comment(text.c_str(), text.size());
+  }
+  if (counting() && segment_len_[pc] > 0) {
+    // SUBS borrows (C clear, LO) exactly when the segment cannot be paid for in full.
+    const Gp budget = host(kBudgetReg);
+    const std::uint32_t len = segment_len_[pc];
+    if (len < 4096) {
+      a_.subs(budget, budget, Imm(len));
+    } else {
+      move_wide_imm(host(kScratchValue), len);
+      a_.subs(budget, budget, host(kScratchValue));
+    }
+    a_.b_lo(cold(ColdPath::Kind::Budget, pc, len));
+  }
+  switch (op.form) {
+    case Form::Alu: return emit_alu(insn, op);
+    case Form::AluUnary: return emit_alu_unary(insn, op);
+    case Form::Load: case Form::LoadSx: return emit_load(insn, op, pc);
+    case Form::Store: case Form::StoreReg: return emit_store(insn, op, pc);
+    case Form::Atomic: return emit_atomic(insn, op, pc);
+    case Form::WideImm: return emit_wide_imm(insn, pc);
+    case Form::Jump: case Form::Ja: case Form::Ja32: return emit_jump(insn, op, pc);
+    case Form::Call: return emit_call(insn, pc);
+    case Form::CallLocal: return emit_call_local(insn, op, pc);
+    case Form::CallReg: return emit_call_reg(insn, pc);
+    case Form::Exit:
+      a_.ret(a64::x30);  // the matching BL is the trampoline's or a local call's
+      return {};
+  }
+  return make_error(Errc::Internal, "arm64 JIT: unhandled form", pc);
+}
+
+void A64Emitter::emit_cold_paths() {
+  if (cold_.empty()) return;
+  if (req_.listing) a_.comment("cold paths");
+  const Label budget_common = a_.newLabel();
+  const Label depth_common = a_.newLabel();
+  bool need_budget = false, need_depth = false;
+  for (const auto& c : cold_) {
+    a_.bind(c.label);
+    move_wide_imm(a64::w1, c.pc);
+    switch (c.kind) {
+      case ColdPath::Kind::Budget:
+        move_wide_imm(a64::w2, c.length);
+        a_.b(budget_common);
+        need_budget = true;
+        break;
+      case ColdPath::Kind::CallDepth:
+        a_.b(depth_common);
+        need_depth = true;
+        break;
+    }
+  }
+  // Both failures end the run: unwind first, so the C++ call runs on the trampoline's frame.
+  auto fail_via = [&](const Label& l, std::uint64_t fn, bool needed) {
+    a_.bind(l);
+    if (!needed) return;
+    a_.str(host(kBudgetReg), state(offsetof(JitState, budget_left)));  // jit_budget_exhausted reads it
+    a_.ldr(host(kScratchIp0), state(offsetof(JitState, saved_rsp)));
+    a_.mov(a64::sp, host(kScratchIp0));
+    a_.mov(a64::x0, host(kStateReg));
+    call_absolute(fn);
+    a_.mov(a64::w0, Imm(1));
+    a_.b(epilogue_);
+  };
+  fail_via(budget_common, fn_address(&jit_budget_exhausted), need_budget);
+  fail_via(depth_common, fn_address(&jit_call_depth), need_depth);
+}
+
+void A64Emitter::emit_stubs() {
+  const Gp state_reg = host(kStateReg);
+  const Gp status = host(kScratchValue, false);
+  // The BPF registers in caller-saved host registers (r0..r5) are kept across every stub.
+  const auto push = [&](std::initializer_list<std::pair<Gp, Gp>> pairs) {
+    const auto bytes = static_cast<std::int32_t>(16 * pairs.size());
+    std::int32_t at = 0;
+    for (const auto& [lo, hi] : pairs) {
+      if (at == 0) a_.stp(lo, hi, a64::ptr_pre(a64::sp, -bytes));
+      else a_.stp(lo, hi, a64::ptr(a64::sp, at));
+      at += 16;
+    }
+  };
+  const auto pop = [&](std::initializer_list<std::pair<Gp, Gp>> pairs) {
+    const auto bytes = static_cast<std::int32_t>(16 * pairs.size());
+    std::int32_t at = bytes - 16;
+    for (auto it = std::rbegin(pairs); it != std::rend(pairs); ++it, at -= 16) {
+      if (at == 0) a_.ldp(it->first, it->second, a64::ptr_post(a64::sp, bytes));
+      else a_.ldp(it->first, it->second, a64::ptr(a64::sp, at));
+    }
+  };
+  const Gp addr = host(kScratchAddr), value = host(kScratchValue);
+
+  // check_stub: x9 = address (kept), x10 = access_info.
+  if (req_.listing) a_.comment("stub: checked access slow path");
+  a_.bind(check_stub_);
+  const std::initializer_list<std::pair<Gp, Gp>> kCheckSaved = {
+      {x(1), x(2)}, {x(3), x(4)}, {x(5), x(0)}, {addr, a64::x30}};
+  push(kCheckSaved);
+  a_.mov(a64::x0, state_reg);
+  a_.mov(a64::x1, addr);
+  a_.mov(a64::x2, value);
+  call_absolute(fn_address(&jit_check_access));
+  a_.tst(a64::w0, Imm(0xff));  // AAPCS64: a bool return defines only bits 7:0
+  a_.b_eq(fail_exit_);
+  pop(kCheckSaved);
+  a_.ret(a64::x30);
+
+  // callx_stub: x9 = value, x10 = pc. Returns x9 = native target, or 0 for a helper.
+  if (req_.listing) a_.comment("stub: callx target resolution");
+  a_.bind(callx_stub_);
+  const std::initializer_list<std::pair<Gp, Gp>> kCallxSaved = {
+      {x(1), x(2)}, {x(3), x(4)}, {x(5), x(0)}, {a64::x30, value}};
+  push(kCallxSaved);
+  a_.mov(a64::x0, state_reg);
+  a_.mov(a64::x1, addr);
+  a_.mov(a64::x2, value);
+  call_absolute(fn_address(&jit_resolve_callx));
+  a_.mov(addr, a64::x0);
+  pop(kCallxSaved);
+  a_.ldr(status, state(offsetof(JitState, status)));
+  a_.cbnz(status, fail_exit_);
+  a_.ret(a64::x30);
+
+  // helper_stub: calls state->pending_helper through jit_call_helper. r1..r5 are AAPCS64
+  // arguments already; they are kept for the caller (as the interpreter keeps them), r0 = result.
+  if (req_.listing) a_.comment("stub: helper call");
+  a_.bind(helper_stub_);
+  const std::initializer_list<std::pair<Gp, Gp>> kHelperSaved = {{x(1), x(2)}, {x(3), x(4)}, {x(5), a64::x30}};
+  push(kHelperSaved);
+  a_.mov(a64::x5, state_reg);
+  call_absolute(fn_address(&jit_call_helper));
+  a_.mov(x(0), a64::x0);
+  pop(kHelperSaved);
+  a_.ldr(status, state(offsetof(JitState, status)));
+  a_.cbnz(status, fail_exit_);
+  a_.ret(a64::x30);
+}
+
+Result<NativeCode> compile(const CompileRequest& req) {
+  CodeHolder code;
+  code.init(Environment(Arch::kAArch64));
+  ErrorRecorder errors;
+  code.setErrorHandler(&errors);
+  StringLogger logger;
+  if (req.listing) {
+    logger.addFlags(FormatFlags::kMachineCode | FormatFlags::kHexOffsets | FormatFlags::kHexImms);
+    code.setLogger(&logger);
+  }
+  a64::Assembler a(&code);
+  A64Emitter emitter(req, a);
+  auto emitted = emitter.emit_program();
+  if (!emitted) return std::move(emitted).error();
+  if (errors.failed()) return make_error(Errc::Internal, "arm64 JIT: asmjit: " + errors.message());
+  code.flatten();
+  code.resolveUnresolvedLinks();
+  if (errors.failed() || code.hasUnresolvedLinks() || !code.relocEntries().empty())
+    return make_error(Errc::Internal, "arm64 JIT: code is not position independent: " + errors.message());
+  NativeCode out;
+  out.bytes.resize(code.codeSize());
+  code.copyFlattenedData(out.bytes.data(), out.bytes.size());
+  const auto& labels = emitter.pc_labels();
+  out.pc_offsets.resize(labels.size());
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    out.pc_offsets[i] = static_cast<std::uint32_t>(code.labelOffsetFromBase(labels[i]));
+  for (auto pc : emitter.func_target_pcs()) out.func_offsets.push_back(out.pc_offsets[pc]);
+  std::sort(out.func_offsets.begin(), out.func_offsets.end());
+  out.func_offsets.erase(std::unique(out.func_offsets.begin(), out.func_offsets.end()), out.func_offsets.end());
+  if (req.listing) req.listing->append(logger.data(), logger.content().size());
+  return out;
+}
+
+}  // namespace bpfvm::jit::arm64
