@@ -27,6 +27,20 @@ std::uint64_t add_secret(std::uint64_t a, std::uint64_t, std::uint64_t, std::uin
 
 constexpr Engine kEngines[] = {Engine::Interpreter, Engine::Jit};
 
+// xdp_parse's per-CPU rxcnt[IPPROTO_UDP], summed over every CPU slot.
+std::uint64_t udp_count(const Map& rxcnt) {
+  std::vector<std::uint8_t> values(rxcnt.host_value_size());
+  const std::uint32_t udp = 17;
+  REQUIRE(rxcnt.lookup(std::span(reinterpret_cast<const std::uint8_t*>(&udp), 4), values) == 0);
+  std::uint64_t total = 0;
+  for (std::size_t off = 0; off < values.size(); off += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, &values[off], 8);
+    total += v;
+  }
+  return total;
+}
+
 }  // namespace
 
 TEST_CASE("plain assembly: verified by default, rejected with the reason, runs on both engines") {
@@ -76,15 +90,7 @@ TEST_CASE("an XDP object built by clang: verdicts, packet out, per-CPU map, both
   }
   auto rxcnt = obj->map("rxcnt");
   REQUIRE(rxcnt.has_value());
-  std::vector<std::uint8_t> values(rxcnt->host_value_size());
-  const std::uint32_t udp = 17;
-  REQUIRE(rxcnt->lookup(std::span(reinterpret_cast<const std::uint8_t*>(&udp), 4), values) == 0);
-  std::uint64_t total = 0;
-  for (std::size_t off = 0; off < values.size(); off += 8) {
-    std::uint64_t v;
-    std::memcpy(&v, &values[off], 8);
-    total += v;
-  }
+  const std::uint64_t total = udp_count(*rxcnt);
   CHECK(total == 2 * 3);  // two engines x 3 passed runs (dropped packets return before counting)
 }
 
@@ -102,15 +108,7 @@ TEST_CASE("one program runs on many threads at once against shared maps") {
     });
   for (auto& t : threads) t.join();
   auto rxcnt = obj->map("rxcnt");
-  std::vector<std::uint8_t> values(rxcnt->host_value_size());
-  const std::uint32_t udp = 17;
-  REQUIRE(rxcnt->lookup(std::span(reinterpret_cast<const std::uint8_t*>(&udp), 4), values) == 0);
-  std::uint64_t total = 0;
-  for (std::size_t off = 0; off < values.size(); off += 8) {
-    std::uint64_t v;
-    std::memcpy(&v, &values[off], 8);
-    total += v;
-  }
+  const std::uint64_t total = udp_count(*rxcnt);
   CHECK(total == 1000);  // per-CPU slots: no lost updates
 }
 
