@@ -133,6 +133,10 @@ Result<void> prepare_program(JitProgram::Impl& impl, const vm::HelperRegistry& h
           return make_error(Errc::HelperFault, "call to unknown helper " + std::to_string(id), at);
         if (id == kTailCallHelper)
           return make_error(Errc::Unsupported, "bpf_tail_call: tail calls are not supported by the JIT yet", at);
+        for (const auto arg : h->signature.args)
+          if (arg == vm::ArgType::PtrToFunc)
+            return make_error(Errc::Unsupported, h->name + ": helpers that call back into the program are not "
+                                                 "supported by the JIT yet", at);
         impl.helpers[pc] = h;
         break;
       }
