@@ -112,7 +112,7 @@ TEST_CASE("one program runs on many threads at once against shared maps") {
   CHECK(total == 1000);  // per-CPU slots: no lost updates
 }
 
-TEST_CASE("global data maps hold the section contents; typed map access") {
+TEST_CASE("global data maps hold the section contents, read through typed map access") {
   Vm vm;
   auto obj = vm.open_elf_file(BPFVM_EXAMPLES_DIR "/globals_subprog.bpf.o");
   REQUIRE(obj.has_value());
