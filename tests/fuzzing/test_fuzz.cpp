@@ -180,7 +180,7 @@ TEST_CASE("the harness reports the planted bug's input and nothing on a good pac
   CHECK(std::find(dict.begin(), dict.end(), std::vector<std::uint8_t>{0xb7, 0xf1}) != dict.end());
 }
 
-TEST_CASE("maps are restored after every run; map properties see the run's writes") {
+TEST_CASE("maps are restored after every run, map properties see the run's writes") {
   auto h = fuzz::Harness::open(planted_object(), "xdp_classify", with_property("traced_flows[0x01020304] absent"));
   REQUIRE(h.has_value());
   auto untraced = h->run(shim_packet(1));
@@ -286,7 +286,7 @@ TEST_CASE("the lcov report maps edges to source lines and branches") {
   CHECK_FALSE(plain->run(RunInput{packet, {}, 1, nullptr, report.counters()}).has_value());
 }
 
-TEST_CASE("engines that disagree are a finding; a program that disagrees with itself is not") {
+TEST_CASE("engines that disagree are a finding, a program that disagrees with itself is not") {
   HelperSignature sig;
   sig.known = true;
   sig.args = {ArgType::DontCare, ArgType::DontCare, ArgType::DontCare, ArgType::DontCare, ArgType::DontCare};

@@ -184,7 +184,7 @@ TEST_CASE("compile-time refusals", "[jit][errors]") {
   }
 }
 
-TEST_CASE("helpers see the live frames in ctx->stack; run restores it", "[jit][calls]") {
+TEST_CASE("helpers see the live frames in ctx->stack, run restores it", "[jit][calls]") {
   static std::size_t seen = 0;
   vm::HelperRegistry helpers = test_helpers();
   helpers.add(vm::HelperEntry{9, "stack_size", [](std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,

@@ -68,7 +68,7 @@ exit
 static_assert(!std::is_constructible_v<VerifiedProgram, vm::Program, VerifierStats, std::vector<Warning>>,
               "only verify() may construct a VerifiedProgram");
 
-TEST_CASE("accepted program carries stats; logs at level 1 and 2 describe the exploration") {
+TEST_CASE("accepted program carries stats, logs at level 1 and 2 describe the exploration") {
   const auto p = assemble(kXdpParser);
   std::string log1, log2;
   VerifierOptions o;
