@@ -34,6 +34,11 @@ if(EXISTS /usr/include/linux/bpf.h AND EXISTS /usr/include/aarch64-linux-gnu/asm
   set(CMAKE_CXX_FLAGS_INIT "-isystem ${_bpfvm_kernel_headers}")
 endif()
 
+# qemu-user 7.2 on these hosts hangs in fork() of a dynamically linked guest (the child never
+# runs), while statically linked guests fork, exec and die of signals normally. Tests fork
+# (W^X checks, conformance_driver), so every executable is linked statically.
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
+
 # ctest, catch_discover_tests and add_test(COMMAND <target>) run target binaries through qemu.
 find_program(BPFVM_QEMU_AARCH64 qemu-aarch64 REQUIRED)
 set(CMAKE_CROSSCOMPILING_EMULATOR ${BPFVM_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)

@@ -42,6 +42,7 @@ enum class ViolationKind : std::uint8_t {
   UnknownMap,          // lddw names a map the options do not describe
   StackPointerEscape,  // a frame's stack pointer outlives the frame
   AtomicNotAllowed,    // atomic on ctx/packet
+  MisalignedAtomic,    // atomic whose address is not provably a multiple of its width
   Unsupported,         // a construct this verifier does not handle yet
 };
 

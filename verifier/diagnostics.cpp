@@ -205,6 +205,9 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
       return "cannot return stack pointer to the caller";
     case ViolationKind::AtomicNotAllowed:
       return "BPF_ATOMIC stores into " + r + " " + (s ? type_name(s->reg(d.reg)) : std::string()) + " is not allowed";
+    case ViolationKind::MisalignedAtomic:
+      return "misaligned atomic access to " + region_name(s, d.reg) + " " + r + " " + offs + " size=" +
+             std::to_string(d.size) + ": atomics need an address aligned to their width";
     case ViolationKind::Unsupported:
       return "not supported yet by the verifier: " + std::string(d.note.empty() ? "this construct" : d.note);
   }

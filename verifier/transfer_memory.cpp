@@ -88,6 +88,16 @@ Check transfer_atomic(Env& env, State& s, std::uint32_t pc) {
       return violation(pc, ViolationKind::Unsupported, d);
     }
   }
+  // Atomics are always checked for strict alignment (the kernel's check_atomic): every possible
+  // offset must be a multiple of the width. Stack frames and map values start 8-byte aligned.
+  const ScalarDomain addr = ptr.value.add(ScalarDomain::constant(static_cast<std::uint64_t>(std::int64_t{in.off})));
+  const std::uint64_t low = static_cast<std::uint64_t>(size) - 1;
+  if ((addr.bits().mask() & low) != 0 || (addr.bits().value() & low) != 0) {
+    d.off_min = ptr.value.smin() + in.off;
+    d.off_max = ptr.value.smax() + in.off;
+    d.size = size;
+    return violation(pc, ViolationKind::MisalignedAtomic, d);
+  }
   // Read-modify-write: the location must be readable (and initialised) and writable.
   RegValue old;
   if (auto c = check_mem_access(env.options, s, pc, in.dst, in.off, size, false, nullptr, &old)) return c;

@@ -49,8 +49,10 @@ struct Bench {
 std::vector<std::uint8_t> packet(std::size_t n) {
   std::vector<std::uint8_t> p(n);
   std::iota(p.begin(), p.end(), std::uint8_t{0});
-  p[12] = 0x08;  // EtherType IPv4
-  p[13] = 0x00;
+  if (n >= 14) {
+    p[12] = 0x08;  // EtherType IPv4
+    p[13] = 0x00;
+  }
   return p;
 }
 
