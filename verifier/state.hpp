@@ -16,6 +16,13 @@ namespace bpfvm::verifier {
 /// Bit r set = register r is read before written on some path from a pc.
 using RegMask = std::uint16_t;
 
+/// The registers a comparison of states looks at: live ones, and among them the precise ones
+/// (a live register outside `precise` matches any scalar when both sides hold a scalar).
+struct RegsCompared {
+  RegMask live = 0xffff;
+  RegMask precise = 0xffff;
+};
+
 struct Frame {
   std::array<RegValue, isa::kNumRegs> regs;
   StackSlots stack;
@@ -25,7 +32,7 @@ struct Frame {
   RegValue callback_index;      // callback frames: r1 and r2 at entry, for the next iteration
   RegValue callback_ctx;
 
-  bool leq(const Frame& old, RegMask live, IdMap& ids) const;
+  bool leq(const Frame& old, RegsCompared regs, IdMap& ids) const;
   friend bool operator==(const Frame&, const Frame&) = default;
 };
 
@@ -56,9 +63,10 @@ struct State {
   RegValue& reg(int r) { return frames.back().regs[static_cast<std::size_t>(r)]; }
   const RegValue& reg(int r) const { return frames.back().regs[static_cast<std::size_t>(r)]; }
 
-  /// Every concrete state *this describes, old describes too; `live(frame)` masks dead registers.
-  template <class LiveFn>
-  bool leq(const State& old, LiveFn live) const {
+  /// Every concrete state *this describes, old describes too, as far as the registers
+  /// `compared(frame)` names matter.
+  template <class ComparedFn>
+  bool leq(const State& old, ComparedFn compared) const {
     if (frames.size() != old.frames.size()) return false;
     if (packet_bytes < old.packet_bytes || meta_bytes < old.meta_bytes) return false;
     if (refs.size() != old.refs.size()) return false;
@@ -67,7 +75,7 @@ struct State {
       const auto& f = frames[i];
       const auto& o = old.frames[i];
       if (f.callsite != o.callsite || f.entry_pc != o.entry_pc || f.callback != o.callback) return false;
-      if (!f.leq(o, live(i), ids)) return false;
+      if (!f.leq(o, compared(i), ids)) return false;
     }
     for (std::size_t i = 0; i < refs.size(); ++i)
       if (!ids.pair(old.refs[i] | IdMap::kRefTag, refs[i] | IdMap::kRefTag)) return false;
@@ -80,10 +88,13 @@ struct State {
   friend bool operator==(const State&, const State&) = default;
 };
 
-inline bool Frame::leq(const Frame& old, RegMask live, IdMap& ids) const {
+inline bool Frame::leq(const Frame& old, RegsCompared compared, IdMap& ids) const {
   for (int r = 0; r < isa::kNumRegs; ++r) {
-    if (!(live & (1u << r))) continue;
-    if (!regs[static_cast<std::size_t>(r)].leq(old.regs[static_cast<std::size_t>(r)], ids)) return false;
+    if (!(compared.live & (1u << r))) continue;
+    const RegValue& cur = regs[static_cast<std::size_t>(r)];
+    const RegValue& was = old.regs[static_cast<std::size_t>(r)];
+    if (!(compared.precise & (1u << r)) && cur.is_scalar() && was.is_scalar()) continue;
+    if (!cur.leq(was, ids)) return false;
   }
   return stack.leq(old.stack, ids);
 }

@@ -6,6 +6,7 @@
 
 #include "verifier/cfg.hpp"
 #include "verifier/diagnostics.hpp"
+#include "verifier/precision.hpp"
 #include "verifier/transfer.hpp"
 
 namespace bpfvm::verifier {
@@ -15,6 +16,8 @@ using isa::Form;
 namespace {
 
 constexpr std::size_t kMaxCheckpointsPerInsn = 64;
+// Exploration rounds before every conditional jump counts as decided (precision.hpp).
+constexpr int kMaxPrecisionRounds = 6;
 
 // A stored state and the bookkeeping that tells whether everything after it has been explored.
 struct Checkpoint {
@@ -22,6 +25,8 @@ struct Checkpoint {
   int parent;            // enclosing checkpoint on the same path, -1 at the root
   std::uint32_t branches;  // paths and checkpoints below this one still being explored
   std::uint32_t pc;
+  std::uint32_t hits = 0;    // visits this state pruned
+  std::uint32_t misses = 0;  // visits it was compared with and did not prune
 };
 
 struct Path {
@@ -39,17 +44,20 @@ class Explorer {
   const VerifierStats& stats() const { return stats_; }
   const std::vector<WarningFact>& warnings() const { return env_.warnings; }
   const State* failing_state() const { return failing_ ? &*failing_ : nullptr; }
+  const std::vector<std::uint8_t>& decided_branches() const { return env_.decided_branches; }
   std::string& log() { return log_; }
 
  private:
-  RegMask live_mask(const State& s, std::size_t frame, std::uint32_t pc) const {
-    if (frame + 1 == s.frames.size()) return env_.cfg.live_in[pc];
+  RegsCompared compared(const State& s, std::size_t frame, std::uint32_t pc, bool use_precision) const {
     // A caller frame resumes after its call insn; r0-r5 are rewritten by the call.
-    const std::uint32_t resume = s.frames[frame + 1].callsite + 1;
-    return static_cast<RegMask>(resume < env_.cfg.live_in.size() ? env_.cfg.live_in[resume] : 0xffff);
+    const std::uint32_t at = frame + 1 == s.frames.size() ? pc : s.frames[frame + 1].callsite + 1;
+    if (at >= env_.cfg.live_in.size()) return {};
+    return {env_.cfg.live_in[at], use_precision ? env_.cfg.precise_in[at] : RegMask{0xffff}};
   }
-  bool included(const State& cur, const State& old, std::uint32_t pc) const {
-    return cur.leq(old, [&](std::size_t f) { return live_mask(cur, f, pc); });
+  // Pruning against a fully explored state may ignore imprecise scalars; loop detection and
+  // widening compare every live register.
+  bool included(const State& cur, const State& old, std::uint32_t pc, bool use_precision = false) const {
+    return cur.leq(old, [&](std::size_t f) { return compared(cur, f, pc, use_precision); });
   }
   bool is_ancestor(int cp, int of) const {
     for (int k = of; k >= 0; k = checkpoints_[static_cast<std::size_t>(k)].parent)
@@ -62,6 +70,15 @@ class Explorer {
       if (--c.branches > 0) break;
       k = c.parent;
     }
+  }
+  // Forgets (for pruning) fully explored states at pc that rarely prune, as the kernel does, so a
+  // loop's later iterations can store theirs. The checkpoint itself stays: paths name it as parent.
+  void evict_useless(std::uint32_t pc) {
+    auto& list = at_pc_[pc];
+    std::erase_if(list, [&](int k) {
+      const auto& c = checkpoints_[static_cast<std::size_t>(k)];
+      return c.branches == 0 && c.misses > 3 * c.hits + 3;
+    });
   }
   // Returns true when the path may stop here; sets `violation` for a detected infinite loop.
   bool visit_prune_point(Path& path, Check& violation);
@@ -106,9 +123,13 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
     }
   }
   for (int k : at_pc_[pc]) {
-    const auto& c = checkpoints_[static_cast<std::size_t>(k)];
+    auto& c = checkpoints_[static_cast<std::size_t>(k)];
     if (c.branches == 0) {
-      if (included(cur, c.state, pc)) return true;
+      if (included(cur, c.state, pc, true)) {
+        ++c.hits;
+        return true;
+      }
+      ++c.misses;
       continue;
     }
     // Still being explored: only an ancestor on this very path can match.
@@ -120,6 +141,7 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
       return true;
     }
   }
+  if (at_pc_[pc].size() >= kMaxCheckpointsPerInsn) evict_useless(pc);
   if (at_pc_[pc].size() < kMaxCheckpointsPerInsn) {
     checkpoints_.push_back(Checkpoint{cur, path.parent, 1, pc});
     const int id = static_cast<int>(checkpoints_.size() - 1);
@@ -225,6 +247,22 @@ State initial_state(const VerifierOptions& opts) {
   return s;
 }
 
+// An accepted program's warnings (deduplicated); writes the final log.
+std::vector<Warning> acceptance_warnings(const VerifierOptions& options, Explorer& explorer, const VerifierStats& stats) {
+  std::vector<Warning> warnings;
+  for (const auto& w : explorer.warnings()) {
+    const std::string m = warning_message(w);
+    const bool seen = std::any_of(warnings.begin(), warnings.end(), [&](const Warning& x) { return x.pc == w.pc && x.message == m; });
+    if (!seen) warnings.push_back(Warning{w.pc, m});
+  }
+  if (options.log_level > 0 && options.log) {
+    std::string log = std::move(explorer.log());
+    for (const auto& w : warnings) log += "warning: insn " + std::to_string(w.pc) + ": " + w.message + "\n";
+    *options.log = std::move(log) + log_summary(stats, true);
+  }
+  return warnings;
+}
+
 }  // namespace
 
 Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions& options) {
@@ -247,24 +285,25 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   Cfg cfg;
   if (auto c = build_cfg(program, !options.unprivileged, cfg)) return reject(*c, nullptr, {}, {});
 
-  Explorer explorer(program, options, cfg);
-  const Check c = explorer.run(initial_state(options));
-  VerifierStats stats = explorer.stats();
-  stats.time_us = elapsed_us();
-  if (c) return reject(*c, explorer.failing_state(), stats, std::move(explorer.log()));
-
-  std::vector<Warning> warnings;
-  for (const auto& w : explorer.warnings()) {
-    const std::string m = warning_message(w);
-    const bool seen = std::any_of(warnings.begin(), warnings.end(), [&](const Warning& x) { return x.pc == w.pc && x.message == m; });
-    if (!seen) warnings.push_back(Warning{w.pc, m});
+  // Explore with precision marks for the branches decided so far, until a round decides no branch
+  // outside them (precision.cpp). A rejection in any round is real: pruning only removes paths.
+  std::vector<std::uint8_t> decided(program.size(), 0);
+  std::uint64_t processed = 0;
+  for (int round = 1;; ++round) {
+    if (round == kMaxPrecisionRounds) std::fill(decided.begin(), decided.end(), std::uint8_t{1});
+    cfg.precise_in = precise_registers(program, cfg, decided);
+    Explorer explorer(program, options, cfg);
+    const Check c = explorer.run(initial_state(options));
+    VerifierStats stats = explorer.stats();
+    processed += stats.insns_processed;
+    stats.insns_processed = processed;
+    stats.time_us = elapsed_us();
+    if (c) return reject(*c, explorer.failing_state(), stats, std::move(explorer.log()));
+    bool missing = false;
+    for (std::size_t pc = 0; pc < decided.size(); ++pc)
+      if (explorer.decided_branches()[pc] && !decided[pc]) decided[pc] = 1, missing = true;
+    if (!missing) return VerifiedProgram(program, stats, acceptance_warnings(options, explorer, stats));
   }
-  if (options.log_level > 0 && options.log) {
-    std::string log = std::move(explorer.log());
-    for (const auto& w : warnings) log += "warning: insn " + std::to_string(w.pc) + ": " + w.message + "\n";
-    *options.log = std::move(log) + log_summary(stats, true);
-  }
-  return VerifiedProgram(program, stats, std::move(warnings));
 }
 
 }  // namespace bpfvm::verifier
