@@ -16,6 +16,7 @@
 #include "maps/map_table.hpp"
 #include "vm/helper_registry.hpp"
 #include "vm/interpreter.hpp"
+#include "vm/tail_call_target.hpp"
 
 namespace bpfvm {
 
@@ -43,9 +44,21 @@ struct Object::Impl {
   std::vector<maps::Map*> map_list;       // index = loader map index (lddw MapIdx imm)
   std::vector<std::string> map_names;
 
-  // Interpreters prepared as tail-call targets (prog_array slots point at them), by program index.
+  // Programs prepared as tail-call targets, by program index: prog_array slots point at `slot`,
+  // which names the target prepared for each engine a loaded caller uses; the shared_ptrs own them.
+  // Engines replaced later (a coverage build) stay in `retired`: runs may still be inside them.
+  struct TailTarget {
+    vm::TailCallTarget slot;
+    std::shared_ptr<const vm::Interpreter> interpreter;
+    std::shared_ptr<const jit::JitProgram> jit;
+    std::vector<std::shared_ptr<const void>> retired;
+    /// Points the slot at `program`'s engine (keeping any engine it replaces alive).
+    void adopt(const Program::Impl& program);
+    /// True when the slot has the engine (and coverage build) `options` ask for.
+    bool ready_for(const ProgramOptions& options) const;
+  };
   mutable std::mutex tail_targets_mutex;
-  mutable std::map<std::size_t, std::shared_ptr<const vm::Interpreter>> tail_targets;
+  mutable std::map<std::size_t, TailTarget> tail_targets;
 
   explicit Impl(unsigned nr_cpus) : maps(nr_cpus) {}
   static Object make(std::shared_ptr<Impl> impl) { return Object(std::move(impl)); }

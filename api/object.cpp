@@ -64,6 +64,24 @@ Result<void> Object::Impl::create_maps() {
   return {};
 }
 
+void Object::Impl::TailTarget::adopt(const Program::Impl& program) {
+  if (program.interpreter) {
+    if (interpreter) retired.push_back(interpreter);
+    interpreter = program.interpreter;
+    slot.interpreter.store(interpreter.get(), std::memory_order_release);
+  }
+  if (program.jit) {
+    if (jit) retired.push_back(jit);
+    jit = program.jit;
+    slot.jit.store(jit.get(), std::memory_order_release);
+  }
+}
+
+bool Object::Impl::TailTarget::ready_for(const ProgramOptions& options) const {
+  if (options.engine == Engine::Jit) return jit != nullptr;
+  return interpreter && (!options.coverage || interpreter->has_coverage());
+}
+
 const ProgramSource* Object::Impl::find(std::string_view name) const {
   for (const auto& p : programs)
     if (p.name == name) return &p;
@@ -104,23 +122,23 @@ Result<Program> Object::load(std::string_view program_name, const ProgramOptions
   auto prepared = prepare_program(impl_, *source, options);
   if (!prepared) return std::move(prepared).error();
 
-  // prog_array initialisers: prepare every program they name (interpreter only: the JIT refuses
-  // bpf_tail_call) and point the slots at them.
-  if (impl_->elf && options.engine == Engine::Interpreter) {
+  // prog_array initialisers: prepare every program they name for this program's engine (a tail call
+  // stays in the engine it started in) and point the slots at them.
+  if (impl_->elf) {
     std::lock_guard lock(impl_->tail_targets_mutex);
-    impl_->tail_targets[impl_->index_of(source)] = (*prepared)->interpreter;
+    impl_->tail_targets[impl_->index_of(source)].adopt(**prepared);
     for (std::size_t m = 0; m < impl_->elf->maps.size(); ++m) {
       for (const auto& slot : impl_->elf->maps[m].initial_slots) {
         if (slot.target != loader::MapSlotInit::Target::Program) continue;
         auto& target = impl_->tail_targets[slot.index];
-        if (!target || (options.coverage && !target->has_coverage())) {
+        if (!target.ready_for(options)) {
           auto t = prepare_program(impl_, impl_->programs.at(slot.index), options);
           if (!t) return make_error(t.error().code, "tail-call target '" + impl_->programs[slot.index].name +
                                                         "': " + t.error().message());
-          target = (*t)->interpreter;
+          target.adopt(**t);
         }
         auto* progs = static_cast<maps::ProgArrayMap*>(impl_->map_list[m]);
-        progs->set_program(slot.slot, maps::ProgramRef{const_cast<vm::Interpreter*>(target.get()), slot.index + 1});
+        progs->set_program(slot.slot, maps::ProgramRef{&target.slot, slot.index + 1});
       }
     }
   }

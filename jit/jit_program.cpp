@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -12,6 +11,7 @@
 
 #include "jit/debug_registration.hpp"
 #include "jit/exec_memory.hpp"
+#include "jit/native_run.hpp"
 #include "jit/runtime.hpp"
 #if defined(__aarch64__)
 #include "jit/arm64/emitter.hpp"
@@ -32,12 +32,9 @@ using isa::Form;
 
 namespace {
 
-constexpr std::uint32_t kTailCallHelper = 12;  // BPF_FUNC_tail_call
-
 struct Built {
   ExecMemory memory;
   std::vector<std::uint32_t> pc_offsets;
-  std::vector<std::uint64_t> func_addresses;  // sorted
   std::unique_ptr<DebugRegistration> debug;
 };
 
@@ -66,6 +63,7 @@ struct JitProgram::Impl {
   struct Slot {
     std::once_flag once;
     std::optional<Result<Built>> built;
+    ProgramCode code;  // filled once built; its address is known to the code before that
   };
   std::array<Slot, kNumVariants> slots;
 
@@ -78,10 +76,11 @@ struct JitProgram::Impl {
     req.blind_constants = options.blind_constants;
     req.blinding_seed = options.blind_constants ? std::random_device{}() ^ (std::uint64_t(std::random_device{}()) << 32) : 0;
     req.listing = listing;
+    req.program_code = &slots[static_cast<std::size_t>(v)].code;
     return req;
   }
 
-  Result<Built> build(Variant v) const {
+  Result<Built> build(Variant v) {
     auto native = backend::compile(request(v, nullptr));
     if (!native) return std::move(native).error();
     auto memory = ExecMemory::create(native->bytes);
@@ -89,7 +88,13 @@ struct JitProgram::Impl {
     Built b;
     b.memory = std::move(*memory);
     b.pc_offsets = std::move(native->pc_offsets);
-    for (auto off : native->func_offsets) b.func_addresses.push_back(b.memory.address() + off);
+    ProgramCode& code = slots[static_cast<std::size_t>(v)].code;
+    code.program = &program;
+    code.registry = registry;
+    for (auto off : native->func_offsets) code.func_addresses.push_back(b.memory.address() + off);
+    code.trampoline = b.memory.address();
+    code.entry = b.memory.address() + b.pc_offsets[0];
+    code.variant = v;
     if (options.register_with_debuggers)
       b.debug = DebugRegistration::create(options.name + "_" + variant_name(v), b.memory.address(),
                                           b.memory.size_bytes());
@@ -131,12 +136,6 @@ Result<void> prepare_program(JitProgram::Impl& impl, const vm::HelperRegistry& h
         const auto* h = helpers.find(id);
         if (h == nullptr)
           return make_error(Errc::HelperFault, "call to unknown helper " + std::to_string(id), at);
-        if (id == kTailCallHelper)
-          return make_error(Errc::Unsupported, "bpf_tail_call: tail calls are not supported by the JIT yet", at);
-        for (const auto arg : h->signature.args)
-          if (arg == vm::ArgType::PtrToFunc)
-            return make_error(Errc::Unsupported, h->name + ": helpers that call back into the program are not "
-                                                 "supported by the JIT yet", at);
         impl.helpers[pc] = h;
         break;
       }
@@ -179,6 +178,12 @@ Result<void> JitProgram::prepare(Variant variant) const {
   return {};
 }
 
+Result<const ProgramCode*> JitProgram::code_for(Variant variant) const {
+  auto ready = prepare(variant);
+  if (!ready) return std::move(ready).error();
+  return &impl_->slots[static_cast<std::size_t>(variant)].code;
+}
+
 std::span<const std::uint8_t> JitProgram::code(Variant variant) const {
   const auto& slot = impl_->slots[static_cast<std::size_t>(variant)];
   if (!slot.built || !*slot.built) return {};
@@ -195,44 +200,20 @@ std::uint32_t JitProgram::native_offset(Variant variant, std::uint32_t pc) const
 Result<vm::ExecResult> JitProgram::run(vm::RunContext& ctx, std::span<const std::uint64_t> args,
                                        const vm::ExecOptions& options) const {
   const Variant variant = variant_for(options);
-  auto ready = prepare(variant);
-  if (!ready) return std::move(ready).error();
-  const Built& built = **impl_->slots[static_cast<std::size_t>(variant)].built;
-
-  RunSupport support;
-  support.program = &impl_->program;
-  support.registry = impl_->registry;
-  support.func_addresses = built.func_addresses;
-  support.budget_insns = options.budget_insns;
-
-  alignas(16) std::uint8_t stack[isa::kMaxCallFrames * isa::kStackBytes];
-  if (variant != Variant::Fast) std::memset(stack, 0, sizeof stack);
-  const auto stack_top = reinterpret_cast<std::uintptr_t>(stack + sizeof stack);
+  auto code = code_for(variant);
+  if (!code) return std::move(code).error();
+  // As Interpreter::run_in: the run's mode and budget are visible to helpers, the count starts at 0.
+  ctx.checked = options.checked;
+  ctx.budget_insns = options.budget_insns;
+  ctx.insns_executed = 0;
+  ctx.tail_call_target = nullptr;
   const std::uint64_t budget =
       options.budget_insns ? options.budget_insns : std::numeric_limits<std::uint64_t>::max();
-
-  JitState state;
-  state.budget_left = budget;
-  state.stack_lo = stack_top - isa::kStackBytes;
-  state.stack_size = isa::kStackBytes;
-  state.ctx_stack = &ctx.stack;
-  state.ctx = &ctx;
-  for (std::size_t i = 0; i < args.size() && i < 5; ++i) state.args[i] = args[i];
-  state.frame_top = stack_top;
-  state.support = &support;
-
-  const vm::Region saved_stack = ctx.stack;
-  ctx.stack = vm::Region{state.stack_lo, isa::kStackBytes, true, "stack"};
-  const auto entry = reinterpret_cast<JitEntry>(built.memory.address());
-  const int rc = entry(&state);
-  ctx.stack = saved_stack;
-  if (rc != 0) {
-    if (support.error) return std::move(*support.error);
-    return make_error(Errc::Internal, "JIT: run failed without an error");
-  }
+  auto run = run_native(**code, ctx, args, (*code)->entry, options.budget_insns, budget);
+  if (!run) return std::move(run).error();
   vm::ExecResult result;
-  result.r0 = state.r0;
-  result.insns_executed = variant == Variant::Fast ? 0 : budget - state.budget_left;
+  result.r0 = run->r0;
+  result.insns_executed = variant == Variant::Fast ? 0 : budget - run->budget_left;
   return result;
 }
 

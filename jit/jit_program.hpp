@@ -16,6 +16,8 @@
 
 namespace bpfvm::jit {
 
+struct ProgramCode;  // jit/runtime.hpp
+
 struct JitOptions {
   /// Build the checked variant up front (bounds checks + exact budget). Otherwise the fast one.
   /// Either way run() builds the variant its ExecOptions need on first use (see Variant).
@@ -36,8 +38,10 @@ Variant variant_for(const vm::ExecOptions& options);
 class JitProgram {
  public:
   /// Prepares (helpers, pseudo loads) exactly as Interpreter::create and compiles one variant.
-  /// `helpers` must outlive the JitProgram (callx looks helpers up at run time). Calls to
-  /// bpf_tail_call (helper 12) are refused with Errc::Unsupported.
+  /// `helpers` must outlive the JitProgram (callx looks helpers up at run time).
+  /// Tail calls: bpf_tail_call's target is a vm::TailCallTarget whose `jit` is a JitProgram of the
+  /// same helpers; the run jumps to its code (built in the running variant on first use).
+  /// Callbacks (bpf_loop, bpf_for_each_map_elem) run the subprogram's code as a nested native run.
   static Result<JitProgram> compile(const vm::Program& program, const vm::HelperRegistry& helpers,
                                     const vm::PseudoResolver& resolve = {}, const JitOptions& options = {});
 
@@ -48,6 +52,8 @@ class JitProgram {
 
   /// Builds (if needed) a variant; run() does this lazily and thread-safely.
   Result<void> prepare(Variant variant) const;
+  /// Builds (if needed) a variant and returns what the run-time thunks know of it.
+  Result<const ProgramCode*> code_for(Variant variant) const;
   /// Native code of a built variant (empty span if not built).
   std::span<const std::uint8_t> code(Variant variant) const;
   /// Offset of pc's first native instruction in a built variant's code.

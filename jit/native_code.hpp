@@ -20,6 +20,8 @@ enum class Variant : std::uint8_t {
 };
 inline constexpr std::size_t kNumVariants = 3;
 
+struct ProgramCode;  // jit/runtime.hpp
+
 struct CompileRequest {
   const vm::Program* program = nullptr;
   std::span<const std::uint64_t> lddw_values;        // per pc: value of a non-func lddw, resolved
@@ -28,7 +30,18 @@ struct CompileRequest {
   bool blind_constants = false;
   std::uint64_t blinding_seed = 0;
   std::string* listing = nullptr;  // non-null: append an annotated native listing here
+  /// Where this build's ProgramCode will live (its address is baked into the code: after a local
+  /// call returns, the caller's program becomes the running one again, see JitState::code).
+  const ProgramCode* program_code = nullptr;
 };
+
+/// BPF_FUNC_tail_call: after this helper the code must look for a tail-call target.
+inline constexpr std::uint32_t kTailCallHelper = 12;
+
+/// True when the `call` at pc names bpf_tail_call.
+inline bool calls_tail_call(const CompileRequest& req, std::uint32_t pc) {
+  return !req.helpers.empty() && req.helpers[pc] != nullptr && req.helpers[pc]->id == kTailCallHelper;
+}
 
 struct NativeCode {
   std::vector<std::uint8_t> bytes;           // position independent; entry at offset 0

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <limits>
 
+#include "jit/jit_program.hpp"
 #include "vm/exec_errors.hpp"
+#include "vm/tail_call_target.hpp"
 
 namespace bpfvm::jit {
 
@@ -21,7 +23,10 @@ std::uint64_t jit_call_helper(std::uint64_t r1, std::uint64_t r2, std::uint64_t 
   const vm::HelperEntry* helper = state->pending_helper;
   vm::RunContext* ctx = state->ctx;
   ctx->current_helper = helper;
+  // Callbacks inside the helper spend the same budget (as in the interpreter): hand over the count.
+  ctx->insns_executed = state->budget_total - state->budget_left;
   const std::uint64_t r0 = helper->fn(r1, r2, r3, r4, r5, ctx);
+  state->budget_left = state->budget_total - ctx->insns_executed;
   if (ctx->faulted()) [[unlikely]]
     fail(state, vm::helper_fault_error(state->pc, helper->name, ctx->helper_fault));
   return r0;
@@ -39,7 +44,7 @@ void jit_budget_exhausted(JitState* state, std::uint64_t start_pc, std::uint64_t
   // The segment's charge borrowed: budget_left = old - length (mod 2^64), so `old` instructions of
   // the segment were still payable and the next one is the first the interpreter refuses.
   std::uint64_t remaining = state->budget_left + length;
-  const vm::Program& program = *state->support->program;
+  const vm::Program& program = *state->code->program;
   std::size_t pc = start_pc;
   while (remaining > 0) {
     pc += isa::is_wide(program.op(pc)) ? 2 : 1;
@@ -53,11 +58,11 @@ void jit_call_depth(JitState* state, std::uint64_t pc) noexcept {
 }
 
 std::uint64_t jit_resolve_callx(JitState* state, std::uint64_t value, std::uint64_t pc) noexcept {
-  const auto& funcs = state->support->func_addresses;
+  const auto& funcs = state->code->func_addresses;
   if (std::binary_search(funcs.begin(), funcs.end(), value)) return value;
   const vm::HelperEntry* helper =
       value <= std::numeric_limits<std::uint32_t>::max()
-          ? state->support->registry->find(static_cast<std::uint32_t>(value))
+          ? state->code->registry->find(static_cast<std::uint32_t>(value))
           : nullptr;
   state->pc = static_cast<std::uint32_t>(pc);
   if (helper == nullptr) {
@@ -66,6 +71,28 @@ std::uint64_t jit_resolve_callx(JitState* state, std::uint64_t value, std::uint6
   }
   state->pending_helper = helper;
   return 0;
+}
+
+std::uint64_t jit_take_tail_call(JitState* state) noexcept {
+  vm::RunContext* ctx = state->ctx;
+  const void* chosen = ctx->tail_call_target;
+  if (chosen == nullptr) return 0;  // no tail call, or it failed: continue after the call
+  ctx->tail_call_target = nullptr;
+  const auto* target = static_cast<const JitProgram*>(
+      static_cast<const vm::TailCallTarget*>(chosen)->jit.load(std::memory_order_acquire));
+  if (target == nullptr) {
+    fail(state, vm::tail_call_target_error(state->pc));
+    return 0;
+  }
+  // The target runs in the caller's variant (built now if this is its first run in it), on the
+  // caller's frame and call depth: the generated code jumps to its pc 0 with every register kept.
+  auto code = target->code_for(state->code->variant);
+  if (!code) {
+    fail(state, std::move(code).error());
+    return 0;
+  }
+  state->code = *code;
+  return (*code)->entry;
 }
 
 }  // namespace bpfvm::jit

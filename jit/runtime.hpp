@@ -6,19 +6,30 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "bpfvm/result.hpp"
+#include "jit/native_code.hpp"
 #include "vm/helper_registry.hpp"
 #include "vm/program.hpp"
 #include "vm/run_context.hpp"
 
 namespace bpfvm::jit {
 
-/// What a run needs besides registers; the C++ side only. Thunks fill `error` and set status.
-struct RunSupport {
+/// What thunks need to know about the program whose code is running: one per built variant of a
+/// JitProgram, at a stable address. A tail call switches JitState::code to the target's; code after
+/// a local call restores its own (an immediate), as the interpreter restores `prog` from its frame.
+struct ProgramCode {
   const vm::Program* program = nullptr;
   const vm::HelperRegistry* registry = nullptr;   // callx by helper id
-  std::span<const std::uint64_t> func_addresses;  // sorted native addresses lddw_func can produce
+  std::vector<std::uint64_t> func_addresses;      // sorted native addresses lddw_func can produce
+  std::uint64_t trampoline = 0;                   // native address of the entry trampoline (JitEntry)
+  std::uint64_t entry = 0;                        // native address of pc 0
+  Variant variant = Variant::Fast;                // a tail call continues in the same variant
+};
+
+/// What a run needs besides registers; the C++ side only. Thunks fill `error` and set status.
+struct RunSupport {
   std::uint64_t budget_insns = 0;                  // as given in ExecOptions (for the message)
   std::optional<Error> error;
 };
@@ -40,6 +51,10 @@ struct JitState {
   std::uint64_t frame_top = 0;     // r10 on entry
   std::uint64_t r0 = 0;            // r0 at the outermost exit
   RunSupport* support = nullptr;
+  const ProgramCode* code = nullptr;  // the running program (tail calls switch it)
+  std::uint64_t entry = 0;         // what the trampoline calls: pc 0, or a callback's subprogram
+  std::uint64_t budget_total = 0;  // the run's budget (UINT64_MAX: none); minus budget_left = executed,
+                                   //   callbacks included (jit_call_helper syncs ctx->insns_executed)
 };
 static_assert(std::is_standard_layout_v<JitState>);
 
@@ -60,6 +75,11 @@ void jit_call_depth(JitState* state, std::uint64_t pc) noexcept;
 /// callx: returns the native address of a subprogram, or 0 with state->pending_helper set to the
 /// helper the value names; records callx_target_error (status 1) when it is neither.
 std::uint64_t jit_resolve_callx(JitState* state, std::uint64_t value, std::uint64_t pc) noexcept;
+
+/// After a helper call that may have been bpf_tail_call: when the helper chose a target, switches
+/// the run to it and returns the native address to jump to (its pc 0); otherwise 0. Records an
+/// error (status 1) when the target cannot run on the JIT.
+std::uint64_t jit_take_tail_call(JitState* state) noexcept;
 
 /// Packs a checked access for jit_check_access.
 constexpr std::uint64_t access_info(std::uint32_t pc, unsigned size_bytes, bool write) {

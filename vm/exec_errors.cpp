@@ -41,4 +41,12 @@ Error callx_target_error(std::uint32_t pc, std::uint64_t target) {
                     "callx target " + hex(target) + " is neither a subprogram nor a registered helper", pc);
 }
 
+Error tail_call_target_error(std::uint32_t pc) {
+  return make_error(Errc::Unsupported, "bpf_tail_call: the target program was not prepared for this engine", pc);
+}
+
+Error callback_target_error() {
+  return make_error(Errc::HelperFault, "callback is not a subprogram of this program");
+}
+
 }  // namespace bpfvm::vm

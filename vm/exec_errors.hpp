@@ -18,5 +18,9 @@ Error call_depth_error(std::uint32_t pc);
 Error helper_fault_error(std::uint32_t pc, const std::string& helper_name, const std::string& fault);
 /// callx at pc named a value that is neither a subprogram of this program nor a registered helper.
 Error callx_target_error(std::uint32_t pc, std::uint64_t target);
+/// bpf_tail_call at pc chose a prog_array slot whose program was not prepared for the running engine.
+Error tail_call_target_error(std::uint32_t pc);
+/// A helper asked to call back into a value that is no subprogram of the running program.
+Error callback_target_error();
 
 }  // namespace bpfvm::vm

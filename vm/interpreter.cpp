@@ -316,8 +316,10 @@ invoke_helper:
     return helper_fault_error(pc_index(), helper->name, ctx->helper_fault);
   if (ctx->tail_call_target != nullptr) [[unlikely]] {
     // bpf_tail_call succeeded: continue in the target program on this frame, r1 (ctx) unchanged.
-    prog = static_cast<const Interpreter*>(ctx->tail_call_target);
+    const auto* next = static_cast<const TailCallTarget*>(ctx->tail_call_target)->interpreter.load(std::memory_order_acquire);
     ctx->tail_call_target = nullptr;
+    if (next == nullptr) return tail_call_target_error(pc_index());
+    prog = next;
     if constexpr (kCoverage) {
       if (!prog->has_coverage())
         return make_error(Errc::Unsupported, "bpf_tail_call: the target was prepared without coverage", pc_index());
@@ -544,7 +546,7 @@ Result<std::uint64_t> Interpreter::call_function(RunContext& ctx, std::uint64_t 
   const auto first = reinterpret_cast<std::uintptr_t>(slots.data());
   const auto end = reinterpret_cast<std::uintptr_t>(slots.data() + slots.size());
   if (fn_value < first || fn_value >= end || (fn_value - first) % sizeof(Slot) != 0)
-    return make_error(Errc::HelperFault, "callback is not a subprogram of this program");
+    return callback_target_error();
   const auto* start = reinterpret_cast<const Slot*>(fn_value);
   const auto budget = ctx.budget_insns ? ctx.budget_insns : std::numeric_limits<std::uint64_t>::max();
   // The callback runs on a fresh stack; the caller's frames stay reachable (callback_ctx usually

@@ -12,6 +12,7 @@
 #include "vm/program.hpp"
 #include "vm/pseudo_resolver.hpp"
 #include "vm/run_context.hpp"
+#include "vm/tail_call_target.hpp"
 
 namespace bpfvm::vm {
 
@@ -37,8 +38,9 @@ struct ExecResult {
 
 /// A program prepared for interpretation: helpers resolved, pseudo loads linked, dispatch threaded.
 /// Immutable after create(), so one Interpreter may run on many threads at once (each run needs its
-/// own RunContext). Tail calls: bpf_tail_call stores a `const Interpreter*` (what the embedder put
-/// in the prog_array) in RunContext::tail_call_target; the run continues there on the same frame.
+/// own RunContext). Tail calls: bpf_tail_call stores the slot's `const TailCallTarget*`
+/// (vm/tail_call_target.hpp) in RunContext::tail_call_target; the run continues in its `interpreter`
+/// on the same frame.
 class Interpreter {
  public:
   /// One threaded instruction: its handler's address and operands, prepared once.

@@ -295,7 +295,8 @@ class Object {
   /// The map called `name` as defined in the object, or nullopt.
   std::optional<Map> map(std::string_view name) const;
   /// Verifies (unless options.verify is off) and prepares one program for options.engine.
-  /// Programs it tail-calls through prog_array initialisers are prepared alongside.
+  /// Programs it tail-calls through prog_array initialisers are prepared alongside, for the same
+  /// engine (a run's tail calls stay in its engine; programs of one object may use both engines).
   Result<Program> load(std::string_view program_name, const ProgramOptions& options = {}) const;
   /// The loader's view as text or JSON (`bpfvm objdump`).
   std::string report(bool json) const;

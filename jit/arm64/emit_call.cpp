@@ -1,4 +1,5 @@
-// Form::Call, CallLocal and CallReg: helper calls through helper_stub (jit_call_helper), and
+// Form::Call, CallLocal and CallReg: helper calls through helper_stub (jit_call_helper), tail
+// calls as a branch to the target's pc 0 after bpf_tail_call (tail_stub, jit_take_tail_call), and
 // BPF-to-BPF calls as native BL/RET with a fresh 512-byte frame and r6–r9, r10 and x30 kept on the
 // host stack for the caller. Exit is a RET (emitter.cpp).
 #include <asmjit/arm/a64assembler.h>
@@ -39,6 +40,12 @@ void A64Emitter::emit_local_call_sequence(std::uint32_t pc, const Label* target,
   add_sub_imm(x(isa::kFramePointer), x(isa::kFramePointer), -static_cast<std::int64_t>(isa::kStackBytes));
   adjust_stack_region(isa::kStackBytes);
   if (target) a_.bl(*target); else a_.blr(*target_reg);
+  if (may_tail_call_) {
+    // The callee may have tail-called into another program; back here, this one runs again.
+    const Gp code = host(kScratchValue);
+    move_wide_imm(code, reinterpret_cast<std::uint64_t>(req_.program_code));
+    a_.str(code, state(offsetof(JitState, code)));
+  }
   a_.ldp(x(isa::kFramePointer), a64::x30, a64::ptr(a64::sp, 32));
   a_.ldp(x(8), x(9), a64::ptr(a64::sp, 16));
   a_.ldp(x(6), x(7), a64::ptr_post(a64::sp, 48));
@@ -52,6 +59,17 @@ void A64Emitter::emit_helper_sequence() {
   call_stub(helper_stub_);
 }
 
+void A64Emitter::emit_tail_call_check() {
+  // A taken tail call replaces this program: branch (not BL) to the target's pc 0 with x30 and SP
+  // as this function got them, so its RET returns to whoever called this function, on the same
+  // frame — the kernel's and the interpreter's semantics, with no host stack growth per tail call.
+  const Label no_tail_call = a_.newLabel();
+  call_stub(tail_stub_);
+  a_.cbz(host(kScratchAddr), no_tail_call);
+  a_.br(host(kScratchAddr));
+  a_.bind(no_tail_call);
+}
+
 Result<void> A64Emitter::emit_call(const vm::Insn& insn, std::uint32_t pc) {
   const vm::HelperEntry* helper = req_.helpers.empty() ? nullptr : req_.helpers[pc];
   if (helper == nullptr)
@@ -62,6 +80,7 @@ Result<void> A64Emitter::emit_call(const vm::Insn& insn, std::uint32_t pc) {
   move_wide_imm(tmp.w(), pc);
   a_.str(tmp.w(), state(offsetof(JitState, pc)));
   emit_helper_sequence();
+  if (calls_tail_call(req_, pc)) emit_tail_call_check();
   return {};
 }
 
@@ -85,6 +104,7 @@ Result<void> A64Emitter::emit_call_reg(const vm::Insn& insn, std::uint32_t pc) {
   a_.b(done);
   a_.bind(helper);
   emit_helper_sequence();  // jit_resolve_callx set pending_helper and pc
+  emit_tail_call_check();  // the id may be bpf_tail_call's
   a_.bind(done);
   return {};
 }

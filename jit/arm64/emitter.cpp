@@ -134,16 +134,20 @@ Result<void> A64Emitter::emit_program() {
   check_stub_ = a_.newLabel();
   callx_stub_ = a_.newLabel();
   helper_stub_ = a_.newLabel();
+  tail_stub_ = a_.newLabel();
   if (counting()) compute_segments();
   for (std::size_t pc = 0; pc < n; ++pc) {
     const auto& insn = program_.insns[pc];
-    if (program_.ops[pc] != isa::kNoOp && program_.op(pc).form == Form::WideImm &&
-        static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
+    if (program_.ops[pc] == isa::kNoOp) continue;
+    const auto form = program_.op(pc).form;
+    if (form == Form::WideImm && static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
       func_targets_.push_back(static_cast<std::uint32_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm));
+    if (form == Form::CallReg || (form == Form::Call && calls_tail_call(req_, pc))) may_tail_call_ = true;
   }
 
   // Trampoline: int entry(JitState*). Builds a frame record, saves the callee-saved registers,
-  // loads r1..r5, r10 and the budget, and BLs pc 0 so that every BPF exit is a RET.
+  // loads r1..r5, r10 and the budget, and BLRs state->entry (pc 0, or a callback's subprogram) so
+  // that every BPF exit is a RET.
   const Gp state_reg = host(kStateReg);
   const Gp budget = host(kBudgetReg);
   const Gp ip0 = host(kScratchIp0);
@@ -163,7 +167,8 @@ Result<void> A64Emitter::emit_program() {
   a_.ldr(x(5), state(offsetof(JitState, args) + 32));
   for (unsigned r : {0u, 6u, 7u, 8u, 9u}) a_.mov(x(r), a64::xzr);
   a_.ldr(x(isa::kFramePointer), state(offsetof(JitState, frame_top)));
-  a_.bl(labels_[0]);
+  a_.ldr(ip0, state(offsetof(JitState, entry)));
+  a_.blr(ip0);
   a_.str(x(0), state(offsetof(JitState, r0)));
   a_.mov(a64::w0, a64::wzr);
   a_.bind(epilogue_);
@@ -328,9 +333,29 @@ void A64Emitter::emit_stubs() {
   const std::initializer_list<std::pair<Gp, Gp>> kHelperSaved = {{x(1), x(2)}, {x(3), x(4)}, {x(5), a64::x30}};
   push(kHelperSaved);
   a_.mov(a64::x5, state_reg);
+  // The budget lives in x27; jit_call_helper hands it to callbacks through JitState::budget_left.
+  a_.str(host(kBudgetReg), state(offsetof(JitState, budget_left)));
   call_absolute(fn_address(&jit_call_helper));
+  a_.ldr(host(kBudgetReg), state(offsetof(JitState, budget_left)));
   a_.mov(x(0), a64::x0);
   pop(kHelperSaved);
+  a_.ldr(status, state(offsetof(JitState, status)));
+  a_.cbnz(status, fail_exit_);
+  a_.ret(a64::x30);
+
+  // tail_stub: asks jit_take_tail_call whether the helper just called chose a tail-call target.
+  // r0 (the helper's result) and r1..r5 are kept: a failed tail call continues with them and a
+  // taken one starts the target with them. Returns x9 = the target's pc 0, or 0.
+  if (!may_tail_call_) return;
+  if (req_.listing) a_.comment("stub: tail call");
+  a_.bind(tail_stub_);
+  const std::initializer_list<std::pair<Gp, Gp>> kTailSaved = {
+      {x(1), x(2)}, {x(3), x(4)}, {x(5), x(0)}, {a64::x30, value}};
+  push(kTailSaved);
+  a_.mov(a64::x0, state_reg);
+  call_absolute(fn_address(&jit_take_tail_call));
+  a_.mov(addr, a64::x0);
+  pop(kTailSaved);
   a_.ldr(status, state(offsetof(JitState, status)));
   a_.cbnz(status, fail_exit_);
   a_.ret(a64::x30);

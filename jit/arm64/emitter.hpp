@@ -57,6 +57,8 @@ class A64Emitter {
   Result<void> emit_call_reg(const vm::Insn& insn, std::uint32_t pc);
   void emit_local_call_sequence(std::uint32_t pc, const asmjit::Label* target, const Gp* target_reg);
   void emit_helper_sequence();
+  /// After a helper call that may be bpf_tail_call: branch to the target's code if it chose one.
+  void emit_tail_call_check();
   /// Adds delta frames to the stack mirror and copies it to ctx->stack.
   void adjust_stack_region(std::int64_t delta_bytes);
 
@@ -128,6 +130,8 @@ class A64Emitter {
   asmjit::Label check_stub_;   // x9 = address, x10 = access_info
   asmjit::Label callx_stub_;   // x9 = value, x10 = pc; returns x9 = native target or 0
   asmjit::Label helper_stub_;  // calls jit_call_helper preserving r1..r5
+  asmjit::Label tail_stub_;    // calls jit_take_tail_call preserving r0..r5; returns x9 = target or 0
+  bool may_tail_call_ = false; // a call to helper 12, or a callx that may name it
   std::mt19937_64 rng_;
 };
 

@@ -1,4 +1,5 @@
-// Form::Call, CallLocal and CallReg: helper calls through helper_stub (jit_call_helper), and
+// Form::Call, CallLocal and CallReg: helper calls through helper_stub (jit_call_helper), tail
+// calls as a jump to the target's pc 0 after bpf_tail_call (tail_stub, jit_take_tail_call), and
 // BPF-to-BPF calls as native call/ret with a fresh 512-byte frame and r6–r9, r10 kept on the
 // host stack for the caller. Exit is a `ret` (emitter.cpp).
 #include "jit/runtime.hpp"
@@ -30,6 +31,11 @@ void X86Emitter::emit_local_call_sequence(std::uint32_t pc, const Label* target,
   a_.add(state(offsetof(JitState, stack_size)), imm(isa::kStackBytes));
   sync_stack_region();
   if (target) a_.call(*target); else a_.call(*target_reg);
+  if (may_tail_call_) {
+    // The callee may have tail-called into another program; back here, this one runs again.
+    a_.mov(x86::r10, imm(reinterpret_cast<std::uint64_t>(req_.program_code)));
+    a_.mov(state(offsetof(JitState, code)), x86::r10);
+  }
   for (int i = 4; i >= 0; --i) a_.pop(kKept[i]);
   a_.sub(depth, 1);
   a_.add(state(offsetof(JitState, stack_lo)), imm(isa::kStackBytes));
@@ -41,6 +47,18 @@ void X86Emitter::emit_helper_sequence() {
   a_.call(helper_stub_);
 }
 
+void X86Emitter::emit_tail_call_check() {
+  // A taken tail call replaces this program: jump (not call) to the target's pc 0, so its `exit`
+  // returns to whoever called this function, on the same frame — the kernel's and the
+  // interpreter's semantics, with no host stack growth per tail call.
+  const Label no_tail_call = a_.newLabel();
+  a_.call(tail_stub_);
+  a_.test(x86::r10, x86::r10);
+  a_.jz(no_tail_call);
+  a_.jmp(x86::r10);
+  a_.bind(no_tail_call);
+}
+
 Result<void> X86Emitter::emit_call(const vm::Insn& insn, std::uint32_t pc) {
   const vm::HelperEntry* helper = req_.helpers.empty() ? nullptr : req_.helpers[pc];
   if (helper == nullptr)
@@ -49,6 +67,7 @@ Result<void> X86Emitter::emit_call(const vm::Insn& insn, std::uint32_t pc) {
   a_.mov(state(offsetof(JitState, pending_helper)), x86::r10);
   a_.mov(state(offsetof(JitState, pc), 4), imm(pc));
   emit_helper_sequence();
+  if (calls_tail_call(req_, pc)) emit_tail_call_check();
   return {};
 }
 
@@ -71,6 +90,7 @@ Result<void> X86Emitter::emit_call_reg(const vm::Insn& insn, std::uint32_t pc) {
   a_.jmp(done);
   a_.bind(helper);
   emit_helper_sequence();  // jit_resolve_callx set pending_helper and pc
+  emit_tail_call_check();  // the id may be bpf_tail_call's
   a_.bind(done);
   return {};
 }

@@ -150,16 +150,19 @@ Result<void> X86Emitter::emit_program() {
   check_stub_ = a_.newLabel();
   callx_stub_ = a_.newLabel();
   helper_stub_ = a_.newLabel();
+  tail_stub_ = a_.newLabel();
   if (counting()) compute_segments();
   for (std::size_t pc = 0; pc < n; ++pc) {
     const auto& insn = program_.insns[pc];
-    if (program_.ops[pc] != isa::kNoOp && program_.op(pc).form == Form::WideImm &&
-        static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
+    if (program_.ops[pc] == isa::kNoOp) continue;
+    const auto form = program_.op(pc).form;
+    if (form == Form::WideImm && static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
       func_targets_.push_back(static_cast<std::uint32_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm));
+    if (form == Form::CallReg || (form == Form::Call && calls_tail_call(req_, pc))) may_tail_call_ = true;
   }
 
   // Trampoline: int entry(JitState*). Saves callee-saved registers, loads r1..r5 and r10,
-  // and calls pc 0 so that every BPF exit is a `ret`.
+  // and calls state->entry (pc 0, or a callback's subprogram) so that every BPF exit is a `ret`.
   const auto state_reg = x86::gpq(host_id(kStateReg));
   if (req_.listing) a_.comment("entry trampoline");
   for (auto r : {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15}) a_.push(r);
@@ -170,7 +173,7 @@ Result<void> X86Emitter::emit_program() {
     a_.mov(q(1 + i), state(offsetof(JitState, args) + 8 * i));
   for (unsigned r : {0u, 6u, 7u, 8u, 9u}) a_.xor_(d(r), d(r));  // the interpreter zeroes them too
   a_.mov(q(isa::kFramePointer), state(offsetof(JitState, frame_top)));
-  a_.call(labels_[0]);
+  a_.call(state(offsetof(JitState, entry)));
   a_.mov(state(offsetof(JitState, r0)), q(0));
   a_.xor_(x86::eax, x86::eax);
   a_.bind(epilogue_);
@@ -305,6 +308,23 @@ void X86Emitter::emit_stubs() {
   a_.call(x86::r10);
   a_.add(x86::rsp, 8);
   for (int i = 5; i >= 1; --i) a_.pop(kSaved[i]);
+  a_.cmp(status, 0);
+  a_.jne(fail_exit_);
+  a_.ret();
+
+  // tail_stub: asks jit_take_tail_call whether the helper just called chose a tail-call target.
+  // Entered with rsp ≡ 0; six pushes keep it. r0 (the helper's result) and r1..r5 are kept, since
+  // a failed tail call continues with them and a taken one starts the target with them.
+  if (!may_tail_call_) return;
+  if (req_.listing) a_.comment("stub: tail call");
+  a_.bind(tail_stub_);
+  const Gp kKept[] = {x86::rax, x86::rdi, x86::rsi, x86::rdx, x86::rcx, x86::r8};
+  for (const auto& r : kKept) a_.push(r);
+  a_.mov(x86::rdi, state_reg);
+  a_.mov(x86::rax, imm(fn_address(&jit_take_tail_call)));
+  a_.call(x86::rax);
+  a_.mov(x86::r10, x86::rax);
+  for (int i = 5; i >= 0; --i) a_.pop(kKept[i]);
   a_.cmp(status, 0);
   a_.jne(fail_exit_);
   a_.ret();

@@ -53,6 +53,8 @@ class X86Emitter {
   Result<void> emit_call_reg(const vm::Insn& insn, std::uint32_t pc);
   void emit_local_call_sequence(std::uint32_t pc, const asmjit::Label* target, const Gp* target_reg);
   void emit_helper_sequence();
+  /// After a helper call that may be bpf_tail_call: jump to the target's code if it chose one.
+  void emit_tail_call_check();
   void sync_stack_region();
 
   // Shared pieces (emitter.cpp).
@@ -96,6 +98,8 @@ class X86Emitter {
   asmjit::Label check_stub_;   // r10 = address, r11 = access_info
   asmjit::Label callx_stub_;   // r10 = value, r11 = pc; returns r10 = native target or 0
   asmjit::Label helper_stub_;  // calls jit_call_helper preserving r1..r5
+  asmjit::Label tail_stub_;    // calls jit_take_tail_call preserving r0..r5; returns r10 = target or 0
+  bool may_tail_call_ = false; // a call to helper 12, or a callx that may name it
   std::mt19937_64 rng_;
 };
 

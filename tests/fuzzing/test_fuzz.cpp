@@ -80,9 +80,10 @@ fuzz::HarnessOptions with_property(const char* text) {
   return o;
 }
 
-// Which engine calls: only the interpreter honours tail-call targets (RunContext::engine_tail_calls).
+// Which engine calls: each engine installs its own callback hook, and the interpreter runs first.
 std::uint64_t engine_probe(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, HelperCall* call) {
-  return call->engine_tail_calls ? 1 : 2;
+  static const vm::CallbackFn first_engine = call->invoke_callback;
+  return call->invoke_callback == first_engine ? 1 : 2;
 }
 
 // A different answer on every call, like bpf_get_prandom_u32.

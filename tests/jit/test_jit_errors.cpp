@@ -155,11 +155,6 @@ TEST_CASE("compile-time refusals", "[jit][errors]") {
   CHECK(unknown.error().code == Errc::HelperFault);
   CHECK(unknown.error().pc == 0);
 
-  helpers.add(vm::HelperEntry{12, "bpf_tail_call", &helper_mix, nullptr, {}});
-  auto tail = jit::JitProgram::compile(program_of("call 12\nexit\n"), helpers);
-  REQUIRE(!tail);
-  CHECK(tail.error().code == Errc::Unsupported);
-
   auto insns = vm::assemble("lddw %r0, 0\nexit\n");
   REQUIRE(insns);
   (*insns)[0].src = static_cast<std::uint8_t>(isa::LddwSrc::MapFd);

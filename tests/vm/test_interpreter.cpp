@@ -189,9 +189,9 @@ TEST_CASE("one interpreter runs on many threads at once") {
 }
 
 namespace {
-const vm::Interpreter* g_tail_target = nullptr;  // test-only: the program the tail-call helper jumps to
+vm::TailCallTarget g_tail_target;  // test-only: the program the tail-call helper jumps to
 std::uint64_t tail_helper(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, vm::RunContext* run) {
-  run->tail_call_target = g_tail_target;
+  run->tail_call_target = &g_tail_target;
   return 0;
 }
 // Calls the callback in r1 with (r2, 0, 0, 0, 0) r3 times and sums its results.
@@ -216,7 +216,7 @@ TEST_CASE("tail calls continue in the target program on the same frame") {
   helpers.add({12, "tail", &tail_helper, nullptr, {}});
   auto target = vm::Interpreter::create(program_of("mov %r0, %r1\nadd %r0, 100\nexit\n"), helpers);
   REQUIRE(target.has_value());
-  g_tail_target = &*target;
+  g_tail_target.interpreter = &*target;
   auto caller = vm::Interpreter::create(program_of("mov %r1, 5\ncall 12\nmov %r0, 1\nexit\n"), helpers);
   REQUIRE(caller.has_value());
   for (bool checked : {false, true}) {

@@ -1,0 +1,82 @@
+// run_native: sets up a JitState and a stack, enters the code through its trampoline, and serves
+// RunContext::call_back for helpers (bpf_loop, bpf_for_each_map_elem) as a nested run_native.
+#include "jit/native_run.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "vm/exec_errors.hpp"
+
+namespace bpfvm::jit {
+
+namespace {
+
+// RunContext::invoke_callback while JIT code runs; `engine` is that run's JitState. Mirrors
+// Interpreter::call_function: the callback runs the *current* program's subprogram (a tail call may
+// have switched it) on a fresh stack at depth 0, the caller's frames stay reachable as a region,
+// and it spends the run's budget (ctx.insns_executed, which jit_call_helper keeps current).
+Result<std::uint64_t> call_back_into_code(const void* engine, vm::RunContext& ctx, std::uint64_t fn_value,
+                                          std::span<const std::uint64_t, 5> args) {
+  const auto* caller = static_cast<const JitState*>(engine);
+  const ProgramCode& code = *caller->code;
+  if (!std::binary_search(code.func_addresses.begin(), code.func_addresses.end(), fn_value))
+    return vm::callback_target_error();
+  const vm::Region caller_stack = ctx.stack;
+  ctx.regions.push_back(caller_stack);
+  auto run = run_native(code, ctx, args, fn_value, caller->support->budget_insns,
+                        caller->budget_total - ctx.insns_executed);
+  ctx.regions.pop_back();
+  ctx.stack = caller_stack;
+  if (!run) return std::move(run).error();
+  ctx.insns_executed = caller->budget_total - run->budget_left;
+  return run->r0;
+}
+
+}  // namespace
+
+Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx, std::span<const std::uint64_t> args,
+                                   std::uint64_t entry, std::uint64_t budget_insns, std::uint64_t budget_left) {
+  RunSupport support;
+  support.budget_insns = budget_insns;
+
+  // Every frame a run may use, like the interpreter's Machine; zeroed where memory is checked so
+  // reads of unwritten stack agree with the interpreter.
+  alignas(16) std::uint8_t stack[isa::kMaxCallFrames * isa::kStackBytes];
+  if (code.variant != Variant::Fast) std::memset(stack, 0, sizeof stack);
+  const auto stack_top = reinterpret_cast<std::uintptr_t>(stack + sizeof stack);
+
+  JitState state;
+  state.budget_left = budget_left;
+  state.budget_total = budget_insns ? budget_insns : std::numeric_limits<std::uint64_t>::max();
+  state.stack_lo = stack_top - isa::kStackBytes;
+  state.stack_size = isa::kStackBytes;
+  state.ctx_stack = &ctx.stack;
+  state.ctx = &ctx;
+  for (std::size_t i = 0; i < args.size() && i < 5; ++i) state.args[i] = args[i];
+  state.frame_top = stack_top;
+  state.support = &support;
+  state.code = &code;
+  state.entry = entry;
+
+  const vm::Region saved_stack = ctx.stack;
+  const vm::CallbackFn saved_hook = ctx.invoke_callback;
+  const void* const saved_engine = ctx.engine;
+  const bool saved_tail_calls = ctx.engine_tail_calls;
+  ctx.stack = vm::Region{state.stack_lo, isa::kStackBytes, true, "stack"};
+  ctx.invoke_callback = &call_back_into_code;
+  ctx.engine = &state;
+  ctx.engine_tail_calls = true;  // jit_take_tail_call follows RunContext::tail_call_target
+  const int rc = reinterpret_cast<JitEntry>(code.trampoline)(&state);
+  ctx.stack = saved_stack;
+  ctx.invoke_callback = saved_hook;
+  ctx.engine = saved_engine;
+  ctx.engine_tail_calls = saved_tail_calls;
+  if (rc != 0) {
+    if (support.error) return std::move(*support.error);
+    return make_error(Errc::Internal, "JIT: run failed without an error");
+  }
+  return NativeRunResult{state.r0, state.budget_left};
+}
+
+}  // namespace bpfvm::jit
