@@ -136,8 +136,10 @@ std::uint64_t for_each_map_elem(std::uint64_t m, std::uint64_t fn, std::uint64_t
 }  // namespace
 
 void add_map_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
-  reg.add(entry(BPF_FUNC_map_lookup_elem, "bpf_map_lookup_elem", map_lookup_elem, rt, RetType::PtrToMapValueOrNull,
-                {ArgType::ConstMapPtr, ArgType::PtrToMapKey}));
+  vm::HelperEntry lookup = entry(BPF_FUNC_map_lookup_elem, "bpf_map_lookup_elem", map_lookup_elem, rt,
+                                RetType::PtrToMapValueOrNull, {ArgType::ConstMapPtr, ArgType::PtrToMapKey});
+  lookup.direct_array = [](std::uint64_t m) { return map_of(m)->direct_array(); };
+  reg.add(std::move(lookup));
   reg.add(entry(BPF_FUNC_map_update_elem, "bpf_map_update_elem", map_update_elem, rt, RetType::Integer,
                 {ArgType::ConstMapPtr, ArgType::PtrToMapKey, ArgType::PtrToMapValue, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_map_delete_elem, "bpf_map_delete_elem", map_delete_elem, rt, RetType::Integer,

@@ -15,6 +15,11 @@ ArrayMap::ArrayMap(const MapSpec& spec, std::shared_ptr<RunDomain> domain, unsig
   base_ = reinterpret_cast<std::byte*>(storage_.get());
 }
 
+std::optional<vm::DirectArray> ArrayMap::direct_array() const {
+  if (slots_ != 1) return std::nullopt;  // per-CPU: the slot depends on the running thread
+  return vm::DirectArray{reinterpret_cast<std::uintptr_t>(base_), stride_, spec_.max_entries};
+}
+
 std::uint32_t ArrayMap::key_index(const void* key) {
   std::uint32_t index;
   std::memcpy(&index, key, sizeof index);

@@ -19,6 +19,7 @@ class ArrayMap : public Map {
   int update(const void* key, const void* value, std::uint64_t flags) override;
   int erase(const void* key) override;
   unsigned batch_ops() const override { return kBatchLookup | kBatchUpdate; }
+  std::optional<vm::DirectArray> direct_array() const override;
 
  protected:
   int next_key(const void* key, void* next) override;

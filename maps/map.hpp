@@ -6,11 +6,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "bpfvm/result.hpp"
 #include "maps/map_spec.hpp"
 #include "maps/run_domain.hpp"
+#include "vm/direct_array.hpp"
 #include "vm/run_context.hpp"
 
 namespace bpfvm::maps {
@@ -52,6 +54,9 @@ class Map : public vm::MemoryOwner {
   virtual int push(const void* value, std::uint64_t flags);
   virtual int pop(void* value);
   virtual int peek(void* value);
+  /// The address arithmetic lookup() performs, for maps whose values never move (plain arrays);
+  /// engines may inline it. Per-CPU and hashed maps return nullopt.
+  virtual std::optional<vm::DirectArray> direct_array() const { return std::nullopt; }
 
   // ---- host side (bpf() commands) -----------------------------------------------------------
   /// BPF_MAP_LOOKUP_ELEM: copies host_value_size() bytes into `out`.

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "bpfvm/helper_signature.hpp"
+#include "vm/direct_array.hpp"
 #include "vm/run_context.hpp"
 
 namespace bpfvm::vm {
@@ -21,6 +23,10 @@ struct HelperEntry {
   HelperFn fn = nullptr;
   void* user = nullptr;   // registrant's data, reachable from the helper through RunContext
   HelperSignature signature;  // what the verifier checks at call sites
+  /// Lookup helpers only: the layout behind the map handle `r1`, when a call with that constant
+  /// handle may be replaced by inline address arithmetic (as the kernel's JIT does for arrays).
+  /// Only the helper that interprets the handle knows what it is, hence a hook here.
+  std::optional<DirectArray> (*direct_array)(std::uint64_t map_handle) = nullptr;
 };
 
 /// A registry per VM instance; no global state. Adding an id that exists replaces it.

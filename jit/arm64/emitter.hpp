@@ -53,6 +53,7 @@ class A64Emitter {
   Result<void> emit_jump(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
   // emit_call.cpp
   Result<void> emit_call(const vm::Insn& insn, std::uint32_t pc);
+  void emit_array_lookup(const vm::DirectArray& array);
   Result<void> emit_call_local(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
   Result<void> emit_call_reg(const vm::Insn& insn, std::uint32_t pc);
   void emit_local_call_sequence(std::uint32_t pc, const asmjit::Label* target, const Gp* target_reg);
@@ -132,6 +133,7 @@ class A64Emitter {
   asmjit::Label helper_stub_;  // calls jit_call_helper preserving r1..r5
   asmjit::Label tail_stub_;    // calls jit_take_tail_call preserving r0..r5; returns x9 = target or 0
   bool may_tail_call_ = false; // a call to helper 12, or a callx that may name it
+  std::vector<std::uint8_t> block_starts_;  // inline_array_lookup.hpp
   std::mt19937_64 rng_;
 };
 

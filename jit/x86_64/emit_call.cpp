@@ -2,6 +2,7 @@
 // calls as a jump to the target's pc 0 after bpf_tail_call (tail_stub, jit_take_tail_call), and
 // BPF-to-BPF calls as native call/ret with a fresh 512-byte frame and r6–r9, r10 kept on the
 // host stack for the caller. Exit is a `ret` (emitter.cpp).
+#include "jit/inline_array_lookup.hpp"
 #include "jit/runtime.hpp"
 #include "jit/x86_64/emitter.hpp"
 
@@ -59,10 +60,30 @@ void X86Emitter::emit_tail_call_check() {
   a_.bind(no_tail_call);
 }
 
+void X86Emitter::emit_array_lookup(const vm::DirectArray& array) {
+  // r0 = index < max_entries ? base + index * stride : NULL. The key was proven readable by the
+  // verifier (unchecked builds only); r1-r5 stay as they were, as after a helper call.
+  const Label null = a_.newLabel(), done = a_.newLabel();
+  a_.mov(q(0).r32(), x86::dword_ptr(q(2)));
+  a_.cmp(q(0).r32(), imm(array.max_entries));
+  a_.short_().jae(null);
+  a_.imul(q(0), q(0), imm(array.stride));
+  a_.mov(x86::r10, imm(array.base));
+  a_.add(q(0), x86::r10);
+  a_.short_().jmp(done);
+  a_.bind(null);
+  a_.xor_(q(0).r32(), q(0).r32());
+  a_.bind(done);
+}
+
 Result<void> X86Emitter::emit_call(const vm::Insn& insn, std::uint32_t pc) {
   const vm::HelperEntry* helper = req_.helpers.empty() ? nullptr : req_.helpers[pc];
   if (helper == nullptr)
     return make_error(Errc::Internal, "x86-64 JIT: helper " + std::to_string(static_cast<std::uint32_t>(insn.imm)) + " was not resolved", pc);
+  if (const auto array = inline_array_lookup(req_, block_starts_, pc)) {
+    emit_array_lookup(*array);
+    return {};
+  }
   a_.mov(x86::r10, imm(reinterpret_cast<std::uint64_t>(helper)));
   a_.mov(state(offsetof(JitState, pending_helper)), x86::r10);
   a_.mov(state(offsetof(JitState, pc), 4), imm(pc));

@@ -1,0 +1,31 @@
+// Inlining bpf_map_lookup_elem on arrays, as the kernel's JIT does: when the map handle in r1 is
+// known at the call site (an lddw earlier in the same basic block), and the helper says the map is
+// a plain array, the backends emit `index < max_entries ? base + index * stride : NULL` instead of
+// the call. Shared by both backends; only the few instructions differ.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "jit/native_code.hpp"
+#include "vm/direct_array.hpp"
+#include "vm/program.hpp"
+
+namespace bpfvm::jit {
+
+/// Per slot: 1 where some jump, call or fall-through from a jump lands (a basic block starts).
+std::vector<std::uint8_t> block_starts(const vm::Program& program);
+
+/// The constant `reg` holds when the insn at `pc` runs, when that value comes from a map lddw
+/// earlier in pc's basic block and nothing in between writes `reg`; nullopt otherwise.
+std::optional<std::uint64_t> map_handle_at(const vm::Program& program, std::span<const std::uint64_t> lddw_values,
+                                           const std::vector<std::uint8_t>& block_starts, std::uint32_t pc, int reg);
+
+/// The array layout to inline at the `call` at pc, or nullopt to call the helper. Checked builds
+/// always call (the helper checks the key pointer against the run's regions).
+std::optional<vm::DirectArray> inline_array_lookup(const CompileRequest& req, const std::vector<std::uint8_t>& block_starts,
+                                                   std::uint32_t pc);
+
+}  // namespace bpfvm::jit
