@@ -42,6 +42,7 @@ enum class ViolationKind : std::uint8_t {
   UnknownMap,          // lddw names a map the options do not describe
   StackPointerEscape,  // a frame's stack pointer outlives the frame
   AtomicNotAllowed,    // atomic on ctx/packet
+  PacketLoadNotAllowed,// LD_ABS/LD_IND in a non-skb program, with r6 not the context, or holding a reference
   Unsupported,         // a construct this verifier does not handle yet
 };
 

@@ -111,7 +111,7 @@ void A64Emitter::compute_segments() {
         start[next] = true;
         break;
       case Form::Load: case Form::LoadSx: case Form::Store: case Form::StoreReg: case Form::Atomic:
-      case Form::Call: case Form::CallReg: case Form::Exit:
+      case Form::Call: case Form::CallReg: case Form::Exit: case Form::PacketLoad:
         start[next] = true;
         break;
     }
@@ -134,9 +134,11 @@ Result<void> A64Emitter::emit_program() {
   check_stub_ = a_.newLabel();
   callx_stub_ = a_.newLabel();
   helper_stub_ = a_.newLabel();
+  packet_load_stub_ = a_.newLabel();
   if (counting()) compute_segments();
   for (std::size_t pc = 0; pc < n; ++pc) {
     const auto& insn = program_.insns[pc];
+    if (program_.ops[pc] != isa::kNoOp && program_.op(pc).form == Form::PacketLoad) has_packet_load_ = true;
     if (program_.ops[pc] != isa::kNoOp && program_.op(pc).form == Form::WideImm &&
         static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
       func_targets_.push_back(static_cast<std::uint32_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm));
@@ -226,6 +228,7 @@ Result<void> A64Emitter::emit(std::uint32_t pc) {
     case Form::Exit:
       a_.ret(a64::x30);  // the matching BL is the trampoline's or a local call's
       return {};
+    case Form::PacketLoad: return emit_packet_load(insn, op, pc);
   }
   return make_error(Errc::Internal, "arm64 JIT: unhandled form", pc);
 }
@@ -329,6 +332,23 @@ void A64Emitter::emit_stubs() {
   push(kHelperSaved);
   a_.mov(a64::x5, state_reg);
   call_absolute(fn_address(&jit_call_helper));
+  a_.mov(x(0), a64::x0);
+  pop(kHelperSaved);
+  a_.ldr(status, state(offsetof(JitState, status)));
+  a_.cbnz(status, fail_exit_);
+  a_.ret(a64::x30);
+
+  // packet_load_stub: x9 = offset, x10 = size. jit_packet_load(state, r6, offset, size) with
+  // r1..r5 kept (as the interpreter keeps them); r0 = the entry's raw result.
+  if (!has_packet_load_) return;
+  if (req_.listing) a_.comment("stub: LD_ABS/LD_IND packet load");
+  a_.bind(packet_load_stub_);
+  push(kHelperSaved);
+  a_.mov(a64::x1, x(isa::kPacketLoadCtxReg));
+  a_.mov(a64::x2, addr);
+  a_.mov(a64::x3, value);
+  a_.mov(a64::x0, state_reg);
+  call_absolute(fn_address(&jit_packet_load));
   a_.mov(x(0), a64::x0);
   pop(kHelperSaved);
   a_.ldr(status, state(offsetof(JitState, status)));

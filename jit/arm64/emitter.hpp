@@ -59,6 +59,8 @@ class A64Emitter {
   void emit_helper_sequence();
   /// Adds delta frames to the stack mirror and copies it to ctx->stack.
   void adjust_stack_region(std::int64_t delta_bytes);
+  // emit_packet_load.cpp
+  Result<void> emit_packet_load(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
 
   // Registers (emitter.cpp).
   static Gp x(unsigned bpf_reg) { return asmjit::a64::GpX(host_id_of_bpf(bpf_reg)); }
@@ -128,6 +130,8 @@ class A64Emitter {
   asmjit::Label check_stub_;   // x9 = address, x10 = access_info
   asmjit::Label callx_stub_;   // x9 = value, x10 = pc; returns x9 = native target or 0
   asmjit::Label helper_stub_;  // calls jit_call_helper preserving r1..r5
+  asmjit::Label packet_load_stub_;  // x9 = offset, x10 = size; calls jit_packet_load preserving r1..r5
+  bool has_packet_load_ = false;    // the stub is emitted only for programs with LD_ABS/LD_IND
   std::mt19937_64 rng_;
 };
 

@@ -54,6 +54,8 @@ class X86Emitter {
   void emit_local_call_sequence(std::uint32_t pc, const asmjit::Label* target, const Gp* target_reg);
   void emit_helper_sequence();
   void sync_stack_region();
+  // emit_packet_load.cpp
+  Result<void> emit_packet_load(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
 
   // Shared pieces (emitter.cpp).
   static Gp q(unsigned bpf_reg) { return asmjit::x86::gpq(host_id_of_bpf(bpf_reg)); }
@@ -96,6 +98,8 @@ class X86Emitter {
   asmjit::Label check_stub_;   // r10 = address, r11 = access_info
   asmjit::Label callx_stub_;   // r10 = value, r11 = pc; returns r10 = native target or 0
   asmjit::Label helper_stub_;  // calls jit_call_helper preserving r1..r5
+  asmjit::Label packet_load_stub_;  // r10 = offset, r11 = size; calls jit_packet_load preserving r1..r5
+  bool has_packet_load_ = false;    // the stub is emitted only for programs with LD_ABS/LD_IND
   std::mt19937_64 rng_;
 };
 
