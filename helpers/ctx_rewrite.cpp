@@ -190,6 +190,7 @@ Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type
         break;
       case Form::Call:
       case Form::CallReg:
+      case Form::PacketLoad:  // r0 = packet bytes; r1-r5 clobbered, as for a helper call
         for (int r = 0; r <= 5; ++r) s.reg[r] = Val::NotCtx;
         flow(pc + 1, s);
         break;

@@ -1,5 +1,7 @@
-// __sk_buff helpers (load/store bytes, checksum fix-ups), csum_diff and the redirect verdicts.
+// __sk_buff helpers (load/store bytes, checksum fix-ups), the legacy LD_ABS/LD_IND packet load,
+// csum_diff and the redirect verdicts.
 #include <linux/bpf.h>
+#include <linux/filter.h>
 #include <linux/pkt_cls.h>
 
 #include <cerrno>
@@ -18,15 +20,18 @@ using vm::RetType;
 
 std::uint64_t ret(long v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
 
-// The __sk_buff behind r1, or nullptr after a fault. With a HelperRun, r1 must be its context.
-SkbCtx* skb_of(vm::RunContext* run, std::uint64_t ctx, const char* helper) {
+// The __sk_buff behind `reg` (r1 for helpers), or nullptr after a fault. With a HelperRun, it must be
+// the run's context. `helper` prefixes the fault text; nullptr when the engine names the instruction
+// itself (the LD_ABS/LD_IND entry).
+SkbCtx* skb_of(vm::RunContext* run, std::uint64_t ctx, const char* helper, const char* reg = "r1") {
+  const std::string who = helper != nullptr ? std::string(helper) + ": " : std::string();
   const HelperRun* s = run_state(run);
   if (s == nullptr || s->skb == nullptr) {
-    fault(run, std::string(helper) + ": this run has no __sk_buff context");
+    fault(run, who + "this run has no __sk_buff context");
     return nullptr;
   }
   if (reinterpret_cast<std::uintptr_t>(s->skb) != ctx) {
-    fault(run, std::string(helper) + ": r1 is not the program's context");
+    fault(run, who + reg + " is not the program's context");
     return nullptr;
   }
   return s->skb;
@@ -62,6 +67,35 @@ std::uint64_t skb_load_bytes(std::uint64_t ctx, std::uint64_t offset, std::uint6
   }
   std::memcpy(ptr(to), ptr(skb->data + off), len);
   return 0;
+}
+
+// LD_ABS/LD_IND (vm::HelperRegistry::set_packet_load): the kernel's bpf_skb_load_helper_{8,16,32}
+// with the skb from r6. `offset` is the kernel's `int offset`: only its low 32 bits count. Returns
+// the big-endian value in host order, or -EFAULT outside the packet (the engine then returns 0).
+// Negative offsets name the headers, as bpf_internal_load_pointer_neg_helper does: SKF_NET_OFF + k
+// is byte k of the network header, SKF_LL_OFF + k byte k of the Ethernet header (bpfvm's skbs come
+// from test_run, whose network header follows the 14-byte Ethernet header).
+std::uint64_t skb_legacy_load(std::uint64_t ctx, std::uint64_t offset, std::uint64_t size_bytes, std::uint64_t,
+                              std::uint64_t, vm::RunContext* run) {
+  constexpr std::uint64_t kEthHlen = 14;
+  SkbCtx* skb = skb_of(run, ctx, nullptr, "r6");
+  if (skb == nullptr) return 0;
+  const auto k = static_cast<std::int32_t>(static_cast<std::uint32_t>(offset));
+  std::uint64_t from = 0;
+  if (k >= 0) {
+    from = skb->data + static_cast<std::uint32_t>(k);
+  } else if (k >= SKF_LL_OFF && skb->mac_header != 0) {
+    from = k >= SKF_NET_OFF ? skb->mac_header + kEthHlen + static_cast<std::uint32_t>(k - SKF_NET_OFF)
+                            : skb->mac_header + static_cast<std::uint32_t>(k - SKF_LL_OFF);
+  } else {
+    return ret(-EFAULT);
+  }
+  if (from + size_bytes > skb->data_end) return ret(-EFAULT);
+  std::uint8_t bytes[4] = {};
+  std::memcpy(bytes, ptr(from), size_bytes);
+  std::uint64_t value = 0;
+  for (std::uint64_t i = 0; i < size_bytes; ++i) value = (value << 8) | bytes[i];
+  return value;
 }
 
 // bpf_skb_store_bytes(skb, offset, from, len, flags): BPF_F_RECOMPUTE_CSUM is accepted (bpfvm
@@ -219,6 +253,8 @@ void add_packet_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_csum_diff, "bpf_csum_diff", csum_diff, rt, RetType::Integer,
                 {ArgType::PtrToMem, ArgType::ConstSizeOrZero, ArgType::PtrToMem, ArgType::ConstSizeOrZero,
                  ArgType::Anything}));
+  // Not a helper id: the engines call it for LD_ABS/LD_IND (the signature is unused).
+  reg.set_packet_load(entry(0, "ld_abs/ld_ind", skb_legacy_load, rt, RetType::Integer, {}));
   reg.add(entry(BPF_FUNC_redirect, "bpf_redirect", redirect, rt, RetType::Integer, {ArgType::Anything, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_redirect_map, "bpf_redirect_map", redirect_map, rt, RetType::Integer,
                 {ArgType::ConstMapPtr, ArgType::Anything, ArgType::Anything}));

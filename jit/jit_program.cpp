@@ -13,6 +13,7 @@
 #include "jit/exec_memory.hpp"
 #include "jit/native_run.hpp"
 #include "jit/runtime.hpp"
+#include "vm/exec_errors.hpp"
 #if defined(__aarch64__)
 #include "jit/arm64/emitter.hpp"
 #else
@@ -139,6 +140,10 @@ Result<void> prepare_program(JitProgram::Impl& impl, const vm::HelperRegistry& h
         impl.helpers[pc] = h;
         break;
       }
+      case Form::PacketLoad:
+        if (helpers.packet_load() == nullptr) return vm::no_packet_load_error(at, op.mnemonic);
+        impl.helpers[pc] = helpers.packet_load();  // the backends call it like a helper
+        break;
       case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
       case Form::StoreReg: case Form::Atomic: case Form::Jump: case Form::Ja: case Form::Ja32:
       case Form::CallLocal: case Form::CallReg: case Form::Exit:

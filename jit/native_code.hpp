@@ -25,7 +25,8 @@ struct ProgramCode;  // jit/runtime.hpp
 struct CompileRequest {
   const vm::Program* program = nullptr;
   std::span<const std::uint64_t> lddw_values;        // per pc: value of a non-func lddw, resolved
-  std::span<const vm::HelperEntry* const> helpers;   // per pc: helper of a `call` by id
+  std::span<const vm::HelperEntry* const> helpers;   // per pc: helper of a `call` by id, or the
+                                                     // registry's packet-load entry of an LD_ABS/LD_IND
   Variant variant = Variant::Fast;
   bool blind_constants = false;
   std::uint64_t blinding_seed = 0;

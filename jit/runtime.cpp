@@ -32,6 +32,11 @@ std::uint64_t jit_call_helper(std::uint64_t r1, std::uint64_t r2, std::uint64_t 
   return r0;
 }
 
+std::uint64_t jit_packet_load(JitState* state, std::uint64_t ctx, std::uint64_t offset,
+                              std::uint64_t size_bytes) noexcept {
+  return jit_call_helper(ctx, offset, size_bytes, 0, 0, state);
+}
+
 bool jit_check_access(JitState* state, std::uint64_t addr, std::uint64_t info) noexcept {
   const auto size = static_cast<unsigned>(info & 0xff);
   const bool write = (info >> 8) & 1;

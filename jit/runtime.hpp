@@ -66,6 +66,11 @@ using JitEntry = int (*)(JitState* state);
 /// Calls state->pending_helper with r1..r5 like the interpreter; on a helper fault records it.
 std::uint64_t jit_call_helper(std::uint64_t r1, std::uint64_t r2, std::uint64_t r3, std::uint64_t r4,
                               std::uint64_t r5, JitState* state) noexcept;
+/// LD_ABS/LD_IND: calls state->pending_helper (the registry's packet-load entry) for the skb `ctx`
+/// through jit_call_helper. Returns the entry's result: negative = outside the packet, and the
+/// generated code then returns 0 from the current function.
+std::uint64_t jit_packet_load(JitState* state, std::uint64_t ctx, std::uint64_t offset,
+                              std::uint64_t size_bytes) noexcept;
 /// Checked mode's slow path: `info` = pc << 32 | write << 8 | size. False = fault recorded.
 bool jit_check_access(JitState* state, std::uint64_t addr, std::uint64_t info) noexcept;
 /// The segment of `length` instructions starting at `start_pc` could not be paid for in full.

@@ -47,6 +47,11 @@ UseDef use_def(const vm::Program& p, std::uint32_t pc) {
     case Form::Call: case Form::CallLocal: u.use = kArgs; u.def = kCallerSaved; break;
     case Form::CallReg: u.use = kArgs | bit(in.dst); u.def = kCallerSaved; break;
     case Form::Exit: u.use = bit(0); break;
+    case Form::PacketLoad:  // reads the skb in r6 (and src for LD_IND); clobbers r0-r5 like a call
+      u.use = bit(isa::kPacketLoadCtxReg);
+      if (op.kind == Kind::LdInd) u.use |= bit(in.src);
+      u.def = kCallerSaved;
+      break;
   }
   u.use |= bit(isa::kFramePointer);
   return u;
@@ -109,7 +114,7 @@ Check build_cfg(const vm::Program& p, bool allow_loops, Cfg& cfg) {
         break;
       }
       case Form::Exit: break;
-      case Form::Call: case Form::CallLocal: case Form::CallReg:
+      case Form::Call: case Form::CallLocal: case Form::CallReg: case Form::PacketLoad:
         if (auto c = add(next)) return c;
         cfg.prune_point[next] = 1;
         break;

@@ -43,6 +43,7 @@ enum class ViolationKind : std::uint8_t {
   StackPointerEscape,  // a frame's stack pointer outlives the frame
   AtomicNotAllowed,    // atomic on ctx/packet
   MisalignedAtomic,    // atomic whose address is not provably a multiple of its width
+  PacketLoadNotAllowed,// LD_ABS/LD_IND in a non-skb program, with r6 not the context, or holding a reference
   Unsupported,         // a construct this verifier does not handle yet
 };
 

@@ -208,6 +208,9 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::MisalignedAtomic:
       return "misaligned atomic access to " + region_name(s, d.reg) + " " + r + " " + offs + " size=" +
              std::to_string(d.size) + ": atomics need an address aligned to their width";
+    case ViolationKind::PacketLoadNotAllowed:
+      return "BPF_LD_[ABS|IND] " + std::string(d.note) +
+             (s ? " [r6=" + type_name(s->reg(isa::kPacketLoadCtxReg)) + "]" : std::string{});
     case ViolationKind::Unsupported:
       return "not supported yet by the verifier: " + std::string(d.note.empty() ? "this construct" : d.note);
   }
@@ -348,7 +351,9 @@ std::string cfg_to_dot(const vm::Program& program) {
         leader[next] = 1;
         break;
       }
-      case isa::Form::Exit: case isa::Form::Call: case isa::Form::CallReg: leader[next] = 1; break;
+      case isa::Form::Exit: case isa::Form::Call: case isa::Form::CallReg: case isa::Form::PacketLoad:
+        leader[next] = 1;
+        break;
       case isa::Form::Alu: case isa::Form::AluUnary: case isa::Form::Load: case isa::Form::LoadSx:
       case isa::Form::Store: case isa::Form::StoreReg: case isa::Form::Atomic: case isa::Form::WideImm:
         break;
@@ -389,7 +394,7 @@ std::string cfg_to_dot(const vm::Program& program) {
       case isa::Form::Exit: break;
       case isa::Form::Alu: case isa::Form::AluUnary: case isa::Form::Load: case isa::Form::LoadSx:
       case isa::Form::Store: case isa::Form::StoreReg: case isa::Form::Atomic: case isa::Form::WideImm:
-      case isa::Form::Call: case isa::Form::CallLocal: case isa::Form::CallReg:
+      case isa::Form::Call: case isa::Form::CallLocal: case isa::Form::CallReg: case isa::Form::PacketLoad:
         if (next < n) o << "  b" << start << " -> b" << next << ";\n";
         break;
     }

@@ -52,6 +52,7 @@ RegMask pointers_after(const vm::Program& p, std::uint32_t pc, RegMask in) {
       return (insn.imm & isa::enc::kFetch) ? static_cast<RegMask>(in | bit(insn.src)) : in;
     case Form::Call: case Form::CallLocal: case Form::CallReg:
       return static_cast<RegMask>((in & ~kCallerSaved) | bit(0));
+    case Form::PacketLoad: return static_cast<RegMask>(in & ~kCallerSaved);  // r0 = packet bytes
     case Form::Store: case Form::StoreReg: case Form::Jump: case Form::Ja: case Form::Ja32: case Form::Exit:
       return in;
   }
@@ -112,6 +113,9 @@ RegMask precise_before(const vm::Program& p, std::uint32_t pc, RegMask out, RegM
     case Form::Ja: case Form::Ja32: return out;
     case Form::Call: case Form::CallLocal: return static_cast<RegMask>((out & ~kCallerSaved) | kArgs);
     case Form::CallReg: return static_cast<RegMask>((out & ~kCallerSaved) | kArgs | dst);
+    case Form::PacketLoad:  // reads the skb through r6 at src + imm; r0-r5 are written
+      return static_cast<RegMask>((out & ~kCallerSaved) | bit(isa::kPacketLoadCtxReg) |
+                                  (op.kind == Kind::LdInd ? src : 0));
     // The main program's return value is only checked for its type (pointer leaks), never its
     // range; a subprogram's return value flows into its caller, a callback's is range-checked.
     case Form::Exit: return main_exit ? RegMask{0} : bit(0);

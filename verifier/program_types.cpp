@@ -80,6 +80,7 @@ ProgramTypeInfo socket_filter() {
   t.entry = EntryKind::Ctx;
   t.ctx_size_bytes = 192;  // struct __sk_buff
   t.fields = sk_buff_fields(false);
+  t.legacy_packet_loads = true;
   return t;
 }
 
@@ -90,6 +91,7 @@ ProgramTypeInfo sched_cls() {
   t.ctx_size_bytes = 192;
   t.fields = sk_buff_fields(true);
   t.packet_writable = true;
+  t.legacy_packet_loads = true;
   return t;
 }
 

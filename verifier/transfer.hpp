@@ -64,6 +64,7 @@ Check transfer_memory(Env& env, State& s, std::uint32_t pc);  // Load, LoadSx, S
 Check transfer_jump(Env& env, State& s, std::uint32_t pc, Successors& out);  // Jump, Ja, Ja32
 Check transfer_call(Env& env, State& s, std::uint32_t pc, Successors& out);  // Call, CallLocal, CallReg
 Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out);
+Check transfer_packet_load(Env& env, State& s, std::uint32_t pc, Successors& out);  // PacketLoad (LD_ABS/LD_IND)
 
 /// Helpers that may move packet data (the kernel's bpf_helper_changes_pkt_data): packet pointers die.
 bool helper_changes_packet_data(std::uint32_t helper_id);

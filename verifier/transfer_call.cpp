@@ -328,7 +328,7 @@ Check transfer_call(Env& env, State& s, std::uint32_t pc, Successors& out) {
     }
     case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
     case Form::StoreReg: case Form::Atomic: case Form::WideImm: case Form::Jump: case Form::Ja:
-    case Form::Ja32: case Form::Exit:
+    case Form::Ja32: case Form::Exit: case Form::PacketLoad:
       break;
   }
   return violation(pc, ViolationKind::Unsupported);

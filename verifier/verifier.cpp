@@ -206,6 +206,9 @@ Check Explorer::run(State initial) {
         case Form::Exit:
           c = transfer_exit(env_, path.state, pc, next);
           break;
+        case Form::PacketLoad:
+          c = transfer_packet_load(env_, path.state, pc, next);
+          break;
       }
       if (c) {
         failing_ = path.state;

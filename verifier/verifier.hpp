@@ -44,13 +44,14 @@ struct ProgramTypeInfo {
   std::uint32_t ctx_size_bytes = 0;  // Ctx: size of the context; PlainMemory: N
   std::vector<CtxField> fields;      // Ctx only
   bool packet_writable = false;      // stores through packet pointers allowed
+  bool legacy_packet_loads = false;  // LD_ABS/LD_IND allowed: r6 = the skb (the kernel's may_access_skb)
 };
 
 namespace program_types {
 ProgramTypeInfo plain(std::uint32_t mem_size_bytes);  // r1 = mem_size_bytes writable bytes, r2 = N
 ProgramTypeInfo xdp();                                // struct xdp_md
-ProgramTypeInfo socket_filter();                      // struct __sk_buff, no direct packet access
-ProgramTypeInfo sched_cls();                          // tc: struct __sk_buff with data/data_end/data_meta
+ProgramTypeInfo socket_filter();                      // struct __sk_buff, no direct packet access; LD_ABS/LD_IND
+ProgramTypeInfo sched_cls();                          // tc: struct __sk_buff with data/data_end/data_meta; LD_ABS/LD_IND
 ProgramTypeInfo kprobe();                             // struct pt_regs (x86-64), read only
 ProgramTypeInfo tracepoint();                         // raw record, read only, up to 2048 bytes
 ProgramTypeInfo raw_tracepoint();                     // struct bpf_raw_tracepoint_args: u64 args[12]

@@ -173,6 +173,7 @@ std::size_t operand_count(const OpInfo& op) {
     case Form::Atomic: case Form::WideImm:
       return 2;
     case Form::Jump: return 3;
+    case Form::PacketLoad: return op.kind == isa::Kind::LdInd ? 2 : 1;
     case Form::AluUnary: case Form::Ja: case Form::Ja32: case Form::Call: case Form::CallLocal:
     case Form::CallReg:
       return 1;
@@ -372,6 +373,14 @@ class Assembler {
         break;
       case Form::Call:
         ok = store(parse_imm32(ops[0]), insn.imm);
+        break;
+      case Form::PacketLoad:  // ldabsw IMM | ldindw %rN, IMM
+        if (op.kind == isa::Kind::LdInd) {
+          ok = store(parse_reg(ops[0]), insn.src);
+          if (ok) ok = store(parse_imm32(ops[1]), insn.imm);
+        } else {
+          ok = store(parse_imm32(ops[0]), insn.imm);
+        }
         break;
       case Form::Exit:
         if (!first_exit_) first_exit_ = insns_.size();

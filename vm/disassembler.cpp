@@ -38,6 +38,7 @@ std::optional<std::int64_t> target_of(const Program& p, std::size_t pc) {
       return std::nullopt;
     case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
     case Form::StoreReg: case Form::Atomic: case Form::Call: case Form::CallReg: case Form::Exit:
+    case Form::PacketLoad:
       return std::nullopt;
   }
   return std::nullopt;
@@ -87,6 +88,10 @@ std::string insn_text(const Program& p, std::size_t pc, bool use_labels) {
     // The table names the row "callx"; the dialect spells it `call %rN` (README, calls).
     case Form::CallReg: return "call " + reg(i.dst);
     case Form::Exit: return m;
+    // Not in the conformance dialect; spelled as binutils does: `ldabsw 12`, `ldindb %r2, 14`.
+    case Form::PacketLoad:
+      return op.kind == isa::Kind::LdInd ? m + " " + reg(i.src) + ", " + std::to_string(i.imm)
+                                         : m + " " + std::to_string(i.imm);
   }
   return m;
 }

@@ -36,6 +36,13 @@ Error helper_fault_error(std::uint32_t pc, const std::string& helper_name, const
   return make_error(Errc::HelperFault, helper_name + ": " + fault, pc);
 }
 
+Error no_packet_load_error(std::uint32_t pc, std::string_view mnemonic) {
+  return make_error(Errc::Unsupported,
+                    std::string(mnemonic) + ": the helper registry has no packet-load entry for legacy "
+                                            "packet loads (register_kernel_helpers sets it)",
+                    pc);
+}
+
 Error callx_target_error(std::uint32_t pc, std::uint64_t target) {
   return make_error(Errc::HelperFault,
                     "callx target " + hex(target) + " is neither a subprogram nor a registered helper", pc);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "bpfvm/result.hpp"
 
@@ -16,6 +17,8 @@ Error budget_error(std::uint32_t pc, std::uint64_t budget_insns);
 Error call_depth_error(std::uint32_t pc);
 /// A helper at pc set RunContext::helper_fault.
 Error helper_fault_error(std::uint32_t pc, const std::string& helper_name, const std::string& fault);
+/// Preparing an LD_ABS/LD_IND at pc with a registry that has no packet-load entry (compile time).
+Error no_packet_load_error(std::uint32_t pc, std::string_view mnemonic);
 /// callx at pc named a value that is neither a subprogram of this program nor a registered helper.
 Error callx_target_error(std::uint32_t pc, std::uint64_t target);
 /// bpf_tail_call at pc chose a prog_array slot whose program was not prepared for the running engine.

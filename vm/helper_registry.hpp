@@ -41,8 +41,20 @@ class HelperRegistry {
   }
   const std::unordered_map<std::uint32_t, HelperEntry>& all() const { return helpers_; }
 
+  /// The legacy packet loads (LD_ABS/LD_IND) read the packet through this entry, the way the
+  /// kernel rewrites them into calls of bpf_skb_load_helper_{8,16,32}: engines know no context
+  /// layout, helpers/ does (register_kernel_helpers sets it). Engines call
+  /// fn(ctx = r6, offset, size_bytes 1/2/4, 0, 0, run), offset being imm or src + imm in 64 bits like
+  /// the kernel's r2, of which the entry reads the low 32 bits as a signed int (the kernel helper's
+  /// `int offset`). The result is the value converted from network byte order, or negative when the
+  /// bytes lie outside the packet.
+  /// Its id and signature are unused. The pointer stays valid until the next set_packet_load.
+  void set_packet_load(HelperEntry entry) { packet_load_ = std::move(entry); }
+  const HelperEntry* packet_load() const { return packet_load_ ? &*packet_load_ : nullptr; }
+
  private:
   std::unordered_map<std::uint32_t, HelperEntry> helpers_;
+  std::optional<HelperEntry> packet_load_;
 };
 
 }  // namespace bpfvm::vm

@@ -120,6 +120,8 @@ Result<ExecResult> execute(Phase phase, LabelTable* labels_out, const Interprete
         case Kind::CallLocal: h = &&call_local; break;
         case Kind::CallReg: h = &&call_reg; break;
         case Kind::Exit: h = &&exit; break;
+        case Kind::LdAbs: h = op.width == 8 ? &&ldabs_8 : op.width == 16 ? &&ldabs_16 : &&ldabs_32; break;
+        case Kind::LdInd: h = op.width == 8 ? &&ldind_8 : op.width == 16 ? &&ldind_16 : &&ldind_32; break;
       }
 #undef BPFVM_PICK4
 #undef BPFVM_PICKW
@@ -152,6 +154,8 @@ Result<ExecResult> execute(Phase phase, LabelTable* labels_out, const Interprete
   bool fault_write = false;
   const HelperEntry* helper = nullptr;
   const Interpreter::Slot* target = nullptr;
+  std::uint64_t packet_offset = 0;
+  unsigned packet_bytes = 0;
 
   auto pc_index = [&] { return static_cast<std::uint32_t>(pc - slots); };
   auto mem_ok = [&](std::uint64_t addr, unsigned size, bool write) {
@@ -381,6 +385,35 @@ exit:
   }
   DISPATCH();
 
+  // Legacy packet loads: the registry's packet-load entry reads the skb in r6, as the kernel's
+  // gen_ld_abs calls bpf_skb_load_helper_N. The offset is computed in 64 bits like the kernel's r2;
+  // the entry uses its low 32 bits. Outside the packet, the current function returns 0 (the
+  // kernel's hidden `r0 = 0; exit`): the whole program in the main function, else to the caller.
+  // r1-r5 are left as they were (the verifier makes them unreadable).
+#define PACKET_LOAD(K, BYTES, OFFSET) \
+  K : packet_offset = (OFFSET); packet_bytes = (BYTES); goto packet_load;
+  PACKET_LOAD(ldabs_8, 1, SRC_IMM)
+  PACKET_LOAD(ldabs_16, 2, SRC_IMM)
+  PACKET_LOAD(ldabs_32, 4, SRC_IMM)
+  PACKET_LOAD(ldind_8, 1, SRC_REG + SRC_IMM)
+  PACKET_LOAD(ldind_16, 2, SRC_REG + SRC_IMM)
+  PACKET_LOAD(ldind_32, 4, SRC_REG + SRC_IMM)
+#undef PACKET_LOAD
+packet_load: {
+  helper = prog->packet_load();
+  ctx->current_helper = helper;
+  ctx->insns_executed = executed;
+  const std::uint64_t value = helper->fn(r[isa::kPacketLoadCtxReg], packet_offset, packet_bytes, 0, 0, ctx);
+  if (ctx->faulted()) [[unlikely]]
+    return helper_fault_error(pc_index(), helper->name, ctx->helper_fault);
+  if (static_cast<std::int64_t>(value) < 0) {
+    r[0] = 0;
+    goto exit;
+  }
+  r[0] = value;
+  NEXT();
+}
+
 budget_exhausted:
   return budget_error(pc_index(), budget);
 memory_fault: __attribute__((unused));
@@ -468,6 +501,11 @@ Result<Interpreter> Interpreter::create(const Program& program, const HelperRegi
         in.helpers_.push_back(h);
         break;
       }
+      case Form::PacketLoad:
+        if (helpers.packet_load() == nullptr)
+          return no_packet_load_error(at, op.mnemonic);
+        in.packet_load_ = helpers.packet_load();
+        break;
       case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
       case Form::StoreReg: case Form::Atomic: case Form::CallReg: case Form::Exit:
         break;

@@ -78,6 +78,8 @@ class Interpreter {
   }
   bool has_coverage() const { return !coverage_slots_.empty(); }
   const HelperEntry* helper_at(std::size_t i) const { return helpers_[i]; }
+  /// The registry's packet-load entry when the program has LD_ABS/LD_IND, else nullptr.
+  const HelperEntry* packet_load() const { return packet_load_; }
   const HelperRegistry& registry() const { return *registry_; }
 
 
@@ -94,6 +96,7 @@ class Interpreter {
   std::vector<Slot> checked_slots_;  // checked-mode handlers
   std::vector<Slot> coverage_slots_; // coverage-mode handlers; empty unless created with coverage
   std::vector<const HelperEntry*> helpers_;  // call sites' helpers, indexed by Slot::imm
+  const HelperEntry* packet_load_ = nullptr;  // LD_ABS/LD_IND (HelperRegistry::packet_load)
 };
 
 }  // namespace bpfvm::vm

@@ -35,6 +35,8 @@ enum class Form : std::uint8_t {
   CallLocal,  // BPF-to-BPF call, imm = relative target (src 1)
   CallReg,    // callx: target in register dst
   Exit,
+  PacketLoad, // legacy LD_ABS/LD_IND: r0 = big-endian packet bytes of the skb in r6; r1-r5 unreadable
+              // after it (verifier); out of the packet the current function returns 0 (gen_ld_abs's exit)
 };
 
 /// The semantic operation of a row. Width and operand source come from the row.
@@ -51,6 +53,8 @@ enum class Kind : std::uint8_t {
   Ja, Jeq, Jgt, Jge, Jset, Jne, Jsgt, Jsge, Jlt, Jle, Jslt, Jsle,
   // Calls
   Call, CallLocal, CallReg, Exit,
+  // PacketLoad: offset imm (LdAbs) or src + imm (LdInd)
+  LdAbs, LdInd,
 };
 
 /// What decode accepts in one instruction field.
@@ -108,8 +112,8 @@ inline constexpr std::uint8_t kLd = 0x00, kLdx = 0x01, kSt = 0x02, kStx = 0x03, 
                               kJmp64 = 0x05, kJmp32 = 0x06, kAlu64 = 0x07;
 inline constexpr std::uint8_t kSrcK = 0x00, kSrcX = 0x08;
 inline constexpr std::uint8_t kSizeW = 0x00, kSizeH = 0x08, kSizeB = 0x10, kSizeDW = 0x18;
-inline constexpr std::uint8_t kModeImm = 0x00, kModeMem = 0x60, kModeMemSx = 0x80,
-                              kModeAtomic = 0xc0;
+inline constexpr std::uint8_t kModeImm = 0x00, kModeAbs = 0x20, kModeInd = 0x40, kModeMem = 0x60,
+                              kModeMemSx = 0x80, kModeAtomic = 0xc0;
 inline constexpr std::int32_t kFetch = 0x01;
 }  // namespace enc
 
@@ -195,6 +199,15 @@ constexpr auto build_table() {
       t.add({std::uint8_t(enc::kLdx | enc::kModeMemSx | s.code), LdxSx, F::LoadSx, bits, Operand::Reg, kW, kR, kA, kZ, kLdxs[i]});
     t.add({std::uint8_t(enc::kSt | enc::kModeMem | s.code), St, F::Store, bits, Operand::Imm, kR, kZ, kA, kA, kSt[i]});
     t.add({std::uint8_t(enc::kStx | enc::kModeMem | s.code), Stx, F::StoreReg, bits, Operand::Reg, kR, kR, kA, kZ, kStx[i]});
+  }
+  // Legacy packet loads (RFC 9669 5.5): BPF_LD with mode ABS/IND, sizes B/H/W; the DW forms do not
+  // exist (the kernel refuses them). dst must be 0 and off 0 (kernel: "uses reserved fields").
+  constexpr std::string_view kLdAbs[] = {"ldabsb", "ldabsh", "ldabsw"}, kLdInd[] = {"ldindb", "ldindh", "ldindw"};
+  for (int i = 0; i < 3; ++i) {
+    const auto s = kSizes[i];
+    const auto bits = size_bits(s.code);
+    t.add({std::uint8_t(enc::kLd | enc::kModeAbs | s.code), LdAbs, F::PacketLoad, bits, Operand::Imm, kZ, kZ, kZ, kA, kLdAbs[i]});
+    t.add({std::uint8_t(enc::kLd | enc::kModeInd | s.code), LdInd, F::PacketLoad, bits, Operand::Reg, kZ, kR, kZ, kA, kLdInd[i]});
   }
   // lddw: one row per pseudo source.
   constexpr std::string_view kLddw[] = {"lddw", "lddw_map_fd", "lddw_map_value", "lddw_btf_id",
@@ -317,6 +330,8 @@ constexpr bool is_wide(const OpInfo& op) { return op.form == Form::WideImm; }
 inline constexpr int kMaxCallFrames = 8;
 /// Bytes of stack per frame (MAX_BPF_STACK).
 inline constexpr std::size_t kStackBytes = 512;
+/// The register LD_ABS/LD_IND read the skb context from (the kernel's implicit BPF_REG_CTX input).
+inline constexpr int kPacketLoadCtxReg = 6;
 /// Registers r0..r10.
 inline constexpr int kNumRegs = 11;
 inline constexpr int kFramePointer = 10;

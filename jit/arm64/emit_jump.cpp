@@ -34,7 +34,7 @@ std::optional<a64::CondCode> condition(Kind kind) {
     case Kind::ToBe: case Kind::Bswap: case Kind::Ldx: case Kind::LdxSx: case Kind::St:
     case Kind::Stx: case Kind::Lddw: case Kind::AtomicAdd: case Kind::AtomicOr:
     case Kind::AtomicAnd: case Kind::AtomicXor: case Kind::Xchg: case Kind::CmpXchg: case Kind::Ja:
-    case Kind::Call: case Kind::CallLocal: case Kind::CallReg: case Kind::Exit:
+    case Kind::Call: case Kind::CallLocal: case Kind::CallReg: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
       break;
   }
   return std::nullopt;

@@ -112,7 +112,7 @@ void A64Emitter::compute_segments() {
         start[next] = true;
         break;
       case Form::Load: case Form::LoadSx: case Form::Store: case Form::StoreReg: case Form::Atomic:
-      case Form::Call: case Form::CallReg: case Form::Exit:
+      case Form::Call: case Form::CallReg: case Form::Exit: case Form::PacketLoad:
         start[next] = true;
         break;
     }
@@ -136,11 +136,13 @@ Result<void> A64Emitter::emit_program() {
   callx_stub_ = a_.newLabel();
   helper_stub_ = a_.newLabel();
   tail_stub_ = a_.newLabel();
+  packet_load_stub_ = a_.newLabel();
   if (counting()) compute_segments();
   for (std::size_t pc = 0; pc < n; ++pc) {
     const auto& insn = program_.insns[pc];
     if (program_.ops[pc] == isa::kNoOp) continue;
     const auto form = program_.op(pc).form;
+    if (form == Form::PacketLoad) has_packet_load_ = true;
     if (form == Form::WideImm && static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
       func_targets_.push_back(static_cast<std::uint32_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm));
     if (form == Form::CallReg || (form == Form::Call && calls_tail_call(req_, pc))) may_tail_call_ = true;
@@ -232,6 +234,7 @@ Result<void> A64Emitter::emit(std::uint32_t pc) {
     case Form::Exit:
       a_.ret(a64::x30);  // the matching BL is the trampoline's or a local call's
       return {};
+    case Form::PacketLoad: return emit_packet_load(insn, op, pc);
   }
   return make_error(Errc::Internal, "arm64 JIT: unhandled form", pc);
 }
@@ -347,19 +350,38 @@ void A64Emitter::emit_stubs() {
   // tail_stub: asks jit_take_tail_call whether the helper just called chose a tail-call target.
   // r0 (the helper's result) and r1..r5 are kept: a failed tail call continues with them and a
   // taken one starts the target with them. Returns x9 = the target's pc 0, or 0.
-  if (!may_tail_call_) return;
-  if (req_.listing) a_.comment("stub: tail call");
-  a_.bind(tail_stub_);
-  const std::initializer_list<std::pair<Gp, Gp>> kTailSaved = {
-      {x(1), x(2)}, {x(3), x(4)}, {x(5), x(0)}, {a64::x30, value}};
-  push(kTailSaved);
-  a_.mov(a64::x0, state_reg);
-  call_absolute(fn_address(&jit_take_tail_call));
-  a_.mov(addr, a64::x0);
-  pop(kTailSaved);
-  a_.ldr(status, state(offsetof(JitState, status)));
-  a_.cbnz(status, fail_exit_);
-  a_.ret(a64::x30);
+  if (may_tail_call_) {
+    if (req_.listing) a_.comment("stub: tail call");
+    a_.bind(tail_stub_);
+    const std::initializer_list<std::pair<Gp, Gp>> kTailSaved = {
+        {x(1), x(2)}, {x(3), x(4)}, {x(5), x(0)}, {a64::x30, value}};
+    push(kTailSaved);
+    a_.mov(a64::x0, state_reg);
+    call_absolute(fn_address(&jit_take_tail_call));
+    a_.mov(addr, a64::x0);
+    pop(kTailSaved);
+    a_.ldr(status, state(offsetof(JitState, status)));
+    a_.cbnz(status, fail_exit_);
+    a_.ret(a64::x30);
+  }
+
+  // packet_load_stub: x9 = offset, x10 = size. jit_packet_load(state, r6, offset, size) with
+  // r1..r5 kept (as the interpreter keeps them); r0 = the entry's raw result.
+  if (has_packet_load_) {
+    if (req_.listing) a_.comment("stub: LD_ABS/LD_IND packet load");
+    a_.bind(packet_load_stub_);
+    push(kHelperSaved);
+    a_.mov(a64::x1, x(isa::kPacketLoadCtxReg));
+    a_.mov(a64::x2, addr);
+    a_.mov(a64::x3, value);
+    a_.mov(a64::x0, state_reg);
+    call_absolute(fn_address(&jit_packet_load));
+    a_.mov(x(0), a64::x0);
+    pop(kHelperSaved);
+    a_.ldr(status, state(offsetof(JitState, status)));
+    a_.cbnz(status, fail_exit_);
+    a_.ret(a64::x30);
+  }
 }
 
 Result<NativeCode> compile(const CompileRequest& req) {

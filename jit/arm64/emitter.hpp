@@ -62,6 +62,8 @@ class A64Emitter {
   void emit_tail_call_check();
   /// Adds delta frames to the stack mirror and copies it to ctx->stack.
   void adjust_stack_region(std::int64_t delta_bytes);
+  // emit_packet_load.cpp
+  Result<void> emit_packet_load(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
 
   // Registers (emitter.cpp).
   static Gp x(unsigned bpf_reg) { return asmjit::a64::GpX(host_id_of_bpf(bpf_reg)); }
@@ -134,6 +136,8 @@ class A64Emitter {
   asmjit::Label tail_stub_;    // calls jit_take_tail_call preserving r0..r5; returns x9 = target or 0
   bool may_tail_call_ = false; // a call to helper 12, or a callx that may name it
   std::vector<std::uint8_t> block_starts_;  // inline_array_lookup.hpp
+  asmjit::Label packet_load_stub_;  // x9 = offset, x10 = size; calls jit_packet_load preserving r1..r5
+  bool has_packet_load_ = false;    // the stub is emitted only for programs with LD_ABS/LD_IND
   std::mt19937_64 rng_;
 };
 

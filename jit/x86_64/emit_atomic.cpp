@@ -68,7 +68,7 @@ Result<void> X86Emitter::emit_atomic(const vm::Insn& insn, const isa::OpInfo& op
     case Kind::Stx: case Kind::Lddw: case Kind::Ja: case Kind::Jeq: case Kind::Jgt: case Kind::Jge:
     case Kind::Jset: case Kind::Jne: case Kind::Jsgt: case Kind::Jsge: case Kind::Jlt:
     case Kind::Jle: case Kind::Jslt: case Kind::Jsle: case Kind::Call: case Kind::CallLocal:
-    case Kind::CallReg: case Kind::Exit:
+    case Kind::CallReg: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
       break;
   }
   return make_error(Errc::Internal, "x86-64 JIT: row is not an atomic op: " + std::string(op.mnemonic), pc);

@@ -128,7 +128,7 @@ void X86Emitter::compute_segments() {
         start[next] = true;
         break;
       case Form::Load: case Form::LoadSx: case Form::Store: case Form::StoreReg: case Form::Atomic:
-      case Form::Call: case Form::CallReg: case Form::Exit:
+      case Form::Call: case Form::CallReg: case Form::Exit: case Form::PacketLoad:
         start[next] = true;
         break;
     }
@@ -152,11 +152,13 @@ Result<void> X86Emitter::emit_program() {
   callx_stub_ = a_.newLabel();
   helper_stub_ = a_.newLabel();
   tail_stub_ = a_.newLabel();
+  packet_load_stub_ = a_.newLabel();
   if (counting()) compute_segments();
   for (std::size_t pc = 0; pc < n; ++pc) {
     const auto& insn = program_.insns[pc];
     if (program_.ops[pc] == isa::kNoOp) continue;
     const auto form = program_.op(pc).form;
+    if (form == Form::PacketLoad) has_packet_load_ = true;
     if (form == Form::WideImm && static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
       func_targets_.push_back(static_cast<std::uint32_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm));
     if (form == Form::CallReg || (form == Form::Call && calls_tail_call(req_, pc))) may_tail_call_ = true;
@@ -225,6 +227,7 @@ Result<void> X86Emitter::emit(std::uint32_t pc) {
     case Form::Exit:
       a_.ret();  // the matching `call` is the trampoline's or a local call's
       return {};
+    case Form::PacketLoad: return emit_packet_load(insn, op, pc);
   }
   return make_error(Errc::Internal, "x86-64 JIT: unhandled form", pc);
 }
@@ -316,19 +319,40 @@ void X86Emitter::emit_stubs() {
   // tail_stub: asks jit_take_tail_call whether the helper just called chose a tail-call target.
   // Entered with rsp ≡ 0; six pushes keep it. r0 (the helper's result) and r1..r5 are kept, since
   // a failed tail call continues with them and a taken one starts the target with them.
-  if (!may_tail_call_) return;
-  if (req_.listing) a_.comment("stub: tail call");
-  a_.bind(tail_stub_);
-  const Gp kKept[] = {x86::rax, x86::rdi, x86::rsi, x86::rdx, x86::rcx, x86::r8};
-  for (const auto& r : kKept) a_.push(r);
-  a_.mov(x86::rdi, state_reg);
-  a_.mov(x86::rax, imm(fn_address(&jit_take_tail_call)));
-  a_.call(x86::rax);
-  a_.mov(x86::r10, x86::rax);
-  for (int i = 5; i >= 0; --i) a_.pop(kKept[i]);
-  a_.cmp(status, 0);
-  a_.jne(fail_exit_);
-  a_.ret();
+  if (may_tail_call_) {
+    if (req_.listing) a_.comment("stub: tail call");
+    a_.bind(tail_stub_);
+    const Gp kKept[] = {x86::rax, x86::rdi, x86::rsi, x86::rdx, x86::rcx, x86::r8};
+    for (const auto& r : kKept) a_.push(r);
+    a_.mov(x86::rdi, state_reg);
+    a_.mov(x86::rax, imm(fn_address(&jit_take_tail_call)));
+    a_.call(x86::rax);
+    a_.mov(x86::r10, x86::rax);
+    for (int i = 5; i >= 0; --i) a_.pop(kKept[i]);
+    a_.cmp(status, 0);
+    a_.jne(fail_exit_);
+    a_.ret();
+  }
+
+  // packet_load_stub: r10 = offset, r11 = size. jit_packet_load(state, r6, offset, size) with
+  // r1..r5 kept (as the interpreter keeps them); rax (r0) = the entry's raw result.
+  if (has_packet_load_) {
+    if (req_.listing) a_.comment("stub: LD_ABS/LD_IND packet load");
+    a_.bind(packet_load_stub_);
+    for (int i = 1; i < 6; ++i) a_.push(kSaved[i]);
+    a_.sub(x86::rsp, 8);
+    a_.mov(x86::rdi, state_reg);
+    a_.mov(x86::rsi, q(isa::kPacketLoadCtxReg));
+    a_.mov(x86::rdx, x86::r10);
+    a_.mov(x86::rcx, x86::r11);
+    a_.mov(x86::rax, imm(fn_address(&jit_packet_load)));
+    a_.call(x86::rax);
+    a_.add(x86::rsp, 8);
+    for (int i = 5; i >= 1; --i) a_.pop(kSaved[i]);
+    a_.cmp(status, 0);
+    a_.jne(fail_exit_);
+    a_.ret();
+  }
 }
 
 Result<NativeCode> compile(const CompileRequest& req) {

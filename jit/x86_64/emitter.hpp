@@ -57,6 +57,8 @@ class X86Emitter {
   /// After a helper call that may be bpf_tail_call: jump to the target's code if it chose one.
   void emit_tail_call_check();
   void sync_stack_region();
+  // emit_packet_load.cpp
+  Result<void> emit_packet_load(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
 
   // Shared pieces (emitter.cpp).
   static Gp q(unsigned bpf_reg) { return asmjit::x86::gpq(host_id_of_bpf(bpf_reg)); }
@@ -102,6 +104,8 @@ class X86Emitter {
   asmjit::Label tail_stub_;    // calls jit_take_tail_call preserving r0..r5; returns r10 = target or 0
   bool may_tail_call_ = false; // a call to helper 12, or a callx that may name it
   std::vector<std::uint8_t> block_starts_;  // inline_array_lookup.hpp
+  asmjit::Label packet_load_stub_;  // r10 = offset, r11 = size; calls jit_packet_load preserving r1..r5
+  bool has_packet_load_ = false;    // the stub is emitted only for programs with LD_ABS/LD_IND
   std::mt19937_64 rng_;
 };
 

@@ -300,6 +300,40 @@ TEST_CASE("socket filter: __sk_buff.len counts from the network header") {
   CHECK_FALSE(refused.has_value());
 }
 
+TEST_CASE("LD_ABS/LD_IND: big-endian reads of the skb, SKF_NET_OFF/SKF_LL_OFF, 0 outside") {
+  Bench b;
+  const auto sock = helpers::ProgType::SocketFilter, tc = helpers::ProgType::SchedCls;
+  auto ret = [&](const std::string& body, helpers::ProgType type, bool checked) {
+    return b.run("mov %r6, %r1\n" + body + "exit\n", {.type = type, .data_in = packet(60), .checked = checked}).retval;
+  };
+  for (bool checked : {false, true}) {
+    INFO("checked " << checked);
+    // A socket filter's offsets count from the network header (byte 14 of the frame), tc's from the MAC.
+    CHECK(ret("ldabsw 0\n", sock, checked) == 0x0e0f1011);
+    CHECK(ret("ldabsh 2\n", sock, checked) == 0x1011);
+    CHECK(ret("ldabsb 45\n", sock, checked) == 59);
+    CHECK(ret("ldabsw 0\n", tc, checked) == 0x00010203);
+    CHECK(ret("mov %r2, 10\nldindh %r2, 2\n", tc, checked) == 0x0800);
+    // Negative offsets name the headers (bpf_internal_load_pointer_neg_helper).
+    CHECK(ret("ldabsb -1048576\n", sock, checked) == 14);         // SKF_NET_OFF + 0
+    CHECK(ret("ldabsh -2097140\n", sock, checked) == 0x0800);     // SKF_LL_OFF + 12: the EtherType
+    CHECK(ret("ldabsb -1048576\n", tc, checked) == 14);
+    // Outside the packet: the program ends with 0.
+    CHECK(ret("ldabsw 43\nmov %r0, 1\n", sock, checked) == 0);
+    CHECK(ret("ldabsb 46\nmov %r0, 1\n", sock, checked) == 0);
+    CHECK(ret("ldabsb 59\nmov %r0, 1\n", tc, checked) == 1);
+    CHECK(ret("ldabsb -1\nmov %r0, 1\n", tc, checked) == 0);
+    CHECK(ret("ldabsb -2097153\nmov %r0, 1\n", tc, checked) == 0);  // below SKF_LL_OFF
+    CHECK(ret("ldabsh -1048531\nmov %r0, 1\n", sock, checked) == 0);  // SKF_NET_OFF + 45: one byte short
+  }
+  // r6 must be the run's context.
+  auto in = vm::Interpreter::create(program_of("mov %r6, %r10\nldabsb 0\nexit\n", sock), b.registry);
+  REQUIRE(in.has_value());
+  auto fault = helpers::test_run(*in, {.type = sock, .data_in = packet(60)});
+  REQUIRE_FALSE(fault.has_value());
+  CHECK(fault.error().message() == "insn 1: ld_abs/ld_ind: r6 is not the program's context");
+}
+
 TEST_CASE("trace_printk from a checked program reads its format off the stack") {
   Bench b;
   // "hi %d\n\0\0" little-endian.

@@ -54,6 +54,7 @@ constexpr bool alu_gen_uses(const isa::OpInfo& op) {
     case isa::Form::CallLocal:
     case isa::Form::CallReg:
     case isa::Form::Exit:
+    case isa::Form::PacketLoad:
       return false;
   }
   return false;

@@ -36,12 +36,19 @@ constexpr std::uint32_t btf_int_encoding(std::uint32_t encoding, std::uint32_t o
   return (encoding << 24) | (offset << 16) | bits;
 }
 
-bool uses_pseudo_func(const vm::Program& program) {
-  for (std::size_t pc = 0; pc < program.size(); ++pc)
-    if (program.ops[pc] != isa::kNoOp && program.op(pc).form == isa::Form::WideImm &&
-        program.insns[pc].src == static_cast<std::uint8_t>(isa::LddwSrc::Func))
+// The kernel needs BTF func info for BPF_PSEUDO_FUNC loads, and for LD_ABS/LD_IND in a program
+// with subprograms ("LD_ABS is not allowed in subprogs without BTF").
+bool needs_func_info(const vm::Program& program) {
+  bool local_calls = false, packet_loads = false;
+  for (std::size_t pc = 0; pc < program.size(); ++pc) {
+    if (program.ops[pc] == isa::kNoOp) continue;
+    const auto form = program.op(pc).form;
+    if (form == isa::Form::WideImm && program.insns[pc].src == static_cast<std::uint8_t>(isa::LddwSrc::Func))
       return true;
-  return false;
+    local_calls |= form == isa::Form::CallLocal;
+    packet_loads |= form == isa::Form::PacketLoad;
+  }
+  return local_calls && packet_loads;
 }
 
 }  // namespace
@@ -139,7 +146,7 @@ Result<KernelObject> KernelObject::load(const loader::Object& object, std::strin
     options.prog_flags = prog.prog_flags;
     options.name = prog.name;
     Fd btf;
-    if (uses_pseudo_func(prog.program)) {
+    if (needs_func_info(prog.program)) {
       const auto blob = func_info_btf(prog.func_info, options.func_info);
       auto loaded = load_btf(blob);
       if (!loaded) return make_error(loaded.error().code, "program " + prog.name + ": " + loaded.error().reason);

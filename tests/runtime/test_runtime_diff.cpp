@@ -308,9 +308,12 @@ TEST_CASE("sock_filter: LD_ABS, skb_load_bytes, hash map", "[runtime][socket]") 
   run_both_engines({"sock_filter", "sock_filter", {}});
 }
 
-// bpfvm's ISA has no LD_ABS/LD_IND rows yet (the loader reports "unknown opcode 0x30"): known gap.
-TEST_CASE("ld_abs: legacy LD_ABS/LD_IND packet loads", "[runtime][socket][!mayfail]") {
+TEST_CASE("ld_abs: legacy LD_ABS/LD_IND packet loads", "[runtime][socket]") {
   run_both_engines({"ld_abs", "ld_abs", {}});
+}
+
+TEST_CASE("ld_abs_subprog: a failed LD_ABS in a subprogram returns 0 to the caller", "[runtime][socket]") {
+  run_both_engines({"ld_abs", "ld_abs_subprog", {}});
 }
 
 TEST_CASE("tc_rewrite: skb_store_bytes, l3/l4 csum_replace, redirect", "[runtime][tc]") {

@@ -38,6 +38,7 @@ inline std::vector<vm::Insn> random_program(ByteSource& in, std::size_t max_insn
   while (!in.empty() && out.size() + 3 < max_insns) {
     const auto& op = isa::kOps[in.next() % isa::kNumOps];
     if (op.form == Form::CallLocal || op.form == Form::CallReg) continue;
+    if (op.form == Form::PacketLoad) continue;  // LD_ABS/LD_IND need an skb program type
     if (op.form == Form::WideImm && op.src.value != 0) continue;  // no maps in random programs
     vm::Insn i;
     i.code = op.code;

@@ -80,6 +80,10 @@ constexpr KnownDisagreement kKnownDisagreements[] = {
     {"xdp-clang-clamp-v3.data",
      "variable offset added to a checked packet pointer (insn 23, r1 += r2 & 31): the kernel resets the "
      "pointer's range to 0 (new id), bpfvm keeps r=64 and checks umax + size <= range"},
+    {"tc-ld-abs-subprog.data",
+     "LD_ABS in a BPF-to-BPF subprogram: the kernel allows it only with BTF func info (\"LD_ABS is not "
+     "allowed in subprogs without BTF\"), which suite files lack; bpfvm runs the kernel's semantics (a "
+     "failed load returns 0 to the caller) with or without BTF"},
     // bpfvm less precise than the kernel: it must accept these (reported as verifier gaps).
     {"plain-linked-copy-broken.data",
      "linked scalars with a constant delta: the kernel (>= 6.11, BPF_ADD_CONST) keeps r2 = r6 + 8 linked "

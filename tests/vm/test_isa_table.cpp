@@ -46,6 +46,8 @@ TEST_CASE("RFC 9669 opcode bytes of representative rows") {
       {"jeq32", isa::Operand::Reg, 0x1e}, {"jsle", isa::Operand::Imm, 0xd5}, {"ja32", isa::Operand::None, 0x06},
       {"call", isa::Operand::Imm, 0x85}, {"callx", isa::Operand::Reg, 0x8d}, {"exit", isa::Operand::None, 0x95},
       {"lddw", isa::Operand::Imm, 0x18}, {"be64", isa::Operand::None, 0xdc}, {"bswap16", isa::Operand::None, 0xd7},
+      {"ldabsw", isa::Operand::Imm, 0x20}, {"ldabsh", isa::Operand::Imm, 0x28}, {"ldabsb", isa::Operand::Imm, 0x30},
+      {"ldindw", isa::Operand::Reg, 0x40}, {"ldindh", isa::Operand::Reg, 0x48}, {"ldindb", isa::Operand::Reg, 0x50},
   };
   for (const auto& r : rows) {
     INFO(r.mnemonic);
@@ -60,6 +62,32 @@ TEST_CASE("decode names the instruction and the field") {
   REQUIRE_FALSE(p.has_value());
   CHECK(p.error().pc == 1);
   CHECK(p.error().message() == "insn 1: add (opcode 0x07): off must be 0 (is 1)");
+}
+
+TEST_CASE("legacy packet loads: B/H/W only, reserved fields refused with pc and field") {
+  using V = std::vector<vm::Insn>;
+  auto reason = [](V insns) {
+    auto p = vm::decode_program(std::move(insns));
+    REQUIRE_FALSE(p.has_value());
+    return p.error().message();
+  };
+  for (std::uint8_t code : {0x20, 0x28, 0x30, 0x40, 0x48, 0x50}) {
+    INFO(int(code));
+    const auto id = vm::decode_insn(vm::Insn{code, 0, std::uint8_t(code >= 0x40 ? 3 : 0), 0, 14}, 0);
+    REQUIRE(id.has_value());
+    CHECK(isa::kOps[*id].form == isa::Form::PacketLoad);
+    const int bits = (code & 0x18) == 0 ? 32 : (code & 0x18) == 0x08 ? 16 : 8;
+    CHECK(isa::kOps[*id].width == bits);
+  }
+  // BPF_DW has no legacy packet load (the kernel: "uses reserved fields").
+  CHECK(reason(V{{0x38}, {0x95}}) == "insn 0: unknown opcode 0x38");
+  CHECK(reason(V{{0x58}, {0x95}}) == "insn 0: unknown opcode 0x58");
+  CHECK(reason(V{{0xb7}, {0x20, 1, 0, 0, 12}, {0x95}}) == "insn 1: ldabsw (opcode 0x20): dst must be 0 (is 1)");
+  CHECK(reason(V{{0x30, 0, 2, 0, 12}, {0x95}}) == "insn 0: ldabsb (opcode 0x30): src must be 0 (is 2)");
+  CHECK(reason(V{{0x28, 0, 0, 4, 12}, {0x95}}) == "insn 0: ldabsh (opcode 0x28): off must be 0 (is 4)");
+  CHECK(reason(V{{0x40, 0, 11, 0, 0}, {0x95}}) == "insn 0: ldindw (opcode 0x40): src is not a register r0-r10 (is 11)");
+  CHECK(reason(V{{0x48, 0, 2, -1, 0}, {0x95}}) == "insn 0: ldindh (opcode 0x48): off must be 0 (is -1)");
+  CHECK(reason(V{{0x50, 5, 2, 0, 0}, {0x95}}) == "insn 0: ldindb (opcode 0x50): dst must be 0 (is 5)");
 }
 
 TEST_CASE("decode refuses structural errors") {

@@ -29,4 +29,19 @@ int ld_abs(struct __sk_buff *skb) {
   return (daddr ^ tot ^ dport) & 0xfff;
 }
 
+// In a BPF-to-BPF subprogram a failed load returns 0 from the subprogram only (the kernel's
+// bpf_gen_ld_abs emits a hidden `r0 = 0; exit`); the caller goes on, so the result tells the two
+// readings apart. The kernel allows this only with BTF func info, which -g provides.
+static __attribute__((noinline)) __u32 port_at(struct __sk_buff *skb, __u32 off) {
+  return load_half(skb, off) + 0x10000;
+}
+
+SEC("socket")
+int ld_abs_subprog(struct __sk_buff *skb) {
+  __u32 ihl = (load_byte(skb, 0) & 0xf) * 4;
+  __u32 sport = port_at(skb, ihl);
+  __u32 dport = port_at(skb, ihl + 2);
+  return (sport ^ (dport << 1)) + 1;
+}
+
 char _license[] SEC("license") = "GPL";
