@@ -64,8 +64,11 @@ std::uint64_t snprintf_helper(std::uint64_t str, std::uint64_t str_size, std::ui
 }  // namespace
 
 void add_print_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
+  // The kernel declares only fmt and its size (bpf_trace_printk_proto); the values are DONTCARE, so
+  // bpf_printk with fewer than three values leaves r5 (or r4, r3) unset. They are read with probe
+  // copies for %s and friends, so any value is safe.
   reg.add(entry(BPF_FUNC_trace_printk, "bpf_trace_printk", trace_printk, rt, RetType::Integer,
-                {ArgType::PtrToMem, ArgType::ConstSize, ArgType::Anything, ArgType::Anything, ArgType::Anything}));
+                {ArgType::PtrToMem, ArgType::ConstSize}));
   reg.add(entry(BPF_FUNC_snprintf, "bpf_snprintf", snprintf_helper, rt, RetType::Integer,
                 {ArgType::PtrToUninitMem, ArgType::ConstSizeOrZero, ArgType::PtrToConstStr, ArgType::PtrToMem,
                  ArgType::ConstSizeOrZero}));

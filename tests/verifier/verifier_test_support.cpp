@@ -37,7 +37,7 @@ vm::HelperRegistry kernel_like_helpers() {
   ktime.name = "bpf_ktime_get_ns";
   ktime.fn = return_zero;
   r.add(ktime);  // no signature: the conformance suite calls it with r1 = -1
-  add(r, 6, "bpf_trace_printk", RetType::Integer, {ArgType::PtrToMem, ArgType::ConstSize, A, A, A});
+  add(r, 6, "bpf_trace_printk", RetType::Integer, {ArgType::PtrToMem, ArgType::ConstSize, D, D, D});
   add(r, 7, "bpf_get_prandom_u32", RetType::Integer, {D, D, D, D, D});
   add(r, 12, "bpf_tail_call", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, A, D, D});
   add(r, 26, "bpf_skb_load_bytes", RetType::Integer, {ArgType::PtrToCtx, A, ArgType::PtrToUninitMem, ArgType::ConstSize, D});
