@@ -189,11 +189,12 @@ Result<RunOutput> Program::run(const RunInput& input) const {
     return out;
   }
 
-  // Plain programs get the input buffer (at least the verifier's bound, zero-padded) in r1 and its
-  // length in r2; context programs get a copy of the context bytes (or of the data) in r1.
+  // Plain programs get the input buffer in r1 and its length in r2; context programs get a copy of
+  // the context bytes (or of the data) in r1. Either is zero-padded to the verifier's bound, as the
+  // kernel's bpf_ctx_init zero-fills a short ctx_in: a verified program may read all of it.
   const bool plain = p.type.entry == ProgramType::Entry::PlainMemory;
   const auto source = plain || input.ctx.empty() ? input.data : input.ctx;
-  const std::size_t size = plain ? std::max<std::size_t>(source.size(), p.type.ctx_size_bytes) : source.size();
+  const std::size_t size = std::max<std::size_t>(source.size(), verifier_type_of(p.type).ctx_size_bytes);
   const bool writable = plain || p.type.kernel_type == 31 /* syscall */ || p.type.kernel_type == 0;
   std::vector<std::uint8_t> buffer;
   const auto start = std::chrono::steady_clock::now();

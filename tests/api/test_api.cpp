@@ -164,3 +164,25 @@ TEST_CASE("budget and unknown programs are errors, not crashes") {
   REQUIRE_FALSE(none.has_value());
   CHECK(none.error().reason == "no program 'nope' (have: b)");
 }
+
+TEST_CASE("a context shorter than the type's is zero-padded: verified kprobe and tracepoint reads stay inside") {
+  Vm vm;
+  for (const std::uint32_t type : {2u /* kprobe: pt_regs */, 5u /* tracepoint */, 17u /* raw_tracepoint */}) {
+    auto t = ProgramType::kernel(type);
+    REQUIRE(t.has_value());
+    // r0 = the context's last 8 bytes the verifier allows for pt_regs (di at 112) or the args.
+    auto obj = vm.open_assembly("ldxdw %r0, [%r1+88]\nexit\n", *t, "read");
+    REQUIRE(obj.has_value());
+    for (auto engine : kEngines) {
+      auto prog = obj->load("read", {.engine = engine});
+      REQUIRE(prog.has_value());
+      auto none = prog->run(RunInput{});
+      REQUIRE(none.has_value());
+      CHECK(none->r0 == 0);
+      const std::uint8_t two[] = {1, 2};  // shorter than the field: the rest reads as zero
+      auto short_ctx = prog->run(RunInput{.ctx = two});
+      REQUIRE(short_ctx.has_value());
+      CHECK(short_ctx->r0 == 0);
+    }
+  }
+}
