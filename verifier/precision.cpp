@@ -8,10 +8,13 @@
 // Here the marks come from a static backward pass instead of path history: a register is precise at
 // pc when, on some path from pc, its current value flows (through ALU, moves and memory) into an
 // address, a stored value, a call argument, a value a subprogram returns, pointer arithmetic, or a
-// branch that exploration decided from a value. Whether an add/sub may be pointer arithmetic comes
-// from a forward may-be-pointer pass. Both passes over-approximate. Which branches were decided is
-// known only after exploring, so verify() explores again with the new marks until no decided branch
-// is missing from them; in the final round an imprecise register's value influenced no check.
+// conditional jump. Whether an add/sub may be pointer arithmetic comes from a forward
+// may-be-pointer pass. Both passes over-approximate, so an imprecise register's value cannot
+// influence any check.
+//
+// Every jump operand counts, not only those whose value decided the branch (the kernel's rule): a
+// jump also refines the registers linked to its operand by `mov`, and a path-insensitive pass
+// cannot tell which links exist. The price: an accumulator that is ever compared stays precise.
 #include "verifier/precision.hpp"
 
 namespace bpfvm::verifier {
@@ -86,7 +89,7 @@ std::vector<RegMask> may_be_pointer(const vm::Program& p, const Cfg& cfg) {
 
 // Registers whose value matters before pc, given those that matter after it.
 RegMask precise_before(const vm::Program& p, std::uint32_t pc, RegMask out, RegMask pointers,
-                       bool main_exit, bool decided) {
+                       bool main_exit) {
   const auto& op = p.op(pc);
   const auto& insn = p.insns[pc];
   const RegMask dst = bit(insn.dst);
@@ -107,9 +110,7 @@ RegMask precise_before(const vm::Program& p, std::uint32_t pc, RegMask out, RegM
     case Form::StoreReg: return static_cast<RegMask>(out | dst | src);
     case Form::Atomic: return static_cast<RegMask>(out | dst | src | (op.kind == Kind::CmpXchg ? bit(0) : 0));
     case Form::WideImm: return static_cast<RegMask>(out & ~dst);
-    case Form::Jump:
-      if (!decided) return out;
-      return static_cast<RegMask>(out | dst | (op.operand == Operand::Reg ? src : 0));
+    case Form::Jump: return static_cast<RegMask>(out | dst | (op.operand == Operand::Reg ? src : 0));
     case Form::Ja: case Form::Ja32: return out;
     case Form::Call: case Form::CallLocal: return static_cast<RegMask>((out & ~kCallerSaved) | kArgs);
     case Form::CallReg: return static_cast<RegMask>((out & ~kCallerSaved) | kArgs | dst);
@@ -125,8 +126,7 @@ RegMask precise_before(const vm::Program& p, std::uint32_t pc, RegMask out, RegM
 
 }  // namespace
 
-std::vector<RegMask> precise_registers(const vm::Program& p, const Cfg& cfg,
-                                       const std::vector<std::uint8_t>& decided_branches) {
+std::vector<RegMask> precise_registers(const vm::Program& p, const Cfg& cfg) {
   const auto n = static_cast<std::uint32_t>(p.size());
   const std::vector<RegMask> pointers = may_be_pointer(p, cfg);
   // The main program can be entered only from the outside when no call or function pointer names it.
@@ -147,7 +147,7 @@ std::vector<RegMask> precise_registers(const vm::Program& p, const Cfg& cfg,
       RegMask out = 0;
       for (auto s : cfg.successors[k]) out |= in[s];
       const bool main_exit = !main_called && cfg.subprog_of(k) == 0;
-      const RegMask before = static_cast<RegMask>(precise_before(p, k, out, pointers[k], main_exit, decided_branches[k] != 0) & cfg.live_in[k]);
+      const RegMask before = static_cast<RegMask>(precise_before(p, k, out, pointers[k], main_exit) & cfg.live_in[k]);
       if (before != in[k]) {
         in[k] = before;
         changed = true;

@@ -30,9 +30,6 @@ struct Env {
   const Cfg& cfg;
   std::uint32_t next_id = 1;
   std::vector<WarningFact> warnings;
-  /// Per slot: a conditional jump whose direction a scalar operand's value decided on some path
-  /// (its operands must then be precise; precision.hpp).
-  std::vector<std::uint8_t> decided_branches = std::vector<std::uint8_t>(program.size(), 0);
 
   std::uint32_t new_id() { return next_id++; }
 };

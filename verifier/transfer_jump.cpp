@@ -271,8 +271,6 @@ Check transfer_jump(Env& env, State& s, std::uint32_t pc, Successors& out) {
       return violation(pc, ViolationKind::PointerComparison, d);
     }
   }
-  const bool scalar_operand = a.is_scalar() || (src >= 0 && b.is_scalar());
-  if (scalar_operand && !(e.taken && e.fallthrough)) env.decided_branches[pc] = 1;
   if (e.taken && e.fallthrough) {
     out.forks.push_back(Fork{std::move(taken), target});
   } else if (e.taken) {

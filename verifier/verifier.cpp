@@ -16,8 +16,6 @@ using isa::Form;
 namespace {
 
 constexpr std::size_t kMaxCheckpointsPerInsn = 64;
-// Exploration rounds before every conditional jump counts as decided (precision.hpp).
-constexpr int kMaxPrecisionRounds = 6;
 
 // A stored state and the bookkeeping that tells whether everything after it has been explored.
 struct Checkpoint {
@@ -44,7 +42,6 @@ class Explorer {
   const VerifierStats& stats() const { return stats_; }
   const std::vector<WarningFact>& warnings() const { return env_.warnings; }
   const State* failing_state() const { return failing_ ? &*failing_ : nullptr; }
-  const std::vector<std::uint8_t>& decided_branches() const { return env_.decided_branches; }
   std::string& log() { return log_; }
 
  private:
@@ -287,26 +284,14 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
 
   Cfg cfg;
   if (auto c = build_cfg(program, !options.unprivileged, cfg)) return reject(*c, nullptr, {}, {});
+  cfg.precise_in = precise_registers(program, cfg);
 
-  // Explore with precision marks for the branches decided so far, until a round decides no branch
-  // outside them (precision.cpp). A rejection in any round is real: pruning only removes paths.
-  std::vector<std::uint8_t> decided(program.size(), 0);
-  std::uint64_t processed = 0;
-  for (int round = 1;; ++round) {
-    if (round == kMaxPrecisionRounds) std::fill(decided.begin(), decided.end(), std::uint8_t{1});
-    cfg.precise_in = precise_registers(program, cfg, decided);
-    Explorer explorer(program, options, cfg);
-    const Check c = explorer.run(initial_state(options));
-    VerifierStats stats = explorer.stats();
-    processed += stats.insns_processed;
-    stats.insns_processed = processed;
-    stats.time_us = elapsed_us();
-    if (c) return reject(*c, explorer.failing_state(), stats, std::move(explorer.log()));
-    bool missing = false;
-    for (std::size_t pc = 0; pc < decided.size(); ++pc)
-      if (explorer.decided_branches()[pc] && !decided[pc]) decided[pc] = 1, missing = true;
-    if (!missing) return VerifiedProgram(program, stats, acceptance_warnings(options, explorer, stats));
-  }
+  Explorer explorer(program, options, cfg);
+  const Check c = explorer.run(initial_state(options));
+  VerifierStats stats = explorer.stats();
+  stats.time_us = elapsed_us();
+  if (c) return reject(*c, explorer.failing_state(), stats, std::move(explorer.log()));
+  return VerifiedProgram(program, stats, acceptance_warnings(options, explorer, stats));
 }
 
 }  // namespace bpfvm::verifier
