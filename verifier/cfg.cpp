@@ -11,9 +11,9 @@ using isa::Operand;
 
 namespace {
 
-constexpr RegMask bit(int r) { return static_cast<RegMask>(1u << r); }
-constexpr RegMask kArgs = bit(1) | bit(2) | bit(3) | bit(4) | bit(5);
-constexpr RegMask kCallerSaved = bit(0) | kArgs;
+using reg_mask::bit;
+using reg_mask::kArgs;
+using reg_mask::kCallerSaved;
 
 struct UseDef {
   RegMask use = 0, def = 0;

@@ -16,6 +16,12 @@ namespace bpfvm::verifier {
 /// Bit r set = register r is read before written on some path from a pc.
 using RegMask = std::uint16_t;
 
+namespace reg_mask {
+constexpr RegMask bit(int r) { return static_cast<RegMask>(1u << r); }
+constexpr RegMask kArgs = bit(1) | bit(2) | bit(3) | bit(4) | bit(5);  // r1-r5: call arguments
+constexpr RegMask kCallerSaved = bit(0) | kArgs;                        // what a call writes
+}  // namespace reg_mask
+
 /// The registers a comparison of states looks at: live ones, and among them the precise ones
 /// (a live register outside `precise` matches any scalar when both sides hold a scalar).
 struct RegsCompared {
