@@ -54,15 +54,8 @@ struct Outcome {
   }
 };
 
-template <class Engine>
-Outcome run_engine(const Engine& engine, std::vector<std::uint8_t>& buffer, const std::vector<std::uint8_t>& initial,
-                   const vm::ExecOptions& options, bool compare_insns = true) {
-  std::memcpy(buffer.data(), initial.data(), initial.size());
-  vm::RunContext ctx;
-  const auto base = reinterpret_cast<std::uintptr_t>(buffer.data());
-  ctx.regions.push_back(vm::Region{base, buffer.size(), true, "input"});
-  const std::uint64_t args[] = {base, buffer.size()};
-  auto r = engine.run(ctx, args, options);
+/// What a run left: its result or error, and the memory it ran on.
+inline Outcome outcome_of(const Result<vm::ExecResult>& r, const std::vector<std::uint8_t>& memory, bool compare_insns) {
   Outcome o;
   if (r) {
     o.ok = true;
@@ -73,8 +66,19 @@ Outcome run_engine(const Engine& engine, std::vector<std::uint8_t>& buffer, cons
     o.pc = r.error().pc;
     o.reason = r.error().reason;
   }
-  o.memory = buffer;
+  o.memory = memory;
   return o;
+}
+
+template <class Engine>
+Outcome run_engine(const Engine& engine, std::vector<std::uint8_t>& buffer, const std::vector<std::uint8_t>& initial,
+                   const vm::ExecOptions& options, bool compare_insns = true) {
+  std::memcpy(buffer.data(), initial.data(), initial.size());
+  vm::RunContext ctx;
+  const auto base = reinterpret_cast<std::uintptr_t>(buffer.data());
+  ctx.regions.push_back(vm::Region{base, buffer.size(), true, "input"});
+  const std::uint64_t args[] = {base, buffer.size()};
+  return outcome_of(engine.run(ctx, args, options), buffer, compare_insns);
 }
 
 }  // namespace bpfvm::testing

@@ -93,19 +93,7 @@ class KernelHelperPair {
     ctx.regions.push_back(vm::Region{base, buffer.size(), true, "input"});
     for (const auto& m : maps_) ctx.owners.push_back(m.get());
     const std::uint64_t args[] = {base, buffer.size()};
-    auto r = engine.run(ctx, args, options);
-    Outcome o;
-    if (r) {
-      o.ok = true;
-      o.r0 = r->r0;
-      o.insns = options.checked || options.budget_insns ? r->insns_executed : 0;
-    } else {
-      o.code = r.error().code;
-      o.pc = r.error().pc;
-      o.reason = r.error().reason;
-    }
-    o.memory = buffer;
-    return o;
+    return outcome_of(engine.run(ctx, args, options), buffer, options.checked || options.budget_insns);
   }
 
   helpers::HelperRuntime runtime_;
