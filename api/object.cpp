@@ -1,5 +1,6 @@
 // Object: an opened ELF object or bytecode program — its maps (created with kernel semantics and
 // initial contents) and the programs it can load.
+#include <algorithm>
 #include <cstring>
 
 #include "api/impl.hpp"
@@ -47,7 +48,7 @@ Result<void> Object::Impl::create_maps() {
       // Global data: one array element, key 0, holding the section's bytes (libbpf's internal maps).
       const std::uint32_t key = 0;
       std::vector<std::uint8_t> value(map->spec().value_size, 0);
-      std::memcpy(value.data(), spec.initial_value.data(), std::min(value.size(), spec.initial_value.size()));
+      std::copy_n(spec.initial_value.begin(), std::min(value.size(), spec.initial_value.size()), value.begin());
       if (int err = map->host_update(&key, value.data(), 0); err != 0)
         return make_error(Errc::Internal, map_error(spec, err, "initial value"));
     }

@@ -200,7 +200,7 @@ Result<RunOutput> Program::run(const RunInput& input) const {
   const auto start = std::chrono::steady_clock::now();
   for (std::uint32_t k = 0; k < repeat; ++k) {
     buffer.assign(size, 0);
-    std::memcpy(buffer.data(), source.data(), source.size());
+    if (!source.empty()) std::memcpy(buffer.data(), source.data(), source.size());
     vm::RunContext ctx;
     helpers::HelperRun hr;
     hr.embedder = input.host_data;

@@ -93,8 +93,9 @@ Check transfer_atomic(Env& env, State& s, std::uint32_t pc) {
   const ScalarDomain addr = ptr.value.add(ScalarDomain::constant(static_cast<std::uint64_t>(std::int64_t{in.off})));
   const std::uint64_t low = static_cast<std::uint64_t>(size) - 1;
   if ((addr.bits().mask() & low) != 0 || (addr.bits().value() & low) != 0) {
-    d.off_min = ptr.value.smin() + in.off;
-    d.off_max = ptr.value.smax() + in.off;
+    // Wrapping adds: an unbounded offset is still reported, without signed overflow.
+    d.off_min = static_cast<std::int64_t>(static_cast<std::uint64_t>(ptr.value.smin()) + static_cast<std::uint64_t>(std::int64_t{in.off}));
+    d.off_max = static_cast<std::int64_t>(static_cast<std::uint64_t>(ptr.value.smax()) + static_cast<std::uint64_t>(std::int64_t{in.off}));
     d.size = size;
     return violation(pc, ViolationKind::MisalignedAtomic, d);
   }

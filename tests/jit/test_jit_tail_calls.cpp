@@ -107,7 +107,7 @@ TEST_CASE("errors inside a tail-call target name the target's pc", "[jit][tailca
   CHECK(r.pc == 1);
   for (std::uint64_t budget = 1; budget <= 10; ++budget) {
     INFO("budget " << budget);
-    s.pair.both(caller, vm::ExecOptions{.budget_insns = budget});
+    s.pair.both(caller, vm::ExecOptions{.budget_insns = budget, .checked = true});  // the target faults: checked
   }
 }
 
