@@ -73,6 +73,7 @@ struct Program::Impl {
   std::string name;
   ProgramType type;
   ProgramOptions options;
+  std::uint32_t ctx_bytes = 0;  // the verifier's context bound; run() zero-pads a shorter context to it
   VerifierReport report;
   vm::Program program;  // after ctx-access rewriting: what the engine runs
   // The engine; shared with Object::Impl::tail_targets when a prog_array points here.

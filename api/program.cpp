@@ -57,10 +57,12 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   impl->name = source.name;
   impl->type = source.type;
   impl->options = options;
+  verifier::ProgramTypeInfo type_info = verifier_type_of(source.type);
+  impl->ctx_bytes = type_info.ctx_size_bytes;
 
   if (options.verify) {
     verifier::VerifierOptions vo;
-    vo.program_type = verifier_type_of(source.type);
+    vo.program_type = std::move(type_info);
     const Object::Impl* obj = object.get();
     vo.map_info = [obj](std::uint32_t index) { return map_info_of(*obj, index); };
     vo.helpers = &vm_impl.helpers;
@@ -194,7 +196,7 @@ Result<RunOutput> Program::run(const RunInput& input) const {
   // kernel's bpf_ctx_init zero-fills a short ctx_in: a verified program may read all of it.
   const bool plain = p.type.entry == ProgramType::Entry::PlainMemory;
   const auto source = plain || input.ctx.empty() ? input.data : input.ctx;
-  const std::size_t size = std::max<std::size_t>(source.size(), verifier_type_of(p.type).ctx_size_bytes);
+  const std::size_t size = std::max<std::size_t>(source.size(), p.ctx_bytes);
   const bool writable = plain || p.type.kernel_type == 31 /* syscall */ || p.type.kernel_type == 0;
   std::vector<std::uint8_t> buffer;
   const auto start = std::chrono::steady_clock::now();

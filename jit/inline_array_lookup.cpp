@@ -61,12 +61,12 @@ std::optional<std::uint64_t> map_handle_at(const vm::Program& p, std::span<const
   return std::nullopt;
 }
 
-std::optional<vm::DirectArray> inline_array_lookup(const CompileRequest& req, const std::vector<std::uint8_t>& starts,
-                                                   std::uint32_t pc) {
-  if (req.variant == Variant::Checked || req.helpers.empty()) return std::nullopt;
-  const vm::HelperEntry* helper = req.helpers[pc];
+std::optional<vm::DirectArray> ArrayLookupInliner::at(std::uint32_t pc) {
+  if (req_.variant == Variant::Checked || req_.helpers.empty()) return std::nullopt;
+  const vm::HelperEntry* helper = req_.helpers[pc];
   if (helper == nullptr || helper->direct_array == nullptr) return std::nullopt;
-  const auto handle = map_handle_at(*req.program, req.lddw_values, starts, pc, 1);
+  if (block_starts_.empty()) block_starts_ = block_starts(*req_.program);
+  const auto handle = map_handle_at(*req_.program, req_.lddw_values, block_starts_, pc, 1);
   if (!handle) return std::nullopt;
   return helper->direct_array(*handle);
 }

@@ -23,9 +23,19 @@ std::vector<std::uint8_t> block_starts(const vm::Program& program);
 std::optional<std::uint64_t> map_handle_at(const vm::Program& program, std::span<const std::uint64_t> lddw_values,
                                            const std::vector<std::uint8_t>& block_starts, std::uint32_t pc, int reg);
 
-/// The array layout to inline at the `call` at pc, or nullopt to call the helper. Checked builds
-/// always call (the helper checks the key pointer against the run's regions).
-std::optional<vm::DirectArray> inline_array_lookup(const CompileRequest& req, const std::vector<std::uint8_t>& block_starts,
-                                                   std::uint32_t pc);
+/// One per compile: decides, call by call, whether a backend inlines an array lookup. The block
+/// starts are computed on the first call whose helper could be inlined, so programs without
+/// array lookups pay nothing.
+class ArrayLookupInliner {
+ public:
+  explicit ArrayLookupInliner(const CompileRequest& req) : req_(req) {}
+  /// The array layout to inline at the `call` at pc, or nullopt to call the helper. Checked builds
+  /// always call (the helper checks the key pointer against the run's regions).
+  std::optional<vm::DirectArray> at(std::uint32_t pc);
+
+ private:
+  const CompileRequest& req_;
+  std::vector<std::uint8_t> block_starts_;  // empty until needed
+};
 
 }  // namespace bpfvm::jit

@@ -5,7 +5,6 @@
 #include <asmjit/arm/a64assembler.h>
 
 #include "jit/arm64/emitter.hpp"
-#include "jit/inline_array_lookup.hpp"
 #include "jit/runtime.hpp"
 
 namespace bpfvm::jit::arm64 {
@@ -92,7 +91,7 @@ Result<void> A64Emitter::emit_call(const vm::Insn& insn, std::uint32_t pc) {
   const vm::HelperEntry* helper = req_.helpers.empty() ? nullptr : req_.helpers[pc];
   if (helper == nullptr)
     return make_error(Errc::Internal, "arm64 JIT: helper " + std::to_string(static_cast<std::uint32_t>(insn.imm)) + " was not resolved", pc);
-  if (const auto array = inline_array_lookup(req_, block_starts_, pc)) {
+  if (const auto array = array_lookups_.at(pc)) {
     emit_array_lookup(*array);
     return {};
   }

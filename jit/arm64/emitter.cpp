@@ -12,7 +12,6 @@
 #include <string>
 
 #include "jit/arm64/emitter.hpp"
-#include "jit/inline_array_lookup.hpp"
 #include "jit/runtime.hpp"
 #include "vm/disassembler.hpp"
 
@@ -51,7 +50,7 @@ constexpr std::int32_t kTrampolineFrameBytes = 96;
 }  // namespace
 
 A64Emitter::A64Emitter(const CompileRequest& req, a64::Assembler& a)
-    : req_(req), program_(*req.program), a_(a), block_starts_(block_starts(*req.program)), rng_(req.blinding_seed) {}
+    : req_(req), program_(*req.program), a_(a), array_lookups_(req), rng_(req.blinding_seed) {}
 
 A64Emitter::Mem A64Emitter::state(std::size_t offset) {
   return a64::ptr(host(kStateReg), static_cast<std::int32_t>(offset));

@@ -2,7 +2,6 @@
 // calls as a jump to the target's pc 0 after bpf_tail_call (tail_stub, jit_take_tail_call), and
 // BPF-to-BPF calls as native call/ret with a fresh 512-byte frame and r6–r9, r10 kept on the
 // host stack for the caller. Exit is a `ret` (emitter.cpp).
-#include "jit/inline_array_lookup.hpp"
 #include "jit/runtime.hpp"
 #include "jit/x86_64/emitter.hpp"
 
@@ -80,7 +79,7 @@ Result<void> X86Emitter::emit_call(const vm::Insn& insn, std::uint32_t pc) {
   const vm::HelperEntry* helper = req_.helpers.empty() ? nullptr : req_.helpers[pc];
   if (helper == nullptr)
     return make_error(Errc::Internal, "x86-64 JIT: helper " + std::to_string(static_cast<std::uint32_t>(insn.imm)) + " was not resolved", pc);
-  if (const auto array = inline_array_lookup(req_, block_starts_, pc)) {
+  if (const auto array = array_lookups_.at(pc)) {
     emit_array_lookup(*array);
     return {};
   }

@@ -10,7 +10,6 @@
 #include <cstddef>
 #include <string>
 
-#include "jit/inline_array_lookup.hpp"
 #include "jit/runtime.hpp"
 #include "vm/disassembler.hpp"
 
@@ -45,7 +44,7 @@ std::uint64_t fn_address(Fn* fn) {
 }  // namespace
 
 X86Emitter::X86Emitter(const CompileRequest& req, x86::Assembler& a)
-    : req_(req), program_(*req.program), a_(a), block_starts_(block_starts(*req.program)), rng_(req.blinding_seed) {}
+    : req_(req), program_(*req.program), a_(a), array_lookups_(req), rng_(req.blinding_seed) {}
 
 X86Emitter::Gp X86Emitter::sized(unsigned bpf_reg, unsigned bits) {
   const auto id = host_id_of_bpf(bpf_reg);

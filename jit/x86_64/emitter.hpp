@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bpfvm/result.hpp"
+#include "jit/inline_array_lookup.hpp"
 #include "jit/native_code.hpp"
 #include "jit/x86_64/reg_map.hpp"
 
@@ -103,7 +104,7 @@ class X86Emitter {
   asmjit::Label helper_stub_;  // calls jit_call_helper preserving r1..r5
   asmjit::Label tail_stub_;    // calls jit_take_tail_call preserving r0..r5; returns r10 = target or 0
   bool may_tail_call_ = false; // a call to helper 12, or a callx that may name it
-  std::vector<std::uint8_t> block_starts_;  // inline_array_lookup.hpp
+  ArrayLookupInliner array_lookups_;
   asmjit::Label packet_load_stub_;  // r10 = offset, r11 = size; calls jit_packet_load preserving r1..r5
   bool has_packet_load_ = false;    // the stub is emitted only for programs with LD_ABS/LD_IND
   std::mt19937_64 rng_;
