@@ -14,6 +14,7 @@
 #include "jit/jit_program.hpp"
 #include "loader/object.hpp"
 #include "maps/map_table.hpp"
+#include "maps/run_domain.hpp"
 #include "vm/helper_registry.hpp"
 #include "vm/interpreter.hpp"
 #include "vm/tail_call_target.hpp"
@@ -80,8 +81,14 @@ struct Program::Impl {
   std::shared_ptr<const vm::Interpreter> interpreter;
   std::shared_ptr<const jit::JitProgram> jit;
 
+  /// `runs` back-to-back runs on the engine (vm::ExecOptions::runs); the result is the last run's.
   Result<vm::ExecResult> execute(vm::RunContext& ctx, std::span<const std::uint64_t> args,
-                                 std::uint32_t* edge_counters = nullptr) const;
+                                 std::uint32_t* edge_counters = nullptr, std::uint32_t runs = 1) const;
+  /// The same under a RunGuard held for all of them, announcing a quiescent state between chunks
+  /// of runs so map memory retired meanwhile can be reclaimed.
+  Result<vm::ExecResult> execute_repeated(maps::RunGuard& guard, vm::RunContext& ctx,
+                                          std::span<const std::uint64_t> args, std::uint32_t* edge_counters,
+                                          std::uint32_t runs) const;
 };
 
 

@@ -13,6 +13,10 @@ namespace bpfvm {
 
 namespace {
 
+// A repeated run announces a quiescent state this often, so map memory retired during a long repeat
+// loop is reclaimed (the kernel's test-run loop lets RCU grace periods pass when it reschedules).
+constexpr std::uint32_t kRunsPerQuiescentState = 1024;
+
 verifier::MapInfo map_info_of(const maps::MapSpec& s) {
   verifier::MapInfo info{static_cast<std::uint32_t>(s.type), s.key_size, s.value_size, s.max_entries, s.map_flags, nullptr};
   if (s.inner) info.inner = std::make_shared<const verifier::MapInfo>(map_info_of(*s.inner));
@@ -111,9 +115,9 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
 }
 
 Result<vm::ExecResult> Program::Impl::execute(vm::RunContext& ctx, std::span<const std::uint64_t> args,
-                                              std::uint32_t* edge_counters) const {
+                                              std::uint32_t* edge_counters, std::uint32_t runs) const {
   const vm::ExecOptions exec{.budget_insns = options.budget_insns, .checked = options.checked,
-                             .edge_counters = edge_counters};
+                             .edge_counters = edge_counters, .runs = runs};
   if (interpreter) return interpreter->run(ctx, args, exec);
   return jit->run(ctx, args, exec);
 }
@@ -145,6 +149,18 @@ std::vector<SourceLine> Program::source_lines() const {
   return out;
 }
 
+Result<vm::ExecResult> Program::Impl::execute_repeated(maps::RunGuard& guard, vm::RunContext& ctx,
+                                                       std::span<const std::uint64_t> args,
+                                                       std::uint32_t* edge_counters, std::uint32_t runs) const {
+  for (;;) {
+    const std::uint32_t chunk = std::min(runs, kRunsPerQuiescentState);
+    auto r = execute(ctx, args, edge_counters, chunk);
+    runs -= chunk;
+    if (!r || runs == 0) return r;
+    guard.quiescent_state();
+  }
+}
+
 Result<RunOutput> Program::run(const RunInput& input) const {
   const Impl& p = *impl_;
   const Object::Impl& object = *p.object;
@@ -167,15 +183,17 @@ Result<RunOutput> Program::run(const RunInput& input) const {
     o.ctx_in.assign(input.ctx.begin(), input.ctx.end());
     o.repeat = repeat;
     o.checked = checked;
+    // One CPU slot for the whole test run, as the kernel's test run keeps one CPU (migrate_disable).
+    maps::RunGuard guard(*object.maps.domain());
     o.setup = [&](helpers::HelperRun& hr, vm::RunContext& ctx) {
       hr.embedder = input.host_data;
+      hr.cpu = guard.cpu();
       if (checked) ctx.owners = object.maps.owners();
     };
     std::uint64_t insns = 0;
-    auto runner = [&](vm::RunContext& ctx, std::span<const std::uint64_t> args) -> Result<vm::ExecResult> {
-      maps::RunGuard guard(*object.maps.domain());
-      if (auto* hr = static_cast<helpers::HelperRun*>(ctx.host)) hr->cpu = guard.cpu();
-      auto r = p.execute(ctx, args, edges);
+    auto runner = [&](vm::RunContext& ctx, std::span<const std::uint64_t> args,
+                      std::uint32_t runs) -> Result<vm::ExecResult> {
+      auto r = p.execute_repeated(guard, ctx, args, edges, runs);
       if (r) insns = r->insns_executed;
       return r;
     };
@@ -198,28 +216,26 @@ Result<RunOutput> Program::run(const RunInput& input) const {
   const auto source = plain || input.ctx.empty() ? input.data : input.ctx;
   const std::size_t size = std::max<std::size_t>(source.size(), p.ctx_bytes);
   const bool writable = plain || p.type.kernel_type == 31 /* syscall */ || p.type.kernel_type == 0;
-  std::vector<std::uint8_t> buffer;
+  std::vector<std::uint8_t> buffer(size, 0);
+  if (!source.empty()) std::memcpy(buffer.data(), source.data(), source.size());
+  vm::RunContext ctx;
+  helpers::HelperRun hr;
+  hr.embedder = input.host_data;
+  ctx.host = &hr;
+  const auto base = reinterpret_cast<std::uintptr_t>(buffer.data());
+  ctx.regions.push_back(vm::Region{base, buffer.size(), writable, plain ? "input" : "ctx"});
+  if (checked) ctx.owners = object.maps.owners();
+  const std::uint64_t args[] = {buffer.empty() ? 0 : base, source.size()};
+  maps::RunGuard guard(*object.maps.domain());
+  hr.cpu = guard.cpu();
+  // Repetitions share the buffer, as test runs share the packet: a run sees what the previous one wrote.
   const auto start = std::chrono::steady_clock::now();
-  for (std::uint32_t k = 0; k < repeat; ++k) {
-    buffer.assign(size, 0);
-    if (!source.empty()) std::memcpy(buffer.data(), source.data(), source.size());
-    vm::RunContext ctx;
-    helpers::HelperRun hr;
-    hr.embedder = input.host_data;
-    ctx.host = &hr;
-    const auto base = reinterpret_cast<std::uintptr_t>(buffer.data());
-    ctx.regions.push_back(vm::Region{base, buffer.size(), writable, plain ? "input" : "ctx"});
-    if (checked) ctx.owners = object.maps.owners();
-    const std::uint64_t args[] = {buffer.empty() ? 0 : base, source.size()};
-    maps::RunGuard guard(*object.maps.domain());
-    hr.cpu = guard.cpu();
-    auto r = p.execute(ctx, std::span<const std::uint64_t>(args, plain ? 2 : 1), edges);
-    if (!r) return std::move(r).error();
-    out.r0 = r->r0;
-    out.insns_executed = r->insns_executed;
-    if (hr.redirect.set) out.redirect_ifindex = hr.redirect.ifindex;
-  }
+  auto r = p.execute_repeated(guard, ctx, std::span<const std::uint64_t>(args, plain ? 2 : 1), edges, repeat);
   out.ns_per_run = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / repeat;
+  if (!r) return std::move(r).error();
+  out.r0 = r->r0;
+  out.insns_executed = r->insns_executed;
+  if (hr.redirect.set) out.redirect_ifindex = hr.redirect.ifindex;
   out.retval = static_cast<std::uint32_t>(out.r0);
   (plain ? out.data_out : out.ctx_out) = std::move(buffer);
   return out;

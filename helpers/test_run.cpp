@@ -42,14 +42,23 @@ T ctx_from(std::span<const std::uint8_t> ctx_in) {
   return t;
 }
 
-struct Timer {
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  std::uint32_t mean_ns(std::uint32_t repeat) const {
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
-    const auto mean = static_cast<std::uint64_t>(ns) / repeat;
-    return static_cast<std::uint32_t>(std::min<std::uint64_t>(mean, std::numeric_limits<std::uint32_t>::max()));
-  }
-};
+// bpf_test_run: the program runs `repeat` times on the same context and packet, as the kernel's loop
+// does (a program that rewrites or resizes the packet sees its previous run's result); setup is not
+// timed. retval is the last run's; the redirect record is whatever a run recorded last (the kernel's
+// per-CPU bpf_redirect_info is not cleared between runs either).
+Result<void> run_repeated(const ProgramRunner& runner, vm::RunContext& ctx, std::uintptr_t ctx_arg,
+                          std::uint32_t repeat, TestRunResult& out) {
+  const std::uint64_t args[] = {ctx_arg};
+  const auto start = std::chrono::steady_clock::now();
+  auto r = runner(ctx, args, repeat);
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+  if (!r) return std::move(r).error();
+  out.r0 = r->r0;
+  out.duration_ns = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(static_cast<std::uint64_t>(ns) / repeat, std::numeric_limits<std::uint32_t>::max()));
+  out.retval = static_cast<std::uint32_t>(out.r0);
+  return {};
+}
 
 void finish_data(TestRunResult& out, const TestRunOptions& o, const std::uint8_t* begin, std::size_t size) {
   out.data_size_out = static_cast<std::uint32_t>(size);
@@ -83,38 +92,27 @@ Result<TestRunResult> run_xdp(const ProgramRunner& runner, const TestRunOptions&
   TestRunResult out;
   std::vector<std::uint64_t> frame_words(kXdpFrameSize / 8);
   auto* frame = reinterpret_cast<std::uint8_t*>(frame_words.data());
+  std::memcpy(frame + kXdpHeadroom - metalen, o.data_in.data(), o.data_in.size());
   XdpCtx x{};
+  x.hard_start = reinterpret_cast<std::uintptr_t>(frame);
+  x.frame_sz = static_cast<std::uint32_t>(kXdpFrameSize);
+  x.data_meta = x.hard_start + kXdpHeadroom - metalen;
+  x.data = x.hard_start + kXdpHeadroom;
+  x.data_end = x.data_meta + o.data_in.size();
+  x.md.ingress_ifindex = md_in.ingress_ifindex ? md_in.ingress_ifindex : 1;  // loopback
+  x.md.rx_queue_index = md_in.rx_queue_index;
   vm::RunContext ctx;
   HelperRun hr;
-  Timer timer;
-  for (std::uint32_t i = 0; i < repeat; ++i) {
-    std::memset(frame, 0, kXdpFrameSize);
-    std::memcpy(frame + kXdpHeadroom - metalen, o.data_in.data(), o.data_in.size());
-    x = XdpCtx{};
-    x.hard_start = reinterpret_cast<std::uintptr_t>(frame);
-    x.frame_sz = static_cast<std::uint32_t>(kXdpFrameSize);
-    x.data_meta = x.hard_start + kXdpHeadroom - metalen;
-    x.data = x.hard_start + kXdpHeadroom;
-    x.data_end = x.data_meta + o.data_in.size();
-    x.md.ingress_ifindex = md_in.ingress_ifindex ? md_in.ingress_ifindex : 1;  // loopback
-    x.md.rx_queue_index = md_in.rx_queue_index;
-    ctx = vm::RunContext{};
-    hr = HelperRun{};
-    hr.cpu = o.cpu;
-    hr.xdp = &x;
-    ctx.host = &hr;
-    ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&x), offsetof(XdpCtx, hard_start), false, "ctx"});
-    ctx.regions.push_back(vm::Region{0, 0, true, "packet"});
-    hr.packet_region = 1;
-    detail::sync_xdp(&ctx, x);
-    if (o.setup) o.setup(hr, ctx);
-    const std::uint64_t args[] = {reinterpret_cast<std::uintptr_t>(&x)};
-    auto r = runner(ctx, args);
-    if (!r) return std::move(r).error();
-    out.r0 = r->r0;
-  }
-  out.duration_ns = timer.mean_ns(repeat);
-  out.retval = static_cast<std::uint32_t>(out.r0);
+  hr.cpu = o.cpu;
+  hr.xdp = &x;
+  ctx.host = &hr;
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&x), offsetof(XdpCtx, hard_start), false, "ctx"});
+  ctx.regions.push_back(vm::Region{0, 0, true, "packet"});
+  hr.packet_region = 1;
+  detail::sync_xdp(&ctx, x);
+  if (o.setup) o.setup(hr, ctx);
+  if (auto r = run_repeated(runner, ctx, reinterpret_cast<std::uintptr_t>(&x), repeat, out); !r)
+    return std::move(r).error();
   out.redirect = hr.redirect;
   finish_data(out, o, reinterpret_cast<const std::uint8_t*>(x.data_meta), x.data_end - x.data_meta);
   xdp_md md_out = x.md;
@@ -180,47 +178,36 @@ Result<TestRunResult> run_skb(const ProgramRunner& runner, const TestRunOptions&
   TestRunResult out;
   std::vector<std::uint64_t> buf_words(kPageBytes / 8);
   auto* buf = reinterpret_cast<std::uint8_t*>(buf_words.data());
+  std::memcpy(buf + kSkbHeadroom, o.data_in.data(), o.data_in.size());
   SkbCtx s{};
+  s.md = md_in;
+  s.mac_header = reinterpret_cast<std::uintptr_t>(buf + kSkbHeadroom);
+  s.data = s.mac_header + (l2 ? 0 : kEthHlen);
+  s.data_end = s.mac_header + o.data_in.size();
+  s.data_meta = s.data;
+  s.md.len = static_cast<std::uint32_t>(s.data_end - s.data);
+  std::uint16_t proto;
+  std::memcpy(&proto, buf + kSkbHeadroom + 12, 2);  // __be16 as it sits in the frame
+  s.md.protocol = proto;
+  s.md.pkt_type = pkt_type_of(buf + kSkbHeadroom);
+  if (s.md.ifindex == 0) s.md.ifindex = 1;  // loopback
+  if (s.md.wire_len == 0) s.md.wire_len = s.md.len;
+  s.md.data = static_cast<std::uint32_t>(s.data);
+  s.md.data_end = static_cast<std::uint32_t>(s.data_end);
+  s.md.data_meta = static_cast<std::uint32_t>(s.data_meta);
   vm::RunContext ctx;
   HelperRun hr;
-  Timer timer;
-  for (std::uint32_t i = 0; i < repeat; ++i) {
-    std::memset(buf, 0, kPageBytes);
-    std::memcpy(buf + kSkbHeadroom, o.data_in.data(), o.data_in.size());
-    s = SkbCtx{};
-    s.md = md_in;
-    s.mac_header = reinterpret_cast<std::uintptr_t>(buf + kSkbHeadroom);
-    s.data = s.mac_header + (l2 ? 0 : kEthHlen);
-    s.data_end = s.mac_header + o.data_in.size();
-    s.data_meta = s.data;
-    s.md.len = static_cast<std::uint32_t>(s.data_end - s.data);
-    std::uint16_t proto;
-    std::memcpy(&proto, buf + kSkbHeadroom + 12, 2);  // __be16 as it sits in the frame
-    s.md.protocol = proto;
-    s.md.pkt_type = pkt_type_of(buf + kSkbHeadroom);
-    if (s.md.ifindex == 0) s.md.ifindex = 1;  // loopback
-    if (s.md.wire_len == 0) s.md.wire_len = s.md.len;
-    s.md.data = static_cast<std::uint32_t>(s.data);
-    s.md.data_end = static_cast<std::uint32_t>(s.data_end);
-    s.md.data_meta = static_cast<std::uint32_t>(s.data_meta);
-    ctx = vm::RunContext{};
-    hr = HelperRun{};
-    hr.cpu = o.cpu;
-    hr.skb = &s;
-    ctx.host = &hr;
-    // ctx writes are the verifier's business (mark, priority, cb...); checked mode allows the struct.
-    ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&s), offsetof(SkbCtx, mac_header), true, "ctx"});
-    ctx.regions.push_back(vm::Region{static_cast<std::uintptr_t>(s.data), static_cast<std::size_t>(s.data_end - s.data),
-                                     true, "packet"});
-    hr.packet_region = 1;
-    if (o.setup) o.setup(hr, ctx);
-    const std::uint64_t args[] = {reinterpret_cast<std::uintptr_t>(&s)};
-    auto r = runner(ctx, args);
-    if (!r) return std::move(r).error();
-    out.r0 = r->r0;
-  }
-  out.duration_ns = timer.mean_ns(repeat);
-  out.retval = static_cast<std::uint32_t>(out.r0);
+  hr.cpu = o.cpu;
+  hr.skb = &s;
+  ctx.host = &hr;
+  // ctx writes are the verifier's business (mark, priority, cb...); checked mode allows the struct.
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&s), offsetof(SkbCtx, mac_header), true, "ctx"});
+  ctx.regions.push_back(vm::Region{static_cast<std::uintptr_t>(s.data), static_cast<std::size_t>(s.data_end - s.data),
+                                   true, "packet"});
+  hr.packet_region = 1;
+  if (o.setup) o.setup(hr, ctx);
+  if (auto r = run_repeated(runner, ctx, reinterpret_cast<std::uintptr_t>(&s), repeat, out); !r)
+    return std::move(r).error();
   out.redirect = hr.redirect;
   // net/bpf/test_run.c: a program that starts at L3 gets its Ethernet header back zeroed
   // (memset(__skb_push(skb, hh_len), 0, hh_len)), not as data_in had it.
@@ -255,9 +242,11 @@ Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions
 }
 
 Result<TestRunResult> test_run(const vm::Interpreter& program, const TestRunOptions& options) {
-  const vm::ExecOptions exec{.budget_insns = 0, .checked = options.checked};
-  return test_run([&](vm::RunContext& ctx, std::span<const std::uint64_t> args) { return program.run(ctx, args, exec); },
-                  options);
+  return test_run(
+      [&](vm::RunContext& ctx, std::span<const std::uint64_t> args, std::uint32_t runs) {
+        return program.run(ctx, args, vm::ExecOptions{.checked = options.checked, .runs = runs});
+      },
+      options);
 }
 
 }  // namespace bpfvm::helpers

@@ -23,7 +23,7 @@ struct TestRunOptions {
   std::uint32_t repeat = 1;                     // 0 counts as 1
   bool checked = false;                         // checked mode for the engine and the helpers
   std::uint32_t cpu = 0;                        // bpf_get_smp_processor_id
-  /// Called on each repetition's HelperRun before the program starts: where an embedder installs its
+  /// Called once on the run's HelperRun before the first repetition: where an embedder installs its
   /// pointer. (Engines install their own hooks — callbacks, tail calls — in RunContext.)
   std::function<void(HelperRun&, vm::RunContext&)> setup;
 };
@@ -39,13 +39,14 @@ struct TestRunResult {
   RedirectRecord redirect;            // what bpf_redirect / bpf_redirect_map recorded last
 };
 
-/// One execution of the program body: run it with r1 = args[0] on `ctx`.
-using ProgramRunner =
-    std::function<Result<vm::ExecResult>(vm::RunContext& ctx, std::span<const std::uint64_t> args)>;
+/// Runs the program `runs` times back to back with r1 = args[0] on `ctx` (vm::ExecOptions::runs) and
+/// returns the last run's result.
+using ProgramRunner = std::function<Result<vm::ExecResult>(vm::RunContext& ctx, std::span<const std::uint64_t> args,
+                                                           std::uint32_t runs)>;
 
-/// Runs the program `repeat` times on a fresh copy of data_in each time (the kernel reuses one
-/// buffer across repetitions; results differ only for programs that resize the packet) and reports
-/// the last run. The program must already be rewritten for `type` (rewrite_ctx_access()).
+/// Runs the program `repeat` times on one context and one copy of data_in, as the kernel does (a
+/// repetition sees what the previous one left in the packet and the writable ctx fields), and
+/// reports the last run; duration_ns covers the runs only, not the setup. The program must already be rewritten for `type` (rewrite_ctx_access()).
 /// Kernel input checks become Errc::InvalidArgument with the errno name leading the reason
 /// ("EINVAL: XDP needs at least 14 bytes of data_in"); an engine error ends the test run.
 Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions& options);

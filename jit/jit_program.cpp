@@ -210,11 +210,10 @@ Result<vm::ExecResult> JitProgram::run(vm::RunContext& ctx, std::span<const std:
   // As Interpreter::run_in: the run's mode and budget are visible to helpers, the count starts at 0.
   ctx.checked = options.checked;
   ctx.budget_insns = options.budget_insns;
-  ctx.insns_executed = 0;
-  ctx.tail_call_target = nullptr;
+  ctx.begin_run();
   const std::uint64_t budget =
       options.budget_insns ? options.budget_insns : std::numeric_limits<std::uint64_t>::max();
-  auto run = run_native(**code, ctx, args, (*code)->entry, options.budget_insns, budget);
+  auto run = run_native(**code, ctx, args, (*code)->entry, options.budget_insns, budget, options.runs);
   if (!run) return std::move(run).error();
   vm::ExecResult result;
   result.r0 = run->r0;

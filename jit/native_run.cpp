@@ -36,7 +36,8 @@ Result<std::uint64_t> call_back_into_code(const void* engine, vm::RunContext& ct
 }  // namespace
 
 Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx, std::span<const std::uint64_t> args,
-                                   std::uint64_t entry, std::uint64_t budget_insns, std::uint64_t budget_left) {
+                                   std::uint64_t entry, std::uint64_t budget_insns, std::uint64_t budget_left,
+                                   std::uint32_t runs) {
   RunSupport support;
   support.budget_insns = budget_insns;
 
@@ -67,7 +68,16 @@ Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx,
   ctx.invoke_callback = &call_back_into_code;
   ctx.engine = &state;
   ctx.engine_tail_calls = true;  // jit_take_tail_call follows RunContext::tail_call_target
-  const int rc = reinterpret_cast<JitEntry>(code.trampoline)(&state);
+  const auto enter = reinterpret_cast<JitEntry>(code.trampoline);
+  const JitState first = state;
+  int rc = enter(&state);
+  for (std::uint32_t run = 1; run < runs && rc == 0; ++run) {
+    state = first;  // a run may have tail-called into other code, moved the frame mirror, spent budget
+    if (code.variant != Variant::Fast) std::memset(stack, 0, sizeof stack);  // as the first run's
+    ctx.begin_run();
+    ctx.stack = vm::Region{state.stack_lo, isa::kStackBytes, true, "stack"};
+    rc = enter(&state);
+  }
   ctx.stack = saved_stack;
   ctx.invoke_callback = saved_hook;
   ctx.engine = saved_engine;

@@ -72,6 +72,10 @@ RunGuard::RunGuard(RunDomain& domain) : domain_(domain) {
   tl_cpu = cpu_;
 }
 
+void RunGuard::quiescent_state() {
+  if (outer_) domain_.enter(cpu_);  // re-announce at the current epoch; nested guards leave it to the outer one
+}
+
 RunGuard::~RunGuard() {
   if (outer_) domain_.leave(cpu_);
   tl_domain = saved_domain_;

@@ -40,7 +40,7 @@ class RunDomain {
     std::atomic<std::uint64_t> active_epoch{0};  // 0 = idle
   };
   unsigned claim_slot();
-  void enter(unsigned cpu);
+  void enter(unsigned cpu);  // also a quiescent state when the slot is already held
   void leave(unsigned cpu);
 
   std::vector<Slot> slots_;
@@ -57,6 +57,9 @@ class RunGuard {
   RunGuard(const RunGuard&) = delete;
   RunGuard& operator=(const RunGuard&) = delete;
   unsigned cpu() const { return cpu_; }
+  /// Between two runs under one guard (a repeated test run): declares that this thread holds no map
+  /// memory from earlier runs, so memory retired since then may be reused. Keeps the slot.
+  void quiescent_state();
 
  private:
   RunDomain& domain_;

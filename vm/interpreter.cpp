@@ -540,26 +540,29 @@ Result<ExecResult> Interpreter::run(RunContext& ctx, std::span<const std::uint64
       return make_error(Errc::InvalidArgument, "edge counters given but the interpreter was created without coverage");
     ctx.edge_counters = options.edge_counters;
     ctx.edge_counters_owner = this;
-    auto result = run_in(Mode::Coverage, ctx, args, options.budget_insns);
+    auto result = run_in(Mode::Coverage, ctx, args, options.budget_insns, options.runs);
     ctx.edge_counters = nullptr;
     ctx.edge_counters_owner = nullptr;
     return result;
   }
-  return run_in(options.checked ? Mode::Checked : Mode::Unchecked, ctx, args, options.budget_insns);
+  return run_in(options.checked ? Mode::Checked : Mode::Unchecked, ctx, args, options.budget_insns, options.runs);
 }
 
 Result<ExecResult> Interpreter::run_in(Mode mode, RunContext& ctx, std::span<const std::uint64_t> args,
-                                       std::uint64_t budget_insns) const {
+                                       std::uint64_t budget_insns, std::uint32_t runs) const {
   const auto budget = budget_insns ? budget_insns : std::numeric_limits<std::uint64_t>::max();
   const Region saved_stack = ctx.stack;
   ctx.checked = mode != Mode::Unchecked;
   ctx.budget_insns = budget_insns;
-  ctx.insns_executed = 0;
-  ctx.tail_call_target = nullptr;
   ctx.engine_tail_calls = true;
   ctx.invoke_callback = &Interpreter::callback_entry;
   ctx.engine = this;
+  ctx.begin_run();
   auto result = execute_in(mode, this, slots(mode).data(), &ctx, args, budget);
+  for (std::uint32_t run = 1; run < runs && result; ++run) {
+    ctx.begin_run();
+    result = execute_in(mode, this, slots(mode).data(), &ctx, args, budget);
+  }
   ctx.stack = saved_stack;
   ctx.invoke_callback = nullptr;
   ctx.engine = nullptr;

@@ -24,6 +24,10 @@ struct ExecOptions {
   /// Holds 2 * program().size() counters; the caller clears them. Coverage runs are always checked.
   /// Jumps of tail-called programs are not counted.
   std::uint32_t* edge_counters = nullptr;
+  /// Runs back to back on the same RunContext and arguments, as BPF_PROG_TEST_RUN's repeat loop: each
+  /// run starts afresh (budget, instruction and tail-call counts; RunContext::begin_run) while memory
+  /// a run wrote stays written. The result is the last run's; a failing run ends the loop. 0 = 1.
+  std::uint32_t runs = 1;
 };
 
 struct InterpreterOptions {
@@ -85,7 +89,7 @@ class Interpreter {
 
  private:
   Result<ExecResult> run_in(Mode mode, RunContext& ctx, std::span<const std::uint64_t> args,
-                            std::uint64_t budget_insns) const;
+                            std::uint64_t budget_insns, std::uint32_t runs) const;
   static Result<std::uint64_t> callback_entry(const void* engine, RunContext& ctx, std::uint64_t fn_value,
                                               std::span<const std::uint64_t, 5> args);
   void thread(std::vector<Slot>& slots, const std::array<const void*, isa::kNumOps>& labels);

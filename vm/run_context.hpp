@@ -70,13 +70,21 @@ struct RunContext {
   std::uint32_t* edge_counters = nullptr;
   const void* edge_counters_owner = nullptr;
 
-  /// Tail calls taken so far in this run (kernel limit MAX_TAIL_CALL_CNT = 33).
+  /// Tail calls taken so far in this run (kernel limit MAX_TAIL_CALL_CNT = 33; engines reset it when a
+  /// run starts).
   std::uint32_t tail_calls = 0;
   /// bpf_tail_call stores the program to continue with here; the engine switches to it when the
   /// helper returns. What a target is belongs to the engine (the interpreter: `const Interpreter*`).
   const void* tail_call_target = nullptr;
   /// True while an engine that honours tail_call_target runs the program.
   bool engine_tail_calls = false;
+
+  /// What every top-level run starts from: no instructions counted, no tail call taken or pending.
+  void begin_run() {
+    insns_executed = 0;
+    tail_calls = 0;  // the kernel's prologue resets tail_call_cnt in every run
+    tail_call_target = nullptr;
+  }
 
   /// Callbacks into the program, set by the engine for the run's duration.
   CallbackFn invoke_callback = nullptr;

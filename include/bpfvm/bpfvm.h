@@ -218,7 +218,7 @@ typedef struct bpfvm_test_run {
   size_t data_size_in;
   const void *ctx_in;    /**< context bytes (xdp_md, __sk_buff, pt_regs); may be NULL */
   size_t ctx_size_in;
-  uint32_t repeat;       /**< run this many times (0 counts as 1); outputs are the last run's */
+  uint32_t repeat;       /**< run this many times (0 counts as 1) on one copy of the input, as BPF_PROG_TEST_RUN; outputs are the last run's */
   void *host_data;       /**< reachable from helpers through bpfvm_helper_host_data() */
   void *data_out;        /**< receives the packet/buffer after the run; may be NULL */
   size_t data_size_out;  /**< in: capacity of data_out; out: bytes the run produced */

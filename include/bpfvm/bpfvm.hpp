@@ -130,7 +130,8 @@ struct ProgramOptions {
 struct RunInput {
   std::span<const std::uint8_t> data;  ///< the packet or buffer (copied; the original is never written)
   std::span<const std::uint8_t> ctx;  ///< context bytes; empty for the type's default context
-  std::uint32_t repeat = 1;     ///< run this many times; the output is the last run's
+  std::uint32_t repeat = 1;     ///< run this many times on one copy of data/ctx (each run sees what the
+                                ///< previous one wrote, as BPF_PROG_TEST_RUN's repeat); the output is the last run's
   void* host_data = nullptr;    ///< reachable from host helpers through helper_host_data()
   /// Edge coverage (needs ProgramOptions::coverage): each conditional jump at instruction pc adds 1
   /// to edge_counters[2 * pc + taken], taken = 1 when it jumps. At least 2 * insn_count counters;

@@ -81,6 +81,37 @@ TEST_CASE("XDP: data/data_end loads are rewritten to real pointers") {
   }
 }
 
+TEST_CASE("XDP: repeated runs share one frame, as the kernel's test run does") {
+  // Each run increments byte 2 and then drops two bytes from the front, so run k works on what run
+  // k-1 left: after three runs the packet starts at original byte 6, which was incremented once.
+  Bench b;
+  for (bool checked : {false, true}) {
+    auto r = b.run(R"(
+mov %r6, %r1
+ldxw %r2, [%r1+0]
+ldxw %r3, [%r1+4]
+mov %r4, %r2
+add %r4, 3
+jgt %r4, %r3, shrink
+ldxb %r5, [%r2+2]
+add %r5, 1
+stxb [%r2+2], %r5
+shrink:
+mov %r1, %r6
+mov %r2, 2
+call 44
+mov %r0, 2
+exit
+)",
+                   {.type = helpers::ProgType::Xdp, .data_in = packet(60), .repeat = 3, .checked = checked});
+    auto expected = packet(60);
+    expected.erase(expected.begin(), expected.begin() + 6);
+    expected[0] += 1;
+    CHECK(r.retval == 2);
+    CHECK(r.data_out == expected);
+  }
+}
+
 TEST_CASE("XDP: direct packet access reads the frame") {
   Bench b;
   // Return byte 13 when at least 14 bytes are present (the verifier-style bounds check).

@@ -232,9 +232,13 @@ CaseStats run_case(const DiffCase& c, Engine engine, Mismatches& mm) {
 
   for (std::uint64_t i = 0; i < kPackets; ++i) {
     const Packet pkt = random_packet(kSeed, i);
-    const std::string where = tag + " packet " + std::to_string(i) + " (" + pkt.kind + ")";
-    auto k = test_run(*kprog, pkt.bytes);
-    auto b = prog->run(RunInput{pkt.bytes, {}, 1, nullptr});
+    // Every tenth packet is a repeated test run: the runs share one packet and context, so a program
+    // that rewrites or resizes the packet sees its previous run's output on both sides.
+    const std::uint32_t repeat = i % 10 == 9 ? 2 + static_cast<std::uint32_t>(i / 10 % 3) : 1;
+    const std::string where = tag + " packet " + std::to_string(i) + " (" + pkt.kind + ", repeat " +
+                              std::to_string(repeat) + ")";
+    auto k = test_run(*kprog, pkt.bytes, repeat);
+    auto b = prog->run(RunInput{pkt.bytes, {}, repeat, nullptr});
     ++stats.packets;
     if (!k || !b) {
       if (k.has_value() != b.has_value())
