@@ -593,10 +593,12 @@ Result<std::uint64_t> Interpreter::call_function(RunContext& ctx, std::uint64_t 
   // The callback runs on a fresh stack; the caller's frames stay reachable (callback_ctx usually
   // points into them) for the callback's duration.
   const Region caller_stack = ctx.stack;
+  const void* const caller_engine = ctx.engine;  // a tail call inside the callback switches it
   ctx.regions.push_back(caller_stack);
   auto result = execute_in(mode, this, start, &ctx, args, budget);
   ctx.regions.pop_back();
   ctx.stack = caller_stack;
+  ctx.engine = caller_engine;
   if (!result) return std::move(result).error();
   return result->r0;
 }

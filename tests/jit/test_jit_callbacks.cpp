@@ -109,3 +109,24 @@ TEST_CASE("a callback after a tail call runs the target's subprogram", "[jit][ca
     CHECK(r.r0 == 7 * 1000 + 21);
   }
 }
+
+TEST_CASE("a tail call inside a callback ends the callback, and the caller's next callback is its own", "[jit][callback][tailcall]") {
+  KernelHelperPair pair;
+  auto* progs = static_cast<maps::ProgArrayMap*>(
+      &pair.add_map(maps::MapSpec{.type = maps::MapType::ProgArray, .key_size = 4, .value_size = 4, .max_entries = 1}));
+  auto& target = pair.prepare("mov %r0, 0\nexit\n");
+  REQUIRE(progs->set_program(0, maps::ProgramRef{target.target.get(), 1}) == 0);
+  // The first bpf_loop's callback tail-calls the target (which returns 0 to bpf_loop); the second
+  // bpf_loop's callback must still be looked up in the caller, not in the tail-call target.
+  auto& caller = pair.prepare(
+      "mov %r1, 1\nlddw_func %r2, cb\nmov %r3, 0\nmov %r4, 0\ncall " + kLoop + "\nmov %r6, %r0\n"
+      "mov %r1, 2\nlddw_func %r2, cb2\nmov %r3, 0\nmov %r4, 0\ncall " + kLoop + "\nmul %r0, 10\nadd %r0, %r6\nexit\n"
+      "cb:\nlddw %r2, {MAP0}\nmov %r3, 0\ncall " + std::to_string(BPF_FUNC_tail_call) + "\nmov %r0, 1\nexit\n"
+      "cb2:\nmov %r0, 0\nexit\n");
+  for (const auto& options : every_variant()) {
+    INFO("checked " << options.checked << " budget " << options.budget_insns);
+    const auto r = pair.both(caller, options);
+    CHECK(r.ok);
+    CHECK(r.r0 == 2 * 10 + 1);
+  }
+}
