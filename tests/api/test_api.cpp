@@ -186,3 +186,45 @@ TEST_CASE("a context shorter than the type's is zero-padded: verified kprobe and
     }
   }
 }
+
+namespace {
+
+// For each `call 1` (bpf_map_lookup_elem) in a JIT listing: whether its native code calls out.
+std::vector<bool> lookup_calls_out(const std::string& listing) {
+  std::vector<bool> out;
+  bool in_lookup = false;
+  std::size_t start = 0;
+  while (start < listing.size()) {
+    const auto end = std::min(listing.find('\n', start), listing.size());
+    const std::string line = listing.substr(start, end - start);
+    start = end + 1;
+    if (line.rfind("pc ", 0) == 0) {
+      in_lookup = line.size() >= 8 && line.compare(line.size() - 8, 8, ": call 1") == 0;
+      if (in_lookup) out.push_back(false);
+    } else if (in_lookup && line.rfind("call ", 0) == 0) {
+      out.back() = true;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the JIT inlines lookups in plain arrays, as the kernel's JIT does, and calls the helper for hashes") {
+  Vm vm;
+  auto obj = vm.open_elf_file(BPFVM_EXAMPLES_DIR "/maps.bpf.o");
+  REQUIRE(obj.has_value());
+  auto array_user = obj->load("tail_a", ProgramOptions{.engine = Engine::Jit});  // stats: BPF_MAP_TYPE_ARRAY
+  REQUIRE(array_user.has_value());
+  auto listing = array_user->native_listing();
+  REQUIRE(listing.has_value());
+  CHECK(lookup_calls_out(*listing) == std::vector<bool>{false});
+
+  auto hash_user = obj->load("classify", ProgramOptions{.engine = Engine::Jit});  // flows: BPF_MAP_TYPE_HASH first
+  REQUIRE(hash_user.has_value());
+  listing = hash_user->native_listing();
+  REQUIRE(listing.has_value());
+  const auto calls = lookup_calls_out(*listing);
+  REQUIRE_FALSE(calls.empty());
+  CHECK(calls.front());
+}
