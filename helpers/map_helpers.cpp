@@ -72,7 +72,7 @@ std::uint64_t map_peek_elem(std::uint64_t m, std::uint64_t value, std::uint64_t,
 // so program locks and host BPF_F_LOCK copies exclude each other.
 std::uint64_t spin_lock(std::uint64_t lock, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                         vm::RunContext* run) {
-  if (lock & 3) return fault(run, "bpf_spin_lock: lock " + hex(lock) + " is not 4-byte aligned");
+  if (lock & 3) return fault(run, "lock " + hex(lock) + " is not 4-byte aligned");
   if (!guest_ok(run, lock, 4, true, "bpf_spin_lock")) return 0;
   std::atomic_ref<std::uint32_t> word(*reinterpret_cast<std::uint32_t*>(ptr(lock)));
   std::uint32_t expected = 0;
@@ -85,7 +85,7 @@ std::uint64_t spin_lock(std::uint64_t lock, std::uint64_t, std::uint64_t, std::u
 
 std::uint64_t spin_unlock(std::uint64_t lock, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                           vm::RunContext* run) {
-  if (lock & 3) return fault(run, "bpf_spin_unlock: lock " + hex(lock) + " is not 4-byte aligned");
+  if (lock & 3) return fault(run, "lock " + hex(lock) + " is not 4-byte aligned");
   if (!guest_ok(run, lock, 4, true, "bpf_spin_unlock")) return 0;
   std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(ptr(lock))).store(0, std::memory_order_release);
   return 0;
@@ -97,13 +97,13 @@ std::uint64_t for_each_map_elem(std::uint64_t m, std::uint64_t fn, std::uint64_t
                                 std::uint64_t, vm::RunContext* run) {
   auto* map = map_of(m);
   if (run->invoke_callback == nullptr)
-    return fault(run, "bpf_for_each_map_elem: the engine provides no callback hook (not supported yet)");
+    return fault(run, "the engine provides no callback hook (not supported yet)");
   if (flags) return ret(-EINVAL);
   using maps::MapType;
   const auto t = map->type();
   if (t != MapType::Hash && t != MapType::PercpuHash && t != MapType::LruHash && t != MapType::LruPercpuHash &&
       t != MapType::Array && t != MapType::PercpuArray)
-    return fault(run, "bpf_for_each_map_elem: " + maps::map_type_name(t) + " cannot be iterated");
+    return fault(run, "" + maps::map_type_name(t) + " cannot be iterated");
   // The key lives in host memory the callback may read: expose it as a read-only region.
   const std::uint32_t ks = map->spec().key_size;
   std::vector<std::uint64_t> key_words((ks + 7) / 8 + 1), next_words(key_words.size());
@@ -125,7 +125,7 @@ std::uint64_t for_each_map_elem(std::uint64_t m, std::uint64_t fn, std::uint64_t
     auto r = run->call_back(fn, std::span<const std::uint64_t, 5>(args));
     if (!r) {
       run->regions.erase(run->regions.begin() + static_cast<std::ptrdiff_t>(key_region));
-      return fault(run, "bpf_for_each_map_elem callback: " + r.error().message());
+      return fault(run, "callback: " + r.error().message());
     }
     if (*r != 0) break;
   }

@@ -21,17 +21,15 @@ using vm::RetType;
 std::uint64_t ret(long v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
 
 // The __sk_buff behind `reg` (r1 for helpers), or nullptr after a fault. With a HelperRun, it must be
-// the run's context. `helper` prefixes the fault text; nullptr when the engine names the instruction
-// itself (the LD_ABS/LD_IND entry).
-SkbCtx* skb_of(vm::RunContext* run, std::uint64_t ctx, const char* helper, const char* reg = "r1") {
-  const std::string who = helper != nullptr ? std::string(helper) + ": " : std::string();
+// the run's context. The engine names the helper or instruction in front of the fault text.
+SkbCtx* skb_of(vm::RunContext* run, std::uint64_t ctx, const char* reg = "r1") {
   const HelperRun* s = run_state(run);
   if (s == nullptr || s->skb == nullptr) {
-    fault(run, who + "this run has no __sk_buff context");
+    fault(run, "this run has no __sk_buff context");
     return nullptr;
   }
   if (reinterpret_cast<std::uintptr_t>(s->skb) != ctx) {
-    fault(run, who + reg + " is not the program's context");
+    fault(run, std::string(reg) + " is not the program's context");
     return nullptr;
   }
   return s->skb;
@@ -58,7 +56,7 @@ std::uint16_t csum16_add(std::uint16_t a, std::uint16_t b) {
 // bpf_skb_load_bytes(skb, offset, to, len): 0, or -EFAULT with `to` zeroed when outside the packet.
 std::uint64_t skb_load_bytes(std::uint64_t ctx, std::uint64_t offset, std::uint64_t to, std::uint64_t len,
                              std::uint64_t, vm::RunContext* run) {
-  SkbCtx* skb = skb_of(run, ctx, "bpf_skb_load_bytes");
+  SkbCtx* skb = skb_of(run, ctx);
   if (skb == nullptr || !guest_ok(run, to, len, true, "bpf_skb_load_bytes to")) return 0;
   const std::uint32_t off = static_cast<std::uint32_t>(offset);
   if (off > INT_MAX || std::uint64_t{off} + len > linear_len(skb)) {
@@ -78,7 +76,7 @@ std::uint64_t skb_load_bytes(std::uint64_t ctx, std::uint64_t offset, std::uint6
 std::uint64_t skb_legacy_load(std::uint64_t ctx, std::uint64_t offset, std::uint64_t size_bytes, std::uint64_t,
                               std::uint64_t, vm::RunContext* run) {
   constexpr std::uint64_t kEthHlen = 14;
-  SkbCtx* skb = skb_of(run, ctx, nullptr, "r6");
+  SkbCtx* skb = skb_of(run, ctx, "r6");
   if (skb == nullptr) return 0;
   const auto k = static_cast<std::int32_t>(static_cast<std::uint32_t>(offset));
   std::uint64_t from = 0;
@@ -102,7 +100,7 @@ std::uint64_t skb_legacy_load(std::uint64_t ctx, std::uint64_t offset, std::uint
 // packets carry no CHECKSUM_COMPLETE value to update); BPF_F_INVALIDATE_HASH clears skb->hash.
 std::uint64_t skb_store_bytes(std::uint64_t ctx, std::uint64_t offset, std::uint64_t from, std::uint64_t len,
                               std::uint64_t flags, vm::RunContext* run) {
-  SkbCtx* skb = skb_of(run, ctx, "bpf_skb_store_bytes");
+  SkbCtx* skb = skb_of(run, ctx);
   if (skb == nullptr || !guest_ok(run, from, len, false, "bpf_skb_store_bytes from")) return 0;
   if (flags & ~static_cast<std::uint64_t>(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH)) return ret(-EINVAL);
   const std::uint32_t off = static_cast<std::uint32_t>(offset);
@@ -149,7 +147,7 @@ long csum_replace(std::uint8_t* field, std::uint64_t size, std::uint64_t from, s
 
 std::uint64_t l3_csum_replace(std::uint64_t ctx, std::uint64_t offset, std::uint64_t from, std::uint64_t to,
                               std::uint64_t flags, vm::RunContext* run) {
-  SkbCtx* skb = skb_of(run, ctx, "bpf_l3_csum_replace");
+  SkbCtx* skb = skb_of(run, ctx);
   if (skb == nullptr) return 0;
   if (flags & ~static_cast<std::uint64_t>(BPF_F_HDR_FIELD_MASK)) return ret(-EINVAL);
   long err = 0;
@@ -162,7 +160,7 @@ std::uint64_t l3_csum_replace(std::uint64_t ctx, std::uint64_t offset, std::uint
 // CHECKSUM_COMPLETE skbs, which bpfvm does not model, so the field update is the same.
 std::uint64_t l4_csum_replace(std::uint64_t ctx, std::uint64_t offset, std::uint64_t from, std::uint64_t to,
                               std::uint64_t flags, vm::RunContext* run) {
-  SkbCtx* skb = skb_of(run, ctx, "bpf_l4_csum_replace");
+  SkbCtx* skb = skb_of(run, ctx);
   if (skb == nullptr) return 0;
   const std::uint64_t known = BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_PSEUDO_HDR | BPF_F_HDR_FIELD_MASK | BPF_F_IPV6;
   if (flags & ~known) return ret(-EINVAL);
@@ -216,7 +214,7 @@ std::uint64_t redirect(std::uint64_t ifindex, std::uint64_t flags, std::uint64_t
   const bool xdp = s != nullptr && s->xdp != nullptr;
   if (flags & ~static_cast<std::uint64_t>(BPF_F_INGRESS)) return xdp ? std::uint64_t{XDP_ABORTED} : ret(TC_ACT_SHOT);
   if (xdp && flags) return XDP_ABORTED;  // XDP has no ingress redirect
-  if (s == nullptr) return fault(run, "bpf_redirect: no HelperRun to record the redirect in");
+  if (s == nullptr) return fault(run, "no HelperRun to record the redirect in");
   s->redirect = RedirectRecord{true, static_cast<std::uint32_t>(ifindex), flags, nullptr};
   return xdp ? std::uint64_t{XDP_REDIRECT} : ret(TC_ACT_REDIRECT);
 }
@@ -228,11 +226,11 @@ std::uint64_t redirect_map(std::uint64_t m, std::uint64_t key, std::uint64_t fla
                            vm::RunContext* run) {
   auto* map = reinterpret_cast<maps::Map*>(static_cast<std::uintptr_t>(m));
   HelperRun* s = run_state(run);
-  if (s == nullptr) return fault(run, "bpf_redirect_map: no HelperRun to record the redirect in");
+  if (s == nullptr) return fault(run, "no HelperRun to record the redirect in");
   const std::uint64_t action_mask = XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX;
   if (flags & ~(BPF_F_REDIRECT_FLAGS | action_mask)) return XDP_ABORTED;
   if (flags & (BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS))
-    return fault(run, "bpf_redirect_map: BPF_F_BROADCAST is not supported yet");
+    return fault(run, "BPF_F_BROADCAST is not supported yet");
   const auto k = static_cast<std::uint32_t>(key);
   if (map->lookup(&k) == nullptr) return flags & action_mask;
   s->redirect = RedirectRecord{true, k, flags, map};

@@ -47,7 +47,7 @@ std::uint64_t snprintf_helper(std::uint64_t str, std::uint64_t str_size, std::ui
   // fmt is ARG_PTR_TO_CONST_STR: the verifier proved it NUL-terminated in a read-only map value.
   std::string f(64 * 1024, '\0');
   const long n = probe_copy_str(run, f.data(), fmt, f.size());
-  if (n <= 0) return fault(run, "bpf_snprintf: fmt " + hex(fmt) + " is not a readable string");
+  if (n <= 0) return fault(run, "fmt " + hex(fmt) + " is not a readable string");
   f.resize(static_cast<std::size_t>(n - 1));
   std::vector<std::uint64_t> args(data_len / 8);
   if (data_len) std::memcpy(args.data(), ptr(data), data_len);

@@ -27,9 +27,9 @@ std::uint64_t tail_call(std::uint64_t, std::uint64_t m, std::uint64_t index, std
                         vm::RunContext* run) {
   auto* map = reinterpret_cast<maps::Map*>(static_cast<std::uintptr_t>(m));
   if (!run->engine_tail_calls)
-    return fault(run, "bpf_tail_call: the engine has no tail-call hook (not supported yet)");
+    return fault(run, "the engine has no tail-call hook (not supported yet)");
   if (map->type() != maps::MapType::ProgArray)
-    return fault(run, "bpf_tail_call: map is " + maps::map_type_name(map->type()) + ", not BPF_MAP_TYPE_PROG_ARRAY");
+    return fault(run, "map is " + maps::map_type_name(map->type()) + ", not BPF_MAP_TYPE_PROG_ARRAY");
   const auto i = static_cast<std::uint32_t>(index);
   if (i >= map->spec().max_entries) return ret(-ENOENT);
   if (run->tail_calls >= kMaxTailCalls) return ret(-ENOENT);
@@ -46,14 +46,14 @@ std::uint64_t tail_call(std::uint64_t, std::uint64_t m, std::uint64_t index, std
 std::uint64_t loop(std::uint64_t nr_loops, std::uint64_t fn, std::uint64_t cb_ctx, std::uint64_t flags,
                    std::uint64_t, vm::RunContext* run) {
   if (run->invoke_callback == nullptr)
-    return fault(run, "bpf_loop: the engine provides no callback hook (not supported yet)");
+    return fault(run, "the engine provides no callback hook (not supported yet)");
   if (flags) return ret(-EINVAL);
   const std::uint32_t n = static_cast<std::uint32_t>(nr_loops);
   if (n > kMaxLoops) return ret(-E2BIG);
   for (std::uint64_t i = 0; i < n; ++i) {
     const std::array<std::uint64_t, 5> args{i, cb_ctx, 0, 0, 0};
     auto r = run->call_back(fn, std::span<const std::uint64_t, 5>(args));
-    if (!r) return fault(run, "bpf_loop callback: " + r.error().message());
+    if (!r) return fault(run, "callback: " + r.error().message());
     if (*r) return i + 1;
   }
   return n;

@@ -72,10 +72,10 @@ std::uint64_t perf_event_output(std::uint64_t, std::uint64_t m, std::uint64_t fl
                                 std::uint64_t size, vm::RunContext* run) {
   auto* map = reinterpret_cast<maps::Map*>(static_cast<std::uintptr_t>(m));
   if (map->type() != maps::MapType::PerfEventArray)
-    return fault(run, "bpf_perf_event_output: map is " + maps::map_type_name(map->type()) +
+    return fault(run, "map is " + maps::map_type_name(map->type()) +
                           ", not BPF_MAP_TYPE_PERF_EVENT_ARRAY");
   if (!guest_ok(run, data, size, false, "bpf_perf_event_output data")) return 0;
-  if (flags & BPF_F_CTXLEN_MASK) return fault(run, "bpf_perf_event_output: BPF_F_CTXLEN_MASK is not supported yet");
+  if (flags & BPF_F_CTXLEN_MASK) return fault(run, "BPF_F_CTXLEN_MASK is not supported yet");
   return ret(static_cast<maps::PerfEventArrayMap*>(map)->output(flags, ptr(data), size));
 }
 

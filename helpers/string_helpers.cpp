@@ -98,7 +98,7 @@ std::uint64_t strncmp_helper(std::uint64_t s1, std::uint64_t s1_sz, std::uint64_
                              vm::RunContext* run) {
   if (!guest_ok(run, s1, s1_sz, false, "bpf_strncmp s1")) return 0;
   std::string other(static_cast<std::size_t>(s1_sz) + 1, '\0');
-  if (probe_copy_str(run, other.data(), s2, other.size()) < 0) return fault(run, "bpf_strncmp: s2 is not readable");
+  if (probe_copy_str(run, other.data(), s2, other.size()) < 0) return fault(run, "s2 is not readable");
   const int r = std::strncmp(reinterpret_cast<const char*>(ptr(s1)), other.c_str(), s1_sz);
   return ret(r < 0 ? -1 : r > 0 ? 1 : 0);
 }

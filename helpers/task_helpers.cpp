@@ -45,7 +45,7 @@ std::uint64_t get_current_uid_gid(std::uint64_t, std::uint64_t, std::uint64_t, s
 // bpf_get_current_comm(buf, size): strscpy_pad into buf; 0. (size 0 is refused by the verifier.)
 std::uint64_t get_current_comm(std::uint64_t buf, std::uint64_t size, std::uint64_t, std::uint64_t, std::uint64_t,
                                vm::RunContext* run) {
-  if (size == 0) return fault(run, "bpf_get_current_comm: size must be > 0");
+  if (size == 0) return fault(run, "size must be > 0");
   if (!guest_ok(run, buf, size, true, "bpf_get_current_comm buf")) return 0;
   const auto& comm = runtime_of(run).task.comm;
   const std::size_t n = std::min({comm.size(), kTaskCommLen - 1, static_cast<std::size_t>(size - 1)});

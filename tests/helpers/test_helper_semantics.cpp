@@ -228,7 +228,7 @@ TEST_CASE("map helpers: array and queue semantics through the Map API") {
 TEST_CASE("bpf_loop calls back until non-zero and checks its limits") {
   HelperCall h;
   CHECK(h(BPF_FUNC_loop, 3, 0, 0, 0) == 0);
-  CHECK(h.run.helper_fault == "bpf_loop: the engine provides no callback hook (not supported yet)");
+  CHECK(h.run.helper_fault == "the engine provides no callback hook (not supported yet)");
   std::vector<std::uint64_t> seen;
   auto counting = [&](std::uint64_t, std::span<const std::uint64_t, 5> a) -> Result<std::uint64_t> {
     seen.push_back(a[0]);
@@ -245,7 +245,7 @@ TEST_CASE("bpf_loop calls back until non-zero and checks its limits") {
   };
   h.set_callback(failing);
   h(BPF_FUNC_loop, 2, 1, 0, 0);
-  CHECK(h.run.helper_fault == "bpf_loop callback: budget");
+  CHECK(h.run.helper_fault == "callback: budget");
 }
 
 TEST_CASE("bpf_tail_call: index, MAX_TAIL_CALL_CNT and empty slots") {

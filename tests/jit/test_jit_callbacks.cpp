@@ -42,7 +42,7 @@ TEST_CASE("a budget exhausted inside a callback fails like the interpreter", "[j
     for (bool checked : {false, true}) {
       INFO("budget " << budget << " checked " << checked);
       const auto r = pair.both(p, vm::ExecOptions{.budget_insns = budget, .checked = checked});
-      if (r.code == Errc::HelperFault) failed_in_callback = true;  // "bpf_loop: bpf_loop callback: ..."
+      if (r.code == Errc::HelperFault) failed_in_callback = true;  // "bpf_loop: callback: ..."
     }
   CHECK(failed_in_callback);
 }
