@@ -193,6 +193,18 @@ bpfvm::Result<bpfvm::ProgramType> program_type(std::uint32_t bpf_prog_type, std:
   return bpfvm::ProgramType::kernel(bpf_prog_type);
 }
 
+bpfvm::Result<bpfvm::ProgramType> host_program_type(const bpfvm_host_program_type* type) {
+  if (type == nullptr) return bpfvm::make_error(bpfvm::Errc::InvalidArgument, "type is NULL");
+  if (type->fields == nullptr && type->field_count > 0)
+    return bpfvm::make_error(bpfvm::Errc::InvalidArgument, "type->fields is NULL");
+  std::vector<bpfvm::ContextField> fields;
+  for (std::size_t i = 0; i < type->field_count; ++i) {
+    const auto& f = type->fields[i];
+    fields.push_back(bpfvm::ContextField{f.offset, f.size_bytes, f.writable != 0});
+  }
+  return bpfvm::ProgramType::host(type->name != nullptr ? type->name : "host", type->ctx_size_bytes, std::move(fields));
+}
+
 // A map call's buffers: present and at least as large as the map's sizes.
 int check_buffer(bpfvm_error* err, const char* what, const void* p, std::size_t have, std::size_t need) {
   if (p == nullptr) {
@@ -356,6 +368,34 @@ int bpfvm_vm_open_assembly(const bpfvm_vm* vm, const char* text, std::uint32_t b
     auto type = program_type(bpf_prog_type, max_input_bytes);
     if (!type) return fail(err, type.error());
     return adopt_object(vm, vm->state->vm.open_assembly(text, *type, name != nullptr ? name : "prog"), out, err);
+  });
+}
+
+int bpfvm_vm_open_bytecode_host(const bpfvm_vm* vm, const void* insns, std::size_t size_bytes,
+                                const bpfvm_host_program_type* type, const char* name, bpfvm_object** out,
+                                bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (vm == nullptr) return invalid(err, "vm is NULL");
+    if (out == nullptr) return invalid(err, "out is NULL");
+    *out = nullptr;
+    if (insns == nullptr && size_bytes > 0) return invalid(err, "insns is NULL");
+    auto t = host_program_type(type);
+    if (!t) return fail(err, t.error());
+    return adopt_object(vm, vm->state->vm.open_bytecode(bytes(insns, size_bytes), *t, name != nullptr ? name : "prog"),
+                        out, err);
+  });
+}
+
+int bpfvm_vm_open_assembly_host(const bpfvm_vm* vm, const char* text, const bpfvm_host_program_type* type,
+                                const char* name, bpfvm_object** out, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (vm == nullptr) return invalid(err, "vm is NULL");
+    if (out == nullptr) return invalid(err, "out is NULL");
+    *out = nullptr;
+    if (text == nullptr) return invalid(err, "text is NULL");
+    auto t = host_program_type(type);
+    if (!t) return fail(err, t.error());
+    return adopt_object(vm, vm->state->vm.open_assembly(text, *t, name != nullptr ? name : "prog"), out, err);
   });
 }
 

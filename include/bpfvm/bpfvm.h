@@ -160,6 +160,30 @@ int bpfvm_vm_open_bytecode(const bpfvm_vm *vm, const void *insns, size_t size_by
 int bpfvm_vm_open_assembly(const bpfvm_vm *vm, const char *text, uint32_t bpf_prog_type, uint32_t max_input_bytes,
                            const char *name, bpfvm_object **out, bpfvm_error *err) BPFVM_NOEXCEPT;
 
+/** A range of a host-defined context that programs may read, and write when `writable` is non-zero. */
+typedef struct bpfvm_context_field {
+  uint32_t offset;     /**< byte offset in the context */
+  uint32_t size_bytes; /**< size of the range */
+  int writable;        /**< programs may store to it */
+} bpfvm_context_field;
+
+/** The host's own program type: r1 points at `ctx_size_bytes` bytes (bpfvm_test_run.ctx_in, zero-padded
+ *  when shorter), of which the verifier lets programs touch only `fields`. */
+typedef struct bpfvm_host_program_type {
+  const char *name;                   /**< shown in verifier messages (NULL: "host") */
+  uint32_t ctx_size_bytes;
+  const bpfvm_context_field *fields;  /**< `field_count` ranges inside the context */
+  size_t field_count;
+} bpfvm_host_program_type;
+
+/** As bpfvm_vm_open_bytecode, for a program of the host's own type. */
+int bpfvm_vm_open_bytecode_host(const bpfvm_vm *vm, const void *insns, size_t size_bytes,
+                                const bpfvm_host_program_type *type, const char *name, bpfvm_object **out,
+                                bpfvm_error *err) BPFVM_NOEXCEPT;
+/** As bpfvm_vm_open_assembly, for a program of the host's own type. */
+int bpfvm_vm_open_assembly_host(const bpfvm_vm *vm, const char *text, const bpfvm_host_program_type *type,
+                                const char *name, bpfvm_object **out, bpfvm_error *err) BPFVM_NOEXCEPT;
+
 /* ---- object --------------------------------------------------------------------------------- */
 
 /** Releases the object; NULL is ignored. Its map handles and strings die with it; programs

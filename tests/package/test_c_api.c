@@ -188,6 +188,36 @@ static void test_errors_and_vm(void) {
   }
   bpfvm_object_destroy(obj);
 
+  /* a host-defined program type: 16-byte context, the first word read-only, the second writable */
+  {
+    const bpfvm_context_field fields[] = {{0, 8, 0}, {8, 8, 1}};
+    const bpfvm_host_program_type host = {"counter", 16, fields, 2};
+    CHECK_OK(bpfvm_vm_open_assembly_host(vm, "ldxdw %r2, [%r1+0]\nadd %r2, 1\nstxdw [%r1+8], %r2\nmov %r0, %r2\nexit\n",
+                                         &host, "count", &obj, &err));
+    for (int engine = BPFVM_ENGINE_INTERPRETER; engine <= BPFVM_ENGINE_JIT; ++engine) {
+      bpfvm_program_options opts = BPFVM_PROGRAM_OPTIONS_DEFAULT;
+      opts.engine = engine;
+      CHECK_OK(bpfvm_object_load(obj, "count", &opts, &prog, &err));
+      uint64_t ctx[2] = {41, 0}, ctx_out[2] = {0, 0};
+      bpfvm_test_run run;
+      memset(&run, 0, sizeof run);
+      run.ctx_in = ctx;
+      run.ctx_size_in = sizeof ctx;
+      run.ctx_out = ctx_out;
+      run.ctx_size_out = sizeof ctx_out;
+      CHECK_OK(bpfvm_program_test_run(prog, &run, &err));
+      CHECK(run.r0 == 42 && ctx_out[0] == 41 && ctx_out[1] == 42 && run.ctx_size_out == sizeof ctx_out);
+      bpfvm_program_destroy(prog);
+    }
+    bpfvm_object_destroy(obj);
+    /* a store to the read-only field is refused by the verifier */
+    CHECK_OK(bpfvm_vm_open_assembly_host(vm, "stdw [%r1+0], 1\nmov %r0, 0\nexit\n", &host, "ro", &obj, &err));
+    CHECK(bpfvm_object_load(obj, "ro", NULL, &prog, &err) != BPFVM_OK && prog == NULL);
+    CHECK(strstr(err.message, "insn 0") != NULL);
+    bpfvm_object_destroy(obj);
+    CHECK(bpfvm_vm_open_assembly_host(vm, "exit\n", NULL, "x", &obj, &err) == BPFVM_EINVALID_ARGUMENT && obj == NULL);
+  }
+
   /* accessors are NULL-safe */
   CHECK(bpfvm_helper_user_data(NULL) == NULL);
   CHECK(bpfvm_helper_host_data(NULL) == NULL);
