@@ -295,3 +295,19 @@ TEST_CASE("a deleted hash element is not reused while a run may hold it", "[maps
   std::uint32_t k3 = 3;
   CHECK(h.update(&k3, &v, kBpfAny) == -E2BIG);
 }
+
+TEST_CASE("a quiescent state between runs lets memory retired meanwhile pass its grace period", "[maps][reclaim]") {
+  RunDomain d(2);
+  RunGuard g(d);
+  const std::uint64_t tag = d.retire_tag();  // something unlinked while this run is active
+  CHECK_FALSE(d.grace_passed(tag));
+  g.quiescent_state();  // between two runs of a repeated test run: nothing from the earlier run is held
+  CHECK(d.grace_passed(tag));
+  CHECK(d.in_run());  // the slot stays claimed
+  const unsigned cpu = g.cpu();
+  RunGuard nested(d);
+  const std::uint64_t later = d.retire_tag();
+  nested.quiescent_state();  // a nested guard leaves quiescent states to the outermost one
+  CHECK_FALSE(d.grace_passed(later));
+  CHECK(nested.cpu() == cpu);
+}
