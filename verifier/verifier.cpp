@@ -76,6 +76,15 @@ class Explorer {
       const auto& c = checkpoints_[static_cast<std::size_t>(k)];
       return c.branches == 0 && c.misses > 3 * c.hits + 3;
     });
+    if (list.size() < kMaxCheckpointsPerInsn) return;
+    // Still full: a loop unrolled by exploration fills the list with the states of its first
+    // iterations, all still being explored (ancestors of this path), which prune nothing. Forget
+    // the oldest of them so the latest iterations can store theirs; it only served to detect an
+    // infinite loop, and a loop that goes undetected runs into the processed-insn limit instead.
+    const auto oldest_open = std::find_if(list.begin(), list.end(), [&](int k) {
+      return checkpoints_[static_cast<std::size_t>(k)].branches > 0;
+    });
+    if (oldest_open != list.end()) list.erase(oldest_open);
   }
   // Returns true when the path may stop here; sets `violation` for a detected infinite loop.
   bool visit_prune_point(Path& path, Check& violation);
