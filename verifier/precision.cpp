@@ -14,7 +14,9 @@
 //
 // Every jump operand counts, not only those whose value decided the branch (the kernel's rule): a
 // jump also refines the registers linked to its operand by `mov`, and a path-insensitive pass
-// cannot tell which links exist. The price: an accumulator that is ever compared stays precise.
+// cannot tell which links exist. The price: an accumulator that is ever compared stays precise
+// here; pruning compares a register exactly only when the per-path marks of
+// precision_backtrack.cpp (the kernel's rule) need it too.
 #include "verifier/precision.hpp"
 
 namespace bpfvm::verifier {

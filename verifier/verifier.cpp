@@ -7,6 +7,7 @@
 #include "verifier/cfg.hpp"
 #include "verifier/diagnostics.hpp"
 #include "verifier/precision.hpp"
+#include "verifier/precision_backtrack.hpp"
 #include "verifier/transfer.hpp"
 
 namespace bpfvm::verifier {
@@ -25,6 +26,9 @@ struct Checkpoint {
   std::uint32_t pc;
   std::uint32_t hits = 0;    // visits this state pruned
   std::uint32_t misses = 0;  // visits it was compared with and did not prune
+  std::vector<HistoryEntry> history;  // insns from the parent checkpoint's pc up to this pc
+  FrameRegMasks marks{};              // registers some path explored from here needed precise
+  bool all_marked = false;            // every register is precise here (and in every ancestor)
 };
 
 struct Path {
@@ -32,6 +36,7 @@ struct Path {
   std::uint32_t pc;
   int parent;
   std::uint32_t from = 0;  // the branch insn that queued this path (for the log)
+  std::vector<HistoryEntry> history;  // insns run since the parent checkpoint
 };
 
 class Explorer {
@@ -45,17 +50,24 @@ class Explorer {
   std::string& log() { return log_; }
 
  private:
-  RegsCompared compared(const State& s, std::size_t frame, std::uint32_t pc, bool use_precision) const {
+  // `marks`: the stored state's precision marks, or null to compare every live register.
+  RegsCompared compared(const State& s, std::size_t frame, std::uint32_t pc, const FrameRegMasks* marks) const {
     // A caller frame resumes after its call insn; r0-r5 are rewritten by the call.
     const std::uint32_t at = frame + 1 == s.frames.size() ? pc : s.frames[frame + 1].callsite + 1;
     if (at >= env_.cfg.live_in.size()) return {};
-    return {env_.cfg.live_in[at], use_precision ? env_.cfg.precise_in[at] : RegMask{0xffff}};
+    // A register is compared exactly when both the static pass and the explored paths need it.
+    const RegMask precise = marks ? static_cast<RegMask>(env_.cfg.precise_in[at] & (*marks)[frame]) : RegMask{0xffff};
+    return {env_.cfg.live_in[at], precise};
   }
   // Pruning against a fully explored state may ignore imprecise scalars; loop detection and
   // widening compare every live register.
-  bool included(const State& cur, const State& old, std::uint32_t pc, bool use_precision = false) const {
-    return cur.leq(old, [&](std::size_t f) { return compared(cur, f, pc, use_precision); });
+  bool included(const State& cur, const State& old, std::uint32_t pc, const FrameRegMasks* marks = nullptr) const {
+    return cur.leq(old, [&](std::size_t f) { return compared(cur, f, pc, marks); });
   }
+  // Marks `bt` (registers precise at the path's current insn) in the path's stored states.
+  void mark_precise(const Path& path, FrameRegMasks bt, std::uint8_t depth);
+  // Every register precise in checkpoint k and its ancestors (where backtracking cannot follow).
+  void mark_all_precise(int k);
   bool is_ancestor(int cp, int of) const {
     for (int k = of; k >= 0; k = checkpoints_[static_cast<std::size_t>(k)].parent)
       if (k == cp) return true;
@@ -76,7 +88,19 @@ class Explorer {
       const auto& c = checkpoints_[static_cast<std::size_t>(k)];
       return c.branches == 0 && c.misses > 3 * c.hits + 3;
     });
+    if (list.size() < kMaxCheckpointsPerInsn) return;
+    // Still full: a loop unrolled by exploration fills the list with the states of its first
+    // iterations, all still being explored (ancestors of this path), which prune nothing. Forget
+    // the oldest of them so the latest iterations can store theirs; it only served to detect an
+    // infinite loop, and a loop that goes undetected runs into the processed-insn limit instead.
+    const auto oldest_open = std::find_if(list.begin(), list.end(), [&](int k) {
+      return checkpoints_[static_cast<std::size_t>(k)].branches > 0;
+    });
+    if (oldest_open != list.end()) list.erase(oldest_open);
   }
+  // Marks what insn pc needed, then appends it to the path's history.
+  void record_insn(Path& path, std::uint32_t pc, std::uint8_t depth, bool callback, const PrecisionNeeds& needs,
+                   bool decided_jump);
   // Returns true when the path may stop here; sets `violation` for a detected infinite loop.
   bool visit_prune_point(Path& path, Check& violation);
 
@@ -122,8 +146,11 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
   for (int k : at_pc_[pc]) {
     auto& c = checkpoints_[static_cast<std::size_t>(k)];
     if (c.branches == 0) {
-      if (included(cur, c.state, pc, true)) {
+      if (included(cur, c.state, pc, &c.marks)) {
         ++c.hits;
+        // This path relies on what the explored paths relied on: the kernel's propagate_precision.
+        if (c.all_marked) mark_all_precise(path.parent);
+        else mark_precise(path, c.marks, static_cast<std::uint8_t>(cur.frames.size()));
         return true;
       }
       ++c.misses;
@@ -131,8 +158,12 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
     }
     // Still being explored: only an ancestor on this very path can match.
     if (!included(cur, c.state, pc) || !is_ancestor(k, path.parent)) continue;
-    // bpf_loop bounds the iterations itself, so a callback entry that repeats is covered.
-    if (callback_entry) return true;
+    // bpf_loop bounds the iterations itself, so a callback entry that repeats is covered. The
+    // ancestor's marks are not complete yet, so everything on this path counts as precise.
+    if (callback_entry) {
+      mark_all_precise(path.parent);
+      return true;
+    }
     if (included(c.state, cur, pc)) {
       violation = bpfvm::verifier::violation(pc, ViolationKind::InfiniteLoop);
       return true;
@@ -141,12 +172,59 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
   if (at_pc_[pc].size() >= kMaxCheckpointsPerInsn) evict_useless(pc);
   if (at_pc_[pc].size() < kMaxCheckpointsPerInsn) {
     checkpoints_.push_back(Checkpoint{cur, path.parent, 1, pc});
+    checkpoints_.back().history = std::move(path.history);
+    path.history.clear();
     const int id = static_cast<int>(checkpoints_.size() - 1);
     at_pc_[pc].push_back(id);
     path.parent = id;
     ++stats_.states_stored;
   }
   return false;
+}
+
+void Explorer::mark_all_precise(int k) {
+  while (k >= 0) {
+    auto& c = checkpoints_[static_cast<std::size_t>(k)];
+    if (c.all_marked) return;
+    c.marks.fill(0xffff);
+    c.all_marked = true;
+    k = c.parent;
+  }
+}
+
+void Explorer::mark_precise(const Path& path, FrameRegMasks bt, std::uint8_t depth) {
+  const std::vector<HistoryEntry>* history = &path.history;
+  for (int k = path.parent; k >= 0;) {
+    if (std::all_of(bt.begin(), bt.end(), [](RegMask m) { return m == 0; })) return;
+    if (!backtrack(env_.program, *history, depth, bt)) {
+      mark_all_precise(k);
+      return;
+    }
+    auto& c = checkpoints_[static_cast<std::size_t>(k)];
+    // Bits already marked here were propagated further up when they were marked.
+    bool added = false;
+    for (std::size_t f = 0; f < bt.size(); ++f) {
+      if (bt[f] & ~c.marks[f]) added = true;
+      c.marks[f] |= bt[f];
+    }
+    if (!added || c.all_marked) return;
+    history = &c.history;
+    depth = static_cast<std::uint8_t>(c.state.frames.size());
+    k = c.parent;
+  }
+}
+
+void Explorer::record_insn(Path& path, std::uint32_t pc, std::uint8_t depth, bool callback,
+                           const PrecisionNeeds& needs, bool decided_jump) {
+  FrameRegMasks demand{};
+  demand[depth - 1u] = static_cast<RegMask>(needs.always | (decided_jump ? needs.if_decided : 0));
+  if (needs.linked_spilled)
+    for (std::size_t f = 0; f < demand.size(); ++f) demand[f] |= needs.linked[f];
+  if (callback && std::any_of(demand.begin(), demand.end(), [](RegMask m) { return m != 0; }))
+    mark_all_precise(path.parent);
+  else
+    mark_precise(path, demand, depth);
+  path.history.push_back(HistoryEntry{pc, depth, callback, needs.linked});
 }
 
 Check Explorer::run(State initial) {
@@ -183,6 +261,11 @@ Check Explorer::run(State initial) {
       }
       first = false;
       const auto& op = program.op(pc);
+      // What this insn relies on is marked in the path's stored states once it has run.
+      const bool tracked = path.parent >= 0;
+      const PrecisionNeeds needs = tracked ? precision_needs(env_, path.state, pc) : PrecisionNeeds{};
+      const auto depth = static_cast<std::uint8_t>(path.state.frames.size());
+      const bool callback = tracked && in_callback(path.state);
       Successors next;
       next.next_pc = pc + (isa::is_wide(op) ? 2 : 1);
       Check c;
@@ -211,9 +294,10 @@ Check Explorer::run(State initial) {
         failing_ = path.state;
         return c;
       }
+      if (tracked) record_insn(path, pc, depth, callback, needs, op.form == Form::Jump && next.forks.empty());
       for (auto& f : next.forks) {
         if (path.parent >= 0) ++checkpoints_[static_cast<std::size_t>(path.parent)].branches;
-        pending_.push_back(Path{std::move(f.state), f.pc, path.parent, pc});
+        pending_.push_back(Path{std::move(f.state), f.pc, path.parent, pc, path.history});
       }
       stats_.peak_states = std::max<std::uint64_t>(stats_.peak_states, pending_.size());
       for (const auto& f : path.state.frames)

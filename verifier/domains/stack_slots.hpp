@@ -40,6 +40,10 @@ class StackSlots {
   void for_each_spill(F f) {
     for (auto& entry : spills_) f(entry.second);
   }
+  template <class F>
+  void for_each_spill(F f) const {
+    for (const auto& entry : spills_) f(entry.second);
+  }
   /// Deepest byte ever initialised, as a positive depth (for stats).
   int depth_bytes() const;
 

@@ -1,0 +1,182 @@
+// Per-path precision marks (the kernel's mark_chain_precision and backtrack_insn).
+//
+// A stored state's marks name the scalars whose exact abstract value some path explored from it
+// relied on. Pruning may then match any scalar in an unmarked register (together with the static
+// pass of precision.cpp: a register is compared exactly only when both call it precise). Why that
+// is sound: follow a concrete run from the pruned state along the paths explored from the stored
+// one. It takes an explored edge at every jump: an edge was skipped only when the jump was decided,
+// and a decided jump's operands are marked, so the run's operands lie in the explored ranges.
+// Every check it meets holds: the scalars a check reads are marked (`always` below). A narrowing it
+// meets at an undecided jump holds for the run too when the narrowed registers are equal to the
+// operands concretely: narrowed registers are marked together (`linked`), and marked linked
+// registers are compared with their ids, so the pruned state links them as well.
+// Stack slots are always compared exactly, so storing a scalar to the stack needs it precise.
+#include "verifier/precision_backtrack.hpp"
+
+namespace bpfvm::verifier {
+
+using isa::Form;
+using isa::Kind;
+using isa::Operand;
+using reg_mask::bit;
+using reg_mask::kArgs;
+using reg_mask::kCallerSaved;
+
+namespace {
+
+RegMask scalars_in(const State& s, RegMask regs) {
+  RegMask out = 0;
+  for (int r = 0; r < isa::kNumRegs; ++r)
+    if ((regs & bit(r)) && s.reg(r).is_scalar()) out |= bit(r);
+  return out;
+}
+
+// A comparison of scalars narrows its operands and, through propagate_linked, every scalar in
+// any frame or stack slot sharing an operand's id.
+void add_linked(const State& s, int r, PrecisionNeeds& n) {
+  const auto here = s.frames.size() - 1;
+  n.linked[here] |= bit(r);
+  const RegValue& v = s.reg(r);
+  if (v.id == 0) return;
+  for (std::size_t f = 0; f < s.frames.size(); ++f) {
+    const auto& frame = s.frames[f];
+    for (int x = 0; x < isa::kNumRegs; ++x) {
+      const RegValue& c = frame.regs[static_cast<std::size_t>(x)];
+      if (c.is_scalar() && c.id == v.id) n.linked[f] |= bit(x);
+    }
+    frame.stack.for_each_spill([&](const RegValue& c) {
+      if (c.is_scalar() && c.id == v.id) n.linked_spilled = true;
+    });
+  }
+}
+
+void jump_needs(const State& s, const vm::Program& p, std::uint32_t pc, PrecisionNeeds& n) {
+  const auto& op = p.op(pc);
+  const auto& in = p.insns[pc];
+  const int src = op.operand == Operand::Reg ? in.src : -1;
+  const RegMask operands = static_cast<RegMask>(bit(in.dst) | (src >= 0 ? bit(src) : 0));
+  const bool pointer_operand = s.reg(in.dst).is_pointer() || (src >= 0 && s.reg(src).is_pointer());
+  if (pointer_operand) {
+    // Null checks and pointer comparisons read a scalar operand's exact value (`p == 0`).
+    n.always = scalars_in(s, operands);
+    return;
+  }
+  n.if_decided = scalars_in(s, operands);
+  add_linked(s, in.dst, n);
+  if (src >= 0) add_linked(s, src, n);
+}
+
+}  // namespace
+
+bool in_callback(const State& s) {
+  for (const auto& f : s.frames)
+    if (f.callback) return true;
+  return false;
+}
+
+PrecisionNeeds precision_needs(const Env& env, const State& s, std::uint32_t pc) {
+  const auto& p = env.program;
+  const auto& op = p.op(pc);
+  const auto& in = p.insns[pc];
+  PrecisionNeeds n;
+  switch (op.form) {
+    case Form::Alu:
+      // Pointer arithmetic: the scalar operand becomes the pointer's offset, which accesses check.
+      if (op.operand == Operand::Reg && op.kind != Kind::Mov && op.kind != Kind::MovSx &&
+          (s.reg(in.dst).is_pointer() || s.reg(in.src).is_pointer()))
+        n.always = scalars_in(s, static_cast<RegMask>(bit(in.dst) | bit(in.src)));
+      break;
+    case Form::StoreReg:
+      if (s.reg(in.dst).type == RegType::Stack) n.always = scalars_in(s, bit(in.src));
+      break;
+    case Form::Atomic:
+      n.always = scalars_in(s, static_cast<RegMask>(bit(in.src) | (op.kind == Kind::CmpXchg ? bit(0) : 0)));
+      break;
+    case Form::Jump: jump_needs(s, p, pc, n); break;
+    case Form::Call: n.always = scalars_in(s, kArgs); break;
+    case Form::CallReg:
+      // A scalar target names a helper: its arguments are checked like a call's.
+      if (s.reg(in.dst).is_scalar()) n.always = scalars_in(s, static_cast<RegMask>(kArgs | bit(in.dst)));
+      break;
+    case Form::PacketLoad:
+      if (op.kind == Kind::LdInd) n.always = scalars_in(s, bit(in.src));
+      break;
+    case Form::Exit:
+      // A callback's return value is range-checked; a subprogram's flows into its caller
+      // (backtracking follows it); the main program's is not checked.
+      if (s.top().callback) n.always = scalars_in(s, bit(0));
+      break;
+    case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store: case Form::WideImm:
+    case Form::Ja: case Form::Ja32: case Form::CallLocal:
+      break;
+  }
+  return n;
+}
+
+namespace {
+
+// Registers precise before insn pc (in its own frame), given those precise after it.
+RegMask backtrack_insn(const vm::Program& p, std::uint32_t pc, RegMask after) {
+  const auto& op = p.op(pc);
+  const auto& in = p.insns[pc];
+  const RegMask dst = bit(in.dst);
+  switch (op.form) {
+    case Form::Alu: {
+      if (!(after & dst)) return after;
+      const RegMask src = op.operand == Operand::Reg ? bit(in.src) : RegMask{0};
+      if (op.kind == Kind::Mov || op.kind == Kind::MovSx) return static_cast<RegMask>((after & ~dst) | src);
+      return static_cast<RegMask>(after | src);
+    }
+    case Form::Load: case Form::LoadSx: case Form::WideImm:
+      // Loaded values come from memory: stack slots are compared exactly, other memory is unknown.
+      return static_cast<RegMask>(after & ~dst);
+    case Form::Call: case Form::CallReg: case Form::PacketLoad:
+      // Helper arguments were marked when the call ran; r0-r5 are written.
+      return static_cast<RegMask>(after & ~kCallerSaved);
+    // Atomics keep every mark: the fetched register stays marked, which only marks more.
+    case Form::AluUnary: case Form::Store: case Form::StoreReg: case Form::Atomic: case Form::Ja:
+    case Form::Ja32: case Form::Jump: case Form::CallLocal: case Form::Exit:
+      return after;
+  }
+  return after;
+}
+
+bool any(const FrameRegMasks& a, const FrameRegMasks& b) {
+  for (std::size_t f = 0; f < a.size(); ++f)
+    if (a[f] & b[f]) return true;
+  return false;
+}
+
+}  // namespace
+
+bool backtrack(const vm::Program& p, std::span<const HistoryEntry> entries, std::uint8_t depth_after,
+               FrameRegMasks& bt) {
+  std::uint8_t later = depth_after;
+  for (std::size_t i = entries.size(); i-- > 0;) {
+    const HistoryEntry& e = entries[i];
+    if (e.in_callback || e.depth == 0) return false;
+    const std::size_t here = e.depth - 1u;
+    if (later == e.depth + 1) {
+      // A call into a subprogram: its r1-r5 at entry are the caller's.
+      if (p.op(e.pc).form != Form::CallLocal && p.op(e.pc).form != Form::CallReg) return false;
+      bt[here] |= static_cast<RegMask>(bt[here + 1] & kArgs);
+      bt[here + 1] = 0;
+    } else if (later + 1 == e.depth && e.depth >= 2) {
+      // A return: the caller's r0 is the callee's, r1-r5 are clobbered.
+      if (p.op(e.pc).form != Form::Exit) return false;
+      const bool r0 = bt[here - 1] & bit(0);
+      bt[here - 1] &= static_cast<RegMask>(~kCallerSaved);
+      bt[here] = r0 ? bit(0) : RegMask{0};
+    } else if (later == e.depth) {
+      if (p.op(e.pc).form == Form::Jump && any(bt, e.linked))
+        for (std::size_t f = 0; f < bt.size(); ++f) bt[f] |= e.linked[f];
+      bt[here] = backtrack_insn(p, e.pc, bt[here]);
+    } else {
+      return false;
+    }
+    later = e.depth;
+  }
+  return true;
+}
+
+}  // namespace bpfvm::verifier
