@@ -144,7 +144,8 @@ void X86Emitter::emit_divmod(const vm::Insn& insn, const isa::OpInfo& op) {
   a_.bind(done);
 }
 
-// Shift counts are masked to 5/6 bits (RFC 9669 4.1), which is what x86 does with cl.
+// Shift counts are masked to 5/6 bits (RFC 9669 4.1), which is what x86 does with cl (and BMI2's
+// shlx/shrx/sarx with any count register).
 void X86Emitter::emit_shift(const vm::Insn& insn, const isa::OpInfo& op) {
   const bool w64 = op.width == 64;
   const InstId id = op.kind == Kind::Lsh   ? x86::Inst::kIdShl
@@ -157,6 +158,15 @@ void X86Emitter::emit_shift(const vm::Insn& insn, const isa::OpInfo& op) {
       a_.emit(id, dst, imm(count));
     else if (!w64)
       a_.mov(dst, dst);
+    return;
+  }
+  if (bmi2_) {
+    // shlx/shrx/sarx take the count from any register, mask it to 5/6 bits like shl/shr/sar, and
+    // (VEX-encoded) zero-extend a 32-bit result: no rcx shuffle, no extra mov.
+    const InstId bmi2_id = op.kind == Kind::Lsh   ? x86::Inst::kIdShlx
+                           : op.kind == Kind::Rsh ? x86::Inst::kIdShrx
+                                                  : x86::Inst::kIdSarx;
+    a_.emit(bmi2_id, dst, dst, w64 ? q(insn.src) : d(insn.src));
     return;
   }
   const auto rcx_id = host_id(HostReg::Rcx);
