@@ -78,6 +78,8 @@ void X86Emitter::load_imm(const Gp& reg, std::int64_t value) {
     // callers load immediates before their own compare, never between a compare and its jcc.
     if (value == 0)
       a_.xor_(x86::gpd(reg.id()), x86::gpd(reg.id()));
+    else if (value > 0 && value <= 0xffffffff)
+      a_.mov(x86::gpd(reg.id()), imm(value));  // zero-extends: 5 bytes where the r64 form takes 7
     else
       a_.mov(reg, imm(value));
     return;
