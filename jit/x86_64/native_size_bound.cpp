@@ -1,6 +1,7 @@
 // Per-instruction upper bounds of the emitter's output. Each figure adds up the longest encoding of
 // every native instruction the emit_<form>.cpp code can write for the form (memory operands with a
 // disp32, immediates as imm32, `mov r64, imm64` as 10 bytes, forward jcc as rel32), rounded up.
+// Tighter bounds turn more jumps into rel8; test_jit_short_jumps.cpp catches one that is too tight.
 #include "jit/x86_64/native_size_bound.hpp"
 
 namespace bpfvm::jit::x86_64 {
@@ -18,16 +19,22 @@ constexpr std::uint32_t kCheckedGuardBytes = 64;
 constexpr std::uint32_t kBlindedImmBytes = 17;
 
 std::uint32_t alu_bytes(const isa::OpInfo& op, bool blind) {
+  const bool by_reg = op.operand == isa::Operand::Reg;
   switch (op.kind) {
     case Kind::Div: case Kind::Mod: case Kind::SDiv: case Kind::SMod:
       // Register divisor: mov, test, jz, cmp, je, nine-instruction divide (26), jmp, two
       // one-instruction outcomes and a jmp: 64 bytes. Immediate: (blinded) load + divide.
       return 72;
     case Kind::Lsh: case Kind::Rsh: case Kind::Arsh:
-      return 16;  // baseline register shift: four movs around `shl r, cl` plus the 32-bit mov
+      // By register, without BMI2: four movs around `shl r, cl` plus the 32-bit mov. By immediate:
+      // `shl r64, imm8` (never blinded).
+      return by_reg ? 16 : 4;
     case Kind::Add: case Kind::Sub: case Kind::Mul: case Kind::Or: case Kind::And: case Kind::Xor:
     case Kind::Mov: case Kind::MovSx:
-      return blind ? kBlindedImmBytes + 4 : 10;
+      // Register: REX + opcode (two for imul/movsx) + ModRM. Immediate: `op r64, imm32` or
+      // `imul r64, r64, imm32` (7); blinded, the key load into r10 and the register form.
+      if (by_reg) return 4;
+      return blind ? kBlindedImmBytes + 4 : 7;
     case Kind::Neg: case Kind::ToLe: case Kind::ToBe: case Kind::Bswap: case Kind::Ldx:
     case Kind::LdxSx: case Kind::St: case Kind::Stx: case Kind::Lddw: case Kind::AtomicAdd:
     case Kind::AtomicOr: case Kind::AtomicAnd: case Kind::AtomicXor: case Kind::Xchg:
@@ -57,7 +64,9 @@ std::uint32_t body_bytes(const isa::OpInfo& op, bool checked, bool blind) {
     case Form::Store: return guard + (blind ? kBlindedImmBytes + 10 : 13);
     case Form::Atomic: return guard + 48;             // lea + the fetch-or/and/xor cmpxchg loop
     case Form::WideImm: return blind ? kBlindedImmBytes : 10;
-    case Form::Jump: return 6 + (blind ? kBlindedImmBytes + 3 : 7);  // cmp/test + jcc rel32
+    case Form::Jump:  // cmp/test (register 3, imm32 7, blinded key load + register) + jcc rel32
+      if (op.operand == isa::Operand::Reg) return 3 + 6;
+      return 6 + (blind ? kBlindedImmBytes + 3 : 7);
     case Form::Ja: case Form::Ja32: return 5;
     case Form::Call: return kHelperCallBytes;
     case Form::CallLocal: return kLocalCallBytes;

@@ -130,15 +130,22 @@ TEST_CASE("native size bounds hold on random programs", "[jit][short-jumps]") {
 }
 
 TEST_CASE("forward jumps are rel8 exactly when the bound proves they reach", "[jit][short-jumps]") {
-  // 20 × 10-byte bounds = 200 > 127: rel32, though the real 100 bytes would fit.
-  const auto far = backend_compile(assembled(jump_over(20)), jit::ForwardJumps::Sized);
-  CHECK(jcc_opcode(far) == 0x0f);
-  CHECK_FALSE(far.rebuilt_with_near_jumps);
-  // 12 × 10 = 120 ≤ 127: rel8.
-  const auto near = backend_compile(assembled(jump_over(12)), jit::ForwardJumps::Sized);
-  CHECK(jcc_opcode(near) == 0x74);
-  CHECK_FALSE(near.rebuilt_with_near_jumps);
-  CHECK(jcc_opcode(backend_compile(assembled(jump_over(12)), jit::ForwardJumps::AllNear)) == 0x0f);
+  // The real code jumped over is 5 bytes per instruction: every one of these would fit in rel8, so
+  // the choice must follow the bound alone.
+  int rel8 = 0, rel32 = 0;
+  for (int n = 5; n <= 25; ++n) {
+    INFO("jump over " << n << " instructions");
+    const auto program = assembled(jump_over(n));
+    const auto bounds = jit::x86_64::native_offset_bounds(program, jit::Variant::Fast, false);
+    const bool proven = bounds[static_cast<std::size_t>(n) + 1] - bounds[1] <= 127;
+    const auto native = backend_compile(program, jit::ForwardJumps::Sized);
+    CHECK(jcc_opcode(native) == (proven ? 0x74 : 0x0f));
+    CHECK_FALSE(native.rebuilt_with_near_jumps);
+    CHECK(jcc_opcode(backend_compile(program, jit::ForwardJumps::AllNear)) == 0x0f);
+    ++(proven ? rel8 : rel32);
+  }
+  CHECK(rel8 > 0);  // both sides of the boundary were exercised
+  CHECK(rel32 > 0);
 }
 
 TEST_CASE("a rel8 jump that does not reach is rebuilt with rel32 jumps", "[jit][short-jumps]") {
@@ -150,7 +157,7 @@ TEST_CASE("a rel8 jump that does not reach is rebuilt with rel32 jumps", "[jit][
   CHECK_FALSE(near.rebuilt_with_near_jumps);
   CHECK(forced.bytes == near.bytes);
   CHECK(forced.pc_offsets == near.pc_offsets);
-  // Within reach, forced rel8 stays rel8 and needs no rebuild.
+  // Within reach (20 × 5 bytes), forced rel8 stays rel8 and needs no rebuild.
   const auto short_ok = backend_compile(assembled(jump_over(20)), jit::ForwardJumps::AllShort);
   CHECK_FALSE(short_ok.rebuilt_with_near_jumps);
   CHECK(jcc_opcode(short_ok) == 0x74);
