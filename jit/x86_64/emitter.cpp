@@ -103,11 +103,12 @@ X86Emitter::Mem X86Emitter::guarded(unsigned bpf_reg, std::int16_t off, unsigned
   const Label slow = a_.newLabel();
   const Label ok = a_.newLabel();
   a_.mov(tmp, addr);
+  // Both jumps skip two or three instructions (at most 15 bytes): rel8.
   a_.sub(tmp, state(offsetof(JitState, stack_lo)));
-  a_.jb(slow);
+  a_.short_().jb(slow);
   a_.add(tmp, imm(size_bytes));
   a_.cmp(tmp, state(offsetof(JitState, stack_size)));
-  a_.jbe(ok);
+  a_.short_().jbe(ok);
   a_.bind(slow);
   a_.mov(tmp, imm(access_info(pc, size_bytes, write)));
   a_.call(check_stub_);
