@@ -5,13 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "jit/x86_64/emitter.hpp"
 #include "tests/jit/jit_test_support.hpp"
 #include "vm/assembler.hpp"
 
 using namespace bpfvm;
 
 #if defined(__x86_64__)
+#include "jit/x86_64/emitter.hpp"  // host_has_bmi2
+
 namespace {
 struct Row {
   const char* asm_text;  // one instruction; an `exit` is appended

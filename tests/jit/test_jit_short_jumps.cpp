@@ -8,8 +8,6 @@
 #include <filesystem>
 #include <string>
 
-#include "jit/x86_64/emitter.hpp"
-#include "jit/x86_64/native_size_bound.hpp"
 #include "tests/jit/jit_test_support.hpp"
 #include "tests/jit/random_program.hpp"
 #include "vm/assembler.hpp"
@@ -19,6 +17,9 @@ using namespace bpfvm;
 using namespace bpfvm::testing;
 
 #if defined(__x86_64__)
+#include "jit/x86_64/emitter.hpp"
+#include "jit/x86_64/native_size_bound.hpp"
+
 namespace {
 
 struct BoundTally {
