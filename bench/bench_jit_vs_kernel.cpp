@@ -36,6 +36,7 @@
 #include "helpers/kernel_helpers.hpp"
 #include "jit/jit_program.hpp"
 #include "loader/object.hpp"
+#include "maps/map.hpp"
 #include "tests/kernel/kernel_oracle.hpp"
 
 using namespace bpfvm;
@@ -397,7 +398,7 @@ void run_program(benchmark::State& state, Suite& suite, std::size_t index) {
 }
 
 // Compile time of real programs: loaded as the kernel would see them (ctx accesses rewritten for
-// XDP), kernel helpers registered, map references resolved to a dummy address (never run).
+// XDP), kernel helpers registered, map references resolved to one stand-in array map (never run).
 void compile_row(benchmark::State& state, Suite& suite, const std::string& path, const std::string& program_name,
                  const std::string& label) {
   auto obj = loader::load_object(read_file(path));
@@ -418,9 +419,16 @@ void compile_row(benchmark::State& state, Suite& suite, const std::string& path,
   helpers::HelperRuntime runtime;
   vm::HelperRegistry registry;
   helpers::register_kernel_helpers(registry, runtime);
-  static std::uint64_t dummy_map[64];
+  // One real array map stands in for every map: the JIT asks a map lookup's map whether it is a
+  // plain array (to inline the lookup), so the handle must be a live maps::Map, not dummy bytes.
+  static const auto stand_in = maps::create_map(
+      maps::MapSpec{.type = maps::MapType::Array, .key_size = 4, .value_size = 64, .max_entries = 64});
+  if (!stand_in) {
+    state.SkipWithError(stand_in.error().message().c_str());
+    return;
+  }
   const vm::PseudoResolver resolver = [](isa::LddwSrc, std::int32_t, std::int32_t, std::uint32_t) -> Result<std::uint64_t> {
-    return reinterpret_cast<std::uintptr_t>(&dummy_map);
+    return reinterpret_cast<std::uintptr_t>(stand_in->get());
   };
   jit::JitOptions jo;
   jo.checked = state.range(0) != 0;

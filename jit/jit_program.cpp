@@ -76,6 +76,7 @@ struct JitProgram::Impl {
     req.variant = v;
     req.blind_constants = options.blind_constants;
     req.blinding_seed = options.blind_constants ? std::random_device{}() ^ (std::uint64_t(std::random_device{}()) << 32) : 0;
+    req.baseline_isa_only = options.baseline_isa_only;
     req.listing = listing;
     req.program_code = &slots[static_cast<std::size_t>(v)].code;
     return req;

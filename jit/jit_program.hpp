@@ -24,6 +24,9 @@ struct JitOptions {
   bool checked = false;
   /// XOR every immediate with a fresh random key, so no program constant appears in code pages.
   bool blind_constants = false;
+  /// Emit only baseline instructions (x86-64: no BMI2 shlx/shrx/sarx) even where the CPU has more.
+  /// The results are the same; tests use it to cover the baseline code paths on any host.
+  bool baseline_isa_only = false;
   /// Symbol name for perf and gdb.
   std::string name = "bpf_prog";
   /// Append "START SIZE name" lines to /tmp/perf-PID.map and register each variant with the GDB

@@ -22,6 +22,14 @@ inline constexpr std::size_t kNumVariants = 3;
 
 struct ProgramCode;  // jit/runtime.hpp
 
+/// How the x86-64 backend encodes a forward jump between eBPF instructions (arm64 ignores it: its
+/// conditional branches reach ±1 MiB in one fixed-size encoding).
+enum class ForwardJumps : std::uint8_t {
+  Sized,     // rel8 where the size bounds prove it reaches, rel32 elsewhere (the default)
+  AllNear,   // rel32 everywhere: what compile() rebuilds with if asmjit finds a rel8 too short
+  AllShort,  // rel8 everywhere; tests only, to drive long jumps into that rebuild
+};
+
 struct CompileRequest {
   const vm::Program* program = nullptr;
   std::span<const std::uint64_t> lddw_values;        // per pc: value of a non-func lddw, resolved
@@ -30,6 +38,8 @@ struct CompileRequest {
   Variant variant = Variant::Fast;
   bool blind_constants = false;
   std::uint64_t blinding_seed = 0;
+  bool baseline_isa_only = false;  // JitOptions::baseline_isa_only
+  ForwardJumps forward_jumps = ForwardJumps::Sized;
   std::string* listing = nullptr;  // non-null: append an annotated native listing here
   /// Where this build's ProgramCode will live (its address is baked into the code: after a local
   /// call returns, the caller's program becomes the running one again, see JitState::code).
@@ -48,6 +58,7 @@ struct NativeCode {
   std::vector<std::uint8_t> bytes;           // position independent; entry at offset 0
   std::vector<std::uint32_t> pc_offsets;     // native offset of each pc (second lddw slot: 0)
   std::vector<std::uint32_t> func_offsets;   // native offsets lddw_func can produce, sorted
+  bool rebuilt_with_near_jumps = false;      // a rel8 jump did not reach: built again, all rel32
 };
 
 }  // namespace bpfvm::jit

@@ -99,7 +99,22 @@ void X86Emitter::emit_divmod(const vm::Insn& insn, const isa::OpInfo& op) {
     else
       a_.xor_(d(insn.dst), d(insn.dst));  // x % -1 = 0
   };
+  const bool dst_is_rax = host_id_of_bpf(insn.dst) == host_id(HostReg::Rax);
   auto divide = [&] {
+    if (dst_is_rax) {
+      // The dividend is in place and rax takes the result: only rdx needs keeping.
+      a_.mov(x86::r9, x86::rdx);
+      if (is_signed) {
+        if (w64) a_.cqo(x86::rdx, x86::rax); else a_.cdq(x86::edx, x86::eax);
+        a_.idiv(dx, ax, divisor);
+      } else {
+        a_.xor_(x86::edx, x86::edx);
+        a_.div(dx, ax, divisor);
+      }
+      if (is_mod) a_.mov(ax, dx);  // a 32-bit div or mov zero-extends rax
+      a_.mov(x86::rdx, x86::r9);
+      return;
+    }
     a_.mov(x86::r10, x86::rax);
     a_.mov(x86::r9, x86::rdx);
     a_.mov(ax, dst);
@@ -126,25 +141,27 @@ void X86Emitter::emit_divmod(const vm::Insn& insn, const isa::OpInfo& op) {
   }
   a_.mov(divisor, w64 ? q(insn.src) : d(insn.src));
   const Label zero = a_.newLabel(), minus_one = a_.newLabel(), done = a_.newLabel();
+  // Every jump below skips at most the divide (under 40 bytes) and one outcome: rel8 reaches.
   a_.test(divisor, divisor);
-  a_.jz(zero);
+  a_.short_().jz(zero);
   if (is_signed) {
     a_.cmp(divisor, -1);
-    a_.je(minus_one);
+    a_.short_().je(minus_one);
   }
   divide();
-  a_.jmp(done);
+  a_.short_().jmp(done);
   a_.bind(zero);
   on_zero();
   if (is_signed) {
-    a_.jmp(done);
+    a_.short_().jmp(done);
     a_.bind(minus_one);
     on_minus_one();
   }
   a_.bind(done);
 }
 
-// Shift counts are masked to 5/6 bits (RFC 9669 4.1), which is what x86 does with cl.
+// Shift counts are masked to 5/6 bits (RFC 9669 4.1), which is what x86 does with cl (and BMI2's
+// shlx/shrx/sarx with any count register).
 void X86Emitter::emit_shift(const vm::Insn& insn, const isa::OpInfo& op) {
   const bool w64 = op.width == 64;
   const InstId id = op.kind == Kind::Lsh   ? x86::Inst::kIdShl
@@ -157,6 +174,15 @@ void X86Emitter::emit_shift(const vm::Insn& insn, const isa::OpInfo& op) {
       a_.emit(id, dst, imm(count));
     else if (!w64)
       a_.mov(dst, dst);
+    return;
+  }
+  if (bmi2_) {
+    // shlx/shrx/sarx take the count from any register, mask it to 5/6 bits like shl/shr/sar, and
+    // (VEX-encoded) zero-extend a 32-bit result: no rcx shuffle, no extra mov.
+    const InstId bmi2_id = op.kind == Kind::Lsh   ? x86::Inst::kIdShlx
+                           : op.kind == Kind::Rsh ? x86::Inst::kIdShrx
+                                                  : x86::Inst::kIdSarx;
+    a_.emit(bmi2_id, dst, dst, w64 ? q(insn.src) : d(insn.src));
     return;
   }
   const auto rcx_id = host_id(HostReg::Rcx);

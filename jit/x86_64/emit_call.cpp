@@ -54,7 +54,7 @@ void X86Emitter::emit_tail_call_check() {
   const Label no_tail_call = a_.newLabel();
   a_.call(tail_stub_);
   a_.test(x86::r10, x86::r10);
-  a_.jz(no_tail_call);
+  a_.short_().jz(no_tail_call);  // skips one 3-byte jmp
   a_.jmp(x86::r10);
   a_.bind(no_tail_call);
 }

@@ -22,7 +22,7 @@ Result<void> X86Emitter::emit_packet_load(const vm::Insn& insn, const isa::OpInf
   a_.call(packet_load_stub_);
   const Label in_packet = a_.newLabel();
   a_.test(q(0), q(0));
-  a_.jns(in_packet);
+  a_.short_().jns(in_packet);  // skips xor + ret
   a_.xor_(d(0), d(0));
   a_.ret();
   a_.bind(in_packet);

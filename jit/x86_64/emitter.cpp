@@ -11,6 +11,7 @@
 #include <string>
 
 #include "jit/runtime.hpp"
+#include "jit/x86_64/native_size_bound.hpp"
 #include "vm/disassembler.hpp"
 
 namespace bpfvm::jit::x86_64 {
@@ -29,6 +30,8 @@ class ErrorRecorder : public ErrorHandler {
     }
   }
   bool failed() const { return first_ != kErrorOk; }
+  /// A rel8 displacement did not reach its label.
+  bool displacement_overflow() const { return first_ == kErrorInvalidDisplacement; }
   const std::string& message() const { return message_; }
 
  private:
@@ -44,7 +47,14 @@ std::uint64_t fn_address(Fn* fn) {
 }  // namespace
 
 X86Emitter::X86Emitter(const CompileRequest& req, x86::Assembler& a)
-    : req_(req), program_(*req.program), a_(a), array_lookups_(req), rng_(req.blinding_seed) {}
+    : req_(req),
+      program_(*req.program),
+      a_(a),
+      array_lookups_(req),
+      rng_(req.blinding_seed),
+      bmi2_(!req.baseline_isa_only && host_has_bmi2()) {}
+
+bool host_has_bmi2() { return CpuInfo::host().features().x86().hasBMI2(); }
 
 X86Emitter::Gp X86Emitter::sized(unsigned bpf_reg, unsigned bits) {
   const auto id = host_id_of_bpf(bpf_reg);
@@ -64,7 +74,14 @@ void X86Emitter::load_imm(const Gp& reg, std::int64_t value) {
   const bool narrow = reg.size() == 4;
   if (narrow) value = static_cast<std::int64_t>(static_cast<std::uint32_t>(value));
   if (!req_.blind_constants) {
-    a_.mov(reg, imm(value));
+    // xor r32, r32 is 2-3 bytes against 5-7 and zero-extends to 64 bits. It clobbers the flags:
+    // callers load immediates before their own compare, never between a compare and its jcc.
+    if (value == 0)
+      a_.xor_(x86::gpd(reg.id()), x86::gpd(reg.id()));
+    else if (value > 0 && value <= 0xffffffff)
+      a_.mov(x86::gpd(reg.id()), imm(value));  // zero-extends: 5 bytes where the r64 form takes 7
+    else
+      a_.mov(reg, imm(value));
     return;
   }
   // Constant blinding: the immediate never appears verbatim in executable memory.
@@ -86,11 +103,12 @@ X86Emitter::Mem X86Emitter::guarded(unsigned bpf_reg, std::int16_t off, unsigned
   const Label slow = a_.newLabel();
   const Label ok = a_.newLabel();
   a_.mov(tmp, addr);
+  // Both jumps skip two or three instructions (at most 15 bytes): rel8.
   a_.sub(tmp, state(offsetof(JitState, stack_lo)));
-  a_.jb(slow);
+  a_.short_().jb(slow);
   a_.add(tmp, imm(size_bytes));
   a_.cmp(tmp, state(offsetof(JitState, stack_size)));
-  a_.jbe(ok);
+  a_.short_().jbe(ok);
   a_.bind(slow);
   a_.mov(tmp, imm(access_info(pc, size_bytes, write)));
   a_.call(check_stub_);
@@ -153,6 +171,8 @@ Result<void> X86Emitter::emit_program() {
   tail_stub_ = a_.newLabel();
   packet_load_stub_ = a_.newLabel();
   if (counting()) compute_segments();
+  if (req_.forward_jumps == ForwardJumps::Sized)
+    offset_bounds_ = native_offset_bounds(program_, req_.variant, req_.blind_constants);
   for (std::size_t pc = 0; pc < n; ++pc) {
     const auto& insn = program_.insns[pc];
     if (program_.ops[pc] == isa::kNoOp) continue;
@@ -354,7 +374,10 @@ void X86Emitter::emit_stubs() {
   }
 }
 
-Result<NativeCode> compile(const CompileRequest& req) {
+namespace {
+
+/// One assembly of req. rel8_overflow reports that asmjit found a rel8 jump too short.
+Result<NativeCode> assemble(const CompileRequest& req, bool& rel8_overflow) {
   CodeHolder code;
   code.init(Environment::host());
   ErrorRecorder errors;
@@ -368,6 +391,7 @@ Result<NativeCode> compile(const CompileRequest& req) {
   X86Emitter emitter(req, a);
   auto emitted = emitter.emit_program();
   if (!emitted) return std::move(emitted).error();
+  rel8_overflow = errors.displacement_overflow();
   if (errors.failed()) return make_error(Errc::Internal, "x86-64 JIT: asmjit: " + errors.message());
   code.flatten();
   code.resolveUnresolvedLinks();
@@ -385,6 +409,21 @@ Result<NativeCode> compile(const CompileRequest& req) {
   out.func_offsets.erase(std::unique(out.func_offsets.begin(), out.func_offsets.end()), out.func_offsets.end());
   if (req.listing) req.listing->append(logger.data(), logger.content().size());
   return out;
+}
+
+}  // namespace
+
+Result<NativeCode> compile(const CompileRequest& req) {
+  bool rel8_overflow = false;
+  auto native = assemble(req, rel8_overflow);
+  if (!rel8_overflow) return native;
+  // A size bound was wrong somewhere (or the request forced rel8): rel32 always reaches. The same
+  // blinding seed gives the same keys, so only the jump encodings differ.
+  CompileRequest near = req;
+  near.forward_jumps = ForwardJumps::AllNear;
+  native = assemble(near, rel8_overflow);
+  if (native) native->rebuilt_with_near_jumps = true;
+  return native;
 }
 
 }  // namespace bpfvm::jit::x86_64

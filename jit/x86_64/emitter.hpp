@@ -76,6 +76,9 @@ class X86Emitter {
   /// (fast stack test, then the C++ slow path) and returns [r10].
   Mem guarded(unsigned bpf_reg, std::int16_t off, unsigned size_bytes, bool write, std::uint32_t pc,
               bool force_address_reg = false);
+  /// Whether the jump ending pc's code may use rel8 to reach target's label (forward only; asmjit
+  /// already picks rel8 for a backward jump to a bound label when it reaches).
+  bool short_reaches(std::uint32_t pc, std::size_t target) const;
   bool checked() const { return req_.variant == Variant::Checked; }
   bool counting() const { return req_.variant != Variant::Fast; }
 
@@ -95,6 +98,7 @@ class X86Emitter {
   asmjit::x86::Assembler& a_;
   std::vector<asmjit::Label> labels_;         // one per BPF pc, created up front
   std::vector<std::uint32_t> segment_len_;    // counting: > 0 at a segment start, its length
+  std::vector<std::uint32_t> offset_bounds_;  // Sized jumps: native_offset_bounds() of the program
   std::vector<std::uint32_t> func_targets_;   // pcs lddw_func names
   std::vector<ColdPath> cold_;
   asmjit::Label fail_exit_;    // unwinds to the trampoline and returns 1
@@ -108,6 +112,10 @@ class X86Emitter {
   asmjit::Label packet_load_stub_;  // r10 = offset, r11 = size; calls jit_packet_load preserving r1..r5
   bool has_packet_load_ = false;    // the stub is emitted only for programs with LD_ABS/LD_IND
   std::mt19937_64 rng_;
+  bool bmi2_ = false;  // shlx/shrx/sarx for register shifts: the host has BMI2 and the request allows it
 };
+
+/// True when this CPU has BMI2 (what register shifts use unless CompileRequest::baseline_isa_only).
+bool host_has_bmi2();
 
 }  // namespace bpfvm::jit::x86_64

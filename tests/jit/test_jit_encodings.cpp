@@ -11,6 +11,8 @@
 using namespace bpfvm;
 
 #if defined(__x86_64__)
+#include "jit/x86_64/emitter.hpp"  // host_has_bmi2
+
 namespace {
 struct Row {
   const char* asm_text;  // one instruction; an `exit` is appended
@@ -18,13 +20,13 @@ struct Row {
   const char* native;    // what the bytes say
 };
 
-std::vector<std::uint8_t> bytes_of_first(const char* text) {
+std::vector<std::uint8_t> bytes_of_first(const char* text, const jit::JitOptions& options = {}) {
   auto insns = vm::assemble(std::string(text) + "\nexit\n");
   REQUIRE(insns);
   auto program = vm::decode_program(*insns);
   REQUIRE(program);
   const auto helpers = testing::test_helpers();
-  auto jp = jit::JitProgram::compile(*program, helpers);
+  auto jp = jit::JitProgram::compile(*program, helpers, {}, options);
   REQUIRE(jp);
   const auto code = jp->code(jit::Variant::Fast);
   const auto last = static_cast<std::uint32_t>(program->size() - 1);
@@ -56,11 +58,49 @@ TEST_CASE("x86-64 emitter: expected bytes per instruction", "[jit][encoding]") {
       {"lock xchg [%r1+0], %r2", {0x48, 0x87, 0x37}, "xchg [rdi], rsi"},
       {"lock fetch add32 [%r1+4], %r0", {0xf0, 0x0f, 0xc1, 0x47, 0x04}, "lock xadd [rdi+4], eax"},
       {"lock cmpxchg [%r10-8], %r6", {0xf0, 0x48, 0x0f, 0xb1, 0x5d, 0xf8}, "lock cmpxchg [rbp-8], rbx"},
-      {"jeq %r1, %r2, +0", {0x48, 0x39, 0xf7, 0x0f, 0x84, 0x00, 0x00, 0x00, 0x00}, "cmp rdi, rsi; je next"},
-      {"jset32 %r0, 1, +0", {0xa9, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x85, 0x00, 0x00, 0x00, 0x00}, "test eax, 1; jnz next"},
+      {"mov %r0, 0", {0x31, 0xc0}, "xor eax, eax"},
+      {"mov %r6, 1", {0xbb, 0x01, 0x00, 0x00, 0x00}, "mov ebx, 1 (zero-extends)"},
+      {"div %r0, 7", {0x41, 0xbb, 0x07, 0x00, 0x00, 0x00, 0x49, 0x89, 0xd1, 0x31, 0xd2, 0x49, 0xf7, 0xf3, 0x4c, 0x89, 0xca},
+       "mov r11d, 7; mov r9, rdx; xor edx, edx; div r11; mov rdx, r9"},
+      {"mod32 %r0, %r1", {0x41, 0x89, 0xfb, 0x45, 0x85, 0xdb, 0x74, 0x0f, 0x49, 0x89, 0xd1, 0x31, 0xd2, 0x41, 0xf7, 0xf3,
+                          0x89, 0xd0, 0x4c, 0x89, 0xca, 0xeb, 0x02, 0x89, 0xc0},
+       "mov r11d, edi; test r11d, r11d; jz +15; mov r9, rdx; xor edx, edx; div r11d; mov eax, edx; mov rdx, r9; "
+       "jmp +2; mov eax, eax"},
+      {"mov32 %r7, 0", {0x45, 0x31, 0xed}, "xor r13d, r13d"},
+      {"jeq %r1, %r2, +0", {0x48, 0x39, 0xf7, 0x74, 0x00}, "cmp rdi, rsi; je next (rel8)"},
+      {"jset32 %r0, 1, +0", {0xa9, 0x01, 0x00, 0x00, 0x00, 0x75, 0x00}, "test eax, 1; jnz next (rel8)"},
+      {"jeq %r1, 0, +0", {0x48, 0x85, 0xff, 0x74, 0x00}, "test rdi, rdi; je next"},
+      {"jsgt32 %r6, 0, +0", {0x85, 0xdb, 0x7f, 0x00}, "test ebx, ebx; jg next"},
+      {"jlt %r0, 0, +0", {0x48, 0x85, 0xc0, 0x72, 0x00}, "test rax, rax; jb next (never taken, as cmp)"},
+      {"jset %r0, 0, +0", {0x48, 0xa9, 0x00, 0x00, 0x00, 0x00, 0x75, 0x00}, "test rax, 0; jnz next"},
+      {"ja +0", {0xeb, 0x00}, "jmp next (rel8)"},
       {"exit", {0xc3}, "ret"},
   };
   for (const auto& row : rows) {
+    INFO(row.asm_text << "  =>  " << row.native);
+    CHECK(bytes_of_first(row.asm_text) == row.bytes);
+  }
+}
+TEST_CASE("x86-64 emitter: register shifts with and without BMI2", "[jit][encoding]") {
+  // Baseline: the count goes through cl, r4 (rcx) parked in r11 around it.
+  jit::JitOptions baseline;
+  baseline.baseline_isa_only = true;
+  const Row baseline_rows[] = {
+      {"lsh %r0, %r1", {0x49, 0x89, 0xcb, 0x89, 0xf9, 0x48, 0xd3, 0xe0, 0x4c, 0x89, 0xd9},
+       "mov r11, rcx; mov ecx, edi; shl rax, cl; mov rcx, r11"},
+      {"rsh32 %r6, %r4", {0xd3, 0xeb, 0x89, 0xdb}, "shr ebx, cl; mov ebx, ebx"},
+  };
+  for (const auto& row : baseline_rows) {
+    INFO(row.asm_text << "  =>  " << row.native);
+    CHECK(bytes_of_first(row.asm_text, baseline) == row.bytes);
+  }
+  if (!jit::x86_64::host_has_bmi2()) return;  // the default build is the baseline one here
+  const Row bmi2_rows[] = {
+      {"lsh %r0, %r1", {0xc4, 0xe2, 0xc1, 0xf7, 0xc0}, "shlx rax, rax, rdi"},
+      {"rsh32 %r6, %r4", {0xc4, 0xe2, 0x73, 0xf7, 0xdb}, "shrx ebx, ebx, ecx"},
+      {"arsh %r4, %r7", {0xc4, 0xe2, 0x92, 0xf7, 0xc9}, "sarx rcx, rcx, r13"},
+  };
+  for (const auto& row : bmi2_rows) {
     INFO(row.asm_text << "  =>  " << row.native);
     CHECK(bytes_of_first(row.asm_text) == row.bytes);
   }

@@ -1,0 +1,24 @@
+// Upper bounds of the native bytes X86Emitter emits per eBPF instruction, so a forward jump can be
+// emitted as rel8 when everything it jumps over provably fits in 127 bytes (the kernel gets there
+// by re-running its JIT until sizes settle; one pass with bounds costs nothing extra).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "jit/native_code.hpp"
+#include "vm/program.hpp"
+
+namespace bpfvm::jit::x86_64 {
+
+/// At least as many bytes as the emitter writes for the instruction at pc, in this variant, with
+/// or without blinding, on any CPU (BMI2 or not), with every forward jump in rel32 form. 0 for the
+/// second slot of an lddw. tests/jit/test_jit_short_jumps.cpp checks it on every conformance
+/// program and on random programs in every configuration.
+std::uint32_t max_native_bytes(const vm::Program& program, std::size_t pc, Variant variant, bool blind_constants);
+
+/// Prefix sums of max_native_bytes: entry pc bounds the distance from the start of instruction 0
+/// to the start of instruction pc; size() == program.size() + 1.
+std::vector<std::uint32_t> native_offset_bounds(const vm::Program& program, Variant variant, bool blind_constants);
+
+}  // namespace bpfvm::jit::x86_64
