@@ -18,7 +18,8 @@ namespace {
 constexpr std::uint32_t kRunsPerQuiescentState = 1024;
 
 verifier::MapInfo map_info_of(const maps::MapSpec& s) {
-  verifier::MapInfo info{static_cast<std::uint32_t>(s.type), s.key_size, s.value_size, s.max_entries, s.map_flags, nullptr};
+  verifier::MapInfo info{static_cast<std::uint32_t>(s.type), s.key_size, s.value_size, s.max_entries, s.map_flags,
+                         nullptr, s.spin_lock_off};
   if (s.inner) info.inner = std::make_shared<const verifier::MapInfo>(map_info_of(*s.inner));
   return info;
 }

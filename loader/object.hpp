@@ -44,6 +44,7 @@ struct MapSpec {
   std::uint32_t key_size = 0, value_size = 0, max_entries = 0, map_flags = 0, numa_node = 0;
   std::uint64_t map_extra = 0;
   std::uint32_t key_type_id = 0, value_type_id = 0;  // BTF ids when declared with __type, else 0
+  std::int32_t spin_lock_off = -1;                   // the value's struct bpf_spin_lock (from BTF), or -1
   std::uint32_t pinning = 0;                         // LIBBPF_PIN_NONE 0, LIBBPF_PIN_BY_NAME 1
   std::shared_ptr<const MapSpec> inner;              // map-in-map: the inner map's spec
   std::vector<std::uint8_t> initial_value;           // global data: the value of key 0

@@ -225,6 +225,9 @@ SpecProblem check_map_spec(const MapSpec& spec) {
   if (static_cast<std::uint32_t>(spec.type) >= kTypeNames.size())
     return fail(-EINVAL, "unknown map type " + std::to_string(static_cast<std::uint32_t>(spec.type)));
   if (auto p = check_type(spec); p.err) return p;
+  // map_check_btf: a struct bpf_spin_lock in the value is only for these types (of the ones bpfvm has).
+  if (spec.spin_lock_off >= 0 && spec.type != MapType::Hash && spec.type != MapType::Array)
+    return fail(-EOPNOTSUPP, "a value with a struct bpf_spin_lock needs a hash or array map");
   if (!valid_name(spec.name)) return fail(-EINVAL, "map name must be < 16 chars of [A-Za-z0-9_.]");
   return {};
 }

@@ -44,6 +44,7 @@ enum class ViolationKind : std::uint8_t {
   AtomicNotAllowed,    // atomic on ctx/packet
   MisalignedAtomic,    // atomic whose address is not provably a multiple of its width
   PacketLoadNotAllowed,// LD_ABS/LD_IND in a non-skb program, with r6 not the context, or holding a reference
+  SpinLock,            // bpf_spin_lock rules: one lock, the map's lock field, no calls or exit while held
   Unsupported,         // a construct this verifier does not handle yet
 };
 

@@ -208,6 +208,8 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::MisalignedAtomic:
       return "misaligned atomic access to " + region_name(s, d.reg) + " " + r + " " + offs + " size=" +
              std::to_string(d.size) + ": atomics need an address aligned to their width";
+    case ViolationKind::SpinLock:
+      return std::string(d.note) + (d.reg >= 0 && s ? " [" + r + "=" + describe_reg(s->reg(d.reg)) + "]" : std::string{});
     case ViolationKind::PacketLoadNotAllowed:
       return "BPF_LD_[ABS|IND] " + std::string(d.note) +
              (s ? " [r6=" + type_name(s->reg(isa::kPacketLoadCtxReg)) + "]" : std::string{});

@@ -74,9 +74,13 @@ ProgramTypeInfo xdp() {
   return t;
 }
 
+// check_map_prog_compatibility: tracing programs may run in any context, where a spin lock could deadlock.
+constexpr std::string_view kTracingSpinLocks = "tracing progs cannot use bpf_spin_lock yet";
+
 ProgramTypeInfo socket_filter() {
   ProgramTypeInfo t;
   t.name = "socket_filter";
+  t.spin_locks_refused = "socket filter progs cannot use bpf_spin_lock yet";
   t.entry = EntryKind::Ctx;
   t.ctx_size_bytes = 192;  // struct __sk_buff
   t.fields = sk_buff_fields(false);
@@ -98,6 +102,7 @@ ProgramTypeInfo sched_cls() {
 ProgramTypeInfo kprobe() {
   ProgramTypeInfo t;
   t.name = "kprobe";
+  t.spin_locks_refused = kTracingSpinLocks;
   t.entry = EntryKind::Ctx;
   t.ctx_size_bytes = 168;  // x86-64 struct pt_regs
   t.fields = {scalar(0, 168)};
@@ -107,6 +112,7 @@ ProgramTypeInfo kprobe() {
 ProgramTypeInfo tracepoint() {
   ProgramTypeInfo t;
   t.name = "tracepoint";
+  t.spin_locks_refused = kTracingSpinLocks;
   t.entry = EntryKind::Ctx;
   t.ctx_size_bytes = 2048;  // PERF_MAX_TRACE_SIZE
   t.fields = {scalar(0, 2048)};
@@ -116,6 +122,7 @@ ProgramTypeInfo tracepoint() {
 ProgramTypeInfo raw_tracepoint() {
   ProgramTypeInfo t;
   t.name = "raw_tracepoint";
+  t.spin_locks_refused = kTracingSpinLocks;
   t.entry = EntryKind::Ctx;
   t.ctx_size_bytes = 96;  // u64 args[MAX_BPF_FUNC_ARGS]
   t.fields = {scalar(0, 96)};

@@ -42,8 +42,18 @@ struct Frame {
   friend bool operator==(const Frame&, const Frame&) = default;
 };
 
+/// The bpf_spin_lock a path holds (the kernel's active_lock): at most one, named by the map value
+/// pointer it was taken through (map index and pointer id) — bpf_spin_unlock must name the same one.
+struct HeldSpinLock {
+  bool held = false;
+  std::uint32_t map = 0;
+  std::uint32_t id = 0;
+  friend bool operator==(const HeldSpinLock&, const HeldSpinLock&) = default;
+};
+
 struct State {
   std::vector<Frame> frames;
+  HeldSpinLock lock;
   std::uint32_t packet_bytes = 0;  // data + packet_bytes <= data_end has been checked
   std::uint32_t meta_bytes = 0;    // data_meta + meta_bytes <= data has been checked
   std::vector<std::uint32_t> refs; // ring buffer reservations not yet submitted or discarded
@@ -85,6 +95,8 @@ struct State {
     }
     for (std::size_t i = 0; i < refs.size(); ++i)
       if (!ids.pair(old.refs[i] | IdMap::kRefTag, refs[i] | IdMap::kRefTag)) return false;
+    if (lock.held != old.lock.held || lock.map != old.lock.map) return false;
+    if (lock.held && !ids.pair(old.lock.id, lock.id)) return false;
     for (const auto& [old_id, n] : old.packet_ranges) {
       const std::uint32_t cur = ids.cur_of(old_id | IdMap::kPacketTag);
       if (cur != 0 && packet_range(cur & ~IdMap::kPacketTag) < n) return false;

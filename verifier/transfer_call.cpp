@@ -11,6 +11,7 @@ using vm::RetType;
 namespace {
 
 constexpr std::uint32_t kBpfLoop = 181;               // BPF_FUNC_loop
+constexpr std::uint32_t kBpfSpinLock = 93, kBpfSpinUnlock = 94;
 constexpr std::uint32_t kMapProgArray = 3, kMapPerfEventArray = 4, kMapArrayOfMaps = 12, kMapHashOfMaps = 13,
                         kMapRingbuf = 27;  // enum bpf_map_type
 constexpr std::uint64_t kMaxLoops = 1u << 23;         // BPF_MAX_LOOPS
@@ -28,7 +29,53 @@ struct CallFacts {
   bool has_alloc_size = false;
   std::uint32_t callback = 0;        // PtrToFunc target
   bool has_callback = false;
+  HeldSpinLock lock;                 // PtrToSpinLock: the lock it names
 };
+
+// The kernel's process_spin_lock: a non-null map value pointer at the constant offset of the value's
+// struct bpf_spin_lock.
+Check check_spin_lock_arg(const VerifierOptions& opts, std::uint32_t pc, const RegValue& v, ViolationDetail d) {
+  if (v.type != RegType::MapValue || v.maybe_null) return violation(pc, ViolationKind::HelperArgType, d);
+  const auto map = map_info_of(opts, v.aux);
+  if (!map) return violation(pc, ViolationKind::UnknownMap, d);
+  if (map->spin_lock_off < 0) {
+    d.note = "map has no valid bpf_spin_lock (its BTF value type holds no struct bpf_spin_lock)";
+    return violation(pc, ViolationKind::SpinLock, d);
+  }
+  if (!v.value.is_const()) {
+    d.note = "bpf_spin_lock has to be at a constant offset: the pointer's offset is variable";
+    return violation(pc, ViolationKind::SpinLock, d);
+  }
+  if (static_cast<std::int64_t>(v.value.const_value()) != map->spin_lock_off) {
+    d.note = "the pointer does not point to the value's struct bpf_spin_lock";
+    d.off_min = d.off_max = static_cast<std::int64_t>(v.value.const_value());
+    d.limit = map->spin_lock_off;
+    return violation(pc, ViolationKind::SpinLock, d);
+  }
+  return std::nullopt;
+}
+
+// bpf_spin_lock / bpf_spin_unlock (their argument already checked: `named`) change which lock the
+// path holds (the kernel's active_lock).
+Check take_or_release_lock(State& s, std::uint32_t pc, std::uint32_t helper, const HeldSpinLock& named) {
+  ViolationDetail d;
+  d.helper = helper;
+  d.reg = 1;
+  if (helper == kBpfSpinLock) {  // never while one is held: call_helper refuses every call but unlock then
+    s.lock = named;
+    return std::nullopt;
+  }
+  if (!s.lock.held) {
+    d.note = "bpf_spin_unlock without taking a lock";
+    return violation(pc, ViolationKind::SpinLock, d);
+  }
+  if (s.lock.map != named.map || s.lock.id != named.id) {
+    d.note = "bpf_spin_unlock of different lock";
+    return violation(pc, ViolationKind::SpinLock, d);
+  }
+  s.lock = HeldSpinLock{};
+  return std::nullopt;
+}
 
 Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, const vm::HelperSignature& sig,
                         CallFacts& facts) {
@@ -135,8 +182,9 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         facts.has_alloc_size = true;
         break;
       case ArgType::PtrToSpinLock:
-        d.note = "bpf_spin_lock arguments";
-        return violation(pc, ViolationKind::Unsupported, d);
+        if (auto c = check_spin_lock_arg(opts, pc, v, d)) return c;
+        facts.lock = HeldSpinLock{true, v.aux, v.id};
+        break;
       case ArgType::PtrToConstStr:
         d.note = "constant string arguments (ARG_PTR_TO_CONST_STR)";
         return violation(pc, ViolationKind::Unsupported, d);
@@ -194,9 +242,15 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
   const vm::HelperEntry* entry = env.options.helpers ? env.options.helpers->find(helper) : nullptr;
   if (!entry) return violation(pc, ViolationKind::UnknownHelper, d);
   const auto& sig = entry->signature;
+  if (s.lock.held && helper != kBpfSpinUnlock) {
+    d.note = "function calls are not allowed while holding a lock";
+    return violation(pc, ViolationKind::SpinLock, d);
+  }
   CallFacts facts;
   if (sig.known) {
     if (auto c = check_helper_args(env, s, pc, helper, sig, facts)) return c;
+    if (helper == kBpfSpinLock || helper == kBpfSpinUnlock)
+      if (auto c = take_or_release_lock(s, pc, helper, facts.lock)) return c;
   } else if (env.options.unprivileged) {
     for (int r = 1; r <= 5; ++r)
       if (s.reg(r).is_pointer()) {
@@ -339,6 +393,11 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
   const RegValue r0 = s.reg(0);
   ViolationDetail d;
   d.reg = 0;
+  if (s.lock.held && (s.frames.size() == 1 || s.top().callback)) {
+    d.note = s.frames.size() == 1 ? "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region"
+                                  : "a callback cannot return inside a bpf_spin_lock-ed region";
+    return violation(pc, ViolationKind::SpinLock, d);
+  }
   if (s.frames.size() == 1) {
     if (!s.refs.empty()) {
       d.limit = s.refs.front();

@@ -11,6 +11,14 @@ namespace {
 
 constexpr std::uint32_t kMapTypeArray = 2;  // BPF_MAP_TYPE_ARRAY: direct value access allowed
 
+// The kernel's check_map_prog_compatibility, for the rules bpfvm models: some program types may not
+// use maps whose values hold a bpf_spin_lock at all.
+Check check_map_for_program_type(const Env& env, std::uint32_t pc, const MapInfo& map, ViolationDetail d) {
+  if (map.spin_lock_off < 0 || env.options.program_type.spin_locks_refused.empty()) return std::nullopt;
+  d.note = env.options.program_type.spin_locks_refused;
+  return violation(pc, ViolationKind::SpinLock, d);
+}
+
 Check transfer_lddw(Env& env, State& s, std::uint32_t pc) {
   const auto& in = env.program.insns[pc];
   const int dst = in.dst;
@@ -25,7 +33,9 @@ Check transfer_lddw(Env& env, State& s, std::uint32_t pc) {
     case LddwSrc::MapIdx: {
       const auto index = static_cast<std::uint32_t>(in.imm);
       d.limit = index;
-      if (!map_info_of(env.options, index)) return violation(pc, ViolationKind::UnknownMap, d);
+      const auto map = map_info_of(env.options, index);
+      if (!map) return violation(pc, ViolationKind::UnknownMap, d);
+      if (auto c = check_map_for_program_type(env, pc, *map, d)) return c;
       s.reg(dst) = RegValue::pointer(RegType::MapPtr, index);
       return std::nullopt;
     }
@@ -36,6 +46,7 @@ Check transfer_lddw(Env& env, State& s, std::uint32_t pc) {
       const auto map = map_info_of(env.options, index);
       d.limit = index;
       if (!map) return violation(pc, ViolationKind::UnknownMap, d);
+      if (auto c = check_map_for_program_type(env, pc, *map, d)) return c;
       if (map->type != kMapTypeArray) {
         d.note = "direct value access (lddw map value) to a map that is not BPF_MAP_TYPE_ARRAY";
         return violation(pc, ViolationKind::Unsupported, d);

@@ -21,6 +21,10 @@ Check transfer_packet_load(Env& env, State& s, std::uint32_t pc, Successors& out
     d.note = "cannot be mixed with ring buffer reservations: it may end the program while one is held";
     return violation(pc, ViolationKind::PacketLoadNotAllowed, d);
   }
+  if (s.lock.held) {
+    d.note = "cannot be used inside bpf_spin_lock-ed region";
+    return violation(pc, ViolationKind::PacketLoadNotAllowed, d);
+  }
   const RegValue& ctx = s.reg(isa::kPacketLoadCtxReg);
   if (ctx.type != RegType::Ctx || !ctx.value.is_const() || ctx.value.const_value() != 0) {
     d.note = "at the time of BPF_LD_ABS|IND R6 != pointer to skb";

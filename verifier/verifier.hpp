@@ -21,6 +21,8 @@ struct MapInfo {
   std::uint32_t key_size = 0, value_size = 0, max_entries = 0, flags = 0;
   /// ARRAY_OF_MAPS / HASH_OF_MAPS: the template every inner map matches (the kernel's inner_map_fd).
   std::shared_ptr<const MapInfo> inner;
+  /// Offset of the value's struct bpf_spin_lock (from the map's BTF), or -1: none.
+  std::int32_t spin_lock_off = -1;
 };
 
 /// What a context field yields when loaded.
@@ -45,6 +47,8 @@ struct ProgramTypeInfo {
   std::vector<CtxField> fields;      // Ctx only
   bool packet_writable = false;      // stores through packet pointers allowed
   bool legacy_packet_loads = false;  // LD_ABS/LD_IND allowed: r6 = the skb (the kernel's may_access_skb)
+  /// Non-empty: the kernel's reason this type may not use a map whose value holds a bpf_spin_lock.
+  std::string_view spin_locks_refused;
 };
 
 namespace program_types {

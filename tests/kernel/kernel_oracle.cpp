@@ -1,6 +1,7 @@
 // The kernel oracle: bpf(2) called directly (no libbpf), plus the 64-bit r0 harness for differential tests.
 #include "tests/kernel/kernel_oracle.hpp"
 
+#include <linux/btf.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -181,6 +182,44 @@ Result<TestRunResult> test_run(const Fd& prog, std::span<const std::uint8_t> dat
   return out;
 }
 
+namespace {
+
+// BTF for a map whose 4-byte key is an int and whose value is `value_size` bytes holding a struct
+// bpf_spin_lock at `lock_off`: [1] int, [2] struct bpf_spin_lock { int val; }, [3] struct value.
+std::vector<std::uint8_t> spin_lock_value_btf(std::uint32_t value_size, std::uint32_t lock_off) {
+  struct Types {
+    btf_type int_type;
+    std::uint32_t int_encoding;
+    btf_type lock_type;
+    btf_member lock_val;
+    btf_type value_type;
+    btf_member value_lock;
+  };
+  static_assert(sizeof(Types) == 3 * sizeof(btf_type) + 4 + 2 * sizeof(btf_member));
+  static constexpr char kStrings[] = "\0int\0bpf_spin_lock\0val\0value\0lock";  // offsets 1, 5, 19, 23, 29
+  Types t{};
+  t.int_type = btf_type{1, btf_info(BTF_KIND_INT, 0), {4}};
+  t.int_encoding = btf_int_encoding(BTF_INT_SIGNED, 0, 32);
+  t.lock_type = btf_type{5, btf_info(BTF_KIND_STRUCT, 1), {4}};
+  t.lock_val = btf_member{19, 1, 0};
+  t.value_type = btf_type{23, btf_info(BTF_KIND_STRUCT, 1), {value_size}};
+  t.value_lock = btf_member{29, 2, lock_off * 8};
+  btf_header hdr{};
+  hdr.magic = BTF_MAGIC;
+  hdr.version = BTF_VERSION;
+  hdr.hdr_len = sizeof(hdr);
+  hdr.type_len = sizeof(t);
+  hdr.str_off = hdr.type_len;
+  hdr.str_len = sizeof(kStrings);
+  std::vector<std::uint8_t> out(sizeof hdr + sizeof t + sizeof kStrings);
+  std::memcpy(out.data(), &hdr, sizeof hdr);
+  std::memcpy(out.data() + sizeof hdr, &t, sizeof t);
+  std::memcpy(out.data() + sizeof hdr + sizeof t, kStrings, sizeof kStrings);
+  return out;
+}
+
+}  // namespace
+
 int map_create(const MapSpec& spec, Fd& out) {
   bpf_attr attr;
   std::memset(&attr, 0, sizeof(attr));
@@ -189,6 +228,16 @@ int map_create(const MapSpec& spec, Fd& out) {
   attr.value_size = spec.value_size;
   attr.max_entries = spec.max_entries;
   attr.map_flags = spec.map_flags;
+  Fd btf;  // the map keeps its own reference; ours closes after the create
+  if (spec.spin_lock_off >= 0) {
+    if (spec.key_size != 4) return -EINVAL;  // the BTF above describes an int key
+    auto loaded = load_btf(spin_lock_value_btf(spec.value_size, static_cast<std::uint32_t>(spec.spin_lock_off)));
+    if (!loaded) return -EINVAL;
+    btf = std::move(*loaded);
+    attr.btf_fd = static_cast<std::uint32_t>(btf.get());
+    attr.btf_key_type_id = 1;
+    attr.btf_value_type_id = 3;
+  }
   const long fd = sys_bpf(BPF_MAP_CREATE, attr);
   if (fd < 0) return -errno;
   out.reset(static_cast<int>(fd));

@@ -59,7 +59,18 @@ struct MapSpec {
   std::uint32_t value_size = 8;
   std::uint32_t max_entries = 1;
   std::uint32_t map_flags = 0;
+  /// >= 0: the value holds a struct bpf_spin_lock at this offset; map_create then describes the
+  /// value with BTF (the kernel allows bpf_spin_lock only in BTF-described values).
+  std::int32_t spin_lock_off = -1;
 };
+
+// <linux/btf.h> documents these encodings but (unlike libbpf's headers) defines no macros for them.
+constexpr std::uint32_t btf_info(std::uint32_t kind, std::uint32_t vlen_or_linkage) {
+  return (kind << 24) | (vlen_or_linkage & 0xffff);
+}
+constexpr std::uint32_t btf_int_encoding(std::uint32_t encoding, std::uint32_t offset, std::uint32_t bits) {
+  return (encoding << 24) | (offset << 16) | bits;
+}
 
 // Map wrappers return 0 or the kernel's negative errno (-ENOENT, -E2BIG, ...): ABI data, not Errors.
 // Key and value spans must be exactly the map's key_size / value_size bytes.

@@ -28,14 +28,6 @@ void append(std::vector<std::uint8_t>& out, const T& v) {
   append_bytes(out, &v, sizeof v);
 }
 
-// <linux/btf.h> documents these encodings but (unlike libbpf's headers) defines no macros for them.
-constexpr std::uint32_t btf_info(std::uint32_t kind, std::uint32_t vlen_or_linkage) {
-  return (kind << 24) | (vlen_or_linkage & 0xffff);
-}
-constexpr std::uint32_t btf_int_encoding(std::uint32_t encoding, std::uint32_t offset, std::uint32_t bits) {
-  return (encoding << 24) | (offset << 16) | bits;
-}
-
 // The kernel needs BTF func info for BPF_PSEUDO_FUNC loads, and for LD_ABS/LD_IND in a program
 // with subprograms ("LD_ABS is not allowed in subprogs without BTF").
 bool needs_func_info(const vm::Program& program) {
@@ -117,7 +109,7 @@ Result<KernelObject> KernelObject::load(const loader::Object& object, std::strin
       return make_error(Errc::Unsupported, "map " + spec.name + ": map-in-map is not supported by KernelObject");
     Fd fd;
     const MapSpec ks{static_cast<bpf_map_type>(spec.type), spec.key_size, spec.value_size, spec.max_entries,
-                     spec.map_flags};
+                     spec.map_flags, spec.spin_lock_off};
     if (int err = map_create(ks, fd); err < 0)
       return make_error(Errc::Io, "map " + spec.name + ": BPF_MAP_CREATE: errno " + std::to_string(-err));
     if (!spec.initial_value.empty()) {

@@ -365,6 +365,10 @@ TEST_CASE("loop: bpf_loop callback over the packet", "[runtime][loop]") {
   run_both_engines({"loop", "loop_sum", {}});
 }
 
+TEST_CASE("spin_lock: counters updated under bpf_spin_lock in hash and array values", "[runtime][spinlock]") {
+  run_both_engines({"spin_lock", "spin_lock_count", {}});
+}
+
 // ---- host-side map operations ---------------------------------------------------------------------
 
 // The same bpf() map command on both sides: return codes must match; a successful lookup must return

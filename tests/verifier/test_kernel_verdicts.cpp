@@ -130,6 +130,14 @@ int create_map(std::uint32_t type, std::uint32_t key_size, std::uint32_t value_s
 
 /// The kernel's map for a verifier MapInfo (and, for map-in-map, one inner map as template).
 Result<Fd> create_map_for(const verifier::MapInfo& info) {
+  if (info.spin_lock_off >= 0) {  // a BTF-described value (kernel_oracle's map_create builds the BTF)
+    Fd fd;
+    const testing::MapSpec spec{static_cast<bpf_map_type>(info.type), info.key_size, info.value_size, info.max_entries,
+                       info.flags, info.spin_lock_off};
+    if (int err = map_create(spec, fd); err < 0)
+      return make_error(Errc::Io, "BPF_MAP_CREATE with a bpf_spin_lock value: " + std::string(std::strerror(-err)));
+    return fd;
+  }
   Fd inner;
   if (info.inner) {
     const auto& in = *info.inner;

@@ -41,6 +41,8 @@ vm::HelperRegistry kernel_like_helpers() {
   add(r, 7, "bpf_get_prandom_u32", RetType::Integer, {D, D, D, D, D});
   add(r, 12, "bpf_tail_call", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, A, D, D});
   add(r, 26, "bpf_skb_load_bytes", RetType::Integer, {ArgType::PtrToCtx, A, ArgType::PtrToUninitMem, ArgType::ConstSize, D});
+  add(r, 93, "bpf_spin_lock", RetType::Void, {ArgType::PtrToSpinLock, D, D, D, D});
+  add(r, 94, "bpf_spin_unlock", RetType::Void, {ArgType::PtrToSpinLock, D, D, D, D});
   add(r, 44, "bpf_xdp_adjust_head", RetType::Integer, {ArgType::PtrToCtx, A, D, D, D});
   add(r, 130, "bpf_ringbuf_output", RetType::Integer, {ArgType::ConstMapPtr, ArgType::PtrToMem, ArgType::ConstSizeOrZero, A, D});
   add(r, 131, "bpf_ringbuf_reserve", RetType::PtrToAllocMemOrNull, {ArgType::ConstMapPtr, ArgType::ConstAllocSizeOrZero, A, D, D});
@@ -57,6 +59,7 @@ std::vector<MapInfo> suite_maps() {
       MapInfo{27, 0, 0, 4096, 0},         // BPF_MAP_TYPE_RINGBUF
       MapInfo{2, 4, 16, 1, 1u << 7},      // BPF_MAP_TYPE_ARRAY, BPF_F_RDONLY_PROG
       MapInfo{12, 4, 4, 4, 0, std::make_shared<const MapInfo>(MapInfo{1, 4, 8, 64, 0})},  // ARRAY_OF_MAPS of hashes
+      MapInfo{1, 4, 16, 64, 0, nullptr, 0},  // BPF_MAP_TYPE_HASH, value { struct bpf_spin_lock; u32; u64 }
   };
 }
 

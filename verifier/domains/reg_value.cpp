@@ -30,6 +30,8 @@ bool RegValue::leq(const RegValue& old, IdMap& ids) const {
   if (maybe_null && !old.maybe_null) return false;
   if (!value.leq(old.value)) return false;
   if (maybe_null && old.maybe_null && !ids.pair(old.id, id)) return false;
+  // Map values keep the lookup's id after the null check: it names the bpf_spin_lock a path holds.
+  if (type == RegType::MapValue && !maybe_null && (old.id != 0 || id != 0) && !ids.pair(old.id, id)) return false;
   if ((old.ref != 0 || ref != 0) && !ids.pair(old.ref | IdMap::kRefTag, ref | IdMap::kRefTag)) return false;
   if ((type == RegType::Packet || type == RegType::PacketMeta) && old.id != 0) {
     // The explored path may have relied on a range proven for its variable part.
