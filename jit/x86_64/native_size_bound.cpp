@@ -118,10 +118,55 @@ std::uint32_t max_native_bytes(const vm::Program& program, std::size_t pc, Varia
   return (counting ? kBudgetChargeBytes : 0) + body_bytes(program.insns[pc], program.op(pc), checked, blind_constants);
 }
 
+namespace {
+
+// Bytes a forward jump at pc saves when emitted as rel8 (2 bytes) instead of rel32; 0 if pc is not
+// a forward jump.
+std::uint32_t rel8_saving(const vm::Program& program, std::size_t pc) {
+  if (program.ops[pc] == isa::kNoOp) return 0;
+  const auto& op = program.op(pc);
+  if (op.form != Form::Jump && op.form != Form::Ja && op.form != Form::Ja32) return 0;
+  return op.form == Form::Jump ? 6 - 2 : 5 - 2;
+}
+
+std::size_t forward_target(const vm::Program& program, std::size_t pc) {
+  const auto target = vm::branch_target(program.insns[pc], program.op(pc), pc);
+  return target > static_cast<std::int64_t>(pc) ? static_cast<std::size_t>(target) : 0;
+}
+
+void prefix_sums(const std::vector<std::uint32_t>& sizes, std::vector<std::uint32_t>& bounds) {
+  for (std::size_t pc = 0; pc < sizes.size(); ++pc) bounds[pc + 1] = bounds[pc] + sizes[pc];
+}
+
+// Rounds of shrinking: each is O(n); later rounds rarely find more jumps.
+constexpr int kMaxShrinkRounds = 4;
+
+}  // namespace
+
 std::vector<std::uint32_t> native_offset_bounds(const vm::Program& program, Variant variant, bool blind_constants) {
-  std::vector<std::uint32_t> bounds(program.size() + 1, 0);
-  for (std::size_t pc = 0; pc < program.size(); ++pc)
-    bounds[pc + 1] = bounds[pc] + max_native_bytes(program, pc, variant, blind_constants);
+  const std::size_t n = program.size();
+  std::vector<std::uint32_t> sizes(n);
+  for (std::size_t pc = 0; pc < n; ++pc) sizes[pc] = max_native_bytes(program, pc, variant, blind_constants);
+  std::vector<std::uint32_t> bounds(n + 1, 0);
+  prefix_sums(sizes, bounds);
+  // A forward jump whose span the bounds prove <= 127 bytes is emitted as rel8 (the emitter asks
+  // the same question of the final bounds). Counting it at 2 bytes only lowers other spans, and
+  // bounds only ever fall, so a jump proven short in one round stays short in the final bounds.
+  std::vector<bool> counted_short(n, false);
+  for (int round = 0; round < kMaxShrinkRounds; ++round) {
+    bool shrank = false;
+    for (std::size_t pc = 0; pc < n; ++pc) {
+      const std::uint32_t saving = counted_short[pc] ? 0 : rel8_saving(program, pc);
+      if (saving == 0) continue;
+      const std::size_t target = forward_target(program, pc);
+      if (target == 0 || bounds[target] - bounds[pc + 1] > 127) continue;
+      counted_short[pc] = true;
+      sizes[pc] -= saving;
+      shrank = true;
+    }
+    if (!shrank) break;
+    prefix_sums(sizes, bounds);
+  }
   return bounds;
 }
 
