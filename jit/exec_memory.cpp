@@ -1,5 +1,8 @@
-// ExecMemory: mmap read+write, copy, mprotect read+execute, munmap on destruction.
+// ExecMemory: a read+write block (pooled or freshly mapped), copy, mprotect read+execute; on
+// destruction back to read+write and into the pool (or munmap).
 #include "jit/exec_memory.hpp"
+
+#include "jit/exec_page_pool.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -11,26 +14,43 @@
 
 namespace bpfvm::jit {
 
+namespace {
+
+Error os_error(const char* what, int err) {
+  return make_error(Errc::Io, std::string("ExecMemory: ") + what + " failed: " + std::strerror(err));
+}
+
+// A read+write block of at least `bytes`: a pooled one when one fits, else fresh pages.
+Result<PageBlock> writable_block(std::size_t bytes) {
+  if (PageBlock pooled = ExecPagePool::instance().take(bytes); pooled.base != nullptr) return pooled;
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return os_error("mmap", errno);
+  return PageBlock{p, bytes};
+}
+
+}  // namespace
+
 Result<ExecMemory> ExecMemory::create(std::span<const std::uint8_t> code) {
   if (code.empty()) return make_error(Errc::InvalidArgument, "ExecMemory: no code");
   const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  const std::size_t mapped = (code.size() + page - 1) / page * page;
-  void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
-    return make_error(Errc::Io, std::string("ExecMemory: mmap failed: ") + std::strerror(errno));
-  std::memcpy(p, code.data(), code.size());
+  auto block = writable_block((code.size() + page - 1) / page * page);
+  if (!block) return std::move(block).error();
+  auto* bytes = static_cast<std::uint8_t*>(block->base);
+  std::memcpy(bytes, code.data(), code.size());
+  // A pooled block still holds the code of a dropped program after ours: zero it, as fresh pages are.
+  std::memset(bytes + code.size(), 0, block->bytes - code.size());
   // AArch64 instruction fetch is not coherent with data writes: clean the D-cache and invalidate
   // the I-cache for the range before the code can run (a no-op on x86-64).
-  __builtin___clear_cache(static_cast<char*>(p), static_cast<char*>(p) + code.size());
-  if (mprotect(p, mapped, PROT_READ | PROT_EXEC) != 0) {
+  __builtin___clear_cache(reinterpret_cast<char*>(bytes), reinterpret_cast<char*>(bytes) + code.size());
+  if (mprotect(block->base, block->bytes, PROT_READ | PROT_EXEC) != 0) {
     const int err = errno;
-    munmap(p, mapped);
-    return make_error(Errc::Io, std::string("ExecMemory: mprotect failed: ") + std::strerror(err));
+    munmap(block->base, block->bytes);
+    return os_error("mprotect", err);
   }
   ExecMemory m;
-  m.base_ = p;
+  m.base_ = block->base;
   m.code_bytes_ = code.size();
-  m.mapped_bytes_ = mapped;
+  m.mapped_bytes_ = block->bytes;
   return m;
 }
 
@@ -52,7 +72,13 @@ ExecMemory& ExecMemory::operator=(ExecMemory&& other) noexcept {
 ExecMemory::~ExecMemory() { release(); }
 
 void ExecMemory::release() noexcept {
-  if (base_ != nullptr) munmap(base_, mapped_bytes_);
+  // The pages go back to the pool read+write, so the dropped code can no longer run; when they
+  // cannot be made writable or the pool is full they are unmapped.
+  if (base_ != nullptr) {
+    const bool pooled = mprotect(base_, mapped_bytes_, PROT_READ | PROT_WRITE) == 0 &&
+                        ExecPagePool::instance().give_back(PageBlock{base_, mapped_bytes_});
+    if (!pooled) munmap(base_, mapped_bytes_);
+  }
   base_ = nullptr;
   code_bytes_ = mapped_bytes_ = 0;
 }

@@ -1,5 +1,6 @@
 // ExecMemory: the move-only owner of one block of generated code. Pages are written while
 // read+write, then flipped to read+execute; no page is ever writable and executable at once.
+// Dropped blocks go back to ExecPagePool read+write (never executable) for the next compile.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +13,7 @@ namespace bpfvm::jit {
 
 class ExecMemory {
  public:
-  /// Maps fresh pages, copies `code` in, and makes them read+execute. Errc::Io when the OS refuses.
+  /// Takes a pooled block or maps fresh pages, copies `code` in, and makes them read+execute. Errc::Io when the OS refuses.
   static Result<ExecMemory> create(std::span<const std::uint8_t> code);
 
   ExecMemory() = default;

@@ -1,6 +1,9 @@
 // Per-instruction upper bounds of the emitter's output. Each figure adds up the longest encoding of
 // every native instruction the emit_<form>.cpp code can write for the form (memory operands with a
 // disp32, immediates as imm32, `mov r64, imm64` as 10 bytes, forward jcc as rel32), rounded up.
+// Where the instruction's own fields settle the encoding, the bound uses them: an immediate that
+// fits a signed byte takes the imm8 form (asmjit picks the shortest), a memory offset that fits one
+// takes disp8 (no BPF register lives in rsp or r12, so no SIB byte), immediate zero takes xor/test.
 // Tighter bounds turn more jumps into rel8; test_jit_short_jumps.cpp catches one that is too tight.
 #include "jit/x86_64/native_size_bound.hpp"
 
@@ -18,7 +21,12 @@ constexpr std::uint32_t kCheckedGuardBytes = 64;
 // load_imm with blinding: `mov r64, imm64` (10) + `xor r64, imm32` (7).
 constexpr std::uint32_t kBlindedImmBytes = 17;
 
-std::uint32_t alu_bytes(const isa::OpInfo& op, bool blind) {
+constexpr bool fits_int8(std::int32_t v) { return v >= -128 && v <= 127; }
+
+// `op r, imm`: REX + opcode + ModRM + imm8 (4) or imm32 (7); `imul r, r, imm` alike.
+constexpr std::uint32_t imm_operand_bytes(std::int32_t imm) { return fits_int8(imm) ? 4 : 7; }
+
+std::uint32_t alu_bytes(const vm::Insn& insn, const isa::OpInfo& op, bool blind) {
   const bool by_reg = op.operand == isa::Operand::Reg;
   switch (op.kind) {
     case Kind::Div: case Kind::Mod: case Kind::SDiv: case Kind::SMod:
@@ -30,11 +38,16 @@ std::uint32_t alu_bytes(const isa::OpInfo& op, bool blind) {
       // `shl r64, imm8` (never blinded).
       return by_reg ? 16 : 4;
     case Kind::Add: case Kind::Sub: case Kind::Mul: case Kind::Or: case Kind::And: case Kind::Xor:
-    case Kind::Mov: case Kind::MovSx:
-      // Register: REX + opcode (two for imul/movsx) + ModRM. Immediate: `op r64, imm32` or
-      // `imul r64, r64, imm32` (7); blinded, the key load into r10 and the register form.
+      // Register: REX + opcode (two for imul) + ModRM. Immediate: the imm8 or imm32 form;
+      // blinded, the key load into r10 and the register form.
       if (by_reg) return 4;
-      return blind ? kBlindedImmBytes + 4 : 7;
+      return blind ? kBlindedImmBytes + 4 : imm_operand_bytes(insn.imm);
+    case Kind::Mov: case Kind::MovSx:
+      // Register: REX + opcode (two for movsx) + ModRM. Immediate (load_imm): `xor r32, r32` (3)
+      // for zero, else `mov r32, imm32` (6) or `mov r64, simm32` (7).
+      if (by_reg) return 4;
+      if (blind) return kBlindedImmBytes + 4;
+      return insn.imm == 0 ? 3 : 7;
     case Kind::Neg: case Kind::ToLe: case Kind::ToBe: case Kind::Bswap: case Kind::Ldx:
     case Kind::LdxSx: case Kind::St: case Kind::Stx: case Kind::Lddw: case Kind::AtomicAdd:
     case Kind::AtomicOr: case Kind::AtomicAnd: case Kind::AtomicXor: case Kind::Xchg:
@@ -54,19 +67,38 @@ constexpr std::uint32_t kLocalCallBytes = 224;
 // Helper call: three stores of helper, pc (35) + the tail-call check (17); array lookup inlined: 35.
 constexpr std::uint32_t kHelperCallBytes = 56;
 
-std::uint32_t body_bytes(const isa::OpInfo& op, bool checked, bool blind) {
+// Outside checked mode a memory operand is [reg + off]: REX + opcode (two for movzx/movsx, one
+// more for the 16-bit prefix) + ModRM + disp8 or disp32. With checked mode's guard it is [r11].
+constexpr std::uint32_t load_bytes(bool checked, std::int16_t off) {
+  return checked ? kCheckedGuardBytes + 10 : fits_int8(off) ? 6 : 10;
+}
+constexpr std::uint32_t store_reg_bytes(bool checked, std::int16_t off) { return load_bytes(checked, off); }
+// `mov [reg + off], imm`: the memory operand as above plus an imm32 (imm16 for 16-bit stores).
+constexpr std::uint32_t store_imm_bytes(bool checked, bool blind, std::int16_t off) {
+  if (blind) return (checked ? kCheckedGuardBytes : 0) + kBlindedImmBytes + 10;
+  return checked ? kCheckedGuardBytes + 13 : fits_int8(off) ? 9 : 13;
+}
+
+// The compare before a conditional jump: register 3; immediate zero `test r, r` (3); `cmp r, imm8`
+// (4); `cmp r, imm32` or `test r, imm32` (7, jset has no imm8 form); blinded, the key load + 3.
+std::uint32_t compare_bytes(const vm::Insn& insn, const isa::OpInfo& op, bool blind) {
+  if (op.operand == isa::Operand::Reg) return 3;
+  if (blind) return kBlindedImmBytes + 3;
+  if (op.kind == Kind::Jset) return 7;
+  return insn.imm == 0 ? 3 : imm_operand_bytes(insn.imm);
+}
+
+std::uint32_t body_bytes(const vm::Insn& insn, const isa::OpInfo& op, bool checked, bool blind) {
   const std::uint32_t guard = checked ? kCheckedGuardBytes : 0;
   switch (op.form) {
-    case Form::Alu: return alu_bytes(op, blind);
+    case Form::Alu: return alu_bytes(insn, op, blind);
     case Form::AluUnary: return 12;                   // ror r16 + movzx, or one instruction
-    case Form::Load: case Form::LoadSx: return guard + 10;
-    case Form::StoreReg: return guard + 10;
-    case Form::Store: return guard + (blind ? kBlindedImmBytes + 10 : 13);
+    case Form::Load: case Form::LoadSx: return load_bytes(checked, insn.off);
+    case Form::StoreReg: return store_reg_bytes(checked, insn.off);
+    case Form::Store: return store_imm_bytes(checked, blind, insn.off);
     case Form::Atomic: return guard + 48;             // lea + the fetch-or/and/xor cmpxchg loop
     case Form::WideImm: return blind ? kBlindedImmBytes : 10;
-    case Form::Jump:  // cmp/test (register 3, imm32 7, blinded key load + register) + jcc rel32
-      if (op.operand == isa::Operand::Reg) return 3 + 6;
-      return 6 + (blind ? kBlindedImmBytes + 3 : 7);
+    case Form::Jump: return compare_bytes(insn, op, blind) + 6;  // + jcc rel32
     case Form::Ja: case Form::Ja32: return 5;
     case Form::Call: return kHelperCallBytes;
     case Form::CallLocal: return kLocalCallBytes;
@@ -83,13 +115,58 @@ std::uint32_t max_native_bytes(const vm::Program& program, std::size_t pc, Varia
   if (program.ops[pc] == isa::kNoOp) return 0;
   const bool checked = variant == Variant::Checked;
   const bool counting = variant != Variant::Fast;
-  return (counting ? kBudgetChargeBytes : 0) + body_bytes(program.op(pc), checked, blind_constants);
+  return (counting ? kBudgetChargeBytes : 0) + body_bytes(program.insns[pc], program.op(pc), checked, blind_constants);
 }
 
+namespace {
+
+// Bytes a forward jump at pc saves when emitted as rel8 (2 bytes) instead of rel32; 0 if pc is not
+// a forward jump.
+std::uint32_t rel8_saving(const vm::Program& program, std::size_t pc) {
+  if (program.ops[pc] == isa::kNoOp) return 0;
+  const auto& op = program.op(pc);
+  if (op.form != Form::Jump && op.form != Form::Ja && op.form != Form::Ja32) return 0;
+  return op.form == Form::Jump ? 6 - 2 : 5 - 2;
+}
+
+std::size_t forward_target(const vm::Program& program, std::size_t pc) {
+  const auto target = vm::branch_target(program.insns[pc], program.op(pc), pc);
+  return target > static_cast<std::int64_t>(pc) ? static_cast<std::size_t>(target) : 0;
+}
+
+void prefix_sums(const std::vector<std::uint32_t>& sizes, std::vector<std::uint32_t>& bounds) {
+  for (std::size_t pc = 0; pc < sizes.size(); ++pc) bounds[pc + 1] = bounds[pc] + sizes[pc];
+}
+
+// Rounds of shrinking: each is O(n); later rounds rarely find more jumps.
+constexpr int kMaxShrinkRounds = 4;
+
+}  // namespace
+
 std::vector<std::uint32_t> native_offset_bounds(const vm::Program& program, Variant variant, bool blind_constants) {
-  std::vector<std::uint32_t> bounds(program.size() + 1, 0);
-  for (std::size_t pc = 0; pc < program.size(); ++pc)
-    bounds[pc + 1] = bounds[pc] + max_native_bytes(program, pc, variant, blind_constants);
+  const std::size_t n = program.size();
+  std::vector<std::uint32_t> sizes(n);
+  for (std::size_t pc = 0; pc < n; ++pc) sizes[pc] = max_native_bytes(program, pc, variant, blind_constants);
+  std::vector<std::uint32_t> bounds(n + 1, 0);
+  prefix_sums(sizes, bounds);
+  // A forward jump whose span the bounds prove <= 127 bytes is emitted as rel8 (the emitter asks
+  // the same question of the final bounds). Counting it at 2 bytes only lowers other spans, and
+  // bounds only ever fall, so a jump proven short in one round stays short in the final bounds.
+  std::vector<bool> counted_short(n, false);
+  for (int round = 0; round < kMaxShrinkRounds; ++round) {
+    bool shrank = false;
+    for (std::size_t pc = 0; pc < n; ++pc) {
+      const std::uint32_t saving = counted_short[pc] ? 0 : rel8_saving(program, pc);
+      if (saving == 0) continue;
+      const std::size_t target = forward_target(program, pc);
+      if (target == 0 || bounds[target] - bounds[pc + 1] > 127) continue;
+      counted_short[pc] = true;
+      sizes[pc] -= saving;
+      shrank = true;
+    }
+    if (!shrank) break;
+    prefix_sums(sizes, bounds);
+  }
   return bounds;
 }
 

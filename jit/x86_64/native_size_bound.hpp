@@ -17,8 +17,10 @@ namespace bpfvm::jit::x86_64 {
 /// program and on random programs in every configuration.
 std::uint32_t max_native_bytes(const vm::Program& program, std::size_t pc, Variant variant, bool blind_constants);
 
-/// Prefix sums of max_native_bytes: entry pc bounds the distance from the start of instruction 0
-/// to the start of instruction pc; size() == program.size() + 1.
+/// Prefix sums of max_native_bytes, with every forward jump that these sums prove short counted as
+/// rel8 (repeated while that proves more): entry pc bounds the distance from the start of
+/// instruction 0 to the start of instruction pc when the emitter makes exactly the jumps short
+/// whose span the returned sums bound by 127 bytes; size() == program.size() + 1.
 std::vector<std::uint32_t> native_offset_bounds(const vm::Program& program, Variant variant, bool blind_constants);
 
 }  // namespace bpfvm::jit::x86_64

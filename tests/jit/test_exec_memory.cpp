@@ -1,4 +1,5 @@
-// W^X: generated code lives in pages that are read+execute, never writable, and unmapped on drop.
+// W^X: generated code lives in pages that are read+execute, never writable; dropped pages go back to
+// the pool read+write (never executable) and are reused by the next compile.
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -9,8 +10,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "jit/exec_memory.hpp"
+#include "jit/exec_page_pool.hpp"
 #include "tests/jit/jit_test_support.hpp"
 #include "vm/assembler.hpp"
 
@@ -55,12 +58,72 @@ TEST_CASE("ExecMemory pages are read+execute and not writable", "[jit][wx]") {
   CHECK(reinterpret_cast<int (*)()>(mem->address())() == 42);
   CHECK(write_crashes(mem->address()));
 
-  // Moving transfers ownership; dropping unmaps.
+  // Moving transfers ownership; dropping makes the pages non-executable (pooled, or unmapped
+  // when the pool is full).
   jit::ExecMemory moved = std::move(*mem);
   CHECK(mem->address() == 0);
   const auto addr = moved.address();
   { jit::ExecMemory gone = std::move(moved); }
-  CHECK(permissions_of(addr).empty());
+  const auto perms = permissions_of(addr);
+  CHECK((perms == "rw-p" || perms.empty()));
+}
+
+namespace {
+#if defined(__aarch64__)
+const std::uint8_t kRet7[] = {0xe0, 0x00, 0x80, 0x52, 0xc0, 0x03, 0x5f, 0xd6};  // mov w0, #7; ret
+const std::uint8_t kRet42Long[] = {0x40, 0x05, 0x80, 0x52, 0x1f, 0x20, 0x03, 0xd5,  // mov w0, #42; nop
+                                   0x1f, 0x20, 0x03, 0xd5, 0xc0, 0x03, 0x5f, 0xd6};  // nop; ret
+#else
+const std::uint8_t kRet7[] = {0xb8, 7, 0, 0, 0, 0xc3};  // mov eax, 7; ret
+const std::uint8_t kRet42Long[] = {0xb8, 0x2a, 0, 0, 0, 0x90, 0x90, 0x90, 0x90, 0xc3};  // mov; nops; ret
+#endif
+}  // namespace
+
+TEST_CASE("ExecMemory reuses dropped pages with fresh contents and W^X kept", "[jit][wx]") {
+  auto& pool = jit::ExecPagePool::instance();
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  auto old_code = jit::ExecMemory::create(kRet42Long);
+  REQUIRE(old_code);
+  const auto old_addr = old_code->address();
+  const auto before_drop = pool.pooled_bytes();
+  { jit::ExecMemory gone = std::move(*old_code); }
+  if (before_drop + page > jit::ExecPagePool::kMaxPooledBytes) return;  // full: unmapped, tested below
+  CHECK(pool.pooled_bytes() == before_drop + page);
+  CHECK(permissions_of(old_addr) == "rw-p");
+
+  // The next one-page block comes from the pool: no stale code after the new code, r-x again.
+  auto reused = jit::ExecMemory::create(kRet7);
+  REQUIRE(reused);
+  CHECK(pool.pooled_bytes() == before_drop);
+  CHECK(permissions_of(reused->address()) == "r-xp");
+  CHECK(write_crashes(reused->address()));
+  CHECK(reinterpret_cast<int (*)()>(reused->address())() == 7);
+  for (std::size_t i = sizeof kRet7; i < reused->mapped_bytes(); ++i) REQUIRE(reused->data()[i] == 0);
+}
+
+TEST_CASE("ExecMemory unmaps dropped pages beyond the pool's bound", "[jit][wx]") {
+  auto& pool = jit::ExecPagePool::instance();
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  std::vector<jit::ExecMemory> live;
+  const std::size_t count = jit::ExecPagePool::kMaxPooledBytes / page + 8;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto mem = jit::ExecMemory::create(kRet7);
+    REQUIRE(mem);
+    live.push_back(std::move(*mem));
+  }
+  std::vector<std::uintptr_t> addrs;
+  for (const auto& m : live) addrs.push_back(m.address());
+  live.clear();
+  CHECK(pool.pooled_bytes() == jit::ExecPagePool::kMaxPooledBytes);
+  std::size_t pooled = 0, unmapped = 0;
+  for (auto a : addrs) {
+    const auto perms = permissions_of(a);
+    if (perms == "rw-p") ++pooled;
+    else if (perms.empty()) ++unmapped;
+    else FAIL("dropped code pages are " << perms);
+  }
+  CHECK(unmapped >= 8);
+  CHECK(pooled + unmapped == count);
 }
 
 TEST_CASE("JIT-compiled programs run from r-x pages", "[jit][wx]") {
