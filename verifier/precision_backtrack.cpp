@@ -23,6 +23,7 @@ namespace bpfvm::verifier {
 using isa::Form;
 using isa::Kind;
 using isa::Operand;
+using vm::ArgType;
 using reg_mask::bit;
 using reg_mask::kArgs;
 using reg_mask::kCallerSaved;
@@ -85,6 +86,22 @@ StackAccess stack_access_of(const State& s, int ptr, std::int16_t off, int size)
                      size == 8 && lo % 8 == 0};
 }
 
+constexpr std::uint32_t kBpfLoop = 181;  // its nr_loops and flags are read, its ctx reaches the callback
+
+// Helper arguments whose exact value a check reads: sizes, constants, and scalars passed where a
+// pointer is expected (only null is allowed). An ARG_ANYTHING scalar is only checked for its type,
+// an ARG_DONTCARE register not at all, and an Integer return does not depend on either.
+RegMask helper_value_args(const Env& env, std::uint32_t helper) {
+  const vm::HelperEntry* entry = env.options.helpers ? env.options.helpers->find(helper) : nullptr;
+  if (entry == nullptr || !entry->signature.known || helper == kBpfLoop) return kArgs;
+  RegMask out = 0;
+  for (int i = 0; i < 5; ++i) {
+    const ArgType t = entry->signature.args[static_cast<std::size_t>(i)];
+    if (t != ArgType::Anything && t != ArgType::DontCare) out |= bit(i + 1);
+  }
+  return out;
+}
+
 }  // namespace
 
 bool in_callback(const State& s) {
@@ -116,7 +133,7 @@ PrecisionNeeds precision_needs(const Env& env, const State& s, std::uint32_t pc)
       n.always = scalars_in(s, static_cast<RegMask>(bit(in.src) | (op.kind == Kind::CmpXchg ? bit(0) : 0)));
       break;
     case Form::Jump: jump_needs(s, p, pc, n); break;
-    case Form::Call: n.always = scalars_in(s, kArgs); break;
+    case Form::Call: n.always = scalars_in(s, helper_value_args(env, static_cast<std::uint32_t>(in.imm))); break;
     case Form::CallReg:
       // A scalar target names a helper: its arguments are checked like a call's.
       if (s.reg(in.dst).is_scalar()) n.always = scalars_in(s, static_cast<RegMask>(kArgs | bit(in.dst)));
