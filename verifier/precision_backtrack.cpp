@@ -10,7 +10,12 @@
 // meets at an undecided jump holds for the run too when the narrowed registers are equal to the
 // operands concretely: narrowed registers are marked together (`linked`), and marked linked
 // registers are compared with their ids, so the pruned state links them as well.
-// Stack slots are always compared exactly, so storing a scalar to the stack needs it precise.
+// Stack slots holding a spilled scalar are marked like registers (the kernel's per-frame stack
+// mask): only a whole-register fill at a constant offset gives a register a slot's value, and only
+// a whole-register spill at a constant offset gives a slot a register's value, so backtracking moves
+// a mark from a filled register to its slot and from a spilled slot to the stored register. Every
+// other stack write leaves plain bytes (compared exactly), every other read yields an unknown
+// scalar. A slot accessed through a pointer to another frame's stack is marked in that frame.
 #include "verifier/precision_backtrack.hpp"
 
 namespace bpfvm::verifier {
@@ -18,6 +23,7 @@ namespace bpfvm::verifier {
 using isa::Form;
 using isa::Kind;
 using isa::Operand;
+using vm::ArgType;
 using reg_mask::bit;
 using reg_mask::kArgs;
 using reg_mask::kCallerSaved;
@@ -35,17 +41,19 @@ RegMask scalars_in(const State& s, RegMask regs) {
 // any frame or stack slot sharing an operand's id.
 void add_linked(const State& s, int r, PrecisionNeeds& n) {
   const auto here = s.frames.size() - 1;
-  n.linked[here] |= bit(r);
+  n.linked.regs[here] |= bit(r);
   const RegValue& v = s.reg(r);
   if (v.id == 0) return;
   for (std::size_t f = 0; f < s.frames.size(); ++f) {
     const auto& frame = s.frames[f];
     for (int x = 0; x < isa::kNumRegs; ++x) {
       const RegValue& c = frame.regs[static_cast<std::size_t>(x)];
-      if (c.is_scalar() && c.id == v.id) n.linked[f] |= bit(x);
+      if (c.is_scalar() && c.id == v.id) n.linked.regs[f] |= bit(x);
     }
-    frame.stack.for_each_spill([&](const RegValue& c) {
-      if (c.is_scalar() && c.id == v.id) n.linked_spilled = true;
+    frame.stack.for_each_spill_slot([&](int slot, const RegValue& c) {
+      if (!c.is_scalar() || c.id != v.id) return;
+      n.linked.slots[f] |= std::uint64_t{1} << slot;
+      n.linked_spilled = true;
     });
   }
 }
@@ -64,6 +72,34 @@ void jump_needs(const State& s, const vm::Program& p, std::uint32_t pc, Precisio
   n.if_decided = scalars_in(s, operands);
   add_linked(s, in.dst, n);
   if (src >= 0) add_linked(s, src, n);
+}
+
+// The slot a load or store through register ptr at ptr + off touches, when ptr points to a stack
+// at a constant offset.
+StackAccess stack_access_of(const State& s, int ptr, std::int16_t off, int size) {
+  const RegValue& p = s.reg(ptr);
+  if (p.type != RegType::Stack || p.value.smin() != p.value.smax()) return {};
+  const std::int64_t at = p.value.smin() + off;
+  if (!StackSlots::in_frame(at, size)) return {};
+  const int lo = static_cast<int>(at);
+  return StackAccess{static_cast<std::int8_t>(p.frame), static_cast<std::uint8_t>(StackSlots::slot_of(lo)),
+                     size == 8 && lo % 8 == 0};
+}
+
+constexpr std::uint32_t kBpfLoop = 181;  // its nr_loops and flags are read, its ctx reaches the callback
+
+// Helper arguments whose exact value a check reads: sizes, constants, and scalars passed where a
+// pointer is expected (only null is allowed). An ARG_ANYTHING scalar is only checked for its type,
+// an ARG_DONTCARE register not at all, and an Integer return does not depend on either.
+RegMask helper_value_args(const Env& env, std::uint32_t helper) {
+  const vm::HelperEntry* entry = env.options.helpers ? env.options.helpers->find(helper) : nullptr;
+  if (entry == nullptr || !entry->signature.known || helper == kBpfLoop) return kArgs;
+  RegMask out = 0;
+  for (int i = 0; i < 5; ++i) {
+    const ArgType t = entry->signature.args[static_cast<std::size_t>(i)];
+    if (t != ArgType::Anything && t != ArgType::DontCare) out |= bit(i + 1);
+  }
+  return out;
 }
 
 }  // namespace
@@ -86,14 +122,18 @@ PrecisionNeeds precision_needs(const Env& env, const State& s, std::uint32_t pc)
           (s.reg(in.dst).is_pointer() || s.reg(in.src).is_pointer()))
         n.always = scalars_in(s, static_cast<RegMask>(bit(in.dst) | bit(in.src)));
       break;
-    case Form::StoreReg:
-      if (s.reg(in.dst).type == RegType::Stack) n.always = scalars_in(s, bit(in.src));
+    // A spilled value matters only when a fill of it does: backtracking follows it (`stack`).
+    case Form::Load: case Form::LoadSx:
+      n.stack = stack_access_of(s, in.src, in.off, op.width / 8);
+      break;
+    case Form::Store: case Form::StoreReg:
+      n.stack = stack_access_of(s, in.dst, in.off, op.width / 8);
       break;
     case Form::Atomic:
       n.always = scalars_in(s, static_cast<RegMask>(bit(in.src) | (op.kind == Kind::CmpXchg ? bit(0) : 0)));
       break;
     case Form::Jump: jump_needs(s, p, pc, n); break;
-    case Form::Call: n.always = scalars_in(s, kArgs); break;
+    case Form::Call: n.always = scalars_in(s, helper_value_args(env, static_cast<std::uint32_t>(in.imm))); break;
     case Form::CallReg:
       // A scalar target names a helper: its arguments are checked like a call's.
       if (s.reg(in.dst).is_scalar()) n.always = scalars_in(s, static_cast<RegMask>(kArgs | bit(in.dst)));
@@ -106,8 +146,7 @@ PrecisionNeeds precision_needs(const Env& env, const State& s, std::uint32_t pc)
       // (backtracking follows it); the main program's is not checked.
       if (s.top().callback) n.always = scalars_in(s, bit(0));
       break;
-    case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store: case Form::WideImm:
-    case Form::Ja: case Form::Ja32: case Form::CallLocal:
+    case Form::AluUnary: case Form::WideImm: case Form::Ja: case Form::Ja32: case Form::CallLocal:
       break;
   }
   return n;
@@ -128,7 +167,8 @@ RegMask backtrack_insn(const vm::Program& p, std::uint32_t pc, RegMask after) {
       return static_cast<RegMask>(after | src);
     }
     case Form::Load: case Form::LoadSx: case Form::WideImm:
-      // Loaded values come from memory: stack slots are compared exactly, other memory is unknown.
+      // Loaded values come from memory: a fill's slot is marked by backtrack_stack_access, other
+      // memory is unknown.
       return static_cast<RegMask>(after & ~dst);
     case Form::Call: case Form::CallReg: case Form::PacketLoad:
       // Helper arguments were marked when the call ran; r0-r5 are written.
@@ -141,36 +181,55 @@ RegMask backtrack_insn(const vm::Program& p, std::uint32_t pc, RegMask after) {
   return after;
 }
 
-bool any(const FrameRegMasks& a, const FrameRegMasks& b) {
-  for (std::size_t f = 0; f < a.size(); ++f)
-    if (a[f] & b[f]) return true;
-  return false;
+// A fill marks its slot when the filled register is marked; a spill into a marked slot marks the
+// stored register instead (the slot's earlier content no longer matters). Runs before
+// backtrack_insn, which clears the filled register.
+void backtrack_stack_access(const vm::Program& p, const HistoryEntry& e, PreciseMarks& bt) {
+  if (e.stack.frame < 0 || !e.stack.whole_slot) return;
+  const auto& op = p.op(e.pc);
+  const auto& in = p.insns[e.pc];
+  const std::size_t here = e.depth - 1u;
+  const auto frame = static_cast<std::size_t>(e.stack.frame);
+  const std::uint64_t slot = std::uint64_t{1} << e.stack.slot;
+  if (op.form == Form::Load) {
+    if (bt.regs[here] & bit(in.dst)) bt.slots[frame] |= slot;
+  } else if (op.form == Form::StoreReg) {
+    if (!(bt.slots[frame] & slot)) return;
+    bt.slots[frame] &= ~slot;
+    bt.regs[here] |= bit(in.src);
+  } else if (op.form == Form::Store) {
+    bt.slots[frame] &= ~slot;  // a constant
+  }
 }
 
 }  // namespace
 
 bool backtrack(const vm::Program& p, std::span<const HistoryEntry> entries, std::uint8_t depth_after,
-               FrameRegMasks& bt) {
+               PreciseMarks& bt) {
   std::uint8_t later = depth_after;
   for (std::size_t i = entries.size(); i-- > 0;) {
     const HistoryEntry& e = entries[i];
     if (e.in_callback || e.depth == 0) return false;
     const std::size_t here = e.depth - 1u;
     if (later == e.depth + 1) {
-      // A call into a subprogram: its r1-r5 at entry are the caller's.
+      // A call into a subprogram: its r1-r5 at entry are the caller's; its stack was empty.
       if (p.op(e.pc).form != Form::CallLocal && p.op(e.pc).form != Form::CallReg) return false;
-      bt[here] |= static_cast<RegMask>(bt[here + 1] & kArgs);
-      bt[here + 1] = 0;
+      bt.regs[here] |= static_cast<RegMask>(bt.regs[here + 1] & kArgs);
+      bt.regs[here + 1] = 0;
+      bt.slots[here + 1] = 0;
     } else if (later + 1 == e.depth && e.depth >= 2) {
-      // A return: the caller's r0 is the callee's, r1-r5 are clobbered.
+      // A return: the caller's r0 is the callee's, r1-r5 are clobbered; the callee's stack is
+      // gone, the caller's slots keep their marks.
       if (p.op(e.pc).form != Form::Exit) return false;
-      const bool r0 = bt[here - 1] & bit(0);
-      bt[here - 1] &= static_cast<RegMask>(~kCallerSaved);
-      bt[here] = r0 ? bit(0) : RegMask{0};
+      const bool r0 = bt.regs[here - 1] & bit(0);
+      bt.regs[here - 1] &= static_cast<RegMask>(~kCallerSaved);
+      bt.regs[here] = r0 ? bit(0) : RegMask{0};
+      bt.slots[here] = 0;
     } else if (later == e.depth) {
-      if (p.op(e.pc).form == Form::Jump && any(bt, e.linked))
-        for (std::size_t f = 0; f < bt.size(); ++f) bt[f] |= e.linked[f];
-      bt[here] = backtrack_insn(p, e.pc, bt[here]);
+      if (p.op(e.pc).form == Form::Jump && bt.intersects(e.linked)) bt.add(e.linked);
+      if (e.stack.frame >= static_cast<int>(e.depth)) return false;  // a stack that is gone: cannot happen
+      backtrack_stack_access(p, e, bt);
+      bt.regs[here] = backtrack_insn(p, e.pc, bt.regs[here]);
     } else {
       return false;
     }

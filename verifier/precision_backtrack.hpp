@@ -6,38 +6,46 @@
 #include <cstdint>
 #include <span>
 
+#include "verifier/precision_marks.hpp"
 #include "verifier/state.hpp"
 #include "verifier/transfer.hpp"
 
 namespace bpfvm::verifier {
 
-/// One register mask per call frame (index = frame number, 0 = the main program's).
-using FrameRegMasks = std::array<RegMask, isa::kMaxCallFrames>;
+/// A load or store at a constant offset of some frame's stack: the slot a fill reads or a spill
+/// writes, so that backtracking can carry a mark between the slot and the register.
+struct StackAccess {
+  std::int8_t frame = -1;  // frame whose stack is accessed; -1: not a constant-offset stack access
+  std::uint8_t slot = 0;   // StackSlots::slot_of(offset)
+  bool whole_slot = false; // 8 bytes at an 8-aligned offset: a spill or a fill of a whole register
+};
 
 /// One insn a path executed, as backtracking needs it.
 struct HistoryEntry {
   std::uint32_t pc = 0;
   std::uint8_t depth = 0;     // frames when the insn ran
   bool in_callback = false;   // a frame was a bpf_loop callback: backtracking gives up there
-  FrameRegMasks linked{};     // conditional jump on scalars: its operands and every scalar linked to them
+  PreciseMarks linked{};      // conditional jump on scalars: its operands and every scalar linked to them
+  StackAccess stack{};        // loads and stores
 };
 
 /// What insn pc, about to run in state s, needs to be precise.
 struct PrecisionNeeds {
   RegMask always = 0;          // current frame: scalars a check at pc depends on
   RegMask if_decided = 0;      // conditional jump on scalars: its operands, needed when one edge is infeasible
-  FrameRegMasks linked{};      // conditional jump on scalars: registers the comparison narrows
+  PreciseMarks linked{};       // conditional jump on scalars: registers and spilled slots the comparison narrows
   bool linked_spilled = false; // ... and a spilled copy is narrowed too: `linked` is needed now
+  StackAccess stack{};         // loads and stores: the stack slot accessed, if any
 };
 
 PrecisionNeeds precision_needs(const Env& env, const State& s, std::uint32_t pc);
 
 bool in_callback(const State& s);
 
-/// Turns `bt` (registers precise after the last entry, whose successor ran with `depth_after`
-/// frames) into the registers precise before the first entry. False when it cannot follow the
-/// history (bpf_loop callbacks): the caller must then treat every register as precise.
+/// Turns `bt` (registers and slots precise after the last entry, whose successor ran with
+/// `depth_after` frames) into those precise before the first entry. False when it cannot follow the
+/// history (bpf_loop callbacks): the caller must then treat everything as precise.
 bool backtrack(const vm::Program& program, std::span<const HistoryEntry> entries, std::uint8_t depth_after,
-               FrameRegMasks& bt);
+               PreciseMarks& bt);
 
 }  // namespace bpfvm::verifier

@@ -22,11 +22,13 @@ constexpr RegMask kArgs = bit(1) | bit(2) | bit(3) | bit(4) | bit(5);  // r1-r5:
 constexpr RegMask kCallerSaved = bit(0) | kArgs;                        // what a call writes
 }  // namespace reg_mask
 
-/// The registers a comparison of states looks at: live ones, and among them the precise ones
-/// (a live register outside `precise` matches any scalar when both sides hold a scalar).
+/// What a comparison of states looks at: live registers, and among them the precise ones (a live
+/// register outside `precise` matches any scalar when both sides hold a scalar); likewise the
+/// stack slots holding a spilled scalar on both sides (bit s = slot s, see StackSlots).
 struct RegsCompared {
   RegMask live = 0xffff;
   RegMask precise = 0xffff;
+  std::uint64_t precise_slots = ~std::uint64_t{0};
 };
 
 struct Frame {
@@ -114,7 +116,7 @@ inline bool Frame::leq(const Frame& old, RegsCompared compared, IdMap& ids) cons
     if (!(compared.precise & (1u << r)) && cur.is_scalar() && was.is_scalar()) continue;
     if (!cur.leq(was, ids)) return false;
   }
-  return stack.leq(old.stack, ids);
+  return stack.leq(old.stack, ids, compared.precise_slots);
 }
 
 }  // namespace bpfvm::verifier

@@ -27,7 +27,7 @@ struct Checkpoint {
   std::uint32_t hits = 0;    // visits this state pruned
   std::uint32_t misses = 0;  // visits it was compared with and did not prune
   std::vector<HistoryEntry> history;  // insns from the parent checkpoint's pc up to this pc
-  FrameRegMasks marks{};              // registers some path explored from here needed precise
+  PreciseMarks marks{};               // registers and slots some path explored from here needed precise
   bool all_marked = false;            // every register is precise here (and in every ancestor)
 };
 
@@ -50,22 +50,24 @@ class Explorer {
   std::string& log() { return log_; }
 
  private:
-  // `marks`: the stored state's precision marks, or null to compare every live register.
-  RegsCompared compared(const State& s, std::size_t frame, std::uint32_t pc, const FrameRegMasks* marks) const {
+  // `marks`: the stored state's precision marks, or null to compare every live register and slot.
+  RegsCompared compared(const State& s, std::size_t frame, std::uint32_t pc, const PreciseMarks* marks) const {
     // A caller frame resumes after its call insn; r0-r5 are rewritten by the call.
     const std::uint32_t at = frame + 1 == s.frames.size() ? pc : s.frames[frame + 1].callsite + 1;
     if (at >= env_.cfg.live_in.size()) return {};
     // A register is compared exactly when both the static pass and the explored paths need it.
-    const RegMask precise = marks ? static_cast<RegMask>(env_.cfg.precise_in[at] & (*marks)[frame]) : RegMask{0xffff};
-    return {env_.cfg.live_in[at], precise};
+    const RegMask precise = marks ? static_cast<RegMask>(env_.cfg.precise_in[at] & marks->regs[frame]) : RegMask{0xffff};
+    // Spilled slots have no static pass: the explored paths' marks alone decide.
+    const std::uint64_t precise_slots = marks ? marks->slots[frame] : ~std::uint64_t{0};
+    return {env_.cfg.live_in[at], precise, precise_slots};
   }
   // Pruning against a fully explored state may ignore imprecise scalars; loop detection and
   // widening compare every live register.
-  bool included(const State& cur, const State& old, std::uint32_t pc, const FrameRegMasks* marks = nullptr) const {
+  bool included(const State& cur, const State& old, std::uint32_t pc, const PreciseMarks* marks = nullptr) const {
     return cur.leq(old, [&](std::size_t f) { return compared(cur, f, pc, marks); });
   }
-  // Marks `bt` (registers precise at the path's current insn) in the path's stored states.
-  void mark_precise(const Path& path, FrameRegMasks bt, std::uint8_t depth);
+  // Marks `bt` (registers and slots precise at the path's current insn) in the path's stored states.
+  void mark_precise(const Path& path, PreciseMarks bt, std::uint8_t depth);
   // Every register precise in checkpoint k and its ancestors (where backtracking cannot follow).
   void mark_all_precise(int k);
   bool is_ancestor(int cp, int of) const {
@@ -186,27 +188,23 @@ void Explorer::mark_all_precise(int k) {
   while (k >= 0) {
     auto& c = checkpoints_[static_cast<std::size_t>(k)];
     if (c.all_marked) return;
-    c.marks.fill(0xffff);
+    c.marks.mark_all();
     c.all_marked = true;
     k = c.parent;
   }
 }
 
-void Explorer::mark_precise(const Path& path, FrameRegMasks bt, std::uint8_t depth) {
+void Explorer::mark_precise(const Path& path, PreciseMarks bt, std::uint8_t depth) {
   const std::vector<HistoryEntry>* history = &path.history;
   for (int k = path.parent; k >= 0;) {
-    if (std::all_of(bt.begin(), bt.end(), [](RegMask m) { return m == 0; })) return;
+    if (bt.empty()) return;
     if (!backtrack(env_.program, *history, depth, bt)) {
       mark_all_precise(k);
       return;
     }
     auto& c = checkpoints_[static_cast<std::size_t>(k)];
     // Bits already marked here were propagated further up when they were marked.
-    bool added = false;
-    for (std::size_t f = 0; f < bt.size(); ++f) {
-      if (bt[f] & ~c.marks[f]) added = true;
-      c.marks[f] |= bt[f];
-    }
+    const bool added = c.marks.add(bt);
     if (!added || c.all_marked) return;
     history = &c.history;
     depth = static_cast<std::uint8_t>(c.state.frames.size());
@@ -216,15 +214,14 @@ void Explorer::mark_precise(const Path& path, FrameRegMasks bt, std::uint8_t dep
 
 void Explorer::record_insn(Path& path, std::uint32_t pc, std::uint8_t depth, bool callback,
                            const PrecisionNeeds& needs, bool decided_jump) {
-  FrameRegMasks demand{};
-  demand[depth - 1u] = static_cast<RegMask>(needs.always | (decided_jump ? needs.if_decided : 0));
-  if (needs.linked_spilled)
-    for (std::size_t f = 0; f < demand.size(); ++f) demand[f] |= needs.linked[f];
-  if (callback && std::any_of(demand.begin(), demand.end(), [](RegMask m) { return m != 0; }))
+  PreciseMarks demand{};
+  demand.regs[depth - 1u] = static_cast<RegMask>(needs.always | (decided_jump ? needs.if_decided : 0));
+  if (needs.linked_spilled) demand.add(needs.linked);
+  if (callback && !demand.empty())
     mark_all_precise(path.parent);
   else
     mark_precise(path, demand, depth);
-  path.history.push_back(HistoryEntry{pc, depth, callback, needs.linked});
+  path.history.push_back(HistoryEntry{pc, depth, callback, needs.linked, needs.stack});
 }
 
 Check Explorer::run(State initial) {

@@ -51,7 +51,7 @@ int StackSlots::depth_bytes() const {
   return 0;
 }
 
-bool StackSlots::leq(const StackSlots& old, IdMap& ids) const {
+bool StackSlots::leq(const StackSlots& old, IdMap& ids, std::uint64_t precise_slots) const {
   // Initialised bytes, eight slots at a time.
   for (int w = 0; w < kSlots / 8; ++w) {
     std::uint64_t mine, theirs;
@@ -64,6 +64,8 @@ bool StackSlots::leq(const StackSlots& old, IdMap& ids) const {
     for (const auto& [s, v] : spills_)
       if (s == slot) mine = &v;
     if (mine != nullptr) {
+      const bool precise = (precise_slots >> slot) & 1u;
+      if (!precise && mine->is_scalar() && old_value.is_scalar()) continue;
       if (!mine->leq(old_value, ids)) return false;
     } else if (!(old_value.is_scalar() && old_value.value.is_top())) {
       // Plain bytes here; the explored path relied on a spilled pointer or a bounded scalar.

@@ -44,15 +44,23 @@ class StackSlots {
   void for_each_spill(F f) const {
     for (const auto& entry : spills_) f(entry.second);
   }
+  /// Visit every spilled register with its slot index (0 = the slot at fp-512).
+  template <class F>
+  void for_each_spill_slot(F f) const {
+    for (const auto& [slot, value] : spills_) f(slot, value);
+  }
+  /// The slot index of the 8-byte slot holding offset off.
+  static int slot_of(int off) { return (off + kBytes) / 8; }
   /// Deepest byte ever initialised, as a positive depth (for stats).
   int depth_bytes() const;
 
-  /// Every byte initialised in old is initialised here, and spills agree.
-  bool leq(const StackSlots& old, IdMap& ids) const;
+  /// Every byte initialised in old is initialised here, and spills agree. A slot outside
+  /// `precise_slots` (bit s = slot s) that holds a spilled scalar on both sides matches whatever the
+  /// scalars' values: no explored path relied on them.
+  bool leq(const StackSlots& old, IdMap& ids, std::uint64_t precise_slots = ~std::uint64_t{0}) const;
   friend bool operator==(const StackSlots&, const StackSlots&) = default;
 
  private:
-  static int slot_of(int off) { return (off + kBytes) / 8; }
   void drop_spill(int slot);
 
   std::array<std::uint8_t, kSlots> init_{};  // bit b of slot s: byte s*8+b is initialised
