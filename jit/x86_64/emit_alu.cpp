@@ -100,24 +100,8 @@ void X86Emitter::emit_divmod(const vm::Insn& insn, const isa::OpInfo& op) {
       a_.xor_(d(insn.dst), d(insn.dst));  // x % -1 = 0
   };
   const bool dst_is_rax = host_id_of_bpf(insn.dst) == host_id(HostReg::Rax);
-  auto divide = [&] {
-    if (dst_is_rax) {
-      // The dividend is in place and rax takes the result: only rdx needs keeping.
-      a_.mov(x86::r9, x86::rdx);
-      if (is_signed) {
-        if (w64) a_.cqo(x86::rdx, x86::rax); else a_.cdq(x86::edx, x86::eax);
-        a_.idiv(dx, ax, divisor);
-      } else {
-        a_.xor_(x86::edx, x86::edx);
-        a_.div(dx, ax, divisor);
-      }
-      if (is_mod) a_.mov(ax, dx);  // a 32-bit div or mov zero-extends rax
-      a_.mov(x86::rdx, x86::r9);
-      return;
-    }
-    a_.mov(x86::r10, x86::rax);
-    a_.mov(x86::r9, x86::rdx);
-    a_.mov(ax, dst);
+  // rdx:rax (edx:eax) / divisor: quotient in ax, remainder in dx.
+  auto divide_rdx_rax = [&] {
     if (is_signed) {
       if (w64) a_.cqo(x86::rdx, x86::rax); else a_.cdq(x86::edx, x86::eax);
       a_.idiv(dx, ax, divisor);
@@ -125,6 +109,20 @@ void X86Emitter::emit_divmod(const vm::Insn& insn, const isa::OpInfo& op) {
       a_.xor_(x86::edx, x86::edx);
       a_.div(dx, ax, divisor);
     }
+  };
+  auto divide = [&] {
+    if (dst_is_rax) {
+      // The dividend is in place and rax takes the result: only rdx needs keeping.
+      a_.mov(x86::r9, x86::rdx);
+      divide_rdx_rax();
+      if (is_mod) a_.mov(ax, dx);  // a 32-bit div or mov zero-extends rax
+      a_.mov(x86::rdx, x86::r9);
+      return;
+    }
+    a_.mov(x86::r10, x86::rax);
+    a_.mov(x86::r9, x86::rdx);
+    a_.mov(ax, dst);
+    divide_rdx_rax();
     a_.mov(divisor, is_mod ? dx : ax);
     a_.mov(x86::rax, x86::r10);
     a_.mov(x86::rdx, x86::r9);
