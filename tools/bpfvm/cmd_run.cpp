@@ -1,5 +1,6 @@
 // `bpfvm run`: load (and verify) a program, run it on input, print r0 / the packet / the maps.
 #include <cstdio>
+#include <limits>
 #include <string>
 
 #include "tools/bpfvm/cmd_coverage.hpp"
@@ -29,7 +30,7 @@ constexpr const char* kRunUsage =
     "  --budget N         stop with an error after N instructions\n"
     "  --checked          check every load/store against the memory the run owns\n"
     "  --coverage FILE    write an lcov tracefile of the source lines and branches run (interp, checked)\n"
-    "  --repeat N         run N times and report ns_per_run\n"
+    "  --repeat N         run N times on one packet/context (as BPF_PROG_TEST_RUN) and report ns_per_run\n"
     "  --dump-maps        print every map's contents after the run\n"
     "  --jit-dump         print the JIT's native code\n"
     "  --json             print one JSON object\n";
@@ -83,6 +84,8 @@ int cmd_run(Args args) {
   }
   if (!r.error().empty()) return usage_error(r.error());
   if (path.empty()) return usage_error("missing PROGRAM");
+  if (repeat > std::numeric_limits<std::uint32_t>::max())
+    return usage_error("--repeat is at most 4294967295 (BPF_PROG_TEST_RUN's repeat is a u32)");
   if (!mem_hex.empty() && !mem_file.empty()) return usage_error("--mem and --mem-file exclude each other");
   if (engine_name == "jit") options.engine = Engine::Jit;
   else if (engine_name != "interp") return usage_error("unknown engine '" + engine_name + "' (interp|jit)");
