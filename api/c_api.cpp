@@ -224,6 +224,37 @@ int null_map(bpfvm_error* err) {
   return -EINVAL;
 }
 
+// bpfvm_vm_open_bytecode / _assembly and their _host forms differ only in where the program type
+// comes from: `type_of` makes it, after the arguments every form shares are checked.
+template <class TypeOf>
+int open_bytecode_as(const bpfvm_vm* vm, const void* insns, std::size_t size_bytes, TypeOf type_of, const char* name,
+                     bpfvm_object** out, bpfvm_error* err) {
+  return boundary(err, [&]() -> int {
+    if (vm == nullptr) return invalid(err, "vm is NULL");
+    if (out == nullptr) return invalid(err, "out is NULL");
+    *out = nullptr;
+    if (insns == nullptr && size_bytes > 0) return invalid(err, "insns is NULL");
+    auto type = type_of();
+    if (!type) return fail(err, type.error());
+    return adopt_object(vm, vm->state->vm.open_bytecode(bytes(insns, size_bytes), *type, name != nullptr ? name : "prog"),
+                        out, err);
+  });
+}
+
+template <class TypeOf>
+int open_assembly_as(const bpfvm_vm* vm, const char* text, TypeOf type_of, const char* name, bpfvm_object** out,
+                     bpfvm_error* err) {
+  return boundary(err, [&]() -> int {
+    if (vm == nullptr) return invalid(err, "vm is NULL");
+    if (out == nullptr) return invalid(err, "out is NULL");
+    *out = nullptr;
+    if (text == nullptr) return invalid(err, "text is NULL");
+    auto type = type_of();
+    if (!type) return fail(err, type.error());
+    return adopt_object(vm, vm->state->vm.open_assembly(text, *type, name != nullptr ? name : "prog"), out, err);
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -345,58 +376,25 @@ int bpfvm_vm_open_elf_file(const bpfvm_vm* vm, const char* path, const bpfvm_ope
 int bpfvm_vm_open_bytecode(const bpfvm_vm* vm, const void* insns, std::size_t size_bytes, std::uint32_t bpf_prog_type,
                            std::uint32_t max_input_bytes, const char* name, bpfvm_object** out,
                            bpfvm_error* err) noexcept {
-  return boundary(err, [&]() -> int {
-    if (vm == nullptr) return invalid(err, "vm is NULL");
-    if (out == nullptr) return invalid(err, "out is NULL");
-    *out = nullptr;
-    if (insns == nullptr && size_bytes > 0) return invalid(err, "insns is NULL");
-    auto type = program_type(bpf_prog_type, max_input_bytes);
-    if (!type) return fail(err, type.error());
-    return adopt_object(vm, vm->state->vm.open_bytecode(bytes(insns, size_bytes), *type, name != nullptr ? name : "prog"),
-                        out, err);
-  });
+  return open_bytecode_as(vm, insns, size_bytes, [&] { return program_type(bpf_prog_type, max_input_bytes); }, name,
+                          out, err);
 }
 
 int bpfvm_vm_open_assembly(const bpfvm_vm* vm, const char* text, std::uint32_t bpf_prog_type,
                            std::uint32_t max_input_bytes, const char* name, bpfvm_object** out,
                            bpfvm_error* err) noexcept {
-  return boundary(err, [&]() -> int {
-    if (vm == nullptr) return invalid(err, "vm is NULL");
-    if (out == nullptr) return invalid(err, "out is NULL");
-    *out = nullptr;
-    if (text == nullptr) return invalid(err, "text is NULL");
-    auto type = program_type(bpf_prog_type, max_input_bytes);
-    if (!type) return fail(err, type.error());
-    return adopt_object(vm, vm->state->vm.open_assembly(text, *type, name != nullptr ? name : "prog"), out, err);
-  });
+  return open_assembly_as(vm, text, [&] { return program_type(bpf_prog_type, max_input_bytes); }, name, out, err);
 }
 
 int bpfvm_vm_open_bytecode_host(const bpfvm_vm* vm, const void* insns, std::size_t size_bytes,
                                 const bpfvm_host_program_type* type, const char* name, bpfvm_object** out,
                                 bpfvm_error* err) noexcept {
-  return boundary(err, [&]() -> int {
-    if (vm == nullptr) return invalid(err, "vm is NULL");
-    if (out == nullptr) return invalid(err, "out is NULL");
-    *out = nullptr;
-    if (insns == nullptr && size_bytes > 0) return invalid(err, "insns is NULL");
-    auto t = host_program_type(type);
-    if (!t) return fail(err, t.error());
-    return adopt_object(vm, vm->state->vm.open_bytecode(bytes(insns, size_bytes), *t, name != nullptr ? name : "prog"),
-                        out, err);
-  });
+  return open_bytecode_as(vm, insns, size_bytes, [&] { return host_program_type(type); }, name, out, err);
 }
 
 int bpfvm_vm_open_assembly_host(const bpfvm_vm* vm, const char* text, const bpfvm_host_program_type* type,
                                 const char* name, bpfvm_object** out, bpfvm_error* err) noexcept {
-  return boundary(err, [&]() -> int {
-    if (vm == nullptr) return invalid(err, "vm is NULL");
-    if (out == nullptr) return invalid(err, "out is NULL");
-    *out = nullptr;
-    if (text == nullptr) return invalid(err, "text is NULL");
-    auto t = host_program_type(type);
-    if (!t) return fail(err, t.error());
-    return adopt_object(vm, vm->state->vm.open_assembly(text, *t, name != nullptr ? name : "prog"), out, err);
-  });
+  return open_assembly_as(vm, text, [&] { return host_program_type(type); }, name, out, err);
 }
 
 void bpfvm_object_destroy(bpfvm_object* obj) noexcept { delete obj; }
