@@ -161,8 +161,8 @@ void X86Emitter::compute_segments() {
 
 Result<void> X86Emitter::emit_program() {
   const auto n = program_.size();
-  labels_.resize(n);
-  for (auto& l : labels_) l = a_.newLabel();
+  labels_.assign(n, Label());
+  pc_offsets_.assign(n, 0);
   fail_exit_ = a_.newLabel();
   epilogue_ = a_.newLabel();
   check_stub_ = a_.newLabel();
@@ -178,8 +178,12 @@ Result<void> X86Emitter::emit_program() {
     if (program_.ops[pc] == isa::kNoOp) continue;
     const auto form = program_.op(pc).form;
     if (form == Form::PacketLoad) has_packet_load_ = true;
-    if (form == Form::WideImm && static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
+    if (form == Form::WideImm && static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func) {
       func_targets_.push_back(static_cast<std::uint32_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm));
+      mark_target(func_targets_.back());
+    }
+    if (form == Form::Jump || form == Form::Ja || form == Form::Ja32 || form == Form::CallLocal)
+      mark_target(static_cast<std::size_t>(vm::branch_target(insn, program_.op(pc), pc)));
     if (form == Form::CallReg || (form == Form::Call && calls_tail_call(req_, pc))) may_tail_call_ = true;
   }
 
@@ -209,7 +213,7 @@ Result<void> X86Emitter::emit_program() {
 
   for (std::size_t pc = 0; pc < n; ++pc) {
     if (program_.ops[pc] == isa::kNoOp) {
-      a_.bind(labels_[pc]);  // second lddw slot: never a target, bound for offsets only
+      pc_offsets_[pc] = static_cast<std::uint32_t>(a_.offset());  // second lddw slot: never a target
       continue;
     }
     auto r = emit(static_cast<std::uint32_t>(pc));
@@ -221,7 +225,9 @@ Result<void> X86Emitter::emit_program() {
 }
 
 Result<void> X86Emitter::emit(std::uint32_t pc) {
-  a_.bind(labels_[pc]);  // one label per BPF pc, created up front
+  // One section and no relaxation: the offset where pc starts is final as soon as it is known.
+  pc_offsets_[pc] = static_cast<std::uint32_t>(a_.offset());
+  if (labels_[pc].isValid()) a_.bind(labels_[pc]);
   const auto& insn = program_.insns[pc];
   const auto& op = program_.op(pc);
   if (req_.listing) {
@@ -387,6 +393,9 @@ Result<NativeCode> assemble(const CompileRequest& req, bool& rel8_overflow) {
     logger.addFlags(FormatFlags::kMachineCode | FormatFlags::kHexOffsets | FormatFlags::kHexImms);
     code.setLogger(&logger);
   }
+  // Room for the usual output up front, so the buffer rarely grows (each growth copies it).
+  const std::size_t per_insn = req.variant == Variant::Checked ? 48 : 12;
+  code.reserveBuffer(&code.textSection()->buffer(), req.program->size() * per_insn + 1024);
   x86::Assembler a(&code);
   X86Emitter emitter(req, a);
   auto emitted = emitter.emit_program();
@@ -400,10 +409,7 @@ Result<NativeCode> assemble(const CompileRequest& req, bool& rel8_overflow) {
   NativeCode out;
   out.bytes.resize(code.codeSize());
   code.copyFlattenedData(out.bytes.data(), out.bytes.size());
-  const auto& labels = emitter.pc_labels();
-  out.pc_offsets.resize(labels.size());
-  for (std::size_t i = 0; i < labels.size(); ++i)
-    out.pc_offsets[i] = static_cast<std::uint32_t>(code.labelOffsetFromBase(labels[i]));
+  out.pc_offsets = emitter.pc_offsets();
   for (auto pc : emitter.func_target_pcs()) out.func_offsets.push_back(out.pc_offsets[pc]);
   std::sort(out.func_offsets.begin(), out.func_offsets.end());
   out.func_offsets.erase(std::unique(out.func_offsets.begin(), out.func_offsets.end()), out.func_offsets.end());

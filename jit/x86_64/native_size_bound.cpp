@@ -120,25 +120,32 @@ std::uint32_t max_native_bytes(const vm::Program& program, std::size_t pc, Varia
 
 namespace {
 
-// Bytes a forward jump at pc saves when emitted as rel8 (2 bytes) instead of rel32; 0 if pc is not
-// a forward jump.
-std::uint32_t rel8_saving(const vm::Program& program, std::size_t pc) {
-  if (program.ops[pc] == isa::kNoOp) return 0;
-  const auto& op = program.op(pc);
-  if (op.form != Form::Jump && op.form != Form::Ja && op.form != Form::Ja32) return 0;
-  return op.form == Form::Jump ? 6 - 2 : 5 - 2;
-}
+struct ForwardJump {
+  std::uint32_t pc;
+  std::uint32_t target;
+  std::uint32_t rel8_saving;  // bytes saved as rel8 (2 bytes) instead of rel32
+};
 
-std::size_t forward_target(const vm::Program& program, std::size_t pc) {
-  const auto target = vm::branch_target(program.insns[pc], program.op(pc), pc);
-  return target > static_cast<std::int64_t>(pc) ? static_cast<std::size_t>(target) : 0;
+// The forward jumps of the program, in pc order.
+std::vector<ForwardJump> forward_jumps(const vm::Program& program) {
+  std::vector<ForwardJump> jumps;
+  for (std::size_t pc = 0; pc < program.size(); ++pc) {
+    if (program.ops[pc] == isa::kNoOp) continue;
+    const auto& op = program.op(pc);
+    if (op.form != Form::Jump && op.form != Form::Ja && op.form != Form::Ja32) continue;
+    const auto target = vm::branch_target(program.insns[pc], op, pc);
+    if (target <= static_cast<std::int64_t>(pc)) continue;
+    jumps.push_back({static_cast<std::uint32_t>(pc), static_cast<std::uint32_t>(target),
+                     op.form == Form::Jump ? 6u - 2u : 5u - 2u});
+  }
+  return jumps;
 }
 
 void prefix_sums(const std::vector<std::uint32_t>& sizes, std::vector<std::uint32_t>& bounds) {
   for (std::size_t pc = 0; pc < sizes.size(); ++pc) bounds[pc + 1] = bounds[pc] + sizes[pc];
 }
 
-// Rounds of shrinking: each is O(n); later rounds rarely find more jumps.
+// Rounds of shrinking: each is O(n) for the prefix sums; later rounds rarely find more jumps.
 constexpr int kMaxShrinkRounds = 4;
 
 }  // namespace
@@ -152,19 +159,18 @@ std::vector<std::uint32_t> native_offset_bounds(const vm::Program& program, Vari
   // A forward jump whose span the bounds prove <= 127 bytes is emitted as rel8 (the emitter asks
   // the same question of the final bounds). Counting it at 2 bytes only lowers other spans, and
   // bounds only ever fall, so a jump proven short in one round stays short in the final bounds.
-  std::vector<bool> counted_short(n, false);
-  for (int round = 0; round < kMaxShrinkRounds; ++round) {
-    bool shrank = false;
-    for (std::size_t pc = 0; pc < n; ++pc) {
-      const std::uint32_t saving = counted_short[pc] ? 0 : rel8_saving(program, pc);
-      if (saving == 0) continue;
-      const std::size_t target = forward_target(program, pc);
-      if (target == 0 || bounds[target] - bounds[pc + 1] > 127) continue;
-      counted_short[pc] = true;
-      sizes[pc] -= saving;
-      shrank = true;
+  // Each round visits the jumps still counted long; a jump proven short leaves the list.
+  std::vector<ForwardJump> long_jumps = forward_jumps(program);
+  for (int round = 0; round < kMaxShrinkRounds && !long_jumps.empty(); ++round) {
+    std::size_t kept = 0;
+    for (const ForwardJump& j : long_jumps) {
+      if (bounds[j.target] - bounds[j.pc + 1] > 127)
+        long_jumps[kept++] = j;
+      else
+        sizes[j.pc] -= j.rel8_saving;
     }
-    if (!shrank) break;
+    if (kept == long_jumps.size()) break;  // nothing shrank: the bounds are final
+    long_jumps.resize(kept);
     prefix_sums(sizes, bounds);
   }
   return bounds;

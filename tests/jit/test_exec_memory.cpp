@@ -1,5 +1,5 @@
-// W^X: generated code lives in pages that are read+execute, never writable; dropped pages go back to
-// the pool read+write (never executable) and are reused by the next compile.
+// W^X: generated code lives in pages that are read+execute, never writable, between two guard pages;
+// dropped pages go back to the pool read+write (never executable) and are reused by the next compile.
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -57,6 +57,10 @@ TEST_CASE("ExecMemory pages are read+execute and not writable", "[jit][wx]") {
   CHECK(permissions_of(mem->address()) == "r-xp");
   CHECK(reinterpret_cast<int (*)()>(mem->address())() == 42);
   CHECK(write_crashes(mem->address()));
+  // Guard pages on both sides: no access at all, so the block is its own mapping.
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  CHECK(permissions_of(mem->address() - page) == "---p");
+  CHECK(permissions_of(mem->address() + mem->mapped_bytes()) == "---p");
 
   // Moving transfers ownership; dropping makes the pages non-executable (pooled, or unmapped
   // when the pool is full).
