@@ -51,7 +51,7 @@ X86Emitter::X86Emitter(const CompileRequest& req, x86::Assembler& a)
       program_(*req.program),
       a_(a),
       array_lookups_(req),
-      rng_(req.blinding_seed),
+      rng_(req.blind_constants ? std::optional<std::mt19937_64>(req.blinding_seed) : std::nullopt),
       bmi2_(!req.baseline_isa_only && host_has_bmi2()) {}
 
 bool host_has_bmi2() { return CpuInfo::host().features().x86().hasBMI2(); }
@@ -85,7 +85,7 @@ void X86Emitter::load_imm(const Gp& reg, std::int64_t value) {
     return;
   }
   // Constant blinding: the immediate never appears verbatim in executable memory.
-  const auto key = static_cast<std::int32_t>(rng_() | 1);
+  const auto key = static_cast<std::int32_t>((*rng_)() | 1);
   std::int64_t blinded = value ^ static_cast<std::int64_t>(key);
   if (narrow) blinded = static_cast<std::int64_t>(static_cast<std::uint32_t>(blinded));
   a_.mov(reg, imm(blinded));
@@ -178,6 +178,8 @@ Result<void> X86Emitter::emit_program() {
     if (program_.ops[pc] == isa::kNoOp) continue;
     const auto form = program_.op(pc).form;
     if (form == Form::PacketLoad) has_packet_load_ = true;
+    if (form == Form::Call || form == Form::CallReg) has_helper_call_ = true;
+    if (form == Form::CallReg) has_callx_ = true;
     if (form == Form::WideImm && static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func) {
       func_targets_.push_back(static_cast<std::uint32_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm));
       mark_target(func_targets_.back());
@@ -296,50 +298,57 @@ void X86Emitter::emit_cold_paths() {
 void X86Emitter::emit_stubs() {
   const auto state_reg = x86::gpq(host_id(kStateReg));
   const auto status = state(offsetof(JitState, status), 4);
-  // check_stub: r10 = address, r11 = access_info. Entered with rsp ≡ 0; eight pushes keep it.
-  if (req_.listing) a_.comment("stub: checked access slow path");
-  a_.bind(check_stub_);
+  // Each stub is emitted only when some instruction calls it.
   const Gp kSaved[] = {x86::rax, x86::rdi, x86::rsi, x86::rdx, x86::rcx, x86::r8, x86::r9, x86::r10};
-  for (const auto& r : kSaved) a_.push(r);
-  a_.mov(x86::rdi, state_reg);
-  a_.mov(x86::rsi, x86::r10);
-  a_.mov(x86::rdx, x86::r11);
-  a_.mov(x86::rax, imm(fn_address(&jit_check_access)));
-  a_.call(x86::rax);
-  a_.test(x86::al, x86::al);
-  a_.jz(fail_exit_);
-  for (int i = 7; i >= 0; --i) a_.pop(kSaved[i]);
-  a_.ret();
+  // check_stub: r10 = address, r11 = access_info. Entered with rsp ≡ 0; eight pushes keep it.
+  if (checked()) {
+    if (req_.listing) a_.comment("stub: checked access slow path");
+    a_.bind(check_stub_);
+    for (const auto& r : kSaved) a_.push(r);
+    a_.mov(x86::rdi, state_reg);
+    a_.mov(x86::rsi, x86::r10);
+    a_.mov(x86::rdx, x86::r11);
+    a_.mov(x86::rax, imm(fn_address(&jit_check_access)));
+    a_.call(x86::rax);
+    a_.test(x86::al, x86::al);
+    a_.jz(fail_exit_);
+    for (int i = 7; i >= 0; --i) a_.pop(kSaved[i]);
+    a_.ret();
+  }
 
   // callx_stub: r10 = value, r11 = pc. Returns r10 = native target, or 0 for a helper.
-  if (req_.listing) a_.comment("stub: callx target resolution");
-  a_.bind(callx_stub_);
-  for (int i = 0; i < 6; ++i) a_.push(kSaved[i]);
-  a_.mov(x86::rdi, state_reg);
-  a_.mov(x86::rsi, x86::r10);
-  a_.mov(x86::rdx, x86::r11);
-  a_.mov(x86::rax, imm(fn_address(&jit_resolve_callx)));
-  a_.call(x86::rax);
-  a_.mov(x86::r10, x86::rax);
-  for (int i = 5; i >= 0; --i) a_.pop(kSaved[i]);
-  a_.cmp(status, 0);
-  a_.jne(fail_exit_);
-  a_.ret();
+  if (has_callx_) {
+    if (req_.listing) a_.comment("stub: callx target resolution");
+    a_.bind(callx_stub_);
+    for (int i = 0; i < 6; ++i) a_.push(kSaved[i]);
+    a_.mov(x86::rdi, state_reg);
+    a_.mov(x86::rsi, x86::r10);
+    a_.mov(x86::rdx, x86::r11);
+    a_.mov(x86::rax, imm(fn_address(&jit_resolve_callx)));
+    a_.call(x86::rax);
+    a_.mov(x86::r10, x86::rax);
+    for (int i = 5; i >= 0; --i) a_.pop(kSaved[i]);
+    a_.cmp(status, 0);
+    a_.jne(fail_exit_);
+    a_.ret();
+  }
 
   // helper_stub: calls state->pending_helper through jit_call_helper. r1..r5 are SysV arguments
   // already; they are kept for the caller (as the interpreter keeps them), r0 = the result.
-  if (req_.listing) a_.comment("stub: helper call");
-  a_.bind(helper_stub_);
-  for (int i = 1; i < 6; ++i) a_.push(kSaved[i]);
-  a_.sub(x86::rsp, 8);
-  a_.mov(x86::r9, state_reg);
-  a_.mov(x86::r10, imm(fn_address(&jit_call_helper)));
-  a_.call(x86::r10);
-  a_.add(x86::rsp, 8);
-  for (int i = 5; i >= 1; --i) a_.pop(kSaved[i]);
-  a_.cmp(status, 0);
-  a_.jne(fail_exit_);
-  a_.ret();
+  if (has_helper_call_) {
+    if (req_.listing) a_.comment("stub: helper call");
+    a_.bind(helper_stub_);
+    for (int i = 1; i < 6; ++i) a_.push(kSaved[i]);
+    a_.sub(x86::rsp, 8);
+    a_.mov(x86::r9, state_reg);
+    a_.mov(x86::r10, imm(fn_address(&jit_call_helper)));
+    a_.call(x86::r10);
+    a_.add(x86::rsp, 8);
+    for (int i = 5; i >= 1; --i) a_.pop(kSaved[i]);
+    a_.cmp(status, 0);
+    a_.jne(fail_exit_);
+    a_.ret();
+  }
 
   // tail_stub: asks jit_take_tail_call whether the helper just called chose a tail-call target.
   // Entered with rsp ≡ 0; six pushes keep it. r0 (the helper's result) and r1..r5 are kept, since

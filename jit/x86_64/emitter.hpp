@@ -5,6 +5,7 @@
 #include <asmjit/x86.h>
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -119,7 +120,9 @@ class X86Emitter {
   ArrayLookupInliner array_lookups_;
   asmjit::Label packet_load_stub_;  // r10 = offset, r11 = size; calls jit_packet_load preserving r1..r5
   bool has_packet_load_ = false;    // the stub is emitted only for programs with LD_ABS/LD_IND
-  std::mt19937_64 rng_;
+  bool has_helper_call_ = false;    // a call or callx: helper_stub_ is emitted
+  bool has_callx_ = false;          // callx_stub_ is emitted
+  std::optional<std::mt19937_64> rng_;  // blinding keys; seeded (2.5 KB of state) only when blinding
   bool bmi2_ = false;  // shlx/shrx/sarx for register shifts: the host has BMI2 and the request allows it
 };
 
