@@ -7,6 +7,8 @@
 // Tighter bounds turn more jumps into rel8; test_jit_short_jumps.cpp catches one that is too tight.
 #include "jit/x86_64/native_size_bound.hpp"
 
+#include <array>
+
 namespace bpfvm::jit::x86_64 {
 
 using isa::Form;
@@ -26,7 +28,7 @@ constexpr bool fits_int8(std::int32_t v) { return v >= -128 && v <= 127; }
 // `op r, imm`: REX + opcode + ModRM + imm8 (4) or imm32 (7); `imul r, r, imm` alike.
 constexpr std::uint32_t imm_operand_bytes(std::int32_t imm) { return fits_int8(imm) ? 4 : 7; }
 
-std::uint32_t alu_bytes(const vm::Insn& insn, const isa::OpInfo& op, bool blind) {
+constexpr std::uint32_t alu_bytes(const vm::Insn& insn, const isa::OpInfo& op, bool blind) {
   const bool by_reg = op.operand == isa::Operand::Reg;
   switch (op.kind) {
     case Kind::Div: case Kind::Mod: case Kind::SDiv: case Kind::SMod:
@@ -81,14 +83,14 @@ constexpr std::uint32_t store_imm_bytes(bool checked, bool blind, std::int16_t o
 
 // The compare before a conditional jump: register 3; immediate zero `test r, r` (3); `cmp r, imm8`
 // (4); `cmp r, imm32` or `test r, imm32` (7, jset has no imm8 form); blinded, the key load + 3.
-std::uint32_t compare_bytes(const vm::Insn& insn, const isa::OpInfo& op, bool blind) {
+constexpr std::uint32_t compare_bytes(const vm::Insn& insn, const isa::OpInfo& op, bool blind) {
   if (op.operand == isa::Operand::Reg) return 3;
   if (blind) return kBlindedImmBytes + 3;
   if (op.kind == Kind::Jset) return 7;
   return insn.imm == 0 ? 3 : imm_operand_bytes(insn.imm);
 }
 
-std::uint32_t body_bytes(const vm::Insn& insn, const isa::OpInfo& op, bool checked, bool blind) {
+constexpr std::uint32_t body_bytes(const vm::Insn& insn, const isa::OpInfo& op, bool checked, bool blind) {
   const std::uint32_t guard = checked ? kCheckedGuardBytes : 0;
   switch (op.form) {
     case Form::Alu: return alu_bytes(insn, op, blind);
@@ -109,13 +111,45 @@ std::uint32_t body_bytes(const vm::Insn& insn, const isa::OpInfo& op, bool check
   return 0;
 }
 
+// The instruction fields body_bytes reads, reduced to what settles an encoding: bit 0 the immediate
+// is zero, bit 1 it fits a signed byte, bit 2 the offset fits a signed byte.
+constexpr unsigned kShapes = 8;
+constexpr unsigned shape_of(const vm::Insn& insn) {
+  return (insn.imm == 0 ? 1u : 0u) | (fits_int8(insn.imm) ? 2u : 0u) | (fits_int8(insn.off) ? 4u : 0u);
+}
+// An instruction of that shape (shape 1 alone cannot occur; it is given the zero immediate).
+constexpr vm::Insn representative(unsigned shape) {
+  vm::Insn insn;
+  insn.imm = (shape & 1) ? 0 : (shape & 2) ? 1 : 1000;
+  insn.off = (shape & 4) ? 0 : 1000;
+  return insn;
+}
+constexpr std::size_t table_index(unsigned shape, bool checked, bool blind) {
+  return shape + kShapes * ((checked ? 1 : 0) + 2 * (blind ? 1 : 0));
+}
+
+// body_bytes for every row, shape, checked or not and blinded or not, computed at compile time, so
+// the per-instruction bound is one table read instead of two switches.
+constexpr auto kBodyBytes = [] {
+  std::array<std::array<std::uint16_t, kShapes * 4>, isa::kNumOps> table{};
+  for (std::size_t id = 0; id < isa::kNumOps; ++id)
+    for (unsigned shape = 0; shape < kShapes; ++shape)
+      for (const bool checked : {false, true})
+        for (const bool blind : {false, true})
+          table[id][table_index(shape, checked, blind)] =
+              static_cast<std::uint16_t>(body_bytes(representative(shape), isa::kOps[id], checked, blind));
+  return table;
+}();
+
 }  // namespace
 
 std::uint32_t max_native_bytes(const vm::Program& program, std::size_t pc, Variant variant, bool blind_constants) {
-  if (program.ops[pc] == isa::kNoOp) return 0;
+  const isa::OpId id = program.ops[pc];
+  if (id == isa::kNoOp) return 0;
   const bool checked = variant == Variant::Checked;
   const bool counting = variant != Variant::Fast;
-  return (counting ? kBudgetChargeBytes : 0) + body_bytes(program.insns[pc], program.op(pc), checked, blind_constants);
+  return (counting ? kBudgetChargeBytes : 0) +
+         kBodyBytes[id][table_index(shape_of(program.insns[pc]), checked, blind_constants)];
 }
 
 namespace {
