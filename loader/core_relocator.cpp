@@ -5,6 +5,7 @@
 #include <string>
 
 #include "loader/core_spec.hpp"
+#include "loader/core_target.hpp"
 #include "loader/load_context.hpp"
 
 namespace bpfvm::loader {
@@ -214,11 +215,11 @@ std::string describe(const Btf& btf, const CoreSpec& spec, std::string_view acce
 Result<void> apply_core_relocations(LoadContext& ctx) {
   if (!ctx.ext || ctx.ext->core_relos.empty()) return {};
   const Btf& local = *ctx.btf;
-  std::shared_ptr<const Btf> target = ctx.options.target_btf_parsed;
+  std::shared_ptr<const CoreTarget> target = ctx.options.core_target;
   if (!target) {
     if (ctx.options.target_btf.empty())
       return make_error(Errc::InvalidArgument, "object has CO-RE relocations; set LoadOptions::target_btf (e.g. /sys/kernel/btf/vmlinux)");
-    auto parsed = parse_target_btf(ctx.options.target_btf);
+    auto parsed = CoreTarget::parse(ctx.options.target_btf);
     if (!parsed) {
       auto e = std::move(parsed).error();
       e.reason = "target BTF: " + e.reason;
@@ -226,7 +227,7 @@ Result<void> apply_core_relocations(LoadContext& ctx) {
     }
     target = *parsed;
   }
-  const Btf& targ = *target;
+  const Btf& targ = target->btf();
   std::map<std::uint32_t, std::vector<std::uint32_t>> cand_cache;
   for (const auto& sec : ctx.ext->core_relos) {
     ProgSection* ps = nullptr;
@@ -259,15 +260,11 @@ Result<void> apply_core_relocations(LoadContext& ctx) {
         if (local_name.empty()) return make_error(Errc::Unsupported, what + ": CO-RE relocation on an anonymous type [" + std::to_string(rec.type_id) + "]");
         auto cached = cand_cache.find(rec.type_id);
         if (cached == cand_cache.end()) {
+          // Candidates: target types of the same kind (any enum for an enum) and essential name.
           std::vector<std::uint32_t> cands;
-          const auto ess = core_essential_name_len(local_name);
           const auto lkind = local.kind(rec.type_id);
-          for (std::uint32_t id = 1; id < targ.type_count(); ++id) {
-            const auto tk = targ.kind(id);
-            if (tk != lkind && !(local.is_any_enum(rec.type_id) && targ.is_any_enum(id))) continue;
-            const auto tn = targ.name(id);
-            if (tn.empty() || core_essential_name_len(tn) != ess || tn.substr(0, ess) != local_name.substr(0, ess)) continue;
-            cands.push_back(id);
+          for (const auto id : target->named(local_name.substr(0, core_essential_name_len(local_name)))) {
+            if (targ.kind(id) == lkind || (local.is_any_enum(rec.type_id) && targ.is_any_enum(id))) cands.push_back(id);
           }
           cached = cand_cache.emplace(rec.type_id, std::move(cands)).first;
         }

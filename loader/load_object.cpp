@@ -106,12 +106,6 @@ const MapSpec* Object::find_map(std::string_view name) const {
   return nullptr;
 }
 
-Result<std::shared_ptr<const Btf>> parse_target_btf(std::span<const std::uint8_t> bytes) {
-  auto btf = Btf::parse(bytes);
-  if (!btf) return std::move(btf).error();
-  return std::shared_ptr<const Btf>(std::make_shared<Btf>(std::move(*btf)));
-}
-
 Result<Object> load_object(std::span<const std::uint8_t> bytes, const LoadOptions& options) {
   auto elf = ElfFile::parse(bytes);
   if (!elf) return std::move(elf).error();

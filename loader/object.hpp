@@ -12,6 +12,7 @@
 
 #include "bpfvm/result.hpp"
 #include "loader/btf.hpp"
+#include "loader/core_target.hpp"
 #include "vm/program.hpp"
 
 namespace bpfvm::loader {
@@ -116,8 +117,9 @@ struct LoadOptions {
   /// Kernel BTF for CO-RE (e.g. the bytes of /sys/kernel/btf/vmlinux). An object with CO-RE
   /// relocations and no target BTF fails with Errc::InvalidArgument.
   std::span<const std::uint8_t> target_btf;
-  /// Already-parsed target BTF; used instead of target_btf when set (saves parsing vmlinux per load).
-  std::shared_ptr<const Btf> target_btf_parsed;
+  /// Already-parsed and indexed target BTF (CoreTarget::parse); used instead of target_btf when
+  /// set: parsing and indexing vmlinux costs milliseconds, a load against it microseconds.
+  std::shared_ptr<const CoreTarget> core_target;
   /// Values of __kconfig externs: "LINUX_KERNEL_VERSION" → "393216", "CONFIG_HZ" → "250",
   /// "CONFIG_BPF_SYSCALL" → "y", "CONFIG_X" → "\"text\"". Missing weak externs read as 0.
   std::map<std::string, std::string, std::less<>> kconfig;
@@ -131,8 +133,5 @@ struct LoadOptions {
 /// CO-RE relocations resolved against LoadOptions' target BTF, .kconfig externs resolved.
 /// Any malformed input yields one Error naming the section/offset and the reason.
 Result<Object> load_object(std::span<const std::uint8_t> elf, const LoadOptions& options = {});
-
-/// Parse a BTF blob into a shareable Btf (for LoadOptions::target_btf_parsed).
-Result<std::shared_ptr<const Btf>> parse_target_btf(std::span<const std::uint8_t> bytes);
 
 }  // namespace bpfvm::loader
