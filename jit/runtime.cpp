@@ -16,6 +16,12 @@ void fail(JitState* state, Error error) {
   state->support->error = std::move(error);
   state->status = 1;
 }
+
+// Empties checked mode's region cache (JitState::read_lo …): the next access takes the slow path.
+void forget_regions(JitState* state) {
+  state->read_lo = state->write_lo = std::numeric_limits<std::uint64_t>::max();
+  state->read_size = state->write_size = 0;
+}
 }  // namespace
 
 std::uint64_t jit_call_helper(std::uint64_t r1, std::uint64_t r2, std::uint64_t r3, std::uint64_t r4,
@@ -27,6 +33,7 @@ std::uint64_t jit_call_helper(std::uint64_t r1, std::uint64_t r2, std::uint64_t 
   ctx->insns_executed = state->budget_total - state->budget_left;
   const std::uint64_t r0 = helper->fn(r1, r2, r3, r4, r5, ctx);
   state->budget_left = state->budget_total - ctx->insns_executed;
+  forget_regions(state);  // the helper may have moved the packet or dropped a region
   if (ctx->faulted()) [[unlikely]]
     fail(state, vm::helper_fault_error(state->pc, helper->name, ctx->helper_fault));
   return r0;
@@ -40,7 +47,18 @@ std::uint64_t jit_packet_load(JitState* state, std::uint64_t ctx, std::uint64_t 
 bool jit_check_access(JitState* state, std::uint64_t addr, std::uint64_t info) noexcept {
   const auto size = static_cast<unsigned>(info & 0xff);
   const bool write = (info >> 8) & 1;
-  if (state->ctx->allowed(static_cast<std::uintptr_t>(addr), size, write)) return true;
+  const auto at = static_cast<std::uintptr_t>(addr);
+  if (const vm::Region* r = state->ctx->region_allowing(at, size, write)) {
+    // The next access to this region passes inline: allowed() would answer the same until a helper runs.
+    state->read_lo = r->begin;
+    state->read_size = r->size_bytes;
+    if (write) {
+      state->write_lo = r->begin;
+      state->write_size = r->size_bytes;
+    }
+    return true;
+  }
+  if (state->ctx->allowed(at, size, write)) return true;
   fail(state, vm::memory_fault_error(static_cast<std::uint32_t>(info >> 32), addr, size, write));
   return false;
 }

@@ -39,6 +39,13 @@ struct JitState {
   std::uint64_t budget_left = 0;   // counting variants: instructions the run may still execute
   std::uint64_t stack_lo = 0;      // mirror of ctx->stack: lowest byte of the live frames
   std::uint64_t stack_size = 0;    //   and their size; checked mode's fast path tests against it
+  // Checked mode's second inline test (x86-64): the RunContext region the last read / write passed
+  // in jit_check_access (lo = UINT64_MAX: none). Regions change only inside helpers, so
+  // jit_call_helper forgets both; map memory (MemoryOwner) is never cached.
+  std::uint64_t read_lo = UINT64_MAX;
+  std::uint64_t read_size = 0;
+  std::uint64_t write_lo = UINT64_MAX;
+  std::uint64_t write_size = 0;
   std::uint64_t saved_rsp = 0;     // host stack pointer of the entry trampoline (fault unwinding)
   vm::Region* ctx_stack = nullptr; // &ctx->stack, kept equal to the mirror on call and exit
   vm::RunContext* ctx = nullptr;

@@ -95,11 +95,17 @@ struct RunContext {
     return invoke_callback(engine, *this, fn_value, args);
   }
 
+  /// The entry of `regions` that allows the access, or null (the stack and owners are not asked).
+  const Region* region_allowing(std::uintptr_t addr, std::size_t size_bytes, bool write) const {
+    for (const auto& r : regions)
+      if (r.contains(addr, size_bytes) && (!write || r.writable)) return &r;
+    return nullptr;
+  }
+
   /// Checked-mode query used by engines and by helpers that touch program memory (probe_read…).
   bool allowed(std::uintptr_t addr, std::size_t size_bytes, bool write) const {
     if (stack.contains(addr, size_bytes)) return true;
-    for (const auto& r : regions)
-      if (r.contains(addr, size_bytes) && (!write || r.writable)) return true;
+    if (region_allowing(addr, size_bytes, write) != nullptr) return true;
     for (const auto* o : owners)
       if (o->owns(addr, size_bytes, write)) return true;
     return false;

@@ -18,8 +18,9 @@ namespace {
 
 // `sub qword [r12+disp32], imm32` (12) + `jb rel32` (6), at most once per instruction.
 constexpr std::uint32_t kBudgetChargeBytes = 18;
-// guarded() in checked mode: lea, mov, sub, jb, add, cmp, jbe, mov r11 imm64, call (58 bytes).
-constexpr std::uint32_t kCheckedGuardBytes = 64;
+// guarded() in checked mode: lea, two tests of mov, sub, jb, add, cmp, jbe (2 × 21), mov r11
+// imm64, call (74 bytes).
+constexpr std::uint32_t kCheckedGuardBytes = 80;
 // load_imm with blinding: `mov r64, imm64` (10) + `xor r64, imm32` (7).
 constexpr std::uint32_t kBlindedImmBytes = 17;
 

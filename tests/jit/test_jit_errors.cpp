@@ -148,6 +148,46 @@ TEST_CASE("checked mode faults match the interpreter", "[jit][errors]") {
   CHECK(b.pc == 2);
 }
 
+namespace {
+// Shrinks the input region to 4 bytes, as bpf_xdp_adjust_tail shrinks a packet.
+std::uint64_t helper_shrink_input(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                  vm::RunContext* ctx) {
+  ctx->regions[0].size_bytes = 4;
+  return 0;
+}
+}  // namespace
+
+TEST_CASE("checked mode forgets the region it passed inline once a helper runs", "[jit][errors]") {
+  // The x86-64 JIT tests a region the slow path allowed inline from then on; a helper may shrink or
+  // drop regions, so after a call the same access must fault exactly where the interpreter faults.
+  auto helpers = test_helpers();
+  helpers.add(vm::HelperEntry{6, "test_shrink_input", &helper_shrink_input, nullptr, {}});
+  vm::ExecOptions checked;
+  checked.checked = true;
+  for (const char* text : {
+           "mov %r6, %r1\nldxb %r0, [%r6+8]\nldxb %r0, [%r6+9]\ncall 6\nldxb %r0, [%r6+8]\nexit\n",
+           "mov %r6, %r1\nstb [%r6+8], 1\nstb [%r6+9], 2\ncall 6\nstb [%r6+8], 3\nexit\n",
+       }) {
+    INFO(text);
+    const auto program = program_of(text);
+    auto interp = vm::Interpreter::create(program, helpers);
+    auto jp = jit::JitProgram::compile(program, helpers);
+    REQUIRE(interp);
+    REQUIRE(jp);
+    std::vector<std::uint8_t> buffer(16), initial(16, 0x11);
+    const auto a = run_engine(*interp, buffer, initial, checked);
+    const auto b = run_engine(*jp, buffer, initial, checked);
+    INFO("interp: " << a.describe() << "\njit:    " << b.describe());
+    CHECK(a == b);
+    CHECK(b.code == Errc::MemoryFault);
+    CHECK(b.pc == 4);
+  }
+  // Without the call both accesses pass, the second one inline.
+  const auto ok = both("mov %r6, %r1\nldxb %r0, [%r6+8]\nstb [%r6+9], 7\nldxb %r0, [%r6+9]\nexit\n", checked);
+  CHECK(ok.ok);
+  CHECK(ok.r0 == 7);
+}
+
 TEST_CASE("compile-time refusals", "[jit][errors]") {
   vm::HelperRegistry helpers = test_helpers();
   auto unknown = jit::JitProgram::compile(program_of("call 99\nexit\n"), helpers);
