@@ -106,6 +106,7 @@ class X86Emitter {
 
   std::vector<asmjit::Label> labels_;         // per pc: valid only at a branch/call/func target
   std::vector<std::uint32_t> pc_offsets_;     // per pc: native offset, filled as code is emitted
+  std::vector<bool> loop_heads_;              // per pc: target of a backward jump (aligned to 16)
   std::vector<std::uint32_t> segment_len_;    // counting: > 0 at a segment start, its length
   std::vector<std::uint32_t> offset_bounds_;  // Sized jumps: native_offset_bounds() of the program
   std::vector<std::uint32_t> func_targets_;   // pcs lddw_func names

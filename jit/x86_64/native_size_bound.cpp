@@ -155,6 +155,22 @@ std::uint32_t max_native_bytes(const vm::Program& program, std::size_t pc, Varia
 
 namespace {
 
+bool is_jump(isa::Form form) { return form == Form::Jump || form == Form::Ja || form == Form::Ja32; }
+
+}  // namespace
+
+std::vector<bool> loop_heads(const vm::Program& program) {
+  std::vector<bool> heads(program.size(), false);
+  for (std::size_t pc = 0; pc < program.size(); ++pc) {
+    if (program.ops[pc] == isa::kNoOp || !is_jump(program.op(pc).form)) continue;
+    const auto target = vm::branch_target(program.insns[pc], program.op(pc), pc);
+    if (target > 0 && target <= static_cast<std::int64_t>(pc)) heads[static_cast<std::size_t>(target)] = true;
+  }
+  return heads;
+}
+
+namespace {
+
 struct ForwardJump {
   std::uint32_t pc;
   std::uint32_t target;
@@ -167,7 +183,7 @@ std::vector<ForwardJump> forward_jumps(const vm::Program& program) {
   for (std::size_t pc = 0; pc < program.size(); ++pc) {
     if (program.ops[pc] == isa::kNoOp) continue;
     const auto& op = program.op(pc);
-    if (op.form != Form::Jump && op.form != Form::Ja && op.form != Form::Ja32) continue;
+    if (!is_jump(op.form)) continue;
     const auto target = vm::branch_target(program.insns[pc], op, pc);
     if (target <= static_cast<std::int64_t>(pc)) continue;
     jumps.push_back({static_cast<std::uint32_t>(pc), static_cast<std::uint32_t>(target),
@@ -189,6 +205,9 @@ std::vector<std::uint32_t> native_offset_bounds(const vm::Program& program, Vari
   const std::size_t n = program.size();
   std::vector<std::uint32_t> sizes(n);
   for (std::size_t pc = 0; pc < n; ++pc) sizes[pc] = max_native_bytes(program, pc, variant, blind_constants);
+  const std::vector<bool> heads = loop_heads(program);
+  for (std::size_t pc = 1; pc < n; ++pc)
+    if (heads[pc]) sizes[pc - 1] += kLoopHeadPadding;  // the padding ends the instruction before
   std::vector<std::uint32_t> bounds(n + 1, 0);
   prefix_sums(sizes, bounds);
   // A forward jump whose span the bounds prove <= 127 bytes is emitted as rel8 (the emitter asks

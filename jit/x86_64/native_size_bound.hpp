@@ -17,7 +17,14 @@ namespace bpfvm::jit::x86_64 {
 /// program and on random programs in every configuration.
 std::uint32_t max_native_bytes(const vm::Program& program, std::size_t pc, Variant variant, bool blind_constants);
 
-/// Prefix sums of max_native_bytes, with every forward jump that these sums prove short counted as
+/// Most bytes of padding the emitter puts before a loop head to start it on a 16-byte boundary.
+inline constexpr std::uint32_t kLoopHeadPadding = 15;
+
+/// Per pc: the target of a backward jump, other than pc 0 (a loop head, which the emitter aligns to
+/// 16 bytes with padding after the instruction before it).
+std::vector<bool> loop_heads(const vm::Program& program);
+
+/// Prefix sums of max_native_bytes (plus kLoopHeadPadding before each loop head), with every forward jump that these sums prove short counted as
 /// rel8 (repeated while that proves more): entry pc bounds the distance from the start of
 /// instruction 0 to the start of instruction pc when the emitter makes exactly the jumps short
 /// whose span the returned sums bound by 127 bytes; size() == program.size() + 1.
