@@ -55,6 +55,10 @@ std::string field_problem(const char* field, isa::FieldRule rule, std::int64_t v
   return {};
 }
 
+bool fields_accepted(const OpInfo& op, const Insn& i) {
+  return op.dst.accepts(i.dst) && op.src.accepts(i.src) && op.off.accepts(i.off) && op.imm.accepts(i.imm);
+}
+
 std::string problems_of(const OpInfo& op, const Insn& i) {
   for (auto p : {field_problem("dst", op.dst, i.dst), field_problem("src", op.src, i.src),
                  field_problem("off", op.off, i.off), field_problem("imm", op.imm, i.imm)})
@@ -69,14 +73,12 @@ Result<isa::OpId> decode_insn(const Insn& insn, std::uint32_t pc) {
   if (idx.count == 0)
     return make_error(Errc::Malformed, "unknown opcode " + hex8(insn.code), pc);
   // Rows sharing an opcode differ in a fixed field; the first whose every rule holds wins.
-  std::string first_problem;
   for (unsigned k = 0; k < idx.count; ++k) {
     const auto id = static_cast<isa::OpId>(idx.first + k);
-    auto problem = problems_of(isa::kOps[id], insn);
-    if (problem.empty()) return id;
-    if (first_problem.empty()) first_problem = std::move(problem);
+    if (fields_accepted(isa::kOps[id], insn)) return id;
   }
   // Name every row the opcode could have been, then the first field that ruled out the first one.
+  const std::string first_problem = problems_of(isa::kOps[idx.first], insn);
   std::string names;
   for (unsigned k = 0; k < idx.count; ++k) {
     const auto m = isa::kOps[idx.first + k].mnemonic;
