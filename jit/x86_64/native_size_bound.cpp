@@ -18,8 +18,8 @@ namespace {
 
 // `sub qword [r12+disp32], imm32` (12) + `jb rel32` (6), at most once per instruction.
 constexpr std::uint32_t kBudgetChargeBytes = 18;
-// guarded() in checked mode: lea, two tests of mov, sub, jb, add, cmp, jbe (2 × 21), mov r11
-// imm64, call (74 bytes).
+// guarded() in checked mode: lea (7), two tests of mov, sub, jb, add, cmp, jbe (2 × 21), mov r11
+// imm64 (10), call (5): 64 bytes.
 constexpr std::uint32_t kCheckedGuardBytes = 80;
 // load_imm with blinding: `mov r64, imm64` (10) + `xor r64, imm32` (7).
 constexpr std::uint32_t kBlindedImmBytes = 17;

@@ -12,8 +12,9 @@
 namespace bpfvm::jit::x86_64 {
 
 /// At least as many bytes as the emitter writes for the instruction at pc, in this variant, with
-/// or without blinding, on any CPU (BMI2 or not), with every forward jump in rel32 form. 0 for the
-/// second slot of an lddw. tests/jit/test_jit_short_jumps.cpp checks it on every conformance
+/// or without blinding, on any CPU (BMI2 or not), with every forward jump in rel32 form; not
+/// counting the alignment padding after it when the next pc is a loop head. 0 for the second slot
+/// of an lddw. tests/jit/test_jit_short_jumps.cpp checks it on every conformance
 /// program and on random programs in every configuration.
 std::uint32_t max_native_bytes(const vm::Program& program, std::size_t pc, Variant variant, bool blind_constants);
 
@@ -24,8 +25,8 @@ inline constexpr std::uint32_t kLoopHeadPadding = 15;
 /// 16 bytes with padding after the instruction before it).
 std::vector<bool> loop_heads(const vm::Program& program);
 
-/// Prefix sums of max_native_bytes (plus kLoopHeadPadding before each loop head), with every forward jump that these sums prove short counted as
-/// rel8 (repeated while that proves more): entry pc bounds the distance from the start of
+/// Prefix sums of max_native_bytes plus kLoopHeadPadding before each loop head, with every forward
+/// jump that these sums prove short counted as rel8 (repeated while that proves more): entry pc bounds the distance from the start of
 /// instruction 0 to the start of instruction pc when the emitter makes exactly the jumps short
 /// whose span the returned sums bound by 127 bytes; size() == program.size() + 1.
 std::vector<std::uint32_t> native_offset_bounds(const vm::Program& program, Variant variant, bool blind_constants);
