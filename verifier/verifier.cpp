@@ -361,6 +361,43 @@ State global_initial_state(const GlobalFunc& g) {
   return s;
 }
 
+// Frames on the deepest chain of BPF-to-BPF calls starting at function `fn` (itself included), over
+// the static call graph; kMaxCallFrames + 1 once the limit is passed or the chain is recursive.
+// `height` memoises per function start (0 = not yet, -1 = on the current chain). `call` receives the
+// call insn in fn that leads to the deepest chain.
+int call_chain_frames(const vm::Program& p, const Cfg& cfg, std::uint32_t fn, std::vector<int>& height,
+                      std::uint32_t* call = nullptr) {
+  constexpr int kTooDeep = isa::kMaxCallFrames + 1;
+  if (height[fn] == -1) return kTooDeep;  // recursion
+  if (height[fn] > 0) return height[fn];
+  height[fn] = -1;
+  const auto next = std::upper_bound(cfg.subprog_starts.begin(), cfg.subprog_starts.end(), fn);
+  const auto end = next == cfg.subprog_starts.end() ? static_cast<std::uint32_t>(p.size()) : *next;
+  int deepest = 1;
+  for (std::uint32_t pc = fn; pc < end && deepest < kTooDeep; ++pc) {
+    if (p.ops[pc] == isa::kNoOp || p.op(pc).form != Form::CallLocal) continue;
+    const auto target = static_cast<std::uint32_t>(vm::branch_target(p.insns[pc], p.op(pc), pc));
+    const int frames = std::min(kTooDeep, 1 + call_chain_frames(p, cfg, target, height));
+    if (frames > deepest) {
+      deepest = frames;
+      if (call) *call = pc;
+    }
+  }
+  height[fn] = deepest;
+  return deepest;
+}
+
+// The kernel's check_max_stack_depth frame count: exploration does not follow calls to global
+// functions, so a chain or a recursion through them is bounded statically, as the kernel does.
+Check check_call_depth(const vm::Program& p, const Cfg& cfg) {
+  std::vector<int> height(p.size(), 0);
+  std::uint32_t call = 0;
+  if (call_chain_frames(p, cfg, 0, height, &call) <= isa::kMaxCallFrames) return std::nullopt;
+  ViolationDetail d;
+  d.limit = isa::kMaxCallFrames;
+  return violation(call, ViolationKind::CallDepth, d);
+}
+
 // An accepted program's warnings (deduplicated); writes the final log.
 std::vector<Warning> acceptance_warnings(const VerifierOptions& options, std::span<const WarningFact> facts,
                                          std::string log, const VerifierStats& stats) {
@@ -404,6 +441,8 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   Cfg cfg;
   if (auto c = build_cfg(program, !options.unprivileged, cfg)) return reject(*c, nullptr, {}, {});
   cfg.precise_in = precise_registers(program, cfg);
+  if (!options.global_funcs.empty())
+    if (auto c = check_call_depth(program, cfg)) return reject(*c, nullptr, {}, {});
 
   // The main program first, then every global function some verified path called, each once, on its
   // own (the kernel's do_check_main, then do_check_subprogs for subprogs marked `called`).

@@ -348,6 +348,17 @@ TEST_CASE("global function: verified once, only when called, however many call s
   REQUIRE(v.has_value());
   CHECK(v->stats().insns_processed == 5 + 2);
   CHECK(log.find("global function g at insn 5: verified on its own") != std::string::npos);
+  // Call depth through global functions is bounded over the static call graph (recursion included).
+  o.log_level = 0;
+  auto recursive = verify(assemble("mov %r1, 1\ncall local g\nexit\ng:\ncall local g\nmov %r0, 0\nexit"), [] {
+    VerifierOptions m;
+    m.program_type = program_types::xdp();
+    m.global_funcs.push_back(GlobalFunc{3, "g", {GlobalArg{}}, {}});
+    return m;
+  }());
+  REQUIRE_FALSE(recursive.has_value());
+  CHECK(recursive.error().pc == 1);
+  CHECK(recursive.error().message().find("too deep") != std::string::npos);
   // Never called on any path: never verified (the kernel verifies only global functions it saw called).
   o.log_level = 0;
   o.global_funcs = {GlobalFunc{4, "h", {}, {}}};
