@@ -45,6 +45,80 @@ std::function<std::string(std::uint32_t)> line_info_of(const ProgramSource& sour
   };
 }
 
+constexpr std::uint32_t kBtfFuncGlobal = 1;  // BTF_FUNC_GLOBAL: a FUNC's linkage (its vlen)
+constexpr std::size_t kMaxFuncArgs = 5;      // MAX_BPF_FUNC_REG_ARGS
+
+// One argument of a global function as the kernel's btf_prepare_func_args types it; an empty optional
+// with `why` set when the kernel refuses the prototype.
+std::optional<verifier::GlobalArg> global_arg_of(const loader::Btf& btf, std::uint32_t type, std::size_t index,
+                                                 std::string_view func, std::string_view ctx_name,
+                                                 bool kprobe, std::string& why) {
+  const std::uint32_t t = btf.skip_mods_and_typedefs(type);
+  const auto kind = btf.kind(t);
+  if (kind == loader::BtfKind::Int || btf.is_any_enum(t)) return verifier::GlobalArg{};
+  const std::string arg = "arg#" + std::to_string(index);
+  if (kind != loader::BtfKind::Ptr) {
+    why = arg + " type " + std::string(loader::btf_kind_name(kind)) + " in " + std::string(func) +
+          "() is not supported yet";
+    return std::nullopt;
+  }
+  // btf_get_prog_ctx_type: a pointer to the type's context struct (kprobe: also bpf_user_pt_regs_t).
+  std::uint32_t pointee = btf.size_or_type(t);
+  for (std::uint32_t id = pointee, depth = 0; kprobe && depth <= 32 && btf.is_mod_or_typedef(id); ++depth) {
+    if (btf.kind(id) == loader::BtfKind::Typedef && btf.name(id) == "bpf_user_pt_regs_t")
+      return verifier::GlobalArg{verifier::GlobalArgKind::Ctx, 0};
+    id = btf.size_or_type(id);
+  }
+  pointee = btf.skip_mods_and_typedefs(pointee);
+  if (btf.is_composite(pointee) && !ctx_name.empty() && btf.name(pointee) == ctx_name)
+    return verifier::GlobalArg{verifier::GlobalArgKind::Ctx, 0};
+  const auto size = btf.resolve_size(pointee);
+  if (!size) {
+    why = arg + " reference type('" + std::string(loader::btf_kind_name(btf.kind(pointee))) + " " +
+          std::string(btf.name(pointee)) + "') size cannot be determined";
+    return std::nullopt;
+  }
+  return verifier::GlobalArg{verifier::GlobalArgKind::Mem, static_cast<std::uint32_t>(*size)};
+}
+
+// The program's global (BTF_FUNC_GLOBAL) subprograms with their prototypes, from BTF func info.
+std::vector<verifier::GlobalFunc> global_funcs_of(const ProgramSource& source, const loader::Btf* btf,
+                                                  const verifier::ProgramTypeInfo& type) {
+  std::vector<verifier::GlobalFunc> out;
+  if (source.spec == nullptr || btf == nullptr) return out;
+  for (const auto& fi : source.spec->func_info) {
+    // The main function is the program itself; only subprograms are verified on their own.
+    if (fi.insn == 0 || !btf->valid_id(fi.type_id) || btf->kind(fi.type_id) != loader::BtfKind::Func) continue;
+    if (btf->vlen(fi.type_id) != kBtfFuncGlobal) continue;
+    verifier::GlobalFunc g;
+    g.pc = fi.insn;
+    g.name = std::string(fi.name);
+    const std::uint32_t proto = btf->size_or_type(fi.type_id);
+    if (btf->kind(proto) != loader::BtfKind::FuncProto) {
+      g.unsupported = "its BTF type is not a function prototype";
+      out.push_back(std::move(g));
+      continue;
+    }
+    // Tags such as __arg_ctx / __arg_nonnull change how the kernel types an argument.
+    for (std::uint32_t id = 1; id < btf->type_count() && g.unsupported.empty(); ++id)
+      if (btf->kind(id) == loader::BtfKind::DeclTag && btf->size_or_type(id) == fi.type_id &&
+          btf->decl_tag_component(id) >= 0 && btf->name(id).starts_with("arg:"))
+        g.unsupported = "not supported yet by the verifier: argument decl tag '" + std::string(btf->name(id)) + "'";
+    const std::uint16_t nargs = btf->vlen(proto);
+    const std::uint32_t ret = btf->skip_mods_and_typedefs(btf->size_or_type(proto));
+    if (g.unsupported.empty() && nargs > kMaxFuncArgs)
+      g.unsupported = "Global function " + g.name + "() with " + std::to_string(nargs) + " > 5 args";
+    if (g.unsupported.empty() && (ret == 0 || (btf->kind(ret) != loader::BtfKind::Int && !btf->is_any_enum(ret))))
+      g.unsupported = "Global function " + g.name + "() doesn't return scalar. Only those are supported.";
+    const bool kprobe = type.name == "kprobe";
+    for (std::uint16_t i = 0; i < nargs && g.unsupported.empty(); ++i)
+      if (auto arg = global_arg_of(*btf, btf->param(proto, i).type, i, g.name, type.ctx_btf_name, kprobe, g.unsupported))
+        g.params.push_back(*arg);
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<const Object::Impl>& object,
@@ -75,6 +149,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     vo.log_level = options.verifier_log_level;
     vo.log = options.verifier_log;
     vo.line_info = line_info_of(source);
+    vo.global_funcs = global_funcs_of(source, object->elf ? object->elf->btf.get() : nullptr, vo.program_type);
     auto verified = verifier::verify(source.program, vo);
     if (!verified) return std::move(verified).error();
     const auto& st = verified->stats();

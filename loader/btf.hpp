@@ -76,6 +76,8 @@ class Btf {
   BtfParam param(std::uint32_t id, std::uint32_t i) const;
   BtfVarSecinfo secinfo(std::uint32_t id, std::uint32_t i) const;
   std::uint32_t var_linkage(std::uint32_t id) const { return u32(id, 12); }
+  /// DECL_TAG: the tagged member or parameter index, -1 for the type itself.
+  std::int32_t decl_tag_component(std::uint32_t id) const { return static_cast<std::int32_t>(u32(id, 12)); }
 
   bool is_composite(std::uint32_t id) const {
     const auto k = kind(id);

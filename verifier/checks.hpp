@@ -45,6 +45,8 @@ enum class ViolationKind : std::uint8_t {
   MisalignedAtomic,    // atomic whose address is not provably a multiple of its width
   PacketLoadNotAllowed,// LD_ABS/LD_IND in a non-skb program, with r6 not the context, or holding a reference
   SpinLock,            // bpf_spin_lock rules: one lock, the map's lock field, no calls or exit while held
+  GlobalFuncArg,       // call to a global function with an argument its BTF prototype does not allow
+  GlobalFunc,          // global function: prototype not verifiable, called holding a lock, non-scalar return
   Unsupported,         // a construct this verifier does not handle yet
 };
 

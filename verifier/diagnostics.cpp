@@ -110,6 +110,23 @@ std::string region_name(const State* s, int reg) {
   return "memory";
 }
 
+std::string global_func_name(const VerifierOptions& o, std::uint32_t pc) {
+  const GlobalFunc* g = o.global_func(pc);
+  return g && !g->name.empty() ? g->name : "at insn " + std::to_string(pc);
+}
+
+std::string global_arg_expected(const VerifierOptions& o, std::uint32_t pc, int arg) {
+  const GlobalFunc* g = o.global_func(pc);
+  if (!g || arg < 0 || static_cast<std::size_t>(arg) >= g->params.size()) return "?";
+  const auto& a = g->params[static_cast<std::size_t>(arg)];
+  switch (a.kind) {
+    case GlobalArgKind::Scalar: return "a scalar";
+    case GlobalArgKind::Ctx: return "the unmodified ctx pointer";
+    case GlobalArgKind::Mem: return "pointer to " + std::to_string(a.size_bytes) + " bytes of memory or NULL";
+  }
+  return "?";
+}
+
 std::string reason(const vm::Program& p, const VerifierOptions& o, const Violation& v, const State* s) {
   const auto& d = v.detail;
   const std::string r = reg_name(d.reg);
@@ -131,7 +148,8 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::MaybeNullAccess:
       return r + " invalid mem access '" + (s ? type_name(s->reg(d.reg)) : std::string("ptr_or_null")) + "': r" +
              std::to_string(d.reg) + " may be null before " + access +
-             "; compare it with 0 first (the helper that returned it returns NULL on failure)";
+             "; compare it with 0 first (helpers return NULL on failure; a global function's pointer arguments may be "
+             "NULL)";
     case ViolationKind::OutOfBounds: {
       const std::string what = region_name(s, d.reg);
       std::string text = "invalid access to " + what + " " + r + " " + offs + " size=" + std::to_string(d.size);
@@ -213,6 +231,13 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::PacketLoadNotAllowed:
       return "BPF_LD_[ABS|IND] " + std::string(d.note) +
              (s ? " [r6=" + type_name(s->reg(isa::kPacketLoadCtxReg)) + "]" : std::string{});
+    case ViolationKind::GlobalFuncArg:
+      return "call to global function " + global_func_name(o, d.other_pc) + ": arg " + std::to_string(d.arg) + " (" + r +
+             ") expected " + global_arg_expected(o, d.other_pc, d.arg) + ", got " +
+             (s ? type_name(s->reg(d.reg)) : std::string("?")) +
+             (d.note.empty() ? std::string() : ": " + std::string(d.note));
+    case ViolationKind::GlobalFunc:
+      return "global function " + global_func_name(o, d.other_pc) + ": " + std::string(d.note);
     case ViolationKind::Unsupported:
       return "not supported yet by the verifier: " + std::string(d.note.empty() ? "this construct" : d.note);
   }

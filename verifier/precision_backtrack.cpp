@@ -146,7 +146,12 @@ PrecisionNeeds precision_needs(const Env& env, const State& s, std::uint32_t pc)
       // (backtracking follows it); the main program's is not checked.
       if (s.top().callback) n.always = scalars_in(s, bit(0));
       break;
-    case Form::AluUnary: case Form::WideImm: case Form::Ja: case Form::Ja32: case Form::CallLocal:
+    case Form::CallLocal:
+      // A global function's arguments are checked against its prototype (a scalar 0 may stand for NULL).
+      if (env.options.global_func(static_cast<std::uint32_t>(vm::branch_target(in, op, pc))))
+        n.always = scalars_in(s, kArgs);
+      break;
+    case Form::AluUnary: case Form::WideImm: case Form::Ja: case Form::Ja32:
       break;
   }
   return n;
@@ -170,12 +175,14 @@ RegMask backtrack_insn(const vm::Program& p, std::uint32_t pc, RegMask after) {
       // Loaded values come from memory: a fill's slot is marked by backtrack_stack_access, other
       // memory is unknown.
       return static_cast<RegMask>(after & ~dst);
-    case Form::Call: case Form::CallReg: case Form::PacketLoad:
+    // A CallLocal seen in its own frame's history is a call to a global function (a static one
+    // enters a new frame): like a helper call.
+    case Form::Call: case Form::CallReg: case Form::PacketLoad: case Form::CallLocal:
       // Helper arguments were marked when the call ran; r0-r5 are written.
       return static_cast<RegMask>(after & ~kCallerSaved);
     // Atomics keep every mark: the fetched register stays marked, which only marks more.
     case Form::AluUnary: case Form::Store: case Form::StoreReg: case Form::Atomic: case Form::Ja:
-    case Form::Ja32: case Form::Jump: case Form::CallLocal: case Form::Exit:
+    case Form::Ja32: case Form::Jump: case Form::Exit:
       return after;
   }
   return after;

@@ -60,6 +60,7 @@ ProgramTypeInfo plain(std::uint32_t mem_size_bytes) {
 ProgramTypeInfo xdp() {
   ProgramTypeInfo t;
   t.name = "xdp";
+  t.ctx_btf_name = "xdp_md";
   t.entry = EntryKind::Ctx;
   t.ctx_size_bytes = 24;  // struct xdp_md
   t.fields = {
@@ -80,6 +81,7 @@ constexpr std::string_view kTracingSpinLocks = "tracing progs cannot use bpf_spi
 ProgramTypeInfo socket_filter() {
   ProgramTypeInfo t;
   t.name = "socket_filter";
+  t.ctx_btf_name = "__sk_buff";
   t.spin_locks_refused = "socket filter progs cannot use bpf_spin_lock yet";
   t.entry = EntryKind::Ctx;
   t.ctx_size_bytes = 192;  // struct __sk_buff
@@ -91,6 +93,7 @@ ProgramTypeInfo socket_filter() {
 ProgramTypeInfo sched_cls() {
   ProgramTypeInfo t;
   t.name = "sched_cls";
+  t.ctx_btf_name = "__sk_buff";
   t.entry = EntryKind::Ctx;
   t.ctx_size_bytes = 192;
   t.fields = sk_buff_fields(true);
@@ -102,6 +105,7 @@ ProgramTypeInfo sched_cls() {
 ProgramTypeInfo kprobe() {
   ProgramTypeInfo t;
   t.name = "kprobe";
+  t.ctx_btf_name = "pt_regs";
   t.spin_locks_refused = kTracingSpinLocks;
   t.entry = EntryKind::Ctx;
   t.ctx_size_bytes = 168;  // x86-64 struct pt_regs
@@ -122,6 +126,7 @@ ProgramTypeInfo tracepoint() {
 ProgramTypeInfo raw_tracepoint() {
   ProgramTypeInfo t;
   t.name = "raw_tracepoint";
+  t.ctx_btf_name = "bpf_raw_tracepoint_args";
   t.spin_locks_refused = kTracingSpinLocks;
   t.entry = EntryKind::Ctx;
   t.ctx_size_bytes = 96;  // u64 args[MAX_BPF_FUNC_ARGS]

@@ -30,6 +30,8 @@ struct Env {
   const Cfg& cfg;
   std::uint32_t next_id = 1;
   std::vector<WarningFact> warnings;
+  const GlobalFunc* root = nullptr;           // the global function being verified on its own, or null (main)
+  std::vector<std::uint32_t> globals_called;  // first insns of global functions some path called
 
   std::uint32_t new_id() { return next_id++; }
 };

@@ -1,5 +1,7 @@
 // Call and exit transfer functions: helper argument checks from signatures, subprogram frames,
 // bpf_loop callbacks, and the rules at exit (initialised r0, released references).
+#include <algorithm>
+
 #include "verifier/transfer.hpp"
 
 namespace bpfvm::verifier {
@@ -328,7 +330,103 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
   return std::nullopt;
 }
 
+// Whether the function at `start` (or one it calls or passes as a callback) calls a helper that may
+// move packet data (the kernel's changes_pkt_data, propagated through callees).
+bool function_changes_packet_data(const Env& env, std::uint32_t start, std::vector<std::uint32_t>& seen) {
+  if (std::find(seen.begin(), seen.end(), start) != seen.end()) return false;
+  seen.push_back(start);
+  const auto& starts = env.cfg.subprog_starts;
+  const auto next = std::upper_bound(starts.begin(), starts.end(), start);
+  const auto end = next == starts.end() ? static_cast<std::uint32_t>(env.program.size()) : *next;
+  for (std::uint32_t pc = start; pc < end; ++pc) {
+    if (env.program.ops[pc] == isa::kNoOp) continue;
+    const auto& op = env.program.op(pc);
+    const auto& in = env.program.insns[pc];
+    if (op.form == Form::Call && helper_changes_packet_data(static_cast<std::uint32_t>(in.imm))) return true;
+    std::int64_t callee = -1;
+    if (op.form == Form::CallLocal) callee = vm::branch_target(in, op, pc);
+    if (op.form == Form::WideImm && static_cast<isa::LddwSrc>(in.src) == isa::LddwSrc::Func) callee = pc + 1 + in.imm;
+    if (callee >= 0 && callee < static_cast<std::int64_t>(env.program.size()) &&
+        function_changes_packet_data(env, static_cast<std::uint32_t>(callee), seen))
+      return true;
+  }
+  return false;
+}
+
+// A memory argument of a global function (the kernel's check_mem_reg): NULL, or a pointer (possibly
+// null) to `size` bytes the program may read and write. The callee may write them: stack bytes become
+// unknown data.
+Check check_global_mem_arg(Env& env, State& s, std::uint32_t pc, int r, std::uint32_t size, ViolationDetail d) {
+  const RegValue v = s.reg(r);
+  if (is_zero(v)) return std::nullopt;
+  if (!v.is_pointer()) return violation(pc, ViolationKind::GlobalFuncArg, d);
+  s.reg(r).maybe_null = false;
+  Check c = check_helper_mem(env.options, s, pc, r, size, size, false, 0, r);
+  if (!c) c = check_helper_mem(env.options, s, pc, r, size, size, true, 0, r);
+  s.reg(r) = v;
+  if (!c) return std::nullopt;
+  switch (c->kind) {
+    case ViolationKind::HelperArgMemory: d.note = "the stack bytes it points to are not all initialised"; break;
+    case ViolationKind::OutOfBounds:
+      d.note = v.type == RegType::Stack ? "that many bytes from it do not fit in the stack frame"
+                                        : "the object it points into has fewer bytes from there";
+      break;
+    case ViolationKind::ReadOnlyWrite: d.note = "the memory is read only (the callee may write it)"; break;
+    case ViolationKind::Unsupported: d.note = c->detail.note; break;
+    case ViolationKind::UnknownMap: case ViolationKind::PointerLeak: case ViolationKind::SpinLock:
+      return c;
+    default: break;
+  }
+  return violation(pc, ViolationKind::GlobalFuncArg, d);
+}
+
+// A call to a global function (the kernel's check_func_call for a global subprog): the arguments
+// against the prototype, then r1-r5 clobbered and r0 an unknown scalar; the callee is verified once,
+// on its own, after the caller.
+Check call_global(Env& env, State& s, std::uint32_t pc, const GlobalFunc& g, Successors& out) {
+  ViolationDetail d;
+  d.other_pc = g.pc;
+  if (s.lock.held) {
+    d.note = "global function calls are not allowed while holding a lock, use static function instead";
+    return violation(pc, ViolationKind::GlobalFunc, d);
+  }
+  if (!g.unsupported.empty()) {
+    d.note = g.unsupported;
+    return violation(pc, ViolationKind::GlobalFunc, d);
+  }
+  for (std::size_t i = 0; i < g.params.size() && i < 5; ++i) {
+    const int r = static_cast<int>(i) + 1;
+    ViolationDetail da = d;
+    da.reg = r;
+    da.arg = static_cast<int>(i);
+    const RegValue& v = s.reg(r);
+    const GlobalArg& a = g.params[i];
+    switch (a.kind) {
+      case GlobalArgKind::Scalar:
+        if (!v.is_scalar()) return violation(pc, ViolationKind::GlobalFuncArg, da);
+        break;
+      case GlobalArgKind::Ctx:
+        if (v.type != RegType::Ctx || !v.value.is_const() || v.value.const_value() != 0)
+          return violation(pc, ViolationKind::GlobalFuncArg, da);
+        break;
+      case GlobalArgKind::Mem:
+        da.size = a.size_bytes;
+        if (auto c = check_global_mem_arg(env, s, pc, r, a.size_bytes, da)) return c;
+        break;
+    }
+  }
+  std::vector<std::uint32_t> seen;
+  if (function_changes_packet_data(env, g.pc, seen)) invalidate_packet_pointers(s);
+  if (std::find(env.globals_called.begin(), env.globals_called.end(), g.pc) == env.globals_called.end())
+    env.globals_called.push_back(g.pc);
+  clobber_caller_saved(s);
+  s.reg(0) = RegValue::unknown();
+  out.next_pc = pc + 1;
+  return std::nullopt;
+}
+
 Check call_local(Env& env, State& s, std::uint32_t pc, std::uint32_t target, Successors& out) {
+  if (const GlobalFunc* g = env.options.global_func(target)) return call_global(env, s, pc, *g, out);
   Frame callee;
   for (int r = 1; r <= 5; ++r) callee.regs[static_cast<std::size_t>(r)] = s.reg(r);
   if (auto c = push_frame(env, s, pc, target, std::move(callee))) return c;
@@ -404,6 +502,11 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
       return violation(pc, ViolationKind::UnreleasedReference, d);
     }
     if (r0.is_pointer() && env.options.unprivileged) return violation(pc, ViolationKind::PointerLeak, d);
+    if (env.root && !r0.is_scalar()) {  // the kernel's check_return_code for a global subprog
+      d.other_pc = env.root->pc;
+      d.note = "At subprogram exit the register R0 is not a scalar value";
+      return violation(pc, ViolationKind::GlobalFunc, d);
+    }
     out.ends = true;
     return std::nullopt;
   }

@@ -3,6 +3,7 @@
 // included in a fully explored state stored at the same insn.
 #include <algorithm>
 #include <chrono>
+#include <span>
 
 #include "verifier/cfg.hpp"
 #include "verifier/diagnostics.hpp"
@@ -41,9 +42,17 @@ struct Path {
 
 class Explorer {
  public:
-  Explorer(const vm::Program& p, const VerifierOptions& o, const Cfg& cfg) : env_{p, o, cfg}, at_pc_(p.size()) {}
+  // `root`: the global function this explorer verifies on its own (null: the main program); `stats`
+  // carries on from the functions verified before (one processed-insn budget for all).
+  Explorer(const vm::Program& p, const VerifierOptions& o, const Cfg& cfg, const GlobalFunc* root,
+           const VerifierStats& stats)
+      : env_{p, o, cfg}, at_pc_(p.size()), stats_(stats) {
+    env_.root = root;
+    if (root) env_.next_id = 8;  // ids 1-5 name the global function's pointer arguments
+  }
 
   Check run(State initial);
+  const std::vector<std::uint32_t>& globals_called() const { return env_.globals_called; }
   const VerifierStats& stats() const { return stats_; }
   const std::vector<WarningFact>& warnings() const { return env_.warnings; }
   const State* failing_state() const { return failing_ ? &*failing_ : nullptr; }
@@ -227,7 +236,8 @@ void Explorer::record_insn(Path& path, std::uint32_t pc, std::uint8_t depth, boo
 Check Explorer::run(State initial) {
   const auto& program = env_.program;
   const auto& opts = env_.options;
-  pending_.push_back(Path{std::move(initial), 0, -1});
+  const std::uint32_t entry = initial.frames[0].entry_pc;
+  pending_.push_back(Path{std::move(initial), entry, -1});
   while (!pending_.empty()) {
     Path path = std::move(pending_.back());
     pending_.pop_back();
@@ -239,7 +249,7 @@ Check Explorer::run(State initial) {
         d.limit = static_cast<std::int64_t>(opts.max_processed_insns);
         return violation(pc, ViolationKind::TooComplex, d);
       }
-      if (first && pc != 0 && opts.log_level > 0) log_ += log_branch(path.from, pc, path.state);
+      if (first && pc != entry && opts.log_level > 0) log_ += log_branch(path.from, pc, path.state);
       if (env_.cfg.prune_point[pc]) {
         Check loop;
         if (visit_prune_point(path, loop)) {
@@ -328,16 +338,76 @@ State initial_state(const VerifierOptions& opts) {
   return s;
 }
 
+// A global function's entry state (the kernel's btf_prepare_func_args + do_check_common for a
+// subprog): arguments from its prototype, a maybe-NULL memory pointer for each pointer argument.
+State global_initial_state(const GlobalFunc& g) {
+  State s;
+  s.frames.emplace_back();
+  s.frames[0].entry_pc = g.pc;
+  auto& regs = s.frames[0].regs;
+  regs[isa::kFramePointer] = RegValue::pointer(RegType::Stack);
+  for (std::size_t i = 0; i < g.params.size() && i < 5; ++i) {
+    auto& r = regs[i + 1];
+    switch (g.params[i].kind) {
+      case GlobalArgKind::Scalar: r = RegValue::unknown(); break;
+      case GlobalArgKind::Ctx: r = RegValue::pointer(RegType::Ctx); break;
+      case GlobalArgKind::Mem:
+        r = RegValue::pointer(RegType::Mem, g.params[i].size_bytes);
+        r.maybe_null = true;
+        r.id = static_cast<std::uint32_t>(i) + 1;  // below Explorer's first id
+        break;
+    }
+  }
+  return s;
+}
+
+// Frames on the deepest chain of BPF-to-BPF calls starting at function `fn` (itself included), over
+// the static call graph; kMaxCallFrames + 1 once the limit is passed or the chain is recursive.
+// `height` memoises per function start (0 = not yet, -1 = on the current chain). `call` receives the
+// call insn in fn that leads to the deepest chain.
+int call_chain_frames(const vm::Program& p, const Cfg& cfg, std::uint32_t fn, std::vector<int>& height,
+                      std::uint32_t* call = nullptr) {
+  constexpr int kTooDeep = isa::kMaxCallFrames + 1;
+  if (height[fn] == -1) return kTooDeep;  // recursion
+  if (height[fn] > 0) return height[fn];
+  height[fn] = -1;
+  const auto next = std::upper_bound(cfg.subprog_starts.begin(), cfg.subprog_starts.end(), fn);
+  const auto end = next == cfg.subprog_starts.end() ? static_cast<std::uint32_t>(p.size()) : *next;
+  int deepest = 1;
+  for (std::uint32_t pc = fn; pc < end && deepest < kTooDeep; ++pc) {
+    if (p.ops[pc] == isa::kNoOp || p.op(pc).form != Form::CallLocal) continue;
+    const auto target = static_cast<std::uint32_t>(vm::branch_target(p.insns[pc], p.op(pc), pc));
+    const int frames = std::min(kTooDeep, 1 + call_chain_frames(p, cfg, target, height));
+    if (frames > deepest) {
+      deepest = frames;
+      if (call) *call = pc;
+    }
+  }
+  height[fn] = deepest;
+  return deepest;
+}
+
+// The kernel's check_max_stack_depth frame count: exploration does not follow calls to global
+// functions, so a chain or a recursion through them is bounded statically, as the kernel does.
+Check check_call_depth(const vm::Program& p, const Cfg& cfg) {
+  std::vector<int> height(p.size(), 0);
+  std::uint32_t call = 0;
+  if (call_chain_frames(p, cfg, 0, height, &call) <= isa::kMaxCallFrames) return std::nullopt;
+  ViolationDetail d;
+  d.limit = isa::kMaxCallFrames;
+  return violation(call, ViolationKind::CallDepth, d);
+}
+
 // An accepted program's warnings (deduplicated); writes the final log.
-std::vector<Warning> acceptance_warnings(const VerifierOptions& options, Explorer& explorer, const VerifierStats& stats) {
+std::vector<Warning> acceptance_warnings(const VerifierOptions& options, std::span<const WarningFact> facts,
+                                         std::string log, const VerifierStats& stats) {
   std::vector<Warning> warnings;
-  for (const auto& w : explorer.warnings()) {
+  for (const auto& w : facts) {
     const std::string m = warning_message(w);
     const bool seen = std::any_of(warnings.begin(), warnings.end(), [&](const Warning& x) { return x.pc == w.pc && x.message == m; });
     if (!seen) warnings.push_back(Warning{w.pc, m});
   }
   if (options.log_level > 0 && options.log) {
-    std::string log = std::move(explorer.log());
     for (const auto& w : warnings) log += "warning: insn " + std::to_string(w.pc) + ": " + w.message + "\n";
     *options.log = std::move(log) + log_summary(stats, true);
   }
@@ -351,8 +421,13 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   auto elapsed_us = [&] {
     return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
   };
-  auto reject = [&](const Violation& v, const State* state, const VerifierStats& stats, std::string log) {
-    Error e = make_error(Errc::Rejected, violation_message(program, options, v, state), v.pc);
+  auto reject = [&](const Violation& v, const State* state, const VerifierStats& stats, std::string log,
+                    const GlobalFunc* root = nullptr) {
+    std::string text = violation_message(program, options, v, state);
+    if (root)
+      text += " (in global function " + root->name +
+              ", verified once for any arguments its BTF prototype allows: pointer arguments may be NULL)";
+    Error e = make_error(Errc::Rejected, std::move(text), v.pc);
     if (options.log_level > 0 && options.log) {
       VerifierStats st = stats;
       st.time_us = elapsed_us();
@@ -366,13 +441,35 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   Cfg cfg;
   if (auto c = build_cfg(program, !options.unprivileged, cfg)) return reject(*c, nullptr, {}, {});
   cfg.precise_in = precise_registers(program, cfg);
+  if (!options.global_funcs.empty())
+    if (auto c = check_call_depth(program, cfg)) return reject(*c, nullptr, {}, {});
 
-  Explorer explorer(program, options, cfg);
-  const Check c = explorer.run(initial_state(options));
-  VerifierStats stats = explorer.stats();
+  // The main program first, then every global function some verified path called, each once, on its
+  // own (the kernel's do_check_main, then do_check_subprogs for subprogs marked `called`).
+  std::vector<const GlobalFunc*> queue{nullptr};  // null: the main program
+  std::vector<WarningFact> warnings;
+  std::string log;
+  VerifierStats stats;
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    const GlobalFunc* root = queue[i];
+    if (root && options.log_level > 0)
+      log += "global function " + root->name + " at insn " + std::to_string(root->pc) +
+             ": verified on its own, for any arguments its prototype allows\n";
+    Explorer explorer(program, options, cfg, root, stats);
+    const Check c = explorer.run(root ? global_initial_state(*root) : initial_state(options));
+    stats = explorer.stats();
+    log += explorer.log();
+    if (c) {
+      stats.time_us = elapsed_us();
+      return reject(*c, explorer.failing_state(), stats, std::move(log), root);
+    }
+    warnings.insert(warnings.end(), explorer.warnings().begin(), explorer.warnings().end());
+    for (std::uint32_t pc : explorer.globals_called())
+      if (const GlobalFunc* g = options.global_func(pc); std::find(queue.begin(), queue.end(), g) == queue.end())
+        queue.push_back(g);
+  }
   stats.time_us = elapsed_us();
-  if (c) return reject(*c, explorer.failing_state(), stats, std::move(explorer.log()));
-  return VerifiedProgram(program, stats, acceptance_warnings(options, explorer, stats));
+  return VerifiedProgram(program, stats, acceptance_warnings(options, warnings, std::move(log), stats));
 }
 
 }  // namespace bpfvm::verifier

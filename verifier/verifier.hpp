@@ -49,6 +49,35 @@ struct ProgramTypeInfo {
   bool legacy_packet_loads = false;  // LD_ABS/LD_IND allowed: r6 = the skb (the kernel's may_access_skb)
   /// Non-empty: the kernel's reason this type may not use a map whose value holds a bpf_spin_lock.
   std::string_view spin_locks_refused;
+  /// BTF struct name of the context ("xdp_md"): a global function's `struct <name> *` argument is the
+  /// ctx (the kernel's btf_get_prog_ctx_type). Empty: no argument can be the ctx.
+  std::string_view ctx_btf_name;
+};
+
+/// How a global function's argument is checked at call sites and built for its own verification
+/// (the kernel's btf_prepare_func_args, from the BTF FUNC_PROTO).
+enum class GlobalArgKind : std::uint8_t {
+  Scalar,  // int, enum: any initialised scalar; the callee sees an unknown scalar
+  Ctx,     // pointer to the program type's context struct: must be the unmodified ctx
+  Mem,     // pointer to a type of size_bytes: NULL or readable+writable memory of that size;
+           // the callee sees memory of that size that may be NULL
+};
+struct GlobalArg {
+  GlobalArgKind kind = GlobalArgKind::Scalar;
+  std::uint32_t size_bytes = 0;  // Mem only
+};
+
+/// A global (non-static, BTF_FUNC_GLOBAL) BPF-to-BPF function. The kernel verifies each such function
+/// once, on its own, from arguments built from its prototype, with a scalar return; a call checks the
+/// arguments against the prototype, clobbers r1-r5, gives r0 an unknown scalar and is not followed.
+/// Functions not listed (static ones, programs without BTF) are verified inline at every call.
+struct GlobalFunc {
+  std::uint32_t pc = 0;           // first insn
+  std::string name;               // for messages
+  std::vector<GlobalArg> params;  // r1, r2, ... (at most 5)
+  /// Non-empty: why the kernel cannot verify this prototype ("doesn't return scalar", an argument type
+  /// it does not support); calls to the function are refused with it.
+  std::string unsupported;
 };
 
 namespace program_types {
@@ -73,10 +102,19 @@ struct VerifierOptions {
   /// Source line of an instruction (BTF line info), appended to messages.
   std::function<std::string(std::uint32_t pc)> line_info;
   std::uint64_t max_processed_insns = 1'000'000;  // BPF_COMPLEXITY_LIMIT_INSNS
+  /// Global functions by first insn (from BTF func info; the loader/API fills it). Empty: none.
+  std::vector<GlobalFunc> global_funcs;
+
+  /// The global function starting at pc, or null (a static function: verified inline).
+  const GlobalFunc* global_func(std::uint32_t pc) const {
+    for (const auto& g : global_funcs)
+      if (g.pc == pc) return &g;
+    return nullptr;
+  }
 };
 
 struct VerifierStats {
-  std::uint64_t insns_processed = 0;  // instructions abstractly executed, over all paths
+  std::uint64_t insns_processed = 0;  // instructions abstractly executed, over all paths (each global function once)
   std::uint64_t states_stored = 0;    // checkpoints kept for pruning
   std::uint64_t peak_states = 0;      // most paths waiting at once
   std::uint64_t states_pruned = 0;    // paths cut short by an explored state

@@ -4,6 +4,8 @@
 #include <linux/btf.h>
 
 #include <cstring>
+#include <map>
+#include <string>
 
 #include "vm/isa.hpp"
 
@@ -26,6 +28,30 @@ void append_bytes(std::vector<std::uint8_t>& out, const void* data, std::size_t 
 template <class T>
 void append(std::vector<std::uint8_t>& out, const T& v) {
   append_bytes(out, &v, sizeof v);
+}
+
+std::uint32_t append_string(std::string& strings, std::string_view s) {
+  const auto off = static_cast<std::uint32_t>(strings.size());
+  strings.append(s);
+  strings.push_back('\0');
+  return off;
+}
+
+// A BTF blob: header, type section, string section.
+std::vector<std::uint8_t> btf_blob(const std::vector<std::uint8_t>& types, const std::string& strings) {
+  btf_header hdr{};
+  hdr.magic = BTF_MAGIC;
+  hdr.version = BTF_VERSION;
+  hdr.hdr_len = sizeof(hdr);
+  hdr.type_off = 0;
+  hdr.type_len = static_cast<std::uint32_t>(types.size());
+  hdr.str_off = hdr.type_len;
+  hdr.str_len = static_cast<std::uint32_t>(strings.size());
+  std::vector<std::uint8_t> out;
+  append(out, hdr);
+  append_bytes(out, types.data(), types.size());
+  append_bytes(out, strings.data(), strings.size());
+  return out;
 }
 
 // The kernel needs BTF func info for BPF_PSEUDO_FUNC loads, and for LD_ABS/LD_IND in a program
@@ -66,12 +92,7 @@ Result<std::vector<vm::Insn>> patch_map_references(const vm::Program& program, s
 std::vector<std::uint8_t> func_info_btf(std::span<const loader::FuncInfo> funcs,
                                         std::vector<bpf_func_info>& records_out) {
   std::string strings(1, '\0');
-  auto add_string = [&](std::string_view s) {
-    const auto off = static_cast<std::uint32_t>(strings.size());
-    strings.append(s);
-    strings.push_back('\0');
-    return off;
-  };
+  auto add_string = [&](std::string_view s) { return append_string(strings, s); };
   std::vector<std::uint8_t> types;
   // [1] int
   append(types, btf_type{add_string("int"), btf_info(BTF_KIND_INT, 0), {4}});
@@ -86,19 +107,100 @@ std::vector<std::uint8_t> func_info_btf(std::span<const loader::FuncInfo> funcs,
     append(types, btf_type{add_string(name), btf_info(BTF_KIND_FUNC, linkage), {2}});
     records_out.push_back({funcs[i].insn, next_id++});
   }
-  btf_header hdr{};
-  hdr.magic = BTF_MAGIC;
-  hdr.version = BTF_VERSION;
-  hdr.hdr_len = sizeof(hdr);
-  hdr.type_off = 0;
-  hdr.type_len = static_cast<std::uint32_t>(types.size());
-  hdr.str_off = hdr.type_len;
-  hdr.str_len = static_cast<std::uint32_t>(strings.size());
-  std::vector<std::uint8_t> out;
-  append(out, hdr);
-  append_bytes(out, types.data(), types.size());
-  append_bytes(out, strings.data(), strings.size());
-  return out;
+  return btf_blob(types, strings);
+}
+
+namespace {
+
+// Emits the types a prototype names (see prototype_btf), each object type once.
+class PrototypeTypes {
+ public:
+  PrototypeTypes(const loader::Btf& btf, std::vector<std::uint8_t>& types, std::string& strings)
+      : btf_(btf), types_(types), strings_(strings) {}
+
+  std::uint32_t emit(const btf_type& t) {
+    append(types_, t);
+    return next_id_++;
+  }
+  std::uint32_t add_string(std::string_view s) { return s.empty() ? 0 : append_string(strings_, s); }
+
+  std::uint32_t type(std::uint32_t object_id) {
+    const std::uint32_t id = btf_.skip_mods_and_typedefs(object_id);
+    if (id == 0) return 0;
+    if (const auto it = done_.find(id); it != done_.end()) return it->second;
+    std::uint32_t out = 0;
+    const std::uint32_t name = add_string(btf_.name(id));
+    switch (btf_.kind(id)) {
+      case loader::BtfKind::Int:
+        out = emit(btf_type{name, btf_info(BTF_KIND_INT, 0), {btf_.size_or_type(id)}});
+        append(types_, std::uint32_t{(btf_.int_encoding(id) << 24) | (btf_.int_offset(id) << 16) | btf_.int_bits(id)});
+        break;
+      case loader::BtfKind::Enum: case loader::BtfKind::Enum64: {
+        const std::uint32_t size = btf_.size_or_type(id);
+        out = emit(btf_type{add_string("enum_as_int"), btf_info(BTF_KIND_INT, 0), {size}});
+        append(types_, std::uint32_t{size * 8});
+        break;
+      }
+      case loader::BtfKind::Ptr: {
+        const std::uint32_t to = type(btf_.size_or_type(id));
+        out = emit(btf_type{0, btf_info(BTF_KIND_PTR, 0), {to}});
+        break;
+      }
+      case loader::BtfKind::Array: {
+        const auto a = btf_.array(id);
+        const std::uint32_t elem = type(a.type);
+        const std::uint32_t index = emit(btf_type{add_string("array_index"), btf_info(BTF_KIND_INT, 0), {4}});
+        append(types_, std::uint32_t{32});
+        out = emit(btf_type{0, btf_info(BTF_KIND_ARRAY, 0), {0}});
+        append(types_, btf_array{elem, index, a.nelems});
+        break;
+      }
+      case loader::BtfKind::Struct: case loader::BtfKind::Union: {
+        const std::uint32_t kind = btf_.kind(id) == loader::BtfKind::Struct ? BTF_KIND_STRUCT : BTF_KIND_UNION;
+        out = emit(btf_type{name, btf_info(kind, 0), {btf_.size_or_type(id)}});
+        break;
+      }
+      default:  // FWD, and anything a prototype cannot describe by size
+        out = emit(btf_type{name ? name : add_string("unsized"),
+                            btf_info(BTF_KIND_FWD, 0) | (btf_.kflag(id) ? 1u << 31 : 0u), {0}});
+        break;
+    }
+    done_.emplace(id, out);
+    return out;
+  }
+
+ private:
+  const loader::Btf& btf_;
+  std::vector<std::uint8_t>& types_;
+  std::string& strings_;
+  std::map<std::uint32_t, std::uint32_t> done_;  // object type id -> emitted id
+  std::uint32_t next_id_ = 1;
+};
+
+}  // namespace
+
+std::vector<std::uint8_t> prototype_btf(const loader::Btf& btf, std::span<const loader::FuncInfo> funcs,
+                                        std::vector<bpf_func_info>& records_out) {
+  std::vector<std::uint8_t> types;
+  std::string strings(1, '\0');
+  PrototypeTypes emitter(btf, types, strings);
+  records_out.clear();
+  for (const auto& f : funcs) {
+    const std::uint32_t proto = btf.size_or_type(f.type_id);
+    const std::uint16_t nargs = btf.vlen(proto);
+    std::vector<btf_param> params;
+    for (std::uint16_t i = 0; i < nargs; ++i) {
+      const auto p = btf.param(proto, i);
+      params.push_back({emitter.add_string(btf.string_at(p.name_off)), emitter.type(p.type)});
+    }
+    const std::uint32_t ret = emitter.type(btf.size_or_type(proto));
+    const std::uint32_t proto_id = emitter.emit(btf_type{0, btf_info(BTF_KIND_FUNC_PROTO, nargs), {ret}});
+    for (const auto& p : params) append(types, p);
+    const std::uint32_t func_id =
+        emitter.emit(btf_type{emitter.add_string(f.name), btf_info(BTF_KIND_FUNC, btf.vlen(f.type_id)), {proto_id}});
+    records_out.push_back({f.insn, func_id});
+  }
+  return btf_blob(types, strings);
 }
 
 Result<KernelObject> KernelObject::load(const loader::Object& object, std::string* verifier_log) {

@@ -44,4 +44,12 @@ Result<std::vector<vm::Insn>> patch_map_references(const vm::Program& program, s
 std::vector<std::uint8_t> func_info_btf(std::span<const loader::FuncInfo> funcs,
                                         std::vector<bpf_func_info>& records_out);
 
+/// A BTF blob for func_info with each function's real linkage and prototype, taken from the object's
+/// BTF: FUNC, FUNC_PROTO and the types it names — ints (enums as ints of their size), pointers, arrays,
+/// structs and unions by name and size without members (the kernel types a global function's argument
+/// by kind, size and, for the ctx, struct name only), forward declarations; modifiers and typedefs are
+/// skipped. The kernel then verifies global functions on their own, as with libbpf.
+std::vector<std::uint8_t> prototype_btf(const loader::Btf& btf, std::span<const loader::FuncInfo> funcs,
+                                        std::vector<bpf_func_info>& records_out);
+
 }  // namespace bpfvm::testing

@@ -210,3 +210,157 @@ TEST_CASE("soundness property: accepted random programs run without faults in ch
   std::cout << "verifier soundness property: " << accepted << " accepted of " << decoded << " decoded random programs\n";
   CHECK(accepted > 100);
 }
+
+// Global functions (VerifierOptions::global_funcs): verified once on their own from their prototype;
+// calls check the arguments and are not followed.
+namespace {
+
+// main: r1 = fp-8 (initialised when `init`), call f(r1), exit; f (insn 5 or 6): r0 = *(u32 *)r1.
+vm::Program global_call_program(bool init, bool null_check) {
+  std::string text = init ? "stdw [%r10-8], 0\n" : "mov %r0, 0\n";
+  text += "mov %r1, %r10\nadd %r1, -8\ncall local f\nexit\nf:\n";
+  if (null_check) text += "mov %r0, 0\njeq %r1, 0, +1\n";
+  text += "ldxw %r0, [%r1+0]\nexit\n";
+  return assemble(text.c_str());
+}
+
+VerifierOptions global_options(std::uint32_t pc, std::uint32_t size_bytes) {
+  VerifierOptions o;
+  o.program_type = program_types::xdp();
+  o.global_funcs.push_back(GlobalFunc{pc, "f", {GlobalArg{GlobalArgKind::Mem, size_bytes}}, {}});
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("global function: a pointer argument may be NULL whatever the callers pass") {
+  const auto unchecked = global_call_program(true, false);
+  auto v = verify(unchecked, global_options(5, 8));
+  REQUIRE_FALSE(v.has_value());
+  CHECK(v.error().pc == 5);
+  CHECK(v.error().message().find("may be null") != std::string::npos);
+  CHECK(v.error().message().find("in global function f") != std::string::npos);
+  // The same function static: verified inline with the caller's pointer, accepted.
+  VerifierOptions o;
+  o.program_type = program_types::xdp();
+  CHECK(verify(unchecked, o).has_value());
+  // With a NULL check: accepted, the callee processed once on its own.
+  auto checked = verify(global_call_program(true, true), global_options(5, 8));
+  REQUIRE(checked.has_value());
+  CHECK(checked->stats().insns_processed < 20);
+}
+
+TEST_CASE("global function: call sites check memory arguments against the prototype") {
+  auto uninit = verify(global_call_program(false, true), global_options(5, 8));
+  REQUIRE_FALSE(uninit.has_value());
+  CHECK(uninit.error().pc == 3);
+  CHECK(uninit.error().message().find("call to global function f: arg 0 (R1) expected pointer to 8 bytes of "
+                                      "memory or NULL, got fp: the stack bytes it points to are not all "
+                                      "initialised") != std::string::npos);
+  auto too_small = verify(global_call_program(true, true), global_options(5, 16));
+  REQUIRE_FALSE(too_small.has_value());
+  CHECK(too_small.error().message().find("expected pointer to 16 bytes") != std::string::npos);
+  // A scalar other than 0 is not a pointer; 0 is NULL.
+  auto scalar = verify(assemble("mov %r1, 1\ncall local f\nexit\nf:\nmov %r0, 0\nexit"), global_options(3, 8));
+  REQUIRE_FALSE(scalar.has_value());
+  CHECK(scalar.error().message().find("got scalar") != std::string::npos);
+  CHECK(verify(assemble("mov %r1, 0\ncall local f\nexit\nf:\nmov %r0, 0\nexit"), global_options(3, 8)).has_value());
+}
+
+TEST_CASE("global function: r1-r5 are clobbered, r0 unknown, the caller's stack written through the pointer") {
+  // After the call r1 is unreadable.
+  auto clobbered = verify(assemble("mov %r1, 0\ncall local f\nmov %r0, %r1\nexit\nf:\nmov %r0, 0\nexit"),
+                          global_options(4, 8));
+  REQUIRE_FALSE(clobbered.has_value());
+  CHECK(clobbered.error().pc == 2);
+  // fp-8 held 0 before the call; after it, an unknown scalar: using it as a ctx offset is refused.
+  const char* stack_written = R"(stdw [%r10-8], 0
+mov %r6, %r1
+mov %r1, %r10
+add %r1, -8
+call local f
+ldxdw %r2, [%r10-8]
+add %r6, %r2
+ldxw %r0, [%r6+0]
+exit
+f:
+mov %r0, 0
+exit)";
+  auto v = verify(assemble(stack_written), global_options(9, 8));
+  REQUIRE_FALSE(v.has_value());
+  CHECK(v.error().pc >= 6);
+  VerifierOptions o;
+  o.program_type = program_types::xdp();
+  CHECK(verify(assemble(stack_written), o).has_value());  // inline: fp-8 is still 0
+}
+
+TEST_CASE("global function: ctx and scalar arguments, scalar return, unsupported prototypes") {
+  VerifierOptions o;
+  o.program_type = program_types::xdp();
+  o.global_funcs.push_back(GlobalFunc{3, "g", {GlobalArg{GlobalArgKind::Ctx, 0}, GlobalArg{}}, {}});
+  const char* ctx_call = "mov %r2, 7\ncall local g\nexit\ng:\nldxw %r0, [%r1+12]\nadd %r0, %r2\nexit";
+  CHECK(verify(assemble(ctx_call), o).has_value());
+  auto moved = verify(assemble("add %r1, 4\nmov %r2, 7\ncall local g\nexit\ng:\nmov %r0, 0\nexit"),
+                      [] {
+                        VerifierOptions m;
+                        m.program_type = program_types::xdp();
+                        m.global_funcs.push_back(GlobalFunc{4, "g", {GlobalArg{GlobalArgKind::Ctx, 0}}, {}});
+                        return m;
+                      }());
+  REQUIRE_FALSE(moved.has_value());
+  CHECK(moved.error().message().find("expected the unmodified ctx pointer, got ctx") != std::string::npos);
+  auto uninit_scalar = verify(assemble("call local g\nexit\ng:\nmov %r0, 0\nexit"), [] {
+    VerifierOptions m;
+    m.program_type = program_types::xdp();
+    m.global_funcs.push_back(GlobalFunc{2, "g", {GlobalArg{GlobalArgKind::Ctx, 0}, GlobalArg{}}, {}});
+    return m;
+  }());
+  REQUIRE_FALSE(uninit_scalar.has_value());
+  CHECK(uninit_scalar.error().message().find("arg 1 (R2) expected a scalar, got not_init") != std::string::npos);
+  auto pointer_return = verify(assemble("call local g\nexit\ng:\nmov %r0, %r10\nexit"), [] {
+    VerifierOptions m;
+    m.program_type = program_types::xdp();
+    m.global_funcs.push_back(GlobalFunc{2, "g", {}, {}});
+    return m;
+  }());
+  REQUIRE_FALSE(pointer_return.has_value());
+  CHECK(pointer_return.error().message().find("R0 is not a scalar value") != std::string::npos);
+  auto unsupported = verify(assemble("call local g\nexit\ng:\nmov %r0, 0\nexit"), [] {
+    VerifierOptions m;
+    m.program_type = program_types::xdp();
+    m.global_funcs.push_back(GlobalFunc{2, "g", {}, "Global function g() doesn't return scalar."});
+    return m;
+  }());
+  REQUIRE_FALSE(unsupported.has_value());
+  CHECK(unsupported.error().message().find("global function g: Global function g() doesn't return scalar") !=
+        std::string::npos);
+}
+
+TEST_CASE("global function: verified once, only when called, however many call sites") {
+  const char* two_calls = "mov %r1, 1\ncall local g\nmov %r1, 2\ncall local g\nexit\ng:\nmov %r0, %r1\nexit";
+  VerifierOptions o;
+  o.program_type = program_types::xdp();
+  o.global_funcs.push_back(GlobalFunc{5, "g", {GlobalArg{}}, {}});
+  std::string log;
+  o.log_level = 1;
+  o.log = &log;
+  auto v = verify(assemble(two_calls), o);
+  REQUIRE(v.has_value());
+  CHECK(v->stats().insns_processed == 5 + 2);
+  CHECK(log.find("global function g at insn 5: verified on its own") != std::string::npos);
+  // Call depth through global functions is bounded over the static call graph (recursion included).
+  o.log_level = 0;
+  auto recursive = verify(assemble("mov %r1, 1\ncall local g\nexit\ng:\ncall local g\nmov %r0, 0\nexit"), [] {
+    VerifierOptions m;
+    m.program_type = program_types::xdp();
+    m.global_funcs.push_back(GlobalFunc{3, "g", {GlobalArg{}}, {}});
+    return m;
+  }());
+  REQUIRE_FALSE(recursive.has_value());
+  CHECK(recursive.error().pc == 1);
+  CHECK(recursive.error().message().find("too deep") != std::string::npos);
+  // Never called on any path: never verified (the kernel verifies only global functions it saw called).
+  o.log_level = 0;
+  o.global_funcs = {GlobalFunc{4, "h", {}, {}}};
+  CHECK(verify(assemble("mov %r0, 0\njeq %r0, 0, +1\ncall local h\nexit\nh:\nldxw %r0, [%r10+0]\nexit"), o).has_value());
+}

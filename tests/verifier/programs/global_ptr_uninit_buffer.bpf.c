@@ -1,0 +1,22 @@
+// verdict: reject
+// error: the stack bytes it points to are not all initialised
+// The caller passes a stack buffer it never wrote: the callee may read it.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+struct pair {
+  long a, b;
+};
+
+__noinline int sum(struct pair *p) {
+  if (!p) return 0;
+  return (int)(p->a + p->b);
+}
+
+SEC("xdp")
+int xdp_ptr_uninit_buffer(struct xdp_md *ctx) {
+  struct pair local;
+  return sum(&local) & 3;
+}
+
+char LICENSE[] SEC("license") = "GPL";

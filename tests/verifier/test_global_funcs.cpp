@@ -1,0 +1,73 @@
+// Global functions in clang-built programs (tests/verifier/programs/*.bpf.c): each source names its
+// verdict (`// verdict: accept|reject`) and, for a rejection, a part of the message (`// error: ...`)
+// in its first lines; the object is opened and its one program loaded through the public API, so
+// the global functions come from the object's BTF as they do for users.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "bpfvm/bpfvm.hpp"
+
+namespace {
+
+const std::filesystem::path kSources = std::filesystem::path(BPFVM_SOURCE_DIR) / "tests" / "verifier" / "programs";
+const std::filesystem::path kObjects = BPFVM_VERIFIER_PROGRAMS_DIR;
+
+struct Expectation {
+  bool accept = false;
+  bool has_verdict = false;
+  std::string error;
+};
+
+Expectation expectation_of(const std::filesystem::path& source) {
+  Expectation e;
+  std::ifstream in(source);
+  std::string line;
+  while (std::getline(in, line) && line.starts_with("//")) {
+    if (line.starts_with("// verdict: ")) {
+      e.has_verdict = true;
+      e.accept = line.substr(12) == "accept";
+    } else if (line.starts_with("// error: ")) {
+      e.error = line.substr(10);
+    }
+  }
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("global functions: clang-built programs get the verdict their source names") {
+  std::vector<std::filesystem::path> sources;
+  for (const auto& e : std::filesystem::directory_iterator(kSources))
+    if (e.path().string().ends_with(".bpf.c")) sources.push_back(e.path());
+  std::sort(sources.begin(), sources.end());
+  REQUIRE(sources.size() >= 8);
+  bpfvm::Vm vm;
+  int accepted = 0, rejected = 0;
+  for (const auto& source : sources) {
+    const std::string name = source.filename().string();
+    INFO(name);
+    const Expectation want = expectation_of(source);
+    REQUIRE(want.has_verdict);
+    const auto object_path = kObjects / (name.substr(0, name.size() - 2) + ".o");
+    auto object = vm.open_elf_file(object_path.string());
+    INFO((object ? std::string() : object.error().message()));
+    REQUIRE(object.has_value());
+    const auto programs = object->programs();
+    REQUIRE(programs.size() == 1);
+    auto program = object->load(programs[0].name);
+    INFO((program ? std::string("accepted") : program.error().message()));
+    CHECK(program.has_value() == want.accept);
+    if (!program) {
+      CHECK(program.error().code == bpfvm::Errc::Rejected);
+      CHECK(program.error().message().find(want.error) != std::string::npos);
+      ++rejected;
+    } else {
+      ++accepted;
+    }
+  }
+  std::cout << "global function programs: " << accepted << " accepted, " << rejected << " rejected as expected\n";
+}
