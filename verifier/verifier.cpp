@@ -363,11 +363,14 @@ State global_initial_state(const GlobalFunc& g) {
 
 // Frames on the deepest chain of BPF-to-BPF calls starting at function `fn` (itself included), over
 // the static call graph; kMaxCallFrames + 1 once the limit is passed or the chain is recursive.
-// `height` memoises per function start (0 = not yet, -1 = on the current chain). `call` receives the
-// call insn in fn that leads to the deepest chain.
+// `height` memoises per function start (0 = not yet, -1 = on the current chain); `above` is the
+// number of frames on the chain above fn, so the recursion stops within kMaxCallFrames + 1 levels
+// however long a hostile program's chain is. `call` receives the call insn in fn that leads to the
+// deepest chain.
 int call_chain_frames(const vm::Program& p, const Cfg& cfg, std::uint32_t fn, std::vector<int>& height,
-                      std::uint32_t* call = nullptr) {
+                      int above, std::uint32_t* call = nullptr) {
   constexpr int kTooDeep = isa::kMaxCallFrames + 1;
+  if (above + 1 >= kTooDeep) return kTooDeep;  // the chain through fn is too deep already
   if (height[fn] == -1) return kTooDeep;  // recursion
   if (height[fn] > 0) return height[fn];
   height[fn] = -1;
@@ -377,7 +380,7 @@ int call_chain_frames(const vm::Program& p, const Cfg& cfg, std::uint32_t fn, st
   for (std::uint32_t pc = fn; pc < end && deepest < kTooDeep; ++pc) {
     if (p.ops[pc] == isa::kNoOp || p.op(pc).form != Form::CallLocal) continue;
     const auto target = static_cast<std::uint32_t>(vm::branch_target(p.insns[pc], p.op(pc), pc));
-    const int frames = std::min(kTooDeep, 1 + call_chain_frames(p, cfg, target, height));
+    const int frames = std::min(kTooDeep, 1 + call_chain_frames(p, cfg, target, height, above + 1));
     if (frames > deepest) {
       deepest = frames;
       if (call) *call = pc;
@@ -392,7 +395,7 @@ int call_chain_frames(const vm::Program& p, const Cfg& cfg, std::uint32_t fn, st
 Check check_call_depth(const vm::Program& p, const Cfg& cfg) {
   std::vector<int> height(p.size(), 0);
   std::uint32_t call = 0;
-  if (call_chain_frames(p, cfg, 0, height, &call) <= isa::kMaxCallFrames) return std::nullopt;
+  if (call_chain_frames(p, cfg, 0, height, 0, &call) <= isa::kMaxCallFrames) return std::nullopt;
   ViolationDetail d;
   d.limit = isa::kMaxCallFrames;
   return violation(call, ViolationKind::CallDepth, d);

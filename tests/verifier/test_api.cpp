@@ -359,6 +359,17 @@ TEST_CASE("global function: verified once, only when called, however many call s
   REQUIRE_FALSE(recursive.has_value());
   CHECK(recursive.error().pc == 1);
   CHECK(recursive.error().message().find("too deep") != std::string::npos);
+  // A hostile chain of 500,000 functions, each calling the next: refused at the 8th call, without
+  // recursing down the whole chain.
+  std::string chain;
+  for (int i = 0; i < 500'000; ++i) chain += "call local +1\nexit\n";
+  chain += "mov %r0, 0\nexit\n";
+  VerifierOptions with_global;
+  with_global.program_type = program_types::xdp();
+  with_global.global_funcs = {GlobalFunc{2, "g", {}, {}}};
+  auto long_chain = verify(assemble(chain.c_str()), with_global);
+  REQUIRE_FALSE(long_chain.has_value());
+  CHECK(long_chain.error().message().find("too deep") != std::string::npos);
   // Never called on any path: never verified (the kernel verifies only global functions it saw called).
   o.log_level = 0;
   o.global_funcs = {GlobalFunc{4, "h", {}, {}}};
