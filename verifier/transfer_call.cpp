@@ -331,24 +331,32 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
 }
 
 // Whether the function at `start` (or one it calls or passes as a callback) calls a helper that may
-// move packet data (the kernel's changes_pkt_data, propagated through callees).
-bool function_changes_packet_data(const Env& env, std::uint32_t start, std::vector<std::uint32_t>& seen) {
-  if (std::find(seen.begin(), seen.end(), start) != seen.end()) return false;
-  seen.push_back(start);
+// move packet data (the kernel's changes_pkt_data, propagated through callees). Iterative, each
+// function visited once: a hostile program's chain of callees costs no stack and linear time.
+bool function_changes_packet_data(const Env& env, std::uint32_t start) {
   const auto& starts = env.cfg.subprog_starts;
-  const auto next = std::upper_bound(starts.begin(), starts.end(), start);
-  const auto end = next == starts.end() ? static_cast<std::uint32_t>(env.program.size()) : *next;
-  for (std::uint32_t pc = start; pc < end; ++pc) {
-    if (env.program.ops[pc] == isa::kNoOp) continue;
-    const auto& op = env.program.op(pc);
-    const auto& in = env.program.insns[pc];
-    if (op.form == Form::Call && helper_changes_packet_data(static_cast<std::uint32_t>(in.imm))) return true;
-    std::int64_t callee = -1;
-    if (op.form == Form::CallLocal) callee = vm::branch_target(in, op, pc);
-    if (op.form == Form::WideImm && static_cast<isa::LddwSrc>(in.src) == isa::LddwSrc::Func) callee = pc + 1 + in.imm;
-    if (callee >= 0 && callee < static_cast<std::int64_t>(env.program.size()) &&
-        function_changes_packet_data(env, static_cast<std::uint32_t>(callee), seen))
-      return true;
+  const auto n = static_cast<std::uint32_t>(env.program.size());
+  std::vector<bool> seen(n, false);
+  std::vector<std::uint32_t> todo{start};
+  seen[start] = true;
+  while (!todo.empty()) {
+    const std::uint32_t fn = todo.back();
+    todo.pop_back();
+    const auto next = std::upper_bound(starts.begin(), starts.end(), fn);
+    const auto end = next == starts.end() ? n : *next;
+    for (std::uint32_t pc = fn; pc < end; ++pc) {
+      if (env.program.ops[pc] == isa::kNoOp) continue;
+      const auto& op = env.program.op(pc);
+      const auto& in = env.program.insns[pc];
+      if (op.form == Form::Call && helper_changes_packet_data(static_cast<std::uint32_t>(in.imm))) return true;
+      std::int64_t callee = -1;
+      if (op.form == Form::CallLocal) callee = vm::branch_target(in, op, pc);
+      if (op.form == Form::WideImm && static_cast<isa::LddwSrc>(in.src) == isa::LddwSrc::Func) callee = pc + 1 + in.imm;
+      if (callee >= 0 && callee < static_cast<std::int64_t>(n) && !seen[static_cast<std::size_t>(callee)]) {
+        seen[static_cast<std::size_t>(callee)] = true;
+        todo.push_back(static_cast<std::uint32_t>(callee));
+      }
+    }
   }
   return false;
 }
@@ -415,8 +423,7 @@ Check call_global(Env& env, State& s, std::uint32_t pc, const GlobalFunc& g, Suc
         break;
     }
   }
-  std::vector<std::uint32_t> seen;
-  if (function_changes_packet_data(env, g.pc, seen)) invalidate_packet_pointers(s);
+  if (function_changes_packet_data(env, g.pc)) invalidate_packet_pointers(s);
   if (std::find(env.globals_called.begin(), env.globals_called.end(), g.pc) == env.globals_called.end())
     env.globals_called.push_back(g.pc);
   clobber_caller_saved(s);

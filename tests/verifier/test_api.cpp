@@ -370,6 +370,16 @@ TEST_CASE("global function: verified once, only when called, however many call s
   auto long_chain = verify(assemble(chain.c_str()), with_global);
   REQUIRE_FALSE(long_chain.has_value());
   CHECK(long_chain.error().message().find("too deep") != std::string::npos);
+  // A global function that passes on a chain of 100,000 callbacks (each names the next with lddw_func):
+  // whether the chain may move packet data is found without recursing or rescanning it.
+  std::string callbacks = "mov %r1, 1\ncall local g\nexit\ng:\nlddw_func %r2, f0\nmov %r0, 0\nexit\n";
+  for (int i = 0; i < 100'000; ++i) {
+    callbacks += "f" + std::to_string(i) + ":\n";
+    if (i + 1 < 100'000) callbacks += "lddw_func %r2, f" + std::to_string(i + 1) + "\n";
+    callbacks += "mov %r0, 0\nexit\n";
+  }
+  with_global.global_funcs = {GlobalFunc{3, "g", {GlobalArg{}}, {}}};
+  CHECK(verify(assemble(callbacks.c_str()), with_global).has_value());
   // Never called on any path: never verified (the kernel verifies only global functions it saw called).
   o.log_level = 0;
   o.global_funcs = {GlobalFunc{4, "h", {}, {}}};
