@@ -153,10 +153,14 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::OutOfBounds: {
       const std::string what = region_name(s, d.reg);
       std::string text = "invalid access to " + what + " " + r + " " + offs + " size=" + std::to_string(d.size);
-      if (what == "packet" || what == "packet metadata")
-        return text + ": only " + std::to_string(d.limit) + " bytes are proven to lie before " +
-               (what == "packet" ? "data_end" : "data") + "; check `if (ptr + " +
-               std::to_string(d.off_max + d.size) + " > end)` first";
+      if (what == "packet" || what == "packet metadata") {
+        text += ": only " + std::to_string(d.limit) + " bytes are proven to lie before " +
+                (what == "packet" ? "data_end" : "data");
+        // No packet is 64 KiB or longer (the kernel's MAX_PACKET_OFF): past that, the offset itself
+        // needs a bound before any comparison with the end can help.
+        if (d.off_max > kMaxPacketOff - d.size) return text + "; the offset is not bounded: check it against a limit first";
+        return text + "; check `if (ptr + " + std::to_string(d.off_max + d.size) + " > end)` first";
+      }
       if (what == "stack") return text + ": outside the 512-byte stack frame [-512, 0)";
       return text + ": the object has " + std::to_string(d.limit) + " bytes";
     }

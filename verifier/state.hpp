@@ -13,6 +13,9 @@
 
 namespace bpfvm::verifier {
 
+/// No packet is longer than this (the kernel's MAX_PACKET_OFF): ranges learned past it are ignored.
+inline constexpr std::int64_t kMaxPacketOff = 0xffff;
+
 /// Bit r set = register r is read before written on some path from a pc.
 using RegMask = std::uint16_t;
 

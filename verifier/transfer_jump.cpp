@@ -17,7 +17,6 @@ using s64 = std::int64_t;
 constexpr u64 kU64Max = std::numeric_limits<u64>::max();
 constexpr s64 kS64Min = std::numeric_limits<s64>::min();
 constexpr s64 kS64Max = std::numeric_limits<s64>::max();
-constexpr std::int64_t kMaxPacketOff = 0xffff;  // MAX_PACKET_OFF
 
 struct Pair {
   ScalarDomain a, b;
