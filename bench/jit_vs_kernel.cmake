@@ -3,7 +3,6 @@
 if(NOT TARGET bpfvm_jit OR NOT TARGET bpfvm_api)
   return()
 endif()
-find_program(BPFVM_BPF_CLANG NAMES clang-14 clang)
 if(NOT BPFVM_BPF_CLANG)
   message(WARNING "bench/: no clang found; bench_jit_vs_kernel is not built")
   return()
@@ -11,21 +10,11 @@ endif()
 
 set(bench_program_dir ${CMAKE_CURRENT_SOURCE_DIR}/programs)
 set(bench_program_out ${CMAKE_CURRENT_BINARY_DIR}/programs)
-file(MAKE_DIRECTORY ${bench_program_out})
-set(bench_program_objects)
-foreach(name empty primes memcpy strcmp switch log2 map parse checksum)
-  set(out ${bench_program_out}/${name}.bpf.o)
-  add_custom_command(
-    OUTPUT ${out}
-    COMMAND ${BPFVM_BPF_CLANG} -O2 -g -target bpf -Wall -Werror
-            -I/usr/include/${CMAKE_LIBRARY_ARCHITECTURE}
-            -c ${bench_program_dir}/${name}.bpf.c -o ${out}
-    DEPENDS ${bench_program_dir}/${name}.bpf.c ${bench_program_dir}/bench_kernels.h ${bench_program_dir}/bench_xdp.h
-    COMMENT "BPF bench/programs/${name}.bpf.c"
-    VERBATIM)
-  list(APPEND bench_program_objects ${out})
-endforeach()
-add_custom_target(bpfvm_bench_programs DEPENDS ${bench_program_objects})
+set(bench_programs empty primes memcpy strcmp switch log2 map parse checksum)
+list(TRANSFORM bench_programs PREPEND ${bench_program_dir}/)
+list(TRANSFORM bench_programs APPEND .bpf.c)
+bpfvm_add_bpf_objects(bpfvm_bench_programs OUTPUT_DIR ${bench_program_out} SOURCES ${bench_programs}
+                      DEPENDS ${bench_program_dir}/bench_kernels.h ${bench_program_dir}/bench_xdp.h)
 
 # The raw bpf() wrappers are compiled in (not linked from tests/), so the bench builds without tests.
 bpfvm_add_bench(bench_jit_vs_kernel

@@ -4,7 +4,6 @@
 if(NOT TARGET bpfvm_api OR NOT TARGET bpfvm_verifier)
   return()
 endif()
-find_program(BPFVM_BPF_CLANG NAMES clang-14 clang)
 if(NOT BPFVM_BPF_CLANG)
   message(WARNING "bench/: no clang found; bench_verifier is not built")
   return()
@@ -12,21 +11,10 @@ endif()
 
 set(verifier_bench_src ${CMAKE_CURRENT_SOURCE_DIR}/programs_verifier)
 set(verifier_bench_out ${CMAKE_CURRENT_BINARY_DIR}/programs_verifier)
-file(MAKE_DIRECTORY ${verifier_bench_out})
-set(verifier_bench_objects)
-foreach(name unrolled_parse bounded_loops state_machine)
-  set(out ${verifier_bench_out}/${name}.bpf.o)
-  add_custom_command(
-    OUTPUT ${out}
-    COMMAND ${BPFVM_BPF_CLANG} -O2 -g -target bpf -Wall -Werror
-            -I/usr/include/${CMAKE_LIBRARY_ARCHITECTURE}
-            -c ${verifier_bench_src}/${name}.bpf.c -o ${out}
-    DEPENDS ${verifier_bench_src}/${name}.bpf.c
-    COMMENT "BPF bench/programs_verifier/${name}.bpf.c"
-    VERBATIM)
-  list(APPEND verifier_bench_objects ${out})
-endforeach()
-add_custom_target(bpfvm_verifier_bench_programs DEPENDS ${verifier_bench_objects})
+set(verifier_bench_programs unrolled_parse bounded_loops state_machine)
+list(TRANSFORM verifier_bench_programs PREPEND ${verifier_bench_src}/)
+list(TRANSFORM verifier_bench_programs APPEND .bpf.c)
+bpfvm_add_bpf_objects(bpfvm_verifier_bench_programs OUTPUT_DIR ${verifier_bench_out} SOURCES ${verifier_bench_programs})
 
 # The raw bpf() wrappers and the suite's helper/map set are compiled in (not linked from tests/), so the
 # bench builds without tests.
