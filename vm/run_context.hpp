@@ -102,13 +102,17 @@ struct RunContext {
     return nullptr;
   }
 
-  /// Checked-mode query used by engines and by helpers that touch program memory (probe_read…).
-  bool allowed(std::uintptr_t addr, std::size_t size_bytes, bool write) const {
-    if (stack.contains(addr, size_bytes)) return true;
-    if (region_allowing(addr, size_bytes, write) != nullptr) return true;
+  /// Whether one of `owners` (map memory) handed out the accessed bytes.
+  bool owned(std::uintptr_t addr, std::size_t size_bytes, bool write) const {
     for (const auto* o : owners)
       if (o->owns(addr, size_bytes, write)) return true;
     return false;
+  }
+
+  /// Checked-mode query used by engines and by helpers that touch program memory (probe_read…).
+  bool allowed(std::uintptr_t addr, std::size_t size_bytes, bool write) const {
+    return stack.contains(addr, size_bytes) || region_allowing(addr, size_bytes, write) != nullptr ||
+           owned(addr, size_bytes, write);
   }
 };
 
