@@ -167,7 +167,7 @@ Result<KernelEngine> KernelEngine::open(const std::string& path, const InputOpti
   auto impl = std::make_unique<Impl>();
   std::string log;
   auto kobj = testing::KernelObject::load(*lobj, &log);
-  if (!kobj) return make_error(kobj.error().code, "kernel: " + kobj.error().reason);
+  if (!kobj) return make_error(kobj.error().code, kobj.error().reason);
   impl->object = std::move(*kobj);
   impl->specs = lobj->maps;
   std::vector<int> fds;
@@ -183,7 +183,7 @@ Result<KernelEngine> KernelEngine::open(const std::string& path, const InputOpti
   const auto blob = testing::func_info_btf(spec->func_info, func_info);
   if (!needs_func_info(spec->program)) func_info.clear();
   auto btf = testing::load_btf(blob);
-  if (!btf) return make_error(btf.error().code, "kernel: " + btf.error().reason);
+  if (!btf) return make_error(btf.error().code, btf.error().reason);
   impl->btf = std::move(*btf);
   std::vector<bpf_line_info> lines;
   for (std::size_t pc = 0; pc < spec->program.size(); ++pc)
@@ -226,7 +226,7 @@ Result<KernelEngine> KernelEngine::open(const std::string& path, const InputOpti
     std::string vlog(16u << 20, '\0');
     if (attempt(&vlog) < 0) vlog.resize(std::strlen(vlog.c_str()));
     const std::string why = refusal_line(vlog);
-    return make_error(Errc::Rejected, "kernel: bpf(BPF_PROG_LOAD): " + errno_text(err) + (why.empty() ? "" : ": " + why));
+    return make_error(Errc::Rejected, "bpf(BPF_PROG_LOAD): " + errno_text(err) + (why.empty() ? "" : ": " + why));
   }
   impl->prog = Fd(static_cast<int>(fd));
   auto code = read_code(impl->prog, spec->program.size());
@@ -257,7 +257,7 @@ Result<KernelRunResult> KernelEngine::run(std::span<const std::uint8_t> data, st
   }
   attr.test.repeat = repeat;
   if (sys_bpf(BPF_PROG_TEST_RUN, attr) < 0)
-    return make_error(Errc::Io, "kernel: bpf(BPF_PROG_TEST_RUN): " + errno_text(errno));
+    return make_error(Errc::Io, "bpf(BPF_PROG_TEST_RUN): " + errno_text(errno));
   out.retval = attr.test.retval;
   out.duration_ns = attr.test.duration;
   out.data_out.resize(data.empty() ? 0 : std::min<std::size_t>(attr.test.data_size_out, out.data_out.size()));
