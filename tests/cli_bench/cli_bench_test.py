@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`bpfvm bench` / `bpfvm compare` end to end.
 
-usage: cli_bench_test.py MODE BPFVM EXAMPLES_DIR SOURCE_DIR WORK_DIR
+usage: cli_bench_test.py MODE BPFVM EXAMPLES_DIR SOURCE_DIR WORK_DIR PROGRAMS_DIR
 MODE: json_report | disagree | kernel_skip | compare | usage. Exit 0 pass, 1 fail, 77 skip.
 """
 import html.parser
@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 
-MODE, BPFVM, EXAMPLES, SOURCE, WORK = sys.argv[1:6]
+MODE, BPFVM, EXAMPLES, SOURCE, WORK, PROGRAMS = sys.argv[1:7]
 XDP = os.path.join(EXAMPLES, "xdp_parse.bpf.o")
 PACKET = os.path.join(SOURCE, "examples", "packets", "ipv4_udp_dns.bin")
 DATA = os.path.join(SOURCE, "tests", "cli_bench", "data")
@@ -171,6 +171,20 @@ def mode_disagree():
         check(p.returncode == 1, f"{prog} --json: exit 1")
         doc = json.loads(p.stdout)
         check(doc["agree"] is False and doc["disagreements"], f"{prog} --json: agree false, the differences")
+    # Same verdict, different packet out and map: each difference is named (the kernel too, where bpf() works).
+    stamp = os.path.join(PROGRAMS, "ktime_stamp.bpf.o")
+    p = run(["bench", stamp, "--packet", PACKET, "--engines", "interp,jit,kernel", "--repeat", "10", "--json"])
+    check(p.returncode == 1, "ktime_stamp: exit 1")
+    doc = json.loads(p.stdout)
+    diffs = doc["disagreements"]
+    check(not any(d.startswith(("r0", "retval")) for d in diffs), "ktime_stamp: the verdicts agree")
+    check(any(d.startswith("packet out: interp 42 bytes") and ", jit 42 bytes" in d for d in diffs),
+          "ktime_stamp: the packets differ (interp vs jit)")
+    check(any(d.startswith("map stamps key 00000000: interp ") and ", jit " in d for d in diffs),
+          "ktime_stamp: the maps differ (interp vs jit)")
+    if doc["engines"][2]["status"] == "ok":
+        check(any("kernel" in d and d.startswith("packet out") for d in diffs) and
+              any("kernel" in d and d.startswith("map stamps") for d in diffs), "ktime_stamp: the kernel differs too")
     # The control: the same engines agree on a program without an engine-dependent result.
     control = os.path.join(WORK, "seven.s")
     with open(control, "w") as f:
