@@ -153,6 +153,8 @@ def mode_json_report():
     check(by["interp"]["insns_executed"] and by["interp"]["insns_executed"] == by["jit-checked"]["insns_executed"],
           "interp and jit-checked count the same instructions")
     check(by["jit"]["code_bytes"] and by["jit"]["entry_bytes"], "the JIT's code bytes")
+    # The checked variant's listing, not the fast one's: bounds checks make it larger.
+    check((by["jit-checked"]["code_bytes"] or 0) > by["jit"]["code_bytes"], "jit-checked's own (larger) code size")
     if by["kernel"]["status"] == "ok":
         check(by["kernel"]["code_bytes"] > 0, "the kernel's bytes_jited")
     else:

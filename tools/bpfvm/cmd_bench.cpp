@@ -93,8 +93,7 @@ class BpfvmEngine final : public Engine {
     if (!program) return std::move(program).error();
     fig.verify_us = program->verifier_report().time_us;
     fig.compile_us = std::max(0.0, fig.load_us - *fig.verify_us);
-    // Program::native_listing shows the fast variant; the checked variant's size is not public yet.
-    if (po.engine == bpfvm::Engine::Jit && !po.checked) {
+    if (po.engine == bpfvm::Engine::Jit) {
       auto listing = program->native_listing();
       if (!listing) return std::move(listing).error();
       const auto parsed = parse_native_listing(*listing);
