@@ -242,6 +242,22 @@ def mode_compare():
     check("| mov eax,0x1" in block0.replace("  ", " ") or "mov eax,0x1" in block0, "pc 0 shows the kernel's mov")
     check(re.search(r"^pc 35: call 1 .*\n(.*\n)*?.*\| .*gs:", out, re.M) is not None,
           "the kernel's inlined per-CPU array lookup sits at the call")
+    # Several functions (a global subprogram): the kernel's images are placed by jited_ksyms/func_lens.
+    p = run(["compare", os.path.join(EXAMPLES, "globals_subprog.bpf.o"), "--prog", "xdp_main"])
+    sizes = re.findall(r"^pc \d+: .*\[bpfvm (\d+) B \| kernel (\d+) B\]$", p.stdout, re.M)
+    m = re.search(r"kernel (\d+) bytes \(bytes_jited", p.stdout)
+    check(p.returncode == 0 and m is not None and sizes and sum(int(b) for _, b in sizes) == int(m.group(1)),
+          "globals_subprog: the kernel's blocks add up to bytes_jited over its functions")
+    # Each function's image starts with the kernel's prologue; it must sit at that function's first
+    # instruction (0, and the targets of `call local` and `lddw_func` in bpfvm's disassembly).
+    d = run(["disasm", os.path.join(EXAMPLES, "globals_subprog.bpf.o"), "--prog", "xdp_main"])
+    starts = {0} | {int(pc) + int(off) + 1 for pc, off in re.findall(r"^(\d+): (?:call local|lddw_func %r\d+,) \+(\d+)$",
+                                                                       d.stdout, re.M)}
+    prologues = set()
+    for block in re.split(r"^(?=pc \d+: )", p.stdout, flags=re.M):
+        if block.startswith("pc ") and re.search(r"\| push rbp$", block, re.M):
+            prologues.add(int(block.split(":", 1)[0][3:]))
+    check(len(starts) > 2 and prologues == starts, f"globals_subprog: prologues at {sorted(prologues)}, functions at {sorted(starts)}")
 
 
 def mode_usage():
