@@ -18,7 +18,7 @@ namespace {
 
 constexpr const char* kCompareUsage =
     "usage: bpfvm compare FILE.o [--prog NAME] [--btf FILE] [--kconfig K=V]\n"
-    "  For each eBPF instruction: the x86-64 code bpfvm's JIT emits (left) beside the code the kernel's\n"
+    "  For each eBPF instruction: the native code bpfvm's JIT emits (left) beside the code the kernel's\n"
     "  JIT emitted for it (right; BPF_PROG_LOAD with one BTF line-info record per instruction, read back\n"
     "  with BPF_OBJ_GET_INFO_BY_FD and disassembled with binutils' objdump), then a size summary.\n"
     "  The kernel's prologue is counted in instruction 0; bpfvm's run trampoline is shown apart.\n"
@@ -116,7 +116,12 @@ int cmd_compare(Args args) {
   if (!kernel_missing.empty()) std::fprintf(stderr, "bpfvm compare: kernel column skipped: %s\n", kernel_missing.c_str());
   const bool two = kernel && kernel_missing.empty();
 
-  std::printf("%s %s: bpfvm JIT (x86-64) %s\n\n", path.c_str(), name->c_str(),
+#if defined(__aarch64__)
+  constexpr const char* kArch = "arm64";
+#else
+  constexpr const char* kArch = "x86-64";
+#endif
+  std::printf("%s %s: bpfvm JIT (%s) %s\n\n", path.c_str(), name->c_str(), kArch,
               two ? "| kernel JIT" : "");
   std::printf("bpfvm run trampoline (entered once per run, not part of the program): %u bytes\n\n", ours.entry_bytes());
   std::uint32_t more = 0, fewer = 0, same = 0;
