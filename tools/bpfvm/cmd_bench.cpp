@@ -82,17 +82,27 @@ class BpfvmEngine final : public Engine {
  public:
   static Result<std::unique_ptr<BpfvmEngine>> open(const std::string& path, const InputOptions& options,
                                                     const std::string& prog, const ProgramOptions& po,
-                                                    EngineFigures& fig) {
+                                                    std::uint32_t loads, EngineFigures& fig) {
     auto e = std::unique_ptr<BpfvmEngine>(new BpfvmEngine());
     auto input = open_input(e->vm_, path, options);
     if (!input) return std::move(input).error();
     e->input_.emplace(std::move(*input));
-    const auto start = std::chrono::steady_clock::now();
-    auto program = e->input_->object.load(prog, po);
-    fig.load_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
-    if (!program) return std::move(program).error();
-    fig.verify_us = program->verifier_report().time_us;
-    fig.compile_us = std::max(0.0, fig.load_us - *fig.verify_us);
+    // Loaded `loads` times (one per round), medians reported: one load on a busy machine can be 10x off.
+    std::optional<Program> program;
+    std::vector<double> load_us, verify_us, compile_us;
+    for (std::uint32_t i = 0; i < loads; ++i) {
+      program.reset();
+      const auto start = std::chrono::steady_clock::now();
+      auto loaded = e->input_->object.load(prog, po);
+      load_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+      if (!loaded) return std::move(loaded).error();
+      verify_us.push_back(loaded->verifier_report().time_us);
+      compile_us.push_back(std::max(0.0, load_us.back() - verify_us.back()));
+      program.emplace(std::move(*loaded));
+    }
+    fig.load_us = spread_of(load_us).median;
+    fig.verify_us = spread_of(verify_us).median;
+    fig.compile_us = spread_of(compile_us).median;
     if (po.engine == bpfvm::Engine::Jit) {
       auto listing = program->native_listing();
       if (!listing) return std::move(listing).error();
@@ -301,7 +311,7 @@ int cmd_bench(Args args) {
     if (engine_name == "kernel") {
       // No bpf(), a non-ELF input, or the kernel refusing the object (its verifier's line): one visible
       // line and the other engines go on.
-      auto k = KernelEngine::open(path, input_options, *name);
+      auto k = KernelEngine::open(path, input_options, *name, static_cast<std::uint32_t>(rounds));
       if (!k) {
         ef.skip_reason = k.error().reason;
         std::fprintf(stderr, "bpfvm bench: kernel engine skipped: %s\n", ef.skip_reason.c_str());
@@ -314,7 +324,7 @@ int cmd_bench(Args args) {
       ProgramOptions po;
       po.engine = engine_name.starts_with("jit") ? bpfvm::Engine::Jit : bpfvm::Engine::Interpreter;
       po.checked = engine_name.ends_with("-checked");
-      auto e = BpfvmEngine::open(path, input_options, *name, po, ef);
+      auto e = BpfvmEngine::open(path, input_options, *name, po, static_cast<std::uint32_t>(rounds), ef);
       if (!e) return fail(path, e.error());
       engine = std::move(*e);
     }

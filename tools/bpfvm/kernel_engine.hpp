@@ -39,7 +39,9 @@ class KernelEngine {
  public:
   /// Errc::Unsupported with the reason when the kernel cannot take part (no bpf(): not root, seccomp,
   /// not Linux; not an ELF object); other errors are refusals (the kernel's verifier line).
-  static Result<KernelEngine> open(const std::string& path, const InputOptions& options, const std::string& program);
+  /// The program is loaded `loads` times (at least once); load_us() is the median.
+  static Result<KernelEngine> open(const std::string& path, const InputOptions& options, const std::string& program,
+                                   std::uint32_t loads = 1);
 
   KernelEngine(KernelEngine&&) noexcept;
   KernelEngine& operator=(KernelEngine&&) noexcept;
@@ -49,7 +51,7 @@ class KernelEngine {
   Result<KernelRunResult> run(std::span<const std::uint8_t> data, std::span<const std::uint8_t> ctx,
                               std::uint32_t repeat) const;
   const KernelCode& code() const;
-  /// Wall time of BPF_PROG_LOAD of the program (verification and JIT).
+  /// Wall time of BPF_PROG_LOAD of the program (verification and JIT), median of the loads.
   double load_us() const;
   /// The maps' contents, in the object's map order.
   std::vector<MapSnapshot> maps() const;
