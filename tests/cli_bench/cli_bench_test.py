@@ -38,7 +38,7 @@ def run(args, prefix=()):
 NUM = (int, float)
 SPREAD = {"median": NUM, "min": NUM, "max": NUM}
 TOP = {"object": str, "program": str, "program_type": str, "data_bytes": int, "ctx_bytes": int, "repeat": int,
-       "rounds": int, "agree": bool, "disagreements": list, "timing": str, "engines": list,
+       "rounds": int, "agree": bool, "disagreements": list, "timing": str, "ratio_base": str, "engines": list,
        "result": {"retval": int, "r0": str, "data_out_bytes": int, "maps_compared": list, "maps_not_compared": list}}
 ENGINE_OK = {"name": str, "status": str, "ns_per_run": dict(SPREAD, rounds=list), "ratio_to_first": SPREAD,
              "insns_executed": (int, type(None)), "code_bytes": (int, type(None)), "entry_bytes": (int, type(None)),
@@ -75,6 +75,7 @@ def check_bench_json(doc, engines):
         check(len(ns["rounds"]) == doc["rounds"], f"{e['name']}: one figure per round")
         check(ns["min"] <= ns["median"] <= ns["max"] and ns["min"] > 0, f"{e['name']}: 0 < min <= median <= max")
     ok = [e for e in doc["engines"] if e["status"] == "ok"]
+    check(doc["ratio_base"] == ok[0]["name"], "ratio_base names the first engine that ran")
     first = ok[0]["ratio_to_first"]
     check(first["median"] == first["min"] == first["max"] == 1.0, "the first engine's ratio is 1 in every round")
     for e in ok[1:]:

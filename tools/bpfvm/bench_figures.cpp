@@ -105,6 +105,13 @@ std::string bench_json(const BenchFigures& f) {
   out += ", \"result\": {\"retval\": " + std::to_string(f.retval) + ", \"r0\": " + json_string(r0) +
          ", \"data_out_bytes\": " + std::to_string(f.data_out_bytes) + ", \"maps_compared\": " + json_list(f.maps_compared) +
          ", \"maps_not_compared\": " + json_list(f.maps_not_compared) + "}";
+  std::string base;
+  for (const auto& e : f.engines)
+    if (!e.skipped()) {
+      base = e.name;
+      break;
+    }
+  out += ", \"ratio_base\": " + json_string(base);  // the first engine that ran
   out += ", \"engines\": [";
   for (std::size_t i = 0; i < f.engines.size(); ++i) {
     const auto& e = f.engines[i];

@@ -84,8 +84,13 @@ std::string bench_html(const BenchFigures& f) {
   out += ".</p>\n";
   out += svg_bars("ns per run (median of rounds)", time_bars);
   if (!size_bars.empty()) out += svg_bars("native code bytes", size_bars);
-  out += "<table>\n<tr><th>engine</th><th>ns/run (median)</th><th>min</th><th>max</th><th>ratio to " +
-         esc(f.engines.empty() ? std::string("first") : f.engines.front().name) +
+  std::string base = "first";
+  for (const auto& e : f.engines)
+    if (!e.skipped()) {
+      base = e.name;
+      break;
+    }
+  out += "<table>\n<tr><th>engine</th><th>ns/run (median)</th><th>min</th><th>max</th><th>ratio to " + esc(base) +
          "</th><th>insns/run</th><th>code bytes</th><th>load µs</th><th>verify µs</th><th>compile µs</th></tr>\n";
   for (const auto& e : f.engines) {
     if (e.skipped()) {
