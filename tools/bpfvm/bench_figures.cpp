@@ -60,8 +60,13 @@ std::string bench_text(const BenchFigures& f) {
   out += f.object + " " + f.program + " (" + f.program_type + "), " + std::to_string(f.data_bytes) + " bytes in";
   if (f.ctx_bytes) out += " + " + std::to_string(f.ctx_bytes) + " bytes of context";
   out += "; " + std::to_string(f.rounds) + " rounds x " + std::to_string(f.repeat) + " runs per engine\n";
-  out += "results agree: retval " + std::to_string(f.retval);
-  if (f.data_out_bytes) out += ", packet out " + std::to_string(f.data_out_bytes) + " bytes";
+  char r0[40];
+  std::snprintf(r0, sizeof r0, "r0 0x%llx", static_cast<unsigned long long>(f.r0));
+  out += "results agree: " + (f.r0 != f.retval ? std::string(r0) + ", " : std::string()) + "retval " +
+         std::to_string(f.retval);
+  if (f.data_out_bytes)
+    out += std::string(f.program_type == "plain" ? ", buffer out " : ", packet out ") + std::to_string(f.data_out_bytes) +
+           " bytes";
   if (!f.maps_compared.empty()) {
     out += ", maps ";
     for (std::size_t i = 0; i < f.maps_compared.size(); ++i) out += (i ? ", " : "") + f.maps_compared[i];
@@ -72,13 +77,13 @@ std::string bench_text(const BenchFigures& f) {
     out += ")";
   }
   out += "\n\n";
-  out += "engine        ns/run   min..max          ratio  insns/run  code bytes   load us  (verify + compile)\n";
+  out += "engine           ns/run   min..max          ratio  insns/run  code bytes   load us  (verify + compile)\n";
   for (const auto& e : f.engines) {
     if (e.skipped()) continue;
     const auto ns = spread_of(e.round_ns);
     const auto ratio = spread_of(e.round_ratio);
     std::string line = e.name;
-    line.resize(std::max<std::size_t>(line.size(), 11), ' ');
+    line.resize(std::max<std::size_t>(line.size(), 14), ' ');
     line += pad(format("%.1f", ns.median), 9);
     line += "   " + pad(format("%.1f", ns.min), 7) + ".." + format("%-7.1f", ns.max);
     line += pad(format("%.2fx", ratio.median), 7);
