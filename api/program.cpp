@@ -209,9 +209,12 @@ const VerifierReport& Program::verifier_report() const { return impl_->report; }
 
 Result<std::string> Program::native_listing() const {
   if (!impl_->jit) return make_error(Errc::InvalidArgument, "native code exists only for the JIT engine");
+  // The variant runs use (checked, counted under a budget, or fast), not always the fast one.
+  const auto variant = jit::variant_for(
+      vm::ExecOptions{.budget_insns = impl_->options.budget_insns, .checked = impl_->options.checked});
   return jit::disassemble_native(impl_->program, impl_->object->vm->helpers,
                                  helpers::map_index_resolver(impl_->object->map_list),
-                                 jit::JitOptions{.checked = impl_->options.checked, .name = impl_->name});
+                                 jit::JitOptions{.checked = impl_->options.checked, .name = impl_->name}, variant);
 }
 
 std::vector<std::uint8_t> Program::bytecode() const { return vm::encode_program(impl_->program.insns); }

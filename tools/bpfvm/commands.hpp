@@ -18,5 +18,7 @@ int cmd_disasm(Args args);
 int cmd_objdump(Args args);
 int cmd_verify(Args args);
 int cmd_fuzz(Args args);
+int cmd_bench(Args args);    // cmd_bench.cpp
+int cmd_compare(Args args);  // cmd_compare.cpp
 
 }  // namespace bpfvm::tools

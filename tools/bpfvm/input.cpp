@@ -44,19 +44,31 @@ bool add_kconfig(InputOptions& options, const std::string& assignment) {
   return true;
 }
 
+std::map<std::string, std::string, std::less<>> kconfig_with_defaults(const InputOptions& options) {
+  auto kconfig = options.kconfig;
+  // libbpf fills LINUX_KERNEL_VERSION from uname(2) when the object asks; so does the CLI.
+  if (!kconfig.contains("LINUX_KERNEL_VERSION")) {
+    utsname u{};
+    unsigned major = 0, minor = 0, patch = 0;
+    if (uname(&u) == 0 && std::sscanf(u.release, "%u.%u.%u", &major, &minor, &patch) >= 2)
+      kconfig["LINUX_KERNEL_VERSION"] = std::to_string((major << 16) + (minor << 8) + std::min(patch, 255u));
+  }
+  return kconfig;
+}
+
+std::string object_name_of(const std::string& path) {
+  // As Vm::open_elf_file (and libbpf): the file name up to its first dot.
+  auto base = path.substr(path.find_last_of('/') + 1);
+  if (auto dot = base.find('.'); dot != std::string::npos) base.resize(dot);
+  return base;
+}
+
 std::string file_error(const std::string& path, const Error& error) { return path + ": " + error.message(); }
 
 Result<OpenedInput> open_input(const Vm& vm, const std::string& path, const InputOptions& options) {
   if (ends_with(path, ".o")) {
     LoadOptions lo;
-    lo.kconfig = options.kconfig;
-    // libbpf fills LINUX_KERNEL_VERSION from uname(2) when the object asks; so does the CLI.
-    if (!lo.kconfig.contains("LINUX_KERNEL_VERSION")) {
-      utsname u{};
-      unsigned major = 0, minor = 0, patch = 0;
-      if (uname(&u) == 0 && std::sscanf(u.release, "%u.%u.%u", &major, &minor, &patch) >= 2)
-        lo.kconfig["LINUX_KERNEL_VERSION"] = std::to_string((major << 16) + (minor << 8) + std::min(patch, 255u));
-    }
+    lo.kconfig = kconfig_with_defaults(options);
     if (!options.btf_path.empty()) {
       auto btf = read_file_bytes(options.btf_path);
       if (!btf) return std::move(btf).error();

@@ -29,6 +29,12 @@ struct OpenedInput {
   bool is_elf = false;
 };
 
+/// `options.kconfig` plus what libbpf fills itself: LINUX_KERNEL_VERSION from uname(2).
+std::map<std::string, std::string, std::less<>> kconfig_with_defaults(const InputOptions& options);
+
+/// The name libbpf gives an object file ("x.bpf.o" -> "x"): the prefix of global-data map names.
+std::string object_name_of(const std::string& path);
+
 /// Reads a whole file; Errc::Io names the path on failure.
 Result<std::vector<std::uint8_t>> read_file_bytes(const std::string& path);
 

@@ -19,7 +19,9 @@ constexpr const char* kUsage =
     "  asm IN.s -o OUT.bin             assemble to raw bytecode\n"
     "  fuzz FILE.o --prog NAME (--time S | --runs N) [--property P] ...\n"
     "                                  coverage-guided fuzzing: faults, JIT disagreement, properties\n"
-    "\n"
+    "  bench PROGRAM --prog NAME [--packet F] [--engines interp,jit,kernel] [--report F.html] ...\n"
+    "                                  time one program on every engine (results checked to agree)\n"
+    "  compare FILE.o --prog NAME      bpfvm's native code per eBPF instruction beside the kernel JIT's\n"    "\n"
     "PROGRAM is a .o ELF object (clang -target bpf), .s assembly, .bin raw little-endian bytecode\n"
     "or a conformance .data file.\n"
     "`bpfvm COMMAND --help` shows a command's options.\n";
@@ -44,6 +46,8 @@ int main(int argc, char** argv) {
   if (cmd == "objdump") return cmd_objdump(rest);
   if (cmd == "verify") return cmd_verify(rest);
   if (cmd == "fuzz") return cmd_fuzz(rest);
+  if (cmd == "bench") return cmd_bench(rest);
+  if (cmd == "compare") return cmd_compare(rest);
   std::fprintf(stderr, "bpfvm: unknown command '%.*s'\n\n%s", static_cast<int>(cmd.size()), cmd.data(), kUsage);
   return kExitUsage;
 }
