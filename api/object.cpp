@@ -37,7 +37,10 @@ std::string map_error(const loader::MapSpec& spec, int err, const std::string& w
 Result<void> Object::Impl::create_maps() {
   const auto& specs = elf->maps;
   for (const auto& spec : specs) {
-    auto index = maps.create(map_spec_of(spec));
+    auto created = map_spec_of(spec);
+    // libbpf: a perf_event_array declared with max_entries 0 gets one slot per possible CPU.
+    if (created.type == maps::MapType::PerfEventArray && created.max_entries == 0) created.max_entries = maps.domain()->nr_cpus();
+    auto index = maps.create(created);
     if (!index) return make_error(index.error().code, "map '" + spec.name + "': " + index.error().reason);
     map_list.push_back(maps.get(*index));
     map_names.push_back(spec.name);

@@ -30,7 +30,8 @@ Result<void> collect_functions(LoadContext& ctx, ProgSection& ps, const ElfSecti
     if (s.value > sec.size || s.size > sec.size - s.value)
       return malformed(at + " [" + std::to_string(s.value) + ", +" + std::to_string(s.size) + ") runs past the section");
     if (s.size == 0) return malformed(at + " has size 0");
-    if (!is_text && s.bind == STB_LOCAL) return make_error(Errc::Unsupported, at + " is static; libbpf does not support static programs");
+    // A static function in a program section is a program of its own, as older libbpf and iproute2
+    // loaded it (Falco's probe); libbpf 1.x refuses it.
     ps.funcs.push_back({s.name, static_cast<std::uint32_t>(s.value / 8), static_cast<std::uint32_t>(s.size / 8), s.bind != STB_LOCAL});
   }
   std::sort(ps.funcs.begin(), ps.funcs.end(), [](const Function& a, const Function& b) { return a.sec_insn_off < b.sec_insn_off; });
@@ -38,7 +39,11 @@ Result<void> collect_functions(LoadContext& ctx, ProgSection& ps, const ElfSecti
     if (ps.funcs[i].sec_insn_off < ps.funcs[i - 1].sec_insn_off + ps.funcs[i - 1].insn_cnt)
       return malformed(describe_section(sec) + ": functions '" + std::string(ps.funcs[i - 1].name) + "' and '" +
                        std::string(ps.funcs[i].name) + "' overlap");
-  if (ps.funcs.empty() && !is_text) return malformed(describe_section(sec) + " holds code but no function symbol");
+  // Older clang emitted no function symbol for a program section, and current clang emits none for
+  // code outside a function; iproute2, bcc and older libbpf load the whole section as one program
+  // named after the section.
+  if (ps.funcs.empty() && !is_text)
+    ps.funcs.push_back({sec.name, 0, static_cast<std::uint32_t>(ps.insns.size()), true, true});
   return {};
 }
 
@@ -51,14 +56,19 @@ ProgramSpec make_program(const ProgSection& ps, const Function& f) {
     sec.remove_prefix(1);
   }
   p.section = std::string(sec);
-  if (const auto def = find_section_def(sec)) {
+  p.whole_section = f.whole_section;
+  if (f.whole_section) p.name = p.section;
+  if (const auto def = find_program_section_def(sec)) {
     p.prog_type = def->prog_type;
     p.expected_attach_type = def->expected_attach_type;
     p.prog_flags = def->prog_flags;
+    p.legacy_section_name = def->legacy;
     auto prefix = def->prefix;
-    if (prefix.ends_with('+')) prefix.remove_suffix(1);
+    if (def->legacy) prefix = {};  // old loaders took no attach target from the name
+    else if (prefix.ends_with('+')) prefix.remove_suffix(1);
     if (prefix.ends_with('/')) prefix.remove_suffix(1);
-    if (sec.size() > prefix.size() + 1 && sec[prefix.size()] == '/') p.attach_target = std::string(sec.substr(prefix.size() + 1));
+    if (!prefix.empty() && sec.size() > prefix.size() + 1 && sec[prefix.size()] == '/')
+      p.attach_target = std::string(sec.substr(prefix.size() + 1));
   }
   p.section_index = ps.shndx;
   p.section_insn_off = f.sec_insn_off;
@@ -90,6 +100,7 @@ std::string_view reloc_kind_name(AppliedReloc::Kind kind) {
     case AppliedReloc::Kind::Kconfig: return "kconfig";
     case AppliedReloc::Kind::Core: return "core";
     case AppliedReloc::Kind::CorePoisoned: return "core_poisoned";
+    case AppliedReloc::Kind::CoreUnresolved: return "core_unresolved";
   }
   return "?";
 }

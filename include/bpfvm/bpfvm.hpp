@@ -98,6 +98,9 @@ struct VmOptions {
 struct LoadOptions {
   /// Kernel BTF for CO-RE relocations, e.g. the bytes of /sys/kernel/btf/vmlinux.
   std::vector<std::uint8_t> target_btf;
+  /// With no target_btf: open an object with CO-RE relocations anyway, leaving them unresolved (its
+  /// report() lists them; an instruction they touch fails the program if reached). For inspection.
+  bool core_without_target = false;
   /// Values of __kconfig externs: "LINUX_KERNEL_VERSION" → "393216", "CONFIG_HZ" → "250".
   std::map<std::string, std::string, std::less<>> kconfig;
 };
@@ -106,6 +109,9 @@ struct LoadOptions {
 struct ProgramOptions {
   /// The engine that runs the program.
   Engine engine = Engine::Interpreter;
+  /// ELF programs: the type to load the program as instead of the one its section name gives (as
+  /// iproute2's `tc` loads any section as sched_cls). Needed where the name says nothing ("test", "2/1").
+  std::optional<ProgramType> type;
   /// Run the verifier (default). Turning it off is for fuzzing and debugging only.
   bool verify = true;
   /// Verifier: forbid pointer leaks (the kernel's unprivileged mode).
