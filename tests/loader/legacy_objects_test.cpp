@@ -1,0 +1,279 @@
+// Legacy-style objects (tests/loader/legacy/*.bpf.c, built without -g): what the loader and the API make
+// of program sections without function symbols, static programs, pre-1.0 section names, iproute2's
+// struct bpf_elf_map and samples/bpf's map definitions. Kernel verdicts: test_kernel_legacy.cpp.
+#include <catch2/catch.hpp>
+
+#include <linux/bpf.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "bpfvm/bpfvm.hpp"
+#include "loader/elf_file.hpp"
+#include "loader/object.hpp"
+#include "loader/section_names.hpp"
+
+using namespace bpfvm;
+
+namespace {
+
+std::string object_path(std::string_view name) {
+  return std::string(BPFVM_LEGACY_OBJECTS_DIR) + "/" + std::string(name) + ".bpf.o";
+}
+
+std::vector<std::uint8_t> read_object(std::string_view name) {
+  std::ifstream in(object_path(name), std::ios::binary);
+  REQUIRE(in);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+loader::Object load(std::string_view name) {
+  const auto bytes = read_object(name);
+  auto obj = loader::load_object(bytes);
+  INFO((obj ? std::string() : obj.error().message()));
+  REQUIRE(obj.has_value());
+  return std::move(*obj);
+}
+
+const loader::ProgramSpec& program(const loader::Object& obj, std::string_view name) {
+  const auto* p = obj.find_program(name);
+  INFO(name);
+  REQUIRE(p != nullptr);
+  return *p;
+}
+
+// The byte offset in the file of a map symbol's definition in SEC("maps").
+std::size_t map_def_offset(const std::vector<std::uint8_t>& bytes, std::string_view map) {
+  auto elf = loader::ElfFile::parse(bytes);
+  REQUIRE(elf.has_value());
+  const auto* maps = elf->find("maps");
+  REQUIRE(maps != nullptr);
+  for (const auto& s : elf->symbols())
+    if (s.name == map && s.shndx == maps->index) return static_cast<std::size_t>(maps->offset + s.value);
+  FAIL("no map symbol " << map);
+  return 0;
+}
+
+void put_u32(std::vector<std::uint8_t>& bytes, std::size_t off, std::uint32_t v) { std::memcpy(bytes.data() + off, &v, 4); }
+
+}  // namespace
+
+TEST_CASE("legacy section names: the longest pre-1.0 prefix gives the type, libbpf 1.x's table first") {
+  struct Case { const char* sec; std::uint32_t type; bool legacy; };
+  const Case cases[] = {
+      {"socket1", BPF_PROG_TYPE_SOCKET_FILTER, true},   {"socket/0", BPF_PROG_TYPE_SOCKET_FILTER, true},
+      {"cgroup/sock1", BPF_PROG_TYPE_CGROUP_SOCK, true}, {"xdp_prog", BPF_PROG_TYPE_XDP, true},
+      {"xdp_prog/0", BPF_PROG_TYPE_XDP, true},          {"classifier", BPF_PROG_TYPE_SCHED_CLS, false},
+      {"classifier/ingress", BPF_PROG_TYPE_SCHED_CLS, true}, {"action", BPF_PROG_TYPE_SCHED_ACT, false},
+      {"cgroup/skb1", BPF_PROG_TYPE_CGROUP_SKB, true},  {"kprobe/sys_write", BPF_PROG_TYPE_KPROBE, false},
+      {"sk_skb/stream_parser2", BPF_PROG_TYPE_SK_SKB, true}, {"xdp", BPF_PROG_TYPE_XDP, false},
+  };
+  for (const auto& c : cases) {
+    INFO(c.sec);
+    const auto def = loader::find_program_section_def(c.sec);
+    REQUIRE(def);
+    CHECK(def->prog_type == c.type);
+    CHECK(def->legacy == c.legacy);
+  }
+  // sk_skb/stream_parser2: the longest prefix, not the first ("sk_skb") decides the attach type.
+  CHECK(loader::find_program_section_def("sk_skb/stream_parser2")->expected_attach_type == BPF_SK_SKB_STREAM_PARSER);
+  for (const char* sec : {"test", "tail-32", "2/1", "prog", "kprobex", "tc/ingress", ""}) {
+    INFO(sec);
+    CHECK_FALSE(loader::find_program_section_def(sec));
+  }
+}
+
+TEST_CASE("legacy_sections: static and global programs in old-named sections get their types") {
+  const auto obj = load("legacy_sections");
+  struct Want { const char* name; const char* section; std::uint32_t type; };
+  const Want want[] = {
+      {"sock_len", "socket1", BPF_PROG_TYPE_SOCKET_FILTER}, {"sock_static", "socket/0", BPF_PROG_TYPE_SOCKET_FILTER},
+      {"sock_create", "cgroup/sock1", BPF_PROG_TYPE_CGROUP_SOCK}, {"xdp_pass", "xdp_prog", BPF_PROG_TYPE_XDP},
+      {"xdp_static", "xdp_prog/0", BPF_PROG_TYPE_XDP}, {"cls_unchecked", "classifier", BPF_PROG_TYPE_SCHED_CLS},
+      {"act_mark", "action", BPF_PROG_TYPE_SCHED_ACT}, {"test_prog", "test", 0}, {"tail_prog", "tail-32", 0},
+      {"numbered_prog", "2/1", 0},
+  };
+  CHECK(obj.programs.size() == std::size(want));
+  for (const auto& w : want) {
+    const auto& p = program(obj, w.name);
+    CHECK(p.section == w.section);
+    CHECK(p.prog_type == w.type);
+    CHECK_FALSE(p.whole_section);
+    CHECK(p.attach_target.empty());
+  }
+}
+
+TEST_CASE("legacy_sections through the API: --type (ProgramOptions::type) where the name says nothing") {
+  Vm vm;
+  auto obj = vm.open_elf_file(object_path("legacy_sections"));
+  REQUIRE(obj.has_value());
+  CHECK(obj->load("sock_len").has_value());
+  CHECK(obj->load("sock_static").has_value());
+  CHECK(obj->load("xdp_pass").has_value());
+  CHECK(obj->load("act_mark").has_value());
+  auto unchecked = obj->load("cls_unchecked");
+  REQUIRE_FALSE(unchecked.has_value());
+  CHECK(unchecked.error().code == Errc::Rejected);
+
+  auto untyped = obj->load("test_prog");
+  REQUIRE_FALSE(untyped.has_value());
+  CHECK(untyped.error().reason.find("give one with --type") != std::string::npos);
+  ProgramOptions options;
+  auto socket = ProgramType::from_section("socket");
+  REQUIRE(socket.has_value());
+  options.type = *socket;
+  for (const char* name : {"test_prog", "tail_prog", "numbered_prog"}) {
+    INFO(name);
+    auto p = obj->load(name, options);
+    INFO((p ? std::string() : p.error().message()));
+    REQUIRE(p.has_value());
+    CHECK(p->type().kernel_type == BPF_PROG_TYPE_SOCKET_FILTER);
+  }
+  // test_prog returns skb->len > 100.
+  const std::vector<std::uint8_t> packet(120, 0);
+  auto prog = obj->load("test_prog", options);
+  REQUIRE(prog.has_value());
+  auto out = prog->run(packet);
+  REQUIRE(out.has_value());
+  CHECK(out->r0 == 1);
+  // The override also replaces a type the section does give: xdp_pass as a socket filter is refused
+  // for its xdp_md accesses.
+  auto wrong = obj->load("xdp_pass", options);
+  REQUIRE_FALSE(wrong.has_value());
+  CHECK(wrong.error().code == Errc::Rejected);
+}
+
+TEST_CASE("legacy_nosym: sections with code and no function symbol are one program named after the section") {
+  const auto obj = load("legacy_nosym");
+  REQUIRE(obj.programs.size() == 3);
+  const auto& sock = program(obj, "socket/1");
+  CHECK(sock.whole_section);
+  CHECK(sock.prog_type == BPF_PROG_TYPE_SOCKET_FILTER);
+  CHECK(sock.program.size() == 13);
+  REQUIRE(sock.relocations.size() == 1);
+  CHECK(sock.relocations[0].kind == loader::AppliedReloc::Kind::Map);
+  CHECK(sock.relocations[0].target == "hits");
+  CHECK(program(obj, "xdp/nosym").prog_type == BPF_PROG_TYPE_XDP);
+  CHECK(program(obj, "classifier").prog_type == BPF_PROG_TYPE_SCHED_CLS);
+  REQUIRE(obj.maps.size() == 1);
+  CHECK(obj.maps[0].pinning == 2);
+
+  Vm vm;
+  auto api = vm.open_elf_file(object_path("legacy_nosym"));
+  REQUIRE(api.has_value());
+  auto p = api->load("socket/1");
+  INFO((p ? std::string() : p.error().message()));
+  REQUIRE(p.has_value());
+  const std::vector<std::uint8_t> packet(64, 0xab);
+  auto out = p->run(packet);
+  REQUIRE(out.has_value());
+  CHECK(out->r0 == 50);  // skb->len: the packet after the 14-byte Ethernet header, as the kernel test-run
+  auto hits = api->map("hits");
+  REQUIRE(hits.has_value());
+  std::uint64_t n = 0;
+  CHECK(hits->lookup(std::uint32_t{0}, n) == 0);
+  CHECK(n == 1);
+  auto cls = api->load("classifier");
+  REQUIRE_FALSE(cls.has_value());
+  CHECK(cls.error().code == Errc::Rejected);
+}
+
+TEST_CASE("legacy_elf_maps: iproute2 bpf_elf_map with pinning, map-in-map by id, per-CPU perf array, ringbuf") {
+  const auto obj = load("legacy_elf_maps");
+  auto map = [&](std::string_view name) -> const loader::MapSpec& {
+    const auto* m = obj.find_map(name);
+    INFO(name);
+    REQUIRE(m != nullptr);
+    return *m;
+  };
+  CHECK(map("flows").pinning == 2);
+  CHECK(map("flows").legacy.layout == loader::LegacyMapDef::Layout::BpfElfMap);
+  CHECK(map("per_ns").pinning == 1);
+  CHECK(map("custom_pin").pinning == 5);
+  CHECK(map("inner").legacy.id == 42);
+  CHECK(map("inner").legacy.inner_idx == 1);
+  const auto& outer = map("outer");
+  REQUIRE(outer.inner != nullptr);
+  CHECK(outer.inner->type == BPF_MAP_TYPE_ARRAY);
+  CHECK(outer.inner->value_size == 4);
+  REQUIRE(outer.initial_slots.size() == 1);
+  CHECK(outer.initial_slots[0].slot == 1);
+  CHECK(obj.maps[outer.initial_slots[0].index].name == "inner");
+  CHECK(map("events").max_entries == 0);  // the CPU count is the runtime's (as libbpf: at creation)
+  CHECK(map("rb").max_entries == 16384);  // 10000 rounded up to a power-of-2 number of pages
+
+  VmOptions vo;
+  vo.nr_cpus = 3;
+  Vm vm(vo);
+  auto api = vm.open_elf_file(object_path("legacy_elf_maps"));
+  INFO((api ? std::string() : api.error().message()));
+  REQUIRE(api.has_value());
+  CHECK(api->map("events")->max_entries() == 3);
+  auto inner = api->map("inner");
+  REQUIRE(inner.has_value());
+  REQUIRE(inner->update(std::uint32_t{0}, std::uint32_t{9}) == 0);
+  auto p = api->load("cls_inner");
+  INFO((p ? std::string() : p.error().message()));
+  REQUIRE(p.has_value());
+  const std::vector<std::uint8_t> packet(60, 0);
+  auto out = p->run(packet);
+  REQUIRE(out.has_value());
+  CHECK(out->r0 == 9);  // outer[1] holds `inner`, whose [0] is 9
+  CHECK(api->load("cls_count").has_value());
+  CHECK(api->load("act_events").has_value());
+
+  const std::string report = api->report(false);
+  CHECK(report.find("pinning 2 bpf_elf_map id 0 inner_id 0 inner_idx 0") != std::string::npos);
+  CHECK(report.find("bpf_elf_map id 42 inner_id 0 inner_idx 1") != std::string::npos);
+  CHECK(report.find("inner=array [1]=inner") != std::string::npos);
+}
+
+TEST_CASE("legacy_elf_maps: broken map-in-map links are named") {
+  const auto good = read_object("legacy_elf_maps");
+  {
+    auto bytes = good;
+    put_u32(bytes, map_def_offset(bytes, "outer") + 28, 43);  // inner_id naming no map
+    auto obj = loader::load_object(bytes);
+    REQUIRE_FALSE(obj.has_value());
+    CHECK(obj.error().reason.find("map-in-map 'outer': no map has id 43") != std::string::npos);
+  }
+  {
+    auto bytes = good;
+    put_u32(bytes, map_def_offset(bytes, "inner") + 32, 2);  // inner_idx past the outer's 2 slots
+    auto obj = loader::load_object(bytes);
+    REQUIRE_FALSE(obj.has_value());
+    CHECK(obj.error().reason.find("inner_idx 2 of 'inner' is past max_elem 2") != std::string::npos);
+  }
+  {
+    auto bytes = good;
+    put_u32(bytes, map_def_offset(bytes, "inner") + 32, 0xffffffffu);  // not placed anywhere
+    auto obj = loader::load_object(bytes);
+    REQUIRE(obj.has_value());
+    CHECK(obj->find_map("outer")->initial_slots.empty());
+    CHECK(obj->find_map("outer")->inner != nullptr);
+  }
+}
+
+TEST_CASE("legacy_load_maps: samples/bpf 28-byte definitions, inner_map_idx, static programs") {
+  const auto obj = load("legacy_load_maps");
+  const auto* tables = obj.find_map("tables");
+  REQUIRE(tables != nullptr);
+  CHECK(tables->legacy.layout == loader::LegacyMapDef::Layout::BpfLoad);
+  REQUIRE(tables->inner != nullptr);
+  CHECK(tables->inner->type == BPF_MAP_TYPE_HASH);  // map #1 in section order: templ
+  CHECK(tables->inner->max_entries == 16);
+  CHECK(program(obj, "count_proto").prog_type == BPF_PROG_TYPE_SOCKET_FILTER);
+
+  Vm vm;
+  auto api = vm.open_elf_file(object_path("legacy_load_maps"));
+  INFO((api ? std::string() : api.error().message()));
+  REQUIRE(api.has_value());
+  CHECK(api->load("count_proto").has_value());
+  CHECK(api->load("lookup_nested").has_value());
+  auto oob = api->load("out_of_bounds");
+  REQUIRE_FALSE(oob.has_value());
+  CHECK(oob.error().code == Errc::Rejected);
+}
