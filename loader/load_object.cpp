@@ -179,8 +179,11 @@ Result<Object> load_object(std::span<const std::uint8_t> bytes, const LoadOption
     }
   }
   for (auto& ps : ctx.prog_secs) BPFVM_TRY(collect_functions(ctx, ps, *elf->section(ps.shndx)));
+  // With no other code section, .text's functions are the programs: libbpf before 0.2 loaded .text as a
+  // program when nothing called into it, and such objects (no SEC() at all) need --type.
+  const bool text_only = ctx.text_sec >= 0 && ctx.prog_secs.size() == 1;
   for (const auto& ps : ctx.prog_secs) {
-    if (ctx.text_sec >= 0 && &ps == &ctx.prog_secs[ctx.text_sec]) continue;
+    if (ctx.text_sec >= 0 && &ps == &ctx.prog_secs[ctx.text_sec] && !text_only) continue;
     for (const auto& f : ps.funcs) obj.programs.push_back(make_program(ps, f));
   }
   BPFVM_TRY(collect_legacy_maps(ctx));

@@ -5,6 +5,7 @@
 
 #include <linux/bpf.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -202,6 +203,12 @@ TEST_CASE("legacy_elf_maps: iproute2 bpf_elf_map with pinning, map-in-map by id,
   REQUIRE(outer.initial_slots.size() == 1);
   CHECK(outer.initial_slots[0].slot == 1);
   CHECK(obj.maps[outer.initial_slots[0].index].name == "inner");
+  // `drops` is static: its lddw is relocated against the section symbol with the offset in imm.
+  const auto& count = program(obj, "cls_count");
+  const auto drops = std::find_if(count.relocations.begin(), count.relocations.end(),
+                                  [](const loader::AppliedReloc& r) { return r.target == "drops"; });
+  REQUIRE(drops != count.relocations.end());
+  CHECK(obj.maps[static_cast<std::size_t>(drops->value)].name == "drops");
   CHECK(map("events").max_entries == 0);  // the CPU count is the runtime's (as libbpf: at creation)
   CHECK(map("rb").max_entries == 16384);  // 10000 rounded up to a power-of-2 number of pages
 
@@ -276,4 +283,21 @@ TEST_CASE("legacy_load_maps: samples/bpf 28-byte definitions, inner_map_idx, sta
   auto oob = api->load("out_of_bounds");
   REQUIRE_FALSE(oob.has_value());
   CHECK(oob.error().code == Errc::Rejected);
+}
+
+TEST_CASE("legacy_text_only: with no SEC() at all, .text's functions are the programs (type by --type)") {
+  const auto obj = load("legacy_text_only");
+  REQUIRE(obj.programs.size() == 2);
+  CHECK(program(obj, "filter_short").section == ".text");
+  CHECK(program(obj, "filter_proto").prog_type == 0);
+  Vm vm;
+  auto api = vm.open_elf_file(object_path("legacy_text_only"));
+  REQUIRE(api.has_value());
+  ProgramOptions options;
+  options.type = *ProgramType::from_section("socket");
+  auto p = api->load("filter_short", options);
+  REQUIRE(p.has_value());
+  auto out = p->run(std::vector<std::uint8_t>(40, 0));  // 26 bytes after the Ethernet header
+  REQUIRE(out.has_value());
+  CHECK(out->r0 == 0);
 }

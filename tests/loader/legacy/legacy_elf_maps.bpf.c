@@ -27,6 +27,11 @@ struct bpf_elf_map SEC("maps") rb = {
     .type = BPF_MAP_TYPE_RINGBUF, .max_elem = 10000,
 };
 
+/* Static: clang refers to it through the "maps" section symbol, its offset in the lddw's imm. */
+static struct bpf_elf_map SEC("maps") drops = {
+    .type = BPF_MAP_TYPE_ARRAY, .size_key = 4, .size_value = 8, .max_elem = 2,
+};
+
 SEC("classifier") int cls_count(struct __sk_buff *skb) {
   __u32 key = skb->ifindex;
   __u64 *n = bpf_map_lookup_elem(&flows, &key);
@@ -39,6 +44,9 @@ SEC("classifier") int cls_count(struct __sk_buff *skb) {
   __u32 zero = 0;
   __u64 *v = bpf_map_lookup_elem(&per_ns, &zero);
   if (v) *v += skb->len;
+  __u32 one = 1;
+  __u64 *d = bpf_map_lookup_elem(&drops, &one);
+  if (d) *d += 1;
   return 0;
 }
 
