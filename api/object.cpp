@@ -137,7 +137,13 @@ Result<Program> Object::load(std::string_view program_name, const ProgramOptions
         if (slot.target != loader::MapSlotInit::Target::Program) continue;
         auto& target = impl_->tail_targets[slot.index];
         if (!target.ready_for(options)) {
-          auto t = prepare_program(impl_, impl_->programs.at(slot.index), options);
+          // A target whose section names no type ("7/0", iproute2's tail-call sections) takes the
+          // caller's, as tc loads every program of an object as one type.
+          const auto& target_source = impl_->programs.at(slot.index);
+          ProgramOptions target_options = options;
+          if (!target_options.type && target_source.type.kernel_type == 0 && target_source.spec != nullptr)
+            target_options.type = (*prepared)->type;
+          auto t = prepare_program(impl_, target_source, target_options);
           if (!t) return make_error(t.error().code, "tail-call target '" + impl_->programs[slot.index].name +
                                                         "': " + t.error().message());
           target.adopt(**t);

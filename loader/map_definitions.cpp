@@ -210,6 +210,34 @@ Result<void> link_legacy_inner_maps(LoadContext& ctx, const ElfSection& sec, std
   return {};
 }
 
+// iproute2's tail calls: a program in a section named "<id>/<key>" (decimal) goes into the prog_array
+// bpf_elf_map whose id is <id>, at <key>. Sections that look so but name no such map stay unplaced.
+void place_legacy_tail_calls(LoadContext& ctx, std::size_t first) {
+  auto number = [](std::string_view s, std::uint32_t& out) {
+    if (s.empty() || s.size() > 10) return false;
+    std::uint64_t v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (v > 0xffffffffu) return false;
+    out = static_cast<std::uint32_t>(v);
+    return true;
+  };
+  for (std::size_t p = 0; p < ctx.obj.programs.size(); ++p) {
+    const std::string_view sec = ctx.obj.programs[p].section;
+    const auto slash = sec.find('/');
+    std::uint32_t id = 0, key = 0;
+    if (slash == std::string_view::npos || !number(sec.substr(0, slash), id) || !number(sec.substr(slash + 1), key) || id == 0) continue;
+    for (std::size_t m = first; m < ctx.obj.maps.size(); ++m) {
+      auto& map = ctx.obj.maps[m];
+      if (map.type != BPF_MAP_TYPE_PROG_ARRAY || map.legacy.layout != LegacyMapDef::Layout::BpfElfMap || map.legacy.id != id) continue;
+      if (key >= map.max_entries) continue;  // tc fails the update; the program still loads
+      map.initial_slots.push_back({key, MapSlotInit::Target::Program, static_cast<std::uint32_t>(p)});
+    }
+  }
+}
+
 }  // namespace
 
 // The layouts of SEC("maps") definitions, told apart by their size (the section size divided by the
@@ -268,7 +296,9 @@ Result<void> collect_legacy_maps(LoadContext& ctx) {
     m.section_offset = s->value;
     ctx.obj.maps.push_back(std::move(m));
   }
-  return link_legacy_inner_maps(ctx, sec, first);
+  if (auto r = link_legacy_inner_maps(ctx, sec, first); !r) return r;
+  if (elf_map) place_legacy_tail_calls(ctx, first);
+  return {};
 }
 
 Result<void> collect_btf_maps(LoadContext& ctx) {

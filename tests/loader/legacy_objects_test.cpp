@@ -6,6 +6,7 @@
 #include <linux/bpf.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -300,4 +301,77 @@ TEST_CASE("legacy_text_only: with no SEC() at all, .text's functions are the pro
   auto out = p->run(std::vector<std::uint8_t>(40, 0));  // 26 bytes after the Ethernet header
   REQUIRE(out.has_value());
   CHECK(out->r0 == 0);
+}
+
+TEST_CASE("legacy objects: truncated and mutated copies fail with one line, never crash, through loader and API") {
+  std::uint64_t state = 0x2545f4914f6cdd1dull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  Vm vm;
+  std::size_t opened = 0, refused = 0;
+  for (const char* name : {"legacy_sections", "legacy_nosym", "legacy_elf_maps", "legacy_load_maps", "legacy_text_only",
+                           "legacy_tail_calls"}) {
+    const auto bytes = read_object(name);
+    auto check = [&](std::span<const std::uint8_t> m) {
+      loader::LoadOptions lo;
+      lo.core_without_target = true;
+      auto r = loader::load_object(m, lo);
+      if (!r) {
+        ++refused;
+        CHECK(r.error().message().find('\n') == std::string::npos);
+        return;
+      }
+      // What the loader accepts, the API must create (maps, inner templates, slots) or refuse cleanly.
+      auto api = vm.open_elf(m, LoadOptions{}, "mutant");
+      if (!api) {
+        ++refused;
+        CHECK(api.error().message().find('\n') == std::string::npos);
+        return;
+      }
+      ++opened;
+      for (const auto& p : api->programs()) (void)api->load(p.name);
+    };
+    for (std::size_t len = 0; len < bytes.size(); len += 37) check(std::span(bytes.data(), len));
+    for (int iter = 0; iter < 400; ++iter) {
+      auto m = bytes;
+      const int flips = 1 + static_cast<int>(next() % 8);
+      for (int f = 0; f < flips; ++f) m[next() % m.size()] ^= static_cast<std::uint8_t>(1u << (next() % 8));
+      check(m);
+    }
+  }
+  CHECK(opened > 0);
+  CHECK(refused > 0);
+}
+
+TEST_CASE("legacy_tail_calls: iproute2 \"<id>/<key>\" sections fill the prog_array with that id, typed as the caller") {
+  const auto obj = load("legacy_tail_calls");
+  const auto* jmp = obj.find_map("jmp_tc");
+  REQUIRE(jmp != nullptr);
+  REQUIRE(jmp->initial_slots.size() == 2);
+  CHECK(jmp->initial_slots[0].slot == 0);
+  CHECK(obj.programs[jmp->initial_slots[0].index].name == "tail_zero");
+  CHECK(jmp->initial_slots[1].slot == 3);
+  CHECK(obj.programs[jmp->initial_slots[1].index].name == "tail_three");
+
+  Vm vm;
+  auto api = vm.open_elf_file(object_path("legacy_tail_calls"));
+  REQUIRE(api.has_value());
+  auto entry = api->load("cls_entry");  // its targets have no type of their own: they take sched_cls
+  INFO((entry ? std::string() : entry.error().message()));
+  REQUIRE(entry.has_value());
+  const std::vector<std::uint8_t> packet(64, 0);
+  // __sk_buff.mark (offset 8) picks the slot: 0 -> tail_zero (40), 3 -> tail_three (43), 1 -> empty (1).
+  for (const auto& [mark, want] : {std::pair{0u, 40u}, std::pair{3u, 43u}, std::pair{1u, 1u}}) {
+    INFO("mark " << mark);
+    std::vector<std::uint8_t> ctx(sizeof(__sk_buff), 0);
+    std::memcpy(ctx.data() + offsetof(__sk_buff, mark), &mark, 4);
+    auto out = entry->run(RunInput{packet, ctx, 1, nullptr});
+    INFO((out ? std::string() : out.error().message()));
+    REQUIRE(out.has_value());
+    CHECK(out->r0 == want);
+  }
 }

@@ -62,6 +62,9 @@ constexpr Expected kExpected[] = {
     {"legacy_load_maps", "count_proto", BPF_PROG_TYPE_SOCKET_FILTER, false},
     {"legacy_load_maps", "lookup_nested", BPF_PROG_TYPE_SOCKET_FILTER, false},
     {"legacy_load_maps", "out_of_bounds", BPF_PROG_TYPE_SOCKET_FILTER, false},
+    {"legacy_tail_calls", "tail_zero", BPF_PROG_TYPE_SCHED_CLS, true},
+    {"legacy_tail_calls", "tail_three", BPF_PROG_TYPE_SCHED_CLS, true},
+    {"legacy_tail_calls", "cls_entry", BPF_PROG_TYPE_SCHED_CLS, false},
     {"legacy_text_only", "filter_short", BPF_PROG_TYPE_SOCKET_FILTER, true},
     {"legacy_text_only", "filter_proto", BPF_PROG_TYPE_SOCKET_FILTER, true},
 };
@@ -282,7 +285,8 @@ TEST_CASE("kernel verdicts: legacy-style objects, loaded by a fallback loader, a
   for (const auto& k : kKnownDifferences) known.emplace(k.program, k.reason);
   std::ostringstream failures, listed;
   std::size_t agree = 0;
-  for (const char* object : {"legacy_sections", "legacy_nosym", "legacy_elf_maps", "legacy_load_maps", "legacy_text_only"}) {
+  for (const char* object : {"legacy_sections", "legacy_nosym", "legacy_elf_maps", "legacy_load_maps", "legacy_text_only",
+                             "legacy_tail_calls"}) {
     const std::string path = std::string(BPFVM_LEGACY_OBJECTS_DIR) + "/" + object + ".bpf.o";
     INFO(path);
     LegacyObject kernel_object(read_bytes(path));
