@@ -4,12 +4,17 @@
 #include <catch2/catch.hpp>
 
 #include <linux/bpf.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <tuple>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -57,6 +62,18 @@ std::size_t map_def_offset(const std::vector<std::uint8_t>& bytes, std::string_v
     if (s.name == map && s.shndx == maps->index) return static_cast<std::size_t>(maps->offset + s.value);
   FAIL("no map symbol " << map);
   return 0;
+}
+
+// Runs the CLI; returns its exit status and (stdout + stderr) output.
+std::pair<int, std::string> cli(const std::string& args) {
+  std::string out;
+  FILE* p = popen((std::string(BPFVM_CLI) + " " + args + " 2>&1").c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 void put_u32(std::vector<std::uint8_t>& bytes, std::size_t off, std::uint32_t v) { std::memcpy(bytes.data() + off, &v, 4); }
@@ -373,5 +390,30 @@ TEST_CASE("legacy_tail_calls: iproute2 \"<id>/<key>\" sections fill the prog_arr
     INFO((out ? std::string() : out.error().message()));
     REQUIRE(out.has_value());
     CHECK(out->r0 == want);
+  }
+}
+
+TEST_CASE("CLI: --type applies to ELF programs; objdump needs no target BTF; verify falls back to vmlinux") {
+  const std::string sections = object_path("legacy_sections");
+  auto [rc, out] = cli("verify " + sections + " --prog test_prog");
+  CHECK(rc == 1);
+  CHECK(out.find("give one with --type") != std::string::npos);
+  std::tie(rc, out) = cli("verify " + sections + " --prog test_prog --type socket");
+  CHECK(rc == 0);
+  CHECK(out.find("test_prog: accepted") != std::string::npos);
+  std::tie(rc, out) = cli("verify " + sections + " --prog numbered_prog --type xdp");  // __sk_buff reads as xdp: rejected
+  CHECK(rc == 1);
+  std::tie(rc, out) = cli("verify " + sections + " --prog test_prog --type no_such_type");
+  CHECK(rc != 0);
+  CHECK(out.find("names no program type") != std::string::npos);
+
+  const std::string core = std::string(BPFVM_EXAMPLES_DIR) + "/core_task.bpf.o";
+  std::tie(rc, out) = cli("objdump " + core);
+  CHECK(rc == 0);
+  CHECK(out.find("core_unresolved byte_off struct task_struct.pid") != std::string::npos);
+  if (std::filesystem::exists("/sys/kernel/btf/vmlinux")) {
+    std::tie(rc, out) = cli("verify " + core);
+    CHECK(out.find("CO-RE relocations resolved against /sys/kernel/btf/vmlinux") != std::string::npos);
+    CHECK(out.find("set LoadOptions::target_btf") == std::string::npos);
   }
 }
