@@ -210,15 +210,22 @@ Result<void> link_legacy_inner_maps(LoadContext& ctx, const ElfSection& sec, std
   return {};
 }
 
-// iproute2's tail calls: a program in a section named "<id>/<key>" (decimal) goes into the prog_array
-// bpf_elf_map whose id is <id>, at <key>. Sections that look so but name no such map stay unplaced.
+// iproute2's tail calls: a program in a section named "<id>/<key>" goes into the prog_array
+// bpf_elf_map whose id is <id>, at <key>. Both numbers read as C integers (`%i`: 0x hex, leading-0
+// octal, else decimal), since __section_tail() stringifies whatever the source wrote ("0xabccba/0").
+// Sections that look so but name no such map stay unplaced.
 void place_legacy_tail_calls(LoadContext& ctx, std::size_t first) {
   auto number = [](std::string_view s, std::uint32_t& out) {
-    if (s.empty() || s.size() > 10) return false;
+    unsigned base = 10;
+    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) base = 16, s.remove_prefix(2);
+    else if (s.size() > 1 && s[0] == '0') base = 8, s.remove_prefix(1);
+    if (s.empty() || s.size() > 11) return false;
     std::uint64_t v = 0;
     for (char c : s) {
-      if (c < '0' || c > '9') return false;
-      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+      const unsigned d = c >= '0' && c <= '9' ? unsigned(c - '0') : c >= 'a' && c <= 'f' ? unsigned(c - 'a' + 10)
+                         : c >= 'A' && c <= 'F' ? unsigned(c - 'A' + 10) : 99;
+      if (d >= base) return false;
+      v = v * base + d;
     }
     if (v > 0xffffffffu) return false;
     out = static_cast<std::uint32_t>(v);

@@ -1,5 +1,6 @@
 /* iproute2's tail calls (examples/bpf/bpf_tailcall.c): a prog_array bpf_elf_map with an id, and
- * programs in sections named "<id>/<key>", which tc places into that map at that key. */
+ * programs in sections named "<id>/<key>" (C integers: "0x7/03" is 7/3), which tc places into
+ * that map at that key. */
 #include "legacy_helpers.h"
 
 #define JMP_ID 7
@@ -11,7 +12,7 @@ struct bpf_elf_map SEC("maps") jmp_tc = {
 
 SEC("7/0") int tail_zero(struct __sk_buff *skb) { return 40 + (skb->len > 1000); }
 
-SEC("7/3") static int tail_three(struct __sk_buff *skb) { return 43; }
+SEC("0x7/03") static int tail_three(struct __sk_buff *skb) { return 43; }
 
 SEC("classifier") int cls_entry(struct __sk_buff *skb) {
   bpf_tail_call(skb, &jmp_tc, skb->mark);
