@@ -109,9 +109,6 @@ struct LoadOptions {
 struct ProgramOptions {
   /// The engine that runs the program.
   Engine engine = Engine::Interpreter;
-  /// ELF programs: the type to load the program as instead of the one its section name gives (as
-  /// iproute2's `tc` loads any section as sched_cls). Needed where the name says nothing ("test", "2/1").
-  std::optional<ProgramType> type;
   /// Run the verifier (default). Turning it off is for fuzzing and debugging only.
   bool verify = true;
   /// Verifier: forbid pointer leaks (the kernel's unprivileged mode).
@@ -129,6 +126,9 @@ struct ProgramOptions {
   bool jit_register_with_debuggers = false;
   /// Interpreter: also prepare edge-coverage dispatch, so runs may pass RunInput::edge_counters.
   bool coverage = false;
+  /// ELF programs: the type to load the program as instead of the one its section name gives (as
+  /// iproute2's `tc` loads any section as sched_cls). Needed where the name says nothing ("test", "2/1").
+  std::optional<ProgramType> type;
 };
 
 /// Input of one run, like BPF_PROG_TEST_RUN's: a packet (XDP, socket filter, tc) or buffer (plain),

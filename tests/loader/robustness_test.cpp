@@ -2,6 +2,9 @@
 // with one-line reasons.
 #include <catch2/catch.hpp>
 
+#include <cstring>
+
+#include "loader/elf_file.hpp"
 #include "loader/object.hpp"
 #include "tests/loader/builders.hpp"
 
@@ -61,6 +64,22 @@ TEST_CASE("crafted objects with bad relocations fail naming the section and offs
   REQUIRE(short_def);
   CHECK(short_def->maps.at(0).max_entries == 1);
   CHECK(short_def->maps.at(0).map_flags == 0);
+}
+
+TEST_CASE("crafted object: SHT_RELA against code is refused, not ignored") {
+  auto bytes = object_with_map_ref(0);
+  auto elf = ElfFile::parse(bytes);
+  REQUIRE(elf);
+  const auto* rel = elf->find(".relxdp");
+  REQUIRE(rel != nullptr);
+  // Section header table entry of .relxdp: sh_type at +4 becomes SHT_RELA (4).
+  std::uint64_t shoff = 0;
+  std::memcpy(&shoff, bytes.data() + 40, 8);
+  bytes[shoff + 64 * rel->index + 4] = 4;
+  auto r = load_object(bytes);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::Unsupported);
+  CHECK(r.error().reason.find("SHT_RELA") != std::string::npos);
 }
 
 TEST_CASE("crafted object: a call to nowhere and an unknown extern") {
