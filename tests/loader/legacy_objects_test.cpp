@@ -393,7 +393,7 @@ TEST_CASE("legacy_tail_calls: iproute2 \"<id>/<key>\" sections fill the prog_arr
   }
 }
 
-TEST_CASE("CLI: --type applies to ELF programs; objdump needs no target BTF; verify falls back to vmlinux") {
+TEST_CASE("CLI: --type applies to ELF programs, objdump needs no target BTF, verify falls back to vmlinux") {
   const std::string sections = object_path("legacy_sections");
   auto [rc, out] = cli("verify " + sections + " --prog test_prog");
   CHECK(rc == 1);
