@@ -37,7 +37,10 @@ std::string map_error(const loader::MapSpec& spec, int err, const std::string& w
 Result<void> Object::Impl::create_maps() {
   const auto& specs = elf->maps;
   for (const auto& spec : specs) {
-    auto index = maps.create(map_spec_of(spec));
+    auto created = map_spec_of(spec);
+    // libbpf: a perf_event_array declared with max_entries 0 gets one slot per possible CPU.
+    if (created.type == maps::MapType::PerfEventArray && created.max_entries == 0) created.max_entries = maps.domain()->nr_cpus();
+    auto index = maps.create(created);
     if (!index) return make_error(index.error().code, "map '" + spec.name + "': " + index.error().reason);
     map_list.push_back(maps.get(*index));
     map_names.push_back(spec.name);
@@ -134,7 +137,13 @@ Result<Program> Object::load(std::string_view program_name, const ProgramOptions
         if (slot.target != loader::MapSlotInit::Target::Program) continue;
         auto& target = impl_->tail_targets[slot.index];
         if (!target.ready_for(options)) {
-          auto t = prepare_program(impl_, impl_->programs.at(slot.index), options);
+          // A target whose section names no type ("7/0", iproute2's tail-call sections) takes the
+          // caller's, as tc loads every program of an object as one type.
+          const auto& target_source = impl_->programs.at(slot.index);
+          ProgramOptions target_options = options;
+          if (!target_options.type && target_source.type.kernel_type == 0 && target_source.spec != nullptr)
+            target_options.type = (*prepared)->type;
+          auto t = prepare_program(impl_, target_source, target_options);
           if (!t) return make_error(t.error().code, "tail-call target '" + impl_->programs[slot.index].name +
                                                         "': " + t.error().message());
           target.adopt(**t);

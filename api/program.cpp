@@ -124,19 +124,22 @@ std::vector<verifier::GlobalFunc> global_funcs_of(const ProgramSource& source, c
 Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<const Object::Impl>& object,
                                                        const ProgramSource& source, const ProgramOptions& options) {
   const auto& vm_impl = *object->vm;
-  if (source.type.entry == ProgramType::Entry::Context && source.type.kernel_type != 0) {
-    if (auto known = ProgramType::kernel(source.type.kernel_type); !known)
+  // ProgramOptions::type replaces the type the section name gave, as iproute2 loads any section as
+  // the type of the command (`tc` → sched_cls); it is the only type of a section no prefix explains.
+  const ProgramType& type = options.type ? *options.type : source.type;
+  if (type.entry == ProgramType::Entry::Context && type.kernel_type != 0) {
+    if (auto known = ProgramType::kernel(type.kernel_type); !known)
       return make_error(known.error().code, "program '" + source.name + "': " + known.error().reason);
-  } else if (source.type.entry == ProgramType::Entry::Context && source.spec != nullptr) {
+  } else if (type.entry == ProgramType::Entry::Context && source.spec != nullptr) {
     return make_error(Errc::Unsupported, "program '" + source.name + "' in section '" + source.section +
-                                             "': the section names no program type libbpf knows");
+                                             "': the section names no program type libbpf knows; give one with --type (CLI) or ProgramOptions::type");
   }
   auto impl = std::make_shared<Program::Impl>();
   impl->object = object;
   impl->name = source.name;
-  impl->type = source.type;
+  impl->type = type;
   impl->options = options;
-  verifier::ProgramTypeInfo type_info = verifier_type_of(source.type);
+  verifier::ProgramTypeInfo type_info = verifier_type_of(type);
   impl->ctx_bytes = type_info.ctx_size_bytes;
 
   if (options.verify) {
@@ -158,7 +161,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   }
 
   impl->program = source.program;
-  if (auto packet_type = packet_prog_type(source.type)) {
+  if (auto packet_type = packet_prog_type(type)) {
     auto rewritten = helpers::rewrite_ctx_access(source.program, *packet_type);
     if (!rewritten) return std::move(rewritten).error();
     impl->program = std::move(*rewritten);

@@ -40,7 +40,7 @@ Result<ProgramType> ProgramType::kernel(std::uint32_t bpf_prog_type) {
 }
 
 Result<ProgramType> ProgramType::from_section(std::string_view section) {
-  const auto def = loader::find_section_def(section);
+  const auto def = loader::find_program_section_def(section);
   if (!def) return make_error(Errc::Unsupported, "section '" + std::string(section) + "' names no program type libbpf knows");
   return kernel(def->prog_type);
 }

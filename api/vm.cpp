@@ -84,6 +84,7 @@ Result<Object> Vm::open_elf_file(const std::string& path, const LoadOptions& opt
 Result<Object> Vm::open_elf(std::span<const std::uint8_t> elf, const LoadOptions& options, std::string object_name) const {
   loader::LoadOptions lo;
   lo.target_btf = options.target_btf;
+  lo.core_without_target = options.core_without_target;
   lo.kconfig = options.kconfig;
   lo.object_name = std::move(object_name);
   auto loaded = loader::load_object(elf, lo);

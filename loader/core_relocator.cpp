@@ -216,7 +216,8 @@ Result<void> apply_core_relocations(LoadContext& ctx) {
   if (!ctx.ext || ctx.ext->core_relos.empty()) return {};
   const Btf& local = *ctx.btf;
   std::shared_ptr<const CoreTarget> target = ctx.options.core_target;
-  if (!target) {
+  const bool unresolved = !target && ctx.options.target_btf.empty() && ctx.options.core_without_target;
+  if (!target && !unresolved) {
     if (ctx.options.target_btf.empty())
       return make_error(Errc::InvalidArgument, "object has CO-RE relocations; set LoadOptions::target_btf (e.g. /sys/kernel/btf/vmlinux)");
     auto parsed = CoreTarget::parse(ctx.options.target_btf);
@@ -227,7 +228,7 @@ Result<void> apply_core_relocations(LoadContext& ctx) {
     }
     target = *parsed;
   }
-  const Btf& targ = target->btf();
+  const Btf& targ = target ? target->btf() : local;
   std::map<std::uint32_t, std::vector<std::uint32_t>> cand_cache;
   for (const auto& sec : ctx.ext->core_relos) {
     ProgSection* ps = nullptr;
@@ -252,6 +253,18 @@ Result<void> apply_core_relocations(LoadContext& ctx) {
       }
       const std::string desc = describe(local, *spec, access);
       CalcResult res;
+      if (unresolved) {
+        const auto& insn = ps->insns[idx];
+        const bool lddw = insn.code == kLddwCode && idx + 1 < ps->insns.size();
+        const std::int64_t orig = (insn.code & 7) == kClassLdx || (insn.code & 7) == kClassSt || (insn.code & 7) == kClassStx
+                                      ? insn.off
+                                      : lddw ? std::int64_t((std::uint64_t(std::uint32_t(ps->insns[idx + 1].imm)) << 32) | std::uint32_t(insn.imm))
+                                             : insn.imm;
+        res.poison = true;
+        if (auto p = patch_insn(ps->insns, idx, res, what + " (" + desc + ")"); !p) return p;
+        ps->applied.push_back({idx, AppliedReloc::Kind::CoreUnresolved, desc, orig});
+        continue;
+      }
       if (kind == CoreKind::TypeIdLocal) {
         res.orig_val = res.new_val = rec.type_id;
         res.validate = false;

@@ -20,6 +20,7 @@ struct Function {
   std::uint32_t sec_insn_off = 0;
   std::uint32_t insn_cnt = 0;
   bool global = false;
+  bool whole_section = false;  // no function symbol: the section is one program named after it
 };
 
 /// A relocation recorded against one instruction of a program section (libbpf's reloc_desc).

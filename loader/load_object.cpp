@@ -30,7 +30,8 @@ Result<void> collect_functions(LoadContext& ctx, ProgSection& ps, const ElfSecti
     if (s.value > sec.size || s.size > sec.size - s.value)
       return malformed(at + " [" + std::to_string(s.value) + ", +" + std::to_string(s.size) + ") runs past the section");
     if (s.size == 0) return malformed(at + " has size 0");
-    if (!is_text && s.bind == STB_LOCAL) return make_error(Errc::Unsupported, at + " is static; libbpf does not support static programs");
+    // A static function in a program section is a program of its own, as older libbpf and iproute2
+    // loaded it (Falco's probe); libbpf 1.x refuses it.
     ps.funcs.push_back({s.name, static_cast<std::uint32_t>(s.value / 8), static_cast<std::uint32_t>(s.size / 8), s.bind != STB_LOCAL});
   }
   std::sort(ps.funcs.begin(), ps.funcs.end(), [](const Function& a, const Function& b) { return a.sec_insn_off < b.sec_insn_off; });
@@ -38,7 +39,11 @@ Result<void> collect_functions(LoadContext& ctx, ProgSection& ps, const ElfSecti
     if (ps.funcs[i].sec_insn_off < ps.funcs[i - 1].sec_insn_off + ps.funcs[i - 1].insn_cnt)
       return malformed(describe_section(sec) + ": functions '" + std::string(ps.funcs[i - 1].name) + "' and '" +
                        std::string(ps.funcs[i].name) + "' overlap");
-  if (ps.funcs.empty() && !is_text) return malformed(describe_section(sec) + " holds code but no function symbol");
+  // Older clang emitted no function symbol for a program section, and current clang emits none for
+  // code outside a function; iproute2, bcc and older libbpf load the whole section as one program
+  // named after the section.
+  if (ps.funcs.empty() && !is_text)
+    ps.funcs.push_back({sec.name, 0, static_cast<std::uint32_t>(ps.insns.size()), true, true});
   return {};
 }
 
@@ -51,14 +56,19 @@ ProgramSpec make_program(const ProgSection& ps, const Function& f) {
     sec.remove_prefix(1);
   }
   p.section = std::string(sec);
-  if (const auto def = find_section_def(sec)) {
+  p.whole_section = f.whole_section;
+  if (f.whole_section) p.name = p.section;
+  if (const auto def = find_program_section_def(sec)) {
     p.prog_type = def->prog_type;
     p.expected_attach_type = def->expected_attach_type;
     p.prog_flags = def->prog_flags;
+    p.legacy_section_name = def->legacy;
     auto prefix = def->prefix;
-    if (prefix.ends_with('+')) prefix.remove_suffix(1);
+    if (def->legacy) prefix = {};  // old loaders took no attach target from the name
+    else if (prefix.ends_with('+')) prefix.remove_suffix(1);
     if (prefix.ends_with('/')) prefix.remove_suffix(1);
-    if (sec.size() > prefix.size() + 1 && sec[prefix.size()] == '/') p.attach_target = std::string(sec.substr(prefix.size() + 1));
+    if (!prefix.empty() && sec.size() > prefix.size() + 1 && sec[prefix.size()] == '/')
+      p.attach_target = std::string(sec.substr(prefix.size() + 1));
   }
   p.section_index = ps.shndx;
   p.section_insn_off = f.sec_insn_off;
@@ -90,6 +100,7 @@ std::string_view reloc_kind_name(AppliedReloc::Kind kind) {
     case AppliedReloc::Kind::Kconfig: return "kconfig";
     case AppliedReloc::Kind::Core: return "core";
     case AppliedReloc::Kind::CorePoisoned: return "core_poisoned";
+    case AppliedReloc::Kind::CoreUnresolved: return "core_unresolved";
   }
   return "?";
 }
@@ -143,11 +154,15 @@ Result<Object> load_object(std::span<const std::uint8_t> bytes, const LoadOption
       ctx.data_shndx.push_back(s.index);
     }
   }
-  for (const auto& s : elf->sections())
+  for (const auto& s : elf->sections()) {
+    // Ignoring relocations would load wrong code: refuse RELA against code or maps until it is read.
+    if (s.type == SHT_RELA && (ctx.prog_section(s.info) || (s.info && (s.info == ctx.maps_shndx || s.info == ctx.btf_maps_shndx))))
+      return make_error(Errc::Unsupported, "not supported yet: " + describe_section(s) + " is SHT_RELA (BPF objects use SHT_REL)");
     if (s.type == SHT_REL) {
       if (s.info >= elf->sections().size()) return malformed(describe_section(s) + ": target section " + std::to_string(s.info) + " does not exist");
       if (ctx.btf_maps_shndx && s.info == ctx.btf_maps_shndx) ctx.rel_btf_maps_shndx = s.index;
     }
+  }
   if (btf_sec) {
     auto btf = Btf::parse(btf_sec->data);
     if (!btf) {
@@ -168,8 +183,11 @@ Result<Object> load_object(std::span<const std::uint8_t> bytes, const LoadOption
     }
   }
   for (auto& ps : ctx.prog_secs) BPFVM_TRY(collect_functions(ctx, ps, *elf->section(ps.shndx)));
+  // With no other code section, .text's functions are the programs: libbpf before 0.2 loaded .text as a
+  // program when nothing called into it, and such objects (no SEC() at all) need --type.
+  const bool text_only = ctx.text_sec >= 0 && ctx.prog_secs.size() == 1;
   for (const auto& ps : ctx.prog_secs) {
-    if (ctx.text_sec >= 0 && &ps == &ctx.prog_secs[ctx.text_sec]) continue;
+    if (ctx.text_sec >= 0 && &ps == &ctx.prog_secs[ctx.text_sec] && !text_only) continue;
     for (const auto& f : ps.funcs) obj.programs.push_back(make_program(ps, f));
   }
   BPFVM_TRY(collect_legacy_maps(ctx));

@@ -15,11 +15,24 @@ namespace bpfvm::loader {
 
 namespace {
 
-constexpr std::size_t kBpfMapDefBytes = 20;  // struct bpf_map_def: type, key/value size, max_entries, flags
-constexpr std::uint32_t kLibbpfPinByName = 1;
+constexpr std::size_t kBpfMapDefBytes = 20;      // struct bpf_map_def: type, key/value size, max_entries, flags
+constexpr std::size_t kBpfLoadMapDefBytes = 28;  // samples/bpf bpf_load.c: + inner_map_idx, numa_node
+constexpr std::size_t kBpfElfMapBytes = 36;      // iproute2 struct bpf_elf_map: + id, pinning, inner_id, inner_idx
+constexpr std::uint32_t kNoInnerIdx = 0xffffffffu;
 constexpr std::size_t kObjNameLen = 16;      // BPF_OBJ_NAME_LEN
 
 Error malformed(std::string reason) { return make_error(Errc::Malformed, std::move(reason)); }
+
+// libbpf's adjust_ringbuf_sz(): a ring buffer's size is rounded up to a power-of-2 number of pages
+// (what the kernel requires), so `.max_entries = 10000` through either map syntax still creates one.
+// 0 stays 0, so that a forgotten size still fails at creation.
+std::uint32_t libbpf_ringbuf_size(std::uint32_t max_entries) {
+  constexpr std::uint32_t kPageBytes = 4096;
+  if (max_entries == 0) return 0;
+  for (std::uint32_t pages = 1; pages <= (1u << 19); pages <<= 1)
+    if (std::uint64_t{pages} * kPageBytes >= max_entries) return pages * kPageBytes;
+  return max_entries;  // above 2 GiB: left for the map module to refuse
+}
 
 bool is_map_in_map(std::uint32_t type) {
   return type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
@@ -138,14 +151,16 @@ Result<void> parse_btf_map_def(const Btf& btf, const std::string& map, std::uint
       spec.inner = std::move(inner);
     } else if (field == "pinning") {
       if (is_inner) return malformed("map '" + map + "': inner map definitions can't be pinned");
+      // libbpf 1.x knows 0 and 1 (LIBBPF_PIN_BY_NAME); iproute2's objects use 2 (PIN_GLOBAL_NS) and
+      // custom values. Pinning means nothing inside one process: every value is recorded, none acted on.
       if (!(r = int_field(spec.pinning))) return r;
-      if (spec.pinning > kLibbpfPinByName) return malformed("map '" + map + "': invalid pinning value " + std::to_string(spec.pinning));
     } else {
       return make_error(Errc::Unsupported, "map '" + map + "': unknown field '" + std::string(field) + "'");
     }
     if (!r) return r;
   }
   if (spec.type == BPF_MAP_TYPE_UNSPEC) return malformed("map '" + map + "': map type isn't specified");
+  if (spec.type == BPF_MAP_TYPE_RINGBUF) spec.max_entries = libbpf_ringbuf_size(spec.max_entries);
   if (spec.value_type_id != 0) {
     auto lock = spin_lock_offset(btf, map, spec.value_type_id);
     if (!lock) return std::move(lock).error();
@@ -154,8 +169,92 @@ Result<void> parse_btf_map_def(const Btf& btf, const std::string& map, std::uint
   return {};
 }
 
+// Map-in-map from legacy definitions. bpf_load.c: the outer's inner_map_idx is the index, in section
+// order, of the map that serves as the inner template. iproute2: the outer's inner_id names the `id`
+// of its template, and every map with an id is placed into the outers naming it at key inner_idx
+// (0xffffffff: not placed).
+Result<void> link_legacy_inner_maps(LoadContext& ctx, const ElfSection& sec, std::size_t first) {
+  auto& maps = ctx.obj.maps;
+  std::vector<std::size_t> by_offset;
+  for (std::size_t i = first; i < maps.size(); ++i) by_offset.push_back(i);
+  std::stable_sort(by_offset.begin(), by_offset.end(), [&](std::size_t a, std::size_t b) { return maps[a].section_offset < maps[b].section_offset; });
+  for (std::size_t i = first; i < maps.size(); ++i) {
+    auto& outer = maps[i];
+    if (!is_map_in_map(outer.type)) continue;
+    const std::string at = describe_section(sec) + ": map-in-map '" + outer.name + "'";
+    std::size_t inner = maps.size();
+    if (outer.legacy.layout == LegacyMapDef::Layout::BpfLoad) {
+      if (outer.legacy.inner_map_idx >= by_offset.size())
+        return malformed(at + ": inner_map_idx " + std::to_string(outer.legacy.inner_map_idx) + " names no map");
+      inner = by_offset[outer.legacy.inner_map_idx];
+    } else if (outer.legacy.layout == LegacyMapDef::Layout::BpfElfMap) {
+      if (outer.legacy.inner_id == 0) return malformed(at + ": inner_id is 0 (no inner map template)");
+      for (std::size_t j = first; j < maps.size(); ++j)
+        if (j != i && maps[j].legacy.id == outer.legacy.inner_id) inner = j;
+      if (inner == maps.size()) return malformed(at + ": no map has id " + std::to_string(outer.legacy.inner_id) + " (its inner_id)");
+    } else {
+      return make_error(Errc::Unsupported, at + ": a 20-byte struct bpf_map_def cannot name an inner map");
+    }
+    if (inner == i || is_map_in_map(maps[inner].type)) return malformed(at + ": its inner map '" + maps[inner].name + "' is a map-in-map");
+    outer.inner = std::make_shared<MapSpec>(maps[inner]);
+    if (outer.legacy.layout != LegacyMapDef::Layout::BpfElfMap) continue;
+    for (std::size_t j = first; j < maps.size(); ++j) {
+      const auto& m = maps[j];
+      if (m.legacy.id != outer.legacy.inner_id || m.legacy.inner_idx == kNoInnerIdx || j == i) continue;
+      if (outer.type == BPF_MAP_TYPE_ARRAY_OF_MAPS && m.legacy.inner_idx >= outer.max_entries)
+        return malformed(at + ": inner_idx " + std::to_string(m.legacy.inner_idx) + " of '" + m.name + "' is past max_elem " + std::to_string(outer.max_entries));
+      if (outer.type == BPF_MAP_TYPE_HASH_OF_MAPS && outer.key_size != 4) return malformed(at + ": hash-of-maps initialiser needs 4-byte keys");
+      outer.initial_slots.push_back({m.legacy.inner_idx, MapSlotInit::Target::Map, static_cast<std::uint32_t>(j)});
+    }
+  }
+  return {};
+}
+
+// iproute2's tail calls: a program in a section named "<id>/<key>" goes into the prog_array
+// bpf_elf_map whose id is <id>, at <key>. Both numbers read as C integers (`%i`: 0x hex, leading-0
+// octal, else decimal), since __section_tail() stringifies whatever the source wrote ("0xabccba/0").
+// Sections that look so but name no such map stay unplaced.
+void place_legacy_tail_calls(LoadContext& ctx, std::size_t first) {
+  auto number = [](std::string_view s, std::uint32_t& out) {
+    unsigned base = 10;
+    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) base = 16, s.remove_prefix(2);
+    else if (s.size() > 1 && s[0] == '0') base = 8, s.remove_prefix(1);
+    if (s.empty() || s.size() > 11) return false;
+    std::uint64_t v = 0;
+    for (char c : s) {
+      const unsigned d = c >= '0' && c <= '9' ? unsigned(c - '0') : c >= 'a' && c <= 'f' ? unsigned(c - 'a' + 10)
+                         : c >= 'A' && c <= 'F' ? unsigned(c - 'A' + 10) : 99;
+      if (d >= base) return false;
+      v = v * base + d;
+    }
+    if (v > 0xffffffffu) return false;
+    out = static_cast<std::uint32_t>(v);
+    return true;
+  };
+  for (std::size_t p = 0; p < ctx.obj.programs.size(); ++p) {
+    const std::string_view sec = ctx.obj.programs[p].section;
+    const auto slash = sec.find('/');
+    std::uint32_t id = 0, key = 0;
+    if (slash == std::string_view::npos || !number(sec.substr(0, slash), id) || !number(sec.substr(slash + 1), key) || id == 0) continue;
+    for (std::size_t m = first; m < ctx.obj.maps.size(); ++m) {
+      auto& map = ctx.obj.maps[m];
+      if (map.type != BPF_MAP_TYPE_PROG_ARRAY || map.legacy.layout != LegacyMapDef::Layout::BpfElfMap || map.legacy.id != id) continue;
+      if (key >= map.max_entries) continue;  // tc fails the update; the program still loads
+      map.initial_slots.push_back({key, MapSlotInit::Target::Program, static_cast<std::uint32_t>(p)});
+    }
+  }
+}
+
 }  // namespace
 
+// The layouts of SEC("maps") definitions, told apart by their size (the section size divided by the
+// number of map symbols, as every legacy loader computed it):
+//   up to 20   libbpf's struct bpf_map_def: type, key_size, value_size, max_entries, map_flags (a
+//              shorter definition is read as far as it goes, as libbpf did);
+//   24, 28     samples/bpf's bpf_load.c: ... map_flags, inner_map_idx, numa_node;
+//   36 and up  iproute2's struct bpf_elf_map: ... flags, id, pinning, inner_id, inner_idx (bytes past
+//              36 must be 0). An iproute2 definition from before inner_id (28 bytes) reads as
+//              bpf_load.c's, which only changes a map-in-map or a map with BPF_F_NUMA_NODE.
 Result<void> collect_legacy_maps(LoadContext& ctx) {
   if (!ctx.maps_shndx) return {};
   const auto& sec = *ctx.elf.section(ctx.maps_shndx);
@@ -166,15 +265,18 @@ Result<void> collect_legacy_maps(LoadContext& ctx) {
   if (sec.size == 0 || sec.size % syms.size() != 0)
     return malformed(describe_section(sec) + ": unable to determine map definition size (" + std::to_string(sec.size) +
                      " bytes for " + std::to_string(syms.size()) + " maps)");
+  if (sec.data.empty()) return malformed(describe_section(sec) + " has no data");
   const std::size_t def_sz = sec.size / syms.size();
+  const bool elf_map = def_sz >= kBpfElfMapBytes;
+  const std::size_t first = ctx.obj.maps.size();
   for (const auto* s : syms) {
     if (s->value > sec.size || def_sz > sec.size - s->value)
       return malformed(describe_section(sec) + ": map '" + std::string(s->name) + "' at offset " + std::to_string(s->value) + " runs past the section");
-    if (sec.data.empty()) return malformed(describe_section(sec) + " has no data");
     auto def = sec.data.subspan(s->value, def_sz);
-    for (std::size_t b = kBpfMapDefBytes; b < def_sz; ++b)
+    const std::size_t known = elf_map ? kBpfElfMapBytes : std::min<std::size_t>(def_sz, kBpfLoadMapDefBytes);
+    for (std::size_t b = known; b < def_sz; ++b)
       if (def[b] != 0)
-        return make_error(Errc::Unsupported, describe_section(sec) + ": map '" + std::string(s->name) + "' has unrecognized, non-zero options");
+        return make_error(Errc::Unsupported, describe_section(sec) + ": map '" + std::string(s->name) + "' has unrecognized, non-zero options past byte " + std::to_string(known));
     MapSpec m;
     m.name = std::string(s->name);
     m.kernel_name = m.name.substr(0, kObjNameLen - 1);
@@ -184,10 +286,25 @@ Result<void> collect_legacy_maps(LoadContext& ctx) {
     m.value_size = read_u32(def, 8);
     m.max_entries = read_u32(def, 12);
     m.map_flags = read_u32(def, 16);
+    if (elf_map) {
+      m.legacy.layout = LegacyMapDef::Layout::BpfElfMap;
+      m.legacy.id = read_u32(def, 20);
+      m.pinning = read_u32(def, 24);  // PIN_NONE 0, PIN_OBJECT_NS 1, PIN_GLOBAL_NS 2, or custom: recorded only
+      m.legacy.inner_id = read_u32(def, 28);
+      m.legacy.inner_idx = read_u32(def, 32);
+    } else if (def_sz > kBpfMapDefBytes) {
+      m.legacy.layout = LegacyMapDef::Layout::BpfLoad;
+      m.legacy.inner_map_idx = read_u32(def, 20);
+      // bpf_load.c passed numa_node only with BPF_F_NUMA_NODE.
+      if (m.map_flags & BPF_F_NUMA_NODE) m.numa_node = read_u32(def, 24);
+    }
+    if (m.type == BPF_MAP_TYPE_RINGBUF) m.max_entries = libbpf_ringbuf_size(m.max_entries);
     m.section_index = ctx.maps_shndx;
     m.section_offset = s->value;
     ctx.obj.maps.push_back(std::move(m));
   }
+  if (auto r = link_legacy_inner_maps(ctx, sec, first); !r) return r;
+  if (elf_map) place_legacy_tail_calls(ctx, first);
   return {};
 }
 

@@ -36,6 +36,19 @@ struct MapSlotInit {
   std::uint32_t index = 0;  // into Object::maps or Object::programs
 };
 
+/// The fields of a SEC("maps") definition past struct bpf_map_def's five (see collect_legacy_maps).
+struct LegacyMapDef {
+  enum class Layout : std::uint8_t {
+    BpfMapDef,  // libbpf's 20-byte struct bpf_map_def
+    BpfLoad,    // samples/bpf bpf_load.c: + inner_map_idx, numa_node
+    BpfElfMap,  // iproute2's struct bpf_elf_map: + id, pinning, inner_id, inner_idx
+  };
+  Layout layout = Layout::BpfMapDef;
+  std::uint32_t inner_map_idx = 0;           // BpfLoad: index (in section order) of the inner template
+  std::uint32_t id = 0, inner_id = 0;        // BpfElfMap: this map's id; the id of an outer's inner template
+  std::uint32_t inner_idx = 0;               // BpfElfMap: key at which this map goes into outers naming its id
+};
+
 /// Everything BPF_MAP_CREATE needs, plus initial contents; the maps module creates the map.
 struct MapSpec {
   std::string name;         // variable name, or the section name (".data") for global data
@@ -46,7 +59,8 @@ struct MapSpec {
   std::uint64_t map_extra = 0;
   std::uint32_t key_type_id = 0, value_type_id = 0;  // BTF ids when declared with __type, else 0
   std::int32_t spin_lock_off = -1;                   // the value's struct bpf_spin_lock (from BTF), or -1
-  std::uint32_t pinning = 0;                         // LIBBPF_PIN_NONE 0, LIBBPF_PIN_BY_NAME 1
+  std::uint32_t pinning = 0;  // LIBBPF_PIN_BY_NAME 1; iproute2 PIN_OBJECT_NS 1, PIN_GLOBAL_NS 2, custom: recorded only
+  LegacyMapDef legacy;                               // SEC("maps") only
   std::shared_ptr<const MapSpec> inner;              // map-in-map: the inner map's spec
   std::vector<std::uint8_t> initial_value;           // global data: the value of key 0
   bool frozen = false;                               // .rodata and .kconfig: BPF_MAP_FREEZE after init
@@ -73,7 +87,9 @@ struct LineInfo {
 
 /// One relocation the loader applied, for reports (`bpfvm objdump`).
 struct AppliedReloc {
-  enum class Kind : std::uint8_t { SubprogCall, SubprogAddr, Map, MapValue, Kconfig, Core, CorePoisoned };
+  // CoreUnresolved: loaded without a target BTF (LoadOptions::core_without_target); value = the
+  // compiler's original value; the instruction is poisoned like CorePoisoned.
+  enum class Kind : std::uint8_t { SubprogCall, SubprogAddr, Map, MapValue, Kconfig, Core, CorePoisoned, CoreUnresolved };
   std::uint32_t insn = 0;  // instruction index in the final program
   Kind kind = Kind::Map;
   std::string target;      // map, subprogram or "struct task_struct.pid" style CO-RE description
@@ -87,8 +103,10 @@ std::string_view reloc_kind_name(AppliedReloc::Kind kind);
 inline constexpr std::int32_t kCorePoisonHelperId = 0xbad2310;
 
 struct ProgramSpec {
-  std::string name;           // the function symbol
+  std::string name;           // the function symbol, or the section name when the section has none
   std::string section;        // ELF section without the leading '?'
+  bool whole_section = false;        // the section has no function symbol: one program, named after it
+  bool legacy_section_name = false;  // the type came from an old loader's prefix rule ("socket1", "xdp_prog")
   std::uint32_t prog_type = 0;             // BPF_PROG_TYPE_*
   std::uint32_t expected_attach_type = 0;  // enum bpf_attach_type per libbpf's table
   std::uint32_t prog_flags = 0;            // BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS
@@ -117,6 +135,10 @@ struct LoadOptions {
   /// Kernel BTF for CO-RE (e.g. the bytes of /sys/kernel/btf/vmlinux). An object with CO-RE
   /// relocations and no target BTF fails with Errc::InvalidArgument.
   std::span<const std::uint8_t> target_btf;
+  /// No target BTF for an object with CO-RE relocations: false fails the load (Errc::InvalidArgument);
+  /// true records each relocation (AppliedReloc::Kind::CoreUnresolved) and poisons its instruction, so
+  /// a report (`bpfvm objdump`) shows them and a program reaching one fails as an unresolved one does.
+  bool core_without_target = false;
   /// Already-parsed and indexed target BTF (CoreTarget::parse); used instead of target_btf when
   /// set: parsing and indexing vmlinux costs milliseconds, a load against it microseconds.
   std::shared_ptr<const CoreTarget> core_target;

@@ -72,6 +72,8 @@ std::string object_report_text(const Object& obj) {
            std::to_string(p.program.size());
     if (!p.autoload) out += "  (no autoload)";
     if (!p.attach_target.empty()) out += "  attach " + p.attach_target;
+    if (p.whole_section) out += "  (whole section: no function symbol)";
+    if (p.legacy_section_name) out += "  (type by pre-1.0 section prefix)";
     out += "\n";
     for (const auto& r : p.relocations)
       out += "    reloc insn " + std::to_string(r.insn) + ": " + std::string(reloc_kind_name(r.kind)) + " " + r.target + " = " +
@@ -84,7 +86,10 @@ std::string object_report_text(const Object& obj) {
            std::to_string(m.key_size) + "  value " + std::to_string(m.value_size) + "  max_entries " +
            std::to_string(m.max_entries) + "  flags " + hex(m.map_flags) + "  (" + std::string(map_origin_name(m.origin)) + ")";
     if (m.frozen) out += " frozen";
-    if (m.pinning) out += " pinned";
+    if (m.pinning) out += " pinning " + std::to_string(m.pinning);
+    if (m.legacy.layout == LegacyMapDef::Layout::BpfElfMap)
+      out += " bpf_elf_map id " + std::to_string(m.legacy.id) + " inner_id " + std::to_string(m.legacy.inner_id) + " inner_idx " +
+             std::to_string(m.legacy.inner_idx);
     if (m.inner) out += " inner=" + std::string(map_type_name(m.inner->type));
     for (const auto& s : m.initial_slots)
       out += " [" + std::to_string(s.slot) + "]=" +
@@ -112,6 +117,8 @@ std::string object_report_json(const Object& obj) {
            json_string(prog_type_name(p.prog_type)) + ",\"prog_type\":" + std::to_string(p.prog_type) +
            ",\"expected_attach_type\":" + std::to_string(p.expected_attach_type) + ",\"attach_target\":" +
            json_string(p.attach_target) + ",\"autoload\":" + (p.autoload ? "true" : "false") +
+           ",\"whole_section\":" + (p.whole_section ? "true" : "false") +
+           ",\"legacy_section_name\":" + (p.legacy_section_name ? "true" : "false") +
            ",\"insns\":" + std::to_string(p.program.size()) + ",\"func_info\":" + std::to_string(p.func_info.size()) +
            ",\"line_info\":" + std::to_string(p.line_info.size()) + ",\"relocations\":[";
     for (std::size_t j = 0; j < p.relocations.size(); ++j) {
@@ -131,7 +138,11 @@ std::string object_report_json(const Object& obj) {
            std::to_string(m.key_size) + ",\"value_size\":" + std::to_string(m.value_size) + ",\"max_entries\":" +
            std::to_string(m.max_entries) + ",\"flags\":" + std::to_string(m.map_flags) + ",\"origin\":" +
            json_string(map_origin_name(m.origin)) + ",\"frozen\":" + (m.frozen ? "true" : "false") +
-           ",\"pinning\":" + std::to_string(m.pinning) + "}";
+           ",\"pinning\":" + std::to_string(m.pinning);
+    if (m.legacy.layout == LegacyMapDef::Layout::BpfElfMap)
+      out += ",\"bpf_elf_map\":{\"id\":" + std::to_string(m.legacy.id) + ",\"inner_id\":" + std::to_string(m.legacy.inner_id) +
+             ",\"inner_idx\":" + std::to_string(m.legacy.inner_idx) + "}";
+    out += "}";
   }
   const auto b = summarize_btf(obj);
   out += "],\"btf\":{\"present\":" + std::string(obj.btf ? "true" : "false") + ",\"types\":" + std::to_string(b.types) +

@@ -96,16 +96,18 @@ Result<void> relocate_section(LoadContext& ctx, ProgSection& ps, const ElfSectio
       const auto* s = ctx.elf.section(sym.shndx);
       return malformed(at + ": relocation against '" + std::string(sym.name) + "' in section '" + std::string(s ? s->name : "?") + "' which holds neither maps nor data");
     }
+    // clang refers to a static map through the section symbol, with the map's offset in the lddw's imm.
+    const std::uint64_t map_off = sym.type == STT_SECTION ? sym.value + std::uint32_t(insn.imm) : sym.value;
     std::int64_t map_idx = -1;
     for (std::size_t m = 0; m < ctx.obj.maps.size(); ++m) {
       const auto& spec = ctx.obj.maps[m];
       const bool user_map = spec.origin == MapOrigin::LegacyMaps || spec.origin == MapOrigin::BtfMaps;
       if (spec.section_index != sym.shndx || user_map != map_sec) continue;
-      if (map_sec && spec.section_offset != sym.value) continue;
+      if (map_sec && spec.section_offset != map_off) continue;
       map_idx = static_cast<std::int64_t>(m);
       break;
     }
-    if (map_idx < 0) return malformed(at + ": no map for '" + std::string(sym.name) + "' at offset " + std::to_string(sym.value));
+    if (map_idx < 0) return malformed(at + ": no map for '" + std::string(sym.name) + "' at offset " + std::to_string(map_sec ? map_off : sym.value));
     const auto& spec = ctx.obj.maps[map_idx];
     if (map_sec) {
       insn.src = to_underlying(LddwSrc::MapIdx);

@@ -98,6 +98,9 @@ struct VmOptions {
 struct LoadOptions {
   /// Kernel BTF for CO-RE relocations, e.g. the bytes of /sys/kernel/btf/vmlinux.
   std::vector<std::uint8_t> target_btf;
+  /// With no target_btf: open an object with CO-RE relocations anyway, leaving them unresolved (its
+  /// report() lists them; an instruction they touch fails the program if reached). For inspection.
+  bool core_without_target = false;
   /// Values of __kconfig externs: "LINUX_KERNEL_VERSION" → "393216", "CONFIG_HZ" → "250".
   std::map<std::string, std::string, std::less<>> kconfig;
 };
@@ -123,6 +126,9 @@ struct ProgramOptions {
   bool jit_register_with_debuggers = false;
   /// Interpreter: also prepare edge-coverage dispatch, so runs may pass RunInput::edge_counters.
   bool coverage = false;
+  /// ELF programs: the type to load the program as instead of the one its section name gives (as
+  /// iproute2's `tc` loads any section as sched_cls). Needed where the name says nothing ("test", "2/1").
+  std::optional<ProgramType> type;
 };
 
 /// Input of one run, like BPF_PROG_TEST_RUN's: a packet (XDP, socket filter, tc) or buffer (plain),

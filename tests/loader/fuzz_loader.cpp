@@ -1,5 +1,6 @@
 // libFuzzer harness for load_object(): any input must yield an object or one Error, never a crash.
-// Build with -DBPFVM_FUZZ=ON and clang; seed corpus: the example objects in BPFVM_EXAMPLES_DIR.
+// Build with -DBPFVM_FUZZ=ON and clang; seed corpus: the example objects in BPFVM_EXAMPLES_DIR and the
+// legacy-style objects (tests/loader/legacy, built into build/tests/loader/legacy).
 //   fuzz_loader -max_len=65536 corpus/ ${BPFVM_EXAMPLES_DIR}
 #include <cstddef>
 #include <cstdint>
@@ -30,5 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.kconfig["LINUX_KERNEL_VERSION"] = "393216";
   auto obj = bpfvm::loader::load_object(std::span<const std::uint8_t>(data, size), options);
   if (!obj && obj.error().reason.empty()) __builtin_trap();
+  // The objdump path: CO-RE relocations recorded unresolved, with no target BTF.
+  bpfvm::loader::LoadOptions report_options;
+  report_options.core_without_target = true;
+  auto report = bpfvm::loader::load_object(std::span<const std::uint8_t>(data, size), report_options);
+  if (!report && report.error().reason.empty()) __builtin_trap();
   return 0;
 }

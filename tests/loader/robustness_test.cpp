@@ -2,6 +2,9 @@
 // with one-line reasons.
 #include <catch2/catch.hpp>
 
+#include <cstring>
+
+#include "loader/elf_file.hpp"
 #include "loader/object.hpp"
 #include "tests/loader/builders.hpp"
 
@@ -63,6 +66,22 @@ TEST_CASE("crafted objects with bad relocations fail naming the section and offs
   CHECK(short_def->maps.at(0).map_flags == 0);
 }
 
+TEST_CASE("crafted object: SHT_RELA against code is refused, not ignored") {
+  auto bytes = object_with_map_ref(0);
+  auto elf = ElfFile::parse(bytes);
+  REQUIRE(elf);
+  const auto* rel = elf->find(".relxdp");
+  REQUIRE(rel != nullptr);
+  // Section header table entry of .relxdp: sh_type at +4 becomes SHT_RELA (4).
+  std::uint64_t shoff = 0;
+  std::memcpy(&shoff, bytes.data() + 40, 8);
+  bytes[shoff + 64 * rel->index + 4] = 4;
+  auto r = load_object(bytes);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::Unsupported);
+  CHECK(r.error().reason.find("SHT_RELA") != std::string::npos);
+}
+
 TEST_CASE("crafted object: a call to nowhere and an unknown extern") {
   SECTION("call outside any function") {
     ElfBuilder b;
@@ -90,13 +109,31 @@ TEST_CASE("crafted object: a call to nowhere and an unknown extern") {
     CHECK(r.error().code == Errc::Unsupported);
     CHECK(r.error().reason.find("not supported: extern kfunc 'bpf_kfunc_thing' at insn 0") != std::string::npos);
   }
-  SECTION("static program") {
+  SECTION("static program: loaded, as older libbpf and iproute2 did") {
     ElfBuilder b;
     std::vector<std::uint8_t> code;
+    emit(code, 0xb7, 0, 0, 0, 2);
     emit(code, 0x95, 0, 0, 0, 0);
     const auto sec = b.add_code("xdp", code);
     b.add_symbol("prog", static_cast<std::uint16_t>(sec), 0, kSttFunc, 0, code.size());
-    CHECK(load_error(b.build()).find("static") != std::string::npos);
+    auto r = load_object(b.build());
+    REQUIRE(r);
+    REQUIRE(r->programs.size() == 1);
+    CHECK(r->programs[0].name == "prog");
+    CHECK(r->programs[0].program.size() == 2);
+  }
+  SECTION("code without a function symbol: one program named after the section") {
+    ElfBuilder b;
+    std::vector<std::uint8_t> code;
+    emit(code, 0xb7, 0, 0, 0, 2);
+    emit(code, 0x95, 0, 0, 0, 0);
+    b.add_code("socket7", code);
+    auto r = load_object(b.build());
+    REQUIRE(r);
+    REQUIRE(r->programs.size() == 1);
+    CHECK(r->programs[0].name == "socket7");
+    CHECK(r->programs[0].whole_section);
+    CHECK(r->programs[0].prog_type == 1);  // BPF_PROG_TYPE_SOCKET_FILTER by the pre-1.0 prefix "socket"
   }
 }
 

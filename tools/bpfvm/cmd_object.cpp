@@ -17,7 +17,9 @@ constexpr const char* kObjdumpUsage =
 constexpr const char* kVerifyUsage =
     "usage: bpfvm verify PROGRAM [--prog NAME] [--type SECTION] [--log-level 0|1|2] [--unprivileged]\n"
     "                    [--json] [--dot CFG.dot] [--btf FILE] [--mem-size N]\n"
-    "  Exit 0 when the verifier accepts the program, 1 when it rejects it (with the reason).\n";
+    "  Exit 0 when the verifier accepts the program, 1 when it rejects it (with the reason).\n"
+    "  --type gives the program type by section name (xdp, socket, tc, ...); for an ELF object it\n"
+    "  replaces the type the section name gives. --btf defaults to /sys/kernel/btf/vmlinux for CO-RE.\n";
 
 int usage(const char* text, const std::string& message) {
   std::fprintf(stderr, "%s\n\n%s", message.c_str(), text);
@@ -53,6 +55,7 @@ int cmd_objdump(Args args) {
   if (!r.error().empty()) return usage(kObjdumpUsage, "bpfvm objdump: " + r.error());
   if (in.empty()) return usage(kObjdumpUsage, "bpfvm objdump: missing FILE");
   Vm vm;
+  input_options.core_without_target = true;  // a report needs no target BTF: relocations show unresolved
   auto input = open_input(vm, in, input_options);
   if (!input) return std::fprintf(stderr, "%s\n", file_error(in, input.error()).c_str()), kExitError;
   std::fputs(input->object.report(json).c_str(), stdout);
@@ -88,6 +91,7 @@ int cmd_verify(Args args) {
   if (!input) return std::fprintf(stderr, "%s\n", file_error(in, input.error()).c_str()), kExitError;
   auto name = pick_program(input->object, prog);
   if (!name) return std::fprintf(stderr, "%s\n", file_error(in, name.error()).c_str()), kExitError;
+  options.type = input->elf_type;
   if (!dot_path.empty()) {
     auto dot = input->object.control_flow_dot(*name);
     std::ofstream out(dot_path);

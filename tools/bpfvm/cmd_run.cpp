@@ -22,8 +22,9 @@ constexpr const char* kRunUsage =
     "  --mem-file FILE    plain programs: input buffer from a file\n"
     "  --packet FILE      packet programs (xdp, socket, tc): packet bytes\n"
     "  --ctx FILE         context bytes (xdp_md, __sk_buff, pt_regs, ...)\n"
-    "  --type SECTION     program type of bytecode/assembly by libbpf section name (xdp, tc, ...)\n"
-    "  --btf FILE         target BTF for CO-RE (e.g. /sys/kernel/btf/vmlinux)\n"
+    "  --type SECTION     program type by section name (xdp, tc, socket, ...); replaces the\n"
+    "                     type an ELF section's name gives (needed where it gives none)\n"
+    "  --btf FILE         target BTF for CO-RE (default /sys/kernel/btf/vmlinux when the object needs one)\n"
     "  --kconfig K=V      value of a __kconfig extern (LINUX_KERNEL_VERSION defaults to uname's)\n"
     "  --engine E         interp (default) or jit\n"
     "  --no-verify        run without the verifier (prints a warning)\n"
@@ -114,6 +115,7 @@ int cmd_run(Args args) {
   if (!input) return fail(path, input.error());
   auto name = pick_program(input->object, prog);
   if (!name) return fail(path, name.error());
+  options.type = input->elf_type;
   if (!options.verify) std::fprintf(stderr, "bpfvm: warning: running '%s' without verification\n", name->c_str());
   auto program = input->object.load(*name, options);
   if (!program) return fail(path, program.error());

@@ -14,6 +14,8 @@
 namespace bpfvm::tools {
 
 namespace {
+constexpr const char* kKernelBtfPath = "/sys/kernel/btf/vmlinux";
+
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -74,9 +76,25 @@ Result<OpenedInput> open_input(const Vm& vm, const std::string& path, const Inpu
       if (!btf) return std::move(btf).error();
       lo.target_btf = std::move(*btf);
     }
+    lo.core_without_target = options.core_without_target && lo.target_btf.empty();
     auto object = vm.open_elf_file(path, lo);
+    // No --btf: CO-RE relocations resolve against the running kernel's BTF, as libbpf does.
+    if (!object && options.btf_path.empty() && !lo.core_without_target && object.error().code == Errc::InvalidArgument &&
+        object.error().reason.starts_with("object has CO-RE relocations")) {
+      if (auto vmlinux = read_file_bytes(kKernelBtfPath)) {
+        std::fprintf(stderr, "bpfvm: CO-RE relocations resolved against %s (no --btf given)\n", kKernelBtfPath);
+        lo.target_btf = std::move(*vmlinux);
+        object = vm.open_elf_file(path, lo);
+      }
+    }
     if (!object) return std::move(object).error();
-    return OpenedInput{std::move(*object), options.mem.value_or(std::vector<std::uint8_t>{}), std::nullopt, true};
+    OpenedInput opened{std::move(*object), options.mem.value_or(std::vector<std::uint8_t>{}), std::nullopt, true, std::nullopt};
+    if (!options.type.empty()) {
+      auto type = type_for(options, opened.mem.empty() ? 4096 : opened.mem.size());
+      if (!type) return std::move(type).error();
+      opened.elf_type = std::move(*type);
+    }
+    return opened;
   }
   auto bytes = read_file_bytes(path);
   if (!bytes) return std::move(bytes).error();

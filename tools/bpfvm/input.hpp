@@ -16,6 +16,7 @@ struct InputOptions {
   std::optional<std::vector<std::uint8_t>> mem;  // --mem / --mem-file: replaces a .data file's
   std::string type;                              // --type for bytecode/assembly ("" = plain)
   std::string btf_path;                          // --btf: target BTF for CO-RE
+  bool core_without_target = false;              // objdump: show CO-RE relocations without resolving them
   std::map<std::string, std::string, std::less<>> kconfig;  // --kconfig KEY=VALUE
 };
 
@@ -27,6 +28,7 @@ struct OpenedInput {
   std::vector<std::uint8_t> mem;          // input buffer for plain programs
   std::optional<std::uint64_t> expected;  // `-- result` of a .data file
   bool is_elf = false;
+  std::optional<ProgramType> elf_type;  // --type given for an ELF object: replaces the section's type
 };
 
 /// `options.kconfig` plus what libbpf fills itself: LINUX_KERNEL_VERSION from uname(2).
