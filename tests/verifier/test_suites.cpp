@@ -60,7 +60,7 @@ TEST_CASE("must-reject suite: every file is refused with its expected message") 
   }
 }
 
-TEST_CASE("must-accept suite: every file is accepted; plain programs without maps run safely in checked mode") {
+TEST_CASE("must-accept suite: every file is accepted, and plain programs without maps run safely in checked mode") {
   const auto helpers = test::kernel_like_helpers();
   const auto files = test::data_files(kSuiteDir / "accept");
   REQUIRE(files.size() >= 5);
