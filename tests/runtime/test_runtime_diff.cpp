@@ -71,7 +71,22 @@ struct Mismatches {
   }
 };
 
-std::string engine_name(Engine e) { return e == Engine::Jit ? "jit" : "interpreter"; }
+// One engine and variant: the interpreter unchecked or checked; the JIT's fast, counted (budget) or
+// checked variant. The checked and counted runs take every fifth of the packets (bounded run time).
+struct EngineVariant {
+  const char* name;
+  Engine engine;
+  bool checked;
+  std::uint64_t budget_insns;
+  std::uint64_t packet_divisor;
+};
+constexpr EngineVariant kVariants[] = {
+    {"interpreter", Engine::Interpreter, false, 0, 1},
+    {"jit", Engine::Jit, false, 0, 1},
+    {"interpreter checked", Engine::Interpreter, true, 0, 5},
+    {"jit checked", Engine::Jit, true, 0, 5},
+    {"jit counted", Engine::Jit, false, 1'000'000, 5},
+};
 
 std::string hex(std::span<const std::uint8_t> b) {
   std::string out;
@@ -227,10 +242,10 @@ std::string bpfvm_errno_name(const Error& e) {
   return colon != std::string::npos && head.size() > 1 && head[0] == 'E' ? head : std::string("?");
 }
 
-CaseStats run_case(const DiffCase& c, Engine engine, Mismatches& mm) {
+CaseStats run_case(const DiffCase& c, const EngineVariant& variant, Mismatches& mm) {
   pin_to_current_cpu();
   CaseStats stats;
-  const std::string tag = c.object + "/" + c.program + " [" + engine_name(engine) + "]";
+  const std::string tag = c.object + "/" + c.program + " [" + variant.name + "]";
   const Bytes elf = read_file(object_path(c.object));
   REQUIRE_FALSE(elf.empty());
   loader::LoadOptions lo;
@@ -246,7 +261,9 @@ CaseStats run_case(const DiffCase& c, Engine engine, Mismatches& mm) {
   Vm vm(VmOptions{.nr_cpus = possible_cpus()});
   auto obj = vm.open_elf(elf, {}, c.object);
   if (!obj) FAIL(tag << ": bpfvm open_elf: " << obj.error().reason);
-  ProgramOptions po{.engine = engine};
+  ProgramOptions po{.engine = variant.engine};
+  po.checked = variant.checked;
+  po.budget_insns = variant.budget_insns;
   auto prog = obj->load(c.program, po);
   if (!prog && prog.error().code == Errc::Rejected) {
     std::printf("NOTE %s: bpfvm's verifier rejects a program the kernel accepts (%s); running it unverified\n",
@@ -258,7 +275,8 @@ CaseStats run_case(const DiffCase& c, Engine engine, Mismatches& mm) {
   if (!prog) FAIL(tag << ": bpfvm load: " << prog.error().reason);
   if (c.setup) c.setup(*kobj, *obj, mm);
 
-  for (std::uint64_t i = 0; i < kPackets; ++i) {
+  const std::uint64_t packets = kPackets / variant.packet_divisor;
+  for (std::uint64_t i = 0; i < packets; ++i) {
     const Packet pkt = random_packet(kSeed, i);
     // Every tenth packet is a repeated test run: the runs share one packet and context, so a program
     // that rewrites or resizes the packet sees its previous run's output on both sides.
@@ -288,7 +306,7 @@ CaseStats run_case(const DiffCase& c, Engine engine, Mismatches& mm) {
                         std::to_string(k->data_out.size()) + " bpfvm " + std::to_string(b->data_out.size()) +
                         "): kernel " + hex_window(k->data_out, off) + " | bpfvm " + hex_window(b->data_out, off));
     }
-    if ((i + 1) % kCheckpointEvery == 0 || i + 1 == kPackets)
+    if ((i + 1) % kCheckpointEvery == 0 || i + 1 == packets)
       compare_maps(*kobj, *obj, tag + " after packet " + std::to_string(i), mm);
   }
   return stats;
@@ -297,8 +315,8 @@ CaseStats run_case(const DiffCase& c, Engine engine, Mismatches& mm) {
 void run_both_engines(const DiffCase& c) {
   Mismatches mm;
   std::uint64_t compared = 0, ran = 0, failed = 0;
-  for (Engine e : {Engine::Interpreter, Engine::Jit}) {
-    const auto stats = run_case(c, e, mm);
+  for (const auto& variant : kVariants) {
+    const auto stats = run_case(c, variant, mm);
     compared += stats.packets;
     ran += stats.both_ran;
     failed += stats.both_failed;
