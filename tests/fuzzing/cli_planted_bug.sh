@@ -1,6 +1,7 @@
 #!/bin/sh
 # `bpfvm fuzz` must find the planted bug within 200,000 runs of seed 1 (a count, not a time), write a
-# reproducer that `bpfvm run --packet` replays to XDP_ABORTED, and the example libFuzzer harness must abort on that reproducer.
+# reproducer that `bpfvm run --packet` replays to XDP_ABORTED, and the example libFuzzer harness must
+# abort on that reproducer.
 # Usage: cli_planted_bug.sh BPFVM OBJECT HARNESS WORKDIR
 set -u
 bpfvm=$1 object=$2 harness=$3 work=$4
