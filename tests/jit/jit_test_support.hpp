@@ -73,7 +73,7 @@ inline Outcome outcome_of(const Result<vm::ExecResult>& r, const std::vector<std
 template <class Engine>
 Outcome run_engine(const Engine& engine, std::vector<std::uint8_t>& buffer, const std::vector<std::uint8_t>& initial,
                    const vm::ExecOptions& options, bool compare_insns = true) {
-  std::memcpy(buffer.data(), initial.data(), initial.size());
+  if (!initial.empty()) std::memcpy(buffer.data(), initial.data(), initial.size());
   vm::RunContext ctx;
   const auto base = reinterpret_cast<std::uintptr_t>(buffer.data());
   ctx.regions.push_back(vm::Region{base, buffer.size(), true, "input"});

@@ -1,6 +1,7 @@
 // Differential test: random programs (tests/jit/random_program.hpp) on the interpreter and the JIT,
-// checked mode with a budget, then the counted variant; everything observable must match. One
-// batch uses only baseline instructions (JitOptions::baseline_isa_only), the rest what the CPU has.
+// checked mode with a budget, then the counted variant, and (for programs that zero their stack
+// frames) the fast variant; everything observable must match. Some batches use only baseline
+// instructions (JitOptions::baseline_isa_only), the rest what the CPU has.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -16,7 +17,14 @@ namespace {
 
 struct Tally {
   int programs = 0, rejected = 0, mismatches = 0, ok = 0, faults = 0, budget = 0, depth = 0, helper = 0;
+  int counted = 0, fast = 0;  // programs also compared on the counted and the fast variant
 };
+
+// The checked interpreter with the run's budget: the reference the fast JIT variant must match.
+vm::ExecOptions checked_with_budget(vm::ExecOptions opt) {
+  opt.checked = true;
+  return opt;
+}
 
 void run_differential(std::uint64_t seed, int count, RandomProgramConfig cfg, bool blind, Tally& t,
                       bool baseline_isa = false) {
@@ -72,10 +80,29 @@ void run_differential(std::uint64_t seed, int count, RandomProgramConfig cfg, bo
       opt.checked = false;
       const auto& c = a;
       const auto d = run_engine(*jp, buffer, initial, opt);
+      ++t.counted;
       if (!(c == d)) {
         ++t.mismatches;
         if (t.mismatches <= 3)
           std::printf("MISMATCH (counted) seed %llu #%d\n interp: %s\n jit:    %s\n%s\n",
+                      static_cast<unsigned long long>(seed), i, c.describe().c_str(), d.describe().c_str(),
+                      vm::disassemble(*program, vm::DisasmStyle::Listing).c_str());
+      }
+    }
+    // The fast variant (no memory checks, no budget, stack not zeroed) is what verified programs run.
+    // It is safe here when the checked run neither faulted on memory nor ran out of budget (the same
+    // input takes the same path, so it ends), and comparable when every function zeroes its frame
+    // first. It does not count instructions.
+    if (cfg.zero_stack_first && a.code != Errc::MemoryFault && a.code != Errc::BudgetExceeded) {
+      vm::ExecOptions fast;  // unchecked, no budget: Variant::Fast
+      REQUIRE(jit::variant_for(fast) == jit::Variant::Fast);
+      const auto c = run_engine(*interp, buffer, initial, checked_with_budget(opt), /*compare_insns=*/false);
+      const auto d = run_engine(*jp, buffer, initial, fast, /*compare_insns=*/false);
+      ++t.fast;
+      if (!(c == d)) {
+        ++t.mismatches;
+        if (t.mismatches <= 3)
+          std::printf("MISMATCH (fast) seed %llu #%d\n interp: %s\n jit:    %s\n%s\n",
                       static_cast<unsigned long long>(seed), i, c.describe().c_str(), d.describe().c_str(),
                       vm::disassemble(*program, vm::DisasmStyle::Listing).c_str());
       }
@@ -94,10 +121,18 @@ TEST_CASE("JIT equals the interpreter on random programs", "[jit][differential]"
   run_differential(99, 1000, cfg, false, t);
   run_differential(7, 1000, cfg, /*blind=*/true, t);
   run_differential(11, 1000, cfg, /*blind=*/false, t, /*baseline_isa=*/true);  // no BMI2 shifts
+  // The fast variant, on programs that zero their frames: plain, blinded and baseline code.
+  cfg.zero_stack_first = true;
+  run_differential(21, 1500, cfg, false, t);
+  run_differential(22, 500, cfg, /*blind=*/true, t);
+  run_differential(23, 500, cfg, false, t, /*baseline_isa=*/true);
   std::printf("differential: %d programs (%d undecodable skipped), %d mismatches; outcomes: %d ok, "
-              "%d memory faults, %d budget, %d call depth, %d helper faults\n",
-              t.programs, t.rejected, t.mismatches, t.ok, t.faults, t.budget, t.depth, t.helper);
+              "%d memory faults, %d budget, %d call depth, %d helper faults; %d also on the counted variant, "
+              "%d on the fast one\n",
+              t.programs, t.rejected, t.mismatches, t.ok, t.faults, t.budget, t.depth, t.helper, t.counted, t.fast);
   CHECK(t.mismatches == 0);
+  CHECK(t.counted > 3000);
+  CHECK(t.fast > 500);
   CHECK(t.programs > 5000);
   // The generator must reach every outcome, or the comparison proves little.
   CHECK(t.ok > 100);

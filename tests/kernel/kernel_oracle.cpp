@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -35,7 +36,18 @@ void Fd::reset(int fd) noexcept {
 namespace {
 
 // Returns the syscall's result; on failure -1 with errno set, as bpf(2) documents.
-long sys_bpf(int cmd, bpf_attr& attr) { return ::syscall(__NR_bpf, cmd, &attr, sizeof(attr)); }
+std::atomic<std::uint64_t> g_prog_loads{0}, g_test_runs{0}, g_map_ops{0};
+
+long sys_bpf(int cmd, bpf_attr& attr) {
+  switch (cmd) {
+    case BPF_PROG_LOAD: ++g_prog_loads; break;
+    case BPF_PROG_TEST_RUN: ++g_test_runs; break;
+    case BPF_MAP_CREATE: case BPF_MAP_UPDATE_ELEM: case BPF_MAP_LOOKUP_ELEM: case BPF_MAP_DELETE_ELEM:
+    case BPF_MAP_GET_NEXT_KEY: case BPF_MAP_FREEZE: ++g_map_ops; break;
+    default: break;
+  }
+  return ::syscall(__NR_bpf, cmd, &attr, sizeof(attr));
+}
 
 std::uint64_t ptr_to_u64(const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p)); }
 
@@ -122,6 +134,13 @@ const Probe& probe() {
 bool kernel_bpf_available() { return probe().ok; }
 
 const std::string& kernel_bpf_unavailable_reason() { return probe().reason; }
+
+bool kernel_required() {
+  const char* v = std::getenv("BPFVM_REQUIRE_KERNEL");
+  return v && *v && std::string_view(v) != "0";
+}
+
+KernelCallCounts kernel_call_counts() { return {g_prog_loads.load(), g_test_runs.load(), g_map_ops.load()}; }
 
 Result<Fd> load_program(bpf_prog_type type, std::span<const vm::Insn> insns, std::string* verifier_log) {
   if (verifier_log) verifier_log->clear();

@@ -38,6 +38,17 @@ bool kernel_bpf_available();
 /// Why kernel_bpf_available() is false ("bpf(BPF_PROG_LOAD): Operation not permitted (EPERM)"), or "".
 const std::string& kernel_bpf_unavailable_reason();
 
+/// bpf() calls this process made through the oracle (the availability probe included), by kind: what
+/// the kernel tests print as "kernel comparisons", so a run that compared nothing shows it.
+struct KernelCallCounts {
+  std::uint64_t prog_loads = 0, test_runs = 0, map_ops = 0;
+};
+KernelCallCounts kernel_call_counts();
+
+/// True when BPFVM_REQUIRE_KERNEL=1: kernel tests then fail instead of skipping where bpf() is unusable
+/// (.ci/run sets it; CI runs as root, where a skip would hide that no comparison ran).
+bool kernel_required();
+
 /// BPF_PROG_LOAD with license "GPL". On rejection the error (Errc::Rejected) names the errno and the
 /// last line of the verifier log; `verifier_log`, when given, receives the whole log (empty on success).
 Result<Fd> load_program(bpf_prog_type type, std::span<const vm::Insn> insns,

@@ -6,6 +6,7 @@
 
 #include "loader/btf.hpp"
 #include "tests/loader/builders.hpp"
+#include "tests/skip.hpp"
 
 using namespace bpfvm;
 using namespace bpfvm::loader;
@@ -133,23 +134,20 @@ TEST_CASE("Btf refuses malformed blobs") {
 
 TEST_CASE("Btf parses the running kernel's vmlinux BTF like bpftool") {
   const char* path = "/sys/kernel/btf/vmlinux";
-  if (!std::filesystem::exists(path)) {
-    WARN("no /sys/kernel/btf/vmlinux; skipped");
-    return;
-  }
+  if (!std::filesystem::exists(path)) bpfvm::testing::skip_test("no /sys/kernel/btf/vmlinux (kernel built without CONFIG_DEBUG_INFO_BTF)");
   const auto bytes = slurp(path);
   auto btf = Btf::parse(bytes);
   REQUIRE(btf);
   const auto task = btf->find(BtfKind::Struct, "task_struct");
   REQUIRE(task);
-  if (std::filesystem::exists(BPFVM_BPFTOOL)) {
-    // bpftool prints one "[id] KIND ..." line per type.
-    std::string cmd = std::string(BPFVM_BPFTOOL) + " btf dump file " + path + " | grep -c '^\\['";
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p);
-    unsigned long n = 0;
-    REQUIRE(std::fscanf(p, "%lu", &n) == 1);
-    pclose(p);
-    CHECK(btf->type_count() - 1 == n);
-  }
+  if (!std::filesystem::exists(BPFVM_BPFTOOL))
+    bpfvm::testing::skip_test(std::string(BPFVM_BPFTOOL) + " not found (tools/setup installs bpftool)");
+  // bpftool prints one "[id] KIND ..." line per type.
+  std::string cmd = std::string(BPFVM_BPFTOOL) + " btf dump file " + path + " | grep -c '^\\['";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  unsigned long n = 0;
+  REQUIRE(std::fscanf(p, "%lu", &n) == 1);
+  pclose(p);
+  CHECK(btf->type_count() - 1 == n);
 }

@@ -13,6 +13,7 @@
 
 #include "loader/object.hpp"
 #include "tests/loader/builders.hpp"
+#include "tests/skip.hpp"
 
 using namespace bpfvm;
 using namespace bpfvm::loader;
@@ -98,10 +99,7 @@ std::vector<std::uint8_t> some_target_btf() {
 }  // namespace
 
 TEST_CASE("examples: instruction counts agree with llvm-objdump and llvm-readelf") {
-  if (!have(BPFVM_LLVM_OBJDUMP)) {
-    WARN("llvm-objdump not found; skipped");
-    return;
-  }
+  if (!have(BPFVM_LLVM_OBJDUMP)) bpfvm::testing::skip_test(std::string(BPFVM_LLVM_OBJDUMP) + " not found (tools/setup installs llvm)");
   const auto target = some_target_btf();
   for (const auto* name : kExamples) {
     INFO(name);
@@ -130,10 +128,7 @@ TEST_CASE("examples: instruction counts agree with llvm-objdump and llvm-readelf
 }
 
 TEST_CASE("examples: BTF type counts agree with bpftool") {
-  if (!have(BPFVM_BPFTOOL)) {
-    WARN("bpftool not found; skipped");
-    return;
-  }
+  if (!have(BPFVM_BPFTOOL)) bpfvm::testing::skip_test(std::string(BPFVM_BPFTOOL) + " not found (tools/setup installs bpftool)");
   const auto target = some_target_btf();
   for (const auto* name : kExamples) {
     INFO(name);
@@ -267,10 +262,8 @@ TEST_CASE("maps: legacy and BTF-defined maps with initialisers") {
 
 TEST_CASE("core_task: CO-RE against the running kernel's BTF matches bpftool") {
   const char* vmlinux = "/sys/kernel/btf/vmlinux";
-  if (!std::filesystem::exists(vmlinux) || !have(BPFVM_BPFTOOL)) {
-    WARN("no vmlinux BTF or bpftool; skipped");
-    return;
-  }
+  if (!std::filesystem::exists(vmlinux)) bpfvm::testing::skip_test("no /sys/kernel/btf/vmlinux (kernel built without CONFIG_DEBUG_INFO_BTF)");
+  if (!have(BPFVM_BPFTOOL)) bpfvm::testing::skip_test(std::string(BPFVM_BPFTOOL) + " not found (tools/setup installs bpftool)");
   const auto obj = load("core_task", slurp(vmlinux));
   const auto& p = obj.programs.at(0);
   CHECK(p.prog_type == BPF_PROG_TYPE_KPROBE);

@@ -99,7 +99,7 @@ static void on_trace(void *user, const char *line, size_t size) {
 
 static void test_errors_and_vm(void) {
   bpfvm_error err;
-  CHECK(strcmp(bpfvm_strerror(BPFVM_OK), "ok") == 0 || strlen(bpfvm_strerror(BPFVM_OK)) > 0);
+  CHECK(strcmp(bpfvm_strerror(BPFVM_OK), "ok") == 0);
   CHECK(strcmp(bpfvm_strerror(BPFVM_EMALFORMED), "malformed") == 0);
   for (int c = BPFVM_OK; c <= BPFVM_EINTERNAL; ++c) CHECK(strcmp(bpfvm_strerror(c), "unknown") != 0);
   CHECK(strcmp(bpfvm_strerror(-1), "unknown") == 0);
@@ -157,6 +157,7 @@ static void test_errors_and_vm(void) {
     run.data_size_in = sizeof in;
     run.repeat = 3;
     run.host_data = &host_calls;
+    run.ns_per_run = -1; /* the run must fill it in (a mean time: never negative) */
     CHECK_OK(bpfvm_program_test_run(prog, &run, &err));
     CHECK(run.r0 == 1005 && run.retval == 1005 && host_calls == 3);
     CHECK(run.ns_per_run >= 0);

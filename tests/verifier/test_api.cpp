@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <random>
@@ -164,19 +163,25 @@ TEST_CASE("CFG export is Graphviz dot with one node per basic block") {
   CHECK(dot.find("[label=T]") != std::string::npos);
 }
 
-TEST_CASE("speed: a typical XDP parser verifies in well under a millisecond") {
+// 28 instructions; the verifier analysed 40 on 2026-12-06 (the header checks fork short paths). Work
+// beyond about two passes means lost pruning or a path explosion.
+constexpr std::uint64_t kXdpParserMaxProcessed = 56;
+
+TEST_CASE("work: a typical XDP parser verifies with a bounded, repeatable amount of work") {
+  // Counts, not time (timing lives in bench/bench_verifier): the instructions the verifier analysed
+  // are the same on every run and stay within a few passes over the program.
   const auto p = assemble(kXdpParser);
   VerifierOptions o;
   o.program_type = program_types::xdp();
-  std::vector<double> us;
-  for (int i = 0; i < 200; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    REQUIRE(verify(p, o).has_value());
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(us.begin(), us.end());
-  std::cout << "verifier speed: XDP parser (" << p.size() << " insns) median " << us[us.size() / 2] << " us\n";
-  CHECK(us[us.size() / 2] < 1000.0);
+  auto first = verify(p, o);
+  auto second = verify(p, o);
+  REQUIRE(first.has_value());
+  REQUIRE(second.has_value());
+  const auto processed = first->stats().insns_processed;
+  INFO("XDP parser: " << p.size() << " insns, " << processed << " processed");
+  CHECK(processed == second->stats().insns_processed);
+  CHECK(processed >= p.size() - 1);
+  CHECK(processed <= kXdpParserMaxProcessed);
 }
 
 TEST_CASE("soundness property: accepted random programs run without faults in checked mode") {

@@ -175,17 +175,22 @@ TEST_CASE("one interpreter runs on many threads at once") {
   auto in = vm::Interpreter::create(p, helpers);
   REQUIRE(in.has_value());
   std::vector<std::thread> threads;
-  std::vector<std::uint64_t> results(4);
+  // Every run's r0 is kept: one wrong run among the 50 of a thread must show.
+  std::vector<std::vector<std::uint64_t>> results(4, std::vector<std::uint64_t>(50, 0));
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
       vm::RunContext ctx;
-      for (int k = 0; k < 50; ++k) {
+      for (std::size_t k = 0; k < 50; ++k) {
         auto r = in->run(ctx, {}, {.checked = (k % 2) == 0});
-        results[static_cast<std::size_t>(t)] = r ? r->r0 : 0;
+        results[static_cast<std::size_t>(t)][k] = r ? r->r0 : 0;
       }
     });
   for (auto& t : threads) t.join();
-  for (auto r : results) CHECK(r == 499500);
+  for (std::size_t t = 0; t < results.size(); ++t)
+    for (std::size_t k = 0; k < results[t].size(); ++k) {
+      INFO("thread " << t << " run " << k);
+      CHECK(results[t][k] == 499500);
+    }
 }
 
 namespace {
