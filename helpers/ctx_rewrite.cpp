@@ -108,10 +108,14 @@ bool overlaps(std::int64_t off, unsigned bytes, std::uint32_t field_off, unsigne
 
 }  // namespace
 
-Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type) {
+Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type,
+                                       std::span<const std::uint8_t> ctx_accesses) {
   const Layout layout = layout_of(type);
   if (layout.uapi_size == 0) return program;
   const std::size_t n = program.size();
+  const bool verified = !ctx_accesses.empty();
+  if (verified && ctx_accesses.size() != n)
+    return make_error(Errc::InvalidArgument, "ctx rewrite: the verifier's facts describe another program");
 
   // Forward dataflow to a fixpoint. Entry: r1 = ctx. lddw_func targets (callbacks) start fresh.
   std::vector<std::optional<State>> in(n);
@@ -127,8 +131,8 @@ Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type
   };
   State entry = fresh_frame();
   entry.reg[1] = Val::Ctx;
-  flow(0, entry);
-  for (std::size_t pc = 0; pc < n; ++pc)
+  if (!verified) flow(0, entry);
+  for (std::size_t pc = 0; pc < n && !verified; ++pc)
     if (program.ops[pc] != isa::kNoOp && program.op(pc).form == Form::WideImm &&
         static_cast<isa::LddwSrc>(program.insns[pc].src) == isa::LddwSrc::Func)
       flow(static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 + program.insns[pc].imm), fresh_frame());
@@ -210,14 +214,14 @@ Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type
   // Check and rewrite every access whose base may be the context.
   std::vector<vm::Insn> out = program.insns;
   for (std::size_t pc = 0; pc < n; ++pc) {
-    if (!in[pc] || program.ops[pc] == isa::kNoOp) continue;
+    if (program.ops[pc] == isa::kNoOp || (!verified && !in[pc])) continue;
     const auto& insn = program.insns[pc];
     const auto& op = program.op(pc);
     const bool load = op.form == Form::Load || op.form == Form::LoadSx;
     const bool store = op.form == Form::Store || op.form == Form::StoreReg || op.form == Form::Atomic;
     if (!load && !store) continue;
     const std::uint8_t base = load ? insn.src : insn.dst;
-    const Val v = in[pc]->reg[base];
+    const Val v = verified ? (ctx_accesses[pc] ? Val::Ctx : Val::NotCtx) : in[pc]->reg[base];
     if (v == Val::NotCtx) continue;
     const auto at = static_cast<std::uint32_t>(pc);
     const std::string where = std::string(layout.ctx_name) + " access at offset " + std::to_string(insn.off);

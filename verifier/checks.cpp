@@ -96,8 +96,15 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
   const int lo = static_cast<int>(r.lo);
   if (write) {
     if (r.lo != r.hi) {
-      d.note = "store through a stack pointer with a variable offset";
-      return violation(pc, ViolationKind::Unsupported, d);
+      // The kernel's check_stack_write_var_off (privileged only): any byte in the range may be
+      // written, so spills there become plain data; no byte becomes initialised, since each one
+      // may also be left as it was.
+      if (opts.unprivileged) {
+        d.note = "variable-offset stack write (unprivileged programs may not write the stack at a variable offset)";
+        return violation(pc, ViolationKind::PointerLeak, d);
+      }
+      stack.clobber(lo, static_cast<int>(r.hi - r.lo) + size);
+      return std::nullopt;
     }
     bool pointer_clobbered = false;
     stack.for_each_spill_in(lo, size, [&](const RegValue& v) { pointer_clobbered |= v.is_pointer(); });
