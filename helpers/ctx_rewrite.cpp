@@ -132,6 +132,7 @@ Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type
   State entry = fresh_frame();
   entry.reg[1] = Val::Ctx;
   if (!verified) flow(0, entry);
+  std::optional<std::size_t> spilled_elsewhere;  // unverified: a store of the context not through r10
   for (std::size_t pc = 0; pc < n && !verified; ++pc)
     if (program.ops[pc] != isa::kNoOp && program.op(pc).form == Form::WideImm &&
         static_cast<isa::LddwSrc>(program.insns[pc].src) == isa::LddwSrc::Func)
@@ -172,6 +173,10 @@ Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type
           auto slot = slot_of(insn.off, op.width);
           if (slot && op.form == Form::StoreReg) s.slot[*slot] = s.reg[insn.src];
           else clobber_stack(s, insn.off, op.width);
+        } else if (op.form == Form::StoreReg && s.reg[insn.src] != Val::NotCtx) {
+          // The context stored through another pointer (maybe the stack) could come back through r10:
+          // only the verifier's types can follow it.
+          spilled_elsewhere = pc;
         }
         flow(pc + 1, s);
         break;
@@ -211,6 +216,11 @@ Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type
     }
   }
 
+  if (spilled_elsewhere)
+    return make_error(Errc::Unsupported,
+                      "the context is stored through a pointer other than r10; rewriting its accesses needs the "
+                      "verifier's facts (load the program with verification on)",
+                      static_cast<std::uint32_t>(*spilled_elsewhere));
   // Check and rewrite every access whose base may be the context.
   std::vector<vm::Insn> out = program.insns;
   for (std::size_t pc = 0; pc < n; ++pc) {
