@@ -142,6 +142,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   verifier::ProgramTypeInfo type_info = verifier_type_of(type);
   impl->ctx_bytes = type_info.ctx_size_bytes;
 
+  std::vector<std::uint8_t> ctx_accesses;  // the verifier's per-insn context facts, for the ctx rewrite
   if (options.verify) {
     verifier::VerifierOptions vo;
     vo.program_type = std::move(type_info);
@@ -155,6 +156,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     vo.global_funcs = global_funcs_of(source, object->elf ? object->elf->btf.get() : nullptr, vo.program_type);
     auto verified = verifier::verify(source.program, vo);
     if (!verified) return std::move(verified).error();
+    ctx_accesses = verified->ctx_accesses();
     const auto& st = verified->stats();
     impl->report = VerifierReport{st.insns_processed, st.states_stored, st.stack_depth_bytes, st.time_us, {}, true};
     for (const auto& w : verified->warnings()) impl->report.warnings.push_back("insn " + std::to_string(w.pc) + ": " + w.message);
@@ -162,7 +164,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
 
   impl->program = source.program;
   if (auto packet_type = packet_prog_type(type)) {
-    auto rewritten = helpers::rewrite_ctx_access(source.program, *packet_type);
+    auto rewritten = helpers::rewrite_ctx_access(source.program, *packet_type, ctx_accesses);
     if (!rewritten) return std::move(rewritten).error();
     impl->program = std::move(*rewritten);
   }

@@ -1,6 +1,8 @@
 // Program contexts: the host structs behind r1 for each program type, and the ctx-access rewrite.
 #pragma once
 
+#include <span>
+
 #include <linux/bpf.h>
 
 #include <cstddef>
@@ -63,7 +65,10 @@ static_assert(sizeof(PtRegsX86) == 21 * 8);
 /// call arguments); an access through a register that holds the context on some paths only is
 /// refused (Errc::Unsupported), as are writes to pointer fields and narrow pointer loads
 /// (Errc::Rejected, as the kernel verifier does). Types without pointer fields are returned as-is.
-/// When the verifier lands, it should hand its per-insn ctx facts here instead.
-Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type);
+/// With `ctx_accesses` (the verifier's VerifiedProgram::ctx_accesses(): per insn, 1 when its base
+/// register is the context on every verified path) the rewrite follows those facts instead of its own
+/// dataflow, so a context spilled through any stack pointer and filled through another is still found.
+Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type,
+                                       std::span<const std::uint8_t> ctx_accesses = {});
 
 }  // namespace bpfvm::helpers

@@ -108,10 +108,14 @@ bool overlaps(std::int64_t off, unsigned bytes, std::uint32_t field_off, unsigne
 
 }  // namespace
 
-Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type) {
+Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type,
+                                       std::span<const std::uint8_t> ctx_accesses) {
   const Layout layout = layout_of(type);
   if (layout.uapi_size == 0) return program;
   const std::size_t n = program.size();
+  const bool verified = !ctx_accesses.empty();
+  if (verified && ctx_accesses.size() != n)
+    return make_error(Errc::InvalidArgument, "ctx rewrite: the verifier's facts describe another program");
 
   // Forward dataflow to a fixpoint. Entry: r1 = ctx. lddw_func targets (callbacks) start fresh.
   std::vector<std::optional<State>> in(n);
@@ -127,8 +131,9 @@ Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type
   };
   State entry = fresh_frame();
   entry.reg[1] = Val::Ctx;
-  flow(0, entry);
-  for (std::size_t pc = 0; pc < n; ++pc)
+  if (!verified) flow(0, entry);
+  std::optional<std::size_t> spilled_elsewhere;  // unverified: a store of the context not through r10
+  for (std::size_t pc = 0; pc < n && !verified; ++pc)
     if (program.ops[pc] != isa::kNoOp && program.op(pc).form == Form::WideImm &&
         static_cast<isa::LddwSrc>(program.insns[pc].src) == isa::LddwSrc::Func)
       flow(static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 + program.insns[pc].imm), fresh_frame());
@@ -168,6 +173,10 @@ Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type
           auto slot = slot_of(insn.off, op.width);
           if (slot && op.form == Form::StoreReg) s.slot[*slot] = s.reg[insn.src];
           else clobber_stack(s, insn.off, op.width);
+        } else if (op.form == Form::StoreReg && s.reg[insn.src] != Val::NotCtx) {
+          // The context stored through another pointer (maybe the stack) could come back through r10:
+          // only the verifier's types can follow it.
+          spilled_elsewhere = pc;
         }
         flow(pc + 1, s);
         break;
@@ -207,17 +216,22 @@ Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type
     }
   }
 
+  if (spilled_elsewhere)
+    return make_error(Errc::Unsupported,
+                      "the context is stored through a pointer other than r10; rewriting its accesses needs the "
+                      "verifier's facts (load the program with verification on)",
+                      static_cast<std::uint32_t>(*spilled_elsewhere));
   // Check and rewrite every access whose base may be the context.
   std::vector<vm::Insn> out = program.insns;
   for (std::size_t pc = 0; pc < n; ++pc) {
-    if (!in[pc] || program.ops[pc] == isa::kNoOp) continue;
+    if (program.ops[pc] == isa::kNoOp || (!verified && !in[pc])) continue;
     const auto& insn = program.insns[pc];
     const auto& op = program.op(pc);
     const bool load = op.form == Form::Load || op.form == Form::LoadSx;
     const bool store = op.form == Form::Store || op.form == Form::StoreReg || op.form == Form::Atomic;
     if (!load && !store) continue;
     const std::uint8_t base = load ? insn.src : insn.dst;
-    const Val v = in[pc]->reg[base];
+    const Val v = verified ? (ctx_accesses[pc] ? Val::Ctx : Val::NotCtx) : in[pc]->reg[base];
     if (v == Val::NotCtx) continue;
     const auto at = static_cast<std::uint32_t>(pc);
     const std::string where = std::string(layout.ctx_name) + " access at offset " + std::to_string(insn.off);

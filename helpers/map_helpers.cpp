@@ -148,9 +148,9 @@ void add_map_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
                 {ArgType::ConstMapPtr, ArgType::PtrToMapValue, ArgType::Anything}));
   // pop/peek take ARG_PTR_TO_MAP_VALUE | MEM_UNINIT: the helper writes the value there.
   reg.add(entry(BPF_FUNC_map_pop_elem, "bpf_map_pop_elem", map_pop_elem, rt, RetType::Integer,
-                {ArgType::ConstMapPtr, ArgType::PtrToMapValue}));
+                {ArgType::ConstMapPtr, ArgType::PtrToUninitMapValue}));
   reg.add(entry(BPF_FUNC_map_peek_elem, "bpf_map_peek_elem", map_peek_elem, rt, RetType::Integer,
-                {ArgType::ConstMapPtr, ArgType::PtrToMapValue}));
+                {ArgType::ConstMapPtr, ArgType::PtrToUninitMapValue}));
   reg.add(entry(BPF_FUNC_spin_lock, "bpf_spin_lock", spin_lock, rt, RetType::Void, {ArgType::PtrToSpinLock}));
   reg.add(entry(BPF_FUNC_spin_unlock, "bpf_spin_unlock", spin_unlock, rt, RetType::Void, {ArgType::PtrToSpinLock}));
   reg.add(entry(BPF_FUNC_for_each_map_elem, "bpf_for_each_map_elem", for_each_map_elem, rt, RetType::Integer,

@@ -43,7 +43,7 @@ Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx,
 
   // Every frame a run may use, like the interpreter's Machine; zeroed where memory is checked so
   // reads of unwritten stack agree with the interpreter.
-  alignas(16) std::uint8_t stack[isa::kMaxCallFrames * isa::kStackBytes];
+  alignas(16) std::uint8_t stack[isa::kMaxRunFrames * isa::kStackBytes];
   if (code.variant != Variant::Fast) std::memset(stack, 0, sizeof stack);
   const auto stack_top = reinterpret_cast<std::uintptr_t>(stack + sizeof stack);
 

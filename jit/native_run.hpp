@@ -17,7 +17,7 @@ struct NativeRunResult {
 };
 
 /// Runs `code` from `entry` (its pc 0, or a subprogram for a callback) with r1..r5 = args,
-/// r0 and r6..r9 = 0 and r10 = top of a fresh isa::kMaxCallFrames-frame stack at call depth 0.
+/// r0 and r6..r9 = 0 and r10 = top of a fresh isa::kMaxRunFrames-frame stack at call depth 0.
 /// `budget_insns` is ExecOptions' value (named in budget errors); `budget_left` what the run may
 /// still execute. While it runs, ctx's callback and tail-call hooks are the JIT's (restored after).
 /// `runs` > 1 repeats the run on the same state set-up (vm::ExecOptions::runs): each later run

@@ -117,6 +117,9 @@ std::uint64_t jit_take_tail_call(JitState* state) noexcept {
     return 0;
   }
   state->code = *code;
+  // The target may nest its own calls from the frame it continues on (vm/isa.hpp kMaxRunFrames).
+  state->depth_limit = std::max<std::uint32_t>(
+      state->depth_limit, std::min<std::uint32_t>(state->depth + isa::kMaxCallFrames - 1, isa::kMaxRunFrames - 1));
   return (*code)->entry;
 }
 

@@ -53,7 +53,9 @@ struct JitState {
   std::uint32_t depth = 0;         // BPF-to-BPF nesting, 0 in the main program
   std::uint32_t pc = 0;            // pc of the helper call in flight
   std::uint32_t status = 0;        // 0 = running; 1 = a thunk stored an error in support->error
-  std::uint32_t reserved = 0;
+  // Deepest `depth` a local call may reach: kMaxCallFrames - 1 frames below the main program, and as
+  // many below the frame each tail call continued on (jit_take_tail_call), at most kMaxRunFrames - 1.
+  std::uint32_t depth_limit = isa::kMaxCallFrames - 1;
   std::uint64_t args[5] = {};      // r1..r5 on entry
   std::uint64_t frame_top = 0;     // r10 on entry
   std::uint64_t r0 = 0;            // r0 at the outermost exit
@@ -82,7 +84,7 @@ std::uint64_t jit_packet_load(JitState* state, std::uint64_t ctx, std::uint64_t 
 bool jit_check_access(JitState* state, std::uint64_t addr, std::uint64_t info) noexcept;
 /// The segment of `length` instructions starting at `start_pc` could not be paid for in full.
 void jit_budget_exhausted(JitState* state, std::uint64_t start_pc, std::uint64_t length) noexcept;
-/// A local call at pc would exceed isa::kMaxCallFrames.
+/// A local call at pc would exceed isa::kMaxRunFrames.
 void jit_call_depth(JitState* state, std::uint64_t pc) noexcept;
 /// callx: returns the native address of a subprogram, or 0 with state->pending_helper set to the
 /// helper the value names; records callx_target_error (status 1) when it is neither.

@@ -96,8 +96,15 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
   const int lo = static_cast<int>(r.lo);
   if (write) {
     if (r.lo != r.hi) {
-      d.note = "store through a stack pointer with a variable offset";
-      return violation(pc, ViolationKind::Unsupported, d);
+      // The kernel's check_stack_write_var_off (privileged only): any byte in the range may be
+      // written, so spills there become plain data; no byte becomes initialised, since each one
+      // may also be left as it was.
+      if (opts.unprivileged) {
+        d.note = "variable-offset stack write (unprivileged programs may not write the stack at a variable offset)";
+        return violation(pc, ViolationKind::PointerLeak, d);
+      }
+      stack.clobber(lo, static_cast<int>(r.hi - r.lo) + size);
+      return std::nullopt;
     }
     bool pointer_clobbered = false;
     stack.for_each_spill_in(lo, size, [&](const RegValue& v) { pointer_clobbered |= v.is_pointer(); });
@@ -234,20 +241,23 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
       d.limit = StackSlots::kBytes;
       if (!range.bounded || !StackSlots::in_frame(range.lo, size_max) || !StackSlots::in_frame(range.hi, size_max))
         return violation(pc, ViolationKind::OutOfBounds, d);
-      if (range.lo != range.hi) {
-        d.note = "helper memory argument on the stack with a variable offset";
-        return violation(pc, ViolationKind::Unsupported, d);
+      // A variable offset (privileged, the kernel's check_stack_range_initialized): every byte the
+      // helper may touch counts; a write initialises nothing then, as each byte may be left alone.
+      if (range.lo != range.hi && opts.unprivileged) {
+        d.note = "helper memory argument on the stack with a variable offset (unprivileged)";
+        return violation(pc, ViolationKind::PointerLeak, d);
       }
       auto& stack = s.frames[p.frame].stack;
       const int lo = static_cast<int>(range.lo);
+      const int span = static_cast<int>(range.hi - range.lo + size_max);
       if (write) {
-        stack.clobber(lo, static_cast<int>(size_max));
-        if (size_min > 0) stack.write_bytes(lo, static_cast<int>(size_min));
+        stack.clobber(lo, span);
+        if (size_min > 0 && range.lo == range.hi) stack.write_bytes(lo, static_cast<int>(size_min));
         return std::nullopt;
       }
-      if (!stack.initialised(lo, static_cast<int>(size_max))) return violation(pc, ViolationKind::HelperArgMemory, d);
+      if (!stack.initialised(lo, span)) return violation(pc, ViolationKind::HelperArgMemory, d);
       bool pointer_read = false;
-      stack.for_each_spill_in(lo, static_cast<int>(size_max), [&](const RegValue& v) { pointer_read |= v.is_pointer(); });
+      stack.for_each_spill_in(lo, span, [&](const RegValue& v) { pointer_read |= v.is_pointer(); });
       if (pointer_read && opts.unprivileged) return violation(pc, ViolationKind::PointerLeak, d);
       return std::nullopt;
     }

@@ -84,6 +84,7 @@ const char* arg_type_name(vm::ArgType t) {
     case vm::ArgType::PtrToLong: return "a pointer to 8 writable bytes";
     case vm::ArgType::PtrToConstStr: return "const_str";
     case vm::ArgType::ConstAllocSizeOrZero: return "a constant size";
+    case vm::ArgType::PtrToUninitMapValue: return "a pointer to a writable map value buffer";
   }
   return "?";
 }
@@ -171,7 +172,16 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
              (d.write ? " (write)" : "") + ": no such " + (d.write ? "writable " : "") + "field of the " +
              o.program_type.name + " context";
     case ViolationKind::ReadOnlyWrite:
-      return "write into read-only " + region_name(s, d.reg) + " through " + r;
+      return "write into read-only " + region_name(s, d.reg) + " through " + r +
+             (d.arg > 0 ? " (argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) +
+                              ", which the helper writes)"
+                        : std::string());
+    case ViolationKind::UnreleasedReference:
+      if (!d.note.empty())
+        return std::string(d.note) + ": reference id=" + std::to_string(d.limit) +
+               " (a bpf_ringbuf_reserve result) is held; a successful tail call never returns to release it";
+      return "Unreleased reference id=" + std::to_string(d.limit) +
+             ": a bpf_ringbuf_reserve result must be submitted or discarded on every path";
     case ViolationKind::PointerArithmetic:
       return r + " pointer arithmetic on " + (s ? type_name(s->reg(d.reg)) : std::string("pointer")) +
              " prohibited (only 64-bit add/sub of a scalar to a non-null data pointer)";
@@ -195,9 +205,6 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
       return r + " invalid size u64=[" + std::to_string(d.off_min) + "," + std::to_string(d.off_max) +
              "] for argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) +
              ": it must be bounded" + (d.expected == vm::ArgType::ConstSize ? " and non-zero" : "");
-    case ViolationKind::UnreleasedReference:
-      return "Unreleased reference id=" + std::to_string(d.limit) +
-             ": a bpf_ringbuf_reserve result must be submitted or discarded on every path";
     case ViolationKind::InvalidReturn:
       return "At callback return the register R0 has value " + (s ? describe_reg(s->reg(0)) : std::string("?")) +
              " should have been in [0, 1]";
@@ -220,6 +227,9 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
       return "insn " + std::to_string(v.pc) + " falls through into the function at insn " +
              std::to_string(d.other_pc) + ": last insn is not an exit or jmp";
     case ViolationKind::CallDepth:
+      if (!d.note.empty())
+        return "combined stack size of calls is " + std::to_string(d.size) + ". Too large: the frames on the "
+               "deepest chain of calls through this insn need more than " + std::to_string(d.limit) + " bytes together";
       return "the call stack of " + std::to_string(d.limit) + " frames is too deep";
     case ViolationKind::UnknownMap:
       return "map index " + std::to_string(d.limit) + " is not pointing to a valid bpf_map";
@@ -242,6 +252,9 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
              (d.note.empty() ? std::string() : ": " + std::string(d.note));
     case ViolationKind::GlobalFunc:
       return "global function " + global_func_name(o, d.other_pc) + ": " + std::string(d.note);
+    case ViolationKind::MixedPointerBase:
+      return "same insn cannot be used with different pointers: " + r +
+             " is the context on one path and other memory on another (context accesses are rewritten per insn)";
     case ViolationKind::Unsupported:
       return "not supported yet by the verifier: " + std::string(d.note.empty() ? "this construct" : d.note);
   }

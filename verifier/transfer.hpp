@@ -32,9 +32,15 @@ struct Env {
   std::vector<WarningFact> warnings;
   const GlobalFunc* root = nullptr;           // the global function being verified on its own, or null (main)
   std::vector<std::uint32_t> globals_called;  // first insns of global functions some path called
+  std::vector<std::int8_t> tail_calls_memo;   // per function start: -1 unknown, 0/1 may it tail-call
+  std::vector<std::uint32_t> fn_stack_bytes;  // per function start: deepest stack byte any path used
+  std::vector<std::uint8_t> access_base;      // per memory insn: kAccessCtx / kAccessOther once reached
 
   std::uint32_t new_id() { return next_id++; }
 };
+
+/// Env::access_base values: what the base register of a load/store/atomic was on the paths so far.
+inline constexpr std::uint8_t kAccessUnseen = 0, kAccessCtx = 1, kAccessOther = 2;
 
 /// A state the explorer must visit later, starting at pc.
 struct Fork {

@@ -71,8 +71,13 @@ Check pointer_alu(Env& env, State& s, std::uint32_t pc, const isa::OpInfo& op, i
   d.reg2 = src;
   const bool unpriv = env.options.unprivileged;
   if (a.is_pointer() && b.is_pointer()) {
-    // ptr - ptr into the same object is a distance; anything else only in privileged mode.
-    const bool same = a.type == b.type && a.aux == b.aux && a.frame == b.frame;
+    // ptr - ptr into the same object is a distance; anything else only in privileged mode, and then
+    // an unknown number. Two lookups in one map are two objects: map values (and helper memory) are
+    // the same object only with the same id (copies of one lookup); ring buffer reservations with
+    // the same reference.
+    bool same = a.type == b.type && a.aux == b.aux && a.frame == b.frame;
+    if (a.type == RegType::MapValue || a.type == RegType::Mem) same = same && a.id == b.id;
+    if (a.type == RegType::RingbufMem) same = same && a.ref == b.ref && a.ref != 0;
     if (op.width == 64 && op.kind == Kind::Sub && same) {
       s.reg(dst) = RegValue::scalar(a.value.sub(b.value));
       return std::nullopt;
@@ -172,7 +177,18 @@ Check transfer_alu(Env& env, State& s, std::uint32_t pc) {
   if (auto c = check_reg_init(s, dst, pc)) return c;
   const RegValue a = s.reg(dst);
   if (a.is_pointer() || b.is_pointer()) return pointer_alu(env, s, pc, op, dst, src, a, b);
-  s.reg(dst) = RegValue::scalar(w64 ? apply64(op.kind, a.value, b.value) : apply32(op.kind, a.value, b.value));
+  RegValue result = RegValue::scalar(w64 ? apply64(op.kind, a.value, b.value) : apply32(op.kind, a.value, b.value));
+  // Linked scalars with a constant delta (the kernel's BPF_ADD_CONST, 6.11): `r3 = r2; r3 += 8` keeps
+  // r3 linked to r2 as r2 + 8, so a bound learned on either bounds the other (RegValue::aux = delta).
+  if (w64 && a.id != 0 && (op.kind == Kind::Add || op.kind == Kind::Sub) && b.value.is_const()) {
+    const auto c = static_cast<std::int64_t>(b.value.const_value());
+    const std::int64_t delta = static_cast<std::int32_t>(a.aux) + (op.kind == Kind::Add ? c : -c);
+    if (c >= INT32_MIN && c <= INT32_MAX && delta >= INT32_MIN && delta <= INT32_MAX) {
+      result.id = a.id;
+      result.aux = static_cast<std::uint32_t>(static_cast<std::int32_t>(delta));
+    }
+  }
+  s.reg(dst) = result;
   return std::nullopt;
 }
 

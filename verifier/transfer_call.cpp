@@ -14,6 +14,7 @@ namespace {
 
 constexpr std::uint32_t kBpfLoop = 181;               // BPF_FUNC_loop
 constexpr std::uint32_t kBpfSpinLock = 93, kBpfSpinUnlock = 94;
+constexpr std::uint32_t kBpfTailCall = 12;            // BPF_FUNC_tail_call
 constexpr std::uint32_t kMapProgArray = 3, kMapPerfEventArray = 4, kMapArrayOfMaps = 12, kMapHashOfMaps = 13,
                         kMapRingbuf = 27;  // enum bpf_map_type
 constexpr std::uint64_t kMaxLoops = 1u << 23;         // BPF_MAX_LOOPS
@@ -113,13 +114,18 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         break;
       }
       case ArgType::PtrToMapKey:
-      case ArgType::PtrToMapValue: {
+      case ArgType::PtrToMapValue:
+      case ArgType::PtrToUninitMapValue: {
         if (!facts.map) return wrong();
         const auto map = map_info_of(opts, *facts.map);
         if (!map) return violation(pc, ViolationKind::UnknownMap, d);
         const std::int64_t size = t == ArgType::PtrToMapKey ? map->key_size : map->value_size;
         if (v.type == RegType::Scalar || v.type == RegType::Ctx || v.type == RegType::MapPtr) return wrong();
-        if (auto c = check_helper_mem(opts, s, pc, r, size, size, false, helper, r)) return c;
+        // MEM_UNINIT | MEM_WRITE (pop/peek): the helper writes the bytes, so they must be writable
+        // (never a read-only map value) and, on the stack, become plain data: a spilled pointer
+        // there is gone.
+        const bool write = t == ArgType::PtrToUninitMapValue;
+        if (auto c = check_helper_mem(opts, s, pc, r, size, size, write, helper, r)) return c;
         break;
       }
       case ArgType::PtrToMem:
@@ -261,6 +267,12 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
         return violation(pc, ViolationKind::PointerLeak, d);
       }
   }
+  if (helper == kBpfTailCall && sig.known && !s.refs.empty()) {
+    // A successful tail call never returns: the reservation could not be released any more.
+    d.limit = s.refs.front();
+    d.note = "tail_call would lead to reference leak";
+    return violation(pc, ViolationKind::UnreleasedReference, d);
+  }
   if (facts.has_callback && helper != kBpfLoop) {
     d.note = "callbacks of helpers other than bpf_loop";
     return violation(pc, ViolationKind::Unsupported, d);
@@ -333,7 +345,8 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
 // Whether the function at `start` (or one it calls or passes as a callback) calls a helper that may
 // move packet data (the kernel's changes_pkt_data, propagated through callees). Iterative, each
 // function visited once: a hostile program's chain of callees costs no stack and linear time.
-bool function_changes_packet_data(const Env& env, std::uint32_t start) {
+template <class Pred>
+bool function_calls_helper(const Env& env, std::uint32_t start, Pred helper_matches) {
   const auto& starts = env.cfg.subprog_starts;
   const auto n = static_cast<std::uint32_t>(env.program.size());
   std::vector<bool> seen(n, false);
@@ -348,7 +361,7 @@ bool function_changes_packet_data(const Env& env, std::uint32_t start) {
       if (env.program.ops[pc] == isa::kNoOp) continue;
       const auto& op = env.program.op(pc);
       const auto& in = env.program.insns[pc];
-      if (op.form == Form::Call && helper_changes_packet_data(static_cast<std::uint32_t>(in.imm))) return true;
+      if (op.form == Form::Call && helper_matches(static_cast<std::uint32_t>(in.imm))) return true;
       std::int64_t callee = -1;
       if (op.form == Form::CallLocal) callee = vm::branch_target(in, op, pc);
       if (op.form == Form::WideImm && static_cast<isa::LddwSrc>(in.src) == isa::LddwSrc::Func) callee = pc + 1 + in.imm;
@@ -359,6 +372,19 @@ bool function_changes_packet_data(const Env& env, std::uint32_t start) {
     }
   }
   return false;
+}
+
+bool function_changes_packet_data(const Env& env, std::uint32_t start) {
+  return function_calls_helper(env, start, helper_changes_packet_data);
+}
+
+// Whether the function at `start` (or a callee) may tail-call: then its exit may be the target's exit,
+// which returns the target's r0 to the caller (memoised per function).
+bool function_tail_calls(Env& env, std::uint32_t start) {
+  if (env.tail_calls_memo.size() != env.program.size()) env.tail_calls_memo.assign(env.program.size(), -1);
+  auto& m = env.tail_calls_memo[start];
+  if (m < 0) m = function_calls_helper(env, start, [](std::uint32_t id) { return id == kBpfTailCall; }) ? 1 : 0;
+  return m == 1;
 }
 
 // A memory argument of a global function (the kernel's check_mem_reg): NULL, or a pointer (possibly
@@ -445,6 +471,9 @@ Check call_local(Env& env, State& s, std::uint32_t pc, std::uint32_t target, Suc
 
 bool helper_changes_packet_data(std::uint32_t id) {
   switch (id) {
+    // bpf_tail_call: the target may move the packet head; when a subprogram tail-calls, the target's
+    // exit returns into the subprogram's caller (CVE-2024-58237: the kernel invalidates packet pointers).
+    case kBpfTailCall:
     case 9: case 10: case 11: case 13: case 18: case 19: case 31: case 38: case 39: case 43: case 44:
     case 50: case 54: case 63: case 65: case 73: case 74: case 75: case 76: case 90: case 91:
       return true;
@@ -494,7 +523,10 @@ Check transfer_call(Env& env, State& s, std::uint32_t pc, Successors& out) {
 }
 
 Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
-  if (auto c = check_reg_init(s, 0, pc)) return c;
+  // A static subprogram may leave r0 unset (clang drops `return 0` when no caller reads it); the
+  // caller's read of r0 is checked instead, as the kernel's prepare_func_exit does.
+  if (s.frames.size() == 1 || s.top().callback)
+    if (auto c = check_reg_init(s, 0, pc)) return c;
   const RegValue r0 = s.reg(0);
   ViolationDetail d;
   d.reg = 0;
@@ -518,7 +550,8 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
     return std::nullopt;
   }
   const auto depth = static_cast<std::uint8_t>(s.frames.size() - 1);
-  if (r0.type == RegType::Stack && r0.frame == depth) return violation(pc, ViolationKind::StackPointerEscape, d);
+  // The kernel refuses every stack pointer here, the caller's included (prepare_func_exit).
+  if (r0.type == RegType::Stack) return violation(pc, ViolationKind::StackPointerEscape, d);
   const Frame callee = s.top();
   if (callee.callback) {
     if (!r0.is_scalar() || r0.value.umax() > 1) {
@@ -546,6 +579,9 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
                             callback_frame(callee.callback_index, callee.callback_ctx)))
       return c;
     out.forks.push_back(Fork{std::move(again), callee.entry_pc});
+    s.reg(0) = RegValue::unknown();
+  } else if (function_tail_calls(env, callee.entry_pc)) {
+    // A tail call in the callee continues in another program whose exit comes back here with its own r0.
     s.reg(0) = RegValue::unknown();
   } else {
     s.reg(0) = r0;

@@ -158,23 +158,28 @@ void mark_null_check(State& s, std::uint32_t id, bool is_null) {
   if (released_ref) std::erase(s.refs, released_ref);
 }
 
-void learn_packet_range(State& s, const RegValue& p, bool meta) {
-  const std::int64_t fixed = static_cast<std::int32_t>(p.aux);
+// `p <= end` (or, with `strict`, `p < end`: one byte more) holds on this edge.
+void learn_packet_range(State& s, const RegValue& p, bool meta, bool strict) {
+  const std::int64_t fixed = static_cast<std::int32_t>(p.aux) + (strict ? 1 : 0);
   if (p.id != 0 && fixed >= 0 && fixed <= kMaxPacketOff) s.learn_packet_range(p.id, static_cast<std::uint32_t>(fixed));
-  const s64 lo = p.value.smin();
+  const s64 lo = p.value.smin() + (strict && p.value.smin() < kMaxPacketOff ? 1 : 0);
   if (lo < 0 || lo > kMaxPacketOff) return;
   auto& bytes = meta ? s.meta_bytes : s.packet_bytes;
   if (static_cast<std::uint32_t>(lo) > bytes) bytes = static_cast<std::uint32_t>(lo);
 }
 
-// After a comparison narrowed reg r, every linked copy (same scalar id) holds the same value.
+// After a comparison narrowed reg r, every linked copy (same scalar id) holds the same value plus the
+// difference of the constant deltas (RegValue::aux of a linked scalar).
 void propagate_linked(State& s, int r) {
   const RegValue& v = s.reg(r);
   if (!v.is_scalar() || v.id == 0) return;
   const std::uint32_t id = v.id;
   const ScalarDomain value = v.value;
+  const std::int64_t delta = static_cast<std::int32_t>(v.aux);
   auto narrow = [&](RegValue& x) {
-    if (x.is_scalar() && x.id == id) x.value = x.value.meet(value);
+    if (!x.is_scalar() || x.id != id) return;
+    const std::int64_t diff = static_cast<std::int32_t>(x.aux) - delta;
+    x.value = x.value.meet(diff == 0 ? value : value.add(ScalarDomain::constant(static_cast<std::uint64_t>(diff))));
   };
   for (auto& f : s.frames) {
     for (auto& x : f.regs) narrow(x);
@@ -189,8 +194,11 @@ struct Edges {
 // `p k end` where p points into a region that ends at `end`. Learns which edge proves p <= end.
 void packet_compare(State& taken, State& fall, Kind k, const RegValue& p, bool meta) {
   switch (k) {
-    case Kind::Jgt: case Kind::Jge: learn_packet_range(fall, p, meta); break;   // else: p <= end
-    case Kind::Jlt: case Kind::Jle: learn_packet_range(taken, p, meta); break;  // then: p <= end
+    // The kernel's find_good_pkt_pointers with range_right_open: `p >= end` false means p < end.
+    case Kind::Jgt: learn_packet_range(fall, p, meta, false); break;    // else: p <= end
+    case Kind::Jge: learn_packet_range(fall, p, meta, true); break;     // else: p < end
+    case Kind::Jle: learn_packet_range(taken, p, meta, false); break;   // then: p <= end
+    case Kind::Jlt: learn_packet_range(taken, p, meta, true); break;    // then: p < end
     default: break;
   }
 }
@@ -253,6 +261,13 @@ Check transfer_jump(Env& env, State& s, std::uint32_t pc, Successors& out) {
       // A pointer that cannot be null: the comparison with 0 is decided. (Plain programs' input
       // memory may be a null pointer when it is empty, so Mem is never decided.)
       (k == Kind::Jeq ? e.taken : e.fallthrough) = false;
+    } else if (a.is_pointer() && b.is_pointer() && op.width == 64 && (k == Kind::Jeq || k == Kind::Jne) &&
+               maybe_null_type(a) != maybe_null_type(b)) {
+      // The kernel's check_cond_jmp_op: a maybe-null pointer equal to one that cannot be null is not
+      // null either (on the equal edge only).
+      const RegValue& maybe = maybe_null_type(a) ? a : b;
+      mark_null_check(k == Kind::Jeq ? taken : s, maybe.id, false);
+      if (env.options.unprivileged && a.type != b.type) return violation(pc, ViolationKind::PointerComparison, d);
     } else if (a.is_pointer() && b.is_pointer() && op.width == 64 &&
                ((ptr.type == RegType::Packet && other.type == RegType::PacketEnd) ||
                 (ptr.type == RegType::PacketEnd && other.type == RegType::Packet))) {

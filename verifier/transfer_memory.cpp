@@ -128,10 +128,37 @@ Check transfer_atomic(Env& env, State& s, std::uint32_t pc) {
 
 }  // namespace
 
+// The kernel's "same insn cannot be used with different pointers" for the context: the ctx-access
+// rewrite (helpers/ctx_rewrite.cpp) changes an insn whose base is the context, so on every path it
+// must be the context or on none.
+Check note_access_base(Env& env, const State& s, std::uint32_t pc, int base) {
+  const RegValue& v = s.reg(base);
+  if (!v.is_pointer()) return std::nullopt;  // refused by the access check with its own reason
+  const std::uint8_t kind = v.type == RegType::Ctx ? kAccessCtx : kAccessOther;
+  if (env.access_base.size() != env.program.size()) env.access_base.assign(env.program.size(), kAccessUnseen);
+  auto& seen = env.access_base[pc];
+  if (seen != kAccessUnseen && seen != kAccessCtx && kind == kAccessCtx) seen = kAccessCtx | kAccessOther;
+  if (seen == kAccessCtx && kind == kAccessOther) seen = kAccessCtx | kAccessOther;
+  if (seen == kAccessUnseen) seen = kind;
+  if (seen == (kAccessCtx | kAccessOther)) {
+    ViolationDetail d;
+    d.reg = base;
+    return violation(pc, ViolationKind::MixedPointerBase, d);
+  }
+  return std::nullopt;
+}
+
 Check transfer_memory(Env& env, State& s, std::uint32_t pc) {
   const auto& op = env.program.op(pc);
   const auto& in = env.program.insns[pc];
   const int size = op.width / 8;
+  if (op.form == Form::Load || op.form == Form::LoadSx) {
+    if (auto c = check_reg_init(s, in.src, pc)) return c;
+    if (auto c = note_access_base(env, s, pc, in.src)) return c;
+  } else if (op.form == Form::Store || op.form == Form::StoreReg || op.form == Form::Atomic) {
+    if (auto c = check_reg_init(s, in.dst, pc)) return c;
+    if (auto c = note_access_base(env, s, pc, in.dst)) return c;
+  }
   switch (op.form) {
     case Form::Load:
     case Form::LoadSx: {

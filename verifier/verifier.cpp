@@ -19,6 +19,12 @@ namespace {
 
 constexpr std::size_t kMaxCheckpointsPerInsn = 64;
 
+// The deepest stack byte function `fn` used on any explored path (the kernel's subprog stack_depth).
+void note_stack_use(Env& env, std::uint32_t fn, std::uint32_t bytes) {
+  if (env.fn_stack_bytes.size() != env.program.size()) env.fn_stack_bytes.assign(env.program.size(), 0);
+  if (fn < env.fn_stack_bytes.size() && bytes > env.fn_stack_bytes[fn]) env.fn_stack_bytes[fn] = bytes;
+}
+
 // A stored state and the bookkeeping that tells whether everything after it has been explored.
 struct Checkpoint {
   State state;
@@ -53,6 +59,8 @@ class Explorer {
 
   Check run(State initial);
   const std::vector<std::uint32_t>& globals_called() const { return env_.globals_called; }
+  const std::vector<std::uint32_t>& fn_stack_bytes() const { return env_.fn_stack_bytes; }
+  const std::vector<std::uint8_t>& access_base() const { return env_.access_base; }
   const VerifierStats& stats() const { return stats_; }
   const std::vector<WarningFact>& warnings() const { return env_.warnings; }
   const State* failing_state() const { return failing_ ? &*failing_ : nullptr; }
@@ -307,9 +315,11 @@ Check Explorer::run(State initial) {
         pending_.push_back(Path{std::move(f.state), f.pc, path.parent, pc, path.history});
       }
       stats_.peak_states = std::max<std::uint64_t>(stats_.peak_states, pending_.size());
-      for (const auto& f : path.state.frames)
-        stats_.stack_depth_bytes = std::max<std::uint32_t>(stats_.stack_depth_bytes,
-                                                           static_cast<std::uint32_t>(f.stack.depth_bytes()));
+      for (const auto& f : path.state.frames) {
+        const auto used = static_cast<std::uint32_t>(f.stack.depth_bytes());
+        stats_.stack_depth_bytes = std::max<std::uint32_t>(stats_.stack_depth_bytes, used);
+        note_stack_use(env_, f.entry_pc, used);
+      }
       if (next.ends) {
         finish_path(path.parent);
         break;
@@ -401,6 +411,50 @@ Check check_call_depth(const vm::Program& p, const Cfg& cfg) {
   return violation(call, ViolationKind::CallDepth, d);
 }
 
+// The kernel's check_max_stack_depth size rule: along every chain of calls (BPF-to-BPF calls and
+// callbacks named by lddw_func) the frames' stack sizes, each rounded up to 16 bytes as for the JIT,
+// add up to at most 512. `stack` holds each function's deepest explored stack byte; `total` memoises
+// the deepest chain's bytes from each function (-1 = on the current chain: recursion adds nothing more).
+std::int64_t chain_stack_bytes(const vm::Program& p, const Cfg& cfg, std::span<const std::uint32_t> stack,
+                               std::uint32_t fn, std::vector<std::int64_t>& total, int above,
+                               std::uint32_t* call = nullptr) {
+  if (above > isa::kMaxCallFrames || total[fn] == -1) return 0;
+  if (total[fn] > 0) return total[fn];
+  total[fn] = -1;
+  const std::int64_t own = fn < stack.size() ? (std::int64_t{stack[fn]} + 15) / 16 * 16 : 0;
+  const auto next = std::upper_bound(cfg.subprog_starts.begin(), cfg.subprog_starts.end(), fn);
+  const auto end = next == cfg.subprog_starts.end() ? static_cast<std::uint32_t>(p.size()) : *next;
+  std::int64_t deepest = 0;
+  for (std::uint32_t pc = fn; pc < end; ++pc) {
+    if (p.ops[pc] == isa::kNoOp) continue;
+    const auto& op = p.op(pc);
+    std::int64_t target = -1;
+    if (op.form == Form::CallLocal) target = vm::branch_target(p.insns[pc], op, pc);
+    if (op.form == Form::WideImm && static_cast<isa::LddwSrc>(p.insns[pc].src) == isa::LddwSrc::Func)
+      target = std::int64_t{pc} + 1 + p.insns[pc].imm;
+    if (target < 0 || target >= static_cast<std::int64_t>(p.size())) continue;
+    const std::int64_t below = chain_stack_bytes(p, cfg, stack, static_cast<std::uint32_t>(target), total, above + 1);
+    if (below > deepest) {
+      deepest = below;
+      if (call) *call = pc;
+    }
+  }
+  total[fn] = std::max<std::int64_t>(own + deepest, 1);
+  return own + deepest;
+}
+
+Check check_combined_stack(const vm::Program& p, const Cfg& cfg, std::span<const std::uint32_t> stack) {
+  std::vector<std::int64_t> total(p.size(), 0);
+  std::uint32_t call = 0;
+  const std::int64_t bytes = chain_stack_bytes(p, cfg, stack, 0, total, 0, &call);
+  if (bytes <= StackSlots::kBytes) return std::nullopt;
+  ViolationDetail d;
+  d.size = bytes;
+  d.limit = StackSlots::kBytes;
+  d.note = "combined stack size of the calls is too large";
+  return violation(call, ViolationKind::CallDepth, d);
+}
+
 // An accepted program's warnings (deduplicated); writes the final log.
 std::vector<Warning> acceptance_warnings(const VerifierOptions& options, std::span<const WarningFact> facts,
                                          std::string log, const VerifierStats& stats) {
@@ -453,6 +507,8 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   std::vector<WarningFact> warnings;
   std::string log;
   VerifierStats stats;
+  std::vector<std::uint32_t> fn_stack(program.size(), 0);
+  std::vector<std::uint8_t> access_base(program.size(), kAccessUnseen);
   for (std::size_t i = 0; i < queue.size(); ++i) {
     const GlobalFunc* root = queue[i];
     if (root && options.log_level > 0)
@@ -467,12 +523,33 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
       return reject(*c, explorer.failing_state(), stats, std::move(log), root);
     }
     warnings.insert(warnings.end(), explorer.warnings().begin(), explorer.warnings().end());
+    const auto& used = explorer.fn_stack_bytes();
+    for (std::size_t fn = 0; fn < used.size() && fn < fn_stack.size(); ++fn) fn_stack[fn] = std::max(fn_stack[fn], used[fn]);
+    const auto& bases = explorer.access_base();
+    for (std::size_t pc = 0; pc < bases.size() && pc < access_base.size(); ++pc) {
+      if ((access_base[pc] | bases[pc]) == (kAccessCtx | kAccessOther)) {
+        ViolationDetail d;
+        const Form f = program.op(static_cast<std::uint32_t>(pc)).form;
+        d.reg = f == Form::Load || f == Form::LoadSx ? program.insns[pc].src : program.insns[pc].dst;
+        stats.time_us = elapsed_us();
+        return reject(violation(static_cast<std::uint32_t>(pc), ViolationKind::MixedPointerBase, d), nullptr, stats,
+                      std::move(log), root);
+      }
+      access_base[pc] |= bases[pc];
+    }
     for (std::uint32_t pc : explorer.globals_called())
       if (const GlobalFunc* g = options.global_func(pc); std::find(queue.begin(), queue.end(), g) == queue.end())
         queue.push_back(g);
   }
+  if (auto c = check_combined_stack(program, cfg, fn_stack)) {
+    stats.time_us = elapsed_us();
+    return reject(*c, nullptr, stats, std::move(log));
+  }
   stats.time_us = elapsed_us();
-  return VerifiedProgram(program, stats, acceptance_warnings(options, warnings, std::move(log), stats));
+  std::vector<std::uint8_t> ctx_accesses(program.size(), 0);
+  for (std::size_t pc = 0; pc < program.size(); ++pc) ctx_accesses[pc] = access_base[pc] == kAccessCtx ? 1 : 0;
+  return VerifiedProgram(program, stats, acceptance_warnings(options, warnings, std::move(log), stats),
+                         std::move(ctx_accesses));
 }
 
 }  // namespace bpfvm::verifier

@@ -136,15 +136,21 @@ class VerifiedProgram {
   const vm::Program& program() const { return program_; }
   const VerifierStats& stats() const { return stats_; }
   const std::vector<Warning>& warnings() const { return warnings_; }
+  /// Per insn: 1 when it is a load, store or atomic whose base register is the context pointer (the
+  /// verifier's type, on every path that reaches it), else 0 — what the ctx-access rewrite follows.
+  const std::vector<std::uint8_t>& ctx_accesses() const { return ctx_accesses_; }
 
  private:
-  VerifiedProgram(vm::Program program, VerifierStats stats, std::vector<Warning> warnings)
-      : program_(std::move(program)), stats_(stats), warnings_(std::move(warnings)) {}
+  VerifiedProgram(vm::Program program, VerifierStats stats, std::vector<Warning> warnings,
+                  std::vector<std::uint8_t> ctx_accesses)
+      : program_(std::move(program)), stats_(stats), warnings_(std::move(warnings)),
+        ctx_accesses_(std::move(ctx_accesses)) {}
   friend Result<VerifiedProgram> verify(const vm::Program&, const VerifierOptions&);
 
   vm::Program program_;
   VerifierStats stats_;
   std::vector<Warning> warnings_;
+  std::vector<std::uint8_t> ctx_accesses_;
 };
 
 /// The program's control-flow graph (basic blocks, jumps, calls) as Graphviz dot.

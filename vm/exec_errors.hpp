@@ -13,7 +13,7 @@ namespace bpfvm::vm {
 Error memory_fault_error(std::uint32_t pc, std::uint64_t addr, unsigned size_bytes, bool write);
 /// The run executed budget_insns instructions and was about to execute another at pc.
 Error budget_error(std::uint32_t pc, std::uint64_t budget_insns);
-/// A call at pc would nest deeper than isa::kMaxCallFrames frames.
+/// A call at pc would nest deeper than isa::kMaxCallFrames frames (more after tail calls, up to isa::kMaxRunFrames).
 Error call_depth_error(std::uint32_t pc);
 /// A helper at pc set RunContext::helper_fault.
 Error helper_fault_error(std::uint32_t pc, const std::string& helper_name, const std::string& fault);

@@ -29,8 +29,8 @@ struct Frame {
 // Everything the dispatch loop needs; one per run, on the host stack.
 struct Machine {
   std::uint64_t reg[isa::kNumRegs];
-  Frame frames[isa::kMaxCallFrames];
-  alignas(16) std::uint8_t stack[isa::kMaxCallFrames * isa::kStackBytes];
+  Frame frames[isa::kMaxRunFrames];
+  alignas(16) std::uint8_t stack[isa::kMaxRunFrames * isa::kStackBytes];
 };
 
 template <class T>
@@ -138,6 +138,9 @@ Result<ExecResult> execute(Phase phase, LabelTable* labels_out, const Interprete
   const auto stack_top = reinterpret_cast<std::uintptr_t>(m.stack + sizeof m.stack);
   m.reg[isa::kFramePointer] = stack_top;
   int depth = 0;
+  // Deepest depth a local call may reach: kMaxCallFrames - 1 below the main program, and as many below
+  // the frame each tail call continued on (capped by the frames a run has, isa::kMaxRunFrames).
+  int depth_limit = isa::kMaxCallFrames - 1;
   ctx->stack = Region{stack_top - isa::kStackBytes, isa::kStackBytes, true, "stack"};
 
   // The program being run; bpf_tail_call replaces it, returns from subprograms restore it.
@@ -324,6 +327,7 @@ invoke_helper:
     ctx->tail_call_target = nullptr;
     if (next == nullptr) return tail_call_target_error(pc_index());
     prog = next;
+    depth_limit = std::max(depth_limit, std::min(depth + isa::kMaxCallFrames - 1, isa::kMaxRunFrames - 1));
     if constexpr (kCoverage) {
       if (!prog->has_coverage())
         return make_error(Errc::Unsupported, "bpf_tail_call: the target was prepared without coverage", pc_index());
@@ -339,7 +343,7 @@ invoke_helper:
 call_local:
   target = slots + pc->imm64;
 enter_subprogram:
-  if (depth + 1 >= isa::kMaxCallFrames) return call_depth_error(pc_index());
+  if (depth >= depth_limit) return call_depth_error(pc_index());
   {
     auto& f = m.frames[depth++];
     f.program = prog;

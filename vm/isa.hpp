@@ -328,6 +328,13 @@ constexpr bool is_wide(const OpInfo& op) { return op.form == Form::WideImm; }
 
 /// Upper bound on BPF-to-BPF call nesting, as in the kernel (MAX_CALL_FRAMES).
 inline constexpr int kMaxCallFrames = 8;
+/// Tail calls one run may take (the kernel's MAX_TAIL_CALL_CNT).
+inline constexpr int kMaxTailCalls = 33;
+/// Frames the engines give one run: a tail call from a subprogram continues in the target on the
+/// subprogram's frame, and the target's exit returns to the subprogram's caller, so a chain of tail
+/// calls taken one frame deep (program -> subprogram -> tail call -> ...) nests one frame per tail call
+/// (the kernel runs such a chain 33 times). Deeper chains stop with Errc::CallDepth.
+inline constexpr int kMaxRunFrames = kMaxCallFrames + kMaxTailCalls;
 /// Bytes of stack per frame (MAX_BPF_STACK).
 inline constexpr std::size_t kStackBytes = 512;
 /// The register LD_ABS/LD_IND read the skb context from (the kernel's implicit BPF_REG_CTX input).

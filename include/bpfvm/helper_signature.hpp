@@ -26,6 +26,8 @@ enum class ArgType : std::uint8_t {
   PtrToLong,           ///< ARG_PTR_TO_LONG: 8 writable bytes
   PtrToConstStr,       ///< ARG_PTR_TO_CONST_STR: NUL-terminated string in a read-only map
   ConstAllocSizeOrZero,///< ARG_CONST_ALLOC_SIZE_OR_ZERO: size of the reservation returned
+  PtrToUninitMapValue, ///< ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE: value_size bytes the helper writes
+                       ///< (bpf_map_pop_elem, bpf_map_peek_elem): need not be initialised, must be writable
 };
 
 /// What a helper returns (the kernel's enum bpf_return_type).

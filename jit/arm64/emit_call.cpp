@@ -29,7 +29,9 @@ void A64Emitter::adjust_stack_region(std::int64_t delta_bytes) {
 void A64Emitter::emit_local_call_sequence(std::uint32_t pc, const Label* target, const Gp* target_reg) {
   const Gp depth = host(kScratchIp0, false);
   a_.ldr(depth, state(offsetof(JitState, depth)));
-  a_.cmp(depth, Imm(isa::kMaxCallFrames - 1));
+  const Gp limit = host(kScratchIp1, false);
+  a_.ldr(limit, state(offsetof(JitState, depth_limit)));
+  a_.cmp(depth, limit);
   a_.b_hs(cold(ColdPath::Kind::CallDepth, pc));
   a_.add(depth, depth, Imm(1));
   a_.str(depth, state(offsetof(JitState, depth)));

@@ -20,7 +20,8 @@ void X86Emitter::sync_stack_region() {
 
 void X86Emitter::emit_local_call_sequence(std::uint32_t pc, const Label* target, const Gp* target_reg) {
   const auto depth = state(offsetof(JitState, depth), 4);
-  a_.cmp(depth, isa::kMaxCallFrames - 1);
+  a_.mov(x86::r10d, depth);
+  a_.cmp(x86::r10d, state(offsetof(JitState, depth_limit), 4));
   a_.jae(cold(ColdPath::Kind::CallDepth, pc));
   a_.add(depth, 1);
   // Five pushes plus the return address keep rsp ≡ 8 (mod 16) in the callee.

@@ -418,6 +418,37 @@ TEST_CASE("tail_calls: both engines share one object's prog_array", "[runtime][t
   }
 }
 
+// Issue #14 item 8: ctx spilled through r2, filled through r10 (the rewrite follows the verifier's types).
+TEST_CASE("verifier_escapes: ctx spilled through another stack pointer", "[runtime][ctx]") {
+  run_both_engines({"verifier_escapes", "ctx_spill", {}});
+}
+
+// Issue #14 item 9: main -> subprogram -> tail call to main, 33 times: the kernel's count on every
+// packet, then exactly 34 runs of main per packet in both engines.
+TEST_CASE("verifier_escapes: tail-call chain through a subprogram", "[runtime][tailcall]") {
+  run_both_engines({"verifier_escapes", "tail_chain", {}});
+  const Bytes elf = read_file(object_path("verifier_escapes"));
+  REQUIRE_FALSE(elf.empty());
+  for (Engine e : {Engine::Interpreter, Engine::Jit}) {
+    Vm vm;
+    auto obj = vm.open_elf(elf, {}, "verifier_escapes");
+    REQUIRE(obj.has_value());
+    auto prog = obj->load("tail_chain", ProgramOptions{.engine = e});
+    REQUIRE(prog.has_value());
+    const Bytes pkt(64, 0);
+    auto r = prog->run(RunInput{pkt, {}, 1, nullptr});
+    if (!r) FAIL(r.error().message());
+    CHECK(r->retval == XDP_PASS);
+    auto bss = obj->map(".bss");
+    REQUIRE(bss.has_value());
+    Bytes key(4, 0), value(8, 0);
+    REQUIRE(bss->lookup(key, value) == 0);
+    std::uint64_t runs = 0;
+    std::memcpy(&runs, value.data(), 8);
+    CHECK(runs == 34);
+  }
+}
+
 TEST_CASE("loop: bpf_loop callback over the packet", "[runtime][loop]") {
   run_both_engines({"loop", "loop_sum", {}});
 }

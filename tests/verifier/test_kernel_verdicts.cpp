@@ -90,14 +90,6 @@ constexpr KnownDisagreement kKnownDisagreements[] = {
      "LD_ABS in a BPF-to-BPF subprogram: the kernel allows it only with BTF func info (\"LD_ABS is not "
      "allowed in subprogs without BTF\"), which suite files lack; bpfvm runs the kernel's semantics (a "
      "failed load returns 0 to the caller) with or without BTF"},
-    // bpfvm less precise than the kernel: it must accept these (reported as verifier gaps).
-    {"plain-linked-copy-broken.data",
-     "linked scalars with a constant delta: the kernel (>= 6.11, BPF_ADD_CONST) keeps r2 = r6 + 8 linked "
-     "to r6, so `r2 > 56` bounds r6 <= 48 and the 8-byte load stays inside 64 bytes; bpfvm drops the link "
-     "on `add` (verifier gap; the file's premise holds only for older kernels)"},
-    {"plain-variable-stack-write.data",
-     "store through a stack pointer with a variable offset: bpfvm \"not supported yet\", the kernel "
-     "accepts it for privileged programs (check_stack_write_var_off; verifier gap)"},
     // Helper signatures.
     {"unpriv-helper-pointer-arg.data",
      "helper 5 has no signature in the suite's registry (the conformance suite calls it with r1 = -1), so "
@@ -185,14 +177,16 @@ Result<void> patch_maps(std::vector<vm::Insn>& insns, std::span<const int> map_f
 }
 
 /// Function starts (0, local-call targets, lddw_func targets) when the program takes a function's
-/// address; empty otherwise (the kernel needs func_info only for BPF_PSEUDO_FUNC).
+/// address or has subprograms and calls bpf_tail_call; empty otherwise (the kernel needs func_info
+/// only for BPF_PSEUDO_FUNC, and refuses "tail_call is not allowed in subprogs without BTF").
 std::vector<std::uint32_t> func_starts_if_pseudo_func(std::span<const vm::Insn> insns) {
   std::set<std::uint32_t> starts{0};
-  bool pseudo_func = false;
+  bool pseudo_func = false, tail_call = false;
   for (std::size_t pc = 0; pc < insns.size(); ++pc) {
     const auto& in = insns[pc];
     const auto target = static_cast<std::int64_t>(pc) + 1 + in.imm;
     if (in.code == kCallCode && in.src == 1 && target >= 0) starts.insert(static_cast<std::uint32_t>(target));
+    if (in.code == kCallCode && in.src == 0 && in.imm == 12) tail_call = true;  // BPF_FUNC_tail_call
     if (in.code == kLddwCode) {
       if (in.src == static_cast<std::uint8_t>(isa::LddwSrc::Func) && target >= 0) {
         pseudo_func = true;
@@ -201,7 +195,7 @@ std::vector<std::uint32_t> func_starts_if_pseudo_func(std::span<const vm::Insn> 
       ++pc;
     }
   }
-  if (!pseudo_func) return {};
+  if (!pseudo_func && !(tail_call && starts.size() > 1)) return {};
   return {starts.begin(), starts.end()};
 }
 

@@ -39,6 +39,9 @@ vm::HelperRegistry kernel_like_helpers() {
   r.add(ktime);  // no signature: the conformance suite calls it with r1 = -1
   add(r, 6, "bpf_trace_printk", RetType::Integer, {ArgType::PtrToMem, ArgType::ConstSize, D, D, D});
   add(r, 7, "bpf_get_prandom_u32", RetType::Integer, {D, D, D, D, D});
+  add(r, 87, "bpf_map_push_elem", RetType::Integer, {ArgType::ConstMapPtr, ArgType::PtrToMapValue, A, D, D});
+  add(r, 88, "bpf_map_pop_elem", RetType::Integer, {ArgType::ConstMapPtr, ArgType::PtrToUninitMapValue, D, D, D});
+  add(r, 89, "bpf_map_peek_elem", RetType::Integer, {ArgType::ConstMapPtr, ArgType::PtrToUninitMapValue, D, D, D});
   add(r, 12, "bpf_tail_call", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, A, D, D});
   add(r, 26, "bpf_skb_load_bytes", RetType::Integer, {ArgType::PtrToCtx, A, ArgType::PtrToUninitMem, ArgType::ConstSize, D});
   add(r, 93, "bpf_spin_lock", RetType::Void, {ArgType::PtrToSpinLock, D, D, D, D});
@@ -60,6 +63,8 @@ std::vector<MapInfo> suite_maps() {
       MapInfo{2, 4, 16, 1, 1u << 7},      // BPF_MAP_TYPE_ARRAY, BPF_F_RDONLY_PROG
       MapInfo{12, 4, 4, 4, 0, std::make_shared<const MapInfo>(MapInfo{1, 4, 8, 64, 0})},  // ARRAY_OF_MAPS of hashes
       MapInfo{1, 4, 16, 64, 0, nullptr, 0},  // BPF_MAP_TYPE_HASH, value { struct bpf_spin_lock; u32; u64 }
+      MapInfo{22, 0, 8, 16, 0},           // BPF_MAP_TYPE_QUEUE (pop/peek write their value argument)
+      MapInfo{3, 4, 4, 4, 0},             // BPF_MAP_TYPE_PROG_ARRAY (bpf_tail_call)
   };
 }
 

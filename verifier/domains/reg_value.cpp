@@ -23,7 +23,8 @@ bool RegValue::leq(const RegValue& old, IdMap& ids) const {
   if (type != old.type) return false;
   if (type == RegType::Scalar) {
     // The explored path may have narrowed this register through a linked copy.
-    if (old.id != 0 && (id == 0 || !ids.pair(old.id | IdMap::kScalarTag, id | IdMap::kScalarTag))) return false;
+    if (old.id != 0 && (id == 0 || aux != old.aux || !ids.pair(old.id | IdMap::kScalarTag, id | IdMap::kScalarTag)))
+      return false;
     return value.leq(old.value);
   }
   if (aux != old.aux || frame != old.frame || read_only != old.read_only) return false;

@@ -48,6 +48,7 @@ struct RegValue {
                             // scalars: copies made by mov share an id, so a bound learned on one holds for all
   std::uint32_t ref = 0;    // RingbufMem: the reference to release
   std::uint32_t aux = 0;    // MapPtr/MapValue: map index; Mem/RingbufMem: size; FuncPtr: insn;
+                            // linked scalars (id != 0): constant delta to the link's base (int32);
                             // Packet/PacketMeta with id: constant added since the variable part (int32)
   ScalarDomain value = ScalarDomain::top();  // Scalar: the value; pointers: the offset
 
