@@ -48,6 +48,7 @@ vm::HelperRegistry kernel_like_helpers() {
   add(r, 131, "bpf_ringbuf_reserve", RetType::PtrToAllocMemOrNull, {ArgType::ConstMapPtr, ArgType::ConstAllocSizeOrZero, A, D, D});
   add(r, 132, "bpf_ringbuf_submit", RetType::Void, {ArgType::PtrToRingbufMem, A, D, D, D});
   add(r, 133, "bpf_ringbuf_discard", RetType::Void, {ArgType::PtrToRingbufMem, A, D, D, D});
+  add(r, 22, "bpf_perf_event_read", RetType::Integer, {ArgType::ConstMapPtr, A, D, D, D});
   add(r, 181, "bpf_loop", RetType::Integer, {A, ArgType::PtrToFunc, ArgType::PtrToStack, A, D});
   return r;
 }
@@ -60,6 +61,7 @@ std::vector<MapInfo> suite_maps() {
       MapInfo{2, 4, 16, 1, 1u << 7},      // BPF_MAP_TYPE_ARRAY, BPF_F_RDONLY_PROG
       MapInfo{12, 4, 4, 4, 0, std::make_shared<const MapInfo>(MapInfo{1, 4, 8, 64, 0})},  // ARRAY_OF_MAPS of hashes
       MapInfo{1, 4, 16, 64, 0, nullptr, 0},  // BPF_MAP_TYPE_HASH, value { struct bpf_spin_lock; u32; u64 }
+      MapInfo{3, 4, 4, 4, 0},             // BPF_MAP_TYPE_PROG_ARRAY
   };
 }
 
@@ -73,6 +75,7 @@ VerifierOptions options_for(const std::filesystem::path& file, std::uint32_t mem
   else if (starts("kprobe-")) o.program_type = program_types::kprobe();
   else if (starts("tracepoint-")) o.program_type = program_types::tracepoint();
   else if (starts("rawtp-")) o.program_type = program_types::raw_tracepoint();
+  else if (starts("cgskb-")) o.program_type = program_types::cgroup_skb();
   else o.program_type = program_types::plain(mem_size);
   o.unprivileged = starts("unpriv-");
   o.maps = suite_maps();
