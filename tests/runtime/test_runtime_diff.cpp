@@ -312,6 +312,10 @@ TEST_CASE("sock_filter: LD_ABS, skb_load_bytes, hash map", "[runtime][socket]") 
   run_both_engines({"sock_filter", "sock_filter", {}});
 }
 
+TEST_CASE("cgroup_skb: direct packet reads, socket fields, ctx writes, skb_load_bytes, verdict", "[runtime][cgroup_skb]") {
+  run_both_engines({"cgroup_skb", "cgroup_skb", {}});
+}
+
 TEST_CASE("ld_abs: legacy LD_ABS/LD_IND packet loads", "[runtime][socket]") {
   run_both_engines({"ld_abs", "ld_abs", {}});
 }
