@@ -192,7 +192,7 @@ Result<TestRunResult> run_skb(const ProgramRunner& runner, const TestRunOptions&
         return einval("ctx_in sets a __sk_buff field at offset " + std::to_string(b) + " that test runs do not accept");
     md_in = ctx_from<__sk_buff>(o.ctx_in);
   }
-  // tc sees the Ethernet header; socket filters and cgroup_skb start at L3 (the kernel's is_l2).
+  // tc sees the Ethernet header; socket filters, cgroup_skb and lwt start at L3 (the kernel's is_l2).
   const bool l2 = o.type == ProgType::SchedCls || o.type == ProgType::SchedAct;
 
   TestRunResult out;
@@ -253,6 +253,9 @@ Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions
     case ProgType::SchedCls:
     case ProgType::SchedAct:
     case ProgType::CgroupSkb:
+    case ProgType::LwtIn:
+    case ProgType::LwtOut:
+    case ProgType::LwtXmit:
       return run_skb(runner, options, repeat);
     case ProgType::Kprobe:
     case ProgType::Tracepoint:
@@ -260,7 +263,7 @@ Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions
     case ProgType::Syscall:
       break;
   }
-  return make_error(Errc::Unsupported, "test_run supports XDP, socket filter, tc and cgroup_skb programs (not this type yet)");
+  return make_error(Errc::Unsupported, "test_run supports XDP, socket filter, tc, cgroup_skb and lwt programs (not this type yet)");
 }
 
 Result<TestRunResult> test_run(const vm::Interpreter& program, const TestRunOptions& options) {

@@ -181,4 +181,33 @@ ProgramTypeInfo cgroup_skb() {
   return t;
 }
 
+// lwt_is_valid_access (6.18, checked field by field): the packet fields of __sk_buff up to hash,
+// data/data_end, napi_id, gso_segs and gso_size; no socket fields, tstamp, wire_len, tc_classid or
+// data_meta; whole stores to mark and priority, any aligned store into cb[]. Direct packet writes only
+// for lwt_xmit (may_access_direct_pkt_data). No return-code rule. Not yet: `sk` (168) is refused.
+namespace {
+ProgramTypeInfo lwt(std::string name, std::span<const std::uint8_t> helper_ids, bool packet_writable) {
+  ProgramTypeInfo t;
+  t.name = std::move(name);
+  t.helper_ids = helper_ids;
+  t.ctx_btf_name = "__sk_buff";
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = 192;
+  t.packet_writable = packet_writable;
+  for (std::uint32_t off = 0; off < 48; off += 4) t.fields.push_back(narrow_read(off, off == 8 || off == 32));
+  t.fields.push_back(scalar(48, 20, true));  // cb[5]
+  t.fields.push_back(narrow_read(68, false));  // hash
+  t.fields.push_back(pointer(76, CtxFieldKind::PacketData));
+  t.fields.push_back(pointer(80, CtxFieldKind::PacketEnd));
+  t.fields.push_back(narrow_read(84, false));   // napi_id
+  t.fields.push_back(narrow_read(164, false));  // gso_segs
+  t.fields.push_back(narrow_read(176, false));  // gso_size
+  return t;
+}
+}  // namespace
+
+ProgramTypeInfo lwt_in() { return lwt("lwt_in", helper_sets::kLwtIn, false); }
+ProgramTypeInfo lwt_out() { return lwt("lwt_out", helper_sets::kLwtOut, false); }
+ProgramTypeInfo lwt_xmit() { return lwt("lwt_xmit", helper_sets::kLwtXmit, true); }
+
 }  // namespace bpfvm::verifier::program_types

@@ -101,6 +101,9 @@ ProgramTypeInfo kprobe();                             // struct pt_regs (x86-64)
 ProgramTypeInfo tracepoint();                         // raw record, read only, up to 2048 bytes
 ProgramTypeInfo raw_tracepoint();                     // struct bpf_raw_tracepoint_args: u64 args[12]
 ProgramTypeInfo cgroup_skb();                         // struct __sk_buff as cg_skb_is_valid_access allows
+ProgramTypeInfo lwt_in();                             // struct __sk_buff as lwt_is_valid_access allows, packet read only
+ProgramTypeInfo lwt_out();                            // the same
+ProgramTypeInfo lwt_xmit();                           // the same, packet writable
 }  // namespace program_types
 
 struct VerifierOptions {

@@ -69,6 +69,8 @@ TEST_CASE("per-type helper sets equal the running kernel's get_func_proto") {
       {BPF_PROG_TYPE_SCHED_CLS, pt::sched_cls()},         {BPF_PROG_TYPE_SCHED_ACT, pt::sched_cls()},
       {BPF_PROG_TYPE_TRACEPOINT, pt::tracepoint()},       {BPF_PROG_TYPE_XDP, pt::xdp()},
       {BPF_PROG_TYPE_CGROUP_SKB, pt::cgroup_skb()},       {BPF_PROG_TYPE_RAW_TRACEPOINT, pt::raw_tracepoint()},
+      {BPF_PROG_TYPE_LWT_IN, pt::lwt_in()},               {BPF_PROG_TYPE_LWT_OUT, pt::lwt_out()},
+      {BPF_PROG_TYPE_LWT_XMIT, pt::lwt_xmit()},
   };
   for (const auto& [type, info] : types) {
     REQUIRE(info.helper_ids.has_value());

@@ -4,7 +4,8 @@
 // kKnownDisagreements.
 //
 // How each suite file reaches the kernel (the file name's prefix picks it, as in verifier_test_support):
-//   xdp-, tc-, socket-, kprobe-, tracepoint-, rawtp-, cgskb-  the matching BPF_PROG_TYPE, loaded as written.
+//   xdp-, tc-, socket-, kprobe-, tracepoint-, rawtp-, cgskb-, lwtin-, lwtxmit-  the matching
+//            BPF_PROG_TYPE, loaded as written.
 //   plain-   BPF_PROG_TYPE_SOCKET_FILTER with a 3-slot prefix that replaces the context with the
 //            plain entry state: r1 = `lddw BPF_PSEUDO_MAP_VALUE` of a one-entry array map whose
 //            value is exactly the file's `mem` bytes (r1 = 0 without `mem`), r2 = its length. The
@@ -289,6 +290,8 @@ SuiteKind kind_of(const std::string& name) {
   if (starts("tracepoint-")) return {BPF_PROG_TYPE_TRACEPOINT};
   if (starts("rawtp-")) return {BPF_PROG_TYPE_RAW_TRACEPOINT};
   if (starts("cgskb-")) return {BPF_PROG_TYPE_CGROUP_SKB};
+  if (starts("lwtin-")) return {BPF_PROG_TYPE_LWT_IN};
+  if (starts("lwtxmit-")) return {BPF_PROG_TYPE_LWT_XMIT};
   return {BPF_PROG_TYPE_SOCKET_FILTER, true, starts("unpriv-")};
 }
 
