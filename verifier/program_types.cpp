@@ -28,16 +28,16 @@ std::vector<CtxField> sk_buff_fields(bool tc) {
   std::vector<CtxField> f = {
       scalar(0, 4),          // len
       scalar(4, 4),          // pkt_type
-      scalar(8, 4, tc),      // mark
-      scalar(12, 4, tc),     // queue_mapping
+      narrow_read(8, tc),    // mark
+      narrow_read(12, tc),   // queue_mapping
       scalar(16, 4),         // protocol
       scalar(20, 4),         // vlan_present
       scalar(24, 4),         // vlan_tci
       scalar(28, 4),         // vlan_proto
-      scalar(32, 4, tc),     // priority
+      narrow_read(32, tc),   // priority
       scalar(36, 4),         // ingress_ifindex
       scalar(40, 4),         // ifindex
-      scalar(44, 4, tc),     // tc_index
+      narrow_read(44, tc),   // tc_index
       scalar(48, 20, true),  // cb[5]
       scalar(68, 4),         // hash
       scalar(84, 4),         // napi_id
@@ -45,8 +45,8 @@ std::vector<CtxField> sk_buff_fields(bool tc) {
       scalar(176, 4),        // gso_size
   };
   if (tc) {
-    f.push_back(scalar(72, 4, true));   // tc_classid
-    f.push_back(scalar(152, 8, true));  // tstamp
+    f.push_back(narrow_read(72, true));  // tc_classid
+    f.push_back(whole(152, 8, true));    // tstamp
     f.push_back(scalar(160, 4));        // wire_len
   }
   if (tc) {
