@@ -150,6 +150,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     vo.map_info = [obj](std::uint32_t index) { return map_info_of(*obj, index); };
     vo.helpers = &vm_impl.helpers;
     vo.unprivileged = options.unprivileged;
+    vo.permissive_constant_operands = options.permissive_constant_operands;
     vo.log_level = options.verifier_log_level;
     vo.log = options.verifier_log;
     vo.line_info = line_info_of(source);
@@ -160,11 +161,13 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     const auto& st = verified->stats();
     impl->report = VerifierReport{st.insns_processed, st.states_stored, st.stack_depth_bytes, st.time_us, {}, true};
     for (const auto& w : verified->warnings()) impl->report.warnings.push_back("insn " + std::to_string(w.pc) + ": " + w.message);
+    impl->program = verified->program();  // dead calls of unregistered helpers are gone (sanitize_dead_code)
+  } else {
+    impl->program = source.program;
   }
 
-  impl->program = source.program;
   if (auto packet_type = packet_prog_type(type)) {
-    auto rewritten = helpers::rewrite_ctx_access(source.program, *packet_type, ctx_accesses);
+    auto rewritten = helpers::rewrite_ctx_access(impl->program, *packet_type, ctx_accesses);
     if (!rewritten) return std::move(rewritten).error();
     impl->program = std::move(*rewritten);
   }

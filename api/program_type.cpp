@@ -14,7 +14,8 @@ struct KernelType {
 // The kernel program types bpfvm gives a context to (helpers/contexts.hpp, verifier/program_types.cpp).
 constexpr KernelType kKernelTypes[] = {
     {1, "socket_filter"}, {2, "kprobe"}, {3, "sched_cls"}, {4, "sched_act"},
-    {5, "tracepoint"},    {6, "xdp"},    {17, "raw_tracepoint"}, {31, "syscall"},
+    {5, "tracepoint"},    {6, "xdp"},    {8, "cgroup_skb"},
+    {10, "lwt_in"},       {11, "lwt_out"},   {12, "lwt_xmit"},   {17, "raw_tracepoint"}, {31, "syscall"},
 };
 }  // namespace
 
@@ -42,7 +43,9 @@ Result<ProgramType> ProgramType::kernel(std::uint32_t bpf_prog_type) {
 Result<ProgramType> ProgramType::from_section(std::string_view section) {
   const auto def = loader::find_program_section_def(section);
   if (!def) return make_error(Errc::Unsupported, "section '" + std::string(section) + "' names no program type libbpf knows");
-  return kernel(def->prog_type);
+  auto t = kernel(def->prog_type);
+  if (t) t->expected_attach_type = def->expected_attach_type;
+  return t;
 }
 
 ProgramType ProgramType::host(std::string name, std::uint32_t ctx_size_bytes, std::vector<ContextField> fields) {
@@ -62,6 +65,14 @@ verifier::ProgramTypeInfo verifier_type_of(const ProgramType& type) {
     case 3: case 4: return pt::sched_cls();
     case 5: return pt::tracepoint();
     case 6: return pt::xdp();
+    case 8: {
+      auto t = pt::cgroup_skb();
+      if (type.expected_attach_type == 1) t.max_return = 3;  // BPF_CGROUP_INET_EGRESS: 0-3 (congestion bits)
+      return t;
+    }
+    case 10: return pt::lwt_in();
+    case 11: return pt::lwt_out();
+    case 12: return pt::lwt_xmit();
     case 17: return pt::raw_tracepoint();
     default: break;
   }
@@ -81,6 +92,10 @@ std::optional<helpers::ProgType> packet_prog_type(const ProgramType& type) {
     case 3: return helpers::ProgType::SchedCls;
     case 4: return helpers::ProgType::SchedAct;
     case 6: return helpers::ProgType::Xdp;
+    case 8: return helpers::ProgType::CgroupSkb;
+    case 10: return helpers::ProgType::LwtIn;
+    case 11: return helpers::ProgType::LwtOut;
+    case 12: return helpers::ProgType::LwtXmit;
     default: return std::nullopt;
   }
 }

@@ -22,6 +22,10 @@ enum class ProgType : std::uint32_t {
   Tracepoint = BPF_PROG_TYPE_TRACEPOINT,
   Xdp = BPF_PROG_TYPE_XDP,
   RawTracepoint = BPF_PROG_TYPE_RAW_TRACEPOINT,
+  CgroupSkb = BPF_PROG_TYPE_CGROUP_SKB,
+  LwtIn = BPF_PROG_TYPE_LWT_IN,
+  LwtOut = BPF_PROG_TYPE_LWT_OUT,
+  LwtXmit = BPF_PROG_TYPE_LWT_XMIT,
   Syscall = BPF_PROG_TYPE_SYSCALL,
 };
 
@@ -39,7 +43,7 @@ struct XdpCtx {
   std::uint32_t frame_sz = 0;    // bytes from hard_start to the end of the buffer (incl. tailroom)
 };
 
-/// __sk_buff context (socket filter, tc). Same scheme as XdpCtx: `md` in place, 64-bit pointers after.
+/// __sk_buff context (socket filter, tc, cgroup_skb, lwt_*). Same scheme as XdpCtx: `md` in place, 64-bit pointers after.
 /// Only the linear part exists: len == data_end - data for tc; for socket filters data starts at
 /// the network header and len counts from there, as in the kernel.
 struct SkbCtx {

@@ -86,6 +86,10 @@ Layout layout_of(ProgType type) {
     case ProgType::SocketFilter:
     case ProgType::SchedCls:
     case ProgType::SchedAct:
+    case ProgType::CgroupSkb:
+    case ProgType::LwtIn:
+    case ProgType::LwtOut:
+    case ProgType::LwtXmit:
       return {"__sk_buff", sizeof(__sk_buff),
               {{offsetof(__sk_buff, data), offsetof(SkbCtx, data), "data"},
                {offsetof(__sk_buff, data_end), offsetof(SkbCtx, data_end), "data_end"},

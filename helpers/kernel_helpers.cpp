@@ -6,6 +6,7 @@
 namespace bpfvm::helpers {
 
 void register_kernel_helpers(vm::HelperRegistry& registry, HelperRuntime& runtime) {
+  detail::add_catalog_helpers(registry, runtime);
   detail::add_map_helpers(registry, runtime);
   detail::add_time_helpers(registry, runtime);
   detail::add_task_helpers(registry, runtime);

@@ -61,6 +61,28 @@ std::uint64_t snprintf_helper(std::uint64_t str, std::uint64_t str_size, std::ui
   return out.size() + 1;
 }
 
+// bpf_trace_vprintk(fmt, fmt_size, data, data_len): bpf_trace_printk with its values in a u64 array
+// (at most 12), as bpf_snprintf takes them. The formatted length, or -EINVAL.
+std::uint64_t trace_vprintk(std::uint64_t fmt, std::uint64_t fmt_size, std::uint64_t data, std::uint64_t data_len,
+                            std::uint64_t, vm::RunContext* run) {
+  if (data_len % 8 || data_len > kMaxBprintfArgs * 8 || (data_len && !data)) return ret(-EINVAL);
+  if (fmt_size == 0) return ret(-EINVAL);
+  if (!guest_ok(run, fmt, fmt_size, false, "bpf_trace_vprintk fmt") ||
+      !guest_ok(run, data, data_len, false, "bpf_trace_vprintk data"))
+    return 0;
+  const char* f = reinterpret_cast<const char*>(ptr(fmt));
+  const void* nul = std::memchr(f, 0, fmt_size);
+  if (nul == nullptr) return ret(-EINVAL);
+  std::vector<std::uint64_t> args(data_len / 8);
+  if (data_len) std::memcpy(args.data(), ptr(data), data_len);
+  std::string out;
+  if (int err = bprintf(run, std::string_view(f, static_cast<const char*>(nul) - f), args, out)) return ret(err);
+  const std::size_t len = out.size();
+  if (out.size() > kMaxBprintfBuf - 1) out.resize(kMaxBprintfBuf - 1);
+  if (auto& sink = runtime_of(run).trace_sink) sink(out);
+  return len;
+}
+
 }  // namespace
 
 void add_print_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
@@ -69,6 +91,8 @@ void add_print_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   // copies for %s and friends, so any value is safe.
   reg.add(entry(BPF_FUNC_trace_printk, "bpf_trace_printk", trace_printk, rt, RetType::Integer,
                 {ArgType::PtrToMem, ArgType::ConstSize}));
+  reg.add(entry(BPF_FUNC_trace_vprintk, "bpf_trace_vprintk", trace_vprintk, rt, RetType::Integer,
+                {ArgType::PtrToMem, ArgType::ConstSize, ArgType::PtrToMem, ArgType::ConstSizeOrZero}));
   reg.add(entry(BPF_FUNC_snprintf, "bpf_snprintf", snprintf_helper, rt, RetType::Integer,
                 {ArgType::PtrToUninitMem, ArgType::ConstSizeOrZero, ArgType::PtrToConstStr, ArgType::PtrToMem,
                  ArgType::ConstSizeOrZero}));

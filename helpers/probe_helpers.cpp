@@ -33,6 +33,13 @@ std::uint64_t probe_read_str(std::uint64_t dst, std::uint64_t size, std::uint64_
   return static_cast<std::uint64_t>(static_cast<std::int64_t>(n));
 }
 
+// bpf_copy_from_user(dst, size, user_ptr): 0, or -EFAULT with dst zeroed. The host process is the
+// "user" address space.
+std::uint64_t copy_from_user(std::uint64_t dst, std::uint64_t size, std::uint64_t src, std::uint64_t, std::uint64_t,
+                             vm::RunContext* run) {
+  return probe_read(dst, size, src, 0, 0, run);
+}
+
 }  // namespace
 
 void add_probe_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
@@ -42,6 +49,7 @@ void add_probe_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_probe_read_kernel, "bpf_probe_read_kernel", probe_read, rt, RetType::Integer, args));
   reg.add(entry(BPF_FUNC_probe_read_str, "bpf_probe_read_str", probe_read_str, rt, RetType::Integer, args));
   reg.add(entry(BPF_FUNC_probe_read_user_str, "bpf_probe_read_user_str", probe_read_str, rt, RetType::Integer, args));
+  reg.add(entry(BPF_FUNC_copy_from_user, "bpf_copy_from_user", copy_from_user, rt, RetType::Integer, args));
   reg.add(entry(BPF_FUNC_probe_read_kernel_str, "bpf_probe_read_kernel_str", probe_read_str, rt, RetType::Integer, args));
 }
 

@@ -2,6 +2,7 @@
 #include <linux/bpf.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "helpers/guest_memory.hpp"
 #include "maps/map.hpp"
@@ -79,6 +80,32 @@ std::uint64_t perf_event_output(std::uint64_t, std::uint64_t m, std::uint64_t fl
   return ret(static_cast<maps::PerfEventArrayMap*>(map)->output(flags, ptr(data), size));
 }
 
+maps::PerfEventArrayMap* perf_array_of(vm::RunContext* run, std::uint64_t m) {
+  auto* map = reinterpret_cast<maps::Map*>(static_cast<std::uintptr_t>(m));
+  if (map->type() == maps::MapType::PerfEventArray) return static_cast<maps::PerfEventArrayMap*>(map);
+  fault(run, "map is " + maps::map_type_name(map->type()) + ", not BPF_MAP_TYPE_PERF_EVENT_ARRAY");
+  return nullptr;
+}
+
+// bpf_perf_event_read(map, flags): the counter, or a negative errno (maps::PerfEventArrayMap::read).
+std::uint64_t perf_event_read(std::uint64_t m, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
+                              vm::RunContext* run) {
+  auto* map = perf_array_of(run, m);
+  return map == nullptr ? 0 : ret(map->read(flags));
+}
+
+// bpf_perf_event_read_value(map, flags, buf, size): -EINVAL unless size is sizeof(struct
+// bpf_perf_event_value); on every error buf is zeroed, as the kernel does.
+std::uint64_t perf_event_read_value(std::uint64_t m, std::uint64_t flags, std::uint64_t buf, std::uint64_t size,
+                                    std::uint64_t, vm::RunContext* run) {
+  auto* map = perf_array_of(run, m);
+  if (map == nullptr || !guest_ok(run, buf, size, true, "bpf_perf_event_read_value buf")) return 0;
+  const int err = size != sizeof(bpf_perf_event_value) ? -EINVAL : map->read(flags);
+  if (err == 0) return 0;  // unreachable today: read() has no counter to fill buf from
+  std::memset(ptr(buf), 0, size);
+  return ret(err);
+}
+
 }  // namespace
 
 void add_ringbuf_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
@@ -95,6 +122,10 @@ void add_ringbuf_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_perf_event_output, "bpf_perf_event_output", perf_event_output, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::Anything, ArgType::PtrToMem,
                  ArgType::ConstSizeOrZero}));
+  reg.add(entry(BPF_FUNC_perf_event_read, "bpf_perf_event_read", perf_event_read, rt, RetType::Integer,
+                {ArgType::ConstMapPtr, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_perf_event_read_value, "bpf_perf_event_read_value", perf_event_read_value, rt,
+                RetType::Integer, {ArgType::ConstMapPtr, ArgType::Anything, ArgType::PtrToUninitMem, ArgType::ConstSize}));
 }
 
 }  // namespace bpfvm::helpers::detail

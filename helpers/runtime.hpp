@@ -25,6 +25,10 @@ struct TaskIdentity {
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
   std::string comm;        // at most 15 bytes are reported (TASK_COMM_LEN = 16)
+  /// The task's pid namespace as stat(/proc/self/ns/pid) names it (bpf_get_ns_current_pid_tgid
+  /// answers only for this dev and inode); tgid and pid are in that namespace.
+  std::uint64_t pidns_dev = 0;
+  std::uint64_t pidns_ino = 0;
 
   static TaskIdentity of_this_process();
 };

@@ -1,9 +1,11 @@
 // Current-task helpers: pid/tgid, uid/gid, comm.
 #include <linux/bpf.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 
@@ -19,6 +21,11 @@ TaskIdentity TaskIdentity::of_this_process() {
   t.gid = static_cast<std::uint32_t>(getgid());
   std::ifstream f("/proc/self/comm");
   std::getline(f, t.comm);
+  struct stat ns {};
+  if (stat("/proc/self/ns/pid", &ns) == 0) {
+    t.pidns_dev = ns.st_dev;
+    t.pidns_ino = ns.st_ino;
+  }
   return t;
 }
 
@@ -54,6 +61,23 @@ std::uint64_t get_current_comm(std::uint64_t buf, std::uint64_t size, std::uint6
   return 0;
 }
 
+// bpf_get_ns_current_pid_tgid(dev, ino, nsdata, size): struct bpf_pidns_info {pid, tgid} of the
+// current task in the pid namespace (dev, ino) when that is the task's own; else -EINVAL with nsdata
+// zeroed (the kernel's answer for any other namespace, a dev that does not fit a dev_t or a wrong size).
+std::uint64_t get_ns_current_pid_tgid(std::uint64_t dev, std::uint64_t ino, std::uint64_t nsdata, std::uint64_t size,
+                                      std::uint64_t, vm::RunContext* run) {
+  if (!guest_ok(run, nsdata, size, true, "bpf_get_ns_current_pid_tgid nsdata")) return 0;
+  const auto& t = runtime_of(run).task;
+  if (size != sizeof(bpf_pidns_info) || dev > 0xffffffffu || dev != t.pidns_dev || ino != t.pidns_ino ||
+      t.pidns_ino == 0) {
+    std::memset(ptr(nsdata), 0, size);
+    return static_cast<std::uint64_t>(-EINVAL);
+  }
+  const bpf_pidns_info info{t.pid, t.tgid};
+  std::memcpy(ptr(nsdata), &info, sizeof info);
+  return 0;
+}
+
 }  // namespace
 
 void add_task_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
@@ -61,6 +85,8 @@ void add_task_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_get_current_uid_gid, "bpf_get_current_uid_gid", get_current_uid_gid, rt, RetType::Integer, {}));
   reg.add(entry(BPF_FUNC_get_current_comm, "bpf_get_current_comm", get_current_comm, rt, RetType::Integer,
                 {ArgType::PtrToUninitMem, ArgType::ConstSize}));
+  reg.add(entry(BPF_FUNC_get_ns_current_pid_tgid, "bpf_get_ns_current_pid_tgid", get_ns_current_pid_tgid, rt,
+                RetType::Integer, {ArgType::Anything, ArgType::Anything, ArgType::PtrToUninitMem, ArgType::ConstSize}));
 }
 
 }  // namespace detail

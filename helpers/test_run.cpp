@@ -155,6 +155,25 @@ std::uint32_t pkt_type_of(const std::uint8_t* eth) {
   return std::memcmp(eth, kZero, 6) == 0 ? PACKET_HOST : PACKET_OTHERHOST;  // loopback's address is zero
 }
 
+// net/bpf/test_run.c gives every test-run skb a socket whose family and addresses come from the
+// packet's IPv4/IPv6 header (rcv_saddr = source, daddr = destination) and whose ports are 0; cgroup_skb
+// programs read them as family, local_ip4/6 and remote_ip4/6 (network byte order, as in the header).
+void fill_socket_fields(__sk_buff& md, const std::uint8_t* l3, std::size_t l3_bytes, unsigned ethertype) {
+  if (ethertype == 0x0800) {
+    md.family = 2;  // AF_INET
+    if (l3_bytes >= 20) {
+      std::memcpy(&md.local_ip4, l3 + 12, 4);
+      std::memcpy(&md.remote_ip4, l3 + 16, 4);
+    }
+  } else if (ethertype == 0x86dd) {
+    md.family = 10;  // AF_INET6
+    if (l3_bytes >= 40) {
+      std::memcpy(md.local_ip6, l3 + 8, 16);
+      std::memcpy(md.remote_ip6, l3 + 24, 16);
+    }
+  }
+}
+
 Result<TestRunResult> run_skb(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat) {
   const std::size_t max_data = kPageBytes - kSkbHeadroom - kXdpSharedInfoBytes;
   if (o.data_in.size() < kEthHlen || o.data_in.size() > max_data)
@@ -173,7 +192,8 @@ Result<TestRunResult> run_skb(const ProgramRunner& runner, const TestRunOptions&
         return einval("ctx_in sets a __sk_buff field at offset " + std::to_string(b) + " that test runs do not accept");
     md_in = ctx_from<__sk_buff>(o.ctx_in);
   }
-  const bool l2 = o.type != ProgType::SocketFilter;  // tc sees the Ethernet header; socket filters start at L3
+  // tc sees the Ethernet header; socket filters, cgroup_skb and lwt start at L3 (the kernel's is_l2).
+  const bool l2 = o.type == ProgType::SchedCls || o.type == ProgType::SchedAct;
 
   TestRunResult out;
   std::vector<std::uint64_t> buf_words(kPageBytes / 8);
@@ -192,6 +212,7 @@ Result<TestRunResult> run_skb(const ProgramRunner& runner, const TestRunOptions&
   s.md.pkt_type = pkt_type_of(buf + kSkbHeadroom);
   if (s.md.ifindex == 0) s.md.ifindex = 1;  // loopback
   if (s.md.wire_len == 0) s.md.wire_len = s.md.len;
+  if (o.type == ProgType::CgroupSkb) fill_socket_fields(s.md, buf + kSkbHeadroom + kEthHlen, l3_bytes, ethertype);
   s.md.data = static_cast<std::uint32_t>(s.data);
   s.md.data_end = static_cast<std::uint32_t>(s.data_end);
   s.md.data_meta = static_cast<std::uint32_t>(s.data_meta);
@@ -231,6 +252,10 @@ Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions
     case ProgType::SocketFilter:
     case ProgType::SchedCls:
     case ProgType::SchedAct:
+    case ProgType::CgroupSkb:
+    case ProgType::LwtIn:
+    case ProgType::LwtOut:
+    case ProgType::LwtXmit:
       return run_skb(runner, options, repeat);
     case ProgType::Kprobe:
     case ProgType::Tracepoint:
@@ -238,7 +263,7 @@ Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions
     case ProgType::Syscall:
       break;
   }
-  return make_error(Errc::Unsupported, "test_run supports XDP, socket filter and tc programs (not this type yet)");
+  return make_error(Errc::Unsupported, "test_run supports XDP, socket filter, tc, cgroup_skb and lwt programs (not this type yet)");
 }
 
 Result<TestRunResult> test_run(const vm::Interpreter& program, const TestRunOptions& options) {

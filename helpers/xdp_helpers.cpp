@@ -90,6 +90,30 @@ std::uint64_t xdp_get_buff_len(std::uint64_t ctx, std::uint64_t, std::uint64_t, 
   return x == nullptr ? 0 : x->data_end - x->data;
 }
 
+// bpf_xdp_load_bytes / bpf_xdp_store_bytes(ctx, offset, buf, len): the kernel's bpf_xdp_pointer
+// checks: -EFAULT for offset or len above 0xffff, -EINVAL past the end of the (linear) frame; buf is
+// left as it was on an error, as the kernel does.
+std::uint64_t xdp_copy_bytes(std::uint64_t ctx, std::uint64_t offset, std::uint64_t buf, std::uint64_t len,
+                             bool store, vm::RunContext* run) {
+  const char* name = store ? "bpf_xdp_store_bytes" : "bpf_xdp_load_bytes";
+  XdpCtx* x = xdp_of(run, ctx, name);
+  if (x == nullptr || !guest_ok(run, buf, len, !store, name)) return 0;
+  const std::uint64_t off = static_cast<std::uint32_t>(offset), n = static_cast<std::uint32_t>(len);
+  if (off > 0xffff || n > 0xffff) return ret(-EFAULT);
+  if (off + n > x->data_end - x->data) return ret(-EINVAL);
+  if (store) std::memcpy(ptr(x->data + off), ptr(buf), n);
+  else std::memcpy(ptr(buf), ptr(x->data + off), n);
+  return 0;
+}
+std::uint64_t xdp_load_bytes(std::uint64_t ctx, std::uint64_t offset, std::uint64_t buf, std::uint64_t len,
+                             std::uint64_t, vm::RunContext* run) {
+  return xdp_copy_bytes(ctx, offset, buf, len, false, run);
+}
+std::uint64_t xdp_store_bytes(std::uint64_t ctx, std::uint64_t offset, std::uint64_t buf, std::uint64_t len,
+                              std::uint64_t, vm::RunContext* run) {
+  return xdp_copy_bytes(ctx, offset, buf, len, true, run);
+}
+
 }  // namespace
 
 void add_xdp_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
@@ -99,6 +123,10 @@ void add_xdp_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_xdp_adjust_tail, "bpf_xdp_adjust_tail", xdp_adjust_tail, rt, RetType::Integer, args));
   reg.add(entry(BPF_FUNC_xdp_get_buff_len, "bpf_xdp_get_buff_len", xdp_get_buff_len, rt, RetType::Integer,
                 {ArgType::PtrToCtx}));
+  reg.add(entry(BPF_FUNC_xdp_load_bytes, "bpf_xdp_load_bytes", xdp_load_bytes, rt, RetType::Integer,
+                {ArgType::PtrToCtx, ArgType::Anything, ArgType::PtrToUninitMem, ArgType::ConstSize}));
+  reg.add(entry(BPF_FUNC_xdp_store_bytes, "bpf_xdp_store_bytes", xdp_store_bytes, rt, RetType::Integer,
+                {ArgType::PtrToCtx, ArgType::Anything, ArgType::PtrToMem, ArgType::ConstSize}));
 }
 
 }  // namespace bpfvm::helpers::detail

@@ -41,6 +41,15 @@ int PerfEventArrayMap::output(std::uint64_t flags, const void* data, std::uint64
   return 0;
 }
 
+int PerfEventArrayMap::read(std::uint64_t flags) const {
+  if (flags & ~kBpfFIndexMask) return -EINVAL;
+  std::uint64_t index = flags & kBpfFIndexMask;
+  if (index == kBpfFCurrentCpu) index = this_cpu();
+  if (index >= spec_.max_entries) return -E2BIG;
+  if (!events_[index].load(std::memory_order_acquire)) return -ENOENT;
+  return -EOPNOTSUPP;
+}
+
 int PerfEventArrayMap::next_key(const void* key, void* next) { return array_next_key(spec_.max_entries, key, next); }
 
 }  // namespace bpfvm::maps

@@ -25,6 +25,10 @@ class PerfEventArrayMap final : public Map {
   /// bpf_perf_event_output: flags = index (BPF_F_INDEX_MASK) or BPF_F_CURRENT_CPU.
   /// 0, -EINVAL (other flag bits), -E2BIG (index out of range), -ENOENT (no event there).
   int output(std::uint64_t flags, const void* data, std::uint64_t size);
+  /// bpf_perf_event_read / _read_value: the same flag, index and empty-slot errnos as output; a slot
+  /// with an event gives -EOPNOTSUPP: its events are output sinks, not counters (the kernel's answer
+  /// for an event perf_event_read_local cannot read).
+  int read(std::uint64_t flags) const;
 
   int erase(const void* key) override;
 

@@ -27,6 +27,11 @@ enum class ViolationKind : std::uint8_t {
   PointerLeak,         // unprivileged: pointer value becomes observable
   PointerComparison,   // unprivileged: pointer compared with a non-pointer
   UnknownHelper,       // call of a helper id the registry lacks
+  HelperNotAllowed,    // kernel helper the program type may not call (its get_func_proto)
+  MapFuncMismatch,     // map of a type the helper does not take, or a helper the map type does not allow
+  DivByZero,           // div/mod by an immediate 0 (the kernel's check_alu_op)
+  InvalidShift,        // shift by an immediate >= the operand width (or negative)
+  RecursiveCall,       // BPF-to-BPF call graph with a cycle
   HelperArgType,       // helper argument of the wrong type
   HelperArgMemory,     // helper memory argument too small or not initialised
   HelperArgSize,       // size argument unbounded or zero

@@ -85,6 +85,12 @@ const char* arg_type_name(vm::ArgType t) {
     case vm::ArgType::PtrToConstStr: return "const_str";
     case vm::ArgType::ConstAllocSizeOrZero: return "a constant size";
     case vm::ArgType::PtrToUninitMapValue: return "a pointer to a writable map value buffer";
+    case vm::ArgType::PtrToInt: return "a pointer to 4 writable bytes";
+    case vm::ArgType::PtrToSocket: return "sock (a socket pointer)";
+    case vm::ArgType::PtrToBtfId: return "ptr_to_btf_id (a kernel object)";
+    case vm::ArgType::PtrToDynptr: return "dynptr";
+    case vm::ArgType::PtrToTimer: return "timer (a map value's struct bpf_timer)";
+    case vm::ArgType::PtrToKptr: return "kptr";
   }
   return "?";
 }
@@ -193,6 +199,18 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
                  "or packet pointers with pkt_end)";
     case ViolationKind::UnknownHelper:
       return "invalid func unknown#" + std::to_string(d.helper) + ": no helper with this id is registered";
+    case ViolationKind::HelperNotAllowed:
+      return "program of this type cannot use helper " + helper_name(o, d.helper) + " (" +
+             std::string(o.program_type.name) + " programs may not call it in the kernel)";
+    case ViolationKind::MapFuncMismatch:
+      return "cannot pass map_type " + std::to_string(d.limit) + " into func " + helper_name(o, d.helper);
+    case ViolationKind::DivByZero:
+      return "div by zero: " + r + " divided by an immediate 0 (the kernel refuses the constant form)";
+    case ViolationKind::InvalidShift:
+      return "invalid shift " + std::to_string(d.limit) + ": the immediate count must be below the operand width";
+    case ViolationKind::RecursiveCall:
+      return "recursive call from insn " + std::to_string(v.pc) + " to the function at insn " +
+             std::to_string(d.other_pc) + ": BPF-to-BPF calls may not recurse";
     case ViolationKind::HelperArgType:
       return r + " type=" + (s ? type_name(s->reg(d.reg)) : std::string("?")) + " expected " +
              arg_type_name(d.expected) + " (argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) + ")" +
@@ -206,8 +224,9 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
              "] for argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) +
              ": it must be bounded" + (d.expected == vm::ArgType::ConstSize ? " and non-zero" : "");
     case ViolationKind::InvalidReturn:
-      return "At callback return the register R0 has value " + (s ? describe_reg(s->reg(0)) : std::string("?")) +
-             " should have been in [0, 1]";
+      return std::string(d.note.empty() ? "At callback return" : d.note) + " the register R0 has value " +
+             (s ? describe_reg(s->reg(0)) : std::string("?")) + " should have been in [0, " +
+             std::to_string(d.limit) + "]";
     case ViolationKind::BackEdge:
       return "back-edge from insn " + std::to_string(v.pc) + " to " + std::to_string(d.other_pc) +
              ": loops are not allowed in unprivileged programs";

@@ -1,5 +1,6 @@
 // Built-in program type descriptions: context layouts from <linux/bpf.h> and the kernel's
 // *_is_valid_access rules, reduced to field ranges.
+#include "verifier/helper_sets.hpp"
 #include "verifier/verifier.hpp"
 
 namespace bpfvm::verifier::program_types {
@@ -10,6 +11,15 @@ CtxField scalar(std::uint32_t off, std::uint32_t size, bool writable = false) {
   return CtxField{off, size, writable, CtxFieldKind::Scalar};
 }
 CtxField pointer(std::uint32_t off, CtxFieldKind kind) { return CtxField{off, 4, false, kind}; }
+// A field read only whole (and, when writable, written only whole).
+CtxField whole(std::uint32_t off, std::uint32_t size, bool writable = false) {
+  return CtxField{off, size, writable, CtxFieldKind::Scalar, true, true};
+}
+// A field read in any aligned width but written only whole (bpf_skb_is_valid_access: narrow writes
+// only into cb[]).
+CtxField narrow_read(std::uint32_t off, bool writable) {
+  return CtxField{off, 4, writable, CtxFieldKind::Scalar, false, true};
+}
 
 // struct __sk_buff fields shared by socket filters and tc; `tc` adds write access and packet pointers.
 std::vector<CtxField> sk_buff_fields(bool tc) {
@@ -18,16 +28,16 @@ std::vector<CtxField> sk_buff_fields(bool tc) {
   std::vector<CtxField> f = {
       scalar(0, 4),          // len
       scalar(4, 4),          // pkt_type
-      scalar(8, 4, tc),      // mark
-      scalar(12, 4, tc),     // queue_mapping
+      narrow_read(8, tc),    // mark
+      narrow_read(12, tc),   // queue_mapping
       scalar(16, 4),         // protocol
       scalar(20, 4),         // vlan_present
       scalar(24, 4),         // vlan_tci
       scalar(28, 4),         // vlan_proto
-      scalar(32, 4, tc),     // priority
+      narrow_read(32, tc),   // priority
       scalar(36, 4),         // ingress_ifindex
       scalar(40, 4),         // ifindex
-      scalar(44, 4, tc),     // tc_index
+      narrow_read(44, tc),   // tc_index
       scalar(48, 20, true),  // cb[5]
       scalar(68, 4),         // hash
       scalar(84, 4),         // napi_id
@@ -35,8 +45,8 @@ std::vector<CtxField> sk_buff_fields(bool tc) {
       scalar(176, 4),        // gso_size
   };
   if (tc) {
-    f.push_back(scalar(72, 4, true));   // tc_classid
-    f.push_back(scalar(152, 8, true));  // tstamp
+    f.push_back(narrow_read(72, true));  // tc_classid
+    f.push_back(whole(152, 8, true));    // tstamp
     f.push_back(scalar(160, 4));        // wire_len
   }
   if (tc) {
@@ -59,6 +69,7 @@ ProgramTypeInfo plain(std::uint32_t mem_size_bytes) {
 
 ProgramTypeInfo xdp() {
   ProgramTypeInfo t;
+  t.helper_ids = helper_sets::kXdp;
   t.name = "xdp";
   t.ctx_btf_name = "xdp_md";
   t.entry = EntryKind::Ctx;
@@ -80,6 +91,7 @@ constexpr std::string_view kTracingSpinLocks = "tracing progs cannot use bpf_spi
 
 ProgramTypeInfo socket_filter() {
   ProgramTypeInfo t;
+  t.helper_ids = helper_sets::kSocketFilter;
   t.name = "socket_filter";
   t.ctx_btf_name = "__sk_buff";
   t.spin_locks_refused = "socket filter progs cannot use bpf_spin_lock yet";
@@ -92,6 +104,7 @@ ProgramTypeInfo socket_filter() {
 
 ProgramTypeInfo sched_cls() {
   ProgramTypeInfo t;
+  t.helper_ids = helper_sets::kSchedCls;
   t.name = "sched_cls";
   t.ctx_btf_name = "__sk_buff";
   t.entry = EntryKind::Ctx;
@@ -104,6 +117,7 @@ ProgramTypeInfo sched_cls() {
 
 ProgramTypeInfo kprobe() {
   ProgramTypeInfo t;
+  t.helper_ids = helper_sets::kKprobe;
   t.name = "kprobe";
   t.ctx_btf_name = "pt_regs";
   t.spin_locks_refused = kTracingSpinLocks;
@@ -115,6 +129,7 @@ ProgramTypeInfo kprobe() {
 
 ProgramTypeInfo tracepoint() {
   ProgramTypeInfo t;
+  t.helper_ids = helper_sets::kTracepoint;
   t.name = "tracepoint";
   t.spin_locks_refused = kTracingSpinLocks;
   t.entry = EntryKind::Ctx;
@@ -125,6 +140,7 @@ ProgramTypeInfo tracepoint() {
 
 ProgramTypeInfo raw_tracepoint() {
   ProgramTypeInfo t;
+  t.helper_ids = helper_sets::kRawTracepoint;
   t.name = "raw_tracepoint";
   t.ctx_btf_name = "bpf_raw_tracepoint_args";
   t.spin_locks_refused = kTracingSpinLocks;
@@ -133,5 +149,65 @@ ProgramTypeInfo raw_tracepoint() {
   t.fields = {scalar(0, 96)};
   return t;
 }
+
+// cg_skb_is_valid_access (6.18, privileged): every __sk_buff field but tc_classid, data_meta and
+// wire_len is readable, including the socket's addresses and ports (whole loads only for the
+// addresses); data/data_end are packet pointers (read only: the packet is not writable); mark and
+// priority take whole stores, cb[] any aligned store, tstamp a whole 8-byte store. Not yet: `sk`
+// (168, a PTR_TO_SOCK_COMMON_OR_NULL the verifier does not model) is refused. r0 at exit: 0 or 1
+// (the ingress/default attach type; egress allows 0-3 with BPF_CGROUP_INET_EGRESS).
+ProgramTypeInfo cgroup_skb() {
+  ProgramTypeInfo t;
+  t.name = "cgroup_skb";
+  t.helper_ids = helper_sets::kCgroupSkb;
+  t.ctx_btf_name = "__sk_buff";
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = 192;
+  t.max_return = 1;
+  for (std::uint32_t off = 0; off < 48; off += 4) t.fields.push_back(narrow_read(off, off == 8 || off == 32));
+  t.fields.push_back(scalar(48, 20, true));  // cb[5]
+  t.fields.push_back(narrow_read(68, false));  // hash
+  t.fields.push_back(pointer(76, CtxFieldKind::PacketData));
+  t.fields.push_back(pointer(80, CtxFieldKind::PacketEnd));
+  t.fields.push_back(narrow_read(84, false));  // napi_id
+  t.fields.push_back(narrow_read(88, false));  // family
+  for (std::uint32_t off = 92; off < 132; off += 4) t.fields.push_back(whole(off, 4));  // remote/local ip4, ip6
+  t.fields.push_back(narrow_read(132, false));  // remote_port
+  t.fields.push_back(narrow_read(136, false));  // local_port
+  t.fields.push_back(whole(152, 8, true));      // tstamp
+  t.fields.push_back(narrow_read(164, false));  // gso_segs
+  t.fields.push_back(narrow_read(176, false));  // gso_size
+  t.fields.push_back(whole(184, 8));            // hwtstamp
+  return t;
+}
+
+// lwt_is_valid_access (6.18, checked field by field): the packet fields of __sk_buff up to hash,
+// data/data_end, napi_id, gso_segs and gso_size; no socket fields, tstamp, wire_len, tc_classid or
+// data_meta; whole stores to mark and priority, any aligned store into cb[]. Direct packet writes only
+// for lwt_xmit (may_access_direct_pkt_data). No return-code rule. Not yet: `sk` (168) is refused.
+namespace {
+ProgramTypeInfo lwt(std::string name, std::span<const std::uint8_t> helper_ids, bool packet_writable) {
+  ProgramTypeInfo t;
+  t.name = std::move(name);
+  t.helper_ids = helper_ids;
+  t.ctx_btf_name = "__sk_buff";
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = 192;
+  t.packet_writable = packet_writable;
+  for (std::uint32_t off = 0; off < 48; off += 4) t.fields.push_back(narrow_read(off, off == 8 || off == 32));
+  t.fields.push_back(scalar(48, 20, true));  // cb[5]
+  t.fields.push_back(narrow_read(68, false));  // hash
+  t.fields.push_back(pointer(76, CtxFieldKind::PacketData));
+  t.fields.push_back(pointer(80, CtxFieldKind::PacketEnd));
+  t.fields.push_back(narrow_read(84, false));   // napi_id
+  t.fields.push_back(narrow_read(164, false));  // gso_segs
+  t.fields.push_back(narrow_read(176, false));  // gso_size
+  return t;
+}
+}  // namespace
+
+ProgramTypeInfo lwt_in() { return lwt("lwt_in", helper_sets::kLwtIn, false); }
+ProgramTypeInfo lwt_out() { return lwt("lwt_out", helper_sets::kLwtOut, false); }
+ProgramTypeInfo lwt_xmit() { return lwt("lwt_xmit", helper_sets::kLwtXmit, true); }
 
 }  // namespace bpfvm::verifier::program_types

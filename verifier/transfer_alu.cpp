@@ -148,9 +148,17 @@ Check transfer_alu(Env& env, State& s, std::uint32_t pc) {
     b = s.reg(src);
   } else {
     b = RegValue::scalar(ScalarDomain::constant(static_cast<std::uint64_t>(static_cast<std::int64_t>(in.imm))));
-    if ((op.kind == Kind::Lsh || op.kind == Kind::Rsh || op.kind == Kind::Arsh) &&
-        (in.imm < 0 || in.imm >= op.width))
+    // The kernel's check_alu_op refuses these immediate forms only; RFC 9669 defines them, and
+    // VerifierOptions::permissive_constant_operands accepts them (a masked shift warns).
+    const bool shift = op.kind == Kind::Lsh || op.kind == Kind::Rsh || op.kind == Kind::Arsh;
+    const bool div = op.kind == Kind::Div || op.kind == Kind::SDiv || op.kind == Kind::Mod || op.kind == Kind::SMod;
+    if (shift && (in.imm < 0 || in.imm >= op.width)) {
+      d.limit = in.imm;
+      if (!env.options.permissive_constant_operands) return violation(pc, ViolationKind::InvalidShift, d);
       env.warnings.push_back({pc, WarningKind::ShiftOutOfRange, in.imm});
+    }
+    if (div && in.imm == 0 && !env.options.permissive_constant_operands)
+      return violation(pc, ViolationKind::DivByZero, d);
   }
   d.reg2 = src;
 

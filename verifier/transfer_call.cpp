@@ -20,6 +20,48 @@ constexpr std::uint32_t kMapProgArray = 3, kMapPerfEventArray = 4, kMapArrayOfMa
 constexpr std::uint64_t kMaxLoops = 1u << 23;         // BPF_MAX_LOOPS
 constexpr std::int64_t kMaxHelperMemBytes = 1 << 29;  // a size bound the kernel also uses
 
+constexpr std::uint32_t kLastKernelHelper = 211;  // BPF_FUNC_cgrp_storage_delete
+
+// The kernel's check_map_func_compatibility, both directions: maps that only some helpers take, and
+// helpers that take only some map types (enum bpf_map_type and enum bpf_func_id numbers).
+bool map_fits_helper(std::uint32_t map, std::uint32_t fn) {
+  auto in = [](std::uint32_t x, std::initializer_list<std::uint32_t> set) {
+    return std::find(set.begin(), set.end(), x) != set.end();
+  };
+  switch (map) {  // map type -> the helpers that may take it
+    case 3: if (fn != 12) return false; break;                                    // PROG_ARRAY: tail_call
+    case 4: if (!in(fn, {22, 25, 55, 111, 121})) return false; break;             // PERF_EVENT_ARRAY
+    case 7: if (fn != 27) return false; break;                                    // STACK_TRACE: get_stackid
+    case 8: if (!in(fn, {33, 37})) return false; break;                           // CGROUP_ARRAY
+    case 22: case 23: if (!in(fn, {87, 88, 89})) return false; break;             // QUEUE, STACK: push/pop/peek
+    case 27: if (!in(fn, {130, 131, 134, 198})) return false; break;              // RINGBUF
+    case 30: if (!in(fn, {87, 89})) return false; break;                          // BLOOM_FILTER: push/peek
+    case 31: if (fn != 209) return false; break;                                  // USER_RINGBUF
+    default: break;
+  }
+  switch (fn) {  // helper -> the map types it takes
+    case 12: return map == 3;
+    case 22: case 25: case 55: case 111: case 121: return map == 4;
+    case 27: return map == 7;
+    case 33: case 37: return map == 8;
+    case 51: return in(map, {14, 16, 17, 25});  // redirect_map: DEVMAP, CPUMAP, XSKMAP, DEVMAP_HASH
+    case 52: case 53: case 60: return map == 15;  // SOCKMAP
+    case 70: case 71: case 72: return map == 18;  // SOCKHASH
+    case 81: return in(map, {19, 21});           // CGROUP_STORAGE, PERCPU_CGROUP_STORAGE
+    case 82: return in(map, {20, 15, 18});       // REUSEPORT_SOCKARRAY, SOCKMAP, SOCKHASH
+    case 88: return in(map, {22, 23});           // map_pop_elem: QUEUE, STACK
+    case 87: case 89: return in(map, {22, 23, 30});
+    case 107: case 108: return map == 24;        // SK_STORAGE
+    case 130: case 131: case 134: case 198: return map == 27;
+    case 145: case 146: return map == 28;        // INODE_STORAGE
+    case 156: case 157: return map == 29;        // TASK_STORAGE
+    case 195: return in(map, {5, 6, 10});        // map_lookup_percpu_elem: PERCPU_HASH/ARRAY, LRU_PERCPU_HASH
+    case 209: return map == 31;
+    case 210: case 211: return map == 32;        // CGRP_STORAGE
+    default: return true;
+  }
+}
+
 void clobber_caller_saved(State& s) {
   for (int r = 1; r <= 5; ++r) s.reg(r) = RegValue::not_init();
 }
@@ -111,6 +153,10 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
           d.note = "map type without lookup/update/delete";
           return violation(pc, ViolationKind::HelperArgType, d);
         }
+        if (helper <= kLastKernelHelper && !map_fits_helper(map->type, helper)) {
+          d.limit = map->type;
+          return violation(pc, ViolationKind::MapFuncMismatch, d);
+        }
         break;
       }
       case ArgType::PtrToMapKey:
@@ -178,8 +224,11 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
           return wrong();
         break;
       case ArgType::PtrToLong:
-        if (auto c = check_helper_mem(opts, s, pc, r, 8, 8, true, helper, r)) return c;
+      case ArgType::PtrToInt: {
+        const std::int64_t size = t == ArgType::PtrToLong ? 8 : 4;
+        if (auto c = check_helper_mem(opts, s, pc, r, size, size, true, helper, r)) return c;
         break;
+      }
       case ArgType::ConstAllocSizeOrZero:
         if (!v.is_scalar()) return wrong();
         if (!v.value.is_const()) {
@@ -195,6 +244,17 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         break;
       case ArgType::PtrToConstStr:
         d.note = "constant string arguments (ARG_PTR_TO_CONST_STR)";
+        return violation(pc, ViolationKind::Unsupported, d);
+      case ArgType::PtrToSocket:
+      case ArgType::PtrToBtfId:
+      case ArgType::PtrToDynptr:
+      case ArgType::PtrToTimer:
+      case ArgType::PtrToKptr:
+        d.note = t == ArgType::PtrToSocket  ? "socket arguments (ARG_PTR_TO_SOCKET)"
+                 : t == ArgType::PtrToBtfId ? "kernel object arguments (ARG_PTR_TO_BTF_ID)"
+                 : t == ArgType::PtrToDynptr ? "dynptr arguments (ARG_PTR_TO_DYNPTR)"
+                 : t == ArgType::PtrToTimer ? "bpf_timer arguments (ARG_PTR_TO_TIMER)"
+                                            : "kptr arguments (ARG_PTR_TO_KPTR)";
         return violation(pc, ViolationKind::Unsupported, d);
     }
   }
@@ -247,6 +307,9 @@ Frame callback_frame(const RegValue& index, const RegValue& ctx) {
 Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Successors& out) {
   ViolationDetail d;
   d.helper = helper;
+  if (const auto& ids = env.options.program_type.helper_ids;
+      ids && helper <= kLastKernelHelper && !std::binary_search(ids->begin(), ids->end(), helper))
+    return violation(pc, ViolationKind::HelperNotAllowed, d);
   const vm::HelperEntry* entry = env.options.helpers ? env.options.helpers->find(helper) : nullptr;
   if (!entry) return violation(pc, ViolationKind::UnknownHelper, d);
   const auto& sig = entry->signature;
@@ -301,7 +364,19 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
   RegValue r0 = RegValue::unknown();
   switch (sig.known ? sig.ret : RetType::Integer) {
     case RetType::Integer: break;
+    case RetType::PtrToSocketOrNull:
+    case RetType::PtrToBtfId:
+      d.note = sig.ret == RetType::PtrToBtfId ? "helpers returning a kernel object pointer (RET_PTR_TO_BTF_ID)"
+                                              : "helpers returning a socket pointer";
+      return violation(pc, ViolationKind::Unsupported, d);
     case RetType::Void: r0 = RegValue::not_init(); break;
+    case RetType::PtrToMapValue:
+      if (!facts.map) {
+        d.note = "a map value return without a map argument";
+        return violation(pc, ViolationKind::Unsupported, d);
+      }
+      r0 = RegValue::pointer(RegType::MapValue, *facts.map);
+      break;
     case RetType::PtrToMapValueOrNull:
       if (!facts.map) {
         d.note = "a map value return without a map argument";
@@ -545,6 +620,12 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
       d.other_pc = env.root->pc;
       d.note = "At subprogram exit the register R0 is not a scalar value";
       return violation(pc, ViolationKind::GlobalFunc, d);
+    }
+    if (const auto max = env.options.program_type.max_return; max && !env.root &&
+        (!r0.is_scalar() || r0.value.umax() > *max)) {
+      d.limit = static_cast<std::int64_t>(*max);
+      d.note = "At program exit";
+      return violation(pc, ViolationKind::InvalidReturn, d);
     }
     out.ends = true;
     return std::nullopt;

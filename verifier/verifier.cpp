@@ -52,7 +52,7 @@ class Explorer {
   // carries on from the functions verified before (one processed-insn budget for all).
   Explorer(const vm::Program& p, const VerifierOptions& o, const Cfg& cfg, const GlobalFunc* root,
            const VerifierStats& stats)
-      : env_{p, o, cfg}, at_pc_(p.size()), stats_(stats) {
+      : env_{p, o, cfg}, at_pc_(p.size()), reached_(p.size(), false), stats_(stats) {
     env_.root = root;
     if (root) env_.next_id = 8;  // ids 1-5 name the global function's pointer arguments
   }
@@ -61,6 +61,8 @@ class Explorer {
   const std::vector<std::uint32_t>& globals_called() const { return env_.globals_called; }
   const std::vector<std::uint32_t>& fn_stack_bytes() const { return env_.fn_stack_bytes; }
   const std::vector<std::uint8_t>& access_base() const { return env_.access_base; }
+  /// Insns some explored path executed.
+  const std::vector<bool>& reached() const { return reached_; }
   const VerifierStats& stats() const { return stats_; }
   const std::vector<WarningFact>& warnings() const { return env_.warnings; }
   const State* failing_state() const { return failing_ ? &*failing_ : nullptr; }
@@ -127,6 +129,7 @@ class Explorer {
   std::vector<Checkpoint> checkpoints_;
   std::vector<std::vector<int>> at_pc_;
   std::vector<Path> pending_;
+  std::vector<bool> reached_;
   VerifierStats stats_;
   std::optional<State> failing_;
   std::string log_;
@@ -275,6 +278,7 @@ Check Explorer::run(State initial) {
         log_ += log_insn(program, pc, opts.log_level > 1 ? &path.state : nullptr);
       }
       first = false;
+      reached_[pc] = true;
       const auto& op = program.op(pc);
       // What this insn relies on is marked in the path's stored states once it has run.
       const bool tracked = path.parent >= 0;
@@ -453,6 +457,57 @@ Check check_combined_stack(const vm::Program& p, const Cfg& cfg, std::span<const
   d.limit = StackSlots::kBytes;
   d.note = "combined stack size of the calls is too large";
   return violation(call, ViolationKind::CallDepth, d);
+// A cycle in the static BPF-to-BPF call graph (the kernel's check_max_stack_depth walks it and
+// refuses a recursion as a call stack too deep, whether or not a path would take it): the call insn
+// that closes the cycle and its target. Iterative depth-first search (a hostile program may chain
+// thousands of functions); `state` per function start: 0 unseen, 1 on the chain, 2 done.
+Check check_recursion(const vm::Program& p, const Cfg& cfg) {
+  std::vector<std::uint8_t> state(p.size(), 0);
+  struct Visit {
+    std::uint32_t fn, pc, end;
+  };
+  auto enter = [&](std::uint32_t fn) {
+    state[fn] = 1;
+    const auto next = std::upper_bound(cfg.subprog_starts.begin(), cfg.subprog_starts.end(), fn);
+    return Visit{fn, fn, next == cfg.subprog_starts.end() ? static_cast<std::uint32_t>(p.size()) : *next};
+  };
+  std::vector<Visit> chain{enter(0)};
+  while (!chain.empty()) {
+    Visit& v = chain.back();
+    if (v.pc == v.end) {
+      state[v.fn] = 2;
+      chain.pop_back();
+      continue;
+    }
+    const std::uint32_t pc = v.pc++;
+    if (p.ops[pc] == isa::kNoOp || p.op(pc).form != Form::CallLocal) continue;
+    const auto target = static_cast<std::uint32_t>(vm::branch_target(p.insns[pc], p.op(pc), pc));
+    if (state[target] == 1) {
+      ViolationDetail d;
+      d.other_pc = target;
+      return violation(pc, ViolationKind::RecursiveCall, d);
+    }
+    if (state[target] == 0) chain.push_back(enter(target));
+  }
+  return std::nullopt;
+}
+
+// The kernel's sanitize_dead_code, for the one construct engines cannot even prepare: a call of a
+// helper id the registry lacks, which no explored path reaches (libbpf poisons a CO-RE relocation it
+// cannot resolve as `call 0xbad2310`, behind a guard the target BTF makes constant). Every explored
+// path would have been refused at such a call, so it is dead; it becomes `exit`.
+vm::Program without_dead_unknown_calls(const vm::Program& program, const VerifierOptions& options,
+                                       const std::vector<bool>& reached) {
+  vm::Program out = program;
+  for (std::size_t pc = 0; pc < out.size(); ++pc) {
+    if (reached[pc] || out.ops[pc] == isa::kNoOp || out.op(pc).form != Form::Call) continue;
+    if (options.helpers && options.helpers->find(static_cast<std::uint32_t>(out.insns[pc].imm))) continue;
+    constexpr isa::OpId kExit = isa::find_op("exit", isa::Operand::None);
+    out.insns[pc] = vm::Insn{};
+    out.insns[pc].code = isa::kOps[kExit].code;
+    out.ops[pc] = kExit;
+  }
+  return out;
 }
 
 // An accepted program's warnings (deduplicated); writes the final log.
@@ -498,8 +553,8 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   Cfg cfg;
   if (auto c = build_cfg(program, !options.unprivileged, cfg)) return reject(*c, nullptr, {}, {});
   cfg.precise_in = precise_registers(program, cfg);
-  if (!options.global_funcs.empty())
-    if (auto c = check_call_depth(program, cfg)) return reject(*c, nullptr, {}, {});
+  if (auto c = check_recursion(program, cfg)) return reject(*c, nullptr, {}, {});
+  if (auto c = check_call_depth(program, cfg)) return reject(*c, nullptr, {}, {});
 
   // The main program first, then every global function some verified path called, each once, on its
   // own (the kernel's do_check_main, then do_check_subprogs for subprogs marked `called`).
@@ -509,6 +564,7 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   VerifierStats stats;
   std::vector<std::uint32_t> fn_stack(program.size(), 0);
   std::vector<std::uint8_t> access_base(program.size(), kAccessUnseen);
+  std::vector<bool> reached(program.size(), false);
   for (std::size_t i = 0; i < queue.size(); ++i) {
     const GlobalFunc* root = queue[i];
     if (root && options.log_level > 0)
@@ -537,6 +593,7 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
       }
       access_base[pc] |= bases[pc];
     }
+    for (std::size_t pc = 0; pc < reached.size(); ++pc) reached[pc] = reached[pc] || explorer.reached()[pc];
     for (std::uint32_t pc : explorer.globals_called())
       if (const GlobalFunc* g = options.global_func(pc); std::find(queue.begin(), queue.end(), g) == queue.end())
         queue.push_back(g);
@@ -548,8 +605,8 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   stats.time_us = elapsed_us();
   std::vector<std::uint8_t> ctx_accesses(program.size(), 0);
   for (std::size_t pc = 0; pc < program.size(); ++pc) ctx_accesses[pc] = access_base[pc] == kAccessCtx ? 1 : 0;
-  return VerifiedProgram(program, stats, acceptance_warnings(options, warnings, std::move(log), stats),
-                         std::move(ctx_accesses));
+  return VerifiedProgram(without_dead_unknown_calls(program, options, reached), stats,
+                         acceptance_warnings(options, warnings, std::move(log), stats), std::move(ctx_accesses));
 }
 
 }  // namespace bpfvm::verifier

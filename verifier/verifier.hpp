@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ struct CtxField {
   std::uint32_t size_bytes = 0;
   bool writable = false;
   CtxFieldKind kind = CtxFieldKind::Scalar;
+  /// Scalar fields the kernel lets a program touch only whole: loads (e.g. __sk_buff.remote_ip4) or
+  /// stores (e.g. __sk_buff.mark) of exactly size_bytes at offset.
+  bool whole_loads = false;
+  bool whole_stores = false;
 };
 
 /// How the program is entered: r1 = the context, or (plain) r1 = N bytes of memory and r2 = N.
@@ -52,6 +57,13 @@ struct ProgramTypeInfo {
   /// BTF struct name of the context ("xdp_md"): a global function's `struct <name> *` argument is the
   /// ctx (the kernel's btf_get_prog_ctx_type). Empty: no argument can be the ctx.
   std::string_view ctx_btf_name;
+  /// Kernel types: the helper ids (up to 211) the type may call, sorted (the kernel's get_func_proto;
+  /// verifier/helper_sets.hpp); a call of another kernel id is refused "program of this type cannot use
+  /// helper". Ids above 211 (an embedder's own) are never restricted. Unset: every registered helper.
+  std::optional<std::span<const std::uint8_t>> helper_ids;
+  /// The main program's r0 at exit must be a scalar in [0, max_return] (the kernel's check_return_code
+  /// for cgroup programs); unset: any value.
+  std::optional<std::uint64_t> max_return;
 };
 
 /// How a global function's argument is checked at call sites and built for its own verification
@@ -88,6 +100,10 @@ ProgramTypeInfo sched_cls();                          // tc: struct __sk_buff wi
 ProgramTypeInfo kprobe();                             // struct pt_regs (x86-64), read only
 ProgramTypeInfo tracepoint();                         // raw record, read only, up to 2048 bytes
 ProgramTypeInfo raw_tracepoint();                     // struct bpf_raw_tracepoint_args: u64 args[12]
+ProgramTypeInfo cgroup_skb();                         // struct __sk_buff as cg_skb_is_valid_access allows
+ProgramTypeInfo lwt_in();                             // struct __sk_buff as lwt_is_valid_access allows, packet read only
+ProgramTypeInfo lwt_out();                            // the same
+ProgramTypeInfo lwt_xmit();                           // the same, packet writable
 }  // namespace program_types
 
 struct VerifierOptions {
@@ -102,6 +118,11 @@ struct VerifierOptions {
   /// Source line of an instruction (BTF line info), appended to messages.
   std::function<std::string(std::uint32_t pc)> line_info;
   std::uint64_t max_processed_insns = 1'000'000;  // BPF_COMPLEXITY_LIMIT_INSNS
+  /// Accept `div`/`mod` by an immediate 0 and shifts by an immediate >= the operand width, which
+  /// RFC 9669 defines (the quotient is 0, the dividend stays, the count is masked) and the kernel
+  /// refuses ("div by zero", "invalid shift"). Off by default; the conformance plugin's
+  /// --rfc9669-constants turns it on for the suite's tests of exactly these instructions.
+  bool permissive_constant_operands = false;
   /// Global functions by first insn (from BTF func info; the loader/API fills it). Empty: none.
   std::vector<GlobalFunc> global_funcs;
 

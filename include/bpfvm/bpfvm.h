@@ -94,6 +94,7 @@ enum bpfvm_arg_type {
   BPFVM_ARG_PTR_TO_CONST_STR,
   BPFVM_ARG_CONST_ALLOC_SIZE_OR_ZERO,
   BPFVM_ARG_PTR_TO_UNINIT_MAP_VALUE, /* written by the helper (map pop/peek) */
+  BPFVM_ARG_PTR_TO_INT,
 };
 
 /** Return types of a helper signature; one to one with bpfvm::RetType. */

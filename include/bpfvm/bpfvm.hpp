@@ -73,6 +73,9 @@ struct ProgramType {
   };
   std::string name = "plain";  ///< the type's name ("xdp", "socket", "plain", or the host's name)
   std::uint32_t kernel_type = 0;  ///< BPF_PROG_TYPE_* for kernel types, 0 for plain/host-defined
+  /// enum bpf_attach_type the kernel would be told (BPF_PROG_LOAD's expected_attach_type): where a
+  /// type's rules depend on it (cgroup_skb egress may return 0-3). from_section() sets it.
+  std::uint32_t expected_attach_type = 0;
   Entry entry = Entry::PlainMemory;  ///< how the program is entered
   std::uint32_t ctx_size_bytes = 0;        ///< host-defined contexts only
   std::vector<ContextField> fields;        ///< host-defined contexts only
@@ -80,7 +83,8 @@ struct ProgramType {
   /// r1 = input buffer of at most max_input_bytes (the verifier's bound), r2 = its length.
   static ProgramType plain(std::uint32_t max_input_bytes = 4096);
   /// A kernel program type by BPF_PROG_TYPE_* number (XDP 6, SOCKET_FILTER 1, SCHED_CLS 3,
-  /// SCHED_ACT 4, KPROBE 2, TRACEPOINT 5, RAW_TRACEPOINT 17, SYSCALL 31).
+  /// SCHED_ACT 4, KPROBE 2, TRACEPOINT 5, CGROUP_SKB 8, LWT_IN 10, LWT_OUT 11, LWT_XMIT 12,
+  /// RAW_TRACEPOINT 17, SYSCALL 31); other types are refused "not supported yet".
   static Result<ProgramType> kernel(std::uint32_t bpf_prog_type);
   /// A kernel program type by libbpf section name ("xdp", "tc", "socket", "kprobe/...").
   static Result<ProgramType> from_section(std::string_view section);
@@ -113,6 +117,9 @@ struct ProgramOptions {
   bool verify = true;
   /// Verifier: forbid pointer leaks (the kernel's unprivileged mode).
   bool unprivileged = false;
+  /// Verifier: accept div/mod by an immediate 0 and shifts by an immediate >= the operand width, as
+  /// RFC 9669 defines them (quotient 0, dividend kept, count masked); the kernel refuses both.
+  bool permissive_constant_operands = false;
   /// Check every load/store at run time against the memory the run owns (faults become errors).
   bool checked = false;
   /// Stop a run after this many instructions (0 = no budget).

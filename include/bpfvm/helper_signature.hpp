@@ -28,6 +28,13 @@ enum class ArgType : std::uint8_t {
   ConstAllocSizeOrZero,///< ARG_CONST_ALLOC_SIZE_OR_ZERO: size of the reservation returned
   PtrToUninitMapValue, ///< ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE: value_size bytes the helper writes
                        ///< (bpf_map_pop_elem, bpf_map_peek_elem): need not be initialised, must be writable
+  PtrToInt,            ///< ARG_PTR_TO_INT: 4 writable bytes
+  // Kernel objects bpfvm's verifier does not model yet: a call passing one is refused "not supported yet".
+  PtrToSocket,         ///< ARG_PTR_TO_SOCKET / ARG_PTR_TO_SOCK_COMMON / ARG_PTR_TO_BTF_ID_SOCK_COMMON
+  PtrToBtfId,          ///< ARG_PTR_TO_BTF_ID (task_struct, file, inode, ...) and ARG_PTR_TO_PERCPU_BTF_ID
+  PtrToDynptr,         ///< ARG_PTR_TO_DYNPTR
+  PtrToTimer,          ///< ARG_PTR_TO_TIMER
+  PtrToKptr,           ///< ARG_PTR_TO_KPTR
 };
 
 /// What a helper returns (the kernel's enum bpf_return_type).
@@ -37,6 +44,10 @@ enum class RetType : std::uint8_t {
   PtrToMapValueOrNull, ///< RET_PTR_TO_MAP_VALUE_OR_NULL
   PtrToAllocMemOrNull, ///< RET_PTR_TO_MEM_OR_NULL | MEM_ALLOC: ringbuf reservation (acquires a reference)
   PtrToMemOrNull,      ///< RET_PTR_TO_MEM_OR_NULL: memory of the size in the ConstAllocSizeOrZero arg
+  PtrToMapValue,       ///< RET_PTR_TO_MAP_VALUE: never NULL (bpf_get_local_storage)
+  // Kernel objects bpfvm's verifier does not model yet: a call returning one is refused "not supported yet".
+  PtrToSocketOrNull,   ///< RET_PTR_TO_SOCKET_OR_NULL / SOCK_COMMON / TCP_SOCK (acquires a reference or not)
+  PtrToBtfId,          ///< RET_PTR_TO_BTF_ID (maybe NULL), RET_PTR_TO_MEM_OR_BTF_ID (per-cpu variables)
 };
 
 /// A helper's types: the verifier checks every call against them.

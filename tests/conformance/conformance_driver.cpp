@@ -2,7 +2,7 @@
 // reference bpf_conformance_runner does (one process per test, hex program on stdin).
 //   conformance_driver PLUGIN SUITE_DIR [plugin options...]
 // Positive tests (SUITE_DIR/tests/*.data) must print the expected r0; negative/unused-*.data
-// programs must be refused (non-zero exit). Prints one line per failure and a summary line.
+// programs and negative/error.data must be refused (non-zero exit). Prints one line per failure and a summary line.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,7 +127,11 @@ int main(int argc, char** argv) {
   }
 
   int refused = 0, accepted = 0;
-  for (const auto& path : data_files(suite / "negative", "unused-")) {
+  // negative/error.data (`or %r0, %r10`: r0 read before it is written) must be refused too: the
+  // plugin verifies by default.
+  auto must_refuse = data_files(suite / "negative", "unused-");
+  if (std::filesystem::exists(suite / "negative" / "error.data")) must_refuse.push_back(suite / "negative" / "error.data");
+  for (const auto& path : must_refuse) {
     auto file = bpfvm::vm::read_data_file(path);
     auto insns = file ? bpfvm::vm::program_of(*file) : bpfvm::Result<std::vector<bpfvm::vm::Insn>>(file.error());
     if (!insns) {
@@ -149,7 +153,7 @@ int main(int argc, char** argv) {
       if (run.out.empty() || run.out.back() != '\n') std::printf("\n");
     }
   }
-  std::printf("negative/unused-*: %d refused, %d accepted\n", refused, accepted);
+  std::printf("negative/unused-* and error.data: %d refused, %d accepted\n", refused, accepted);
   std::printf("conformance: %d passed, %d failed\n", passed + refused, failed + accepted);
   // The suite as DEVELOPERS.md pins it: a missing or emptied directory must not read as a pass.
   if (passed + failed < kMinTests || refused + accepted < kMinUnused) {

@@ -278,3 +278,68 @@ TEST_CASE("bpf_spin_lock / unlock use the map value lock word") {
   h(BPF_FUNC_spin_unlock, addr(&lock));
   CHECK(lock == 0);
 }
+
+TEST_CASE("bpf_perf_event_read / _read_value: the kernel's errnos, buf zeroed on error") {
+  HelperCall h;
+  auto pe = maps::create_map(
+      maps::MapSpec{.type = maps::MapType::PerfEventArray, .key_size = 4, .value_size = 4, .max_entries = 2});
+  REQUIRE(pe.has_value());
+  maps::Map* m = pe->get();
+  CHECK(h(BPF_FUNC_perf_event_read, addr(m), 0) == -ENOENT);          // no event in slot 0
+  CHECK(h(BPF_FUNC_perf_event_read, addr(m), 5) == -E2BIG);           // index past max_entries
+  CHECK(h(BPF_FUNC_perf_event_read, addr(m), 1ull << 40) == -EINVAL); // flag bits outside the index
+  bpf_perf_event_value v;
+  std::memset(&v, 0xaa, sizeof v);
+  CHECK(h(BPF_FUNC_perf_event_read_value, addr(m), 0, addr(&v), sizeof v) == -ENOENT);
+  CHECK(v.counter == 0);
+  CHECK(v.running == 0);
+  std::memset(&v, 0xaa, sizeof v);
+  CHECK(h(BPF_FUNC_perf_event_read_value, addr(m), 0, addr(&v), sizeof v - 8) == -EINVAL);
+  CHECK(v.counter == 0);
+}
+
+TEST_CASE("catalog helpers: the kernel's answer in userspace, outputs zeroed, or a clear not supported yet") {
+  HelperCall h;
+  std::uint64_t stack[4];
+  std::memset(stack, 0xaa, sizeof stack);
+  CHECK(h(BPF_FUNC_get_stack, 0, addr(stack), sizeof stack, 0) == -EFAULT);
+  CHECK(stack[3] == 0);
+  long res = 1234;
+  CHECK(h(BPF_FUNC_kallsyms_lookup_name, addr("jiffies"), 8, 0, addr(&res)) == -ENOENT);
+  CHECK(res == 0);
+  CHECK(h(BPF_FUNC_get_attach_cookie, 0) == 0);
+  CHECK(h.run.helper_fault.empty());
+  h(BPF_FUNC_sk_lookup_tcp, 0, 0, 0, 0, 0);
+  CHECK(h.run.helper_fault == "bpf_sk_lookup_tcp is not supported yet");
+}
+
+TEST_CASE("bpf_get_ns_current_pid_tgid answers for the task's own pid namespace only") {
+  HelperCall h;
+  h.runtime.task.pid = 7;
+  h.runtime.task.tgid = 5;
+  REQUIRE(h.runtime.task.pidns_ino != 0);
+  bpf_pidns_info info{1, 1};
+  CHECK(h(BPF_FUNC_get_ns_current_pid_tgid, h.runtime.task.pidns_dev, h.runtime.task.pidns_ino, addr(&info),
+          sizeof info) == 0);
+  CHECK(info.pid == 7);
+  CHECK(info.tgid == 5);
+  CHECK(h(BPF_FUNC_get_ns_current_pid_tgid, h.runtime.task.pidns_dev, h.runtime.task.pidns_ino + 1, addr(&info),
+          sizeof info) == -EINVAL);
+  CHECK(info.pid == 0);
+}
+
+TEST_CASE("bpf_copy_from_user and bpf_trace_vprintk") {
+  HelperCall h;
+  const char src[] = "user bytes";
+  char dst[sizeof src] = {};
+  CHECK(h(BPF_FUNC_copy_from_user, addr(dst), sizeof dst, addr(src)) == 0);
+  CHECK(std::string(dst) == "user bytes");
+  CHECK(h(BPF_FUNC_copy_from_user, addr(dst), sizeof dst, 8) == -EFAULT);
+  CHECK(dst[0] == 0);
+  const char fmt[] = "a=%d b=%s";
+  const std::uint64_t args[] = {42, addr("x")};
+  CHECK(h(BPF_FUNC_trace_vprintk, addr(fmt), sizeof fmt, addr(args), sizeof args) == 8);
+  REQUIRE(h.trace.size() == 1);
+  CHECK(h.trace[0] == "a=42 b=x");
+  CHECK(h(BPF_FUNC_trace_vprintk, addr(fmt), sizeof fmt, addr(args), 12) == -EINVAL);
+}

@@ -38,17 +38,24 @@ std::vector<std::string> kernel_helper_names() {
 }  // namespace
 
 TEST_CASE("every registered helper has the kernel's id, name and a known signature") {
-  const auto names = kernel_helper_names();
+  auto names = kernel_helper_names();
   REQUIRE(names.size() > 200);
   REQUIRE(names[1] == "map_lookup_elem");
+  // The 6.2 kernel's last two helpers, after the installed (6.1) header's end: the kernel has 212 ids.
+  if (names.size() == 210) names.insert(names.end(), {"cgrp_storage_get", "cgrp_storage_delete"});
+  REQUIRE(names.size() == 212);
   HelperCall h;
-  REQUIRE(h.registry.all().size() >= 50);
   for (const auto& [id, e] : h.registry.all()) {
     INFO("helper id " << id << " " << e.name);
     REQUIRE(id < names.size());
     CHECK(e.name == "bpf_" + names[id]);
     CHECK(e.signature.known);
     CHECK(e.user == &h.runtime);
+  }
+  // Every id the kernel defines is known (issue #15: 22, 55, 189 were "no helper with this id").
+  for (std::uint32_t id = 1; id < names.size(); ++id) {
+    INFO("helper id " << id << " bpf_" << names[id]);
+    CHECK(h.registry.find(id) != nullptr);
   }
 }
 

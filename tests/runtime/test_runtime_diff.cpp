@@ -369,6 +369,14 @@ TEST_CASE("sock_filter: LD_ABS, skb_load_bytes, hash map", "[runtime][socket]") 
   run_both_engines({"sock_filter", "sock_filter", {}});
 }
 
+TEST_CASE("cgroup_skb: direct packet reads, socket fields, ctx writes, skb_load_bytes, verdict", "[runtime][cgroup_skb]") {
+  run_both_engines({"cgroup_skb", "cgroup_skb", {}});
+}
+
+TEST_CASE("lwt_xmit: direct packet writes, skb_store_bytes/load_bytes at L3, ctx writes", "[runtime][lwt]") {
+  run_both_engines({"lwt_xmit", "lwt_rewrite", {}});
+}
+
 TEST_CASE("ld_abs: legacy LD_ABS/LD_IND packet loads", "[runtime][socket]") {
   run_both_engines({"ld_abs", "ld_abs", {}});
 }

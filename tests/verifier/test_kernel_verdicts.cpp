@@ -4,7 +4,8 @@
 // kKnownDisagreements.
 //
 // How each suite file reaches the kernel (the file name's prefix picks it, as in verifier_test_support):
-//   xdp-, tc-, socket-, kprobe-, tracepoint-, rawtp-  the matching BPF_PROG_TYPE, loaded as written.
+//   xdp-, tc-, socket-, kprobe-, tracepoint-, rawtp-, cgskb-, lwtin-, lwtxmit-  the matching
+//            BPF_PROG_TYPE, loaded as written.
 //   plain-   BPF_PROG_TYPE_SOCKET_FILTER with a 3-slot prefix that replaces the context with the
 //            plain entry state: r1 = `lddw BPF_PSEUDO_MAP_VALUE` of a one-entry array map whose
 //            value is exactly the file's `mem` bytes (r1 = 0 without `mem`), r2 = its length. The
@@ -64,9 +65,6 @@ struct KnownDisagreement {
 };
 constexpr KnownDisagreement kKnownDisagreements[] = {
     // Documented differences (verifier/README.md).
-    {"plain-shift-masked.data",
-     "constant shift >= width: bpfvm warns (the VM masks the count, RFC 9669), the kernel rejects "
-     "\"invalid shift\" (documented difference)"},
     {"plain-stack-uninit-read.data",
      "uninitialised stack read: bpfvm always refuses (README invariant), the kernel allows it with "
      "CAP_PERFMON (env->allow_uninit_stack) and we load plain programs privileged"},
@@ -95,10 +93,6 @@ constexpr KnownDisagreement kKnownDisagreements[] = {
      "helper 5 has no signature in the suite's registry (the conformance suite calls it with r1 = -1), so "
      "bpfvm checks r1-r5 as ARG_ANYTHING and refuses the pointer in r1; in the kernel helper 5 is "
      "bpf_ktime_get_ns, which takes no arguments, so r1 is never checked"},
-    // Environment: the helper exists in the kernel only.
-    {"core_task.bpf.o:read_task",
-     "bpf_get_current_task#35 is not registered in a bpfvm Vm (no kernel task_struct in userspace): "
-     "bpfvm refuses the unknown helper, the kernel accepts"},
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -289,6 +283,9 @@ SuiteKind kind_of(const std::string& name) {
   if (starts("kprobe-")) return {BPF_PROG_TYPE_KPROBE};
   if (starts("tracepoint-")) return {BPF_PROG_TYPE_TRACEPOINT};
   if (starts("rawtp-")) return {BPF_PROG_TYPE_RAW_TRACEPOINT};
+  if (starts("cgskb-")) return {BPF_PROG_TYPE_CGROUP_SKB};
+  if (starts("lwtin-")) return {BPF_PROG_TYPE_LWT_IN};
+  if (starts("lwtxmit-")) return {BPF_PROG_TYPE_LWT_XMIT};
   return {BPF_PROG_TYPE_SOCKET_FILTER, true, starts("unpriv-")};
 }
 

@@ -51,6 +51,7 @@ vm::HelperRegistry kernel_like_helpers() {
   add(r, 131, "bpf_ringbuf_reserve", RetType::PtrToAllocMemOrNull, {ArgType::ConstMapPtr, ArgType::ConstAllocSizeOrZero, A, D, D});
   add(r, 132, "bpf_ringbuf_submit", RetType::Void, {ArgType::PtrToRingbufMem, A, D, D, D});
   add(r, 133, "bpf_ringbuf_discard", RetType::Void, {ArgType::PtrToRingbufMem, A, D, D, D});
+  add(r, 22, "bpf_perf_event_read", RetType::Integer, {ArgType::ConstMapPtr, A, D, D, D});
   add(r, 181, "bpf_loop", RetType::Integer, {A, ArgType::PtrToFunc, ArgType::PtrToStack, A, D});
   return r;
 }
@@ -78,6 +79,9 @@ VerifierOptions options_for(const std::filesystem::path& file, std::uint32_t mem
   else if (starts("kprobe-")) o.program_type = program_types::kprobe();
   else if (starts("tracepoint-")) o.program_type = program_types::tracepoint();
   else if (starts("rawtp-")) o.program_type = program_types::raw_tracepoint();
+  else if (starts("cgskb-")) o.program_type = program_types::cgroup_skb();
+  else if (starts("lwtin-")) o.program_type = program_types::lwt_in();
+  else if (starts("lwtxmit-")) o.program_type = program_types::lwt_xmit();
   else o.program_type = program_types::plain(mem_size);
   o.unprivileged = starts("unpriv-");
   o.maps = suite_maps();

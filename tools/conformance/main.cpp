@@ -1,5 +1,6 @@
 // bpfvm-conformance: the bpf_conformance plugin protocol (../shared/conformance/README.md).
-// argv: [MEM] [--engine interp|jit] [--verify]; stdin: program bytes as hex text; stdout: r0 in hex.
+// argv: [MEM] [--engine interp|jit] [--no-verify] [--rfc9669-constants]; stdin: program bytes as hex
+// text; stdout: r0 in hex. Programs are verified (as a plain program over MEM) before they run.
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -23,7 +24,8 @@ int main(int argc, char** argv) {
   using namespace bpfvm;
   std::vector<std::uint8_t> mem;
   ProgramOptions options;
-  options.verify = false;  // the suite's programs are run as given; --verify adds the verifier
+  // Verified by default, like every bpfvm program: an unsafe program (negative/error.data's
+  // `or %r0, %r10`) is refused, not run.
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--engine" && i + 1 < argc) {
@@ -31,13 +33,21 @@ int main(int argc, char** argv) {
       if (engine == "jit") options.engine = Engine::Jit;
       else if (engine != "interp") return fail("unknown engine '" + std::string(engine) + "' (interp|jit)");
     } else if (arg == "--verify") {
-      options.verify = true;
+      options.verify = true;  // the default; kept for older driver command lines
+    } else if (arg == "--no-verify") {
+      options.verify = false;
+    } else if (arg == "--rfc9669-constants") {
+      options.permissive_constant_operands = true;
     } else if (arg == "--elf") {
       return fail("ELF mode is not supported by bpfvm-conformance yet");
     } else if (arg == "--help" || arg == "-h") {
-      std::cout << "usage: bpfvm-conformance [MEM-HEX] [--engine interp|jit] [--verify] < PROGRAM-HEX\n"
-                   "Runs one program per the bpf_conformance plugin protocol and prints r0.\n"
-                   "r1 = the MEM bytes, r2 = their length; helper 5 is bpf_ktime_get_ns.\n";
+      std::cout << "usage: bpfvm-conformance [MEM-HEX] [--engine interp|jit] [--no-verify] [--rfc9669-constants]"
+                   " < PROGRAM-HEX\n"
+                   "Verifies and runs one program per the bpf_conformance plugin protocol and prints r0.\n"
+                   "r1 = the MEM bytes, r2 = their length; helper 5 is bpf_ktime_get_ns.\n"
+                   "--rfc9669-constants: accept div/mod by an immediate 0 and shifts by an immediate >= the\n"
+                   "  width, as RFC 9669 defines them (the kernel and bpfvm's default refuse them).\n"
+                   "--no-verify: run the program unverified (debugging only).\n";
       return 0;
     } else if (i == 1 && !arg.starts_with("--")) {
       auto bytes = tools::parse_hex_text(arg);

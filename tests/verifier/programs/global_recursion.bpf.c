@@ -1,7 +1,7 @@
 // verdict: reject
-// error: the call stack of 8 frames is too deep
-// Exploration does not follow calls to global functions, so call depth (here unbounded recursion) is
-// checked over the static call graph, as the kernel's check_max_stack_depth does.
+// error: recursive call from insn 12 to the function at insn 5
+// Exploration does not follow calls to global functions, so recursion is found over the static call
+// graph, as the kernel's check_max_stack_depth does (it says "the call stack of 9 frames is too deep").
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 

@@ -1,0 +1,106 @@
+// Per-type helper sets against the running kernel: for every program type bpfvm describes and every
+// helper id, BPF_PROG_LOAD of `call id; r0 = 0; exit` must be refused "program of this type cannot
+// use helper" / "unknown func" exactly when ProgramTypeInfo::helper_ids lacks the id (any other
+// verdict, such as an argument type error, means the type may call it). Also: every id the kernel
+// knows is registered by register_kernel_helpers under the kernel's name.
+#include <linux/bpf.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "helpers/kernel_helpers.hpp"
+#include "verifier/verifier.hpp"
+
+using namespace bpfvm;
+
+namespace {
+
+constexpr std::uint32_t kLastHelper = 211;
+
+struct Verdict {
+  bool refused_helper = false;  // the type may not call it, or the kernel does not know it
+  std::string name;             // the kernel's name from the log ("bpf_map_lookup_elem"), if printed
+};
+
+Verdict load_call(std::uint32_t type, std::uint32_t id) {
+  bpf_insn insns[3] = {};
+  insns[0].code = BPF_JMP | BPF_CALL;
+  insns[0].imm = static_cast<std::int32_t>(id);
+  insns[1].code = BPF_ALU64 | BPF_MOV | BPF_K;
+  insns[2].code = BPF_JMP | BPF_EXIT;
+  std::vector<char> log(1 << 16, 0);
+  bpf_attr a;
+  std::memset(&a, 0, sizeof a);
+  a.prog_type = type;
+  a.insns = reinterpret_cast<std::uintptr_t>(insns);
+  a.insn_cnt = 3;
+  a.license = reinterpret_cast<std::uintptr_t>("GPL");
+  a.log_buf = reinterpret_cast<std::uintptr_t>(log.data());
+  a.log_size = static_cast<std::uint32_t>(log.size());
+  a.log_level = 1;
+  const long fd = syscall(__NR_bpf, BPF_PROG_LOAD, &a, sizeof a);
+  if (fd >= 0) close(static_cast<int>(fd));
+  const std::string text(log.data());
+  Verdict v;
+  v.refused_helper = fd < 0 && (text.find("cannot use helper") != std::string::npos ||
+                                text.find("unknown func") != std::string::npos ||
+                                text.find("invalid func") != std::string::npos);
+  // "0: (85) call bpf_map_lookup_elem#1"
+  const std::string marker = "call ";
+  if (auto at = text.find(marker); at != std::string::npos) {
+    const auto end = text.find('#', at);
+    if (end != std::string::npos) v.name = text.substr(at + marker.size(), end - at - marker.size());
+  }
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("per-type helper sets equal the running kernel's get_func_proto") {
+  namespace pt = verifier::program_types;
+  const std::pair<std::uint32_t, verifier::ProgramTypeInfo> types[] = {
+      {BPF_PROG_TYPE_SOCKET_FILTER, pt::socket_filter()}, {BPF_PROG_TYPE_KPROBE, pt::kprobe()},
+      {BPF_PROG_TYPE_SCHED_CLS, pt::sched_cls()},         {BPF_PROG_TYPE_SCHED_ACT, pt::sched_cls()},
+      {BPF_PROG_TYPE_TRACEPOINT, pt::tracepoint()},       {BPF_PROG_TYPE_XDP, pt::xdp()},
+      {BPF_PROG_TYPE_CGROUP_SKB, pt::cgroup_skb()},       {BPF_PROG_TYPE_RAW_TRACEPOINT, pt::raw_tracepoint()},
+      {BPF_PROG_TYPE_LWT_IN, pt::lwt_in()},               {BPF_PROG_TYPE_LWT_OUT, pt::lwt_out()},
+      {BPF_PROG_TYPE_LWT_XMIT, pt::lwt_xmit()},
+  };
+  for (const auto& [type, info] : types) {
+    REQUIRE(info.helper_ids.has_value());
+    const auto ids = *info.helper_ids;
+    REQUIRE(std::is_sorted(ids.begin(), ids.end()));
+    for (std::uint32_t id = 1; id <= kLastHelper + 1; ++id) {
+      INFO(info.name << " (" << type << ") helper " << id);
+      const bool bpfvm_allows = id <= kLastHelper && std::binary_search(ids.begin(), ids.end(), id);
+      CHECK(load_call(type, id).refused_helper == !bpfvm_allows);
+    }
+  }
+}
+
+TEST_CASE("every helper id of the running kernel is registered under the kernel's name") {
+  vm::HelperRegistry registry;
+  helpers::HelperRuntime runtime;
+  helpers::register_kernel_helpers(registry, runtime);
+  // Kprobe and tc together may call almost every helper, so the kernel's log names it.
+  std::size_t named = 0;
+  for (std::uint32_t id = 1; id <= kLastHelper; ++id) {
+    INFO("helper " << id);
+    const auto* e = registry.find(id);
+    REQUIRE(e != nullptr);
+    for (std::uint32_t type : {BPF_PROG_TYPE_KPROBE, BPF_PROG_TYPE_SCHED_CLS}) {
+      const auto v = load_call(type, id);
+      if (v.name.empty() || v.name.rfind("unknown", 0) == 0) continue;
+      CHECK(e->name == v.name);
+      ++named;
+      break;
+    }
+  }
+  CHECK(named > 150);
+}
