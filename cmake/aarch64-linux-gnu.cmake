@@ -1,6 +1,7 @@
 # Cross toolchain for an arm64 (AArch64) build on an x86-64 Debian host: gcc-aarch64-linux-gnu, the
 # :arm64 multiarch libraries in /usr/lib/aarch64-linux-gnu, and qemu-user to run what was built.
-# Usage: cmake -S . -B build-arm64 -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DBPFVM_BENCH=OFF
+# Usage: cmake -S . -B build-arm64 -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake
+# (benches are left out when the target has no Google Benchmark; tools/arm64-test builds and runs it all)
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
