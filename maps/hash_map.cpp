@@ -138,15 +138,17 @@ void HashMap::add_chunk(std::size_t elems) {
 
 HashMap::Elem* HashMap::alloc_elem() {
   std::lock_guard lock(pool_mu_);
-  if (!free_ && !limbo_.empty()) {
+  if (!free_ && limbo_head_) {
+    // Limbo is a queue in retirement order, so the reusable elements are at its head: reclaiming
+    // costs what it frees, never a scan of everything still waiting.
     const std::uint64_t safe = domain_->safe_below();
-    auto keep = std::partition(limbo_.begin(), limbo_.end(),
-                               [&](Elem* e) { return e->retire_tag >= safe; });
-    for (auto it = keep; it != limbo_.end(); ++it) {
-      (*it)->free_next = free_;
-      free_ = *it;
+    while (limbo_head_ && limbo_head_->retire_tag < safe) {
+      Elem* e = limbo_head_;
+      limbo_head_ = e->free_next;
+      e->free_next = free_;
+      free_ = e;
     }
-    limbo_.erase(keep, limbo_.end());
+    if (!limbo_head_) limbo_tail_ = nullptr;
   }
   if (!free_) {
     // Preallocated maps only get here while retired elements wait out a grace period.
@@ -170,7 +172,9 @@ void HashMap::retire(Elem* e) {
   const std::uint64_t tag = domain_->retire_tag();
   std::lock_guard lock(pool_mu_);
   e->retire_tag = tag;
-  limbo_.push_back(e);
+  e->free_next = nullptr;
+  (limbo_tail_ ? limbo_tail_->free_next : limbo_head_) = e;
+  limbo_tail_ = e;
 }
 
 bool HashMap::owns_value(std::uintptr_t addr, std::size_t size_bytes) const {
@@ -226,12 +230,12 @@ bool HashMap::evict_one() {
       }
       unlink(b, e);
       lru_remove(e);
+      count_.fetch_sub(1, std::memory_order_relaxed);  // under the bucket lock (see erase())
       victim = e;
       break;
     }
   }
   if (!victim) return false;
-  count_.fetch_sub(1, std::memory_order_relaxed);
   retire(victim);
   return true;
 }
@@ -374,6 +378,7 @@ int HashMap::update_lru(const void* key, const void* value, std::uint64_t flags,
         fresh->ref.store(1, std::memory_order_relaxed);
         unlink(b, old);
         lru_remove(old);
+        count_.fetch_sub(1, std::memory_order_relaxed);  // under the bucket lock (see erase())
       }
       fresh = nullptr;  // linked
     }
@@ -382,13 +387,13 @@ int HashMap::update_lru(const void* key, const void* value, std::uint64_t flags,
     count_.fetch_sub(1, std::memory_order_relaxed);
     free_unused(fresh);
   }
-  if (old) {
-    count_.fetch_sub(1, std::memory_order_relaxed);
-    retire(old);
-  }
+  if (old) retire(old);
   return err;
 }
 
+// The live count drops inside the bucket lock, together with the unlink: once the lock is released
+// another thread may re-insert the same key, and a count still holding the erased element would then
+// count that key twice and refuse a later insert with -E2BIG while the map has room.
 int HashMap::erase(const void* key) {
   const std::uint32_t h = hash_key(key);
   Bucket& b = bucket_of(h);
@@ -398,12 +403,12 @@ int HashMap::erase(const void* key) {
     e = find(b, h, key);
     if (!e) return -ENOENT;
     unlink(b, e);
+    count_.fetch_sub(1, std::memory_order_relaxed);
     if (lru_) {
       std::lock_guard lru_lock(lru_mu_);
       lru_remove(e);
     }
   }
-  count_.fetch_sub(1, std::memory_order_relaxed);
   retire(e);
   return 0;
 }
@@ -446,12 +451,12 @@ int HashMap::copy_and_erase(const void* key, void* out, std::uint64_t flags) {
     if (!e) return -ENOENT;
     copy_out(e, out, flags);
     unlink(b, e);
+    count_.fetch_sub(1, std::memory_order_relaxed);  // under the bucket lock (see erase())
     if (lru_) {
       std::lock_guard lru_lock(lru_mu_);
       lru_remove(e);
     }
   }
-  count_.fetch_sub(1, std::memory_order_relaxed);
   retire(e);
   return 0;
 }
@@ -514,16 +519,14 @@ int HashMap::batch_walk(const void* in_batch, void* out_batch, void* keys, void*
       }
       for (Elem* e : doomed) {
         unlink(b, e);
+        count_.fetch_sub(1, std::memory_order_relaxed);  // under the bucket lock (see erase())
         if (lru_) {
           std::lock_guard lru_lock(lru_mu_);
           lru_remove(e);
         }
       }
     }
-    for (Elem* e : doomed) {
-      count_.fetch_sub(1, std::memory_order_relaxed);
-      retire(e);
-    }
+    for (Elem* e : doomed) retire(e);
     doomed.clear();
     if (++batch >= n_buckets_) {
       ret = -ENOENT;

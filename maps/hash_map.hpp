@@ -107,7 +107,8 @@ class HashMap : public Map {
 
   std::mutex pool_mu_;
   Elem* free_ = nullptr;
-  std::vector<Elem*> limbo_;
+  Elem* limbo_head_ = nullptr;  // retired, oldest first (linked through free_next)
+  Elem* limbo_tail_ = nullptr;
   mutable std::shared_mutex chunks_mu_;
   std::vector<Chunk> chunks_;
 
