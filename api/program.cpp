@@ -333,10 +333,12 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
   if (auto packet_type = packet_prog_type(p.type)) {
     helpers::TestRunOptions o;
     o.type = *packet_type;
-    o.data_in.assign(input.data.begin(), input.data.end());
-    o.ctx_in.assign(input.ctx.begin(), input.ctx.end());
+    o.data_in = input.data;  // copied into the frame before the run
+    o.ctx_in = input.ctx;
     o.repeat = repeat;
     o.checked = checked;
+    ThreadRunContext run_context;
+    o.context = &run_context.get();
     // One CPU slot for the whole test run, as the kernel's test run keeps one CPU (migrate_disable).
     maps::RunGuard guard(*object.maps.domain());
     // The callbacks capture one pointer each, so std::function keeps them inline (no allocation).
@@ -359,15 +361,19 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
       if (e) r->insns = e->insns_executed;
       return e;
     };
-    auto r = helpers::test_run(runner, o);
-    if (!r) return std::move(r).error();
-    out.r0 = r->r0;
-    out.retval = r->retval;
-    out.data_out.assign(r->data_out.begin(), r->data_out.end());
-    out.ctx_out.assign(r->ctx_out.begin(), r->ctx_out.end());
+    // The test run writes into out's own buffers (swapped in and back), so they are reused.
+    helpers::TestRunResult r;
+    r.data_out.swap(out.data_out);
+    r.ctx_out.swap(out.ctx_out);
+    auto ran = helpers::test_run(runner, o, r);
+    r.data_out.swap(out.data_out);
+    r.ctx_out.swap(out.ctx_out);
+    if (!ran) return std::move(ran).error();
+    out.r0 = r.r0;
+    out.retval = r.retval;
     out.insns_executed = run.insns;
-    if (timed) out.ns_per_run = r->duration_ns;
-    if (r->redirect.set) out.redirect_ifindex = r->redirect.ifindex;
+    if (timed) out.ns_per_run = r.duration_ns;
+    if (r.redirect.set) out.redirect_ifindex = r.redirect.ifindex;
     return {};
   }
 

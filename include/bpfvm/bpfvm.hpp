@@ -426,10 +426,10 @@ class Program {
   /// Runs the program as BPF_PROG_TEST_RUN would; errors are faults of the run (memory, budget, helper).
   Result<RunOutput> run(const RunInput& input) const;
   /// The same into a caller-owned `out` whose buffers (data_out, ctx_out) are reused: the hot-path
-  /// form for hosts that run a program once per event. Plain and host-context programs then allocate
-  /// nothing per call once `out` has held an output of the size (and the thread has run once);
-  /// packet types (XDP, socket filter, tc) still build a test-run frame per call. On failure `out` is
-  /// left partly written. `input` may point into `out`'s buffers (the previous run's output).
+  /// form for hosts that run a program once per event. A run then allocates nothing once `out` has
+  /// held an output of the size and the thread has run once (packet types build their test-run frame
+  /// on the stack). On failure `out` is left partly written. `input` may point into `out`'s buffers
+  /// (the previous run's output).
   Result<void> run(const RunInput& input, RunOutput& out) const;
   /// Convenience for plain programs: r1 = data (copied), r2 = its size.
   Result<RunOutput> run(std::span<const std::uint8_t> data) const { return run(RunInput{data, {}, 1, nullptr, {}, false}); }

@@ -113,6 +113,33 @@ TEST_CASE("Program::run(input, out) allocates nothing per call", "[api][alloc]")
   }
 }
 
+TEST_CASE("packet programs (XDP, socket filter) allocate nothing per call either", "[api][alloc]") {
+  Vm vm;
+  std::vector<std::uint8_t> packet(60, 0);
+  packet[12] = 0x08;
+  for (std::uint32_t type : {6u /* XDP */, 1u /* SOCKET_FILTER */}) {
+    for (auto engine : {Engine::Jit, Engine::Interpreter}) {
+      // r0 = the packet length the context reports (xdp: data_end - data; skb: len), read through ctx.
+      const char* text = type == 6 ? "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r0, %r3\nsub %r0, %r2\nexit\n"
+                                   : "ldxw %r0, [%r1+0]\nexit\n";
+      auto obj = vm.open_assembly(text, ProgramType::kernel(type).value(), "p");
+      REQUIRE(obj.has_value());
+      auto prog = obj->load("p", ProgramOptions{.engine = engine});
+      REQUIRE(prog.has_value());
+      RunOutput out;
+      const RunInput in{packet, {}, 1, nullptr};
+      REQUIRE(prog->run(in, out).has_value());
+      const auto before = allocations();
+      std::uint64_t sum = 0;
+      for (int i = 0; i < kCalls; ++i)
+        if (prog->run(in, out)) sum += out.r0;
+      CHECK(allocations() - before == 0);
+      CHECK(sum == std::uint64_t{type == 6 ? 60u : 46u} * kCalls);  // a socket filter starts at L3
+      CHECK(out.data_out.size() == 60);
+    }
+  }
+}
+
 TEST_CASE("the C API's runs allocate nothing per call", "[api][alloc]") {
   bpfvm_error err;
   bpfvm_vm* vm = nullptr;
