@@ -34,8 +34,9 @@ static_assert(BPFVM_EBUDGET_EXCEEDED == static_cast<int>(Errc::BudgetExceeded));
 static_assert(BPFVM_ECALL_DEPTH == static_cast<int>(Errc::CallDepth));
 static_assert(BPFVM_EHELPER_FAULT == static_cast<int>(Errc::HelperFault));
 static_assert(BPFVM_EIO == static_cast<int>(Errc::Io));
+static_assert(BPFVM_EERRNO == static_cast<int>(Errc::Errno));
 static_assert(BPFVM_EINTERNAL == static_cast<int>(Errc::Internal));
-constexpr int kLastErrc = BPFVM_EINTERNAL;
+constexpr int kLastErrc = BPFVM_EERRNO;
 static_assert(BPFVM_NO_PC == bpfvm::kNoPc);
 
 static_assert(BPFVM_ARG_DONTCARE == static_cast<int>(ArgType::DontCare));
@@ -124,6 +125,7 @@ std::uint64_t c_helper_trampoline(std::uint64_t r1, std::uint64_t r2, std::uint6
 void clear(bpfvm_error* err) noexcept {
   if (err == nullptr) return;
   err->code = BPFVM_OK;
+  err->sys_errno = 0;
   err->pc = BPFVM_NO_PC;
   err->message[0] = '\0';
 }
@@ -162,12 +164,20 @@ int boundary(bpfvm_error* err, Body&& body) noexcept {
   }
 }
 
-// Map calls: errnos are data; a call the boundary refuses is -EINVAL, a failure inside is -ENOMEM.
+// Map calls return 0 or the kernel's negative errno; a failing errno also fills `err` (BPFVM_EERRNO,
+// sys_errno, its name). A call the boundary refuses is -EINVAL (BPFVM_EINVALID_ARGUMENT), a failure
+// inside is -ENOMEM.
 template <class Body>
 int map_boundary(bpfvm_error* err, Body&& body) noexcept {
   clear(err);
   try {
-    return body();
+    const int rc = body();
+    if (rc < 0 && err != nullptr && err->code == BPFVM_OK) {
+      const bpfvm::Error e = bpfvm::Map::errno_error(rc);
+      fail(err, BPFVM_EERRNO, e.reason);
+      err->sys_errno = -rc;
+    }
+    return rc;
   } catch (const std::bad_alloc&) {
     fail(err, BPFVM_EINTERNAL, "out of memory");
     return -ENOMEM;
@@ -501,19 +511,35 @@ int bpfvm_object_load(const bpfvm_object* obj, const char* name, const bpfvm_pro
 
 void bpfvm_program_destroy(bpfvm_program* prog) noexcept { delete prog; }
 
-int bpfvm_program_run(const bpfvm_program* prog, const void* data, std::size_t size_bytes, std::uint64_t* r0,
-                      bpfvm_error* err) noexcept {
-  return boundary(err, [&]() -> int {
-    if (prog == nullptr) return invalid(err, "program is NULL");
-    if (data == nullptr && size_bytes > 0) return invalid(err, "data is NULL");
-    auto out = prog->program.run(bytes(data, size_bytes));
-    if (!out) return fail(err, out.error());
-    if (r0 != nullptr) *r0 = out->r0;
-    return BPFVM_OK;
-  });
-}
-
 namespace {
+// The RunOutput of a thread's C-API runs, kept between calls so its buffers keep their capacity (the
+// caller's data_out/ctx_out receive copies): a warm thread's call allocates nothing. A call made while
+// another is active on the same thread (from inside a helper) uses its own.
+thread_local bpfvm::RunOutput tl_run_output;
+thread_local bool tl_run_output_busy = false;
+
+class ThreadRunOutput {
+ public:
+  ThreadRunOutput() {
+    if (tl_run_output_busy) {
+      out_ = &nested_;
+    } else {
+      tl_run_output_busy = true;
+      out_ = &tl_run_output;
+    }
+  }
+  ~ThreadRunOutput() {
+    if (out_ == &tl_run_output) tl_run_output_busy = false;
+  }
+  ThreadRunOutput(const ThreadRunOutput&) = delete;
+  ThreadRunOutput& operator=(const ThreadRunOutput&) = delete;
+  bpfvm::RunOutput& get() { return *out_; }
+
+ private:
+  bpfvm::RunOutput* out_ = nullptr;
+  bpfvm::RunOutput nested_;
+};
+
 // Copies `from` into (buffer, *size: capacity in, produced out); false when it did not fit.
 bool copy_out(const std::vector<std::uint8_t>& from, void* buffer, std::size_t* size) {
   const std::size_t capacity = *size;
@@ -524,6 +550,19 @@ bool copy_out(const std::vector<std::uint8_t>& from, void* buffer, std::size_t* 
 }
 }  // namespace
 
+int bpfvm_program_run(const bpfvm_program* prog, const void* data, std::size_t size_bytes, std::uint64_t* r0,
+                      bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (prog == nullptr) return invalid(err, "program is NULL");
+    if (data == nullptr && size_bytes > 0) return invalid(err, "data is NULL");
+    ThreadRunOutput out;
+    auto ran = prog->program.run(bpfvm::RunInput{bytes(data, size_bytes), {}, 1, nullptr}, out.get());
+    if (!ran) return fail(err, ran.error());
+    if (r0 != nullptr) *r0 = out.get().r0;
+    return BPFVM_OK;
+  });
+}
+
 int bpfvm_program_test_run(const bpfvm_program* prog, bpfvm_test_run* run, bpfvm_error* err) noexcept {
   return boundary(err, [&]() -> int {
     if (prog == nullptr) return invalid(err, "program is NULL");
@@ -532,17 +571,20 @@ int bpfvm_program_test_run(const bpfvm_program* prog, bpfvm_test_run* run, bpfvm
     if (run->ctx_in == nullptr && run->ctx_size_in > 0) return invalid(err, "ctx_in is NULL");
     bpfvm::RunInput in{bytes(run->data_in, run->data_size_in), bytes(run->ctx_in, run->ctx_size_in), run->repeat,
                        run->host_data};
-    auto out = prog->program.run(in);
-    if (!out) return fail(err, out.error());
-    run->r0 = out->r0;
-    run->retval = out->retval;
-    run->insns_executed = out->insns_executed;
-    run->ns_per_run = out->ns_per_run;
-    run->redirected = out->redirect_ifindex.has_value() ? 1 : 0;
-    run->redirect_ifindex = out->redirect_ifindex.value_or(0);
+    in.measure_time = run->measure_time != 0;
+    ThreadRunOutput scratch;
+    bpfvm::RunOutput& out = scratch.get();
+    auto ran = prog->program.run(in, out);
+    if (!ran) return fail(err, ran.error());
+    run->r0 = out.r0;
+    run->retval = out.retval;
+    run->insns_executed = out.insns_executed;
+    run->ns_per_run = out.ns_per_run;
+    run->redirected = out.redirect_ifindex.has_value() ? 1 : 0;
+    run->redirect_ifindex = out.redirect_ifindex.value_or(0);
     const std::size_t data_capacity = run->data_size_out, ctx_capacity = run->ctx_size_out;
-    const bool data_fit = copy_out(out->data_out, run->data_out, &run->data_size_out);
-    const bool ctx_fit = copy_out(out->ctx_out, run->ctx_out, &run->ctx_size_out);
+    const bool data_fit = copy_out(out.data_out, run->data_out, &run->data_size_out);
+    const bool ctx_fit = copy_out(out.ctx_out, run->ctx_out, &run->ctx_size_out);
     if (!data_fit)
       return invalid(err, "data_out holds " + std::to_string(data_capacity) + " bytes; the run produced " +
                               std::to_string(run->data_size_out));
@@ -559,7 +601,7 @@ int bpfvm_map_get_info(const bpfvm_map* map, bpfvm_map_info* info, bpfvm_error* 
     if (info == nullptr) return invalid(err, "info is NULL");
     const auto& m = map->map;
     *info = bpfvm_map_info{m.name().c_str(), m.type(),  m.key_size(),       m.value_size(),
-                           m.max_entries(),  m.flags(), m.host_value_size()};
+                           m.max_entries(),  m.flags(), m.host_value_size(), m.batch_cursor_size()};
     return BPFVM_OK;
   });
 }
@@ -606,6 +648,61 @@ int bpfvm_map_next_key(const bpfvm_map* map, const void* key, std::size_t key_si
     if (int e = check_buffer(err, "next_key", next_key, next_key_size, m.key_size()); e != 0) return e;
     return m.next_key(key != nullptr ? bytes(key, key_size) : std::span<const std::uint8_t>{},
                       std::span(static_cast<std::uint8_t*>(next_key), next_key_size));
+  });
+}
+
+int bpfvm_map_lookup_and_delete(bpfvm_map* map, const void* key, std::size_t key_size, void* value,
+                                std::size_t value_size, bpfvm_error* err) noexcept {
+  return map_boundary(err, [&]() -> int {
+    if (map == nullptr) return null_map(err);
+    auto& m = map->map;
+    if (int e = check_buffer(err, "key", key, key_size, m.key_size()); e != 0) return e;
+    if (int e = check_buffer(err, "value", value, value_size, m.host_value_size()); e != 0) return e;
+    return m.lookup_and_delete(bytes(key, key_size), std::span(static_cast<std::uint8_t*>(value), value_size));
+  });
+}
+
+int bpfvm_map_lookup_batch(bpfvm_map* map, const void* in_batch, void* out_batch, void* keys, void* values,
+                           uint32_t* count, int and_delete, bpfvm_error* err) noexcept {
+  return map_boundary(err, [&]() -> int {
+    if (map == nullptr) return null_map(err);
+    if (count == nullptr) return check_buffer(err, "count", nullptr, 0, 0);
+    if (*count > 0) {
+      if (int e = check_buffer(err, "keys", keys, 1, 1); e != 0) return e;
+      if (int e = check_buffer(err, "values", values, 1, 1); e != 0) return e;
+    }
+    if (int e = check_buffer(err, "out_batch", out_batch, 1, 1); e != 0) return e;
+    auto& m = map->map;
+    return m.lookup_batch(in_batch, out_batch, std::span(static_cast<std::uint8_t*>(keys), std::size_t{*count} * m.key_size()),
+                          std::span(static_cast<std::uint8_t*>(values), std::size_t{*count} * m.host_value_size()),
+                          *count, and_delete != 0);
+  });
+}
+
+int bpfvm_map_update_batch(bpfvm_map* map, const void* keys, const void* values, uint32_t* count,
+                           uint64_t elem_flags, bpfvm_error* err) noexcept {
+  return map_boundary(err, [&]() -> int {
+    if (map == nullptr) return null_map(err);
+    if (count == nullptr) return check_buffer(err, "count", nullptr, 0, 0);
+    if (*count > 0) {
+      if (int e = check_buffer(err, "keys", keys, 1, 1); e != 0) return e;
+      if (int e = check_buffer(err, "values", values, 1, 1); e != 0) return e;
+    }
+    auto& m = map->map;
+    return m.update_batch(bytes(keys, std::size_t{*count} * m.key_size()),
+                          bytes(values, std::size_t{*count} * m.host_value_size()), *count, elem_flags);
+  });
+}
+
+int bpfvm_map_delete_batch(bpfvm_map* map, const void* keys, uint32_t* count, bpfvm_error* err) noexcept {
+  return map_boundary(err, [&]() -> int {
+    if (map == nullptr) return null_map(err);
+    if (count == nullptr) return check_buffer(err, "count", nullptr, 0, 0);
+    if (*count > 0) {
+      if (int e = check_buffer(err, "keys", keys, 1, 1); e != 0) return e;
+    }
+    auto& m = map->map;
+    return m.delete_batch(bytes(keys, std::size_t{*count} * m.key_size()), *count);
   });
 }
 

@@ -76,6 +76,7 @@ struct Program::Impl {
   ProgramOptions options;
   std::uint32_t ctx_bytes = 0;  // the verifier's context bound; run() zero-pads a shorter context to it
   VerifierReport report;
+  std::vector<const vm::MemoryOwner*> owners;  // the object's maps, for checked runs (fixed after open)
   vm::Program program;  // after ctx-access rewriting: what the engine runs
   // The engine; shared with Object::Impl::tail_targets when a prog_array points here.
   std::shared_ptr<const vm::Interpreter> interpreter;

@@ -1,5 +1,7 @@
 // Map: the host's handle on one of an object's maps; bpf() map-command semantics and errnos.
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 
 #include "api/impl.hpp"
 
@@ -43,6 +45,11 @@ int Map::next_key(std::span<const std::uint8_t> key, std::span<std::uint8_t> nex
   return m(impl_).get_next_key(key.empty() ? nullptr : key.data(), next_out.data());
 }
 
+int Map::lookup_and_delete(std::span<const std::uint8_t> key, std::span<std::uint8_t> value_out) {
+  if (key_size() == 0 || !key_ok(key, key_size()) || !fits(value_out.size(), host_value_size())) return -EINVAL;
+  return m(impl_).lookup_and_delete(key.data(), value_out.data());
+}
+
 int Map::push(std::span<const std::uint8_t> value, std::uint64_t flags) {
   if (!fits(value.size(), value_size())) return -EINVAL;
   return m(impl_).host_update(nullptr, value.data(), flags);
@@ -51,6 +58,70 @@ int Map::push(std::span<const std::uint8_t> value, std::uint64_t flags) {
 int Map::pop(std::span<std::uint8_t> value_out) {
   if (!fits(value_out.size(), value_size())) return -EINVAL;
   return m(impl_).lookup_and_delete(nullptr, value_out.data());
+}
+
+namespace {
+// The kernel's errno names for the errnos maps return (reason of an Errc::Errno error).
+const char* errno_name(int e) {
+  switch (e) {
+    case ENOENT: return "ENOENT";
+    case EEXIST: return "EEXIST";
+    case E2BIG: return "E2BIG";
+    case EINVAL: return "EINVAL";
+    case ENOMEM: return "ENOMEM";
+    case EPERM: return "EPERM";
+    case EBUSY: return "EBUSY";
+    case ENOSPC: return "ENOSPC";
+    case EFAULT: return "EFAULT";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case 524: return "ENOTSUPP";
+    default: return "errno";
+  }
+}
+}  // namespace
+
+Error Map::errno_error(int rc) {
+  Error e{Errc::Errno, kNoPc, errno_name(-rc)};
+  e.sys_errno = -rc;
+  return e;
+}
+
+std::uint32_t Map::batch_cursor_size() const { return m(impl_).batch_cursor_size(); }
+
+// Buffers are checked against count: the room must hold count keys and count values.
+int Map::lookup_batch(const void* in_batch, void* out_batch, std::span<std::uint8_t> keys,
+                      std::span<std::uint8_t> values, std::uint32_t& count, bool and_delete) {
+  if (out_batch == nullptr || keys.size() < std::size_t{count} * key_size() ||
+      values.size() < std::size_t{count} * host_value_size())
+    return -EINVAL;
+  return m(impl_).lookup_batch(in_batch, out_batch, keys.data(), values.data(), count, 0, and_delete);
+}
+
+int Map::update_batch(std::span<const std::uint8_t> keys, std::span<const std::uint8_t> values,
+                      std::uint32_t& count, std::uint64_t elem_flags) {
+  if (keys.size() < std::size_t{count} * key_size() || values.size() < std::size_t{count} * host_value_size())
+    return -EINVAL;
+  return m(impl_).update_batch(keys.data(), values.data(), count, elem_flags);
+}
+
+int Map::delete_batch(std::span<const std::uint8_t> keys, std::uint32_t& count) {
+  if (keys.size() < std::size_t{count} * key_size()) return -EINVAL;
+  return m(impl_).delete_batch(keys.data(), count);
+}
+
+Result<std::size_t> Map::lookup_batch(MapBatchCursor& cursor, std::span<std::uint8_t> keys,
+                                      std::span<std::uint8_t> values, std::size_t count, bool and_delete) {
+  if (cursor.done_) return std::size_t{0};
+  cursor.in_.resize(batch_cursor_size());
+  cursor.out_.resize(batch_cursor_size());
+  auto n = static_cast<std::uint32_t>(std::min<std::size_t>(count, UINT32_MAX));
+  const int rc = lookup_batch(cursor.started_ ? cursor.in_.data() : nullptr, cursor.out_.data(), keys, values, n,
+                              and_delete);
+  if (rc != 0 && rc != -ENOENT) return errno_error(rc);
+  cursor.started_ = true;
+  cursor.in_.swap(cursor.out_);
+  if (rc == -ENOENT) cursor.done_ = true;  // the walk reached the end (n may still be > 0)
+  return std::size_t{n};
 }
 
 }  // namespace bpfvm

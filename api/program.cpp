@@ -1,6 +1,7 @@
 // Program: verification, context rewriting and engine preparation of one program, and its runs.
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "api/impl.hpp"
 #include "api/program_type.hpp"
@@ -15,7 +16,10 @@ namespace {
 
 // A repeated run announces a quiescent state this often, so map memory retired during a long repeat
 // loop is reclaimed (the kernel's test-run loop lets RCU grace periods pass when it reschedules).
-constexpr std::uint32_t kRunsPerQuiescentState = 1024;
+// Often: a program that replaces hash elements retires one per update, and what waits for a grace
+// period is memory the map must add (1024 runs of 64 updates grew a map by 65,536 elements, #16).
+// An announcement costs one load when nothing was retired.
+constexpr std::uint32_t kRunsPerQuiescentState = 16;
 
 verifier::MapInfo map_info_of(const maps::MapSpec& s) {
   verifier::MapInfo info{static_cast<std::uint32_t>(s.type), s.key_size, s.value_size, s.max_entries, s.map_flags,
@@ -141,6 +145,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   impl->options = options;
   verifier::ProgramTypeInfo type_info = verifier_type_of(type);
   impl->ctx_bytes = type_info.ctx_size_bytes;
+  impl->owners = object->maps.owners();
 
   std::vector<std::uint8_t> ctx_accesses;  // the verifier's per-insn context facts, for the ctx rewrite
   if (options.verify) {
@@ -248,11 +253,79 @@ Result<vm::ExecResult> Program::Impl::execute_repeated(maps::RunGuard& guard, vm
   }
 }
 
+namespace {
+
+// The RunContext of a thread's runs, kept between runs so its vectors (regions, owners) keep their
+// capacity: once a thread has run a program, its next runs allocate nothing here. A run that starts
+// while another is active on the same thread (a host helper running a program) uses its own context.
+thread_local vm::RunContext tl_run_context;
+thread_local bool tl_run_context_busy = false;
+
+class ThreadRunContext {
+ public:
+  ThreadRunContext() {
+    if (tl_run_context_busy) {
+      ctx_ = &nested_.emplace();
+      return;
+    }
+    tl_run_context_busy = true;
+    ctx_ = &tl_run_context;
+    reset(*ctx_);
+  }
+  ~ThreadRunContext() {
+    if (ctx_ == &tl_run_context) tl_run_context_busy = false;
+  }
+  ThreadRunContext(const ThreadRunContext&) = delete;
+  ThreadRunContext& operator=(const ThreadRunContext&) = delete;
+  vm::RunContext& get() { return *ctx_; }
+
+ private:
+  // A fresh RunContext's state, field by field: assigning a value-initialised one costs a 200-byte
+  // clear (rep stos) per run, and the vectors keep their capacity this way. A field added to
+  // RunContext changes its size and stops the build here until it is reset too.
+  static void reset(vm::RunContext& c) {
+    static_assert(sizeof(vm::RunContext) == 208, "reset() must reset every RunContext field");
+    c.current_helper = nullptr;
+    c.host = nullptr;
+    c.stack = vm::Region{0, 0, true, "stack"};
+    c.regions.clear();
+    c.owners.clear();
+    c.helper_fault.clear();
+    c.checked = false;
+    c.budget_insns = 0;
+    c.insns_executed = 0;
+    c.edge_counters = nullptr;
+    c.edge_counters_owner = nullptr;
+    c.tail_calls = 0;
+    c.tail_call_target = nullptr;
+    c.engine_tail_calls = false;
+    c.invoke_callback = nullptr;
+    c.engine = nullptr;
+  }
+
+  vm::RunContext* ctx_ = nullptr;
+  std::optional<vm::RunContext> nested_;
+};
+
+bool overlaps(std::span<const std::uint8_t> a, const std::vector<std::uint8_t>& b) {
+  if (a.empty() || b.capacity() == 0) return false;
+  const auto* lo = b.data();
+  return a.data() < lo + b.capacity() && lo < a.data() + a.size();
+}
+
+}  // namespace
+
 Result<RunOutput> Program::run(const RunInput& input) const {
+  RunOutput out;
+  if (auto r = run(input, out); !r) return std::move(r).error();
+  return out;
+}
+
+Result<void> Program::run(const RunInput& input, RunOutput& out) const {
   const Impl& p = *impl_;
   const Object::Impl& object = *p.object;
   const auto repeat = std::max<std::uint32_t>(input.repeat, 1);
-  RunOutput out;
+  const bool timed = input.measure_time || repeat > 1;
   std::uint32_t* const edges = input.edge_counters.empty() ? nullptr : input.edge_counters.data();
   if (edges != nullptr) {
     if (!p.interpreter || !p.options.coverage)
@@ -262,70 +335,100 @@ Result<RunOutput> Program::run(const RunInput& input) const {
                                                    ", have " + std::to_string(input.edge_counters.size()));
   }
   const bool checked = p.options.checked || edges != nullptr;
+  out.r0 = 0;
+  out.retval = 0;
+  out.insns_executed = 0;
+  out.ns_per_run = 0;
+  out.redirect_ifindex.reset();
 
   if (auto packet_type = packet_prog_type(p.type)) {
     helpers::TestRunOptions o;
     o.type = *packet_type;
-    o.data_in.assign(input.data.begin(), input.data.end());
-    o.ctx_in.assign(input.ctx.begin(), input.ctx.end());
+    o.data_in = input.data;  // copied into the frame before the run
+    o.ctx_in = input.ctx;
     o.repeat = repeat;
     o.checked = checked;
+    ThreadRunContext run_context;
+    o.context = &run_context.get();
     // One CPU slot for the whole test run, as the kernel's test run keeps one CPU (migrate_disable).
     maps::RunGuard guard(*object.maps.domain());
-    o.setup = [&](helpers::HelperRun& hr, vm::RunContext& ctx) {
-      hr.embedder = input.host_data;
-      hr.cpu = guard.cpu();
-      if (checked) ctx.owners = object.maps.owners();
+    // The callbacks capture one pointer each, so std::function keeps them inline (no allocation).
+    struct Packet {
+      const Impl& p;
+      const RunInput& input;
+      maps::RunGuard& guard;
+      std::uint32_t* edges;
+      bool checked;
+      std::uint64_t insns = 0;
+    } run{p, input, guard, edges, checked};
+    o.setup = [r = &run](helpers::HelperRun& hr, vm::RunContext& ctx) {
+      hr.embedder = r->input.host_data;
+      hr.cpu = r->guard.cpu();
+      if (r->checked) ctx.owners = r->p.owners;
     };
-    std::uint64_t insns = 0;
-    auto runner = [&](vm::RunContext& ctx, std::span<const std::uint64_t> args,
-                      std::uint32_t runs) -> Result<vm::ExecResult> {
-      auto r = p.execute_repeated(guard, ctx, args, edges, runs);
-      if (r) insns = r->insns_executed;
-      return r;
+    auto runner = [r = &run](vm::RunContext& ctx, std::span<const std::uint64_t> args,
+                             std::uint32_t runs) -> Result<vm::ExecResult> {
+      auto e = r->p.execute_repeated(r->guard, ctx, args, r->edges, runs);
+      if (e) r->insns = e->insns_executed;
+      return e;
     };
-    auto r = helpers::test_run(runner, o);
-    if (!r) return std::move(r).error();
-    out.r0 = r->r0;
-    out.retval = r->retval;
-    out.data_out = std::move(r->data_out);
-    out.ctx_out = std::move(r->ctx_out);
-    out.insns_executed = insns;
-    out.ns_per_run = r->duration_ns;
-    if (r->redirect.set) out.redirect_ifindex = r->redirect.ifindex;
-    return out;
+    // The test run writes into out's own buffers (swapped in and back), so they are reused.
+    helpers::TestRunResult r;
+    r.data_out.swap(out.data_out);
+    r.ctx_out.swap(out.ctx_out);
+    auto ran = helpers::test_run(runner, o, r);
+    r.data_out.swap(out.data_out);
+    r.ctx_out.swap(out.ctx_out);
+    if (!ran) return std::move(ran).error();
+    out.r0 = r.r0;
+    out.retval = r.retval;
+    out.insns_executed = run.insns;
+    if (timed) out.ns_per_run = r.duration_ns;
+    if (r.redirect.set) out.redirect_ifindex = r.redirect.ifindex;
+    return {};
   }
 
   // Plain programs get the input buffer in r1 and its length in r2; context programs get a copy of
   // the context bytes (or of the data) in r1. Either is zero-padded to the verifier's bound, as the
-  // kernel's bpf_ctx_init zero-fills a short ctx_in: a verified program may read all of it.
+  // kernel's bpf_ctx_init zero-fills a short ctx_in: a verified program may read all of it. The copy
+  // is the output buffer itself (data_out or ctx_out), so a caller that reuses `out` reuses it.
   const bool plain = p.type.entry == ProgramType::Entry::PlainMemory;
   const auto source = plain || input.ctx.empty() ? input.data : input.ctx;
   const std::size_t size = std::max<std::size_t>(source.size(), p.ctx_bytes);
   const bool writable = plain || p.type.kernel_type == 31 /* syscall */ || p.type.kernel_type == 0;
-  std::vector<std::uint8_t> buffer(size, 0);
-  if (!source.empty()) std::memcpy(buffer.data(), source.data(), source.size());
-  vm::RunContext ctx;
+  std::vector<std::uint8_t>& buffer = plain ? out.data_out : out.ctx_out;
+  (plain ? out.ctx_out : out.data_out).clear();
+  if (overlaps(source, buffer)) {
+    std::vector<std::uint8_t> copy(source.begin(), source.end());  // the input is the previous output
+    buffer.assign(size, 0);
+    std::memcpy(buffer.data(), copy.data(), copy.size());
+  } else {
+    buffer.assign(size, 0);
+    if (!source.empty()) std::memcpy(buffer.data(), source.data(), source.size());
+  }
+  ThreadRunContext run_context;
+  vm::RunContext& ctx = run_context.get();
   helpers::HelperRun hr;
   hr.embedder = input.host_data;
   ctx.host = &hr;
   const auto base = reinterpret_cast<std::uintptr_t>(buffer.data());
   ctx.regions.push_back(vm::Region{base, buffer.size(), writable, plain ? "input" : "ctx"});
-  if (checked) ctx.owners = object.maps.owners();
+  if (checked) ctx.owners = p.owners;
   const std::uint64_t args[] = {buffer.empty() ? 0 : base, source.size()};
   maps::RunGuard guard(*object.maps.domain());
   hr.cpu = guard.cpu();
   // Repetitions share the buffer, as test runs share the packet: a run sees what the previous one wrote.
-  const auto start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point start;
+  if (timed) start = std::chrono::steady_clock::now();
   auto r = p.execute_repeated(guard, ctx, std::span<const std::uint64_t>(args, plain ? 2 : 1), edges, repeat);
-  out.ns_per_run = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / repeat;
+  if (timed)
+    out.ns_per_run = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / repeat;
   if (!r) return std::move(r).error();
   out.r0 = r->r0;
   out.insns_executed = r->insns_executed;
   if (hr.redirect.set) out.redirect_ifindex = hr.redirect.ifindex;
   out.retval = static_cast<std::uint32_t>(out.r0);
-  (plain ? out.data_out : out.ctx_out) = std::move(buffer);
-  return out;
+  return {};
 }
 
 }  // namespace bpfvm

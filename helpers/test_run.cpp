@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "helpers/xdp_buffer.hpp"
 
@@ -62,6 +63,7 @@ Result<void> run_repeated(const ProgramRunner& runner, vm::RunContext& ctx, std:
 
 void finish_data(TestRunResult& out, const TestRunOptions& o, const std::uint8_t* begin, std::size_t size) {
   out.data_size_out = static_cast<std::uint32_t>(size);
+  out.err = 0;
   std::size_t n = size;
   if (o.data_size_out && *o.data_size_out < size) {
     n = *o.data_size_out;
@@ -70,7 +72,8 @@ void finish_data(TestRunResult& out, const TestRunOptions& o, const std::uint8_t
   out.data_out.assign(begin, begin + n);
 }
 
-Result<TestRunResult> run_xdp(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat) {
+Result<void> run_xdp(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat, TestRunResult& out,
+                     vm::RunContext& ctx) {
   const std::size_t max_data = kXdpFrameSize - kXdpHeadroom - kXdpSharedInfoBytes;
   if (o.data_in.size() < kEthHlen) return einval("XDP needs at least 14 bytes of data_in");
   if (o.data_in.size() > max_data)
@@ -89,9 +92,9 @@ Result<TestRunResult> run_xdp(const ProgramRunner& runner, const TestRunOptions&
     metalen = md_in.data;
   }
 
-  TestRunResult out;
-  std::vector<std::uint64_t> frame_words(kXdpFrameSize / 8);
-  auto* frame = reinterpret_cast<std::uint8_t*>(frame_words.data());
+  // The kernel's frame is kzalloc'ed; ours lives on the stack for the test run (no allocation).
+  alignas(8) std::uint8_t frame[kXdpFrameSize];
+  std::memset(frame, 0, sizeof frame);
   std::memcpy(frame + kXdpHeadroom - metalen, o.data_in.data(), o.data_in.size());
   XdpCtx x{};
   x.hard_start = reinterpret_cast<std::uintptr_t>(frame);
@@ -101,7 +104,6 @@ Result<TestRunResult> run_xdp(const ProgramRunner& runner, const TestRunOptions&
   x.data_end = x.data_meta + o.data_in.size();
   x.md.ingress_ifindex = md_in.ingress_ifindex ? md_in.ingress_ifindex : 1;  // loopback
   x.md.rx_queue_index = md_in.rx_queue_index;
-  vm::RunContext ctx;
   HelperRun hr;
   hr.cpu = o.cpu;
   hr.xdp = &x;
@@ -121,7 +123,7 @@ Result<TestRunResult> run_xdp(const ProgramRunner& runner, const TestRunOptions&
   md_out.data_meta = 0;
   out.ctx_out.resize(sizeof md_out);
   std::memcpy(out.ctx_out.data(), &md_out, sizeof md_out);
-  return out;
+  return {};
 }
 
 // The __sk_buff fields BPF_PROG_TEST_RUN lets ctx_in set and copies back (convert___skb_to_skb).
@@ -174,7 +176,8 @@ void fill_socket_fields(__sk_buff& md, const std::uint8_t* l3, std::size_t l3_by
   }
 }
 
-Result<TestRunResult> run_skb(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat) {
+Result<void> run_skb(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat, TestRunResult& out,
+                     vm::RunContext& ctx) {
   const std::size_t max_data = kPageBytes - kSkbHeadroom - kXdpSharedInfoBytes;
   if (o.data_in.size() < kEthHlen || o.data_in.size() > max_data)
     return einval("data_in must hold 14.." + std::to_string(max_data) + " bytes");
@@ -195,9 +198,8 @@ Result<TestRunResult> run_skb(const ProgramRunner& runner, const TestRunOptions&
   // tc sees the Ethernet header; socket filters, cgroup_skb and lwt start at L3 (the kernel's is_l2).
   const bool l2 = o.type == ProgType::SchedCls || o.type == ProgType::SchedAct;
 
-  TestRunResult out;
-  std::vector<std::uint64_t> buf_words(kPageBytes / 8);
-  auto* buf = reinterpret_cast<std::uint8_t*>(buf_words.data());
+  alignas(8) std::uint8_t buf[kPageBytes];  // zeroed like the kernel's kzalloc'ed page
+  std::memset(buf, 0, sizeof buf);
   std::memcpy(buf + kSkbHeadroom, o.data_in.data(), o.data_in.size());
   SkbCtx s{};
   s.md = md_in;
@@ -216,7 +218,6 @@ Result<TestRunResult> run_skb(const ProgramRunner& runner, const TestRunOptions&
   s.md.data = static_cast<std::uint32_t>(s.data);
   s.md.data_end = static_cast<std::uint32_t>(s.data_end);
   s.md.data_meta = static_cast<std::uint32_t>(s.data_meta);
-  vm::RunContext ctx;
   HelperRun hr;
   hr.cpu = o.cpu;
   hr.skb = &s;
@@ -239,16 +240,19 @@ Result<TestRunResult> run_skb(const ProgramRunner& runner, const TestRunOptions&
     std::memcpy(reinterpret_cast<std::uint8_t*>(&md_out) + f.off, reinterpret_cast<const std::uint8_t*>(&s.md) + f.off, f.size);
   out.ctx_out.resize(sizeof md_out);
   std::memcpy(out.ctx_out.data(), &md_out, sizeof md_out);
-  return out;
+  return {};
 }
 
 }  // namespace
 
-Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions& options) {
+Result<void> test_run(const ProgramRunner& runner, const TestRunOptions& options, TestRunResult& out) {
   const std::uint32_t repeat = options.repeat ? options.repeat : 1;
+  std::optional<vm::RunContext> own;
+  vm::RunContext& ctx = options.context != nullptr ? *options.context : own.emplace();
+  out.redirect = {};
   switch (options.type) {
     case ProgType::Xdp:
-      return run_xdp(runner, options, repeat);
+      return run_xdp(runner, options, repeat, out, ctx);
     case ProgType::SocketFilter:
     case ProgType::SchedCls:
     case ProgType::SchedAct:
@@ -256,7 +260,7 @@ Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions
     case ProgType::LwtIn:
     case ProgType::LwtOut:
     case ProgType::LwtXmit:
-      return run_skb(runner, options, repeat);
+      return run_skb(runner, options, repeat, out, ctx);
     case ProgType::Kprobe:
     case ProgType::Tracepoint:
     case ProgType::RawTracepoint:
@@ -264,6 +268,12 @@ Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions
       break;
   }
   return make_error(Errc::Unsupported, "test_run supports XDP, socket filter, tc, cgroup_skb and lwt programs (not this type yet)");
+}
+
+Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions& options) {
+  TestRunResult out;
+  if (auto r = test_run(runner, options, out); !r) return std::move(r).error();
+  return out;
 }
 
 Result<TestRunResult> test_run(const vm::Interpreter& program, const TestRunOptions& options) {

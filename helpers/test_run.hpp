@@ -17,8 +17,8 @@ namespace bpfvm::helpers {
 
 struct TestRunOptions {
   ProgType type = ProgType::Xdp;  // Xdp, SocketFilter, SchedCls or SchedAct
-  std::vector<std::uint8_t> data_in;
-  std::vector<std::uint8_t> ctx_in;             // struct xdp_md / struct __sk_buff (may be short)
+  std::span<const std::uint8_t> data_in;       // copied into the frame before the first run
+  std::span<const std::uint8_t> ctx_in;        // struct xdp_md / struct __sk_buff (may be short)
   std::optional<std::uint32_t> data_size_out;   // output buffer size; smaller output -> -ENOSPC
   std::uint32_t repeat = 1;                     // 0 counts as 1
   bool checked = false;                         // checked mode for the engine and the helpers
@@ -26,6 +26,9 @@ struct TestRunOptions {
   /// Called once on the run's HelperRun before the first repetition: where an embedder installs its
   /// pointer. (Engines install their own hooks — callbacks, tail calls — in RunContext.)
   std::function<void(HelperRun&, vm::RunContext&)> setup;
+  /// The RunContext to run in, fresh (a caller that keeps one per thread keeps its vectors' capacity);
+  /// null: a new one.
+  vm::RunContext* context = nullptr;
 };
 
 struct TestRunResult {
@@ -50,6 +53,10 @@ using ProgramRunner = std::function<Result<vm::ExecResult>(vm::RunContext& ctx, 
 /// Kernel input checks become Errc::InvalidArgument with the errno name leading the reason
 /// ("EINVAL: XDP needs at least 14 bytes of data_in"); an engine error ends the test run.
 Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions& options);
+
+/// The same into `out`, whose buffers are reused: with options.context set, a warm caller's test run
+/// allocates nothing (the frame lives on the stack).
+Result<void> test_run(const ProgramRunner& runner, const TestRunOptions& options, TestRunResult& out);
 
 /// The same with the interpreter (ExecOptions::checked = options.checked).
 Result<TestRunResult> test_run(const vm::Interpreter& program, const TestRunOptions& options);

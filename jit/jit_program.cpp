@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -63,6 +64,7 @@ struct JitProgram::Impl {
   JitOptions options;
   struct Slot {
     std::once_flag once;
+    std::atomic<bool> ready{false};  // built and fine: runs skip call_once (it costs ~60 instructions)
     std::optional<Result<Built>> built;
     ProgramCode code;  // filled once built; its address is known to the code before that
   };
@@ -179,7 +181,11 @@ Result<JitProgram> JitProgram::compile(const vm::Program& program, const vm::Hel
 
 Result<void> JitProgram::prepare(Variant variant) const {
   auto& slot = impl_->slots[static_cast<std::size_t>(variant)];
-  std::call_once(slot.once, [&] { slot.built.emplace(impl_->build(variant)); });
+  if (slot.ready.load(std::memory_order_acquire)) return {};
+  std::call_once(slot.once, [&] {
+    slot.built.emplace(impl_->build(variant));
+    if (*slot.built) slot.ready.store(true, std::memory_order_release);
+  });
   if (!*slot.built) return slot.built->error();
   return {};
 }

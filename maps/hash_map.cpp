@@ -57,6 +57,7 @@ HashMap::HashMap(const MapSpec& spec, std::shared_ptr<RunDomain> domain)
   // hashtab.c: n_buckets = roundup_pow_of_two(max_entries).
   n_buckets_ = std::bit_ceil(std::max<std::uint32_t>(spec.max_entries, 1));
   buckets_ = std::make_unique<Bucket[]>(n_buckets_);
+  slot_pools_ = std::make_unique<SlotPool[]>(domain->nr_cpus());
   if (!(spec.map_flags & kBpfFNoPrealloc)) {
     std::lock_guard lock(pool_mu_);
     add_chunk(spec.max_entries);
@@ -75,11 +76,18 @@ std::byte* HashMap::value_of(Elem* e, unsigned cpu) const {
   return key_of(e) + key_stride_ + std::size_t{value_stride_} * cpu;
 }
 
-// FNV-1a over the key, then a murmur3 finalizer so low bits (the bucket index) mix well.
+// Eight key bytes at a time (multiply-rotate), the tail byte by byte, then a murmur3 finalizer so
+// low bits (the bucket index) mix well. Word steps: an 8-byte key costs one multiply, not eight.
 std::uint32_t HashMap::hash_key(const void* key) const {
   const auto* p = static_cast<const unsigned char*>(key);
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (std::uint32_t i = 0; i < spec_.key_size; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  std::uint64_t h = 0xcbf29ce484222325ull ^ spec_.key_size;
+  std::uint32_t i = 0;
+  for (; i + 8 <= spec_.key_size; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = std::rotl((h ^ w) * 0x9e3779b97f4a7c15ull, 29);
+  }
+  for (; i < spec_.key_size; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdull;
   h ^= h >> 33;
@@ -136,27 +144,60 @@ void HashMap::add_chunk(std::size_t elems) {
   chunks_.push_back(std::move(c));
 }
 
-HashMap::Elem* HashMap::alloc_elem() {
-  std::lock_guard lock(pool_mu_);
-  if (!free_ && !limbo_.empty()) {
-    const std::uint64_t safe = domain_->safe_below();
-    auto keep = std::partition(limbo_.begin(), limbo_.end(),
-                               [&](Elem* e) { return e->retire_tag >= safe; });
-    for (auto it = keep; it != limbo_.end(); ++it) {
-      (*it)->free_next = free_;
-      free_ = *it;
-    }
-    limbo_.erase(keep, limbo_.end());
+// Moves the reusable head of a limbo queue (tags below `safe`) onto a free list.
+void HashMap::reclaim(Elem*& head, Elem*& tail, Elem*& free, std::uint64_t safe) {
+  while (head && head->retire_tag < safe) {
+    Elem* e = head;
+    head = e->free_next;
+    e->free_next = free;
+    free = e;
   }
-  if (!free_) {
-    // Preallocated maps only get here while retired elements wait out a grace period.
-    add_chunk(std::clamp<std::size_t>(spec_.max_entries / 16, 1, 64));
-  }
-  Elem* e = free_;
-  free_ = e->free_next;
+  if (!head) tail = nullptr;
+}
+
+HashMap::Elem* HashMap::fresh(Elem* e) {
   e->next.store(nullptr, std::memory_order_relaxed);
   e->ref.store(0, std::memory_order_relaxed);
   e->lru_prev = e->lru_next = nullptr;
+  return e;
+}
+
+// Inside a run the calling thread owns its RunDomain slot, so the slot's cache needs no lock: the
+// element pool costs no atomic operation on the update path (the kernel's per-CPU freelists).
+HashMap::Elem* HashMap::alloc_elem() {
+  if (domain_->in_run()) {
+    SlotPool& sp = slot_pools_[this_cpu()];
+    if (!sp.free && sp.limbo_head) reclaim(sp.limbo_head, sp.limbo_tail, sp.free, domain_->safe_below());
+    if (!sp.free) {
+      std::lock_guard lock(pool_mu_);
+      for (std::uint32_t k = 0; k < kSlotBatch; ++k) {
+        Elem* e = take_global();
+        if (!e) break;
+        e->free_next = sp.free;
+        sp.free = e;
+      }
+    }
+    if (sp.free) {
+      Elem* e = sp.free;
+      sp.free = e->free_next;
+      return fresh(e);
+    }
+  }
+  std::lock_guard lock(pool_mu_);
+  Elem* e = take_global();
+  if (!e) {
+    // Preallocated maps only get here while retired elements wait out a grace period.
+    add_chunk(std::clamp<std::size_t>(spec_.max_entries / 16, 1, 64));
+    e = take_global();
+  }
+  return fresh(e);
+}
+
+// pool_mu_ held. An element from the global free list, reclaiming its limbo first; null when empty.
+HashMap::Elem* HashMap::take_global() {
+  if (!free_ && limbo_head_) reclaim(limbo_head_, limbo_tail_, free_, domain_->safe_below());
+  Elem* e = free_;
+  if (e) free_ = e->free_next;
   return e;
 }
 
@@ -166,11 +207,28 @@ void HashMap::free_unused(Elem* e) {
   free_ = e;
 }
 
+// Limbo is a queue in retirement order, so the reusable elements are at its head: reclaiming costs
+// what it frees, never a scan of everything still waiting. A slot's queue longer than kSlotLimbo
+// moves to the global one, so elements a thread retires but never reuses return to everyone.
 void HashMap::retire(Elem* e) {
   const std::uint64_t tag = domain_->retire_tag();
-  std::lock_guard lock(pool_mu_);
   e->retire_tag = tag;
-  limbo_.push_back(e);
+  e->free_next = nullptr;
+  if (domain_->in_run()) {
+    SlotPool& sp = slot_pools_[this_cpu()];
+    (sp.limbo_tail ? sp.limbo_tail->free_next : sp.limbo_head) = e;
+    sp.limbo_tail = e;
+    if (++sp.limbo_count < kSlotLimbo) return;
+    std::lock_guard lock(pool_mu_);
+    (limbo_tail_ ? limbo_tail_->free_next : limbo_head_) = sp.limbo_head;
+    limbo_tail_ = sp.limbo_tail;
+    sp.limbo_head = sp.limbo_tail = nullptr;
+    sp.limbo_count = 0;
+    return;
+  }
+  std::lock_guard lock(pool_mu_);
+  (limbo_tail_ ? limbo_tail_->free_next : limbo_head_) = e;
+  limbo_tail_ = e;
 }
 
 bool HashMap::owns_value(std::uintptr_t addr, std::size_t size_bytes) const {
@@ -226,12 +284,12 @@ bool HashMap::evict_one() {
       }
       unlink(b, e);
       lru_remove(e);
+      count_.fetch_sub(1, std::memory_order_relaxed);  // under the bucket lock (see erase())
       victim = e;
       break;
     }
   }
   if (!victim) return false;
-  count_.fetch_sub(1, std::memory_order_relaxed);
   retire(victim);
   return true;
 }
@@ -374,6 +432,7 @@ int HashMap::update_lru(const void* key, const void* value, std::uint64_t flags,
         fresh->ref.store(1, std::memory_order_relaxed);
         unlink(b, old);
         lru_remove(old);
+        count_.fetch_sub(1, std::memory_order_relaxed);  // under the bucket lock (see erase())
       }
       fresh = nullptr;  // linked
     }
@@ -382,13 +441,13 @@ int HashMap::update_lru(const void* key, const void* value, std::uint64_t flags,
     count_.fetch_sub(1, std::memory_order_relaxed);
     free_unused(fresh);
   }
-  if (old) {
-    count_.fetch_sub(1, std::memory_order_relaxed);
-    retire(old);
-  }
+  if (old) retire(old);
   return err;
 }
 
+// The live count drops inside the bucket lock, together with the unlink: once the lock is released
+// another thread may re-insert the same key, and a count still holding the erased element would then
+// count that key twice and refuse a later insert with -E2BIG while the map has room.
 int HashMap::erase(const void* key) {
   const std::uint32_t h = hash_key(key);
   Bucket& b = bucket_of(h);
@@ -398,12 +457,12 @@ int HashMap::erase(const void* key) {
     e = find(b, h, key);
     if (!e) return -ENOENT;
     unlink(b, e);
+    count_.fetch_sub(1, std::memory_order_relaxed);
     if (lru_) {
       std::lock_guard lru_lock(lru_mu_);
       lru_remove(e);
     }
   }
-  count_.fetch_sub(1, std::memory_order_relaxed);
   retire(e);
   return 0;
 }
@@ -446,12 +505,12 @@ int HashMap::copy_and_erase(const void* key, void* out, std::uint64_t flags) {
     if (!e) return -ENOENT;
     copy_out(e, out, flags);
     unlink(b, e);
+    count_.fetch_sub(1, std::memory_order_relaxed);  // under the bucket lock (see erase())
     if (lru_) {
       std::lock_guard lru_lock(lru_mu_);
       lru_remove(e);
     }
   }
-  count_.fetch_sub(1, std::memory_order_relaxed);
   retire(e);
   return 0;
 }
@@ -514,16 +573,14 @@ int HashMap::batch_walk(const void* in_batch, void* out_batch, void* keys, void*
       }
       for (Elem* e : doomed) {
         unlink(b, e);
+        count_.fetch_sub(1, std::memory_order_relaxed);  // under the bucket lock (see erase())
         if (lru_) {
           std::lock_guard lru_lock(lru_mu_);
           lru_remove(e);
         }
       }
     }
-    for (Elem* e : doomed) {
-      count_.fetch_sub(1, std::memory_order_relaxed);
-      retire(e);
-    }
+    for (Elem* e : doomed) retire(e);
     doomed.clear();
     if (++batch >= n_buckets_) {
       ret = -ENOENT;

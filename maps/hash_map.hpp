@@ -21,7 +21,9 @@ namespace bpfvm::maps {
 /// Reclamation: an element that is deleted, replaced or evicted is unlinked and retired under a
 /// RunDomain epoch tag; it is recycled only after every run active at unlink time has ended, so a
 /// value pointer a program holds stays readable and is never reused under it. Element memory
-/// returns to the OS only when the map is destroyed.
+/// returns to the OS only when the map is destroyed. Runs allocate and retire through a cache of
+/// their RunDomain slot without locking (at most kSlotBatch + kSlotLimbo elements per slot beyond
+/// max_entries); host calls use the global pool under pool_mu_.
 ///
 /// BPF_F_NO_PREALLOC changes only when memory is obtained (up front vs. on demand); programs see the
 /// same behaviour: at most max_entries live elements, -E2BIG beyond that.
@@ -83,7 +85,19 @@ class HashMap : public Map {
   void init_value(Elem* e, const void* value, bool all_cpus) const;
   void overwrite_percpu(Elem* e, const void* value, bool all_cpus) const;
 
-  // Element pool.
+  // Element pool: a global free list and limbo queue (pool_mu_), and per RunDomain slot a cache used
+  // without a lock inside runs (SlotPool).
+  static constexpr std::uint32_t kSlotBatch = 16;  // elements a slot takes from the global list at once
+  static constexpr std::uint32_t kSlotLimbo = 256;  // a slot's limbo beyond this goes to the global one
+  struct alignas(64) SlotPool {
+    Elem* free = nullptr;
+    Elem* limbo_head = nullptr;
+    Elem* limbo_tail = nullptr;
+    std::uint32_t limbo_count = 0;
+  };
+  static void reclaim(Elem*& head, Elem*& tail, Elem*& free, std::uint64_t safe);
+  static Elem* fresh(Elem* e);
+  Elem* take_global();  // pool_mu_ held
   Elem* alloc_elem();
   void free_unused(Elem* e);  // never linked: straight back to the free list
   void retire(Elem* e);       // was linked: recycled after a grace period
@@ -107,7 +121,9 @@ class HashMap : public Map {
 
   std::mutex pool_mu_;
   Elem* free_ = nullptr;
-  std::vector<Elem*> limbo_;
+  Elem* limbo_head_ = nullptr;  // retired, oldest first (linked through free_next)
+  Elem* limbo_tail_ = nullptr;
+  std::unique_ptr<SlotPool[]> slot_pools_;  // one per RunDomain slot
   mutable std::shared_mutex chunks_mu_;
   std::vector<Chunk> chunks_;
 

@@ -18,29 +18,39 @@ unsigned RunDomain::this_cpu() const { return tl_domain == this ? tl_cpu : 0; }
 bool RunDomain::in_run() const { return tl_domain == this; }
 
 unsigned RunDomain::claim_slot() {
-  // Start at a per-thread hint so threads spread over slots without contending on slot 0.
-  const auto hint = static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  // Start at a per-thread hint so threads spread over slots without contending on slot 0; the hint
+  // is the slot this thread had last time, so a thread keeps finding its own slot free at once.
+  thread_local unsigned tl_hint = static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  const unsigned hint = tl_hint;
   for (;;) {
     for (unsigned i = 0; i < slots_.size(); ++i) {
       const unsigned s = (hint + i) % slots_.size();
       bool expected = false;
-      if (slots_[s].claimed.compare_exchange_strong(expected, true, std::memory_order_acquire))
+      if (slots_[s].claimed.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+        tl_hint = s;
         return s;
+      }
     }
     std::this_thread::yield();
   }
 }
 
 void RunDomain::enter(unsigned cpu) {
-  slots_[cpu].active_epoch.store(epoch_.load(std::memory_order_seq_cst), std::memory_order_seq_cst);
+  slots_[cpu].active_epoch.store(epoch_.load(std::memory_order_relaxed), std::memory_order_relaxed);
   // An RMW on epoch_ orders us against every retire_tag(): if it came first, its unlink happens
-  // before our reads of map links; if we came first, the retirer sees our active_epoch (which is <=
-  // its tag). Stands in for a seq_cst fence, which ThreadSanitizer does not model.
+  // before our reads of map links; if we came first, our store above happens before the retirer's
+  // read of active_epoch (which is <= its tag). Stands in for a seq_cst fence, which
+  // ThreadSanitizer does not model; it is the one full barrier of entering a run.
   epoch_.fetch_add(0, std::memory_order_seq_cst);
 }
 
+bool RunDomain::epoch_moved(unsigned cpu) const {
+  return slots_[cpu].active_epoch.load(std::memory_order_relaxed) != epoch_.load(std::memory_order_relaxed);
+}
+
 void RunDomain::leave(unsigned cpu) {
-  slots_[cpu].active_epoch.store(0, std::memory_order_seq_cst);
+  // Release: a reclaimer that reads 0 here (safe_below) sees every map read of the run before it.
+  slots_[cpu].active_epoch.store(0, std::memory_order_release);
   slots_[cpu].claimed.store(false, std::memory_order_release);
 }
 
@@ -73,7 +83,9 @@ RunGuard::RunGuard(RunDomain& domain) : domain_(domain) {
 }
 
 void RunGuard::quiescent_state() {
-  if (outer_) domain_.enter(cpu_);  // re-announce at the current epoch; nested guards leave it to the outer one
+  // Re-announce at the current epoch; nested guards leave it to the outer one. When nothing was
+  // retired since we announced, the epoch has not moved and there is nothing to release.
+  if (outer_ && domain_.epoch_moved(cpu_)) domain_.enter(cpu_);
 }
 
 RunGuard::~RunGuard() {

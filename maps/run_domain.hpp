@@ -41,6 +41,7 @@ class RunDomain {
   };
   unsigned claim_slot();
   void enter(unsigned cpu);  // also a quiescent state when the slot is already held
+  bool epoch_moved(unsigned cpu) const;  // something was retired since `cpu` last entered
   void leave(unsigned cpu);
 
   std::vector<Slot> slots_;

@@ -16,6 +16,7 @@ const char* errc_name(Errc code) noexcept {
     case Errc::HelperFault: return "helper fault";
     case Errc::Io: return "i/o error";
     case Errc::Internal: return "internal error";
+    case Errc::Errno: return "errno";
   }
   return "unknown";
 }

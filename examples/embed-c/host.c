@@ -2,6 +2,7 @@
  * a few packets, read its map. Usage: embed_c flow_hash.bpf.o [jit] */
 #include <bpfvm/bpfvm.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -99,16 +100,26 @@ int main(int argc, char **argv) {
     fail("map", status, &err);
     goto out;
   }
-  uint64_t total = 0;
-  for (uint32_t key = 0; key < NR_BUCKETS; ++key) {
-    uint64_t count = 0;
-    if (bpfvm_map_lookup(buckets, &key, sizeof key, &count, sizeof count, &err) == 0) {
-      printf("bucket %u: %llu\n", key, (unsigned long long)count);
-      total += count;
-    }
+  /* Every bucket in one batch call, as libbpf's bpf_map_lookup_batch: -ENOENT says the walk ended. */
+  uint32_t keys[NR_BUCKETS], count = NR_BUCKETS;
+  uint64_t counts[NR_BUCKETS], total = 0;
+  uint8_t cursor[8]; /* bpfvm_map_info::batch_cursor_size bytes (4 for an array's u32 key) */
+  int batch = bpfvm_map_lookup_batch(buckets, NULL, cursor, keys, counts, &count, 0, &err);
+  if (batch != 0 && batch != -ENOENT) {
+    fprintf(stderr, "batch: %s\n", err.message);
+    goto out;
   }
+  for (uint32_t i = 0; i < count; ++i) {
+    printf("bucket %u: %llu\n", keys[i], (unsigned long long)counts[i]);
+    total += counts[i];
+  }
+  /* A map errno is both the return value and, in err, BPFVM_EERRNO with sys_errno. */
+  uint32_t past = NR_BUCKETS;
+  uint64_t value = 0;
+  const int missing = bpfvm_map_lookup(buckets, &past, sizeof past, &value, sizeof value, &err);
+  printf("lookup of key %u: %d (%s, sys_errno %d)\n", past, missing, err.message, err.sys_errno);
   printf("total %llu, host_hash calls %lu\n", (unsigned long long)total, calls);
-  rc = total == 12 && calls == 12 ? 0 : 1;
+  rc = total == 12 && calls == 12 && missing == -ENOENT && err.code == BPFVM_EERRNO && err.sys_errno == ENOENT ? 0 : 1;
 
 out:
   bpfvm_program_destroy(prog);

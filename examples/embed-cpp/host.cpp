@@ -1,8 +1,10 @@
 // Embedding bpfvm from C++: register a host helper, load an XDP program from an object file, run it
-// on a few packets, read its map. Usage: embed_cpp flow_hash.bpf.o [jit]
+// on a few packets (one reused RunOutput: the per-event hot path), read its map with the typed map
+// API. Usage: embed_cpp flow_hash.bpf.o [jit]
 #include <bpfvm/bpfvm.hpp>
 
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <span>
@@ -70,16 +72,17 @@ int main(int argc, char** argv) {
   }
 
   // 12 IPv4 packets from 6 sources, one ARP frame, one runt.
+  // One RunOutput for every event: its buffers are reused, so a run allocates no output.
   constexpr const char* kVerdicts[] = {"ABORTED", "DROP", "PASS", "TX", "REDIRECT"};
+  bpfvm::RunOutput out;
   for (int i = 0; i < 14; ++i) {
     const auto packet = make_packet(static_cast<std::uint8_t>(2 + i % 6), i == 12);
     const auto data = std::span<const std::uint8_t>(packet).first(i == 13 ? 20 : packet.size());
-    auto out = prog->run(bpfvm::RunInput{.data = data});
-    if (!out) {
-      std::fprintf(stderr, "run: %s\n", out.error().message().c_str());
+    if (auto ran = prog->run(bpfvm::RunInput{.data = data}, out); !ran) {
+      std::fprintf(stderr, "run: %s\n", ran.error().message().c_str());
       return 1;
     }
-    std::printf("packet %2d: %s\n", i, out->retval < 5 ? kVerdicts[out->retval] : "?");
+    std::printf("packet %2d: %s\n", i, out.retval < 5 ? kVerdicts[out.retval] : "?");
   }
 
   auto buckets = obj->map("buckets");
@@ -87,14 +90,37 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no map 'buckets'\n");
     return 1;
   }
+  // Typed map calls return Result; a kernel errno is the error's sys_errno (Errc::Errno).
   std::uint64_t total = 0;
-  for (std::uint32_t key = 0; key < kBuckets; ++key) {
-    std::uint64_t count = 0;
-    if (buckets->lookup(key, count) == 0) {  // 0 or a kernel errno, as bpf_map_lookup_elem
-      std::printf("bucket %u: %llu\n", key, static_cast<unsigned long long>(count));
-      total += count;
-    }
+  auto walked = buckets->for_each<std::uint32_t, std::uint64_t>([&](const std::uint32_t& key, const std::uint64_t& count) {
+    std::printf("bucket %u: %llu\n", key, static_cast<unsigned long long>(count));
+    total += count;
+  });
+  if (!walked) {
+    std::fprintf(stderr, "walk: %s\n", walked.error().message().c_str());
+    return 1;
   }
+  if (auto b0 = buckets->get<std::uint64_t>(std::uint32_t{0})) std::printf("bucket 0 again: %llu\n", static_cast<unsigned long long>(*b0));
+  auto missing = buckets->get<std::uint64_t>(std::uint32_t{kBuckets});  // past the array: ENOENT
+  auto erased = buckets->erase(std::uint32_t{0});                        // arrays cannot delete: EINVAL
+  std::printf("lookup of key %u: %s; delete: %s\n", kBuckets, missing ? "found" : missing.error().reason.c_str(),
+              erased ? "deleted" : erased.error().reason.c_str());
+  if (missing || missing.error().sys_errno != ENOENT || erased || erased.error().sys_errno != EINVAL) return 1;
+  // Batches: every bucket in one call (the cursor says when the walk is done).
+  std::array<std::uint32_t, kBuckets> keys{};
+  std::array<std::uint64_t, kBuckets> counts{};
+  bpfvm::MapBatchCursor cursor;
+  std::uint64_t batch_total = 0;
+  while (!cursor.done()) {
+    auto n = buckets->lookup_batch(cursor, std::span(keys), std::span(counts));
+    if (!n) {
+      std::fprintf(stderr, "batch: %s\n", n.error().message().c_str());
+      return 1;
+    }
+    for (std::size_t i = 0; i < *n; ++i) batch_total += counts[i];
+  }
+  std::printf("batch lookup total %llu\n", static_cast<unsigned long long>(batch_total));
+  if (batch_total != total) return 1;
   std::printf("total %llu, host_hash calls %lu\n", static_cast<unsigned long long>(total), calls);
   return total == 12 && calls == 12 ? 0 : 1;
 }

@@ -5,9 +5,10 @@
  *    the C mirror of bpfvm::Errc. When `err` is not NULL it is always written: cleared on success,
  *    filled with the code, the instruction index (or BPFVM_NO_PC) and a one-line message on failure.
  *  - Map calls are the exception to the status rule: like bpf(2) map commands they return 0 or a
- *    negative kernel errno (-ENOENT, -E2BIG, -EEXIST, ...). Those errnos are data, so they leave
- *    `err` cleared; `err` is filled (BPFVM_EINVALID_ARGUMENT, return -EINVAL) only when the call
- *    itself is unusable (a NULL handle or buffer, a buffer shorter than the map's size).
+ *    negative kernel errno (-ENOENT, -E2BIG, -EEXIST, ...). A failing errno also fills `err`:
+ *    code BPFVM_EERRNO, sys_errno the positive errno, message its name ("ENOENT"). A call that is
+ *    itself unusable (a NULL handle or buffer, a buffer shorter than the map's size) returns -EINVAL
+ *    with code BPFVM_EINVALID_ARGUMENT and a message saying why.
  *  - Destructors and the accessors used inside helpers cannot fail and return their value directly.
  *  - No C++ exception crosses this API; out of memory is reported as BPFVM_EINTERNAL.
  *
@@ -42,6 +43,7 @@ enum bpfvm_errc {
   BPFVM_EHELPER_FAULT = 8,     /**< a helper refused its arguments or is not registered */
   BPFVM_EIO = 9,               /**< a file could not be read or written */
   BPFVM_EINTERNAL = 10,        /**< a bpfvm bug (please report), or out of memory */
+  BPFVM_EERRNO = 11,           /**< a map command failed with a kernel errno (bpfvm_error::sys_errno) */
 };
 
 /** bpfvm_error::pc when no instruction applies. */
@@ -53,6 +55,7 @@ typedef struct bpfvm_error {
   int code;
   uint32_t pc;
   char message[256];
+  int sys_errno; /**< BPFVM_EERRNO: the kernel's errno (positive: ENOENT, EEXIST, E2BIG...); else 0 */
 } bpfvm_error;
 
 /** A BPFVM_E* code's name, e.g. "malformed"; "unknown" for other values. Never NULL. */
@@ -254,12 +257,16 @@ typedef struct bpfvm_test_run {
   uint64_t r0;
   uint32_t retval;       /**< low 32 bits of r0, as BPF_PROG_TEST_RUN reports it */
   uint64_t insns_executed; /**< last run; 0 where the engine does not count */
-  double ns_per_run;     /**< mean wall time per repetition */
+  double ns_per_run;     /**< mean wall time per repetition; 0 for a single run unless measure_time */
   int redirected;        /**< nonzero when bpf_redirect / redirect_map recorded a target */
   uint32_t redirect_ifindex;
+  /* in */
+  int measure_time;      /**< nonzero: time a single run too (repeat > 1 is always timed) */
 } bpfvm_test_run;
 
-/** Runs the program as BPF_PROG_TEST_RUN does. When data_out (ctx_out) is too small, it receives
+/** Runs the program as BPF_PROG_TEST_RUN does. Outputs go to the caller's data_out / ctx_out:
+ *  reuse one bpfvm_test_run and its buffers per thread, and a plain or host-context program's call
+ *  allocates nothing once the thread has run it. When data_out (ctx_out) is too small, it receives
  *  what fits, data_size_out (ctx_size_out) the size needed, and the call returns
  *  BPFVM_EINVALID_ARGUMENT (the kernel's ENOSPC) with the other outputs filled. */
 int bpfvm_program_test_run(const bpfvm_program *prog, bpfvm_test_run *run, bpfvm_error *err) BPFVM_NOEXCEPT;
@@ -275,6 +282,7 @@ typedef struct bpfvm_map_info {
   uint32_t max_entries;
   uint32_t flags;
   size_t host_value_size; /**< bytes a lookup writes: value_size, or one 8-byte-rounded value per CPU */
+  uint32_t batch_cursor_size; /**< bytes of a batch cursor (in_batch/out_batch): 4 for hash maps */
 } bpfvm_map_info;
 
 int bpfvm_map_get_info(const bpfvm_map *map, bpfvm_map_info *info, bpfvm_error *err) BPFVM_NOEXCEPT;
@@ -290,6 +298,25 @@ int bpfvm_map_delete(bpfvm_map *map, const void *key, size_t key_size, bpfvm_err
 /** bpf_map_get_next_key: the first key when `key` is NULL; -ENOENT after the last. */
 int bpfvm_map_next_key(const bpfvm_map *map, const void *key, size_t key_size, void *next_key,
                        size_t next_key_size, bpfvm_error *err) BPFVM_NOEXCEPT;
+
+/** BPF_MAP_LOOKUP_AND_DELETE_ELEM on a hash map: copies the value, then deletes the element.
+ *  0, -ENOENT, or -ENOTSUPP (-524) for other types (queues and stacks: key_size is 0, use NULL/0). */
+int bpfvm_map_lookup_and_delete(bpfvm_map *map, const void *key, size_t key_size, void *value, size_t value_size,
+                                bpfvm_error *err) BPFVM_NOEXCEPT;
+/** BPF_MAP_LOOKUP_BATCH (and_delete: BPF_MAP_LOOKUP_AND_DELETE_BATCH), as libbpf's
+ *  bpf_map_lookup_batch: in_batch is NULL at the start, else the previous call's out_batch (each
+ *  batch_cursor_size bytes). *count is in: room in keys/values (elements), out: elements copied.
+ *  Returns 0, or -ENOENT when the walk reached the end (with *count still set), -ENOSPC when not
+ *  even one hash bucket fits, -ENOTSUPP (-524) for types without batches. */
+int bpfvm_map_lookup_batch(bpfvm_map *map, const void *in_batch, void *out_batch, void *keys, void *values,
+                           uint32_t *count, int and_delete, bpfvm_error *err) BPFVM_NOEXCEPT;
+/** BPF_MAP_UPDATE_BATCH: *count keys and values in order; stops at the first failure, with *count
+ *  the number applied. elem_flags: 0 or BPF_F_LOCK. */
+int bpfvm_map_update_batch(bpfvm_map *map, const void *keys, const void *values, uint32_t *count,
+                           uint64_t elem_flags, bpfvm_error *err) BPFVM_NOEXCEPT;
+/** BPF_MAP_DELETE_BATCH: deletes *count keys in order; stops at the first failure (-ENOENT), with
+ *  *count the number deleted. */
+int bpfvm_map_delete_batch(bpfvm_map *map, const void *keys, uint32_t *count, bpfvm_error *err) BPFVM_NOEXCEPT;
 
 /* ---- inside a helper ------------------------------------------------------------------------ */
 

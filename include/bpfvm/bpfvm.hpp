@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -150,6 +151,9 @@ struct RunInput {
   /// to edge_counters[2 * pc + taken], taken = 1 when it jumps. At least 2 * insn_count counters;
   /// the caller clears them. Coverage runs are always checked.
   std::span<std::uint32_t> edge_counters;
+  /// Fill RunOutput::ns_per_run for a single run (repeat = 1). Repeated runs (repeat > 1) are always
+  /// timed; a single run is not unless asked, so a host calling once per event pays no clock reads.
+  bool measure_time = false;
 };
 
 /// Result of one run (of the last one when RunInput::repeat > 1).
@@ -159,7 +163,7 @@ struct RunOutput {
   std::vector<std::uint8_t> data_out;   ///< the packet after the run (packet types), or the buffer
   std::vector<std::uint8_t> ctx_out;  ///< the context after the run (context types)
   std::uint64_t insns_executed = 0;     ///< last run; 0 where the engine does not count (fast JIT)
-  double ns_per_run = 0;                ///< mean wall time per repetition
+  double ns_per_run = 0;                ///< mean wall time per repetition (0 unless timed: RunInput::measure_time)
   std::optional<std::uint32_t> redirect_ifindex;  ///< what bpf_redirect / redirect_map recorded
 };
 
@@ -170,10 +174,34 @@ class Program;
 
 /// A key or value type the typed Map calls accept: trivially copyable and not a container.
 template <class T>
-concept PlainValue = std::is_trivially_copyable_v<T> && !std::ranges::range<T>;
+concept PlainValue = std::is_trivially_copyable_v<T> && !std::ranges::range<T> && !std::is_pointer_v<T>;
 
-/// A non-owning handle to one map of an Object (valid while the Object lives). Calls mirror the
-/// bpf() map commands and return 0 or the kernel's negative errno.
+/// Where a batch walk (Map::lookup_batch) stands: start with a default-constructed cursor and pass
+/// the same one to each call until done() is true.
+class MapBatchCursor {
+ public:
+  /// True once the walk has passed the last element.
+  bool done() const { return done_; }
+
+ private:
+  friend class Map;
+  std::vector<std::uint8_t> in_, out_;
+  bool started_ = false;
+  bool done_ = false;
+};
+
+/// A non-owning handle to one map of an Object (valid while the Object lives).
+///
+/// Two layers. The typed calls take keys and values as plain structs or integers (PlainValue) and
+/// return Result: a kernel errno (ENOENT for a missing key, EEXIST/ENOENT for BPF_NOEXIST/BPF_EXIST,
+/// E2BIG when full, EINVAL for a wrong size or flag...) is an Error with code Errc::Errno and the
+/// positive errno in Error::sys_errno, its name ("ENOENT") in Error::reason. The byte-span calls
+/// mirror bpf(2) exactly and return 0 or the negative errno. Per-CPU maps: a value is
+/// host_value_size() bytes, one 8-byte-rounded value per CPU (use an array type).
+///
+///   std::uint64_t count;
+///   if (auto r = map.lookup(key, count); !r && r.error().sys_errno != ENOENT) ...;
+///   map.for_each<std::uint32_t, std::uint64_t>([](const std::uint32_t& k, const std::uint64_t& v) { ... });
 class Map {
  public:
   /// The map's name ("rxcnt", ".rodata").
@@ -186,6 +214,128 @@ class Map {
   /// Bytes lookup() writes: value_size, or one 8-byte-rounded value per CPU for per-CPU maps.
   std::size_t host_value_size() const;
 
+  // ---- typed: keys and values as plain types, Result with the kernel errno inside ----------------
+
+  /// bpf_map_lookup_elem: copies the value into `value` (sizeof(V) must be host_value_size()).
+  template <class K, class V>
+    requires(PlainValue<K> && PlainValue<V>)
+  Result<void> lookup(const K& key, V& value) const {
+    return check(key, value) ? as_result(lookup(as_bytes(key), as_writable_bytes(value))) : size_error();
+  }
+  /// The value of `key` by value: `auto v = map.get<std::uint64_t>(key)`.
+  template <class V, class K>
+    requires(PlainValue<K> && PlainValue<V>)
+  Result<V> get(const K& key) const {
+    V value{};
+    if (auto r = lookup(key, value); !r) return std::move(r).error();
+    return value;
+  }
+  /// bpf_map_update_elem with BPF_ANY (0) / BPF_NOEXIST (1) / BPF_EXIST (2), | BPF_F_LOCK (4).
+  template <class K, class V>
+    requires(PlainValue<K> && PlainValue<V>)
+  Result<void> update(const K& key, const V& value, std::uint64_t flags = 0) {
+    return check(key, value) ? as_result(update(as_bytes(key), as_bytes(value), flags)) : size_error();
+  }
+  /// bpf_map_delete_elem (EINVAL for arrays, ENOENT for a missing key).
+  template <class K>
+    requires PlainValue<K>
+  Result<void> erase(const K& key) {
+    return sizeof(K) == key_size() ? as_result(erase(as_bytes(key))) : size_error();
+  }
+  /// BPF_MAP_LOOKUP_AND_DELETE_ELEM (hash maps; queue/stack: use pop()).
+  template <class K, class V>
+    requires(PlainValue<K> && PlainValue<V>)
+  Result<void> lookup_and_delete(const K& key, V& value) {
+    return check(key, value) ? as_result(lookup_and_delete(as_bytes(key), as_writable_bytes(value))) : size_error();
+  }
+  /// bpf_map_get_next_key: the key after `key` (the first key when `key` is absent from a hash map);
+  /// ENOENT after the last.
+  template <class K>
+    requires PlainValue<K>
+  Result<K> next_key(const K& key) const {
+    K next{};
+    if (sizeof(K) != key_size()) return size_error();
+    if (auto r = as_result(next_key(as_bytes(key), as_writable_bytes(next))); !r) return std::move(r).error();
+    return next;
+  }
+  /// The first key; ENOENT when the map is empty.
+  template <class K>
+    requires PlainValue<K>
+  Result<K> first_key() const {
+    K first{};
+    if (sizeof(K) != key_size()) return size_error();
+    if (auto r = as_result(next_key({}, as_writable_bytes(first))); !r) return std::move(r).error();
+    return first;
+  }
+  /// Calls fn(key, value) for every element, walking with next_key and copying each value (as
+  /// bpftool map dump does): an element deleted during the walk is skipped, one inserted may or may
+  /// not be seen. fn may return void, or bool (false stops the walk).
+  template <class K, class V, class Fn>
+    requires(PlainValue<K> && PlainValue<V>)
+  Result<void> for_each(Fn&& fn) const {
+    if (sizeof(K) != key_size() || sizeof(V) != host_value_size()) return size_error();
+    K key{};
+    V value{};
+    int rc = next_key({}, as_writable_bytes(key));
+    // A hash map's walk restarts from the first key when the current one vanished; bound the walk
+    // so a map that is refilled while we walk cannot keep us here.
+    for (std::uint64_t steps = 0; rc == 0 && steps <= 2ull * max_entries() + 2; ++steps) {
+      if (lookup(as_bytes(key), as_writable_bytes(value)) == 0) {
+        if constexpr (std::is_same_v<std::invoke_result_t<Fn&, const K&, const V&>, bool>) {
+          if (!fn(static_cast<const K&>(key), static_cast<const V&>(value))) return {};
+        } else {
+          fn(static_cast<const K&>(key), static_cast<const V&>(value));
+        }
+      }
+      K next{};
+      rc = next_key(as_bytes(key), as_writable_bytes(next));
+      key = next;
+    }
+    return rc == ENOENT_ ? Result<void>{} : as_result(rc);
+  }
+  /// BPF_MAP_LOOKUP_BATCH (and_delete: BPF_MAP_LOOKUP_AND_DELETE_BATCH): copies up to keys.size()
+  /// elements into keys/values (values.size() >= keys.size()) from where `cursor` stands and returns
+  /// how many; cursor.done() turns true at the end. Hash maps copy whole buckets, so a call may return
+  /// fewer than fit (ENOSPC when not even one bucket fits). ENOTSUPP (524) for types without batches.
+  template <class K, class V, std::size_t KN, std::size_t VN>
+    requires(PlainValue<K> && PlainValue<V>)
+  Result<std::size_t> lookup_batch(MapBatchCursor& cursor, std::span<K, KN> keys, std::span<V, VN> values,
+                                   bool and_delete = false) {
+    if (sizeof(K) != key_size() || sizeof(V) != host_value_size() || values.size() < keys.size())
+      return size_error();
+    return lookup_batch(cursor, {reinterpret_cast<std::uint8_t*>(keys.data()), keys.size_bytes()},
+                        {reinterpret_cast<std::uint8_t*>(values.data()), values.size_bytes()}, keys.size(), and_delete);
+  }
+  /// BPF_MAP_UPDATE_BATCH: applies keys[i] = values[i] in order, stopping at the first failure (its
+  /// errno in the error); returns how many were applied. `elem_flags` is 0 or BPF_F_LOCK, as in the
+  /// kernel's batch command (which has no BPF_NOEXIST/BPF_EXIST).
+  template <class K, class V, std::size_t KN, std::size_t VN>
+    requires(PlainValue<K> && PlainValue<V>)
+  Result<std::size_t> update_batch(std::span<const K, KN> keys, std::span<const V, VN> values,
+                                   std::uint64_t elem_flags = 0) {
+    if (sizeof(K) != key_size() || sizeof(V) != host_value_size() || values.size() < keys.size())
+      return size_error();
+    auto n = static_cast<std::uint32_t>(std::min<std::size_t>(keys.size(), 0xffffffffu));
+    const int rc = update_batch({reinterpret_cast<const std::uint8_t*>(keys.data()), keys.size_bytes()},
+                                {reinterpret_cast<const std::uint8_t*>(values.data()), values.size_bytes()}, n,
+                                elem_flags);
+    if (rc != 0) return errno_error(rc);
+    return std::size_t{n};
+  }
+  /// BPF_MAP_DELETE_BATCH: deletes keys in order, stopping at the first failure (ENOENT for a
+  /// missing key); returns how many were deleted.
+  template <class K, std::size_t KN>
+    requires PlainValue<K>
+  Result<std::size_t> delete_batch(std::span<const K, KN> keys) {
+    if (sizeof(K) != key_size()) return size_error();
+    auto n = static_cast<std::uint32_t>(std::min<std::size_t>(keys.size(), 0xffffffffu));
+    const int rc = delete_batch({reinterpret_cast<const std::uint8_t*>(keys.data()), keys.size_bytes()}, n);
+    if (rc != 0) return errno_error(rc);
+    return std::size_t{n};
+  }
+
+  // ---- bytes: bpf(2)'s shape, 0 or the negative errno ----------------------------------------------
+
   /// bpf_map_lookup_elem: copies the value (host_value_size() bytes) into value_out; 0, -ENOENT, -EINVAL.
   int lookup(std::span<const std::uint8_t> key, std::span<std::uint8_t> value_out) const;
   /// bpf_map_update_elem with BPF_ANY / BPF_NOEXIST / BPF_EXIST (and BPF_F_LOCK) flags; 0 or -errno.
@@ -194,26 +344,30 @@ class Map {
   int erase(std::span<const std::uint8_t> key);
   /// First key when `key` is empty.
   int next_key(std::span<const std::uint8_t> key, std::span<std::uint8_t> next_out) const;
+  /// BPF_MAP_LOOKUP_AND_DELETE_ELEM on a hash map; 0, -ENOENT, -ENOTSUPP (524) elsewhere.
+  int lookup_and_delete(std::span<const std::uint8_t> key, std::span<std::uint8_t> value_out);
+  /// BPF_MAP_LOOKUP_BATCH / LOOKUP_AND_DELETE_BATCH: `in_batch` is null at the start, else the
+  /// previous call's `out_batch` (batch_cursor_size() bytes each). On entry `count` is the room in
+  /// keys/values (in elements), on return how many were copied; -ENOENT when the walk reached the end.
+  int lookup_batch(const void* in_batch, void* out_batch, std::span<std::uint8_t> keys,
+                   std::span<std::uint8_t> values, std::uint32_t& count, bool and_delete = false);
+  /// BPF_MAP_UPDATE_BATCH with elem_flags 0 or BPF_F_LOCK; `count` in: elements, out: applied.
+  int update_batch(std::span<const std::uint8_t> keys, std::span<const std::uint8_t> values, std::uint32_t& count,
+                   std::uint64_t elem_flags = 0);
+  /// BPF_MAP_DELETE_BATCH; `count` in: elements, out: deleted.
+  int delete_batch(std::span<const std::uint8_t> keys, std::uint32_t& count);
+  /// Bytes of a batch cursor: 4 for hash maps (a bucket index), else key_size().
+  std::uint32_t batch_cursor_size() const;
   /// Queue/stack/bloom filter.
   int push(std::span<const std::uint8_t> value, std::uint64_t flags = 0);  ///< bpf_map_push_elem (queue, stack, bloom filter)
   int pop(std::span<std::uint8_t> value_out);  ///< bpf_map_lookup_and_delete_elem on a queue or stack
 
-  /// Typed forms for plain structs and integers: `map.lookup(key, value)` with `std::uint32_t key`.
-  template <class K, class V>
-    requires(PlainValue<K> && PlainValue<V>)
-  /// Typed lookup(): `value` must hold host_value_size() bytes and `key` key_size() (else -EINVAL).
-  int lookup(const K& key, V& value) const {
-    return lookup(as_bytes(key), as_writable_bytes(value));
-  }
-  template <class K, class V>
-    requires(PlainValue<K> && PlainValue<V>)
-  /// Typed update().
-  int update(const K& key, const V& value, std::uint64_t flags = 0) {
-    return update(as_bytes(key), as_bytes(value), flags);
-  }
+  /// The Error a typed call returns for `rc` (a negative errno): Errc::Errno, sys_errno = -rc.
+  static Error errno_error(int rc);
 
  private:
   friend class Object;
+  static constexpr int ENOENT_ = -2;  // -ENOENT without <cerrno> in a public header
   template <class T>
   static std::span<const std::uint8_t> as_bytes(const T& v) {
     return {reinterpret_cast<const std::uint8_t*>(&v), sizeof v};
@@ -222,6 +376,17 @@ class Map {
   static std::span<std::uint8_t> as_writable_bytes(T& v) {
     return {reinterpret_cast<std::uint8_t*>(&v), sizeof v};
   }
+  template <class K, class V>
+  bool check(const K&, const V&) const {
+    return sizeof(K) == key_size() && sizeof(V) == host_value_size();
+  }
+  static Result<void> as_result(int rc) {
+    if (rc == 0) return {};
+    return errno_error(rc);
+  }
+  static Error size_error() { return errno_error(-22 /* -EINVAL */); }
+  Result<std::size_t> lookup_batch(MapBatchCursor& cursor, std::span<std::uint8_t> keys,
+                                   std::span<std::uint8_t> values, std::size_t count, bool and_delete);
   explicit Map(void* impl) : impl_(impl) {}
   void* impl_;  // maps::Map
 };
@@ -273,8 +438,14 @@ class Program {
   const VerifierReport& verifier_report() const;
   /// Runs the program as BPF_PROG_TEST_RUN would; errors are faults of the run (memory, budget, helper).
   Result<RunOutput> run(const RunInput& input) const;
+  /// The same into a caller-owned `out` whose buffers (data_out, ctx_out) are reused: the hot-path
+  /// form for hosts that run a program once per event. A run then allocates nothing once `out` has
+  /// held an output of the size and the thread has run once (packet types build their test-run frame
+  /// on the stack). On failure `out` is left partly written. `input` may point into `out`'s buffers
+  /// (the previous run's output).
+  Result<void> run(const RunInput& input, RunOutput& out) const;
   /// Convenience for plain programs: r1 = data (copied), r2 = its size.
-  Result<RunOutput> run(std::span<const std::uint8_t> data) const { return run(RunInput{data, {}, 1, nullptr}); }
+  Result<RunOutput> run(std::span<const std::uint8_t> data) const { return run(RunInput{data, {}, 1, nullptr, {}, false}); }
   /// Native code listing with eBPF instruction boundaries (JIT engine only).
   Result<std::string> native_listing() const;
   /// The bytecode the engine runs, 8 little-endian bytes per instruction slot: the loaded program

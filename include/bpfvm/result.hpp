@@ -21,6 +21,7 @@ enum class Errc : std::uint8_t {
   HelperFault,      ///< a helper refused its arguments or is not registered
   Io,               ///< a file could not be read or written
   Internal,         ///< a bpfvm bug; please report
+  Errno,            ///< a map command failed as bpf(2) would: Error::sys_errno holds the kernel's errno
 };
 
 /// Name of an error category, e.g. "malformed".
@@ -34,6 +35,7 @@ struct Error {
   Errc code = Errc::Internal;  ///< the category
   std::uint32_t pc = kNoPc;  ///< instruction index, or kNoPc
   std::string reason;  ///< one line: "r3 may be null before 8-byte load"
+  int sys_errno = 0;  ///< Errc::Errno: the kernel's errno, positive (ENOENT, EEXIST, E2BIG...); else 0
 
   /// "insn 4: reason" when a pc applies, otherwise the reason alone.
   std::string message() const;

@@ -1,6 +1,7 @@
 // The public C++ API end to end: open, verify, run on both engines, maps, host helpers, threads.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -119,15 +120,101 @@ TEST_CASE("global data maps hold the section contents, read through typed map ac
   auto tuning = obj->map(".data.tuning");
   REQUIRE(tuning.has_value());
   std::uint32_t key = 0, value = 0;
-  REQUIRE(tuning->lookup(key, value) == 0);
+  REQUIRE(tuning->lookup(key, value).has_value());
   CHECK(value == 42);
   value = 7;
-  CHECK(tuning->update(key, value) == 0);
-  CHECK(tuning->lookup(key, value) == 0);
-  CHECK(value == 7);
+  CHECK(tuning->update(key, value).has_value());
+  CHECK(tuning->get<std::uint32_t>(key).value() == 7);
   auto rodata = obj->map(".rodata");
   REQUIRE(rodata.has_value());
-  CHECK(rodata->update(key, value) == -EPERM);  // frozen, as libbpf leaves .rodata
+  std::vector<std::uint8_t> bytes(rodata->value_size());
+  const auto frozen = rodata->update(std::span(reinterpret_cast<const std::uint8_t*>(&key), 4), bytes);
+  CHECK(frozen == -EPERM);  // frozen, as libbpf leaves .rodata
+}
+
+namespace {
+struct FlowKey {  // examples/maps.bpf.c's struct flow_key
+  std::uint32_t saddr, daddr;
+  std::uint16_t sport, dport;
+};
+bool operator==(const FlowKey& a, const FlowKey& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+FlowKey flow(std::uint32_t n) { return FlowKey{n, n + 1, 80, 443}; }
+}  // namespace
+
+TEST_CASE("typed map API: Result with the kernel errno, iteration, lookup-and-delete, batches") {
+  Vm vm;
+  auto obj = vm.open_elf_file(BPFVM_EXAMPLES_DIR "/maps.bpf.o");
+  REQUIRE(obj.has_value());
+  auto flows = obj->map("flows");
+  REQUIRE(flows.has_value());
+  REQUIRE(flows->key_size() == sizeof(FlowKey));
+
+  // Errnos travel inside the error.
+  auto missing = flows->get<std::uint64_t>(flow(1));
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().code == Errc::Errno);
+  CHECK(missing.error().sys_errno == ENOENT);
+  CHECK(missing.error().reason == "ENOENT");
+  CHECK(flows->update(flow(1), std::uint64_t{10}, 2 /* BPF_EXIST */).error().sys_errno == ENOENT);
+  REQUIRE(flows->update(flow(1), std::uint64_t{10}, 1 /* BPF_NOEXIST */).has_value());
+  CHECK(flows->update(flow(1), std::uint64_t{11}, 1 /* BPF_NOEXIST */).error().sys_errno == EEXIST);
+  CHECK(flows->update(flow(1), std::uint32_t{11}).error().sys_errno == EINVAL);  // wrong value size
+  CHECK(flows->get<std::uint64_t>(flow(1)).value() == 10);
+
+  // Batch update, then a walk with for_each sees exactly those keys.
+  std::vector<FlowKey> keys;
+  std::vector<std::uint64_t> values;
+  for (std::uint32_t n = 2; n < 102; ++n) keys.push_back(flow(n)), values.push_back(n * 100);
+  auto applied = flows->update_batch(std::span<const FlowKey>(keys), std::span<const std::uint64_t>(values));
+  REQUIRE(applied.has_value());
+  CHECK(*applied == 100);
+  std::uint64_t seen = 0, sum = 0;
+  REQUIRE(flows->for_each<FlowKey, std::uint64_t>([&](const FlowKey& k, const std::uint64_t& v) {
+    ++seen;
+    sum += v;
+    CHECK((k.saddr == 1 ? v == 10 : v == k.saddr * 100));
+  }).has_value());
+  CHECK(seen == 101);
+  CHECK(sum == 10 + 100 * (2 + 101) * 100 / 2);
+  std::uint64_t stopped = 0;
+  REQUIRE(flows->for_each<FlowKey, std::uint64_t>([&](const FlowKey&, const std::uint64_t&) { return ++stopped < 5; })
+              .has_value());
+  CHECK(stopped == 5);
+  auto first = flows->first_key<FlowKey>();
+  REQUIRE(first.has_value());
+  auto second = flows->next_key(*first);
+  REQUIRE(second.has_value());
+  CHECK_FALSE(*second == *first);
+
+  // Lookup-and-delete takes the element out.
+  std::uint64_t taken = 0;
+  REQUIRE(flows->lookup_and_delete(flow(1), taken).has_value());
+  CHECK(taken == 10);
+  CHECK(flows->lookup_and_delete(flow(1), taken).error().sys_errno == ENOENT);
+  CHECK(flows->erase(flow(1)).error().sys_errno == ENOENT);
+  REQUIRE(flows->erase(flow(2)).has_value());
+
+  // Batch lookup walks every remaining element exactly once; batch delete removes them.
+  MapBatchCursor cursor;
+  std::vector<FlowKey> got_keys(16);
+  std::vector<std::uint64_t> got_values(16);
+  std::vector<FlowKey> all;
+  for (int calls = 0; !cursor.done() && calls < 1000; ++calls) {
+    auto n = flows->lookup_batch(cursor, std::span(got_keys), std::span(got_values));
+    REQUIRE(n.has_value());
+    for (std::size_t i = 0; i < *n; ++i) {
+      CHECK(got_values[i] == got_keys[i].saddr * 100);
+      all.push_back(got_keys[i]);
+    }
+  }
+  CHECK(cursor.done());
+  CHECK(all.size() == 99);
+  auto deleted = flows->delete_batch(std::span<const FlowKey>(all));
+  REQUIRE(deleted.has_value());
+  CHECK(*deleted == 99);
+  CHECK(flows->first_key<FlowKey>().error().sys_errno == ENOENT);
+  auto again = flows->delete_batch(std::span<const FlowKey>(all).first(1));
+  CHECK(again.error().sys_errno == ENOENT);
 }
 
 TEST_CASE("host helpers: any id, user data, verifier-checked signature") {

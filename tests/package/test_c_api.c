@@ -101,9 +101,9 @@ static void test_errors_and_vm(void) {
   bpfvm_error err;
   CHECK(strcmp(bpfvm_strerror(BPFVM_OK), "ok") == 0);
   CHECK(strcmp(bpfvm_strerror(BPFVM_EMALFORMED), "malformed") == 0);
-  for (int c = BPFVM_OK; c <= BPFVM_EINTERNAL; ++c) CHECK(strcmp(bpfvm_strerror(c), "unknown") != 0);
+  for (int c = BPFVM_OK; c <= BPFVM_EERRNO; ++c) CHECK(strcmp(bpfvm_strerror(c), "unknown") != 0);
   CHECK(strcmp(bpfvm_strerror(-1), "unknown") == 0);
-  CHECK(strcmp(bpfvm_strerror(BPFVM_EINTERNAL + 1), "unknown") == 0);
+  CHECK(strcmp(bpfvm_strerror(BPFVM_EERRNO + 1), "unknown") == 0);
 
   CHECK(bpfvm_vm_create(0, NULL, &err) == BPFVM_EINVALID_ARGUMENT);
   CHECK(err.code == BPFVM_EINVALID_ARGUMENT && err.pc == BPFVM_NO_PC && strstr(err.message, "NULL"));
@@ -473,7 +473,7 @@ static void test_elf(const char *xdp_path, const char *globals_path) {
   CHECK(err.code == BPFVM_EINVALID_ARGUMENT);
   const uint32_t far = 1000;
   CHECK(bpfvm_map_lookup(rxcnt, &far, sizeof far, values, sizeof values, &err) == -ENOENT);
-  CHECK(err.code == BPFVM_OK);
+  CHECK(err.code == BPFVM_EERRNO && err.sys_errno == ENOENT && strcmp(err.message, "ENOENT") == 0);
   uint64_t set[4] = {1, 2, 3, 4};
   CHECK(bpfvm_map_update(rxcnt, &udp, sizeof udp, set, sizeof set, 0, &err) == 0);
   CHECK(bpfvm_map_lookup(rxcnt, &udp, sizeof udp, values, sizeof values, &err) == 0);
@@ -484,7 +484,7 @@ static void test_elf(const char *xdp_path, const char *globals_path) {
   CHECK(bpfvm_map_update(rxcnt, &udp, 2, set, sizeof set, 0, &err) == -EINVAL);
   CHECK(bpfvm_map_update(rxcnt, &udp, sizeof udp, NULL, sizeof set, 0, &err) == -EINVAL);
   CHECK(bpfvm_map_delete(rxcnt, &udp, sizeof udp, &err) == -EINVAL); /* arrays cannot delete */
-  CHECK(err.code == BPFVM_OK);
+  CHECK(err.code == BPFVM_EERRNO && err.sys_errno == EINVAL);
   CHECK(bpfvm_map_delete(NULL, &udp, sizeof udp, &err) == -EINVAL && err.code == BPFVM_EINVALID_ARGUMENT);
   CHECK(bpfvm_map_delete(rxcnt, NULL, sizeof udp, &err) == -EINVAL && err.code == BPFVM_EINVALID_ARGUMENT);
   uint32_t key = 0, next = 99;
@@ -550,12 +550,44 @@ static void test_hash_map(const char *maps_path) {
     cursor = key;
     if (++seen > 3) break;
   }
-  CHECK(seen == 3 && err.code == BPFVM_OK);
+  CHECK(seen == 3 && err.code == BPFVM_EERRNO && err.sys_errno == ENOENT); /* the walk's end */
   key[0] = 2;
   memset(key + 1, 0, info.key_size - 1);
   CHECK(bpfvm_map_delete(flows, key, info.key_size, &err) == 0);
-  CHECK(bpfvm_map_delete(flows, key, info.key_size, &err) == -ENOENT && err.code == BPFVM_OK);
+  CHECK(bpfvm_map_delete(flows, key, info.key_size, &err) == -ENOENT && err.code == BPFVM_EERRNO &&
+        err.sys_errno == ENOENT);
   CHECK(bpfvm_map_lookup(flows, key, info.key_size, &value, sizeof value, &err) == -ENOENT);
+
+  /* Lookup-and-delete, and the batch commands (libbpf's shapes). */
+  key[0] = 3;
+  CHECK(bpfvm_map_lookup_and_delete(flows, key, info.key_size, &value, sizeof value, &err) == 0 && value == 103u);
+  CHECK(bpfvm_map_lookup_and_delete(flows, key, info.key_size, &value, sizeof value, &err) == -ENOENT &&
+        err.sys_errno == ENOENT);
+  unsigned char keys[4 * 64];
+  uint64_t values[4];
+  memset(keys, 0, sizeof keys);
+  for (int i = 0; i < 4; ++i) keys[i * info.key_size] = (unsigned char)(20 + i), values[i] = 200u + (unsigned)i;
+  uint32_t count = 4;
+  CHECK(info.key_size <= 64 && info.batch_cursor_size == 4);
+  CHECK(bpfvm_map_update_batch(flows, keys, values, &count, 0, &err) == 0 && count == 4);
+  unsigned char got_keys[16 * 64];
+  uint64_t got_values[16];
+  uint32_t in_batch = 0, out_batch = 0, total = 0;
+  int rc = 0;
+  for (int calls = 0; calls < 100 && rc == 0; ++calls) {
+    count = 16;
+    rc = bpfvm_map_lookup_batch(flows, calls ? &in_batch : NULL, &out_batch, got_keys, got_values, &count, 0, &err);
+    for (uint32_t i = 0; i < count; ++i) CHECK(got_values[i] == 100u + got_keys[i * info.key_size] ||
+                                               got_values[i] == 180u + got_keys[i * info.key_size]);
+    total += count;
+    in_batch = out_batch;
+  }
+  CHECK(rc == -ENOENT && err.sys_errno == ENOENT);
+  CHECK(total == 5); /* key 1, what the test left, and the 4 batch-inserted ones */
+  count = 4;
+  CHECK(bpfvm_map_delete_batch(flows, keys, &count, &err) == 0 && count == 4);
+  count = 1;
+  CHECK(bpfvm_map_delete_batch(flows, keys, &count, &err) == -ENOENT && count == 0 && err.sys_errno == ENOENT);
   bpfvm_object_destroy(obj);
   bpfvm_vm_destroy(vm);
 }
