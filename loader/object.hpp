@@ -48,7 +48,7 @@ struct MapSpec {
   std::int32_t spin_lock_off = -1;                   // the value's struct bpf_spin_lock (from BTF), or -1
   std::uint32_t pinning = 0;                         // LIBBPF_PIN_NONE 0, LIBBPF_PIN_BY_NAME 1
   std::shared_ptr<const MapSpec> inner;              // map-in-map: the inner map's spec
-  std::vector<std::uint8_t> initial_value;           // global data: the value of key 0
+  std::vector<std::uint8_t> initial_value;           // global data: the value of key 0 (.bss: empty, all zero)
   bool frozen = false;                               // .rodata and .kconfig: BPF_MAP_FREEZE after init
   std::vector<MapSlotInit> initial_slots;            // prog_array / map-in-map initialisers
   std::uint32_t section_index = 0;                   // ELF section and offset it was defined at

@@ -50,6 +50,7 @@ Result<OpenedInput> open_input(const Vm& vm, const std::string& path, const Inpu
   if (ends_with(path, ".o")) {
     LoadOptions lo;
     lo.kconfig = options.kconfig;
+    lo.create_maps = options.create_maps;
     // libbpf fills LINUX_KERNEL_VERSION from uname(2) when the object asks; so does the CLI.
     if (!lo.kconfig.contains("LINUX_KERNEL_VERSION")) {
       utsname u{};
