@@ -247,7 +247,7 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
     checkpoints_.back().depth = static_cast<std::uint8_t>(cur.frames.size());
     checkpoints_.back().history = std::move(path.history);
     path.history.clear();
-    live_bytes_ += state_bytes(cur) + history_bytes(checkpoints_.back().history);
+    live_bytes_ += state_bytes(checkpoints_.back().state) + history_bytes(checkpoints_.back().history);
     const int id = static_cast<int>(checkpoints_.size() - 1);
     at_pc_[pc].push_back(id);
     path.parent = id;
