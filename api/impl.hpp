@@ -63,8 +63,9 @@ struct Object::Impl {
 
   explicit Impl(unsigned nr_cpus) : maps(nr_cpus) {}
   static Object make(std::shared_ptr<Impl> impl) { return Object(std::move(impl)); }
-  /// Creates the loader's maps in order (table index = lddw MapIdx imm) with their initial contents.
-  Result<void> create_maps();
+  /// Creates the loader's maps in order (table index = lddw MapIdx imm) with their initial contents,
+  /// after checking that together they need at most `max_bytes` (0 = no cap).
+  Result<void> create_maps(std::uint64_t max_bytes);
   const ProgramSource* find(std::string_view name) const;
   std::size_t index_of(const ProgramSource* source) const { return static_cast<std::size_t>(source - programs.data()); }
 };

@@ -34,8 +34,19 @@ std::string map_error(const loader::MapSpec& spec, int err, const std::string& w
 
 }  // namespace
 
-Result<void> Object::Impl::create_maps() {
+Result<void> Object::Impl::create_maps(std::uint64_t max_bytes) {
   const auto& specs = elf->maps;
+  // Sizes come from untrusted headers: check the sum before allocating anything.
+  std::uint64_t total = 0;
+  for (const auto& spec : specs) {
+    const std::uint64_t bytes = maps::map_memory_bytes(map_spec_of(spec), maps.domain()->nr_cpus());
+    total += bytes;
+    if (max_bytes != 0 && total > max_bytes)
+      return make_error(Errc::InvalidArgument,
+                        "map '" + spec.name + "': needs " + std::to_string(bytes) + " bytes, so the object's maps would need " +
+                            std::to_string(total) + ", above the cap of " + std::to_string(max_bytes) +
+                            " bytes (VmOptions::max_map_memory_bytes, bpfvm --max-map-memory)");
+  }
   for (const auto& spec : specs) {
     auto created = map_spec_of(spec);
     // libbpf: a perf_event_array declared with max_entries 0 gets one slot per possible CPU.
@@ -118,6 +129,8 @@ std::optional<Map> Object::map(std::string_view name) const {
 }
 
 Result<Program> Object::load(std::string_view program_name, const ProgramOptions& options) const {
+  if (impl_->elf && impl_->map_list.size() != impl_->elf->maps.size())
+    return make_error(Errc::InvalidArgument, "the object was opened without its maps (LoadOptions::create_maps is false)");
   const auto* source = impl_->find(program_name);
   if (source == nullptr) {
     std::string names;

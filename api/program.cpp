@@ -156,6 +156,9 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     vo.helpers = &vm_impl.helpers;
     vo.unprivileged = options.unprivileged;
     vo.permissive_constant_operands = options.permissive_constant_operands;
+    vo.max_states = options.max_verifier_states;
+    vo.max_memory_bytes = options.max_verifier_memory_bytes;
+    vo.max_time_us = options.max_verifier_time_us;
     vo.log_level = options.verifier_log_level;
     vo.log = options.verifier_log;
     vo.line_info = line_info_of(source);

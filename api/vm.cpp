@@ -92,7 +92,8 @@ Result<Object> Vm::open_elf(std::span<const std::uint8_t> elf, const LoadOptions
   auto impl = std::make_shared<Object::Impl>(impl_->options.nr_cpus);
   impl->vm = impl_;
   impl->elf = std::move(*loaded);
-  if (auto ok = impl->create_maps(); !ok) return std::move(ok).error();
+  if (options.create_maps)
+    if (auto ok = impl->create_maps(impl_->options.max_map_memory_bytes); !ok) return std::move(ok).error();
   for (const auto& spec : impl->elf->programs) {
     ProgramSource source;
     source.name = spec.name;

@@ -30,6 +30,7 @@
 #include "loader/object.hpp"
 #include "tests/kernel/kernel_oracle.hpp"
 #include "tests/runtime/kernel_object.hpp"
+#include "tests/verifier/complexity_programs.hpp"
 #include "tests/verifier/verifier_test_support.hpp"
 #include "verifier/verifier.hpp"
 #include "vm/data_file.hpp"
@@ -407,12 +408,81 @@ void register_suite() {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Issue #20's stress shapes (tests/verifier/complexity_programs.hpp), as socket filters. Both columns
+// are timed whatever the verdict (most shapes hit a complexity limit); `accepted` says which.
+
+void bench_bpfvm_stress(benchmark::State& state, std::shared_ptr<const testing::ComplexityProgram> shape) {
+  auto program = vm::decode_program(testing::assemble_complexity_program(*shape), shape->name);
+  if (!program) {
+    state.SkipWithError(program.error().message().c_str());
+    return;
+  }
+  verifier::VerifierOptions options;
+  options.program_type = verifier::program_types::socket_filter();
+  bool accepted = false;
+  verifier::VerifierStats stats;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto verified = verifier::verify(*program, options);
+    const auto t1 = std::chrono::steady_clock::now();
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+    accepted = verified.has_value();
+    if (verified) stats = verified->stats();
+  }
+  state.counters["accepted"] = accepted;
+  if (accepted) {
+    state.counters["processed"] = static_cast<double>(stats.insns_processed);
+    state.counters["states"] = static_cast<double>(stats.states_stored);
+    state.counters["peak_MB"] = static_cast<double>(stats.peak_memory_bytes) / (1 << 20);
+  }
+}
+
+void bench_kernel_stress(benchmark::State& state, std::shared_ptr<const testing::ComplexityProgram> shape) {
+  if (!testing::kernel_bpf_available()) {
+    state.SkipWithError(("no bpf(): " + testing::kernel_bpf_unavailable_reason()).c_str());
+    return;
+  }
+  const auto insns = testing::assemble_complexity_program(*shape);
+  bool accepted = false;
+  double processed = 0;
+  for (auto _ : state) {
+    const auto load = testing::load_program_stats(BPF_PROG_TYPE_SOCKET_FILTER, insns);
+    state.SetIterationTime(std::max(load.number_after("verification time "), 0.0) * 1e-6);
+    accepted = load.accepted();
+    processed = load.number_after("processed ");
+  }
+  state.counters["accepted"] = accepted;
+  state.counters["processed"] = processed;
+}
+
+void register_stress() {
+  for (auto& shape : testing::complexity_programs()) {
+    auto shared = std::make_shared<const testing::ComplexityProgram>(std::move(shape));
+    benchmark::RegisterBenchmark(("bpfvm/stress/" + shared->name).c_str(), bench_bpfvm_stress, shared)
+        ->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+    benchmark::RegisterBenchmark(("kernel/stress/" + shared->name).c_str(), bench_kernel_stress, shared)
+        ->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --write-stress-programs=DIR: write each stress shape as DIR/<name>.s (for `bpfvm verify X.s --type
+  // socket` under /usr/bin/time, which gives its peak memory) and exit.
+  const std::string write_flag = "--write-stress-programs=";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind(write_flag, 0) != 0) continue;
+    for (const auto& shape : testing::complexity_programs())
+      std::ofstream(arg.substr(write_flag.size()) + "/" + shape.name + ".s") << shape.asm_text;
+    return 0;
+  }
   for (const auto& path : files_with(BPFVM_EXAMPLES_DIR, ".o")) register_elf(path, "examples");
   for (const auto& path : files_with(BPFVM_VERIFIER_BENCH_PROGRAMS_DIR, ".o")) register_elf(path, "large");
   register_suite();
+  register_stress();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

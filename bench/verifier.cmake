@@ -23,6 +23,7 @@ bpfvm_add_bench(bench_verifier
           ${PROJECT_SOURCE_DIR}/tests/kernel/kernel_oracle.cpp
           ${PROJECT_SOURCE_DIR}/tests/runtime/kernel_object.cpp
           ${PROJECT_SOURCE_DIR}/tests/verifier/verifier_test_support.cpp
+          ${PROJECT_SOURCE_DIR}/tests/verifier/complexity_programs.cpp
   LIBS bpfvm_api bpfvm_verifier bpfvm_loader bpfvm_vm)
 target_include_directories(bench_verifier PRIVATE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(bench_verifier PRIVATE

@@ -347,7 +347,12 @@ Result<void> collect_data_maps(LoadContext& ctx) {
   for (const auto shndx : ctx.data_shndx) {
     const auto& sec = *ctx.elf.section(shndx);
     if (sec.size == 0) continue;  // libbpf skips empty data sections
-    if (sec.size > 0xffffffffu) return malformed(describe_section(sec) + " is too large for a map value");
+    // The kernel's array_map_alloc_check refuses a value above INT_MAX with E2BIG. A .bss header can
+    // claim any size without the file holding it, so nothing below allocates from it (the map starts
+    // zeroed; its memory counts against the host's cap when the object is opened for a run).
+    if (sec.size > 0x7fffffffu)
+      return make_error(Errc::InvalidArgument, describe_section(sec) + ": size " + std::to_string(sec.size) +
+                                                   " is above the kernel's map value limit (E2BIG: INT_MAX bytes)");
     MapSpec m;
     m.name = std::string(sec.name);
     m.kernel_name = internal_map_name(ctx.options.object_name, sec.name);
@@ -360,8 +365,7 @@ Result<void> collect_data_maps(LoadContext& ctx) {
     m.max_entries = 1;
     m.map_flags = BPF_F_MMAPABLE | (ro ? BPF_F_RDONLY_PROG : 0);
     m.frozen = ro;
-    if (bss) m.initial_value.assign(sec.size, 0);
-    else m.initial_value.assign(sec.data.begin(), sec.data.end());
+    if (!bss) m.initial_value.assign(sec.data.begin(), sec.data.end());  // .bss: empty = all zero
     if (ctx.btf)
       if (auto ds = ctx.btf->find(BtfKind::Datasec, sec.name)) m.value_type_id = *ds;
     m.section_index = shndx;

@@ -62,7 +62,7 @@ struct MapSpec {
   std::uint32_t pinning = 0;  // LIBBPF_PIN_BY_NAME 1; iproute2 PIN_OBJECT_NS 1, PIN_GLOBAL_NS 2, custom: recorded only
   LegacyMapDef legacy;                               // SEC("maps") only
   std::shared_ptr<const MapSpec> inner;              // map-in-map: the inner map's spec
-  std::vector<std::uint8_t> initial_value;           // global data: the value of key 0
+  std::vector<std::uint8_t> initial_value;           // global data: the value of key 0 (.bss: empty, all zero)
   bool frozen = false;                               // .rodata and .kconfig: BPF_MAP_FREEZE after init
   std::vector<MapSlotInit> initial_slots;            // prog_array / map-in-map initialisers
   std::uint32_t section_index = 0;                   // ELF section and offset it was defined at

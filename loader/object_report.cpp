@@ -9,9 +9,33 @@ namespace bpfvm::loader {
 
 namespace {
 
+// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no overlongs, no surrogates,
+// nothing above U+10FFFF), or 0.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b0 = byte(i);
+  std::size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+  if (b0 >= 0xc2 && b0 <= 0xdf) len = 2;
+  else if (b0 >= 0xe0 && b0 <= 0xef) len = 3, lo = b0 == 0xe0 ? 0xa0 : 0x80, hi = b0 == 0xed ? 0x9f : 0xbf;
+  else if (b0 >= 0xf0 && b0 <= 0xf4) len = 4, lo = b0 == 0xf0 ? 0x90 : 0x80, hi = b0 == 0xf4 ? 0x8f : 0xbf;
+  else return 0;
+  if (i + len > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+  return len;
+}
+
+}  // namespace
+
+// Section names and the license string are untrusted bytes: well-formed UTF-8 passes through, every
+// other byte b >= 0x80 becomes the escape \u00XX (the code point with b's value), so the output is
+// always valid JSON and the byte stays recognisable.
 std::string json_string(std::string_view s) {
   std::string out = "\"";
-  for (const char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const auto u = static_cast<unsigned char>(c);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -19,17 +43,26 @@ std::string json_string(std::string_view s) {
       case '\t': out += "\\t"; break;
       case '\r': out += "\\r"; break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
+        if (u < 0x20 || u == 0x7f) {
           char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
+          std::snprintf(buf, sizeof buf, "\\u%04x", u);
           out += buf;
-        } else {
+        } else if (u < 0x80) {
           out += c;
+        } else if (const std::size_t len = utf8_sequence_length(s, i); len > 0) {
+          out.append(s.substr(i, len));
+          i += len - 1;
+        } else {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", u);
+          out += buf;
         }
     }
   }
   return out + "\"";
 }
+
+namespace {
 
 std::string hex(std::uint64_t v) {
   char buf[24];

@@ -25,6 +25,10 @@ std::string object_report_text(const Object& obj);
 /// The same as one JSON object (stable keys: license, version, programs[], maps[], btf{}).
 std::string object_report_json(const Object& obj);
 
+/// `s` as a JSON string literal; bytes that are not well-formed UTF-8 become \u00XX, so the result is
+/// valid JSON whatever the input (section names, license strings and messages are untrusted bytes).
+std::string json_string(std::string_view s);
+
 /// Text of the instruction at pc (e.g. the vm disassembler's output); the loader has no disassembler.
 using InsnTextFn = std::function<std::string(const vm::Program& program, std::size_t pc)>;
 /// One line per instruction ("  12: <text>"), preceded by "; <source line> [file:line:col]" wherever

@@ -180,8 +180,15 @@ SpecProblem check_type(const MapSpec& s) {
   return fail(-EINVAL, "unknown map type " + std::to_string(static_cast<std::uint32_t>(s.type)));
 }
 
-// Bytes allocated at creation, roughly; guards make_unique against absurd sizes.
-std::uint64_t upfront_bytes(const MapSpec& s, unsigned nr_cpus) {
+}  // namespace
+
+std::string map_type_name(MapType type) {
+  const auto n = static_cast<std::uint32_t>(type);
+  if (n < kTypeNames.size()) return std::string("BPF_MAP_TYPE_") + kTypeNames[n];
+  return "BPF_MAP_TYPE_" + std::to_string(n);
+}
+
+std::uint64_t map_memory_bytes(const MapSpec& s, unsigned nr_cpus) {
   const std::uint64_t v8 = percpu_value_stride(s.value_size);
   const std::uint64_t cpus = is_percpu(s.type) ? nr_cpus : 1;
   switch (s.type) {
@@ -208,14 +215,6 @@ std::uint64_t upfront_bytes(const MapSpec& s, unsigned nr_cpus) {
   }
 }
 
-}  // namespace
-
-std::string map_type_name(MapType type) {
-  const auto n = static_cast<std::uint32_t>(type);
-  if (n < kTypeNames.size()) return std::string("BPF_MAP_TYPE_") + kTypeNames[n];
-  return "BPF_MAP_TYPE_" + std::to_string(n);
-}
-
 SpecProblem check_map_spec(const MapSpec& spec) {
   // syscall.c map_create, in its order: map_extra, access flags, type, the type's own check, name.
   if (spec.type != MapType::BloomFilter && spec.type != MapType::Arena && spec.map_extra != 0)
@@ -239,7 +238,7 @@ Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, std::shared_ptr<Run
                       std::string(name ? name : "E?") + ": " + map_type_name(spec.type) + ": " + p.reason);
   }
   if (!domain) domain = std::make_shared<RunDomain>();
-  if (upfront_bytes(spec, domain->nr_cpus()) > kMaxUpfrontBytes)
+  if (map_memory_bytes(spec, domain->nr_cpus()) > kMaxUpfrontBytes)
     return make_error(Errc::InvalidArgument, "ENOMEM: " + map_type_name(spec.type) + ": map too large");
   switch (spec.type) {
     case MapType::Array: return std::unique_ptr<Map>(std::make_unique<ArrayMap>(spec, domain));

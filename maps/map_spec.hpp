@@ -112,6 +112,10 @@ struct SpecProblem {
 /// The kernel's map_alloc_check for `spec`, without allocating. `nr_cpus` bounds per-CPU sizes.
 SpecProblem check_map_spec(const MapSpec& spec);
 
+/// Bytes create_map allocates for `spec` up front (an estimate from its sizes, without allocating):
+/// what a host's cap on map memory counts. Hash maps without BPF_F_NO_PREALLOC count every element.
+std::uint64_t map_memory_bytes(const MapSpec& spec, unsigned nr_cpus);
+
 /// Bytes one value takes in a per-CPU slot: round_up(value_size, 8), as bpf() lays them out.
 constexpr std::uint32_t percpu_value_stride(std::uint32_t value_size) {
   return (value_size + 7u) & ~7u;

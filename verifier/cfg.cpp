@@ -68,6 +68,7 @@ Check build_cfg(const vm::Program& p, bool allow_loops, Cfg& cfg) {
   const auto n = static_cast<std::uint32_t>(p.size());
   cfg.subprog_starts = {0};
   cfg.prune_point.assign(n, 0);
+  cfg.loop_head.assign(n, 0);
   cfg.live_in.assign(n, 0);
   cfg.successors.assign(n, {});
   for (std::uint32_t pc = 0; pc < n; ++pc) {
@@ -136,10 +137,13 @@ Check build_cfg(const vm::Program& p, bool allow_loops, Cfg& cfg) {
       auto& [pc, i] = stack.back();
       if (i < cfg.successors[pc].size()) {
         const auto to = cfg.successors[pc][i++];
-        if (color[to] == 1 && !allow_loops) {
-          ViolationDetail d;
-          d.other_pc = to;
-          return violation(pc, ViolationKind::BackEdge, d);
+        if (color[to] == 1) {
+          if (!allow_loops) {
+            ViolationDetail d;
+            d.other_pc = to;
+            return violation(pc, ViolationKind::BackEdge, d);
+          }
+          cfg.loop_head[to] = 1;
         }
         if (color[to] == 0) {
           color[to] = 1;

@@ -14,6 +14,7 @@ namespace bpfvm::verifier {
 struct Cfg {
   std::vector<std::uint32_t> subprog_starts;  // sorted; [0] == 0
   std::vector<std::uint8_t> prune_point;      // per slot: store states here
+  std::vector<std::uint8_t> loop_head;        // per slot: target of a back-edge
   std::vector<RegMask> live_in;               // per slot: registers read before written from here
   std::vector<RegMask> precise_in;            // per slot: live registers whose value matters (precision.hpp)
   std::vector<std::vector<std::uint32_t>> successors;  // intra-procedural (calls fall through)

@@ -40,6 +40,8 @@ enum class ViolationKind : std::uint8_t {
   BackEdge,            // unprivileged: loop
   InfiniteLoop,        // loop state repeats exactly
   TooComplex,          // processed-insn limit
+  JumpSequence,        // too many branches waiting to be explored (BPF_COMPLEXITY_LIMIT_JMP_SEQ)
+  HostBound,           // a bound the host set (states, memory, time; detail.note names it)
   Unreachable,         // statically unreachable insn
   JumpOutOfFunction,   // jump leaves its subprogram
   FallThroughFunction, // subprogram does not end in exit/ja

@@ -237,6 +237,12 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
       return "BPF program is too large. Processed " + std::to_string(d.limit) +
              " insn without covering every path (complexity limit); a loop whose bound the verifier cannot see "
              "is the usual cause";
+    case ViolationKind::JumpSequence:
+      return "The sequence of " + std::to_string(d.limit + 1) + " jumps is too complex: more than " +
+             std::to_string(d.limit) + " branches wait to be explored (BPF_COMPLEXITY_LIMIT_JMP_SEQ)";
+    case ViolationKind::HostBound:
+      return "verification stopped: " + std::string(d.note) + " passed the bound of " + std::to_string(d.limit) +
+             " the host set";
     case ViolationKind::Unreachable:
       return "unreachable insn " + std::to_string(v.pc);
     case ViolationKind::JumpOutOfFunction:

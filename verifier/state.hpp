@@ -91,13 +91,17 @@ struct State {
     if (frames.size() != old.frames.size()) return false;
     if (packet_bytes < old.packet_bytes || meta_bytes < old.meta_bytes) return false;
     if (refs.size() != old.refs.size()) return false;
-    IdMap ids;
+    // States of other call chains differ here: a cheap test before comparing any frame's content.
     for (std::size_t i = 0; i < frames.size(); ++i) {
       const auto& f = frames[i];
       const auto& o = old.frames[i];
       if (f.callsite != o.callsite || f.entry_pc != o.entry_pc || f.callback != o.callback) return false;
-      if (!f.leq(o, compared(i), ids)) return false;
     }
+    // The innermost frame first: it is where states of one call chain usually differ (callers'
+    // frames are often equal), so a mismatch is found before comparing them.
+    IdMap ids;
+    for (std::size_t i = frames.size(); i-- > 0;)
+      if (!frames[i].leq(old.frames[i], compared(i), ids)) return false;
     for (std::size_t i = 0; i < refs.size(); ++i)
       if (!ids.pair(old.refs[i] | IdMap::kRefTag, refs[i] | IdMap::kRefTag)) return false;
     if (lock.held != old.lock.held || lock.map != old.lock.map) return false;

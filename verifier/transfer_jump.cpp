@@ -92,10 +92,19 @@ Pair refine(Kind k, const ScalarDomain& a, const ScalarDomain& b) {
       const Pair p = refine(swap_operands(k), b, a);
       return {p.b, p.a};
     }
-    case Kind::Jset:
+    case Kind::Jset: {
       if (((a.bits().value() | a.bits().mask()) & (b.bits().value() | b.bits().mask())) == 0)
         return {ScalarDomain::bottom(), ScalarDomain::bottom()};
-      return {a, b};
+      // A single-bit mask: that bit is set (the kernel's reg_set_min_max for BPF_JSET), so a later
+      // test of the same bit is decided and the paths through a loop do not multiply.
+      auto single_bit = [](const ScalarDomain& v) {
+        return v.is_const() && v.const_value() != 0 && (v.const_value() & (v.const_value() - 1)) == 0;
+      };
+      Pair p{a, b};
+      if (single_bit(b)) p.a = a.meet(ScalarDomain::from_bits(Tnum::make(b.const_value(), ~b.const_value())));
+      if (single_bit(a)) p.b = b.meet(ScalarDomain::from_bits(Tnum::make(a.const_value(), ~a.const_value())));
+      return p;
+    }
     default: return {a, b};
   }
 }

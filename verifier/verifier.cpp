@@ -36,6 +36,8 @@ struct Checkpoint {
   std::vector<HistoryEntry> history;  // insns from the parent checkpoint's pc up to this pc
   PreciseMarks marks{};               // registers and slots some path explored from here needed precise
   bool all_marked = false;            // every register is precise here (and in every ancestor)
+  bool listed = true;                 // in at_pc_[pc]: paths may still be compared with it
+  std::uint8_t depth = 0;             // frames of the state (kept when the state is freed)
 };
 
 struct Path {
@@ -44,7 +46,29 @@ struct Path {
   int parent;
   std::uint32_t from = 0;  // the branch insn that queued this path (for the log)
   std::vector<HistoryEntry> history;  // insns run since the parent checkpoint
+  std::size_t queued_bytes = 0;       // what it added to Explorer::live_bytes_ while queued
 };
+
+// A loop head where a state of an earlier iteration is still being explored stores a new state only
+// after 20 jumps or 100 insns processed (on any path) since the last one, as the kernel's
+// is_state_visited does: each iteration's state is new and rarely prunes, and a 1M-insn loop would
+// otherwise keep a state per iteration (a loop that repeats a state is still caught, a few iterations
+// later). The kernel throttles at any insn with such a state; bpfvm only at loop heads, where
+// iterations repeat: elsewhere a state stored on every visit prunes more, for the kernel's pruning
+// relies on liveness marks bpfvm does not have.
+constexpr std::uint32_t kLoopStoreJumps = 20, kLoopStoreInsns = 100;
+// Elsewhere, as in the kernel, a new state is stored once 2 jumps and 8 insns were processed since
+// the last one (a state per prune point would cost memory and comparisons for little pruning).
+constexpr std::uint32_t kStoreMinJumps = 2, kStoreMinInsns = 8;
+
+// Heap bytes a state holds beyond sizeof(State) (the memory bound's estimate, not an exact count).
+std::size_t state_bytes(const State& s) {
+  std::size_t n = sizeof(State) + s.frames.capacity() * sizeof(Frame) + s.refs.capacity() * sizeof(std::uint32_t) +
+                  s.packet_ranges.capacity() * sizeof(s.packet_ranges[0]);
+  for (const auto& f : s.frames) f.stack.for_each_spill([&](const RegValue&) { n += sizeof(std::pair<int, RegValue>); });
+  return n;
+}
+std::size_t history_bytes(const std::vector<HistoryEntry>& h) { return h.capacity() * sizeof(HistoryEntry); }
 
 class Explorer {
  public:
@@ -98,16 +122,40 @@ class Explorer {
     for (int k = parent; k >= 0;) {
       auto& c = checkpoints_[static_cast<std::size_t>(k)];
       if (--c.branches > 0) break;
+      // Nothing below it is explored any more, so no backtracking walks its history again; a state
+      // no list holds any more is never compared again either.
+      live_bytes_ -= history_bytes(c.history);
+      std::vector<HistoryEntry>().swap(c.history);
+      if (!c.listed) forget_state(c);
       k = c.parent;
     }
   }
+  // Frees a checkpoint's state, keeping its depth (mark_precise reads it while descendants live).
+  void forget_state(Checkpoint& c) {
+    if (c.state.frames.empty()) return;
+    live_bytes_ -= state_bytes(c.state);
+    c.state = State{};
+  }
+  // Queues a path (a branch not taken yet), accounting its memory.
+  void queue(Path path) {
+    path.queued_bytes = state_bytes(path.state) + history_bytes(path.history);
+    live_bytes_ += path.queued_bytes;
+    pending_.push_back(std::move(path));
+  }
+  // A host bound or the jump-sequence limit hit at pc, else nullopt.
+  Check over_limits(std::uint32_t pc, const Path& path);
   // Forgets (for pruning) fully explored states at pc that rarely prune, as the kernel does, so a
   // loop's later iterations can store theirs. The checkpoint itself stays: paths name it as parent.
   void evict_useless(std::uint32_t pc) {
     auto& list = at_pc_[pc];
     std::erase_if(list, [&](int k) {
-      const auto& c = checkpoints_[static_cast<std::size_t>(k)];
-      return c.branches == 0 && c.misses > 3 * c.hits + 3;
+      auto& c = checkpoints_[static_cast<std::size_t>(k)];
+      if (c.branches != 0 || c.misses <= 3 * c.hits + 3) return false;
+      // Explored and forgotten: no path compares with it or walks through it again (the kernel
+      // frees such states); only its bookkeeping stays.
+      c.listed = false;
+      forget_state(c);
+      return true;
     });
     if (list.size() < kMaxCheckpointsPerInsn) return;
     // Still full: a loop unrolled by exploration fills the list with the states of its first
@@ -117,7 +165,10 @@ class Explorer {
     const auto oldest_open = std::find_if(list.begin(), list.end(), [&](int k) {
       return checkpoints_[static_cast<std::size_t>(k)].branches > 0;
     });
-    if (oldest_open != list.end()) list.erase(oldest_open);
+    if (oldest_open != list.end()) {
+      checkpoints_[static_cast<std::size_t>(*oldest_open)].listed = false;  // freed when its paths end
+      list.erase(oldest_open);
+    }
   }
   // Marks what insn pc needed, then appends it to the path's history.
   void record_insn(Path& path, std::uint32_t pc, std::uint8_t depth, bool callback, const PrecisionNeeds& needs,
@@ -130,6 +181,10 @@ class Explorer {
   std::vector<std::vector<int>> at_pc_;
   std::vector<Path> pending_;
   std::vector<bool> reached_;
+  std::size_t live_bytes_ = 0;  // stored states, their histories and queued paths (estimate)
+  std::uint32_t jumps_since_store_ = 0;  // processed since the last stored state, over all paths
+  std::uint32_t insns_since_store_ = 0;  // (the kernel's jmps_processed / insn_processed)
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   VerifierStats stats_;
   std::optional<State> failing_;
   std::string log_;
@@ -165,6 +220,10 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
       break;
     }
   }
+  const bool throttled = env_.cfg.loop_head[pc] && !callback_entry && path.parent >= 0 &&
+                         jumps_since_store_ < kLoopStoreJumps && insns_since_store_ < kLoopStoreInsns;
+  bool store = callback_entry || path.parent < 0 ||
+               (jumps_since_store_ >= kStoreMinJumps && insns_since_store_ >= kStoreMinInsns);
   for (int k : at_pc_[pc]) {
     auto& c = checkpoints_[static_cast<std::size_t>(k)];
     if (c.branches == 0) {
@@ -179,6 +238,7 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
       continue;
     }
     // Still being explored: only an ancestor on this very path can match.
+    if (throttled) store = false;
     if (!included(cur, c.state, pc) || !is_ancestor(k, path.parent)) continue;
     // bpf_loop bounds the iterations itself, so a callback entry that repeats is covered. The
     // ancestor's marks are not complete yet, so everything on this path counts as precise.
@@ -191,14 +251,19 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
       return true;
     }
   }
+  if (!store) return false;
   if (at_pc_[pc].size() >= kMaxCheckpointsPerInsn) evict_useless(pc);
   if (at_pc_[pc].size() < kMaxCheckpointsPerInsn) {
     checkpoints_.push_back(Checkpoint{cur, path.parent, 1, pc});
+    checkpoints_.back().depth = static_cast<std::uint8_t>(cur.frames.size());
     checkpoints_.back().history = std::move(path.history);
     path.history.clear();
+    live_bytes_ += state_bytes(checkpoints_.back().state) + history_bytes(checkpoints_.back().history);
     const int id = static_cast<int>(checkpoints_.size() - 1);
     at_pc_[pc].push_back(id);
     path.parent = id;
+    jumps_since_store_ = 0;
+    insns_since_store_ = 0;
     ++stats_.states_stored;
   }
   return false;
@@ -227,7 +292,7 @@ void Explorer::mark_precise(const Path& path, PreciseMarks bt, std::uint8_t dept
     const bool added = c.marks.add(bt);
     if (!added || c.all_marked) return;
     history = &c.history;
-    depth = static_cast<std::uint8_t>(c.state.frames.size());
+    depth = c.depth;
     k = c.parent;
   }
 }
@@ -244,14 +309,40 @@ void Explorer::record_insn(Path& path, std::uint32_t pc, std::uint8_t depth, boo
   path.history.push_back(HistoryEntry{pc, depth, callback, needs.linked, needs.stack});
 }
 
+Check Explorer::over_limits(std::uint32_t pc, const Path& path) {
+  const auto& opts = env_.options;
+  ViolationDetail d;
+  if (pending_.size() > opts.max_jump_sequence) {
+    d.limit = opts.max_jump_sequence;
+    return violation(pc, ViolationKind::JumpSequence, d);
+  }
+  const std::size_t bytes = live_bytes_ + history_bytes(path.history) + sizeof(State);
+  stats_.peak_memory_bytes = std::max<std::uint64_t>(stats_.peak_memory_bytes, bytes);
+  if (opts.max_states && stats_.states_stored > opts.max_states) {
+    d.limit = static_cast<std::int64_t>(opts.max_states);
+    d.note = "the number of stored states (ProgramOptions::max_verifier_states)";
+  } else if (opts.max_memory_bytes && bytes > opts.max_memory_bytes) {
+    d.limit = static_cast<std::int64_t>(opts.max_memory_bytes);
+    d.note = "the memory of stored and queued states, in bytes (ProgramOptions::max_verifier_memory_bytes)";
+  } else if (opts.max_time_us && (stats_.insns_processed & 1023) == 0 &&
+             std::chrono::steady_clock::now() - start_ > std::chrono::microseconds(opts.max_time_us)) {
+    d.limit = static_cast<std::int64_t>(opts.max_time_us);
+    d.note = "the verification time, in microseconds (ProgramOptions::max_verifier_time_us)";
+  } else {
+    return std::nullopt;
+  }
+  return violation(pc, ViolationKind::HostBound, d);
+}
+
 Check Explorer::run(State initial) {
   const auto& program = env_.program;
   const auto& opts = env_.options;
   const std::uint32_t entry = initial.frames[0].entry_pc;
-  pending_.push_back(Path{std::move(initial), entry, -1});
+  queue(Path{std::move(initial), entry, -1});
   while (!pending_.empty()) {
     Path path = std::move(pending_.back());
     pending_.pop_back();
+    live_bytes_ -= path.queued_bytes;
     bool first = true;
     for (;;) {
       const std::uint32_t pc = path.pc;
@@ -314,9 +405,21 @@ Check Explorer::run(State initial) {
         return c;
       }
       if (tracked) record_insn(path, pc, depth, callback, needs, op.form == Form::Jump && next.forks.empty());
+      ++insns_since_store_;
+      switch (op.form) {  // the kernel counts every BPF_JMP/JMP32-class insn
+        case Form::Jump: case Form::Ja: case Form::Ja32: case Form::Call: case Form::CallLocal: case Form::CallReg:
+        case Form::Exit:
+          ++jumps_since_store_;
+          break;
+        default: break;
+      }
       for (auto& f : next.forks) {
         if (path.parent >= 0) ++checkpoints_[static_cast<std::size_t>(path.parent)].branches;
-        pending_.push_back(Path{std::move(f.state), f.pc, path.parent, pc, path.history});
+        queue(Path{std::move(f.state), f.pc, path.parent, pc, path.history});
+      }
+      if (auto limit = over_limits(pc, path)) {
+        failing_ = path.state;
+        return limit;
       }
       stats_.peak_states = std::max<std::uint64_t>(stats_.peak_states, pending_.size());
       for (const auto& f : path.state.frames) {

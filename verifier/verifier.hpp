@@ -123,6 +123,12 @@ struct VerifierOptions {
   /// refuses ("div by zero", "invalid shift"). Off by default; the conformance plugin's
   /// --rfc9669-constants turns it on for the suite's tests of exactly these instructions.
   bool permissive_constant_operands = false;
+  /// BPF_COMPLEXITY_LIMIT_JMP_SEQ: more branches than this waiting to be explored at once = too complex.
+  std::uint32_t max_jump_sequence = 8192;
+  /// The host's bounds on one verification (0 = none); hitting one rejects the program, naming it.
+  std::uint64_t max_states = 0;        // states stored for pruning
+  std::uint64_t max_memory_bytes = 0;  // stored and queued states and their path histories (estimated)
+  std::uint64_t max_time_us = 0;       // wall time (checked every 1024 processed insns)
   /// Global functions by first insn (from BTF func info; the loader/API fills it). Empty: none.
   std::vector<GlobalFunc> global_funcs;
 
@@ -139,6 +145,7 @@ struct VerifierStats {
   std::uint64_t states_stored = 0;    // checkpoints kept for pruning
   std::uint64_t peak_states = 0;      // most paths waiting at once
   std::uint64_t states_pruned = 0;    // paths cut short by an explored state
+  std::uint64_t peak_memory_bytes = 0;  // most memory stored and queued states held at once (estimate)
   std::uint32_t stack_depth_bytes = 0;
   double time_us = 0;
 };

@@ -97,6 +97,11 @@ struct ProgramType {
 struct VmOptions {
   /// Per-CPU map slots ("CPUs"); 0 = std::thread::hardware_concurrency().
   unsigned nr_cpus = 0;
+  /// The most memory the maps of one opened object may allocate (summed over its maps, per-CPU
+  /// copies included; hash maps count every preallocated element). Opening an object whose maps need
+  /// more fails before any map is allocated, naming the map that crosses the cap. 0 = no cap.
+  /// The default protects a desktop from a small object that declares huge maps.
+  std::uint64_t max_map_memory_bytes = std::uint64_t{1} << 30;  // 1 GiB; CLI: --max-map-memory
 };
 
 /// Options for opening an ELF object.
@@ -108,6 +113,9 @@ struct LoadOptions {
   bool core_without_target = false;
   /// Values of __kconfig externs: "LINUX_KERNEL_VERSION" → "393216", "CONFIG_HZ" → "250".
   std::map<std::string, std::string, std::less<>> kconfig;
+  /// false: open only to inspect (report, disassemble, programs, control_flow_dot), as `bpfvm
+  /// objdump` does: no map is allocated, maps() is empty and load() fails.
+  bool create_maps = true;
 };
 
 /// How Object::load prepares a program.
@@ -121,6 +129,15 @@ struct ProgramOptions {
   /// Verifier: accept div/mod by an immediate 0 and shifts by an immediate >= the operand width, as
   /// RFC 9669 defines them (quotient 0, dividend kept, count masked); the kernel refuses both.
   bool permissive_constant_operands = false;
+  /// Verifier bounds. The kernel's own limits always apply: 1,000,000 processed instructions
+  /// (BPF_COMPLEXITY_LIMIT_INSNS), 8,192 branches waiting to be explored (BPF_COMPLEXITY_LIMIT_JMP_SEQ),
+  /// 8 call frames. These are the host's, on top (0 = none): stored states, memory held by stored and
+  /// queued states (an estimate), wall time. A program that hits one is rejected (Errc::Rejected,
+  /// "verification stopped: <bound> passed the bound of N the host set"). The memory default keeps a
+  /// hostile program from taking gigabytes; every program the kernel accepts stays far below it.
+  std::uint64_t max_verifier_states = 0;
+  std::uint64_t max_verifier_memory_bytes = std::uint64_t{1} << 30;  ///< 1 GiB; CLI --max-verifier-memory
+  std::uint64_t max_verifier_time_us = 0;  ///< CLI --max-verifier-time-ms (milliseconds)
   /// Check every load/store at run time against the memory the run owns (faults become errors).
   bool checked = false;
   /// Stop a run after this many instructions (0 = no budget).

@@ -3,6 +3,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <thread>
 #include <vector>
 
@@ -314,4 +316,108 @@ TEST_CASE("the JIT inlines lookups in plain arrays, as the kernel's JIT does, an
   const auto calls = lookup_calls_out(*listing);
   REQUIRE_FALSE(calls.empty());
   CHECK(calls.front());
+}
+
+namespace {
+
+// The object's bytes with section `name`'s header claiming `size` bytes (what a hostile object can
+// do for .bss: SHT_NOBITS holds no bytes in the file).
+std::vector<std::uint8_t> with_section_size(std::vector<std::uint8_t> elf, std::string_view name, std::uint64_t size) {
+  auto u16 = [&](std::size_t at) { std::uint16_t v; std::memcpy(&v, &elf[at], 2); return v; };
+  auto u32 = [&](std::size_t at) { std::uint32_t v; std::memcpy(&v, &elf[at], 4); return v; };
+  auto u64 = [&](std::size_t at) { std::uint64_t v; std::memcpy(&v, &elf[at], 8); return v; };
+  const std::uint64_t shoff = u64(0x28);
+  const std::uint16_t shnum = u16(0x3c), shstrndx = u16(0x3e);
+  const std::uint64_t strtab = u64(shoff + 64u * shstrndx + 24);
+  for (std::uint16_t i = 0; i < shnum; ++i) {
+    const std::uint64_t h = shoff + 64u * i;
+    const char* section_name = reinterpret_cast<const char*>(&elf[strtab + u32(h)]);
+    if (name != section_name) continue;
+    std::memcpy(&elf[h + 32], &size, 8);
+    return elf;
+  }
+  FAIL("no section " << name);
+  return elf;
+}
+
+std::vector<std::uint8_t> file_bytes(const char* path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("a .bss header claiming 2 GiB: listed without allocating, refused for a run by the map memory cap") {
+  const auto huge = with_section_size(file_bytes(BPFVM_EXAMPLES_DIR "/globals_subprog.bpf.o"), ".bss", 0x7fffffff);
+  Vm vm;  // default cap: 1 GiB
+
+  // objdump's way: nothing is allocated, so this takes microseconds, not 2 GiB of zeroes.
+  LoadOptions inspect;
+  inspect.create_maps = false;
+  auto listed = vm.open_elf(huge, inspect);
+  REQUIRE(listed.has_value());
+  CHECK(listed->report(true).find("\"value_size\":2147483647") != std::string::npos);
+  CHECK(listed->maps().empty());
+  auto not_loadable = listed->load("xdp_main");
+  REQUIRE_FALSE(not_loadable.has_value());
+  CHECK(not_loadable.error().reason.find("opened without its maps") != std::string::npos);
+
+  // For a run: refused before any map is allocated, naming the map and the cap.
+  auto opened = vm.open_elf(huge, {});
+  REQUIRE_FALSE(opened.has_value());
+  CHECK(opened.error().reason.find("map '.bss'") != std::string::npos);
+  CHECK(opened.error().reason.find("above the cap of 1073741824 bytes") != std::string::npos);
+
+  // Above the kernel's INT_MAX value size the loader refuses it at once (E2BIG), as BPF_MAP_CREATE would.
+  auto too_big = vm.open_elf(with_section_size(huge, ".bss", 0x80000000ull), inspect);
+  REQUIRE_FALSE(too_big.has_value());
+  CHECK(too_big.error().reason.find("E2BIG") != std::string::npos);
+}
+
+TEST_CASE("the map memory cap counts every map of an object, and 0 lifts it") {
+  const auto bytes = file_bytes(BPFVM_EXAMPLES_DIR "/xdp_parse.bpf.o");
+  VmOptions small;
+  small.nr_cpus = 2;
+  small.max_map_memory_bytes = 64;
+  auto refused = Vm(small).open_elf(bytes, {});
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().reason.find("map 'rxcnt'") != std::string::npos);
+  CHECK(refused.error().reason.find("VmOptions::max_map_memory_bytes") != std::string::npos);
+  small.max_map_memory_bytes = 0;
+  CHECK(Vm(small).open_elf(bytes, {}).has_value());
+}
+
+TEST_CASE("verifier bounds set by the host reject with the bound's name") {
+  // A 200-iteration loop: 1,000+ processed insns, dozens of stored states.
+  const char* text =
+      "mov %r0, 0\n"
+      "mov %r6, 0\n"
+      "loop:\n"
+      "add %r0, 1\n"
+      "add %r6, 1\n"
+      "jlt %r6, 20000, loop\n"
+      "exit\n";
+  Vm vm;
+  auto obj = vm.open_assembly(text, ProgramType::plain(), "loop");
+  REQUIRE(obj.has_value());
+  CHECK(obj->load("loop").has_value());
+  struct Case {
+    ProgramOptions options;
+    const char* bound;
+  };
+  std::vector<Case> cases(3);
+  cases[0].options.max_verifier_states = 10;
+  cases[0].bound = "ProgramOptions::max_verifier_states";
+  cases[1].options.max_verifier_memory_bytes = 4096;
+  cases[1].bound = "ProgramOptions::max_verifier_memory_bytes";
+  cases[2].options.max_verifier_time_us = 1;
+  cases[2].bound = "ProgramOptions::max_verifier_time_us";
+  for (const auto& c : cases) {
+    INFO(c.bound);
+    auto p = obj->load("loop", c.options);
+    REQUIRE_FALSE(p.has_value());
+    CHECK(p.error().code == Errc::Rejected);
+    CHECK(p.error().reason.find(c.bound) != std::string::npos);
+    CHECK(p.error().reason.find("verification stopped") != std::string::npos);
+  }
 }

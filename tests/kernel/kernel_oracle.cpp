@@ -141,6 +141,33 @@ bool kernel_required() {
 }
 
 KernelCallCounts kernel_call_counts() { return {g_prog_loads.load(), g_test_runs.load(), g_map_ops.load()}; }
+double StatsLoad::number_after(std::string_view key) const {
+  const auto at = log.rfind(key);
+  return at == std::string::npos ? -1 : std::strtod(log.c_str() + at + key.size(), nullptr);
+}
+
+StatsLoad load_program_stats(bpf_prog_type type, std::span<const vm::Insn> insns) {
+  constexpr std::uint32_t kLogStats = 4;  // BPF_LOG_STATS
+  const auto bytes = vm::encode_program(insns);
+  static constexpr char kLicense[] = "GPL";
+  StatsLoad out;
+  std::string log(1u << 16, '\0');
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.prog_type = type;
+  attr.insns = ptr_to_u64(bytes.data());
+  attr.insn_cnt = static_cast<std::uint32_t>(insns.size());
+  attr.license = ptr_to_u64(kLicense);
+  attr.log_level = kLogStats;
+  attr.log_buf = ptr_to_u64(log.data());
+  attr.log_size = static_cast<std::uint32_t>(log.size());
+  const long fd = sys_bpf(BPF_PROG_LOAD, attr);
+  if (fd >= 0) out.fd.reset(static_cast<int>(fd));
+  else out.error = errno;
+  log.resize(std::strlen(log.c_str()));
+  out.log = std::move(log);
+  return out;
+}
 
 Result<Fd> load_program(bpf_prog_type type, std::span<const vm::Insn> insns, std::string* verifier_log) {
   if (verifier_log) verifier_log->clear();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bpfvm/result.hpp"
@@ -53,6 +54,19 @@ bool kernel_required();
 /// last line of the verifier log; `verifier_log`, when given, receives the whole log (empty on success).
 Result<Fd> load_program(bpf_prog_type type, std::span<const vm::Insn> insns,
                         std::string* verifier_log = nullptr);
+
+/// BPF_PROG_LOAD with log_level BPF_LOG_STATS (4): the kernel logs only its verdict line and statistics
+/// ("verification time N usec", "processed N insns ..."), so a program near the 1M limit costs no
+/// log time. `log` holds that text whatever the verdict.
+struct StatsLoad {
+  Fd fd;           ///< the loaded program, when accepted
+  int error = 0;   ///< errno of a refusal (E2BIG for the complexity limits), 0 when accepted
+  std::string log;
+  bool accepted() const { return fd.valid(); }
+  /// The number after the log's last `key` ("verification time ", "processed "), or -1.
+  double number_after(std::string_view key) const;
+};
+StatsLoad load_program_stats(bpf_prog_type type, std::span<const vm::Insn> insns);
 
 struct TestRunResult {
   std::uint32_t retval = 0;            // the kernel reports only the low 32 bits of r0

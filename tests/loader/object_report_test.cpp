@@ -1,6 +1,7 @@
 // Object reports: text, JSON and the source-interleaved disassembly.
 #include <catch2/catch.hpp>
 
+#include "loader/elf_file.hpp"
 #include "loader/object_report.hpp"
 #include "tests/loader/builders.hpp"
 
@@ -57,4 +58,29 @@ TEST_CASE("disassemble_with_source interleaves line info") {
   CHECK(listing.find("globals_subprog.bpf.c:") != std::string::npos);
   CHECK(listing.find("0: ") != std::string::npos);
   CHECK(listing.find("\n7: ") == std::string::npos);  // second slot of the lddw at 6
+}
+
+TEST_CASE("json_string: well-formed UTF-8 passes, every other byte >= 0x80 is escaped, so the JSON stays valid") {
+  CHECK(json_string("GPL") == "\"GPL\"");
+  CHECK(json_string("a\"b\\c\n\x01\x7f") == "\"a\\\"b\\\\c\\n\\u0001\\u007f\"");
+  CHECK(json_string("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x9d") == "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x9d\"");
+  CHECK(json_string("G\xffL") == "\"G\\u00ffL\"");               // not UTF-8 at all
+  CHECK(json_string("\xc3") == "\"\\u00c3\"");                  // truncated sequence
+  CHECK(json_string("\xc0\xaf") == "\"\\u00c0\\u00af\"");       // overlong '/'
+  CHECK(json_string("\xed\xa0\x80") == "\"\\u00ed\\u00a0\\u0080\"");  // UTF-16 surrogate
+  CHECK(json_string("\xf4\x90\x80\x80") == "\"\\u00f4\\u0090\\u0080\\u0080\"");  // above U+10FFFF
+}
+
+TEST_CASE("object_report_json escapes a license string that is not UTF-8") {
+  auto bytes = slurp(std::string(BPFVM_EXAMPLES_DIR) + "/globals_subprog.bpf.o");
+  auto elf = ElfFile::parse(bytes);
+  REQUIRE(elf);
+  std::size_t at = 0;
+  for (const auto& s : elf->sections())
+    if (s.name == "license") at = static_cast<std::size_t>(s.offset);
+  REQUIRE(at != 0);
+  bytes[at + 1] = 0xff;  // "G\xffL"
+  auto obj = load_object(bytes, {});
+  REQUIRE(obj);
+  CHECK(object_report_json(*obj).find("\"license\":\"G\\u00ffL\"") != std::string::npos);
 }

@@ -44,6 +44,7 @@
 #include "loader/object.hpp"
 #include "tests/kernel/kernel_oracle.hpp"
 #include "tests/runtime/kernel_object.hpp"
+#include "tests/verifier/complexity_programs.hpp"
 #include "tests/verifier/verifier_test_support.hpp"
 #include "vm/data_file.hpp"
 #include "vm/isa.hpp"
@@ -533,4 +534,15 @@ TEST_CASE("kernel verdicts: suites and examples agree with the kernel except for
             << listed.str();
   INFO(failures.str());
   CHECK(failures.str().empty());
+}
+
+TEST_CASE("kernel verdicts: issue #20's verifier stress shapes get the verdict complexity_programs records") {
+  // test_verifier checks bpfvm against the same records, so the two verifiers agree on every shape.
+  for (const auto& shape : testing::complexity_programs()) {
+    INFO(shape.name);
+    const auto load = testing::load_program_stats(BPF_PROG_TYPE_SOCKET_FILTER, testing::assemble_complexity_program(shape));
+    INFO(load.log);
+    CHECK(load.accepted() == shape.kernel_accepts);
+    if (!shape.kernel_accepts) CHECK(load.log.find(shape.kernel_reason) != std::string::npos);
+  }
 }

@@ -19,20 +19,28 @@ constexpr const char* kVerifyUsage =
     "                    [--json] [--dot CFG.dot] [--btf FILE] [--mem-size N]\n"
     "  Exit 0 when the verifier accepts the program, 1 when it rejects it (with the reason).\n"
     "  --type gives the program type by section name (xdp, socket, tc, ...); for an ELF object it\n"
-    "  replaces the type the section name gives. --btf defaults to /sys/kernel/btf/vmlinux for CO-RE.\n";
+    "  replaces the type the section name gives. --btf defaults to /sys/kernel/btf/vmlinux for CO-RE.\n"
+    "resource limits:\n";
 
 int usage(const char* text, const std::string& message) {
   std::fprintf(stderr, "%s\n\n%s", message.c_str(), text);
   return kExitUsage;
 }
 
+// Messages can quote untrusted bytes (section and program names): bytes >= 0x80 become \u00XX, so the
+// output is valid JSON even where they are not UTF-8.
 std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
     if (c == '"' || c == '\\') out += '\\', out += c;
     else if (c == '\n') out += "\\n";
-    else if (static_cast<unsigned char>(c) < 0x20) out += ' ';
-    else out += c;
+    else if (u < 0x20) out += ' ';
+    else if (u >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out += buf;
+    } else out += c;
   }
   return out + "\"";
 }
@@ -54,6 +62,7 @@ int cmd_objdump(Args args) {
   }
   if (!r.error().empty()) return usage(kObjdumpUsage, "bpfvm objdump: " + r.error());
   if (in.empty()) return usage(kObjdumpUsage, "bpfvm objdump: missing FILE");
+  input_options.create_maps = false;  // listing an object allocates none of its maps
   Vm vm;
   input_options.core_without_target = true;  // a report needs no target BTF: relocations show unresolved
   auto input = open_input(vm, in, input_options);
@@ -68,15 +77,17 @@ int cmd_verify(Args args) {
   std::uint64_t mem_size = 0;
   InputOptions input_options;
   ProgramOptions options;
+  VmOptions vm_options;
   bool json = false;
   while (!r.done() && r.error().empty()) {
     if (r.flag("--help") || r.flag("-h")) {
       std::fputs(kVerifyUsage, stdout);
+      std::fputs(kLimitsUsage, stdout);
       return kExitOk;
     }
     if (r.option("--prog", prog) || r.option("--type", input_options.type) || r.option("--log-level", log_level) ||
         r.option("--dot", dot_path) || r.option("--btf", input_options.btf_path) || r.count("--mem-size", mem_size) ||
-        r.positional(in))
+        limit_option(r, vm_options, options) || r.positional(in))
       continue;
     if (r.flag("--json")) json = true;
     else if (r.flag("--unprivileged")) options.unprivileged = true;
@@ -86,7 +97,7 @@ int cmd_verify(Args args) {
   if (in.empty()) return usage(kVerifyUsage, "bpfvm verify: missing PROGRAM");
   if (log_level != "0" && log_level != "1" && log_level != "2") return usage(kVerifyUsage, "bpfvm verify: --log-level takes 0, 1 or 2");
   if (mem_size) input_options.mem = std::vector<std::uint8_t>(mem_size);
-  Vm vm;
+  Vm vm(vm_options);
   auto input = open_input(vm, in, input_options);
   if (!input) return std::fprintf(stderr, "%s\n", file_error(in, input.error()).c_str()), kExitError;
   auto name = pick_program(input->object, prog);

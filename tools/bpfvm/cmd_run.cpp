@@ -34,10 +34,11 @@ constexpr const char* kRunUsage =
     "  --repeat N         run N times on one packet/context (as BPF_PROG_TEST_RUN) and report ns_per_run\n"
     "  --dump-maps        print every map's contents after the run\n"
     "  --jit-dump         print the JIT's native code\n"
-    "  --json             print one JSON object\n";
+    "  --json             print one JSON object\n"
+    "resource limits:\n";
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "bpfvm run: %s\n\n%s", message.c_str(), kRunUsage);
+  std::fprintf(stderr, "bpfvm run: %s\n\n%s%s", message.c_str(), kRunUsage, kLimitsUsage);
   return kExitUsage;
 }
 
@@ -58,19 +59,22 @@ int cmd_run(Args args) {
   std::string path, prog, mem_hex, mem_file, packet_file, ctx_file, kconfig, engine_name = "interp";
   InputOptions input_options;
   ProgramOptions options;
+  VmOptions vm_options;
   std::string coverage_path;
   std::uint64_t repeat = 0;
   bool json = false, dump_maps = false, jit_dump = false;
   while (!r.done() && r.error().empty()) {
     if (r.flag("--help") || r.flag("-h")) {
       std::fputs(kRunUsage, stdout);
+      std::fputs(kLimitsUsage, stdout);
       return kExitOk;
     }
     if (r.option("--prog", prog) || r.option("--mem", mem_hex) || r.option("--mem-file", mem_file) ||
         r.option("--packet", packet_file) || r.option("--ctx", ctx_file) || r.option("--engine", engine_name) ||
         r.option("--coverage", coverage_path) ||
         r.option("--type", input_options.type) || r.option("--btf", input_options.btf_path) ||
-        r.count("--budget", options.budget_insns) || r.count("--repeat", repeat) || r.positional(path))
+        r.count("--budget", options.budget_insns) || r.count("--repeat", repeat) ||
+        limit_option(r, vm_options, options) || r.positional(path))
       continue;
     if (r.option("--kconfig", kconfig)) {
       if (!add_kconfig(input_options, kconfig)) return usage_error("--kconfig takes KEY=VALUE, not '" + kconfig + "'");
@@ -110,7 +114,7 @@ int cmd_run(Args args) {
   }
   if (!mem_file.empty()) input_options.mem = mem_bytes;
 
-  Vm vm;
+  Vm vm(vm_options);
   auto input = open_input(vm, path, input_options);
   if (!input) return fail(path, input.error());
   auto name = pick_program(input->object, prog);

@@ -71,6 +71,7 @@ Result<OpenedInput> open_input(const Vm& vm, const std::string& path, const Inpu
   if (ends_with(path, ".o")) {
     LoadOptions lo;
     lo.kconfig = kconfig_with_defaults(options);
+    lo.create_maps = options.create_maps;
     if (!options.btf_path.empty()) {
       auto btf = read_file_bytes(options.btf_path);
       if (!btf) return std::move(btf).error();

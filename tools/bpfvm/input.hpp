@@ -18,7 +18,30 @@ struct InputOptions {
   std::string btf_path;                          // --btf: target BTF for CO-RE
   bool core_without_target = false;              // objdump: show CO-RE relocations without resolving them
   std::map<std::string, std::string, std::less<>> kconfig;  // --kconfig KEY=VALUE
+  bool create_maps = true;  // false (objdump): an ELF object is opened to inspect, its maps not allocated
 };
+
+/// Usage lines of the resource-limit options (verify, run).
+inline constexpr const char* kLimitsUsage =
+    "  --max-map-memory BYTES       cap on the memory an object's maps allocate (default 1 GiB; 0 = none)\n"
+    "  --max-verifier-memory BYTES  cap on the verifier's stored and queued states (default 1 GiB; 0 = none)\n"
+    "  --max-verifier-states N      cap on the states the verifier stores (default none)\n"
+    "  --max-verifier-time-ms MS    cap on verification wall time (default none)\n"
+    "  The kernel's limits always apply: 1,000,000 processed insns, 8,192 queued branches, 8 frames.\n";
+
+/// Consumes one resource-limit option (kLimitsUsage) into the options; false when the next argument
+/// is not one. Errors (a value that is not a number) are left in `args`.
+template <class ArgReaderT>
+bool limit_option(ArgReaderT& args, VmOptions& vm_options, ProgramOptions& options) {
+  std::uint64_t ms = 0;
+  if (args.count("--max-verifier-time-ms", ms)) {
+    options.max_verifier_time_us = ms * 1000;
+    return true;
+  }
+  return args.count("--max-map-memory", vm_options.max_map_memory_bytes) ||
+         args.count("--max-verifier-memory", options.max_verifier_memory_bytes) ||
+         args.count("--max-verifier-states", options.max_verifier_states);
+}
 
 /// Parses "KEY=VALUE" into `options.kconfig`; false when there is no '='.
 bool add_kconfig(InputOptions& options, const std::string& assignment);

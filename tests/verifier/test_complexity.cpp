@@ -1,0 +1,97 @@
+// Issue #20's verifier stress shapes (tests/verifier/complexity_programs.hpp): bpfvm's verdict equals
+// the kernel's (test_kernel_verdicts confirms the kernel's), reached within 256 MB of stored states
+// and within 1.25x the kernel's processed-insn count. Counts, not times: bench_verifier has the times.
+#include <catch2/catch.hpp>
+
+#include "tests/verifier/complexity_programs.hpp"
+#include "verifier/verifier.hpp"
+#include "vm/program.hpp"
+
+using namespace bpfvm;
+using namespace bpfvm::verifier;
+
+namespace {
+
+constexpr std::uint64_t kMemoryBound = 256u << 20;
+
+Result<VerifiedProgram> verify_shape(const testing::ComplexityProgram& shape, VerifierOptions opts = {}) {
+  auto program = vm::decode_program(testing::assemble_complexity_program(shape), shape.name);
+  REQUIRE(program.has_value());
+  opts.program_type = program_types::socket_filter();
+  if (opts.max_memory_bytes == 0) opts.max_memory_bytes = kMemoryBound;
+  return verify(*program, opts);
+}
+
+}  // namespace
+
+TEST_CASE("verifier stress shapes: the kernel's verdict, within 256 MB and near the kernel's insn count") {
+  for (const auto& shape : testing::complexity_programs()) {
+    INFO(shape.name);
+    const auto verdict = verify_shape(shape);
+    if (shape.kernel_accepts) {
+      REQUIRE(verdict.has_value());
+      const auto& st = verdict->stats();
+      INFO("processed " << st.insns_processed << ", states " << st.states_stored << ", peak bytes "
+                        << st.peak_memory_bytes);
+      CHECK(st.insns_processed <= shape.kernel_insns + shape.kernel_insns / 4);
+      CHECK(st.peak_memory_bytes <= kMemoryBound);
+    } else {
+      REQUIRE_FALSE(verdict.has_value());
+      INFO(verdict.error().reason);
+      CHECK(verdict.error().reason.find(shape.kernel_reason) != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("the jump-sequence limit counts queued branches: 8,192 pass, 8,193 do not") {
+  // Each reload of skb->len gives a fresh unknown, so every branch queues its other edge.
+  for (const int branches : {8192, 8193}) {
+    std::string text = "mov %r6, %r1\nmov %r0, 0\n";
+    for (int i = 0; i < branches; ++i) text += "ldxw %r1, [%r6+0]\njgt %r1, 1000, +1\nmov %r0, 1\n";
+    text += "exit\n";
+    const auto verdict = verify_shape({"jumps" + std::to_string(branches), text, branches == 8192, ""});
+    INFO(branches);
+    if (branches == 8192) {
+      CHECK(verdict.has_value());
+    } else {
+      REQUIRE_FALSE(verdict.has_value());
+      CHECK(verdict.error().reason.find("The sequence of 8193 jumps is too complex") != std::string::npos);
+      CHECK(verdict.error().pc == 3u * 8192 + 3);  // the kernel's log names the same insn
+    }
+  }
+}
+
+TEST_CASE("a single-bit jset decides later tests of that bit (kernel reg_set_min_max), so paths do not multiply") {
+  const auto verdict = verify_shape(testing::branchy_loop(20, 5, false));
+  REQUIRE(verdict.has_value());
+  CHECK(verdict->stats().insns_processed < 8000);  // the kernel: 5,956; without the refinement 1M
+}
+
+TEST_CASE("a loop head stores a state every 20 jumps or 100 insns, as the kernel does") {
+  // 90,000 iterations of 10 insns: the kernel stores 9,001 states; one per iteration would be 90,001.
+  const auto verdict = verify_shape(testing::long_loop(90'000, 8));
+  REQUIRE(verdict.has_value());
+  CHECK(verdict->stats().states_stored <= 9'100);
+}
+
+TEST_CASE("the host's verifier bounds: states, memory, time") {
+  const auto shape = testing::nested_loops(4, 16);
+  VerifierOptions states;
+  states.max_states = 100;
+  auto v = verify_shape(shape, states);
+  REQUIRE_FALSE(v.has_value());
+  CHECK(v.error().reason.find("the number of stored states") != std::string::npos);
+  CHECK(v.error().reason.find("bound of 100") != std::string::npos);
+
+  VerifierOptions memory;
+  memory.max_memory_bytes = 64 * 1024;
+  v = verify_shape(shape, memory);
+  REQUIRE_FALSE(v.has_value());
+  CHECK(v.error().reason.find("the memory of stored and queued states") != std::string::npos);
+
+  VerifierOptions time;
+  time.max_time_us = 1;
+  v = verify_shape(shape, time);
+  REQUIRE_FALSE(v.has_value());
+  CHECK(v.error().reason.find("the verification time") != std::string::npos);
+}
