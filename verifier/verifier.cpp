@@ -560,6 +560,8 @@ Check check_combined_stack(const vm::Program& p, const Cfg& cfg, std::span<const
   d.limit = StackSlots::kBytes;
   d.note = "combined stack size of the calls is too large";
   return violation(call, ViolationKind::CallDepth, d);
+}
+
 // A cycle in the static BPF-to-BPF call graph (the kernel's check_max_stack_depth walks it and
 // refuses a recursion as a call stack too deep, whether or not a path would take it): the call insn
 // that closes the cycle and its target. Iterative depth-first search (a hostile program may chain

@@ -135,6 +135,8 @@ bool kernel_bpf_available() { return probe().ok; }
 
 const std::string& kernel_bpf_unavailable_reason() { return probe().reason; }
 
+long kernel_bpf(int cmd, bpf_attr& attr) { return sys_bpf(cmd, attr); }
+
 bool kernel_required() {
   const char* v = std::getenv("BPFVM_REQUIRE_KERNEL");
   return v && *v && std::string_view(v) != "0";

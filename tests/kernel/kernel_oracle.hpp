@@ -46,6 +46,9 @@ struct KernelCallCounts {
 };
 KernelCallCounts kernel_call_counts();
 
+/// Raw bpf(2) for what the wrappers below do not cover, counted in kernel_call_counts() like theirs.
+long kernel_bpf(int cmd, bpf_attr& attr);
+
 /// True when BPFVM_REQUIRE_KERNEL=1: kernel tests then fail instead of skipping where bpf() is unusable
 /// (.ci/run sets it; CI runs as root, where a skip would hide that no comparison ran).
 bool kernel_required();

@@ -193,7 +193,7 @@ TEST_CASE("legacy_nosym: sections with code and no function symbol are one progr
   auto hits = api->map("hits");
   REQUIRE(hits.has_value());
   std::uint64_t n = 0;
-  CHECK(hits->lookup(std::uint32_t{0}, n) == 0);
+  CHECK(hits->lookup(std::uint32_t{0}, n).has_value());
   CHECK(n == 1);
   auto cls = api->load("classifier");
   REQUIRE_FALSE(cls.has_value());
@@ -239,7 +239,7 @@ TEST_CASE("legacy_elf_maps: iproute2 bpf_elf_map with pinning, map-in-map by id,
   CHECK(api->map("events")->max_entries() == 3);
   auto inner = api->map("inner");
   REQUIRE(inner.has_value());
-  REQUIRE(inner->update(std::uint32_t{0}, std::uint32_t{9}) == 0);
+  REQUIRE(inner->update(std::uint32_t{0}, std::uint32_t{9}).has_value());
   auto p = api->load("cls_inner");
   INFO((p ? std::string() : p.error().message()));
   REQUIRE(p.has_value());

@@ -4,7 +4,6 @@
 // verdict, such as an argument type error, means the type may call it). Also: every id the kernel
 // knows is registered by register_kernel_helpers under the kernel's name.
 #include <linux/bpf.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "helpers/kernel_helpers.hpp"
+#include "tests/kernel/kernel_oracle.hpp"
 #include "verifier/verifier.hpp"
 
 using namespace bpfvm;
@@ -44,7 +44,7 @@ Verdict load_call(std::uint32_t type, std::uint32_t id) {
   a.log_buf = reinterpret_cast<std::uintptr_t>(log.data());
   a.log_size = static_cast<std::uint32_t>(log.size());
   a.log_level = 1;
-  const long fd = syscall(__NR_bpf, BPF_PROG_LOAD, &a, sizeof a);
+  const long fd = testing::kernel_bpf(BPF_PROG_LOAD, a);
   if (fd >= 0) close(static_cast<int>(fd));
   const std::string text(log.data());
   Verdict v;
