@@ -1,4 +1,5 @@
 // Many threads update, look up and delete the same maps at once; run under BPFVM_TSAN=ON as well.
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -260,7 +261,12 @@ void churn(MapType type, std::uint32_t flags) {
   auto made = create_map(spec(type, 8, 8, kMax, flags), domain);
   REQUIRE(made.has_value());
   Map& m = **made;
-  for (std::uint64_t k = 0; k < kBase; ++k) REQUIRE(m.host_update(&k, &k, kBpfNoexist) == 0);
+  // host_update takes host_value_size() bytes: one 8-byte value per CPU for the per-CPU hash.
+  std::vector<std::uint64_t> value(m.host_value_size() / sizeof(std::uint64_t));
+  for (std::uint64_t k = 0; k < kBase; ++k) {
+    std::fill(value.begin(), value.end(), k);
+    REQUIRE(m.host_update(&k, value.data(), kBpfNoexist) == 0);
+  }
   std::atomic<long> inserts{0}, erases{0}, e2big{0}, unexpected{0};
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < kThreads; ++t) {
