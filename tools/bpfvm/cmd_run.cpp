@@ -42,16 +42,6 @@ int usage_error(const std::string& message) {
   return kExitUsage;
 }
 
-std::string hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  for (auto b : bytes) {
-    s += kDigits[b >> 4];
-    s += kDigits[b & 15];
-  }
-  return s;
-}
-
 }  // namespace
 
 int cmd_run(Args args) {
@@ -142,13 +132,13 @@ int cmd_run(Args args) {
                 name->c_str(), static_cast<unsigned long long>(out->r0), out->retval,
                 static_cast<unsigned long long>(out->insns_executed), engine_name.c_str());
     if (repeat) std::printf(", \"repeat\": %llu, \"ns_per_run\": %.1f", static_cast<unsigned long long>(repeat), out->ns_per_run);
-    if (packet_program) std::printf(", \"data_out_len\": %zu, \"data_out\": \"%s\"", out->data_out.size(), hex(out->data_out).c_str());
+    if (packet_program) std::printf(", \"data_out_len\": %zu, \"data_out\": \"%s\"", out->data_out.size(), hex_bytes(out->data_out).c_str());
     if (out->redirect_ifindex) std::printf(", \"redirect_ifindex\": %u", *out->redirect_ifindex);
     if (dump_maps) std::printf(", \"maps\": %s", maps_json(input->object).c_str());
     std::printf("}\n");
   } else {
     std::printf("r0 = 0x%llx\n", static_cast<unsigned long long>(out->r0));
-    if (packet_program) std::printf("packet out: %zu bytes: %s\n", out->data_out.size(), hex(out->data_out).c_str());
+    if (packet_program) std::printf("packet out: %zu bytes: %s\n", out->data_out.size(), hex_bytes(out->data_out).c_str());
     if (out->redirect_ifindex) std::printf("redirect to ifindex %u\n", *out->redirect_ifindex);
     if (repeat) std::printf("%.1f ns per run over %llu runs\n", out->ns_per_run, static_cast<unsigned long long>(repeat));
     if (dump_maps) std::fputs(maps_text(input->object).c_str(), stdout);

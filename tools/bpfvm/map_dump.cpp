@@ -3,6 +3,8 @@
 
 #include <vector>
 
+#include "tools/common/hex_text.hpp"
+
 namespace bpfvm::tools {
 
 namespace {
@@ -26,16 +28,6 @@ std::vector<Entry> entries_of(const Map& map) {
   return out;
 }
 
-std::string hex(const std::vector<std::uint8_t>& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  for (auto b : bytes) {
-    s += kDigits[b >> 4];
-    s += kDigits[b & 15];
-  }
-  return s;
-}
-
 }  // namespace
 
 std::string maps_text(const Object& object) {
@@ -43,7 +35,7 @@ std::string maps_text(const Object& object) {
   for (const auto& map : object.maps()) {
     const auto entries = entries_of(map);
     out += "map " + map.name() + " (type " + std::to_string(map.type()) + ", " + std::to_string(entries.size()) + " entries)\n";
-    for (const auto& e : entries) out += "  " + hex(e.key) + ": " + hex(e.value) + "\n";
+    for (const auto& e : entries) out += "  " + hex_bytes(e.key) + ": " + hex_bytes(e.value) + "\n";
   }
   return out;
 }
@@ -57,7 +49,7 @@ std::string maps_json(const Object& object) {
     first_map = false;
     bool first = true;
     for (const auto& e : entries_of(map)) {
-      out += std::string(first ? "" : ", ") + "{\"key\": \"" + hex(e.key) + "\", \"value\": \"" + hex(e.value) + "\"}";
+      out += std::string(first ? "" : ", ") + "{\"key\": \"" + hex_bytes(e.key) + "\", \"value\": \"" + hex_bytes(e.value) + "\"}";
       first = false;
     }
     out += "]}";

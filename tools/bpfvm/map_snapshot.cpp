@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "tools/common/hex_text.hpp"
+
 namespace bpfvm::tools {
 
 namespace {
@@ -51,16 +53,6 @@ std::vector<MapSnapshot> snapshot_maps(const Object& object) {
     out.push_back(std::move(snap));
   }
   return out;
-}
-
-std::string hex_bytes(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  for (auto b : bytes) {
-    s += kDigits[b >> 4];
-    s += kDigits[b & 15];
-  }
-  return s;
 }
 
 std::vector<std::string> compare_maps(const std::vector<MapSnapshot>& a, const std::string& a_name,

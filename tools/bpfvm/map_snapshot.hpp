@@ -35,7 +35,4 @@ std::vector<MapSnapshot> snapshot_maps(const Object& object);
 std::vector<std::string> compare_maps(const std::vector<MapSnapshot>& a, const std::string& a_name,
                                       const std::vector<MapSnapshot>& b, const std::string& b_name);
 
-/// Lowercase hex of bytes.
-std::string hex_bytes(std::span<const std::uint8_t> bytes);
-
 }  // namespace bpfvm::tools

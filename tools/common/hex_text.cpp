@@ -1,4 +1,4 @@
-// Hex text parsing for the tools.
+// Hex text parsing and printing for the tools.
 #include "tools/common/hex_text.hpp"
 
 #include <cctype>
@@ -38,6 +38,16 @@ Result<std::vector<std::uint8_t>> parse_hex_text(std::string_view text) {
     i = end;
   }
   return out;
+}
+
+std::string hex_bytes(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  for (auto b : bytes) {
+    s += kDigits[b >> 4];
+    s += kDigits[b & 15];
+  }
+  return s;
 }
 
 }  // namespace bpfvm::tools
