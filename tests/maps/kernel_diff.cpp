@@ -20,8 +20,10 @@
 #include <vector>
 
 #include "maps/map.hpp"
+#include "tests/maps/map_spec_builder.hpp"
 
 using namespace bpfvm::maps;
+using bpfvm::maps::testing::spec;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
@@ -146,16 +148,6 @@ std::map<Bytes, Bytes> our_contents(Map& m) {
     key = next;
   }
   return out;
-}
-
-MapSpec spec(MapType t, std::uint32_t k, std::uint32_t v, std::uint32_t n, std::uint32_t flags = 0) {
-  MapSpec s;
-  s.type = t;
-  s.key_size = k;
-  s.value_size = v;
-  s.max_entries = n;
-  s.map_flags = flags;
-  return s;
 }
 
 void diff_create() {

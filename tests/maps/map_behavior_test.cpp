@@ -12,24 +12,13 @@
 #include "maps/map.hpp"
 #include "maps/map_table.hpp"
 #include "maps/ringbuf_map.hpp"
+#include "tests/maps/map_spec_builder.hpp"
 
 using namespace bpfvm::maps;
+using bpfvm::maps::testing::make;
+using bpfvm::maps::testing::spec;
 
 namespace {
-MapSpec spec(MapType t, std::uint32_t k, std::uint32_t v, std::uint32_t n, std::uint32_t flags = 0) {
-  MapSpec s;
-  s.type = t;
-  s.key_size = k;
-  s.value_size = v;
-  s.max_entries = n;
-  s.map_flags = flags;
-  return s;
-}
-std::unique_ptr<Map> make(const MapSpec& s, unsigned cpus = 2) {
-  auto m = create_map(s, std::make_shared<RunDomain>(cpus));
-  REQUIRE(m.has_value());
-  return std::move(m).value();
-}
 bool has(Map& m, std::uint32_t k) {
   std::uint64_t out[8];
   return m.lookup_copy(&k, out) == 0;

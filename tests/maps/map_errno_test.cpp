@@ -12,26 +12,13 @@
 #include "maps/map_table.hpp"
 #include "maps/perf_event_array_map.hpp"
 #include "maps/prog_array_map.hpp"
+#include "tests/maps/map_spec_builder.hpp"
 
 using namespace bpfvm::maps;
+using bpfvm::maps::testing::make;
+using bpfvm::maps::testing::spec;
 
 namespace {
-
-MapSpec spec(MapType t, std::uint32_t k, std::uint32_t v, std::uint32_t n, std::uint32_t flags = 0) {
-  MapSpec s;
-  s.type = t;
-  s.key_size = k;
-  s.value_size = v;
-  s.max_entries = n;
-  s.map_flags = flags;
-  return s;
-}
-
-std::unique_ptr<Map> make(const MapSpec& s, unsigned cpus = 2) {
-  auto m = create_map(s, std::make_shared<RunDomain>(cpus));
-  REQUIRE(m.has_value());
-  return std::move(m).value();
-}
 
 int create_errno(const MapSpec& s) { return check_map_spec(s).err; }
 

@@ -12,20 +12,12 @@
 #include "maps/map.hpp"
 #include "maps/ringbuf_map.hpp"
 #include "maps/value_copy.hpp"
+#include "tests/maps/map_spec_builder.hpp"
 
 using namespace bpfvm::maps;
+using bpfvm::maps::testing::spec;
 
 namespace {
-MapSpec spec(MapType t, std::uint32_t k, std::uint32_t v, std::uint32_t n, std::uint32_t flags = 0) {
-  MapSpec s;
-  s.type = t;
-  s.key_size = k;
-  s.value_size = v;
-  s.max_entries = n;
-  s.map_flags = flags;
-  return s;
-}
-
 // A value whose two halves must always agree: a torn element (reuse under a reader) shows up.
 struct Pair {
   std::uint64_t key;
