@@ -174,12 +174,12 @@ std::vector<BenchProgram> bench_programs() {
   // bench_kernels_classes.h: 512 random payload bytes each (memcmp8: 8 records sharing prefixes).
   const std::pair<const char*, bench_native_fn> classes[] = {
       {"alu_chain", bench_native_alu_chain}, {"alu32", bench_native_alu32}, {"divmod", bench_native_divmod},
-      {"murmur", bench_native_murmur}, {"fnv1a", bench_native_fnv1a}, {"crc32", bench_native_crc32},
+      {"murmur", bench_native_murmur}, {"fnv1a", bench_native_fnv1a}, {"fletcher", bench_native_fletcher},
       {"jhash", bench_native_jhash}, {"rotate", bench_native_rotate}, {"bswap", bench_native_bswap},
       {"strlen", bench_native_strlen}, {"saturate", bench_native_saturate}, {"stride", bench_native_stride},
       {"adler32", bench_native_adler32}, {"spill16", bench_native_spill16}, {"nested", bench_native_nested},
-      {"sort", bench_native_sort}, {"bsearch", bench_native_bsearch},
-      {"ipv6_ext", bench_native_ipv6_ext}, {"swar", bench_native_swar}, {"bitmap", bench_native_bitmap},
+      {"sort", bench_native_sort}, {"rank", bench_native_rank},
+      {"xorshift", bench_native_xorshift}, {"swar", bench_native_swar}, {"bitmap", bench_native_bitmap},
       {"ctz", bench_native_ctz}, {"signed", bench_native_signed}, {"call_deep", bench_native_call_deep},
       {"rc4", bench_native_rc4}, {"matmul", bench_native_matmul}, {"memcmp8", bench_native_memcmp8}};
   std::uint32_t seed = 100;

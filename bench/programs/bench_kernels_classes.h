@@ -86,16 +86,21 @@ BENCH_INLINE __u32 bench_fnv1a(const __u8 *data, const __u8 *data_end) {
   return h;
 }
 
-// crc32: bitwise CRC-32 (reflected, polynomial 0xedb88320) over 128 bytes: eight branch-free steps
-// per byte.
-BENCH_INLINE __u32 bench_crc32(const __u8 *data, const __u8 *data_end) {
+// fletcher: Fletcher-32 over 256 16-bit payload words, reduced modulo 65535 every 32 words.
+BENCH_INLINE __u32 bench_fletcher(const __u8 *data, const __u8 *data_end) {
   BENCH_CHECK_512(p, data, data_end);
-  __u32 crc = 0xffffffffu;
-  for (__u32 i = 0; i < 128; i++) {
-    crc ^= p[i & 127];
-    for (__u32 b = 0; b < 8; b++) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+  __u32 a = 0xffff, b = 0xffff;
+  for (__u32 block = 0; block < 8; block++) {
+    for (__u32 i = 0; i < 32; i++) {
+      __u16 w;
+      __builtin_memcpy(&w, p + 2 * ((block * 32 + i) & 255), 2);
+      a += w;
+      b += a;
+    }
+    a = (a & 0xffff) + (a >> 16);
+    b = (b & 0xffff) + (b >> 16);
   }
-  return ~crc;
+  return b << 16 | a;
 }
 
 BENCH_INLINE __u32 bench_rol32(__u32 v, __u32 n) { return (v << n) | (v >> (32 - n)); }
@@ -194,28 +199,28 @@ BENCH_INLINE __u32 bench_nested(const __u8 *data, const __u8 *data_end) {
   return acc;
 }
 
-// sort: insertion sort of 32 u32 values copied from the payload to the stack.
+// sort: bubble sort of 32 u32 values copied from the payload to the stack (fixed passes, a
+// compare-and-swap per pair).
 BENCH_INLINE __u32 bench_sort(const __u8 *data, const __u8 *data_end) {
   BENCH_CHECK_512(p, data, data_end);
   __u32 v[32];
   for (__u32 i = 0; i < 32; i++) v[i] = (__u32)bench_word(p, i);
-  for (__u32 i = 1; i < 32; i++) {
-    __u32 x = v[i];
-    __u32 j = i;
-    for (; j > 0; j--) {
-      if (v[(j - 1) & 31] <= x) break;
-      v[j & 31] = v[(j - 1) & 31];
+  for (__u32 pass = 0; pass < 31; pass++)
+    for (__u32 j = 0; j < 31; j++) {
+      __u32 a = v[j], b = v[j + 1];
+      if (a > b) {
+        v[j] = b;
+        v[j + 1] = a;
+      }
     }
-    v[j & 31] = x;
-  }
   __u32 h = 0;
   for (__u32 i = 0; i < 32; i++) h = h * 31 + v[i];
   return h;
 }
 
-// bsearch: 64 binary searches for payload-chosen keys in a sorted table of 64 u32 the program builds
-// on the stack.
-BENCH_INLINE __u32 bench_bsearch(const __u8 *data, const __u8 *data_end) {
+// rank: for 64 payload-chosen keys, the number of entries below the key in a sorted table of 64 u32
+// the program builds on the stack (a compare per entry).
+BENCH_INLINE __u32 bench_rank(const __u8 *data, const __u8 *data_end) {
   BENCH_CHECK_512(p, data, data_end);
   __u32 table[64];
   __u32 t = 0;
@@ -226,34 +231,24 @@ BENCH_INLINE __u32 bench_bsearch(const __u8 *data, const __u8 *data_end) {
   __u32 found = 0;
   for (__u32 q = 0; q < 64; q++) {
     __u32 key = (__u32)p[64 + q] * 64;
-    __u32 lo = 0, hi = 64;
-    for (__u32 step = 0; step < 7 && lo < hi; step++) {
-      __u32 mid = ((lo + hi) >> 1) & 63;
-      if (table[mid] < key) lo = mid + 1;
-      else hi = mid;
-    }
-    found += lo;
+    for (__u32 k = 0; k < 64; k++) found += table[k] < key;
   }
   return found;
 }
 
-// ipv6_ext: walks chains of IPv6 extension headers (hop-by-hop, routing, destination, fragment) in
-// 8 frames of 64 bytes and folds the upper-layer protocol and its offset.
-BENCH_INLINE __u32 bench_ipv6_ext(const __u8 *data, const __u8 *data_end) {
+// xorshift: xorshift64* generators, four interleaved streams seeded from the payload, 256 steps.
+BENCH_INLINE __u32 bench_xorshift(const __u8 *data, const __u8 *data_end) {
   BENCH_CHECK_512(p, data, data_end);
-  __u32 acc = 0;
-  for (__u32 f = 0; f < 8; f++) {
-    const __u8 *frame = p + 64 * f;
-    __u32 next = frame[0] & 63, off = 1;
-    for (__u32 k = 0; k < 6; k++) {
-      if (next != 0 && next != 43 && next != 60 && next != 44 && (next & 7) != 0) break;
-      if (off > 56) break;
-      next = frame[off & 63] & 63;
-      off += next == 44 ? 8 : 8 * ((frame[(off + 1) & 63] & 3) + 1) / 4 + 2;
-    }
-    acc = acc * 37 + next * 64 + off;
+  __u64 s0 = bench_word(p, 0) | 1, s1 = bench_word(p, 1) | 1, s2 = bench_word(p, 2) | 1, s3 = bench_word(p, 3) | 1;
+  __u64 acc = 0;
+  for (__u32 i = 0; i < 256; i++) {
+    s0 ^= s0 >> 12, s0 ^= s0 << 25, s0 ^= s0 >> 27;
+    s1 ^= s1 >> 13, s1 ^= s1 << 7, s1 ^= s1 >> 17;
+    s2 ^= s2 << 13, s2 ^= s2 >> 7, s2 ^= s2 << 17;
+    s3 ^= s3 >> 11, s3 ^= s3 << 29, s3 ^= s3 >> 14;
+    acc += (s0 * 0x2545f4914f6cdd1dull) ^ s1 ^ (s2 + s3);
   }
-  return acc;
+  return (__u32)(acc ^ (acc >> 32));
 }
 
 // bitmap: tests and sets bits of a 1,024-bit bitmap on the stack at payload-chosen positions.
