@@ -12,7 +12,6 @@
 #include <string>
 
 #include "jit/arm64/emitter.hpp"
-#include "jit/budget_segments.hpp"
 #include "jit/runtime.hpp"
 #include "vm/disassembler.hpp"
 
@@ -88,6 +87,44 @@ Label A64Emitter::cold(ColdPath::Kind kind, std::uint32_t pc, std::uint32_t leng
   return cold_.back().label;
 }
 
+void A64Emitter::compute_segments() {
+  // A segment is a straight run of instructions charged at its start. Only its last instruction
+  // may fault or touch memory, so a run stopped inside a segment is indistinguishable from one
+  // stopped at the exact instruction: budget errors name the interpreter's pc.
+  const auto n = program_.size();
+  std::vector<bool> start(n + 1, false);
+  start[0] = true;
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    if (program_.ops[pc] == isa::kNoOp) continue;
+    const auto& op = program_.op(pc);
+    const auto& insn = program_.insns[pc];
+    const std::size_t next = pc + (isa::is_wide(op) ? 2 : 1);
+    switch (op.form) {
+      case Form::Alu: case Form::AluUnary:
+        break;
+      case Form::WideImm:
+        if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
+          start[static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm)] = true;
+        break;
+      case Form::Jump: case Form::Ja: case Form::Ja32: case Form::CallLocal:
+        start[static_cast<std::size_t>(vm::branch_target(insn, op, pc))] = true;
+        start[next] = true;
+        break;
+      case Form::Load: case Form::LoadSx: case Form::Store: case Form::StoreReg: case Form::Atomic:
+      case Form::Call: case Form::CallReg: case Form::Exit: case Form::PacketLoad:
+        start[next] = true;
+        break;
+    }
+  }
+  segment_len_.assign(n, 0);
+  std::size_t seg = 0;
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    if (program_.ops[pc] == isa::kNoOp) continue;
+    if (start[pc]) seg = pc;
+    ++segment_len_[seg];
+  }
+}
+
 Result<void> A64Emitter::emit_program() {
   const auto n = program_.size();
   labels_.resize(n);
@@ -99,7 +136,7 @@ Result<void> A64Emitter::emit_program() {
   helper_stub_ = a_.newLabel();
   tail_stub_ = a_.newLabel();
   packet_load_stub_ = a_.newLabel();
-  if (counting()) segment_len_ = budget_segment_lengths(program_);
+  if (counting()) compute_segments();
   for (std::size_t pc = 0; pc < n; ++pc) {
     const auto& insn = program_.insns[pc];
     if (program_.ops[pc] == isa::kNoOp) continue;

@@ -120,6 +120,7 @@ class A64Emitter {
   asmjit::Label cold(ColdPath::Kind kind, std::uint32_t pc, std::uint32_t length = 0);
   void emit_cold_paths();
   void emit_stubs();
+  void compute_segments();
 
   const CompileRequest& req_;
   const vm::Program& program_;

@@ -10,7 +10,6 @@
 #include <cstddef>
 #include <string>
 
-#include "jit/budget_segments.hpp"
 #include "jit/runtime.hpp"
 #include "jit/x86_64/native_size_bound.hpp"
 #include "vm/disassembler.hpp"
@@ -131,6 +130,44 @@ Label X86Emitter::cold(ColdPath::Kind kind, std::uint32_t pc, std::uint32_t leng
   return cold_.back().label;
 }
 
+void X86Emitter::compute_segments() {
+  // A segment is a straight run of instructions charged at its start. Only its last instruction
+  // may fault or touch memory, so a run stopped inside a segment is indistinguishable from one
+  // stopped at the exact instruction: budget errors name the interpreter's pc.
+  const auto n = program_.size();
+  std::vector<bool> start(n + 1, false);
+  start[0] = true;
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    if (program_.ops[pc] == isa::kNoOp) continue;
+    const auto& op = program_.op(pc);
+    const auto& insn = program_.insns[pc];
+    const std::size_t next = pc + (isa::is_wide(op) ? 2 : 1);
+    switch (op.form) {
+      case Form::Alu: case Form::AluUnary:
+        break;
+      case Form::WideImm:
+        if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
+          start[static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm)] = true;
+        break;
+      case Form::Jump: case Form::Ja: case Form::Ja32: case Form::CallLocal:
+        start[static_cast<std::size_t>(vm::branch_target(insn, op, pc))] = true;
+        start[next] = true;
+        break;
+      case Form::Load: case Form::LoadSx: case Form::Store: case Form::StoreReg: case Form::Atomic:
+      case Form::Call: case Form::CallReg: case Form::Exit: case Form::PacketLoad:
+        start[next] = true;
+        break;
+    }
+  }
+  segment_len_.assign(n, 0);
+  std::size_t seg = 0;
+  for (std::size_t pc = 0; pc < n; ++pc) {
+    if (program_.ops[pc] == isa::kNoOp) continue;
+    if (start[pc]) seg = pc;
+    ++segment_len_[seg];
+  }
+}
+
 Result<void> X86Emitter::emit_program() {
   const auto n = program_.size();
   labels_.assign(n, Label());
@@ -144,7 +181,7 @@ Result<void> X86Emitter::emit_program() {
   helper_stub_ = a_.newLabel();
   tail_stub_ = a_.newLabel();
   packet_load_stub_ = a_.newLabel();
-  if (counting()) segment_len_ = budget_segment_lengths(program_);
+  if (counting()) compute_segments();
   if (req_.forward_jumps == ForwardJumps::Sized)
     offset_bounds_ = native_offset_bounds(program_, req_.variant, req_.blind_constants);
   for (std::size_t pc = 0; pc < n; ++pc) {

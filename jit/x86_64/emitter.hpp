@@ -93,6 +93,7 @@ class X86Emitter {
   asmjit::Label cold(ColdPath::Kind kind, std::uint32_t pc, std::uint32_t length = 0);
   void emit_cold_paths();
   void emit_stubs();
+  void compute_segments();
 
   const CompileRequest& req_;
   const vm::Program& program_;
