@@ -248,7 +248,7 @@ TEST_CASE("host helpers: any id, user data, verifier-checked signature") {
   CHECK_FALSE(missing->load("m").has_value());
 }
 
-TEST_CASE("repeated runs report thread CPU time beside wall time; time off the CPU counts only in wall time") {
+TEST_CASE("repeated runs report thread CPU time beside wall time, and time off the CPU counts only in wall time") {
   Vm vm;
   HelperSignature sig;
   sig.known = true;
