@@ -580,6 +580,7 @@ int bpfvm_program_test_run(const bpfvm_program* prog, bpfvm_test_run* run, bpfvm
     run->retval = out.retval;
     run->insns_executed = out.insns_executed;
     run->ns_per_run = out.ns_per_run;
+    run->cpu_ns_per_run = out.cpu_ns_per_run;
     run->redirected = out.redirect_ifindex.has_value() ? 1 : 0;
     run->redirect_ifindex = out.redirect_ifindex.value_or(0);
     const std::size_t data_capacity = run->data_size_out, ctx_capacity = run->ctx_size_out;

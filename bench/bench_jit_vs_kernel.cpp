@@ -28,6 +28,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bench/programs/native_kernels.h"
@@ -95,6 +97,24 @@ std::vector<std::uint8_t> strcmp_payload() {
   return out;
 }
 
+// A 64-byte query of non-zero bytes and 8 candidates equal to it up to byte 40 + 3 * k (two are equal).
+std::vector<std::uint8_t> strcmp64_payload() {
+  std::vector<std::uint8_t> out = pseudo_random_bytes(64 * 9, 6);
+  for (int i = 0; i < 64; ++i) out[i] = std::uint8_t(out[i] | 1);
+  for (int k = 0; k < 8; ++k) {
+    std::memcpy(out.data() + 64 * (k + 1), out.data(), 64);
+    if (k % 4 != 3) out[64 * (k + 1) + 40 + 3 * k] ^= 0x80;
+  }
+  return out;
+}
+
+// 8 records of 64 bytes: record k equals record 0 in its first k words.
+std::vector<std::uint8_t> memcmp8_payload() {
+  std::vector<std::uint8_t> out = pseudo_random_bytes(512, 7);
+  for (int k = 1; k < 8; ++k) std::memcpy(out.data() + 64 * k, out.data(), 8 * std::size_t(k));
+  return out;
+}
+
 // 8 frames of 128 bytes: IPv4/UDP, VLAN IPv4/TCP, IPv6/TCP, QinQ IPv4/UDP, ARP, IPv4 with options/UDP,
 // IPv6/UDP, IPv4/ICMP.
 std::vector<std::uint8_t> parse_payload() {
@@ -144,6 +164,27 @@ std::vector<BenchProgram> bench_programs() {
   out.push_back({"map", bench_native_map, udp_packet(pseudo_random_bytes(64, 4))});
   out.push_back({"parse", bench_native_parse, udp_packet(parse_payload())});
   out.push_back({"checksum", bench_native_checksum, udp_packet(pseudo_random_bytes(1000, 5))});
+  out.push_back({"branches", bench_native_branches, udp_packet(pseudo_random_bytes(256, 7))});
+  out.push_back({"popcount_loop", bench_native_popcount_loop, udp_packet(pseudo_random_bytes(8, 8))});
+  out.push_back({"calls", bench_native_calls, udp_packet(pseudo_random_bytes(256, 9))});
+  out.push_back({"strcmp64", bench_native_strcmp64, udp_packet(strcmp64_payload())});
+  out.push_back({"accum8", bench_native_accum8, udp_packet(pseudo_random_bytes(512, 10))});
+  out.push_back({"mixed", bench_native_mixed, udp_packet(pseudo_random_bytes(64, 11))});
+  out.push_back({"csum16", bench_native_csum16, udp_packet(pseudo_random_bytes(1024, 12))});
+  // bench_kernels_classes.h: 512 random payload bytes each (memcmp8: 8 records sharing prefixes).
+  const std::pair<const char*, bench_native_fn> classes[] = {
+      {"alu_chain", bench_native_alu_chain}, {"alu32", bench_native_alu32}, {"divmod", bench_native_divmod},
+      {"murmur", bench_native_murmur}, {"fnv1a", bench_native_fnv1a}, {"fletcher", bench_native_fletcher},
+      {"jhash", bench_native_jhash}, {"rotate", bench_native_rotate}, {"bswap", bench_native_bswap},
+      {"strlen", bench_native_strlen}, {"saturate", bench_native_saturate}, {"stride", bench_native_stride},
+      {"adler32", bench_native_adler32}, {"spill16", bench_native_spill16}, {"nested", bench_native_nested},
+      {"sort", bench_native_sort}, {"rank", bench_native_rank},
+      {"xorshift", bench_native_xorshift}, {"swar", bench_native_swar}, {"bitmap", bench_native_bitmap},
+      {"ctz", bench_native_ctz}, {"signed", bench_native_signed}, {"call_deep", bench_native_call_deep},
+      {"rc4", bench_native_rc4}, {"matmul", bench_native_matmul}, {"memcmp8", bench_native_memcmp8}};
+  std::uint32_t seed = 100;
+  for (const auto& [name, fn] : classes)
+    out.push_back({name, fn, udp_packet(std::string_view(name) == "memcmp8" ? memcmp8_payload() : pseudo_random_bytes(512, seed++))});
   return out;
 }
 

@@ -4,12 +4,12 @@
 #include <linux/if_packet.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <limits>
 #include <optional>
 
 #include "helpers/xdp_buffer.hpp"
+#include "vm/run_timer.hpp"
 
 namespace bpfvm::helpers {
 namespace {
@@ -50,13 +50,16 @@ T ctx_from(std::span<const std::uint8_t> ctx_in) {
 Result<void> run_repeated(const ProgramRunner& runner, vm::RunContext& ctx, std::uintptr_t ctx_arg,
                           std::uint32_t repeat, TestRunResult& out) {
   const std::uint64_t args[] = {ctx_arg};
-  const auto start = std::chrono::steady_clock::now();
+  const vm::RunTimer timer;
   auto r = runner(ctx, args, repeat);
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+  const std::uint64_t cpu_ns = timer.cpu_ns(), wall_ns = timer.wall_ns();  // CPU interval inside the wall one
   if (!r) return std::move(r).error();
   out.r0 = r->r0;
-  out.duration_ns = static_cast<std::uint32_t>(
-      std::min<std::uint64_t>(static_cast<std::uint64_t>(ns) / repeat, std::numeric_limits<std::uint32_t>::max()));
+  const auto per_run = [repeat](std::uint64_t ns) {
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(ns / repeat, std::numeric_limits<std::uint32_t>::max()));
+  };
+  out.duration_ns = per_run(wall_ns);
+  out.cpu_duration_ns = per_run(cpu_ns);
   out.retval = static_cast<std::uint32_t>(out.r0);
   return {};
 }

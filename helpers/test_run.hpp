@@ -38,7 +38,8 @@ struct TestRunResult {
   std::vector<std::uint8_t> data_out; // XDP: from data_meta to data_end; skb: from the MAC header
   std::uint32_t data_size_out = 0;    // full output size (also when cut)
   std::vector<std::uint8_t> ctx_out;  // xdp_md (data/data_end relative to data_meta) or __sk_buff
-  std::uint32_t duration_ns = 0;      // mean per repetition
+  std::uint32_t duration_ns = 0;      // mean wall time per repetition
+  std::uint32_t cpu_duration_ns = 0;  // mean thread CPU time per repetition (leaves out preemption)
   RedirectRecord redirect;            // what bpf_redirect / bpf_redirect_map recorded last
 };
 

@@ -18,6 +18,10 @@ typedef uint8_t __u8;
 typedef uint16_t __u16;
 typedef uint32_t __u32;
 typedef uint64_t __u64;
+typedef int8_t __s8;
+typedef int16_t __s16;
+typedef int32_t __s32;
+typedef int64_t __s64;
 #define BENCH_INLINE static inline __attribute__((always_inline))
 #define BENCH_BARRIER_VAR(x) ((void)0)
 #endif
@@ -287,5 +291,157 @@ BENCH_INLINE __u32 bench_checksum(const __u8 *data, const __u8 *data_end) {
   }
   return bench_csum_fold(ip_sum) << 16 | bench_csum_fold(sum);
 }
+
+// ---- issue #16's classes (bench/README.md): one program each ------------------------------------
+
+#ifdef __bpf__
+#define BENCH_NOINLINE static __attribute__((noinline))  // a BPF-to-BPF call
+#else
+#define BENCH_NOINLINE static inline  // native C: the compiler may inline, as the physical limit
+#endif
+
+// branches: dense data-dependent branches: for each of 256 payload bytes, four tests on its bits and
+// value, taken or not at random (the payload is random), each updating a different accumulator.
+#define BENCH_BRANCH_BYTES 256
+BENCH_INLINE __u32 bench_branches(const __u8 *data, const __u8 *data_end) {
+  const __u8 *p = data + BENCH_PAYLOAD;
+  __u32 a = 1, b = 2, c = 3;
+  for (__u32 i = 0; i < BENCH_BRANCH_BYTES; i++) {
+    if (p + i + 1 > data_end) break;
+    __u32 v = p[i];
+    if (v & 1) a += v;
+    else b ^= v << 3;
+    if (v & 0x10) c += a;
+    if (v > 0xa0) a -= b;
+    else if (v < 0x30) c = c * 3 + 1;
+    if ((v ^ a) & 4) b += c;
+  }
+  return a ^ (b << 7) ^ (c << 13);
+}
+
+// popcount_loop: Kernighan's bit-counting loop (clear the lowest set bit until none is left) over
+// 64 xorshift words seeded from the payload; about 32 data-dependent iterations per word.
+BENCH_INLINE __u32 bench_popcount_loop(const __u8 *data, const __u8 *data_end) {
+  if (data + BENCH_PAYLOAD + 8 > data_end) return 0;
+  __u64 x;
+  __builtin_memcpy(&x, data + BENCH_PAYLOAD, 8);
+  x |= 1;
+  __u32 bits = 0;
+  for (__u32 i = 0; i < 64; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    __u64 v = x;
+    for (__u32 j = 0; j < 64; j++) {
+      if (v == 0) break;
+      v &= v - 1;
+      bits++;
+    }
+  }
+  return bits;
+}
+
+// calls: a chain of three BPF-to-BPF calls (mix -> round -> step) per payload word, 128 words.
+BENCH_NOINLINE __u64 bench_call_step(__u64 h, __u64 w) { return (h ^ w) * 0x100000001b3ull; }
+BENCH_NOINLINE __u64 bench_call_round(__u64 h, __u64 w) {
+  h = bench_call_step(h, w);
+  return bench_call_step(h, w >> 29) + (h >> 17);
+}
+BENCH_NOINLINE __u64 bench_call_mix(__u64 h, __u64 w, __u32 i) { return bench_call_round(h + i, w) ^ (w << 7); }
+BENCH_INLINE __u32 bench_calls(const __u8 *data, const __u8 *data_end) {
+  const __u8 *p = data + BENCH_PAYLOAD;
+  __u64 h = 0xcbf29ce484222325ull;
+  for (__u32 i = 0; i < 128; i++) {
+    if (p + 8 * (i & 31) + 8 > data_end) break;
+    __u64 w;
+    __builtin_memcpy(&w, p + 8 * (i & 31), 8);
+    h = bench_call_mix(h, w, i);
+  }
+  return (__u32)(h ^ (h >> 32));
+}
+
+// strcmp64: 64-byte string compares: the payload holds a 64-byte query and 8 candidates that match
+// it for 40-61 bytes or whole; four passes count where each compare stopped.
+#define BENCH_STR64_BYTES 64
+#define BENCH_STR64_WORDS 8
+BENCH_INLINE __u32 bench_strcmp64(const __u8 *data, const __u8 *data_end) {
+  const __u8 *query = data + BENCH_PAYLOAD;
+  if (query + BENCH_STR64_BYTES * (BENCH_STR64_WORDS + 1) > data_end) return 0;
+  __u32 fold = 0;
+  for (__u32 round = 0; round < 4; round++) {
+    for (__u32 w = 0; w < BENCH_STR64_WORDS; w++) {
+      const __u8 *cand = query + BENCH_STR64_BYTES * (w + 1);
+      __u32 i = 0;
+      for (; i < BENCH_STR64_BYTES; i++)
+        if (query[i] != cand[i] || query[i] == 0) break;
+      fold = fold * 31 + i + round;
+    }
+  }
+  return fold;
+}
+
+// accum8: eight u64 accumulators live across a loop over 64 payload words (four passes), each
+// updated from the word and from the others: more live values than clang's BPF registers hold.
+#define BENCH_ACC_WORDS 64
+BENCH_INLINE __u32 bench_accum8(const __u8 *data, const __u8 *data_end) {
+  const __u8 *p = data + BENCH_PAYLOAD;
+  if (p + 8 * BENCH_ACC_WORDS > data_end) return 0;
+  __u64 a0 = 1, a1 = 2, a2 = 3, a3 = 4, a4 = 5, a5 = 6, a6 = 7, a7 = 8;
+  for (__u32 pass = 0; pass < 4; pass++) {
+    for (__u32 i = 0; i < BENCH_ACC_WORDS; i++) {
+      __u64 w;
+      __builtin_memcpy(&w, p + 8 * i, 8);
+      a0 += w;
+      a1 ^= w * 0x9e3779b97f4a7c15ull;
+      a2 = ((a2 << 5) | (a2 >> 59)) + w;
+      a3 += a0 ^ w;
+      a4 -= w >> 3;
+      a5 += a1 & w;
+      a6 ^= a2 + a5;
+      a7 += a3 | a4;
+    }
+  }
+  __u64 h = a0 ^ a1 ^ a2 ^ a3 ^ a4 ^ a5 ^ a6 ^ a7;
+  return (__u32)(h ^ (h >> 32));
+}
+
+// mixed: ALU and memory interleaved: a 32-slot u64 table on the stack, updated 512 times at
+// payload-chosen slots (read one slot, mix, add into another), then folded.
+#define BENCH_MIX_SLOTS 32
+BENCH_INLINE __u32 bench_mixed(const __u8 *data, const __u8 *data_end) {
+  const __u8 *p = data + BENCH_PAYLOAD;
+  if (p + 64 > data_end) return 0;
+  __u64 table[BENCH_MIX_SLOTS];
+  for (__u32 i = 0; i < BENCH_MIX_SLOTS; i++) table[i] = (__u64)p[i] * 0x0101010101010101ull + i;
+  __u64 h = 0;
+  for (__u32 i = 0; i < 512; i++) {
+    __u32 b = p[i & 63];
+    __u32 from = (b + i) & (BENCH_MIX_SLOTS - 1), to = (b >> 3 ^ i) & (BENCH_MIX_SLOTS - 1);
+    __u64 v = table[from];
+    v = (v ^ (v >> 11)) * 0xff51afd7ed558ccdull + b;
+    table[to] += v;
+    h += v >> 7;
+  }
+  for (__u32 i = 0; i < BENCH_MIX_SLOTS; i++) h ^= table[i] << (i & 7);
+  return (__u32)(h ^ (h >> 32));
+}
+
+// csum16: the Internet checksum (RFC 1071) of 1,024 payload bytes as a driver writes it: big-endian
+// 16-bit loads swapped as ntohs does (BPF byte-swap instructions), a 64-bit sum, end-around carries.
+BENCH_INLINE __u16 bench_ntohs(__u16 v) { return (__u16)(v << 8 | v >> 8); }
+BENCH_INLINE __u32 bench_csum16(const __u8 *data, const __u8 *data_end) {
+  const __u8 *p = data + BENCH_PAYLOAD;
+  if (p + 1024 > data_end) return 0;
+  __u64 sum = 0;
+  for (__u32 i = 0; i < 1024; i += 2) {
+    __u16 w;
+    __builtin_memcpy(&w, p + i, 2);
+    sum += bench_ntohs(w);
+  }
+  for (int k = 0; k < 3; k++) sum = (sum & 0xffff) + (sum >> 16);  // 512 words: 25 bits at most
+  return ~(__u32)sum & 0xffff;
+}
+
+#include "bench_kernels_classes.h"
 
 #endif

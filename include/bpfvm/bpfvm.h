@@ -262,6 +262,9 @@ typedef struct bpfvm_test_run {
   uint32_t redirect_ifindex;
   /* in */
   int measure_time;      /**< nonzero: time a single run too (repeat > 1 is always timed) */
+  /* out */
+  double cpu_ns_per_run; /**< mean CPU time of the calling thread per repetition (leaves out preemption,
+                              as the kernel's test-run duration does); 0 when ns_per_run is */
 } bpfvm_test_run;
 
 /** Runs the program as BPF_PROG_TEST_RUN does. Outputs go to the caller's data_out / ctx_out:

@@ -181,6 +181,10 @@ struct RunOutput {
   std::vector<std::uint8_t> ctx_out;  ///< the context after the run (context types)
   std::uint64_t insns_executed = 0;     ///< last run; 0 where the engine does not count (fast JIT)
   double ns_per_run = 0;                ///< mean wall time per repetition (0 unless timed: RunInput::measure_time)
+  /// Mean CPU time of the calling thread per repetition (0 unless timed). It leaves out the intervals
+  /// the thread was preempted, as the kernel's BPF_PROG_TEST_RUN duration does: on a shared machine
+  /// this, not ns_per_run, is the figure to compare with the kernel's.
+  double cpu_ns_per_run = 0;
   std::optional<std::uint32_t> redirect_ifindex;  ///< what bpf_redirect / redirect_map recorded
 };
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 #include <thread>
+#include <time.h>
 #include <vector>
 
 #include "bpfvm/bpfvm.hpp"
@@ -26,6 +27,13 @@ std::vector<std::uint8_t> udp_packet(std::uint16_t dst_port) {
 
 std::uint64_t add_secret(std::uint64_t a, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, HelperCall* call) {
   return a + *static_cast<std::uint64_t*>(helper_user_data(call));
+}
+
+// Sleeps 2 ms: time the thread spends off the CPU, as a preempted run does.
+std::uint64_t host_sleep(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, HelperCall*) {
+  const timespec two_ms{0, 2'000'000};
+  nanosleep(&two_ms, nullptr);
+  return 0;
 }
 
 constexpr Engine kEngines[] = {Engine::Interpreter, Engine::Jit};
@@ -238,6 +246,35 @@ TEST_CASE("host helpers: any id, user data, verifier-checked signature") {
   auto missing = vm.open_assembly("call 65537\nexit\n", ProgramType::plain(0), "m");
   REQUIRE(missing.has_value());
   CHECK_FALSE(missing->load("m").has_value());
+}
+
+TEST_CASE("repeated runs report thread CPU time beside wall time, and time off the CPU counts only in wall time") {
+  Vm vm;
+  HelperSignature sig;
+  sig.known = true;
+  sig.args = {ArgType::DontCare, ArgType::DontCare, ArgType::DontCare, ArgType::DontCare, ArgType::DontCare};
+  vm.add_helper(HostHelper{0x10001, "host_sleep", &host_sleep, nullptr, sig});
+  auto xdp = ProgramType::from_section("xdp");
+  REQUIRE(xdp.has_value());
+  const auto packet = udp_packet(53);
+  for (const auto& type : {ProgramType::plain(0), *xdp}) {  // the plain path and the test-run path time apart
+    auto obj = vm.open_assembly("call 65537\nmov %r0, 2\nexit\n", type, "s");
+    REQUIRE(obj.has_value());
+    for (auto engine : kEngines) {
+      auto prog = obj->load("s", {.engine = engine});
+      INFO((prog ? "" : prog.error().reason));
+      REQUIRE(prog.has_value());
+      auto out = prog->run(RunInput{packet, {}, 4, nullptr});
+      REQUIRE(out.has_value());
+      CHECK(out->ns_per_run >= 2e6);        // each run slept 2 ms of wall time
+      CHECK(out->cpu_ns_per_run > 0);       // filled in...
+      CHECK(out->cpu_ns_per_run < 0.5e6);   // ...without the sleep
+      auto single = prog->run(RunInput{packet, {}, 1, nullptr});
+      REQUIRE(single.has_value());
+      CHECK(single->ns_per_run == 0);       // a single run is not timed unless asked
+      CHECK(single->cpu_ns_per_run == 0);
+    }
+  }
 }
 
 TEST_CASE("budget and unknown programs are errors, not crashes") {

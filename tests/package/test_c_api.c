@@ -161,6 +161,7 @@ static void test_errors_and_vm(void) {
     CHECK_OK(bpfvm_program_test_run(prog, &run, &err));
     CHECK(run.r0 == 1005 && run.retval == 1005 && host_calls == 3);
     CHECK(run.ns_per_run >= 0);
+    CHECK(run.cpu_ns_per_run > 0 && run.cpu_ns_per_run <= run.ns_per_run * 1.5 + 1000);
     in = 13;
     CHECK(bpfvm_program_run(prog, &in, sizeof in, &r0, &err) == BPFVM_EHELPER_FAULT);
     CHECK(err.code == BPFVM_EHELPER_FAULT && strstr(err.message, "unlucky number") && err.pc == 1);
