@@ -183,10 +183,10 @@ Result<ElfFile> ElfFile::parse(std::span<const std::uint8_t> bytes) {
 
   // Section data. A compressed section is inflated, except DWARF (.debug_*), which bpfvm never reads:
   // `clang -g` objects passed through --compress-debug-sections keep loading at no cost. The name table
-  // comes first, since names decide; SHF_ALLOC sections cannot be compressed (libelf refuses them).
+  // comes first, since names decide.
   auto load_data = [&](std::uint32_t i, bool may_inflate) -> Result<void> {
     auto& s = f.sections_[i];
-    if (i == 0 || s.type == SHT_NOBITS || s.type == SHT_NULL || !s.data.empty()) return {};
+    if (s.type == SHT_NOBITS || s.type == SHT_NULL) return {};
     const std::string who = s.name.empty() ? section_no(i) : describe_section(s);
     if (s.flags & SHF_COMPRESSED) {
       if (!may_inflate) return {};  // left compressed and unread: `data` stays empty
@@ -208,7 +208,8 @@ Result<ElfFile> ElfFile::parse(std::span<const std::uint8_t> bytes) {
     if (!string_at(shstr.data, name_offsets[i], f.sections_[i].name))
       return malformed(section_no(i) + ": name offset " + std::to_string(name_offsets[i]) + " is outside the section name table");
   for (std::uint32_t i = 1; i < shnum; ++i)
-    if (auto r = load_data(i, !f.sections_[i].name.starts_with(".debug_")); !r) return std::move(r).error();
+    if (i != shstrndx)
+      if (auto r = load_data(i, !f.sections_[i].name.starts_with(".debug_")); !r) return std::move(r).error();
 
   const ElfSection* symtab = nullptr;
   for (const auto& s : f.sections_)

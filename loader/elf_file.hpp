@@ -25,8 +25,8 @@ struct ElfSection {
   std::uint32_t type = 0;   // SHT_*
   std::uint64_t flags = 0;  // SHF_* as in the file (SHF_COMPRESSED stays set on an inflated section)
   std::uint64_t offset = 0;
-  std::uint64_t size = 0;   // bytes of `data`: sh_size, the inflated size of a compressed section, or for
-                            // SHT_NOBITS the size of the zero-filled image
+  std::uint64_t size = 0;   // sh_size (for SHT_NOBITS the size of the zero-filled image); for an inflated
+                            // section its inflated size, the size of `data`
   std::uint32_t link = 0;
   std::uint32_t info = 0;
   std::uint64_t align = 0;
