@@ -54,7 +54,7 @@ add_custom_command(OUTPUT ${asmjit_for_shared}
   VERBATIM)
 add_custom_target(bpfvm_asmjit_for_shared DEPENDS ${asmjit_for_shared})
 add_dependencies(bpfvm_shared bpfvm_asmjit_for_shared)
-target_link_libraries(bpfvm_shared PRIVATE bpfvm_settings ${asmjit_for_shared} ${BPFVM_LIBELF})
+target_link_libraries(bpfvm_shared PRIVATE bpfvm_settings ${asmjit_for_shared} elf)
 target_link_options(bpfvm_shared PRIVATE
   -Wl,--exclude-libs,ALL -Wl,--version-script=${bpfvm_version_script} -Wl,--no-undefined)
 set_property(TARGET bpfvm_shared APPEND PROPERTY LINK_DEPENDS ${bpfvm_version_script})
