@@ -46,18 +46,22 @@ bool fits(std::uint64_t file_size, std::uint64_t off, std::uint64_t len) { retur
 
 std::string section_no(std::uint32_t i) { return "section #" + std::to_string(i); }
 
+// The helpers below name no section in their errors: load_data() puts the section in front, so no
+// message is built for the sections that pass.
+Error problem(std::string reason) { return make_error(Errc::Malformed, std::move(reason)); }
+
 // The section's bytes from libelf, which must be the `expected` bytes the header promised.
-Result<std::span<const std::uint8_t>> section_bytes(Elf_Scn* scn, std::uint64_t expected, const std::string& who) {
+Result<std::span<const std::uint8_t>> section_bytes(Elf_Scn* scn, std::uint64_t expected) {
   Elf_Data* d = elf_getdata(scn, nullptr);
-  if (!d) return malformed(who + ": " + libelf_error());
+  if (!d) return problem(libelf_error());
   if (d->d_size != expected || (expected && !d->d_buf))
-    return malformed(who + ": libelf returned " + std::to_string(d->d_size) + " bytes, the header says " + std::to_string(expected));
+    return problem("libelf returned " + std::to_string(d->d_size) + " bytes, the header says " + std::to_string(expected));
   return std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(d->d_buf), d->d_size);
 }
 
 // Symbols and relocations come in fixed-size entries: checked before libelf converts them, since it
 // refuses a table with a partial entry without saying why.
-Result<void> check_entries(const ElfSection& s, const std::string& who) {
+Result<void> check_entries(const ElfSection& s) {
   std::size_t bytes = 0;
   const char* entry = nullptr;
   switch (s.type) {
@@ -67,24 +71,23 @@ Result<void> check_entries(const ElfSection& s, const std::string& who) {
     default: return {};
   }
   if (s.entsize != bytes || s.size % bytes != 0)
-    return malformed(who + ": size " + std::to_string(s.size) + " / entry size " + std::to_string(s.entsize) + " do not fit " +
+    return problem("size " + std::to_string(s.size) + " / entry size " + std::to_string(s.entsize) + " do not fit " +
                      std::to_string(bytes) + "-byte " + entry);
-  if (s.size / bytes > INT_MAX) return malformed(who + ": more than INT_MAX entries");  // gelf_get* take an int index
+  if (s.size / bytes > INT_MAX) return problem("more than INT_MAX entries");  // gelf_get* take an int index
   return {};
 }
 
 // Inflates a SHF_COMPRESSED section in place (libelf's elf_compress), after checking its Elf64_Chdr:
 // zlib only, and at most ElfFile::kMaxInflatedBytes, so a small file cannot ask for much memory.
-Result<std::uint64_t> inflate(Elf_Scn* scn, const std::string& who) {
+Result<std::uint64_t> inflate(Elf_Scn* scn) {
   GElf_Chdr chdr;
-  if (!gelf_getchdr(scn, &chdr)) return malformed(who + ": compression header: " + libelf_error());
+  if (!gelf_getchdr(scn, &chdr)) return problem("compression header: " + libelf_error());
   if (chdr.ch_type != ELFCOMPRESS_ZLIB)
-    return make_error(Errc::Unsupported, "ELF: " + who + ": compression type " + std::to_string(chdr.ch_type) +
-                                             " is not supported (only zlib, ELFCOMPRESS_ZLIB 1)");
+    return make_error(Errc::Unsupported, "compression type " + std::to_string(chdr.ch_type) + " is not supported (only zlib, ELFCOMPRESS_ZLIB 1)");
   if (chdr.ch_size > ElfFile::kMaxInflatedBytes)
-    return malformed(who + ": inflates to " + std::to_string(chdr.ch_size) + " bytes, more than the " +
-                     std::to_string(ElfFile::kMaxInflatedBytes) + " allowed (the kernel's BTF_MAX_SIZE)");
-  if (elf_compress(scn, 0, 0) < 0) return malformed(who + ": cannot inflate: " + libelf_error());
+    return problem("inflates to " + std::to_string(chdr.ch_size) + " bytes, more than the " + std::to_string(ElfFile::kMaxInflatedBytes) +
+                   " allowed (the kernel's BTF_MAX_SIZE)");
+  if (elf_compress(scn, 0, 0) < 0) return problem("cannot inflate: " + libelf_error());
   return chdr.ch_size;
 }
 
@@ -181,35 +184,37 @@ Result<ElfFile> ElfFile::parse(std::span<const std::uint8_t> bytes) {
       return malformed(who(extents[k]) + " at offset " + std::to_string(extents[k].begin) + " overlaps " + who(extents[k - 1]));
     }
 
-  // Section data. A compressed section is inflated, except DWARF (.debug_*), which bpfvm never reads:
-  // `clang -g` objects passed through --compress-debug-sections keep loading at no cost. The name table
-  // comes first, since names decide.
-  auto load_data = [&](std::uint32_t i, bool may_inflate) -> Result<void> {
+  // Section data, the name table first since names decide. DWARF (.debug_*) is never read (line info
+  // comes from .BTF.ext), so it is not asked for: `clang -g` objects, --compress-debug-sections or not,
+  // cost nothing for it. Any other compressed section is inflated.
+  auto load_data = [&](std::uint32_t i) -> Result<void> {
     auto& s = f.sections_[i];
-    if (s.type == SHT_NOBITS || s.type == SHT_NULL) return {};
-    const std::string who = s.name.empty() ? section_no(i) : describe_section(s);
+    if (s.type == SHT_NOBITS || s.type == SHT_NULL || s.name.starts_with(".debug_")) return {};
+    const auto at_section = [&](Error e) {
+      e.reason = "ELF: " + (s.name.empty() ? section_no(i) : describe_section(s)) + ": " + e.reason;
+      return e;
+    };
     if (s.flags & SHF_COMPRESSED) {
-      if (!may_inflate) return {};  // left compressed and unread: `data` stays empty
-      if (s.flags & SHF_ALLOC) return malformed(who + " is SHF_ALLOC and SHF_COMPRESSED (the ELF gABI forbids compressing loaded sections)");
-      auto inflated = inflate(f.scns_[i], who);
-      if (!inflated) return std::move(inflated).error();
+      if (s.flags & SHF_ALLOC) return at_section(problem("SHF_ALLOC and SHF_COMPRESSED (the ELF gABI forbids compressing loaded sections)"));
+      auto inflated = inflate(f.scns_[i]);
+      if (!inflated) return at_section(std::move(inflated).error());
       s.size = *inflated;
     }
-    if (auto r = check_entries(s, who); !r) return r;
-    auto data = section_bytes(f.scns_[i], s.size, who);
-    if (!data) return std::move(data).error();
+    if (auto r = check_entries(s); !r) return at_section(std::move(r).error());
+    auto data = section_bytes(f.scns_[i], s.size);
+    if (!data) return at_section(std::move(data).error());
     s.data = *data;
     return {};
   };
   auto& shstr = f.sections_[shstrndx];
   if (shstr.type != SHT_STRTAB) return malformed("section name table #" + std::to_string(shstrndx) + " is not SHT_STRTAB");
-  if (auto r = load_data(static_cast<std::uint32_t>(shstrndx), true); !r) return std::move(r).error();
+  if (auto r = load_data(static_cast<std::uint32_t>(shstrndx)); !r) return std::move(r).error();
   for (std::uint32_t i = 1; i < shnum; ++i)
     if (!string_at(shstr.data, name_offsets[i], f.sections_[i].name))
       return malformed(section_no(i) + ": name offset " + std::to_string(name_offsets[i]) + " is outside the section name table");
   for (std::uint32_t i = 1; i < shnum; ++i)
     if (i != shstrndx)
-      if (auto r = load_data(i, !f.sections_[i].name.starts_with(".debug_")); !r) return std::move(r).error();
+      if (auto r = load_data(i); !r) return std::move(r).error();
 
   const ElfSection* symtab = nullptr;
   for (const auto& s : f.sections_)
@@ -254,10 +259,10 @@ Result<std::vector<ElfRel>> ElfFile::relocations(const ElfSection& rel) const {
   if (!rel.holds_relocations()) return malformed(describe_section(rel) + " is neither SHT_REL nor SHT_RELA");
   const bool rela = rel.type == SHT_RELA;
   if (rel.index >= scns_.size() || &sections_[rel.index] != &rel) return malformed(describe_section(rel) + " is not a section of this object");
+  // parse() read the table and checked whole entries (check_entries), unless it is named .debug_*.
+  if (rel.data.size() != rel.size) return malformed(describe_section(rel) + " was not read (a DWARF name)");
   Elf_Data* data = elf_getdata(scns_[rel.index], nullptr);
   if (!data) return malformed(describe_section(rel) + ": " + libelf_error());
-  // parse() checked whole entries (check_entries); a compressed DWARF relocation table is never read.
-  if ((rel.flags & SHF_COMPRESSED) && rel.data.empty()) return malformed(describe_section(rel) + " is compressed");
   std::vector<ElfRel> out(rel.size / (rela ? kRelaBytes : kRelBytes));
   for (std::size_t i = 0; i < out.size(); ++i) {
     GElf_Xword info = 0;

@@ -17,8 +17,8 @@ struct Elf_Scn;
 
 namespace bpfvm::loader {
 
-/// One section header, with its bytes and its name. `data` is empty for SHT_NOBITS and for compressed
-/// DWARF (.debug_*), which bpfvm never reads; every other compressed section is inflated.
+/// One section header, with its bytes and its name. `data` is empty for SHT_NOBITS and for DWARF
+/// (.debug_*), which bpfvm never reads; every other compressed section is inflated.
 struct ElfSection {
   std::uint32_t index = 0;
   std::string_view name;
@@ -26,7 +26,7 @@ struct ElfSection {
   std::uint64_t flags = 0;  // SHF_* as in the file (SHF_COMPRESSED stays set on an inflated section)
   std::uint64_t offset = 0;
   std::uint64_t size = 0;   // sh_size (for SHT_NOBITS the size of the zero-filled image); for an inflated
-                            // section its inflated size, the size of `data`
+                            // section its inflated size; the size of `data` where that is read
   std::uint32_t link = 0;
   std::uint32_t info = 0;
   std::uint64_t align = 0;

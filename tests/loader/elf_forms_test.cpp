@@ -199,7 +199,7 @@ TEST_CASE("damaged compressed sections are refused naming the section and the re
   SECTION("a loaded (SHF_ALLOC) section marked compressed") {
     const std::size_t flags_at = static_cast<std::size_t>(peek64(bytes, 40)) + text_index * 64 + 8;
     poke64(bytes, flags_at, peek64(bytes, flags_at) | SHF_COMPRESSED);
-    CHECK(load_error(bytes).find("section '.text' (#" + std::to_string(text_index) + ") is SHF_ALLOC and SHF_COMPRESSED") !=
+    CHECK(load_error(bytes).find("section '.text' (#" + std::to_string(text_index) + "): SHF_ALLOC and SHF_COMPRESSED") !=
           std::string::npos);
   }
 }
