@@ -1,6 +1,6 @@
 # The installable library and its installation. bpfvm_static (libbpfvm.a) and bpfvm_shared
 # (libbpfvm.so), exported as bpfvm::bpfvm_static and bpfvm::bpfvm, hold every module's objects and
-# asmjit, so consumers need neither the module archives nor asmjit. Installs headers, both libraries,
+# asmjit, so consumers need neither the module archives nor asmjit; libelf stays the system's (libelf1). Installs headers, both libraries,
 # a CMake package (find_package(bpfvm)) and bpfvm.pc; tools/ installs the CLI.
 
 # The modules of the root CMakeLists.txt's loop that exist in this tree, in data-flow order.
@@ -33,8 +33,9 @@ foreach(lib bpfvm_static bpfvm_shared)
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_compile_features(${lib} INTERFACE cxx_std_20)
 endforeach()
-# A C program linked by the C compiler needs the C++ runtime the archive's objects use.
-target_link_libraries(bpfvm_static INTERFACE $<$<LINK_LANGUAGE:C>:stdc++> m)
+# A C program linked by the C compiler needs the C++ runtime the archive's objects use; the loader
+# reads objects with the system's libelf (which needs zlib), linked by name.
+target_link_libraries(bpfvm_static INTERFACE $<$<LINK_LANGUAGE:C>:stdc++> m elf z)
 
 # Shared: export only the public API (cmake/libbpfvm.version) and keep asmjit's symbols local.
 #
@@ -53,7 +54,7 @@ add_custom_command(OUTPUT ${asmjit_for_shared}
   VERBATIM)
 add_custom_target(bpfvm_asmjit_for_shared DEPENDS ${asmjit_for_shared})
 add_dependencies(bpfvm_shared bpfvm_asmjit_for_shared)
-target_link_libraries(bpfvm_shared PRIVATE bpfvm_settings ${asmjit_for_shared})
+target_link_libraries(bpfvm_shared PRIVATE bpfvm_settings ${asmjit_for_shared} elf)
 target_link_options(bpfvm_shared PRIVATE
   -Wl,--exclude-libs,ALL -Wl,--version-script=${bpfvm_version_script} -Wl,--no-undefined)
 set_property(TARGET bpfvm_shared APPEND PROPERTY LINK_DEPENDS ${bpfvm_version_script})

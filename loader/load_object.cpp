@@ -155,10 +155,8 @@ Result<Object> load_object(std::span<const std::uint8_t> bytes, const LoadOption
     }
   }
   for (const auto& s : elf->sections()) {
-    // Ignoring relocations would load wrong code: refuse RELA against code or maps until it is read.
-    if (s.type == SHT_RELA && (ctx.prog_section(s.info) || (s.info && (s.info == ctx.maps_shndx || s.info == ctx.btf_maps_shndx))))
-      return make_error(Errc::Unsupported, "not supported yet: " + describe_section(s) + " is SHT_RELA (BPF objects use SHT_REL)");
-    if (s.type == SHT_REL) {
+    // clang emits SHT_REL; SHT_RELA (explicit addends) comes from other toolchains and is read alike.
+    if (s.holds_relocations()) {
       if (s.info >= elf->sections().size()) return malformed(describe_section(s) + ": target section " + std::to_string(s.info) + " does not exist");
       if (ctx.btf_maps_shndx && s.info == ctx.btf_maps_shndx) ctx.rel_btf_maps_shndx = s.index;
     }

@@ -377,6 +377,8 @@ Result<void> collect_data_maps(LoadContext& ctx) {
 Result<void> collect_map_slot_inits(LoadContext& ctx) {
   if (!ctx.rel_btf_maps_shndx) return {};
   const auto& rel_sec = *ctx.elf.section(ctx.rel_btf_maps_shndx);
+  // .rel.maps or .rela.maps: each entry points a slot at a map or program symbol; like libbpf, the
+  // addend (implicit or explicit) is not read.
   auto rels = ctx.elf.relocations(rel_sec);
   if (!rels) return std::move(rels).error();
   const Btf& btf = *ctx.btf;  // collect_btf_maps() already required BTF for .maps

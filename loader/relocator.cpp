@@ -41,6 +41,19 @@ const Function* function_at(const ProgSection& sec, std::int64_t insn) {
   return nullptr;
 }
 
+// SHT_RELA carries the addend A in the entry; clang's SHT_REL keeps it in the instruction, where the rest of
+// this file reads it as libbpf does. llvm_reloc.rst: R_BPF_64_64 (lddw) resolves to S + A with A in imm;
+// R_BPF_64_32 (call) to (S + A) / 8 - 1, so imm holds A / 8 - 1. Writing A there makes both forms one.
+Result<void> place_explicit_addend(vm::Insn& insn, const ElfRel& rel, bool is_call, const std::string& at) {
+  if (!rel.explicit_addend) return {};
+  const std::int64_t a = rel.addend;
+  const std::int64_t imm = is_call ? a / std::int64_t(vm::kInsnBytes) - 1 : a;
+  if ((is_call && a % std::int64_t(vm::kInsnBytes)) || imm < INT32_MIN || imm > INT32_MAX)
+    return malformed(at + ": addend " + std::to_string(a) + " does not fit a " + (is_call ? "call" : "lddw") + " relocation");
+  insn.imm = static_cast<std::int32_t>(imm);
+  return {};
+}
+
 Result<void> relocate_section(LoadContext& ctx, ProgSection& ps, const ElfSection& rel_sec) {
   auto rels = ctx.elf.relocations(rel_sec);
   if (!rels) return std::move(rels).error();
@@ -57,6 +70,7 @@ Result<void> relocate_section(LoadContext& ctx, ProgSection& ps, const ElfSectio
     const bool is_call = insn.code == kCallCode, is_lddw = insn.code == kLddwCode;
     if (!is_call && !is_lddw) return malformed(at + ": relocation against '" + std::string(sym.name) + "' on opcode " + hex(insn.code) + " (neither call nor lddw)");
     if (is_lddw && idx + 1 >= ps.insns.size()) return malformed(at + ": lddw is missing its second slot");
+    if (auto r = place_explicit_addend(insn, rel, is_call, at); !r) return r;
     RelocDesc d;
     d.insn = idx;
     d.sym_name = sym.name;
@@ -130,7 +144,7 @@ Result<void> relocate_section(LoadContext& ctx, ProgSection& ps, const ElfSectio
 
 Result<void> collect_relocations(LoadContext& ctx) {
   for (const auto& s : ctx.elf.sections()) {
-    if (s.type != SHT_REL) continue;
+    if (!s.holds_relocations()) continue;
     if (auto* ps = ctx.prog_section(s.info))
       if (auto r = relocate_section(ctx, *ps, s); !r) return r;
   }

@@ -145,7 +145,7 @@ class ElfBuilder {
     std::vector<std::uint8_t> data;
     std::uint64_t nobits_size = 0;
   };
-  struct Rel { std::uint32_t target; std::uint64_t offset; std::uint32_t sym; std::uint32_t type; };
+  struct Rel { std::uint32_t target; std::uint64_t offset; std::uint32_t sym; std::uint32_t type; std::int64_t addend; };
 
   /// Returns the section index (1-based; 0 is the null section).
   std::uint32_t add_section(std::string name, std::uint32_t type, std::uint64_t flags, std::vector<std::uint8_t> data = {}) {
@@ -158,7 +158,11 @@ class ElfBuilder {
     symbols_.push_back({std::move(name), shndx, bind, type, value, size});
     return static_cast<std::uint32_t>(symbols_.size());
   }
-  void add_rel(std::uint32_t target, std::uint64_t offset, std::uint32_t sym, std::uint32_t type = 1) { rels_.push_back({target, offset, sym, type}); }
+  void add_rel(std::uint32_t target, std::uint64_t offset, std::uint32_t sym, std::uint32_t type = 1, std::int64_t addend = 0) {
+    rels_.push_back({target, offset, sym, type, addend});
+  }
+  /// Emit ".rela<x>" SHT_RELA sections (with each add_rel addend) instead of ".rel<x>" SHT_REL.
+  void use_rela() { rela_ = true; }
 
   std::vector<std::uint8_t> build() const {
     struct Out { std::string name; std::uint32_t type; std::uint64_t flags; std::vector<std::uint8_t> data; std::uint64_t size; std::uint32_t link, info; std::uint64_t entsize; };
@@ -187,8 +191,10 @@ class ElfBuilder {
         if (r.target == t) {
           put64(rel, r.offset);
           put64(rel, (std::uint64_t(r.sym) << 32) | r.type);
+          if (rela_) put64(rel, static_cast<std::uint64_t>(r.addend));
         }
-      if (!rel.empty()) out.push_back({".rel" + sections_[t - 1].name, 9, 0, rel, rel.size(), symtab_idx, t, 16});
+      if (!rel.empty())
+        out.push_back({(rela_ ? ".rela" : ".rel") + sections_[t - 1].name, rela_ ? 4u : 9u, 0, rel, rel.size(), symtab_idx, t, rela_ ? 24u : 16u});
     }
     std::vector<std::uint8_t> shstr{0};
     std::vector<std::uint32_t> name_offs;
@@ -245,6 +251,7 @@ class ElfBuilder {
   std::vector<Section> sections_;
   std::vector<Sym> symbols_;
   std::vector<Rel> rels_;
+  bool rela_ = false;
 };
 
 /// Encodes one instruction.

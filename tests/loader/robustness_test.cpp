@@ -66,20 +66,76 @@ TEST_CASE("crafted objects with bad relocations fail naming the section and offs
   CHECK(short_def->maps.at(0).map_flags == 0);
 }
 
-TEST_CASE("crafted object: SHT_RELA against code is refused, not ignored") {
+namespace {
+
+// xdp: r1 = &m (a static map, through the section symbol) ll; call sub (static, in .text); exit — and
+// .text: sub at insn 1. With `rela`, the addends travel in SHT_RELA entries and the fields hold junk.
+std::vector<std::uint8_t> object_with_static_refs(bool rela, std::int64_t map_addend = 20, std::int64_t call_addend = 8) {
+  ElfBuilder b;
+  if (rela) b.use_rela();
+  std::vector<std::uint8_t> code, text;
+  const std::int32_t junk = 0x5a5a5a5a;
+  emit(code, 0x18, 1, 0, 0, rela ? junk : static_cast<std::int32_t>(map_addend));
+  emit(code, 0x00, 0, 0, 0, 0);
+  emit(code, 0x85, 0, 1, 0, rela ? junk : static_cast<std::int32_t>(call_addend / 8 - 1));
+  emit(code, 0x95, 0, 0, 0, 0);
+  emit(text, 0xb7, 0, 0, 0, 1);
+  emit(text, 0xb7, 0, 0, 0, 2);
+  emit(text, 0x95, 0, 0, 0, 0);
+  const auto sec = b.add_code("xdp", code);
+  const auto txt = b.add_code(".text", text);
+  std::vector<std::uint8_t> defs;
+  for (int m = 0; m < 2; ++m)
+    for (std::uint32_t w : {2u, 4u, 8u, 1u, 0u}) put32(defs, w);
+  const auto maps = b.add_section("maps", 1, 0x3, defs);
+  b.add_symbol("prog", static_cast<std::uint16_t>(sec), kStbGlobal, kSttFunc, 0, code.size());
+  b.add_symbol("sub", static_cast<std::uint16_t>(txt), 0, kSttFunc, 8, 16);
+  b.add_symbol("m0", static_cast<std::uint16_t>(maps), 0, kSttObject, 0, 20);
+  b.add_symbol("m1", static_cast<std::uint16_t>(maps), 0, kSttObject, 20, 20);
+  const auto maps_sym = b.add_symbol("", static_cast<std::uint16_t>(maps), 0, 3, 0, 0);  // STT_SECTION
+  const auto text_sym = b.add_symbol("", static_cast<std::uint16_t>(txt), 0, 3, 0, 0);
+  b.add_rel(sec, 0, maps_sym, 1, map_addend);    // R_BPF_64_64
+  b.add_rel(sec, 16, text_sym, 10, call_addend);  // R_BPF_64_32
+  return b.build();
+}
+
+}  // namespace
+
+TEST_CASE("crafted object: SHT_RELA takes its addends from the entries, and loads as the SHT_REL twin") {
+  auto rel = load_object(object_with_static_refs(false));
+  auto rela = load_object(object_with_static_refs(true));
+  REQUIRE(rel);
+  REQUIRE(rela);
+  const auto& a = rel->programs.at(0).program.insns;
+  const auto& b = rela->programs.at(0).program.insns;
+  REQUIRE(a.size() == 6);  // main (4) + sub (2)
+  REQUIRE(b.size() == a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    INFO("insn " << i);
+    CHECK(a[i].code == b[i].code);
+    CHECK(a[i].src == b[i].src);
+    CHECK(a[i].imm == b[i].imm);
+  }
+  CHECK(b[0].src == 5);  // lddw MapIdx
+  CHECK(b[0].imm == 1);  // m1, at offset 20
+  CHECK(b[2].imm == 1);  // call to insn 4 = sub's second instruction (offset 8 of .text)
+}
+
+TEST_CASE("crafted object: SHT_RELA addends that do not fit the instruction are refused in one line") {
+  CHECK(load_error(object_with_static_refs(true, 20, 12)).find("section 'xdp': relocation #1 at insn 2: addend 12 does not fit a call relocation") !=
+        std::string::npos);
+  CHECK(load_error(object_with_static_refs(true, std::int64_t(1) << 32)).find("addend 4294967296 does not fit a lddw relocation") !=
+        std::string::npos);
+  // An SHT_REL section relabelled SHT_RELA: 16-byte entries are not Elf64_Rela.
   auto bytes = object_with_map_ref(0);
   auto elf = ElfFile::parse(bytes);
   REQUIRE(elf);
   const auto* rel = elf->find(".relxdp");
   REQUIRE(rel != nullptr);
-  // Section header table entry of .relxdp: sh_type at +4 becomes SHT_RELA (4).
-  std::uint64_t shoff = 0;
-  std::memcpy(&shoff, bytes.data() + 40, 8);
-  bytes[shoff + 64 * rel->index + 4] = 4;
-  auto r = load_object(bytes);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::Unsupported);
-  CHECK(r.error().reason.find("SHT_RELA") != std::string::npos);
+  bytes[static_cast<std::size_t>(peek64(bytes, 40)) + 64 * rel->index + 4] = 4;  // sh_type = SHT_RELA
+  const auto msg = load_error(bytes);
+  INFO(msg);
+  CHECK(msg.find("do not fit 24-byte Elf64_Rela") != std::string::npos);
 }
 
 TEST_CASE("crafted object: a call to nowhere and an unknown extern") {

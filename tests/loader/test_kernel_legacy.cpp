@@ -5,7 +5,7 @@
 // CPUs; iproute2 inner maps placed at inner_idx), lddw map references patched to map fds, each
 // function of a program section (or the whole section when it has none) loaded with BPF_PROG_LOAD as
 // the type kExpected gives. bpfvm must give the same type and the same verdict; kKnownDifferences lists
-// where it cannot yet, with the reason.
+// where it cannot yet, with the reason. The objects' SHT_RELA forms (elf_forms/) must get the same verdicts.
 #include <gelf.h>
 #include <libelf.h>
 #include <linux/bpf.h>
@@ -297,6 +297,12 @@ TEST_CASE("kernel verdicts: legacy-style objects, loaded by a fallback loader, a
     auto api = vm.open_elf_file(path);
     INFO((api ? std::string() : api.error().message()));
     REQUIRE(api.has_value());
+    // The same object with SHT_RELA relocations (tests/loader/rela_rewrite): bpfvm's verdict on it must be
+    // the kernel's on the original too.
+    const std::string rela_path = std::string(BPFVM_ELF_FORMS_DIR) + "/" + object + ".rela.o";
+    auto rela_api = vm.open_elf_file(rela_path);
+    INFO(rela_path << ": " << (rela_api ? std::string() : rela_api.error().message()));
+    REQUIRE(rela_api.has_value());
     const auto infos = api->programs();
     CHECK(infos.size() == programs->size());
     for (const auto& prog : *programs) {
@@ -321,6 +327,9 @@ TEST_CASE("kernel verdicts: legacy-style objects, loaded by a fallback loader, a
         options.type = *t;
       }
       auto ours = api->load(prog.name, options);
+      auto ours_rela = rela_api->load(prog.name, options);
+      if (ours.has_value() != ours_rela.has_value() || (!ours && ours.error().message() != ours_rela.error().message()))
+        failures << "  " << id << ": the SHT_RELA form gets another verdict: " << (ours_rela ? "accept" : ours_rela.error().message()) << "\n";
       const auto it = known.find(id);
       if (!ours && ours.error().code != Errc::Rejected) {
         if (it == known.end())
