@@ -14,7 +14,7 @@ struct KernelType {
 // The kernel program types bpfvm gives a context to (helpers/contexts.hpp, verifier/program_types.cpp).
 constexpr KernelType kKernelTypes[] = {
     {1, "socket_filter"}, {2, "kprobe"}, {3, "sched_cls"}, {4, "sched_act"},
-    {5, "tracepoint"},    {6, "xdp"},    {8, "cgroup_skb"},
+    {5, "tracepoint"},    {6, "xdp"},    {8, "cgroup_skb"},     {9, "cgroup_sock"},
     {10, "lwt_in"},       {11, "lwt_out"},   {12, "lwt_xmit"},   {17, "raw_tracepoint"}, {31, "syscall"},
 };
 }  // namespace
@@ -70,6 +70,7 @@ verifier::ProgramTypeInfo verifier_type_of(const ProgramType& type) {
       if (type.expected_attach_type == 1) t.max_return = 3;  // BPF_CGROUP_INET_EGRESS: 0-3 (congestion bits)
       return t;
     }
+    case 9: return pt::cgroup_sock(type.expected_attach_type);
     case 10: return pt::lwt_in();
     case 11: return pt::lwt_out();
     case 12: return pt::lwt_xmit();

@@ -1,5 +1,9 @@
 // Built-in program type descriptions: context layouts from <linux/bpf.h> and the kernel's
 // *_is_valid_access rules, reduced to field ranges.
+#include <linux/bpf.h>
+
+#include <cstddef>
+
 #include "verifier/helper_sets.hpp"
 #include "verifier/verifier.hpp"
 
@@ -19,6 +23,13 @@ CtxField whole(std::uint32_t off, std::uint32_t size, bool writable = false) {
 // only into cb[]).
 CtxField narrow_read(std::uint32_t off, bool writable) {
   return CtxField{off, 4, writable, CtxFieldKind::Scalar, false, true};
+}
+
+// A read-only field loaded in any width up to `size`, only at its first byte.
+CtxField at_start(std::uint32_t off, std::uint32_t size) {
+  CtxField f{off, size, false, CtxFieldKind::Scalar};
+  f.loads_at_start = true;
+  return f;
 }
 
 // struct __sk_buff fields shared by socket filters and tc; `tc` adds write access and packet pointers.
@@ -209,5 +220,40 @@ ProgramTypeInfo lwt(std::string name, std::span<const std::uint8_t> helper_ids, 
 ProgramTypeInfo lwt_in() { return lwt("lwt_in", helper_sets::kLwtIn, false); }
 ProgramTypeInfo lwt_out() { return lwt("lwt_out", helper_sets::kLwtOut, false); }
 ProgramTypeInfo lwt_xmit() { return lwt("lwt_xmit", helper_sets::kLwtXmit, true); }
+
+// sock_filter_is_valid_access (6.18, measured at every offset and width): struct bpf_sock, read only.
+// bound_dev_if, mark and priority exist for sock_create/sock_release only, read and written whole;
+// src_ip4 (post_bind4), src_ip6 (post_bind6) and the destination addresses read in any aligned width up
+// to 4 bytes; family, type, protocol, src_port (post_bind hooks only), state and rx_queue_mapping in any
+// width at their first byte; dst_port (__be16) in 1 or 2 bytes or as a whole u32 with its padding.
+// r0 at exit: 0 or 1. Expected attach type 0 is what the kernel makes of it at load
+// (bpf_prog_load_fixup_attach_type): sock_create.
+ProgramTypeInfo cgroup_sock(std::uint32_t expected_attach_type) {
+  const std::uint32_t a = expected_attach_type == 0 ? std::uint32_t{BPF_CGROUP_INET_SOCK_CREATE} : expected_attach_type;
+  const bool create_or_release = a == BPF_CGROUP_INET_SOCK_CREATE || a == BPF_CGROUP_INET_SOCK_RELEASE;
+  const bool post_bind4 = a == BPF_CGROUP_INET4_POST_BIND, post_bind6 = a == BPF_CGROUP_INET6_POST_BIND;
+  ProgramTypeInfo t;
+  t.name = "cgroup_sock";
+  t.helper_ids = helper_sets::kCgroupSock;
+  t.ctx_btf_name = "bpf_sock";
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = sizeof(bpf_sock);
+  t.max_return = 1;
+  if (create_or_release)
+    for (const auto off : {offsetof(bpf_sock, bound_dev_if), offsetof(bpf_sock, mark), offsetof(bpf_sock, priority)})
+      t.fields.push_back(whole(off, 4, true));
+  for (const auto off : {offsetof(bpf_sock, family), offsetof(bpf_sock, type), offsetof(bpf_sock, protocol),
+                         offsetof(bpf_sock, state), offsetof(bpf_sock, rx_queue_mapping)})
+    t.fields.push_back(at_start(off, 4));
+  if (post_bind4) t.fields.push_back(narrow_read(offsetof(bpf_sock, src_ip4), false));
+  for (std::uint32_t i = 0; post_bind6 && i < 4; ++i)
+    t.fields.push_back(narrow_read(offsetof(bpf_sock, src_ip6) + 4 * i, false));
+  if (post_bind4 || post_bind6) t.fields.push_back(at_start(offsetof(bpf_sock, src_port), 4));
+  t.fields.push_back(scalar(offsetof(bpf_sock, dst_port), 2));
+  t.fields.push_back(whole(offsetof(bpf_sock, dst_port), 4));
+  t.fields.push_back(narrow_read(offsetof(bpf_sock, dst_ip4), false));
+  for (std::uint32_t i = 0; i < 4; ++i) t.fields.push_back(narrow_read(offsetof(bpf_sock, dst_ip6) + 4 * i, false));
+  return t;
+}
 
 }  // namespace bpfvm::verifier::program_types

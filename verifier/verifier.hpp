@@ -40,6 +40,9 @@ struct CtxField {
   /// stores (e.g. __sk_buff.mark) of exactly size_bytes at offset.
   bool whole_loads = false;
   bool whole_stores = false;
+  /// Loads of any width up to size_bytes, but only at offset: a field the kernel's *_is_valid_access
+  /// matches by its first byte (`case offsetof(...)`) and then lets bpf_ctx_narrow_access_ok pass.
+  bool loads_at_start = false;
 };
 
 /// How the program is entered: r1 = the context, or (plain) r1 = N bytes of memory and r2 = N.
@@ -104,6 +107,8 @@ ProgramTypeInfo cgroup_skb();                         // struct __sk_buff as cg_
 ProgramTypeInfo lwt_in();                             // struct __sk_buff as lwt_is_valid_access allows, packet read only
 ProgramTypeInfo lwt_out();                            // the same
 ProgramTypeInfo lwt_xmit();                           // the same, packet writable
+/// struct bpf_sock as sock_filter_is_valid_access allows for the hook (enum bpf_attach_type; 0 = sock_create)
+ProgramTypeInfo cgroup_sock(std::uint32_t expected_attach_type);
 }  // namespace program_types
 
 struct VerifierOptions {

@@ -1,4 +1,6 @@
 // The public C++ API end to end: open, verify, run on both engines, maps, host helpers, threads.
+#include <linux/bpf.h>
+
 #include <catch2/catch.hpp>
 
 #include <cerrno>
@@ -274,6 +276,40 @@ TEST_CASE("a context shorter than the type's is zero-padded: verified kprobe and
       CHECK(short_ctx->r0 == 0);
     }
   }
+}
+
+TEST_CASE("cgroup_sock runs on the given struct bpf_sock: stores to mark reach ctx_out, the hook decides access") {
+  Vm vm;
+  auto create = ProgramType::from_section("cgroup/sock_create");
+  REQUIRE(create.has_value());
+  CHECK(create->kernel_type == 9);
+  // mark = family + 100; return family == AF_INET.
+  const char* text = "ldxw %r2, [%r1+4]\nmov %r3, %r2\nadd %r3, 100\nstxw [%r1+16], %r3\nmov %r0, 0\n"
+                     "jne %r2, 2, +1\nmov %r0, 1\nexit\n";
+  auto obj = vm.open_assembly(text, *create, "mark");
+  REQUIRE(obj.has_value());
+  for (auto engine : kEngines) {
+    auto prog = obj->load("mark", {.engine = engine});
+    INFO((prog ? std::string() : prog.error().message()));
+    REQUIRE(prog.has_value());
+    const std::uint8_t sock[] = {0, 0, 0, 0, 2, 0, 0, 0};  // bound_dev_if 0, family AF_INET; the rest zero
+    auto out = prog->run(RunInput{.ctx = sock});
+    REQUIRE(out.has_value());
+    CHECK(out->r0 == 1);
+    REQUIRE(out->ctx_out.size() == sizeof(bpf_sock));
+    CHECK(out->ctx_out[16] == 102);
+  }
+  // post_bind4 may not write mark (sock_filter_is_valid_access), and a return of 2 is refused everywhere.
+  auto post_bind = ProgramType::from_section("cgroup/post_bind4");
+  REQUIRE(post_bind.has_value());
+  auto refused = vm.open_assembly(text, *post_bind, "mark");
+  REQUIRE(refused.has_value());
+  auto r = refused->load("mark");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::Rejected);
+  auto two = vm.open_assembly("mov %r0, 2\nexit\n", *create, "two");
+  REQUIRE(two.has_value());
+  CHECK_FALSE(two->load("two").has_value());
 }
 
 namespace {
