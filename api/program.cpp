@@ -144,7 +144,9 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   impl->name = source.name;
   impl->type = type;
   impl->options = options;
-  verifier::ProgramTypeInfo type_info = verifier_type_of(type);
+  auto type_result = verifier_type_of(type);
+  if (!type_result) return make_error(type_result.error().code, "program '" + source.name + "': " + type_result.error().reason);
+  verifier::ProgramTypeInfo type_info = std::move(*type_result);
   impl->ctx_bytes = type_info.ctx_size_bytes;
   impl->ctx_writable = std::any_of(type_info.fields.begin(), type_info.fields.end(),
                                    [](const verifier::CtxField& f) { return f.writable; });

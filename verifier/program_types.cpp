@@ -256,4 +256,50 @@ ProgramTypeInfo cgroup_sock(std::uint32_t expected_attach_type) {
   return t;
 }
 
+// sock_addr_is_valid_access (6.18, measured at every offset and width): struct bpf_sock_addr.
+// user_family, family, type and protocol read whole; user_port, and the hook's own addresses — user_ip4
+// (the IPv4 hooks), user_ip6 (IPv6), msg_src_ip4/msg_src_ip6 (sendmsg4/sendmsg6) — read in any aligned
+// width (8 bytes too in the IPv6 arrays) and written in 4 bytes (or 8, 8-aligned, in the arrays).
+// Not yet: `sk` (64, a PTR_TO_SOCKET the verifier does not model) is refused. r0 at exit: 0-3 for bind
+// (the BPF_RET_BIND_NO_CAP_NET_BIND_SERVICE bit), exactly 1 where the hook's result is fixed
+// (getpeername, getsockname, recvmsg), else 0 or 1. The kernel loads this type only with its hook.
+std::optional<ProgramTypeInfo> cgroup_sock_addr(std::uint32_t expected_attach_type) {
+  const auto a = expected_attach_type;
+  const bool ip4 = a == BPF_CGROUP_INET4_BIND || a == BPF_CGROUP_INET4_CONNECT || a == BPF_CGROUP_INET4_GETPEERNAME ||
+                   a == BPF_CGROUP_INET4_GETSOCKNAME || a == BPF_CGROUP_UDP4_SENDMSG || a == BPF_CGROUP_UDP4_RECVMSG;
+  const bool ip6 = a == BPF_CGROUP_INET6_BIND || a == BPF_CGROUP_INET6_CONNECT || a == BPF_CGROUP_INET6_GETPEERNAME ||
+                   a == BPF_CGROUP_INET6_GETSOCKNAME || a == BPF_CGROUP_UDP6_SENDMSG || a == BPF_CGROUP_UDP6_RECVMSG;
+  if (!ip4 && !ip6) return std::nullopt;
+  const bool fixed_return = a == BPF_CGROUP_INET4_GETPEERNAME || a == BPF_CGROUP_INET6_GETPEERNAME ||
+                            a == BPF_CGROUP_INET4_GETSOCKNAME || a == BPF_CGROUP_INET6_GETSOCKNAME ||
+                            a == BPF_CGROUP_UDP4_RECVMSG || a == BPF_CGROUP_UDP6_RECVMSG;
+  const bool bind = a == BPF_CGROUP_INET4_BIND || a == BPF_CGROUP_INET6_BIND;
+  const bool connect = a == BPF_CGROUP_INET4_CONNECT || a == BPF_CGROUP_INET6_CONNECT;
+  ProgramTypeInfo t;
+  t.name = "cgroup_sock_addr";
+  t.helper_ids = connect        ? std::span<const std::uint8_t>(helper_sets::kCgroupSockAddrConnect)
+                 : fixed_return ? std::span<const std::uint8_t>(helper_sets::kCgroupSockAddrFixedReturn)
+                                : std::span<const std::uint8_t>(helper_sets::kCgroupSockAddr);
+  t.ctx_btf_name = "bpf_sock_addr";
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = sizeof(bpf_sock_addr);
+  t.max_return = bind ? 3 : 1;
+  t.min_return = fixed_return ? 1 : 0;
+  // An IPv6 address array: any aligned load, stores of 4 bytes or (8-aligned) 8.
+  auto ip6_array = [](std::uint32_t off) {
+    CtxField f = scalar(off, 16, true);
+    f.min_store_bytes = 4;
+    return f;
+  };
+  for (const auto off : {offsetof(bpf_sock_addr, user_family), offsetof(bpf_sock_addr, family),
+                         offsetof(bpf_sock_addr, type), offsetof(bpf_sock_addr, protocol)})
+    t.fields.push_back(whole(off, 4));
+  t.fields.push_back(narrow_read(offsetof(bpf_sock_addr, user_port), true));
+  if (ip4) t.fields.push_back(narrow_read(offsetof(bpf_sock_addr, user_ip4), true));
+  if (ip6) t.fields.push_back(ip6_array(offsetof(bpf_sock_addr, user_ip6)));
+  if (a == BPF_CGROUP_UDP4_SENDMSG) t.fields.push_back(narrow_read(offsetof(bpf_sock_addr, msg_src_ip4), true));
+  if (a == BPF_CGROUP_UDP6_SENDMSG) t.fields.push_back(ip6_array(offsetof(bpf_sock_addr, msg_src_ip6)));
+  return t;
+}
+
 }  // namespace bpfvm::verifier::program_types

@@ -43,6 +43,8 @@ struct CtxField {
   /// Loads of any width up to size_bytes, but only at offset: a field the kernel's *_is_valid_access
   /// matches by its first byte (`case offsetof(...)`) and then lets bpf_ctx_narrow_access_ok pass.
   bool loads_at_start = false;
+  /// Stores narrower than this are refused (sock_addr's user_ip6 takes 4- and 8-byte stores).
+  std::uint8_t min_store_bytes = 0;
 };
 
 /// How the program is entered: r1 = the context, or (plain) r1 = N bytes of memory and r2 = N.
@@ -67,6 +69,8 @@ struct ProgramTypeInfo {
   /// The main program's r0 at exit must be a scalar in [0, max_return] (the kernel's check_return_code
   /// for cgroup programs); unset: any value.
   std::optional<std::uint64_t> max_return;
+  /// With max_return: the least r0 allowed (1 where the hook's result is fixed, e.g. getpeername).
+  std::uint64_t min_return = 0;
 };
 
 /// How a global function's argument is checked at call sites and built for its own verification
@@ -109,6 +113,9 @@ ProgramTypeInfo lwt_out();                            // the same
 ProgramTypeInfo lwt_xmit();                           // the same, packet writable
 /// struct bpf_sock as sock_filter_is_valid_access allows for the hook (enum bpf_attach_type; 0 = sock_create)
 ProgramTypeInfo cgroup_sock(std::uint32_t expected_attach_type);
+/// struct bpf_sock_addr as sock_addr_is_valid_access allows for the hook; refused (nullopt) for
+/// an attach type that is not a sock_addr hook, as the kernel refuses the load
+std::optional<ProgramTypeInfo> cgroup_sock_addr(std::uint32_t expected_attach_type);
 }  // namespace program_types
 
 struct VerifierOptions {

@@ -312,6 +312,51 @@ TEST_CASE("cgroup_sock runs on the given struct bpf_sock: stores to mark reach c
   CHECK_FALSE(two->load("two").has_value());
 }
 
+TEST_CASE("cgroup_sock_addr needs its hook; connect4 rewrites the destination in the given struct bpf_sock_addr") {
+  Vm vm;
+  // user_ip4 = 127.0.0.1 (network order), user_port = htons(8080) when the port is 80; return 1.
+  const char* text = "ldxw %r2, [%r1+24]\njne %r2, 0x5000, +4\nstw [%r1+4], 0x0100007f\n"
+                     "stw [%r1+24], 0x901f\nmov %r0, 1\nexit\nmov %r0, 1\nexit\n";
+  auto bare = ProgramType::kernel(18);
+  REQUIRE(bare.has_value());
+  auto no_hook = vm.open_assembly(text, *bare, "redirect");
+  REQUIRE(no_hook.has_value());
+  auto refused = no_hook->load("redirect");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == Errc::Unsupported);
+  CHECK(refused.error().reason.find("cgroup/connect4") != std::string::npos);
+
+  auto connect4 = ProgramType::from_section("cgroup/connect4");
+  REQUIRE(connect4.has_value());
+  auto obj = vm.open_assembly(text, *connect4, "redirect");
+  REQUIRE(obj.has_value());
+  for (auto engine : kEngines) {
+    auto prog = obj->load("redirect", {.engine = engine});
+    INFO((prog ? std::string() : prog.error().message()));
+    REQUIRE(prog.has_value());
+    bpf_sock_addr in{};
+    in.user_family = 2;
+    in.user_port = 0x5000;  // htons(80)
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(&in);
+    auto out = prog->run(RunInput{.ctx = std::span<const std::uint8_t>(bytes, sizeof in)});
+    REQUIRE(out.has_value());
+    CHECK(out->r0 == 1);
+    bpf_sock_addr after{};
+    REQUIRE(out->ctx_out.size() == sizeof after);
+    std::memcpy(&after, out->ctx_out.data(), sizeof after);
+    CHECK(after.user_ip4 == 0x0100007f);
+    CHECK(after.user_port == 0x901f);
+  }
+  // The IPv6 hooks have no user_ip4.
+  auto connect6 = ProgramType::from_section("cgroup/connect6");
+  REQUIRE(connect6.has_value());
+  auto v6 = vm.open_assembly(text, *connect6, "redirect");
+  REQUIRE(v6.has_value());
+  auto r = v6->load("redirect");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::Rejected);
+}
+
 namespace {
 
 // For each `call 1` (bpf_map_lookup_elem) in a JIT listing: whether its native code calls out.

@@ -64,14 +64,15 @@ constexpr const char* kLoads[] = {"ldxb", "ldxh", "ldxw", "ldxdw"};
 constexpr const char* kStores[] = {"stxb", "stxh", "stxw", "stxdw"};
 constexpr const char* kStoreImms[] = {"stb", "sth", "stw", "stdw"};
 
-// One program per probe: r1 is the context; the access, then r0 = 0 (so the return rule holds).
+// One program per probe: r1 is the context; the access, then r0 = 1 (which every return rule allows:
+// some hooks must return exactly 1).
 std::vector<vm::Insn> probe(const char* mnemonic, Operand operand, int off) {
   std::vector<vm::Insn> p;
   p.push_back(insn("mov", Operand::Imm, 2, 0, 0, 0));
   if (mnemonic[0] == 'l') p.push_back(insn(mnemonic, Operand::Reg, 0, 1, off));
   else if (operand == Operand::Reg) p.push_back(insn(mnemonic, Operand::Reg, 1, 2, off));
   else p.push_back(insn(mnemonic, Operand::Imm, 1, 0, off, 0));
-  p.push_back(insn("mov", Operand::Imm, 0, 0, 0, 0));
+  p.push_back(insn("mov", Operand::Imm, 0, 0, 0, 1));
   p.push_back(insn("exit", Operand::None));
   return p;
 }
@@ -119,4 +120,20 @@ TEST_CASE("context access verdicts equal the running kernel's") {
        pt::cgroup_sock(BPF_CGROUP_INET6_POST_BIND)},
   };
   for (const auto& c : cases) check_type(c);
+  // Every sock_addr hook of <linux/bpf.h> (the unix socket hooks are newer than it).
+  for (const std::uint32_t hook :
+       {BPF_CGROUP_INET4_BIND, BPF_CGROUP_INET6_BIND, BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_INET6_CONNECT,
+        BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_UDP6_SENDMSG, BPF_CGROUP_UDP4_RECVMSG, BPF_CGROUP_UDP6_RECVMSG,
+        BPF_CGROUP_INET4_GETPEERNAME, BPF_CGROUP_INET6_GETPEERNAME, BPF_CGROUP_INET4_GETSOCKNAME,
+        BPF_CGROUP_INET6_GETSOCKNAME}) {
+    auto info = pt::cgroup_sock_addr(hook);
+    REQUIRE(info.has_value());
+    const std::string label = "cgroup_sock_addr (attach type " + std::to_string(hook) + ")";
+    check_type({label.c_str(), BPF_PROG_TYPE_CGROUP_SOCK_ADDR, hook, *info});
+  }
+  // Not a sock_addr hook: both refuse the type.
+  CHECK_FALSE(pt::cgroup_sock_addr(BPF_CGROUP_INET_SOCK_CREATE).has_value());
+  const std::vector<vm::Insn> ret1 = {insn("mov", Operand::Imm, 0, 0, 0, 1), insn("exit", Operand::None)};
+  CHECK_FALSE(kernel_accepts({"cgroup_sock_addr (sock_create)", BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+                              BPF_CGROUP_INET_SOCK_CREATE, {}}, ret1));
 }

@@ -78,6 +78,9 @@ TEST_CASE("per-type helper sets equal the running kernel's get_func_proto") {
       {BPF_PROG_TYPE_LWT_XMIT, 0, pt::lwt_xmit()},
       {BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET_SOCK_CREATE, pt::cgroup_sock(BPF_CGROUP_INET_SOCK_CREATE)},
       {BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET4_POST_BIND, pt::cgroup_sock(BPF_CGROUP_INET4_POST_BIND)},
+      {BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT, *pt::cgroup_sock_addr(BPF_CGROUP_INET4_CONNECT)},
+      {BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET6_BIND, *pt::cgroup_sock_addr(BPF_CGROUP_INET6_BIND)},
+      {BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP4_RECVMSG, *pt::cgroup_sock_addr(BPF_CGROUP_UDP4_RECVMSG)},
   };
   for (const auto& [type, attach, info] : types) {
     REQUIRE(info.helper_ids.has_value());
