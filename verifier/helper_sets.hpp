@@ -86,6 +86,9 @@ inline constexpr std::uint8_t kLwtXmit[] = {9, 10, 11, 13, 20, 21, 23, 29, 30, 3
 inline constexpr std::uint8_t kCgroupSock[] = {25, 46, 81, 107, 122, 160};
 inline constexpr std::uint8_t kCgroupSockAddr[] = {25, 46, 49, 57, 81, 122};
 inline constexpr std::uint8_t kBind[] = {64};  // bpf_bind: connect4/connect6 only
+inline constexpr std::uint8_t kCgroupDevice[] = {25, 81};
+inline constexpr std::uint8_t kCgroupSysctl[] = {25, 81, 101, 102, 103, 104, 160};
+inline constexpr std::uint8_t kPerfEvent[] = {56, 119};  // perf_prog_read_value, read_branch_records
 }  // namespace own
 
 // BPF_PROG_TYPE_SOCKET_FILTER (1)
@@ -94,6 +97,8 @@ inline constexpr auto kSocketFilter = unite<kBase, kSkCasts, kSkbLoad, own::kSoc
 inline constexpr auto kKprobe = unite<kBase, kTracing>();
 inline constexpr auto kTracepoint = kKprobe;
 inline constexpr auto kRawTracepoint = kKprobe;
+// BPF_PROG_TYPE_PERF_EVENT (7)
+inline constexpr auto kPerfEvent = unite<kBase, kTracing, own::kPerfEvent>();
 // BPF_PROG_TYPE_SCHED_CLS (3), SCHED_ACT (4)
 inline constexpr auto kSchedCls = unite<kBase, kSkCasts, kSkLookup, kSkbLoad, kSkStorage, own::kSchedCls>();
 // BPF_PROG_TYPE_XDP (6)
@@ -113,5 +118,10 @@ inline constexpr auto kCgroupSockAddrFixedReturn =
 inline constexpr auto kCgroupSockAddr = unite<kBase, kSkCasts, kSkLookup, kSkStorage, kCgroupRetval, own::kCgroupSockAddr>();
 inline constexpr auto kCgroupSockAddrConnect =
     unite<kBase, kSkCasts, kSkLookup, kSkStorage, kCgroupRetval, own::kCgroupSockAddr, own::kBind>();
+
+// BPF_PROG_TYPE_CGROUP_DEVICE (15)
+inline constexpr auto kCgroupDevice = unite<kBase, own::kCgroupDevice>();
+// BPF_PROG_TYPE_CGROUP_SYSCTL (23)
+inline constexpr auto kCgroupSysctl = unite<kBase, own::kCgroupSysctl>();
 
 }  // namespace bpfvm::verifier::helper_sets

@@ -302,4 +302,50 @@ std::optional<ProgramTypeInfo> cgroup_sock_addr(std::uint32_t expected_attach_ty
   return t;
 }
 
+// cgroup_dev_is_valid_access (6.18, measured): struct bpf_cgroup_dev_ctx, read only; access_type in any
+// aligned width, major and minor whole. r0 at exit: 0 or 1.
+ProgramTypeInfo cgroup_device() {
+  ProgramTypeInfo t;
+  t.name = "cgroup_device";
+  t.helper_ids = helper_sets::kCgroupDevice;
+  t.ctx_btf_name = "bpf_cgroup_dev_ctx";
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = sizeof(bpf_cgroup_dev_ctx);
+  t.max_return = 1;
+  t.fields = {scalar(offsetof(bpf_cgroup_dev_ctx, access_type), 4), whole(offsetof(bpf_cgroup_dev_ctx, major), 4),
+              whole(offsetof(bpf_cgroup_dev_ctx, minor), 4)};
+  return t;
+}
+
+// sysctl_is_valid_access (6.18, measured): struct bpf_sysctl; `write` read in any aligned width,
+// file_pos too and written whole. r0 at exit: 0 or 1.
+ProgramTypeInfo cgroup_sysctl() {
+  ProgramTypeInfo t;
+  t.name = "cgroup_sysctl";
+  t.helper_ids = helper_sets::kCgroupSysctl;
+  t.ctx_btf_name = "bpf_sysctl";
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = sizeof(bpf_sysctl);
+  t.max_return = 1;
+  t.fields = {scalar(offsetof(bpf_sysctl, write), 4), narrow_read(offsetof(bpf_sysctl, file_pos), true)};
+  return t;
+}
+
+// pe_prog_is_valid_access (6.18, measured): struct bpf_perf_event_data (x86-64 pt_regs, then
+// sample_period and addr), read only; each register whole (8 bytes), sample_period and addr in any
+// aligned width. No return-code rule.
+ProgramTypeInfo perf_event() {
+  constexpr std::uint32_t kRegsBytes = sizeof(std::uint64_t) * 21;  // x86-64 struct pt_regs
+  ProgramTypeInfo t;
+  t.name = "perf_event";
+  t.helper_ids = helper_sets::kPerfEvent;
+  t.ctx_btf_name = "bpf_perf_event_data";
+  t.spin_locks_refused = kTracingSpinLocks;
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = kRegsBytes + 16;
+  for (std::uint32_t off = 0; off < kRegsBytes; off += 8) t.fields.push_back(whole(off, 8));
+  t.fields.push_back(scalar(kRegsBytes, 16));  // sample_period, addr
+  return t;
+}
+
 }  // namespace bpfvm::verifier::program_types

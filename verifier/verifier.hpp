@@ -116,6 +116,9 @@ ProgramTypeInfo cgroup_sock(std::uint32_t expected_attach_type);
 /// struct bpf_sock_addr as sock_addr_is_valid_access allows for the hook; refused (nullopt) for
 /// an attach type that is not a sock_addr hook, as the kernel refuses the load
 std::optional<ProgramTypeInfo> cgroup_sock_addr(std::uint32_t expected_attach_type);
+ProgramTypeInfo cgroup_device();                      // struct bpf_cgroup_dev_ctx, read only
+ProgramTypeInfo cgroup_sysctl();                      // struct bpf_sysctl: file_pos writable
+ProgramTypeInfo perf_event();                         // struct bpf_perf_event_data (x86-64 regs), read only
 }  // namespace program_types
 
 struct VerifierOptions {

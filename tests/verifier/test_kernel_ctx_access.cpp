@@ -118,6 +118,9 @@ TEST_CASE("context access verdicts equal the running kernel's") {
        pt::cgroup_sock(BPF_CGROUP_INET4_POST_BIND)},
       {"cgroup_sock (post_bind6)", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET6_POST_BIND,
        pt::cgroup_sock(BPF_CGROUP_INET6_POST_BIND)},
+      {"cgroup_device", BPF_PROG_TYPE_CGROUP_DEVICE, 0, pt::cgroup_device()},
+      {"cgroup_sysctl", BPF_PROG_TYPE_CGROUP_SYSCTL, 0, pt::cgroup_sysctl()},
+      {"perf_event", BPF_PROG_TYPE_PERF_EVENT, 0, pt::perf_event()},
   };
   for (const auto& c : cases) check_type(c);
   // Every sock_addr hook of <linux/bpf.h> (the unix socket hooks are newer than it).
