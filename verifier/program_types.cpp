@@ -25,6 +25,18 @@ CtxField narrow_read(std::uint32_t off, bool writable) {
   return CtxField{off, 4, writable, CtxFieldKind::Scalar, false, true};
 }
 
+// The entry common to the context types: r1 = a context of `ctx_size_bytes` named `ctx_btf_name` in BTF.
+ProgramTypeInfo context_type(std::string name, std::span<const std::uint8_t> helper_ids, std::string_view ctx_btf_name,
+                             std::uint32_t ctx_size_bytes) {
+  ProgramTypeInfo t;
+  t.name = std::move(name);
+  t.helper_ids = helper_ids;
+  t.ctx_btf_name = ctx_btf_name;
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = ctx_size_bytes;
+  return t;
+}
+
 // A read-only field loaded in any width up to `size`, only at its first byte.
 CtxField at_start(std::uint32_t off, std::uint32_t size) {
   CtxField f{off, size, false, CtxFieldKind::Scalar};
@@ -168,12 +180,7 @@ ProgramTypeInfo raw_tracepoint() {
 // (168, a PTR_TO_SOCK_COMMON_OR_NULL the verifier does not model) is refused. r0 at exit: 0 or 1
 // (the ingress/default attach type; egress allows 0-3 with BPF_CGROUP_INET_EGRESS).
 ProgramTypeInfo cgroup_skb() {
-  ProgramTypeInfo t;
-  t.name = "cgroup_skb";
-  t.helper_ids = helper_sets::kCgroupSkb;
-  t.ctx_btf_name = "__sk_buff";
-  t.entry = EntryKind::Ctx;
-  t.ctx_size_bytes = 192;
+  auto t = context_type("cgroup_skb", helper_sets::kCgroupSkb, "__sk_buff", sizeof(__sk_buff));
   t.max_return = 1;
   for (std::uint32_t off = 0; off < 48; off += 4) t.fields.push_back(narrow_read(off, off == 8 || off == 32));
   t.fields.push_back(scalar(48, 20, true));  // cb[5]
@@ -198,12 +205,7 @@ ProgramTypeInfo cgroup_skb() {
 // for lwt_xmit (may_access_direct_pkt_data). No return-code rule. Not yet: `sk` (168) is refused.
 namespace {
 ProgramTypeInfo lwt(std::string name, std::span<const std::uint8_t> helper_ids, bool packet_writable) {
-  ProgramTypeInfo t;
-  t.name = std::move(name);
-  t.helper_ids = helper_ids;
-  t.ctx_btf_name = "__sk_buff";
-  t.entry = EntryKind::Ctx;
-  t.ctx_size_bytes = 192;
+  auto t = context_type(std::move(name), helper_ids, "__sk_buff", sizeof(__sk_buff));
   t.packet_writable = packet_writable;
   for (std::uint32_t off = 0; off < 48; off += 4) t.fields.push_back(narrow_read(off, off == 8 || off == 32));
   t.fields.push_back(scalar(48, 20, true));  // cb[5]
@@ -232,12 +234,7 @@ ProgramTypeInfo cgroup_sock(std::uint32_t expected_attach_type) {
   const std::uint32_t a = expected_attach_type == 0 ? std::uint32_t{BPF_CGROUP_INET_SOCK_CREATE} : expected_attach_type;
   const bool create_or_release = a == BPF_CGROUP_INET_SOCK_CREATE || a == BPF_CGROUP_INET_SOCK_RELEASE;
   const bool post_bind4 = a == BPF_CGROUP_INET4_POST_BIND, post_bind6 = a == BPF_CGROUP_INET6_POST_BIND;
-  ProgramTypeInfo t;
-  t.name = "cgroup_sock";
-  t.helper_ids = helper_sets::kCgroupSock;
-  t.ctx_btf_name = "bpf_sock";
-  t.entry = EntryKind::Ctx;
-  t.ctx_size_bytes = sizeof(bpf_sock);
+  auto t = context_type("cgroup_sock", helper_sets::kCgroupSock, "bpf_sock", sizeof(bpf_sock));
   t.max_return = 1;
   if (create_or_release)
     for (const auto off : {offsetof(bpf_sock, bound_dev_if), offsetof(bpf_sock, mark), offsetof(bpf_sock, priority)})
@@ -275,14 +272,10 @@ std::optional<ProgramTypeInfo> cgroup_sock_addr(std::uint32_t expected_attach_ty
                             a == BPF_CGROUP_UDP4_RECVMSG || a == BPF_CGROUP_UDP6_RECVMSG;
   const bool bind = a == BPF_CGROUP_INET4_BIND || a == BPF_CGROUP_INET6_BIND;
   const bool connect = a == BPF_CGROUP_INET4_CONNECT || a == BPF_CGROUP_INET6_CONNECT;
-  ProgramTypeInfo t;
-  t.name = "cgroup_sock_addr";
-  t.helper_ids = connect        ? std::span<const std::uint8_t>(helper_sets::kCgroupSockAddrConnect)
-                 : fixed_return ? std::span<const std::uint8_t>(helper_sets::kCgroupSockAddrFixedReturn)
-                                : std::span<const std::uint8_t>(helper_sets::kCgroupSockAddr);
-  t.ctx_btf_name = "bpf_sock_addr";
-  t.entry = EntryKind::Ctx;
-  t.ctx_size_bytes = sizeof(bpf_sock_addr);
+  const auto helper_ids = connect        ? std::span<const std::uint8_t>(helper_sets::kCgroupSockAddrConnect)
+                          : fixed_return ? std::span<const std::uint8_t>(helper_sets::kCgroupSockAddrFixedReturn)
+                                         : std::span<const std::uint8_t>(helper_sets::kCgroupSockAddr);
+  auto t = context_type("cgroup_sock_addr", helper_ids, "bpf_sock_addr", sizeof(bpf_sock_addr));
   t.max_return = bind ? 3 : 1;
   t.min_return = fixed_return ? 1 : 0;
   // An IPv6 address array: any aligned load, stores of 4 bytes or (8-aligned) 8.
@@ -305,12 +298,7 @@ std::optional<ProgramTypeInfo> cgroup_sock_addr(std::uint32_t expected_attach_ty
 // cgroup_dev_is_valid_access (6.18, measured): struct bpf_cgroup_dev_ctx, read only; access_type in any
 // aligned width, major and minor whole. r0 at exit: 0 or 1.
 ProgramTypeInfo cgroup_device() {
-  ProgramTypeInfo t;
-  t.name = "cgroup_device";
-  t.helper_ids = helper_sets::kCgroupDevice;
-  t.ctx_btf_name = "bpf_cgroup_dev_ctx";
-  t.entry = EntryKind::Ctx;
-  t.ctx_size_bytes = sizeof(bpf_cgroup_dev_ctx);
+  auto t = context_type("cgroup_device", helper_sets::kCgroupDevice, "bpf_cgroup_dev_ctx", sizeof(bpf_cgroup_dev_ctx));
   t.max_return = 1;
   t.fields = {scalar(offsetof(bpf_cgroup_dev_ctx, access_type), 4), whole(offsetof(bpf_cgroup_dev_ctx, major), 4),
               whole(offsetof(bpf_cgroup_dev_ctx, minor), 4)};
@@ -320,12 +308,7 @@ ProgramTypeInfo cgroup_device() {
 // sysctl_is_valid_access (6.18, measured): struct bpf_sysctl; `write` read in any aligned width,
 // file_pos too and written whole. r0 at exit: 0 or 1.
 ProgramTypeInfo cgroup_sysctl() {
-  ProgramTypeInfo t;
-  t.name = "cgroup_sysctl";
-  t.helper_ids = helper_sets::kCgroupSysctl;
-  t.ctx_btf_name = "bpf_sysctl";
-  t.entry = EntryKind::Ctx;
-  t.ctx_size_bytes = sizeof(bpf_sysctl);
+  auto t = context_type("cgroup_sysctl", helper_sets::kCgroupSysctl, "bpf_sysctl", sizeof(bpf_sysctl));
   t.max_return = 1;
   t.fields = {scalar(offsetof(bpf_sysctl, write), 4), narrow_read(offsetof(bpf_sysctl, file_pos), true)};
   return t;
@@ -336,13 +319,8 @@ ProgramTypeInfo cgroup_sysctl() {
 // aligned width. No return-code rule.
 ProgramTypeInfo perf_event() {
   constexpr std::uint32_t kRegsBytes = sizeof(std::uint64_t) * 21;  // x86-64 struct pt_regs
-  ProgramTypeInfo t;
-  t.name = "perf_event";
-  t.helper_ids = helper_sets::kPerfEvent;
-  t.ctx_btf_name = "bpf_perf_event_data";
+  auto t = context_type("perf_event", helper_sets::kPerfEvent, "bpf_perf_event_data", kRegsBytes + 16);
   t.spin_locks_refused = kTracingSpinLocks;
-  t.entry = EntryKind::Ctx;
-  t.ctx_size_bytes = kRegsBytes + 16;
   for (std::uint32_t off = 0; off < kRegsBytes; off += 8) t.fields.push_back(whole(off, 8));
   t.fields.push_back(scalar(kRegsBytes, 16));  // sample_period, addr
   return t;

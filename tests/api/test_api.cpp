@@ -312,7 +312,7 @@ TEST_CASE("cgroup_sock runs on the given struct bpf_sock: stores to mark reach c
   CHECK_FALSE(two->load("two").has_value());
 }
 
-TEST_CASE("cgroup_sock_addr needs its hook; connect4 rewrites the destination in the given struct bpf_sock_addr") {
+TEST_CASE("cgroup_sock_addr needs its hook, and connect4 rewrites the destination in the given struct bpf_sock_addr") {
   Vm vm;
   // user_ip4 = 127.0.0.1 (network order), user_port = htons(8080) when the port is 80; return 1.
   const char* text = "ldxw %r2, [%r1+24]\njne %r2, 0x5000, +4\nstw [%r1+4], 0x0100007f\n"
