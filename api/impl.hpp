@@ -76,6 +76,7 @@ struct Program::Impl {
   ProgramType type;
   ProgramOptions options;
   std::uint32_t ctx_bytes = 0;  // the verifier's context bound; run() zero-pads a shorter context to it
+  bool ctx_writable = false;    // the type has context fields a program may store to (cgroup_sock's mark)
   VerifierReport report;
   std::vector<const vm::MemoryOwner*> owners;  // the object's maps, for checked runs (fixed after open)
   vm::Program program;  // after ctx-access rewriting: what the engine runs

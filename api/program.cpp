@@ -1,4 +1,5 @@
 // Program: verification, context rewriting and engine preparation of one program, and its runs.
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -143,8 +144,12 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   impl->name = source.name;
   impl->type = type;
   impl->options = options;
-  verifier::ProgramTypeInfo type_info = verifier_type_of(type);
+  auto type_result = verifier_type_of(type);
+  if (!type_result) return make_error(type_result.error().code, "program '" + source.name + "': " + type_result.error().reason);
+  verifier::ProgramTypeInfo type_info = std::move(*type_result);
   impl->ctx_bytes = type_info.ctx_size_bytes;
+  impl->ctx_writable = std::any_of(type_info.fields.begin(), type_info.fields.end(),
+                                   [](const verifier::CtxField& f) { return f.writable; });
   impl->owners = object->maps.owners();
 
   std::vector<std::uint8_t> ctx_accesses;  // the verifier's per-insn context facts, for the ctx rewrite
@@ -402,7 +407,7 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
   const bool plain = p.type.entry == ProgramType::Entry::PlainMemory;
   const auto source = plain || input.ctx.empty() ? input.data : input.ctx;
   const std::size_t size = std::max<std::size_t>(source.size(), p.ctx_bytes);
-  const bool writable = plain || p.type.kernel_type == 31 /* syscall */ || p.type.kernel_type == 0;
+  const bool writable = plain || p.ctx_writable || p.type.kernel_type == 31 /* syscall */ || p.type.kernel_type == 0;
   std::vector<std::uint8_t>& buffer = plain ? out.data_out : out.ctx_out;
   (plain ? out.ctx_out : out.data_out).clear();
   if (overlaps(source, buffer)) {

@@ -13,9 +13,11 @@ struct KernelType {
 };
 // The kernel program types bpfvm gives a context to (helpers/contexts.hpp, verifier/program_types.cpp).
 constexpr KernelType kKernelTypes[] = {
-    {1, "socket_filter"}, {2, "kprobe"}, {3, "sched_cls"}, {4, "sched_act"},
-    {5, "tracepoint"},    {6, "xdp"},    {8, "cgroup_skb"},
-    {10, "lwt_in"},       {11, "lwt_out"},   {12, "lwt_xmit"},   {17, "raw_tracepoint"}, {31, "syscall"},
+    {1, "socket_filter"}, {2, "kprobe"},         {3, "sched_cls"},      {4, "sched_act"},
+    {5, "tracepoint"},    {6, "xdp"},            {7, "perf_event"},     {8, "cgroup_skb"},
+    {9, "cgroup_sock"},   {10, "lwt_in"},        {11, "lwt_out"},       {12, "lwt_xmit"},
+    {15, "cgroup_device"}, {17, "raw_tracepoint"}, {18, "cgroup_sock_addr"}, {23, "cgroup_sysctl"},
+    {31, "syscall"},
 };
 }  // namespace
 
@@ -57,7 +59,7 @@ ProgramType ProgramType::host(std::string name, std::uint32_t ctx_size_bytes, st
   return t;
 }
 
-verifier::ProgramTypeInfo verifier_type_of(const ProgramType& type) {
+Result<verifier::ProgramTypeInfo> verifier_type_of(const ProgramType& type) {
   namespace pt = verifier::program_types;
   switch (type.kernel_type) {
     case 1: return pt::socket_filter();
@@ -65,15 +67,29 @@ verifier::ProgramTypeInfo verifier_type_of(const ProgramType& type) {
     case 3: case 4: return pt::sched_cls();
     case 5: return pt::tracepoint();
     case 6: return pt::xdp();
+    case 7: return pt::perf_event();
     case 8: {
       auto t = pt::cgroup_skb();
       if (type.expected_attach_type == 1) t.max_return = 3;  // BPF_CGROUP_INET_EGRESS: 0-3 (congestion bits)
       return t;
     }
+    case 9: return pt::cgroup_sock(type.expected_attach_type);
     case 10: return pt::lwt_in();
     case 11: return pt::lwt_out();
     case 12: return pt::lwt_xmit();
+    case 15: return pt::cgroup_device();
     case 17: return pt::raw_tracepoint();
+    case 18: {
+      auto t = pt::cgroup_sock_addr(type.expected_attach_type);
+      if (!t)
+        return make_error(Errc::Unsupported,
+                          "cgroup_sock_addr needs its hook as the expected attach type (" +
+                              std::to_string(type.expected_attach_type) +
+                              " is none; the kernel refuses the load): a section name such as cgroup/connect4, "
+                              "cgroup/bind6 or cgroup/sendmsg4 gives it; the unix socket hooks are not supported yet");
+      return std::move(*t);
+    }
+    case 23: return pt::cgroup_sysctl();
     default: break;
   }
   if (type.entry == ProgramType::Entry::PlainMemory) return pt::plain(type.ctx_size_bytes);

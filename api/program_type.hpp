@@ -9,8 +9,9 @@
 
 namespace bpfvm {
 
-/// What the verifier assumes on entry for `type`.
-verifier::ProgramTypeInfo verifier_type_of(const ProgramType& type);
+/// What the verifier assumes on entry for `type`; an error where the type's rules need an expected
+/// attach type it lacks (cgroup_sock_addr without its hook).
+Result<verifier::ProgramTypeInfo> verifier_type_of(const ProgramType& type);
 
 /// XDP, socket filter and tc run through helpers::test_run with a kernel packet context; others not.
 std::optional<helpers::ProgType> packet_prog_type(const ProgramType& type);

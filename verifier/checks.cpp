@@ -79,6 +79,8 @@ Check ctx_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail 
     if (write && !f.writable) break;
     const bool whole = o == f.offset && static_cast<std::uint32_t>(size) == f.size_bytes;
     if (!whole && (write ? f.whole_stores : f.whole_loads)) break;
+    if (!write && f.loads_at_start && o != f.offset) break;
+    if (write && size < f.min_store_bytes) break;
     if (write && value && value->is_pointer()) return violation(pc, ViolationKind::PointerLeak, d);
     if (loaded) *loaded = unknown_of_size(size);
     return std::nullopt;

@@ -225,8 +225,8 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
              ": it must be bounded" + (d.expected == vm::ArgType::ConstSize ? " and non-zero" : "");
     case ViolationKind::InvalidReturn:
       return std::string(d.note.empty() ? "At callback return" : d.note) + " the register R0 has value " +
-             (s ? describe_reg(s->reg(0)) : std::string("?")) + " should have been in [0, " +
-             std::to_string(d.limit) + "]";
+             (s ? describe_reg(s->reg(0)) : std::string("?")) + " should have been in [" +
+             std::to_string(d.off_min) + ", " + std::to_string(d.limit) + "]";
     case ViolationKind::BackEdge:
       return "back-edge from insn " + std::to_string(v.pc) + " to " + std::to_string(d.other_pc) +
              ": loops are not allowed in unprivileged programs";

@@ -1,10 +1,16 @@
 // The helpers each kernel program type may call: the ids whose call the 6.18 kernel's verifier does not
 // refuse with "program of this type cannot use helper" (env->ops->get_func_proto), for a privileged
 // loader (CAP_SYS_ADMIN, CAP_PERFMON, GPL licence). Measured, not transcribed: loading `call N; r0 = 0;
-// exit` for every id and type, as tests/verifier/test_kernel_helper_sets.cpp does again against the
-// running kernel. Sorted ids (all below 256: helper ids end at 211).
+// exit` for every id, type and (where it matters) expected attach type, as
+// tests/verifier/test_kernel_helper_sets.cpp does again against the running kernel.
+//
+// As the kernel's *_func_proto fall back to bpf_base_func_proto (and the socket types to
+// bpf_sk_base_func_proto), each set is a union of shared groups and the type's own ids; unite<>() builds
+// the sorted id array at compile time. All ids are below 256 (helper ids end at 211).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace bpfvm::verifier::helper_sets {
@@ -12,80 +18,110 @@ namespace bpfvm::verifier::helper_sets {
 // Ids above this are not kernel helpers (embedders' own): no program type restricts them.
 inline constexpr std::uint32_t kLastKernelHelper = 211;  // BPF_FUNC_cgrp_storage_delete
 
+namespace detail {
+template <const auto&... Parts>
+constexpr std::array<bool, 256> members() {
+  std::array<bool, 256> in{};
+  auto mark = [&in](const auto& part) {
+    for (const auto id : part) in[id] = true;
+  };
+  (mark(Parts), ...);
+  return in;
+}
+template <const auto&... Parts>
+constexpr std::size_t count() {
+  std::size_t n = 0;
+  for (const bool b : members<Parts...>()) n += b;
+  return n;
+}
+}  // namespace detail
+
+/// The sorted union of id groups.
+template <const auto&... Parts>
+constexpr std::array<std::uint8_t, detail::count<Parts...>()> unite() {
+  const auto in = detail::members<Parts...>();
+  std::array<std::uint8_t, detail::count<Parts...>()> out{};
+  std::size_t n = 0;
+  for (std::size_t id = 0; id < in.size(); ++id)
+    if (in[id]) out[n++] = static_cast<std::uint8_t>(id);
+  return out;
+}
+
+// Shared groups.
+// bpf_base_func_proto: what every type may call (map ops, ktime, prandom, tail_call, printk, ringbuf,
+// spin locks, loop, strtol, dynptr, ...); the intersection of every measured set.
+inline constexpr std::uint8_t kBase[] = {
+    1, 2, 3, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 35, 37, 42, 55, 80, 87, 88, 89, 93, 94, 105, 106, 109,
+    112, 113, 114, 115, 117, 118, 120, 123, 125, 130, 131, 132, 133, 134, 141, 148, 149, 153, 154, 156,
+    157, 158, 164, 165, 169, 170, 171, 172, 175, 176, 177, 180, 181, 182, 191, 194, 195, 197, 198, 199,
+    200, 201, 202, 203, 208, 209, 210, 211,
+};
+// bpf_sk_base_func_proto: the skc_to_* casts (136-140, 178, 196) and ktime_get_coarse_ns (160).
+inline constexpr std::uint8_t kSkCasts[] = {136, 137, 138, 139, 140, 160, 178, 196};
+// Tracing: probe_read(_str), get_stackid, get_stack, perf_event_output, get_func_ip, get_attach_cookie.
+inline constexpr std::uint8_t kTracing[] = {4, 25, 27, 45, 67, 173, 174};
+// sk_lookup_tcp, sk_lookup_udp, sk_release, skc_lookup_tcp.
+inline constexpr std::uint8_t kSkLookup[] = {84, 85, 86, 99};
+// skb_load_bytes, get_socket_cookie, get_socket_uid, skb_load_bytes_relative.
+inline constexpr std::uint8_t kSkbLoad[] = {26, 46, 47, 68};
+// sk_storage_get, sk_storage_delete.
+inline constexpr std::uint8_t kSkStorage[] = {107, 108};
+// get_retval, set_retval: cgroup hooks whose return value reaches the caller (cgroup_common_func_proto).
+inline constexpr std::uint8_t kCgroupRetval[] = {186, 187};
+
+// Each type's own ids.
+namespace own {
+inline constexpr std::uint8_t kSocketFilter[] = {25, 122};
+inline constexpr std::uint8_t kSchedCls[] = {
+    9, 10, 11, 13, 18, 19, 20, 21, 23, 24, 25, 28, 29, 30, 31, 32, 33, 34, 38, 39, 40, 41, 43, 48, 50, 66,
+    69, 79, 83, 95, 96, 97, 98, 100, 110, 122, 124, 135, 151, 152, 155, 163, 192, 204, 205, 206, 207,
+};
+inline constexpr std::uint8_t kXdp[] = {
+    23, 25, 28, 44, 51, 54, 65, 69, 100, 110, 163, 188, 189, 190, 204, 205, 206, 207,
+};
+inline constexpr std::uint8_t kCgroupSkb[] = {25, 79, 81, 83, 95, 96, 97, 98, 122, 128, 129};
+inline constexpr std::uint8_t kLwt[] = {24, 25, 26, 28, 33, 34, 39};  // lwt_out; lwt_in adds lwt_push_encap (73)
+inline constexpr std::uint8_t kLwtPushEncap[] = {73};
+inline constexpr std::uint8_t kLwtXmit[] = {9, 10, 11, 13, 20, 21, 23, 29, 30, 38, 40, 41, 43, 135};
+inline constexpr std::uint8_t kCgroupSock[] = {25, 46, 81, 107, 122, 160};
+inline constexpr std::uint8_t kCgroupSockAddr[] = {25, 46, 49, 57, 81, 122};
+inline constexpr std::uint8_t kBind[] = {64};  // bpf_bind: connect4/connect6 only
+inline constexpr std::uint8_t kCgroupDevice[] = {25, 81};
+inline constexpr std::uint8_t kCgroupSysctl[] = {25, 81, 101, 102, 103, 104, 160};
+inline constexpr std::uint8_t kPerfEvent[] = {56, 119};  // perf_prog_read_value, read_branch_records
+}  // namespace own
+
 // BPF_PROG_TYPE_SOCKET_FILTER (1)
-constexpr std::uint8_t kSocketFilter[] = {
-    1, 2, 3, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 25, 26, 35, 37, 42, 46, 47, 55, 68, 80, 87, 88, 89, 93, 94,
-    105, 106, 109, 112, 113, 114, 115, 117, 118, 120, 122, 123, 125, 130, 131, 132, 133, 134, 136, 137, 138,
-    139, 140, 141, 148, 149, 153, 154, 156, 157, 158, 160, 164, 165, 169, 170, 171, 172, 175, 176, 177, 178,
-    180, 181, 182, 191, 194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 208, 209, 210, 211,
-};
-// BPF_PROG_TYPE_KPROBE (2)
-constexpr std::uint8_t kKprobe[] = {
-    1, 2, 3, 4, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 25, 27, 35, 37, 42, 45, 55, 67, 80, 87, 88, 89, 93, 94,
-    105, 106, 109, 112, 113, 114, 115, 117, 118, 120, 123, 125, 130, 131, 132, 133, 134, 141, 148, 149, 153,
-    154, 156, 157, 158, 164, 165, 169, 170, 171, 172, 173, 174, 175, 176, 177, 180, 181, 182, 191, 194, 195,
-    197, 198, 199, 200, 201, 202, 203, 208, 209, 210, 211,
-};
-// BPF_PROG_TYPE_SCHED_CLS (3)
-constexpr std::uint8_t kSchedCls[] = {
-    1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 28, 29, 30,
-    31, 32, 33, 34, 35, 37, 38, 39, 40, 41, 42, 43, 46, 47, 48, 50, 55, 66, 68, 69, 79, 80, 83, 84, 85, 86,
-    87, 88, 89, 93, 94, 95, 96, 97, 98, 99, 100, 105, 106, 107, 108, 109, 110, 112, 113, 114, 115, 117, 118,
-    120, 122, 123, 124, 125, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 141, 148, 149, 151, 152,
-    153, 154, 155, 156, 157, 158, 160, 163, 164, 165, 169, 170, 171, 172, 175, 176, 177, 178, 180, 181, 182,
-    191, 192, 194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 211,
-};
-// BPF_PROG_TYPE_TRACEPOINT (5)
-constexpr std::uint8_t kTracepoint[] = {
-    1, 2, 3, 4, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 25, 27, 35, 37, 42, 45, 55, 67, 80, 87, 88, 89, 93, 94,
-    105, 106, 109, 112, 113, 114, 115, 117, 118, 120, 123, 125, 130, 131, 132, 133, 134, 141, 148, 149, 153,
-    154, 156, 157, 158, 164, 165, 169, 170, 171, 172, 173, 174, 175, 176, 177, 180, 181, 182, 191, 194, 195,
-    197, 198, 199, 200, 201, 202, 203, 208, 209, 210, 211,
-};
+inline constexpr auto kSocketFilter = unite<kBase, kSkCasts, kSkbLoad, own::kSocketFilter>();
+// BPF_PROG_TYPE_KPROBE (2), TRACEPOINT (5), RAW_TRACEPOINT (17)
+inline constexpr auto kKprobe = unite<kBase, kTracing>();
+inline constexpr auto kTracepoint = kKprobe;
+inline constexpr auto kRawTracepoint = kKprobe;
+// BPF_PROG_TYPE_PERF_EVENT (7)
+inline constexpr auto kPerfEvent = unite<kBase, kTracing, own::kPerfEvent>();
+// BPF_PROG_TYPE_SCHED_CLS (3), SCHED_ACT (4)
+inline constexpr auto kSchedCls = unite<kBase, kSkCasts, kSkLookup, kSkbLoad, kSkStorage, own::kSchedCls>();
 // BPF_PROG_TYPE_XDP (6)
-constexpr std::uint8_t kXdp[] = {
-    1, 2, 3, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 23, 25, 28, 35, 37, 42, 44, 51, 54, 55, 65, 69, 80, 84, 85,
-    86, 87, 88, 89, 93, 94, 99, 100, 105, 106, 109, 110, 112, 113, 114, 115, 117, 118, 120, 123, 125, 130,
-    131, 132, 133, 134, 136, 137, 138, 139, 140, 141, 148, 149, 153, 154, 156, 157, 158, 160, 163, 164, 165,
-    169, 170, 171, 172, 175, 176, 177, 178, 180, 181, 182, 188, 189, 190, 191, 194, 195, 196, 197, 198, 199,
-    200, 201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 211,
-};
+inline constexpr auto kXdp = unite<kBase, kSkCasts, kSkLookup, own::kXdp>();
 // BPF_PROG_TYPE_CGROUP_SKB (8)
-constexpr std::uint8_t kCgroupSkb[] = {
-    1, 2, 3, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 25, 26, 35, 37, 42, 46, 47, 55, 68, 79, 80, 81, 83, 84, 85,
-    86, 87, 88, 89, 93, 94, 95, 96, 97, 98, 99, 105, 106, 107, 108, 109, 112, 113, 114, 115, 117, 118, 120,
-    122, 123, 125, 128, 129, 130, 131, 132, 133, 134, 136, 137, 138, 139, 140, 141, 148, 149, 153, 154, 156,
-    157, 158, 160, 164, 165, 169, 170, 171, 172, 175, 176, 177, 178, 180, 181, 182, 191, 194, 195, 196, 197,
-    198, 199, 200, 201, 202, 203, 208, 209, 210, 211,
-};
-// BPF_PROG_TYPE_RAW_TRACEPOINT (17)
-constexpr std::uint8_t kRawTracepoint[] = {
-    1, 2, 3, 4, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 25, 27, 35, 37, 42, 45, 55, 67, 80, 87, 88, 89, 93, 94,
-    105, 106, 109, 112, 113, 114, 115, 117, 118, 120, 123, 125, 130, 131, 132, 133, 134, 141, 148, 149, 153,
-    154, 156, 157, 158, 164, 165, 169, 170, 171, 172, 173, 174, 175, 176, 177, 180, 181, 182, 191, 194, 195,
-    197, 198, 199, 200, 201, 202, 203, 208, 209, 210, 211,
-};
-// BPF_PROG_TYPE_LWT_IN (10)
-constexpr std::uint8_t kLwtIn[] = {
-    1, 2, 3, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 24, 25, 26, 28, 33, 34, 35, 37, 39, 42, 55, 73, 80, 87, 88,
-    89, 93, 94, 105, 106, 109, 112, 113, 114, 115, 117, 118, 120, 123, 125, 130, 131, 132, 133, 134, 136, 137,
-    138, 139, 140, 141, 148, 149, 153, 154, 156, 157, 158, 160, 164, 165, 169, 170, 171, 172, 175, 176, 177,
-    178, 180, 181, 182, 191, 194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 208, 209, 210, 211,
-};
-// BPF_PROG_TYPE_LWT_OUT (11)
-constexpr std::uint8_t kLwtOut[] = {
-    1, 2, 3, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 24, 25, 26, 28, 33, 34, 35, 37, 39, 42, 55, 80, 87, 88, 89,
-    93, 94, 105, 106, 109, 112, 113, 114, 115, 117, 118, 120, 123, 125, 130, 131, 132, 133, 134, 136, 137,
-    138, 139, 140, 141, 148, 149, 153, 154, 156, 157, 158, 160, 164, 165, 169, 170, 171, 172, 175, 176, 177,
-    178, 180, 181, 182, 191, 194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 208, 209, 210, 211,
-};
-// BPF_PROG_TYPE_LWT_XMIT (12)
-constexpr std::uint8_t kLwtXmit[] = {
-    1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 24, 25, 26, 28, 29, 30, 33, 34,
-    35, 37, 38, 39, 40, 41, 42, 43, 55, 73, 80, 87, 88, 89, 93, 94, 105, 106, 109, 112, 113, 114, 115, 117,
-    118, 120, 123, 125, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 141, 148, 149, 153, 154, 156,
-    157, 158, 160, 164, 165, 169, 170, 171, 172, 175, 176, 177, 178, 180, 181, 182, 191, 194, 195, 196, 197,
-    198, 199, 200, 201, 202, 203, 208, 209, 210, 211,
-};
+inline constexpr auto kCgroupSkb = unite<kBase, kSkCasts, kSkLookup, kSkbLoad, kSkStorage, own::kCgroupSkb>();
+// BPF_PROG_TYPE_CGROUP_SOCK (9), every attach type
+inline constexpr auto kCgroupSock = unite<kBase, kCgroupRetval, own::kCgroupSock>();
+// BPF_PROG_TYPE_LWT_IN (10), LWT_OUT (11), LWT_XMIT (12)
+inline constexpr auto kLwtIn = unite<kBase, kSkCasts, own::kLwt, own::kLwtPushEncap>();
+inline constexpr auto kLwtOut = unite<kBase, kSkCasts, own::kLwt>();
+inline constexpr auto kLwtXmit = unite<kBase, kSkCasts, own::kLwt, own::kLwtPushEncap, own::kLwtXmit>();
+// BPF_PROG_TYPE_CGROUP_SOCK_ADDR (18): get/set_retval except where the hook's return value is fixed
+// (getpeername, getsockname, recvmsg); bpf_bind from connect only.
+inline constexpr auto kCgroupSockAddrFixedReturn =
+    unite<kBase, kSkCasts, kSkLookup, kSkStorage, own::kCgroupSockAddr>();
+inline constexpr auto kCgroupSockAddr = unite<kBase, kSkCasts, kSkLookup, kSkStorage, kCgroupRetval, own::kCgroupSockAddr>();
+inline constexpr auto kCgroupSockAddrConnect =
+    unite<kBase, kSkCasts, kSkLookup, kSkStorage, kCgroupRetval, own::kCgroupSockAddr, own::kBind>();
+
+// BPF_PROG_TYPE_CGROUP_DEVICE (15)
+inline constexpr auto kCgroupDevice = unite<kBase, own::kCgroupDevice>();
+// BPF_PROG_TYPE_CGROUP_SYSCTL (23)
+inline constexpr auto kCgroupSysctl = unite<kBase, own::kCgroupSysctl>();
 
 }  // namespace bpfvm::verifier::helper_sets

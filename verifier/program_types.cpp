@@ -1,5 +1,9 @@
 // Built-in program type descriptions: context layouts from <linux/bpf.h> and the kernel's
 // *_is_valid_access rules, reduced to field ranges.
+#include <linux/bpf.h>
+
+#include <cstddef>
+
 #include "verifier/helper_sets.hpp"
 #include "verifier/verifier.hpp"
 
@@ -19,6 +23,25 @@ CtxField whole(std::uint32_t off, std::uint32_t size, bool writable = false) {
 // only into cb[]).
 CtxField narrow_read(std::uint32_t off, bool writable) {
   return CtxField{off, 4, writable, CtxFieldKind::Scalar, false, true};
+}
+
+// The entry common to the context types: r1 = a context of `ctx_size_bytes` named `ctx_btf_name` in BTF.
+ProgramTypeInfo context_type(std::string name, std::span<const std::uint8_t> helper_ids, std::string_view ctx_btf_name,
+                             std::uint32_t ctx_size_bytes) {
+  ProgramTypeInfo t;
+  t.name = std::move(name);
+  t.helper_ids = helper_ids;
+  t.ctx_btf_name = ctx_btf_name;
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = ctx_size_bytes;
+  return t;
+}
+
+// A read-only field loaded in any width up to `size`, only at its first byte.
+CtxField at_start(std::uint32_t off, std::uint32_t size) {
+  CtxField f{off, size, false, CtxFieldKind::Scalar};
+  f.loads_at_start = true;
+  return f;
 }
 
 // struct __sk_buff fields shared by socket filters and tc; `tc` adds write access and packet pointers.
@@ -157,12 +180,7 @@ ProgramTypeInfo raw_tracepoint() {
 // (168, a PTR_TO_SOCK_COMMON_OR_NULL the verifier does not model) is refused. r0 at exit: 0 or 1
 // (the ingress/default attach type; egress allows 0-3 with BPF_CGROUP_INET_EGRESS).
 ProgramTypeInfo cgroup_skb() {
-  ProgramTypeInfo t;
-  t.name = "cgroup_skb";
-  t.helper_ids = helper_sets::kCgroupSkb;
-  t.ctx_btf_name = "__sk_buff";
-  t.entry = EntryKind::Ctx;
-  t.ctx_size_bytes = 192;
+  auto t = context_type("cgroup_skb", helper_sets::kCgroupSkb, "__sk_buff", sizeof(__sk_buff));
   t.max_return = 1;
   for (std::uint32_t off = 0; off < 48; off += 4) t.fields.push_back(narrow_read(off, off == 8 || off == 32));
   t.fields.push_back(scalar(48, 20, true));  // cb[5]
@@ -187,12 +205,7 @@ ProgramTypeInfo cgroup_skb() {
 // for lwt_xmit (may_access_direct_pkt_data). No return-code rule. Not yet: `sk` (168) is refused.
 namespace {
 ProgramTypeInfo lwt(std::string name, std::span<const std::uint8_t> helper_ids, bool packet_writable) {
-  ProgramTypeInfo t;
-  t.name = std::move(name);
-  t.helper_ids = helper_ids;
-  t.ctx_btf_name = "__sk_buff";
-  t.entry = EntryKind::Ctx;
-  t.ctx_size_bytes = 192;
+  auto t = context_type(std::move(name), helper_ids, "__sk_buff", sizeof(__sk_buff));
   t.packet_writable = packet_writable;
   for (std::uint32_t off = 0; off < 48; off += 4) t.fields.push_back(narrow_read(off, off == 8 || off == 32));
   t.fields.push_back(scalar(48, 20, true));  // cb[5]
@@ -209,5 +222,108 @@ ProgramTypeInfo lwt(std::string name, std::span<const std::uint8_t> helper_ids, 
 ProgramTypeInfo lwt_in() { return lwt("lwt_in", helper_sets::kLwtIn, false); }
 ProgramTypeInfo lwt_out() { return lwt("lwt_out", helper_sets::kLwtOut, false); }
 ProgramTypeInfo lwt_xmit() { return lwt("lwt_xmit", helper_sets::kLwtXmit, true); }
+
+// sock_filter_is_valid_access (6.18, measured at every offset and width): struct bpf_sock, read only.
+// bound_dev_if, mark and priority exist for sock_create/sock_release only, read and written whole;
+// src_ip4 (post_bind4), src_ip6 (post_bind6) and the destination addresses read in any aligned width up
+// to 4 bytes; family, type, protocol, src_port (post_bind hooks only), state and rx_queue_mapping in any
+// width at their first byte; dst_port (__be16) in 1 or 2 bytes or as a whole u32 with its padding.
+// r0 at exit: 0 or 1. Expected attach type 0 is what the kernel makes of it at load
+// (bpf_prog_load_fixup_attach_type): sock_create.
+ProgramTypeInfo cgroup_sock(std::uint32_t expected_attach_type) {
+  const std::uint32_t a = expected_attach_type == 0 ? std::uint32_t{BPF_CGROUP_INET_SOCK_CREATE} : expected_attach_type;
+  const bool create_or_release = a == BPF_CGROUP_INET_SOCK_CREATE || a == BPF_CGROUP_INET_SOCK_RELEASE;
+  const bool post_bind4 = a == BPF_CGROUP_INET4_POST_BIND, post_bind6 = a == BPF_CGROUP_INET6_POST_BIND;
+  auto t = context_type("cgroup_sock", helper_sets::kCgroupSock, "bpf_sock", sizeof(bpf_sock));
+  t.max_return = 1;
+  if (create_or_release)
+    for (const auto off : {offsetof(bpf_sock, bound_dev_if), offsetof(bpf_sock, mark), offsetof(bpf_sock, priority)})
+      t.fields.push_back(whole(off, 4, true));
+  for (const auto off : {offsetof(bpf_sock, family), offsetof(bpf_sock, type), offsetof(bpf_sock, protocol),
+                         offsetof(bpf_sock, state), offsetof(bpf_sock, rx_queue_mapping)})
+    t.fields.push_back(at_start(off, 4));
+  if (post_bind4) t.fields.push_back(narrow_read(offsetof(bpf_sock, src_ip4), false));
+  for (std::uint32_t i = 0; post_bind6 && i < 4; ++i)
+    t.fields.push_back(narrow_read(offsetof(bpf_sock, src_ip6) + 4 * i, false));
+  if (post_bind4 || post_bind6) t.fields.push_back(at_start(offsetof(bpf_sock, src_port), 4));
+  t.fields.push_back(scalar(offsetof(bpf_sock, dst_port), 2));
+  t.fields.push_back(whole(offsetof(bpf_sock, dst_port), 4));
+  t.fields.push_back(narrow_read(offsetof(bpf_sock, dst_ip4), false));
+  for (std::uint32_t i = 0; i < 4; ++i) t.fields.push_back(narrow_read(offsetof(bpf_sock, dst_ip6) + 4 * i, false));
+  return t;
+}
+
+// sock_addr_is_valid_access (6.18, measured at every offset and width): struct bpf_sock_addr.
+// user_family, family, type and protocol read whole; user_port, and the hook's own addresses — user_ip4
+// (the IPv4 hooks), user_ip6 (IPv6), msg_src_ip4/msg_src_ip6 (sendmsg4/sendmsg6) — read in any aligned
+// width (8 bytes too in the IPv6 arrays) and written in 4 bytes (or 8, 8-aligned, in the arrays).
+// Not yet: `sk` (64, a PTR_TO_SOCKET the verifier does not model) is refused. r0 at exit: 0-3 for bind
+// (the BPF_RET_BIND_NO_CAP_NET_BIND_SERVICE bit), exactly 1 where the hook's result is fixed
+// (getpeername, getsockname, recvmsg), else 0 or 1. The kernel loads this type only with its hook.
+std::optional<ProgramTypeInfo> cgroup_sock_addr(std::uint32_t expected_attach_type) {
+  const auto a = expected_attach_type;
+  const bool ip4 = a == BPF_CGROUP_INET4_BIND || a == BPF_CGROUP_INET4_CONNECT || a == BPF_CGROUP_INET4_GETPEERNAME ||
+                   a == BPF_CGROUP_INET4_GETSOCKNAME || a == BPF_CGROUP_UDP4_SENDMSG || a == BPF_CGROUP_UDP4_RECVMSG;
+  const bool ip6 = a == BPF_CGROUP_INET6_BIND || a == BPF_CGROUP_INET6_CONNECT || a == BPF_CGROUP_INET6_GETPEERNAME ||
+                   a == BPF_CGROUP_INET6_GETSOCKNAME || a == BPF_CGROUP_UDP6_SENDMSG || a == BPF_CGROUP_UDP6_RECVMSG;
+  if (!ip4 && !ip6) return std::nullopt;
+  const bool fixed_return = a == BPF_CGROUP_INET4_GETPEERNAME || a == BPF_CGROUP_INET6_GETPEERNAME ||
+                            a == BPF_CGROUP_INET4_GETSOCKNAME || a == BPF_CGROUP_INET6_GETSOCKNAME ||
+                            a == BPF_CGROUP_UDP4_RECVMSG || a == BPF_CGROUP_UDP6_RECVMSG;
+  const bool bind = a == BPF_CGROUP_INET4_BIND || a == BPF_CGROUP_INET6_BIND;
+  const bool connect = a == BPF_CGROUP_INET4_CONNECT || a == BPF_CGROUP_INET6_CONNECT;
+  const auto helper_ids = connect        ? std::span<const std::uint8_t>(helper_sets::kCgroupSockAddrConnect)
+                          : fixed_return ? std::span<const std::uint8_t>(helper_sets::kCgroupSockAddrFixedReturn)
+                                         : std::span<const std::uint8_t>(helper_sets::kCgroupSockAddr);
+  auto t = context_type("cgroup_sock_addr", helper_ids, "bpf_sock_addr", sizeof(bpf_sock_addr));
+  t.max_return = bind ? 3 : 1;
+  t.min_return = fixed_return ? 1 : 0;
+  // An IPv6 address array: any aligned load, stores of 4 bytes or (8-aligned) 8.
+  auto ip6_array = [](std::uint32_t off) {
+    CtxField f = scalar(off, 16, true);
+    f.min_store_bytes = 4;
+    return f;
+  };
+  for (const auto off : {offsetof(bpf_sock_addr, user_family), offsetof(bpf_sock_addr, family),
+                         offsetof(bpf_sock_addr, type), offsetof(bpf_sock_addr, protocol)})
+    t.fields.push_back(whole(off, 4));
+  t.fields.push_back(narrow_read(offsetof(bpf_sock_addr, user_port), true));
+  if (ip4) t.fields.push_back(narrow_read(offsetof(bpf_sock_addr, user_ip4), true));
+  if (ip6) t.fields.push_back(ip6_array(offsetof(bpf_sock_addr, user_ip6)));
+  if (a == BPF_CGROUP_UDP4_SENDMSG) t.fields.push_back(narrow_read(offsetof(bpf_sock_addr, msg_src_ip4), true));
+  if (a == BPF_CGROUP_UDP6_SENDMSG) t.fields.push_back(ip6_array(offsetof(bpf_sock_addr, msg_src_ip6)));
+  return t;
+}
+
+// cgroup_dev_is_valid_access (6.18, measured): struct bpf_cgroup_dev_ctx, read only; access_type in any
+// aligned width, major and minor whole. r0 at exit: 0 or 1.
+ProgramTypeInfo cgroup_device() {
+  auto t = context_type("cgroup_device", helper_sets::kCgroupDevice, "bpf_cgroup_dev_ctx", sizeof(bpf_cgroup_dev_ctx));
+  t.max_return = 1;
+  t.fields = {scalar(offsetof(bpf_cgroup_dev_ctx, access_type), 4), whole(offsetof(bpf_cgroup_dev_ctx, major), 4),
+              whole(offsetof(bpf_cgroup_dev_ctx, minor), 4)};
+  return t;
+}
+
+// sysctl_is_valid_access (6.18, measured): struct bpf_sysctl; `write` read in any aligned width,
+// file_pos too and written whole. r0 at exit: 0 or 1.
+ProgramTypeInfo cgroup_sysctl() {
+  auto t = context_type("cgroup_sysctl", helper_sets::kCgroupSysctl, "bpf_sysctl", sizeof(bpf_sysctl));
+  t.max_return = 1;
+  t.fields = {scalar(offsetof(bpf_sysctl, write), 4), narrow_read(offsetof(bpf_sysctl, file_pos), true)};
+  return t;
+}
+
+// pe_prog_is_valid_access (6.18, measured): struct bpf_perf_event_data (x86-64 pt_regs, then
+// sample_period and addr), read only; each register whole (8 bytes), sample_period and addr in any
+// aligned width. No return-code rule.
+ProgramTypeInfo perf_event() {
+  constexpr std::uint32_t kRegsBytes = sizeof(std::uint64_t) * 21;  // x86-64 struct pt_regs
+  auto t = context_type("perf_event", helper_sets::kPerfEvent, "bpf_perf_event_data", kRegsBytes + 16);
+  t.spin_locks_refused = kTracingSpinLocks;
+  for (std::uint32_t off = 0; off < kRegsBytes; off += 8) t.fields.push_back(whole(off, 8));
+  t.fields.push_back(scalar(kRegsBytes, 16));  // sample_period, addr
+  return t;
+}
 
 }  // namespace bpfvm::verifier::program_types

@@ -621,8 +621,9 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
       d.note = "At subprogram exit the register R0 is not a scalar value";
       return violation(pc, ViolationKind::GlobalFunc, d);
     }
-    if (const auto max = env.options.program_type.max_return; max && !env.root &&
-        (!r0.is_scalar() || r0.value.umax() > *max)) {
+    if (const auto max = env.options.program_type.max_return;
+        max && !env.root && (!r0.is_scalar() || r0.value.umax() > *max || r0.value.umin() < env.options.program_type.min_return)) {
+      d.off_min = static_cast<std::int64_t>(env.options.program_type.min_return);
       d.limit = static_cast<std::int64_t>(*max);
       d.note = "At program exit";
       return violation(pc, ViolationKind::InvalidReturn, d);

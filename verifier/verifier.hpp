@@ -40,6 +40,11 @@ struct CtxField {
   /// stores (e.g. __sk_buff.mark) of exactly size_bytes at offset.
   bool whole_loads = false;
   bool whole_stores = false;
+  /// Loads of any width up to size_bytes, but only at offset: a field the kernel's *_is_valid_access
+  /// matches by its first byte (`case offsetof(...)`) and then lets bpf_ctx_narrow_access_ok pass.
+  bool loads_at_start = false;
+  /// Stores narrower than this are refused (sock_addr's user_ip6 takes 4- and 8-byte stores).
+  std::uint8_t min_store_bytes = 0;
 };
 
 /// How the program is entered: r1 = the context, or (plain) r1 = N bytes of memory and r2 = N.
@@ -64,6 +69,8 @@ struct ProgramTypeInfo {
   /// The main program's r0 at exit must be a scalar in [0, max_return] (the kernel's check_return_code
   /// for cgroup programs); unset: any value.
   std::optional<std::uint64_t> max_return;
+  /// With max_return: the least r0 allowed (1 where the hook's result is fixed, e.g. getpeername).
+  std::uint64_t min_return = 0;
 };
 
 /// How a global function's argument is checked at call sites and built for its own verification
@@ -104,6 +111,14 @@ ProgramTypeInfo cgroup_skb();                         // struct __sk_buff as cg_
 ProgramTypeInfo lwt_in();                             // struct __sk_buff as lwt_is_valid_access allows, packet read only
 ProgramTypeInfo lwt_out();                            // the same
 ProgramTypeInfo lwt_xmit();                           // the same, packet writable
+/// struct bpf_sock as sock_filter_is_valid_access allows for the hook (enum bpf_attach_type; 0 = sock_create)
+ProgramTypeInfo cgroup_sock(std::uint32_t expected_attach_type);
+/// struct bpf_sock_addr as sock_addr_is_valid_access allows for the hook; refused (nullopt) for
+/// an attach type that is not a sock_addr hook, as the kernel refuses the load
+std::optional<ProgramTypeInfo> cgroup_sock_addr(std::uint32_t expected_attach_type);
+ProgramTypeInfo cgroup_device();                      // struct bpf_cgroup_dev_ctx, read only
+ProgramTypeInfo cgroup_sysctl();                      // struct bpf_sysctl: file_pos writable
+ProgramTypeInfo perf_event();                         // struct bpf_perf_event_data (x86-64 regs), read only
 }  // namespace program_types
 
 struct VerifierOptions {

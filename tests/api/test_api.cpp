@@ -1,4 +1,6 @@
 // The public C++ API end to end: open, verify, run on both engines, maps, host helpers, threads.
+#include <linux/bpf.h>
+
 #include <catch2/catch.hpp>
 
 #include <cerrno>
@@ -311,6 +313,85 @@ TEST_CASE("a context shorter than the type's is zero-padded: verified kprobe and
       CHECK(short_ctx->r0 == 0);
     }
   }
+}
+
+TEST_CASE("cgroup_sock runs on the given struct bpf_sock: stores to mark reach ctx_out, the hook decides access") {
+  Vm vm;
+  auto create = ProgramType::from_section("cgroup/sock_create");
+  REQUIRE(create.has_value());
+  CHECK(create->kernel_type == 9);
+  // mark = family + 100; return family == AF_INET.
+  const char* text = "ldxw %r2, [%r1+4]\nmov %r3, %r2\nadd %r3, 100\nstxw [%r1+16], %r3\nmov %r0, 0\n"
+                     "jne %r2, 2, +1\nmov %r0, 1\nexit\n";
+  auto obj = vm.open_assembly(text, *create, "mark");
+  REQUIRE(obj.has_value());
+  for (auto engine : kEngines) {
+    auto prog = obj->load("mark", {.engine = engine});
+    INFO((prog ? std::string() : prog.error().message()));
+    REQUIRE(prog.has_value());
+    const std::uint8_t sock[] = {0, 0, 0, 0, 2, 0, 0, 0};  // bound_dev_if 0, family AF_INET; the rest zero
+    auto out = prog->run(RunInput{.ctx = sock});
+    REQUIRE(out.has_value());
+    CHECK(out->r0 == 1);
+    REQUIRE(out->ctx_out.size() == sizeof(bpf_sock));
+    CHECK(out->ctx_out[16] == 102);
+  }
+  // post_bind4 may not write mark (sock_filter_is_valid_access), and a return of 2 is refused everywhere.
+  auto post_bind = ProgramType::from_section("cgroup/post_bind4");
+  REQUIRE(post_bind.has_value());
+  auto refused = vm.open_assembly(text, *post_bind, "mark");
+  REQUIRE(refused.has_value());
+  auto r = refused->load("mark");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::Rejected);
+  auto two = vm.open_assembly("mov %r0, 2\nexit\n", *create, "two");
+  REQUIRE(two.has_value());
+  CHECK_FALSE(two->load("two").has_value());
+}
+
+TEST_CASE("cgroup_sock_addr needs its hook, and connect4 rewrites the destination in the given struct bpf_sock_addr") {
+  Vm vm;
+  // user_ip4 = 127.0.0.1 (network order), user_port = htons(8080) when the port is 80; return 1.
+  const char* text = "ldxw %r2, [%r1+24]\njne %r2, 0x5000, +4\nstw [%r1+4], 0x0100007f\n"
+                     "stw [%r1+24], 0x901f\nmov %r0, 1\nexit\nmov %r0, 1\nexit\n";
+  auto bare = ProgramType::kernel(18);
+  REQUIRE(bare.has_value());
+  auto no_hook = vm.open_assembly(text, *bare, "redirect");
+  REQUIRE(no_hook.has_value());
+  auto refused = no_hook->load("redirect");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == Errc::Unsupported);
+  CHECK(refused.error().reason.find("cgroup/connect4") != std::string::npos);
+
+  auto connect4 = ProgramType::from_section("cgroup/connect4");
+  REQUIRE(connect4.has_value());
+  auto obj = vm.open_assembly(text, *connect4, "redirect");
+  REQUIRE(obj.has_value());
+  for (auto engine : kEngines) {
+    auto prog = obj->load("redirect", {.engine = engine});
+    INFO((prog ? std::string() : prog.error().message()));
+    REQUIRE(prog.has_value());
+    bpf_sock_addr in{};
+    in.user_family = 2;
+    in.user_port = 0x5000;  // htons(80)
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(&in);
+    auto out = prog->run(RunInput{.ctx = std::span<const std::uint8_t>(bytes, sizeof in)});
+    REQUIRE(out.has_value());
+    CHECK(out->r0 == 1);
+    bpf_sock_addr after{};
+    REQUIRE(out->ctx_out.size() == sizeof after);
+    std::memcpy(&after, out->ctx_out.data(), sizeof after);
+    CHECK(after.user_ip4 == 0x0100007f);
+    CHECK(after.user_port == 0x901f);
+  }
+  // The IPv6 hooks have no user_ip4.
+  auto connect6 = ProgramType::from_section("cgroup/connect6");
+  REQUIRE(connect6.has_value());
+  auto v6 = vm.open_assembly(text, *connect6, "redirect");
+  REQUIRE(v6.has_value());
+  auto r = v6->load("redirect");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::Rejected);
 }
 
 namespace {

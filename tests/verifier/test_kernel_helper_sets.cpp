@@ -28,7 +28,7 @@ struct Verdict {
   std::string name;             // the kernel's name from the log ("bpf_map_lookup_elem"), if printed
 };
 
-Verdict load_call(std::uint32_t type, std::uint32_t id) {
+Verdict load_call(std::uint32_t type, std::uint32_t id, std::uint32_t expected_attach_type = 0) {
   bpf_insn insns[3] = {};
   insns[0].code = BPF_JMP | BPF_CALL;
   insns[0].imm = static_cast<std::int32_t>(id);
@@ -38,6 +38,7 @@ Verdict load_call(std::uint32_t type, std::uint32_t id) {
   bpf_attr a;
   std::memset(&a, 0, sizeof a);
   a.prog_type = type;
+  a.expected_attach_type = expected_attach_type;
   a.insns = reinterpret_cast<std::uintptr_t>(insns);
   a.insn_cnt = 3;
   a.license = reinterpret_cast<std::uintptr_t>("GPL");
@@ -64,22 +65,33 @@ Verdict load_call(std::uint32_t type, std::uint32_t id) {
 
 TEST_CASE("per-type helper sets equal the running kernel's get_func_proto") {
   namespace pt = verifier::program_types;
-  const std::pair<std::uint32_t, verifier::ProgramTypeInfo> types[] = {
-      {BPF_PROG_TYPE_SOCKET_FILTER, pt::socket_filter()}, {BPF_PROG_TYPE_KPROBE, pt::kprobe()},
-      {BPF_PROG_TYPE_SCHED_CLS, pt::sched_cls()},         {BPF_PROG_TYPE_SCHED_ACT, pt::sched_cls()},
-      {BPF_PROG_TYPE_TRACEPOINT, pt::tracepoint()},       {BPF_PROG_TYPE_XDP, pt::xdp()},
-      {BPF_PROG_TYPE_CGROUP_SKB, pt::cgroup_skb()},       {BPF_PROG_TYPE_RAW_TRACEPOINT, pt::raw_tracepoint()},
-      {BPF_PROG_TYPE_LWT_IN, pt::lwt_in()},               {BPF_PROG_TYPE_LWT_OUT, pt::lwt_out()},
-      {BPF_PROG_TYPE_LWT_XMIT, pt::lwt_xmit()},
+  struct TypeCase {
+    std::uint32_t type, expected_attach_type;
+    verifier::ProgramTypeInfo info;
   };
-  for (const auto& [type, info] : types) {
+  const TypeCase types[] = {
+      {BPF_PROG_TYPE_SOCKET_FILTER, 0, pt::socket_filter()}, {BPF_PROG_TYPE_KPROBE, 0, pt::kprobe()},
+      {BPF_PROG_TYPE_SCHED_CLS, 0, pt::sched_cls()},         {BPF_PROG_TYPE_SCHED_ACT, 0, pt::sched_cls()},
+      {BPF_PROG_TYPE_TRACEPOINT, 0, pt::tracepoint()},       {BPF_PROG_TYPE_XDP, 0, pt::xdp()},
+      {BPF_PROG_TYPE_CGROUP_SKB, 0, pt::cgroup_skb()},       {BPF_PROG_TYPE_RAW_TRACEPOINT, 0, pt::raw_tracepoint()},
+      {BPF_PROG_TYPE_LWT_IN, 0, pt::lwt_in()},               {BPF_PROG_TYPE_LWT_OUT, 0, pt::lwt_out()},
+      {BPF_PROG_TYPE_LWT_XMIT, 0, pt::lwt_xmit()},
+      {BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET_SOCK_CREATE, pt::cgroup_sock(BPF_CGROUP_INET_SOCK_CREATE)},
+      {BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET4_POST_BIND, pt::cgroup_sock(BPF_CGROUP_INET4_POST_BIND)},
+      {BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT, *pt::cgroup_sock_addr(BPF_CGROUP_INET4_CONNECT)},
+      {BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET6_BIND, *pt::cgroup_sock_addr(BPF_CGROUP_INET6_BIND)},
+      {BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP4_RECVMSG, *pt::cgroup_sock_addr(BPF_CGROUP_UDP4_RECVMSG)},
+      {BPF_PROG_TYPE_CGROUP_DEVICE, 0, pt::cgroup_device()},   {BPF_PROG_TYPE_CGROUP_SYSCTL, 0, pt::cgroup_sysctl()},
+      {BPF_PROG_TYPE_PERF_EVENT, 0, pt::perf_event()},
+  };
+  for (const auto& [type, attach, info] : types) {
     REQUIRE(info.helper_ids.has_value());
     const auto ids = *info.helper_ids;
     REQUIRE(std::is_sorted(ids.begin(), ids.end()));
     for (std::uint32_t id = 1; id <= kLastHelper + 1; ++id) {
-      INFO(info.name << " (" << type << ") helper " << id);
+      INFO(info.name << " (" << type << ", attach type " << attach << ") helper " << id);
       const bool bpfvm_allows = id <= kLastHelper && std::binary_search(ids.begin(), ids.end(), id);
-      CHECK(load_call(type, id).refused_helper == !bpfvm_allows);
+      CHECK(load_call(type, id, attach).refused_helper == !bpfvm_allows);
     }
   }
 }

@@ -21,7 +21,9 @@ constexpr const char* kRunUsage =
     "  --mem HEX          plain programs: input buffer as hex (r1 = its address, r2 = its length)\n"
     "  --mem-file FILE    plain programs: input buffer from a file\n"
     "  --packet FILE      packet programs (xdp, socket, tc): packet bytes\n"
-    "  --ctx FILE         context bytes (xdp_md, __sk_buff, pt_regs, ...)\n"
+    "  --ctx FILE         context bytes (xdp_md, __sk_buff, pt_regs, bpf_sock, ...); types without a\n"
+    "                     kernel test run (cgroup_sock, cgroup_sock_addr, perf_event, ...) run on\n"
+    "                     exactly these bytes as the UAPI struct, zero-filled\n"
     "  --type SECTION     program type by section name (xdp, tc, socket, ...); replaces the\n"
     "                     type an ELF section's name gives (needed where it gives none)\n"
     "  --btf FILE         target BTF for CO-RE (default /sys/kernel/btf/vmlinux when the object needs one)\n"
@@ -129,6 +131,10 @@ int cmd_run(Args args) {
   if (!out) return fail(path, out.error());
 
   const bool packet_program = program->type().entry == ProgramType::Entry::Context && !out->data_out.empty();
+  // A context the program stored into (cgroup_sock's mark): the bytes after the run.
+  std::vector<std::uint8_t> ctx_padded = ctx;
+  ctx_padded.resize(std::max(ctx.size(), out->ctx_out.size()), 0);
+  const bool ctx_changed = !packet_program && !out->ctx_out.empty() && out->ctx_out != ctx_padded;
   if (json) {
     std::printf("{\"program\": \"%s\", \"r0\": \"0x%llx\", \"retval\": %u, \"insns_executed\": %llu, \"engine\": \"%s\"",
                 name->c_str(), static_cast<unsigned long long>(out->r0), out->retval,
@@ -137,12 +143,14 @@ int cmd_run(Args args) {
       std::printf(", \"repeat\": %llu, \"ns_per_run\": %.1f, \"cpu_ns_per_run\": %.1f",
                   static_cast<unsigned long long>(repeat), out->ns_per_run, out->cpu_ns_per_run);
     if (packet_program) std::printf(", \"data_out_len\": %zu, \"data_out\": \"%s\"", out->data_out.size(), hex_bytes(out->data_out).c_str());
+    if (ctx_changed) std::printf(", \"ctx_out\": \"%s\"", hex_bytes(out->ctx_out).c_str());
     if (out->redirect_ifindex) std::printf(", \"redirect_ifindex\": %u", *out->redirect_ifindex);
     if (dump_maps) std::printf(", \"maps\": %s", maps_json(input->object).c_str());
     std::printf("}\n");
   } else {
     std::printf("r0 = 0x%llx\n", static_cast<unsigned long long>(out->r0));
     if (packet_program) std::printf("packet out: %zu bytes: %s\n", out->data_out.size(), hex_bytes(out->data_out).c_str());
+    if (ctx_changed) std::printf("context out: %zu bytes: %s\n", out->ctx_out.size(), hex_bytes(out->ctx_out).c_str());
     if (out->redirect_ifindex) std::printf("redirect to ifindex %u\n", *out->redirect_ifindex);
     if (repeat)
       std::printf("%.1f ns per run over %llu runs (thread CPU time; wall time %.1f ns)\n", out->cpu_ns_per_run,
