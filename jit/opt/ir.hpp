@@ -28,6 +28,8 @@ enum class Op : std::uint8_t {
   Zext32,    // low 32 bits of args[0]
   Load,      // *(size)(args[0] + off), zero- or (sx) sign-extended to 64 bits
   Store,     // *(size)(args[0] + off) = args[1]
+  Atomic,    // kind AtomicAdd..CmpXchg at args[0] + off with operand args[1] (CmpXchg: args[2] = r0);
+             // result: the old value (fetch forms, xchg, cmpxchg), unused otherwise
   Call,      // helper (args = r1..r5), result r0
   Jmp,       // terminator: succs[0]
   Branch,    // terminator: if (args[0] kind args[1]) succs[0] else succs[1]
@@ -40,6 +42,7 @@ struct Inst {
   std::uint8_t width = 64;          // Alu/Branch/MovSx: 32 or 64
   std::uint8_t bits = 0;            // MovSx source bits; Unary byte-order bits; Load/Store bytes
   bool sx = false;                  // Load: sign-extending
+  bool fetch = false;               // Atomic: BPF_FETCH (the old value is a result)
   bool dead = false;                // removed by a pass
   std::int16_t off = 0;             // Load/Store displacement
   std::int64_t imm = 0;             // Const value, Arg index, FramePtr depth

@@ -108,7 +108,6 @@ class Flattener {
         return Result<void>{};
       };
       switch (op.form) {
-        case Form::Atomic: return unsupported(pc, "atomic instructions are not lowered yet");
         case Form::CallReg: return unsupported(pc, "callx is not lowered yet");
         case Form::PacketLoad: return unsupported(pc, "LD_ABS/LD_IND are not lowered yet");
         case Form::WideImm:
@@ -120,7 +119,7 @@ class Flattener {
           if (calls_tail_call(req_, pc)) return unsupported(pc, "bpf_tail_call is not lowered yet");
           break;
         case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
-        case Form::StoreReg:
+        case Form::StoreReg: case Form::Atomic:
           break;
         case Form::Jump: {
           const auto taken = block_for(inst, target());
@@ -279,6 +278,16 @@ class SsaBuilder {
         case Form::WideImm:
           env[insn.dst] = constant(b, static_cast<std::int64_t>(req_.lddw_values[pc]));
           break;
+        case Form::Atomic: {
+          const bool fetch = (insn.imm & isa::enc::kFetch) != 0;
+          Inst atomic{.op = Op::Atomic, .kind = op.kind, .width = op.width, .bits = static_cast<std::uint8_t>(op.width / 8),
+                      .fetch = fetch, .off = insn.off, .pc = pc, .args = {reg(insn.dst), reg(insn.src)}};
+          if (op.kind == Kind::CmpXchg) atomic.args.push_back(env[0]);
+          const ValueId old = fn_.add(b, std::move(atomic));
+          if (op.kind == Kind::CmpXchg) env[0] = old;  // r0 = the old value
+          else if (fetch || op.kind == Kind::Xchg) env[insn.src] = old;
+          break;
+        }
         case Form::Call:
           env[0] = fn_.add(b, Inst{.op = Op::Call, .pc = pc, .helper = req_.helpers[pc],
                                    .args = {env[1], env[2], env[3], env[4], env[5]}});
@@ -301,7 +310,7 @@ class SsaBuilder {
           for (unsigned r = 6; r <= 9; ++r) env[saved_var(depth + 1, r)] = env[r];
           fn_.add(b, Inst{.op = Op::Jmp});
           break;
-        case Form::Atomic: case Form::CallReg: case Form::PacketLoad:
+        case Form::CallReg: case Form::PacketLoad:
           break;  // refused by the flattener
       }
       pc = next;

@@ -12,8 +12,7 @@ namespace bpfvm::jit::opt {
 inline constexpr std::size_t kMaxFlatInsns = 1u << 16;
 inline constexpr std::size_t kMaxInstances = 256;
 
-/// SSA form of req.program (maximal phis, then trivial ones removed). Unsupported: atomics,
-/// callx, lddw of a subprogram (callbacks), LD_ABS/LD_IND, bpf_tail_call, calls nested past
+/// SSA form of req.program (maximal phis, then trivial ones removed). Unsupported: callx, lddw of a subprogram (callbacks), LD_ABS/LD_IND, bpf_tail_call, calls nested past
 /// isa::kMaxCallFrames, programs past the bounds above.
 Result<Function> lower_to_ssa(const CompileRequest& req);
 

@@ -17,7 +17,7 @@ bool is_pure(const Inst& inst) {
     case Op::Const: case Op::Arg: case Op::FramePtr: case Op::Phi: case Op::Copy: case Op::Alu:
     case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Load:
       return true;  // a load of a verified program cannot fault, so an unused one may go
-    case Op::Store: case Op::Call: case Op::Jmp: case Op::Branch: case Op::Ret:
+    case Op::Store: case Op::Atomic: case Op::Call: case Op::Jmp: case Op::Branch: case Op::Ret:
       return false;
   }
   return false;
@@ -194,7 +194,7 @@ void optimize(Function& fn, const PassSet& passes) {
 
 std::string to_text(const Function& fn) {
   static constexpr const char* kNames[] = {"const", "arg", "fp", "phi", "copy", "alu", "movsx", "unary",
-                                           "zext32", "load", "store", "call", "jmp", "br", "ret"};
+                                           "zext32", "load", "store", "atomic", "call", "jmp", "br", "ret"};
   std::string out;
   for (BlockId b = 0; b < fn.blocks.size(); ++b) {
     out += "b" + std::to_string(b) + ":";

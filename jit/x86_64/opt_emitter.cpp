@@ -1,7 +1,8 @@
 // Instruction selection for the optimizing tier on x86-64. Values live where the linear-scan
 // allocator put them (13 registers, or a spill slot); r10 and r11 are scratch. Frame: one native
 // function, entered like the baseline trampoline (rsp ≡ 0 mod 16 after the prologue, so helper
-// calls need no adjustment): [rsp] = JitState*, [rsp+8] = rdx kept across div, [rsp+16+8k] = slot k.
+// calls need no adjustment): [rsp] = JitState*, [rsp+8] = rdx kept across div (rax across an
+// atomic), [rsp+16] = an atomic's operand, [rsp+24+8k] = slot k.
 #include "jit/x86_64/opt_emitter.hpp"
 
 #include <asmjit/x86.h>
@@ -26,7 +27,7 @@ namespace {
 
 constexpr std::uint32_t kScratch = 11;   // r11: results bound for a slot, cycle breaking
 constexpr std::uint32_t kScratch2 = 10;  // r10: second operands, memory-to-memory moves
-constexpr std::int32_t kStateOff = 0, kDivOff = 8, kSlotBase = 16;
+constexpr std::int32_t kStateOff = 0, kDivOff = 8, kAtomicOff = 16, kSlotBase = 24;
 constexpr std::uint32_t kRax = 0, kRcx = 1, kRdx = 2, kRbx = 3, kRbp = 5, kRsi = 6, kRdi = 7;
 
 opt::RegisterFile register_file() {
@@ -255,6 +256,7 @@ class OptEmitter {
   void emit_divmod(ValueId id);
   Result<void> emit_branch(opt::BlockId b, ValueId id);
   void emit_call(ValueId id);
+  void emit_atomic(ValueId id);
 
   opt::Function& fn_;
   const CompileRequest& req_;
@@ -362,6 +364,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       return {};
     }
     case Op::Call: emit_call(id); return {};
+    case Op::Atomic: emit_atomic(id); return {};
     case Op::Jmp:
       phi_moves(b, fn_.blocks[b].succs[0]);
       jump_to(fn_.blocks[b].succs[0]);
@@ -495,7 +498,8 @@ Result<void> OptEmitter::emit_branch(opt::BlockId b, ValueId id) {
     a_.test(lhs, lhs);  // the flags every condition reads equal cmp's with 0
   } else {
     const Operand rhs = operand(i.args[1], kScratch2, w64);
-    a_.emit(is_test ? x86::Inst::kIdTest : x86::Inst::kIdCmp, lhs, rhs);
+    if (is_test && rhs.isMem()) a_.test(rhs.as<x86::Mem>(), lhs);  // test has no reg, mem form
+    else a_.emit(is_test ? x86::Inst::kIdTest : x86::Inst::kIdCmp, lhs, rhs);
   }
   const auto taken = fn_.blocks[b].succs[0], fall = fn_.blocks[b].succs[1];
   if (static_cast<std::int64_t>(fall) == next_) {
@@ -507,6 +511,59 @@ Result<void> OptEmitter::emit_branch(opt::BlockId b, ValueId id) {
     a_.jmp(labels_[fall]);
   }
   return {};
+}
+
+// Address in r10, operand in r11; the old value ends in r11 and reaches the result from there.
+// cmpxchg and the fetch-or/and/xor loops need rax as comparand: it is kept in [rsp+8] meanwhile.
+void OptEmitter::emit_atomic(ValueId id) {
+  const Inst& i = val(id);
+  const bool w64 = i.width == 64;
+  const x86::Gp base = use(i.args[0], kScratch2);
+  a_.lea(x86::r10, x86::ptr(base, i.off));
+  const auto m = x86::ptr(x86::r10, 0, i.bits);
+  emit_move({Loc::Kind::Reg, kScratch}, loc(i.args[1]));
+  const x86::Gp operand = gp(kScratch, w64), ax = gp(kRax, w64);
+  auto with_rax = [&](auto&& body) {
+    a_.mov(x86::qword_ptr(x86::rsp, kDivOff), x86::rax);
+    body();
+    a_.mov(operand, ax);  // the old value (32-bit: zero-extended)
+    a_.mov(x86::rax, x86::qword_ptr(x86::rsp, kDivOff));
+  };
+  auto rmw_loop = [&](InstId op) {
+    if (!i.fetch) {
+      a_.lock().emit(op, m, operand);
+      return;
+    }
+    a_.mov(x86::ptr(x86::rsp, kAtomicOff, i.bits), operand);
+    with_rax([&] {
+      const Label retry = a_.newLabel();
+      a_.mov(ax, m);
+      a_.bind(retry);
+      a_.mov(operand, ax);
+      a_.emit(op, operand, x86::ptr(x86::rsp, kAtomicOff, i.bits));
+      a_.lock().cmpxchg(m, operand, ax);
+      a_.jne(retry);
+    });
+  };
+  switch (i.kind) {
+    case Kind::AtomicAdd:
+      if (i.fetch) a_.lock().xadd(m, operand);
+      else a_.lock().add(m, operand);
+      break;
+    case Kind::AtomicOr: rmw_loop(x86::Inst::kIdOr); break;
+    case Kind::AtomicAnd: rmw_loop(x86::Inst::kIdAnd); break;
+    case Kind::AtomicXor: rmw_loop(x86::Inst::kIdXor); break;
+    case Kind::Xchg: a_.xchg(m, operand); break;  // implicitly locked
+    case Kind::CmpXchg:
+      with_rax([&] {
+        if (!in_reg(i.args[2], kRax)) emit_move({Loc::Kind::Reg, kRax}, loc(i.args[2]));
+        a_.lock().cmpxchg(m, operand, ax);
+      });
+      break;
+    default:
+      break;
+  }
+  if (al_.reg[id] >= 0 || al_.slot[id] >= 0) emit_move(loc(id), {Loc::Kind::Reg, kScratch});
 }
 
 void OptEmitter::emit_call(ValueId id) {

@@ -86,7 +86,7 @@ TEST_CASE("every conformance program passes on the optimizing tier", "[jit][opt]
   CHECK(passed == static_cast<int>(files.size()));
   // What the tier covers today (x86-64); a fallback creeping in shows here.
 #if defined(__x86_64__)
-  CHECK(optimized >= 278);  // the rest: atomics, callx, callbacks, LD_ABS/LD_IND, tail calls
+  CHECK(optimized >= 312);  // the rest: callx, callbacks, LD_ABS/LD_IND, tail calls
 #endif
 }
 
@@ -130,7 +130,7 @@ TEST_CASE("the optimizing tier equals the interpreter on random programs", "[jit
               compared, optimized, mismatches);
   CHECK(mismatches == 0);
   CHECK(compared > 1000);
-  CHECK(optimized > compared / 2);
+  CHECK(optimized > compared / 5);  // the generator's callx and deep call chains stay on the baseline
 }
 
 TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reason", "[jit][opt][tiering]") {
@@ -158,15 +158,15 @@ TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reas
   CHECK(before == after);
   CHECK(before.ok);
 
-  // Atomics are not lowered yet: compile falls back, optimize() names the reason, runs still work.
-  const auto atomic = assemble("stdw [%r10-8], 1\nmov %r1, 2\nlock add [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit\n");
-  auto fallback = jit::JitProgram::compile(atomic, helpers, {}, optimizing());
+  // callx is not lowered yet: compile falls back, optimize() names the reason, runs still work.
+  const auto callx = assemble("mov %r1, 2\nmov %r6, 5\ncallx %r6\nmov %r0, 3\nexit\n");
+  auto fallback = jit::JitProgram::compile(callx, helpers, {}, optimizing());
   REQUIRE(fallback);
   CHECK(fallback->tier(jit::Variant::Fast) == jit::Tier::Baseline);
   const auto refused = fallback->optimize();
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Errc::Unsupported);
-  CHECK(refused.error().reason.find("atomic") != std::string::npos);
+  CHECK(refused.error().reason.find("callx") != std::string::npos);
   const auto ran = run_engine(*fallback, buffer, initial, {}, false);
   CHECK(ran.ok);
   CHECK(ran.r0 == 3);
