@@ -115,7 +115,6 @@ TEST_CASE("the optimizing tier equals the interpreter on random programs", "[jit
       if (!jp) std::printf("%s\n%s\n", jp.error().reason.c_str(), vm::disassemble(*program, vm::DisasmStyle::Listing).c_str());
       REQUIRE(jp);
       optimized += jp->tier(jit::Variant::Fast) == jit::Tier::Optimized;
-      if (auto o = jp->optimize(); !o && std::getenv("OPT_REASONS")) std::printf("REASON %s\n", o.error().reason.c_str());
       const auto got = run_engine(*jp, buffer, initial, {}, /*compare_insns=*/false);
       ++compared;
       if (!(got == want)) {
@@ -170,18 +169,4 @@ TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reas
   const auto ran = run_engine(*fallback, buffer, initial, {}, false);
   CHECK(ran.ok);
   CHECK(ran.r0 == 3);
-}
-
-TEST_CASE("debug dump", "[.debug]") {
-  auto file = vm::read_data_file(std::getenv("OPT_DEBUG_FILE"));
-  REQUIRE(file);
-  auto program = vm::decode_program(*vm::program_of(*file), "x");
-  REQUIRE(program);
-  std::printf("%s\n", ir_text(*program).c_str());
-  auto jp = jit::JitProgram::compile(*program, test_helpers(), {}, optimizing());
-  REQUIRE(jp);
-  auto code = jp->code(jit::Variant::Fast);
-  FILE* f = std::fopen("/tmp/opt-code.bin", "wb");
-  std::fwrite(code.data(), 1, code.size(), f);
-  std::fclose(f);
 }
