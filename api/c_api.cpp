@@ -71,6 +71,7 @@ constexpr int kLastRetType = BPFVM_RET_PTR_TO_MEM_OR_NULL;
 
 static_assert(BPFVM_ENGINE_INTERPRETER == static_cast<int>(bpfvm::Engine::Interpreter));
 static_assert(BPFVM_ENGINE_JIT == static_cast<int>(bpfvm::Engine::Jit));
+static_assert(BPFVM_ENGINE_JIT_OPTIMIZED == static_cast<int>(bpfvm::Engine::JitOptimized));
 
 // A C helper as registered: the C++ side registers c_helper_trampoline with `user` pointing here.
 struct CHelper {
@@ -484,7 +485,7 @@ int bpfvm_object_load(const bpfvm_object* obj, const char* name, const bpfvm_pro
     if (name == nullptr) return invalid(err, "program name is NULL");
     const bpfvm_program_options defaults = BPFVM_PROGRAM_OPTIONS_DEFAULT;
     const bpfvm_program_options& o = options != nullptr ? *options : defaults;
-    if (o.engine != BPFVM_ENGINE_INTERPRETER && o.engine != BPFVM_ENGINE_JIT)
+    if (o.engine != BPFVM_ENGINE_INTERPRETER && o.engine != BPFVM_ENGINE_JIT && o.engine != BPFVM_ENGINE_JIT_OPTIMIZED)
       return invalid(err, "engine " + std::to_string(o.engine) + " is not a BPFVM_ENGINE_*");
     if (o.verifier_log == nullptr && o.verifier_log_size > 0)
       return invalid(err, "verifier_log is NULL but verifier_log_size is not 0");

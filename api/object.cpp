@@ -94,7 +94,7 @@ void Object::Impl::TailTarget::adopt(const Program::Impl& program) {
 }
 
 bool Object::Impl::TailTarget::ready_for(const ProgramOptions& options) const {
-  if (options.engine == Engine::Jit) return jit != nullptr;
+  if (options.engine == Engine::Jit || options.engine == Engine::JitOptimized) return jit != nullptr;
   return interpreter && (!options.coverage || interpreter->has_coverage());
 }
 

@@ -196,8 +196,11 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
       impl->interpreter = std::make_shared<const vm::Interpreter>(std::move(*in));
       break;
     }
-    case Engine::Jit: {
+    case Engine::Jit: case Engine::JitOptimized: {
       jit::JitOptions jo;
+      // The optimizing tier relies on what the verifier proved (no reads of uninitialized stack
+      // through promoted slots, bounded calls): unverified programs stay on the baseline.
+      jo.optimize = options.engine == Engine::JitOptimized && options.verify;
       jo.checked = options.checked;
       jo.blind_constants = options.jit_blind_constants;
       jo.name = source.name;
@@ -236,6 +239,24 @@ Result<std::string> Program::native_listing() const {
   return jit::disassemble_native(impl_->program, impl_->object->vm->helpers,
                                  helpers::map_index_resolver(impl_->object->map_list),
                                  jit::JitOptions{.checked = impl_->options.checked, .name = impl_->name}, variant);
+}
+
+namespace {
+jit::Variant variant_of(const ProgramOptions& options) {
+  return jit::variant_for(vm::ExecOptions{.budget_insns = options.budget_insns, .checked = options.checked});
+}
+}  // namespace
+
+JitTier Program::jit_tier() const {
+  if (!impl_->jit) return JitTier::None;
+  return impl_->jit->tier(variant_of(impl_->options)) == jit::Tier::Optimized ? JitTier::Optimized : JitTier::Baseline;
+}
+
+Result<JitTier> Program::optimize() const {
+  if (!impl_->jit) return make_error(Errc::InvalidArgument, "only JIT programs have an optimizing tier");
+  auto built = impl_->jit->optimize();
+  if (!built) return std::move(built).error();
+  return jit_tier();
 }
 
 std::vector<std::uint8_t> Program::bytecode() const { return vm::encode_program(impl_->program.insns); }

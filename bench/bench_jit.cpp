@@ -69,6 +69,22 @@ void BM_compile(benchmark::State& state) {
 }
 BENCHMARK(BM_compile)->Args({1000, 0})->Args({1000, 1})->Args({10000, 0})->ArgNames({"insns", "checked"});
 
+// The optimizing tier (jit/opt/, fast variant only): lowering, passes, allocation, selection.
+void BM_compile_optimized(benchmark::State& state) {
+  const auto program = straight_line(static_cast<std::size_t>(state.range(0)));
+  vm::HelperRegistry helpers;
+  jit::JitOptions jo;
+  jo.optimize = true;
+  for (auto _ : state) {
+    auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
+    if (!jp || jp->tier(jit::Variant::Fast) != jit::Tier::Optimized) state.SkipWithError("not optimized");
+    benchmark::DoNotOptimize(jp);
+  }
+  state.counters["per_insn"] = benchmark::Counter(
+      static_cast<double>(program.size()), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_compile_optimized)->Arg(1000)->ArgName("insns");
+
 template <class Engine>
 void run_loop(benchmark::State& state, const Engine& engine, const Loaded& loaded, vm::ExecOptions opt) {
   auto mem = loaded.mem;
@@ -82,7 +98,8 @@ void run_loop(benchmark::State& state, const Engine& engine, const Loaded& loade
   }
 }
 
-// range(0): 0 = interpreter, 1 = JIT fast, 2 = JIT counted (budget), 3 = JIT checked.
+// range(0): 0 = interpreter, 1 = JIT fast, 2 = JIT counted (budget), 3 = JIT checked; the
+// optimizing tier (fast): 4 = every pass, 5 = no constant folding, 6 = no zext removal, 7 = no DCE.
 void run_program(benchmark::State& state, const Loaded& loaded) {
   vm::HelperRegistry helpers;
   vm::ExecOptions opt;
@@ -92,7 +109,13 @@ void run_program(benchmark::State& state, const Loaded& loaded) {
     auto in = vm::Interpreter::create(loaded.program, helpers);
     run_loop(state, *in, loaded, opt);
   } else {
-    auto jp = jit::JitProgram::compile(loaded.program, helpers);
+    jit::JitOptions jo;
+    jo.optimize = state.range(0) >= 4;
+    jo.passes.fold_constants = state.range(0) != 5;
+    jo.passes.remove_zext = state.range(0) != 6;
+    jo.passes.dce = state.range(0) != 7;
+    auto jp = jit::JitProgram::compile(loaded.program, helpers, {}, jo);
+    if (jo.optimize && jp->tier(jit::Variant::Fast) != jit::Tier::Optimized) state.SkipWithError("not optimized");
     run_loop(state, *jp, loaded, opt);
   }
 }
@@ -101,13 +124,13 @@ void BM_prime(benchmark::State& state) {
   static const auto loaded = load_data(BPFVM_CONFORMANCE_DIR "/tests/prime.data");
   run_program(state, loaded);
 }
-BENCHMARK(BM_prime)->DenseRange(0, 3)->ArgName("engine");
+BENCHMARK(BM_prime)->DenseRange(0, 7)->ArgName("engine");
 
 void BM_subnet(benchmark::State& state) {
   static const auto loaded = load_data(BPFVM_CONFORMANCE_DIR "/tests/subnet.data");
   run_program(state, loaded);
 }
-BENCHMARK(BM_subnet)->DenseRange(0, 3)->ArgName("engine");
+BENCHMARK(BM_subnet)->DenseRange(0, 7)->ArgName("engine");
 
 }  // namespace
 

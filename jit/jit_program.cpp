@@ -15,10 +15,12 @@
 #include "jit/native_run.hpp"
 #include "jit/runtime.hpp"
 #include "vm/exec_errors.hpp"
+#include "jit/opt/pipeline.hpp"
 #if defined(__aarch64__)
 #include "jit/arm64/emitter.hpp"
 #else
 #include "jit/x86_64/emitter.hpp"
+#include "jit/x86_64/opt_emitter.hpp"
 #endif
 
 namespace bpfvm::jit {
@@ -69,6 +71,19 @@ struct JitProgram::Impl {
     ProgramCode code;  // filled once built; its address is known to the code before that
   };
   std::array<Slot, kNumVariants> slots;
+  Slot optimized;  // the optimizing tier's fast code; `ready` switches fast runs to it
+
+  /// The optimizing tier: front (jit/opt/) then the host's backend.
+  Result<NativeCode> compile_optimized(const CompileRequest& req) const {
+#if defined(__aarch64__)
+    (void)req;
+    return make_error(Errc::Unsupported, "optimizing JIT: no arm64 backend yet (the baseline tier runs it)");
+#else
+    auto fn = opt::build_optimized(req, options.passes);
+    if (!fn) return std::move(fn).error();
+    return x86_64::compile_optimized(*fn, req);
+#endif
+  }
 
   CompileRequest request(Variant v, std::string* listing) const {
     CompileRequest req;
@@ -84,15 +99,18 @@ struct JitProgram::Impl {
     return req;
   }
 
-  Result<Built> build(Variant v) {
-    auto native = backend::compile(request(v, nullptr));
+  Result<Built> build(Variant v, bool optimizing = false) {
+    CompileRequest req = request(v, nullptr);
+    Slot& slot = optimizing ? optimized : slots[static_cast<std::size_t>(v)];
+    req.program_code = &slot.code;
+    auto native = optimizing ? compile_optimized(req) : backend::compile(req);
     if (!native) return std::move(native).error();
     auto memory = ExecMemory::create(native->bytes);
     if (!memory) return std::move(memory).error();
     Built b;
     b.memory = std::move(*memory);
     b.pc_offsets = std::move(native->pc_offsets);
-    ProgramCode& code = slots[static_cast<std::size_t>(v)].code;
+    ProgramCode& code = slot.code;
     code.program = &program;
     code.registry = registry;
     for (auto off : native->func_offsets) code.func_addresses.push_back(b.memory.address() + off);
@@ -100,7 +118,7 @@ struct JitProgram::Impl {
     code.entry = b.memory.address() + b.pc_offsets[0];
     code.variant = v;
     if (options.register_with_debuggers)
-      b.debug = DebugRegistration::create(options.name + "_" + variant_name(v), b.memory.address(),
+      b.debug = DebugRegistration::create(options.name + "_" + variant_name(v) + (optimizing ? "_opt" : ""), b.memory.address(),
                                           b.memory.size_bytes());
     return b;
   }
@@ -174,9 +192,31 @@ Result<JitProgram> JitProgram::compile(const vm::Program& program, const vm::Hel
   jp.impl_->options = options;
   auto prepared = prepare_program(*jp.impl_, helpers, resolve);
   if (!prepared) return std::move(prepared).error();
+  if (options.optimize && !options.checked) {
+    // Fall back to the baseline only where the tier says it does not support the program.
+    auto optimized = jp.optimize();
+    if (optimized) return jp;
+    if (optimized.error().code != Errc::Unsupported) return std::move(optimized).error();
+  }
   auto built = jp.prepare(options.checked ? Variant::Checked : Variant::Fast);
   if (!built) return std::move(built).error();
   return jp;
+}
+
+Result<void> JitProgram::optimize() const {
+  auto& slot = impl_->optimized;
+  if (slot.ready.load(std::memory_order_acquire)) return {};
+  std::call_once(slot.once, [&] {
+    slot.built.emplace(impl_->build(Variant::Fast, true));
+    if (*slot.built) slot.ready.store(true, std::memory_order_release);
+  });
+  if (!*slot.built) return slot.built->error();
+  return {};
+}
+
+Tier JitProgram::tier(Variant variant) const {
+  return variant == Variant::Fast && impl_->optimized.ready.load(std::memory_order_acquire) ? Tier::Optimized
+                                                                                          : Tier::Baseline;
 }
 
 Result<void> JitProgram::prepare(Variant variant) const {
@@ -191,13 +231,14 @@ Result<void> JitProgram::prepare(Variant variant) const {
 }
 
 Result<const ProgramCode*> JitProgram::code_for(Variant variant) const {
+  if (tier(variant) == Tier::Optimized) return &impl_->optimized.code;
   auto ready = prepare(variant);
   if (!ready) return std::move(ready).error();
   return &impl_->slots[static_cast<std::size_t>(variant)].code;
 }
 
 std::span<const std::uint8_t> JitProgram::code(Variant variant) const {
-  const auto& slot = impl_->slots[static_cast<std::size_t>(variant)];
+  const auto& slot = tier(variant) == Tier::Optimized ? impl_->optimized : impl_->slots[static_cast<std::size_t>(variant)];
   if (!slot.built || !*slot.built) return {};
   const auto& m = (*slot.built)->memory;
   return {m.data(), m.size_bytes()};

@@ -8,6 +8,7 @@
 
 #include "bpfvm/result.hpp"
 #include "jit/native_code.hpp"
+#include "jit/opt/passes.hpp"
 #include "vm/helper_registry.hpp"
 #include "vm/interpreter.hpp"
 #include "vm/program.hpp"
@@ -32,7 +33,16 @@ struct JitOptions {
   /// Append "START SIZE name" lines to /tmp/perf-PID.map and register each variant with the GDB
   /// JIT interface (an in-memory ELF with one function symbol).
   bool register_with_debuggers = false;
+  /// Tiering: build fast runs (Variant::Fast) with the optimizing tier (jit/opt/) at compile time,
+  /// where it supports the program; otherwise, and always for checked and counted runs, the
+  /// baseline. Off: baseline at once, optimize() on request. tier() tells which one runs.
+  bool optimize = false;
+  /// The optimizing tier's passes (benches switch them one by one).
+  opt::PassSet passes;
 };
+
+/// Which compiler built the code a run uses.
+enum class Tier : std::uint8_t { Baseline, Optimized };
 
 /// Which variant run() uses for these options: Checked when checked, Counted when only a budget
 /// is set, Fast otherwise. Fast runs report insns_executed = 0 (they do not count).
@@ -52,6 +62,14 @@ class JitProgram {
   /// identical results and identical errors (checked mode, budget, call depth, helper faults).
   Result<vm::ExecResult> run(vm::RunContext& ctx, std::span<const std::uint64_t> args,
                              const vm::ExecOptions& options = {}) const;
+
+  /// Tiering on request: builds the optimizing tier's code for fast runs; once built, every later
+  /// fast run (in any thread) uses it. Thread-safe; the baseline code stays valid for runs in flight.
+  /// Unsupported (one line naming the reason) when the tier does not handle the program: runs keep
+  /// using the baseline.
+  Result<void> optimize() const;
+  /// The tier runs with `variant` use now.
+  Tier tier(Variant variant) const;
 
   /// Builds (if needed) a variant; run() does this lazily and thread-safely.
   Result<void> prepare(Variant variant) const;

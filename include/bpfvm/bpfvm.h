@@ -213,6 +213,7 @@ int bpfvm_object_map(const bpfvm_object *obj, const char *name, bpfvm_map **map,
 enum bpfvm_engine {
   BPFVM_ENGINE_INTERPRETER = 0,
   BPFVM_ENGINE_JIT = 1, /**< native code for the host (x86-64, arm64) */
+  BPFVM_ENGINE_JIT_OPTIMIZED = 2, /**< fast runs use the optimizing tier where it supports the program */
 };
 
 /** How a program is loaded. Start from BPFVM_PROGRAM_OPTIONS_DEFAULT; passing NULL means that. */

@@ -55,7 +55,13 @@ struct HostHelper {
 };
 
 /// What executes a program: the interpreter or native code from the JIT (x86-64, arm64).
-enum class Engine : std::uint8_t { Interpreter, Jit };
+/// JitOptimized: fast runs (unchecked, no budget) use the optimizing tier's code, built at load,
+/// where that tier supports the program (x86-64 so far); everything else uses the baseline JIT.
+/// Program::jit_tier() reports which tier runs; Program::optimize() upgrades a Jit program later.
+enum class Engine : std::uint8_t { Interpreter, Jit, JitOptimized };
+
+/// Which code a program's runs execute (Program::jit_tier()).
+enum class JitTier : std::uint8_t { None /* interpreter */, Baseline, Optimized };
 
 /// A readable (and possibly writable) range of a host-defined context.
 struct ContextField {
@@ -469,8 +475,14 @@ class Program {
   Result<void> run(const RunInput& input, RunOutput& out) const;
   /// Convenience for plain programs: r1 = data (copied), r2 = its size.
   Result<RunOutput> run(std::span<const std::uint8_t> data) const { return run(RunInput{data, {}, 1, nullptr, {}, false}); }
-  /// Native code listing with eBPF instruction boundaries (JIT engine only).
+  /// Native code listing with eBPF instruction boundaries (JIT engine only; the baseline tier's code).
   Result<std::string> native_listing() const;
+  /// Which tier this program's runs execute now (its options decide fast, counted or checked runs).
+  JitTier jit_tier() const;
+  /// Tiering on request for a JIT program: builds the optimizing tier's code; later fast runs use it
+  /// (thread-safe; runs in flight finish on the baseline). Unsupported, with the reason, when the
+  /// tier does not handle the program (runs stay on the baseline); InvalidArgument for the interpreter.
+  Result<JitTier> optimize() const;
   /// The bytecode the engine runs, 8 little-endian bytes per instruction slot: the loaded program
   /// after context-access rewriting, which keeps every instruction at its index.
   std::vector<std::uint8_t> bytecode() const;

@@ -1,5 +1,6 @@
 // Form::Jump, Ja and Ja32: cmp/test plus one jcc to the target pc's label, rel8 when the size
 // bounds (native_size_bound.hpp) prove the target is near.
+#include "jit/x86_64/condition_codes.hpp"
 #include "jit/x86_64/emitter.hpp"
 
 namespace bpfvm::jit::x86_64 {
@@ -8,34 +9,6 @@ using namespace asmjit;
 using isa::Form;
 using isa::Kind;
 
-namespace {
-// Condition under which the jump is taken, after `cmp dst, src` (or `test` for jset).
-std::optional<x86::CondCode> condition(Kind kind) {
-  switch (kind) {
-    case Kind::Jeq: return x86::CondCode::kE;
-    case Kind::Jne: return x86::CondCode::kNE;
-    case Kind::Jgt: return x86::CondCode::kA;
-    case Kind::Jge: return x86::CondCode::kAE;
-    case Kind::Jlt: return x86::CondCode::kB;
-    case Kind::Jle: return x86::CondCode::kBE;
-    case Kind::Jsgt: return x86::CondCode::kG;
-    case Kind::Jsge: return x86::CondCode::kGE;
-    case Kind::Jslt: return x86::CondCode::kL;
-    case Kind::Jsle: return x86::CondCode::kLE;
-    case Kind::Jset: return x86::CondCode::kNZ;
-    case Kind::Add: case Kind::Sub: case Kind::Mul: case Kind::Div: case Kind::SDiv: case Kind::Or:
-    case Kind::And: case Kind::Lsh: case Kind::Rsh: case Kind::Mod: case Kind::SMod: case Kind::Xor:
-    case Kind::Mov: case Kind::MovSx: case Kind::Arsh: case Kind::Neg: case Kind::ToLe:
-    case Kind::ToBe: case Kind::Bswap: case Kind::Ldx: case Kind::LdxSx: case Kind::St:
-    case Kind::Stx: case Kind::Lddw: case Kind::AtomicAdd: case Kind::AtomicOr:
-    case Kind::AtomicAnd: case Kind::AtomicXor: case Kind::Xchg: case Kind::CmpXchg: case Kind::Ja:
-    case Kind::Call: case Kind::CallLocal: case Kind::CallReg: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
-      break;
-  }
-  return std::nullopt;
-}
-}  // namespace
-
 Result<void> X86Emitter::emit_jump(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc) {
   const auto target = static_cast<std::size_t>(vm::branch_target(insn, op, pc));
   if (op.form == Form::Ja || op.form == Form::Ja32) {
@@ -43,7 +16,7 @@ Result<void> X86Emitter::emit_jump(const vm::Insn& insn, const isa::OpInfo& op, 
     a_.jmp(labels_[target]);
     return {};
   }
-  const auto cc = condition(op.kind);
+  const auto cc = jump_condition(op.kind);
   if (!cc) return make_error(Errc::Internal, "x86-64 JIT: row is not a jump: " + std::string(op.mnemonic), pc);
   const bool w64 = op.width == 64;
   const Gp dst = w64 ? q(insn.dst) : d(insn.dst);

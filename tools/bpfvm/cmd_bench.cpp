@@ -36,7 +36,7 @@ constexpr const char* kBenchUsage =
     "  --type SECTION     program type of bytecode/assembly (xdp, tc, ...)\n"
     "  --btf FILE         target BTF for CO-RE; --kconfig K=V as for `bpfvm run`\n"
     "  --engines LIST     comma-separated, timed in this order, ratios relative to the first\n"
-    "                     (interp, interp-checked, jit, jit-checked, kernel; default interp,jit,kernel)\n"
+    "                     (interp, interp-checked, jit, jit-checked, jit-opt, kernel; default interp,jit,kernel)\n"
     "  --repeat N         runs per engine per round (default 10000)\n"
     "  --rounds R         interleaved rounds (default 5): median, min and max over rounds\n"
     "  --json             one JSON object on stdout (no progress line)\n"
@@ -262,8 +262,9 @@ int cmd_bench(Args args) {
   if (rounds == 0 || rounds > 1000) return usage_error("--rounds is 1 to 1000");
   const auto engine_names = split_commas(engines_text);
   for (const auto& name : engine_names)
-    if (name != "interp" && name != "interp-checked" && name != "jit" && name != "jit-checked" && name != "kernel")
-      return usage_error("unknown engine '" + name + "' (interp, interp-checked, jit, jit-checked, kernel)");
+    if (name != "interp" && name != "interp-checked" && name != "jit" && name != "jit-checked" && name != "jit-opt" &&
+        name != "kernel")
+      return usage_error("unknown engine '" + name + "' (interp, interp-checked, jit, jit-checked, jit-opt, kernel)");
   if (!mem_hex.empty()) {
     auto bytes = parse_hex_text(mem_hex);
     if (!bytes) return usage_error("--mem: " + bytes.error().reason);
@@ -322,7 +323,9 @@ int cmd_bench(Args args) {
       }
     } else {
       ProgramOptions po;
-      po.engine = engine_name.starts_with("jit") ? bpfvm::Engine::Jit : bpfvm::Engine::Interpreter;
+      po.engine = engine_name == "jit-opt"            ? bpfvm::Engine::JitOptimized
+                  : engine_name.starts_with("jit") ? bpfvm::Engine::Jit
+                                                   : bpfvm::Engine::Interpreter;
       po.checked = engine_name.ends_with("-checked");
       auto e = BpfvmEngine::open(path, input_options, *name, po, static_cast<std::uint32_t>(rounds), ef);
       if (!e) return fail(path, e.error());

@@ -28,7 +28,8 @@ constexpr const char* kRunUsage =
     "                     type an ELF section's name gives (needed where it gives none)\n"
     "  --btf FILE         target BTF for CO-RE (default /sys/kernel/btf/vmlinux when the object needs one)\n"
     "  --kconfig K=V      value of a __kconfig extern (LINUX_KERNEL_VERSION defaults to uname's)\n"
-    "  --engine E         interp (default) or jit\n"
+    "  --engine E         interp (default), jit, or jit-opt (the optimizing tier for fast runs where\n"
+    "                     it supports the program, else the baseline JIT; --json's \"tier\" says which ran)\n"
     "  --no-verify        run without the verifier (prints a warning)\n"
     "  --budget N         stop with an error after N instructions\n"
     "  --checked          check every load/store against the memory the run owns\n"
@@ -87,8 +88,9 @@ int cmd_run(Args args) {
     return usage_error("--repeat is at most 4294967295 (BPF_PROG_TEST_RUN's repeat is a u32)");
   if (!mem_hex.empty() && !mem_file.empty()) return usage_error("--mem and --mem-file exclude each other");
   if (engine_name == "jit") options.engine = Engine::Jit;
-  else if (engine_name != "interp") return usage_error("unknown engine '" + engine_name + "' (interp|jit)");
-  if (!coverage_path.empty() && options.engine == Engine::Jit) return usage_error("--coverage needs --engine interp");
+  else if (engine_name == "jit-opt") options.engine = Engine::JitOptimized;
+  else if (engine_name != "interp") return usage_error("unknown engine '" + engine_name + "' (interp|jit|jit-opt)");
+  if (!coverage_path.empty() && options.engine != Engine::Interpreter) return usage_error("--coverage needs --engine interp");
   options.coverage = !coverage_path.empty();
   if (!mem_hex.empty()) {
     auto bytes = parse_hex_text(mem_hex);
@@ -139,6 +141,8 @@ int cmd_run(Args args) {
     std::printf("{\"program\": \"%s\", \"r0\": \"0x%llx\", \"retval\": %u, \"insns_executed\": %llu, \"engine\": \"%s\"",
                 name->c_str(), static_cast<unsigned long long>(out->r0), out->retval,
                 static_cast<unsigned long long>(out->insns_executed), engine_name.c_str());
+    static constexpr const char* kTierNames[] = {"interpreter", "baseline", "optimized"};
+    std::printf(", \"tier\": \"%s\"", kTierNames[static_cast<int>(program->jit_tier())]);
     if (repeat)
       std::printf(", \"repeat\": %llu, \"ns_per_run\": %.1f, \"cpu_ns_per_run\": %.1f",
                   static_cast<unsigned long long>(repeat), out->ns_per_run, out->cpu_ns_per_run);

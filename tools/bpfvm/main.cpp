@@ -11,7 +11,7 @@ constexpr const char* kUsage =
     "usage: bpfvm COMMAND [ARGS]\n"
     "\n"
     "commands:\n"
-    "  run PROGRAM [--prog NAME] [--mem HEX | --packet FILE] [--engine interp|jit] [--json] ...\n"
+    "  run PROGRAM [--prog NAME] [--mem HEX | --packet FILE] [--engine interp|jit|jit-opt] [--json] ...\n"
     "                                  verify and run a program, print r0 (and packet, maps)\n"
     "  verify PROGRAM [--prog NAME] [--log-level N] [--json]   run only the verifier\n"
     "  objdump FILE.o [--json]         programs, maps, relocations, BTF of an object\n"

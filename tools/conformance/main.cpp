@@ -1,5 +1,5 @@
 // bpfvm-conformance: the bpf_conformance plugin protocol (../shared/conformance/README.md).
-// argv: [MEM] [--engine interp|jit] [--no-verify] [--rfc9669-constants]; stdin: program bytes as hex
+// argv: [MEM] [--engine interp|jit|jit-opt] [--no-verify] [--rfc9669-constants]; stdin: program bytes as hex
 // text; stdout: r0 in hex. Programs are verified (as a plain program over MEM) before they run.
 #include <cstdio>
 #include <iostream>
@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
     if (arg == "--engine" && i + 1 < argc) {
       const std::string_view engine = argv[++i];
       if (engine == "jit") options.engine = Engine::Jit;
-      else if (engine != "interp") return fail("unknown engine '" + std::string(engine) + "' (interp|jit)");
+      else if (engine == "jit-opt") options.engine = Engine::JitOptimized;
+      else if (engine != "interp") return fail("unknown engine '" + std::string(engine) + "' (interp|jit|jit-opt)");
     } else if (arg == "--verify") {
       options.verify = true;  // the default; kept for older driver command lines
     } else if (arg == "--no-verify") {
@@ -41,7 +42,7 @@ int main(int argc, char** argv) {
     } else if (arg == "--elf") {
       return fail("ELF mode is not supported by bpfvm-conformance yet");
     } else if (arg == "--help" || arg == "-h") {
-      std::cout << "usage: bpfvm-conformance [MEM-HEX] [--engine interp|jit] [--no-verify] [--rfc9669-constants]"
+      std::cout << "usage: bpfvm-conformance [MEM-HEX] [--engine interp|jit|jit-opt] [--no-verify] [--rfc9669-constants]"
                    " < PROGRAM-HEX\n"
                    "Verifies and runs one program per the bpf_conformance plugin protocol and prints r0.\n"
                    "r1 = the MEM bytes, r2 = their length; helper 5 is bpf_ktime_get_ns.\n"

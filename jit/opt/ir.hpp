@@ -1,0 +1,86 @@
+// The optimizing tier's SSA IR: one function per program (BPF-to-BPF calls inlined), basic blocks
+// of instructions whose operands are other instructions' results. Target independent.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bpfvm/result.hpp"
+#include "vm/helper_registry.hpp"
+#include "vm/isa.hpp"
+
+namespace bpfvm::jit::opt {
+
+using ValueId = std::uint32_t;
+using BlockId = std::uint32_t;
+inline constexpr ValueId kNoValue = UINT32_MAX;
+
+enum class Op : std::uint8_t {
+  Const,     // imm
+  Arg,       // r1..r5 on entry: imm = 0..4
+  FramePtr,  // r10 of the inlined frame at depth imm: entry r10 - depth * 512
+  Phi,       // one argument per predecessor, in Block::preds order
+  Copy,      // args[0]; passes replace it by its argument
+  Alu,       // kind/width of an isa binary op (Mov is Copy/Zext32): args[0] op args[1]
+  MovSx,     // sign-extend the low `bits` of args[0], result width `width`
+  Unary,     // kind Neg / ToLe / ToBe / Bswap of args[0]; bits in `bits`
+  Zext32,    // low 32 bits of args[0]
+  Load,      // *(size)(args[0] + off), zero- or (sx) sign-extended to 64 bits
+  Store,     // *(size)(args[0] + off) = args[1]
+  Atomic,    // kind AtomicAdd..CmpXchg at args[0] + off with operand args[1] (CmpXchg: args[2] = r0);
+             // result: the old value (fetch forms, xchg, cmpxchg), unused otherwise
+  Call,      // helper (args = r1..r5), result r0
+  Jmp,       // terminator: succs[0]
+  Branch,    // terminator: if (args[0] kind args[1]) succs[0] else succs[1]
+  Ret,       // terminator: the program's r0 = args[0]
+};
+
+struct Inst {
+  Op op = Op::Const;
+  isa::Kind kind = isa::Kind::Add;  // Alu, Unary, Branch
+  std::uint8_t width = 64;          // Alu/Branch/MovSx: 32 or 64
+  std::uint8_t bits = 0;            // MovSx source bits; Unary byte-order bits; Load/Store bytes
+  bool sx = false;                  // Load: sign-extending
+  bool fetch = false;               // Atomic: BPF_FETCH (the old value is a result)
+  bool dead = false;                // removed by a pass
+  std::int16_t off = 0;             // Load/Store displacement
+  std::int64_t imm = 0;             // Const value, Arg index, FramePtr depth
+  std::uint32_t pc = 0;             // source instruction (Call: the pc helper faults name)
+  const vm::HelperEntry* helper = nullptr;  // Call
+  std::vector<ValueId> args;
+  BlockId block = 0;
+};
+
+struct Block {
+  std::vector<ValueId> insts;  // phis first, one terminator last
+  std::vector<BlockId> preds, succs;
+};
+
+/// A whole program as one SSA function; block 0 is the entry.
+struct Function {
+  std::vector<Inst> values;
+  std::vector<Block> blocks;
+  std::uint32_t max_depth = 0;  // deepest inlined frame (FramePtr depth)
+
+  ValueId add(BlockId b, Inst inst) {
+    inst.block = b;
+    values.push_back(std::move(inst));
+    const auto id = static_cast<ValueId>(values.size() - 1);
+    blocks[b].insts.push_back(id);
+    return id;
+  }
+  bool is_const(ValueId v) const { return values[v].op == Op::Const; }
+  bool defines_value(ValueId v) const {
+    const Op op = values[v].op;
+    return op != Op::Store && op != Op::Jmp && op != Op::Branch && op != Op::Ret;
+  }
+};
+
+/// True for instructions a pass may delete when nothing uses their result.
+bool is_pure(const Inst& inst);
+
+/// Text of the function (tests and `--listing`): one line per live instruction.
+std::string to_text(const Function& fn);
+
+}  // namespace bpfvm::jit::opt

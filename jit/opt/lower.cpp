@@ -1,0 +1,353 @@
+// Lowering to SSA in two steps. (1) Flattening: every BPF-to-BPF call site gets its own copy
+// ("instance") of the callee's blocks, so the whole program becomes one CFG; a call jumps to the
+// copy's entry and its exits jump back to the block after the call. (2) SSA construction over
+// that CFG in reverse post-order: a block with one predecessor inherits its environment, every
+// other block starts with a phi per variable (Aycock and Horspool), and trivial phis are removed.
+//
+// Variables are r0..r9 plus, per inlined depth, the caller's r6..r9 kept across the call (BPF
+// calls preserve them; the callee sees the caller's values, as in the interpreter). r10 of the
+// frame at depth d is FramePtr(d). r1..r5 keep their values across helper calls, as the interpreter
+// keeps them (a verified program never reads them there).
+#include "jit/opt/lower.hpp"
+
+#include <algorithm>
+
+#include "jit/opt/passes.hpp"
+#include "vm/program.hpp"
+
+namespace bpfvm::jit::opt {
+
+using isa::Form;
+using isa::Kind;
+
+namespace {
+
+struct Instance {
+  std::uint32_t depth = 0;
+  std::int32_t cont = -1;              // flat block the callee's exits continue at (depth > 0)
+  std::vector<std::int32_t> block_at;  // pc -> flat block, -1 if none yet
+};
+
+enum class Term : std::uint8_t { Fall, Jump, Cond, Exit, Return, Call };
+
+struct FlatBlock {
+  std::uint32_t instance = 0;
+  std::uint32_t start = 0, end = 0;  // pcs [start, end): the last one is the terminator unless Fall
+  Term term = Term::Fall;
+  std::vector<std::uint32_t> succs;  // Cond: taken, fallthrough
+};
+
+class Flattener {
+ public:
+  explicit Flattener(const CompileRequest& req) : req_(req), p_(*req.program) {}
+
+  Result<void> run() {
+    leaders_.assign(p_.size() + 1, false);
+    leaders_[0] = true;
+    for (std::size_t pc = 0; pc < p_.size(); ++pc) {
+      if (p_.ops[pc] == isa::kNoOp) continue;
+      const auto& op = p_.op(pc);
+      const auto next = pc + (isa::is_wide(op) ? 2 : 1);
+      switch (op.form) {
+        case Form::Jump: case Form::Ja: case Form::Ja32: case Form::CallLocal:
+          leaders_[static_cast<std::size_t>(vm::branch_target(p_.insns[pc], op, pc))] = true;
+          leaders_[next] = true;
+          break;
+        case Form::Exit:
+          leaders_[next] = true;
+          break;
+        case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
+        case Form::StoreReg: case Form::Atomic: case Form::WideImm: case Form::Call: case Form::CallReg:
+        case Form::PacketLoad:
+          break;
+      }
+    }
+    instances_.push_back(Instance{0, -1, std::vector<std::int32_t>(p_.size(), -1)});
+    block_for(0, 0);
+    while (!work_.empty()) {
+      const auto b = work_.back();
+      work_.pop_back();
+      auto r = scan(b);
+      if (!r) return r;
+    }
+    return {};
+  }
+
+  std::vector<FlatBlock> blocks;
+  std::vector<Instance> instances_;
+  std::uint32_t max_depth = 0;
+
+ private:
+  std::uint32_t block_for(std::uint32_t inst, std::uint32_t pc) {
+    auto& at = instances_[inst].block_at[pc];
+    if (at < 0) {
+      at = static_cast<std::int32_t>(blocks.size());
+      blocks.push_back(FlatBlock{inst, pc, pc, Term::Fall, {}});
+      work_.push_back(static_cast<std::uint32_t>(at));
+    }
+    return static_cast<std::uint32_t>(at);
+  }
+
+  Result<void> unsupported(std::uint32_t pc, const std::string& what) const {
+    return make_error(Errc::Unsupported, "optimizing JIT: " + what + " (the baseline tier runs it)", pc);
+  }
+
+  Result<void> scan(std::uint32_t b) {
+    const std::uint32_t inst = blocks[b].instance;
+    std::uint32_t pc = blocks[b].start;
+    for (;;) {
+      if ((flat_insns_ += 1) > kMaxFlatInsns) return unsupported(pc, "program too large after inlining");
+      const auto& op = p_.op(pc);
+      const auto& insn = p_.insns[pc];
+      const std::uint32_t next = pc + (isa::is_wide(op) ? 2 : 1);
+      auto target = [&] { return static_cast<std::uint32_t>(vm::branch_target(insn, op, pc)); };
+      auto finish = [&](Term t, std::vector<std::uint32_t> succs) {
+        blocks[b].end = next;
+        blocks[b].term = t;
+        blocks[b].succs = std::move(succs);
+        return Result<void>{};
+      };
+      switch (op.form) {
+        case Form::CallReg: return unsupported(pc, "callx is not lowered yet");
+        case Form::PacketLoad: return unsupported(pc, "LD_ABS/LD_IND are not lowered yet");
+        case Form::WideImm:
+          if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
+            return unsupported(pc, "callbacks (lddw of a subprogram) are not lowered yet");
+          break;
+        case Form::Call:
+          if (req_.helpers.empty() || req_.helpers[pc] == nullptr) return unsupported(pc, "unresolved helper");
+          if (calls_tail_call(req_, pc)) return unsupported(pc, "bpf_tail_call is not lowered yet");
+          break;
+        case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
+        case Form::StoreReg: case Form::Atomic:
+          break;
+        case Form::Jump: {
+          const auto taken = block_for(inst, target());
+          const auto fall = block_for(inst, next);
+          return finish(Term::Cond, {taken, fall});
+        }
+        case Form::Ja: case Form::Ja32: return finish(Term::Jump, {block_for(inst, target())});
+        case Form::Exit:
+          if (instances_[inst].depth == 0) return finish(Term::Exit, {});
+          return finish(Term::Return, {static_cast<std::uint32_t>(instances_[inst].cont)});
+        case Form::CallLocal: {
+          const auto depth = instances_[inst].depth + 1;
+          if (depth >= static_cast<std::uint32_t>(isa::kMaxCallFrames))
+            return unsupported(pc, "calls nested deeper than the call-depth limit");
+          if (instances_.size() >= kMaxInstances) return unsupported(pc, "too many call sites to inline");
+          const auto cont = static_cast<std::int32_t>(block_for(inst, next));
+          instances_.push_back(Instance{depth, cont, std::vector<std::int32_t>(p_.size(), -1)});
+          max_depth = std::max(max_depth, depth);
+          const auto callee = block_for(static_cast<std::uint32_t>(instances_.size() - 1), target());
+          return finish(Term::Call, {callee});
+        }
+      }
+      if (leaders_[next]) {
+        blocks[b].end = next;
+        blocks[b].term = Term::Fall;
+        blocks[b].succs = {block_for(inst, next)};
+        return {};
+      }
+      pc = next;
+    }
+  }
+
+  const CompileRequest& req_;
+  const vm::Program& p_;
+  std::vector<bool> leaders_;
+  std::vector<std::uint32_t> work_;
+  std::size_t flat_insns_ = 0;
+};
+
+constexpr unsigned kRegVars = 10;  // r0..r9
+unsigned saved_var(std::uint32_t depth, unsigned reg) { return kRegVars + (depth - 1) * 4 + (reg - 6); }
+
+class SsaBuilder {
+ public:
+  SsaBuilder(const CompileRequest& req, Flattener& flat) : req_(req), p_(*req.program), flat_(flat) {}
+
+  Result<Function> run() {
+    order_blocks();
+    nvars_ = kRegVars + 4 * flat_.max_depth;
+    fn_.max_depth = flat_.max_depth;
+    // Block 0 is a synthetic entry (the first program block may be a loop head and need phis).
+    fn_.blocks.resize(rpo_.size() + 1);
+    fn_.blocks[0].succs.push_back(1);
+    fn_.blocks[1].preds.push_back(0);
+    for (std::size_t i = 0; i < rpo_.size(); ++i)
+      for (auto s : flat_.blocks[rpo_[i]].succs) {
+        fn_.blocks[i + 1].succs.push_back(index_[s]);
+        fn_.blocks[index_[s]].preds.push_back(static_cast<BlockId>(i + 1));
+      }
+    exit_env_.assign(rpo_.size() + 1, {});
+    build_entry();
+    for (std::size_t i = 0; i < rpo_.size(); ++i) translate(static_cast<BlockId>(i + 1));
+    fill_phis();
+    remove_trivial_phis(fn_);
+    return std::move(fn_);
+  }
+
+ private:
+  void order_blocks() {
+    // Iterative DFS post-order from flat block 0.
+    const auto n = flat_.blocks.size();
+    std::vector<std::uint8_t> state(n, 0);
+    std::vector<std::pair<std::uint32_t, std::size_t>> stack{{0, 0}};
+    state[0] = 1;
+    std::vector<std::uint32_t> post;
+    while (!stack.empty()) {
+      auto& [b, i] = stack.back();
+      if (i < flat_.blocks[b].succs.size()) {
+        const auto s = flat_.blocks[b].succs[i++];
+        if (state[s] == 0) {
+          state[s] = 1;
+          stack.push_back({s, 0});
+        }
+      } else {
+        post.push_back(b);
+        stack.pop_back();
+      }
+    }
+    rpo_.assign(post.rbegin(), post.rend());
+    index_.assign(n, 0);
+    for (std::size_t i = 0; i < rpo_.size(); ++i) index_[rpo_[i]] = static_cast<BlockId>(i + 1);
+  }
+
+  void build_entry() {
+    for (std::uint32_t d = 0; d <= flat_.max_depth; ++d)
+      frame_ptrs_.push_back(fn_.add(0, Inst{.op = Op::FramePtr, .imm = d}));
+    const ValueId zero = constant(0, 0);
+    std::vector<ValueId> env(nvars_, zero);  // r0, r6..r9 start at 0 like the interpreter's
+    for (unsigned i = 0; i < 5; ++i) env[1 + i] = fn_.add(0, Inst{.op = Op::Arg, .imm = i});
+    fn_.add(0, Inst{.op = Op::Jmp});
+    exit_env_[0] = std::move(env);
+  }
+
+  ValueId constant(BlockId b, std::int64_t v) { return fn_.add(b, Inst{.op = Op::Const, .imm = v}); }
+
+  void translate(BlockId b) {
+    const FlatBlock& fb = flat_.blocks[rpo_[b - 1]];
+    const auto depth = flat_.instances_[fb.instance].depth;
+    std::vector<ValueId> env(nvars_, kNoValue);
+    const auto& preds = fn_.blocks[b].preds;
+    if (preds.size() == 1 && preds[0] < b) {
+      env = exit_env_[preds[0]];
+    } else {
+      for (unsigned v = 0; v < nvars_; ++v) env[v] = fn_.add(b, Inst{.op = Op::Phi});
+      phi_blocks_.push_back(b);
+    }
+    auto reg = [&](unsigned r) { return r == isa::kFramePointer ? frame_ptrs_[depth] : env[r]; };
+    std::uint32_t pc = fb.start;
+    while (pc < fb.end) {
+      const auto& op = p_.op(pc);
+      const auto& insn = p_.insns[pc];
+      const std::uint32_t next = pc + (isa::is_wide(op) ? 2 : 1);
+      const bool w64 = op.width == 64;
+      auto src_operand = [&] {
+        return op.operand == isa::Operand::Reg ? reg(insn.src) : constant(b, insn.imm);
+      };
+      switch (op.form) {
+        case Form::Alu:
+          if (op.kind == Kind::Mov) {
+            if (op.operand == isa::Operand::Reg)
+              env[insn.dst] = w64 ? reg(insn.src) : fn_.add(b, Inst{.op = Op::Zext32, .args = {reg(insn.src)}});
+            else
+              env[insn.dst] = constant(b, w64 ? std::int64_t{insn.imm} : std::int64_t{std::uint32_t(insn.imm)});
+          } else if (op.kind == Kind::MovSx) {
+            env[insn.dst] = fn_.add(b, Inst{.op = Op::MovSx, .width = op.width,
+                                            .bits = static_cast<std::uint8_t>(insn.off), .args = {reg(insn.src)}});
+          } else {
+            env[insn.dst] = fn_.add(b, Inst{.op = Op::Alu, .kind = op.kind, .width = op.width,
+                                            .args = {reg(insn.dst), src_operand()}});
+          }
+          break;
+        case Form::AluUnary:
+          env[insn.dst] = fn_.add(b, Inst{.op = Op::Unary, .kind = op.kind, .width = op.width,
+                                          .bits = op.width, .args = {reg(insn.dst)}});
+          break;
+        case Form::Load: case Form::LoadSx:
+          env[insn.dst] = fn_.add(b, Inst{.op = Op::Load, .bits = static_cast<std::uint8_t>(op.width / 8),
+                                          .sx = op.form == Form::LoadSx, .off = insn.off, .args = {reg(insn.src)}});
+          break;
+        case Form::Store: case Form::StoreReg: {
+          const ValueId value = op.form == Form::Store ? constant(b, insn.imm) : reg(insn.src);
+          fn_.add(b, Inst{.op = Op::Store, .bits = static_cast<std::uint8_t>(op.width / 8), .off = insn.off,
+                          .args = {reg(insn.dst), value}});
+          break;
+        }
+        case Form::WideImm:
+          env[insn.dst] = constant(b, static_cast<std::int64_t>(req_.lddw_values[pc]));
+          break;
+        case Form::Atomic: {
+          const bool fetch = (insn.imm & isa::enc::kFetch) != 0;
+          Inst atomic{.op = Op::Atomic, .kind = op.kind, .width = op.width, .bits = static_cast<std::uint8_t>(op.width / 8),
+                      .fetch = fetch, .off = insn.off, .pc = pc, .args = {reg(insn.dst), reg(insn.src)}};
+          if (op.kind == Kind::CmpXchg) atomic.args.push_back(env[0]);
+          const ValueId old = fn_.add(b, std::move(atomic));
+          if (op.kind == Kind::CmpXchg) env[0] = old;  // r0 = the old value
+          else if (fetch || op.kind == Kind::Xchg) env[insn.src] = old;
+          break;
+        }
+        case Form::Call:
+          env[0] = fn_.add(b, Inst{.op = Op::Call, .pc = pc, .helper = req_.helpers[pc],
+                                   .args = {env[1], env[2], env[3], env[4], env[5]}});
+          break;
+        case Form::Jump:
+          fn_.add(b, Inst{.op = Op::Branch, .kind = op.kind, .width = op.width, .args = {reg(insn.dst), src_operand()}});
+          break;
+        case Form::Ja: case Form::Ja32:
+          fn_.add(b, Inst{.op = Op::Jmp});
+          break;
+        case Form::Exit:
+          if (depth == 0) {
+            fn_.add(b, Inst{.op = Op::Ret, .args = {env[0]}});
+          } else {
+            for (unsigned r = 6; r <= 9; ++r) env[r] = env[saved_var(depth, r)];
+            fn_.add(b, Inst{.op = Op::Jmp});
+          }
+          break;
+        case Form::CallLocal:
+          for (unsigned r = 6; r <= 9; ++r) env[saved_var(depth + 1, r)] = env[r];
+          fn_.add(b, Inst{.op = Op::Jmp});
+          break;
+        case Form::CallReg: case Form::PacketLoad:
+          break;  // refused by the flattener
+      }
+      pc = next;
+    }
+    if (fb.term == Term::Fall) fn_.add(b, Inst{.op = Op::Jmp});
+    exit_env_[b] = std::move(env);
+  }
+
+  void fill_phis() {
+    for (auto b : phi_blocks_) {
+      const auto& blk = fn_.blocks[b];
+      for (unsigned v = 0; v < nvars_; ++v) {
+        auto& phi = fn_.values[blk.insts[v]];
+        for (auto pred : blk.preds) phi.args.push_back(exit_env_[pred][v]);
+      }
+    }
+  }
+
+  const CompileRequest& req_;
+  const vm::Program& p_;
+  Flattener& flat_;
+  Function fn_;
+  unsigned nvars_ = 0;
+  std::vector<std::uint32_t> rpo_;
+  std::vector<BlockId> index_;
+  std::vector<ValueId> frame_ptrs_;
+  std::vector<std::vector<ValueId>> exit_env_;
+  std::vector<BlockId> phi_blocks_;
+};
+
+}  // namespace
+
+Result<Function> lower_to_ssa(const CompileRequest& req) {
+  Flattener flat(req);
+  auto flattened = flat.run();
+  if (!flattened) return std::move(flattened).error();
+  return SsaBuilder(req, flat).run();
+}
+
+}  // namespace bpfvm::jit::opt

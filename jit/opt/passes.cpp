@@ -1,0 +1,217 @@
+// The SSA passes: trivial-phi removal, constant folding with redundant zero-extension removal,
+// copy propagation and dead code elimination. Folding evaluates through vm/alu_semantics.hpp, the
+// functions the interpreter runs, so a folded value is the interpreter's by construction.
+#include "jit/opt/passes.hpp"
+
+#include <optional>
+#include <string>
+
+#include "vm/alu_semantics.hpp"
+
+namespace bpfvm::jit::opt {
+
+using isa::Kind;
+
+bool is_pure(const Inst& inst) {
+  switch (inst.op) {
+    case Op::Const: case Op::Arg: case Op::FramePtr: case Op::Phi: case Op::Copy: case Op::Alu:
+    case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Load:
+      return true;  // a load of a verified program cannot fault, so an unused one may go
+    case Op::Store: case Op::Atomic: case Op::Call: case Op::Jmp: case Op::Branch: case Op::Ret:
+      return false;
+  }
+  return false;
+}
+
+namespace {
+
+/// Follows Copy chains to the value a use really reads.
+ValueId resolve(const Function& fn, ValueId v) {
+  while (fn.values[v].op == Op::Copy) v = fn.values[v].args[0];
+  return v;
+}
+
+void make_copy(Inst& inst, ValueId of) {
+  inst.op = Op::Copy;
+  inst.args = {of};
+}
+
+void make_const(Inst& inst, std::uint64_t value) {
+  inst.op = Op::Const;
+  inst.imm = static_cast<std::int64_t>(value);
+  inst.args.clear();
+}
+
+std::optional<std::uint64_t> eval_alu(Kind kind, bool w64, std::uint64_t a, std::uint64_t b) {
+  namespace alu = vm::alu;
+  const auto a32 = static_cast<std::uint32_t>(a), b32 = static_cast<std::uint32_t>(b);
+#define BPFVM_FOLD(K, FN) \
+  case Kind::K: return w64 ? alu::FN##64(a, b) : alu::FN##32(a32, b32);
+  switch (kind) {
+    BPFVM_FOLD(Add, add) BPFVM_FOLD(Sub, sub) BPFVM_FOLD(Mul, mul) BPFVM_FOLD(Div, div)
+    BPFVM_FOLD(SDiv, sdiv) BPFVM_FOLD(Or, bit_or) BPFVM_FOLD(And, bit_and) BPFVM_FOLD(Lsh, lsh)
+    BPFVM_FOLD(Rsh, rsh) BPFVM_FOLD(Mod, mod) BPFVM_FOLD(SMod, smod) BPFVM_FOLD(Xor, bit_xor)
+    BPFVM_FOLD(Arsh, arsh)
+    default: return std::nullopt;
+  }
+#undef BPFVM_FOLD
+}
+
+/// True when the value's upper 32 bits are zero whatever its inputs: a 32-bit zero-extending x86
+/// or arm64 instruction produced it (every backend writes 32-bit results zero-extended).
+bool upper_half_zero(const Function& fn, ValueId v) {
+  const Inst& i = fn.values[v];
+  switch (i.op) {
+    case Op::Const: return static_cast<std::uint64_t>(i.imm) >> 32 == 0;
+    case Op::Alu: case Op::MovSx: return i.width == 32;
+    case Op::Zext32: return true;
+    case Op::Unary: return i.kind == Kind::Neg ? i.width == 32 : i.bits <= 32;
+    case Op::Load: return !i.sx && i.bits <= 4;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+void remove_trivial_phis(Function& fn) {
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (auto& blk : fn.blocks)
+      for (auto id : blk.insts) {
+        Inst& phi = fn.values[id];
+        if (phi.op != Op::Phi || phi.dead) continue;
+        ValueId same = kNoValue;
+        bool trivial = true;
+        for (auto a : phi.args) {
+          a = resolve(fn, a);
+          if (a == id || a == same) continue;
+          if (same != kNoValue) {
+            trivial = false;
+            break;
+          }
+          same = a;
+        }
+        if (!trivial || same == kNoValue) continue;
+        make_copy(phi, same);
+        changed = true;
+      }
+  }
+  propagate_copies(fn);
+}
+
+void fold_constants(Function& fn, bool remove_zext) {
+  // One forward walk over blocks in reverse post-order sees every operand's definition first,
+  // except through back edges (phis), which stay as they are.
+  for (auto& blk : fn.blocks)
+    for (auto id : blk.insts) {
+      Inst& i = fn.values[id];
+      if (i.dead) continue;
+      for (auto& a : i.args) a = resolve(fn, a);
+      auto cval = [&](std::size_t k) { return static_cast<std::uint64_t>(fn.values[i.args[k]].imm); };
+      auto is_c = [&](std::size_t k) { return fn.is_const(i.args[k]); };
+      switch (i.op) {
+        case Op::Alu: {
+          const bool w64 = i.width == 64;
+          if (is_c(0) && is_c(1)) {
+            if (auto v = eval_alu(i.kind, w64, cval(0), cval(1))) make_const(i, *v);
+            break;
+          }
+          if (!is_c(1) || !w64) break;  // 32-bit identities still zero-extend: left to Zext32 logic
+          const auto c = cval(1);
+          const bool identity =
+              (c == 0 && (i.kind == Kind::Add || i.kind == Kind::Sub || i.kind == Kind::Or ||
+                          i.kind == Kind::Xor || i.kind == Kind::Lsh || i.kind == Kind::Rsh ||
+                          i.kind == Kind::Arsh)) ||
+              (c == 1 && (i.kind == Kind::Mul || i.kind == Kind::Div || i.kind == Kind::SDiv)) ||
+              (c == ~std::uint64_t{0} && i.kind == Kind::And);
+          if (identity) make_copy(i, i.args[0]);
+          break;
+        }
+        case Op::MovSx:
+          if (is_c(0))
+            make_const(i, i.width == 64 ? vm::alu::movsx64(cval(0), i.bits) : vm::alu::movsx32(cval(0), i.bits));
+          break;
+        case Op::Unary:
+          if (!is_c(0)) break;
+          switch (i.kind) {
+            case Kind::Neg: make_const(i, i.width == 64 ? vm::alu::neg64(cval(0)) : vm::alu::neg32(static_cast<std::uint32_t>(cval(0)))); break;
+            case Kind::ToLe: make_const(i, vm::alu::to_le(cval(0), i.bits)); break;
+            case Kind::ToBe: case Kind::Bswap: make_const(i, vm::alu::bswap(cval(0), i.bits)); break;
+            default: break;
+          }
+          break;
+        case Op::Zext32:
+          if (is_c(0))
+            make_const(i, static_cast<std::uint32_t>(cval(0)));
+          else if (remove_zext && upper_half_zero(fn, i.args[0]))
+            make_copy(i, i.args[0]);
+          break;
+        default:
+          break;
+      }
+    }
+  propagate_copies(fn);
+}
+
+void propagate_copies(Function& fn) {
+  for (auto& inst : fn.values) {
+    if (inst.dead) continue;
+    for (auto& a : inst.args) a = resolve(fn, a);
+  }
+  for (auto& inst : fn.values)
+    if (inst.op == Op::Copy) inst.dead = true;
+}
+
+void eliminate_dead_code(Function& fn) {
+  std::vector<bool> live(fn.values.size(), false);
+  std::vector<ValueId> work;
+  for (ValueId v = 0; v < fn.values.size(); ++v)
+    if (!fn.values[v].dead && !is_pure(fn.values[v])) {
+      live[v] = true;
+      work.push_back(v);
+    }
+  while (!work.empty()) {
+    const auto v = work.back();
+    work.pop_back();
+    for (auto a : fn.values[v].args)
+      if (!live[a]) {
+        live[a] = true;
+        work.push_back(a);
+      }
+  }
+  for (ValueId v = 0; v < fn.values.size(); ++v)
+    if (!live[v]) fn.values[v].dead = true;
+}
+
+void optimize(Function& fn, const PassSet& passes) {
+  if (passes.fold_constants || passes.remove_zext) {
+    fold_constants(fn, passes.remove_zext);
+    remove_trivial_phis(fn);
+  }
+  if (passes.dce) eliminate_dead_code(fn);
+}
+
+std::string to_text(const Function& fn) {
+  static constexpr const char* kNames[] = {"const", "arg", "fp", "phi", "copy", "alu", "movsx", "unary",
+                                           "zext32", "load", "store", "atomic", "call", "jmp", "br", "ret"};
+  std::string out;
+  for (BlockId b = 0; b < fn.blocks.size(); ++b) {
+    out += "b" + std::to_string(b) + ":";
+    for (auto p : fn.blocks[b].preds) out += " <b" + std::to_string(p);
+    out += "\n";
+    for (auto id : fn.blocks[b].insts) {
+      const Inst& i = fn.values[id];
+      if (i.dead) continue;
+      out += "  v" + std::to_string(id) + " = " + kNames[static_cast<int>(i.op)];
+      if (i.op == Op::Const || i.op == Op::Arg || i.op == Op::FramePtr) out += " " + std::to_string(i.imm);
+      if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary) out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);
+      for (auto a : i.args) out += " v" + std::to_string(a);
+      for (auto s : fn.blocks[b].succs) if (id == fn.blocks[b].insts.back()) out += " ->b" + std::to_string(s);
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace bpfvm::jit::opt

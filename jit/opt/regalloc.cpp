@@ -1,0 +1,217 @@
+// Linear scan: critical-edge splitting, block order, liveness (bit sets over the values that need
+// a location), one interval per value, then the scan with "furthest end" spilling.
+#include "jit/opt/regalloc.hpp"
+
+#include <algorithm>
+
+namespace bpfvm::jit::opt {
+
+bool needs_location(const Function& fn, ValueId v) {
+  const Inst& i = fn.values[v];
+  return !i.dead && fn.defines_value(v) && i.op != Op::Const;
+}
+
+namespace {
+
+/// Gives every edge from a block with several successors into a block with several predecessors
+/// a block of its own; returns, per original block, the new blocks to place right after it.
+std::vector<std::vector<BlockId>> split_critical_edges(Function& fn) {
+  const auto n = static_cast<BlockId>(fn.blocks.size());
+  std::vector<std::vector<BlockId>> after(n);
+  for (BlockId p = 0; p < n; ++p) {
+    if (fn.blocks[p].succs.size() < 2) continue;
+    for (std::size_t k = 0; k < fn.blocks[p].succs.size(); ++k) {
+      const BlockId s = fn.blocks[p].succs[k];
+      if (fn.blocks[s].preds.size() < 2) continue;
+      const auto e = static_cast<BlockId>(fn.blocks.size());
+      fn.blocks.push_back(Block{{}, {p}, {s}});
+      fn.add(e, Inst{.op = Op::Jmp});
+      fn.blocks[p].succs[k] = e;
+      // The k-th edge p->s is the first pred entry still naming p (duplicate edges keep their order).
+      auto& preds = fn.blocks[s].preds;
+      *std::find(preds.begin(), preds.end(), p) = e;
+      after[p].push_back(e);
+    }
+  }
+  return after;
+}
+
+struct Interval {
+  std::uint32_t lo = UINT32_MAX, hi = 0;
+  void cover(std::uint32_t p) {
+    lo = std::min(lo, p);
+    hi = std::max(hi, p);
+  }
+};
+
+}  // namespace
+
+Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
+  Allocation out;
+  const auto after = split_critical_edges(fn);
+  for (BlockId b = 0; b < after.size(); ++b) {
+    out.order.push_back(b);
+    for (auto e : after[b]) out.order.push_back(e);
+  }
+
+  // Dense numbering of the values that need a location.
+  const auto nv = fn.values.size();
+  std::vector<std::uint32_t> dense(nv, UINT32_MAX);
+  std::vector<ValueId> of_dense;
+  for (ValueId v = 0; v < nv; ++v)
+    if (needs_location(fn, v)) {
+      dense[v] = static_cast<std::uint32_t>(of_dense.size());
+      of_dense.push_back(v);
+    }
+  const auto nd = of_dense.size();
+  const std::size_t words = (nd + 63) / 64;
+  const auto nb = fn.blocks.size();
+
+  // Positions: all phis of a block share its first position, every other instruction has its own.
+  std::vector<std::uint32_t> pos(nv, 0), block_start(nb, 0), block_end(nb, 0);
+  std::vector<std::uint32_t> call_positions;
+  std::uint32_t p = 0;
+  for (auto b : out.order) {
+    block_start[b] = p;
+    bool any = false;
+    for (auto id : fn.blocks[b].insts) {
+      const Inst& i = fn.values[id];
+      if (i.dead) continue;
+      if (i.op == Op::Phi) {
+        pos[id] = p;
+        any = true;
+        continue;
+      }
+      if (any) ++p, any = false;
+      pos[id] = p;
+      if (i.op == Op::Call) call_positions.push_back(p);
+      ++p;
+    }
+    if (any) ++p;
+    block_end[b] = p - 1;
+  }
+
+  // Liveness: live_out(b) = U over successors s of (live_in(s) - phis(s)) + phi arguments from b.
+  std::vector<std::uint64_t> live_in(nb * words, 0), live_out(nb * words, 0);
+  auto test = [&](const std::vector<std::uint64_t>& bits, BlockId b, std::size_t d) {
+    return (bits[b * words + d / 64] >> (d % 64)) & 1;
+  };
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (auto it = out.order.rbegin(); it != out.order.rend(); ++it) {
+      const BlockId b = *it;
+      std::vector<std::uint64_t> live(words, 0);
+      for (auto s : fn.blocks[b].succs) {
+        // Per successor: its live-in minus its phis, plus the phi arguments on this edge.
+        std::vector<std::uint64_t> edge(live_in.begin() + static_cast<std::ptrdiff_t>(s * words),
+                                        live_in.begin() + static_cast<std::ptrdiff_t>((s + 1) * words));
+        const auto& sp = fn.blocks[s].preds;
+        const auto k = static_cast<std::size_t>(std::find(sp.begin(), sp.end(), b) - sp.begin());
+        for (auto id : fn.blocks[s].insts) {
+          const Inst& phi = fn.values[id];
+          if (phi.op != Op::Phi || phi.dead) continue;
+          if (dense[id] != UINT32_MAX) edge[dense[id] / 64] &= ~(std::uint64_t{1} << (dense[id] % 64));
+        }
+        for (auto id : fn.blocks[s].insts) {
+          const Inst& phi = fn.values[id];
+          if (phi.op != Op::Phi || phi.dead) continue;
+          const auto a = dense[phi.args[k]];
+          if (a != UINT32_MAX) edge[a / 64] |= std::uint64_t{1} << (a % 64);
+        }
+        for (std::size_t w = 0; w < words; ++w) live[w] |= edge[w];
+      }
+      std::copy(live.begin(), live.end(), live_out.begin() + static_cast<std::ptrdiff_t>(b * words));
+      const auto& insts = fn.blocks[b].insts;
+      for (auto iit = insts.rbegin(); iit != insts.rend(); ++iit) {
+        const Inst& i = fn.values[*iit];
+        if (i.dead) continue;
+        if (dense[*iit] != UINT32_MAX) live[dense[*iit] / 64] &= ~(std::uint64_t{1} << (dense[*iit] % 64));
+        if (i.op == Op::Phi) continue;
+        for (auto a : i.args)
+          if (dense[a] != UINT32_MAX) live[dense[a] / 64] |= std::uint64_t{1} << (dense[a] % 64);
+      }
+      for (std::size_t w = 0; w < words; ++w)
+        if (live_in[b * words + w] != live[w]) {
+          live_in[b * words + w] = live[w];
+          changed = true;
+        }
+    }
+  }
+
+  // Intervals.
+  std::vector<Interval> iv(nd);
+  for (auto b : out.order) {
+    for (std::size_t d = 0; d < nd; ++d) {
+      if (test(live_in, b, d)) iv[d].cover(block_start[b]);
+      if (test(live_out, b, d)) iv[d].cover(block_end[b]);
+    }
+    for (auto id : fn.blocks[b].insts) {
+      const Inst& i = fn.values[id];
+      if (i.dead) continue;
+      if (dense[id] != UINT32_MAX) iv[dense[id]].cover(pos[id]);
+      if (i.op == Op::Phi) {
+        // Moves into the phi happen at the end of each predecessor.
+        for (auto pred : fn.blocks[b].preds) iv[dense[id]].cover(block_end[pred]);
+        continue;
+      }
+      for (auto a : i.args)
+        if (dense[a] != UINT32_MAX) iv[dense[a]].cover(pos[id]);
+    }
+  }
+
+  // The scan.
+  out.reg.assign(nv, Allocation::kNone);
+  out.slot.assign(nv, -1);
+  std::vector<std::uint32_t> by_start(nd);
+  for (std::uint32_t d = 0; d < nd; ++d) by_start[d] = d;
+  std::sort(by_start.begin(), by_start.end(), [&](auto a, auto b) {
+    return iv[a].lo != iv[b].lo ? iv[a].lo < iv[b].lo : a < b;
+  });
+  std::vector<std::int32_t> holder(64, -1);  // host register -> dense value holding it
+  auto crosses_call = [&](const Interval& i) {
+    const auto it = std::upper_bound(call_positions.begin(), call_positions.end(), i.lo);
+    return it != call_positions.end() && *it < i.hi;
+  };
+  auto spill = [&](std::uint32_t d) {
+    out.slot[of_dense[d]] = static_cast<std::int32_t>(out.num_slots++);
+    out.reg[of_dense[d]] = Allocation::kNone;
+    ++out.spilled;
+  };
+  for (auto d : by_start) {
+    const Interval& cur = iv[d];
+    for (auto& h : holder)  // expire: a value whose last use is here may hand its register on
+      if (h >= 0 && iv[static_cast<std::size_t>(h)].hi <= cur.lo) h = -1;
+    const bool across = crosses_call(cur);
+    std::int16_t chosen = Allocation::kNone;
+    for (auto r : regs.allocatable) {
+      if (across && !regs.survives_calls[r]) continue;
+      if (holder[r] < 0) {
+        chosen = static_cast<std::int16_t>(r);
+        break;
+      }
+    }
+    if (chosen == Allocation::kNone) {
+      // Evict the holder (of a register this value may use) that lives longest, if past us.
+      std::int16_t victim_reg = Allocation::kNone;
+      for (auto r : regs.allocatable) {
+        if (across && !regs.survives_calls[r]) continue;
+        if (victim_reg == Allocation::kNone ||
+            iv[static_cast<std::size_t>(holder[r])].hi > iv[static_cast<std::size_t>(holder[victim_reg])].hi)
+          victim_reg = static_cast<std::int16_t>(r);
+      }
+      if (victim_reg != Allocation::kNone && iv[static_cast<std::size_t>(holder[victim_reg])].hi > cur.hi) {
+        spill(static_cast<std::uint32_t>(holder[victim_reg]));
+        chosen = victim_reg;
+      } else {
+        spill(d);
+        continue;
+      }
+    }
+    holder[static_cast<std::size_t>(chosen)] = static_cast<std::int32_t>(d);
+    out.reg[of_dense[d]] = chosen;
+  }
+  return out;
+}
+
+}  // namespace bpfvm::jit::opt

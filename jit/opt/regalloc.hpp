@@ -1,0 +1,36 @@
+// Linear-scan register allocation over the SSA IR (Poletto and Sarkar: one interval per value,
+// from its first to its last live position in a linear block order). Target independent: the
+// backend names its registers and which of them survive a call.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "jit/opt/ir.hpp"
+
+namespace bpfvm::jit::opt {
+
+struct RegisterFile {
+  std::vector<std::uint8_t> allocatable;  // host register numbers, in order of preference
+  std::vector<bool> survives_calls;       // by host register number: callee-saved
+};
+
+/// Where each value lives. Constants get no location: the backend puts them in instructions.
+struct Allocation {
+  static constexpr std::int16_t kNone = -1;
+  std::vector<BlockId> order;       // block emission order
+  std::vector<std::int16_t> reg;    // per value: host register, or kNone
+  std::vector<std::int32_t> slot;   // per value: spill slot index, or -1
+  std::uint32_t num_slots = 0;
+  std::uint32_t spilled = 0;        // values that did not get a register (for listings and benches)
+};
+
+/// Splits critical edges (so phi moves always sit at the end of a one-successor block), orders the
+/// blocks, computes liveness and assigns registers; a value live across a Call gets a register
+/// that survives calls, or a slot.
+Allocation allocate_registers(Function& fn, const RegisterFile& regs);
+
+/// True when the value needs a location (a live, non-constant result).
+bool needs_location(const Function& fn, ValueId v);
+
+}  // namespace bpfvm::jit::opt

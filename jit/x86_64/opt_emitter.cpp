@@ -1,0 +1,617 @@
+// Instruction selection for the optimizing tier on x86-64. Values live where the linear-scan
+// allocator put them (13 registers, or a spill slot); r10 and r11 are scratch. Frame: one native
+// function, entered like the baseline trampoline (rsp ≡ 0 mod 16 after the prologue, so helper
+// calls need no adjustment): [rsp] = JitState*, [rsp+8] = rdx kept across div (rax across an
+// atomic), [rsp+16] = an atomic's operand, [rsp+24+8k] = slot k.
+#include "jit/x86_64/opt_emitter.hpp"
+
+#include <asmjit/x86.h>
+
+#include <algorithm>
+#include <string>
+
+#include "jit/opt/regalloc.hpp"
+#include "jit/runtime.hpp"
+#include "jit/x86_64/condition_codes.hpp"
+#include "jit/x86_64/emitter.hpp"
+
+namespace bpfvm::jit::x86_64 {
+
+using namespace asmjit;
+using isa::Kind;
+using opt::Inst;
+using opt::Op;
+using opt::ValueId;
+
+namespace {
+
+constexpr std::uint32_t kScratch = 11;   // r11: results bound for a slot, cycle breaking
+constexpr std::uint32_t kScratch2 = 10;  // r10: second operands, memory-to-memory moves
+constexpr std::int32_t kStateOff = 0, kDivOff = 8, kAtomicOff = 16, kSlotBase = 24;
+constexpr std::uint32_t kRax = 0, kRcx = 1, kRdx = 2, kRbx = 3, kRbp = 5, kRsi = 6, kRdi = 7;
+
+opt::RegisterFile register_file() {
+  opt::RegisterFile rf;
+  // Caller-saved first: values that cross no call take them and leave the callee-saved ones free.
+  rf.allocatable = {kRax, kRcx, kRdx, kRsi, kRdi, 8, 9, kRbx, kRbp, 12, 13, 14, 15};
+  rf.survives_calls.assign(16, false);
+  for (auto r : {kRbx, kRbp, 12u, 13u, 14u, 15u}) rf.survives_calls[r] = true;
+  return rf;
+}
+
+bool fits_imm32(std::int64_t v) { return v == static_cast<std::int32_t>(v); }
+
+x86::Gp gp(std::uint32_t id, bool w64) { return w64 ? x86::Gp(x86::gpq(id)) : x86::Gp(x86::gpd(id)); }
+x86::Gp sized_gp(std::uint32_t id, unsigned bytes) {
+  switch (bytes) {
+    case 1: return x86::gpb(id);
+    case 2: return x86::gpw(id);
+    case 4: return x86::gpd(id);
+    default: return x86::gpq(id);
+  }
+}
+
+class ErrorRecorder : public ErrorHandler {
+ public:
+  void handleError(asmjit::Error err, const char* message, BaseEmitter*) override {
+    if (first_ == kErrorOk) {
+      first_ = err;
+      message_ = message ? message : "";
+    }
+  }
+  bool failed() const { return first_ != kErrorOk; }
+  const std::string& message() const { return message_; }
+
+ private:
+  asmjit::Error first_ = kErrorOk;
+  std::string message_;
+};
+
+/// A value's place for a move: a register, a slot, or an immediate.
+struct Loc {
+  enum class Kind : std::uint8_t { Reg, Slot, Imm } kind = Kind::Imm;
+  std::int64_t v = 0;
+  bool operator==(const Loc& o) const { return kind == o.kind && v == o.v; }
+};
+
+class OptEmitter {
+ public:
+  OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al)
+      : fn_(fn), req_(req), a_(a), al_(al), bmi2_(!req.baseline_isa_only && host_has_bmi2()) {}
+
+  Result<void> emit() {
+    labels_.resize(fn_.blocks.size());
+    for (auto& l : labels_) l = a_.newLabel();
+    ret_ = a_.newLabel();
+    exit_ = a_.newLabel();
+    fail_ = a_.newLabel();
+    std::vector<std::size_t> index(fn_.blocks.size(), 0);
+    for (std::size_t i = 0; i < al_.order.size(); ++i) index[al_.order[i]] = i;
+    frame_bytes_ = kSlotBase + 8 * static_cast<std::int32_t>(al_.num_slots);
+    if (frame_bytes_ % 16 == 0) frame_bytes_ += 8;  // six pushes + return address: rsp ≡ 0 after this
+
+    a_.addEncodingOptions(EncodingOptions::kOptimizedAlign);
+    for (auto r : {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15}) a_.push(r);
+    a_.sub(x86::rsp, frame_bytes_);
+    a_.mov(x86::qword_ptr(x86::rsp, kStateOff), x86::rdi);
+    a_.mov(x86::qword_ptr(x86::rdi, offsetof(JitState, saved_rsp)), x86::rsp);
+
+    for (std::size_t i = 0; i < al_.order.size(); ++i) {
+      const opt::BlockId b = al_.order[i];
+      const auto& blk = fn_.blocks[b];
+      // Loop heads start on a 16-byte boundary, as in the baseline tier.
+      if (std::any_of(blk.preds.begin(), blk.preds.end(), [&](auto p) { return index[p] >= i; }))
+        a_.align(AlignMode::kCode, 16);
+      a_.bind(labels_[b]);
+      next_ = i + 1 < al_.order.size() ? static_cast<std::int64_t>(al_.order[i + 1]) : -1;
+      for (auto id : blk.insts) {
+        if (fn_.values[id].dead) continue;
+        auto r = emit_inst(b, id);
+        if (!r) return r;
+      }
+    }
+
+    a_.bind(ret_);
+    a_.mov(x86::r11, x86::qword_ptr(x86::rsp, kStateOff));
+    a_.mov(x86::qword_ptr(x86::r11, offsetof(JitState, r0)), x86::rax);
+    a_.xor_(x86::eax, x86::eax);
+    a_.bind(exit_);
+    a_.add(x86::rsp, frame_bytes_);
+    for (auto r : {x86::r15, x86::r14, x86::r13, x86::r12, x86::rbp, x86::rbx}) a_.pop(r);
+    a_.ret();
+    a_.bind(fail_);
+    a_.mov(x86::eax, 1);
+    a_.jmp(exit_);
+    return {};
+  }
+
+ private:
+  const Inst& val(ValueId v) const { return fn_.values[v]; }
+  x86::Mem slot_mem(std::int32_t slot, unsigned bytes = 8) const {
+    return x86::ptr(x86::rsp, kSlotBase + 8 * slot, bytes);
+  }
+  x86::Mem state(std::size_t offset, unsigned bytes = 8) const {
+    return x86::ptr(x86::r11, static_cast<std::int32_t>(offset), bytes);
+  }
+  void load_state() { a_.mov(x86::r11, x86::qword_ptr(x86::rsp, kStateOff)); }
+
+  Loc loc(ValueId v) const {
+    if (val(v).op == Op::Const) return {Loc::Kind::Imm, val(v).imm};
+    if (al_.reg[v] >= 0) return {Loc::Kind::Reg, al_.reg[v]};
+    return {Loc::Kind::Slot, al_.slot[v]};
+  }
+  bool in_reg(ValueId v, std::uint32_t r) const { return val(v).op != Op::Const && al_.reg[v] == static_cast<std::int16_t>(r); }
+
+  void load_const(std::uint32_t r, std::int64_t value) {
+    if (value == 0)
+      a_.xor_(x86::gpd(r), x86::gpd(r));
+    else if (value > 0 && value <= 0xffffffff)
+      a_.mov(x86::gpd(r), imm(value));
+    else
+      a_.mov(x86::gpq(r), imm(value));
+  }
+
+  /// v in a register: its own, or `scratch` loaded from its slot or immediate.
+  x86::Gp use(ValueId v, std::uint32_t scratch, bool w64 = true) {
+    const Loc l = loc(v);
+    switch (l.kind) {
+      case Loc::Kind::Reg: return gp(static_cast<std::uint32_t>(l.v), w64);
+      case Loc::Kind::Slot: a_.mov(x86::gpq(scratch), slot_mem(static_cast<std::int32_t>(l.v))); break;
+      case Loc::Kind::Imm: load_const(scratch, l.v); break;
+    }
+    return gp(scratch, w64);
+  }
+  /// v as a second operand: register, memory or (when it fits an imm32 the instruction
+  /// sign-extends; any value at 32 bits) immediate; else materialized in `scratch`.
+  Operand operand(ValueId v, std::uint32_t scratch, bool w64) {
+    const Loc l = loc(v);
+    if (l.kind == Loc::Kind::Reg) return gp(static_cast<std::uint32_t>(l.v), w64);
+    if (l.kind == Loc::Kind::Slot) return slot_mem(static_cast<std::int32_t>(l.v), w64 ? 8 : 4);
+    if (!w64) return imm(static_cast<std::int32_t>(l.v));
+    if (fits_imm32(l.v)) return imm(l.v);
+    load_const(scratch, l.v);
+    return gp(scratch, true);
+  }
+  /// Register the result of v is computed in: its own, or r11 (then stored by finish()).
+  std::uint32_t target(ValueId v) const { return al_.reg[v] >= 0 ? static_cast<std::uint32_t>(al_.reg[v]) : kScratch; }
+  void finish(ValueId v) {
+    if (al_.reg[v] < 0 && al_.slot[v] >= 0) a_.mov(slot_mem(al_.slot[v]), x86::r11);
+  }
+  /// mov t, v (64 bits, or 32 bits zero-extending) unless v is already there.
+  void move_into(std::uint32_t t, ValueId v, bool w64) {
+    if (in_reg(v, t)) return;
+    const Loc l = loc(v);
+    switch (l.kind) {
+      case Loc::Kind::Imm: load_const(t, w64 ? l.v : static_cast<std::int64_t>(static_cast<std::uint32_t>(l.v))); break;
+      case Loc::Kind::Reg: a_.mov(gp(t, w64), gp(static_cast<std::uint32_t>(l.v), w64)); break;
+      case Loc::Kind::Slot: a_.mov(gp(t, w64), slot_mem(static_cast<std::int32_t>(l.v), w64 ? 8 : 4)); break;
+    }
+  }
+
+  Result<void> unsupported(const Inst& i, const std::string& what) const {
+    return make_error(Errc::Unsupported, "optimizing JIT (x86-64): " + what + " (the baseline tier runs it)", i.pc);
+  }
+
+  void emit_move(const Loc& dst, const Loc& src) {
+    if (dst.kind == Loc::Kind::Reg) {
+      const auto d = static_cast<std::uint32_t>(dst.v);
+      if (src.kind == Loc::Kind::Reg) a_.mov(x86::gpq(d), x86::gpq(static_cast<std::uint32_t>(src.v)));
+      else if (src.kind == Loc::Kind::Slot) a_.mov(x86::gpq(d), slot_mem(static_cast<std::int32_t>(src.v)));
+      else load_const(d, src.v);
+      return;
+    }
+    const auto m = slot_mem(static_cast<std::int32_t>(dst.v));
+    if (src.kind == Loc::Kind::Reg) {
+      a_.mov(m, x86::gpq(static_cast<std::uint32_t>(src.v)));
+    } else if (src.kind == Loc::Kind::Imm && fits_imm32(src.v)) {
+      a_.mov(m, imm(src.v));
+    } else {
+      emit_move({Loc::Kind::Reg, kScratch2}, src);
+      a_.mov(m, x86::r10);
+    }
+  }
+
+  /// Performs all moves at once (sources read before any destination is written).
+  void parallel_move(std::vector<std::pair<Loc, Loc>> moves) {
+    std::erase_if(moves, [](const auto& m) { return m.first == m.second; });
+    while (!moves.empty()) {
+      bool progressed = false;
+      for (std::size_t i = 0; i < moves.size(); ++i) {
+        const Loc dst = moves[i].first;
+        const bool read_later = std::any_of(moves.begin(), moves.end(), [&](const auto& m) { return m.second == dst; });
+        if (read_later) continue;
+        emit_move(dst, moves[i].second);
+        moves.erase(moves.begin() + static_cast<std::ptrdiff_t>(i));
+        progressed = true;
+        break;
+      }
+      if (progressed) continue;
+      // Only cycles are left: park one destination's value in r11 and read it from there.
+      const Loc parked = moves[0].first;
+      emit_move({Loc::Kind::Reg, kScratch}, parked);
+      for (auto& m : moves)
+        if (m.second == parked) m.second = {Loc::Kind::Reg, kScratch};
+    }
+  }
+
+  void phi_moves(opt::BlockId from, opt::BlockId to) {
+    const auto& preds = fn_.blocks[to].preds;
+    const auto k = static_cast<std::size_t>(std::find(preds.begin(), preds.end(), from) - preds.begin());
+    std::vector<std::pair<Loc, Loc>> moves;
+    for (auto id : fn_.blocks[to].insts) {
+      const Inst& phi = val(id);
+      if (phi.dead) continue;  // removed phis (now dead copies) stay in place
+      if (phi.op != Op::Phi) break;
+      moves.push_back({loc(id), loc(phi.args[k])});
+    }
+    parallel_move(std::move(moves));
+  }
+
+  void jump_to(opt::BlockId b) {
+    if (static_cast<std::int64_t>(b) != next_) a_.jmp(labels_[b]);
+  }
+
+  Result<void> emit_inst(opt::BlockId b, ValueId id);
+  Result<void> emit_alu(ValueId id);
+  void emit_divmod(ValueId id);
+  Result<void> emit_branch(opt::BlockId b, ValueId id);
+  void emit_call(ValueId id);
+  void emit_atomic(ValueId id);
+
+  opt::Function& fn_;
+  const CompileRequest& req_;
+  x86::Assembler& a_;
+  const opt::Allocation& al_;
+  bool bmi2_;
+  std::vector<Label> labels_;
+  Label ret_, exit_, fail_;
+  std::int32_t frame_bytes_ = 0;
+  std::int64_t next_ = -1;  // block emitted next (fallthrough target)
+};
+
+Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
+  const Inst& i = val(id);
+  switch (i.op) {
+    case Op::Const: case Op::Phi: case Op::Copy:
+      return {};  // constants are immediates; phis are moves in the predecessors; copies are gone
+    case Op::Arg: {
+      const auto t = target(id);
+      load_state();
+      a_.mov(x86::gpq(t), state(offsetof(JitState, args) + 8 * static_cast<std::size_t>(i.imm)));
+      finish(id);
+      return {};
+    }
+    case Op::FramePtr: {
+      const auto t = target(id);
+      load_state();
+      a_.mov(x86::gpq(t), state(offsetof(JitState, frame_top)));
+      if (i.imm != 0) a_.sub(x86::gpq(t), imm(i.imm * static_cast<std::int64_t>(isa::kStackBytes)));
+      finish(id);
+      return {};
+    }
+    case Op::Alu: return emit_alu(id);
+    case Op::MovSx: {
+      const auto t = target(id);
+      const x86::Gp src = use(i.args[0], kScratch2);
+      const bool w64 = i.width == 64;
+      if (i.bits == 32)
+        a_.movsxd(x86::gpq(t), x86::gpd(src.id()));
+      else
+        a_.movsx(gp(t, w64), sized_gp(src.id(), i.bits / 8u));  // movsx r32 zero-extends past bit 31
+      finish(id);
+      return {};
+    }
+    case Op::Unary: {
+      const auto t = target(id);
+      const x86::Gp src = use(i.args[0], kScratch2);
+      switch (i.kind) {
+        case Kind::Neg:
+          a_.mov(gp(t, i.width == 64), gp(src.id(), i.width == 64));
+          a_.neg(gp(t, i.width == 64));
+          break;
+        case Kind::ToLe:
+          if (i.bits == 16) a_.movzx(x86::gpd(t), x86::gpw(src.id()));
+          else a_.mov(gp(t, i.bits == 64), gp(src.id(), i.bits == 64));
+          break;
+        case Kind::ToBe: case Kind::Bswap:
+          a_.mov(gp(t, i.bits == 64), gp(src.id(), i.bits == 64));
+          if (i.bits == 16) {
+            a_.rol(x86::gpw(t), imm(8));
+            a_.movzx(x86::gpd(t), x86::gpw(t));
+          } else {
+            a_.bswap(gp(t, i.bits == 64));
+          }
+          break;
+        default:
+          return unsupported(i, "unary operation");
+      }
+      finish(id);
+      return {};
+    }
+    case Op::Zext32: {
+      const auto t = target(id);
+      a_.mov(x86::gpd(t), x86::gpd(use(i.args[0], kScratch2).id()));
+      finish(id);
+      return {};
+    }
+    case Op::Load: {
+      const auto t = target(id);
+      const x86::Gp base = use(i.args[0], kScratch2);
+      const auto m = x86::ptr(base, i.off, i.bits);
+      if (i.sx) {
+        if (i.bits == 4) a_.movsxd(x86::gpq(t), m);
+        else if (i.bits == 8) a_.mov(x86::gpq(t), m);
+        else a_.movsx(x86::gpq(t), m);
+      } else {
+        if (i.bits == 8) a_.mov(x86::gpq(t), m);
+        else if (i.bits == 4) a_.mov(x86::gpd(t), m);
+        else a_.movzx(x86::gpd(t), m);
+      }
+      finish(id);
+      return {};
+    }
+    case Op::Store: {
+      const x86::Gp base = use(i.args[0], kScratch2);
+      const auto m = x86::ptr(base, i.off, i.bits);
+      const Loc v = loc(i.args[1]);
+      if (v.kind == Loc::Kind::Imm && (i.bits < 8 || fits_imm32(v.v))) {
+        const std::int64_t truncated = i.bits == 1 ? std::int8_t(v.v) : i.bits == 2 ? std::int16_t(v.v)
+                                     : std::int32_t(v.v);
+        a_.mov(m, imm(truncated));
+      } else {
+        a_.mov(m, sized_gp(use(i.args[1], kScratch).id(), i.bits));
+      }
+      return {};
+    }
+    case Op::Call: emit_call(id); return {};
+    case Op::Atomic: emit_atomic(id); return {};
+    case Op::Jmp:
+      phi_moves(b, fn_.blocks[b].succs[0]);
+      jump_to(fn_.blocks[b].succs[0]);
+      return {};
+    case Op::Branch: return emit_branch(b, id);
+    case Op::Ret: {
+      const Loc l = loc(i.args[0]);
+      emit_move({Loc::Kind::Reg, kRax}, l);
+      a_.jmp(ret_);
+      return {};
+    }
+  }
+  return unsupported(i, "instruction");
+}
+
+Result<void> OptEmitter::emit_alu(ValueId id) {
+  const Inst& i = val(id);
+  const bool w64 = i.width == 64;
+  const auto t = target(id);
+  const x86::Gp T = gp(t, w64);
+  ValueId a = i.args[0], b = i.args[1];
+  switch (i.kind) {
+    case Kind::Div: case Kind::SDiv: case Kind::Mod: case Kind::SMod:
+      emit_divmod(id);
+      return {};
+    case Kind::Lsh: case Kind::Rsh: case Kind::Arsh: {
+      if (fn_.is_const(b)) {
+        const auto count = static_cast<std::uint64_t>(val(b).imm) & (w64 ? 63u : 31u);
+        move_into(t, a, w64);
+        const InstId op = i.kind == Kind::Lsh ? x86::Inst::kIdShl : i.kind == Kind::Rsh ? x86::Inst::kIdShr : x86::Inst::kIdSar;
+        if (count) a_.emit(op, T, imm(count));
+        else if (!w64) a_.mov(T, T);  // a 32-bit shift by 0 still zero-extends
+      } else {
+        if (!bmi2_) return unsupported(i, "register shifts need BMI2 here");
+        // shlx/shrx/sarx mask the count by the operand width, as BPF does.
+        const x86::Gp count = use(b, kScratch2, w64);
+        const x86::Gp src = use(a, kScratch, w64);
+        if (i.kind == Kind::Lsh) a_.shlx(T, src, count);
+        else if (i.kind == Kind::Rsh) a_.shrx(T, src, count);
+        else a_.sarx(T, src, count);
+      }
+      finish(id);
+      return {};
+    }
+    case Kind::Add: case Kind::Sub: case Kind::Or: case Kind::And: case Kind::Xor: case Kind::Mul: {
+      const bool commutative = i.kind != Kind::Sub;
+      if (in_reg(b, t) && !in_reg(a, t)) {
+        if (commutative) {
+          std::swap(a, b);
+        } else {
+          a_.mov(x86::gpq(kScratch2), x86::gpq(t));
+          move_into(t, a, w64);
+          a_.sub(T, gp(kScratch2, w64));
+          finish(id);
+          return {};
+        }
+      }
+      move_into(t, a, w64);
+      const Operand src = operand(b, kScratch2, w64);
+      if (i.kind == Kind::Mul) {
+        if (src.isImm()) a_.imul(T, T, src.as<Imm>());
+        else if (src.isMem()) a_.imul(T, src.as<x86::Mem>());
+        else a_.imul(T, src.as<x86::Gp>());
+      } else {
+        const InstId op = i.kind == Kind::Add ? x86::Inst::kIdAdd : i.kind == Kind::Sub ? x86::Inst::kIdSub
+                        : i.kind == Kind::Or ? x86::Inst::kIdOr : i.kind == Kind::And ? x86::Inst::kIdAnd
+                        : x86::Inst::kIdXor;
+        a_.emit(op, T, src);
+      }
+      finish(id);
+      return {};
+    }
+    default:
+      return unsupported(i, "ALU operation");
+  }
+}
+
+// div/mod need rdx:rax: the divisor goes to r11, rax to r10 and rdx to its frame slot, both are
+// restored afterwards and the result reaches its target from r11. Division by zero gives 0 and
+// modulo by zero keeps the dividend; INT_MIN / -1 and % -1 (signed) never reach idiv.
+void OptEmitter::emit_divmod(ValueId id) {
+  const Inst& i = val(id);
+  const bool w64 = i.width == 64;
+  const bool is_signed = i.kind == Kind::SDiv || i.kind == Kind::SMod;
+  const bool is_mod = i.kind == Kind::Mod || i.kind == Kind::SMod;
+  const ValueId a = i.args[0], b = i.args[1];
+  const x86::Gp divisor = gp(kScratch, w64), ax = gp(kRax, w64), dx = gp(kRdx, w64);
+  emit_move({Loc::Kind::Reg, kScratch}, loc(b));
+  a_.mov(x86::r10, x86::rax);
+  a_.mov(x86::qword_ptr(x86::rsp, kDivOff), x86::rdx);
+  if (!in_reg(a, kRax)) emit_move({Loc::Kind::Reg, kRax}, loc(a));  // rdx, if a is there, is intact
+  const Label zero = a_.newLabel(), done = a_.newLabel(), divide = a_.newLabel();
+  a_.test(divisor, divisor);
+  a_.jz(zero);
+  if (is_signed) {
+    a_.cmp(divisor, -1);
+    a_.jne(divide);
+    if (i.kind == Kind::SDiv) a_.neg(ax); else a_.xor_(x86::eax, x86::eax);
+    a_.jmp(done);
+  }
+  a_.bind(divide);
+  if (is_signed) {
+    if (w64) a_.cqo(x86::rdx, x86::rax); else a_.cdq(x86::edx, x86::eax);
+    a_.idiv(dx, ax, divisor);
+  } else {
+    a_.xor_(x86::edx, x86::edx);
+    a_.div(dx, ax, divisor);
+  }
+  if (is_mod) a_.mov(ax, dx);
+  a_.jmp(done);
+  a_.bind(zero);
+  if (!is_mod) a_.xor_(x86::eax, x86::eax);
+  else if (!w64) a_.mov(x86::eax, x86::eax);
+  a_.bind(done);
+  a_.mov(x86::r11, x86::rax);
+  a_.mov(x86::rax, x86::r10);
+  a_.mov(x86::rdx, x86::qword_ptr(x86::rsp, kDivOff));
+  if (al_.reg[id] >= 0) a_.mov(x86::gpq(static_cast<std::uint32_t>(al_.reg[id])), x86::r11);
+  else finish(id);
+}
+
+Result<void> OptEmitter::emit_branch(opt::BlockId b, ValueId id) {
+  const Inst& i = val(id);
+  const bool w64 = i.width == 64;
+  const auto cc = jump_condition(i.kind);
+  if (!cc) return unsupported(i, "branch condition");
+  const x86::Gp lhs = use(i.args[0], kScratch, w64);
+  const bool is_test = i.kind == Kind::Jset;
+  const Loc r = loc(i.args[1]);
+  if (!is_test && r.kind == Loc::Kind::Imm && (w64 ? r.v == 0 : static_cast<std::uint32_t>(r.v) == 0)) {
+    a_.test(lhs, lhs);  // the flags every condition reads equal cmp's with 0
+  } else {
+    const Operand rhs = operand(i.args[1], kScratch2, w64);
+    if (is_test && rhs.isMem()) a_.test(rhs.as<x86::Mem>(), lhs);  // test has no reg, mem form
+    else a_.emit(is_test ? x86::Inst::kIdTest : x86::Inst::kIdCmp, lhs, rhs);
+  }
+  const auto taken = fn_.blocks[b].succs[0], fall = fn_.blocks[b].succs[1];
+  if (static_cast<std::int64_t>(fall) == next_) {
+    a_.j(*cc, labels_[taken]);
+  } else if (static_cast<std::int64_t>(taken) == next_) {
+    a_.j(static_cast<x86::CondCode>(static_cast<std::uint8_t>(*cc) ^ 1u), labels_[fall]);
+  } else {
+    a_.j(*cc, labels_[taken]);
+    a_.jmp(labels_[fall]);
+  }
+  return {};
+}
+
+// Address in r10, operand in r11; the old value ends in r11 and reaches the result from there.
+// cmpxchg and the fetch-or/and/xor loops need rax as comparand: it is kept in [rsp+8] meanwhile.
+void OptEmitter::emit_atomic(ValueId id) {
+  const Inst& i = val(id);
+  const bool w64 = i.width == 64;
+  const x86::Gp base = use(i.args[0], kScratch2);
+  a_.lea(x86::r10, x86::ptr(base, i.off));
+  const auto m = x86::ptr(x86::r10, 0, i.bits);
+  emit_move({Loc::Kind::Reg, kScratch}, loc(i.args[1]));
+  const x86::Gp operand = gp(kScratch, w64), ax = gp(kRax, w64);
+  auto with_rax = [&](auto&& body) {
+    a_.mov(x86::qword_ptr(x86::rsp, kDivOff), x86::rax);
+    body();
+    a_.mov(operand, ax);  // the old value (32-bit: zero-extended)
+    a_.mov(x86::rax, x86::qword_ptr(x86::rsp, kDivOff));
+  };
+  auto rmw_loop = [&](InstId op) {
+    if (!i.fetch) {
+      a_.lock().emit(op, m, operand);
+      return;
+    }
+    a_.mov(x86::ptr(x86::rsp, kAtomicOff, i.bits), operand);
+    with_rax([&] {
+      const Label retry = a_.newLabel();
+      a_.mov(ax, m);
+      a_.bind(retry);
+      a_.mov(operand, ax);
+      a_.emit(op, operand, x86::ptr(x86::rsp, kAtomicOff, i.bits));
+      a_.lock().cmpxchg(m, operand, ax);
+      a_.jne(retry);
+    });
+  };
+  switch (i.kind) {
+    case Kind::AtomicAdd:
+      if (i.fetch) a_.lock().xadd(m, operand);
+      else a_.lock().add(m, operand);
+      break;
+    case Kind::AtomicOr: rmw_loop(x86::Inst::kIdOr); break;
+    case Kind::AtomicAnd: rmw_loop(x86::Inst::kIdAnd); break;
+    case Kind::AtomicXor: rmw_loop(x86::Inst::kIdXor); break;
+    case Kind::Xchg: a_.xchg(m, operand); break;  // implicitly locked
+    case Kind::CmpXchg:
+      with_rax([&] {
+        if (!in_reg(i.args[2], kRax)) emit_move({Loc::Kind::Reg, kRax}, loc(i.args[2]));
+        a_.lock().cmpxchg(m, operand, ax);
+      });
+      break;
+    default:
+      break;
+  }
+  if (al_.reg[id] >= 0 || al_.slot[id] >= 0) emit_move(loc(id), {Loc::Kind::Reg, kScratch});
+}
+
+void OptEmitter::emit_call(ValueId id) {
+  const Inst& i = val(id);
+  load_state();
+  a_.mov(x86::r10, imm(reinterpret_cast<std::uint64_t>(i.helper)));
+  a_.mov(state(offsetof(JitState, pending_helper)), x86::r10);
+  a_.mov(state(offsetof(JitState, pc), 4), imm(i.pc));
+  // r1..r5 into the SysV argument registers; JitState* is argument 6.
+  static constexpr std::uint32_t kArgRegs[] = {kRdi, kRsi, kRdx, kRcx, 8};
+  std::vector<std::pair<Loc, Loc>> moves;
+  for (std::size_t k = 0; k < 5; ++k) moves.push_back({{Loc::Kind::Reg, kArgRegs[k]}, loc(i.args[k])});
+  parallel_move(std::move(moves));
+  a_.mov(x86::r9, x86::qword_ptr(x86::rsp, kStateOff));
+  a_.mov(x86::rax, imm(reinterpret_cast<std::uint64_t>(&jit_call_helper)));
+  a_.call(x86::rax);
+  load_state();
+  a_.cmp(state(offsetof(JitState, status), 4), 0);
+  a_.jne(fail_);
+  if (al_.reg[id] >= 0 || al_.slot[id] >= 0) emit_move(loc(id), {Loc::Kind::Reg, kRax});
+}
+
+}  // namespace
+
+Result<NativeCode> compile_optimized(opt::Function& fn, const CompileRequest& req) {
+  if (req.variant != Variant::Fast)
+    return make_error(Errc::Unsupported, "optimizing JIT: only the fast variant (the baseline builds checked and counted code)");
+  if (req.blind_constants)
+    return make_error(Errc::Unsupported, "optimizing JIT: constant blinding is not supported (the baseline tier blinds)");
+  const auto allocation = opt::allocate_registers(fn, register_file());
+  CodeHolder code;
+  code.init(Environment::host());
+  ErrorRecorder errors;
+  code.setErrorHandler(&errors);
+  x86::Assembler a(&code);
+  OptEmitter emitter(fn, req, a, allocation);
+  auto emitted = emitter.emit();
+  if (!emitted) return std::move(emitted).error();
+  if (errors.failed()) return make_error(Errc::Internal, "optimizing JIT (x86-64): asmjit: " + errors.message());
+  code.flatten();
+  code.resolveUnresolvedLinks();
+  if (errors.failed() || code.hasUnresolvedLinks() || !code.relocEntries().empty())
+    return make_error(Errc::Internal, "optimizing JIT (x86-64): code is not position independent: " + errors.message());
+  NativeCode out;
+  out.bytes.resize(code.codeSize());
+  code.copyFlattenedData(out.bytes.data(), out.bytes.size());
+  out.pc_offsets.assign(req.program->size(), 0);  // one function: every pc enters at the prologue
+  return out;
+}
+
+}  // namespace bpfvm::jit::x86_64

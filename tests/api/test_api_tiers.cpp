@@ -1,0 +1,65 @@
+// Engine::JitOptimized and the tiering API: which tier runs (Program::jit_tier), optimize on request,
+// and the same results as the interpreter through the public API.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <vector>
+
+#include "bpfvm/bpfvm.hpp"
+
+using namespace bpfvm;
+
+namespace {
+// A loop over the input with a BPF-to-BPF call: r0 = sum over i < 16 of f(mem[i]), f(x) = x * 3 + 1.
+constexpr const char* kLoopWithCall =
+    "mov %r6, %r1\nmov %r7, 0\nmov %r8, 0\n"
+    "L1:\nmov %r2, %r6\nadd %r2, %r8\nldxb %r1, [%r2+0]\ncall local L2\nadd %r7, %r0\nadd %r8, 1\n"
+    "jlt %r8, 16, L1\nmov %r0, %r7\nexit\n"
+    "L2:\nmov %r0, %r1\nmul %r0, 3\nadd %r0, 1\nexit\n";
+}  // namespace
+
+TEST_CASE("Engine::JitOptimized runs optimized code and agrees with the interpreter") {
+  Vm vm;
+  auto obj = vm.open_assembly(kLoopWithCall, ProgramType::plain(16), "loop");
+  INFO((obj ? "" : obj.error().message()));
+  REQUIRE(obj);
+  std::vector<std::uint8_t> mem(16);
+  for (std::size_t i = 0; i < mem.size(); ++i) mem[i] = static_cast<std::uint8_t>(7 * i + 1);
+  std::uint64_t want = 0;
+  for (auto b : mem) want += b * 3u + 1;
+
+  auto interp = obj->load("loop", ProgramOptions{.engine = Engine::Interpreter});
+  REQUIRE(interp);
+  CHECK(interp->jit_tier() == JitTier::None);
+  CHECK_FALSE(interp->optimize());
+
+  auto opt = obj->load("loop", ProgramOptions{.engine = Engine::JitOptimized});
+  REQUIRE(opt);
+  CHECK(opt->jit_tier() == JitTier::Optimized);
+  auto out = opt->run(mem);
+  REQUIRE(out);
+  CHECK(out->r0 == want);
+  CHECK(out->r0 == interp->run(mem)->r0);
+
+  // Checked runs (and runs under a budget) use the baseline even on the optimizing engine.
+  auto checked = obj->load("loop", ProgramOptions{.engine = Engine::JitOptimized, .checked = true});
+  REQUIRE(checked);
+  CHECK(checked->jit_tier() == JitTier::Baseline);
+  CHECK(checked->run(mem)->r0 == want);
+
+  // Engine::Jit: baseline at once, optimized on request.
+  auto jit = obj->load("loop", ProgramOptions{.engine = Engine::Jit});
+  REQUIRE(jit);
+  CHECK(jit->jit_tier() == JitTier::Baseline);
+  CHECK(jit->run(mem)->r0 == want);
+  auto upgraded = jit->optimize();
+  REQUIRE(upgraded);
+  CHECK(*upgraded == JitTier::Optimized);
+  CHECK(jit->jit_tier() == JitTier::Optimized);
+  CHECK(jit->run(mem)->r0 == want);
+
+  // Unverified programs stay on the baseline (the tier builds on what the verifier proved).
+  auto unverified = obj->load("loop", ProgramOptions{.engine = Engine::JitOptimized, .verify = false});
+  REQUIRE(unverified);
+  CHECK(unverified->jit_tier() == JitTier::Baseline);
+}
