@@ -76,6 +76,7 @@ struct Program::Impl {
   ProgramType type;
   ProgramOptions options;
   std::uint32_t ctx_bytes = 0;  // the verifier's context bound; run() zero-pads a shorter context to it
+  std::optional<helpers::ProgType> packet_type;  // packet_prog_type(type), once: run() goes through test_run
   VerifierReport report;
   std::vector<const vm::MemoryOwner*> owners;  // the object's maps, for checked runs (fixed after open)
   vm::Program program;  // after ctx-access rewriting: what the engine runs
