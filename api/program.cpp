@@ -352,6 +352,7 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
     o.ctx_in = input.ctx;
     o.repeat = repeat;
     o.checked = checked;
+    o.measure_time = timed;
     ThreadRunContext run_context;
     o.context = &run_context.get();
     // One CPU slot for the whole test run, as the kernel's test run keeps one CPU (migrate_disable).
