@@ -210,7 +210,8 @@ ldxdw %r4, [%r3-1000]
 or %r0, %r4
 exit
 )";
-  const helpers::TestRunOptions o{.type = helpers::ProgType::Xdp, .data_in = packet(60), .checked = true};
+  const auto frame = packet(60);  // outlives the options' span
+  const helpers::TestRunOptions o{.type = helpers::ProgType::Xdp, .data_in = frame, .checked = true};
   CHECK(b.run(fill, o).r0 == 0);
   const auto after = b.run(read, o);
   CHECK(after.r0 == 0);
