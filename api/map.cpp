@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "api/impl.hpp"
+#include "maps/array_map.hpp"
 
 namespace bpfvm {
 
@@ -23,6 +24,27 @@ std::uint32_t Map::value_size() const { return m(impl_).spec().value_size; }
 std::uint32_t Map::max_entries() const { return m(impl_).spec().max_entries; }
 std::uint32_t Map::flags() const { return m(impl_).spec().map_flags; }
 std::size_t Map::host_value_size() const { return m(impl_).host_value_size(); }
+
+namespace {
+// ARRAY and PERCPU_ARRAY only: array of maps and prog arrays hold pointers, not values.
+const maps::ArrayMap* plain_array(void* impl) {
+  const auto type = m(impl).spec().type;
+  if (type != maps::MapType::Array && type != maps::MapType::PercpuArray) return nullptr;
+  return dynamic_cast<const maps::ArrayMap*>(&m(impl));
+}
+}  // namespace
+
+std::span<const std::uint8_t> Map::array_values() const {
+  const auto* a = plain_array(impl_);
+  if (a == nullptr) return {};
+  const auto v = a->values();
+  return {reinterpret_cast<const std::uint8_t*>(v.data()), v.size()};
+}
+
+std::size_t Map::array_stride_bytes() const {
+  const auto* a = plain_array(impl_);
+  return a == nullptr ? 0 : a->index_stride_bytes();
+}
 
 // Spans shorter than the map's sizes are refused with -EINVAL rather than read past.
 int Map::lookup(std::span<const std::uint8_t> key, std::span<std::uint8_t> value_out) const {

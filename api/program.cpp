@@ -179,7 +179,8 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     impl->program = source.program;
   }
 
-  if (auto packet_type = packet_prog_type(type)) {
+  impl->packet_type = packet_prog_type(type);
+  if (const auto packet_type = impl->packet_type) {
     auto rewritten = helpers::rewrite_ctx_access(impl->program, *packet_type, ctx_accesses);
     if (!rewritten) return std::move(rewritten).error();
     impl->program = std::move(*rewritten);
@@ -371,13 +372,14 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
   out.cpu_ns_per_run = 0;
   out.redirect_ifindex.reset();
 
-  if (auto packet_type = packet_prog_type(p.type)) {
+  if (const auto packet_type = p.packet_type) {
     helpers::TestRunOptions o;
     o.type = *packet_type;
     o.data_in = input.data;  // copied into the frame before the run
     o.ctx_in = input.ctx;
     o.repeat = repeat;
     o.checked = checked;
+    o.measure_time = timed;
     ThreadRunContext run_context;
     o.context = &run_context.get();
     // One CPU slot for the whole test run, as the kernel's test run keeps one CPU (migrate_disable).

@@ -117,6 +117,8 @@ struct Harness::State {
   bool packet = false;
   std::size_t min_input = 0, max_input = kMaxBufferBytes;
   std::optional<Mutator> mutator;  // for mutate(), made on first use
+  std::vector<std::uint8_t> mutate_buffer;  // mutate()'s working copy
+  RunOutput out;  // run()'s interpreter output, reused
 
   bool note_coverage();
   std::optional<Finding> check_properties(const RunOutput& out) const;
@@ -252,9 +254,10 @@ RunVerdict Harness::run(std::span<const std::uint8_t> input) {
     s.counters[2 * std::size_t{j.pc} + 1] = 0;
   }
   RunInput in{input, {}, 1, nullptr, s.counters};
-  auto out = s.interp.run(in);
+  // Into the reused output (no allocation per input once warm).
+  const auto ran = s.interp.run(in, s.out);
   // test_run's own input checks (EINVAL/ENOSPC before the program runs) carry no pc.
-  if (!out && out.error().code == Errc::InvalidArgument && out.error().pc == kNoPc) {
+  if (!ran && ran.error().code == Errc::InvalidArgument && ran.error().pc == kNoPc) {
     v.rejected = true;
     return v;
   }
@@ -263,20 +266,21 @@ RunVerdict Harness::run(std::span<const std::uint8_t> input) {
   const bool track_maps = !s.maps.empty();
   if (track_maps) s.maps.read(s.state);
   const auto& state = s.state;
-  if (!out) {
-    const auto& e = out.error();
+  if (!ran) {
+    const auto& e = ran.error();
     std::string at = e.pc == kNoPc ? std::string() : " (" + s.where(e.pc) + ")";
     if (at == " ()") at.clear();
     v.finding = Finding{Finding::Kind::Fault,
                         std::string("fault:") + errc_name(e.code) + ":pc " + (e.pc == kNoPc ? "-" : std::to_string(e.pc)),
                         std::string(errc_name(e.code)) + ": " + e.message() + at};
   } else {
-    v.retval = out->retval;
-    v.finding = s.check_properties(*out);
+    v.retval = s.out.retval;
+    v.finding = s.check_properties(s.out);
   }
   if (track_maps) s.maps.restore(state);
 
   if (s.jit && !v.finding && (v.new_coverage || s.options.compare_every_input)) {
+    const Result<RunOutput> out = ran ? Result<RunOutput>(s.out) : Result<RunOutput>(ran.error());
     auto jit_out = s.jit->run(RunInput{input, {}, 1, nullptr, {}});
     if (track_maps) {
       s.maps.read(s.jit_state);
@@ -329,7 +333,8 @@ std::size_t Harness::mutate(std::uint8_t* data, std::size_t size, std::size_t ma
   State& s = *s_;
   if (!s.mutator) s.mutator.emplace(seed, s.graph.dictionary(), 0, s.max_input);
   s.mutator->rng() = Rng(seed);
-  std::vector<std::uint8_t> bytes(data, data + size);
+  auto& bytes = s.mutate_buffer;  // reused: no allocation per input once warm
+  bytes.assign(data, data + size);
   s.mutator->mutate(bytes, {});
   if (bytes.size() > max_size) bytes.resize(max_size);
   std::copy(bytes.begin(), bytes.end(), data);

@@ -26,8 +26,18 @@ std::string hex(std::span<const std::uint8_t> bytes) {
   return s;
 }
 
-Entries entries_of(const MapSnapshot& s, std::size_t key_bytes, std::size_t value_bytes) {
+// `array_stride` 0: key‖value records; else an array's values in place (Map::array_values), keys
+// implicit.
+Entries entries_of(const MapSnapshot& s, std::size_t key_bytes, std::size_t value_bytes, std::size_t array_stride) {
   Entries out;
+  if (array_stride != 0) {
+    for (std::uint32_t k = 0; std::size_t{k} * array_stride + value_bytes <= s.records.size(); ++k) {
+      const auto* p = s.records.data() + std::size_t{k} * array_stride;
+      const auto* key = reinterpret_cast<const std::uint8_t*>(&k);
+      out.emplace(std::vector<std::uint8_t>(key, key + sizeof k), std::vector<std::uint8_t>(p, p + value_bytes));
+    }
+    return out;
+  }
   const std::size_t record = key_bytes + value_bytes;
   for (std::size_t at = 0; at + record <= s.records.size(); at += record) {
     const auto* p = s.records.data() + at;
@@ -46,7 +56,7 @@ MapState::MapState(const Object& object, std::size_t max_entries) {
     const bool hash = type == kHash || type == kPercpuHash || type == kLruHash || type == kLruPercpuHash || type == kLpmTrie;
     if (!array && !hash) continue;
     if (array && map.max_entries() > max_entries) continue;
-    maps_.push_back(Tracked{map, array, map.key_size(), map.host_value_size()});
+    maps_.push_back(Tracked{map, array, map.key_size(), map.host_value_size(), array ? map.array_stride_bytes() : 0});
   }
   read(initial_);
 }
@@ -58,14 +68,10 @@ void MapState::read(MapSnapshots& out) const {
     auto& rec = out[i].records;
     const std::size_t record = t.key_bytes + t.value_bytes;
     if (t.array) {
-      // Every index exists: records at fixed places, keys written once.
-      const std::uint32_t n = t.map.max_entries();
-      rec.resize(std::size_t{n} * record);
-      for (std::uint32_t k = 0; k < n; ++k) {
-        auto* p = rec.data() + std::size_t{k} * record;
-        std::memcpy(p, &k, sizeof k);
-        (void)t.map.lookup(std::span<const std::uint8_t>(p, 4), std::span<std::uint8_t>(p + 4, t.value_bytes));
-      }
+      // The values in place (Map::array_values), one copy: index k's value at k * stride. A lookup
+      // per index was three quarters of a fuzz run on a 256-entry array (issue #19).
+      const auto values = t.map.array_values();
+      rec.assign(values.begin(), values.end());
       continue;
     }
     rec.clear();
@@ -87,18 +93,25 @@ void MapState::restore(const MapSnapshots& current) {
   for (std::size_t i = 0; i < maps_.size(); ++i) {
     if (current[i] == initial_[i]) continue;
     auto& t = maps_[i];
-    const std::size_t record = t.key_bytes + t.value_bytes;
     if (t.array) {
-      for (std::size_t at = 0; at + record <= current[i].records.size(); at += record) {
-        if (std::memcmp(current[i].records.data() + at, initial_[i].records.data() + at, record) == 0) continue;
-        const auto* p = initial_[i].records.data() + at;
-        (void)t.map.update(std::span<const std::uint8_t>(p, t.key_bytes),
-                           std::span<const std::uint8_t>(p + t.key_bytes, t.value_bytes));
+      // Only the indexes the run changed are written back: memcmp finds the first differing byte
+      // in bulk, and the scan resumes after that index.
+      const auto& now = current[i].records;
+      const auto& then = initial_[i].records;
+      const std::size_t stride = t.array_stride;
+      const std::size_t size = std::min(now.size(), then.size());
+      for (std::size_t at = 0; at < size;) {
+        if (std::memcmp(now.data() + at, then.data() + at, size - at) == 0) break;
+        while (now[at] == then[at]) ++at;
+        const auto index = static_cast<std::uint32_t>(at / stride);
+        (void)t.map.update(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(&index), 4),
+                           std::span<const std::uint8_t>(then.data() + std::size_t{index} * stride, t.value_bytes));
+        at = (std::size_t{index} + 1) * stride;
       }
       continue;
     }
-    const auto now = entries_of(current[i], t.key_bytes, t.value_bytes);
-    const auto then = entries_of(initial_[i], t.key_bytes, t.value_bytes);
+    const auto now = entries_of(current[i], t.key_bytes, t.value_bytes, 0);
+    const auto then = entries_of(initial_[i], t.key_bytes, t.value_bytes, 0);
     for (const auto& [key, value] : now)
       if (!then.contains(key)) (void)t.map.erase(key);
     for (const auto& [key, value] : then) {
@@ -111,7 +124,7 @@ void MapState::restore(const MapSnapshots& current) {
 bool MapState::same_map(std::size_t i, const MapSnapshot& a, const MapSnapshot& b) const {
   if (a == b) return true;
   if (maps_[i].array) return false;
-  return entries_of(a, maps_[i].key_bytes, maps_[i].value_bytes) == entries_of(b, maps_[i].key_bytes, maps_[i].value_bytes);
+  return entries_of(a, maps_[i].key_bytes, maps_[i].value_bytes, 0) == entries_of(b, maps_[i].key_bytes, maps_[i].value_bytes, 0);
 }
 
 bool MapState::same(const MapSnapshots& a, const MapSnapshots& b) const {
@@ -125,7 +138,8 @@ std::string MapState::describe_difference(const MapSnapshots& a, const MapSnapsh
   for (std::size_t i = 0; i < maps_.size() && i < a.size() && i < b.size(); ++i) {
     if (same_map(i, a[i], b[i])) continue;
     const auto& t = maps_[i];
-    const auto ea = entries_of(a[i], t.key_bytes, t.value_bytes), eb = entries_of(b[i], t.key_bytes, t.value_bytes);
+    const auto ea = entries_of(a[i], t.key_bytes, t.value_bytes, t.array_stride),
+               eb = entries_of(b[i], t.key_bytes, t.value_bytes, t.array_stride);
     const std::string where = "map " + t.map.name() + ": key ";
     for (const auto& [key, value] : ea) {
       auto it = eb.find(key);

@@ -10,8 +10,9 @@
 
 namespace bpfvm::fuzz {
 
-/// One map's contents as key‖value records (all CPUs' values for per-CPU maps), in iteration order:
-/// flat, so the per-run read allocates nothing once warm and compares with one memcmp.
+/// One map's contents as key‖value records (all CPUs' values for per-CPU maps), in iteration order;
+/// for arrays, the values as they sit in the map (Map::array_values; keys implicit): flat, so the
+/// per-run read allocates nothing once warm and compares with one memcmp.
 struct MapSnapshot {
   std::vector<std::uint8_t> records;
   friend bool operator==(const MapSnapshot&, const MapSnapshot&) = default;
@@ -42,6 +43,7 @@ class MapState {
     Map map;
     bool array;
     std::size_t key_bytes, value_bytes;
+    std::size_t array_stride;  // arrays: Map::array_stride_bytes(); their snapshot is the values in place
   };
   bool same_map(std::size_t i, const MapSnapshot& a, const MapSnapshot& b) const;
 

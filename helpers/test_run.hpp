@@ -22,6 +22,7 @@ struct TestRunOptions {
   std::optional<std::uint32_t> data_size_out;   // output buffer size; smaller output -> -ENOSPC
   std::uint32_t repeat = 1;                     // 0 counts as 1
   bool checked = false;                         // checked mode for the engine and the helpers
+  bool measure_time = true;                     // false: duration_ns stays 0 (no clock read per call)
   std::uint32_t cpu = 0;                        // bpf_get_smp_processor_id
   /// Called once on the run's HelperRun before the first repetition: where an embedder installs its
   /// pointer. (Engines install their own hooks — callbacks, tail calls — in RunContext.)
@@ -38,8 +39,8 @@ struct TestRunResult {
   std::vector<std::uint8_t> data_out; // XDP: from data_meta to data_end; skb: from the MAC header
   std::uint32_t data_size_out = 0;    // full output size (also when cut)
   std::vector<std::uint8_t> ctx_out;  // xdp_md (data/data_end relative to data_meta) or __sk_buff
-  std::uint32_t duration_ns = 0;      // mean wall time per repetition
-  std::uint32_t cpu_duration_ns = 0;  // mean thread CPU time per repetition (leaves out preemption)
+  std::uint32_t duration_ns = 0;      // mean wall time per repetition (when TestRunOptions::measure_time)
+  std::uint32_t cpu_duration_ns = 0;  // mean thread CPU time per repetition (leaves out preemption; idem)
   RedirectRecord redirect;            // what bpf_redirect / bpf_redirect_map recorded last
 };
 

@@ -117,6 +117,15 @@ struct JitProgram::Impl {
     code.trampoline = b.memory.address();
     code.entry = b.memory.address() + b.pc_offsets[0];
     code.variant = v;
+    const bool may_enter_frames = std::any_of(helpers.begin(), helpers.end(), [](const vm::HelperEntry* h) {
+      return h != nullptr && h->id == kTailCallHelper;
+    }) || std::any_of(program.ops.begin(), program.ops.end(), [&](auto op) {
+      if (op == isa::kNoOp) return false;
+      const Form f = isa::kOps[op].form;
+      return f == Form::CallLocal || f == Form::CallReg;
+    });
+    if (v != Variant::Fast)
+      code.cleared_stack_bytes = may_enter_frames ? isa::kMaxRunFrames * isa::kStackBytes : isa::kStackBytes;
     if (options.register_with_debuggers)
       b.debug = DebugRegistration::create(options.name + "_" + variant_name(v) + (optimizing ? "_opt" : ""), b.memory.address(),
                                           b.memory.size_bytes());
@@ -253,15 +262,20 @@ std::uint32_t JitProgram::native_offset(Variant variant, std::uint32_t pc) const
 Result<vm::ExecResult> JitProgram::run(vm::RunContext& ctx, std::span<const std::uint64_t> args,
                                        const vm::ExecOptions& options) const {
   const Variant variant = variant_for(options);
-  auto code = code_for(variant);
-  if (!code) return std::move(code).error();
+  // Built already (always, after the first run): no Result layers on the per-call path.
+  const auto& slot = impl_->slots[static_cast<std::size_t>(variant)];
+  const ProgramCode* code = &slot.code;
+  if (!slot.ready.load(std::memory_order_acquire)) [[unlikely]] {
+    auto built = code_for(variant);
+    if (!built) return std::move(built).error();
+  }
   // As Interpreter::run_in: the run's mode and budget are visible to helpers, the count starts at 0.
   ctx.checked = options.checked;
   ctx.budget_insns = options.budget_insns;
   ctx.begin_run();
   const std::uint64_t budget =
       options.budget_insns ? options.budget_insns : std::numeric_limits<std::uint64_t>::max();
-  auto run = run_native(**code, ctx, args, (*code)->entry, options.budget_insns, budget, options.runs);
+  auto run = run_native(*code, ctx, args, code->entry, options.budget_insns, budget, options.runs);
   if (!run) return std::move(run).error();
   vm::ExecResult result;
   result.r0 = run->r0;

@@ -42,23 +42,39 @@ Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx,
   support.budget_insns = budget_insns;
 
   // Every frame a run may use, like the interpreter's Machine; zeroed where memory is checked so
-  // reads of unwritten stack agree with the interpreter.
+  // reads of unwritten stack agree with the interpreter (the frames the program can reach).
   alignas(16) std::uint8_t stack[isa::kMaxRunFrames * isa::kStackBytes];
-  if (code.variant != Variant::Fast) std::memset(stack, 0, sizeof stack);
+  const std::size_t clear_bytes = std::min(code.cleared_stack_bytes, sizeof stack);
+  if (clear_bytes != 0) std::memset(stack + sizeof stack - clear_bytes, 0, clear_bytes);
   const auto stack_top = reinterpret_cast<std::uintptr_t>(stack + sizeof stack);
 
+  // JitState has no default member initialisers (a value-initialised one cost a `rep stos`, about a
+  // third of this function's time per call, issue #19): every field is written here, and the
+  // static_assert stops the build when a field is added until this list sets it too.
+  static_assert(sizeof(JitState) == 192, "run_native must set every JitState field");
   JitState state;
   state.budget_left = budget_left;
-  state.budget_total = budget_insns ? budget_insns : std::numeric_limits<std::uint64_t>::max();
   state.stack_lo = stack_top - isa::kStackBytes;
   state.stack_size = isa::kStackBytes;
+  state.read_lo = UINT64_MAX;
+  state.read_size = 0;
+  state.write_lo = UINT64_MAX;
+  state.write_size = 0;
+  state.saved_rsp = 0;
   state.ctx_stack = &ctx.stack;
   state.ctx = &ctx;
-  for (std::size_t i = 0; i < args.size() && i < 5; ++i) state.args[i] = args[i];
+  state.pending_helper = nullptr;
+  state.depth = 0;
+  state.pc = 0;
+  state.status = 0;
+  state.depth_limit = isa::kMaxCallFrames - 1;
+  for (std::size_t i = 0; i < 5; ++i) state.args[i] = i < args.size() ? args[i] : 0;
   state.frame_top = stack_top;
+  state.r0 = 0;
   state.support = &support;
   state.code = &code;
   state.entry = entry;
+  state.budget_total = budget_insns ? budget_insns : std::numeric_limits<std::uint64_t>::max();
 
   const vm::Region saved_stack = ctx.stack;
   const vm::CallbackFn saved_hook = ctx.invoke_callback;
@@ -68,25 +84,32 @@ Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx,
   ctx.invoke_callback = &call_back_into_code;
   ctx.engine = &state;
   ctx.engine_tail_calls = true;  // jit_take_tail_call follows RunContext::tail_call_target
+  auto finish = [&](int rc) -> Result<NativeRunResult> {
+    ctx.stack = saved_stack;
+    ctx.invoke_callback = saved_hook;
+    ctx.engine = saved_engine;
+    ctx.engine_tail_calls = saved_tail_calls;
+    if (rc != 0) {
+      if (support.error) return std::move(*support.error);
+      return make_error(Errc::Internal, "JIT: run failed without an error");
+    }
+    return NativeRunResult{state.r0, state.budget_left};
+  };
   const auto enter = reinterpret_cast<JitEntry>(code.trampoline);
-  const JitState first = state;
+  if (runs <= 1) [[likely]] {
+    const int rc = enter(&state);
+    return finish(rc);
+  }
+  const JitState first = state;  // only repeated runs need it (a copy of ~180 bytes)
   int rc = enter(&state);
   for (std::uint32_t run = 1; run < runs && rc == 0; ++run) {
     state = first;  // a run may have tail-called into other code, moved the frame mirror, spent budget
-    if (code.variant != Variant::Fast) std::memset(stack, 0, sizeof stack);  // as the first run's
+    std::memset(stack + sizeof stack - clear_bytes, 0, clear_bytes);  // as the first run's
     ctx.begin_run();
     ctx.stack = vm::Region{state.stack_lo, isa::kStackBytes, true, "stack"};
     rc = enter(&state);
   }
-  ctx.stack = saved_stack;
-  ctx.invoke_callback = saved_hook;
-  ctx.engine = saved_engine;
-  ctx.engine_tail_calls = saved_tail_calls;
-  if (rc != 0) {
-    if (support.error) return std::move(*support.error);
-    return make_error(Errc::Internal, "JIT: run failed without an error");
-  }
-  return NativeRunResult{state.r0, state.budget_left};
+  return finish(rc);
 }
 
 }  // namespace bpfvm::jit

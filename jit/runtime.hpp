@@ -26,6 +26,10 @@ struct ProgramCode {
   std::uint64_t trampoline = 0;                   // native address of the entry trampoline (JitEntry)
   std::uint64_t entry = 0;                        // native address of pc 0
   Variant variant = Variant::Fast;                // a tail call continues in the same variant
+  /// Checked and counted variants: bytes below the stack top run_native clears, so unwritten stack
+  /// reads as zero as in the checked interpreter: one frame when the program makes no local call and
+  /// no tail call (no other frame is reachable), else every frame a run may use. Fast: none.
+  std::size_t cleared_stack_bytes = 0;
 };
 
 /// What a run needs besides registers; the C++ side only. Thunks fill `error` and set status.
@@ -34,36 +38,39 @@ struct RunSupport {
   std::optional<Error> error;
 };
 
-/// Per-run state, addressed by generated code at fixed offsets (hence standard layout).
+/// Per-run state, addressed by generated code at fixed offsets (hence standard layout). No default
+/// member initialisers: run_native sets every field, and a value-initialised JitState cost a block
+/// clear (`rep stos`) per call (issue #19). The values a run starts with are noted per field.
 struct JitState {
-  std::uint64_t budget_left = 0;   // counting variants: instructions the run may still execute
-  std::uint64_t stack_lo = 0;      // mirror of ctx->stack: lowest byte of the live frames
-  std::uint64_t stack_size = 0;    //   and their size; checked mode's fast path tests against it
+  std::uint64_t budget_left;   // counting variants: instructions the run may still execute
+  std::uint64_t stack_lo;      // mirror of ctx->stack: lowest byte of the live frames
+  std::uint64_t stack_size;    //   and their size; checked mode's fast path tests against it
   // Checked mode's second inline test (x86-64): the RunContext region the last read / write passed
-  // in jit_check_access (lo = UINT64_MAX: none). Regions change only inside helpers, so
+  // in jit_check_access (lo = UINT64_MAX: none, the start). Regions change only inside helpers, so
   // jit_call_helper forgets both; map memory (MemoryOwner) is never cached.
-  std::uint64_t read_lo = UINT64_MAX;
-  std::uint64_t read_size = 0;
-  std::uint64_t write_lo = UINT64_MAX;
-  std::uint64_t write_size = 0;
-  std::uint64_t saved_rsp = 0;     // host stack pointer of the entry trampoline (fault unwinding)
-  vm::Region* ctx_stack = nullptr; // &ctx->stack, kept equal to the mirror on call and exit
-  vm::RunContext* ctx = nullptr;
-  const vm::HelperEntry* pending_helper = nullptr;  // the helper jit_call_helper invokes
-  std::uint32_t depth = 0;         // BPF-to-BPF nesting, 0 in the main program
-  std::uint32_t pc = 0;            // pc of the helper call in flight
-  std::uint32_t status = 0;        // 0 = running; 1 = a thunk stored an error in support->error
-  // Deepest `depth` a local call may reach: kMaxCallFrames - 1 frames below the main program, and as
-  // many below the frame each tail call continued on (jit_take_tail_call), at most kMaxRunFrames - 1.
-  std::uint32_t depth_limit = isa::kMaxCallFrames - 1;
-  std::uint64_t args[5] = {};      // r1..r5 on entry
-  std::uint64_t frame_top = 0;     // r10 on entry
-  std::uint64_t r0 = 0;            // r0 at the outermost exit
-  RunSupport* support = nullptr;
-  const ProgramCode* code = nullptr;  // the running program (tail calls switch it)
-  std::uint64_t entry = 0;         // what the trampoline calls: pc 0, or a callback's subprogram
-  std::uint64_t budget_total = 0;  // the run's budget (UINT64_MAX: none); minus budget_left = executed,
-                                   //   callbacks included (jit_call_helper syncs ctx->insns_executed)
+  std::uint64_t read_lo;
+  std::uint64_t read_size;
+  std::uint64_t write_lo;
+  std::uint64_t write_size;
+  std::uint64_t saved_rsp;     // host stack pointer of the entry trampoline (fault unwinding)
+  vm::Region* ctx_stack;       // &ctx->stack, kept equal to the mirror on call and exit
+  vm::RunContext* ctx;
+  const vm::HelperEntry* pending_helper;  // the helper jit_call_helper invokes
+  std::uint32_t depth;         // BPF-to-BPF nesting, 0 in the main program
+  std::uint32_t pc;            // pc of the helper call in flight
+  std::uint32_t status;        // 0 = running; 1 = a thunk stored an error in support->error
+  // Deepest `depth` a local call may reach: kMaxCallFrames - 1 frames below the main program (the
+  // start), and as many below the frame each tail call continued on (jit_take_tail_call), at most
+  // kMaxRunFrames - 1.
+  std::uint32_t depth_limit;
+  std::uint64_t args[5];       // r1..r5 on entry
+  std::uint64_t frame_top;     // r10 on entry
+  std::uint64_t r0;            // r0 at the outermost exit
+  RunSupport* support;
+  const ProgramCode* code;     // the running program (tail calls switch it)
+  std::uint64_t entry;         // what the trampoline calls: pc 0, or a callback's subprogram
+  std::uint64_t budget_total;  // the run's budget (UINT64_MAX: none); minus budget_left = executed,
+                               //   callbacks included (jit_call_helper syncs ctx->insns_executed)
 };
 static_assert(std::is_standard_layout_v<JitState>);
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "maps/map.hpp"
 
@@ -20,6 +21,13 @@ class ArrayMap : public Map {
   int erase(const void* key) override;
   unsigned batch_ops() const override { return kBatchLookup | kBatchUpdate; }
   std::optional<vm::DirectArray> direct_array() const override;
+  /// Every value in place (the host's read-only view, as the kernel's BPF_F_MMAPABLE mmap): index
+  /// i's slots (one per CPU for the per-CPU variant, each round_up(value_size, 8) bytes) start at
+  /// i * index_stride_bytes().
+  std::span<const std::byte> values() const {
+    return {base_, std::size_t{spec_.max_entries} * index_stride_bytes()};
+  }
+  std::size_t index_stride_bytes() const { return std::size_t{slots_} * stride_; }
 
  protected:
   int next_key(const void* key, void* next) override;

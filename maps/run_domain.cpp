@@ -19,19 +19,25 @@ bool RunDomain::in_run() const { return tl_domain == this; }
 
 unsigned RunDomain::claim_slot() {
   // Start at a per-thread hint so threads spread over slots without contending on slot 0; the hint
-  // is the slot this thread had last time, so a thread keeps finding its own slot free at once.
-  thread_local unsigned tl_hint = static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id()));
-  const unsigned hint = tl_hint;
-  for (;;) {
-    for (unsigned i = 0; i < slots_.size(); ++i) {
-      const unsigned s = (hint + i) % slots_.size();
-      bool expected = false;
-      if (slots_[s].claimed.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
-        tl_hint = s;
-        return s;
-      }
+  // is the slot this thread had last time, so a thread keeps finding its own slot free at once
+  // (one CAS, no division: this is on every run's path).
+  constexpr unsigned kNoHint = ~0u;
+  thread_local unsigned tl_hint = kNoHint;
+  const auto n = static_cast<unsigned>(slots_.size());
+  unsigned s = tl_hint;
+  if (s >= n) s = static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id()) % n);
+  for (unsigned tried = 0;;) {
+    bool expected = false;
+    if (!slots_[s].claimed.load(std::memory_order_relaxed) &&
+        slots_[s].claimed.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+      tl_hint = s;
+      return s;
     }
-    std::this_thread::yield();
+    if (++s == n) s = 0;
+    if (++tried == n) {
+      tried = 0;
+      std::this_thread::yield();
+    }
   }
 }
 

@@ -242,6 +242,13 @@ class Map {
   std::uint32_t flags() const;  ///< BPF_F_* map flags
   /// Bytes lookup() writes: value_size, or one 8-byte-rounded value per CPU for per-CPU maps.
   std::size_t host_value_size() const;
+  /// BPF_MAP_TYPE_ARRAY / PERCPU_ARRAY: every value in place, read-only and without a copy (what the
+  /// kernel's mmap of a BPF_F_MMAPABLE array shows): index i's host_value_size() bytes, as lookup()
+  /// would copy them, start at i * array_stride_bytes(). Runs on other threads may write meanwhile
+  /// (a torn value, as through mmap). Empty for other map types. Valid while the Object lives.
+  std::span<const std::uint8_t> array_values() const;
+  /// The distance between two indexes in array_values(); 0 for maps that are not arrays.
+  std::size_t array_stride_bytes() const;
 
   // ---- typed: keys and values as plain types, Result with the kernel errno inside ----------------
 

@@ -105,6 +105,16 @@ TEST_CASE("an XDP object built by clang: verdicts, packet out, per-CPU map, both
   REQUIRE(rxcnt.has_value());
   const std::uint64_t total = udp_count(*rxcnt);
   CHECK(total == 2 * 3);  // two engines x 3 passed runs (dropped packets return before counting)
+  // The in-place view shows each index's per-CPU values exactly as lookup() copies them.
+  const auto values = rxcnt->array_values();
+  const std::size_t stride = rxcnt->array_stride_bytes();
+  REQUIRE(stride == rxcnt->host_value_size());
+  REQUIRE(values.size() == std::size_t{rxcnt->max_entries()} * stride);
+  std::vector<std::uint8_t> copied(rxcnt->host_value_size());
+  for (std::uint32_t k = 0; k < rxcnt->max_entries(); ++k) {
+    REQUIRE(rxcnt->lookup(std::span(reinterpret_cast<const std::uint8_t*>(&k), 4), copied) == 0);
+    CHECK(std::equal(copied.begin(), copied.end(), values.begin() + std::size_t{k} * stride));
+  }
 }
 
 TEST_CASE("one program runs on many threads at once against shared maps") {

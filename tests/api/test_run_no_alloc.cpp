@@ -179,3 +179,43 @@ TEST_CASE("the C API's runs allocate nothing per call", "[api][alloc]") {
   bpfvm_object_destroy(obj);
   bpfvm_vm_destroy(vm);
 }
+
+TEST_CASE("the C API's XDP test runs with caller buffers allocate nothing per call", "[api][alloc]") {
+  bpfvm_error err;
+  bpfvm_vm* vm = nullptr;
+  REQUIRE(bpfvm_vm_create(0, &vm, &err) == BPFVM_OK);
+  bpfvm_object* obj = nullptr;
+  // r0 = data_end - data: the packet length, read through the rewritten xdp_md.
+  REQUIRE(bpfvm_vm_open_assembly(vm, "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r0, %r3\nsub %r0, %r2\nexit\n",
+                                 6 /* BPF_PROG_TYPE_XDP */, 0, "p", &obj, &err) == BPFVM_OK);
+  for (int engine : {BPFVM_ENGINE_JIT, BPFVM_ENGINE_INTERPRETER}) {
+    bpfvm_program_options o = BPFVM_PROGRAM_OPTIONS_DEFAULT;
+    o.engine = engine;
+    bpfvm_program* prog = nullptr;
+    REQUIRE(bpfvm_object_load(obj, "p", &o, &prog, &err) == BPFVM_OK);
+    std::uint8_t packet[60] = {};
+    packet[12] = 0x08;
+    std::uint8_t data_out[128], ctx_out[64];
+    bpfvm_test_run run{};
+    run.data_in = packet;
+    run.data_size_in = sizeof packet;
+    auto call = [&] {
+      run.data_out = data_out;
+      run.data_size_out = sizeof data_out;
+      run.ctx_out = ctx_out;
+      run.ctx_size_out = sizeof ctx_out;
+      return bpfvm_program_test_run(prog, &run, &err) == BPFVM_OK;
+    };
+    REQUIRE(call());
+    const auto before = allocations();
+    std::uint64_t sum = 0;
+    for (int i = 0; i < kCalls; ++i)
+      if (call()) sum += run.r0;
+    CHECK(allocations() - before == 0);
+    CHECK(sum == 60u * kCalls);
+    CHECK(run.data_size_out == sizeof packet);
+    bpfvm_program_destroy(prog);
+  }
+  bpfvm_object_destroy(obj);
+  bpfvm_vm_destroy(vm);
+}

@@ -177,6 +177,49 @@ exit
   CHECK(static_cast<std::int64_t>(run_adjust(BPF_FUNC_xdp_adjust_meta, 4).r0) == -EINVAL);
 }
 
+TEST_CASE("XDP: the headroom and a grown tail read as zero, never as an earlier run's bytes") {
+  // test_run's frame is reused host stack and clears only the headroom (issue #19): a run that fills
+  // the headroom and the whole tailroom must leave nothing the next run can read there.
+  Bench b;
+  const std::string grow = R"(
+mov %r6, %r1
+mov %r2, -216
+call )" + std::to_string(BPF_FUNC_xdp_adjust_head) + R"(
+mov %r1, %r6
+mov %r2, )" + std::to_string(4096 - 256 - 320 - 60) + R"(
+call )" + std::to_string(BPF_FUNC_xdp_adjust_tail) + R"(
+ldxw %r2, [%r6+0]
+ldxw %r3, [%r6+4]
+)";
+  const std::string fill = grow + R"(
+lddw %r4, 0xaaaaaaaaaaaaaaaa
+stxdw [%r2+0], %r4
+stxdw [%r2+200], %r4
+stxdw [%r3-8], %r4
+stxdw [%r3-1000], %r4
+mov %r0, 0
+exit
+)";
+  const std::string read = grow + R"(
+ldxdw %r0, [%r2+0]
+ldxdw %r4, [%r2+200]
+or %r0, %r4
+ldxdw %r4, [%r3-8]
+or %r0, %r4
+ldxdw %r4, [%r3-1000]
+or %r0, %r4
+exit
+)";
+  const auto frame = packet(60);  // outlives the options' span
+  const helpers::TestRunOptions o{.type = helpers::ProgType::Xdp, .data_in = frame, .checked = true};
+  CHECK(b.run(fill, o).r0 == 0);
+  const auto after = b.run(read, o);
+  CHECK(after.r0 == 0);
+  REQUIRE(after.data_out.size() == 4096 - 40 - 320);
+  CHECK(std::all_of(after.data_out.begin(), after.data_out.begin() + 216, [](std::uint8_t x) { return x == 0; }));
+  CHECK(std::all_of(after.data_out.begin() + 216 + 60, after.data_out.end(), [](std::uint8_t x) { return x == 0; }));
+}
+
 TEST_CASE("XDP test_run input checks follow the kernel") {
   Bench b;
   auto in = vm::Interpreter::create(program_of(kXdpLen, helpers::ProgType::Xdp), b.registry);
