@@ -10,8 +10,9 @@
 namespace bpfvm::maps {
 
 /// Values live in one zeroed block for the map's lifetime (pages no write touched use no memory);
-/// lookups are lock-free (a bounds check and an add). Updates copy in place with relaxed word stores, so a concurrent reader may see a torn
-/// value, exactly as in the kernel. Elements cannot be deleted (-EINVAL).
+/// lookups are lock-free (a bounds check and an add). Updates copy in place with relaxed word
+/// stores, so a concurrent reader may see a torn value, exactly as in the kernel. Elements cannot be
+/// deleted (-EINVAL).
 class ArrayMap : public Map {
  public:
   ArrayMap(const MapSpec& spec, std::shared_ptr<RunDomain> domain, unsigned slots = 1);
