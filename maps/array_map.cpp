@@ -10,9 +10,9 @@ namespace bpfvm::maps {
 
 ArrayMap::ArrayMap(const MapSpec& spec, std::shared_ptr<RunDomain> domain, unsigned slots)
     : Map(spec, std::move(domain)), slots_(slots), stride_(percpu_value_stride(spec.value_size)) {
-  const std::size_t words = std::size_t{spec.max_entries} * slots_ * (stride_ / 8);
-  storage_ = std::make_unique<std::uint64_t[]>(words);  // value-initialized: zeroed, as the kernel
-  base_ = reinterpret_cast<std::byte*>(storage_.get());
+  const std::size_t bytes = std::size_t{spec.max_entries} * slots_ * stride_;
+  storage_ = allocate_zeroed(bytes);  // zeroed, as the kernel's
+  base_ = storage_.get();
 }
 
 std::optional<vm::DirectArray> ArrayMap::direct_array() const {

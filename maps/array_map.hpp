@@ -6,12 +6,14 @@
 #include <span>
 
 #include "maps/map.hpp"
+#include "maps/zeroed_block.hpp"
 
 namespace bpfvm::maps {
 
-/// Values live in one zeroed block for the map's lifetime; lookups are lock-free (a bounds check and
-/// an add). Updates copy in place with relaxed word stores, so a concurrent reader may see a torn
-/// value, exactly as in the kernel. Elements cannot be deleted (-EINVAL).
+/// Values live in one zeroed block for the map's lifetime (pages no write touched use no memory);
+/// lookups are lock-free (a bounds check and an add). Updates copy in place with relaxed word
+/// stores, so a concurrent reader may see a torn value, exactly as in the kernel. Elements cannot be
+/// deleted (-EINVAL).
 class ArrayMap : public Map {
  public:
   ArrayMap(const MapSpec& spec, std::shared_ptr<RunDomain> domain, unsigned slots = 1);
@@ -41,7 +43,7 @@ class ArrayMap : public Map {
 
   unsigned slots_;         // values per index: 1, or nr_cpus for the per-CPU variant
   std::uint32_t stride_;   // round_up(value_size, 8)
-  std::unique_ptr<std::uint64_t[]> storage_;
+  ZeroedBlock storage_;
   std::byte* base_;
 };
 

@@ -132,14 +132,11 @@ void HashMap::unlink(Bucket& b, Elem* e) {
 void HashMap::add_chunk(std::size_t elems) {
   if (elems == 0) return;
   Chunk c;
-  c.words = std::make_unique<std::uint64_t[]>(elems * elem_bytes_ / 8);
-  c.begin = reinterpret_cast<std::uintptr_t>(c.words.get());
+  c.bytes = allocate_zeroed(elems * elem_bytes_);
+  c.begin = reinterpret_cast<std::uintptr_t>(c.bytes.get());
   c.elems = elems;
-  for (std::size_t i = 0; i < elems; ++i) {
-    Elem* e = new (reinterpret_cast<std::byte*>(c.words.get()) + i * elem_bytes_) Elem;
-    e->free_next = free_;
-    free_ = e;
-  }
+  untouched_ = c.bytes.get();
+  untouched_left_ = elems;
   std::unique_lock lock(chunks_mu_);
   chunks_.push_back(std::move(c));
 }
@@ -197,7 +194,13 @@ HashMap::Elem* HashMap::alloc_elem() {
 HashMap::Elem* HashMap::take_global() {
   if (!free_ && limbo_head_) reclaim(limbo_head_, limbo_tail_, free_, domain_->safe_below());
   Elem* e = free_;
-  if (e) free_ = e->free_next;
+  if (e) {
+    free_ = e->free_next;
+  } else if (untouched_left_ > 0) {
+    e = new (untouched_) Elem;
+    untouched_ += elem_bytes_;
+    --untouched_left_;
+  }
   return e;
 }
 

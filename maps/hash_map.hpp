@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "maps/map.hpp"
+#include "maps/zeroed_block.hpp"
 
 namespace bpfvm::maps {
 
@@ -66,7 +67,7 @@ class HashMap : public Map {
   };
   class BucketLock;
   struct Chunk {
-    std::unique_ptr<std::uint64_t[]> words;
+    ZeroedBlock bytes;
     std::uintptr_t begin = 0;
     std::size_t elems = 0;
   };
@@ -121,6 +122,10 @@ class HashMap : public Map {
 
   std::mutex pool_mu_;
   Elem* free_ = nullptr;
+  // The newest chunk's elements never handed out: taken one by one once free_ is empty, so a
+  // preallocated map's elements use memory only when first inserted.
+  std::byte* untouched_ = nullptr;
+  std::size_t untouched_left_ = 0;
   Elem* limbo_head_ = nullptr;  // retired, oldest first (linked through free_next)
   Elem* limbo_tail_ = nullptr;
   std::unique_ptr<SlotPool[]> slot_pools_;  // one per RunDomain slot

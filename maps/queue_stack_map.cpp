@@ -10,7 +10,7 @@ QueueStackMap::QueueStackMap(const MapSpec& spec, std::shared_ptr<RunDomain> dom
     : Map(spec, std::move(domain)),
       stack_(spec.type == MapType::Stack),
       size_(spec.max_entries + 1),
-      storage_(std::make_unique<std::byte[]>(std::size_t{spec.max_entries + 1} * spec.value_size)) {}
+      storage_(allocate_zeroed(std::size_t{spec.max_entries + 1} * spec.value_size)) {}
 
 // queue_stack_map_push_elem: NOEXIST or unknown flags are -EINVAL; full is -E2BIG unless BPF_EXIST.
 int QueueStackMap::push(const void* value, std::uint64_t flags) {

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "maps/map.hpp"
+#include "maps/zeroed_block.hpp"
 
 namespace bpfvm::maps {
 
@@ -34,7 +35,7 @@ class QueueStackMap final : public Map {
   std::mutex mu_;
   std::uint32_t head_ = 0;  // next slot to write
   std::uint32_t tail_ = 0;  // oldest element
-  std::unique_ptr<std::byte[]> storage_;
+  ZeroedBlock storage_;  // max_entries + 1 values; untouched pages use no memory
 };
 
 }  // namespace bpfvm::maps

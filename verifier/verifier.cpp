@@ -61,6 +61,19 @@ constexpr std::uint32_t kLoopStoreJumps = 20, kLoopStoreInsns = 100;
 // the last one (a state per prune point would cost memory and comparisons for little pruning).
 constexpr std::uint32_t kStoreMinJumps = 2, kStoreMinInsns = 8;
 
+// Forms after which a frame may have more initialised stack bytes than before.
+bool writes_stack(Form form) {
+  switch (form) {
+    case Form::Store: case Form::StoreReg: case Form::Atomic: case Form::Call: case Form::CallLocal:
+    case Form::CallReg:
+      return true;
+    case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::WideImm:
+    case Form::Jump: case Form::Ja: case Form::Ja32: case Form::Exit: case Form::PacketLoad:
+      return false;
+  }
+  return true;
+}
+
 // Heap bytes a state holds beyond sizeof(State) (the memory bound's estimate, not an exact count).
 std::size_t state_bytes(const State& s) {
   std::size_t n = sizeof(State) + s.frames.capacity() * sizeof(Frame) + s.refs.capacity() * sizeof(std::uint32_t) +
@@ -422,11 +435,13 @@ Check Explorer::run(State initial) {
         return limit;
       }
       stats_.peak_states = std::max<std::uint64_t>(stats_.peak_states, pending_.size());
-      for (const auto& f : path.state.frames) {
-        const auto used = static_cast<std::uint32_t>(f.stack.depth_bytes());
-        stats_.stack_depth_bytes = std::max<std::uint32_t>(stats_.stack_depth_bytes, used);
-        note_stack_use(env_, f.entry_pc, used);
-      }
+      // Only stores, atomics and calls (helpers writing memory, new frames) initialise stack bytes.
+      if (writes_stack(op.form))
+        for (const auto& f : path.state.frames) {
+          const auto used = static_cast<std::uint32_t>(f.stack.depth_bytes());
+          stats_.stack_depth_bytes = std::max<std::uint32_t>(stats_.stack_depth_bytes, used);
+          note_stack_use(env_, f.entry_pc, used);
+        }
       if (next.ends) {
         finish_path(path.parent);
         break;

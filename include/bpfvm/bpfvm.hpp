@@ -108,8 +108,9 @@ struct VmOptions {
   /// The most memory the maps of one opened object may allocate (summed over its maps, per-CPU
   /// copies included; hash maps count every preallocated element). Opening an object whose maps need
   /// more fails before any map is allocated, naming the map that crosses the cap. 0 = no cap.
-  /// The default protects a desktop from a small object that declares huge maps.
-  std::uint64_t max_map_memory_bytes = std::uint64_t{1} << 30;  // 1 GiB; CLI: --max-map-memory
+  /// The default protects a desktop from a small object that declares huge maps: array values and
+  /// preallocated hash elements use memory only once written, but a program may write them all.
+  std::uint64_t max_map_memory_bytes = std::uint64_t{256} << 20;  // 256 MiB; CLI: --max-map-memory
 };
 
 /// Options for opening an ELF object.

@@ -477,7 +477,7 @@ std::vector<std::uint8_t> file_bytes(const char* path) {
 
 TEST_CASE("a .bss header claiming 2 GiB: listed without allocating, refused for a run by the map memory cap") {
   const auto huge = with_section_size(file_bytes(BPFVM_EXAMPLES_DIR "/globals_subprog.bpf.o"), ".bss", 0x7fffffff);
-  Vm vm;  // default cap: 1 GiB
+  Vm vm;  // default cap: 256 MiB
 
   // objdump's way: nothing is allocated, so this takes microseconds, not 2 GiB of zeroes.
   LoadOptions inspect;
@@ -494,7 +494,7 @@ TEST_CASE("a .bss header claiming 2 GiB: listed without allocating, refused for 
   auto opened = vm.open_elf(huge, {});
   REQUIRE_FALSE(opened.has_value());
   CHECK(opened.error().reason.find("map '.bss'") != std::string::npos);
-  CHECK(opened.error().reason.find("above the cap of 1073741824 bytes") != std::string::npos);
+  CHECK(opened.error().reason.find("above the cap of 268435456 bytes") != std::string::npos);
 
   // Above the kernel's INT_MAX value size the loader refuses it at once (E2BIG), as BPF_MAP_CREATE would.
   auto too_big = vm.open_elf(with_section_size(huge, ".bss", 0x80000000ull), inspect);

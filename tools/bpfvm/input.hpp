@@ -23,7 +23,7 @@ struct InputOptions {
 
 /// Usage lines of the resource-limit options (verify, run).
 inline constexpr const char* kLimitsUsage =
-    "  --max-map-memory BYTES       cap on the memory an object's maps allocate (default 1 GiB; 0 = none)\n"
+    "  --max-map-memory BYTES       cap on the memory an object's maps allocate (default 256 MiB; 0 = none)\n"
     "  --max-verifier-memory BYTES  cap on the verifier's stored and queued states (default 1 GiB; 0 = none)\n"
     "  --max-verifier-states N      cap on the states the verifier stores (default none)\n"
     "  --max-verifier-time-ms MS    cap on verification wall time (default none)\n"

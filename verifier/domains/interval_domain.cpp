@@ -44,10 +44,6 @@ IntervalDomain IntervalDomain::signed_range(s64 min, s64 max) {
   return d;
 }
 
-bool IntervalDomain::is_bottom() const {
-  return umin_ > umax_ || smin_ > smax_ || u32min_ > u32max_ || s32min_ > s32max_;
-}
-
 bool IntervalDomain::contains(u64 v) const {
   const auto s = static_cast<s64>(v);
   const auto lo = static_cast<u32>(v);
@@ -128,25 +124,9 @@ IntervalDomain IntervalDomain::mul(const IntervalDomain& r) const {
   return d;
 }
 
-void IntervalDomain::meet_unsigned(u64 min, u64 max) {
-  umin_ = std::max(umin_, min);
-  umax_ = std::min(umax_, max);
-}
-void IntervalDomain::meet_signed(s64 min, s64 max) {
-  smin_ = std::max(smin_, min);
-  smax_ = std::min(smax_, max);
-}
-void IntervalDomain::meet_unsigned32(u32 min, u32 max) {
-  u32min_ = std::max(u32min_, min);
-  u32max_ = std::min(u32max_, max);
-}
-void IntervalDomain::meet_signed32(s32 min, s32 max) {
-  s32min_ = std::max(s32min_, min);
-  s32max_ = std::min(s32max_, max);
-}
-
 void IntervalDomain::sync() {
   for (int round = 0; round < 2 && !is_bottom(); ++round) {
+    const IntervalDomain before = *this;
     // Signed and unsigned 64-bit views agree when the range does not cross the sign boundary.
     if (smin_ >= 0 || smax_ < 0) meet_unsigned(static_cast<u64>(smin_), static_cast<u64>(smax_));
     if (static_cast<s64>(umin_) <= static_cast<s64>(umax_))
@@ -167,6 +147,7 @@ void IntervalDomain::sync() {
       meet_unsigned(hi | u32min_, hi | u32max_);
     }
     if (smin_ >= kS32Min && smax_ <= kS32Max) meet_signed(s32min_, s32max_);
+    if (*this == before) return;  // a fixpoint: a second round would change nothing either
   }
 }
 

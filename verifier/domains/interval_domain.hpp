@@ -28,7 +28,7 @@ class IntervalDomain {
   s32 s32min() const { return s32min_; }
   s32 s32max() const { return s32max_; }
 
-  bool is_bottom() const;
+  bool is_bottom() const { return umin_ > umax_ || smin_ > smax_ || u32min_ > u32max_ || s32min_ > s32max_; }
   bool contains(u64 v) const;
   bool leq(const IntervalDomain& other) const;
   IntervalDomain join(const IntervalDomain& other) const;
@@ -40,11 +40,23 @@ class IntervalDomain {
   IntervalDomain sub(const IntervalDomain& rhs) const;
   IntervalDomain mul(const IntervalDomain& rhs) const;
 
-  /// Narrow one family of bounds (callers then sync()).
-  void meet_unsigned(u64 min, u64 max);
-  void meet_signed(s64 min, s64 max);
-  void meet_unsigned32(u32 min, u32 max);
-  void meet_signed32(s32 min, s32 max);
+  /// Narrow one family of bounds (callers then sync()). Inline: the verifier's hottest code.
+  void meet_unsigned(u64 min, u64 max) {
+    if (min > umin_) umin_ = min;
+    if (max < umax_) umax_ = max;
+  }
+  void meet_signed(s64 min, s64 max) {
+    if (min > smin_) smin_ = min;
+    if (max < smax_) smax_ = max;
+  }
+  void meet_unsigned32(u32 min, u32 max) {
+    if (min > u32min_) u32min_ = min;
+    if (max < u32max_) u32max_ = max;
+  }
+  void meet_signed32(s32 min, s32 max) {
+    if (min > s32min_) s32min_ = min;
+    if (max < s32max_) s32max_ = max;
+  }
 
   /// Make the four families agree: signed with unsigned, 64-bit with 32-bit.
   void sync();

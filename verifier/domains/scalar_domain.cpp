@@ -43,6 +43,8 @@ ScalarDomain ScalarDomain::bottom() {
 void ScalarDomain::normalize() {
   for (int round = 0; round < 2; ++round) {
     if (bounds_.is_bottom()) break;
+    const Tnum bits_before = bits_;
+    const IntervalDomain bounds_before = bounds_;
     bounds_.meet_unsigned(bits_.umin(), bits_.umax());
     bounds_.meet_signed(bits_.smin(), bits_.smax());
     const Tnum low = bits_.truncate(32);
@@ -66,6 +68,7 @@ void ScalarDomain::normalize() {
       return;
     }
     bits_ = bits_.meet(low_facts);
+    if (bits_ == bits_before && bounds_ == bounds_before) break;  // a fixpoint: round 2 would repeat it
   }
   if (bounds_.is_bottom()) *this = bottom();
 }
