@@ -181,7 +181,16 @@ struct RunOutput {
   std::vector<std::uint8_t> ctx_out;  ///< the context after the run (context types)
   std::uint64_t insns_executed = 0;     ///< last run; 0 where the engine does not count (fast JIT)
   double ns_per_run = 0;                ///< mean wall time per repetition (0 unless timed: RunInput::measure_time)
-  std::optional<std::uint32_t> redirect_ifindex;  ///< what bpf_redirect / redirect_map recorded
+  std::optional<std::uint32_t> redirect_ifindex;  ///< device of bpf_redirect, or of the devmap entry bpf_redirect_map chose
+  /// bpf_redirect_map's target: the map (its name and BPF_MAP_TYPE_* number) and key (a cpumap's key
+  /// is the CPU, an xskmap's the socket slot); `broadcast` for BPF_F_BROADCAST (every devmap entry).
+  struct RedirectMapTarget {
+    std::string map;
+    std::uint32_t map_type = 0;
+    std::uint32_t key = 0;
+    bool broadcast = false;
+  };
+  std::optional<RedirectMapTarget> redirect_map;
 };
 
 /// Programs and maps opened together (defined below).

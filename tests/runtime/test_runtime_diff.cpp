@@ -361,6 +361,33 @@ void add_routes(const KernelObject& k, Object& o, Mismatches& mm) {
   }
 }
 
+// Entries for xdp_redirect_map: devices are lo (ifindex 1, in every network namespace); the cpumap
+// gets CPU 0; the xskmap stays empty (an AF_XDP socket needs a bound umem on the kernel side).
+void add_redirect_targets(const KernelObject& k, Object& o, Mismatches& mm) {
+  struct Entry {
+    const char* map;
+    std::uint32_t key, word0, word1;
+    std::size_t value_size;
+  };
+  const Entry entries[] = {{"tx_port", 1, 1, 0xffffffffu, 8}, {"tx_port", 3, 1, 0, 8}, {"tx_port", 7, 1, 0xffffffffu, 8},
+                           {"tx_hash", 2, 1, 0, 4},            {"tx_hash", 9, 1, 0, 4}, {"cpu_map", 0, 192, 0, 8}};
+  for (const auto& e : entries) {
+    const std::uint32_t words[2] = {e.word0, e.word1};
+    const Bytes key = bytes_of(e.key);
+    const Bytes value(reinterpret_cast<const std::uint8_t*>(words), reinterpret_cast<const std::uint8_t*>(words) + e.value_size);
+    auto bmap = o.map(e.map);
+    REQUIRE(bmap.has_value());
+    const int krc = map_update(*k.map(e.map), key, value), brc = bmap->update(key, value);
+    if (krc != 0 || brc != 0)
+      mm.add("redirect setup", std::string(e.map) + " key " + std::to_string(e.key) + ": kernel " +
+                                   std::to_string(krc) + " bpfvm " + std::to_string(brc));
+  }
+}
+
+TEST_CASE("xdp_redirect_map: devmap, devmap_hash, cpumap, xskmap redirects and devmap lookups", "[runtime][xdp]") {
+  run_both_engines({"xdp_redirect_map", "redirect", add_redirect_targets});
+}
+
 TEST_CASE("xdp_rewrite: parse, swap, TTL with checksum, adjust_head/tail", "[runtime][xdp]") {
   run_both_engines({"xdp_rewrite", "xdp_rewrite", {}});
 }

@@ -134,12 +134,17 @@ int cmd_run(Args args) {
     if (repeat) std::printf(", \"repeat\": %llu, \"ns_per_run\": %.1f", static_cast<unsigned long long>(repeat), out->ns_per_run);
     if (packet_program) std::printf(", \"data_out_len\": %zu, \"data_out\": \"%s\"", out->data_out.size(), hex_bytes(out->data_out).c_str());
     if (out->redirect_ifindex) std::printf(", \"redirect_ifindex\": %u", *out->redirect_ifindex);
+    if (const auto& r = out->redirect_map)
+      std::printf(", \"redirect_map\": {\"map\": \"%s\", \"type\": %u, \"key\": %u, \"broadcast\": %s}",
+                  r->map.c_str(), r->map_type, r->key, r->broadcast ? "true" : "false");
     if (dump_maps) std::printf(", \"maps\": %s", maps_json(input->object).c_str());
     std::printf("}\n");
   } else {
     std::printf("r0 = 0x%llx\n", static_cast<unsigned long long>(out->r0));
     if (packet_program) std::printf("packet out: %zu bytes: %s\n", out->data_out.size(), hex_bytes(out->data_out).c_str());
     if (out->redirect_ifindex) std::printf("redirect to ifindex %u\n", *out->redirect_ifindex);
+    if (const auto& r = out->redirect_map)
+      std::printf("redirect through map %s key %u%s\n", r->map.c_str(), r->key, r->broadcast ? " (broadcast)" : "");
     if (repeat) std::printf("%.1f ns per run over %llu runs\n", out->ns_per_run, static_cast<unsigned long long>(repeat));
     if (dump_maps) std::fputs(maps_text(input->object).c_str(), stdout);
   }
