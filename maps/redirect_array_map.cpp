@@ -51,6 +51,12 @@ int RedirectArrayMap::set_slot(std::uint32_t index, const std::uint32_t value[2]
   return 0;
 }
 
+int RedirectArrayMap::set_socket(std::uint32_t index, std::uint32_t queue_id) {
+  if (index >= spec_.max_entries) return -E2BIG;
+  const std::uint32_t stored[2] = {queue_id, 0};
+  return set_slot(index, stored);
+}
+
 void* RedirectArrayMap::lookup(const void* key) {
   std::uint32_t index;
   std::memcpy(&index, key, 4);

@@ -40,6 +40,8 @@ class RedirectArrayMap final : public Map {
 
   void set_device_check(DeviceCheck check) { device_ok_ = std::move(check); }
   void set_xsk_resolver(XskResolver resolver) { xsk_resolver_ = std::move(resolver); }
+  /// XSKMAP: a socket bound to `queue_id` in slot `index` without an fd; -E2BIG out of range.
+  int set_socket(std::uint32_t index, std::uint32_t queue_id);
 
   void* lookup(const void* key) override;
   int erase(const void* key) override;

@@ -370,6 +370,13 @@ class Map {
   int erase(std::span<const std::uint8_t> key);
   /// First key when `key` is empty.
   int next_key(std::span<const std::uint8_t> key, std::span<std::uint8_t> next_out) const;
+  /// BPF_MAP_TYPE_CGROUP_ARRAY: puts a cgroup in slot `index` (one process has no cgroup fds to update
+  /// with): `id` names it; `holds_current_task` is what bpf_current_task_under_cgroup answers for it.
+  /// 0, -E2BIG out of range, -EINVAL for other map types.
+  int set_cgroup(std::uint32_t index, std::uint64_t id, bool holds_current_task);
+  /// BPF_MAP_TYPE_XSKMAP: puts an AF_XDP socket bound to `queue_id` in slot `index` (bpf_redirect_map
+  /// then redirects to it). 0, -E2BIG out of range, -EINVAL for other map types.
+  int set_xsk(std::uint32_t index, std::uint32_t queue_id);
   /// BPF_MAP_LOOKUP_AND_DELETE_ELEM on a hash map; 0, -ENOENT, -ENOTSUPP (524) elsewhere.
   int lookup_and_delete(std::span<const std::uint8_t> key, std::span<std::uint8_t> value_out);
   /// BPF_MAP_LOOKUP_BATCH / LOOKUP_AND_DELETE_BATCH: `in_batch` is null at the start, else the

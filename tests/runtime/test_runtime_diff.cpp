@@ -388,6 +388,45 @@ TEST_CASE("xdp_redirect_map: devmap, devmap_hash, cpumap, xskmap redirects and d
   run_both_engines({"xdp_redirect_map", "redirect", add_redirect_targets});
 }
 
+// Where the packet went, as RunOutput shows it (no kernel needed): the devmap entry's device, the
+// map and key, broadcast; an xskmap socket the host registered with Map::set_xsk.
+TEST_CASE("xdp_redirect_map: RunOutput names the redirect target", "[runtime][xdp]") {
+  const Bytes elf = read_file(object_path("xdp_redirect_map"));
+  REQUIRE_FALSE(elf.empty());
+  Vm vm;
+  auto obj = vm.open_elf(elf, {}, "xdp_redirect_map");
+  REQUIRE(obj.has_value());
+  const std::uint32_t dev_entry[2] = {1, 0xffffffffu};  // lo
+  REQUIRE(obj->map("tx_port")->update(bytes_of(std::uint32_t{1}), bytes_of(dev_entry)) == 0);
+  REQUIRE(obj->map("xsks")->set_xsk(3, 5) == 0);
+  CHECK(obj->map("tx_port")->set_xsk(3, 5) == -EINVAL);
+  auto prog = obj->load("redirect", {});
+  REQUIRE(prog.has_value());
+  auto run = [&](std::size_t len) {
+    auto out = prog->run(RunInput{Bytes(len, 0), {}, 1, nullptr});
+    REQUIRE(out.has_value());
+    return *out;
+  };
+  const RunOutput dev = run(44);  // tx_port, key 1, action bits 1
+  CHECK(dev.retval == 4);         // XDP_REDIRECT
+  CHECK(dev.redirect_ifindex == std::optional<std::uint32_t>(1));
+  REQUIRE(dev.redirect_map.has_value());
+  CHECK((dev.redirect_map->map == "tx_port" && dev.redirect_map->map_type == 14 && dev.redirect_map->key == 1 &&
+         !dev.redirect_map->broadcast));
+  const RunOutput xsk = run(15);  // xsks, key 3
+  CHECK(xsk.retval == 4);
+  CHECK_FALSE(xsk.redirect_ifindex.has_value());
+  REQUIRE(xsk.redirect_map.has_value());
+  CHECK((xsk.redirect_map->map == "xsks" && xsk.redirect_map->key == 3));
+  const RunOutput all = run(160);  // tx_port, key 0 (empty), BPF_F_BROADCAST
+  CHECK(all.retval == 4);
+  REQUIRE(all.redirect_map.has_value());
+  CHECK(all.redirect_map->broadcast);
+  const RunOutput miss = run(57);  // tx_hash (empty), key 4, action bits 1: the action, nothing recorded
+  CHECK(miss.retval == 1);         // XDP_DROP
+  CHECK_FALSE(miss.redirect_map.has_value());
+}
+
 TEST_CASE("xdp_rewrite: parse, swap, TTL with checksum, adjust_head/tail", "[runtime][xdp]") {
   run_both_engines({"xdp_rewrite", "xdp_rewrite", {}});
 }
