@@ -11,7 +11,14 @@
 namespace bpfvm::maps {
 namespace {
 constexpr std::uint32_t kCpumapMaxQsize = 16384;  // cpumap.c: larger qsize is -EOVERFLOW
+
+// The program fd of an 8-byte devmap/cpumap value; 4-byte values have none (0: the kernel takes only fd > 0).
+std::int32_t program_fd_of(const MapSpec& spec, const void* value) {
+  std::int32_t fd = 0;
+  if (spec.value_size >= 8) std::memcpy(&fd, static_cast<const std::byte*>(value) + 4, 4);
+  return fd;
 }
+}  // namespace
 
 bool host_has_ifindex(std::uint32_t ifindex) {
   char name[IF_NAMESIZE];
@@ -23,11 +30,9 @@ bool host_has_ifindex(std::uint32_t ifindex) {
 int check_devmap_value(const MapSpec& spec, const DeviceCheck& device_ok, const void* value,
                        std::uint32_t stored[2]) {
   std::uint32_t ifindex = 0;
-  std::int32_t prog_fd = -1;  // a 4-byte value has no program fd
   std::memcpy(&ifindex, value, 4);
-  if (spec.value_size >= 8) std::memcpy(&prog_fd, static_cast<const std::byte*>(value) + 4, 4);
   if (!(device_ok ? device_ok(ifindex) : false)) return -EINVAL;
-  if (prog_fd > 0) return -EINVAL;
+  if (program_fd_of(spec, value) > 0) return -EINVAL;
   stored[0] = ifindex;
   stored[1] = 0;  // program id: none
   return 0;
@@ -90,22 +95,17 @@ int RedirectArrayMap::update_from_host(const void* key, const void* value, std::
   switch (spec_.type) {
     case MapType::Devmap: {  // __dev_map_update_elem: slots always exist, so NOEXIST never fits
       if (flags == kBpfNoexist) return -EEXIST;
-      if (word0 == 0) {
-        std::int32_t prog_fd = -1;
-        if (spec_.value_size >= 8) std::memcpy(&prog_fd, static_cast<const std::byte*>(value) + 4, 4);
-        return prog_fd > 0 ? -EINVAL : set_slot(index, nullptr);  // a program with no device
-      }
+      if (word0 == 0)  // clears the slot; a program with no device is refused
+        return program_fd_of(spec_, value) > 0 ? -EINVAL : set_slot(index, nullptr);
       if (int err = check_devmap_value(spec_, device_ok_, value, stored)) return err;
       return set_slot(index, stored);
     }
     case MapType::Cpumap: {  // cpu_map_update_elem
-      std::int32_t prog_fd = 0;
-      if (spec_.value_size >= 8) std::memcpy(&prog_fd, static_cast<const std::byte*>(value) + 4, 4);
       if (flags == kBpfNoexist) return -EEXIST;
       if (word0 > kCpumapMaxQsize) return -EOVERFLOW;
       if (index >= domain_->nr_cpus()) return -ENODEV;
       if (word0 == 0) return set_slot(index, nullptr);
-      if (prog_fd > 0) return -ENOMEM;  // __cpu_map_entry_alloc fails: bpfvm runs no cpumap programs
+      if (program_fd_of(spec_, value) > 0) return -ENOMEM;  // __cpu_map_entry_alloc fails: bpfvm runs no cpumap programs
       return set_slot(index, stored);
     }
     case MapType::Xskmap: {  // xsk_map_update_elem: resolve the socket, then the flag rules
