@@ -5,6 +5,8 @@
 
 #include "api/impl.hpp"
 #include "maps/array_map.hpp"
+#include "maps/cgroup_array_map.hpp"
+#include "maps/redirect_array_map.hpp"
 
 namespace bpfvm {
 
@@ -65,6 +67,16 @@ int Map::erase(std::span<const std::uint8_t> key) {
 int Map::next_key(std::span<const std::uint8_t> key, std::span<std::uint8_t> next_out) const {
   if ((!key.empty() && !key_ok(key, key_size())) || !fits(next_out.size(), key_size())) return -EINVAL;
   return m(impl_).get_next_key(key.empty() ? nullptr : key.data(), next_out.data());
+}
+
+int Map::set_cgroup(std::uint32_t index, std::uint64_t id, bool holds_current_task) {
+  if (m(impl_).type() != maps::MapType::CgroupArray) return -EINVAL;
+  return static_cast<maps::CgroupArrayMap&>(m(impl_)).set_cgroup(index, maps::CgroupRef{id, holds_current_task});
+}
+
+int Map::set_xsk(std::uint32_t index, std::uint32_t queue_id) {
+  if (m(impl_).type() != maps::MapType::Xskmap) return -EINVAL;
+  return static_cast<maps::RedirectArrayMap&>(m(impl_)).set_socket(index, queue_id);
 }
 
 int Map::lookup_and_delete(std::span<const std::uint8_t> key, std::span<std::uint8_t> value_out) {

@@ -1,4 +1,6 @@
 // Program: verification, context rewriting and engine preparation of one program, and its runs.
+#include <linux/bpf.h>
+
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -27,6 +29,15 @@ verifier::MapInfo map_info_of(const maps::MapSpec& s) {
                          nullptr, s.spin_lock_off};
   if (s.inner) info.inner = std::make_shared<const verifier::MapInfo>(map_info_of(*s.inner));
   return info;
+}
+
+// Where bpf_redirect / bpf_redirect_map sent the packet, as RunOutput shows it.
+void record_redirect(const helpers::RedirectRecord& r, RunOutput& out) {
+  if (!r.set) return;
+  if (r.map == nullptr || r.ifindex != 0) out.redirect_ifindex = r.ifindex;
+  if (r.map != nullptr)
+    out.redirect_map = RunOutput::RedirectMapTarget{r.map->name(), static_cast<std::uint32_t>(r.map->type()), r.key,
+                                                    (r.flags & BPF_F_BROADCAST) != 0};
 }
 
 std::optional<verifier::MapInfo> map_info_of(const Object::Impl& object, std::uint32_t index) {
@@ -371,6 +382,7 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
   out.ns_per_run = 0;
   out.cpu_ns_per_run = 0;
   out.redirect_ifindex.reset();
+  out.redirect_map.reset();
 
   if (const auto packet_type = p.packet_type) {
     helpers::TestRunOptions o;
@@ -419,7 +431,7 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
       out.ns_per_run = r.duration_ns;
       out.cpu_ns_per_run = r.cpu_duration_ns;
     }
-    if (r.redirect.set) out.redirect_ifindex = r.redirect.ifindex;
+    record_redirect(r.redirect, out);
     return {};
   }
 
@@ -463,7 +475,7 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
   if (!r) return std::move(r).error();
   out.r0 = r->r0;
   out.insns_executed = r->insns_executed;
-  if (hr.redirect.set) out.redirect_ifindex = hr.redirect.ifindex;
+  record_redirect(hr.redirect, out);
   out.retval = static_cast<std::uint32_t>(out.r0);
   return {};
 }

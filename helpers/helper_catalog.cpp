@@ -64,7 +64,6 @@ constexpr CatalogRow kCatalog[] = {
     ROW(get_hash_recalc, kNotYet, I, C),
     ROW(get_current_task, 0, I),                              // no task_struct: NULL (probe reads fault)
     ROW(probe_write_user, -EPERM, I, A, Mem, Sz),             // not from a userspace VM
-    ROW(current_task_under_cgroup, -EAGAIN, I, M, A),         // no cgroup in the CGROUP_ARRAY slot
     ROW(skb_change_tail, kNotYet, I, C, A, A),
     ROW(skb_pull_data, kNotYet, I, C, A),
     ROW(csum_update, kNotYet, I, C, A),

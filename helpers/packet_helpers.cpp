@@ -219,21 +219,25 @@ std::uint64_t redirect(std::uint64_t ifindex, std::uint64_t flags, std::uint64_t
   return xdp ? std::uint64_t{XDP_REDIRECT} : ret(TC_ACT_REDIRECT);
 }
 
-// bpf_redirect_map(map, key, flags): the low 2 bits of flags are the action returned when the key
-// is absent; bpfvm devmaps/cpumaps/xskmaps are not implemented, so every lookup misses unless the map
-// answers lookup(). BPF_F_BROADCAST needs a devmap and is not supported yet.
+// bpf_redirect_map(map, key, flags): filter.c __bpf_xdp_redirect_map. Flag bits other than the
+// action (low 2 bits) and, for devmaps, BPF_F_BROADCAST/BPF_F_EXCLUDE_INGRESS give XDP_ABORTED; a key
+// with no entry returns the action in the low bits; else (or on broadcast) XDP_REDIRECT, and the run
+// records the map, the key and, for a devmap entry, its device.
 std::uint64_t redirect_map(std::uint64_t m, std::uint64_t key, std::uint64_t flags, std::uint64_t, std::uint64_t,
                            vm::RunContext* run) {
   auto* map = reinterpret_cast<maps::Map*>(static_cast<std::uintptr_t>(m));
   HelperRun* s = run_state(run);
   if (s == nullptr) return fault(run, "no HelperRun to record the redirect in");
+  const bool devmap = map->type() == maps::MapType::Devmap || map->type() == maps::MapType::DevmapHash;
   const std::uint64_t action_mask = XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX;
-  if (flags & ~(BPF_F_REDIRECT_FLAGS | action_mask)) return XDP_ABORTED;
-  if (flags & (BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS))
-    return fault(run, "BPF_F_BROADCAST is not supported yet");
+  const std::uint64_t flag_mask = devmap ? BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS : 0;
+  if (flags & ~(action_mask | flag_mask)) return XDP_ABORTED;
   const auto k = static_cast<std::uint32_t>(key);
-  if (map->lookup(&k) == nullptr) return flags & action_mask;
-  s->redirect = RedirectRecord{true, k, flags, map};
+  const void* entry = map->lookup(&k);
+  if (entry == nullptr && !(flags & BPF_F_BROADCAST)) return flags & action_mask;
+  std::uint32_t ifindex = 0;
+  if (devmap && entry != nullptr) std::memcpy(&ifindex, entry, 4);
+  s->redirect = RedirectRecord{true, ifindex, flags & BPF_F_BROADCAST ? flags : 0, map, k};
   return XDP_REDIRECT;
 }
 

@@ -61,9 +61,10 @@ struct HelperRuntime {
 /// Where a redirect helper asked the packet to go (the kernel's bpf_redirect_info).
 struct RedirectRecord {
   bool set = false;
-  std::uint32_t ifindex = 0;     // bpf_redirect target, or the map key for bpf_redirect_map
+  std::uint32_t ifindex = 0;     // bpf_redirect target; bpf_redirect_map: the devmap entry's device (else 0)
   std::uint64_t flags = 0;
-  const maps::Map* map = nullptr;  // set by bpf_redirect_map
+  const maps::Map* map = nullptr;  // bpf_redirect_map: the map (devmap, devmap_hash, cpumap, xskmap)
+  std::uint32_t key = 0;           // bpf_redirect_map: the entry's key (the CPU for a cpumap)
 };
 
 struct XdpCtx;

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "helpers/guest_memory.hpp"
+#include "maps/cgroup_array_map.hpp"
 
 namespace bpfvm::helpers {
 
@@ -78,6 +79,18 @@ std::uint64_t get_ns_current_pid_tgid(std::uint64_t dev, std::uint64_t ino, std:
   return 0;
 }
 
+// bpf_current_task_under_cgroup(map, index): -E2BIG out of range, -EAGAIN on an empty slot, else
+// whether the running task is in that cgroup's hierarchy — which the host said when it put the cgroup
+// in the CGROUP_ARRAY (maps::CgroupRef::holds_current_task).
+std::uint64_t current_task_under_cgroup(std::uint64_t m, std::uint64_t index, std::uint64_t, std::uint64_t,
+                                        std::uint64_t, vm::RunContext* run) {
+  const auto* map = reinterpret_cast<const maps::Map*>(static_cast<std::uintptr_t>(m));
+  if (map->type() != maps::MapType::CgroupArray)
+    return fault(run, "map is " + maps::map_type_name(map->type()) + ", not BPF_MAP_TYPE_CGROUP_ARRAY");
+  const int r = static_cast<const maps::CgroupArrayMap*>(map)->current_task_under(static_cast<std::uint32_t>(index));
+  return static_cast<std::uint64_t>(static_cast<std::int64_t>(r));
+}
+
 }  // namespace
 
 void add_task_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
@@ -87,6 +100,8 @@ void add_task_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
                 {ArgType::PtrToUninitMem, ArgType::ConstSize}));
   reg.add(entry(BPF_FUNC_get_ns_current_pid_tgid, "bpf_get_ns_current_pid_tgid", get_ns_current_pid_tgid, rt,
                 RetType::Integer, {ArgType::Anything, ArgType::Anything, ArgType::PtrToUninitMem, ArgType::ConstSize}));
+  reg.add(entry(BPF_FUNC_current_task_under_cgroup, "bpf_current_task_under_cgroup", current_task_under_cgroup, rt,
+                RetType::Integer, {ArgType::ConstMapPtr, ArgType::Anything}));
 }
 
 }  // namespace detail

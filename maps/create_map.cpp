@@ -8,6 +8,8 @@
 #include "maps/array_map.hpp"
 #include "maps/array_of_maps_map.hpp"
 #include "maps/bloom_filter_map.hpp"
+#include "maps/cgroup_array_map.hpp"
+#include "maps/devmap_hash_map.hpp"
 #include "maps/hash_map.hpp"
 #include "maps/hash_of_maps_map.hpp"
 #include "maps/lpm_trie_map.hpp"
@@ -15,6 +17,7 @@
 #include "maps/perf_event_array_map.hpp"
 #include "maps/prog_array_map.hpp"
 #include "maps/queue_stack_map.hpp"
+#include "maps/redirect_array_map.hpp"
 #include "maps/ringbuf_map.hpp"
 
 namespace bpfvm::maps {
@@ -34,6 +37,9 @@ constexpr std::uint64_t kPcpuMinUnitBytes = 32 * 1024;
 constexpr std::uint64_t kHtabElemHeaderBytes = 48;  // sizeof(struct htab_elem)
 constexpr std::uint64_t kPageBytes = 4096;
 constexpr std::uint32_t kLpmDataSizeMax = 256;
+// cpumap.c refuses max_entries above NR_CPUS, a kernel build option: 8192 is the x86-64 distribution
+// value (CONFIG_MAXSMP); the 6.18 test machine's kernel has 256.
+constexpr std::uint32_t kNrCpus = 8192;
 // Our own ceiling on memory one map may allocate up front; above it creation fails with -ENOMEM.
 constexpr std::uint64_t kMaxUpfrontBytes = std::uint64_t{1} << 31;
 
@@ -93,6 +99,22 @@ SpecProblem check_hash(const MapSpec& s) {  // hashtab.c htab_map_alloc_check
   return {};
 }
 
+// devmap.c dev_map_alloc_check, cpumap.c cpu_map_alloc, xskmap.c xsk_map_alloc_check: key u32; value
+// struct bpf_devmap_val / bpf_cpumap_val (4 bytes, or 8 with a program fd) or an xsk fd (4 bytes).
+SpecProblem check_redirect_map(const MapSpec& s) {
+  const bool cpumap = s.type == MapType::Cpumap;
+  const bool xsk = s.type == MapType::Xskmap;
+  const std::uint32_t mask = cpumap ? kBpfFNumaNode : kBpfFNumaNode | kBpfFRdonly | kBpfFWronly;
+  if (s.max_entries == 0 || s.key_size != 4 || (s.value_size != 4 && (xsk || s.value_size != 8)) ||
+      (s.map_flags & ~mask))
+    return fail(-EINVAL, map_type_name(s.type) + " needs key_size 4, value_size 4" + (xsk ? "" : " or 8") +
+                             ", max_entries > 0 and only the NUMA/RDONLY/WRONLY flags");
+  if (s.type == MapType::DevmapHash && s.max_entries > (1u << 31))
+    return fail(-EINVAL, "devmap_hash max_entries above 2^31");
+  if (cpumap && s.max_entries > kNrCpus) return fail(-E2BIG, "cpumap max_entries above NR_CPUS (8192)");
+  return {};
+}
+
 SpecProblem check_inner(const MapSpec& s) {  // map_in_map.c bpf_map_meta_alloc
   if (!s.inner) return fail(-EBADF, map_type_name(s.type) + " needs an inner map template");
   if (s.inner->type == MapType::ArrayOfMaps || s.inner->type == MapType::HashOfMaps)
@@ -108,7 +130,13 @@ SpecProblem check_type(const MapSpec& s) {
       return check_array(s);
     case MapType::ProgArray:
     case MapType::PerfEventArray:
+    case MapType::CgroupArray:
       return check_fd_array(s);
+    case MapType::Devmap:
+    case MapType::DevmapHash:
+    case MapType::Cpumap:
+    case MapType::Xskmap:
+      return check_redirect_map(s);
     case MapType::ArrayOfMaps: {
       if (auto p = check_fd_array(s); p.err) return p;
       return check_inner(s);
@@ -158,17 +186,12 @@ SpecProblem check_type(const MapSpec& s) {
     case MapType::Unspec:
       return fail(-EINVAL, "BPF_MAP_TYPE_UNSPEC");
     case MapType::StackTrace:
-    case MapType::CgroupArray:
-    case MapType::Devmap:
     case MapType::Sockmap:
-    case MapType::Cpumap:
-    case MapType::Xskmap:
     case MapType::Sockhash:
     case MapType::CgroupStorage:
     case MapType::ReuseportSockarray:
     case MapType::PercpuCgroupStorage:
     case MapType::SkStorage:
-    case MapType::DevmapHash:
     case MapType::StructOps:
     case MapType::InodeStorage:
     case MapType::TaskStorage:
@@ -210,6 +233,8 @@ std::uint64_t map_memory_bytes(const MapSpec& s, unsigned nr_cpus) {
       return std::uint64_t{s.max_entries} * 16 / 8;
     case MapType::Ringbuf:
       return s.max_entries;
+    case MapType::DevmapHash:
+      return 0;  // entries are allocated as they are inserted
     default:
       return std::uint64_t{s.max_entries} * 16;
   }
@@ -255,6 +280,11 @@ Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, std::shared_ptr<Run
     case MapType::Queue:
     case MapType::Stack: return std::unique_ptr<Map>(std::make_unique<QueueStackMap>(spec, domain));
     case MapType::BloomFilter: return std::unique_ptr<Map>(std::make_unique<BloomFilterMap>(spec, domain));
+    case MapType::CgroupArray: return std::unique_ptr<Map>(std::make_unique<CgroupArrayMap>(spec, domain));
+    case MapType::Devmap:
+    case MapType::Cpumap:
+    case MapType::Xskmap: return std::unique_ptr<Map>(std::make_unique<RedirectArrayMap>(spec, domain));
+    case MapType::DevmapHash: return std::unique_ptr<Map>(std::make_unique<DevmapHashMap>(spec, domain));
     case MapType::Ringbuf: {
       auto rb = RingbufMap::create(spec, domain);
       if (!rb) return std::move(rb).error();

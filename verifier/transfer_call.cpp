@@ -33,6 +33,8 @@ bool map_fits_helper(std::uint32_t map, std::uint32_t fn) {
     case 4: if (!in(fn, {22, 25, 55, 111, 121})) return false; break;             // PERF_EVENT_ARRAY
     case 7: if (fn != 27) return false; break;                                    // STACK_TRACE: get_stackid
     case 8: if (!in(fn, {33, 37})) return false; break;                           // CGROUP_ARRAY
+    case 14: case 25: case 17: if (!in(fn, {1, 51})) return false; break;         // DEVMAP(_HASH), XSKMAP: lookup, redirect_map
+    case 16: if (fn != 51) return false; break;                                   // CPUMAP: redirect_map
     case 22: case 23: if (!in(fn, {87, 88, 89})) return false; break;             // QUEUE, STACK: push/pop/peek
     case 27: if (!in(fn, {130, 131, 134, 198})) return false; break;              // RINGBUF
     case 30: if (!in(fn, {87, 89})) return false; break;                          // BLOOM_FILTER: push/peek

@@ -194,7 +194,16 @@ struct RunOutput {
   /// the thread was preempted, as the kernel's BPF_PROG_TEST_RUN duration does: on a shared machine
   /// this, not ns_per_run, is the figure to compare with the kernel's.
   double cpu_ns_per_run = 0;
-  std::optional<std::uint32_t> redirect_ifindex;  ///< what bpf_redirect / redirect_map recorded
+  std::optional<std::uint32_t> redirect_ifindex;  ///< device of bpf_redirect, or of the devmap entry bpf_redirect_map chose
+  /// bpf_redirect_map's target: the map (its name and BPF_MAP_TYPE_* number) and key (a cpumap's key
+  /// is the CPU, an xskmap's the socket slot); `broadcast` for BPF_F_BROADCAST (every devmap entry).
+  struct RedirectMapTarget {
+    std::string map;
+    std::uint32_t map_type = 0;
+    std::uint32_t key = 0;
+    bool broadcast = false;
+  };
+  std::optional<RedirectMapTarget> redirect_map;
 };
 
 /// Programs and maps opened together (defined below).
@@ -381,6 +390,13 @@ class Map {
   int erase(std::span<const std::uint8_t> key);
   /// First key when `key` is empty.
   int next_key(std::span<const std::uint8_t> key, std::span<std::uint8_t> next_out) const;
+  /// BPF_MAP_TYPE_CGROUP_ARRAY: puts a cgroup in slot `index` (one process has no cgroup fds to update
+  /// with): `id` names it; `holds_current_task` is what bpf_current_task_under_cgroup answers for it.
+  /// 0, -E2BIG out of range, -EINVAL for other map types.
+  int set_cgroup(std::uint32_t index, std::uint64_t id, bool holds_current_task);
+  /// BPF_MAP_TYPE_XSKMAP: puts an AF_XDP socket bound to `queue_id` in slot `index` (bpf_redirect_map
+  /// then redirects to it). 0, -E2BIG out of range, -EINVAL for other map types.
+  int set_xsk(std::uint32_t index, std::uint32_t queue_id);
   /// BPF_MAP_LOOKUP_AND_DELETE_ELEM on a hash map; 0, -ENOENT, -ENOTSUPP (524) elsewhere.
   int lookup_and_delete(std::span<const std::uint8_t> key, std::span<std::uint8_t> value_out);
   /// BPF_MAP_LOOKUP_BATCH / LOOKUP_AND_DELETE_BATCH: `in_batch` is null at the start, else the

@@ -171,6 +171,16 @@ void diff_create() {
       spec(MapType::BloomFilter, 0, 8, 100), spec(MapType::BloomFilter, 4, 8, 100),
       spec(MapType::BloomFilter, 0, 8, 100, kBpfFNoPrealloc), spec(MapType::Unspec, 4, 4, 4),
   };
+  for (MapType t : {MapType::Devmap, MapType::DevmapHash, MapType::Cpumap, MapType::Xskmap, MapType::CgroupArray}) {
+    for (std::uint32_t v : {0u, 4u, 8u, 12u}) specs.push_back(spec(t, 4, v, 4));
+    specs.push_back(spec(t, 8, 4, 4));
+    specs.push_back(spec(t, 4, 4, 0));
+    for (std::uint32_t f : {kBpfFNoPrealloc, kBpfFNumaNode, kBpfFRdonly, kBpfFWronly, kBpfFRdonlyProg, kBpfFWronlyProg,
+                            kBpfFMmapable, kBpfFInnerMap})
+      specs.push_back(spec(t, 4, 4, 4, f));
+  }
+  specs.push_back(spec(MapType::Cpumap, 4, 4, 9000));  // above NR_CPUS
+  specs.push_back(spec(MapType::DevmapHash, 4, 4, (1u << 31) + 1));
   MapSpec bloom_extra = spec(MapType::BloomFilter, 0, 8, 100);
   bloom_extra.map_extra = 16;
   specs.push_back(bloom_extra);
@@ -295,6 +305,74 @@ void diff_keyed(const MapSpec& s, int ops, std::uint32_t key_space, bool compare
   expect(k_freeze(k.fd) == m.freeze(), name + " second freeze");
   make_key(key);
   expect(k_update(k.fd, key.data(), val.data(), 0) == m.host_update(key.data(), val.data(), 0), name + " frozen update");
+}
+
+// Redirect-target and cgroup maps (DEVMAP, DEVMAP_HASH, CPUMAP, XSKMAP, CGROUP_ARRAY): values from a
+// small set both sides can judge — ifindex 1 (lo) exists everywhere, 0 clears a devmap slot, 0x7fff0000
+// names no interface; program fds -1 (none), 0 (none), 0x7fff0001 (not open); xsk/cgroup fds are never
+// open numbers (-EBADF on both sides) — with every flag, out-of-range keys, then the next_key order.
+void diff_redirect(const MapSpec& s, unsigned seed) {
+  KernelMap k;
+  if (int err = kernel_create(s, k))
+    return expect(false, "kernel refused " + map_type_name(s.type) + ": " + std::to_string(err));
+  auto made = create_map(s, std::make_shared<RunDomain>(possible_cpus()));
+  if (!made) return expect(false, "we refused " + map_type_name(s.type) + ": " + made.error().reason);
+  Map& m = **made;
+  std::mt19937 rng(seed);
+  const std::string name = map_type_name(s.type) + " v" + std::to_string(s.value_size);
+  const std::uint32_t key_space = s.max_entries + 3;
+  static constexpr std::uint32_t kWord0[] = {1, 1, 1, 0, 0x7fff0000u, 2, 16384, 16385};
+  static constexpr std::uint32_t kWord1[] = {0xffffffffu, 0xffffffffu, 0, 0x7fff0001u};
+  for (int i = 0; i < 500; ++i) {
+    std::uint32_t key = rng() % key_space;
+    std::uint32_t val[2] = {kWord0[rng() % 8], kWord1[rng() % 4]};
+    if (s.type == MapType::Xskmap || s.type == MapType::CgroupArray) val[0] = 0x7fff0000u + rng() % 4;
+    if (s.type == MapType::Cpumap && val[0] == 1) val[0] = 192;  // a queue size
+    const std::string what = name + " op#" + std::to_string(i) + " key " + std::to_string(key);
+    switch (rng() % 5) {
+      case 0:
+      case 1: {
+        const std::uint64_t f = rng() % 5;
+        const int a = k_update(k.fd, &key, val, f), b = m.host_update(&key, val, f);
+        expect(a == b, what + " update {" + std::to_string(val[0]) + "," + std::to_string(static_cast<int>(val[1])) +
+                           "} flags " + std::to_string(f) + ": kernel " + std::to_string(a) + " ours " + std::to_string(b));
+        break;
+      }
+      case 2: {
+        const int a = k_delete(k.fd, &key), b = m.host_erase(&key);
+        expect(a == b, what + " delete: kernel " + std::to_string(a) + " ours " + std::to_string(b));
+        break;
+      }
+      case 3: {
+        std::uint32_t ko[2] = {0, 0}, oo[2] = {0, 0};
+        const int a = k_lookup(k.fd, &key, ko), b = m.lookup_copy(&key, oo);
+        expect(a == b, what + " lookup: kernel " + std::to_string(a) + " ours " + std::to_string(b));
+        if (a == 0 && b == 0)
+          expect(ko[0] == oo[0] && ko[1] == oo[1], what + " lookup value: kernel " + std::to_string(ko[0]) + "," +
+                                                     std::to_string(ko[1]) + " ours " + std::to_string(oo[0]) + "," +
+                                                     std::to_string(oo[1]));
+        break;
+      }
+      case 4: {
+        std::uint32_t kn = 0, on = 0;
+        const bool first = rng() % 4 == 0;
+        const int a = k_next_key(k.fd, first ? nullptr : &key, &kn), b = m.get_next_key(first ? nullptr : &key, &on);
+        expect(a == b && (a != 0 || kn == on), what + " next_key: kernel " + std::to_string(a) + "->" +
+                                                   std::to_string(kn) + " ours " + std::to_string(b) + "->" +
+                                                   std::to_string(on));
+        break;
+      }
+    }
+  }
+  // The whole key walk, in order (DEVMAP_HASH: bucket order, newest first within a bucket).
+  std::vector<std::uint32_t> kwalk, owalk;
+  std::uint32_t cur = 0, next = 0;
+  for (bool first = true; kwalk.size() < 1000 && k_next_key(k.fd, first ? nullptr : &cur, &next) == 0; first = false)
+    kwalk.push_back(cur = next);
+  for (bool first = true; owalk.size() < 1000 && m.get_next_key(first ? nullptr : &cur, &next) == 0; first = false)
+    owalk.push_back(cur = next);
+  expect(kwalk == owalk, name + " key walk: kernel " + std::to_string(kwalk.size()) + " keys, ours " +
+                             std::to_string(owalk.size()));
 }
 
 // Queue/stack: push with every flag, pop, peek.
@@ -429,6 +507,13 @@ int main() {
     diff_keyed(bloom, 300, 1, false, seed);
     diff_queue(MapType::Queue, seed);
     diff_queue(MapType::Stack, seed);
+    for (std::uint32_t v : {4u, 8u}) {
+      diff_redirect(spec(MapType::Devmap, 4, v, 6), seed);
+      diff_redirect(spec(MapType::DevmapHash, 4, v, 6), seed);
+      diff_redirect(spec(MapType::Cpumap, 4, v, 4), seed);
+    }
+    diff_redirect(spec(MapType::Xskmap, 4, 4, 4), seed);
+    diff_redirect(spec(MapType::CgroupArray, 4, 4, 4), seed);
   }
   std::printf("kernel comparisons: maps_kernel_diff: %d map results compared\n", comparisons);
   if (failures) {

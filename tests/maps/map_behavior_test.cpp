@@ -10,8 +10,11 @@
 #include <vector>
 
 #include "maps/array_of_maps_map.hpp"
+#include "maps/cgroup_array_map.hpp"
+#include "maps/devmap_hash_map.hpp"
 #include "maps/map.hpp"
 #include "maps/map_table.hpp"
+#include "maps/redirect_array_map.hpp"
 #include "maps/ringbuf_map.hpp"
 #include "tests/maps/map_spec_builder.hpp"
 
@@ -331,4 +334,78 @@ TEST_CASE("large array and preallocated hash maps use memory only for what is wr
     INFO(map_type_name(t) << ": resident grew by " << grown << " bytes");
     CHECK(grown < (std::uint64_t{32} << 20));  // 1,000 values + hash buckets (3 MiB), far below 192 MiB
   }
+
+TEST_CASE("redirect maps hold what the host registered; programs read entries, never write them", "[maps][devmap]") {
+  auto dev = make(spec(MapType::Devmap, 4, 8, 4));
+  auto& devmap = static_cast<RedirectArrayMap&>(*dev);
+  devmap.set_device_check([](std::uint32_t ifindex) { return ifindex == 7; });  // the host's only interface
+  std::uint32_t key = 2, val[2] = {7, 0xffffffffu}, out[2] = {0, 0};
+  CHECK(dev->host_update(&key, val, kBpfAny) == 0);
+  val[0] = 8;
+  CHECK(dev->host_update(&key, val, kBpfAny) == -EINVAL);  // no interface 8
+  REQUIRE(dev->lookup_copy(&key, out) == 0);
+  CHECK((out[0] == 7 && out[1] == 0));  // {ifindex, program id}
+  auto* entry = static_cast<std::uint32_t*>(dev->lookup(&key));
+  REQUIRE(entry != nullptr);
+  CHECK(*entry == 7);
+  const auto addr = reinterpret_cast<std::uintptr_t>(entry);
+  CHECK(dev->owns(addr, 8, false));
+  CHECK_FALSE(dev->owns(addr, 8, true));  // BPF_F_RDONLY_PROG, as the kernel sets on devmaps
+  CHECK(dev->spec().map_flags & kBpfFRdonlyProg);
+
+  auto hash = make(spec(MapType::DevmapHash, 4, 4, 2));
+  static_cast<DevmapHashMap&>(*hash).set_device_check([](std::uint32_t ifindex) { return ifindex == 7; });
+  std::uint32_t seven = 7;
+  for (std::uint32_t k : {5u, 13u}) CHECK(hash->host_update(&k, &seven, kBpfAny) == 0);
+  std::uint32_t k3 = 3;
+  CHECK(hash->host_update(&k3, &seven, kBpfAny) == -E2BIG);
+  CHECK(hash->lookup(&k3) == nullptr);
+  // Buckets 5 & 1 = 1 and 13 & 1 = 1: one bucket, newest first.
+  std::uint32_t next = 0;
+  REQUIRE(hash->get_next_key(nullptr, &next) == 0);
+  CHECK(next == 13);
+
+  auto xsk = make(spec(MapType::Xskmap, 4, 4, 4));
+  std::uint32_t fd = 40, queue = 0;
+  CHECK(xsk->host_update(&queue, &fd, kBpfAny) == -EBADF);  // no resolver: the process has no AF_XDP sockets
+  static_cast<RedirectArrayMap&>(*xsk).set_xsk_resolver([](std::uint32_t f, std::uint32_t& q) {
+    if (f != 40) return -EBADF;
+    q = 3;
+    return 0;
+  });
+  CHECK(xsk->host_update(&queue, &fd, kBpfExist) == -ENOENT);
+  CHECK(xsk->host_update(&queue, &fd, kBpfAny) == 0);
+  auto* sock = static_cast<std::uint32_t*>(xsk->lookup(&queue));  // the struct bpf_xdp_sock view
+  REQUIRE(sock != nullptr);
+  CHECK(*sock == 3);
+  CHECK(xsk->lookup_copy(&queue, out) == -EOPNOTSUPP);
+
+  auto cpu = make(spec(MapType::Cpumap, 4, 4, 8), 2);
+  std::uint32_t qsize = 192, c1 = 1, c2 = 2;
+  CHECK(cpu->host_update(&c1, &qsize, kBpfAny) == 0);
+  CHECK(cpu->host_update(&c2, &qsize, kBpfAny) == -ENODEV);  // the run domain has CPUs 0 and 1
+}
+
+TEST_CASE("cgroup array answers bpf_current_task_under_cgroup from host-registered cgroups", "[maps][cgroup]") {
+  auto m = make(spec(MapType::CgroupArray, 4, 4, 3));
+  auto& cg = static_cast<CgroupArrayMap&>(*m);
+  std::uint32_t key = 0, fd = 5;
+  CHECK(m->host_update(&key, &fd, kBpfAny) == -EBADF);
+  cg.set_resolver([](std::uint32_t f, CgroupRef& out) {
+    if (f != 5 && f != 6) return -EBADF;
+    out = CgroupRef{f, f == 5};
+    return 0;
+  });
+  CHECK(m->host_update(&key, &fd, kBpfAny) == 0);
+  key = 1;
+  fd = 6;
+  CHECK(m->host_update(&key, &fd, kBpfAny) == 0);
+  CHECK(cg.current_task_under(0) == 1);
+  CHECK(cg.current_task_under(1) == 0);
+  CHECK(cg.current_task_under(2) == -EAGAIN);
+  CHECK(cg.current_task_under(3) == -E2BIG);
+  std::uint32_t out = 0;
+  CHECK(m->lookup_copy(&key, &out) == -kENOTSUPP);
+  CHECK(m->host_erase(&key) == 0);
+  CHECK(cg.current_task_under(1) == -EAGAIN);
 }

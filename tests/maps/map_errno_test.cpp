@@ -89,7 +89,7 @@ TEST_CASE("creation checks follow map_alloc_check", "[maps]") {
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code == bpfvm::Errc::InvalidArgument);
   CHECK(r.error().reason == "EINVAL: BPF_MAP_TYPE_ARRAY: array key_size must be 4");
-  auto u = create_map(spec(MapType::Devmap, 4, 4, 4));
+  auto u = create_map(spec(MapType::Sockmap, 4, 4, 4));
   REQUIRE_FALSE(u.has_value());
   CHECK(u.error().code == bpfvm::Errc::Unsupported);
 }

@@ -361,6 +361,72 @@ void add_routes(const KernelObject& k, Object& o, Mismatches& mm) {
   }
 }
 
+// Entries for xdp_redirect_map: devices are lo (ifindex 1, in every network namespace); the cpumap
+// gets CPU 0; the xskmap stays empty (an AF_XDP socket needs a bound umem on the kernel side).
+void add_redirect_targets(const KernelObject& k, Object& o, Mismatches& mm) {
+  struct Entry {
+    const char* map;
+    std::uint32_t key, word0, word1;
+    std::size_t value_size;
+  };
+  const Entry entries[] = {{"tx_port", 1, 1, 0xffffffffu, 8}, {"tx_port", 3, 1, 0, 8}, {"tx_port", 7, 1, 0xffffffffu, 8},
+                           {"tx_hash", 2, 1, 0, 4},            {"tx_hash", 9, 1, 0, 4}, {"cpu_map", 0, 192, 0, 8}};
+  for (const auto& e : entries) {
+    const std::uint32_t words[2] = {e.word0, e.word1};
+    const Bytes key = bytes_of(e.key);
+    const Bytes value(reinterpret_cast<const std::uint8_t*>(words), reinterpret_cast<const std::uint8_t*>(words) + e.value_size);
+    auto bmap = o.map(e.map);
+    REQUIRE(bmap.has_value());
+    const int krc = map_update(*k.map(e.map), key, value), brc = bmap->update(key, value);
+    if (krc != 0 || brc != 0)
+      mm.add("redirect setup", std::string(e.map) + " key " + std::to_string(e.key) + ": kernel " +
+                                   std::to_string(krc) + " bpfvm " + std::to_string(brc));
+  }
+}
+
+TEST_CASE("xdp_redirect_map: devmap, devmap_hash, cpumap, xskmap redirects and devmap lookups", "[runtime][xdp]") {
+  run_both_engines({"xdp_redirect_map", "redirect", add_redirect_targets});
+}
+
+// Where the packet went, as RunOutput shows it (no kernel needed): the devmap entry's device, the
+// map and key, broadcast; an xskmap socket the host registered with Map::set_xsk.
+TEST_CASE("xdp_redirect_map: RunOutput names the redirect target", "[runtime][xdp]") {
+  const Bytes elf = read_file(object_path("xdp_redirect_map"));
+  REQUIRE_FALSE(elf.empty());
+  Vm vm;
+  auto obj = vm.open_elf(elf, {}, "xdp_redirect_map");
+  REQUIRE(obj.has_value());
+  const std::uint32_t dev_entry[2] = {1, 0xffffffffu};  // lo
+  REQUIRE(obj->map("tx_port")->update(bytes_of(std::uint32_t{1}), bytes_of(dev_entry)) == 0);
+  REQUIRE(obj->map("xsks")->set_xsk(3, 5) == 0);
+  CHECK(obj->map("tx_port")->set_xsk(3, 5) == -EINVAL);
+  auto prog = obj->load("redirect", {});
+  REQUIRE(prog.has_value());
+  auto run = [&](std::size_t len) {
+    auto out = prog->run(RunInput{Bytes(len, 0), {}, 1, nullptr});
+    REQUIRE(out.has_value());
+    return *out;
+  };
+  const RunOutput dev = run(44);  // tx_port, key 1, action bits 1
+  CHECK(dev.retval == 4);         // XDP_REDIRECT
+  CHECK(dev.redirect_ifindex == std::optional<std::uint32_t>(1));
+  REQUIRE(dev.redirect_map.has_value());
+  CHECK((dev.redirect_map->map == "tx_port" && dev.redirect_map->map_type == 14 && dev.redirect_map->key == 1 &&
+         !dev.redirect_map->broadcast));
+  const RunOutput xsk = run(15);  // xsks, key 3
+  CHECK(xsk.retval == 4);
+  CHECK_FALSE(xsk.redirect_ifindex.has_value());
+  REQUIRE(xsk.redirect_map.has_value());
+  CHECK((xsk.redirect_map->map == "xsks" && xsk.redirect_map->key == 3));
+  const RunOutput all = run(160);  // tx_port, key 0 (empty), BPF_F_BROADCAST
+  CHECK(all.retval == 4);
+  REQUIRE(all.redirect_map.has_value());
+  CHECK(all.redirect_map->broadcast);
+  const RunOutput miss = run(57);  // tx_hash (empty), key 4, action bits 1: the action, nothing recorded
+  CHECK(miss.retval == 1);         // XDP_DROP
+  CHECK_FALSE(miss.redirect_map.has_value());
+}
+
 TEST_CASE("xdp_rewrite: parse, swap, TTL with checksum, adjust_head/tail", "[runtime][xdp]") {
   run_both_engines({"xdp_rewrite", "xdp_rewrite", {}});
 }

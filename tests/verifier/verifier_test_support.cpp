@@ -43,6 +43,7 @@ vm::HelperRegistry kernel_like_helpers() {
   add(r, 88, "bpf_map_pop_elem", RetType::Integer, {ArgType::ConstMapPtr, ArgType::PtrToUninitMapValue, D, D, D});
   add(r, 89, "bpf_map_peek_elem", RetType::Integer, {ArgType::ConstMapPtr, ArgType::PtrToUninitMapValue, D, D, D});
   add(r, 12, "bpf_tail_call", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, A, D, D});
+  add(r, 51, "bpf_redirect_map", RetType::Integer, {ArgType::ConstMapPtr, A, A, D, D});
   add(r, 26, "bpf_skb_load_bytes", RetType::Integer, {ArgType::PtrToCtx, A, ArgType::PtrToUninitMem, ArgType::ConstSize, D});
   add(r, 93, "bpf_spin_lock", RetType::Void, {ArgType::PtrToSpinLock, D, D, D, D});
   add(r, 94, "bpf_spin_unlock", RetType::Void, {ArgType::PtrToSpinLock, D, D, D, D});
@@ -66,6 +67,7 @@ std::vector<MapInfo> suite_maps() {
       MapInfo{1, 4, 16, 64, 0, nullptr, 0},  // BPF_MAP_TYPE_HASH, value { struct bpf_spin_lock; u32; u64 }
       MapInfo{22, 0, 8, 16, 0},           // BPF_MAP_TYPE_QUEUE (pop/peek write their value argument)
       MapInfo{3, 4, 4, 4, 0},             // BPF_MAP_TYPE_PROG_ARRAY (bpf_tail_call)
+      MapInfo{14, 4, 8, 4, 0},            // BPF_MAP_TYPE_DEVMAP (bpf_redirect_map, lookups)
   };
 }
 

@@ -149,6 +149,9 @@ int cmd_run(Args args) {
     if (packet_program) std::printf(", \"data_out_len\": %zu, \"data_out\": \"%s\"", out->data_out.size(), hex_bytes(out->data_out).c_str());
     if (ctx_changed) std::printf(", \"ctx_out\": \"%s\"", hex_bytes(out->ctx_out).c_str());
     if (out->redirect_ifindex) std::printf(", \"redirect_ifindex\": %u", *out->redirect_ifindex);
+    if (const auto& r = out->redirect_map)
+      std::printf(", \"redirect_map\": {\"map\": \"%s\", \"type\": %u, \"key\": %u, \"broadcast\": %s}",
+                  r->map.c_str(), r->map_type, r->key, r->broadcast ? "true" : "false");
     if (dump_maps) std::printf(", \"maps\": %s", maps_json(input->object).c_str());
     std::printf("}\n");
   } else {
@@ -156,6 +159,8 @@ int cmd_run(Args args) {
     if (packet_program) std::printf("packet out: %zu bytes: %s\n", out->data_out.size(), hex_bytes(out->data_out).c_str());
     if (ctx_changed) std::printf("context out: %zu bytes: %s\n", out->ctx_out.size(), hex_bytes(out->ctx_out).c_str());
     if (out->redirect_ifindex) std::printf("redirect to ifindex %u\n", *out->redirect_ifindex);
+    if (const auto& r = out->redirect_map)
+      std::printf("redirect through map %s key %u%s\n", r->map.c_str(), r->key, r->broadcast ? " (broadcast)" : "");
     if (repeat)
       std::printf("%.1f ns per run over %llu runs (thread CPU time; wall time %.1f ns)\n", out->cpu_ns_per_run,
                   static_cast<unsigned long long>(repeat), out->ns_per_run);
