@@ -334,6 +334,7 @@ TEST_CASE("large array and preallocated hash maps use memory only for what is wr
     INFO(map_type_name(t) << ": resident grew by " << grown << " bytes");
     CHECK(grown < (std::uint64_t{32} << 20));  // 1,000 values + hash buckets (3 MiB), far below 192 MiB
   }
+}
 
 TEST_CASE("redirect maps hold what the host registered; programs read entries, never write them", "[maps][devmap]") {
   auto dev = make(spec(MapType::Devmap, 4, 8, 4));
