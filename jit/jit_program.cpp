@@ -99,6 +99,7 @@ struct JitProgram::Impl {
     code.trampoline = b.memory.address();
     code.entry = b.memory.address() + b.pc_offsets[0];
     code.variant = v;
+    code.zero_stack = options.zero_stack;
     if (options.register_with_debuggers)
       b.debug = DebugRegistration::create(options.name + "_" + variant_name(v), b.memory.address(),
                                           b.memory.size_bytes());

@@ -32,6 +32,9 @@ struct JitOptions {
   /// Append "START SIZE name" lines to /tmp/perf-PID.map and register each variant with the GDB
   /// JIT interface (an in-memory ELF with one function symbol).
   bool register_with_debuggers = false;
+  /// As vm::InterpreterOptions::zero_stack: every run (and a tail call entering this program) starts
+  /// on a zeroed stack, for programs the verifier let read unwritten stack.
+  bool zero_stack = false;
 };
 
 /// Which variant run() uses for these options: Checked when checked, Counted when only a budget

@@ -42,9 +42,11 @@ Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx,
   support.budget_insns = budget_insns;
 
   // Every frame a run may use, like the interpreter's Machine; zeroed where memory is checked so
-  // reads of unwritten stack agree with the interpreter.
+  // reads of unwritten stack agree with the interpreter, and for a program the verifier let read
+  // unwritten stack (JitOptions::zero_stack), so no run sees an earlier run's bytes.
   alignas(16) std::uint8_t stack[isa::kMaxRunFrames * isa::kStackBytes];
-  if (code.variant != Variant::Fast) std::memset(stack, 0, sizeof stack);
+  const bool zero_stack = code.variant != Variant::Fast || code.zero_stack;
+  if (zero_stack) std::memset(stack, 0, sizeof stack);
   const auto stack_top = reinterpret_cast<std::uintptr_t>(stack + sizeof stack);
 
   JitState state;
@@ -73,7 +75,7 @@ Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx,
   int rc = enter(&state);
   for (std::uint32_t run = 1; run < runs && rc == 0; ++run) {
     state = first;  // a run may have tail-called into other code, moved the frame mirror, spent budget
-    if (code.variant != Variant::Fast) std::memset(stack, 0, sizeof stack);  // as the first run's
+    if (zero_stack) std::memset(stack, 0, sizeof stack);  // as the first run's
     ctx.begin_run();
     ctx.stack = vm::Region{state.stack_lo, isa::kStackBytes, true, "stack"};
     rc = enter(&state);

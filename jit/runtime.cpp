@@ -3,6 +3,7 @@
 #include "jit/runtime.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "jit/jit_program.hpp"
@@ -117,6 +118,10 @@ std::uint64_t jit_take_tail_call(JitState* state) noexcept {
     return 0;
   }
   state->code = *code;
+  // It continues on the caller's frame (the deepest live one): no earlier run's bytes for a target
+  // that may read unwritten stack.
+  if ((*code)->zero_stack)
+    std::memset(reinterpret_cast<void*>(state->stack_lo), 0, isa::kStackBytes);
   // The target may nest its own calls from the frame it continues on (vm/isa.hpp kMaxRunFrames).
   state->depth_limit = std::max<std::uint32_t>(
       state->depth_limit, std::min<std::uint32_t>(state->depth + isa::kMaxCallFrames - 1, isa::kMaxRunFrames - 1));

@@ -26,6 +26,7 @@ struct ProgramCode {
   std::uint64_t trampoline = 0;                   // native address of the entry trampoline (JitEntry)
   std::uint64_t entry = 0;                        // native address of pc 0
   Variant variant = Variant::Fast;                // a tail call continues in the same variant
+  bool zero_stack = false;                        // JitOptions::zero_stack
 };
 
 /// What a run needs besides registers; the C++ side only. Thunks fill `error` and set status.

@@ -132,7 +132,9 @@ Result<ExecResult> execute(Phase phase, LabelTable* labels_out, const Interprete
   }
 
   Machine m;
-  if constexpr (kChecked) std::memset(m.stack, 0, sizeof m.stack);
+  // Checked runs compare with the JIT's; a program the verifier let read unwritten stack must not see
+  // an earlier run's bytes (InterpreterOptions::zero_stack). Others keep the stack as it is (no cost).
+  if (kChecked || self->zero_stack()) std::memset(m.stack, 0, sizeof m.stack);
   std::memset(m.reg, 0, sizeof m.reg);
   for (std::size_t i = 0; i < args.size() && i < 5; ++i) m.reg[1 + i] = args[i];
   const auto stack_top = reinterpret_cast<std::uintptr_t>(m.stack + sizeof m.stack);
@@ -326,6 +328,8 @@ invoke_helper:
     const auto* next = static_cast<const TailCallTarget*>(ctx->tail_call_target)->interpreter.load(std::memory_order_acquire);
     ctx->tail_call_target = nullptr;
     if (next == nullptr) return tail_call_target_error(pc_index());
+    if (next->zero_stack())  // it continues on this frame: no earlier run's bytes
+      std::memset(reinterpret_cast<void*>(r[isa::kFramePointer] - isa::kStackBytes), 0, isa::kStackBytes);
     prog = next;
     depth_limit = std::max(depth_limit, std::min(depth + isa::kMaxCallFrames - 1, isa::kMaxRunFrames - 1));
     if constexpr (kCoverage) {
@@ -516,6 +520,7 @@ Result<Interpreter> Interpreter::create(const Program& program, const HelperRegi
     }
   }
   in.checked_slots_ = in.slots_;
+  in.zero_stack_ = options.zero_stack;
   if (options.coverage) in.coverage_slots_ = in.slots_;
   in.thread(in.slots_, labels(Mode::Unchecked));
   in.thread(in.checked_slots_, labels(Mode::Checked));
