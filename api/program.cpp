@@ -164,6 +164,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   impl->owners = object->maps.owners();
 
   std::vector<std::uint8_t> ctx_accesses;  // the verifier's per-insn context facts, for the ctx rewrite
+  bool zero_stack = false;                 // the verifier accepted reads of unwritten stack
   if (options.verify) {
     verifier::VerifierOptions vo;
     vo.program_type = std::move(type_info);
@@ -182,6 +183,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     auto verified = verifier::verify(source.program, vo);
     if (!verified) return std::move(verified).error();
     ctx_accesses = verified->ctx_accesses();
+    zero_stack = verified->reads_uninit_stack();
     const auto& st = verified->stats();
     impl->report = VerifierReport{st.insns_processed, st.states_stored, st.stack_depth_bytes, st.time_us, {}, true};
     for (const auto& w : verified->warnings()) impl->report.warnings.push_back("insn " + std::to_string(w.pc) + ": " + w.message);
@@ -203,7 +205,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   switch (options.engine) {
     case Engine::Interpreter: {
       auto in = vm::Interpreter::create(impl->program, vm_impl.helpers, resolver,
-                                        vm::InterpreterOptions{.coverage = options.coverage});
+                                        vm::InterpreterOptions{.coverage = options.coverage, .zero_stack = zero_stack});
       if (!in) return std::move(in).error();
       impl->interpreter = std::make_shared<const vm::Interpreter>(std::move(*in));
       break;
@@ -217,6 +219,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
       jo.blind_constants = options.jit_blind_constants;
       jo.name = source.name;
       jo.register_with_debuggers = options.jit_register_with_debuggers;
+      jo.zero_stack = zero_stack;
       auto code = jit::JitProgram::compile(impl->program, vm_impl.helpers, resolver, jo);
       if (!code) return std::move(code).error();
       impl->jit = std::make_shared<const jit::JitProgram>(std::move(*code));

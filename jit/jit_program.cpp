@@ -124,8 +124,9 @@ struct JitProgram::Impl {
       const Form f = isa::kOps[op].form;
       return f == Form::CallLocal || f == Form::CallReg;
     });
-    if (v != Variant::Fast)
+    if (v != Variant::Fast || options.zero_stack)
       code.cleared_stack_bytes = may_enter_frames ? isa::kMaxRunFrames * isa::kStackBytes : isa::kStackBytes;
+    code.zero_stack = options.zero_stack;
     if (options.register_with_debuggers)
       b.debug = DebugRegistration::create(options.name + "_" + variant_name(v) + (optimizing ? "_opt" : ""), b.memory.address(),
                                           b.memory.size_bytes());

@@ -41,8 +41,10 @@ Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx,
   RunSupport support;
   support.budget_insns = budget_insns;
 
-  // Every frame a run may use, like the interpreter's Machine; zeroed where memory is checked so
-  // reads of unwritten stack agree with the interpreter (the frames the program can reach).
+  // Every frame a run may use, like the interpreter's Machine; zeroed (the frames the program can
+  // reach) where memory is checked, so reads of unwritten stack agree with the interpreter, and for a
+  // program the verifier let read unwritten stack (JitOptions::zero_stack), so no run sees an
+  // earlier run's bytes.
   alignas(16) std::uint8_t stack[isa::kMaxRunFrames * isa::kStackBytes];
   const std::size_t clear_bytes = std::min(code.cleared_stack_bytes, sizeof stack);
   if (clear_bytes != 0) std::memset(stack + sizeof stack - clear_bytes, 0, clear_bytes);

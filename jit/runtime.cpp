@@ -3,6 +3,7 @@
 #include "jit/runtime.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "jit/jit_program.hpp"
@@ -117,6 +118,13 @@ std::uint64_t jit_take_tail_call(JitState* state) noexcept {
     return 0;
   }
   state->code = *code;
+  // It continues on the caller's frame (the deepest live one) and may call deeper: no earlier run's
+  // bytes in any of them for a target that may read unwritten stack (run_native's stack is
+  // kMaxRunFrames frames below frame_top).
+  if ((*code)->zero_stack) {
+    const std::uint64_t bottom = state->frame_top - std::uint64_t{isa::kMaxRunFrames} * isa::kStackBytes;
+    std::memset(reinterpret_cast<void*>(bottom), 0, state->stack_lo + isa::kStackBytes - bottom);
+  }
   // The target may nest its own calls from the frame it continues on (vm/isa.hpp kMaxRunFrames).
   state->depth_limit = std::max<std::uint32_t>(
       state->depth_limit, std::min<std::uint32_t>(state->depth + isa::kMaxCallFrames - 1, isa::kMaxRunFrames - 1));

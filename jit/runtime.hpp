@@ -26,10 +26,12 @@ struct ProgramCode {
   std::uint64_t trampoline = 0;                   // native address of the entry trampoline (JitEntry)
   std::uint64_t entry = 0;                        // native address of pc 0
   Variant variant = Variant::Fast;                // a tail call continues in the same variant
-  /// Checked and counted variants: bytes below the stack top run_native clears, so unwritten stack
-  /// reads as zero as in the checked interpreter: one frame when the program makes no local call and
-  /// no tail call (no other frame is reachable), else every frame a run may use. Fast: none.
+  /// Bytes below the stack top run_native clears, so unwritten stack reads as zero as in the checked
+  /// interpreter: checked and counted variants, and every variant of a program built with
+  /// JitOptions::zero_stack. One frame when the program makes no local call and no tail call (no
+  /// other frame is reachable), else every frame a run may use. Otherwise none.
   std::size_t cleared_stack_bytes = 0;
+  bool zero_stack = false;  // JitOptions::zero_stack (a tail call into it clears the frames too)
 };
 
 /// What a run needs besides registers; the C++ side only. Thunks fill `error` and set status.

@@ -114,6 +114,7 @@ constexpr std::array kLegacyRows = {
     Row{"kretprobe/", BPF_PROG_TYPE_KPROBE, 0, 0, false},
     Row{"uretprobe/", BPF_PROG_TYPE_KPROBE, 0, 0, false},
     Row{"classifier", BPF_PROG_TYPE_SCHED_CLS, 0, 0, false},
+    Row{"tc", BPF_PROG_TYPE_SCHED_CLS, 0, 0, false},  // libbpf 0.x's "tc" by strncmp: tc_mark, tc-ingress
     Row{"action", BPF_PROG_TYPE_SCHED_ACT, 0, 0, false},
     Row{"tracepoint/", BPF_PROG_TYPE_TRACEPOINT, 0, 0, false},
     Row{"tp/", BPF_PROG_TYPE_TRACEPOINT, 0, 0, false},

@@ -1,6 +1,8 @@
 // Memory safety checks shared by loads, stores, atomics and helper arguments.
 #include "verifier/checks.hpp"
 
+#include <algorithm>
+
 namespace bpfvm::verifier {
 
 namespace {
@@ -89,7 +91,7 @@ Check ctx_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail 
 }
 
 Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, ViolationDetail d, const RegValue& p,
-                   Range r, int size, bool write, const RegValue* value, RegValue* loaded) {
+                   Range r, int size, bool write, const RegValue* value, RegValue* loaded, bool& reads_uninit_stack) {
   d.off_min = r.lo;
   d.off_max = r.hi;
   d.size = size;
@@ -129,7 +131,10 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
     return std::nullopt;
   }
   const int hi = static_cast<int>(r.hi);
-  if (!stack.initialised(lo, hi - lo + size)) return violation(pc, ViolationKind::UninitStackRead, d);
+  if (!stack.initialised(lo, hi - lo + size)) {
+    if (opts.unprivileged) return violation(pc, ViolationKind::UninitStackRead, d);
+    reads_uninit_stack = true;  // the kernel's allow_uninit_stack: unknown bytes (engines zero the stack)
+  }
   if (r.lo == r.hi && size == 8 && lo % 8 == 0) {
     if (const RegValue* spilled = stack.spilled(lo)) {
       if (loaded) *loaded = *spilled;
@@ -179,7 +184,7 @@ Check check_reg_init(const State& s, int r, std::uint32_t pc) {
 }
 
 Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, int r, std::int32_t off, int size,
-                       bool write, const RegValue* value, RegValue* loaded) {
+                       bool write, const RegValue* value, RegValue* loaded, bool& reads_uninit_stack) {
   if (auto c = check_reg_init(s, r, pc)) return c;
   const RegValue p = s.reg(r);
   ViolationDetail d;
@@ -198,7 +203,7 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
     case RegType::Ctx:
       return ctx_access(opts, pc, d, range, size, write, value, loaded);
     case RegType::Stack:
-      return stack_access(opts, s, pc, d, p, range, size, write, value, loaded);
+      return stack_access(opts, s, pc, d, p, range, size, write, value, loaded, reads_uninit_stack);
     case RegType::MapValue: {
       if (p.maybe_null) return violation(pc, ViolationKind::MaybeNullAccess, d);
       const auto map = map_info_of(opts, p.aux);
@@ -228,7 +233,7 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
 }
 
 Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, int r, std::int64_t size_min,
-                       std::int64_t size_max, bool write, std::uint32_t helper, int arg) {
+                       std::int64_t size_max, bool write, std::uint32_t helper, int arg, bool& reads_uninit_stack) {
   const RegValue p = s.reg(r);
   ViolationDetail d;
   d.reg = r;
@@ -236,15 +241,17 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
   d.arg = arg;
   d.write = write;
   d.size = size_max;
-  if (size_max == 0) return std::nullopt;
   const Range range = access_range(p, 0);
   switch (p.type) {
     case RegType::Stack: {
       d.off_min = range.lo;
       d.off_max = range.hi;
       d.limit = StackSlots::kBytes;
-      if (!range.bounded || !StackSlots::in_frame(range.lo, size_max) || !StackSlots::in_frame(range.hi, size_max))
+      // Even a zero-sized access must start inside the frame (the kernel's check_stack_slot_within_bounds).
+      if (!range.bounded || !StackSlots::in_frame(range.lo, std::max<std::int64_t>(size_max, 1)) ||
+          !StackSlots::in_frame(range.hi, size_max))
         return violation(pc, ViolationKind::OutOfBounds, d);
+      if (size_max == 0) return std::nullopt;
       // A variable offset (privileged, the kernel's check_stack_range_initialized): every byte the
       // helper may touch counts; a write initialises nothing then, as each byte may be left alone.
       if (range.lo != range.hi && opts.unprivileged) {
@@ -259,7 +266,10 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
         if (size_min > 0 && range.lo == range.hi) stack.write_bytes(lo, static_cast<int>(size_min));
         return std::nullopt;
       }
-      if (!stack.initialised(lo, span)) return violation(pc, ViolationKind::HelperArgMemory, d);
+      if (!stack.initialised(lo, span)) {
+        if (opts.unprivileged) return violation(pc, ViolationKind::HelperArgMemory, d);
+        reads_uninit_stack = true;
+      }
       bool pointer_read = false;
       stack.for_each_spill_in(lo, span, [&](const RegValue& v) { pointer_read |= v.is_pointer(); });
       if (pointer_read && opts.unprivileged) return violation(pc, ViolationKind::PointerLeak, d);

@@ -24,6 +24,7 @@ enum class ViolationKind : std::uint8_t {
   CtxFieldAccess,      // access to a context field that does not exist or is read only
   ReadOnlyWrite,       // store into read-only memory
   PointerArithmetic,   // arithmetic not allowed on this pointer type
+  PointerOffsetRange,  // pointer arithmetic past BPF_MAX_VAR_OFF (kernel check_reg_sane_offset; note says which)
   PointerLeak,         // unprivileged: pointer value becomes observable
   PointerComparison,   // unprivileged: pointer compared with a non-pointer
   UnknownHelper,       // call of a helper id the registry lacks
@@ -74,6 +75,12 @@ struct ViolationDetail {
   std::string_view note;       // static text naming the construct (Unsupported, context)
 };
 
+/// ViolationDetail::note of PointerOffsetRange (detail.limit is the value named, detail.reg the pointer).
+inline constexpr std::string_view kPointerMathNotAllowed = "known scalar";
+inline constexpr std::string_view kPointerMathUnboundedMin = "unbounded min";
+inline constexpr std::string_view kPointerOutOfBounds = "min out of range";
+inline constexpr std::string_view kPointerOffsetNotAllowed = "pointer offset";
+
 struct Violation {
   std::uint32_t pc = 0;
   ViolationKind kind = ViolationKind::Unsupported;
@@ -96,12 +103,15 @@ Check check_reg_init(const State& s, int r, std::uint32_t pc);
 
 /// A load or store of `size` bytes at reg r + off. On a permitted load, *loaded is what the
 /// destination receives. `value` is the stored value for StoreReg (nullptr for stores of imm).
+/// A privileged read of stack bytes no store wrote (the kernel's allow_uninit_stack) is permitted,
+/// yields unknown bytes and sets `reads_uninit_stack`; unprivileged, it is refused.
 Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, int r, std::int32_t off,
-                       int size, bool write, const RegValue* value, RegValue* loaded);
+                       int size, bool write, const RegValue* value, RegValue* loaded, bool& reads_uninit_stack);
 
-/// Helper memory argument: [ptr, ptr + size_max) readable (and initialised) or writable.
-/// Marks stack bytes [ptr, ptr + size_min) initialised when `write`.
+/// Helper memory argument: [ptr, ptr + size_max) readable (and initialised, or `reads_uninit_stack`
+/// as for check_mem_access) or writable. Marks stack bytes [ptr, ptr + size_min) initialised when
+/// `write`. Size 0 still checks the pointer's bounds (the kernel's check_stack_access_within_bounds).
 Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, int r, std::int64_t size_min,
-                       std::int64_t size_max, bool write, std::uint32_t helper, int arg);
+                       std::int64_t size_max, bool write, std::uint32_t helper, int arg, bool& reads_uninit_stack);
 
 }  // namespace bpfvm::verifier

@@ -191,6 +191,15 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::PointerArithmetic:
       return r + " pointer arithmetic on " + (s ? type_name(s->reg(d.reg)) : std::string("pointer")) +
              " prohibited (only 64-bit add/sub of a scalar to a non-null data pointer)";
+    case ViolationKind::PointerOffsetRange: {
+      const std::string t = s ? type_name(s->reg(d.reg)) : std::string("ptr");
+      const std::string n = std::to_string(d.limit);
+      if (d.note == kPointerMathNotAllowed) return r + " math between " + t + " pointer and " + n + " is not allowed";
+      if (d.note == kPointerMathUnboundedMin)
+        return r + " math between " + t + " pointer and register with unbounded min value is not allowed";
+      if (d.note == kPointerOffsetNotAllowed) return r + " " + t + " pointer offset " + n + " is not allowed";
+      return r + " value " + n + " makes " + t + " pointer be out of bounds";
+    }
     case ViolationKind::PointerLeak:
       return r + " leaks addr" + (d.note.empty() ? std::string() : ": " + std::string(d.note)) +
              " (unprivileged programs may not expose pointer values)";

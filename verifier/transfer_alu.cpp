@@ -64,6 +64,30 @@ bool arithmetic_allowed(const RegValue& p) {
   return false;
 }
 
+// The kernel's check_reg_sane_offset (BPF_MAX_VAR_OFF = 2^29): pointer arithmetic is refused, even
+// with no access after it, when the scalar operand is a known value outside (-2^29, 2^29) or its
+// minimum is unbounded or outside that range, and when the pointer's offset (before or after) is.
+// bpfvm keeps a pointer's fixed and variable offset in one value: a known one is the fixed offset.
+constexpr std::int64_t kMaxVarOff = std::int64_t{1} << 29;
+
+Check sane_offset(std::uint32_t pc, ViolationDetail d, const ScalarDomain& v, bool pointer) {
+  auto out_of_range = [](std::int64_t x) { return x >= kMaxVarOff || x <= -kMaxVarOff; };
+  if (v.is_const()) {
+    d.limit = static_cast<std::int64_t>(v.const_value());
+    if (!out_of_range(d.limit)) return std::nullopt;
+    d.note = pointer ? kPointerOffsetNotAllowed : kPointerMathNotAllowed;
+    return violation(pc, ViolationKind::PointerOffsetRange, d);
+  }
+  d.limit = v.smin();
+  if (d.limit == INT64_MIN) {
+    d.note = kPointerMathUnboundedMin;
+    return violation(pc, ViolationKind::PointerOffsetRange, d);
+  }
+  if (!out_of_range(d.limit)) return std::nullopt;
+  d.note = kPointerOutOfBounds;
+  return violation(pc, ViolationKind::PointerOffsetRange, d);
+}
+
 Check pointer_alu(Env& env, State& s, std::uint32_t pc, const isa::OpInfo& op, int dst, int src,
                   const RegValue& a, const RegValue& b) {
   ViolationDetail d;
@@ -93,8 +117,12 @@ Check pointer_alu(Env& env, State& s, std::uint32_t pc, const isa::OpInfo& op, i
     d.reg = a.is_pointer() ? dst : src;
     return violation(pc, ViolationKind::PointerArithmetic, d);
   }
+  d.reg = a.is_pointer() ? dst : src;  // the pointer, for its type in the message
+  if (auto c = sane_offset(pc, d, off.value, false)) return c;
+  if (auto c = sane_offset(pc, d, ptr.value, true)) return c;
   RegValue r = ptr;
   r.value = op.kind == Kind::Add ? ptr.value.add(off.value) : ptr.value.sub(off.value);
+  if (auto c = sane_offset(pc, d, r.value, true)) return c;
   if (ptr.type == RegType::Packet || ptr.type == RegType::PacketMeta) {
     // Track the constant part separately, so a range proven for one pointer covers its siblings.
     if (!off.value.is_const()) {
@@ -186,6 +214,10 @@ Check transfer_alu(Env& env, State& s, std::uint32_t pc) {
   const RegValue a = s.reg(dst);
   if (a.is_pointer() || b.is_pointer()) return pointer_alu(env, s, pc, op, dst, src, a, b);
   RegValue result = RegValue::scalar(w64 ? apply64(op.kind, a.value, b.value) : apply32(op.kind, a.value, b.value));
+  // The kernel's is_safe_to_compute_dst_reg_range: a shift by a register computes bounds only for a
+  // known count below the width; else the result is an unknown 64-bit scalar (engines still mask).
+  const bool shift = op.kind == Kind::Lsh || op.kind == Kind::Rsh || op.kind == Kind::Arsh;
+  if (shift && src >= 0 && !(b.value.is_const() && b.value.const_value() < std::uint64_t{op.width})) result = RegValue::unknown();
   // Linked scalars with a constant delta (the kernel's BPF_ADD_CONST, 6.11): `r3 = r2; r3 += 8` keeps
   // r3 linked to r2 as r2 + 8, so a bound learned on either bounds the other (RegValue::aux = delta).
   if (w64 && a.id != 0 && (op.kind == Kind::Add || op.kind == Kind::Sub) && b.value.is_const()) {

@@ -173,7 +173,7 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         // (never a read-only map value) and, on the stack, become plain data: a spilled pointer
         // there is gone.
         const bool write = t == ArgType::PtrToUninitMapValue;
-        if (auto c = check_helper_mem(opts, s, pc, r, size, size, write, helper, r)) return c;
+        if (auto c = check_helper_mem(opts, s, pc, r, size, size, write, helper, r, env.reads_uninit_stack)) return c;
         break;
       }
       case ArgType::PtrToMem:
@@ -196,12 +196,12 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         if (size.value.umax() >= static_cast<std::uint64_t>(kMaxHelperMemBytes) ||
             (size_type == ArgType::ConstSize && size.value.umin() == 0))
           return violation(pc, ViolationKind::HelperArgSize, ds);
-        if (size.value.umax() == 0) {
-          if (!v.is_pointer() && !is_zero(v)) return wrong();
+        if (size.value.umax() == 0 && !v.is_pointer()) {
+          if (!is_zero(v)) return wrong();
           break;
         }
         if (auto c = check_helper_mem(opts, s, pc, r, static_cast<std::int64_t>(size.value.umin()),
-                                      static_cast<std::int64_t>(size.value.umax()), write, helper, r))
+                                      static_cast<std::int64_t>(size.value.umax()), write, helper, r, env.reads_uninit_stack))
           return c;
         ++i;  // the size argument is checked
         break;
@@ -228,7 +228,7 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
       case ArgType::PtrToLong:
       case ArgType::PtrToInt: {
         const std::int64_t size = t == ArgType::PtrToLong ? 8 : 4;
-        if (auto c = check_helper_mem(opts, s, pc, r, size, size, true, helper, r)) return c;
+        if (auto c = check_helper_mem(opts, s, pc, r, size, size, true, helper, r, env.reads_uninit_stack)) return c;
         break;
       }
       case ArgType::ConstAllocSizeOrZero:
@@ -472,8 +472,8 @@ Check check_global_mem_arg(Env& env, State& s, std::uint32_t pc, int r, std::uin
   if (is_zero(v)) return std::nullopt;
   if (!v.is_pointer()) return violation(pc, ViolationKind::GlobalFuncArg, d);
   s.reg(r).maybe_null = false;
-  Check c = check_helper_mem(env.options, s, pc, r, size, size, false, 0, r);
-  if (!c) c = check_helper_mem(env.options, s, pc, r, size, size, true, 0, r);
+  Check c = check_helper_mem(env.options, s, pc, r, size, size, false, 0, r, env.reads_uninit_stack);
+  if (!c) c = check_helper_mem(env.options, s, pc, r, size, size, true, 0, r, env.reads_uninit_stack);
   s.reg(r) = v;
   if (!c) return std::nullopt;
   switch (c->kind) {

@@ -98,6 +98,7 @@ class Explorer {
   const std::vector<std::uint32_t>& globals_called() const { return env_.globals_called; }
   const std::vector<std::uint32_t>& fn_stack_bytes() const { return env_.fn_stack_bytes; }
   const std::vector<std::uint8_t>& access_base() const { return env_.access_base; }
+  bool reads_uninit_stack() const { return env_.reads_uninit_stack; }
   /// Insns some explored path executed.
   const std::vector<bool>& reached() const { return reached_; }
   const VerifierStats& stats() const { return stats_; }
@@ -684,6 +685,7 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   VerifierStats stats;
   std::vector<std::uint32_t> fn_stack(program.size(), 0);
   std::vector<std::uint8_t> access_base(program.size(), kAccessUnseen);
+  bool reads_uninit_stack = false;
   std::vector<bool> reached(program.size(), false);
   for (std::size_t i = 0; i < queue.size(); ++i) {
     const GlobalFunc* root = queue[i];
@@ -701,6 +703,7 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
     warnings.insert(warnings.end(), explorer.warnings().begin(), explorer.warnings().end());
     const auto& used = explorer.fn_stack_bytes();
     for (std::size_t fn = 0; fn < used.size() && fn < fn_stack.size(); ++fn) fn_stack[fn] = std::max(fn_stack[fn], used[fn]);
+    reads_uninit_stack = reads_uninit_stack || explorer.reads_uninit_stack();
     const auto& bases = explorer.access_base();
     for (std::size_t pc = 0; pc < bases.size() && pc < access_base.size(); ++pc) {
       if ((access_base[pc] | bases[pc]) == (kAccessCtx | kAccessOther)) {
@@ -726,7 +729,8 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   std::vector<std::uint8_t> ctx_accesses(program.size(), 0);
   for (std::size_t pc = 0; pc < program.size(); ++pc) ctx_accesses[pc] = access_base[pc] == kAccessCtx ? 1 : 0;
   return VerifiedProgram(without_dead_unknown_calls(program, options, reached), stats,
-                         acceptance_warnings(options, warnings, std::move(log), stats), std::move(ctx_accesses));
+                         acceptance_warnings(options, warnings, std::move(log), stats), std::move(ctx_accesses),
+                         reads_uninit_stack);
 }
 
 }  // namespace bpfvm::verifier

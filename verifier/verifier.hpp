@@ -182,18 +182,23 @@ class VerifiedProgram {
   /// Per insn: 1 when it is a load, store or atomic whose base register is the context pointer (the
   /// verifier's type, on every path that reaches it), else 0 — what the ctx-access rewrite follows.
   const std::vector<std::uint8_t>& ctx_accesses() const { return ctx_accesses_; }
+  /// Some path reads stack bytes no store wrote (privileged only, the kernel's allow_uninit_stack).
+  /// The engines must then start every run on a zeroed stack (InterpreterOptions / JitOptions
+  /// ::zero_stack), so no run sees an earlier run's bytes.
+  bool reads_uninit_stack() const { return reads_uninit_stack_; }
 
  private:
   VerifiedProgram(vm::Program program, VerifierStats stats, std::vector<Warning> warnings,
-                  std::vector<std::uint8_t> ctx_accesses)
+                  std::vector<std::uint8_t> ctx_accesses, bool reads_uninit_stack)
       : program_(std::move(program)), stats_(stats), warnings_(std::move(warnings)),
-        ctx_accesses_(std::move(ctx_accesses)) {}
+        ctx_accesses_(std::move(ctx_accesses)), reads_uninit_stack_(reads_uninit_stack) {}
   friend Result<VerifiedProgram> verify(const vm::Program&, const VerifierOptions&);
 
   vm::Program program_;
   VerifierStats stats_;
   std::vector<Warning> warnings_;
   std::vector<std::uint8_t> ctx_accesses_;
+  bool reads_uninit_stack_ = false;
 };
 
 /// The program's control-flow graph (basic blocks, jumps, calls) as Graphviz dot.

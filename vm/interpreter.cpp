@@ -133,10 +133,13 @@ Result<ExecResult> execute(Phase phase, LabelTable* labels_out, const Interprete
 
   Machine m;
   // Checked runs read unwritten stack as zero (deterministic, and what the JIT's checked variant
-  // does). Frames are cleared as calls first enter them, not all 41 up front: a run of the main
-  // function clears 512 bytes instead of 20 KiB (the fuzzer's per-input cost, issue #19).
-  [[maybe_unused]] int zeroed_frames = 1;
-  if constexpr (kChecked) std::memset(m.stack + sizeof m.stack - isa::kStackBytes, 0, isa::kStackBytes);
+  // does); a program the verifier let read unwritten stack (InterpreterOptions::zero_stack) must not
+  // see an earlier run's bytes. Frames are cleared as calls first enter them, not all 41 up front: a
+  // run of the main function clears 512 bytes instead of 20 KiB (the fuzzer's per-input cost, issue
+  // #19). Other programs pay nothing.
+  const bool zero_frames = kChecked || self->zero_stack();
+  int zeroed_frames = 1;
+  if (zero_frames) std::memset(m.stack + sizeof m.stack - isa::kStackBytes, 0, isa::kStackBytes);
   std::memset(m.reg, 0, sizeof m.reg);
   for (std::size_t i = 0; i < args.size() && i < 5; ++i) m.reg[1 + i] = args[i];
   const auto stack_top = reinterpret_cast<std::uintptr_t>(m.stack + sizeof m.stack);
@@ -330,6 +333,8 @@ invoke_helper:
     const auto* next = static_cast<const TailCallTarget*>(ctx->tail_call_target)->interpreter.load(std::memory_order_acquire);
     ctx->tail_call_target = nullptr;
     if (next == nullptr) return tail_call_target_error(pc_index());
+    // It continues on this frame and may call deeper: no earlier run's bytes in any of them.
+    if (next->zero_stack()) std::memset(m.stack, 0, r[isa::kFramePointer] - reinterpret_cast<std::uintptr_t>(m.stack));
     prog = next;
     depth_limit = std::max(depth_limit, std::min(depth + isa::kMaxCallFrames - 1, isa::kMaxRunFrames - 1));
     if constexpr (kCoverage) {
@@ -356,11 +361,9 @@ enter_subprogram:
     f.r10 = r[isa::kFramePointer];
     r[isa::kFramePointer] -= isa::kStackBytes;
     ctx->stack = Region{stack_top - (depth + 1) * isa::kStackBytes, (depth + 1) * isa::kStackBytes, true, "stack"};
-    if constexpr (kChecked) {
-      if (depth >= zeroed_frames) {  // frames are entered one deeper at a time, so depth == zeroed_frames
-        std::memset(reinterpret_cast<void*>(ctx->stack.begin), 0, isa::kStackBytes);
-        zeroed_frames = depth + 1;
-      }
+    if (zero_frames && depth >= zeroed_frames) {  // frames are entered one deeper at a time: depth == zeroed_frames
+      std::memset(reinterpret_cast<void*>(ctx->stack.begin), 0, isa::kStackBytes);
+      zeroed_frames = depth + 1;
     }
   }
   pc = target;
@@ -526,6 +529,7 @@ Result<Interpreter> Interpreter::create(const Program& program, const HelperRegi
     }
   }
   in.checked_slots_ = in.slots_;
+  in.zero_stack_ = options.zero_stack;
   if (options.coverage) in.coverage_slots_ = in.slots_;
   in.thread(in.slots_, labels(Mode::Unchecked));
   in.thread(in.checked_slots_, labels(Mode::Checked));

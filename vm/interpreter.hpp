@@ -33,6 +33,10 @@ struct ExecOptions {
 struct InterpreterOptions {
   /// Also prepare the coverage-mode dispatch (ExecOptions::edge_counters): one more copy of the slots.
   bool coverage = false;
+  /// Zero the run's stack at every run start (and the frame a tail call enters): for a program the
+  /// verifier let read unwritten stack (VerifiedProgram::reads_uninit_stack), so no run sees an
+  /// earlier run's bytes. Off: the stack is left as it is (no per-run cost).
+  bool zero_stack = false;
 };
 
 struct ExecResult {
@@ -85,6 +89,8 @@ class Interpreter {
   /// The registry's packet-load entry when the program has LD_ABS/LD_IND, else nullptr.
   const HelperEntry* packet_load() const { return packet_load_; }
   const HelperRegistry& registry() const { return *registry_; }
+  /// InterpreterOptions::zero_stack as created.
+  bool zero_stack() const { return zero_stack_; }
 
 
  private:
@@ -95,6 +101,7 @@ class Interpreter {
   void thread(std::vector<Slot>& slots, const std::array<const void*, isa::kNumOps>& labels);
 
   std::shared_ptr<const Program> program_;
+  bool zero_stack_ = false;  // InterpreterOptions::zero_stack
   const HelperRegistry* registry_ = nullptr;  // for callx by helper id; must outlive this
   std::vector<Slot> slots_;          // unchecked handlers
   std::vector<Slot> checked_slots_;  // checked-mode handlers

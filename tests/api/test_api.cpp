@@ -83,6 +83,36 @@ TEST_CASE("plain assembly: verified by default, rejected with the reason, runs o
   CHECK(fault.error().code == Errc::MemoryFault);
 }
 
+TEST_CASE("a program that reads unwritten stack starts every run on a zeroed stack, on both engines") {
+  // The writer fills its whole frame with ones; the reader ORs every slot it never wrote. The verifier
+  // accepts the reader (privileged, as the kernel's allow_uninit_stack) and marks it, so the engines
+  // zero its stack: it must not see the writer's bytes from the run before (fast, unchecked runs).
+  std::string writer, reader = "mov %r0, 0\n";
+  for (int off = 8; off <= 512; off += 8) {
+    writer += "stdw [%r10-" + std::to_string(off) + "], -1\n";
+    reader += "ldxdw %r1, [%r10-" + std::to_string(off) + "]\nor %r0, %r1\n";
+  }
+  writer += "mov %r0, 0\nexit\n";
+  reader += "exit\n";
+  Vm vm;
+  auto w = vm.open_assembly(writer, ProgramType::plain(0), "writer");
+  auto r = vm.open_assembly(reader, ProgramType::plain(0), "reader");
+  REQUIRE(w.has_value());
+  REQUIRE(r.has_value());
+  for (auto engine : kEngines) {
+    auto write_prog = w->load("writer", {.engine = engine});
+    auto read_prog = r->load("reader", {.engine = engine});
+    REQUIRE(write_prog.has_value());
+    REQUIRE(read_prog.has_value());
+    for (int round = 0; round < 3; ++round) {
+      REQUIRE(write_prog->run(std::span<const std::uint8_t>{}).has_value());
+      auto out = read_prog->run(std::span<const std::uint8_t>{});
+      REQUIRE(out.has_value());
+      CHECK(out->r0 == 0);
+    }
+  }
+}
+
 TEST_CASE("an XDP object built by clang: verdicts, packet out, per-CPU map, both engines") {
   Vm vm;
   auto obj = vm.open_elf_file(BPFVM_EXAMPLES_DIR "/xdp_parse.bpf.o");

@@ -89,6 +89,7 @@ TEST_CASE("legacy section names: the longest pre-1.0 prefix gives the type, libb
       {"classifier/ingress", BPF_PROG_TYPE_SCHED_CLS, true}, {"action", BPF_PROG_TYPE_SCHED_ACT, false},
       {"cgroup/skb1", BPF_PROG_TYPE_CGROUP_SKB, true},  {"kprobe/sys_write", BPF_PROG_TYPE_KPROBE, false},
       {"sk_skb/stream_parser2", BPF_PROG_TYPE_SK_SKB, true}, {"xdp", BPF_PROG_TYPE_XDP, false},
+      {"tc_mark", BPF_PROG_TYPE_SCHED_CLS, true},       {"tc/ingress", BPF_PROG_TYPE_SCHED_CLS, true},
   };
   for (const auto& c : cases) {
     INFO(c.sec);
@@ -99,7 +100,7 @@ TEST_CASE("legacy section names: the longest pre-1.0 prefix gives the type, libb
   }
   // sk_skb/stream_parser2: the longest prefix, not the first ("sk_skb") decides the attach type.
   CHECK(loader::find_program_section_def("sk_skb/stream_parser2")->expected_attach_type == BPF_SK_SKB_STREAM_PARSER);
-  for (const char* sec : {"test", "tail-32", "2/1", "prog", "kprobex", "tc/ingress", ""}) {
+  for (const char* sec : {"test", "tail-32", "2/1", "prog", "kprobex", ""}) {
     INFO(sec);
     CHECK_FALSE(loader::find_program_section_def(sec));
   }
@@ -112,7 +113,7 @@ TEST_CASE("legacy_sections: static and global programs in old-named sections get
       {"sock_len", "socket1", BPF_PROG_TYPE_SOCKET_FILTER}, {"sock_static", "socket/0", BPF_PROG_TYPE_SOCKET_FILTER},
       {"sock_create", "cgroup/sock1", BPF_PROG_TYPE_CGROUP_SOCK}, {"xdp_pass", "xdp_prog", BPF_PROG_TYPE_XDP},
       {"xdp_static", "xdp_prog/0", BPF_PROG_TYPE_XDP}, {"cls_unchecked", "classifier", BPF_PROG_TYPE_SCHED_CLS},
-      {"act_mark", "action", BPF_PROG_TYPE_SCHED_ACT}, {"test_prog", "test", 0}, {"tail_prog", "tail-32", 0},
+      {"act_mark", "action", BPF_PROG_TYPE_SCHED_ACT}, {"tc_set_mark", "tc_mark", BPF_PROG_TYPE_SCHED_CLS}, {"test_prog", "test", 0}, {"tail_prog", "tail-32", 0},
       {"numbered_prog", "2/1", 0},
   };
   CHECK(obj.programs.size() == std::size(want));

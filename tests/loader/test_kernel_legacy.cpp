@@ -51,6 +51,7 @@ constexpr Expected kExpected[] = {
     {"legacy_sections", "xdp_static", BPF_PROG_TYPE_XDP, false},
     {"legacy_sections", "cls_unchecked", BPF_PROG_TYPE_SCHED_CLS, false},
     {"legacy_sections", "act_mark", BPF_PROG_TYPE_SCHED_ACT, false},
+    {"legacy_sections", "tc_set_mark", BPF_PROG_TYPE_SCHED_CLS, false},
     {"legacy_sections", "test_prog", BPF_PROG_TYPE_SOCKET_FILTER, true},
     {"legacy_sections", "tail_prog", BPF_PROG_TYPE_SOCKET_FILTER, true},
     {"legacy_sections", "numbered_prog", BPF_PROG_TYPE_SOCKET_FILTER, true},

@@ -283,7 +283,15 @@ TEST_CASE("global function: a pointer argument may be NULL whatever the callers 
 }
 
 TEST_CASE("global function: call sites check memory arguments against the prototype") {
-  auto uninit = verify(global_call_program(false, true), global_options(5, 8));
+  // Unwritten stack bytes: the privileged kernel reads them (allow_uninit_stack); the engines then start
+  // every run on a zeroed stack. Unprivileged, refused.
+  auto privileged = verify(global_call_program(false, true), global_options(5, 8));
+  REQUIRE(privileged.has_value());
+  CHECK(privileged->reads_uninit_stack());
+  CHECK_FALSE(verify(global_call_program(true, true), global_options(5, 8))->reads_uninit_stack());
+  auto unprivileged_options = global_options(5, 8);
+  unprivileged_options.unprivileged = true;
+  auto uninit = verify(global_call_program(false, true), unprivileged_options);
   REQUIRE_FALSE(uninit.has_value());
   CHECK(uninit.error().pc == 3);
   CHECK(uninit.error().message().find("call to global function f: arg 0 (R1) expected pointer to 8 bytes of "

@@ -65,18 +65,6 @@ struct KnownDisagreement {
   std::string_view reason;
 };
 constexpr KnownDisagreement kKnownDisagreements[] = {
-    // Documented differences (verifier/README.md).
-    {"plain-stack-uninit-read.data",
-     "uninitialised stack read: bpfvm always refuses (README invariant), the kernel allows it with "
-     "CAP_PERFMON (env->allow_uninit_stack) and we load plain programs privileged"},
-    {"plain-atomic-uninit-stack.data",
-     "atomic add on uninitialised stack: as plain-stack-uninit-read, allowed by the kernel with CAP_PERFMON"},
-    {"plain-map-key-uninit.data",
-     "uninitialised stack bytes as a helper's key: as plain-stack-uninit-read, allowed by the kernel with "
-     "CAP_PERFMON"},
-    {"global_ptr_uninit_buffer.bpf.o:xdp_ptr_uninit_buffer",
-     "uninitialised stack buffer passed to a global function's pointer argument: as plain-stack-uninit-read, "
-     "the kernel's check_mem_reg reads it with env->allow_uninit_stack (CAP_PERFMON) and accepts"},
     // bpfvm more precise than the kernel (sound, accepts more).
     {"xdp-clang-bpf-loop-callback.data",
      "bpf_loop callback index: bpfvm bounds r1 by the constant nr_loops ([0,16)); the kernel gives the "

@@ -30,6 +30,11 @@ SEC("action") int act_mark(struct __sk_buff *skb) {
   return 0; /* TC_ACT_OK */
 }
 
+SEC("tc_mark") int tc_set_mark(struct __sk_buff *skb) {  /* old libbpf's "tc" prefix */
+  skb->mark = skb->len;
+  return 0;
+}
+
 /* Names no loader's prefix explains: the type comes from the command (iproute2) or --type. */
 SEC("test") int test_prog(struct __sk_buff *skb) { return skb->len > 100; }
 SEC("tail-32") int tail_prog(struct __sk_buff *skb) { return skb->pkt_type; }

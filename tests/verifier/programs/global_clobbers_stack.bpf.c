@@ -1,7 +1,7 @@
 // verdict: reject
-// error: invalid access to packet R1 off=[
+// error: math between pkt pointer and register with unbounded min value is not allowed
 // After the call, the buffer the caller passed holds whatever the callee wrote: buf[0] is an unknown
-// scalar, so using it as a packet offset without a bounds check is refused.
+// scalar, so adding it to a packet pointer is refused (check_reg_sane_offset: unbounded min value).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
