@@ -263,12 +263,14 @@ std::uint32_t JitProgram::native_offset(Variant variant, std::uint32_t pc) const
 Result<vm::ExecResult> JitProgram::run(vm::RunContext& ctx, std::span<const std::uint64_t> args,
                                        const vm::ExecOptions& options) const {
   const Variant variant = variant_for(options);
-  // Built already (always, after the first run): no Result layers on the per-call path.
-  const auto& slot = impl_->slots[static_cast<std::size_t>(variant)];
+  // Built already (always, after the first run): no Result layers on the per-call path. Fast runs
+  // take the optimizing tier's code once it is ready (tier()).
+  const auto& slot = tier(variant) == Tier::Optimized ? impl_->optimized : impl_->slots[static_cast<std::size_t>(variant)];
   const ProgramCode* code = &slot.code;
   if (!slot.ready.load(std::memory_order_acquire)) [[unlikely]] {
     auto built = code_for(variant);
     if (!built) return std::move(built).error();
+    code = *built;
   }
   // As Interpreter::run_in: the run's mode and budget are visible to helpers, the count starts at 0.
   ctx.checked = options.checked;

@@ -186,10 +186,12 @@ Result<ElfFile> ElfFile::parse(std::span<const std::uint8_t> bytes) {
 
   // Section data, the name table first since names decide. DWARF (.debug_*) is never read (line info
   // comes from .BTF.ext), so it is not asked for: `clang -g` objects, --compress-debug-sections or not,
-  // cost nothing for it. Any other compressed section is inflated.
+  // cost nothing for it. Any other compressed section is inflated. A `.debug_*` name on a loaded or
+  // executable section (a crafted object) does not excuse it: every later stage reads those whole.
   auto load_data = [&](std::uint32_t i) -> Result<void> {
     auto& s = f.sections_[i];
-    if (s.type == SHT_NOBITS || s.type == SHT_NULL || s.name.starts_with(".debug_")) return {};
+    const bool dwarf = s.name.starts_with(".debug_") && !(s.flags & (SHF_ALLOC | SHF_EXECINSTR));
+    if (s.type == SHT_NOBITS || s.type == SHT_NULL || dwarf) return {};
     const auto at_section = [&](Error e) {
       e.reason = "ELF: " + (s.name.empty() ? section_no(i) : describe_section(s)) + ": " + e.reason;
       return e;

@@ -336,7 +336,7 @@ TEST_CASE("large array and preallocated hash maps use memory only for what is wr
   }
 }
 
-TEST_CASE("redirect maps hold what the host registered; programs read entries, never write them", "[maps][devmap]") {
+TEST_CASE("redirect maps hold what the host registered, and programs read entries but never write them", "[maps][devmap]") {
   auto dev = make(spec(MapType::Devmap, 4, 8, 4));
   auto& devmap = static_cast<RedirectArrayMap&>(*dev);
   devmap.set_device_check([](std::uint32_t ifindex) { return ifindex == 7; });  // the host's only interface
