@@ -129,7 +129,11 @@ TEST_CASE("the optimizing tier equals the interpreter on random programs", "[jit
               compared, optimized, mismatches);
   CHECK(mismatches == 0);
   CHECK(compared > 1000);
+#if defined(__x86_64__)
   CHECK(optimized > compared / 5);  // the generator's callx and deep call chains stay on the baseline
+#else
+  CHECK(optimized == 0);  // no backend for this architecture yet: everything runs the baseline
+#endif
 }
 
 TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reason", "[jit][opt][tiering]") {
@@ -150,8 +154,15 @@ TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reas
   CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Baseline);
   std::vector<std::uint8_t> buffer(8), initial(8);
   const auto before = run_engine(*jp, buffer, initial, {}, false);
+#if defined(__x86_64__)
   REQUIRE(jp->optimize());
   CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
+#else
+  const auto no_backend = jp->optimize();  // the baseline keeps running, the reason says why
+  REQUIRE_FALSE(no_backend);
+  CHECK(no_backend.error().code == Errc::Unsupported);
+  CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Baseline);
+#endif
   CHECK(jp->tier(jit::Variant::Checked) == jit::Tier::Baseline);  // checked runs keep the baseline
   const auto after = run_engine(*jp, buffer, initial, {}, false);
   CHECK(before == after);
@@ -165,7 +176,9 @@ TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reas
   const auto refused = fallback->optimize();
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Errc::Unsupported);
+#if defined(__x86_64__)
   CHECK(refused.error().reason.find("callx") != std::string::npos);
+#endif
   const auto ran = run_engine(*fallback, buffer, initial, {}, false);
   CHECK(ran.ok);
   CHECK(ran.r0 == 3);
