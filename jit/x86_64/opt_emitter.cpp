@@ -77,7 +77,7 @@ struct Loc {
 class OptEmitter {
  public:
   OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al)
-      : fn_(fn), req_(req), a_(a), al_(al), bmi2_(!req.baseline_isa_only && host_has_bmi2()) {}
+      : fn_(fn), a_(a), al_(al), bmi2_(!req.baseline_isa_only && host_has_bmi2()) {}
 
   Result<void> emit() {
     labels_.resize(fn_.blocks.size());
@@ -259,7 +259,6 @@ class OptEmitter {
   void emit_atomic(ValueId id);
 
   opt::Function& fn_;
-  const CompileRequest& req_;
   x86::Assembler& a_;
   const opt::Allocation& al_;
   bool bmi2_;
