@@ -12,6 +12,7 @@
 #include <string>
 
 #include "jit/arm64/emitter.hpp"
+#include "jit/asmjit_error_recorder.hpp"
 #include "jit/runtime.hpp"
 #include "vm/disassembler.hpp"
 
@@ -21,22 +22,6 @@ using namespace asmjit;
 using isa::Form;
 
 namespace {
-
-class ErrorRecorder : public ErrorHandler {
- public:
-  void handleError(asmjit::Error err, const char* message, BaseEmitter*) override {
-    if (first_ == kErrorOk) {
-      first_ = err;
-      message_ = message ? message : "";
-    }
-  }
-  bool failed() const { return first_ != kErrorOk; }
-  const std::string& message() const { return message_; }
-
- private:
-  asmjit::Error first_ = kErrorOk;
-  std::string message_;
-};
 
 template <class Fn>
 std::uint64_t fn_address(Fn* fn) {
@@ -386,7 +371,7 @@ void A64Emitter::emit_stubs() {
 Result<NativeCode> compile(const CompileRequest& req) {
   CodeHolder code;
   code.init(Environment(Arch::kAArch64));
-  ErrorRecorder errors;
+  AsmjitErrorRecorder errors;
   code.setErrorHandler(&errors);
   StringLogger logger;
   if (req.listing) {

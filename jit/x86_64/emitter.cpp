@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <string>
 
+#include "jit/asmjit_error_recorder.hpp"
 #include "jit/runtime.hpp"
 #include "jit/x86_64/native_size_bound.hpp"
 #include "vm/disassembler.hpp"
@@ -20,24 +21,6 @@ using namespace asmjit;
 using isa::Form;
 
 namespace {
-
-class ErrorRecorder : public ErrorHandler {
- public:
-  void handleError(asmjit::Error err, const char* message, BaseEmitter*) override {
-    if (first_ == kErrorOk) {
-      first_ = err;
-      message_ = message ? message : "";
-    }
-  }
-  bool failed() const { return first_ != kErrorOk; }
-  /// A rel8 displacement did not reach its label.
-  bool displacement_overflow() const { return first_ == kErrorInvalidDisplacement; }
-  const std::string& message() const { return message_; }
-
- private:
-  asmjit::Error first_ = kErrorOk;
-  std::string message_;
-};
 
 template <class Fn>
 std::uint64_t fn_address(Fn* fn) {
@@ -409,7 +392,7 @@ namespace {
 Result<NativeCode> assemble(const CompileRequest& req, bool& rel8_overflow) {
   CodeHolder code;
   code.init(Environment::host());
-  ErrorRecorder errors;
+  AsmjitErrorRecorder errors;
   code.setErrorHandler(&errors);
   StringLogger logger;
   if (req.listing) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <string>
 
+#include "jit/asmjit_error_recorder.hpp"
 #include "jit/opt/regalloc.hpp"
 #include "jit/runtime.hpp"
 #include "jit/x86_64/condition_codes.hpp"
@@ -50,22 +51,6 @@ x86::Gp sized_gp(std::uint32_t id, unsigned bytes) {
     default: return x86::gpq(id);
   }
 }
-
-class ErrorRecorder : public ErrorHandler {
- public:
-  void handleError(asmjit::Error err, const char* message, BaseEmitter*) override {
-    if (first_ == kErrorOk) {
-      first_ = err;
-      message_ = message ? message : "";
-    }
-  }
-  bool failed() const { return first_ != kErrorOk; }
-  const std::string& message() const { return message_; }
-
- private:
-  asmjit::Error first_ = kErrorOk;
-  std::string message_;
-};
 
 /// A value's place for a move: a register, a slot, or an immediate.
 struct Loc {
@@ -595,7 +580,7 @@ Result<NativeCode> compile_optimized(opt::Function& fn, const CompileRequest& re
   const auto allocation = opt::allocate_registers(fn, register_file());
   CodeHolder code;
   code.init(Environment::host());
-  ErrorRecorder errors;
+  AsmjitErrorRecorder errors;
   code.setErrorHandler(&errors);
   x86::Assembler a(&code);
   OptEmitter emitter(fn, req, a, allocation);
