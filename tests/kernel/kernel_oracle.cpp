@@ -51,12 +51,6 @@ long sys_bpf(int cmd, bpf_attr& attr) {
 
 std::uint64_t ptr_to_u64(const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p)); }
 
-// "Operation not permitted (EPERM)"
-std::string errno_text(int err) {
-  const char* name = ::strerrorname_np(err);
-  return std::string(std::strerror(err)) + " (" + (name ? name : std::to_string(err)) + ")";
-}
-
 // The verifier log's reason: its last line that is not the closing statistics ("processed N insns ...").
 std::string refusal_line(const std::string& log) {
   std::size_t end = log.size();
@@ -137,6 +131,25 @@ const std::string& kernel_bpf_unavailable_reason() { return probe().reason; }
 
 long kernel_bpf(int cmd, bpf_attr& attr) { return sys_bpf(cmd, attr); }
 
+std::string errno_text(int err) {
+  const char* name = ::strerrorname_np(err);
+  return std::string(std::strerror(err)) + " (" + (name ? name : std::to_string(err)) + ")";
+}
+
+bool needs_func_info(const vm::Program& program) {
+  bool local_calls = false, packet_loads = false;
+  for (std::size_t pc = 0; pc < program.size(); ++pc) {
+    if (program.ops[pc] == isa::kNoOp) continue;
+    const auto form = program.op(pc).form;
+    if (form == isa::Form::WideImm && program.insns[pc].src == static_cast<std::uint8_t>(isa::LddwSrc::Func))
+      return true;
+    local_calls |= form == isa::Form::CallLocal;
+    packet_loads |= form == isa::Form::PacketLoad;
+    packet_loads |= form == isa::Form::Call && program.insns[pc].imm == 12;  // BPF_FUNC_tail_call
+  }
+  return local_calls && packet_loads;
+}
+
 bool kernel_required() {
   const char* v = std::getenv("BPFVM_REQUIRE_KERNEL");
   return v && *v && std::string_view(v) != "0";
@@ -172,42 +185,7 @@ StatsLoad load_program_stats(bpf_prog_type type, std::span<const vm::Insn> insns
 }
 
 Result<Fd> load_program(bpf_prog_type type, std::span<const vm::Insn> insns, std::string* verifier_log) {
-  if (verifier_log) verifier_log->clear();
-  if (insns.empty()) return make_error(Errc::InvalidArgument, "bpf(BPF_PROG_LOAD): empty program");
-  const auto bytes = vm::encode_program(insns);  // struct bpf_insn has exactly this layout
-  static constexpr char kLicense[] = "GPL";
-
-  auto attempt = [&](std::string* log) {
-    bpf_attr attr;
-    std::memset(&attr, 0, sizeof(attr));
-    attr.prog_type = type;
-    attr.insns = ptr_to_u64(bytes.data());
-    attr.insn_cnt = static_cast<std::uint32_t>(insns.size());
-    attr.license = ptr_to_u64(kLicense);
-    if (log) {
-      attr.log_level = 1;
-      attr.log_buf = ptr_to_u64(log->data());
-      attr.log_size = static_cast<std::uint32_t>(log->size());
-    }
-    return sys_bpf(BPF_PROG_LOAD, attr);
-  };
-
-  // Fast path without a log; only a refused program pays for the verbose second load.
-  long fd = attempt(nullptr);
-  if (fd >= 0) return Fd(static_cast<int>(fd));
-  const int first_errno = errno;
-  if (first_errno == EPERM || first_errno == ENOSYS)
-    return make_error(Errc::Rejected, "bpf(BPF_PROG_LOAD): " + errno_text(first_errno));
-
-  // The first errno is the verifier's; the logged retry may add ENOSPC when the log overflows.
-  std::string log(16u << 20, '\0');
-  fd = attempt(&log);
-  if (fd >= 0) return Fd(static_cast<int>(fd));  // accepted when logged: not expected, but loaded
-  log.resize(std::strlen(log.c_str()));
-  const std::string why = refusal_line(log);
-  if (verifier_log) *verifier_log = std::move(log);
-  return make_error(Errc::Rejected,
-                    "bpf(BPF_PROG_LOAD): " + errno_text(first_errno) + (why.empty() ? "" : ": " + why));
+  return load_program_with(type, insns, ProgramLoadOptions{}, verifier_log);
 }
 
 Result<TestRunResult> test_run(const Fd& prog, std::span<const std::uint8_t> data_in, std::uint32_t repeat) {
@@ -408,6 +386,12 @@ Result<Fd> load_program_with(bpf_prog_type type, std::span<const vm::Insn> insns
       attr.func_info_cnt = static_cast<std::uint32_t>(options.func_info.size());
       attr.func_info_rec_size = sizeof(bpf_func_info);
     }
+    if (options.btf_fd >= 0 && !options.line_info.empty()) {
+      attr.prog_btf_fd = static_cast<std::uint32_t>(options.btf_fd);
+      attr.line_info = ptr_to_u64(options.line_info.data());
+      attr.line_info_cnt = static_cast<std::uint32_t>(options.line_info.size());
+      attr.line_info_rec_size = sizeof(bpf_line_info);
+    }
     if (log) {
       attr.log_level = 1;
       attr.log_buf = ptr_to_u64(log->data());
@@ -416,14 +400,16 @@ Result<Fd> load_program_with(bpf_prog_type type, std::span<const vm::Insn> insns
     return sys_bpf(BPF_PROG_LOAD, attr);
   };
 
+  // Fast path without a log; only a refused program pays for the verbose second load.
   long fd = attempt(nullptr);
   if (fd >= 0) return Fd(static_cast<int>(fd));
   const int first_errno = errno;
   if (first_errno == EPERM || first_errno == ENOSYS)
     return make_error(Errc::Rejected, "bpf(BPF_PROG_LOAD): " + errno_text(first_errno));
+  // The first errno is the verifier's; the logged retry may add ENOSPC when the log overflows.
   std::string log(16u << 20, '\0');
   fd = attempt(&log);
-  if (fd >= 0) return Fd(static_cast<int>(fd));
+  if (fd >= 0) return Fd(static_cast<int>(fd));  // accepted when logged: not expected, but loaded
   log.resize(std::strlen(log.c_str()));
   const std::string why = refusal_line(log);
   if (verifier_log) *verifier_log = std::move(log);

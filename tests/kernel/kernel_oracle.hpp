@@ -48,6 +48,12 @@ KernelCallCounts kernel_call_counts();
 
 /// Raw bpf(2) for what the wrappers below do not cover, counted in kernel_call_counts() like theirs.
 long kernel_bpf(int cmd, bpf_attr& attr);
+/// "Operation not permitted (EPERM)": an errno as the oracle's errors name it.
+std::string errno_text(int err);
+/// True when the kernel wants BTF func info to load `program`: BPF_PSEUDO_FUNC loads, and LD_ABS/LD_IND
+/// or bpf_tail_call in a program with subprograms ("LD_ABS / tail_call is not allowed in subprogs
+/// without BTF"). Elsewhere programs load without it.
+bool needs_func_info(const vm::Program& program);
 
 /// True when BPFVM_REQUIRE_KERNEL=1: kernel tests then fail instead of skipping where bpf() is unusable
 /// (.ci/run sets it; CI runs as root, where a skip would hide that no comparison ran).
@@ -126,8 +132,9 @@ Result<std::uint64_t> run_r0_64(std::span<const vm::Insn> body, std::span<const 
 struct ProgramLoadOptions {
   std::uint32_t expected_attach_type = 0;
   std::uint32_t prog_flags = 0;
-  int btf_fd = -1;  ///< with func_info: the BTF the records' type ids refer to
+  int btf_fd = -1;  ///< with func_info / line_info: the BTF the records refer to
   std::vector<bpf_func_info> func_info;
+  std::vector<bpf_line_info> line_info;
   std::string name;  ///< truncated to BPF_OBJ_NAME_LEN - 1
 };
 /// BPF_PROG_LOAD with options; errors and logs as load_program().

@@ -54,22 +54,6 @@ std::vector<std::uint8_t> btf_blob(const std::vector<std::uint8_t>& types, const
   return out;
 }
 
-// The kernel needs BTF func info for BPF_PSEUDO_FUNC loads, and for LD_ABS/LD_IND or bpf_tail_call in
-// a program with subprograms ("LD_ABS / tail_call is not allowed in subprogs without BTF").
-bool needs_func_info(const vm::Program& program) {
-  bool local_calls = false, packet_loads = false;
-  for (std::size_t pc = 0; pc < program.size(); ++pc) {
-    if (program.ops[pc] == isa::kNoOp) continue;
-    const auto form = program.op(pc).form;
-    if (form == isa::Form::WideImm && program.insns[pc].src == static_cast<std::uint8_t>(isa::LddwSrc::Func))
-      return true;
-    local_calls |= form == isa::Form::CallLocal;
-    packet_loads |= form == isa::Form::PacketLoad;
-    packet_loads |= form == isa::Form::Call && program.insns[pc].imm == 12;  // BPF_FUNC_tail_call
-  }
-  return local_calls && packet_loads;
-}
-
 }  // namespace
 
 Result<std::vector<vm::Insn>> patch_map_references(const vm::Program& program, std::span<const int> map_fds) {

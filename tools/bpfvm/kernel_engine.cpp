@@ -2,8 +2,6 @@
 #include "tools/bpfvm/kernel_engine.hpp"
 
 #include <linux/bpf.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -21,44 +19,9 @@ namespace {
 
 using testing::Fd;
 
-long sys_bpf(int cmd, bpf_attr& attr) { return ::syscall(__NR_bpf, cmd, &attr, sizeof(attr)); }
+using testing::errno_text;
+
 std::uint64_t ptr_to_u64(const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p)); }
-
-std::string errno_text(int err) {
-  const char* name = ::strerrorname_np(err);
-  return std::string(std::strerror(err)) + " (" + (name ? name : std::to_string(err)) + ")";
-}
-
-// The verifier log's last line that is not its closing statistics.
-std::string refusal_line(const std::string& log) {
-  std::size_t end = log.size();
-  while (end > 0) {
-    const std::size_t nl = log.rfind('\n', end - 1);
-    const std::size_t begin = nl == std::string::npos ? 0 : nl + 1;
-    std::string line = log.substr(begin, end - begin);
-    end = nl == std::string::npos ? 0 : nl;
-    if (line.find_first_not_of(' ') == std::string::npos || line.starts_with("processed ") ||
-        line.starts_with("verification time") || line.starts_with("stack depth"))
-      continue;
-    return line;
-  }
-  return "";
-}
-
-// As tests/runtime/kernel_object.cpp: the kernel wants func_info for BPF_PSEUDO_FUNC loads and for
-// LD_ABS/LD_IND in a program with subprograms; elsewhere the program goes without, as there.
-bool needs_func_info(const vm::Program& program) {
-  bool local_calls = false, packet_loads = false;
-  for (std::size_t pc = 0; pc < program.size(); ++pc) {
-    if (program.ops[pc] == isa::kNoOp) continue;
-    const auto form = program.op(pc).form;
-    if (form == isa::Form::WideImm && program.insns[pc].src == static_cast<std::uint8_t>(isa::LddwSrc::Func))
-      return true;
-    local_calls |= form == isa::Form::CallLocal;
-    packet_loads |= form == isa::Form::PacketLoad;
-  }
-  return local_calls && packet_loads;
-}
 
 // bpf_line_info.line_col holds line << 10 | column; the line carries the instruction index + 1, so a
 // record the kernel moved (patched or removed instructions) still names the instruction it came from.
@@ -92,7 +55,7 @@ Result<KernelCode> read_code(const Fd& prog, std::size_t insn_count) {
   attr.info.bpf_fd = static_cast<std::uint32_t>(prog.get());
   attr.info.info_len = sizeof(info);
   attr.info.info = ptr_to_u64(&info);
-  if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, attr) < 0)
+  if (testing::kernel_bpf(BPF_OBJ_GET_INFO_BY_FD, attr) < 0)
     return make_error(Errc::Io, "bpf(BPF_OBJ_GET_INFO_BY_FD): " + errno_text(errno));
   code.bytes_jited = info.jited_prog_len;
   code.bytes_xlated = info.xlated_prog_len;
@@ -121,7 +84,7 @@ Result<KernelCode> read_code(const Fd& prog, std::size_t insn_count) {
   attr.info.bpf_fd = static_cast<std::uint32_t>(prog.get());
   attr.info.info_len = sizeof(full);
   attr.info.info = ptr_to_u64(&full);
-  if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, attr) < 0)
+  if (testing::kernel_bpf(BPF_OBJ_GET_INFO_BY_FD, attr) < 0)
     return make_error(Errc::Io, "bpf(BPF_OBJ_GET_INFO_BY_FD): " + errno_text(errno));
   code.image = std::move(image);
   // The kernel zeroes addresses it may not show (bpf_dump_raw_ok(): kptr_restrict, capabilities).
@@ -180,58 +143,28 @@ Result<KernelEngine> KernelEngine::open(const std::string& path, const InputOpti
   if (!insns) return std::move(insns).error();
 
   // BTF for line info (and func info where the kernel needs it): one record per instruction.
-  std::vector<bpf_func_info> func_info;
-  const auto blob = testing::func_info_btf(spec->func_info, func_info);
-  if (!needs_func_info(spec->program)) func_info.clear();
+  testing::ProgramLoadOptions load;
+  load.expected_attach_type = spec->expected_attach_type;
+  load.prog_flags = spec->prog_flags;
+  load.name = spec->name;
+  const auto blob = testing::func_info_btf(spec->func_info, load.func_info);
+  if (!testing::needs_func_info(spec->program)) load.func_info.clear();
   auto btf = testing::load_btf(blob);
   if (!btf) return make_error(btf.error().code, btf.error().reason);
   impl->btf = std::move(*btf);
-  std::vector<bpf_line_info> lines;
+  load.btf_fd = impl->btf.get();
   for (std::size_t pc = 0; pc < spec->program.size(); ++pc)
     if (spec->program.ops[pc] != isa::kNoOp)
-      lines.push_back({static_cast<std::uint32_t>(pc), 0, 0, static_cast<std::uint32_t>(pc + 1) << kLineShift});
+      load.line_info.push_back(
+          {static_cast<std::uint32_t>(pc), 0, 0, static_cast<std::uint32_t>(pc + 1) << kLineShift});
 
-  const auto code_bytes = vm::encode_program(*insns);
-  static constexpr char kLicense[] = "GPL";
-  auto attempt = [&](std::string* log_out) {
-    bpf_attr attr;
-    std::memset(&attr, 0, sizeof(attr));
-    attr.prog_type = spec->prog_type;
-    attr.insns = ptr_to_u64(code_bytes.data());
-    attr.insn_cnt = static_cast<std::uint32_t>(insns->size());
-    attr.license = ptr_to_u64(kLicense);
-    attr.expected_attach_type = spec->expected_attach_type;
-    attr.prog_flags = spec->prog_flags;
-    std::strncpy(attr.prog_name, spec->name.c_str(), sizeof(attr.prog_name) - 1);
-    attr.prog_btf_fd = static_cast<std::uint32_t>(impl->btf.get());
-    attr.line_info = ptr_to_u64(lines.data());
-    attr.line_info_cnt = static_cast<std::uint32_t>(lines.size());
-    attr.line_info_rec_size = sizeof(bpf_line_info);
-    if (!func_info.empty()) {
-      attr.func_info = ptr_to_u64(func_info.data());
-      attr.func_info_cnt = static_cast<std::uint32_t>(func_info.size());
-      attr.func_info_rec_size = sizeof(bpf_func_info);
-    }
-    if (log_out) {
-      attr.log_level = 1;
-      attr.log_buf = ptr_to_u64(log_out->data());
-      attr.log_size = static_cast<std::uint32_t>(log_out->size());
-    }
-    return sys_bpf(BPF_PROG_LOAD, attr);
-  };
   std::vector<double> load_us;
   for (std::uint32_t i = 0; i < std::max(loads, 1u); ++i) {
     const auto start = std::chrono::steady_clock::now();
-    const long fd = attempt(nullptr);
+    auto fd = testing::load_program_with(static_cast<bpf_prog_type>(spec->prog_type), *insns, load);
     load_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
-    if (fd < 0) {
-      const int err = errno;
-      std::string vlog(16u << 20, '\0');
-      if (attempt(&vlog) < 0) vlog.resize(std::strlen(vlog.c_str()));
-      const std::string why = refusal_line(vlog);
-      return make_error(Errc::Rejected, "bpf(BPF_PROG_LOAD): " + errno_text(err) + (why.empty() ? "" : ": " + why));
-    }
-    impl->prog = Fd(static_cast<int>(fd));  // closes the previous load's program
+    if (!fd) return std::move(fd).error();
+    impl->prog = std::move(*fd);  // closes the previous load's program
   }
   std::sort(load_us.begin(), load_us.end());
   impl->load_us = load_us[load_us.size() / 2];
@@ -262,7 +195,7 @@ Result<KernelRunResult> KernelEngine::run(std::span<const std::uint8_t> data, st
     attr.test.ctx_size_out = static_cast<std::uint32_t>(ctx_out.size());
   }
   attr.test.repeat = repeat;
-  if (sys_bpf(BPF_PROG_TEST_RUN, attr) < 0)
+  if (testing::kernel_bpf(BPF_PROG_TEST_RUN, attr) < 0)
     return make_error(Errc::Io, "bpf(BPF_PROG_TEST_RUN): " + errno_text(errno));
   out.retval = attr.test.retval;
   out.duration_ns = attr.test.duration;
