@@ -258,6 +258,10 @@ def mode_compare():
     check("| mov eax,0x1" in block0.replace("  ", " ") or "mov eax,0x1" in block0, "pc 0 shows the kernel's mov")
     check(re.search(r"^pc 35: call 1 .*\n(.*\n)*?.*\| .*gs:", out, re.M) is not None,
           "the kernel's inlined per-CPU array lookup sits at the call")
+    # An instruction the kernel removes before its JIT (`goto +0`): an empty kernel column, 0 bytes.
+    p = run(["compare", os.path.join(PROGRAMS, "nop_jump.bpf.o")])
+    check(p.returncode == 0 and re.search(r"^pc \d+: ja \+0 .*\[bpfvm \d+ B \| kernel 0 B\]$", p.stdout, re.M) is not None,
+          "nop_jump: the removed `ja +0` has an empty kernel column")
     # Several functions (a global subprogram): the kernel's images are placed by jited_ksyms/func_lens.
     p = run(["compare", os.path.join(EXAMPLES, "globals_subprog.bpf.o"), "--prog", "xdp_main"])
     sizes = re.findall(r"^pc \d+: .*\[bpfvm (\d+) B \| kernel (\d+) B\]$", p.stdout, re.M)

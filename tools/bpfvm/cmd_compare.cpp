@@ -147,7 +147,7 @@ int cmd_compare(Args args) {
         std::printf("    %s\n", left.c_str());
         continue;
       }
-      const std::string right = i < k->insns.size() ? k->insns[i] : "";
+      const std::string right = k && i < k->insns.size() ? k->insns[i] : "";
       std::printf("    %s| %s\n", column(left).c_str(), right.c_str());
     }
   }
