@@ -189,6 +189,15 @@ def mode_disagree():
     if doc["engines"][2]["status"] == "ok":
         check(any("kernel" in d and d.startswith("packet out") for d in diffs) and
               any("kernel" in d and d.startswith("map stamps") for d in diffs), "ktime_stamp: the kernel differs too")
+    # Same verdict, packet and maps, different context (skb->cb[]): named as a context difference.
+    cb = os.path.join(PROGRAMS, "cb_stamp.bpf.o")
+    p = run(["bench", cb, "--packet", PACKET, "--engines", "interp,jit,kernel", "--repeat", "10", "--json"])
+    doc = json.loads(p.stdout)
+    diffs = doc["disagreements"]
+    check(p.returncode == 1 and any(d.startswith("context out: interp ") and ", jit " in d for d in diffs) and
+          not any(d.startswith(("r0", "retval", "packet out")) for d in diffs), "cb_stamp: only the contexts differ")
+    if doc["engines"][2]["status"] == "ok":
+        check(any(d.startswith("context out") and "kernel" in d for d in diffs), "cb_stamp: the kernel's context too")
     # The control: the same engines agree on a program without an engine-dependent result.
     control = os.path.join(WORK, "seven.s")
     with open(control, "w") as f:

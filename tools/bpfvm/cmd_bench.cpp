@@ -61,6 +61,7 @@ struct Outcome {
   std::optional<std::uint64_t> r0;  // bpfvm engines (the kernel reports only retval)
   std::uint32_t retval = 0;
   std::vector<std::uint8_t> data_out;  // packet programs
+  std::vector<std::uint8_t> ctx_out;   // the context after the run (skb->cb[], mark, ...), where given
   std::vector<MapSnapshot> maps;
   std::optional<std::uint64_t> insns_executed;
 };
@@ -121,6 +122,7 @@ class BpfvmEngine final : public Engine {
     o.r0 = out->r0;
     o.retval = out->retval;
     if (in.packet) o.data_out = std::move(out->data_out);
+    o.ctx_out = std::move(out->ctx_out);
     o.maps = snapshot_maps(input_->object);
     if (out->insns_executed) o.insns_executed = out->insns_executed;
     return o;
@@ -165,11 +167,12 @@ class KernelBenchEngine final : public Engine {
  public:
   explicit KernelBenchEngine(KernelEngine k) : k_(std::move(k)) {}
   Result<Outcome> check_run(const BenchInput& in) override {
-    auto out = k_.run(in.data, in.ctx, 1);
+    auto out = k_.run(in.data, in.ctx, 1, /*want_ctx_out=*/true);
     if (!out) return std::move(out).error();
     Outcome o;
     o.retval = out->retval;
     if (in.packet) o.data_out = std::move(out->data_out);
+    o.ctx_out = std::move(out->ctx_out);
     o.maps = k_.maps();
     return o;
   }
@@ -200,6 +203,9 @@ std::vector<std::string> differences(const std::string& a_name, const Outcome& a
     out.push_back("packet out: " + a_name + " " + std::to_string(a.data_out.size()) + " bytes " +
                   hex_bytes(a.data_out) + ", " + b_name + " " + std::to_string(b.data_out.size()) + " bytes " +
                   hex_bytes(b.data_out));
+  // Compared where both engines give one (a context type, or an skb program's __sk_buff).
+  if (!a.ctx_out.empty() && !b.ctx_out.empty() && a.ctx_out != b.ctx_out)
+    out.push_back("context out: " + a_name + " " + hex_bytes(a.ctx_out) + ", " + b_name + " " + hex_bytes(b.ctx_out));
   for (auto& d : compare_maps(a.maps, a_name, b.maps, b_name)) out.push_back(std::move(d));
   return out;
 }

@@ -133,10 +133,12 @@ int cmd_run(Args args) {
   if (!out) return fail(path, out.error());
 
   const bool packet_program = program->type().entry == ProgramType::Entry::Context && !out->data_out.empty();
-  // A context the program stored into (cgroup_sock's mark): the bytes after the run.
+  // A context the program stored into (cgroup_sock's mark, an skb's cb[]): the bytes after the run. A
+  // packet program run without --ctx starts from test-run's defaults (ifindex, wire_len...), so the
+  // text output shows its context only when --ctx gave one; --json always carries it.
   std::vector<std::uint8_t> ctx_padded = ctx;
   ctx_padded.resize(std::max(ctx.size(), out->ctx_out.size()), 0);
-  const bool ctx_changed = !packet_program && !out->ctx_out.empty() && out->ctx_out != ctx_padded;
+  const bool ctx_changed = !out->ctx_out.empty() && (!packet_program || !ctx.empty()) && out->ctx_out != ctx_padded;
   if (json) {
     std::printf("{\"program\": \"%s\", \"r0\": \"0x%llx\", \"retval\": %u, \"insns_executed\": %llu, \"engine\": \"%s\"",
                 name->c_str(), static_cast<unsigned long long>(out->r0), out->retval,
@@ -147,7 +149,7 @@ int cmd_run(Args args) {
       std::printf(", \"repeat\": %llu, \"ns_per_run\": %.1f, \"cpu_ns_per_run\": %.1f",
                   static_cast<unsigned long long>(repeat), out->ns_per_run, out->cpu_ns_per_run);
     if (packet_program) std::printf(", \"data_out_len\": %zu, \"data_out\": \"%s\"", out->data_out.size(), hex_bytes(out->data_out).c_str());
-    if (ctx_changed) std::printf(", \"ctx_out\": \"%s\"", hex_bytes(out->ctx_out).c_str());
+    if (!out->ctx_out.empty()) std::printf(", \"ctx_out\": \"%s\"", hex_bytes(out->ctx_out).c_str());
     if (out->redirect_ifindex) std::printf(", \"redirect_ifindex\": %u", *out->redirect_ifindex);
     if (const auto& r = out->redirect_map)
       std::printf(", \"redirect_map\": {\"map\": \"%s\", \"type\": %u, \"key\": %u, \"broadcast\": %s}",

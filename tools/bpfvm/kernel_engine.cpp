@@ -30,6 +30,7 @@ constexpr std::uint32_t kLineShift = 10;
 }  // namespace
 
 struct KernelEngine::Impl {
+  std::uint32_t prog_type = 0;
   testing::KernelObject object;
   Fd btf;
   Fd prog;
@@ -129,6 +130,7 @@ Result<KernelEngine> KernelEngine::open(const std::string& path, const InputOpti
   if (spec == nullptr) return make_error(Errc::InvalidArgument, "no program '" + program + "' in the object");
 
   auto impl = std::make_unique<Impl>();
+  impl->prog_type = spec->prog_type;
   std::string log;
   auto kobj = testing::KernelObject::load(*lobj, &log);
   if (!kobj) return make_error(kobj.error().code, kobj.error().reason);
@@ -174,11 +176,29 @@ Result<KernelEngine> KernelEngine::open(const std::string& path, const InputOpti
   return KernelEngine(std::move(impl));
 }
 
+namespace {
+
+// The context BPF_PROG_TEST_RUN copies back for a packet program given no context (0: none). An
+// skb's in/out fields (mark, priority, cb[], tstamp...) are the program's to write; an xdp_md is
+// read-only to XDP programs, and without ctx_in the kernel hands back zeros, so it is not asked for.
+std::size_t packet_ctx_bytes(std::uint32_t prog_type) {
+  switch (prog_type) {
+    case BPF_PROG_TYPE_SOCKET_FILTER: case BPF_PROG_TYPE_SCHED_CLS: case BPF_PROG_TYPE_SCHED_ACT:
+    case BPF_PROG_TYPE_CGROUP_SKB: case BPF_PROG_TYPE_LWT_IN: case BPF_PROG_TYPE_LWT_OUT:
+    case BPF_PROG_TYPE_LWT_XMIT:
+      return sizeof(__sk_buff);
+    default: return 0;
+  }
+}
+
+}  // namespace
+
 Result<KernelRunResult> KernelEngine::run(std::span<const std::uint8_t> data, std::span<const std::uint8_t> ctx,
-                                          std::uint32_t repeat) const {
+                                          std::uint32_t repeat, bool want_ctx_out) const {
   KernelRunResult out;
   out.data_out.resize(data.size() + 4096);  // room for programs that grow the packet
-  std::vector<std::uint8_t> ctx_out(ctx.size());
+  const std::size_t ctx_out_bytes = !ctx.empty() ? ctx.size() : want_ctx_out ? packet_ctx_bytes(impl_->prog_type) : 0;
+  out.ctx_out.resize(ctx_out_bytes);
   bpf_attr attr;
   std::memset(&attr, 0, sizeof(attr));
   attr.test.prog_fd = static_cast<std::uint32_t>(impl_->prog.get());
@@ -191,8 +211,10 @@ Result<KernelRunResult> KernelEngine::run(std::span<const std::uint8_t> data, st
   if (!ctx.empty()) {
     attr.test.ctx_in = ptr_to_u64(ctx.data());
     attr.test.ctx_size_in = static_cast<std::uint32_t>(ctx.size());
-    attr.test.ctx_out = ptr_to_u64(ctx_out.data());
-    attr.test.ctx_size_out = static_cast<std::uint32_t>(ctx_out.size());
+  }
+  if (ctx_out_bytes) {
+    attr.test.ctx_out = ptr_to_u64(out.ctx_out.data());
+    attr.test.ctx_size_out = static_cast<std::uint32_t>(ctx_out_bytes);
   }
   attr.test.repeat = repeat;
   if (testing::kernel_bpf(BPF_PROG_TEST_RUN, attr) < 0)
@@ -200,6 +222,7 @@ Result<KernelRunResult> KernelEngine::run(std::span<const std::uint8_t> data, st
   out.retval = attr.test.retval;
   out.duration_ns = attr.test.duration;
   out.data_out.resize(data.empty() ? 0 : std::min<std::size_t>(attr.test.data_size_out, out.data_out.size()));
+  out.ctx_out.resize(std::min<std::size_t>(attr.test.ctx_size_out, ctx_out_bytes));
   return out;
 }
 

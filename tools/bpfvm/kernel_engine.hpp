@@ -33,6 +33,7 @@ struct KernelRunResult {
   std::uint32_t retval = 0;
   std::uint32_t duration_ns = 0;  ///< the kernel's mean per repetition
   std::vector<std::uint8_t> data_out;
+  std::vector<std::uint8_t> ctx_out;  ///< the context after the run (with want_ctx_out), as the kernel copies it back
 };
 
 class KernelEngine {
@@ -48,8 +49,10 @@ class KernelEngine {
   ~KernelEngine();
 
   /// BPF_PROG_TEST_RUN with `repeat` repetitions.
+  /// `want_ctx_out`: also ask for the context after the run, for skb programs even without `ctx` (the
+  /// kernel then starts from a zeroed __sk_buff, as it does without one, and copies its in/out fields back).
   Result<KernelRunResult> run(std::span<const std::uint8_t> data, std::span<const std::uint8_t> ctx,
-                              std::uint32_t repeat) const;
+                              std::uint32_t repeat, bool want_ctx_out = false) const;
   const KernelCode& code() const;
   /// Wall time of BPF_PROG_LOAD of the program (verification and JIT), median of the loads.
   double load_us() const;
