@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bpfvm/result.hpp"
+#include "jit/inline_array_lookup.hpp"
 #include "jit/native_code.hpp"
 #include "vm/disassembler.hpp"
 #include "vm/isa.hpp"
@@ -37,6 +38,10 @@ inline std::size_t func_target(const vm::Insn& insn, std::size_t pc) {
 ///   void charge_budget(std::uint32_t pc, std::uint32_t len)  — branches to cold(Budget, pc, len)
 ///   void emit_trampoline(); void emit_stubs();
 ///   Result<void> emit_<form>(...) per isa::Form (see emit()), void emit_exit()
+///   void emit_array_lookup(const vm::DirectArray&)        — an inlined bpf_map_lookup_elem
+///   void emit_helper_call(const vm::HelperEntry&, std::uint32_t pc)  — through the helper stub
+///   void emit_tail_call_check()                  — after a helper that may be bpf_tail_call
+///   void emit_call_local(std::uint32_t pc, std::size_t target_pc)  — a BPF-to-BPF call
 ///   void emit_cold_entry(const ColdPath&, const Label& common)  — arguments, jump to common
 ///   void emit_cold_exit(ColdPath::Kind)          — unwind, report through the runtime, return 1
 template <class Backend, class Label>
@@ -70,7 +75,7 @@ class EmitDriver {
   };
 
  protected:
-  explicit EmitDriver(const CompileRequest& req) : req_(req), program_(*req.program) {}
+  explicit EmitDriver(const CompileRequest& req) : req_(req), program_(*req.program), array_lookups_(req) {}
 
   bool checked() const { return req_.variant == Variant::Checked; }
   bool counting() const { return req_.variant != Variant::Fast; }
@@ -91,6 +96,7 @@ class EmitDriver {
   bool has_callx_ = false;        // the callx stub is needed
 
  private:
+  std::string arch_error(const char* what) const { return std::string(Backend::kArchName) + " JIT: " + what; }
   Backend& self() { return static_cast<Backend&>(*this); }
 
   void scan_program() {
@@ -138,13 +144,32 @@ class EmitDriver {
       case isa::Form::Atomic: return b.emit_atomic(insn, op, pc);
       case isa::Form::WideImm: return b.emit_wide_imm(insn, pc);
       case isa::Form::Jump: case isa::Form::Ja: case isa::Form::Ja32: return b.emit_jump(insn, op, pc);
-      case isa::Form::Call: return b.emit_call(insn, pc);
-      case isa::Form::CallLocal: return b.emit_call_local(insn, op, pc);
+      case isa::Form::Call: return emit_call(insn, pc);
+      case isa::Form::CallLocal:
+        b.emit_call_local(pc, static_cast<std::size_t>(vm::branch_target(insn, op, pc)));
+        return {};
       case isa::Form::CallReg: return b.emit_call_reg(insn, pc);
       case isa::Form::Exit: b.emit_exit(); return {};  // the matching call is the trampoline's or a local call's
       case isa::Form::PacketLoad: return b.emit_packet_load(insn, op, pc);
     }
-    return make_error(Errc::Internal, "JIT: unhandled form", pc);
+    return make_error(Errc::Internal, arch_error("unhandled form"), pc);
+  }
+
+  /// A helper call: inline when it is an array lookup the inliner resolves, else through the
+  /// backend's helper stub, then the tail-call check when the helper is bpf_tail_call.
+  Result<void> emit_call(const vm::Insn& insn, std::uint32_t pc) {
+    const vm::HelperEntry* helper = req_.helpers.empty() ? nullptr : req_.helpers[pc];
+    if (helper == nullptr)
+      return make_error(Errc::Internal,
+                        arch_error("helper ") + std::to_string(static_cast<std::uint32_t>(insn.imm)) + " was not resolved", pc);
+    Backend& b = self();
+    if (const auto array = array_lookups_.at(pc)) {
+      b.emit_array_lookup(*array);
+      return {};
+    }
+    b.emit_helper_call(*helper, pc);
+    if (calls_tail_call(req_, pc)) b.emit_tail_call_check();
+    return {};
   }
 
   /// Each failure point loads its own arguments and jumps to one shared tail per kind, which
@@ -168,6 +193,7 @@ class EmitDriver {
     if (need_depth) b.emit_cold_exit(ColdPath::Kind::CallDepth);
   }
 
+  ArrayLookupInliner array_lookups_;
   std::vector<ColdPath> cold_;
 };
 

@@ -7,12 +7,11 @@
 // (call_stub). A fault anywhere resets SP to the trampoline's saved value.
 #include <asmjit/arm/a64assembler.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <string>
 
 #include "jit/arm64/emitter.hpp"
-#include "jit/asmjit_error_recorder.hpp"
+#include "jit/native_assembly.hpp"
 #include "jit/runtime.hpp"
 
 namespace bpfvm::jit::arm64 {
@@ -34,7 +33,7 @@ constexpr std::int32_t kTrampolineFrameBytes = 96;
 }  // namespace
 
 A64Emitter::A64Emitter(const CompileRequest& req, a64::Assembler& a)
-    : EmitDriver(req), a_(a), array_lookups_(req), rng_(req.blinding_seed) {
+    : EmitDriver(req), a_(a), rng_(req.blinding_seed) {
   labels_.resize(program_.size());
   for (auto& l : labels_) l = a_.newLabel();
   fail_exit_ = a_.newLabel();
@@ -256,36 +255,18 @@ void A64Emitter::emit_stubs() {
 }
 
 Result<NativeCode> compile(const CompileRequest& req) {
-  CodeHolder code;
-  code.init(Environment(Arch::kAArch64));
-  AsmjitErrorRecorder errors;
-  code.setErrorHandler(&errors);
-  StringLogger logger;
-  if (req.listing) {
-    logger.addFlags(FormatFlags::kMachineCode | FormatFlags::kHexOffsets | FormatFlags::kHexImms);
-    code.setLogger(&logger);
-  }
-  a64::Assembler a(&code);
+  NativeAssembly code(req, Environment(Arch::kAArch64), "arm64");
+  a64::Assembler a(code.holder());
   A64Emitter emitter(req, a);
   auto emitted = emitter.emit_program();
   if (!emitted) return std::move(emitted).error();
-  if (errors.failed()) return make_error(Errc::Internal, "arm64 JIT: asmjit: " + errors.message());
-  code.flatten();
-  code.resolveUnresolvedLinks();
-  if (errors.failed() || code.hasUnresolvedLinks() || !code.relocEntries().empty())
-    return make_error(Errc::Internal, "arm64 JIT: code is not position independent: " + errors.message());
-  NativeCode out;
-  out.bytes.resize(code.codeSize());
-  code.copyFlattenedData(out.bytes.data(), out.bytes.size());
-  const auto& labels = emitter.pc_labels();
-  out.pc_offsets.resize(labels.size());
-  for (std::size_t i = 0; i < labels.size(); ++i)
-    out.pc_offsets[i] = static_cast<std::uint32_t>(code.labelOffsetFromBase(labels[i]));
-  for (auto pc : emitter.func_target_pcs()) out.func_offsets.push_back(out.pc_offsets[pc]);
-  std::sort(out.func_offsets.begin(), out.func_offsets.end());
-  out.func_offsets.erase(std::unique(out.func_offsets.begin(), out.func_offsets.end()), out.func_offsets.end());
-  if (req.listing) req.listing->append(logger.data(), logger.content().size());
-  return out;
+  return code.finish(emitter.func_target_pcs(), [&](const CodeHolder& holder) {
+    const auto& labels = emitter.pc_labels();
+    std::vector<std::uint32_t> offsets(labels.size());
+    for (std::size_t i = 0; i < labels.size(); ++i)
+      offsets[i] = static_cast<std::uint32_t>(holder.labelOffsetFromBase(labels[i]));
+    return offsets;
+  });
 }
 
 }  // namespace bpfvm::jit::arm64

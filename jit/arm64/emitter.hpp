@@ -16,7 +16,6 @@
 
 #include "bpfvm/result.hpp"
 #include "jit/emit_driver.hpp"
-#include "jit/inline_array_lookup.hpp"
 #include "jit/native_code.hpp"
 #include "jit/arm64/reg_map.hpp"
 
@@ -28,6 +27,8 @@ Result<NativeCode> compile(const CompileRequest& req);
 
 class A64Emitter : public EmitDriver<A64Emitter, asmjit::Label> {
  public:
+  static constexpr const char* kArchName = "arm64";  // prefixes error messages
+
   A64Emitter(const CompileRequest& req, asmjit::a64::Assembler& a);
 
   const std::vector<asmjit::Label>& pc_labels() const { return labels_; }
@@ -52,9 +53,9 @@ class A64Emitter : public EmitDriver<A64Emitter, asmjit::Label> {
   // emit_jump.cpp
   Result<void> emit_jump(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
   // emit_call.cpp
-  Result<void> emit_call(const vm::Insn& insn, std::uint32_t pc);
+  void emit_helper_call(const vm::HelperEntry& helper, std::uint32_t pc);
   void emit_array_lookup(const vm::DirectArray& array);
-  Result<void> emit_call_local(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
+  void emit_call_local(std::uint32_t pc, std::size_t target_pc);
   Result<void> emit_call_reg(const vm::Insn& insn, std::uint32_t pc);
   void emit_local_call_sequence(std::uint32_t pc, const asmjit::Label* target, const Gp* target_reg);
   void emit_helper_sequence();
@@ -130,7 +131,6 @@ class A64Emitter : public EmitDriver<A64Emitter, asmjit::Label> {
   asmjit::Label callx_stub_;   // x9 = value, x10 = pc; returns x9 = native target or 0
   asmjit::Label helper_stub_;  // calls jit_call_helper preserving r1..r5
   asmjit::Label tail_stub_;    // calls jit_take_tail_call preserving r0..r5; returns x9 = target or 0
-  ArrayLookupInliner array_lookups_;
   asmjit::Label packet_load_stub_;  // x9 = offset, x10 = size; calls jit_packet_load preserving r1..r5
   std::mt19937_64 rng_;
 };

@@ -6,11 +6,10 @@
 // `exit` is a plain `ret`. A fault anywhere resets rsp to the trampoline's saved value.
 #include "jit/x86_64/emitter.hpp"
 
-#include <algorithm>
 #include <cstddef>
 #include <string>
 
-#include "jit/asmjit_error_recorder.hpp"
+#include "jit/native_assembly.hpp"
 #include "jit/runtime.hpp"
 #include "jit/x86_64/native_size_bound.hpp"
 
@@ -31,7 +30,6 @@ std::uint64_t fn_address(Fn* fn) {
 X86Emitter::X86Emitter(const CompileRequest& req, x86::Assembler& a)
     : EmitDriver(req),
       a_(a),
-      array_lookups_(req),
       rng_(req.blind_constants ? std::optional<std::mt19937_64>(req.blinding_seed) : std::nullopt),
       bmi2_(!req.baseline_isa_only && host_has_bmi2()) {
   const auto n = program_.size();
@@ -276,37 +274,14 @@ namespace {
 
 /// One assembly of req. rel8_overflow reports that asmjit found a rel8 jump too short.
 Result<NativeCode> assemble(const CompileRequest& req, bool& rel8_overflow) {
-  CodeHolder code;
-  code.init(Environment::host());
-  AsmjitErrorRecorder errors;
-  code.setErrorHandler(&errors);
-  StringLogger logger;
-  if (req.listing) {
-    logger.addFlags(FormatFlags::kMachineCode | FormatFlags::kHexOffsets | FormatFlags::kHexImms);
-    code.setLogger(&logger);
-  }
-  // Room for the usual output up front, so the buffer rarely grows (each growth copies it).
   const std::size_t per_insn = req.variant == Variant::Checked ? 48 : 12;
-  code.reserveBuffer(&code.textSection()->buffer(), req.program->size() * per_insn + 1024);
-  x86::Assembler a(&code);
+  NativeAssembly code(req, Environment::host(), "x86-64", req.program->size() * per_insn + 1024);
+  x86::Assembler a(code.holder());
   X86Emitter emitter(req, a);
   auto emitted = emitter.emit_program();
   if (!emitted) return std::move(emitted).error();
-  rel8_overflow = errors.displacement_overflow();
-  if (errors.failed()) return make_error(Errc::Internal, "x86-64 JIT: asmjit: " + errors.message());
-  code.flatten();
-  code.resolveUnresolvedLinks();
-  if (errors.failed() || code.hasUnresolvedLinks() || !code.relocEntries().empty())
-    return make_error(Errc::Internal, "x86-64 JIT: code is not position independent: " + errors.message());
-  NativeCode out;
-  out.bytes.resize(code.codeSize());
-  code.copyFlattenedData(out.bytes.data(), out.bytes.size());
-  out.pc_offsets = emitter.pc_offsets();
-  for (auto pc : emitter.func_target_pcs()) out.func_offsets.push_back(out.pc_offsets[pc]);
-  std::sort(out.func_offsets.begin(), out.func_offsets.end());
-  out.func_offsets.erase(std::unique(out.func_offsets.begin(), out.func_offsets.end()), out.func_offsets.end());
-  if (req.listing) req.listing->append(logger.data(), logger.content().size());
-  return out;
+  rel8_overflow = code.errors().displacement_overflow();
+  return code.finish(emitter.func_target_pcs(), [&](const CodeHolder&) { return emitter.pc_offsets(); });
 }
 
 }  // namespace

@@ -14,7 +14,6 @@
 
 #include "bpfvm/result.hpp"
 #include "jit/emit_driver.hpp"
-#include "jit/inline_array_lookup.hpp"
 #include "jit/native_code.hpp"
 #include "jit/x86_64/reg_map.hpp"
 
@@ -26,6 +25,8 @@ Result<NativeCode> compile(const CompileRequest& req);
 
 class X86Emitter : public EmitDriver<X86Emitter, asmjit::Label> {
  public:
+  static constexpr const char* kArchName = "x86-64";  // prefixes error messages
+
   X86Emitter(const CompileRequest& req, asmjit::x86::Assembler& a);
 
   /// Native offset where each pc's code starts (second lddw slot: where the next pc starts).
@@ -50,9 +51,9 @@ class X86Emitter : public EmitDriver<X86Emitter, asmjit::Label> {
   // emit_jump.cpp
   Result<void> emit_jump(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
   // emit_call.cpp
-  Result<void> emit_call(const vm::Insn& insn, std::uint32_t pc);
+  void emit_helper_call(const vm::HelperEntry& helper, std::uint32_t pc);
   void emit_array_lookup(const vm::DirectArray& array);
-  Result<void> emit_call_local(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
+  void emit_call_local(std::uint32_t pc, std::size_t target_pc);
   Result<void> emit_call_reg(const vm::Insn& insn, std::uint32_t pc);
   void emit_local_call_sequence(std::uint32_t pc, const asmjit::Label* target, const Gp* target_reg);
   void emit_helper_sequence();
@@ -111,7 +112,6 @@ class X86Emitter : public EmitDriver<X86Emitter, asmjit::Label> {
   asmjit::Label callx_stub_;   // r10 = value, r11 = pc; returns r10 = native target or 0
   asmjit::Label helper_stub_;  // calls jit_call_helper preserving r1..r5
   asmjit::Label tail_stub_;    // calls jit_take_tail_call preserving r0..r5; returns r10 = target or 0
-  ArrayLookupInliner array_lookups_;
   asmjit::Label packet_load_stub_;  // r10 = offset, r11 = size; calls jit_packet_load preserving r1..r5
   std::optional<std::mt19937_64> rng_;  // blinding keys; seeded (2.5 KB of state) only when blinding
   bool bmi2_ = false;  // shlx/shrx/sarx for register shifts: the host has BMI2 and the request allows it
