@@ -31,6 +31,7 @@ inline std::size_t func_target(const vm::Insn& insn, std::size_t pc) {
 }
 
 /// Hooks the Backend provides (all called on the derived object, never virtually):
+///   static constexpr const char* kArchName  — prefixes error messages ("x86-64", "arm64")
 ///   Label new_label(); void bind(const Label&); void comment(const std::string&);
 ///   void mark_target(std::size_t pc)            — pc is a jump, call or lddw_func target
 ///   void begin_insn(std::uint32_t pc)           — before pc's code: its label and native offset
