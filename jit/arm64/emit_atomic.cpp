@@ -5,13 +5,15 @@
 #include <asmjit/arm/a64assembler.h>
 
 #include "jit/arm64/emitter.hpp"
+#include "jit/op_classes.hpp"
 
 namespace bpfvm::jit::arm64 {
 
 using namespace asmjit;
-using isa::Kind;
 
 Result<void> A64Emitter::emit_atomic(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc) {
+  const auto atomic = atomic_op_of(op.kind);
+  if (!atomic) return make_error(Errc::Internal, "arm64 JIT: row is not an atomic op: " + std::string(op.mnemonic), pc);
   const bool w64 = op.width == 64;
   const unsigned size = op.width / 8;
   const bool fetch = (insn.imm & isa::enc::kFetch) != 0;
@@ -31,19 +33,19 @@ Result<void> A64Emitter::emit_atomic(const vm::Insn& insn, const isa::OpInfo& op
     a_.cbnz(failed, retry);
     if (fetch) a_.mov(src, old);  // 32-bit: the W write zero-extends the old value
   };
-  switch (op.kind) {
-    case Kind::AtomicAdd: rmw(a64::Inst::kIdAdd); return {};
-    case Kind::AtomicOr: rmw(a64::Inst::kIdOrr); return {};
-    case Kind::AtomicAnd: rmw(a64::Inst::kIdAnd); return {};
-    case Kind::AtomicXor: rmw(a64::Inst::kIdEor); return {};
-    case Kind::Xchg:
+  switch (*atomic) {
+    case AtomicOp::Add: rmw(a64::Inst::kIdAdd); return {};
+    case AtomicOp::Or: rmw(a64::Inst::kIdOrr); return {};
+    case AtomicOp::And: rmw(a64::Inst::kIdAnd); return {};
+    case AtomicOp::Xor: rmw(a64::Inst::kIdEor); return {};
+    case AtomicOp::Xchg:
       a_.bind(retry);
       a_.ldaxr(old, m);
       store_exclusive_release(failed, src, host(kScratchAddr));
       a_.cbnz(failed, retry);
       a_.mov(src, old);
       return {};
-    case Kind::CmpXchg: {
+    case AtomicOp::CmpXchg: {
       // r0 = the old value whether or not it matched r0 (zero-extended for 32 bits).
       const Gp expected = sized(0, w64);
       const Label mismatch = a_.newLabel(), done = a_.newLabel();
@@ -60,17 +62,8 @@ Result<void> A64Emitter::emit_atomic(const vm::Insn& insn, const isa::OpInfo& op
       a_.mov(expected, old);
       return {};
     }
-    case Kind::Add: case Kind::Sub: case Kind::Mul: case Kind::Div: case Kind::SDiv: case Kind::Or:
-    case Kind::And: case Kind::Lsh: case Kind::Rsh: case Kind::Mod: case Kind::SMod: case Kind::Xor:
-    case Kind::Mov: case Kind::MovSx: case Kind::Arsh: case Kind::Neg: case Kind::ToLe:
-    case Kind::ToBe: case Kind::Bswap: case Kind::Ldx: case Kind::LdxSx: case Kind::St:
-    case Kind::Stx: case Kind::Lddw: case Kind::Ja: case Kind::Jeq: case Kind::Jgt: case Kind::Jge:
-    case Kind::Jset: case Kind::Jne: case Kind::Jsgt: case Kind::Jsge: case Kind::Jlt:
-    case Kind::Jle: case Kind::Jslt: case Kind::Jsle: case Kind::Call: case Kind::CallLocal:
-    case Kind::CallReg: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
-      break;
   }
-  return make_error(Errc::Internal, "arm64 JIT: row is not an atomic op: " + std::string(op.mnemonic), pc);
+  return {};
 }
 
 }  // namespace bpfvm::jit::arm64

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "jit/arm64/emitter.hpp"
+#include "jit/op_classes.hpp"
 
 namespace bpfvm::jit::arm64 {
 
@@ -16,26 +17,20 @@ namespace {
 // Condition under which the jump is taken, after `cmp dst, src` (or `tst` for jset).
 std::optional<a64::CondCode> condition(Kind kind) {
   using C = a64::CondCode;
-  switch (kind) {
-    case Kind::Jeq: return C::kEQ;
-    case Kind::Jne: return C::kNE;
-    case Kind::Jgt: return C::kHI;
-    case Kind::Jge: return C::kHS;
-    case Kind::Jlt: return C::kLO;
-    case Kind::Jle: return C::kLS;
-    case Kind::Jsgt: return C::kGT;
-    case Kind::Jsge: return C::kGE;
-    case Kind::Jslt: return C::kLT;
-    case Kind::Jsle: return C::kLE;
-    case Kind::Jset: return C::kNE;
-    case Kind::Add: case Kind::Sub: case Kind::Mul: case Kind::Div: case Kind::SDiv: case Kind::Or:
-    case Kind::And: case Kind::Lsh: case Kind::Rsh: case Kind::Mod: case Kind::SMod: case Kind::Xor:
-    case Kind::Mov: case Kind::MovSx: case Kind::Arsh: case Kind::Neg: case Kind::ToLe:
-    case Kind::ToBe: case Kind::Bswap: case Kind::Ldx: case Kind::LdxSx: case Kind::St:
-    case Kind::Stx: case Kind::Lddw: case Kind::AtomicAdd: case Kind::AtomicOr:
-    case Kind::AtomicAnd: case Kind::AtomicXor: case Kind::Xchg: case Kind::CmpXchg: case Kind::Ja:
-    case Kind::Call: case Kind::CallLocal: case Kind::CallReg: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
-      break;
+  const auto c = jump_condition_of(kind);
+  if (!c) return std::nullopt;
+  switch (*c) {
+    case JumpCondition::Eq: return C::kEQ;
+    case JumpCondition::Ne: return C::kNE;
+    case JumpCondition::UGt: return C::kHI;
+    case JumpCondition::UGe: return C::kHS;
+    case JumpCondition::ULt: return C::kLO;
+    case JumpCondition::ULe: return C::kLS;
+    case JumpCondition::SGt: return C::kGT;
+    case JumpCondition::SGe: return C::kGE;
+    case JumpCondition::SLt: return C::kLT;
+    case JumpCondition::SLe: return C::kLE;
+    case JumpCondition::AnySet: return C::kNE;
   }
   return std::nullopt;
 }

@@ -73,7 +73,7 @@ Result<void> A64Emitter::emit_wide_imm(const vm::Insn& insn, std::uint32_t pc) {
   if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func) {
     // BPF_PSEUDO_FUNC: the native address of the subprogram (PC-relative ADR, ±1 MiB); callx
     // recognises it.
-    const auto target = static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm);
+    const auto target = func_target(insn, pc);
     a_.adr(x(insn.dst), labels_[target]);
     return {};
   }

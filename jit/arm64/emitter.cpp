@@ -1,5 +1,5 @@
-// A64Emitter core: entry trampoline, epilogue, per-pc dispatch over isa::Form, instruction-budget
-// segments, the shared stubs into C++ (jit/runtime.hpp) and the cold failure paths.
+// A64Emitter core: entry trampoline, epilogue, the budget charge EmitDriver asks for at each
+// segment start, the shared stubs into C++ (jit/runtime.hpp) and the code of the cold failure paths.
 //
 // Frame discipline: SP stays 16-byte aligned everywhere (AAPCS64). The trampoline BLs pc 0; a
 // local call stores r6–r9, r10 and x30 (48 bytes) and BLs its target; every BPF `exit` is RET, so
@@ -7,14 +7,12 @@
 // (call_stub). A fault anywhere resets SP to the trampoline's saved value.
 #include <asmjit/arm/a64assembler.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <string>
 
 #include "jit/arm64/emitter.hpp"
-#include "jit/asmjit_error_recorder.hpp"
+#include "jit/native_assembly.hpp"
 #include "jit/runtime.hpp"
-#include "vm/disassembler.hpp"
 
 namespace bpfvm::jit::arm64 {
 
@@ -35,7 +33,17 @@ constexpr std::int32_t kTrampolineFrameBytes = 96;
 }  // namespace
 
 A64Emitter::A64Emitter(const CompileRequest& req, a64::Assembler& a)
-    : req_(req), program_(*req.program), a_(a), array_lookups_(req), rng_(req.blinding_seed) {}
+    : EmitDriver(req), a_(a), rng_(req.blinding_seed) {
+  labels_.resize(program_.size());
+  for (auto& l : labels_) l = a_.newLabel();
+  fail_exit_ = a_.newLabel();
+  epilogue_ = a_.newLabel();
+  check_stub_ = a_.newLabel();
+  callx_stub_ = a_.newLabel();
+  helper_stub_ = a_.newLabel();
+  tail_stub_ = a_.newLabel();
+  packet_load_stub_ = a_.newLabel();
+}
 
 A64Emitter::Mem A64Emitter::state(std::size_t offset) {
   return a64::ptr(host(kStateReg), static_cast<std::int32_t>(offset));
@@ -67,71 +75,7 @@ bool A64Emitter::guarded(unsigned bpf_reg, std::int16_t off, unsigned size_bytes
   return true;
 }
 
-Label A64Emitter::cold(ColdPath::Kind kind, std::uint32_t pc, std::uint32_t length) {
-  cold_.push_back(ColdPath{kind, a_.newLabel(), pc, length});
-  return cold_.back().label;
-}
-
-void A64Emitter::compute_segments() {
-  // A segment is a straight run of instructions charged at its start. Only its last instruction
-  // may fault or touch memory, so a run stopped inside a segment is indistinguishable from one
-  // stopped at the exact instruction: budget errors name the interpreter's pc.
-  const auto n = program_.size();
-  std::vector<bool> start(n + 1, false);
-  start[0] = true;
-  for (std::size_t pc = 0; pc < n; ++pc) {
-    if (program_.ops[pc] == isa::kNoOp) continue;
-    const auto& op = program_.op(pc);
-    const auto& insn = program_.insns[pc];
-    const std::size_t next = pc + (isa::is_wide(op) ? 2 : 1);
-    switch (op.form) {
-      case Form::Alu: case Form::AluUnary:
-        break;
-      case Form::WideImm:
-        if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
-          start[static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm)] = true;
-        break;
-      case Form::Jump: case Form::Ja: case Form::Ja32: case Form::CallLocal:
-        start[static_cast<std::size_t>(vm::branch_target(insn, op, pc))] = true;
-        start[next] = true;
-        break;
-      case Form::Load: case Form::LoadSx: case Form::Store: case Form::StoreReg: case Form::Atomic:
-      case Form::Call: case Form::CallReg: case Form::Exit: case Form::PacketLoad:
-        start[next] = true;
-        break;
-    }
-  }
-  segment_len_.assign(n, 0);
-  std::size_t seg = 0;
-  for (std::size_t pc = 0; pc < n; ++pc) {
-    if (program_.ops[pc] == isa::kNoOp) continue;
-    if (start[pc]) seg = pc;
-    ++segment_len_[seg];
-  }
-}
-
-Result<void> A64Emitter::emit_program() {
-  const auto n = program_.size();
-  labels_.resize(n);
-  for (auto& l : labels_) l = a_.newLabel();
-  fail_exit_ = a_.newLabel();
-  epilogue_ = a_.newLabel();
-  check_stub_ = a_.newLabel();
-  callx_stub_ = a_.newLabel();
-  helper_stub_ = a_.newLabel();
-  tail_stub_ = a_.newLabel();
-  packet_load_stub_ = a_.newLabel();
-  if (counting()) compute_segments();
-  for (std::size_t pc = 0; pc < n; ++pc) {
-    const auto& insn = program_.insns[pc];
-    if (program_.ops[pc] == isa::kNoOp) continue;
-    const auto form = program_.op(pc).form;
-    if (form == Form::PacketLoad) has_packet_load_ = true;
-    if (form == Form::WideImm && static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
-      func_targets_.push_back(static_cast<std::uint32_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm));
-    if (form == Form::CallReg || (form == Form::Call && calls_tail_call(req_, pc))) may_tail_call_ = true;
-  }
-
+void A64Emitter::emit_trampoline() {
   // Trampoline: int entry(JitState*). Builds a frame record, saves the callee-saved registers,
   // loads r1..r5, r10 and the budget, and BLRs state->entry (pc 0, or a callback's subprogram) so
   // that every BPF exit is a RET.
@@ -170,94 +114,36 @@ Result<void> A64Emitter::emit_program() {
   a_.mov(a64::sp, ip0);
   a_.mov(a64::w0, Imm(1));
   a_.b(epilogue_);
-
-  for (std::size_t pc = 0; pc < n; ++pc) {
-    if (program_.ops[pc] == isa::kNoOp) {
-      a_.bind(labels_[pc]);  // second lddw slot: never a target, bound for offsets only
-      continue;
-    }
-    auto r = emit(static_cast<std::uint32_t>(pc));
-    if (!r) return r;
-  }
-  emit_cold_paths();
-  emit_stubs();
-  return {};
 }
 
-Result<void> A64Emitter::emit(std::uint32_t pc) {
-  a_.bind(labels_[pc]);  // one label per BPF pc, created up front
-  const auto& insn = program_.insns[pc];
-  const auto& op = program_.op(pc);
-  if (req_.listing) {
-    const std::string text = "pc " + std::to_string(pc) + ": " + vm::disassemble_insn(program_, pc);
-    a_.comment(text.c_str(), text.size());
+void A64Emitter::charge_budget(std::uint32_t pc, std::uint32_t len) {
+  // SUBS borrows (C clear, LO) exactly when the segment cannot be paid for in full.
+  const Gp budget = host(kBudgetReg);
+  if (len < 4096) {
+    a_.subs(budget, budget, Imm(len));
+  } else {
+    move_wide_imm(host(kScratchValue), len);
+    a_.subs(budget, budget, host(kScratchValue));
   }
-  if (counting() && segment_len_[pc] > 0) {
-    // SUBS borrows (C clear, LO) exactly when the segment cannot be paid for in full.
-    const Gp budget = host(kBudgetReg);
-    const std::uint32_t len = segment_len_[pc];
-    if (len < 4096) {
-      a_.subs(budget, budget, Imm(len));
-    } else {
-      move_wide_imm(host(kScratchValue), len);
-      a_.subs(budget, budget, host(kScratchValue));
-    }
-    a_.b_lo(cold(ColdPath::Kind::Budget, pc, len));
-  }
-  switch (op.form) {
-    case Form::Alu: return emit_alu(insn, op);
-    case Form::AluUnary: return emit_alu_unary(insn, op);
-    case Form::Load: case Form::LoadSx: return emit_load(insn, op, pc);
-    case Form::Store: case Form::StoreReg: return emit_store(insn, op, pc);
-    case Form::Atomic: return emit_atomic(insn, op, pc);
-    case Form::WideImm: return emit_wide_imm(insn, pc);
-    case Form::Jump: case Form::Ja: case Form::Ja32: return emit_jump(insn, op, pc);
-    case Form::Call: return emit_call(insn, pc);
-    case Form::CallLocal: return emit_call_local(insn, op, pc);
-    case Form::CallReg: return emit_call_reg(insn, pc);
-    case Form::Exit:
-      a_.ret(a64::x30);  // the matching BL is the trampoline's or a local call's
-      return {};
-    case Form::PacketLoad: return emit_packet_load(insn, op, pc);
-  }
-  return make_error(Errc::Internal, "arm64 JIT: unhandled form", pc);
+  a_.b_lo(cold(ColdPath::Kind::Budget, pc, len));
 }
 
-void A64Emitter::emit_cold_paths() {
-  if (cold_.empty()) return;
-  if (req_.listing) a_.comment("cold paths");
-  const Label budget_common = a_.newLabel();
-  const Label depth_common = a_.newLabel();
-  bool need_budget = false, need_depth = false;
-  for (const auto& c : cold_) {
-    a_.bind(c.label);
-    move_wide_imm(a64::w1, c.pc);
-    switch (c.kind) {
-      case ColdPath::Kind::Budget:
-        move_wide_imm(a64::w2, c.length);
-        a_.b(budget_common);
-        need_budget = true;
-        break;
-      case ColdPath::Kind::CallDepth:
-        a_.b(depth_common);
-        need_depth = true;
-        break;
-    }
-  }
+void A64Emitter::emit_cold_entry(const ColdPath& c, const Label& common) {
+  move_wide_imm(a64::w1, c.pc);
+  if (c.kind == ColdPath::Kind::Budget) move_wide_imm(a64::w2, c.length);
+  a_.b(common);
+}
+
+void A64Emitter::emit_cold_exit(ColdPath::Kind kind) {
   // Both failures end the run: unwind first, so the C++ call runs on the trampoline's frame.
-  auto fail_via = [&](const Label& l, std::uint64_t fn, bool needed) {
-    a_.bind(l);
-    if (!needed) return;
-    a_.str(host(kBudgetReg), state(offsetof(JitState, budget_left)));  // jit_budget_exhausted reads it
-    a_.ldr(host(kScratchIp0), state(offsetof(JitState, saved_rsp)));
-    a_.mov(a64::sp, host(kScratchIp0));
-    a_.mov(a64::x0, host(kStateReg));
-    call_absolute(fn);
-    a_.mov(a64::w0, Imm(1));
-    a_.b(epilogue_);
-  };
-  fail_via(budget_common, fn_address(&jit_budget_exhausted), need_budget);
-  fail_via(depth_common, fn_address(&jit_call_depth), need_depth);
+  const auto fn = kind == ColdPath::Kind::Budget ? fn_address(&jit_budget_exhausted) : fn_address(&jit_call_depth);
+  a_.str(host(kBudgetReg), state(offsetof(JitState, budget_left)));  // jit_budget_exhausted reads it
+  a_.ldr(host(kScratchIp0), state(offsetof(JitState, saved_rsp)));
+  a_.mov(a64::sp, host(kScratchIp0));
+  a_.mov(a64::x0, host(kStateReg));
+  call_absolute(fn);
+  a_.mov(a64::w0, Imm(1));
+  a_.b(epilogue_);
 }
 
 void A64Emitter::emit_stubs() {
@@ -369,36 +255,18 @@ void A64Emitter::emit_stubs() {
 }
 
 Result<NativeCode> compile(const CompileRequest& req) {
-  CodeHolder code;
-  code.init(Environment(Arch::kAArch64));
-  AsmjitErrorRecorder errors;
-  code.setErrorHandler(&errors);
-  StringLogger logger;
-  if (req.listing) {
-    logger.addFlags(FormatFlags::kMachineCode | FormatFlags::kHexOffsets | FormatFlags::kHexImms);
-    code.setLogger(&logger);
-  }
-  a64::Assembler a(&code);
+  NativeAssembly code(req, Environment(Arch::kAArch64), "arm64");
+  a64::Assembler a(code.holder());
   A64Emitter emitter(req, a);
   auto emitted = emitter.emit_program();
   if (!emitted) return std::move(emitted).error();
-  if (errors.failed()) return make_error(Errc::Internal, "arm64 JIT: asmjit: " + errors.message());
-  code.flatten();
-  code.resolveUnresolvedLinks();
-  if (errors.failed() || code.hasUnresolvedLinks() || !code.relocEntries().empty())
-    return make_error(Errc::Internal, "arm64 JIT: code is not position independent: " + errors.message());
-  NativeCode out;
-  out.bytes.resize(code.codeSize());
-  code.copyFlattenedData(out.bytes.data(), out.bytes.size());
-  const auto& labels = emitter.pc_labels();
-  out.pc_offsets.resize(labels.size());
-  for (std::size_t i = 0; i < labels.size(); ++i)
-    out.pc_offsets[i] = static_cast<std::uint32_t>(code.labelOffsetFromBase(labels[i]));
-  for (auto pc : emitter.func_target_pcs()) out.func_offsets.push_back(out.pc_offsets[pc]);
-  std::sort(out.func_offsets.begin(), out.func_offsets.end());
-  out.func_offsets.erase(std::unique(out.func_offsets.begin(), out.func_offsets.end()), out.func_offsets.end());
-  if (req.listing) req.listing->append(logger.data(), logger.content().size());
-  return out;
+  return code.finish(emitter.func_target_pcs(), [&](const CodeHolder& holder) {
+    const auto& labels = emitter.pc_labels();
+    std::vector<std::uint32_t> offsets(labels.size());
+    for (std::size_t i = 0; i < labels.size(); ++i)
+      offsets[i] = static_cast<std::uint32_t>(holder.labelOffsetFromBase(labels[i]));
+    return offsets;
+  });
 }
 
 }  // namespace bpfvm::jit::arm64

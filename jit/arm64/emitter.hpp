@@ -1,5 +1,7 @@
-// A64Emitter: turns one prepared program into AArch64 code for one Variant. emitter.cpp holds the
-// prologue, epilogue, dispatch, budget and cold paths; encoding_classes.cpp the low-level helpers,
+// A64Emitter: turns one prepared program into AArch64 code for one Variant. The walk over the
+// program, budget segments and cold-path bookkeeping are EmitDriver's (jit/emit_driver.hpp);
+// emitter.cpp holds the trampoline, the budget charge, the cold-path and stub code;
+// encoding_classes.cpp the low-level helpers,
 // named after the encoding classes of the Arm Architecture Reference Manual (C4.1); emit_<form>.cpp
 // the instruction groups.
 #pragma once
@@ -9,10 +11,11 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "bpfvm/result.hpp"
-#include "jit/inline_array_lookup.hpp"
+#include "jit/emit_driver.hpp"
 #include "jit/native_code.hpp"
 #include "jit/arm64/reg_map.hpp"
 
@@ -22,19 +25,16 @@ namespace bpfvm::jit::arm64 {
 /// Internal when asmjit refuses an instruction (e.g. a branch beyond ±1 MiB).
 Result<NativeCode> compile(const CompileRequest& req);
 
-class A64Emitter {
+class A64Emitter : public EmitDriver<A64Emitter, asmjit::Label> {
  public:
+  static constexpr const char* kArchName = "arm64";  // prefixes error messages
+
   A64Emitter(const CompileRequest& req, asmjit::a64::Assembler& a);
 
-  /// Emits the trampoline, every instruction and the cold paths.
-  Result<void> emit_program();
-  /// One instruction at pc (its label, budget charge, and body).
-  Result<void> emit(std::uint32_t pc);
-
   const std::vector<asmjit::Label>& pc_labels() const { return labels_; }
-  const std::vector<std::uint32_t>& func_target_pcs() const { return func_targets_; }
 
  private:
+  friend class EmitDriver<A64Emitter, asmjit::Label>;
   using Gp = asmjit::a64::Gp;
   using Mem = asmjit::a64::Mem;
   using InstId = asmjit::InstId;
@@ -53,9 +53,9 @@ class A64Emitter {
   // emit_jump.cpp
   Result<void> emit_jump(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
   // emit_call.cpp
-  Result<void> emit_call(const vm::Insn& insn, std::uint32_t pc);
+  void emit_helper_call(const vm::HelperEntry& helper, std::uint32_t pc);
   void emit_array_lookup(const vm::DirectArray& array);
-  Result<void> emit_call_local(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
+  void emit_call_local(std::uint32_t pc, std::size_t target_pc);
   Result<void> emit_call_reg(const vm::Insn& insn, std::uint32_t pc);
   void emit_local_call_sequence(std::uint32_t pc, const asmjit::Label* target, const Gp* target_reg);
   void emit_helper_sequence();
@@ -108,37 +108,30 @@ class A64Emitter {
   /// not forced): the caller then addresses bpf_reg + off itself.
   bool guarded(unsigned bpf_reg, std::int16_t off, unsigned size_bytes, bool write, std::uint32_t pc,
                bool force_address_reg = false);
-  bool checked() const { return req_.variant == Variant::Checked; }
-  bool counting() const { return req_.variant != Variant::Fast; }
 
-  struct ColdPath {
-    enum class Kind : std::uint8_t { Budget, CallDepth } kind;
-    asmjit::Label label;
-    std::uint32_t pc;
-    std::uint32_t length;
-  };
-  asmjit::Label cold(ColdPath::Kind kind, std::uint32_t pc, std::uint32_t length = 0);
-  void emit_cold_paths();
+  // EmitDriver hooks (emitter.cpp).
+  asmjit::Label new_label() { return a_.newLabel(); }
+  void bind(const asmjit::Label& label) { a_.bind(label); }
+  void comment(const std::string& text) { a_.comment(text.c_str(), text.size()); }
+  void mark_target(std::size_t) {}  // every pc has a label (pc_offsets come from them)
+  void begin_insn(std::uint32_t pc) { a_.bind(labels_[pc]); }
+  void skip_slot(std::uint32_t pc) { a_.bind(labels_[pc]); }  // bound for offsets only
+  void charge_budget(std::uint32_t pc, std::uint32_t len);
+  void emit_trampoline();
+  void emit_exit() { a_.ret(asmjit::a64::x30); }
+  void emit_cold_entry(const ColdPath& c, const asmjit::Label& common);
+  void emit_cold_exit(ColdPath::Kind kind);
   void emit_stubs();
-  void compute_segments();
 
-  const CompileRequest& req_;
-  const vm::Program& program_;
   asmjit::a64::Assembler& a_;
   std::vector<asmjit::Label> labels_;         // one per BPF pc, created up front
-  std::vector<std::uint32_t> segment_len_;    // counting: > 0 at a segment start, its length
-  std::vector<std::uint32_t> func_targets_;   // pcs lddw_func names
-  std::vector<ColdPath> cold_;
   asmjit::Label fail_exit_;    // unwinds to the trampoline and returns 1
   asmjit::Label epilogue_;
   asmjit::Label check_stub_;   // x9 = address, x10 = access_info
   asmjit::Label callx_stub_;   // x9 = value, x10 = pc; returns x9 = native target or 0
   asmjit::Label helper_stub_;  // calls jit_call_helper preserving r1..r5
   asmjit::Label tail_stub_;    // calls jit_take_tail_call preserving r0..r5; returns x9 = target or 0
-  bool may_tail_call_ = false; // a call to helper 12, or a callx that may name it
-  ArrayLookupInliner array_lookups_;
   asmjit::Label packet_load_stub_;  // x9 = offset, x10 = size; calls jit_packet_load preserving r1..r5
-  bool has_packet_load_ = false;    // the stub is emitted only for programs with LD_ABS/LD_IND
   std::mt19937_64 rng_;
 };
 

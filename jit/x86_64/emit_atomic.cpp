@@ -1,18 +1,20 @@
 // Form::Atomic: lock add/or/and/xor, lock xadd for fetch-add, cmpxchg loops for fetch-or/and/xor,
 // xchg and lock cmpxchg.
 #include "jit/x86_64/emitter.hpp"
+#include "jit/op_classes.hpp"
 
 namespace bpfvm::jit::x86_64 {
 
 using namespace asmjit;
-using isa::Kind;
 
 Result<void> X86Emitter::emit_atomic(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc) {
+  const auto atomic = atomic_op_of(op.kind);
+  if (!atomic) return make_error(Errc::Internal, "x86-64 JIT: row is not an atomic op: " + std::string(op.mnemonic), pc);
   const bool w64 = op.width == 64;
   const unsigned size = op.width / 8;
   const bool fetch = (insn.imm & isa::enc::kFetch) != 0;
   // The cmpxchg loops rewrite rax, which may be dst: their address goes to r10 first.
-  const bool loop = fetch && (op.kind == Kind::AtomicOr || op.kind == Kind::AtomicAnd || op.kind == Kind::AtomicXor);
+  const bool loop = fetch && (*atomic == AtomicOp::Or || *atomic == AtomicOp::And || *atomic == AtomicOp::Xor);
   const Mem m = guarded(insn.dst, insn.off, size, true, pc, /*force_address_reg=*/loop);
   const Gp src = w64 ? q(insn.src) : d(insn.src);
   const Gp ax = w(x86::rax, w64);
@@ -43,35 +45,26 @@ Result<void> X86Emitter::emit_atomic(const vm::Insn& insn, const isa::OpInfo& op
       a_.mov(x86::rax, x86::r9);
     }
   };
-  switch (op.kind) {
-    case Kind::AtomicAdd:
+  switch (*atomic) {
+    case AtomicOp::Add:
       if (fetch)
         a_.lock().xadd(m, src);  // src = old value (32-bit: zero-extended)
       else
         a_.lock().add(m, src);
       return {};
-    case Kind::AtomicOr: rmw(x86::Inst::kIdOr); return {};
-    case Kind::AtomicAnd: rmw(x86::Inst::kIdAnd); return {};
-    case Kind::AtomicXor: rmw(x86::Inst::kIdXor); return {};
-    case Kind::Xchg:
+    case AtomicOp::Or: rmw(x86::Inst::kIdOr); return {};
+    case AtomicOp::And: rmw(x86::Inst::kIdAnd); return {};
+    case AtomicOp::Xor: rmw(x86::Inst::kIdXor); return {};
+    case AtomicOp::Xchg:
       a_.xchg(m, src);  // implicitly locked; src = old value
       return {};
-    case Kind::CmpXchg:
+    case AtomicOp::CmpXchg:
       a_.lock().cmpxchg(m, src, ax);
       // On success a 32-bit cmpxchg leaves rax unwritten; r0 must still be the zero-extended old value.
       if (!w64) a_.mov(x86::eax, x86::eax);
       return {};
-    case Kind::Add: case Kind::Sub: case Kind::Mul: case Kind::Div: case Kind::SDiv: case Kind::Or:
-    case Kind::And: case Kind::Lsh: case Kind::Rsh: case Kind::Mod: case Kind::SMod: case Kind::Xor:
-    case Kind::Mov: case Kind::MovSx: case Kind::Arsh: case Kind::Neg: case Kind::ToLe:
-    case Kind::ToBe: case Kind::Bswap: case Kind::Ldx: case Kind::LdxSx: case Kind::St:
-    case Kind::Stx: case Kind::Lddw: case Kind::Ja: case Kind::Jeq: case Kind::Jgt: case Kind::Jge:
-    case Kind::Jset: case Kind::Jne: case Kind::Jsgt: case Kind::Jsge: case Kind::Jlt:
-    case Kind::Jle: case Kind::Jslt: case Kind::Jsle: case Kind::Call: case Kind::CallLocal:
-    case Kind::CallReg: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
-      break;
   }
-  return make_error(Errc::Internal, "x86-64 JIT: row is not an atomic op: " + std::string(op.mnemonic), pc);
+  return {};
 }
 
 }  // namespace bpfvm::jit::x86_64

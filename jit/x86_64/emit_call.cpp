@@ -76,26 +76,15 @@ void X86Emitter::emit_array_lookup(const vm::DirectArray& array) {
   a_.bind(done);
 }
 
-Result<void> X86Emitter::emit_call(const vm::Insn& insn, std::uint32_t pc) {
-  const vm::HelperEntry* helper = req_.helpers.empty() ? nullptr : req_.helpers[pc];
-  if (helper == nullptr)
-    return make_error(Errc::Internal, "x86-64 JIT: helper " + std::to_string(static_cast<std::uint32_t>(insn.imm)) + " was not resolved", pc);
-  if (const auto array = array_lookups_.at(pc)) {
-    emit_array_lookup(*array);
-    return {};
-  }
-  a_.mov(x86::r10, imm(reinterpret_cast<std::uint64_t>(helper)));
+void X86Emitter::emit_helper_call(const vm::HelperEntry& helper, std::uint32_t pc) {
+  a_.mov(x86::r10, imm(reinterpret_cast<std::uint64_t>(&helper)));
   a_.mov(state(offsetof(JitState, pending_helper)), x86::r10);
   a_.mov(state(offsetof(JitState, pc), 4), imm(pc));
   emit_helper_sequence();
-  if (calls_tail_call(req_, pc)) emit_tail_call_check();
-  return {};
 }
 
-Result<void> X86Emitter::emit_call_local(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc) {
-  const auto target = static_cast<std::size_t>(vm::branch_target(insn, op, pc));
-  emit_local_call_sequence(pc, &labels_[target], nullptr);
-  return {};
+void X86Emitter::emit_call_local(std::uint32_t pc, std::size_t target_pc) {
+  emit_local_call_sequence(pc, &labels_[target_pc], nullptr);
 }
 
 Result<void> X86Emitter::emit_call_reg(const vm::Insn& insn, std::uint32_t pc) {

@@ -51,7 +51,7 @@ Result<void> X86Emitter::emit_store(const vm::Insn& insn, const isa::OpInfo& op,
 Result<void> X86Emitter::emit_wide_imm(const vm::Insn& insn, std::uint32_t pc) {
   if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func) {
     // BPF_PSEUDO_FUNC: the native address of the subprogram; callx recognises it.
-    const auto target = static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm);
+    const auto target = func_target(insn, pc);
     a_.lea(q(insn.dst), x86::ptr(labels_[target]));
     return {};
   }

@@ -1,19 +1,17 @@
-// X86Emitter core: entry trampoline, epilogue, per-pc dispatch over isa::Form, instruction-budget
-// segments, the shared stubs into C++ (jit/runtime.hpp) and the cold failure paths.
+// X86Emitter core: entry trampoline, epilogue, what EmitDriver asks per pc (label, budget charge),
+// the shared stubs into C++ (jit/runtime.hpp) and the code of the cold failure paths.
 //
 // Frame discipline: inside BPF code rsp ≡ 8 (mod 16), like at a function's first instruction.
 // The trampoline `call`s pc 0; a local call pushes five registers and `call`s its target; every BPF
 // `exit` is a plain `ret`. A fault anywhere resets rsp to the trampoline's saved value.
 #include "jit/x86_64/emitter.hpp"
 
-#include <algorithm>
 #include <cstddef>
 #include <string>
 
-#include "jit/asmjit_error_recorder.hpp"
+#include "jit/native_assembly.hpp"
 #include "jit/runtime.hpp"
 #include "jit/x86_64/native_size_bound.hpp"
-#include "vm/disassembler.hpp"
 
 namespace bpfvm::jit::x86_64 {
 
@@ -30,12 +28,25 @@ std::uint64_t fn_address(Fn* fn) {
 }  // namespace
 
 X86Emitter::X86Emitter(const CompileRequest& req, x86::Assembler& a)
-    : req_(req),
-      program_(*req.program),
+    : EmitDriver(req),
       a_(a),
-      array_lookups_(req),
       rng_(req.blind_constants ? std::optional<std::mt19937_64>(req.blinding_seed) : std::nullopt),
-      bmi2_(!req.baseline_isa_only && host_has_bmi2()) {}
+      bmi2_(!req.baseline_isa_only && host_has_bmi2()) {
+  const auto n = program_.size();
+  labels_.assign(n, Label());
+  loop_heads_ = loop_heads(program_);
+  a_.addEncodingOptions(EncodingOptions::kOptimizedAlign);
+  pc_offsets_.assign(n, 0);
+  fail_exit_ = a_.newLabel();
+  epilogue_ = a_.newLabel();
+  check_stub_ = a_.newLabel();
+  callx_stub_ = a_.newLabel();
+  helper_stub_ = a_.newLabel();
+  tail_stub_ = a_.newLabel();
+  packet_load_stub_ = a_.newLabel();
+  if (req_.forward_jumps == ForwardJumps::Sized)
+    offset_bounds_ = native_offset_bounds(program_, req_.variant, req_.blind_constants);
+}
 
 bool host_has_bmi2() { return CpuInfo::host().features().x86().hasBMI2(); }
 
@@ -108,81 +119,7 @@ X86Emitter::Mem X86Emitter::guarded(unsigned bpf_reg, std::int16_t off, unsigned
   return x86::ptr(addr, 0, size_bytes);
 }
 
-Label X86Emitter::cold(ColdPath::Kind kind, std::uint32_t pc, std::uint32_t length) {
-  cold_.push_back(ColdPath{kind, a_.newLabel(), pc, length});
-  return cold_.back().label;
-}
-
-void X86Emitter::compute_segments() {
-  // A segment is a straight run of instructions charged at its start. Only its last instruction
-  // may fault or touch memory, so a run stopped inside a segment is indistinguishable from one
-  // stopped at the exact instruction: budget errors name the interpreter's pc.
-  const auto n = program_.size();
-  std::vector<bool> start(n + 1, false);
-  start[0] = true;
-  for (std::size_t pc = 0; pc < n; ++pc) {
-    if (program_.ops[pc] == isa::kNoOp) continue;
-    const auto& op = program_.op(pc);
-    const auto& insn = program_.insns[pc];
-    const std::size_t next = pc + (isa::is_wide(op) ? 2 : 1);
-    switch (op.form) {
-      case Form::Alu: case Form::AluUnary:
-        break;
-      case Form::WideImm:
-        if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
-          start[static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm)] = true;
-        break;
-      case Form::Jump: case Form::Ja: case Form::Ja32: case Form::CallLocal:
-        start[static_cast<std::size_t>(vm::branch_target(insn, op, pc))] = true;
-        start[next] = true;
-        break;
-      case Form::Load: case Form::LoadSx: case Form::Store: case Form::StoreReg: case Form::Atomic:
-      case Form::Call: case Form::CallReg: case Form::Exit: case Form::PacketLoad:
-        start[next] = true;
-        break;
-    }
-  }
-  segment_len_.assign(n, 0);
-  std::size_t seg = 0;
-  for (std::size_t pc = 0; pc < n; ++pc) {
-    if (program_.ops[pc] == isa::kNoOp) continue;
-    if (start[pc]) seg = pc;
-    ++segment_len_[seg];
-  }
-}
-
-Result<void> X86Emitter::emit_program() {
-  const auto n = program_.size();
-  labels_.assign(n, Label());
-  loop_heads_ = loop_heads(program_);
-  a_.addEncodingOptions(EncodingOptions::kOptimizedAlign);
-  pc_offsets_.assign(n, 0);
-  fail_exit_ = a_.newLabel();
-  epilogue_ = a_.newLabel();
-  check_stub_ = a_.newLabel();
-  callx_stub_ = a_.newLabel();
-  helper_stub_ = a_.newLabel();
-  tail_stub_ = a_.newLabel();
-  packet_load_stub_ = a_.newLabel();
-  if (counting()) compute_segments();
-  if (req_.forward_jumps == ForwardJumps::Sized)
-    offset_bounds_ = native_offset_bounds(program_, req_.variant, req_.blind_constants);
-  for (std::size_t pc = 0; pc < n; ++pc) {
-    const auto& insn = program_.insns[pc];
-    if (program_.ops[pc] == isa::kNoOp) continue;
-    const auto form = program_.op(pc).form;
-    if (form == Form::PacketLoad) has_packet_load_ = true;
-    if (form == Form::Call || form == Form::CallReg) has_helper_call_ = true;
-    if (form == Form::CallReg) has_callx_ = true;
-    if (form == Form::WideImm && static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func) {
-      func_targets_.push_back(static_cast<std::uint32_t>(static_cast<std::int64_t>(pc) + 1 + insn.imm));
-      mark_target(func_targets_.back());
-    }
-    if (form == Form::Jump || form == Form::Ja || form == Form::Ja32 || form == Form::CallLocal)
-      mark_target(static_cast<std::size_t>(vm::branch_target(insn, program_.op(pc), pc)));
-    if (form == Form::CallReg || (form == Form::Call && calls_tail_call(req_, pc))) may_tail_call_ = true;
-  }
-
+void X86Emitter::emit_trampoline() {
   // Trampoline: int entry(JitState*). Saves callee-saved registers, loads r1..r5 and r10,
   // and calls state->entry (pc 0, or a callback's subprogram) so that every BPF exit is a `ret`.
   const auto state_reg = x86::gpq(host_id(kStateReg));
@@ -206,90 +143,37 @@ Result<void> X86Emitter::emit_program() {
   a_.mov(x86::rsp, state(offsetof(JitState, saved_rsp)));
   a_.mov(x86::eax, 1);
   a_.jmp(epilogue_);
-
-  for (std::size_t pc = 0; pc < n; ++pc) {
-    if (program_.ops[pc] == isa::kNoOp) {
-      pc_offsets_[pc] = static_cast<std::uint32_t>(a_.offset());  // second lddw slot: never a target
-      continue;
-    }
-    auto r = emit(static_cast<std::uint32_t>(pc));
-    if (!r) return r;
-  }
-  emit_cold_paths();
-  emit_stubs();
-  return {};
 }
 
-Result<void> X86Emitter::emit(std::uint32_t pc) {
+void X86Emitter::begin_insn(std::uint32_t pc) {
   // Loop heads start on a 16-byte boundary (multi-byte NOPs, run once on entry): loops of the
   // bench programs ran 7-12% faster than unaligned (bench/README.md); the kernel does not align.
   if (loop_heads_[pc]) a_.align(AlignMode::kCode, 16);
   // One section and no relaxation: the offset where pc starts is final as soon as it is known.
   pc_offsets_[pc] = static_cast<std::uint32_t>(a_.offset());
   if (labels_[pc].isValid()) a_.bind(labels_[pc]);
-  const auto& insn = program_.insns[pc];
-  const auto& op = program_.op(pc);
-  if (req_.listing) {
-    const std::string text = "pc " + std::to_string(pc) + ": " + vm::disassemble_insn(program_, pc);
-    a_.comment(text.c_str(), text.size());
-  }
-  if (counting() && segment_len_[pc] > 0) {
-    a_.sub(state(offsetof(JitState, budget_left)), imm(segment_len_[pc]));
-    a_.jb(cold(ColdPath::Kind::Budget, pc, segment_len_[pc]));
-  }
-  switch (op.form) {
-    case Form::Alu: return emit_alu(insn, op);
-    case Form::AluUnary: return emit_alu_unary(insn, op);
-    case Form::Load: case Form::LoadSx: return emit_load(insn, op, pc);
-    case Form::Store: case Form::StoreReg: return emit_store(insn, op, pc);
-    case Form::Atomic: return emit_atomic(insn, op, pc);
-    case Form::WideImm: return emit_wide_imm(insn, pc);
-    case Form::Jump: case Form::Ja: case Form::Ja32: return emit_jump(insn, op, pc);
-    case Form::Call: return emit_call(insn, pc);
-    case Form::CallLocal: return emit_call_local(insn, op, pc);
-    case Form::CallReg: return emit_call_reg(insn, pc);
-    case Form::Exit:
-      a_.ret();  // the matching `call` is the trampoline's or a local call's
-      return {};
-    case Form::PacketLoad: return emit_packet_load(insn, op, pc);
-  }
-  return make_error(Errc::Internal, "x86-64 JIT: unhandled form", pc);
 }
 
-void X86Emitter::emit_cold_paths() {
-  if (cold_.empty()) return;
-  if (req_.listing) a_.comment("cold paths");
-  const Label budget_common = a_.newLabel();
-  const Label depth_common = a_.newLabel();
-  bool need_budget = false, need_depth = false;
-  for (const auto& c : cold_) {
-    a_.bind(c.label);
-    a_.mov(x86::esi, imm(c.pc));
-    switch (c.kind) {
-      case ColdPath::Kind::Budget:
-        a_.mov(x86::edx, imm(c.length));
-        a_.jmp(budget_common);
-        need_budget = true;
-        break;
-      case ColdPath::Kind::CallDepth:
-        a_.jmp(depth_common);
-        need_depth = true;
-        break;
-    }
-  }
+void X86Emitter::charge_budget(std::uint32_t pc, std::uint32_t len) {
+  a_.sub(state(offsetof(JitState, budget_left)), imm(len));
+  a_.jb(cold(ColdPath::Kind::Budget, pc, len));
+}
+
+void X86Emitter::emit_cold_entry(const ColdPath& c, const Label& common) {
+  a_.mov(x86::esi, imm(c.pc));
+  if (c.kind == ColdPath::Kind::Budget) a_.mov(x86::edx, imm(c.length));
+  a_.jmp(common);
+}
+
+void X86Emitter::emit_cold_exit(ColdPath::Kind kind) {
   // Both failures end the run: unwind first, so the C++ call sees an aligned stack.
-  auto fail_via = [&](const Label& l, std::uint64_t fn, bool needed) {
-    a_.bind(l);
-    if (!needed) return;
-    a_.mov(x86::rsp, state(offsetof(JitState, saved_rsp)));
-    a_.mov(x86::rdi, x86::gpq(host_id(kStateReg)));
-    a_.mov(x86::rax, imm(fn));
-    a_.call(x86::rax);
-    a_.mov(x86::eax, 1);
-    a_.jmp(epilogue_);
-  };
-  fail_via(budget_common, fn_address(&jit_budget_exhausted), need_budget);
-  fail_via(depth_common, fn_address(&jit_call_depth), need_depth);
+  const auto fn = kind == ColdPath::Kind::Budget ? fn_address(&jit_budget_exhausted) : fn_address(&jit_call_depth);
+  a_.mov(x86::rsp, state(offsetof(JitState, saved_rsp)));
+  a_.mov(x86::rdi, x86::gpq(host_id(kStateReg)));
+  a_.mov(x86::rax, imm(fn));
+  a_.call(x86::rax);
+  a_.mov(x86::eax, 1);
+  a_.jmp(epilogue_);
 }
 
 void X86Emitter::emit_stubs() {
@@ -390,37 +274,14 @@ namespace {
 
 /// One assembly of req. rel8_overflow reports that asmjit found a rel8 jump too short.
 Result<NativeCode> assemble(const CompileRequest& req, bool& rel8_overflow) {
-  CodeHolder code;
-  code.init(Environment::host());
-  AsmjitErrorRecorder errors;
-  code.setErrorHandler(&errors);
-  StringLogger logger;
-  if (req.listing) {
-    logger.addFlags(FormatFlags::kMachineCode | FormatFlags::kHexOffsets | FormatFlags::kHexImms);
-    code.setLogger(&logger);
-  }
-  // Room for the usual output up front, so the buffer rarely grows (each growth copies it).
   const std::size_t per_insn = req.variant == Variant::Checked ? 48 : 12;
-  code.reserveBuffer(&code.textSection()->buffer(), req.program->size() * per_insn + 1024);
-  x86::Assembler a(&code);
+  NativeAssembly code(req, Environment::host(), "x86-64", req.program->size() * per_insn + 1024);
+  x86::Assembler a(code.holder());
   X86Emitter emitter(req, a);
   auto emitted = emitter.emit_program();
   if (!emitted) return std::move(emitted).error();
-  rel8_overflow = errors.displacement_overflow();
-  if (errors.failed()) return make_error(Errc::Internal, "x86-64 JIT: asmjit: " + errors.message());
-  code.flatten();
-  code.resolveUnresolvedLinks();
-  if (errors.failed() || code.hasUnresolvedLinks() || !code.relocEntries().empty())
-    return make_error(Errc::Internal, "x86-64 JIT: code is not position independent: " + errors.message());
-  NativeCode out;
-  out.bytes.resize(code.codeSize());
-  code.copyFlattenedData(out.bytes.data(), out.bytes.size());
-  out.pc_offsets = emitter.pc_offsets();
-  for (auto pc : emitter.func_target_pcs()) out.func_offsets.push_back(out.pc_offsets[pc]);
-  std::sort(out.func_offsets.begin(), out.func_offsets.end());
-  out.func_offsets.erase(std::unique(out.func_offsets.begin(), out.func_offsets.end()), out.func_offsets.end());
-  if (req.listing) req.listing->append(logger.data(), logger.content().size());
-  return out;
+  rel8_overflow = code.errors().displacement_overflow();
+  return code.finish(emitter.func_target_pcs(), [&](const CodeHolder&) { return emitter.pc_offsets(); });
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
-// X86Emitter: turns one prepared program into x86-64 code for one Variant. emitter.cpp holds the
-// prologue, epilogue, dispatch, budget and cold paths; emit_<form>.cpp the instruction groups.
+// X86Emitter: turns one prepared program into x86-64 code for one Variant. The walk over the
+// program, budget segments and cold-path bookkeeping are EmitDriver's (jit/emit_driver.hpp);
+// emitter.cpp holds the trampoline, the budget charge, the cold-path and stub code, and
+// emit_<form>.cpp the instruction groups.
 #pragma once
 
 #include <asmjit/x86.h>
@@ -7,10 +9,11 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "bpfvm/result.hpp"
-#include "jit/inline_array_lookup.hpp"
+#include "jit/emit_driver.hpp"
 #include "jit/native_code.hpp"
 #include "jit/x86_64/reg_map.hpp"
 
@@ -20,20 +23,17 @@ namespace bpfvm::jit::x86_64 {
 /// Internal when asmjit refuses an instruction.
 Result<NativeCode> compile(const CompileRequest& req);
 
-class X86Emitter {
+class X86Emitter : public EmitDriver<X86Emitter, asmjit::Label> {
  public:
-  X86Emitter(const CompileRequest& req, asmjit::x86::Assembler& a);
+  static constexpr const char* kArchName = "x86-64";  // prefixes error messages
 
-  /// Emits the trampoline, every instruction and the cold paths.
-  Result<void> emit_program();
-  /// One instruction at pc (its label, budget charge, and body).
-  Result<void> emit(std::uint32_t pc);
+  X86Emitter(const CompileRequest& req, asmjit::x86::Assembler& a);
 
   /// Native offset where each pc's code starts (second lddw slot: where the next pc starts).
   const std::vector<std::uint32_t>& pc_offsets() const { return pc_offsets_; }
-  const std::vector<std::uint32_t>& func_target_pcs() const { return func_targets_; }
 
  private:
+  friend class EmitDriver<X86Emitter, asmjit::Label>;
   using Gp = asmjit::x86::Gp;
   using Mem = asmjit::x86::Mem;
 
@@ -51,9 +51,9 @@ class X86Emitter {
   // emit_jump.cpp
   Result<void> emit_jump(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
   // emit_call.cpp
-  Result<void> emit_call(const vm::Insn& insn, std::uint32_t pc);
+  void emit_helper_call(const vm::HelperEntry& helper, std::uint32_t pc);
   void emit_array_lookup(const vm::DirectArray& array);
-  Result<void> emit_call_local(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc);
+  void emit_call_local(std::uint32_t pc, std::size_t target_pc);
   Result<void> emit_call_reg(const vm::Insn& insn, std::uint32_t pc);
   void emit_local_call_sequence(std::uint32_t pc, const asmjit::Label* target, const Gp* target_reg);
   void emit_helper_sequence();
@@ -81,48 +81,38 @@ class X86Emitter {
   /// Whether the jump ending pc's code may use rel8 to reach target's label (forward only; asmjit
   /// already picks rel8 for a backward jump to a bound label when it reaches).
   bool short_reaches(std::uint32_t pc, std::size_t target) const;
-  bool checked() const { return req_.variant == Variant::Checked; }
-  bool counting() const { return req_.variant != Variant::Fast; }
 
-  struct ColdPath {
-    enum class Kind : std::uint8_t { Budget, CallDepth } kind;
-    asmjit::Label label;
-    std::uint32_t pc;
-    std::uint32_t length;
-  };
-  asmjit::Label cold(ColdPath::Kind kind, std::uint32_t pc, std::uint32_t length = 0);
-  void emit_cold_paths();
-  void emit_stubs();
-  void compute_segments();
-
-  const CompileRequest& req_;
-  const vm::Program& program_;
-  asmjit::x86::Assembler& a_;
+  // EmitDriver hooks (emitter.cpp).
+  asmjit::Label new_label() { return a_.newLabel(); }
+  void bind(const asmjit::Label& label) { a_.bind(label); }
+  void comment(const std::string& text) { a_.comment(text.c_str(), text.size()); }
   /// Gives pc a label: it is a jump, call or lddw_func target. Other pcs get none: creating and
   /// binding a label per pc took ~12% of the compile time of a 1,000-instruction program.
   void mark_target(std::size_t pc) {
     if (!labels_[pc].isValid()) labels_[pc] = a_.newLabel();
   }
+  void begin_insn(std::uint32_t pc);
+  void skip_slot(std::uint32_t pc) { pc_offsets_[pc] = static_cast<std::uint32_t>(a_.offset()); }
+  void charge_budget(std::uint32_t pc, std::uint32_t len);
+  void emit_trampoline();
+  void emit_exit() { a_.ret(); }
+  void emit_cold_entry(const ColdPath& c, const asmjit::Label& common);
+  void emit_cold_exit(ColdPath::Kind kind);
+  void emit_stubs();
+
+  asmjit::x86::Assembler& a_;
 
   std::vector<asmjit::Label> labels_;         // per pc: valid only at a branch/call/func target
   std::vector<std::uint32_t> pc_offsets_;     // per pc: native offset, filled as code is emitted
   std::vector<bool> loop_heads_;              // per pc: target of a backward jump (aligned to 16)
-  std::vector<std::uint32_t> segment_len_;    // counting: > 0 at a segment start, its length
   std::vector<std::uint32_t> offset_bounds_;  // Sized jumps: native_offset_bounds() of the program
-  std::vector<std::uint32_t> func_targets_;   // pcs lddw_func names
-  std::vector<ColdPath> cold_;
   asmjit::Label fail_exit_;    // unwinds to the trampoline and returns 1
   asmjit::Label epilogue_;
   asmjit::Label check_stub_;   // r10 = address, r11 = access_info
   asmjit::Label callx_stub_;   // r10 = value, r11 = pc; returns r10 = native target or 0
   asmjit::Label helper_stub_;  // calls jit_call_helper preserving r1..r5
   asmjit::Label tail_stub_;    // calls jit_take_tail_call preserving r0..r5; returns r10 = target or 0
-  bool may_tail_call_ = false; // a call to helper 12, or a callx that may name it
-  ArrayLookupInliner array_lookups_;
   asmjit::Label packet_load_stub_;  // r10 = offset, r11 = size; calls jit_packet_load preserving r1..r5
-  bool has_packet_load_ = false;    // the stub is emitted only for programs with LD_ABS/LD_IND
-  bool has_helper_call_ = false;    // a call or callx: helper_stub_ is emitted
-  bool has_callx_ = false;          // callx_stub_ is emitted
   std::optional<std::mt19937_64> rng_;  // blinding keys; seeded (2.5 KB of state) only when blinding
   bool bmi2_ = false;  // shlx/shrx/sarx for register shifts: the host has BMI2 and the request allows it
 };
