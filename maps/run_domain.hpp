@@ -35,13 +35,15 @@ class RunDomain {
 
  private:
   friend class RunGuard;
+  // A slot's one word: 0 = free; otherwise claimed by a run that entered at this epoch (epochs start
+  // at 1). Claiming and announcing the epoch are one CAS, the only atomic read-modify-write of a
+  // run's entry (see claim_slot for why it is enough).
   struct alignas(64) Slot {
-    std::atomic<bool> claimed{false};
-    std::atomic<std::uint64_t> active_epoch{0};  // 0 = idle
+    mutable std::atomic<std::uint64_t> active_epoch{0};  // mutable: safe_below's confirming RMW
   };
-  unsigned claim_slot();
-  void enter(unsigned cpu);  // also a quiescent state when the slot is already held
-  bool epoch_moved(unsigned cpu) const;  // something was retired since `cpu` last entered
+  unsigned claim_slot();                   // claims a free slot at the current epoch
+  void reannounce(unsigned cpu);           // quiescent state of a held slot: moves it to the current epoch
+  bool epoch_moved(unsigned cpu) const;    // something was retired since `cpu` last announced
   void leave(unsigned cpu);
 
   std::vector<Slot> slots_;
