@@ -317,7 +317,7 @@ class ThreadRunContext {
     reset(*ctx_);
   }
   ~ThreadRunContext() {
-    if (ctx_ == &tl_run_context) tl_run_context_busy = false;
+    if (!nested_) tl_run_context_busy = false;  // (not &tl_run_context: a second TLS-init call)
   }
   ThreadRunContext(const ThreadRunContext&) = delete;
   ThreadRunContext& operator=(const ThreadRunContext&) = delete;
@@ -453,8 +453,9 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
     buffer.assign(size, 0);
     std::memcpy(buffer.data(), copy.data(), copy.size());
   } else {
-    buffer.assign(size, 0);
+    buffer.resize(size);  // each byte written once below: the input, then the zero padding
     if (!source.empty()) std::memcpy(buffer.data(), source.data(), source.size());
+    if (size > source.size()) std::memset(buffer.data() + source.size(), 0, size - source.size());
   }
   ThreadRunContext run_context;
   vm::RunContext& ctx = run_context.get();
@@ -470,7 +471,8 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
   // Repetitions share the buffer, as test runs share the packet: a run sees what the previous one wrote.
   std::optional<vm::RunTimer> timer;
   if (timed) timer.emplace();
-  auto r = p.execute_repeated(guard, ctx, std::span<const std::uint64_t>(args, plain ? 2 : 1), edges, repeat);
+  const std::span<const std::uint64_t> arg_span(args, plain ? 2 : 1);
+  auto r = repeat == 1 ? p.execute(ctx, arg_span, edges) : p.execute_repeated(guard, ctx, arg_span, edges, repeat);
   if (timer) {
     out.cpu_ns_per_run = static_cast<double>(timer->cpu_ns()) / repeat;  // CPU interval inside the wall one
     out.ns_per_run = static_cast<double>(timer->wall_ns()) / repeat;
