@@ -248,7 +248,9 @@ Result<const ProgramCode*> JitProgram::code_for(Variant variant) const {
 }
 
 std::span<const std::uint8_t> JitProgram::code(Variant variant) const {
-  const auto& slot = tier(variant) == Tier::Optimized ? impl_->optimized : impl_->slots[static_cast<std::size_t>(variant)];
+  const auto& slot = variant == Variant::Fast && impl_->optimized.ready.load(std::memory_order_acquire)
+                         ? impl_->optimized
+                         : impl_->slots[static_cast<std::size_t>(variant)];  // as tier(), without a call
   if (!slot.built || !*slot.built) return {};
   const auto& m = (*slot.built)->memory;
   return {m.data(), m.size_bytes()};
@@ -265,7 +267,9 @@ Result<vm::ExecResult> JitProgram::run(vm::RunContext& ctx, std::span<const std:
   const Variant variant = variant_for(options);
   // Built already (always, after the first run): no Result layers on the per-call path. Fast runs
   // take the optimizing tier's code once it is ready (tier()).
-  const auto& slot = tier(variant) == Tier::Optimized ? impl_->optimized : impl_->slots[static_cast<std::size_t>(variant)];
+  const auto& slot = variant == Variant::Fast && impl_->optimized.ready.load(std::memory_order_acquire)
+                         ? impl_->optimized
+                         : impl_->slots[static_cast<std::size_t>(variant)];  // as tier(), without a call
   const ProgramCode* code = &slot.code;
   if (!slot.ready.load(std::memory_order_acquire)) [[unlikely]] {
     auto built = code_for(variant);

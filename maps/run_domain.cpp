@@ -5,17 +5,11 @@
 #include <thread>
 
 namespace bpfvm::maps {
-namespace {
-// The guard this thread currently holds (innermost domain only; nesting across domains restores).
-thread_local const RunDomain* tl_domain = nullptr;
-thread_local unsigned tl_cpu = 0;
-}  // namespace
+thread_local constinit const RunDomain* detail::tl_run_domain = nullptr;
+thread_local constinit unsigned detail::tl_run_cpu = 0;
 
 RunDomain::RunDomain(unsigned nr_cpus)
     : slots_(nr_cpus ? nr_cpus : std::max(1u, std::thread::hardware_concurrency())) {}
-
-unsigned RunDomain::this_cpu() const { return tl_domain == this ? tl_cpu : 0; }
-bool RunDomain::in_run() const { return tl_domain == this; }
 
 // Why one CAS is enough (no fence, no RMW on epoch_ when a run enters). A run R loads the epoch e
 // (acquire) and CASes its slot 0 -> e (acq_rel); it leaves with a release store of 0. Memory M is
@@ -67,11 +61,6 @@ bool RunDomain::epoch_moved(unsigned cpu) const {
   return slots_[cpu].active_epoch.load(std::memory_order_relaxed) != epoch_.load(std::memory_order_relaxed);
 }
 
-void RunDomain::leave(unsigned cpu) {
-  // Release: a reclaimer that reads 0 here (safe_below) sees every map read of the run before it.
-  slots_[cpu].active_epoch.store(0, std::memory_order_release);
-}
-
 std::uint64_t RunDomain::retire_tag() { return epoch_.fetch_add(1, std::memory_order_seq_cst); }
 
 bool RunDomain::grace_passed(std::uint64_t tag) const { return tag < safe_below(); }
@@ -87,29 +76,10 @@ std::uint64_t RunDomain::safe_below() const {
   return lowest;
 }
 
-RunGuard::RunGuard(RunDomain& domain) : domain_(domain) {
-  saved_domain_ = tl_domain;
-  saved_cpu_ = tl_cpu;
-  if (tl_domain == &domain) {
-    cpu_ = tl_cpu;
-    return;
-  }
-  outer_ = true;
-  cpu_ = domain.claim_slot();
-  tl_domain = &domain;
-  tl_cpu = cpu_;
-}
-
 void RunGuard::quiescent_state() {
   // Re-announce at the current epoch; nested guards leave it to the outer one. When nothing was
   // retired since we announced, the epoch has not moved and there is nothing to release.
   if (outer_ && domain_.epoch_moved(cpu_)) domain_.reannounce(cpu_);
-}
-
-RunGuard::~RunGuard() {
-  if (outer_) domain_.leave(cpu_);
-  tl_domain = saved_domain_;
-  tl_cpu = saved_cpu_;
 }
 
 }  // namespace bpfvm::maps
