@@ -248,9 +248,7 @@ Result<const ProgramCode*> JitProgram::code_for(Variant variant) const {
 }
 
 std::span<const std::uint8_t> JitProgram::code(Variant variant) const {
-  const auto& slot = variant == Variant::Fast && impl_->optimized.ready.load(std::memory_order_acquire)
-                         ? impl_->optimized
-                         : impl_->slots[static_cast<std::size_t>(variant)];  // as tier(), without a call
+  const auto& slot = tier(variant) == Tier::Optimized ? impl_->optimized : impl_->slots[static_cast<std::size_t>(variant)];
   if (!slot.built || !*slot.built) return {};
   const auto& m = (*slot.built)->memory;
   return {m.data(), m.size_bytes()};
