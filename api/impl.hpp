@@ -77,6 +77,8 @@ struct Program::Impl {
   ProgramOptions options;
   std::uint32_t ctx_bytes = 0;  // the verifier's context bound; run() zero-pads a shorter context to it
   bool ctx_writable = false;    // the type has context fields a program may store to (cgroup_sock's mark)
+  bool plain_input = false;     // ProgramType::Entry::PlainMemory: r1 = the input, r2 = its length
+  bool input_writable = false;  // the run's input/ctx region is writable (plain, ctx_writable, syscall, type 0)
   std::optional<helpers::ProgType> packet_type;  // packet_prog_type(type), once: run() goes through test_run
   VerifierReport report;
   std::vector<const vm::MemoryOwner*> owners;  // the object's maps, for checked runs (fixed after open)

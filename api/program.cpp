@@ -162,6 +162,10 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   impl->ctx_writable = std::any_of(type_info.fields.begin(), type_info.fields.end(),
                                    [](const verifier::CtxField& f) { return f.writable; });
   impl->owners = object->maps.owners();
+  // What run() gives r1 depends only on the type: fixed here, not worked out per call.
+  impl->plain_input = type.entry == ProgramType::Entry::PlainMemory;
+  impl->input_writable = impl->plain_input || impl->ctx_writable || type.kernel_type == 31 /* syscall */ ||
+                         type.kernel_type == 0;
 
   std::vector<std::uint8_t> ctx_accesses;  // the verifier's per-insn context facts, for the ctx rewrite
   bool zero_stack = false;                 // the verifier accepted reads of unwritten stack
@@ -288,13 +292,12 @@ std::vector<SourceLine> Program::source_lines() const {
 Result<vm::ExecResult> Program::Impl::execute_repeated(maps::RunGuard& guard, vm::RunContext& ctx,
                                                        std::span<const std::uint64_t> args,
                                                        std::uint32_t* edge_counters, std::uint32_t runs) const {
-  for (;;) {
-    const std::uint32_t chunk = std::min(runs, kRunsPerQuiescentState);
-    auto r = execute(ctx, args, edge_counters, chunk);
-    runs -= chunk;
-    if (!r || runs == 0) return r;
+  for (; runs > kRunsPerQuiescentState; runs -= kRunsPerQuiescentState) {
+    auto r = execute(ctx, args, edge_counters, kRunsPerQuiescentState);
+    if (!r) return r;
     guard.quiescent_state();
   }
+  return execute(ctx, args, edge_counters, runs);  // the last chunk (a single run: no loop, no copy)
 }
 
 namespace {
@@ -317,7 +320,7 @@ class ThreadRunContext {
     reset(*ctx_);
   }
   ~ThreadRunContext() {
-    if (ctx_ == &tl_run_context) tl_run_context_busy = false;
+    if (!nested_) tl_run_context_busy = false;  // (not &tl_run_context: a second TLS-init call)
   }
   ThreadRunContext(const ThreadRunContext&) = delete;
   ThreadRunContext& operator=(const ThreadRunContext&) = delete;
@@ -442,10 +445,9 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
   // the context bytes (or of the data) in r1. Either is zero-padded to the verifier's bound, as the
   // kernel's bpf_ctx_init zero-fills a short ctx_in: a verified program may read all of it. The copy
   // is the output buffer itself (data_out or ctx_out), so a caller that reuses `out` reuses it.
-  const bool plain = p.type.entry == ProgramType::Entry::PlainMemory;
+  const bool plain = p.plain_input;
   const auto source = plain || input.ctx.empty() ? input.data : input.ctx;
   const std::size_t size = std::max<std::size_t>(source.size(), p.ctx_bytes);
-  const bool writable = plain || p.ctx_writable || p.type.kernel_type == 31 /* syscall */ || p.type.kernel_type == 0;
   std::vector<std::uint8_t>& buffer = plain ? out.data_out : out.ctx_out;
   (plain ? out.ctx_out : out.data_out).clear();
   if (overlaps(source, buffer)) {
@@ -453,8 +455,9 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
     buffer.assign(size, 0);
     std::memcpy(buffer.data(), copy.data(), copy.size());
   } else {
-    buffer.assign(size, 0);
+    buffer.resize(size);  // each byte written once below: the input, then the zero padding
     if (!source.empty()) std::memcpy(buffer.data(), source.data(), source.size());
+    if (size > source.size()) std::memset(buffer.data() + source.size(), 0, size - source.size());
   }
   ThreadRunContext run_context;
   vm::RunContext& ctx = run_context.get();
@@ -462,7 +465,7 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
   hr.embedder = input.host_data;
   ctx.host = &hr;
   const auto base = reinterpret_cast<std::uintptr_t>(buffer.data());
-  ctx.regions.push_back(vm::Region{base, buffer.size(), writable, plain ? "input" : "ctx"});
+  ctx.regions.push_back(vm::Region{base, buffer.size(), p.input_writable, plain ? "input" : "ctx"});
   if (checked) ctx.owners = p.owners;
   const std::uint64_t args[] = {buffer.empty() ? 0 : base, source.size()};
   maps::RunGuard guard(*object.maps.domain());
@@ -470,7 +473,9 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
   // Repetitions share the buffer, as test runs share the packet: a run sees what the previous one wrote.
   std::optional<vm::RunTimer> timer;
   if (timed) timer.emplace();
-  auto r = p.execute_repeated(guard, ctx, std::span<const std::uint64_t>(args, plain ? 2 : 1), edges, repeat);
+  const std::span<const std::uint64_t> arg_span(args, plain ? 2 : 1);
+  auto r = repeat == 1 ? p.execute(ctx, arg_span, edges)  // one call layer less on the per-event path
+                       : p.execute_repeated(guard, ctx, arg_span, edges, repeat);
   if (timer) {
     out.cpu_ns_per_run = static_cast<double>(timer->cpu_ns()) / repeat;  // CPU interval inside the wall one
     out.ns_per_run = static_cast<double>(timer->wall_ns()) / repeat;

@@ -265,7 +265,9 @@ Result<vm::ExecResult> JitProgram::run(vm::RunContext& ctx, std::span<const std:
   const Variant variant = variant_for(options);
   // Built already (always, after the first run): no Result layers on the per-call path. Fast runs
   // take the optimizing tier's code once it is ready (tier()).
-  const auto& slot = tier(variant) == Tier::Optimized ? impl_->optimized : impl_->slots[static_cast<std::size_t>(variant)];
+  const auto& slot = variant == Variant::Fast && impl_->optimized.ready.load(std::memory_order_acquire)
+                         ? impl_->optimized
+                         : impl_->slots[static_cast<std::size_t>(variant)];  // as tier(), without a call
   const ProgramCode* code = &slot.code;
   if (!slot.ready.load(std::memory_order_acquire)) [[unlikely]] {
     auto built = code_for(variant);

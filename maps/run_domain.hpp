@@ -8,6 +8,15 @@
 
 namespace bpfvm::maps {
 
+class RunDomain;
+
+namespace detail {
+// The guard this thread currently holds (innermost domain only; nesting across domains restores).
+// In the header so RunGuard's entry and exit inline into every run (constinit: no TLS-init call).
+extern thread_local constinit const RunDomain* tl_run_domain;
+extern thread_local constinit unsigned tl_run_cpu;
+}  // namespace detail
+
 /// One VM's set of CPU slots. The kernel runs a program with preemption disabled on one CPU; we run it
 /// on a thread that holds one slot exclusively for the run (RunGuard). Per-CPU maps index values by
 /// slot. The same slots carry epochs for reclamation: memory a map unlinks (a deleted hash element,
@@ -22,9 +31,9 @@ class RunDomain {
   unsigned nr_cpus() const { return static_cast<unsigned>(slots_.size()); }
 
   /// The calling thread's slot while it holds a RunGuard on this domain; otherwise 0 (host threads).
-  unsigned this_cpu() const;
+  unsigned this_cpu() const { return detail::tl_run_domain == this ? detail::tl_run_cpu : 0; }
   /// True while the calling thread holds a RunGuard on this domain.
-  bool in_run() const;
+  bool in_run() const { return detail::tl_run_domain == this; }
 
   /// Called after unlinking memory: returns the epoch tag to retire it under.
   std::uint64_t retire_tag();
@@ -35,14 +44,19 @@ class RunDomain {
 
  private:
   friend class RunGuard;
+  // A slot's one word: 0 = free; otherwise claimed by a run that entered at this epoch (epochs start
+  // at 1). Claiming and announcing the epoch are one CAS, the only atomic read-modify-write of a
+  // run's entry (see claim_slot for why it is enough).
   struct alignas(64) Slot {
-    std::atomic<bool> claimed{false};
-    std::atomic<std::uint64_t> active_epoch{0};  // 0 = idle
+    mutable std::atomic<std::uint64_t> active_epoch{0};  // mutable: safe_below's confirming RMW
   };
-  unsigned claim_slot();
-  void enter(unsigned cpu);  // also a quiescent state when the slot is already held
-  bool epoch_moved(unsigned cpu) const;  // something was retired since `cpu` last entered
-  void leave(unsigned cpu);
+  unsigned claim_slot();                   // claims a free slot at the current epoch
+  void reannounce(unsigned cpu);           // quiescent state of a held slot: moves it to the current epoch
+  bool epoch_moved(unsigned cpu) const;    // something was retired since `cpu` last announced
+  void leave(unsigned cpu) {
+    // Release: a reclaimer that reads 0 here (safe_below) sees every map read of the run before it.
+    slots_[cpu].active_epoch.store(0, std::memory_order_release);
+  }
 
   std::vector<Slot> slots_;
   std::atomic<std::uint64_t> epoch_{1};
@@ -53,8 +67,22 @@ class RunDomain {
 /// (yielding) for one: like a kernel CPU, a slot never runs two programs at once.
 class RunGuard {
  public:
-  explicit RunGuard(RunDomain& domain);
-  ~RunGuard();
+  explicit RunGuard(RunDomain& domain)
+      : domain_(domain), saved_domain_(detail::tl_run_domain), saved_cpu_(detail::tl_run_cpu) {
+    if (saved_domain_ == &domain) {
+      cpu_ = saved_cpu_;
+      return;
+    }
+    outer_ = true;
+    cpu_ = domain.claim_slot();
+    detail::tl_run_domain = &domain;
+    detail::tl_run_cpu = cpu_;
+  }
+  ~RunGuard() {
+    if (outer_) domain_.leave(cpu_);
+    detail::tl_run_domain = saved_domain_;
+    detail::tl_run_cpu = saved_cpu_;
+  }
   RunGuard(const RunGuard&) = delete;
   RunGuard& operator=(const RunGuard&) = delete;
   unsigned cpu() const { return cpu_; }
@@ -64,10 +92,10 @@ class RunGuard {
 
  private:
   RunDomain& domain_;
+  const RunDomain* saved_domain_;
+  unsigned saved_cpu_;
   unsigned cpu_ = 0;
   bool outer_ = false;
-  const RunDomain* saved_domain_ = nullptr;
-  unsigned saved_cpu_ = 0;
 };
 
 }  // namespace bpfvm::maps

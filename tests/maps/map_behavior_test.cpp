@@ -1,5 +1,6 @@
 // Map behaviour beyond errnos: LRU eviction, longest-prefix match, ring buffer ordering, map-in-map,
 // per-CPU slots and deferred reclamation.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstdint>
@@ -303,6 +304,30 @@ TEST_CASE("a quiescent state between runs lets memory retired meanwhile pass its
   nested.quiescent_state();  // a nested guard leaves quiescent states to the outermost one
   CHECK_FALSE(d.grace_passed(later));
   CHECK(nested.cpu() == cpu);
+}
+
+TEST_CASE("a retired tag waits for the runs that entered before it, not for later ones", "[maps][reclaim]") {
+  RunDomain d(2);
+  const std::uint64_t before_any_run = d.retire_tag();
+  CHECK(d.grace_passed(before_any_run));  // no run active: free slots hold nothing back
+  std::atomic<int> step{0};
+  std::thread early([&] {
+    RunGuard g(d);  // enters before the retire below
+    step = 1;
+    while (step.load() != 2) std::this_thread::yield();
+  });
+  while (step.load() != 1) std::this_thread::yield();
+  const std::uint64_t tag = d.retire_tag();
+  CHECK_FALSE(d.grace_passed(tag));  // the early run may still hold it
+  {
+    RunGuard late(d);  // the other slot, entered after the retire: it cannot have seen the memory
+    CHECK(late.cpu() < 2);
+    CHECK_FALSE(d.grace_passed(tag));
+    step = 2;
+    early.join();
+    CHECK(d.grace_passed(tag));  // only the late run is active
+    CHECK_FALSE(d.grace_passed(d.retire_tag()));  // but it holds what is retired now
+  }
 }
 
 namespace {
