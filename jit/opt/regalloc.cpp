@@ -3,6 +3,7 @@
 #include "jit/opt/regalloc.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace bpfvm::jit::opt {
 
@@ -139,8 +140,9 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     }
   }
 
-  // Intervals.
-  std::vector<Interval> iv(nd);
+  // Intervals. A phi's own interval ends at its last use; the moves into it at the end of its
+  // predecessors extend it (phi_ext) unless its arguments share its location (coalescing below).
+  std::vector<Interval> iv(nd), phi_ext(nd);
   for (auto b : out.order) {
     for (std::size_t d = 0; d < nd; ++d) {
       if (test(live_in, b, d)) iv[d].cover(block_start[b]);
@@ -152,7 +154,7 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
       if (dense[id] != UINT32_MAX) iv[dense[id]].cover(pos[id]);
       if (i.op == Op::Phi) {
         // Moves into the phi happen at the end of each predecessor.
-        for (auto pred : fn.blocks[b].preds) iv[dense[id]].cover(block_end[pred]);
+        for (auto pred : fn.blocks[b].preds) phi_ext[dense[id]].cover(block_end[pred]);
         continue;
       }
       for (auto a : i.args)
@@ -160,11 +162,37 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     }
   }
 
+  // Coalescing: a phi and those of its arguments whose intervals overlap neither it nor each other
+  // become one group with one location, so the moves between them vanish (a loop counter's
+  // `i = i + 1` stays in one register). The group is allocated over the hull of its intervals.
+  std::vector<std::uint32_t> group(nd);
+  std::vector<std::vector<Interval>> members(nd);
+  for (std::uint32_t d = 0; d < nd; ++d) group[d] = d;
+  auto disjoint = [](const Interval& a, const Interval& b) { return a.hi <= b.lo || b.hi <= a.lo; };
+  for (std::uint32_t d = 0; d < nd; ++d) {
+    const Inst& phi = fn.values[of_dense[d]];
+    if (phi.op != Op::Phi) continue;
+    members[d].push_back(iv[d]);
+    for (auto a : phi.args) {
+      const auto da = dense[a];
+      if (da == UINT32_MAX || da == d || group[da] != da || !members[da].empty() ||
+          fn.values[a].op == Op::Phi)
+        continue;
+      if (!std::all_of(members[d].begin(), members[d].end(), [&](const Interval& m) { return disjoint(m, iv[da]); }))
+        continue;
+      group[da] = d;
+      members[d].push_back(iv[da]);
+    }
+    for (const auto& m : members[d]) iv[d].cover(m.lo), iv[d].cover(m.hi);
+    if (phi_ext[d].hi != 0 || phi_ext[d].lo != UINT32_MAX) iv[d].cover(phi_ext[d].lo), iv[d].cover(phi_ext[d].hi);
+  }
+
   // The scan.
   out.reg.assign(nv, Allocation::kNone);
   out.slot.assign(nv, -1);
-  std::vector<std::uint32_t> by_start(nd);
-  for (std::uint32_t d = 0; d < nd; ++d) by_start[d] = d;
+  std::vector<std::uint32_t> by_start;
+  for (std::uint32_t d = 0; d < nd; ++d)
+    if (group[d] == d) by_start.push_back(d);
   std::sort(by_start.begin(), by_start.end(), [&](auto a, auto b) {
     return iv[a].lo != iv[b].lo ? iv[a].lo < iv[b].lo : a < b;
   });
@@ -178,13 +206,43 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     out.reg[of_dense[d]] = Allocation::kNone;
     ++out.spilled;
   };
+  // Hints, so that moves vanish: a phi and the values flowing into it share a register, and a
+  // two-address operation (x86: add dst, src) reuses its first operand's register where that dies.
+  std::vector<ValueId> phi_of(nv, kNoValue);
+  for (const auto& blk : fn.blocks)
+    for (auto id : blk.insts) {
+      const Inst& i = fn.values[id];
+      if (i.dead || i.op != Op::Phi) continue;
+      for (auto a : i.args)
+        if (phi_of[a] == kNoValue) phi_of[a] = id;
+    }
+  auto hints = [&](ValueId v) {
+    std::array<ValueId, 3> h{kNoValue, kNoValue, kNoValue};
+    const Inst& i = fn.values[v];
+    h[0] = phi_of[v];
+    if (i.op == Op::Phi) {
+      for (auto a : i.args)
+        if (a != v && dense[a] != UINT32_MAX && out.reg[a] != Allocation::kNone) h[1] = a;
+    } else if ((i.op == Op::Alu || i.op == Op::Unary || i.op == Op::MovSx || i.op == Op::Zext32) && !i.args.empty()) {
+      h[1] = i.args[0];
+    }
+    return h;
+  };
   for (auto d : by_start) {
     const Interval& cur = iv[d];
     for (auto& h : holder)  // expire: a value whose last use is here may hand its register on
       if (h >= 0 && iv[static_cast<std::size_t>(h)].hi <= cur.lo) h = -1;
     const bool across = crosses_call(cur);
     std::int16_t chosen = Allocation::kNone;
+    for (auto hv : hints(of_dense[d])) {
+      if (hv == kNoValue || out.reg[hv] == Allocation::kNone) continue;
+      const auto r = static_cast<std::size_t>(out.reg[hv]);
+      if ((across && !regs.survives_calls[r]) || holder[r] >= 0) continue;
+      chosen = static_cast<std::int16_t>(r);
+      break;
+    }
     for (auto r : regs.allocatable) {
+      if (chosen != Allocation::kNone) break;
       if (across && !regs.survives_calls[r]) continue;
       if (holder[r] < 0) {
         chosen = static_cast<std::int16_t>(r);
@@ -211,6 +269,11 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     holder[static_cast<std::size_t>(chosen)] = static_cast<std::int32_t>(d);
     out.reg[of_dense[d]] = chosen;
   }
+  for (std::uint32_t d = 0; d < nd; ++d)
+    if (group[d] != d) {
+      out.reg[of_dense[d]] = out.reg[of_dense[group[d]]];
+      out.slot[of_dense[d]] = out.slot[of_dense[group[d]]];
+    }
   return out;
 }
 
