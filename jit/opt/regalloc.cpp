@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 
 namespace bpfvm::jit::opt {
 
@@ -94,19 +95,17 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
 
   // Liveness: live_out(b) = U over successors s of (live_in(s) - phis(s)) + phi arguments from b.
   std::vector<std::uint64_t> live_in(nb * words, 0), live_out(nb * words, 0);
-  auto test = [&](const std::vector<std::uint64_t>& bits, BlockId b, std::size_t d) {
-    return (bits[b * words + d / 64] >> (d % 64)) & 1;
-  };
   bool changed = true;
+  std::vector<std::uint64_t> live(words), edge(words);  // reused: no allocation per block and round
   while (changed) {
     changed = false;
     for (auto it = out.order.rbegin(); it != out.order.rend(); ++it) {
       const BlockId b = *it;
-      std::vector<std::uint64_t> live(words, 0);
+      std::fill(live.begin(), live.end(), 0);
       for (auto s : fn.blocks[b].succs) {
         // Per successor: its live-in minus its phis, plus the phi arguments on this edge.
-        std::vector<std::uint64_t> edge(live_in.begin() + static_cast<std::ptrdiff_t>(s * words),
-                                        live_in.begin() + static_cast<std::ptrdiff_t>((s + 1) * words));
+        std::copy(live_in.begin() + static_cast<std::ptrdiff_t>(s * words),
+                  live_in.begin() + static_cast<std::ptrdiff_t>((s + 1) * words), edge.begin());
         const auto& sp = fn.blocks[s].preds;
         const auto k = static_cast<std::size_t>(std::find(sp.begin(), sp.end(), b) - sp.begin());
         for (auto id : fn.blocks[s].insts) {
@@ -143,11 +142,15 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   // Intervals. A phi's own interval ends at its last use; the moves into it at the end of its
   // predecessors extend it (phi_ext) unless its arguments share its location (coalescing below).
   std::vector<Interval> iv(nd), phi_ext(nd);
+  // Each set bit of a block's live-in/live-out (word by word: blocks times words, not times values).
+  auto for_each_bit = [&](const std::vector<std::uint64_t>& bits, BlockId b, auto&& f) {
+    for (std::size_t w = 0; w < words; ++w)
+      for (std::uint64_t x = bits[b * words + w]; x != 0; x &= x - 1)
+        f(w * 64 + static_cast<std::size_t>(std::countr_zero(x)));
+  };
   for (auto b : out.order) {
-    for (std::size_t d = 0; d < nd; ++d) {
-      if (test(live_in, b, d)) iv[d].cover(block_start[b]);
-      if (test(live_out, b, d)) iv[d].cover(block_end[b]);
-    }
+    for_each_bit(live_in, b, [&](std::size_t d) { iv[d].cover(block_start[b]); });
+    for_each_bit(live_out, b, [&](std::size_t d) { iv[d].cover(block_end[b]); });
     for (auto id : fn.blocks[b].insts) {
       const Inst& i = fn.values[id];
       if (i.dead) continue;
