@@ -165,30 +165,54 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     }
   }
 
-  // Coalescing: a phi and those of its arguments whose intervals overlap neither it nor each other
-  // become one group with one location, so the moves between them vanish (a loop counter's
-  // `i = i + 1` stays in one register). The group is allocated over the hull of its intervals.
+  // Coalescing: a phi and those of its arguments (values or other phis, with what they already
+  // joined) whose intervals overlap neither it nor each other become one group with one location,
+  // so the moves between them vanish (a loop counter's `i = i + 1` stays in one register). A group
+  // is allocated over the hull of its members' intervals and the phis' incoming moves.
   std::vector<std::uint32_t> group(nd);
-  std::vector<std::vector<Interval>> members(nd);
-  for (std::uint32_t d = 0; d < nd; ++d) group[d] = d;
-  auto disjoint = [](const Interval& a, const Interval& b) { return a.hi <= b.lo || b.hi <= a.lo; };
+  std::vector<std::vector<std::uint32_t>> members(nd);
+  for (std::uint32_t d = 0; d < nd; ++d) group[d] = d, members[d] = {d};
+  auto disjoint = [&](std::uint32_t a, std::uint32_t b) { return iv[a].hi <= iv[b].lo || iv[b].hi <= iv[a].lo; };
+  // The move into a phi at the end of a predecessor writes the group's location: no other member
+  // may still be live there, except the value moved (then the move is no move at all).
+  auto moves_spare_members = [&](const std::vector<std::uint32_t>& x, const std::vector<std::uint32_t>& y) {
+    auto spares = [&](std::uint32_t p) {
+      const Inst& phi = fn.values[of_dense[p]];
+      if (phi.op != Op::Phi) return true;
+      const auto& preds = fn.blocks[phi.block].preds;
+      for (std::size_t k = 0; k < preds.size(); ++k) {
+        const auto moved = dense[phi.args[k]];
+        for (const auto* set : {&x, &y})
+          for (auto m : *set)
+            if (m != p && m != moved && ((live_out[preds[k] * words + m / 64] >> (m % 64)) & 1)) return false;
+      }
+      return true;
+    };
+    return std::all_of(x.begin(), x.end(), spares) && std::all_of(y.begin(), y.end(), spares);
+  };
   for (std::uint32_t d = 0; d < nd; ++d) {
     const Inst& phi = fn.values[of_dense[d]];
     if (phi.op != Op::Phi) continue;
-    members[d].push_back(iv[d]);
     for (auto a : phi.args) {
-      const auto da = dense[a];
-      if (da == UINT32_MAX || da == d || group[da] != da || !members[da].empty() ||
-          fn.values[a].op == Op::Phi)
-        continue;
-      if (!std::all_of(members[d].begin(), members[d].end(), [&](const Interval& m) { return disjoint(m, iv[da]); }))
-        continue;
-      group[da] = d;
-      members[d].push_back(iv[da]);
+      if (dense[a] == UINT32_MAX) continue;
+      const auto ga = group[dense[a]], gd = group[d];
+      if (ga == gd) continue;
+      const bool fits = std::all_of(members[ga].begin(), members[ga].end(), [&](auto x) {
+        return std::all_of(members[gd].begin(), members[gd].end(), [&](auto y) { return disjoint(x, y); });
+      });
+      if (!fits || !moves_spare_members(members[ga], members[gd])) continue;
+      for (auto x : members[ga]) group[x] = gd;
+      members[gd].insert(members[gd].end(), members[ga].begin(), members[ga].end());
+      members[ga].clear();
     }
-    for (const auto& m : members[d]) iv[d].cover(m.lo), iv[d].cover(m.hi);
-    if (phi_ext[d].hi != 0 || phi_ext[d].lo != UINT32_MAX) iv[d].cover(phi_ext[d].lo), iv[d].cover(phi_ext[d].hi);
   }
+  std::vector<Interval> hull(nd);
+  for (std::uint32_t d = 0; d < nd; ++d) {
+    auto& h = hull[group[d]];
+    h.cover(iv[d].lo), h.cover(iv[d].hi);
+    if (phi_ext[d].lo != UINT32_MAX) h.cover(phi_ext[d].lo), h.cover(phi_ext[d].hi);
+  }
+  iv = std::move(hull);
 
   // The scan.
   out.reg.assign(nv, Allocation::kNone);

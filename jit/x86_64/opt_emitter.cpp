@@ -547,15 +547,20 @@ void OptEmitter::emit_divmod(ValueId id) {
 Result<void> OptEmitter::emit_branch(opt::BlockId b, ValueId id) {
   const Inst& i = val(id);
   const bool w64 = i.width == 64;
-  const auto cc = jump_condition(i.kind);
+  auto cc = jump_condition(i.kind);
   if (!cc) return unsupported(i, "branch condition");
-  const x86::Gp lhs = use(i.args[0], kScratch, w64);
   const bool is_test = i.kind == Kind::Jset;
-  const Loc r = loc(i.args[1]);
+  ValueId left = i.args[0], right = i.args[1];
+  if (fn_.is_const(left) && !fn_.is_const(right)) {  // `1022 > x`: cmp x, 1022 with the reversed condition
+    std::swap(left, right);
+    if (!is_test) cc = x86::reverseCond(*cc);
+  }
+  const x86::Gp lhs = use(left, kScratch, w64);
+  const Loc r = loc(right);
   if (!is_test && r.kind == Loc::Kind::Imm && (w64 ? r.v == 0 : static_cast<std::uint32_t>(r.v) == 0)) {
     a_.test(lhs, lhs);  // the flags every condition reads equal cmp's with 0
   } else {
-    const Operand rhs = operand(i.args[1], kScratch2, w64);
+    const Operand rhs = operand(right, kScratch2, w64);
     if (is_test && rhs.isMem()) a_.test(rhs.as<x86::Mem>(), lhs);  // test has no reg, mem form
     else a_.emit(is_test ? x86::Inst::kIdTest : x86::Inst::kIdCmp, lhs, rhs);
   }
