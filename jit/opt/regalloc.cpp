@@ -244,7 +244,7 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
         if (phi_of[a] == kNoValue) phi_of[a] = id;
     }
   auto hints = [&](ValueId v) {
-    std::array<ValueId, 3> h{kNoValue, kNoValue, kNoValue};
+    std::array<ValueId, 2> h{kNoValue, kNoValue};
     const Inst& i = fn.values[v];
     h[0] = phi_of[v];
     if (i.op == Op::Phi) {
