@@ -219,6 +219,10 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
       // The optimizing tier relies on what the verifier proved (no reads of uninitialized stack
       // through promoted slots, bounded calls): unverified programs stay on the baseline.
       jo.optimize = options.engine == Engine::JitOptimized && options.verify;
+      jo.facts.pointers_stay_in_frame = options.verify;
+      auto passes = jit::opt::passes_without(options.jit_opt_passes_off);
+      if (!passes) return std::move(passes).error();
+      jo.passes = *passes;
       jo.checked = options.checked;
       jo.blind_constants = options.jit_blind_constants;
       jo.name = source.name;

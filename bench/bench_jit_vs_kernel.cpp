@@ -22,6 +22,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -49,8 +50,10 @@ constexpr int kRounds = 15;                   // rounds per program; a figure is
 constexpr double kBatchTargetNs = 4'000'000;  // each batch runs for about 4 ms
 constexpr std::uint32_t kMaxRepeat = 1'000'000;
 
-enum class Column : int { Kernel, Jit, JitChecked, Interpreter, Native };
-constexpr std::array kColumns = {Column::Kernel, Column::Jit, Column::JitChecked, Column::Interpreter, Column::Native};
+enum class Column : int { Kernel, Jit, JitChecked, Interpreter, Native, JitOpt };
+constexpr std::array kColumns = {Column::Kernel, Column::Jit, Column::JitChecked, Column::Interpreter, Column::Native,
+                                 Column::JitOpt};
+constexpr int kNumColumns = static_cast<int>(kColumns.size());
 constexpr const char* column_name(Column c) {
   switch (c) {
     case Column::Kernel: return "kernel_jit";
@@ -58,6 +61,7 @@ constexpr const char* column_name(Column c) {
     case Column::JitChecked: return "bpfvm_jit_checked";
     case Column::Interpreter: return "bpfvm_interpreter";
     case Column::Native: return "native_c";
+    case Column::JitOpt: return "bpfvm_jit_opt";
   }
   return "";
 }
@@ -278,6 +282,7 @@ struct Suite {
   std::map<std::pair<std::size_t, Column>, Row> rows;
   std::map<std::pair<std::size_t, Column>, Figures> figures;
   std::map<std::string, double> compile_us_per_1k;
+  std::map<std::string, double> compile_opt_us_per_1k;  // the optimizing tier
   std::map<std::string, std::size_t> insn_counts;
   std::vector<std::string> notes;
 
@@ -337,8 +342,12 @@ struct Suite {
           }
           row.object = std::move(*obj);
           ProgramOptions po;
-          po.engine = c == Column::Interpreter ? Engine::Interpreter : Engine::Jit;
+          po.engine = c == Column::Interpreter ? Engine::Interpreter
+                      : c == Column::JitOpt        ? Engine::JitOptimized
+                                                   : Engine::Jit;
           po.checked = c == Column::JitChecked;
+          // Per-pass figures: BPFVM_BENCH_OPT_PASSES_OFF=promote_stack,... leaves passes out.
+          if (const char* off = std::getenv("BPFVM_BENCH_OPT_PASSES_OFF")) po.jit_opt_passes_off = off;
           auto p = row.object->load(prog_name, po);
           if (!p) {
             // The verifier is still being finished: fall back to an unverified load, and say so.
@@ -355,6 +364,8 @@ struct Suite {
             continue;
           }
           insn_counts[bp.name] = row.object->programs().front().insn_count;
+          if (c == Column::JitOpt && p->jit_tier() != JitTier::Optimized)
+            notes.push_back(std::string(bp.name) + ": the optimizing tier fell back to the baseline");
           row.program = std::move(*p);
         }
         auto s = sample(row, c, bp.packet, 1);
@@ -472,7 +483,8 @@ void compile_row(benchmark::State& state, Suite& suite, const std::string& path,
     return reinterpret_cast<std::uintptr_t>(stand_in->get());
   };
   jit::JitOptions jo;
-  jo.checked = state.range(0) != 0;
+  jo.checked = state.range(0) == 1;
+  jo.optimize = state.range(0) == 2;
   const double t0 = thread_cpu_ns();
   for (auto _ : state) {
     auto jp = jit::JitProgram::compile(*program, registry, resolver, jo);
@@ -486,7 +498,9 @@ void compile_row(benchmark::State& state, Suite& suite, const std::string& path,
   const double us_per_1k = (thread_cpu_ns() - t0) / double(state.iterations()) / double(program->size());
   state.counters["insns"] = double(program->size());
   state.counters["us_per_1k_insns"] = us_per_1k;
-  if (!jo.checked) {
+  if (jo.optimize) {
+    suite.compile_opt_us_per_1k[label] = us_per_1k;
+  } else if (!jo.checked) {
     suite.compile_us_per_1k[label] = us_per_1k;
     suite.insn_counts.emplace(label, program->size());
   }
@@ -502,14 +516,21 @@ std::string cell(std::optional<double> v) {
 void print_summary(Suite& suite) {
   std::printf("\n## Work ns per run: median over %d rounds of (program batch - xdp_empty batch), same packet and engine\n\n",
               kRounds);
-  std::printf("| program | insns | kernel JIT | bpfvm JIT | JIT checked | interpreter | native C | JIT/kernel | compile µs/1k insns |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-  double log_sum[5] = {}, ratio_log_sum = 0;
-  int ratio_n = 0, col_n[5] = {};
+  std::printf("| program | insns | kernel JIT | bpfvm JIT | JIT checked | interpreter | native C | jit-opt | JIT/kernel | opt/JIT | opt/kernel | compile µs/1k insns | opt compile µs/1k |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  double log_sum[kNumColumns] = {}, ratio_log_sum = 0, opt_jit_log_sum = 0, opt_native_log_sum = 0;
+  int ratio_n = 0, col_n[kNumColumns] = {}, opt_jit_n = 0, opt_native_n = 0;
   for (std::size_t i = 1; i < suite.programs.size(); ++i) {
     const auto& bp = suite.programs[i];
-    std::optional<double> w[5];
+    std::optional<double> w[kNumColumns];
     for (Column c : kColumns) w[int(c)] = suite.work_ns(i, c);
+    const int jo = int(Column::JitOpt), ji = int(Column::Jit), na = int(Column::Native);
+    std::optional<double> opt_jit;
+    if (w[jo] && w[ji] && *w[jo] > 0 && *w[ji] > 0) {
+      opt_jit = *w[jo] / *w[ji];
+      opt_jit_log_sum += std::log(*opt_jit), ++opt_jit_n;
+    }
+    if (w[jo] && w[na] && *w[jo] > 0 && *w[na] > 0) opt_native_log_sum += std::log(*w[jo] / *w[na]), ++opt_native_n;
     std::optional<double> ratio;
     if (w[0] && w[1] && *w[0] > 0 && *w[1] > 0) {
       ratio = *w[1] / *w[0];
@@ -518,12 +539,20 @@ void print_summary(Suite& suite) {
       for (Column c : kColumns)
         if (w[int(c)] && *w[int(c)] > 0) log_sum[int(c)] += std::log(*w[int(c)] / *w[0]), ++col_n[int(c)];
     }
-    std::optional<double> compile;
+    std::optional<double> compile, opt_compile;
     if (auto it = suite.compile_us_per_1k.find(bp.name); it != suite.compile_us_per_1k.end()) compile = it->second;
-    char rbuf[32] = "—";
-    if (ratio) std::snprintf(rbuf, sizeof rbuf, "%.2f", *ratio);
-    std::printf("| %s | %zu | %s | %s | %s | %s | %s | %s | %s |\n", bp.name, suite.insn_counts[bp.name], cell(w[0]).c_str(),
-                cell(w[1]).c_str(), cell(w[2]).c_str(), cell(w[3]).c_str(), cell(w[4]).c_str(), rbuf, cell(compile).c_str());
+    if (auto it = suite.compile_opt_us_per_1k.find(bp.name); it != suite.compile_opt_us_per_1k.end()) opt_compile = it->second;
+    auto two = [](std::optional<double> v) {
+      char buf[32] = "—";
+      if (v) std::snprintf(buf, sizeof buf, "%.2f", *v);
+      return std::string(buf);
+    };
+    std::optional<double> opt_kernel;
+    if (w[jo] && w[0] && *w[0] > 0) opt_kernel = *w[jo] / *w[0];
+    std::printf("| %s | %zu | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", bp.name, suite.insn_counts[bp.name],
+                cell(w[0]).c_str(), cell(w[1]).c_str(), cell(w[2]).c_str(), cell(w[3]).c_str(), cell(w[4]).c_str(),
+                cell(w[jo]).c_str(), two(ratio).c_str(), two(opt_jit).c_str(), two(opt_kernel).c_str(), cell(compile).c_str(),
+                cell(opt_compile).c_str());
   }
   if (auto it = suite.compile_us_per_1k.find("large_unrolled"); it != suite.compile_us_per_1k.end())
     std::printf("| large_unrolled (compile only) | %zu | | | | | | | %s |\n", suite.insn_counts["large_unrolled"],
@@ -536,12 +565,17 @@ void print_summary(Suite& suite) {
   std::printf("\n");
   if (ratio_n > 0) {
     std::printf("Geomean ratio bpfvm JIT / kernel JIT over %d programs: %.2f\n", ratio_n, std::exp(ratio_log_sum / ratio_n));
-    for (Column c : {Column::JitChecked, Column::Interpreter, Column::Native})
+    for (Column c : {Column::JitChecked, Column::Interpreter, Column::Native, Column::JitOpt})
       if (col_n[int(c)] > 0)
         std::printf("Geomean ratio %s / kernel JIT: %.2f\n", column_name(c), std::exp(log_sum[int(c)] / col_n[int(c)]));
   } else {
     std::printf("No geomean: the kernel column did not run.\n");
   }
+  if (opt_jit_n > 0)
+    std::printf("Geomean ratio bpfvm_jit_opt / bpfvm_jit over %d programs: %.2f\n", opt_jit_n, std::exp(opt_jit_log_sum / opt_jit_n));
+  if (opt_native_n > 0)
+    std::printf("Geomean ratio bpfvm_jit_opt / native_c over %d programs: %.2f\n", opt_native_n,
+                std::exp(opt_native_log_sum / opt_native_n));
   for (const auto& [key, row] : suite.rows)
     if (!row.skip.empty()) std::printf("skipped: %s/%s: %s\n", suite.programs[key.first].name, column_name(key.second), row.skip.c_str());
   for (const auto& n : suite.notes) std::printf("note: %s\n", n.c_str());
@@ -565,7 +599,8 @@ int main(int argc, char** argv) {
                                  [&suite, path, program, label](benchmark::State& st) { compile_row(st, suite, path, program, label); })
         ->Arg(0)
         ->Arg(1)
-        ->ArgName("checked")
+        ->Arg(2)
+        ->ArgName("variant")  // 0 fast, 1 checked, 2 the optimizing tier
         ->Unit(benchmark::kMicrosecond);
   };
   for (std::size_t i = 1; i < suite.programs.size(); ++i)

@@ -79,7 +79,7 @@ struct JitProgram::Impl {
     (void)req;
     return make_error(Errc::Unsupported, "optimizing JIT: no arm64 backend yet (the baseline tier runs it)");
 #else
-    auto fn = opt::build_optimized(req, options.passes);
+    auto fn = opt::build_optimized(req, options.passes, options.facts);
     if (!fn) return std::move(fn).error();
     return x86_64::compile_optimized(*fn, req);
 #endif

@@ -39,6 +39,9 @@ struct JitOptions {
   bool optimize = false;
   /// The optimizing tier's passes (benches switch them one by one).
   opt::PassSet passes;
+  /// What the verifier proved about the program (the API sets it for verified programs); the
+  /// optimizing tier's passes use it where it lets them do more. Default: nothing proved.
+  opt::VerifierFacts facts;
   /// As vm::InterpreterOptions::zero_stack: every run (and a tail call entering this program) starts
   /// on a zeroed stack, for programs the verifier let read unwritten stack.
   bool zero_stack = false;

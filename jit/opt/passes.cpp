@@ -184,7 +184,27 @@ void eliminate_dead_code(Function& fn) {
     if (!live[v]) fn.values[v].dead = true;
 }
 
-void optimize(Function& fn, const PassSet& passes) {
+Result<PassSet> passes_without(std::string_view names) {
+  PassSet set;
+  while (!names.empty()) {
+    const auto comma = names.find(',');
+    const auto name = names.substr(0, comma);
+    names = comma == std::string_view::npos ? std::string_view{} : names.substr(comma + 1);
+    if (name == "promote_stack") set.promote_stack = false;
+    else if (name == "fold_constants") set.fold_constants = false;
+    else if (name == "remove_zext") set.remove_zext = false;
+    else if (name == "dce") set.dce = false;
+    else if (!name.empty())
+      return make_error(Errc::InvalidArgument, "unknown optimizing-tier pass '" + std::string(name) +
+                                                   "' (promote_stack, fold_constants, remove_zext, dce)");
+  }
+  return set;
+}
+
+void optimize(Function& fn, const PassSet& passes) { optimize(fn, passes, VerifierFacts{}); }
+
+void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
+  if (passes.promote_stack) promote_stack_slots(fn, facts);
   if (passes.fold_constants || passes.remove_zext) {
     fold_constants(fn, passes.remove_zext);
     remove_trivial_phis(fn);

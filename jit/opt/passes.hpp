@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
+#include "bpfvm/result.hpp"
 #include "jit/opt/ir.hpp"
 
 namespace bpfvm::jit::opt {
@@ -13,6 +15,19 @@ struct PassSet {
   bool fold_constants = true;  // constant propagation and folding (vm/alu_semantics.hpp), algebraic identities
   bool remove_zext = true;     // drops a 32-bit zero-extension of a value that is already zero-extended
   bool dce = true;             // dead code elimination
+  bool promote_stack = true;   // stack slots accessed only whole at constant offsets become SSA values
+};
+
+/// All passes but those named, comma separated (the PassSet member names); InvalidArgument naming
+/// an unknown one. For benchmarks that measure one pass at a time.
+Result<PassSet> passes_without(std::string_view names);
+
+/// What the verifier proved that passes may rely on. Default: nothing (unverified programs, tests
+/// of the tier on raw programs); the passes then stay sound for any program that runs safely.
+struct VerifierFacts {
+  /// Every stack access, through any pointer and by any helper, stays inside the frame the pointer
+  /// was derived from (the verifier's stack bounds check; true of every verifier::VerifiedProgram).
+  bool pointers_stay_in_frame = false;
 };
 
 /// Phis whose arguments are all one value (or the phi itself) become that value. Run after lowering.
@@ -24,7 +39,12 @@ void propagate_copies(Function& fn);
 /// Marks instructions dead whose results nothing with an effect (store, call, terminator) needs.
 void eliminate_dead_code(Function& fn);
 
+/// Stack-slot promotion (promote_stack.cpp): slots of frames whose address never escapes, accessed
+/// only whole at one constant offset, become SSA values. Returns how many slots it promoted.
+std::uint32_t promote_stack_slots(Function& fn, const VerifierFacts& facts);
+
 /// Runs the enabled passes in their fixed order.
 void optimize(Function& fn, const PassSet& passes);
+void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts);
 
 }  // namespace bpfvm::jit::opt

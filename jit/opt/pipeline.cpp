@@ -6,9 +6,13 @@
 namespace bpfvm::jit::opt {
 
 Result<Function> build_optimized(const CompileRequest& req, const PassSet& passes) {
+  return build_optimized(req, passes, VerifierFacts{});
+}
+
+Result<Function> build_optimized(const CompileRequest& req, const PassSet& passes, const VerifierFacts& facts) {
   auto fn = lower_to_ssa(req);
   if (!fn) return std::move(fn).error();
-  optimize(*fn, passes);
+  optimize(*fn, passes, facts);
   return fn;
 }
 

@@ -12,5 +12,6 @@ namespace bpfvm::jit::opt {
 /// The optimized IR of req.program, or Unsupported (one line naming the instruction) when the tier
 /// does not handle something in it yet.
 Result<Function> build_optimized(const CompileRequest& req, const PassSet& passes);
+Result<Function> build_optimized(const CompileRequest& req, const PassSet& passes, const VerifierFacts& facts);
 
 }  // namespace bpfvm::jit::opt

@@ -3,6 +3,8 @@
 #include "jit/opt/regalloc.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 
 namespace bpfvm::jit::opt {
 
@@ -93,19 +95,17 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
 
   // Liveness: live_out(b) = U over successors s of (live_in(s) - phis(s)) + phi arguments from b.
   std::vector<std::uint64_t> live_in(nb * words, 0), live_out(nb * words, 0);
-  auto test = [&](const std::vector<std::uint64_t>& bits, BlockId b, std::size_t d) {
-    return (bits[b * words + d / 64] >> (d % 64)) & 1;
-  };
   bool changed = true;
+  std::vector<std::uint64_t> live(words), edge(words);  // reused: no allocation per block and round
   while (changed) {
     changed = false;
     for (auto it = out.order.rbegin(); it != out.order.rend(); ++it) {
       const BlockId b = *it;
-      std::vector<std::uint64_t> live(words, 0);
+      std::fill(live.begin(), live.end(), 0);
       for (auto s : fn.blocks[b].succs) {
         // Per successor: its live-in minus its phis, plus the phi arguments on this edge.
-        std::vector<std::uint64_t> edge(live_in.begin() + static_cast<std::ptrdiff_t>(s * words),
-                                        live_in.begin() + static_cast<std::ptrdiff_t>((s + 1) * words));
+        std::copy(live_in.begin() + static_cast<std::ptrdiff_t>(s * words),
+                  live_in.begin() + static_cast<std::ptrdiff_t>((s + 1) * words), edge.begin());
         const auto& sp = fn.blocks[s].preds;
         const auto k = static_cast<std::size_t>(std::find(sp.begin(), sp.end(), b) - sp.begin());
         for (auto id : fn.blocks[s].insts) {
@@ -139,20 +139,25 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     }
   }
 
-  // Intervals.
-  std::vector<Interval> iv(nd);
+  // Intervals. A phi's own interval ends at its last use; the moves into it at the end of its
+  // predecessors extend it (phi_ext) unless its arguments share its location (coalescing below).
+  std::vector<Interval> iv(nd), phi_ext(nd);
+  // Each set bit of a block's live-in/live-out (word by word: blocks times words, not times values).
+  auto for_each_bit = [&](const std::vector<std::uint64_t>& bits, BlockId b, auto&& f) {
+    for (std::size_t w = 0; w < words; ++w)
+      for (std::uint64_t x = bits[b * words + w]; x != 0; x &= x - 1)
+        f(w * 64 + static_cast<std::size_t>(std::countr_zero(x)));
+  };
   for (auto b : out.order) {
-    for (std::size_t d = 0; d < nd; ++d) {
-      if (test(live_in, b, d)) iv[d].cover(block_start[b]);
-      if (test(live_out, b, d)) iv[d].cover(block_end[b]);
-    }
+    for_each_bit(live_in, b, [&](std::size_t d) { iv[d].cover(block_start[b]); });
+    for_each_bit(live_out, b, [&](std::size_t d) { iv[d].cover(block_end[b]); });
     for (auto id : fn.blocks[b].insts) {
       const Inst& i = fn.values[id];
       if (i.dead) continue;
       if (dense[id] != UINT32_MAX) iv[dense[id]].cover(pos[id]);
       if (i.op == Op::Phi) {
         // Moves into the phi happen at the end of each predecessor.
-        for (auto pred : fn.blocks[b].preds) iv[dense[id]].cover(block_end[pred]);
+        for (auto pred : fn.blocks[b].preds) phi_ext[dense[id]].cover(block_end[pred]);
         continue;
       }
       for (auto a : i.args)
@@ -160,11 +165,61 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     }
   }
 
+  // Coalescing: a phi and those of its arguments (values or other phis, with what they already
+  // joined) whose intervals overlap neither it nor each other become one group with one location,
+  // so the moves between them vanish (a loop counter's `i = i + 1` stays in one register). A group
+  // is allocated over the hull of its members' intervals and the phis' incoming moves.
+  std::vector<std::uint32_t> group(nd);
+  std::vector<std::vector<std::uint32_t>> members(nd);
+  for (std::uint32_t d = 0; d < nd; ++d) group[d] = d, members[d] = {d};
+  auto disjoint = [&](std::uint32_t a, std::uint32_t b) { return iv[a].hi <= iv[b].lo || iv[b].hi <= iv[a].lo; };
+  // The move into a phi at the end of a predecessor writes the group's location: no other member
+  // may still be live there, except the value moved (then the move is no move at all).
+  auto moves_spare_members = [&](const std::vector<std::uint32_t>& x, const std::vector<std::uint32_t>& y) {
+    auto spares = [&](std::uint32_t p) {
+      const Inst& phi = fn.values[of_dense[p]];
+      if (phi.op != Op::Phi) return true;
+      const auto& preds = fn.blocks[phi.block].preds;
+      for (std::size_t k = 0; k < preds.size(); ++k) {
+        const auto moved = dense[phi.args[k]];
+        for (const auto* set : {&x, &y})
+          for (auto m : *set)
+            if (m != p && m != moved && ((live_out[preds[k] * words + m / 64] >> (m % 64)) & 1)) return false;
+      }
+      return true;
+    };
+    return std::all_of(x.begin(), x.end(), spares) && std::all_of(y.begin(), y.end(), spares);
+  };
+  for (std::uint32_t d = 0; d < nd; ++d) {
+    const Inst& phi = fn.values[of_dense[d]];
+    if (phi.op != Op::Phi) continue;
+    for (auto a : phi.args) {
+      if (dense[a] == UINT32_MAX) continue;
+      const auto ga = group[dense[a]], gd = group[d];
+      if (ga == gd) continue;
+      const bool fits = std::all_of(members[ga].begin(), members[ga].end(), [&](auto x) {
+        return std::all_of(members[gd].begin(), members[gd].end(), [&](auto y) { return disjoint(x, y); });
+      });
+      if (!fits || !moves_spare_members(members[ga], members[gd])) continue;
+      for (auto x : members[ga]) group[x] = gd;
+      members[gd].insert(members[gd].end(), members[ga].begin(), members[ga].end());
+      members[ga].clear();
+    }
+  }
+  std::vector<Interval> hull(nd);
+  for (std::uint32_t d = 0; d < nd; ++d) {
+    auto& h = hull[group[d]];
+    h.cover(iv[d].lo), h.cover(iv[d].hi);
+    if (phi_ext[d].lo != UINT32_MAX) h.cover(phi_ext[d].lo), h.cover(phi_ext[d].hi);
+  }
+  iv = std::move(hull);
+
   // The scan.
   out.reg.assign(nv, Allocation::kNone);
   out.slot.assign(nv, -1);
-  std::vector<std::uint32_t> by_start(nd);
-  for (std::uint32_t d = 0; d < nd; ++d) by_start[d] = d;
+  std::vector<std::uint32_t> by_start;
+  for (std::uint32_t d = 0; d < nd; ++d)
+    if (group[d] == d) by_start.push_back(d);
   std::sort(by_start.begin(), by_start.end(), [&](auto a, auto b) {
     return iv[a].lo != iv[b].lo ? iv[a].lo < iv[b].lo : a < b;
   });
@@ -178,13 +233,43 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     out.reg[of_dense[d]] = Allocation::kNone;
     ++out.spilled;
   };
+  // Hints, so that moves vanish: a phi and the values flowing into it share a register, and a
+  // two-address operation (x86: add dst, src) reuses its first operand's register where that dies.
+  std::vector<ValueId> phi_of(nv, kNoValue);
+  for (const auto& blk : fn.blocks)
+    for (auto id : blk.insts) {
+      const Inst& i = fn.values[id];
+      if (i.dead || i.op != Op::Phi) continue;
+      for (auto a : i.args)
+        if (phi_of[a] == kNoValue) phi_of[a] = id;
+    }
+  auto hints = [&](ValueId v) {
+    std::array<ValueId, 2> h{kNoValue, kNoValue};
+    const Inst& i = fn.values[v];
+    h[0] = phi_of[v];
+    if (i.op == Op::Phi) {
+      for (auto a : i.args)
+        if (a != v && dense[a] != UINT32_MAX && out.reg[a] != Allocation::kNone) h[1] = a;
+    } else if ((i.op == Op::Alu || i.op == Op::Unary || i.op == Op::MovSx || i.op == Op::Zext32) && !i.args.empty()) {
+      h[1] = i.args[0];
+    }
+    return h;
+  };
   for (auto d : by_start) {
     const Interval& cur = iv[d];
     for (auto& h : holder)  // expire: a value whose last use is here may hand its register on
       if (h >= 0 && iv[static_cast<std::size_t>(h)].hi <= cur.lo) h = -1;
     const bool across = crosses_call(cur);
     std::int16_t chosen = Allocation::kNone;
+    for (auto hv : hints(of_dense[d])) {
+      if (hv == kNoValue || out.reg[hv] == Allocation::kNone) continue;
+      const auto r = static_cast<std::size_t>(out.reg[hv]);
+      if ((across && !regs.survives_calls[r]) || holder[r] >= 0) continue;
+      chosen = static_cast<std::int16_t>(r);
+      break;
+    }
     for (auto r : regs.allocatable) {
+      if (chosen != Allocation::kNone) break;
       if (across && !regs.survives_calls[r]) continue;
       if (holder[r] < 0) {
         chosen = static_cast<std::int16_t>(r);
@@ -211,6 +296,11 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     holder[static_cast<std::size_t>(chosen)] = static_cast<std::int32_t>(d);
     out.reg[of_dense[d]] = chosen;
   }
+  for (std::uint32_t d = 0; d < nd; ++d)
+    if (group[d] != d) {
+      out.reg[of_dense[d]] = out.reg[of_dense[group[d]]];
+      out.slot[of_dense[d]] = out.slot[of_dense[group[d]]];
+    }
   return out;
 }
 

@@ -81,14 +81,25 @@ class OptEmitter {
     a_.mov(x86::qword_ptr(x86::rsp, kStateOff), x86::rdi);
     a_.mov(x86::qword_ptr(x86::rdi, offsetof(JitState, saved_rsp)), x86::rsp);
 
+    find_forwarding_blocks();
+    std::vector<std::vector<opt::BlockId>> bound_with(fn_.blocks.size());
+    for (opt::BlockId b = 0; b < fn_.blocks.size(); ++b)
+      if (alias_[b] != b) bound_with[alias_[b]].push_back(b);
     for (std::size_t i = 0; i < al_.order.size(); ++i) {
       const opt::BlockId b = al_.order[i];
+      if (alias_[b] != b) continue;  // its label is bound where its code would jump to
       const auto& blk = fn_.blocks[b];
       // Loop heads start on a 16-byte boundary, as in the baseline tier.
       if (std::any_of(blk.preds.begin(), blk.preds.end(), [&](auto p) { return index[p] >= i; }))
         a_.align(AlignMode::kCode, 16);
+      for (auto f : bound_with[b]) a_.bind(labels_[f]);
       a_.bind(labels_[b]);
-      next_ = i + 1 < al_.order.size() ? static_cast<std::int64_t>(al_.order[i + 1]) : -1;
+      next_ = -1;
+      for (std::size_t k = i + 1; k < al_.order.size(); ++k)
+        if (alias_[al_.order[k]] == al_.order[k]) {
+          next_ = static_cast<std::int64_t>(al_.order[k]);
+          break;
+        }
       for (auto id : blk.insts) {
         if (fn_.values[id].dead) continue;
         auto r = emit_inst(b, id);
@@ -178,6 +189,7 @@ class OptEmitter {
   }
 
   void emit_move(const Loc& dst, const Loc& src) {
+    if (dst == src) return;
     if (dst.kind == Loc::Kind::Reg) {
       const auto d = static_cast<std::uint32_t>(dst.v);
       if (src.kind == Loc::Kind::Reg) a_.mov(x86::gpq(d), x86::gpq(static_cast<std::uint32_t>(src.v)));
@@ -219,7 +231,8 @@ class OptEmitter {
     }
   }
 
-  void phi_moves(opt::BlockId from, opt::BlockId to) {
+  /// The moves into `to`'s phis on the edge from `from`, identities left out.
+  std::vector<std::pair<Loc, Loc>> phi_move_list(opt::BlockId from, opt::BlockId to) const {
     const auto& preds = fn_.blocks[to].preds;
     const auto k = static_cast<std::size_t>(std::find(preds.begin(), preds.end(), from) - preds.begin());
     std::vector<std::pair<Loc, Loc>> moves;
@@ -229,15 +242,50 @@ class OptEmitter {
       if (phi.op != Op::Phi) break;
       moves.push_back({loc(id), loc(phi.args[k])});
     }
-    parallel_move(std::move(moves));
+    std::erase_if(moves, [](const auto& m) { return m.first == m.second; });
+    return moves;
   }
 
+  void phi_moves(opt::BlockId from, opt::BlockId to) { parallel_move(phi_move_list(from, to)); }
+
+  /// Blocks that would emit nothing but a jump (an edge block whose phi moves all found their
+  /// values in place, an empty block): they get no code, their label is bound at their target's,
+  /// so branches go straight there and fall through where the target comes next.
+  void find_forwarding_blocks() {
+    const auto n = fn_.blocks.size();
+    alias_.resize(n);
+    for (opt::BlockId b = 0; b < n; ++b) {
+      alias_[b] = b;
+      const auto& blk = fn_.blocks[b];
+      if (b == 0 || blk.succs.size() != 1 || blk.succs[0] == b) continue;
+      const bool only_jump = std::all_of(blk.insts.begin(), blk.insts.end(), [&](ValueId id) {
+        return val(id).dead || val(id).op == Op::Jmp;
+      });
+      if (only_jump && phi_move_list(b, blk.succs[0]).empty()) alias_[b] = blk.succs[0];
+    }
+    for (opt::BlockId b = 0; b < n; ++b) {  // chains end at a block with code; a cycle keeps its blocks
+      opt::BlockId t = b;
+      std::size_t steps = 0;
+      while (alias_[t] != t && steps++ <= n) t = alias_[t];
+      if (steps > n) continue;
+      alias_[b] = t;
+    }
+    for (bool changed = true; changed;) {  // a cycle of empty blocks: its blocks keep their jumps
+      changed = false;
+      for (opt::BlockId b = 0; b < n; ++b)
+        if (alias_[alias_[b]] != alias_[b]) alias_[b] = b, changed = true;
+    }
+  }
+
+  bool falls_into(opt::BlockId b) const { return static_cast<std::int64_t>(alias_[b]) == next_; }
+
   void jump_to(opt::BlockId b) {
-    if (static_cast<std::int64_t>(b) != next_) a_.jmp(labels_[b]);
+    if (!falls_into(b)) a_.jmp(labels_[b]);
   }
 
   Result<void> emit_inst(opt::BlockId b, ValueId id);
   Result<void> emit_alu(ValueId id);
+  bool emit_lea(ValueId id);
   void emit_divmod(ValueId id);
   Result<void> emit_branch(opt::BlockId b, ValueId id);
   void emit_call(ValueId id);
@@ -248,6 +296,7 @@ class OptEmitter {
   const opt::Allocation& al_;
   bool bmi2_;
   std::vector<Label> labels_;
+  std::vector<opt::BlockId> alias_;  // per block: the block whose code it starts (itself unless it forwards)
   Label ret_, exit_, fail_;
   std::int32_t frame_bytes_ = 0;
   std::int64_t next_ = -1;  // block emitted next (fallthrough target)
@@ -364,6 +413,30 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
   return unsupported(i, "instruction");
 }
 
+// a + b or a - constant into a register other than a's: one lea instead of mov and add (32 bits:
+// lea of the 64-bit sum writes its low half, zero-extended, as add r32 does).
+bool OptEmitter::emit_lea(ValueId id) {
+  const Inst& i = val(id);
+  if (al_.reg[id] < 0 || (i.kind != Kind::Add && i.kind != Kind::Sub)) return false;
+  ValueId a = i.args[0], b = i.args[1];
+  if (i.kind == Kind::Add && loc(a).kind != Loc::Kind::Reg) std::swap(a, b);
+  const Loc la = loc(a), lb = loc(b);
+  const auto t = static_cast<std::uint32_t>(al_.reg[id]);
+  if (la.kind != Loc::Kind::Reg || static_cast<std::uint32_t>(la.v) == t) return false;
+  const x86::Gp base = x86::gpq(static_cast<std::uint32_t>(la.v)), T = gp(t, i.width == 64);
+  if (lb.kind == Loc::Kind::Reg && i.kind == Kind::Add) {
+    a_.lea(T, x86::ptr(base, x86::gpq(static_cast<std::uint32_t>(lb.v))));
+    return true;
+  }
+  if (lb.kind != Loc::Kind::Imm) return false;
+  const auto c = static_cast<std::uint64_t>(lb.v);
+  std::int64_t disp = static_cast<std::int64_t>(i.kind == Kind::Add ? c : 0 - c);
+  if (i.width == 32) disp = static_cast<std::int32_t>(static_cast<std::uint32_t>(disp));
+  if (!fits_imm32(disp)) return false;
+  a_.lea(T, x86::ptr(base, static_cast<std::int32_t>(disp)));
+  return true;
+}
+
 Result<void> OptEmitter::emit_alu(ValueId id) {
   const Inst& i = val(id);
   const bool w64 = i.width == 64;
@@ -394,14 +467,15 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
       return {};
     }
     case Kind::Add: case Kind::Sub: case Kind::Or: case Kind::And: case Kind::Xor: case Kind::Mul: {
+      if (emit_lea(id)) return {};
       const bool commutative = i.kind != Kind::Sub;
       if (in_reg(b, t) && !in_reg(a, t)) {
         if (commutative) {
           std::swap(a, b);
-        } else {
-          a_.mov(x86::gpq(kScratch2), x86::gpq(t));
-          move_into(t, a, w64);
-          a_.sub(T, gp(kScratch2, w64));
+        } else {  // t holds b: t = -b + a
+          a_.neg(T);
+          const Operand src = operand(a, kScratch2, w64);
+          a_.emit(x86::Inst::kIdAdd, T, src);
           finish(id);
           return {};
         }
@@ -473,22 +547,27 @@ void OptEmitter::emit_divmod(ValueId id) {
 Result<void> OptEmitter::emit_branch(opt::BlockId b, ValueId id) {
   const Inst& i = val(id);
   const bool w64 = i.width == 64;
-  const auto cc = jump_condition(i.kind);
+  auto cc = jump_condition(i.kind);
   if (!cc) return unsupported(i, "branch condition");
-  const x86::Gp lhs = use(i.args[0], kScratch, w64);
   const bool is_test = i.kind == Kind::Jset;
-  const Loc r = loc(i.args[1]);
+  ValueId left = i.args[0], right = i.args[1];
+  if (fn_.is_const(left) && !fn_.is_const(right)) {  // `1022 > x`: cmp x, 1022 with the reversed condition
+    std::swap(left, right);
+    if (!is_test) cc = x86::reverseCond(*cc);
+  }
+  const x86::Gp lhs = use(left, kScratch, w64);
+  const Loc r = loc(right);
   if (!is_test && r.kind == Loc::Kind::Imm && (w64 ? r.v == 0 : static_cast<std::uint32_t>(r.v) == 0)) {
     a_.test(lhs, lhs);  // the flags every condition reads equal cmp's with 0
   } else {
-    const Operand rhs = operand(i.args[1], kScratch2, w64);
+    const Operand rhs = operand(right, kScratch2, w64);
     if (is_test && rhs.isMem()) a_.test(rhs.as<x86::Mem>(), lhs);  // test has no reg, mem form
     else a_.emit(is_test ? x86::Inst::kIdTest : x86::Inst::kIdCmp, lhs, rhs);
   }
   const auto taken = fn_.blocks[b].succs[0], fall = fn_.blocks[b].succs[1];
-  if (static_cast<std::int64_t>(fall) == next_) {
+  if (falls_into(fall)) {
     a_.j(*cc, labels_[taken]);
-  } else if (static_cast<std::int64_t>(taken) == next_) {
+  } else if (falls_into(taken)) {
     a_.j(static_cast<x86::CondCode>(static_cast<std::uint8_t>(*cc) ^ 1u), labels_[fall]);
   } else {
     a_.j(*cc, labels_[taken]);
