@@ -15,6 +15,8 @@ CtxField scalar(std::uint32_t off, std::uint32_t size, bool writable = false) {
   return CtxField{off, size, writable, CtxFieldKind::Scalar};
 }
 CtxField pointer(std::uint32_t off, CtxFieldKind kind) { return CtxField{off, 4, false, kind}; }
+// __sk_buff.sk: one 8-byte load, a PTR_TO_SOCK_COMMON_OR_NULL (bpf_skb_is_valid_access).
+CtxField skb_sk() { return CtxField{offsetof(__sk_buff, sk), 8, false, CtxFieldKind::SockCommonOrNull}; }
 // A field read only whole (and, when writable, written only whole).
 CtxField whole(std::uint32_t off, std::uint32_t size, bool writable = false) {
   return CtxField{off, size, writable, CtxFieldKind::Scalar, true, true};
@@ -77,6 +79,7 @@ std::vector<CtxField> sk_buff_fields(bool tc) {
     f.push_back(pointer(80, CtxFieldKind::PacketEnd));
     f.push_back(pointer(140, CtxFieldKind::PacketMeta));
   }
+  f.push_back(skb_sk());
   return f;
 }
 
@@ -196,6 +199,7 @@ ProgramTypeInfo cgroup_skb() {
   t.fields.push_back(narrow_read(164, false));  // gso_segs
   t.fields.push_back(narrow_read(176, false));  // gso_size
   t.fields.push_back(whole(184, 8));            // hwtstamp
+  t.fields.push_back(skb_sk());
   return t;
 }
 
@@ -215,6 +219,7 @@ ProgramTypeInfo lwt(std::string name, std::span<const std::uint8_t> helper_ids, 
   t.fields.push_back(narrow_read(84, false));   // napi_id
   t.fields.push_back(narrow_read(164, false));  // gso_segs
   t.fields.push_back(narrow_read(176, false));  // gso_size
+  t.fields.push_back(skb_sk());
   return t;
 }
 }  // namespace
@@ -292,6 +297,7 @@ std::optional<ProgramTypeInfo> cgroup_sock_addr(std::uint32_t expected_attach_ty
   if (ip6) t.fields.push_back(ip6_array(offsetof(bpf_sock_addr, user_ip6)));
   if (a == BPF_CGROUP_UDP4_SENDMSG) t.fields.push_back(narrow_read(offsetof(bpf_sock_addr, msg_src_ip4), true));
   if (a == BPF_CGROUP_UDP6_SENDMSG) t.fields.push_back(ip6_array(offsetof(bpf_sock_addr, msg_src_ip6)));
+  t.fields.push_back(CtxField{offsetof(bpf_sock_addr, sk), 8, false, CtxFieldKind::Socket});
   return t;
 }
 

@@ -27,7 +27,8 @@ struct MapInfo {
 };
 
 /// What a context field yields when loaded.
-enum class CtxFieldKind : std::uint8_t { Scalar, PacketData, PacketEnd, PacketMeta };
+/// SockCommonOrNull: __sk_buff.sk (PTR_TO_SOCK_COMMON_OR_NULL); Socket: bpf_sock_addr.sk (PTR_TO_SOCKET).
+enum class CtxFieldKind : std::uint8_t { Scalar, PacketData, PacketEnd, PacketMeta, SockCommonOrNull, Socket };
 
 /// One accessible range of the context. Scalar fields allow aligned loads of any width inside
 /// the range; pointer fields allow exactly one load of size_bytes at offset.
