@@ -77,6 +77,9 @@ struct Program::Impl {
   ProgramOptions options;
   std::uint32_t ctx_bytes = 0;  // the verifier's context bound; run() zero-pads a shorter context to it
   bool ctx_writable = false;    // the type has context fields a program may store to (cgroup_sock's mark)
+  /// A context field holding a non-null socket pointer (bpf_sock_addr.sk): run() puts the struct
+  /// bpf_sock it points to right after the context (the caller's bytes there, zero-filled).
+  std::optional<std::uint32_t> ctx_socket_off;
   std::optional<helpers::ProgType> packet_type;  // packet_prog_type(type), once: run() goes through test_run
   VerifierReport report;
   std::vector<const vm::MemoryOwner*> owners;  // the object's maps, for checked runs (fixed after open)

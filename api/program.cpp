@@ -161,6 +161,8 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   impl->ctx_bytes = type_info.ctx_size_bytes;
   impl->ctx_writable = std::any_of(type_info.fields.begin(), type_info.fields.end(),
                                    [](const verifier::CtxField& f) { return f.writable; });
+  for (const auto& f : type_info.fields)
+    if (f.kind == verifier::CtxFieldKind::Socket) impl->ctx_socket_off = f.offset;
   impl->owners = object->maps.owners();
 
   std::vector<std::uint8_t> ctx_accesses;  // the verifier's per-insn context facts, for the ctx rewrite
@@ -444,7 +446,8 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
   // is the output buffer itself (data_out or ctx_out), so a caller that reuses `out` reuses it.
   const bool plain = p.type.entry == ProgramType::Entry::PlainMemory;
   const auto source = plain || input.ctx.empty() ? input.data : input.ctx;
-  const std::size_t size = std::max<std::size_t>(source.size(), p.ctx_bytes);
+  const std::size_t socket_bytes = p.ctx_socket_off ? sizeof(bpf_sock) : 0;
+  const std::size_t size = std::max<std::size_t>(source.size(), p.ctx_bytes + socket_bytes);
   const bool writable = plain || p.ctx_writable || p.type.kernel_type == 31 /* syscall */ || p.type.kernel_type == 0;
   std::vector<std::uint8_t>& buffer = plain ? out.data_out : out.ctx_out;
   (plain ? out.ctx_out : out.data_out).clear();
@@ -463,6 +466,10 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
   ctx.host = &hr;
   const auto base = reinterpret_cast<std::uintptr_t>(buffer.data());
   ctx.regions.push_back(vm::Region{base, buffer.size(), writable, plain ? "input" : "ctx"});
+  if (p.ctx_socket_off) {  // the socket follows the context; ctx_out shows the pointer as 0 again
+    const std::uint64_t sk = base + p.ctx_bytes;
+    std::memcpy(buffer.data() + *p.ctx_socket_off, &sk, sizeof sk);
+  }
   if (checked) ctx.owners = p.owners;
   const std::uint64_t args[] = {buffer.empty() ? 0 : base, source.size()};
   maps::RunGuard guard(*object.maps.domain());
@@ -475,6 +482,7 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
     out.cpu_ns_per_run = static_cast<double>(timer->cpu_ns()) / repeat;  // CPU interval inside the wall one
     out.ns_per_run = static_cast<double>(timer->wall_ns()) / repeat;
   }
+  if (p.ctx_socket_off) std::memset(buffer.data() + *p.ctx_socket_off, 0, sizeof(std::uint64_t));
   if (!r) return std::move(r).error();
   out.r0 = r->r0;
   out.insns_executed = r->insns_executed;

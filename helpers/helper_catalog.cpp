@@ -109,14 +109,14 @@ constexpr CatalogRow kCatalog[] = {
     ROW(skb_ancestor_cgroup_id, kNotYet, I, C, A),
     ROW(sk_lookup_tcp, 0, Sock, C, Mem, Sz, A, A),                // NULL: a process holds no kernel socket to find
     ROW(sk_lookup_udp, 0, Sock, C, Mem, Sz, A, A),                // NULL: no kernel socket
-    ROW(sk_release, kNotYet, I, BSkc),
+    ROW(sk_release, kNotYet, I, BSkc),  // implemented in socket_helpers.cpp
     ROW(msg_push_data, kNotYet, I, C, A, A, A),
     ROW(msg_pop_data, kNotYet, I, C, A, A, A),
     ROW(rc_pointer_rel, kNotYet, I, C, A, A),
-    ROW(sk_fullsock, kNotYet, Sock, Skc),
-    ROW(tcp_sock, kNotYet, TcpSock, Skc),
+    ROW(sk_fullsock, kNotYet, Sock, Skc),  // implemented in socket_helpers.cpp
+    ROW(tcp_sock, kNotYet, TcpSock, Skc),  // implemented in socket_helpers.cpp
     ROW(skb_ecn_set_ce, kNotYet, I, C),
-    ROW(get_listener_sock, kNotYet, Sock, Skc),
+    ROW(get_listener_sock, kNotYet, Sock, Skc),  // implemented in socket_helpers.cpp
     ROW(skc_lookup_tcp, 0, SockCommon, C, Mem, Sz, A, A),          // NULL: no kernel socket
     ROW(tcp_check_syncookie, kNotYet, I, BSkc, Mem, Sz, Mem, Sz),
     ROW(sysctl_get_name, kNotYet, I, C, Out, Sz, A),
