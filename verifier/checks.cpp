@@ -84,8 +84,9 @@ RegValue pointer_field_value(CtxFieldKind kind) {
     case CtxFieldKind::PacketEnd: return RegValue::pointer(RegType::PacketEnd);
     case CtxFieldKind::PacketMeta: return RegValue::pointer(RegType::PacketMeta);
     case CtxFieldKind::Socket: return RegValue::pointer(RegType::Socket);
-    case CtxFieldKind::SockCommonOrNull: {
-      RegValue v = RegValue::pointer(RegType::SockCommon);
+    case CtxFieldKind::SockCommonOrNull:
+    case CtxFieldKind::SocketOrNull: {
+      RegValue v = RegValue::pointer(kind == CtxFieldKind::SocketOrNull ? RegType::Socket : RegType::SockCommon);
       v.maybe_null = true;
       return v;
     }

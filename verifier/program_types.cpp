@@ -332,4 +332,24 @@ ProgramTypeInfo perf_event() {
   return t;
 }
 
+// sock_ops_is_valid_access (6.18, measured at every offset and width): struct bpf_sock_ops. Every u32
+// field up to sk_txhash read whole, reply (args[0]) and sk_txhash also written whole; bytes_received,
+// bytes_acked and skb_hwtstamp whole u64; skb_tcp_flags in any width at its first byte; sk a
+// PTR_TO_SOCKET_OR_NULL, skb_data/skb_data_end packet pointers (read only). r0 at exit: 0 or 1.
+ProgramTypeInfo sock_ops() {
+  auto t = context_type("sock_ops", helper_sets::kSockOps, "bpf_sock_ops", offsetof(bpf_sock_ops, skb_tcp_flags) + 12);
+  t.max_return = 1;
+  for (std::uint32_t off = 0; off <= offsetof(bpf_sock_ops, sk_txhash); off += 4)
+    t.fields.push_back(whole(off, 4, off == offsetof(bpf_sock_ops, reply) || off == offsetof(bpf_sock_ops, sk_txhash)));
+  t.fields.push_back(whole(offsetof(bpf_sock_ops, bytes_received), 8));
+  t.fields.push_back(whole(offsetof(bpf_sock_ops, bytes_acked), 8));
+  t.fields.push_back(CtxField{offsetof(bpf_sock_ops, sk), 8, false, CtxFieldKind::SocketOrNull});
+  t.fields.push_back(CtxField{offsetof(bpf_sock_ops, skb_data), 8, false, CtxFieldKind::PacketData});
+  t.fields.push_back(CtxField{offsetof(bpf_sock_ops, skb_data_end), 8, false, CtxFieldKind::PacketEnd});
+  t.fields.push_back(whole(offsetof(bpf_sock_ops, skb_len), 4));
+  t.fields.push_back(at_start(offsetof(bpf_sock_ops, skb_tcp_flags), 4));
+  t.fields.push_back(whole(offsetof(bpf_sock_ops, skb_tcp_flags) + 4, 8));  // skb_hwtstamp (newer than the header)
+  return t;
+}
+
 }  // namespace bpfvm::verifier::program_types

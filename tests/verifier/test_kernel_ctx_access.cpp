@@ -127,7 +127,7 @@ void check_type(const TypeCase& c, int from = -1, int to = -1) {
 }
 
 // How a tc program gets the socket pointer it probes (r2 afterwards; every failure jumps to the exit).
-enum class SocketSource { SkbSk, FullSock, TcpSock, LookupTcp, SkcLookupTcp };
+enum class SocketSource { SkbSk, FullSock, TcpSock, LookupTcp, SkcLookupTcp, SockOpsSk };
 
 constexpr std::int32_t kSkFullsock = 95, kTcpSock = 96, kSkLookupTcp = 84, kSkRelease = 86, kSkcLookupTcp = 99;
 
@@ -153,6 +153,11 @@ std::vector<std::size_t> socket_prefix(std::vector<vm::Insn>& p, SocketSource so
     p.push_back(insn("mov", Operand::Reg, 2, 0));
     return to_exit;
   }
+  if (source == SocketSource::SockOpsSk) {
+    p.push_back(insn("ldxdw", Operand::Reg, 2, 1, offsetof(bpf_sock_ops, sk)));
+    null_check(2);
+    return to_exit;
+  }
   p.push_back(insn("ldxdw", Operand::Reg, 2, 1, offsetof(__sk_buff, sk)));
   null_check(2);
   if (source == SocketSource::SkbSk) return to_exit;
@@ -164,9 +169,12 @@ std::vector<std::size_t> socket_prefix(std::vector<vm::Insn>& p, SocketSource so
 }
 
 // Each offset and width of the struct behind a socket pointer (and just outside it), with a load, a
-// register store and an immediate store, in a tc program: the kernel's check_sock_access verdicts.
+// register store and an immediate store, in a tc program (sock_ops for its sk): the kernel's
+// check_sock_access verdicts.
 void check_socket_fields(const char* label, SocketSource source, int struct_bytes) {
-  const TypeCase tc{label, BPF_PROG_TYPE_SCHED_CLS, 0, verifier::program_types::sched_cls()};
+  const TypeCase tc = source == SocketSource::SockOpsSk
+                          ? TypeCase{label, BPF_PROG_TYPE_SOCK_OPS, 0, verifier::program_types::sock_ops()}
+                          : TypeCase{label, BPF_PROG_TYPE_SCHED_CLS, 0, verifier::program_types::sched_cls()};
   std::size_t kernel_accepted = 0;
   for (int off = -1; off < struct_bytes + 4; ++off)
     for (int w = 0; w < 4; ++w) {
@@ -204,6 +212,7 @@ TEST_CASE("socket pointer field verdicts equal the running kernel's") {
   check_socket_fields("bpf_tcp_sock (tcp_sock)", SocketSource::TcpSock, sizeof(bpf_tcp_sock));
   check_socket_fields("bpf_sk_lookup_tcp (referenced sock)", SocketSource::LookupTcp, sizeof(bpf_sock));
   check_socket_fields("bpf_skc_lookup_tcp (referenced sock_common)", SocketSource::SkcLookupTcp, sizeof(bpf_sock));
+  check_socket_fields("bpf_sock_ops.sk (sock_or_null)", SocketSource::SockOpsSk, sizeof(bpf_sock));
 }
 
 TEST_CASE("__sk_buff.sk verdicts equal the running kernel's for every __sk_buff type") {
@@ -234,6 +243,7 @@ TEST_CASE("context access verdicts equal the running kernel's") {
       {"cgroup_device", BPF_PROG_TYPE_CGROUP_DEVICE, 0, pt::cgroup_device()},
       {"cgroup_sysctl", BPF_PROG_TYPE_CGROUP_SYSCTL, 0, pt::cgroup_sysctl()},
       {"perf_event", BPF_PROG_TYPE_PERF_EVENT, 0, pt::perf_event()},
+      {"sock_ops", BPF_PROG_TYPE_SOCK_OPS, 0, pt::sock_ops()},
   };
   for (const auto& c : cases) check_type(c);
   // Every sock_addr hook of <linux/bpf.h> (the unix socket hooks are newer than it).

@@ -88,6 +88,7 @@ VerifierOptions options_for(const std::filesystem::path& file, std::uint32_t mem
   else if (starts("cgskb-")) o.program_type = program_types::cgroup_skb();
   else if (starts("lwtin-")) o.program_type = program_types::lwt_in();
   else if (starts("lwtxmit-")) o.program_type = program_types::lwt_xmit();
+  else if (starts("sockops-")) o.program_type = program_types::sock_ops();
   else o.program_type = program_types::plain(mem_size);
   o.unprivileged = starts("unpriv-");
   o.maps = suite_maps();
