@@ -83,7 +83,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(perf_prog_read_value, kNotYet, I, C, Out, Sz),
     ROW(getsockopt, kNotYet, I, C, A, A, Out, Sz),
     ROW(override_return, kNotYet, I, C, A),
-    ROW(sock_ops_cb_flags_set, kNotYet, I, C, A),
+    ROW(sock_ops_cb_flags_set, kNotYet, I, C, A),             // implemented in socket_helpers.cpp
     ROW(msg_redirect_map, 0, I, C, M, A, A),                  // SK_DROP: no socket in the map
     ROW(msg_apply_bytes, kNotYet, I, C, A),
     ROW(msg_cork_bytes, kNotYet, I, C, A),

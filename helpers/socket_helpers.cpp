@@ -1,10 +1,15 @@
 // Socket helpers on the socket a run's skb carries (SkbCtx::socket, built by test_run or the embedder):
-// bpf_sk_fullsock, bpf_tcp_sock, bpf_get_listener_sock, bpf_sk_release. A socket pointer names either
+// bpf_sk_fullsock, bpf_tcp_sock, bpf_get_listener_sock, bpf_sk_release; and sock_ops' bpf_sock_ops_cb_flags_set
+// on its context. A socket pointer names either
 // the struct bpf_sock or the struct bpf_tcp_sock of that one socket; bpfvm builds no other socket
 // (bpf_sk_lookup_* find none), so any other pointer stops the run "not supported yet".
 #include <linux/bpf.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
 
 #include "helpers/contexts.hpp"
 #include "helpers/guest_memory.hpp"
@@ -62,6 +67,23 @@ std::uint64_t sk_release(std::uint64_t sk, std::uint64_t, std::uint64_t, std::ui
   return 0;
 }
 
+// sock_ops programs run on the caller's struct bpf_sock_ops, which stands for the socket: the flags go
+// into its bpf_sock_ops_cb_flags field (RunOutput::ctx_out shows them). As the kernel: -EINVAL without a
+// full socket (is_fullsock 0), else the requested bits it does not support (outside
+// BPF_SOCK_OPS_ALL_CB_FLAGS) are returned and the others stored.
+std::uint64_t sock_ops_cb_flags_set(std::uint64_t ctx, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
+                                    vm::RunContext* run) {
+  const char* name = "bpf_sock_ops_cb_flags_set";
+  if (!guest_ok(run, ctx, sizeof(bpf_sock_ops), true, name)) return 0;
+  bpf_sock_ops ops;
+  std::memcpy(&ops, ptr(ctx), sizeof ops);
+  if (ops.is_fullsock == 0) return static_cast<std::uint64_t>(-EINVAL);
+  const auto requested = static_cast<std::uint32_t>(flags);
+  const std::uint32_t stored = requested & BPF_SOCK_OPS_ALL_CB_FLAGS;
+  std::memcpy(ptr(ctx) + offsetof(bpf_sock_ops, bpf_sock_ops_cb_flags), &stored, sizeof stored);
+  return requested & ~std::uint32_t{BPF_SOCK_OPS_ALL_CB_FLAGS};
+}
+
 }  // namespace
 
 void add_socket_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
@@ -71,6 +93,8 @@ void add_socket_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_get_listener_sock, "bpf_get_listener_sock", get_listener_sock, rt, RetType::PtrToSocketOrNull,
                 {ArgType::PtrToSockCommon}));
   reg.add(entry(BPF_FUNC_sk_release, "bpf_sk_release", sk_release, rt, RetType::Integer, {ArgType::PtrToBtfIdSockCommon}));
+  reg.add(entry(BPF_FUNC_sock_ops_cb_flags_set, "bpf_sock_ops_cb_flags_set", sock_ops_cb_flags_set, rt, RetType::Integer,
+                {ArgType::PtrToCtx, ArgType::Anything}));
 }
 
 }  // namespace bpfvm::helpers::detail
