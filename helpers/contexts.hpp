@@ -72,7 +72,7 @@ static_assert(sizeof(PtRegsX86) == 21 * 8);
 
 /// Kernel-like convert_ctx_access for `type`: finds every load from the context pointer and
 /// rewrites the ones whose layout differs on the host (the data/data_end/data_meta u32 fields of
-/// xdp_md and __sk_buff become 8-byte loads of XdpCtx/SkbCtx fields). A small dataflow pass tracks
+/// xdp_md and __sk_buff become 8-byte loads of XdpCtx/SkbCtx fields; __sk_buff.sk is read from SkbCtx::sk). A small dataflow pass tracks
 /// which registers and fixed stack slots hold the context (r1 at entry, moves, spills, BPF-to-BPF
 /// call arguments); an access through a register that holds the context on some paths only is
 /// refused (Errc::Unsupported), as are writes to pointer fields and narrow pointer loads
