@@ -77,7 +77,7 @@ const CtxField* permitting_field(std::span<const CtxField> fields, std::int64_t 
   return nullptr;
 }
 
-// What a load of a pointer field yields; a maybe-null one gets its id from the caller (transfer_memory).
+// What a load of a pointer field yields; a maybe-null one gets its id from transfer_memory, per load.
 RegValue pointer_field_value(CtxFieldKind kind) {
   switch (kind) {
     case CtxFieldKind::PacketData: return RegValue::pointer(RegType::Packet);
