@@ -12,6 +12,7 @@
 #include "helpers/contexts.hpp"
 #include "helpers/runtime.hpp"
 #include "jit/jit_program.hpp"
+#include "verifier/verifier.hpp"
 #include "loader/object.hpp"
 #include "maps/map_table.hpp"
 #include "maps/run_domain.hpp"
@@ -79,6 +80,9 @@ struct Program::Impl {
   bool ctx_writable = false;    // the type has context fields a program may store to (cgroup_sock's mark)
   bool plain_input = false;     // ProgramType::Entry::PlainMemory: r1 = the input, r2 = its length
   bool input_writable = false;  // the run's input/ctx region is writable (plain, ctx_writable, syscall, type 0)
+  /// Pointer fields of a context run on the caller's bytes (bpf_sock_addr.sk, bpf_sock_ops.sk and
+  /// skb_data/skb_data_end): run() sets them, whatever the caller's bytes there say (see run()).
+  std::vector<std::pair<std::uint32_t, verifier::CtxFieldKind>> ctx_pointer_fields;
   std::optional<helpers::ProgType> packet_type;  // packet_prog_type(type), once: run() goes through test_run
   VerifierReport report;
   std::vector<const vm::MemoryOwner*> owners;  // the object's maps, for checked runs (fixed after open)

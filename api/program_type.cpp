@@ -15,7 +15,7 @@ struct KernelType {
 constexpr KernelType kKernelTypes[] = {
     {1, "socket_filter"}, {2, "kprobe"},         {3, "sched_cls"},      {4, "sched_act"},
     {5, "tracepoint"},    {6, "xdp"},            {7, "perf_event"},     {8, "cgroup_skb"},
-    {9, "cgroup_sock"},   {10, "lwt_in"},        {11, "lwt_out"},       {12, "lwt_xmit"},
+    {9, "cgroup_sock"},   {10, "lwt_in"},        {11, "lwt_out"},       {12, "lwt_xmit"},     {13, "sock_ops"},
     {15, "cgroup_device"}, {17, "raw_tracepoint"}, {18, "cgroup_sock_addr"}, {23, "cgroup_sysctl"},
     {31, "syscall"},
 };
@@ -77,6 +77,7 @@ Result<verifier::ProgramTypeInfo> verifier_type_of(const ProgramType& type) {
     case 10: return pt::lwt_in();
     case 11: return pt::lwt_out();
     case 12: return pt::lwt_xmit();
+    case 13: return pt::sock_ops();
     case 15: return pt::cgroup_device();
     case 17: return pt::raw_tracepoint();
     case 18: {

@@ -46,12 +46,20 @@ struct XdpCtx {
 /// __sk_buff context (socket filter, tc, cgroup_skb, lwt_*). Same scheme as XdpCtx: `md` in place, 64-bit pointers after.
 /// Only the linear part exists: len == data_end - data for tc; for socket filters data starts at
 /// the network header and len counts from there, as in the kernel.
+/// `sk` is __sk_buff.sk (8 bytes there too, moved here so it holds a host pointer): the skb's socket
+/// as the read-only struct bpf_sock in `socket`, or 0 (none).
 struct SkbCtx {
   struct __sk_buff md;
   std::uint64_t data = 0;
   std::uint64_t data_end = 0;
   std::uint64_t data_meta = 0;
+  std::uint64_t sk = 0;
   std::uint64_t mac_header = 0;  // start of the Ethernet header (test_run pushes it back for output)
+  /// What `sk` points to (outside the ctx region: programs read it only through socket pointers).
+  struct SkbSocket {
+    struct bpf_sock sock;          // PTR_TO_SOCK_COMMON / PTR_TO_SOCKET
+    struct bpf_tcp_sock tcp_sock;  // PTR_TO_TCP_SOCK: bpf_tcp_sock gives it for a TCP stream socket
+  } socket{};
 };
 
 /// struct pt_regs as an x86-64 kprobe program sees it (arch/x86/include/uapi/asm/ptrace.h),
@@ -64,7 +72,7 @@ static_assert(sizeof(PtRegsX86) == 21 * 8);
 
 /// Kernel-like convert_ctx_access for `type`: finds every load from the context pointer and
 /// rewrites the ones whose layout differs on the host (the data/data_end/data_meta u32 fields of
-/// xdp_md and __sk_buff become 8-byte loads of XdpCtx/SkbCtx fields). A small dataflow pass tracks
+/// xdp_md and __sk_buff become 8-byte loads of XdpCtx/SkbCtx fields; __sk_buff.sk is read from SkbCtx::sk). A small dataflow pass tracks
 /// which registers and fixed stack slots hold the context (r1 at entry, moves, spills, BPF-to-BPF
 /// call arguments); an access through a register that holds the context on some paths only is
 /// refused (Errc::Unsupported), as are writes to pointer fields and narrow pointer loads

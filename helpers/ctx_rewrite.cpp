@@ -70,6 +70,7 @@ struct Layout {
   const char* ctx_name;
   std::uint32_t uapi_size;
   std::vector<PtrField> widened;       // u32 pointer fields loaded as u64
+  std::vector<PtrField> moved;         // u64 pointer fields read at another host offset
   std::vector<PtrField> unsupported;   // pointer fields bpfvm cannot provide (8-byte md_ptr)
   bool pointers_forbidden = false;     // socket filters may not read data/data_end
 };
@@ -81,6 +82,7 @@ Layout layout_of(ProgType type) {
               {{offsetof(xdp_md, data), offsetof(XdpCtx, data), "data"},
                {offsetof(xdp_md, data_end), offsetof(XdpCtx, data_end), "data_end"},
                {offsetof(xdp_md, data_meta), offsetof(XdpCtx, data_meta), "data_meta"}},
+              {},
               {},
               false};
     case ProgType::SocketFilter:
@@ -94,15 +96,16 @@ Layout layout_of(ProgType type) {
               {{offsetof(__sk_buff, data), offsetof(SkbCtx, data), "data"},
                {offsetof(__sk_buff, data_end), offsetof(SkbCtx, data_end), "data_end"},
                {offsetof(__sk_buff, data_meta), offsetof(SkbCtx, data_meta), "data_meta"}},
-              {{offsetof(__sk_buff, flow_keys), 0, "flow_keys"}, {offsetof(__sk_buff, sk), 0, "sk"}},
+              {{offsetof(__sk_buff, sk), offsetof(SkbCtx, sk), "sk"}},
+              {{offsetof(__sk_buff, flow_keys), 0, "flow_keys"}},
               type == ProgType::SocketFilter};
     case ProgType::Kprobe:
     case ProgType::Tracepoint:
     case ProgType::RawTracepoint:
     case ProgType::Syscall:
-      return {"", 0, {}, {}, false};
+      return {"", 0, {}, {}, {}, false};
   }
-  return {"", 0, {}, {}, false};
+  return {"", 0, {}, {}, {}, false};
 }
 
 bool overlaps(std::int64_t off, unsigned bytes, std::uint32_t field_off, unsigned field_bytes) {
@@ -249,6 +252,12 @@ Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type
     for (const auto& f : layout.unsupported)
       if (overlaps(insn.off, bytes, f.uapi_off, 8))
         return make_error(Errc::Unsupported, std::string(layout.ctx_name) + "." + f.name + " is not supported yet", at);
+    for (const auto& f : layout.moved) {
+      if (!overlaps(insn.off, bytes, f.uapi_off, 8)) continue;
+      if (store || op.form != Form::Load || bytes != 8 || static_cast<std::uint32_t>(insn.off) != f.uapi_off)
+        return make_error(Errc::Rejected, "invalid bpf_context " + where + " (" + f.name + " needs an 8-byte load)", at);
+      out[pc].off = static_cast<std::int16_t>(f.host_off);
+    }
     for (const auto& f : layout.widened) {
       if (!overlaps(insn.off, bytes, f.uapi_off, 4)) continue;
       if (layout.pointers_forbidden)

@@ -37,11 +37,13 @@ struct CatalogRow {
 
 constexpr ArgType A = ArgType::Anything, C = ArgType::PtrToCtx, M = ArgType::ConstMapPtr,
                   K = ArgType::PtrToMapKey, Mem = ArgType::PtrToMem, Out = ArgType::PtrToUninitMem,
-                  Sz = ArgType::ConstSize, Sz0 = ArgType::ConstSizeOrZero, Sk = ArgType::PtrToSocket,
+                  Sz = ArgType::ConstSize, Sz0 = ArgType::ConstSizeOrZero, Skc = ArgType::PtrToSockCommon,
+                  BSkc = ArgType::PtrToBtfIdSockCommon,
                   Btf = ArgType::PtrToBtfId, Dyn = ArgType::PtrToDynptr, Tmr = ArgType::PtrToTimer,
                   Fn = ArgType::PtrToFunc, Long = ArgType::PtrToLong, Int = ArgType::PtrToInt,
                   Kptr = ArgType::PtrToKptr;
 constexpr RetType I = RetType::Integer, Val = RetType::PtrToMapValueOrNull, Sock = RetType::PtrToSocketOrNull,
+                  SockCommon = RetType::PtrToSockCommonOrNull, TcpSock = RetType::PtrToTcpSockOrNull,
                   Obj = RetType::PtrToBtfId;
 
 #define ROW(fn, result, ret, ...) CatalogRow{BPF_FUNC_##fn, "bpf_" #fn, result, ret, {__VA_ARGS__}}
@@ -81,7 +83,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(perf_prog_read_value, kNotYet, I, C, Out, Sz),
     ROW(getsockopt, kNotYet, I, C, A, A, Out, Sz),
     ROW(override_return, kNotYet, I, C, A),
-    ROW(sock_ops_cb_flags_set, kNotYet, I, C, A),
+    ROW(sock_ops_cb_flags_set, kNotYet, I, C, A),             // implemented in socket_helpers.cpp
     ROW(msg_redirect_map, 0, I, C, M, A, A),                  // SK_DROP: no socket in the map
     ROW(msg_apply_bytes, kNotYet, I, C, A),
     ROW(msg_cork_bytes, kNotYet, I, C, A),
@@ -105,26 +107,26 @@ constexpr CatalogRow kCatalog[] = {
     ROW(get_local_storage, kNotYet, RetType::PtrToMapValue, M, A),
     ROW(sk_select_reuseport, kNotYet, I, C, M, K, A),
     ROW(skb_ancestor_cgroup_id, kNotYet, I, C, A),
-    ROW(sk_lookup_tcp, kNotYet, Sock, C, Mem, Sz, A, A),
-    ROW(sk_lookup_udp, kNotYet, Sock, C, Mem, Sz, A, A),
-    ROW(sk_release, kNotYet, I, Sk),
+    ROW(sk_lookup_tcp, 0, Sock, C, Mem, Sz, A, A),                // NULL: a process holds no kernel socket to find
+    ROW(sk_lookup_udp, 0, Sock, C, Mem, Sz, A, A),                // NULL: no kernel socket
+    ROW(sk_release, kNotYet, I, BSkc),  // implemented in socket_helpers.cpp
     ROW(msg_push_data, kNotYet, I, C, A, A, A),
     ROW(msg_pop_data, kNotYet, I, C, A, A, A),
     ROW(rc_pointer_rel, kNotYet, I, C, A, A),
-    ROW(sk_fullsock, kNotYet, Sock, Sk),
-    ROW(tcp_sock, kNotYet, Sock, Sk),
+    ROW(sk_fullsock, kNotYet, Sock, Skc),  // implemented in socket_helpers.cpp
+    ROW(tcp_sock, kNotYet, TcpSock, Skc),  // implemented in socket_helpers.cpp
     ROW(skb_ecn_set_ce, kNotYet, I, C),
-    ROW(get_listener_sock, kNotYet, Sock, Sk),
-    ROW(skc_lookup_tcp, kNotYet, Sock, C, Mem, Sz, A, A),
-    ROW(tcp_check_syncookie, kNotYet, I, Sk, Mem, Sz, Mem, Sz),
+    ROW(get_listener_sock, kNotYet, Sock, Skc),  // implemented in socket_helpers.cpp
+    ROW(skc_lookup_tcp, 0, SockCommon, C, Mem, Sz, A, A),          // NULL: no kernel socket
+    ROW(tcp_check_syncookie, kNotYet, I, BSkc, Mem, Sz, Mem, Sz),
     ROW(sysctl_get_name, kNotYet, I, C, Out, Sz, A),
     ROW(sysctl_get_current_value, kNotYet, I, C, Out, Sz),
     ROW(sysctl_get_new_value, kNotYet, I, C, Out, Sz),
     ROW(sysctl_set_new_value, kNotYet, I, C, Mem, Sz),
-    ROW(sk_storage_get, kNotYet, Val, M, Sk, A, A),
-    ROW(sk_storage_delete, kNotYet, I, M, Sk),
+    ROW(sk_storage_get, kNotYet, Val, M, BSkc, A, A),
+    ROW(sk_storage_delete, kNotYet, I, M, BSkc),
     ROW(send_signal, kNotYet, I, A),
-    ROW(tcp_gen_syncookie, kNotYet, I, Sk, Mem, Sz, Mem, Sz),
+    ROW(tcp_gen_syncookie, kNotYet, I, BSkc, Mem, Sz, Mem, Sz),
     ROW(skb_output, kNotYet, I, Btf, M, A, Mem, Sz0),
     ROW(tcp_send_ack, kNotYet, I, Btf, A),
     ROW(send_signal_thread, kNotYet, I, A),
@@ -133,17 +135,17 @@ constexpr CatalogRow kCatalog[] = {
     ROW(xdp_output, kNotYet, I, Btf, M, A, Mem, Sz0),
     ROW(get_netns_cookie, kNotYet, I, C),
     ROW(get_current_ancestor_cgroup_id, kNotYet, I, A),
-    ROW(sk_assign, kNotYet, I, C, Sk, A),
+    ROW(sk_assign, kNotYet, I, C, BSkc, A),
     ROW(seq_printf, kNotYet, I, Btf, Mem, Sz, Mem, Sz0),
     ROW(seq_write, kNotYet, I, Btf, Mem, Sz0),
-    ROW(sk_cgroup_id, kNotYet, I, Sk),
-    ROW(sk_ancestor_cgroup_id, kNotYet, I, Sk, A),
+    ROW(sk_cgroup_id, kNotYet, I, BSkc),
+    ROW(sk_ancestor_cgroup_id, kNotYet, I, BSkc, A),
     ROW(csum_level, kNotYet, I, C, A),
-    ROW(skc_to_tcp6_sock, kNotYet, Obj, Sk),
-    ROW(skc_to_tcp_sock, kNotYet, Obj, Sk),
-    ROW(skc_to_tcp_timewait_sock, kNotYet, Obj, Sk),
-    ROW(skc_to_tcp_request_sock, kNotYet, Obj, Sk),
-    ROW(skc_to_udp6_sock, kNotYet, Obj, Sk),
+    ROW(skc_to_tcp6_sock, kNotYet, Obj, BSkc),
+    ROW(skc_to_tcp_sock, kNotYet, Obj, BSkc),
+    ROW(skc_to_tcp_timewait_sock, kNotYet, Obj, BSkc),
+    ROW(skc_to_tcp_request_sock, kNotYet, Obj, BSkc),
+    ROW(skc_to_udp6_sock, kNotYet, Obj, BSkc),
     ROW(get_task_stack, kNotYet, I, Btf, Out, Sz0, A),
     ROW(load_hdr_opt, kNotYet, I, C, Mem, Sz, A),
     ROW(store_hdr_opt, kNotYet, I, C, Mem, Sz, A),
@@ -178,7 +180,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(task_pt_regs, kNotYet, Obj, Btf),
     ROW(get_branch_snapshot, -ENOENT, I, Out, Sz0, A),        // no branch records
     ROW(trace_vprintk, kNotYet, I, Mem, Sz, Mem, Sz0),        // implemented in print_helpers.cpp
-    ROW(skc_to_unix_sock, kNotYet, Obj, Sk),
+    ROW(skc_to_unix_sock, kNotYet, Obj, BSkc),
     ROW(kallsyms_lookup_name, -ENOENT, I, Mem, Sz, A, Long),  // no kernel symbols in userspace
     ROW(find_vma, kNotYet, I, Btf, A, Fn, A, A),
     ROW(get_func_arg, kNotYet, I, C, A, Long),
@@ -193,7 +195,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(ima_file_hash, kNotYet, I, Btf, Out, Sz),
     ROW(kptr_xchg, kNotYet, Obj, Kptr, Btf),
     ROW(map_lookup_percpu_elem, kNotYet, Val, M, K, A),
-    ROW(skc_to_mptcp_sock, kNotYet, Obj, Sk),
+    ROW(skc_to_mptcp_sock, kNotYet, Obj, BSkc),
     ROW(dynptr_from_mem, kNotYet, I, Mem, Sz0, A, Dyn),
     ROW(ringbuf_reserve_dynptr, kNotYet, I, M, A, A, Dyn),
     ROW(ringbuf_submit_dynptr, kNotYet, RetType::Void, Dyn, A),

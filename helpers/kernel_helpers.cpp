@@ -17,6 +17,7 @@ void register_kernel_helpers(vm::HelperRegistry& registry, HelperRuntime& runtim
   detail::add_xdp_helpers(registry, runtime);
   detail::add_ringbuf_helpers(registry, runtime);
   detail::add_program_helpers(registry, runtime);
+  detail::add_socket_helpers(registry, runtime);
 }
 
 }  // namespace bpfvm::helpers

@@ -167,23 +167,36 @@ std::uint32_t pkt_type_of(const std::uint8_t* eth) {
   return std::memcmp(eth, kZero, 6) == 0 ? PACKET_HOST : PACKET_OTHERHOST;  // loopback's address is zero
 }
 
-// net/bpf/test_run.c gives every test-run skb a socket whose family and addresses come from the
-// packet's IPv4/IPv6 header (rcv_saddr = source, daddr = destination) and whose ports are 0; cgroup_skb
-// programs read them as family, local_ip4/6 and remote_ip4/6 (network byte order, as in the header).
-void fill_socket_fields(__sk_buff& md, const std::uint8_t* l3, std::size_t l3_bytes, unsigned ethertype) {
+// net/bpf/test_run.c gives every test-run skb a socket (__sk_buff.sk) whose family and addresses come
+// from the packet's IPv4/IPv6 header (rcv_saddr = source, daddr = destination); everything else is
+// what a fresh socket without a struct socket has: ports, type, protocol, mark 0, state TCP_CLOSE,
+// no rx queue (checked against 6.18 by tests/runtime's sk_fields). cgroup_skb programs also read
+// family and addresses as __sk_buff fields (network byte order, as in the header).
+void build_socket(SkbCtx& s, const std::uint8_t* l3, std::size_t l3_bytes, unsigned ethertype, bool cgroup_skb) {
+  constexpr std::uint32_t kTcpClose = 7;
+  bpf_sock& sk = s.socket.sock;
+  sk.state = kTcpClose;
+  sk.rx_queue_mapping = -1;
   if (ethertype == 0x0800) {
-    md.family = 2;  // AF_INET
+    sk.family = 2;  // AF_INET
     if (l3_bytes >= 20) {
-      std::memcpy(&md.local_ip4, l3 + 12, 4);
-      std::memcpy(&md.remote_ip4, l3 + 16, 4);
+      std::memcpy(&sk.src_ip4, l3 + 12, 4);
+      std::memcpy(&sk.dst_ip4, l3 + 16, 4);
     }
   } else if (ethertype == 0x86dd) {
-    md.family = 10;  // AF_INET6
+    sk.family = 10;  // AF_INET6
     if (l3_bytes >= 40) {
-      std::memcpy(md.local_ip6, l3 + 8, 16);
-      std::memcpy(md.remote_ip6, l3 + 24, 16);
+      std::memcpy(sk.src_ip6, l3 + 8, 16);
+      std::memcpy(sk.dst_ip6, l3 + 24, 16);
     }
   }
+  s.sk = reinterpret_cast<std::uintptr_t>(&s.socket.sock);
+  if (!cgroup_skb) return;
+  s.md.family = sk.family;
+  s.md.local_ip4 = sk.src_ip4;
+  s.md.remote_ip4 = sk.dst_ip4;
+  std::memcpy(s.md.local_ip6, sk.src_ip6, sizeof sk.src_ip6);
+  std::memcpy(s.md.remote_ip6, sk.dst_ip6, sizeof sk.dst_ip6);
 }
 
 Result<void> run_skb(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat, TestRunResult& out,
@@ -228,7 +241,7 @@ Result<void> run_skb(const ProgramRunner& runner, const TestRunOptions& o, std::
   s.md.pkt_type = pkt_type_of(buf + kSkbHeadroom);
   if (s.md.ifindex == 0) s.md.ifindex = 1;  // loopback
   if (s.md.wire_len == 0) s.md.wire_len = s.md.len;
-  if (o.type == ProgType::CgroupSkb) fill_socket_fields(s.md, buf + kSkbHeadroom + kEthHlen, l3_bytes, ethertype);
+  build_socket(s, buf + kSkbHeadroom + kEthHlen, l3_bytes, ethertype, o.type == ProgType::CgroupSkb);
   s.md.data = static_cast<std::uint32_t>(s.data);
   s.md.data_end = static_cast<std::uint32_t>(s.data_end);
   s.md.data_meta = static_cast<std::uint32_t>(s.data_meta);
@@ -241,6 +254,7 @@ Result<void> run_skb(const ProgramRunner& runner, const TestRunOptions& o, std::
   ctx.regions.push_back(vm::Region{static_cast<std::uintptr_t>(s.data), static_cast<std::size_t>(s.data_end - s.data),
                                    true, "packet"});
   hr.packet_region = 1;
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&s.socket), sizeof s.socket, false, "socket"});
   if (o.setup) o.setup(hr, ctx);
   if (auto r = run_repeated(runner, ctx, reinterpret_cast<std::uintptr_t>(&s), repeat, o.measure_time, out); !r)
     return std::move(r).error();

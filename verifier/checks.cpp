@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "verifier/socket_fields.hpp"
+
 namespace bpfvm::verifier {
 
 namespace {
@@ -56,6 +58,43 @@ Check leak_into(std::uint32_t pc, ViolationDetail d, RegType where) {
   return violation(pc, ViolationKind::PointerLeak, d);
 }
 
+// The field of `fields` that lets an access of `size` bytes at offset o happen, or null.
+const CtxField* permitting_field(std::span<const CtxField> fields, std::int64_t o, int size, bool write) {
+  for (const auto& f : fields) {
+    if (o < f.offset || o + size > std::int64_t{f.offset} + f.size_bytes) continue;
+    if (f.kind != CtxFieldKind::Scalar) {
+      if (write || o != f.offset || static_cast<std::uint32_t>(size) != f.size_bytes) return nullptr;
+      return &f;
+    }
+    if (o % size != 0) return nullptr;  // context loads must be naturally aligned
+    if (write && !f.writable) return nullptr;
+    const bool whole = o == f.offset && static_cast<std::uint32_t>(size) == f.size_bytes;
+    if (!whole && (write ? f.whole_stores : f.whole_loads)) return nullptr;
+    if (!write && f.loads_at_start && o != f.offset) return nullptr;
+    if (write && size < f.min_store_bytes) return nullptr;
+    return &f;
+  }
+  return nullptr;
+}
+
+// What a load of a pointer field yields; a maybe-null one gets its id from transfer_memory, per load.
+RegValue pointer_field_value(CtxFieldKind kind) {
+  switch (kind) {
+    case CtxFieldKind::PacketData: return RegValue::pointer(RegType::Packet);
+    case CtxFieldKind::PacketEnd: return RegValue::pointer(RegType::PacketEnd);
+    case CtxFieldKind::PacketMeta: return RegValue::pointer(RegType::PacketMeta);
+    case CtxFieldKind::Socket: return RegValue::pointer(RegType::Socket);
+    case CtxFieldKind::SockCommonOrNull:
+    case CtxFieldKind::SocketOrNull: {
+      RegValue v = RegValue::pointer(kind == CtxFieldKind::SocketOrNull ? RegType::Socket : RegType::SockCommon);
+      v.maybe_null = true;
+      return v;
+    }
+    case CtxFieldKind::Scalar: break;
+  }
+  return RegValue::unknown();
+}
+
 Check ctx_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail d, Range r, int size, bool write,
                  const RegValue* value, RegValue* loaded) {
   const auto& type = opts.program_type;
@@ -64,30 +103,28 @@ Check ctx_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail 
   d.size = size;
   d.limit = type.ctx_size_bytes;
   if (r.lo != r.hi || !r.bounded) return violation(pc, ViolationKind::VariableOffset, d);
-  const std::int64_t o = r.lo;
-  for (const auto& f : type.fields) {
-    if (o < f.offset || o + size > std::int64_t{f.offset} + f.size_bytes) continue;
-    if (f.kind != CtxFieldKind::Scalar) {
-      if (write || o != f.offset || static_cast<std::uint32_t>(size) != f.size_bytes) break;
-      if (loaded) {
-        const RegType t = f.kind == CtxFieldKind::PacketData ? RegType::Packet
-                        : f.kind == CtxFieldKind::PacketEnd  ? RegType::PacketEnd
-                                                             : RegType::PacketMeta;
-        *loaded = RegValue::pointer(t);
-      }
-      return std::nullopt;
-    }
-    if (o % size != 0) break;  // context loads must be naturally aligned
-    if (write && !f.writable) break;
-    const bool whole = o == f.offset && static_cast<std::uint32_t>(size) == f.size_bytes;
-    if (!whole && (write ? f.whole_stores : f.whole_loads)) break;
-    if (!write && f.loads_at_start && o != f.offset) break;
-    if (write && size < f.min_store_bytes) break;
-    if (write && value && value->is_pointer()) return violation(pc, ViolationKind::PointerLeak, d);
-    if (loaded) *loaded = unknown_of_size(size);
-    return std::nullopt;
+  const CtxField* f = permitting_field(type.fields, r.lo, size, write);
+  if (!f) return violation(pc, ViolationKind::CtxFieldAccess, d);
+  if (write && value && value->is_pointer()) return violation(pc, ViolationKind::PointerLeak, d);
+  if (loaded) *loaded = f->kind == CtxFieldKind::Scalar ? unknown_of_size(size) : pointer_field_value(f->kind);
+  return std::nullopt;
+}
+
+// The kernel's check_sock_access: loads of the struct's readable fields through a non-null socket pointer.
+Check socket_access(std::uint32_t pc, ViolationDetail d, const RegValue& p, Range r, int size, bool write,
+                    RegValue* loaded) {
+  d.off_min = r.lo;
+  d.off_max = r.hi;
+  d.limit = socket_struct_bytes(p.type);
+  if (p.maybe_null) return violation(pc, ViolationKind::MaybeNullAccess, d);
+  if (write) return violation(pc, ViolationKind::ReadOnlyWrite, d);
+  if (r.lo != r.hi || !r.bounded) return violation(pc, ViolationKind::VariableOffset, d);
+  if (!permitting_field(socket_fields(p.type), r.lo, size, false)) {
+    d.note = "socket";
+    return violation(pc, ViolationKind::CtxFieldAccess, d);
   }
-  return violation(pc, ViolationKind::CtxFieldAccess, d);
+  if (loaded) *loaded = unknown_of_size(size);
+  return std::nullopt;
 }
 
 Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, ViolationDetail d, const RegValue& p,
@@ -202,6 +239,10 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
       return violation(pc, ViolationKind::InvalidMemAccess, d);
     case RegType::Ctx:
       return ctx_access(opts, pc, d, range, size, write, value, loaded);
+    case RegType::SockCommon:
+    case RegType::Socket:
+    case RegType::TcpSock:
+      return socket_access(pc, d, p, range, size, write, loaded);
     case RegType::Stack:
       return stack_access(opts, s, pc, d, p, range, size, write, value, loaded, reads_uninit_stack);
     case RegType::MapValue: {
@@ -294,7 +335,7 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
       return bounds(pc, d, range, size_max, limit);
     }
     case RegType::NotInit: case RegType::Scalar: case RegType::Ctx: case RegType::MapPtr: case RegType::PacketEnd:
-    case RegType::FuncPtr:
+    case RegType::FuncPtr: case RegType::SockCommon: case RegType::Socket: case RegType::TcpSock:
       return violation(pc, ViolationKind::HelperArgType, d);
   }
   return std::nullopt;

@@ -33,6 +33,9 @@ std::string type_name(const RegValue& v) {
     case RegType::Mem: return (v.read_only ? "rdonly_mem" : "mem") + null;
     case RegType::RingbufMem: return "ringbuf_mem" + null;
     case RegType::FuncPtr: return "func";
+    case RegType::SockCommon: return "sock_common" + null;
+    case RegType::Socket: return "sock" + null;
+    case RegType::TcpSock: return "tcp_sock" + null;
   }
   return "?";
 }
@@ -86,7 +89,9 @@ const char* arg_type_name(vm::ArgType t) {
     case vm::ArgType::ConstAllocSizeOrZero: return "a constant size";
     case vm::ArgType::PtrToUninitMapValue: return "a pointer to a writable map value buffer";
     case vm::ArgType::PtrToInt: return "a pointer to 4 writable bytes";
-    case vm::ArgType::PtrToSocket: return "sock (a socket pointer)";
+    case vm::ArgType::PtrToSocket: return "sock (a checked full socket pointer)";
+    case vm::ArgType::PtrToSockCommon:
+    case vm::ArgType::PtrToBtfIdSockCommon: return "sock_common, sock or tcp_sock (a checked socket pointer)";
     case vm::ArgType::PtrToBtfId: return "ptr_to_btf_id (a kernel object)";
     case vm::ArgType::PtrToDynptr: return "dynptr";
     case vm::ArgType::PtrToTimer: return "timer (a map value's struct bpf_timer)";
@@ -111,6 +116,8 @@ std::string region_name(const State* s, int reg) {
     case RegType::Mem: return "memory";
     case RegType::RingbufMem: return "ring buffer reservation";
     case RegType::Ctx: return "context";
+    case RegType::SockCommon: case RegType::Socket: return "struct bpf_sock";
+    case RegType::TcpSock: return "struct bpf_tcp_sock";
     case RegType::NotInit: case RegType::Scalar: case RegType::MapPtr: case RegType::PacketEnd:
     case RegType::FuncPtr: break;
   }
@@ -174,6 +181,10 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::VariableOffset:
       return "variable ctx access prohibited: " + r + " " + offs + "; context offsets must be constants";
     case ViolationKind::CtxFieldAccess:
+      if (d.note == "socket")
+        return "invalid " + (s ? type_name(s->reg(d.reg)) : std::string("sock")) + " access off=" +
+               std::to_string(d.off_min) + " size=" + std::to_string(d.size) + ": no such readable field of " +
+               region_name(s, d.reg);
       return "invalid bpf_context access off=" + std::to_string(d.off_min) + " size=" + std::to_string(d.size) +
              (d.write ? " (write)" : "") + ": no such " + (d.write ? "writable " : "") + "field of the " +
              o.program_type.name + " context";
@@ -185,9 +196,11 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::UnreleasedReference:
       if (!d.note.empty())
         return std::string(d.note) + ": reference id=" + std::to_string(d.limit) +
-               " (a bpf_ringbuf_reserve result) is held; a successful tail call never returns to release it";
+               " (a bpf_ringbuf_reserve or bpf_sk_lookup_* result) is held; a successful tail call never returns to "
+               "release it";
       return "Unreleased reference id=" + std::to_string(d.limit) +
-             ": a bpf_ringbuf_reserve result must be submitted or discarded on every path";
+             ": a bpf_ringbuf_reserve result must be submitted or discarded, a bpf_sk_lookup_* socket released "
+             "(bpf_sk_release), on every path";
     case ViolationKind::PointerArithmetic:
       return r + " pointer arithmetic on " + (s ? type_name(s->reg(d.reg)) : std::string("pointer")) +
              " prohibited (only 64-bit add/sub of a scalar to a non-null data pointer)";
@@ -313,6 +326,7 @@ std::string describe_reg(const RegValue& v) {
     }
     case RegType::Ctx: case RegType::MapPtr: case RegType::MapValue: case RegType::Packet: case RegType::PacketEnd:
     case RegType::PacketMeta: case RegType::Mem: case RegType::RingbufMem: case RegType::FuncPtr:
+    case RegType::SockCommon: case RegType::Socket: case RegType::TcpSock:
       break;
   }
   std::string out = type_name(v) + "(";

@@ -89,6 +89,9 @@ inline constexpr std::uint8_t kBind[] = {64};  // bpf_bind: connect4/connect6 on
 inline constexpr std::uint8_t kCgroupDevice[] = {25, 81};
 inline constexpr std::uint8_t kCgroupSysctl[] = {25, 81, 101, 102, 103, 104, 160};
 inline constexpr std::uint8_t kPerfEvent[] = {56, 119};  // perf_prog_read_value, read_branch_records
+// perf_event_output, get_socket_cookie, setsockopt, sock_map_update, getsockopt, sock_ops_cb_flags_set,
+// sock_hash_update, get_local_storage, tcp_sock, sk_storage_get/delete, get_netns_cookie, *_hdr_opt.
+inline constexpr std::uint8_t kSockOps[] = {25, 46, 49, 53, 57, 59, 70, 81, 96, 107, 108, 122, 142, 143, 144};
 }  // namespace own
 
 // BPF_PROG_TYPE_SOCKET_FILTER (1)
@@ -121,6 +124,8 @@ inline constexpr auto kCgroupSockAddrConnect =
 
 // BPF_PROG_TYPE_CGROUP_DEVICE (15)
 inline constexpr auto kCgroupDevice = unite<kBase, own::kCgroupDevice>();
+// BPF_PROG_TYPE_SOCK_OPS (13)
+inline constexpr auto kSockOps = unite<kBase, kSkCasts, own::kSockOps>();
 // BPF_PROG_TYPE_CGROUP_SYSCTL (23)
 inline constexpr auto kCgroupSysctl = unite<kBase, own::kCgroupSysctl>();
 

@@ -15,6 +15,8 @@ CtxField scalar(std::uint32_t off, std::uint32_t size, bool writable = false) {
   return CtxField{off, size, writable, CtxFieldKind::Scalar};
 }
 CtxField pointer(std::uint32_t off, CtxFieldKind kind) { return CtxField{off, 4, false, kind}; }
+// __sk_buff.sk: one 8-byte load, a PTR_TO_SOCK_COMMON_OR_NULL (bpf_skb_is_valid_access).
+CtxField skb_sk() { return CtxField{offsetof(__sk_buff, sk), 8, false, CtxFieldKind::SockCommonOrNull}; }
 // A field read only whole (and, when writable, written only whole).
 CtxField whole(std::uint32_t off, std::uint32_t size, bool writable = false) {
   return CtxField{off, size, writable, CtxFieldKind::Scalar, true, true};
@@ -77,6 +79,7 @@ std::vector<CtxField> sk_buff_fields(bool tc) {
     f.push_back(pointer(80, CtxFieldKind::PacketEnd));
     f.push_back(pointer(140, CtxFieldKind::PacketMeta));
   }
+  f.push_back(skb_sk());
   return f;
 }
 
@@ -196,6 +199,7 @@ ProgramTypeInfo cgroup_skb() {
   t.fields.push_back(narrow_read(164, false));  // gso_segs
   t.fields.push_back(narrow_read(176, false));  // gso_size
   t.fields.push_back(whole(184, 8));            // hwtstamp
+  t.fields.push_back(skb_sk());
   return t;
 }
 
@@ -215,6 +219,7 @@ ProgramTypeInfo lwt(std::string name, std::span<const std::uint8_t> helper_ids, 
   t.fields.push_back(narrow_read(84, false));   // napi_id
   t.fields.push_back(narrow_read(164, false));  // gso_segs
   t.fields.push_back(narrow_read(176, false));  // gso_size
+  t.fields.push_back(skb_sk());
   return t;
 }
 }  // namespace
@@ -292,6 +297,7 @@ std::optional<ProgramTypeInfo> cgroup_sock_addr(std::uint32_t expected_attach_ty
   if (ip6) t.fields.push_back(ip6_array(offsetof(bpf_sock_addr, user_ip6)));
   if (a == BPF_CGROUP_UDP4_SENDMSG) t.fields.push_back(narrow_read(offsetof(bpf_sock_addr, msg_src_ip4), true));
   if (a == BPF_CGROUP_UDP6_SENDMSG) t.fields.push_back(ip6_array(offsetof(bpf_sock_addr, msg_src_ip6)));
+  t.fields.push_back(CtxField{offsetof(bpf_sock_addr, sk), 8, false, CtxFieldKind::Socket});
   return t;
 }
 
@@ -323,6 +329,26 @@ ProgramTypeInfo perf_event() {
   t.spin_locks_refused = kTracingSpinLocks;
   for (std::uint32_t off = 0; off < kRegsBytes; off += 8) t.fields.push_back(whole(off, 8));
   t.fields.push_back(scalar(kRegsBytes, 16));  // sample_period, addr
+  return t;
+}
+
+// sock_ops_is_valid_access (6.18, measured at every offset and width): struct bpf_sock_ops. Every u32
+// field up to sk_txhash read whole, reply (args[0]) and sk_txhash also written whole; bytes_received,
+// bytes_acked and skb_hwtstamp whole u64; skb_tcp_flags in any width at its first byte; sk a
+// PTR_TO_SOCKET_OR_NULL, skb_data/skb_data_end packet pointers (read only). r0 at exit: 0 or 1.
+ProgramTypeInfo sock_ops() {
+  auto t = context_type("sock_ops", helper_sets::kSockOps, "bpf_sock_ops", offsetof(bpf_sock_ops, skb_tcp_flags) + 12);
+  t.max_return = 1;
+  for (std::uint32_t off = 0; off <= offsetof(bpf_sock_ops, sk_txhash); off += 4)
+    t.fields.push_back(whole(off, 4, off == offsetof(bpf_sock_ops, reply) || off == offsetof(bpf_sock_ops, sk_txhash)));
+  t.fields.push_back(whole(offsetof(bpf_sock_ops, bytes_received), 8));
+  t.fields.push_back(whole(offsetof(bpf_sock_ops, bytes_acked), 8));
+  t.fields.push_back(CtxField{offsetof(bpf_sock_ops, sk), 8, false, CtxFieldKind::SocketOrNull});
+  t.fields.push_back(CtxField{offsetof(bpf_sock_ops, skb_data), 8, false, CtxFieldKind::PacketData});
+  t.fields.push_back(CtxField{offsetof(bpf_sock_ops, skb_data_end), 8, false, CtxFieldKind::PacketEnd});
+  t.fields.push_back(whole(offsetof(bpf_sock_ops, skb_len), 4));
+  t.fields.push_back(at_start(offsetof(bpf_sock_ops, skb_tcp_flags), 4));
+  t.fields.push_back(whole(offsetof(bpf_sock_ops, skb_tcp_flags) + 4, 8));  // skb_hwtstamp (newer than the header)
   return t;
 }
 

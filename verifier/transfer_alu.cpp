@@ -58,7 +58,7 @@ bool arithmetic_allowed(const RegValue& p) {
     case RegType::MapValue: case RegType::Mem: case RegType::RingbufMem:
       return !p.maybe_null;
     case RegType::NotInit: case RegType::Scalar: case RegType::MapPtr: case RegType::PacketEnd:
-    case RegType::FuncPtr:
+    case RegType::FuncPtr: case RegType::SockCommon: case RegType::Socket: case RegType::TcpSock:
       return false;
   }
   return false;

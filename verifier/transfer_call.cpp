@@ -15,6 +15,7 @@ namespace {
 constexpr std::uint32_t kBpfLoop = 181;               // BPF_FUNC_loop
 constexpr std::uint32_t kBpfSpinLock = 93, kBpfSpinUnlock = 94;
 constexpr std::uint32_t kBpfTailCall = 12;            // BPF_FUNC_tail_call
+constexpr std::uint32_t kBpfSkRelease = 86;           // BPF_FUNC_sk_release (OBJ_RELEASE)
 constexpr std::uint32_t kMapProgArray = 3, kMapPerfEventArray = 4, kMapArrayOfMaps = 12, kMapHashOfMaps = 13,
                         kMapRingbuf = 27;  // enum bpf_map_type
 constexpr std::uint64_t kMaxLoops = 1u << 23;         // BPF_MAX_LOOPS
@@ -70,6 +71,16 @@ void clobber_caller_saved(State& s) {
 
 bool is_zero(const RegValue& v) { return v.is_scalar() && v.value.is_const() && v.value.const_value() == 0; }
 
+bool is_socket(const RegValue& v) {
+  return v.type == RegType::SockCommon || v.type == RegType::Socket || v.type == RegType::TcpSock;
+}
+
+// The kernel's is_acquire_function for sockets: bpf_sk_lookup_tcp, bpf_sk_lookup_udp, bpf_skc_lookup_tcp.
+bool acquires_socket(std::uint32_t helper) { return helper == 84 || helper == 85 || helper == 99; }
+// The kernel's is_ptr_cast_function (those bpfvm models): bpf_sk_fullsock, bpf_tcp_sock. The result
+// holds the argument's reference, if any.
+bool casts_socket(std::uint32_t helper) { return helper == 95 || helper == 96; }
+
 struct CallFacts {
   std::optional<std::uint32_t> map;  // ConstMapPtr argument's map index
   std::uint64_t alloc_size = 0;      // ConstAllocSizeOrZero
@@ -77,6 +88,7 @@ struct CallFacts {
   std::uint32_t callback = 0;        // PtrToFunc target
   bool has_callback = false;
   HeldSpinLock lock;                 // PtrToSpinLock: the lock it names
+  std::uint32_t socket_ref = 0;      // a socket argument's reference (0: none)
 };
 
 // The kernel's process_spin_lock: a non-null map value pointer at the constant offset of the value's
@@ -248,12 +260,21 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         d.note = "constant string arguments (ARG_PTR_TO_CONST_STR)";
         return violation(pc, ViolationKind::Unsupported, d);
       case ArgType::PtrToSocket:
+      case ArgType::PtrToSockCommon:
+      case ArgType::PtrToBtfIdSockCommon:
+        // A non-null socket (the kernel's fullsock_types / sock_types); its offset is always 0.
+        if (v.maybe_null || (t == ArgType::PtrToSocket ? v.type != RegType::Socket : !is_socket(v))) return wrong();
+        if (helper == kBpfSkRelease && v.ref == 0) {
+          d.note = "must be referenced when passed to release function (a bpf_sk_lookup_* result)";
+          return wrong();
+        }
+        facts.socket_ref = v.ref;
+        break;
       case ArgType::PtrToBtfId:
       case ArgType::PtrToDynptr:
       case ArgType::PtrToTimer:
       case ArgType::PtrToKptr:
-        d.note = t == ArgType::PtrToSocket  ? "socket arguments (ARG_PTR_TO_SOCKET)"
-                 : t == ArgType::PtrToBtfId ? "kernel object arguments (ARG_PTR_TO_BTF_ID)"
+        d.note = t == ArgType::PtrToBtfId ? "kernel object arguments (ARG_PTR_TO_BTF_ID)"
                  : t == ArgType::PtrToDynptr ? "dynptr arguments (ARG_PTR_TO_DYNPTR)"
                  : t == ArgType::PtrToTimer ? "bpf_timer arguments (ARG_PTR_TO_TIMER)"
                                             : "kptr arguments (ARG_PTR_TO_KPTR)";
@@ -263,22 +284,25 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
   return std::nullopt;
 }
 
-// Releases the reservation an ARG_PTR_TO_ALLOC_MEM | OBJ_RELEASE argument names.
-void release_ringbuf_args(State& s, const vm::HelperSignature& sig) {
-  for (int i = 0; i < 5; ++i) {
-    if (sig.args[static_cast<std::size_t>(i)] != ArgType::PtrToRingbufMem) continue;
-    const std::uint32_t ref = s.reg(i + 1).ref;
-    std::erase(s.refs, ref);
-    auto drop = [ref](RegValue& v) {
-      if (v.type == RegType::RingbufMem && v.ref == ref) v = RegValue::not_init();
-    };
-    for (auto& f : s.frames) {
-      for (auto& r : f.regs) drop(r);
-      f.stack.for_each_spill([ref](RegValue& v) {
-        if (v.type == RegType::RingbufMem && v.ref == ref) v = RegValue::unknown();
-      });
-    }
+// Drops a reference (a ring buffer reservation submitted or discarded, a socket released) and every
+// pointer that holds it: registers become unreadable, spills plain data (the kernel's release_reference).
+void release_reference(State& s, std::uint32_t ref) {
+  std::erase(s.refs, ref);
+  auto holds = [ref](const RegValue& v) { return v.is_pointer() && v.ref == ref; };
+  for (auto& f : s.frames) {
+    for (auto& r : f.regs)
+      if (holds(r)) r = RegValue::not_init();
+    f.stack.for_each_spill([&](RegValue& v) {
+      if (holds(v)) v = RegValue::unknown();
+    });
   }
+}
+
+// The references a call's OBJ_RELEASE arguments name (ringbuf submit/discard, bpf_sk_release).
+void release_args(State& s, std::uint32_t helper, const vm::HelperSignature& sig, const CallFacts& facts) {
+  for (int i = 0; i < 5; ++i)
+    if (sig.args[static_cast<std::size_t>(i)] == ArgType::PtrToRingbufMem) release_reference(s, s.reg(i + 1).ref);
+  if (helper == kBpfSkRelease && facts.socket_ref != 0) release_reference(s, facts.socket_ref);
 }
 
 Check push_frame(Env& env, State& s, std::uint32_t pc, std::uint32_t target, Frame callee) {
@@ -360,17 +384,30 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
       out.forks.push_back(Fork{std::move(first), facts.callback});
     }
   }
-  if (sig.known) release_ringbuf_args(s, sig);
+  if (sig.known) release_args(s, helper, sig, facts);
   if (helper_changes_packet_data(helper)) invalidate_packet_pointers(s);
   clobber_caller_saved(s);
   RegValue r0 = RegValue::unknown();
   switch (sig.known ? sig.ret : RetType::Integer) {
     case RetType::Integer: break;
-    case RetType::PtrToSocketOrNull:
     case RetType::PtrToBtfId:
-      d.note = sig.ret == RetType::PtrToBtfId ? "helpers returning a kernel object pointer (RET_PTR_TO_BTF_ID)"
-                                              : "helpers returning a socket pointer";
+      d.note = "helpers returning a kernel object pointer (RET_PTR_TO_BTF_ID)";
       return violation(pc, ViolationKind::Unsupported, d);
+    case RetType::PtrToSocketOrNull:
+    case RetType::PtrToSockCommonOrNull:
+    case RetType::PtrToTcpSockOrNull:
+      r0 = RegValue::pointer(sig.ret == RetType::PtrToSocketOrNull       ? RegType::Socket
+                             : sig.ret == RetType::PtrToSockCommonOrNull ? RegType::SockCommon
+                                                                         : RegType::TcpSock);
+      r0.maybe_null = true;
+      r0.id = env.new_id();
+      if (acquires_socket(helper)) {
+        r0.ref = r0.id;  // the acquired pointer: when it is NULL, no reference is held
+        s.refs.push_back(r0.ref);
+      } else if (casts_socket(helper)) {
+        r0.ref = facts.socket_ref;
+      }
+      break;
     case RetType::Void: r0 = RegValue::not_init(); break;
     case RetType::PtrToMapValue:
       if (!facts.map) {
@@ -409,7 +446,7 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
       r0.maybe_null = true;
       r0.id = env.new_id();
       if (sig.ret == RetType::PtrToAllocMemOrNull) {
-        r0.ref = env.new_id();
+        r0.ref = r0.id;  // the acquired pointer: when it is NULL, no reference is held
         s.refs.push_back(r0.ref);
       }
       break;

@@ -145,16 +145,19 @@ namespace {
 
 bool maybe_null_type(const RegValue& v) {
   return v.maybe_null && (v.type == RegType::MapValue || v.type == RegType::Mem || v.type == RegType::RingbufMem ||
-                          v.type == RegType::MapPtr);
+                          v.type == RegType::MapPtr || v.type == RegType::SockCommon || v.type == RegType::Socket ||
+                          v.type == RegType::TcpSock);
 }
 
-// After `if rX == 0`: every copy of the pointer with this id is null, or none is.
+// After `if rX == 0`: every copy of the pointer with this id is null, or none is. A null acquired
+// pointer (id == ref) holds no reference; a null cast of one (bpf_sk_fullsock, bpf_tcp_sock: another
+// id, the same ref) says nothing of it (the kernel's mark_ptr_or_null_regs).
 void mark_null_check(State& s, std::uint32_t id, bool is_null) {
   std::uint32_t released_ref = 0;
   auto fix = [&](RegValue& v) {
     if (!v.maybe_null || v.id != id || !v.is_pointer()) return;
     if (is_null) {
-      if (v.ref) released_ref = v.ref;
+      if (v.ref && v.ref == v.id) released_ref = v.ref;
       v = RegValue::scalar(ScalarDomain::constant(0));
     } else {
       v.maybe_null = false;

@@ -176,6 +176,9 @@ Check transfer_memory(Env& env, State& s, std::uint32_t pc) {
         if (!loaded.is_scalar()) loaded = RegValue::unknown();
         loaded = RegValue::scalar(loaded.value.sign_extend(op.width));
       }
+      // Each load of a maybe-null context field (__sk_buff.sk) is its own pointer: one null check
+      // proves nothing about another load's value.
+      if (loaded.maybe_null && loaded.id == 0) loaded.id = env.new_id();
       s.reg(in.dst) = loaded;
       return std::nullopt;
     }

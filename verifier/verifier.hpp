@@ -27,7 +27,9 @@ struct MapInfo {
 };
 
 /// What a context field yields when loaded.
-enum class CtxFieldKind : std::uint8_t { Scalar, PacketData, PacketEnd, PacketMeta };
+/// SockCommonOrNull: __sk_buff.sk (PTR_TO_SOCK_COMMON_OR_NULL); Socket: bpf_sock_addr.sk (PTR_TO_SOCKET);
+/// SocketOrNull: bpf_sock_ops.sk (PTR_TO_SOCKET_OR_NULL).
+enum class CtxFieldKind : std::uint8_t { Scalar, PacketData, PacketEnd, PacketMeta, SockCommonOrNull, Socket, SocketOrNull };
 
 /// One accessible range of the context. Scalar fields allow aligned loads of any width inside
 /// the range; pointer fields allow exactly one load of size_bytes at offset.
@@ -119,6 +121,7 @@ std::optional<ProgramTypeInfo> cgroup_sock_addr(std::uint32_t expected_attach_ty
 ProgramTypeInfo cgroup_device();                      // struct bpf_cgroup_dev_ctx, read only
 ProgramTypeInfo cgroup_sysctl();                      // struct bpf_sysctl: file_pos writable
 ProgramTypeInfo perf_event();                         // struct bpf_perf_event_data (x86-64 regs), read only
+ProgramTypeInfo sock_ops();                           // struct bpf_sock_ops: reply, sk_txhash writable
 }  // namespace program_types
 
 struct VerifierOptions {

@@ -29,8 +29,11 @@ enum class ArgType : std::uint8_t {
   PtrToUninitMapValue, ///< ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE: value_size bytes the helper writes
                        ///< (bpf_map_pop_elem, bpf_map_peek_elem): need not be initialised, must be writable
   PtrToInt,            ///< ARG_PTR_TO_INT: 4 writable bytes
+  PtrToSocket,         ///< ARG_PTR_TO_SOCKET: a non-null full socket (struct bpf_sock)
+  PtrToSockCommon,     ///< ARG_PTR_TO_SOCK_COMMON: a non-null socket, full or not, or a tcp_sock
+  PtrToBtfIdSockCommon,///< ARG_PTR_TO_BTF_ID_SOCK_COMMON: the same socket pointers (bpfvm has no BTF ids);
+                       ///< bpf_sk_release (id 86) also releases the reference it names (OBJ_RELEASE)
   // Kernel objects bpfvm's verifier does not model yet: a call passing one is refused "not supported yet".
-  PtrToSocket,         ///< ARG_PTR_TO_SOCKET / ARG_PTR_TO_SOCK_COMMON / ARG_PTR_TO_BTF_ID_SOCK_COMMON
   PtrToBtfId,          ///< ARG_PTR_TO_BTF_ID (task_struct, file, inode, ...) and ARG_PTR_TO_PERCPU_BTF_ID
   PtrToDynptr,         ///< ARG_PTR_TO_DYNPTR
   PtrToTimer,          ///< ARG_PTR_TO_TIMER
@@ -45,8 +48,13 @@ enum class RetType : std::uint8_t {
   PtrToAllocMemOrNull, ///< RET_PTR_TO_MEM_OR_NULL | MEM_ALLOC: ringbuf reservation (acquires a reference)
   PtrToMemOrNull,      ///< RET_PTR_TO_MEM_OR_NULL: memory of the size in the ConstAllocSizeOrZero arg
   PtrToMapValue,       ///< RET_PTR_TO_MAP_VALUE: never NULL (bpf_get_local_storage)
+  /// Socket pointers. Whether the result holds a reference follows the helper id, as in the kernel:
+  /// bpf_sk_lookup_tcp/udp and bpf_skc_lookup_tcp acquire one; bpf_sk_fullsock and bpf_tcp_sock carry
+  /// their argument's.
+  PtrToSocketOrNull,   ///< RET_PTR_TO_SOCKET_OR_NULL (struct bpf_sock, a full socket)
+  PtrToSockCommonOrNull, ///< RET_PTR_TO_SOCK_COMMON_OR_NULL (struct bpf_sock, common fields only)
+  PtrToTcpSockOrNull,  ///< RET_PTR_TO_TCP_SOCK_OR_NULL (struct bpf_tcp_sock)
   // Kernel objects bpfvm's verifier does not model yet: a call returning one is refused "not supported yet".
-  PtrToSocketOrNull,   ///< RET_PTR_TO_SOCKET_OR_NULL / SOCK_COMMON / TCP_SOCK (acquires a reference or not)
   PtrToBtfId,          ///< RET_PTR_TO_BTF_ID (maybe NULL), RET_PTR_TO_MEM_OR_BTF_ID (per-cpu variables)
 };
 

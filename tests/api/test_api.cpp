@@ -419,10 +419,11 @@ TEST_CASE("cgroup_sock_addr needs its hook, and connect4 rewrites the destinatio
     REQUIRE(out.has_value());
     CHECK(out->r0 == 1);
     bpf_sock_addr after{};
-    REQUIRE(out->ctx_out.size() == sizeof after);
+    REQUIRE(out->ctx_out.size() == sizeof after + sizeof(bpf_sock));  // the socket `sk` points to follows
     std::memcpy(&after, out->ctx_out.data(), sizeof after);
     CHECK(after.user_ip4 == 0x0100007f);
     CHECK(after.user_port == 0x901f);
+    CHECK(after.sk == nullptr);
   }
   // The IPv6 hooks have no user_ip4.
   auto connect6 = ProgramType::from_section("cgroup/connect6");
@@ -432,6 +433,72 @@ TEST_CASE("cgroup_sock_addr needs its hook, and connect4 rewrites the destinatio
   auto r = v6->load("redirect");
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code == Errc::Rejected);
+}
+
+TEST_CASE("bpf_sock_addr.sk points to the struct bpf_sock the caller puts after the context") {
+  Vm vm;
+  // r0 = (sk->protocol + sk->family) & 1, through the PTR_TO_SOCKET the verifier gives sk.
+  const char* text = "ldxdw %r2, [%r1+64]\nldxw %r0, [%r2+12]\nldxw %r3, [%r2+4]\nadd %r0, %r3\n"
+                     "and %r0, 1\nexit\n";
+  auto connect4 = ProgramType::from_section("cgroup/connect4");
+  REQUIRE(connect4.has_value());
+  auto obj = vm.open_assembly(text, *connect4, "sk");
+  REQUIRE(obj.has_value());
+  for (auto engine : kEngines) {
+    auto prog = obj->load("sk", {.engine = engine, .checked = true});
+    INFO((prog ? std::string() : prog.error().message()));
+    REQUIRE(prog.has_value());
+    struct {
+      bpf_sock_addr addr;
+      bpf_sock sock;
+    } in{};
+    in.addr.sk = reinterpret_cast<bpf_sock*>(std::uintptr_t{0x1234});  // the caller's bytes there do not count
+    in.sock.family = 2;
+    in.sock.protocol = 17;
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(&in);
+    auto out = prog->run(RunInput{.ctx = std::span<const std::uint8_t>(bytes, sizeof in)});
+    REQUIRE(out.has_value());
+    CHECK(out->r0 == 1);  // (17 + 2) & 1
+    auto zeroed = prog->run(RunInput{.ctx = std::span<const std::uint8_t>(bytes, sizeof in.addr)});
+    REQUIRE(zeroed.has_value());
+    CHECK(zeroed->r0 == 0);  // no socket bytes given: a zero-filled struct bpf_sock
+  }
+}
+
+TEST_CASE("sock_ops runs on the caller's struct bpf_sock_ops: sk NULL, an empty packet, cb flags into the context") {
+  Vm vm;
+  // r7 = bpf_sock_ops_cb_flags_set(ctx, 0x1ff); 1 when r7 is 0x180 (the unsupported bits), sk is NULL
+  // and the packet holds no byte; else 0.
+  const char* text =
+      "mov %r6, %r1\nmov %r2, 0x1ff\ncall 59\nmov %r7, %r0\n"
+      "ldxdw %r2, [%r6+184]\njne %r2, 0, +5\n"
+      "ldxdw %r2, [%r6+192]\nldxdw %r3, [%r6+200]\nmov %r4, %r2\nadd %r4, 1\njgt %r4, %r3, +2\n"
+      "mov %r0, 0\nexit\nmov %r0, 0\njne %r7, 0x180, +1\nmov %r0, 1\nexit\n";
+  auto type = ProgramType::from_section("sockops");
+  REQUIRE(type.has_value());
+  auto obj = vm.open_assembly(text, *type, "ops");
+  REQUIRE(obj.has_value());
+  for (auto engine : kEngines) {
+    auto prog = obj->load("ops", {.engine = engine, .checked = true});
+    INFO((prog ? std::string() : prog.error().message()));
+    REQUIRE(prog.has_value());
+    bpf_sock_ops in{};
+    in.is_fullsock = 1;
+    in.sk = reinterpret_cast<bpf_sock*>(std::uintptr_t{0x1234});  // replaced by NULL
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(&in);
+    auto out = prog->run(RunInput{.ctx = std::span<const std::uint8_t>(bytes, sizeof in)});
+    REQUIRE(out.has_value());
+    CHECK(out->r0 == 1);
+    bpf_sock_ops after{};
+    REQUIRE(out->ctx_out.size() >= sizeof after);
+    std::memcpy(&after, out->ctx_out.data(), sizeof after);
+    CHECK(after.bpf_sock_ops_cb_flags == 0x7f);
+    CHECK(after.sk == nullptr);
+    in.is_fullsock = 0;  // no full socket: -EINVAL, nothing stored
+    out = prog->run(RunInput{.ctx = std::span<const std::uint8_t>(bytes, sizeof in)});
+    REQUIRE(out.has_value());
+    CHECK(out->r0 == 0);
+  }
 }
 
 namespace {

@@ -439,6 +439,10 @@ TEST_CASE("cgroup_skb: direct packet reads, socket fields, ctx writes, skb_load_
   run_both_engines({"cgroup_skb", "cgroup_skb", {}});
 }
 
+TEST_CASE("sk_fields: __sk_buff.sk, bpf_sk_fullsock, bpf_tcp_sock, bpf_get_listener_sock, bpf_sk_lookup_*", "[runtime][tc][socket]") {
+  run_both_engines({"sk_fields", "sk_fields", {}});
+}
+
 TEST_CASE("lwt_xmit: direct packet writes, skb_store_bytes/load_bytes at L3, ctx writes", "[runtime][lwt]") {
   run_both_engines({"lwt_xmit", "lwt_rewrite", {}});
 }

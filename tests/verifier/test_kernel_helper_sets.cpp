@@ -82,7 +82,7 @@ TEST_CASE("per-type helper sets equal the running kernel's get_func_proto") {
       {BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET6_BIND, *pt::cgroup_sock_addr(BPF_CGROUP_INET6_BIND)},
       {BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP4_RECVMSG, *pt::cgroup_sock_addr(BPF_CGROUP_UDP4_RECVMSG)},
       {BPF_PROG_TYPE_CGROUP_DEVICE, 0, pt::cgroup_device()},   {BPF_PROG_TYPE_CGROUP_SYSCTL, 0, pt::cgroup_sysctl()},
-      {BPF_PROG_TYPE_PERF_EVENT, 0, pt::perf_event()},
+      {BPF_PROG_TYPE_PERF_EVENT, 0, pt::perf_event()},      {BPF_PROG_TYPE_SOCK_OPS, 0, pt::sock_ops()},
   };
   for (const auto& [type, attach, info] : types) {
     REQUIRE(info.helper_ids.has_value());

@@ -4,7 +4,7 @@
 // kKnownDisagreements.
 //
 // How each suite file reaches the kernel (the file name's prefix picks it, as in verifier_test_support):
-//   xdp-, tc-, socket-, kprobe-, tracepoint-, rawtp-, cgskb-, lwtin-, lwtxmit-  the matching
+//   xdp-, tc-, socket-, kprobe-, tracepoint-, rawtp-, cgskb-, lwtin-, lwtxmit-, sockops-  the matching
 //            BPF_PROG_TYPE, loaded as written.
 //   plain-   BPF_PROG_TYPE_SOCKET_FILTER with a 3-slot prefix that replaces the context with the
 //            plain entry state: r1 = `lddw BPF_PSEUDO_MAP_VALUE` of a one-entry array map whose
@@ -275,6 +275,7 @@ SuiteKind kind_of(const std::string& name) {
   if (starts("cgskb-")) return {BPF_PROG_TYPE_CGROUP_SKB};
   if (starts("lwtin-")) return {BPF_PROG_TYPE_LWT_IN};
   if (starts("lwtxmit-")) return {BPF_PROG_TYPE_LWT_XMIT};
+  if (starts("sockops-")) return {BPF_PROG_TYPE_SOCK_OPS};
   return {BPF_PROG_TYPE_SOCKET_FILTER, true, starts("unpriv-")};
 }
 

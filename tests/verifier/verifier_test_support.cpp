@@ -54,6 +54,10 @@ vm::HelperRegistry kernel_like_helpers() {
   add(r, 133, "bpf_ringbuf_discard", RetType::Void, {ArgType::PtrToRingbufMem, A, D, D, D});
   add(r, 22, "bpf_perf_event_read", RetType::Integer, {ArgType::ConstMapPtr, A, D, D, D});
   add(r, 181, "bpf_loop", RetType::Integer, {A, ArgType::PtrToFunc, ArgType::PtrToStack, A, D});
+  add(r, 84, "bpf_sk_lookup_tcp", RetType::PtrToSocketOrNull,
+      {ArgType::PtrToCtx, ArgType::PtrToMem, ArgType::ConstSize, A, A});
+  add(r, 86, "bpf_sk_release", RetType::Integer, {ArgType::PtrToBtfIdSockCommon, D, D, D, D});
+  add(r, 95, "bpf_sk_fullsock", RetType::PtrToSocketOrNull, {ArgType::PtrToSockCommon, D, D, D, D});
   return r;
 }
 
@@ -84,6 +88,7 @@ VerifierOptions options_for(const std::filesystem::path& file, std::uint32_t mem
   else if (starts("cgskb-")) o.program_type = program_types::cgroup_skb();
   else if (starts("lwtin-")) o.program_type = program_types::lwt_in();
   else if (starts("lwtxmit-")) o.program_type = program_types::lwt_xmit();
+  else if (starts("sockops-")) o.program_type = program_types::sock_ops();
   else o.program_type = program_types::plain(mem_size);
   o.unprivileged = starts("unpriv-");
   o.maps = suite_maps();

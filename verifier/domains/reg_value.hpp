@@ -23,6 +23,12 @@ enum class RegType : std::uint8_t {
   Mem,         // memory of aux bytes (plain programs' r1, helper-returned memory)
   RingbufMem,  // a ring buffer reservation of aux bytes, reference id `ref`
   FuncPtr,     // a subprogram (aux = its first insn), from lddw BPF_PSEUDO_FUNC
+  // Sockets (the kernel's PTR_TO_SOCK_COMMON, PTR_TO_SOCKET, PTR_TO_TCP_SOCK): read-only views of
+  // struct bpf_sock / bpf_tcp_sock, offset always 0 (no arithmetic); maybe_null until checked; `ref`
+  // names the reference a bpf_sk_lookup_* acquired (0: none to release).
+  SockCommon,  // struct bpf_sock, common fields only (a request or timewait socket may hide behind it)
+  Socket,      // struct bpf_sock, a full socket
+  TcpSock,     // struct bpf_tcp_sock
 };
 
 /// Renaming between the pointer ids of two states, built while comparing them.
@@ -40,13 +46,14 @@ class IdMap {
 
 struct RegValue {
   RegType type = RegType::NotInit;
-  bool maybe_null = false;  // MapValue, Mem, RingbufMem: null until a check proves otherwise
+  bool maybe_null = false;  // MapValue, Mem, RingbufMem, sockets: null until a check proves otherwise
   bool read_only = false;   // Mem: writes refused
   std::uint8_t frame = 0;   // Stack: which call frame's stack
   std::uint32_t id = 0;     // maybe_null pointers: copies share an id so one check covers all;
                             // packet pointers: names the variable part of the offset;
                             // scalars: copies made by mov share an id, so a bound learned on one holds for all
-  std::uint32_t ref = 0;    // RingbufMem: the reference to release
+  std::uint32_t ref = 0;    // RingbufMem, sockets: the reference to release (the kernel's ref_obj_id);
+                            // the pointer the reference was acquired through has id == ref
   std::uint32_t aux = 0;    // MapPtr/MapValue: map index; Mem/RingbufMem: size; FuncPtr: insn;
                             // linked scalars (id != 0): constant delta to the link's base (int32);
                             // Packet/PacketMeta with id: constant added since the variable part (int32)
