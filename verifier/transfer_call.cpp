@@ -269,15 +269,8 @@ void release_ringbuf_args(State& s, const vm::HelperSignature& sig) {
     if (sig.args[static_cast<std::size_t>(i)] != ArgType::PtrToRingbufMem) continue;
     const std::uint32_t ref = s.reg(i + 1).ref;
     std::erase(s.refs, ref);
-    auto drop = [ref](RegValue& v) {
-      if (v.type == RegType::RingbufMem && v.ref == ref) v = RegValue::not_init();
-    };
-    for (auto& f : s.frames) {
-      for (auto& r : f.regs) drop(r);
-      f.stack.for_each_spill([ref](RegValue& v) {
-        if (v.type == RegType::RingbufMem && v.ref == ref) v = RegValue::unknown();
-      });
-    }
+    s.frames.update_values([ref](const RegValue& v) { return v.type == RegType::RingbufMem && v.ref == ref; },
+                           [](RegValue& v) { v = RegValue::not_init(); }, [](RegValue& v) { v = RegValue::unknown(); });
   }
 }
 
@@ -560,14 +553,11 @@ bool helper_changes_packet_data(std::uint32_t id) {
 }
 
 void invalidate_packet_pointers(State& s) {
-  auto kill = [](RegValue& v) {
-    if (v.type == RegType::Packet || v.type == RegType::PacketEnd || v.type == RegType::PacketMeta)
-      v = RegValue::unknown();
+  auto packet = [](const RegValue& v) {
+    return v.type == RegType::Packet || v.type == RegType::PacketEnd || v.type == RegType::PacketMeta;
   };
-  for (auto& f : s.frames) {
-    for (auto& r : f.regs) kill(r);
-    f.stack.for_each_spill(kill);
-  }
+  auto kill = [](RegValue& v) { v = RegValue::unknown(); };
+  s.frames.update_values(packet, kill, kill);
   s.packet_bytes = 0;
   s.meta_bytes = 0;
   s.packet_ranges.clear();
@@ -645,15 +635,8 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
   }
   s.frames.pop_back();
   // Pointers into the popped frame's stack die with it.
-  auto kill = [depth](RegValue& v) {
-    if (v.type == RegType::Stack && v.frame == depth) v = RegValue::not_init();
-  };
-  for (auto& f : s.frames) {
-    for (auto& r : f.regs) kill(r);
-    f.stack.for_each_spill([depth](RegValue& v) {
-      if (v.type == RegType::Stack && v.frame == depth) v = RegValue::unknown();
-    });
-  }
+  s.frames.update_values([depth](const RegValue& v) { return v.type == RegType::Stack && v.frame == depth; },
+                         [](RegValue& v) { v = RegValue::not_init(); }, [](RegValue& v) { v = RegValue::unknown(); });
   clobber_caller_saved(s);
   out.next_pc = callee.callsite + 1;
   if (callee.callback) {

@@ -38,6 +38,7 @@ struct Checkpoint {
   bool all_marked = false;            // every register is precise here (and in every ancestor)
   bool listed = true;                 // in at_pc_[pc]: paths may still be compared with it
   std::uint8_t depth = 0;             // frames of the state (kept when the state is freed)
+  std::size_t state_bytes = 0;        // what the state added to Explorer::live_bytes_
 };
 
 struct Path {
@@ -74,11 +75,16 @@ bool writes_stack(Form form) {
   return true;
 }
 
-// Heap bytes a state holds beyond sizeof(State) (the memory bound's estimate, not an exact count).
+// Bytes a state holds (the memory bound's estimate, not an exact count): a frame n states share counts
+// 1/n in each, as n was when the state was accounted (callers keep what they added, to subtract it).
 std::size_t state_bytes(const State& s) {
-  std::size_t n = sizeof(State) + s.frames.capacity() * sizeof(Frame) + s.refs.capacity() * sizeof(std::uint32_t) +
+  std::size_t n = sizeof(State) + s.refs.capacity() * sizeof(std::uint32_t) +
                   s.packet_ranges.capacity() * sizeof(s.packet_ranges[0]);
-  for (const auto& f : s.frames) f.stack.for_each_spill([&](const RegValue&) { n += sizeof(std::pair<int, RegValue>); });
+  for (std::size_t i = 0; i < s.frames.size(); ++i) {
+    std::size_t frame = sizeof(Frame);
+    s.frames[i].stack.for_each_spill([&](const RegValue&) { frame += sizeof(std::pair<int, RegValue>); });
+    n += frame / s.frames.sharers(i);
+  }
   return n;
 }
 std::size_t history_bytes(const std::vector<HistoryEntry>& h) { return h.capacity() * sizeof(HistoryEntry); }
@@ -147,7 +153,7 @@ class Explorer {
   // Frees a checkpoint's state, keeping its depth (mark_precise reads it while descendants live).
   void forget_state(Checkpoint& c) {
     if (c.state.frames.empty()) return;
-    live_bytes_ -= state_bytes(c.state);
+    live_bytes_ -= c.state_bytes;
     c.state = State{};
   }
   // Queues a path (a branch not taken yet), accounting its memory.
@@ -223,14 +229,15 @@ void widen_scalars(State& cur, const State& old) {
 
 bool Explorer::visit_prune_point(Path& path, Check& violation) {
   const auto pc = path.pc;
-  State& cur = path.state;
+  // Read through a const reference: a non-const access would copy frames the state shares.
+  const State& cur = path.state;
   const bool callback_entry = cur.top().callback && pc == cur.top().entry_pc;
   if (callback_entry) {
     // Widen against the nearest earlier entry of the same callback on this path.
     for (int k = path.parent; k >= 0; k = checkpoints_[static_cast<std::size_t>(k)].parent) {
       const auto& c = checkpoints_[static_cast<std::size_t>(k)];
       if (c.pc != pc || c.state.frames.size() != cur.frames.size()) continue;
-      if (!included(cur, c.state, pc)) widen_scalars(cur, c.state);
+      if (!included(cur, c.state, pc)) widen_scalars(path.state, c.state);
       break;
     }
   }
@@ -269,10 +276,12 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
   if (at_pc_[pc].size() >= kMaxCheckpointsPerInsn) evict_useless(pc);
   if (at_pc_[pc].size() < kMaxCheckpointsPerInsn) {
     checkpoints_.push_back(Checkpoint{cur, path.parent, 1, pc});
-    checkpoints_.back().depth = static_cast<std::uint8_t>(cur.frames.size());
-    checkpoints_.back().history = std::move(path.history);
+    auto& stored = checkpoints_.back();
+    stored.depth = static_cast<std::uint8_t>(cur.frames.size());
+    stored.history = std::move(path.history);
     path.history.clear();
-    live_bytes_ += state_bytes(checkpoints_.back().state) + history_bytes(checkpoints_.back().history);
+    stored.state_bytes = state_bytes(stored.state);
+    live_bytes_ += stored.state_bytes + history_bytes(stored.history);
     const int id = static_cast<int>(checkpoints_.size() - 1);
     at_pc_[pc].push_back(id);
     path.parent = id;
