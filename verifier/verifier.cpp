@@ -18,6 +18,8 @@ using isa::Form;
 namespace {
 
 constexpr std::size_t kMaxCheckpointsPerInsn = 64;
+// A fully explored state that missed more than 3 * (hits + 1) comparisons is forgotten (the kernel's n).
+constexpr std::uint32_t kEvictMisses = 3;
 
 // The deepest stack byte function `fn` used on any explored path (the kernel's subprog stack_depth).
 void note_stack_use(Env& env, std::uint32_t fn, std::uint32_t bytes) {
@@ -170,7 +172,7 @@ class Explorer {
     auto& list = at_pc_[pc];
     std::erase_if(list, [&](int k) {
       auto& c = checkpoints_[static_cast<std::size_t>(k)];
-      if (c.branches != 0 || c.misses <= 3 * c.hits + 3) return false;
+      if (c.branches != 0 || c.misses <= kEvictMisses * c.hits + kEvictMisses) return false;
       // Explored and forgotten: no path compares with it or walks through it again (the kernel
       // frees such states); only its bookkeeping stays.
       c.listed = false;
@@ -245,6 +247,15 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
                          jumps_since_store_ < kLoopStoreJumps && insns_since_store_ < kLoopStoreInsns;
   bool store = callback_entry || path.parent < 0 ||
                (jumps_since_store_ >= kStoreMinJumps && insns_since_store_ >= kStoreMinInsns);
+  // A fully explored state that keeps missing leaves the list at once (the kernel's miss/hit rule in
+  // is_state_visited): comparing with it costs more than the rare path it would prune. Misses count
+  // only when this visit would store a state, as in the kernel, so a loop's iterations between two
+  // stored states do not evict the state of an earlier iteration.
+  const bool count_misses = store;
+  bool evicted = false;
+  auto drop_evicted = [&] {
+    if (evicted) std::erase_if(at_pc_[pc], [&](int k) { return !checkpoints_[static_cast<std::size_t>(k)].listed; });
+  };
   for (int k : at_pc_[pc]) {
     auto& c = checkpoints_[static_cast<std::size_t>(k)];
     if (c.branches == 0) {
@@ -253,9 +264,14 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
         // This path relies on what the explored paths relied on: the kernel's propagate_precision.
         if (c.all_marked) mark_all_precise(path.parent);
         else mark_precise(path, c.marks, static_cast<std::uint8_t>(cur.frames.size()));
+        drop_evicted();
         return true;
       }
-      ++c.misses;
+      if (count_misses && ++c.misses > kEvictMisses * c.hits + kEvictMisses) {
+        c.listed = false;
+        forget_state(c);
+        evicted = true;
+      }
       continue;
     }
     // Still being explored: only an ancestor on this very path can match.
@@ -265,6 +281,7 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
     // ancestor's marks are not complete yet, so everything on this path counts as precise.
     if (callback_entry) {
       mark_all_precise(path.parent);
+      drop_evicted();
       return true;
     }
     if (included(c.state, cur, pc)) {
@@ -272,6 +289,7 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
       return true;
     }
   }
+  drop_evicted();
   if (!store) return false;
   if (at_pc_[pc].size() >= kMaxCheckpointsPerInsn) evict_useless(pc);
   if (at_pc_[pc].size() < kMaxCheckpointsPerInsn) {
