@@ -203,6 +203,7 @@ class Explorer {
   std::vector<std::vector<int>> at_pc_;
   std::vector<Path> pending_;
   std::vector<bool> reached_;
+  LinkedMarksTable linked_marks_;  // what histories' jump entries name
   std::size_t live_bytes_ = 0;  // stored states, their histories and queued paths (estimate)
   std::uint32_t jumps_since_store_ = 0;  // processed since the last stored state, over all paths
   std::uint32_t insns_since_store_ = 0;  // (the kernel's jmps_processed / insn_processed)
@@ -324,7 +325,7 @@ void Explorer::mark_precise(const Path& path, PreciseMarks bt, std::uint8_t dept
   const std::vector<HistoryEntry>* history = &path.history;
   for (int k = path.parent; k >= 0;) {
     if (bt.empty()) return;
-    if (!backtrack(env_.program, *history, depth, bt)) {
+    if (!backtrack(env_.program, *history, linked_marks_, depth, bt)) {
       mark_all_precise(k);
       return;
     }
@@ -347,7 +348,7 @@ void Explorer::record_insn(Path& path, std::uint32_t pc, std::uint8_t depth, boo
     mark_all_precise(path.parent);
   else
     mark_precise(path, demand, depth);
-  path.history.push_back(HistoryEntry{pc, depth, callback, needs.linked, needs.stack});
+  path.history.push_back(HistoryEntry{pc, depth, callback, needs.stack, linked_marks_.intern(needs.linked)});
 }
 
 Check Explorer::over_limits(std::uint32_t pc, const Path& path) {
@@ -357,7 +358,7 @@ Check Explorer::over_limits(std::uint32_t pc, const Path& path) {
     d.limit = opts.max_jump_sequence;
     return violation(pc, ViolationKind::JumpSequence, d);
   }
-  const std::size_t bytes = live_bytes_ + history_bytes(path.history) + sizeof(State);
+  const std::size_t bytes = live_bytes_ + history_bytes(path.history) + sizeof(State) + linked_marks_.bytes();
   stats_.peak_memory_bytes = std::max<std::uint64_t>(stats_.peak_memory_bytes, bytes);
   if (opts.max_states && stats_.states_stored > opts.max_states) {
     d.limit = static_cast<std::int64_t>(opts.max_states);
