@@ -3,6 +3,7 @@
 // included in a fully explored state stored at the same insn.
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <span>
 
 #include "verifier/cfg.hpp"
@@ -29,7 +30,7 @@ void note_stack_use(Env& env, std::uint32_t fn, std::uint32_t bytes) {
 
 // A stored state and the bookkeeping that tells whether everything after it has been explored.
 struct Checkpoint {
-  State state;
+  std::unique_ptr<State> state;  // null once forgotten: the bookkeeping below outlives it
   int parent;            // enclosing checkpoint on the same path, -1 at the root
   std::uint32_t branches;  // paths and checkpoints below this one still being explored
   std::uint32_t pc;
@@ -154,9 +155,9 @@ class Explorer {
   }
   // Frees a checkpoint's state, keeping its depth (mark_precise reads it while descendants live).
   void forget_state(Checkpoint& c) {
-    if (c.state.frames.empty()) return;
+    if (!c.state) return;
     live_bytes_ -= c.state_bytes;
-    c.state = State{};
+    c.state.reset();
   }
   // Queues a path (a branch not taken yet), accounting its memory.
   void queue(Path path) {
@@ -239,8 +240,8 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
     // Widen against the nearest earlier entry of the same callback on this path.
     for (int k = path.parent; k >= 0; k = checkpoints_[static_cast<std::size_t>(k)].parent) {
       const auto& c = checkpoints_[static_cast<std::size_t>(k)];
-      if (c.pc != pc || c.state.frames.size() != cur.frames.size()) continue;
-      if (!included(cur, c.state, pc)) widen_scalars(path.state, c.state);
+      if (c.pc != pc || !c.state || c.state->frames.size() != cur.frames.size()) continue;
+      if (!included(cur, *c.state, pc)) widen_scalars(path.state, *c.state);
       break;
     }
   }
@@ -260,7 +261,7 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
   for (int k : at_pc_[pc]) {
     auto& c = checkpoints_[static_cast<std::size_t>(k)];
     if (c.branches == 0) {
-      if (included(cur, c.state, pc, &c.marks)) {
+      if (included(cur, *c.state, pc, &c.marks)) {
         ++c.hits;
         // This path relies on what the explored paths relied on: the kernel's propagate_precision.
         if (c.all_marked) mark_all_precise(path.parent);
@@ -277,7 +278,7 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
     }
     // Still being explored: only an ancestor on this very path can match.
     if (throttled) store = false;
-    if (!included(cur, c.state, pc) || !is_ancestor(k, path.parent)) continue;
+    if (!included(cur, *c.state, pc) || !is_ancestor(k, path.parent)) continue;
     // bpf_loop bounds the iterations itself, so a callback entry that repeats is covered. The
     // ancestor's marks are not complete yet, so everything on this path counts as precise.
     if (callback_entry) {
@@ -285,7 +286,7 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
       drop_evicted();
       return true;
     }
-    if (included(c.state, cur, pc)) {
+    if (included(*c.state, cur, pc)) {
       violation = bpfvm::verifier::violation(pc, ViolationKind::InfiniteLoop);
       return true;
     }
@@ -294,12 +295,12 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
   if (!store) return false;
   if (at_pc_[pc].size() >= kMaxCheckpointsPerInsn) evict_useless(pc);
   if (at_pc_[pc].size() < kMaxCheckpointsPerInsn) {
-    checkpoints_.push_back(Checkpoint{cur, path.parent, 1, pc});
+    checkpoints_.push_back(Checkpoint{std::make_unique<State>(cur), path.parent, 1, pc});
     auto& stored = checkpoints_.back();
     stored.depth = static_cast<std::uint8_t>(cur.frames.size());
     stored.history = std::move(path.history);
     path.history.clear();
-    stored.state_bytes = state_bytes(stored.state);
+    stored.state_bytes = state_bytes(*stored.state);
     live_bytes_ += stored.state_bytes + history_bytes(stored.history);
     const int id = static_cast<int>(checkpoints_.size() - 1);
     at_pc_[pc].push_back(id);
