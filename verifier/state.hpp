@@ -5,9 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <memory>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -61,16 +59,14 @@ struct Frame {
 /// share the frame the reference then writes).
 class FrameStack {
  public:
-  template <bool Const>
+  /// Reads the frames in order (range-for never writes: index a non-const stack to write a frame).
   class Iterator {
    public:
-    using Stack = std::conditional_t<Const, const FrameStack, FrameStack>;
     using value_type = Frame;
     using difference_type = std::ptrdiff_t;
-    using reference = std::conditional_t<Const, const Frame&, Frame&>;
     Iterator() = default;
-    Iterator(Stack* stack, std::size_t i) : stack_(stack), i_(i) {}
-    reference operator*() const { return (*stack_)[i_]; }
+    Iterator(const FrameStack* stack, std::size_t i) : stack_(stack), i_(i) {}
+    const Frame& operator*() const { return (*stack_)[i_]; }
     Iterator& operator++() {
       ++i_;
       return *this;
@@ -83,7 +79,7 @@ class FrameStack {
     friend bool operator==(const Iterator& a, const Iterator& b) { return a.i_ == b.i_; }
 
    private:
-    Stack* stack_ = nullptr;
+    const FrameStack* stack_ = nullptr;
     std::size_t i_ = 0;
   };
 
@@ -93,9 +89,8 @@ class FrameStack {
   Frame& operator[](std::size_t i) { return own(i); }
   const Frame& back() const { return (*this)[size_ - 1]; }
   Frame& back() { return (*this)[size_ - 1]; }
-  /// Iteration reads, even through a non-const stack (index a non-const stack to write a frame).
-  Iterator<true> begin() const { return {this, 0}; }
-  Iterator<true> end() const { return {this, size_}; }
+  Iterator begin() const { return {this, 0}; }
+  Iterator end() const { return {this, size_}; }
 
   /// Every register and spilled register `match` accepts, in every frame, goes through `on_reg` or
   /// `on_spill` (a RegValue&); a frame that holds none stays shared.
