@@ -2,6 +2,7 @@
 #include "verifier/checks.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "verifier/socket_fields.hpp"
 
@@ -135,9 +136,9 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
   d.limit = StackSlots::kBytes;
   if (!r.bounded || !StackSlots::in_frame(r.lo, size) || !StackSlots::in_frame(r.hi, size))
     return violation(pc, ViolationKind::OutOfBounds, d);
-  auto& stack = s.frames[p.frame].stack;
   const int lo = static_cast<int>(r.lo);
   if (write) {
+    StackSlots& stack = s.frames[p.frame].stack;  // this state's own copy of the frame (FrameStack)
     if (r.lo != r.hi) {
       // The kernel's check_stack_write_var_off (privileged only): any byte in the range may be
       // written, so spills there become plain data; no byte becomes initialised, since each one
@@ -167,6 +168,7 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
     }
     return std::nullopt;
   }
+  const StackSlots& stack = std::as_const(s).frames[p.frame].stack;  // a read keeps the frame shared
   const int hi = static_cast<int>(r.hi);
   if (!stack.initialised(lo, hi - lo + size)) {
     if (opts.unprivileged) return violation(pc, ViolationKind::UninitStackRead, d);
@@ -299,14 +301,15 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
         d.note = "helper memory argument on the stack with a variable offset (unprivileged)";
         return violation(pc, ViolationKind::PointerLeak, d);
       }
-      auto& stack = s.frames[p.frame].stack;
       const int lo = static_cast<int>(range.lo);
       const int span = static_cast<int>(range.hi - range.lo + size_max);
       if (write) {
+        StackSlots& stack = s.frames[p.frame].stack;
         stack.clobber(lo, span);
         if (size_min > 0 && range.lo == range.hi) stack.write_bytes(lo, static_cast<int>(size_min));
         return std::nullopt;
       }
+      const StackSlots& stack = std::as_const(s).frames[p.frame].stack;
       if (!stack.initialised(lo, span)) {
         if (opts.unprivileged) return violation(pc, ViolationKind::HelperArgMemory, d);
         reads_uninit_stack = true;

@@ -211,8 +211,23 @@ void backtrack_stack_access(const vm::Program& p, const HistoryEntry& e, Precise
 
 }  // namespace
 
-bool backtrack(const vm::Program& p, std::span<const HistoryEntry> entries, std::uint8_t depth_after,
-               PreciseMarks& bt) {
+std::size_t LinkedMarksTable::Hash::operator()(const PreciseMarks& m) const {
+  std::uint64_t h = 0;
+  for (std::size_t f = 0; f < m.regs.size(); ++f) h = (h ^ m.regs[f] ^ (m.slots[f] * 0x9e3779b97f4a7c15u)) * 0x100000001b3u;
+  return static_cast<std::size_t>(h ^ (h >> 29));
+}
+
+std::uint32_t LinkedMarksTable::intern(const PreciseMarks& m) {
+  if (m == marks_[last_]) return last_;
+  if (m.empty()) return 0;
+  const auto [it, added] = index_.try_emplace(m, static_cast<std::uint32_t>(marks_.size()));
+  if (added) marks_.push_back(m);
+  last_ = it->second;
+  return last_;
+}
+
+bool backtrack(const vm::Program& p, std::span<const HistoryEntry> entries, const LinkedMarksTable& linked,
+               std::uint8_t depth_after, PreciseMarks& bt) {
   std::uint8_t later = depth_after;
   for (std::size_t i = entries.size(); i-- > 0;) {
     const HistoryEntry& e = entries[i];
@@ -233,7 +248,7 @@ bool backtrack(const vm::Program& p, std::span<const HistoryEntry> entries, std:
       bt.regs[here] = r0 ? bit(0) : RegMask{0};
       bt.slots[here] = 0;
     } else if (later == e.depth) {
-      if (p.op(e.pc).form == Form::Jump && bt.intersects(e.linked)) bt.add(e.linked);
+      if (e.linked != 0 && p.op(e.pc).form == Form::Jump && bt.intersects(linked[e.linked])) bt.add(linked[e.linked]);
       if (e.stack.frame >= static_cast<int>(e.depth)) return false;  // a stack that is gone: cannot happen
       backtrack_stack_access(p, e, bt);
       bt.regs[here] = backtrack_insn(p, e.pc, bt.regs[here]);

@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <unordered_map>
+#include <vector>
 
 #include "verifier/precision_marks.hpp"
 #include "verifier/state.hpp"
@@ -20,13 +22,35 @@ struct StackAccess {
   bool whole_slot = false; // 8 bytes at an 8-aligned offset: a spill or a fill of a whole register
 };
 
-/// One insn a path executed, as backtracking needs it.
+/// The distinct marks of `HistoryEntry::linked`, each kept once: a path's history holds one entry per
+/// insn it ran, and most jumps narrow the same few registers.
+class LinkedMarksTable {
+ public:
+  /// The index naming m; 0 for no marks.
+  std::uint32_t intern(const PreciseMarks& m);
+  const PreciseMarks& operator[](std::uint32_t index) const { return marks_[index]; }
+  std::size_t bytes() const {
+    return marks_.capacity() * sizeof(PreciseMarks) + index_.size() * (sizeof(PreciseMarks) + 32) +
+           index_.bucket_count() * sizeof(void*);
+  }
+
+ private:
+  struct Hash {
+    std::size_t operator()(const PreciseMarks& m) const;
+  };
+  std::vector<PreciseMarks> marks_{PreciseMarks{}};
+  std::unordered_map<PreciseMarks, std::uint32_t, Hash> index_;
+  std::uint32_t last_ = 0;  // the last index interned (jumps in a loop repeat it)
+};
+
+/// One insn a path executed, as backtracking needs it (16 bytes: a 1M-insn path keeps 1M of them).
 struct HistoryEntry {
   std::uint32_t pc = 0;
   std::uint8_t depth = 0;     // frames when the insn ran
   bool in_callback = false;   // a frame was a bpf_loop callback: backtracking gives up there
-  PreciseMarks linked{};      // conditional jump on scalars: its operands and every scalar linked to them
   StackAccess stack{};        // loads and stores
+  std::uint32_t linked = 0;   // conditional jump on scalars: its operands and every scalar linked to
+                              // them (LinkedMarksTable index; 0: none)
 };
 
 /// What insn pc, about to run in state s, needs to be precise.
@@ -45,7 +69,7 @@ bool in_callback(const State& s);
 /// Turns `bt` (registers and slots precise after the last entry, whose successor ran with
 /// `depth_after` frames) into those precise before the first entry. False when it cannot follow the
 /// history (bpf_loop callbacks): the caller must then treat everything as precise.
-bool backtrack(const vm::Program& program, std::span<const HistoryEntry> entries, std::uint8_t depth_after,
-               PreciseMarks& bt);
+bool backtrack(const vm::Program& program, std::span<const HistoryEntry> entries, const LinkedMarksTable& linked,
+               std::uint8_t depth_after, PreciseMarks& bt);
 
 }  // namespace bpfvm::verifier

@@ -43,6 +43,7 @@ struct PreciseMarks {
     regs.fill(0xffff);
     slots.fill(~std::uint64_t{0});
   }
+  friend bool operator==(const PreciseMarks&, const PreciseMarks&) = default;
 };
 
 }  // namespace bpfvm::verifier

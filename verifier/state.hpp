@@ -3,7 +3,9 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -47,6 +49,98 @@ struct Frame {
   friend bool operator==(const Frame&, const Frame&) = default;
 };
 
+/// A state's call frames, the main program's first. Frames are shared between the states a branch,
+/// a stored state or a queued path copied them into: copying a FrameStack copies at most
+/// kMaxCallFrames pointers, and the first access to a frame through a non-const FrameStack (or
+/// State) gives this stack its own copy of that frame if another stack shares it (copy on write).
+/// So read frames through a const reference where nothing is written: a non-const read copies a
+/// shared frame for nothing. A reference to a frame stays valid until the frame is popped or the
+/// stack is destroyed; a non-const one must not be held across a copy of the stack (the copy would
+/// share the frame the reference then writes).
+class FrameStack {
+ public:
+  /// Reads the frames in order (range-for never writes: index a non-const stack to write a frame).
+  class Iterator {
+   public:
+    using value_type = Frame;
+    using difference_type = std::ptrdiff_t;
+    Iterator() = default;
+    Iterator(const FrameStack* stack, std::size_t i) : stack_(stack), i_(i) {}
+    const Frame& operator*() const { return (*stack_)[i_]; }
+    Iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    Iterator operator++(int) {
+      Iterator old = *this;
+      ++i_;
+      return old;
+    }
+    friend bool operator==(const Iterator& a, const Iterator& b) { return a.i_ == b.i_; }
+
+   private:
+    const FrameStack* stack_ = nullptr;
+    std::size_t i_ = 0;
+  };
+
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const Frame& operator[](std::size_t i) const { return *frames_[i]; }
+  Frame& operator[](std::size_t i) { return own(i); }
+  const Frame& back() const { return (*this)[size_ - 1]; }
+  Frame& back() { return (*this)[size_ - 1]; }
+  Iterator begin() const { return {this, 0}; }
+  Iterator end() const { return {this, size_}; }
+
+  /// Every register and spilled register `match` accepts, in every frame, goes through `on_reg` or
+  /// `on_spill` (a RegValue&); a frame that holds none stays shared.
+  template <class Match, class OnReg, class OnSpill>
+  void update_values(Match match, OnReg on_reg, OnSpill on_spill) {
+    for (std::size_t i = 0; i < size_; ++i) {
+      const Frame& f = *frames_[i];
+      bool holds = false;
+      for (const auto& r : f.regs) holds = holds || match(r);
+      if (!holds) f.stack.for_each_spill([&](const RegValue& v) { holds = holds || match(v); });
+      if (!holds) continue;
+      Frame& w = own(i);
+      for (auto& r : w.regs)
+        if (match(std::as_const(r))) on_reg(r);
+      w.stack.for_each_spill([&](RegValue& v) {
+        if (match(std::as_const(v))) on_spill(v);
+      });
+    }
+  }
+
+  /// Precondition: size() < isa::kMaxCallFrames (callers check the call depth first).
+  void push_back(Frame f) { frames_[size_++] = std::make_shared<Frame>(std::move(f)); }
+  Frame& emplace_back() {
+    frames_[size_] = std::make_shared<Frame>();
+    return *frames_[size_++];
+  }
+  void pop_back() { frames_[--size_].reset(); }
+  /// Frame i is the very object other's frame i is (so their contents are equal).
+  bool shares(std::size_t i, const FrameStack& other) const { return frames_[i] == other.frames_[i]; }
+  /// How many stacks hold frame i (1: this one alone).
+  std::size_t sharers(std::size_t i) const { return static_cast<std::size_t>(frames_[i].use_count()); }
+
+  friend bool operator==(const FrameStack& a, const FrameStack& b) {
+    if (a.size_ != b.size_) return false;
+    for (std::size_t i = 0; i < a.size_; ++i)
+      if (!a.shares(i, b) && !(a[i] == b[i])) return false;
+    return true;
+  }
+
+ private:
+  Frame& own(std::size_t i) {
+    auto& f = frames_[i];
+    if (f.use_count() > 1) f = std::make_shared<Frame>(std::as_const(*f));
+    return *f;
+  }
+
+  std::array<std::shared_ptr<Frame>, isa::kMaxCallFrames> frames_{};
+  std::size_t size_ = 0;
+};
+
 /// The bpf_spin_lock a path holds (the kernel's active_lock): at most one, named by the map value
 /// pointer it was taken through (map index and pointer id) — bpf_spin_unlock must name the same one.
 struct HeldSpinLock {
@@ -57,7 +151,7 @@ struct HeldSpinLock {
 };
 
 struct State {
-  std::vector<Frame> frames;
+  FrameStack frames;
   HeldSpinLock lock;
   std::uint32_t packet_bytes = 0;  // data + packet_bytes <= data_end has been checked
   std::uint32_t meta_bytes = 0;    // data_meta + meta_bytes <= data has been checked
@@ -79,6 +173,7 @@ struct State {
     packet_ranges.emplace_back(id, n);
   }
 
+  /// Non-const: gives this state its own copy of the innermost frame (see FrameStack).
   Frame& top() { return frames.back(); }
   const Frame& top() const { return frames.back(); }
   RegValue& reg(int r) { return frames.back().regs[static_cast<std::size_t>(r)]; }

@@ -288,14 +288,8 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
 // pointer that holds it: registers become unreadable, spills plain data (the kernel's release_reference).
 void release_reference(State& s, std::uint32_t ref) {
   std::erase(s.refs, ref);
-  auto holds = [ref](const RegValue& v) { return v.is_pointer() && v.ref == ref; };
-  for (auto& f : s.frames) {
-    for (auto& r : f.regs)
-      if (holds(r)) r = RegValue::not_init();
-    f.stack.for_each_spill([&](RegValue& v) {
-      if (holds(v)) v = RegValue::unknown();
-    });
-  }
+  s.frames.update_values([ref](const RegValue& v) { return v.is_pointer() && v.ref == ref; },
+                         [](RegValue& v) { v = RegValue::not_init(); }, [](RegValue& v) { v = RegValue::unknown(); });
 }
 
 // The references a call's OBJ_RELEASE arguments name (ringbuf submit/discard, bpf_sk_release).
@@ -597,14 +591,11 @@ bool helper_changes_packet_data(std::uint32_t id) {
 }
 
 void invalidate_packet_pointers(State& s) {
-  auto kill = [](RegValue& v) {
-    if (v.type == RegType::Packet || v.type == RegType::PacketEnd || v.type == RegType::PacketMeta)
-      v = RegValue::unknown();
+  auto packet = [](const RegValue& v) {
+    return v.type == RegType::Packet || v.type == RegType::PacketEnd || v.type == RegType::PacketMeta;
   };
-  for (auto& f : s.frames) {
-    for (auto& r : f.regs) kill(r);
-    f.stack.for_each_spill(kill);
-  }
+  auto kill = [](RegValue& v) { v = RegValue::unknown(); };
+  s.frames.update_values(packet, kill, kill);
   s.packet_bytes = 0;
   s.meta_bytes = 0;
   s.packet_ranges.clear();
@@ -682,15 +673,8 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
   }
   s.frames.pop_back();
   // Pointers into the popped frame's stack die with it.
-  auto kill = [depth](RegValue& v) {
-    if (v.type == RegType::Stack && v.frame == depth) v = RegValue::not_init();
-  };
-  for (auto& f : s.frames) {
-    for (auto& r : f.regs) kill(r);
-    f.stack.for_each_spill([depth](RegValue& v) {
-      if (v.type == RegType::Stack && v.frame == depth) v = RegValue::unknown();
-    });
-  }
+  s.frames.update_values([depth](const RegValue& v) { return v.type == RegType::Stack && v.frame == depth; },
+                         [](RegValue& v) { v = RegValue::not_init(); }, [](RegValue& v) { v = RegValue::unknown(); });
   clobber_caller_saved(s);
   out.next_pc = callee.callsite + 1;
   if (callee.callback) {

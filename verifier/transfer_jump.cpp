@@ -154,8 +154,8 @@ bool maybe_null_type(const RegValue& v) {
 // id, the same ref) says nothing of it (the kernel's mark_ptr_or_null_regs).
 void mark_null_check(State& s, std::uint32_t id, bool is_null) {
   std::uint32_t released_ref = 0;
+  auto copy_of_checked = [id](const RegValue& v) { return v.maybe_null && v.id == id && v.is_pointer(); };
   auto fix = [&](RegValue& v) {
-    if (!v.maybe_null || v.id != id || !v.is_pointer()) return;
     if (is_null) {
       if (v.ref && v.ref == v.id) released_ref = v.ref;
       v = RegValue::scalar(ScalarDomain::constant(0));
@@ -163,10 +163,7 @@ void mark_null_check(State& s, std::uint32_t id, bool is_null) {
       v.maybe_null = false;
     }
   };
-  for (auto& f : s.frames) {
-    for (auto& r : f.regs) fix(r);
-    f.stack.for_each_spill(fix);
-  }
+  s.frames.update_values(copy_of_checked, fix, fix);
   if (released_ref) std::erase(s.refs, released_ref);
 }
 
@@ -188,15 +185,12 @@ void propagate_linked(State& s, int r) {
   const std::uint32_t id = v.id;
   const ScalarDomain value = v.value;
   const std::int64_t delta = static_cast<std::int32_t>(v.aux);
+  auto linked = [id](const RegValue& x) { return x.is_scalar() && x.id == id; };
   auto narrow = [&](RegValue& x) {
-    if (!x.is_scalar() || x.id != id) return;
     const std::int64_t diff = static_cast<std::int32_t>(x.aux) - delta;
     x.value = x.value.meet(diff == 0 ? value : value.add(ScalarDomain::constant(static_cast<std::uint64_t>(diff))));
   };
-  for (auto& f : s.frames) {
-    for (auto& x : f.regs) narrow(x);
-    f.stack.for_each_spill(narrow);
-  }
+  s.frames.update_values(linked, narrow, narrow);
 }
 
 struct Edges {

@@ -3,6 +3,7 @@
 // included in a fully explored state stored at the same insn.
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <span>
 
 #include "verifier/cfg.hpp"
@@ -18,6 +19,8 @@ using isa::Form;
 namespace {
 
 constexpr std::size_t kMaxCheckpointsPerInsn = 64;
+// A fully explored state that missed more than 3 * (hits + 1) comparisons is forgotten (the kernel's n).
+constexpr std::uint32_t kEvictMisses = 3;
 
 // The deepest stack byte function `fn` used on any explored path (the kernel's subprog stack_depth).
 void note_stack_use(Env& env, std::uint32_t fn, std::uint32_t bytes) {
@@ -27,7 +30,7 @@ void note_stack_use(Env& env, std::uint32_t fn, std::uint32_t bytes) {
 
 // A stored state and the bookkeeping that tells whether everything after it has been explored.
 struct Checkpoint {
-  State state;
+  std::unique_ptr<State> state;  // null once forgotten: the bookkeeping below outlives it
   int parent;            // enclosing checkpoint on the same path, -1 at the root
   std::uint32_t branches;  // paths and checkpoints below this one still being explored
   std::uint32_t pc;
@@ -38,6 +41,7 @@ struct Checkpoint {
   bool all_marked = false;            // every register is precise here (and in every ancestor)
   bool listed = true;                 // in at_pc_[pc]: paths may still be compared with it
   std::uint8_t depth = 0;             // frames of the state (kept when the state is freed)
+  std::size_t state_bytes = 0;        // what the state added to Explorer::live_bytes_
 };
 
 struct Path {
@@ -74,11 +78,16 @@ bool writes_stack(Form form) {
   return true;
 }
 
-// Heap bytes a state holds beyond sizeof(State) (the memory bound's estimate, not an exact count).
+// Bytes a state holds (the memory bound's estimate, not an exact count): a frame n states share counts
+// 1/n in each, as n was when the state was accounted (callers keep what they added, to subtract it).
 std::size_t state_bytes(const State& s) {
-  std::size_t n = sizeof(State) + s.frames.capacity() * sizeof(Frame) + s.refs.capacity() * sizeof(std::uint32_t) +
+  std::size_t n = sizeof(State) + s.refs.capacity() * sizeof(std::uint32_t) +
                   s.packet_ranges.capacity() * sizeof(s.packet_ranges[0]);
-  for (const auto& f : s.frames) f.stack.for_each_spill([&](const RegValue&) { n += sizeof(std::pair<int, RegValue>); });
+  for (std::size_t i = 0; i < s.frames.size(); ++i) {
+    std::size_t frame = sizeof(Frame);
+    s.frames[i].stack.for_each_spill([&](const RegValue&) { frame += sizeof(std::pair<int, RegValue>); });
+    n += frame / s.frames.sharers(i);
+  }
   return n;
 }
 std::size_t history_bytes(const std::vector<HistoryEntry>& h) { return h.capacity() * sizeof(HistoryEntry); }
@@ -146,9 +155,9 @@ class Explorer {
   }
   // Frees a checkpoint's state, keeping its depth (mark_precise reads it while descendants live).
   void forget_state(Checkpoint& c) {
-    if (c.state.frames.empty()) return;
-    live_bytes_ -= state_bytes(c.state);
-    c.state = State{};
+    if (!c.state) return;
+    live_bytes_ -= c.state_bytes;
+    c.state.reset();
   }
   // Queues a path (a branch not taken yet), accounting its memory.
   void queue(Path path) {
@@ -164,7 +173,7 @@ class Explorer {
     auto& list = at_pc_[pc];
     std::erase_if(list, [&](int k) {
       auto& c = checkpoints_[static_cast<std::size_t>(k)];
-      if (c.branches != 0 || c.misses <= 3 * c.hits + 3) return false;
+      if (c.branches != 0 || c.misses <= kEvictMisses * c.hits + kEvictMisses) return false;
       // Explored and forgotten: no path compares with it or walks through it again (the kernel
       // frees such states); only its bookkeeping stays.
       c.listed = false;
@@ -195,6 +204,7 @@ class Explorer {
   std::vector<std::vector<int>> at_pc_;
   std::vector<Path> pending_;
   std::vector<bool> reached_;
+  LinkedMarksTable linked_marks_;  // what histories' jump entries name
   std::size_t live_bytes_ = 0;  // stored states, their histories and queued paths (estimate)
   std::uint32_t jumps_since_store_ = 0;  // processed since the last stored state, over all paths
   std::uint32_t insns_since_store_ = 0;  // (the kernel's jmps_processed / insn_processed)
@@ -223,14 +233,15 @@ void widen_scalars(State& cur, const State& old) {
 
 bool Explorer::visit_prune_point(Path& path, Check& violation) {
   const auto pc = path.pc;
-  State& cur = path.state;
+  // Read through a const reference: a non-const access would copy frames the state shares.
+  const State& cur = path.state;
   const bool callback_entry = cur.top().callback && pc == cur.top().entry_pc;
   if (callback_entry) {
     // Widen against the nearest earlier entry of the same callback on this path.
     for (int k = path.parent; k >= 0; k = checkpoints_[static_cast<std::size_t>(k)].parent) {
       const auto& c = checkpoints_[static_cast<std::size_t>(k)];
-      if (c.pc != pc || c.state.frames.size() != cur.frames.size()) continue;
-      if (!included(cur, c.state, pc)) widen_scalars(cur, c.state);
+      if (c.pc != pc || !c.state || c.state->frames.size() != cur.frames.size()) continue;
+      if (!included(cur, *c.state, pc)) widen_scalars(path.state, *c.state);
       break;
     }
   }
@@ -238,41 +249,59 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
                          jumps_since_store_ < kLoopStoreJumps && insns_since_store_ < kLoopStoreInsns;
   bool store = callback_entry || path.parent < 0 ||
                (jumps_since_store_ >= kStoreMinJumps && insns_since_store_ >= kStoreMinInsns);
+  // A fully explored state that keeps missing leaves the list at once (the kernel's miss/hit rule in
+  // is_state_visited): comparing with it costs more than the rare path it would prune. Misses count
+  // only when this visit would store a state, as in the kernel, so a loop's iterations between two
+  // stored states do not evict the state of an earlier iteration.
+  const bool count_misses = store;
+  bool evicted = false;
+  auto drop_evicted = [&] {
+    if (evicted) std::erase_if(at_pc_[pc], [&](int k) { return !checkpoints_[static_cast<std::size_t>(k)].listed; });
+  };
   for (int k : at_pc_[pc]) {
     auto& c = checkpoints_[static_cast<std::size_t>(k)];
     if (c.branches == 0) {
-      if (included(cur, c.state, pc, &c.marks)) {
+      if (included(cur, *c.state, pc, &c.marks)) {
         ++c.hits;
         // This path relies on what the explored paths relied on: the kernel's propagate_precision.
         if (c.all_marked) mark_all_precise(path.parent);
         else mark_precise(path, c.marks, static_cast<std::uint8_t>(cur.frames.size()));
+        drop_evicted();
         return true;
       }
-      ++c.misses;
+      if (count_misses && ++c.misses > kEvictMisses * c.hits + kEvictMisses) {
+        c.listed = false;
+        forget_state(c);
+        evicted = true;
+      }
       continue;
     }
     // Still being explored: only an ancestor on this very path can match.
     if (throttled) store = false;
-    if (!included(cur, c.state, pc) || !is_ancestor(k, path.parent)) continue;
+    if (!included(cur, *c.state, pc) || !is_ancestor(k, path.parent)) continue;
     // bpf_loop bounds the iterations itself, so a callback entry that repeats is covered. The
     // ancestor's marks are not complete yet, so everything on this path counts as precise.
     if (callback_entry) {
       mark_all_precise(path.parent);
+      drop_evicted();
       return true;
     }
-    if (included(c.state, cur, pc)) {
+    if (included(*c.state, cur, pc)) {
       violation = bpfvm::verifier::violation(pc, ViolationKind::InfiniteLoop);
       return true;
     }
   }
+  drop_evicted();
   if (!store) return false;
   if (at_pc_[pc].size() >= kMaxCheckpointsPerInsn) evict_useless(pc);
   if (at_pc_[pc].size() < kMaxCheckpointsPerInsn) {
-    checkpoints_.push_back(Checkpoint{cur, path.parent, 1, pc});
-    checkpoints_.back().depth = static_cast<std::uint8_t>(cur.frames.size());
-    checkpoints_.back().history = std::move(path.history);
+    checkpoints_.push_back(Checkpoint{std::make_unique<State>(cur), path.parent, 1, pc});
+    auto& stored = checkpoints_.back();
+    stored.depth = static_cast<std::uint8_t>(cur.frames.size());
+    stored.history = std::move(path.history);
     path.history.clear();
-    live_bytes_ += state_bytes(checkpoints_.back().state) + history_bytes(checkpoints_.back().history);
+    stored.state_bytes = state_bytes(*stored.state);
+    live_bytes_ += stored.state_bytes + history_bytes(stored.history);
     const int id = static_cast<int>(checkpoints_.size() - 1);
     at_pc_[pc].push_back(id);
     path.parent = id;
@@ -297,7 +326,7 @@ void Explorer::mark_precise(const Path& path, PreciseMarks bt, std::uint8_t dept
   const std::vector<HistoryEntry>* history = &path.history;
   for (int k = path.parent; k >= 0;) {
     if (bt.empty()) return;
-    if (!backtrack(env_.program, *history, depth, bt)) {
+    if (!backtrack(env_.program, *history, linked_marks_, depth, bt)) {
       mark_all_precise(k);
       return;
     }
@@ -320,7 +349,7 @@ void Explorer::record_insn(Path& path, std::uint32_t pc, std::uint8_t depth, boo
     mark_all_precise(path.parent);
   else
     mark_precise(path, demand, depth);
-  path.history.push_back(HistoryEntry{pc, depth, callback, needs.linked, needs.stack});
+  path.history.push_back(HistoryEntry{pc, depth, callback, needs.stack, linked_marks_.intern(needs.linked)});
 }
 
 Check Explorer::over_limits(std::uint32_t pc, const Path& path) {
@@ -330,7 +359,7 @@ Check Explorer::over_limits(std::uint32_t pc, const Path& path) {
     d.limit = opts.max_jump_sequence;
     return violation(pc, ViolationKind::JumpSequence, d);
   }
-  const std::size_t bytes = live_bytes_ + history_bytes(path.history) + sizeof(State);
+  const std::size_t bytes = live_bytes_ + history_bytes(path.history) + sizeof(State) + linked_marks_.bytes();
   stats_.peak_memory_bytes = std::max<std::uint64_t>(stats_.peak_memory_bytes, bytes);
   if (opts.max_states && stats_.states_stored > opts.max_states) {
     d.limit = static_cast<std::int64_t>(opts.max_states);

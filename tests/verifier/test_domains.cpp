@@ -128,6 +128,13 @@ TEST_CASE("ScalarDomain: constructors are not bottom and contain what they descr
   CHECK(ScalarDomain::bottom().is_bottom());
 }
 
+TEST_CASE("ScalarDomain: top and constants skip the reduction, so they must equal their reduced forms") {
+  CHECK(ScalarDomain::top() == ScalarDomain::from_bits(Tnum::unknown()));
+  for (const u64 v : {u64{0}, u64{1}, u64{0x7fffffff}, u64{0x80000000}, u64{0xffffffff}, u64{0x100000000},
+                      u64{0x8000000000000000}, ~u64{0}, static_cast<u64>(-12)})
+    CHECK(ScalarDomain::constant(v) == ScalarDomain::from_bits(Tnum::constant(v)));
+}
+
 TEST_CASE("ScalarDomain soundness: every ALU operation at both widths") {
   Sampler s;
   int checked = 0;

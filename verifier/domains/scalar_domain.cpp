@@ -25,8 +25,11 @@ ShiftRange shift_range(const ScalarDomain& rhs, unsigned width) {
 }
 }  // namespace
 
-ScalarDomain ScalarDomain::top() { return ScalarDomain(Tnum::unknown(), IntervalDomain::top()); }
-ScalarDomain ScalarDomain::constant(u64 v) { return ScalarDomain(Tnum::constant(v), IntervalDomain::constant(v)); }
+// Every RegValue starts as top and every immediate operand is a constant: both skip the reduction.
+ScalarDomain ScalarDomain::top() { return ScalarDomain(Tnum::unknown(), IntervalDomain::top(), Reduced{}); }
+ScalarDomain ScalarDomain::constant(u64 v) {
+  return ScalarDomain(Tnum::constant(v), IntervalDomain::constant(v), Reduced{});
+}
 ScalarDomain ScalarDomain::unsigned_range(u64 min, u64 max) {
   return ScalarDomain(Tnum::unknown(), IntervalDomain::unsigned_range(min, max));
 }

@@ -70,6 +70,9 @@ class ScalarDomain {
 
  private:
   ScalarDomain(Tnum bits, IntervalDomain bounds) : bits_(bits), bounds_(bounds) { normalize(); }
+  /// For bits and bounds that already agree (top, a constant): normalize() would change nothing.
+  struct Reduced {};
+  ScalarDomain(Tnum bits, IntervalDomain bounds, Reduced) : bits_(bits), bounds_(bounds) {}
   void normalize();
 
   Tnum bits_;
