@@ -455,6 +455,11 @@ TEST_CASE("tc_rewrite: skb_store_bytes, l3/l4 csum_replace, redirect", "[runtime
   run_both_engines({"tc_rewrite", "tc_rewrite", {}});
 }
 
+TEST_CASE("perf_sample: bpf_perf_event_output with BPF_F_CTXLEN_MASK from XDP and tc", "[runtime][perf]") {
+  run_both_engines({"perf_sample", "xdp_sample", {}});
+  run_both_engines({"perf_sample", "tc_sample", {}});
+}
+
 TEST_CASE("maps_mix: hash, lru_hash, array, percpu, lpm_trie, globals", "[runtime][maps]") {
   run_both_engines({"maps_mix", "maps_mix", add_routes});
 }
