@@ -270,6 +270,21 @@ int open_assembly_as(const bpfvm_vm* vm, const char* text, TypeOf type_of, const
   });
 }
 
+// `pairs` name/value pairs from a C array of 2 * pairs strings.
+bpfvm::Result<void> string_pairs(const char* what, const char* const* strings, std::size_t pairs,
+                                 std::map<std::string, std::string, std::less<>>& out) {
+  if (pairs > 0 && strings == nullptr)
+    return bpfvm::make_error(Errc::InvalidArgument, std::string(what) + " is NULL but its pair count is not 0");
+  for (std::size_t i = 0; i < pairs; ++i) {
+    const char* key = strings[2 * i];
+    const char* value = strings[2 * i + 1];
+    if (key == nullptr || value == nullptr)
+      return bpfvm::make_error(Errc::InvalidArgument, std::string(what) + " pair " + std::to_string(i) + " holds NULL");
+    out[key] = value;
+  }
+  return {};
+}
+
 }  // namespace
 
 extern "C" {
@@ -340,21 +355,6 @@ int bpfvm_vm_set_current_task(bpfvm_vm* vm, std::uint32_t tgid, std::uint32_t pi
 }
 
 namespace {
-// `pairs` name/value pairs from a C array of 2 * pairs strings.
-bpfvm::Result<void> string_pairs(const char* what, const char* const* strings, std::size_t pairs,
-                                 std::map<std::string, std::string, std::less<>>& out) {
-  if (pairs > 0 && strings == nullptr)
-    return bpfvm::make_error(Errc::InvalidArgument, std::string(what) + " is NULL but its pair count is not 0");
-  for (std::size_t i = 0; i < pairs; ++i) {
-    const char* key = strings[2 * i];
-    const char* value = strings[2 * i + 1];
-    if (key == nullptr || value == nullptr)
-      return bpfvm::make_error(Errc::InvalidArgument, std::string(what) + " pair " + std::to_string(i) + " holds NULL");
-    out[key] = value;
-  }
-  return {};
-}
-
 bpfvm::Result<bpfvm::LoadOptions> load_options(const bpfvm_open_options* o) {
   bpfvm::LoadOptions lo;
   if (o == nullptr) return lo;
