@@ -34,7 +34,6 @@ std::string map_error(const loader::MapSpec& spec, int err, const std::string& w
   return "map '" + spec.name + "': " + what + " failed with errno " + std::to_string(-err);
 }
 
-
 bool is_map_in_map(const loader::MapSpec& spec) {
   return spec.type == BPF_MAP_TYPE_ARRAY_OF_MAPS || spec.type == BPF_MAP_TYPE_HASH_OF_MAPS;
 }
