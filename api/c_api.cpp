@@ -271,6 +271,21 @@ int open_assembly_as(const bpfvm_vm* vm, const char* text, TypeOf type_of, const
   });
 }
 
+// `pairs` name/value pairs from a C array of 2 * pairs strings.
+bpfvm::Result<void> string_pairs(const char* what, const char* const* strings, std::size_t pairs,
+                                 std::map<std::string, std::string, std::less<>>& out) {
+  if (pairs > 0 && strings == nullptr)
+    return bpfvm::make_error(Errc::InvalidArgument, std::string(what) + " is NULL but its pair count is not 0");
+  for (std::size_t i = 0; i < pairs; ++i) {
+    const char* key = strings[2 * i];
+    const char* value = strings[2 * i + 1];
+    if (key == nullptr || value == nullptr)
+      return bpfvm::make_error(Errc::InvalidArgument, std::string(what) + " pair " + std::to_string(i) + " holds NULL");
+    out[key] = value;
+  }
+  return {};
+}
+
 }  // namespace
 
 extern "C" {
@@ -350,15 +365,11 @@ bpfvm::Result<bpfvm::LoadOptions> load_options(const bpfvm_open_options* o) {
     const auto* p = static_cast<const std::uint8_t*>(o->target_btf);
     lo.target_btf.assign(p, p + o->target_btf_size);
   }
-  if (o->kconfig_pairs > 0 && o->kconfig == nullptr)
-    return bpfvm::make_error(Errc::InvalidArgument, "kconfig is NULL but kconfig_pairs is not 0");
-  for (std::size_t i = 0; i < o->kconfig_pairs; ++i) {
-    const char* key = o->kconfig[2 * i];
-    const char* value = o->kconfig[2 * i + 1];
-    if (key == nullptr || value == nullptr)
-      return bpfvm::make_error(Errc::InvalidArgument, "kconfig pair " + std::to_string(i) + " holds NULL");
-    lo.kconfig[key] = value;
-  }
+  if (auto r = string_pairs("kconfig", o->kconfig, o->kconfig_pairs, lo.kconfig); !r) return std::move(r).error();
+  if (auto r = string_pairs("inner_map_templates", o->inner_map_templates, o->inner_map_template_pairs,
+                            lo.inner_map_templates);
+      !r)
+    return std::move(r).error();
   return lo;
 }
 }  // namespace
@@ -628,6 +639,21 @@ int bpfvm_map_update(bpfvm_map* map, const void* key, std::size_t key_size, cons
     if (int e = check_buffer(err, "key", key, key_size, m.key_size()); e != 0) return e;
     if (int e = check_buffer(err, "value", value, value_size, m.host_value_size()); e != 0) return e;
     return m.update(bytes(key, key_size), bytes(value, value_size), flags);
+  });
+}
+
+int bpfvm_map_set_cgroup(bpfvm_map* map, uint32_t index, uint64_t cgroup_id, int holds_current_task,
+                         bpfvm_error* err) noexcept {
+  return map_boundary(err, [&]() -> int {
+    if (map == nullptr) return null_map(err);
+    return map->map.set_cgroup(index, cgroup_id, holds_current_task != 0);
+  });
+}
+
+int bpfvm_map_set_xsk(bpfvm_map* map, uint32_t index, uint32_t queue_id, bpfvm_error* err) noexcept {
+  return map_boundary(err, [&]() -> int {
+    if (map == nullptr) return null_map(err);
+    return map->map.set_xsk(index, queue_id);
   });
 }
 

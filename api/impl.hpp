@@ -43,7 +43,7 @@ struct Object::Impl {
   std::optional<loader::Object> elf;      // ELF objects only
   std::vector<ProgramSource> programs;
   maps::MapTable maps;
-  std::vector<maps::Map*> map_list;       // index = loader map index (lddw MapIdx imm)
+  std::vector<maps::Map*> map_list;       // index = loader map index (lddw MapIdx imm); nullptr = not created
   std::vector<std::string> map_names;
 
   // Programs prepared as tail-call targets, by program index: prog_array slots point at `slot`,
@@ -66,7 +66,8 @@ struct Object::Impl {
   static Object make(std::shared_ptr<Impl> impl) { return Object(std::move(impl)); }
   /// Creates the loader's maps in order (table index = lddw MapIdx imm) with their initial contents,
   /// after checking that together they need at most `max_bytes` (0 = no cap).
-  Result<void> create_maps(std::uint64_t max_bytes);
+  /// Map-in-maps without a template (LoadOptions::inner_map_templates) stay nullptr in map_list.
+  Result<void> create_maps(std::uint64_t max_bytes, const std::map<std::string, std::string, std::less<>>& inner_templates);
   const ProgramSource* find(std::string_view name) const;
   std::size_t index_of(const ProgramSource* source) const { return static_cast<std::size_t>(source - programs.data()); }
 };

@@ -1,5 +1,7 @@
 // Object: an opened ELF object or bytecode program — its maps (created with kernel semantics and
 // initial contents) and the programs it can load.
+#include <linux/bpf.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -32,10 +34,52 @@ std::string map_error(const loader::MapSpec& spec, int err, const std::string& w
   return "map '" + spec.name + "': " + what + " failed with errno " + std::to_string(-err);
 }
 
+bool is_map_in_map(const loader::MapSpec& spec) {
+  return spec.type == BPF_MAP_TYPE_ARRAY_OF_MAPS || spec.type == BPF_MAP_TYPE_HASH_OF_MAPS;
+}
+
+// The inner template the host names for a map-in-map whose definition has none (libbpf 0.x's
+// bpf_map__set_inner_map_fd: -EINVAL for a map that is no map-in-map or already has a template).
+Result<std::vector<std::shared_ptr<const maps::MapSpec>>> inner_templates_of(
+    const std::vector<loader::MapSpec>& specs, const std::map<std::string, std::string, std::less<>>& named) {
+  std::vector<std::shared_ptr<const maps::MapSpec>> out(specs.size());
+  auto index_of = [&](std::string_view name) {
+    std::size_t i = 0;
+    while (i < specs.size() && specs[i].name != name) ++i;
+    return i;
+  };
+  for (const auto& [outer_name, template_name] : named) {
+    const std::string at = "inner map template '" + template_name + "' for map '" + outer_name + "'";
+    const std::size_t outer = index_of(outer_name), inner = index_of(template_name);
+    if (outer == specs.size()) return make_error(Errc::InvalidArgument, at + ": the object has no map '" + outer_name + "'");
+    if (inner == specs.size()) return make_error(Errc::InvalidArgument, at + ": the object has no map '" + template_name + "'");
+    if (!is_map_in_map(specs[outer])) return make_error(Errc::InvalidArgument, at + ": '" + outer_name + "' is not a map-in-map");
+    if (specs[outer].inner) return make_error(Errc::InvalidArgument, at + ": '" + outer_name + "' already has one from its definition");
+    out[outer] = std::make_shared<const maps::MapSpec>(map_spec_of(specs[inner]));
+  }
+  return out;
+}
+
+// The name of a map `program` loads (lddw MapIdx / MapIdxValue) that create_maps() left out, or "".
+std::string uncreated_map_used(const Object::Impl& object, const vm::Program& program) {
+  for (std::size_t pc = 0; pc + 1 < program.size(); ++pc) {
+    if (program.ops[pc] == isa::kNoOp || program.op(pc).form != isa::Form::WideImm) continue;
+    const auto src = static_cast<isa::LddwSrc>(program.insns[pc].src);
+    const auto index = static_cast<std::uint32_t>(program.insns[pc].imm);
+    if ((src == isa::LddwSrc::MapIdx || src == isa::LddwSrc::MapIdxValue) && index < object.map_list.size() &&
+        object.map_list[index] == nullptr)
+      return object.map_names[index];
+  }
+  return {};
+}
+
 }  // namespace
 
-Result<void> Object::Impl::create_maps(std::uint64_t max_bytes) {
+Result<void> Object::Impl::create_maps(std::uint64_t max_bytes,
+                                       const std::map<std::string, std::string, std::less<>>& inner_templates) {
   const auto& specs = elf->maps;
+  auto templates = inner_templates_of(specs, inner_templates);
+  if (!templates) return std::move(templates).error();
   // Sizes come from untrusted headers: check the sum before allocating anything.
   std::uint64_t total = 0;
   for (const auto& spec : specs) {
@@ -47,8 +91,15 @@ Result<void> Object::Impl::create_maps(std::uint64_t max_bytes) {
                             std::to_string(total) + ", above the cap of " + std::to_string(max_bytes) +
                             " bytes (VmOptions::max_map_memory_bytes, bpfvm --max-map-memory)");
   }
-  for (const auto& spec : specs) {
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const auto& spec = specs[i];
     auto created = map_spec_of(spec);
+    if ((*templates)[i]) created.inner = (*templates)[i];
+    if (is_map_in_map(spec) && !created.inner) {  // left for load() to name
+      map_list.push_back(nullptr);
+      map_names.push_back(spec.name);
+      continue;
+    }
     // libbpf: a perf_event_array declared with max_entries 0 gets one slot per possible CPU.
     if (created.type == maps::MapType::PerfEventArray && created.max_entries == 0) created.max_entries = maps.domain()->nr_cpus();
     auto index = maps.create(created);
@@ -59,6 +110,7 @@ Result<void> Object::Impl::create_maps(std::uint64_t max_bytes) {
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const auto& spec = specs[i];
     auto* map = map_list[i];
+    if (map == nullptr) continue;
     if (!spec.initial_value.empty()) {
       // Global data: one array element, key 0, holding the section's bytes (libbpf's internal maps).
       const std::uint32_t key = 0;
@@ -69,7 +121,9 @@ Result<void> Object::Impl::create_maps(std::uint64_t max_bytes) {
     }
     for (const auto& slot : spec.initial_slots) {
       if (slot.target != loader::MapSlotInit::Target::Map) continue;  // programs: filled at load()
-      const std::uint32_t inner_index = slot.index;
+      // The "fd" an outer map resolves is the inner map's MapTable index (its id - 1), which differs
+      // from the loader's index once a map-in-map without template was left out.
+      const std::uint32_t inner_index = map_list[slot.index]->id() - 1;
       if (int err = map->host_update(&slot.slot, &inner_index, 0); err != 0)
         return make_error(Errc::InvalidArgument, map_error(spec, err, "inner map slot " + std::to_string(slot.slot)));
     }
@@ -118,13 +172,14 @@ std::vector<ProgramInfo> Object::programs() const {
 
 std::vector<Map> Object::maps() const {
   std::vector<Map> out;
-  for (auto* m : impl_->map_list) out.push_back(Map(m));
+  for (auto* m : impl_->map_list)
+    if (m != nullptr) out.push_back(Map(m));
   return out;
 }
 
 std::optional<Map> Object::map(std::string_view name) const {
   for (std::size_t i = 0; i < impl_->map_list.size(); ++i)
-    if (impl_->map_names[i] == name) return Map(impl_->map_list[i]);
+    if (impl_->map_names[i] == name && impl_->map_list[i] != nullptr) return Map(impl_->map_list[i]);
   return std::nullopt;
 }
 
@@ -137,6 +192,10 @@ Result<Program> Object::load(std::string_view program_name, const ProgramOptions
     for (const auto& p : impl_->programs) names += (names.empty() ? "" : ", ") + p.name;
     return make_error(Errc::InvalidArgument, "no program '" + std::string(program_name) + "' (have: " + names + ")");
   }
+  if (auto missing = uncreated_map_used(*impl_, source->program); !missing.empty())
+    return make_error(Errc::InvalidArgument, "program '" + source->name + "' uses map '" + missing + "'" +
+                                                 ", a map-in-map whose definition names no inner map template; name one "
+                                                 "(LoadOptions::inner_map_templates, bpfvm --inner-map " + missing + "=MAP)");
   auto prepared = prepare_program(impl_, *source, options);
   if (!prepared) return std::move(prepared).error();
 

@@ -41,7 +41,7 @@ void record_redirect(const helpers::RedirectRecord& r, RunOutput& out) {
 }
 
 std::optional<verifier::MapInfo> map_info_of(const Object::Impl& object, std::uint32_t index) {
-  if (index >= object.map_list.size()) return std::nullopt;
+  if (index >= object.map_list.size() || object.map_list[index] == nullptr) return std::nullopt;  // not created
   return map_info_of(object.map_list[index]->spec());
 }
 

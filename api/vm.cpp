@@ -93,7 +93,7 @@ Result<Object> Vm::open_elf(std::span<const std::uint8_t> elf, const LoadOptions
   impl->vm = impl_;
   impl->elf = std::move(*loaded);
   if (options.create_maps)
-    if (auto ok = impl->create_maps(impl_->options.max_map_memory_bytes); !ok) return std::move(ok).error();
+    if (auto ok = impl->create_maps(impl_->options.max_map_memory_bytes, options.inner_map_templates); !ok) return std::move(ok).error();
   for (const auto& spec : impl->elf->programs) {
     ProgramSource source;
     source.name = spec.name;

@@ -62,7 +62,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(skb_set_tunnel_opt, -EINVAL, I, C, Mem, Sz),          // no metadata dst to set it on
     ROW(skb_change_proto, kNotYet, I, C, A, A),
     ROW(skb_change_type, kNotYet, I, C, A),
-    ROW(skb_under_cgroup, kNotYet, I, C, M, A),
+    ROW(skb_under_cgroup, kNotYet, I, C, M, A),               // implemented in packet_helpers.cpp
     ROW(get_hash_recalc, kNotYet, I, C),
     ROW(get_current_task, 0, I),                              // no task_struct: NULL (probe reads fault)
     ROW(probe_write_user, -EPERM, I, A, Mem, Sz),             // not from a userspace VM

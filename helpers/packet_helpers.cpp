@@ -10,6 +10,7 @@
 
 #include "helpers/contexts.hpp"
 #include "helpers/guest_memory.hpp"
+#include "maps/cgroup_array_map.hpp"
 #include "maps/map.hpp"
 
 namespace bpfvm::helpers::detail {
@@ -241,6 +242,19 @@ std::uint64_t redirect_map(std::uint64_t m, std::uint64_t key, std::uint64_t fla
   return XDP_REDIRECT;
 }
 
+// bpf_skb_under_cgroup(skb, map, index) (filter.c): -E2BIG out of range, -EAGAIN on an empty slot,
+// else whether the skb's socket is in that cgroup's hierarchy. bpfvm's skbs come from test_run, whose
+// socket the kernel's BPF_PROG_TEST_RUN allocates for the calling task — in that task's cgroup — so
+// the answer is the one bpf_current_task_under_cgroup gives (maps::CgroupRef::holds_current_task).
+std::uint64_t skb_under_cgroup(std::uint64_t ctx, std::uint64_t m, std::uint64_t index, std::uint64_t, std::uint64_t,
+                               vm::RunContext* run) {
+  if (skb_of(run, ctx) == nullptr) return 0;
+  const auto* map = reinterpret_cast<const maps::Map*>(static_cast<std::uintptr_t>(m));
+  if (map->type() != maps::MapType::CgroupArray)
+    return fault(run, "map is " + maps::map_type_name(map->type()) + ", not BPF_MAP_TYPE_CGROUP_ARRAY");
+  return ret(static_cast<const maps::CgroupArrayMap*>(map)->current_task_under(static_cast<std::uint32_t>(index)));
+}
+
 }  // namespace
 
 void add_packet_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
@@ -260,6 +274,8 @@ void add_packet_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_redirect, "bpf_redirect", redirect, rt, RetType::Integer, {ArgType::Anything, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_redirect_map, "bpf_redirect_map", redirect_map, rt, RetType::Integer,
                 {ArgType::ConstMapPtr, ArgType::Anything, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_skb_under_cgroup, "bpf_skb_under_cgroup", skb_under_cgroup, rt, RetType::Integer,
+                {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::Anything}));
 }
 
 }  // namespace bpfvm::helpers::detail

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "helpers/contexts.hpp"
 #include "helpers/guest_memory.hpp"
 #include "maps/map.hpp"
 #include "maps/perf_event_array_map.hpp"
@@ -66,18 +67,40 @@ std::uint64_t ringbuf_query(std::uint64_t m, std::uint64_t flags, std::uint64_t,
   return rb == nullptr ? 0 : rb->query(flags);
 }
 
+// The packet bytes BPF_F_CTXLEN_MASK asks a networking program's bpf_perf_event_output to append
+// (net/core/filter.c bpf_xdp_event_output / bpf_skb_event_output): the first N bytes from data.
+// -EINVAL for flag bits outside CTXLEN and the index, -EFAULT when N exceeds the packet (XDP: the
+// frame from data, skb->len for an skb). Other contexts take bpf_trace.c's path, where the CTXLEN
+// bits are -EINVAL (the map's flag check); so does an skb or XDP run whose r1 is not its context.
+long perf_ctx_bytes(vm::RunContext* run, std::uint64_t ctx, std::uint64_t flags, std::span<const std::uint8_t>& out) {
+  const HelperRun* s = run_state(run);
+  const bool xdp = s != nullptr && s->xdp != nullptr && reinterpret_cast<std::uintptr_t>(s->xdp) == ctx;
+  const bool skb = s != nullptr && s->skb != nullptr && reinterpret_cast<std::uintptr_t>(s->skb) == ctx;
+  if (!xdp && !skb) return 0;
+  if (flags & ~(BPF_F_CTXLEN_MASK | BPF_F_INDEX_MASK)) return -EINVAL;
+  const std::uint64_t n = (flags & BPF_F_CTXLEN_MASK) >> 32;
+  const std::uint64_t data = xdp ? s->xdp->data : s->skb->data;
+  const std::uint64_t linear = xdp ? s->xdp->data_end - data : s->skb->data_end - data;
+  if (n > linear || (skb && n > s->skb->md.len)) return -EFAULT;
+  out = {reinterpret_cast<const std::uint8_t*>(ptr(data)), n};
+  return 0;
+}
+
 // bpf_perf_event_output(ctx, map, flags, data, size): maps::PerfEventArrayMap::output does the
-// kernel's checks (-EINVAL flags, -E2BIG index, -ENOENT no event). BPF_F_CTXLEN_MASK (append skb
-// bytes) is not supported yet.
-std::uint64_t perf_event_output(std::uint64_t, std::uint64_t m, std::uint64_t flags, std::uint64_t data,
+// kernel's checks (-EINVAL flags, -E2BIG index, -ENOENT no event); XDP and skb programs may append
+// packet bytes (perf_ctx_bytes).
+std::uint64_t perf_event_output(std::uint64_t ctx, std::uint64_t m, std::uint64_t flags, std::uint64_t data,
                                 std::uint64_t size, vm::RunContext* run) {
   auto* map = reinterpret_cast<maps::Map*>(static_cast<std::uintptr_t>(m));
   if (map->type() != maps::MapType::PerfEventArray)
     return fault(run, "map is " + maps::map_type_name(map->type()) +
                           ", not BPF_MAP_TYPE_PERF_EVENT_ARRAY");
   if (!guest_ok(run, data, size, false, "bpf_perf_event_output data")) return 0;
-  if (flags & BPF_F_CTXLEN_MASK) return fault(run, "BPF_F_CTXLEN_MASK is not supported yet");
-  return ret(static_cast<maps::PerfEventArrayMap*>(map)->output(flags, ptr(data), size));
+  std::span<const std::uint8_t> ctx_bytes;
+  if (long err = perf_ctx_bytes(run, ctx, flags, ctx_bytes)) return ret(err);
+  if (!ctx_bytes.empty()) flags &= ~std::uint64_t{BPF_F_CTXLEN_MASK};
+  const std::span<const std::uint8_t> record(reinterpret_cast<const std::uint8_t*>(ptr(data)), size);
+  return ret(static_cast<maps::PerfEventArrayMap*>(map)->output(flags, record, ctx_bytes));
 }
 
 maps::PerfEventArrayMap* perf_array_of(vm::RunContext* run, std::uint64_t m) {

@@ -30,6 +30,7 @@ struct RelocDesc {
   Type type = Type::Map;
   std::uint32_t map_idx = 0;
   std::uint64_t sym_off = 0;
+  std::uint32_t target_shndx = 0;  // Call: the code section of the callee (.text, or another program section)
   std::string_view sym_name;
 };
 

@@ -193,7 +193,10 @@ Result<void> link_legacy_inner_maps(LoadContext& ctx, const ElfSection& sec, std
         if (j != i && maps[j].legacy.id == outer.legacy.inner_id) inner = j;
       if (inner == maps.size()) return malformed(at + ": no map has id " + std::to_string(outer.legacy.inner_id) + " (its inner_id)");
     } else {
-      return make_error(Errc::Unsupported, at + ": a 20-byte struct bpf_map_def cannot name an inner map");
+      // libbpf's struct bpf_map_def has no field for it: libbpf before 1.0 left the template to the
+      // application (bpf_map__set_inner_map_fd), cilium/ebpf to MapSpec.InnerMap. The spec keeps no
+      // inner map; the API asks for one (LoadOptions::inner_map_templates) before creating the map.
+      continue;
     }
     if (inner == i || is_map_in_map(maps[inner].type)) return malformed(at + ": its inner map '" + maps[inner].name + "' is a map-in-map");
     outer.inner = std::make_shared<MapSpec>(maps[inner]);

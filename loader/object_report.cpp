@@ -1,6 +1,8 @@
 // Text/JSON object summaries and the source-interleaved disassembly listing.
 #include "loader/object_report.hpp"
 
+#include <linux/bpf.h>
+
 #include <cstdio>
 
 #include "loader/section_names.hpp"
@@ -124,6 +126,7 @@ std::string object_report_text(const Object& obj) {
       out += " bpf_elf_map id " + std::to_string(m.legacy.id) + " inner_id " + std::to_string(m.legacy.inner_id) + " inner_idx " +
              std::to_string(m.legacy.inner_idx);
     if (m.inner) out += " inner=" + std::string(map_type_name(m.inner->type));
+    else if (m.type == BPF_MAP_TYPE_ARRAY_OF_MAPS || m.type == BPF_MAP_TYPE_HASH_OF_MAPS) out += " inner=none (the host names a template)";
     for (const auto& s : m.initial_slots)
       out += " [" + std::to_string(s.slot) + "]=" +
              (s.target == MapSlotInit::Target::Map ? obj.maps[s.index].name : obj.programs[s.index].name);

@@ -87,10 +87,14 @@ Result<void> relocate_section(LoadContext& ctx, ProgSection& ps, const ElfSectio
     }
     if (is_call) {
       if (insn.src != kPseudoCall) return malformed(at + ": call relocation on a helper call (src " + std::to_string(insn.src) + ")");
-      if (sym.shndx == 0 || sym.shndx != text_shndx) return malformed(at + ": bad call relocation against '" + std::string(sym.name) + "' outside .text");
+      // libbpf links only .text subprograms; cilium/ebpf also a function in another code section (its
+      // loader fixtures call static functions in SEC("static")), appended like a .text subprogram.
+      if (sym.shndx == 0 || ctx.prog_section(sym.shndx) == nullptr)
+        return malformed(at + ": bad call relocation against '" + std::string(sym.name) + "' outside code sections");
       if (sym.value % vm::kInsnBytes) return malformed(at + ": bad call relocation offset " + std::to_string(sym.value));
       d.type = RelocDesc::Type::Call;
       d.sym_off = sym.value;
+      d.target_shndx = sym.shndx;
       ps.relocs.push_back(d);
       continue;
     }
@@ -180,8 +184,8 @@ Result<void> link_programs(LoadContext& ctx) {
       if (rel != seg.sec->relocs.end() && rel->insn == sec_idx) {
         if ((call && rel->type != RelocDesc::Type::Call) || (func && rel->type != RelocDesc::Type::SubprogAddr))
           return malformed(where + ": insn " + std::to_string(i) + ": relocation does not fit the instruction");
-        if (!text) return malformed(where + ": insn " + std::to_string(i) + ": call into .text, which does not exist");
-        tsec = text;
+        tsec = call ? ctx.prog_section(rel->target_shndx) : text;
+        if (!tsec) return malformed(where + ": insn " + std::to_string(i) + ": call into .text, which does not exist");
         target = call ? std::int64_t(rel->sym_off / 8) + insn.imm + 1 : std::int64_t(rel->sym_off / 8) + insn.imm / 8;
       } else {
         target = std::int64_t(sec_idx) + insn.imm + 1;

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "maps/fd_array_update.hpp"
 #include "maps/prog_array_map.hpp"
 
 namespace bpfvm::maps {
@@ -29,16 +30,10 @@ int CgroupArrayMap::current_task_under(std::uint32_t index) const {
   return (word & kHoldsTask) ? 1 : 0;
 }
 
-// arraymap.c bpf_fd_array_map_update_elem: only BPF_ANY; bounds; then resolve the fd.
 int CgroupArrayMap::update_from_host(const void* key, const void* value, std::uint64_t flags) {
-  if (flags != kBpfAny) return -EINVAL;
-  std::uint32_t index, fd;
-  std::memcpy(&index, key, 4);
-  std::memcpy(&fd, value, 4);
-  if (index >= spec_.max_entries) return -E2BIG;
-  if (!resolver_) return -EBADF;
+  std::uint32_t index;
   CgroupRef ref;
-  if (int err = resolver_(fd, ref)) return err;
+  if (int err = resolve_fd_array_update(spec_, resolver_, key, value, flags, index, ref)) return err;
   return set_cgroup(index, ref);
 }
 

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "maps/prog_array_map.hpp"
 
@@ -30,14 +31,21 @@ int PerfEventArrayMap::erase(const void* key) {
 }
 
 // bpf_trace.c __bpf_perf_event_output.
-int PerfEventArrayMap::output(std::uint64_t flags, const void* data, std::uint64_t size) {
+int PerfEventArrayMap::output(std::uint64_t flags, std::span<const std::uint8_t> data,
+                              std::span<const std::uint8_t> ctx_bytes) {
   if (flags & ~kBpfFIndexMask) return -EINVAL;
   std::uint64_t index = flags & kBpfFIndexMask;
   if (index == kBpfFCurrentCpu) index = this_cpu();
   if (index >= spec_.max_entries) return -E2BIG;
   if (!events_[index].load(std::memory_order_acquire)) return -ENOENT;
-  if (output_fn_)
-    output_fn_(static_cast<int>(index), std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(data), size));
+  if (!output_fn_) return 0;
+  if (ctx_bytes.empty()) {
+    output_fn_(static_cast<int>(index), data);
+    return 0;
+  }
+  std::vector<std::uint8_t> record(data.begin(), data.end());
+  record.insert(record.end(), ctx_bytes.begin(), ctx_bytes.end());
+  output_fn_(static_cast<int>(index), record);
   return 0;
 }
 

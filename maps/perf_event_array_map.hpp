@@ -24,7 +24,9 @@ class PerfEventArrayMap final : public Map {
   void set_output(OutputFn fn) { output_fn_ = std::move(fn); }
   /// bpf_perf_event_output: flags = index (BPF_F_INDEX_MASK) or BPF_F_CURRENT_CPU.
   /// 0, -EINVAL (other flag bits), -E2BIG (index out of range), -ENOENT (no event there).
-  int output(std::uint64_t flags, const void* data, std::uint64_t size);
+  /// One record: `data` followed by `ctx_bytes` (the packet bytes a networking program's
+  /// BPF_F_CTXLEN_MASK asks for, appended as the kernel's bpf_event_output does).
+  int output(std::uint64_t flags, std::span<const std::uint8_t> data, std::span<const std::uint8_t> ctx_bytes = {});
   /// bpf_perf_event_read / _read_value: the same flag, index and empty-slot errnos as output; a slot
   /// with an event gives -EOPNOTSUPP: its events are output sinks, not counters (the kernel's answer
   /// for an event perf_event_read_local cannot read).

@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "maps/fd_array_update.hpp"
+
 namespace bpfvm::maps {
 
 int array_next_key(std::uint32_t max_entries, const void* key, void* next) {
@@ -33,16 +35,10 @@ void* ProgArrayMap::get_program(std::uint32_t index) const {
   return slots_[index].prog.load(std::memory_order_acquire);
 }
 
-// arraymap.c bpf_fd_array_map_update_elem: only BPF_ANY; bounds; then resolve the fd.
 int ProgArrayMap::update_from_host(const void* key, const void* value, std::uint64_t flags) {
-  if (flags != kBpfAny) return -EINVAL;
-  std::uint32_t index, fd;
-  std::memcpy(&index, key, 4);
-  std::memcpy(&fd, value, 4);
-  if (index >= spec_.max_entries) return -E2BIG;
-  if (!resolver_) return -EBADF;
+  std::uint32_t index;
   ProgramRef ref;
-  if (int err = resolver_(fd, ref)) return err;
+  if (int err = resolve_fd_array_update(spec_, resolver_, key, value, flags, index, ref)) return err;
   if (!ref.prog) return -EBADF;
   return set_program(index, ref);
 }

@@ -142,6 +142,12 @@ typedef struct bpfvm_open_options {
   size_t target_btf_size;
   const char *const *kconfig; /**< __kconfig values as name/value pairs: {"CONFIG_HZ", "250", ...} */
   size_t kconfig_pairs;       /**< number of pairs (kconfig holds twice as many strings) */
+  /** Inner map templates for map-in-maps whose definition names none (a 20-byte struct bpf_map_def),
+   *  as outer/template map name pairs: {"outer", "inner_template", ...}; what libbpf 0.x's
+   *  bpf_map__set_inner_map_fd gave. Without one, such a map is not created and the programs that use
+   *  it fail to load, naming it. */
+  const char *const *inner_map_templates;
+  size_t inner_map_template_pairs; /**< number of pairs */
 } bpfvm_open_options;
 
 /** Opens an ELF object from memory (the bytes are copied). `name` (may be NULL: "obj") prefixes
@@ -299,6 +305,15 @@ int bpfvm_map_update(bpfvm_map *map, const void *key, size_t key_size, const voi
                      uint64_t flags, bpfvm_error *err) BPFVM_NOEXCEPT;
 /** bpf_map_delete_elem. 0 or -errno. */
 int bpfvm_map_delete(bpfvm_map *map, const void *key, size_t key_size, bpfvm_error *err) BPFVM_NOEXCEPT;
+/** BPF_MAP_TYPE_CGROUP_ARRAY: puts a cgroup in slot `index` (a process has no cgroup fds to update
+ *  with): `cgroup_id` names it; `holds_current_task` (0/1) is what bpf_current_task_under_cgroup and
+ *  bpf_skb_under_cgroup answer for it. 0, -E2BIG out of range, -EINVAL for other map types. */
+int bpfvm_map_set_cgroup(bpfvm_map *map, uint32_t index, uint64_t cgroup_id, int holds_current_task,
+                         bpfvm_error *err) BPFVM_NOEXCEPT;
+/** BPF_MAP_TYPE_XSKMAP: puts an AF_XDP socket bound to `queue_id` in slot `index` (bpf_redirect_map
+ *  then redirects to it; a program's lookup reads the queue id). 0, -E2BIG out of range, -EINVAL for
+ *  other map types. */
+int bpfvm_map_set_xsk(bpfvm_map *map, uint32_t index, uint32_t queue_id, bpfvm_error *err) BPFVM_NOEXCEPT;
 /** bpf_map_get_next_key: the first key when `key` is NULL; -ENOENT after the last. */
 int bpfvm_map_next_key(const bpfvm_map *map, const void *key, size_t key_size, void *next_key,
                        size_t next_key_size, bpfvm_error *err) BPFVM_NOEXCEPT;

@@ -125,6 +125,13 @@ struct LoadOptions {
   /// false: open only to inspect (report, disassemble, programs, control_flow_dot), as `bpfvm
   /// objdump` does: no map is allocated, maps() is empty and load() fails.
   bool create_maps = true;
+  /// Inner map templates for map-in-maps whose definition names none (a 20-byte `struct bpf_map_def`
+  /// has no field for it): outer map name → the name of another map of the object, whose type, sizes
+  /// and flags every inner map must then match — what bpf_map__set_inner_map_fd(outer,
+  /// bpf_map__fd(template)) did before libbpf 1.0. CLI: --inner-map OUTER=TEMPLATE. An outer map
+  /// without a template is not created: maps() leaves it out and load() refuses the programs that
+  /// use it, naming it. Naming a map that is not a map-in-map, or already has a template, fails open.
+  std::map<std::string, std::string, std::less<>> inner_map_templates;
 };
 
 /// How Object::load prepares a program.

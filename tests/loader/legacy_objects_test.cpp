@@ -418,3 +418,82 @@ TEST_CASE("CLI: --type applies to ELF programs, objdump needs no target BTF, ver
     CHECK(out.find("set LoadOptions::target_btf") == std::string::npos);
   }
 }
+
+// A 20-byte struct bpf_map_def names no inner map: the object opens; the map-in-map is created once
+// the host names a template (LoadOptions::inner_map_templates, as bpf_map__set_inner_map_fd before
+// libbpf 1.0); until then only the programs that use it are refused, naming it.
+TEST_CASE("legacy_map_def_inner: a map-in-map from a 20-byte bpf_map_def takes the host's template") {
+  const auto obj = load("legacy_map_def_inner");
+  const auto* outer = obj.find_map("outer");
+  REQUIRE(outer != nullptr);
+  CHECK(outer->type == BPF_MAP_TYPE_ARRAY_OF_MAPS);
+  CHECK(outer->inner == nullptr);
+
+  Vm vm;
+  auto bare = vm.open_elf_file(object_path("legacy_map_def_inner"));
+  INFO((bare ? std::string() : bare.error().message()));
+  REQUIRE(bare.has_value());
+  CHECK_FALSE(bare->map("outer").has_value());
+  CHECK(bare->maps().size() == 2);
+  auto plain = bare->load("plain");
+  INFO((plain ? std::string() : plain.error().message()));
+  REQUIRE(plain.has_value());
+  auto doubled = plain->run(RunInput{std::vector<std::uint8_t>(64, 0), {}, 1, nullptr});
+  REQUIRE(doubled.has_value());
+  CHECK(doubled->retval == 2 * (64 - 14));  // twice(skb->len), called across sections
+  auto refused = bare->load("nested");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message().find("uses map 'outer', a map-in-map whose definition names no inner map template") !=
+        std::string::npos);
+
+  LoadOptions with;
+  with.inner_map_templates = {{"outer", "inner_template"}};
+  auto opened = vm.open_elf_file(object_path("legacy_map_def_inner"), with);
+  INFO((opened ? std::string() : opened.error().message()));
+  REQUIRE(opened.has_value());
+  REQUIRE(opened->map("outer").has_value());
+  auto nested = opened->load("nested");
+  INFO((nested ? std::string() : nested.error().message()));
+  REQUIRE(nested.has_value());
+  const std::vector<std::uint8_t> packet(64, 0);
+  auto run = [&] {
+    auto out = nested->run(RunInput{packet, {}, 1, nullptr});
+    REQUIRE(out.has_value());
+    return out->retval;
+  };
+  CHECK(run() == 1);  // slot 0 empty
+  // Put inner_template itself in slot 0 and a value in it: the program reads it through the outer map.
+  const std::uint32_t zero = 0, value = 77;
+  auto templ = opened->map("inner_template");
+  REQUIRE(templ.has_value());
+  REQUIRE(templ->update(std::span(reinterpret_cast<const std::uint8_t*>(&zero), 4),
+                        std::span(reinterpret_cast<const std::uint8_t*>(&value), 4)) == 0);
+  // A host update of a map-in-map carries the inner map's index in the object's map table (bpfvm's
+  // stand-in for an fd): inner_template is the third map created (symbol order: counts, outer, it).
+  const std::uint32_t inner_fd = 2;
+  REQUIRE(opened->map("outer")->update(std::span(reinterpret_cast<const std::uint8_t*>(&zero), 4),
+                                       std::span(reinterpret_cast<const std::uint8_t*>(&inner_fd), 4)) == 0);
+  CHECK(run() == 77);
+
+  // libbpf 0.x's bpf_map__set_inner_map_fd refused these: the open fails naming the map.
+  for (const auto& [bad, why] : std::vector<std::pair<std::pair<std::string, std::string>, std::string>>{
+           {{"counts", "inner_template"}, "'counts' is not a map-in-map"},
+           {{"outer", "missing"}, "the object has no map 'missing'"},
+           {{"nowhere", "inner_template"}, "the object has no map 'nowhere'"}}) {
+    LoadOptions o;
+    o.inner_map_templates = {bad};
+    auto r = vm.open_elf_file(object_path("legacy_map_def_inner"), o);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message().find(why) != std::string::npos);
+  }
+
+  auto [verify_bare, out_bare] = cli("verify " + object_path("legacy_map_def_inner") + " --prog nested");
+  CHECK(verify_bare == 1);
+  CHECK(out_bare.find("--inner-map outer=MAP") != std::string::npos);
+  auto [verify_with, out_with] = cli("verify " + object_path("legacy_map_def_inner") + " --prog nested --inner-map outer=inner_template");
+  INFO(out_with);
+  CHECK(verify_with == 0);
+  auto [objdump_rc, report] = cli("objdump " + object_path("legacy_map_def_inner"));
+  CHECK(objdump_rc == 0);
+  CHECK(report.find("inner=none") != std::string::npos);
+}

@@ -419,12 +419,12 @@ TEST_CASE("fd arrays: prog array and perf event array", "[maps][fd]") {
   REQUIRE(pe);
   std::vector<std::pair<int, std::size_t>> got;
   pe->set_output([&](int cpu, std::span<const std::uint8_t> d) { got.emplace_back(cpu, d.size()); });
-  const char msg[] = "hello";
-  CHECK(pe->output(1, msg, 5) == -ENOENT);
-  CHECK(pe->output(2, msg, 5) == -E2BIG);
-  CHECK(pe->output(std::uint64_t{1} << 32, msg, 5) == -EINVAL);
+  const std::uint8_t msg[] = {'h', 'e', 'l', 'l', 'o'};
+  CHECK(pe->output(1, msg) == -ENOENT);
+  CHECK(pe->output(2, msg) == -E2BIG);
+  CHECK(pe->output(std::uint64_t{1} << 32, msg) == -EINVAL);
   CHECK(e->host_update(&k, &fd, kBpfAny) == 0);
-  CHECK(pe->output(1, msg, 5) == 0);
+  CHECK(pe->output(1, msg) == 0);
   CHECK(e->lookup_copy(&k, &out) == -kENOTSUPP);
   REQUIRE(got.size() == 1);
   CHECK(got[0] == std::make_pair(1, std::size_t{5}));

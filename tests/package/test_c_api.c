@@ -1,6 +1,8 @@
 /* The C API (include/bpfvm/bpfvm.h) from a C translation unit: every function, success and error
- * paths. Usage: test_c_api <xdp_parse.bpf.o> <globals_subprog.bpf.o> <maps.bpf.o> */
+ * paths. Usage: test_c_api <xdp_parse.bpf.o> <globals_subprog.bpf.o> <maps.bpf.o> <fd_maps.bpf.o> */
 #include "bpfvm/bpfvm.h"
+
+#include <linux/bpf.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -388,7 +390,7 @@ static void test_elf(const char *xdp_path, const char *globals_path) {
   CHECK(bpfvm_vm_open_elf(vm, NULL, 10, "junk", NULL, &obj, &err) == BPFVM_EINVALID_ARGUMENT);
   CHECK(bpfvm_vm_open_elf(NULL, junk, sizeof junk, "junk", NULL, &obj, &err) == BPFVM_EINVALID_ARGUMENT);
   CHECK(bpfvm_vm_open_elf(vm, junk, sizeof junk, "junk", NULL, NULL, &err) == BPFVM_EINVALID_ARGUMENT);
-  bpfvm_open_options bad_options = {NULL, 5, NULL, 0};
+  bpfvm_open_options bad_options = {NULL, 5, NULL, 0, NULL, 0};
   CHECK(bpfvm_vm_open_elf_file(vm, xdp_path, &bad_options, &obj, &err) == BPFVM_EINVALID_ARGUMENT);
   bad_options.target_btf_size = 0;
   bad_options.kconfig_pairs = 1;
@@ -403,7 +405,7 @@ static void test_elf(const char *xdp_path, const char *globals_path) {
   CHECK(elf != NULL);
   if (!elf) return;
   const char *kconfig[] = {"CONFIG_HZ", "250"};
-  bpfvm_open_options options = {NULL, 0, kconfig, 1};
+  bpfvm_open_options options = {NULL, 0, kconfig, 1, NULL, 0};
   CHECK_OK(bpfvm_vm_open_elf(vm, elf, size, NULL, &options, &obj, &err));
   free(elf);
 
@@ -593,15 +595,75 @@ static void test_hash_map(const char *maps_path) {
   bpfvm_vm_destroy(vm);
 }
 
+/* fd_maps.bpf.o: cgroup and AF_XDP socket slots from the host (bpfvm_map_set_cgroup/_set_xsk), read
+ * back by bpf_skb_under_cgroup (slot skb->mark) and bpf_redirect_map. */
+static void test_fd_maps(const char *path) {
+  bpfvm_error err;
+  bpfvm_vm *vm = NULL;
+  CHECK_OK(bpfvm_vm_create(0, &vm, &err));
+  bpfvm_object *obj = NULL;
+  const char *templates[] = {"outer", "inner"};
+  bpfvm_open_options no_such_map = {NULL, 0, NULL, 0, templates, 1};
+  CHECK(bpfvm_vm_open_elf_file(vm, path, &no_such_map, &obj, &err) == BPFVM_EINVALID_ARGUMENT);
+  CHECK(obj == NULL && strstr(err.message, "no map 'outer'") != NULL);
+  CHECK_OK(bpfvm_vm_open_elf_file(vm, path, NULL, &obj, &err));
+  if (!obj) return;
+  bpfvm_map *cgroups = NULL, *xsks = NULL;
+  CHECK_OK(bpfvm_object_map(obj, "cgroups", &cgroups, &err));
+  CHECK_OK(bpfvm_object_map(obj, "xsks", &xsks, &err));
+  CHECK(bpfvm_map_set_cgroup(cgroups, 0, 7, 1, &err) == 0);
+  CHECK(bpfvm_map_set_cgroup(cgroups, 1, 8, 0, &err) == 0);
+  CHECK(bpfvm_map_set_cgroup(cgroups, 2, 9, 1, &err) == -E2BIG);
+  CHECK(bpfvm_map_set_cgroup(xsks, 0, 9, 1, &err) == -EINVAL);
+  CHECK(bpfvm_map_set_cgroup(NULL, 0, 9, 1, &err) == -EINVAL && err.code == BPFVM_EINVALID_ARGUMENT);
+  CHECK(bpfvm_map_set_xsk(cgroups, 0, 3, &err) == -EINVAL);
+  CHECK(bpfvm_map_set_xsk(xsks, 2, 3, &err) == -E2BIG);
+  CHECK(bpfvm_map_set_xsk(NULL, 0, 3, &err) == -EINVAL && err.code == BPFVM_EINVALID_ARGUMENT);
+
+  bpfvm_program *prog = NULL;
+  CHECK_OK(bpfvm_object_load(obj, "under_cgroup", NULL, &prog, &err));
+  unsigned char packet[64] = {0};
+  struct __sk_buff ctx;
+  bpfvm_test_run run;
+  const int64_t want[] = {1, 0, -E2BIG};
+  for (uint32_t mark = 0; mark < 3 && prog; ++mark) {
+    memset(&ctx, 0, sizeof ctx);
+    ctx.mark = mark;
+    memset(&run, 0, sizeof run);
+    run.data_in = packet;
+    run.data_size_in = sizeof packet;
+    run.ctx_in = &ctx;
+    run.ctx_size_in = sizeof ctx;
+    CHECK_OK(bpfvm_program_test_run(prog, &run, &err));
+    CHECK((int64_t)run.r0 == want[mark]);
+  }
+  bpfvm_program_destroy(prog);
+
+  prog = NULL;
+  CHECK_OK(bpfvm_object_load(obj, "to_xsk", NULL, &prog, &err));
+  memset(&run, 0, sizeof run);
+  run.data_in = packet;
+  run.data_size_in = sizeof packet;
+  CHECK_OK(bpfvm_program_test_run(prog, &run, &err));
+  CHECK(run.retval == XDP_PASS); /* slot 0 empty */
+  CHECK(bpfvm_map_set_xsk(xsks, 0, 3, &err) == 0);
+  CHECK_OK(bpfvm_program_test_run(prog, &run, &err));
+  CHECK(run.retval == XDP_REDIRECT);
+  bpfvm_program_destroy(prog);
+  bpfvm_object_destroy(obj);
+  bpfvm_vm_destroy(vm);
+}
+
 int main(int argc, char **argv) {
-  if (argc < 4) {
-    fprintf(stderr, "usage: %s xdp_parse.bpf.o globals_subprog.bpf.o maps.bpf.o\n", argv[0]);
+  if (argc < 5) {
+    fprintf(stderr, "usage: %s xdp_parse.bpf.o globals_subprog.bpf.o maps.bpf.o fd_maps.bpf.o\n", argv[0]);
     return 2;
   }
   test_errors_and_vm();
   test_bytecode_and_load();
   test_elf(argv[1], argv[2]);
   test_hash_map(argv[3]);
+  test_fd_maps(argv[4]);
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

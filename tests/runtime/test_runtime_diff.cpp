@@ -3,7 +3,10 @@
 // packets; retval, output packet and every map's contents must match, and so must the errnos of
 // host-side map operations.
 #include <catch2/catch.hpp>
+#include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -457,6 +460,58 @@ TEST_CASE("ld_abs_subprog: a failed LD_ABS in a subprogram returns 0 to the call
 
 TEST_CASE("tc_rewrite: skb_store_bytes, l3/l4 csum_replace, redirect", "[runtime][tc]") {
   run_both_engines({"tc_rewrite", "tc_rewrite", {}});
+}
+
+TEST_CASE("perf_sample: bpf_perf_event_output with BPF_F_CTXLEN_MASK from XDP and tc", "[runtime][perf]") {
+  run_both_engines({"perf_sample", "xdp_sample", {}});
+  run_both_engines({"perf_sample", "tc_sample", {}});
+}
+
+// The cgroup v2 directory this process runs in ("0::/path" in /proc/self/cgroup under the cgroup2
+// mount), or "" when there is none.
+std::string own_cgroup2_dir() {
+  std::ifstream mounts("/proc/self/mounts");
+  std::string dev, dir, type, rest, root;
+  while (mounts >> dev >> dir >> type && std::getline(mounts, rest))
+    if (type == "cgroup2") { root = dir; break; }
+  std::ifstream self("/proc/self/cgroup");
+  std::string line;
+  while (root.size() && std::getline(self, line))
+    if (line.starts_with("0::")) return root + (line.size() > 4 ? line.substr(3) : "");
+  return {};
+}
+
+// under_cgroup's slots, the same on both sides: 0 = this process's cgroup (the kernel's fd; bpfvm:
+// holds the running task), 1 = a child cgroup made for the test (it holds no task of ours).
+struct CgroupSlots {
+  std::string child;
+  ~CgroupSlots() {
+    if (!child.empty()) ::rmdir(child.c_str());
+  }
+  void operator()(const KernelObject& k, Object& o, Mismatches& mm) {
+    const std::string own = own_cgroup2_dir();
+    REQUIRE_FALSE(own.empty());
+    child = own + "/bpfvm_under_cgroup_" + std::to_string(::getpid());
+    REQUIRE((::mkdir(child.c_str(), 0755) == 0 || errno == EEXIST));
+    auto bmap = o.map("cgroups");
+    REQUIRE(bmap.has_value());
+    std::uint32_t slot = 0;
+    for (const auto& [dir, holds_us] : {std::pair{own, true}, std::pair{child, false}}) {
+      Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY));
+      REQUIRE(fd.get() >= 0);
+      const int krc = map_update(*k.map("cgroups"), bytes_of(slot), bytes_of(static_cast<std::uint32_t>(fd.get())));
+      const int brc = bmap->set_cgroup(slot, 100 + slot, holds_us);
+      if (krc != 0 || brc != 0)
+        mm.add("cgroup setup", "slot " + std::to_string(slot) + ": kernel " + std::to_string(krc) + " bpfvm " + std::to_string(brc));
+      ++slot;
+    }
+  }
+};
+
+TEST_CASE("under_cgroup: bpf_skb_under_cgroup on the test's own cgroup, a child, an empty slot", "[runtime][tc]") {
+  auto slots = std::make_shared<CgroupSlots>();
+  run_both_engines({"under_cgroup", "under_cgroup",
+                    [slots](const KernelObject& k, Object& o, Mismatches& mm) { (*slots)(k, o, mm); }});
 }
 
 TEST_CASE("maps_mix: hash, lru_hash, array, percpu, lpm_trie, globals", "[runtime][maps]") {

@@ -73,6 +73,10 @@ constexpr KnownDisagreement kKnownDisagreements[] = {
     {"xdp-clang-clamp-v3.data",
      "variable offset added to a checked packet pointer (insn 23, r1 += r2 & 31): the kernel resets the "
      "pointer's range to 0 (new id), bpfvm keeps r=64 and checks umax + size <= range"},
+    {"pkt_ext_header_walk.bpf.o:ext_header_walk",
+     "a packet pointer whose variable offset may pass 64 KiB (54 + 40 trips x up to 2,048 bytes): the "
+     "kernel keeps no range above MAX_PACKET_OFF and refuses the checked read (\"R6 offset is outside of the "
+     "packet\"); bpfvm keeps ranges for variable parts up to 2^29, where data + offset cannot wrap"},
     {"tc-ld-abs-subprog.data",
      "LD_ABS in a BPF-to-BPF subprogram: the kernel allows it only with BTF func info (\"LD_ABS is not "
      "allowed in subprogs without BTF\"), which suite files lack; bpfvm runs the kernel's semantics (a "

@@ -28,6 +28,8 @@ constexpr const char* kRunUsage =
     "                     type an ELF section's name gives (needed where it gives none)\n"
     "  --btf FILE         target BTF for CO-RE (default /sys/kernel/btf/vmlinux when the object needs one)\n"
     "  --kconfig K=V      value of a __kconfig extern (LINUX_KERNEL_VERSION defaults to uname's)\n"
+    "  --inner-map OUTER=MAP  inner map template for map-in-map OUTER when its definition names none\n"
+    "                     (a 20-byte struct bpf_map_def): MAP, another map of the object\n"
     "  --engine E         interp (default), jit, or jit-opt (the optimizing tier for fast runs where\n"
     "                     it supports the program, else the baseline JIT; --json's \"tier\" says which ran)\n"
     "  --no-verify        run without the verifier (prints a warning)\n"
@@ -51,7 +53,7 @@ int usage_error(const std::string& message) {
 
 int cmd_run(Args args) {
   ArgReader r(args);
-  std::string path, prog, mem_hex, mem_file, packet_file, ctx_file, kconfig, engine_name = "interp";
+  std::string path, prog, mem_hex, mem_file, packet_file, ctx_file, kconfig, inner_map, engine_name = "interp";
   InputOptions input_options;
   ProgramOptions options;
   VmOptions vm_options;
@@ -73,6 +75,10 @@ int cmd_run(Args args) {
       continue;
     if (r.option("--kconfig", kconfig)) {
       if (!add_kconfig(input_options, kconfig)) return usage_error("--kconfig takes KEY=VALUE, not '" + kconfig + "'");
+      continue;
+    }
+    if (r.option("--inner-map", inner_map)) {
+      if (!add_inner_map(input_options, inner_map)) return usage_error("--inner-map takes OUTER=MAP, not '" + inner_map + "'");
       continue;
     }
     if (r.flag("--checked")) options.checked = true;

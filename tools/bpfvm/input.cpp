@@ -39,11 +39,22 @@ Result<std::vector<std::uint8_t>> read_file_bytes(const std::string& path) {
   return std::vector<std::uint8_t>{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-bool add_kconfig(InputOptions& options, const std::string& assignment) {
+namespace {
+bool add_assignment(std::map<std::string, std::string, std::less<>>& into, const std::string& assignment,
+                    bool empty_value_ok) {
   const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0) return false;
-  options.kconfig[assignment.substr(0, eq)] = assignment.substr(eq + 1);
+  if (eq == std::string::npos || eq == 0 || (!empty_value_ok && eq + 1 == assignment.size())) return false;
+  into[assignment.substr(0, eq)] = assignment.substr(eq + 1);
   return true;
+}
+}  // namespace
+
+bool add_kconfig(InputOptions& options, const std::string& assignment) {
+  return add_assignment(options.kconfig, assignment, true);
+}
+
+bool add_inner_map(InputOptions& options, const std::string& assignment) {
+  return add_assignment(options.inner_maps, assignment, false);
 }
 
 std::map<std::string, std::string, std::less<>> kconfig_with_defaults(const InputOptions& options) {
@@ -72,6 +83,7 @@ Result<OpenedInput> open_input(const Vm& vm, const std::string& path, const Inpu
     LoadOptions lo;
     lo.kconfig = kconfig_with_defaults(options);
     lo.create_maps = options.create_maps;
+    lo.inner_map_templates = options.inner_maps;
     if (!options.btf_path.empty()) {
       auto btf = read_file_bytes(options.btf_path);
       if (!btf) return std::move(btf).error();

@@ -18,6 +18,7 @@ struct InputOptions {
   std::string btf_path;                          // --btf: target BTF for CO-RE
   bool core_without_target = false;              // objdump: show CO-RE relocations without resolving them
   std::map<std::string, std::string, std::less<>> kconfig;  // --kconfig KEY=VALUE
+  std::map<std::string, std::string, std::less<>> inner_maps;  // --inner-map OUTER=TEMPLATE
   bool create_maps = true;  // false (objdump): an ELF object is opened to inspect, its maps not allocated
 };
 
@@ -45,6 +46,10 @@ bool limit_option(ArgReaderT& args, VmOptions& vm_options, ProgramOptions& optio
 
 /// Parses "KEY=VALUE" into `options.kconfig`; false when there is no '='.
 bool add_kconfig(InputOptions& options, const std::string& assignment);
+/// Parses "OUTER=TEMPLATE" into `options.inner_maps` (LoadOptions::inner_map_templates); false when
+/// either side is empty.
+bool add_inner_map(InputOptions& options, const std::string& assignment);
+
 
 struct OpenedInput {
   Object object;
