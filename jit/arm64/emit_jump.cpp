@@ -2,9 +2,8 @@
 // Conditional branch (immediate) to the target pc's label, or B for the unconditional forms.
 #include <asmjit/arm/a64assembler.h>
 
-#include <optional>
-
 #include "jit/arm64/emitter.hpp"
+#include "jit/arm64/instruction_forms.hpp"
 
 namespace bpfvm::jit::arm64 {
 
@@ -12,42 +11,13 @@ using namespace asmjit;
 using isa::Form;
 using isa::Kind;
 
-namespace {
-// Condition under which the jump is taken, after `cmp dst, src` (or `tst` for jset).
-std::optional<a64::CondCode> condition(Kind kind) {
-  using C = a64::CondCode;
-  switch (kind) {
-    case Kind::Jeq: return C::kEQ;
-    case Kind::Jne: return C::kNE;
-    case Kind::Jgt: return C::kHI;
-    case Kind::Jge: return C::kHS;
-    case Kind::Jlt: return C::kLO;
-    case Kind::Jle: return C::kLS;
-    case Kind::Jsgt: return C::kGT;
-    case Kind::Jsge: return C::kGE;
-    case Kind::Jslt: return C::kLT;
-    case Kind::Jsle: return C::kLE;
-    case Kind::Jset: return C::kNE;
-    case Kind::Add: case Kind::Sub: case Kind::Mul: case Kind::Div: case Kind::SDiv: case Kind::Or:
-    case Kind::And: case Kind::Lsh: case Kind::Rsh: case Kind::Mod: case Kind::SMod: case Kind::Xor:
-    case Kind::Mov: case Kind::MovSx: case Kind::Arsh: case Kind::Neg: case Kind::ToLe:
-    case Kind::ToBe: case Kind::Bswap: case Kind::Ldx: case Kind::LdxSx: case Kind::St:
-    case Kind::Stx: case Kind::Lddw: case Kind::AtomicAdd: case Kind::AtomicOr:
-    case Kind::AtomicAnd: case Kind::AtomicXor: case Kind::Xchg: case Kind::CmpXchg: case Kind::Ja:
-    case Kind::Call: case Kind::CallLocal: case Kind::CallReg: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
-      break;
-  }
-  return std::nullopt;
-}
-}  // namespace
-
 Result<void> A64Emitter::emit_jump(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc) {
   const auto target = static_cast<std::size_t>(vm::branch_target(insn, op, pc));
   if (op.form == Form::Ja || op.form == Form::Ja32) {
     a_.b(labels_[target]);
     return {};
   }
-  const auto cc = condition(op.kind);
+  const auto cc = jump_condition(op.kind);
   if (!cc) return make_error(Errc::Internal, "arm64 JIT: row is not a jump: " + std::string(op.mnemonic), pc);
   const bool w64 = op.width == 64;
   const Gp dst = sized(insn.dst, w64);

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "jit/asmjit_error_recorder.hpp"
+#include "jit/opt/moves.hpp"
 #include "jit/opt/regalloc.hpp"
 #include "jit/runtime.hpp"
 #include "jit/x86_64/condition_codes.hpp"
@@ -21,6 +22,7 @@ namespace bpfvm::jit::x86_64 {
 using namespace asmjit;
 using isa::Kind;
 using opt::Inst;
+using opt::Loc;
 using opt::Op;
 using opt::ValueId;
 
@@ -51,13 +53,6 @@ x86::Gp sized_gp(std::uint32_t id, unsigned bytes) {
     default: return x86::gpq(id);
   }
 }
-
-/// A value's place for a move: a register, a slot, or an immediate.
-struct Loc {
-  enum class Kind : std::uint8_t { Reg, Slot, Imm } kind = Kind::Imm;
-  std::int64_t v = 0;
-  bool operator==(const Loc& o) const { return kind == o.kind && v == o.v; }
-};
 
 class OptEmitter {
  public:
@@ -120,11 +115,7 @@ class OptEmitter {
   }
   void load_state() { a_.mov(x86::r11, x86::qword_ptr(x86::rsp, kStateOff)); }
 
-  Loc loc(ValueId v) const {
-    if (val(v).op == Op::Const) return {Loc::Kind::Imm, val(v).imm};
-    if (al_.reg[v] >= 0) return {Loc::Kind::Reg, al_.reg[v]};
-    return {Loc::Kind::Slot, al_.slot[v]};
-  }
+  Loc loc(ValueId v) const { return opt::location(fn_, al_, v); }
   bool in_reg(ValueId v, std::uint32_t r) const { return val(v).op != Op::Const && al_.reg[v] == static_cast<std::int16_t>(r); }
 
   void load_const(std::uint32_t r, std::int64_t value) {
@@ -197,40 +188,10 @@ class OptEmitter {
   }
 
   /// Performs all moves at once (sources read before any destination is written).
-  void parallel_move(std::vector<std::pair<Loc, Loc>> moves) {
-    std::erase_if(moves, [](const auto& m) { return m.first == m.second; });
-    while (!moves.empty()) {
-      bool progressed = false;
-      for (std::size_t i = 0; i < moves.size(); ++i) {
-        const Loc dst = moves[i].first;
-        const bool read_later = std::any_of(moves.begin(), moves.end(), [&](const auto& m) { return m.second == dst; });
-        if (read_later) continue;
-        emit_move(dst, moves[i].second);
-        moves.erase(moves.begin() + static_cast<std::ptrdiff_t>(i));
-        progressed = true;
-        break;
-      }
-      if (progressed) continue;
-      // Only cycles are left: park one destination's value in r11 and read it from there.
-      const Loc parked = moves[0].first;
-      emit_move({Loc::Kind::Reg, kScratch}, parked);
-      for (auto& m : moves)
-        if (m.second == parked) m.second = {Loc::Kind::Reg, kScratch};
-    }
+  void parallel_move(std::vector<opt::Move> moves) {
+    for (const auto& m : opt::sequentialize(std::move(moves), kScratch)) emit_move(m.dst, m.src);
   }
-
-  void phi_moves(opt::BlockId from, opt::BlockId to) {
-    const auto& preds = fn_.blocks[to].preds;
-    const auto k = static_cast<std::size_t>(std::find(preds.begin(), preds.end(), from) - preds.begin());
-    std::vector<std::pair<Loc, Loc>> moves;
-    for (auto id : fn_.blocks[to].insts) {
-      const Inst& phi = val(id);
-      if (phi.dead) continue;  // removed phis (now dead copies) stay in place
-      if (phi.op != Op::Phi) break;
-      moves.push_back({loc(id), loc(phi.args[k])});
-    }
-    parallel_move(std::move(moves));
-  }
+  void phi_moves(opt::BlockId from, opt::BlockId to) { parallel_move(opt::phi_moves(fn_, al_, from, to)); }
 
   void jump_to(opt::BlockId b) {
     if (static_cast<std::int64_t>(b) != next_) a_.jmp(labels_[b]);
@@ -558,7 +519,7 @@ void OptEmitter::emit_call(ValueId id) {
   a_.mov(state(offsetof(JitState, pc), 4), imm(i.pc));
   // r1..r5 into the SysV argument registers; JitState* is argument 6.
   static constexpr std::uint32_t kArgRegs[] = {kRdi, kRsi, kRdx, kRcx, 8};
-  std::vector<std::pair<Loc, Loc>> moves;
+  std::vector<opt::Move> moves;
   for (std::size_t k = 0; k < 5; ++k) moves.push_back({{Loc::Kind::Reg, kArgRegs[k]}, loc(i.args[k])});
   parallel_move(std::move(moves));
   a_.mov(x86::r9, x86::qword_ptr(x86::rsp, kStateOff));
