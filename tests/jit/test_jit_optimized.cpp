@@ -3,9 +3,7 @@
 // once, optimize() on request, fallback with a reason, tier() telling which code runs).
 #include <catch2/catch.hpp>
 
-#include <algorithm>
 #include <cstdio>
-#include <filesystem>
 
 #include "jit/opt/pipeline.hpp"
 #include "tests/jit/jit_test_support.hpp"
@@ -41,10 +39,7 @@ std::string ir_text(const vm::Program& program) {
 }  // namespace
 
 TEST_CASE("every conformance program passes on the optimizing tier", "[jit][opt][conformance]") {
-  std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(BPFVM_CONFORMANCE_DIR) / "tests"))
-    if (e.path().extension() == ".data") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
+  const auto files = conformance_files();
   REQUIRE(files.size() >= 313);
   const auto helpers = test_helpers();
   // Each pass switched off once, then all on: a pass must not be what makes a program pass.
@@ -84,10 +79,8 @@ TEST_CASE("every conformance program passes on the optimizing tier", "[jit][opt]
               " (the rest fell back to the baseline)\n",
               passed, files.size(), std::size(configs), optimized);
   CHECK(passed == static_cast<int>(files.size()));
-  // What the tier covers today (x86-64); a fallback creeping in shows here.
-#if defined(__x86_64__)
+  // What the tier covers today (x86-64 and arm64); a fallback creeping in shows here.
   CHECK(optimized >= 312);  // the rest: callx, callbacks, LD_ABS/LD_IND, tail calls
-#endif
 }
 
 TEST_CASE("the optimizing tier equals the interpreter on random programs", "[jit][opt][differential]") {
@@ -129,11 +122,7 @@ TEST_CASE("the optimizing tier equals the interpreter on random programs", "[jit
               compared, optimized, mismatches);
   CHECK(mismatches == 0);
   CHECK(compared > 1000);
-#if defined(__x86_64__)
   CHECK(optimized > compared / 5);  // the generator's callx and deep call chains stay on the baseline
-#else
-  CHECK(optimized == 0);  // no backend for this architecture yet: everything runs the baseline
-#endif
 }
 
 TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reason", "[jit][opt][tiering]") {
@@ -154,15 +143,8 @@ TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reas
   CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Baseline);
   std::vector<std::uint8_t> buffer(8), initial(8);
   const auto before = run_engine(*jp, buffer, initial, {}, false);
-#if defined(__x86_64__)
   REQUIRE(jp->optimize());
   CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
-#else
-  const auto no_backend = jp->optimize();  // the baseline keeps running, the reason says why
-  REQUIRE_FALSE(no_backend);
-  CHECK(no_backend.error().code == Errc::Unsupported);
-  CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Baseline);
-#endif
   CHECK(jp->tier(jit::Variant::Checked) == jit::Tier::Baseline);  // checked runs keep the baseline
   const auto after = run_engine(*jp, buffer, initial, {}, false);
   CHECK(before == after);
@@ -176,9 +158,7 @@ TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reas
   const auto refused = fallback->optimize();
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Errc::Unsupported);
-#if defined(__x86_64__)
   CHECK(refused.error().reason.find("callx") != std::string::npos);
-#endif
   const auto ran = run_engine(*fallback, buffer, initial, {}, false);
   CHECK(ran.ok);
   CHECK(ran.r0 == 3);
