@@ -79,17 +79,7 @@ void A64Emitter::logical_imm(InstId id, const Gp& dst, const Gp& src, std::uint6
 
 void A64Emitter::load_store(LoadStoreIds ids, const Gp& rt, const Gp& base, std::int64_t off,
                             unsigned size_bytes) {
-  // Load/store register (unsigned immediate): off = imm12 * size. (unscaled immediate): signed
-  // 9-bit off. (register offset): any off, materialised in kScratchOffset.
-  if (off >= 0 && off % size_bytes == 0 && off / size_bytes < 4096) {
-    a_.emit(ids.scaled, rt, a64::ptr(base, static_cast<std::int32_t>(off)));
-  } else if (off >= -256 && off <= 255) {
-    a_.emit(ids.unscaled, rt, a64::ptr(base, static_cast<std::int32_t>(off)));
-  } else {
-    const Gp index = host(kScratchOffset);
-    move_wide_imm(index, static_cast<std::uint64_t>(off));
-    a_.emit(ids.scaled, rt, a64::ptr(base, index));
-  }
+  arm64::load_store(a_, {ids.scaled, ids.unscaled}, rt, base, off, size_bytes, host(kScratchOffset));
 }
 
 void A64Emitter::store_exclusive_release(const Gp& status, const Gp& rt, const Gp& base) {

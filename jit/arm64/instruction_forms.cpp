@@ -78,6 +78,18 @@ LoadStoreIds store_ids(unsigned bits) {
   }
 }
 
+void load_store(a64::Assembler& a, LoadStoreIds ids, const a64::Gp& rt, const a64::Gp& base, std::int64_t off,
+                unsigned size_bytes, const a64::Gp& index) {
+  if (off >= 0 && off % size_bytes == 0 && off / size_bytes < 4096) {
+    a.emit(ids.scaled, rt, a64::ptr(base, static_cast<std::int32_t>(off)));
+  } else if (off >= -256 && off <= 255) {
+    a.emit(ids.unscaled, rt, a64::ptr(base, static_cast<std::int32_t>(off)));
+  } else {
+    move_wide_imm(a, index, static_cast<std::uint64_t>(off));
+    a.emit(ids.scaled, rt, a64::ptr(base, index));
+  }
+}
+
 std::optional<a64::CondCode> jump_condition(Kind kind) {
   using C = a64::CondCode;
   switch (kind) {

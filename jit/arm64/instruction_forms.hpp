@@ -32,6 +32,10 @@ struct LoadStoreIds {
 /// LDRB/LDRH/LDR(W)/LDR(X) zero-extend into the register; LDRSB/LDRSH/LDRSW sign-extend to 64 bits.
 LoadStoreIds load_ids(unsigned bits, bool sign_extend);
 LoadStoreIds store_ids(unsigned bits);
+/// Load/store register at base + off: (unsigned immediate) when off is a scaled 12-bit offset,
+/// (unscaled immediate) when it fits 9 signed bits, else (register offset) with off in `index`.
+void load_store(asmjit::a64::Assembler& a, LoadStoreIds ids, const asmjit::a64::Gp& rt, const asmjit::a64::Gp& base,
+                std::int64_t off, unsigned size_bytes, const asmjit::a64::Gp& index);
 
 /// Condition under which an eBPF conditional jump is taken, after `cmp dst, src` (`tst` for jset).
 std::optional<asmjit::a64::CondCode> jump_condition(isa::Kind kind);

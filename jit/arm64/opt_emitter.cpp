@@ -65,8 +65,6 @@ class OptEmitter {
     ret_ = a_.newLabel();
     exit_ = a_.newLabel();
     fail_ = a_.newLabel();
-    std::vector<std::size_t> index(fn_.blocks.size(), 0);
-    for (std::size_t i = 0; i < al_.order.size(); ++i) index[al_.order[i]] = i;
     frame_bytes_ = (kSlotBase + 8 * al_.num_slots + 15) & ~15u;
 
     a_.stp(a64::x29, a64::x30, a64::ptr_pre(a64::sp, -kSaveBytes));
@@ -76,17 +74,14 @@ class OptEmitter {
     adjust_sp(false);
     a_.str(a64::x0, a64::ptr(a64::sp, kStateOff));
 
-    for (std::size_t i = 0; i < al_.order.size(); ++i) {
-      const opt::BlockId b = al_.order[i];
-      const auto& blk = fn_.blocks[b];
+    for (const auto& placed : opt::placed_blocks(fn_, al_)) {
       // Loop heads start on a 16-byte boundary, as on x86-64.
-      if (std::any_of(blk.preds.begin(), blk.preds.end(), [&](auto p) { return index[p] >= i; }))
-        a_.align(AlignMode::kCode, 16);
-      a_.bind(labels_[b]);
-      next_ = i + 1 < al_.order.size() ? static_cast<std::int64_t>(al_.order[i + 1]) : -1;
-      for (auto id : blk.insts) {
+      if (placed.loop_head) a_.align(AlignMode::kCode, 16);
+      a_.bind(labels_[placed.id]);
+      next_ = placed.next;
+      for (auto id : fn_.blocks[placed.id].insts) {
         if (fn_.values[id].dead) continue;
-        auto r = emit_inst(b, id);
+        auto r = emit_inst(placed.id, id);
         if (!r) return r;
       }
     }
@@ -191,19 +186,6 @@ class OptEmitter {
     move_wide_imm(a_, X(kExtra), static_cast<std::uint64_t>(value));
     a_.add(dst, src, X(kExtra));
   }
-  /// Load/store register at base + off: (unsigned immediate), (unscaled immediate), or (register
-  /// offset) with the offset in x15.
-  void load_store(LoadStoreIds ids, const a64::Gp& rt, const a64::Gp& base, std::int64_t off, unsigned size_bytes) {
-    if (off >= 0 && off % size_bytes == 0 && off / size_bytes < 4096) {
-      a_.emit(ids.scaled, rt, a64::ptr(base, static_cast<std::int32_t>(off)));
-    } else if (off >= -256 && off <= 255) {
-      a_.emit(ids.unscaled, rt, a64::ptr(base, static_cast<std::int32_t>(off)));
-    } else {
-      move_wide_imm(a_, X(kAddress), static_cast<std::uint64_t>(off));
-      a_.emit(ids.scaled, rt, a64::ptr(base, X(kAddress)));
-    }
-  }
-
   Result<void> emit_inst(opt::BlockId b, ValueId id);
   Result<void> emit_alu(ValueId id);
   Result<void> emit_unary(ValueId id);
@@ -264,7 +246,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       const auto t = target(id);
       const a64::Gp base = use(i.args[0], kOperand);
       // X for 64-bit and sign-extending loads, W (zero-extending) otherwise.
-      load_store(load_ids(8u * i.bits, i.sx), gp(t, i.sx || i.bits == 8), base, i.off, i.bits);
+      load_store(a_, load_ids(8u * i.bits, i.sx), gp(t, i.sx || i.bits == 8), base, i.off, i.bits, X(kAddress));
       finish(id);
       return {};
     }
@@ -276,7 +258,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       const a64::Gp value = v.kind == Loc::Kind::Imm && at_width(v.v, w64) == 0
                                 ? (w64 ? a64::Gp(a64::xzr) : a64::Gp(a64::wzr))
                                 : use(i.args[1], kResult, w64);
-      load_store(store_ids(8u * i.bits), value, base, i.off, i.bits);
+      load_store(a_, store_ids(8u * i.bits), value, base, i.off, i.bits, X(kAddress));
       return {};
     }
     case Op::Call: emit_call(id); return {};

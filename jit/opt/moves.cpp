@@ -1,4 +1,4 @@
-// Locations of allocated values, phi moves along an edge, and parallel-copy sequentialization.
+// Locations of allocated values, phi moves along an edge, parallel-copy sequentialization, block placement.
 #include "jit/opt/moves.hpp"
 
 #include <algorithm>
@@ -43,6 +43,19 @@ std::vector<Move> sequentialize(std::vector<Move> moves, std::uint32_t scratch) 
     out.push_back({reg, parked});
     for (auto& m : moves)
       if (m.src == parked) m.src = reg;
+  }
+  return out;
+}
+
+std::vector<PlacedBlock> placed_blocks(const Function& fn, const Allocation& al) {
+  std::vector<std::size_t> index(fn.blocks.size(), 0);
+  for (std::size_t i = 0; i < al.order.size(); ++i) index[al.order[i]] = i;
+  std::vector<PlacedBlock> out;
+  for (std::size_t i = 0; i < al.order.size(); ++i) {
+    const auto& preds = fn.blocks[al.order[i]].preds;
+    const bool loop_head = std::any_of(preds.begin(), preds.end(), [&](BlockId p) { return index[p] >= i; });
+    const std::int64_t next = i + 1 < al.order.size() ? static_cast<std::int64_t>(al.order[i + 1]) : -1;
+    out.push_back({al.order[i], loop_head, next});
   }
   return out;
 }

@@ -1,6 +1,6 @@
-// Where an allocated value lives, and the moves at a block boundary: the target-independent half of
-// the optimizing tier's phi resolution. Each backend emits the moves this orders, with its own
-// instructions for register, slot and immediate operands.
+// The target-independent half of emitting an allocated function: where a value lives, the moves at
+// a block boundary (phi resolution) and where each block goes. Each backend emits the moves this
+// orders, with its own instructions for register, slot and immediate operands.
 #pragma once
 
 #include <cstdint>
@@ -34,5 +34,14 @@ std::vector<Move> phi_moves(const Function& fn, const Allocation& al, BlockId fr
 /// moves a backend emits one after the other; a cycle is broken by parking one destination's value
 /// in the register `scratch`, which no move may name.
 std::vector<Move> sequentialize(std::vector<Move> moves, std::uint32_t scratch);
+
+/// A block in emission order: whether a later block jumps back to it (a loop head, which backends
+/// align), and the block emitted right after it (the fallthrough successor), or -1 after the last.
+struct PlacedBlock {
+  BlockId id;
+  bool loop_head;
+  std::int64_t next;
+};
+std::vector<PlacedBlock> placed_blocks(const Function& fn, const Allocation& al);
 
 }  // namespace bpfvm::jit::opt

@@ -65,8 +65,6 @@ class OptEmitter {
     ret_ = a_.newLabel();
     exit_ = a_.newLabel();
     fail_ = a_.newLabel();
-    std::vector<std::size_t> index(fn_.blocks.size(), 0);
-    for (std::size_t i = 0; i < al_.order.size(); ++i) index[al_.order[i]] = i;
     frame_bytes_ = kSlotBase + 8 * static_cast<std::int32_t>(al_.num_slots);
     if (frame_bytes_ % 16 == 0) frame_bytes_ += 8;  // six pushes + return address: rsp ≡ 0 after this
 
@@ -76,17 +74,14 @@ class OptEmitter {
     a_.mov(x86::qword_ptr(x86::rsp, kStateOff), x86::rdi);
     a_.mov(x86::qword_ptr(x86::rdi, offsetof(JitState, saved_rsp)), x86::rsp);
 
-    for (std::size_t i = 0; i < al_.order.size(); ++i) {
-      const opt::BlockId b = al_.order[i];
-      const auto& blk = fn_.blocks[b];
+    for (const auto& placed : opt::placed_blocks(fn_, al_)) {
       // Loop heads start on a 16-byte boundary, as in the baseline tier.
-      if (std::any_of(blk.preds.begin(), blk.preds.end(), [&](auto p) { return index[p] >= i; }))
-        a_.align(AlignMode::kCode, 16);
-      a_.bind(labels_[b]);
-      next_ = i + 1 < al_.order.size() ? static_cast<std::int64_t>(al_.order[i + 1]) : -1;
-      for (auto id : blk.insts) {
+      if (placed.loop_head) a_.align(AlignMode::kCode, 16);
+      a_.bind(labels_[placed.id]);
+      next_ = placed.next;
+      for (auto id : fn_.blocks[placed.id].insts) {
         if (fn_.values[id].dead) continue;
-        auto r = emit_inst(b, id);
+        auto r = emit_inst(placed.id, id);
         if (!r) return r;
       }
     }
