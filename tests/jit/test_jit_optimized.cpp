@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <string>
 
 #include "jit/opt/pipeline.hpp"
 #include "tests/jit/jit_test_support.hpp"
@@ -123,6 +124,45 @@ TEST_CASE("the optimizing tier equals the interpreter on random programs", "[jit
   CHECK(mismatches == 0);
   CHECK(compared > 1000);
   CHECK(optimized > compared / 5);  // the generator's callx and deep call chains stay on the baseline
+}
+
+TEST_CASE("the optimizing tier spills under register pressure and keeps values across helper calls",
+          "[jit][opt][regalloc]") {
+  // Seven frames deep (main + 6 inlined calls), each frame keeps r6..r9 live across the calls below
+  // it: 28 values live at once at the deepest point, more than either host's allocatable registers
+  // (13 on x86-64, 24 on arm64), and a helper call there, across which only callee-saved registers
+  // (6 / 10) survive. So spill slots, slot-to-register moves and moves around the call all run.
+  std::string text;
+  constexpr int kDepth = 7;
+  for (int d = 0; d < kDepth; ++d) {
+    const std::string k = std::to_string(d + 1);
+    text += "F" + std::to_string(d) + ":\nldxdw %r6, [%r1+" + std::to_string(8 * (d % 4)) + "]\n" +
+            "mov %r7, %r6\nxor %r7, " + k + "\nmov %r8, %r6\nmul %r8, " + k + "\nmov %r9, %r6\nrsh %r9, " + k + "\n" +
+            "add %r6, " + k + "\n";
+    if (d + 1 < kDepth) text += "call local F" + std::to_string(d + 1) + "\n";
+    else text += "mov %r1, %r9\nmov %r2, %r8\nmov %r3, %r7\ncall 1\n";
+    text += "mul %r0, 31\nadd %r0, %r6\nxor %r0, %r7\nsub %r0, %r8\nadd %r0, %r9\nexit\n";
+  }
+  auto insns = vm::assemble(text);
+  INFO(text);
+  REQUIRE(insns);
+  auto program = vm::decode_program(*insns, "pressure");
+  REQUIRE(program);
+  const auto helpers = test_helpers();
+  auto interp = vm::Interpreter::create(*program, helpers);
+  REQUIRE(interp);
+  auto jp = jit::JitProgram::compile(*program, helpers, {}, optimizing());
+  REQUIRE(jp);
+  CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
+  std::vector<std::uint8_t> buffer(32), initial(32);
+  for (std::size_t i = 0; i < initial.size(); ++i) initial[i] = static_cast<std::uint8_t>(37 * i + 11);
+  vm::ExecOptions checked;
+  checked.checked = true;
+  const auto want = run_engine(*interp, buffer, initial, checked, /*compare_insns=*/false);
+  const auto got = run_engine(*jp, buffer, initial, {}, /*compare_insns=*/false);
+  INFO(ir_text(*program));
+  CHECK(want.ok);
+  CHECK(got == want);
 }
 
 TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reason", "[jit][opt][tiering]") {
