@@ -2,10 +2,8 @@
 // on both engines with identical memory and comparing everything observable.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -34,15 +32,6 @@ inline vm::HelperRegistry test_helpers() {
   h.add(vm::HelperEntry{2, "test_fault", &helper_fault, nullptr, {}});
   h.add(vm::HelperEntry{5, "bpf_ktime_get_ns", &helper_ktime, nullptr, {}});
   return h;
-}
-
-/// The conformance suite's programs (BPFVM_CONFORMANCE_DIR/tests/*.data), sorted by name.
-inline std::vector<std::filesystem::path> conformance_files() {
-  std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(BPFVM_CONFORMANCE_DIR) / "tests"))
-    if (e.path().extension() == ".data") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  return files;
 }
 
 /// What one run shows the outside world.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "tests/jit/conformance_files.hpp"
 #include "tests/jit/jit_test_support.hpp"
 #include "vm/data_file.hpp"
 

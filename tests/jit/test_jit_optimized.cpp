@@ -7,6 +7,7 @@
 #include <string>
 
 #include "jit/opt/pipeline.hpp"
+#include "tests/jit/conformance_files.hpp"
 #include "tests/jit/jit_test_support.hpp"
 #include "tests/jit/random_program.hpp"
 #include "vm/assembler.hpp"

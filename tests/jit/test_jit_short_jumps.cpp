@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "tests/jit/conformance_files.hpp"
 #include "tests/jit/jit_test_support.hpp"
 #include "tests/jit/random_program.hpp"
 #include "vm/assembler.hpp"
