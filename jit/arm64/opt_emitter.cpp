@@ -9,7 +9,7 @@
 #include <asmjit/arm/a64assembler.h>
 #include <asmjit/arm/a64utils.h>
 
-#include <algorithm>
+#include <utility>
 #include <string>
 
 #include "jit/arm64/instruction_forms.hpp"
@@ -120,9 +120,6 @@ class OptEmitter {
   }
 
   Loc loc(ValueId v) const { return opt::location(fn_, al_, v); }
-  bool in_reg(ValueId v, std::uint32_t r) const {
-    return val(v).op != Op::Const && al_.reg[v] == static_cast<std::int16_t>(r);
-  }
   /// The constant as an operation of this width sees it (32 bits: its low half).
   static std::uint64_t at_width(std::int64_t value, bool w64) {
     return w64 ? static_cast<std::uint64_t>(value) : static_cast<std::uint32_t>(value);
