@@ -9,8 +9,8 @@
 #include <asmjit/arm/a64assembler.h>
 #include <asmjit/arm/a64utils.h>
 
-#include <utility>
 #include <string>
+#include <utility>
 
 #include "jit/arm64/instruction_forms.hpp"
 #include "jit/asmjit_error_recorder.hpp"
