@@ -18,6 +18,7 @@
 #include "jit/opt/pipeline.hpp"
 #if defined(__aarch64__)
 #include "jit/arm64/emitter.hpp"
+#include "jit/arm64/opt_emitter.hpp"
 #else
 #include "jit/x86_64/emitter.hpp"
 #include "jit/x86_64/opt_emitter.hpp"
@@ -25,7 +26,8 @@
 
 namespace bpfvm::jit {
 
-// The backend of the host architecture; both expose compile(const CompileRequest&).
+// The backend of the host architecture; both expose compile(const CompileRequest&) and
+// compile_optimized(opt::Function&, const CompileRequest&).
 #if defined(__aarch64__)
 namespace backend = arm64;
 #else
@@ -75,14 +77,9 @@ struct JitProgram::Impl {
 
   /// The optimizing tier: front (jit/opt/) then the host's backend.
   Result<NativeCode> compile_optimized(const CompileRequest& req) const {
-#if defined(__aarch64__)
-    (void)req;
-    return make_error(Errc::Unsupported, "optimizing JIT: no arm64 backend yet (the baseline tier runs it)");
-#else
     auto fn = opt::build_optimized(req, options.passes, options.facts);
     if (!fn) return std::move(fn).error();
-    return x86_64::compile_optimized(*fn, req);
-#endif
+    return backend::compile_optimized(*fn, req);
   }
 
   CompileRequest request(Variant v, std::string* listing) const {

@@ -2,10 +2,8 @@
 // Conditional branch (immediate) to the target pc's label, or B for the unconditional forms.
 #include <asmjit/arm/a64assembler.h>
 
-#include <optional>
-
 #include "jit/arm64/emitter.hpp"
-#include "jit/op_classes.hpp"
+#include "jit/arm64/instruction_forms.hpp"
 
 namespace bpfvm::jit::arm64 {
 
@@ -13,36 +11,13 @@ using namespace asmjit;
 using isa::Form;
 using isa::Kind;
 
-namespace {
-// Condition under which the jump is taken, after `cmp dst, src` (or `tst` for jset).
-std::optional<a64::CondCode> condition(Kind kind) {
-  using C = a64::CondCode;
-  const auto c = jump_condition_of(kind);
-  if (!c) return std::nullopt;
-  switch (*c) {
-    case JumpCondition::Eq: return C::kEQ;
-    case JumpCondition::Ne: return C::kNE;
-    case JumpCondition::UGt: return C::kHI;
-    case JumpCondition::UGe: return C::kHS;
-    case JumpCondition::ULt: return C::kLO;
-    case JumpCondition::ULe: return C::kLS;
-    case JumpCondition::SGt: return C::kGT;
-    case JumpCondition::SGe: return C::kGE;
-    case JumpCondition::SLt: return C::kLT;
-    case JumpCondition::SLe: return C::kLE;
-    case JumpCondition::AnySet: return C::kNE;
-  }
-  return std::nullopt;
-}
-}  // namespace
-
 Result<void> A64Emitter::emit_jump(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc) {
   const auto target = static_cast<std::size_t>(vm::branch_target(insn, op, pc));
   if (op.form == Form::Ja || op.form == Form::Ja32) {
     a_.b(labels_[target]);
     return {};
   }
-  const auto cc = condition(op.kind);
+  const auto cc = jump_condition(op.kind);
   if (!cc) return make_error(Errc::Internal, "arm64 JIT: row is not a jump: " + std::string(op.mnemonic), pc);
   const bool w64 = op.width == 64;
   const Gp dst = sized(insn.dst, w64);

@@ -4,33 +4,12 @@
 #include <asmjit/arm/a64assembler.h>
 
 #include "jit/arm64/emitter.hpp"
+#include "jit/arm64/instruction_forms.hpp"
 
 namespace bpfvm::jit::arm64 {
 
 using namespace asmjit;
 using isa::Form;
-
-namespace {
-using Ids = std::pair<InstId, InstId>;
-// LDRB/LDRH/LDR(W)/LDR(X) zero-extend into the register; LDRSB/LDRSH/LDRSW sign-extend to 64 bits.
-Ids load_ids(unsigned bits, bool sign_extend) {
-  using I = a64::Inst;
-  switch (bits) {
-    case 8: return sign_extend ? Ids{I::kIdLdrsb, I::kIdLdursb} : Ids{I::kIdLdrb, I::kIdLdurb};
-    case 16: return sign_extend ? Ids{I::kIdLdrsh, I::kIdLdursh} : Ids{I::kIdLdrh, I::kIdLdurh};
-    case 32: return sign_extend ? Ids{I::kIdLdrsw, I::kIdLdursw} : Ids{I::kIdLdr, I::kIdLdur};
-    default: return {I::kIdLdr, I::kIdLdur};
-  }
-}
-Ids store_ids(unsigned bits) {
-  using I = a64::Inst;
-  switch (bits) {
-    case 8: return {I::kIdStrb, I::kIdSturb};
-    case 16: return {I::kIdStrh, I::kIdSturh};
-    default: return {I::kIdStr, I::kIdStur};
-  }
-}
-}  // namespace
 
 Result<void> A64Emitter::emit_load(const vm::Insn& insn, const isa::OpInfo& op, std::uint32_t pc) {
   const unsigned size = op.width / 8;

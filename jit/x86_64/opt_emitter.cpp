@@ -11,6 +11,7 @@
 #include <string>
 
 #include "jit/asmjit_error_recorder.hpp"
+#include "jit/opt/moves.hpp"
 #include "jit/opt/regalloc.hpp"
 #include "jit/runtime.hpp"
 #include "jit/x86_64/condition_codes.hpp"
@@ -21,6 +22,7 @@ namespace bpfvm::jit::x86_64 {
 using namespace asmjit;
 using isa::Kind;
 using opt::Inst;
+using opt::Loc;
 using opt::Op;
 using opt::ValueId;
 
@@ -52,13 +54,6 @@ x86::Gp sized_gp(std::uint32_t id, unsigned bytes) {
   }
 }
 
-/// A value's place for a move: a register, a slot, or an immediate.
-struct Loc {
-  enum class Kind : std::uint8_t { Reg, Slot, Imm } kind = Kind::Imm;
-  std::int64_t v = 0;
-  bool operator==(const Loc& o) const { return kind == o.kind && v == o.v; }
-};
-
 class OptEmitter {
  public:
   OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al)
@@ -70,8 +65,6 @@ class OptEmitter {
     ret_ = a_.newLabel();
     exit_ = a_.newLabel();
     fail_ = a_.newLabel();
-    std::vector<std::size_t> index(fn_.blocks.size(), 0);
-    for (std::size_t i = 0; i < al_.order.size(); ++i) index[al_.order[i]] = i;
     frame_bytes_ = kSlotBase + 8 * static_cast<std::int32_t>(al_.num_slots);
     if (frame_bytes_ % 16 == 0) frame_bytes_ += 8;  // six pushes + return address: rsp ≡ 0 after this
 
@@ -85,22 +78,21 @@ class OptEmitter {
     std::vector<std::vector<opt::BlockId>> bound_with(fn_.blocks.size());
     for (opt::BlockId b = 0; b < fn_.blocks.size(); ++b)
       if (alias_[b] != b) bound_with[alias_[b]].push_back(b);
-    for (std::size_t i = 0; i < al_.order.size(); ++i) {
-      const opt::BlockId b = al_.order[i];
+    const auto placed = opt::placed_blocks(fn_, al_);
+    for (std::size_t i = 0; i < placed.size(); ++i) {
+      const opt::BlockId b = placed[i].id;
       if (alias_[b] != b) continue;  // its label is bound where its code would jump to
-      const auto& blk = fn_.blocks[b];
       // Loop heads start on a 16-byte boundary, as in the baseline tier.
-      if (std::any_of(blk.preds.begin(), blk.preds.end(), [&](auto p) { return index[p] >= i; }))
-        a_.align(AlignMode::kCode, 16);
+      if (placed[i].loop_head) a_.align(AlignMode::kCode, 16);
       for (auto f : bound_with[b]) a_.bind(labels_[f]);
       a_.bind(labels_[b]);
       next_ = -1;
-      for (std::size_t k = i + 1; k < al_.order.size(); ++k)
-        if (alias_[al_.order[k]] == al_.order[k]) {
-          next_ = static_cast<std::int64_t>(al_.order[k]);
+      for (std::size_t k = i + 1; k < placed.size(); ++k)
+        if (alias_[placed[k].id] == placed[k].id) {
+          next_ = static_cast<std::int64_t>(placed[k].id);
           break;
         }
-      for (auto id : blk.insts) {
+      for (auto id : fn_.blocks[b].insts) {
         if (fn_.values[id].dead) continue;
         auto r = emit_inst(b, id);
         if (!r) return r;
@@ -131,11 +123,7 @@ class OptEmitter {
   }
   void load_state() { a_.mov(x86::r11, x86::qword_ptr(x86::rsp, kStateOff)); }
 
-  Loc loc(ValueId v) const {
-    if (val(v).op == Op::Const) return {Loc::Kind::Imm, val(v).imm};
-    if (al_.reg[v] >= 0) return {Loc::Kind::Reg, al_.reg[v]};
-    return {Loc::Kind::Slot, al_.slot[v]};
-  }
+  Loc loc(ValueId v) const { return opt::location(fn_, al_, v); }
   bool in_reg(ValueId v, std::uint32_t r) const { return val(v).op != Op::Const && al_.reg[v] == static_cast<std::int16_t>(r); }
 
   void load_const(std::uint32_t r, std::int64_t value) {
@@ -209,44 +197,10 @@ class OptEmitter {
   }
 
   /// Performs all moves at once (sources read before any destination is written).
-  void parallel_move(std::vector<std::pair<Loc, Loc>> moves) {
-    std::erase_if(moves, [](const auto& m) { return m.first == m.second; });
-    while (!moves.empty()) {
-      bool progressed = false;
-      for (std::size_t i = 0; i < moves.size(); ++i) {
-        const Loc dst = moves[i].first;
-        const bool read_later = std::any_of(moves.begin(), moves.end(), [&](const auto& m) { return m.second == dst; });
-        if (read_later) continue;
-        emit_move(dst, moves[i].second);
-        moves.erase(moves.begin() + static_cast<std::ptrdiff_t>(i));
-        progressed = true;
-        break;
-      }
-      if (progressed) continue;
-      // Only cycles are left: park one destination's value in r11 and read it from there.
-      const Loc parked = moves[0].first;
-      emit_move({Loc::Kind::Reg, kScratch}, parked);
-      for (auto& m : moves)
-        if (m.second == parked) m.second = {Loc::Kind::Reg, kScratch};
-    }
+  void parallel_move(std::vector<opt::Move> moves) {
+    for (const auto& m : opt::sequentialize(std::move(moves), kScratch)) emit_move(m.dst, m.src);
   }
-
-  /// The moves into `to`'s phis on the edge from `from`, identities left out.
-  std::vector<std::pair<Loc, Loc>> phi_move_list(opt::BlockId from, opt::BlockId to) const {
-    const auto& preds = fn_.blocks[to].preds;
-    const auto k = static_cast<std::size_t>(std::find(preds.begin(), preds.end(), from) - preds.begin());
-    std::vector<std::pair<Loc, Loc>> moves;
-    for (auto id : fn_.blocks[to].insts) {
-      const Inst& phi = val(id);
-      if (phi.dead) continue;  // removed phis (now dead copies) stay in place
-      if (phi.op != Op::Phi) break;
-      moves.push_back({loc(id), loc(phi.args[k])});
-    }
-    std::erase_if(moves, [](const auto& m) { return m.first == m.second; });
-    return moves;
-  }
-
-  void phi_moves(opt::BlockId from, opt::BlockId to) { parallel_move(phi_move_list(from, to)); }
+  void phi_moves(opt::BlockId from, opt::BlockId to) { parallel_move(opt::phi_moves(fn_, al_, from, to)); }
 
   /// Blocks that would emit nothing but a jump (an edge block whose phi moves all found their
   /// values in place, an empty block): they get no code, their label is bound at their target's,
@@ -261,7 +215,7 @@ class OptEmitter {
       const bool only_jump = std::all_of(blk.insts.begin(), blk.insts.end(), [&](ValueId id) {
         return val(id).dead || val(id).op == Op::Jmp;
       });
-      if (only_jump && phi_move_list(b, blk.succs[0]).empty()) alias_[b] = blk.succs[0];
+      if (only_jump && opt::phi_moves(fn_, al_, b, blk.succs[0]).empty()) alias_[b] = blk.succs[0];
     }
     for (opt::BlockId b = 0; b < n; ++b) {  // chains end at a block with code; a cycle keeps its blocks
       opt::BlockId t = b;
@@ -637,7 +591,7 @@ void OptEmitter::emit_call(ValueId id) {
   a_.mov(state(offsetof(JitState, pc), 4), imm(i.pc));
   // r1..r5 into the SysV argument registers; JitState* is argument 6.
   static constexpr std::uint32_t kArgRegs[] = {kRdi, kRsi, kRdx, kRcx, 8};
-  std::vector<std::pair<Loc, Loc>> moves;
+  std::vector<opt::Move> moves;
   for (std::size_t k = 0; k < 5; ++k) moves.push_back({{Loc::Kind::Reg, kArgRegs[k]}, loc(i.args[k])});
   parallel_move(std::move(moves));
   a_.mov(x86::r9, x86::qword_ptr(x86::rsp, kStateOff));

@@ -1,13 +1,16 @@
 // libFuzzer harness: input bytes are eBPF slots (8 bytes each); undecodable programs are rejected.
 // Decodable ones run on the interpreter and the JIT in checked mode with a budget, then on the
 // counted JIT variant, and (programs without BPF-to-BPF calls, behind a prologue that zeroes the
-// stack frame) on the fast variant; any difference in r0, instruction count, error or memory aborts.
+// stack frame) on the fast variant and the optimizing tier (jit/opt/); programs the verifier accepts
+// also run on the optimizing tier as they are (local calls included). Any difference in r0,
+// instruction count (fast runs: none), error or memory aborts.
 #include <cstdint>
 #include <cstdlib>
 #include <cstdio>
 #include <span>
 
 #include "tests/jit/jit_test_support.hpp"
+#include "verifier/verifier.hpp"
 
 using namespace bpfvm;
 
@@ -70,7 +73,10 @@ void compare_fast(std::span<const std::uint8_t> input, const vm::HelperRegistry&
   if (!program || has_local_calls(*program)) return;
   auto interp = vm::Interpreter::create(*program, helpers);
   auto jp = jit::JitProgram::compile(*program, helpers, {}, {});
-  if (!interp || !jp) return;
+  jit::JitOptions optimizing;
+  optimizing.optimize = true;
+  auto opt = jit::JitProgram::compile(*program, helpers, {}, optimizing);
+  if (!interp || !jp || !opt) return;
   vm::ExecOptions checked;
   checked.checked = true;
   checked.budget_insns = 4096 + 64;
@@ -78,6 +84,35 @@ void compare_fast(std::span<const std::uint8_t> input, const vm::HelperRegistry&
   if (a.code == Errc::MemoryFault || a.code == Errc::BudgetExceeded) return;
   const auto b = testing::run_engine(*jp, buffer, initial, vm::ExecOptions{}, /*compare_insns=*/false);
   if (!(a == b)) report("fast variant", a, b);
+  const auto c = testing::run_engine(*opt, buffer, initial, vm::ExecOptions{}, /*compare_insns=*/false);
+  if (!(a == c)) report("optimizing tier (zeroed frame)", a, c);
+}
+
+// A program the verifier accepts as a plain program over the buffer runs on the optimizing tier
+// unchecked, as an embedder's Engine::JitOptimized would run it: no prologue (a path that reads
+// unwritten stack gets JitOptions::zero_stack, as the verifier asks), local calls included. Runs the
+// checked interpreter cannot finish within the budget are not compared (the tier has no budget).
+void compare_optimized_verified(const vm::Program& program, const vm::HelperRegistry& helpers,
+                                std::vector<std::uint8_t>& buffer, const std::vector<std::uint8_t>& initial) {
+  verifier::VerifierOptions vo;
+  vo.program_type = verifier::program_types::plain(static_cast<std::uint32_t>(buffer.size()));
+  vo.permissive_constant_operands = true;  // RFC 9669 defines div/mod by 0 and oversized shifts
+  vo.max_processed_insns = 100'000;
+  auto verified = verifier::verify(program, vo);
+  if (!verified) return;
+  auto interp = vm::Interpreter::create(verified->program(), helpers);
+  jit::JitOptions optimizing;
+  optimizing.optimize = true;
+  optimizing.zero_stack = verified->reads_uninit_stack();
+  auto opt = jit::JitProgram::compile(verified->program(), helpers, {}, optimizing);
+  if (!interp || !opt) std::abort();  // a verified program compiles on both engines
+  vm::ExecOptions checked;
+  checked.checked = true;
+  checked.budget_insns = 4096;
+  const auto a = testing::run_engine(*interp, buffer, initial, checked, /*compare_insns=*/false);
+  if (a.code == Errc::BudgetExceeded) return;
+  const auto b = testing::run_engine(*opt, buffer, initial, vm::ExecOptions{}, /*compare_insns=*/false);
+  if (!(a == b)) report("optimizing tier (verified program)", a, b);
 }
 }  // namespace
 
@@ -113,5 +148,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto c = testing::run_engine(*jp, buffer, initial, counted);
   if (!(a == c)) report("counted variant", a, c);
   compare_fast(std::span<const std::uint8_t>(data, size - size % 8), helpers, buffer, initial);
+  compare_optimized_verified(*program, helpers, buffer, initial);
   return 0;
 }

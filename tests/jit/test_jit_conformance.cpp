@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 
+#include "tests/jit/conformance_files.hpp"
 #include "tests/jit/jit_test_support.hpp"
 #include "vm/data_file.hpp"
 
@@ -14,10 +14,7 @@ using namespace bpfvm;
 using namespace bpfvm::testing;
 
 TEST_CASE("every conformance program passes on the JIT", "[jit][conformance]") {
-  std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(BPFVM_CONFORMANCE_DIR) / "tests"))
-    if (e.path().extension() == ".data") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
+  const auto files = conformance_files();
   REQUIRE(files.size() >= 313);
   const auto helpers = test_helpers();
   int passed = 0, runs = 0;

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <string>
 
+#include "tests/jit/conformance_files.hpp"
 #include "tests/jit/jit_test_support.hpp"
 #include "tests/jit/random_program.hpp"
 #include "vm/assembler.hpp"
@@ -92,9 +92,7 @@ std::uint8_t jcc_opcode(const jit::NativeCode& native) { return native.bytes[nat
 }  // namespace
 
 TEST_CASE("native size bounds hold on every conformance program", "[jit][short-jumps]") {
-  std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(BPFVM_CONFORMANCE_DIR) / "tests"))
-    if (e.path().extension() == ".data") files.push_back(e.path());
+  const auto files = conformance_files();
   REQUIRE(files.size() >= 313);
   const auto helpers = test_helpers();
   BoundTally t;

@@ -1,0 +1,537 @@
+// Instruction selection for the optimizing tier on AArch64. Values live where the linear-scan
+// allocator put them (24 registers: x0–x13 and x19–x28, or a spill slot); x14–x17 and x30 are
+// scratch (x30, the link register, is saved by the prologue and only BLR clobbers it). Frame: one
+// native function, entered like the baseline trampoline; after the prologue [sp] = JitState* and
+// [sp+16+8k] = slot k, and sp stays 16-byte aligned (AAPCS64), so helper calls need no adjustment.
+#include "jit/arm64/opt_emitter.hpp"
+
+#include <asmjit/arm.h>
+#include <asmjit/arm/a64assembler.h>
+#include <asmjit/arm/a64utils.h>
+
+#include <string>
+#include <utility>
+
+#include "jit/arm64/instruction_forms.hpp"
+#include "jit/asmjit_error_recorder.hpp"
+#include "jit/opt/moves.hpp"
+#include "jit/opt/regalloc.hpp"
+#include "jit/runtime.hpp"
+
+namespace bpfvm::jit::arm64 {
+
+using namespace asmjit;
+using isa::Kind;
+using opt::Inst;
+using opt::Loc;
+using opt::Op;
+using opt::ValueId;
+
+namespace {
+
+constexpr std::uint32_t kResult = 16;   // x16: results bound for a slot, first operands, cycle breaking
+constexpr std::uint32_t kOperand = 17;  // x17: second operands, slot-to-slot moves
+constexpr std::uint32_t kAddress = 15;  // x15: JitState*, atomic addresses, large offsets, quotients
+constexpr std::uint32_t kExtra = 14;    // x14: the value an exclusive loop stores, cmpxchg's comparand
+constexpr std::uint32_t kStatus = 30;   // w30: exclusive-store status
+constexpr std::int32_t kStateOff = 0, kSlotBase = 16;
+// Callee-saved registers the prologue keeps (AAPCS64 6.1.1), in STP pairs after x29/x30.
+constexpr std::uint32_t kCalleeSaved[][2] = {{19, 20}, {21, 22}, {23, 24}, {25, 26}, {27, 28}};
+constexpr std::int32_t kSaveBytes = 96;
+// [sp + kSlotBase + 8k] must stay a Load/store register (unsigned immediate) offset (imm12 * 8).
+constexpr std::uint32_t kMaxSlots = 4000;
+
+opt::RegisterFile register_file() {
+  opt::RegisterFile rf;
+  // Caller-saved first: values that cross no call take them and leave the callee-saved ones free.
+  for (std::uint8_t r = 0; r <= 13; ++r) rf.allocatable.push_back(r);
+  for (std::uint8_t r = 19; r <= 28; ++r) rf.allocatable.push_back(r);
+  rf.survives_calls.assign(31, false);
+  for (std::uint32_t r = 19; r <= 28; ++r) rf.survives_calls[r] = true;
+  return rf;
+}
+
+a64::Gp gp(std::uint32_t id, bool w64) { return w64 ? a64::Gp(a64::GpX(id)) : a64::Gp(a64::GpW(id)); }
+a64::Gp X(std::uint32_t id) { return a64::GpX(id); }
+a64::Gp W(std::uint32_t id) { return a64::GpW(id); }
+
+class OptEmitter {
+ public:
+  OptEmitter(opt::Function& fn, a64::Assembler& a, const opt::Allocation& al) : fn_(fn), a_(a), al_(al) {}
+
+  Result<void> emit() {
+    labels_.resize(fn_.blocks.size());
+    for (auto& l : labels_) l = a_.newLabel();
+    ret_ = a_.newLabel();
+    exit_ = a_.newLabel();
+    fail_ = a_.newLabel();
+    frame_bytes_ = (kSlotBase + 8 * al_.num_slots + 15) & ~15u;
+
+    a_.stp(a64::x29, a64::x30, a64::ptr_pre(a64::sp, -kSaveBytes));
+    a_.mov(a64::x29, a64::sp);
+    for (std::size_t i = 0; i < std::size(kCalleeSaved); ++i)
+      a_.stp(X(kCalleeSaved[i][0]), X(kCalleeSaved[i][1]), a64::ptr(a64::sp, static_cast<std::int32_t>(16 + 16 * i)));
+    adjust_sp(false);
+    a_.str(a64::x0, a64::ptr(a64::sp, kStateOff));
+
+    for (const auto& placed : opt::placed_blocks(fn_, al_)) {
+      // Loop heads start on a 16-byte boundary, as on x86-64.
+      if (placed.loop_head) a_.align(AlignMode::kCode, 16);
+      a_.bind(labels_[placed.id]);
+      next_ = placed.next;
+      for (auto id : fn_.blocks[placed.id].insts) {
+        if (fn_.values[id].dead) continue;
+        auto r = emit_inst(placed.id, id);
+        if (!r) return r;
+      }
+    }
+
+    a_.bind(ret_);
+    load_state();
+    a_.str(a64::x0, state(offsetof(JitState, r0)));
+    a_.mov(a64::w0, a64::wzr);
+    a_.bind(exit_);
+    adjust_sp(true);
+    for (std::size_t i = std::size(kCalleeSaved); i-- > 0;)
+      a_.ldp(X(kCalleeSaved[i][0]), X(kCalleeSaved[i][1]), a64::ptr(a64::sp, static_cast<std::int32_t>(16 + 16 * i)));
+    a_.ldp(a64::x29, a64::x30, a64::ptr_post(a64::sp, kSaveBytes));
+    a_.ret(a64::x30);
+    a_.bind(fail_);
+    a_.mov(a64::w0, Imm(1));
+    a_.b(exit_);
+    return {};
+  }
+
+ private:
+  const Inst& val(ValueId v) const { return fn_.values[v]; }
+  static a64::Mem slot_mem(std::int64_t slot) {
+    return a64::ptr(a64::sp, static_cast<std::int32_t>(kSlotBase + 8 * slot));
+  }
+  static a64::Mem state(std::size_t offset) { return a64::ptr(X(kAddress), static_cast<std::int32_t>(offset)); }
+  void load_state() { a_.ldr(X(kAddress), a64::ptr(a64::sp, kStateOff)); }
+
+  /// sub/add sp, sp, #frame: the frame is below 32 KiB, so two Add/subtract (immediate) at most.
+  void adjust_sp(bool release) {
+    for (std::uint32_t part : {frame_bytes_ & ~0xfffu, frame_bytes_ & 0xfffu}) {
+      if (part == 0) continue;
+      if (release) a_.add(a64::sp, a64::sp, Imm(part));
+      else a_.sub(a64::sp, a64::sp, Imm(part));
+    }
+  }
+
+  Loc loc(ValueId v) const { return opt::location(fn_, al_, v); }
+  /// The constant as an operation of this width sees it (32 bits: its low half).
+  static std::uint64_t at_width(std::int64_t value, bool w64) {
+    return w64 ? static_cast<std::uint64_t>(value) : static_cast<std::uint32_t>(value);
+  }
+
+  /// v in a register: its own, or `scratch` loaded from its slot or immediate.
+  a64::Gp use(ValueId v, std::uint32_t scratch, bool w64 = true) {
+    const Loc l = loc(v);
+    switch (l.kind) {
+      case Loc::Kind::Reg: return gp(static_cast<std::uint32_t>(l.v), w64);
+      case Loc::Kind::Slot: a_.ldr(X(scratch), slot_mem(l.v)); break;
+      case Loc::Kind::Imm: move_wide_imm(a_, gp(scratch, w64), at_width(l.v, w64)); break;
+    }
+    return gp(scratch, w64);
+  }
+  /// Register the result of v is computed in: its own, or x16 (then stored by finish()).
+  std::uint32_t target(ValueId v) const { return al_.reg[v] >= 0 ? static_cast<std::uint32_t>(al_.reg[v]) : kResult; }
+  void finish(ValueId v) {
+    if (al_.reg[v] < 0 && al_.slot[v] >= 0) a_.str(X(kResult), slot_mem(al_.slot[v]));
+  }
+  /// The result's location (if it has one) <- the register `from`.
+  void result_from(ValueId v, std::uint32_t from) {
+    if (al_.reg[v] >= 0 || al_.slot[v] >= 0) emit_move(loc(v), {Loc::Kind::Reg, from});
+  }
+
+  Result<void> unsupported(const Inst& i, const std::string& what) const {
+    return make_error(Errc::Unsupported, "optimizing JIT (arm64): " + what + " (the baseline tier runs it)", i.pc);
+  }
+
+  void emit_move(const Loc& dst, const Loc& src) {
+    if (dst.kind == Loc::Kind::Reg) {
+      const auto d = static_cast<std::uint32_t>(dst.v);
+      if (src.kind == Loc::Kind::Reg) a_.mov(X(d), X(static_cast<std::uint32_t>(src.v)));
+      else if (src.kind == Loc::Kind::Slot) a_.ldr(X(d), slot_mem(src.v));
+      else move_wide_imm(a_, X(d), static_cast<std::uint64_t>(src.v));
+      return;
+    }
+    if (src.kind == Loc::Kind::Reg) {
+      a_.str(X(static_cast<std::uint32_t>(src.v)), slot_mem(dst.v));
+    } else if (src.kind == Loc::Kind::Imm && src.v == 0) {
+      a_.str(a64::xzr, slot_mem(dst.v));
+    } else {
+      emit_move({Loc::Kind::Reg, kOperand}, src);
+      a_.str(X(kOperand), slot_mem(dst.v));
+    }
+  }
+  void parallel_move(std::vector<opt::Move> moves) {
+    for (const auto& m : opt::sequentialize(std::move(moves), kResult)) emit_move(m.dst, m.src);
+  }
+  void jump_to(opt::BlockId b) {
+    if (static_cast<std::int64_t>(b) != next_) a_.b(labels_[b]);
+  }
+
+  /// dst = src + value, through kExtra when Add/subtract (immediate) cannot encode it.
+  void add_imm(const a64::Gp& dst, const a64::Gp& src, std::int64_t value) {
+    const std::uint64_t mag = value < 0 ? 0 - static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value);
+    if (add_sub_imm_encodable(mag)) {
+      if (value < 0) a_.sub(dst, src, Imm(mag)); else a_.add(dst, src, Imm(mag));
+      return;
+    }
+    move_wide_imm(a_, X(kExtra), static_cast<std::uint64_t>(value));
+    a_.add(dst, src, X(kExtra));
+  }
+  Result<void> emit_inst(opt::BlockId b, ValueId id);
+  Result<void> emit_alu(ValueId id);
+  Result<void> emit_unary(ValueId id);
+  void emit_branch(opt::BlockId b, ValueId id, a64::CondCode cc);
+  Result<void> emit_atomic(ValueId id);
+  void emit_call(ValueId id);
+
+  opt::Function& fn_;
+  a64::Assembler& a_;
+  const opt::Allocation& al_;
+  std::vector<Label> labels_;
+  Label ret_, exit_, fail_;
+  std::uint32_t frame_bytes_ = 0;
+  std::int64_t next_ = -1;  // block emitted next (fallthrough target)
+};
+
+Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
+  const Inst& i = val(id);
+  switch (i.op) {
+    case Op::Const: case Op::Phi: case Op::Copy:
+      return {};  // constants are immediates; phis are moves in the predecessors; copies are gone
+    case Op::Arg: {
+      const auto t = target(id);
+      load_state();
+      a_.ldr(X(t), state(offsetof(JitState, args) + 8 * static_cast<std::size_t>(i.imm)));
+      finish(id);
+      return {};
+    }
+    case Op::FramePtr: {
+      const auto t = target(id);
+      load_state();
+      a_.ldr(X(t), state(offsetof(JitState, frame_top)));
+      if (i.imm != 0) add_imm(X(t), X(t), -i.imm * static_cast<std::int64_t>(isa::kStackBytes));
+      finish(id);
+      return {};
+    }
+    case Op::Alu: return emit_alu(id);
+    case Op::MovSx: {
+      // Bitfield: SBFM aliases SXTB/SXTH/SXTW; the 32-bit forms write W, zero-extending past bit 31.
+      const auto t = target(id);
+      const bool w64 = i.width == 64;
+      const a64::Gp src = use(i.args[0], kResult, false);
+      if (i.bits == 8) a_.sxtb(gp(t, w64), src);
+      else if (i.bits == 16) a_.sxth(gp(t, w64), src);
+      else if (w64) a_.sxtw(X(t), src);
+      else a_.mov(W(t), src);
+      finish(id);
+      return {};
+    }
+    case Op::Unary: return emit_unary(id);
+    case Op::Zext32: {
+      const auto t = target(id);
+      a_.mov(W(t), use(i.args[0], kResult, false));  // a W write zeroes bits 63:32
+      finish(id);
+      return {};
+    }
+    case Op::Load: {
+      const auto t = target(id);
+      const a64::Gp base = use(i.args[0], kOperand);
+      // X for 64-bit and sign-extending loads, W (zero-extending) otherwise.
+      load_store(a_, load_ids(8u * i.bits, i.sx), gp(t, i.sx || i.bits == 8), base, i.off, i.bits, X(kAddress));
+      finish(id);
+      return {};
+    }
+    case Op::Store: {
+      const a64::Gp base = use(i.args[0], kOperand);
+      const bool w64 = i.bits == 8;
+      const Loc v = loc(i.args[1]);
+      // The low bytes are what a narrower store writes; zero needs no register.
+      const a64::Gp value = v.kind == Loc::Kind::Imm && at_width(v.v, w64) == 0
+                                ? (w64 ? a64::Gp(a64::xzr) : a64::Gp(a64::wzr))
+                                : use(i.args[1], kResult, w64);
+      load_store(a_, store_ids(8u * i.bits), value, base, i.off, i.bits, X(kAddress));
+      return {};
+    }
+    case Op::Call: emit_call(id); return {};
+    case Op::Atomic: return emit_atomic(id);
+    case Op::Jmp:
+      parallel_move(opt::phi_moves(fn_, al_, b, fn_.blocks[b].succs[0]));
+      jump_to(fn_.blocks[b].succs[0]);
+      return {};
+    case Op::Branch: {
+      const auto cc = jump_condition(i.kind);
+      if (!cc) return unsupported(i, "branch condition");
+      emit_branch(b, id, *cc);
+      return {};
+    }
+    case Op::Ret:
+      emit_move({Loc::Kind::Reg, 0}, loc(i.args[0]));
+      a_.b(ret_);
+      return {};
+  }
+  return unsupported(i, "instruction");
+}
+
+// 32-bit operations use W registers, whose writes zero bits 63:32 (RFC 9669 4.1's zero-extension).
+Result<void> OptEmitter::emit_alu(ValueId id) {
+  const Inst& i = val(id);
+  const bool w64 = i.width == 64;
+  const auto t = target(id);
+  const a64::Gp T = gp(t, w64);
+  ValueId a = i.args[0], b = i.args[1];
+  const bool commutative = i.kind == Kind::Add || i.kind == Kind::Mul || i.kind == Kind::Or ||
+                           i.kind == Kind::And || i.kind == Kind::Xor;
+  if (commutative && fn_.is_const(a) && !fn_.is_const(b)) std::swap(a, b);
+  const bool b_const = fn_.is_const(b);
+  const std::uint64_t value = b_const ? at_width(val(b).imm, w64) : 0;
+  switch (i.kind) {
+    case Kind::Add: case Kind::Sub: {
+      // Add/subtract (immediate) with the value or its negation, else (shifted register).
+      const bool add = i.kind == Kind::Add;
+      const std::uint64_t negated = at_width(static_cast<std::int64_t>(0 - value), w64);
+      const a64::Gp A = use(a, kResult, w64);
+      if (b_const && add_sub_imm_encodable(value)) {
+        if (add) a_.add(T, A, Imm(value)); else a_.sub(T, A, Imm(value));
+      } else if (b_const && add_sub_imm_encodable(negated)) {
+        if (add) a_.sub(T, A, Imm(negated)); else a_.add(T, A, Imm(negated));
+      } else {
+        const a64::Gp B = use(b, kOperand, w64);
+        if (add) a_.add(T, A, B); else a_.sub(T, A, B);
+      }
+      break;
+    }
+    case Kind::Or: case Kind::And: case Kind::Xor: {
+      // Logical (immediate) for a bitmask immediate, else Logical (shifted register).
+      const InstId op = i.kind == Kind::Or ? a64::Inst::kIdOrr : i.kind == Kind::And ? a64::Inst::kIdAnd : a64::Inst::kIdEor;
+      const a64::Gp A = use(a, kResult, w64);
+      if (b_const && a64::Utils::isLogicalImm(value, w64 ? 64 : 32)) a_.emit(op, T, A, Imm(value));
+      else a_.emit(op, T, A, use(b, kOperand, w64));
+      break;
+    }
+    case Kind::Mul: {
+      // MADD with the zero register: the low 32/64 bits of a product are the same signed or unsigned.
+      const a64::Gp A = use(a, kResult, w64);
+      a_.mul(T, A, use(b, kOperand, w64));
+      break;
+    }
+    case Kind::Div: case Kind::SDiv: case Kind::Mod: case Kind::SMod: {
+      // UDIV/SDIV give x / 0 = 0 and INT_MIN / -1 = INT_MIN without trapping; modulo is
+      // a - (a / b) * b by MSUB, which keeps a for b = 0 and gives 0 for INT_MIN % -1.
+      const bool is_signed = i.kind == Kind::SDiv || i.kind == Kind::SMod;
+      const InstId div = is_signed ? a64::Inst::kIdSdiv : a64::Inst::kIdUdiv;
+      const a64::Gp A = use(a, kResult, w64), B = use(b, kOperand, w64);
+      if (i.kind == Kind::Div || i.kind == Kind::SDiv) {
+        a_.emit(div, T, A, B);
+      } else {
+        a_.emit(div, gp(kAddress, w64), A, B);
+        a_.msub(T, gp(kAddress, w64), B, A);
+      }
+      break;
+    }
+    case Kind::Lsh: case Kind::Rsh: case Kind::Arsh: {
+      // LSLV/LSRV/ASRV take the count modulo the width, as RFC 9669 4.1 masks it; immediates are
+      // masked here and become the Bitfield aliases LSL/LSR/ASR #n.
+      const a64::Gp A = use(a, kResult, w64);
+      if (b_const) {
+        const unsigned count = static_cast<unsigned>(value) & (w64 ? 63u : 31u);
+        if (count == 0) {
+          if (!w64 || A.id() != t) a_.mov(T, A);  // a 32-bit shift by 0 still zero-extends
+        } else {
+          const InstId op = i.kind == Kind::Lsh ? a64::Inst::kIdLsl : i.kind == Kind::Rsh ? a64::Inst::kIdLsr : a64::Inst::kIdAsr;
+          a_.emit(op, T, A, Imm(count));
+        }
+      } else {
+        const InstId op = i.kind == Kind::Lsh ? a64::Inst::kIdLslv : i.kind == Kind::Rsh ? a64::Inst::kIdLsrv : a64::Inst::kIdAsrv;
+        a_.emit(op, T, A, use(b, kOperand, w64));
+      }
+      break;
+    }
+    default:
+      return unsupported(i, "ALU operation");
+  }
+  finish(id);
+  return {};
+}
+
+Result<void> OptEmitter::emit_unary(ValueId id) {
+  const Inst& i = val(id);
+  const auto t = target(id);
+  const bool w64 = i.bits == 64;
+  const a64::Gp A = use(i.args[0], kResult, w64);
+  switch (i.kind) {
+    case Kind::Neg:
+      a_.neg(gp(t, i.width == 64), gp(A.id(), i.width == 64));
+      break;
+    case Kind::ToLe:  // little-endian host: truncate
+      if (i.bits == 16) a_.uxth(W(t), A);
+      else if (!w64 || A.id() != t) a_.mov(gp(t, w64), A);
+      break;
+    case Kind::ToBe: case Kind::Bswap:
+      // Data-processing (1 source): REV16 swaps the bytes of each halfword (the upper one is then
+      // cleared), REV of a W or X register reverses all of its bytes.
+      if (i.bits == 16) {
+        a_.rev16(W(t), A);
+        a_.uxth(W(t), W(t));
+      } else {
+        a_.rev(gp(t, w64), A);
+      }
+      break;
+    default:
+      return unsupported(i, "unary operation");
+  }
+  finish(id);
+  return {};
+}
+
+void OptEmitter::emit_branch(opt::BlockId b, ValueId id, a64::CondCode cc) {
+  const Inst& i = val(id);
+  const bool w64 = i.width == 64;
+  const auto taken = fn_.blocks[b].succs[0], fall = fn_.blocks[b].succs[1];
+  const a64::Gp lhs = use(i.args[0], kResult, w64);
+  const ValueId rhs = i.args[1];
+  const bool rhs_const = fn_.is_const(rhs);
+  const std::uint64_t value = rhs_const ? at_width(val(rhs).imm, w64) : 0;
+  const std::uint64_t negated = at_width(static_cast<std::int64_t>(0 - value), w64);
+  if (rhs_const && value == 0 && (i.kind == Kind::Jeq || i.kind == Kind::Jne)) {
+    // Compare and branch: CBZ/CBNZ test the register against zero without the flags.
+    const bool zero_taken = i.kind == Kind::Jeq;
+    if (static_cast<std::int64_t>(taken) == next_) {
+      if (zero_taken) a_.cbnz(lhs, labels_[fall]); else a_.cbz(lhs, labels_[fall]);
+      return;
+    }
+    if (zero_taken) a_.cbz(lhs, labels_[taken]); else a_.cbnz(lhs, labels_[taken]);
+    jump_to(fall);
+    return;
+  }
+  if (i.kind == Kind::Jset) {
+    if (rhs_const && a64::Utils::isLogicalImm(value, w64 ? 64 : 32)) a_.tst(lhs, Imm(value));
+    else a_.tst(lhs, use(rhs, kOperand, w64));
+  } else if (rhs_const && add_sub_imm_encodable(value)) {
+    a_.cmp(lhs, Imm(value));
+  } else if (rhs_const && add_sub_imm_encodable(negated)) {
+    a_.cmn(lhs, Imm(negated));  // flags of lhs + (-value), the same as of lhs - value
+  } else {
+    a_.cmp(lhs, use(rhs, kOperand, w64));
+  }
+  if (static_cast<std::int64_t>(fall) == next_) {
+    a_.b(cc, labels_[taken]);
+  } else if (static_cast<std::int64_t>(taken) == next_) {
+    a_.b(negateCond(cc), labels_[fall]);
+  } else {
+    a_.b(cc, labels_[taken]);
+    a_.b(labels_[fall]);
+  }
+}
+
+// Load/store exclusive loops (LDAXR ... STLXR), as in the baseline (emit_atomic.cpp): ARMv8.0 only,
+// acquire-release pairs for the interpreter's sequentially consistent builtins. Address in x15,
+// the old value in x16 (then moved to the result), the value stored in x14, the status in w30.
+Result<void> OptEmitter::emit_atomic(ValueId id) {
+  const Inst& i = val(id);
+  const bool w64 = i.width == 64;
+  add_imm(X(kAddress), use(i.args[0], kAddress), i.off);
+  const a64::Mem m = a64::ptr(X(kAddress));
+  const a64::Gp src = use(i.args[1], kOperand, w64);
+  const a64::Gp old = gp(kResult, w64), next = gp(kExtra, w64), failed = W(kStatus);
+  const Label retry = a_.newLabel();
+  auto rmw = [&](InstId op) {
+    a_.bind(retry);
+    a_.ldaxr(old, m);
+    a_.emit(op, next, old, src);
+    store_exclusive_release(a_, failed, next, X(kAddress));
+    a_.cbnz(failed, retry);
+  };
+  switch (i.kind) {
+    case Kind::AtomicAdd: rmw(a64::Inst::kIdAdd); break;
+    case Kind::AtomicOr: rmw(a64::Inst::kIdOrr); break;
+    case Kind::AtomicAnd: rmw(a64::Inst::kIdAnd); break;
+    case Kind::AtomicXor: rmw(a64::Inst::kIdEor); break;
+    case Kind::Xchg:
+      a_.bind(retry);
+      a_.ldaxr(old, m);
+      store_exclusive_release(a_, failed, src, X(kAddress));
+      a_.cbnz(failed, retry);
+      break;
+    case Kind::CmpXchg: {
+      // The result is the old value whether or not it matched r0 (zero-extended for 32 bits).
+      const a64::Gp expected = use(i.args[2], kExtra, w64);
+      const Label mismatch = a_.newLabel(), done = a_.newLabel();
+      a_.bind(retry);
+      a_.ldaxr(old, m);
+      a_.cmp(old, expected);
+      a_.b_ne(mismatch);
+      store_exclusive_release(a_, failed, src, X(kAddress));
+      a_.cbnz(failed, retry);
+      a_.b(done);
+      a_.bind(mismatch);
+      a_.clrex(Imm(15));  // drop the exclusive monitor the failed compare left open
+      a_.bind(done);
+      break;
+    }
+    default:
+      return unsupported(i, "atomic operation");
+  }
+  result_from(id, kResult);  // a W load zero-extended the 32-bit old value
+  return {};
+}
+
+// jit_call_helper(r1..r5, JitState*): r1..r5 go to x0..x4 as one parallel move, the state to x5;
+// values live after the call sit in callee-saved registers or slots (the allocator saw to it).
+void OptEmitter::emit_call(ValueId id) {
+  const Inst& i = val(id);
+  load_state();
+  move_wide_imm(a_, X(kOperand), reinterpret_cast<std::uint64_t>(i.helper));
+  a_.str(X(kOperand), state(offsetof(JitState, pending_helper)));
+  move_wide_imm(a_, W(kOperand), i.pc);
+  a_.str(W(kOperand), state(offsetof(JitState, pc)));
+  std::vector<opt::Move> moves;
+  for (std::uint32_t k = 0; k < 5; ++k) moves.push_back({{Loc::Kind::Reg, k}, loc(i.args[k])});
+  parallel_move(std::move(moves));
+  a_.mov(a64::x5, X(kAddress));
+  move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(&jit_call_helper));
+  a_.blr(X(kResult));
+  load_state();
+  a_.ldr(W(kOperand), state(offsetof(JitState, status)));
+  a_.cbnz(W(kOperand), fail_);
+  result_from(id, 0);
+}
+
+}  // namespace
+
+Result<NativeCode> compile_optimized(opt::Function& fn, const CompileRequest& req) {
+  if (req.variant != Variant::Fast)
+    return make_error(Errc::Unsupported, "optimizing JIT: only the fast variant (the baseline builds checked and counted code)");
+  if (req.blind_constants)
+    return make_error(Errc::Unsupported, "optimizing JIT: constant blinding is not supported (the baseline tier blinds)");
+  const auto allocation = opt::allocate_registers(fn, register_file());
+  if (allocation.num_slots > kMaxSlots)
+    return make_error(Errc::Unsupported, "optimizing JIT (arm64): " + std::to_string(allocation.num_slots) +
+                                             " spill slots, more than " + std::to_string(kMaxSlots) +
+                                             " (the baseline tier runs it)");
+  CodeHolder code;
+  code.init(Environment(Arch::kAArch64));
+  AsmjitErrorRecorder errors;
+  code.setErrorHandler(&errors);
+  a64::Assembler a(&code);
+  OptEmitter emitter(fn, a, allocation);
+  auto emitted = emitter.emit();
+  if (!emitted) return std::move(emitted).error();
+  if (errors.failed()) return make_error(Errc::Internal, "optimizing JIT (arm64): asmjit: " + errors.message());
+  code.flatten();
+  code.resolveUnresolvedLinks();
+  if (errors.failed() || code.hasUnresolvedLinks() || !code.relocEntries().empty())
+    return make_error(Errc::Internal, "optimizing JIT (arm64): code is not position independent: " + errors.message());
+  NativeCode out;
+  out.bytes.resize(code.codeSize());
+  code.copyFlattenedData(out.bytes.data(), out.bytes.size());
+  out.pc_offsets.assign(req.program->size(), 0);  // one function: every pc enters at the prologue
+  return out;
+}
+
+}  // namespace bpfvm::jit::arm64

@@ -1,0 +1,63 @@
+// Locations of allocated values, phi moves along an edge, parallel-copy sequentialization, block placement.
+#include "jit/opt/moves.hpp"
+
+#include <algorithm>
+
+namespace bpfvm::jit::opt {
+
+Loc location(const Function& fn, const Allocation& al, ValueId v) {
+  if (fn.values[v].op == Op::Const) return {Loc::Kind::Imm, fn.values[v].imm};
+  if (al.reg[v] >= 0) return {Loc::Kind::Reg, al.reg[v]};
+  return {Loc::Kind::Slot, al.slot[v]};
+}
+
+std::vector<Move> phi_moves(const Function& fn, const Allocation& al, BlockId from, BlockId to) {
+  const auto& preds = fn.blocks[to].preds;
+  const auto k = static_cast<std::size_t>(std::find(preds.begin(), preds.end(), from) - preds.begin());
+  std::vector<Move> moves;
+  for (auto id : fn.blocks[to].insts) {
+    const Inst& phi = fn.values[id];
+    if (phi.dead) continue;  // removed phis (now dead copies) stay in place
+    if (phi.op != Op::Phi) break;
+    moves.push_back({location(fn, al, id), location(fn, al, phi.args[k])});
+  }
+  return moves;
+}
+
+std::vector<Move> sequentialize(std::vector<Move> moves, std::uint32_t scratch) {
+  std::erase_if(moves, [](const Move& m) { return m.dst == m.src; });
+  std::vector<Move> out;
+  while (!moves.empty()) {
+    // A move whose destination no other pending move still reads can go now.
+    const auto ready = std::find_if(moves.begin(), moves.end(), [&](const Move& m) {
+      return std::none_of(moves.begin(), moves.end(), [&](const Move& o) { return o.src == m.dst; });
+    });
+    if (ready != moves.end()) {
+      out.push_back(*ready);
+      moves.erase(ready);
+      continue;
+    }
+    // Only cycles are left: park one destination's value in the scratch register.
+    const Loc parked = moves[0].dst;
+    const Loc reg{Loc::Kind::Reg, scratch};
+    out.push_back({reg, parked});
+    for (auto& m : moves)
+      if (m.src == parked) m.src = reg;
+  }
+  return out;
+}
+
+std::vector<PlacedBlock> placed_blocks(const Function& fn, const Allocation& al) {
+  std::vector<std::size_t> index(fn.blocks.size(), 0);
+  for (std::size_t i = 0; i < al.order.size(); ++i) index[al.order[i]] = i;
+  std::vector<PlacedBlock> out;
+  for (std::size_t i = 0; i < al.order.size(); ++i) {
+    const auto& preds = fn.blocks[al.order[i]].preds;
+    const bool loop_head = std::any_of(preds.begin(), preds.end(), [&](BlockId p) { return index[p] >= i; });
+    const std::int64_t next = i + 1 < al.order.size() ? static_cast<std::int64_t>(al.order[i + 1]) : -1;
+    out.push_back({al.order[i], loop_head, next});
+  }
+  return out;
+}
+
+}  // namespace bpfvm::jit::opt

@@ -1,0 +1,47 @@
+// The target-independent half of emitting an allocated function: where a value lives, the moves at
+// a block boundary (phi resolution) and where each block goes. Each backend emits the moves this
+// orders, with its own instructions for register, slot and immediate operands.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "jit/opt/ir.hpp"
+#include "jit/opt/regalloc.hpp"
+
+namespace bpfvm::jit::opt {
+
+/// A value's place for a move: a host register, a spill slot, or an immediate.
+struct Loc {
+  enum class Kind : std::uint8_t { Reg, Slot, Imm } kind = Kind::Imm;
+  std::int64_t v = 0;
+  bool operator==(const Loc& o) const { return kind == o.kind && v == o.v; }
+};
+
+/// dst <- src.
+struct Move {
+  Loc dst, src;
+};
+
+/// Where v is: its constant, its register or its slot.
+Loc location(const Function& fn, const Allocation& al, ValueId v);
+
+/// The moves into `to`'s live phis along the edge from -> to, all meant to happen at once.
+std::vector<Move> phi_moves(const Function& fn, const Allocation& al, BlockId from, BlockId to);
+
+/// Orders moves that happen at once (every source read before its register or slot is written) into
+/// moves a backend emits one after the other; a cycle is broken by parking one destination's value
+/// in the register `scratch`, which no move may name.
+std::vector<Move> sequentialize(std::vector<Move> moves, std::uint32_t scratch);
+
+/// A block in emission order: whether a later block jumps back to it (a loop head, which backends
+/// align), and the block emitted right after it (the fallthrough successor), or -1 after the last.
+struct PlacedBlock {
+  BlockId id;
+  bool loop_head;
+  std::int64_t next;
+};
+std::vector<PlacedBlock> placed_blocks(const Function& fn, const Allocation& al);
+
+}  // namespace bpfvm::jit::opt
