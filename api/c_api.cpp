@@ -288,6 +288,26 @@ bpfvm::Result<void> string_pairs(const char* what, const char* const* strings, s
 
 }  // namespace
 
+// The C open options as the C++ LoadOptions (outside extern "C": it returns a C++ type).
+namespace {
+bpfvm::Result<bpfvm::LoadOptions> load_options(const bpfvm_open_options* o) {
+  bpfvm::LoadOptions lo;
+  if (o == nullptr) return lo;
+  if (o->target_btf_size > 0) {
+    if (o->target_btf == nullptr)
+      return bpfvm::make_error(Errc::InvalidArgument, "target_btf is NULL but target_btf_size is not 0");
+    const auto* p = static_cast<const std::uint8_t*>(o->target_btf);
+    lo.target_btf.assign(p, p + o->target_btf_size);
+  }
+  if (auto r = string_pairs("kconfig", o->kconfig, o->kconfig_pairs, lo.kconfig); !r) return std::move(r).error();
+  if (auto r = string_pairs("inner_map_templates", o->inner_map_templates, o->inner_map_template_pairs,
+                            lo.inner_map_templates);
+      !r)
+    return std::move(r).error();
+  return lo;
+}
+}  // namespace
+
 extern "C" {
 
 const char* bpfvm_strerror(int code) noexcept {
@@ -355,24 +375,6 @@ int bpfvm_vm_set_current_task(bpfvm_vm* vm, std::uint32_t tgid, std::uint32_t pi
   });
 }
 
-namespace {
-bpfvm::Result<bpfvm::LoadOptions> load_options(const bpfvm_open_options* o) {
-  bpfvm::LoadOptions lo;
-  if (o == nullptr) return lo;
-  if (o->target_btf_size > 0) {
-    if (o->target_btf == nullptr)
-      return bpfvm::make_error(Errc::InvalidArgument, "target_btf is NULL but target_btf_size is not 0");
-    const auto* p = static_cast<const std::uint8_t*>(o->target_btf);
-    lo.target_btf.assign(p, p + o->target_btf_size);
-  }
-  if (auto r = string_pairs("kconfig", o->kconfig, o->kconfig_pairs, lo.kconfig); !r) return std::move(r).error();
-  if (auto r = string_pairs("inner_map_templates", o->inner_map_templates, o->inner_map_template_pairs,
-                            lo.inner_map_templates);
-      !r)
-    return std::move(r).error();
-  return lo;
-}
-}  // namespace
 
 int bpfvm_vm_open_elf(const bpfvm_vm* vm, const void* elf, std::size_t size_bytes, const char* name,
                       const bpfvm_open_options* options, bpfvm_object** out, bpfvm_error* err) noexcept {

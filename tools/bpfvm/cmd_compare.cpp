@@ -125,13 +125,12 @@ int cmd_compare(Args args) {
               two ? "| kernel JIT" : "");
   std::printf("bpfvm run trampoline (entered once per run, not part of the program): %u bytes\n\n", ours.entry_bytes());
   std::uint32_t more = 0, fewer = 0, same = 0;
-  std::uint32_t our_total = 0, their_total = 0;
+  std::uint32_t our_total = 0;
   for (const auto& [pc, block] : ours.by_pc) {
     const KernelBlock* k = nullptr;
     if (auto it = theirs.find(pc); it != theirs.end()) k = &it->second;
     const std::uint32_t their_bytes = k ? k->size_bytes : 0;
     our_total += block.size_bytes();
-    their_total += their_bytes;
     std::string head = block.title;
     if (two) {
       char sizes[80];
