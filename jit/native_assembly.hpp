@@ -1,4 +1,4 @@
-// NativeAssembly: the asmjit side both baseline backends share — a CodeHolder with the error
+// NativeAssembly: the asmjit side every backend shares (baseline and optimizing) — a CodeHolder with the error
 // recorder and, for listings, a logger; after the emitter's pass, one flattened position-independent
 // NativeCode. Included only by backend code (jit/x86_64/, jit/arm64/), where asmjit may appear.
 #pragma once

@@ -13,7 +13,7 @@
 #include <utility>
 
 #include "jit/arm64/instruction_forms.hpp"
-#include "jit/asmjit_error_recorder.hpp"
+#include "jit/native_assembly.hpp"
 #include "jit/opt/moves.hpp"
 #include "jit/opt/regalloc.hpp"
 #include "jit/runtime.hpp"
@@ -514,24 +514,13 @@ Result<NativeCode> compile_optimized(opt::Function& fn, const CompileRequest& re
     return make_error(Errc::Unsupported, "optimizing JIT (arm64): " + std::to_string(allocation.num_slots) +
                                              " spill slots, more than " + std::to_string(kMaxSlots) +
                                              " (the baseline tier runs it)");
-  CodeHolder code;
-  code.init(Environment(Arch::kAArch64));
-  AsmjitErrorRecorder errors;
-  code.setErrorHandler(&errors);
-  a64::Assembler a(&code);
+  NativeAssembly assembly(req, Environment(Arch::kAArch64), "arm64 optimizing");
+  a64::Assembler a(assembly.holder());
   OptEmitter emitter(fn, a, allocation);
   auto emitted = emitter.emit();
   if (!emitted) return std::move(emitted).error();
-  if (errors.failed()) return make_error(Errc::Internal, "optimizing JIT (arm64): asmjit: " + errors.message());
-  code.flatten();
-  code.resolveUnresolvedLinks();
-  if (errors.failed() || code.hasUnresolvedLinks() || !code.relocEntries().empty())
-    return make_error(Errc::Internal, "optimizing JIT (arm64): code is not position independent: " + errors.message());
-  NativeCode out;
-  out.bytes.resize(code.codeSize());
-  code.copyFlattenedData(out.bytes.data(), out.bytes.size());
-  out.pc_offsets.assign(req.program->size(), 0);  // one function: every pc enters at the prologue
-  return out;
+  // One function: every pc enters at the prologue.
+  return assembly.finish({}, [&](const CodeHolder&) { return std::vector<std::uint32_t>(req.program->size(), 0); });
 }
 
 }  // namespace bpfvm::jit::arm64

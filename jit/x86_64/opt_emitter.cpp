@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <string>
 
-#include "jit/asmjit_error_recorder.hpp"
+#include "jit/native_assembly.hpp"
 #include "jit/opt/moves.hpp"
 #include "jit/opt/regalloc.hpp"
 #include "jit/runtime.hpp"
@@ -611,24 +611,13 @@ Result<NativeCode> compile_optimized(opt::Function& fn, const CompileRequest& re
   if (req.blind_constants)
     return make_error(Errc::Unsupported, "optimizing JIT: constant blinding is not supported (the baseline tier blinds)");
   const auto allocation = opt::allocate_registers(fn, register_file());
-  CodeHolder code;
-  code.init(Environment::host());
-  AsmjitErrorRecorder errors;
-  code.setErrorHandler(&errors);
-  x86::Assembler a(&code);
+  NativeAssembly assembly(req, Environment::host(), "x86-64 optimizing");
+  x86::Assembler a(assembly.holder());
   OptEmitter emitter(fn, req, a, allocation);
   auto emitted = emitter.emit();
   if (!emitted) return std::move(emitted).error();
-  if (errors.failed()) return make_error(Errc::Internal, "optimizing JIT (x86-64): asmjit: " + errors.message());
-  code.flatten();
-  code.resolveUnresolvedLinks();
-  if (errors.failed() || code.hasUnresolvedLinks() || !code.relocEntries().empty())
-    return make_error(Errc::Internal, "optimizing JIT (x86-64): code is not position independent: " + errors.message());
-  NativeCode out;
-  out.bytes.resize(code.codeSize());
-  code.copyFlattenedData(out.bytes.data(), out.bytes.size());
-  out.pc_offsets.assign(req.program->size(), 0);  // one function: every pc enters at the prologue
-  return out;
+  // One function: every pc enters at the prologue.
+  return assembly.finish({}, [&](const CodeHolder&) { return std::vector<std::uint32_t>(req.program->size(), 0); });
 }
 
 }  // namespace bpfvm::jit::x86_64
