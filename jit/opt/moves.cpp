@@ -60,4 +60,31 @@ std::vector<PlacedBlock> placed_blocks(const Function& fn, const Allocation& al)
   return out;
 }
 
+std::vector<BlockId> forwarding_targets(const Function& fn, const Allocation& al) {
+  const auto n = fn.blocks.size();
+  std::vector<BlockId> alias(n);
+  for (BlockId b = 0; b < n; ++b) {
+    alias[b] = b;
+    const auto& blk = fn.blocks[b];
+    if (b == 0 || blk.succs.size() != 1 || blk.succs[0] == b) continue;
+    const bool only_jump = std::all_of(blk.insts.begin(), blk.insts.end(), [&](ValueId id) {
+      return fn.values[id].dead || fn.values[id].op == Op::Jmp;
+    });
+    if (only_jump && phi_moves(fn, al, b, blk.succs[0]).empty()) alias[b] = blk.succs[0];
+  }
+  for (BlockId b = 0; b < n; ++b) {  // chains end at a block with code; a cycle keeps its blocks
+    BlockId t = b;
+    std::size_t steps = 0;
+    while (alias[t] != t && steps++ <= n) t = alias[t];
+    if (steps > n) continue;
+    alias[b] = t;
+  }
+  for (bool changed = true; changed;) {  // a cycle of empty blocks: its blocks keep their jumps
+    changed = false;
+    for (BlockId b = 0; b < n; ++b)
+      if (alias[alias[b]] != alias[b]) alias[b] = b, changed = true;
+  }
+  return alias;
+}
+
 }  // namespace bpfvm::jit::opt

@@ -44,4 +44,10 @@ struct PlacedBlock {
 };
 std::vector<PlacedBlock> placed_blocks(const Function& fn, const Allocation& al);
 
+/// Per block, the block whose code it starts: itself, or — for a block that would emit nothing but a
+/// jump (an empty block, or an edge block whose phi moves all find their values in place) — the block
+/// its jump chain ends at, so a backend binds its label there and emits no code for it. A cycle of such
+/// blocks keeps its blocks (and their jumps); block 0 always keeps its own code.
+std::vector<BlockId> forwarding_targets(const Function& fn, const Allocation& al);
+
 }  // namespace bpfvm::jit::opt

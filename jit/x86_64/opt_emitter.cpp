@@ -74,7 +74,7 @@ class OptEmitter {
     a_.mov(x86::qword_ptr(x86::rsp, kStateOff), x86::rdi);
     a_.mov(x86::qword_ptr(x86::rdi, offsetof(JitState, saved_rsp)), x86::rsp);
 
-    find_forwarding_blocks();
+    alias_ = opt::forwarding_targets(fn_, al_);
     std::vector<std::vector<opt::BlockId>> bound_with(fn_.blocks.size());
     for (opt::BlockId b = 0; b < fn_.blocks.size(); ++b)
       if (alias_[b] != b) bound_with[alias_[b]].push_back(b);
@@ -201,35 +201,6 @@ class OptEmitter {
     for (const auto& m : opt::sequentialize(std::move(moves), kScratch)) emit_move(m.dst, m.src);
   }
   void phi_moves(opt::BlockId from, opt::BlockId to) { parallel_move(opt::phi_moves(fn_, al_, from, to)); }
-
-  /// Blocks that would emit nothing but a jump (an edge block whose phi moves all found their
-  /// values in place, an empty block): they get no code, their label is bound at their target's,
-  /// so branches go straight there and fall through where the target comes next.
-  void find_forwarding_blocks() {
-    const auto n = fn_.blocks.size();
-    alias_.resize(n);
-    for (opt::BlockId b = 0; b < n; ++b) {
-      alias_[b] = b;
-      const auto& blk = fn_.blocks[b];
-      if (b == 0 || blk.succs.size() != 1 || blk.succs[0] == b) continue;
-      const bool only_jump = std::all_of(blk.insts.begin(), blk.insts.end(), [&](ValueId id) {
-        return val(id).dead || val(id).op == Op::Jmp;
-      });
-      if (only_jump && opt::phi_moves(fn_, al_, b, blk.succs[0]).empty()) alias_[b] = blk.succs[0];
-    }
-    for (opt::BlockId b = 0; b < n; ++b) {  // chains end at a block with code; a cycle keeps its blocks
-      opt::BlockId t = b;
-      std::size_t steps = 0;
-      while (alias_[t] != t && steps++ <= n) t = alias_[t];
-      if (steps > n) continue;
-      alias_[b] = t;
-    }
-    for (bool changed = true; changed;) {  // a cycle of empty blocks: its blocks keep their jumps
-      changed = false;
-      for (opt::BlockId b = 0; b < n; ++b)
-        if (alias_[alias_[b]] != alias_[b]) alias_[b] = b, changed = true;
-    }
-  }
 
   bool falls_into(opt::BlockId b) const { return static_cast<std::int64_t>(alias_[b]) == next_; }
 
