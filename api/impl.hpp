@@ -78,6 +78,7 @@ struct Program::Impl {
   ProgramType type;
   ProgramOptions options;
   std::uint32_t ctx_bytes = 0;  // the verifier's context bound; run() zero-pads a shorter context to it
+  std::size_t run_ctx_bytes = 0;  // ctx_bytes, plus the struct bpf_sock placed after it (see ctx_pointer_fields)
   bool ctx_writable = false;    // the type has context fields a program may store to (cgroup_sock's mark)
   bool plain_input = false;     // ProgramType::Entry::PlainMemory: r1 = the input, r2 = its length
   bool input_writable = false;  // the run's input/ctx region is writable (plain, ctx_writable, syscall, type 0)

@@ -161,8 +161,14 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   impl->ctx_bytes = type_info.ctx_size_bytes;
   impl->ctx_writable = std::any_of(type_info.fields.begin(), type_info.fields.end(),
                                    [](const verifier::CtxField& f) { return f.writable; });
-  for (const auto& f : type_info.fields)
-    if (f.kind != verifier::CtxFieldKind::Scalar) impl->ctx_pointer_fields.emplace_back(f.offset, f.kind);
+  bool socket_after_ctx = false;
+  for (const auto& f : type_info.fields) {
+    if (f.kind == verifier::CtxFieldKind::Scalar) continue;
+    impl->ctx_pointer_fields.emplace_back(f.offset, f.kind);
+    socket_after_ctx |= f.kind == verifier::CtxFieldKind::Socket;
+  }
+  // A non-null socket field (bpf_sock_addr.sk) points at a struct bpf_sock run() places after the context.
+  impl->run_ctx_bytes = impl->ctx_bytes + (socket_after_ctx ? sizeof(bpf_sock) : 0);
   impl->owners = object->maps.owners();
   // What run() gives r1 depends only on the type: fixed here, not worked out per call.
   impl->plain_input = type.entry == ProgramType::Entry::PlainMemory;
@@ -453,14 +459,11 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
   // is the output buffer itself (data_out or ctx_out), so a caller that reuses `out` reuses it.
   const bool plain = p.plain_input;
   const auto source = plain || input.ctx.empty() ? input.data : input.ctx;
-  // Packet types run through test_run, which builds their pointers; for the others: a non-null socket
-  // (bpf_sock_addr.sk) is the struct bpf_sock right after the context (the caller's bytes there,
-  // zero-filled), a maybe-null one is NULL (bpf_sock_ops.sk: no full socket), packet pointers name an
-  // empty packet (skb_data == skb_data_end). ctx_out shows those fields as 0.
-  const bool own_pointers = !p.packet_type && !p.ctx_pointer_fields.empty();
-  const bool socket_after = own_pointers && std::any_of(p.ctx_pointer_fields.begin(), p.ctx_pointer_fields.end(),
-                                                        [](const auto& f) { return f.second == verifier::CtxFieldKind::Socket; });
-  const std::size_t size = std::max<std::size_t>(source.size(), p.ctx_bytes + (socket_after ? sizeof(bpf_sock) : 0));
+  // Packet types ran through test_run above, which builds their pointers; here the context's pointer
+  // fields are set by run(): a non-null socket (bpf_sock_addr.sk) is the struct bpf_sock right after the
+  // context (the caller's bytes there, zero-filled), a maybe-null one is NULL (bpf_sock_ops.sk: no full
+  // socket), packet pointers name an empty packet (skb_data == skb_data_end). ctx_out shows them as 0.
+  const std::size_t size = std::max<std::size_t>(source.size(), p.run_ctx_bytes);
   std::vector<std::uint8_t>& buffer = plain ? out.data_out : out.ctx_out;
   (plain ? out.ctx_out : out.data_out).clear();
   if (overlaps(source, buffer)) {
@@ -480,7 +483,6 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
   const auto base = reinterpret_cast<std::uintptr_t>(buffer.data());
   ctx.regions.push_back(vm::Region{base, buffer.size(), p.input_writable, plain ? "input" : "ctx"});
   for (const auto& [off, kind] : p.ctx_pointer_fields) {
-    if (!own_pointers) break;
     const std::uint64_t value = kind == verifier::CtxFieldKind::Socket ? base + p.ctx_bytes
                                 : kind == verifier::CtxFieldKind::SocketOrNull || kind == verifier::CtxFieldKind::SockCommonOrNull
                                     ? 0
@@ -501,8 +503,7 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
     out.cpu_ns_per_run = static_cast<double>(timer->cpu_ns()) / repeat;  // CPU interval inside the wall one
     out.ns_per_run = static_cast<double>(timer->wall_ns()) / repeat;
   }
-  if (own_pointers)
-    for (const auto& f : p.ctx_pointer_fields) std::memset(buffer.data() + f.first, 0, sizeof(std::uint64_t));
+  for (const auto& f : p.ctx_pointer_fields) std::memset(buffer.data() + f.first, 0, sizeof(std::uint64_t));
   if (!r) return std::move(r).error();
   out.r0 = r->r0;
   out.insns_executed = r->insns_executed;
