@@ -74,6 +74,9 @@ struct Object::Impl {
 
 struct Program::Impl {
   std::shared_ptr<const Object::Impl> object;
+  /// Unique per prepared program in the process (never reused, unlike the address): what a RunState
+  /// records as the program it is set up for.
+  std::uint64_t id = 0;
   std::string name;
   ProgramType type;
   ProgramOptions options;
@@ -103,6 +106,31 @@ struct Program::Impl {
                                           std::uint32_t runs) const;
 };
 
+/// The per-run state besides the input: the RunContext and helper state of plain and context runs,
+/// kept set up between runs of one program on one buffer so the next such run only checks that
+/// (Program::run keeps one per thread, a Runner its own). Used by one run at a time; it does not
+/// move (ctx.host points at helper_run).
+struct RunState {
+  vm::RunContext ctx;
+  helpers::HelperRun helper_run;
+  /// What ctx is set up for: the program (Program::Impl::id, 0 = nothing), the input buffer and
+  /// checked mode. A failed run, a packet run and a nested run's use leave it at 0.
+  std::uint64_t prepared_program = 0;
+  std::uintptr_t prepared_base = 0;
+  std::size_t prepared_size = 0;
+  bool prepared_checked = false;
+  /// A run is using it (a Runner refuses to be re-entered from a helper of its own run).
+  bool in_use = false;
+
+  RunState() = default;
+  RunState(const RunState&) = delete;
+  RunState& operator=(const RunState&) = delete;
+  /// A fresh RunContext's state, field by field (the vectors keep their capacity); nothing prepared.
+  void reset();
+};
+
+/// One run (input.repeat of them) of `program` in `state`, as Program::run(input, out) documents.
+Result<void> run_program(const Program::Impl& program, RunState& state, const RunInput& input, RunOutput& out);
 
 /// Verifies and prepares one program of `object` (program.cpp).
 Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<const Object::Impl>& object,
