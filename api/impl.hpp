@@ -97,8 +97,14 @@ struct Program::Impl {
   std::shared_ptr<const jit::JitProgram> jit;
 
   /// `runs` back-to-back runs on the engine (vm::ExecOptions::runs); the result is the last run's.
+  /// Inline: it is on every run's path.
   Result<vm::ExecResult> execute(vm::RunContext& ctx, std::span<const std::uint64_t> args,
-                                 std::uint32_t* edge_counters = nullptr, std::uint32_t runs = 1) const;
+                                 std::uint32_t* edge_counters = nullptr, std::uint32_t runs = 1) const {
+    const vm::ExecOptions exec{.budget_insns = options.budget_insns, .checked = options.checked,
+                               .edge_counters = edge_counters, .runs = runs};
+    if (interpreter) return interpreter->run(ctx, args, exec);
+    return jit->run(ctx, args, exec);
+  }
   /// The same under a RunGuard held for all of them, announcing a quiescent state between chunks
   /// of runs so map memory retired meanwhile can be reclaimed.
   Result<vm::ExecResult> execute_repeated(maps::RunGuard& guard, vm::RunContext& ctx,

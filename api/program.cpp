@@ -250,14 +250,6 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   return impl;
 }
 
-Result<vm::ExecResult> Program::Impl::execute(vm::RunContext& ctx, std::span<const std::uint64_t> args,
-                                              std::uint32_t* edge_counters, std::uint32_t runs) const {
-  const vm::ExecOptions exec{.budget_insns = options.budget_insns, .checked = options.checked,
-                             .edge_counters = edge_counters, .runs = runs};
-  if (interpreter) return interpreter->run(ctx, args, exec);
-  return jit->run(ctx, args, exec);
-}
-
 Program::Program(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Program::Program(Program&&) noexcept = default;
 Program& Program::operator=(Program&&) noexcept = default;
