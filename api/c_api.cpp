@@ -593,9 +593,11 @@ bool test_run_input(const bpfvm_test_run* run, bpfvm::RunInput& in, bpfvm_error*
     invalid(err, null_input);
     return false;
   }
-  in = bpfvm::RunInput{bytes(run->data_in, run->data_size_in), bytes(run->ctx_in, run->ctx_size_in), run->repeat,
-                       run->host_data};
-  in.measure_time = run->measure_time != 0;
+  in = bpfvm::RunInput{.data = bytes(run->data_in, run->data_size_in),
+                       .ctx = bytes(run->ctx_in, run->ctx_size_in),
+                       .repeat = run->repeat,
+                       .host_data = run->host_data,
+                       .measure_time = run->measure_time != 0};
   return true;
 }
 

@@ -38,7 +38,7 @@ Result<std::uint64_t> Runner::run(std::span<const std::uint8_t> data, void* host
   Impl& r = *impl_;
   if (r.state.in_use) [[unlikely]] return reentered();
   InUse in_use(r.state);
-  if (auto ran = run_program(*r.program, r.state, RunInput{data, {}, 1, host_data}, r.out); !ran) [[unlikely]]
+  if (auto ran = run_program(*r.program, r.state, RunInput{.data = data, .host_data = host_data}, r.out); !ran) [[unlikely]]
     return std::move(ran).error();
   return r.out.r0;
 }

@@ -109,8 +109,8 @@ TEST_CASE("Runner: checked runs see the input region of this call's size, not th
       REQUIRE_FALSE(short_read.has_value());
       CHECK(short_read.error().code == Errc::MemoryFault);
       RunOutput out;
-      CHECK(p->run(RunInput{four, {}, 1, nullptr}, out).has_value());
-      CHECK(p->run(RunInput{two, {}, 1, nullptr}, out).error().code == Errc::MemoryFault);
+      CHECK(p->run(RunInput{.data = four}, out).has_value());
+      CHECK(p->run(RunInput{.data = two}, out).error().code == Errc::MemoryFault);
     }
   }
 }
