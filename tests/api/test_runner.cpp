@@ -136,7 +136,7 @@ TEST_CASE("Runner: XDP and socket-filter runs give Program::run's verdicts and p
   }
 }
 
-TEST_CASE("Runner: budgets and helper faults are errors; the next run is clean") {
+TEST_CASE("Runner: budgets and helper faults are errors, and the next run is clean") {
   Vm vm;
   vm.add_helper(HostHelper{0x10000, "fault_on_13", &fault_on_13, nullptr, any_args()});
   auto obj = vm.open_assembly("ldxb %r1, [%r1+0]\ncall 65536\nexit\n", ProgramType::plain(1), "h");
@@ -169,7 +169,7 @@ TEST_CASE("Runner: budgets and helper faults are errors; the next run is clean")
   }
 }
 
-TEST_CASE("Runner: not re-entrant from its own run; keeps its program alive") {
+TEST_CASE("Runner: not re-entrant from its own run, and keeps its program alive") {
   Vm vm;
   vm.add_helper(HostHelper{0x10001, "reenter", &reenter, nullptr, any_args()});
   std::optional<Runner> runner;
