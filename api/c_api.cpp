@@ -111,6 +111,11 @@ struct bpfvm_program {
   bpfvm::Program program;
 };
 
+struct bpfvm_runner {
+  std::shared_ptr<VmState> vm;
+  bpfvm::Runner runner;
+};
+
 namespace {
 
 bpfvm::HelperCall* from_c(bpfvm_helper_call* call) { return reinterpret_cast<bpfvm::HelperCall*>(call); }
@@ -578,36 +583,103 @@ int bpfvm_program_run(const bpfvm_program* prog, const void* data, std::size_t s
   });
 }
 
+namespace {
+// bpfvm_test_run's inputs as a RunInput; false (err filled) when a pointer is NULL with a size.
+bool test_run_input(const bpfvm_test_run* run, bpfvm::RunInput& in, bpfvm_error* err) {
+  const char* null_input = run->data_in == nullptr && run->data_size_in > 0  ? "data_in is NULL"
+                           : run->ctx_in == nullptr && run->ctx_size_in > 0 ? "ctx_in is NULL"
+                                                                             : nullptr;
+  if (null_input != nullptr) {
+    invalid(err, null_input);
+    return false;
+  }
+  in = bpfvm::RunInput{.data = bytes(run->data_in, run->data_size_in),
+                       .ctx = bytes(run->ctx_in, run->ctx_size_in),
+                       .repeat = run->repeat,
+                       .host_data = run->host_data,
+                       .measure_time = run->measure_time != 0};
+  return true;
+}
+
+// A run's output into bpfvm_test_run's outputs and the caller's buffers.
+int test_run_output(const bpfvm::RunOutput& out, bpfvm_test_run* run, bpfvm_error* err) {
+  run->r0 = out.r0;
+  run->retval = out.retval;
+  run->insns_executed = out.insns_executed;
+  run->ns_per_run = out.ns_per_run;
+  run->cpu_ns_per_run = out.cpu_ns_per_run;
+  run->redirected = out.redirect_ifindex.has_value() ? 1 : 0;
+  run->redirect_ifindex = out.redirect_ifindex.value_or(0);
+  const std::size_t data_capacity = run->data_size_out, ctx_capacity = run->ctx_size_out;
+  const bool data_fit = copy_out(out.data_out, run->data_out, &run->data_size_out);
+  const bool ctx_fit = copy_out(out.ctx_out, run->ctx_out, &run->ctx_size_out);
+  if (!data_fit)
+    return invalid(err, "data_out holds " + std::to_string(data_capacity) + " bytes; the run produced " +
+                            std::to_string(run->data_size_out));
+  if (!ctx_fit)
+    return invalid(err, "ctx_out holds " + std::to_string(ctx_capacity) + " bytes; the run produced " +
+                            std::to_string(run->ctx_size_out));
+  return BPFVM_OK;
+}
+}  // namespace
+
 int bpfvm_program_test_run(const bpfvm_program* prog, bpfvm_test_run* run, bpfvm_error* err) noexcept {
   return boundary(err, [&]() -> int {
     if (prog == nullptr) return invalid(err, "program is NULL");
     if (run == nullptr) return invalid(err, "run is NULL");
-    if (run->data_in == nullptr && run->data_size_in > 0) return invalid(err, "data_in is NULL");
-    if (run->ctx_in == nullptr && run->ctx_size_in > 0) return invalid(err, "ctx_in is NULL");
-    bpfvm::RunInput in{bytes(run->data_in, run->data_size_in), bytes(run->ctx_in, run->ctx_size_in), run->repeat,
-                       run->host_data};
-    in.measure_time = run->measure_time != 0;
+    bpfvm::RunInput in;
+    if (!test_run_input(run, in, err)) return BPFVM_EINVALID_ARGUMENT;
     ThreadRunOutput scratch;
     bpfvm::RunOutput& out = scratch.get();
     auto ran = prog->program.run(in, out);
     if (!ran) return fail(err, ran.error());
-    run->r0 = out.r0;
-    run->retval = out.retval;
-    run->insns_executed = out.insns_executed;
-    run->ns_per_run = out.ns_per_run;
-    run->cpu_ns_per_run = out.cpu_ns_per_run;
-    run->redirected = out.redirect_ifindex.has_value() ? 1 : 0;
-    run->redirect_ifindex = out.redirect_ifindex.value_or(0);
-    const std::size_t data_capacity = run->data_size_out, ctx_capacity = run->ctx_size_out;
-    const bool data_fit = copy_out(out.data_out, run->data_out, &run->data_size_out);
-    const bool ctx_fit = copy_out(out.ctx_out, run->ctx_out, &run->ctx_size_out);
-    if (!data_fit)
-      return invalid(err, "data_out holds " + std::to_string(data_capacity) + " bytes; the run produced " +
-                              std::to_string(run->data_size_out));
-    if (!ctx_fit)
-      return invalid(err, "ctx_out holds " + std::to_string(ctx_capacity) + " bytes; the run produced " +
-                              std::to_string(run->ctx_size_out));
+    return test_run_output(out, run, err);
+  });
+}
+
+int bpfvm_runner_new(const bpfvm_program* prog, bpfvm_runner** out, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (prog == nullptr) return invalid(err, "program is NULL");
+    if (out == nullptr) return invalid(err, "out is NULL");
+    *out = new bpfvm_runner{prog->vm, prog->program.runner()};
     return BPFVM_OK;
+  });
+}
+
+void bpfvm_runner_destroy(bpfvm_runner* runner) noexcept { delete runner; }
+
+int bpfvm_runner_run(bpfvm_runner* runner, const void* data, std::size_t size_bytes, std::uint64_t* r0,
+                     bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (runner == nullptr) return invalid(err, "runner is NULL");
+    if (data == nullptr && size_bytes > 0) return invalid(err, "data is NULL");
+    auto ran = runner->runner.run(bytes(data, size_bytes));
+    if (!ran) return fail(err, ran.error());
+    if (r0 != nullptr) *r0 = *ran;
+    return BPFVM_OK;
+  });
+}
+
+const void* bpfvm_runner_data_out(const bpfvm_runner* runner, std::size_t* size_bytes) noexcept {
+  if (runner == nullptr) {
+    if (size_bytes != nullptr) *size_bytes = 0;
+    return nullptr;
+  }
+  const bpfvm::RunOutput& out = runner->runner.output();
+  const auto& buffer = out.data_out.empty() ? out.ctx_out : out.data_out;
+  if (size_bytes != nullptr) *size_bytes = buffer.size();
+  return buffer.data();
+}
+
+int bpfvm_runner_test_run(bpfvm_runner* runner, bpfvm_test_run* run, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (runner == nullptr) return invalid(err, "runner is NULL");
+    if (run == nullptr) return invalid(err, "run is NULL");
+    bpfvm::RunInput in;
+    if (!test_run_input(run, in, err)) return BPFVM_EINVALID_ARGUMENT;
+    auto ran = runner->runner.run(in);
+    if (!ran) return fail(err, ran.error());
+    return test_run_output(runner->runner.output(), run, err);
   });
 }
 

@@ -74,6 +74,9 @@ struct Object::Impl {
 
 struct Program::Impl {
   std::shared_ptr<const Object::Impl> object;
+  /// Unique per prepared program in the process (never reused, unlike the address): what a RunState
+  /// records as the program it is set up for.
+  std::uint64_t id = 0;
   std::string name;
   ProgramType type;
   ProgramOptions options;
@@ -94,8 +97,14 @@ struct Program::Impl {
   std::shared_ptr<const jit::JitProgram> jit;
 
   /// `runs` back-to-back runs on the engine (vm::ExecOptions::runs); the result is the last run's.
+  /// Inline: it is on every run's path.
   Result<vm::ExecResult> execute(vm::RunContext& ctx, std::span<const std::uint64_t> args,
-                                 std::uint32_t* edge_counters = nullptr, std::uint32_t runs = 1) const;
+                                 std::uint32_t* edge_counters = nullptr, std::uint32_t runs = 1) const {
+    const vm::ExecOptions exec{.budget_insns = options.budget_insns, .checked = options.checked,
+                               .edge_counters = edge_counters, .runs = runs};
+    if (interpreter) return interpreter->run(ctx, args, exec);
+    return jit->run(ctx, args, exec);
+  }
   /// The same under a RunGuard held for all of them, announcing a quiescent state between chunks
   /// of runs so map memory retired meanwhile can be reclaimed.
   Result<vm::ExecResult> execute_repeated(maps::RunGuard& guard, vm::RunContext& ctx,
@@ -103,6 +112,31 @@ struct Program::Impl {
                                           std::uint32_t runs) const;
 };
 
+/// The per-run state besides the input: the RunContext and helper state of plain and context runs,
+/// kept set up between runs of one program on one buffer so the next such run only checks that
+/// (Program::run keeps one per thread, a Runner its own). Used by one run at a time; it does not
+/// move (ctx.host points at helper_run).
+struct RunState {
+  vm::RunContext ctx;
+  helpers::HelperRun helper_run;
+  /// What ctx is set up for: the program (Program::Impl::id, 0 = nothing), the input buffer and
+  /// checked mode. A failed run, a packet run and a nested run's use leave it at 0.
+  std::uint64_t prepared_program = 0;
+  std::uintptr_t prepared_base = 0;
+  std::size_t prepared_size = 0;
+  bool prepared_checked = false;
+  /// A run is using it (a Runner refuses to be re-entered from a helper of its own run).
+  bool in_use = false;
+
+  RunState() = default;
+  RunState(const RunState&) = delete;
+  RunState& operator=(const RunState&) = delete;
+  /// A fresh RunContext's state, field by field (the vectors keep their capacity); nothing prepared.
+  void reset();
+};
+
+/// One run (input.repeat of them) of `program` in `state`, as Program::run(input, out) documents.
+Result<void> run_program(const Program::Impl& program, RunState& state, const RunInput& input, RunOutput& out);
 
 /// Verifies and prepares one program of `object` (program.cpp).
 Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<const Object::Impl>& object,

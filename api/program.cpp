@@ -2,6 +2,7 @@
 #include <linux/bpf.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <optional>
 
@@ -151,6 +152,10 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
                                              "': the section names no program type libbpf knows; give one with --type (CLI) or ProgramOptions::type");
   }
   auto impl = std::make_shared<Program::Impl>();
+  // Process-wide on purpose: a thread's RunState may outlive a program, and a later program at the
+  // same address must not look prepared (ids start at 1; 0 = prepared for nothing).
+  static std::atomic<std::uint64_t> next_program_id{1};
+  impl->id = next_program_id.fetch_add(1, std::memory_order_relaxed);
   impl->object = object;
   impl->name = source.name;
   impl->type = type;
@@ -245,14 +250,6 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   return impl;
 }
 
-Result<vm::ExecResult> Program::Impl::execute(vm::RunContext& ctx, std::span<const std::uint64_t> args,
-                                              std::uint32_t* edge_counters, std::uint32_t runs) const {
-  const vm::ExecOptions exec{.budget_insns = options.budget_insns, .checked = options.checked,
-                             .edge_counters = edge_counters, .runs = runs};
-  if (interpreter) return interpreter->run(ctx, args, exec);
-  return jit->run(ctx, args, exec);
-}
-
 Program::Program(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Program::Program(Program&&) noexcept = default;
 Program& Program::operator=(Program&&) noexcept = default;
@@ -314,56 +311,31 @@ Result<vm::ExecResult> Program::Impl::execute_repeated(maps::RunGuard& guard, vm
 
 namespace {
 
-// The RunContext of a thread's runs, kept between runs so its vectors (regions, owners) keep their
-// capacity: once a thread has run a program, its next runs allocate nothing here. A run that starts
-// while another is active on the same thread (a host helper running a program) uses its own context.
-thread_local vm::RunContext tl_run_context;
-thread_local bool tl_run_context_busy = false;
+// The RunState of a thread's Program::run calls, kept between runs: its vectors (regions, owners)
+// keep their capacity, so once a thread has run a program its next runs allocate nothing here, and
+// the next plain run of the same program on an output buffer of the same place and size finds it set
+// up. A run that starts while another is active on the same thread (a host helper running a program)
+// uses its own.
+thread_local RunState tl_run_state;
 
-class ThreadRunContext {
+class ThreadRunState {
  public:
-  ThreadRunContext() {
-    if (tl_run_context_busy) {
-      ctx_ = &nested_.emplace();
+  ThreadRunState() {
+    if (tl_run_state.in_use) {
+      state_ = &nested_.emplace();
       return;
     }
-    tl_run_context_busy = true;
-    ctx_ = &tl_run_context;
-    reset(*ctx_);
+    state_ = &tl_run_state;
+    state_->in_use = true;
   }
-  ~ThreadRunContext() {
-    if (!nested_) tl_run_context_busy = false;  // (not &tl_run_context: a second TLS-init call)
-  }
-  ThreadRunContext(const ThreadRunContext&) = delete;
-  ThreadRunContext& operator=(const ThreadRunContext&) = delete;
-  vm::RunContext& get() { return *ctx_; }
+  ~ThreadRunState() { state_->in_use = false; }
+  ThreadRunState(const ThreadRunState&) = delete;
+  ThreadRunState& operator=(const ThreadRunState&) = delete;
+  RunState& get() { return *state_; }
 
  private:
-  // A fresh RunContext's state, field by field: assigning a value-initialised one costs a 200-byte
-  // clear (rep stos) per run, and the vectors keep their capacity this way. A field added to
-  // RunContext changes its size and stops the build here until it is reset too.
-  static void reset(vm::RunContext& c) {
-    static_assert(sizeof(vm::RunContext) == 208, "reset() must reset every RunContext field");
-    c.current_helper = nullptr;
-    c.host = nullptr;
-    c.stack = vm::Region{0, 0, true, "stack"};
-    c.regions.clear();
-    c.owners.clear();
-    c.helper_fault.clear();
-    c.checked = false;
-    c.budget_insns = 0;
-    c.insns_executed = 0;
-    c.edge_counters = nullptr;
-    c.edge_counters_owner = nullptr;
-    c.tail_calls = 0;
-    c.tail_call_target = nullptr;
-    c.engine_tail_calls = false;
-    c.invoke_callback = nullptr;
-    c.engine = nullptr;
-  }
-
-  vm::RunContext* ctx_ = nullptr;
-  std::optional<vm::RunContext> nested_;
+  RunState* state_ = nullptr;
+  std::optional<RunState> nested_;
 };
 
 bool overlaps(std::span<const std::uint8_t> a, const std::vector<std::uint8_t>& b) {
@@ -381,7 +353,37 @@ Result<RunOutput> Program::run(const RunInput& input) const {
 }
 
 Result<void> Program::run(const RunInput& input, RunOutput& out) const {
-  const Impl& p = *impl_;
+  ThreadRunState state;
+  return run_program(*impl_, state.get(), input, out);
+}
+
+void RunState::reset() {
+  // Field by field: assigning a value-initialised RunContext costs a 200-byte clear (rep stos), and
+  // the vectors keep their capacity this way. A field added to RunContext changes its size and stops
+  // the build here until it is reset too.
+  static_assert(sizeof(vm::RunContext) == 208, "reset() must reset every RunContext field");
+  vm::RunContext& c = ctx;
+  c.current_helper = nullptr;
+  c.host = nullptr;
+  c.stack = vm::Region{0, 0, true, "stack"};
+  c.regions.clear();
+  c.owners.clear();
+  c.helper_fault.clear();
+  c.checked = false;
+  c.budget_insns = 0;
+  c.insns_executed = 0;
+  c.edge_counters = nullptr;
+  c.edge_counters_owner = nullptr;
+  c.tail_calls = 0;
+  c.tail_call_target = nullptr;
+  c.engine_tail_calls = false;
+  c.invoke_callback = nullptr;
+  c.engine = nullptr;
+  helper_run = helpers::HelperRun{};
+  prepared_program = 0;
+}
+
+Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput& input, RunOutput& out) {
   const Object::Impl& object = *p.object;
   const auto repeat = std::max<std::uint32_t>(input.repeat, 1);
   const bool timed = input.measure_time || repeat > 1;
@@ -410,13 +412,13 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
     o.repeat = repeat;
     o.checked = checked;
     o.measure_time = timed;
-    ThreadRunContext run_context;
-    o.context = &run_context.get();
+    state.reset();  // test_run sets the context up itself
+    o.context = &state.ctx;
     // One CPU slot for the whole test run, as the kernel's test run keeps one CPU (migrate_disable).
     maps::RunGuard guard(*object.maps.domain());
     // The callbacks capture one pointer each, so std::function keeps them inline (no allocation).
     struct Packet {
-      const Impl& p;
+      const Program::Impl& p;
       const RunInput& input;
       maps::RunGuard& guard;
       std::uint32_t* edges;
@@ -475,13 +477,26 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
     if (!source.empty()) std::memcpy(buffer.data(), source.data(), source.size());
     if (size > source.size()) std::memset(buffer.data() + source.size(), 0, size - source.size());
   }
-  ThreadRunContext run_context;
-  vm::RunContext& ctx = run_context.get();
-  helpers::HelperRun hr;
-  hr.embedder = input.host_data;
-  ctx.host = &hr;
+  // The context's set-up (the input region, the owners of checked runs) stays from the previous run
+  // when it was this program's on the same buffer (a reused `out`, a Runner): only what a run may
+  // leave behind is reset below.
+  vm::RunContext& ctx = state.ctx;
+  helpers::HelperRun& hr = state.helper_run;
   const auto base = reinterpret_cast<std::uintptr_t>(buffer.data());
-  ctx.regions.push_back(vm::Region{base, buffer.size(), p.input_writable, plain ? "input" : "ctx"});
+  if (state.prepared_program != p.id || state.prepared_base != base || state.prepared_size != buffer.size() ||
+      state.prepared_checked != checked) [[unlikely]] {
+    state.reset();
+    ctx.host = &hr;
+    ctx.regions.push_back(vm::Region{base, buffer.size(), p.input_writable, plain ? "input" : "ctx"});
+    if (checked) ctx.owners = p.owners;
+    state.prepared_program = p.id;
+    state.prepared_base = base;
+    state.prepared_size = buffer.size();
+    state.prepared_checked = checked;
+  }
+  hr.redirect = {};
+  hr.prandom_state = 0;
+  hr.embedder = input.host_data;
   for (const auto& [off, kind] : p.ctx_pointer_fields) {
     const std::uint64_t value = kind == verifier::CtxFieldKind::Socket ? base + p.ctx_bytes
                                 : kind == verifier::CtxFieldKind::SocketOrNull || kind == verifier::CtxFieldKind::SockCommonOrNull
@@ -489,7 +504,6 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
                                     : base + buffer.size();  // an empty packet at the buffer's end
     std::memcpy(buffer.data() + off, &value, sizeof value);
   }
-  if (checked) ctx.owners = p.owners;
   const std::uint64_t args[] = {buffer.empty() ? 0 : base, source.size()};
   maps::RunGuard guard(*object.maps.domain());
   hr.cpu = guard.cpu();
@@ -504,7 +518,10 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
     out.ns_per_run = static_cast<double>(timer->wall_ns()) / repeat;
   }
   for (const auto& f : p.ctx_pointer_fields) std::memset(buffer.data() + f.first, 0, sizeof(std::uint64_t));
-  if (!r) return std::move(r).error();
+  if (!r) {
+    state.prepared_program = 0;  // the run may have stopped with the context mid-change (helper fault)
+    return std::move(r).error();
+  }
   out.r0 = r->r0;
   out.insns_executed = r->insns_executed;
   record_redirect(hr.redirect, out);

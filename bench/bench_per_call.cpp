@@ -1,7 +1,7 @@
 // Per-call cost of running a program through the public API once per event (the embedder's case):
 // a trivial program, called with repeat = 1 in a loop, through the C++ API (reused RunOutput, and the
-// allocating Result<RunOutput> form for comparison) and the C API (bpfvm_program_run,
-// bpfvm_program_test_run with caller buffers). Google Benchmark's time per iteration is the figure.
+// allocating Result<RunOutput> form for comparison), the host-held Runner (C++ Runner::run, C
+// bpfvm_runner_run) and the C API (bpfvm_program_run, bpfvm_program_test_run with caller buffers). Google Benchmark's time per iteration is the figure.
 // Also the fuzzing harness's throughput (what `bpfvm fuzz` does per input: mutate, checked run with
 // edge coverage, map restore, JIT comparison on new coverage) on the XDP examples.
 #include <benchmark/benchmark.h>
@@ -58,6 +58,16 @@ void BM_cpp_run_reused(benchmark::State& state, bool xdp, Engine engine) {
   }
 }
 
+// A host-held Runner (the per-event form): input in, r0 out.
+void BM_cpp_runner(benchmark::State& state, bool xdp, Engine engine) {
+  Runner runner = loaded(xdp, engine).program->runner();
+  for (auto _ : state) {
+    auto r = runner.run(kInput);
+    if (!r) state.SkipWithError(r.error().reason.c_str());
+    benchmark::DoNotOptimize(*r);
+  }
+}
+
 void BM_cpp_run_result(benchmark::State& state, bool xdp, Engine engine) {
   const Program& p = *loaded(xdp, engine).program;
   const RunInput in{kInput, {}, 1, nullptr};
@@ -111,6 +121,19 @@ void BM_c_program_run(benchmark::State& state, int engine) {
   }
 }
 
+void BM_c_runner(benchmark::State& state, bool xdp, int engine) {
+  bpfvm_program* p = c_program(xdp, engine).program;
+  if (p == nullptr) return state.SkipWithError("load failed");
+  bpfvm_runner* runner = nullptr;
+  if (bpfvm_runner_new(p, &runner, nullptr) != BPFVM_OK) return state.SkipWithError("runner failed");
+  std::uint64_t r0 = 0;
+  for (auto _ : state) {
+    if (bpfvm_runner_run(runner, kInput.data(), kInput.size(), &r0, nullptr) != BPFVM_OK) state.SkipWithError("run failed");
+    benchmark::DoNotOptimize(r0);
+  }
+  bpfvm_runner_destroy(runner);
+}
+
 void BM_c_test_run(benchmark::State& state, bool xdp, int engine) {
   bpfvm_program* p = c_program(xdp, engine).program;
   if (p == nullptr) return state.SkipWithError("load failed");
@@ -151,12 +174,20 @@ constexpr int kInterp = BPFVM_ENGINE_INTERPRETER, kJit = BPFVM_ENGINE_JIT;
 BENCHMARK_CAPTURE(BM_cpp_run_reused, plain_jit, false, Engine::Jit);
 BENCHMARK_CAPTURE(BM_cpp_run_reused, plain_interpreter, false, Engine::Interpreter);
 BENCHMARK_CAPTURE(BM_cpp_run_result, plain_jit, false, Engine::Jit);
+BENCHMARK_CAPTURE(BM_cpp_runner, plain_jit, false, Engine::Jit);
+BENCHMARK_CAPTURE(BM_cpp_runner, plain_interpreter, false, Engine::Interpreter);
+BENCHMARK_CAPTURE(BM_c_runner, plain_jit, false, kJit);
+BENCHMARK_CAPTURE(BM_c_runner, plain_interpreter, false, kInterp);
 BENCHMARK_CAPTURE(BM_cpp_repeat_inside, plain_jit, false, Engine::Jit)->UseManualTime()->Iterations(20);
 BENCHMARK_CAPTURE(BM_c_program_run, plain_jit, kJit);
 BENCHMARK_CAPTURE(BM_c_program_run, plain_interpreter, kInterp);
 BENCHMARK_CAPTURE(BM_c_test_run, plain_jit, false, kJit);
 BENCHMARK_CAPTURE(BM_cpp_run_reused, xdp_jit, true, Engine::Jit);
 BENCHMARK_CAPTURE(BM_cpp_run_result, xdp_jit, true, Engine::Jit);
+BENCHMARK_CAPTURE(BM_cpp_runner, xdp_jit, true, Engine::Jit);
+BENCHMARK_CAPTURE(BM_cpp_runner, xdp_interpreter, true, Engine::Interpreter);
+BENCHMARK_CAPTURE(BM_c_runner, xdp_jit, true, kJit);
+BENCHMARK_CAPTURE(BM_c_runner, xdp_interpreter, true, kInterp);
 BENCHMARK_CAPTURE(BM_cpp_repeat_inside, xdp_jit, true, Engine::Jit)->UseManualTime()->Iterations(20);
 BENCHMARK_CAPTURE(BM_c_test_run, xdp_jit, true, kJit);
 BENCHMARK_CAPTURE(BM_c_test_run, xdp_interpreter, true, kInterp);

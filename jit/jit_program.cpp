@@ -55,11 +55,6 @@ const char* variant_name(Variant v) {
 
 }  // namespace
 
-Variant variant_for(const vm::ExecOptions& options) {
-  if (options.checked) return Variant::Checked;
-  return options.budget_insns != 0 ? Variant::Counted : Variant::Fast;
-}
-
 struct JitProgram::Impl {
   vm::Program program;
   const vm::HelperRegistry* registry = nullptr;

@@ -52,7 +52,11 @@ enum class Tier : std::uint8_t { Baseline, Optimized };
 
 /// Which variant run() uses for these options: Checked when checked, Counted when only a budget
 /// is set, Fast otherwise. Fast runs report insns_executed = 0 (they do not count).
-Variant variant_for(const vm::ExecOptions& options);
+/// Inline: every run asks (issue #19, per-call cost).
+inline Variant variant_for(const vm::ExecOptions& options) {
+  if (options.checked) return Variant::Checked;
+  return options.budget_insns != 0 ? Variant::Counted : Variant::Fast;
+}
 
 class JitProgram {
  public:

@@ -48,6 +48,7 @@ int main(int argc, char **argv) {
   bpfvm_vm *vm = NULL;
   bpfvm_object *obj = NULL;
   bpfvm_program *prog = NULL;
+  bpfvm_runner *runner = NULL;
   int status, rc = 1;
 
   if ((status = bpfvm_vm_create(0, &vm, &err))) return fail("create", status, &err);
@@ -79,20 +80,22 @@ int main(int argc, char **argv) {
     goto out;
   }
 
-  /* 12 IPv4 packets from 6 sources, one ARP frame, one runt. */
+  /* 12 IPv4 packets from 6 sources, one ARP frame, one runt. A runner kept for every event holds
+   * the run's context and buffers: a call copies the packet in, runs and returns r0 (no allocation). */
   static const char *verdicts[] = {"ABORTED", "DROP", "PASS", "TX", "REDIRECT"};
+  if ((status = bpfvm_runner_new(prog, &runner, &err))) {
+    fail("runner", status, &err);
+    goto out;
+  }
   unsigned char packet[34];
   for (int i = 0; i < 14; ++i) {
     make_packet(packet, 2 + (unsigned)i % 6, i == 12);
-    bpfvm_test_run run;
-    memset(&run, 0, sizeof run);
-    run.data_in = packet;
-    run.data_size_in = i == 13 ? 20 : sizeof packet;
-    if ((status = bpfvm_program_test_run(prog, &run, &err))) {
+    uint64_t verdict = 0;
+    if ((status = bpfvm_runner_run(runner, packet, i == 13 ? 20 : sizeof packet, &verdict, &err))) {
       fail("run", status, &err);
       goto out;
     }
-    printf("packet %2d: %s\n", i, run.retval < 5 ? verdicts[run.retval] : "?");
+    printf("packet %2d: %s\n", i, verdict < 5 ? verdicts[verdict] : "?");
   }
 
   bpfvm_map *buckets = NULL;
@@ -122,6 +125,7 @@ int main(int argc, char **argv) {
   rc = total == 12 && calls == 12 && missing == -ENOENT && err.code == BPFVM_EERRNO && err.sys_errno == ENOENT ? 0 : 1;
 
 out:
+  bpfvm_runner_destroy(runner);
   bpfvm_program_destroy(prog);
   bpfvm_object_destroy(obj);
   bpfvm_vm_destroy(vm);

@@ -72,17 +72,19 @@ int main(int argc, char** argv) {
   }
 
   // 12 IPv4 packets from 6 sources, one ARP frame, one runt.
-  // One RunOutput for every event: its buffers are reused, so a run allocates no output.
+  // A Runner per program and thread, kept for every event: it holds the run's context and output
+  // buffers, so a call copies the packet in, runs and returns r0 without allocating.
   constexpr const char* kVerdicts[] = {"ABORTED", "DROP", "PASS", "TX", "REDIRECT"};
-  bpfvm::RunOutput out;
+  bpfvm::Runner runner = prog->runner();
   for (int i = 0; i < 14; ++i) {
     const auto packet = make_packet(static_cast<std::uint8_t>(2 + i % 6), i == 12);
     const auto data = std::span<const std::uint8_t>(packet).first(i == 13 ? 20 : packet.size());
-    if (auto ran = prog->run(bpfvm::RunInput{.data = data}, out); !ran) {
-      std::fprintf(stderr, "run: %s\n", ran.error().message().c_str());
+    auto verdict = runner.run(data);  // r0; runner.output() has the packet after the run
+    if (!verdict) {
+      std::fprintf(stderr, "run: %s\n", verdict.error().message().c_str());
       return 1;
     }
-    std::printf("packet %2d: %s\n", i, out.retval < 5 ? kVerdicts[out.retval] : "?");
+    std::printf("packet %2d: %s\n", i, *verdict < 5 ? kVerdicts[*verdict] : "?");
   }
 
   auto buckets = obj->map("buckets");

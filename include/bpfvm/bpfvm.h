@@ -281,6 +281,31 @@ typedef struct bpfvm_test_run {
  *  BPFVM_EINVALID_ARGUMENT (the kernel's ENOSPC) with the other outputs filled. */
 int bpfvm_program_test_run(const bpfvm_program *prog, bpfvm_test_run *run, bpfvm_error *err) BPFVM_NOEXCEPT;
 
+/* ---- runner: the per-event form of bpfvm_program_run/test_run ---------------------------------- */
+
+/** A host-held runner of one program (bpfvm::Runner): it keeps the run's context, helper state and
+ *  output buffers set up between calls, so a call copies the input, runs the code and returns r0,
+ *  allocating nothing once it has run on an input of that size. Same results and errors as
+ *  bpfvm_program_run/test_run. Threading: one thread at a time uses a runner (it is not shared between
+ *  threads concurrently, and not re-entered from a helper of its own run); any number of runners of
+ *  one program may run at once. It keeps its program alive (the program may be destroyed first);
+ *  once the program's optimizing tier is ready (tiering), its next call runs that code. */
+typedef struct bpfvm_runner bpfvm_runner;
+
+/** Creates a runner of `prog` into *out (release it with bpfvm_runner_destroy). */
+int bpfvm_runner_new(const bpfvm_program *prog, bpfvm_runner **out, bpfvm_error *err) BPFVM_NOEXCEPT;
+/** Releases the runner; NULL is ignored. */
+void bpfvm_runner_destroy(bpfvm_runner *runner) BPFVM_NOEXCEPT;
+/** One run on `data` (plain: r1 = a copy, r2 = size_bytes; context types: the context bytes; packet
+ *  types: the packet), r0 into *r0 (may be NULL). */
+int bpfvm_runner_run(bpfvm_runner *runner, const void *data, size_t size_bytes, uint64_t *r0,
+                     bpfvm_error *err) BPFVM_NOEXCEPT;
+/** The last run's buffer, packet or context after the run (NULL, size 0 before a run); valid until the
+ *  runner's next run. */
+const void *bpfvm_runner_data_out(const bpfvm_runner *runner, size_t *size_bytes) BPFVM_NOEXCEPT;
+/** bpfvm_program_test_run through the runner's held state (same inputs, outputs and errors). */
+int bpfvm_runner_test_run(bpfvm_runner *runner, bpfvm_test_run *run, bpfvm_error *err) BPFVM_NOEXCEPT;
+
 /* ---- map ------------------------------------------------------------------------------------ */
 
 /** A map's definition. */

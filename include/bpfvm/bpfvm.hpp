@@ -220,6 +220,8 @@ struct RunOutput {
 class Object;
 /// A loaded program (defined below).
 class Program;
+/// A host-held, prepared run of one program (defined below).
+class Runner;
 
 /// A key or value type the typed Map calls accept: trivially copyable and not a container.
 template <class T>
@@ -522,14 +524,59 @@ class Program {
   std::vector<std::uint8_t> bytecode() const;
   /// BTF line info (ELF objects built with -g), sorted by instruction; empty otherwise.
   std::vector<SourceLine> source_lines() const;
+  /// A host-held runner of this program for per-event calls (see Runner).
+  Runner runner() const;
 
   /// Implementation state (api/impl.hpp).
   struct Impl;
 
  private:
   friend class Object;
+  friend class Runner;
   explicit Program(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
+};
+
+/// The per-event form of Program::run: a host keeps one Runner per program and thread and calls
+/// run() once per event. It holds what a run needs besides its input, set up once — the run's
+/// context (input region, checked mode's map list), helper state and output buffers — so a call
+/// copies the input, enters a CPU slot, runs the code and returns r0; it allocates nothing once it
+/// has run on an input of that size, and reads no clock unless RunInput::measure_time asks.
+/// Same results and errors as Program::run (budgets, checked mode, helper faults).
+///
+/// Threading: a Runner is used by one thread at a time (not shared between threads concurrently; it
+/// may move between threads between calls). Any number of Runners of one Program may run at once,
+/// beside Program::run calls. A Runner is not re-entrant: a helper of its own run calling run() on
+/// it gets InvalidArgument (use Program::run or another Runner there).
+/// Lifetime: a Runner keeps its program (and the program's maps) alive; the Program handle it came
+/// from may be destroyed first.
+/// Tiering: Program::optimize() from any thread while Runners are in use is safe; each Runner's
+/// next call runs the optimized code (the tier is read on every call, nothing is cached).
+/// Map memory: a Runner holds a CPU slot (maps' per-CPU values, reclamation epochs) only while
+/// run() executes, as Program::run does; between calls it blocks no reclamation.
+class Runner {
+ public:
+  /// A runner of `program` (Program::runner() does the same).
+  explicit Runner(const Program& program);
+  /// Runners move; they do not copy. A moved-from Runner may only be assigned to or destroyed.
+  Runner(Runner&&) noexcept;
+  /// Move assignment.
+  Runner& operator=(Runner&&) noexcept;
+  /// Releases the held state and its share of the program.
+  ~Runner();
+
+  /// One run on `data`, returning r0: plain programs get r1 = a copy of data, r2 = its size;
+  /// context types a copy of data as the context; packet types data as the packet (as
+  /// RunInput::data). output() holds the rest (the buffer, packet or context after the run).
+  Result<std::uint64_t> run(std::span<const std::uint8_t> data, void* host_data = nullptr);
+  /// The full form (ctx, repeat, coverage counters, timing), as Program::run(input, out) into output().
+  Result<void> run(const RunInput& input);
+  /// The last run's output; valid until the next run. On failure it is partly written.
+  const RunOutput& output() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// Programs and maps opened together (one ELF object, or one bytecode program). Owns the maps.

@@ -219,3 +219,64 @@ TEST_CASE("the C API's XDP test runs with caller buffers allocate nothing per ca
   bpfvm_object_destroy(obj);
   bpfvm_vm_destroy(vm);
 }
+
+TEST_CASE("a Runner allocates nothing per call: plain, context and packet programs, C++ and C", "[api][alloc]") {
+  Vm vm;
+  const std::vector<std::uint8_t> input(64, 3);
+  std::vector<std::uint8_t> packet(60, 0);
+  packet[12] = 0x08;
+  struct Case {
+    const char* text;
+    ProgramType type;
+    const std::vector<std::uint8_t>* input;
+    std::uint64_t r0;
+  };
+  const Case cases[] = {
+      {"ldxb %r0, [%r1+0]\nexit\n", ProgramType::plain(64), &input, 3},
+      {"ldxb %r0, [%r1+0]\nexit\n", ProgramType::kernel(2).value() /* kprobe: pt_regs */, &input, 3},
+      {"ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r0, %r3\nsub %r0, %r2\nexit\n", ProgramType::kernel(6).value(),
+       &packet, 60},
+  };
+  for (const auto& c : cases)
+    for (auto engine : {Engine::Jit, Engine::Interpreter})
+      for (bool checked : {false, true}) {
+        auto obj = vm.open_assembly(c.text, c.type, "p");
+        REQUIRE(obj.has_value());
+        auto prog = obj->load("p", ProgramOptions{.engine = engine, .checked = checked});
+        REQUIRE(prog.has_value());
+        Runner runner = prog->runner();
+        REQUIRE(runner.run(*c.input).has_value());  // warms the runner's buffers
+        auto before = allocations();
+        std::uint64_t sum = 0;
+        for (int i = 0; i < kCalls; ++i)
+          if (auto r = runner.run(*c.input)) sum += *r;
+        CHECK(allocations() - before == 0);
+        CHECK(sum == c.r0 * kCalls);
+      }
+
+  bpfvm_error err;
+  bpfvm_vm* cvm = nullptr;
+  REQUIRE(bpfvm_vm_create(0, &cvm, &err) == BPFVM_OK);
+  bpfvm_object* obj = nullptr;
+  REQUIRE(bpfvm_vm_open_assembly(cvm, "ldxb %r0, [%r1+0]\nexit\n", BPFVM_PROG_TYPE_PLAIN, 64, "p", &obj, &err) == BPFVM_OK);
+  for (int engine : {BPFVM_ENGINE_JIT, BPFVM_ENGINE_INTERPRETER}) {
+    bpfvm_program_options o = BPFVM_PROGRAM_OPTIONS_DEFAULT;
+    o.engine = engine;
+    bpfvm_program* prog = nullptr;
+    REQUIRE(bpfvm_object_load(obj, "p", &o, &prog, &err) == BPFVM_OK);
+    bpfvm_runner* runner = nullptr;
+    REQUIRE(bpfvm_runner_new(prog, &runner, &err) == BPFVM_OK);
+    std::uint64_t r0 = 0;
+    REQUIRE(bpfvm_runner_run(runner, input.data(), input.size(), &r0, &err) == BPFVM_OK);
+    const auto before = allocations();
+    std::uint64_t sum = 0;
+    for (int i = 0; i < kCalls; ++i)
+      if (bpfvm_runner_run(runner, input.data(), input.size(), &r0, &err) == BPFVM_OK) sum += r0;
+    CHECK(allocations() - before == 0);
+    CHECK(sum == 3u * kCalls);
+    bpfvm_runner_destroy(runner);
+    bpfvm_program_destroy(prog);
+  }
+  bpfvm_object_destroy(obj);
+  bpfvm_vm_destroy(cvm);
+}
