@@ -19,7 +19,8 @@ inline constexpr ValueId kNoValue = UINT32_MAX;
 enum class Op : std::uint8_t {
   Const,     // imm
   Arg,       // r1..r5 on entry: imm = 0..4
-  FramePtr,  // r10 of the inlined frame at depth imm: entry r10 - depth * 512
+  FramePtr,  // r10 of the inlined frame at depth imm: entry r10 - depth * 512. No location: the
+             // backend addresses the frame from its own stack pointer (Loc::Kind::Frame)
   Phi,       // one argument per predecessor, in Block::preds order
   Copy,      // args[0]; passes replace it by its argument
   Alu,       // kind/width of an isa binary op (Mov is Copy/Zext32): args[0] op args[1]
@@ -44,7 +45,7 @@ struct Inst {
   bool sx = false;                  // Load: sign-extending
   bool fetch = false;               // Atomic: BPF_FETCH (the old value is a result)
   bool dead = false;                // removed by a pass
-  std::int16_t off = 0;             // Load/Store displacement
+  std::int32_t off = 0;             // Load/Store/Atomic displacement (fold_address_offsets widens it)
   std::int64_t imm = 0;             // Const value, Arg index, FramePtr depth
   std::uint32_t pc = 0;             // source instruction (Call: the pc helper faults name)
   const vm::HelperEntry* helper = nullptr;  // Call
