@@ -164,12 +164,34 @@ class OptEmitter {
     a_.add(dst, a64::sp, Imm(high));
     if (low != 0) a_.add(dst, dst, Imm(low));
   }
-  /// ids' load or store of rt at `base` + disp: one [sp, #imm] for a frame (load_store takes an
-  /// offset it cannot encode through x15), else [reg, #imm].
-  void access(LoadStoreIds ids, const a64::Gp& rt, ValueId base, std::int64_t disp, unsigned bytes) {
-    const Loc l = loc(base);
-    if (l.kind == Loc::Kind::Frame) load_store(a_, ids, rt, a64::sp, frame_disp(l.v, disp), bytes, X(kAddress));
-    else load_store(a_, ids, rt, use(base, kOperand), disp, bytes, X(kAddress));
+  /// ids' load or store of rt (not x14/x15/x17) at a Load/Store's address: one [sp, #imm] for a
+  /// frame (load_store takes an offset it cannot encode through x15), else [reg, #imm]; indexed:
+  /// [base, index{, LSL #scale}] (Load/store register (register offset)) when there is no
+  /// displacement and the scale is 0 or the access size, else the sum in x15 first.
+  void access(LoadStoreIds ids, const a64::Gp& rt, const Inst& i) {
+    const Loc l = loc(i.args[0]);
+    const ValueId index = opt::index_of(i);
+    if (index == opt::kNoValue) {
+      if (l.kind == Loc::Kind::Frame) load_store(a_, ids, rt, a64::sp, frame_disp(l.v, i.off), i.bits, X(kAddress));
+      else load_store(a_, ids, rt, use(i.args[0], kOperand), i.off, i.bits, X(kAddress));
+      return;
+    }
+    std::int64_t disp = i.off;
+    a64::Gp base = a64::sp;
+    if (l.kind == Loc::Kind::Frame) {
+      add_sp_imm(X(kAddress), frame_disp(l.v, disp));
+      base = X(kAddress), disp = 0;
+    } else {
+      base = use(i.args[0], kOperand);
+    }
+    const a64::Gp idx = use(index, kExtra);
+    if (disp == 0 && (i.scale == 0 || (1u << i.scale) == i.bits)) {
+      a_.emit(ids.scaled, rt, i.scale == 0 ? a64::ptr(base, idx) : a64::ptr(base, idx, arm::lsl(i.scale)));
+      return;
+    }
+    if (i.scale == 0) a_.add(X(kAddress), base, idx);
+    else a_.add(X(kAddress), base, idx, arm::lsl(i.scale));
+    load_store(a_, ids, rt, X(kAddress), disp, i.bits, X(kExtra));
   }
   /// The constant as an operation of this width sees it (32 bits: its low half).
   static std::uint64_t at_width(std::int64_t value, bool w64) {
@@ -291,7 +313,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
     case Op::Load: {
       const auto t = target(id);
       // X for 64-bit and sign-extending loads, W (zero-extending) otherwise.
-      access(load_ids(8u * i.bits, i.sx), gp(t, i.sx || i.bits == 8), i.args[0], i.off, i.bits);
+      access(load_ids(8u * i.bits, i.sx), gp(t, i.sx || i.bits == 8), i);
       finish(id);
       return {};
     }
@@ -302,7 +324,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       const a64::Gp value = v.kind == Loc::Kind::Imm && at_width(v.v, w64) == 0
                                 ? (w64 ? a64::Gp(a64::xzr) : a64::Gp(a64::wzr))
                                 : use(i.args[1], kResult, w64);
-      access(store_ids(8u * i.bits), value, i.args[0], i.off, i.bits);
+      access(store_ids(8u * i.bits), value, i);
       return {};
     }
     case Op::Call: emit_call(id); return {};

@@ -156,12 +156,27 @@ class OptEmitter {
     a_.mov(x86::r10, imm(at));
     return x86::ptr(x86::rsp, x86::r10, 0, 0, bytes);
   }
-  /// The memory operand at value `base` + disp: one [rsp+disp] for a frame, else [reg+disp] with
-  /// base in its register or loaded into r10.
-  x86::Mem address(ValueId base, std::int32_t disp, unsigned bytes) {
-    const Loc l = loc(base);
-    if (l.kind == Loc::Kind::Frame) return frame_mem(l.v, disp, bytes);
-    return x86::ptr(use(base, kScratch2), disp, bytes);
+  /// The memory operand of a Load/Store/Atomic: [rsp+disp] for a frame, [reg+disp], and for an
+  /// indexed access [base + index*2^scale + disp]; whatever is not in a register goes through r10
+  /// alone (a store's value may need r11).
+  x86::Mem address(const Inst& i, unsigned bytes) {
+    const Loc base = loc(i.args[0]);
+    const ValueId index = opt::index_of(i);
+    if (index == opt::kNoValue) {
+      if (base.kind == Loc::Kind::Frame) return frame_mem(base.v, i.off, bytes);
+      return x86::ptr(use(i.args[0], kScratch2), i.off, bytes);
+    }
+    // fold_address_offsets keeps displacements within ±2^30, the frame offset is far below 2^30.
+    if (base.kind == Loc::Kind::Frame)
+      return x86::ptr(x86::rsp, use(index, kScratch2), i.scale, static_cast<std::int32_t>(frame_disp(base.v, i.off)), bytes);
+    if (base.kind == Loc::Kind::Reg)
+      return x86::ptr(x86::gpq(static_cast<std::uint32_t>(base.v)), use(index, kScratch2), i.scale, i.off, bytes);
+    // The base is spilled: r10 = (index << scale) + base.
+    move_into(kScratch2, index, true);
+    if (i.scale != 0) a_.shl(x86::r10, imm(i.scale));
+    if (base.kind == Loc::Kind::Slot) a_.add(x86::r10, slot_mem(static_cast<std::int32_t>(base.v)));
+    else return x86::ptr(x86::r10, static_cast<std::int32_t>(i.off + base.v), bytes);  // a constant base
+    return x86::ptr(x86::r10, i.off, bytes);
   }
 
   void load_const(std::uint32_t r, std::int64_t value) {
@@ -332,7 +347,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
     }
     case Op::Load: {
       const auto t = target(id);
-      const auto m = address(i.args[0], i.off, i.bits);
+      const auto m = address(i, i.bits);
       if (i.sx) {
         if (i.bits == 4) a_.movsxd(x86::gpq(t), m);
         else if (i.bits == 8) a_.mov(x86::gpq(t), m);
@@ -346,7 +361,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       return {};
     }
     case Op::Store: {
-      const auto m = address(i.args[0], i.off, i.bits);
+      const auto m = address(i, i.bits);
       const Loc v = loc(i.args[1]);
       if (v.kind == Loc::Kind::Imm && (i.bits < 8 || fits_imm32(v.v))) {
         const std::int64_t truncated = i.bits == 1 ? std::int8_t(v.v) : i.bits == 2 ? std::int16_t(v.v)
@@ -548,7 +563,7 @@ Result<void> OptEmitter::emit_branch(opt::BlockId b, ValueId id) {
 void OptEmitter::emit_atomic(ValueId id) {
   const Inst& i = val(id);
   const bool w64 = i.width == 64;
-  a_.lea(x86::r10, address(i.args[0], i.off, 0));
+  a_.lea(x86::r10, address(i, 0));
   const auto m = x86::ptr(x86::r10, 0, i.bits);
   emit_move({Loc::Kind::Reg, kScratch}, loc(i.args[1]));
   const x86::Gp operand = gp(kScratch, w64), ax = gp(kRax, w64);
