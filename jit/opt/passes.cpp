@@ -230,6 +230,7 @@ std::string to_text(const Function& fn) {
       if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary) out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);
       for (auto a : i.args) out += " v" + std::to_string(a);
       if ((i.op == Op::Load || i.op == Op::Store || i.op == Op::Atomic) && i.off != 0) out += " off " + std::to_string(i.off);
+      if (index_of(i) != kNoValue && i.scale != 0) out += " scale " + std::to_string(i.scale);
       for (auto s : fn.blocks[b].succs) if (id == fn.blocks[b].insts.back()) out += " ->b" + std::to_string(s);
       out += "\n";
     }
