@@ -86,6 +86,7 @@ struct JitProgram::Impl {
     req.blind_constants = options.blind_constants;
     req.blinding_seed = options.blind_constants ? std::random_device{}() ^ (std::uint64_t(std::random_device{}()) << 32) : 0;
     req.baseline_isa_only = options.baseline_isa_only;
+    req.zero_stack = options.zero_stack;
     req.listing = listing;
     req.program_code = &slots[static_cast<std::size_t>(v)].code;
     return req;
@@ -116,7 +117,8 @@ struct JitProgram::Impl {
       const Form f = isa::kOps[op].form;
       return f == Form::CallLocal || f == Form::CallReg;
     });
-    if (v != Variant::Fast || options.zero_stack)
+    // The optimizing tier keeps its frames on the native stack and clears them itself.
+    if (!optimizing && (v != Variant::Fast || options.zero_stack))
       code.cleared_stack_bytes = may_enter_frames ? isa::kMaxRunFrames * isa::kStackBytes : isa::kStackBytes;
     code.zero_stack = options.zero_stack;
     if (options.register_with_debuggers)

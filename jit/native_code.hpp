@@ -39,6 +39,7 @@ struct CompileRequest {
   bool blind_constants = false;
   std::uint64_t blinding_seed = 0;
   bool baseline_isa_only = false;  // JitOptions::baseline_isa_only
+  bool zero_stack = false;         // JitOptions::zero_stack (code that keeps its own frames clears them)
   ForwardJumps forward_jumps = ForwardJumps::Sized;
   std::string* listing = nullptr;  // non-null: append an annotated native listing here
   /// Where this build's ProgramCode will live (its address is baked into the code: after a local

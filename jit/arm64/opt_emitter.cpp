@@ -1,14 +1,17 @@
 // Instruction selection for the optimizing tier on AArch64. Values live where the linear-scan
 // allocator put them (24 registers: x0–x13 and x19–x28, or a spill slot); x14–x17 and x30 are
 // scratch (x30, the link register, is saved by the prologue and only BLR clobbers it). Frame: one
-// native function, entered like the baseline trampoline; after the prologue [sp] = JitState* and
-// [sp+16+8k] = slot k, and sp stays 16-byte aligned (AAPCS64), so helper calls need no adjustment.
+// native function, entered like the baseline trampoline; after the prologue [sp] = JitState*,
+// [sp+16+8k] = slot k, then (16-aligned) the eBPF stack frames of every inlined depth, deepest
+// lowest, so a stack access is one [sp, #imm] and a frame address costs no register; sp stays
+// 16-byte aligned (AAPCS64), so helper calls need no adjustment.
 #include "jit/arm64/opt_emitter.hpp"
 
 #include <asmjit/arm.h>
 #include <asmjit/arm/a64assembler.h>
 #include <asmjit/arm/a64utils.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -35,6 +38,7 @@ constexpr std::uint32_t kAddress = 15;  // x15: JitState*, atomic addresses, lar
 constexpr std::uint32_t kExtra = 14;    // x14: the value an exclusive loop stores, cmpxchg's comparand
 constexpr std::uint32_t kStatus = 30;   // w30: exclusive-store status
 constexpr std::int32_t kStateOff = 0, kSlotBase = 16;
+constexpr std::int64_t kStackBytes = isa::kStackBytes;
 // Callee-saved registers the prologue keeps (AAPCS64 6.1.1), in STP pairs after x29/x30.
 constexpr std::uint32_t kCalleeSaved[][2] = {{19, 20}, {21, 22}, {23, 24}, {25, 26}, {27, 28}};
 constexpr std::int32_t kSaveBytes = 96;
@@ -57,7 +61,8 @@ a64::Gp W(std::uint32_t id) { return a64::GpW(id); }
 
 class OptEmitter {
  public:
-  OptEmitter(opt::Function& fn, a64::Assembler& a, const opt::Allocation& al) : fn_(fn), a_(a), al_(al) {}
+  OptEmitter(opt::Function& fn, const CompileRequest& req, a64::Assembler& a, const opt::Allocation& al)
+      : fn_(fn), a_(a), al_(al), zero_stack_(req.zero_stack) {}
 
   Result<void> emit() {
     labels_.resize(fn_.blocks.size());
@@ -65,7 +70,14 @@ class OptEmitter {
     ret_ = a_.newLabel();
     exit_ = a_.newLabel();
     fail_ = a_.newLabel();
-    frame_bytes_ = (kSlotBase + 8 * al_.num_slots + 15) & ~15u;
+    // The eBPF frames live in this function's own frame (JitState::frame_top's stack goes unused):
+    // depth d's r10 is sp + frame_disp(d), fixed for the whole body.
+    frames_base_ = (kSlotBase + 8 * al_.num_slots + 15) & ~15u;
+    const bool uses_frames = std::any_of(fn_.values.begin(), fn_.values.end(), [](const Inst& i) {
+      return !i.dead && i.op == Op::FramePtr;
+    });
+    const auto frames_bytes = uses_frames ? (fn_.max_depth + 1) * static_cast<std::uint32_t>(kStackBytes) : 0u;
+    frame_bytes_ = frames_base_ + frames_bytes;
 
     a_.stp(a64::x29, a64::x30, a64::ptr_pre(a64::sp, -kSaveBytes));
     a_.mov(a64::x29, a64::sp);
@@ -73,6 +85,17 @@ class OptEmitter {
       a_.stp(X(kCalleeSaved[i][0]), X(kCalleeSaved[i][1]), a64::ptr(a64::sp, static_cast<std::int32_t>(16 + 16 * i)));
     adjust_sp(false);
     a_.str(a64::x0, a64::ptr(a64::sp, kStateOff));
+    if (zero_stack_ && frames_bytes != 0) {
+      // Unwritten stack reads as zero (JitOptions::zero_stack): a loop of STP xzr, xzr over every
+      // frame (x16/x17 hold nothing yet).
+      add_sp_imm(X(kResult), frames_base_);
+      move_wide_imm(a_, X(kOperand), frames_bytes / 16);
+      const Label clear = a_.newLabel();
+      a_.bind(clear);
+      a_.stp(a64::xzr, a64::xzr, a64::ptr_post(X(kResult), 16));
+      a_.subs(X(kOperand), X(kOperand), Imm(1));
+      a_.b_ne(clear);
+    }
 
     for (const auto& placed : opt::placed_blocks(fn_, al_)) {
       // Loop heads start on a 16-byte boundary, as on x86-64.
@@ -120,6 +143,56 @@ class OptEmitter {
   }
 
   Loc loc(ValueId v) const { return opt::location(fn_, al_, v); }
+
+  /// sp + this = r10 of the inlined frame at `depth` (plus `disp`).
+  std::int64_t frame_disp(std::int64_t depth, std::int64_t disp = 0) const {
+    return frames_base_ + (static_cast<std::int64_t>(fn_.max_depth) + 1 - depth) * kStackBytes + disp;
+  }
+  /// dst = sp + value: Add (immediate) in at most two parts for 0 <= value < 2^24 (every verified
+  /// access), else through x14 (ADD's shifted-register form cannot read sp).
+  void add_sp_imm(const a64::Gp& dst, std::int64_t value) {
+    if (value < 0 || value >= (std::int64_t{1} << 24)) {
+      a_.mov(X(kExtra), a64::sp);
+      add_imm(dst, X(kExtra), value);
+      return;
+    }
+    const auto low = static_cast<std::uint64_t>(value) & 0xfffu, high = static_cast<std::uint64_t>(value) & 0xfff000u;
+    if (high == 0) {
+      a_.add(dst, a64::sp, Imm(low));
+      return;
+    }
+    a_.add(dst, a64::sp, Imm(high));
+    if (low != 0) a_.add(dst, dst, Imm(low));
+  }
+  /// ids' load or store of rt (not x14/x15/x17) at a Load/Store's address: one [sp, #imm] for a
+  /// frame (load_store takes an offset it cannot encode through x15), else [reg, #imm]; indexed:
+  /// [base, index{, LSL #scale}] (Load/store register (register offset)) when there is no
+  /// displacement and the scale is 0 or the access size, else the sum in x15 first.
+  void access(LoadStoreIds ids, const a64::Gp& rt, const Inst& i) {
+    const Loc l = loc(i.args[0]);
+    const ValueId index = opt::index_of(i);
+    if (index == opt::kNoValue) {
+      if (l.kind == Loc::Kind::Frame) load_store(a_, ids, rt, a64::sp, frame_disp(l.v, i.off), i.bits, X(kAddress));
+      else load_store(a_, ids, rt, use(i.args[0], kOperand), i.off, i.bits, X(kAddress));
+      return;
+    }
+    std::int64_t disp = i.off;
+    a64::Gp base = a64::sp;
+    if (l.kind == Loc::Kind::Frame) {
+      add_sp_imm(X(kAddress), frame_disp(l.v, disp));
+      base = X(kAddress), disp = 0;
+    } else {
+      base = use(i.args[0], kOperand);
+    }
+    const a64::Gp idx = use(index, kExtra);
+    if (disp == 0 && (i.scale == 0 || (1u << i.scale) == i.bits)) {
+      a_.emit(ids.scaled, rt, i.scale == 0 ? a64::ptr(base, idx) : a64::ptr(base, idx, arm::lsl(i.scale)));
+      return;
+    }
+    if (i.scale == 0) a_.add(X(kAddress), base, idx);
+    else a_.add(X(kAddress), base, idx, arm::lsl(i.scale));
+    load_store(a_, ids, rt, X(kAddress), disp, i.bits, X(kExtra));
+  }
   /// The constant as an operation of this width sees it (32 bits: its low half).
   static std::uint64_t at_width(std::int64_t value, bool w64) {
     return w64 ? static_cast<std::uint64_t>(value) : static_cast<std::uint32_t>(value);
@@ -132,6 +205,7 @@ class OptEmitter {
       case Loc::Kind::Reg: return gp(static_cast<std::uint32_t>(l.v), w64);
       case Loc::Kind::Slot: a_.ldr(X(scratch), slot_mem(l.v)); break;
       case Loc::Kind::Imm: move_wide_imm(a_, gp(scratch, w64), at_width(l.v, w64)); break;
+      case Loc::Kind::Frame: add_sp_imm(X(scratch), frame_disp(l.v)); break;
     }
     return gp(scratch, w64);
   }
@@ -154,6 +228,7 @@ class OptEmitter {
       const auto d = static_cast<std::uint32_t>(dst.v);
       if (src.kind == Loc::Kind::Reg) a_.mov(X(d), X(static_cast<std::uint32_t>(src.v)));
       else if (src.kind == Loc::Kind::Slot) a_.ldr(X(d), slot_mem(src.v));
+      else if (src.kind == Loc::Kind::Frame) add_sp_imm(X(d), frame_disp(src.v));
       else move_wide_imm(a_, X(d), static_cast<std::uint64_t>(src.v));
       return;
     }
@@ -195,7 +270,9 @@ class OptEmitter {
   const opt::Allocation& al_;
   std::vector<Label> labels_;
   Label ret_, exit_, fail_;
+  bool zero_stack_;
   std::uint32_t frame_bytes_ = 0;
+  std::uint32_t frames_base_ = 0;  // [sp + frames_base_]: the deepest inlined frame's lowest byte
   std::int64_t next_ = -1;  // block emitted next (fallthrough target)
 };
 
@@ -211,14 +288,8 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       finish(id);
       return {};
     }
-    case Op::FramePtr: {
-      const auto t = target(id);
-      load_state();
-      a_.ldr(X(t), state(offsetof(JitState, frame_top)));
-      if (i.imm != 0) add_imm(X(t), X(t), -i.imm * static_cast<std::int64_t>(isa::kStackBytes));
-      finish(id);
-      return {};
-    }
+    case Op::FramePtr:
+      return {};  // no location: uses address the frame from sp
     case Op::Alu: return emit_alu(id);
     case Op::MovSx: {
       // Bitfield: SBFM aliases SXTB/SXTH/SXTW; the 32-bit forms write W, zero-extending past bit 31.
@@ -241,21 +312,19 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
     }
     case Op::Load: {
       const auto t = target(id);
-      const a64::Gp base = use(i.args[0], kOperand);
       // X for 64-bit and sign-extending loads, W (zero-extending) otherwise.
-      load_store(a_, load_ids(8u * i.bits, i.sx), gp(t, i.sx || i.bits == 8), base, i.off, i.bits, X(kAddress));
+      access(load_ids(8u * i.bits, i.sx), gp(t, i.sx || i.bits == 8), i);
       finish(id);
       return {};
     }
     case Op::Store: {
-      const a64::Gp base = use(i.args[0], kOperand);
       const bool w64 = i.bits == 8;
       const Loc v = loc(i.args[1]);
       // The low bytes are what a narrower store writes; zero needs no register.
       const a64::Gp value = v.kind == Loc::Kind::Imm && at_width(v.v, w64) == 0
                                 ? (w64 ? a64::Gp(a64::xzr) : a64::Gp(a64::wzr))
                                 : use(i.args[1], kResult, w64);
-      load_store(a_, store_ids(8u * i.bits), value, base, i.off, i.bits, X(kAddress));
+      access(store_ids(8u * i.bits), value, i);
       return {};
     }
     case Op::Call: emit_call(id); return {};
@@ -294,6 +363,10 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
     case Kind::Add: case Kind::Sub: {
       // Add/subtract (immediate) with the value or its negation, else (shifted register).
       const bool add = i.kind == Kind::Add;
+      if (const Loc l = loc(a); l.kind == Loc::Kind::Frame && b_const && w64) {  // a stack address
+        add_sp_imm(T, frame_disp(l.v, static_cast<std::int64_t>(add ? value : 0 - value)));
+        break;
+      }
       const std::uint64_t negated = at_width(static_cast<std::int64_t>(0 - value), w64);
       const a64::Gp A = use(a, kResult, w64);
       if (b_const && add_sub_imm_encodable(value)) {
@@ -435,7 +508,8 @@ void OptEmitter::emit_branch(opt::BlockId b, ValueId id, a64::CondCode cc) {
 Result<void> OptEmitter::emit_atomic(ValueId id) {
   const Inst& i = val(id);
   const bool w64 = i.width == 64;
-  add_imm(X(kAddress), use(i.args[0], kAddress), i.off);
+  if (const Loc l = loc(i.args[0]); l.kind == Loc::Kind::Frame) add_sp_imm(X(kAddress), frame_disp(l.v, i.off));
+  else add_imm(X(kAddress), use(i.args[0], kAddress), i.off);
   const a64::Mem m = a64::ptr(X(kAddress));
   const a64::Gp src = use(i.args[1], kOperand, w64);
   const a64::Gp old = gp(kResult, w64), next = gp(kExtra, w64), failed = W(kStatus);
@@ -516,7 +590,7 @@ Result<NativeCode> compile_optimized(opt::Function& fn, const CompileRequest& re
                                              " (the baseline tier runs it)");
   NativeAssembly assembly(req, Environment(Arch::kAArch64), "arm64 optimizing");
   a64::Assembler a(assembly.holder());
-  OptEmitter emitter(fn, a, allocation);
+  OptEmitter emitter(fn, req, a, allocation);
   auto emitted = emitter.emit();
   if (!emitted) return std::move(emitted).error();
   // One function: every pc enters at the prologue.

@@ -19,15 +19,17 @@ inline constexpr ValueId kNoValue = UINT32_MAX;
 enum class Op : std::uint8_t {
   Const,     // imm
   Arg,       // r1..r5 on entry: imm = 0..4
-  FramePtr,  // r10 of the inlined frame at depth imm: entry r10 - depth * 512
+  FramePtr,  // r10 of the inlined frame at depth imm: entry r10 - depth * 512. No location: the
+             // backend addresses the frame from its own stack pointer (Loc::Kind::Frame)
   Phi,       // one argument per predecessor, in Block::preds order
   Copy,      // args[0]; passes replace it by its argument
   Alu,       // kind/width of an isa binary op (Mov is Copy/Zext32): args[0] op args[1]
   MovSx,     // sign-extend the low `bits` of args[0], result width `width`
   Unary,     // kind Neg / ToLe / ToBe / Bswap of args[0]; bits in `bits`
   Zext32,    // low 32 bits of args[0]
-  Load,      // *(size)(args[0] + off), zero- or (sx) sign-extended to 64 bits
-  Store,     // *(size)(args[0] + off) = args[1]
+  Load,      // *(size)(args[0] + off), zero- or (sx) sign-extended to 64 bits; indexed (address
+             // folding): *(size)(args[0] + (args[1] << scale) + off)
+  Store,     // *(size)(args[0] + off) = args[1]; indexed: at args[0] + (args[2] << scale) + off
   Atomic,    // kind AtomicAdd..CmpXchg at args[0] + off with operand args[1] (CmpXchg: args[2] = r0);
              // result: the old value (fetch forms, xchg, cmpxchg), unused otherwise
   Call,      // helper (args = r1..r5), result r0
@@ -44,7 +46,8 @@ struct Inst {
   bool sx = false;                  // Load: sign-extending
   bool fetch = false;               // Atomic: BPF_FETCH (the old value is a result)
   bool dead = false;                // removed by a pass
-  std::int16_t off = 0;             // Load/Store displacement
+  std::int32_t off = 0;             // Load/Store/Atomic displacement (fold_address_offsets widens it)
+  std::uint8_t scale = 0;           // indexed Load/Store: log2 of the index's multiplier (0..3)
   std::int64_t imm = 0;             // Const value, Arg index, FramePtr depth
   std::uint32_t pc = 0;             // source instruction (Call: the pc helper faults name)
   const vm::HelperEntry* helper = nullptr;  // Call
@@ -76,6 +79,13 @@ struct Function {
     return op != Op::Store && op != Op::Jmp && op != Op::Branch && op != Op::Ret;
   }
 };
+
+/// The index operand of an indexed Load/Store (see Op::Load), or kNoValue.
+inline ValueId index_of(const Inst& i) {
+  if (i.op == Op::Load && i.args.size() == 2) return i.args[1];
+  if (i.op == Op::Store && i.args.size() == 3) return i.args[2];
+  return kNoValue;
+}
 
 /// True for instructions a pass may delete when nothing uses their result.
 bool is_pure(const Inst& inst);

@@ -7,6 +7,7 @@ namespace bpfvm::jit::opt {
 
 Loc location(const Function& fn, const Allocation& al, ValueId v) {
   if (fn.values[v].op == Op::Const) return {Loc::Kind::Imm, fn.values[v].imm};
+  if (fn.values[v].op == Op::FramePtr) return {Loc::Kind::Frame, fn.values[v].imm};
   if (al.reg[v] >= 0) return {Loc::Kind::Reg, al.reg[v]};
   return {Loc::Kind::Slot, al.slot[v]};
 }

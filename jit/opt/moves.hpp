@@ -12,9 +12,10 @@
 
 namespace bpfvm::jit::opt {
 
-/// A value's place for a move: a host register, a spill slot, or an immediate.
+/// A value's place for a move: a host register, a spill slot, an immediate, or (Frame, v = depth) the
+/// address of an inlined frame, which the backend computes from its stack pointer (never a destination).
 struct Loc {
-  enum class Kind : std::uint8_t { Reg, Slot, Imm } kind = Kind::Imm;
+  enum class Kind : std::uint8_t { Reg, Slot, Imm, Frame } kind = Kind::Imm;
   std::int64_t v = 0;
   bool operator==(const Loc& o) const { return kind == o.kind && v == o.v; }
 };
@@ -24,7 +25,7 @@ struct Move {
   Loc dst, src;
 };
 
-/// Where v is: its constant, its register or its slot.
+/// Where v is: its constant, its frame (FramePtr), its register or its slot.
 Loc location(const Function& fn, const Allocation& al, ValueId v);
 
 /// The moves into `to`'s live phis along the edge from -> to, all meant to happen at once.

@@ -194,9 +194,10 @@ Result<PassSet> passes_without(std::string_view names) {
     else if (name == "fold_constants") set.fold_constants = false;
     else if (name == "remove_zext") set.remove_zext = false;
     else if (name == "dce") set.dce = false;
+    else if (name == "fold_addresses") set.fold_addresses = false;
     else if (!name.empty())
       return make_error(Errc::InvalidArgument, "unknown optimizing-tier pass '" + std::string(name) +
-                                                   "' (promote_stack, fold_constants, remove_zext, dce)");
+                                                   "' (promote_stack, fold_constants, remove_zext, fold_addresses, dce)");
   }
   return set;
 }
@@ -209,6 +210,7 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
     fold_constants(fn, passes.remove_zext);
     remove_trivial_phis(fn);
   }
+  if (passes.fold_addresses) fold_address_offsets(fn);
   if (passes.dce) eliminate_dead_code(fn);
 }
 
@@ -227,6 +229,8 @@ std::string to_text(const Function& fn) {
       if (i.op == Op::Const || i.op == Op::Arg || i.op == Op::FramePtr) out += " " + std::to_string(i.imm);
       if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary) out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);
       for (auto a : i.args) out += " v" + std::to_string(a);
+      if ((i.op == Op::Load || i.op == Op::Store || i.op == Op::Atomic) && i.off != 0) out += " off " + std::to_string(i.off);
+      if (index_of(i) != kNoValue && i.scale != 0) out += " scale " + std::to_string(i.scale);
       for (auto s : fn.blocks[b].succs) if (id == fn.blocks[b].insts.back()) out += " ->b" + std::to_string(s);
       out += "\n";
     }

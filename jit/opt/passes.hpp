@@ -16,6 +16,7 @@ struct PassSet {
   bool remove_zext = true;     // drops a 32-bit zero-extension of a value that is already zero-extended
   bool dce = true;             // dead code elimination
   bool promote_stack = true;   // stack slots accessed only whole at constant offsets become SSA values
+  bool fold_addresses = true;  // `base + constant` addresses of loads/stores/atomics go into their displacement
 };
 
 /// All passes but those named, comma separated (the PassSet member names); InvalidArgument naming
@@ -42,6 +43,11 @@ void eliminate_dead_code(Function& fn);
 /// Stack-slot promotion (promote_stack.cpp): slots of frames whose address never escapes, accessed
 /// only whole at one constant offset, become SSA values. Returns how many slots it promoted.
 std::uint32_t promote_stack_slots(Function& fn, const VerifierFacts& facts);
+
+/// Address folding (address_folding.cpp): a Load/Store/Atomic whose address is a 64-bit add or
+/// subtract of a constant (through chains of them) takes the base as its address and the constant in
+/// `off`. Returns how many adds it folded.
+std::uint32_t fold_address_offsets(Function& fn);
 
 /// Runs the enabled passes in their fixed order.
 void optimize(Function& fn, const PassSet& passes);

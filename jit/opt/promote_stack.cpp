@@ -97,9 +97,11 @@ class Promoter {
             break;
           }
           case Op::Load:
+            if (index_of(i) != kNoValue) break;  // indexed (address folding ran first): a variable offset
             if (addr_[i.args[0]].valid) record(id, addr_[i.args[0]], i.off, access_bytes(i));
             continue;
           case Op::Store:
+            if (index_of(i) != kNoValue) break;
             if (addr_[i.args[0]].valid) record(id, addr_[i.args[0]], i.off, access_bytes(i));
             escape(i.args[1]);
             continue;
@@ -116,7 +118,7 @@ class Promoter {
     return true;
   }
 
-  void record(ValueId inst, const Address& base, std::int16_t off, std::uint8_t bytes) {
+  void record(ValueId inst, const Address& base, std::int64_t off, std::uint8_t bytes) {
     accesses_.push_back(Access{inst, base.depth, base.off + off, bytes});
   }
 

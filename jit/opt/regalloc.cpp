@@ -10,7 +10,7 @@ namespace bpfvm::jit::opt {
 
 bool needs_location(const Function& fn, ValueId v) {
   const Inst& i = fn.values[v];
-  return !i.dead && fn.defines_value(v) && i.op != Op::Const;
+  return !i.dead && fn.defines_value(v) && i.op != Op::Const && i.op != Op::FramePtr;
 }
 
 namespace {

@@ -15,7 +15,8 @@ struct RegisterFile {
   std::vector<bool> survives_calls;       // by host register number: callee-saved
 };
 
-/// Where each value lives. Constants get no location: the backend puts them in instructions.
+/// Where each value lives. Constants and frame addresses (FramePtr) get no location: the backend puts
+/// them in instructions.
 struct Allocation {
   static constexpr std::int16_t kNone = -1;
   std::vector<BlockId> order;       // block emission order

@@ -2,7 +2,9 @@
 // allocator put them (13 registers, or a spill slot); r10 and r11 are scratch. Frame: one native
 // function, entered like the baseline trampoline (rsp ≡ 0 mod 16 after the prologue, so helper
 // calls need no adjustment): [rsp] = JitState*, [rsp+8] = rdx kept across div (rax across an
-// atomic), [rsp+16] = an atomic's operand, [rsp+24+8k] = slot k.
+// atomic), [rsp+16] = an atomic's operand, [rsp+24+8k] = slot k, then (16-aligned) the eBPF stack
+// frames of every inlined depth, deepest lowest: a stack access is one [rsp+disp] operand and a
+// frame address costs no register (a helper's stack pointer argument is one lea).
 #include "jit/x86_64/opt_emitter.hpp"
 
 #include <asmjit/x86.h>
@@ -31,6 +33,7 @@ namespace {
 constexpr std::uint32_t kScratch = 11;   // r11: results bound for a slot, cycle breaking
 constexpr std::uint32_t kScratch2 = 10;  // r10: second operands, memory-to-memory moves
 constexpr std::int32_t kStateOff = 0, kDivOff = 8, kAtomicOff = 16, kSlotBase = 24;
+constexpr std::int32_t kStackBytes = static_cast<std::int32_t>(isa::kStackBytes);
 constexpr std::uint32_t kRax = 0, kRcx = 1, kRdx = 2, kRbx = 3, kRbp = 5, kRsi = 6, kRdi = 7;
 
 opt::RegisterFile register_file() {
@@ -57,7 +60,7 @@ x86::Gp sized_gp(std::uint32_t id, unsigned bytes) {
 class OptEmitter {
  public:
   OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al)
-      : fn_(fn), a_(a), al_(al), bmi2_(!req.baseline_isa_only && host_has_bmi2()) {}
+      : fn_(fn), a_(a), al_(al), bmi2_(!req.baseline_isa_only && host_has_bmi2()), zero_stack_(req.zero_stack) {}
 
   Result<void> emit() {
     labels_.resize(fn_.blocks.size());
@@ -65,7 +68,14 @@ class OptEmitter {
     ret_ = a_.newLabel();
     exit_ = a_.newLabel();
     fail_ = a_.newLabel();
-    frame_bytes_ = kSlotBase + 8 * static_cast<std::int32_t>(al_.num_slots);
+    // The eBPF frames live in this function's own frame (JitState::frame_top's stack goes unused):
+    // depth d's r10 is rsp + frame_disp(d), fixed for the whole body.
+    frames_base_ = (kSlotBase + 8 * static_cast<std::int32_t>(al_.num_slots) + 15) & ~15;
+    const bool uses_frames = std::any_of(fn_.values.begin(), fn_.values.end(), [](const Inst& i) {
+      return !i.dead && i.op == Op::FramePtr;
+    });
+    const std::int32_t frames_bytes = uses_frames ? static_cast<std::int32_t>(fn_.max_depth + 1) * kStackBytes : 0;
+    frame_bytes_ = frames_base_ + frames_bytes;
     if (frame_bytes_ % 16 == 0) frame_bytes_ += 8;  // six pushes + return address: rsp ≡ 0 after this
 
     a_.addEncodingOptions(EncodingOptions::kOptimizedAlign);
@@ -73,6 +83,14 @@ class OptEmitter {
     a_.sub(x86::rsp, frame_bytes_);
     a_.mov(x86::qword_ptr(x86::rsp, kStateOff), x86::rdi);
     a_.mov(x86::qword_ptr(x86::rdi, offsetof(JitState, saved_rsp)), x86::rsp);
+    if (zero_stack_ && frames_bytes != 0) {
+      // Unwritten stack reads as zero (JitOptions::zero_stack): rep stosq over every frame; rdi,
+      // rcx and rax hold nothing yet (the entry block loads r1..r5 from JitState).
+      a_.xor_(x86::eax, x86::eax);
+      a_.lea(x86::rdi, x86::ptr(x86::rsp, frames_base_));
+      a_.mov(x86::ecx, frames_bytes / 8);
+      a_.rep().stosq();
+    }
 
     alias_ = opt::forwarding_targets(fn_, al_);
     std::vector<std::vector<opt::BlockId>> bound_with(fn_.blocks.size());
@@ -124,7 +142,42 @@ class OptEmitter {
   void load_state() { a_.mov(x86::r11, x86::qword_ptr(x86::rsp, kStateOff)); }
 
   Loc loc(ValueId v) const { return opt::location(fn_, al_, v); }
-  bool in_reg(ValueId v, std::uint32_t r) const { return val(v).op != Op::Const && al_.reg[v] == static_cast<std::int16_t>(r); }
+  bool in_reg(ValueId v, std::uint32_t r) const { return loc(v) == Loc{Loc::Kind::Reg, r}; }
+
+  /// rsp + this = r10 of the inlined frame at `depth` (plus `disp`).
+  std::int64_t frame_disp(std::int64_t depth, std::int64_t disp = 0) const {
+    return frames_base_ + (static_cast<std::int64_t>(fn_.max_depth) + 1 - depth) * kStackBytes + disp;
+  }
+  /// [rsp + frame_disp(depth, disp)]; through r10 in the (unverified programs only) case where the
+  /// sum leaves 32 bits.
+  x86::Mem frame_mem(std::int64_t depth, std::int64_t disp, unsigned bytes) {
+    const std::int64_t at = frame_disp(depth, disp);
+    if (fits_imm32(at)) return x86::ptr(x86::rsp, static_cast<std::int32_t>(at), bytes);
+    a_.mov(x86::r10, imm(at));
+    return x86::ptr(x86::rsp, x86::r10, 0, 0, bytes);
+  }
+  /// The memory operand of a Load/Store/Atomic: [rsp+disp] for a frame, [reg+disp], and for an
+  /// indexed access [base + index*2^scale + disp]; whatever is not in a register goes through r10
+  /// alone (a store's value may need r11).
+  x86::Mem address(const Inst& i, unsigned bytes) {
+    const Loc base = loc(i.args[0]);
+    const ValueId index = opt::index_of(i);
+    if (index == opt::kNoValue) {
+      if (base.kind == Loc::Kind::Frame) return frame_mem(base.v, i.off, bytes);
+      return x86::ptr(use(i.args[0], kScratch2), i.off, bytes);
+    }
+    // fold_address_offsets keeps displacements within ±2^30, the frame offset is far below 2^30.
+    if (base.kind == Loc::Kind::Frame)
+      return x86::ptr(x86::rsp, use(index, kScratch2), i.scale, static_cast<std::int32_t>(frame_disp(base.v, i.off)), bytes);
+    if (base.kind == Loc::Kind::Reg)
+      return x86::ptr(x86::gpq(static_cast<std::uint32_t>(base.v)), use(index, kScratch2), i.scale, i.off, bytes);
+    // The base is spilled: r10 = (index << scale) + base.
+    move_into(kScratch2, index, true);
+    if (i.scale != 0) a_.shl(x86::r10, imm(i.scale));
+    if (base.kind == Loc::Kind::Slot) a_.add(x86::r10, slot_mem(static_cast<std::int32_t>(base.v)));
+    else return x86::ptr(x86::r10, static_cast<std::int32_t>(i.off + base.v), bytes);  // a constant base
+    return x86::ptr(x86::r10, i.off, bytes);
+  }
 
   void load_const(std::uint32_t r, std::int64_t value) {
     if (value == 0)
@@ -142,6 +195,7 @@ class OptEmitter {
       case Loc::Kind::Reg: return gp(static_cast<std::uint32_t>(l.v), w64);
       case Loc::Kind::Slot: a_.mov(x86::gpq(scratch), slot_mem(static_cast<std::int32_t>(l.v))); break;
       case Loc::Kind::Imm: load_const(scratch, l.v); break;
+      case Loc::Kind::Frame: a_.lea(x86::gpq(scratch), frame_mem(l.v, 0, 0)); break;
     }
     return gp(scratch, w64);
   }
@@ -151,6 +205,7 @@ class OptEmitter {
     const Loc l = loc(v);
     if (l.kind == Loc::Kind::Reg) return gp(static_cast<std::uint32_t>(l.v), w64);
     if (l.kind == Loc::Kind::Slot) return slot_mem(static_cast<std::int32_t>(l.v), w64 ? 8 : 4);
+    if (l.kind == Loc::Kind::Frame) return use(v, scratch, w64);
     if (!w64) return imm(static_cast<std::int32_t>(l.v));
     if (fits_imm32(l.v)) return imm(l.v);
     load_const(scratch, l.v);
@@ -169,6 +224,7 @@ class OptEmitter {
       case Loc::Kind::Imm: load_const(t, w64 ? l.v : static_cast<std::int64_t>(static_cast<std::uint32_t>(l.v))); break;
       case Loc::Kind::Reg: a_.mov(gp(t, w64), gp(static_cast<std::uint32_t>(l.v), w64)); break;
       case Loc::Kind::Slot: a_.mov(gp(t, w64), slot_mem(static_cast<std::int32_t>(l.v), w64 ? 8 : 4)); break;
+      case Loc::Kind::Frame: a_.lea(gp(t, w64), frame_mem(l.v, 0, 0)); break;
     }
   }
 
@@ -182,6 +238,7 @@ class OptEmitter {
       const auto d = static_cast<std::uint32_t>(dst.v);
       if (src.kind == Loc::Kind::Reg) a_.mov(x86::gpq(d), x86::gpq(static_cast<std::uint32_t>(src.v)));
       else if (src.kind == Loc::Kind::Slot) a_.mov(x86::gpq(d), slot_mem(static_cast<std::int32_t>(src.v)));
+      else if (src.kind == Loc::Kind::Frame) a_.lea(x86::gpq(d), frame_mem(src.v, 0, 0));
       else load_const(d, src.v);
       return;
     }
@@ -220,6 +277,8 @@ class OptEmitter {
   x86::Assembler& a_;
   const opt::Allocation& al_;
   bool bmi2_;
+  bool zero_stack_;
+  std::int32_t frames_base_ = 0;  // [rsp + frames_base_]: the deepest inlined frame's lowest byte
   std::vector<Label> labels_;
   std::vector<opt::BlockId> alias_;  // per block: the block whose code it starts (itself unless it forwards)
   Label ret_, exit_, fail_;
@@ -239,14 +298,8 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       finish(id);
       return {};
     }
-    case Op::FramePtr: {
-      const auto t = target(id);
-      load_state();
-      a_.mov(x86::gpq(t), state(offsetof(JitState, frame_top)));
-      if (i.imm != 0) a_.sub(x86::gpq(t), imm(i.imm * static_cast<std::int64_t>(isa::kStackBytes)));
-      finish(id);
-      return {};
-    }
+    case Op::FramePtr:
+      return {};  // no location: uses address the frame from rsp
     case Op::Alu: return emit_alu(id);
     case Op::MovSx: {
       const auto t = target(id);
@@ -294,8 +347,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
     }
     case Op::Load: {
       const auto t = target(id);
-      const x86::Gp base = use(i.args[0], kScratch2);
-      const auto m = x86::ptr(base, i.off, i.bits);
+      const auto m = address(i, i.bits);
       if (i.sx) {
         if (i.bits == 4) a_.movsxd(x86::gpq(t), m);
         else if (i.bits == 8) a_.mov(x86::gpq(t), m);
@@ -309,8 +361,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       return {};
     }
     case Op::Store: {
-      const x86::Gp base = use(i.args[0], kScratch2);
-      const auto m = x86::ptr(base, i.off, i.bits);
+      const auto m = address(i, i.bits);
       const Loc v = loc(i.args[1]);
       if (v.kind == Loc::Kind::Imm && (i.bits < 8 || fits_imm32(v.v))) {
         const std::int64_t truncated = i.bits == 1 ? std::int8_t(v.v) : i.bits == 2 ? std::int16_t(v.v)
@@ -345,8 +396,14 @@ bool OptEmitter::emit_lea(ValueId id) {
   if (al_.reg[id] < 0 || (i.kind != Kind::Add && i.kind != Kind::Sub)) return false;
   ValueId a = i.args[0], b = i.args[1];
   if (i.kind == Kind::Add && loc(a).kind != Loc::Kind::Reg) std::swap(a, b);
+  if (i.kind == Kind::Add && loc(b).kind == Loc::Kind::Frame) std::swap(a, b);
   const Loc la = loc(a), lb = loc(b);
   const auto t = static_cast<std::uint32_t>(al_.reg[id]);
+  if (la.kind == Loc::Kind::Frame && lb.kind == Loc::Kind::Imm && i.width == 64) {  // a stack address
+    const auto c = static_cast<std::uint64_t>(lb.v);
+    a_.lea(x86::gpq(t), frame_mem(la.v, static_cast<std::int64_t>(i.kind == Kind::Add ? c : 0 - c), 0));
+    return true;
+  }
   if (la.kind != Loc::Kind::Reg || static_cast<std::uint32_t>(la.v) == t) return false;
   const x86::Gp base = x86::gpq(static_cast<std::uint32_t>(la.v)), T = gp(t, i.width == 64);
   if (lb.kind == Loc::Kind::Reg && i.kind == Kind::Add) {
@@ -506,8 +563,7 @@ Result<void> OptEmitter::emit_branch(opt::BlockId b, ValueId id) {
 void OptEmitter::emit_atomic(ValueId id) {
   const Inst& i = val(id);
   const bool w64 = i.width == 64;
-  const x86::Gp base = use(i.args[0], kScratch2);
-  a_.lea(x86::r10, x86::ptr(base, i.off));
+  a_.lea(x86::r10, address(i, 0));
   const auto m = x86::ptr(x86::r10, 0, i.bits);
   emit_move({Loc::Kind::Reg, kScratch}, loc(i.args[1]));
   const x86::Gp operand = gp(kScratch, w64), ax = gp(kRax, w64);
