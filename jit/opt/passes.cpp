@@ -15,7 +15,7 @@ using isa::Kind;
 bool is_pure(const Inst& inst) {
   switch (inst.op) {
     case Op::Const: case Op::Arg: case Op::FramePtr: case Op::Phi: case Op::Copy: case Op::Alu:
-    case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Load:
+    case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Load: case Op::Select:
       return true;  // a load of a verified program cannot fault, so an unused one may go
     case Op::Store: case Op::Atomic: case Op::Call: case Op::Jmp: case Op::Branch: case Op::Ret:
       return false;
@@ -194,9 +194,10 @@ Result<PassSet> passes_without(std::string_view names) {
     else if (name == "fold_constants") set.fold_constants = false;
     else if (name == "remove_zext") set.remove_zext = false;
     else if (name == "dce") set.dce = false;
+    else if (name == "select") set.select = false;
     else if (!name.empty())
       return make_error(Errc::InvalidArgument, "unknown optimizing-tier pass '" + std::string(name) +
-                                                   "' (promote_stack, fold_constants, remove_zext, dce)");
+                                                   "' (promote_stack, fold_constants, remove_zext, dce, select)");
   }
   return set;
 }
@@ -210,11 +211,13 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
     remove_trivial_phis(fn);
   }
   if (passes.dce) eliminate_dead_code(fn);
+  if (passes.select) select_small_diamonds(fn);
 }
 
 std::string to_text(const Function& fn) {
   static constexpr const char* kNames[] = {"const", "arg", "fp", "phi", "copy", "alu", "movsx", "unary",
-                                           "zext32", "load", "store", "atomic", "call", "jmp", "br", "ret"};
+                                           "zext32", "load", "store", "atomic", "call", "jmp", "br", "ret",
+                                           "select"};
   std::string out;
   for (BlockId b = 0; b < fn.blocks.size(); ++b) {
     out += "b" + std::to_string(b) + ":";
@@ -225,7 +228,7 @@ std::string to_text(const Function& fn) {
       if (i.dead) continue;
       out += "  v" + std::to_string(id) + " = " + kNames[static_cast<int>(i.op)];
       if (i.op == Op::Const || i.op == Op::Arg || i.op == Op::FramePtr) out += " " + std::to_string(i.imm);
-      if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary) out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);
+      if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary || i.op == Op::Select) out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);
       for (auto a : i.args) out += " v" + std::to_string(a);
       for (auto s : fn.blocks[b].succs) if (id == fn.blocks[b].insts.back()) out += " ->b" + std::to_string(s);
       out += "\n";

@@ -16,6 +16,7 @@ struct PassSet {
   bool remove_zext = true;     // drops a 32-bit zero-extension of a value that is already zero-extended
   bool dce = true;             // dead code elimination
   bool promote_stack = true;   // stack slots accessed only whole at constant offsets become SSA values
+  bool select = true;          // small diamonds and triangles become Select (cmov/csel), select.cpp
 };
 
 /// All passes but those named, comma separated (the PassSet member names); InvalidArgument naming
@@ -42,6 +43,11 @@ void eliminate_dead_code(Function& fn);
 /// Stack-slot promotion (promote_stack.cpp): slots of frames whose address never escapes, accessed
 /// only whole at one constant offset, become SSA values. Returns how many slots it promoted.
 std::uint32_t promote_stack_slots(Function& fn, const VerifierFacts& facts);
+
+/// Branch-to-select conversion (select.cpp): a branch whose arms are at most two cheap pure
+/// instructions each (or nothing) and meet at one join becomes Selects of the join's phis.
+/// Returns how many branches it removed.
+std::uint32_t select_small_diamonds(Function& fn);
 
 /// Runs the enabled passes in their fixed order.
 void optimize(Function& fn, const PassSet& passes);
