@@ -57,8 +57,11 @@ std::optional<std::uint64_t> eval_alu(Kind kind, bool w64, std::uint64_t a, std:
 #undef BPFVM_FOLD
 }
 
-/// True when the value's upper 32 bits are zero whatever its inputs: a 32-bit zero-extending x86
-/// or arm64 instruction produced it (every backend writes 32-bit results zero-extended).
+
+}  // namespace
+
+// True when the value's upper 32 bits are zero whatever its inputs: a 32-bit zero-extending x86
+// or arm64 instruction produced it (every backend writes 32-bit results zero-extended).
 bool upper_half_zero(const Function& fn, ValueId v) {
   const Inst& i = fn.values[v];
   switch (i.op) {
@@ -70,8 +73,6 @@ bool upper_half_zero(const Function& fn, ValueId v) {
     default: return false;
   }
 }
-
-}  // namespace
 
 void remove_trivial_phis(Function& fn) {
   bool changed = true;
@@ -195,9 +196,11 @@ Result<PassSet> passes_without(std::string_view names) {
     else if (name == "remove_zext") set.remove_zext = false;
     else if (name == "dce") set.dce = false;
     else if (name == "select") set.select = false;
+    else if (name == "strength_reduce") set.strength_reduce = false;
     else if (!name.empty())
       return make_error(Errc::InvalidArgument, "unknown optimizing-tier pass '" + std::string(name) +
-                                                   "' (promote_stack, fold_constants, remove_zext, dce, select)");
+                                                   "' (promote_stack, fold_constants, remove_zext, dce, select, "
+                                                   "strength_reduce)");
   }
   return set;
 }
@@ -210,6 +213,7 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
     fold_constants(fn, passes.remove_zext);
     remove_trivial_phis(fn);
   }
+  if (passes.strength_reduce) reduce_strength(fn);
   if (passes.dce) eliminate_dead_code(fn);
   if (passes.select) select_small_diamonds(fn);
 }
