@@ -177,7 +177,7 @@ TEST_CASE("layout: a loop that runs zero times, and one whose counter stays in i
   CHECK(same_everywhere(program, two_u64(100, 7)) != 0);
 }
 
-TEST_CASE("layout: a rotated loop's back edge forwards to its head; zero iterations skip it",
+TEST_CASE("layout: a rotated loop's back edge forwards to its head, zero iterations skip it",
           "[jit][opt][select][layout]") {
   // clang's shape: a guard before the loop, the test at the bottom. The back edge from the latch to
   // the body is critical (split by the allocator); its phi moves are no-ops (each value coalesced
