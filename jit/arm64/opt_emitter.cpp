@@ -101,6 +101,7 @@ class OptEmitter {
       // Loop heads start on a 16-byte boundary, as on x86-64.
       if (placed.loop_head) a_.align(AlignMode::kCode, 16);
       a_.bind(labels_[placed.id]);
+      flags_of_ = nullptr;  // other edges enter here
       next_ = placed.next;
       for (auto id : fn_.blocks[placed.id].insts) {
         if (fn_.values[id].dead) continue;
@@ -261,7 +262,9 @@ class OptEmitter {
   Result<void> emit_inst(opt::BlockId b, ValueId id);
   Result<void> emit_alu(ValueId id);
   Result<void> emit_unary(ValueId id);
+  void emit_compare(const Inst& i, const a64::Gp& lhs);
   void emit_branch(opt::BlockId b, ValueId id, a64::CondCode cc);
+  void emit_select(ValueId id, a64::CondCode cc);
   Result<void> emit_atomic(ValueId id);
   void emit_call(ValueId id);
 
@@ -274,10 +277,12 @@ class OptEmitter {
   std::uint32_t frame_bytes_ = 0;
   std::uint32_t frames_base_ = 0;  // [sp + frames_base_]: the deepest inlined frame's lowest byte
   std::int64_t next_ = -1;  // block emitted next (fallthrough target)
+  const Inst* flags_of_ = nullptr;  // the Select whose comparison set the live flags, or none
 };
 
 Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
   const Inst& i = val(id);
+  if (i.op != Op::Select && i.op != Op::Const) flags_of_ = nullptr;
   switch (i.op) {
     case Op::Const: case Op::Phi: case Op::Copy:
       return {};  // constants are immediates; phis are moves in the predecessors; copies are gone
@@ -337,6 +342,12 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       const auto cc = jump_condition(i.kind);
       if (!cc) return unsupported(i, "branch condition");
       emit_branch(b, id, *cc);
+      return {};
+    }
+    case Op::Select: {
+      const auto cc = jump_condition(i.kind);
+      if (!cc) return unsupported(i, "select condition");
+      emit_select(id, *cc);
       return {};
     }
     case Op::Ret:
@@ -462,6 +473,43 @@ Result<void> OptEmitter::emit_unary(ValueId id) {
   return {};
 }
 
+// The flags of a Branch's or Select's comparison of `lhs` (args[0], already in a register) with args[1].
+void OptEmitter::emit_compare(const Inst& i, const a64::Gp& lhs) {
+  const bool w64 = i.width == 64;
+  const ValueId rhs = i.args[1];
+  const bool rhs_const = fn_.is_const(rhs);
+  const std::uint64_t value = rhs_const ? at_width(val(rhs).imm, w64) : 0;
+  const std::uint64_t negated = at_width(static_cast<std::int64_t>(0 - value), w64);
+  if (i.kind == Kind::Jset) {
+    if (rhs_const && a64::Utils::isLogicalImm(value, w64 ? 64 : 32)) a_.tst(lhs, Imm(value));
+    else a_.tst(lhs, use(rhs, kOperand, w64));
+  } else if (rhs_const && add_sub_imm_encodable(value)) {
+    a_.cmp(lhs, Imm(value));
+  } else if (rhs_const && add_sub_imm_encodable(negated)) {
+    a_.cmn(lhs, Imm(negated));  // flags of lhs + (-value), the same as of lhs - value
+  } else {
+    a_.cmp(lhs, use(rhs, kOperand, w64));
+  }
+}
+
+// cond ? then : else as compare and CSEL; the scratch registers are free again after the compare
+// (a zero constant is XZR).
+void OptEmitter::emit_select(ValueId id, a64::CondCode cc) {
+  const Inst& i = val(id);
+  // Selects of one condition share the first one's flags (CSEL and the operand loads keep them).
+  const bool same_flags = flags_of_ != nullptr && flags_of_->kind == i.kind && flags_of_->width == i.width &&
+                          flags_of_->args[0] == i.args[0] && flags_of_->args[1] == i.args[1];
+  if (!same_flags) emit_compare(i, use(i.args[0], kResult, i.width == 64));
+  flags_of_ = &i;
+  auto operand = [&](ValueId v, std::uint32_t scratch) -> a64::Gp {
+    if (fn_.is_const(v) && val(v).imm == 0) return a64::xzr;
+    return use(v, scratch);
+  };
+  const a64::Gp then_r = operand(i.args[2], kResult), else_r = operand(i.args[3], kOperand);
+  a_.csel(X(target(id)), then_r, else_r, Imm(static_cast<std::uint32_t>(cc)));
+  finish(id);
+}
+
 void OptEmitter::emit_branch(opt::BlockId b, ValueId id, a64::CondCode cc) {
   const Inst& i = val(id);
   const bool w64 = i.width == 64;
@@ -470,7 +518,6 @@ void OptEmitter::emit_branch(opt::BlockId b, ValueId id, a64::CondCode cc) {
   const ValueId rhs = i.args[1];
   const bool rhs_const = fn_.is_const(rhs);
   const std::uint64_t value = rhs_const ? at_width(val(rhs).imm, w64) : 0;
-  const std::uint64_t negated = at_width(static_cast<std::int64_t>(0 - value), w64);
   if (rhs_const && value == 0 && (i.kind == Kind::Jeq || i.kind == Kind::Jne)) {
     // Compare and branch: CBZ/CBNZ test the register against zero without the flags.
     const bool zero_taken = i.kind == Kind::Jeq;
@@ -482,16 +529,7 @@ void OptEmitter::emit_branch(opt::BlockId b, ValueId id, a64::CondCode cc) {
     jump_to(fall);
     return;
   }
-  if (i.kind == Kind::Jset) {
-    if (rhs_const && a64::Utils::isLogicalImm(value, w64 ? 64 : 32)) a_.tst(lhs, Imm(value));
-    else a_.tst(lhs, use(rhs, kOperand, w64));
-  } else if (rhs_const && add_sub_imm_encodable(value)) {
-    a_.cmp(lhs, Imm(value));
-  } else if (rhs_const && add_sub_imm_encodable(negated)) {
-    a_.cmn(lhs, Imm(negated));  // flags of lhs + (-value), the same as of lhs - value
-  } else {
-    a_.cmp(lhs, use(rhs, kOperand, w64));
-  }
+  emit_compare(i, lhs);
   if (static_cast<std::int64_t>(fall) == next_) {
     a_.b(cc, labels_[taken]);
   } else if (static_cast<std::int64_t>(taken) == next_) {

@@ -36,6 +36,7 @@ enum class Op : std::uint8_t {
   Jmp,       // terminator: succs[0]
   Branch,    // terminator: if (args[0] kind args[1]) succs[0] else succs[1]
   Ret,       // terminator: the program's r0 = args[0]
+  Select,    // (args[0] kind args[1]) ? args[2] : args[3], the comparison as Branch's (select.cpp)
 };
 
 struct Inst {

@@ -49,14 +49,19 @@ std::vector<Move> sequentialize(std::vector<Move> moves, std::uint32_t scratch) 
 }
 
 std::vector<PlacedBlock> placed_blocks(const Function& fn, const Allocation& al) {
+  // Blocks no edge reaches (arms a pass emptied, select.cpp) take no place: their neighbours fall
+  // through to each other.
+  std::vector<BlockId> order;
+  for (auto b : al.order)
+    if (b == 0 || !fn.blocks[b].preds.empty()) order.push_back(b);
   std::vector<std::size_t> index(fn.blocks.size(), 0);
-  for (std::size_t i = 0; i < al.order.size(); ++i) index[al.order[i]] = i;
+  for (std::size_t i = 0; i < order.size(); ++i) index[order[i]] = i;
   std::vector<PlacedBlock> out;
-  for (std::size_t i = 0; i < al.order.size(); ++i) {
-    const auto& preds = fn.blocks[al.order[i]].preds;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const auto& preds = fn.blocks[order[i]].preds;
     const bool loop_head = std::any_of(preds.begin(), preds.end(), [&](BlockId p) { return index[p] >= i; });
-    const std::int64_t next = i + 1 < al.order.size() ? static_cast<std::int64_t>(al.order[i + 1]) : -1;
-    out.push_back({al.order[i], loop_head, next});
+    const std::int64_t next = i + 1 < order.size() ? static_cast<std::int64_t>(order[i + 1]) : -1;
+    out.push_back({order[i], loop_head, next});
   }
   return out;
 }
@@ -71,7 +76,9 @@ std::vector<BlockId> forwarding_targets(const Function& fn, const Allocation& al
     const bool only_jump = std::all_of(blk.insts.begin(), blk.insts.end(), [&](ValueId id) {
       return fn.values[id].dead || fn.values[id].op == Op::Jmp;
     });
-    if (only_jump && phi_moves(fn, al, b, blk.succs[0]).empty()) alias[b] = blk.succs[0];
+    const auto moves = phi_moves(fn, al, b, blk.succs[0]);
+    const bool moves_nothing = std::all_of(moves.begin(), moves.end(), [](const Move& m) { return m.dst == m.src; });
+    if (only_jump && moves_nothing) alias[b] = blk.succs[0];
   }
   for (BlockId b = 0; b < n; ++b) {  // chains end at a block with code; a cycle keeps its blocks
     BlockId t = b;

@@ -15,7 +15,7 @@ using isa::Kind;
 bool is_pure(const Inst& inst) {
   switch (inst.op) {
     case Op::Const: case Op::Arg: case Op::FramePtr: case Op::Phi: case Op::Copy: case Op::Alu:
-    case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Load:
+    case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Load: case Op::Select:
       return true;  // a load of a verified program cannot fault, so an unused one may go
     case Op::Store: case Op::Atomic: case Op::Call: case Op::Jmp: case Op::Branch: case Op::Ret:
       return false;
@@ -57,8 +57,11 @@ std::optional<std::uint64_t> eval_alu(Kind kind, bool w64, std::uint64_t a, std:
 #undef BPFVM_FOLD
 }
 
-/// True when the value's upper 32 bits are zero whatever its inputs: a 32-bit zero-extending x86
-/// or arm64 instruction produced it (every backend writes 32-bit results zero-extended).
+
+}  // namespace
+
+// True when the value's upper 32 bits are zero whatever its inputs: a 32-bit zero-extending x86
+// or arm64 instruction produced it (every backend writes 32-bit results zero-extended).
 bool upper_half_zero(const Function& fn, ValueId v) {
   const Inst& i = fn.values[v];
   switch (i.op) {
@@ -70,8 +73,6 @@ bool upper_half_zero(const Function& fn, ValueId v) {
     default: return false;
   }
 }
-
-}  // namespace
 
 void remove_trivial_phis(Function& fn) {
   bool changed = true;
@@ -195,9 +196,12 @@ Result<PassSet> passes_without(std::string_view names) {
     else if (name == "remove_zext") set.remove_zext = false;
     else if (name == "dce") set.dce = false;
     else if (name == "fold_addresses") set.fold_addresses = false;
+    else if (name == "select") set.select = false;
+    else if (name == "strength_reduce") set.strength_reduce = false;
     else if (!name.empty())
       return make_error(Errc::InvalidArgument, "unknown optimizing-tier pass '" + std::string(name) +
-                                                   "' (promote_stack, fold_constants, remove_zext, fold_addresses, dce)");
+                                                   "' (promote_stack, fold_constants, remove_zext, "
+                                                   "strength_reduce, fold_addresses, dce, select)");
   }
   return set;
 }
@@ -210,13 +214,16 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
     fold_constants(fn, passes.remove_zext);
     remove_trivial_phis(fn);
   }
+  if (passes.strength_reduce) reduce_strength(fn);
   if (passes.fold_addresses) fold_address_offsets(fn);
   if (passes.dce) eliminate_dead_code(fn);
+  if (passes.select) select_small_diamonds(fn);
 }
 
 std::string to_text(const Function& fn) {
   static constexpr const char* kNames[] = {"const", "arg", "fp", "phi", "copy", "alu", "movsx", "unary",
-                                           "zext32", "load", "store", "atomic", "call", "jmp", "br", "ret"};
+                                           "zext32", "load", "store", "atomic", "call", "jmp", "br", "ret",
+                                           "select"};
   std::string out;
   for (BlockId b = 0; b < fn.blocks.size(); ++b) {
     out += "b" + std::to_string(b) + ":";
@@ -227,7 +234,7 @@ std::string to_text(const Function& fn) {
       if (i.dead) continue;
       out += "  v" + std::to_string(id) + " = " + kNames[static_cast<int>(i.op)];
       if (i.op == Op::Const || i.op == Op::Arg || i.op == Op::FramePtr) out += " " + std::to_string(i.imm);
-      if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary) out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);
+      if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary || i.op == Op::Select) out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);
       for (auto a : i.args) out += " v" + std::to_string(a);
       if ((i.op == Op::Load || i.op == Op::Store || i.op == Op::Atomic) && i.off != 0) out += " off " + std::to_string(i.off);
       if (index_of(i) != kNoValue && i.scale != 0) out += " scale " + std::to_string(i.scale);

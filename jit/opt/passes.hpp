@@ -17,6 +17,8 @@ struct PassSet {
   bool dce = true;             // dead code elimination
   bool promote_stack = true;   // stack slots accessed only whole at constant offsets become SSA values
   bool fold_addresses = true;  // `base + constant` addresses of loads/stores/atomics go into their displacement
+  bool select = true;          // small diamonds and triangles become Select (cmov/csel), select.cpp
+  bool strength_reduce = true; // div/mod by constants become shifts, masks, multiplies (strength_reduce.cpp)
 };
 
 /// All passes but those named, comma separated (the PassSet member names); InvalidArgument naming
@@ -30,6 +32,10 @@ struct VerifierFacts {
   /// was derived from (the verifier's stack bounds check; true of every verifier::VerifiedProgram).
   bool pointers_stay_in_frame = false;
 };
+
+/// True when v's upper 32 bits are zero whatever its inputs (a 32-bit operation, a zero-extending
+/// load or a small constant made it; every backend writes 32-bit results zero-extended).
+bool upper_half_zero(const Function& fn, ValueId v);
 
 /// Phis whose arguments are all one value (or the phi itself) become that value. Run after lowering.
 void remove_trivial_phis(Function& fn);
@@ -48,6 +54,14 @@ std::uint32_t promote_stack_slots(Function& fn, const VerifierFacts& facts);
 /// subtract of a constant (through chains of them) takes the base as its address and the constant in
 /// `off`. Returns how many adds it folded.
 std::uint32_t fold_address_offsets(Function& fn);
+/// Branch-to-select conversion (select.cpp): a branch whose arms are at most two cheap pure
+/// instructions each (or nothing) and meet at one join becomes Selects of the join's phis.
+/// Returns how many branches it removed.
+std::uint32_t select_small_diamonds(Function& fn);
+
+/// Division and modulo by constants (strength_reduce.cpp): by 0, 1 and powers of two for any width,
+/// unsigned 32-bit ones by any constant through a multiply (Granlund–Montgomery). Returns how many.
+std::uint32_t reduce_strength(Function& fn);
 
 /// Runs the enabled passes in their fixed order.
 void optimize(Function& fn, const PassSet& passes);

@@ -104,6 +104,7 @@ class OptEmitter {
       if (placed[i].loop_head) a_.align(AlignMode::kCode, 16);
       for (auto f : bound_with[b]) a_.bind(labels_[f]);
       a_.bind(labels_[b]);
+      flags_of_ = nullptr;  // other edges enter here
       next_ = -1;
       for (std::size_t k = i + 1; k < placed.size(); ++k)
         if (alias_[placed[k].id] == placed[k].id) {
@@ -269,7 +270,9 @@ class OptEmitter {
   Result<void> emit_alu(ValueId id);
   bool emit_lea(ValueId id);
   void emit_divmod(ValueId id);
+  Result<x86::CondCode> emit_compare(const Inst& i);
   Result<void> emit_branch(opt::BlockId b, ValueId id);
+  Result<void> emit_select(ValueId id);
   void emit_call(ValueId id);
   void emit_atomic(ValueId id);
 
@@ -284,10 +287,13 @@ class OptEmitter {
   Label ret_, exit_, fail_;
   std::int32_t frame_bytes_ = 0;
   std::int64_t next_ = -1;  // block emitted next (fallthrough target)
+  const Inst* flags_of_ = nullptr;  // the comparison whose flags are live (emit_compare), or none
+  x86::CondCode flags_cc_ = x86::CondCode::kEqual;
 };
 
 Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
   const Inst& i = val(id);
+  if (i.op != Op::Select && i.op != Op::Branch && i.op != Op::Const) flags_of_ = nullptr;
   switch (i.op) {
     case Op::Const: case Op::Phi: case Op::Copy:
       return {};  // constants are immediates; phis are moves in the predecessors; copies are gone
@@ -379,6 +385,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       jump_to(fn_.blocks[b].succs[0]);
       return {};
     case Op::Branch: return emit_branch(b, id);
+    case Op::Select: return emit_select(id);
     case Op::Ret: {
       const Loc l = loc(i.args[0]);
       emit_move({Loc::Kind::Reg, kRax}, l);
@@ -526,11 +533,16 @@ void OptEmitter::emit_divmod(ValueId id) {
   else finish(id);
 }
 
-Result<void> OptEmitter::emit_branch(opt::BlockId b, ValueId id) {
-  const Inst& i = val(id);
+// The flags of a Branch's or Select's comparison; the condition that holds when it is true.
+Result<x86::CondCode> OptEmitter::emit_compare(const Inst& i) {
   const bool w64 = i.width == 64;
   auto cc = jump_condition(i.kind);
-  if (!cc) return unsupported(i, "branch condition");
+  if (!cc) return make_error(Errc::Unsupported, "optimizing JIT (x86-64): branch condition (the baseline tier runs it)", i.pc);
+  // Selects of one condition (and the branch after them) share the first one's flags: mov and
+  // cmov leave them alone.
+  if (flags_of_ != nullptr && flags_of_->kind == i.kind && flags_of_->width == i.width &&
+      flags_of_->args[0] == i.args[0] && flags_of_->args[1] == i.args[1])
+    return flags_cc_;
   const bool is_test = i.kind == Kind::Jset;
   ValueId left = i.args[0], right = i.args[1];
   if (fn_.is_const(left) && !fn_.is_const(right)) {  // `1022 > x`: cmp x, 1022 with the reversed condition
@@ -546,15 +558,53 @@ Result<void> OptEmitter::emit_branch(opt::BlockId b, ValueId id) {
     if (is_test && rhs.isMem()) a_.test(rhs.as<x86::Mem>(), lhs);  // test has no reg, mem form
     else a_.emit(is_test ? x86::Inst::kIdTest : x86::Inst::kIdCmp, lhs, rhs);
   }
+  flags_of_ = &i;
+  flags_cc_ = *cc;
+  return *cc;
+}
+
+Result<void> OptEmitter::emit_branch(opt::BlockId b, ValueId id) {
+  auto compared = emit_compare(val(id));
+  if (!compared) return std::move(compared).error();
+  const x86::CondCode cc = *compared;
   const auto taken = fn_.blocks[b].succs[0], fall = fn_.blocks[b].succs[1];
   if (falls_into(fall)) {
-    a_.j(*cc, labels_[taken]);
+    a_.j(cc, labels_[taken]);
   } else if (falls_into(taken)) {
-    a_.j(static_cast<x86::CondCode>(static_cast<std::uint8_t>(*cc) ^ 1u), labels_[fall]);
+    a_.j(x86::negateCond(cc), labels_[fall]);
   } else {
-    a_.j(*cc, labels_[taken]);
+    a_.j(cc, labels_[taken]);
     a_.jmp(labels_[fall]);
   }
+  return {};
+}
+
+// cond ? then : else as compare, mov (the else value; mov leaves the flags alone), cmovcc. Both
+// scratch registers are free after the compare: a constant `then` goes through r10.
+Result<void> OptEmitter::emit_select(ValueId id) {
+  const Inst& i = val(id);
+  auto compared = emit_compare(i);
+  if (!compared) return std::move(compared).error();
+  x86::CondCode cc = *compared;
+  ValueId then_v = i.args[2], else_v = i.args[3];
+  const auto t = target(id);
+  if (in_reg(then_v, t)) {
+    if (in_reg(else_v, t)) return {};  // one register: one value
+    std::swap(then_v, else_v);
+    cc = x86::negateCond(cc);
+  }
+  if (!in_reg(else_v, t)) {
+    const Loc e = loc(else_v);
+    if (e.kind == Loc::Kind::Imm) a_.mov(x86::gpq(t), imm(e.v));  // not load_const: xor would set the flags
+    else emit_move({Loc::Kind::Reg, t}, e);
+  }
+  const Loc th = loc(then_v);
+  Operand src;
+  if (th.kind == Loc::Kind::Reg) src = x86::gpq(static_cast<std::uint32_t>(th.v));
+  else if (th.kind == Loc::Kind::Slot) src = slot_mem(static_cast<std::int32_t>(th.v));
+  else a_.mov(x86::r10, imm(th.v)), src = x86::r10;
+  a_.emit(x86::Inst::cmovccFromCond(cc), x86::gpq(t), src);
+  finish(id);
   return {};
 }
 

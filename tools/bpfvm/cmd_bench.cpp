@@ -37,6 +37,8 @@ constexpr const char* kBenchUsage =
     "  --btf FILE         target BTF for CO-RE; --kconfig K=V as for `bpfvm run`\n"
     "  --engines LIST     comma-separated, timed in this order, ratios relative to the first\n"
     "                     (interp, interp-checked, jit, jit-checked, jit-opt, kernel; default interp,jit,kernel)\n"
+    "  --opt-passes-off L jit-opt without the optimizing-tier passes named (promote_stack, fold_constants,\n"
+    "                     remove_zext, dce, select), to measure one pass at a time\n"
     "  --repeat N         runs per engine per round (default 10000)\n"
     "  --rounds R         interleaved rounds (default 5): median, min and max over rounds\n"
     "  --json             one JSON object on stdout (no progress line)\n"
@@ -243,6 +245,7 @@ int cmd_bench(Args args) {
   std::string path, prog, mem_hex, packet_file, ctx_file, kconfig, engines_text = "interp,jit,kernel", report_path;
   InputOptions input_options;
   std::uint64_t repeat = 10000, rounds = 5;
+  std::string opt_passes_off;
   bool json = false;
   while (!r.done() && r.error().empty()) {
     if (r.flag("--help") || r.flag("-h")) {
@@ -252,7 +255,8 @@ int cmd_bench(Args args) {
     if (r.option("--prog", prog) || r.option("--mem", mem_hex) || r.option("--packet", packet_file) ||
         r.option("--ctx", ctx_file) || r.option("--engines", engines_text) || r.option("--report", report_path) ||
         r.option("--type", input_options.type) || r.option("--btf", input_options.btf_path) ||
-        r.count("--repeat", repeat) || r.count("--rounds", rounds) || r.positional(path))
+        r.option("--opt-passes-off", opt_passes_off) || r.count("--repeat", repeat) ||
+        r.count("--rounds", rounds) || r.positional(path))
       continue;
     if (r.option("--kconfig", kconfig)) {
       if (!add_kconfig(input_options, kconfig)) return usage_error("--kconfig takes KEY=VALUE, not '" + kconfig + "'");
@@ -333,6 +337,7 @@ int cmd_bench(Args args) {
                   : engine_name.starts_with("jit") ? bpfvm::Engine::Jit
                                                    : bpfvm::Engine::Interpreter;
       po.checked = engine_name.ends_with("-checked");
+      po.jit_opt_passes_off = opt_passes_off;
       auto e = BpfvmEngine::open(path, input_options, *name, po, static_cast<std::uint32_t>(rounds), ef);
       if (!e) return fail(path, e.error());
       engine = std::move(*e);
