@@ -30,8 +30,10 @@ namespace bpfvm::jit {
 // compile_optimized(opt::Function&, const CompileRequest&).
 #if defined(__aarch64__)
 namespace backend = arm64;
+constexpr const char* kArch = "arm64";
 #else
 namespace backend = x86_64;
+constexpr const char* kArch = "x86-64";
 #endif
 
 using isa::Form;
@@ -94,6 +96,18 @@ struct JitProgram::Impl {
     req.listing = listing;
     req.program_code = &slots[static_cast<std::size_t>(v)].code;
     return req;
+  }
+
+  /// The annotated listing of `v`'s code from the optimizing tier (its backend writes the "tier:"
+  /// line) or the baseline; `baseline_why` says why the baseline's (the tier's refusal), if it was asked.
+  Result<std::string> listing(Variant v, bool optimizing, const std::string& baseline_why = {}) const {
+    std::string text;
+    const CompileRequest req = request(v, &text);
+    auto native = optimizing ? compile_optimized(req) : backend::compile(req);
+    if (!native) return std::move(native).error();
+    if (optimizing) return text;
+    return std::string("tier: baseline (") + kArch + ", " + variant_name(v) + " variant" +
+           (baseline_why.empty() ? "" : "; " + baseline_why) + ")\n" + text;
   }
 
   Result<Built> build(Variant v, bool optimizing = false) {
@@ -244,6 +258,17 @@ Result<const ProgramCode*> JitProgram::code_for(Variant variant) const {
   return &impl_->slots[static_cast<std::size_t>(variant)].code;
 }
 
+Result<std::string> JitProgram::listing(Variant variant) const {
+  if (tier(variant) == Tier::Optimized) return impl_->listing(variant, true);
+  if (variant == Variant::Fast && impl_->options.optimize) {
+    // Asked for and refused: say why (the tier's one-line reason, from a fresh attempt).
+    auto refused = impl_->listing(variant, true);
+    if (!refused && refused.error().code == Errc::Unsupported)
+      return impl_->listing(variant, false, "the optimizing tier refused: " + refused.error().reason);
+  }
+  return impl_->listing(variant, false);
+}
+
 std::span<const std::uint8_t> JitProgram::code(Variant variant) const {
   const auto& slot = tier(variant) == Tier::Optimized ? impl_->optimized : impl_->slots[static_cast<std::size_t>(variant)];
   if (!slot.built || !*slot.built) return {};
@@ -294,10 +319,10 @@ Result<std::string> disassemble_native(const vm::Program& program, const vm::Hel
   impl.options = options;
   auto prepared = prepare_program(impl, helpers, resolve);
   if (!prepared) return std::move(prepared).error();
-  std::string listing;
-  auto native = backend::compile(impl.request(variant, &listing));
-  if (!native) return std::move(native).error();
-  return listing;
+  if (!options.optimize || variant != Variant::Fast) return impl.listing(variant, false);
+  auto optimized = impl.listing(variant, true);
+  if (optimized || optimized.error().code != Errc::Unsupported) return optimized;
+  return impl.listing(variant, false, "the optimizing tier refused: " + optimized.error().reason);
 }
 
 }  // namespace bpfvm::jit

@@ -237,12 +237,14 @@ class SsaBuilder {
       phi_blocks_.push_back(b);
     }
     auto reg = [&](unsigned r) { return r == isa::kFramePointer ? frame_ptrs_[depth] : env[r]; };
-    std::uint32_t pc = fb.start;
+    std::uint32_t pc = fb.start, last_pc = fb.start;
     while (pc < fb.end) {
+      last_pc = pc;
       const auto& op = p_.op(pc);
       const auto& insn = p_.insns[pc];
       const std::uint32_t next = pc + (isa::is_wide(op) ? 2 : 1);
       const bool w64 = op.width == 64;
+      const std::size_t first_value = fn_.values.size();
       auto src_operand = [&] {
         return op.operand == isa::Operand::Reg ? reg(insn.src) : constant(b, insn.imm);
       };
@@ -313,9 +315,11 @@ class SsaBuilder {
         case Form::CallReg: case Form::PacketLoad:
           break;  // refused by the flattener
       }
+      // Every value knows its source instruction (listings, helper-fault messages).
+      for (std::size_t v = first_value; v < fn_.values.size(); ++v) fn_.values[v].pc = pc;
       pc = next;
     }
-    if (fb.term == Term::Fall) fn_.add(b, Inst{.op = Op::Jmp});
+    if (fb.term == Term::Fall) fn_.add(b, Inst{.op = Op::Jmp, .pc = last_pc});
     exit_env_[b] = std::move(env);
   }
 
