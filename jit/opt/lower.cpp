@@ -1,8 +1,9 @@
 // Lowering to SSA in two steps. (1) Flattening: every BPF-to-BPF call site gets its own copy
 // ("instance") of the callee's blocks, so the whole program becomes one CFG; a call jumps to the
 // copy's entry and its exits jump back to the block after the call. (2) SSA construction over
-// that CFG in reverse post-order: a block with one predecessor inherits its environment, every
-// other block starts with a phi per variable (Aycock and Horspool), and trivial phis are removed.
+// that CFG in reverse post-order: a block with one predecessor inherits its environment, a join of
+// translated predecessors gets a phi only for the variables whose values differ there, a loop head
+// a phi per variable (Aycock and Horspool), and trivial phis are removed.
 //
 // Variables are r0..r9 plus, per inlined depth, the caller's r6..r9 kept across the call (BPF
 // calls preserve them; the callee sees the caller's values, as in the interpreter). r10 of the
@@ -13,6 +14,7 @@
 #include <algorithm>
 
 #include "jit/opt/passes.hpp"
+#include "jit/opt/ssa_join.hpp"
 #include "vm/program.hpp"
 
 namespace bpfvm::jit::opt {
@@ -230,9 +232,14 @@ class SsaBuilder {
     const auto depth = flat_.instances_[fb.instance].depth;
     std::vector<ValueId> env(nvars_, kNoValue);
     const auto& preds = fn_.blocks[b].preds;
-    if (preds.size() == 1 && preds[0] < b) {
+    const bool all_preds_done = std::all_of(preds.begin(), preds.end(), [&](BlockId p) { return p < b; });
+    if (preds.size() == 1 && all_preds_done) {
       env = exit_env_[preds[0]];
+    } else if (all_preds_done) {
+      env = join_predecessors(preds, exit_env_, nvars_,
+                              [&](std::vector<ValueId> args) { return fn_.add(b, Inst{.op = Op::Phi, .args = std::move(args)}); });
     } else {
+      // A loop head: a phi per variable, its arguments filled once the back edges' blocks are done.
       for (unsigned v = 0; v < nvars_; ++v) env[v] = fn_.add(b, Inst{.op = Op::Phi});
       phi_blocks_.push_back(b);
     }
