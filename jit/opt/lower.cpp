@@ -30,7 +30,9 @@ struct Instance {
   std::vector<std::int32_t> block_at;  // pc -> flat block, -1 if none yet
 };
 
-enum class Term : std::uint8_t { Fall, Jump, Cond, Exit, Return, Call };
+// PacketLoad: LD_ABS/LD_IND, succs {its hidden exit, next}; HiddenExit: a block of no instructions
+// that returns 0 from the current function (the kernel's `r0 = 0; exit` outside the packet).
+enum class Term : std::uint8_t { Fall, Jump, Cond, Exit, Return, Call, PacketLoad, HiddenExit };
 
 struct FlatBlock {
   std::uint32_t instance = 0;
@@ -55,12 +57,11 @@ class Flattener {
           leaders_[static_cast<std::size_t>(vm::branch_target(p_.insns[pc], op, pc))] = true;
           leaders_[next] = true;
           break;
-        case Form::Exit:
+        case Form::Exit: case Form::PacketLoad:
           leaders_[next] = true;
           break;
         case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
         case Form::StoreReg: case Form::Atomic: case Form::WideImm: case Form::Call: case Form::CallReg:
-        case Form::PacketLoad:
           break;
       }
     }
@@ -111,7 +112,16 @@ class Flattener {
       };
       switch (op.form) {
         case Form::CallReg: return unsupported(pc, "callx is not lowered yet");
-        case Form::PacketLoad: return unsupported(pc, "LD_ABS/LD_IND are not lowered yet");
+        case Form::PacketLoad: {
+          if (req_.helpers.empty() || req_.helpers[pc] == nullptr) return unsupported(pc, "unresolved packet-load entry");
+          // Outside the packet the current function returns 0: a block of its own that exits (depth 0)
+          // or returns to the caller's continuation.
+          const auto hidden = static_cast<std::uint32_t>(blocks.size());
+          const auto depth = instances_[inst].depth;
+          blocks.push_back(FlatBlock{inst, pc, pc, Term::HiddenExit, {}});
+          if (depth > 0) blocks[hidden].succs = {static_cast<std::uint32_t>(instances_[inst].cont)};
+          return finish(Term::PacketLoad, {hidden, block_for(inst, next)});
+        }
         case Form::WideImm:
           if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
             return unsupported(pc, "callbacks (lddw of a subprogram) are not lowered yet");
@@ -319,7 +329,20 @@ class SsaBuilder {
           for (unsigned r = 6; r <= 9; ++r) env[saved_var(depth + 1, r)] = env[r];
           fn_.add(b, Inst{.op = Op::Jmp});
           break;
-        case Form::CallReg: case Form::PacketLoad:
+        case Form::PacketLoad: {
+          // As the interpreter: the registry's packet-load entry called like a helper on (r6, offset,
+          // bytes); r1..r5 keep their values; a negative result means outside the packet.
+          ValueId offset = constant(b, insn.imm);  // 64 bits like the kernel's r2
+          if (op.kind == Kind::LdInd)
+            offset = fn_.add(b, Inst{.op = Op::Alu, .kind = Kind::Add, .width = 64, .args = {reg(insn.src), offset}});
+          const ValueId loaded = fn_.add(b, Inst{.op = Op::Call, .pc = pc, .helper = req_.helpers[pc],
+                                                 .args = {env[isa::kPacketLoadCtxReg], offset, constant(b, op.width / 8),
+                                                          constant(b, 0), constant(b, 0)}});
+          env[0] = loaded;
+          fn_.add(b, Inst{.op = Op::Branch, .kind = Kind::Jslt, .width = 64, .args = {loaded, constant(b, 0)}});
+          break;
+        }
+        case Form::CallReg:
           break;  // refused by the flattener
       }
       // Every value knows its source instruction (listings, helper-fault messages).
@@ -327,6 +350,15 @@ class SsaBuilder {
       pc = next;
     }
     if (fb.term == Term::Fall) fn_.add(b, Inst{.op = Op::Jmp, .pc = last_pc});
+    if (fb.term == Term::HiddenExit) {
+      env[0] = constant(b, 0);
+      if (depth == 0) {
+        fn_.add(b, Inst{.op = Op::Ret, .pc = fb.start, .args = {env[0]}});
+      } else {
+        for (unsigned r = 6; r <= 9; ++r) env[r] = env[saved_var(depth, r)];
+        fn_.add(b, Inst{.op = Op::Jmp, .pc = fb.start});
+      }
+    }
     exit_env_[b] = std::move(env);
   }
 

@@ -256,7 +256,8 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   std::sort(by_start.begin(), by_start.end(), [&](auto a, auto b) {
     return iv[a].lo != iv[b].lo ? iv[a].lo < iv[b].lo : a < b;
   });
-  std::vector<std::int32_t> holder(64, -1);  // host register -> dense value holding it
+  const auto max_reg = regs.allocatable.empty() ? 0 : *std::max_element(regs.allocatable.begin(), regs.allocatable.end());
+  std::vector<std::int32_t> holder(max_reg + 1u, -1);  // host register -> dense value holding it
   auto crosses_call = [&](const Interval& i) {
     const auto it = std::upper_bound(call_positions.begin(), call_positions.end(), i.lo);
     return it != call_positions.end() && *it < i.hi;
