@@ -76,6 +76,8 @@ class Flattener {
     return {};
   }
 
+  std::size_t flat_insns() const { return flat_insns_; }
+
   std::vector<FlatBlock> blocks;
   std::vector<Instance> instances_;
   std::uint32_t max_depth = 0;
@@ -184,6 +186,8 @@ class SsaBuilder {
     fn_.max_depth = flat_.max_depth;
     // Block 0 is a synthetic entry (the first program block may be a loop head and need phis).
     fn_.blocks.resize(rpo_.size() + 1);
+    // About two values per instruction (its result and a constant operand): few reallocations.
+    fn_.values.reserve(2 * flat_.flat_insns() + 4 * rpo_.size() + 16);
     fn_.blocks[0].succs.push_back(1);
     fn_.blocks[1].preds.push_back(0);
     for (std::size_t i = 0; i < rpo_.size(); ++i)
