@@ -253,6 +253,10 @@ Result<void> JitProgram::prepare(Variant variant) const {
 
 Result<const ProgramCode*> JitProgram::code_for(Variant variant) const {
   if (tier(variant) == Tier::Optimized) return &impl_->optimized.code;
+  return baseline_code_for(variant);
+}
+
+Result<const ProgramCode*> JitProgram::baseline_code_for(Variant variant) const {
   auto ready = prepare(variant);
   if (!ready) return std::move(ready).error();
   return &impl_->slots[static_cast<std::size_t>(variant)].code;

@@ -81,6 +81,9 @@ class JitProgram {
   Result<void> prepare(Variant variant) const;
   /// Builds (if needed) a variant and returns what the run-time thunks know of it.
   Result<const ProgramCode*> code_for(Variant variant) const;
+  /// The baseline tier's code of a variant, whichever tier runs: a tail call enters the target at
+  /// its pc 0 with the caller's registers in the baseline's mapping, which only that code accepts.
+  Result<const ProgramCode*> baseline_code_for(Variant variant) const;
   /// Annotated native listing (disassemble_native's format) of the code runs with `variant` use now:
   /// the optimizing tier's when tier(variant) is Optimized. Its first line names the tier.
   Result<std::string> listing(Variant variant) const;
