@@ -110,6 +110,13 @@ struct JitProgram::Impl {
            (baseline_why.empty() ? "" : "; " + baseline_why) + ")\n" + text;
   }
 
+  /// The optimizing tier's listing, or the baseline's with the tier's reason where it refuses.
+  Result<std::string> listing_preferring_optimized(Variant v) const {
+    auto optimized = listing(v, true);
+    if (optimized || optimized.error().code != Errc::Unsupported) return optimized;
+    return listing(v, false, "the optimizing tier refused: " + optimized.error().reason);
+  }
+
   Result<Built> build(Variant v, bool optimizing = false) {
     CompileRequest req = request(v, nullptr);
     Slot& slot = optimizing ? optimized : slots[static_cast<std::size_t>(v)];
@@ -264,12 +271,9 @@ Result<const ProgramCode*> JitProgram::baseline_code_for(Variant variant) const 
 
 Result<std::string> JitProgram::listing(Variant variant) const {
   if (tier(variant) == Tier::Optimized) return impl_->listing(variant, true);
-  if (variant == Variant::Fast && impl_->options.optimize) {
-    // Asked for and refused: say why (the tier's one-line reason, from a fresh attempt).
-    auto refused = impl_->listing(variant, true);
-    if (!refused && refused.error().code == Errc::Unsupported)
-      return impl_->listing(variant, false, "the optimizing tier refused: " + refused.error().reason);
-  }
+  // Asked for at compile time and not built: refused; the listing says why (from a fresh attempt).
+  if (variant == Variant::Fast && impl_->options.optimize && !impl_->options.checked)
+    return impl_->listing_preferring_optimized(variant);
   return impl_->listing(variant, false);
 }
 
@@ -323,10 +327,8 @@ Result<std::string> disassemble_native(const vm::Program& program, const vm::Hel
   impl.options = options;
   auto prepared = prepare_program(impl, helpers, resolve);
   if (!prepared) return std::move(prepared).error();
-  if (!options.optimize || variant != Variant::Fast) return impl.listing(variant, false);
-  auto optimized = impl.listing(variant, true);
-  if (optimized || optimized.error().code != Errc::Unsupported) return optimized;
-  return impl.listing(variant, false, "the optimizing tier refused: " + optimized.error().reason);
+  if (options.optimize && variant == Variant::Fast) return impl.listing_preferring_optimized(variant);
+  return impl.listing(variant, false);
 }
 
 }  // namespace bpfvm::jit

@@ -251,4 +251,10 @@ TEST_CASE("listings show the optimizing tier's code when it is what runs", "[jit
   CHECK(refused->starts_with("tier: baseline ("));
   CHECK(has(*refused, "refused"));
   CHECK(has(*refused, "callx"));
+  auto fallback = jit::JitProgram::compile(callx, helpers, {}, optimizing());
+  REQUIRE(fallback);
+  auto fallback_listing = fallback->listing(jit::Variant::Fast);
+  REQUIRE(fallback_listing);
+  CHECK(fallback_listing->starts_with("tier: baseline ("));
+  CHECK(has(*fallback_listing, "refused"));
 }
