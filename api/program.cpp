@@ -264,9 +264,7 @@ Result<std::string> Program::native_listing() const {
   // The variant runs use (checked, counted under a budget, or fast), not always the fast one.
   const auto variant = jit::variant_for(
       vm::ExecOptions{.budget_insns = impl_->options.budget_insns, .checked = impl_->options.checked});
-  return jit::disassemble_native(impl_->program, impl_->object->vm->helpers,
-                                 helpers::map_index_resolver(impl_->object->map_list),
-                                 jit::JitOptions{.checked = impl_->options.checked, .name = impl_->name}, variant);
+  return impl_->jit->listing(variant);
 }
 
 namespace {

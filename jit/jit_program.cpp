@@ -30,8 +30,10 @@ namespace bpfvm::jit {
 // compile_optimized(opt::Function&, const CompileRequest&).
 #if defined(__aarch64__)
 namespace backend = arm64;
+constexpr const char* kArch = "arm64";
 #else
 namespace backend = x86_64;
+constexpr const char* kArch = "x86-64";
 #endif
 
 using isa::Form;
@@ -90,6 +92,25 @@ struct JitProgram::Impl {
     req.listing = listing;
     req.program_code = &slots[static_cast<std::size_t>(v)].code;
     return req;
+  }
+
+  /// The annotated listing of `v`'s code from the optimizing tier (its backend writes the "tier:"
+  /// line) or the baseline; `baseline_why` says why the baseline's (the tier's refusal), if it was asked.
+  Result<std::string> listing(Variant v, bool optimizing, const std::string& baseline_why = {}) const {
+    std::string text;
+    const CompileRequest req = request(v, &text);
+    auto native = optimizing ? compile_optimized(req) : backend::compile(req);
+    if (!native) return std::move(native).error();
+    if (optimizing) return text;
+    return std::string("tier: baseline (") + kArch + ", " + variant_name(v) + " variant" +
+           (baseline_why.empty() ? "" : "; " + baseline_why) + ")\n" + text;
+  }
+
+  /// The optimizing tier's listing, or the baseline's with the tier's reason where it refuses.
+  Result<std::string> listing_preferring_optimized(Variant v) const {
+    auto optimized = listing(v, true);
+    if (optimized || optimized.error().code != Errc::Unsupported) return optimized;
+    return listing(v, false, "the optimizing tier refused: " + optimized.error().reason);
   }
 
   Result<Built> build(Variant v, bool optimizing = false) {
@@ -236,9 +257,21 @@ Result<void> JitProgram::prepare(Variant variant) const {
 
 Result<const ProgramCode*> JitProgram::code_for(Variant variant) const {
   if (tier(variant) == Tier::Optimized) return &impl_->optimized.code;
+  return baseline_code_for(variant);
+}
+
+Result<const ProgramCode*> JitProgram::baseline_code_for(Variant variant) const {
   auto ready = prepare(variant);
   if (!ready) return std::move(ready).error();
   return &impl_->slots[static_cast<std::size_t>(variant)].code;
+}
+
+Result<std::string> JitProgram::listing(Variant variant) const {
+  if (tier(variant) == Tier::Optimized) return impl_->listing(variant, true);
+  // Asked for at compile time and not built: refused; the listing says why (from a fresh attempt).
+  if (variant == Variant::Fast && impl_->options.optimize && !impl_->options.checked)
+    return impl_->listing_preferring_optimized(variant);
+  return impl_->listing(variant, false);
 }
 
 std::span<const std::uint8_t> JitProgram::code(Variant variant) const {
@@ -291,10 +324,8 @@ Result<std::string> disassemble_native(const vm::Program& program, const vm::Hel
   impl.options = options;
   auto prepared = prepare_program(impl, helpers, resolve);
   if (!prepared) return std::move(prepared).error();
-  std::string listing;
-  auto native = backend::compile(impl.request(variant, &listing));
-  if (!native) return std::move(native).error();
-  return listing;
+  if (options.optimize && variant == Variant::Fast) return impl.listing_preferring_optimized(variant);
+  return impl.listing(variant, false);
 }
 
 }  // namespace bpfvm::jit

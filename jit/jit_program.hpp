@@ -85,6 +85,12 @@ class JitProgram {
   Result<void> prepare(Variant variant) const;
   /// Builds (if needed) a variant and returns what the run-time thunks know of it.
   Result<const ProgramCode*> code_for(Variant variant) const;
+  /// The baseline tier's code of a variant, whichever tier runs: a tail call enters the target at
+  /// its pc 0 with the caller's registers in the baseline's mapping, which only that code accepts.
+  Result<const ProgramCode*> baseline_code_for(Variant variant) const;
+  /// Annotated native listing (disassemble_native's format) of the code runs with `variant` use now:
+  /// the optimizing tier's when tier(variant) is Optimized. Its first line names the tier.
+  Result<std::string> listing(Variant variant) const;
   /// Native code of a built variant (empty span if not built).
   std::span<const std::uint8_t> code(Variant variant) const;
   /// Offset of pc's first native instruction in a built variant's code.
@@ -103,8 +109,10 @@ class JitProgram {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Annotated native listing of one variant: asmjit's text with each eBPF instruction's boundary
-/// marked "; pc N: <instruction>", machine-code bytes and offsets in hex.
+/// Annotated native listing of one variant: a first line "tier: optimized|baseline (...)", then
+/// asmjit's text with each eBPF instruction's boundary marked "; pc N: <instruction>", machine-code
+/// bytes and offsets in hex. With options.optimize, the fast variant's listing is the optimizing
+/// tier's (block and value annotations), or the baseline's with the tier's reason for refusing.
 Result<std::string> disassemble_native(const vm::Program& program, const vm::HelperRegistry& helpers,
                                        const vm::PseudoResolver& resolve = {}, const JitOptions& options = {},
                                        Variant variant = Variant::Fast);

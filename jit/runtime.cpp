@@ -112,7 +112,9 @@ std::uint64_t jit_take_tail_call(JitState* state) noexcept {
   }
   // The target runs in the caller's variant (built now if this is its first run in it), on the
   // caller's frame and call depth: the generated code jumps to its pc 0 with every register kept.
-  auto code = target->code_for(state->code->variant);
+  // Its baseline code even where its fast runs are optimized: only that code takes the caller's
+  // registers as they are at pc 0.
+  auto code = target->baseline_code_for(state->code->variant);
   if (!code) {
     fail(state, std::move(code).error());
     return 0;

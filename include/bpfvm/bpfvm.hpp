@@ -511,7 +511,8 @@ class Program {
   Result<void> run(const RunInput& input, RunOutput& out) const;
   /// Convenience for plain programs: r1 = data (copied), r2 = its size.
   Result<RunOutput> run(std::span<const std::uint8_t> data) const { return run(RunInput{data, {}, 1, nullptr, {}, false}); }
-  /// Native code listing with eBPF instruction boundaries (JIT engine only; the baseline tier's code).
+  /// Native code listing with eBPF instruction boundaries (JIT engine only) of the code runs use now:
+  /// the optimizing tier's (with block and value notes) or the baseline's; its first line names the tier.
   Result<std::string> native_listing() const;
   /// Which tier this program's runs execute now (its options decide fast, counted or checked runs).
   JitTier jit_tier() const;

@@ -12,11 +12,13 @@
 #include <asmjit/arm/a64utils.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "jit/arm64/instruction_forms.hpp"
 #include "jit/native_assembly.hpp"
+#include "jit/opt/listing_notes.hpp"
 #include "jit/opt/moves.hpp"
 #include "jit/opt/regalloc.hpp"
 #include "jit/runtime.hpp"
@@ -55,6 +57,8 @@ opt::RegisterFile register_file() {
   return rf;
 }
 
+std::string reg_name(std::uint32_t id) { return "x" + std::to_string(id); }
+
 a64::Gp gp(std::uint32_t id, bool w64) { return w64 ? a64::Gp(a64::GpX(id)) : a64::Gp(a64::GpW(id)); }
 a64::Gp X(std::uint32_t id) { return a64::GpX(id); }
 a64::Gp W(std::uint32_t id) { return a64::GpW(id); }
@@ -62,7 +66,9 @@ a64::Gp W(std::uint32_t id) { return a64::GpW(id); }
 class OptEmitter {
  public:
   OptEmitter(opt::Function& fn, const CompileRequest& req, a64::Assembler& a, const opt::Allocation& al)
-      : fn_(fn), a_(a), al_(al), zero_stack_(req.zero_stack) {}
+      : fn_(fn), a_(a), al_(al), zero_stack_(req.zero_stack) {
+    if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
+  }
 
   Result<void> emit() {
     labels_.resize(fn_.blocks.size());
@@ -79,6 +85,10 @@ class OptEmitter {
     const auto frames_bytes = uses_frames ? (fn_.max_depth + 1) * static_cast<std::uint32_t>(kStackBytes) : 0u;
     frame_bytes_ = frames_base_ + frames_bytes;
 
+    if (notes_) {
+      a_.comment(notes_->header("arm64").c_str());
+      a_.comment("entry prologue");
+    }
     a_.stp(a64::x29, a64::x30, a64::ptr_pre(a64::sp, -kSaveBytes));
     a_.mov(a64::x29, a64::sp);
     for (std::size_t i = 0; i < std::size(kCalleeSaved); ++i)
@@ -102,14 +112,18 @@ class OptEmitter {
       if (placed.loop_head) a_.align(AlignMode::kCode, 16);
       a_.bind(labels_[placed.id]);
       flags_of_ = nullptr;  // other edges enter here
+      if (notes_) a_.comment(notes_->block(placed.id, placed.loop_head).c_str());
       next_ = placed.next;
       for (auto id : fn_.blocks[placed.id].insts) {
         if (fn_.values[id].dead) continue;
+        if (notes_)
+          for (const auto& line : notes_->value(id)) a_.comment(line.c_str());
         auto r = emit_inst(placed.id, id);
         if (!r) return r;
       }
     }
 
+    if (notes_) a_.comment("stub: epilogue");
     a_.bind(ret_);
     load_state();
     a_.str(a64::x0, state(offsetof(JitState, r0)));
@@ -271,6 +285,7 @@ class OptEmitter {
   opt::Function& fn_;
   a64::Assembler& a_;
   const opt::Allocation& al_;
+  std::optional<opt::ListingNotes> notes_;  // only for listings
   std::vector<Label> labels_;
   Label ret_, exit_, fail_;
   bool zero_stack_;

@@ -93,5 +93,7 @@ bool is_pure(const Inst& inst);
 
 /// Text of the function (tests and `--listing`): one line per live instruction.
 std::string to_text(const Function& fn);
+/// One instruction's line of to_text: "v12 = alu k0/64 v3 v7", a terminator with "->bN" per successor.
+std::string inst_text(const Function& fn, ValueId id);
 
 }  // namespace bpfvm::jit::opt

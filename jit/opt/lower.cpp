@@ -1,8 +1,9 @@
 // Lowering to SSA in two steps. (1) Flattening: every BPF-to-BPF call site gets its own copy
 // ("instance") of the callee's blocks, so the whole program becomes one CFG; a call jumps to the
 // copy's entry and its exits jump back to the block after the call. (2) SSA construction over
-// that CFG in reverse post-order: a block with one predecessor inherits its environment, every
-// other block starts with a phi per variable (Aycock and Horspool), and trivial phis are removed.
+// that CFG in reverse post-order: a block with one predecessor inherits its environment, a join of
+// translated predecessors gets a phi only for the variables whose values differ there, a loop head
+// a phi per variable (Aycock and Horspool), and trivial phis are removed.
 //
 // Variables are r0..r9 plus, per inlined depth, the caller's r6..r9 kept across the call (BPF
 // calls preserve them; the callee sees the caller's values, as in the interpreter). r10 of the
@@ -13,6 +14,7 @@
 #include <algorithm>
 
 #include "jit/opt/passes.hpp"
+#include "jit/opt/ssa_join.hpp"
 #include "vm/program.hpp"
 
 namespace bpfvm::jit::opt {
@@ -28,7 +30,9 @@ struct Instance {
   std::vector<std::int32_t> block_at;  // pc -> flat block, -1 if none yet
 };
 
-enum class Term : std::uint8_t { Fall, Jump, Cond, Exit, Return, Call };
+// PacketLoad: LD_ABS/LD_IND, succs {its hidden exit, next}; HiddenExit: a block of no instructions
+// that returns 0 from the current function (the kernel's `r0 = 0; exit` outside the packet).
+enum class Term : std::uint8_t { Fall, Jump, Cond, Exit, Return, Call, PacketLoad, HiddenExit };
 
 struct FlatBlock {
   std::uint32_t instance = 0;
@@ -53,12 +57,11 @@ class Flattener {
           leaders_[static_cast<std::size_t>(vm::branch_target(p_.insns[pc], op, pc))] = true;
           leaders_[next] = true;
           break;
-        case Form::Exit:
+        case Form::Exit: case Form::PacketLoad:
           leaders_[next] = true;
           break;
         case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
         case Form::StoreReg: case Form::Atomic: case Form::WideImm: case Form::Call: case Form::CallReg:
-        case Form::PacketLoad:
           break;
       }
     }
@@ -72,6 +75,8 @@ class Flattener {
     }
     return {};
   }
+
+  std::size_t flat_insns() const { return flat_insns_; }
 
   std::vector<FlatBlock> blocks;
   std::vector<Instance> instances_;
@@ -109,7 +114,16 @@ class Flattener {
       };
       switch (op.form) {
         case Form::CallReg: return unsupported(pc, "callx is not lowered yet");
-        case Form::PacketLoad: return unsupported(pc, "LD_ABS/LD_IND are not lowered yet");
+        case Form::PacketLoad: {
+          if (req_.helpers.empty() || req_.helpers[pc] == nullptr) return unsupported(pc, "unresolved packet-load entry");
+          // Outside the packet the current function returns 0: a block of its own that exits (depth 0)
+          // or returns to the caller's continuation.
+          const auto hidden = static_cast<std::uint32_t>(blocks.size());
+          const auto depth = instances_[inst].depth;
+          blocks.push_back(FlatBlock{inst, pc, pc, Term::HiddenExit, {}});
+          if (depth > 0) blocks[hidden].succs = {static_cast<std::uint32_t>(instances_[inst].cont)};
+          return finish(Term::PacketLoad, {hidden, block_for(inst, next)});
+        }
         case Form::WideImm:
           if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
             return unsupported(pc, "callbacks (lddw of a subprogram) are not lowered yet");
@@ -172,6 +186,8 @@ class SsaBuilder {
     fn_.max_depth = flat_.max_depth;
     // Block 0 is a synthetic entry (the first program block may be a loop head and need phis).
     fn_.blocks.resize(rpo_.size() + 1);
+    // About two values per instruction (its result and a constant operand): few reallocations.
+    fn_.values.reserve(2 * flat_.flat_insns() + 4 * rpo_.size() + 16);
     fn_.blocks[0].succs.push_back(1);
     fn_.blocks[1].preds.push_back(0);
     for (std::size_t i = 0; i < rpo_.size(); ++i)
@@ -230,19 +246,26 @@ class SsaBuilder {
     const auto depth = flat_.instances_[fb.instance].depth;
     std::vector<ValueId> env(nvars_, kNoValue);
     const auto& preds = fn_.blocks[b].preds;
-    if (preds.size() == 1 && preds[0] < b) {
+    const bool all_preds_done = std::all_of(preds.begin(), preds.end(), [&](BlockId p) { return p < b; });
+    if (preds.size() == 1 && all_preds_done) {
       env = exit_env_[preds[0]];
+    } else if (all_preds_done) {
+      env = join_predecessors(preds, exit_env_, nvars_,
+                              [&](std::vector<ValueId> args) { return fn_.add(b, Inst{.op = Op::Phi, .args = std::move(args)}); });
     } else {
+      // A loop head: a phi per variable, its arguments filled once the back edges' blocks are done.
       for (unsigned v = 0; v < nvars_; ++v) env[v] = fn_.add(b, Inst{.op = Op::Phi});
       phi_blocks_.push_back(b);
     }
     auto reg = [&](unsigned r) { return r == isa::kFramePointer ? frame_ptrs_[depth] : env[r]; };
-    std::uint32_t pc = fb.start;
+    std::uint32_t pc = fb.start, last_pc = fb.start;
     while (pc < fb.end) {
+      last_pc = pc;
       const auto& op = p_.op(pc);
       const auto& insn = p_.insns[pc];
       const std::uint32_t next = pc + (isa::is_wide(op) ? 2 : 1);
       const bool w64 = op.width == 64;
+      const std::size_t first_value = fn_.values.size();
       auto src_operand = [&] {
         return op.operand == isa::Operand::Reg ? reg(insn.src) : constant(b, insn.imm);
       };
@@ -310,12 +333,36 @@ class SsaBuilder {
           for (unsigned r = 6; r <= 9; ++r) env[saved_var(depth + 1, r)] = env[r];
           fn_.add(b, Inst{.op = Op::Jmp});
           break;
-        case Form::CallReg: case Form::PacketLoad:
+        case Form::PacketLoad: {
+          // As the interpreter: the registry's packet-load entry called like a helper on (r6, offset,
+          // bytes); r1..r5 keep their values; a negative result means outside the packet.
+          ValueId offset = constant(b, insn.imm);  // 64 bits like the kernel's r2
+          if (op.kind == Kind::LdInd)
+            offset = fn_.add(b, Inst{.op = Op::Alu, .kind = Kind::Add, .width = 64, .args = {reg(insn.src), offset}});
+          const ValueId loaded = fn_.add(b, Inst{.op = Op::Call, .pc = pc, .helper = req_.helpers[pc],
+                                                 .args = {env[isa::kPacketLoadCtxReg], offset, constant(b, op.width / 8),
+                                                          constant(b, 0), constant(b, 0)}});
+          env[0] = loaded;
+          fn_.add(b, Inst{.op = Op::Branch, .kind = Kind::Jslt, .width = 64, .args = {loaded, constant(b, 0)}});
+          break;
+        }
+        case Form::CallReg:
           break;  // refused by the flattener
       }
+      // Every value knows its source instruction (listings, helper-fault messages).
+      for (std::size_t v = first_value; v < fn_.values.size(); ++v) fn_.values[v].pc = pc;
       pc = next;
     }
-    if (fb.term == Term::Fall) fn_.add(b, Inst{.op = Op::Jmp});
+    if (fb.term == Term::Fall) fn_.add(b, Inst{.op = Op::Jmp, .pc = last_pc});
+    if (fb.term == Term::HiddenExit) {
+      env[0] = constant(b, 0);
+      if (depth == 0) {
+        fn_.add(b, Inst{.op = Op::Ret, .pc = fb.start, .args = {env[0]}});
+      } else {
+        for (unsigned r = 6; r <= 9; ++r) env[r] = env[saved_var(depth, r)];
+        fn_.add(b, Inst{.op = Op::Jmp, .pc = fb.start});
+      }
+    }
     exit_env_[b] = std::move(env);
   }
 

@@ -220,27 +220,32 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
   if (passes.select) select_small_diamonds(fn);
 }
 
-std::string to_text(const Function& fn) {
+std::string inst_text(const Function& fn, ValueId id) {
   static constexpr const char* kNames[] = {"const", "arg", "fp", "phi", "copy", "alu", "movsx", "unary",
                                            "zext32", "load", "store", "atomic", "call", "jmp", "br", "ret",
                                            "select"};
+  const Inst& i = fn.values[id];
+  std::string out = "v" + std::to_string(id) + " = " + kNames[static_cast<int>(i.op)];
+  if (i.op == Op::Const || i.op == Op::Arg || i.op == Op::FramePtr) out += " " + std::to_string(i.imm);
+  if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary || i.op == Op::Select)
+    out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);
+  for (auto a : i.args) out += " v" + std::to_string(a);
+  if ((i.op == Op::Load || i.op == Op::Store || i.op == Op::Atomic) && i.off != 0) out += " off " + std::to_string(i.off);
+  if (index_of(i) != kNoValue && i.scale != 0) out += " scale " + std::to_string(i.scale);
+  const Block& block = fn.blocks[i.block];
+  if (!block.insts.empty() && id == block.insts.back())
+    for (auto s : block.succs) out += " ->b" + std::to_string(s);
+  return out;
+}
+
+std::string to_text(const Function& fn) {
   std::string out;
   for (BlockId b = 0; b < fn.blocks.size(); ++b) {
     out += "b" + std::to_string(b) + ":";
     for (auto p : fn.blocks[b].preds) out += " <b" + std::to_string(p);
     out += "\n";
-    for (auto id : fn.blocks[b].insts) {
-      const Inst& i = fn.values[id];
-      if (i.dead) continue;
-      out += "  v" + std::to_string(id) + " = " + kNames[static_cast<int>(i.op)];
-      if (i.op == Op::Const || i.op == Op::Arg || i.op == Op::FramePtr) out += " " + std::to_string(i.imm);
-      if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary || i.op == Op::Select) out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);
-      for (auto a : i.args) out += " v" + std::to_string(a);
-      if ((i.op == Op::Load || i.op == Op::Store || i.op == Op::Atomic) && i.off != 0) out += " off " + std::to_string(i.off);
-      if (index_of(i) != kNoValue && i.scale != 0) out += " scale " + std::to_string(i.scale);
-      for (auto s : fn.blocks[b].succs) if (id == fn.blocks[b].insts.back()) out += " ->b" + std::to_string(s);
-      out += "\n";
-    }
+    for (auto id : fn.blocks[b].insts)
+      if (!fn.values[id].dead) out += "  " + inst_text(fn, id) + "\n";
   }
   return out;
 }

@@ -14,6 +14,7 @@
 #include <cstdlib>
 
 #include "jit/opt/passes.hpp"
+#include "jit/opt/ssa_join.hpp"
 
 namespace bpfvm::jit::opt {
 
@@ -192,13 +193,20 @@ class Promoter {
     for (BlockId b = 0; b < nblocks; ++b) {
       std::vector<ValueId> env;
       std::vector<ValueId> out;
-      const auto preds = fn_.blocks[b].preds;
+      const auto& preds = fn_.blocks[b].preds;
+      const bool all_preds_done = std::all_of(preds.begin(), preds.end(), [&](BlockId p) { return p < b; });
       if (b == 0) {
         // Unwritten stack reads as zero: what the zero-stack runs give; any value is right otherwise.
         env.assign(nvars_, zero);
         out.push_back(zero);
-      } else if (preds.size() == 1 && preds[0] < b) {
+      } else if (preds.size() == 1 && all_preds_done) {
         env = exit_env[preds[0]];
+      } else if (all_preds_done) {
+        env = join_predecessors(preds, exit_env, nvars_, [&](std::vector<ValueId> args) {
+          const ValueId phi = add_value(b, Inst{.op = Op::Phi, .args = std::move(args)});
+          out.push_back(phi);
+          return phi;
+        });
       } else {
         env.resize(nvars_);
         for (auto& e : env) {

@@ -1,10 +1,10 @@
-// Linear scan: critical-edge splitting, block order, liveness (bit sets over the values that need
-// a location), one interval per value, then the scan with "furthest end" spilling.
+// Linear scan: critical-edge splitting, block order, liveness (per value, from its uses up to its
+// definition), one interval per value, then the scan with "furthest end" spilling.
 #include "jit/opt/regalloc.hpp"
 
 #include <algorithm>
 #include <array>
-#include <bit>
+#include <span>
 
 namespace bpfvm::jit::opt {
 
@@ -38,6 +38,24 @@ std::vector<std::vector<BlockId>> split_critical_edges(Function& fn) {
   return after;
 }
 
+/// Per block, the values live at its start (or end), ascending: one array, sliced by block.
+class LiveSets {
+ public:
+  LiveSets(const std::vector<std::pair<BlockId, std::uint32_t>>& pairs, std::size_t blocks)
+      : start_(blocks + 1, 0), values_(pairs.size()) {
+    for (const auto& [b, d] : pairs) ++start_[b + 1];
+    for (std::size_t b = 0; b < blocks; ++b) start_[b + 1] += start_[b];
+    std::vector<std::uint32_t> fill(start_.begin(), start_.end() - 1);
+    for (const auto& [b, d] : pairs) values_[fill[b]++] = d;
+  }
+  std::span<const std::uint32_t> of(BlockId b) const {
+    return {values_.data() + start_[b], values_.data() + start_[b + 1]};
+  }
+
+ private:
+  std::vector<std::uint32_t> start_, values_;
+};
+
 struct Interval {
   std::uint32_t lo = UINT32_MAX, hi = 0;
   void cover(std::uint32_t p) {
@@ -66,7 +84,6 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
       of_dense.push_back(v);
     }
   const auto nd = of_dense.size();
-  const std::size_t words = (nd + 63) / 64;
   const auto nb = fn.blocks.size();
 
   // Positions: all phis of a block share its first position, every other instruction has its own.
@@ -93,64 +110,72 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     block_end[b] = p - 1;
   }
 
-  // Liveness: live_out(b) = U over successors s of (live_in(s) - phis(s)) + phi arguments from b.
-  std::vector<std::uint64_t> live_in(nb * words, 0), live_out(nb * words, 0);
-  bool changed = true;
-  std::vector<std::uint64_t> live(words), edge(words);  // reused: no allocation per block and round
-  while (changed) {
-    changed = false;
-    for (auto it = out.order.rbegin(); it != out.order.rend(); ++it) {
-      const BlockId b = *it;
-      std::fill(live.begin(), live.end(), 0);
-      for (auto s : fn.blocks[b].succs) {
-        // Per successor: its live-in minus its phis, plus the phi arguments on this edge.
-        std::copy(live_in.begin() + static_cast<std::ptrdiff_t>(s * words),
-                  live_in.begin() + static_cast<std::ptrdiff_t>((s + 1) * words), edge.begin());
-        const auto& sp = fn.blocks[s].preds;
-        const auto k = static_cast<std::size_t>(std::find(sp.begin(), sp.end(), b) - sp.begin());
-        for (auto id : fn.blocks[s].insts) {
-          const Inst& phi = fn.values[id];
-          if (phi.op != Op::Phi || phi.dead) continue;
-          if (dense[id] != UINT32_MAX) edge[dense[id] / 64] &= ~(std::uint64_t{1} << (dense[id] % 64));
-        }
-        for (auto id : fn.blocks[s].insts) {
-          const Inst& phi = fn.values[id];
-          if (phi.op != Op::Phi || phi.dead) continue;
-          const auto a = dense[phi.args[k]];
-          if (a != UINT32_MAX) edge[a / 64] |= std::uint64_t{1} << (a % 64);
-        }
-        for (std::size_t w = 0; w < words; ++w) live[w] |= edge[w];
-      }
-      std::copy(live.begin(), live.end(), live_out.begin() + static_cast<std::ptrdiff_t>(b * words));
-      const auto& insts = fn.blocks[b].insts;
-      for (auto iit = insts.rbegin(); iit != insts.rend(); ++iit) {
-        const Inst& i = fn.values[*iit];
+  // Liveness, per value from its uses up to its definition (Brandner et al., "Computing Liveness
+  // Sets for SSA-Form Programs", path exploration): each block is visited once per value live in
+  // it, so the cost is the size of the live sets, not blocks times values. A phi's argument is used
+  // at the end of the matching predecessor; a phi itself is not live into its own block.
+  std::vector<BlockId> def_block(nd, 0);
+  for (BlockId b = 0; b < nb; ++b)
+    for (auto id : fn.blocks[b].insts)
+      if (dense[id] != UINT32_MAX) def_block[dense[id]] = b;
+  // Uses as (block, at its end?) per dense value, in one array (counting sort by value).
+  struct Use {
+    BlockId block;
+    bool at_end;  // a phi's argument: used on the edge out of `block`
+  };
+  std::vector<std::uint32_t> use_start(nd + 1, 0);
+  auto for_each_use = [&](auto&& f) {
+    for (BlockId b = 0; b < nb; ++b)
+      for (auto id : fn.blocks[b].insts) {
+        const Inst& i = fn.values[id];
         if (i.dead) continue;
-        if (dense[*iit] != UINT32_MAX) live[dense[*iit] / 64] &= ~(std::uint64_t{1} << (dense[*iit] % 64));
-        if (i.op == Op::Phi) continue;
-        for (auto a : i.args)
-          if (dense[a] != UINT32_MAX) live[dense[a] / 64] |= std::uint64_t{1} << (dense[a] % 64);
+        for (std::size_t k = 0; k < i.args.size(); ++k)
+          if (const auto a = dense[i.args[k]]; a != UINT32_MAX)
+            f(a, i.op == Op::Phi ? Use{fn.blocks[b].preds[k], true} : Use{b, false});
       }
-      for (std::size_t w = 0; w < words; ++w)
-        if (live_in[b * words + w] != live[w]) {
-          live_in[b * words + w] = live[w];
-          changed = true;
+  };
+  for_each_use([&](std::uint32_t a, Use) { ++use_start[a + 1]; });
+  for (std::size_t d = 0; d < nd; ++d) use_start[d + 1] += use_start[d];
+  std::vector<Use> uses(use_start[nd]);
+  {
+    std::vector<std::uint32_t> fill(use_start.begin(), use_start.end() - 1);
+    for_each_use([&](std::uint32_t a, Use u) { uses[fill[a]++] = u; });
+  }
+  // (block, value) pairs, found value by value, then grouped by block (a stable counting sort, so
+  // each block's values stay ascending): one array per set instead of two vectors per block.
+  std::vector<std::pair<BlockId, std::uint32_t>> in_pairs, out_pairs;
+  std::vector<std::uint32_t> in_stamp(nb, UINT32_MAX), out_stamp(nb, UINT32_MAX);
+  std::vector<BlockId> stack;
+  for (std::uint32_t d = 0; d < nd; ++d) {
+    auto mark_out = [&](BlockId b) {
+      if (out_stamp[b] == d) return;
+      out_stamp[b] = d;
+      out_pairs.emplace_back(b, d);
+    };
+    for (auto u = use_start[d]; u < use_start[d + 1]; ++u) {
+      if (uses[u].at_end) mark_out(uses[u].block);
+      stack.push_back(uses[u].block);
+      while (!stack.empty()) {
+        const BlockId b = stack.back();
+        stack.pop_back();
+        if (def_block[d] == b || in_stamp[b] == d) continue;
+        in_stamp[b] = d;
+        in_pairs.emplace_back(b, d);
+        for (auto pred : fn.blocks[b].preds) {
+          mark_out(pred);
+          stack.push_back(pred);
         }
+      }
     }
   }
+  const LiveSets live_in(in_pairs, nb), live_out(out_pairs, nb);
 
   // Intervals. A phi's own interval ends at its last use; the moves into it at the end of its
   // predecessors extend it (phi_ext) unless its arguments share its location (coalescing below).
   std::vector<Interval> iv(nd), phi_ext(nd);
-  // Each set bit of a block's live-in/live-out (word by word: blocks times words, not times values).
-  auto for_each_bit = [&](const std::vector<std::uint64_t>& bits, BlockId b, auto&& f) {
-    for (std::size_t w = 0; w < words; ++w)
-      for (std::uint64_t x = bits[b * words + w]; x != 0; x &= x - 1)
-        f(w * 64 + static_cast<std::size_t>(std::countr_zero(x)));
-  };
   for (auto b : out.order) {
-    for_each_bit(live_in, b, [&](std::size_t d) { iv[d].cover(block_start[b]); });
-    for_each_bit(live_out, b, [&](std::size_t d) { iv[d].cover(block_end[b]); });
+    for (auto d : live_in.of(b)) iv[d].cover(block_start[b]);
+    for (auto d : live_out.of(b)) iv[d].cover(block_end[b]);
     for (auto id : fn.blocks[b].insts) {
       const Inst& i = fn.values[id];
       if (i.dead) continue;
@@ -170,25 +195,31 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   // so the moves between them vanish (a loop counter's `i = i + 1` stays in one register). A group
   // is allocated over the hull of its members' intervals and the phis' incoming moves.
   std::vector<std::uint32_t> group(nd);
-  std::vector<std::vector<std::uint32_t>> members(nd);
-  for (std::uint32_t d = 0; d < nd; ++d) group[d] = d, members[d] = {d};
+  for (std::uint32_t d = 0; d < nd; ++d) group[d] = d;
+  // A group's members; a value still alone has no list (no allocation per value): it is its own
+  // group, and group[g] == g is that one-element list.
+  std::vector<std::vector<std::uint32_t>> joined(nd);
+  auto members = [&](std::uint32_t g) {
+    return joined[g].empty() ? std::span<const std::uint32_t>(&group[g], 1) : std::span<const std::uint32_t>(joined[g]);
+  };
   auto disjoint = [&](std::uint32_t a, std::uint32_t b) { return iv[a].hi <= iv[b].lo || iv[b].hi <= iv[a].lo; };
   // The move into a phi at the end of a predecessor writes the group's location: no other member
-  // may still be live there, except the value moved (then the move is no move at all).
-  auto moves_spare_members = [&](const std::vector<std::uint32_t>& x, const std::vector<std::uint32_t>& y) {
+  // of the groups x and y may still be live there, except the value moved (then the move is no
+  // move at all). Read from the predecessor's live-out list, so a big group costs its phis only.
+  auto moves_spare_members = [&](std::uint32_t x, std::uint32_t y) {
     auto spares = [&](std::uint32_t p) {
       const Inst& phi = fn.values[of_dense[p]];
       if (phi.op != Op::Phi) return true;
       const auto& preds = fn.blocks[phi.block].preds;
       for (std::size_t k = 0; k < preds.size(); ++k) {
         const auto moved = dense[phi.args[k]];
-        for (const auto* set : {&x, &y})
-          for (auto m : *set)
-            if (m != p && m != moved && ((live_out[preds[k] * words + m / 64] >> (m % 64)) & 1)) return false;
+        for (auto m : live_out.of(preds[k]))
+          if (m != p && m != moved && (group[m] == x || group[m] == y)) return false;
       }
       return true;
     };
-    return std::all_of(x.begin(), x.end(), spares) && std::all_of(y.begin(), y.end(), spares);
+    const auto mx = members(x), my = members(y);
+    return std::all_of(mx.begin(), mx.end(), spares) && std::all_of(my.begin(), my.end(), spares);
   };
   for (std::uint32_t d = 0; d < nd; ++d) {
     const Inst& phi = fn.values[of_dense[d]];
@@ -197,13 +228,15 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
       if (dense[a] == UINT32_MAX) continue;
       const auto ga = group[dense[a]], gd = group[d];
       if (ga == gd) continue;
-      const bool fits = std::all_of(members[ga].begin(), members[ga].end(), [&](auto x) {
-        return std::all_of(members[gd].begin(), members[gd].end(), [&](auto y) { return disjoint(x, y); });
+      const auto ma = members(ga), md = members(gd);
+      const bool fits = std::all_of(ma.begin(), ma.end(), [&](auto x) {
+        return std::all_of(md.begin(), md.end(), [&](auto y) { return disjoint(x, y); });
       });
-      if (!fits || !moves_spare_members(members[ga], members[gd])) continue;
-      for (auto x : members[ga]) group[x] = gd;
-      members[gd].insert(members[gd].end(), members[ga].begin(), members[ga].end());
-      members[ga].clear();
+      if (!fits || !moves_spare_members(ga, gd)) continue;
+      if (joined[gd].empty()) joined[gd].push_back(gd);
+      joined[gd].insert(joined[gd].end(), ma.begin(), ma.end());
+      for (auto x : ma) group[x] = gd;  // after the copy: ma may be group[ga] itself
+      joined[ga] = {};
     }
   }
   std::vector<Interval> hull(nd);
@@ -223,7 +256,8 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   std::sort(by_start.begin(), by_start.end(), [&](auto a, auto b) {
     return iv[a].lo != iv[b].lo ? iv[a].lo < iv[b].lo : a < b;
   });
-  std::vector<std::int32_t> holder(64, -1);  // host register -> dense value holding it
+  const auto max_reg = regs.allocatable.empty() ? 0 : *std::max_element(regs.allocatable.begin(), regs.allocatable.end());
+  std::vector<std::int32_t> holder(max_reg + 1u, -1);  // host register -> dense value holding it
   auto crosses_call = [&](const Interval& i) {
     const auto it = std::upper_bound(call_positions.begin(), call_positions.end(), i.lo);
     return it != call_positions.end() && *it < i.hi;

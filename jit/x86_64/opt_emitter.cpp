@@ -10,9 +10,12 @@
 #include <asmjit/x86.h>
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
 #include <string>
 
 #include "jit/native_assembly.hpp"
+#include "jit/opt/listing_notes.hpp"
 #include "jit/opt/moves.hpp"
 #include "jit/opt/regalloc.hpp"
 #include "jit/runtime.hpp"
@@ -45,6 +48,12 @@ opt::RegisterFile register_file() {
   return rf;
 }
 
+std::string reg_name(std::uint32_t id) {
+  static constexpr const char* kNames[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                           "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+  return id < std::size(kNames) ? kNames[id] : "?";
+}
+
 bool fits_imm32(std::int64_t v) { return v == static_cast<std::int32_t>(v); }
 
 x86::Gp gp(std::uint32_t id, bool w64) { return w64 ? x86::Gp(x86::gpq(id)) : x86::Gp(x86::gpd(id)); }
@@ -60,7 +69,9 @@ x86::Gp sized_gp(std::uint32_t id, unsigned bytes) {
 class OptEmitter {
  public:
   OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al)
-      : fn_(fn), a_(a), al_(al), bmi2_(!req.baseline_isa_only && host_has_bmi2()), zero_stack_(req.zero_stack) {}
+      : fn_(fn), a_(a), al_(al), bmi2_(!req.baseline_isa_only && host_has_bmi2()), zero_stack_(req.zero_stack) {
+    if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
+  }
 
   Result<void> emit() {
     labels_.resize(fn_.blocks.size());
@@ -79,6 +90,10 @@ class OptEmitter {
     if (frame_bytes_ % 16 == 0) frame_bytes_ += 8;  // six pushes + return address: rsp ≡ 0 after this
 
     a_.addEncodingOptions(EncodingOptions::kOptimizedAlign);
+    if (notes_) {
+      a_.comment(notes_->header("x86-64").c_str());
+      a_.comment("entry prologue");
+    }
     for (auto r : {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15}) a_.push(r);
     a_.sub(x86::rsp, frame_bytes_);
     a_.mov(x86::qword_ptr(x86::rsp, kStateOff), x86::rdi);
@@ -105,6 +120,7 @@ class OptEmitter {
       for (auto f : bound_with[b]) a_.bind(labels_[f]);
       a_.bind(labels_[b]);
       flags_of_ = nullptr;  // other edges enter here
+      if (notes_) a_.comment(notes_->block(b, placed[i].loop_head).c_str());
       next_ = -1;
       for (std::size_t k = i + 1; k < placed.size(); ++k)
         if (alias_[placed[k].id] == placed[k].id) {
@@ -113,11 +129,14 @@ class OptEmitter {
         }
       for (auto id : fn_.blocks[b].insts) {
         if (fn_.values[id].dead) continue;
+        if (notes_)
+          for (const auto& line : notes_->value(id)) a_.comment(line.c_str());
         auto r = emit_inst(b, id);
         if (!r) return r;
       }
     }
 
+    if (notes_) a_.comment("stub: epilogue");
     a_.bind(ret_);
     a_.mov(x86::r11, x86::qword_ptr(x86::rsp, kStateOff));
     a_.mov(x86::qword_ptr(x86::r11, offsetof(JitState, r0)), x86::rax);
@@ -282,6 +301,7 @@ class OptEmitter {
   bool bmi2_;
   bool zero_stack_;
   std::int32_t frames_base_ = 0;  // [rsp + frames_base_]: the deepest inlined frame's lowest byte
+  std::optional<opt::ListingNotes> notes_;  // only for listings
   std::vector<Label> labels_;
   std::vector<opt::BlockId> alias_;  // per block: the block whose code it starts (itself unless it forwards)
   Label ret_, exit_, fail_;

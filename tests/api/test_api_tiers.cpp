@@ -40,12 +40,17 @@ TEST_CASE("Engine::JitOptimized runs optimized code and agrees with the interpre
   REQUIRE(out);
   CHECK(out->r0 == want);
   CHECK(out->r0 == interp->run(mem)->r0);
+  // The listing is of the code that runs, and says which tier that is.
+  auto listing = opt->native_listing();
+  REQUIRE(listing);
+  CHECK(listing->starts_with("tier: optimized"));
 
   // Checked runs (and runs under a budget) use the baseline even on the optimizing engine.
   auto checked = obj->load("loop", ProgramOptions{.engine = Engine::JitOptimized, .checked = true});
   REQUIRE(checked);
   CHECK(checked->jit_tier() == JitTier::Baseline);
   CHECK(checked->run(mem)->r0 == want);
+  CHECK(checked->native_listing()->starts_with("tier: baseline"));
 
   // Engine::Jit: baseline at once, optimized on request.
   auto jit = obj->load("loop", ProgramOptions{.engine = Engine::Jit});
@@ -56,6 +61,7 @@ TEST_CASE("Engine::JitOptimized runs optimized code and agrees with the interpre
   CHECK(upgraded.has_value());
   CHECK(jit->jit_tier() == JitTier::Optimized);
   CHECK(jit->run(mem)->r0 == want);
+  CHECK(jit->native_listing()->starts_with("tier: optimized"));
 
   // Unverified programs stay on the baseline (the tier builds on what the verifier proved).
   auto unverified = obj->load("loop", ProgramOptions{.engine = Engine::JitOptimized, .verify = false});

@@ -251,6 +251,12 @@ def mode_compare():
     out = p.stdout
     pcs = re.findall(r"^pc (\d+): .*", out, re.M)
     check(len(pcs) >= 40, f"one block per instruction ({len(pcs)})")
+    # The optimizing tier's code when that is what runs: its header says so, its blocks still add up.
+    opt = run(["compare", XDP, "--engine", "jit-opt"])
+    check(opt.returncode == 0 and ("x86-64, optimized tier" in opt.stdout or "arm64, optimized tier" in opt.stdout),
+          "compare --engine jit-opt: the optimizing tier's listing")
+    check(len(re.findall(r"^pc (\d+): .*", opt.stdout, re.M)) >= 20, "jit-opt: blocks per instruction")
+    check("baseline tier" in out, "compare: the baseline's header by default")
     if "kernel column skipped" in p.stderr:
         check(p.stderr.count("kernel column skipped") == 1, "one skip line")
         print("note: kernel column skipped here")

@@ -206,3 +206,56 @@ TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reas
   CHECK(ran.ok);
   CHECK(ran.r0 == 3);
 }
+
+TEST_CASE("listings show the optimizing tier's code when it is what runs", "[jit][opt][listing]") {
+  const auto helpers = test_helpers();
+  auto assemble = [](const char* text) {
+    auto insns = vm::assemble(text);
+    REQUIRE(insns);
+    auto program = vm::decode_program(*insns, "listing");
+    REQUIRE(program);
+    return *program;
+  };
+  const auto loop = assemble("mov %r0, 0\nmov %r2, 10\nL1:\nadd %r0, %r2\nsub %r2, 1\njgt %r2, 0, L1\nexit\n");
+  auto has = [](const std::string& text, const char* what) { return text.find(what) != std::string::npos; };
+
+  auto jp = jit::JitProgram::compile(loop, helpers);
+  REQUIRE(jp);
+  auto baseline = jp->listing(jit::Variant::Fast);
+  REQUIRE(baseline);
+  CHECK(baseline->starts_with("tier: baseline"));
+  CHECK(has(*baseline, "entry trampoline"));
+
+  REQUIRE(jp->optimize());
+  auto optimized = jp->listing(jit::Variant::Fast);
+  REQUIRE(optimized);
+  INFO(*optimized);
+  CHECK(optimized->starts_with("tier: optimized"));
+  CHECK(has(*optimized, "(loop head)"));       // block notes
+  CHECK(has(*optimized, "pc 3: sub %r2, 1"));  // the baseline's pc lines
+  CHECK(has(*optimized, " = phi v"));          // value notes with their locations
+  CHECK(has(*optimized, " -> "));
+  CHECK_FALSE(has(*optimized, "entry trampoline"));  // not the baseline's code
+  // Checked runs still use the baseline, and its listing says so.
+  auto checked = jp->listing(jit::Variant::Checked);
+  REQUIRE(checked);
+  CHECK(checked->starts_with("tier: baseline (") );
+  CHECK(has(*checked, "checked variant"));
+
+  // disassemble_native with optimize: the tier's code, or the baseline's with the tier's reason.
+  auto direct = jit::disassemble_native(loop, helpers, {}, optimizing());
+  REQUIRE(direct);
+  CHECK(direct->starts_with("tier: optimized"));
+  const auto callx = assemble("mov %r1, 2\nmov %r6, 5\ncallx %r6\nmov %r0, 3\nexit\n");
+  auto refused = jit::disassemble_native(callx, helpers, {}, optimizing());
+  REQUIRE(refused);
+  CHECK(refused->starts_with("tier: baseline ("));
+  CHECK(has(*refused, "refused"));
+  CHECK(has(*refused, "callx"));
+  auto fallback = jit::JitProgram::compile(callx, helpers, {}, optimizing());
+  REQUIRE(fallback);
+  auto fallback_listing = fallback->listing(jit::Variant::Fast);
+  REQUIRE(fallback_listing);
+  CHECK(fallback_listing->starts_with("tier: baseline ("));
+  CHECK(has(*fallback_listing, "refused"));
+}

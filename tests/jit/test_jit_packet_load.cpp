@@ -1,5 +1,6 @@
 // LD_ABS/LD_IND on the JIT against the interpreter: values, offsets, the hidden exit from the main
-// function and from subprograms, r1-r5 kept, faults, budgets, on every variant. The packet-load
+// function and from subprograms, r1-r5 kept, faults, budgets, on every variant, and on the
+// optimizing tier for fast runs. The packet-load
 // entry here reads the run's input buffer (r6 must point at it), so no skb layout is involved.
 #include <catch2/catch.hpp>
 
@@ -48,6 +49,14 @@ Outcome both(const std::string& text, vm::ExecOptions opt) {
   const auto b = run_engine(*jp, buffer, initial, opt, insns_comparable);
   INFO("interp: " << a.describe() << "\njit:    " << b.describe());
   CHECK(a == b);
+  if (opt.checked || opt.budget_insns) return b;
+  // Fast runs: the optimizing tier lowers LD_ABS/LD_IND too (a helper-like call and the hidden exit).
+  auto optimized = jit::JitProgram::compile(*program, helpers, {}, {.optimize = true});
+  REQUIRE(optimized);
+  CHECK(optimized->tier(jit::Variant::Fast) == jit::Tier::Optimized);
+  const auto c = run_engine(*optimized, buffer, initial, opt, false);
+  INFO("optimized: " << c.describe());
+  CHECK(a == c);
   return b;
 }
 

@@ -125,3 +125,23 @@ TEST_CASE("a slot whose program was not built for the JIT is an error at the tai
   CHECK(r.error().code == Errc::Unsupported);
   CHECK(r.error().pc == 5);  // the call (lddw takes two slots)
 }
+
+TEST_CASE("a tail call into a program whose fast runs are optimized enters its baseline code", "[jit][tailcall][opt]") {
+  // The tail call jumps to the target's pc 0 with the caller's registers in the baseline's mapping:
+  // the target's optimized code (a function with its own entry contract) cannot be entered that way.
+  TailCallSetup s;
+  auto& target = s.pair.prepare(kTarget);
+  REQUIRE(target.jit->optimize());
+  REQUIRE(target.jit->tier(jit::Variant::Fast) == jit::Tier::Optimized);
+  s.put(0, target);
+  auto& taken = s.pair.prepare(caller_of(0));
+  for (const auto& options : every_variant()) {
+    INFO("checked " << options.checked << " budget " << options.budget_insns);
+    const auto t = s.pair.both(taken, options);
+    CHECK(t.ok);
+    CHECK(t.r0 == 12);
+  }
+  // Run on its own, the target still uses its optimized code.
+  const auto alone = s.pair.both(target, {});
+  CHECK(alone.ok);
+}

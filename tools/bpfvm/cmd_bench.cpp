@@ -106,7 +106,7 @@ class BpfvmEngine final : public Engine {
     fig.load_us = spread_of(load_us).median;
     fig.verify_us = spread_of(verify_us).median;
     fig.compile_us = spread_of(compile_us).median;
-    if (po.engine == bpfvm::Engine::Jit) {
+    if (po.engine == bpfvm::Engine::Jit || po.engine == bpfvm::Engine::JitOptimized) {
       auto listing = program->native_listing();
       if (!listing) return std::move(listing).error();
       const auto parsed = parse_native_listing(*listing);

@@ -17,12 +17,14 @@ namespace bpfvm::tools {
 namespace {
 
 constexpr const char* kCompareUsage =
-    "usage: bpfvm compare FILE.o [--prog NAME] [--btf FILE] [--kconfig K=V]\n"
+    "usage: bpfvm compare FILE.o [--prog NAME] [--btf FILE] [--kconfig K=V] [--engine jit|jit-opt]\n"
     "  For each eBPF instruction: the native code bpfvm's JIT emits (left) beside the code the kernel's\n"
     "  JIT emitted for it (right; BPF_PROG_LOAD with one BTF line-info record per instruction, read back\n"
     "  with BPF_OBJ_GET_INFO_BY_FD and disassembled with binutils' objdump), then a size summary.\n"
     "  The kernel's prologue is counted in instruction 0; bpfvm's run trampoline is shown apart.\n"
-    "  Without bpf() (not root, seccomp) the kernel column is skipped with one line saying why.\n";
+    "  Without bpf() (not root, seccomp) the kernel column is skipped with one line saying why.\n"
+    "  --engine jit-opt: bpfvm's optimizing tier (its code where it supports the program, else the\n"
+    "  baseline's; the header names the tier). An inlined instruction's code is summed over its copies.\n";
 
 constexpr std::size_t kLeftWidth = 46;
 
@@ -63,14 +65,16 @@ std::string column(std::string text) {
 
 int cmd_compare(Args args) {
   ArgReader r(args);
-  std::string path, prog, kconfig;
+  std::string path, prog, kconfig, engine_name = "jit";
   InputOptions input_options;
   while (!r.done() && r.error().empty()) {
     if (r.flag("--help") || r.flag("-h")) {
       std::fputs(kCompareUsage, stdout);
       return kExitOk;
     }
-    if (r.option("--prog", prog) || r.option("--btf", input_options.btf_path) || r.positional(path)) continue;
+    if (r.option("--prog", prog) || r.option("--btf", input_options.btf_path) || r.option("--engine", engine_name) ||
+        r.positional(path))
+      continue;
     if (r.option("--kconfig", kconfig)) {
       if (!add_kconfig(input_options, kconfig)) return usage_error("--kconfig takes KEY=VALUE, not '" + kconfig + "'");
       continue;
@@ -78,6 +82,7 @@ int cmd_compare(Args args) {
     r.unknown();
   }
   if (!r.error().empty()) return usage_error(r.error());
+  if (engine_name != "jit" && engine_name != "jit-opt") return usage_error("unknown engine '" + engine_name + "' (jit|jit-opt)");
   if (path.empty()) return usage_error("missing FILE.o");
   if (!path.ends_with(".o")) return usage_error("compare takes an ELF object (.o): the kernel loads only those here");
   auto fail = [&](const Error& e) {
@@ -90,7 +95,8 @@ int cmd_compare(Args args) {
   if (!input) return fail(input.error());
   auto name = pick_program(input->object, prog);
   if (!name) return fail(name.error());
-  auto program = input->object.load(*name, ProgramOptions{.engine = Engine::Jit});
+  auto program = input->object.load(
+      *name, ProgramOptions{.engine = engine_name == "jit-opt" ? Engine::JitOptimized : Engine::Jit});
   if (!program) return fail(program.error());
   auto listing = program->native_listing();
   if (!listing) return fail(listing.error());
@@ -121,9 +127,10 @@ int cmd_compare(Args args) {
 #else
   constexpr const char* kArch = "x86-64";
 #endif
-  std::printf("%s %s: bpfvm JIT (%s) %s\n\n", path.c_str(), name->c_str(), kArch,
-              two ? "| kernel JIT" : "");
-  std::printf("bpfvm run trampoline (entered once per run, not part of the program): %u bytes\n\n", ours.entry_bytes());
+  std::printf("%s %s: bpfvm JIT (%s, %s tier) %s\n\n", path.c_str(), name->c_str(), kArch,
+              program->jit_tier() == JitTier::Optimized ? "optimized" : "baseline", two ? "| kernel JIT" : "");
+  std::printf("bpfvm %s (entered once per run, not part of the program): %u bytes\n\n",
+              program->jit_tier() == JitTier::Optimized ? "prologue" : "run trampoline", ours.entry_bytes());
   std::uint32_t more = 0, fewer = 0, same = 0;
   std::uint32_t our_total = 0;
   for (const auto& [pc, block] : ours.by_pc) {
