@@ -96,14 +96,21 @@ RegValue pointer_field_value(CtxFieldKind kind) {
   return RegValue::unknown();
 }
 
-Check ctx_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail d, Range r, int size, bool write,
-                 const RegValue* value, RegValue* loaded) {
+Check ctx_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail d, const RegValue& p, Range r, int size,
+                 bool write, const RegValue* value, RegValue* loaded) {
   const auto& type = opts.program_type;
   d.off_min = r.lo;
   d.off_max = r.hi;
   d.size = size;
   d.limit = type.ctx_size_bytes;
   if (r.lo != r.hi || !r.bounded) return violation(pc, ViolationKind::VariableOffset, d);
+  // The kernel's check_ptr_off_reg: only the unmodified context pointer may be dereferenced (the
+  // field's offset goes in the insn). The ctx rewrite converts the insn's offset, so a field reached
+  // through `ctx + n` would be converted as another field (for `ctx + 76`, data: a wild pointer).
+  if (p.value.const_value() != 0) {
+    d.limit = static_cast<std::int64_t>(p.value.const_value());
+    return violation(pc, ViolationKind::ModifiedCtx, d);
+  }
   const CtxField* f = permitting_field(type.fields, r.lo, size, write);
   if (!f) return violation(pc, ViolationKind::CtxFieldAccess, d);
   if (write && value && value->is_pointer()) return violation(pc, ViolationKind::PointerLeak, d);
@@ -240,7 +247,7 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
     case RegType::FuncPtr:
       return violation(pc, ViolationKind::InvalidMemAccess, d);
     case RegType::Ctx:
-      return ctx_access(opts, pc, d, range, size, write, value, loaded);
+      return ctx_access(opts, pc, d, p, range, size, write, value, loaded);
     case RegType::SockCommon:
     case RegType::Socket:
     case RegType::TcpSock:
