@@ -180,6 +180,7 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
   if (!stack.initialised(lo, hi - lo + size)) {
     if (opts.unprivileged) return violation(pc, ViolationKind::UninitStackRead, d);
     reads_uninit_stack = true;  // the kernel's allow_uninit_stack: unknown bytes (engines zero the stack)
+    s.frames[p.frame].stack.touch(lo);  // copies a shared frame: only reads of uninitialised bytes
   }
   if (r.lo == r.hi && size == 8 && lo % 8 == 0) {
     if (const RegValue* spilled = stack.spilled(lo)) {
@@ -320,6 +321,7 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
       if (!stack.initialised(lo, span)) {
         if (opts.unprivileged) return violation(pc, ViolationKind::HelperArgMemory, d);
         reads_uninit_stack = true;
+        s.frames[p.frame].stack.touch(lo);
       }
       bool pointer_read = false;
       stack.for_each_spill_in(lo, span, [&](const RegValue& v) { pointer_read |= v.is_pointer(); });
