@@ -107,8 +107,8 @@ Check ctx_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail 
   // The kernel's check_ptr_off_reg: only the unmodified context pointer may be dereferenced (the
   // field's offset goes in the insn). The ctx rewrite converts the insn's offset, so a field reached
   // through `ctx + n` would be converted as another field (for `ctx + 76`, data: a wild pointer).
-  if (p.value.const_value() != 0) {
-    d.limit = static_cast<std::int64_t>(p.value.const_value());
+  if (p.value.smin() != 0) {  // a single value here (r.lo == r.hi)
+    d.limit = p.value.smin();
     return violation(pc, ViolationKind::ModifiedCtx, d);
   }
   const CtxField* f = permitting_field(type.fields, r.lo, size, write);
