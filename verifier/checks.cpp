@@ -96,14 +96,21 @@ RegValue pointer_field_value(CtxFieldKind kind) {
   return RegValue::unknown();
 }
 
-Check ctx_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail d, Range r, int size, bool write,
-                 const RegValue* value, RegValue* loaded) {
+Check ctx_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail d, const RegValue& p, Range r, int size,
+                 bool write, const RegValue* value, RegValue* loaded) {
   const auto& type = opts.program_type;
   d.off_min = r.lo;
   d.off_max = r.hi;
   d.size = size;
   d.limit = type.ctx_size_bytes;
   if (r.lo != r.hi || !r.bounded) return violation(pc, ViolationKind::VariableOffset, d);
+  // The kernel's check_ptr_off_reg: only the unmodified context pointer may be dereferenced (the
+  // field's offset goes in the insn). The ctx rewrite converts the insn's offset, so a field reached
+  // through `ctx + n` would be converted as another field (for `ctx + 76`, data: a wild pointer).
+  if (p.value.smin() != 0) {  // a single value here (r.lo == r.hi)
+    d.limit = p.value.smin();
+    return violation(pc, ViolationKind::ModifiedCtx, d);
+  }
   const CtxField* f = permitting_field(type.fields, r.lo, size, write);
   if (!f) return violation(pc, ViolationKind::CtxFieldAccess, d);
   if (write && value && value->is_pointer()) return violation(pc, ViolationKind::PointerLeak, d);
@@ -173,6 +180,7 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
   if (!stack.initialised(lo, hi - lo + size)) {
     if (opts.unprivileged) return violation(pc, ViolationKind::UninitStackRead, d);
     reads_uninit_stack = true;  // the kernel's allow_uninit_stack: unknown bytes (engines zero the stack)
+    s.frames[p.frame].stack.touch(lo);  // copies a shared frame: only reads of uninitialised bytes
   }
   if (r.lo == r.hi && size == 8 && lo % 8 == 0) {
     if (const RegValue* spilled = stack.spilled(lo)) {
@@ -240,7 +248,7 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
     case RegType::FuncPtr:
       return violation(pc, ViolationKind::InvalidMemAccess, d);
     case RegType::Ctx:
-      return ctx_access(opts, pc, d, range, size, write, value, loaded);
+      return ctx_access(opts, pc, d, p, range, size, write, value, loaded);
     case RegType::SockCommon:
     case RegType::Socket:
     case RegType::TcpSock:
@@ -313,6 +321,7 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
       if (!stack.initialised(lo, span)) {
         if (opts.unprivileged) return violation(pc, ViolationKind::HelperArgMemory, d);
         reads_uninit_stack = true;
+        s.frames[p.frame].stack.touch(lo);
       }
       bool pointer_read = false;
       stack.for_each_spill_in(lo, span, [&](const RegValue& v) { pointer_read |= v.is_pointer(); });

@@ -22,6 +22,7 @@ enum class ViolationKind : std::uint8_t {
   OutOfBounds,         // access outside the object the pointer points into
   VariableOffset,      // non-constant offset where only constants are allowed
   CtxFieldAccess,      // access to a context field that does not exist or is read only
+  ModifiedCtx,         // load/store through the context pointer plus a constant (detail.limit)
   ReadOnlyWrite,       // store into read-only memory
   PointerArithmetic,   // arithmetic not allowed on this pointer type
   PointerOffsetRange,  // pointer arithmetic past BPF_MAX_VAR_OFF (kernel check_reg_sane_offset; note says which)
@@ -80,6 +81,8 @@ inline constexpr std::string_view kPointerMathNotAllowed = "known scalar";
 inline constexpr std::string_view kPointerMathUnboundedMin = "unbounded min";
 inline constexpr std::string_view kPointerOutOfBounds = "min out of range";
 inline constexpr std::string_view kPointerOffsetNotAllowed = "pointer offset";
+/// ViolationDetail::note of PointerArithmetic for `scalar -= pointer` (detail.reg the scalar).
+inline constexpr std::string_view kPointerFromScalar = "pointer from scalar";
 
 struct Violation {
   std::uint32_t pc = 0;

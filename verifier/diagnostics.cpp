@@ -180,6 +180,10 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     }
     case ViolationKind::VariableOffset:
       return "variable ctx access prohibited: " + r + " " + offs + "; context offsets must be constants";
+    case ViolationKind::ModifiedCtx:
+      return std::string(d.limit < 0 ? "negative offset ctx ptr " : "dereference of modified ctx ptr ") + r +
+             " off=" + std::to_string(d.limit) + " disallowed: load and store through the context pointer itself, "
+             "the field's offset in the instruction";
     case ViolationKind::CtxFieldAccess:
       if (d.note == "socket")
         return "invalid " + (s ? type_name(s->reg(d.reg)) : std::string("sock")) + " access off=" +
@@ -202,6 +206,7 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
              ": a bpf_ringbuf_reserve result must be submitted or discarded, a bpf_sk_lookup_* socket released "
              "(bpf_sk_release), on every path";
     case ViolationKind::PointerArithmetic:
+      if (d.note == kPointerFromScalar) return r + " tried to subtract pointer from scalar";
       return r + " pointer arithmetic on " + (s ? type_name(s->reg(d.reg)) : std::string("pointer")) +
              " prohibited (only 64-bit add/sub of a scalar to a non-null data pointer)";
     case ViolationKind::PointerOffsetRange: {

@@ -115,6 +115,11 @@ Check pointer_alu(Env& env, State& s, std::uint32_t pc, const isa::OpInfo& op, i
   const bool ok_op = op.width == 64 && (op.kind == Kind::Add || (op.kind == Kind::Sub && a.is_pointer()));
   if (!ok_op || !arithmetic_allowed(ptr)) {
     d.reg = a.is_pointer() ? dst : src;
+    // The kernel's adjust_ptr_min_max_vals names `scalar -= pointer` once the pointer's type allows arithmetic.
+    if (op.width == 64 && op.kind == Kind::Sub && !a.is_pointer() && arithmetic_allowed(ptr)) {
+      d.reg = dst;
+      d.note = kPointerFromScalar;
+    }
     return violation(pc, ViolationKind::PointerArithmetic, d);
   }
   d.reg = a.is_pointer() ? dst : src;  // the pointer, for its type in the message

@@ -65,13 +65,14 @@ constexpr std::uint32_t kLoopStoreJumps = 20, kLoopStoreInsns = 100;
 // the last one (a state per prune point would cost memory and comparisons for little pruning).
 constexpr std::uint32_t kStoreMinJumps = 2, kStoreMinInsns = 8;
 
-// Forms after which a frame may have more initialised stack bytes than before.
-bool writes_stack(Form form) {
+// Forms after which a frame's stack depth may have grown: writes, and loads of uninitialised bytes
+// (StackSlots::touch).
+bool deepens_stack(Form form) {
   switch (form) {
     case Form::Store: case Form::StoreReg: case Form::Atomic: case Form::Call: case Form::CallLocal:
-    case Form::CallReg:
+    case Form::CallReg: case Form::Load: case Form::LoadSx:
       return true;
-    case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::WideImm:
+    case Form::Alu: case Form::AluUnary: case Form::WideImm:
     case Form::Jump: case Form::Ja: case Form::Ja32: case Form::Exit: case Form::PacketLoad:
       return false;
   }
@@ -465,8 +466,9 @@ Check Explorer::run(State initial) {
         return limit;
       }
       stats_.peak_states = std::max<std::uint64_t>(stats_.peak_states, pending_.size());
-      // Only stores, atomics and calls (helpers writing memory, new frames) initialise stack bytes.
-      if (writes_stack(op.form))
+      // Only stores, atomics, calls (helpers writing memory, new frames) and loads of uninitialised
+      // bytes deepen a frame's stack.
+      if (deepens_stack(op.form))
         for (const auto& f : path.state.frames) {
           const auto used = static_cast<std::uint32_t>(f.stack.depth_bytes());
           stats_.stack_depth_bytes = std::max<std::uint32_t>(stats_.stack_depth_bytes, used);

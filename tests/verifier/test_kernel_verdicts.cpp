@@ -77,6 +77,16 @@ constexpr KnownDisagreement kKnownDisagreements[] = {
      "a packet pointer whose variable offset may pass 64 KiB (54 + 40 trips x up to 2,048 bytes): the "
      "kernel keeps no range above MAX_PACKET_OFF and refuses the checked read (\"R6 offset is outside of the "
      "packet\"); bpfvm keeps ranges for variable parts up to 2^29, where data + offset cannot wrap"},
+    {"tc-pkt-check-after-constant-sub.data",
+     "`if p < end` with p at offset 0 (after p += 128; p >= end; p -= 128): bpfvm reads the one byte it "
+     "proves; 6.18's find_good_pkt_pointers gives no range to a right-open compare at offset 0 (\"R7 offset "
+     "is outside of the packet\")"},
+    {"tc-pkt-check-after-negative-add.data",
+     "as tc-pkt-check-after-constant-sub.data, back to offset 0 by `p += -96` (\"R3 offset is outside of the "
+     "packet\")"},
+    {"tc-pkt-sub-bounded-unknown.data",
+     "checked p = data + 48 minus (mark & 15) + 4: bpfvm keeps fixed and variable offset in one value "
+     "([29, 44]); 6.18 keeps the variable part ([-19, -4]) apart and refuses it (\"R6 min value is negative\")"},
     {"tc-ld-abs-subprog.data",
      "LD_ABS in a BPF-to-BPF subprogram: the kernel allows it only with BTF func info (\"LD_ABS is not "
      "allowed in subprogs without BTF\"), which suite files lack; bpfvm runs the kernel's semantics (a "

@@ -25,6 +25,7 @@ void StackSlots::write_bytes(int off, int size) {
 }
 
 void StackSlots::clobber(int off, int size) {
+  touch(off);
   for (int s = slot_of(off); s <= slot_of(off + size - 1); ++s) drop_spill(s);
 }
 
@@ -45,10 +46,14 @@ const RegValue* StackSlots::spilled(int off) const {
   return nullptr;
 }
 
+void StackSlots::touch(int off) {
+  if (-off > touched_bytes_) touched_bytes_ = -off;
+}
+
 int StackSlots::depth_bytes() const {
   for (int s = 0; s < kSlots; ++s)
-    if (init_[s]) return kBytes - s * 8;
-  return 0;
+    if (init_[s]) return std::max(kBytes - s * 8, touched_bytes_);
+  return touched_bytes_;
 }
 
 bool StackSlots::leq(const StackSlots& old, IdMap& ids, std::uint64_t precise_slots) const {

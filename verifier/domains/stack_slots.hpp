@@ -51,7 +51,11 @@ class StackSlots {
   }
   /// The slot index of the 8-byte slot holding offset off.
   static int slot_of(int off) { return (off + kBytes) / 8; }
-  /// Deepest byte ever initialised, as a positive depth (for stats).
+  /// Bytes accessed without becoming initialised (a privileged read of uninitialised bytes, a write
+  /// that may leave them as they were) still count toward the frame's depth: the kernel's stack_depth
+  /// counts every access, and the combined stack size of a call chain is checked against it.
+  void touch(int off);
+  /// Deepest byte ever initialised or touched, as a positive depth.
   int depth_bytes() const;
 
   /// Every byte initialised in old is initialised here, and spills agree. A slot outside
@@ -65,6 +69,7 @@ class StackSlots {
 
   std::array<std::uint8_t, kSlots> init_{};  // bit b of slot s: byte s*8+b is initialised
   std::vector<std::pair<int, RegValue>> spills_;  // sorted by slot
+  int touched_bytes_ = 0;  // depth of the deepest byte touched (not compared by leq: no safety fact)
 };
 
 }  // namespace bpfvm::verifier
