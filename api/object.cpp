@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "api/impl.hpp"
 #include "loader/object_report.hpp"
@@ -150,6 +152,22 @@ void Object::Impl::TailTarget::adopt(const Program::Impl& program) {
 bool Object::Impl::TailTarget::ready_for(const ProgramOptions& options) const {
   if (options.engine == Engine::Jit || options.engine == Engine::JitOptimized) return jit != nullptr;
   return interpreter && (!options.coverage || interpreter->has_coverage());
+}
+
+const KernelBtfTypes* Object::Impl::kernel_types() const {
+  const std::lock_guard lock(kernel_types_mutex);
+  if (!kernel_types_read_) {
+    kernel_types_read_ = true;
+    std::shared_ptr<const loader::CoreTarget> target = target_btf;
+    if (!target) {
+      std::ifstream in("/sys/kernel/btf/vmlinux", std::ios::binary);
+      const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+      if (!bytes.empty())
+        if (auto parsed = loader::CoreTarget::parse(bytes)) target = std::move(*parsed);
+    }
+    if (target) kernel_types_ = std::make_shared<const KernelBtfTypes>(std::move(target));
+  }
+  return kernel_types_.get();
 }
 
 const ProgramSource* Object::Impl::find(std::string_view name) const {

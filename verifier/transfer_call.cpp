@@ -2,6 +2,7 @@
 // bpf_loop callbacks, and the rules at exit (initialised r0, released references).
 #include <algorithm>
 
+#include "verifier/btf_pointer.hpp"
 #include "verifier/transfer.hpp"
 
 namespace bpfvm::verifier {
@@ -384,9 +385,21 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
   RegValue r0 = RegValue::unknown();
   switch (sig.known ? sig.ret : RetType::Integer) {
     case RetType::Integer: break;
-    case RetType::PtrToBtfId:
-      d.note = "helpers returning a kernel object pointer (RET_PTR_TO_BTF_ID)";
-      return violation(pc, ViolationKind::Unsupported, d);
+    case RetType::PtrToBtfId: {
+      const auto ret = helper <= kLastKernelHelper ? helper_btf_return(helper) : std::nullopt;
+      const auto id = ret && env.options.kernel_types ? env.options.kernel_types->struct_id(ret->struct_name) : std::nullopt;
+      if (!id) {
+        d.note = ret ? "helpers returning a kernel object pointer (RET_PTR_TO_BTF_ID) without the kernel's BTF"
+                     : "helpers returning a kernel object pointer (RET_PTR_TO_BTF_ID)";
+        return violation(pc, ViolationKind::Unsupported, d);
+      }
+      r0 = btf_pointer(*id);
+      if (ret->maybe_null) {
+        r0.maybe_null = true;
+        r0.id = env.new_id();
+      }
+      break;
+    }
     case RetType::PtrToSocketOrNull:
     case RetType::PtrToSockCommonOrNull:
     case RetType::PtrToTcpSockOrNull:
