@@ -104,6 +104,12 @@ Result<void> Object::Impl::create_maps(std::uint64_t max_bytes,
     }
     // libbpf: a perf_event_array declared with max_entries 0 gets one slot per possible CPU.
     if (created.type == maps::MapType::PerfEventArray && created.max_entries == 0) created.max_entries = maps.domain()->nr_cpus();
+    // cilium/ebpf (its loader fixtures leave them 0): a perf_event_array's key and value are 4-byte
+    // ints (a CPU index and a perf event fd), the only size the kernel takes, so 0 means 4.
+    if (created.type == maps::MapType::PerfEventArray) {
+      if (created.key_size == 0) created.key_size = 4;
+      if (created.value_size == 0) created.value_size = 4;
+    }
     auto index = maps.create(created);
     if (!index) return make_error(index.error().code, "map '" + spec.name + "': " + index.error().reason);
     map_list.push_back(maps.get(*index));

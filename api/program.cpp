@@ -163,6 +163,9 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     return make_error(Errc::Unsupported, "program '" + source.name + "' in section '" + source.section +
                                              "': the section names no program type libbpf knows; give one with --type (CLI) or ProgramOptions::type");
   }
+  if (source.spec != nullptr && !source.spec->unresolved_extern.empty())
+    return make_error(Errc::Unsupported, "program '" + source.name + "': not supported yet: " + source.spec->unresolved_extern +
+                                             " (bpfvm resolves __kconfig externs only; ksyms and kfuncs name kernel objects)");
   auto impl = std::make_shared<Program::Impl>();
   impl->object = object;
   impl->name = source.name;
