@@ -81,3 +81,23 @@ TEST_CASE("global functions: clang-built programs get the verdict their source n
   }
   std::cout << "global function programs: " << accepted << " accepted, " << rejected << " rejected as expected\n";
 }
+
+TEST_CASE("tp_btf: a program given a kernel object argument verifies, and run() refuses it in one line") {
+  std::ifstream in{"/sys/kernel/btf/vmlinux", std::ios::binary};
+  if (!in) {
+    WARN("skipped: no /sys/kernel/btf/vmlinux");
+    return;
+  }
+  bpfvm::LoadOptions options;
+  options.target_btf.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  bpfvm::Vm vm;
+  auto object = vm.open_elf_file((kObjects / "tp_btf_sched_switch.bpf.o").string(), options);
+  REQUIRE(object.has_value());
+  auto program = object->load("tp_btf_sched_switch");
+  INFO((program ? std::string() : program.error().message()));
+  REQUIRE(program.has_value());
+  auto ran = program->run(bpfvm::RunInput{});
+  REQUIRE_FALSE(ran.has_value());
+  CHECK(ran.error().code == bpfvm::Errc::Unsupported);
+  CHECK(ran.error().message().find("argument 1 of its attach target is a kernel object pointer") != std::string::npos);
+}
