@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/kernel_types.hpp"
 #include "bpfvm/bpfvm.hpp"
 #include "helpers/contexts.hpp"
 #include "helpers/runtime.hpp"
@@ -62,6 +63,15 @@ struct Object::Impl {
   mutable std::mutex tail_targets_mutex;
   mutable std::map<std::size_t, TailTarget> tail_targets;
 
+  /// The kernel's types (kernel object pointers, tracing contexts): the target BTF the object was
+  /// opened with, else /sys/kernel/btf/vmlinux read on first use, as libbpf reads it for tp_btf;
+  /// null when there is neither.
+  const KernelBtfTypes* kernel_types() const;
+  std::shared_ptr<const loader::CoreTarget> target_btf;  // LoadOptions::target_btf, parsed once
+  mutable std::mutex kernel_types_mutex;
+  mutable std::shared_ptr<const KernelBtfTypes> kernel_types_;
+  mutable bool kernel_types_read_ = false;
+
   explicit Impl(unsigned nr_cpus) : maps(nr_cpus) {}
   static Object make(std::shared_ptr<Impl> impl) { return Object(std::move(impl)); }
   /// Creates the loader's maps in order (table index = lddw MapIdx imm) with their initial contents,
@@ -89,6 +99,9 @@ struct Program::Impl {
   /// skb_data/skb_data_end): run() sets them, whatever the caller's bytes there say (see run()).
   std::vector<std::pair<std::uint32_t, verifier::CtxFieldKind>> ctx_pointer_fields;
   std::optional<helpers::ProgType> packet_type;  // packet_prog_type(type), once: run() goes through test_run
+  /// Non-empty: why run() refuses this program (a tracing argument is a kernel object, which a
+  /// userspace run has none of); verification judged it all the same.
+  std::string run_refusal;
   VerifierReport report;
   std::vector<const vm::MemoryOwner*> owners;  // the object's maps, for checked runs (fixed after open)
   vm::Program program;  // after ctx-access rewriting: what the engine runs

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "api/impl.hpp"
 #include "loader/object_report.hpp"
@@ -102,6 +104,12 @@ Result<void> Object::Impl::create_maps(std::uint64_t max_bytes,
     }
     // libbpf: a perf_event_array declared with max_entries 0 gets one slot per possible CPU.
     if (created.type == maps::MapType::PerfEventArray && created.max_entries == 0) created.max_entries = maps.domain()->nr_cpus();
+    // cilium/ebpf (its loader fixtures leave them 0): a perf_event_array's key and value are 4-byte
+    // ints (a CPU index and a perf event fd), the only size the kernel takes, so 0 means 4.
+    if (created.type == maps::MapType::PerfEventArray) {
+      if (created.key_size == 0) created.key_size = 4;
+      if (created.value_size == 0) created.value_size = 4;
+    }
     auto index = maps.create(created);
     if (!index) return make_error(index.error().code, "map '" + spec.name + "': " + index.error().reason);
     map_list.push_back(maps.get(*index));
@@ -150,6 +158,22 @@ void Object::Impl::TailTarget::adopt(const Program::Impl& program) {
 bool Object::Impl::TailTarget::ready_for(const ProgramOptions& options) const {
   if (options.engine == Engine::Jit || options.engine == Engine::JitOptimized) return jit != nullptr;
   return interpreter && (!options.coverage || interpreter->has_coverage());
+}
+
+const KernelBtfTypes* Object::Impl::kernel_types() const {
+  const std::lock_guard lock(kernel_types_mutex);
+  if (!kernel_types_read_) {
+    kernel_types_read_ = true;
+    std::shared_ptr<const loader::CoreTarget> target = target_btf;
+    if (!target) {
+      std::ifstream in("/sys/kernel/btf/vmlinux", std::ios::binary);
+      const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+      if (!bytes.empty())
+        if (auto parsed = loader::CoreTarget::parse(bytes)) target = std::move(*parsed);
+    }
+    if (target) kernel_types_ = std::make_shared<const KernelBtfTypes>(std::move(target));
+  }
+  return kernel_types_.get();
 }
 
 const ProgramSource* Object::Impl::find(std::string_view name) const {

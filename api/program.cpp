@@ -136,6 +136,19 @@ std::vector<verifier::GlobalFunc> global_funcs_of(const ProgramSource& source, c
   return out;
 }
 
+constexpr std::uint32_t kProgTypeTracing = 26;  // BPF_PROG_TYPE_TRACING
+
+// Whether verifying needs the kernel's types: a tracing context, or a helper returning a kernel object.
+bool needs_kernel_types(const ProgramType& type, const vm::Program& program, const vm::HelperRegistry& helpers) {
+  if (type.kernel_type == kProgTypeTracing) return true;
+  for (std::size_t pc = 0; pc < program.size(); ++pc) {
+    if (program.ops[pc] == isa::kNoOp || program.op(pc).form != isa::Form::Call) continue;
+    const auto* entry = helpers.find(static_cast<std::uint32_t>(program.insns[pc].imm));
+    if (entry && entry->signature.known && entry->signature.ret == RetType::PtrToBtfId) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<const Object::Impl>& object,
@@ -151,6 +164,9 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     return make_error(Errc::Unsupported, "program '" + source.name + "' in section '" + source.section +
                                              "': the section names no program type libbpf knows; give one with --type (CLI) or ProgramOptions::type");
   }
+  if (source.spec != nullptr && !source.spec->unresolved_extern.empty())
+    return make_error(Errc::Unsupported, "program '" + source.name + "': not supported yet: " + source.spec->unresolved_extern +
+                                             " (bpfvm resolves __kconfig externs only; ksyms and kfuncs name kernel objects)");
   auto impl = std::make_shared<Program::Impl>();
   // Process-wide on purpose: a thread's RunState may outlive a program, and a later program at the
   // same address must not look prepared (ids start at 1; 0 = prepared for nothing).
@@ -160,7 +176,11 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   impl->name = source.name;
   impl->type = type;
   impl->options = options;
-  auto type_result = verifier_type_of(type);
+  const KernelBtfTypes* kernel =
+      needs_kernel_types(type, source.program, vm_impl.helpers) ? object->kernel_types() : nullptr;
+  auto type_result = type.kernel_type == kProgTypeTracing
+                         ? tracing_type_of(type, source.spec ? std::string_view(source.spec->attach_target) : "", kernel)
+                         : verifier_type_of(type);
   if (!type_result) return make_error(type_result.error().code, "program '" + source.name + "': " + type_result.error().reason);
   verifier::ProgramTypeInfo type_info = std::move(*type_result);
   impl->ctx_bytes = type_info.ctx_size_bytes;
@@ -169,6 +189,13 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   bool socket_after_ctx = false;
   for (const auto& f : type_info.fields) {
     if (f.kind == verifier::CtxFieldKind::Scalar) continue;
+    if (f.kind == verifier::CtxFieldKind::BtfPointer) {
+      if (impl->run_refusal.empty())
+        impl->run_refusal = "program '" + source.name + "': argument " + std::to_string(f.offset / 8) +
+                            " of its attach target is a kernel object pointer; running such programs is not supported yet "
+                            "(a userspace run has no kernel object to give)";
+      continue;
+    }
     impl->ctx_pointer_fields.emplace_back(f.offset, f.kind);
     socket_after_ctx |= f.kind == verifier::CtxFieldKind::Socket;
   }
@@ -188,6 +215,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     const Object::Impl* obj = object.get();
     vo.map_info = [obj](std::uint32_t index) { return map_info_of(*obj, index); };
     vo.helpers = &vm_impl.helpers;
+    vo.kernel_types = kernel;
     vo.unprivileged = options.unprivileged;
     vo.permissive_constant_operands = options.permissive_constant_operands;
     vo.max_states = options.max_verifier_states;
@@ -393,6 +421,7 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
       return make_error(Errc::InvalidArgument, "edge counters: need " + std::to_string(2 * p.program.size()) +
                                                    ", have " + std::to_string(input.edge_counters.size()));
   }
+  if (!p.run_refusal.empty()) return make_error(Errc::Unsupported, p.run_refusal);
   const bool checked = p.options.checked || edges != nullptr;
   out.r0 = 0;
   out.retval = 0;

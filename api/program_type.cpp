@@ -16,7 +16,7 @@ constexpr KernelType kKernelTypes[] = {
     {1, "socket_filter"}, {2, "kprobe"},         {3, "sched_cls"},      {4, "sched_act"},
     {5, "tracepoint"},    {6, "xdp"},            {7, "perf_event"},     {8, "cgroup_skb"},
     {9, "cgroup_sock"},   {10, "lwt_in"},        {11, "lwt_out"},       {12, "lwt_xmit"},     {13, "sock_ops"},
-    {15, "cgroup_device"}, {17, "raw_tracepoint"}, {18, "cgroup_sock_addr"}, {23, "cgroup_sysctl"},
+    {15, "cgroup_device"}, {17, "raw_tracepoint"}, {18, "cgroup_sock_addr"}, {23, "cgroup_sysctl"}, {26, "tracing"},
     {31, "syscall"},
 };
 }  // namespace
@@ -91,6 +91,9 @@ Result<verifier::ProgramTypeInfo> verifier_type_of(const ProgramType& type) {
       return std::move(*t);
     }
     case 23: return pt::cgroup_sysctl();
+    case 26:  // its context is the attach target's arguments: tracing_type_of
+      return make_error(Errc::Unsupported, "tracing programs need their attach target (an ELF section such as "
+                                           "tp_btf/<tracepoint>) and the kernel's BTF");
     default: break;
   }
   if (type.entry == ProgramType::Entry::PlainMemory) return pt::plain(type.ctx_size_bytes);
@@ -101,6 +104,17 @@ Result<verifier::ProgramTypeInfo> verifier_type_of(const ProgramType& type) {
   for (const auto& f : type.fields)
     info.fields.push_back(verifier::CtxField{f.offset, f.size_bytes, f.writable, verifier::CtxFieldKind::Scalar});
   return info;
+}
+
+Result<verifier::ProgramTypeInfo> tracing_type_of(const ProgramType& type, std::string_view attach_target,
+                                                  const KernelBtfTypes* kernel) {
+  if (attach_target.empty()) return verifier_type_of(type);  // the error naming what is missing
+  if (kernel == nullptr)
+    return make_error(Errc::Unsupported, "tracing programs need the kernel's BTF (/sys/kernel/btf/vmlinux, or "
+                                         "LoadOptions::target_btf) for their attach target's arguments");
+  auto args = kernel->tracing_args(type.expected_attach_type, attach_target);
+  if (!args) return std::move(args).error();
+  return verifier::program_types::tracing(type.expected_attach_type, *args);
 }
 
 std::optional<helpers::ProgType> packet_prog_type(const ProgramType& type) {

@@ -101,6 +101,7 @@ std::string_view reloc_kind_name(AppliedReloc::Kind kind) {
     case AppliedReloc::Kind::Core: return "core";
     case AppliedReloc::Kind::CorePoisoned: return "core_poisoned";
     case AppliedReloc::Kind::CoreUnresolved: return "core_unresolved";
+    case AppliedReloc::Kind::ExternUnresolved: return "extern_unresolved";
   }
   return "?";
 }

@@ -89,7 +89,10 @@ struct LineInfo {
 struct AppliedReloc {
   // CoreUnresolved: loaded without a target BTF (LoadOptions::core_without_target); value = the
   // compiler's original value; the instruction is poisoned like CorePoisoned.
-  enum class Kind : std::uint8_t { SubprogCall, SubprogAddr, Map, MapValue, Kconfig, Core, CorePoisoned, CoreUnresolved };
+  /// ExternUnresolved: an extern (ksym, kfunc) bpfvm cannot resolve; the program using it is refused
+  /// (ProgramSpec::unresolved_extern), the rest of the object loads.
+  enum class Kind : std::uint8_t { SubprogCall, SubprogAddr, Map, MapValue, Kconfig, Core, CorePoisoned, CoreUnresolved,
+                                   ExternUnresolved };
   std::uint32_t insn = 0;  // instruction index in the final program
   Kind kind = Kind::Map;
   std::string target;      // map, subprogram or "struct task_struct.pid" style CO-RE description
@@ -118,6 +121,9 @@ struct ProgramSpec {
   std::vector<AppliedReloc> relocations;
   std::uint32_t section_index = 0;
   std::uint32_t section_insn_off = 0;  // where the main function starts in its section
+  /// Non-empty: "extern ksym 'X' at insn N" — the program (or a subprogram it links) uses an extern bpfvm
+  /// cannot resolve, so loading it is refused; the object's other programs load.
+  std::string unresolved_extern;
 };
 
 struct Object {

@@ -76,9 +76,18 @@ Result<void> relocate_section(LoadContext& ctx, ProgSection& ps, const ElfSectio
     d.sym_name = sym.name;
     if (sym_is_extern(sym)) {
       const auto kc = std::find_if(ctx.kconfig.begin(), ctx.kconfig.end(), [&](const KconfigExtern& k) { return k.name == sym.name; });
-      if (!is_lddw || kc == ctx.kconfig.end())
-        return make_error(Errc::Unsupported, "not supported: extern " + std::string(is_call ? "kfunc" : "ksym") + " '" +
-                                                 std::string(sym.name) + "' at insn " + std::to_string(idx) + " of section '" + std::string(ps.name) + "'");
+      if (!is_lddw || kc == ctx.kconfig.end()) {
+        // Only the programs that use it fail (link_programs names them); the object still decodes and
+        // reports. A kfunc call (clang: BPF_PSEUDO_CALL, imm -1) is poisoned as libbpf poisons an
+        // unresolved weak kfunc, so it is not linked as a call to a BPF function.
+        if (is_call) {
+          insn.src = 0;
+          insn.imm = kCorePoisonHelperId;
+        }
+        ps.applied.push_back({idx, AppliedReloc::Kind::ExternUnresolved,
+                              std::string(is_call ? "kfunc" : "ksym") + " '" + std::string(sym.name) + "'", 0});
+        continue;
+      }
       insn.src = to_underlying(LddwSrc::MapIdxValue);
       insn.imm = ctx.kconfig_map;
       ps.insns[idx + 1].imm = static_cast<std::int32_t>(kc->data_off);
@@ -233,6 +242,11 @@ Result<void> link_programs(LoadContext& ctx) {
                                         ctx.btf->string_at(r.line_off), r.line, r.column});
     }
     std::stable_sort(prog.relocations.begin(), prog.relocations.end(), [](const AppliedReloc& a, const AppliedReloc& b) { return a.insn < b.insn; });
+    for (const auto& r : prog.relocations)
+      if (r.kind == AppliedReloc::Kind::ExternUnresolved) {
+        prog.unresolved_extern = "extern " + r.target + " at insn " + std::to_string(r.insn);
+        break;
+      }
     std::stable_sort(prog.line_info.begin(), prog.line_info.end(), [](const LineInfo& a, const LineInfo& b) { return a.insn < b.insn; });
     auto decoded = vm::decode_program(std::move(insns), prog.name);
     if (!decoded) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "verifier/btf_pointer.hpp"
 #include "verifier/socket_fields.hpp"
 
 namespace bpfvm::verifier {
@@ -79,8 +80,10 @@ const CtxField* permitting_field(std::span<const CtxField> fields, std::int64_t 
 }
 
 // What a load of a pointer field yields; a maybe-null one gets its id from transfer_memory, per load.
-RegValue pointer_field_value(CtxFieldKind kind) {
+RegValue pointer_field_value(const CtxField& field) {
+  const CtxFieldKind kind = field.kind;
   switch (kind) {
+    case CtxFieldKind::BtfPointer: return btf_pointer(field.btf_id);
     case CtxFieldKind::PacketData: return RegValue::pointer(RegType::Packet);
     case CtxFieldKind::PacketEnd: return RegValue::pointer(RegType::PacketEnd);
     case CtxFieldKind::PacketMeta: return RegValue::pointer(RegType::PacketMeta);
@@ -114,7 +117,7 @@ Check ctx_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail 
   const CtxField* f = permitting_field(type.fields, r.lo, size, write);
   if (!f) return violation(pc, ViolationKind::CtxFieldAccess, d);
   if (write && value && value->is_pointer()) return violation(pc, ViolationKind::PointerLeak, d);
-  if (loaded) *loaded = f->kind == CtxFieldKind::Scalar ? unknown_of_size(size) : pointer_field_value(f->kind);
+  if (loaded) *loaded = f->kind == CtxFieldKind::Scalar ? unknown_of_size(size) : pointer_field_value(*f);
   return std::nullopt;
 }
 
@@ -255,6 +258,8 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
       return socket_access(pc, d, p, range, size, write, loaded);
     case RegType::Stack:
       return stack_access(opts, s, pc, d, p, range, size, write, value, loaded, reads_uninit_stack);
+    case RegType::BtfId:
+      return btf_pointer_access(opts, pc, d, p, range.lo, range.hi, range.bounded, size, write, loaded);
     case RegType::MapValue: {
       if (p.maybe_null) return violation(pc, ViolationKind::MaybeNullAccess, d);
       const auto map = map_info_of(opts, p.aux);
@@ -348,6 +353,7 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
     }
     case RegType::NotInit: case RegType::Scalar: case RegType::Ctx: case RegType::MapPtr: case RegType::PacketEnd:
     case RegType::FuncPtr: case RegType::SockCommon: case RegType::Socket: case RegType::TcpSock:
+    case RegType::BtfId:
       return violation(pc, ViolationKind::HelperArgType, d);
   }
   return std::nullopt;

@@ -56,6 +56,7 @@ enum class ViolationKind : std::uint8_t {
   SpinLock,            // bpf_spin_lock rules: one lock, the map's lock field, no calls or exit while held
   GlobalFuncArg,       // call to a global function with an argument its BTF prototype does not allow
   GlobalFunc,          // global function: prototype not verifiable, called holding a lock, non-scalar return
+  BtfAccess,           // load or store through a kernel object pointer its BTF layout refuses (note says why)
   MixedPointerBase,    // one load/store reached with the context on one path and other memory on another
   Unsupported,         // a construct this verifier does not handle yet
 };

@@ -36,6 +36,7 @@ std::string type_name(const RegValue& v) {
     case RegType::SockCommon: return "sock_common" + null;
     case RegType::Socket: return "sock" + null;
     case RegType::TcpSock: return "tcp_sock" + null;
+    case RegType::BtfId: return std::string(v.untrusted ? "untrusted_" : "") + "ptr_to_btf_id" + null;
   }
   return "?";
 }
@@ -118,6 +119,7 @@ std::string region_name(const State* s, int reg) {
     case RegType::Ctx: return "context";
     case RegType::SockCommon: case RegType::Socket: return "struct bpf_sock";
     case RegType::TcpSock: return "struct bpf_tcp_sock";
+    case RegType::BtfId: return "kernel object";
     case RegType::NotInit: case RegType::Scalar: case RegType::MapPtr: case RegType::PacketEnd:
     case RegType::FuncPtr: break;
   }
@@ -304,6 +306,12 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
              (d.note.empty() ? std::string() : ": " + std::string(d.note));
     case ViolationKind::GlobalFunc:
       return "global function " + global_func_name(o, d.other_pc) + ": " + std::string(d.note);
+    case ViolationKind::BtfAccess: {
+      std::string text = r + " invalid access to kernel object";
+      if (o.kernel_types && s && d.reg >= 0 && s->reg(d.reg).type == RegType::BtfId)
+        text += " 'struct " + o.kernel_types->struct_name(static_cast<std::uint32_t>(d.limit)) + "'";
+      return text + " " + offs + " size=" + std::to_string(d.size) + ": " + std::string(d.note);
+    }
     case ViolationKind::MixedPointerBase:
       return "same insn cannot be used with different pointers: " + r +
              " is the context on one path and other memory on another (context accesses are rewritten per insn)";
@@ -331,7 +339,7 @@ std::string describe_reg(const RegValue& v) {
     }
     case RegType::Ctx: case RegType::MapPtr: case RegType::MapValue: case RegType::Packet: case RegType::PacketEnd:
     case RegType::PacketMeta: case RegType::Mem: case RegType::RingbufMem: case RegType::FuncPtr:
-    case RegType::SockCommon: case RegType::Socket: case RegType::TcpSock:
+    case RegType::SockCommon: case RegType::Socket: case RegType::TcpSock: case RegType::BtfId:
       break;
   }
   std::string out = type_name(v) + "(";
@@ -339,6 +347,7 @@ std::string describe_reg(const RegValue& v) {
     out += (v.aux & kInnerMapBit ? "inner_of_map=" + std::to_string(v.aux & ~kInnerMapBit) : "map=" + std::to_string(v.aux)) + ",";
   if (v.type == RegType::Mem || v.type == RegType::RingbufMem) out += "size=" + std::to_string(v.aux) + ",";
   if (v.type == RegType::FuncPtr) out += "insn=" + std::to_string(v.aux) + ",";
+  if (v.type == RegType::BtfId) out += "btf_id=" + std::to_string(v.aux) + ",";
   if (v.id) out += "id=" + std::to_string(v.id) + ",";
   if (v.id && (v.type == RegType::Packet || v.type == RegType::PacketMeta))
     out += "fixed=" + std::to_string(static_cast<std::int32_t>(v.aux)) + ",";

@@ -352,4 +352,28 @@ ProgramTypeInfo sock_ops() {
   return t;
 }
 
+// BPF_PROG_TYPE_TRACING (tracing_prog_is_valid_access, btf_ctx_access): the context is u64 args[], one
+// per argument of the BTF tracepoint (its btf_trace_<name> prototype without the leading void *); a
+// number may be read at any aligned width inside its slot, a pointer to a struct only whole (a trusted
+// PTR_TO_BTF_ID); nothing past the last argument; no stores. r0 is not checked for tp_btf.
+ProgramTypeInfo tracing(std::uint32_t expected_attach_type, const std::vector<TracingArg>& args) {
+  (void)expected_attach_type;  // only BPF_TRACE_RAW_TP (23) so far: the API refuses the others
+  ProgramTypeInfo t;
+  t.name = "tracing";
+  t.helper_ids = helper_sets::kTracingRawTp;
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = static_cast<std::uint32_t>(8 * args.size());
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto off = static_cast<std::uint32_t>(8 * i);
+    if (args[i].btf_pointer) {
+      CtxField f{off, 8, false, CtxFieldKind::BtfPointer};
+      f.btf_id = args[i].btf_id;
+      t.fields.push_back(f);
+    } else {
+      t.fields.push_back(scalar(off, 8));
+    }
+  }
+  return t;
+}
+
 }  // namespace bpfvm::verifier::program_types

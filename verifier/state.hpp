@@ -41,9 +41,8 @@ struct Frame {
   StackSlots stack;
   std::uint32_t callsite = 0;   // insn that created the frame (unused for frame 0)
   std::uint32_t entry_pc = 0;   // first insn of the function this frame runs
-  bool callback = false;        // called by a helper (bpf_loop): exit returns into the helper
-  RegValue callback_index;      // callback frames: r1 and r2 at entry, for the next iteration
-  RegValue callback_ctx;
+  bool callback = false;        // called by a helper (bpf_loop, for_each_map_elem): exit returns into the helper
+  std::array<RegValue, 4> callback_args;  // callback frames: r1..r4 at entry, for the next iteration
 
   bool leq(const Frame& old, RegsCompared regs, IdMap& ids) const;
   friend bool operator==(const Frame&, const Frame&) = default;

@@ -54,6 +54,7 @@ namespace {
 bool arithmetic_allowed(const RegValue& p) {
   switch (p.type) {
     case RegType::Ctx: case RegType::Stack: case RegType::Packet: case RegType::PacketMeta:
+    case RegType::BtfId:  // the kernel's adjust_ptr_min_max_vals: loads then need a constant offset
       return true;
     case RegType::MapValue: case RegType::Mem: case RegType::RingbufMem:
       return !p.maybe_null;

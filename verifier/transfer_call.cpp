@@ -2,6 +2,7 @@
 // bpf_loop callbacks, and the rules at exit (initialised r0, released references).
 #include <algorithm>
 
+#include "verifier/btf_pointer.hpp"
 #include "verifier/transfer.hpp"
 
 namespace bpfvm::verifier {
@@ -13,6 +14,7 @@ using vm::RetType;
 namespace {
 
 constexpr std::uint32_t kBpfLoop = 181;               // BPF_FUNC_loop
+constexpr std::uint32_t kBpfForEachMapElem = 164;     // BPF_FUNC_for_each_map_elem
 constexpr std::uint32_t kBpfSpinLock = 93, kBpfSpinUnlock = 94;
 constexpr std::uint32_t kBpfTailCall = 12;            // BPF_FUNC_tail_call
 constexpr std::uint32_t kBpfSkRelease = 86;           // BPF_FUNC_sk_release (OBJ_RELEASE)
@@ -60,6 +62,7 @@ bool map_fits_helper(std::uint32_t map, std::uint32_t fn) {
     case 156: case 157: return map == 29;        // TASK_STORAGE
     case 195: return in(map, {5, 6, 10});        // map_lookup_percpu_elem: PERCPU_HASH/ARRAY, LRU_PERCPU_HASH
     case 209: return map == 31;
+    case 164: return in(map, {1, 2, 5, 6, 9, 10});  // for_each_map_elem: (percpu) hash/array, lru(_percpu) hash
     case 210: case 211: return map == 32;        // CGRP_STORAGE
     default: return true;
   }
@@ -314,13 +317,11 @@ Check push_frame(Env& env, State& s, std::uint32_t pc, std::uint32_t target, Fra
   return std::nullopt;
 }
 
-Frame callback_frame(const RegValue& index, const RegValue& ctx) {
+Frame callback_frame(const std::array<RegValue, 4>& args) {
   Frame f;
   f.callback = true;
-  f.callback_index = index;
-  f.callback_ctx = ctx;
-  f.regs[1] = index;
-  f.regs[2] = ctx;
+  f.callback_args = args;
+  for (int r = 1; r <= 4; ++r) f.regs[static_cast<std::size_t>(r)] = args[static_cast<std::size_t>(r - 1)];
   return f;
 }
 
@@ -356,9 +357,24 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
     d.note = "tail_call would lead to reference leak";
     return violation(pc, ViolationKind::UnreleasedReference, d);
   }
-  if (facts.has_callback && helper != kBpfLoop) {
-    d.note = "callbacks of helpers other than bpf_loop";
+  if (facts.has_callback && helper != kBpfLoop && helper != kBpfForEachMapElem) {
+    d.note = "callbacks of helpers other than bpf_loop and bpf_for_each_map_elem";
     return violation(pc, ViolationKind::Unsupported, d);
+  }
+  if (helper == kBpfForEachMapElem && sig.known) {
+    // The kernel's set_map_elem_callback_state: callback(map, key, value, ctx), once per element (or
+    // never): the key read only (PTR_TO_MAP_KEY), the value as a lookup's, ctx the caller's r3.
+    if (!facts.has_callback || !facts.map) return violation(pc, ViolationKind::HelperArgType, d);
+    const auto map = map_info_of(env.options, *facts.map);
+    if (!map) return violation(pc, ViolationKind::UnknownMap, d);
+    RegValue key = RegValue::pointer(RegType::Mem, map->key_size);
+    key.read_only = true;
+    key.id = env.new_id();
+    RegValue value = RegValue::pointer(RegType::MapValue, *facts.map);
+    value.id = env.new_id();
+    State first = s;
+    if (auto c = push_frame(env, first, pc, facts.callback, callback_frame({s.reg(1), key, value, s.reg(3)}))) return c;
+    out.forks.push_back(Fork{std::move(first), facts.callback});
   }
   if (helper == kBpfLoop && sig.known) {
     if (!facts.has_callback) return violation(pc, ViolationKind::HelperArgType, d);
@@ -374,7 +390,8 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
     if (max_index > 0) {
       State first = s;
       const RegValue index = RegValue::scalar(ScalarDomain::unsigned_range(0, max_index - 1));
-      if (auto c = push_frame(env, first, pc, facts.callback, callback_frame(index, s.reg(3)))) return c;
+      if (auto c = push_frame(env, first, pc, facts.callback, callback_frame({index, s.reg(3), RegValue{}, RegValue{}})))
+        return c;
       out.forks.push_back(Fork{std::move(first), facts.callback});
     }
   }
@@ -384,9 +401,21 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
   RegValue r0 = RegValue::unknown();
   switch (sig.known ? sig.ret : RetType::Integer) {
     case RetType::Integer: break;
-    case RetType::PtrToBtfId:
-      d.note = "helpers returning a kernel object pointer (RET_PTR_TO_BTF_ID)";
-      return violation(pc, ViolationKind::Unsupported, d);
+    case RetType::PtrToBtfId: {
+      const auto ret = helper <= kLastKernelHelper ? helper_btf_return(helper) : std::nullopt;
+      const auto id = ret && env.options.kernel_types ? env.options.kernel_types->struct_id(ret->struct_name) : std::nullopt;
+      if (!id) {
+        d.note = ret ? "helpers returning a kernel object pointer (RET_PTR_TO_BTF_ID) without the kernel's BTF"
+                     : "helpers returning a kernel object pointer (RET_PTR_TO_BTF_ID)";
+        return violation(pc, ViolationKind::Unsupported, d);
+      }
+      r0 = btf_pointer(*id);
+      if (ret->maybe_null) {
+        r0.maybe_null = true;
+        r0.id = env.new_id();
+      }
+      break;
+    }
     case RetType::PtrToSocketOrNull:
     case RetType::PtrToSockCommonOrNull:
     case RetType::PtrToTcpSockOrNull:
@@ -678,10 +707,10 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
   clobber_caller_saved(s);
   out.next_pc = callee.callsite + 1;
   if (callee.callback) {
-    // bpf_loop may call the callback again with the caller's state as this iteration left it.
+    // bpf_loop and bpf_for_each_map_elem may call the callback again with the caller's state as this
+    // iteration left it.
     State again = s;
-    if (auto c = push_frame(env, again, callee.callsite, callee.entry_pc,
-                            callback_frame(callee.callback_index, callee.callback_ctx)))
+    if (auto c = push_frame(env, again, callee.callsite, callee.entry_pc, callback_frame(callee.callback_args)))
       return c;
     out.forks.push_back(Fork{std::move(again), callee.entry_pc});
     s.reg(0) = RegValue::unknown();

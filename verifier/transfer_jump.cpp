@@ -146,7 +146,7 @@ namespace {
 bool maybe_null_type(const RegValue& v) {
   return v.maybe_null && (v.type == RegType::MapValue || v.type == RegType::Mem || v.type == RegType::RingbufMem ||
                           v.type == RegType::MapPtr || v.type == RegType::SockCommon || v.type == RegType::Socket ||
-                          v.type == RegType::TcpSock);
+                          v.type == RegType::TcpSock || v.type == RegType::BtfId);
 }
 
 // After `if rX == 0`: every copy of the pointer with this id is null, or none is. A null acquired
@@ -263,7 +263,7 @@ Check transfer_jump(Env& env, State& s, std::uint32_t pc, Successors& out) {
       State& ptr_side = k == Kind::Jeq ? s : taken;
       mark_null_check(null_side, ptr.id, true);
       mark_null_check(ptr_side, ptr.id, false);
-    } else if (against_zero && ptr.type != RegType::Mem) {
+    } else if (against_zero && ptr.type != RegType::Mem && !(ptr.type == RegType::BtfId && ptr.untrusted)) {
       // A pointer that cannot be null: the comparison with 0 is decided. (Plain programs' input
       // memory may be a null pointer when it is empty, so Mem is never decided.)
       (k == Kind::Jeq ? e.taken : e.fallthrough) = false;

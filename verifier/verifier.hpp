@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bpfvm/result.hpp"
+#include "verifier/kernel_types.hpp"
 #include "vm/helper_registry.hpp"
 #include "vm/program.hpp"
 
@@ -29,7 +30,9 @@ struct MapInfo {
 /// What a context field yields when loaded.
 /// SockCommonOrNull: __sk_buff.sk (PTR_TO_SOCK_COMMON_OR_NULL); Socket: bpf_sock_addr.sk (PTR_TO_SOCKET);
 /// SocketOrNull: bpf_sock_ops.sk (PTR_TO_SOCKET_OR_NULL).
-enum class CtxFieldKind : std::uint8_t { Scalar, PacketData, PacketEnd, PacketMeta, SockCommonOrNull, Socket, SocketOrNull };
+/// BtfPointer: a tracing program's argument that points to a kernel struct (CtxField::btf_id; PTR_TO_BTF_ID).
+enum class CtxFieldKind : std::uint8_t { Scalar, PacketData, PacketEnd, PacketMeta, SockCommonOrNull, Socket, SocketOrNull,
+                                         BtfPointer };
 
 /// One accessible range of the context. Scalar fields allow aligned loads of any width inside
 /// the range; pointer fields allow exactly one load of size_bytes at offset.
@@ -47,6 +50,8 @@ struct CtxField {
   bool loads_at_start = false;
   /// Stores narrower than this are refused (sock_addr's user_ip6 takes 4- and 8-byte stores).
   std::uint8_t min_store_bytes = 0;
+  /// BtfPointer: the struct's id in VerifierOptions::kernel_types.
+  std::uint32_t btf_id = 0;
 };
 
 /// How the program is entered: r1 = the context, or (plain) r1 = N bytes of memory and r2 = N.
@@ -122,6 +127,16 @@ ProgramTypeInfo cgroup_device();                      // struct bpf_cgroup_dev_c
 ProgramTypeInfo cgroup_sysctl();                      // struct bpf_sysctl: file_pos writable
 ProgramTypeInfo perf_event();                         // struct bpf_perf_event_data (x86-64 regs), read only
 ProgramTypeInfo sock_ops();                           // struct bpf_sock_ops: reply, sk_txhash writable
+
+/// One argument of a traced function or BTF tracepoint: a number, or a pointer to a kernel struct.
+struct TracingArg {
+  bool btf_pointer = false;
+  std::uint32_t btf_id = 0;  // btf_pointer: the struct's id in VerifierOptions::kernel_types
+};
+/// BPF_PROG_TYPE_TRACING (tp_btf, fentry, fexit, fmod_ret; enum bpf_attach_type in
+/// `expected_attach_type`): the context is u64 args[], one per argument of the attach target (fexit and
+/// fmod_ret: then the return value), read only.
+ProgramTypeInfo tracing(std::uint32_t expected_attach_type, const std::vector<TracingArg>& args);
 }  // namespace program_types
 
 struct VerifierOptions {
@@ -147,6 +162,9 @@ struct VerifierOptions {
   std::uint64_t max_states = 0;        // states stored for pruning
   std::uint64_t max_memory_bytes = 0;  // stored and queued states and their path histories (estimated)
   std::uint64_t max_time_us = 0;       // wall time (checked every 1024 processed insns)
+  /// The kernel's types, for kernel object pointers (helpers returning one, tracing arguments). Null:
+  /// such helpers and contexts are refused "not supported yet".
+  const KernelTypes* kernel_types = nullptr;
   /// Global functions by first insn (from BTF func info; the loader/API fills it). Empty: none.
   std::vector<GlobalFunc> global_funcs;
 

@@ -54,7 +54,8 @@ enum class RetType : std::uint8_t {
   PtrToSocketOrNull,   ///< RET_PTR_TO_SOCKET_OR_NULL (struct bpf_sock, a full socket)
   PtrToSockCommonOrNull, ///< RET_PTR_TO_SOCK_COMMON_OR_NULL (struct bpf_sock, common fields only)
   PtrToTcpSockOrNull,  ///< RET_PTR_TO_TCP_SOCK_OR_NULL (struct bpf_tcp_sock)
-  // Kernel objects bpfvm's verifier does not model yet: a call returning one is refused "not supported yet".
+  /// A kernel object: the verifier knows the struct of the kernel helpers that return one
+  /// (bpf_get_current_task_btf, bpf_task_pt_regs, bpf_skc_to_*) and refuses other calls "not supported yet".
   PtrToBtfId,          ///< RET_PTR_TO_BTF_ID (maybe NULL), RET_PTR_TO_MEM_OR_BTF_ID (per-cpu variables)
 };
 

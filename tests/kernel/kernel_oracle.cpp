@@ -379,6 +379,7 @@ Result<Fd> load_program_with(bpf_prog_type type, std::span<const vm::Insn> insns
     attr.license = ptr_to_u64(kLicense);
     attr.expected_attach_type = options.expected_attach_type;
     attr.prog_flags = options.prog_flags;
+    attr.attach_btf_id = options.attach_btf_id;
     std::strncpy(attr.prog_name, options.name.c_str(), sizeof(attr.prog_name) - 1);
     if (options.btf_fd >= 0 && !options.func_info.empty()) {
       attr.prog_btf_fd = static_cast<std::uint32_t>(options.btf_fd);

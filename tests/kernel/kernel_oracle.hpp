@@ -132,6 +132,7 @@ Result<std::uint64_t> run_r0_64(std::span<const vm::Insn> body, std::span<const 
 struct ProgramLoadOptions {
   std::uint32_t expected_attach_type = 0;
   std::uint32_t prog_flags = 0;
+  std::uint32_t attach_btf_id = 0;  ///< tracing programs: the target's id in the kernel's BTF (vmlinux)
   int btf_fd = -1;  ///< with func_info / line_info: the BTF the records refer to
   std::vector<bpf_func_info> func_info;
   std::vector<bpf_line_info> line_info;

@@ -22,6 +22,7 @@
 #include "loader/elf_file.hpp"
 #include "loader/object.hpp"
 #include "loader/section_names.hpp"
+#include "tests/loader/builders.hpp"
 
 using namespace bpfvm;
 
@@ -496,4 +497,45 @@ TEST_CASE("legacy_map_def_inner: a map-in-map from a 20-byte bpf_map_def takes t
   auto [objdump_rc, report] = cli("objdump " + object_path("legacy_map_def_inner"));
   CHECK(objdump_rc == 0);
   CHECK(report.find("inner=none") != std::string::npos);
+}
+
+TEST_CASE("unresolved extern: only the program using it is refused, in one line; the others load and run") {
+  // cilium/ebpf's loader fixture shape: `r0 = MY_CONST ll` from inline asm in one program, a plain one
+  // beside it. libbpf refuses the whole object; bpfvm refuses just the user of the extern.
+  using namespace bpfvm::loader::test;
+  constexpr std::uint8_t kStbGlobal = 1, kSttFunc = 2;  // STB_GLOBAL, STT_FUNC
+  ElfBuilder b;
+  std::vector<std::uint8_t> uses, plain;
+  emit(uses, 0x18, 0, 0, 0, 0);
+  emit(uses, 0x00, 0, 0, 0, 0);
+  emit(uses, 0x95, 0, 0, 0, 0);
+  emit(plain, 0xb7, 0, 0, 0, 7);
+  emit(plain, 0x95, 0, 0, 0, 0);
+  const auto s1 = b.add_code("socket", uses);
+  const auto s2 = b.add_code("xdp", plain);
+  b.add_symbol("uses_extern", static_cast<std::uint16_t>(s1), kStbGlobal, kSttFunc, 0, uses.size());
+  b.add_symbol("plain", static_cast<std::uint16_t>(s2), kStbGlobal, kSttFunc, 0, plain.size());
+  const auto ext = b.add_symbol("MY_CONST", 0, kStbGlobal, 0, 0, 0);
+  b.add_rel(s1, 0, ext, 1);
+  BtfBuilder btf;
+  btf.add_int("int", 4);
+  b.add_section(".BTF", 1, 0, btf.build());
+  const auto bytes = b.build();
+  Vm vm;
+  auto object = vm.open_elf(bytes, LoadOptions{}, "ext");
+  INFO((object ? std::string() : object.error().message()));
+  REQUIRE(object.has_value());
+  auto refused = object->load("uses_extern");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == Errc::Unsupported);
+  CHECK(refused.error().message().find("program 'uses_extern': not supported yet: extern ksym 'MY_CONST' at insn 0") !=
+        std::string::npos);
+  CHECK(refused.error().message().find('\n') == std::string::npos);
+  auto loaded = object->load("plain");
+  INFO((loaded ? std::string() : loaded.error().message()));
+  REQUIRE(loaded.has_value());
+  std::vector<std::uint8_t> packet(64, 0);
+  auto ran = loaded->run(RunInput{packet});
+  REQUIRE(ran.has_value());
+  CHECK(ran->r0 == 7);
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -46,6 +47,11 @@ TEST_CASE("global functions: clang-built programs get the verdict their source n
   std::sort(sources.begin(), sources.end());
   REQUIRE(sources.size() >= 8);
   bpfvm::Vm vm;
+  // Programs reading kernel structs (CO-RE, bpf_get_current_task_btf, tp_btf) resolve against the
+  // running kernel's BTF, as libbpf does.
+  bpfvm::LoadOptions options;
+  if (std::ifstream in{"/sys/kernel/btf/vmlinux", std::ios::binary})
+    options.target_btf.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   int accepted = 0, rejected = 0;
   for (const auto& source : sources) {
     const std::string name = source.filename().string();
@@ -53,7 +59,11 @@ TEST_CASE("global functions: clang-built programs get the verdict their source n
     const Expectation want = expectation_of(source);
     REQUIRE(want.has_verdict);
     const auto object_path = kObjects / (name.substr(0, name.size() - 2) + ".o");
-    auto object = vm.open_elf_file(object_path.string());
+    if (options.target_btf.empty() && (name.starts_with("btf_") || name.starts_with("tp_btf_"))) {
+      WARN(name << ": skipped, no /sys/kernel/btf/vmlinux");
+      continue;
+    }
+    auto object = vm.open_elf_file(object_path.string(), options);
     INFO((object ? std::string() : object.error().message()));
     REQUIRE(object.has_value());
     const auto programs = object->programs();
@@ -70,4 +80,24 @@ TEST_CASE("global functions: clang-built programs get the verdict their source n
     }
   }
   std::cout << "global function programs: " << accepted << " accepted, " << rejected << " rejected as expected\n";
+}
+
+TEST_CASE("tp_btf: a program given a kernel object argument verifies, and run() refuses it in one line") {
+  std::ifstream in{"/sys/kernel/btf/vmlinux", std::ios::binary};
+  if (!in) {
+    WARN("skipped: no /sys/kernel/btf/vmlinux");
+    return;
+  }
+  bpfvm::LoadOptions options;
+  options.target_btf.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  bpfvm::Vm vm;
+  auto object = vm.open_elf_file((kObjects / "tp_btf_sched_switch.bpf.o").string(), options);
+  REQUIRE(object.has_value());
+  auto program = object->load("tp_btf_sched_switch");
+  INFO((program ? std::string() : program.error().message()));
+  REQUIRE(program.has_value());
+  auto ran = program->run(bpfvm::RunInput{});
+  REQUIRE_FALSE(ran.has_value());
+  CHECK(ran.error().code == bpfvm::Errc::Unsupported);
+  CHECK(ran.error().message().find("argument 1 of its attach target is a kernel object pointer") != std::string::npos);
 }

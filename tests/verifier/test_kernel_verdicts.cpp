@@ -429,6 +429,8 @@ std::vector<Comparison> compare_examples(const std::filesystem::path& dir, bool 
     if (e.path().extension() == ".o") objects.push_back(e.path());
   std::sort(objects.begin(), objects.end());
   const auto vmlinux = read_bytes("/sys/kernel/btf/vmlinux");
+  auto kernel_btf = loader::Btf::parse(vmlinux);
+  REQUIRE(kernel_btf.has_value());
 
   Vm vm;
   LoadOptions api_options;
@@ -472,6 +474,8 @@ std::vector<Comparison> compare_examples(const std::filesystem::path& dir, bool 
       options.expected_attach_type = prog.expected_attach_type;
       options.prog_flags = prog.prog_flags;
       options.name = prog.name;
+      if (prog.prog_type == BPF_PROG_TYPE_TRACING)  // tp_btf/<name>: libbpf attaches to btf_trace_<name>
+        options.attach_btf_id = kernel_btf->find(loader::BtfKind::Typedef, "btf_trace_" + prog.attach_target).value_or(0);
       std::vector<std::uint8_t> btf_blob;
       if (prototypes && object->btf) btf_blob = testing::prototype_btf(*object->btf, prog.func_info, options.func_info);
       auto kernel = kernel_load(c.program, static_cast<bpf_prog_type>(prog.prog_type), insns, options, false, btf_blob);

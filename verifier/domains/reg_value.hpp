@@ -29,6 +29,11 @@ enum class RegType : std::uint8_t {
   SockCommon,  // struct bpf_sock, common fields only (a request or timewait socket may hide behind it)
   Socket,      // struct bpf_sock, a full socket
   TcpSock,     // struct bpf_tcp_sock
+  // A kernel object (the kernel's PTR_TO_BTF_ID): aux = its struct's BTF id in the kernel's BTF
+  // (VerifierOptions::kernel_types), value = offset into it; loads only, checked against the struct's
+  // layout (btf_pointer.cpp). `untrusted`: read out of another object's field (PTR_UNTRUSTED), so a
+  // comparison with 0 is not decided.
+  BtfId,
 };
 
 /// Renaming between the pointer ids of two states, built while comparing them.
@@ -48,6 +53,7 @@ struct RegValue {
   RegType type = RegType::NotInit;
   bool maybe_null = false;  // MapValue, Mem, RingbufMem, sockets: null until a check proves otherwise
   bool read_only = false;   // Mem: writes refused
+  bool untrusted = false;   // BtfId: loaded from a field, may be NULL at run time (not checked)
   std::uint8_t frame = 0;   // Stack: which call frame's stack
   std::uint32_t id = 0;     // maybe_null pointers: copies share an id so one check covers all;
                             // packet pointers: names the variable part of the offset;

@@ -1,0 +1,106 @@
+// Kernel struct layouts from BTF, as the kernel's btf_struct_walk and btf_ctx_access read them.
+#include "api/kernel_types.hpp"
+
+namespace bpfvm {
+
+namespace {
+using loader::BtfKind;
+using Load = verifier::BtfFieldLoad;
+constexpr std::uint32_t kBpfTraceRawTp = 23;  // BPF_TRACE_RAW_TP (tp_btf)
+constexpr std::size_t kMaxFuncArgs = 12;      // MAX_BPF_FUNC_ARGS
+}  // namespace
+
+std::optional<std::uint32_t> KernelBtfTypes::struct_id(std::string_view name) const {
+  for (const std::uint32_t id : target_->named(name))
+    if (target_->btf().kind(id) == BtfKind::Struct && target_->btf().name(id) == name) return id;
+  return std::nullopt;
+}
+
+std::string KernelBtfTypes::struct_name(std::uint32_t id) const {
+  const auto& btf = target_->btf();
+  return btf.valid_id(id) ? std::string(btf.name(id)) : "?";
+}
+
+verifier::BtfFieldLoad KernelBtfTypes::load(std::uint32_t id, std::uint64_t off, std::uint32_t size) const {
+  const auto& btf = target_->btf();
+  if (!btf.valid_id(id)) return {Load::Kind::NoField};
+  std::uint32_t t = btf.skip_mods_and_typedefs(id);
+  // Each round enters one nested struct; BTF chains are at most 32 deep (validated), so are nestings.
+  for (int depth = 0; depth <= loader::Btf::kMaxChainDepth; ++depth) {
+    if (!btf.is_composite(t)) return {Load::Kind::NoField};
+    if (off + size > btf.size_or_type(t)) return {Load::Kind::BeyondStruct};
+    bool entered = false;
+    for (std::uint32_t i = 0; i < btf.vlen(t) && !entered; ++i) {
+      const auto m = btf.member(t, i);
+      if (m.bitfield_size != 0) {
+        const std::uint64_t first = m.bit_offset / 8, end = (m.bit_offset + m.bitfield_size + 7) / 8;
+        if (off >= first && off < end) return {Load::Kind::Scalar};
+        continue;
+      }
+      if (m.bit_offset % 8 != 0) continue;
+      std::uint64_t moff = m.bit_offset / 8;
+      if (off + size <= moff) break;  // members are in offset order: nothing later can hold it
+      std::uint32_t mtype = btf.skip_mods_and_typedefs(m.type);
+      auto msize = btf.resolve_size(mtype);
+      if (!msize || off >= moff + *msize) continue;
+      // An array: the element the access starts in (arrays of arrays flatten to their innermost element).
+      for (int d = 0; d <= loader::Btf::kMaxChainDepth && btf.kind(mtype) == BtfKind::Array; ++d) {
+        const std::uint32_t elem = btf.skip_mods_and_typedefs(btf.array(mtype).type);
+        const auto esize = btf.resolve_size(elem);
+        if (!esize || *esize == 0) return {Load::Kind::NoField};
+        moff += (off - moff) / *esize * *esize;
+        mtype = elem;
+        msize = esize;
+      }
+      if (btf.is_composite(mtype)) {
+        off -= moff;
+        t = mtype;
+        entered = true;
+        continue;
+      }
+      if (btf.kind(mtype) == BtfKind::Ptr) {
+        if (off != moff || size != 8) return {Load::Kind::PartialPointer};
+        const std::uint32_t pointee = btf.skip_mods_and_typedefs(btf.size_or_type(mtype));
+        if (btf.is_composite(pointee)) return {Load::Kind::Pointer, pointee};
+        return {Load::Kind::Scalar};
+      }
+      if (off + size > moff + *msize) return {Load::Kind::BeyondMember};
+      return {Load::Kind::Scalar};
+    }
+    if (!entered) return {Load::Kind::NoField};
+  }
+  return {Load::Kind::NoField};
+}
+
+Result<std::vector<verifier::program_types::TracingArg>> KernelBtfTypes::tracing_args(std::uint32_t expected_attach_type,
+                                                                                      std::string_view target) const {
+  const auto& btf = target_->btf();
+  if (expected_attach_type != kBpfTraceRawTp)
+    return make_error(Errc::Unsupported, "tracing programs other than tp_btf (fentry, fexit, fmod_ret, iter) are not supported yet");
+  const std::string name = "btf_trace_" + std::string(target);
+  std::optional<std::uint32_t> typedef_id;
+  for (const std::uint32_t id : target_->named(name))
+    if (btf.kind(id) == BtfKind::Typedef && btf.name(id) == name) typedef_id = id;
+  if (!typedef_id)
+    return make_error(Errc::InvalidArgument, "tp_btf target '" + std::string(target) + "': the kernel's BTF has no " + name);
+  const std::uint32_t ptr = btf.skip_mods_and_typedefs(btf.size_or_type(*typedef_id));
+  const std::uint32_t proto = btf.kind(ptr) == BtfKind::Ptr ? btf.skip_mods_and_typedefs(btf.size_or_type(ptr)) : 0;
+  if (proto == 0 || btf.kind(proto) != BtfKind::FuncProto || btf.vlen(proto) == 0)
+    return make_error(Errc::InvalidArgument, name + " is not a pointer to a function prototype with a context argument");
+  std::vector<verifier::program_types::TracingArg> args;
+  for (std::uint32_t i = 1; i < btf.vlen(proto); ++i) {  // the first is the tracepoint's void *__data
+    const std::uint32_t t = btf.skip_mods_and_typedefs(btf.param(proto, i).type);
+    verifier::program_types::TracingArg a;
+    if (btf.kind(t) == BtfKind::Ptr) {
+      const std::uint32_t pointee = btf.skip_mods_and_typedefs(btf.size_or_type(t));
+      if (btf.is_composite(pointee)) a = {true, pointee};
+    } else if (btf.is_composite(t)) {
+      return make_error(Errc::Unsupported, name + ": struct arguments passed by value are not supported yet");
+    }
+    args.push_back(a);
+  }
+  if (args.size() > kMaxFuncArgs) return make_error(Errc::InvalidArgument, name + " has more than 12 arguments");
+  return args;
+}
+
+}  // namespace bpfvm

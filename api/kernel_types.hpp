@@ -1,0 +1,33 @@
+// KernelBtfTypes: the verifier's view of the running kernel's types (verifier::KernelTypes) over its
+// BTF (a loader::CoreTarget, usually /sys/kernel/btf/vmlinux), and the tracing context built from it.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "bpfvm/result.hpp"
+#include "loader/core_target.hpp"
+#include "verifier/verifier.hpp"
+
+namespace bpfvm {
+
+class KernelBtfTypes final : public verifier::KernelTypes {
+ public:
+  explicit KernelBtfTypes(std::shared_ptr<const loader::CoreTarget> target) : target_(std::move(target)) {}
+  std::optional<std::uint32_t> struct_id(std::string_view name) const override;
+  std::string struct_name(std::uint32_t id) const override;
+  /// The kernel's btf_struct_walk: nested structs, unions and arrays are walked into, a whole pointer
+  /// member to a struct gives that struct, anything else inside a member is a number.
+  verifier::BtfFieldLoad load(std::uint32_t id, std::uint64_t off, std::uint32_t size) const override;
+
+  /// The arguments of a tracing program's attach target (tp_btf/<name>: the btf_trace_<name>
+  /// prototype without its leading void *), or why the kernel would refuse it.
+  Result<std::vector<verifier::program_types::TracingArg>> tracing_args(std::uint32_t expected_attach_type,
+                                                                        std::string_view target) const;
+
+ private:
+  std::shared_ptr<const loader::CoreTarget> target_;
+};
+
+}  // namespace bpfvm

@@ -1,0 +1,75 @@
+// Kernel object pointers: the kernel's check_ptr_to_btf_access / btf_struct_walk rules, asked of the
+// kernel's BTF through VerifierOptions::kernel_types.
+#include "verifier/btf_pointer.hpp"
+
+namespace bpfvm::verifier {
+
+RegValue btf_pointer(std::uint32_t btf_id) { return RegValue::pointer(RegType::BtfId, btf_id); }
+
+Check btf_pointer_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail d, const RegValue& p,
+                         std::int64_t lo, std::int64_t hi, bool bounded, int size, bool write, RegValue* loaded) {
+  d.off_min = lo;
+  d.off_max = hi;
+  d.size = size;
+  d.limit = p.aux;
+  if (opts.unprivileged) {
+    d.note = "kernel struct access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN";
+    return violation(pc, ViolationKind::BtfAccess, d);
+  }
+  if (p.maybe_null) return violation(pc, ViolationKind::MaybeNullAccess, d);
+  if (!bounded || lo != hi) {
+    d.note = "variable offset access to a kernel object is not allowed";
+    return violation(pc, ViolationKind::BtfAccess, d);
+  }
+  if (lo < 0) {
+    d.note = "invalid negative access";
+    return violation(pc, ViolationKind::BtfAccess, d);
+  }
+  if (write) {
+    d.note = "only read is supported";
+    return violation(pc, ViolationKind::BtfAccess, d);
+  }
+  if (opts.kernel_types == nullptr) {
+    d.note = "loads through kernel object pointers without the kernel's BTF";
+    return violation(pc, ViolationKind::Unsupported, d);
+  }
+  const BtfFieldLoad f = opts.kernel_types->load(p.aux, static_cast<std::uint64_t>(lo), static_cast<std::uint32_t>(size));
+  using K = BtfFieldLoad::Kind;
+  switch (f.kind) {
+    case K::Scalar:
+      if (loaded)
+        *loaded = size >= 8 ? RegValue::unknown()
+                            : RegValue::scalar(ScalarDomain::unsigned_range(0, (std::uint64_t{1} << (8 * size)) - 1));
+      return std::nullopt;
+    case K::Pointer:
+      // A pointer read out of an object is not trusted (PTR_UNTRUSTED): it may be NULL; loads through
+      // it are still allowed, as the kernel's PROBE_MEM loads read 0 where they fault.
+      if (loaded) {
+        *loaded = btf_pointer(f.type_id);
+        loaded->untrusted = true;
+      }
+      return std::nullopt;
+    case K::BeyondStruct: d.note = "access beyond struct"; break;
+    case K::PartialPointer: d.note = "cannot access a pointer member partially (only its whole 8 bytes)"; break;
+    case K::BeyondMember: d.note = "access beyond the end of member"; break;
+    case K::NoField: d.note = "struct doesn't have field at offset"; break;
+  }
+  return violation(pc, ViolationKind::BtfAccess, d);
+}
+
+std::optional<BtfReturn> helper_btf_return(std::uint32_t helper) {
+  switch (helper) {  // enum bpf_func_id -> the kernel's bpf_func_proto ret_btf_id
+    case 158: return BtfReturn{"task_struct", false};        // bpf_get_current_task_btf: RET_PTR_TO_BTF_ID_TRUSTED
+    case 175: return BtfReturn{"pt_regs", false};            // bpf_task_pt_regs: RET_PTR_TO_BTF_ID_TRUSTED
+    case 136: return BtfReturn{"tcp6_sock", true};           // bpf_skc_to_tcp6_sock
+    case 137: return BtfReturn{"tcp_sock", true};            // bpf_skc_to_tcp_sock
+    case 138: return BtfReturn{"tcp_timewait_sock", true};   // bpf_skc_to_tcp_timewait_sock
+    case 139: return BtfReturn{"tcp_request_sock", true};    // bpf_skc_to_tcp_request_sock
+    case 140: return BtfReturn{"udp6_sock", true};           // bpf_skc_to_udp6_sock
+    case 178: return BtfReturn{"unix_sock", true};           // bpf_skc_to_unix_sock
+    case 196: return BtfReturn{"mptcp_sock", true};          // bpf_skc_to_mptcp_sock
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace bpfvm::verifier
