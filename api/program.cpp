@@ -453,6 +453,11 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
     return {};
   }
 
+  // sk_skb's __sk_buff has 4-byte packet pointer fields that only the skb test-run rewrite serves; the
+  // kernel has no BPF_PROG_TEST_RUN for sk_skb either (-ENOTSUPP).
+  if (p.type.kernel_type == 14)
+    return make_error(Errc::Unsupported, "running sk_skb programs is not supported yet (the kernel cannot test-run them either)");
+
   // Plain programs get the input buffer in r1 and its length in r2; context programs get a copy of
   // the context bytes (or of the data) in r1. Either is zero-padded to the verifier's bound, as the
   // kernel's bpf_ctx_init zero-fills a short ctx_in: a verified program may read all of it. The copy

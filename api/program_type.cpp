@@ -16,7 +16,8 @@ constexpr KernelType kKernelTypes[] = {
     {1, "socket_filter"}, {2, "kprobe"},         {3, "sched_cls"},      {4, "sched_act"},
     {5, "tracepoint"},    {6, "xdp"},            {7, "perf_event"},     {8, "cgroup_skb"},
     {9, "cgroup_sock"},   {10, "lwt_in"},        {11, "lwt_out"},       {12, "lwt_xmit"},     {13, "sock_ops"},
-    {15, "cgroup_device"}, {17, "raw_tracepoint"}, {18, "cgroup_sock_addr"}, {23, "cgroup_sysctl"},
+    {14, "sk_skb"},       {16, "sk_msg"},
+    {15, "cgroup_device"}, {17, "raw_tracepoint"}, {18, "cgroup_sock_addr"}, {23, "cgroup_sysctl"}, {25, "cgroup_sockopt"},
     {31, "syscall"},
 };
 }  // namespace
@@ -91,6 +92,17 @@ Result<verifier::ProgramTypeInfo> verifier_type_of(const ProgramType& type) {
       return std::move(*t);
     }
     case 23: return pt::cgroup_sysctl();
+    case 14: return pt::sk_skb();
+    case 16: return pt::sk_msg();
+    case 25: {
+      auto t = pt::cgroup_sockopt(type.expected_attach_type);
+      if (!t)
+        return make_error(Errc::Unsupported, "cgroup_sockopt needs its hook as the expected attach type (" +
+                                                 std::to_string(type.expected_attach_type) +
+                                                 " is neither; the kernel refuses the load): the section name "
+                                                 "cgroup/getsockopt or cgroup/setsockopt gives it");
+      return std::move(*t);
+    }
     default: break;
   }
   if (type.entry == ProgramType::Entry::PlainMemory) return pt::plain(type.ctx_size_bytes);

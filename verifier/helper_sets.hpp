@@ -92,6 +92,16 @@ inline constexpr std::uint8_t kPerfEvent[] = {56, 119};  // perf_prog_read_value
 // perf_event_output, get_socket_cookie, setsockopt, sock_map_update, getsockopt, sock_ops_cb_flags_set,
 // sock_hash_update, get_local_storage, tcp_sock, sk_storage_get/delete, get_netns_cookie, *_hdr_opt.
 inline constexpr std::uint8_t kSockOps[] = {25, 46, 49, 53, 57, 59, 70, 81, 96, 107, 108, 122, 142, 143, 144};
+// skb_store_bytes, perf_event_output, skb_pull_data, skb_change_tail, skb_load_bytes, get_socket_cookie,
+// get_socket_uid, skb_change_head, skb_adjust_room, sk_redirect_map, sk_redirect_hash.
+inline constexpr std::uint8_t kSkSkb[] = {9, 25, 26, 38, 39, 43, 46, 47, 50, 52, 72};
+// perf_event_output, msg_redirect_map, msg_apply_bytes, msg_cork_bytes, msg_pull_data, msg_redirect_hash,
+// msg_push_data, msg_pop_data, get_current_cgroup_id.
+inline constexpr std::uint8_t kSkMsg[] = {25, 60, 61, 62, 63, 71, 90, 91, 122};
+// perf_event_output, get_local_storage, tcp_sock, get_current_cgroup_id; setsockopt adds bpf_setsockopt
+// and bpf_getsockopt.
+inline constexpr std::uint8_t kCgroupSockopt[] = {25, 81, 96, 122};
+inline constexpr std::uint8_t kSockoptCalls[] = {49, 57};
 }  // namespace own
 
 // BPF_PROG_TYPE_SOCKET_FILTER (1)
@@ -126,6 +136,13 @@ inline constexpr auto kCgroupSockAddrConnect =
 inline constexpr auto kCgroupDevice = unite<kBase, own::kCgroupDevice>();
 // BPF_PROG_TYPE_SOCK_OPS (13)
 inline constexpr auto kSockOps = unite<kBase, kSkCasts, own::kSockOps>();
+// BPF_PROG_TYPE_SK_SKB (14), every attach type
+inline constexpr auto kSkSkb = unite<kBase, kSkCasts, kSkLookup, own::kSkSkb>();
+// BPF_PROG_TYPE_SK_MSG (16)
+inline constexpr auto kSkMsg = unite<kBase, kSkCasts, kSkStorage, own::kSkMsg>();
+// BPF_PROG_TYPE_CGROUP_SOCKOPT (25): getsockopt, setsockopt
+inline constexpr auto kCgroupGetsockopt = unite<kBase, kSkStorage, kCgroupRetval, own::kCgroupSockopt>();
+inline constexpr auto kCgroupSetsockopt = unite<kBase, kSkStorage, kCgroupRetval, own::kCgroupSockopt, own::kSockoptCalls>();
 // BPF_PROG_TYPE_CGROUP_SYSCTL (23)
 inline constexpr auto kCgroupSysctl = unite<kBase, own::kCgroupSysctl>();
 
