@@ -36,11 +36,17 @@ int host_socket(int fd, SocketRef& out) {
       sock_option(fd, SOL_SOCKET, SO_PROTOCOL, protocol))
     return -EOPNOTSUPP;
   bool suitable = false;
-  if ((domain == AF_INET || domain == AF_INET6) && type == SOCK_STREAM && protocol == IPPROTO_TCP) {
+  sockaddr_storage peer{};
+  socklen_t peer_len = sizeof(peer);
+  const bool connected = getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0;
+  out.tcp = (domain == AF_INET || domain == AF_INET6) && type == SOCK_STREAM && protocol == IPPROTO_TCP;
+  out.redirect_allowed = connected;
+  if (out.tcp) {
     tcp_info info{};
     socklen_t len = sizeof(info);
     suitable = getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
                (info.tcpi_state == kTcpEstablished || info.tcpi_state == kTcpSynSent || info.tcpi_state == kTcpListen);
+    out.redirect_allowed = info.tcpi_state != kTcpListen;
   } else if ((domain == AF_INET || domain == AF_INET6) && type == SOCK_DGRAM && protocol == IPPROTO_UDP) {
     sockaddr_storage a{};
     socklen_t len = sizeof(a);
@@ -50,9 +56,7 @@ int host_socket(int fd, SocketRef& out) {
   } else if (domain == AF_UNIX && type == SOCK_DGRAM) {
     suitable = true;
   } else if (domain == AF_UNIX && type == SOCK_STREAM) {
-    sockaddr_storage a{};
-    socklen_t len = sizeof(a);
-    suitable = getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+    suitable = connected;
   }
   if (!suitable) return -EOPNOTSUPP;
   socklen_t len = sizeof(out.cookie);

@@ -14,9 +14,12 @@
 namespace bpfvm::maps {
 
 /// A socket as a sockmap holds it: its kernel socket cookie (SO_COOKIE), what a host lookup with an
-/// 8-byte value returns.
+/// 8-byte value returns, and what the redirect helpers need to know of it (as it was at the update).
 struct SocketRef {
   std::uint64_t cookie = 0;
+  bool tcp = false;
+  /// sock_map_redirect_allowed: a TCP socket that is not listening, another socket when connected.
+  bool redirect_allowed = false;
 };
 
 /// Turns the fd a host update carries into a socket: 0, or the kernel's errno for that fd
