@@ -86,6 +86,8 @@ struct Program::Impl {
   /// skb_data/skb_data_end): run() sets them, whatever the caller's bytes there say (see run()).
   std::vector<std::pair<std::uint32_t, verifier::CtxFieldKind>> ctx_pointer_fields;
   std::optional<helpers::ProgType> packet_type;  // packet_prog_type(type), once: run() goes through test_run
+  bool runnable = true;              // false: run() returns not_runnable_reason (verify-only types)
+  std::string not_runnable_reason;
   VerifierReport report;
   std::vector<const vm::MemoryOwner*> owners;  // the object's maps, for checked runs (fixed after open)
   vm::Program program;  // after ctx-access rewriting: what the engine runs

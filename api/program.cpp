@@ -161,10 +161,11 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   impl->ctx_bytes = type_info.ctx_size_bytes;
   impl->ctx_writable = std::any_of(type_info.fields.begin(), type_info.fields.end(),
                                    [](const verifier::CtxField& f) { return f.writable; });
-  bool socket_after_ctx = false;
+  bool socket_after_ctx = false, skb_packet_pointers = false;
   for (const auto& f : type_info.fields) {
     if (f.kind == verifier::CtxFieldKind::Scalar) continue;
     impl->ctx_pointer_fields.emplace_back(f.offset, f.kind);
+    skb_packet_pointers |= f.size_bytes == 4;  // __sk_buff's data/data_end/data_meta
     socket_after_ctx |= f.kind == verifier::CtxFieldKind::Socket;
   }
   // A non-null socket field (bpf_sock_addr.sk) points at a struct bpf_sock run() places after the context.
@@ -205,6 +206,13 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   }
 
   impl->packet_type = packet_prog_type(type);
+  // __sk_buff's 4-byte packet pointers (data, data_end) only the skb test run's ctx rewrite serves: the
+  // __sk_buff types without one (sk_skb, lwt_seg6local; the kernel refuses BPF_PROG_TEST_RUN for both,
+  // -ENOTSUPP) verify but do not run.
+  if (!impl->packet_type && skb_packet_pointers) {
+    impl->runnable = false;
+    impl->not_runnable_reason = "running " + type.name + " programs is not supported yet (the kernel cannot test-run them either)";
+  }
   if (const auto packet_type = impl->packet_type) {
     auto rewritten = helpers::rewrite_ctx_access(impl->program, *packet_type, ctx_accesses);
     if (!rewritten) return std::move(rewritten).error();
@@ -453,10 +461,7 @@ Result<void> Program::run(const RunInput& input, RunOutput& out) const {
     return {};
   }
 
-  // sk_skb's __sk_buff has 4-byte packet pointer fields that only the skb test-run rewrite serves; the
-  // kernel has no BPF_PROG_TEST_RUN for sk_skb either (-ENOTSUPP).
-  if (p.type.kernel_type == 14)
-    return make_error(Errc::Unsupported, "running sk_skb programs is not supported yet (the kernel cannot test-run them either)");
+  if (!p.runnable) return make_error(Errc::Unsupported, p.not_runnable_reason);
 
   // Plain programs get the input buffer in r1 and its length in r2; context programs get a copy of
   // the context bytes (or of the data) in r1. Either is zero-padded to the verifier's bound, as the

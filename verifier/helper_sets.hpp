@@ -124,6 +124,9 @@ inline constexpr auto kCgroupSock = unite<kBase, kCgroupRetval, own::kCgroupSock
 inline constexpr auto kLwtIn = unite<kBase, kSkCasts, own::kLwt, own::kLwtPushEncap>();
 inline constexpr auto kLwtOut = unite<kBase, kSkCasts, own::kLwt>();
 inline constexpr auto kLwtXmit = unite<kBase, kSkCasts, own::kLwt, own::kLwtPushEncap, own::kLwtXmit>();
+// BPF_PROG_TYPE_LWT_SEG6LOCAL (19): lwt_out's set on the 6.18 test kernel, which is built without
+// CONFIG_IPV6_SEG6_BPF (with it the kernel adds lwt_seg6_store_bytes, adjust_srh and action: 74-76).
+inline constexpr auto kLwtSeg6local = kLwtOut;
 // BPF_PROG_TYPE_CGROUP_SOCK_ADDR (18): get/set_retval except where the hook's return value is fixed
 // (getpeername, getsockname, recvmsg); bpf_bind from connect only.
 inline constexpr auto kCgroupSockAddrFixedReturn =

@@ -230,6 +230,9 @@ ProgramTypeInfo lwt(std::string name, std::span<const std::uint8_t> helper_ids, 
 ProgramTypeInfo lwt_in() { return lwt("lwt_in", helper_sets::kLwtIn, false); }
 ProgramTypeInfo lwt_out() { return lwt("lwt_out", helper_sets::kLwtOut, false); }
 ProgramTypeInfo lwt_xmit() { return lwt("lwt_xmit", helper_sets::kLwtXmit, true); }
+// lwt_seg6local_verifier_ops use lwt_is_valid_access too (6.18, measured: the same verdict at every
+// offset and width as lwt_in); the packet is read only.
+ProgramTypeInfo lwt_seg6local() { return lwt("lwt_seg6local", helper_sets::kLwtSeg6local, false); }
 
 // sock_filter_is_valid_access (6.18, measured at every offset and width): struct bpf_sock, read only.
 // bound_dev_if, mark and priority exist for sock_create/sock_release only, read and written whole;

@@ -118,6 +118,7 @@ ProgramTypeInfo cgroup_skb();                         // struct __sk_buff as cg_
 ProgramTypeInfo lwt_in();                             // struct __sk_buff as lwt_is_valid_access allows, packet read only
 ProgramTypeInfo lwt_out();                            // the same
 ProgramTypeInfo lwt_xmit();                           // the same, packet writable
+ProgramTypeInfo lwt_seg6local();                      // as lwt_in
 /// struct bpf_sock as sock_filter_is_valid_access allows for the hook (enum bpf_attach_type; 0 = sock_create)
 ProgramTypeInfo cgroup_sock(std::uint32_t expected_attach_type);
 /// struct bpf_sock_addr as sock_addr_is_valid_access allows for the hook; refused (nullopt) for

@@ -245,6 +245,7 @@ TEST_CASE("context access verdicts equal the running kernel's") {
       {"cgroup_sysctl", BPF_PROG_TYPE_CGROUP_SYSCTL, 0, pt::cgroup_sysctl()},
       {"perf_event", BPF_PROG_TYPE_PERF_EVENT, 0, pt::perf_event()},
       {"sock_ops", BPF_PROG_TYPE_SOCK_OPS, 0, pt::sock_ops()},
+      {"lwt_seg6local", BPF_PROG_TYPE_LWT_SEG6LOCAL, 0, pt::lwt_seg6local()},
       {"sk_skb", BPF_PROG_TYPE_SK_SKB, 0, pt::sk_skb()},
       {"sk_skb (stream_verdict)", BPF_PROG_TYPE_SK_SKB, BPF_SK_SKB_STREAM_VERDICT, pt::sk_skb()},
       {"sk_msg", BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT, pt::sk_msg()},

@@ -5,7 +5,7 @@
 //
 // How each suite file reaches the kernel (the file name's prefix picks it, as in verifier_test_support):
 //   xdp-, tc-, socket-, kprobe-, tracepoint-, rawtp-, cgskb-, lwtin-, lwtxmit-, sockops-, skskb-,
-//   skmsg-, getsockopt-, setsockopt-  the matching
+//   skmsg-, seg6local-, getsockopt-, setsockopt-  the matching
 //            BPF_PROG_TYPE, loaded as written.
 //   plain-   BPF_PROG_TYPE_SOCKET_FILTER with a 3-slot prefix that replaces the context with the
 //            plain entry state: r1 = `lddw BPF_PSEUDO_MAP_VALUE` of a one-entry array map whose
@@ -284,6 +284,7 @@ SuiteKind kind_of(const std::string& name) {
   if (starts("sockops-")) return {BPF_PROG_TYPE_SOCK_OPS};
   if (starts("skskb-")) return {BPF_PROG_TYPE_SK_SKB};
   if (starts("skmsg-")) return {BPF_PROG_TYPE_SK_MSG};
+  if (starts("seg6local-")) return {BPF_PROG_TYPE_LWT_SEG6LOCAL};
   if (starts("getsockopt-")) return {BPF_PROG_TYPE_CGROUP_SOCKOPT, false, false, BPF_CGROUP_GETSOCKOPT};
   if (starts("setsockopt-")) return {BPF_PROG_TYPE_CGROUP_SOCKOPT, false, false, BPF_CGROUP_SETSOCKOPT};
   return {BPF_PROG_TYPE_SOCKET_FILTER, true, starts("unpriv-")};
