@@ -41,7 +41,7 @@ bool map_fits_helper(std::uint32_t map, std::uint32_t fn) {
     case 30: if (!in(fn, {87, 89})) return false; break;                          // BLOOM_FILTER: push/peek
     case 31: if (fn != 209) return false; break;                                  // USER_RINGBUF
     // SOCKMAP, SOCKHASH: their redirect/update helpers, sk_select_reuseport, lookup; update and delete
-    // are checked with the program type (sockmap_map_writes).
+    // are checked with the program type (sockmap_map_op).
     case 15: if (!in(fn, {1, 2, 3, 52, 53, 60, 82})) return false; break;
     case 18: if (!in(fn, {1, 2, 3, 70, 71, 72, 82})) return false; break;
     default: break;
