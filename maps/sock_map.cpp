@@ -13,6 +13,7 @@
 #include <bit>
 #include <cerrno>
 #include <climits>
+#include <cstddef>
 #include <cstring>
 
 #include "maps/prog_array_map.hpp"
@@ -51,8 +52,11 @@ int host_socket(int fd, SocketRef& out) {
     sockaddr_storage a{};
     socklen_t len = sizeof(a);
     // Bound: a local port (connect binds one too). Both families keep the port at the same offset.
-    suitable = getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0 &&
-               reinterpret_cast<const sockaddr_in&>(a).sin_port != 0;
+    std::uint16_t port = 0;
+    static_assert(offsetof(sockaddr_in, sin_port) == offsetof(sockaddr_in6, sin6_port));
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+      std::memcpy(&port, reinterpret_cast<const std::byte*>(&a) + offsetof(sockaddr_in, sin_port), sizeof(port));
+    suitable = port != 0;
   } else if (domain == AF_UNIX && type == SOCK_DGRAM) {
     suitable = true;
   } else if (domain == AF_UNIX && type == SOCK_STREAM) {
