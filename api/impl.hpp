@@ -100,7 +100,8 @@ struct Program::Impl {
   std::vector<std::pair<std::uint32_t, verifier::CtxFieldKind>> ctx_pointer_fields;
   std::optional<helpers::ProgType> packet_type;  // packet_prog_type(type), once: run() goes through test_run
   /// Non-empty: why run() refuses this program (a tracing argument is a kernel object, which a
-  /// userspace run has none of); verification judged it all the same.
+  /// userspace run has none of; a type whose packet pointers only the kernel's skb test run serves);
+  /// verification judged it all the same.
   std::string run_refusal;
   VerifierReport report;
   std::vector<const vm::MemoryOwner*> owners;  // the object's maps, for checked runs (fixed after open)

@@ -186,7 +186,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   impl->ctx_bytes = type_info.ctx_size_bytes;
   impl->ctx_writable = std::any_of(type_info.fields.begin(), type_info.fields.end(),
                                    [](const verifier::CtxField& f) { return f.writable; });
-  bool socket_after_ctx = false;
+  bool socket_after_ctx = false, skb_packet_pointers = false;
   for (const auto& f : type_info.fields) {
     if (f.kind == verifier::CtxFieldKind::Scalar) continue;
     if (f.kind == verifier::CtxFieldKind::BtfPointer) {
@@ -197,6 +197,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
       continue;
     }
     impl->ctx_pointer_fields.emplace_back(f.offset, f.kind);
+    skb_packet_pointers |= f.size_bytes == 4;  // __sk_buff's data/data_end/data_meta
     socket_after_ctx |= f.kind == verifier::CtxFieldKind::Socket;
   }
   // A non-null socket field (bpf_sock_addr.sk) points at a struct bpf_sock run() places after the context.
@@ -238,6 +239,12 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   }
 
   impl->packet_type = packet_prog_type(type);
+  // __sk_buff's 4-byte packet pointers (data, data_end) only the skb test run's ctx rewrite serves: the
+  // __sk_buff types without one (sk_skb, lwt_seg6local; the kernel refuses BPF_PROG_TEST_RUN for both,
+  // -ENOTSUPP) verify but do not run.
+  if (!impl->packet_type && skb_packet_pointers) {
+    impl->run_refusal = "running " + type.name + " programs is not supported yet (the kernel cannot test-run them either)";
+  }
   if (const auto packet_type = impl->packet_type) {
     auto rewritten = helpers::rewrite_ctx_access(impl->program, *packet_type, ctx_accesses);
     if (!rewritten) return std::move(rewritten).error();

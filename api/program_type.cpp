@@ -13,11 +13,12 @@ struct KernelType {
 };
 // The kernel program types bpfvm gives a context to (helpers/contexts.hpp, verifier/program_types.cpp).
 constexpr KernelType kKernelTypes[] = {
-    {1, "socket_filter"}, {2, "kprobe"},         {3, "sched_cls"},      {4, "sched_act"},
-    {5, "tracepoint"},    {6, "xdp"},            {7, "perf_event"},     {8, "cgroup_skb"},
-    {9, "cgroup_sock"},   {10, "lwt_in"},        {11, "lwt_out"},       {12, "lwt_xmit"},     {13, "sock_ops"},
-    {15, "cgroup_device"}, {17, "raw_tracepoint"}, {18, "cgroup_sock_addr"}, {23, "cgroup_sysctl"}, {26, "tracing"},
-    {31, "syscall"},
+    {1, "socket_filter"},  {2, "kprobe"},          {3, "sched_cls"},          {4, "sched_act"},
+    {5, "tracepoint"},     {6, "xdp"},             {7, "perf_event"},         {8, "cgroup_skb"},
+    {9, "cgroup_sock"},    {10, "lwt_in"},         {11, "lwt_out"},           {12, "lwt_xmit"},
+    {13, "sock_ops"},      {14, "sk_skb"},         {15, "cgroup_device"},     {16, "sk_msg"},
+    {17, "raw_tracepoint"}, {18, "cgroup_sock_addr"}, {19, "lwt_seg6local"},  {23, "cgroup_sysctl"},
+    {25, "cgroup_sockopt"}, {26, "tracing"},       {31, "syscall"},
 };
 }  // namespace
 
@@ -90,10 +91,22 @@ Result<verifier::ProgramTypeInfo> verifier_type_of(const ProgramType& type) {
                               "cgroup/bind6 or cgroup/sendmsg4 gives it; the unix socket hooks are not supported yet");
       return std::move(*t);
     }
+    case 14: return pt::sk_skb();
+    case 16: return pt::sk_msg();
+    case 19: return pt::lwt_seg6local();
     case 23: return pt::cgroup_sysctl();
     case 26:  // its context is the attach target's arguments: tracing_type_of
       return make_error(Errc::Unsupported, "tracing programs need their attach target (an ELF section such as "
                                            "tp_btf/<tracepoint>) and the kernel's BTF");
+    case 25: {
+      auto t = pt::cgroup_sockopt(type.expected_attach_type);
+      if (!t)
+        return make_error(Errc::Unsupported, "cgroup_sockopt needs its hook as the expected attach type (" +
+                                                 std::to_string(type.expected_attach_type) +
+                                                 " is neither; the kernel refuses the load): the section name "
+                                                 "cgroup/getsockopt or cgroup/setsockopt gives it");
+      return std::move(*t);
+    }
     default: break;
   }
   if (type.entry == ProgramType::Entry::PlainMemory) return pt::plain(type.ctx_size_bytes);

@@ -76,7 +76,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(set_hash, kNotYet, I, C, A),
     ROW(setsockopt, kNotYet, I, C, A, A, Mem, Sz),
     ROW(skb_adjust_room, kNotYet, I, C, A, A, A),
-    ROW(sk_redirect_map, 0, I, C, M, A, A),                   // SK_DROP: bpfvm sockmaps hold no sockets
+    ROW(sk_redirect_map, kNotYet, I, C, M, A, A),             // implemented in sockmap_helpers.cpp
     ROW(sock_map_update, kNotYet, I, C, M, K, A),
     ROW(perf_event_read, kNotYet, I, M, A),                   // implemented in ringbuf_helpers.cpp
     ROW(perf_event_read_value, kNotYet, I, M, A, Out, Sz),    // implemented in ringbuf_helpers.cpp
@@ -84,7 +84,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(getsockopt, kNotYet, I, C, A, A, Out, Sz),
     ROW(override_return, kNotYet, I, C, A),
     ROW(sock_ops_cb_flags_set, kNotYet, I, C, A),             // implemented in socket_helpers.cpp
-    ROW(msg_redirect_map, 0, I, C, M, A, A),                  // SK_DROP: no socket in the map
+    ROW(msg_redirect_map, kNotYet, I, C, M, A, A),            // implemented in sockmap_helpers.cpp
     ROW(msg_apply_bytes, kNotYet, I, C, A),
     ROW(msg_cork_bytes, kNotYet, I, C, A),
     ROW(msg_pull_data, kNotYet, I, C, A, A, A),
@@ -94,8 +94,8 @@ constexpr CatalogRow kCatalog[] = {
     ROW(skb_load_bytes_relative, kNotYet, I, C, A, Out, Sz, A),
     ROW(fib_lookup, -ENODEV, I, C, Mem, Sz, A),               // no net device with params->ifindex
     ROW(sock_hash_update, kNotYet, I, C, M, K, A),
-    ROW(msg_redirect_hash, 0, I, C, M, K, A),                 // SK_DROP
-    ROW(sk_redirect_hash, 0, I, C, M, K, A),                  // SK_DROP
+    ROW(msg_redirect_hash, kNotYet, I, C, M, K, A),           // implemented in sockmap_helpers.cpp
+    ROW(sk_redirect_hash, kNotYet, I, C, M, K, A),            // implemented in sockmap_helpers.cpp
     ROW(lwt_push_encap, kNotYet, I, C, A, Mem, Sz),
     ROW(lwt_seg6_store_bytes, kNotYet, I, C, A, Mem, Sz),
     ROW(lwt_seg6_adjust_srh, kNotYet, I, C, A, A),

@@ -19,6 +19,7 @@
 #include "maps/queue_stack_map.hpp"
 #include "maps/redirect_array_map.hpp"
 #include "maps/ringbuf_map.hpp"
+#include "maps/sock_map.hpp"
 
 namespace bpfvm::maps {
 namespace {
@@ -37,6 +38,7 @@ constexpr std::uint64_t kPcpuMinUnitBytes = 32 * 1024;
 constexpr std::uint64_t kHtabElemHeaderBytes = 48;  // sizeof(struct htab_elem)
 constexpr std::uint64_t kPageBytes = 4096;
 constexpr std::uint32_t kLpmDataSizeMax = 256;
+constexpr std::uint32_t kMaxBpfStackBytes = 512;  // MAX_BPF_STACK
 // cpumap.c refuses max_entries above NR_CPUS, a kernel build option: 8192 is the x86-64 distribution
 // value (CONFIG_MAXSMP); the 6.18 test machine's kernel has 256.
 constexpr std::uint32_t kNrCpus = 8192;
@@ -183,11 +185,19 @@ SpecProblem check_type(const MapSpec& s) {
           (s.max_entries % kPageBytes))
         return fail(-EINVAL, "ringbuf needs key_size 0, value_size 0, max_entries a page-aligned power of 2");
       return {};
+    case MapType::Sockmap:
+    case MapType::Sockhash: {  // sock_map.c sock_map_alloc / sock_hash_alloc
+      const bool hash = s.type == MapType::Sockhash;
+      if (s.max_entries == 0 || (hash ? s.key_size == 0 : s.key_size != 4) || (s.value_size != 4 && s.value_size != 8) ||
+          (s.map_flags & ~(kBpfFNumaNode | kBpfFRdonly | kBpfFWronly)))
+        return fail(-EINVAL, map_type_name(s.type) + (hash ? " needs key_size > 0" : " needs key_size 4") +
+                                 ", value_size 4 or 8, max_entries > 0 and only the NUMA/RDONLY/WRONLY flags");
+      if (hash && s.key_size > kMaxBpfStackBytes) return fail(-E2BIG, "sockhash key_size above 512");
+      return {};
+    }
     case MapType::Unspec:
       return fail(-EINVAL, "BPF_MAP_TYPE_UNSPEC");
     case MapType::StackTrace:
-    case MapType::Sockmap:
-    case MapType::Sockhash:
     case MapType::CgroupStorage:
     case MapType::ReuseportSockarray:
     case MapType::PercpuCgroupStorage:
@@ -234,6 +244,8 @@ std::uint64_t map_memory_bytes(const MapSpec& s, unsigned nr_cpus) {
     case MapType::Ringbuf:
       return s.max_entries;
     case MapType::DevmapHash:
+    case MapType::Sockmap:
+    case MapType::Sockhash:
       return 0;  // entries are allocated as they are inserted
     default:
       return std::uint64_t{s.max_entries} * 16;
@@ -285,6 +297,8 @@ Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, std::shared_ptr<Run
     case MapType::Cpumap:
     case MapType::Xskmap: return std::unique_ptr<Map>(std::make_unique<RedirectArrayMap>(spec, domain));
     case MapType::DevmapHash: return std::unique_ptr<Map>(std::make_unique<DevmapHashMap>(spec, domain));
+    case MapType::Sockmap:
+    case MapType::Sockhash: return std::unique_ptr<Map>(std::make_unique<SockMap>(spec, domain));
     case MapType::Ringbuf: {
       auto rb = RingbufMap::create(spec, domain);
       if (!rb) return std::move(rb).error();

@@ -95,6 +95,16 @@ inline constexpr std::uint8_t kSockOps[] = {25, 46, 49, 53, 57, 59, 70, 81, 96, 
 // tracing_prog_func_proto (tp_btf): get_socket_cookie, sk_storage_get/delete, skb_output, xdp_output,
 // the skc_to_* casts, d_path, copy_from_user_task, seq/snprintf_btf... as measured (not coarse ktime, 160).
 inline constexpr std::uint8_t kTracing[] = {46, 107, 108, 111, 121, 136, 137, 138, 139, 140, 147, 162, 178, 188, 196};
+// skb_store_bytes, perf_event_output, skb_pull_data, skb_change_tail, skb_load_bytes, get_socket_cookie,
+// get_socket_uid, skb_change_head, skb_adjust_room, sk_redirect_map, sk_redirect_hash.
+inline constexpr std::uint8_t kSkSkb[] = {9, 25, 26, 38, 39, 43, 46, 47, 50, 52, 72};
+// perf_event_output, msg_redirect_map, msg_apply_bytes, msg_cork_bytes, msg_pull_data, msg_redirect_hash,
+// msg_push_data, msg_pop_data, get_current_cgroup_id.
+inline constexpr std::uint8_t kSkMsg[] = {25, 60, 61, 62, 63, 71, 90, 91, 122};
+// perf_event_output, get_local_storage, tcp_sock, get_current_cgroup_id; setsockopt adds bpf_setsockopt
+// and bpf_getsockopt.
+inline constexpr std::uint8_t kCgroupSockopt[] = {25, 81, 96, 122};
+inline constexpr std::uint8_t kSockoptCalls[] = {49, 57};
 }  // namespace own
 
 // BPF_PROG_TYPE_SOCKET_FILTER (1)
@@ -119,6 +129,9 @@ inline constexpr auto kCgroupSock = unite<kBase, kCgroupRetval, own::kCgroupSock
 inline constexpr auto kLwtIn = unite<kBase, kSkCasts, own::kLwt, own::kLwtPushEncap>();
 inline constexpr auto kLwtOut = unite<kBase, kSkCasts, own::kLwt>();
 inline constexpr auto kLwtXmit = unite<kBase, kSkCasts, own::kLwt, own::kLwtPushEncap, own::kLwtXmit>();
+// BPF_PROG_TYPE_LWT_SEG6LOCAL (19): lwt_out's set on the 6.18 test kernel, which is built without
+// CONFIG_IPV6_SEG6_BPF (with it the kernel adds lwt_seg6_store_bytes, adjust_srh and action: 74-76).
+inline constexpr auto kLwtSeg6local = kLwtOut;
 // BPF_PROG_TYPE_CGROUP_SOCK_ADDR (18): get/set_retval except where the hook's return value is fixed
 // (getpeername, getsockname, recvmsg); bpf_bind from connect only.
 inline constexpr auto kCgroupSockAddrFixedReturn =
@@ -131,6 +144,13 @@ inline constexpr auto kCgroupSockAddrConnect =
 inline constexpr auto kCgroupDevice = unite<kBase, own::kCgroupDevice>();
 // BPF_PROG_TYPE_SOCK_OPS (13)
 inline constexpr auto kSockOps = unite<kBase, kSkCasts, own::kSockOps>();
+// BPF_PROG_TYPE_SK_SKB (14), every attach type
+inline constexpr auto kSkSkb = unite<kBase, kSkCasts, kSkLookup, own::kSkSkb>();
+// BPF_PROG_TYPE_SK_MSG (16)
+inline constexpr auto kSkMsg = unite<kBase, kSkCasts, kSkStorage, own::kSkMsg>();
+// BPF_PROG_TYPE_CGROUP_SOCKOPT (25): getsockopt, setsockopt
+inline constexpr auto kCgroupGetsockopt = unite<kBase, kSkStorage, kCgroupRetval, own::kCgroupSockopt>();
+inline constexpr auto kCgroupSetsockopt = unite<kBase, kSkStorage, kCgroupRetval, own::kCgroupSockopt, own::kSockoptCalls>();
 // BPF_PROG_TYPE_CGROUP_SYSCTL (23)
 inline constexpr auto kCgroupSysctl = unite<kBase, own::kCgroupSysctl>();
 

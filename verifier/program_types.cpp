@@ -100,6 +100,7 @@ ProgramTypeInfo xdp() {
   t.ctx_btf_name = "xdp_md";
   t.entry = EntryKind::Ctx;
   t.ctx_size_bytes = 24;  // struct xdp_md
+  t.sockmap_writes = ProgramTypeInfo::SockmapWrites::UpdateDelete;
   t.fields = {
       pointer(0, CtxFieldKind::PacketData),  // data
       pointer(4, CtxFieldKind::PacketEnd),   // data_end
@@ -125,6 +126,7 @@ ProgramTypeInfo socket_filter() {
   t.ctx_size_bytes = 192;  // struct __sk_buff
   t.fields = sk_buff_fields(false);
   t.legacy_packet_loads = true;
+  t.sockmap_writes = ProgramTypeInfo::SockmapWrites::UpdateDelete;
   return t;
 }
 
@@ -137,6 +139,7 @@ ProgramTypeInfo sched_cls() {
   t.ctx_size_bytes = 192;
   t.fields = sk_buff_fields(true);
   t.packet_writable = true;
+  t.sockmap_writes = ProgramTypeInfo::SockmapWrites::UpdateDelete;
   t.legacy_packet_loads = true;
   return t;
 }
@@ -227,6 +230,9 @@ ProgramTypeInfo lwt(std::string name, std::span<const std::uint8_t> helper_ids, 
 ProgramTypeInfo lwt_in() { return lwt("lwt_in", helper_sets::kLwtIn, false); }
 ProgramTypeInfo lwt_out() { return lwt("lwt_out", helper_sets::kLwtOut, false); }
 ProgramTypeInfo lwt_xmit() { return lwt("lwt_xmit", helper_sets::kLwtXmit, true); }
+// lwt_seg6local_verifier_ops use lwt_is_valid_access too (6.18, measured: the same verdict at every
+// offset and width as lwt_in); the packet is read only.
+ProgramTypeInfo lwt_seg6local() { return lwt("lwt_seg6local", helper_sets::kLwtSeg6local, false); }
 
 // sock_filter_is_valid_access (6.18, measured at every offset and width): struct bpf_sock, read only.
 // bound_dev_if, mark and priority exist for sock_create/sock_release only, read and written whole;
@@ -339,6 +345,7 @@ ProgramTypeInfo perf_event() {
 ProgramTypeInfo sock_ops() {
   auto t = context_type("sock_ops", helper_sets::kSockOps, "bpf_sock_ops", offsetof(bpf_sock_ops, skb_tcp_flags) + 12);
   t.max_return = 1;
+  t.sockmap_writes = ProgramTypeInfo::SockmapWrites::Delete;
   for (std::uint32_t off = 0; off <= offsetof(bpf_sock_ops, sk_txhash); off += 4)
     t.fields.push_back(whole(off, 4, off == offsetof(bpf_sock_ops, reply) || off == offsetof(bpf_sock_ops, sk_txhash)));
   t.fields.push_back(whole(offsetof(bpf_sock_ops, bytes_received), 8));
@@ -373,6 +380,65 @@ ProgramTypeInfo tracing(std::uint32_t expected_attach_type, const std::vector<Tr
       t.fields.push_back(scalar(off, 8));
     }
   }
+  return t;
+}
+
+// sk_skb_is_valid_access (6.18, measured at every offset and width): __sk_buff without mark,
+// tc_classid, data_meta, tstamp, wire_len and hwtstamp; priority and tc_index written whole, nothing
+// else (cb[] is read only here); the socket's addresses read whole; data/data_end packet pointers, the
+// packet writable; `sk` as for every __sk_buff type. No return-code rule.
+ProgramTypeInfo sk_skb() {
+  auto t = context_type("sk_skb", helper_sets::kSkSkb, "__sk_buff", sizeof(__sk_buff));
+  t.packet_writable = true;
+  for (std::uint32_t off = 0; off < 48; off += 4)
+    if (off != offsetof(__sk_buff, mark))
+      t.fields.push_back(narrow_read(off, off == offsetof(__sk_buff, priority) || off == offsetof(__sk_buff, tc_index)));
+  t.fields.push_back(scalar(offsetof(__sk_buff, cb), sizeof(__sk_buff::cb)));
+  t.fields.push_back(narrow_read(offsetof(__sk_buff, hash), false));
+  t.fields.push_back(pointer(offsetof(__sk_buff, data), CtxFieldKind::PacketData));
+  t.fields.push_back(pointer(offsetof(__sk_buff, data_end), CtxFieldKind::PacketEnd));
+  for (const auto off : {offsetof(__sk_buff, napi_id), offsetof(__sk_buff, family), offsetof(__sk_buff, remote_port),
+                         offsetof(__sk_buff, local_port), offsetof(__sk_buff, gso_segs), offsetof(__sk_buff, gso_size)})
+    t.fields.push_back(narrow_read(off, false));
+  for (auto off = offsetof(__sk_buff, remote_ip4); off < offsetof(__sk_buff, remote_port); off += 4)
+    t.fields.push_back(whole(off, 4));  // remote/local ip4, ip6
+  t.fields.push_back(skb_sk());
+  return t;
+}
+
+// sk_msg_is_valid_access (6.18, measured): struct sk_msg_md, read only. data/data_end 8-byte packet
+// pointers (the message's first scatterlist element, writable), every u32 field whole, sk a
+// PTR_TO_SOCKET. No return-code rule.
+ProgramTypeInfo sk_msg() {
+  auto t = context_type("sk_msg", helper_sets::kSkMsg, "sk_msg_md", sizeof(sk_msg_md));
+  t.packet_writable = true;
+  t.fields.push_back(CtxField{offsetof(sk_msg_md, data), 8, false, CtxFieldKind::PacketData});
+  t.fields.push_back(CtxField{offsetof(sk_msg_md, data_end), 8, false, CtxFieldKind::PacketEnd});
+  for (auto off = offsetof(sk_msg_md, family); off < offsetof(sk_msg_md, sk); off += 4) t.fields.push_back(whole(off, 4));
+  t.fields.push_back(CtxField{offsetof(sk_msg_md, sk), 8, false, CtxFieldKind::Socket});
+  return t;
+}
+
+// cg_sockopt_is_valid_access (6.18, measured for both hooks): struct bpf_sockopt. sk a PTR_TO_SOCKET,
+// optval/optval_end 8-byte packet pointers (the option buffer, writable); level, optname and optlen
+// whole u32 loads, retval too in getsockopt; stores to optlen and retval (getsockopt) or level, optname
+// and optlen (setsockopt). r0 at exit: 0 or 1. nullopt for an attach type that is neither hook (the kernel
+// refuses the load).
+std::optional<ProgramTypeInfo> cgroup_sockopt(std::uint32_t expected_attach_type) {
+  const bool get = expected_attach_type == BPF_CGROUP_GETSOCKOPT;
+  if (!get && expected_attach_type != BPF_CGROUP_SETSOCKOPT) return std::nullopt;
+  auto t = context_type("cgroup_sockopt", get ? std::span<const std::uint8_t>(helper_sets::kCgroupGetsockopt)
+                                              : std::span<const std::uint8_t>(helper_sets::kCgroupSetsockopt),
+                        "bpf_sockopt", sizeof(bpf_sockopt));
+  t.max_return = 1;
+  t.packet_writable = true;
+  t.fields.push_back(CtxField{offsetof(bpf_sockopt, sk), 8, false, CtxFieldKind::Socket});
+  t.fields.push_back(CtxField{offsetof(bpf_sockopt, optval), 8, false, CtxFieldKind::PacketData});
+  t.fields.push_back(CtxField{offsetof(bpf_sockopt, optval_end), 8, false, CtxFieldKind::PacketEnd});
+  t.fields.push_back(whole(offsetof(bpf_sockopt, level), 4, !get));
+  t.fields.push_back(whole(offsetof(bpf_sockopt, optname), 4, !get));
+  t.fields.push_back(whole(offsetof(bpf_sockopt, optlen), 4, true));
+  if (get) t.fields.push_back(whole(offsetof(bpf_sockopt, retval), 4, true));
   return t;
 }
 

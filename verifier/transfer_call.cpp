@@ -42,6 +42,10 @@ bool map_fits_helper(std::uint32_t map, std::uint32_t fn) {
     case 27: if (!in(fn, {130, 131, 134, 198})) return false; break;              // RINGBUF
     case 30: if (!in(fn, {87, 89})) return false; break;                          // BLOOM_FILTER: push/peek
     case 31: if (fn != 209) return false; break;                                  // USER_RINGBUF
+    // SOCKMAP, SOCKHASH: their redirect/update helpers, sk_select_reuseport, lookup; update and delete
+    // are checked with the program type (sockmap_map_op).
+    case 15: if (!in(fn, {1, 2, 3, 52, 53, 60, 82})) return false; break;
+    case 18: if (!in(fn, {1, 2, 3, 70, 71, 72, 82})) return false; break;
     default: break;
   }
   switch (fn) {  // helper -> the map types it takes
@@ -66,6 +70,26 @@ bool map_fits_helper(std::uint32_t map, std::uint32_t fn) {
     case 210: case 211: return map == 32;        // CGRP_STORAGE
     default: return true;
   }
+}
+
+// bpf_map_lookup_elem / update / delete on a SOCKMAP or SOCKHASH from a program: check_map_func_compatibility's
+// may_update_sockmap (update and delete only from some types; "cannot update sockmap in this context"),
+// and what bpfvm does not model yet: a lookup returns a referenced socket, an update takes one.
+std::optional<Violation> sockmap_map_op(const ProgramTypeInfo& type, std::uint32_t map, std::uint32_t fn,
+                                        std::uint32_t pc, ViolationDetail& d) {
+  using Writes = ProgramTypeInfo::SockmapWrites;
+  if (map != 15 && map != 18) return std::nullopt;
+  const Writes w = type.helper_ids ? type.sockmap_writes : Writes::UpdateDelete;
+  if ((fn == 2 && w != Writes::UpdateDelete) || (fn == 3 && w == Writes::None)) {
+    d.limit = map;
+    return violation(pc, ViolationKind::MapFuncMismatch, d);
+  }
+  if (fn == 1 || fn == 2) {
+    d.note = fn == 1 ? "bpf_map_lookup_elem on a sockmap/sockhash (returns a referenced socket)"
+                     : "bpf_map_update_elem on a sockmap/sockhash (takes a socket pointer)";
+    return violation(pc, ViolationKind::Unsupported, d);
+  }
+  return std::nullopt;
 }
 
 void clobber_caller_saved(State& s) {
@@ -174,6 +198,7 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
           d.limit = map->type;
           return violation(pc, ViolationKind::MapFuncMismatch, d);
         }
+        if (auto c = sockmap_map_op(opts.program_type, map->type, helper, pc, d)) return c;
         break;
       }
       case ArgType::PtrToMapKey:

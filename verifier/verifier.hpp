@@ -78,6 +78,11 @@ struct ProgramTypeInfo {
   std::optional<std::uint64_t> max_return;
   /// With max_return: the least r0 allowed (1 where the hook's result is fixed, e.g. getpeername).
   std::uint64_t min_return = 0;
+  /// What bpf_map_update_elem / bpf_map_delete_elem may do to a SOCKMAP or SOCKHASH from this type
+  /// (the kernel's may_update_sockmap): nothing, delete only (sock_ops), or both (socket filter, tc,
+  /// xdp, flow dissector; plain and host types too).
+  enum class SockmapWrites : std::uint8_t { None, Delete, UpdateDelete };
+  SockmapWrites sockmap_writes = SockmapWrites::None;
 };
 
 /// How a global function's argument is checked at call sites and built for its own verification
@@ -118,6 +123,7 @@ ProgramTypeInfo cgroup_skb();                         // struct __sk_buff as cg_
 ProgramTypeInfo lwt_in();                             // struct __sk_buff as lwt_is_valid_access allows, packet read only
 ProgramTypeInfo lwt_out();                            // the same
 ProgramTypeInfo lwt_xmit();                           // the same, packet writable
+ProgramTypeInfo lwt_seg6local();                      // as lwt_in
 /// struct bpf_sock as sock_filter_is_valid_access allows for the hook (enum bpf_attach_type; 0 = sock_create)
 ProgramTypeInfo cgroup_sock(std::uint32_t expected_attach_type);
 /// struct bpf_sock_addr as sock_addr_is_valid_access allows for the hook; refused (nullopt) for
@@ -127,6 +133,10 @@ ProgramTypeInfo cgroup_device();                      // struct bpf_cgroup_dev_c
 ProgramTypeInfo cgroup_sysctl();                      // struct bpf_sysctl: file_pos writable
 ProgramTypeInfo perf_event();                         // struct bpf_perf_event_data (x86-64 regs), read only
 ProgramTypeInfo sock_ops();                           // struct bpf_sock_ops: reply, sk_txhash writable
+ProgramTypeInfo sk_skb();                             // struct __sk_buff as sk_skb_is_valid_access allows, packet writable
+ProgramTypeInfo sk_msg();                             // struct sk_msg_md, read only; its data writable
+/// struct bpf_sockopt for BPF_CGROUP_GETSOCKOPT / BPF_CGROUP_SETSOCKOPT; nullopt for another attach type
+std::optional<ProgramTypeInfo> cgroup_sockopt(std::uint32_t expected_attach_type);
 
 /// One argument of a traced function or BTF tracepoint: a number, or a pointer to a kernel struct.
 struct TracingArg {

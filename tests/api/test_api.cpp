@@ -389,6 +389,48 @@ TEST_CASE("cgroup_sock runs on the given struct bpf_sock: stores to mark reach c
   CHECK_FALSE(two->load("two").has_value());
 }
 
+TEST_CASE("sk_skb and lwt_seg6local verify but do not run, cgroup_sockopt needs its hook and runs on struct bpf_sockopt") {
+  Vm vm;
+  // r0 = __sk_buff.len: the same text is a valid sk_skb and lwt_seg6local program.
+  for (const char* section : {"sk_skb/stream_verdict", "lwt_seg6local"}) {
+    auto t = ProgramType::from_section(section);
+    REQUIRE(t.has_value());
+    auto obj = vm.open_assembly("ldxw %r0, [%r1+0]\nexit\n", *t, "len");
+    REQUIRE(obj.has_value());
+    auto prog = obj->load("len");
+    INFO(section << ": " << (prog ? std::string() : prog.error().message()));
+    REQUIRE(prog.has_value());
+    auto out = prog->run(RunInput{});
+    REQUIRE_FALSE(out.has_value());
+    CHECK(out.error().code == Errc::Unsupported);
+  }
+  // optlen = 4 when level is SOL_SOCKET (1); return 1.
+  const char* text = "ldxw %r2, [%r1+24]\njne %r2, 1, +1\nstw [%r1+32], 4\nmov %r0, 1\nexit\n";
+  auto bare = ProgramType::kernel(25);
+  REQUIRE(bare.has_value());
+  auto no_hook = vm.open_assembly(text, *bare, "opt");
+  REQUIRE(no_hook.has_value());
+  auto refused = no_hook->load("opt");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().reason.find("cgroup/getsockopt") != std::string::npos);
+  auto get = ProgramType::from_section("cgroup/getsockopt");
+  REQUIRE(get.has_value());
+  auto obj = vm.open_assembly(text, *get, "opt");
+  REQUIRE(obj.has_value());
+  for (auto engine : kEngines) {
+    auto prog = obj->load("opt", {.engine = engine});
+    INFO((prog ? std::string() : prog.error().message()));
+    REQUIRE(prog.has_value());
+    bpf_sockopt in{};
+    in.level = 1;
+    auto out = prog->run(RunInput{.ctx = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(&in), sizeof in)});
+    REQUIRE(out.has_value());
+    CHECK(out->r0 == 1);
+    REQUIRE(out->ctx_out.size() >= sizeof in);
+    CHECK(out->ctx_out[offsetof(bpf_sockopt, optlen)] == 4);
+  }
+}
+
 TEST_CASE("cgroup_sock_addr needs its hook, and connect4 rewrites the destination in the given struct bpf_sock_addr") {
   Vm vm;
   // user_ip4 = 127.0.0.1 (network order), user_port = htons(8080) when the port is 80; return 1.

@@ -499,7 +499,7 @@ TEST_CASE("legacy_map_def_inner: a map-in-map from a 20-byte bpf_map_def takes t
   CHECK(report.find("inner=none") != std::string::npos);
 }
 
-TEST_CASE("unresolved extern: only the program using it is refused, in one line; the others load and run") {
+TEST_CASE("unresolved extern: only the program using it is refused, in one line, the others load and run") {
   // cilium/ebpf's loader fixture shape: `r0 = MY_CONST ll` from inline asm in one program, a plain one
   // beside it. libbpf refuses the whole object; bpfvm refuses just the user of the extern.
   using namespace bpfvm::loader::test;

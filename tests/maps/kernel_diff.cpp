@@ -1,6 +1,10 @@
 // Differential test: the same bpf() operation sequences on kernel maps and on bpfvm maps must give the
 // same errnos and contents. Exits 77 (ctest skip) when bpf(2) is unavailable.
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -171,7 +175,8 @@ void diff_create() {
       spec(MapType::BloomFilter, 0, 8, 100), spec(MapType::BloomFilter, 4, 8, 100),
       spec(MapType::BloomFilter, 0, 8, 100, kBpfFNoPrealloc), spec(MapType::Unspec, 4, 4, 4),
   };
-  for (MapType t : {MapType::Devmap, MapType::DevmapHash, MapType::Cpumap, MapType::Xskmap, MapType::CgroupArray}) {
+  for (MapType t : {MapType::Devmap, MapType::DevmapHash, MapType::Cpumap, MapType::Xskmap, MapType::CgroupArray,
+                    MapType::Sockmap, MapType::Sockhash}) {
     for (std::uint32_t v : {0u, 4u, 8u, 12u}) specs.push_back(spec(t, 4, v, 4));
     specs.push_back(spec(t, 8, 4, 4));
     specs.push_back(spec(t, 4, 4, 0));
@@ -179,6 +184,7 @@ void diff_create() {
                             kBpfFMmapable, kBpfFInnerMap})
       specs.push_back(spec(t, 4, 4, 4, f));
   }
+  for (std::uint32_t k : {0u, 1u, 16u, 512u, 513u}) specs.push_back(spec(MapType::Sockhash, k, 8, 4));
   specs.push_back(spec(MapType::Cpumap, 4, 4, 9000));  // above NR_CPUS
   specs.push_back(spec(MapType::DevmapHash, 4, 4, (1u << 31) + 1));
   MapSpec bloom_extra = spec(MapType::BloomFilter, 0, 8, 100);
@@ -375,6 +381,107 @@ void diff_redirect(const MapSpec& s, unsigned seed) {
                              std::to_string(owalk.size()));
 }
 
+// SOCKMAP / SOCKHASH with real sockets of this process, each judged by both sides (bpfvm's default
+// resolver inspects the fd): TCP listening, connected (both ends) and only bound; UDP bound and
+// unbound; AF_UNIX stream pair, unconnected stream, datagram; a regular file; a closed fd number; an fd
+// above S32_MAX (8-byte values). Every flag, keys in and out of range, lookups (the socket cookie with
+// 8-byte values, -ENOSPC with 4), deletes, next_key, then the whole key walk.
+void diff_sockmap(const MapSpec& s, unsigned seed) {
+  KernelMap k;
+  if (int err = kernel_create(s, k))
+    return expect(false, "kernel refused " + map_type_name(s.type) + ": " + std::to_string(err));
+  auto made = create_map(s);
+  if (!made) return expect(false, "we refused " + map_type_name(s.type) + ": " + made.error().reason);
+  Map& m = **made;
+  struct Fd {
+    int fd = -1;
+    ~Fd() {
+      if (fd >= 0) ::close(fd);
+    }
+  };
+  sockaddr_in lo{};
+  lo.sin_family = AF_INET;
+  lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof lo;
+  Fd listener{::socket(AF_INET, SOCK_STREAM, 0)}, client{::socket(AF_INET, SOCK_STREAM, 0)}, accepted,
+      bound_tcp{::socket(AF_INET, SOCK_STREAM, 0)}, udp{::socket(AF_INET, SOCK_DGRAM, 0)},
+      unbound_udp{::socket(AF_INET, SOCK_DGRAM, 0)}, unix_stream{::socket(AF_UNIX, SOCK_STREAM, 0)},
+      file{::open("/proc/self/stat", O_RDONLY)};
+  ::bind(listener.fd, reinterpret_cast<sockaddr*>(&lo), sizeof lo);
+  ::listen(listener.fd, 4);
+  ::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&lo), &len);
+  ::connect(client.fd, reinterpret_cast<sockaddr*>(&lo), sizeof lo);
+  accepted.fd = ::accept(listener.fd, nullptr, nullptr);
+  lo.sin_port = 0;
+  ::bind(bound_tcp.fd, reinterpret_cast<sockaddr*>(&lo), sizeof lo);
+  ::bind(udp.fd, reinterpret_cast<sockaddr*>(&lo), sizeof lo);
+  int pair[2] = {-1, -1}, dgram[2] = {-1, -1};
+  ::socketpair(AF_UNIX, SOCK_STREAM, 0, pair);
+  ::socketpair(AF_UNIX, SOCK_DGRAM, 0, dgram);
+  Fd p0{pair[0]}, p1{pair[1]}, d0{dgram[0]}, d1{dgram[1]};
+  const std::uint64_t fds[] = {std::uint64_t(listener.fd), std::uint64_t(client.fd), std::uint64_t(accepted.fd),
+                               std::uint64_t(bound_tcp.fd), std::uint64_t(udp.fd), std::uint64_t(unbound_udp.fd),
+                               std::uint64_t(p0.fd), std::uint64_t(unix_stream.fd), std::uint64_t(d0.fd),
+                               std::uint64_t(file.fd), 0x7fff0000u, 0x100000000ull + std::uint64_t(listener.fd)};
+  std::mt19937 rng(seed);
+  const bool hash = s.type == MapType::Sockhash;
+  const std::string name = map_type_name(s.type) + " k" + std::to_string(s.key_size) + " v" + std::to_string(s.value_size);
+  auto make_key = [&](Bytes& key) {
+    key.assign(s.key_size, 0);
+    const std::uint32_t i = rng() % (s.max_entries + (hash ? 6 : 3));
+    std::memcpy(key.data(), &i, std::min<std::size_t>(4, key.size()));
+    if (hash && key.size() > 4) key[4] = static_cast<std::uint8_t>(i * 37);
+  };
+  Bytes key, next_k(s.key_size), next_o(s.key_size);
+  for (int i = 0; i < 600; ++i) {
+    make_key(key);
+    const std::string what = name + " op#" + std::to_string(i) + " key " + hex(key);
+    switch (rng() % 6) {
+      case 0:
+      case 1:
+      case 2: {
+        const std::uint64_t fd = fds[rng() % std::size(fds)];
+        if (s.value_size == 4 && fd > 0xffffffffu) break;
+        const std::uint64_t f = rng() % 6 == 0 ? 3 : rng() % 3;
+        const int a = k_update(k.fd, key.data(), &fd, f), b = m.host_update(key.data(), &fd, f);
+        expect(a == b, what + " update fd " + std::to_string(fd) + " flags " + std::to_string(f) + ": kernel " +
+                           std::to_string(a) + " ours " + std::to_string(b));
+        break;
+      }
+      case 3: {
+        const int a = k_delete(k.fd, key.data()), b = m.host_erase(key.data());
+        expect(a == b, what + " delete: kernel " + std::to_string(a) + " ours " + std::to_string(b));
+        break;
+      }
+      case 4: {
+        std::uint64_t ko = 0, oo = 0;
+        const int a = k_lookup(k.fd, key.data(), &ko), b = m.lookup_copy(key.data(), &oo);
+        expect(a == b && ko == oo, what + " lookup: kernel " + std::to_string(a) + " cookie " + std::to_string(ko) +
+                                       " ours " + std::to_string(b) + " cookie " + std::to_string(oo));
+        break;
+      }
+      case 5: {
+        const bool first = rng() % 4 == 0;
+        const int a = k_next_key(k.fd, first ? nullptr : key.data(), next_k.data()),
+                  b = m.get_next_key(first ? nullptr : key.data(), next_o.data());
+        expect(a == b && (a != 0 || next_k == next_o),
+               what + " next_key: kernel " + std::to_string(a) + " ours " + std::to_string(b));
+        break;
+      }
+    }
+  }
+  std::vector<Bytes> kwalk, owalk;
+  Bytes cur(s.key_size);
+  for (bool first = true; kwalk.size() < 1000 && k_next_key(k.fd, first ? nullptr : cur.data(), next_k.data()) == 0;
+       first = false)
+    kwalk.push_back(cur = next_k);
+  for (bool first = true; owalk.size() < 1000 && m.get_next_key(first ? nullptr : cur.data(), next_o.data()) == 0;
+       first = false)
+    owalk.push_back(cur = next_o);
+  expect(kwalk == owalk, name + " key walk: kernel " + std::to_string(kwalk.size()) + " keys, ours " +
+                             std::to_string(owalk.size()));
+}
+
 // Queue/stack: push with every flag, pop, peek.
 void diff_queue(MapType t, unsigned seed) {
   MapSpec s = spec(t, 0, 4, 5);
@@ -514,6 +621,11 @@ int main() {
     }
     diff_redirect(spec(MapType::Xskmap, 4, 4, 4), seed);
     diff_redirect(spec(MapType::CgroupArray, 4, 4, 4), seed);
+    for (std::uint32_t v : {4u, 8u}) {
+      diff_sockmap(spec(MapType::Sockmap, 4, v, 6), seed);
+      diff_sockmap(spec(MapType::Sockhash, 4, v, 6), seed);
+      diff_sockmap(spec(MapType::Sockhash, 12, v, 5), seed);
+    }
   }
   std::printf("kernel comparisons: maps_kernel_diff: %d map results compared\n", comparisons);
   if (failures) {

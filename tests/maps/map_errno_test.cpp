@@ -12,6 +12,7 @@
 #include "maps/map_table.hpp"
 #include "maps/perf_event_array_map.hpp"
 #include "maps/prog_array_map.hpp"
+#include "maps/sock_map.hpp"
 #include "tests/maps/map_spec_builder.hpp"
 
 using namespace bpfvm::maps;
@@ -89,9 +90,42 @@ TEST_CASE("creation checks follow map_alloc_check", "[maps]") {
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code == bpfvm::Errc::InvalidArgument);
   CHECK(r.error().reason == "EINVAL: BPF_MAP_TYPE_ARRAY: array key_size must be 4");
-  auto u = create_map(spec(MapType::Sockmap, 4, 4, 4));
+  auto u = create_map(spec(MapType::StackTrace, 4, 8, 4));
   REQUIRE_FALSE(u.has_value());
   CHECK(u.error().code == bpfvm::Errc::Unsupported);
+}
+
+// Without a kernel (maps_kernel_diff compares these with one): sock_map.c's errnos for fds that are
+// not sockets, the cookie from a host lookup, and an embedder's resolver.
+TEST_CASE("sockmap/sockhash errnos", "[maps][sockmap]") {
+  auto m = make(spec(MapType::Sockmap, 4, 8, 2));
+  std::uint32_t k = 0, big = 2;
+  std::uint64_t fd = 0x7fff0000u, out = 0;
+  CHECK(m->host_update(&k, &fd, kBpfAny) == -EBADF);  // no such fd
+  fd = 0x100000000ull;
+  CHECK(m->host_update(&k, &fd, kBpfAny) == -EINVAL);  // above S32_MAX
+  CHECK(m->host_erase(&k) == -EINVAL);                // an empty slot
+  CHECK(m->lookup_copy(&k, &out) == -ENOENT);
+  static_cast<SockMap&>(*m).set_resolver([](int f, SocketRef& r) {
+    if (f != 7) return -ENOTSOCK;
+    r.cookie = 4242;
+    return 0;
+  });
+  fd = 7;
+  CHECK(m->host_update(&k, &fd, 3) == -EINVAL);
+  CHECK(m->host_update(&big, &fd, kBpfAny) == -E2BIG);
+  CHECK(m->host_update(&k, &fd, kBpfExist) == -ENOENT);
+  CHECK(m->host_update(&k, &fd, kBpfNoexist) == 0);
+  CHECK(m->host_update(&k, &fd, kBpfNoexist) == -EEXIST);
+  CHECK(m->lookup_copy(&k, &out) == 0);
+  CHECK(out == 4242);
+  fd = 8;
+  CHECK(m->host_update(&k, &fd, kBpfAny) == -ENOTSOCK);
+  CHECK(m->host_erase(&k) == 0);
+  auto narrow = make(spec(MapType::Sockhash, 4, 4, 2));
+  CHECK(narrow->lookup_copy(&k, &out) == -ENOSPC);  // only an 8-byte value takes the cookie
+  CHECK(narrow->host_erase(&k) == -ENOENT);
+  CHECK(create_map(spec(MapType::Sockhash, 513, 8, 2)).error().reason.rfind("E2BIG", 0) == 0);
 }
 
 TEST_CASE("array errnos", "[maps][array]") {

@@ -3,7 +3,11 @@
 // packets; retval, output packet and every map's contents must match, and so must the errnos of
 // host-side map operations.
 #include <catch2/catch.hpp>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -773,6 +777,72 @@ TEST_CASE("host-side ring buffer operations with a key", "[runtime][maps][errno]
   h.next_key("events", key4, -EINVAL);
   h.erase("events", key4, -EINVAL);
   CHECK(mm.lines.empty());
+}
+
+// sk_msg through bpfvm's run (the kernel has no BPF_PROG_TEST_RUN for sk_msg): bpf_msg_redirect_map/hash
+// on sockets of this process put in a SOCKMAP/SOCKHASH by the default resolver. A connected TCP socket
+// takes either direction, a listening one none (sock_map_redirect_allowed), a connected AF_UNIX datagram
+// socket ingress only; a flag other than BPF_F_INGRESS or an empty slot drops. No kernel needed.
+TEST_CASE("sk_msg_redirect: msg_redirect_map/hash against sockets in a sockmap/sockhash", "[runtime][sk_msg]") {
+  const Bytes elf = read_file(object_path("sk_msg_redirect"));
+  REQUIRE_FALSE(elf.empty());
+  Vm vm;
+  auto obj = vm.open_elf(elf, {}, "sk_msg_redirect");
+  REQUIRE(obj.has_value());
+  sockaddr_in lo{};
+  lo.sin_family = AF_INET;
+  lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof lo;
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0), client = ::socket(AF_INET, SOCK_STREAM, 0);
+  int dgram[2] = {-1, -1};
+  REQUIRE(::socketpair(AF_UNIX, SOCK_DGRAM, 0, dgram) == 0);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&lo), sizeof lo) == 0);
+  REQUIRE(::listen(listener, 1) == 0);
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&lo), &len) == 0);
+  REQUIRE(::connect(client, reinterpret_cast<sockaddr*>(&lo), sizeof lo) == 0);
+  const int accepted = ::accept(listener, nullptr, nullptr);
+  auto sock_map = obj->map("sock_map");
+  auto sock_hash = obj->map("sock_hash");
+  REQUIRE((sock_map && sock_hash));
+  CHECK(sock_map->update(bytes_of(std::uint32_t{0}), bytes_of(std::uint64_t(client))) == 0);
+  CHECK(sock_map->update(bytes_of(std::uint32_t{1}), bytes_of(std::uint64_t(listener))) == 0);
+  CHECK(sock_map->update(bytes_of(std::uint32_t{2}), bytes_of(std::uint64_t(dgram[0]))) == 0);
+  CHECK(sock_map->update(bytes_of(std::uint32_t{3}), bytes_of(std::uint64_t(STDIN_FILENO))) != 0);
+  std::uint64_t cookie = 0, stored = 0;
+  socklen_t cookie_len = sizeof cookie;
+  REQUIRE(::getsockopt(client, SOL_SOCKET, SO_COOKIE, &cookie, &cookie_len) == 0);
+  CHECK(sock_map->lookup(bytes_of(std::uint32_t{0}), {reinterpret_cast<std::uint8_t*>(&stored), 8}) == 0);
+  CHECK(stored == cookie);
+  auto prog = obj->load("redirect", {});
+  REQUIRE(prog.has_value());
+  auto run = [&](std::uint32_t key, std::uint32_t flags, bool hash) {
+    sk_msg_md md{};
+    md.size = key;
+    md.local_port = flags;
+    md.remote_port = hash ? 1 : 0;
+    auto out = prog->run(RunInput{{}, bytes_of(md), 1, nullptr});
+    REQUIRE(out.has_value());
+    return *out;
+  };
+  const RunOutput egress = run(0, 0, false);
+  CHECK(egress.retval == SK_PASS);
+  REQUIRE(egress.redirect_map.has_value());
+  CHECK((egress.redirect_map->map == "sock_map" && egress.redirect_map->map_type == 15 && egress.redirect_map->key == 0));
+  CHECK(run(0, BPF_F_INGRESS, false).retval == SK_PASS);
+  CHECK(run(0, 2, false).retval == SK_DROP);           // unknown flag
+  CHECK(run(1, BPF_F_INGRESS, false).retval == SK_DROP);  // listening socket
+  CHECK(run(2, 0, false).retval == SK_DROP);           // egress to a socket that is not TCP
+  CHECK(run(2, BPF_F_INGRESS, false).retval == SK_PASS);
+  const RunOutput empty = run(3, 0, false);
+  CHECK(empty.retval == SK_DROP);
+  CHECK_FALSE(empty.redirect_map.has_value());
+  CHECK(run(7, 0, true).retval == SK_DROP);
+  CHECK(sock_hash->update(bytes_of(std::uint32_t{7}), bytes_of(std::uint64_t(accepted))) == 0);
+  const RunOutput hashed = run(7, 0, true);
+  CHECK(hashed.retval == SK_PASS);
+  REQUIRE(hashed.redirect_map.has_value());
+  CHECK(hashed.redirect_map->map == "sock_hash");
+  for (const int fd : {listener, client, accepted, dgram[0], dgram[1]}) ::close(fd);
 }
 
 }  // namespace

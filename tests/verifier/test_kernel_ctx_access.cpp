@@ -223,6 +223,7 @@ TEST_CASE("__sk_buff.sk verdicts equal the running kernel's for every __sk_buff 
       {"cgroup_skb", BPF_PROG_TYPE_CGROUP_SKB, 0, pt::cgroup_skb()},
       {"lwt_in", BPF_PROG_TYPE_LWT_IN, 0, pt::lwt_in()},
       {"lwt_xmit", BPF_PROG_TYPE_LWT_XMIT, 0, pt::lwt_xmit()},
+      {"sk_skb", BPF_PROG_TYPE_SK_SKB, 0, pt::sk_skb()},
   };
   // The 8 bytes of sk and their neighbours (gso_size before, hwtstamp after); socket filters and tc
   // still differ on narrow stores to their writable u32 fields (verifier/README.md), none of them here.
@@ -244,6 +245,14 @@ TEST_CASE("context access verdicts equal the running kernel's") {
       {"cgroup_sysctl", BPF_PROG_TYPE_CGROUP_SYSCTL, 0, pt::cgroup_sysctl()},
       {"perf_event", BPF_PROG_TYPE_PERF_EVENT, 0, pt::perf_event()},
       {"sock_ops", BPF_PROG_TYPE_SOCK_OPS, 0, pt::sock_ops()},
+      {"lwt_seg6local", BPF_PROG_TYPE_LWT_SEG6LOCAL, 0, pt::lwt_seg6local()},
+      {"sk_skb", BPF_PROG_TYPE_SK_SKB, 0, pt::sk_skb()},
+      {"sk_skb (stream_verdict)", BPF_PROG_TYPE_SK_SKB, BPF_SK_SKB_STREAM_VERDICT, pt::sk_skb()},
+      {"sk_msg", BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT, pt::sk_msg()},
+      {"cgroup_sockopt (getsockopt)", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_GETSOCKOPT,
+       *pt::cgroup_sockopt(BPF_CGROUP_GETSOCKOPT)},
+      {"cgroup_sockopt (setsockopt)", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_SETSOCKOPT,
+       *pt::cgroup_sockopt(BPF_CGROUP_SETSOCKOPT)},
   };
   for (const auto& c : cases) check_type(c);
   // Every sock_addr hook of <linux/bpf.h> (the unix socket hooks are newer than it).

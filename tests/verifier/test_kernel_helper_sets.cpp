@@ -83,6 +83,12 @@ TEST_CASE("per-type helper sets equal the running kernel's get_func_proto") {
       {BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP4_RECVMSG, *pt::cgroup_sock_addr(BPF_CGROUP_UDP4_RECVMSG)},
       {BPF_PROG_TYPE_CGROUP_DEVICE, 0, pt::cgroup_device()},   {BPF_PROG_TYPE_CGROUP_SYSCTL, 0, pt::cgroup_sysctl()},
       {BPF_PROG_TYPE_PERF_EVENT, 0, pt::perf_event()},      {BPF_PROG_TYPE_SOCK_OPS, 0, pt::sock_ops()},
+      {BPF_PROG_TYPE_LWT_SEG6LOCAL, 0, pt::lwt_seg6local()},
+      {BPF_PROG_TYPE_SK_SKB, 0, pt::sk_skb()},
+      {BPF_PROG_TYPE_SK_SKB, BPF_SK_SKB_STREAM_VERDICT, pt::sk_skb()},
+      {BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT, pt::sk_msg()},
+      {BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_GETSOCKOPT, *pt::cgroup_sockopt(BPF_CGROUP_GETSOCKOPT)},
+      {BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_SETSOCKOPT, *pt::cgroup_sockopt(BPF_CGROUP_SETSOCKOPT)},
   };
   for (const auto& [type, attach, info] : types) {
     REQUIRE(info.helper_ids.has_value());

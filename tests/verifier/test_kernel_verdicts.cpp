@@ -4,7 +4,8 @@
 // kKnownDisagreements.
 //
 // How each suite file reaches the kernel (the file name's prefix picks it, as in verifier_test_support):
-//   xdp-, tc-, socket-, kprobe-, tracepoint-, rawtp-, cgskb-, lwtin-, lwtxmit-, sockops-  the matching
+//   xdp-, tc-, socket-, kprobe-, tracepoint-, rawtp-, cgskb-, lwtin-, lwtxmit-, sockops-, skskb-,
+//   skmsg-, seg6local-, getsockopt-, setsockopt-  the matching
 //            BPF_PROG_TYPE, loaded as written.
 //   plain-   BPF_PROG_TYPE_SOCKET_FILTER with a 3-slot prefix that replaces the context with the
 //            plain entry state: r1 = `lddw BPF_PSEUDO_MAP_VALUE` of a one-entry array map whose
@@ -276,6 +277,7 @@ struct SuiteKind {
   bpf_prog_type type = BPF_PROG_TYPE_SOCKET_FILTER;
   bool plain = false;
   bool unprivileged = false;
+  std::uint32_t expected_attach_type = 0;
 };
 
 SuiteKind kind_of(const std::string& name) {
@@ -290,6 +292,11 @@ SuiteKind kind_of(const std::string& name) {
   if (starts("lwtin-")) return {BPF_PROG_TYPE_LWT_IN};
   if (starts("lwtxmit-")) return {BPF_PROG_TYPE_LWT_XMIT};
   if (starts("sockops-")) return {BPF_PROG_TYPE_SOCK_OPS};
+  if (starts("skskb-")) return {BPF_PROG_TYPE_SK_SKB};
+  if (starts("skmsg-")) return {BPF_PROG_TYPE_SK_MSG};
+  if (starts("seg6local-")) return {BPF_PROG_TYPE_LWT_SEG6LOCAL};
+  if (starts("getsockopt-")) return {BPF_PROG_TYPE_CGROUP_SOCKOPT, false, false, BPF_CGROUP_GETSOCKOPT};
+  if (starts("setsockopt-")) return {BPF_PROG_TYPE_CGROUP_SOCKOPT, false, false, BPF_CGROUP_SETSOCKOPT};
   return {BPF_PROG_TYPE_SOCKET_FILTER, true, starts("unpriv-")};
 }
 
@@ -335,6 +342,7 @@ Result<KernelVerdict> kernel_verdict_for_file(const std::string& name, const vm:
   if (auto ok = patch_maps(patched, fds); !ok) return std::move(ok).error();
   std::copy(patched.begin(), patched.end(), body_slots.begin());
   testing::ProgramLoadOptions options;
+  options.expected_attach_type = kind.expected_attach_type;
   return kernel_load(name, kind.type, insns, options, kind.unprivileged);
 }
 

@@ -1,6 +1,8 @@
 // Test support for the verifier suites.
 #include "tests/verifier/verifier_test_support.hpp"
 
+#include <linux/bpf.h>
+
 #include <algorithm>
 
 namespace bpfvm::verifier::test {
@@ -44,6 +46,11 @@ vm::HelperRegistry kernel_like_helpers() {
   add(r, 89, "bpf_map_peek_elem", RetType::Integer, {ArgType::ConstMapPtr, ArgType::PtrToUninitMapValue, D, D, D});
   add(r, 12, "bpf_tail_call", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, A, D, D});
   add(r, 51, "bpf_redirect_map", RetType::Integer, {ArgType::ConstMapPtr, A, A, D, D});
+  add(r, 52, "bpf_sk_redirect_map", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, A, A, D});
+  add(r, 72, "bpf_sk_redirect_hash", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::PtrToMapKey, A, D});
+  add(r, 71, "bpf_msg_redirect_hash", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::PtrToMapKey, A, D});
+  add(r, 61, "bpf_msg_apply_bytes", RetType::Integer, {ArgType::PtrToCtx, A, D, D, D});
+  add(r, 62, "bpf_msg_cork_bytes", RetType::Integer, {ArgType::PtrToCtx, A, D, D, D});
   add(r, 26, "bpf_skb_load_bytes", RetType::Integer, {ArgType::PtrToCtx, A, ArgType::PtrToUninitMem, ArgType::ConstSize, D});
   add(r, 93, "bpf_spin_lock", RetType::Void, {ArgType::PtrToSpinLock, D, D, D, D});
   add(r, 94, "bpf_spin_unlock", RetType::Void, {ArgType::PtrToSpinLock, D, D, D, D});
@@ -72,6 +79,8 @@ std::vector<MapInfo> suite_maps() {
       MapInfo{22, 0, 8, 16, 0},           // BPF_MAP_TYPE_QUEUE (pop/peek write their value argument)
       MapInfo{3, 4, 4, 4, 0},             // BPF_MAP_TYPE_PROG_ARRAY (bpf_tail_call)
       MapInfo{14, 4, 8, 4, 0},            // BPF_MAP_TYPE_DEVMAP (bpf_redirect_map, lookups)
+      MapInfo{15, 4, 8, 4, 0},            // BPF_MAP_TYPE_SOCKMAP (sk/msg_redirect_map, sock_map_update)
+      MapInfo{18, 4, 8, 4, 0},            // BPF_MAP_TYPE_SOCKHASH (sk/msg_redirect_hash, sock_hash_update)
   };
 }
 
@@ -89,6 +98,11 @@ VerifierOptions options_for(const std::filesystem::path& file, std::uint32_t mem
   else if (starts("lwtin-")) o.program_type = program_types::lwt_in();
   else if (starts("lwtxmit-")) o.program_type = program_types::lwt_xmit();
   else if (starts("sockops-")) o.program_type = program_types::sock_ops();
+  else if (starts("skskb-")) o.program_type = program_types::sk_skb();
+  else if (starts("skmsg-")) o.program_type = program_types::sk_msg();
+  else if (starts("seg6local-")) o.program_type = program_types::lwt_seg6local();
+  else if (starts("getsockopt-")) o.program_type = *program_types::cgroup_sockopt(BPF_CGROUP_GETSOCKOPT);
+  else if (starts("setsockopt-")) o.program_type = *program_types::cgroup_sockopt(BPF_CGROUP_SETSOCKOPT);
   else o.program_type = program_types::plain(mem_size);
   o.unprivileged = starts("unpriv-");
   o.maps = suite_maps();

@@ -1,0 +1,215 @@
+// SockMap: the host-side rules of net/core/sock_map.c for SOCKMAP and SOCKHASH, in the kernel's order
+// of checks (6.18, confirmed by tests/maps kernel_diff on real sockets).
+#include "maps/sock_map.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <climits>
+#include <cstddef>
+#include <cstring>
+
+#include "maps/prog_array_map.hpp"
+
+namespace bpfvm::maps {
+
+namespace {
+int sock_option(int fd, int level, int name, int& out) {
+  socklen_t len = sizeof(out);
+  return getsockopt(fd, level, name, &out, &len);
+}
+constexpr std::uint8_t kTcpEstablished = 1, kTcpSynSent = 2, kTcpListen = 10;  // include/net/tcp_states.h
+}  // namespace
+
+int host_socket(int fd, SocketRef& out) {
+  struct stat st {};
+  if (fd < 0 || fstat(fd, &st) != 0) return -EBADF;
+  if (!S_ISSOCK(st.st_mode)) return -ENOTSOCK;
+  int domain = 0, type = 0, protocol = 0;
+  if (sock_option(fd, SOL_SOCKET, SO_DOMAIN, domain) || sock_option(fd, SOL_SOCKET, SO_TYPE, type) ||
+      sock_option(fd, SOL_SOCKET, SO_PROTOCOL, protocol))
+    return -EOPNOTSUPP;
+  bool suitable = false;
+  sockaddr_storage peer{};
+  socklen_t peer_len = sizeof(peer);
+  const bool connected = getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0;
+  out.tcp = (domain == AF_INET || domain == AF_INET6) && type == SOCK_STREAM && protocol == IPPROTO_TCP;
+  out.redirect_allowed = connected;
+  if (out.tcp) {
+    tcp_info info{};
+    socklen_t len = sizeof(info);
+    suitable = getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+               (info.tcpi_state == kTcpEstablished || info.tcpi_state == kTcpSynSent || info.tcpi_state == kTcpListen);
+    out.redirect_allowed = info.tcpi_state != kTcpListen;
+  } else if ((domain == AF_INET || domain == AF_INET6) && type == SOCK_DGRAM && protocol == IPPROTO_UDP) {
+    sockaddr_storage a{};
+    socklen_t len = sizeof(a);
+    // Bound: a local port (connect binds one too). Both families keep the port at the same offset.
+    std::uint16_t port = 0;
+    static_assert(offsetof(sockaddr_in, sin_port) == offsetof(sockaddr_in6, sin6_port));
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+      std::memcpy(&port, reinterpret_cast<const std::byte*>(&a) + offsetof(sockaddr_in, sin_port), sizeof(port));
+    suitable = port != 0;
+  } else if (domain == AF_UNIX && type == SOCK_DGRAM) {
+    suitable = true;
+  } else if (domain == AF_UNIX && type == SOCK_STREAM) {
+    suitable = connected;
+  }
+  if (!suitable) return -EOPNOTSUPP;
+  socklen_t len = sizeof(out.cookie);
+  if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &out.cookie, &len) != 0) return -EOPNOTSUPP;
+  return 0;
+}
+
+std::uint32_t jhash(const void* key, std::uint32_t length, std::uint32_t initval) {
+  const auto* k = static_cast<const std::uint8_t*>(key);
+  auto rol = [](std::uint32_t x, int s) { return std::rotl(x, s); };
+  auto word = [](const std::uint8_t* p) {
+    std::uint32_t w;
+    std::memcpy(&w, p, 4);
+    return w;
+  };
+  std::uint32_t a, b, c;
+  a = b = c = 0xdeadbeefu + length + initval;  // JHASH_INITVAL
+  for (; length > 12; length -= 12, k += 12) {
+    a += word(k), b += word(k + 4), c += word(k + 8);
+    a -= c, a ^= rol(c, 4), c += b;  // __jhash_mix
+    b -= a, b ^= rol(a, 6), a += c;
+    c -= b, c ^= rol(b, 8), b += a;
+    a -= c, a ^= rol(c, 16), c += b;
+    b -= a, b ^= rol(a, 19), a += c;
+    c -= b, c ^= rol(b, 4), b += a;
+  }
+  if (length == 0) return c;
+  // The last 1..12 bytes, little-endian into a, b, c (the kernel's fall-through switch).
+  std::uint32_t tail[3] = {0, 0, 0};
+  for (std::uint32_t i = 0; i < length; ++i) tail[i / 4] += std::uint32_t{k[i]} << (8 * (i % 4));
+  a += tail[0], b += tail[1], c += tail[2];
+  c ^= b, c -= rol(b, 14);  // __jhash_final
+  a ^= c, a -= rol(c, 11);
+  b ^= a, b -= rol(a, 25);
+  c ^= b, c -= rol(b, 16);
+  a ^= c, a -= rol(c, 4);
+  b ^= a, b -= rol(a, 14);
+  c ^= b, c -= rol(b, 24);
+  return c;
+}
+
+SockMap::SockMap(const MapSpec& spec, std::shared_ptr<RunDomain> domain) : Map(spec, std::move(domain)) {
+  if (is_hash()) bucket_mask_ = static_cast<std::uint32_t>(std::bit_ceil(std::uint64_t{spec_.max_entries}) - 1);
+}
+
+SockMap::Key SockMap::key_of(const void* key) const {
+  const auto* p = static_cast<const std::uint8_t*>(key);
+  return Key(p, p + spec_.key_size);
+}
+
+std::uint32_t SockMap::bucket_of(const Key& key) const {
+  return jhash(key.data(), static_cast<std::uint32_t>(key.size()), 0) & bucket_mask_;
+}
+
+bool SockMap::find(const void* key, SocketRef& out) const {
+  std::lock_guard lock(mu_);
+  const auto it = entries_.find(key_of(key));
+  if (it == entries_.end()) return false;
+  out = it->second;
+  return true;
+}
+
+// sock_map_lookup_sys / sock_hash_lookup_sys: only an 8-byte value can take the cookie.
+int SockMap::copy_value(const void* key, void* out, std::uint64_t) {
+  if (spec_.value_size != sizeof(std::uint64_t)) return -ENOSPC;
+  SocketRef ref;
+  if (!find(key, ref)) return -ENOENT;
+  std::memcpy(out, &ref.cookie, sizeof(ref.cookie));
+  return 0;
+}
+
+// sock_map_update_elem_sys: the fd (u32, or u64 with an 8-byte value) at most S32_MAX, the socket
+// found and suitable, then the flags, the slot (SOCKMAP: index < max_entries; SOCKHASH: room for a new
+// key) and the BPF_NOEXIST/BPF_EXIST rule.
+int SockMap::update_from_host(const void* key, const void* value, std::uint64_t flags) {
+  std::uint64_t fd = 0;
+  if (spec_.value_size == sizeof(std::uint64_t)) {
+    std::memcpy(&fd, value, 8);
+  } else {
+    std::uint32_t fd32;
+    std::memcpy(&fd32, value, 4);
+    fd = fd32;
+  }
+  if (fd > static_cast<std::uint64_t>(INT_MAX)) return -EINVAL;
+  SocketRef ref;
+  if (!resolver_) return -EBADF;
+  if (int err = resolver_(static_cast<int>(fd), ref)) return err;
+  if (flags > kBpfExist) return -EINVAL;
+  Key k = key_of(key);
+  std::lock_guard lock(mu_);
+  if (!is_hash()) {
+    std::uint32_t index;
+    std::memcpy(&index, key, 4);
+    if (index >= spec_.max_entries) return -E2BIG;
+  }
+  const auto it = entries_.find(k);
+  if (it != entries_.end() && flags == kBpfNoexist) return -EEXIST;
+  if (it == entries_.end() && flags == kBpfExist) return -ENOENT;
+  if (is_hash()) {
+    if (it == entries_.end() && entries_.size() >= spec_.max_entries) return -E2BIG;
+    auto& chain = chains_[bucket_of(k)];
+    chain.erase(std::remove(chain.begin(), chain.end(), k), chain.end());
+    chain.push_back(k);
+  }
+  entries_[std::move(k)] = ref;
+  return 0;
+}
+
+// sock_map_delete_elem: an index out of range or an empty slot is -EINVAL; sock_hash_delete_elem:
+// a missing key -ENOENT.
+int SockMap::erase(const void* key) {
+  Key k = key_of(key);
+  std::lock_guard lock(mu_);
+  const auto it = entries_.find(k);
+  if (it == entries_.end()) return is_hash() ? -ENOENT : -EINVAL;
+  entries_.erase(it);
+  if (is_hash()) {
+    const auto bucket = chains_.find(bucket_of(k));
+    auto& chain = bucket->second;
+    chain.erase(std::remove(chain.begin(), chain.end(), k), chain.end());
+    if (chain.empty()) chains_.erase(bucket);
+  }
+  return 0;
+}
+
+// SOCKMAP: array order over every index. SOCKHASH (sock_hash_get_next_key): the key after `key` in
+// its bucket, else the first key of a later bucket; a missing key (or none) starts from the first.
+int SockMap::next_key(const void* key, void* next) {
+  if (!is_hash()) return array_next_key(spec_.max_entries, key, next);
+  std::lock_guard lock(mu_);
+  auto first_from = [&](std::map<std::uint32_t, std::vector<Key>>::const_iterator b) {
+    if (b == chains_.end()) return -ENOENT;
+    std::memcpy(next, b->second.back().data(), spec_.key_size);
+    return 0;
+  };
+  if (key) {
+    const Key k = key_of(key);
+    if (entries_.count(k)) {
+      const auto b = chains_.find(bucket_of(k));
+      const auto& chain = b->second;
+      const auto pos = std::find(chain.begin(), chain.end(), k);
+      if (pos != chain.begin()) {  // newest last: the next key in walk order is the one before
+        std::memcpy(next, std::prev(pos)->data(), spec_.key_size);
+        return 0;
+      }
+      return first_from(std::next(b));
+    }
+  }
+  return first_from(chains_.begin());
+}
+
+}  // namespace bpfvm::maps

@@ -1,0 +1,72 @@
+// SockMap: BPF_MAP_TYPE_SOCKMAP and BPF_MAP_TYPE_SOCKHASH (net/core/sock_map.c) — sockets the host
+// put in slots (array) or under keys (hash), for sk_skb/sk_msg redirects.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "maps/map.hpp"
+
+namespace bpfvm::maps {
+
+/// A socket as a sockmap holds it: its kernel socket cookie (SO_COOKIE), what a host lookup with an
+/// 8-byte value returns, and what the redirect helpers need to know of it (as it was at the update).
+struct SocketRef {
+  std::uint64_t cookie = 0;
+  bool tcp = false;
+  /// sock_map_redirect_allowed: a TCP socket that is not listening, another socket when connected.
+  bool redirect_allowed = false;
+};
+
+/// Turns the fd a host update carries into a socket: 0, or the kernel's errno for that fd
+/// (-EBADF not open, -ENOTSOCK not a socket, -EOPNOTSUPP a socket sockmap cannot hold).
+using SocketResolver = std::function<int(int fd, SocketRef& out)>;
+
+/// The default resolver: the fd in this process, judged as sock_map_update_elem_sys judges it (6.18,
+/// measured): TCP (IPv4/IPv6) when established, connecting (SYN_SENT) or listening; UDP when bound;
+/// AF_UNIX datagram sockets; AF_UNIX stream sockets when connected; every other socket -EOPNOTSUPP.
+int host_socket(int fd, SocketRef& out);
+
+/// The kernel's jhash (include/linux/jhash.h, Bob Jenkins' lookup3) over `length` bytes; the
+/// SOCKHASH bucket hash is jhash(key, key_size, 0).
+std::uint32_t jhash(const void* key, std::uint32_t length, std::uint32_t initval);
+
+/// Both types. Entries hold a SocketRef; programs reach them only through helpers (sk_redirect_map,
+/// msg_redirect_map, ..., map_delete_elem): the verifier refuses a program's map_lookup_elem and
+/// map_update_elem on them. A socket closed after its update stays in the map (the kernel drops it
+/// on close; bpfvm is not told).
+/// SOCKHASH iterates as the kernel does: buckets jhash(key) & (roundup_pow_of_two(max_entries) - 1)
+/// in order, newest first in a bucket (a replaced key moves to the front).
+class SockMap final : public Map {
+ public:
+  SockMap(const MapSpec& spec, std::shared_ptr<RunDomain> domain);
+
+  void set_resolver(SocketResolver resolver) { resolver_ = std::move(resolver); }
+  /// The socket at `key`, if any (the redirect helpers' target).
+  bool find(const void* key, SocketRef& out) const;
+
+  int erase(const void* key) override;
+
+ protected:
+  int copy_value(const void* key, void* out, std::uint64_t flags) override;
+  int update_from_host(const void* key, const void* value, std::uint64_t flags) override;
+  int next_key(const void* key, void* next) override;
+
+ private:
+  using Key = std::vector<std::uint8_t>;
+  Key key_of(const void* key) const;
+  std::uint32_t bucket_of(const Key& key) const;
+  bool is_hash() const { return spec_.type == MapType::Sockhash; }
+
+  mutable std::mutex mu_;
+  std::map<Key, SocketRef> entries_;           // SOCKMAP: key = the u32 index's bytes
+  std::map<std::uint32_t, std::vector<Key>> chains_;  // SOCKHASH: bucket -> keys, newest last
+  std::uint32_t bucket_mask_ = 0;
+  SocketResolver resolver_ = host_socket;
+};
+
+}  // namespace bpfvm::maps
