@@ -9,49 +9,16 @@
 
 #include <cstring>
 
-#include "jit/opt/pipeline.hpp"
-#include "tests/jit/jit_test_support.hpp"
-#include "vm/assembler.hpp"
+#include "tests/jit/opt_test_support.hpp"
 
 using namespace bpfvm;
 using namespace bpfvm::testing;
 
 namespace {
 
-// Helper 40: *(u64 *)r1 = r2 (a helper writing through the stack pointer it was given).
-std::uint64_t helper_store(std::uint64_t r1, std::uint64_t r2, std::uint64_t, std::uint64_t, std::uint64_t, vm::RunContext*) {
-  std::memcpy(reinterpret_cast<void*>(r1), &r2, sizeof r2);
-  return 0;
-}
-
-vm::HelperRegistry helpers_with_store() {
-  auto h = test_helpers();
-  h.add(vm::HelperEntry{40, "test_store", &helper_store, nullptr, {}});
-  return h;
-}
-
-vm::Program assemble_program(const char* text) {
-  auto insns = vm::assemble(text);
-  REQUIRE(insns);
-  auto program = vm::decode_program(*insns, "addressing");
-  REQUIRE(program);
-  return *program;
-}
-
 /// The optimized IR as text (every pass on).
 std::string ir_of(const vm::Program& program, const vm::HelperRegistry& helpers) {
-  std::vector<std::uint64_t> values(program.size(), 0);
-  std::vector<const vm::HelperEntry*> calls(program.size(), nullptr);
-  for (std::size_t pc = 0; pc < program.size(); ++pc)
-    if (program.ops[pc] != isa::kNoOp && program.op(pc).form == isa::Form::Call)
-      calls[pc] = helpers.find(static_cast<std::uint32_t>(program.insns[pc].imm));
-  jit::CompileRequest req;
-  req.program = &program;
-  req.lddw_values = values;
-  req.helpers = calls;
-  auto fn = jit::opt::build_optimized(req, {}, {.pointers_stay_in_frame = true});
-  REQUIRE(fn);
-  return jit::opt::to_text(*fn);
+  return jit::opt::to_text(optimized_function(program, helpers, {}, {.pointers_stay_in_frame = true}));
 }
 
 /// `bytes` of memory that end where an unmapped page begins.
@@ -114,12 +81,6 @@ std::uint64_t same_everywhere(const vm::Program& program, const vm::HelperRegist
   return want->r0;
 }
 
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 }  // namespace
 
 TEST_CASE("addressing: stack of an inlined frame, and stack pointers given to a helper", "[jit][opt][addressing]") {
@@ -164,8 +125,8 @@ TEST_CASE("addressing: stack of an inlined frame, and stack pointers given to a 
       "exit\n");
   const auto ir = ir_of(program, helpers);
   INFO(ir);
-  CHECK(count(ir, "= fp 1") == 1);  // f's frame, addressed at depth 1
-  CHECK(count(ir, "off -24") >= 1);  // f's [r10-24] read straight from its frame
+  CHECK(count_of(ir, "= fp 1") == 1);  // f's frame, addressed at depth 1
+  CHECK(count_of(ir, "off -24") >= 1);  // f's [r10-24] read straight from its frame
   GuardedBuffer buf(8);
   std::vector<std::uint8_t> input(8, 0);
   input[0] = 5;
@@ -208,9 +169,9 @@ TEST_CASE("addressing: folded loads at the end of a checked packet range", "[jit
       "exit\n");
   const auto ir = ir_of(program, helpers);
   INFO(ir);
-  CHECK(count(ir, " off 12\n") == 1);           // [data + 12]: the add went into the displacement
-  CHECK(count(ir, " off -2\n") == 1);        // [data + size - 2]
-  CHECK(count(ir, " off -8 scale 3") == 2);  // [data + (size >> 3) * 8 - 8]
+  CHECK(count_of(ir, " off 12\n") == 1);           // [data + 12]: the add went into the displacement
+  CHECK(count_of(ir, " off -2\n") == 1);        // [data + size - 2]
+  CHECK(count_of(ir, " off -8 scale 3") == 2);  // [data + (size >> 3) * 8 - 8]
   for (std::size_t size : {14u, 16u, 64u}) {
     GuardedBuffer buf(size);
     std::vector<std::uint8_t> input(size);

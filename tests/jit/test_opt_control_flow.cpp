@@ -7,37 +7,15 @@
 #include <cstring>
 
 #include "jit/opt/moves.hpp"
-#include "jit/opt/pipeline.hpp"
-#include "tests/jit/jit_test_support.hpp"
-#include "vm/assembler.hpp"
+#include "tests/jit/opt_test_support.hpp"
 
 using namespace bpfvm;
 using namespace bpfvm::testing;
 
 namespace {
 
-vm::Program assemble_program(const char* text) {
-  auto insns = vm::assemble(text);
-  REQUIRE(insns);
-  auto program = vm::decode_program(*insns, "control_flow");
-  REQUIRE(program);
-  return *program;
-}
-
 std::string ir_of(const vm::Program& program, const jit::opt::PassSet& passes) {
-  std::vector<std::uint64_t> values(program.size(), 0);
-  jit::CompileRequest req;
-  req.program = &program;
-  req.lddw_values = values;
-  auto fn = jit::opt::build_optimized(req, passes);
-  REQUIRE(fn);
-  return jit::opt::to_text(*fn);
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
+  return jit::opt::to_text(optimized_function(program, test_helpers(), passes));
 }
 
 std::vector<std::uint8_t> two_u64(std::uint64_t a, std::uint64_t b) {
@@ -90,9 +68,9 @@ TEST_CASE("select: a diamond on a 32-bit condition compares only the low halves"
       "exit\n");
   const auto ir = ir_of(program, {});
   INFO(ir);
-  CHECK(count(ir, "= select") == 1);
-  CHECK(count(ir, "= br") == 0);
-  CHECK(count(ir_of(program, {.select = false}), "= select") == 0);
+  CHECK(count_of(ir, "= select") == 1);
+  CHECK(count_of(ir, "= br") == 0);
+  CHECK(count_of(ir_of(program, {.select = false}), "= select") == 0);
   // low 1 > high 0xffffffff is false (unsigned 32-bit); as 64-bit values the other way round.
   CHECK(same_everywhere(program, two_u64(0xffffffff00000001, 0)) == (0xffffffffull ^ 5));
   CHECK(same_everywhere(program, two_u64(0x0000000100000007, 0)) == 0x000000010000000aull);
@@ -121,8 +99,8 @@ TEST_CASE("select: triangles, several phis, signed and jset conditions", "[jit][
       "exit\n");
   const auto ir = ir_of(program, {});
   INFO(ir);
-  CHECK(count(ir, "= select") == 3);
-  CHECK(count(ir, "= br") == 0);
+  CHECK(count_of(ir, "= select") == 3);
+  CHECK(count_of(ir, "= br") == 0);
   for (auto [a, b] : {std::pair<std::uint64_t, std::uint64_t>{1, 2}, {2, 1}, {0xffffffff, 1}, {1, 0xffffffff},
                       {0x100000005, 0x13}, {0x80000000, 0x7fffffff}, {5, 5}})
     same_everywhere(program, two_u64(a, b));
@@ -147,8 +125,8 @@ TEST_CASE("select: arms with a load, a division or too much work keep their bran
       "exit\n");
   const auto ir = ir_of(program, {});
   INFO(ir);
-  CHECK(count(ir, "= select") == 0);
-  CHECK(count(ir, "= br") == 3);
+  CHECK(count_of(ir, "= select") == 0);
+  CHECK(count_of(ir, "= br") == 3);
   for (std::uint64_t v : {0, 1, 2, 3, 1000})
     same_everywhere(program, two_u64(v, 0x1234));
 }

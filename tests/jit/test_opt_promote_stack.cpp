@@ -7,59 +7,20 @@
 
 #include <cstring>
 
-#include "jit/opt/pipeline.hpp"
-#include "tests/jit/jit_test_support.hpp"
-#include "vm/assembler.hpp"
+#include "tests/jit/opt_test_support.hpp"
 
 using namespace bpfvm;
 using namespace bpfvm::testing;
 
 namespace {
 
-// Helper 40: *(u64 *)r1 = r2 (a helper writing through a stack pointer it was given).
-std::uint64_t helper_store(std::uint64_t r1, std::uint64_t r2, std::uint64_t, std::uint64_t, std::uint64_t, vm::RunContext*) {
-  std::memcpy(reinterpret_cast<void*>(r1), &r2, sizeof r2);
-  return 0;
-}
-
-vm::HelperRegistry helpers_with_store() {
-  auto h = test_helpers();
-  h.add(vm::HelperEntry{40, "test_store", &helper_store, nullptr, {}});
-  return h;
-}
-
-vm::Program assemble_program(const char* text) {
-  auto insns = vm::assemble(text);
-  REQUIRE(insns);
-  auto program = vm::decode_program(*insns, "promote");
-  REQUIRE(program);
-  return *program;
-}
-
 /// The function after the passes, and how many slots promotion turned into values.
 std::string ir_of(const vm::Program& program, const vm::HelperRegistry& helpers, bool in_frame, std::uint32_t* promoted) {
-  std::vector<std::uint64_t> values(program.size(), 0);
-  std::vector<const vm::HelperEntry*> calls(program.size(), nullptr);
-  for (std::size_t pc = 0; pc < program.size(); ++pc) {
-    if (program.ops[pc] == isa::kNoOp) continue;
-    if (program.op(pc).form == isa::Form::Call) calls[pc] = helpers.find(static_cast<std::uint32_t>(program.insns[pc].imm));
-  }
-  jit::CompileRequest req;
-  req.program = &program;
-  req.lddw_values = values;
-  req.helpers = calls;
   jit::opt::PassSet none{.fold_constants = false, .remove_zext = false, .dce = false, .promote_stack = false};
-  auto fn = jit::opt::build_optimized(req, none);
-  REQUIRE(fn);
-  *promoted = jit::opt::promote_stack_slots(*fn, jit::opt::VerifierFacts{.pointers_stay_in_frame = in_frame});
-  jit::opt::optimize(*fn, {.promote_stack = false});
-  return jit::opt::to_text(*fn);
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
+  auto fn = optimized_function(program, helpers, none);
+  *promoted = jit::opt::promote_stack_slots(fn, jit::opt::VerifierFacts{.pointers_stay_in_frame = in_frame});
+  jit::opt::optimize(fn, {.promote_stack = false});
+  return jit::opt::to_text(fn);
 }
 
 /// Runs the program on the optimizing tier (facts on and off, promotion on and off) and on the
@@ -125,8 +86,8 @@ TEST_CASE("promotion: whole slots of every width become values", "[jit][opt][pro
   const auto ir = ir_of(program, helpers, false, &promoted);
   INFO(ir);
   CHECK(promoted == 4);
-  CHECK(count(ir, "= store") == 0);
-  CHECK(count(ir, "= load") == 1);  // the input's, not a slot's
+  CHECK(count_of(ir, "= store") == 0);
+  CHECK(count_of(ir, "= load") == 1);  // the input's, not a slot's
   for (std::uint64_t v : {std::uint64_t{7}, std::uint64_t{0x8000fffe80f3}, ~std::uint64_t{0}, std::uint64_t{0x123456789abcdef0}})
     same_everywhere(program, helpers, u64_input(v));
 }
@@ -232,7 +193,7 @@ TEST_CASE("promotion: frames of inlined calls", "[jit][opt][promote]") {
   const auto ir = ir_of(program, helpers, false, &promoted);
   INFO(ir);
   CHECK(promoted == 2);
-  CHECK(count(ir, "= store") == 0);
+  CHECK(count_of(ir, "= store") == 0);
   // ((v*3)+1)*3+2
   CHECK(same_everywhere(program, helpers, u64_input(5)) == 50);
 }

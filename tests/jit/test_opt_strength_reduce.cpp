@@ -8,31 +8,15 @@
 #include <cstring>
 #include <string>
 
-#include "jit/opt/pipeline.hpp"
-#include "tests/jit/jit_test_support.hpp"
-#include "vm/assembler.hpp"
+#include "tests/jit/opt_test_support.hpp"
 
 using namespace bpfvm;
 using namespace bpfvm::testing;
 
 namespace {
 
-vm::Program assemble_program(const std::string& text) {
-  auto insns = vm::assemble(text);
-  REQUIRE(insns);
-  auto program = vm::decode_program(*insns, "strength_reduce");
-  REQUIRE(program);
-  return *program;
-}
-
 std::string ir_of(const vm::Program& program, const jit::opt::PassSet& passes) {
-  std::vector<std::uint64_t> values(program.size(), 0);
-  jit::CompileRequest req;
-  req.program = &program;
-  req.lddw_values = values;
-  auto fn = jit::opt::build_optimized(req, passes);
-  REQUIRE(fn);
-  return jit::opt::to_text(*fn);
+  return jit::opt::to_text(optimized_function(program, test_helpers(), passes));
 }
 
 /// `op` of the input's u64 (64-bit ops) or its low half as loaded by ldxw (`32` ops, or 64-bit ops

@@ -1,0 +1,63 @@
+// Scaffolding the optimizing tier's tests share: assembling a program, its IR after the passes, and a
+// helper that writes through the stack pointer it is given.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "jit/opt/pipeline.hpp"
+#include "tests/jit/jit_test_support.hpp"
+#include "vm/assembler.hpp"
+
+namespace bpfvm::testing {
+
+// Helper 40: *(u64 *)r1 = r2 (a helper writing through a stack pointer it was given).
+inline std::uint64_t helper_store(std::uint64_t r1, std::uint64_t r2, std::uint64_t, std::uint64_t, std::uint64_t,
+                                  vm::RunContext*) {
+  std::memcpy(reinterpret_cast<void*>(r1), &r2, sizeof r2);
+  return 0;
+}
+
+inline vm::HelperRegistry helpers_with_store() {
+  auto h = test_helpers();
+  h.add(vm::HelperEntry{40, "test_store", &helper_store, nullptr, {}});
+  return h;
+}
+
+inline vm::Program assemble_program(const std::string& text, const char* name = "opt_test") {
+  auto insns = vm::assemble(text);
+  REQUIRE(insns);
+  auto program = vm::decode_program(*insns, name);
+  REQUIRE(program);
+  return *program;
+}
+
+/// The program lowered and run through `passes` (helpers found by id in `helpers`; lddw values 0).
+inline jit::opt::Function optimized_function(const vm::Program& program, const vm::HelperRegistry& helpers,
+                                             const jit::opt::PassSet& passes, const jit::opt::VerifierFacts& facts = {}) {
+  std::vector<std::uint64_t> values(program.size(), 0);
+  std::vector<const vm::HelperEntry*> calls(program.size(), nullptr);
+  for (std::size_t pc = 0; pc < program.size(); ++pc)
+    if (program.ops[pc] != isa::kNoOp && program.op(pc).form == isa::Form::Call)
+      calls[pc] = helpers.find(static_cast<std::uint32_t>(program.insns[pc].imm));
+  jit::CompileRequest req;
+  req.program = &program;
+  req.lddw_values = values;
+  req.helpers = calls;
+  auto fn = jit::opt::build_optimized(req, passes, facts);
+  REQUIRE(fn);
+  return std::move(*fn);
+}
+
+/// How often `what` occurs in `text` (instructions of an IR listing).
+inline std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace bpfvm::testing
