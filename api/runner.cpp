@@ -34,20 +34,17 @@ Runner::~Runner() = default;
 
 Runner Program::runner() const { return Runner(*this); }
 
-Result<std::uint64_t> Runner::run(std::span<const std::uint8_t> data, void* host_data) {
-  Impl& r = *impl_;
-  if (r.state.in_use) [[unlikely]] return reentered();
-  InUse in_use(r.state);
-  if (auto ran = run_program(*r.program, r.state, RunInput{.data = data, .host_data = host_data}, r.out); !ran) [[unlikely]]
-    return std::move(ran).error();
-  return r.out.r0;
-}
-
 Result<void> Runner::run(const RunInput& input) {
   Impl& r = *impl_;
   if (r.state.in_use) [[unlikely]] return reentered();
   InUse in_use(r.state);
   return run_program(*r.program, r.state, input, r.out);
+}
+
+Result<std::uint64_t> Runner::run(std::span<const std::uint8_t> data, void* host_data) {
+  if (auto ran = run(RunInput{.data = data, .host_data = host_data}); !ran) [[unlikely]]
+    return std::move(ran).error();
+  return impl_->out.r0;
 }
 
 const RunOutput& Runner::output() const { return impl_->out; }
