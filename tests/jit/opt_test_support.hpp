@@ -53,6 +53,20 @@ inline jit::opt::Function optimized_function(const vm::Program& program, const v
   return std::move(*fn);
 }
 
+/// The checked interpreter's run of `program` on `input` (in `buffer`, sized to it): the outcome the
+/// optimizing tier's runs must equal.
+inline Outcome checked_interpreter_outcome(const vm::Program& program, const vm::HelperRegistry& helpers,
+                                           const std::vector<std::uint8_t>& input, std::vector<std::uint8_t>& buffer) {
+  auto interp = vm::Interpreter::create(program, helpers);
+  REQUIRE(interp);
+  buffer.assign(input.size(), 0);
+  vm::ExecOptions checked;
+  checked.checked = true;
+  auto want = run_engine(*interp, buffer, input, checked, false);
+  REQUIRE(want.ok);
+  return want;
+}
+
 /// How often `what` occurs in `text` (instructions of an IR listing).
 inline std::size_t count_of(const std::string& text, const std::string& what) {
   std::size_t n = 0;

@@ -28,13 +28,8 @@ std::vector<std::uint8_t> two_u64(std::uint64_t a, std::uint64_t b) {
 /// The optimizing tier (select on and off) and the checked interpreter agree on `input`; returns r0.
 std::uint64_t same_everywhere(const vm::Program& program, const std::vector<std::uint8_t>& input) {
   const auto helpers = test_helpers();
-  auto interp = vm::Interpreter::create(program, helpers);
-  REQUIRE(interp);
-  std::vector<std::uint8_t> buffer(input.size());
-  vm::ExecOptions checked;
-  checked.checked = true;
-  const auto want = run_engine(*interp, buffer, input, checked, false);
-  REQUIRE(want.ok);
+  std::vector<std::uint8_t> buffer;
+  const auto want = checked_interpreter_outcome(program, helpers, input, buffer);
   for (bool select : {true, false}) {
     jit::JitOptions jo;
     jo.optimize = true;

@@ -26,13 +26,8 @@ std::string ir_of(const vm::Program& program, const vm::HelperRegistry& helpers,
 /// Runs the program on the optimizing tier (facts on and off, promotion on and off) and on the
 /// checked interpreter over `input`; all must agree. Returns r0.
 std::uint64_t same_everywhere(const vm::Program& program, const vm::HelperRegistry& helpers, std::vector<std::uint8_t> input) {
-  auto interp = vm::Interpreter::create(program, helpers);
-  REQUIRE(interp);
-  std::vector<std::uint8_t> buffer(input.size());
-  vm::ExecOptions checked;
-  checked.checked = true;
-  const auto want = run_engine(*interp, buffer, input, checked, false);
-  REQUIRE(want.ok);
+  std::vector<std::uint8_t> buffer;
+  const auto want = checked_interpreter_outcome(program, helpers, input, buffer);
   for (bool in_frame : {false, true})
     for (bool promote : {true, false}) {
       jit::JitOptions jo;
