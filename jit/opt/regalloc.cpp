@@ -202,7 +202,30 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   auto members = [&](std::uint32_t g) {
     return joined[g].empty() ? std::span<const std::uint32_t>(&group[g], 1) : std::span<const std::uint32_t>(joined[g]);
   };
-  auto disjoint = [&](std::uint32_t a, std::uint32_t b) { return iv[a].hi <= iv[b].lo || iv[b].hi <= iv[a].lo; };
+  // Intervals are hulls over the block order, so a value live in a block placed after a loop (a
+  // loop counter read on the exit edge) overlaps the loop's next counter value. SSA values whose
+  // hulls overlap interfere only when one is live right after the other's definition (the one
+  // defined first dominates the other's definition), which the live sets decide exactly.
+  auto contains = [](std::span<const std::uint32_t> set, std::uint32_t d) {
+    return std::binary_search(set.begin(), set.end(), d);
+  };
+  auto live_after_def = [&](std::uint32_t a, std::uint32_t b) {  // is a live just after b's definition?
+    const ValueId vb = of_dense[b];
+    const BlockId blk = def_block[b];
+    const bool defined = contains(live_in.of(blk), a) || (def_block[a] == blk && pos[of_dense[a]] <= pos[vb]);
+    if (!defined) return false;
+    if (contains(live_out.of(blk), a)) return true;
+    for (auto id : fn.blocks[blk].insts) {  // a use later in the block (a phi's uses are at its preds)
+      const Inst& i = fn.values[id];
+      if (i.dead || i.op == Op::Phi || pos[id] <= pos[vb]) continue;
+      if (std::find(i.args.begin(), i.args.end(), of_dense[a]) != i.args.end()) return true;
+    }
+    return false;
+  };
+  auto disjoint = [&](std::uint32_t a, std::uint32_t b) {
+    if (iv[a].hi <= iv[b].lo || iv[b].hi <= iv[a].lo) return true;
+    return !live_after_def(a, b) && !live_after_def(b, a);
+  };
   // The move into a phi at the end of a predecessor writes the group's location: no other member
   // of the groups x and y may still be live there, except the value moved (then the move is no
   // move at all). Read from the predecessor's live-out list, so a big group costs its phis only.
