@@ -192,3 +192,89 @@ TEST_CASE("layout: a rotated loop's back edge forwards to its head, zero iterati
   CHECK(same_everywhere(program, two_u64(1, 5)) == 5);
   CHECK(same_everywhere(program, two_u64(3, 1)) == 1 + 3 + 9);
 }
+
+namespace {
+
+/// Blocks other than `target` whose code starts at `target`'s (forwarding_targets).
+int forwarded_to(const jit::opt::Function& fn, const std::vector<jit::opt::BlockId>& alias, jit::opt::BlockId target) {
+  int n = 0;
+  for (jit::opt::BlockId b = 0; b < fn.blocks.size(); ++b) n += b != target && alias[b] == target;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("layout: a counter read on a loop exit placed after the latch stays in one register",
+          "[jit][opt][select][layout]") {
+  // ctz by a shift loop: the exit on a set bit reads the counter n, and its block comes after the
+  // latch in the block order, so n's interval hull covers the latch where n + 1 lives. The two do
+  // not interfere (n is dead after the add), so n + 1 joins n's phi group and the back edge moves
+  // nothing: the latch is add, cmp, jne head.
+  const auto program = assemble_program(
+      "ldxdw %r2, [%r1]\n"
+      "mov %r0, 0\n"
+      "head:\n"
+      "mov %r3, %r2\n"
+      "rsh %r3, %r0\n"
+      "and %r3, 1\n"
+      "jne %r3, 0, found\n"
+      "add %r0, 1\n"
+      "jne %r0, 64, head\n"
+      "mov %r0, 64\n"
+      "ja out\n"
+      "found:\n"
+      "add %r0, 100\n"
+      "out:\n"
+      "exit\n");
+  std::vector<std::uint64_t> values(program.size(), 0);
+  jit::CompileRequest req;
+  req.program = &program;
+  req.lddw_values = values;
+  auto fn = jit::opt::build_optimized(req, {});
+  REQUIRE(fn);
+  jit::opt::RegisterFile rf;
+  rf.allocatable = {0, 1, 2, 3, 4, 5, 6, 7};
+  rf.survives_calls.assign(8, false);
+  const auto al = jit::opt::allocate_registers(*fn, rf);
+  jit::opt::BlockId head = 0;
+  for (jit::opt::BlockId b = 0; b < fn->blocks.size(); ++b)
+    for (auto id : fn->blocks[b].insts)
+      if (!fn->values[id].dead && fn->values[id].op == jit::opt::Op::Alu && fn->values[id].kind == isa::Kind::Rsh) head = b;
+  INFO(jit::opt::to_text(*fn));
+  REQUIRE(head != 0);
+  CHECK(forwarded_to(*fn, jit::opt::forwarding_targets(*fn, al), head) == 1);
+  CHECK(same_everywhere(program, two_u64(1, 0)) == 100);
+  CHECK(same_everywhere(program, two_u64(8, 0)) == 103);
+  CHECK(same_everywhere(program, two_u64(0, 0)) == 64);
+  CHECK(same_everywhere(program, two_u64(std::uint64_t{1} << 63, 0)) == 163);
+}
+
+TEST_CASE("select: a compare reading a select keeps its branch", "[jit][opt][select]") {
+  // ilog2's binary search on the bits: each step tests the value the step before chose. As selects
+  // the steps would run one after the other at compare+cmov latency; every other one stays a branch.
+  const auto program = assemble_program(
+      "ldxdw %r1, [%r1]\n"
+      "mov %r0, 0\n"
+      "mov %r3, 16\n"
+      "mov %r4, 8\n"
+      "mov %r5, 4\n"
+      "jlt %r1, 0x10000, a\n"
+      "rsh %r1, %r3\n"
+      "or %r0, %r3\n"
+      "a:\n"
+      "jlt %r1, 0x100, b\n"
+      "rsh %r1, %r4\n"
+      "or %r0, %r4\n"
+      "b:\n"
+      "jlt %r1, 0x10, c\n"
+      "rsh %r1, %r5\n"
+      "or %r0, %r5\n"
+      "c:\n"
+      "exit\n");
+  const auto ir = ir_of(program, {});
+  INFO(ir);
+  CHECK(count_of(ir, "= br") == 1);      // the middle step: its compare reads the first step's select
+  CHECK(count_of(ir, "= select") == 3);  // r1 and r0 of the first step, r0 of the last (its r1 is unused)
+  for (std::uint64_t v : {0ull, 1ull, 0x1full, 0x100ull, 0xffffull, 0x10000ull, 0x123456ull, 0xffffffffull})
+    same_everywhere(program, two_u64(v, 0));
+}
