@@ -1,10 +1,13 @@
 // Linear scan: critical-edge splitting, block order, liveness (per value, from its uses up to its
-// definition), one interval per value, then the scan with "furthest end" spilling.
+// definition), one interval per value, then the scan spilling the value of least use per length
+// (uses weighted by loop depth).
 #include "jit/opt/regalloc.hpp"
 
 #include <algorithm>
 #include <array>
 #include <span>
+
+#include "jit/opt/loop_depth.hpp"
 
 namespace bpfvm::jit::opt {
 
@@ -270,6 +273,23 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   }
   iv = std::move(hull);
 
+  // Spill weights: a group's definitions and uses, each weighing 8^(loop depth) of its block (a phi
+  // argument's: of the predecessor it moves on), per position of the group's interval. Values used
+  // in inner loops keep registers; long-lived ones used outside them go to slots first.
+  const auto depth = loop_depths(fn, out.order);
+  std::vector<double> spill_cost(nd, 0);
+  auto weight_of = [&](BlockId b) { return static_cast<double>(1u << (3 * std::min(depth[b], 5u))); };
+  for (BlockId b = 0; b < nb; ++b)
+    for (auto id : fn.blocks[b].insts) {
+      const Inst& i = fn.values[id];
+      if (i.dead) continue;
+      if (dense[id] != UINT32_MAX) spill_cost[group[dense[id]]] += weight_of(b);
+      for (std::size_t k = 0; k < i.args.size(); ++k)
+        if (const auto a = dense[i.args[k]]; a != UINT32_MAX)
+          spill_cost[group[a]] += weight_of(i.op == Op::Phi ? fn.blocks[b].preds[k] : b);
+    }
+  auto spill_weight = [&](std::uint32_t g) { return spill_cost[g] / (iv[g].hi - iv[g].lo + 1.0); };
+
   // The scan.
   out.reg.assign(nv, Allocation::kNone);
   out.slot.assign(nv, -1);
@@ -334,15 +354,20 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
       }
     }
     if (chosen == Allocation::kNone) {
-      // Evict the holder (of a register this value may use) that lives longest, if past us.
+      // Spill the cheapest of this value and the holders of the registers it may use (ties: the
+      // one that lives longest).
+      auto cheaper = [&](std::uint32_t a, std::uint32_t b) {
+        const double wa = spill_weight(a), wb = spill_weight(b);
+        return wa != wb ? wa < wb : iv[a].hi > iv[b].hi;
+      };
       std::int16_t victim_reg = Allocation::kNone;
       for (auto r : regs.allocatable) {
         if (across && !regs.survives_calls[r]) continue;
         if (victim_reg == Allocation::kNone ||
-            iv[static_cast<std::size_t>(holder[r])].hi > iv[static_cast<std::size_t>(holder[victim_reg])].hi)
+            cheaper(static_cast<std::uint32_t>(holder[r]), static_cast<std::uint32_t>(holder[victim_reg])))
           victim_reg = static_cast<std::int16_t>(r);
       }
-      if (victim_reg != Allocation::kNone && iv[static_cast<std::size_t>(holder[victim_reg])].hi > cur.hi) {
+      if (victim_reg != Allocation::kNone && cheaper(static_cast<std::uint32_t>(holder[victim_reg]), d)) {
         spill(static_cast<std::uint32_t>(holder[victim_reg]));
         chosen = victim_reg;
       } else {
