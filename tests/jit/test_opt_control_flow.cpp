@@ -4,6 +4,7 @@
 // interpreter, and the IR shows whether the pass fired.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 #include "jit/opt/moves.hpp"
@@ -277,4 +278,64 @@ TEST_CASE("select: a compare reading a select keeps its branch", "[jit][opt][sel
   CHECK(count_of(ir, "= select") == 3);  // r1 and r0 of the first step, r0 of the last (its r1 is unused)
   for (std::uint64_t v : {0ull, 1ull, 0x1full, 0x100ull, 0xffffull, 0x10000ull, 0x123456ull, 0xffffffffull})
     same_everywhere(program, two_u64(v, 0));
+}
+
+TEST_CASE("regalloc: under pressure the values an inner loop uses keep registers", "[jit][opt][layout]") {
+  // Five values live across the loop (three read only after it, the loop's pointer and sum carried
+  // through it) on four registers: the allocator must spill the ones the loop never touches. The
+  // pointer and the sum are read last, so spilling what ends furthest would put them in slots.
+  const auto program = assemble_program(
+      "ldxdw %r2, [%r1]\n"
+      "ldxdw %r3, [%r1+8]\n"
+      "ldxdw %r4, [%r1+16]\n"
+      "mov %r0, 0\n"
+      "mov %r5, 0\n"
+      "loop:\n"
+      "mov %r6, %r1\n"
+      "add %r6, %r5\n"
+      "ldxb %r6, [%r6]\n"
+      "add %r0, %r6\n"
+      "add %r5, 1\n"
+      "jlt %r5, 24, loop\n"
+      "add %r2, %r3\n"
+      "xor %r2, %r4\n"
+      "add %r0, %r2\n"
+      "ldxb %r6, [%r1+1]\n"
+      "add %r0, %r6\n"
+      "exit\n");
+  std::vector<std::uint64_t> values(program.size(), 0);
+  jit::CompileRequest req;
+  req.program = &program;
+  req.lddw_values = values;
+  auto fn = jit::opt::build_optimized(req, {});
+  REQUIRE(fn);
+  jit::opt::RegisterFile rf;
+  rf.allocatable = {0, 1, 2, 3};
+  rf.survives_calls.assign(4, false);
+  const auto al = jit::opt::allocate_registers(*fn, rf);
+  INFO(jit::opt::to_text(*fn));
+  int loop_phis = 0, loop_loads = 0;
+  for (const auto& blk : fn->blocks) {
+    const bool in_loop = std::any_of(blk.insts.begin(), blk.insts.end(), [&](jit::opt::ValueId id) {
+      return !fn->values[id].dead && fn->values[id].op == jit::opt::Op::Phi;
+    });
+    for (auto id : blk.insts) {
+      const auto& inst = fn->values[id];
+      if (inst.dead || !in_loop) continue;
+      if (inst.op == jit::opt::Op::Phi) {
+        ++loop_phis;
+        CHECK(al.reg[id] != jit::opt::Allocation::kNone);
+      }
+      if (inst.op == jit::opt::Op::Load) {
+        ++loop_loads;
+        CHECK(al.reg[inst.args[0]] != jit::opt::Allocation::kNone);
+      }
+    }
+  }
+  CHECK(loop_phis == 2);  // the sum and the counter
+  CHECK(loop_loads == 1);
+  CHECK(al.spilled >= 1);
+  std::vector<std::uint8_t> input(24);
+  for (std::size_t i = 0; i < input.size(); ++i) input[i] = static_cast<std::uint8_t>(i * 29 + 3);
+  same_everywhere(program, input);
 }
