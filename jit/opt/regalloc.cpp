@@ -124,7 +124,8 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   // Uses as (block, at its end?) per dense value, in one array (counting sort by value).
   struct Use {
     BlockId block;
-    bool at_end;  // a phi's argument: used on the edge out of `block`
+    bool at_end;        // a phi's argument: used on the edge out of `block`
+    std::uint32_t pos;  // the using instruction's position (a phi's: its block's first)
   };
   std::vector<std::uint32_t> use_start(nd + 1, 0);
   auto for_each_use = [&](auto&& f) {
@@ -134,7 +135,7 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
         if (i.dead) continue;
         for (std::size_t k = 0; k < i.args.size(); ++k)
           if (const auto a = dense[i.args[k]]; a != UINT32_MAX)
-            f(a, i.op == Op::Phi ? Use{fn.blocks[b].preds[k], true} : Use{b, false});
+            f(a, i.op == Op::Phi ? Use{fn.blocks[b].preds[k], true, pos[id]} : Use{b, false, pos[id]});
       }
   };
   for_each_use([&](std::uint32_t a, Use) { ++use_start[a + 1]; });
@@ -218,11 +219,8 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     const bool defined = contains(live_in.of(blk), a) || (def_block[a] == blk && pos[of_dense[a]] <= pos[vb]);
     if (!defined) return false;
     if (contains(live_out.of(blk), a)) return true;
-    for (auto id : fn.blocks[blk].insts) {  // a use later in the block (a phi's uses are at its preds)
-      const Inst& i = fn.values[id];
-      if (i.dead || i.op == Op::Phi || pos[id] <= pos[vb]) continue;
-      if (std::find(i.args.begin(), i.args.end(), of_dense[a]) != i.args.end()) return true;
-    }
+    for (auto u = use_start[a]; u < use_start[a + 1]; ++u)  // a use later in the block (a phi's are at its preds)
+      if (!uses[u].at_end && uses[u].block == blk && uses[u].pos > pos[vb]) return true;
     return false;
   };
   auto disjoint = [&](std::uint32_t a, std::uint32_t b) {
