@@ -381,6 +381,10 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
       out.reg[of_dense[d]] = out.reg[of_dense[group[d]]];
       out.slot[of_dense[d]] = out.slot[of_dense[group[d]]];
     }
+  out.live_in_regs.assign(nb, 0);
+  for (BlockId b = 0; b < nb; ++b)
+    for (auto d : live_in.of(b))
+      if (const auto r = out.reg[of_dense[d]]; r >= 0 && r < 64) out.live_in_regs[b] |= std::uint64_t{1} << r;
   return out;
 }
 

@@ -339,3 +339,78 @@ TEST_CASE("regalloc: under pressure the values an inner loop uses keep registers
   for (std::size_t i = 0; i < input.size(); ++i) input[i] = static_cast<std::uint8_t>(i * 29 + 3);
   same_everywhere(program, input);
 }
+
+TEST_CASE("layout: a latch's back-edge moves go above its compare", "[jit][opt][select][layout]") {
+  // Bit counting (x &= x - 1, at most 5 steps) with the count before the step kept for the bound
+  // check, as clang emits it: the back edge moves the new count into the old count's register. The move writes a
+  // register the exit path does not read, so it goes before the latch's compare and the edge block
+  // is forwarded (the latch: and, mov, test, jne head).
+  const auto program = assemble_program(
+      "ldxdw %r2, [%r1]\n"
+      "mov %r0, 0\n"
+      "mov %r3, 0\n"
+      "jeq %r2, 0, out\n"
+      "loop:\n"
+      "add %r0, 1\n"
+      "jgt %r3, 3, out\n"
+      "mov %r4, %r2\n"
+      "sub %r4, 1\n"
+      "and %r2, %r4\n"
+      "mov %r3, %r0\n"
+      "jne %r2, 0, loop\n"
+      "out:\n"
+      "exit\n");
+  std::vector<std::uint64_t> values(program.size(), 0);
+  jit::CompileRequest req;
+  req.program = &program;
+  req.lddw_values = values;
+  auto fn = jit::opt::build_optimized(req, {});
+  REQUIRE(fn);
+  jit::opt::RegisterFile rf;
+  rf.allocatable = {0, 1, 2, 3, 4, 5, 6, 7};
+  rf.survives_calls.assign(8, false);
+  const auto al = jit::opt::allocate_registers(*fn, rf);
+  INFO(jit::opt::to_text(*fn));
+  jit::opt::BlockId latch = 0;
+  for (jit::opt::BlockId b = 0; b < fn->blocks.size(); ++b)
+    for (auto id : fn->blocks[b].insts)
+      if (!fn->values[id].dead && fn->values[id].op == jit::opt::Op::Alu && fn->values[id].kind == isa::Kind::And) latch = b;
+  REQUIRE(latch != 0);
+  const auto edge = jit::opt::hoisted_latch_edge(*fn, al, latch);
+  REQUIRE(edge >= 0);
+  const auto e = static_cast<jit::opt::BlockId>(edge);
+  CHECK(!jit::opt::phi_moves(*fn, al, e, fn->blocks[e].succs[0]).empty());
+  CHECK(jit::opt::forwarding_targets(*fn, al)[e] == fn->blocks[e].succs[0]);
+  CHECK(same_everywhere(program, two_u64(0, 0)) == 0);
+  CHECK(same_everywhere(program, two_u64(1, 0)) == 1);
+  CHECK(same_everywhere(program, two_u64(0xff, 0)) == 5);  // stopped by the bound on the old count
+  CHECK(same_everywhere(program, two_u64(0x8000000000000001ull, 0)) == 2);
+  same_everywhere(program, two_u64(~std::uint64_t{0}, 0));
+}
+
+TEST_CASE("layout: back-edge moves stay below a latch whose exit reads the old value", "[jit][opt][select][layout]") {
+  // As above, but the exit after the latch reads the old count, which lives in the register the
+  // back edge moves the new count into: hoisting the move would clobber it.
+  const auto program = assemble_program(
+      "ldxdw %r2, [%r1]\n"
+      "mov %r0, 0\n"
+      "mov %r3, 0\n"
+      "jeq %r2, 0, out\n"
+      "loop:\n"
+      "add %r0, 1\n"
+      "jgt %r3, 3, out\n"
+      "mov %r4, %r2\n"
+      "sub %r4, 1\n"
+      "and %r2, %r4\n"
+      "mov %r5, %r3\n"
+      "mov %r3, %r0\n"
+      "jne %r2, 0, loop\n"
+      "mul %r5, 100\n"
+      "add %r0, %r5\n"
+      "out:\n"
+      "exit\n");
+  CHECK(same_everywhere(program, two_u64(3, 0)) == 102);
+  CHECK(same_everywhere(program, two_u64(1, 0)) == 1);
+  CHECK(same_everywhere(program, two_u64(0xf, 0)) == 4 + 300);
+  CHECK(same_everywhere(program, two_u64(0xff, 0)) == 5);
+}
