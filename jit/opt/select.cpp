@@ -52,9 +52,10 @@ bool is_arm(const Function& fn, BlockId arm, BlockId from) {
 }
 
 /// True when v is a Select's result, directly or through copies, one-argument phis (a converted
-/// join) and up to two cheap operations (log2_fold: a shift amount made from a select). A compare reading a select waits for it: a chain of dependent
-/// selects (log2's binary search on the bits, each step testing the value the last one chose) runs
-/// serially at the compare-and-cmov latency per step, where predicted branches run ahead.
+/// join) and up to two cheap operations (log2_fold: a shift amount made from a select). A compare
+/// reading a select waits for it: a chain of dependent selects (log2's binary search on the bits,
+/// each step testing the value the last one chose) runs serially at the compare-and-cmov latency
+/// per step, where predicted branches run ahead.
 bool reads_select(const Function& fn, ValueId v, int ops_left = 2, int hops_left = 8) {
   const Inst& i = fn.values[v];
   if (hops_left == 0) return false;
