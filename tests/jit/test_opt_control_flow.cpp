@@ -44,6 +44,43 @@ std::uint64_t same_everywhere(const vm::Program& program, const std::vector<std:
   return want.r0;
 }
 
+/// The program's optimized function after register allocation on `registers` registers (none
+/// surviving calls): what the layout functions of jit/opt/moves.hpp read.
+struct Allocated {
+  jit::opt::Function fn;
+  jit::opt::Allocation al;
+};
+Allocated allocated(const vm::Program& program, std::uint8_t registers) {
+  std::vector<std::uint64_t> values(program.size(), 0);
+  jit::CompileRequest req;
+  req.program = &program;
+  req.lddw_values = values;
+  auto fn = jit::opt::build_optimized(req, {});
+  REQUIRE(fn);
+  jit::opt::RegisterFile rf;
+  for (std::uint8_t r = 0; r < registers; ++r) rf.allocatable.push_back(r);
+  rf.survives_calls.assign(registers, false);
+  Allocated out{std::move(*fn), {}};
+  out.al = jit::opt::allocate_registers(out.fn, rf);
+  return out;
+}
+
+/// The last block holding a live ALU operation of `kind` (0: none).
+jit::opt::BlockId block_with(const jit::opt::Function& fn, isa::Kind kind) {
+  jit::opt::BlockId found = 0;
+  for (jit::opt::BlockId b = 0; b < fn.blocks.size(); ++b)
+    for (auto id : fn.blocks[b].insts)
+      if (!fn.values[id].dead && fn.values[id].op == jit::opt::Op::Alu && fn.values[id].kind == kind) found = b;
+  return found;
+}
+
+/// Blocks other than `target` whose code starts at `target`'s (forwarding_targets).
+int forwarded_to(const jit::opt::Function& fn, const std::vector<jit::opt::BlockId>& alias, jit::opt::BlockId target) {
+  int n = 0;
+  for (jit::opt::BlockId b = 0; b < fn.blocks.size(); ++b) n += b != target && alias[b] == target;
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("select: a diamond on a 32-bit condition compares only the low halves", "[jit][opt][select]") {
@@ -169,41 +206,18 @@ TEST_CASE("layout: a rotated loop's back edge forwards to its head, zero iterati
       "jlt %r4, %r2, body\n"
       "out:\n"
       "exit\n");
-  std::vector<std::uint64_t> values(program.size(), 0);
-  jit::CompileRequest req;
-  req.program = &program;
-  req.lddw_values = values;
-  auto fn = jit::opt::build_optimized(req, {});
-  REQUIRE(fn);
-  jit::opt::RegisterFile rf;
-  rf.allocatable = {0, 1, 2, 3, 4, 5, 6, 7};
-  rf.survives_calls.assign(8, false);
-  const auto al = jit::opt::allocate_registers(*fn, rf);
-  const auto alias = jit::opt::forwarding_targets(*fn, al);
-  jit::opt::BlockId body = 0;
-  for (jit::opt::BlockId b = 0; b < fn->blocks.size(); ++b)
-    for (auto id : fn->blocks[b].insts)
-      if (!fn->values[id].dead && fn->values[id].op == jit::opt::Op::Alu && fn->values[id].kind == isa::Kind::Mul) body = b;
-  INFO(jit::opt::to_text(*fn));
+  const auto allocation = allocated(program, 8);
+  const auto& fn = allocation.fn;
+  const auto& al = allocation.al;
+  const auto alias = jit::opt::forwarding_targets(fn, al);
+  const jit::opt::BlockId body = block_with(fn, isa::Kind::Mul);
+  INFO(jit::opt::to_text(fn));
   REQUIRE(body != 0);
-  int forwarded_to_body = 0;
-  for (jit::opt::BlockId b = 0; b < fn->blocks.size(); ++b) forwarded_to_body += b != body && alias[b] == body;
-  CHECK(forwarded_to_body == 1);
+  CHECK(forwarded_to(fn, alias, body) == 1);
   CHECK(same_everywhere(program, two_u64(0, 5)) == 0);
   CHECK(same_everywhere(program, two_u64(1, 5)) == 5);
   CHECK(same_everywhere(program, two_u64(3, 1)) == 1 + 3 + 9);
 }
-
-namespace {
-
-/// Blocks other than `target` whose code starts at `target`'s (forwarding_targets).
-int forwarded_to(const jit::opt::Function& fn, const std::vector<jit::opt::BlockId>& alias, jit::opt::BlockId target) {
-  int n = 0;
-  for (jit::opt::BlockId b = 0; b < fn.blocks.size(); ++b) n += b != target && alias[b] == target;
-  return n;
-}
-
-}  // namespace
 
 TEST_CASE("layout: a counter read on a loop exit placed after the latch stays in one register",
           "[jit][opt][select][layout]") {
@@ -227,23 +241,13 @@ TEST_CASE("layout: a counter read on a loop exit placed after the latch stays in
       "add %r0, 100\n"
       "out:\n"
       "exit\n");
-  std::vector<std::uint64_t> values(program.size(), 0);
-  jit::CompileRequest req;
-  req.program = &program;
-  req.lddw_values = values;
-  auto fn = jit::opt::build_optimized(req, {});
-  REQUIRE(fn);
-  jit::opt::RegisterFile rf;
-  rf.allocatable = {0, 1, 2, 3, 4, 5, 6, 7};
-  rf.survives_calls.assign(8, false);
-  const auto al = jit::opt::allocate_registers(*fn, rf);
-  jit::opt::BlockId head = 0;
-  for (jit::opt::BlockId b = 0; b < fn->blocks.size(); ++b)
-    for (auto id : fn->blocks[b].insts)
-      if (!fn->values[id].dead && fn->values[id].op == jit::opt::Op::Alu && fn->values[id].kind == isa::Kind::Rsh) head = b;
-  INFO(jit::opt::to_text(*fn));
+  const auto allocation = allocated(program, 8);
+  const auto& fn = allocation.fn;
+  const auto& al = allocation.al;
+  const jit::opt::BlockId head = block_with(fn, isa::Kind::Rsh);
+  INFO(jit::opt::to_text(fn));
   REQUIRE(head != 0);
-  CHECK(forwarded_to(*fn, jit::opt::forwarding_targets(*fn, al), head) == 1);
+  CHECK(forwarded_to(fn, jit::opt::forwarding_targets(fn, al), head) == 1);
   CHECK(same_everywhere(program, two_u64(1, 0)) == 100);
   CHECK(same_everywhere(program, two_u64(8, 0)) == 103);
   CHECK(same_everywhere(program, two_u64(0, 0)) == 64);
@@ -303,24 +307,17 @@ TEST_CASE("regalloc: under pressure the values an inner loop uses keep registers
       "ldxb %r6, [%r1+1]\n"
       "add %r0, %r6\n"
       "exit\n");
-  std::vector<std::uint64_t> values(program.size(), 0);
-  jit::CompileRequest req;
-  req.program = &program;
-  req.lddw_values = values;
-  auto fn = jit::opt::build_optimized(req, {});
-  REQUIRE(fn);
-  jit::opt::RegisterFile rf;
-  rf.allocatable = {0, 1, 2, 3};
-  rf.survives_calls.assign(4, false);
-  const auto al = jit::opt::allocate_registers(*fn, rf);
-  INFO(jit::opt::to_text(*fn));
+  const auto allocation = allocated(program, 4);
+  const auto& fn = allocation.fn;
+  const auto& al = allocation.al;
+  INFO(jit::opt::to_text(fn));
   int loop_phis = 0, loop_loads = 0;
-  for (const auto& blk : fn->blocks) {
+  for (const auto& blk : fn.blocks) {
     const bool in_loop = std::any_of(blk.insts.begin(), blk.insts.end(), [&](jit::opt::ValueId id) {
-      return !fn->values[id].dead && fn->values[id].op == jit::opt::Op::Phi;
+      return !fn.values[id].dead && fn.values[id].op == jit::opt::Op::Phi;
     });
     for (auto id : blk.insts) {
-      const auto& inst = fn->values[id];
+      const auto& inst = fn.values[id];
       if (inst.dead || !in_loop) continue;
       if (inst.op == jit::opt::Op::Phi) {
         ++loop_phis;
@@ -360,27 +357,17 @@ TEST_CASE("layout: a latch's back-edge moves go above its compare", "[jit][opt][
       "jne %r2, 0, loop\n"
       "out:\n"
       "exit\n");
-  std::vector<std::uint64_t> values(program.size(), 0);
-  jit::CompileRequest req;
-  req.program = &program;
-  req.lddw_values = values;
-  auto fn = jit::opt::build_optimized(req, {});
-  REQUIRE(fn);
-  jit::opt::RegisterFile rf;
-  rf.allocatable = {0, 1, 2, 3, 4, 5, 6, 7};
-  rf.survives_calls.assign(8, false);
-  const auto al = jit::opt::allocate_registers(*fn, rf);
-  INFO(jit::opt::to_text(*fn));
-  jit::opt::BlockId latch = 0;
-  for (jit::opt::BlockId b = 0; b < fn->blocks.size(); ++b)
-    for (auto id : fn->blocks[b].insts)
-      if (!fn->values[id].dead && fn->values[id].op == jit::opt::Op::Alu && fn->values[id].kind == isa::Kind::And) latch = b;
+  const auto allocation = allocated(program, 8);
+  const auto& fn = allocation.fn;
+  const auto& al = allocation.al;
+  INFO(jit::opt::to_text(fn));
+  const jit::opt::BlockId latch = block_with(fn, isa::Kind::And);
   REQUIRE(latch != 0);
-  const auto edge = jit::opt::hoisted_latch_edge(*fn, al, latch);
+  const auto edge = jit::opt::hoisted_latch_edge(fn, al, latch);
   REQUIRE(edge >= 0);
   const auto e = static_cast<jit::opt::BlockId>(edge);
-  CHECK(!jit::opt::phi_moves(*fn, al, e, fn->blocks[e].succs[0]).empty());
-  CHECK(jit::opt::forwarding_targets(*fn, al)[e] == fn->blocks[e].succs[0]);
+  CHECK(!jit::opt::phi_moves(fn, al, e, fn.blocks[e].succs[0]).empty());
+  CHECK(jit::opt::forwarding_targets(fn, al)[e] == fn.blocks[e].succs[0]);
   CHECK(same_everywhere(program, two_u64(0, 0)) == 0);
   CHECK(same_everywhere(program, two_u64(1, 0)) == 1);
   CHECK(same_everywhere(program, two_u64(0xff, 0)) == 5);  // stopped by the bound on the old count
