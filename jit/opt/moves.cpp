@@ -66,6 +66,44 @@ std::vector<PlacedBlock> placed_blocks(const Function& fn, const Allocation& al)
   return out;
 }
 
+namespace {
+
+bool only_jump(const Function& fn, BlockId b) {
+  const auto& insts = fn.blocks[b].insts;
+  return std::all_of(insts.begin(), insts.end(), [&](ValueId id) { return fn.values[id].dead || fn.values[id].op == Op::Jmp; });
+}
+
+}  // namespace
+
+std::int64_t hoisted_latch_edge(const Function& fn, const Allocation& al, BlockId b) {
+  const Block& blk = fn.blocks[b];
+  if (blk.insts.empty() || blk.succs.size() != 2 || blk.succs[0] == blk.succs[1] || al.live_in_regs.empty()) return -1;
+  const Inst& branch = fn.values[blk.insts.back()];
+  if (branch.op != Op::Branch) return -1;
+  std::uint64_t compared = 0;
+  for (auto a : branch.args)
+    if (const Loc l = location(fn, al, a); l.kind == Loc::Kind::Reg) compared |= std::uint64_t{1} << l.v;
+  for (std::size_t k = 0; k < 2; ++k) {
+    const BlockId e = blk.succs[k], other = blk.succs[1 - k];
+    const Block& edge = fn.blocks[e];
+    if (edge.preds.size() != 1 || edge.succs.size() != 1 || !only_jump(fn, e)) continue;
+    const BlockId head = edge.succs[0];
+    // A back edge: b and the head are blocks of the lowering (an edge block has one predecessor and
+    // ends in a jump), which the allocation order keeps in id order.
+    if (head > b) continue;
+    const auto moves = phi_moves(fn, al, e, head);
+    const bool hoistable = std::any_of(moves.begin(), moves.end(), [](const Move& m) { return !(m.dst == m.src); }) &&
+                           std::all_of(moves.begin(), moves.end(), [&](const Move& m) {
+                             if (m.dst == m.src) return true;
+                             if (m.dst.kind != Loc::Kind::Reg || m.dst.v >= 64) return false;
+                             const auto bit = std::uint64_t{1} << m.dst.v;
+                             return (compared & bit) == 0 && (al.live_in_regs[other] & bit) == 0;
+                           });
+    if (hoistable) return e;
+  }
+  return -1;
+}
+
 std::vector<BlockId> forwarding_targets(const Function& fn, const Allocation& al) {
   const auto n = fn.blocks.size();
   std::vector<BlockId> alias(n);
@@ -73,12 +111,10 @@ std::vector<BlockId> forwarding_targets(const Function& fn, const Allocation& al
     alias[b] = b;
     const auto& blk = fn.blocks[b];
     if (b == 0 || blk.succs.size() != 1 || blk.succs[0] == b) continue;
-    const bool only_jump = std::all_of(blk.insts.begin(), blk.insts.end(), [&](ValueId id) {
-      return fn.values[id].dead || fn.values[id].op == Op::Jmp;
-    });
     const auto moves = phi_moves(fn, al, b, blk.succs[0]);
     const bool moves_nothing = std::all_of(moves.begin(), moves.end(), [](const Move& m) { return m.dst == m.src; });
-    if (only_jump && moves_nothing) alias[b] = blk.succs[0];
+    const bool moves_hoisted = blk.preds.size() == 1 && hoisted_latch_edge(fn, al, blk.preds[0]) == b;
+    if (only_jump(fn, b) && (moves_nothing || moves_hoisted)) alias[b] = blk.succs[0];
   }
   for (BlockId b = 0; b < n; ++b) {  // chains end at a block with code; a cycle keeps its blocks
     BlockId t = b;

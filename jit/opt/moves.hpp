@@ -45,9 +45,18 @@ struct PlacedBlock {
 };
 std::vector<PlacedBlock> placed_blocks(const Function& fn, const Allocation& al);
 
+/// A loop latch `b` ending in a two-way branch, one arm an edge block back to a loop head whose phi
+/// moves only write registers that neither the branch's compare reads nor the other successor needs
+/// on entry: that edge block, whose moves a backend may emit in `b` before the compare (they are
+/// then wasted on the exit path, harmless), so the latch ends in one conditional branch back.
+/// -1 when there is none. forwarding_targets forwards such an edge block: a backend binding labels by
+/// forwarding_targets must emit these moves.
+std::int64_t hoisted_latch_edge(const Function& fn, const Allocation& al, BlockId b);
+
 /// Per block, the block whose code it starts: itself, or — for a block that would emit nothing but a
 /// jump (an empty block, or an edge block whose phi moves all find their values in place) — the block
-/// its jump chain ends at, so a backend binds its label there and emits no code for it. A cycle of such
+/// its jump chain ends at, so a backend binds its label there and emits no code for it (also an edge
+/// block whose moves hoisted_latch_edge lets its predecessor emit). A cycle of such
 /// blocks keeps its blocks (and their jumps); block 0 always keeps its own code.
 std::vector<BlockId> forwarding_targets(const Function& fn, const Allocation& al);
 

@@ -1,10 +1,13 @@
 // Linear scan: critical-edge splitting, block order, liveness (per value, from its uses up to its
-// definition), one interval per value, then the scan with "furthest end" spilling.
+// definition), one interval per value, then the scan spilling the value of least use per length
+// (uses weighted by loop depth).
 #include "jit/opt/regalloc.hpp"
 
 #include <algorithm>
 #include <array>
 #include <span>
+
+#include "jit/opt/loop_depth.hpp"
 
 namespace bpfvm::jit::opt {
 
@@ -121,7 +124,8 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   // Uses as (block, at its end?) per dense value, in one array (counting sort by value).
   struct Use {
     BlockId block;
-    bool at_end;  // a phi's argument: used on the edge out of `block`
+    bool at_end;        // a phi's argument: used on the edge out of `block`
+    std::uint32_t pos;  // the using instruction's position (a phi's: its block's first)
   };
   std::vector<std::uint32_t> use_start(nd + 1, 0);
   auto for_each_use = [&](auto&& f) {
@@ -131,7 +135,7 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
         if (i.dead) continue;
         for (std::size_t k = 0; k < i.args.size(); ++k)
           if (const auto a = dense[i.args[k]]; a != UINT32_MAX)
-            f(a, i.op == Op::Phi ? Use{fn.blocks[b].preds[k], true} : Use{b, false});
+            f(a, i.op == Op::Phi ? Use{fn.blocks[b].preds[k], true, pos[id]} : Use{b, false, pos[id]});
       }
   };
   for_each_use([&](std::uint32_t a, Use) { ++use_start[a + 1]; });
@@ -202,7 +206,27 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   auto members = [&](std::uint32_t g) {
     return joined[g].empty() ? std::span<const std::uint32_t>(&group[g], 1) : std::span<const std::uint32_t>(joined[g]);
   };
-  auto disjoint = [&](std::uint32_t a, std::uint32_t b) { return iv[a].hi <= iv[b].lo || iv[b].hi <= iv[a].lo; };
+  // Intervals are hulls over the block order, so a value live in a block placed after a loop (a
+  // loop counter read on the exit edge) overlaps the loop's next counter value. SSA values whose
+  // hulls overlap interfere only when one is live right after the other's definition (the one
+  // defined first dominates the other's definition), which the live sets decide exactly.
+  auto contains = [](std::span<const std::uint32_t> set, std::uint32_t d) {
+    return std::binary_search(set.begin(), set.end(), d);
+  };
+  auto live_after_def = [&](std::uint32_t a, std::uint32_t b) {  // is a live just after b's definition?
+    const ValueId vb = of_dense[b];
+    const BlockId blk = def_block[b];
+    const bool defined = contains(live_in.of(blk), a) || (def_block[a] == blk && pos[of_dense[a]] <= pos[vb]);
+    if (!defined) return false;
+    if (contains(live_out.of(blk), a)) return true;
+    for (auto u = use_start[a]; u < use_start[a + 1]; ++u)  // a use later in the block (a phi's are at its preds)
+      if (!uses[u].at_end && uses[u].block == blk && uses[u].pos > pos[vb]) return true;
+    return false;
+  };
+  auto disjoint = [&](std::uint32_t a, std::uint32_t b) {
+    if (iv[a].hi <= iv[b].lo || iv[b].hi <= iv[a].lo) return true;
+    return !live_after_def(a, b) && !live_after_def(b, a);
+  };
   // The move into a phi at the end of a predecessor writes the group's location: no other member
   // of the groups x and y may still be live there, except the value moved (then the move is no
   // move at all). Read from the predecessor's live-out list, so a big group costs its phis only.
@@ -246,6 +270,23 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     if (phi_ext[d].lo != UINT32_MAX) h.cover(phi_ext[d].lo), h.cover(phi_ext[d].hi);
   }
   iv = std::move(hull);
+
+  // Spill weights: a group's definitions and uses, each weighing 8^(loop depth) of its block (a phi
+  // argument's: of the predecessor it moves on), per position of the group's interval. Values used
+  // in inner loops keep registers; long-lived ones used outside them go to slots first.
+  const auto depth = loop_depths(fn, out.order);
+  std::vector<double> spill_cost(nd, 0);
+  auto weight_of = [&](BlockId b) { return static_cast<double>(1u << (3 * std::min(depth[b], 5u))); };
+  for (BlockId b = 0; b < nb; ++b)
+    for (auto id : fn.blocks[b].insts) {
+      const Inst& i = fn.values[id];
+      if (i.dead) continue;
+      if (dense[id] != UINT32_MAX) spill_cost[group[dense[id]]] += weight_of(b);
+      for (std::size_t k = 0; k < i.args.size(); ++k)
+        if (const auto a = dense[i.args[k]]; a != UINT32_MAX)
+          spill_cost[group[a]] += weight_of(i.op == Op::Phi ? fn.blocks[b].preds[k] : b);
+    }
+  auto spill_weight = [&](std::uint32_t g) { return spill_cost[g] / (iv[g].hi - iv[g].lo + 1.0); };
 
   // The scan.
   out.reg.assign(nv, Allocation::kNone);
@@ -311,15 +352,20 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
       }
     }
     if (chosen == Allocation::kNone) {
-      // Evict the holder (of a register this value may use) that lives longest, if past us.
+      // Spill the cheapest of this value and the holders of the registers it may use (ties: the
+      // one that lives longest).
+      auto cheaper = [&](std::uint32_t a, std::uint32_t b) {
+        const double wa = spill_weight(a), wb = spill_weight(b);
+        return wa != wb ? wa < wb : iv[a].hi > iv[b].hi;
+      };
       std::int16_t victim_reg = Allocation::kNone;
       for (auto r : regs.allocatable) {
         if (across && !regs.survives_calls[r]) continue;
         if (victim_reg == Allocation::kNone ||
-            iv[static_cast<std::size_t>(holder[r])].hi > iv[static_cast<std::size_t>(holder[victim_reg])].hi)
+            cheaper(static_cast<std::uint32_t>(holder[r]), static_cast<std::uint32_t>(holder[victim_reg])))
           victim_reg = static_cast<std::int16_t>(r);
       }
-      if (victim_reg != Allocation::kNone && iv[static_cast<std::size_t>(holder[victim_reg])].hi > cur.hi) {
+      if (victim_reg != Allocation::kNone && cheaper(static_cast<std::uint32_t>(holder[victim_reg]), d)) {
         spill(static_cast<std::uint32_t>(holder[victim_reg]));
         chosen = victim_reg;
       } else {
@@ -335,6 +381,10 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
       out.reg[of_dense[d]] = out.reg[of_dense[group[d]]];
       out.slot[of_dense[d]] = out.slot[of_dense[group[d]]];
     }
+  out.live_in_regs.assign(nb, 0);
+  for (BlockId b = 0; b < nb; ++b)
+    for (auto d : live_in.of(b))
+      if (const auto r = out.reg[of_dense[d]]; r >= 0 && r < 64) out.live_in_regs[b] |= std::uint64_t{1} << r;
   return out;
 }
 

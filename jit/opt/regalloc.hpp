@@ -24,6 +24,7 @@ struct Allocation {
   std::vector<std::int32_t> slot;   // per value: spill slot index, or -1
   std::uint32_t num_slots = 0;
   std::uint32_t spilled = 0;        // values that did not get a register (for listings and benches)
+  std::vector<std::uint64_t> live_in_regs;  // per block: bit r set when a value live at its start is in register r
 };
 
 /// Splits critical edges (so phi moves always sit at the end of a one-successor block), orders the

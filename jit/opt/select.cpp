@@ -51,6 +51,26 @@ bool is_arm(const Function& fn, BlockId arm, BlockId from) {
   return std::all_of(insts.begin(), insts.end() - 1, [&](ValueId id) { return cheap(fn.values[id]); });
 }
 
+/// True when v is a Select's result, directly or through copies, one-argument phis (a converted
+/// join) and up to two cheap operations (log2_fold: a shift amount made from a select). A compare
+/// reading a select waits for it: a chain of dependent selects (log2's binary search on the bits,
+/// each step testing the value the last one chose) runs serially at the compare-and-cmov latency
+/// per step, where predicted branches run ahead.
+bool reads_select(const Function& fn, ValueId v, int ops_left = 2, int hops_left = 8) {
+  const Inst& i = fn.values[v];
+  if (hops_left == 0) return false;
+  switch (i.op) {
+    case Op::Select: return true;
+    case Op::Copy: return reads_select(fn, i.args[0], ops_left, hops_left - 1);
+    case Op::Phi: return i.args.size() == 1 && reads_select(fn, i.args[0], ops_left, hops_left - 1);
+    case Op::Alu: case Op::Unary: case Op::MovSx: case Op::Zext32:
+      return ops_left > 0 && std::any_of(i.args.begin(), i.args.end(), [&](ValueId a) {
+        return reads_select(fn, a, ops_left - 1, hops_left - 1);
+      });
+    default: return false;
+  }
+}
+
 std::size_t index_of(const std::vector<BlockId>& preds, BlockId b) {
   return static_cast<std::size_t>(std::find(preds.begin(), preds.end(), b) - preds.begin());
 }
@@ -61,6 +81,8 @@ bool convert(Function& fn, BlockId b) {
   if (insts.empty() || fn.values[insts.back()].op != Op::Branch || fn.blocks[b].succs.size() != 2) return false;
   const BlockId taken = fn.blocks[b].succs[0], fall = fn.blocks[b].succs[1];
   if (taken == fall) return false;
+  const Inst& compare = fn.values[insts.back()];
+  if (reads_select(fn, compare.args[0]) || reads_select(fn, compare.args[1])) return false;
   const bool taken_arm = is_arm(fn, taken, b), fall_arm = is_arm(fn, fall, b);
   // The block each side reaches the join from, and the join.
   BlockId taken_edge = taken, fall_edge = fall, join = 0;

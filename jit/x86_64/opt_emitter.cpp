@@ -584,6 +584,13 @@ Result<x86::CondCode> OptEmitter::emit_compare(const Inst& i) {
 }
 
 Result<void> OptEmitter::emit_branch(opt::BlockId b, ValueId id) {
+  // A latch's back-edge moves go before the compare (opt::hoisted_latch_edge), so its edge block is
+  // forwarded and the latch ends in one branch back.
+  if (const auto e = opt::hoisted_latch_edge(fn_, al_, b); e >= 0 && alias_[static_cast<opt::BlockId>(e)] != e) {
+    const auto edge = static_cast<opt::BlockId>(e);
+    phi_moves(edge, fn_.blocks[edge].succs[0]);
+    flags_of_ = nullptr;  // a move of 0 may be an xor
+  }
   auto compared = emit_compare(val(id));
   if (!compared) return std::move(compared).error();
   const x86::CondCode cc = *compared;

@@ -4,6 +4,7 @@
 // interpreter, and the IR shows whether the pass fired.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 #include "jit/opt/moves.hpp"
@@ -41,6 +42,43 @@ std::uint64_t same_everywhere(const vm::Program& program, const std::vector<std:
     CHECK(run_engine(*jp, buffer, input, {}, false) == want);
   }
   return want.r0;
+}
+
+/// The program's optimized function after register allocation on `registers` registers (none
+/// surviving calls): what the layout functions of jit/opt/moves.hpp read.
+struct Allocated {
+  jit::opt::Function fn;
+  jit::opt::Allocation al;
+};
+Allocated allocated(const vm::Program& program, std::uint8_t registers) {
+  std::vector<std::uint64_t> values(program.size(), 0);
+  jit::CompileRequest req;
+  req.program = &program;
+  req.lddw_values = values;
+  auto fn = jit::opt::build_optimized(req, {});
+  REQUIRE(fn);
+  jit::opt::RegisterFile rf;
+  for (std::uint8_t r = 0; r < registers; ++r) rf.allocatable.push_back(r);
+  rf.survives_calls.assign(registers, false);
+  Allocated out{std::move(*fn), {}};
+  out.al = jit::opt::allocate_registers(out.fn, rf);
+  return out;
+}
+
+/// The last block holding a live ALU operation of `kind` (0: none).
+jit::opt::BlockId block_with(const jit::opt::Function& fn, isa::Kind kind) {
+  jit::opt::BlockId found = 0;
+  for (jit::opt::BlockId b = 0; b < fn.blocks.size(); ++b)
+    for (auto id : fn.blocks[b].insts)
+      if (!fn.values[id].dead && fn.values[id].op == jit::opt::Op::Alu && fn.values[id].kind == kind) found = b;
+  return found;
+}
+
+/// Blocks other than `target` whose code starts at `target`'s (forwarding_targets).
+int forwarded_to(const jit::opt::Function& fn, const std::vector<jit::opt::BlockId>& alias, jit::opt::BlockId target) {
+  int n = 0;
+  for (jit::opt::BlockId b = 0; b < fn.blocks.size(); ++b) n += b != target && alias[b] == target;
+  return n;
 }
 
 }  // namespace
@@ -168,27 +206,198 @@ TEST_CASE("layout: a rotated loop's back edge forwards to its head, zero iterati
       "jlt %r4, %r2, body\n"
       "out:\n"
       "exit\n");
-  std::vector<std::uint64_t> values(program.size(), 0);
-  jit::CompileRequest req;
-  req.program = &program;
-  req.lddw_values = values;
-  auto fn = jit::opt::build_optimized(req, {});
-  REQUIRE(fn);
-  jit::opt::RegisterFile rf;
-  rf.allocatable = {0, 1, 2, 3, 4, 5, 6, 7};
-  rf.survives_calls.assign(8, false);
-  const auto al = jit::opt::allocate_registers(*fn, rf);
-  const auto alias = jit::opt::forwarding_targets(*fn, al);
-  jit::opt::BlockId body = 0;
-  for (jit::opt::BlockId b = 0; b < fn->blocks.size(); ++b)
-    for (auto id : fn->blocks[b].insts)
-      if (!fn->values[id].dead && fn->values[id].op == jit::opt::Op::Alu && fn->values[id].kind == isa::Kind::Mul) body = b;
-  INFO(jit::opt::to_text(*fn));
+  const auto allocation = allocated(program, 8);
+  const auto& fn = allocation.fn;
+  const auto& al = allocation.al;
+  const auto alias = jit::opt::forwarding_targets(fn, al);
+  const jit::opt::BlockId body = block_with(fn, isa::Kind::Mul);
+  INFO(jit::opt::to_text(fn));
   REQUIRE(body != 0);
-  int forwarded_to_body = 0;
-  for (jit::opt::BlockId b = 0; b < fn->blocks.size(); ++b) forwarded_to_body += b != body && alias[b] == body;
-  CHECK(forwarded_to_body == 1);
+  CHECK(forwarded_to(fn, alias, body) == 1);
   CHECK(same_everywhere(program, two_u64(0, 5)) == 0);
   CHECK(same_everywhere(program, two_u64(1, 5)) == 5);
   CHECK(same_everywhere(program, two_u64(3, 1)) == 1 + 3 + 9);
+}
+
+TEST_CASE("layout: a counter read on a loop exit placed after the latch stays in one register",
+          "[jit][opt][select][layout]") {
+  // ctz by a shift loop: the exit on a set bit reads the counter n, and its block comes after the
+  // latch in the block order, so n's interval hull covers the latch where n + 1 lives. The two do
+  // not interfere (n is dead after the add), so n + 1 joins n's phi group and the back edge moves
+  // nothing: the latch is add, cmp, jne head.
+  const auto program = assemble_program(
+      "ldxdw %r2, [%r1]\n"
+      "mov %r0, 0\n"
+      "head:\n"
+      "mov %r3, %r2\n"
+      "rsh %r3, %r0\n"
+      "and %r3, 1\n"
+      "jne %r3, 0, found\n"
+      "add %r0, 1\n"
+      "jne %r0, 64, head\n"
+      "mov %r0, 64\n"
+      "ja out\n"
+      "found:\n"
+      "add %r0, 100\n"
+      "out:\n"
+      "exit\n");
+  const auto allocation = allocated(program, 8);
+  const auto& fn = allocation.fn;
+  const auto& al = allocation.al;
+  const jit::opt::BlockId head = block_with(fn, isa::Kind::Rsh);
+  INFO(jit::opt::to_text(fn));
+  REQUIRE(head != 0);
+  CHECK(forwarded_to(fn, jit::opt::forwarding_targets(fn, al), head) == 1);
+  CHECK(same_everywhere(program, two_u64(1, 0)) == 100);
+  CHECK(same_everywhere(program, two_u64(8, 0)) == 103);
+  CHECK(same_everywhere(program, two_u64(0, 0)) == 64);
+  CHECK(same_everywhere(program, two_u64(std::uint64_t{1} << 63, 0)) == 163);
+}
+
+TEST_CASE("select: a compare reading a select keeps its branch", "[jit][opt][select]") {
+  // ilog2's binary search on the bits: each step tests the value the step before chose. As selects
+  // the steps would run one after the other at compare+cmov latency; every other one stays a branch.
+  const auto program = assemble_program(
+      "ldxdw %r1, [%r1]\n"
+      "mov %r0, 0\n"
+      "mov %r3, 16\n"
+      "mov %r4, 8\n"
+      "mov %r5, 4\n"
+      "jlt %r1, 0x10000, a\n"
+      "rsh %r1, %r3\n"
+      "or %r0, %r3\n"
+      "a:\n"
+      "jlt %r1, 0x100, b\n"
+      "rsh %r1, %r4\n"
+      "or %r0, %r4\n"
+      "b:\n"
+      "jlt %r1, 0x10, c\n"
+      "rsh %r1, %r5\n"
+      "or %r0, %r5\n"
+      "c:\n"
+      "exit\n");
+  const auto ir = ir_of(program, {});
+  INFO(ir);
+  CHECK(count_of(ir, "= br") == 1);      // the middle step: its compare reads the first step's select
+  CHECK(count_of(ir, "= select") == 3);  // r1 and r0 of the first step, r0 of the last (its r1 is unused)
+  for (std::uint64_t v : {0ull, 1ull, 0x1full, 0x100ull, 0xffffull, 0x10000ull, 0x123456ull, 0xffffffffull})
+    same_everywhere(program, two_u64(v, 0));
+}
+
+TEST_CASE("regalloc: under pressure the values an inner loop uses keep registers", "[jit][opt][layout]") {
+  // Five values live across the loop (three read only after it, the loop's pointer and sum carried
+  // through it) on four registers: the allocator must spill the ones the loop never touches. The
+  // pointer and the sum are read last, so spilling what ends furthest would put them in slots.
+  const auto program = assemble_program(
+      "ldxdw %r2, [%r1]\n"
+      "ldxdw %r3, [%r1+8]\n"
+      "ldxdw %r4, [%r1+16]\n"
+      "mov %r0, 0\n"
+      "mov %r5, 0\n"
+      "loop:\n"
+      "mov %r6, %r1\n"
+      "add %r6, %r5\n"
+      "ldxb %r6, [%r6]\n"
+      "add %r0, %r6\n"
+      "add %r5, 1\n"
+      "jlt %r5, 24, loop\n"
+      "add %r2, %r3\n"
+      "xor %r2, %r4\n"
+      "add %r0, %r2\n"
+      "ldxb %r6, [%r1+1]\n"
+      "add %r0, %r6\n"
+      "exit\n");
+  const auto allocation = allocated(program, 4);
+  const auto& fn = allocation.fn;
+  const auto& al = allocation.al;
+  INFO(jit::opt::to_text(fn));
+  int loop_phis = 0, loop_loads = 0;
+  for (const auto& blk : fn.blocks) {
+    const bool in_loop = std::any_of(blk.insts.begin(), blk.insts.end(), [&](jit::opt::ValueId id) {
+      return !fn.values[id].dead && fn.values[id].op == jit::opt::Op::Phi;
+    });
+    for (auto id : blk.insts) {
+      const auto& inst = fn.values[id];
+      if (inst.dead || !in_loop) continue;
+      if (inst.op == jit::opt::Op::Phi) {
+        ++loop_phis;
+        CHECK(al.reg[id] != jit::opt::Allocation::kNone);
+      }
+      if (inst.op == jit::opt::Op::Load) {
+        ++loop_loads;
+        CHECK(al.reg[inst.args[0]] != jit::opt::Allocation::kNone);
+      }
+    }
+  }
+  CHECK(loop_phis == 2);  // the sum and the counter
+  CHECK(loop_loads == 1);
+  CHECK(al.spilled >= 1);
+  std::vector<std::uint8_t> input(24);
+  for (std::size_t i = 0; i < input.size(); ++i) input[i] = static_cast<std::uint8_t>(i * 29 + 3);
+  same_everywhere(program, input);
+}
+
+TEST_CASE("layout: a latch's back-edge moves go above its compare", "[jit][opt][select][layout]") {
+  // Bit counting (x &= x - 1, at most 5 steps) with the count before the step kept for the bound
+  // check, as clang emits it: the back edge moves the new count into the old count's register. The move writes a
+  // register the exit path does not read, so it goes before the latch's compare and the edge block
+  // is forwarded (the latch: and, mov, test, jne head).
+  const auto program = assemble_program(
+      "ldxdw %r2, [%r1]\n"
+      "mov %r0, 0\n"
+      "mov %r3, 0\n"
+      "jeq %r2, 0, out\n"
+      "loop:\n"
+      "add %r0, 1\n"
+      "jgt %r3, 3, out\n"
+      "mov %r4, %r2\n"
+      "sub %r4, 1\n"
+      "and %r2, %r4\n"
+      "mov %r3, %r0\n"
+      "jne %r2, 0, loop\n"
+      "out:\n"
+      "exit\n");
+  const auto allocation = allocated(program, 8);
+  const auto& fn = allocation.fn;
+  const auto& al = allocation.al;
+  INFO(jit::opt::to_text(fn));
+  const jit::opt::BlockId latch = block_with(fn, isa::Kind::And);
+  REQUIRE(latch != 0);
+  const auto edge = jit::opt::hoisted_latch_edge(fn, al, latch);
+  REQUIRE(edge >= 0);
+  const auto e = static_cast<jit::opt::BlockId>(edge);
+  CHECK(!jit::opt::phi_moves(fn, al, e, fn.blocks[e].succs[0]).empty());
+  CHECK(jit::opt::forwarding_targets(fn, al)[e] == fn.blocks[e].succs[0]);
+  CHECK(same_everywhere(program, two_u64(0, 0)) == 0);
+  CHECK(same_everywhere(program, two_u64(1, 0)) == 1);
+  CHECK(same_everywhere(program, two_u64(0xff, 0)) == 5);  // stopped by the bound on the old count
+  CHECK(same_everywhere(program, two_u64(0x8000000000000001ull, 0)) == 2);
+  same_everywhere(program, two_u64(~std::uint64_t{0}, 0));
+}
+
+TEST_CASE("layout: back-edge moves stay below a latch whose exit reads the old value", "[jit][opt][select][layout]") {
+  // As above, but the exit after the latch reads the old count, which lives in the register the
+  // back edge moves the new count into: hoisting the move would clobber it.
+  const auto program = assemble_program(
+      "ldxdw %r2, [%r1]\n"
+      "mov %r0, 0\n"
+      "mov %r3, 0\n"
+      "jeq %r2, 0, out\n"
+      "loop:\n"
+      "add %r0, 1\n"
+      "jgt %r3, 3, out\n"
+      "mov %r4, %r2\n"
+      "sub %r4, 1\n"
+      "and %r2, %r4\n"
+      "mov %r5, %r3\n"
+      "mov %r3, %r0\n"
+      "jne %r2, 0, loop\n"
+      "mul %r5, 100\n"
+      "add %r0, %r5\n"
+      "out:\n"
+      "exit\n");
+  CHECK(same_everywhere(program, two_u64(3, 0)) == 102);
+  CHECK(same_everywhere(program, two_u64(1, 0)) == 1);
+  CHECK(same_everywhere(program, two_u64(0xf, 0)) == 4 + 300);
+  CHECK(same_everywhere(program, two_u64(0xff, 0)) == 5);
 }
