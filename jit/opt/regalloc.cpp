@@ -1,5 +1,5 @@
 // Linear scan: critical-edge splitting, block order, liveness (per value, from its uses up to its
-// definition), one interval per value, then the scan with "furthest end" spilling.
+// definition), one interval per value, then the scan spilling the lowest loop-weighted use density.
 #include "jit/opt/regalloc.hpp"
 
 #include <algorithm>
@@ -55,6 +55,37 @@ class LiveSets {
  private:
   std::vector<std::uint32_t> start_, values_;
 };
+
+/// Per block, how many loops contain it (capped): each edge to a block placed no later than its
+/// source closes a loop whose body is found by walking predecessors back to the head, never past
+/// it in `order` (so an irreducible retreating edge marks at most the blocks placed between).
+std::vector<std::uint8_t> loop_depths(const Function& fn, const std::vector<BlockId>& order) {
+  constexpr std::uint8_t kMaxDepth = 4;
+  const auto nb = fn.blocks.size();
+  std::vector<std::uint32_t> at(nb, 0);
+  for (std::uint32_t k = 0; k < order.size(); ++k) at[order[k]] = k;
+  std::vector<std::uint8_t> depth(nb, 0);
+  std::vector<std::uint32_t> seen(nb, UINT32_MAX);
+  std::vector<BlockId> stack;
+  std::uint32_t loop = 0;
+  for (BlockId p = 0; p < nb; ++p)
+    for (auto h : fn.blocks[p].succs) {
+      if (at[h] > at[p]) continue;
+      seen[h] = loop;
+      if (depth[h] < kMaxDepth) ++depth[h];
+      stack.assign(1, p);
+      while (!stack.empty()) {
+        const BlockId b = stack.back();
+        stack.pop_back();
+        if (seen[b] == loop || at[b] < at[h]) continue;
+        seen[b] = loop;
+        if (depth[b] < kMaxDepth) ++depth[b];
+        for (auto q : fn.blocks[b].preds) stack.push_back(q);
+      }
+      ++loop;
+    }
+  return depth;
+}
 
 struct Interval {
   std::uint32_t lo = UINT32_MAX, hi = 0;
@@ -202,7 +233,34 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   auto members = [&](std::uint32_t g) {
     return joined[g].empty() ? std::span<const std::uint32_t>(&group[g], 1) : std::span<const std::uint32_t>(joined[g]);
   };
-  auto disjoint = [&](std::uint32_t a, std::uint32_t b) { return iv[a].hi <= iv[b].lo || iv[b].hi <= iv[a].lo; };
+  // SSA interference: two values interfere when one is live where the other is defined. Intervals
+  // that do not overlap cannot; overlapping ones are checked against the live sets, since a linear
+  // interval also spans the blocks placed between two live parts (a loop's exit block placed after
+  // its latch keeps the counter's interval over the increment that feeds the counter's phi).
+  auto contains = [](std::span<const std::uint32_t> set, std::uint32_t d) {
+    return std::binary_search(set.begin(), set.end(), d);
+  };
+  auto live_at_def = [&](std::uint32_t a, std::uint32_t b) {  // a live where b is defined
+    const ValueId va = of_dense[a], vb = of_dense[b];
+    const BlockId blk = def_block[b];
+    if (def_block[a] == blk) {
+      if (fn.values[va].op == Op::Phi && fn.values[vb].op == Op::Phi) return true;
+      if (pos[va] > pos[vb]) return false;
+    } else if (!contains(live_in.of(blk), a)) {
+      return false;
+    }
+    if (contains(live_out.of(blk), a)) return true;
+    for (auto id : fn.blocks[blk].insts) {
+      const Inst& i = fn.values[id];
+      if (i.dead || i.op == Op::Phi || pos[id] <= pos[vb]) continue;
+      if (std::find(i.args.begin(), i.args.end(), va) != i.args.end()) return true;
+    }
+    return false;
+  };
+  auto disjoint = [&](std::uint32_t a, std::uint32_t b) {
+    if (iv[a].hi <= iv[b].lo || iv[b].hi <= iv[a].lo) return true;
+    return !live_at_def(a, b) && !live_at_def(b, a);
+  };
   // The move into a phi at the end of a predecessor writes the group's location: no other member
   // of the groups x and y may still be live there, except the value moved (then the move is no
   // move at all). Read from the predecessor's live-out list, so a big group costs its phis only.
@@ -246,6 +304,20 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     if (phi_ext[d].lo != UINT32_MAX) h.cover(phi_ext[d].lo), h.cover(phi_ext[d].hi);
   }
   iv = std::move(hull);
+
+  // Spill weights: a group's definitions and uses, each counted 8^(loop depth) times, per position
+  // its interval spans. Eviction spills the lowest weight, so a pointer read all over a loop keeps
+  // its register and values defined once and read once far later go to slots.
+  const auto depth = loop_depths(fn, out.order);
+  std::vector<float> weight(nd, 0.0F);
+  auto frequency = [&](BlockId b) { return static_cast<float>(1u << (3 * depth[b])); };
+  for (std::uint32_t d = 0; d < nd; ++d) {
+    float w = frequency(def_block[d]);
+    for (auto u = use_start[d]; u < use_start[d + 1]; ++u) w += frequency(uses[u].block);
+    weight[group[d]] += w;
+  }
+  for (std::uint32_t d = 0; d < nd; ++d)
+    if (group[d] == d) weight[d] /= static_cast<float>(iv[d].hi - iv[d].lo + 1);
 
   // The scan.
   out.reg.assign(nv, Allocation::kNone);
@@ -311,15 +383,19 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
       }
     }
     if (chosen == Allocation::kNone) {
-      // Evict the holder (of a register this value may use) that lives longest, if past us.
+      // Evict the holder (of a register this value may use) of the lowest spill weight, if lower
+      // than ours; of equal weights, the one that lives longest.
+      auto cheaper = [&](std::uint32_t a, std::uint32_t b) {
+        return weight[a] != weight[b] ? weight[a] < weight[b] : iv[a].hi > iv[b].hi;
+      };
       std::int16_t victim_reg = Allocation::kNone;
       for (auto r : regs.allocatable) {
         if (across && !regs.survives_calls[r]) continue;
         if (victim_reg == Allocation::kNone ||
-            iv[static_cast<std::size_t>(holder[r])].hi > iv[static_cast<std::size_t>(holder[victim_reg])].hi)
+            cheaper(static_cast<std::uint32_t>(holder[r]), static_cast<std::uint32_t>(holder[victim_reg])))
           victim_reg = static_cast<std::int16_t>(r);
       }
-      if (victim_reg != Allocation::kNone && iv[static_cast<std::size_t>(holder[victim_reg])].hi > cur.hi) {
+      if (victim_reg != Allocation::kNone && cheaper(static_cast<std::uint32_t>(holder[victim_reg]), d)) {
         spill(static_cast<std::uint32_t>(holder[victim_reg]));
         chosen = victim_reg;
       } else {
