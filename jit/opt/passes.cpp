@@ -58,11 +58,6 @@ std::optional<std::uint64_t> eval_alu(Kind kind, bool w64, std::uint64_t a, std:
 #undef BPFVM_FOLD
 }
 
-
-}  // namespace
-
-namespace {
-
 // Phis whose arguments all have a zero upper half: followed through at most this many phis (loops
 // close through phis; one already being looked at adds nothing new, so it counts as zero-upper).
 constexpr std::size_t kMaxPhisFollowed = 16;

@@ -56,34 +56,33 @@ class LiveSets {
   std::vector<std::uint32_t> start_, values_;
 };
 
-/// Per block, how many loops contain it (capped): each edge to a block placed no later than its
-/// source closes a loop whose body is found by walking predecessors back to the head, never past
-/// it in `order` (so an irreducible retreating edge marks at most the blocks placed between).
+/// Per block, how many loops contain it (capped). A block with a predecessor placed no earlier than
+/// itself heads a loop whose body is found by walking predecessors back from those latches, never
+/// past the head in `order` (so an irreducible retreating edge marks at most the blocks between).
 std::vector<std::uint8_t> loop_depths(const Function& fn, const std::vector<BlockId>& order) {
   constexpr std::uint8_t kMaxDepth = 4;
   const auto nb = fn.blocks.size();
   std::vector<std::uint32_t> at(nb, 0);
   for (std::uint32_t k = 0; k < order.size(); ++k) at[order[k]] = k;
   std::vector<std::uint8_t> depth(nb, 0);
-  std::vector<std::uint32_t> seen(nb, UINT32_MAX);
+  std::vector<BlockId> seen(nb, UINT32_MAX);  // the head whose walk last marked the block
   std::vector<BlockId> stack;
-  std::uint32_t loop = 0;
-  for (BlockId p = 0; p < nb; ++p)
-    for (auto h : fn.blocks[p].succs) {
-      if (at[h] > at[p]) continue;
-      seen[h] = loop;
-      if (depth[h] < kMaxDepth) ++depth[h];
-      stack.assign(1, p);
-      while (!stack.empty()) {
-        const BlockId b = stack.back();
-        stack.pop_back();
-        if (seen[b] == loop || at[b] < at[h]) continue;
-        seen[b] = loop;
-        if (depth[b] < kMaxDepth) ++depth[b];
-        for (auto q : fn.blocks[b].preds) stack.push_back(q);
-      }
-      ++loop;
+  for (BlockId h = 0; h < nb; ++h) {
+    stack.clear();
+    for (auto p : fn.blocks[h].preds)
+      if (at[p] >= at[h]) stack.push_back(p);
+    if (stack.empty()) continue;
+    seen[h] = h;
+    if (depth[h] < kMaxDepth) ++depth[h];
+    while (!stack.empty()) {
+      const BlockId b = stack.back();
+      stack.pop_back();
+      if (seen[b] == h || at[b] < at[h]) continue;
+      seen[b] = h;
+      if (depth[b] < kMaxDepth) ++depth[b];
+      for (auto q : fn.blocks[b].preds) stack.push_back(q);
     }
+  }
   return depth;
 }
 
