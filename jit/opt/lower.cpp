@@ -13,6 +13,7 @@
 
 #include <algorithm>
 
+#include "jit/opt/array_lookup.hpp"
 #include "jit/opt/passes.hpp"
 #include "jit/opt/ssa_join.hpp"
 #include "vm/program.hpp"
@@ -241,6 +242,20 @@ class SsaBuilder {
 
   ValueId constant(BlockId b, std::int64_t v) { return fn_.add(b, Inst{.op = Op::Const, .imm = v}); }
 
+  void mark_map_handle(ValueId v) {
+    if (map_handle_.size() <= v) map_handle_.resize(v + 1);
+    map_handle_[v] = true;
+  }
+
+  /// The array layout when the helper call at pc is bpf_map_lookup_elem on a plain array whose map
+  /// handle (an lddw of a map, on any path to here: SSA) is in r1. Fast builds only, as the baseline.
+  std::optional<vm::DirectArray> inlinable_array(std::uint32_t pc, ValueId r1) const {
+    const vm::HelperEntry* helper = req_.helpers[pc];
+    if (req_.variant == Variant::Checked || helper->direct_array == nullptr) return std::nullopt;
+    if (r1 >= map_handle_.size() || !map_handle_[r1]) return std::nullopt;
+    return helper->direct_array(static_cast<std::uint64_t>(fn_.values[r1].imm));
+  }
+
   void translate(BlockId b) {
     const FlatBlock& fb = flat_.blocks[rpo_[b - 1]];
     const auto depth = flat_.instances_[fb.instance].depth;
@@ -300,6 +315,8 @@ class SsaBuilder {
         }
         case Form::WideImm:
           env[insn.dst] = constant(b, static_cast<std::int64_t>(req_.lddw_values[pc]));
+          if (const auto src = static_cast<isa::LddwSrc>(insn.src); src == isa::LddwSrc::MapFd || src == isa::LddwSrc::MapIdx)
+            mark_map_handle(env[insn.dst]);
           break;
         case Form::Atomic: {
           const bool fetch = (insn.imm & isa::enc::kFetch) != 0;
@@ -312,6 +329,10 @@ class SsaBuilder {
           break;
         }
         case Form::Call:
+          if (const auto array = inlinable_array(pc, env[1])) {
+            env[0] = lower_array_lookup(fn_, b, *array, env[2]);
+            break;
+          }
           env[0] = fn_.add(b, Inst{.op = Op::Call, .pc = pc, .helper = req_.helpers[pc],
                                    .args = {env[1], env[2], env[3], env[4], env[5]}});
           break;
@@ -386,6 +407,7 @@ class SsaBuilder {
   std::vector<ValueId> frame_ptrs_;
   std::vector<std::vector<ValueId>> exit_env_;
   std::vector<BlockId> phi_blocks_;
+  std::vector<bool> map_handle_;  // per value: a constant an lddw of a map produced
 };
 
 }  // namespace

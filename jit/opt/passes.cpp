@@ -3,6 +3,7 @@
 // functions the interpreter runs, so a folded value is the interpreter's by construction.
 #include "jit/opt/passes.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -57,16 +58,42 @@ std::optional<std::uint64_t> eval_alu(Kind kind, bool w64, std::uint64_t a, std:
 #undef BPFVM_FOLD
 }
 
+// Phis whose arguments all have a zero upper half: followed through at most this many phis (loops
+// close through phis; one already being looked at adds nothing new, so it counts as zero-upper).
+constexpr std::size_t kMaxPhisFollowed = 16;
+
+bool upper_half_zero_through_phis(const Function& fn, ValueId v, std::vector<ValueId>& phis) {
+  const Inst& i = fn.values[v];
+  if (i.op != Op::Phi) return upper_half_zero(fn, v);
+  if (std::find(phis.begin(), phis.end(), v) != phis.end()) return true;
+  if (phis.size() == kMaxPhisFollowed) return false;
+  phis.push_back(v);
+  return std::all_of(i.args.begin(), i.args.end(),
+                     [&](ValueId a) { return upper_half_zero_through_phis(fn, a, phis); });
+}
 
 }  // namespace
 
 // True when the value's upper 32 bits are zero whatever its inputs: a 32-bit zero-extending x86
-// or arm64 instruction produced it (every backend writes 32-bit results zero-extended).
+// or arm64 instruction produced it (every backend writes 32-bit results zero-extended), or a phi
+// of such values.
 bool upper_half_zero(const Function& fn, ValueId v) {
   const Inst& i = fn.values[v];
   switch (i.op) {
+    case Op::Phi: {
+      std::vector<ValueId> phis;
+      return upper_half_zero_through_phis(fn, v, phis);
+    }
     case Op::Const: return static_cast<std::uint64_t>(i.imm) >> 32 == 0;
-    case Op::Alu: case Op::MovSx: return i.width == 32;
+    case Op::Alu:
+      if (i.width == 32) return true;
+      // x >> 32 or more, x & a 32-bit mask
+      if (i.args.size() == 2 && fn.is_const(i.args[1])) {
+        const auto c = static_cast<std::uint64_t>(fn.values[i.args[1]].imm);
+        return (i.kind == Kind::Rsh && (c & 63) >= 32) || (i.kind == Kind::And && c >> 32 == 0);
+      }
+      return false;
+    case Op::MovSx: return i.width == 32;
     case Op::Zext32: return true;
     case Op::Unary: return i.kind == Kind::Neg ? i.width == 32 : i.bits <= 32;
     case Op::Load: return !i.sx && i.bits <= 4;
@@ -120,6 +147,15 @@ void fold_constants(Function& fn, bool remove_zext) {
           }
           if (!is_c(1) || !w64) break;  // 32-bit identities still zero-extend: left to Zext32 logic
           const auto c = cval(1);
+          // (x << 32) >> 32, clang's zero-extension without alu32, of an x whose upper half is zero.
+          if (remove_zext && i.kind == Kind::Rsh && c == 32) {
+            const Inst& shl = fn.values[i.args[0]];
+            if (shl.op == Op::Alu && shl.kind == Kind::Lsh && shl.width == 64 && fn.is_const(shl.args[1]) &&
+                fn.values[shl.args[1]].imm == 32 && upper_half_zero(fn, resolve(fn, shl.args[0]))) {
+              make_copy(i, resolve(fn, shl.args[0]));
+              break;
+            }
+          }
           const bool identity =
               (c == 0 && (i.kind == Kind::Add || i.kind == Kind::Sub || i.kind == Kind::Or ||
                           i.kind == Kind::Xor || i.kind == Kind::Lsh || i.kind == Kind::Rsh ||

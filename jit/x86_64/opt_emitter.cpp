@@ -342,8 +342,8 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       const auto t = target(id);
       const x86::Gp src = use(i.args[0], kScratch2);
       switch (i.kind) {
-        case Kind::Neg:
-          a_.mov(gp(t, i.width == 64), gp(src.id(), i.width == 64));
+        case Kind::Neg:  // neg and bswap of a 32-bit register zero-extend: no copy onto itself first
+          if (src.id() != t) a_.mov(gp(t, i.width == 64), gp(src.id(), i.width == 64));
           a_.neg(gp(t, i.width == 64));
           break;
         case Kind::ToLe:
@@ -351,7 +351,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
           else a_.mov(gp(t, i.bits == 64), gp(src.id(), i.bits == 64));
           break;
         case Kind::ToBe: case Kind::Bswap:
-          a_.mov(gp(t, i.bits == 64), gp(src.id(), i.bits == 64));
+          if (src.id() != t) a_.mov(gp(t, i.bits == 64), gp(src.id(), i.bits == 64));
           if (i.bits == 16) {
             a_.rol(x86::gpw(t), imm(8));
             a_.movzx(x86::gpd(t), x86::gpw(t));
