@@ -83,6 +83,9 @@ class JitProgram {
 
   /// Builds (if needed) a variant; run() does this lazily and thread-safely.
   Result<void> prepare(Variant variant) const;
+  /// The code a run with `variant` uses now (the optimizing tier's once ready, as tier() says), or
+  /// nullptr while it is not built yet. Two atomic loads: every run asks (JitProgram::run, HeldRun).
+  const ProgramCode* ready_code(Variant variant) const noexcept;
   /// Builds (if needed) a variant and returns what the run-time thunks know of it.
   Result<const ProgramCode*> code_for(Variant variant) const;
   /// The baseline tier's code of a variant, whichever tier runs: a tail call enters the target at

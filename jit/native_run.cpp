@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "jit/jit_program.hpp"
 #include "vm/exec_errors.hpp"
 
 namespace bpfvm::jit {
@@ -33,28 +34,13 @@ Result<std::uint64_t> call_back_into_code(const void* engine, vm::RunContext& ct
   return run->r0;
 }
 
-}  // namespace
-
-Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx, std::span<const std::uint64_t> args,
-                                   std::uint64_t entry, std::uint64_t budget_insns, std::uint64_t budget_left,
-                                   std::uint32_t runs) {
-  RunSupport support;
-  support.budget_insns = budget_insns;
-
-  // Every frame a run may use, like the interpreter's Machine; zeroed (the frames the program can
-  // reach) where memory is checked, so reads of unwritten stack agree with the interpreter, and for a
-  // program the verifier let read unwritten stack (JitOptions::zero_stack), so no run sees an
-  // earlier run's bytes.
-  alignas(16) std::uint8_t stack[isa::kMaxRunFrames * isa::kStackBytes];
-  const std::size_t clear_bytes = std::min(code.cleared_stack_bytes, sizeof stack);
-  if (clear_bytes != 0) std::memset(stack + sizeof stack - clear_bytes, 0, clear_bytes);
-  const auto stack_top = reinterpret_cast<std::uintptr_t>(stack + sizeof stack);
-
+void init_jit_state(JitState& state, const ProgramCode& code, vm::RunContext& ctx, RunSupport& support,
+                    std::span<const std::uint64_t> args, std::uint64_t entry, std::uintptr_t stack_top,
+                    std::uint64_t budget_left) {
   // JitState has no default member initialisers (a value-initialised one cost a `rep stos`, about a
-  // third of this function's time per call, issue #19): every field is written here, and the
+  // third of a run_native call's time, issue #19): every field is written here, and the
   // static_assert stops the build when a field is added until this list sets it too.
-  static_assert(sizeof(JitState) == 192, "run_native must set every JitState field");
-  JitState state;
+  static_assert(sizeof(JitState) == 192, "init_jit_state must set every JitState field");
   state.budget_left = budget_left;
   state.stack_lo = stack_top - isa::kStackBytes;
   state.stack_size = isa::kStackBytes;
@@ -76,25 +62,57 @@ Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx,
   state.support = &support;
   state.code = &code;
   state.entry = entry;
-  state.budget_total = budget_insns ? budget_insns : std::numeric_limits<std::uint64_t>::max();
+  state.budget_total = support.budget_insns ? support.budget_insns : std::numeric_limits<std::uint64_t>::max();
+}
+
+void install_jit_hooks(vm::RunContext& ctx, JitState& state) {
+  ctx.invoke_callback = &call_back_into_code;
+  ctx.engine = &state;
+  ctx.engine_tail_calls = true;  // jit_take_tail_call follows RunContext::tail_call_target
+}
+
+// The error of a run whose code returned non-zero (a thunk stored it in support.error).
+Error run_error(RunSupport& support) {
+  if (support.error) {
+    Error e = std::move(*support.error);
+    support.error.reset();
+    return e;
+  }
+  return make_error(Errc::Internal, "JIT: run failed without an error");
+}
+
+}  // namespace
+
+Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx, std::span<const std::uint64_t> args,
+                                   std::uint64_t entry, std::uint64_t budget_insns, std::uint64_t budget_left,
+                                   std::uint32_t runs) {
+  RunSupport support;
+  support.budget_insns = budget_insns;
+
+  // Every frame a run may use, like the interpreter's Machine; zeroed (the frames the program can
+  // reach) where memory is checked, so reads of unwritten stack agree with the interpreter, and for a
+  // program the verifier let read unwritten stack (JitOptions::zero_stack), so no run sees an
+  // earlier run's bytes.
+  alignas(16) std::uint8_t stack[isa::kMaxRunFrames * isa::kStackBytes];
+  const std::size_t clear_bytes = std::min(code.cleared_stack_bytes, sizeof stack);
+  if (clear_bytes != 0) std::memset(stack + sizeof stack - clear_bytes, 0, clear_bytes);
+  const auto stack_top = reinterpret_cast<std::uintptr_t>(stack + sizeof stack);
+
+  JitState state;
+  init_jit_state(state, code, ctx, support, args, entry, stack_top, budget_left);
 
   const vm::Region saved_stack = ctx.stack;
   const vm::CallbackFn saved_hook = ctx.invoke_callback;
   const void* const saved_engine = ctx.engine;
   const bool saved_tail_calls = ctx.engine_tail_calls;
   ctx.stack = vm::Region{state.stack_lo, isa::kStackBytes, true, "stack"};
-  ctx.invoke_callback = &call_back_into_code;
-  ctx.engine = &state;
-  ctx.engine_tail_calls = true;  // jit_take_tail_call follows RunContext::tail_call_target
+  install_jit_hooks(ctx, state);
   auto finish = [&](int rc) -> Result<NativeRunResult> {
     ctx.stack = saved_stack;
     ctx.invoke_callback = saved_hook;
     ctx.engine = saved_engine;
     ctx.engine_tail_calls = saved_tail_calls;
-    if (rc != 0) {
-      if (support.error) return std::move(*support.error);
-      return make_error(Errc::Internal, "JIT: run failed without an error");
-    }
+    if (rc != 0) return run_error(support);
     return NativeRunResult{state.r0, state.budget_left};
   };
   const auto enter = reinterpret_cast<JitEntry>(code.trampoline);
@@ -113,5 +131,43 @@ Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx,
   }
   return finish(rc);
 }
+
+void HeldRun::prepare(const JitProgram& program, vm::RunContext& ctx, const vm::ExecOptions& options) {
+  program_ = &program;
+  ctx_ = &ctx;
+  variant_ = variant_for(options);
+  checked_ = options.checked;
+  counted_ = variant_ != Variant::Fast;
+  support_.budget_insns = options.budget_insns;
+  support_.error.reset();
+  install_jit_hooks(ctx, state_);
+}
+
+bool HeldRun::run(std::span<const std::uint64_t> args) {
+  const ProgramCode* code = program_->ready_code(variant_);
+  if (code == nullptr) [[unlikely]] {
+    auto built = program_->code_for(variant_);
+    if (!built) {
+      support_.error = std::move(built).error();
+      return false;
+    }
+    code = *built;
+  }
+  // As JitProgram::run and run_native: the mode and budget visible to helpers, the count at 0, the
+  // reachable frames zeroed where the variant needs it.
+  vm::RunContext& ctx = *ctx_;
+  ctx.checked = checked_;
+  ctx.budget_insns = support_.budget_insns;
+  ctx.begin_run();
+  const std::size_t clear_bytes = std::min(code->cleared_stack_bytes, sizeof stack_);
+  if (clear_bytes != 0) std::memset(stack_ + sizeof stack_ - clear_bytes, 0, clear_bytes);
+  const auto stack_top = reinterpret_cast<std::uintptr_t>(stack_ + sizeof stack_);
+  init_jit_state(state_, *code, ctx, support_, args, code->entry, stack_top,
+                 support_.budget_insns ? support_.budget_insns : std::numeric_limits<std::uint64_t>::max());
+  ctx.stack = vm::Region{state_.stack_lo, isa::kStackBytes, true, "stack"};
+  return reinterpret_cast<JitEntry>(code->trampoline)(&state_) == 0;
+}
+
+Error HeldRun::take_error() { return run_error(support_); }
 
 }  // namespace bpfvm::jit
