@@ -215,6 +215,8 @@ const ProgramCode* JitProgram::ready_code(Variant variant) const noexcept {
   return slot.ready.load(std::memory_order_acquire) ? &slot.code : nullptr;
 }
 
+const std::atomic<bool>& JitProgram::optimized_ready() const noexcept { return impl_->optimized.ready; }
+
 Result<JitProgram> JitProgram::compile(const vm::Program& program, const vm::HelperRegistry& helpers,
                                        const vm::PseudoResolver& resolve, const JitOptions& options) {
   if (program.insns.empty() || program.ops.size() != program.insns.size())

@@ -140,18 +140,30 @@ void HeldRun::prepare(const JitProgram& program, vm::RunContext& ctx, const vm::
   counted_ = variant_ != Variant::Fast;
   support_.budget_insns = options.budget_insns;
   support_.error.reset();
+  code_ = nullptr;
+  upgrade_ = nullptr;
   install_jit_hooks(ctx, state_);
 }
 
+const ProgramCode* HeldRun::current_code() {
+  // The tier first: code_for may then already return the optimized code (the next run looks again,
+  // harmlessly), but never baseline code with nobody watching for the upgrade.
+  const bool watch = variant_ == Variant::Fast && program_->tier(variant_) == Tier::Baseline;
+  auto built = program_->code_for(variant_);
+  if (!built) {
+    support_.error = std::move(built).error();
+    return nullptr;
+  }
+  code_ = *built;
+  upgrade_ = watch ? &program_->optimized_ready() : nullptr;
+  return code_;
+}
+
 bool HeldRun::run(std::span<const std::uint64_t> args) {
-  const ProgramCode* code = program_->ready_code(variant_);
-  if (code == nullptr) [[unlikely]] {
-    auto built = program_->code_for(variant_);
-    if (!built) {
-      support_.error = std::move(built).error();
-      return false;
-    }
-    code = *built;
+  const ProgramCode* code = code_;
+  if (code == nullptr || (upgrade_ != nullptr && upgrade_->load(std::memory_order_acquire))) [[unlikely]] {
+    code = current_code();
+    if (code == nullptr) return false;
   }
   // As JitProgram::run and run_native: the mode and budget visible to helpers, the count at 0, the
   // reachable frames zeroed where the variant needs it.

@@ -34,8 +34,9 @@ class JitProgram;
 /// Single runs of one JitProgram on one RunContext with what run_native sets up per call held
 /// instead: the stack (kMaxRunFrames frames, cleared per run as run_native clears it), the
 /// RunSupport and the RunContext's JIT hooks (installed by prepare(), restored by nested runs).
-/// Each run() looks up the code the variant runs now (a tier upgrade is picked up), writes every
-/// JitState field and enters the trampoline: JitProgram::run's results and errors with runs = 1,
+/// Each run() uses the code the variant runs now (kept, and looked up again when the optimizing
+/// tier's becomes ready: a tier upgrade is picked up), writes every JitState field and enters the
+/// trampoline: JitProgram::run's results and errors with runs = 1,
 /// without its Result layers (issue #19, api's Runner). One run at a time; it does not move
 /// (ctx.engine points into it), and ctx must not be given to another engine while it is prepared.
 class HeldRun {
@@ -56,7 +57,11 @@ class HeldRun {
   Error take_error();
 
  private:
+  const ProgramCode* current_code();  // looks code_ up (building the variant on first use); null = error
+
   const JitProgram* program_ = nullptr;
+  const ProgramCode* code_ = nullptr;          // what runs use; null until the first run
+  const std::atomic<bool>* upgrade_ = nullptr;  // while code_ is the baseline's fast code: the tier's flag
   vm::RunContext* ctx_ = nullptr;
   Variant variant_ = Variant::Fast;
   bool checked_ = false;
