@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <limits>
 
 #include "jit/jit_program.hpp"
 #include "vm/exec_errors.hpp"
@@ -32,37 +31,6 @@ Result<std::uint64_t> call_back_into_code(const void* engine, vm::RunContext& ct
   if (!run) return std::move(run).error();
   ctx.insns_executed = caller->budget_total - run->budget_left;
   return run->r0;
-}
-
-void init_jit_state(JitState& state, const ProgramCode& code, vm::RunContext& ctx, RunSupport& support,
-                    std::span<const std::uint64_t> args, std::uint64_t entry, std::uintptr_t stack_top,
-                    std::uint64_t budget_left) {
-  // JitState has no default member initialisers (a value-initialised one cost a `rep stos`, about a
-  // third of a run_native call's time, issue #19): every field is written here, and the
-  // static_assert stops the build when a field is added until this list sets it too.
-  static_assert(sizeof(JitState) == 192, "init_jit_state must set every JitState field");
-  state.budget_left = budget_left;
-  state.stack_lo = stack_top - isa::kStackBytes;
-  state.stack_size = isa::kStackBytes;
-  state.read_lo = UINT64_MAX;
-  state.read_size = 0;
-  state.write_lo = UINT64_MAX;
-  state.write_size = 0;
-  state.saved_rsp = 0;
-  state.ctx_stack = &ctx.stack;
-  state.ctx = &ctx;
-  state.pending_helper = nullptr;
-  state.depth = 0;
-  state.pc = 0;
-  state.status = 0;
-  state.depth_limit = isa::kMaxCallFrames - 1;
-  for (std::size_t i = 0; i < 5; ++i) state.args[i] = i < args.size() ? args[i] : 0;
-  state.frame_top = stack_top;
-  state.r0 = 0;
-  state.support = &support;
-  state.code = &code;
-  state.entry = entry;
-  state.budget_total = support.budget_insns ? support.budget_insns : std::numeric_limits<std::uint64_t>::max();
 }
 
 void install_jit_hooks(vm::RunContext& ctx, JitState& state) {
@@ -157,27 +125,6 @@ const ProgramCode* HeldRun::current_code() {
   code_ = *built;
   upgrade_ = watch ? &program_->optimized_ready() : nullptr;
   return code_;
-}
-
-bool HeldRun::run(std::span<const std::uint64_t> args) {
-  const ProgramCode* code = code_;
-  if (code == nullptr || (upgrade_ != nullptr && upgrade_->load(std::memory_order_acquire))) [[unlikely]] {
-    code = current_code();
-    if (code == nullptr) return false;
-  }
-  // As JitProgram::run and run_native: the mode and budget visible to helpers, the count at 0, the
-  // reachable frames zeroed where the variant needs it.
-  vm::RunContext& ctx = *ctx_;
-  ctx.checked = checked_;
-  ctx.budget_insns = support_.budget_insns;
-  ctx.begin_run();
-  const std::size_t clear_bytes = std::min(code->cleared_stack_bytes, sizeof stack_);
-  if (clear_bytes != 0) std::memset(stack_ + sizeof stack_ - clear_bytes, 0, clear_bytes);
-  const auto stack_top = reinterpret_cast<std::uintptr_t>(stack_ + sizeof stack_);
-  init_jit_state(state_, *code, ctx, support_, args, code->entry, stack_top,
-                 support_.budget_insns ? support_.budget_insns : std::numeric_limits<std::uint64_t>::max());
-  ctx.stack = vm::Region{state_.stack_lo, isa::kStackBytes, true, "stack"};
-  return reinterpret_cast<JitEntry>(code->trampoline)(&state_) == 0;
 }
 
 Error HeldRun::take_error() { return run_error(support_); }
