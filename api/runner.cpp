@@ -16,6 +16,8 @@ struct Runner::Impl {
   /// set up on state.ctx, made on the first run (it holds the run's stack, ~20 KiB).
   bool holdable = false;
   std::unique_ptr<jit::HeldRun> held;
+  /// A run_program call since held was prepared (it may have reset the context's JIT hooks).
+  bool held_stale = true;
 };
 
 namespace {
@@ -52,28 +54,29 @@ Result<void> Runner::run(const RunInput& input) {
   Impl& r = *impl_;
   if (r.state.in_use) [[unlikely]] return reentered();
   InUse in_use(r.state);
-  auto ran = run_program(*r.program, r.state, input, r.out);
-  // run_program leaves the state set up for this input's size (or reset it: prepared_program = 0);
-  // either way the context's JIT hooks are not the held run's any more.
-  if (r.holdable && r.state.prepared_program != 0) {
-    const Program::Impl& p = *r.program;
-    if (!r.held) r.held = std::make_unique<jit::HeldRun>();
-    r.held->prepare(*p.jit, r.state.ctx, vm::ExecOptions{.budget_insns = p.options.budget_insns,
-                                                        .checked = p.options.checked});
-  }
-  return ran;
+  r.held_stale = true;
+  return run_program(*r.program, r.state, input, r.out);
 }
 
 // The held path: what run_program does for a plain program whose state is set up for this buffer
 // (the input copied into data_out, the helper state's per-run fields, a CPU slot, results), with
 // the JIT entered through the held JitState and one Result. The first run, another input size, a
-// failed run (the state is reset) and a re-entered call take run(RunInput) instead.
+// failed run (the state is reset), a re-entered call and any run(RunInput) since the last held
+// preparation take run(RunInput) instead (a successful one prepares the HeldRun again).
 Result<std::uint64_t> Runner::run(std::span<const std::uint8_t> data, void* host_data) {
   Impl& r = *impl_;
   RunState& state = r.state;
   std::vector<std::uint8_t>& buffer = r.out.data_out;
-  if (!r.held || state.prepared_program == 0 || state.in_use || data.size() != buffer.size()) [[unlikely]] {
+  if (r.held_stale || state.prepared_program == 0 || state.in_use || data.size() != buffer.size()) [[unlikely]] {
     if (auto ran = run(RunInput{.data = data, .host_data = host_data}); !ran) return std::move(ran).error();
+    // run_program left the state set up for this input's size: the next run of this size is held.
+    if (r.holdable && state.prepared_program != 0) {
+      const Program::Impl& p = *r.program;
+      if (!r.held) r.held = std::make_unique<jit::HeldRun>();
+      r.held->prepare(*p.jit, state.ctx, vm::ExecOptions{.budget_insns = p.options.budget_insns,
+                                                        .checked = p.options.checked});
+      r.held_stale = false;
+    }
     return r.out.r0;
   }
   InUse in_use(state);
