@@ -75,8 +75,8 @@ inline void init_jit_state(JitState& state, const ProgramCode& code, vm::RunCont
 /// Each run() uses the code the variant runs now (kept, and looked up again when the optimizing
 /// tier's becomes ready: a tier upgrade is picked up), writes every JitState field and enters the
 /// trampoline: JitProgram::run's results and errors with runs = 1, without its Result layers
-/// (issue #19, api's Runner). One run at a time; it does not move
-/// (ctx.engine points into it), and ctx must not be given to another engine while it is prepared.
+/// (issue #19, api's Runner). One run at a time; it does not move (ctx.engine points into it), and
+/// ctx must not be given to another engine while it is prepared.
 class HeldRun {
  public:
   HeldRun() = default;
@@ -125,8 +125,8 @@ inline bool HeldRun::run(std::span<const std::uint64_t> args) {
   const std::size_t clear_bytes = std::min(code->cleared_stack_bytes, sizeof stack_);
   if (clear_bytes != 0) std::memset(stack_ + sizeof stack_ - clear_bytes, 0, clear_bytes);
   const auto stack_top = reinterpret_cast<std::uintptr_t>(stack_ + sizeof stack_);
-  init_jit_state(state_, *code, ctx, support_, args, code->entry, stack_top,
-                 support_.budget_insns ? support_.budget_insns : std::numeric_limits<std::uint64_t>::max());
+  const std::uint64_t budget = support_.budget_insns ? support_.budget_insns : std::numeric_limits<std::uint64_t>::max();
+  init_jit_state(state_, *code, ctx, support_, args, code->entry, stack_top, budget);
   ctx.stack = vm::Region{state_.stack_lo, isa::kStackBytes, true, "stack"};
   return reinterpret_cast<JitEntry>(code->trampoline)(&state_) == 0;
 }
