@@ -147,7 +147,34 @@ struct RunState {
   RunState& operator=(const RunState&) = delete;
   /// A fresh RunContext's state, field by field (the vectors keep their capacity); nothing prepared.
   void reset();
+  /// What a run of a prepared state starts from: no redirect, an unseeded prandom, the host's pointer.
+  void begin_run(void* host_data) {
+    helper_run.redirect = {};
+    helper_run.prandom_state = 0;
+    helper_run.embedder = host_data;
+  }
 };
+
+/// RunOutput's per-run results before a run: r0, retval, counts, timings, redirect.
+inline void clear_results(RunOutput& out) {
+  out.r0 = 0;
+  out.retval = 0;
+  out.insns_executed = 0;
+  out.ns_per_run = 0;
+  out.cpu_ns_per_run = 0;
+  out.redirect_ifindex.reset();
+  out.redirect_map.reset();
+}
+/// Where bpf_redirect / bpf_redirect_map sent the packet, as RunOutput shows it (program.cpp).
+void record_redirect(const helpers::RedirectRecord& r, RunOutput& out);
+/// A successful plain or context run's results into `out` (after clear_results).
+inline void record_results(std::uint64_t r0, std::uint64_t insns_executed, const helpers::RedirectRecord& redirect,
+                           RunOutput& out) {
+  out.r0 = r0;
+  out.retval = static_cast<std::uint32_t>(r0);
+  out.insns_executed = insns_executed;
+  if (redirect.set) [[unlikely]] record_redirect(redirect, out);
+}
 
 /// One run (input.repeat of them) of `program` in `state`, as Program::run(input, out) documents.
 Result<void> run_program(const Program::Impl& program, RunState& state, const RunInput& input, RunOutput& out);

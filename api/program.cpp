@@ -32,15 +32,6 @@ verifier::MapInfo map_info_of(const maps::MapSpec& s) {
   return info;
 }
 
-// Where bpf_redirect / bpf_redirect_map sent the packet, as RunOutput shows it.
-void record_redirect(const helpers::RedirectRecord& r, RunOutput& out) {
-  if (!r.set) return;
-  if (r.map == nullptr || r.ifindex != 0) out.redirect_ifindex = r.ifindex;
-  if (r.map != nullptr)
-    out.redirect_map = RunOutput::RedirectMapTarget{r.map->name(), static_cast<std::uint32_t>(r.map->type()), r.key,
-                                                    (r.flags & BPF_F_BROADCAST) != 0};
-}
-
 std::optional<verifier::MapInfo> map_info_of(const Object::Impl& object, std::uint32_t index) {
   if (index >= object.map_list.size() || object.map_list[index] == nullptr) return std::nullopt;  // not created
   return map_info_of(object.map_list[index]->spec());
@@ -331,6 +322,14 @@ std::vector<SourceLine> Program::source_lines() const {
   return out;
 }
 
+void record_redirect(const helpers::RedirectRecord& r, RunOutput& out) {
+  if (!r.set) return;
+  if (r.map == nullptr || r.ifindex != 0) out.redirect_ifindex = r.ifindex;
+  if (r.map != nullptr)
+    out.redirect_map = RunOutput::RedirectMapTarget{r.map->name(), static_cast<std::uint32_t>(r.map->type()), r.key,
+                                                    (r.flags & BPF_F_BROADCAST) != 0};
+}
+
 Result<vm::ExecResult> Program::Impl::execute_repeated(maps::RunGuard& guard, vm::RunContext& ctx,
                                                        std::span<const std::uint64_t> args,
                                                        std::uint32_t* edge_counters, std::uint32_t runs) const {
@@ -430,13 +429,7 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
   }
   if (!p.run_refusal.empty()) return make_error(Errc::Unsupported, p.run_refusal);
   const bool checked = p.options.checked || edges != nullptr;
-  out.r0 = 0;
-  out.retval = 0;
-  out.insns_executed = 0;
-  out.ns_per_run = 0;
-  out.cpu_ns_per_run = 0;
-  out.redirect_ifindex.reset();
-  out.redirect_map.reset();
+  clear_results(out);
 
   if (const auto packet_type = p.packet_type) {
     helpers::TestRunOptions o;
@@ -528,9 +521,7 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
     state.prepared_size = buffer.size();
     state.prepared_checked = checked;
   }
-  hr.redirect = {};
-  hr.prandom_state = 0;
-  hr.embedder = input.host_data;
+  state.begin_run(input.host_data);
   for (const auto& [off, kind] : p.ctx_pointer_fields) {
     const std::uint64_t value = kind == verifier::CtxFieldKind::Socket ? base + p.ctx_bytes
                                 : kind == verifier::CtxFieldKind::SocketOrNull || kind == verifier::CtxFieldKind::SockCommonOrNull
@@ -556,10 +547,7 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
     state.prepared_program = 0;  // the run may have stopped with the context mid-change (helper fault)
     return std::move(r).error();
   }
-  out.r0 = r->r0;
-  out.insns_executed = r->insns_executed;
-  record_redirect(hr.redirect, out);
-  out.retval = static_cast<std::uint32_t>(out.r0);
+  record_results(r->r0, r->insns_executed, hr.redirect, out);
   return {};
 }
 

@@ -207,6 +207,16 @@ JitProgram::~JitProgram() = default;
 
 const vm::Program& JitProgram::program() const { return impl_->program; }
 
+const ProgramCode* JitProgram::ready_code(Variant variant) const noexcept {
+  // Fast runs take the optimizing tier's code once it is ready (as tier()).
+  const auto& slot = variant == Variant::Fast && impl_->optimized.ready.load(std::memory_order_acquire)
+                         ? impl_->optimized
+                         : impl_->slots[static_cast<std::size_t>(variant)];
+  return slot.ready.load(std::memory_order_acquire) ? &slot.code : nullptr;
+}
+
+const std::atomic<bool>& JitProgram::optimized_ready() const noexcept { return impl_->optimized.ready; }
+
 Result<JitProgram> JitProgram::compile(const vm::Program& program, const vm::HelperRegistry& helpers,
                                        const vm::PseudoResolver& resolve, const JitOptions& options) {
   if (program.insns.empty() || program.ops.size() != program.insns.size())
@@ -290,13 +300,9 @@ std::uint32_t JitProgram::native_offset(Variant variant, std::uint32_t pc) const
 Result<vm::ExecResult> JitProgram::run(vm::RunContext& ctx, std::span<const std::uint64_t> args,
                                        const vm::ExecOptions& options) const {
   const Variant variant = variant_for(options);
-  // Built already (always, after the first run): no Result layers on the per-call path. Fast runs
-  // take the optimizing tier's code once it is ready (tier()).
-  const auto& slot = variant == Variant::Fast && impl_->optimized.ready.load(std::memory_order_acquire)
-                         ? impl_->optimized
-                         : impl_->slots[static_cast<std::size_t>(variant)];  // as tier(), without a call
-  const ProgramCode* code = &slot.code;
-  if (!slot.ready.load(std::memory_order_acquire)) [[unlikely]] {
+  // Built already (always, after the first run): no Result layers on the per-call path.
+  const ProgramCode* code = ready_code(variant);
+  if (code == nullptr) [[unlikely]] {
     auto built = code_for(variant);
     if (!built) return std::move(built).error();
     code = *built;

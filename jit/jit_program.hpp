@@ -1,6 +1,7 @@
 // JitProgram: a program compiled to native code, with the Interpreter's run() contract.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -83,6 +84,12 @@ class JitProgram {
 
   /// Builds (if needed) a variant; run() does this lazily and thread-safely.
   Result<void> prepare(Variant variant) const;
+  /// The code a run with `variant` uses now (the optimizing tier's once ready, as tier() says), or
+  /// nullptr while it is not built yet. Two atomic loads: every run asks (JitProgram::run, HeldRun).
+  const ProgramCode* ready_code(Variant variant) const noexcept;
+  /// Turns true (once, never back) when fast runs switch to the optimizing tier's code: a holder of
+  /// code_for(Variant::Fast)'s baseline code watches it to pick the upgrade up (HeldRun).
+  const std::atomic<bool>& optimized_ready() const noexcept;
   /// Builds (if needed) a variant and returns what the run-time thunks know of it.
   Result<const ProgramCode*> code_for(Variant variant) const;
   /// The baseline tier's code of a variant, whichever tier runs: a tail call enters the target at

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <limits>
 
+#include "jit/jit_program.hpp"
 #include "vm/exec_errors.hpp"
 
 namespace bpfvm::jit {
@@ -33,6 +33,22 @@ Result<std::uint64_t> call_back_into_code(const void* engine, vm::RunContext& ct
   return run->r0;
 }
 
+void install_jit_hooks(vm::RunContext& ctx, JitState& state) {
+  ctx.invoke_callback = &call_back_into_code;
+  ctx.engine = &state;
+  ctx.engine_tail_calls = true;  // jit_take_tail_call follows RunContext::tail_call_target
+}
+
+// The error of a run whose code returned non-zero (a thunk stored it in support.error).
+Error run_error(RunSupport& support) {
+  if (support.error) {
+    Error e = std::move(*support.error);
+    support.error.reset();
+    return e;
+  }
+  return make_error(Errc::Internal, "JIT: run failed without an error");
+}
+
 }  // namespace
 
 Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx, std::span<const std::uint64_t> args,
@@ -50,51 +66,21 @@ Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx,
   if (clear_bytes != 0) std::memset(stack + sizeof stack - clear_bytes, 0, clear_bytes);
   const auto stack_top = reinterpret_cast<std::uintptr_t>(stack + sizeof stack);
 
-  // JitState has no default member initialisers (a value-initialised one cost a `rep stos`, about a
-  // third of this function's time per call, issue #19): every field is written here, and the
-  // static_assert stops the build when a field is added until this list sets it too.
-  static_assert(sizeof(JitState) == 192, "run_native must set every JitState field");
   JitState state;
-  state.budget_left = budget_left;
-  state.stack_lo = stack_top - isa::kStackBytes;
-  state.stack_size = isa::kStackBytes;
-  state.read_lo = UINT64_MAX;
-  state.read_size = 0;
-  state.write_lo = UINT64_MAX;
-  state.write_size = 0;
-  state.saved_rsp = 0;
-  state.ctx_stack = &ctx.stack;
-  state.ctx = &ctx;
-  state.pending_helper = nullptr;
-  state.depth = 0;
-  state.pc = 0;
-  state.status = 0;
-  state.depth_limit = isa::kMaxCallFrames - 1;
-  for (std::size_t i = 0; i < 5; ++i) state.args[i] = i < args.size() ? args[i] : 0;
-  state.frame_top = stack_top;
-  state.r0 = 0;
-  state.support = &support;
-  state.code = &code;
-  state.entry = entry;
-  state.budget_total = budget_insns ? budget_insns : std::numeric_limits<std::uint64_t>::max();
+  init_jit_state(state, code, ctx, support, args, entry, stack_top, budget_left);
 
   const vm::Region saved_stack = ctx.stack;
   const vm::CallbackFn saved_hook = ctx.invoke_callback;
   const void* const saved_engine = ctx.engine;
   const bool saved_tail_calls = ctx.engine_tail_calls;
   ctx.stack = vm::Region{state.stack_lo, isa::kStackBytes, true, "stack"};
-  ctx.invoke_callback = &call_back_into_code;
-  ctx.engine = &state;
-  ctx.engine_tail_calls = true;  // jit_take_tail_call follows RunContext::tail_call_target
+  install_jit_hooks(ctx, state);
   auto finish = [&](int rc) -> Result<NativeRunResult> {
     ctx.stack = saved_stack;
     ctx.invoke_callback = saved_hook;
     ctx.engine = saved_engine;
     ctx.engine_tail_calls = saved_tail_calls;
-    if (rc != 0) {
-      if (support.error) return std::move(*support.error);
-      return make_error(Errc::Internal, "JIT: run failed without an error");
-    }
+    if (rc != 0) return run_error(support);
     return NativeRunResult{state.r0, state.budget_left};
   };
   const auto enter = reinterpret_cast<JitEntry>(code.trampoline);
@@ -113,5 +99,34 @@ Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx,
   }
   return finish(rc);
 }
+
+void HeldRun::prepare(const JitProgram& program, vm::RunContext& ctx, const vm::ExecOptions& options) {
+  program_ = &program;
+  ctx_ = &ctx;
+  variant_ = variant_for(options);
+  checked_ = options.checked;
+  counted_ = variant_ != Variant::Fast;
+  support_.budget_insns = options.budget_insns;
+  support_.error.reset();
+  code_ = nullptr;
+  upgrade_ = nullptr;
+  install_jit_hooks(ctx, state_);
+}
+
+const ProgramCode* HeldRun::current_code() {
+  // The tier first: code_for may then already return the optimized code (the next run looks again,
+  // harmlessly), but never baseline code with nobody watching for the upgrade.
+  const bool watch = variant_ == Variant::Fast && program_->tier(variant_) == Tier::Baseline;
+  auto built = program_->code_for(variant_);
+  if (!built) {
+    support_.error = std::move(built).error();
+    return nullptr;
+  }
+  code_ = *built;
+  upgrade_ = watch ? &program_->optimized_ready() : nullptr;
+  return code_;
+}
+
+Error HeldRun::take_error() { return run_error(support_); }
 
 }  // namespace bpfvm::jit

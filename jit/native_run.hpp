@@ -1,12 +1,19 @@
 // One native run of built code: the per-run JitState and stack, and the RunContext hooks the JIT
-// provides while it runs (tail calls, callbacks into the program).
+// provides while it runs (tail calls, callbacks into the program); HeldRun keeps them set up for
+// one-run-per-event hosts.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <span>
 
 #include "bpfvm/result.hpp"
 #include "jit/runtime.hpp"
+#include "vm/interpreter.hpp"
+#include "vm/isa.hpp"
 #include "vm/run_context.hpp"
 
 namespace bpfvm::jit {
@@ -25,5 +32,103 @@ struct NativeRunResult {
 Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx, std::span<const std::uint64_t> args,
                                    std::uint64_t entry, std::uint64_t budget_insns, std::uint64_t budget_left,
                                    std::uint32_t runs = 1);
+
+class JitProgram;
+
+/// Writes every JitState field for a run of `code` from `entry` with r1..r5 = args, r10 = stack_top,
+/// budget_left instructions to go, thunks' state in `support` (run_native, HeldRun). Inline: on
+/// every run's path.
+inline void init_jit_state(JitState& state, const ProgramCode& code, vm::RunContext& ctx, RunSupport& support,
+                           std::span<const std::uint64_t> args, std::uint64_t entry, std::uintptr_t stack_top,
+                           std::uint64_t budget_left) {
+  // JitState has no default member initialisers (a value-initialised one cost a `rep stos`, about a
+  // third of a run_native call's time, issue #19): every field is written here, and the
+  // static_assert stops the build when a field is added until this list sets it too.
+  static_assert(sizeof(JitState) == 192, "init_jit_state must set every JitState field");
+  state.budget_left = budget_left;
+  state.stack_lo = stack_top - isa::kStackBytes;
+  state.stack_size = isa::kStackBytes;
+  state.read_lo = UINT64_MAX;
+  state.read_size = 0;
+  state.write_lo = UINT64_MAX;
+  state.write_size = 0;
+  state.saved_rsp = 0;
+  state.ctx_stack = &ctx.stack;
+  state.ctx = &ctx;
+  state.pending_helper = nullptr;
+  state.depth = 0;
+  state.pc = 0;
+  state.status = 0;
+  state.depth_limit = isa::kMaxCallFrames - 1;
+  for (std::size_t i = 0; i < 5; ++i) state.args[i] = i < args.size() ? args[i] : 0;
+  state.frame_top = stack_top;
+  state.r0 = 0;
+  state.support = &support;
+  state.code = &code;
+  state.entry = entry;
+  state.budget_total = support.budget_insns ? support.budget_insns : std::numeric_limits<std::uint64_t>::max();
+}
+
+/// Single runs of one JitProgram on one RunContext with what run_native sets up per call held
+/// instead: the stack (kMaxRunFrames frames, cleared per run as run_native clears it), the
+/// RunSupport and the RunContext's JIT hooks (installed by prepare(), restored by nested runs).
+/// Each run() uses the code the variant runs now (kept, and looked up again when the optimizing
+/// tier's becomes ready: a tier upgrade is picked up), writes every JitState field and enters the
+/// trampoline: JitProgram::run's results and errors with runs = 1, without its Result layers
+/// (issue #19, api's Runner). One run at a time; it does not move (ctx.engine points into it), and
+/// ctx must not be given to another engine while it is prepared.
+class HeldRun {
+ public:
+  HeldRun() = default;
+  HeldRun(const HeldRun&) = delete;
+  HeldRun& operator=(const HeldRun&) = delete;
+
+  /// Sets up runs of `program` in `ctx` with `options` (budget, checked; runs and edge counters are
+  /// not used). Call again after anything else reset ctx's hooks (RunContext fields engine,
+  /// invoke_callback, engine_tail_calls).
+  void prepare(const JitProgram& program, vm::RunContext& ctx, const vm::ExecOptions& options);
+  /// One run with r1..r5 = args. False: it failed; take_error() says why. Inline (below): the
+  /// per-event path, one call less.
+  bool run(std::span<const std::uint64_t> args);
+  std::uint64_t r0() const { return state_.r0; }
+  /// As vm::ExecResult::insns_executed (0 for unbudgeted fast runs).
+  std::uint64_t insns_executed() const { return counted_ ? state_.budget_total - state_.budget_left : 0; }
+  Error take_error();
+
+ private:
+  const ProgramCode* current_code();  // looks code_ up (building the variant on first use); null = error
+
+  const JitProgram* program_ = nullptr;
+  const ProgramCode* code_ = nullptr;          // what runs use; null until the first run
+  const std::atomic<bool>* upgrade_ = nullptr;  // while code_ is the baseline's fast code: the tier's flag
+  vm::RunContext* ctx_ = nullptr;
+  Variant variant_ = Variant::Fast;
+  bool checked_ = false;
+  bool counted_ = false;
+  RunSupport support_;
+  JitState state_{};
+  alignas(16) std::uint8_t stack_[isa::kMaxRunFrames * isa::kStackBytes];
+};
+
+inline bool HeldRun::run(std::span<const std::uint64_t> args) {
+  const ProgramCode* code = code_;
+  if (code == nullptr || (upgrade_ != nullptr && upgrade_->load(std::memory_order_acquire))) [[unlikely]] {
+    code = current_code();
+    if (code == nullptr) return false;
+  }
+  // As JitProgram::run and run_native: the mode and budget visible to helpers, the count at 0, the
+  // reachable frames zeroed where the variant needs it.
+  vm::RunContext& ctx = *ctx_;
+  ctx.checked = checked_;
+  ctx.budget_insns = support_.budget_insns;
+  ctx.begin_run();
+  const std::size_t clear_bytes = std::min(code->cleared_stack_bytes, sizeof stack_);
+  if (clear_bytes != 0) std::memset(stack_ + sizeof stack_ - clear_bytes, 0, clear_bytes);
+  const auto stack_top = reinterpret_cast<std::uintptr_t>(stack_ + sizeof stack_);
+  const std::uint64_t budget = support_.budget_insns ? support_.budget_insns : std::numeric_limits<std::uint64_t>::max();
+  init_jit_state(state_, *code, ctx, support_, args, code->entry, stack_top, budget);
+  ctx.stack = vm::Region{state_.stack_lo, isa::kStackBytes, true, "stack"};
+  return reinterpret_cast<JitEntry>(code->trampoline)(&state_) == 0;
+}
 
 }  // namespace bpfvm::jit

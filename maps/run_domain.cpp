@@ -7,6 +7,7 @@
 namespace bpfvm::maps {
 thread_local constinit const RunDomain* detail::tl_run_domain = nullptr;
 thread_local constinit unsigned detail::tl_run_cpu = 0;
+thread_local constinit unsigned detail::tl_run_hint = ~0u;
 
 RunDomain::RunDomain(unsigned nr_cpus)
     : slots_(nr_cpus ? nr_cpus : std::max(1u, std::thread::hardware_concurrency())) {}
@@ -25,14 +26,11 @@ RunDomain::RunDomain(unsigned nr_cpus)
 //   modification order; R's CAS then reads from the RMW's release sequence or from a later run's
 //   leave, so the RMW, and the unlink before it, happen before R's reads: R cannot reach M.
 // ThreadSanitizer checks the same protocol: it models acquire/release and RMWs (not fences).
-unsigned RunDomain::claim_slot() {
-  // Start at a per-thread hint so threads spread over slots without contending on slot 0; the hint
-  // is the slot this thread had last time, so a thread keeps finding its own slot free at once
-  // (one CAS, no division: this is on every run's path).
-  constexpr unsigned kNoHint = ~0u;
-  thread_local unsigned tl_hint = kNoHint;
+unsigned RunDomain::claim_other_slot() {
+  // Start at the per-thread hint (claim_slot found it busy) or, the first time, at a slot derived
+  // from the thread id, so threads spread over slots without contending on slot 0.
   const auto n = static_cast<unsigned>(slots_.size());
-  unsigned s = tl_hint;
+  unsigned s = detail::tl_run_hint;
   if (s >= n) s = static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id()) % n);
   const std::uint64_t epoch = epoch_.load(std::memory_order_acquire);
   for (unsigned tried = 0;;) {
@@ -40,7 +38,7 @@ unsigned RunDomain::claim_slot() {
     if (slots_[s].active_epoch.load(std::memory_order_relaxed) == 0 &&
         slots_[s].active_epoch.compare_exchange_strong(expected, epoch, std::memory_order_acq_rel,
                                                        std::memory_order_relaxed)) {
-      tl_hint = s;
+      detail::tl_run_hint = s;
       return s;
     }
     if (++s == n) s = 0;

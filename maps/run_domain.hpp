@@ -15,6 +15,8 @@ namespace detail {
 // In the header so RunGuard's entry and exit inline into every run (constinit: no TLS-init call).
 extern thread_local constinit const RunDomain* tl_run_domain;
 extern thread_local constinit unsigned tl_run_cpu;
+// The slot this thread claimed last (claim_slot tries it first); ~0u = none yet.
+extern thread_local constinit unsigned tl_run_hint;
 }  // namespace detail
 
 /// One VM's set of CPU slots. The kernel runs a program with preemption disabled on one CPU; we run it
@@ -50,7 +52,20 @@ class RunDomain {
   struct alignas(64) Slot {
     mutable std::atomic<std::uint64_t> active_epoch{0};  // mutable: safe_below's confirming RMW
   };
-  unsigned claim_slot();                   // claims a free slot at the current epoch
+  // Claims a free slot at the current epoch. Inline: a thread finds the slot it had last time free
+  // with one CAS (every run's entry, issue #19); otherwise claim_other_slot looks further.
+  unsigned claim_slot() {
+    const unsigned s = detail::tl_run_hint;
+    if (s < slots_.size()) [[likely]] {
+      std::uint64_t expected = 0;
+      if (slots_[s].active_epoch.load(std::memory_order_relaxed) == 0 &&
+          slots_[s].active_epoch.compare_exchange_strong(expected, epoch_.load(std::memory_order_acquire),
+                                                         std::memory_order_acq_rel, std::memory_order_relaxed))
+        return s;
+    }
+    return claim_other_slot();
+  }
+  unsigned claim_other_slot();
   void reannounce(unsigned cpu);           // quiescent state of a held slot: moves it to the current epoch
   bool epoch_moved(unsigned cpu) const;    // something was retired since `cpu` last announced
   void leave(unsigned cpu) {

@@ -2,6 +2,7 @@
 // Program::run for plain, context, XDP and socket-filter programs, budgets, helper faults,
 // re-entry, the program's lifetime, and a tier upgrade while runners run on other threads.
 #include <catch2/catch.hpp>
+#include <linux/bpf.h>
 
 #include <atomic>
 #include <cstdint>
@@ -47,26 +48,30 @@ std::vector<std::uint8_t> packet(std::size_t size) {
   return p;
 }
 
-// Runner::run and Program::run on the same inputs, one after the other, in both orders of sizes.
+// Runner::run and Program::run on the same inputs, one after the other, in both orders of sizes,
+// each input twice in a row (a Runner's second run on an input of the same size is its held path).
 void check_same(const Program& prog, const std::vector<std::vector<std::uint8_t>>& inputs) {
   Runner runner = prog.runner();
   for (int round = 0; round < 2; ++round)
-    for (const auto& in : inputs) {
-      auto want = prog.run(in);
-      auto got = runner.run(in);
-      REQUIRE(want.has_value() == got.has_value());
-      if (!want) {
-        CHECK(got.error().code == want.error().code);
-        CHECK(got.error().reason == want.error().reason);
-        continue;
+    for (const auto& in : inputs)
+      for (int again = 0; again < 2; ++again) {
+        const std::vector<std::uint8_t> caller_bytes = in;
+        auto want = prog.run(in);
+        auto got = runner.run(in);
+        CHECK(in == caller_bytes);  // a program that writes its input writes a copy
+        REQUIRE(want.has_value() == got.has_value());
+        if (!want) {
+          CHECK(got.error().code == want.error().code);
+          CHECK(got.error().reason == want.error().reason);
+          continue;
+        }
+        CHECK(*got == want->r0);
+        CHECK(runner.output().r0 == want->r0);
+        CHECK(runner.output().retval == want->retval);
+        CHECK(runner.output().insns_executed == want->insns_executed);
+        CHECK(runner.output().data_out == want->data_out);
+        CHECK(runner.output().ctx_out == want->ctx_out);
       }
-      CHECK(*got == want->r0);
-      CHECK(runner.output().r0 == want->r0);
-      CHECK(runner.output().retval == want->retval);
-      CHECK(runner.output().insns_executed == want->insns_executed);
-      CHECK(runner.output().data_out == want->data_out);
-      CHECK(runner.output().ctx_out == want->ctx_out);
-    }
 }
 }  // namespace
 
@@ -167,6 +172,34 @@ TEST_CASE("Runner: budgets and helper faults are errors, and the next run is cle
     CHECK(r.run(std::span<const std::uint8_t>{}).value() == 2);
     CHECK(r.output().insns_executed == 4);
   }
+}
+
+TEST_CASE("Runner: bpf_loop callbacks run in the held JIT run as in Program::run") {
+  Vm vm;
+  // bpf_loop(input[0], cb, &sum, 0): cb adds i + input[1] to sum, stops after i == 6; r0 = calls * 1000 + sum.
+  auto obj = vm.open_assembly(
+      "ldxb %r6, [%r1+1]\nstxdw [%r10-16], %r6\nstdw [%r10-8], 0\nldxb %r1, [%r1+0]\nlddw_func %r2, cb\n"
+      "mov %r3, %r10\nadd %r3, -16\nmov %r4, 0\ncall " + std::to_string(BPF_FUNC_loop) +
+      "\nmul %r0, 1000\nldxdw %r1, [%r10-8]\nadd %r0, %r1\nexit\n"
+      "cb:\nldxdw %r3, [%r2+8]\nadd %r3, %r1\nldxdw %r4, [%r2+0]\nadd %r3, %r4\nstxdw [%r2+8], %r3\n"
+      "mov %r0, 0\njlt %r1, 6, out\nmov %r0, 1\nout:\nexit\n",
+      ProgramType::plain(2), "l");
+  REQUIRE(obj.has_value());
+  for (auto engine : kEngines)
+    for (bool checked : {false, true})
+      for (std::uint64_t budget : {0u, 200u, 50u}) {  // 50: runs out inside a callback for 10 loops
+        INFO("engine " << int(engine) << " checked " << checked << " budget " << budget);
+        auto p = obj->load("l", {.engine = engine, .checked = checked, .budget_insns = budget});
+        REQUIRE(p.has_value());
+        check_same(*p, {{10, 1}, {3, 5}, {0, 9}, {2, 0}, {10, 2}});
+        Runner runner = p->runner();
+        for (int i = 0; i < 3; ++i) {
+          auto r = runner.run(std::vector<std::uint8_t>{3, 5});
+          REQUIRE(r.has_value());
+          CHECK(*r == 3 * 1000 + (0 + 1 + 2 + 3 * 5));
+          if (budget == 50) CHECK_FALSE(runner.run(std::vector<std::uint8_t>{10, 1}).has_value());  // then clean again
+        }
+      }
 }
 
 TEST_CASE("Runner: not re-entrant from its own run, and keeps its program alive") {
