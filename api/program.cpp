@@ -263,6 +263,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
       if (!passes) return std::move(passes).error();
       jo.passes = *passes;
       jo.checked = options.checked;
+      jo.counted = options.budget_insns != 0;
       jo.blind_constants = options.jit_blind_constants;
       jo.name = source.name;
       jo.register_with_debuggers = options.jit_register_with_debuggers;
@@ -306,7 +307,7 @@ JitTier Program::jit_tier() const {
 
 Result<JitTier> Program::optimize() const {
   if (!impl_->jit) return make_error(Errc::InvalidArgument, "only JIT programs have an optimizing tier");
-  auto built = impl_->jit->optimize();
+  auto built = impl_->jit->optimize(variant_of(impl_->options));
   if (!built) return std::move(built).error();
   return jit_tier();
 }

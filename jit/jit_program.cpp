@@ -46,6 +46,12 @@ struct Built {
   std::unique_ptr<DebugRegistration> debug;
 };
 
+/// The variant JitOptions::optimize builds with the optimizing tier at compile time.
+Variant optimized_variant(const JitOptions& options) {
+  if (options.checked) return Variant::Checked;
+  return options.counted ? Variant::Counted : Variant::Fast;
+}
+
 const char* variant_name(Variant v) {
   switch (v) {
     case Variant::Fast: return "fast";
@@ -70,7 +76,7 @@ struct JitProgram::Impl {
     ProgramCode code;  // filled once built; its address is known to the code before that
   };
   std::array<Slot, kNumVariants> slots;
-  Slot optimized;  // the optimizing tier's fast code; `ready` switches fast runs to it
+  std::array<Slot, kNumVariants> optimized;  // the optimizing tier's code; `ready` switches runs to it
 
   /// The optimizing tier: front (jit/opt/) then the host's backend.
   Result<NativeCode> compile_optimized(const CompileRequest& req) const {
@@ -115,7 +121,7 @@ struct JitProgram::Impl {
 
   Result<Built> build(Variant v, bool optimizing = false) {
     CompileRequest req = request(v, nullptr);
-    Slot& slot = optimizing ? optimized : slots[static_cast<std::size_t>(v)];
+    Slot& slot = (optimizing ? optimized : slots)[static_cast<std::size_t>(v)];
     req.program_code = &slot.code;
     auto native = optimizing ? compile_optimized(req) : backend::compile(req);
     if (!native) return std::move(native).error();
@@ -208,14 +214,15 @@ JitProgram::~JitProgram() = default;
 const vm::Program& JitProgram::program() const { return impl_->program; }
 
 const ProgramCode* JitProgram::ready_code(Variant variant) const noexcept {
-  // Fast runs take the optimizing tier's code once it is ready (as tier()).
-  const auto& slot = variant == Variant::Fast && impl_->optimized.ready.load(std::memory_order_acquire)
-                         ? impl_->optimized
-                         : impl_->slots[static_cast<std::size_t>(variant)];
+  // Runs take the optimizing tier's code of their variant once it is ready (as tier()).
+  const auto v = static_cast<std::size_t>(variant);
+  const auto& slot = impl_->optimized[v].ready.load(std::memory_order_acquire) ? impl_->optimized[v] : impl_->slots[v];
   return slot.ready.load(std::memory_order_acquire) ? &slot.code : nullptr;
 }
 
-const std::atomic<bool>& JitProgram::optimized_ready() const noexcept { return impl_->optimized.ready; }
+const std::atomic<bool>& JitProgram::optimized_ready(Variant variant) const noexcept {
+  return impl_->optimized[static_cast<std::size_t>(variant)].ready;
+}
 
 Result<JitProgram> JitProgram::compile(const vm::Program& program, const vm::HelperRegistry& helpers,
                                        const vm::PseudoResolver& resolve, const JitOptions& options) {
@@ -227,9 +234,9 @@ Result<JitProgram> JitProgram::compile(const vm::Program& program, const vm::Hel
   jp.impl_->options = options;
   auto prepared = prepare_program(*jp.impl_, helpers, resolve);
   if (!prepared) return std::move(prepared).error();
-  if (options.optimize && !options.checked) {
+  if (options.optimize) {
     // Fall back to the baseline only where the tier says it does not support the program.
-    auto optimized = jp.optimize();
+    auto optimized = jp.optimize(optimized_variant(options));
     if (optimized) return jp;
     if (optimized.error().code != Errc::Unsupported) return std::move(optimized).error();
   }
@@ -238,11 +245,11 @@ Result<JitProgram> JitProgram::compile(const vm::Program& program, const vm::Hel
   return jp;
 }
 
-Result<void> JitProgram::optimize() const {
-  auto& slot = impl_->optimized;
+Result<void> JitProgram::optimize(Variant variant) const {
+  auto& slot = impl_->optimized[static_cast<std::size_t>(variant)];
   if (slot.ready.load(std::memory_order_acquire)) return {};
   std::call_once(slot.once, [&] {
-    slot.built.emplace(impl_->build(Variant::Fast, true));
+    slot.built.emplace(impl_->build(variant, true));
     if (*slot.built) slot.ready.store(true, std::memory_order_release);
   });
   if (!*slot.built) return slot.built->error();
@@ -250,8 +257,8 @@ Result<void> JitProgram::optimize() const {
 }
 
 Tier JitProgram::tier(Variant variant) const {
-  return variant == Variant::Fast && impl_->optimized.ready.load(std::memory_order_acquire) ? Tier::Optimized
-                                                                                          : Tier::Baseline;
+  return impl_->optimized[static_cast<std::size_t>(variant)].ready.load(std::memory_order_acquire) ? Tier::Optimized
+                                                                                                  : Tier::Baseline;
 }
 
 Result<void> JitProgram::prepare(Variant variant) const {
@@ -266,7 +273,7 @@ Result<void> JitProgram::prepare(Variant variant) const {
 }
 
 Result<const ProgramCode*> JitProgram::code_for(Variant variant) const {
-  if (tier(variant) == Tier::Optimized) return &impl_->optimized.code;
+  if (tier(variant) == Tier::Optimized) return &impl_->optimized[static_cast<std::size_t>(variant)].code;
   return baseline_code_for(variant);
 }
 
@@ -279,13 +286,13 @@ Result<const ProgramCode*> JitProgram::baseline_code_for(Variant variant) const 
 Result<std::string> JitProgram::listing(Variant variant) const {
   if (tier(variant) == Tier::Optimized) return impl_->listing(variant, true);
   // Asked for at compile time and not built: refused; the listing says why (from a fresh attempt).
-  if (variant == Variant::Fast && impl_->options.optimize && !impl_->options.checked)
+  if (impl_->options.optimize && variant == optimized_variant(impl_->options))
     return impl_->listing_preferring_optimized(variant);
   return impl_->listing(variant, false);
 }
 
 std::span<const std::uint8_t> JitProgram::code(Variant variant) const {
-  const auto& slot = tier(variant) == Tier::Optimized ? impl_->optimized : impl_->slots[static_cast<std::size_t>(variant)];
+  const auto& slot = (tier(variant) == Tier::Optimized ? impl_->optimized : impl_->slots)[static_cast<std::size_t>(variant)];
   if (!slot.built || !*slot.built) return {};
   const auto& m = (*slot.built)->memory;
   return {m.data(), m.size_bytes()};
@@ -330,7 +337,7 @@ Result<std::string> disassemble_native(const vm::Program& program, const vm::Hel
   impl.options = options;
   auto prepared = prepare_program(impl, helpers, resolve);
   if (!prepared) return std::move(prepared).error();
-  if (options.optimize && variant == Variant::Fast) return impl.listing_preferring_optimized(variant);
+  if (options.optimize && variant == optimized_variant(options)) return impl.listing_preferring_optimized(variant);
   return impl.listing(variant, false);
 }
 

@@ -34,10 +34,13 @@ struct JitOptions {
   /// Append "START SIZE name" lines to /tmp/perf-PID.map and register each variant with the GDB
   /// JIT interface (an in-memory ELF with one function symbol).
   bool register_with_debuggers = false;
-  /// Tiering: build fast runs (Variant::Fast) with the optimizing tier (jit/opt/) at compile time,
-  /// where it supports the program; otherwise, and always for checked and counted runs, the
-  /// baseline. Off: baseline at once, optimize() on request. tier() tells which one runs.
+  /// Tiering: build the variant runs will use (checked when `checked`, counted when `counted`, else
+  /// fast) with the optimizing tier (jit/opt/) at compile time, where it supports the program;
+  /// otherwise the baseline. Off: baseline at once, optimize() on request. tier() tells which one runs.
   bool optimize = false;
+  /// With `optimize`: runs will have an instruction budget (Variant::Counted), so that variant is
+  /// the one optimized at compile time.
+  bool counted = false;
   /// The optimizing tier's passes (benches switch them one by one).
   opt::PassSet passes;
   /// What the verifier proved about the program (the API sets it for verified programs); the
@@ -74,11 +77,11 @@ class JitProgram {
   Result<vm::ExecResult> run(vm::RunContext& ctx, std::span<const std::uint64_t> args,
                              const vm::ExecOptions& options = {}) const;
 
-  /// Tiering on request: builds the optimizing tier's code for fast runs; once built, every later
-  /// fast run (in any thread) uses it. Thread-safe; the baseline code stays valid for runs in flight.
-  /// Unsupported (one line naming the reason) when the tier does not handle the program: runs keep
-  /// using the baseline.
-  Result<void> optimize() const;
+  /// Tiering on request: builds the optimizing tier's code of `variant`; once built, every later
+  /// run of that variant (in any thread) uses it. Thread-safe; the baseline code stays valid for runs
+  /// in flight. Unsupported (one line naming the reason) when the tier does not handle the program
+  /// or variant: runs keep using the baseline.
+  Result<void> optimize(Variant variant = Variant::Fast) const;
   /// The tier runs with `variant` use now.
   Tier tier(Variant variant) const;
 
@@ -87,9 +90,9 @@ class JitProgram {
   /// The code a run with `variant` uses now (the optimizing tier's once ready, as tier() says), or
   /// nullptr while it is not built yet. Two atomic loads: every run asks (JitProgram::run, HeldRun).
   const ProgramCode* ready_code(Variant variant) const noexcept;
-  /// Turns true (once, never back) when fast runs switch to the optimizing tier's code: a holder of
-  /// code_for(Variant::Fast)'s baseline code watches it to pick the upgrade up (HeldRun).
-  const std::atomic<bool>& optimized_ready() const noexcept;
+  /// Turns true (once, never back) when runs of `variant` switch to the optimizing tier's code: a
+  /// holder of code_for(variant)'s baseline code watches it to pick the upgrade up (HeldRun).
+  const std::atomic<bool>& optimized_ready(Variant variant) const noexcept;
   /// Builds (if needed) a variant and returns what the run-time thunks know of it.
   Result<const ProgramCode*> code_for(Variant variant) const;
   /// The baseline tier's code of a variant, whichever tier runs: a tail call enters the target at

@@ -116,14 +116,14 @@ void HeldRun::prepare(const JitProgram& program, vm::RunContext& ctx, const vm::
 const ProgramCode* HeldRun::current_code() {
   // The tier first: code_for may then already return the optimized code (the next run looks again,
   // harmlessly), but never baseline code with nobody watching for the upgrade.
-  const bool watch = variant_ == Variant::Fast && program_->tier(variant_) == Tier::Baseline;
+  const bool watch = program_->tier(variant_) == Tier::Baseline;
   auto built = program_->code_for(variant_);
   if (!built) {
     support_.error = std::move(built).error();
     return nullptr;
   }
   code_ = *built;
-  upgrade_ = watch ? &program_->optimized_ready() : nullptr;
+  upgrade_ = watch ? &program_->optimized_ready(variant_) : nullptr;
   return code_;
 }
 

@@ -369,6 +369,8 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       emit_move({Loc::Kind::Reg, 0}, loc(i.args[0]));
       a_.b(ret_);
       return {};
+    case Op::Charge: case Op::Frames:
+      break;  // counted and checked builds are refused in compile_optimized
   }
   return unsupported(i, "instruction");
 }
@@ -633,7 +635,7 @@ void OptEmitter::emit_call(ValueId id) {
 
 Result<NativeCode> compile_optimized(opt::Function& fn, const CompileRequest& req) {
   if (req.variant != Variant::Fast)
-    return make_error(Errc::Unsupported, "optimizing JIT: only the fast variant (the baseline builds checked and counted code)");
+    return make_error(Errc::Unsupported, "optimizing JIT (arm64): only the fast variant (the baseline builds checked and counted code)");
   if (req.blind_constants)
     return make_error(Errc::Unsupported, "optimizing JIT: constant blinding is not supported (the baseline tier blinds)");
   const auto allocation = opt::allocate_registers(fn, register_file());

@@ -37,6 +37,10 @@ enum class Op : std::uint8_t {
   Branch,    // terminator: if (args[0] kind args[1]) succs[0] else succs[1]
   Ret,       // terminator: the program's r0 = args[0]
   Select,    // (args[0] kind args[1]) ? args[2] : args[3], the comparison as Branch's (select.cpp)
+  Charge,    // counted/checked builds: pay imm instructions of the budget segment starting at pc
+             // (jit/emit_driver.cpp budget_segments); short of them, the budget error at its exact pc
+  Frames,    // checked builds: the live eBPF frames become depths 0..imm (the run's stack region,
+             // as the interpreter's ctx->stack at a call and a return)
 };
 
 struct Inst {
@@ -47,6 +51,10 @@ struct Inst {
   bool sx = false;                  // Load: sign-extending
   bool fetch = false;               // Atomic: BPF_FETCH (the old value is a result)
   bool dead = false;                // removed by a pass
+  bool checked = false;             // Load/Store/Atomic of a checked build whose access the IR has not
+                                    // proven inside a live frame: the backend checks it (checked_accesses.cpp)
+  std::uint8_t depth = 0;           // Load/Store/Atomic: inlined depth of the code doing the access
+                                    // (a deeper frame is not live there)
   std::int32_t off = 0;             // Load/Store/Atomic displacement (fold_address_offsets widens it)
   std::uint8_t scale = 0;           // indexed Load/Store: log2 of the index's multiplier (0..3)
   std::int64_t imm = 0;             // Const value, Arg index, FramePtr depth
@@ -77,7 +85,8 @@ struct Function {
   bool is_const(ValueId v) const { return values[v].op == Op::Const; }
   bool defines_value(ValueId v) const {
     const Op op = values[v].op;
-    return op != Op::Store && op != Op::Jmp && op != Op::Branch && op != Op::Ret;
+    return op != Op::Store && op != Op::Jmp && op != Op::Branch && op != Op::Ret && op != Op::Charge &&
+           op != Op::Frames;
   }
 };
 

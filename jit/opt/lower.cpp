@@ -13,6 +13,7 @@
 
 #include <algorithm>
 
+#include "jit/emit_driver.hpp"
 #include "jit/opt/array_lookup.hpp"
 #include "jit/opt/passes.hpp"
 #include "jit/opt/ssa_join.hpp"
@@ -179,7 +180,10 @@ unsigned saved_var(std::uint32_t depth, unsigned reg) { return kRegVars + (depth
 
 class SsaBuilder {
  public:
-  SsaBuilder(const CompileRequest& req, Flattener& flat) : req_(req), p_(*req.program), flat_(flat) {}
+  SsaBuilder(const CompileRequest& req, Flattener& flat) : req_(req), p_(*req.program), flat_(flat) {
+    // Counted and checked builds pay their budget per segment, as the baseline does (Op::Charge).
+    if (req.variant != Variant::Fast) segment_len_ = budget_segments(p_);
+  }
 
   Result<Function> run() {
     order_blocks();
@@ -236,11 +240,17 @@ class SsaBuilder {
     const ValueId zero = constant(0, 0);
     std::vector<ValueId> env(nvars_, zero);  // r0, r6..r9 start at 0 like the interpreter's
     for (unsigned i = 0; i < 5; ++i) env[1 + i] = fn_.add(0, Inst{.op = Op::Arg, .imm = i});
+    if (checked()) fn_.add(0, Inst{.op = Op::Frames, .imm = 0});
     fn_.add(0, Inst{.op = Op::Jmp});
     exit_env_[0] = std::move(env);
   }
 
   ValueId constant(BlockId b, std::int64_t v) { return fn_.add(b, Inst{.op = Op::Const, .imm = v}); }
+  bool checked() const { return req_.variant == Variant::Checked; }
+  /// Checked builds: the live frames become depths 0..depth (a local call or a return).
+  void enter_frames(BlockId b, std::uint32_t depth, std::uint32_t pc) {
+    if (checked()) fn_.add(b, Inst{.op = Op::Frames, .imm = depth, .pc = pc});
+  }
 
   void mark_map_handle(ValueId v) {
     if (map_handle_.size() <= v) map_handle_.resize(v + 1);
@@ -280,6 +290,8 @@ class SsaBuilder {
       const auto& insn = p_.insns[pc];
       const std::uint32_t next = pc + (isa::is_wide(op) ? 2 : 1);
       const bool w64 = op.width == 64;
+      if (!segment_len_.empty() && segment_len_[pc] != 0)
+        fn_.add(b, Inst{.op = Op::Charge, .imm = segment_len_[pc], .pc = pc});
       const std::size_t first_value = fn_.values.size();
       auto src_operand = [&] {
         return op.operand == isa::Operand::Reg ? reg(insn.src) : constant(b, insn.imm);
@@ -347,11 +359,13 @@ class SsaBuilder {
             fn_.add(b, Inst{.op = Op::Ret, .args = {env[0]}});
           } else {
             for (unsigned r = 6; r <= 9; ++r) env[r] = env[saved_var(depth, r)];
+            enter_frames(b, depth - 1, pc);
             fn_.add(b, Inst{.op = Op::Jmp});
           }
           break;
         case Form::CallLocal:
           for (unsigned r = 6; r <= 9; ++r) env[saved_var(depth + 1, r)] = env[r];
+          enter_frames(b, depth + 1, pc);
           fn_.add(b, Inst{.op = Op::Jmp});
           break;
         case Form::PacketLoad: {
@@ -370,8 +384,16 @@ class SsaBuilder {
         case Form::CallReg:
           break;  // refused by the flattener
       }
-      // Every value knows its source instruction (listings, helper-fault messages).
-      for (std::size_t v = first_value; v < fn_.values.size(); ++v) fn_.values[v].pc = pc;
+      // Every value knows its source instruction (listings, helper-fault messages); a checked
+      // build checks every access until drop_proven_checks.
+      for (std::size_t v = first_value; v < fn_.values.size(); ++v) {
+        auto& value = fn_.values[v];
+        value.pc = pc;
+        if (value.op == Op::Load || value.op == Op::Store || value.op == Op::Atomic) {
+          value.checked = checked();
+          value.depth = static_cast<std::uint8_t>(depth);
+        }
+      }
       pc = next;
     }
     if (fb.term == Term::Fall) fn_.add(b, Inst{.op = Op::Jmp, .pc = last_pc});
@@ -381,6 +403,7 @@ class SsaBuilder {
         fn_.add(b, Inst{.op = Op::Ret, .pc = fb.start, .args = {env[0]}});
       } else {
         for (unsigned r = 6; r <= 9; ++r) env[r] = env[saved_var(depth, r)];
+        enter_frames(b, depth - 1, fb.start);
         fn_.add(b, Inst{.op = Op::Jmp, .pc = fb.start});
       }
     }
@@ -408,6 +431,7 @@ class SsaBuilder {
   std::vector<std::vector<ValueId>> exit_env_;
   std::vector<BlockId> phi_blocks_;
   std::vector<bool> map_handle_;  // per value: a constant an lddw of a map produced
+  std::vector<std::uint32_t> segment_len_;  // counted/checked builds: budget_segments
 };
 
 }  // namespace

@@ -16,9 +16,12 @@ using isa::Kind;
 bool is_pure(const Inst& inst) {
   switch (inst.op) {
     case Op::Const: case Op::Arg: case Op::FramePtr: case Op::Phi: case Op::Copy: case Op::Alu:
-    case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Load: case Op::Select:
-      return true;  // a load of a verified program cannot fault, so an unused one may go
+    case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Select:
+      return true;
+    case Op::Load:
+      return !inst.checked;  // an unchecked load cannot fault, so an unused one may go
     case Op::Store: case Op::Atomic: case Op::Call: case Op::Jmp: case Op::Branch: case Op::Ret:
+    case Op::Charge: case Op::Frames:
       return false;
   }
   return false;
@@ -259,15 +262,17 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
 std::string inst_text(const Function& fn, ValueId id) {
   static constexpr const char* kNames[] = {"const", "arg", "fp", "phi", "copy", "alu", "movsx", "unary",
                                            "zext32", "load", "store", "atomic", "call", "jmp", "br", "ret",
-                                           "select"};
+                                           "select", "charge", "frames"};
   const Inst& i = fn.values[id];
   std::string out = "v" + std::to_string(id) + " = " + kNames[static_cast<int>(i.op)];
-  if (i.op == Op::Const || i.op == Op::Arg || i.op == Op::FramePtr) out += " " + std::to_string(i.imm);
+  if (i.op == Op::Const || i.op == Op::Arg || i.op == Op::FramePtr || i.op == Op::Charge || i.op == Op::Frames)
+    out += " " + std::to_string(i.imm);
   if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary || i.op == Op::Select)
     out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);
   for (auto a : i.args) out += " v" + std::to_string(a);
   if ((i.op == Op::Load || i.op == Op::Store || i.op == Op::Atomic) && i.off != 0) out += " off " + std::to_string(i.off);
   if (index_of(i) != kNoValue && i.scale != 0) out += " scale " + std::to_string(i.scale);
+  if (i.checked && (i.op == Op::Load || i.op == Op::Store || i.op == Op::Atomic)) out += " checked";
   const Block& block = fn.blocks[i.block];
   if (!block.insts.empty() && id == block.insts.back())
     for (auto s : block.succs) out += " ->b" + std::to_string(s);

@@ -63,6 +63,11 @@ std::uint32_t select_small_diamonds(Function& fn);
 /// unsigned 32-bit ones by any constant through a multiply (Granlund–Montgomery). Returns how many.
 std::uint32_t reduce_strength(Function& fn);
 
+/// Checked builds (checked_accesses.cpp): clears `checked` on the accesses the IR proves inside a
+/// frame that is live where they run (FramePtr(d) + a constant, d at most the access's depth, the
+/// bytes within [-512, 0)): the checked interpreter allows exactly those without asking. Returns how many.
+std::uint32_t drop_proven_checks(Function& fn);
+
 /// Runs the enabled passes in their fixed order.
 void optimize(Function& fn, const PassSet& passes);
 void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts);

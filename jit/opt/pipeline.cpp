@@ -2,6 +2,7 @@
 #include "jit/opt/pipeline.hpp"
 
 #include "jit/opt/lower.hpp"
+#include "jit/opt/passes.hpp"
 
 namespace bpfvm::jit::opt {
 
@@ -13,6 +14,8 @@ Result<Function> build_optimized(const CompileRequest& req, const PassSet& passe
   auto fn = lower_to_ssa(req);
   if (!fn) return std::move(fn).error();
   optimize(*fn, passes, facts);
+  // Checked builds: loads proven safe may go now, like the fast build's.
+  if (drop_proven_checks(*fn) != 0 && passes.dce) eliminate_dead_code(*fn);
   return fn;
 }
 

@@ -72,6 +72,13 @@ class Promoter {
       for (auto id : blk.insts) {
         const Inst& i = fn_.values[id];
         if (i.dead) continue;
+        // An access into a frame deeper than the code's own (a callee's, after it returned) is no
+        // slot access: the frame is not live there (the checked interpreter faults), so it stays memory.
+        const bool memory_op = i.op == Op::Load || i.op == Op::Store || i.op == Op::Atomic;
+        if (memory_op && addr_[i.args[0]].valid && addr_[i.args[0]].depth > i.depth) {
+          for (auto a : i.args) escape(a);
+          continue;
+        }
         switch (i.op) {
           case Op::FramePtr:
             addr_[id] = Address{true, static_cast<std::uint32_t>(i.imm), 0};

@@ -11,6 +11,7 @@
 
 #include "jit/native_assembly.hpp"
 #include "jit/runtime.hpp"
+#include "jit/x86_64/access_check.hpp"
 #include "jit/x86_64/native_size_bound.hpp"
 
 namespace bpfvm::jit::x86_64 {
@@ -93,29 +94,7 @@ X86Emitter::Mem X86Emitter::guarded(unsigned bpf_reg, std::int16_t off, unsigned
   if (!checked() && !force_address_reg) return x86::ptr(q(bpf_reg), off, size_bytes);
   a_.lea(addr, x86::ptr(q(bpf_reg), off));
   if (!checked()) return x86::ptr(addr, 0, size_bytes);
-  // Fast paths: inside the live stack frames, then inside the region the last read (write) passed
-  // in the slow path (Region::contains, written without overflow: no region starts below 4096).
-  const Label not_stack = a_.newLabel();
-  const Label slow = a_.newLabel();
-  const Label ok = a_.newLabel();
-  // Every jump skips at most seven instructions (under 40 bytes): rel8.
-  a_.mov(tmp, addr);
-  a_.sub(tmp, state(offsetof(JitState, stack_lo)));
-  a_.short_().jb(not_stack);
-  a_.add(tmp, imm(size_bytes));
-  a_.cmp(tmp, state(offsetof(JitState, stack_size)));
-  a_.short_().jbe(ok);
-  a_.bind(not_stack);
-  a_.mov(tmp, addr);
-  a_.sub(tmp, state(write ? offsetof(JitState, write_lo) : offsetof(JitState, read_lo)));
-  a_.short_().jb(slow);
-  a_.add(tmp, imm(size_bytes));
-  a_.cmp(tmp, state(write ? offsetof(JitState, write_size) : offsetof(JitState, read_size)));
-  a_.short_().jbe(ok);
-  a_.bind(slow);
-  a_.mov(tmp, imm(access_info(pc, size_bytes, write)));
-  a_.call(check_stub_);
-  a_.bind(ok);
+  emit_access_check(a_, addr, tmp, x86::gpq(host_id(kStateReg)), size_bytes, write, pc, check_stub_);
   return x86::ptr(addr, 0, size_bytes);
 }
 

@@ -36,7 +36,8 @@ constexpr const char* kBenchUsage =
     "  --type SECTION     program type of bytecode/assembly (xdp, tc, ...)\n"
     "  --btf FILE         target BTF for CO-RE; --kconfig K=V as for `bpfvm run`\n"
     "  --engines LIST     comma-separated, timed in this order, ratios relative to the first\n"
-    "                     (interp, interp-checked, jit, jit-checked, jit-opt, kernel; default interp,jit,kernel)\n"
+    "                     (interp, interp-checked, jit, jit-checked, jit-opt, jit-opt-checked, kernel;\n"
+    "                     default interp,jit,kernel)\n"
     "  --opt-passes-off L jit-opt without the optimizing-tier passes named (promote_stack, fold_constants,\n"
     "                     remove_zext, dce, select), to measure one pass at a time\n"
     "  --repeat N         runs per engine per round (default 10000)\n"
@@ -273,8 +274,9 @@ int cmd_bench(Args args) {
   const auto engine_names = split_commas(engines_text);
   for (const auto& name : engine_names)
     if (name != "interp" && name != "interp-checked" && name != "jit" && name != "jit-checked" && name != "jit-opt" &&
+        name != "jit-opt-checked" &&
         name != "kernel")
-      return usage_error("unknown engine '" + name + "' (interp, interp-checked, jit, jit-checked, jit-opt, kernel)");
+      return usage_error("unknown engine '" + name + "' (interp, interp-checked, jit, jit-checked, jit-opt, jit-opt-checked, kernel)");
   if (!mem_hex.empty()) {
     auto bytes = parse_hex_text(mem_hex);
     if (!bytes) return usage_error("--mem: " + bytes.error().reason);
@@ -333,7 +335,7 @@ int cmd_bench(Args args) {
       }
     } else {
       ProgramOptions po;
-      po.engine = engine_name == "jit-opt"            ? bpfvm::Engine::JitOptimized
+      po.engine = engine_name.starts_with("jit-opt")  ? bpfvm::Engine::JitOptimized
                   : engine_name.starts_with("jit") ? bpfvm::Engine::Jit
                                                    : bpfvm::Engine::Interpreter;
       po.checked = engine_name.ends_with("-checked");

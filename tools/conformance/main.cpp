@@ -1,5 +1,5 @@
 // bpfvm-conformance: the bpf_conformance plugin protocol (../shared/conformance/README.md).
-// argv: [MEM] [--engine interp|jit|jit-opt] [--no-verify] [--rfc9669-constants]; stdin: program bytes as hex
+// argv: [MEM] [--engine interp|jit|jit-opt] [--checked] [--no-verify] [--rfc9669-constants]; stdin: program bytes as hex
 // text; stdout: r0 in hex. Programs are verified (as a plain program over MEM) before they run.
 #include <cstdio>
 #include <iostream>
@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
       else if (engine != "interp") return fail("unknown engine '" + std::string(engine) + "' (interp|jit|jit-opt)");
     } else if (arg == "--verify") {
       options.verify = true;  // the default; kept for older driver command lines
+    } else if (arg == "--checked") {
+      options.checked = true;
     } else if (arg == "--no-verify") {
       options.verify = false;
     } else if (arg == "--rfc9669-constants") {
@@ -42,12 +44,14 @@ int main(int argc, char** argv) {
     } else if (arg == "--elf") {
       return fail("ELF mode is not supported by bpfvm-conformance yet");
     } else if (arg == "--help" || arg == "-h") {
-      std::cout << "usage: bpfvm-conformance [MEM-HEX] [--engine interp|jit|jit-opt] [--no-verify] [--rfc9669-constants]"
+      std::cout << "usage: bpfvm-conformance [MEM-HEX] [--engine interp|jit|jit-opt] [--checked] [--no-verify]"
+                   " [--rfc9669-constants]"
                    " < PROGRAM-HEX\n"
                    "Verifies and runs one program per the bpf_conformance plugin protocol and prints r0.\n"
                    "r1 = the MEM bytes, r2 = their length; helper 5 is bpf_ktime_get_ns.\n"
                    "--rfc9669-constants: accept div/mod by an immediate 0 and shifts by an immediate >= the\n"
                    "  width, as RFC 9669 defines them (the kernel and bpfvm's default refuse them).\n"
+                   "--checked: run in checked mode (every memory access checked, as ProgramOptions::checked).\n"
                    "--no-verify: run the program unverified (debugging only).\n";
       return 0;
     } else if (i == 1 && !arg.starts_with("--")) {
