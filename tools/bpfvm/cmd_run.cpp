@@ -130,7 +130,8 @@ int cmd_run(Args args) {
     if (!listing) return fail(path, listing.error());
     std::fputs(listing->c_str(), stdout);
   }
-  const auto& data = input->is_elf ? packet : input->mem;
+  // --packet gives a packet program its bytes whatever the program came from (.o, .s, .bin, .data).
+  const auto& data = input->is_elf || !packet_file.empty() ? packet : input->mem;
   std::optional<fuzz::CoverageReport> coverage;
   if (options.coverage) coverage.emplace(*program);
   auto out = program->run(RunInput{data, ctx, static_cast<std::uint32_t>(repeat ? repeat : 1), nullptr,
