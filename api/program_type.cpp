@@ -143,6 +143,7 @@ std::optional<helpers::ProgType> packet_prog_type(const ProgramType& type) {
     case 10: return helpers::ProgType::LwtIn;
     case 11: return helpers::ProgType::LwtOut;
     case 12: return helpers::ProgType::LwtXmit;
+    case 22: return helpers::ProgType::FlowDissector;
     default: return std::nullopt;
   }
 }
