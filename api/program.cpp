@@ -139,6 +139,9 @@ std::vector<verifier::GlobalFunc> global_funcs_of(const ProgramSource& source, c
 constexpr std::uint32_t kProgTypeTracing = 26;  // BPF_PROG_TYPE_TRACING
 
 // Whether verifying needs the kernel's types: a tracing context, or a helper returning a kernel object.
+// The largest writable raw tracepoint buffer run() provides (the kernel's are a few dozen bytes).
+constexpr std::uint32_t kMaxTpBufferBytes = 64 * 1024;
+
 bool needs_kernel_types(const ProgramType& type, const vm::Program& program, const vm::HelperRegistry& helpers) {
   if (type.kernel_type == kProgTypeTracing) return true;
   for (std::size_t pc = 0; pc < program.size(); ++pc) {
@@ -236,8 +239,14 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     for (const auto& w : verified->warnings()) impl->report.warnings.push_back("insn " + std::to_string(w.pc) + ": " + w.message);
     impl->program = verified->program();  // dead calls of unregistered helpers are gone (sanitize_dead_code)
     // A writable raw tracepoint's buffer follows args[]: as long as the furthest byte the program
-    // reaches (the kernel refuses to attach it to a tracepoint with a smaller writable buffer).
-    if (tp_buffer) impl->run_ctx_bytes += st.tp_buffer_bytes;
+    // reaches (the kernel refuses to attach it to a tracepoint with a smaller writable buffer). The
+    // verifier bounds that only by pointer arithmetic's 2^29: runs are refused past kMaxTpBufferBytes.
+    if (tp_buffer && st.tp_buffer_bytes > kMaxTpBufferBytes)
+      impl->run_refusal = "program '" + source.name + "' reaches byte " + std::to_string(st.tp_buffer_bytes) +
+                          " of its tracepoint buffer; bpfvm runs writable tracepoints with at most " +
+                          std::to_string(kMaxTpBufferBytes) + " bytes of buffer";
+    else if (tp_buffer)
+      impl->run_ctx_bytes += st.tp_buffer_bytes;
   } else {
     impl->program = source.program;
   }
@@ -500,9 +509,10 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
   const bool plain = p.plain_input;
   const auto source = plain || input.ctx.empty() ? input.data : input.ctx;
   // Packet types ran through test_run above, which builds their pointers; here the context's pointer
-  // fields are set by run(): a non-null socket (bpf_sock_addr.sk) and a writable raw tracepoint's buffer
-  // (args[0]) are the bytes right after the context (the caller's bytes there, zero-filled), a maybe-null one is NULL (bpf_sock_ops.sk: no full
-  // socket), packet pointers name an empty packet (skb_data == skb_data_end). ctx_out shows them as 0.
+  // fields are set by run(): a non-null socket (bpf_sock_addr.sk) and a writable raw tracepoint's
+  // buffer (args[0]) are the bytes right after the context (the caller's bytes there, zero-filled), a
+  // maybe-null one is NULL (bpf_sock_ops.sk: no full socket), packet pointers name an empty packet
+  // (skb_data == skb_data_end). ctx_out shows them as 0.
   const std::size_t size = std::max<std::size_t>(source.size(), p.run_ctx_bytes);
   std::vector<std::uint8_t>& buffer = plain ? out.data_out : out.ctx_out;
   (plain ? out.ctx_out : out.data_out).clear();

@@ -539,6 +539,14 @@ TEST_CASE("raw_tracepoint_writable: args[0] is the buffer after args[], as long 
     CHECK(args0 == 0);  // the buffer's address is not shown
     CHECK(written == 105);
   }
+  // Past 64 KiB of buffer (the verifier allows offsets up to 2^29) the program verifies but does not run.
+  auto far = vm.open_assembly("ldxdw %r2, [%r1+0]\nadd %r2, 0x100000\nstb [%r2+0], 1\nmov %r0, 0\nexit\n", *type, "far");
+  REQUIRE(far.has_value());
+  auto prog = far->load("far", {});
+  REQUIRE(prog.has_value());
+  auto out = prog->run(RunInput{});
+  REQUIRE_FALSE(out.has_value());
+  CHECK(out.error().message().find("reaches byte 1048577 of its tracepoint buffer") != std::string::npos);
 }
 
 TEST_CASE("sock_ops runs on the caller's struct bpf_sock_ops: sk NULL, an empty packet, cb flags into the context") {
