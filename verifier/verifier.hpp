@@ -31,6 +31,7 @@ struct MapInfo {
 /// SockCommonOrNull: __sk_buff.sk (PTR_TO_SOCK_COMMON_OR_NULL); Socket: bpf_sock_addr.sk (PTR_TO_SOCKET);
 /// SocketOrNull: bpf_sock_ops.sk (PTR_TO_SOCKET_OR_NULL).
 /// BtfPointer: a tracing program's argument that points to a kernel struct (CtxField::btf_id; PTR_TO_BTF_ID).
+/// FlowKeys: __sk_buff.flow_keys (PTR_TO_FLOW_KEYS); TpBuffer: a writable raw tracepoint's args[0] (PTR_TO_TP_BUFFER).
 enum class CtxFieldKind : std::uint8_t { Scalar, PacketData, PacketEnd, PacketMeta, SockCommonOrNull, Socket, SocketOrNull,
                                          BtfPointer, FlowKeys, TpBuffer };
 
