@@ -67,7 +67,8 @@ struct Object::Impl {
   /// opened with, else /sys/kernel/btf/vmlinux read on first use, as libbpf reads it for tp_btf;
   /// null when there is neither.
   const KernelBtfTypes* kernel_types() const;
-  std::shared_ptr<const loader::CoreTarget> target_btf;  // LoadOptions::target_btf, parsed once
+  std::shared_ptr<const loader::CoreTarget> target_btf;  // LoadOptions::target_btf as CO-RE parsed it
+  std::vector<std::uint8_t> target_btf_bytes;  // LoadOptions::target_btf CO-RE did not need: kernel_types() parses it
   mutable std::mutex kernel_types_mutex;
   mutable std::shared_ptr<const KernelBtfTypes> kernel_types_;
   mutable bool kernel_types_read_ = false;

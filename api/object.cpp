@@ -165,7 +165,10 @@ const KernelBtfTypes* Object::Impl::kernel_types() const {
   if (!kernel_types_read_) {
     kernel_types_read_ = true;
     std::shared_ptr<const loader::CoreTarget> target = target_btf;
-    if (!target) {
+    if (!target && !target_btf_bytes.empty()) {
+      // The host's target BTF, never replaced by the running kernel's: one that does not parse gives none.
+      if (auto parsed = loader::CoreTarget::parse(target_btf_bytes)) target = std::move(*parsed);
+    } else if (!target) {
       std::ifstream in("/sys/kernel/btf/vmlinux", std::ios::binary);
       const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
       if (!bytes.empty())

@@ -130,6 +130,9 @@ std::vector<verifier::GlobalFunc> global_funcs_of(const ProgramSource& source, c
 constexpr std::uint32_t kProgTypeTracing = 26;  // BPF_PROG_TYPE_TRACING
 
 // Whether verifying needs the kernel's types: a tracing context, or a helper returning a kernel object.
+// The largest writable raw tracepoint buffer run() provides (the kernel's are a few dozen bytes).
+constexpr std::uint32_t kMaxTpBufferBytes = 64 * 1024;
+
 bool needs_kernel_types(const ProgramType& type, const vm::Program& program, const vm::HelperRegistry& helpers) {
   if (type.kernel_type == kProgTypeTracing) return true;
   for (std::size_t pc = 0; pc < program.size(); ++pc) {
@@ -177,7 +180,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   impl->ctx_bytes = type_info.ctx_size_bytes;
   impl->ctx_writable = std::any_of(type_info.fields.begin(), type_info.fields.end(),
                                    [](const verifier::CtxField& f) { return f.writable; });
-  bool socket_after_ctx = false, skb_packet_pointers = false;
+  bool socket_after_ctx = false, skb_packet_pointers = false, tp_buffer = false;
   for (const auto& f : type_info.fields) {
     if (f.kind == verifier::CtxFieldKind::Scalar) continue;
     if (f.kind == verifier::CtxFieldKind::BtfPointer) {
@@ -190,6 +193,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     impl->ctx_pointer_fields.emplace_back(f.offset, f.kind);
     skb_packet_pointers |= f.size_bytes == 4;  // __sk_buff's data/data_end/data_meta
     socket_after_ctx |= f.kind == verifier::CtxFieldKind::Socket;
+    tp_buffer |= f.kind == verifier::CtxFieldKind::TpBuffer;
   }
   // A non-null socket field (bpf_sock_addr.sk) points at a struct bpf_sock run() places after the context.
   impl->run_ctx_bytes = impl->ctx_bytes + (socket_after_ctx ? sizeof(bpf_sock) : 0);
@@ -197,7 +201,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   // What run() gives r1 depends only on the type: fixed here, not worked out per call.
   impl->plain_input = type.entry == ProgramType::Entry::PlainMemory;
   impl->input_writable = impl->plain_input || impl->ctx_writable || type.kernel_type == 31 /* syscall */ ||
-                         type.kernel_type == 0;
+                         type.kernel_type == 0 || tp_buffer;
 
   std::vector<std::uint8_t> ctx_accesses;  // the verifier's per-insn context facts, for the ctx rewrite
   bool zero_stack = false;                 // the verifier accepted reads of unwritten stack
@@ -225,6 +229,15 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     impl->report = VerifierReport{st.insns_processed, st.states_stored, st.stack_depth_bytes, st.time_us, {}, true};
     for (const auto& w : verified->warnings()) impl->report.warnings.push_back("insn " + std::to_string(w.pc) + ": " + w.message);
     impl->program = verified->program();  // dead calls of unregistered helpers are gone (sanitize_dead_code)
+    // A writable raw tracepoint's buffer follows args[]: as long as the furthest byte the program
+    // reaches (the kernel refuses to attach it to a tracepoint with a smaller writable buffer). The
+    // verifier bounds that only by pointer arithmetic's 2^29: runs are refused past kMaxTpBufferBytes.
+    if (tp_buffer && st.tp_buffer_bytes > kMaxTpBufferBytes)
+      impl->run_refusal = "program '" + source.name + "' reaches byte " + std::to_string(st.tp_buffer_bytes) +
+                          " of its tracepoint buffer; bpfvm runs writable tracepoints with at most " +
+                          std::to_string(kMaxTpBufferBytes) + " bytes of buffer";
+    else if (tp_buffer)
+      impl->run_ctx_bytes += st.tp_buffer_bytes;
   } else {
     impl->program = source.program;
   }
@@ -490,9 +503,10 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
   const bool plain = p.plain_input;
   const auto source = plain || input.ctx.empty() ? input.data : input.ctx;
   // Packet types ran through test_run above, which builds their pointers; here the context's pointer
-  // fields are set by run(): a non-null socket (bpf_sock_addr.sk) is the struct bpf_sock right after the
-  // context (the caller's bytes there, zero-filled), a maybe-null one is NULL (bpf_sock_ops.sk: no full
-  // socket), packet pointers name an empty packet (skb_data == skb_data_end). ctx_out shows them as 0.
+  // fields are set by run(): a non-null socket (bpf_sock_addr.sk) and a writable raw tracepoint's
+  // buffer (args[0]) are the bytes right after the context (the caller's bytes there, zero-filled), a
+  // maybe-null one is NULL (bpf_sock_ops.sk: no full socket), packet pointers name an empty packet
+  // (skb_data == skb_data_end). ctx_out shows them as 0.
   const std::size_t size = std::max<std::size_t>(source.size(), p.run_ctx_bytes);
   std::vector<std::uint8_t>& buffer = plain ? out.data_out : out.ctx_out;
   (plain ? out.ctx_out : out.data_out).clear();
@@ -524,7 +538,8 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
   }
   state.begin_run(input.host_data);
   for (const auto& [off, kind] : p.ctx_pointer_fields) {
-    const std::uint64_t value = kind == verifier::CtxFieldKind::Socket ? base + p.ctx_bytes
+    const std::uint64_t value = kind == verifier::CtxFieldKind::Socket || kind == verifier::CtxFieldKind::TpBuffer
+                                    ? base + p.ctx_bytes
                                 : kind == verifier::CtxFieldKind::SocketOrNull || kind == verifier::CtxFieldKind::SockCommonOrNull
                                     ? 0
                                     : base + buffer.size();  // an empty packet at the buffer's end

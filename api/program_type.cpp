@@ -17,7 +17,8 @@ constexpr KernelType kKernelTypes[] = {
     {5, "tracepoint"},     {6, "xdp"},             {7, "perf_event"},         {8, "cgroup_skb"},
     {9, "cgroup_sock"},    {10, "lwt_in"},         {11, "lwt_out"},           {12, "lwt_xmit"},
     {13, "sock_ops"},      {14, "sk_skb"},         {15, "cgroup_device"},     {16, "sk_msg"},
-    {17, "raw_tracepoint"}, {18, "cgroup_sock_addr"}, {19, "lwt_seg6local"},  {23, "cgroup_sysctl"},
+    {17, "raw_tracepoint"}, {18, "cgroup_sock_addr"}, {19, "lwt_seg6local"},  {22, "flow_dissector"},
+    {23, "cgroup_sysctl"},  {24, "raw_tracepoint_writable"},
     {25, "cgroup_sockopt"}, {26, "tracing"},       {31, "syscall"},
 };
 }  // namespace
@@ -94,6 +95,8 @@ Result<verifier::ProgramTypeInfo> verifier_type_of(const ProgramType& type) {
     case 14: return pt::sk_skb();
     case 16: return pt::sk_msg();
     case 19: return pt::lwt_seg6local();
+    case 22: return pt::flow_dissector();
+    case 24: return pt::raw_tracepoint_writable();
     case 23: return pt::cgroup_sysctl();
     case 26:  // its context is the attach target's arguments: tracing_type_of
       return make_error(Errc::Unsupported, "tracing programs need their attach target (an ELF section such as "
@@ -140,6 +143,7 @@ std::optional<helpers::ProgType> packet_prog_type(const ProgramType& type) {
     case 10: return helpers::ProgType::LwtIn;
     case 11: return helpers::ProgType::LwtOut;
     case 12: return helpers::ProgType::LwtXmit;
+    case 22: return helpers::ProgType::FlowDissector;
     default: return std::nullopt;
   }
 }

@@ -83,13 +83,9 @@ Result<Object> Vm::open_elf_file(const std::string& path, const LoadOptions& opt
 
 Result<Object> Vm::open_elf(std::span<const std::uint8_t> elf, const LoadOptions& options, std::string object_name) const {
   loader::LoadOptions lo;
+  // Parsed only where needed (a vmlinux takes milliseconds): by the loader for CO-RE relocations, else
+  // by Object::Impl::kernel_types() when a program needs kernel struct layouts.
   lo.target_btf = options.target_btf;
-  // Parsed here once: CO-RE resolves against it and the verifier reads kernel struct layouts from it.
-  // A target that does not parse is left to the loader, which refuses it only where CO-RE needs it.
-  std::shared_ptr<const loader::CoreTarget> target;
-  if (!options.target_btf.empty())
-    if (auto parsed = loader::CoreTarget::parse(options.target_btf)) target = std::move(*parsed);
-  lo.core_target = target;
   lo.core_without_target = options.core_without_target;
   lo.kconfig = options.kconfig;
   lo.object_name = std::move(object_name);
@@ -98,7 +94,8 @@ Result<Object> Vm::open_elf(std::span<const std::uint8_t> elf, const LoadOptions
   auto impl = std::make_shared<Object::Impl>(impl_->options.nr_cpus);
   impl->vm = impl_;
   impl->elf = std::move(*loaded);
-  impl->target_btf = std::move(target);
+  impl->target_btf = impl->elf->core_target;
+  if (!impl->target_btf) impl->target_btf_bytes = options.target_btf;
   if (options.create_maps)
     if (auto ok = impl->create_maps(impl_->options.max_map_memory_bytes, options.inner_map_templates); !ok) return std::move(ok).error();
   for (const auto& spec : impl->elf->programs) {

@@ -26,6 +26,7 @@ enum class ProgType : std::uint32_t {
   LwtIn = BPF_PROG_TYPE_LWT_IN,
   LwtOut = BPF_PROG_TYPE_LWT_OUT,
   LwtXmit = BPF_PROG_TYPE_LWT_XMIT,
+  FlowDissector = BPF_PROG_TYPE_FLOW_DISSECTOR,
   Syscall = BPF_PROG_TYPE_SYSCALL,
 };
 
@@ -47,7 +48,8 @@ struct XdpCtx {
 /// Only the linear part exists: len == data_end - data for tc; for socket filters data starts at
 /// the network header and len counts from there, as in the kernel.
 /// `sk` is __sk_buff.sk (8 bytes there too, moved here so it holds a host pointer): the skb's socket
-/// as the read-only struct bpf_sock in `socket`, or 0 (none).
+/// as the read-only struct bpf_sock in `socket`, or 0 (none). A flow dissector's context is one too:
+/// data/data_end and md.flow_keys (8 bytes, a host pointer in place) to the struct bpf_flow_keys it fills.
 struct SkbCtx {
   struct __sk_buff md;
   std::uint64_t data = 0;

@@ -99,6 +99,13 @@ Layout layout_of(ProgType type) {
               {{offsetof(__sk_buff, sk), offsetof(SkbCtx, sk), "sk"}},
               {{offsetof(__sk_buff, flow_keys), 0, "flow_keys"}},
               type == ProgType::SocketFilter};
+    case ProgType::FlowDissector:  // flow_keys is read in place (8 bytes); the verifier allows no other field
+      return {"__sk_buff", sizeof(__sk_buff),
+              {{offsetof(__sk_buff, data), offsetof(SkbCtx, data), "data"},
+               {offsetof(__sk_buff, data_end), offsetof(SkbCtx, data_end), "data_end"}},
+              {},
+              {},
+              false};
     case ProgType::Kprobe:
     case ProgType::Tracepoint:
     case ProgType::RawTracepoint:

@@ -271,6 +271,61 @@ Result<void> run_skb(const ProgramRunner& runner, const TestRunOptions& o, std::
   return {};
 }
 
+// net/bpf/test_run.c's flow dissector run: data is the frame from its Ethernet header (14..4096
+// bytes), ctx_in an optional struct bpf_flow_keys in which only `flags` may be set. Every repetition
+// starts from fresh keys (bpf_flow_dissect: zeroed, n_proto = the EtherType, nhoff = thoff = 14,
+// flags from ctx_in), and after it nhoff is clamped into [14, data size] and thoff into [nhoff, data
+// size]. data_out is the keys; ctx_out gives ctx_in back unchanged (bpf_ctx_finish copies the user's
+// struct, not the program's keys). There is no skb behind the context: bpf_skb_load_bytes fails.
+Result<void> run_flow_dissector(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat,
+                                TestRunResult& out, vm::RunContext& ctx) {
+  if (o.data_in.size() < kEthHlen || o.data_in.size() > kPageBytes)
+    return einval("data_in must hold 14.." + std::to_string(kPageBytes) + " bytes");
+  bpf_flow_keys keys_in{};
+  if (!o.ctx_in.empty()) {
+    if (auto r = ctx_tail_zero(o.ctx_in, sizeof(bpf_flow_keys)); !r) return std::move(r).error();
+    keys_in = ctx_from<bpf_flow_keys>(o.ctx_in);
+    bpf_flow_keys only_flags{};
+    only_flags.flags = keys_in.flags;
+    if (std::memcmp(&keys_in, &only_flags, sizeof keys_in) != 0) return einval("ctx_in may set bpf_flow_keys.flags only");
+  }
+  alignas(8) std::uint8_t buf[kPageBytes];
+  std::memcpy(buf, o.data_in.data(), o.data_in.size());
+  bpf_flow_keys keys{};
+  SkbCtx s{};
+  s.data = reinterpret_cast<std::uintptr_t>(buf);
+  s.data_end = s.data + o.data_in.size();
+  s.md.flow_keys = &keys;
+  HelperRun hr;
+  hr.cpu = o.cpu;
+  hr.skb = &s;
+  ctx.host = &hr;
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&s), offsetof(SkbCtx, mac_header), false, "ctx"});
+  ctx.regions.push_back(vm::Region{static_cast<std::uintptr_t>(s.data), o.data_in.size(), false, "packet"});
+  hr.packet_region = 1;
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&keys), sizeof keys, true, "flow_keys"});
+  if (o.setup) o.setup(hr, ctx);
+  const auto hlen = static_cast<std::uint16_t>(o.data_in.size());
+  std::uint64_t wall_ns = 0, cpu_ns = 0;
+  for (std::uint32_t i = 0; i < repeat; ++i) {
+    keys = bpf_flow_keys{};
+    std::memcpy(&keys.n_proto, buf + 12, 2);  // __be16 as it sits in the frame
+    keys.nhoff = keys.thoff = kEthHlen;
+    keys.flags = keys_in.flags;
+    if (auto r = run_repeated(runner, ctx, reinterpret_cast<std::uintptr_t>(&s), 1, o.measure_time, out); !r)
+      return std::move(r).error();
+    wall_ns += out.duration_ns;
+    cpu_ns += out.cpu_duration_ns;
+    keys.nhoff = std::clamp<std::uint16_t>(keys.nhoff, kEthHlen, hlen);
+    keys.thoff = std::clamp<std::uint16_t>(keys.thoff, keys.nhoff, hlen);
+  }
+  out.duration_ns = static_cast<std::uint32_t>(wall_ns / repeat);
+  out.cpu_duration_ns = static_cast<std::uint32_t>(cpu_ns / repeat);
+  finish_data(out, o, reinterpret_cast<const std::uint8_t*>(&keys), sizeof keys);
+  out.ctx_out.assign(o.ctx_in.begin(), o.ctx_in.end());
+  return {};
+}
+
 }  // namespace
 
 Result<void> test_run(const ProgramRunner& runner, const TestRunOptions& options, TestRunResult& out) {
@@ -289,13 +344,15 @@ Result<void> test_run(const ProgramRunner& runner, const TestRunOptions& options
     case ProgType::LwtOut:
     case ProgType::LwtXmit:
       return run_skb(runner, options, repeat, out, ctx);
+    case ProgType::FlowDissector:
+      return run_flow_dissector(runner, options, repeat, out, ctx);
     case ProgType::Kprobe:
     case ProgType::Tracepoint:
     case ProgType::RawTracepoint:
     case ProgType::Syscall:
       break;
   }
-  return make_error(Errc::Unsupported, "test_run supports XDP, socket filter, tc, cgroup_skb and lwt programs (not this type yet)");
+  return make_error(Errc::Unsupported, "test_run supports XDP, socket filter, tc, cgroup_skb, lwt and flow dissector programs (not this type yet)");
 }
 
 Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions& options) {

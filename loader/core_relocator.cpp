@@ -228,6 +228,7 @@ Result<void> apply_core_relocations(LoadContext& ctx) {
     }
     target = *parsed;
   }
+  ctx.obj.core_target = target;
   const Btf& targ = target ? target->btf() : local;
   std::map<std::uint32_t, std::vector<std::uint32_t>> cand_cache;
   for (const auto& sec : ctx.ext->core_relos) {

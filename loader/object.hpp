@@ -132,6 +132,9 @@ struct Object {
   std::vector<ProgramSpec> programs;
   std::vector<MapSpec> maps;
   std::shared_ptr<const Btf> btf;  // the object's BTF; null when it has none
+  /// The target BTF the CO-RE relocations resolved against (LoadOptions::core_target, or target_btf
+  /// parsed because the object has CO-RE relocations); null when none was needed.
+  std::shared_ptr<const CoreTarget> core_target;
 
   const ProgramSpec* find_program(std::string_view name) const;
   const MapSpec* find_map(std::string_view name) const;

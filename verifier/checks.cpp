@@ -1,6 +1,8 @@
 // Memory safety checks shared by loads, stores, atomics and helper arguments.
 #include "verifier/checks.hpp"
 
+#include <linux/bpf.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -55,6 +57,7 @@ Check packet_bounds(const State& s, std::uint32_t pc, ViolationDetail d, const R
 
 Check leak_into(std::uint32_t pc, ViolationDetail d, RegType where) {
   d.note = where == RegType::MapValue ? "the store puts a pointer into a map value"
+         : where == RegType::FlowKeys ? "the store puts a pointer into the flow keys"
          : where == RegType::Packet || where == RegType::PacketMeta ? "the store puts a pointer into the packet"
                                                                     : "the store puts a pointer into memory";
   return violation(pc, ViolationKind::PointerLeak, d);
@@ -88,6 +91,8 @@ RegValue pointer_field_value(const CtxField& field) {
     case CtxFieldKind::PacketEnd: return RegValue::pointer(RegType::PacketEnd);
     case CtxFieldKind::PacketMeta: return RegValue::pointer(RegType::PacketMeta);
     case CtxFieldKind::Socket: return RegValue::pointer(RegType::Socket);
+    case CtxFieldKind::FlowKeys: return RegValue::pointer(RegType::FlowKeys);
+    case CtxFieldKind::TpBuffer: return RegValue::pointer(RegType::TpBuffer);
     case CtxFieldKind::SockCommonOrNull:
     case CtxFieldKind::SocketOrNull: {
       RegValue v = RegValue::pointer(kind == CtxFieldKind::SocketOrNull ? RegType::Socket : RegType::SockCommon);
@@ -283,6 +288,16 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
       if (write && !opts.program_type.packet_writable) return violation(pc, ViolationKind::ReadOnlyWrite, d);
       if (stores_pointer && opts.unprivileged) return leak_into(pc, d, p.type);
       break;
+    case RegType::FlowKeys:  // the kernel's check_flow_keys_access
+      if (stores_pointer && opts.unprivileged) return leak_into(pc, d, p.type);
+      if (auto c = bounds(pc, d, range, size, sizeof(bpf_flow_keys))) return c;
+      break;
+    case RegType::TpBuffer:  // the kernel's check_tp_buffer_access: a constant offset, not below the start
+      d.off_min = range.lo;
+      d.off_max = range.hi;
+      if (!p.value.is_const()) return violation(pc, ViolationKind::VariableOffset, d);
+      if (range.lo < 0) return violation(pc, ViolationKind::OutOfBounds, d);
+      break;
   }
   if (loaded) *loaded = unknown_of_size(size);
   return std::nullopt;
@@ -353,7 +368,7 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
     }
     case RegType::NotInit: case RegType::Scalar: case RegType::Ctx: case RegType::MapPtr: case RegType::PacketEnd:
     case RegType::FuncPtr: case RegType::SockCommon: case RegType::Socket: case RegType::TcpSock:
-    case RegType::BtfId:
+    case RegType::BtfId: case RegType::FlowKeys: case RegType::TpBuffer:
       return violation(pc, ViolationKind::HelperArgType, d);
   }
   return std::nullopt;

@@ -37,6 +37,8 @@ std::string type_name(const RegValue& v) {
     case RegType::Socket: return "sock" + null;
     case RegType::TcpSock: return "tcp_sock" + null;
     case RegType::BtfId: return std::string(v.untrusted ? "untrusted_" : "") + "ptr_to_btf_id" + null;
+    case RegType::FlowKeys: return "flow_keys";
+    case RegType::TpBuffer: return "tp_buffer";
   }
   return "?";
 }
@@ -120,6 +122,8 @@ std::string region_name(const State* s, int reg) {
     case RegType::SockCommon: case RegType::Socket: return "struct bpf_sock";
     case RegType::TcpSock: return "struct bpf_tcp_sock";
     case RegType::BtfId: return "kernel object";
+    case RegType::FlowKeys: return "struct bpf_flow_keys";
+    case RegType::TpBuffer: return "tracepoint buffer";
     case RegType::NotInit: case RegType::Scalar: case RegType::MapPtr: case RegType::PacketEnd:
     case RegType::FuncPtr: break;
   }
@@ -178,6 +182,7 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
         return text + "; check `if (ptr + " + std::to_string(d.off_max + d.size) + " > end)` first";
       }
       if (what == "stack") return text + ": outside the 512-byte stack frame [-512, 0)";
+      if (what == "tracepoint buffer") return text + ": before the buffer's start";
       return text + ": the object has " + std::to_string(d.limit) + " bytes";
     }
     case ViolationKind::VariableOffset:
@@ -340,6 +345,7 @@ std::string describe_reg(const RegValue& v) {
     case RegType::Ctx: case RegType::MapPtr: case RegType::MapValue: case RegType::Packet: case RegType::PacketEnd:
     case RegType::PacketMeta: case RegType::Mem: case RegType::RingbufMem: case RegType::FuncPtr:
     case RegType::SockCommon: case RegType::Socket: case RegType::TcpSock: case RegType::BtfId:
+    case RegType::FlowKeys: case RegType::TpBuffer:
       break;
   }
   std::string out = type_name(v) + "(";

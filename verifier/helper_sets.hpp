@@ -151,6 +151,9 @@ inline constexpr auto kSkMsg = unite<kBase, kSkCasts, kSkStorage, own::kSkMsg>()
 // BPF_PROG_TYPE_CGROUP_SOCKOPT (25): getsockopt, setsockopt
 inline constexpr auto kCgroupGetsockopt = unite<kBase, kSkStorage, kCgroupRetval, own::kCgroupSockopt>();
 inline constexpr auto kCgroupSetsockopt = unite<kBase, kSkStorage, kCgroupRetval, own::kCgroupSockopt, own::kSockoptCalls>();
+// BPF_PROG_TYPE_FLOW_DISSECTOR (22): bpf_sk_base_func_proto and skb_load_bytes (the flow dissector's own)
+inline constexpr std::uint8_t kFlowDissectorLoadBytes[] = {26};
+inline constexpr auto kFlowDissector = unite<kBase, kSkCasts, kFlowDissectorLoadBytes>();
 // BPF_PROG_TYPE_CGROUP_SYSCTL (23)
 inline constexpr auto kCgroupSysctl = unite<kBase, own::kCgroupSysctl>();
 

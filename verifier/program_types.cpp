@@ -179,6 +179,27 @@ ProgramTypeInfo raw_tracepoint() {
   return t;
 }
 
+// raw_tp_writable_prog_is_valid_access (6.18, measured): raw_tracepoint's args, but a load at offset 0
+// must be 8 bytes and gives the tracepoint's writable buffer (PTR_TO_TP_BUFFER); args[0]'s other bytes
+// read as numbers (the kernel checks `off == 0` only). Helpers as raw_tracepoint.
+ProgramTypeInfo raw_tracepoint_writable() {
+  ProgramTypeInfo t = raw_tracepoint();
+  t.name = "raw_tracepoint_writable";
+  t.fields = {scalar(1, 95), CtxField{0, 8, false, CtxFieldKind::TpBuffer}};  // the first field that holds an access decides
+  return t;
+}
+
+// flow_dissector_is_valid_access (6.18, measured): of __sk_buff only data and data_end (4-byte loads,
+// packet pointers; the packet is read only) and flow_keys (an 8-byte load, a PTR_TO_FLOW_KEYS the
+// program fills in); no stores. No return-code rule (BPF_OK, BPF_DROP by convention).
+ProgramTypeInfo flow_dissector() {
+  auto t = context_type("flow_dissector", helper_sets::kFlowDissector, "__sk_buff", sizeof(__sk_buff));
+  t.fields = {pointer(offsetof(__sk_buff, data), CtxFieldKind::PacketData),
+              pointer(offsetof(__sk_buff, data_end), CtxFieldKind::PacketEnd),
+              CtxField{offsetof(__sk_buff, flow_keys), 8, false, CtxFieldKind::FlowKeys}};
+  return t;
+}
+
 // cg_skb_is_valid_access (6.18, privileged): every __sk_buff field but tc_classid, data_meta and
 // wire_len is readable, including the socket's addresses and ports (whole loads only for the
 // addresses); data/data_end are packet pointers (read only: the packet is not writable); mark and

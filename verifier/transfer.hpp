@@ -36,6 +36,7 @@ struct Env {
   std::vector<std::uint32_t> fn_stack_bytes;  // per function start: deepest stack byte any path used
   std::vector<std::uint8_t> access_base;      // per memory insn: kAccessCtx / kAccessOther once reached
   bool reads_uninit_stack = false;            // some path read stack bytes no store wrote (privileged)
+  std::uint32_t tp_buffer_bytes = 0;          // furthest tracepoint buffer byte an access reaches
 
   std::uint32_t new_id() { return next_id++; }
 };

@@ -55,6 +55,8 @@ bool arithmetic_allowed(const RegValue& p) {
   switch (p.type) {
     case RegType::Ctx: case RegType::Stack: case RegType::Packet: case RegType::PacketMeta:
     case RegType::BtfId:  // the kernel's adjust_ptr_min_max_vals: loads then need a constant offset
+    case RegType::TpBuffer:
+    case RegType::FlowKeys:  // a known offset only (pointer_alu)
       return true;
     case RegType::MapValue: case RegType::Mem: case RegType::RingbufMem:
       return !p.maybe_null;
@@ -124,6 +126,7 @@ Check pointer_alu(Env& env, State& s, std::uint32_t pc, const isa::OpInfo& op, i
     return violation(pc, ViolationKind::PointerArithmetic, d);
   }
   d.reg = a.is_pointer() ? dst : src;  // the pointer, for its type in the message
+  if (ptr.type == RegType::FlowKeys && !off.value.is_const()) return violation(pc, ViolationKind::PointerArithmetic, d);
   if (auto c = sane_offset(pc, d, off.value, false)) return c;
   if (auto c = sane_offset(pc, d, ptr.value, true)) return c;
   RegValue r = ptr;

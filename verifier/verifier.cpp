@@ -109,6 +109,7 @@ class Explorer {
   const std::vector<std::uint32_t>& fn_stack_bytes() const { return env_.fn_stack_bytes; }
   const std::vector<std::uint8_t>& access_base() const { return env_.access_base; }
   bool reads_uninit_stack() const { return env_.reads_uninit_stack; }
+  std::uint32_t tp_buffer_bytes() const { return env_.tp_buffer_bytes; }
   /// Insns some explored path executed.
   const std::vector<bool>& reached() const { return reached_; }
   const VerifierStats& stats() const { return stats_; }
@@ -735,6 +736,7 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
     const auto& used = explorer.fn_stack_bytes();
     for (std::size_t fn = 0; fn < used.size() && fn < fn_stack.size(); ++fn) fn_stack[fn] = std::max(fn_stack[fn], used[fn]);
     reads_uninit_stack = reads_uninit_stack || explorer.reads_uninit_stack();
+    stats.tp_buffer_bytes = std::max(stats.tp_buffer_bytes, explorer.tp_buffer_bytes());
     const auto& bases = explorer.access_base();
     for (std::size_t pc = 0; pc < bases.size() && pc < access_base.size(); ++pc) {
       if ((access_base[pc] | bases[pc]) == (kAccessCtx | kAccessOther)) {

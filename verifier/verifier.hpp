@@ -31,8 +31,9 @@ struct MapInfo {
 /// SockCommonOrNull: __sk_buff.sk (PTR_TO_SOCK_COMMON_OR_NULL); Socket: bpf_sock_addr.sk (PTR_TO_SOCKET);
 /// SocketOrNull: bpf_sock_ops.sk (PTR_TO_SOCKET_OR_NULL).
 /// BtfPointer: a tracing program's argument that points to a kernel struct (CtxField::btf_id; PTR_TO_BTF_ID).
+/// FlowKeys: __sk_buff.flow_keys (PTR_TO_FLOW_KEYS); TpBuffer: a writable raw tracepoint's args[0] (PTR_TO_TP_BUFFER).
 enum class CtxFieldKind : std::uint8_t { Scalar, PacketData, PacketEnd, PacketMeta, SockCommonOrNull, Socket, SocketOrNull,
-                                         BtfPointer };
+                                         BtfPointer, FlowKeys, TpBuffer };
 
 /// One accessible range of the context. Scalar fields allow aligned loads of any width inside
 /// the range; pointer fields allow exactly one load of size_bytes at offset.
@@ -119,6 +120,8 @@ ProgramTypeInfo sched_cls();                          // tc: struct __sk_buff wi
 ProgramTypeInfo kprobe();                             // struct pt_regs (x86-64), read only
 ProgramTypeInfo tracepoint();                         // raw record, read only, up to 2048 bytes
 ProgramTypeInfo raw_tracepoint();                     // struct bpf_raw_tracepoint_args: u64 args[12]
+ProgramTypeInfo raw_tracepoint_writable();            // the same; args[0] is the tracepoint's writable buffer
+ProgramTypeInfo flow_dissector();                     // __sk_buff's data, data_end and flow_keys only, read only
 ProgramTypeInfo cgroup_skb();                         // struct __sk_buff as cg_skb_is_valid_access allows
 ProgramTypeInfo lwt_in();                             // struct __sk_buff as lwt_is_valid_access allows, packet read only
 ProgramTypeInfo lwt_out();                            // the same
@@ -193,6 +196,7 @@ struct VerifierStats {
   std::uint64_t states_pruned = 0;    // paths cut short by an explored state
   std::uint64_t peak_memory_bytes = 0;  // most memory stored and queued states held at once (estimate)
   std::uint32_t stack_depth_bytes = 0;
+  std::uint32_t tp_buffer_bytes = 0;  // raw_tracepoint_writable: furthest buffer byte accessed (kernel max_tp_access)
   double time_us = 0;
 };
 

@@ -507,6 +507,48 @@ TEST_CASE("bpf_sock_addr.sk points to the struct bpf_sock the caller puts after 
   }
 }
 
+TEST_CASE("raw_tracepoint_writable: args[0] is the buffer after args[], as long as the furthest byte the program reaches") {
+  Vm vm;
+  auto type = ProgramType::from_section("raw_tp.w/bpf_testmod_test_writable_bare");
+  REQUIRE(type.has_value());
+  // buf[16..24) = buf[0..8) + args[1]; r0 = buf[8..16): the buffer reaches byte 24.
+  const char* text = "ldxdw %r2, [%r1+0]\nldxdw %r3, [%r1+8]\nldxdw %r4, [%r2+0]\nadd %r4, %r3\n"
+                     "mov %r5, %r2\nadd %r5, 16\nstxdw [%r5+0], %r4\nldxdw %r0, [%r2+8]\nexit\n";
+  auto obj = vm.open_assembly(text, *type, "w");
+  REQUIRE(obj.has_value());
+  for (auto engine : kEngines) {
+    auto prog = obj->load("w", {.engine = engine, .checked = true});
+    INFO((prog ? std::string() : prog.error().message()));
+    REQUIRE(prog.has_value());
+    struct {
+      std::uint64_t args[12];
+      std::uint64_t buf[2];  // 16 of the 24 bytes: the rest is zero-filled
+    } in{};
+    in.args[0] = 0x1234;  // the caller's bytes there do not count
+    in.args[1] = 5;
+    in.buf[0] = 100;
+    in.buf[1] = 7;
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(&in);
+    auto out = prog->run(RunInput{.ctx = std::span<const std::uint8_t>(bytes, sizeof in)});
+    REQUIRE(out.has_value());
+    CHECK(out->r0 == 7);
+    REQUIRE(out->ctx_out.size() == 96 + 24);
+    std::uint64_t args0 = 1, written = 0;
+    std::memcpy(&args0, out->ctx_out.data(), 8);
+    std::memcpy(&written, out->ctx_out.data() + 96 + 16, 8);
+    CHECK(args0 == 0);  // the buffer's address is not shown
+    CHECK(written == 105);
+  }
+  // Past 64 KiB of buffer (the verifier allows offsets up to 2^29) the program verifies but does not run.
+  auto far = vm.open_assembly("ldxdw %r2, [%r1+0]\nadd %r2, 0x100000\nstb [%r2+0], 1\nmov %r0, 0\nexit\n", *type, "far");
+  REQUIRE(far.has_value());
+  auto prog = far->load("far", {});
+  REQUIRE(prog.has_value());
+  auto out = prog->run(RunInput{});
+  REQUIRE_FALSE(out.has_value());
+  CHECK(out.error().message().find("reaches byte 1048577 of its tracepoint buffer") != std::string::npos);
+}
+
 TEST_CASE("sock_ops runs on the caller's struct bpf_sock_ops: sk NULL, an empty packet, cb flags into the context") {
   Vm vm;
   // r7 = bpf_sock_ops_cb_flags_set(ctx, 0x1ff); 1 when r7 is 0x180 (the unsupported bits), sk is NULL

@@ -188,7 +188,8 @@ Result<Fd> load_program(bpf_prog_type type, std::span<const vm::Insn> insns, std
   return load_program_with(type, insns, ProgramLoadOptions{}, verifier_log);
 }
 
-Result<TestRunResult> test_run(const Fd& prog, std::span<const std::uint8_t> data_in, std::uint32_t repeat) {
+Result<TestRunResult> test_run(const Fd& prog, std::span<const std::uint8_t> data_in, std::uint32_t repeat,
+                               std::span<const std::uint8_t> ctx_in) {
   TestRunResult out;
   // Room for programs that grow the packet (bpf_xdp_adjust_tail); the kernel reports the real size.
   out.data_out.resize(data_in.size() + 4096);
@@ -200,6 +201,10 @@ Result<TestRunResult> test_run(const Fd& prog, std::span<const std::uint8_t> dat
   attr.test.data_out = ptr_to_u64(out.data_out.data());
   attr.test.data_size_out = static_cast<std::uint32_t>(out.data_out.size());
   attr.test.repeat = repeat;
+  if (!ctx_in.empty()) {
+    attr.test.ctx_in = ptr_to_u64(ctx_in.data());
+    attr.test.ctx_size_in = static_cast<std::uint32_t>(ctx_in.size());
+  }
   if (sys_bpf(BPF_PROG_TEST_RUN, attr) < 0)
     return make_error(Errc::Io, "bpf(BPF_PROG_TEST_RUN): " + errno_text(errno));
   out.retval = attr.test.retval;

@@ -83,9 +83,10 @@ struct TestRunResult {
   std::vector<std::uint8_t> data_out;  // packet after the run
 };
 
-/// BPF_PROG_TEST_RUN. XDP needs at least 14 bytes of data_in (ETH_HLEN).
+/// BPF_PROG_TEST_RUN. XDP needs at least 14 bytes of data_in (ETH_HLEN). `ctx_in`: the context
+/// struct passed in (none when empty).
 Result<TestRunResult> test_run(const Fd& prog, std::span<const std::uint8_t> data_in,
-                               std::uint32_t repeat = 1);
+                               std::uint32_t repeat = 1, std::span<const std::uint8_t> ctx_in = {});
 
 struct MapSpec {
   bpf_map_type type = BPF_MAP_TYPE_ARRAY;

@@ -5,6 +5,7 @@
 
 #include <linux/bpf.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -418,6 +419,22 @@ TEST_CASE("CLI: --type applies to ELF programs, objdump needs no target BTF, ver
     CHECK(out.find("CO-RE relocations resolved against /sys/kernel/btf/vmlinux") != std::string::npos);
     CHECK(out.find("set LoadOptions::target_btf") == std::string::npos);
   }
+}
+
+// `bpfvm run --packet` feeds the packet to a program from assembly, bytecode or a .data file too, not
+// only to an ELF object's (it used to run them on the empty --mem buffer: r0 = the packet length 0).
+TEST_CASE("CLI: run --packet gives the packet to a program from assembly") {
+  const auto dir = std::filesystem::temp_directory_path() / ("bpfvm_cli_packet_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string s = (dir / "len.s").string(), packet = (dir / "packet.bin").string();
+  // xdp: r0 = data_end - data.
+  std::ofstream(s) << "ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r0, %r3\nsub %r0, %r2\nexit\n";
+  std::ofstream(packet, std::ios::binary) << std::string(42, 'x');
+  auto [rc, out] = cli("run " + s + " --type xdp --packet " + packet);
+  INFO(out);
+  CHECK(rc == 0);
+  CHECK(out.find("r0 = 0x2a") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 // A 20-byte struct bpf_map_def names no inner map: the object opens; the map-in-map is created once

@@ -101,3 +101,22 @@ TEST_CASE("tp_btf: a program given a kernel object argument verifies, and run() 
   CHECK(ran.error().code == bpfvm::Errc::Unsupported);
   CHECK(ran.error().message().find("argument 1 of its attach target is a kernel object pointer") != std::string::npos);
 }
+
+// LoadOptions::target_btf is parsed only where needed: an object without CO-RE relocations opens
+// whatever the bytes are; a tp_btf program, which needs kernel struct layouts, reads them from that
+// target and never silently from the running kernel's instead.
+TEST_CASE("target_btf: parsed only where needed, and never replaced by the running kernel's") {
+  if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) {
+    WARN("skipped: no /sys/kernel/btf/vmlinux");
+    return;
+  }
+  bpfvm::LoadOptions options;
+  options.target_btf.assign(64, 0xee);  // not BTF
+  bpfvm::Vm vm;
+  auto object = vm.open_elf_file((kObjects / "tp_btf_sched_switch.bpf.o").string(), options);
+  INFO((object ? std::string() : object.error().message()));
+  REQUIRE(object.has_value());
+  auto program = object->load("tp_btf_sched_switch");
+  REQUIRE_FALSE(program.has_value());
+  CHECK(program.error().message().find("need the kernel's BTF") != std::string::npos);
+}

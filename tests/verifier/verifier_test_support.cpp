@@ -101,6 +101,8 @@ VerifierOptions options_for(const std::filesystem::path& file, std::uint32_t mem
   else if (starts("skskb-")) o.program_type = program_types::sk_skb();
   else if (starts("skmsg-")) o.program_type = program_types::sk_msg();
   else if (starts("seg6local-")) o.program_type = program_types::lwt_seg6local();
+  else if (starts("flow-")) o.program_type = program_types::flow_dissector();
+  else if (starts("rawtpw-")) o.program_type = program_types::raw_tracepoint_writable();
   else if (starts("getsockopt-")) o.program_type = *program_types::cgroup_sockopt(BPF_CGROUP_GETSOCKOPT);
   else if (starts("setsockopt-")) o.program_type = *program_types::cgroup_sockopt(BPF_CGROUP_SETSOCKOPT);
   else o.program_type = program_types::plain(mem_size);

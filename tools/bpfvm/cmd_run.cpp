@@ -20,7 +20,8 @@ constexpr const char* kRunUsage =
     "  --prog NAME        program of an object (default: its only program)\n"
     "  --mem HEX          plain programs: input buffer as hex (r1 = its address, r2 = its length)\n"
     "  --mem-file FILE    plain programs: input buffer from a file\n"
-    "  --packet FILE      packet programs (xdp, socket, tc): packet bytes\n"
+    "  --packet FILE      packet programs (xdp, socket, tc, cgroup_skb, lwt, flow_dissector): packet\n"
+    "                     bytes (a flow dissector's output is its struct bpf_flow_keys)\n"
     "  --ctx FILE         context bytes (xdp_md, __sk_buff, pt_regs, bpf_sock, ...); types without a\n"
     "                     kernel test run (cgroup_sock, cgroup_sock_addr, perf_event, ...) run on\n"
     "                     exactly these bytes as the UAPI struct, zero-filled\n"
@@ -130,7 +131,8 @@ int cmd_run(Args args) {
     if (!listing) return fail(path, listing.error());
     std::fputs(listing->c_str(), stdout);
   }
-  const auto& data = input->is_elf ? packet : input->mem;
+  // --packet gives a packet program its bytes whatever the program came from (.o, .s, .bin, .data).
+  const auto& data = input->is_elf || !packet_file.empty() ? packet : input->mem;
   std::optional<fuzz::CoverageReport> coverage;
   if (options.coverage) coverage.emplace(*program);
   auto out = program->run(RunInput{data, ctx, static_cast<std::uint32_t>(repeat ? repeat : 1), nullptr,
@@ -164,7 +166,9 @@ int cmd_run(Args args) {
     std::printf("}\n");
   } else {
     std::printf("r0 = 0x%llx\n", static_cast<unsigned long long>(out->r0));
-    if (packet_program) std::printf("packet out: %zu bytes: %s\n", out->data_out.size(), hex_bytes(out->data_out).c_str());
+    if (packet_program)
+      std::printf("%s: %zu bytes: %s\n", program->type().kernel_type == 22 ? "flow keys out" : "packet out",
+                  out->data_out.size(), hex_bytes(out->data_out).c_str());
     if (ctx_changed) std::printf("context out: %zu bytes: %s\n", out->ctx_out.size(), hex_bytes(out->ctx_out).c_str());
     if (out->redirect_ifindex) std::printf("redirect to ifindex %u\n", *out->redirect_ifindex);
     if (const auto& r = out->redirect_map)

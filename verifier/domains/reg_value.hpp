@@ -34,6 +34,13 @@ enum class RegType : std::uint8_t {
   // layout (btf_pointer.cpp). `untrusted`: read out of another object's field (PTR_UNTRUSTED), so a
   // comparison with 0 is not decided.
   BtfId,
+  // A flow dissector's struct bpf_flow_keys (the kernel's PTR_TO_FLOW_KEYS; value = offset): loads and
+  // stores of numbers inside its 56 bytes, constant arithmetic only, never a helper argument.
+  FlowKeys,
+  // A writable raw tracepoint's buffer (PTR_TO_TP_BUFFER; value = offset): its size is the
+  // tracepoint's, unknown at load, so any access at a constant offset >= 0 is allowed and the furthest
+  // byte reached is recorded (VerifierStats::tp_buffer_bytes, checked when the program runs).
+  TpBuffer,
 };
 
 /// Renaming between the pointer ids of two states, built while comparing them.
