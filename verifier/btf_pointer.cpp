@@ -72,4 +72,40 @@ std::optional<BtfReturn> helper_btf_return(std::uint32_t helper) {
   }
 }
 
+std::optional<std::string_view> helper_btf_arg(std::uint32_t helper, int arg) {
+  switch (helper) {  // enum bpf_func_id -> the kernel's bpf_func_proto argN_btf_id
+    case 175:                                         // bpf_task_pt_regs(task)
+    case 141:                                         // bpf_get_task_stack(task, ...)
+    case 180:                                         // bpf_find_vma(task, ...)
+      if (arg == 1) return "task_struct";
+      break;
+    case 191:                                         // bpf_copy_from_user_task(dst, size, ptr, task, flags)
+      if (arg == 4) return "task_struct";
+      break;
+    case 156: case 157:                               // bpf_task_storage_get/delete(map, task, ...)
+      if (arg == 2) return "task_struct";
+      break;
+    case 145: case 146:                               // bpf_inode_storage_get/delete(map, inode, ...)
+      if (arg == 2) return "inode";
+      break;
+    case 210: case 211:                               // bpf_cgrp_storage_get/delete(map, cgroup, ...)
+      if (arg == 2) return "cgroup";
+      break;
+    case 162: case 193:                               // bpf_sock_from_file(file), bpf_ima_file_hash(file, ...)
+      if (arg == 1) return "file";
+      break;
+    case 161: if (arg == 1) return "inode"; break;    // bpf_ima_inode_hash
+    case 147: if (arg == 1) return "path"; break;     // bpf_d_path
+    case 126: case 127: case 150:                     // bpf_seq_printf, bpf_seq_write, bpf_seq_printf_btf
+      if (arg == 1) return "seq_file";
+      break;
+    case 111: if (arg == 1) return "sk_buff"; break;  // bpf_skb_output
+    case 121: if (arg == 1) return "xdp_buff"; break; // bpf_xdp_output
+    case 116: if (arg == 1) return "tcp_sock"; break; // bpf_tcp_send_ack
+    case 159: if (arg == 1) return "linux_binprm"; break;  // bpf_bprm_opts_set
+    default: break;
+  }
+  return std::nullopt;
+}
+
 }  // namespace bpfvm::verifier

@@ -298,12 +298,37 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         }
         facts.socket_ref = v.ref;
         break;
-      case ArgType::PtrToBtfId:
+      case ArgType::PtrToBtfId: {
+        // check_reg_type's btf_ptr_types: a kernel object pointer, plain or trusted, not NULL and not
+        // read out of another object's field (PTR_UNTRUSTED), of the struct the prototype names
+        // (btf_struct_ids_match). bpfvm wants it at offset 0; the kernel also takes a pointer to a
+        // member whose type is the expected struct.
+        const auto want = helper <= kLastKernelHelper ? helper_btf_arg(helper, r) : std::nullopt;
+        const auto want_id = want && opts.kernel_types ? opts.kernel_types->struct_id(*want) : std::nullopt;
+        if (!want_id) {
+          d.note = want ? "kernel object arguments (ARG_PTR_TO_BTF_ID) without the kernel's BTF"
+                        : "kernel object arguments (ARG_PTR_TO_BTF_ID) of this helper";
+          return violation(pc, ViolationKind::Unsupported, d);
+        }
+        if (v.type != RegType::BtfId) return wrong();
+        if (v.maybe_null) {
+          d.note = "possibly NULL pointer passed to helper";
+          return wrong();
+        }
+        if (v.untrusted) {
+          d.note = "a pointer read out of a kernel object is not trusted";
+          return wrong();
+        }
+        if (v.aux != *want_id || !v.value.is_const() || v.value.const_value() != 0) {
+          d.note = "a pointer to another kernel struct, or not to the start of the expected one";
+          return wrong();
+        }
+        break;
+      }
       case ArgType::PtrToDynptr:
       case ArgType::PtrToTimer:
       case ArgType::PtrToKptr:
-        d.note = t == ArgType::PtrToBtfId ? "kernel object arguments (ARG_PTR_TO_BTF_ID)"
-                 : t == ArgType::PtrToDynptr ? "dynptr arguments (ARG_PTR_TO_DYNPTR)"
+        d.note = t == ArgType::PtrToDynptr ? "dynptr arguments (ARG_PTR_TO_DYNPTR)"
                  : t == ArgType::PtrToTimer ? "bpf_timer arguments (ARG_PTR_TO_TIMER)"
                                             : "kptr arguments (ARG_PTR_TO_KPTR)";
         return violation(pc, ViolationKind::Unsupported, d);
