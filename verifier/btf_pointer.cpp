@@ -2,9 +2,23 @@
 // kernel's BTF through VerifierOptions::kernel_types.
 #include "verifier/btf_pointer.hpp"
 
+#include <algorithm>
+
 namespace bpfvm::verifier {
 
 RegValue btf_pointer(std::uint32_t btf_id) { return RegValue::pointer(RegType::BtfId, btf_id); }
+
+RegValue kernel_variable_pointer(const KernelVariable& var) {
+  if (var.percpu || var.is_struct) {
+    RegValue v = btf_pointer(var.type_id);
+    v.percpu = var.percpu;
+    return v;
+  }
+  // PTR_TO_MEM | MEM_RDONLY: sizes past u32 are clamped (a bound below the real one is sound).
+  RegValue v = RegValue::pointer(RegType::Mem, static_cast<std::uint32_t>(std::min<std::uint64_t>(var.size_bytes, UINT32_MAX)));
+  v.read_only = true;
+  return v;
+}
 
 Check btf_pointer_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail d, const RegValue& p,
                          std::int64_t lo, std::int64_t hi, bool bounded, int size, bool write, RegValue* loaded) {
@@ -17,6 +31,10 @@ Check btf_pointer_access(const VerifierOptions& opts, std::uint32_t pc, Violatio
     return violation(pc, ViolationKind::BtfAccess, d);
   }
   if (p.maybe_null) return violation(pc, ViolationKind::MaybeNullAccess, d);
+  if (p.percpu) {
+    d.note = "per-CPU memory is read through bpf_this_cpu_ptr or bpf_per_cpu_ptr";
+    return violation(pc, ViolationKind::BtfAccess, d);
+  }
   if (!bounded || lo != hi) {
     d.note = "variable offset access to a kernel object is not allowed";
     return violation(pc, ViolationKind::BtfAccess, d);

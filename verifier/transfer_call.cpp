@@ -18,6 +18,7 @@ constexpr std::uint32_t kBpfForEachMapElem = 164;     // BPF_FUNC_for_each_map_e
 constexpr std::uint32_t kBpfSpinLock = 93, kBpfSpinUnlock = 94;
 constexpr std::uint32_t kBpfTailCall = 12;            // BPF_FUNC_tail_call
 constexpr std::uint32_t kBpfSkRelease = 86;           // BPF_FUNC_sk_release (OBJ_RELEASE)
+constexpr std::uint32_t kBpfPerCpuPtr = 153, kBpfThisCpuPtr = 154;  // ARG_PTR_TO_PERCPU_BTF_ID
 constexpr std::uint32_t kMapProgArray = 3, kMapPerfEventArray = 4, kMapArrayOfMaps = 12, kMapHashOfMaps = 13,
                         kMapRingbuf = 27;  // enum bpf_map_type
 constexpr std::uint64_t kMaxLoops = 1u << 23;         // BPF_MAX_LOOPS
@@ -116,6 +117,7 @@ struct CallFacts {
   bool has_callback = false;
   HeldSpinLock lock;                 // PtrToSpinLock: the lock it names
   std::uint32_t socket_ref = 0;      // a socket argument's reference (0: none)
+  std::optional<std::uint32_t> percpu_type;  // ARG_PTR_TO_PERCPU_BTF_ID: the variable's type id
 };
 
 // The kernel's process_spin_lock: a non-null map value pointer at the constant offset of the value's
@@ -299,6 +301,13 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         facts.socket_ref = v.ref;
         break;
       case ArgType::PtrToBtfId: {
+        if (helper == kBpfPerCpuPtr || helper == kBpfThisCpuPtr) {
+          // ARG_PTR_TO_PERCPU_BTF_ID: a per-CPU variable's pointer (a typed __ksym); the result
+          // points to its type (check_helper_call's RET_PTR_TO_MEM_OR_BTF_ID).
+          if (v.type != RegType::BtfId || !v.percpu || !v.value.is_const() || v.value.const_value() != 0) return wrong();
+          facts.percpu_type = v.aux;
+          break;
+        }
         // check_reg_type's btf_ptr_types: a kernel object pointer, plain or trusted, not NULL and not
         // read out of another object's field (PTR_UNTRUSTED), of the struct the prototype names
         // (btf_struct_ids_match). bpfvm wants it at offset 0; the kernel also takes a pointer to a
@@ -452,6 +461,17 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
   switch (sig.known ? sig.ret : RetType::Integer) {
     case RetType::Integer: break;
     case RetType::PtrToBtfId: {
+      if (facts.percpu_type) {
+        // RET_PTR_TO_MEM_OR_BTF_ID | MEM_RDONLY (| PTR_MAYBE_NULL for bpf_per_cpu_ptr, whose cpu may not exist).
+        const auto type = env.options.kernel_types ? env.options.kernel_types->type(*facts.percpu_type) : std::nullopt;
+        if (!type) return violation(pc, ViolationKind::HelperArgType, d);
+        r0 = kernel_variable_pointer(*type);
+        if (helper == kBpfPerCpuPtr) {
+          r0.maybe_null = true;
+          r0.id = env.new_id();
+        }
+        break;
+      }
       const auto ret = helper <= kLastKernelHelper ? helper_btf_return(helper) : std::nullopt;
       const auto id = ret && env.options.kernel_types ? env.options.kernel_types->struct_id(ret->struct_name) : std::nullopt;
       if (!id) {
