@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::uint32_t kBpfLoop = 181;               // BPF_FUNC_loop
 constexpr std::uint32_t kBpfForEachMapElem = 164;     // BPF_FUNC_for_each_map_elem
+constexpr std::uint32_t kBpfFindVma = 180;            // BPF_FUNC_find_vma
 constexpr std::uint32_t kBpfSpinLock = 93, kBpfSpinUnlock = 94;
 constexpr std::uint32_t kBpfTailCall = 12;            // BPF_FUNC_tail_call
 constexpr std::uint32_t kBpfSkRelease = 86;           // BPF_FUNC_sk_release (OBJ_RELEASE)
@@ -416,8 +417,8 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
     d.note = "tail_call would lead to reference leak";
     return violation(pc, ViolationKind::UnreleasedReference, d);
   }
-  if (facts.has_callback && helper != kBpfLoop && helper != kBpfForEachMapElem) {
-    d.note = "callbacks of helpers other than bpf_loop and bpf_for_each_map_elem";
+  if (facts.has_callback && helper != kBpfLoop && helper != kBpfForEachMapElem && helper != kBpfFindVma) {
+    d.note = "callbacks of helpers other than bpf_loop, bpf_for_each_map_elem and bpf_find_vma";
     return violation(pc, ViolationKind::Unsupported, d);
   }
   if (helper == kBpfForEachMapElem && sig.known) {
@@ -433,6 +434,21 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
     value.id = env.new_id();
     State first = s;
     if (auto c = push_frame(env, first, pc, facts.callback, callback_frame({s.reg(1), key, value, s.reg(3)}))) return c;
+    out.forks.push_back(Fork{std::move(first), facts.callback});
+  }
+  if (helper == kBpfFindVma && sig.known) {
+    // The kernel's set_find_vma_callback_state: callback(task, vma, ctx): the caller's task (checked
+    // as its ARG_PTR_TO_BTF_ID above), the vm_area_struct holding the address (a kernel object
+    // pointer), the caller's r4 (callback_ctx); returns 0 or 1. Called at most once, explored as bpf_loop's.
+    if (!facts.has_callback) return violation(pc, ViolationKind::HelperArgType, d);
+    const auto vma = env.options.kernel_types ? env.options.kernel_types->struct_id("vm_area_struct") : std::nullopt;
+    if (!vma) {
+      d.note = "bpf_find_vma without the kernel's BTF";
+      return violation(pc, ViolationKind::Unsupported, d);
+    }
+    State first = s;
+    if (auto c = push_frame(env, first, pc, facts.callback, callback_frame({s.reg(1), btf_pointer(*vma), s.reg(4), RegValue{}})))
+      return c;
     out.forks.push_back(Fork{std::move(first), facts.callback});
   }
   if (helper == kBpfLoop && sig.known) {
@@ -777,7 +793,7 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
   clobber_caller_saved(s);
   out.next_pc = callee.callsite + 1;
   if (callee.callback) {
-    // bpf_loop and bpf_for_each_map_elem may call the callback again with the caller's state as this
+    // bpf_loop, bpf_for_each_map_elem and bpf_find_vma may call the callback again with the caller's state as this
     // iteration left it.
     State again = s;
     if (auto c = push_frame(env, again, callee.callsite, callee.entry_pc, callback_frame(callee.callback_args)))
