@@ -176,7 +176,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   }
   if (source.spec != nullptr && !source.spec->unresolved_extern.empty())
     return make_error(Errc::Unsupported, "program '" + source.name + "': not supported yet: " + source.spec->unresolved_extern +
-                                             " (bpfvm resolves __kconfig externs only; ksyms and kfuncs name kernel objects)");
+                                             " (kfuncs, and ksyms neither the kernel's BTF nor kallsyms resolve, name kernel code and objects)");
   auto impl = std::make_shared<Program::Impl>();
   // Process-wide on purpose: a thread's RunState may outlive a program, and a later program at the
   // same address must not look prepared (ids start at 1; 0 = prepared for nothing).
