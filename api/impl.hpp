@@ -55,7 +55,8 @@ struct Object::Impl {
     std::shared_ptr<const vm::Interpreter> interpreter;
     std::shared_ptr<const jit::JitProgram> jit;
     std::vector<std::shared_ptr<const void>> retired;
-    /// Points the slot at `program`'s engine (keeping any engine it replaces alive).
+    /// Points the slot at `program`'s engine (keeping any engine it replaces alive); a program run()
+    /// refuses (Program::Impl::run_refusal) is not adopted.
     void adopt(const Program::Impl& program);
     /// True when the slot has the engine (and coverage build) `options` ask for.
     bool ready_for(const ProgramOptions& options) const;

@@ -72,6 +72,32 @@ verifier::BtfFieldLoad KernelBtfTypes::load(std::uint32_t id, std::uint64_t off,
   return {Load::Kind::NoField};
 }
 
+std::optional<verifier::KernelVariable> KernelBtfTypes::type(std::uint32_t id) const {
+  const auto& btf = target_->btf();
+  if (!btf.valid_id(id)) return std::nullopt;
+  verifier::KernelVariable v;
+  v.type_id = btf.skip_mods_and_typedefs(id);
+  v.is_struct = btf.is_composite(v.type_id);
+  const auto size = btf.resolve_size(v.type_id);
+  if (!size || *size == 0) return std::nullopt;  // check_pseudo_btf_id: "unable to resolve the size"
+  v.size_bytes = *size;
+  v.name = btf.name(v.type_id);
+  return v;
+}
+
+std::optional<verifier::KernelVariable> KernelBtfTypes::variable(std::uint32_t id) const {
+  const auto& btf = target_->btf();
+  if (!btf.valid_id(id) || btf.kind(id) != BtfKind::Var) return std::nullopt;
+  auto v = type(btf.size_or_type(id));
+  if (!v) return std::nullopt;
+  v->name = btf.name(id);
+  for (const std::uint32_t ds : target_->named(".data..percpu")) {
+    if (btf.kind(ds) != BtfKind::Datasec) continue;
+    for (std::uint32_t i = 0; i < btf.vlen(ds) && !v->percpu; ++i) v->percpu = btf.secinfo(ds, i).type == id;
+  }
+  return v;
+}
+
 Result<std::vector<verifier::program_types::TracingArg>> KernelBtfTypes::tracing_args(std::uint32_t expected_attach_type,
                                                                                       std::string_view target) const {
   const auto& btf = target_->btf();

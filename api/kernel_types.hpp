@@ -20,6 +20,9 @@ class KernelBtfTypes final : public verifier::KernelTypes {
   /// The kernel's btf_struct_walk: nested structs, unions and arrays are walked into, a whole pointer
   /// member to a struct gives that struct, anything else inside a member is a number.
   verifier::BtfFieldLoad load(std::uint32_t id, std::uint64_t off, std::uint32_t size) const override;
+  /// Per-CPU when the VAR is in the .data..percpu DATASEC (vmlinux BTF holds only those on 6.18).
+  std::optional<verifier::KernelVariable> variable(std::uint32_t id) const override;
+  std::optional<verifier::KernelVariable> type(std::uint32_t id) const override;
 
   /// The arguments of a tracing program's attach target (tp_btf/<name>: the btf_trace_<name>
   /// prototype without its leading void *), or why the kernel would refuse it.

@@ -143,6 +143,8 @@ Result<void> Object::Impl::create_maps(std::uint64_t max_bytes,
 }
 
 void Object::Impl::TailTarget::adopt(const Program::Impl& program) {
+  // A program run() refuses is no tail-call target either: its slot stays empty (a tail call falls through).
+  if (!program.run_refusal.empty()) return;
   if (program.interpreter) {
     if (interpreter) retired.push_back(interpreter);
     interpreter = program.interpreter;

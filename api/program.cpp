@@ -129,12 +129,22 @@ std::vector<verifier::GlobalFunc> global_funcs_of(const ProgramSource& source, c
 
 constexpr std::uint32_t kProgTypeTracing = 26;  // BPF_PROG_TYPE_TRACING
 
-// Whether verifying needs the kernel's types: a tracing context, or a helper returning a kernel object.
 // The largest writable raw tracepoint buffer run() provides (the kernel's are a few dozen bytes).
 constexpr std::uint32_t kMaxTpBufferBytes = 64 * 1024;
 
+// The first lddw of a kernel variable (BPF_PSEUDO_BTF_ID: a typed __ksym), or nullopt.
+std::optional<std::size_t> first_kernel_variable_load(const vm::Program& program) {
+  for (std::size_t pc = 0; pc < program.size(); ++pc)
+    if (program.ops[pc] != isa::kNoOp && program.op(pc).form == isa::Form::WideImm &&
+        program.insns[pc].src == isa::to_underlying(isa::LddwSrc::BtfId))
+      return pc;
+  return std::nullopt;
+}
+
+// Whether verifying needs the kernel's types: a tracing context, a kernel variable, or a helper
+// returning a kernel object.
 bool needs_kernel_types(const ProgramType& type, const vm::Program& program, const vm::HelperRegistry& helpers) {
-  if (type.kernel_type == kProgTypeTracing) return true;
+  if (type.kernel_type == kProgTypeTracing || first_kernel_variable_load(program)) return true;
   for (std::size_t pc = 0; pc < program.size(); ++pc) {
     if (program.ops[pc] == isa::kNoOp || program.op(pc).form != isa::Form::Call) continue;
     const auto* entry = helpers.find(static_cast<std::uint32_t>(program.insns[pc].imm));
@@ -160,7 +170,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   }
   if (source.spec != nullptr && !source.spec->unresolved_extern.empty())
     return make_error(Errc::Unsupported, "program '" + source.name + "': not supported yet: " + source.spec->unresolved_extern +
-                                             " (bpfvm resolves __kconfig externs only; ksyms and kfuncs name kernel objects)");
+                                             " (kfuncs, and ksyms neither the kernel's BTF nor kallsyms resolve, name kernel code and objects)");
   auto impl = std::make_shared<Program::Impl>();
   // Process-wide on purpose: a thread's RunState may outlive a program, and a later program at the
   // same address must not look prepared (ids start at 1; 0 = prepared for nothing).
@@ -255,7 +265,27 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     impl->program = std::move(*rewritten);
   }
 
-  const auto resolver = helpers::map_index_resolver(object->map_list);
+  vm::PseudoResolver resolver = helpers::map_index_resolver(object->map_list);
+  // A typed __ksym names kernel memory (a per-CPU variable, a kernel struct), which a userspace run
+  // does not have; handing out made-up bytes would let the program read fiction. Such a program
+  // verifies, and run() refuses it naming the symbol; its engines load 0 there, never executed.
+  if (const auto ksym_pc = first_kernel_variable_load(impl->program)) {
+    std::string what = "insn " + std::to_string(*ksym_pc);
+    if (source.spec != nullptr)
+      for (const auto& r : source.spec->relocations)
+        if (r.kind == loader::AppliedReloc::Kind::Ksym) {
+          what = "'" + r.target + "' at insn " + std::to_string(r.insn);
+          break;
+        }
+    if (impl->run_refusal.empty())
+      impl->run_refusal = "program '" + source.name + "' reads kernel variable " + what +
+                          " (a typed __ksym); a userspace run has no kernel memory to give, so running it is not supported";
+    resolver = [maps = std::move(resolver)](isa::LddwSrc src, std::int32_t imm, std::int32_t next_imm,
+                                            std::uint32_t pc) -> Result<std::uint64_t> {
+      if (src == isa::LddwSrc::BtfId) return std::uint64_t{0};
+      return maps(src, imm, next_imm, pc);
+    };
+  }
   if (options.coverage && options.engine != Engine::Interpreter)
     return make_error(Errc::InvalidArgument, "edge coverage needs the interpreter engine");
   switch (options.engine) {

@@ -3,6 +3,7 @@
 #include <iterator>
 
 #include "api/impl.hpp"
+#include "api/kallsyms.hpp"
 #include "helpers/kernel_helpers.hpp"
 #include "loader/section_names.hpp"
 #include "vm/assembler.hpp"
@@ -88,6 +89,7 @@ Result<Object> Vm::open_elf(std::span<const std::uint8_t> elf, const LoadOptions
   lo.target_btf = options.target_btf;
   lo.core_without_target = options.core_without_target;
   lo.kconfig = options.kconfig;
+  lo.kernel_symbol_address = options.kernel_symbol_address ? options.kernel_symbol_address : kallsyms_address;
   lo.object_name = std::move(object_name);
   auto loaded = loader::load_object(elf, lo);
   if (!loaded) return std::move(loaded).error();

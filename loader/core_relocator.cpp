@@ -212,23 +212,29 @@ std::string describe(const Btf& btf, const CoreSpec& spec, std::string_view acce
 
 }  // namespace
 
-Result<void> apply_core_relocations(LoadContext& ctx) {
-  if (!ctx.ext || ctx.ext->core_relos.empty()) return {};
-  const Btf& local = *ctx.btf;
-  std::shared_ptr<const CoreTarget> target = ctx.options.core_target;
-  const bool unresolved = !target && ctx.options.target_btf.empty() && ctx.options.core_without_target;
-  if (!target && !unresolved) {
-    if (ctx.options.target_btf.empty())
-      return make_error(Errc::InvalidArgument, "object has CO-RE relocations; set LoadOptions::target_btf (e.g. /sys/kernel/btf/vmlinux)");
+Result<const CoreTarget*> parsed_target(LoadContext& ctx) {
+  if (!ctx.target) ctx.target = ctx.options.core_target;
+  if (!ctx.target && !ctx.options.target_btf.empty()) {
     auto parsed = CoreTarget::parse(ctx.options.target_btf);
     if (!parsed) {
       auto e = std::move(parsed).error();
       e.reason = "target BTF: " + e.reason;
       return e;
     }
-    target = *parsed;
+    ctx.target = *parsed;
   }
-  ctx.obj.core_target = target;
+  ctx.obj.core_target = ctx.target;
+  return ctx.target.get();
+}
+
+Result<void> apply_core_relocations(LoadContext& ctx) {
+  if (!ctx.ext || ctx.ext->core_relos.empty()) return {};
+  const Btf& local = *ctx.btf;
+  auto parsed = parsed_target(ctx);
+  if (!parsed) return std::move(parsed).error();
+  const CoreTarget* target = *parsed;
+  if (!target && !ctx.options.core_without_target)
+    return make_error(Errc::InvalidArgument, "object has CO-RE relocations; set LoadOptions::target_btf (e.g. /sys/kernel/btf/vmlinux)");
   const Btf& targ = target ? target->btf() : local;
   std::map<std::uint32_t, std::vector<std::uint32_t>> cand_cache;
   for (const auto& sec : ctx.ext->core_relos) {
@@ -254,7 +260,7 @@ Result<void> apply_core_relocations(LoadContext& ctx) {
       }
       const std::string desc = describe(local, *spec, access);
       CalcResult res;
-      if (unresolved) {
+      if (!target) {  // core_without_target: recorded, not resolved
         const auto& insn = ps->insns[idx];
         const bool lddw = insn.code == kLddwCode && idx + 1 < ps->insns.size();
         const std::int64_t orig = (insn.code & 7) == kClassLdx || (insn.code & 7) == kClassSt || (insn.code & 7) == kClassStx

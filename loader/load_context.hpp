@@ -14,6 +14,8 @@
 
 namespace bpfvm::loader {
 
+class CoreTarget;
+
 /// One function symbol inside a program section (a main program, or a subprogram in .text).
 struct Function {
   std::string_view name;
@@ -64,6 +66,7 @@ struct LoadContext {
   std::vector<std::uint32_t> data_shndx;
   std::vector<KconfigExtern> kconfig;
   int kconfig_map = -1;
+  std::shared_ptr<const CoreTarget> target;  // parsed_target(): LoadOptions' target BTF, parsed once
 
   ProgSection* prog_section(std::uint32_t shndx) {
     for (auto& s : prog_secs)
@@ -82,6 +85,11 @@ Result<void> collect_data_maps(LoadContext& ctx);
 Result<void> collect_kconfig_externs(LoadContext& ctx);   // and the .kconfig map
 Result<void> collect_map_slot_inits(LoadContext& ctx);    // .rel.maps: prog_array / map-in-map slots
 Result<void> apply_core_relocations(LoadContext& ctx);
+/// LoadOptions::core_target, else target_btf parsed (once); nullptr when neither is given.
+Result<const CoreTarget*> parsed_target(LoadContext& ctx);
+/// A __ksym variable extern's lddw at `idx` (ksym.cpp): resolved in place and recorded in ps.applied,
+/// returning ""; or left alone, returning what to name it as unresolved ("ksym 'x' (why)").
+std::string resolve_ksym(LoadContext& ctx, ProgSection& ps, std::uint32_t idx, const ElfSymbol& sym);
 Result<void> collect_relocations(LoadContext& ctx);       // per program section; patches map/data refs
 Result<void> link_programs(LoadContext& ctx);             // main programs + subprograms → Object::programs
 

@@ -102,6 +102,8 @@ std::string_view reloc_kind_name(AppliedReloc::Kind kind) {
     case AppliedReloc::Kind::CorePoisoned: return "core_poisoned";
     case AppliedReloc::Kind::CoreUnresolved: return "core_unresolved";
     case AppliedReloc::Kind::ExternUnresolved: return "extern_unresolved";
+    case AppliedReloc::Kind::Ksym: return "ksym";
+    case AppliedReloc::Kind::KsymAddress: return "ksym_addr";
   }
   return "?";
 }

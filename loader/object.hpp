@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <span>
 #include <string>
@@ -91,8 +93,10 @@ struct AppliedReloc {
   // compiler's original value; the instruction is poisoned like CorePoisoned.
   /// ExternUnresolved: an extern (ksym, kfunc) bpfvm cannot resolve; the program using it is refused
   /// (ProgramSpec::unresolved_extern), the rest of the object loads.
+  /// Ksym: a typed __ksym variable, lddw BPF_PSEUDO_BTF_ID (value = the kernel BTF's VAR id);
+  /// KsymAddress: an untyped one (or a missing weak one: 0), a plain lddw of its kernel address (value).
   enum class Kind : std::uint8_t { SubprogCall, SubprogAddr, Map, MapValue, Kconfig, Core, CorePoisoned, CoreUnresolved,
-                                   ExternUnresolved };
+                                   ExternUnresolved, Ksym, KsymAddress };
   std::uint32_t insn = 0;  // instruction index in the final program
   Kind kind = Kind::Map;
   std::string target;      // map, subprogram or "struct task_struct.pid" style CO-RE description
@@ -132,8 +136,8 @@ struct Object {
   std::vector<ProgramSpec> programs;
   std::vector<MapSpec> maps;
   std::shared_ptr<const Btf> btf;  // the object's BTF; null when it has none
-  /// The target BTF the CO-RE relocations resolved against (LoadOptions::core_target, or target_btf
-  /// parsed because the object has CO-RE relocations); null when none was needed.
+  /// The target BTF the CO-RE relocations and typed __ksym externs resolved against
+  /// (LoadOptions::core_target, or target_btf parsed because the object needed it); null when none was.
   std::shared_ptr<const CoreTarget> core_target;
 
   const ProgramSpec* find_program(std::string_view name) const;
@@ -154,6 +158,9 @@ struct LoadOptions {
   /// Values of __kconfig externs: "LINUX_KERNEL_VERSION" → "393216", "CONFIG_HZ" → "250",
   /// "CONFIG_BPF_SYSCALL" → "y", "CONFIG_X" → "\"text\"". Missing weak externs read as 0.
   std::map<std::string, std::string, std::less<>> kconfig;
+  /// The kernel address of an untyped __ksym (`extern const void x __ksym;`), as libbpf reads it from
+  /// /proc/kallsyms; empty or nullopt: unresolved (a weak one reads 0).
+  std::function<std::optional<std::uint64_t>(const std::string& name)> kernel_symbol_address;
   /// Object name used for internal map names ("<name>.bss"); libbpf takes the file name without ".o".
   std::string object_name = "obj";
 };

@@ -77,6 +77,8 @@ Result<void> relocate_section(LoadContext& ctx, ProgSection& ps, const ElfSectio
     if (sym_is_extern(sym)) {
       const auto kc = std::find_if(ctx.kconfig.begin(), ctx.kconfig.end(), [&](const KconfigExtern& k) { return k.name == sym.name; });
       if (!is_lddw || kc == ctx.kconfig.end()) {
+        const std::string unresolved = is_call ? "kfunc '" + std::string(sym.name) + "'" : resolve_ksym(ctx, ps, idx, sym);
+        if (unresolved.empty()) continue;
         // Only the programs that use it fail (link_programs names them); the object still decodes and
         // reports. A kfunc call (clang: BPF_PSEUDO_CALL, imm -1) is poisoned as libbpf poisons an
         // unresolved weak kfunc, so it is not linked as a call to a BPF function.
@@ -84,8 +86,7 @@ Result<void> relocate_section(LoadContext& ctx, ProgSection& ps, const ElfSectio
           insn.src = 0;
           insn.imm = kCorePoisonHelperId;
         }
-        ps.applied.push_back({idx, AppliedReloc::Kind::ExternUnresolved,
-                              std::string(is_call ? "kfunc" : "ksym") + " '" + std::string(sym.name) + "'", 0});
+        ps.applied.push_back({idx, AppliedReloc::Kind::ExternUnresolved, unresolved, 0});
         continue;
       }
       insn.src = to_underlying(LddwSrc::MapIdxValue);

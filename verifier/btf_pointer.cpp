@@ -2,9 +2,23 @@
 // kernel's BTF through VerifierOptions::kernel_types.
 #include "verifier/btf_pointer.hpp"
 
+#include <algorithm>
+
 namespace bpfvm::verifier {
 
 RegValue btf_pointer(std::uint32_t btf_id) { return RegValue::pointer(RegType::BtfId, btf_id); }
+
+RegValue kernel_variable_pointer(const KernelVariable& var) {
+  if (var.percpu || var.is_struct) {
+    RegValue v = btf_pointer(var.type_id);
+    v.percpu = var.percpu;
+    return v;
+  }
+  // PTR_TO_MEM | MEM_RDONLY: sizes past u32 are clamped (a bound below the real one is sound).
+  RegValue v = RegValue::pointer(RegType::Mem, static_cast<std::uint32_t>(std::min<std::uint64_t>(var.size_bytes, UINT32_MAX)));
+  v.read_only = true;
+  return v;
+}
 
 Check btf_pointer_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail d, const RegValue& p,
                          std::int64_t lo, std::int64_t hi, bool bounded, int size, bool write, RegValue* loaded) {
@@ -17,6 +31,10 @@ Check btf_pointer_access(const VerifierOptions& opts, std::uint32_t pc, Violatio
     return violation(pc, ViolationKind::BtfAccess, d);
   }
   if (p.maybe_null) return violation(pc, ViolationKind::MaybeNullAccess, d);
+  if (p.percpu) {
+    d.note = "per-CPU memory is read through bpf_this_cpu_ptr or bpf_per_cpu_ptr";
+    return violation(pc, ViolationKind::BtfAccess, d);
+  }
   if (!bounded || lo != hi) {
     d.note = "variable offset access to a kernel object is not allowed";
     return violation(pc, ViolationKind::BtfAccess, d);
@@ -70,6 +88,42 @@ std::optional<BtfReturn> helper_btf_return(std::uint32_t helper) {
     case 196: return BtfReturn{"mptcp_sock", true};          // bpf_skc_to_mptcp_sock
     default: return std::nullopt;
   }
+}
+
+std::optional<std::string_view> helper_btf_arg(std::uint32_t helper, int arg) {
+  switch (helper) {  // enum bpf_func_id -> the kernel's bpf_func_proto argN_btf_id
+    case 175:                                         // bpf_task_pt_regs(task)
+    case 141:                                         // bpf_get_task_stack(task, ...)
+    case 180:                                         // bpf_find_vma(task, ...)
+      if (arg == 1) return "task_struct";
+      break;
+    case 191:                                         // bpf_copy_from_user_task(dst, size, ptr, task, flags)
+      if (arg == 4) return "task_struct";
+      break;
+    case 156: case 157:                               // bpf_task_storage_get/delete(map, task, ...)
+      if (arg == 2) return "task_struct";
+      break;
+    case 145: case 146:                               // bpf_inode_storage_get/delete(map, inode, ...)
+      if (arg == 2) return "inode";
+      break;
+    case 210: case 211:                               // bpf_cgrp_storage_get/delete(map, cgroup, ...)
+      if (arg == 2) return "cgroup";
+      break;
+    case 162: case 193:                               // bpf_sock_from_file(file), bpf_ima_file_hash(file, ...)
+      if (arg == 1) return "file";
+      break;
+    case 161: if (arg == 1) return "inode"; break;    // bpf_ima_inode_hash
+    case 147: if (arg == 1) return "path"; break;     // bpf_d_path
+    case 126: case 127: case 150:                     // bpf_seq_printf, bpf_seq_write, bpf_seq_printf_btf
+      if (arg == 1) return "seq_file";
+      break;
+    case 111: if (arg == 1) return "sk_buff"; break;  // bpf_skb_output
+    case 121: if (arg == 1) return "xdp_buff"; break; // bpf_xdp_output
+    case 116: if (arg == 1) return "tcp_sock"; break; // bpf_tcp_send_ack
+    case 159: if (arg == 1) return "linux_binprm"; break;  // bpf_bprm_opts_set
+    default: break;
+  }
+  return std::nullopt;
 }
 
 }  // namespace bpfvm::verifier

@@ -23,6 +23,14 @@ struct BtfReturn {
 };
 std::optional<BtfReturn> helper_btf_return(std::uint32_t helper);
 
+/// The struct a kernel helper's ARG_PTR_TO_BTF_ID argument `arg` (1..5) points to (the bpf_func_proto's
+/// arg_btf_id). Nullopt for helpers bpfvm does not model this way (per-cpu variables).
+std::optional<std::string_view> helper_btf_arg(std::uint32_t helper, int arg);
+
+/// What lddw BPF_PSEUDO_BTF_ID of `var` loads (check_pseudo_btf_id): a per-CPU variable's pointer
+/// (MEM_PERCPU), a struct's kernel object pointer, or read-only memory of the variable's size.
+RegValue kernel_variable_pointer(const KernelVariable& var);
+
 /// The register a tracing argument of struct `btf_id` gives (PTR_TO_BTF_ID | PTR_TRUSTED).
 RegValue btf_pointer(std::uint32_t btf_id);
 

@@ -36,7 +36,8 @@ std::string type_name(const RegValue& v) {
     case RegType::SockCommon: return "sock_common" + null;
     case RegType::Socket: return "sock" + null;
     case RegType::TcpSock: return "tcp_sock" + null;
-    case RegType::BtfId: return std::string(v.untrusted ? "untrusted_" : "") + "ptr_to_btf_id" + null;
+    case RegType::BtfId:
+      return std::string(v.untrusted ? "untrusted_" : "") + (v.percpu ? "percpu_" : "") + "ptr_to_btf_id" + null;
     case RegType::FlowKeys: return "flow_keys";
     case RegType::TpBuffer: return "tp_buffer";
   }

@@ -24,6 +24,16 @@ struct BtfFieldLoad {
   std::uint32_t type_id = 0;
 };
 
+/// A kernel variable a typed __ksym names (lddw BPF_PSEUDO_BTF_ID: a VAR of the kernel's BTF), or the
+/// type a per-CPU pointer points to: what the kernel's check_pseudo_btf_id makes of it.
+struct KernelVariable {
+  std::uint32_t type_id = 0;    // its type, modifiers and typedefs skipped
+  bool is_struct = false;       // a struct or union: a kernel object pointer (PTR_TO_BTF_ID)
+  std::uint64_t size_bytes = 0; // otherwise read-only memory of this size (PTR_TO_MEM | MEM_RDONLY)
+  bool percpu = false;          // declared in .data..percpu (MEM_PERCPU): only bpf_this_cpu_ptr/per_cpu_ptr take it
+  std::string name;
+};
+
 class KernelTypes {
  public:
   virtual ~KernelTypes() = default;
@@ -33,6 +43,10 @@ class KernelTypes {
   virtual std::string struct_name(std::uint32_t id) const = 0;
   /// A load of `size` bytes at byte `off` (>= 0) of struct `id`.
   virtual BtfFieldLoad load(std::uint32_t id, std::uint64_t off, std::uint32_t size) const = 0;
+  /// The VAR with this id; nullopt when `id` is no VAR or its type has no size.
+  virtual std::optional<KernelVariable> variable(std::uint32_t id) const = 0;
+  /// A type by id, as variable() describes a VAR's type (percpu false).
+  virtual std::optional<KernelVariable> type(std::uint32_t id) const = 0;
 };
 
 }  // namespace bpfvm::verifier

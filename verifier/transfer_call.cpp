@@ -15,9 +15,11 @@ namespace {
 
 constexpr std::uint32_t kBpfLoop = 181;               // BPF_FUNC_loop
 constexpr std::uint32_t kBpfForEachMapElem = 164;     // BPF_FUNC_for_each_map_elem
+constexpr std::uint32_t kBpfFindVma = 180;            // BPF_FUNC_find_vma
 constexpr std::uint32_t kBpfSpinLock = 93, kBpfSpinUnlock = 94;
 constexpr std::uint32_t kBpfTailCall = 12;            // BPF_FUNC_tail_call
 constexpr std::uint32_t kBpfSkRelease = 86;           // BPF_FUNC_sk_release (OBJ_RELEASE)
+constexpr std::uint32_t kBpfPerCpuPtr = 153, kBpfThisCpuPtr = 154;  // ARG_PTR_TO_PERCPU_BTF_ID
 constexpr std::uint32_t kMapProgArray = 3, kMapPerfEventArray = 4, kMapArrayOfMaps = 12, kMapHashOfMaps = 13,
                         kMapRingbuf = 27;  // enum bpf_map_type
 constexpr std::uint64_t kMaxLoops = 1u << 23;         // BPF_MAX_LOOPS
@@ -116,6 +118,7 @@ struct CallFacts {
   bool has_callback = false;
   HeldSpinLock lock;                 // PtrToSpinLock: the lock it names
   std::uint32_t socket_ref = 0;      // a socket argument's reference (0: none)
+  std::optional<std::uint32_t> percpu_type;  // ARG_PTR_TO_PERCPU_BTF_ID: the variable's type id
 };
 
 // The kernel's process_spin_lock: a non-null map value pointer at the constant offset of the value's
@@ -298,12 +301,44 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         }
         facts.socket_ref = v.ref;
         break;
-      case ArgType::PtrToBtfId:
+      case ArgType::PtrToBtfId: {
+        if (helper == kBpfPerCpuPtr || helper == kBpfThisCpuPtr) {
+          // ARG_PTR_TO_PERCPU_BTF_ID: a per-CPU variable's pointer (a typed __ksym); the result
+          // points to its type (check_helper_call's RET_PTR_TO_MEM_OR_BTF_ID).
+          if (v.type != RegType::BtfId || !v.percpu || !v.value.is_const() || v.value.const_value() != 0) return wrong();
+          facts.percpu_type = v.aux;
+          break;
+        }
+        // check_reg_type's btf_ptr_types: a kernel object pointer, plain or trusted, not NULL and not
+        // read out of another object's field (PTR_UNTRUSTED), of the struct the prototype names
+        // (btf_struct_ids_match). bpfvm wants it at offset 0; the kernel also takes a pointer to a
+        // member whose type is the expected struct.
+        const auto want = helper <= kLastKernelHelper ? helper_btf_arg(helper, r) : std::nullopt;
+        const auto want_id = want && opts.kernel_types ? opts.kernel_types->struct_id(*want) : std::nullopt;
+        if (!want_id) {
+          d.note = want ? "kernel object arguments (ARG_PTR_TO_BTF_ID) without the kernel's BTF"
+                        : "kernel object arguments (ARG_PTR_TO_BTF_ID) of this helper";
+          return violation(pc, ViolationKind::Unsupported, d);
+        }
+        if (v.type != RegType::BtfId) return wrong();
+        if (v.maybe_null) {
+          d.note = "possibly NULL pointer passed to helper";
+          return wrong();
+        }
+        if (v.untrusted) {
+          d.note = "a pointer read out of a kernel object is not trusted";
+          return wrong();
+        }
+        if (v.aux != *want_id || !v.value.is_const() || v.value.const_value() != 0) {
+          d.note = "a pointer to another kernel struct, or not to the start of the expected one";
+          return wrong();
+        }
+        break;
+      }
       case ArgType::PtrToDynptr:
       case ArgType::PtrToTimer:
       case ArgType::PtrToKptr:
-        d.note = t == ArgType::PtrToBtfId ? "kernel object arguments (ARG_PTR_TO_BTF_ID)"
-                 : t == ArgType::PtrToDynptr ? "dynptr arguments (ARG_PTR_TO_DYNPTR)"
+        d.note = t == ArgType::PtrToDynptr ? "dynptr arguments (ARG_PTR_TO_DYNPTR)"
                  : t == ArgType::PtrToTimer ? "bpf_timer arguments (ARG_PTR_TO_TIMER)"
                                             : "kptr arguments (ARG_PTR_TO_KPTR)";
         return violation(pc, ViolationKind::Unsupported, d);
@@ -382,8 +417,8 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
     d.note = "tail_call would lead to reference leak";
     return violation(pc, ViolationKind::UnreleasedReference, d);
   }
-  if (facts.has_callback && helper != kBpfLoop && helper != kBpfForEachMapElem) {
-    d.note = "callbacks of helpers other than bpf_loop and bpf_for_each_map_elem";
+  if (facts.has_callback && helper != kBpfLoop && helper != kBpfForEachMapElem && helper != kBpfFindVma) {
+    d.note = "callbacks of helpers other than bpf_loop, bpf_for_each_map_elem and bpf_find_vma";
     return violation(pc, ViolationKind::Unsupported, d);
   }
   if (helper == kBpfForEachMapElem && sig.known) {
@@ -399,6 +434,21 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
     value.id = env.new_id();
     State first = s;
     if (auto c = push_frame(env, first, pc, facts.callback, callback_frame({s.reg(1), key, value, s.reg(3)}))) return c;
+    out.forks.push_back(Fork{std::move(first), facts.callback});
+  }
+  if (helper == kBpfFindVma && sig.known) {
+    // The kernel's set_find_vma_callback_state: callback(task, vma, ctx): the caller's task (checked
+    // as its ARG_PTR_TO_BTF_ID above), the vm_area_struct holding the address (a kernel object
+    // pointer), the caller's r4 (callback_ctx); returns 0 or 1. Called at most once, explored as bpf_loop's.
+    if (!facts.has_callback) return violation(pc, ViolationKind::HelperArgType, d);
+    const auto vma = env.options.kernel_types ? env.options.kernel_types->struct_id("vm_area_struct") : std::nullopt;
+    if (!vma) {
+      d.note = "bpf_find_vma without the kernel's BTF";
+      return violation(pc, ViolationKind::Unsupported, d);
+    }
+    State first = s;
+    if (auto c = push_frame(env, first, pc, facts.callback, callback_frame({s.reg(1), btf_pointer(*vma), s.reg(4), RegValue{}})))
+      return c;
     out.forks.push_back(Fork{std::move(first), facts.callback});
   }
   if (helper == kBpfLoop && sig.known) {
@@ -427,6 +477,17 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
   switch (sig.known ? sig.ret : RetType::Integer) {
     case RetType::Integer: break;
     case RetType::PtrToBtfId: {
+      if (facts.percpu_type) {
+        // RET_PTR_TO_MEM_OR_BTF_ID | MEM_RDONLY (| PTR_MAYBE_NULL for bpf_per_cpu_ptr, whose cpu may not exist).
+        const auto type = env.options.kernel_types ? env.options.kernel_types->type(*facts.percpu_type) : std::nullopt;
+        if (!type) return violation(pc, ViolationKind::HelperArgType, d);
+        r0 = kernel_variable_pointer(*type);
+        if (helper == kBpfPerCpuPtr) {
+          r0.maybe_null = true;
+          r0.id = env.new_id();
+        }
+        break;
+      }
       const auto ret = helper <= kLastKernelHelper ? helper_btf_return(helper) : std::nullopt;
       const auto id = ret && env.options.kernel_types ? env.options.kernel_types->struct_id(ret->struct_name) : std::nullopt;
       if (!id) {
@@ -732,7 +793,7 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
   clobber_caller_saved(s);
   out.next_pc = callee.callsite + 1;
   if (callee.callback) {
-    // bpf_loop and bpf_for_each_map_elem may call the callback again with the caller's state as this
+    // bpf_loop, bpf_for_each_map_elem and bpf_find_vma may call the callback again with the caller's state as this
     // iteration left it.
     State again = s;
     if (auto c = push_frame(env, again, callee.callsite, callee.entry_pc, callback_frame(callee.callback_args)))

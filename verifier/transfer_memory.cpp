@@ -1,4 +1,5 @@
 // Memory transfer functions: loads, stores, atomics and lddw (including map pseudo loads).
+#include "verifier/btf_pointer.hpp"
 #include "verifier/transfer.hpp"
 
 namespace bpfvm::verifier {
@@ -65,9 +66,20 @@ Check transfer_lddw(Env& env, State& s, std::uint32_t pc) {
     case LddwSrc::Func:
       s.reg(dst) = RegValue::pointer(RegType::FuncPtr, static_cast<std::uint32_t>(pc + 1 + in.imm));
       return std::nullopt;
-    case LddwSrc::BtfId:
-      d.note = "lddw of a BTF kernel symbol (BPF_PSEUDO_BTF_ID)";
-      return violation(pc, ViolationKind::Unsupported, d);
+    case LddwSrc::BtfId: {
+      // check_pseudo_btf_id: a kernel variable (a typed __ksym) of vmlinux's BTF (insn[1].imm 0; a
+      // module's BTF is not asked for).
+      const KernelTypes* kernel = env.options.kernel_types;
+      const auto var = kernel && env.program.insns[pc + 1].imm == 0 ? kernel->variable(static_cast<std::uint32_t>(in.imm))
+                                                                    : std::nullopt;
+      if (!var) {
+        d.note = kernel ? "lddw BPF_PSEUDO_BTF_ID naming no variable of the kernel's BTF"
+                        : "lddw of a kernel variable (BPF_PSEUDO_BTF_ID) without the kernel's BTF";
+        return violation(pc, ViolationKind::Unsupported, d);
+      }
+      s.reg(dst) = kernel_variable_pointer(*var);
+      return std::nullopt;
+    }
   }
   d.note = "unknown lddw pseudo source";
   return violation(pc, ViolationKind::Unsupported, d);

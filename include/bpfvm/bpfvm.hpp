@@ -122,6 +122,11 @@ struct LoadOptions {
   bool core_without_target = false;
   /// Values of __kconfig externs: "LINUX_KERNEL_VERSION" → "393216", "CONFIG_HZ" → "250".
   std::map<std::string, std::string, std::less<>> kconfig;
+  /// The kernel address of an untyped __ksym (`extern const void bpf_prog_active __ksym;`), loaded as
+  /// a plain 64-bit constant as libbpf does. Empty: read from /proc/kallsyms (where addresses are
+  /// hidden it gives 0, as libbpf gets); nullopt leaves the extern unresolved (a weak one reads 0)
+  /// and load() refuses the programs using it. Typed __ksyms resolve against target_btf instead.
+  std::function<std::optional<std::uint64_t>(const std::string& name)> kernel_symbol_address;
   /// false: open only to inspect (report, disassemble, programs, control_flow_dot), as `bpfvm
   /// objdump` does: no map is allocated, maps() is empty and load() fails.
   bool create_maps = true;

@@ -33,8 +33,11 @@ enum class ArgType : std::uint8_t {
   PtrToSockCommon,     ///< ARG_PTR_TO_SOCK_COMMON: a non-null socket, full or not, or a tcp_sock
   PtrToBtfIdSockCommon,///< ARG_PTR_TO_BTF_ID_SOCK_COMMON: the same socket pointers (bpfvm has no BTF ids);
                        ///< bpf_sk_release (id 86) also releases the reference it names (OBJ_RELEASE)
+  /// ARG_PTR_TO_BTF_ID (task_struct, file, inode, ...): a non-null, trusted kernel object pointer of the
+  /// struct the kernel helper's prototype names (verifier/btf_pointer.cpp helper_btf_arg; other helpers'
+  /// calls are refused "not supported yet"), and ARG_PTR_TO_PERCPU_BTF_ID.
+  PtrToBtfId,
   // Kernel objects bpfvm's verifier does not model yet: a call passing one is refused "not supported yet".
-  PtrToBtfId,          ///< ARG_PTR_TO_BTF_ID (task_struct, file, inode, ...) and ARG_PTR_TO_PERCPU_BTF_ID
   PtrToDynptr,         ///< ARG_PTR_TO_DYNPTR
   PtrToTimer,          ///< ARG_PTR_TO_TIMER
   PtrToKptr,           ///< ARG_PTR_TO_KPTR

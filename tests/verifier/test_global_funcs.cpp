@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -119,4 +120,81 @@ TEST_CASE("target_btf: parsed only where needed, and never replaced by the runni
   auto program = object->load("tp_btf_sched_switch");
   REQUIRE_FALSE(program.has_value());
   CHECK(program.error().message().find("need the kernel's BTF") != std::string::npos);
+}
+
+namespace {
+
+std::vector<std::uint8_t> kernel_btf() {
+  std::ifstream in{"/sys/kernel/btf/vmlinux", std::ios::binary};
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("__ksym: a typed one verifies against the kernel's BTF, and run() refuses it naming the symbol") {
+  bpfvm::LoadOptions options;
+  options.target_btf = kernel_btf();
+  if (options.target_btf.empty()) {
+    WARN("skipped: no /sys/kernel/btf/vmlinux");
+    return;
+  }
+  bpfvm::Vm vm;
+  auto object = vm.open_elf_file((kObjects / "ksym_this_cpu_runqueues.bpf.o").string(), options);
+  REQUIRE(object.has_value());
+  CHECK(object->report(false).find("ksym runqueues") != std::string::npos);
+  auto program = object->load("ksym_this_cpu_runqueues");
+  INFO((program ? std::string() : program.error().message()));
+  REQUIRE(program.has_value());
+  auto ran = program->run(bpfvm::RunInput{});
+  REQUIRE_FALSE(ran.has_value());
+  CHECK(ran.error().code == bpfvm::Errc::Unsupported);
+  CHECK(ran.error().message().find("reads kernel variable 'runqueues' at insn 0") != std::string::npos);
+
+  // Without the kernel's BTF a typed __ksym stays unresolved: only the program using it is refused.
+  bpfvm::LoadOptions no_target;
+  no_target.core_without_target = true;
+  auto no_btf = vm.open_elf_file((kObjects / "ksym_this_cpu_runqueues.bpf.o").string(), no_target);
+  REQUIRE(no_btf.has_value());
+  auto refused = no_btf->load("ksym_this_cpu_runqueues");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message().find("a typed __ksym needs the kernel's BTF") != std::string::npos);
+}
+
+TEST_CASE("__ksym: an untyped one loads its kernel address as a constant, and the program runs") {
+  bpfvm::Vm vm;
+  const auto path = (kObjects / "ksym_untyped_address.bpf.o").string();
+  bpfvm::LoadOptions options;
+  std::string asked;
+  options.kernel_symbol_address = [&asked](const std::string& name) -> std::optional<std::uint64_t> {
+    asked = name;
+    return 0xffffffff81000000ull;
+  };
+  auto object = vm.open_elf_file(path, options);
+  REQUIRE(object.has_value());
+  CHECK(asked == "schedule");
+  CHECK(object->report(false).find("ksym_addr schedule = -2130706432") != std::string::npos);
+  auto program = object->load("ksym_untyped_address");
+  INFO((program ? std::string() : program.error().message()));
+  REQUIRE(program.has_value());
+  // bpf_probe_read_kernel of a kernel address from a userspace process: -EFAULT, as for any address
+  // the process cannot read.
+  auto ran = program->run(bpfvm::RunInput{});
+  INFO((ran ? std::string() : ran.error().message()));
+  REQUIRE(ran.has_value());
+  CHECK(static_cast<std::int64_t>(ran->r0) == -14);
+
+  // No address (the hook gives none): the program using it is refused in one line.
+  options.kernel_symbol_address = [](const std::string&) -> std::optional<std::uint64_t> { return std::nullopt; };
+  auto unresolved = vm.open_elf_file(path, options);
+  REQUIRE(unresolved.has_value());
+  auto refused = unresolved->load("ksym_untyped_address");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message().find("extern ksym 'schedule' (no kernel address for it") != std::string::npos);
+
+  // Default: /proc/kallsyms, where this process can read it (libbpf's source for untyped ksyms).
+  if (std::ifstream kallsyms{"/proc/kallsyms"}) {
+    auto from_kallsyms = vm.open_elf_file(path);
+    REQUIRE(from_kallsyms.has_value());
+    CHECK(from_kallsyms->load("ksym_untyped_address").has_value());
+  }
 }

@@ -513,11 +513,20 @@ TEST_CASE("kernel verdicts: suites and examples agree with the kernel except for
   std::map<std::string_view, std::string_view> known;
   for (const auto& k : kKnownDisagreements) known.emplace(k.program, k.reason);
   std::set<std::string> seen;
-  std::size_t agree = 0, known_count = 0;
-  std::ostringstream failures, listed;
+  std::size_t agree = 0, known_count = 0, unjudged = 0;
+  std::ostringstream failures, listed, unjudged_list;
   for (const auto& c : all) {
     seen.insert(c.program);
     const auto it = known.find(c.program);
+    // A typed __ksym needs the symbol's address from the kernel's kallsyms (check_pseudo_btf_id); a kernel
+    // built without CONFIG_KALLSYMS_ALL (this machine's 6.18) lists no data symbols and refuses every
+    // such load before judging the program: no kernel verdict to compare.
+    if (!c.kernel_accepts && c.kernel_reason.find("failed to find the address for kernel symbol") != std::string::npos) {
+      ++unjudged;
+      unjudged_list << "  " << c.program << ": no kernel verdict (" << c.kernel_reason << "); bpfvm "
+                    << verdict_text(c.bpfvm_accepts) << "\n";
+      continue;
+    }
     const bool disagree = c.bpfvm_accepts != c.kernel_accepts;
     const std::string detail = "bpfvm " + verdict_text(c.bpfvm_accepts) +
                                (c.bpfvm_reason.empty() ? "" : " (" + c.bpfvm_reason + ")") + ", kernel " +
@@ -547,8 +556,9 @@ TEST_CASE("kernel verdicts: suites and examples agree with the kernel except for
       std::cout << "  " << c.program << ": bpfvm " << verdict_text(c.bpfvm_accepts) << ", kernel "
                 << verdict_text(c.kernel_accepts) << (c.kernel_reason.empty() ? "" : " (" + c.kernel_reason + ")")
                 << "\n";
-  std::cout << all.size() << " programs: " << agree << " agree, " << known_count << " known disagreements\n"
-            << listed.str();
+  std::cout << all.size() << " programs: " << agree << " agree, " << known_count << " known disagreements, "
+            << unjudged << " without a kernel verdict\n"
+            << listed.str() << unjudged_list.str();
   INFO(failures.str());
   CHECK(failures.str().empty());
 }

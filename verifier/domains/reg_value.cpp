@@ -27,7 +27,9 @@ bool RegValue::leq(const RegValue& old, IdMap& ids) const {
       return false;
     return value.leq(old.value);
   }
-  if (aux != old.aux || frame != old.frame || read_only != old.read_only || untrusted != old.untrusted) return false;
+  if (aux != old.aux || frame != old.frame || read_only != old.read_only || untrusted != old.untrusted ||
+      percpu != old.percpu)
+    return false;
   if (maybe_null && !old.maybe_null) return false;
   if (!value.leq(old.value)) return false;
   if (maybe_null && old.maybe_null && !ids.pair(old.id, id)) return false;

@@ -61,6 +61,8 @@ struct RegValue {
   bool maybe_null = false;  // MapValue, Mem, RingbufMem, sockets: null until a check proves otherwise
   bool read_only = false;   // Mem: writes refused
   bool untrusted = false;   // BtfId: loaded from a field, may be NULL at run time (not checked)
+  bool percpu = false;      // BtfId: a per-CPU variable (MEM_PERCPU), aux = its type's id (any kind): no
+                            // loads; bpf_this_cpu_ptr / bpf_per_cpu_ptr take it
   std::uint8_t frame = 0;   // Stack: which call frame's stack
   std::uint32_t id = 0;     // maybe_null pointers: copies share an id so one check covers all;
                             // packet pointers: names the variable part of the offset;
