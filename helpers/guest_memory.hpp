@@ -78,6 +78,7 @@ void add_ringbuf_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_program_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_socket_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_sockmap_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
+void add_msg_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 /// Every other kernel helper (helper_catalog.cpp): registered first, the families replace their ids.
 void add_catalog_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 

@@ -1,0 +1,257 @@
+// sk_skb and sk_msg programs run by bpfvm. The kernel cannot test-run either type (BPF_PROG_TEST_RUN
+// gives -ENOTSUPP), so the kernel here judges the load (both objects must load in it as in bpfvm) and
+// the runs are checked against filter.c's documented semantics of each helper.
+#include <catch2/catch.hpp>
+#include <arpa/inet.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "bpfvm/bpfvm.hpp"
+#include "loader/object.hpp"
+#include "tests/runtime/kernel_object.hpp"
+
+namespace bpfvm::testing {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+Bytes read_object(std::string_view stem) {
+  std::ifstream in(std::string(BPFVM_RUNTIME_PROGRAMS_DIR) + "/" + std::string(stem) + ".bpf.o", std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+template <class T>
+std::span<const std::uint8_t> bytes_of(const T& v) {
+  return {reinterpret_cast<const std::uint8_t*>(&v), sizeof v};
+}
+
+// A command payload: the letter, then u32 arguments at offsets 4, 8, 12, then `tail` bytes 'a', 'b', ...
+Bytes command(char letter, std::uint32_t a = 0, std::uint32_t b = 0, std::uint32_t c = 0, std::size_t tail = 0) {
+  Bytes out(16, 0);
+  out[0] = static_cast<std::uint8_t>(letter);
+  std::memcpy(out.data() + 4, &a, 4);
+  std::memcpy(out.data() + 8, &b, 4);
+  std::memcpy(out.data() + 12, &c, 4);
+  for (std::size_t i = 0; i < tail; ++i) out.push_back(static_cast<std::uint8_t>('a' + i % 26));
+  return out;
+}
+
+// head followed by tail.
+Bytes cat(Bytes head, std::span<const std::uint8_t> tail) {
+  head.reserve(head.size() + tail.size());
+  for (const auto b : tail) head.push_back(b);
+  return head;
+}
+
+void require_kernel_loads(const Bytes& elf, const char* stem) {
+  auto lobj = loader::load_object(elf);
+  REQUIRE(lobj.has_value());
+  std::string log;
+  auto kobj = KernelObject::load(*lobj, &log);
+  INFO(stem << ": " << (kobj ? std::string() : kobj.error().reason + "\n" + log));
+  CHECK(kobj.has_value());
+}
+
+constexpr Engine kEngines[] = {Engine::Interpreter, Engine::Jit};
+
+TEST_CASE("sk_skb: stream parser and verdict run on the caller's stream bytes", "[runtime][sk_skb]") {
+  const Bytes elf = read_object("sk_skb_stream");
+  REQUIRE_FALSE(elf.empty());
+  require_kernel_loads(elf, "sk_skb_stream");
+  Vm vm;
+  auto obj = vm.open_elf(elf, {}, "sk_skb_stream");
+  REQUIRE(obj.has_value());
+  const int client = ::socket(AF_INET, SOCK_STREAM, 0), listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in lo{};
+  lo.sin_family = AF_INET;
+  lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof lo;
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&lo), sizeof lo) == 0);
+  REQUIRE(::listen(listener, 1) == 0);
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&lo), &len) == 0);
+  REQUIRE(::connect(client, reinterpret_cast<sockaddr*>(&lo), sizeof lo) == 0);
+  auto sock_map = obj->map("sock_map");
+  REQUIRE(sock_map.has_value());
+  CHECK(sock_map->update(bytes_of(std::uint32_t{1}), bytes_of(std::uint64_t(client))) == 0);
+
+  for (const auto engine : kEngines) {
+    for (const bool checked : {false, true}) {
+      INFO("engine " << static_cast<int>(engine) << " checked " << checked);
+      auto parser = obj->load("parser", {.engine = engine, .checked = checked});
+      auto verdict = obj->load("verdict", {.engine = engine, .checked = checked});
+      REQUIRE((parser.has_value() && verdict.has_value()));
+      // stream_parser: the frame length from a big-endian u16 prefix; 0 (need more) on one byte.
+      auto framed = parser->run(RunInput{.data = Bytes{0x00, 0x05, 'h', 'e'}});
+      REQUIRE(framed.has_value());
+      CHECK(framed->retval == 7);
+      CHECK(parser->run(RunInput{.data = Bytes{0x00}})->retval == 0);
+      // No stream bytes: refused, as a strparser never runs a program on an empty skb.
+      CHECK_FALSE(verdict->run(RunInput{}).has_value());
+
+      auto run = [&](const Bytes& data, std::span<const std::uint8_t> ctx = {}) {
+        auto out = verdict->run(RunInput{.data = data, .ctx = ctx});
+        INFO((out ? std::string() : out.error().message()));
+        REQUIRE(out.has_value());
+        return *out;
+      };
+      // Direct packet write, SK_PASS; data_out is the skb after the verdict.
+      const RunOutput pass = run(Bytes{'p', 'q', 'r'});
+      CHECK(pass.retval == SK_PASS);
+      CHECK(pass.data_out == Bytes{'p', 'x', 'r'});
+      CHECK(run(Bytes{'d', 0}).retval == SK_DROP);
+      // bpf_sk_redirect_map: slot 1 holds a connected TCP socket (egress and ingress allowed); an empty
+      // slot or an unknown flag drops; the redirect is reported with map and key.
+      const RunOutput redirected = run(command('m', 1));
+      CHECK(redirected.retval == SK_PASS);
+      REQUIRE(redirected.redirect_map.has_value());
+      CHECK((redirected.redirect_map->map == "sock_map" && redirected.redirect_map->key == 1));
+      CHECK(run(command('m', 1, BPF_F_INGRESS)).retval == SK_PASS);
+      CHECK(run(command('m', 2)).retval == SK_DROP);
+      CHECK_FALSE(run(command('m', 2)).redirect_map.has_value());
+      CHECK(run(command('m', 1, 4)).retval == SK_DROP);
+      CHECK(run(command('h', 1)).retval == SK_DROP);  // the sockhash is empty
+      // bpf_skb_pull_data: up to skb->len is 0, past it -ENOMEM.
+      CHECK(static_cast<int>(run(command('l', 16)).retval) == 0);
+      CHECK(static_cast<int>(run(command('l', 0)).retval) == 0);
+      CHECK(static_cast<int>(run(command('l', 17)).retval) == -ENOMEM);
+      // bpf_skb_change_tail: trims, grows with zeroes; flags or more than BPF_SKB_MAX_LEN -EINVAL.
+      const Bytes trim = command('t', 5, 0, 0, 4);
+      const RunOutput trimmed = run(trim);
+      CHECK(static_cast<int>(trimmed.retval) == 0);
+      CHECK(trimmed.data_out == Bytes(trim.begin(), trim.begin() + 5));
+      const RunOutput grown = run(command('t', 20, 0, 0, 2));
+      CHECK(static_cast<int>(grown.retval) == 0);
+      REQUIRE(grown.data_out.size() == 20);
+      CHECK((grown.data_out[16] == 'a' && grown.data_out[17] == 'b' && grown.data_out[18] == 0 && grown.data_out[19] == 0));
+      CHECK(static_cast<int>(run(command('t', 5, 1)).retval) == -EINVAL);
+      CHECK(static_cast<int>(run(command('t', 16065)).retval) == -EINVAL);
+      CHECK(run(command('t', 16064)).data_out.size() == 16064);
+      // bpf_skb_change_head: zeroed bytes in front; flags, or a length above the maximum, -EINVAL.
+      const RunOutput headed = run(command('e', 3));
+      CHECK(static_cast<int>(headed.retval) == 0);
+      REQUIRE(headed.data_out.size() == 19);
+      CHECK((headed.data_out[0] == 0 && headed.data_out[2] == 0 && headed.data_out[3] == 'e'));
+      CHECK(static_cast<int>(run(command('e', 3, 1)).retval) == -EINVAL);
+      CHECK(static_cast<int>(run(command('e', 16064 - 15)).retval) == -EINVAL);
+      CHECK(static_cast<int>(run(command('e', 0xffffffffu)).retval) == -EINVAL);  // wraps the u32 length
+      // bpf_skb_adjust_room: mode/flags -EINVAL, |len_diff| > 0xfff -EFAULT, grow in front, shrink off the front.
+      CHECK(static_cast<int>(run(command('a', 2, 1)).retval) == -EINVAL);
+      CHECK(static_cast<int>(run(command('a', 2, 0, 1)).retval) == -EINVAL);
+      CHECK(static_cast<int>(run(command('a', 0x1000)).retval) == -EFAULT);
+      CHECK(static_cast<int>(run(command('a', static_cast<std::uint32_t>(-0x1000))).retval) == -EFAULT);
+      const RunOutput roomier = run(command('a', 2));
+      CHECK(static_cast<int>(roomier.retval) == 0);
+      CHECK((roomier.data_out.size() == 18 && roomier.data_out[0] == 0 && roomier.data_out[2] == 'a'));
+      const Bytes shrink = command('a', static_cast<std::uint32_t>(-4), 0, 0, 3);
+      const RunOutput shrunk = run(shrink);
+      CHECK(static_cast<int>(shrunk.retval) == 0);
+      CHECK(shrunk.data_out == Bytes(shrink.begin() + 4, shrink.end()));
+      CHECK(static_cast<int>(run(command('a', static_cast<std::uint32_t>(-17))).retval) == -ENOMEM);
+      // Context fields from ctx_in: len from the data, ports and family also through skb->sk.
+      __sk_buff md{};
+      md.family = AF_INET;
+      md.local_port = 8080;
+      md.remote_port = std::uint32_t{htons(443)} << 16;
+      const RunOutput fields = run(command('f'), bytes_of(md));
+      CHECK(fields.retval == 16u + 8080 + htons(443) + 8080 + htons(443) + AF_INET);
+      md.len = 3;  // len is the run's
+      CHECK(run(command('f'), bytes_of(md)).retval == fields.retval);
+      __sk_buff with_pointer{};
+      with_pointer.data = 1;
+      CHECK_FALSE(verdict->run(RunInput{.data = command('f'), .ctx = bytes_of(with_pointer)}).has_value());
+    }
+  }
+  for (const int fd : {client, listener}) ::close(fd);
+}
+
+TEST_CASE("sk_msg: apply/cork bytes and pull/push/pop data on the message", "[runtime][sk_msg]") {
+  const Bytes elf = read_object("sk_msg_data");
+  REQUIRE_FALSE(elf.empty());
+  require_kernel_loads(elf, "sk_msg_data");
+  Vm vm;
+  auto obj = vm.open_elf(elf, {}, "sk_msg_data");
+  REQUIRE(obj.has_value());
+  auto after = obj->map("after");
+  REQUIRE(after.has_value());
+  for (const auto engine : kEngines) {
+    for (const bool checked : {false, true}) {
+      INFO("engine " << static_cast<int>(engine) << " checked " << checked);
+      auto prog = obj->load("msg_data", {.engine = engine, .checked = checked});
+      REQUIRE(prog.has_value());
+      struct Seen {
+        RunOutput out;
+        std::int64_t ret = 0, window = 0, size = 0;
+      };
+      auto run = [&](const Bytes& message) {
+        auto out = prog->run(RunInput{.data = message});
+        INFO((out ? std::string() : out.error().message()));
+        REQUIRE(out.has_value());
+        Seen seen{*out};
+        std::int64_t* fields[] = {&seen.ret, &seen.window, &seen.size};
+        for (std::uint32_t k = 0; k < 3; ++k)
+          REQUIRE(after->lookup(bytes_of(k), {reinterpret_cast<std::uint8_t*>(fields[k]), 8}) == 0);
+        CHECK(seen.out.retval == SK_PASS);
+        return seen;
+      };
+      const Bytes plain = command('a', 100, 0, 0, 4);
+      const Seen applied = run(plain);
+      CHECK((applied.ret == 0 && applied.out.msg_apply_bytes == 100u && !applied.out.msg_cork_bytes));
+      CHECK((applied.window == 20 && applied.size == 20 && applied.out.data_out == plain));
+      const Seen corked = run(command('c', 7));
+      CHECK((corked.out.msg_cork_bytes == 7u && !corked.out.msg_apply_bytes));
+      CHECK_FALSE(run(command('x')).out.msg_apply_bytes.has_value());
+
+      // pull_data: [start, end) inside the one fragment becomes the window.
+      const Seen pulled = run(command('l', 4, 8, 0, 4));
+      CHECK((pulled.ret == 0 && pulled.window == 4 && pulled.size == 20));
+      CHECK(run(command('l', 8, 8)).ret == -EINVAL);      // end <= start
+      CHECK(run(command('l', 4, 8, 1)).ret == -EINVAL);   // flags
+      CHECK(run(command('l', 16, 17)).ret == -EINVAL);    // start past the message
+      CHECK(run(command('l', 4, 17)).ret == -EINVAL);     // end past the message
+      CHECK(run(command('l', 4, 8, 0, 4)).window == 4);
+
+      // push_data at the start: a fragment of its own in front, which the window then names.
+      const Bytes msg = command('u', 0, 4, 0, 4);
+      const Seen front = run(msg);
+      CHECK((front.ret == 0 && front.window == 4 && front.size == 24));
+      CHECK(front.out.data_out == cat({'#', 0, 0, 0}, msg));
+      // Inside the fragment: split in three, the window is the part before start.
+      const Bytes split_msg = command('u', 2, 3, 0, 4);
+      const Seen split = run(split_msg);
+      CHECK((split.ret == 0 && split.window == 2 && split.size == 23));
+      CHECK(split.out.data_out == cat({'#', split_msg[1], 0, 0, 0}, std::span(split_msg).subspan(2)));
+      CHECK(run(command('u', 16, 4)).ret == -EINVAL);     // start at the end
+      CHECK(run(command('u', 0, 4, 1)).ret == -EINVAL);   // flags
+      const Bytes empty_push = command('u', 0, 0);
+      const Seen nothing = run(empty_push);
+      CHECK((nothing.ret == 0 && nothing.size == 16 && nothing.out.data_out == cat({'#'}, std::span(empty_push).subspan(1))));
+      CHECK(run(command('u', 0, 0x7fffffff)).ret == -ENOMEM);
+
+      // pop_data inside the fragment: split around the hole; at its start: the fragment shrinks.
+      const Bytes pop_msg = command('o', 4, 4, 0, 4);
+      const Seen holed = run(pop_msg);
+      CHECK((holed.ret == 0 && holed.window == 4 && holed.size == 16));
+      CHECK(holed.out.data_out == cat(Bytes(pop_msg.begin(), pop_msg.begin() + 4), std::span(pop_msg).subspan(8)));
+      const Bytes head_msg = command('o', 0, 4, 0, 4);
+      const Seen headless = run(head_msg);
+      CHECK((headless.ret == 0 && headless.window == 16 && headless.size == 16));
+      CHECK(headless.out.data_out == Bytes(head_msg.begin() + 4, head_msg.end()));
+      CHECK(run(command('o', 0, 16)).ret == -EINVAL);     // up to the last byte: the kernel's last >= size
+      CHECK(run(command('o', 0, 15)).size == 1);
+      CHECK(run(command('o', 16, 0)).ret == -EINVAL);     // start past the message
+      CHECK(run(command('o', 4, 4, 1)).ret == -EINVAL);   // flags
+    }
+  }
+}
+
+}  // namespace
+}  // namespace bpfvm::testing
