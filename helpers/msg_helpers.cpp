@@ -65,10 +65,13 @@ std::uint32_t fragment_at(const MsgCtx& m, std::uint64_t start, std::uint64_t& o
   return m.nr_frags;
 }
 
-// `bytes` fresh bytes from the arena's tail, or nullptr when it is spent (the kernel's alloc_pages
-// failing: -ENOMEM).
+// The largest block the kernel's alloc_pages gives (order MAX_PAGE_ORDER = 10 of 4 KiB pages).
+constexpr std::uint64_t kMaxAllocBytes = std::uint64_t{4096} << 10;
+
+// `bytes` fresh bytes from the arena's tail, or nullptr (-ENOMEM) when more than the kernel can
+// allocate at once or more than the arena has left.
 std::uint8_t* arena_take(MsgCtx& m, std::uint64_t bytes) {
-  if (bytes > m.arena_bytes - m.arena_used_bytes) return nullptr;
+  if (bytes > kMaxAllocBytes || bytes > m.arena_bytes - m.arena_used_bytes) return nullptr;
   std::uint8_t* p = m.arena + m.arena_used_bytes;
   m.arena_used_bytes += bytes;
   return p;
@@ -137,11 +140,12 @@ std::uint64_t msg_pull_data(std::uint64_t ctx, std::uint64_t start64, std::uint6
   return 0;
 }
 
-// bpf_msg_push_data(msg, start, len, flags): flags -EINVAL, len 0 does nothing, start at or past the
-// message's end -EINVAL. len zeroed bytes go in at start (the kernel's new page is not cleared; bpfvm
-// gives zeroes rather than stale memory) as a fragment of their own, splitting start's fragment when
-// start falls inside it; with no free fragment slot (or one, and a split needed) start's fragment is
-// copied together with the new bytes into one. data/data_end then name the first fragment.
+// bpf_msg_push_data(msg, start, len, flags): flags -EINVAL, len 0 does nothing, start past the message's
+// end -EINVAL (start == size appends: the kernel's bound since its 6.13 fixes, confirmed on 6.18). len
+// zeroed bytes go in at start (the kernel's new page is not cleared; bpfvm gives zeroes rather than
+// stale memory) as a fragment of their own, splitting start's fragment when start falls inside it;
+// with no free fragment slot (or one, and a split needed) start's fragment is copied together with the
+// new bytes into one. data/data_end then name the first fragment.
 std::uint64_t msg_push_data(std::uint64_t ctx, std::uint64_t start64, std::uint64_t len64, std::uint64_t flags,
                             std::uint64_t, vm::RunContext* run) {
   MsgCtx* m = msg_of(run, ctx);
@@ -149,9 +153,18 @@ std::uint64_t msg_push_data(std::uint64_t ctx, std::uint64_t start64, std::uint6
   const auto start = static_cast<std::uint32_t>(start64), len = static_cast<std::uint32_t>(len64);
   if (flags) return ret(-EINVAL);
   if (len == 0) return 0;
+  if (start > m->md.size) return ret(-EINVAL);
+  if (m->nr_frags == 0) {  // everything was popped: the new bytes are the message
+    std::uint8_t* added = arena_take(*m, len);
+    if (added == nullptr) return ret(-ENOMEM);
+    std::memset(added, 0, len);
+    insert_fragment(*m, 0, Fragment{added, len});
+    window_on_first(run, *m);
+    return 0;
+  }
   std::uint64_t offset = 0;
-  const std::uint32_t i = fragment_at(*m, start, offset);
-  if (i == m->nr_frags) return ret(-EINVAL);
+  std::uint32_t i = fragment_at(*m, start, offset);
+  if (i == m->nr_frags) offset = m->md.size - m->frags[--i].length;  // start == size: after the last one
   const std::uint64_t space = kMaxMsgFrags - m->nr_frags;
   const auto front = static_cast<std::uint32_t>(start - offset);
   const Fragment old = m->frags[i];
@@ -171,27 +184,28 @@ std::uint64_t msg_push_data(std::uint64_t ctx, std::uint64_t start64, std::uint6
     } else {
       m->frags[i].length = front;
       insert_fragment(*m, i + 1, Fragment{added, len});
-      insert_fragment(*m, i + 2, Fragment{old.bytes + front, old.length - front});
+      if (old.length > front) insert_fragment(*m, i + 2, Fragment{old.bytes + front, old.length - front});
     }
   }
   window_on_first(run, *m);
   return 0;
 }
 
-// bpf_msg_pop_data(msg, start, len, flags): flags -EINVAL; start past the message, or start + len at or
-// past its end (the kernel's `last >= size`: the last byte cannot be popped), -EINVAL. Bytes
-// [start, start + len) leave the message: a pop inside one fragment splits it in two (or, with no
-// free fragment slot, copies the remainder together), fragments emptied leave. This is the kernel's
-// pop since its 6.13 fixes (offsets inside a later fragment count from that fragment's start).
+// bpf_msg_pop_data(msg, start, len, flags): flags -EINVAL, len 0 does nothing; start past the message,
+// or start + len past its end, -EINVAL. Bytes [start, start + len) leave the message: a pop inside one
+// fragment splits it in two (or, with no free fragment slot, copies the remainder together), fragments
+// emptied leave. This is the kernel's pop since its 6.13 fixes (the whole message may go; offsets in
+// a later fragment count from that fragment's start), as the 6.18 test kernel answers.
 std::uint64_t msg_pop_data(std::uint64_t ctx, std::uint64_t start64, std::uint64_t len64, std::uint64_t flags,
                            std::uint64_t, vm::RunContext* run) {
   MsgCtx* m = msg_of(run, ctx);
   if (m == nullptr) return 0;
   const auto start = static_cast<std::uint32_t>(start64), len = static_cast<std::uint32_t>(len64);
   if (flags) return ret(-EINVAL);
+  if (len == 0) return 0;
   std::uint64_t offset = 0;
   std::uint32_t i = fragment_at(*m, start, offset);
-  if (i == m->nr_frags || std::uint64_t{start} + len >= m->md.size) return ret(-EINVAL);
+  if (i == m->nr_frags || std::uint64_t{start} + len > m->md.size) return ret(-EINVAL);
   std::uint64_t pop = len;
   if (start != offset) {
     Fragment& f = m->frags[i];

@@ -8,6 +8,7 @@
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <optional>
 
 #include "helpers/xdp_buffer.hpp"
@@ -349,10 +350,10 @@ Result<void> run_sk_skb(const ProgramRunner& runner, const TestRunOptions& o, st
 }
 
 // The longest message an sk_msg run takes, and the arena its fragments (and the bytes
-// bpf_msg_push_data/pull_data add) live in: a push or pull that does not fit what is left is -ENOMEM,
-// where the kernel's page allocation could fail the same way.
+// bpf_msg_push_data/pull_data add) live in. It is not cleared: pages no fragment uses are never
+// touched. A push or pull that does not fit what is left is -ENOMEM (msg_helpers.cpp).
 constexpr std::size_t kMsgMaxBytes = 4 * kPageBytes;
-constexpr std::size_t kMsgArenaBytes = 16 * kPageBytes;
+constexpr std::size_t kMsgArenaBytes = std::size_t{16} << 20;
 
 // sk_msg: the kernel cannot test-run this type either. data_in is the message a sendmsg() handed the
 // program (1..kMsgMaxBytes bytes, one fragment, as a small write fills one scatterlist element);
@@ -369,11 +370,11 @@ Result<void> run_sk_msg(const ProgramRunner& runner, const TestRunOptions& o, st
     if (md_in.data || md_in.data_end || md_in.sk)
       return einval("ctx_in sets an sk_msg_md pointer field (data, data_end, sk): the run sets them");
   }
-  std::vector<std::uint8_t> arena(kMsgArenaBytes);  // never resized: fragment pointers stay valid
+  const auto arena = std::make_unique_for_overwrite<std::uint8_t[]>(kMsgArenaBytes);  // fragment pointers stay valid
   MsgCtx m{};
   m.md = md_in;
-  m.arena = arena.data();
-  m.arena_bytes = arena.size();
+  m.arena = arena.get();
+  m.arena_bytes = kMsgArenaBytes;
   std::memcpy(m.arena, o.data_in.data(), o.data_in.size());
   m.arena_used_bytes = o.data_in.size();
   m.frags[0] = MsgCtx::Fragment{m.arena, static_cast<std::uint32_t>(o.data_in.size())};
