@@ -82,7 +82,8 @@ TEST_CASE("sk_skb: stream parser and verdict run on the caller's stream bytes", 
   REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&lo), &len) == 0);
   REQUIRE(::connect(client, reinterpret_cast<sockaddr*>(&lo), sizeof lo) == 0);
   auto sock_map = obj->map("sock_map");
-  REQUIRE(sock_map.has_value());
+  auto result = obj->map("result");
+  REQUIRE((sock_map.has_value() && result.has_value()));
   CHECK(sock_map->update(bytes_of(std::uint32_t{1}), bytes_of(std::uint64_t(client))) == 0);
 
   for (const auto engine : kEngines) {
@@ -99,74 +100,84 @@ TEST_CASE("sk_skb: stream parser and verdict run on the caller's stream bytes", 
       // No stream bytes: refused, as a strparser never runs a program on an empty skb.
       CHECK_FALSE(verdict->run(RunInput{}).has_value());
 
+      struct Seen {
+        RunOutput out;
+        std::int64_t ret = 0, len = 0, linear = 0;  // `result`: the helper's answer, skb->len, data_end - data
+      };
       auto run = [&](const Bytes& data, std::span<const std::uint8_t> ctx = {}) {
         auto out = verdict->run(RunInput{.data = data, .ctx = ctx});
         INFO((out ? std::string() : out.error().message()));
         REQUIRE(out.has_value());
-        return *out;
+        Seen seen{*out};
+        std::int64_t* fields[] = {&seen.ret, &seen.len, &seen.linear};
+        for (std::uint32_t k = 0; k < 3; ++k)
+          REQUIRE(result->lookup(bytes_of(k), {reinterpret_cast<std::uint8_t*>(fields[k]), 8}) == 0);
+        return seen;
       };
       // Direct packet write, SK_PASS; data_out is the skb after the verdict.
-      const RunOutput pass = run(Bytes{'p', 'q', 'r'});
-      CHECK(pass.retval == SK_PASS);
-      CHECK(pass.data_out == Bytes{'p', 'x', 'r'});
-      CHECK(run(Bytes{'d', 0}).retval == SK_DROP);
+      const Seen pass = run(Bytes{'p', 'q', 'r'});
+      CHECK(pass.out.retval == SK_PASS);
+      CHECK(pass.out.data_out == Bytes{'p', 'x', 'r'});
+      CHECK(run(Bytes{'d', 0}).out.retval == SK_DROP);
       // bpf_sk_redirect_map: slot 1 holds a connected TCP socket (egress and ingress allowed); an empty
       // slot or an unknown flag drops; the redirect is reported with map and key.
-      const RunOutput redirected = run(command('m', 1));
+      const RunOutput redirected = run(command('m', 1)).out;
       CHECK(redirected.retval == SK_PASS);
       REQUIRE(redirected.redirect_map.has_value());
       CHECK((redirected.redirect_map->map == "sock_map" && redirected.redirect_map->key == 1));
-      CHECK(run(command('m', 1, BPF_F_INGRESS)).retval == SK_PASS);
-      CHECK(run(command('m', 2)).retval == SK_DROP);
-      CHECK_FALSE(run(command('m', 2)).redirect_map.has_value());
-      CHECK(run(command('m', 1, 4)).retval == SK_DROP);
-      CHECK(run(command('h', 1)).retval == SK_DROP);  // the sockhash is empty
+      CHECK(run(command('m', 1, BPF_F_INGRESS)).out.retval == SK_PASS);
+      CHECK(run(command('m', 2)).out.retval == SK_DROP);
+      CHECK_FALSE(run(command('m', 2)).out.redirect_map.has_value());
+      CHECK(run(command('m', 1, 4)).out.retval == SK_DROP);
+      CHECK(run(command('h', 1)).out.retval == SK_DROP);  // the sockhash is empty
       // bpf_skb_pull_data: up to skb->len is 0, past it -ENOMEM.
-      CHECK(static_cast<int>(run(command('l', 16)).retval) == 0);
-      CHECK(static_cast<int>(run(command('l', 0)).retval) == 0);
-      CHECK(static_cast<int>(run(command('l', 17)).retval) == -ENOMEM);
+      CHECK(run(command('l', 16)).ret == 0);
+      CHECK(run(command('l', 0)).ret == 0);
+      CHECK(run(command('l', 17)).ret == -ENOMEM);
       // bpf_skb_change_tail: trims, grows with zeroes; flags or more than BPF_SKB_MAX_LEN -EINVAL.
       const Bytes trim = command('t', 5, 0, 0, 4);
-      const RunOutput trimmed = run(trim);
-      CHECK(static_cast<int>(trimmed.retval) == 0);
-      CHECK(trimmed.data_out == Bytes(trim.begin(), trim.begin() + 5));
-      const RunOutput grown = run(command('t', 20, 0, 0, 2));
-      CHECK(static_cast<int>(grown.retval) == 0);
-      REQUIRE(grown.data_out.size() == 20);
-      CHECK((grown.data_out[16] == 'a' && grown.data_out[17] == 'b' && grown.data_out[18] == 0 && grown.data_out[19] == 0));
-      CHECK(static_cast<int>(run(command('t', 5, 1)).retval) == -EINVAL);
-      CHECK(static_cast<int>(run(command('t', 16065)).retval) == -EINVAL);
-      CHECK(run(command('t', 16064)).data_out.size() == 16064);
+      const Seen trimmed = run(trim);
+      CHECK((trimmed.ret == 0 && trimmed.len == 5 && trimmed.linear == 5));
+      CHECK(trimmed.out.data_out == Bytes(trim.begin(), trim.begin() + 5));
+      const Seen grown = run(command('t', 20, 0, 0, 2));
+      CHECK((grown.ret == 0 && grown.len == 20));
+      REQUIRE(grown.out.data_out.size() == 20);
+      CHECK((grown.out.data_out[16] == 'a' && grown.out.data_out[17] == 'b' && grown.out.data_out[18] == 0 &&
+             grown.out.data_out[19] == 0));
+      CHECK(run(command('t', 5, 1)).ret == -EINVAL);
+      CHECK(run(command('t', 16065)).ret == -EINVAL);
+      CHECK(run(command('t', 16064)).out.data_out.size() == 16064);
       // bpf_skb_change_head: zeroed bytes in front; flags, or a length above the maximum, -EINVAL.
-      const RunOutput headed = run(command('e', 3));
-      CHECK(static_cast<int>(headed.retval) == 0);
-      REQUIRE(headed.data_out.size() == 19);
-      CHECK((headed.data_out[0] == 0 && headed.data_out[2] == 0 && headed.data_out[3] == 'e'));
-      CHECK(static_cast<int>(run(command('e', 3, 1)).retval) == -EINVAL);
-      CHECK(static_cast<int>(run(command('e', 16064 - 15)).retval) == -EINVAL);
-      CHECK(static_cast<int>(run(command('e', 0xffffffffu)).retval) == -EINVAL);  // wraps the u32 length
+      const Seen headed = run(command('e', 3));
+      CHECK((headed.ret == 0 && headed.len == 19));
+      REQUIRE(headed.out.data_out.size() == 19);
+      CHECK((headed.out.data_out[0] == 0 && headed.out.data_out[2] == 0 && headed.out.data_out[3] == 'e'));
+      CHECK(run(command('e', 3, 1)).ret == -EINVAL);
+      CHECK(run(command('e', 16064 - 15)).ret == -EINVAL);
+      CHECK(run(command('e', 0xffffffffu)).ret == -EINVAL);  // wraps the u32 length
       // bpf_skb_adjust_room: mode/flags -EINVAL, |len_diff| > 0xfff -EFAULT, grow in front, shrink off the front.
-      CHECK(static_cast<int>(run(command('a', 2, 1)).retval) == -EINVAL);
-      CHECK(static_cast<int>(run(command('a', 2, 0, 1)).retval) == -EINVAL);
-      CHECK(static_cast<int>(run(command('a', 0x1000)).retval) == -EFAULT);
-      CHECK(static_cast<int>(run(command('a', static_cast<std::uint32_t>(-0x1000))).retval) == -EFAULT);
-      const RunOutput roomier = run(command('a', 2));
-      CHECK(static_cast<int>(roomier.retval) == 0);
-      CHECK((roomier.data_out.size() == 18 && roomier.data_out[0] == 0 && roomier.data_out[2] == 'a'));
+      CHECK(run(command('a', 2, 1)).ret == -EINVAL);
+      CHECK(run(command('a', 2, 0, 1)).ret == -EINVAL);
+      CHECK(run(command('a', 0x1000)).ret == -EFAULT);
+      CHECK(run(command('a', static_cast<std::uint32_t>(-0x1000))).ret == -EFAULT);
+      const Seen roomier = run(command('a', 2));
+      CHECK(roomier.ret == 0);
+      CHECK((roomier.out.data_out.size() == 18 && roomier.out.data_out[0] == 0 && roomier.out.data_out[2] == 'a'));
       const Bytes shrink = command('a', static_cast<std::uint32_t>(-4), 0, 0, 3);
-      const RunOutput shrunk = run(shrink);
-      CHECK(static_cast<int>(shrunk.retval) == 0);
-      CHECK(shrunk.data_out == Bytes(shrink.begin() + 4, shrink.end()));
-      CHECK(static_cast<int>(run(command('a', static_cast<std::uint32_t>(-17))).retval) == -ENOMEM);
-      // Context fields from ctx_in: len from the data, ports and family also through skb->sk.
+      const Seen shrunk = run(shrink);
+      CHECK(shrunk.ret == 0);
+      CHECK(shrunk.out.data_out == Bytes(shrink.begin() + 4, shrink.end()));
+      CHECK(run(command('a', static_cast<std::uint32_t>(-17))).ret == -ENOMEM);
+      // Context fields from ctx_in: ports and family, also through skb->sk; len is the run's.
       __sk_buff md{};
       md.family = AF_INET;
       md.local_port = 8080;
       md.remote_port = std::uint32_t{htons(443)} << 16;
-      const RunOutput fields = run(command('f'), bytes_of(md));
-      CHECK(fields.retval == 16u + 8080 + htons(443) + 8080 + htons(443) + AF_INET);
-      md.len = 3;  // len is the run's
-      CHECK(run(command('f'), bytes_of(md)).retval == fields.retval);
+      const Seen fields = run(command('f'), bytes_of(md));
+      CHECK(fields.ret == 8080 + htons(443) + 8080 + htons(443) + AF_INET);
+      CHECK(fields.len == 16);
+      md.len = 3;
+      CHECK(run(command('f'), bytes_of(md)).len == 16);
       __sk_buff with_pointer{};
       with_pointer.data = 1;
       CHECK_FALSE(verdict->run(RunInput{.data = command('f'), .ctx = bytes_of(with_pointer)}).has_value());
@@ -363,6 +374,83 @@ TEST_CASE("sk_msg data helpers against the kernel's sendmsg path", "[runtime][sk
     ++compared;
   }
   std::printf("sk_msg kernel differential: %d messages compared\n", compared);
+}
+
+// The kernel runs a stream verdict on every skb a socket in its SOCKMAP receives
+// (BPF_SK_SKB_STREAM_VERDICT): the same payload goes through the kernel's verdict and bpfvm's run,
+// and the helper's answer, skb->len and the bytes the receiver reads (nothing after SK_DROP) must
+// agree. The kernel's skb may be non-linear (data_end - data is not compared); bpfvm's is linear.
+TEST_CASE("sk_skb stream verdict against the kernel's receive path", "[runtime][sk_skb][kernel]") {
+  const Bytes elf = read_object("sk_skb_stream");
+  REQUIRE_FALSE(elf.empty());
+  auto lobj = loader::load_object(elf);
+  REQUIRE(lobj.has_value());
+  auto kobj = KernelObject::load(*lobj);
+  REQUIRE(kobj.has_value());
+  const Fd* kprog = kobj->program("verdict");
+  const Fd* kresult = kobj->map("result");
+  REQUIRE((kprog != nullptr && kresult != nullptr));
+  Fd sockmap;
+  REQUIRE(map_create(MapSpec{BPF_MAP_TYPE_SOCKMAP, 4, 4, 1}, sockmap) == 0);
+  bpf_attr attach{};
+  attach.target_fd = static_cast<std::uint32_t>(sockmap.get());
+  attach.attach_bpf_fd = static_cast<std::uint32_t>(kprog->get());
+  attach.attach_type = BPF_SK_SKB_STREAM_VERDICT;
+  REQUIRE(kernel_bpf(BPF_PROG_ATTACH, attach) == 0);
+
+  Vm vm;
+  auto obj = vm.open_elf(elf, {}, "sk_skb_stream");
+  REQUIRE(obj.has_value());
+  auto verdict = obj->load("verdict");
+  REQUIRE(verdict.has_value());
+  auto result = obj->map("result");
+  REQUIRE(result.has_value());
+
+  const Bytes cases[] = {
+      Bytes{'p', 'q', 'r'}, Bytes{'d', 0}, command('l', 16), command('l', 0), command('l', 17),
+      command('t', 5, 0, 0, 4), command('t', 20, 0, 0, 2), command('t', 5, 1), command('t', 16065),
+      command('t', 16064), command('e', 3), command('e', 3, 1), command('e', 16064 - 15), command('e', 0xffffffffu),
+      command('a', 2, 1), command('a', 2, 0, 1), command('a', 0x1000), command('a', static_cast<std::uint32_t>(-0x1000)),
+      command('a', 2), command('a', static_cast<std::uint32_t>(-4), 0, 0, 3), command('a', static_cast<std::uint32_t>(-17)),
+      command('f'),
+  };
+  int compared = 0;
+  for (const Bytes& payload : cases) {
+    INFO("command '" << static_cast<char>(payload[0]) << "' " << payload.size() << " bytes");
+    TcpPair pair;
+    REQUIRE(pair.server >= 0);
+    const std::uint32_t slot = 0, fd = static_cast<std::uint32_t>(pair.server);
+    REQUIRE(map_update(sockmap, bytes_of(slot), bytes_of(fd)) == 0);
+    const std::int64_t unset = 0x5eed;
+    for (std::uint32_t k = 0; k < 3; ++k) REQUIRE(map_update(*kresult, bytes_of(k), bytes_of(unset)) == 0);
+    REQUIRE(::send(pair.client, payload.data(), payload.size(), 0) == static_cast<ssize_t>(payload.size()));
+    const Bytes kernel_got = pair.receive();
+    std::int64_t kernel_rec[3] = {}, ours[3] = {};
+    for (std::uint32_t k = 0; k < 3; ++k)
+      REQUIRE(map_lookup(*kresult, bytes_of(k), {reinterpret_cast<std::uint8_t*>(&kernel_rec[k]), 8}) == 0);
+    // bpfvm's context: the receiving socket's family, addresses and ports, as the kernel reads them.
+    sockaddr_in local{}, peer{};
+    socklen_t n = sizeof local;
+    REQUIRE(::getsockname(pair.server, reinterpret_cast<sockaddr*>(&local), &n) == 0);
+    n = sizeof peer;
+    REQUIRE(::getpeername(pair.server, reinterpret_cast<sockaddr*>(&peer), &n) == 0);
+    __sk_buff md{};
+    md.family = AF_INET;
+    md.local_ip4 = local.sin_addr.s_addr;
+    md.remote_ip4 = peer.sin_addr.s_addr;
+    md.local_port = ntohs(local.sin_port);
+    md.remote_port = std::uint32_t{peer.sin_port} << 16;
+    for (std::uint32_t k = 0; k < 3; ++k) REQUIRE(result->update(bytes_of(k), bytes_of(unset)) == 0);
+    auto out = verdict->run(RunInput{.data = payload, .ctx = bytes_of(md)});
+    REQUIRE(out.has_value());
+    for (std::uint32_t k = 0; k < 3; ++k)
+      REQUIRE(result->lookup(bytes_of(k), {reinterpret_cast<std::uint8_t*>(&ours[k]), 8}) == 0);
+    CHECK(ours[0] == kernel_rec[0]);
+    CHECK(ours[1] == kernel_rec[1]);
+    CHECK((out->retval == SK_PASS ? out->data_out : Bytes{}) == kernel_got);
+    ++compared;
+  }
+  std::printf("sk_skb kernel differential: %d payloads compared\n", compared);
 }
 
 }  // namespace
