@@ -30,8 +30,7 @@ constexpr const char* kBenchUsage =
     "  packet out, maps; exit 1 when they do not), then times the engines in interleaved rounds.\n"
     "  PROGRAM            .o ELF object (every engine), or .s/.bin/.data (bpfvm's engines)\n"
     "  --prog NAME        program of an object (default: its only program)\n"
-    "  --packet FILE      packet programs (xdp, socket, tc): packet bytes; sk_skb: the stream bytes;
-                     sk_msg: the message\n"
+    "  --packet FILE      packet programs (xdp, socket, tc): packet bytes\n"
     "  --ctx FILE         context bytes (xdp_md, __sk_buff, ...)\n"
     "  --mem HEX          plain programs: input buffer as hex\n"
     "  --type SECTION     program type of bytecode/assembly (xdp, tc, ...)\n"

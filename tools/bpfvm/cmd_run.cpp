@@ -20,8 +20,8 @@ constexpr const char* kRunUsage =
     "  --prog NAME        program of an object (default: its only program)\n"
     "  --mem HEX          plain programs: input buffer as hex (r1 = its address, r2 = its length)\n"
     "  --mem-file FILE    plain programs: input buffer from a file\n"
-    "  --packet FILE      packet programs (xdp, socket, tc): packet bytes; sk_skb: the stream bytes;
-                     sk_msg: the message\n"
+    "  --packet FILE      packet programs (xdp, socket, tc): packet bytes; sk_skb: the stream\n"
+    "                     bytes; sk_msg: the message\n"
     "  --ctx FILE         context bytes (xdp_md, __sk_buff, pt_regs, bpf_sock, ...); types without a\n"
     "                     kernel test run (cgroup_sock, cgroup_sock_addr, perf_event, ...) run on\n"
     "                     exactly these bytes as the UAPI struct, zero-filled\n"
