@@ -68,6 +68,10 @@ struct SkbCtx {
   } socket{};
 };
 
+/// The kernel's BPF_SKB_MAX_LEN (SKB_MAX_ALLOC: four 4 KiB pages less the 320-byte shared info): the
+/// longest packet bpf_skb_change_tail/_head may make, and the longest stream bytes an sk_skb run takes.
+inline constexpr std::size_t kSkbMaxLenBytes = 4 * 4096 - 320;
+
 /// The kernel's MAX_MSG_FRAGS (MAX_SKB_FRAGS): the fragments one struct sk_msg holds at most.
 inline constexpr std::size_t kMaxMsgFrags = 17;
 

@@ -37,12 +37,7 @@ MsgCtx* msg_of(vm::RunContext* run, std::uint64_t ctx) {
 void set_window(vm::RunContext* run, MsgCtx& m, std::uint8_t* begin, std::uint32_t bytes) {
   m.md.data = begin;
   m.md.data_end = begin + bytes;
-  const HelperRun* s = run_state(run);
-  if (s != nullptr && s->packet_region >= 0 && static_cast<std::size_t>(s->packet_region) < run->regions.size()) {
-    auto& r = run->regions[static_cast<std::size_t>(s->packet_region)];
-    r.begin = reinterpret_cast<std::uintptr_t>(begin);
-    r.size_bytes = bytes;
-  }
+  move_packet_region(run, reinterpret_cast<std::uintptr_t>(begin), bytes);
 }
 
 // sk_msg_compute_data_pointers: data/data_end name the first fragment; size the whole message.
@@ -77,7 +72,9 @@ std::uint8_t* arena_take(MsgCtx& m, std::uint64_t bytes) {
   return p;
 }
 
+// Callers check that a slot is free (the kernel's `space`); a full list is left as it is.
 void insert_fragment(MsgCtx& m, std::uint32_t at, Fragment f) {
+  if (m.nr_frags >= kMaxMsgFrags) return;
   std::copy_backward(m.frags + at, m.frags + m.nr_frags, m.frags + m.nr_frags + 1);
   m.frags[at] = f;
   ++m.nr_frags;

@@ -251,12 +251,7 @@ void sync_skb(vm::RunContext* run, SkbCtx& skb) {
   skb.md.data = static_cast<std::uint32_t>(skb.data);
   skb.md.data_end = static_cast<std::uint32_t>(skb.data_end);
   skb.md.data_meta = static_cast<std::uint32_t>(skb.data_meta);
-  const HelperRun* s = run_state(run);
-  if (s != nullptr && s->packet_region >= 0 && static_cast<std::size_t>(s->packet_region) < run->regions.size()) {
-    auto& r = run->regions[static_cast<std::size_t>(s->packet_region)];
-    r.begin = static_cast<std::uintptr_t>(skb.data);
-    r.size_bytes = static_cast<std::size_t>(skb.data_end - skb.data);
-  }
+  move_packet_region(run, skb.data, skb.data_end - skb.data);
 }
 
 // bpf_skb_pull_data(skb, len) (also sk_skb's sk_skb_pull_data): bpf_try_make_writable(skb, len ?: headlen).
@@ -282,9 +277,6 @@ SkbCtx* stream_skb_of(vm::RunContext* run, std::uint64_t ctx, const char* what) 
   return skb;
 }
 
-// The kernel's BPF_SKB_MAX_LEN (SKB_MAX_ALLOC).
-constexpr std::uint64_t kSkbMaxLen = 4 * 4096 - 320;
-
 // Grows the packet by n zeroed bytes in front of data (__skb_push + memset); -ENOMEM where bpfvm's
 // frame has no room left (the kernel's skb_cow failing).
 long push_head(vm::RunContext* run, SkbCtx& skb, std::uint64_t n) {
@@ -303,7 +295,7 @@ std::uint64_t sk_skb_change_tail(std::uint64_t ctx, std::uint64_t new_len, std::
   SkbCtx* skb = stream_skb_of(run, ctx, "bpf_skb_change_tail");
   if (skb == nullptr) return 0;
   const std::uint64_t len = static_cast<std::uint32_t>(new_len);
-  if (flags || len > kSkbMaxLen) return ret(-EINVAL);
+  if (flags || len > kSkbMaxLenBytes) return ret(-EINVAL);
   if (len > linear_len(skb)) {
     if (skb->frame_end - skb->data < len) return ret(-ENOMEM);
     std::memset(ptr(skb->data_end), 0, len - linear_len(skb));
@@ -321,7 +313,7 @@ std::uint64_t sk_skb_change_head(std::uint64_t ctx, std::uint64_t head_room, std
   if (skb == nullptr) return 0;
   const auto room = static_cast<std::uint32_t>(head_room);
   const auto new_len = static_cast<std::uint32_t>(linear_len(skb) + room);  // u32, as the kernel adds
-  if (flags || new_len > kSkbMaxLen || new_len < linear_len(skb)) return ret(-EINVAL);
+  if (flags || new_len > kSkbMaxLenBytes || new_len < linear_len(skb)) return ret(-EINVAL);
   return ret(push_head(run, *skb, room));
 }
 

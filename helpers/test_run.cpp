@@ -303,20 +303,16 @@ void stream_socket(bpf_sock& sk, std::uint32_t family, std::uint32_t remote_ip4,
   sk.dst_port = static_cast<std::uint16_t>(std::endian::native == std::endian::little ? remote_port >> 16 : remote_port);
 }
 
-// The kernel's BPF_SKB_MAX_LEN (SKB_MAX_ALLOC: four pages less the shared info): the longest packet
-// bpf_skb_change_tail/_head may make.
-constexpr std::size_t kSkbMaxLen = 4 * kPageBytes - kXdpSharedInfoBytes;
-
 // sk_skb (stream_parser, stream_verdict, skb_verdict): the kernel cannot test-run this type
 // (-ENOTSUPP), so this run is bpfvm's. data_in is what the skb carries from the stream (skb->data is
-// the payload, as strparser and tcp_read_skb hand it over: no L2/L3 headers; 1..kSkbMaxLen bytes);
+// the payload, as strparser and tcp_read_skb hand it over: no L2/L3 headers; 1..kSkbMaxLenBytes bytes);
 // ctx_in gives the other __sk_buff fields (the socket's family, addresses and ports, priority, hash,
 // ...), whose pointer fields must be 0 and whose len the run sets. The packet sits in the middle of a
-// frame of kSkbMaxLen on either side, so the size-changing helpers grow it in place.
+// frame of kSkbMaxLenBytes on either side, so the size-changing helpers grow it in place.
 Result<void> run_sk_skb(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat,
                         TestRunResult& out, vm::RunContext& ctx) {
-  if (o.data_in.empty() || o.data_in.size() > kSkbMaxLen)
-    return einval("sk_skb data_in must hold 1.." + std::to_string(kSkbMaxLen) + " bytes (BPF_SKB_MAX_LEN)");
+  if (o.data_in.empty() || o.data_in.size() > kSkbMaxLenBytes)
+    return einval("sk_skb data_in must hold 1.." + std::to_string(kSkbMaxLenBytes) + " bytes (BPF_SKB_MAX_LEN)");
   __sk_buff md_in{};
   if (!o.ctx_in.empty()) {
     if (auto r = ctx_tail_zero(o.ctx_in, sizeof(__sk_buff)); !r) return std::move(r).error();
@@ -324,13 +320,13 @@ Result<void> run_sk_skb(const ProgramRunner& runner, const TestRunOptions& o, st
     if (md_in.data || md_in.data_end || md_in.data_meta || md_in.flow_keys || md_in.sk)
       return einval("ctx_in sets an __sk_buff pointer field (data, data_end, data_meta, flow_keys, sk): the run sets them");
   }
-  alignas(8) std::uint8_t frame[2 * kSkbMaxLen];  // only the packet is written; growing helpers zero what they add
+  alignas(8) std::uint8_t frame[2 * kSkbMaxLenBytes];  // only the packet is written; growing helpers zero what they add
   SkbCtx s{};
   s.md = md_in;
   s.frame_begin = reinterpret_cast<std::uintptr_t>(frame);
   s.frame_end = s.frame_begin + sizeof frame;
-  s.data = s.frame_begin + kSkbMaxLen;
-  std::memcpy(frame + kSkbMaxLen, o.data_in.data(), o.data_in.size());
+  s.data = s.frame_begin + kSkbMaxLenBytes;
+  std::memcpy(frame + kSkbMaxLenBytes, o.data_in.data(), o.data_in.size());
   s.data_end = s.data + o.data_in.size();
   s.data_meta = s.data;
   s.mac_header = s.data;
