@@ -18,6 +18,7 @@
 
 #include "bpfvm/bpfvm.hpp"
 #include "loader/object.hpp"
+#include "vm/program.hpp"
 #include "tests/kernel/kernel_oracle.hpp"
 #include "tests/runtime/kernel_object.hpp"
 
@@ -451,6 +452,37 @@ TEST_CASE("sk_skb stream verdict against the kernel's receive path", "[runtime][
     ++compared;
   }
   std::printf("sk_skb kernel differential: %d payloads compared\n", compared);
+}
+
+// bpf_skb_pull_data is also the tc program's: on a test-run skb (linear) up to skb->len is 0, past it
+// -ENOMEM, as BPF_PROG_TEST_RUN answers. r0 = the helper's answer; the program is the same bytes on
+// both sides.
+TEST_CASE("bpf_skb_pull_data from tc against BPF_PROG_TEST_RUN", "[runtime][kernel]") {
+  Bytes packet(60, 0);
+  packet[12] = 0x08;
+  packet[13] = 0x00;  // IPv4, 46 bytes of header and payload
+  for (const std::uint32_t len : {0u, 14u, 59u, 60u, 61u, 0x7fffffffu, 0xffffffffu}) {
+    INFO("len " << len);
+    Vm vm;
+    auto type = ProgramType::from_section("tc");
+    REQUIRE(type.has_value());
+    const std::string text = "mov %r2, " + std::to_string(static_cast<std::int32_t>(len)) + "\ncall 39\nexit\n";
+    auto obj = vm.open_assembly(text, *type, "pull");
+    REQUIRE(obj.has_value());
+    auto prog = obj->load("pull");
+    REQUIRE(prog.has_value());
+    const auto code = prog->bytecode();
+    auto decoded = vm::decode_program(code);
+    REQUIRE(decoded.has_value());
+    auto kfd = load_program(BPF_PROG_TYPE_SCHED_CLS, decoded->insns);
+    REQUIRE(kfd.has_value());
+    auto kernel = test_run(*kfd, packet);
+    REQUIRE(kernel.has_value());
+    auto ours = prog->run(RunInput{.data = packet});
+    REQUIRE(ours.has_value());
+    CHECK(ours->retval == kernel->retval);
+    CHECK(ours->data_out == kernel->data_out);
+  }
 }
 
 }  // namespace
