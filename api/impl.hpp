@@ -166,6 +166,8 @@ inline void clear_results(RunOutput& out) {
   out.cpu_ns_per_run = 0;
   out.redirect_ifindex.reset();
   out.redirect_map.reset();
+  out.msg_apply_bytes.reset();
+  out.msg_cork_bytes.reset();
 }
 /// Where bpf_redirect / bpf_redirect_map sent the packet, as RunOutput shows it (program.cpp).
 void record_redirect(const helpers::RedirectRecord& r, RunOutput& out);

@@ -253,9 +253,9 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   }
 
   impl->packet_type = packet_prog_type(type);
-  // __sk_buff's 4-byte packet pointers (data, data_end) only the skb test run's ctx rewrite serves: the
-  // __sk_buff types without one (sk_skb, lwt_seg6local; the kernel refuses BPF_PROG_TEST_RUN for both,
-  // -ENOTSUPP) verify but do not run.
+  // __sk_buff's 4-byte packet pointers (data, data_end) only the skb test run's ctx rewrite serves: an
+  // __sk_buff type without one (lwt_seg6local: the kernel refuses its BPF_PROG_TEST_RUN, -ENOTSUPP,
+  // and its seg6 helpers need kernel state) verifies but does not run.
   if (!impl->packet_type && skb_packet_pointers) {
     impl->run_refusal = "running " + type.name + " programs is not supported yet (the kernel cannot test-run them either)";
   }
@@ -523,6 +523,8 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
       out.cpu_ns_per_run = r.cpu_duration_ns;
     }
     record_redirect(r.redirect, out);
+    out.msg_apply_bytes = r.msg_apply_bytes;
+    out.msg_cork_bytes = r.msg_cork_bytes;
     return {};
   }
 

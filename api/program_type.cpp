@@ -144,6 +144,8 @@ std::optional<helpers::ProgType> packet_prog_type(const ProgramType& type) {
     case 11: return helpers::ProgType::LwtOut;
     case 12: return helpers::ProgType::LwtXmit;
     case 22: return helpers::ProgType::FlowDissector;
+    case 14: return helpers::ProgType::SkSkb;
+    case 16: return helpers::ProgType::SkMsg;
     default: return std::nullopt;
   }
 }

@@ -27,6 +27,8 @@ enum class ProgType : std::uint32_t {
   LwtOut = BPF_PROG_TYPE_LWT_OUT,
   LwtXmit = BPF_PROG_TYPE_LWT_XMIT,
   FlowDissector = BPF_PROG_TYPE_FLOW_DISSECTOR,
+  SkSkb = BPF_PROG_TYPE_SK_SKB,
+  SkMsg = BPF_PROG_TYPE_SK_MSG,
   Syscall = BPF_PROG_TYPE_SYSCALL,
 };
 
@@ -57,11 +59,47 @@ struct SkbCtx {
   std::uint64_t data_meta = 0;
   std::uint64_t sk = 0;
   std::uint64_t mac_header = 0;  // start of the Ethernet header (test_run pushes it back for output)
+  /// sk_skb only: the frame [frame_begin, frame_end) bpf_skb_change_head/_tail and bpf_skb_adjust_room
+  /// may grow the packet into; 0 for the other types (those helpers are not supported for them yet).
+  std::uint64_t frame_begin = 0;
+  std::uint64_t frame_end = 0;
   /// What `sk` points to (outside the ctx region: programs read it only through socket pointers).
   struct SkbSocket {
     struct bpf_sock sock;          // PTR_TO_SOCK_COMMON / PTR_TO_SOCKET
     struct bpf_tcp_sock tcp_sock;  // PTR_TO_TCP_SOCK: bpf_tcp_sock gives it for a TCP stream socket
   } socket{};
+};
+
+/// The kernel's BPF_SKB_MAX_LEN (SKB_MAX_ALLOC: four 4 KiB pages less the 320-byte shared info): the
+/// longest packet bpf_skb_change_tail/_head may make, and the longest stream bytes an sk_skb run takes.
+inline constexpr std::size_t kSkbMaxLenBytes = 4 * 4096 - 320;
+
+/// The kernel's MAX_MSG_FRAGS (MAX_SKB_FRAGS): the fragments one struct sk_msg holds at most.
+inline constexpr std::size_t kMaxMsgFrags = 17;
+
+/// sk_msg context. `md` sits at offset 0 and is read in place: its data/data_end are 8-byte pointers
+/// (__bpf_md_ptr), `size` the message's length, `sk` points to `socket`. The message is a list of
+/// fragments as the kernel's scatterlist ring (struct sk_msg): data/data_end name the first one
+/// (sk_msg_compute_data_pointers), or the window bpf_msg_pull_data made directly readable. Fragment
+/// bytes live in `arena`, which never moves during a run; bytes bpf_msg_push_data adds come from its
+/// unused tail.
+struct MsgCtx {
+  struct sk_msg_md md;
+  struct bpf_sock socket{};
+  struct Fragment {
+    std::uint8_t* bytes = nullptr;
+    std::uint32_t length = 0;
+  };
+  Fragment frags[kMaxMsgFrags] = {};
+  std::uint32_t nr_frags = 0;
+  std::uint8_t* arena = nullptr;
+  std::size_t arena_used_bytes = 0;
+  std::size_t arena_bytes = 0;
+  /// What bpf_msg_apply_bytes / bpf_msg_cork_bytes set (the kernel's msg->apply_bytes, cork_bytes).
+  std::uint32_t apply_bytes = 0;
+  std::uint32_t cork_bytes = 0;
+  bool apply_bytes_set = false;
+  bool cork_bytes_set = false;
 };
 
 /// struct pt_regs as an x86-64 kprobe program sees it (arch/x86/include/uapi/asm/ptrace.h),

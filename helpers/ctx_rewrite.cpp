@@ -92,6 +92,7 @@ Layout layout_of(ProgType type) {
     case ProgType::LwtIn:
     case ProgType::LwtOut:
     case ProgType::LwtXmit:
+    case ProgType::SkSkb:
       return {"__sk_buff", sizeof(__sk_buff),
               {{offsetof(__sk_buff, data), offsetof(SkbCtx, data), "data"},
                {offsetof(__sk_buff, data_end), offsetof(SkbCtx, data_end), "data_end"},
@@ -110,6 +111,7 @@ Layout layout_of(ProgType type) {
     case ProgType::Tracepoint:
     case ProgType::RawTracepoint:
     case ProgType::Syscall:
+    case ProgType::SkMsg:  // sk_msg_md's data, data_end and sk are 8-byte pointers, read in place
       return {"", 0, {}, {}, {}, false};
   }
   return {"", 0, {}, {}, {}, false};

@@ -39,6 +39,16 @@ inline bool guest_ok(vm::RunContext* run, std::uint64_t addr, std::uint64_t size
   return false;
 }
 
+/// After a helper moved the packet: the run's packet Region (HelperRun::packet_region, when there is
+/// one) becomes [begin, begin + size_bytes), so checked runs follow it.
+inline void move_packet_region(vm::RunContext* run, std::uint64_t begin, std::uint64_t size_bytes) {
+  const HelperRun* s = run_state(run);
+  if (s == nullptr || s->packet_region < 0 || static_cast<std::size_t>(s->packet_region) >= run->regions.size()) return;
+  auto& r = run->regions[static_cast<std::size_t>(s->packet_region)];
+  r.begin = static_cast<std::uintptr_t>(begin);
+  r.size_bytes = static_cast<std::size_t>(size_bytes);
+}
+
 inline std::byte* ptr(std::uint64_t addr) { return reinterpret_cast<std::byte*>(static_cast<std::uintptr_t>(addr)); }
 
 /// probe_read semantics: copy n bytes from an arbitrary address without crashing. Unchecked runs read
@@ -78,6 +88,7 @@ void add_ringbuf_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_program_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_socket_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_sockmap_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
+void add_msg_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 /// Every other kernel helper (helper_catalog.cpp): registered first, the families replace their ids.
 void add_catalog_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 

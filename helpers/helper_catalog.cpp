@@ -66,16 +66,16 @@ constexpr CatalogRow kCatalog[] = {
     ROW(get_hash_recalc, kNotYet, I, C),
     ROW(get_current_task, 0, I),                              // no task_struct: NULL (probe reads fault)
     ROW(probe_write_user, -EPERM, I, A, Mem, Sz),             // not from a userspace VM
-    ROW(skb_change_tail, kNotYet, I, C, A, A),
-    ROW(skb_pull_data, kNotYet, I, C, A),
+    ROW(skb_change_tail, kNotYet, I, C, A, A),  // implemented in packet_helpers.cpp
+    ROW(skb_pull_data, kNotYet, I, C, A),  // implemented in packet_helpers.cpp
     ROW(csum_update, kNotYet, I, C, A),
     ROW(set_hash_invalid, kNotYet, I, C),
-    ROW(skb_change_head, kNotYet, I, C, A, A),
+    ROW(skb_change_head, kNotYet, I, C, A, A),  // implemented in packet_helpers.cpp
     ROW(get_socket_cookie, kNotYet, I, C),
     ROW(get_socket_uid, kNotYet, I, C),
     ROW(set_hash, kNotYet, I, C, A),
     ROW(setsockopt, kNotYet, I, C, A, A, Mem, Sz),
-    ROW(skb_adjust_room, kNotYet, I, C, A, A, A),
+    ROW(skb_adjust_room, kNotYet, I, C, A, A, A),  // implemented in packet_helpers.cpp
     ROW(sk_redirect_map, kNotYet, I, C, M, A, A),             // implemented in sockmap_helpers.cpp
     ROW(sock_map_update, kNotYet, I, C, M, K, A),
     ROW(perf_event_read, kNotYet, I, M, A),                   // implemented in ringbuf_helpers.cpp
@@ -85,9 +85,9 @@ constexpr CatalogRow kCatalog[] = {
     ROW(override_return, kNotYet, I, C, A),
     ROW(sock_ops_cb_flags_set, kNotYet, I, C, A),             // implemented in socket_helpers.cpp
     ROW(msg_redirect_map, kNotYet, I, C, M, A, A),            // implemented in sockmap_helpers.cpp
-    ROW(msg_apply_bytes, kNotYet, I, C, A),
-    ROW(msg_cork_bytes, kNotYet, I, C, A),
-    ROW(msg_pull_data, kNotYet, I, C, A, A, A),
+    ROW(msg_apply_bytes, kNotYet, I, C, A),  // implemented in msg_helpers.cpp
+    ROW(msg_cork_bytes, kNotYet, I, C, A),  // implemented in msg_helpers.cpp
+    ROW(msg_pull_data, kNotYet, I, C, A, A, A),  // implemented in msg_helpers.cpp
     ROW(bind, kNotYet, I, C, Mem, Sz),
     ROW(skb_get_xfrm_state, -EINVAL, I, C, A, Out, Sz, A),    // no xfrm sec_path
     ROW(get_stack, -EFAULT, I, C, Out, Sz0, A),               // no call chain
@@ -110,8 +110,8 @@ constexpr CatalogRow kCatalog[] = {
     ROW(sk_lookup_tcp, 0, Sock, C, Mem, Sz, A, A),                // NULL: a process holds no kernel socket to find
     ROW(sk_lookup_udp, 0, Sock, C, Mem, Sz, A, A),                // NULL: no kernel socket
     ROW(sk_release, kNotYet, I, BSkc),  // implemented in socket_helpers.cpp
-    ROW(msg_push_data, kNotYet, I, C, A, A, A),
-    ROW(msg_pop_data, kNotYet, I, C, A, A, A),
+    ROW(msg_push_data, kNotYet, I, C, A, A, A),  // implemented in msg_helpers.cpp
+    ROW(msg_pop_data, kNotYet, I, C, A, A, A),  // implemented in msg_helpers.cpp
     ROW(rc_pointer_rel, kNotYet, I, C, A, A),
     ROW(sk_fullsock, kNotYet, Sock, Skc),  // implemented in socket_helpers.cpp
     ROW(tcp_sock, kNotYet, TcpSock, Skc),  // implemented in socket_helpers.cpp

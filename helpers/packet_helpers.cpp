@@ -1,5 +1,5 @@
-// __sk_buff helpers (load/store bytes, checksum fix-ups), the legacy LD_ABS/LD_IND packet load,
-// csum_diff and the redirect verdicts.
+// __sk_buff helpers (load/store bytes, checksum fix-ups, pull_data, sk_skb's size changes), the legacy
+// LD_ABS/LD_IND packet load, csum_diff and the redirect verdicts.
 #include <linux/bpf.h>
 #include <linux/filter.h>
 #include <linux/pkt_cls.h>
@@ -245,6 +245,99 @@ std::uint64_t redirect_map(std::uint64_t m, std::uint64_t key, std::uint64_t fla
   return XDP_REDIRECT;
 }
 
+// After a helper moved data or data_end: refresh len, the u32 mirrors and the packet Region (the
+// kernel's bpf_compute_data_pointers / bpf_compute_data_end_sk_skb).
+void sync_skb(vm::RunContext* run, SkbCtx& skb) {
+  skb.data_meta = skb.data;
+  if (skb.frame_begin != 0) skb.mac_header = skb.data;  // sk_skb: no headers before the payload
+  skb.md.len = static_cast<std::uint32_t>(skb.data_end - skb.data);
+  skb.md.data = static_cast<std::uint32_t>(skb.data);
+  skb.md.data_end = static_cast<std::uint32_t>(skb.data_end);
+  skb.md.data_meta = static_cast<std::uint32_t>(skb.data_meta);
+  move_packet_region(run, skb.data, skb.data_end - skb.data);
+}
+
+// bpf_skb_pull_data(skb, len) (also sk_skb's sk_skb_pull_data): bpf_try_make_writable(skb, len ?: headlen).
+// bpfvm's skbs are linear and unshared, so only the length check is left: more than skb->len is
+// -ENOMEM (pskb_may_pull fails), else 0; data_end is recomputed either way.
+std::uint64_t skb_pull_data(std::uint64_t ctx, std::uint64_t len, std::uint64_t, std::uint64_t, std::uint64_t,
+                            vm::RunContext* run) {
+  SkbCtx* skb = skb_of(run, ctx);
+  if (skb == nullptr) return 0;
+  const long err = static_cast<std::uint32_t>(len) > linear_len(skb) ? -ENOMEM : 0;
+  sync_skb(run, *skb);
+  return ret(err);
+}
+
+// The skb of an sk_skb run (the one type whose frame the size-changing helpers below model), or
+// nullptr after a fault naming what is not supported.
+SkbCtx* stream_skb_of(vm::RunContext* run, std::uint64_t ctx, const char* what) {
+  SkbCtx* skb = skb_of(run, ctx);
+  if (skb != nullptr && skb->frame_begin == 0) {
+    fault(run, std::string(what) + " is not supported yet for this program type (bpfvm models it for sk_skb)");
+    return nullptr;
+  }
+  return skb;
+}
+
+// Grows the packet by n zeroed bytes in front of data (__skb_push + memset); -ENOMEM where bpfvm's
+// frame has no room left (the kernel's skb_cow failing).
+long push_head(vm::RunContext* run, SkbCtx& skb, std::uint64_t n) {
+  if (skb.data - skb.frame_begin < n) return -ENOMEM;
+  skb.data -= n;
+  std::memset(ptr(skb.data), 0, n);
+  sync_skb(run, skb);
+  return 0;
+}
+
+// sk_skb_change_tail(skb, new_len, flags): flags, or new_len above BPF_SKB_MAX_LEN, is -EINVAL; the
+// packet is trimmed or grown with zeroes. The kernel's lower bound (__bpf_skb_min_len: the network or
+// transport header's offset from data) does not apply: a stream skb here carries no headers.
+std::uint64_t sk_skb_change_tail(std::uint64_t ctx, std::uint64_t new_len, std::uint64_t flags, std::uint64_t,
+                                 std::uint64_t, vm::RunContext* run) {
+  SkbCtx* skb = stream_skb_of(run, ctx, "bpf_skb_change_tail");
+  if (skb == nullptr) return 0;
+  const std::uint64_t len = static_cast<std::uint32_t>(new_len);
+  if (flags || len > kSkbMaxLenBytes) return ret(-EINVAL);
+  if (len > linear_len(skb)) {
+    if (skb->frame_end - skb->data < len) return ret(-ENOMEM);
+    std::memset(ptr(skb->data_end), 0, len - linear_len(skb));
+  }
+  skb->data_end = skb->data + len;
+  sync_skb(run, *skb);
+  return 0;
+}
+
+// sk_skb_change_head(skb, head_room, flags): flags, a length above BPF_SKB_MAX_LEN or one that wraps
+// is -EINVAL; else head_room zeroed bytes go in front.
+std::uint64_t sk_skb_change_head(std::uint64_t ctx, std::uint64_t head_room, std::uint64_t flags, std::uint64_t,
+                                 std::uint64_t, vm::RunContext* run) {
+  SkbCtx* skb = stream_skb_of(run, ctx, "bpf_skb_change_head");
+  if (skb == nullptr) return 0;
+  const auto room = static_cast<std::uint32_t>(head_room);
+  const auto new_len = static_cast<std::uint32_t>(linear_len(skb) + room);  // u32, as the kernel adds
+  if (flags || new_len > kSkbMaxLenBytes || new_len < linear_len(skb)) return ret(-EINVAL);
+  return ret(push_head(run, *skb, room));
+}
+
+// sk_skb_adjust_room(skb, len_diff, mode, flags): flags or mode other than 0 is -EINVAL, |len_diff| above
+// 0xfff -EFAULT; growing pushes zeroed bytes in front of data, shrinking pulls bytes off the front
+// (-ENOMEM when there are fewer).
+std::uint64_t sk_skb_adjust_room(std::uint64_t ctx, std::uint64_t len_diff, std::uint64_t mode, std::uint64_t flags,
+                                 std::uint64_t, vm::RunContext* run) {
+  SkbCtx* skb = stream_skb_of(run, ctx, "bpf_skb_adjust_room");
+  if (skb == nullptr) return 0;
+  const std::int64_t diff = static_cast<std::int32_t>(static_cast<std::uint32_t>(len_diff));
+  const std::uint64_t abs_diff = static_cast<std::uint64_t>(diff < 0 ? -diff : diff);
+  if (flags || static_cast<std::uint32_t>(mode)) return ret(-EINVAL);
+  if (abs_diff > 0xfff) return ret(-EFAULT);
+  if (diff >= 0) return ret(push_head(run, *skb, abs_diff));
+  if (abs_diff > linear_len(skb)) return ret(-ENOMEM);
+  skb->data += abs_diff;
+  sync_skb(run, *skb);
+  return 0;
+}
+
 // bpf_skb_under_cgroup(skb, map, index) (filter.c): -E2BIG out of range, -EAGAIN on an empty slot,
 // else whether the skb's socket is in that cgroup's hierarchy. bpfvm's skbs come from test_run, whose
 // socket the kernel's BPF_PROG_TEST_RUN allocates for the calling task — in that task's cgroup — so
@@ -277,6 +370,13 @@ void add_packet_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_redirect, "bpf_redirect", redirect, rt, RetType::Integer, {ArgType::Anything, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_redirect_map, "bpf_redirect_map", redirect_map, rt, RetType::Integer,
                 {ArgType::ConstMapPtr, ArgType::Anything, ArgType::Anything}));
+  const std::initializer_list<ArgType> ctx_and_two{ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything};
+  reg.add(entry(BPF_FUNC_skb_pull_data, "bpf_skb_pull_data", skb_pull_data, rt, RetType::Integer,
+                {ArgType::PtrToCtx, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_skb_change_tail, "bpf_skb_change_tail", sk_skb_change_tail, rt, RetType::Integer, ctx_and_two));
+  reg.add(entry(BPF_FUNC_skb_change_head, "bpf_skb_change_head", sk_skb_change_head, rt, RetType::Integer, ctx_and_two));
+  reg.add(entry(BPF_FUNC_skb_adjust_room, "bpf_skb_adjust_room", sk_skb_adjust_room, rt, RetType::Integer,
+                {ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_skb_under_cgroup, "bpf_skb_under_cgroup", skb_under_cgroup, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::Anything}));
 }

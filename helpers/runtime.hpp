@@ -69,6 +69,7 @@ struct RedirectRecord {
 
 struct XdpCtx;
 struct SkbCtx;
+struct MsgCtx;
 
 /// Per-run helper state; RunContext::host points to one (helpers tolerate nullptr where they can).
 struct HelperRun {
@@ -79,6 +80,7 @@ struct HelperRun {
   /// Region in RunContext::regions (adjust helpers move it); -1 = none.
   XdpCtx* xdp = nullptr;
   SkbCtx* skb = nullptr;
+  MsgCtx* msg = nullptr;  // sk_msg: the message (packet_region covers its data..data_end window)
   int packet_region = -1;
   /// bpf_get_prandom_u32 state (0 = not seeded yet).
   std::uint64_t prandom_state = 0;

@@ -1,11 +1,14 @@
-// BPF_PROG_TEST_RUN for XDP and __sk_buff programs: frame setup, kernel input checks, output.
+// BPF_PROG_TEST_RUN for XDP and __sk_buff programs, bpfvm's own run of sk_skb and sk_msg: frame setup,
+// kernel input checks, output.
 #include "helpers/test_run.hpp"
 
 #include <linux/if_packet.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <optional>
 
 #include "helpers/xdp_buffer.hpp"
@@ -199,6 +202,29 @@ void build_socket(SkbCtx& s, const std::uint8_t* l3, std::size_t l3_bytes, unsig
   std::memcpy(s.md.remote_ip6, sk.dst_ip6, sizeof sk.dst_ip6);
 }
 
+// The runs of an __sk_buff program on `s` (its packet, socket and pointer mirrors set up).
+Result<void> run_on_skb(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat,
+                        TestRunResult& out, vm::RunContext& ctx, SkbCtx& s) {
+  s.md.data = static_cast<std::uint32_t>(s.data);
+  s.md.data_end = static_cast<std::uint32_t>(s.data_end);
+  s.md.data_meta = static_cast<std::uint32_t>(s.data_meta);
+  HelperRun hr;
+  hr.cpu = o.cpu;
+  hr.skb = &s;
+  ctx.host = &hr;
+  // ctx writes are the verifier's business (mark, priority, cb...); checked mode allows the struct.
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&s), offsetof(SkbCtx, mac_header), true, "ctx"});
+  ctx.regions.push_back(vm::Region{static_cast<std::uintptr_t>(s.data), static_cast<std::size_t>(s.data_end - s.data),
+                                   true, "packet"});
+  hr.packet_region = 1;
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&s.socket), sizeof s.socket, false, "socket"});
+  if (o.setup) o.setup(hr, ctx);
+  if (auto r = run_repeated(runner, ctx, reinterpret_cast<std::uintptr_t>(&s), repeat, o.measure_time, out); !r)
+    return std::move(r).error();
+  out.redirect = hr.redirect;
+  return {};
+}
+
 Result<void> run_skb(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat, TestRunResult& out,
                      vm::RunContext& ctx) {
   const std::size_t max_data = kPageBytes - kSkbHeadroom - kXdpSharedInfoBytes;
@@ -242,23 +268,7 @@ Result<void> run_skb(const ProgramRunner& runner, const TestRunOptions& o, std::
   if (s.md.ifindex == 0) s.md.ifindex = 1;  // loopback
   if (s.md.wire_len == 0) s.md.wire_len = s.md.len;
   build_socket(s, buf + kSkbHeadroom + kEthHlen, l3_bytes, ethertype, o.type == ProgType::CgroupSkb);
-  s.md.data = static_cast<std::uint32_t>(s.data);
-  s.md.data_end = static_cast<std::uint32_t>(s.data_end);
-  s.md.data_meta = static_cast<std::uint32_t>(s.data_meta);
-  HelperRun hr;
-  hr.cpu = o.cpu;
-  hr.skb = &s;
-  ctx.host = &hr;
-  // ctx writes are the verifier's business (mark, priority, cb...); checked mode allows the struct.
-  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&s), offsetof(SkbCtx, mac_header), true, "ctx"});
-  ctx.regions.push_back(vm::Region{static_cast<std::uintptr_t>(s.data), static_cast<std::size_t>(s.data_end - s.data),
-                                   true, "packet"});
-  hr.packet_region = 1;
-  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&s.socket), sizeof s.socket, false, "socket"});
-  if (o.setup) o.setup(hr, ctx);
-  if (auto r = run_repeated(runner, ctx, reinterpret_cast<std::uintptr_t>(&s), repeat, o.measure_time, out); !r)
-    return std::move(r).error();
-  out.redirect = hr.redirect;
+  if (auto r = run_on_skb(runner, o, repeat, out, ctx, s); !r) return std::move(r).error();
   // net/bpf/test_run.c: a program that starts at L3 gets its Ethernet header back zeroed
   // (memset(__skb_push(skb, hh_len), 0, hh_len)), not as data_in had it.
   if (!l2) std::memset(reinterpret_cast<void*>(s.data - kEthHlen), 0, kEthHlen);
@@ -326,6 +336,133 @@ Result<void> run_flow_dissector(const ProgramRunner& runner, const TestRunOption
   return {};
 }
 
+// The socket behind a stream program's context (sk_skb's skb->sk, sk_msg's msg->sk): a TCP socket in
+// TCP_ESTABLISHED whose family, addresses and ports are the context fields the caller gave, converted
+// as the kernel's ctx rewrite reads them back (remote_port: the __be16 port in the upper 16 bits on a
+// little-endian host; local_port in host order).
+void stream_socket(bpf_sock& sk, std::uint32_t family, std::uint32_t remote_ip4, std::uint32_t local_ip4,
+                   const std::uint32_t* remote_ip6, const std::uint32_t* local_ip6, std::uint32_t remote_port,
+                   std::uint32_t local_port) {
+  constexpr std::uint32_t kTcpEstablished = 1, kSockStream = 1, kIpprotoTcp = 6;
+  sk = bpf_sock{};
+  sk.family = family;
+  sk.type = kSockStream;
+  sk.protocol = kIpprotoTcp;
+  sk.state = kTcpEstablished;
+  sk.rx_queue_mapping = -1;
+  sk.src_ip4 = local_ip4;
+  sk.dst_ip4 = remote_ip4;
+  std::memcpy(sk.src_ip6, local_ip6, sizeof sk.src_ip6);
+  std::memcpy(sk.dst_ip6, remote_ip6, sizeof sk.dst_ip6);
+  sk.src_port = local_port;
+  sk.dst_port = static_cast<std::uint16_t>(std::endian::native == std::endian::little ? remote_port >> 16 : remote_port);
+}
+
+// sk_skb (stream_parser, stream_verdict, skb_verdict): the kernel cannot test-run this type
+// (-ENOTSUPP), so this run is bpfvm's. data_in is what the skb carries from the stream (skb->data is
+// the payload, as strparser and tcp_read_skb hand it over: no L2/L3 headers; 1..kSkbMaxLenBytes bytes);
+// ctx_in gives the other __sk_buff fields (the socket's family, addresses and ports, priority, hash,
+// ...), whose pointer fields must be 0 and whose len the run sets. The packet sits in the middle of a
+// frame of kSkbMaxLenBytes on either side, so the size-changing helpers grow it in place.
+Result<void> run_sk_skb(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat,
+                        TestRunResult& out, vm::RunContext& ctx) {
+  if (o.data_in.empty() || o.data_in.size() > kSkbMaxLenBytes)
+    return einval("sk_skb data_in must hold 1.." + std::to_string(kSkbMaxLenBytes) + " bytes (BPF_SKB_MAX_LEN)");
+  __sk_buff md_in{};
+  if (!o.ctx_in.empty()) {
+    if (auto r = ctx_tail_zero(o.ctx_in, sizeof(__sk_buff)); !r) return std::move(r).error();
+    md_in = ctx_from<__sk_buff>(o.ctx_in);
+    if (md_in.data || md_in.data_end || md_in.data_meta || md_in.flow_keys || md_in.sk)
+      return einval("ctx_in sets an __sk_buff pointer field (data, data_end, data_meta, flow_keys, sk): the run sets them");
+  }
+  alignas(8) std::uint8_t frame[2 * kSkbMaxLenBytes];  // only the packet is written; growing helpers zero what they add
+  SkbCtx s{};
+  s.md = md_in;
+  s.frame_begin = reinterpret_cast<std::uintptr_t>(frame);
+  s.frame_end = s.frame_begin + sizeof frame;
+  s.data = s.frame_begin + kSkbMaxLenBytes;
+  std::memcpy(frame + kSkbMaxLenBytes, o.data_in.data(), o.data_in.size());
+  s.data_end = s.data + o.data_in.size();
+  s.data_meta = s.data;
+  s.mac_header = s.data;
+  s.md.len = static_cast<std::uint32_t>(o.data_in.size());
+  stream_socket(s.socket.sock, md_in.family, md_in.remote_ip4, md_in.local_ip4, md_in.remote_ip6, md_in.local_ip6,
+                md_in.remote_port, md_in.local_port);
+  s.sk = reinterpret_cast<std::uintptr_t>(&s.socket.sock);
+  if (auto r = run_on_skb(runner, o, repeat, out, ctx, s); !r) return std::move(r).error();
+  finish_data(out, o, reinterpret_cast<const std::uint8_t*>(s.data), s.data_end - s.data);
+  __sk_buff md_out = s.md;
+  md_out.data = md_out.data_end = md_out.data_meta = 0;
+  md_out.flow_keys = nullptr;
+  md_out.sk = nullptr;
+  out.ctx_out.resize(sizeof md_out);
+  std::memcpy(out.ctx_out.data(), &md_out, sizeof md_out);
+  return {};
+}
+
+// The longest message an sk_msg run takes, and the arena its fragments (and the bytes
+// bpf_msg_push_data/pull_data add) live in. It is not cleared: pages no fragment uses are never
+// touched. A push or pull that does not fit what is left is -ENOMEM (msg_helpers.cpp).
+constexpr std::size_t kMsgMaxBytes = 4 * kPageBytes;
+constexpr std::size_t kMsgArenaBytes = std::size_t{16} << 20;
+
+// sk_msg: the kernel cannot test-run this type either. data_in is the message a sendmsg() handed the
+// program (1..kMsgMaxBytes bytes, one fragment, as a small write fills one scatterlist element);
+// ctx_in gives sk_msg_md's socket fields (family, addresses, ports); data, data_end, sk must be 0 and
+// size is set from data_in. data_out is the message after the program (all its fragments in order).
+Result<void> run_sk_msg(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat,
+                        TestRunResult& out, vm::RunContext& ctx) {
+  if (o.data_in.empty() || o.data_in.size() > kMsgMaxBytes)
+    return einval("sk_msg data_in must hold 1.." + std::to_string(kMsgMaxBytes) + " bytes");
+  sk_msg_md md_in{};
+  if (!o.ctx_in.empty()) {
+    if (auto r = ctx_tail_zero(o.ctx_in, sizeof(sk_msg_md)); !r) return std::move(r).error();
+    md_in = ctx_from<sk_msg_md>(o.ctx_in);
+    if (md_in.data || md_in.data_end || md_in.sk)
+      return einval("ctx_in sets an sk_msg_md pointer field (data, data_end, sk): the run sets them");
+  }
+  const auto arena = std::make_unique_for_overwrite<std::uint8_t[]>(kMsgArenaBytes);  // fragment pointers stay valid
+  MsgCtx m{};
+  m.md = md_in;
+  m.arena = arena.get();
+  m.arena_bytes = kMsgArenaBytes;
+  std::memcpy(m.arena, o.data_in.data(), o.data_in.size());
+  m.arena_used_bytes = o.data_in.size();
+  m.frags[0] = MsgCtx::Fragment{m.arena, static_cast<std::uint32_t>(o.data_in.size())};
+  m.nr_frags = 1;
+  m.md.size = static_cast<std::uint32_t>(o.data_in.size());
+  m.md.data = m.arena;
+  m.md.data_end = m.arena + o.data_in.size();
+  stream_socket(m.socket, md_in.family, md_in.remote_ip4, md_in.local_ip4, md_in.remote_ip6, md_in.local_ip6,
+                md_in.remote_port, md_in.local_port);
+  m.md.sk = &m.socket;
+  HelperRun hr;
+  hr.cpu = o.cpu;
+  hr.msg = &m;
+  ctx.host = &hr;
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&m.md), sizeof m.md, false, "ctx"});
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(m.md.data), o.data_in.size(), true, "packet"});
+  hr.packet_region = 1;
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&m.socket), sizeof m.socket, false, "socket"});
+  if (o.setup) o.setup(hr, ctx);
+  if (auto r = run_repeated(runner, ctx, reinterpret_cast<std::uintptr_t>(&m.md), repeat, o.measure_time, out); !r)
+    return std::move(r).error();
+  out.redirect = hr.redirect;
+  if (m.apply_bytes_set) out.msg_apply_bytes = m.apply_bytes;
+  if (m.cork_bytes_set) out.msg_cork_bytes = m.cork_bytes;
+  std::vector<std::uint8_t> message;
+  message.reserve(m.md.size);
+  for (std::uint32_t i = 0; i < m.nr_frags; ++i)
+    message.insert(message.end(), m.frags[i].bytes, m.frags[i].bytes + m.frags[i].length);
+  finish_data(out, o, message.data(), message.size());
+  sk_msg_md md_out = m.md;
+  md_out.data = md_out.data_end = nullptr;
+  md_out.sk = nullptr;
+  out.ctx_out.resize(sizeof md_out);
+  std::memcpy(out.ctx_out.data(), &md_out, sizeof md_out);
+  return {};
+}
+
 }  // namespace
 
 Result<void> test_run(const ProgramRunner& runner, const TestRunOptions& options, TestRunResult& out) {
@@ -333,6 +470,8 @@ Result<void> test_run(const ProgramRunner& runner, const TestRunOptions& options
   std::optional<vm::RunContext> own;
   vm::RunContext& ctx = options.context != nullptr ? *options.context : own.emplace();
   out.redirect = {};
+  out.msg_apply_bytes.reset();
+  out.msg_cork_bytes.reset();
   switch (options.type) {
     case ProgType::Xdp:
       return run_xdp(runner, options, repeat, out, ctx);
@@ -346,13 +485,17 @@ Result<void> test_run(const ProgramRunner& runner, const TestRunOptions& options
       return run_skb(runner, options, repeat, out, ctx);
     case ProgType::FlowDissector:
       return run_flow_dissector(runner, options, repeat, out, ctx);
+    case ProgType::SkSkb:
+      return run_sk_skb(runner, options, repeat, out, ctx);
+    case ProgType::SkMsg:
+      return run_sk_msg(runner, options, repeat, out, ctx);
     case ProgType::Kprobe:
     case ProgType::Tracepoint:
     case ProgType::RawTracepoint:
     case ProgType::Syscall:
       break;
   }
-  return make_error(Errc::Unsupported, "test_run supports XDP, socket filter, tc, cgroup_skb, lwt and flow dissector programs (not this type yet)");
+  return make_error(Errc::Unsupported, "test_run supports XDP, socket filter, tc, cgroup_skb, lwt, flow dissector, sk_skb and sk_msg programs (not this type yet)");
 }
 
 Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions& options) {

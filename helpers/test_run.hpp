@@ -1,4 +1,5 @@
-// test_run: the equivalent of BPF_PROG_TEST_RUN for XDP, socket filter and tc programs.
+// test_run: the equivalent of BPF_PROG_TEST_RUN for XDP and __sk_buff programs, and bpfvm's own run of
+// sk_skb and sk_msg programs (which the kernel cannot test-run).
 #pragma once
 
 #include <cstdint>
@@ -16,9 +17,9 @@
 namespace bpfvm::helpers {
 
 struct TestRunOptions {
-  ProgType type = ProgType::Xdp;  // Xdp, SocketFilter, SchedCls or SchedAct
+  ProgType type = ProgType::Xdp;  // Xdp, an __sk_buff type (SocketFilter, SchedCls, ..., SkSkb) or SkMsg
   std::span<const std::uint8_t> data_in;       // copied into the frame before the first run
-  std::span<const std::uint8_t> ctx_in;        // struct xdp_md / struct __sk_buff (may be short)
+  std::span<const std::uint8_t> ctx_in;        // struct xdp_md / __sk_buff / sk_msg_md (may be short)
   std::optional<std::uint32_t> data_size_out;   // output buffer size; smaller output -> -ENOSPC
   std::uint32_t repeat = 1;                     // 0 counts as 1
   bool checked = false;                         // checked mode for the engine and the helpers
@@ -42,6 +43,8 @@ struct TestRunResult {
   std::uint32_t duration_ns = 0;      // mean wall time per repetition (when TestRunOptions::measure_time)
   std::uint32_t cpu_duration_ns = 0;  // mean thread CPU time per repetition (leaves out preemption; idem)
   RedirectRecord redirect;            // what bpf_redirect / bpf_redirect_map recorded last
+  std::optional<std::uint32_t> msg_apply_bytes;  // sk_msg: what bpf_msg_apply_bytes set last, if called
+  std::optional<std::uint32_t> msg_cork_bytes;   // sk_msg: what bpf_msg_cork_bytes set last, if called
 };
 
 /// Runs the program `runs` times back to back with r1 = args[0] on `ctx` (vm::ExecOptions::runs) and

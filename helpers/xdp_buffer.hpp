@@ -18,12 +18,7 @@ inline void sync_xdp(vm::RunContext* run, XdpCtx& x) {
   x.md.data = static_cast<std::uint32_t>(x.data);
   x.md.data_end = static_cast<std::uint32_t>(x.data_end);
   x.md.data_meta = static_cast<std::uint32_t>(x.data_meta);
-  const HelperRun* s = run_state(run);
-  if (s != nullptr && s->packet_region >= 0 && static_cast<std::size_t>(s->packet_region) < run->regions.size()) {
-    auto& r = run->regions[static_cast<std::size_t>(s->packet_region)];
-    r.begin = static_cast<std::uintptr_t>(x.data_meta);
-    r.size_bytes = static_cast<std::size_t>(x.data_end - x.data_meta);
-  }
+  move_packet_region(run, x.data_meta, x.data_end - x.data_meta);
 }
 
 }  // namespace bpfvm::helpers::detail

@@ -219,6 +219,9 @@ struct RunOutput {
     bool broadcast = false;
   };
   std::optional<RedirectMapTarget> redirect_map;
+  /// sk_msg: what bpf_msg_apply_bytes / bpf_msg_cork_bytes set last, when the program called them.
+  std::optional<std::uint32_t> msg_apply_bytes;
+  std::optional<std::uint32_t> msg_cork_bytes;
 };
 
 /// Programs and maps opened together (defined below).

@@ -389,9 +389,10 @@ TEST_CASE("cgroup_sock runs on the given struct bpf_sock: stores to mark reach c
   CHECK_FALSE(two->load("two").has_value());
 }
 
-TEST_CASE("sk_skb and lwt_seg6local verify but do not run, cgroup_sockopt needs its hook and runs on struct bpf_sockopt") {
+TEST_CASE("sk_skb runs on stream bytes, lwt_seg6local verifies but does not run, cgroup_sockopt needs its hook and runs on struct bpf_sockopt") {
   Vm vm;
   // r0 = __sk_buff.len: the same text is a valid sk_skb and lwt_seg6local program.
+  const std::uint8_t stream[5] = {'h', 'e', 'l', 'l', 'o'};
   for (const char* section : {"sk_skb/stream_verdict", "lwt_seg6local"}) {
     auto t = ProgramType::from_section(section);
     REQUIRE(t.has_value());
@@ -400,9 +401,15 @@ TEST_CASE("sk_skb and lwt_seg6local verify but do not run, cgroup_sockopt needs 
     auto prog = obj->load("len");
     INFO(section << ": " << (prog ? std::string() : prog.error().message()));
     REQUIRE(prog.has_value());
-    auto out = prog->run(RunInput{});
-    REQUIRE_FALSE(out.has_value());
-    CHECK(out.error().code == Errc::Unsupported);
+    auto out = prog->run(RunInput{.data = stream});
+    if (std::string_view(section) == "lwt_seg6local") {
+      REQUIRE_FALSE(out.has_value());
+      CHECK(out.error().code == Errc::Unsupported);
+    } else {
+      REQUIRE(out.has_value());
+      CHECK(out->r0 == sizeof stream);
+      CHECK(out->data_out == std::vector<std::uint8_t>(std::begin(stream), std::end(stream)));
+    }
   }
   // optlen = 4 when level is SOL_SOCKET (1); return 1.
   const char* text = "ldxw %r2, [%r1+24]\njne %r2, 1, +1\nstw [%r1+32], 4\nmov %r0, 1\nexit\n";

@@ -817,10 +817,11 @@ TEST_CASE("sk_msg_redirect: msg_redirect_map/hash against sockets in a sockmap/s
   REQUIRE(prog.has_value());
   auto run = [&](std::uint32_t key, std::uint32_t flags, bool hash) {
     sk_msg_md md{};
-    md.size = key;
+    md.remote_ip4 = key;
     md.local_port = flags;
     md.remote_port = hash ? 1 : 0;
-    auto out = prog->run(RunInput{{}, bytes_of(md), 1, nullptr});
+    const Bytes message{'m'};
+    auto out = prog->run(RunInput{message, bytes_of(md), 1, nullptr});
     REQUIRE(out.has_value());
     return *out;
   };

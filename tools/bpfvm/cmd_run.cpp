@@ -21,7 +21,8 @@ constexpr const char* kRunUsage =
     "  --mem HEX          plain programs: input buffer as hex (r1 = its address, r2 = its length)\n"
     "  --mem-file FILE    plain programs: input buffer from a file\n"
     "  --packet FILE      packet programs (xdp, socket, tc, cgroup_skb, lwt, flow_dissector): packet\n"
-    "                     bytes (a flow dissector's output is its struct bpf_flow_keys)\n"
+    "                     bytes (a flow dissector's output is its struct bpf_flow_keys); sk_skb: the\n"
+    "                     stream bytes; sk_msg: the message\n"
     "  --ctx FILE         context bytes (xdp_md, __sk_buff, pt_regs, bpf_sock, ...); types without a\n"
     "                     kernel test run (cgroup_sock, cgroup_sock_addr, perf_event, ...) run on\n"
     "                     exactly these bytes as the UAPI struct, zero-filled\n"
@@ -162,6 +163,8 @@ int cmd_run(Args args) {
     if (const auto& r = out->redirect_map)
       std::printf(", \"redirect_map\": {\"map\": \"%s\", \"type\": %u, \"key\": %u, \"broadcast\": %s}",
                   r->map.c_str(), r->map_type, r->key, r->broadcast ? "true" : "false");
+    if (out->msg_apply_bytes) std::printf(", \"msg_apply_bytes\": %u", *out->msg_apply_bytes);
+    if (out->msg_cork_bytes) std::printf(", \"msg_cork_bytes\": %u", *out->msg_cork_bytes);
     if (dump_maps) std::printf(", \"maps\": %s", maps_json(input->object).c_str());
     std::printf("}\n");
   } else {
@@ -173,6 +176,8 @@ int cmd_run(Args args) {
     if (out->redirect_ifindex) std::printf("redirect to ifindex %u\n", *out->redirect_ifindex);
     if (const auto& r = out->redirect_map)
       std::printf("redirect through map %s key %u%s\n", r->map.c_str(), r->key, r->broadcast ? " (broadcast)" : "");
+    if (out->msg_apply_bytes) std::printf("msg_apply_bytes %u\n", *out->msg_apply_bytes);
+    if (out->msg_cork_bytes) std::printf("msg_cork_bytes %u\n", *out->msg_cork_bytes);
     if (repeat)
       std::printf("%.1f ns per run over %llu runs (thread CPU time; wall time %.1f ns)\n", out->cpu_ns_per_run,
                   static_cast<unsigned long long>(repeat), out->ns_per_run);

@@ -1,5 +1,5 @@
 // An sk_msg verdict program in the style of a sockmap proxy: redirect each message to the socket a
-// SOCKMAP slot or a SOCKHASH key names. The slot/key comes from sk_msg_md.size, the flags from
+// SOCKMAP slot or a SOCKHASH key names. The slot/key comes from sk_msg_md.remote_ip4, the flags from
 // local_port, so one program exercises every case; the verdict is the helper's answer.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -20,7 +20,7 @@ struct {
 
 SEC("sk_msg")
 int redirect(struct sk_msg_md *msg) {
-  __u32 key = msg->size;
+  __u32 key = msg->remote_ip4;
   __u64 flags = msg->local_port;
   if (msg->remote_port == 1) return bpf_msg_redirect_hash(msg, &sock_hash, &key, flags);
   return bpf_msg_redirect_map(msg, &sock_map, key, flags);
