@@ -36,9 +36,11 @@ inline vm::Program assemble_program(const std::string& text, const char* name = 
   return *program;
 }
 
-/// The program lowered and run through `passes` (helpers found by id in `helpers`; lddw values 0).
+/// The program lowered and run through `passes` (helpers found by id in `helpers`; lddw values 0),
+/// built as `variant` (checked builds keep their access checks and budget charges in the IR).
 inline jit::opt::Function optimized_function(const vm::Program& program, const vm::HelperRegistry& helpers,
-                                             const jit::opt::PassSet& passes, const jit::opt::VerifierFacts& facts = {}) {
+                                             const jit::opt::PassSet& passes, const jit::opt::VerifierFacts& facts = {},
+                                             jit::Variant variant = jit::Variant::Fast) {
   std::vector<std::uint64_t> values(program.size(), 0);
   std::vector<const vm::HelperEntry*> calls(program.size(), nullptr);
   for (std::size_t pc = 0; pc < program.size(); ++pc)
@@ -48,6 +50,7 @@ inline jit::opt::Function optimized_function(const vm::Program& program, const v
   req.program = &program;
   req.lddw_values = values;
   req.helpers = calls;
+  req.variant = variant;
   auto fn = jit::opt::build_optimized(req, passes, facts);
   REQUIRE(fn);
   return std::move(*fn);

@@ -42,19 +42,7 @@ Outcome without_address(Outcome o) {
 
 /// The IR of a checked build of `program` after every pass.
 std::string checked_ir(const vm::Program& program, const vm::HelperRegistry& helpers) {
-  std::vector<std::uint64_t> values(program.size(), 0);
-  std::vector<const vm::HelperEntry*> calls(program.size(), nullptr);
-  for (std::size_t pc = 0; pc < program.size(); ++pc)
-    if (program.ops[pc] != isa::kNoOp && program.op(pc).form == isa::Form::Call)
-      calls[pc] = helpers.find(static_cast<std::uint32_t>(program.insns[pc].imm));
-  jit::CompileRequest req;
-  req.program = &program;
-  req.lddw_values = values;
-  req.helpers = calls;
-  req.variant = jit::Variant::Checked;
-  auto fn = jit::opt::build_optimized(req, {});
-  REQUIRE(fn);
-  return jit::opt::to_text(*fn);
+  return jit::opt::to_text(optimized_function(program, helpers, {}, {}, jit::Variant::Checked));
 }
 
 struct Compared {
