@@ -18,6 +18,13 @@ struct Runner::Impl {
   std::unique_ptr<jit::HeldRun> held;
   /// A run_program call since held was prepared (it may have reset the context's JIT hooks).
   bool held_stale = true;
+  /// out may hold results the held path never writes (timings, a redirect, sk_msg fields): a run
+  /// through run_program or a held run that recorded a redirect. The held path clears them first.
+  bool out_extra = true;
+
+  /// Runner::run(data)'s other path: what run(RunInput) does, then the HeldRun prepared when it can
+  /// take the next run. A separate function: the held path's frame stays small.
+  [[gnu::noinline]] Result<std::uint64_t> run_and_hold(std::span<const std::uint8_t> data, void* host_data);
 };
 
 namespace {
@@ -32,6 +39,38 @@ class InUse {
  private:
   RunState& s_;
 };
+
+// The held path's input copy: up to 64 bytes without a call into libc (issue #19: memmove through
+// the PLT was ~14 instructions of a 64-byte run). Every byte is loaded before any is stored, so `src`
+// may overlap `dst` (the caller may pass output().data_out back in), as memmove allows.
+inline void copy_input(std::uint8_t* dst, const std::uint8_t* src, std::size_t n) {
+  auto load = [](const std::uint8_t* p, auto word) {
+    std::memcpy(&word, p, sizeof word);
+    return word;
+  };
+  auto store = [](std::uint8_t* p, auto word) { std::memcpy(p, &word, sizeof word); };
+  struct Block16 {
+    std::uint64_t lo, hi;
+  };
+  if (n > 32 && n <= 64) {  // the first and the last 32 bytes
+    const auto a = load(src, Block16{}), b = load(src + 16, Block16{});
+    const auto c = load(src + n - 32, Block16{}), d = load(src + n - 16, Block16{});
+    store(dst, a);
+    store(dst + 16, b);
+    store(dst + n - 32, c);
+    store(dst + n - 16, d);
+  } else if (n >= 16 && n <= 32) {
+    const auto a = load(src, Block16{}), b = load(src + n - 16, Block16{});
+    store(dst, a);
+    store(dst + n - 16, b);
+  } else if (n >= 8 && n < 16) {
+    const auto a = load(src, std::uint64_t{}), b = load(src + n - 8, std::uint64_t{});
+    store(dst, a);
+    store(dst + n - 8, b);
+  } else if (n != 0) {
+    std::memmove(dst, src, n);
+  }
+}
 
 Error reentered() {
   return make_error(Errc::InvalidArgument, "Runner::run re-entered from its own run (a Runner is not re-entrant)");
@@ -58,6 +97,29 @@ Result<void> Runner::run(const RunInput& input) {
   return run_program(*r.program, r.state, input, r.out);
 }
 
+Result<std::uint64_t> Runner::Impl::run_and_hold(std::span<const std::uint8_t> data, void* host_data) {
+  // Runner::run(RunInput)'s body, without its call (issue #19: each layer costs this path ~15
+  // instructions).
+  if (state.in_use) [[unlikely]] return reentered();
+  {
+    InUse in_use(state);
+    held_stale = true;
+    out_extra = true;
+    if (auto ran = run_program(*program, state, RunInput{.data = data, .host_data = host_data}, out); !ran)
+      return std::move(ran).error();
+  }
+  // run_program left the state set up for this input's size: the next run of this size is held.
+  if (holdable && state.prepared_program != 0) {
+    state.helper_run.redirect = {};  // recorded in out; the held path starts from none
+    const Program::Impl& p = *program;
+    if (!held) held = std::make_unique<jit::HeldRun>();
+    held->prepare(*p.jit, state.ctx, vm::ExecOptions{.budget_insns = p.options.budget_insns,
+                                                    .checked = p.options.checked});
+    held_stale = false;
+  }
+  return out.r0;
+}
+
 // The held path: what run_program does for a plain program whose state is set up for this buffer
 // (the input copied into data_out, the helper state's per-run fields, a CPU slot, results), with
 // the JIT entered through the held JitState and one Result. The first run, another input size, a
@@ -67,32 +129,39 @@ Result<std::uint64_t> Runner::run(std::span<const std::uint8_t> data, void* host
   Impl& r = *impl_;
   RunState& state = r.state;
   std::vector<std::uint8_t>& buffer = r.out.data_out;
-  if (r.held_stale || state.prepared_program == 0 || state.in_use || data.size() != buffer.size()) [[unlikely]] {
-    if (auto ran = run(RunInput{.data = data, .host_data = host_data}); !ran) return std::move(ran).error();
-    // run_program left the state set up for this input's size: the next run of this size is held.
-    if (r.holdable && state.prepared_program != 0) {
-      const Program::Impl& p = *r.program;
-      if (!r.held) r.held = std::make_unique<jit::HeldRun>();
-      r.held->prepare(*p.jit, state.ctx, vm::ExecOptions{.budget_insns = p.options.budget_insns,
-                                                        .checked = p.options.checked});
-      r.held_stale = false;
-    }
-    return r.out.r0;
-  }
+  // held_stale covers prepared_program == 0: only run_program (through run(RunInput), which sets
+  // held_stale) and a failed held run (below) reset the runner's state.
+  if (r.held_stale || state.in_use || data.size() != buffer.size()) [[unlikely]]
+    return r.run_and_hold(data, host_data);
   InUse in_use(state);
-  clear_results(r.out);
+  // r0, retval and insns_executed are written below on either outcome; the rest only when set.
+  if (r.out_extra) [[unlikely]] {
+    clear_results(r.out);
+    r.out_extra = false;
+  }
   // The program may write its input (a plain program's is writable): it gets a copy, never the
-  // caller's bytes. memmove: the caller may pass output().data_out back in.
-  if (!data.empty()) std::memmove(buffer.data(), data.data(), data.size());
-  state.begin_run(host_data);
+  // caller's bytes. The caller may pass output().data_out back in: nothing to copy then.
+  if (data.data() != buffer.data()) copy_input(buffer.data(), data.data(), data.size());
+  // As RunState::begin_run; no redirect is recorded here (run_and_hold and a held run that recorded
+  // one reset it, a failed run takes run_and_hold next).
+  state.helper_run.prandom_state = 0;
+  state.helper_run.embedder = host_data;
   const std::uint64_t args[] = {buffer.empty() ? 0 : reinterpret_cast<std::uintptr_t>(buffer.data()), data.size()};
   maps::RunGuard guard(*r.program->object->maps.domain());
   state.helper_run.cpu = guard.cpu();
   if (!r.held->run(args)) [[unlikely]] {
     state.prepared_program = 0;  // as run_program: the context may have stopped mid-change
+    r.held_stale = true;
+    r.out.r0 = 0;  // as clear_results
+    r.out.retval = 0;
+    r.out.insns_executed = 0;
     return r.held->take_error();
   }
   record_results(r.held->r0(), r.held->insns_executed(), state.helper_run.redirect, r.out);
+  if (state.helper_run.redirect.set) [[unlikely]] {
+    r.out_extra = true;
+    state.helper_run.redirect = {};
+  }
   return r.out.r0;
 }
 

@@ -109,8 +109,28 @@ void HeldRun::prepare(const JitProgram& program, vm::RunContext& ctx, const vm::
   support_.budget_insns = options.budget_insns;
   support_.error.reset();
   code_ = nullptr;
-  upgrade_ = nullptr;
+  lookup_ = &kLookUp;
+  ctx.checked = checked_;  // as JitProgram::run sets them per run; nothing else changes them between held runs
+  ctx.budget_insns = support_.budget_insns;
   install_jit_hooks(ctx, state_);
+  ctx.stack = vm::Region{0, 0, true, "stack"};  // run() sets begin and size
+  set_fixed_fields();
+}
+
+void HeldRun::set_fixed_fields() {
+  state_.saved_rsp = 0;
+  state_.pending_helper = nullptr;
+  state_.depth = 0;
+  state_.pc = 0;
+  state_.status = 0;
+  state_.ctx_stack = &ctx_->stack;
+  state_.ctx = ctx_;
+  state_.support = &support_;
+  state_.frame_top = reinterpret_cast<std::uintptr_t>(stack_ + sizeof stack_);
+  state_.entry = code_ != nullptr ? code_->entry : 0;
+  state_.budget_total = support_.budget_insns ? support_.budget_insns : std::numeric_limits<std::uint64_t>::max();
+  state_.args[2] = state_.args[3] = state_.args[4] = 0;
+  state_.r0 = 0;
 }
 
 const ProgramCode* HeldRun::current_code() {
@@ -123,7 +143,9 @@ const ProgramCode* HeldRun::current_code() {
     return nullptr;
   }
   code_ = *built;
-  upgrade_ = watch ? &program_->optimized_ready(variant_) : nullptr;
+  lookup_ = watch ? &program_->optimized_ready(variant_) : &kKeep;
+  state_.entry = code_->entry;
+  clear_bytes_ = std::min(code_->cleared_stack_bytes, sizeof stack_);
   return code_;
 }
 

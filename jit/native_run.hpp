@@ -84,11 +84,12 @@ class HeldRun {
   HeldRun& operator=(const HeldRun&) = delete;
 
   /// Sets up runs of `program` in `ctx` with `options` (budget, checked; runs and edge counters are
-  /// not used). Call again after anything else reset ctx's hooks (RunContext fields engine,
-  /// invoke_callback, engine_tail_calls).
+  /// not used): ctx's JIT hooks and its mode fields (checked, budget_insns). Call again after
+  /// anything else set those (RunContext fields engine, invoke_callback, engine_tail_calls,
+  /// checked, budget_insns).
   void prepare(const JitProgram& program, vm::RunContext& ctx, const vm::ExecOptions& options);
-  /// One run with r1..r5 = args. False: it failed; take_error() says why. Inline (below): the
-  /// per-event path, one call less.
+  /// One run with r1, r2 = args (at most two; r3..r5 = 0). False: it failed; take_error() says
+  /// why. Inline (below): the per-event path, one call less.
   bool run(std::span<const std::uint64_t> args);
   std::uint64_t r0() const { return state_.r0; }
   /// As vm::ExecResult::insns_executed (0 for unbudgeted fast runs).
@@ -97,10 +98,18 @@ class HeldRun {
 
  private:
   const ProgramCode* current_code();  // looks code_ up (building the variant on first use); null = error
+  void set_fixed_fields();            // the JitState fields no run changes (see run())
 
   const JitProgram* program_ = nullptr;
-  const ProgramCode* code_ = nullptr;          // what runs use; null until the first run
-  const std::atomic<bool>* upgrade_ = nullptr;  // while code_ is the baseline's fast code: the tier's flag
+  // Flags lookup_ points at when no tier flag is watched: look the code up (code_ is null) or not.
+  static constinit inline const std::atomic<bool> kLookUp{true};
+  static constinit inline const std::atomic<bool> kKeep{false};
+
+  const ProgramCode* code_ = nullptr;  // what runs use; null until the first run
+  // True when run() must call current_code(): kLookUp until the first run, then the optimizing
+  // tier's ready flag while code_ is the baseline's code (a tier upgrade is picked up), else kKeep.
+  const std::atomic<bool>* lookup_ = &kLookUp;
+  std::size_t clear_bytes_ = 0;  // code_'s cleared_stack_bytes, at most the stack's size
   vm::RunContext* ctx_ = nullptr;
   Variant variant_ = Variant::Fast;
   bool checked_ = false;
@@ -111,23 +120,43 @@ class HeldRun {
 };
 
 inline bool HeldRun::run(std::span<const std::uint64_t> args) {
-  const ProgramCode* code = code_;
-  if (code == nullptr || (upgrade_ != nullptr && upgrade_->load(std::memory_order_acquire))) [[unlikely]] {
-    code = current_code();
-    if (code == nullptr) return false;
+  // One test for both reasons to look the code up: none yet, or the optimizing tier's turned ready.
+  if (lookup_->load(std::memory_order_acquire)) [[unlikely]] {
+    if (current_code() == nullptr) return false;
   }
-  // As JitProgram::run and run_native: the mode and budget visible to helpers, the count at 0, the
-  // reachable frames zeroed where the variant needs it.
+  const ProgramCode* code = code_;
+  // As JitProgram::run and run_native: the count at 0 (prepare() set the mode and budget visible to
+  // helpers), the reachable frames zeroed where the variant needs it.
   vm::RunContext& ctx = *ctx_;
-  ctx.checked = checked_;
-  ctx.budget_insns = support_.budget_insns;
   ctx.begin_run();
-  const std::size_t clear_bytes = std::min(code->cleared_stack_bytes, sizeof stack_);
-  if (clear_bytes != 0) std::memset(stack_ + sizeof stack_ - clear_bytes, 0, clear_bytes);
+  if (clear_bytes_ != 0) std::memset(stack_ + sizeof stack_ - clear_bytes_, 0, clear_bytes_);
+  // The JitState fields a successful run may leave changed, as init_jit_state writes them (issue
+  // #19: only these, per run). Generated code and the thunks (jit/runtime.cpp) write budget_left,
+  // the frame mirror (stack_lo/size: local calls, the optimizing tier's Frames), the region cache
+  // (read_/write_*: checked mode's, the only mode that reads it), depth_limit and code (a tail
+  // call). A successful run leaves depth at 0 (calls return) and status at 0 (a thunk's failure
+  // sets 1 and fails the run), and pc and pending_helper are written before each use; after a
+  // failed run the Runner prepares again. prepare() and current_code() write those and the fields
+  // no run changes (set_fixed_fields); the trampoline writes saved_rsp on entry and r0 on a
+  // successful exit. A field added to JitState stops the build here until it is placed in one list.
+  static_assert(sizeof(JitState) == 192, "HeldRun::run and set_fixed_fields must cover every JitState field");
   const auto stack_top = reinterpret_cast<std::uintptr_t>(stack_ + sizeof stack_);
-  const std::uint64_t budget = support_.budget_insns ? support_.budget_insns : std::numeric_limits<std::uint64_t>::max();
-  init_jit_state(state_, *code, ctx, support_, args, code->entry, stack_top, budget);
-  ctx.stack = vm::Region{state_.stack_lo, isa::kStackBytes, true, "stack"};
+  state_.budget_left = state_.budget_total;
+  state_.stack_lo = stack_top - isa::kStackBytes;
+  state_.stack_size = isa::kStackBytes;
+  if (checked_) {
+    state_.read_lo = UINT64_MAX;
+    state_.read_size = 0;
+    state_.write_lo = UINT64_MAX;
+    state_.write_size = 0;
+  }
+  state_.depth_limit = isa::kMaxCallFrames - 1;
+  state_.args[0] = args.size() > 0 ? args[0] : 0;
+  state_.args[1] = args.size() > 1 ? args[1] : 0;
+  state_.code = code;
+  // ctx.stack's writable flag and name were set by prepare() (callbacks restore the whole region).
+  ctx.stack.begin = state_.stack_lo;
+  ctx.stack.size_bytes = isa::kStackBytes;
   return reinterpret_cast<JitEntry>(code->trampoline)(&state_) == 0;
 }
 

@@ -5,12 +5,11 @@
 #include <thread>
 
 namespace bpfvm::maps {
-thread_local constinit const RunDomain* detail::tl_run_domain = nullptr;
-thread_local constinit unsigned detail::tl_run_cpu = 0;
-thread_local constinit unsigned detail::tl_run_hint = ~0u;
+thread_local constinit detail::ThreadRun detail::tl_run{};
 
 RunDomain::RunDomain(unsigned nr_cpus)
-    : slots_(nr_cpus ? nr_cpus : std::max(1u, std::thread::hardware_concurrency())) {}
+    : slots_(nr_cpus ? nr_cpus : std::max(1u, std::thread::hardware_concurrency())),
+      nr_slots_(static_cast<unsigned>(slots_.size())) {}
 
 // Why one CAS is enough (no fence, no RMW on epoch_ when a run enters). A run R loads the epoch e
 // (acquire) and CASes its slot 0 -> e (acq_rel); it leaves with a release store of 0. Memory M is
@@ -30,7 +29,7 @@ unsigned RunDomain::claim_other_slot() {
   // Start at the per-thread hint (claim_slot found it busy) or, the first time, at a slot derived
   // from the thread id, so threads spread over slots without contending on slot 0.
   const auto n = static_cast<unsigned>(slots_.size());
-  unsigned s = detail::tl_run_hint;
+  unsigned s = detail::tl_run.hint;
   if (s >= n) s = static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id()) % n);
   const std::uint64_t epoch = epoch_.load(std::memory_order_acquire);
   for (unsigned tried = 0;;) {
@@ -38,7 +37,7 @@ unsigned RunDomain::claim_other_slot() {
     if (slots_[s].active_epoch.load(std::memory_order_relaxed) == 0 &&
         slots_[s].active_epoch.compare_exchange_strong(expected, epoch, std::memory_order_acq_rel,
                                                        std::memory_order_relaxed)) {
-      detail::tl_run_hint = s;
+      detail::tl_run.hint = s;
       return s;
     }
     if (++s == n) s = 0;

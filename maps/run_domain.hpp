@@ -11,12 +11,17 @@ namespace bpfvm::maps {
 class RunDomain;
 
 namespace detail {
-// The guard this thread currently holds (innermost domain only; nesting across domains restores).
-// In the header so RunGuard's entry and exit inline into every run (constinit: no TLS-init call).
-extern thread_local constinit const RunDomain* tl_run_domain;
-extern thread_local constinit unsigned tl_run_cpu;
-// The slot this thread claimed last (claim_slot tries it first); ~0u = none yet.
-extern thread_local constinit unsigned tl_run_hint;
+// The calling thread's run state. In the header so RunGuard's entry and exit inline into every run
+// (constinit: no TLS-init call); one object, so a guard finds all three fields from one TLS address
+// (issue #19: three variables cost a thread-pointer load and an offset each per access).
+struct ThreadRun {
+  // The guard this thread currently holds (innermost domain only; nesting across domains restores).
+  const RunDomain* domain = nullptr;
+  unsigned cpu = 0;
+  // The slot this thread claimed last (claim_slot tries it first); ~0u = none yet.
+  unsigned hint = ~0u;
+};
+extern thread_local constinit ThreadRun tl_run;
 }  // namespace detail
 
 /// One VM's set of CPU slots. The kernel runs a program with preemption disabled on one CPU; we run it
@@ -30,12 +35,15 @@ class RunDomain {
   RunDomain(const RunDomain&) = delete;
   RunDomain& operator=(const RunDomain&) = delete;
 
-  unsigned nr_cpus() const { return static_cast<unsigned>(slots_.size()); }
+  unsigned nr_cpus() const { return nr_slots_; }
 
   /// The calling thread's slot while it holds a RunGuard on this domain; otherwise 0 (host threads).
-  unsigned this_cpu() const { return detail::tl_run_domain == this ? detail::tl_run_cpu : 0; }
+  unsigned this_cpu() const {
+    const detail::ThreadRun& t = detail::tl_run;
+    return t.domain == this ? t.cpu : 0;
+  }
   /// True while the calling thread holds a RunGuard on this domain.
-  bool in_run() const { return detail::tl_run_domain == this; }
+  bool in_run() const { return detail::tl_run.domain == this; }
 
   /// Called after unlinking memory: returns the epoch tag to retire it under.
   std::uint64_t retire_tag();
@@ -54,9 +62,10 @@ class RunDomain {
   };
   // Claims a free slot at the current epoch. Inline: a thread finds the slot it had last time free
   // with one CAS (every run's entry, issue #19); otherwise claim_other_slot looks further.
-  unsigned claim_slot() {
-    const unsigned s = detail::tl_run_hint;
-    if (s < slots_.size()) [[likely]] {
+  // `hint`: the thread's ThreadRun::hint.
+  unsigned claim_slot(unsigned hint) {
+    const unsigned s = hint;
+    if (s < nr_slots_) [[likely]] {
       std::uint64_t expected = 0;
       if (slots_[s].active_epoch.load(std::memory_order_relaxed) == 0 &&
           slots_[s].active_epoch.compare_exchange_strong(expected, epoch_.load(std::memory_order_acquire),
@@ -74,6 +83,7 @@ class RunDomain {
   }
 
   std::vector<Slot> slots_;
+  unsigned nr_slots_;  // slots_.size(), kept: claim_slot's bounds test is one compare
   std::atomic<std::uint64_t> epoch_{1};
 };
 
@@ -82,21 +92,24 @@ class RunDomain {
 /// (yielding) for one: like a kernel CPU, a slot never runs two programs at once.
 class RunGuard {
  public:
-  explicit RunGuard(RunDomain& domain)
-      : domain_(domain), saved_domain_(detail::tl_run_domain), saved_cpu_(detail::tl_run_cpu) {
+  explicit RunGuard(RunDomain& domain) : domain_(domain) {
+    detail::ThreadRun& t = detail::tl_run;
+    saved_domain_ = t.domain;
+    saved_cpu_ = t.cpu;
     if (saved_domain_ == &domain) {
       cpu_ = saved_cpu_;
       return;
     }
     outer_ = true;
-    cpu_ = domain.claim_slot();
-    detail::tl_run_domain = &domain;
-    detail::tl_run_cpu = cpu_;
+    cpu_ = domain.claim_slot(t.hint);
+    t.domain = &domain;
+    t.cpu = cpu_;
   }
   ~RunGuard() {
     if (outer_) domain_.leave(cpu_);
-    detail::tl_run_domain = saved_domain_;
-    detail::tl_run_cpu = saved_cpu_;
+    detail::ThreadRun& t = detail::tl_run;
+    t.domain = saved_domain_;
+    t.cpu = saved_cpu_;
   }
   RunGuard(const RunGuard&) = delete;
   RunGuard& operator=(const RunGuard&) = delete;

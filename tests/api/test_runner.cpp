@@ -202,6 +202,87 @@ TEST_CASE("Runner: bpf_loop callbacks run in the held JIT run as in Program::run
       }
 }
 
+TEST_CASE("Runner: a held run's output and state are its own: timings, faults in calls, every input size") {
+  Vm vm;
+  vm.add_helper(HostHelper{0x10000, "fault_on_13", &fault_on_13, nullptr, any_args()});
+  // r0 = input[0] + 1 through a local call into a helper (faults on 13 at depth 1), then the sum of
+  // the input's last and first bytes (so each size's copy is checked at both ends).
+  auto obj = vm.open_assembly(
+      "mov %r6, %r1\nmov %r7, %r2\nldxb %r1, [%r1+0]\ncall local f\nmov %r8, %r6\nadd %r8, %r7\n"
+      "ldxb %r1, [%r8-1]\nadd %r0, %r1\nldxb %r1, [%r6+0]\nadd %r0, %r1\nstb [%r6+0], 99\nexit\n"
+      "f:\ncall 65536\nexit\n",
+      ProgramType::plain(1), "c");
+  REQUIRE(obj.has_value());
+  for (bool checked : {false, true}) {
+    auto p = obj->load("c", {.engine = Engine::Jit, .checked = checked});
+    REQUIRE(p.has_value());
+    Runner runner = p->runner();
+    // A timed run through run(RunInput): the runs after it (run_and_hold's, then held ones) show no
+    // timing.
+    std::vector<std::uint8_t> in(8, 1);
+    REQUIRE(runner.run(RunInput{.data = in, .measure_time = true}).has_value());
+    for (int i = 0; i < 3; ++i) {
+      REQUIRE(runner.run(in).value() == 2 + 1 + 1);
+      CHECK(runner.output().ns_per_run == 0);
+      CHECK(runner.output().cpu_ns_per_run == 0);
+    }
+    // Faults inside the call, between clean runs: each clean run starts at depth 0, status 0.
+    for (int round = 0; round < 12; ++round) {
+      in[0] = round % 3 == 1 ? 13 : 5;
+      auto r = runner.run(in);
+      if (in[0] == 13) {
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code == Errc::HelperFault);
+        CHECK(runner.output().r0 == 0);
+      } else {
+        REQUIRE(r.has_value());
+        CHECK(*r == 6 + 1 + 5);
+        CHECK(runner.output().r0 == 12);
+        CHECK(runner.output().data_out[0] == 99);  // the program wrote its copy
+      }
+    }
+    // Sizes on both sides of the inline copy's ranges, twice each (the second run is held); and
+    // output().data_out passed back in (the program's write of 99 is then its input).
+    for (std::size_t size : {1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 200}) {
+      std::vector<std::uint8_t> bytes(size);
+      for (std::size_t k = 0; k < size; ++k) bytes[k] = static_cast<std::uint8_t>(k * 5 + 2);
+      const std::uint64_t want = 2 + 1 + bytes.back() + 2;
+      for (int again = 0; again < 2; ++again) {
+        INFO("size " << size << " again " << again);
+        CHECK(runner.run(bytes).value() == want);
+        CHECK(bytes[0] == 2);
+        CHECK(std::equal(bytes.begin() + 1, bytes.end(), runner.output().data_out.begin() + 1));
+      }
+      const std::vector<std::uint8_t> out = runner.output().data_out;
+      const std::uint64_t again_want = 99 + 1 + (size == 1 ? 99 : out.back()) + 99;
+      CHECK(runner.run(runner.output().data_out).value() == again_want);
+      CHECK(runner.output().data_out == out);
+    }
+  }
+}
+
+TEST_CASE("Runner: a redirect recorded by one held run is not in the next run's output") {
+  Vm vm;
+  // bpf_redirect(ifindex 5) when input[0] != 0.
+  auto obj = vm.open_assembly("ldxb %r1, [%r1+0]\nmov %r0, 1\njeq %r1, 0, out\nmov %r1, 5\nmov %r2, 0\ncall " +
+                                  std::to_string(BPF_FUNC_redirect) + "\nmov %r0, 2\nout:\nexit\n",
+                              ProgramType::plain(1), "r");
+  REQUIRE(obj.has_value());
+  auto p = obj->load("r", {.engine = Engine::Jit});
+  REQUIRE(p.has_value());
+  Runner runner = p->runner();
+  for (std::uint8_t first : {0, 0, 1, 0, 1, 1, 0}) {
+    INFO("input " << int(first));
+    auto r = runner.run(std::vector<std::uint8_t>{first});
+    REQUIRE(r.has_value());
+    auto want = p->run(std::vector<std::uint8_t>{first});
+    REQUIRE(want.has_value());
+    CHECK(*r == want->r0);
+    CHECK(runner.output().redirect_ifindex == want->redirect_ifindex);
+    CHECK(runner.output().redirect_ifindex.has_value() == (first != 0));
+  }
+}
+
 TEST_CASE("Runner: not re-entrant from its own run, and keeps its program alive") {
   Vm vm;
   vm.add_helper(HostHelper{0x10001, "reenter", &reenter, nullptr, any_args()});
