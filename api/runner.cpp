@@ -22,8 +22,12 @@ struct Runner::Impl {
   /// through run_program or a held run that recorded a redirect. The held path clears them first.
   bool out_extra = true;
 
-  /// Runner::run(data)'s other path: what run(RunInput) does, then the HeldRun prepared when it can
-  /// take the next run. A separate function: the held path's frame stays small.
+  /// run(RunInput)'s body (re-entry refused, the held run and the output's extra fields marked for
+  /// renewal, run_program). Inline in both callers: each call layer costs the non-held path ~15
+  /// instructions (issue #19).
+  [[gnu::always_inline]] inline Result<void> run_unheld(const RunInput& input);
+  /// Runner::run(data)'s other path: run_unheld, then the HeldRun prepared when it can take the
+  /// next run. A separate function: the held path's frame stays small.
   [[gnu::noinline]] Result<std::uint64_t> run_and_hold(std::span<const std::uint8_t> data, void* host_data);
 };
 
@@ -89,25 +93,18 @@ Runner::~Runner() = default;
 
 Runner Program::runner() const { return Runner(*this); }
 
-Result<void> Runner::run(const RunInput& input) {
-  Impl& r = *impl_;
-  if (r.state.in_use) [[unlikely]] return reentered();
-  InUse in_use(r.state);
-  r.held_stale = true;
-  return run_program(*r.program, r.state, input, r.out);
+Result<void> Runner::Impl::run_unheld(const RunInput& input) {
+  if (state.in_use) [[unlikely]] return reentered();
+  InUse in_use(state);
+  held_stale = true;
+  out_extra = true;
+  return run_program(*program, state, input, out);
 }
 
+Result<void> Runner::run(const RunInput& input) { return impl_->run_unheld(input); }
+
 Result<std::uint64_t> Runner::Impl::run_and_hold(std::span<const std::uint8_t> data, void* host_data) {
-  // Runner::run(RunInput)'s body, without its call (issue #19: each layer costs this path ~15
-  // instructions).
-  if (state.in_use) [[unlikely]] return reentered();
-  {
-    InUse in_use(state);
-    held_stale = true;
-    out_extra = true;
-    if (auto ran = run_program(*program, state, RunInput{.data = data, .host_data = host_data}, out); !ran)
-      return std::move(ran).error();
-  }
+  if (auto ran = run_unheld(RunInput{.data = data, .host_data = host_data}); !ran) return std::move(ran).error();
   // run_program left the state set up for this input's size: the next run of this size is held.
   if (holdable && state.prepared_program != 0) {
     state.helper_run.redirect = {};  // recorded in out; the held path starts from none
