@@ -10,6 +10,7 @@
 // join, and a back edge's target is a loop head with code of its own.
 #include <algorithm>
 
+#include "jit/opt/loop_depth.hpp"
 #include "jit/opt/passes.hpp"
 
 namespace bpfvm::jit::opt {
@@ -211,11 +212,19 @@ std::uint32_t select_small_diamonds(Function& fn) {
   std::uint32_t converted = 0;
   // A converted diamond may make its branching block the arm of an enclosing one: repeat until
   // nothing changes (each round removes a branch, so this ends).
+  // Branches inside loops stay branches: there a predicted branch lets the next iterations run
+  // ahead while a select puts its compare on the path of the chosen value, and every loop measured
+  // ran slower with selects (bench/README.md "Slower than the baseline"): bitmap 1.16-1.30x the
+  // baseline with a cmov/setcc on a bit read back from memory, 0.97x without; binary_search and
+  // log2_fold as in feeds_compare; cond_select_dense 0.92x without, 0.96-1.00x with.
+  std::vector<BlockId> order(fn.blocks.size());
+  for (BlockId b = 0; b < order.size(); ++b) order[b] = b;  // the allocator's order, before edge splitting
+  const auto depth = loop_depths(fn, order);
   for (bool changed = true; changed;) {
     changed = false;
     const Users users = users_of(fn);
     for (BlockId b = 0; b < fn.blocks.size(); ++b)
-      if (convert(fn, users, b)) changed = true, ++converted;
+      if (depth[b] == 0 && convert(fn, users, b)) changed = true, ++converted;
   }
   if (converted) remove_trivial_phis(fn);
   return converted;
