@@ -7,7 +7,8 @@
 // 2 * kMaxArmInsts cheap ALU instructions and the join chooses at most kMaxSelects values — then both
 // arms cost about what a well-predicted branch costs, and a mispredicted one (~15-20 cycles on
 // data-dependent conditions) costs far more. Loop branches never qualify: an arm must return to the
-// join, and a back edge's target is a loop head with code of its own.
+// join, and a back edge's target is a loop head with code of its own. Outside loops only, and not
+// where a compare reads the chosen value or the compare reads a select (below).
 #include <algorithm>
 
 #include "jit/opt/loop_depth.hpp"
