@@ -41,14 +41,15 @@ std::vector<double> branch_shares(const Function& fn, std::span<const BlockId> o
   std::vector<double> share(nb, 1.0);
   for (auto b : order) {
     double sum = 0;
-    bool forward = false;
+    bool forward = false, loop_head = false;
     for (auto p : fn.blocks[b].preds) {
+      if (index[p] != kUnplaced && index[p] >= index[b]) loop_head = true;
       if (index[p] == kUnplaced || index[p] >= index[b]) continue;  // back edges: the loop's own runs
       forward = true;
       const auto succs = std::max<std::size_t>(fn.blocks[p].succs.size(), 1);
       sum += depths[p] > depths[b] ? 1.0 : share[p] / static_cast<double>(succs);
     }
-    share[b] = forward ? std::min(1.0, sum) : 1.0;
+    share[b] = forward && !loop_head ? std::min(1.0, sum) : 1.0;
   }
   return share;
 }
