@@ -211,8 +211,6 @@ bool convert(Function& fn, const Users& users, BlockId b) {
 
 std::uint32_t select_small_diamonds(Function& fn) {
   std::uint32_t converted = 0;
-  // A converted diamond may make its branching block the arm of an enclosing one: repeat until
-  // nothing changes (each round removes a branch, so this ends).
   // Branches inside loops stay branches: there a predicted branch lets the next iterations run
   // ahead while a select puts its compare on the path of the chosen value, and every loop measured
   // ran slower with selects (bench/README.md "Slower than the baseline"): bitmap 1.16-1.30x the
@@ -221,6 +219,8 @@ std::uint32_t select_small_diamonds(Function& fn) {
   std::vector<BlockId> order(fn.blocks.size());
   for (BlockId b = 0; b < order.size(); ++b) order[b] = b;  // the allocator's order, before edge splitting
   const auto depth = loop_depths(fn, order);
+  // A converted diamond may make its branching block the arm of an enclosing one: repeat until
+  // nothing changes (each round removes a branch, so this ends).
   for (bool changed = true; changed;) {
     changed = false;
     const Users users = users_of(fn);

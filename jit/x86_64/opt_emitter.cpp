@@ -130,7 +130,7 @@ class OptEmitter {
     for (std::size_t i = 0; i < placed.size(); ++i) {
       const opt::BlockId b = placed[i].id;
       if (alias_[b] != b) continue;  // its label is bound where its code would jump to
-      // Loop heads start on a 16-byte boundary, as in the baseline tier.
+      // Loop heads start on a kLoopAlignBytes boundary, as in the baseline tier.
       if (placed[i].loop_head) a_.align(AlignMode::kCode, kLoopAlignBytes);
       for (auto f : bound_with[b]) a_.bind(labels_[f]);
       a_.bind(labels_[b]);
