@@ -272,11 +272,15 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   iv = std::move(hull);
 
   // Spill weights: a group's definitions and uses, each weighing 8^(loop depth) of its block (a phi
-  // argument's: of the predecessor it moves on), per position of the group's interval. Values used
-  // in inner loops keep registers; long-lived ones used outside them go to slots first.
+  // argument's: of the predecessor it moves on) times the block's branch share, per position of the
+  // group's interval. Values used in inner loops keep registers; long-lived ones used outside them
+  // go to slots first; a value read in every iteration outweighs one read in each of a switch's 32
+  // arms (branch_fanout_32 spilled its packet pointer and index, reloaded 4x per iteration, and kept
+  // the loop's shifted copies of the index that only one arm reads).
   const auto depth = loop_depths(fn, out.order);
+  const auto share = branch_shares(fn, out.order, depth);
   std::vector<double> spill_cost(nd, 0);
-  auto weight_of = [&](BlockId b) { return static_cast<double>(1u << (3 * std::min(depth[b], 5u))); };
+  auto weight_of = [&](BlockId b) { return share[b] * static_cast<double>(1u << (3 * std::min(depth[b], 5u))); };
   for (BlockId b = 0; b < nb; ++b)
     for (auto id : fn.blocks[b].insts) {
       const Inst& i = fn.values[id];

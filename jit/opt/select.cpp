@@ -7,9 +7,11 @@
 // 2 * kMaxArmInsts cheap ALU instructions and the join chooses at most kMaxSelects values — then both
 // arms cost about what a well-predicted branch costs, and a mispredicted one (~15-20 cycles on
 // data-dependent conditions) costs far more. Loop branches never qualify: an arm must return to the
-// join, and a back edge's target is a loop head with code of its own.
+// join, and a back edge's target is a loop head with code of its own. Outside loops only, and not
+// where a compare reads the chosen value or the compare reads a select (below).
 #include <algorithm>
 
+#include "jit/opt/loop_depth.hpp"
 #include "jit/opt/passes.hpp"
 
 namespace bpfvm::jit::opt {
@@ -71,12 +73,53 @@ bool reads_select(const Function& fn, ValueId v, int ops_left = 2, int hops_left
   }
 }
 
+/// Per value, the instructions that read it (stale entries only make feeds_compare more careful).
+using Users = std::vector<std::vector<ValueId>>;
+
+Users users_of(const Function& fn) {
+  Users users(fn.values.size());
+  for (ValueId id = 0; id < fn.values.size(); ++id) {
+    const Inst& i = fn.values[id];
+    if (i.dead) continue;
+    for (auto a : i.args)
+      if (a < users.size()) users[a].push_back(id);
+  }
+  return users;
+}
+
+/// The other direction of reads_select: true when v reaches a comparison of a Branch or Select
+/// through copies, phis (a loop head's too: the next iteration's test) and up to two cheap
+/// operations. A select there would put its compare and cmov on the path into that comparison,
+/// where a predicted branch lets the next one run ahead: log2_fold's `(v > 0xFFFF) << 4` feeding
+/// the next step's shift and test (every step a select or every other one: 1.11-1.27x the
+/// baseline), binary_search's `found` flag tested at the top of the next iteration (1.14x).
+bool feeds_compare(const Function& fn, const Users& users, ValueId v, int ops_left = 2, int hops_left = 8) {
+  if (hops_left == 0 || v >= users.size()) return false;
+  for (auto u : users[v]) {
+    const Inst& i = fn.values[u];
+    if (i.dead) continue;
+    switch (i.op) {
+      case Op::Branch: case Op::Select:
+        if (i.args[0] == v || i.args[1] == v) return true;
+        break;
+      case Op::Copy: case Op::Phi:
+        if (feeds_compare(fn, users, u, ops_left, hops_left - 1)) return true;
+        break;
+      case Op::Alu: case Op::Unary: case Op::MovSx: case Op::Zext32:
+        if (ops_left > 0 && feeds_compare(fn, users, u, ops_left - 1, hops_left - 1)) return true;
+        break;
+      default: break;
+    }
+  }
+  return false;
+}
+
 std::size_t index_of(const std::vector<BlockId>& preds, BlockId b) {
   return static_cast<std::size_t>(std::find(preds.begin(), preds.end(), b) - preds.begin());
 }
 
 /// Converts the branch ending `b`, if it heads a small diamond or triangle. True when it did.
-bool convert(Function& fn, BlockId b) {
+bool convert(Function& fn, const Users& users, BlockId b) {
   auto& insts = fn.blocks[b].insts;
   if (insts.empty() || fn.values[insts.back()].op != Op::Branch || fn.blocks[b].succs.size() != 2) return false;
   const BlockId taken = fn.blocks[b].succs[0], fall = fn.blocks[b].succs[1];
@@ -107,6 +150,8 @@ bool convert(Function& fn, BlockId b) {
     phis.push_back(id);
   }
   if (phis.size() > kMaxSelects) return false;
+  for (auto phi : phis)
+    if (fn.values[phi].args[kt] != fn.values[phi].args[kf] && feeds_compare(fn, users, phi)) return false;
 
   // The arms' instructions move in front of the branch; their blocks are left empty and unreachable.
   const ValueId branch = insts.back();
@@ -166,12 +211,21 @@ bool convert(Function& fn, BlockId b) {
 
 std::uint32_t select_small_diamonds(Function& fn) {
   std::uint32_t converted = 0;
+  // Branches inside loops stay branches: there a predicted branch lets the next iterations run
+  // ahead while a select puts its compare on the path of the chosen value, and every loop measured
+  // ran slower with selects (bench/README.md "Slower than the baseline"): bitmap 1.16-1.30x the
+  // baseline with a cmov/setcc on a bit read back from memory, 0.97x without; binary_search and
+  // log2_fold as in feeds_compare; cond_select_dense 0.92x without, 0.96-1.00x with.
+  std::vector<BlockId> order(fn.blocks.size());
+  for (BlockId b = 0; b < order.size(); ++b) order[b] = b;  // the allocator's order, before edge splitting
+  const auto depth = loop_depths(fn, order);
   // A converted diamond may make its branching block the arm of an enclosing one: repeat until
   // nothing changes (each round removes a branch, so this ends).
   for (bool changed = true; changed;) {
     changed = false;
+    const Users users = users_of(fn);
     for (BlockId b = 0; b < fn.blocks.size(); ++b)
-      if (convert(fn, b)) changed = true, ++converted;
+      if (depth[b] == 0 && convert(fn, users, b)) changed = true, ++converted;
   }
   if (converted) remove_trivial_phis(fn);
   return converted;

@@ -104,7 +104,7 @@ class X86Emitter : public EmitDriver<X86Emitter, asmjit::Label> {
 
   std::vector<asmjit::Label> labels_;         // per pc: valid only at a branch/call/func target
   std::vector<std::uint32_t> pc_offsets_;     // per pc: native offset, filled as code is emitted
-  std::vector<bool> loop_heads_;              // per pc: target of a backward jump (aligned to 16)
+  std::vector<bool> loop_heads_;              // per pc: target of a backward jump (aligned to kLoopAlignBytes)
   std::vector<std::uint32_t> offset_bounds_;  // Sized jumps: native_offset_bounds() of the program
   asmjit::Label fail_exit_;    // unwinds to the trampoline and returns 1
   asmjit::Label epilogue_;

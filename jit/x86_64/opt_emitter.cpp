@@ -22,6 +22,7 @@
 #include "jit/x86_64/access_check.hpp"
 #include "jit/x86_64/condition_codes.hpp"
 #include "jit/x86_64/emitter.hpp"
+#include "jit/x86_64/native_size_bound.hpp"
 
 namespace bpfvm::jit::x86_64 {
 
@@ -129,8 +130,8 @@ class OptEmitter {
     for (std::size_t i = 0; i < placed.size(); ++i) {
       const opt::BlockId b = placed[i].id;
       if (alias_[b] != b) continue;  // its label is bound where its code would jump to
-      // Loop heads start on a 16-byte boundary, as in the baseline tier.
-      if (placed[i].loop_head) a_.align(AlignMode::kCode, 16);
+      // Loop heads start on a kLoopAlignBytes boundary, as in the baseline tier.
+      if (placed[i].loop_head) a_.align(AlignMode::kCode, kLoopAlignBytes);
       for (auto f : bound_with[b]) a_.bind(labels_[f]);
       a_.bind(labels_[b]);
       flags_of_ = nullptr;  // other edges enter here
@@ -221,6 +222,12 @@ class OptEmitter {
       a_.mov(x86::gpd(r), imm(value));
     else
       a_.mov(x86::gpq(r), imm(value));
+  }
+
+  /// load_const without xor (which would set the flags a cmov still reads).
+  void mov_const_keep_flags(std::uint32_t r, std::int64_t value) {
+    if (value >= 0 && value <= 0xffffffff) a_.mov(x86::gpd(r), imm(value));
+    else a_.mov(x86::gpq(r), imm(value));
   }
 
   /// v in a register: its own, or `scratch` loaded from its slot or immediate.
@@ -704,6 +711,14 @@ Result<void> OptEmitter::emit_select(ValueId id) {
   x86::CondCode cc = *compared;
   ValueId then_v = i.args[2], else_v = i.args[3];
   const auto t = target(id);
+  const Loc th0 = loc(then_v), el0 = loc(else_v);
+  if (th0.kind == Loc::Kind::Imm && el0.kind == Loc::Kind::Imm && (th0.v | el0.v) == 1) {
+    // cond ? 1 : 0 (or 0 : 1) is setcc and movzx: two instructions, no constant in a register
+    a_.set(th0.v == 1 ? cc : x86::negateCond(cc), x86::gpb(t));
+    a_.movzx(x86::gpd(t), x86::gpb(t));
+    finish(id);
+    return {};
+  }
   if (in_reg(then_v, t)) {
     if (in_reg(else_v, t)) return {};  // one register: one value
     std::swap(then_v, else_v);
@@ -711,14 +726,14 @@ Result<void> OptEmitter::emit_select(ValueId id) {
   }
   if (!in_reg(else_v, t)) {
     const Loc e = loc(else_v);
-    if (e.kind == Loc::Kind::Imm) a_.mov(x86::gpq(t), imm(e.v));  // not load_const: xor would set the flags
+    if (e.kind == Loc::Kind::Imm) mov_const_keep_flags(t, e.v);
     else emit_move({Loc::Kind::Reg, t}, e);
   }
   const Loc th = loc(then_v);
   Operand src;
   if (th.kind == Loc::Kind::Reg) src = x86::gpq(static_cast<std::uint32_t>(th.v));
   else if (th.kind == Loc::Kind::Slot) src = slot_mem(static_cast<std::int32_t>(th.v));
-  else a_.mov(x86::r10, imm(th.v)), src = x86::r10;
+  else mov_const_keep_flags(kScratch2, th.v), src = x86::r10;
   a_.emit(x86::Inst::cmovccFromCond(cc), x86::gpq(t), src);
   finish(id);
   return {};

@@ -5,9 +5,11 @@
 // runs on the tier against the interpreter.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
+#include "jit/opt/loop_depth.hpp"
 #include "jit/opt/regalloc.hpp"
 #include "tests/jit/opt_test_support.hpp"
 
@@ -97,4 +99,60 @@ TEST_CASE("a loop counter and its increment share a register across an exit plac
   }
   CHECK(increments == 1);
   CHECK(run_both(program) == 20 * 3);
+}
+
+TEST_CASE("branch shares: switch arms are rare, loop heads and joins whole", "[jit][opt][regalloc]") {
+  // Two bounds checks before a loop whose body dispatches on four values: the allocator weighs a use
+  // in one arm at a quarter of a use every iteration makes, and the checks in front of the loop must
+  // not make its body look rare (spill_pressure spilled its accumulators when they did).
+  const auto program = assemble_program(
+      "ldxdw %r2, [%r1]\n"
+      "jgt %r2, 100, out\n"
+      "jlt %r2, 2, out\n"
+      "mov %r0, 0\n"
+      "loop:\n"
+      "mov %r3, %r2\n"
+      "and %r3, 3\n"
+      "jeq %r3, 0, a\n"
+      "jeq %r3, 1, b\n"
+      "jeq %r3, 2, c\n"
+      "add %r0, 7\n"
+      "ja join\n"
+      "a:\n"
+      "xor %r0, 5\n"
+      "ja join\n"
+      "b:\n"
+      "mul %r0, 3\n"
+      "ja join\n"
+      "c:\n"
+      "sub %r0, 1\n"
+      "join:\n"
+      "add %r0, %r2\n"
+      "sub %r2, 1\n"
+      "jne %r2, 0, loop\n"
+      "exit\n"
+      "out:\n"
+      "mov %r0, 0\n"
+      "exit\n");
+  auto fn = optimized_function(program, test_helpers(), {});
+  INFO(jit::opt::to_text(fn));
+  std::vector<jit::opt::BlockId> order(fn.blocks.size());
+  for (jit::opt::BlockId b = 0; b < order.size(); ++b) order[b] = b;
+  const auto depth = jit::opt::loop_depths(fn, order);
+  const auto share = jit::opt::branch_shares(fn, order, depth);
+  std::size_t heads = 0, rare = 0, whole_in_loop = 0;
+  for (jit::opt::BlockId b = 0; b < fn.blocks.size(); ++b) {
+    if (depth[b] == 0 || fn.blocks[b].preds.empty()) continue;
+    const auto& preds = fn.blocks[b].preds;
+    if (std::any_of(preds.begin(), preds.end(), [&](auto p) { return p >= b; })) {
+      ++heads;
+      CHECK(share[b] == 1.0);
+    }
+    if (share[b] <= 0.25) ++rare;
+    if (share[b] == 1.0) ++whole_in_loop;
+  }
+  CHECK(heads == 1);
+  CHECK(rare >= 2);           // the arms behind two or three tests
+  CHECK(whole_in_loop >= 2);  // the head and the join
+  run_both(program);
 }
