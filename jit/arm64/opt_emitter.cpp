@@ -5,7 +5,8 @@
 // [sp+16+8k] = slot k, then (16-aligned) the eBPF stack frames of every inlined depth, deepest
 // lowest, so a stack access is one [sp, #imm] and a frame address costs no register; sp stays
 // 16-byte aligned (AAPCS64), so helper calls need no adjustment. Counted and checked builds keep
-// JitState* in x28 (not allocated) for Op::Charge, Op::Frames and the checked accesses' inline test.
+// JitState* in x28 (for Op::Frames and the checked accesses' inline test) and the budget left in x27
+// (Op::Charge; JitState::budget_left around helper calls and at the exit), neither allocated.
 #include "jit/arm64/opt_emitter.hpp"
 
 #include <asmjit/arm.h>
@@ -42,6 +43,7 @@ constexpr std::uint32_t kAddress = 15;  // x15: JitState*, atomic addresses, lar
 constexpr std::uint32_t kExtra = 14;    // x14: the value an exclusive loop stores, cmpxchg's comparand
 constexpr std::uint32_t kStatus = 30;   // w30: exclusive-store status
 constexpr std::uint32_t kState = 28;    // counted and checked builds: JitState*
+constexpr std::uint32_t kBudget = 27;   // counted and checked builds: instructions the run may still execute
 constexpr std::int32_t kStateOff = 0, kSlotBase = 16;
 constexpr std::int64_t kStackBytes = isa::kStackBytes;
 // Callee-saved registers the prologue keeps (AAPCS64 6.1.1), in STP pairs after x29/x30.
@@ -55,7 +57,7 @@ opt::RegisterFile register_file(bool counting) {
   // Caller-saved first: values that cross no call take them and leave the callee-saved ones free.
   for (std::uint8_t r = 0; r <= 13; ++r) rf.allocatable.push_back(r);
   for (std::uint8_t r = 19; r <= 28; ++r)
-    if (!counting || r != kState) rf.allocatable.push_back(r);
+    if (!counting || (r != kState && r != kBudget)) rf.allocatable.push_back(r);
   rf.survives_calls.assign(31, false);
   for (std::uint32_t r = 19; r <= 28; ++r) rf.survives_calls[r] = true;
   return rf;
@@ -105,6 +107,7 @@ class OptEmitter {
       a_.mov(X(kState), a64::x0);
       a_.mov(X(kResult), a64::sp);
       a_.str(X(kResult), a64::ptr(X(kState), offsetof(JitState, saved_rsp)));
+      a_.ldr(X(kBudget), budget_left());
     }
     if (zero_stack_ && frames_bytes != 0) {
       // Unwritten stack reads as zero (JitOptions::zero_stack, and counted and checked runs as in
@@ -143,6 +146,7 @@ class OptEmitter {
     a_.str(a64::x0, state(offsetof(JitState, r0)));
     a_.mov(a64::w0, a64::wzr);
     a_.bind(exit_);
+    if (counting_) a_.str(X(kBudget), budget_left());  // x28 and x27 hold on every path here
     adjust_sp(true);
     for (std::size_t i = std::size(kCalleeSaved); i-- > 0;)
       a_.ldp(X(kCalleeSaved[i][0]), X(kCalleeSaved[i][1]), a64::ptr(a64::sp, static_cast<std::int32_t>(16 + 16 * i)));
@@ -162,6 +166,7 @@ class OptEmitter {
   }
   static a64::Mem state(std::size_t offset) { return a64::ptr(X(kAddress), static_cast<std::int32_t>(offset)); }
   void load_state() { a_.ldr(X(kAddress), a64::ptr(a64::sp, kStateOff)); }
+  static a64::Mem budget_left() { return a64::ptr(X(kState), offsetof(JitState, budget_left)); }
 
   /// sub/add sp, sp, #frame: the frame is below 32 KiB, so two Add/subtract (immediate) at most.
   void adjust_sp(bool release) {
@@ -267,6 +272,7 @@ class OptEmitter {
         a_.b(common);
       }
       a_.bind(common);  // sp as in the body: 16-byte aligned for the call
+      a_.str(X(kBudget), budget_left());  // jit_budget_exhausted reads it
       a_.mov(a64::x0, X(kState));
       move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(&jit_budget_exhausted));
       a_.blr(X(kResult));
@@ -382,7 +388,7 @@ class OptEmitter {
   std::vector<Label> labels_;
   std::vector<opt::BlockId> alias_;  // per block: the block whose code it starts (itself unless it forwards)
   Label ret_, exit_, fail_;
-  bool counting_;  // counted or checked build: JitState* in x28, Op::Charge pays the budget
+  bool counting_;  // counted or checked build: JitState* in x28, the budget in x27
   bool zero_stack_;
   struct BudgetCold {
     Label entry;
@@ -473,19 +479,16 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       a_.b(ret_);
       return {};
     case Op::Charge: {
-      // As the baseline's charge_budget, on JitState::budget_left: SUBS borrows (C clear, LO)
-      // exactly when the segment cannot be paid for in full (jit_budget_exhausted reads the rest).
+      // As the baseline's charge_budget: SUBS borrows (C clear, LO) exactly when the segment cannot
+      // be paid for in full (jit_budget_exhausted reads the rest).
       const Label cold = a_.newLabel();
       budget_cold_.push_back({cold, i.pc, static_cast<std::uint32_t>(i.imm)});
-      const a64::Mem budget = a64::ptr(X(kState), offsetof(JitState, budget_left));
-      a_.ldr(X(kResult), budget);
       if (add_sub_imm_encodable(static_cast<std::uint64_t>(i.imm))) {
-        a_.subs(X(kResult), X(kResult), Imm(static_cast<std::uint64_t>(i.imm)));
+        a_.subs(X(kBudget), X(kBudget), Imm(static_cast<std::uint64_t>(i.imm)));
       } else {
         move_wide_imm(a_, X(kOperand), static_cast<std::uint64_t>(i.imm));
-        a_.subs(X(kResult), X(kResult), X(kOperand));
+        a_.subs(X(kBudget), X(kBudget), X(kOperand));
       }
-      a_.str(X(kResult), budget);
       a_.b_lo(cold);
       return {};
     }
@@ -761,8 +764,11 @@ void OptEmitter::emit_call(ValueId id) {
   parallel_move(std::move(moves));
   a_.mov(a64::x5, X(kAddress));
   move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(&jit_call_helper));
+  // Callbacks inside the helper spend the same budget: it goes through JitState::budget_left.
+  if (counting_) a_.str(X(kBudget), state(offsetof(JitState, budget_left)));
   a_.blr(X(kResult));
   load_state();
+  if (counting_) a_.ldr(X(kBudget), state(offsetof(JitState, budget_left)));
   a_.ldr(W(kOperand), state(offsetof(JitState, status)));
   a_.cbnz(W(kOperand), fail_);
   result_from(id, 0);
