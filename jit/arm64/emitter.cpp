@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <string>
 
+#include "jit/arm64/access_check.hpp"
 #include "jit/arm64/emitter.hpp"
 #include "jit/native_assembly.hpp"
 #include "jit/runtime.hpp"
@@ -55,23 +56,9 @@ bool A64Emitter::guarded(unsigned bpf_reg, std::int16_t off, unsigned size_bytes
   const Gp addr = host(kScratchAddr);
   add_sub_imm(addr, x(bpf_reg), off);
   if (!checked()) return true;
-  // Fast path: inside the live stack frames (Region::contains, written without overflow: addr -
-  // stack_lo cannot come near 2^64 because stack_lo is a user-space address).
-  const Gp tmp = host(kScratchValue);
-  const Gp size = host(kScratchOffset);
-  const Label slow = a_.newLabel();
-  const Label ok = a_.newLabel();
-  a_.ldr(tmp, state(offsetof(JitState, stack_lo)));
-  a_.subs(tmp, addr, tmp);
-  a_.b_lo(slow);
-  a_.ldr(size, state(offsetof(JitState, stack_size)));
-  a_.add(tmp, tmp, Imm(size_bytes));
-  a_.cmp(tmp, size);
-  a_.b_ls(ok);
-  a_.bind(slow);
-  move_wide_imm(tmp, access_info(pc, size_bytes, write));
-  call_stub(check_stub_);
-  a_.bind(ok);
+  // The live frames, then the region the last access passed; else check_stub (x9, x10).
+  emit_access_check(a_, addr, host(kScratchValue), host(kScratchOffset), host(kStateReg), size_bytes, write, pc,
+                    [&] { call_stub(check_stub_); });
   return true;
 }
 

@@ -1,10 +1,12 @@
 // Instruction selection for the optimizing tier on AArch64. Values live where the linear-scan
 // allocator put them (24 registers: x0–x13 and x19–x28, or a spill slot); x14–x17 and x30 are
-// scratch (x30, the link register, is saved by the prologue and only BLR clobbers it). Frame: one
+// scratch (x30, the link register, is saved by the prologue and only BL/BLR clobber it). Frame: one
 // native function, entered like the baseline trampoline; after the prologue [sp] = JitState*,
 // [sp+16+8k] = slot k, then (16-aligned) the eBPF stack frames of every inlined depth, deepest
 // lowest, so a stack access is one [sp, #imm] and a frame address costs no register; sp stays
-// 16-byte aligned (AAPCS64), so helper calls need no adjustment.
+// 16-byte aligned (AAPCS64), so helper calls need no adjustment. Counted and checked builds keep
+// JitState* in x28 (for Op::Frames and the checked accesses' inline test) and the budget left in x27
+// (Op::Charge; JitState::budget_left around helper calls and at the exit), neither allocated.
 #include "jit/arm64/opt_emitter.hpp"
 
 #include <asmjit/arm.h>
@@ -16,6 +18,7 @@
 #include <string>
 #include <utility>
 
+#include "jit/arm64/access_check.hpp"
 #include "jit/arm64/instruction_forms.hpp"
 #include "jit/native_assembly.hpp"
 #include "jit/opt/listing_notes.hpp"
@@ -39,6 +42,8 @@ constexpr std::uint32_t kOperand = 17;  // x17: second operands, slot-to-slot mo
 constexpr std::uint32_t kAddress = 15;  // x15: JitState*, atomic addresses, large offsets, quotients
 constexpr std::uint32_t kExtra = 14;    // x14: the value an exclusive loop stores, cmpxchg's comparand
 constexpr std::uint32_t kStatus = 30;   // w30: exclusive-store status
+constexpr std::uint32_t kState = 28;    // counted and checked builds: JitState*
+constexpr std::uint32_t kBudget = 27;   // counted and checked builds: instructions the run may still execute
 constexpr std::int32_t kStateOff = 0, kSlotBase = 16;
 constexpr std::int64_t kStackBytes = isa::kStackBytes;
 // Callee-saved registers the prologue keeps (AAPCS64 6.1.1), in STP pairs after x29/x30.
@@ -47,11 +52,12 @@ constexpr std::int32_t kSaveBytes = 96;
 // [sp + kSlotBase + 8k] must stay a Load/store register (unsigned immediate) offset (imm12 * 8).
 constexpr std::uint32_t kMaxSlots = 4000;
 
-opt::RegisterFile register_file() {
+opt::RegisterFile register_file(bool counting) {
   opt::RegisterFile rf;
   // Caller-saved first: values that cross no call take them and leave the callee-saved ones free.
   for (std::uint8_t r = 0; r <= 13; ++r) rf.allocatable.push_back(r);
-  for (std::uint8_t r = 19; r <= 28; ++r) rf.allocatable.push_back(r);
+  for (std::uint8_t r = 19; r <= 28; ++r)
+    if (!counting || (r != kState && r != kBudget)) rf.allocatable.push_back(r);
   rf.survives_calls.assign(31, false);
   for (std::uint32_t r = 19; r <= 28; ++r) rf.survives_calls[r] = true;
   return rf;
@@ -66,7 +72,7 @@ a64::Gp W(std::uint32_t id) { return a64::GpW(id); }
 class OptEmitter {
  public:
   OptEmitter(opt::Function& fn, const CompileRequest& req, a64::Assembler& a, const opt::Allocation& al)
-      : fn_(fn), a_(a), al_(al), zero_stack_(req.zero_stack) {
+      : fn_(fn), a_(a), al_(al), counting_(req.variant != Variant::Fast), zero_stack_(req.zero_stack || counting_) {
     if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
   }
 
@@ -79,8 +85,9 @@ class OptEmitter {
     // The eBPF frames live in this function's own frame (JitState::frame_top's stack goes unused):
     // depth d's r10 is sp + frame_disp(d), fixed for the whole body.
     frames_base_ = (kSlotBase + 8 * al_.num_slots + 15) & ~15u;
+    // A checked build publishes the frames as the run's stack (Op::Frames) even when no FramePtr is left.
     const bool uses_frames = std::any_of(fn_.values.begin(), fn_.values.end(), [](const Inst& i) {
-      return !i.dead && i.op == Op::FramePtr;
+      return !i.dead && (i.op == Op::FramePtr || i.op == Op::Frames);
     });
     const auto frames_bytes = uses_frames ? (fn_.max_depth + 1) * static_cast<std::uint32_t>(kStackBytes) : 0u;
     frame_bytes_ = frames_base_ + frames_bytes;
@@ -95,9 +102,16 @@ class OptEmitter {
       a_.stp(X(kCalleeSaved[i][0]), X(kCalleeSaved[i][1]), a64::ptr(a64::sp, static_cast<std::int32_t>(16 + 16 * i)));
     adjust_sp(false);
     a_.str(a64::x0, a64::ptr(a64::sp, kStateOff));
+    if (counting_) {
+      // The check stub's faults unwind to this sp.
+      a_.mov(X(kState), a64::x0);
+      a_.mov(X(kResult), a64::sp);
+      a_.str(X(kResult), a64::ptr(X(kState), offsetof(JitState, saved_rsp)));
+      a_.ldr(X(kBudget), budget_left());
+    }
     if (zero_stack_ && frames_bytes != 0) {
-      // Unwritten stack reads as zero (JitOptions::zero_stack): a loop of STP xzr, xzr over every
-      // frame (x16/x17 hold nothing yet).
+      // Unwritten stack reads as zero (JitOptions::zero_stack, and counted and checked runs as in
+      // the interpreter): a loop of STP xzr, xzr over every frame (x16/x17 hold nothing yet).
       add_sp_imm(X(kResult), frames_base_);
       move_wide_imm(a_, X(kOperand), frames_bytes / 16);
       const Label clear = a_.newLabel();
@@ -107,9 +121,12 @@ class OptEmitter {
       a_.b_ne(clear);
     }
 
-    for (const auto& placed : opt::placed_blocks(fn_, al_)) {
+    auto plan = opt::emission_plan(fn_, al_);
+    alias_ = std::move(plan.alias);
+    for (const auto& placed : plan.blocks) {
       // Loop heads start on a 16-byte boundary, as on x86-64.
       if (placed.loop_head) a_.align(AlignMode::kCode, 16);
+      for (auto f : placed.forwarded) a_.bind(labels_[f]);
       a_.bind(labels_[placed.id]);
       flags_of_ = nullptr;  // other edges enter here
       if (notes_) a_.comment(notes_->block(placed.id, placed.loop_head).c_str());
@@ -129,6 +146,7 @@ class OptEmitter {
     a_.str(a64::x0, state(offsetof(JitState, r0)));
     a_.mov(a64::w0, a64::wzr);
     a_.bind(exit_);
+    if (counting_) a_.str(X(kBudget), budget_left());  // x28 and x27 hold on every path here
     adjust_sp(true);
     for (std::size_t i = std::size(kCalleeSaved); i-- > 0;)
       a_.ldp(X(kCalleeSaved[i][0]), X(kCalleeSaved[i][1]), a64::ptr(a64::sp, static_cast<std::int32_t>(16 + 16 * i)));
@@ -137,6 +155,7 @@ class OptEmitter {
     a_.bind(fail_);
     a_.mov(a64::w0, Imm(1));
     a_.b(exit_);
+    emit_cold_paths();
     return {};
   }
 
@@ -147,6 +166,7 @@ class OptEmitter {
   }
   static a64::Mem state(std::size_t offset) { return a64::ptr(X(kAddress), static_cast<std::int32_t>(offset)); }
   void load_state() { a_.ldr(X(kAddress), a64::ptr(a64::sp, kStateOff)); }
+  static a64::Mem budget_left() { return a64::ptr(X(kState), offsetof(JitState, budget_left)); }
 
   /// sub/add sp, sp, #frame: the frame is below 32 KiB, so two Add/subtract (immediate) at most.
   void adjust_sp(bool release) {
@@ -184,6 +204,10 @@ class OptEmitter {
   /// [base, index{, LSL #scale}] (Load/store register (register offset)) when there is no
   /// displacement and the scale is 0 or the access size, else the sum in x15 first.
   void access(LoadStoreIds ids, const a64::Gp& rt, const Inst& i) {
+    if (i.checked) {  // the address was tested into x15 (checked_address)
+      a_.emit(ids.scaled, rt, a64::ptr(X(kAddress)));
+      return;
+    }
     const Loc l = loc(i.args[0]);
     const ValueId index = opt::index_of(i);
     if (index == opt::kNoValue) {
@@ -208,6 +232,80 @@ class OptEmitter {
     else a_.add(X(kAddress), base, idx, arm::lsl(i.scale));
     load_store(a_, ids, rt, X(kAddress), disp, i.bits, X(kExtra));
   }
+  /// x15 = the address of a Load/Store/Atomic (x14 and x17 may be used on the way).
+  void address_into_x15(const Inst& i) {
+    const Loc l = loc(i.args[0]);
+    const ValueId index = opt::index_of(i);
+    std::int64_t disp = i.off;
+    a64::Gp base = X(kAddress);
+    if (l.kind == Loc::Kind::Frame) {
+      add_sp_imm(X(kAddress), frame_disp(l.v, disp));
+      disp = 0;
+    } else {
+      base = use(i.args[0], kOperand);
+    }
+    if (index != opt::kNoValue) {
+      const a64::Gp idx = use(index, kExtra);
+      if (i.scale == 0) a_.add(X(kAddress), base, idx);
+      else a_.add(X(kAddress), base, idx, arm::lsl(i.scale));
+      base = X(kAddress);
+    }
+    if (disp != 0 || base.id() != kAddress) add_imm(X(kAddress), base, disp);
+  }
+  /// Checked builds: x15 = the access's address, tested inline (access_check.hpp: x16, x17 scratch)
+  /// and else by the check stub, which keeps every allocatable caller-saved register.
+  void checked_address(const Inst& i, bool write) {
+    address_into_x15(i);
+    if (!check_stub_.isValid()) check_stub_ = a_.newLabel();
+    emit_access_check(a_, X(kAddress), X(kResult), X(kOperand), X(kState), i.bits, write, i.pc,
+                      [&] { a_.bl(check_stub_); });  // x30 is scratch here: the prologue saved it
+  }
+  /// Counted/checked builds: budget segments that cannot be paid, and the checked accesses' slow path.
+  void emit_cold_paths() {
+    if (!budget_cold_.empty()) {
+      if (notes_) a_.comment("stub: budget exhausted");
+      const Label common = a_.newLabel();
+      for (const auto& c : budget_cold_) {
+        a_.bind(c.entry);
+        move_wide_imm(a_, a64::w1, c.pc);
+        move_wide_imm(a_, a64::w2, c.length);
+        a_.b(common);
+      }
+      a_.bind(common);  // sp as in the body: 16-byte aligned for the call
+      a_.str(X(kBudget), budget_left());  // jit_budget_exhausted reads it
+      a_.mov(a64::x0, X(kState));
+      move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(&jit_budget_exhausted));
+      a_.blr(X(kResult));
+      a_.b(fail_);
+    }
+    if (check_stub_.isValid()) {
+      // x15 = address, x16 = access_info; x0–x13 (values live there), x15 and the return address kept.
+      if (notes_) a_.comment("stub: checked access slow path");
+      a_.bind(check_stub_);
+      constexpr std::uint32_t kSaved[][2] = {{0, 1}, {2, 3}, {4, 5}, {6, 7}, {8, 9}, {10, 11}, {12, 13}, {kAddress, 30}};
+      constexpr auto kSavedBytes = static_cast<std::int32_t>(16 * std::size(kSaved));
+      a_.stp(X(kSaved[0][0]), X(kSaved[0][1]), a64::ptr_pre(a64::sp, -kSavedBytes));
+      for (std::size_t k = 1; k < std::size(kSaved); ++k)
+        a_.stp(X(kSaved[k][0]), X(kSaved[k][1]), a64::ptr(a64::sp, static_cast<std::int32_t>(16 * k)));
+      a_.mov(a64::x0, X(kState));
+      a_.mov(a64::x1, X(kAddress));
+      a_.mov(a64::x2, X(kResult));
+      move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(&jit_check_access));
+      a_.blr(X(kResult));
+      const Label fault = a_.newLabel();
+      a_.tst(a64::w0, Imm(0xff));  // AAPCS64: a bool return defines only bits 7:0
+      a_.b_eq(fault);
+      for (std::size_t k = std::size(kSaved); k-- > 1;)
+        a_.ldp(X(kSaved[k][0]), X(kSaved[k][1]), a64::ptr(a64::sp, static_cast<std::int32_t>(16 * k)));
+      a_.ldp(X(kSaved[0][0]), X(kSaved[0][1]), a64::ptr_post(a64::sp, kSavedBytes));
+      a_.ret(a64::x30);
+      a_.bind(fault);  // the fault is recorded: unwind to the body's sp
+      a_.ldr(X(kResult), a64::ptr(X(kState), offsetof(JitState, saved_rsp)));
+      a_.mov(a64::sp, X(kResult));
+      a_.b(fail_);
+    }
+  }
+
   /// The constant as an operation of this width sees it (32 bits: its low half).
   static std::uint64_t at_width(std::int64_t value, bool w64) {
     return w64 ? static_cast<std::uint64_t>(value) : static_cast<std::uint32_t>(value);
@@ -259,8 +357,9 @@ class OptEmitter {
   void parallel_move(std::vector<opt::Move> moves) {
     for (const auto& m : opt::sequentialize(std::move(moves), kResult)) emit_move(m.dst, m.src);
   }
+  bool falls_into(opt::BlockId b) const { return static_cast<std::int64_t>(alias_[b]) == next_; }
   void jump_to(opt::BlockId b) {
-    if (static_cast<std::int64_t>(b) != next_) a_.b(labels_[b]);
+    if (!falls_into(b)) a_.b(labels_[b]);
   }
 
   /// dst = src + value, through kExtra when Add/subtract (immediate) cannot encode it.
@@ -287,8 +386,16 @@ class OptEmitter {
   const opt::Allocation& al_;
   std::optional<opt::ListingNotes> notes_;  // only for listings
   std::vector<Label> labels_;
+  std::vector<opt::BlockId> alias_;  // per block: the block whose code it starts (itself unless it forwards)
   Label ret_, exit_, fail_;
+  bool counting_;  // counted or checked build: JitState* in x28, the budget in x27
   bool zero_stack_;
+  struct BudgetCold {
+    Label entry;
+    std::uint32_t pc, length;
+  };
+  std::vector<BudgetCold> budget_cold_;
+  Label check_stub_;  // bound by emit_cold_paths once a checked access needs it
   std::uint32_t frame_bytes_ = 0;
   std::uint32_t frames_base_ = 0;  // [sp + frames_base_]: the deepest inlined frame's lowest byte
   std::int64_t next_ = -1;  // block emitted next (fallthrough target)
@@ -331,6 +438,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       return {};
     }
     case Op::Load: {
+      if (i.checked) checked_address(i, false);
       const auto t = target(id);
       // X for 64-bit and sign-extending loads, W (zero-extending) otherwise.
       access(load_ids(8u * i.bits, i.sx), gp(t, i.sx || i.bits == 8), i);
@@ -338,6 +446,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       return {};
     }
     case Op::Store: {
+      if (i.checked) checked_address(i, true);  // before the value: the test uses x16 and x17
       const bool w64 = i.bits == 8;
       const Loc v = loc(i.args[1]);
       // The low bytes are what a narrower store writes; zero needs no register.
@@ -369,8 +478,33 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       emit_move({Loc::Kind::Reg, 0}, loc(i.args[0]));
       a_.b(ret_);
       return {};
-    case Op::Charge: case Op::Frames:
-      break;  // counted and checked builds are refused in compile_optimized
+    case Op::Charge: {
+      // As the baseline's charge_budget: SUBS borrows (C clear, LO) exactly when the segment cannot
+      // be paid for in full (jit_budget_exhausted reads the rest).
+      const Label cold = a_.newLabel();
+      budget_cold_.push_back({cold, i.pc, static_cast<std::uint32_t>(i.imm)});
+      if (add_sub_imm_encodable(static_cast<std::uint64_t>(i.imm))) {
+        a_.subs(X(kBudget), X(kBudget), Imm(static_cast<std::uint64_t>(i.imm)));
+      } else {
+        move_wide_imm(a_, X(kOperand), static_cast<std::uint64_t>(i.imm));
+        a_.subs(X(kBudget), X(kBudget), X(kOperand));
+      }
+      a_.b_lo(cold);
+      return {};
+    }
+    case Op::Frames: {
+      // The live frames, depths 0..imm, become the run's stack: JitState's mirror and ctx->stack.
+      const auto bytes = static_cast<std::uint64_t>(i.imm + 1) * kStackBytes;
+      add_sp_imm(X(kAddress), frame_disp(i.imm, -kStackBytes));
+      move_wide_imm(a_, X(kOperand), bytes);
+      static_assert(offsetof(JitState, stack_size) == offsetof(JitState, stack_lo) + 8 &&
+                    offsetof(JitState, stack_lo) <= 504 && offsetof(vm::Region, begin) == 0 &&
+                    offsetof(vm::Region, size_bytes) == 8, "Load/store pair reaches both fields");
+      a_.stp(X(kAddress), X(kOperand), a64::ptr(X(kState), offsetof(JitState, stack_lo)));
+      a_.ldr(X(kResult), a64::ptr(X(kState), offsetof(JitState, ctx_stack)));
+      a_.stp(X(kAddress), X(kOperand), a64::ptr(X(kResult)));
+      return {};
+    }
   }
   return unsupported(i, "instruction");
 }
@@ -528,6 +662,12 @@ void OptEmitter::emit_select(ValueId id, a64::CondCode cc) {
 }
 
 void OptEmitter::emit_branch(opt::BlockId b, ValueId id, a64::CondCode cc) {
+  // A latch's back-edge moves go before the compare (opt::hoisted_latch_edge), so its edge block is
+  // forwarded and the latch ends in one branch back.
+  if (const auto e = opt::hoisted_latch_edge(fn_, al_, b); e >= 0 && alias_[static_cast<opt::BlockId>(e)] != e) {
+    const auto edge = static_cast<opt::BlockId>(e);
+    parallel_move(opt::phi_moves(fn_, al_, edge, fn_.blocks[edge].succs[0]));
+  }
   const Inst& i = val(id);
   const bool w64 = i.width == 64;
   const auto taken = fn_.blocks[b].succs[0], fall = fn_.blocks[b].succs[1];
@@ -538,7 +678,7 @@ void OptEmitter::emit_branch(opt::BlockId b, ValueId id, a64::CondCode cc) {
   if (rhs_const && value == 0 && (i.kind == Kind::Jeq || i.kind == Kind::Jne)) {
     // Compare and branch: CBZ/CBNZ test the register against zero without the flags.
     const bool zero_taken = i.kind == Kind::Jeq;
-    if (static_cast<std::int64_t>(taken) == next_) {
+    if (falls_into(taken)) {
       if (zero_taken) a_.cbnz(lhs, labels_[fall]); else a_.cbz(lhs, labels_[fall]);
       return;
     }
@@ -547,9 +687,9 @@ void OptEmitter::emit_branch(opt::BlockId b, ValueId id, a64::CondCode cc) {
     return;
   }
   emit_compare(i, lhs);
-  if (static_cast<std::int64_t>(fall) == next_) {
+  if (falls_into(fall)) {
     a_.b(cc, labels_[taken]);
-  } else if (static_cast<std::int64_t>(taken) == next_) {
+  } else if (falls_into(taken)) {
     a_.b(negateCond(cc), labels_[fall]);
   } else {
     a_.b(cc, labels_[taken]);
@@ -563,8 +703,8 @@ void OptEmitter::emit_branch(opt::BlockId b, ValueId id, a64::CondCode cc) {
 Result<void> OptEmitter::emit_atomic(ValueId id) {
   const Inst& i = val(id);
   const bool w64 = i.width == 64;
-  if (const Loc l = loc(i.args[0]); l.kind == Loc::Kind::Frame) add_sp_imm(X(kAddress), frame_disp(l.v, i.off));
-  else add_imm(X(kAddress), use(i.args[0], kAddress), i.off);
+  if (i.checked) checked_address(i, true);
+  else address_into_x15(i);
   const a64::Mem m = a64::ptr(X(kAddress));
   const a64::Gp src = use(i.args[1], kOperand, w64);
   const a64::Gp old = gp(kResult, w64), next = gp(kExtra, w64), failed = W(kStatus);
@@ -624,8 +764,11 @@ void OptEmitter::emit_call(ValueId id) {
   parallel_move(std::move(moves));
   a_.mov(a64::x5, X(kAddress));
   move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(&jit_call_helper));
+  // Callbacks inside the helper spend the same budget: it goes through JitState::budget_left.
+  if (counting_) a_.str(X(kBudget), state(offsetof(JitState, budget_left)));
   a_.blr(X(kResult));
   load_state();
+  if (counting_) a_.ldr(X(kBudget), state(offsetof(JitState, budget_left)));
   a_.ldr(W(kOperand), state(offsetof(JitState, status)));
   a_.cbnz(W(kOperand), fail_);
   result_from(id, 0);
@@ -634,11 +777,9 @@ void OptEmitter::emit_call(ValueId id) {
 }  // namespace
 
 Result<NativeCode> compile_optimized(opt::Function& fn, const CompileRequest& req) {
-  if (req.variant != Variant::Fast)
-    return make_error(Errc::Unsupported, "optimizing JIT (arm64): only the fast variant (the baseline builds checked and counted code)");
   if (req.blind_constants)
     return make_error(Errc::Unsupported, "optimizing JIT: constant blinding is not supported (the baseline tier blinds)");
-  const auto allocation = opt::allocate_registers(fn, register_file());
+  const auto allocation = opt::allocate_registers(fn, register_file(req.variant != Variant::Fast));
   if (allocation.num_slots > kMaxSlots)
     return make_error(Errc::Unsupported, "optimizing JIT (arm64): " + std::to_string(allocation.num_slots) +
                                              " spill slots, more than " + std::to_string(kMaxSlots) +

@@ -131,4 +131,17 @@ std::vector<BlockId> forwarding_targets(const Function& fn, const Allocation& al
   return alias;
 }
 
+EmissionPlan emission_plan(const Function& fn, const Allocation& al) {
+  EmissionPlan plan{forwarding_targets(fn, al), {}};
+  std::vector<std::vector<BlockId>> forwarded(fn.blocks.size());
+  for (BlockId b = 0; b < fn.blocks.size(); ++b)
+    if (plan.alias[b] != b) forwarded[plan.alias[b]].push_back(b);
+  for (const auto& placed : placed_blocks(fn, al)) {
+    if (plan.alias[placed.id] != placed.id) continue;  // its label binds where its jump would go
+    if (!plan.blocks.empty()) plan.blocks.back().next = static_cast<std::int64_t>(placed.id);
+    plan.blocks.push_back({placed.id, placed.loop_head, -1, std::move(forwarded[placed.id])});
+  }
+  return plan;
+}
+
 }  // namespace bpfvm::jit::opt

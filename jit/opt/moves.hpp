@@ -60,4 +60,19 @@ std::int64_t hoisted_latch_edge(const Function& fn, const Allocation& al, BlockI
 /// blocks keeps its blocks (and their jumps); block 0 always keeps its own code.
 std::vector<BlockId> forwarding_targets(const Function& fn, const Allocation& al);
 
+/// placed_blocks with forwarding_targets applied: the blocks that emit code, in order, each with the
+/// blocks whose labels bind at its start (they emit nothing) and the next block that emits code
+/// (its fallthrough successor, -1 after the last); `alias` is forwarding_targets' answer.
+struct EmittedBlock {
+  BlockId id;
+  bool loop_head;
+  std::int64_t next;
+  std::vector<BlockId> forwarded;
+};
+struct EmissionPlan {
+  std::vector<BlockId> alias;
+  std::vector<EmittedBlock> blocks;
+};
+EmissionPlan emission_plan(const Function& fn, const Allocation& al);
+
 }  // namespace bpfvm::jit::opt
