@@ -58,14 +58,27 @@ int sockmap_ops(struct __sk_buff *skb) {
 
 
 
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 16);
+  __type(key, __u32);
+  __type(value, __u64);
+} ops_seen SEC(".maps");
+
 // sock_ops adding its socket: bpf_sock_map_update and bpf_sock_hash_update at key args[1] with flags
-// args[0]; the answers go into seen[10] and seen[11].
+// args[0]; the answers go into seen[10] and seen[11], and into ops_seen[op] as
+// (u32)(map + 1000) | (u64)(u32)(hash + 1000) << 32 (non-zero: the op ran).
 SEC("sockops")
 int sock_ops_add(struct bpf_sock_ops *ops) {
-  __u32 key = ops->args[1];
+  __u32 key = ops->args[1], op = ops->op;
   __u64 flags = ops->args[0];
-  remember(10, bpf_sock_map_update(ops, &socks, &key, flags));
-  remember(11, bpf_sock_hash_update(ops, &sock_hash, &key, flags));
+  long map_rc = bpf_sock_map_update(ops, &socks, &key, flags);
+  long hash_rc = bpf_sock_hash_update(ops, &sock_hash, &key, flags);
+  remember(10, map_rc);
+  remember(11, hash_rc);
+  __u64 *slot = bpf_map_lookup_elem(&ops_seen, &op);
+  if (slot) *slot = (__u32)(map_rc + 1000) | (__u64)(__u32)(hash_rc + 1000) << 32;
   return 1;
 }
+
 char LICENSE[] SEC("license") = "GPL";
