@@ -12,6 +12,11 @@
 #include "bpfvm/helper_signature.hpp"
 #include "vm/run_context.hpp"
 
+struct bpf_sock;
+namespace bpfvm::maps {
+class Map;
+}
+
 namespace bpfvm::helpers::detail {
 
 inline HelperRuntime& runtime_of(vm::RunContext* run) {
@@ -88,6 +93,16 @@ void add_ringbuf_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_program_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_socket_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_sockmap_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
+/// bpf_map_lookup_elem / bpf_map_update_elem on a SOCKMAP or SOCKHASH (sockmap_helpers.cpp): the value
+/// is a socket, not bytes.
+std::uint64_t sockmap_lookup_elem(vm::RunContext* run, maps::Map& map, std::uint64_t key);
+std::uint64_t sockmap_update_elem(vm::RunContext* run, maps::Map& map, std::uint64_t key, std::uint64_t sk,
+                                  std::uint64_t flags);
+/// The run's socket `sk` points to (socket_helpers.cpp: the skb's, the only one bpfvm builds), else
+/// nullptr with the run stopped "<helper> on a socket other than the skb's is not supported yet".
+const bpf_sock* run_socket(vm::RunContext* run, std::uint64_t sk, const char* helper);
+/// The kernel's sk_fullsock(): request and timewait sockets are not full sockets.
+bool is_full_socket(const bpf_sock& sk);
 void add_msg_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 /// Every other kernel helper (helper_catalog.cpp): registered first, the families replace their ids.
 void add_catalog_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);

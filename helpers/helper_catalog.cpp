@@ -77,7 +77,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(setsockopt, kNotYet, I, C, A, A, Mem, Sz),
     ROW(skb_adjust_room, kNotYet, I, C, A, A, A),  // implemented in packet_helpers.cpp
     ROW(sk_redirect_map, kNotYet, I, C, M, A, A),             // implemented in sockmap_helpers.cpp
-    ROW(sock_map_update, kNotYet, I, C, M, K, A),
+    ROW(sock_map_update, kNotYet, I, C, M, K, A),             // implemented in sockmap_helpers.cpp
     ROW(perf_event_read, kNotYet, I, M, A),                   // implemented in ringbuf_helpers.cpp
     ROW(perf_event_read_value, kNotYet, I, M, A, Out, Sz),    // implemented in ringbuf_helpers.cpp
     ROW(perf_prog_read_value, kNotYet, I, C, Out, Sz),
@@ -93,7 +93,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(get_stack, -EFAULT, I, C, Out, Sz0, A),               // no call chain
     ROW(skb_load_bytes_relative, kNotYet, I, C, A, Out, Sz, A),
     ROW(fib_lookup, -ENODEV, I, C, Mem, Sz, A),               // no net device with params->ifindex
-    ROW(sock_hash_update, kNotYet, I, C, M, K, A),
+    ROW(sock_hash_update, kNotYet, I, C, M, K, A),            // implemented in sockmap_helpers.cpp
     ROW(msg_redirect_hash, kNotYet, I, C, M, K, A),           // implemented in sockmap_helpers.cpp
     ROW(sk_redirect_hash, kNotYet, I, C, M, K, A),            // implemented in sockmap_helpers.cpp
     ROW(lwt_push_encap, kNotYet, I, C, A, Mem, Sz),

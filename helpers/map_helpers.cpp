@@ -24,16 +24,22 @@ maps::Map* map_of(std::uint64_t r) { return reinterpret_cast<maps::Map*>(static_
 
 std::uint64_t ret(long v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
 
+bool is_sockmap(const maps::Map& map) {
+  return map.type() == maps::MapType::Sockmap || map.type() == maps::MapType::Sockhash;
+}
+
 std::uint64_t map_lookup_elem(std::uint64_t m, std::uint64_t key, std::uint64_t, std::uint64_t, std::uint64_t,
                               vm::RunContext* run) {
   auto* map = map_of(m);
   if (!guest_ok(run, key, map->spec().key_size, false, "bpf_map_lookup_elem key")) return 0;
+  if (is_sockmap(*map)) return sockmap_lookup_elem(run, *map, key);
   return reinterpret_cast<std::uintptr_t>(map->lookup(ptr(key)));
 }
 
 std::uint64_t map_update_elem(std::uint64_t m, std::uint64_t key, std::uint64_t value, std::uint64_t flags,
                               std::uint64_t, vm::RunContext* run) {
   auto* map = map_of(m);
+  if (is_sockmap(*map)) return sockmap_update_elem(run, *map, key, value, flags);
   if (!guest_ok(run, key, map->spec().key_size, false, "bpf_map_update_elem key") ||
       !guest_ok(run, value, map->spec().value_size, false, "bpf_map_update_elem value"))
     return 0;

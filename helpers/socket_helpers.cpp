@@ -33,22 +33,19 @@ SkbCtx::SkbSocket* socket_of(vm::RunContext* run, std::uint64_t sk, const char* 
   return nullptr;
 }
 
-// The kernel's sk_fullsock(): request and timewait sockets are not full sockets.
-bool full(const bpf_sock& sk) { return sk.state != kTcpTimeWait && sk.state != kTcpNewSynRecv; }
-
 std::uint64_t address(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
 
 std::uint64_t sk_fullsock(std::uint64_t sk, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                           vm::RunContext* run) {
   const auto* socket = socket_of(run, sk, "bpf_sk_fullsock");
-  return socket != nullptr && full(socket->sock) ? address(&socket->sock) : 0;
+  return socket != nullptr && is_full_socket(socket->sock) ? address(&socket->sock) : 0;
 }
 
 // A full TCP stream socket's TCP state (bpf_tcp_sock), else NULL.
 std::uint64_t tcp_sock(std::uint64_t sk, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                        vm::RunContext* run) {
   const auto* socket = socket_of(run, sk, "bpf_tcp_sock");
-  if (socket == nullptr || !full(socket->sock)) return 0;
+  if (socket == nullptr || !is_full_socket(socket->sock)) return 0;
   const bool tcp = socket->sock.protocol == IPPROTO_TCP && socket->sock.type == SOCK_STREAM;
   return tcp ? address(&socket->tcp_sock) : 0;
 }
@@ -85,6 +82,13 @@ std::uint64_t sock_ops_cb_flags_set(std::uint64_t ctx, std::uint64_t flags, std:
 }
 
 }  // namespace
+
+bool is_full_socket(const bpf_sock& sk) { return sk.state != kTcpTimeWait && sk.state != kTcpNewSynRecv; }
+
+const bpf_sock* run_socket(vm::RunContext* run, std::uint64_t sk, const char* helper) {
+  const auto* socket = socket_of(run, sk, helper);
+  return socket != nullptr ? &socket->sock : nullptr;
+}
 
 void add_socket_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_sk_fullsock, "bpf_sk_fullsock", sk_fullsock, rt, RetType::PtrToSocketOrNull,

@@ -1,7 +1,10 @@
-// The sockmap redirect helpers (net/core/sock_map.c): bpf_sk_redirect_map/hash for sk_skb and
-// bpf_msg_redirect_map/hash for sk_msg, against the sockets a SOCKMAP or SOCKHASH holds.
+// The sockmap helpers (net/core/sock_map.c): bpf_sk_redirect_map/hash for sk_skb and
+// bpf_msg_redirect_map/hash for sk_msg, against the sockets a SOCKMAP or SOCKHASH holds; a program's
+// own map_lookup/update_elem there, and sock_ops' bpf_sock_map_update / bpf_sock_hash_update.
 #include <linux/bpf.h>
 
+#include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "helpers/guest_memory.hpp"
@@ -48,7 +51,66 @@ std::uint64_t redirect_hash(std::uint64_t, std::uint64_t m, std::uint64_t key, s
   return redirect_to(run, m, ptr(key), 0, flags, what);
 }
 
+std::uint64_t errno_result(int err) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(err)); }
+
+// sock_map_op_okay: sock_ops may add its socket only once it is established or listening.
+bool sock_ops_may_add(std::uint32_t op) {
+  return op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB || op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB ||
+         op == BPF_SOCK_OPS_TCP_LISTEN_CB;
+}
+
+// bpf_sock_map_update / bpf_sock_hash_update: the context's socket (a TCP socket: sock_map_sk_is_suitable
+// holds) at `key`; -EOPNOTSUPP outside the ops sock_map_op_okay takes, else sock_map_update_common's
+// answer. The context names the socket's state; bpfvm knows no cookie for it (a host lookup reads 0).
+template <int Kind>  // 0: sock_map_update (SOCKMAP, u32 key), 1: sock_hash_update (SOCKHASH)
+std::uint64_t sock_ops_update(std::uint64_t ctx, std::uint64_t m, std::uint64_t key, std::uint64_t flags, std::uint64_t,
+                              vm::RunContext* run) {
+  const char* what = Kind == 0 ? "bpf_sock_map_update" : "bpf_sock_hash_update";
+  auto* map = reinterpret_cast<maps::Map*>(static_cast<std::uintptr_t>(m));
+  if (map->type() != (Kind == 0 ? maps::MapType::Sockmap : maps::MapType::Sockhash))
+    return fault(run, std::string(what) + ": map is " + maps::map_type_name(map->type()));
+  if (!guest_ok(run, ctx, sizeof(bpf_sock_ops), false, what) ||
+      !guest_ok(run, key, map->spec().key_size, false, what))
+    return 0;
+  bpf_sock_ops ops;
+  std::memcpy(&ops, ptr(ctx), sizeof ops);
+  if (!sock_ops_may_add(ops.op)) return errno_result(-EOPNOTSUPP);
+  maps::SocketRef socket;
+  socket.tcp = true;
+  socket.redirect_allowed = ops.state != BPF_TCP_LISTEN;
+  return errno_result(static_cast<maps::SockMap*>(map)->store(ptr(key), socket, flags));
+}
+
 }  // namespace
+
+// sock_map_lookup / sock_hash_lookup: an empty slot is NULL. A filled one holds a socket the host put
+// there, which bpfvm has as a cookie, not as a struct sock a program could read: the run stops.
+std::uint64_t sockmap_lookup_elem(vm::RunContext* run, maps::Map& map, std::uint64_t key) {
+  maps::SocketRef socket;
+  if (!static_cast<const maps::SockMap&>(map).find(ptr(key), socket)) return 0;
+  return fault(run, "bpf_map_lookup_elem of a socket in a sockmap/sockhash is not supported yet (bpfvm holds "
+                    "no kernel socket to hand the program)");
+}
+
+// sock_map_update_elem: the socket the program points to (the skb's), -EINVAL unless a full socket,
+// -EOPNOTSUPP unless sockmap takes it (maps::sockmap_socket), then sock_map_update_common's answer.
+std::uint64_t sockmap_update_elem(vm::RunContext* run, maps::Map& map, std::uint64_t key, std::uint64_t sk,
+                                  std::uint64_t flags) {
+  const char* what = "bpf_map_update_elem";
+  if (!guest_ok(run, key, map.spec().key_size, false, what)) return 0;
+  const bpf_sock* sock = run_socket(run, sk, what);
+  if (sock == nullptr) return 0;
+  if (!is_full_socket(*sock)) return errno_result(-EINVAL);
+  maps::SocketFacts facts;
+  facts.family = static_cast<int>(sock->family);
+  facts.type = static_cast<int>(sock->type);
+  facts.protocol = static_cast<int>(sock->protocol);
+  facts.state = static_cast<std::uint8_t>(sock->state);
+  facts.bound = sock->src_port != 0;
+  maps::SocketRef socket;
+  if (int err = maps::sockmap_socket(facts, socket)) return errno_result(err);
+  return errno_result(static_cast<maps::SockMap&>(map).store(ptr(key), socket, flags));
+}
 
 void add_sockmap_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   const std::initializer_list<ArgType> by_index{ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::Anything,
@@ -57,6 +119,8 @@ void add_sockmap_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
                                               ArgType::Anything};
   reg.add(entry(BPF_FUNC_sk_redirect_map, "bpf_sk_redirect_map", redirect_map<0>, rt, RetType::Integer, by_index));
   reg.add(entry(BPF_FUNC_msg_redirect_map, "bpf_msg_redirect_map", redirect_map<1>, rt, RetType::Integer, by_index));
+  reg.add(entry(BPF_FUNC_sock_map_update, "bpf_sock_map_update", sock_ops_update<0>, rt, RetType::Integer, by_key));
+  reg.add(entry(BPF_FUNC_sock_hash_update, "bpf_sock_hash_update", sock_ops_update<1>, rt, RetType::Integer, by_key));
   reg.add(entry(BPF_FUNC_sk_redirect_hash, "bpf_sk_redirect_hash", redirect_hash<0>, rt, RetType::Integer, by_key));
   reg.add(entry(BPF_FUNC_msg_redirect_hash, "bpf_msg_redirect_hash", redirect_hash<1>, rt, RetType::Integer, by_key));
 }

@@ -179,11 +179,12 @@ SpecProblem check_type(const MapSpec& s) {
       if (s.value_size > kKmallocMaxBytes) return fail(-E2BIG, "bloom filter value_size too large");
       return {};
     }
-    case MapType::Ringbuf:  // ringbuf.c ringbuf_map_alloc
-      if (s.map_flags & ~kBpfFNumaNode) return fail(-EINVAL, "ringbuf map_flags not supported");
+    case MapType::Ringbuf:  // ringbuf.c ringbuf_map_alloc (both types' map_alloc)
+    case MapType::UserRingbuf:
+      if (s.map_flags & ~kBpfFNumaNode) return fail(-EINVAL, map_type_name(s.type) + " map_flags not supported");
       if (s.key_size || s.value_size || s.max_entries == 0 || (s.max_entries & (s.max_entries - 1)) ||
           (s.max_entries % kPageBytes))
-        return fail(-EINVAL, "ringbuf needs key_size 0, value_size 0, max_entries a page-aligned power of 2");
+        return fail(-EINVAL, map_type_name(s.type) + " needs key_size 0, value_size 0, max_entries a page-aligned power of 2");
       return {};
     case MapType::Sockmap:
     case MapType::Sockhash: {  // sock_map.c sock_map_alloc / sock_hash_alloc
@@ -205,7 +206,6 @@ SpecProblem check_type(const MapSpec& s) {
     case MapType::StructOps:
     case MapType::InodeStorage:
     case MapType::TaskStorage:
-    case MapType::UserRingbuf:
     case MapType::CgrpStorage:
     case MapType::Arena:
       return {};  // kernel types bpfvm does not model; create_map reports Unsupported

@@ -25,30 +25,46 @@ int sock_option(int fd, int level, int name, int& out) {
   socklen_t len = sizeof(out);
   return getsockopt(fd, level, name, &out, &len);
 }
-constexpr std::uint8_t kTcpEstablished = 1, kTcpSynSent = 2, kTcpListen = 10;  // include/net/tcp_states.h
+constexpr std::uint8_t kTcpEstablished = 1, kTcpSynSent = 2, kTcpClose = 7, kTcpListen = 10;  // include/net/tcp_states.h
 }  // namespace
+
+int sockmap_socket(const SocketFacts& socket, SocketRef& out) {
+  const bool inet = socket.family == AF_INET || socket.family == AF_INET6;
+  const bool connected = socket.state == kTcpEstablished;
+  bool suitable = false;
+  out.tcp = inet && socket.type == SOCK_STREAM && socket.protocol == IPPROTO_TCP;
+  out.redirect_allowed = connected;
+  out.cookie = socket.cookie;
+  if (out.tcp) {
+    suitable = socket.state == kTcpEstablished || socket.state == kTcpSynSent || socket.state == kTcpListen;
+    out.redirect_allowed = socket.state != kTcpListen;
+  } else if (inet && socket.type == SOCK_DGRAM && socket.protocol == IPPROTO_UDP) {
+    suitable = socket.bound;
+  } else if (socket.family == AF_UNIX && socket.type == SOCK_DGRAM) {
+    suitable = true;
+  } else if (socket.family == AF_UNIX && socket.type == SOCK_STREAM) {
+    suitable = connected;
+  }
+  return suitable ? 0 : -EOPNOTSUPP;
+}
 
 int host_socket(int fd, SocketRef& out) {
   struct stat st {};
   if (fd < 0 || fstat(fd, &st) != 0) return -EBADF;
   if (!S_ISSOCK(st.st_mode)) return -ENOTSOCK;
-  int domain = 0, type = 0, protocol = 0;
-  if (sock_option(fd, SOL_SOCKET, SO_DOMAIN, domain) || sock_option(fd, SOL_SOCKET, SO_TYPE, type) ||
-      sock_option(fd, SOL_SOCKET, SO_PROTOCOL, protocol))
+  SocketFacts f;
+  if (sock_option(fd, SOL_SOCKET, SO_DOMAIN, f.family) || sock_option(fd, SOL_SOCKET, SO_TYPE, f.type) ||
+      sock_option(fd, SOL_SOCKET, SO_PROTOCOL, f.protocol))
     return -EOPNOTSUPP;
-  bool suitable = false;
   sockaddr_storage peer{};
   socklen_t peer_len = sizeof(peer);
-  const bool connected = getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0;
-  out.tcp = (domain == AF_INET || domain == AF_INET6) && type == SOCK_STREAM && protocol == IPPROTO_TCP;
-  out.redirect_allowed = connected;
-  if (out.tcp) {
+  f.state = getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0 ? kTcpEstablished : kTcpClose;
+  if (f.type == SOCK_STREAM && f.protocol == IPPROTO_TCP) {
     tcp_info info{};
     socklen_t len = sizeof(info);
-    suitable = getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
-               (info.tcpi_state == kTcpEstablished || info.tcpi_state == kTcpSynSent || info.tcpi_state == kTcpListen);
-    out.redirect_allowed = info.tcpi_state != kTcpListen;
-  } else if ((domain == AF_INET || domain == AF_INET6) && type == SOCK_DGRAM && protocol == IPPROTO_UDP) {
+    f.state = getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 ? info.tcpi_state : kTcpClose;
+  }
+  if (f.family == AF_INET || f.family == AF_INET6) {
     sockaddr_storage a{};
     socklen_t len = sizeof(a);
     // Bound: a local port (connect binds one too). Both families keep the port at the same offset.
@@ -56,13 +72,9 @@ int host_socket(int fd, SocketRef& out) {
     static_assert(offsetof(sockaddr_in, sin_port) == offsetof(sockaddr_in6, sin6_port));
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
       std::memcpy(&port, reinterpret_cast<const std::byte*>(&a) + offsetof(sockaddr_in, sin_port), sizeof(port));
-    suitable = port != 0;
-  } else if (domain == AF_UNIX && type == SOCK_DGRAM) {
-    suitable = true;
-  } else if (domain == AF_UNIX && type == SOCK_STREAM) {
-    suitable = connected;
+    f.bound = port != 0;
   }
-  if (!suitable) return -EOPNOTSUPP;
+  if (int err = sockmap_socket(f, out)) return err;
   socklen_t len = sizeof(out.cookie);
   if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &out.cookie, &len) != 0) return -EOPNOTSUPP;
   return 0;
@@ -148,6 +160,10 @@ int SockMap::update_from_host(const void* key, const void* value, std::uint64_t 
   SocketRef ref;
   if (!resolver_) return -EBADF;
   if (int err = resolver_(static_cast<int>(fd), ref)) return err;
+  return store(key, ref, flags);
+}
+
+int SockMap::store(const void* key, const SocketRef& socket, std::uint64_t flags) {
   if (flags > kBpfExist) return -EINVAL;
   Key k = key_of(key);
   std::lock_guard lock(mu_);
@@ -165,7 +181,7 @@ int SockMap::update_from_host(const void* key, const void* value, std::uint64_t 
     chain.erase(std::remove(chain.begin(), chain.end(), k), chain.end());
     chain.push_back(k);
   }
-  entries_[std::move(k)] = ref;
+  entries_[std::move(k)] = socket;
   return 0;
 }
 

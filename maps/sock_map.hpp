@@ -22,23 +22,36 @@ struct SocketRef {
   bool redirect_allowed = false;
 };
 
+/// What the kernel's sockmap checks read from a socket, however it was found (a host fd, a program's
+/// socket pointer).
+struct SocketFacts {
+  int family = 0, type = 0, protocol = 0;
+  std::uint8_t state = 0;  // sk_state (include/net/tcp_states.h): TCP_ESTABLISHED = 1 when connected
+  bool bound = false;      // has a local port
+  std::uint64_t cookie = 0;
+};
+
+/// sock_map_sk_is_suitable and sock_map_sk_state_allowed (6.18, measured through bpf()): TCP
+/// (IPv4/IPv6) when established, connecting (SYN_SENT) or listening; UDP when bound; AF_UNIX datagram
+/// sockets; AF_UNIX stream sockets when connected; every other socket -EOPNOTSUPP. Else 0 and `out`.
+int sockmap_socket(const SocketFacts& socket, SocketRef& out);
+
 /// Turns the fd a host update carries into a socket: 0, or the kernel's errno for that fd
 /// (-EBADF not open, -ENOTSOCK not a socket, -EOPNOTSUPP a socket sockmap cannot hold).
 using SocketResolver = std::function<int(int fd, SocketRef& out)>;
 
-/// The default resolver: the fd in this process, judged as sock_map_update_elem_sys judges it (6.18,
-/// measured): TCP (IPv4/IPv6) when established, connecting (SYN_SENT) or listening; UDP when bound;
-/// AF_UNIX datagram sockets; AF_UNIX stream sockets when connected; every other socket -EOPNOTSUPP.
+/// The default resolver: the fd in this process, judged by sockmap_socket as sock_map_update_elem_sys
+/// judges it.
 int host_socket(int fd, SocketRef& out);
 
 /// The kernel's jhash (include/linux/jhash.h, Bob Jenkins' lookup3) over `length` bytes; the
 /// SOCKHASH bucket hash is jhash(key, key_size, 0).
 std::uint32_t jhash(const void* key, std::uint32_t length, std::uint32_t initval);
 
-/// Both types. Entries hold a SocketRef; programs reach them only through helpers (sk_redirect_map,
-/// msg_redirect_map, ..., map_delete_elem): the verifier refuses a program's map_lookup_elem and
-/// map_update_elem on them. A socket closed after its update stays in the map (the kernel drops it
-/// on close; bpfvm is not told).
+/// Both types. Entries hold a SocketRef; programs reach them through helpers (sk_redirect_map,
+/// msg_redirect_map, ..., map_lookup/update/delete_elem, sock_map_update, sock_hash_update: helpers/
+/// finds the socket and calls `store`). A socket closed after its update stays in the map (the kernel
+/// drops it on close; bpfvm is not told).
 /// SOCKHASH iterates as the kernel does: buckets jhash(key) & (roundup_pow_of_two(max_entries) - 1)
 /// in order, newest first in a bucket (a replaced key moves to the front).
 class SockMap final : public Map {
@@ -50,6 +63,10 @@ class SockMap final : public Map {
   bool find(const void* key, SocketRef& out) const;
 
   int erase(const void* key) override;
+  /// sock_map_update_common / sock_hash_update_common with the socket already judged: flags above
+  /// BPF_EXIST -EINVAL, SOCKMAP index >= max_entries -E2BIG, BPF_NOEXIST on a filled slot -EEXIST,
+  /// BPF_EXIST on an empty one -ENOENT, a new SOCKHASH key in a full map -E2BIG.
+  int store(const void* key, const SocketRef& socket, std::uint64_t flags);
 
  protected:
   int copy_value(const void* key, void* out, std::uint64_t flags) override;

@@ -74,22 +74,20 @@ bool map_fits_helper(std::uint32_t map, std::uint32_t fn) {
   }
 }
 
-// bpf_map_lookup_elem / update / delete on a SOCKMAP or SOCKHASH from a program: check_map_func_compatibility's
-// may_update_sockmap (update and delete only from some types; "cannot update sockmap in this context"),
-// and what bpfvm does not model yet: a lookup returns a referenced socket, an update takes one.
+bool is_sockmap(std::uint32_t map) { return map == 15 || map == 18; }  // SOCKMAP, SOCKHASH
+
+// bpf_map_update_elem / delete on a SOCKMAP or SOCKHASH from a program: check_map_func_compatibility's
+// may_update_sockmap (update and delete only from some types; "cannot update sockmap in this context").
+// A lookup is open to every type: it acquires a socket reference (the kernel's is_acquire_function),
+// which only types with bpf_sk_release can give back.
 std::optional<Violation> sockmap_map_op(const ProgramTypeInfo& type, std::uint32_t map, std::uint32_t fn,
                                         std::uint32_t pc, ViolationDetail& d) {
   using Writes = ProgramTypeInfo::SockmapWrites;
-  if (map != 15 && map != 18) return std::nullopt;
+  if (!is_sockmap(map)) return std::nullopt;
   const Writes w = type.helper_ids ? type.sockmap_writes : Writes::UpdateDelete;
   if ((fn == 2 && w != Writes::UpdateDelete) || (fn == 3 && w == Writes::None)) {
     d.limit = map;
     return violation(pc, ViolationKind::MapFuncMismatch, d);
-  }
-  if (fn == 1 || fn == 2) {
-    d.note = fn == 1 ? "bpf_map_lookup_elem on a sockmap/sockhash (returns a referenced socket)"
-                     : "bpf_map_update_elem on a sockmap/sockhash (takes a socket pointer)";
-    return violation(pc, ViolationKind::Unsupported, d);
   }
   return std::nullopt;
 }
@@ -120,6 +118,14 @@ struct CallFacts {
   std::uint32_t socket_ref = 0;      // a socket argument's reference (0: none)
   std::optional<std::uint32_t> percpu_type;  // ARG_PTR_TO_PERCPU_BTF_ID: the variable's type id
 };
+
+// The kernel's resolve_map_arg_type: bpf_map_update_elem's value on a SOCKMAP/SOCKHASH is a socket
+// (ARG_PTR_TO_BTF_ID_SOCK_COMMON), not value bytes.
+ArgType resolve_map_arg_type(const VerifierOptions& opts, const CallFacts& facts, ArgType t) {
+  if (t != ArgType::PtrToMapValue || !facts.map) return t;
+  const auto map = map_info_of(opts, *facts.map);
+  return map && is_sockmap(map->type) ? ArgType::PtrToBtfIdSockCommon : t;
+}
 
 // The kernel's process_spin_lock: a non-null map value pointer at the constant offset of the value's
 // struct bpf_spin_lock.
@@ -171,7 +177,7 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
   const auto& opts = env.options;
   for (int i = 0; i < 5; ++i) {
     const int r = i + 1;
-    const ArgType t = sig.args[static_cast<std::size_t>(i)];
+    const ArgType t = resolve_map_arg_type(opts, facts, sig.args[static_cast<std::size_t>(i)]);
     ViolationDetail d;
     d.reg = r;
     d.helper = helper;
@@ -538,6 +544,15 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
           return violation(pc, ViolationKind::Unsupported, d);
         }
         r0 = RegValue::pointer(RegType::MapPtr, *facts.map | kInnerMapBit);
+      } else if (map && is_sockmap(map->type)) {
+        // The kernel's mark_ptr_or_null_reg: a SOCKMAP/SOCKHASH value is PTR_TO_SOCKET, and the lookup
+        // acquires it (is_acquire_function): when it is NULL, no reference is held.
+        r0 = RegValue::pointer(RegType::Socket);
+        r0.maybe_null = true;
+        r0.id = env.new_id();
+        r0.ref = r0.id;
+        s.refs.push_back(r0.ref);
+        break;
       } else {
         r0 = RegValue::pointer(RegType::MapValue, *facts.map);
       }

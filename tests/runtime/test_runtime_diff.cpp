@@ -450,6 +450,10 @@ TEST_CASE("sk_fields: __sk_buff.sk, bpf_sk_fullsock, bpf_tcp_sock, bpf_get_liste
   run_both_engines({"sk_fields", "sk_fields", {}});
 }
 
+TEST_CASE("sockmap_ops: a tc program's own sockmap/sockhash update, lookup and delete", "[runtime][tc][socket]") {
+  run_both_engines({"sockmap_ops", "sockmap_ops", {}});
+}
+
 TEST_CASE("lwt_xmit: direct packet writes, skb_store_bytes/load_bytes at L3, ctx writes", "[runtime][lwt]") {
   run_both_engines({"lwt_xmit", "lwt_rewrite", {}});
 }

@@ -47,6 +47,8 @@ vm::HelperRegistry kernel_like_helpers() {
   add(r, 12, "bpf_tail_call", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, A, D, D});
   add(r, 51, "bpf_redirect_map", RetType::Integer, {ArgType::ConstMapPtr, A, A, D, D});
   add(r, 52, "bpf_sk_redirect_map", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, A, A, D});
+  add(r, 53, "bpf_sock_map_update", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::PtrToMapKey, A, D});
+  add(r, 70, "bpf_sock_hash_update", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::PtrToMapKey, A, D});
   add(r, 72, "bpf_sk_redirect_hash", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::PtrToMapKey, A, D});
   add(r, 71, "bpf_msg_redirect_hash", RetType::Integer, {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::PtrToMapKey, A, D});
   add(r, 61, "bpf_msg_apply_bytes", RetType::Integer, {ArgType::PtrToCtx, A, D, D, D});
