@@ -137,6 +137,7 @@ class OptEmitter {
     a_.bind(fail_);
     a_.mov(a64::w0, Imm(1));
     a_.b(exit_);
+    if (tail_call_stub_.isValid()) emit_tail_call_stub();
     return {};
   }
 
@@ -281,6 +282,8 @@ class OptEmitter {
   void emit_select(ValueId id, a64::CondCode cc);
   Result<void> emit_atomic(ValueId id);
   void emit_call(ValueId id);
+  void emit_tail_call_check();
+  void emit_tail_call_stub();
 
   opt::Function& fn_;
   a64::Assembler& a_;
@@ -288,6 +291,7 @@ class OptEmitter {
   std::optional<opt::ListingNotes> notes_;  // only for listings
   std::vector<Label> labels_;
   Label ret_, exit_, fail_;
+  Label tail_call_stub_;  // bound after the body once a bpf_tail_call needs it
   bool zero_stack_;
   std::uint32_t frame_bytes_ = 0;
   std::uint32_t frames_base_ = 0;  // [sp + frames_base_]: the deepest inlined frame's lowest byte
@@ -623,12 +627,52 @@ void OptEmitter::emit_call(ValueId id) {
   for (std::uint32_t k = 0; k < 5; ++k) moves.push_back({{Loc::Kind::Reg, k}, loc(i.args[k])});
   parallel_move(std::move(moves));
   a_.mov(a64::x5, X(kAddress));
+  const bool tail_call = i.helper->id == kTailCallHelper;
+  // A taken tail call's target starts with r1 = this call's r1 (the trampoline loads JitState::args).
+  if (tail_call) a_.str(a64::x0, state(offsetof(JitState, args)));
   move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(&jit_call_helper));
   a_.blr(X(kResult));
   load_state();
   a_.ldr(W(kOperand), state(offsetof(JitState, status)));
   a_.cbnz(W(kOperand), fail_);
+  if (tail_call) emit_tail_call_check();
   result_from(id, 0);
+}
+
+void OptEmitter::emit_tail_call_check() {
+  // x0 (the helper's result) waits in JitState::r0 (written again on exit) around jit_take_tail_call:
+  // the call falls through when no target was chosen. A chosen one: tail_call_stub_ leaves this
+  // function's frame and enters the target.
+  a_.str(a64::x0, state(offsetof(JitState, r0)));
+  a_.mov(a64::x0, X(kAddress));
+  move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(&jit_take_tail_call));
+  a_.blr(X(kResult));
+  if (!tail_call_stub_.isValid()) tail_call_stub_ = a_.newLabel();
+  a_.cbnz(a64::x0, tail_call_stub_);
+  load_state();
+  a_.ldr(W(kOperand), state(offsetof(JitState, status)));
+  a_.cbnz(W(kOperand), fail_);
+  a_.ldr(a64::x0, state(offsetof(JitState, r0)));
+}
+
+void OptEmitter::emit_tail_call_stub() {
+  // x0 = the target's entry (its baseline pc 0, jit_take_tail_call made its code the running one).
+  // This function's frame goes and the target's trampoline runs in its place, as if the run had
+  // started there: it returns the target's status to this function's caller and stores its r0. The
+  // eBPF frame it runs on is JitState::frame_top's (this function's frames are gone, and a verified
+  // target reads no stack it has not written).
+  if (notes_) a_.comment("stub: enter the tail call's target");
+  a_.bind(tail_call_stub_);
+  load_state();
+  a_.str(a64::x0, state(offsetof(JitState, entry)));
+  a_.ldr(X(kResult), state(offsetof(JitState, code)));
+  a_.ldr(X(kResult), a64::ptr(X(kResult), offsetof(ProgramCode, trampoline)));
+  a_.mov(a64::x0, X(kAddress));
+  adjust_sp(true);
+  for (std::size_t i = std::size(kCalleeSaved); i-- > 0;)
+    a_.ldp(X(kCalleeSaved[i][0]), X(kCalleeSaved[i][1]), a64::ptr(a64::sp, static_cast<std::int32_t>(16 + 16 * i)));
+  a_.ldp(a64::x29, a64::x30, a64::ptr_post(a64::sp, kSaveBytes));
+  a_.br(X(kResult));
 }
 
 }  // namespace

@@ -132,7 +132,12 @@ class Flattener {
           break;
         case Form::Call:
           if (req_.helpers.empty() || req_.helpers[pc] == nullptr) return unsupported(pc, "unresolved helper");
-          if (calls_tail_call(req_, pc)) return unsupported(pc, "bpf_tail_call is not lowered yet");
+          // A taken tail call leaves the function for the target's trampoline (the backends' stub): only
+          // the outermost function can be left that way, and a checked build's frames are its own stack.
+          if (calls_tail_call(req_, pc) && instances_[inst].depth > 0)
+            return unsupported(pc, "bpf_tail_call inside a BPF-to-BPF call is not lowered yet");
+          if (calls_tail_call(req_, pc) && req_.variant == Variant::Checked)
+            return unsupported(pc, "bpf_tail_call in a checked build is not lowered yet");
           break;
         case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
         case Form::StoreReg: case Form::Atomic:

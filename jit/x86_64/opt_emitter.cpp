@@ -163,6 +163,7 @@ class OptEmitter {
     a_.mov(x86::eax, 1);
     a_.jmp(exit_);
     emit_cold_paths();
+    if (tail_call_stub_.isValid()) emit_tail_call_stub();
     return {};
   }
 
@@ -356,6 +357,8 @@ class OptEmitter {
   Result<void> emit_branch(opt::BlockId b, ValueId id);
   Result<void> emit_select(ValueId id);
   void emit_call(ValueId id);
+  void emit_tail_call_check();
+  void emit_tail_call_stub();
   void emit_atomic(ValueId id);
 
   opt::Function& fn_;
@@ -370,6 +373,7 @@ class OptEmitter {
   };
   std::vector<BudgetCold> budget_cold_;
   Label check_stub_;  // bound by emit_cold_paths once a checked access needs it
+  Label tail_call_stub_;  // bound after the body once a bpf_tail_call needs it
   std::int32_t frames_base_ = 0;  // [rsp + frames_base_]: the deepest inlined frame's lowest byte
   std::optional<opt::ListingNotes> notes_;  // only for listings
   std::vector<Label> labels_;
@@ -789,12 +793,50 @@ void OptEmitter::emit_call(ValueId id) {
   for (std::size_t k = 0; k < 5; ++k) moves.push_back({{Loc::Kind::Reg, kArgRegs[k]}, loc(i.args[k])});
   parallel_move(std::move(moves));
   a_.mov(x86::r9, x86::qword_ptr(x86::rsp, kStateOff));
+  const bool tail_call = i.helper->id == kTailCallHelper;
+  // A taken tail call's target starts with r1 = this call's r1 (the trampoline loads JitState::args).
+  if (tail_call) a_.mov(x86::qword_ptr(x86::r9, offsetof(JitState, args)), x86::rdi);
   a_.mov(x86::rax, imm(reinterpret_cast<std::uint64_t>(&jit_call_helper)));
   a_.call(x86::rax);
   load_state();
   a_.cmp(state(offsetof(JitState, status), 4), 0);
   a_.jne(fail_);
+  if (tail_call) emit_tail_call_check();
   if (al_.reg[id] >= 0 || al_.slot[id] >= 0) emit_move(loc(id), {Loc::Kind::Reg, kRax});
+}
+
+void OptEmitter::emit_tail_call_check() {
+  // rax (the helper's result) waits in JitState::r0 (written again on exit) around jit_take_tail_call:
+  // the call falls through when no target was chosen. A chosen one: tail_call_stub_ leaves this
+  // function's frame and enters the target.
+  a_.mov(state(offsetof(JitState, r0)), x86::rax);
+  a_.mov(x86::rdi, x86::r11);
+  a_.mov(x86::rax, imm(reinterpret_cast<std::uint64_t>(&jit_take_tail_call)));
+  a_.call(x86::rax);
+  a_.test(x86::rax, x86::rax);
+  if (!tail_call_stub_.isValid()) tail_call_stub_ = a_.newLabel();
+  a_.jnz(tail_call_stub_);
+  load_state();
+  a_.cmp(state(offsetof(JitState, status), 4), 0);
+  a_.jne(fail_);
+  a_.mov(x86::rax, state(offsetof(JitState, r0)));
+}
+
+void OptEmitter::emit_tail_call_stub() {
+  // rax = the target's entry (its baseline pc 0, jit_take_tail_call made its code the running one).
+  // This function's frame goes and the target's trampoline runs in its place, as if the run had
+  // started there: it returns the target's status to this function's caller and stores its r0. The
+  // eBPF frame it runs on is JitState::frame_top's (this function's frames are gone, and a verified
+  // target reads no stack it has not written).
+  if (notes_) a_.comment("stub: enter the tail call's target");
+  a_.bind(tail_call_stub_);
+  a_.mov(x86::rdi, x86::qword_ptr(x86::rsp, kStateOff));
+  a_.mov(x86::qword_ptr(x86::rdi, offsetof(JitState, entry)), x86::rax);
+  a_.mov(x86::r11, x86::qword_ptr(x86::rdi, offsetof(JitState, code)));
+  a_.mov(x86::r11, x86::qword_ptr(x86::r11, offsetof(ProgramCode, trampoline)));
+  a_.add(x86::rsp, frame_bytes_);
+  for (auto r : {x86::r15, x86::r14, x86::r13, x86::r12, x86::rbp, x86::rbx}) a_.pop(r);
+  a_.jmp(x86::r11);
 }
 
 }  // namespace
