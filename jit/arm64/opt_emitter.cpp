@@ -65,8 +65,9 @@ a64::Gp W(std::uint32_t id) { return a64::GpW(id); }
 
 class OptEmitter {
  public:
-  OptEmitter(opt::Function& fn, const CompileRequest& req, a64::Assembler& a, const opt::Allocation& al)
-      : fn_(fn), a_(a), al_(al), zero_stack_(req.zero_stack) {
+  OptEmitter(opt::Function& fn, const CompileRequest& req, a64::Assembler& a, const opt::Allocation& al,
+             const std::vector<FunctionEntry>& functions)
+      : fn_(fn), a_(a), al_(al), functions_(functions), zero_stack_(req.zero_stack) {
     if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
   }
 
@@ -86,9 +87,12 @@ class OptEmitter {
     frame_bytes_ = frames_base_ + frames_bytes;
 
     if (notes_) {
-      a_.comment(notes_->header("arm64").c_str());
+      // The listing's first line names the tier; a callback's function says where it starts.
+      if (fn_.root_pc == 0) a_.comment(notes_->header("arm64").c_str());
+      else a_.comment(("function of the callback at pc " + std::to_string(fn_.root_pc)).c_str());
       a_.comment("entry prologue");
     }
+    a_.bind(function_entry(functions_, fn_.root_pc));
     a_.stp(a64::x29, a64::x30, a64::ptr_pre(a64::sp, -kSaveBytes));
     a_.mov(a64::x29, a64::sp);
     for (std::size_t i = 0; i < std::size(kCalleeSaved); ++i)
@@ -288,6 +292,7 @@ class OptEmitter {
   opt::Function& fn_;
   a64::Assembler& a_;
   const opt::Allocation& al_;
+  const std::vector<FunctionEntry>& functions_;  // entry labels of every function of the build
   std::optional<opt::ListingNotes> notes_;  // only for listings
   std::vector<Label> labels_;
   Label ret_, exit_, fail_;
@@ -314,6 +319,13 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
     }
     case Op::FramePtr:
       return {};  // no location: uses address the frame from sp
+    case Op::FuncAddr: {
+      // The callback's function in this code (ADR, ±1 MiB): what call_back_into_code finds in func_addresses.
+      const auto t = target(id);
+      a_.adr(X(t), function_entry(functions_, static_cast<std::uint32_t>(i.imm)));
+      finish(id);
+      return {};
+    }
     case Op::Alu: return emit_alu(id);
     case Op::MovSx: {
       // Bitfield: SBFM aliases SXTB/SXTH/SXTW; the 32-bit forms write W, zero-extending past bit 31.
@@ -677,23 +689,35 @@ void OptEmitter::emit_tail_call_stub() {
 
 }  // namespace
 
-Result<NativeCode> compile_optimized(opt::Function& fn, const CompileRequest& req) {
+Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const CompileRequest& req) {
   if (req.variant != Variant::Fast)
     return make_error(Errc::Unsupported, "optimizing JIT (arm64): only the fast variant (the baseline builds checked and counted code)");
   if (req.blind_constants)
     return make_error(Errc::Unsupported, "optimizing JIT: constant blinding is not supported (the baseline tier blinds)");
-  const auto allocation = opt::allocate_registers(fn, register_file());
-  if (allocation.num_slots > kMaxSlots)
-    return make_error(Errc::Unsupported, "optimizing JIT (arm64): " + std::to_string(allocation.num_slots) +
-                                             " spill slots, more than " + std::to_string(kMaxSlots) +
-                                             " (the baseline tier runs it)");
   NativeAssembly assembly(req, Environment(Arch::kAArch64), "arm64 optimizing");
   a64::Assembler a(assembly.holder());
-  OptEmitter emitter(fn, req, a, allocation);
-  auto emitted = emitter.emit();
-  if (!emitted) return std::move(emitted).error();
-  // One function: every pc enters at the prologue.
-  return assembly.finish({}, [&](const CodeHolder&) { return std::vector<std::uint32_t>(req.program->size(), 0); });
+  std::vector<FunctionEntry> labels;
+  for (const auto& fn : functions) labels.push_back({fn.root_pc, a.newLabel()});
+  // Callbacks: offset 0 (the trampoline run_native enters) goes on to JitState::entry, the program's
+  // function or a callback's. Without them the program's function is at offset 0.
+  if (functions.size() > 1) {
+    a.ldr(X(kResult), a64::ptr(a64::x0, static_cast<std::int32_t>(offsetof(JitState, entry))));
+    a.br(X(kResult));
+  }
+  std::vector<std::uint32_t> callback_pcs;
+  for (auto& fn : functions) {
+    if (fn.root_pc != 0) callback_pcs.push_back(fn.root_pc);
+    const auto allocation = opt::allocate_registers(fn, register_file());
+    if (allocation.num_slots > kMaxSlots)
+      return make_error(Errc::Unsupported, "optimizing JIT (arm64): " + std::to_string(allocation.num_slots) +
+                                               " spill slots, more than " + std::to_string(kMaxSlots) +
+                                               " (the baseline tier runs it)");
+    OptEmitter emitter(fn, req, a, allocation, labels);
+    auto emitted = emitter.emit();
+    if (!emitted) return std::move(emitted).error();
+  }
+  return assembly.finish(callback_pcs,
+                         [&](const CodeHolder& code) { return function_pc_offsets(code, labels, req.program->size()); });
 }
 
 }  // namespace bpfvm::jit::arm64

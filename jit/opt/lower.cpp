@@ -45,7 +45,7 @@ struct FlatBlock {
 
 class Flattener {
  public:
-  explicit Flattener(const CompileRequest& req) : req_(req), p_(*req.program) {}
+  Flattener(const CompileRequest& req, std::uint32_t root_pc) : req_(req), p_(*req.program), root_pc_(root_pc) {}
 
   Result<void> run() {
     leaders_.assign(p_.size() + 1, false);
@@ -67,8 +67,9 @@ class Flattener {
           break;
       }
     }
+    leaders_[root_pc_] = true;
     instances_.push_back(Instance{0, -1, std::vector<std::int32_t>(p_.size(), -1)});
-    block_for(0, 0);
+    block_for(0, root_pc_);
     while (!work_.empty()) {
       const auto b = work_.back();
       work_.pop_back();
@@ -127,8 +128,6 @@ class Flattener {
           return finish(Term::PacketLoad, {hidden, block_for(inst, next)});
         }
         case Form::WideImm:
-          if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
-            return unsupported(pc, "callbacks (lddw of a subprogram) are not lowered yet");
           break;
         case Form::Call:
           if (req_.helpers.empty() || req_.helpers[pc] == nullptr) return unsupported(pc, "unresolved helper");
@@ -178,6 +177,7 @@ class Flattener {
   std::vector<bool> leaders_;
   std::vector<std::uint32_t> work_;
   std::size_t flat_insns_ = 0;
+  std::uint32_t root_pc_ = 0;
 };
 
 constexpr unsigned kRegVars = 10;  // r0..r9
@@ -185,7 +185,8 @@ unsigned saved_var(std::uint32_t depth, unsigned reg) { return kRegVars + (depth
 
 class SsaBuilder {
  public:
-  SsaBuilder(const CompileRequest& req, Flattener& flat) : req_(req), p_(*req.program), flat_(flat) {
+  SsaBuilder(const CompileRequest& req, Flattener& flat, std::uint32_t root_pc)
+      : req_(req), p_(*req.program), flat_(flat), root_pc_(root_pc) {
     // Counted and checked builds pay their budget per segment, as the baseline does (Op::Charge).
     if (req.variant != Variant::Fast) segment_len_ = budget_segments(p_);
   }
@@ -194,6 +195,7 @@ class SsaBuilder {
     order_blocks();
     nvars_ = kRegVars + 4 * flat_.max_depth;
     fn_.max_depth = flat_.max_depth;
+    fn_.root_pc = root_pc_;
     // Block 0 is a synthetic entry (the first program block may be a loop head and need phis).
     fn_.blocks.resize(rpo_.size() + 1);
     // About two values per instruction (its result and a constant operand): few reallocations.
@@ -331,6 +333,10 @@ class SsaBuilder {
           break;
         }
         case Form::WideImm:
+          if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func) {
+            env[insn.dst] = fn_.add(b, Inst{.op = Op::FuncAddr, .imm = static_cast<std::int64_t>(func_target(insn, pc))});
+            break;
+          }
           env[insn.dst] = constant(b, static_cast<std::int64_t>(req_.lddw_values[pc]));
           if (const auto src = static_cast<isa::LddwSrc>(insn.src); src == isa::LddwSrc::MapFd || src == isa::LddwSrc::MapIdx)
             mark_map_handle(env[insn.dst]);
@@ -428,6 +434,7 @@ class SsaBuilder {
   const CompileRequest& req_;
   const vm::Program& p_;
   Flattener& flat_;
+  std::uint32_t root_pc_;
   Function fn_;
   unsigned nvars_ = 0;
   std::vector<std::uint32_t> rpo_;
@@ -441,11 +448,22 @@ class SsaBuilder {
 
 }  // namespace
 
-Result<Function> lower_to_ssa(const CompileRequest& req) {
-  Flattener flat(req);
+Result<Function> lower_to_ssa(const CompileRequest& req, std::uint32_t root_pc) {
+  Flattener flat(req, root_pc);
   auto flattened = flat.run();
   if (!flattened) return std::move(flattened).error();
-  return SsaBuilder(req, flat).run();
+  return SsaBuilder(req, flat, root_pc).run();
+}
+
+std::vector<std::uint32_t> callback_roots(const vm::Program& program) {
+  std::vector<std::uint32_t> roots;
+  for (std::size_t pc = 0; pc < program.size(); ++pc)
+    if (program.ops[pc] != isa::kNoOp && program.op(pc).form == Form::WideImm &&
+        static_cast<isa::LddwSrc>(program.insns[pc].src) == isa::LddwSrc::Func)
+      roots.push_back(static_cast<std::uint32_t>(func_target(program.insns[pc], pc)));
+  std::sort(roots.begin(), roots.end());
+  roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+  return roots;
 }
 
 }  // namespace bpfvm::jit::opt

@@ -72,8 +72,9 @@ x86::Gp sized_gp(std::uint32_t id, unsigned bytes) {
 
 class OptEmitter {
  public:
-  OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al)
-      : fn_(fn), a_(a), al_(al), bmi2_(!req.baseline_isa_only && host_has_bmi2()),
+  OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al,
+             const std::vector<FunctionEntry>& functions)
+      : fn_(fn), a_(a), al_(al), functions_(functions), bmi2_(!req.baseline_isa_only && host_has_bmi2()),
         counting_(req.variant != Variant::Fast), zero_stack_(req.zero_stack || counting_) {
     if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
   }
@@ -97,9 +98,12 @@ class OptEmitter {
 
     a_.addEncodingOptions(EncodingOptions::kOptimizedAlign);
     if (notes_) {
-      a_.comment(notes_->header("x86-64").c_str());
+      // The listing's first line names the tier; a callback's function says where it starts.
+      if (fn_.root_pc == 0) a_.comment(notes_->header("x86-64").c_str());
+      else a_.comment(("function of the callback at pc " + std::to_string(fn_.root_pc)).c_str());
       a_.comment("entry prologue");
     }
+    a_.bind(function_entry(functions_, fn_.root_pc));
     for (auto r : {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15}) a_.push(r);
     a_.sub(x86::rsp, frame_bytes_);
     a_.mov(x86::qword_ptr(x86::rsp, kStateOff), x86::rdi);
@@ -364,6 +368,7 @@ class OptEmitter {
   opt::Function& fn_;
   x86::Assembler& a_;
   const opt::Allocation& al_;
+  const std::vector<FunctionEntry>& functions_;  // entry labels of every function of the build
   bool bmi2_;
   bool counting_;    // counted or checked build: JitState* in r12, Op::Charge pays the budget
   bool zero_stack_;
@@ -395,6 +400,13 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       const auto t = target(id);
       load_state();
       a_.mov(x86::gpq(t), state(offsetof(JitState, args) + 8 * static_cast<std::size_t>(i.imm)));
+      finish(id);
+      return {};
+    }
+    case Op::FuncAddr: {
+      // The callback's function in this code: what call_back_into_code finds in func_addresses.
+      const auto t = target(id);
+      a_.lea(x86::gpq(t), x86::ptr(function_entry(functions_, static_cast<std::uint32_t>(i.imm))));
       finish(id);
       return {};
     }
@@ -841,17 +853,26 @@ void OptEmitter::emit_tail_call_stub() {
 
 }  // namespace
 
-Result<NativeCode> compile_optimized(opt::Function& fn, const CompileRequest& req) {
+Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const CompileRequest& req) {
   if (req.blind_constants)
     return make_error(Errc::Unsupported, "optimizing JIT: constant blinding is not supported (the baseline tier blinds)");
-  const auto allocation = opt::allocate_registers(fn, register_file(req.variant != Variant::Fast));
   NativeAssembly assembly(req, Environment::host(), "x86-64 optimizing");
   x86::Assembler a(assembly.holder());
-  OptEmitter emitter(fn, req, a, allocation);
-  auto emitted = emitter.emit();
-  if (!emitted) return std::move(emitted).error();
-  // One function: every pc enters at the prologue.
-  return assembly.finish({}, [&](const CodeHolder&) { return std::vector<std::uint32_t>(req.program->size(), 0); });
+  std::vector<FunctionEntry> labels;
+  for (const auto& fn : functions) labels.push_back({fn.root_pc, a.newLabel()});
+  // Callbacks: offset 0 (the trampoline run_native enters) goes on to JitState::entry, the program's
+  // function or a callback's. Without them the program's function is at offset 0.
+  if (functions.size() > 1) a.jmp(x86::qword_ptr(x86::rdi, offsetof(JitState, entry)));
+  std::vector<std::uint32_t> callback_pcs;
+  for (auto& fn : functions) {
+    if (fn.root_pc != 0) callback_pcs.push_back(fn.root_pc);
+    const auto allocation = opt::allocate_registers(fn, register_file(req.variant != Variant::Fast));
+    OptEmitter emitter(fn, req, a, allocation, labels);
+    auto emitted = emitter.emit();
+    if (!emitted) return std::move(emitted).error();
+  }
+  return assembly.finish(callback_pcs,
+                         [&](const CodeHolder& code) { return function_pc_offsets(code, labels, req.program->size()); });
 }
 
 }  // namespace bpfvm::jit::x86_64
