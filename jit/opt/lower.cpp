@@ -181,6 +181,22 @@ class Flattener {
 };
 
 constexpr unsigned kRegVars = 10;  // r0..r9
+
+/// Per block, the variables' values on its exit: one row of `nvars` per block in one array (no
+/// vector per block).
+class ExitEnvs {
+ public:
+  void assign(std::size_t nblocks, std::size_t nvars) {
+    nvars_ = nvars;
+    values_.assign(nblocks * nvars, kNoValue);
+  }
+  ValueId* operator[](std::size_t b) { return values_.data() + b * nvars_; }
+  const ValueId* operator[](std::size_t b) const { return values_.data() + b * nvars_; }
+
+ private:
+  std::vector<ValueId> values_;
+  std::size_t nvars_ = 0;
+};
 unsigned saved_var(std::uint32_t depth, unsigned reg) { return kRegVars + (depth - 1) * 4 + (reg - 6); }
 
 class SsaBuilder {
@@ -207,7 +223,7 @@ class SsaBuilder {
         fn_.blocks[i + 1].succs.push_back(index_[s]);
         fn_.blocks[index_[s]].preds.push_back(static_cast<BlockId>(i + 1));
       }
-    exit_env_.assign(rpo_.size() + 1, {});
+    exit_env_.assign(rpo_.size() + 1, nvars_);
     build_entry();
     for (std::size_t i = 0; i < rpo_.size(); ++i) translate(static_cast<BlockId>(i + 1));
     fill_phis();
@@ -245,11 +261,11 @@ class SsaBuilder {
     for (std::uint32_t d = 0; d <= flat_.max_depth; ++d)
       frame_ptrs_.push_back(fn_.add(0, Inst{.op = Op::FramePtr, .imm = d}));
     const ValueId zero = constant(0, 0);
-    std::vector<ValueId> env(nvars_, zero);  // r0, r6..r9 start at 0 like the interpreter's
+    ValueId* env = exit_env_[0];
+    std::fill_n(env, nvars_, zero);  // r0, r6..r9 start at 0 like the interpreter's
     for (unsigned i = 0; i < 5; ++i) env[1 + i] = fn_.add(0, Inst{.op = Op::Arg, .imm = i});
     if (checked()) fn_.add(0, Inst{.op = Op::Frames, .imm = 0});
     fn_.add(0, Inst{.op = Op::Jmp});
-    exit_env_[0] = std::move(env);
   }
 
   ValueId constant(BlockId b, std::int64_t v) { return fn_.add(b, Inst{.op = Op::Const, .imm = v}); }
@@ -276,14 +292,19 @@ class SsaBuilder {
   void translate(BlockId b) {
     const FlatBlock& fb = flat_.blocks[rpo_[b - 1]];
     const auto depth = flat_.instances_[fb.instance].depth;
-    std::vector<ValueId> env(nvars_, kNoValue);
+    // The block's row of exit_env_ is its environment, updated in place: it leaves the block as is.
+    ValueId* env = exit_env_[b];
+    // Its instructions, about two values per BPF instruction: one allocation instead of growing.
+    fn_.blocks[b].insts.reserve(2 * (fb.end - fb.start) + 2);
     const auto& preds = fn_.blocks[b].preds;
     const bool all_preds_done = std::all_of(preds.begin(), preds.end(), [&](BlockId p) { return p < b; });
     if (preds.size() == 1 && all_preds_done) {
-      env = exit_env_[preds[0]];
+      std::copy_n(exit_env_[preds[0]], nvars_, env);
     } else if (all_preds_done) {
-      env = join_predecessors(preds, exit_env_, nvars_,
-                              [&](std::vector<ValueId> args) { return fn_.add(b, Inst{.op = Op::Phi, .args = std::move(args)}); });
+      const auto joined = join_predecessors(preds, exit_env_, nvars_, [&](std::vector<ValueId> args) {
+        return fn_.add(b, Inst{.op = Op::Phi, .args = std::move(args)});
+      });
+      std::copy(joined.begin(), joined.end(), env);
     } else {
       // A loop head: a phi per variable, its arguments filled once the back edges' blocks are done.
       for (unsigned v = 0; v < nvars_; ++v) env[v] = fn_.add(b, Inst{.op = Op::Phi});
@@ -418,7 +439,6 @@ class SsaBuilder {
         fn_.add(b, Inst{.op = Op::Jmp, .pc = fb.start});
       }
     }
-    exit_env_[b] = std::move(env);
   }
 
   void fill_phis() {
@@ -440,7 +460,7 @@ class SsaBuilder {
   std::vector<std::uint32_t> rpo_;
   std::vector<BlockId> index_;
   std::vector<ValueId> frame_ptrs_;
-  std::vector<std::vector<ValueId>> exit_env_;
+  ExitEnvs exit_env_;
   std::vector<BlockId> phi_blocks_;
   std::vector<bool> map_handle_;  // per value: a constant an lddw of a map produced
   std::vector<std::uint32_t> segment_len_;  // counted/checked builds: budget_segments

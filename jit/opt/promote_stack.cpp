@@ -165,6 +165,11 @@ class Promoter {
     return nvars_ > 0;
   }
 
+  /// A live load or store of a promoted slot (rename rewrites it).
+  bool promoted_access(ValueId id) const {
+    return id < slot_of_.size() && slot_of_[id] >= 0 && var_of_[slot_of_[id]] >= 0 && !fn_.values[id].dead;
+  }
+
   ValueId add_value(BlockId b, Inst inst) {
     inst.block = b;
     fn_.values.push_back(std::move(inst));
@@ -221,6 +226,12 @@ class Promoter {
           out.push_back(e);
         }
         phis.emplace_back(b, env);
+      }
+      // No new phi and no promoted access: the block's list stays as it is (most blocks; no copy).
+      const auto& insts = fn_.blocks[b].insts;
+      if (out.empty() && std::none_of(insts.begin(), insts.end(), [&](ValueId id) { return promoted_access(id); })) {
+        exit_env[b] = std::move(env);
+        continue;
       }
       const auto old = std::move(fn_.blocks[b].insts);
       // Existing phis stay first, before the new ones.

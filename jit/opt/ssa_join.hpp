@@ -14,9 +14,9 @@ namespace bpfvm::jit::opt {
 /// the value every predecessor leaves, or a phi over them (`make_phi(args)`, args in `preds`
 /// order) where they differ. Loop heads, whose back edges are not renamed yet, need a phi per
 /// variable instead (filled later), so this is for the other joins only.
-template <class MakePhi>
-std::vector<ValueId> join_predecessors(const std::vector<BlockId>& preds,
-                                       const std::vector<std::vector<ValueId>>& exit_env, std::size_t nvars,
+/// `exit_env[p][v]`: variable v's value on the exit of block p (a vector per block, or rows of one array).
+template <class ExitEnvs, class MakePhi>
+std::vector<ValueId> join_predecessors(const std::vector<BlockId>& preds, const ExitEnvs& exit_env, std::size_t nvars,
                                        MakePhi&& make_phi) {
   std::vector<ValueId> env(nvars);
   for (std::size_t v = 0; v < nvars; ++v) {
