@@ -182,21 +182,6 @@ class Flattener {
 
 constexpr unsigned kRegVars = 10;  // r0..r9
 
-/// Per block, the variables' values on its exit: one row of `nvars` per block in one array (no
-/// vector per block).
-class ExitEnvs {
- public:
-  void assign(std::size_t nblocks, std::size_t nvars) {
-    nvars_ = nvars;
-    values_.assign(nblocks * nvars, kNoValue);
-  }
-  ValueId* operator[](std::size_t b) { return values_.data() + b * nvars_; }
-  const ValueId* operator[](std::size_t b) const { return values_.data() + b * nvars_; }
-
- private:
-  std::vector<ValueId> values_;
-  std::size_t nvars_ = 0;
-};
 unsigned saved_var(std::uint32_t depth, unsigned reg) { return kRegVars + (depth - 1) * 4 + (reg - 6); }
 
 class SsaBuilder {
