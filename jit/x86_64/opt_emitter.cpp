@@ -79,7 +79,8 @@ class OptEmitter {
     if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
   }
 
-  Result<void> emit() {
+  /// `dispatcher`: first at offset 0, a jump to JitState::entry (a build with callbacks).
+  Result<void> emit(bool dispatcher) {
     labels_.resize(fn_.blocks.size());
     for (auto& l : labels_) l = a_.newLabel();
     ret_ = a_.newLabel();
@@ -101,8 +102,14 @@ class OptEmitter {
       // The listing's first line names the tier; a callback's function says where it starts.
       if (fn_.root_pc == 0) a_.comment(notes_->header("x86-64").c_str());
       else a_.comment(("function of the callback at pc " + std::to_string(fn_.root_pc)).c_str());
-      a_.comment("entry prologue");
     }
+    if (dispatcher) {
+      // Offset 0, what run_native's trampoline address enters: on to the program's function or, for a
+      // callback's nested run, the callback's (JitState::entry).
+      if (notes_) a_.comment("dispatch to JitState::entry");
+      a_.jmp(x86::qword_ptr(x86::rdi, offsetof(JitState, entry)));
+    }
+    if (notes_) a_.comment("entry prologue");
     a_.bind(function_entry(functions_, fn_.root_pc));
     for (auto r : {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15}) a_.push(r);
     a_.sub(x86::rsp, frame_bytes_);
@@ -860,15 +867,13 @@ Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const C
   x86::Assembler a(assembly.holder());
   std::vector<FunctionEntry> labels;
   for (const auto& fn : functions) labels.push_back({fn.root_pc, a.newLabel()});
-  // Callbacks: offset 0 (the trampoline run_native enters) goes on to JitState::entry, the program's
-  // function or a callback's. Without them the program's function is at offset 0.
-  if (functions.size() > 1) a.jmp(x86::qword_ptr(x86::rdi, offsetof(JitState, entry)));
   std::vector<std::uint32_t> callback_pcs;
   for (auto& fn : functions) {
     if (fn.root_pc != 0) callback_pcs.push_back(fn.root_pc);
     const auto allocation = opt::allocate_registers(fn, register_file(req.variant != Variant::Fast));
     OptEmitter emitter(fn, req, a, allocation, labels);
-    auto emitted = emitter.emit();
+    // With callbacks, offset 0 dispatches; without, the program's function starts there.
+    auto emitted = emitter.emit(functions.size() > 1 && &fn == &functions.front());
     if (!emitted) return std::move(emitted).error();
   }
   return assembly.finish(callback_pcs,

@@ -158,6 +158,11 @@ TEST_CASE("the optimizing tier compiles callbacks as functions of their own", "[
       std::to_string(BPF_FUNC_for_each_map_elem) + "\nmov %r0, 0\nexit\n"
       "twice_cb:\nldxdw %r0, [%r3]\nldxdw %r1, [%r4]\nadd %r1, %r0\nstxdw [%r4], %r1\nmov %r0, 0\nexit\n"
       "twice:\nmov %r0, %r1\nmul %r0, 2\nexit\n");
+  // The listing names the tier first (the dispatcher at offset 0 comes after), then each callback's function.
+  const auto listing = loop.jit->listing(jit::Variant::Fast);
+  REQUIRE(listing);
+  CHECK(listing->starts_with("tier: optimized"));
+  CHECK(listing->find("function of the callback at pc") != std::string::npos);
   for (auto* p : {&loop, &nested}) {
     CHECK(p->jit->tier(jit::Variant::Fast) == jit::Tier::Optimized);
 #if defined(__x86_64__)
