@@ -661,8 +661,8 @@ void OptEmitter::emit_call(ValueId id) {
 
 void OptEmitter::emit_tail_call_check() {
   // x0 (the helper's result) waits in JitState::r0 (written again on exit) around jit_take_tail_call:
-  // the call falls through when no target was chosen. A chosen one: tail_call_stub_ leaves this
-  // function's frame and enters the target.
+  // the call falls through when no target was chosen. A chosen one: tail_call_stub_ runs the target
+  // and returns what it returns.
   a_.str(a64::x0, state(offsetof(JitState, r0)));
   a_.mov(a64::x0, X(kAddress));
   move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(&jit_take_tail_call));
@@ -677,22 +677,22 @@ void OptEmitter::emit_tail_call_check() {
 
 void OptEmitter::emit_tail_call_stub() {
   // x0 = the target's entry (its baseline pc 0, jit_take_tail_call made its code the running one).
-  // This function's frame goes and the target's trampoline runs in its place, as if the run had
-  // started there: it returns the target's status to this function's caller and stores its r0. The
-  // eBPF frame it runs on is JitState::frame_top's (this function's frames are gone, and a verified
-  // target reads no stack it has not written).
-  if (notes_) a_.comment("stub: enter the tail call's target");
+  // The target's trampoline runs it as if the run had started there (r1 from JitState::args, the eBPF
+  // frame at JitState::frame_top: a verified target reads no stack it has not written) and stores its
+  // r0; its status is this function's. JitState::entry is this run's again afterwards (HeldRun keeps
+  // it for the next run; x19, restored by the epilogue, holds it meanwhile).
+  if (notes_) a_.comment("stub: run the tail call's target");
   a_.bind(tail_call_stub_);
   load_state();
+  a_.ldr(a64::x19, state(offsetof(JitState, entry)));
   a_.str(a64::x0, state(offsetof(JitState, entry)));
   a_.ldr(X(kResult), state(offsetof(JitState, code)));
   a_.ldr(X(kResult), a64::ptr(X(kResult), offsetof(ProgramCode, trampoline)));
   a_.mov(a64::x0, X(kAddress));
-  adjust_sp(true);
-  for (std::size_t i = std::size(kCalleeSaved); i-- > 0;)
-    a_.ldp(X(kCalleeSaved[i][0]), X(kCalleeSaved[i][1]), a64::ptr(a64::sp, static_cast<std::int32_t>(16 + 16 * i)));
-  a_.ldp(a64::x29, a64::x30, a64::ptr_post(a64::sp, kSaveBytes));
-  a_.br(X(kResult));
+  a_.blr(X(kResult));
+  load_state();
+  a_.str(a64::x19, state(offsetof(JitState, entry)));
+  a_.b(exit_);
 }
 
 }  // namespace

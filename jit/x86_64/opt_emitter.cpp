@@ -826,8 +826,8 @@ void OptEmitter::emit_call(ValueId id) {
 
 void OptEmitter::emit_tail_call_check() {
   // rax (the helper's result) waits in JitState::r0 (written again on exit) around jit_take_tail_call:
-  // the call falls through when no target was chosen. A chosen one: tail_call_stub_ leaves this
-  // function's frame and enters the target.
+  // the call falls through when no target was chosen. A chosen one: tail_call_stub_ runs the target
+  // and returns what it returns.
   a_.mov(state(offsetof(JitState, r0)), x86::rax);
   a_.mov(x86::rdi, x86::r11);
   a_.mov(x86::rax, imm(reinterpret_cast<std::uint64_t>(&jit_take_tail_call)));
@@ -843,19 +843,20 @@ void OptEmitter::emit_tail_call_check() {
 
 void OptEmitter::emit_tail_call_stub() {
   // rax = the target's entry (its baseline pc 0, jit_take_tail_call made its code the running one).
-  // This function's frame goes and the target's trampoline runs in its place, as if the run had
-  // started there: it returns the target's status to this function's caller and stores its r0. The
-  // eBPF frame it runs on is JitState::frame_top's (this function's frames are gone, and a verified
-  // target reads no stack it has not written).
-  if (notes_) a_.comment("stub: enter the tail call's target");
+  // The target's trampoline runs it as if the run had started there (r1 from JitState::args, the eBPF
+  // frame at JitState::frame_top: a verified target reads no stack it has not written) and stores its
+  // r0; its status is this function's. JitState::entry is this run's again afterwards (HeldRun keeps
+  // it for the next run; rbx, restored by the epilogue, holds it meanwhile).
+  if (notes_) a_.comment("stub: run the tail call's target");
   a_.bind(tail_call_stub_);
   a_.mov(x86::rdi, x86::qword_ptr(x86::rsp, kStateOff));
+  a_.mov(x86::rbx, x86::qword_ptr(x86::rdi, offsetof(JitState, entry)));
   a_.mov(x86::qword_ptr(x86::rdi, offsetof(JitState, entry)), x86::rax);
   a_.mov(x86::r11, x86::qword_ptr(x86::rdi, offsetof(JitState, code)));
-  a_.mov(x86::r11, x86::qword_ptr(x86::r11, offsetof(ProgramCode, trampoline)));
-  a_.add(x86::rsp, frame_bytes_);
-  for (auto r : {x86::r15, x86::r14, x86::r13, x86::r12, x86::rbp, x86::rbx}) a_.pop(r);
-  a_.jmp(x86::r11);
+  a_.call(x86::qword_ptr(x86::r11, offsetof(ProgramCode, trampoline)));
+  a_.mov(x86::rdi, x86::qword_ptr(x86::rsp, kStateOff));
+  a_.mov(x86::qword_ptr(x86::rdi, offsetof(JitState, entry)), x86::rbx);
+  a_.jmp(exit_);
 }
 
 }  // namespace
