@@ -15,6 +15,7 @@
 #include "jit/native_run.hpp"
 #include "jit/runtime.hpp"
 #include "vm/exec_errors.hpp"
+#include "jit/opt/lower.hpp"
 #include "jit/opt/pipeline.hpp"
 #if defined(__aarch64__)
 #include "jit/arm64/emitter.hpp"
@@ -27,7 +28,7 @@
 namespace bpfvm::jit {
 
 // The backend of the host architecture; both expose compile(const CompileRequest&) and
-// compile_optimized(opt::Function&, const CompileRequest&).
+// compile_optimized(std::span<opt::Function>, const CompileRequest&).
 #if defined(__aarch64__)
 namespace backend = arm64;
 constexpr const char* kArch = "arm64";
@@ -80,9 +81,16 @@ struct JitProgram::Impl {
 
   /// The optimizing tier: front (jit/opt/) then the host's backend.
   Result<NativeCode> compile_optimized(const CompileRequest& req) const {
-    auto fn = opt::build_optimized(req, options.passes, options.facts);
-    if (!fn) return std::move(fn).error();
-    return backend::compile_optimized(*fn, req);
+    // The program's function, then one per callback subprogram (each its own root).
+    std::vector<opt::Function> functions;
+    auto roots = opt::callback_roots(program);
+    if (roots.empty() || roots.front() != 0) roots.insert(roots.begin(), 0);
+    for (auto root : roots) {
+      auto fn = opt::build_optimized(req, options.passes, options.facts, root);
+      if (!fn) return std::move(fn).error();
+      functions.push_back(std::move(*fn));
+    }
+    return backend::compile_optimized(functions, req);
   }
 
   CompileRequest request(Variant v, std::string* listing) const {

@@ -16,6 +16,28 @@
 
 namespace bpfvm::jit {
 
+/// The entry label of each function an optimizing-tier build emits: root pc 0 (the program) or a
+/// callback's subprogram (opt::Function::root_pc).
+struct FunctionEntry {
+  std::uint32_t root_pc;
+  asmjit::Label label;
+};
+
+/// The label of the function starting at root_pc (one of `entries`).
+inline const asmjit::Label& function_entry(const std::vector<FunctionEntry>& entries, std::uint32_t root_pc) {
+  return std::find_if(entries.begin(), entries.end(), [&](const FunctionEntry& f) { return f.root_pc == root_pc; })->label;
+}
+
+/// For NativeAssembly::finish: every pc enters at the program's function (entries[0]), a callback's
+/// root pc at its own function.
+inline std::vector<std::uint32_t> function_pc_offsets(const asmjit::CodeHolder& code,
+                                                      const std::vector<FunctionEntry>& entries, std::size_t num_pcs) {
+  auto offset = [&](const FunctionEntry& f) { return static_cast<std::uint32_t>(code.labelOffsetFromBase(f.label)); };
+  std::vector<std::uint32_t> offsets(num_pcs, offset(entries.front()));
+  for (const auto& f : entries) offsets[f.root_pc] = offset(f);
+  return offsets;
+}
+
 class NativeAssembly {
  public:
   /// `arch` prefixes every error ("x86-64 JIT: ..."). reserve_bytes > 0: room for the usual

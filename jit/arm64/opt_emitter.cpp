@@ -71,12 +71,15 @@ a64::Gp W(std::uint32_t id) { return a64::GpW(id); }
 
 class OptEmitter {
  public:
-  OptEmitter(opt::Function& fn, const CompileRequest& req, a64::Assembler& a, const opt::Allocation& al)
-      : fn_(fn), a_(a), al_(al), counting_(req.variant != Variant::Fast), zero_stack_(req.zero_stack || counting_) {
+  OptEmitter(opt::Function& fn, const CompileRequest& req, a64::Assembler& a, const opt::Allocation& al,
+             const std::vector<FunctionEntry>& functions)
+      : fn_(fn), a_(a), al_(al), functions_(functions), counting_(req.variant != Variant::Fast),
+        zero_stack_(req.zero_stack || counting_) {
     if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
   }
 
-  Result<void> emit() {
+  /// `dispatcher`: first at offset 0, a jump to JitState::entry (a build with callbacks).
+  Result<void> emit(bool dispatcher) {
     labels_.resize(fn_.blocks.size());
     for (auto& l : labels_) l = a_.newLabel();
     ret_ = a_.newLabel();
@@ -93,9 +96,19 @@ class OptEmitter {
     frame_bytes_ = frames_base_ + frames_bytes;
 
     if (notes_) {
-      a_.comment(notes_->header("arm64").c_str());
-      a_.comment("entry prologue");
+      // The listing's first line names the tier; a callback's function says where it starts.
+      if (fn_.root_pc == 0) a_.comment(notes_->header("arm64").c_str());
+      else a_.comment(("function of the callback at pc " + std::to_string(fn_.root_pc)).c_str());
     }
+    if (dispatcher) {
+      // Offset 0, what run_native's trampoline address enters: on to the program's function or, for a
+      // callback's nested run, the callback's (JitState::entry).
+      if (notes_) a_.comment("dispatch to JitState::entry");
+      a_.ldr(X(kResult), a64::ptr(a64::x0, static_cast<std::int32_t>(offsetof(JitState, entry))));
+      a_.br(X(kResult));
+    }
+    if (notes_) a_.comment("entry prologue");
+    a_.bind(function_entry(functions_, fn_.root_pc));
     a_.stp(a64::x29, a64::x30, a64::ptr_pre(a64::sp, -kSaveBytes));
     a_.mov(a64::x29, a64::sp);
     for (std::size_t i = 0; i < std::size(kCalleeSaved); ++i)
@@ -156,6 +169,7 @@ class OptEmitter {
     a_.mov(a64::w0, Imm(1));
     a_.b(exit_);
     emit_cold_paths();
+    if (tail_call_stub_.isValid()) emit_tail_call_stub();
     return {};
   }
 
@@ -380,15 +394,19 @@ class OptEmitter {
   void emit_select(ValueId id, a64::CondCode cc);
   Result<void> emit_atomic(ValueId id);
   void emit_call(ValueId id);
+  void emit_tail_call_check();
+  void emit_tail_call_stub();
 
   opt::Function& fn_;
   a64::Assembler& a_;
   const opt::Allocation& al_;
+  const std::vector<FunctionEntry>& functions_;  // entry labels of every function of the build
   std::optional<opt::ListingNotes> notes_;  // only for listings
   std::vector<Label> labels_;
   std::vector<opt::BlockId> alias_;  // per block: the block whose code it starts (itself unless it forwards)
   Label ret_, exit_, fail_;
   bool counting_;  // counted or checked build: JitState* in x28, the budget in x27
+  Label tail_call_stub_;  // bound after the body once a bpf_tail_call needs it
   bool zero_stack_;
   struct BudgetCold {
     Label entry;
@@ -417,6 +435,13 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
     }
     case Op::FramePtr:
       return {};  // no location: uses address the frame from sp
+    case Op::FuncAddr: {
+      // The callback's function in this code (ADR, ±1 MiB): what call_back_into_code finds in func_addresses.
+      const auto t = target(id);
+      a_.adr(X(t), function_entry(functions_, static_cast<std::uint32_t>(i.imm)));
+      finish(id);
+      return {};
+    }
     case Op::Alu: return emit_alu(id);
     case Op::MovSx: {
       // Bitfield: SBFM aliases SXTB/SXTH/SXTW; the 32-bit forms write W, zero-extending past bit 31.
@@ -763,6 +788,9 @@ void OptEmitter::emit_call(ValueId id) {
   for (std::uint32_t k = 0; k < 5; ++k) moves.push_back({{Loc::Kind::Reg, k}, loc(i.args[k])});
   parallel_move(std::move(moves));
   a_.mov(a64::x5, X(kAddress));
+  const bool tail_call = i.helper->id == kTailCallHelper;
+  // A taken tail call's target starts with r1 = this call's r1 (the trampoline loads JitState::args).
+  if (tail_call) a_.str(a64::x0, state(offsetof(JitState, args)));
   move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(&jit_call_helper));
   // Callbacks inside the helper spend the same budget: it goes through JitState::budget_left.
   if (counting_) a_.str(X(kBudget), state(offsetof(JitState, budget_left)));
@@ -771,26 +799,74 @@ void OptEmitter::emit_call(ValueId id) {
   if (counting_) a_.ldr(X(kBudget), state(offsetof(JitState, budget_left)));
   a_.ldr(W(kOperand), state(offsetof(JitState, status)));
   a_.cbnz(W(kOperand), fail_);
+  if (tail_call) emit_tail_call_check();
   result_from(id, 0);
+}
+
+void OptEmitter::emit_tail_call_check() {
+  // x0 (the helper's result) waits in JitState::r0 (written again on exit) around jit_take_tail_call:
+  // the call falls through when no target was chosen. A chosen one: tail_call_stub_ runs the target
+  // and returns what it returns.
+  a_.str(a64::x0, state(offsetof(JitState, r0)));
+  a_.mov(a64::x0, X(kAddress));
+  move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(&jit_take_tail_call));
+  a_.blr(X(kResult));
+  if (!tail_call_stub_.isValid()) tail_call_stub_ = a_.newLabel();
+  a_.cbnz(a64::x0, tail_call_stub_);
+  load_state();
+  a_.ldr(W(kOperand), state(offsetof(JitState, status)));
+  a_.cbnz(W(kOperand), fail_);
+  a_.ldr(a64::x0, state(offsetof(JitState, r0)));
+}
+
+void OptEmitter::emit_tail_call_stub() {
+  // x0 = the target's entry (its baseline pc 0, jit_take_tail_call made its code the running one).
+  // The target's trampoline runs it as if the run had started there (r1 from JitState::args, the eBPF
+  // frame at JitState::frame_top: a verified target reads no stack it has not written) and stores its
+  // r0; its status is this function's. JitState::entry is this run's again afterwards (HeldRun keeps
+  // it for the next run; x19, restored by the epilogue, holds it meanwhile).
+  if (notes_) a_.comment("stub: run the tail call's target");
+  a_.bind(tail_call_stub_);
+  load_state();
+  a_.ldr(a64::x19, state(offsetof(JitState, entry)));
+  a_.str(a64::x0, state(offsetof(JitState, entry)));
+  a_.ldr(X(kResult), state(offsetof(JitState, code)));
+  a_.ldr(X(kResult), a64::ptr(X(kResult), offsetof(ProgramCode, trampoline)));
+  a_.mov(a64::x0, X(kAddress));
+  // A counted target spends the run's budget from JitState::budget_left and leaves the rest there;
+  // the exit stores x27, so it is reloaded.
+  if (counting_) a_.str(X(kBudget), budget_left());
+  a_.blr(X(kResult));
+  load_state();
+  if (counting_) a_.ldr(X(kBudget), budget_left());
+  a_.str(a64::x19, state(offsetof(JitState, entry)));
+  a_.b(exit_);
 }
 
 }  // namespace
 
-Result<NativeCode> compile_optimized(opt::Function& fn, const CompileRequest& req) {
+Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const CompileRequest& req) {
   if (req.blind_constants)
     return make_error(Errc::Unsupported, "optimizing JIT: constant blinding is not supported (the baseline tier blinds)");
-  const auto allocation = opt::allocate_registers(fn, register_file(req.variant != Variant::Fast));
-  if (allocation.num_slots > kMaxSlots)
-    return make_error(Errc::Unsupported, "optimizing JIT (arm64): " + std::to_string(allocation.num_slots) +
-                                             " spill slots, more than " + std::to_string(kMaxSlots) +
-                                             " (the baseline tier runs it)");
   NativeAssembly assembly(req, Environment(Arch::kAArch64), "arm64 optimizing");
   a64::Assembler a(assembly.holder());
-  OptEmitter emitter(fn, req, a, allocation);
-  auto emitted = emitter.emit();
-  if (!emitted) return std::move(emitted).error();
-  // One function: every pc enters at the prologue.
-  return assembly.finish({}, [&](const CodeHolder&) { return std::vector<std::uint32_t>(req.program->size(), 0); });
+  std::vector<FunctionEntry> labels;
+  for (const auto& fn : functions) labels.push_back({fn.root_pc, a.newLabel()});
+  std::vector<std::uint32_t> callback_pcs;
+  for (auto& fn : functions) {
+    if (fn.root_pc != 0) callback_pcs.push_back(fn.root_pc);
+    const auto allocation = opt::allocate_registers(fn, register_file(req.variant != Variant::Fast));
+    if (allocation.num_slots > kMaxSlots)
+      return make_error(Errc::Unsupported, "optimizing JIT (arm64): " + std::to_string(allocation.num_slots) +
+                                               " spill slots, more than " + std::to_string(kMaxSlots) +
+                                               " (the baseline tier runs it)");
+    OptEmitter emitter(fn, req, a, allocation, labels);
+    // With callbacks, offset 0 dispatches; without, the program's function starts there.
+    auto emitted = emitter.emit(functions.size() > 1 && &fn == &functions.front());
+    if (!emitted) return std::move(emitted).error();
+  }
+  return assembly.finish(callback_pcs,
+                         [&](const CodeHolder& code) { return function_pc_offsets(code, labels, req.program->size()); });
 }
 
 }  // namespace bpfvm::jit::arm64

@@ -2,16 +2,19 @@
 // instruction selection for each SSA instruction (jit/opt/ for the IR and its passes).
 #pragma once
 
+#include <span>
+
 #include "bpfvm/result.hpp"
 #include "jit/native_code.hpp"
 #include "jit/opt/ir.hpp"
 
 namespace bpfvm::jit::arm64 {
 
-/// Machine code for an optimized function, with the baseline's entry contract: `int entry(JitState*)`
-/// at offset 0, r0 stored to JitState::r0, 1 returned after a helper fault. The whole program is one
-/// native function (every BPF-to-BPF call was inlined). Unsupported: the Fast variant only, no
-/// constant blinding, at most 4,000 spill slots.
-Result<NativeCode> compile_optimized(opt::Function& fn, const CompileRequest& req);
+/// Machine code for optimized functions, with the baseline's entry contract: `int entry(JitState*)`
+/// at offset 0, r0 stored to JitState::r0, 1 returned after a helper fault. functions[0] is the
+/// program (root pc 0; every BPF-to-BPF call inlined), the others callbacks' subprograms
+/// (Function::root_pc, what Op::FuncAddr names); with callbacks, offset 0 jumps to JitState::entry.
+/// Unsupported: the Fast variant only, no constant blinding, at most 4,000 spill slots per function.
+Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const CompileRequest& req);
 
 }  // namespace bpfvm::jit::arm64

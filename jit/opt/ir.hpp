@@ -41,6 +41,8 @@ enum class Op : std::uint8_t {
              // (jit/emit_driver.cpp budget_segments); short of them, the budget error at its exact pc
   Frames,    // checked builds: the live eBPF frames become depths 0..imm (the run's stack region,
              // as the interpreter's ctx->stack at a call and a return)
+  FuncAddr,  // lddw_func: the native address of the function compiled for the subprogram at pc imm
+             // (a callback root, Function::root_pc); position independent, so not a Const
 };
 
 struct Inst {
@@ -74,6 +76,7 @@ struct Function {
   std::vector<Inst> values;
   std::vector<Block> blocks;
   std::uint32_t max_depth = 0;  // deepest inlined frame (FramePtr depth)
+  std::uint32_t root_pc = 0;    // where it starts: pc 0 (the program), or a callback's subprogram
 
   ValueId add(BlockId b, Inst inst) {
     inst.block = b;

@@ -45,7 +45,7 @@ struct FlatBlock {
 
 class Flattener {
  public:
-  explicit Flattener(const CompileRequest& req) : req_(req), p_(*req.program) {}
+  Flattener(const CompileRequest& req, std::uint32_t root_pc) : req_(req), p_(*req.program), root_pc_(root_pc) {}
 
   Result<void> run() {
     leaders_.assign(p_.size() + 1, false);
@@ -67,8 +67,9 @@ class Flattener {
           break;
       }
     }
+    leaders_[root_pc_] = true;
     instances_.push_back(Instance{0, -1, std::vector<std::int32_t>(p_.size(), -1)});
-    block_for(0, 0);
+    block_for(0, root_pc_);
     while (!work_.empty()) {
       const auto b = work_.back();
       work_.pop_back();
@@ -127,12 +128,15 @@ class Flattener {
           return finish(Term::PacketLoad, {hidden, block_for(inst, next)});
         }
         case Form::WideImm:
-          if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func)
-            return unsupported(pc, "callbacks (lddw of a subprogram) are not lowered yet");
           break;
         case Form::Call:
           if (req_.helpers.empty() || req_.helpers[pc] == nullptr) return unsupported(pc, "unresolved helper");
-          if (calls_tail_call(req_, pc)) return unsupported(pc, "bpf_tail_call is not lowered yet");
+          // A taken tail call leaves the function for the target's trampoline (the backends' stub): only
+          // the outermost function can be left that way, and a checked build's frames are its own stack.
+          if (calls_tail_call(req_, pc) && instances_[inst].depth > 0)
+            return unsupported(pc, "bpf_tail_call inside a BPF-to-BPF call is not lowered yet");
+          if (calls_tail_call(req_, pc) && req_.variant == Variant::Checked)
+            return unsupported(pc, "bpf_tail_call in a checked build is not lowered yet");
           break;
         case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
         case Form::StoreReg: case Form::Atomic:
@@ -173,14 +177,17 @@ class Flattener {
   std::vector<bool> leaders_;
   std::vector<std::uint32_t> work_;
   std::size_t flat_insns_ = 0;
+  std::uint32_t root_pc_ = 0;
 };
 
 constexpr unsigned kRegVars = 10;  // r0..r9
+
 unsigned saved_var(std::uint32_t depth, unsigned reg) { return kRegVars + (depth - 1) * 4 + (reg - 6); }
 
 class SsaBuilder {
  public:
-  SsaBuilder(const CompileRequest& req, Flattener& flat) : req_(req), p_(*req.program), flat_(flat) {
+  SsaBuilder(const CompileRequest& req, Flattener& flat, std::uint32_t root_pc)
+      : req_(req), p_(*req.program), flat_(flat), root_pc_(root_pc) {
     // Counted and checked builds pay their budget per segment, as the baseline does (Op::Charge).
     if (req.variant != Variant::Fast) segment_len_ = budget_segments(p_);
   }
@@ -189,6 +196,7 @@ class SsaBuilder {
     order_blocks();
     nvars_ = kRegVars + 4 * flat_.max_depth;
     fn_.max_depth = flat_.max_depth;
+    fn_.root_pc = root_pc_;
     // Block 0 is a synthetic entry (the first program block may be a loop head and need phis).
     fn_.blocks.resize(rpo_.size() + 1);
     // About two values per instruction (its result and a constant operand): few reallocations.
@@ -200,7 +208,7 @@ class SsaBuilder {
         fn_.blocks[i + 1].succs.push_back(index_[s]);
         fn_.blocks[index_[s]].preds.push_back(static_cast<BlockId>(i + 1));
       }
-    exit_env_.assign(rpo_.size() + 1, {});
+    exit_env_.assign(rpo_.size() + 1, nvars_);
     build_entry();
     for (std::size_t i = 0; i < rpo_.size(); ++i) translate(static_cast<BlockId>(i + 1));
     fill_phis();
@@ -238,11 +246,11 @@ class SsaBuilder {
     for (std::uint32_t d = 0; d <= flat_.max_depth; ++d)
       frame_ptrs_.push_back(fn_.add(0, Inst{.op = Op::FramePtr, .imm = d}));
     const ValueId zero = constant(0, 0);
-    std::vector<ValueId> env(nvars_, zero);  // r0, r6..r9 start at 0 like the interpreter's
+    ValueId* env = exit_env_[0];
+    std::fill_n(env, nvars_, zero);  // r0, r6..r9 start at 0 like the interpreter's
     for (unsigned i = 0; i < 5; ++i) env[1 + i] = fn_.add(0, Inst{.op = Op::Arg, .imm = i});
     if (checked()) fn_.add(0, Inst{.op = Op::Frames, .imm = 0});
     fn_.add(0, Inst{.op = Op::Jmp});
-    exit_env_[0] = std::move(env);
   }
 
   ValueId constant(BlockId b, std::int64_t v) { return fn_.add(b, Inst{.op = Op::Const, .imm = v}); }
@@ -269,14 +277,19 @@ class SsaBuilder {
   void translate(BlockId b) {
     const FlatBlock& fb = flat_.blocks[rpo_[b - 1]];
     const auto depth = flat_.instances_[fb.instance].depth;
-    std::vector<ValueId> env(nvars_, kNoValue);
+    // The block's row of exit_env_ is its environment, updated in place: it leaves the block as is.
+    ValueId* env = exit_env_[b];
+    // Its instructions, about two values per BPF instruction: one allocation instead of growing.
+    fn_.blocks[b].insts.reserve(2 * (fb.end - fb.start) + 2);
     const auto& preds = fn_.blocks[b].preds;
     const bool all_preds_done = std::all_of(preds.begin(), preds.end(), [&](BlockId p) { return p < b; });
     if (preds.size() == 1 && all_preds_done) {
-      env = exit_env_[preds[0]];
+      std::copy_n(exit_env_[preds[0]], nvars_, env);
     } else if (all_preds_done) {
-      env = join_predecessors(preds, exit_env_, nvars_,
-                              [&](std::vector<ValueId> args) { return fn_.add(b, Inst{.op = Op::Phi, .args = std::move(args)}); });
+      const auto joined = join_predecessors(preds, exit_env_, nvars_, [&](std::vector<ValueId> args) {
+        return fn_.add(b, Inst{.op = Op::Phi, .args = std::move(args)});
+      });
+      std::copy(joined.begin(), joined.end(), env);
     } else {
       // A loop head: a phi per variable, its arguments filled once the back edges' blocks are done.
       for (unsigned v = 0; v < nvars_; ++v) env[v] = fn_.add(b, Inst{.op = Op::Phi});
@@ -326,6 +339,10 @@ class SsaBuilder {
           break;
         }
         case Form::WideImm:
+          if (static_cast<isa::LddwSrc>(insn.src) == isa::LddwSrc::Func) {
+            env[insn.dst] = fn_.add(b, Inst{.op = Op::FuncAddr, .imm = static_cast<std::int64_t>(func_target(insn, pc))});
+            break;
+          }
           env[insn.dst] = constant(b, static_cast<std::int64_t>(req_.lddw_values[pc]));
           if (const auto src = static_cast<isa::LddwSrc>(insn.src); src == isa::LddwSrc::MapFd || src == isa::LddwSrc::MapIdx)
             mark_map_handle(env[insn.dst]);
@@ -407,7 +424,6 @@ class SsaBuilder {
         fn_.add(b, Inst{.op = Op::Jmp, .pc = fb.start});
       }
     }
-    exit_env_[b] = std::move(env);
   }
 
   void fill_phis() {
@@ -423,12 +439,13 @@ class SsaBuilder {
   const CompileRequest& req_;
   const vm::Program& p_;
   Flattener& flat_;
+  std::uint32_t root_pc_;
   Function fn_;
   unsigned nvars_ = 0;
   std::vector<std::uint32_t> rpo_;
   std::vector<BlockId> index_;
   std::vector<ValueId> frame_ptrs_;
-  std::vector<std::vector<ValueId>> exit_env_;
+  ExitEnvs exit_env_;
   std::vector<BlockId> phi_blocks_;
   std::vector<bool> map_handle_;  // per value: a constant an lddw of a map produced
   std::vector<std::uint32_t> segment_len_;  // counted/checked builds: budget_segments
@@ -436,11 +453,22 @@ class SsaBuilder {
 
 }  // namespace
 
-Result<Function> lower_to_ssa(const CompileRequest& req) {
-  Flattener flat(req);
+Result<Function> lower_to_ssa(const CompileRequest& req, std::uint32_t root_pc) {
+  Flattener flat(req, root_pc);
   auto flattened = flat.run();
   if (!flattened) return std::move(flattened).error();
-  return SsaBuilder(req, flat).run();
+  return SsaBuilder(req, flat, root_pc).run();
+}
+
+std::vector<std::uint32_t> callback_roots(const vm::Program& program) {
+  std::vector<std::uint32_t> roots;
+  for (std::size_t pc = 0; pc < program.size(); ++pc)
+    if (program.ops[pc] != isa::kNoOp && program.op(pc).form == Form::WideImm &&
+        static_cast<isa::LddwSrc>(program.insns[pc].src) == isa::LddwSrc::Func)
+      roots.push_back(static_cast<std::uint32_t>(func_target(program.insns[pc], pc)));
+  std::sort(roots.begin(), roots.end());
+  roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+  return roots;
 }
 
 }  // namespace bpfvm::jit::opt

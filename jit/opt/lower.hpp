@@ -12,8 +12,13 @@ namespace bpfvm::jit::opt {
 inline constexpr std::size_t kMaxFlatInsns = 1u << 16;
 inline constexpr std::size_t kMaxInstances = 256;
 
-/// SSA form of req.program (maximal phis, then trivial ones removed). Unsupported: callx, lddw of a subprogram (callbacks), LD_ABS/LD_IND, bpf_tail_call, calls nested past
-/// isa::kMaxCallFrames, programs past the bounds above.
-Result<Function> lower_to_ssa(const CompileRequest& req);
+/// SSA form of req.program from root_pc (pc 0, or a callback's subprogram: a function of its own
+/// whose exit returns), maximal phis, then trivial ones removed. Unsupported: callx, bpf_tail_call
+/// inside a BPF-to-BPF call or in a checked build, calls nested past isa::kMaxCallFrames, programs
+/// past the bounds above.
+Result<Function> lower_to_ssa(const CompileRequest& req, std::uint32_t root_pc = 0);
+
+/// The subprograms an lddw_func names (callbacks), sorted: each is compiled as a function of its own.
+std::vector<std::uint32_t> callback_roots(const vm::Program& program);
 
 }  // namespace bpfvm::jit::opt

@@ -16,7 +16,7 @@ using isa::Kind;
 bool is_pure(const Inst& inst) {
   switch (inst.op) {
     case Op::Const: case Op::Arg: case Op::FramePtr: case Op::Phi: case Op::Copy: case Op::Alu:
-    case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Select:
+    case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Select: case Op::FuncAddr:
       return true;
     case Op::Load:
       return !inst.checked;  // an unchecked load cannot fault, so an unused one may go
@@ -262,10 +262,11 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
 std::string inst_text(const Function& fn, ValueId id) {
   static constexpr const char* kNames[] = {"const", "arg", "fp", "phi", "copy", "alu", "movsx", "unary",
                                            "zext32", "load", "store", "atomic", "call", "jmp", "br", "ret",
-                                           "select", "charge", "frames"};
+                                           "select", "charge", "frames", "funcaddr"};
   const Inst& i = fn.values[id];
   std::string out = "v" + std::to_string(id) + " = " + kNames[static_cast<int>(i.op)];
-  if (i.op == Op::Const || i.op == Op::Arg || i.op == Op::FramePtr || i.op == Op::Charge || i.op == Op::Frames)
+  if (i.op == Op::Const || i.op == Op::Arg || i.op == Op::FramePtr || i.op == Op::Charge || i.op == Op::Frames ||
+      i.op == Op::FuncAddr)
     out += " " + std::to_string(i.imm);
   if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary || i.op == Op::Select)
     out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);

@@ -10,8 +10,9 @@ Result<Function> build_optimized(const CompileRequest& req, const PassSet& passe
   return build_optimized(req, passes, VerifierFacts{});
 }
 
-Result<Function> build_optimized(const CompileRequest& req, const PassSet& passes, const VerifierFacts& facts) {
-  auto fn = lower_to_ssa(req);
+Result<Function> build_optimized(const CompileRequest& req, const PassSet& passes, const VerifierFacts& facts,
+                                 std::uint32_t root_pc) {
+  auto fn = lower_to_ssa(req, root_pc);
   if (!fn) return std::move(fn).error();
   optimize(*fn, passes, facts);
   // Checked builds: loads proven safe may go now, like the fast build's.

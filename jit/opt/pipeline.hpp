@@ -12,6 +12,8 @@ namespace bpfvm::jit::opt {
 /// The optimized IR of req.program, or Unsupported (one line naming the instruction) when the tier
 /// does not handle something in it yet.
 Result<Function> build_optimized(const CompileRequest& req, const PassSet& passes);
-Result<Function> build_optimized(const CompileRequest& req, const PassSet& passes, const VerifierFacts& facts);
+/// root_pc: the function of a callback's subprogram (lower_to_ssa).
+Result<Function> build_optimized(const CompileRequest& req, const PassSet& passes, const VerifierFacts& facts,
+                                 std::uint32_t root_pc = 0);
 
 }  // namespace bpfvm::jit::opt

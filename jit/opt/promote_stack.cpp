@@ -165,6 +165,11 @@ class Promoter {
     return nvars_ > 0;
   }
 
+  /// A live load or store of a promoted slot (rename rewrites it).
+  bool promoted_access(ValueId id) const {
+    return id < slot_of_.size() && slot_of_[id] >= 0 && var_of_[slot_of_[id]] >= 0 && !fn_.values[id].dead;
+  }
+
   ValueId add_value(BlockId b, Inst inst) {
     inst.block = b;
     fn_.values.push_back(std::move(inst));
@@ -194,34 +199,39 @@ class Promoter {
 
   void rename() {
     const auto nblocks = fn_.blocks.size();
-    std::vector<std::vector<ValueId>> exit_env(nblocks);
+    ExitEnvs exit_env;
+    exit_env.assign(nblocks, nvars_);
     std::vector<std::pair<BlockId, std::vector<ValueId>>> phis;
     const ValueId zero = add_value(0, Inst{.op = Op::Const, .imm = 0});
     for (BlockId b = 0; b < nblocks; ++b) {
-      std::vector<ValueId> env;
+      ValueId* env = exit_env[b];  // the block's row, updated in place
       std::vector<ValueId> out;
       const auto& preds = fn_.blocks[b].preds;
       const bool all_preds_done = std::all_of(preds.begin(), preds.end(), [&](BlockId p) { return p < b; });
       if (b == 0) {
         // Unwritten stack reads as zero: what the zero-stack runs give; any value is right otherwise.
-        env.assign(nvars_, zero);
+        std::fill_n(env, nvars_, zero);
         out.push_back(zero);
       } else if (preds.size() == 1 && all_preds_done) {
-        env = exit_env[preds[0]];
+        std::copy_n(exit_env[preds[0]], nvars_, env);
       } else if (all_preds_done) {
-        env = join_predecessors(preds, exit_env, nvars_, [&](std::vector<ValueId> args) {
+        const auto joined = join_predecessors(preds, exit_env, nvars_, [&](std::vector<ValueId> args) {
           const ValueId phi = add_value(b, Inst{.op = Op::Phi, .args = std::move(args)});
           out.push_back(phi);
           return phi;
         });
+        std::copy(joined.begin(), joined.end(), env);
       } else {
-        env.resize(nvars_);
-        for (auto& e : env) {
-          e = add_value(b, Inst{.op = Op::Phi});
-          out.push_back(e);
+        for (std::uint32_t v = 0; v < nvars_; ++v) {
+          env[v] = add_value(b, Inst{.op = Op::Phi});
+          out.push_back(env[v]);
         }
-        phis.emplace_back(b, env);
+        phis.emplace_back(b, std::vector<ValueId>(env, env + nvars_));
       }
+      // No new phi and no promoted access: the block's list stays as it is (most blocks; no copy).
+      const auto& insts = fn_.blocks[b].insts;
+      if (out.empty() && std::none_of(insts.begin(), insts.end(), [&](ValueId id) { return promoted_access(id); }))
+        continue;
       const auto old = std::move(fn_.blocks[b].insts);
       // Existing phis stay first, before the new ones.
       std::vector<ValueId> lead;
@@ -260,7 +270,6 @@ class Promoter {
         }
       }
       fn_.blocks[b].insts = std::move(out);
-      exit_env[b] = std::move(env);
     }
     for (const auto& [b, env] : phis)
       for (std::size_t v = 0; v < env.size(); ++v)

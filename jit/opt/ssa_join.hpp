@@ -10,13 +10,28 @@
 
 namespace bpfvm::jit::opt {
 
+/// Per block, the variables' values on its exit: one row of `nvars` per block in one array (no
+/// vector per block).
+class ExitEnvs {
+ public:
+  void assign(std::size_t nblocks, std::size_t nvars) {
+    nvars_ = nvars;
+    values_.assign(nblocks * nvars, kNoValue);
+  }
+  ValueId* operator[](std::size_t b) { return values_.data() + b * nvars_; }
+  const ValueId* operator[](std::size_t b) const { return values_.data() + b * nvars_; }
+
+ private:
+  std::vector<ValueId> values_;
+  std::size_t nvars_ = 0;
+};
+
 /// The variables' values on entry to a block all of whose predecessors are renamed: per variable,
 /// the value every predecessor leaves, or a phi over them (`make_phi(args)`, args in `preds`
 /// order) where they differ. Loop heads, whose back edges are not renamed yet, need a phi per
 /// variable instead (filled later), so this is for the other joins only.
 template <class MakePhi>
-std::vector<ValueId> join_predecessors(const std::vector<BlockId>& preds,
-                                       const std::vector<std::vector<ValueId>>& exit_env, std::size_t nvars,
+std::vector<ValueId> join_predecessors(const std::vector<BlockId>& preds, const ExitEnvs& exit_env, std::size_t nvars,
                                        MakePhi&& make_phi) {
   std::vector<ValueId> env(nvars);
   for (std::size_t v = 0; v < nvars; ++v) {

@@ -73,13 +73,15 @@ x86::Gp sized_gp(std::uint32_t id, unsigned bytes) {
 
 class OptEmitter {
  public:
-  OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al)
-      : fn_(fn), a_(a), al_(al), bmi2_(!req.baseline_isa_only && host_has_bmi2()),
+  OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al,
+             const std::vector<FunctionEntry>& functions)
+      : fn_(fn), a_(a), al_(al), functions_(functions), bmi2_(!req.baseline_isa_only && host_has_bmi2()),
         counting_(req.variant != Variant::Fast), zero_stack_(req.zero_stack || counting_) {
     if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
   }
 
-  Result<void> emit() {
+  /// `dispatcher`: first at offset 0, a jump to JitState::entry (a build with callbacks).
+  Result<void> emit(bool dispatcher) {
     labels_.resize(fn_.blocks.size());
     for (auto& l : labels_) l = a_.newLabel();
     ret_ = a_.newLabel();
@@ -98,9 +100,18 @@ class OptEmitter {
 
     a_.addEncodingOptions(EncodingOptions::kOptimizedAlign);
     if (notes_) {
-      a_.comment(notes_->header("x86-64").c_str());
-      a_.comment("entry prologue");
+      // The listing's first line names the tier; a callback's function says where it starts.
+      if (fn_.root_pc == 0) a_.comment(notes_->header("x86-64").c_str());
+      else a_.comment(("function of the callback at pc " + std::to_string(fn_.root_pc)).c_str());
     }
+    if (dispatcher) {
+      // Offset 0, what run_native's trampoline address enters: on to the program's function or, for a
+      // callback's nested run, the callback's (JitState::entry).
+      if (notes_) a_.comment("dispatch to JitState::entry");
+      a_.jmp(x86::qword_ptr(x86::rdi, offsetof(JitState, entry)));
+    }
+    if (notes_) a_.comment("entry prologue");
+    a_.bind(function_entry(functions_, fn_.root_pc));
     for (auto r : {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15}) a_.push(r);
     a_.sub(x86::rsp, frame_bytes_);
     a_.mov(x86::qword_ptr(x86::rsp, kStateOff), x86::rdi);
@@ -164,6 +175,7 @@ class OptEmitter {
     a_.mov(x86::eax, 1);
     a_.jmp(exit_);
     emit_cold_paths();
+    if (tail_call_stub_.isValid()) emit_tail_call_stub();
     return {};
   }
 
@@ -363,11 +375,14 @@ class OptEmitter {
   Result<void> emit_branch(opt::BlockId b, ValueId id);
   Result<void> emit_select(ValueId id);
   void emit_call(ValueId id);
+  void emit_tail_call_check();
+  void emit_tail_call_stub();
   void emit_atomic(ValueId id);
 
   opt::Function& fn_;
   x86::Assembler& a_;
   const opt::Allocation& al_;
+  const std::vector<FunctionEntry>& functions_;  // entry labels of every function of the build
   bool bmi2_;
   bool counting_;    // counted or checked build: JitState* in r12, Op::Charge pays the budget
   bool zero_stack_;
@@ -377,6 +392,7 @@ class OptEmitter {
   };
   std::vector<BudgetCold> budget_cold_;
   Label check_stub_;  // bound by emit_cold_paths once a checked access needs it
+  Label tail_call_stub_;  // bound after the body once a bpf_tail_call needs it
   std::int32_t frames_base_ = 0;  // [rsp + frames_base_]: the deepest inlined frame's lowest byte
   std::optional<opt::ListingNotes> notes_;  // only for listings
   std::vector<Label> labels_;
@@ -398,6 +414,13 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       const auto t = target(id);
       load_state();
       a_.mov(x86::gpq(t), state(offsetof(JitState, args) + 8 * static_cast<std::size_t>(i.imm)));
+      finish(id);
+      return {};
+    }
+    case Op::FuncAddr: {
+      // The callback's function in this code: what call_back_into_code finds in func_addresses.
+      const auto t = target(id);
+      a_.lea(x86::gpq(t), x86::ptr(function_entry(functions_, static_cast<std::uint32_t>(i.imm))));
       finish(id);
       return {};
     }
@@ -804,27 +827,73 @@ void OptEmitter::emit_call(ValueId id) {
   for (std::size_t k = 0; k < 5; ++k) moves.push_back({{Loc::Kind::Reg, kArgRegs[k]}, loc(i.args[k])});
   parallel_move(std::move(moves));
   a_.mov(x86::r9, x86::qword_ptr(x86::rsp, kStateOff));
+  const bool tail_call = i.helper->id == kTailCallHelper;
+  // A taken tail call's target starts with r1 = this call's r1 (the trampoline loads JitState::args).
+  if (tail_call) a_.mov(x86::qword_ptr(x86::r9, offsetof(JitState, args)), x86::rdi);
   a_.mov(x86::rax, imm(reinterpret_cast<std::uint64_t>(&jit_call_helper)));
   a_.call(x86::rax);
   load_state();
   a_.cmp(state(offsetof(JitState, status), 4), 0);
   a_.jne(fail_);
+  if (tail_call) emit_tail_call_check();
   if (al_.reg[id] >= 0 || al_.slot[id] >= 0) emit_move(loc(id), {Loc::Kind::Reg, kRax});
+}
+
+void OptEmitter::emit_tail_call_check() {
+  // rax (the helper's result) waits in JitState::r0 (written again on exit) around jit_take_tail_call:
+  // the call falls through when no target was chosen. A chosen one: tail_call_stub_ runs the target
+  // and returns what it returns.
+  a_.mov(state(offsetof(JitState, r0)), x86::rax);
+  a_.mov(x86::rdi, x86::r11);
+  a_.mov(x86::rax, imm(reinterpret_cast<std::uint64_t>(&jit_take_tail_call)));
+  a_.call(x86::rax);
+  a_.test(x86::rax, x86::rax);
+  if (!tail_call_stub_.isValid()) tail_call_stub_ = a_.newLabel();
+  a_.jnz(tail_call_stub_);
+  load_state();
+  a_.cmp(state(offsetof(JitState, status), 4), 0);
+  a_.jne(fail_);
+  a_.mov(x86::rax, state(offsetof(JitState, r0)));
+}
+
+void OptEmitter::emit_tail_call_stub() {
+  // rax = the target's entry (its baseline pc 0, jit_take_tail_call made its code the running one).
+  // The target's trampoline runs it as if the run had started there (r1 from JitState::args, the eBPF
+  // frame at JitState::frame_top: a verified target reads no stack it has not written) and stores its
+  // r0; its status is this function's. JitState::entry is this run's again afterwards (HeldRun keeps
+  // it for the next run; rbx, restored by the epilogue, holds it meanwhile).
+  if (notes_) a_.comment("stub: run the tail call's target");
+  a_.bind(tail_call_stub_);
+  a_.mov(x86::rdi, x86::qword_ptr(x86::rsp, kStateOff));
+  a_.mov(x86::rbx, x86::qword_ptr(x86::rdi, offsetof(JitState, entry)));
+  a_.mov(x86::qword_ptr(x86::rdi, offsetof(JitState, entry)), x86::rax);
+  a_.mov(x86::r11, x86::qword_ptr(x86::rdi, offsetof(JitState, code)));
+  a_.call(x86::qword_ptr(x86::r11, offsetof(ProgramCode, trampoline)));
+  a_.mov(x86::rdi, x86::qword_ptr(x86::rsp, kStateOff));
+  a_.mov(x86::qword_ptr(x86::rdi, offsetof(JitState, entry)), x86::rbx);
+  a_.jmp(exit_);
 }
 
 }  // namespace
 
-Result<NativeCode> compile_optimized(opt::Function& fn, const CompileRequest& req) {
+Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const CompileRequest& req) {
   if (req.blind_constants)
     return make_error(Errc::Unsupported, "optimizing JIT: constant blinding is not supported (the baseline tier blinds)");
-  const auto allocation = opt::allocate_registers(fn, register_file(req.variant != Variant::Fast));
   NativeAssembly assembly(req, Environment::host(), "x86-64 optimizing");
   x86::Assembler a(assembly.holder());
-  OptEmitter emitter(fn, req, a, allocation);
-  auto emitted = emitter.emit();
-  if (!emitted) return std::move(emitted).error();
-  // One function: every pc enters at the prologue.
-  return assembly.finish({}, [&](const CodeHolder&) { return std::vector<std::uint32_t>(req.program->size(), 0); });
+  std::vector<FunctionEntry> labels;
+  for (const auto& fn : functions) labels.push_back({fn.root_pc, a.newLabel()});
+  std::vector<std::uint32_t> callback_pcs;
+  for (auto& fn : functions) {
+    if (fn.root_pc != 0) callback_pcs.push_back(fn.root_pc);
+    const auto allocation = opt::allocate_registers(fn, register_file(req.variant != Variant::Fast));
+    OptEmitter emitter(fn, req, a, allocation, labels);
+    // With callbacks, offset 0 dispatches; without, the program's function starts there.
+    auto emitted = emitter.emit(functions.size() > 1 && &fn == &functions.front());
+    if (!emitted) return std::move(emitted).error();
+  }
+  return assembly.finish(callback_pcs,
+                         [&](const CodeHolder& code) { return function_pc_offsets(code, labels, req.program->size()); });
 }
 
 }  // namespace bpfvm::jit::x86_64

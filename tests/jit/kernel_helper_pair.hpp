@@ -52,6 +52,10 @@ class KernelHelperPair {
     std::unique_ptr<vm::TailCallTarget> target = std::make_unique<vm::TailCallTarget>();
   };
 
+  /// True: prepare() also builds every variant's optimizing-tier code where the tier takes the
+  /// program (runs then use it; tier() tells which ran).
+  bool optimize = false;
+
   Prepared& prepare(const std::string& text) {
     auto insns = vm::assemble(with_maps(text));
     INFO(text);
@@ -65,6 +69,10 @@ class KernelHelperPair {
     auto& p = programs_.emplace_back(std::make_unique<Prepared>());
     p->interpreter = std::make_unique<vm::Interpreter>(std::move(*in));
     p->jit = std::make_unique<jit::JitProgram>(std::move(*jp));
+    if (optimize)
+      for (auto variant : {jit::Variant::Fast, jit::Variant::Counted, jit::Variant::Checked})
+        if (auto built = p->jit->optimize(variant); !built && built.error().code != Errc::Unsupported)
+          FAIL(built.error().message());
     p->target->interpreter = p->interpreter.get();
     p->target->jit = p->jit.get();
     return *p;

@@ -25,6 +25,7 @@ const std::string kLoopProgram =
 
 TEST_CASE("bpf_loop runs the callback subprogram on the JIT", "[jit][callback]") {
   KernelHelperPair pair;
+  pair.optimize = GENERATE(false, true);  // programs (and targets) on either tier
   auto& p = pair.prepare(kLoopProgram);
   for (const auto& options : every_variant()) {
     INFO("checked " << options.checked << " budget " << options.budget_insns);
@@ -36,6 +37,7 @@ TEST_CASE("bpf_loop runs the callback subprogram on the JIT", "[jit][callback]")
 
 TEST_CASE("a budget exhausted inside a callback fails like the interpreter", "[jit][callback]") {
   KernelHelperPair pair;
+  pair.optimize = GENERATE(false, true);  // programs (and targets) on either tier
   auto& p = pair.prepare(kLoopProgram);
   bool failed_in_callback = false;
   for (std::uint64_t budget = 1; budget <= 80; ++budget)
@@ -49,6 +51,7 @@ TEST_CASE("a budget exhausted inside a callback fails like the interpreter", "[j
 
 TEST_CASE("callbacks start at call depth 0 and keep their own r6-r9", "[jit][callback]") {
   KernelHelperPair pair;
+  pair.optimize = GENERATE(false, true);  // programs (and targets) on either tier
   // The callback nests local calls: starting at depth 0 like a run, 7 fit in isa::kMaxCallFrames,
   // the 8th is a call-depth error, reported through bpf_loop's fault at the bpf_loop call.
   auto nested = [&](int levels) {
@@ -75,6 +78,7 @@ TEST_CASE("callbacks start at call depth 0 and keep their own r6-r9", "[jit][cal
 
 TEST_CASE("bpf_for_each_map_elem hands the callback map memory that checked mode allows", "[jit][callback]") {
   KernelHelperPair pair;
+  pair.optimize = GENERATE(false, true);  // programs (and targets) on either tier
   auto& array = pair.add_map(maps::MapSpec{.type = maps::MapType::Array, .key_size = 4, .value_size = 8, .max_entries = 4});
   for (std::uint32_t k = 0; k < 4; ++k) {
     const std::uint64_t v = 10 * (k + 1);
@@ -96,6 +100,7 @@ TEST_CASE("bpf_for_each_map_elem hands the callback map memory that checked mode
 
 TEST_CASE("a callback after a tail call runs the target's subprogram", "[jit][callback][tailcall]") {
   KernelHelperPair pair;
+  pair.optimize = GENERATE(false, true);  // programs (and targets) on either tier
   auto* progs = static_cast<maps::ProgArrayMap*>(
       &pair.add_map(maps::MapSpec{.type = maps::MapType::ProgArray, .key_size = 4, .value_size = 4, .max_entries = 1}));
   auto& target = pair.prepare(kLoopProgram);
@@ -112,6 +117,7 @@ TEST_CASE("a callback after a tail call runs the target's subprogram", "[jit][ca
 
 TEST_CASE("a tail call inside a callback ends the callback, and the caller's next callback is its own", "[jit][callback][tailcall]") {
   KernelHelperPair pair;
+  pair.optimize = GENERATE(false, true);  // programs (and targets) on either tier
   auto* progs = static_cast<maps::ProgArrayMap*>(
       &pair.add_map(maps::MapSpec{.type = maps::MapType::ProgArray, .key_size = 4, .value_size = 4, .max_entries = 1}));
   auto& target = pair.prepare("mov %r0, 0\nexit\n");
@@ -129,4 +135,51 @@ TEST_CASE("a tail call inside a callback ends the callback, and the caller's nex
     CHECK(r.ok);
     CHECK(r.r0 == 2 * 10 + 1);
   }
+}
+
+TEST_CASE("the optimizing tier compiles callbacks as functions of their own", "[jit][callback][opt]") {
+  // bpf_loop's and bpf_for_each_map_elem's callbacks, callbacks that pass callbacks themselves (roots
+  // reached only from other roots), and a local call beside them.
+  KernelHelperPair pair;
+  pair.optimize = true;
+  auto& array = pair.add_map(maps::MapSpec{.type = maps::MapType::Array, .key_size = 4, .value_size = 8, .max_entries = 2});
+  for (std::uint32_t k = 0; k < 2; ++k) {
+    const std::uint64_t v = k + 5;
+    REQUIRE(array.host_update(&k, &v, 0) == 0);
+  }
+  auto& loop = pair.prepare(kLoopProgram);
+  // bpf_loop(3, cb); cb: bpf_loop(2, inner); inner: for_each over the map adding values to the
+  // stack word; then the local call twice(4).
+  auto& nested = pair.prepare(
+      "stdw [%r10-8], 0\nmov %r1, 3\nlddw_func %r2, cb\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\ncall " + kLoop +
+      "\nmov %r6, %r0\nmov %r1, 4\ncall local twice\nadd %r0, %r6\nldxdw %r1, [%r10-8]\nmul %r1, 100\nadd %r0, %r1\nexit\n"
+      "cb:\nmov %r6, %r2\nmov %r1, 2\nlddw_func %r2, inner\nmov %r3, %r6\nmov %r4, 0\ncall " + kLoop + "\nmov %r0, 0\nexit\n"
+      "inner:\nmov %r3, %r2\nlddw %r1, {MAP0}\nlddw_func %r2, twice_cb\nmov %r4, 0\ncall " +
+      std::to_string(BPF_FUNC_for_each_map_elem) + "\nmov %r0, 0\nexit\n"
+      "twice_cb:\nldxdw %r0, [%r3]\nldxdw %r1, [%r4]\nadd %r1, %r0\nstxdw [%r4], %r1\nmov %r0, 0\nexit\n"
+      "twice:\nmov %r0, %r1\nmul %r0, 2\nexit\n");
+  // The listing names the tier first (the dispatcher at offset 0 comes after), then each callback's function.
+  const auto listing = loop.jit->listing(jit::Variant::Fast);
+  REQUIRE(listing);
+  CHECK(listing->starts_with("tier: optimized"));
+  CHECK(listing->find("function of the callback at pc") != std::string::npos);
+  for (auto* p : {&loop, &nested}) {
+    CHECK(p->jit->tier(jit::Variant::Fast) == jit::Tier::Optimized);
+    CHECK(p->jit->tier(jit::Variant::Counted) == jit::Tier::Optimized);
+    CHECK(p->jit->tier(jit::Variant::Checked) == jit::Tier::Optimized);
+  }
+  for (const auto& options : every_variant()) {
+    INFO("checked " << options.checked << " budget " << options.budget_insns);
+    const auto l = pair.both(loop, options);
+    CHECK(l.ok);
+    CHECK(l.r0 == 7 * 1000 + 21);
+    const auto n = pair.both(nested, options);
+    CHECK(n.ok);
+    CHECK(n.r0 == 3 * 2 * (5 + 6) * 100 + 3 + 8);  // the sum, bpf_loop's 3 calls, twice(4)
+  }
+  for (std::uint64_t budget = 1; budget <= 120; budget += 2)
+    for (bool checked : {false, true}) {
+      INFO("budget " << budget << " checked " << checked);
+      pair.both(nested, vm::ExecOptions{.budget_insns = budget, .checked = checked});
+    }
 }

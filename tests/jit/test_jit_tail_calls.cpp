@@ -5,6 +5,7 @@
 
 #include <linux/bpf.h>
 
+#include "jit/native_run.hpp"
 #include "maps/prog_array_map.hpp"
 #include "tests/jit/kernel_helper_pair.hpp"
 
@@ -39,6 +40,7 @@ constexpr const char* kTarget = "ldxdw %r0, [%r1]\nadd %r0, 5\nstxdw [%r1], %r0\
 
 TEST_CASE("a taken tail call replaces the program and failed ones fall through", "[jit][tailcall]") {
   TailCallSetup s;
+  s.pair.optimize = GENERATE(false, true);  // callers (and targets) on either tier
   auto& target = s.pair.prepare(kTarget);
   s.put(0, target);
   auto& taken = s.pair.prepare(caller_of(0));
@@ -58,6 +60,7 @@ TEST_CASE("a taken tail call replaces the program and failed ones fall through",
 
 TEST_CASE("a self tail-call chain stops after MAX_TAIL_CALL_CNT (33) tail calls", "[jit][tailcall]") {
   TailCallSetup s;
+  s.pair.optimize = GENERATE(false, true);  // callers (and targets) on either tier
   // Counts its runs in the buffer's first word, tail-calls itself, returns the count on fall-through.
   auto& chain = s.pair.prepare(
       "mov %r6, %r1\nldxdw %r0, [%r6]\nadd %r0, 1\nstxdw [%r6], %r0\nmov %r1, %r6\nlddw %r2, {MAP0}\n"
@@ -81,6 +84,7 @@ TEST_CASE("a self tail-call chain stops after MAX_TAIL_CALL_CNT (33) tail calls"
 
 TEST_CASE("a tail call from a subprogram returns the target's r0 to the subprogram's caller", "[jit][tailcall]") {
   TailCallSetup s;
+  s.pair.optimize = GENERATE(false, true);  // callers (and targets) on either tier
   auto& target = s.pair.prepare("mov %r0, 40\nexit\n");
   s.put(1, target);
   // main keeps r6 across the call (restored by the callee's frame), f tail-calls slot 1.
@@ -98,6 +102,7 @@ TEST_CASE("a tail call from a subprogram returns the target's r0 to the subprogr
 
 TEST_CASE("errors inside a tail-call target name the target's pc", "[jit][tailcall]") {
   TailCallSetup s;
+  s.pair.optimize = GENERATE(false, true);  // callers (and targets) on either tier
   // Slot 0 faults in checked mode at its pc 1 (reads past the 16-byte buffer).
   auto& faulting = s.pair.prepare("mov %r0, 0\nldxdw %r0, [%r1+16]\nexit\n");
   s.put(0, faulting);
@@ -144,4 +149,62 @@ TEST_CASE("a tail call into a program whose fast runs are optimized enters its b
   // Run on its own, the target still uses its optimized code.
   const auto alone = s.pair.both(target, {});
   CHECK(alone.ok);
+}
+
+TEST_CASE("the optimizing tier lowers bpf_tail_call in fast and counted builds", "[jit][tailcall][opt]") {
+  // The caller's optimized code leaves its own frame for the target's trampoline: the target's r0
+  // is the run's, a fall-through keeps the helper's result, and the chain limit holds.
+  TailCallSetup s;
+  s.pair.optimize = true;
+  auto& target = s.pair.prepare(kTarget);
+  s.put(0, target);
+  auto& taken = s.pair.prepare(caller_of(0));
+  auto& empty = s.pair.prepare(caller_of(2));
+  auto& chain = s.pair.prepare(
+      "mov %r6, %r1\nldxdw %r0, [%r6]\nadd %r0, 1\nstxdw [%r6], %r0\nmov %r1, %r6\nlddw %r2, {MAP0}\n"
+      "mov %r3, 1\ncall " + std::to_string(BPF_FUNC_tail_call) + "\nadd %r0, 2\nldxdw %r1, [%r6]\nadd %r0, %r1\nexit\n");
+  s.put(1, chain);
+  for (auto* p : {&taken, &empty, &chain}) {
+    CHECK(p->jit->tier(jit::Variant::Fast) == jit::Tier::Optimized);
+    CHECK(p->jit->tier(jit::Variant::Counted) == jit::Tier::Optimized);
+    CHECK(p->jit->tier(jit::Variant::Checked) == jit::Tier::Baseline);  // its frames are its own stack
+  }
+  for (const auto& options : every_variant()) {
+    INFO("checked " << options.checked << " budget " << options.budget_insns);
+    CHECK(s.pair.both(taken, options).r0 == 12);
+    CHECK(s.pair.both(empty, options).r0 == 1000);
+    const auto c = s.pair.both(chain, options);
+    CHECK(c.ok);
+    CHECK(c.r0 == 34);  // the 34th run's tail call fails (-ENOENT), then adds 2 and the count: -2 + 2 + 34
+  }
+  for (std::uint64_t budget = 1; budget <= 320; budget += 3) {
+    INFO("budget " << budget);
+    s.pair.both(chain, vm::ExecOptions{.budget_insns = budget});
+  }
+}
+
+TEST_CASE("held runs of an optimized caller start at its own code after a taken tail call", "[jit][tailcall][opt]") {
+  // The caller also passes a callback, so its optimized code dispatches on JitState::entry at offset 0:
+  // a HeldRun keeps that field between runs, so the tail call must leave it as the run found it.
+  TailCallSetup s;
+  s.pair.optimize = true;
+  auto& target = s.pair.prepare(kTarget);
+  s.put(0, target);
+  auto& caller = s.pair.prepare("mov %r7, %r1\nmov %r1, 1\nlddw_func %r2, cb\nmov %r3, 0\nmov %r4, 0\ncall " +
+                                std::to_string(BPF_FUNC_loop) + "\nmov %r1, %r7\n" + caller_of(0) +
+                                "cb:\nmov %r0, 0\nexit\n");
+  REQUIRE(caller.jit->tier(jit::Variant::Fast) == jit::Tier::Optimized);
+  vm::RunContext ctx;
+  helpers::HelperRun hr;
+  ctx.host = &hr;
+  jit::HeldRun held;
+  held.prepare(*caller.jit, ctx, vm::ExecOptions{});
+  for (int run = 0; run < 3; ++run) {
+    INFO("run " << run);
+    std::uint64_t word = 0;  // the caller stores 7, the target adds 5
+    const std::uint64_t args[] = {reinterpret_cast<std::uintptr_t>(&word)};
+    REQUIRE(held.run(args));
+    CHECK(held.r0() == 12);
+    CHECK(word == 12);
+  }
 }
