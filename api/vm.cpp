@@ -61,6 +61,13 @@ Result<Object> object_from_program(std::shared_ptr<Object::Impl> impl, Result<vm
 
 void Vm::set_clock(std::function<std::uint64_t()> now_ns) {
   auto& c = impl_->runtime.clocks;
+  if (!now_ns) {
+    const auto host = helpers::Clocks::host();
+    c.monotonic_ns = host.monotonic_ns;
+    c.boot_ns = host.boot_ns;
+    c.realtime_ns = host.realtime_ns;
+    return;
+  }
   c.monotonic_ns = now_ns;
   c.boot_ns = now_ns;
   c.realtime_ns = std::move(now_ns);

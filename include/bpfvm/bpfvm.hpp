@@ -647,7 +647,7 @@ class Vm {
 
   /// bpf_timer: replaces the clock of CLOCK_MONOTONIC, CLOCK_BOOTTIME and CLOCK_REALTIME timers (and
   /// bpf_ktime_get_ns / bpf_ktime_get_boot_ns) with `now_ns`, e.g. a test's clock the host advances.
-  /// Default: the host's clocks. Set it before the first run.
+  /// Default (and an empty function): the host's clocks. Set it before the first run.
   void set_clock(std::function<std::uint64_t()> now_ns);
   /// bpf_timer callbacks fire only here (and on no thread of bpfvm's): runs the callback of every timer
   /// armed before this call whose expiry (bpf_timer_start) is at or before its clock's now, earliest

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bpfvm/bpfvm.h"
 #include "bpfvm/bpfvm.hpp"
 #include "loader/object.hpp"
 #include "tests/kernel/kernel_oracle.hpp"
@@ -170,6 +171,39 @@ TEST_CASE("bpf_timer: deleting a hash value or updating an array value cancels a
     REQUIRE(r.has_value());
     CHECK(r->retval == XDP_PASS);
   }
+}
+
+TEST_CASE("bpf_timer: the C API sets the clock, reports the next expiry and fires due timers") {
+  bpfvm_vm* vm = nullptr;
+  REQUIRE(bpfvm_vm_create(0, &vm, nullptr) == BPFVM_OK);
+  std::uint64_t now = 100;
+  REQUIRE(bpfvm_vm_set_clock(vm, [](void* user) { return *static_cast<std::uint64_t*>(user); }, &now, nullptr) == BPFVM_OK);
+  bpfvm_object* obj = nullptr;
+  REQUIRE(bpfvm_vm_open_elf_file(vm, kObject.c_str(), nullptr, &obj, nullptr) == BPFVM_OK);
+  bpfvm_program* prog = nullptr;
+  REQUIRE(bpfvm_object_load(obj, "timer_arm", nullptr, &prog, nullptr) == BPFVM_OK);
+  const Bytes data = packet();
+  bpfvm_error err{};
+  REQUIRE(bpfvm_program_run(prog, data.data(), data.size(), nullptr, &err) == BPFVM_OK);
+  int armed = 0;
+  std::uint64_t expiry = 0;
+  REQUIRE(bpfvm_vm_next_timer_expiry(vm, &armed, &expiry, nullptr) == BPFVM_OK);
+  CHECK(armed == 1);
+  CHECK(expiry == 1100);
+  now = 2100;
+  std::size_t fired = 0;
+  REQUIRE(bpfvm_vm_run_due_timers(vm, &fired, nullptr) == BPFVM_OK);
+  CHECK(fired == 2);  // slots 3 and 2; slot 1 expires at 3100
+  REQUIRE(bpfvm_vm_next_timer_expiry(vm, &armed, &expiry, nullptr) == BPFVM_OK);
+  CHECK(armed == 1);
+  CHECK(expiry == 3100);
+  bpfvm_program_destroy(prog);
+  // The program that set the callback is gone: its timer is dropped when it expires, nothing runs.
+  now = 5000;
+  REQUIRE(bpfvm_vm_run_due_timers(vm, &fired, nullptr) == BPFVM_OK);
+  CHECK(fired == 0);
+  bpfvm_object_destroy(obj);
+  bpfvm_vm_destroy(vm);
 }
 
 }  // namespace bpfvm::testing
