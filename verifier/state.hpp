@@ -190,7 +190,9 @@ struct State {
     for (std::size_t i = 0; i < frames.size(); ++i) {
       const auto& f = frames[i];
       const auto& o = old.frames[i];
-      if (f.callsite != o.callsite || f.entry_pc != o.entry_pc || f.callback != o.callback) return false;
+      if (f.callsite != o.callsite || f.entry_pc != o.entry_pc || f.callback != o.callback ||
+          f.async_callback != o.async_callback)
+        return false;
     }
     // The innermost frame first: it is where states of one call chain usually differ (callers'
     // frames are often equal), so a mismatch is found before comparing them.
