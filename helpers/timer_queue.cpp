@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 
 #include "helpers/runtime.hpp"
 
@@ -72,7 +73,9 @@ int TimerQueue::start(const std::byte* timer_field, std::uint64_t nsecs, std::ui
   const auto it = timers_.find(timer_field);
   if (it == timers_.end() || it->second->callback.call == nullptr) return -EINVAL;
   Timer& t = *it->second;
-  t.expiry_ns = flags & kTimerAbs ? nsecs : now_on(t.clock, clocks) + nsecs;
+  const std::uint64_t now = now_on(t.clock, clocks);
+  // Relative: saturating, so an hour-long or larger delay never wraps into the past.
+  t.expiry_ns = flags & kTimerAbs ? nsecs : (nsecs > UINT64_MAX - now ? UINT64_MAX : now + nsecs);
   t.armed = true;
   t.armed_seq = next_seq_++;
   return 0;
