@@ -104,6 +104,8 @@ Result<std::size_t> TimerQueue::run_due(const Clocks& clocks) {
   while (true) {
     std::shared_ptr<Timer> due;
     const void* field = nullptr;
+    vm::KeptCallback callback;  // copied under the lock: set_callback may change the record meanwhile
+    std::shared_ptr<const TimerCallbackHost> host;
     {
       std::lock_guard lock(mu_);
       for (const auto& [f, t] : timers_) {
@@ -115,15 +117,16 @@ Result<std::size_t> TimerQueue::run_due(const Clocks& clocks) {
       }
       if (!due) return fired;
       due->armed = false;  // as an hrtimer: not active while its callback runs
+      callback = due->callback;
+      host = due->host.lock();
     }
-    const auto host = due->host.lock();
     if (!host) continue;  // the program that set the callback is gone
     const std::uint64_t args_words[5] = {reinterpret_cast<std::uintptr_t>(due->map),
                                          reinterpret_cast<std::uintptr_t>(due->key.data()),
                                          reinterpret_cast<std::uintptr_t>(due->value), 0, 0};
     const void* const outer = tl_running_timer;
     tl_running_timer = field;
-    auto r = host->run_timer_callback(due->callback, std::span<const std::uint64_t, 5>(args_words), due->key);
+    auto r = host->run_timer_callback(callback, std::span<const std::uint64_t, 5>(args_words), due->key);
     tl_running_timer = outer;
     ++fired;
     if (!r) return std::move(r).error();
