@@ -380,6 +380,38 @@ int bpfvm_vm_set_current_task(bpfvm_vm* vm, std::uint32_t tgid, std::uint32_t pi
   });
 }
 
+int bpfvm_vm_set_clock(bpfvm_vm* vm, bpfvm_clock_fn now_ns, void* user, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (vm == nullptr) return invalid(err, "vm is NULL");
+    if (now_ns == nullptr) {
+      vm->state->vm.set_clock({});
+    } else {
+      vm->state->vm.set_clock([now_ns, user] { return now_ns(user); });
+    }
+    return BPFVM_OK;
+  });
+}
+
+int bpfvm_vm_run_due_timers(bpfvm_vm* vm, std::size_t* fired, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (vm == nullptr) return invalid(err, "vm is NULL");
+    auto r = vm->state->vm.run_due_timers();
+    if (!r) return fail(err, r.error());
+    if (fired != nullptr) *fired = *r;
+    return BPFVM_OK;
+  });
+}
+
+int bpfvm_vm_next_timer_expiry(const bpfvm_vm* vm, int* armed, std::uint64_t* expiry_ns, bpfvm_error* err) noexcept {
+  return boundary(err, [&]() -> int {
+    if (vm == nullptr) return invalid(err, "vm is NULL");
+    if (armed == nullptr || expiry_ns == nullptr) return invalid(err, "armed or expiry_ns is NULL");
+    const auto e = vm->state->vm.next_timer_expiry();
+    *armed = e.has_value() ? 1 : 0;
+    *expiry_ns = e.value_or(0);
+    return BPFVM_OK;
+  });
+}
 
 int bpfvm_vm_open_elf(const bpfvm_vm* vm, const void* elf, std::size_t size_bytes, const char* name,
                       const bpfvm_open_options* options, bpfvm_object** out, bpfvm_error* err) noexcept {

@@ -12,6 +12,7 @@
 #include "bpfvm/bpfvm.hpp"
 #include "helpers/contexts.hpp"
 #include "helpers/runtime.hpp"
+#include "helpers/timer_queue.hpp"
 #include "jit/jit_program.hpp"
 #include "verifier/verifier.hpp"
 #include "loader/object.hpp"
@@ -84,7 +85,7 @@ struct Object::Impl {
   std::size_t index_of(const ProgramSource* source) const { return static_cast<std::size_t>(source - programs.data()); }
 };
 
-struct Program::Impl {
+struct Program::Impl final : helpers::TimerCallbackHost {
   std::shared_ptr<const Object::Impl> object;
   /// Unique per prepared program in the process (never reused, unlike the address): what a RunState
   /// records as the program it is set up for.
@@ -126,6 +127,9 @@ struct Program::Impl {
   Result<vm::ExecResult> execute_repeated(maps::RunGuard& guard, vm::RunContext& ctx,
                                           std::span<const std::uint64_t> args, std::uint32_t* edge_counters,
                                           std::uint32_t runs) const;
+  /// A bpf_timer callback this program set, as a run of its own (Vm::run_due_timers).
+  Result<std::uint64_t> run_timer_callback(const vm::KeptCallback& callback, std::span<const std::uint64_t, 5> args,
+                                           std::span<const std::byte> key) const override;
 };
 
 /// The per-run state besides the input: the RunContext and helper state of plain and context runs,

@@ -28,6 +28,7 @@ maps::MapSpec map_spec_of(const loader::MapSpec& l) {
   m.name = l.kernel_name.empty() ? l.name : l.kernel_name;
   m.numa_node = l.numa_node;
   m.spin_lock_off = l.spin_lock_off;
+  m.timer_off = l.timer_off;
   if (l.inner) m.inner = std::make_shared<const maps::MapSpec>(map_spec_of(*l.inner));
   return m;
 }

@@ -28,6 +28,7 @@ constexpr std::uint32_t kRunsPerQuiescentState = 16;
 verifier::MapInfo map_info_of(const maps::MapSpec& s) {
   verifier::MapInfo info{static_cast<std::uint32_t>(s.type), s.key_size, s.value_size, s.max_entries, s.map_flags,
                          nullptr, s.spin_lock_off};
+  info.timer_off = s.timer_off;
   if (s.inner) info.inner = std::make_shared<const verifier::MapInfo>(map_info_of(*s.inner));
   return info;
 }
@@ -385,6 +386,26 @@ Result<vm::ExecResult> Program::Impl::execute_repeated(maps::RunGuard& guard, vm
   return execute(ctx, args, edge_counters, runs);  // the last chunk (a single run: no loop, no copy)
 }
 
+Result<std::uint64_t> Program::Impl::run_timer_callback(const vm::KeptCallback& callback,
+                                                        std::span<const std::uint64_t, 5> args,
+                                                        std::span<const std::byte> key) const {
+  // As a run of this program: a CPU slot of its maps' domain, its checked mode, owners and budget;
+  // the key (the queue's copy) is read-only memory the callback may read.
+  RunState state;
+  state.reset();
+  vm::RunContext& ctx = state.ctx;
+  helpers::HelperRun& hr = state.helper_run;
+  ctx.host = &hr;
+  hr.timer_host = this;
+  ctx.checked = options.checked;
+  ctx.budget_insns = options.budget_insns;
+  if (options.checked) ctx.owners = owners;
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(key.data()), key.size(), false, "map key"});
+  maps::RunGuard guard(*object->maps.domain());
+  hr.cpu = guard.cpu();
+  return callback.call(callback.code, ctx, callback.fn_value, args);
+}
+
 namespace {
 
 // The RunState of a thread's Program::run calls, kept between runs: its vectors (regions, owners)
@@ -437,7 +458,7 @@ void RunState::reset() {
   // Field by field: assigning a value-initialised RunContext costs a 200-byte clear (rep stos), and
   // the vectors keep their capacity this way. A field added to RunContext changes its size and stops
   // the build here until it is reset too.
-  static_assert(sizeof(vm::RunContext) == 208, "reset() must reset every RunContext field");
+  static_assert(sizeof(vm::RunContext) == 216, "reset() must reset every RunContext field");
   vm::RunContext& c = ctx;
   c.current_helper = nullptr;
   c.host = nullptr;
@@ -455,6 +476,7 @@ void RunState::reset() {
   c.engine_tail_calls = false;
   c.invoke_callback = nullptr;
   c.engine = nullptr;
+  c.keep_callback = nullptr;
   helper_run = helpers::HelperRun{};
   prepared_program = 0;
 }
@@ -498,6 +520,7 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
     } run{p, input, guard, edges, checked};
     o.setup = [r = &run](helpers::HelperRun& hr, vm::RunContext& ctx) {
       hr.embedder = r->input.host_data;
+      hr.timer_host = &r->p;
       hr.cpu = r->guard.cpu();
       if (r->checked) ctx.owners = r->p.owners;
     };
@@ -561,6 +584,7 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
       state.prepared_checked != checked) [[unlikely]] {
     state.reset();
     ctx.host = &hr;
+    hr.timer_host = &p;
     ctx.regions.push_back(vm::Region{base, buffer.size(), p.input_writable, plain ? "input" : "ctx"});
     if (checked) ctx.owners = p.owners;
     state.prepared_program = p.id;

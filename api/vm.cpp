@@ -3,6 +3,7 @@
 #include <iterator>
 
 #include "api/impl.hpp"
+#include "helpers/timer_queue.hpp"
 #include "api/kallsyms.hpp"
 #include "helpers/kernel_helpers.hpp"
 #include "loader/section_names.hpp"
@@ -57,6 +58,24 @@ Result<Object> object_from_program(std::shared_ptr<Object::Impl> impl, Result<vm
 }
 
 }  // namespace
+
+void Vm::set_clock(std::function<std::uint64_t()> now_ns) {
+  auto& c = impl_->runtime.clocks;
+  if (!now_ns) {
+    const auto host = helpers::Clocks::host();
+    c.monotonic_ns = host.monotonic_ns;
+    c.boot_ns = host.boot_ns;
+    c.realtime_ns = host.realtime_ns;
+    return;
+  }
+  c.monotonic_ns = now_ns;
+  c.boot_ns = now_ns;
+  c.realtime_ns = std::move(now_ns);
+}
+
+Result<std::size_t> Vm::run_due_timers() { return impl_->runtime.timers->run_due(impl_->runtime.clocks); }
+
+std::optional<std::uint64_t> Vm::next_timer_expiry() const { return impl_->runtime.timers->next_expiry(); }
 
 Result<Object> Vm::open_bytecode(std::span<const std::uint8_t> bytecode, const ProgramType& type, std::string name) const {
   auto impl = std::make_shared<Object::Impl>(impl_->options.nr_cpus);

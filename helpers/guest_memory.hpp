@@ -83,6 +83,7 @@ inline vm::HelperEntry entry(std::uint32_t id, const char* name, vm::HelperFn fn
 // One registration function per helper family (each in its own <family>_helpers.cpp).
 void add_map_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_time_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
+void add_timer_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_task_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_probe_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_print_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);

@@ -39,7 +39,7 @@ constexpr ArgType A = ArgType::Anything, C = ArgType::PtrToCtx, M = ArgType::Con
                   K = ArgType::PtrToMapKey, Mem = ArgType::PtrToMem, Out = ArgType::PtrToUninitMem,
                   Sz = ArgType::ConstSize, Sz0 = ArgType::ConstSizeOrZero, Skc = ArgType::PtrToSockCommon,
                   BSkc = ArgType::PtrToBtfIdSockCommon,
-                  Btf = ArgType::PtrToBtfId, Dyn = ArgType::PtrToDynptr, Tmr = ArgType::PtrToTimer,
+                  Btf = ArgType::PtrToBtfId, Dyn = ArgType::PtrToDynptr,
                   Fn = ArgType::PtrToFunc, Long = ArgType::PtrToLong, Int = ArgType::PtrToInt,
                   Kptr = ArgType::PtrToKptr;
 constexpr RetType I = RetType::Integer, Val = RetType::PtrToMapValueOrNull, Sock = RetType::PtrToSocketOrNull,
@@ -171,10 +171,6 @@ constexpr CatalogRow kCatalog[] = {
     ROW(sys_bpf, kNotYet, I, A, Mem, Sz),
     ROW(btf_find_by_name_kind, kNotYet, I, Mem, Sz, A, A),
     ROW(sys_close, kNotYet, I, A),
-    ROW(timer_init, kNotYet, I, Tmr, M, A),
-    ROW(timer_set_callback, kNotYet, I, Tmr, Fn),
-    ROW(timer_start, kNotYet, I, Tmr, A, A),
-    ROW(timer_cancel, kNotYet, I, Tmr),
     ROW(get_func_ip, 0, I, C),                                // no probed kernel function
     ROW(get_attach_cookie, 0, I, C),                          // no cookie was attached
     ROW(task_pt_regs, kNotYet, Obj, Btf),

@@ -9,6 +9,7 @@ void register_kernel_helpers(vm::HelperRegistry& registry, HelperRuntime& runtim
   detail::add_catalog_helpers(registry, runtime);
   detail::add_map_helpers(registry, runtime);
   detail::add_time_helpers(registry, runtime);
+  detail::add_timer_helpers(registry, runtime);
   detail::add_task_helpers(registry, runtime);
   detail::add_probe_helpers(registry, runtime);
   detail::add_print_helpers(registry, runtime);

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -40,10 +41,14 @@ struct Clocks {
   std::function<std::uint64_t()> boot_ns;       // bpf_ktime_get_boot_ns
   std::function<std::uint64_t()> coarse_ns;     // bpf_ktime_get_coarse_ns
   std::function<std::uint64_t()> tai_ns;        // bpf_ktime_get_tai_ns
+  std::function<std::uint64_t()> realtime_ns;   // CLOCK_REALTIME bpf_timers
   std::uint32_t hz = 250;                       // CONFIG_HZ for bpf_jiffies64
 
   static Clocks host();
 };
+
+class TimerQueue;
+class TimerCallbackHost;
 
 /// Per-VM helper state, shared by every run (each helper entry's `user` points here).
 /// Configure it before the first run; runs only read it (sinks must be thread-safe if runs are).
@@ -55,6 +60,9 @@ struct HelperRuntime {
   std::function<void(std::string_view message)> trace_sink;
   /// bpf_get_prandom_u32 seed (each run mixes in its own counter); 0 = seed from the clock.
   std::uint64_t prandom_seed = 0;
+  /// The bpf_timers of this VM's map values (helpers/timer_queue.hpp); copies share it.
+  std::shared_ptr<TimerQueue> timers;
+  HelperRuntime();
 };
 
 
@@ -86,6 +94,9 @@ struct HelperRun {
   std::uint64_t prandom_state = 0;
   /// The embedder's own per-run pointer.
   void* embedder = nullptr;
+  /// The program this run belongs to, which runs the callbacks bpf_timer_set_callback keeps (null:
+  /// the run cannot keep one and the helper stops it "not supported yet").
+  const TimerCallbackHost* timer_host = nullptr;
 };
 
 }  // namespace bpfvm::helpers

@@ -20,6 +20,7 @@ Clocks Clocks::host() {
   c.boot_ns = [] { return read_clock(CLOCK_BOOTTIME); };
   c.coarse_ns = [] { return read_clock(CLOCK_MONOTONIC_COARSE); };
   c.tai_ns = [] { return read_clock(CLOCK_TAI); };
+  c.realtime_ns = [] { return read_clock(CLOCK_REALTIME); };
   return c;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "jit/jit_program.hpp"
 #include "vm/exec_errors.hpp"
@@ -33,8 +34,28 @@ Result<std::uint64_t> call_back_into_code(const void* engine, vm::RunContext& ct
   return run->r0;
 }
 
+// KeptCallback::call for JIT code (bpf_timer callbacks): a run of its own of the function at fn_value
+// in `code`, with the caller's ctx's mode and budget.
+Result<std::uint64_t> run_kept_code(const void* code, vm::RunContext& ctx, std::uint64_t fn_value,
+                                    std::span<const std::uint64_t, 5> args) {
+  const auto& program = *static_cast<const ProgramCode*>(code);
+  if (!std::binary_search(program.func_addresses.begin(), program.func_addresses.end(), fn_value))
+    return vm::callback_target_error();
+  ctx.begin_run();
+  const std::uint64_t budget = ctx.budget_insns ? ctx.budget_insns : std::numeric_limits<std::uint64_t>::max();
+  auto run = run_native(program, ctx, args, fn_value, ctx.budget_insns, budget);
+  if (!run) return std::move(run).error();
+  ctx.insns_executed = budget - run->budget_left;
+  return run->r0;
+}
+
+vm::KeptCallback keep_code_callback(const void* engine, std::uint64_t fn_value) {
+  return vm::KeptCallback{&run_kept_code, static_cast<const JitState*>(engine)->code, fn_value};
+}
+
 void install_jit_hooks(vm::RunContext& ctx, JitState& state) {
   ctx.invoke_callback = &call_back_into_code;
+  ctx.keep_callback = &keep_code_callback;
   ctx.engine = &state;
   ctx.engine_tail_calls = true;  // jit_take_tail_call follows RunContext::tail_call_target
 }
@@ -71,6 +92,7 @@ Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx,
 
   const vm::Region saved_stack = ctx.stack;
   const vm::CallbackFn saved_hook = ctx.invoke_callback;
+  const vm::KeepCallbackFn saved_keep = ctx.keep_callback;
   const void* const saved_engine = ctx.engine;
   const bool saved_tail_calls = ctx.engine_tail_calls;
   ctx.stack = vm::Region{state.stack_lo, isa::kStackBytes, true, "stack"};
@@ -78,6 +100,7 @@ Result<NativeRunResult> run_native(const ProgramCode& code, vm::RunContext& ctx,
   auto finish = [&](int rc) -> Result<NativeRunResult> {
     ctx.stack = saved_stack;
     ctx.invoke_callback = saved_hook;
+    ctx.keep_callback = saved_keep;
     ctx.engine = saved_engine;
     ctx.engine_tail_calls = saved_tail_calls;
     if (rc != 0) return run_error(support);

@@ -71,19 +71,22 @@ Result<std::uint32_t> map_field_int(const Btf& btf, std::string_view map, const 
   return btf.array(arr).nelems;
 }
 
-// The byte offset of the struct bpf_spin_lock among the value struct's own members (where the kernel's
-// btf_find_field looks), or -1. More than one lock is an error, as at the kernel's BPF_MAP_CREATE.
-Result<std::int32_t> spin_lock_offset(const Btf& btf, const std::string& map, std::uint32_t value_type_id) {
+// The byte offset of the value struct's own member of struct `name` (bpf_spin_lock, bpf_timer: where the
+// kernel's btf_find_field looks), or -1. More than one is an error, as at the kernel's BPF_MAP_CREATE.
+Result<std::int32_t> special_field_offset(const Btf& btf, const std::string& map, std::uint32_t value_type_id,
+                                          std::string_view name, std::uint32_t align_bytes) {
   const auto value = btf.skip_mods_and_typedefs(value_type_id);
   if (btf.kind(value) != BtfKind::Struct) return -1;
   std::int32_t found = -1;
   for (std::uint32_t i = 0; i < btf.vlen(value); ++i) {
     const auto m = btf.member(value, i);
     const auto t = btf.skip_mods_and_typedefs(m.type);
-    if (btf.kind(t) != BtfKind::Struct || btf.name(t) != "bpf_spin_lock") continue;
-    if (found >= 0) return malformed("map '" + map + "': the value holds more than one struct bpf_spin_lock");
+    if (btf.kind(t) != BtfKind::Struct || btf.name(t) != name) continue;
+    if (found >= 0) return malformed("map '" + map + "': the value holds more than one struct " + std::string(name));
     const std::uint32_t bit_off = m.bit_offset;
-    if (bit_off % 32 != 0) return malformed("map '" + map + "': struct bpf_spin_lock is not 4-byte aligned in the value");
+    if (bit_off % (align_bytes * 8) != 0)
+      return malformed("map '" + map + "': struct " + std::string(name) + " is not " + std::to_string(align_bytes) +
+                       "-byte aligned in the value");
     found = static_cast<std::int32_t>(bit_off / 8);
   }
   return found;
@@ -162,9 +165,12 @@ Result<void> parse_btf_map_def(const Btf& btf, const std::string& map, std::uint
   if (spec.type == BPF_MAP_TYPE_UNSPEC) return malformed("map '" + map + "': map type isn't specified");
   if (spec.type == BPF_MAP_TYPE_RINGBUF) spec.max_entries = libbpf_ringbuf_size(spec.max_entries);
   if (spec.value_type_id != 0) {
-    auto lock = spin_lock_offset(btf, map, spec.value_type_id);
+    auto lock = special_field_offset(btf, map, spec.value_type_id, "bpf_spin_lock", 4);
     if (!lock) return std::move(lock).error();
     spec.spin_lock_off = *lock;
+    auto timer = special_field_offset(btf, map, spec.value_type_id, "bpf_timer", 8);
+    if (!timer) return std::move(timer).error();
+    spec.timer_off = *timer;
   }
   return {};
 }

@@ -61,6 +61,7 @@ struct MapSpec {
   std::uint64_t map_extra = 0;
   std::uint32_t key_type_id = 0, value_type_id = 0;  // BTF ids when declared with __type, else 0
   std::int32_t spin_lock_off = -1;                   // the value's struct bpf_spin_lock (from BTF), or -1
+  std::int32_t timer_off = -1;                       // the value's struct bpf_timer (from BTF), or -1
   std::uint32_t pinning = 0;  // LIBBPF_PIN_BY_NAME 1; iproute2 PIN_OBJECT_NS 1, PIN_GLOBAL_NS 2, custom: recorded only
   LegacyMapDef legacy;                               // SEC("maps") only
   std::shared_ptr<const MapSpec> inner;              // map-in-map: the inner map's spec

@@ -49,11 +49,20 @@ int ArrayMap::update(const void* key, const void* value, std::uint64_t flags) {
     store_value_skip_lock(v, value, spec_.value_size, spec_.spin_lock_off);
   } else {
     store_value_skip_lock(v, value, spec_.value_size, spec_.spin_lock_off);
+    free_value_timer(v);  // arraymap.c: an update without BPF_F_LOCK frees the value's timer
   }
   return 0;
 }
 
 int ArrayMap::erase(const void*) { return -EINVAL; }
+
+bool ArrayMap::key_of_value(const void* value, void* key) const {
+  const auto at = static_cast<const std::byte*>(value);
+  if (at < base_ || at >= base_ + std::size_t{spec_.max_entries} * index_stride_bytes()) return false;
+  const auto index = static_cast<std::uint32_t>(static_cast<std::size_t>(at - base_) / index_stride_bytes());
+  std::memcpy(key, &index, sizeof index);
+  return true;
+}
 
 // arraymap.c array_map_get_next_key: no key or out of range -> 0; the last index -> -ENOENT.
 int ArrayMap::next_key(const void* key, void* next) {

@@ -31,6 +31,8 @@ class ArrayMap : public Map {
   }
   std::size_t index_stride_bytes() const { return std::size_t{slots_} * stride_; }
 
+  bool key_of_value(const void* value, void* key) const override;
+
  protected:
   int next_key(const void* key, void* next) override;
   bool owns_value(std::uintptr_t addr, std::size_t size_bytes) const override;

@@ -264,6 +264,8 @@ SpecProblem check_map_spec(const MapSpec& spec) {
   // map_check_btf: a struct bpf_spin_lock in the value is only for these types (of the ones bpfvm has).
   if (spec.spin_lock_off >= 0 && spec.type != MapType::Hash && spec.type != MapType::Array)
     return fail(-EOPNOTSUPP, "a value with a struct bpf_spin_lock needs a hash or array map");
+  if (spec.timer_off >= 0 && spec.type != MapType::Hash && spec.type != MapType::LruHash && spec.type != MapType::Array)
+    return fail(-EOPNOTSUPP, "a value with a struct bpf_timer needs a hash, LRU hash or array map");
   if (!valid_name(spec.name)) return fail(-EINVAL, "map name must be < 16 chars of [A-Za-z0-9_.]");
   return {};
 }

@@ -76,6 +76,12 @@ std::byte* HashMap::value_of(Elem* e, unsigned cpu) const {
   return key_of(e) + key_stride_ + std::size_t{value_stride_} * cpu;
 }
 
+bool HashMap::key_of_value(const void* value, void* key) const {
+  if (percpu_ || !owns_value(reinterpret_cast<std::uintptr_t>(value), spec_.value_size)) return false;
+  std::memcpy(key, static_cast<const std::byte*>(value) - key_stride_, spec_.key_size);
+  return true;
+}
+
 // Eight key bytes at a time (multiply-rotate), the tail byte by byte, then a murmur3 finalizer so
 // low bits (the bucket index) mix well. Word steps: an 8-byte key costs one multiply, not eight.
 std::uint32_t HashMap::hash_key(const void* key) const {
@@ -214,6 +220,7 @@ void HashMap::free_unused(Elem* e) {
 // what it frees, never a scan of everything still waiting. A slot's queue longer than kSlotLimbo
 // moves to the global one, so elements a thread retires but never reuses return to everyone.
 void HashMap::retire(Elem* e) {
+  free_value_timer(value_of(e, 0));  // hashtab.c: a deleted or replaced element's timer is cancelled and freed
   const std::uint64_t tag = domain_->retire_tag();
   e->retire_tag = tag;
   e->free_next = nullptr;

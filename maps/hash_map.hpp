@@ -42,6 +42,7 @@ class HashMap : public Map {
   void* lookup(const void* key) override;
   int update(const void* key, const void* value, std::uint64_t flags) override;
   int erase(const void* key) override;
+  bool key_of_value(const void* value, void* key) const override;
   unsigned batch_ops() const override {
     return kBatchLookup | kBatchLookupAndDelete | kBatchUpdate | kBatchDelete;
   }

@@ -12,6 +12,12 @@ namespace bpfvm::maps {
 Map::Map(const MapSpec& spec, std::shared_ptr<RunDomain> domain)
     : spec_(spec), domain_(std::move(domain)) {}
 
+Map::~Map() {
+  if (auto* owner = timer_owner_.load(std::memory_order_acquire)) owner->free_map_timers(*this);
+}
+
+bool Map::key_of_value(const void*, void*) const { return false; }
+
 std::uint32_t Map::host_value_size() const {
   if (is_percpu(spec_.type)) return percpu_value_stride(spec_.value_size) * domain_->nr_cpus();
   return spec_.value_size;

@@ -12,6 +12,7 @@
 #include "bpfvm/result.hpp"
 #include "maps/map_spec.hpp"
 #include "maps/run_domain.hpp"
+#include "maps/timer_field.hpp"
 #include "vm/direct_array.hpp"
 #include "vm/run_context.hpp"
 
@@ -28,7 +29,7 @@ namespace bpfvm::maps {
 class Map : public vm::MemoryOwner {
  public:
   Map(const MapSpec& spec, std::shared_ptr<RunDomain> domain);
-  ~Map() override = default;
+  ~Map() override;
   Map(const Map&) = delete;
   Map& operator=(const Map&) = delete;
 
@@ -89,6 +90,14 @@ class Map : public vm::MemoryOwner {
   enum BatchOps : unsigned { kBatchLookup = 1, kBatchLookupAndDelete = 2, kBatchUpdate = 4, kBatchDelete = 8 };
   virtual unsigned batch_ops() const { return 0; }
 
+  /// bpf_timer (maps/timer_field.hpp): who keeps the timers of this map's values; set at the first
+  /// bpf_timer_init on one, told when a value holding a timer is freed or overwritten and when the map
+  /// is destroyed.
+  void set_timer_owner(TimerFieldOwner* owner) { timer_owner_.store(owner, std::memory_order_release); }
+  /// The key of the element whose value starts at `value` into `key` (key_size bytes); false when this
+  /// map cannot say (types without bpf_timer values).
+  virtual bool key_of_value(const void* value, void* key) const;
+
   /// vm::MemoryOwner: does [addr, addr+size) lie in value memory this map handed to programs?
   bool owns(std::uintptr_t addr, std::size_t size_bytes, bool write) const override;
 
@@ -114,6 +123,11 @@ class Map : public vm::MemoryOwner {
     return (flags & kBpfFLock) && spec_.spin_lock_off < 0 ? -EINVAL : 0;
   }
   unsigned this_cpu() const { return domain_->this_cpu(); }
+  /// The value at `value` is freed or overwritten: its bpf_timer, if it has one, is cancelled and freed.
+  void free_value_timer(const std::byte* value) const {
+    if (spec_.timer_off < 0) return;
+    if (auto* owner = timer_owner_.load(std::memory_order_acquire)) owner->free_timer(value + spec_.timer_off);
+  }
 
   MapSpec spec_;
   std::shared_ptr<RunDomain> domain_;
@@ -122,6 +136,7 @@ class Map : public vm::MemoryOwner {
   bool sys_can_read() const { return !(spec_.map_flags & kBpfFWronly); }
   bool sys_can_write() const { return !(spec_.map_flags & kBpfFRdonly) && !frozen(); }
   std::atomic<bool> frozen_{false};
+  std::atomic<TimerFieldOwner*> timer_owner_{nullptr};
   std::uint32_t id_ = 0;
 };
 

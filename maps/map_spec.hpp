@@ -99,6 +99,8 @@ struct MapSpec {
   std::uint32_t numa_node = 0;  ///< ignored
   /// Offset of a struct bpf_spin_lock in the value (from BTF), or -1: needed for BPF_F_LOCK.
   std::int32_t spin_lock_off = -1;
+  /// Offset of a struct bpf_timer (16 bytes) in the value (from BTF), or -1 (maps/timer_field.hpp).
+  std::int32_t timer_off = -1;
   /// Map-in-map: the template every inner map must match (the kernel's inner_map_fd).
   std::shared_ptr<const MapSpec> inner;
 };

@@ -206,14 +206,20 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
   return std::nullopt;
 }
 
-// The kernel's check_map_access: a value's struct bpf_spin_lock is reachable only through the
-// lock helpers, never by a load, store or helper memory argument (checked after bounds()).
-Check spin_lock_untouched(std::uint32_t pc, ViolationDetail d, const MapInfo& map, const Range& range, std::int64_t size) {
-  if (map.spin_lock_off < 0) return std::nullopt;
-  constexpr std::int64_t kLockBytes = 4;  // sizeof(struct bpf_spin_lock)
-  if (range.hi + size <= map.spin_lock_off || range.lo >= map.spin_lock_off + kLockBytes) return std::nullopt;
-  d.note = "bpf_spin_lock cannot be accessed directly by load/store";
-  return violation(pc, ViolationKind::SpinLock, d);
+// The kernel's check_map_access: a value's struct bpf_spin_lock and struct bpf_timer are reachable only
+// through their helpers, never by a load, store or helper memory argument (checked after bounds()).
+Check special_fields_untouched(std::uint32_t pc, ViolationDetail d, const MapInfo& map, const Range& range, std::int64_t size) {
+  constexpr std::int64_t kLockBytes = 4, kTimerBytes = 16;  // sizeof(struct bpf_spin_lock), sizeof(struct bpf_timer)
+  auto overlaps = [&](std::int32_t off, std::int64_t bytes) { return off >= 0 && range.hi + size > off && range.lo < off + bytes; };
+  if (overlaps(map.spin_lock_off, kLockBytes)) {
+    d.note = "bpf_spin_lock cannot be accessed directly by load/store";
+    return violation(pc, ViolationKind::SpinLock, d);
+  }
+  if (overlaps(map.timer_off, kTimerBytes)) {
+    d.note = "bpf_timer cannot be accessed directly by load/store";
+    return violation(pc, ViolationKind::Timer, d);
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -270,7 +276,7 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
       const auto map = map_info_of(opts, p.aux);
       if (!map) return violation(pc, ViolationKind::UnknownMap, d);
       if (auto c = bounds(pc, d, range, size, map->value_size)) return c;
-      if (auto c = spin_lock_untouched(pc, d, *map, range, size)) return c;
+      if (auto c = special_fields_untouched(pc, d, *map, range, size)) return c;
       if (write && (map->flags & kRdonlyProg)) return violation(pc, ViolationKind::ReadOnlyWrite, d);
       if (stores_pointer && opts.unprivileged) return leak_into(pc, d, p.type);
       break;
@@ -356,7 +362,7 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
         const auto map = map_info_of(opts, p.aux);
         if (!map) return violation(pc, ViolationKind::UnknownMap, d);
         limit = map->value_size;
-        if (auto c = spin_lock_untouched(pc, d, *map, range, size_max)) return c;
+        if (auto c = special_fields_untouched(pc, d, *map, range, size_max)) return c;
         if (write && (map->flags & kRdonlyProg)) return violation(pc, ViolationKind::ReadOnlyWrite, d);
       } else if (p.type == RegType::Packet || p.type == RegType::PacketMeta) {
         if (write && !opts.program_type.packet_writable) return violation(pc, ViolationKind::ReadOnlyWrite, d);

@@ -54,6 +54,7 @@ enum class ViolationKind : std::uint8_t {
   MisalignedAtomic,    // atomic whose address is not provably a multiple of its width
   PacketLoadNotAllowed,// LD_ABS/LD_IND in a non-skb program, with r6 not the context, or holding a reference
   SpinLock,            // bpf_spin_lock rules: one lock, the map's lock field, no calls or exit while held
+  Timer,               // bpf_timer rules: the map's timer field, its own map, no direct access (note says which)
   GlobalFuncArg,       // call to a global function with an argument its BTF prototype does not allow
   GlobalFunc,          // global function: prototype not verifiable, called holding a lock, non-scalar return
   BtfAccess,           // load or store through a kernel object pointer its BTF layout refuses (note says why)

@@ -300,6 +300,11 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::MisalignedAtomic:
       return "misaligned atomic access to " + region_name(s, d.reg) + " " + r + " " + offs + " size=" +
              std::to_string(d.size) + ": atomics need an address aligned to their width";
+    case ViolationKind::Timer:
+      if (d.off_min != d.limit)  // a timer argument at another offset than the value's bpf_timer
+        return std::string(d.note) + " (off " + std::to_string(d.off_min) + ", the timer is at " +
+               std::to_string(d.limit) + ")" + (d.reg >= 0 && s ? " [" + r + "=" + describe_reg(s->reg(d.reg)) + "]" : std::string{});
+      [[fallthrough]];
     case ViolationKind::SpinLock:
       return std::string(d.note) + (d.reg >= 0 && s ? " [" + r + "=" + describe_reg(s->reg(d.reg)) + "]" : std::string{});
     case ViolationKind::PacketLoadNotAllowed:

@@ -115,6 +115,7 @@ ProgramTypeInfo xdp() {
 
 // check_map_prog_compatibility: tracing programs may run in any context, where a spin lock could deadlock.
 constexpr std::string_view kTracingSpinLocks = "tracing progs cannot use bpf_spin_lock yet";
+constexpr std::string_view kTracingTimers = "tracing progs cannot use bpf_timer yet";
 
 ProgramTypeInfo socket_filter() {
   ProgramTypeInfo t;
@@ -150,6 +151,7 @@ ProgramTypeInfo kprobe() {
   t.name = "kprobe";
   t.ctx_btf_name = "pt_regs";
   t.spin_locks_refused = kTracingSpinLocks;
+  t.timers_refused = kTracingTimers;
   t.entry = EntryKind::Ctx;
   t.ctx_size_bytes = 168;  // x86-64 struct pt_regs
   t.fields = {scalar(0, 168)};
@@ -161,6 +163,7 @@ ProgramTypeInfo tracepoint() {
   t.helper_ids = helper_sets::kTracepoint;
   t.name = "tracepoint";
   t.spin_locks_refused = kTracingSpinLocks;
+  t.timers_refused = kTracingTimers;
   t.entry = EntryKind::Ctx;
   t.ctx_size_bytes = 2048;  // PERF_MAX_TRACE_SIZE
   t.fields = {scalar(0, 2048)};
@@ -173,6 +176,7 @@ ProgramTypeInfo raw_tracepoint() {
   t.name = "raw_tracepoint";
   t.ctx_btf_name = "bpf_raw_tracepoint_args";
   t.spin_locks_refused = kTracingSpinLocks;
+  t.timers_refused = kTracingTimers;
   t.entry = EntryKind::Ctx;
   t.ctx_size_bytes = 96;  // u64 args[MAX_BPF_FUNC_ARGS]
   t.fields = {scalar(0, 96)};
@@ -354,6 +358,7 @@ ProgramTypeInfo perf_event() {
   constexpr std::uint32_t kRegsBytes = sizeof(std::uint64_t) * 21;  // x86-64 struct pt_regs
   auto t = context_type("perf_event", helper_sets::kPerfEvent, "bpf_perf_event_data", kRegsBytes + 16);
   t.spin_locks_refused = kTracingSpinLocks;
+  t.timers_refused = kTracingTimers;
   for (std::uint32_t off = 0; off < kRegsBytes; off += 8) t.fields.push_back(whole(off, 8));
   t.fields.push_back(scalar(kRegsBytes, 16));  // sample_period, addr
   return t;

@@ -42,6 +42,7 @@ struct Frame {
   std::uint32_t callsite = 0;   // insn that created the frame (unused for frame 0)
   std::uint32_t entry_pc = 0;   // first insn of the function this frame runs
   bool callback = false;        // called by a helper (bpf_loop, for_each_map_elem): exit returns into the helper
+  bool async_callback = false;  // a bpf_timer callback: runs later on its own, so its exit ends the path
   std::array<RegValue, 4> callback_args;  // callback frames: r1..r4 at entry, for the next iteration
 
   bool leq(const Frame& old, RegsCompared regs, IdMap& ids) const;
@@ -189,7 +190,9 @@ struct State {
     for (std::size_t i = 0; i < frames.size(); ++i) {
       const auto& f = frames[i];
       const auto& o = old.frames[i];
-      if (f.callsite != o.callsite || f.entry_pc != o.entry_pc || f.callback != o.callback) return false;
+      if (f.callsite != o.callsite || f.entry_pc != o.entry_pc || f.callback != o.callback ||
+          f.async_callback != o.async_callback)
+        return false;
     }
     // The innermost frame first: it is where states of one call chain usually differ (callers'
     // frames are often equal), so a mismatch is found before comparing them.

@@ -17,6 +17,7 @@ constexpr std::uint32_t kBpfLoop = 181;               // BPF_FUNC_loop
 constexpr std::uint32_t kBpfForEachMapElem = 164;     // BPF_FUNC_for_each_map_elem
 constexpr std::uint32_t kBpfFindVma = 180;            // BPF_FUNC_find_vma
 constexpr std::uint32_t kBpfSpinLock = 93, kBpfSpinUnlock = 94;
+constexpr std::uint32_t kBpfTimerInit = 169, kBpfTimerSetCallback = 170;
 constexpr std::uint32_t kBpfTailCall = 12;            // BPF_FUNC_tail_call
 constexpr std::uint32_t kBpfSkRelease = 86;           // BPF_FUNC_sk_release (OBJ_RELEASE)
 constexpr std::uint32_t kBpfPerCpuPtr = 153, kBpfThisCpuPtr = 154;  // ARG_PTR_TO_PERCPU_BTF_ID
@@ -117,6 +118,7 @@ struct CallFacts {
   HeldSpinLock lock;                 // PtrToSpinLock: the lock it names
   std::uint32_t socket_ref = 0;      // a socket argument's reference (0: none)
   std::optional<std::uint32_t> percpu_type;  // ARG_PTR_TO_PERCPU_BTF_ID: the variable's type id
+  std::optional<std::uint32_t> timer_map;    // ARG_PTR_TO_TIMER: the map index the timer lives in
 };
 
 // The kernel's resolve_map_arg_type: bpf_map_update_elem's value on a SOCKMAP/SOCKHASH is a socket
@@ -146,6 +148,29 @@ Check check_spin_lock_arg(const VerifierOptions& opts, std::uint32_t pc, const R
     d.off_min = d.off_max = static_cast<std::int64_t>(v.value.const_value());
     d.limit = map->spin_lock_off;
     return violation(pc, ViolationKind::SpinLock, d);
+  }
+  return std::nullopt;
+}
+
+// The kernel's process_timer_func: a non-null map value pointer at the constant offset of the value's
+// struct bpf_timer, in a map that has BTF.
+Check check_timer_arg(const VerifierOptions& opts, std::uint32_t pc, const RegValue& v, ViolationDetail d) {
+  if (v.type != RegType::MapValue || v.maybe_null) return violation(pc, ViolationKind::HelperArgType, d);
+  const auto map = map_info_of(opts, v.aux);
+  if (!map) return violation(pc, ViolationKind::UnknownMap, d);
+  if (map->timer_off < 0) {
+    d.note = "map has no valid bpf_timer (it needs BTF whose value type holds a struct bpf_timer)";
+    return violation(pc, ViolationKind::Timer, d);
+  }
+  if (!v.value.is_const()) {
+    d.note = "R1 doesn't have constant offset. bpf_timer has to be at the constant offset";
+    return violation(pc, ViolationKind::Timer, d);
+  }
+  if (static_cast<std::int64_t>(v.value.const_value()) != map->timer_off) {
+    d.note = "the pointer doesn't point to the value's struct bpf_timer";
+    d.off_min = d.off_max = static_cast<std::int64_t>(v.value.const_value());
+    d.limit = map->timer_off;
+    return violation(pc, ViolationKind::Timer, d);
   }
   return std::nullopt;
 }
@@ -341,12 +366,13 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         }
         break;
       }
-      case ArgType::PtrToDynptr:
       case ArgType::PtrToTimer:
+        if (auto c = check_timer_arg(opts, pc, v, d)) return c;
+        facts.timer_map = v.aux;
+        break;
+      case ArgType::PtrToDynptr:
       case ArgType::PtrToKptr:
-        d.note = t == ArgType::PtrToDynptr ? "dynptr arguments (ARG_PTR_TO_DYNPTR)"
-                 : t == ArgType::PtrToTimer ? "bpf_timer arguments (ARG_PTR_TO_TIMER)"
-                                            : "kptr arguments (ARG_PTR_TO_KPTR)";
+        d.note = t == ArgType::PtrToDynptr ? "dynptr arguments (ARG_PTR_TO_DYNPTR)" : "kptr arguments (ARG_PTR_TO_KPTR)";
         return violation(pc, ViolationKind::Unsupported, d);
     }
   }
@@ -423,8 +449,9 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
     d.note = "tail_call would lead to reference leak";
     return violation(pc, ViolationKind::UnreleasedReference, d);
   }
-  if (facts.has_callback && helper != kBpfLoop && helper != kBpfForEachMapElem && helper != kBpfFindVma) {
-    d.note = "callbacks of helpers other than bpf_loop, bpf_for_each_map_elem and bpf_find_vma";
+  if (facts.has_callback && helper != kBpfLoop && helper != kBpfForEachMapElem && helper != kBpfFindVma &&
+      helper != kBpfTimerSetCallback) {
+    d.note = "callbacks of helpers other than bpf_loop, bpf_for_each_map_elem, bpf_find_vma and bpf_timer_set_callback";
     return violation(pc, ViolationKind::Unsupported, d);
   }
   if (helper == kBpfForEachMapElem && sig.known) {
@@ -441,6 +468,30 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
     State first = s;
     if (auto c = push_frame(env, first, pc, facts.callback, callback_frame({s.reg(1), key, value, s.reg(3)}))) return c;
     out.forks.push_back(Fork{std::move(first), facts.callback});
+  }
+  if (helper == kBpfTimerInit && sig.known && facts.timer_map && facts.map && *facts.timer_map != *facts.map) {
+    // The kernel's check_helper_call for bpf_timer_init: the map argument is the map the timer lives in.
+    d.reg = 2;
+    d.note = "timer pointer in R1 doesn't match map pointer in R2 (bpf_timer_init wants the timer's own map)";
+    return violation(pc, ViolationKind::Timer, d);
+  }
+  if (helper == kBpfTimerSetCallback && sig.known) {
+    // The kernel's set_timer_callback_state: callback(map, key, value) of the timer's map, run later
+    // on its own (an async callback): explored once from here, its exit ends the path, r0 must be 0.
+    if (!facts.has_callback || !facts.timer_map) return violation(pc, ViolationKind::HelperArgType, d);
+    const auto map = map_info_of(env.options, *facts.timer_map);
+    if (!map) return violation(pc, ViolationKind::UnknownMap, d);
+    RegValue key = RegValue::pointer(RegType::Mem, map->key_size);
+    key.read_only = true;
+    key.id = env.new_id();
+    RegValue value = RegValue::pointer(RegType::MapValue, *facts.timer_map);
+    value.id = env.new_id();
+    State later = s;
+    later.refs.clear();  // the callback starts holding nothing; what it acquires it must release
+    Frame f = callback_frame({RegValue::pointer(RegType::MapPtr, *facts.timer_map), key, value, RegValue{}});
+    f.async_callback = true;
+    if (auto c = push_frame(env, later, pc, facts.callback, std::move(f))) return c;
+    out.forks.push_back(Fork{std::move(later), facts.callback});
   }
   if (helper == kBpfFindVma && sig.known) {
     // The kernel's set_find_vma_callback_state: callback(task, vma, ctx): the caller's task (checked
@@ -645,7 +696,7 @@ Check check_global_mem_arg(Env& env, State& s, std::uint32_t pc, int r, std::uin
       break;
     case ViolationKind::ReadOnlyWrite: d.note = "the memory is read only (the callee may write it)"; break;
     case ViolationKind::Unsupported: d.note = c->detail.note; break;
-    case ViolationKind::UnknownMap: case ViolationKind::PointerLeak: case ViolationKind::SpinLock:
+    case ViolationKind::UnknownMap: case ViolationKind::PointerLeak: case ViolationKind::SpinLock: case ViolationKind::Timer:
       return c;
     default: break;
   }
@@ -796,10 +847,20 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
   if (r0.type == RegType::Stack) return violation(pc, ViolationKind::StackPointerEscape, d);
   const Frame callee = s.top();
   if (callee.callback) {
-    if (!r0.is_scalar() || r0.value.umax() > 1) {
-      d.limit = 1;
+    const std::uint64_t max = callee.async_callback ? 0 : 1;  // a timer callback returns 0
+    if (!r0.is_scalar() || r0.value.umax() > max) {
+      d.limit = static_cast<std::int64_t>(max);
       return violation(pc, ViolationKind::InvalidReturn, d);
     }
+  }
+  if (callee.async_callback) {
+    // Nothing returns into the caller: the callback runs later, on its own.
+    if (!s.refs.empty()) {
+      d.limit = s.refs.front();
+      return violation(pc, ViolationKind::UnreleasedReference, d);
+    }
+    out.ends = true;
+    return std::nullopt;
   }
   s.frames.pop_back();
   // Pointers into the popped frame's stack die with it.

@@ -13,11 +13,18 @@ namespace {
 constexpr std::uint32_t kMapTypeArray = 2;  // BPF_MAP_TYPE_ARRAY: direct value access allowed
 
 // The kernel's check_map_prog_compatibility, for the rules bpfvm models: some program types may not
-// use maps whose values hold a bpf_spin_lock at all.
+// use maps whose values hold a bpf_spin_lock or a bpf_timer at all.
 Check check_map_for_program_type(const Env& env, std::uint32_t pc, const MapInfo& map, ViolationDetail d) {
-  if (map.spin_lock_off < 0 || env.options.program_type.spin_locks_refused.empty()) return std::nullopt;
-  d.note = env.options.program_type.spin_locks_refused;
-  return violation(pc, ViolationKind::SpinLock, d);
+  const auto& type = env.options.program_type;
+  if (map.spin_lock_off >= 0 && !type.spin_locks_refused.empty()) {
+    d.note = type.spin_locks_refused;
+    return violation(pc, ViolationKind::SpinLock, d);
+  }
+  if (map.timer_off >= 0 && !type.timers_refused.empty()) {
+    d.note = type.timers_refused;
+    return violation(pc, ViolationKind::Timer, d);
+  }
+  return std::nullopt;
 }
 
 Check transfer_lddw(Env& env, State& s, std::uint32_t pc) {

@@ -25,6 +25,8 @@ struct MapInfo {
   std::shared_ptr<const MapInfo> inner;
   /// Offset of the value's struct bpf_spin_lock (from the map's BTF), or -1: none.
   std::int32_t spin_lock_off = -1;
+  /// Offset of the value's struct bpf_timer (from the map's BTF), or -1: none.
+  std::int32_t timer_off = -1;
 };
 
 /// What a context field yields when loaded.
@@ -67,6 +69,8 @@ struct ProgramTypeInfo {
   bool legacy_packet_loads = false;  // LD_ABS/LD_IND allowed: r6 = the skb (the kernel's may_access_skb)
   /// Non-empty: the kernel's reason this type may not use a map whose value holds a bpf_spin_lock.
   std::string_view spin_locks_refused;
+  /// Non-empty: the kernel's reason this type may not use a map whose value holds a bpf_timer.
+  std::string_view timers_refused;
   /// BTF struct name of the context ("xdp_md"): a global function's `struct <name> *` argument is the
   /// ctx (the kernel's btf_get_prog_ctx_type). Empty: no argument can be the ctx.
   std::string_view ctx_btf_name;

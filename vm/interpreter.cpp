@@ -574,6 +574,7 @@ Result<ExecResult> Interpreter::run_in(Mode mode, RunContext& ctx, std::span<con
   ctx.budget_insns = budget_insns;
   ctx.engine_tail_calls = true;
   ctx.invoke_callback = &Interpreter::callback_entry;
+  ctx.keep_callback = &Interpreter::keep_callback_entry;
   ctx.engine = this;
   ctx.begin_run();
   auto result = execute_in(mode, this, slots(mode).data(), &ctx, args, budget);
@@ -583,6 +584,29 @@ Result<ExecResult> Interpreter::run_in(Mode mode, RunContext& ctx, std::span<con
   }
   ctx.stack = saved_stack;
   ctx.invoke_callback = nullptr;
+  ctx.keep_callback = nullptr;
+  ctx.engine = nullptr;
+  ctx.engine_tail_calls = false;
+  return result;
+}
+
+KeptCallback Interpreter::keep_callback_entry(const void* engine, std::uint64_t fn_value) {
+  // `engine` is the program running when the helper was called: fn_value is a slot of its copy.
+  return KeptCallback{&Interpreter::run_kept_callback, engine, fn_value};
+}
+
+Result<std::uint64_t> Interpreter::run_kept_callback(const void* code, RunContext& ctx, std::uint64_t fn_value,
+                                                     std::span<const std::uint64_t, 5> args) {
+  // A run of its own, set up as run_in sets one up; the mode and budget are the caller's ctx's.
+  const auto* self = static_cast<const Interpreter*>(code);
+  ctx.engine_tail_calls = true;
+  ctx.invoke_callback = &Interpreter::callback_entry;
+  ctx.keep_callback = &Interpreter::keep_callback_entry;
+  ctx.engine = self;
+  ctx.begin_run();
+  auto result = self->call_function(ctx, fn_value, args);
+  ctx.invoke_callback = nullptr;
+  ctx.keep_callback = nullptr;
   ctx.engine = nullptr;
   ctx.engine_tail_calls = false;
   return result;

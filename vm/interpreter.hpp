@@ -98,6 +98,10 @@ class Interpreter {
                             std::uint64_t budget_insns, std::uint32_t runs) const;
   static Result<std::uint64_t> callback_entry(const void* engine, RunContext& ctx, std::uint64_t fn_value,
                                               std::span<const std::uint64_t, 5> args);
+  // RunContext::keep_callback and the KeptCallback::call it hands out (bpf_timer callbacks).
+  static KeptCallback keep_callback_entry(const void* engine, std::uint64_t fn_value);
+  static Result<std::uint64_t> run_kept_callback(const void* code, RunContext& ctx, std::uint64_t fn_value,
+                                                 std::span<const std::uint64_t, 5> args);
   void thread(std::vector<Slot>& slots, const std::array<const void*, isa::kNumOps>& labels);
 
   std::shared_ptr<const Program> program_;

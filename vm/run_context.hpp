@@ -20,6 +20,18 @@ struct RunContext;
 using CallbackFn = Result<std::uint64_t> (*)(const void* engine, RunContext& run, std::uint64_t fn_value,
                                              std::span<const std::uint64_t, 5> args);
 
+/// A callback kept past the run that named it (bpf_timer_set_callback): `call` runs the function at
+/// `fn_value` of the engine object `code` (the Interpreter, the JIT's ProgramCode) later, as a run of
+/// its own on `run` (r1..r5 = args), and returns its r0. Valid while that engine object lives.
+struct KeptCallback {
+  Result<std::uint64_t> (*call)(const void* code, RunContext& run, std::uint64_t fn_value,
+                                std::span<const std::uint64_t, 5> args) = nullptr;
+  const void* code = nullptr;
+  std::uint64_t fn_value = 0;
+};
+/// Engine hook that turns the running program's BPF_PSEUDO_FUNC value into a KeptCallback.
+using KeepCallbackFn = KeptCallback (*)(const void* engine, std::uint64_t fn_value);
+
 /// A host memory range a program may touch in checked mode.
 struct Region {
   std::uintptr_t begin = 0;
@@ -89,6 +101,8 @@ struct RunContext {
   /// Callbacks into the program, set by the engine for the run's duration.
   CallbackFn invoke_callback = nullptr;
   const void* engine = nullptr;
+  /// Keeps a callback for later (bpf_timer), set by the engine with invoke_callback.
+  KeepCallbackFn keep_callback = nullptr;
   Result<std::uint64_t> call_back(std::uint64_t fn_value, std::span<const std::uint64_t, 5> args) {
     if (invoke_callback == nullptr)
       return make_error(Errc::Unsupported, "this engine cannot call back into the program");

@@ -136,6 +136,18 @@ int bpfvm_vm_set_trace_sink(bpfvm_vm *vm, bpfvm_trace_fn fn, void *user, bpfvm_e
 int bpfvm_vm_set_current_task(bpfvm_vm *vm, uint32_t tgid, uint32_t pid, uint32_t uid, uint32_t gid,
                               const char *comm, bpfvm_error *err) BPFVM_NOEXCEPT;
 
+/** bpf_timer: the clock CLOCK_MONOTONIC, CLOCK_BOOTTIME and CLOCK_REALTIME timers (and
+ *  bpf_ktime_get_ns / bpf_ktime_get_boot_ns) read, in ns; `now_ns` NULL restores the host's clocks.
+ *  A clock the host advances makes timer firing deterministic. Set it before the first run. */
+typedef uint64_t (*bpfvm_clock_fn)(void *user);
+int bpfvm_vm_set_clock(bpfvm_vm *vm, bpfvm_clock_fn now_ns, void *user, bpfvm_error *err) BPFVM_NOEXCEPT;
+/** Runs the callback of every bpf_timer armed before this call whose expiry is at or before its
+ *  clock's now, earliest first (C++ Vm::run_due_timers); `fired` (may be NULL) gets how many ran.
+ *  Callbacks run only here, on the calling thread. A failing callback returns its error. */
+int bpfvm_vm_run_due_timers(bpfvm_vm *vm, size_t *fired, bpfvm_error *err) BPFVM_NOEXCEPT;
+/** The earliest expiry among armed bpf_timers in `expiry_ns`; BPFVM_OK with *armed = 0 when none. */
+int bpfvm_vm_next_timer_expiry(const bpfvm_vm *vm, int *armed, uint64_t *expiry_ns, bpfvm_error *err) BPFVM_NOEXCEPT;
+
 /** Options for opening an ELF object; pass NULL for none. */
 typedef struct bpfvm_open_options {
   const void *target_btf;     /**< kernel BTF for CO-RE (e.g. /sys/kernel/btf/vmlinux bytes) */

@@ -645,6 +645,21 @@ class Vm {
   /// The task bpf_get_current_pid_tgid / uid_gid / comm report (default: this process).
   void set_current_task(std::uint32_t tgid, std::uint32_t pid, std::uint32_t uid, std::uint32_t gid, std::string comm);
 
+  /// bpf_timer: replaces the clock of CLOCK_MONOTONIC, CLOCK_BOOTTIME and CLOCK_REALTIME timers (and
+  /// bpf_ktime_get_ns / bpf_ktime_get_boot_ns) with `now_ns`, e.g. a test's clock the host advances.
+  /// Default (and an empty function): the host's clocks. Set it before the first run.
+  void set_clock(std::function<std::uint64_t()> now_ns);
+  /// bpf_timer callbacks fire only here (and on no thread of bpfvm's): runs the callback of every timer
+  /// armed before this call whose expiry (bpf_timer_start) is at or before its clock's now, earliest
+  /// first, ties in arming order, each as a run of the program that set it (a CPU slot, its checked
+  /// mode and budget; the interpreter or JIT it was prepared for). A callback that re-arms its timer
+  /// fires at a later call. Returns how many callbacks ran; a failing callback (helper fault, budget)
+  /// stops the call with its error. Thread-safe: an embedder may call it from a thread of its own
+  /// at next_timer_expiry().
+  Result<std::size_t> run_due_timers();
+  /// The earliest expiry among armed bpf_timers (ns on their clock), or nullopt when none is armed.
+  std::optional<std::uint64_t> next_timer_expiry() const;
+
   /// Opens an ELF object from memory (libbpf conventions: SEC names, .maps, globals, CO-RE);
   /// `object_name` prefixes global-data map names as libbpf does.
   Result<Object> open_elf(std::span<const std::uint8_t> elf, const LoadOptions& options = {},

@@ -215,37 +215,45 @@ Result<TestRunResult> test_run(const Fd& prog, std::span<const std::uint8_t> dat
 
 namespace {
 
-// BTF for a map whose 4-byte key is an int and whose value is `value_size` bytes holding a struct
-// bpf_spin_lock at `lock_off`: [1] int, [2] struct bpf_spin_lock { int val; }, [3] struct value.
-std::vector<std::uint8_t> spin_lock_value_btf(std::uint32_t value_size, std::uint32_t lock_off) {
+// BTF for a map whose 4-byte key is an int and whose value is `value_size` bytes holding one struct
+// `field` (bpf_spin_lock, bpf_timer: the kernel matches its name and size) of `field_size` bytes at
+// `field_off`: [1] int, [2] struct <field> { int val; }, [3] struct value.
+std::vector<std::uint8_t> special_field_value_btf(std::uint32_t value_size, std::string_view field,
+                                                  std::uint32_t field_size, std::uint32_t field_off) {
   struct Types {
     btf_type int_type;
     std::uint32_t int_encoding;
-    btf_type lock_type;
-    btf_member lock_val;
+    btf_type field_type;
+    btf_member field_val;
     btf_type value_type;
-    btf_member value_lock;
+    btf_member value_field;
   };
   static_assert(sizeof(Types) == 3 * sizeof(btf_type) + 4 + 2 * sizeof(btf_member));
-  static constexpr char kStrings[] = "\0int\0bpf_spin_lock\0val\0value\0lock";  // offsets 1, 5, 19, 23, 29
+  // "\0int\0<field>\0val\0value\0f": offsets 1, 5, then after the field's name.
+  std::string strings("\0int\0", 5);
+  strings += field;
+  strings.push_back('\0');
+  const auto val_off = static_cast<std::uint32_t>(strings.size());
+  strings += std::string("val\0value\0f\0", 12);
+  const std::uint32_t value_off = val_off + 4, member_off = val_off + 10;
   Types t{};
   t.int_type = btf_type{1, btf_info(BTF_KIND_INT, 0), {4}};
   t.int_encoding = btf_int_encoding(BTF_INT_SIGNED, 0, 32);
-  t.lock_type = btf_type{5, btf_info(BTF_KIND_STRUCT, 1), {4}};
-  t.lock_val = btf_member{19, 1, 0};
-  t.value_type = btf_type{23, btf_info(BTF_KIND_STRUCT, 1), {value_size}};
-  t.value_lock = btf_member{29, 2, lock_off * 8};
+  t.field_type = btf_type{5, btf_info(BTF_KIND_STRUCT, 1), {field_size}};
+  t.field_val = btf_member{val_off, 1, 0};
+  t.value_type = btf_type{value_off, btf_info(BTF_KIND_STRUCT, 1), {value_size}};
+  t.value_field = btf_member{member_off, 2, field_off * 8};
   btf_header hdr{};
   hdr.magic = BTF_MAGIC;
   hdr.version = BTF_VERSION;
   hdr.hdr_len = sizeof(hdr);
   hdr.type_len = sizeof(t);
   hdr.str_off = hdr.type_len;
-  hdr.str_len = sizeof(kStrings);
-  std::vector<std::uint8_t> out(sizeof hdr + sizeof t + sizeof kStrings);
+  hdr.str_len = static_cast<std::uint32_t>(strings.size());
+  std::vector<std::uint8_t> out(sizeof hdr + sizeof t + strings.size());
   std::memcpy(out.data(), &hdr, sizeof hdr);
   std::memcpy(out.data() + sizeof hdr, &t, sizeof t);
-  std::memcpy(out.data() + sizeof hdr + sizeof t, kStrings, sizeof kStrings);
+  std::memcpy(out.data() + sizeof hdr + sizeof t, strings.data(), strings.size());
   return out;
 }
 
@@ -260,9 +268,14 @@ int map_create(const MapSpec& spec, Fd& out) {
   attr.max_entries = spec.max_entries;
   attr.map_flags = spec.map_flags;
   Fd btf;  // the map keeps its own reference; ours closes after the create
-  if (spec.spin_lock_off >= 0) {
-    if (spec.key_size != 4) return -EINVAL;  // the BTF above describes an int key
-    auto loaded = load_btf(spin_lock_value_btf(spec.value_size, static_cast<std::uint32_t>(spec.spin_lock_off)));
+  if (spec.spin_lock_off >= 0 || spec.timer_off >= 0) {
+    if (spec.key_size != 4 || (spec.spin_lock_off >= 0 && spec.timer_off >= 0))
+      return -EINVAL;  // the BTF above describes an int key and one special field
+    auto loaded = load_btf(spec.spin_lock_off >= 0
+                               ? special_field_value_btf(spec.value_size, "bpf_spin_lock", 4,
+                                                         static_cast<std::uint32_t>(spec.spin_lock_off))
+                               : special_field_value_btf(spec.value_size, "bpf_timer", 16,
+                                                         static_cast<std::uint32_t>(spec.timer_off)));
     if (!loaded) return -EINVAL;
     btf = std::move(*loaded);
     attr.btf_fd = static_cast<std::uint32_t>(btf.get());

@@ -97,6 +97,8 @@ struct MapSpec {
   /// >= 0: the value holds a struct bpf_spin_lock at this offset; map_create then describes the
   /// value with BTF (the kernel allows bpf_spin_lock only in BTF-described values).
   std::int32_t spin_lock_off = -1;
+  /// >= 0: the value holds a struct bpf_timer at this offset (BTF-described as above).
+  std::int32_t timer_off = -1;
 };
 
 // <linux/btf.h> documents these encodings but (unlike libbpf's headers) defines no macros for them.

@@ -126,12 +126,12 @@ int create_map(std::uint32_t type, std::uint32_t key_size, std::uint32_t value_s
 
 /// The kernel's map for a verifier MapInfo (and, for map-in-map, one inner map as template).
 Result<Fd> create_map_for(const verifier::MapInfo& info) {
-  if (info.spin_lock_off >= 0) {  // a BTF-described value (kernel_oracle's map_create builds the BTF)
+  if (info.spin_lock_off >= 0 || info.timer_off >= 0) {  // a BTF-described value (kernel_oracle's map_create builds the BTF)
     Fd fd;
     const testing::MapSpec spec{static_cast<bpf_map_type>(info.type), info.key_size, info.value_size, info.max_entries,
-                       info.flags, info.spin_lock_off};
+                       info.flags, info.spin_lock_off, info.timer_off};
     if (int err = map_create(spec, fd); err < 0)
-      return make_error(Errc::Io, "BPF_MAP_CREATE with a bpf_spin_lock value: " + std::string(std::strerror(-err)));
+      return make_error(Errc::Io, "BPF_MAP_CREATE with a bpf_spin_lock or bpf_timer value: " + std::string(std::strerror(-err)));
     return fd;
   }
   Fd inner;
@@ -412,10 +412,18 @@ Result<std::vector<Fd>> create_object_maps(const loader::Object& object) {
       if (fd < 0) return make_error(Errc::Io, "map " + spec.name + " inner: " + std::strerror(-fd));
       inner.reset(fd);
     }
-    const int fd = create_map(spec.type, spec.key_size, spec.value_size, spec.max_entries, spec.map_flags,
-                              inner.valid() ? inner.get() : -1);
-    if (fd < 0) return make_error(Errc::Io, "map " + spec.name + ": " + std::strerror(-fd));
-    Fd map(fd);
+    Fd map;
+    if (spec.spin_lock_off >= 0 || spec.timer_off >= 0) {  // the value's special field needs BTF
+      const testing::MapSpec described{static_cast<bpf_map_type>(spec.type), spec.key_size, spec.value_size,
+                                        spec.max_entries, spec.map_flags, spec.spin_lock_off, spec.timer_off};
+      if (int err = map_create(described, map); err < 0)
+        return make_error(Errc::Io, "map " + spec.name + ": " + std::strerror(-err));
+    } else {
+      const int fd = create_map(spec.type, spec.key_size, spec.value_size, spec.max_entries, spec.map_flags,
+                                inner.valid() ? inner.get() : -1);
+      if (fd < 0) return make_error(Errc::Io, "map " + spec.name + ": " + std::strerror(-fd));
+      map.reset(fd);
+    }
     if (!spec.initial_value.empty()) {
       const std::uint32_t key = 0;
       std::vector<std::uint8_t> value = spec.initial_value;

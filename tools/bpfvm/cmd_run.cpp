@@ -1,4 +1,7 @@
 // `bpfvm run`: load (and verify) a program, run it on input, print r0 / the packet / the maps.
+#include <time.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -41,7 +44,9 @@ constexpr const char* kRunUsage =
     "  --repeat N         run N times on one packet/context (as BPF_PROG_TEST_RUN) and report the mean\n"
     "                     time per run: thread CPU time (cpu_ns_per_run; leaves out preemption, as the\n"
     "                     kernel's test-run duration does) and wall time (ns_per_run)\n"
-    "  --dump-maps        print every map's contents after the run\n"
+    "  --fire-timers      after the run, fire the bpf_timers it armed on a virtual clock that jumps to\n"
+    "                     each expiry (at most 1000 callbacks); without it armed timers are only reported\n"
+    "  --dump-maps        print every map's contents after the run (and the timers' callbacks)\n"
     "  --jit-dump         print the JIT's native code\n"
     "  --json             print one JSON object\n"
     "resource limits:\n";
@@ -61,7 +66,7 @@ int cmd_run(Args args) {
   VmOptions vm_options;
   std::string coverage_path;
   std::uint64_t repeat = 0;
-  bool json = false, dump_maps = false, jit_dump = false;
+  bool json = false, dump_maps = false, jit_dump = false, fire_timers = false;
   while (!r.done() && r.error().empty()) {
     if (r.flag("--help") || r.flag("-h")) {
       std::fputs(kRunUsage, stdout);
@@ -87,6 +92,7 @@ int cmd_run(Args args) {
     else if (r.flag("--no-verify")) options.verify = false;
     else if (r.flag("--json")) json = true;
     else if (r.flag("--dump-maps")) dump_maps = true;
+    else if (r.flag("--fire-timers")) fire_timers = true;
     else if (r.flag("--jit-dump")) jit_dump = true;
     else r.unknown();
   }
@@ -119,6 +125,14 @@ int cmd_run(Args args) {
   if (!mem_file.empty()) input_options.mem = mem_bytes;
 
   Vm vm(vm_options);
+  // --fire-timers: a virtual clock (from the host's now) that bpfvm moves to each timer's expiry.
+  std::uint64_t virtual_now_ns = 0;
+  if (fire_timers) {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    virtual_now_ns = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+    vm.set_clock([&virtual_now_ns] { return virtual_now_ns; });
+  }
   auto input = open_input(vm, path, input_options);
   if (!input) return fail(path, input.error());
   auto name = pick_program(input->object, prog);
@@ -140,6 +154,19 @@ int cmd_run(Args args) {
                                    coverage ? coverage->counters() : std::span<std::uint32_t>{}});
   if (coverage && !write_run_coverage(*coverage, coverage_path, *name, repeat ? repeat : 1)) return kExitError;
   if (!out) return fail(path, out.error());
+  // bpf_timer callbacks run only when asked (Vm::run_due_timers): with --fire-timers, each armed timer
+  // in expiry order (callbacks that re-arm fire again, up to kMaxTimerCallbacks); else only reported.
+  constexpr std::size_t kMaxTimerCallbacks = 1000;
+  std::size_t timers_fired = 0;
+  while (fire_timers && timers_fired < kMaxTimerCallbacks) {
+    const auto expiry = vm.next_timer_expiry();
+    if (!expiry) break;
+    virtual_now_ns = std::max(virtual_now_ns, *expiry);
+    auto fired = vm.run_due_timers();
+    if (!fired) return fail(path, fired.error());
+    timers_fired += *fired;
+  }
+  const auto still_armed = vm.next_timer_expiry();
 
   const bool packet_program = program->type().entry == ProgramType::Entry::Context && !out->data_out.empty();
   // A context the program stored into (cgroup_sock's mark, an skb's cb[]): the bytes after the run. A
@@ -165,6 +192,8 @@ int cmd_run(Args args) {
                   r->map.c_str(), r->map_type, r->key, r->broadcast ? "true" : "false");
     if (out->msg_apply_bytes) std::printf(", \"msg_apply_bytes\": %u", *out->msg_apply_bytes);
     if (out->msg_cork_bytes) std::printf(", \"msg_cork_bytes\": %u", *out->msg_cork_bytes);
+    if (fire_timers) std::printf(", \"timers_fired\": %zu", timers_fired);
+    std::printf(", \"timers_armed\": %s", still_armed ? "true" : "false");
     if (dump_maps) std::printf(", \"maps\": %s", maps_json(input->object).c_str());
     std::printf("}\n");
   } else {
@@ -181,6 +210,10 @@ int cmd_run(Args args) {
     if (repeat)
       std::printf("%.1f ns per run over %llu runs (thread CPU time; wall time %.1f ns)\n", out->cpu_ns_per_run,
                   static_cast<unsigned long long>(repeat), out->ns_per_run);
+    if (fire_timers) std::printf("bpf_timer: %zu callbacks fired\n", timers_fired);
+    if (still_armed)
+      std::printf("bpf_timer: timers still armed%s\n",
+                  fire_timers ? " (stopped after 1000 callbacks)" : "; not fired (--fire-timers runs them)");
     if (dump_maps) std::fputs(maps_text(input->object).c_str(), stdout);
   }
   return kExitOk;
