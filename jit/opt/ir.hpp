@@ -41,6 +41,7 @@ enum class Op : std::uint8_t {
              // (jit/emit_driver.cpp budget_segments); short of them, the budget error at its exact pc
   Frames,    // checked builds: the live eBPF frames become depths 0..imm (the run's stack region,
              // as the interpreter's ctx->stack at a call and a return)
+  ConstInReg,  // imm, held in a location: licm.cpp loads a wide constant read inside a loop once, before it
 };
 
 struct Inst {
