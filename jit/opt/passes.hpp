@@ -20,7 +20,7 @@ struct PassSet {
   bool select = true;          // small diamonds and triangles become Select (cmov/csel), select.cpp
   bool strength_reduce = true; // div/mod by constants become shifts, masks, multiplies (strength_reduce.cpp)
   bool cse = true;             // common subexpressions over the dominator tree (cse.cpp)
-  bool licm = true;            // loop-invariant pure operations move to the loop's preheader (licm.cpp)
+  bool licm = true;            // loop-invariant pure operations and wide constants move to the preheader (licm.cpp)
 };
 
 /// All passes but those named, comma separated (the PassSet member names); InvalidArgument naming
@@ -71,8 +71,8 @@ std::uint32_t reduce_strength(Function& fn);
 std::uint32_t eliminate_common_subexpressions(Function& fn);
 
 /// Loop-invariant code motion (licm.cpp): pure operations of a single-entry loop whose operands are
-/// defined outside it move to the end of its preheader while the loop's estimated register pressure
-/// allows. Returns how many it moved.
+/// defined outside it move to the end of its preheader, and wide constants read in it are loaded there
+/// once (Op::ConstInReg), while the loop's estimated register pressure allows. Returns how many.
 std::uint32_t hoist_loop_invariants(Function& fn);
 
 /// Checked builds (checked_accesses.cpp): clears `checked` on the accesses the IR proves inside a
