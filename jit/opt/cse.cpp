@@ -4,6 +4,7 @@
 // no location, so any copy of one stands for all). Loads are left alone: a store, helper call or
 // atomic between two loads may change memory, and a checked load must stay where it is.
 #include <algorithm>
+#include <array>
 #include <unordered_map>
 
 #include "jit/opt/passes.hpp"
@@ -12,11 +13,13 @@ namespace bpfvm::jit::opt {
 
 namespace {
 
+// Numbered operations have at most four operands (Select); unused ones stay kNoValue. A fixed array
+// keeps keys free of allocations.
 struct Key {
   Op op;
   isa::Kind kind;
   std::uint8_t width, bits;
-  std::vector<ValueId> args;
+  std::array<ValueId, 4> args;
   bool operator==(const Key&) const = default;
 };
 
@@ -129,12 +132,12 @@ std::uint32_t eliminate_common_subexpressions(Function& fn) {
     for (auto id : fn.blocks[b].insts) {
       const Inst& i = fn.values[id];
       if (i.dead || !numbered(i)) continue;
-      Key key{i.op, i.kind, i.width, i.bits, {}};
-      for (auto a : i.args) key.args.push_back(same[a]);
-      if (commutative(i)) std::sort(key.args.begin(), key.args.end());
+      Key key{i.op, i.kind, i.width, i.bits, {kNoValue, kNoValue, kNoValue, kNoValue}};
+      for (std::size_t k = 0; k < i.args.size() && k < key.args.size(); ++k) key.args[k] = same[i.args[k]];
+      if (commutative(i)) std::sort(key.args.begin(), key.args.begin() + 2);
       const auto [at, fresh] = available.try_emplace(key, id);
       if (fresh) {
-        added[b].push_back(std::move(key));
+        added[b].push_back(key);
       } else {
         same[id] = at->second;
         ++replaced;
