@@ -115,6 +115,7 @@ std::uint32_t eliminate_common_subexpressions(Function& fn) {
     if (const Inst& i = fn.values[v]; !i.dead && i.op == Op::Const) same[v] = constants.try_emplace(i.imm, v).first->second;
 
   std::unordered_map<Key, ValueId, KeyHash> available;
+  available.reserve(fn.values.size());  // no rehashing on large straight-line programs
   std::vector<std::vector<Key>> added(fn.blocks.size());  // keys a block made available, removed on leaving it
   std::uint32_t replaced = 0;
   // Dominator-tree preorder; a block is left (its keys withdrawn) after all its children.
