@@ -442,6 +442,9 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       finish(id);
       return {};
     }
+    case Op::ConstInReg:  // a wide constant loaded once before a loop (licm.cpp)
+      if (al_.reg[id] >= 0 || al_.slot[id] >= 0) emit_move(loc(id), {Loc::Kind::Imm, i.imm});
+      return {};
     case Op::Alu: return emit_alu(id);
     case Op::MovSx: {
       // Bitfield: SBFM aliases SXTB/SXTH/SXTW; the 32-bit forms write W, zero-extending past bit 31.

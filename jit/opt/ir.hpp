@@ -43,6 +43,7 @@ enum class Op : std::uint8_t {
              // as the interpreter's ctx->stack at a call and a return)
   FuncAddr,  // lddw_func: the native address of the function compiled for the subprogram at pc imm
              // (a callback root, Function::root_pc); position independent, so not a Const
+  ConstInReg,  // imm, held in a location: licm.cpp loads a wide constant read inside a loop once, before it
 };
 
 struct Inst {

@@ -16,7 +16,7 @@ using isa::Kind;
 bool is_pure(const Inst& inst) {
   switch (inst.op) {
     case Op::Const: case Op::Arg: case Op::FramePtr: case Op::Phi: case Op::Copy: case Op::Alu:
-    case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Select: case Op::FuncAddr:
+    case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Select: case Op::FuncAddr: case Op::ConstInReg:
       return true;
     case Op::Load:
       return !inst.checked;  // an unchecked load cannot fault, so an unused one may go
@@ -237,10 +237,12 @@ Result<PassSet> passes_without(std::string_view names) {
     else if (name == "fold_addresses") set.fold_addresses = false;
     else if (name == "select") set.select = false;
     else if (name == "strength_reduce") set.strength_reduce = false;
+    else if (name == "cse") set.cse = false;
+    else if (name == "licm") set.licm = false;
     else if (!name.empty())
       return make_error(Errc::InvalidArgument, "unknown optimizing-tier pass '" + std::string(name) +
                                                    "' (promote_stack, fold_constants, remove_zext, "
-                                                   "strength_reduce, fold_addresses, dce, select)");
+                                                   "strength_reduce, cse, fold_addresses, dce, licm, select)");
   }
   return set;
 }
@@ -254,19 +256,21 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
     remove_trivial_phis(fn);
   }
   if (passes.strength_reduce) reduce_strength(fn);
+  if (passes.cse) eliminate_common_subexpressions(fn);
   if (passes.fold_addresses) fold_address_offsets(fn);
   if (passes.dce) eliminate_dead_code(fn);
+  if (passes.licm) hoist_loop_invariants(fn);
   if (passes.select) select_small_diamonds(fn);
 }
 
 std::string inst_text(const Function& fn, ValueId id) {
   static constexpr const char* kNames[] = {"const", "arg", "fp", "phi", "copy", "alu", "movsx", "unary",
                                            "zext32", "load", "store", "atomic", "call", "jmp", "br", "ret",
-                                           "select", "charge", "frames", "funcaddr"};
+                                           "select", "charge", "frames", "funcaddr", "const_reg"};
   const Inst& i = fn.values[id];
   std::string out = "v" + std::to_string(id) + " = " + kNames[static_cast<int>(i.op)];
   if (i.op == Op::Const || i.op == Op::Arg || i.op == Op::FramePtr || i.op == Op::Charge || i.op == Op::Frames ||
-      i.op == Op::FuncAddr)
+      i.op == Op::FuncAddr || i.op == Op::ConstInReg)
     out += " " + std::to_string(i.imm);
   if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary || i.op == Op::Select)
     out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);

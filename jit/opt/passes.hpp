@@ -19,6 +19,8 @@ struct PassSet {
   bool fold_addresses = true;  // `base + constant` addresses of loads/stores/atomics go into their displacement
   bool select = true;          // small diamonds and triangles become Select (cmov/csel), select.cpp
   bool strength_reduce = true; // div/mod by constants become shifts, masks, multiplies (strength_reduce.cpp)
+  bool cse = true;             // common subexpressions over the dominator tree (cse.cpp)
+  bool licm = true;            // loop-invariant pure operations and wide constants move to the preheader (licm.cpp)
 };
 
 /// All passes but those named, comma separated (the PassSet member names); InvalidArgument naming
@@ -62,6 +64,16 @@ std::uint32_t select_small_diamonds(Function& fn);
 /// Division and modulo by constants (strength_reduce.cpp): by 0, 1 and powers of two for any width,
 /// unsigned 32-bit ones by any constant through a multiply (Granlund–Montgomery). Returns how many.
 std::uint32_t reduce_strength(Function& fn);
+
+/// Common subexpression elimination (cse.cpp): a pure ALU operation, extension, byte swap or select
+/// equal to one that dominates it (same operation, same operands) becomes a copy of it; equal
+/// constants become one. Returns how many operations it replaced.
+std::uint32_t eliminate_common_subexpressions(Function& fn);
+
+/// Loop-invariant code motion (licm.cpp): pure operations of a single-entry loop whose operands are
+/// defined outside it move to the end of its preheader, and wide constants read in it are loaded there
+/// once (Op::ConstInReg), while the loop's estimated register pressure allows. Returns how many.
+std::uint32_t hoist_loop_invariants(Function& fn);
 
 /// Checked builds (checked_accesses.cpp): clears `checked` on the accesses the IR proves inside a
 /// frame that is live where they run (FramePtr(d) + a constant, d at most the access's depth, the

@@ -426,6 +426,9 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
     }
     case Op::FramePtr:
       return {};  // no location: uses address the frame from rsp
+    case Op::ConstInReg:  // a wide constant loaded once before a loop (licm.cpp)
+      if (al_.reg[id] >= 0 || al_.slot[id] >= 0) emit_move(loc(id), {Loc::Kind::Imm, i.imm});
+      return {};
     case Op::Alu: return emit_alu(id);
     case Op::MovSx: {
       const auto t = target(id);
