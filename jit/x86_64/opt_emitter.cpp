@@ -133,31 +133,21 @@ class OptEmitter {
       }
     }
 
-    alias_ = opt::forwarding_targets(fn_, al_);
-    std::vector<std::vector<opt::BlockId>> bound_with(fn_.blocks.size());
-    for (opt::BlockId b = 0; b < fn_.blocks.size(); ++b)
-      if (alias_[b] != b) bound_with[alias_[b]].push_back(b);
-    const auto placed = opt::placed_blocks(fn_, al_);
-    for (std::size_t i = 0; i < placed.size(); ++i) {
-      const opt::BlockId b = placed[i].id;
-      if (alias_[b] != b) continue;  // its label is bound where its code would jump to
+    auto plan = opt::emission_plan(fn_, al_);
+    alias_ = std::move(plan.alias);
+    for (const auto& placed : plan.blocks) {
       // Loop heads start on a kLoopAlignBytes boundary, as in the baseline tier.
-      if (placed[i].loop_head) a_.align(AlignMode::kCode, kLoopAlignBytes);
-      for (auto f : bound_with[b]) a_.bind(labels_[f]);
-      a_.bind(labels_[b]);
+      if (placed.loop_head) a_.align(AlignMode::kCode, kLoopAlignBytes);
+      for (auto f : placed.forwarded) a_.bind(labels_[f]);
+      a_.bind(labels_[placed.id]);
       flags_of_ = nullptr;  // other edges enter here
-      if (notes_) a_.comment(notes_->block(b, placed[i].loop_head).c_str());
-      next_ = -1;
-      for (std::size_t k = i + 1; k < placed.size(); ++k)
-        if (alias_[placed[k].id] == placed[k].id) {
-          next_ = static_cast<std::int64_t>(placed[k].id);
-          break;
-        }
-      for (auto id : fn_.blocks[b].insts) {
+      if (notes_) a_.comment(notes_->block(placed.id, placed.loop_head).c_str());
+      next_ = placed.next;
+      for (auto id : fn_.blocks[placed.id].insts) {
         if (fn_.values[id].dead) continue;
         if (notes_)
           for (const auto& line : notes_->value(id)) a_.comment(line.c_str());
-        auto r = emit_inst(b, id);
+        auto r = emit_inst(placed.id, id);
         if (!r) return r;
       }
     }
