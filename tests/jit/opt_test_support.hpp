@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,14 @@ inline vm::Program assemble_program(const std::string& text, const char* name = 
   auto program = vm::decode_program(*insns, name);
   REQUIRE(program);
   return *program;
+}
+
+/// The values of `program`'s lddw instructions (its wide constants; 0 elsewhere), as the tier gets them.
+inline std::vector<std::uint64_t> wide_values(const vm::Program& program) {
+  std::vector<std::uint64_t> values(program.size(), 0);
+  for (std::size_t pc = 0; pc + 1 < program.size(); ++pc)
+    if (program.ops[pc] != isa::kNoOp && isa::is_wide(program.op(pc))) values[pc] = program.wide_imm(pc);
+  return values;
 }
 
 /// The program lowered and run through `passes` (helpers found by id in `helpers`; lddw values 0),
@@ -68,6 +77,32 @@ inline Outcome checked_interpreter_outcome(const vm::Program& program, const vm:
   auto want = run_engine(*interp, buffer, input, checked, false);
   REQUIRE(want.ok);
   return want;
+}
+
+/// Runs `program` on the tier with the pass `pass` (a PassSet member) on and off, for an input whose
+/// u64 words are `words`, requiring the checked interpreter's outcome both times.
+inline void run_pass_against_interpreter(const vm::Program& program, bool jit::opt::PassSet::*pass,
+                                         std::initializer_list<std::uint64_t> words) {
+  std::vector<std::uint8_t> input(64), buffer;
+  std::size_t at = 0;
+  for (auto w : words) {
+    std::memcpy(input.data() + at, &w, 8);
+    at += 8;
+  }
+  const auto helpers = test_helpers();
+  const auto want = checked_interpreter_outcome(program, helpers, input, buffer);
+  for (bool on : {true, false}) {
+    jit::JitOptions jo;
+    jo.optimize = true;
+    jo.passes.*pass = on;
+    auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
+    REQUIRE(jp);
+    CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
+    std::string shown;
+    for (auto w : words) shown += " " + std::to_string(w);
+    INFO("pass " << (on ? "on" : "off") << ", words" << shown);
+    CHECK(run_engine(*jp, buffer, input, {}, false) == want);
+  }
 }
 
 /// How often `what` occurs in `text` (instructions of an IR listing).

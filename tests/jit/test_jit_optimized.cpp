@@ -9,6 +9,7 @@
 #include "jit/opt/pipeline.hpp"
 #include "tests/jit/conformance_files.hpp"
 #include "tests/jit/jit_test_support.hpp"
+#include "tests/jit/opt_test_support.hpp"
 #include "tests/jit/random_program.hpp"
 #include "vm/assembler.hpp"
 #include "vm/data_file.hpp"
@@ -28,9 +29,7 @@ jit::JitOptions optimizing(jit::opt::PassSet passes = {}) {
 
 /// The optimized IR of a program, as text (for failure messages).
 std::string ir_text(const vm::Program& program) {
-  std::vector<std::uint64_t> values(program.size(), 0);
-  for (std::size_t pc = 0; pc + 1 < program.size(); ++pc)
-    if (program.ops[pc] != isa::kNoOp && isa::is_wide(program.op(pc))) values[pc] = program.wide_imm(pc);
+  const auto values = wide_values(program);
   jit::CompileRequest req;
   req.program = &program;
   req.lddw_values = values;

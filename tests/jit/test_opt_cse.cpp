@@ -22,27 +22,8 @@ int alu_count(const vm::Program& program, const jit::opt::PassSet& passes, isa::
   return n;
 }
 
-/// Runs `program` on the tier with CSE on and off for inputs whose u64 words are `words`,
-/// requiring the checked interpreter's outcome.
 void run_against_interpreter(const vm::Program& program, std::initializer_list<std::uint64_t> words) {
-  std::vector<std::uint8_t> input(64), buffer;
-  std::size_t at = 0;
-  for (auto w : words) {
-    std::memcpy(input.data() + at, &w, 8);
-    at += 8;
-  }
-  const auto helpers = test_helpers();
-  const auto want = checked_interpreter_outcome(program, helpers, input, buffer);
-  for (bool cse : {true, false}) {
-    jit::JitOptions jo;
-    jo.optimize = true;
-    jo.passes.cse = cse;
-    auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
-    REQUIRE(jp);
-    CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
-    INFO("cse " << cse);
-    CHECK(run_engine(*jp, buffer, input, {}, false) == want);
-  }
+  run_pass_against_interpreter(program, &jit::opt::PassSet::cse, words);
 }
 
 }  // namespace

@@ -22,9 +22,7 @@ namespace {
 std::vector<std::uint32_t> depths_of(const vm::Program& program, const jit::opt::PassSet& passes, isa::Kind kind,
                                      jit::opt::Op op = jit::opt::Op::Alu) {
   // optimized_function gives lddw the value 0: these programs need their wide constants.
-  std::vector<std::uint64_t> values(program.size(), 0);
-  for (std::size_t pc = 0; pc + 1 < program.size(); ++pc)
-    if (program.ops[pc] != isa::kNoOp && isa::is_wide(program.op(pc))) values[pc] = program.wide_imm(pc);
+  const auto values = wide_values(program);
   jit::CompileRequest req;
   req.program = &program;
   req.lddw_values = values;
@@ -46,24 +44,7 @@ std::vector<std::uint32_t> constants_in_registers(const vm::Program& program, co
 }
 
 void run_against_interpreter(const vm::Program& program, std::initializer_list<std::uint64_t> words) {
-  std::vector<std::uint8_t> input(64), buffer;
-  std::size_t at = 0;
-  for (auto w : words) {
-    std::memcpy(input.data() + at, &w, 8);
-    at += 8;
-  }
-  const auto helpers = test_helpers();
-  const auto want = checked_interpreter_outcome(program, helpers, input, buffer);
-  for (bool licm : {true, false}) {
-    jit::JitOptions jo;
-    jo.optimize = true;
-    jo.passes.licm = licm;
-    auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
-    REQUIRE(jp);
-    CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
-    INFO("licm " << licm << " words " << words.begin()[0] << " " << words.begin()[1] << " " << words.begin()[2]);
-    CHECK(run_engine(*jp, buffer, input, {}, false) == want);
-  }
+  run_pass_against_interpreter(program, &jit::opt::PassSet::licm, words);
 }
 
 }  // namespace
