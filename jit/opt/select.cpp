@@ -10,6 +10,9 @@
 // join, and a back edge's target is a loop head with code of its own. Outside loops only, and not
 // where a compare reads the chosen value or the compare reads a select (below).
 #include <algorithm>
+#include <optional>
+#include <span>
+#include <vector>
 
 #include "jit/opt/loop_depth.hpp"
 #include "jit/opt/passes.hpp"
@@ -73,19 +76,30 @@ bool reads_select(const Function& fn, ValueId v, int ops_left = 2, int hops_left
   }
 }
 
-/// Per value, the instructions that read it (stale entries only make feeds_compare more careful).
-using Users = std::vector<std::vector<ValueId>>;
-
-Users users_of(const Function& fn) {
-  Users users(fn.values.size());
-  for (ValueId id = 0; id < fn.values.size(); ++id) {
-    const Inst& i = fn.values[id];
-    if (i.dead) continue;
-    for (auto a : i.args)
-      if (a < users.size()) users[a].push_back(id);
+/// Per value, the instructions that read it, in one flat array (stale entries only make
+/// feeds_compare more careful). Built once per round, and only once a diamond gets that far.
+class Users {
+ public:
+  explicit Users(const Function& fn) : start_(fn.values.size() + 1, 0) {
+    for (const Inst& i : fn.values)
+      if (!i.dead)
+        for (auto a : i.args)
+          if (a < fn.values.size()) ++start_[a + 1];
+    for (std::size_t v = 1; v < start_.size(); ++v) start_[v] += start_[v - 1];
+    list_.resize(start_.back());
+    std::vector<std::uint32_t> next(start_.begin(), start_.end() - 1);
+    for (ValueId id = 0; id < fn.values.size(); ++id)
+      if (!fn.values[id].dead)
+        for (auto a : fn.values[id].args)
+          if (a < fn.values.size()) list_[next[a]++] = id;
   }
-  return users;
-}
+  std::size_t size() const { return start_.size() - 1; }
+  std::span<const ValueId> of(ValueId v) const { return {list_.data() + start_[v], list_.data() + start_[v + 1]}; }
+
+ private:
+  std::vector<std::uint32_t> start_;
+  std::vector<ValueId> list_;
+};
 
 /// The other direction of reads_select: true when v reaches a comparison of a Branch or Select
 /// through copies, phis (a loop head's too: the next iteration's test) and up to two cheap
@@ -95,7 +109,7 @@ Users users_of(const Function& fn) {
 /// baseline), binary_search's `found` flag tested at the top of the next iteration (1.14x).
 bool feeds_compare(const Function& fn, const Users& users, ValueId v, int ops_left = 2, int hops_left = 8) {
   if (hops_left == 0 || v >= users.size()) return false;
-  for (auto u : users[v]) {
+  for (auto u : users.of(v)) {
     const Inst& i = fn.values[u];
     if (i.dead) continue;
     switch (i.op) {
@@ -119,7 +133,7 @@ std::size_t index_of(const std::vector<BlockId>& preds, BlockId b) {
 }
 
 /// Converts the branch ending `b`, if it heads a small diamond or triangle. True when it did.
-bool convert(Function& fn, const Users& users, BlockId b) {
+bool convert(Function& fn, std::optional<Users>& users, BlockId b) {
   auto& insts = fn.blocks[b].insts;
   if (insts.empty() || fn.values[insts.back()].op != Op::Branch || fn.blocks[b].succs.size() != 2) return false;
   const BlockId taken = fn.blocks[b].succs[0], fall = fn.blocks[b].succs[1];
@@ -151,7 +165,10 @@ bool convert(Function& fn, const Users& users, BlockId b) {
   }
   if (phis.size() > kMaxSelects) return false;
   for (auto phi : phis)
-    if (fn.values[phi].args[kt] != fn.values[phi].args[kf] && feeds_compare(fn, users, phi)) return false;
+    if (fn.values[phi].args[kt] != fn.values[phi].args[kf]) {
+      if (!users) users.emplace(fn);
+      if (feeds_compare(fn, *users, phi)) return false;
+    }
 
   // The arms' instructions move in front of the branch; their blocks are left empty and unreachable.
   const ValueId branch = insts.back();
@@ -223,7 +240,7 @@ std::uint32_t select_small_diamonds(Function& fn) {
   // nothing changes (each round removes a branch, so this ends).
   for (bool changed = true; changed;) {
     changed = false;
-    const Users users = users_of(fn);
+    std::optional<Users> users;  // built by the first diamond that needs it
     for (BlockId b = 0; b < fn.blocks.size(); ++b)
       if (depth[b] == 0 && convert(fn, users, b)) changed = true, ++converted;
   }
