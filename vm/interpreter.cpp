@@ -572,10 +572,7 @@ Result<ExecResult> Interpreter::run_in(Mode mode, RunContext& ctx, std::span<con
   const Region saved_stack = ctx.stack;
   ctx.checked = mode != Mode::Unchecked;
   ctx.budget_insns = budget_insns;
-  ctx.engine_tail_calls = true;
-  ctx.invoke_callback = &Interpreter::callback_entry;
-  ctx.keep_callback = &Interpreter::keep_callback_entry;
-  ctx.engine = this;
+  install_hooks(ctx);
   ctx.begin_run();
   auto result = execute_in(mode, this, slots(mode).data(), &ctx, args, budget);
   for (std::uint32_t run = 1; run < runs && result; ++run) {
@@ -583,11 +580,22 @@ Result<ExecResult> Interpreter::run_in(Mode mode, RunContext& ctx, std::span<con
     result = execute_in(mode, this, slots(mode).data(), &ctx, args, budget);
   }
   ctx.stack = saved_stack;
+  remove_hooks(ctx);
+  return result;
+}
+
+void Interpreter::install_hooks(RunContext& ctx) const {
+  ctx.engine_tail_calls = true;
+  ctx.invoke_callback = &Interpreter::callback_entry;
+  ctx.keep_callback = &Interpreter::keep_callback_entry;
+  ctx.engine = this;
+}
+
+void Interpreter::remove_hooks(RunContext& ctx) {
   ctx.invoke_callback = nullptr;
   ctx.keep_callback = nullptr;
   ctx.engine = nullptr;
   ctx.engine_tail_calls = false;
-  return result;
 }
 
 KeptCallback Interpreter::keep_callback_entry(const void* engine, std::uint64_t fn_value) {
@@ -599,16 +607,10 @@ Result<std::uint64_t> Interpreter::run_kept_callback(const void* code, RunContex
                                                      std::span<const std::uint64_t, 5> args) {
   // A run of its own, set up as run_in sets one up; the mode and budget are the caller's ctx's.
   const auto* self = static_cast<const Interpreter*>(code);
-  ctx.engine_tail_calls = true;
-  ctx.invoke_callback = &Interpreter::callback_entry;
-  ctx.keep_callback = &Interpreter::keep_callback_entry;
-  ctx.engine = self;
+  self->install_hooks(ctx);
   ctx.begin_run();
   auto result = self->call_function(ctx, fn_value, args);
-  ctx.invoke_callback = nullptr;
-  ctx.keep_callback = nullptr;
-  ctx.engine = nullptr;
-  ctx.engine_tail_calls = false;
+  remove_hooks(ctx);
   return result;
 }
 

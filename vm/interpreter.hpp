@@ -102,6 +102,10 @@ class Interpreter {
   static KeptCallback keep_callback_entry(const void* engine, std::uint64_t fn_value);
   static Result<std::uint64_t> run_kept_callback(const void* code, RunContext& ctx, std::uint64_t fn_value,
                                                  std::span<const std::uint64_t, 5> args);
+  // The engine hooks a run of this interpreter installs on its context (callbacks, kept callbacks,
+  // tail calls), and their removal after it.
+  void install_hooks(RunContext& ctx) const;
+  static void remove_hooks(RunContext& ctx);
   void thread(std::vector<Slot>& slots, const std::array<const void*, isa::kNumOps>& labels);
 
   std::shared_ptr<const Program> program_;
