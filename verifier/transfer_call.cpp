@@ -129,48 +129,48 @@ ArgType resolve_map_arg_type(const VerifierOptions& opts, const CallFacts& facts
   return map && is_sockmap(map->type) ? ArgType::PtrToBtfIdSockCommon : t;
 }
 
-// The kernel's process_spin_lock: a non-null map value pointer at the constant offset of the value's
-// struct bpf_spin_lock.
-Check check_spin_lock_arg(const VerifierOptions& opts, std::uint32_t pc, const RegValue& v, ViolationDetail d) {
-  if (v.type != RegType::MapValue || v.maybe_null) return violation(pc, ViolationKind::HelperArgType, d);
-  const auto map = map_info_of(opts, v.aux);
-  if (!map) return violation(pc, ViolationKind::UnknownMap, d);
-  if (map->spin_lock_off < 0) {
-    d.note = "map has no valid bpf_spin_lock (its BTF value type holds no struct bpf_spin_lock)";
-    return violation(pc, ViolationKind::SpinLock, d);
-  }
-  if (!v.value.is_const()) {
-    d.note = "bpf_spin_lock has to be at a constant offset: the pointer's offset is variable";
-    return violation(pc, ViolationKind::SpinLock, d);
-  }
-  if (static_cast<std::int64_t>(v.value.const_value()) != map->spin_lock_off) {
-    d.note = "the pointer does not point to the value's struct bpf_spin_lock";
-    d.off_min = d.off_max = static_cast<std::int64_t>(v.value.const_value());
-    d.limit = map->spin_lock_off;
-    return violation(pc, ViolationKind::SpinLock, d);
-  }
-  return std::nullopt;
-}
+// A struct bpf_spin_lock or bpf_timer inside a map value, as a helper argument must name it: where
+// MapInfo keeps its offset, the violation kind, and the notes for a map without one, a variable
+// offset and another offset.
+struct ValueField {
+  std::int32_t MapInfo::*offset;
+  ViolationKind kind;
+  const char* missing;
+  const char* variable;
+  const char* elsewhere;
+};
+constexpr ValueField kSpinLockField{
+    &MapInfo::spin_lock_off, ViolationKind::SpinLock,
+    "map has no valid bpf_spin_lock (its BTF value type holds no struct bpf_spin_lock)",
+    "bpf_spin_lock has to be at a constant offset: the pointer's offset is variable",
+    "the pointer does not point to the value's struct bpf_spin_lock"};
+constexpr ValueField kTimerField{
+    &MapInfo::timer_off, ViolationKind::Timer,
+    "map has no valid bpf_timer (it needs BTF whose value type holds a struct bpf_timer)",
+    "R1 doesn't have constant offset. bpf_timer has to be at the constant offset",
+    "the pointer doesn't point to the value's struct bpf_timer"};
 
-// The kernel's process_timer_func: a non-null map value pointer at the constant offset of the value's
-// struct bpf_timer, in a map that has BTF.
-Check check_timer_arg(const VerifierOptions& opts, std::uint32_t pc, const RegValue& v, ViolationDetail d) {
+// The kernel's process_spin_lock / process_timer_func: a non-null map value pointer at the constant
+// offset of the value's field, in a map whose BTF has one.
+Check check_value_field_arg(const VerifierOptions& opts, std::uint32_t pc, const RegValue& v, ViolationDetail d,
+                            const ValueField& field) {
   if (v.type != RegType::MapValue || v.maybe_null) return violation(pc, ViolationKind::HelperArgType, d);
   const auto map = map_info_of(opts, v.aux);
   if (!map) return violation(pc, ViolationKind::UnknownMap, d);
-  if (map->timer_off < 0) {
-    d.note = "map has no valid bpf_timer (it needs BTF whose value type holds a struct bpf_timer)";
-    return violation(pc, ViolationKind::Timer, d);
+  const std::int32_t off = (*map).*field.offset;
+  if (off < 0) {
+    d.note = field.missing;
+    return violation(pc, field.kind, d);
   }
   if (!v.value.is_const()) {
-    d.note = "R1 doesn't have constant offset. bpf_timer has to be at the constant offset";
-    return violation(pc, ViolationKind::Timer, d);
+    d.note = field.variable;
+    return violation(pc, field.kind, d);
   }
-  if (static_cast<std::int64_t>(v.value.const_value()) != map->timer_off) {
-    d.note = "the pointer doesn't point to the value's struct bpf_timer";
+  if (static_cast<std::int64_t>(v.value.const_value()) != off) {
+    d.note = field.elsewhere;
     d.off_min = d.off_max = static_cast<std::int64_t>(v.value.const_value());
-    d.limit = map->timer_off;
-    return violation(pc, ViolationKind::Timer, d);
+    d.limit = off;
+    return violation(pc, field.kind, d);
   }
   return std::nullopt;
 }
@@ -315,7 +315,7 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         facts.has_alloc_size = true;
         break;
       case ArgType::PtrToSpinLock:
-        if (auto c = check_spin_lock_arg(opts, pc, v, d)) return c;
+        if (auto c = check_value_field_arg(opts, pc, v, d, kSpinLockField)) return c;
         facts.lock = HeldSpinLock{true, v.aux, v.id};
         break;
       case ArgType::PtrToConstStr:
@@ -367,7 +367,7 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         break;
       }
       case ArgType::PtrToTimer:
-        if (auto c = check_timer_arg(opts, pc, v, d)) return c;
+        if (auto c = check_value_field_arg(opts, pc, v, d, kTimerField)) return c;
         facts.timer_map = v.aux;
         break;
       case ArgType::PtrToDynptr:
