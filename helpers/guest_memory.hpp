@@ -25,6 +25,9 @@ inline HelperRuntime& runtime_of(vm::RunContext* run) {
 inline HelperRun* run_state(vm::RunContext* run) { return static_cast<HelperRun*>(run->host); }
 inline bool checked(vm::RunContext* run) { return run->checked; }
 
+/// A helper's result (a count, or a negative errno) as r0: sign-extended to 64 bits.
+inline std::uint64_t ret(long v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
+
 /// Stops the run with a HelperFault ("<helper>: why"); returns 0 so callers can `return fault(...)`.
 inline std::uint64_t fault(vm::RunContext* run, std::string why) {
   run->helper_fault = std::move(why);

@@ -22,8 +22,6 @@ using vm::RetType;
 
 maps::Map* map_of(std::uint64_t r) { return reinterpret_cast<maps::Map*>(static_cast<std::uintptr_t>(r)); }
 
-std::uint64_t ret(long v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
-
 bool is_sockmap(const maps::Map& map) {
   return map.type() == maps::MapType::Sockmap || map.type() == maps::MapType::Sockhash;
 }

@@ -17,8 +17,6 @@ using vm::ArgType;
 using vm::RetType;
 using Fragment = MsgCtx::Fragment;
 
-std::uint64_t ret(long v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
-
 // The message behind r1, or nullptr after a fault.
 MsgCtx* msg_of(vm::RunContext* run, std::uint64_t ctx) {
   const HelperRun* s = run_state(run);

@@ -19,8 +19,6 @@ namespace {
 using vm::ArgType;
 using vm::RetType;
 
-std::uint64_t ret(long v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
-
 // The __sk_buff behind `reg` (r1 for helpers), or nullptr after a fault. With a HelperRun, it must be
 // the run's context. The engine names the helper or instruction in front of the fault text.
 SkbCtx* skb_of(vm::RunContext* run, std::uint64_t ctx, const char* reg = "r1") {

@@ -15,8 +15,6 @@ namespace {
 using vm::ArgType;
 using vm::RetType;
 
-std::uint64_t ret(long v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
-
 // bpf_trace_printk(fmt, fmt_size, a1, a2, a3): fmt must hold a NUL within fmt_size; at most three
 // conversions. Returns the formatted length (bstr_printf's count), or -EINVAL.
 std::uint64_t trace_printk(std::uint64_t fmt, std::uint64_t fmt_size, std::uint64_t a1, std::uint64_t a2,

@@ -17,8 +17,6 @@ using vm::RetType;
 
 constexpr std::uint64_t kMaxLoops = 1u << 23;  // BPF_MAX_LOOPS
 
-std::uint64_t ret(long v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
-
 // bpf_tail_call(ctx, prog_array, index), as the kernel interpreter's JMP_TAIL_CALL: an index past
 // max_entries fails, then a tail call past the 33rd fails; otherwise the call counts, and an
 // empty slot fails after counting. On failure the program continues (r0 = -ENOENT; the verifier treats r0 as unset).

@@ -16,8 +16,6 @@ namespace {
 using vm::ArgType;
 using vm::RetType;
 
-std::uint64_t ret(long v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
-
 maps::RingbufMap* ringbuf_of(vm::RunContext* run, std::uint64_t m, const char* helper) {
   auto* map = reinterpret_cast<maps::Map*>(static_cast<std::uintptr_t>(m));
   if (map->type() != maps::MapType::Ringbuf) {

@@ -51,8 +51,6 @@ std::uint64_t redirect_hash(std::uint64_t, std::uint64_t m, std::uint64_t key, s
   return redirect_to(run, m, ptr(key), 0, flags, what);
 }
 
-std::uint64_t errno_result(int err) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(err)); }
-
 // sock_map_op_okay: sock_ops may add its socket only once it is established or listening.
 bool sock_ops_may_add(std::uint32_t op) {
   return op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB || op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB ||
@@ -74,11 +72,11 @@ std::uint64_t sock_ops_update(std::uint64_t ctx, std::uint64_t m, std::uint64_t 
     return 0;
   bpf_sock_ops ops;
   std::memcpy(&ops, ptr(ctx), sizeof ops);
-  if (!sock_ops_may_add(ops.op)) return errno_result(-EOPNOTSUPP);
+  if (!sock_ops_may_add(ops.op)) return ret(-EOPNOTSUPP);
   maps::SocketRef socket;
   socket.tcp = true;
   socket.redirect_allowed = ops.state != BPF_TCP_LISTEN;
-  return errno_result(static_cast<maps::SockMap*>(map)->store(ptr(key), socket, flags));
+  return ret(static_cast<maps::SockMap*>(map)->store(ptr(key), socket, flags));
 }
 
 }  // namespace
@@ -100,7 +98,7 @@ std::uint64_t sockmap_update_elem(vm::RunContext* run, maps::Map& map, std::uint
   if (!guest_ok(run, key, map.spec().key_size, false, what)) return 0;
   const bpf_sock* sock = run_socket(run, sk, what);
   if (sock == nullptr) return 0;
-  if (!is_full_socket(*sock)) return errno_result(-EINVAL);
+  if (!is_full_socket(*sock)) return ret(-EINVAL);
   maps::SocketFacts facts;
   facts.family = static_cast<int>(sock->family);
   facts.type = static_cast<int>(sock->type);
@@ -108,8 +106,8 @@ std::uint64_t sockmap_update_elem(vm::RunContext* run, maps::Map& map, std::uint
   facts.state = static_cast<std::uint8_t>(sock->state);
   facts.bound = sock->src_port != 0;
   maps::SocketRef socket;
-  if (int err = maps::sockmap_socket(facts, socket)) return errno_result(err);
-  return errno_result(static_cast<maps::SockMap&>(map).store(ptr(key), socket, flags));
+  if (int err = maps::sockmap_socket(facts, socket)) return ret(err);
+  return ret(static_cast<maps::SockMap&>(map).store(ptr(key), socket, flags));
 }
 
 void add_sockmap_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {

@@ -16,8 +16,6 @@ using vm::RetType;
 
 constexpr std::uint64_t kBaseMask = 0x1f;  // BPF_STRTOX_BASE_MASK
 
-std::uint64_t ret(long v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
-
 int digit_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -12,7 +12,6 @@ namespace {
 using vm::ArgType;
 using vm::RetType;
 
-std::uint64_t ret(int err) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(err)); }
 const std::byte* timer_at(std::uint64_t addr) { return reinterpret_cast<const std::byte*>(static_cast<std::uintptr_t>(addr)); }
 
 // bpf_timer_init(timer, map, flags): the verifier proved `timer` is the struct bpf_timer of a value of `map`.

@@ -18,8 +18,6 @@ using vm::RetType;
 constexpr std::uint64_t kEthHlen = 14;            // ETH_HLEN
 constexpr std::uint64_t kMetaMax = 255;           // type_max(skb_shared_info.meta_len), kernel >= 6.x
 
-std::uint64_t ret(long v) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)); }
-
 XdpCtx* xdp_of(vm::RunContext* run, std::uint64_t ctx, const char* helper) {
   const HelperRun* s = run_state(run);
   if (s == nullptr || s->xdp == nullptr) {
