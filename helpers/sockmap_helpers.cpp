@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 
 #include "helpers/guest_memory.hpp"
 #include "helpers/runtime.hpp"
@@ -101,7 +102,7 @@ std::uint64_t sock_ops_update(std::uint64_t ctx, std::uint64_t m, std::uint64_t 
   maps::SocketRef socket;
   socket.tcp = true;
   socket.redirect_allowed = ops.state != BPF_TCP_LISTEN;
-  socket.sock = std::make_shared<const bpf_sock>(sock_of_ops(ops));
+  socket.sock = std::make_shared<const maps::ProgramSocket>(maps::ProgramSocket{sock_of_ops(ops), 0});
   return ret(static_cast<maps::SockMap*>(map)->store(ptr(key), socket, flags));
 }
 
@@ -112,14 +113,15 @@ std::uint64_t sock_ops_update(std::uint64_t ctx, std::uint64_t m, std::uint64_t 
 // was put there (maps/sock_map.hpp). The run remembers it so the socket helpers take it.
 std::uint64_t sockmap_lookup_elem(vm::RunContext* run, maps::Map& map, std::uint64_t key) {
   maps::SocketRef socket;
-  const bpf_sock* sock = static_cast<maps::SockMap&>(map).lookup_socket(ptr(key));
-  if (sock == nullptr) {
+  const maps::ProgramSocket* found = static_cast<maps::SockMap&>(map).lookup_socket(ptr(key));
+  if (found == nullptr) {
     if (!static_cast<const maps::SockMap&>(map).find(ptr(key), socket)) return 0;
     return fault(run, "bpf_map_lookup_elem of a socket whose fields bpfvm does not know (an embedder's "
                       "SocketResolver gave none) is not supported yet");
   }
   HelperRun* s = run_state(run);
   if (s == nullptr) return fault(run, "bpf_map_lookup_elem on a sockmap: no HelperRun to hold the socket in");
+  const bpf_sock* sock = &found->sock;
   if (std::find(s->map_sockets.begin(), s->map_sockets.end(), sock) == s->map_sockets.end())
     s->map_sockets.push_back(sock);
   return reinterpret_cast<std::uintptr_t>(sock);
@@ -140,9 +142,15 @@ std::uint64_t sockmap_update_elem(vm::RunContext* run, maps::Map& map, std::uint
   facts.protocol = static_cast<int>(sock->protocol);
   facts.state = static_cast<std::uint8_t>(sock->state);
   facts.bound = sock->src_port != 0;
+  // A socket a lookup of this run returned is a maps::ProgramSocket (sock its first member): it keeps
+  // its cookie, so a host lookup of the new slot reads the socket's, as the kernel's does.
+  static_assert(std::is_standard_layout_v<maps::ProgramSocket> && offsetof(maps::ProgramSocket, sock) == 0);
+  const HelperRun* s = run_state(run);
+  if (s != nullptr && std::find(s->map_sockets.begin(), s->map_sockets.end(), sock) != s->map_sockets.end())
+    facts.cookie = reinterpret_cast<const maps::ProgramSocket*>(sock)->cookie;
   maps::SocketRef socket;
   if (int err = maps::sockmap_socket(facts, socket)) return ret(err);
-  socket.sock = std::make_shared<const bpf_sock>(*sock);  // what a later lookup reads of it
+  socket.sock = std::make_shared<const maps::ProgramSocket>(maps::ProgramSocket{*sock, socket.cookie});
   return ret(static_cast<maps::SockMap&>(map).store(ptr(key), socket, flags));
 }
 

@@ -144,7 +144,7 @@ int host_socket(int fd, SocketRef& out) {
   if (int err = sockmap_socket(f, out)) return err;
   socklen_t len = sizeof(out.cookie);
   if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &out.cookie, &len) != 0) return -EOPNOTSUPP;
-  out.sock = std::make_shared<const bpf_sock>(program_view(fd, f));
+  out.sock = std::make_shared<const ProgramSocket>(ProgramSocket{program_view(fd, f), out.cookie});
   return 0;
 }
 
@@ -203,7 +203,7 @@ bool SockMap::find(const void* key, SocketRef& out) const {
   return true;
 }
 
-const bpf_sock* SockMap::lookup_socket(const void* key) {
+const ProgramSocket* SockMap::lookup_socket(const void* key) {
   std::lock_guard lock(mu_);
   const auto it = entries_.find(key_of(key));
   return it == entries_.end() ? nullptr : it->second.sock.get();
@@ -221,7 +221,7 @@ void SockMap::retire(const SocketRef& old) {
   if (old.sock) limbo_.emplace_back(domain_->retire_tag(), old.sock);
   const std::uint64_t safe = limbo_.empty() ? 0 : domain_->safe_below();
   while (!limbo_.empty() && limbo_.front().first < safe) {
-    readable_.erase(readable_.find(limbo_.front().second.get()));
+    readable_.erase(readable_.find(&limbo_.front().second->sock));
     limbo_.pop_front();
   }
 }
@@ -272,7 +272,7 @@ int SockMap::store(const void* key, const SocketRef& socket, std::uint64_t flags
     chain.erase(std::remove(chain.begin(), chain.end(), k), chain.end());
     chain.push_back(k);
   }
-  if (socket.sock) readable_.insert(socket.sock.get());
+  if (socket.sock) readable_.insert(&socket.sock->sock);
   if (it != entries_.end()) {
     retire(it->second);
     it->second = socket;

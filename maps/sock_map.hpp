@@ -18,6 +18,14 @@
 
 namespace bpfvm::maps {
 
+/// What a program's lookup reads of a socket in a sockmap (the kernel's struct bpf_sock over its struct
+/// sock, as it was when it was put in the map), and its cookie, which a program's update of this socket
+/// into another slot carries along. `sock` first: a program's pointer to it is one to the whole.
+struct ProgramSocket {
+  bpf_sock sock{};
+  std::uint64_t cookie = 0;
+};
+
 /// A socket as a sockmap holds it: its kernel socket cookie (SO_COOKIE), what a host lookup with an
 /// 8-byte value returns, and what the redirect helpers need to know of it (as it was at the update).
 struct SocketRef {
@@ -25,9 +33,8 @@ struct SocketRef {
   bool tcp = false;
   /// sock_map_redirect_allowed: a TCP socket that is not listening, another socket when connected.
   bool redirect_allowed = false;
-  /// What a program's lookup reads of the socket (the kernel's struct bpf_sock over its struct sock,
-  /// as it was when it was put in the map); null: none known (the lookup stops the run).
-  std::shared_ptr<const bpf_sock> sock;
+  /// What a program's lookup reads of the socket; null: none known (the lookup stops the run).
+  std::shared_ptr<const ProgramSocket> sock;
 };
 
 /// What the kernel's sockmap checks read from a socket, however it was found (a host fd, a program's
@@ -73,7 +80,7 @@ class SockMap final : public Map {
   /// bpf_map_lookup_elem from a program: the socket at `key` as the program reads it, or null (empty,
   /// or a socket whose fields bpfvm does not know). Valid until the slot is deleted or replaced and
   /// every RunGuard active at that moment ended (as a hash value; the kernel holds a reference).
-  const bpf_sock* lookup_socket(const void* key);
+  const ProgramSocket* lookup_socket(const void* key);
 
   int erase(const void* key) override;
   /// sock_map_update_common / sock_hash_update_common with the socket already judged: flags above
@@ -103,7 +110,7 @@ class SockMap final : public Map {
   std::uint32_t bucket_mask_ = 0;
   // Sockets replaced or deleted, with the epoch they were retired under (oldest first); and every
   // socket object a program may be reading (entries' and limbo's), for owns_value.
-  std::deque<std::pair<std::uint64_t, std::shared_ptr<const bpf_sock>>> limbo_;
+  std::deque<std::pair<std::uint64_t, std::shared_ptr<const ProgramSocket>>> limbo_;
   std::multiset<const bpf_sock*> readable_;
   SocketResolver resolver_ = host_socket;
 };

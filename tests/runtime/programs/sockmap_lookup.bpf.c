@@ -1,6 +1,7 @@
 // A tc program reading a socket the host put in a SOCKMAP and a SOCKHASH (real loopback TCP sockets,
 // the same fds in the kernel's maps and bpfvm's): bpf_map_lookup_elem gives a struct bpf_sock the
-// program reads and releases. Slot skb->len & 7; every field goes into `fields` at slot * 32 + i.
+// program reads, copies into slot 7 and releases. Slot skb->len & 7; every field goes into `fields` at
+// slot * 32 + i.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -69,6 +70,9 @@ int sockmap_lookup(struct __sk_buff *skb) {
   put(base + 30, sk != 0);
   if (sk) {
     put_socket(base, sk);
+    // The program puts the socket it found into slot 7 too: the host sees that socket's cookie there.
+    __u32 copy = 7;
+    put(base + 25, bpf_map_update_elem(&lookup_socks, &copy, sk, BPF_ANY));
     bpf_sk_release(sk);
   }
   // The SOCKHASH holds the same sockets under the same keys: the same fields. (Nothing reads sk after
