@@ -158,6 +158,7 @@ struct RunState {
     helper_run.redirect = {};
     helper_run.prandom_state = 0;
     helper_run.embedder = host_data;
+    helper_run.map_sockets.clear();
   }
 };
 

@@ -102,8 +102,8 @@ void add_sockmap_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 std::uint64_t sockmap_lookup_elem(vm::RunContext* run, maps::Map& map, std::uint64_t key);
 std::uint64_t sockmap_update_elem(vm::RunContext* run, maps::Map& map, std::uint64_t key, std::uint64_t sk,
                                   std::uint64_t flags);
-/// The run's socket `sk` points to (socket_helpers.cpp: the skb's, the only one bpfvm builds), else
-/// nullptr with the run stopped "<helper> on a socket other than the skb's is not supported yet".
+/// The run's socket `sk` points to (socket_helpers.cpp: the skb's, or one this run's sockmap lookup
+/// returned), else nullptr with the run stopped "<helper> on a socket other than ... is not supported yet".
 const bpf_sock* run_socket(vm::RunContext* run, std::uint64_t sk, const char* helper);
 /// The kernel's sk_fullsock(): request and timewait sockets are not full sockets.
 bool is_full_socket(const bpf_sock& sk);

@@ -9,8 +9,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bpfvm/result.hpp"
+
+struct bpf_sock;  // <linux/bpf.h>
 
 namespace bpfvm::maps {
 class Map;
@@ -97,6 +100,9 @@ struct HelperRun {
   /// The program this run belongs to, which runs the callbacks bpf_timer_set_callback keeps (null:
   /// the run cannot keep one and the helper stops it "not supported yet").
   const TimerCallbackHost* timer_host = nullptr;
+  /// The sockets this run's bpf_map_lookup_elem found in a SOCKMAP/SOCKHASH (each once): the socket
+  /// helpers take them as they take the skb's socket.
+  std::vector<const bpf_sock*> map_sockets;
 };
 
 }  // namespace bpfvm::helpers

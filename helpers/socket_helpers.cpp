@@ -1,8 +1,12 @@
 // Socket helpers on the socket a run's skb carries (SkbCtx::socket, built by test_run or the embedder):
 // bpf_sk_fullsock, bpf_tcp_sock, bpf_get_listener_sock, bpf_sk_release; and sock_ops' bpf_sock_ops_cb_flags_set
 // on its context. A socket pointer names either
-// the struct bpf_sock or the struct bpf_tcp_sock of that one socket; bpfvm builds no other socket
-// (bpf_sk_lookup_* find none), so any other pointer stops the run "not supported yet".
+// the struct bpf_sock or the struct bpf_tcp_sock of that one socket, or a socket this run's
+// bpf_map_lookup_elem found in a SOCKMAP/SOCKHASH (HelperRun::map_sockets: a struct bpf_sock only);
+// bpfvm builds no other socket (bpf_sk_lookup_* find none), so any other pointer stops the run "not
+// supported yet".
+#include <algorithm>
+
 #include <linux/bpf.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -23,38 +27,50 @@ using vm::RetType;
 // enum of include/net/tcp_states.h (the values struct bpf_sock.state reports).
 constexpr std::uint32_t kTcpTimeWait = 6, kTcpListen = 10, kTcpNewSynRecv = 12;
 
-SkbCtx::SkbSocket* socket_of(vm::RunContext* run, std::uint64_t sk, const char* helper) {
+// A socket a helper may take: its struct bpf_sock, and its struct bpf_tcp_sock when bpfvm has one (the
+// skb's socket; a sockmap's socket has none).
+struct FoundSocket {
+  const bpf_sock* sock = nullptr;
+  const bpf_tcp_sock* tcp = nullptr;
+};
+
+FoundSocket socket_of(vm::RunContext* run, std::uint64_t sk, const char* helper) {
   const HelperRun* s = run_state(run);
-  SkbCtx::SkbSocket* socket = s != nullptr && s->skb != nullptr ? &s->skb->socket : nullptr;
+  const SkbCtx::SkbSocket* socket = s != nullptr && s->skb != nullptr ? &s->skb->socket : nullptr;
   if (socket != nullptr && (sk == reinterpret_cast<std::uintptr_t>(&socket->sock) ||
                             sk == reinterpret_cast<std::uintptr_t>(&socket->tcp_sock)))
-    return socket;
-  fault(run, std::string(helper) + " on a socket other than the skb's is not supported yet");
-  return nullptr;
+    return {&socket->sock, &socket->tcp_sock};
+  const auto* sock = reinterpret_cast<const bpf_sock*>(static_cast<std::uintptr_t>(sk));
+  if (s != nullptr && std::find(s->map_sockets.begin(), s->map_sockets.end(), sock) != s->map_sockets.end())
+    return {sock, nullptr};
+  fault(run, std::string(helper) + " on a socket other than the skb's or a sockmap's is not supported yet");
+  return {};
 }
 
 std::uint64_t address(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
 
 std::uint64_t sk_fullsock(std::uint64_t sk, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                           vm::RunContext* run) {
-  const auto* socket = socket_of(run, sk, "bpf_sk_fullsock");
-  return socket != nullptr && is_full_socket(socket->sock) ? address(&socket->sock) : 0;
+  const FoundSocket socket = socket_of(run, sk, "bpf_sk_fullsock");
+  return socket.sock != nullptr && is_full_socket(*socket.sock) ? address(socket.sock) : 0;
 }
 
 // A full TCP stream socket's TCP state (bpf_tcp_sock), else NULL.
 std::uint64_t tcp_sock(std::uint64_t sk, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                        vm::RunContext* run) {
-  const auto* socket = socket_of(run, sk, "bpf_tcp_sock");
-  if (socket == nullptr || !is_full_socket(socket->sock)) return 0;
-  const bool tcp = socket->sock.protocol == IPPROTO_TCP && socket->sock.type == SOCK_STREAM;
-  return tcp ? address(&socket->tcp_sock) : 0;
+  const FoundSocket socket = socket_of(run, sk, "bpf_tcp_sock");
+  if (socket.sock == nullptr || !is_full_socket(*socket.sock)) return 0;
+  const bool tcp = socket.sock->protocol == IPPROTO_TCP && socket.sock->type == SOCK_STREAM;
+  if (tcp && socket.tcp == nullptr)  // a host socket's TCP counters are not recorded in its sockmap entry
+    return fault(run, "bpf_tcp_sock on a socket from a sockmap is not supported yet");
+  return tcp ? address(socket.tcp) : 0;
 }
 
 // The listening socket behind sk: sk itself when it listens (bpfvm builds no request sockets), else NULL.
 std::uint64_t get_listener_sock(std::uint64_t sk, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                                 vm::RunContext* run) {
-  const auto* socket = socket_of(run, sk, "bpf_get_listener_sock");
-  return socket != nullptr && socket->sock.state == kTcpListen ? address(&socket->sock) : 0;
+  const FoundSocket socket = socket_of(run, sk, "bpf_get_listener_sock");
+  return socket.sock != nullptr && socket.sock->state == kTcpListen ? address(socket.sock) : 0;
 }
 
 // bpfvm's sockets hold no reference count: releasing one only ends the program's use of it (the verifier's part).
@@ -86,8 +102,7 @@ std::uint64_t sock_ops_cb_flags_set(std::uint64_t ctx, std::uint64_t flags, std:
 bool is_full_socket(const bpf_sock& sk) { return sk.state != kTcpTimeWait && sk.state != kTcpNewSynRecv; }
 
 const bpf_sock* run_socket(vm::RunContext* run, std::uint64_t sk, const char* helper) {
-  const auto* socket = socket_of(run, sk, helper);
-  return socket != nullptr ? &socket->sock : nullptr;
+  return socket_of(run, sk, helper).sock;
 }
 
 void add_socket_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {

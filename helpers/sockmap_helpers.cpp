@@ -2,12 +2,18 @@
 // bpf_msg_redirect_map/hash for sk_msg, against the sockets a SOCKMAP or SOCKHASH holds; a program's
 // own map_lookup/update_elem there, and sock_ops' bpf_sock_map_update / bpf_sock_hash_update.
 #include <linux/bpf.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <memory>
+#include <type_traits>
 
 #include "helpers/guest_memory.hpp"
+#include "helpers/runtime.hpp"
 #include "maps/sock_map.hpp"
 
 namespace bpfvm::helpers::detail {
@@ -51,6 +57,26 @@ std::uint64_t redirect_hash(std::uint64_t, std::uint64_t m, std::uint64_t key, s
   return redirect_to(run, m, ptr(key), 0, flags, what);
 }
 
+// The struct bpf_sock a lookup reads of a sock_ops program's socket, from its context: a TCP stream
+// socket (family, addresses and ports, state as the context names them). The context keeps remote_port
+// in network order in its upper 16 bits (the kernel's ctx rewrite), bpf_sock.dst_port as a __be16;
+// local_port is in host order in both. Mark, priority and bound_dev_if are not in the context: 0.
+bpf_sock sock_of_ops(const bpf_sock_ops& ops) {
+  bpf_sock s{};
+  s.family = ops.family;
+  s.type = SOCK_STREAM;
+  s.protocol = IPPROTO_TCP;
+  s.src_ip4 = ops.local_ip4;
+  s.dst_ip4 = ops.remote_ip4;
+  std::copy(std::begin(ops.local_ip6), std::end(ops.local_ip6), std::begin(s.src_ip6));
+  std::copy(std::begin(ops.remote_ip6), std::end(ops.remote_ip6), std::begin(s.dst_ip6));
+  s.src_port = ops.local_port;
+  s.dst_port = static_cast<__be16>(ops.remote_port >> 16);
+  s.state = ops.state;
+  s.rx_queue_mapping = -1;
+  return s;
+}
+
 // sock_map_op_okay: sock_ops may add its socket only once it is established or listening.
 bool sock_ops_may_add(std::uint32_t op) {
   return op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB || op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB ||
@@ -76,18 +102,29 @@ std::uint64_t sock_ops_update(std::uint64_t ctx, std::uint64_t m, std::uint64_t 
   maps::SocketRef socket;
   socket.tcp = true;
   socket.redirect_allowed = ops.state != BPF_TCP_LISTEN;
+  socket.sock = std::make_shared<const maps::ProgramSocket>(maps::ProgramSocket{sock_of_ops(ops), 0});
   return ret(static_cast<maps::SockMap*>(map)->store(ptr(key), socket, flags));
 }
 
 }  // namespace
 
-// sock_map_lookup / sock_hash_lookup: an empty slot is NULL. A filled one holds a socket the host put
-// there, which bpfvm has as a cookie, not as a struct sock a program could read: the run stops.
+// sock_map_lookup / sock_hash_lookup: an empty slot is NULL; a filled one gives the socket as struct
+// bpf_sock (PTR_TO_SOCKET, which the verifier makes the program release), read-only, as it was when it
+// was put there (maps/sock_map.hpp). The run remembers it so the socket helpers take it.
 std::uint64_t sockmap_lookup_elem(vm::RunContext* run, maps::Map& map, std::uint64_t key) {
   maps::SocketRef socket;
-  if (!static_cast<const maps::SockMap&>(map).find(ptr(key), socket)) return 0;
-  return fault(run, "bpf_map_lookup_elem of a socket in a sockmap/sockhash is not supported yet (bpfvm holds "
-                    "no kernel socket to hand the program)");
+  const maps::ProgramSocket* found = static_cast<maps::SockMap&>(map).lookup_socket(ptr(key));
+  if (found == nullptr) {
+    if (!static_cast<const maps::SockMap&>(map).find(ptr(key), socket)) return 0;
+    return fault(run, "bpf_map_lookup_elem of a socket whose fields bpfvm does not know (an embedder's "
+                      "SocketResolver gave none) is not supported yet");
+  }
+  HelperRun* s = run_state(run);
+  if (s == nullptr) return fault(run, "bpf_map_lookup_elem on a sockmap: no HelperRun to hold the socket in");
+  const bpf_sock* sock = &found->sock;
+  if (std::find(s->map_sockets.begin(), s->map_sockets.end(), sock) == s->map_sockets.end())
+    s->map_sockets.push_back(sock);
+  return reinterpret_cast<std::uintptr_t>(sock);
 }
 
 // sock_map_update_elem: the socket the program points to (the skb's), -EINVAL unless a full socket,
@@ -105,8 +142,15 @@ std::uint64_t sockmap_update_elem(vm::RunContext* run, maps::Map& map, std::uint
   facts.protocol = static_cast<int>(sock->protocol);
   facts.state = static_cast<std::uint8_t>(sock->state);
   facts.bound = sock->src_port != 0;
+  // A socket a lookup of this run returned is a maps::ProgramSocket (sock its first member): it keeps
+  // its cookie, so a host lookup of the new slot reads the socket's, as the kernel's does.
+  static_assert(std::is_standard_layout_v<maps::ProgramSocket> && offsetof(maps::ProgramSocket, sock) == 0);
+  const HelperRun* s = run_state(run);
+  if (s != nullptr && std::find(s->map_sockets.begin(), s->map_sockets.end(), sock) != s->map_sockets.end())
+    facts.cookie = reinterpret_cast<const maps::ProgramSocket*>(sock)->cookie;
   maps::SocketRef socket;
   if (int err = maps::sockmap_socket(facts, socket)) return ret(err);
+  socket.sock = std::make_shared<const maps::ProgramSocket>(maps::ProgramSocket{*sock, socket.cookie});
   return ret(static_cast<maps::SockMap&>(map).store(ptr(key), socket, flags));
 }
 

@@ -2,6 +2,7 @@
 // helpers and fired when the embedder asks (Vm::run_due_timers), on the clock the VM's helpers read.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -32,7 +33,9 @@ class TimerCallbackHost : public std::enable_shared_from_this<TimerCallbackHost>
                                                    std::span<const std::byte> key) const = 0;
 };
 
-/// Kernel errnos as kernel/bpf/helpers.c gives them. Thread-safe; callbacks run without its lock.
+/// Kernel errnos as kernel/bpf/helpers.c gives them. Thread-safe; callbacks run without its lock, inside
+/// a RunGuard on their map's domain entered before the queue last looked at the timer, so a value a
+/// concurrent delete frees stays valid until the callback returns (its grace period includes the run).
 class TimerQueue final : public maps::TimerFieldOwner {
  public:
   TimerQueue() = default;
@@ -58,6 +61,7 @@ class TimerQueue final : public maps::TimerFieldOwner {
   /// Fires every timer armed before this call whose expiry is at or before its clock's now, earliest
   /// first (ties in arming order); a timer its own callback re-arms fires again at the next call.
   /// Returns how many callbacks ran; the first failing callback stops the call with its error.
+  /// O(log n) per fired timer (armed timers are ordered by clock, expiry and arming order).
   Result<std::size_t> run_due(const Clocks& clocks);
   /// The earliest expiry among armed timers (ns on its clock), or nullopt.
   std::optional<std::uint64_t> next_expiry() const;
@@ -69,19 +73,34 @@ class TimerQueue final : public maps::TimerFieldOwner {
   void free_map_timers(const maps::Map& map) override;
 
  private:
+  // Armed timers sort by (expiry_ns, armed_seq): earliest first, ties in arming order.
+  using ExpiryKey = std::pair<std::uint64_t, std::uint64_t>;
+  static constexpr std::size_t kClocks = 3;  // CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME
   struct Timer {
+    const void* field = nullptr;           // the struct bpf_timer's address (key of timers_)
     const maps::Map* map = nullptr;
     std::vector<std::byte> key;            // the element's key, passed to the callback
     const std::byte* value = nullptr;      // the value holding the timer
     int clock = 0;                         // CLOCK_MONOTONIC / REALTIME / BOOTTIME
     vm::KeptCallback callback;             // callback.call == nullptr: none set
     std::weak_ptr<const TimerCallbackHost> host;
-    bool armed = false;
+    bool armed = false;                    // armed <=> in armed_[clock] under expiry_key()
     std::uint64_t expiry_ns = 0;
     std::uint64_t armed_seq = 0;           // arming order: ties and "armed before this run_due"
+    ExpiryKey expiry_key() const { return {expiry_ns, armed_seq}; }
   };
+  static std::size_t clock_index(int clock);
+  // mu_ held. Takes `t` out of armed_ (no-op when not armed).
+  void disarm(Timer& t);
+  // mu_ held. The earliest timer armed before `before_seq` that is due on its clock, or null. `from`
+  // (per clock) is where the previous call of this run_due stopped: everything before it was armed
+  // before `before_seq` and fired, or armed later, so each re-armed timer is passed over once.
+  std::shared_ptr<Timer> earliest_due(std::uint64_t before_seq, std::array<ExpiryKey, kClocks>& from,
+                                      const Clocks& clocks) const;
+
   mutable std::mutex mu_;
   std::map<const void*, std::shared_ptr<Timer>> timers_;  // by timer field address
+  std::array<std::map<ExpiryKey, std::shared_ptr<Timer>>, kClocks> armed_;  // armed timers, per clock
   std::vector<maps::Map*> maps_;                          // maps whose owner is this queue
   std::uint64_t next_seq_ = 1;
 };

@@ -97,8 +97,8 @@ class HashMap : public Map {
     Elem* limbo_tail = nullptr;
     std::uint32_t limbo_count = 0;
   };
-  static void reclaim(Elem*& head, Elem*& tail, Elem*& free, std::uint64_t safe);
-  static Elem* fresh(Elem* e);
+  void reclaim(Elem*& head, Elem*& tail, Elem*& free, std::uint64_t safe) const;
+  Elem* fresh(Elem* e) const;
   Elem* take_global();  // pool_mu_ held
   Elem* alloc_elem();
   void free_unused(Elem* e);  // never linked: straight back to the free list

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
 
 #include <algorithm>
 #include <bit>
@@ -26,6 +27,72 @@ int sock_option(int fd, int level, int name, int& out) {
   return getsockopt(fd, level, name, &out, &len);
 }
 constexpr std::uint8_t kTcpEstablished = 1, kTcpSynSent = 2, kTcpClose = 7, kTcpListen = 10;  // include/net/tcp_states.h
+
+// An address as struct bpf_sock holds it: IPv4 in network order in ip4, IPv6 as four network-order
+// words in ip6; the port in host order (src_port) or network order (dst_port).
+void put_address(const sockaddr_storage& a, std::uint32_t& ip4, std::uint32_t (&ip6)[4], std::uint16_t& port) {
+  if (a.ss_family == AF_INET) {
+    const auto& in = reinterpret_cast<const sockaddr_in&>(a);
+    ip4 = in.sin_addr.s_addr;
+    port = in.sin_port;
+  } else if (a.ss_family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(a);
+    std::memcpy(ip6, &in6.sin6_addr, sizeof ip6);
+    port = in6.sin6_port;
+  }
+}
+
+// The other family's address fields as the kernel's struct sock holds them (6.18, measured by tests/
+// runtime sockmap_lookup): an IPv4 socket's IPv6 fields are the v4-mapped addresses once it is connected
+// (zero before: a listener); an IPv6 socket's src_ip4 is the v4 part of a v4-mapped local address,
+// else LOOPBACK4_IPV6 (127.0.0.6) when it has a local address, and dst_ip4 the v4 part of a v4-mapped
+// peer, else 0 (the kernel gives an accepted IPv6 socket 127.0.0.6 there; a socket does not say
+// whether it was accepted).
+void put_other_family(bpf_sock& s, bool connected) {
+  static constexpr std::uint8_t kV4MappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  auto mapped = [](const std::uint32_t (&ip6)[4]) { return std::memcmp(ip6, kV4MappedPrefix, 12) == 0; };
+  if (s.family == AF_INET) {
+    if (!connected) return;
+    for (auto* ip6 : {&s.src_ip6, &s.dst_ip6}) std::memcpy(*ip6, kV4MappedPrefix, 12);
+    s.src_ip6[3] = s.src_ip4;
+    s.dst_ip6[3] = s.dst_ip4;
+    return;
+  }
+  const bool has_local = s.src_ip6[0] | s.src_ip6[1] | s.src_ip6[2] | s.src_ip6[3];
+  s.src_ip4 = mapped(s.src_ip6) ? s.src_ip6[3] : has_local ? htonl(0x7f000006) : 0;  // LOOPBACK4_IPV6
+  s.dst_ip4 = mapped(s.dst_ip6) ? s.dst_ip6[3] : 0;
+}
+
+// What a program's lookup reads of the socket at `fd` (net/core/filter.c bpf_sock_convert_ctx_access
+// over its struct sock): family/type/protocol, bound_dev_if, mark, priority, the local address and
+// port (host order), the peer's (port in network order), the state; rx_queue_mapping -1 (no receive
+// queue recorded, as for a socket that received nothing through a multi-queue device).
+bpf_sock program_view(int fd, const SocketFacts& f) {
+  bpf_sock s{};
+  s.family = static_cast<std::uint32_t>(f.family);
+  s.type = static_cast<std::uint32_t>(f.type);
+  s.protocol = static_cast<std::uint32_t>(f.protocol);
+  s.state = f.state;
+  s.rx_queue_mapping = -1;
+  int v = 0;
+  if (sock_option(fd, SOL_SOCKET, SO_BINDTOIFINDEX, v) == 0) s.bound_dev_if = static_cast<std::uint32_t>(v);
+  if (sock_option(fd, SOL_SOCKET, SO_MARK, v) == 0) s.mark = static_cast<std::uint32_t>(v);
+  if (sock_option(fd, SOL_SOCKET, SO_PRIORITY, v) == 0) s.priority = static_cast<std::uint32_t>(v);
+  if (f.family != AF_INET && f.family != AF_INET6) return s;
+  sockaddr_storage a{};
+  socklen_t len = sizeof(a);
+  std::uint16_t port = 0;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) put_address(a, s.src_ip4, s.src_ip6, port);
+  s.src_port = ntohs(port);
+  a = {};
+  len = sizeof(a);
+  port = 0;
+  const bool connected = getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  if (connected) put_address(a, s.dst_ip4, s.dst_ip6, port);
+  s.dst_port = port;
+  put_other_family(s, connected);
+  return s;
+}
 }  // namespace
 
 int sockmap_socket(const SocketFacts& socket, SocketRef& out) {
@@ -77,6 +144,7 @@ int host_socket(int fd, SocketRef& out) {
   if (int err = sockmap_socket(f, out)) return err;
   socklen_t len = sizeof(out.cookie);
   if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &out.cookie, &len) != 0) return -EOPNOTSUPP;
+  out.sock = std::make_shared<const ProgramSocket>(ProgramSocket{program_view(fd, f), out.cookie});
   return 0;
 }
 
@@ -135,6 +203,29 @@ bool SockMap::find(const void* key, SocketRef& out) const {
   return true;
 }
 
+const ProgramSocket* SockMap::lookup_socket(const void* key) {
+  std::lock_guard lock(mu_);
+  const auto it = entries_.find(key_of(key));
+  return it == entries_.end() ? nullptr : it->second.sock.get();
+}
+
+bool SockMap::owns_value(std::uintptr_t addr, std::size_t size_bytes) const {
+  std::lock_guard lock(mu_);
+  auto it = readable_.upper_bound(reinterpret_cast<const bpf_sock*>(addr));
+  if (it == readable_.begin()) return false;
+  const auto base = reinterpret_cast<std::uintptr_t>(*std::prev(it));
+  return addr - base <= sizeof(bpf_sock) && size_bytes <= sizeof(bpf_sock) - (addr - base);
+}
+
+void SockMap::retire(const SocketRef& old) {
+  if (old.sock) limbo_.emplace_back(domain_->retire_tag(), old.sock);
+  const std::uint64_t safe = limbo_.empty() ? 0 : domain_->safe_below();
+  while (!limbo_.empty() && limbo_.front().first < safe) {
+    readable_.erase(readable_.find(&limbo_.front().second->sock));
+    limbo_.pop_front();
+  }
+}
+
 // sock_map_lookup_sys / sock_hash_lookup_sys: only an 8-byte value can take the cookie.
 int SockMap::copy_value(const void* key, void* out, std::uint64_t) {
   if (spec_.value_size != sizeof(std::uint64_t)) return -ENOSPC;
@@ -181,7 +272,13 @@ int SockMap::store(const void* key, const SocketRef& socket, std::uint64_t flags
     chain.erase(std::remove(chain.begin(), chain.end(), k), chain.end());
     chain.push_back(k);
   }
-  entries_[std::move(k)] = socket;
+  if (socket.sock) readable_.insert(&socket.sock->sock);
+  if (it != entries_.end()) {
+    retire(it->second);
+    it->second = socket;
+  } else {
+    entries_.emplace(std::move(k), socket);
+  }
   return 0;
 }
 
@@ -192,6 +289,7 @@ int SockMap::erase(const void* key) {
   std::lock_guard lock(mu_);
   const auto it = entries_.find(k);
   if (it == entries_.end()) return is_hash() ? -ENOENT : -EINVAL;
+  retire(it->second);
   entries_.erase(it);
   if (is_hash()) {
     const auto bucket = chains_.find(bucket_of(k));

@@ -2,16 +2,29 @@
 // put in slots (array) or under keys (hash), for sk_skb/sk_msg redirects.
 #pragma once
 
+#include <linux/bpf.h>
+
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "maps/map.hpp"
 
 namespace bpfvm::maps {
+
+/// What a program's lookup reads of a socket in a sockmap (the kernel's struct bpf_sock over its struct
+/// sock, as it was when it was put in the map), and its cookie, which a program's update of this socket
+/// into another slot carries along. `sock` first: a program's pointer to it is one to the whole.
+struct ProgramSocket {
+  bpf_sock sock{};
+  std::uint64_t cookie = 0;
+};
 
 /// A socket as a sockmap holds it: its kernel socket cookie (SO_COOKIE), what a host lookup with an
 /// 8-byte value returns, and what the redirect helpers need to know of it (as it was at the update).
@@ -20,6 +33,8 @@ struct SocketRef {
   bool tcp = false;
   /// sock_map_redirect_allowed: a TCP socket that is not listening, another socket when connected.
   bool redirect_allowed = false;
+  /// What a program's lookup reads of the socket; null: none known (the lookup stops the run).
+  std::shared_ptr<const ProgramSocket> sock;
 };
 
 /// What the kernel's sockmap checks read from a socket, however it was found (a host fd, a program's
@@ -41,7 +56,8 @@ int sockmap_socket(const SocketFacts& socket, SocketRef& out);
 using SocketResolver = std::function<int(int fd, SocketRef& out)>;
 
 /// The default resolver: the fd in this process, judged by sockmap_socket as sock_map_update_elem_sys
-/// judges it.
+/// judges it, and read for programs' lookups (`SocketRef::sock`: getsockname/getpeername, SO_DOMAIN,
+/// SO_TYPE, SO_PROTOCOL, SO_MARK, SO_PRIORITY, SO_BINDTOIFINDEX, TCP_INFO's state).
 int host_socket(int fd, SocketRef& out);
 
 /// The kernel's jhash (include/linux/jhash.h, Bob Jenkins' lookup3) over `length` bytes; the
@@ -61,6 +77,10 @@ class SockMap final : public Map {
   void set_resolver(SocketResolver resolver) { resolver_ = std::move(resolver); }
   /// The socket at `key`, if any (the redirect helpers' target).
   bool find(const void* key, SocketRef& out) const;
+  /// bpf_map_lookup_elem from a program: the socket at `key` as the program reads it, or null (empty,
+  /// or a socket whose fields bpfvm does not know). Valid until the slot is deleted or replaced and
+  /// every RunGuard active at that moment ended (as a hash value; the kernel holds a reference).
+  const ProgramSocket* lookup_socket(const void* key);
 
   int erase(const void* key) override;
   /// sock_map_update_common / sock_hash_update_common with the socket already judged: flags above
@@ -70,6 +90,8 @@ class SockMap final : public Map {
 
  protected:
   int copy_value(const void* key, void* out, std::uint64_t flags) override;
+  /// Checked mode: a socket a lookup returned (live, or retired and still in its grace period).
+  bool owns_value(std::uintptr_t addr, std::size_t size_bytes) const override;
   int update_from_host(const void* key, const void* value, std::uint64_t flags) override;
   int next_key(const void* key, void* next) override;
 
@@ -78,11 +100,18 @@ class SockMap final : public Map {
   Key key_of(const void* key) const;
   std::uint32_t bucket_of(const Key& key) const;
   bool is_hash() const { return spec_.type == MapType::Sockhash; }
+  // mu_ held. `old`'s socket leaves the map: it waits out a grace period in limbo_; limbo entries
+  // whose grace period passed are freed.
+  void retire(const SocketRef& old);
 
   mutable std::mutex mu_;
   std::map<Key, SocketRef> entries_;           // SOCKMAP: key = the u32 index's bytes
   std::map<std::uint32_t, std::vector<Key>> chains_;  // SOCKHASH: bucket -> keys, newest last
   std::uint32_t bucket_mask_ = 0;
+  // Sockets replaced or deleted, with the epoch they were retired under (oldest first); and every
+  // socket object a program may be reading (entries' and limbo's), for owns_value.
+  std::deque<std::pair<std::uint64_t, std::shared_ptr<const ProgramSocket>>> limbo_;
+  std::multiset<const bpf_sock*> readable_;
   SocketResolver resolver_ = host_socket;
 };
 

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -452,6 +453,79 @@ TEST_CASE("sk_fields: __sk_buff.sk, bpf_sk_fullsock, bpf_tcp_sock, bpf_get_liste
 
 TEST_CASE("sockmap_ops: a tc program's own sockmap/sockhash update, lookup and delete", "[runtime][tc][socket]") {
   run_both_engines({"sockmap_ops", "sockmap_ops", {}});
+}
+
+// Real loopback TCP sockets, each put in both sides' SOCKMAP and SOCKHASH under the same key: 0 an
+// IPv4 listener, 1 a client connected to it (SO_PRIORITY 3), 2 the accepted end (SO_MARK 0x77), 3 an
+// IPv6 client, 4 its listener on [::1], 5 the accepted end, 6 an IPv4 client bound before connecting;
+// 7 stays empty. The fds stay open until the case ends.
+struct LoopbackSockets {
+  std::vector<Fd> fds;
+  static socklen_t loopback(int family, sockaddr_storage& a) {
+    a = {};
+    if (family == AF_INET) {
+      auto& in = reinterpret_cast<sockaddr_in&>(a);
+      in.sin_family = AF_INET;
+      in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      return sizeof in;
+    }
+    auto& in6 = reinterpret_cast<sockaddr_in6&>(a);
+    in6.sin6_family = AF_INET6;
+    in6.sin6_addr = in6addr_loopback;
+    return sizeof in6;
+  }
+  // A listener on the family's loopback address, a client connected to it (bound first when asked) and
+  // the accepted end, in that order.
+  void connect_pair(int family, bool bind_client) {
+    Fd l(::socket(family, SOCK_STREAM, 0));
+    REQUIRE(l.get() >= 0);
+    sockaddr_storage a{};
+    socklen_t len = loopback(family, a);
+    REQUIRE(::bind(l.get(), reinterpret_cast<sockaddr*>(&a), len) == 0);
+    REQUIRE(::listen(l.get(), 4) == 0);
+    REQUIRE(::getsockname(l.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    Fd c(::socket(family, SOCK_STREAM, 0));
+    REQUIRE(c.get() >= 0);
+    if (bind_client) {
+      sockaddr_storage local{};
+      const socklen_t local_len = loopback(family, local);
+      REQUIRE(::bind(c.get(), reinterpret_cast<sockaddr*>(&local), local_len) == 0);
+    }
+    REQUIRE(::connect(c.get(), reinterpret_cast<sockaddr*>(&a), len) == 0);
+    Fd server(::accept(l.get(), nullptr, nullptr));
+    REQUIRE(server.get() >= 0);
+    fds.push_back(std::move(l));
+    fds.push_back(std::move(c));
+    fds.push_back(std::move(server));
+  }
+  void operator()(const KernelObject& k, Object& o, Mismatches& mm) {
+    const std::size_t first = fds.size();
+    connect_pair(AF_INET, false);   // first + 0, 1, 2
+    connect_pair(AF_INET6, false);  // first + 3, 4, 5
+    connect_pair(AF_INET, true);    // first + 6, 7, 8
+    const int priority = 3, mark = 0x77;
+    REQUIRE(::setsockopt(fds[first + 1].get(), SOL_SOCKET, SO_PRIORITY, &priority, sizeof priority) == 0);
+    REQUIRE(::setsockopt(fds[first + 2].get(), SOL_SOCKET, SO_MARK, &mark, sizeof mark) == 0);
+    const std::size_t slots[7] = {first, first + 1, first + 2, first + 4, first + 3, first + 5, first + 7};
+    for (const char* map : {"lookup_socks", "lookup_hash"}) {
+      auto bmap = o.map(map);
+      REQUIRE(bmap.has_value());
+      for (std::uint32_t key = 0; key < 7; ++key) {
+        const Bytes value = bytes_of(static_cast<std::uint64_t>(fds[slots[key]].get()));
+        const int krc = map_update(*k.map(map), bytes_of(key), value), brc = bmap->update(bytes_of(key), value);
+        if (krc != 0 || brc != 0)
+          mm.add(std::string(map) + " setup", "slot " + std::to_string(key) + ": kernel " + std::to_string(krc) +
+                                                   " bpfvm " + std::to_string(brc));
+      }
+    }
+  }
+};
+
+TEST_CASE("sockmap_lookup: a tc program reads the host's sockets from a sockmap/sockhash and releases them",
+          "[runtime][tc][socket]") {
+  auto sockets = std::make_shared<LoopbackSockets>();
+  run_both_engines({"sockmap_lookup", "sockmap_lookup",
+                    [sockets](const KernelObject& k, Object& o, Mismatches& mm) { (*sockets)(k, o, mm); }});
 }
 
 TEST_CASE("lwt_xmit: direct packet writes, skb_store_bytes/load_bytes at L3, ctx writes", "[runtime][lwt]") {

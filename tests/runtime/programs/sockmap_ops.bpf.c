@@ -81,4 +81,22 @@ int sock_ops_add(struct bpf_sock_ops *ops) {
   return 1;
 }
 
+// A tc program reading the socket at SOCKMAP key skb->len & 3 (one sock_ops put there): found,
+// family, src_ip4, src_port, dst_ip4, dst_port, state into seen[12..15] as (u64)a << 32 | b pairs.
+SEC("tc")
+int sockmap_ops_read(struct __sk_buff *skb) {
+  __u32 key = skb->len & 3;
+  struct bpf_sock *sk = bpf_map_lookup_elem(&socks, &key);
+  if (!sk) {
+    remember(12, 0);
+    return 0;
+  }
+  remember(12, (__u64)1 << 32 | sk->family);
+  remember(13, (__u64)sk->src_ip4 << 32 | sk->src_port);
+  remember(14, (__u64)sk->dst_ip4 << 32 | sk->dst_port);
+  remember(15, (__u64)sk->state << 32 | sk->type << 16 | sk->protocol);
+  bpf_sk_release(sk);
+  return 1;
+}
+
 char LICENSE[] SEC("license") = "GPL";
