@@ -223,3 +223,39 @@ TEST_CASE("user ring buffer: producer errnos, drain results and callback records
 }
 
 }  // namespace bpfvm::testing
+
+namespace bpfvm::testing {
+
+TEST_CASE("user ring buffer: the C API's producer calls") {
+  bpfvm_vm* vm = nullptr;
+  REQUIRE(bpfvm_vm_create(0, &vm, nullptr) == BPFVM_OK);
+  bpfvm_object* object = nullptr;
+  REQUIRE(bpfvm_vm_open_elf_file(vm, kObject.c_str(), nullptr, &object, nullptr) == BPFVM_OK);
+  bpfvm_map* samples = nullptr;
+  bpfvm_map* results = nullptr;
+  REQUIRE(bpfvm_object_map(object, "samples", &samples, nullptr) == BPFVM_OK);
+  REQUIRE(bpfvm_object_map(object, "results", &results, nullptr) == BPFVM_OK);
+  void* sample = nullptr;
+  CHECK(bpfvm_map_user_ringbuf_reserve(samples, 1u << 31, &sample, nullptr) == -E2BIG);
+  CHECK(sample == nullptr);
+  CHECK(bpfvm_map_user_ringbuf_reserve(results, 8, &sample, nullptr) == -EINVAL);  // not a user ring buffer
+  CHECK(bpfvm_map_user_ringbuf_reserve(samples, 8, nullptr, nullptr) == -EINVAL);
+  // 4096 bytes hold 16 records of 240 + 8 bytes; the 17th does not fit until one is drained.
+  std::vector<void*> reserved;
+  for (int i = 0; i < 16; ++i) {
+    REQUIRE(bpfvm_map_user_ringbuf_reserve(samples, 240, &sample, nullptr) == 0);
+    REQUIRE(sample != nullptr);
+    std::memset(sample, i, 240);
+    reserved.push_back(sample);
+  }
+  CHECK(bpfvm_map_user_ringbuf_reserve(samples, 240, &sample, nullptr) == -ENOSPC);
+  CHECK(bpfvm_map_user_ringbuf_submit(samples, nullptr, nullptr) == -EINVAL);
+  for (std::size_t i = 0; i < reserved.size(); ++i)
+    CHECK((i % 2 ? bpfvm_map_user_ringbuf_discard(samples, reserved[i], nullptr)
+                 : bpfvm_map_user_ringbuf_submit(samples, reserved[i], nullptr)) == 0);
+  CHECK(bpfvm_map_user_ringbuf_submit(samples, reserved[0], nullptr) == -EINVAL);  // committed already
+  bpfvm_object_destroy(object);
+  bpfvm_vm_destroy(vm);
+}
+
+}  // namespace bpfvm::testing
