@@ -69,7 +69,7 @@ std::uint64_t user_ringbuf_drain(std::uint64_t m, std::uint64_t fn, std::uint64_
   long samples = 0, discarded = 0, result = 0;
   int err = 0;
   for (; samples < kMaxUserRingbufSamples && result == 0; ++samples) {
-    const auto peeked = rb->peek();
+    const auto peeked = rb->peek_sample();
     if (peeked.err == -ENODATA) break;
     if (peeked.err == -EAGAIN) {
       ++discarded;
@@ -85,7 +85,7 @@ std::uint64_t user_ringbuf_drain(std::uint64_t m, std::uint64_t fn, std::uint64_
     const std::array<std::uint64_t, 5> args{at, cb_ctx, 0, 0, 0};
     auto r = run->call_back(fn, std::span<const std::uint64_t, 5>(args));
     if (checked(run)) run->regions.pop_back();
-    rb->release(peeked.size_bytes);
+    rb->release_sample(peeked.size_bytes);
     if (!r) {
       rb->end_drain();
       return fault(run, "bpf_user_ringbuf_drain callback: " + r.error().message());
@@ -96,28 +96,30 @@ std::uint64_t user_ringbuf_drain(std::uint64_t m, std::uint64_t fn, std::uint64_
   return ret(err != 0 ? err : samples - discarded);
 }
 
-// bpf_dynptr_read(dst, len, src, offset, flags).
-std::uint64_t dynptr_read(std::uint64_t dst, std::uint64_t len, std::uint64_t src, std::uint64_t offset,
-                          std::uint64_t flags, vm::RunContext* run) {
-  const DynptrKern* d = dynptr_of(run, src, "bpf_dynptr_read");
-  if (d == nullptr || !guest_ok(run, dst, len, true, "bpf_dynptr_read dst")) return 0;
+// bpf_dynptr_read / bpf_dynptr_write: len bytes between program memory `mem` and the sample at
+// `offset` (both u32): flags -EINVAL, past the sample -E2BIG.
+std::uint64_t dynptr_copy(vm::RunContext* run, std::uint64_t dynptr, std::uint64_t mem, std::uint64_t len,
+                          std::uint64_t offset, std::uint64_t flags, bool to_sample) {
+  const char* helper = to_sample ? "bpf_dynptr_write" : "bpf_dynptr_read";
+  const DynptrKern* d = dynptr_of(run, dynptr, helper);
+  if (d == nullptr || !guest_ok(run, mem, len, !to_sample, helper)) return 0;
   if (d->data == nullptr || flags) return ret(-EINVAL);
   const auto len32 = static_cast<std::uint32_t>(len), off32 = static_cast<std::uint32_t>(offset);
   if (const int e = check_off_len(*d, off32, len32)) return ret(e);
-  std::memmove(ptr(dst), d->data + d->offset + off32, len32);
+  std::byte* at = d->data + d->offset + off32;
+  if (to_sample) std::memmove(at, ptr(mem), len32);
+  else std::memmove(ptr(mem), at, len32);
   return 0;
 }
 
-// bpf_dynptr_write(dst, offset, src, len, flags).
+std::uint64_t dynptr_read(std::uint64_t dst, std::uint64_t len, std::uint64_t src, std::uint64_t offset,
+                          std::uint64_t flags, vm::RunContext* run) {
+  return dynptr_copy(run, src, dst, len, offset, flags, false);
+}
+
 std::uint64_t dynptr_write(std::uint64_t dst, std::uint64_t offset, std::uint64_t src, std::uint64_t len,
                            std::uint64_t flags, vm::RunContext* run) {
-  const DynptrKern* d = dynptr_of(run, dst, "bpf_dynptr_write");
-  if (d == nullptr || !guest_ok(run, src, len, false, "bpf_dynptr_write src")) return 0;
-  if (d->data == nullptr || flags) return ret(-EINVAL);
-  const auto len32 = static_cast<std::uint32_t>(len), off32 = static_cast<std::uint32_t>(offset);
-  if (const int e = check_off_len(*d, off32, len32)) return ret(e);
-  std::memmove(d->data + d->offset + off32, ptr(src), len32);
-  return 0;
+  return dynptr_copy(run, dst, src, len, offset, flags, true);
 }
 
 // bpf_dynptr_data(ptr, offset, len): the bytes themselves, or NULL when they are not all inside.
