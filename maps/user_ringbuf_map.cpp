@@ -67,7 +67,7 @@ bool UserRingbufMap::begin_drain() {
 
 void UserRingbufMap::end_drain() { draining_.store(false, std::memory_order_release); }
 
-UserRingbufMap::Peeked UserRingbufMap::peek() {
+UserRingbufMap::Peeked UserRingbufMap::peek_sample() {
   const std::uint64_t prod = producer_pos_.load(std::memory_order_acquire);
   if (prod % 8) return {-EINVAL};
   const std::uint64_t cons = consumer_pos_.load(std::memory_order_relaxed);  // only the drain stores it
@@ -86,7 +86,7 @@ UserRingbufMap::Peeked UserRingbufMap::peek() {
   return {0, hdr + kHeaderBytes, size};
 }
 
-void UserRingbufMap::release(std::uint32_t size_bytes) {
+void UserRingbufMap::release_sample(std::uint32_t size_bytes) {
   const std::uint64_t cons = consumer_pos_.load(std::memory_order_relaxed);
   consumer_pos_.store(cons + round_up8(std::uint64_t{size_bytes} + kHeaderBytes), std::memory_order_release);
 }

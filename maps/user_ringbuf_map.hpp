@@ -52,9 +52,9 @@ class UserRingbufMap final : public Map {
     std::uint32_t size_bytes = 0;
   };
   /// The oldest record (the kernel's __bpf_user_ringbuf_peek); a discarded one is consumed here.
-  Peeked peek();
-  /// Consumes the record peek() returned.
-  void release(std::uint32_t size_bytes);
+  Peeked peek_sample();
+  /// Consumes the record peek_sample() returned.
+  void release_sample(std::uint32_t size_bytes);
 
  protected:
   int copy_value(const void*, void*, std::uint64_t) override { return -kENOTSUPP; }
