@@ -763,6 +763,31 @@ int bpfvm_map_set_xsk(bpfvm_map* map, uint32_t index, uint32_t queue_id, bpfvm_e
   });
 }
 
+int bpfvm_map_user_ringbuf_reserve(bpfvm_map* map, uint32_t size, void** sample, bpfvm_error* err) noexcept {
+  return map_boundary(err, [&]() -> int {
+    if (map == nullptr) return null_map(err);
+    if (sample == nullptr) return -EINVAL;
+    std::span<std::uint8_t> out;
+    const int rc = map->map.user_ringbuf_reserve(size, out);
+    *sample = rc == 0 ? out.data() : nullptr;
+    return rc;
+  });
+}
+
+int bpfvm_map_user_ringbuf_submit(bpfvm_map* map, void* sample, bpfvm_error* err) noexcept {
+  return map_boundary(err, [&]() -> int {
+    if (map == nullptr) return null_map(err);
+    return map->map.user_ringbuf_submit({static_cast<std::uint8_t*>(sample), 0});
+  });
+}
+
+int bpfvm_map_user_ringbuf_discard(bpfvm_map* map, void* sample, bpfvm_error* err) noexcept {
+  return map_boundary(err, [&]() -> int {
+    if (map == nullptr) return null_map(err);
+    return map->map.user_ringbuf_discard({static_cast<std::uint8_t*>(sample), 0});
+  });
+}
+
 int bpfvm_map_delete(bpfvm_map* map, const void* key, std::size_t key_size, bpfvm_error* err) noexcept {
   return map_boundary(err, [&]() -> int {
     if (map == nullptr) return null_map(err);

@@ -7,6 +7,7 @@
 #include "maps/array_map.hpp"
 #include "maps/cgroup_array_map.hpp"
 #include "maps/redirect_array_map.hpp"
+#include "maps/user_ringbuf_map.hpp"
 
 namespace bpfvm {
 
@@ -77,6 +78,25 @@ int Map::set_cgroup(std::uint32_t index, std::uint64_t id, bool holds_current_ta
 int Map::set_xsk(std::uint32_t index, std::uint32_t queue_id) {
   if (m(impl_).type() != maps::MapType::Xskmap) return -EINVAL;
   return static_cast<maps::RedirectArrayMap&>(m(impl_)).set_socket(index, queue_id);
+}
+
+int Map::user_ringbuf_reserve(std::uint32_t size_bytes, std::span<std::uint8_t>& sample_out) {
+  sample_out = {};
+  if (m(impl_).type() != maps::MapType::UserRingbuf) return -EINVAL;
+  std::byte* sample = nullptr;
+  const int rc = static_cast<maps::UserRingbufMap&>(m(impl_)).reserve(size_bytes, &sample);
+  if (rc == 0) sample_out = {reinterpret_cast<std::uint8_t*>(sample), size_bytes};
+  return rc;
+}
+
+int Map::user_ringbuf_submit(std::span<std::uint8_t> sample) {
+  if (m(impl_).type() != maps::MapType::UserRingbuf) return -EINVAL;
+  return static_cast<maps::UserRingbufMap&>(m(impl_)).submit(sample.data());
+}
+
+int Map::user_ringbuf_discard(std::span<std::uint8_t> sample) {
+  if (m(impl_).type() != maps::MapType::UserRingbuf) return -EINVAL;
+  return static_cast<maps::UserRingbufMap&>(m(impl_)).discard(sample.data());
 }
 
 int Map::lookup_and_delete(std::span<const std::uint8_t> key, std::span<std::uint8_t> value_out) {

@@ -20,6 +20,7 @@
 #include "maps/redirect_array_map.hpp"
 #include "maps/ringbuf_map.hpp"
 #include "maps/sock_map.hpp"
+#include "maps/user_ringbuf_map.hpp"
 
 namespace bpfvm::maps {
 namespace {
@@ -242,6 +243,7 @@ std::uint64_t map_memory_bytes(const MapSpec& s, unsigned nr_cpus) {
     case MapType::BloomFilter:
       return std::uint64_t{s.max_entries} * 16 / 8;
     case MapType::Ringbuf:
+    case MapType::UserRingbuf:
       return s.max_entries;
     case MapType::DevmapHash:
     case MapType::Sockmap:
@@ -303,6 +305,11 @@ Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, std::shared_ptr<Run
     case MapType::Sockhash: return std::unique_ptr<Map>(std::make_unique<SockMap>(spec, domain));
     case MapType::Ringbuf: {
       auto rb = RingbufMap::create(spec, domain);
+      if (!rb) return std::move(rb).error();
+      return std::unique_ptr<Map>(std::move(rb).value());
+    }
+    case MapType::UserRingbuf: {
+      auto rb = UserRingbufMap::create(spec, domain);
       if (!rb) return std::move(rb).error();
       return std::unique_ptr<Map>(std::move(rb).value());
     }

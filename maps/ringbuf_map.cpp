@@ -1,7 +1,6 @@
 // RingbufMap: double-mapped data area, reservation positions and the consumer, after kernel/bpf/ringbuf.c.
 #include "maps/ringbuf_map.hpp"
 
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,13 +13,6 @@ constexpr std::uint64_t kMaxRecordBytes = 0xffffffffu / 4;
 
 std::uint64_t round_up8(std::uint64_t n) { return (n + 7) & ~std::uint64_t{7}; }
 
-// RAII for the memfd used only while mapping.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 }  // namespace
 
 RingbufMap::RingbufMap(CreateKey, const MapSpec& spec, std::shared_ptr<RunDomain> domain)
@@ -28,28 +20,13 @@ RingbufMap::RingbufMap(CreateKey, const MapSpec& spec, std::shared_ptr<RunDomain
 
 Result<std::unique_ptr<RingbufMap>> RingbufMap::create(const MapSpec& spec, std::shared_ptr<RunDomain> domain) {
   auto rb = std::make_unique<RingbufMap>(CreateKey{}, spec, std::move(domain));
-  const long page = ::sysconf(_SC_PAGESIZE);
-  rb->page_bytes_ = page > 0 ? static_cast<std::size_t>(page) : 4096;
-  const std::size_t size = spec.max_entries;
-  Fd mem{::memfd_create("bpfvm-ringbuf", MFD_CLOEXEC)};
-  if (mem.fd < 0 || ::ftruncate(mem.fd, static_cast<off_t>(size)) != 0)
-    return make_error(Errc::Io, std::string("ringbuf: memfd: ") + std::strerror(errno));
-  rb->mapped_bytes_ = rb->page_bytes_ + 2 * size;
-  void* base = ::mmap(nullptr, rb->mapped_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (base == MAP_FAILED) return make_error(Errc::Io, std::string("ringbuf: mmap: ") + std::strerror(errno));
-  rb->base_ = static_cast<std::byte*>(base);
-  rb->data_ = rb->base_ + rb->page_bytes_;
-  for (int copy = 0; copy < 2; ++copy) {
-    void* at = ::mmap(rb->data_ + copy * size, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, mem.fd, 0);
-    if (at == MAP_FAILED) return make_error(Errc::Io, std::string("ringbuf: mmap: ") + std::strerror(errno));
-  }
+  auto mem = RingMemory::map(spec.max_entries, "bpfvm-ringbuf");
+  if (!mem) return std::move(mem).error();
+  rb->mem_ = std::move(mem).value();
+  rb->data_ = rb->mem_.data();
   RingbufMap* self = rb.get();
-  std::memcpy(rb->base_, &self, sizeof self);  // back pointer for from_sample()
+  std::memcpy(rb->mem_.base(), &self, sizeof self);  // back pointer for from_sample()
   return rb;
-}
-
-RingbufMap::~RingbufMap() {
-  if (base_) ::munmap(base_, mapped_bytes_);
 }
 
 std::atomic_ref<std::uint32_t> RingbufMap::len_word(std::uint64_t pos) const {
@@ -74,7 +51,7 @@ void* RingbufMap::reserve(std::uint64_t size, std::uint64_t flags) {
   // No more than ring size - 1 ahead of the consumer, nor of the oldest uncommitted record.
   if (new_prod - cons > mask_ || new_prod - pending_pos_ > mask_) return nullptr;
   std::byte* hdr = data_ + (prod & mask_);
-  const auto pg_off = static_cast<std::uint32_t>((hdr - base_) / static_cast<std::ptrdiff_t>(page_bytes_));
+  const auto pg_off = static_cast<std::uint32_t>((hdr - mem_.base()) / static_cast<std::ptrdiff_t>(mem_.page_bytes()));
   std::memcpy(hdr + 4, &pg_off, 4);
   len_word(prod).store(static_cast<std::uint32_t>(size) | kBusyBit, std::memory_order_relaxed);
   producer_pos_.store(new_prod, std::memory_order_release);
@@ -155,9 +132,7 @@ std::size_t RingbufMap::consume(const RecordFn& fn, std::size_t max_records) {
 }
 
 bool RingbufMap::owns_value(std::uintptr_t addr, std::size_t size_bytes) const {
-  const auto begin = reinterpret_cast<std::uintptr_t>(data_);
-  const std::size_t span = 2 * (mask_ + 1);
-  return addr >= begin && size_bytes <= span && addr - begin <= span - size_bytes;
+  return mem_.holds(addr, size_bytes);
 }
 
 }  // namespace bpfvm::maps

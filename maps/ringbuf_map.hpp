@@ -10,6 +10,7 @@
 #include <span>
 
 #include "maps/map.hpp"
+#include "maps/ring_memory.hpp"
 
 namespace bpfvm::maps {
 
@@ -33,7 +34,6 @@ class RingbufMap final : public Map {
     CreateKey() = default;
   };
   RingbufMap(CreateKey, const MapSpec& spec, std::shared_ptr<RunDomain> domain);
-  ~RingbufMap() override;
 
   // Program side: bpf_ringbuf_reserve / submit / discard / output / query.
   /// nullptr if flags != 0, the record is too large, or there is no room.
@@ -68,10 +68,8 @@ class RingbufMap final : public Map {
   void commit(void* sample, std::uint64_t flags, bool discard);
   std::atomic_ref<std::uint32_t> len_word(std::uint64_t pos) const;
 
-  std::size_t page_bytes_ = 4096;
-  std::byte* base_ = nullptr;  // meta page (back pointer) followed by the data area twice
-  std::byte* data_ = nullptr;
-  std::size_t mapped_bytes_ = 0;
+  RingMemory mem_;              // meta page (back pointer) followed by the data area twice
+  std::byte* data_ = nullptr;  // mem_.data()
   std::uint64_t mask_ = 0;
 
   std::mutex reserve_mu_;

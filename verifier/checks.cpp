@@ -260,6 +260,7 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
     case RegType::MapPtr:
     case RegType::PacketEnd:
     case RegType::FuncPtr:
+    case RegType::Dynptr:  // the kernel's check_mem_access has no case for CONST_PTR_TO_DYNPTR
       return violation(pc, ViolationKind::InvalidMemAccess, d);
     case RegType::Ctx:
       return ctx_access(opts, pc, d, p, range, size, write, value, loaded);
@@ -374,7 +375,7 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
     }
     case RegType::NotInit: case RegType::Scalar: case RegType::Ctx: case RegType::MapPtr: case RegType::PacketEnd:
     case RegType::FuncPtr: case RegType::SockCommon: case RegType::Socket: case RegType::TcpSock:
-    case RegType::BtfId: case RegType::FlowKeys: case RegType::TpBuffer:
+    case RegType::BtfId: case RegType::FlowKeys: case RegType::TpBuffer: case RegType::Dynptr:
       return violation(pc, ViolationKind::HelperArgType, d);
   }
   return std::nullopt;

@@ -40,6 +40,7 @@ std::string type_name(const RegValue& v) {
       return std::string(v.untrusted ? "untrusted_" : "") + (v.percpu ? "percpu_" : "") + "ptr_to_btf_id" + null;
     case RegType::FlowKeys: return "flow_keys";
     case RegType::TpBuffer: return "tp_buffer";
+    case RegType::Dynptr: return "dynptr_ptr";
   }
   return "?";
 }
@@ -125,6 +126,7 @@ std::string region_name(const State* s, int reg) {
     case RegType::BtfId: return "kernel object";
     case RegType::FlowKeys: return "struct bpf_flow_keys";
     case RegType::TpBuffer: return "tracepoint buffer";
+    case RegType::Dynptr: return "struct bpf_dynptr";
     case RegType::NotInit: case RegType::Scalar: case RegType::MapPtr: case RegType::PacketEnd:
     case RegType::FuncPtr: break;
   }
@@ -351,7 +353,7 @@ std::string describe_reg(const RegValue& v) {
     case RegType::Ctx: case RegType::MapPtr: case RegType::MapValue: case RegType::Packet: case RegType::PacketEnd:
     case RegType::PacketMeta: case RegType::Mem: case RegType::RingbufMem: case RegType::FuncPtr:
     case RegType::SockCommon: case RegType::Socket: case RegType::TcpSock: case RegType::BtfId:
-    case RegType::FlowKeys: case RegType::TpBuffer:
+    case RegType::FlowKeys: case RegType::TpBuffer: case RegType::Dynptr:
       break;
   }
   std::string out = type_name(v) + "(";

@@ -88,13 +88,16 @@ StackAccess stack_access_of(const State& s, int ptr, std::int16_t off, int size)
 
 constexpr std::uint32_t kBpfLoop = 181;  // its nr_loops and flags are read, its ctx reaches the callback
 constexpr std::uint32_t kBpfForEachMapElem = 164;  // its ctx reaches the callback
+constexpr std::uint32_t kBpfUserRingbufDrain = 209;  // its ctx reaches the callback
 
 // Helper arguments whose exact value a check reads: sizes, constants, and scalars passed where a
 // pointer is expected (only null is allowed). An ARG_ANYTHING scalar is only checked for its type,
 // an ARG_DONTCARE register not at all, and an Integer return does not depend on either.
 RegMask helper_value_args(const Env& env, std::uint32_t helper) {
   const vm::HelperEntry* entry = env.options.helpers ? env.options.helpers->find(helper) : nullptr;
-  if (entry == nullptr || !entry->signature.known || helper == kBpfLoop || helper == kBpfForEachMapElem) return kArgs;
+  if (entry == nullptr || !entry->signature.known || helper == kBpfLoop || helper == kBpfForEachMapElem ||
+      helper == kBpfUserRingbufDrain)
+    return kArgs;
   RegMask out = 0;
   for (int i = 0; i < 5; ++i) {
     const ArgType t = entry->signature.args[static_cast<std::size_t>(i)];

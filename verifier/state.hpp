@@ -44,6 +44,9 @@ struct Frame {
   bool callback = false;        // called by a helper (bpf_loop, for_each_map_elem): exit returns into the helper
   bool async_callback = false;  // a bpf_timer callback: runs later on its own, so its exit ends the path
   std::array<RegValue, 4> callback_args;  // callback frames: r1..r4 at entry, for the next iteration
+  // Callback frames: calls of this callback before this one on the path (the kernel's
+  // callback_unroll_depth). Two states of different calls are not one loop: the helper bounds them.
+  std::uint32_t callback_iteration = 0;
 
   bool leq(const Frame& old, RegsCompared regs, IdMap& ids) const;
   friend bool operator==(const Frame&, const Frame&) = default;

@@ -57,6 +57,7 @@ bool arithmetic_allowed(const RegValue& p) {
     case RegType::BtfId:  // the kernel's adjust_ptr_min_max_vals: loads then need a constant offset
     case RegType::TpBuffer:
     case RegType::FlowKeys:  // a known offset only (pointer_alu)
+    case RegType::Dynptr:    // allowed, but a helper then refuses the moved pointer (check_dynptr_arg)
       return true;
     case RegType::MapValue: case RegType::Mem: case RegType::RingbufMem:
       return !p.maybe_null;

@@ -18,6 +18,9 @@ constexpr std::uint32_t kBpfForEachMapElem = 164;     // BPF_FUNC_for_each_map_e
 constexpr std::uint32_t kBpfFindVma = 180;            // BPF_FUNC_find_vma
 constexpr std::uint32_t kBpfSpinLock = 93, kBpfSpinUnlock = 94;
 constexpr std::uint32_t kBpfTimerInit = 169, kBpfTimerSetCallback = 170;
+constexpr std::uint32_t kBpfRingbufSubmitDynptr = 199, kBpfRingbufDiscardDynptr = 200;
+constexpr std::uint32_t kBpfDynptrRead = 201, kBpfDynptrWrite = 202, kBpfDynptrData = 203;
+constexpr std::uint32_t kBpfUserRingbufDrain = 209;
 constexpr std::uint32_t kBpfTailCall = 12;            // BPF_FUNC_tail_call
 constexpr std::uint32_t kBpfSkRelease = 86;           // BPF_FUNC_sk_release (OBJ_RELEASE)
 constexpr std::uint32_t kBpfPerCpuPtr = 153, kBpfThisCpuPtr = 154;  // ARG_PTR_TO_PERCPU_BTF_ID
@@ -197,6 +200,42 @@ Check take_or_release_lock(State& s, std::uint32_t pc, std::uint32_t helper, con
   return std::nullopt;
 }
 
+// The kernel's process_dynptr_func for the dynptrs bpfvm has: bpf_user_ringbuf_drain's callback
+// argument (CONST_PTR_TO_DYNPTR). bpf_dynptr_read/write/data take it (ARG_PTR_TO_DYNPTR | MEM_RDONLY:
+// they do not change the struct); the helpers that initialise or release one mutate it. A stack
+// dynptr would come only from bpf_dynptr_from_mem / bpf_ringbuf_reserve_dynptr, which bpfvm does not
+// verify yet, so a stack slot is never an initialised dynptr here.
+Check check_dynptr_arg(std::uint32_t pc, std::uint32_t helper, const RegValue& v, ViolationDetail d) {
+  const bool takes_const = helper == kBpfDynptrRead || helper == kBpfDynptrWrite || helper == kBpfDynptrData;
+  if (v.type == RegType::Dynptr) {
+    // check_func_arg_reg_off: the pointer as the kernel made it (arithmetic on it is allowed, passing it on is not).
+    if (!v.value.is_const()) {
+      d.note = "variable dynptr_ptr access disallowed";
+      return violation(pc, ViolationKind::HelperArgType, d);
+    }
+    if (const auto off = static_cast<std::int64_t>(v.value.const_value()); off != 0) {
+      d.note = off < 0 ? "negative offset dynptr_ptr ptr disallowed (it must be the pointer the kernel passed)"
+                       : "dereference of modified dynptr_ptr ptr disallowed (it must be the pointer the kernel passed)";
+      return violation(pc, ViolationKind::HelperArgType, d);
+    }
+    if (takes_const) return std::nullopt;
+    d.note = helper == kBpfRingbufSubmitDynptr || helper == kBpfRingbufDiscardDynptr
+                 ? "cannot release unowned const bpf_dynptr"
+                 : "cannot pass pointer to const bpf_dynptr, the helper mutates it";
+    return violation(pc, ViolationKind::HelperArgType, d);
+  }
+  if (v.type == RegType::Stack) {
+    if (!takes_const) {
+      d.note = "dynptrs on the stack (bpf_dynptr_from_mem, bpf_ringbuf_*_dynptr)";
+      return violation(pc, ViolationKind::Unsupported, d);
+    }
+    d.note = "Expected an initialized dynptr (no helper bpfvm verifies initialised this stack slot as one)";
+    return violation(pc, ViolationKind::HelperArgType, d);
+  }
+  d.note = "expected pointer to stack or const struct bpf_dynptr";
+  return violation(pc, ViolationKind::HelperArgType, d);
+}
+
 Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, const vm::HelperSignature& sig,
                         CallFacts& facts) {
   const auto& opts = env.options;
@@ -371,8 +410,10 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         facts.timer_map = v.aux;
         break;
       case ArgType::PtrToDynptr:
+        if (auto c = check_dynptr_arg(pc, helper, v, d)) return c;
+        break;
       case ArgType::PtrToKptr:
-        d.note = t == ArgType::PtrToDynptr ? "dynptr arguments (ARG_PTR_TO_DYNPTR)" : "kptr arguments (ARG_PTR_TO_KPTR)";
+        d.note = "kptr arguments (ARG_PTR_TO_KPTR)";
         return violation(pc, ViolationKind::Unsupported, d);
     }
   }
@@ -450,8 +491,9 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
     return violation(pc, ViolationKind::UnreleasedReference, d);
   }
   if (facts.has_callback && helper != kBpfLoop && helper != kBpfForEachMapElem && helper != kBpfFindVma &&
-      helper != kBpfTimerSetCallback) {
-    d.note = "callbacks of helpers other than bpf_loop, bpf_for_each_map_elem, bpf_find_vma and bpf_timer_set_callback";
+      helper != kBpfTimerSetCallback && helper != kBpfUserRingbufDrain) {
+    d.note = "callbacks of helpers other than bpf_loop, bpf_for_each_map_elem, bpf_find_vma, bpf_timer_set_callback "
+             "and bpf_user_ringbuf_drain";
     return violation(pc, ViolationKind::Unsupported, d);
   }
   if (helper == kBpfForEachMapElem && sig.known) {
@@ -505,6 +547,16 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
     }
     State first = s;
     if (auto c = push_frame(env, first, pc, facts.callback, callback_frame({s.reg(1), btf_pointer(*vma), s.reg(4), RegValue{}})))
+      return c;
+    out.forks.push_back(Fork{std::move(first), facts.callback});
+  }
+  if (helper == kBpfUserRingbufDrain && sig.known) {
+    // The kernel's set_user_ringbuf_callback_state: callback(dynptr, ctx), once per sample (or never):
+    // r1 a const dynptr over the sample (CONST_PTR_TO_DYNPTR), r2 the caller's r3; returns 0 or 1.
+    if (!facts.has_callback || !facts.map) return violation(pc, ViolationKind::HelperArgType, d);
+    State first = s;
+    if (auto c = push_frame(env, first, pc, facts.callback,
+                            callback_frame({RegValue::pointer(RegType::Dynptr), s.reg(3), RegValue{}, RegValue{}})))
       return c;
     out.forks.push_back(Fork{std::move(first), facts.callback});
   }
@@ -872,8 +924,9 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
     // bpf_loop, bpf_for_each_map_elem and bpf_find_vma may call the callback again with the caller's state as this
     // iteration left it.
     State again = s;
-    if (auto c = push_frame(env, again, callee.callsite, callee.entry_pc, callback_frame(callee.callback_args)))
-      return c;
+    Frame next = callback_frame(callee.callback_args);
+    next.callback_iteration = callee.callback_iteration + 1;
+    if (auto c = push_frame(env, again, callee.callsite, callee.entry_pc, std::move(next))) return c;
     out.forks.push_back(Fork{std::move(again), callee.entry_pc});
     s.reg(0) = RegValue::unknown();
   } else if (function_tail_calls(env, callee.entry_pc)) {

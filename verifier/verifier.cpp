@@ -233,6 +233,16 @@ void widen_scalars(State& cur, const State& old) {
   }
 }
 
+// Whether two states with the same frames are in the same call of every callback frame (the kernel's
+// infinite-loop test compares callback_unroll_depth): a callback's next call may repeat the last one's
+// state, as the helper, not the program, decides how often it runs.
+bool same_callback_iterations(const State& a, const State& b) {
+  if (a.frames.size() != b.frames.size()) return false;
+  for (std::size_t f = 0; f < a.frames.size(); ++f)
+    if (a.frames[f].callback_iteration != b.frames[f].callback_iteration) return false;
+  return true;
+}
+
 bool Explorer::visit_prune_point(Path& path, Check& violation) {
   const auto pc = path.pc;
   // Read through a const reference: a non-const access would copy frames the state shares.
@@ -288,7 +298,7 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
       drop_evicted();
       return true;
     }
-    if (included(*c.state, cur, pc)) {
+    if (included(*c.state, cur, pc) && same_callback_iterations(*c.state, cur)) {
       violation = bpfvm::verifier::violation(pc, ViolationKind::InfiniteLoop);
       return true;
     }

@@ -351,6 +351,14 @@ int bpfvm_map_set_cgroup(bpfvm_map *map, uint32_t index, uint64_t cgroup_id, int
  *  then redirects to it; a program's lookup reads the queue id). 0, -E2BIG out of range, -EINVAL for
  *  other map types. */
 int bpfvm_map_set_xsk(bpfvm_map *map, uint32_t index, uint32_t queue_id, bpfvm_error *err) BPFVM_NOEXCEPT;
+/** BPF_MAP_TYPE_USER_RINGBUF producer, as libbpf's user_ring_buffer__reserve / submit / discard:
+ *  reserve sets *sample to `size` writable bytes; 0, -E2BIG (size uses the header's flag bits, or the
+ *  record with its 8-byte header exceeds the ring), -ENOSPC (no room until programs drain). Fill
+ *  it, then submit or discard it (0, or -EINVAL for a pointer reserve did not hand out). One
+ *  producing thread at a time; programs drain with bpf_user_ringbuf_drain. -EINVAL for other maps. */
+int bpfvm_map_user_ringbuf_reserve(bpfvm_map *map, uint32_t size, void **sample, bpfvm_error *err) BPFVM_NOEXCEPT;
+int bpfvm_map_user_ringbuf_submit(bpfvm_map *map, void *sample, bpfvm_error *err) BPFVM_NOEXCEPT;
+int bpfvm_map_user_ringbuf_discard(bpfvm_map *map, void *sample, bpfvm_error *err) BPFVM_NOEXCEPT;
 /** bpf_map_get_next_key: the first key when `key` is NULL; -ENOENT after the last. */
 int bpfvm_map_next_key(const bpfvm_map *map, const void *key, size_t key_size, void *next_key,
                        size_t next_key_size, bpfvm_error *err) BPFVM_NOEXCEPT;

@@ -417,6 +417,16 @@ class Map {
   /// BPF_MAP_TYPE_XSKMAP: puts an AF_XDP socket bound to `queue_id` in slot `index` (bpf_redirect_map
   /// then redirects to it). 0, -E2BIG out of range, -EINVAL for other map types.
   int set_xsk(std::uint32_t index, std::uint32_t queue_id);
+  /// BPF_MAP_TYPE_USER_RINGBUF, the producer (libbpf's user_ring_buffer__reserve/submit/discard):
+  /// reserve a sample of `size_bytes`, fill it, then submit or discard it (in any order; programs
+  /// drain them in reservation order with bpf_user_ringbuf_drain). One producing thread at a time;
+  /// programs may drain concurrently. reserve: 0 and `sample_out`, -E2BIG (the size uses the
+  /// header's two flag bits or the record, with its 8-byte header, exceeds the ring), -ENOSPC (not
+  /// drained yet). submit/discard: 0, or -EINVAL for a span reserve did not hand out (or committed).
+  /// All three: -EINVAL for other map types.
+  int user_ringbuf_reserve(std::uint32_t size_bytes, std::span<std::uint8_t>& sample_out);
+  int user_ringbuf_submit(std::span<std::uint8_t> sample);
+  int user_ringbuf_discard(std::span<std::uint8_t> sample);
   /// BPF_MAP_LOOKUP_AND_DELETE_ELEM on a hash map; 0, -ENOENT, -ENOTSUPP (524) elsewhere.
   int lookup_and_delete(std::span<const std::uint8_t> key, std::span<std::uint8_t> value_out);
   /// BPF_MAP_LOOKUP_BATCH / LOOKUP_AND_DELETE_BATCH: `in_batch` is null at the start, else the

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +56,8 @@ class KernelHelperPair {
   /// True: prepare() also builds every variant's optimizing-tier code where the tier takes the
   /// program (runs then use it; tier() tells which ran).
   bool optimize = false;
+  /// Called before each engine's run (refills what a run consumes, e.g. a user ring buffer).
+  std::function<void()> before_run;
 
   Prepared& prepare(const std::string& text) {
     auto insns = vm::assemble(with_maps(text));
@@ -94,6 +97,7 @@ class KernelHelperPair {
   Outcome run(const Engine& engine, std::vector<std::uint8_t>& buffer, const std::vector<std::uint8_t>& initial,
               const vm::ExecOptions& options) const {
     std::memcpy(buffer.data(), initial.data(), initial.size());
+    if (before_run) before_run();
     vm::RunContext ctx;
     helpers::HelperRun hr;
     ctx.host = &hr;

@@ -6,6 +6,7 @@
 #include <linux/bpf.h>
 
 #include "maps/prog_array_map.hpp"
+#include "maps/user_ringbuf_map.hpp"
 #include "tests/jit/kernel_helper_pair.hpp"
 
 using namespace bpfvm;
@@ -95,6 +96,38 @@ TEST_CASE("bpf_for_each_map_elem hands the callback map memory that checked mode
     const auto r = pair.both(p, options);
     CHECK(r.ok);
     CHECK(r.r0 == 4 * 1000 + (0 * 10 + 1 * 20 + 2 * 30 + 3 * 40));
+  }
+}
+
+TEST_CASE("bpf_user_ringbuf_drain hands the callback a dynptr over each sample", "[jit][callback]") {
+  KernelHelperPair pair;
+  pair.optimize = GENERATE(false, true);  // programs (and targets) on either tier
+  auto* ring = static_cast<maps::UserRingbufMap*>(
+      &pair.add_map(maps::MapSpec{.type = maps::MapType::UserRingbuf, .max_entries = 4096}));
+  // Before each engine's run: samples holding 1..5 as u64 (and a discarded 99 between 2 and 3).
+  pair.before_run = [ring] {
+    for (std::uint64_t v : {1, 2, 99, 3, 4, 5}) {
+      std::byte* s = nullptr;
+      REQUIRE(ring->reserve(8, &s) == 0);
+      std::memcpy(s, &v, 8);
+      REQUIRE((v == 99 ? ring->discard(s) : ring->submit(s)) == 0);
+    }
+  };
+  // The callback adds the sample's u64 (bpf_dynptr_read) and its first byte (bpf_dynptr_data) into
+  // callback_ctx; returns drained * 1000000 + sum.
+  auto& p = pair.prepare(
+      "stdw [%r10-8], 0\nlddw %r1, {MAP0}\nlddw_func %r2, cb\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\n"
+      "call " + std::to_string(BPF_FUNC_user_ringbuf_drain) + "\nmul %r0, 1000000\nldxdw %r1, [%r10-8]\nadd %r0, %r1\nexit\n"
+      "cb:\nmov %r6, %r2\nmov %r7, %r1\nstdw [%r10-8], 0\nmov %r3, %r1\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 8\n"
+      "mov %r4, 0\nmov %r5, 0\ncall " + std::to_string(BPF_FUNC_dynptr_read) + "\nldxdw %r0, [%r10-8]\n"
+      "ldxdw %r1, [%r6]\nadd %r1, %r0\nstxdw [%r6], %r1\nmov %r1, %r7\nmov %r2, 0\nmov %r3, 1\n"
+      "call " + std::to_string(BPF_FUNC_dynptr_data) + "\njeq %r0, 0, skip\nldxb %r1, [%r0]\nldxdw %r2, [%r6]\n"
+      "add %r2, %r1\nstxdw [%r6], %r2\nskip:\nmov %r0, 0\nexit\n");
+  for (const auto& options : every_variant()) {
+    INFO("checked " << options.checked << " budget " << options.budget_insns);
+    const auto r = pair.both(p, options);
+    CHECK(r.ok);
+    CHECK(r.r0 == 5 * 1000000 + 2 * (1 + 2 + 3 + 4 + 5));
   }
 }
 

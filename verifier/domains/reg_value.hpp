@@ -41,6 +41,10 @@ enum class RegType : std::uint8_t {
   // tracepoint's, unknown at load, so any access at a constant offset >= 0 is allowed and the furthest
   // byte reached is recorded (VerifierStats::tp_buffer_bytes, checked when the program runs).
   TpBuffer,
+  // A struct bpf_dynptr the kernel built (CONST_PTR_TO_DYNPTR: bpf_user_ringbuf_drain's callback
+  // argument, a BPF_DYNPTR_TYPE_LOCAL over one sample): offset always 0, no loads, stores or
+  // arithmetic; only helpers taking a const dynptr (bpf_dynptr_read/write/data) accept it.
+  Dynptr,
 };
 
 /// Renaming between the pointer ids of two states, built while comparing them.
