@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bpfvm/result.hpp"
+#include "jit/opt/value_list.hpp"
 #include "vm/helper_registry.hpp"
 #include "vm/isa.hpp"
 
@@ -63,7 +64,7 @@ struct Inst {
   std::int64_t imm = 0;             // Const value, Arg index, FramePtr depth
   std::uint32_t pc = 0;             // source instruction (Call: the pc helper faults name)
   const vm::HelperEntry* helper = nullptr;  // Call
-  std::vector<ValueId> args;
+  ValueList args;  // operands, inline up to ValueList::kInline (value_list.hpp)
   BlockId block = 0;
 };
 
