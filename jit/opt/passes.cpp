@@ -195,12 +195,12 @@ void fold_constants(Function& fn, bool remove_zext) {
 }
 
 void propagate_copies(Function& fn) {
+  // One walk: resolve() follows a Copy whether or not it is dead yet.
   for (auto& inst : fn.values) {
     if (inst.dead) continue;
     for (auto& a : inst.args) a = resolve(fn, a);
-  }
-  for (auto& inst : fn.values)
     if (inst.op == Op::Copy) inst.dead = true;
+  }
 }
 
 void eliminate_dead_code(Function& fn) {
