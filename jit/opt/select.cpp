@@ -128,7 +128,7 @@ bool feeds_compare(const Function& fn, const Users& users, ValueId v, int ops_le
   return false;
 }
 
-std::size_t index_of(const std::vector<BlockId>& preds, BlockId b) {
+std::size_t index_of(std::span<const BlockId> preds, BlockId b) {
   return static_cast<std::size_t>(std::find(preds.begin(), preds.end(), b) - preds.begin());
 }
 

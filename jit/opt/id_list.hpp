@@ -1,8 +1,10 @@
-// An instruction's operand list (Inst::args): the part of std::vector<ValueId>'s interface the passes
-// and backends use, with up to kInline operands stored in the object itself. Almost every instruction
-// has at most three, a Select four, a helper call five; only phis with many predecessors reach the
-// heap, so building and rewriting the IR does not allocate once per instruction (before, malloc and
-// free were a quarter of a compile: jit/opt/README.md "Compile time").
+// A short list of value or block ids: an instruction's operands (Inst::args), a block's predecessors
+// and successors. The part of std::vector's interface the passes and backends use, with up to kInline
+// ids stored in the object itself: almost every instruction has at most three operands, a Select
+// four, a helper call five, and a block one or two predecessors and successors; only phis and joins
+// with many predecessors reach the heap, so building and rewriting the IR does not allocate once per
+// instruction and block (before, malloc and free were a quarter of a compile: jit/opt/README.md
+// "Compile time").
 #pragma once
 
 #include <algorithm>
@@ -14,32 +16,32 @@ namespace bpfvm::jit::opt {
 
 using ValueId = std::uint32_t;
 
-class ValueList {
+class IdList {  // of ValueId or BlockId (both std::uint32_t)
  public:
   static constexpr std::uint32_t kInline = 6;
 
-  ValueList() = default;
-  ValueList(std::initializer_list<ValueId> values) { append(values.begin(), values.size()); }
-  ValueList(const std::vector<ValueId>& values) { append(values.data(), values.size()); }  // NOLINT: implicit, as a vector's copy
-  ValueList(const ValueList& other) { append(other.data(), other.size()); }
-  ValueList(ValueList&& other) noexcept { take(other); }
-  ~ValueList() { release(); }
+  IdList() = default;
+  IdList(std::initializer_list<ValueId> values) { append(values.begin(), values.size()); }
+  IdList(const std::vector<ValueId>& values) { append(values.data(), values.size()); }  // NOLINT: implicit, as a vector's copy
+  IdList(const IdList& other) { append(other.data(), other.size()); }
+  IdList(IdList&& other) noexcept { take(other); }
+  ~IdList() { release(); }
 
-  ValueList& operator=(const ValueList& other) {
+  IdList& operator=(const IdList& other) {
     if (this != &other) {
       size_ = 0;
       append(other.data(), other.size());
     }
     return *this;
   }
-  ValueList& operator=(ValueList&& other) noexcept {
+  IdList& operator=(IdList&& other) noexcept {
     if (this != &other) {
       release();
       take(other);
     }
     return *this;
   }
-  ValueList& operator=(std::initializer_list<ValueId> values) {
+  IdList& operator=(std::initializer_list<ValueId> values) {
     size_ = 0;
     append(values.begin(), values.size());
     return *this;
@@ -68,7 +70,7 @@ class ValueList {
   }
   void pop_back() { --size_; }
 
-  friend bool operator==(const ValueList& a, const ValueList& b) {
+  friend bool operator==(const IdList& a, const IdList& b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end());
   }
 
@@ -92,7 +94,7 @@ class ValueList {
     capacity_ = kInline;
   }
   // Leaves `other` empty (and back on its inline storage).
-  void take(ValueList& other) {
+  void take(IdList& other) {
     size_ = other.size_;
     capacity_ = other.capacity_;
     if (other.on_heap())
