@@ -99,49 +99,92 @@ std::vector<BlockId> immediate_dominators(const Function& fn, const std::vector<
   return idom;
 }
 
+/// The operations numbered so far, by Key: open addressing (linear probing) in one array sized
+/// for every numbered instruction, so numbering allocates nothing per key. Nothing is removed: an
+/// entry made in a block the dominator-tree walk has left no longer dominates what is numbered
+/// next (preorder: a finished subtree is never an ancestor again), so a lookup that finds one
+/// takes its place, as if the scoped table had withdrawn it.
+class KeyTable {
+ public:
+  struct Entry {
+    Key key;
+    ValueId value = kNoValue;  // kNoValue: empty
+    BlockId block = 0;
+  };
+  explicit KeyTable(std::size_t keys) {
+    std::size_t n = 16;
+    while (n < 2 * keys) n *= 2;
+    entries_.resize(n);
+    mask_ = n - 1;
+  }
+  /// The entry holding `key`, or the empty one where it goes.
+  Entry& slot(const Key& key) {
+    std::size_t h = KeyHash{}(key);
+    h ^= h >> 29;
+    h *= 0x9E3779B97F4A7C15ull;
+    h ^= h >> 32;
+    for (std::size_t k = h & mask_;; k = (k + 1) & mask_)
+      if (entries_[k].value == kNoValue || entries_[k].key == key) return entries_[k];
+  }
+
+ private:
+  std::vector<Entry> entries_;
+  std::size_t mask_ = 0;
+};
+
 }  // namespace
 
 std::uint32_t eliminate_common_subexpressions(Function& fn) {
   const auto rpo = reverse_post_order(fn);
   const auto idom = immediate_dominators(fn, rpo);
-  std::vector<std::vector<BlockId>> children(fn.blocks.size());
-  for (std::size_t i = 1; i < rpo.size(); ++i) children[idom[rpo[i]]].push_back(rpo[i]);
+  // Dominator-tree children, one array sliced by block (no vector per block).
+  std::vector<std::uint32_t> child_start(fn.blocks.size() + 1, 0);
+  for (std::size_t i = 1; i < rpo.size(); ++i) ++child_start[idom[rpo[i]] + 1];
+  for (std::size_t b = 0; b < fn.blocks.size(); ++b) child_start[b + 1] += child_start[b];
+  std::vector<BlockId> children(child_start.back());
+  {
+    std::vector<std::uint32_t> fill(child_start.begin(), child_start.end() - 1);
+    for (std::size_t i = 1; i < rpo.size(); ++i) children[fill[idom[rpo[i]]]++] = rpo[i];
+  }
 
   // What each value is replaced by (itself unless an equal one dominates it).
   std::vector<ValueId> same(fn.values.size());
   for (ValueId v = 0; v < same.size(); ++v) same[v] = v;
   std::unordered_map<std::int64_t, ValueId> constants;
-  for (ValueId v = 0; v < fn.values.size(); ++v)
-    if (const Inst& i = fn.values[v]; !i.dead && i.op == Op::Const) same[v] = constants.try_emplace(i.imm, v).first->second;
+  std::size_t numbered_insts = 0;
+  for (ValueId v = 0; v < fn.values.size(); ++v) {
+    const Inst& i = fn.values[v];
+    if (!i.dead && i.op == Op::Const) same[v] = constants.try_emplace(i.imm, v).first->second;
+    if (!i.dead && numbered(i)) ++numbered_insts;
+  }
 
-  std::unordered_map<Key, ValueId, KeyHash> available;
-  available.reserve(fn.values.size());  // no rehashing on large straight-line programs
-  std::vector<std::vector<Key>> added(fn.blocks.size());  // keys a block made available, removed on leaving it
+  KeyTable available(numbered_insts);
+  std::vector<bool> open(fn.blocks.size(), false);  // on the walk's current path: dominates the block numbered
   std::uint32_t replaced = 0;
-  // Dominator-tree preorder; a block is left (its keys withdrawn) after all its children.
+  // Dominator-tree preorder; a block is left (its keys no longer dominate) after all its children.
   std::vector<std::pair<BlockId, bool>> walk{{0, false}};
   while (!walk.empty()) {
     const auto [b, leaving] = walk.back();
     walk.pop_back();
     if (leaving) {
-      for (const auto& k : added[b]) available.erase(k);
-      added[b].clear();
+      open[b] = false;
       continue;
     }
+    open[b] = true;
     walk.push_back({b, true});
-    for (auto c : children[b]) walk.push_back({c, false});
+    for (auto c = child_start[b]; c < child_start[b + 1]; ++c) walk.push_back({children[c], false});
     for (auto id : fn.blocks[b].insts) {
       const Inst& i = fn.values[id];
       if (i.dead || !numbered(i)) continue;
       Key key{i.op, i.kind, i.width, i.bits, {kNoValue, kNoValue, kNoValue, kNoValue}};
       for (std::size_t k = 0; k < i.args.size() && k < key.args.size(); ++k) key.args[k] = same[i.args[k]];
       if (commutative(i)) std::sort(key.args.begin(), key.args.begin() + 2);
-      const auto [at, fresh] = available.try_emplace(key, id);
-      if (fresh) {
-        added[b].push_back(key);
-      } else {
-        same[id] = at->second;
+      auto& at = available.slot(key);
+      if (at.value != kNoValue && open[at.block]) {
+        same[id] = at.value;
         ++replaced;
+      } else {
+        at = {key, id, b};
       }
     }
   }

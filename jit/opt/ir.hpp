@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bpfvm/result.hpp"
+#include "jit/opt/id_list.hpp"
 #include "vm/helper_registry.hpp"
 #include "vm/isa.hpp"
 
@@ -63,13 +64,13 @@ struct Inst {
   std::int64_t imm = 0;             // Const value, Arg index, FramePtr depth
   std::uint32_t pc = 0;             // source instruction (Call: the pc helper faults name)
   const vm::HelperEntry* helper = nullptr;  // Call
-  std::vector<ValueId> args;
+  IdList args;  // operands, inline up to IdList::kInline (id_list.hpp)
   BlockId block = 0;
 };
 
 struct Block {
   std::vector<ValueId> insts;  // phis first, one terminator last
-  std::vector<BlockId> preds, succs;
+  IdList preds, succs;
 };
 
 /// A whole program as one SSA function; block 0 is the entry.

@@ -40,7 +40,7 @@ struct FlatBlock {
   std::uint32_t instance = 0;
   std::uint32_t start = 0, end = 0;  // pcs [start, end): the last one is the terminator unless Fall
   Term term = Term::Fall;
-  std::vector<std::uint32_t> succs;  // Cond: taken, fallthrough
+  IdList succs;  // Cond: taken, fallthrough
 };
 
 class Flattener {
@@ -109,7 +109,7 @@ class Flattener {
       const auto& insn = p_.insns[pc];
       const std::uint32_t next = pc + (isa::is_wide(op) ? 2 : 1);
       auto target = [&] { return static_cast<std::uint32_t>(vm::branch_target(insn, op, pc)); };
-      auto finish = [&](Term t, std::vector<std::uint32_t> succs) {
+      auto finish = [&](Term t, IdList succs) {
         blocks[b].end = next;
         blocks[b].term = t;
         blocks[b].succs = std::move(succs);

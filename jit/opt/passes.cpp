@@ -105,28 +105,32 @@ bool upper_half_zero(const Function& fn, ValueId v) {
 }
 
 void remove_trivial_phis(Function& fn) {
+  // The phis in block order, found once: each round looks at them only, not at every instruction.
+  std::vector<ValueId> phis;
+  for (const auto& blk : fn.blocks)
+    for (auto id : blk.insts)
+      if (fn.values[id].op == Op::Phi && !fn.values[id].dead) phis.push_back(id);
   bool changed = true;
   while (changed) {
     changed = false;
-    for (auto& blk : fn.blocks)
-      for (auto id : blk.insts) {
-        Inst& phi = fn.values[id];
-        if (phi.op != Op::Phi || phi.dead) continue;
-        ValueId same = kNoValue;
-        bool trivial = true;
-        for (auto a : phi.args) {
-          a = resolve(fn, a);
-          if (a == id || a == same) continue;
-          if (same != kNoValue) {
-            trivial = false;
-            break;
-          }
-          same = a;
+    for (auto id : phis) {
+      Inst& phi = fn.values[id];
+      if (phi.op != Op::Phi || phi.dead) continue;
+      ValueId same = kNoValue;
+      bool trivial = true;
+      for (auto a : phi.args) {
+        a = resolve(fn, a);
+        if (a == id || a == same) continue;
+        if (same != kNoValue) {
+          trivial = false;
+          break;
         }
-        if (!trivial || same == kNoValue) continue;
-        make_copy(phi, same);
-        changed = true;
+        same = a;
       }
+      if (!trivial || same == kNoValue) continue;
+      make_copy(phi, same);
+      changed = true;
+    }
   }
   propagate_copies(fn);
 }
@@ -195,12 +199,12 @@ void fold_constants(Function& fn, bool remove_zext) {
 }
 
 void propagate_copies(Function& fn) {
+  // One walk: resolve() follows a Copy whether or not it is dead yet.
   for (auto& inst : fn.values) {
     if (inst.dead) continue;
     for (auto& a : inst.args) a = resolve(fn, a);
-  }
-  for (auto& inst : fn.values)
     if (inst.op == Op::Copy) inst.dead = true;
+  }
 }
 
 void eliminate_dead_code(Function& fn) {

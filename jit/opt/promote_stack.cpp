@@ -235,6 +235,7 @@ class Promoter {
       const auto old = std::move(fn_.blocks[b].insts);
       // Existing phis stay first, before the new ones.
       std::vector<ValueId> lead;
+      lead.reserve(out.size() + 3 * old.size());  // each access adds at most two values (narrowed): one allocation
       std::size_t k = 0;
       for (; k < old.size() && fn_.values[old[k]].op == Op::Phi; ++k) lead.push_back(old[k]);
       lead.insert(lead.end(), out.begin(), out.end());

@@ -23,6 +23,12 @@ namespace {
 std::vector<std::vector<BlockId>> split_critical_edges(Function& fn) {
   const auto n = static_cast<BlockId>(fn.blocks.size());
   std::vector<std::vector<BlockId>> after(n);
+  std::size_t critical = 0;  // counted first, so that adding the blocks moves the others once at most
+  for (BlockId p = 0; p < n; ++p)
+    if (fn.blocks[p].succs.size() >= 2)
+      for (auto s : fn.blocks[p].succs) critical += fn.blocks[s].preds.size() >= 2;
+  fn.blocks.reserve(n + critical);
+  fn.values.reserve(fn.values.size() + critical);
   for (BlockId p = 0; p < n; ++p) {
     if (fn.blocks[p].succs.size() < 2) continue;
     for (std::size_t k = 0; k < fn.blocks[p].succs.size(); ++k) {

@@ -10,6 +10,7 @@
 // join, and a back edge's target is a loop head with code of its own. Outside loops only, and not
 // where a compare reads the chosen value or the compare reads a select (below).
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <span>
 #include <vector>
@@ -39,21 +40,20 @@ bool cheap(const Inst& i) {
   }
 }
 
-std::vector<ValueId> live_insts(const Function& fn, BlockId b) {
-  std::vector<ValueId> out;
-  for (auto id : fn.blocks[b].insts)
-    if (!fn.values[id].dead) out.push_back(id);
-  return out;
-}
-
 /// An arm of `from`: its only predecessor is `from`, it ends in a jump, and the rest is at most
 /// kMaxArmInsts cheap instructions (no phis: one predecessor).
 bool is_arm(const Function& fn, BlockId arm, BlockId from) {
   const Block& blk = fn.blocks[arm];
   if (arm == from || blk.preds.size() != 1 || blk.preds[0] != from || blk.succs.size() != 1) return false;
-  const auto insts = live_insts(fn, arm);
-  if (insts.empty() || fn.values[insts.back()].op != Op::Jmp || insts.size() > kMaxArmInsts + 1) return false;
-  return std::all_of(insts.begin(), insts.end() - 1, [&](ValueId id) { return cheap(fn.values[id]); });
+  std::array<ValueId, kMaxArmInsts + 1> insts;  // the live ones (no allocation per candidate arm)
+  std::size_t n = 0;
+  for (auto id : blk.insts)
+    if (!fn.values[id].dead) {
+      if (n == insts.size()) return false;
+      insts[n++] = id;
+    }
+  if (n == 0 || fn.values[insts[n - 1]].op != Op::Jmp) return false;
+  return std::all_of(insts.begin(), insts.begin() + n - 1, [&](ValueId id) { return cheap(fn.values[id]); });
 }
 
 /// True when v is a Select's result, directly or through copies, one-argument phis (a converted
@@ -128,7 +128,7 @@ bool feeds_compare(const Function& fn, const Users& users, ValueId v, int ops_le
   return false;
 }
 
-std::size_t index_of(const std::vector<BlockId>& preds, BlockId b) {
+std::size_t index_of(std::span<const BlockId> preds, BlockId b) {
   return static_cast<std::size_t>(std::find(preds.begin(), preds.end(), b) - preds.begin());
 }
 

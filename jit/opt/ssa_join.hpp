@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <span>
 #include <vector>
 
 #include "jit/opt/ir.hpp"
@@ -31,7 +32,7 @@ class ExitEnvs {
 /// order) where they differ. Loop heads, whose back edges are not renamed yet, need a phi per
 /// variable instead (filled later), so this is for the other joins only.
 template <class MakePhi>
-std::vector<ValueId> join_predecessors(const std::vector<BlockId>& preds, const ExitEnvs& exit_env, std::size_t nvars,
+std::vector<ValueId> join_predecessors(std::span<const BlockId> preds, const ExitEnvs& exit_env, std::size_t nvars,
                                        MakePhi&& make_phi) {
   std::vector<ValueId> env(nvars);
   for (std::size_t v = 0; v < nvars; ++v) {

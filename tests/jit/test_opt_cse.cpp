@@ -70,3 +70,25 @@ TEST_CASE("cse: only a dominating operation replaces another, never one in a sib
     for (auto [a, b] : {std::pair<std::uint64_t, std::uint64_t>{3, 5}, {0xffffffff00000001, 0x1ffffffff}})
       run_against_interpreter(program, {a, b, taken});
 }
+
+TEST_CASE("cse: an operation numbered in one arm does not keep its twin in the other arm from merging", "[jit][opt][cse]") {
+  // Each arm computes r6 - r7 twice. The arm visited second finds the first arm's entry, which does
+  // not dominate it: its first sub takes that entry's place and its second merges with it (a table
+  // that kept the first arm's entry would leave both).
+  const auto program = assemble_program(
+      "ldxdw %r6, [%r1+0]\nldxdw %r7, [%r1+8]\nldxdw %r8, [%r1+16]\n"
+      "jeq %r8, 0, other\n"
+      "mov %r2, %r6\nsub %r2, %r7\nmov %r3, %r6\nsub %r3, %r7\nmul %r2, %r3\nja join\n"
+      "other:\n"
+      "mov %r2, %r6\nsub %r2, %r7\nlsh %r2, 1\nmov %r3, %r6\nsub %r3, %r7\nxor %r2, %r3\n"
+      "join:\n"
+      "mov %r0, %r2\nexit\n");
+  jit::opt::PassSet no_select;
+  no_select.select = false;
+  CHECK(alu_count(program, no_select, isa::Kind::Sub) == 2);  // one per arm
+  no_select.cse = false;
+  CHECK(alu_count(program, no_select, isa::Kind::Sub) == 4);
+  for (std::uint64_t taken : {0ull, 1ull})
+    for (auto [a, b] : {std::pair<std::uint64_t, std::uint64_t>{3, 5}, {0xffffffff00000001, 0x1ffffffff}})
+      run_against_interpreter(program, {a, b, taken});
+}
