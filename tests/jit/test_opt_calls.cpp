@@ -193,3 +193,25 @@ TEST_CASE("callx of a helper id, of bpf_tail_call, and of a bad value on the tie
     CHECK(r.pc == 5);  // the callx (each lddw takes two slots)
   }
 }
+
+TEST_CASE("after a tail call from a subprogram the caller runs as itself", "[jit][opt][tailcall][calls]") {
+  // The target switched the running program and wrote the trampoline's stack pointer: the caller's
+  // callback (bpf_loop), a fault in its checked code (unwound to its own frame) and a budget running
+  // out after the return must all still be the caller's.
+  CallSetup s;
+  s.prepare("mov %r0, 40\nexit\n", 1);
+  auto caller_reading = [&](int offset) -> KernelHelperPair::Prepared& {
+    return s.prepare("mov %r7, %r1\ncall local f\nmov %r6, %r0\nmov %r1, 2\nlddw_func %r2, cb\nmov %r3, 0\nmov %r4, 0\n"
+                     "call " + std::to_string(BPF_FUNC_loop) + "\nadd %r0, %r6\nldxdw %r1, [%r7+" +
+                     std::to_string(offset) + "]\nadd %r0, %r1\nexit\n"
+                     "f:\nlddw %r2, {MAP0}\nmov %r3, 1\ncall " + kTailCall + "\nmov %r0, 5\nexit\ncb:\nmov %r0, 0\nexit\n");
+  };
+  auto& in_bounds = caller_reading(8);
+  require_optimized(in_bounds);
+  CHECK(compare_everywhere(s, in_bounds, 30).r0 == 42);
+  auto& past_end = caller_reading(16);
+  require_optimized(past_end);
+  const auto r = s.pair.both(past_end, vm::ExecOptions{.checked = true});
+  CHECK(r.code == Errc::MemoryFault);
+  CHECK(r.pc == 10);
+}
