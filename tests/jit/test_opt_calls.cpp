@@ -136,30 +136,33 @@ TEST_CASE("a checked build's tail call gives the target its frame and the caller
 
 TEST_CASE("callx of a subprogram address runs it as a local call on the tier", "[jit][opt][calls]") {
   CallSetup s;
-  SECTION("r6..r9 kept, the callee sees the caller's registers") {
-    auto& p = s.prepare("mov %r6, 5\nlddw_func %r3, f\ncall %r3\nadd %r0, %r6\nexit\n"
-                        "f:\nmov %r6, 100\nldxdw %r0, [%r1]\nadd %r0, 7\nexit\n");
+  struct Case {
+    const char* what;
+    std::string text;
+    std::uint64_t max_budget, r0;
+  };
+  const Case cases[] = {
+      {"r6..r9 kept, the callee sees the caller's registers",
+       "mov %r6, 5\nlddw_func %r3, f\ncall %r3\nadd %r0, %r6\nexit\nf:\nmov %r6, 100\nldxdw %r0, [%r1]\nadd %r0, 7\nexit\n",
+       12, 12},
+      {"the value chooses between two subprograms",
+       "mov %r7, 0\nmov %r8, 0\nloop:\nlddw_func %r3, f\njeq %r7, 0, go\nlddw_func %r3, g\ngo:\ncall %r3\nlsh %r8, 4\n"
+       "add %r8, %r0\nadd %r7, 1\njlt %r7, 2, loop\nmov %r0, %r8\nexit\nf:\nmov %r0, 1\nexit\ng:\nmov %r7, 9\nmov %r0, 2\nexit\n",
+       40, 0x12},
+      {"the callee reads the caller's frame through a pointer (checked builds check it)",
+       "stdw [%r10-8], 21\nmov %r2, %r10\nadd %r2, -8\nlddw_func %r3, f\ncall %r3\nexit\n"
+       "f:\nldxdw %r0, [%r2]\nmul %r0, 2\nstdw [%r10-8], 1\nexit\n",
+       12, 42},
+      {"callx from a subprogram",
+       "mov %r6, 1\ncall local f\nadd %r0, %r6\nexit\nf:\nlddw_func %r4, g\nmov %r6, 2\ncall %r4\nadd %r0, %r6\nexit\n"
+       "g:\nmov %r6, 40\nmov %r0, 300\nexit\n",
+       20, 303},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    auto& p = s.prepare(c.text);
     require_optimized(p);
-    CHECK(compare_everywhere(s, p, 12).r0 == 12);
-  }
-  SECTION("the value chooses between two subprograms") {
-    auto& p = s.prepare("mov %r7, 0\nmov %r8, 0\nloop:\nlddw_func %r3, f\njeq %r7, 0, go\nlddw_func %r3, g\n"
-                        "go:\ncall %r3\nlsh %r8, 4\nadd %r8, %r0\nadd %r7, 1\njlt %r7, 2, loop\nmov %r0, %r8\nexit\n"
-                        "f:\nmov %r0, 1\nexit\ng:\nmov %r7, 9\nmov %r0, 2\nexit\n");
-    require_optimized(p);
-    CHECK(compare_everywhere(s, p, 40).r0 == 0x12);
-  }
-  SECTION("the callee reads the caller's frame through a pointer (checked builds check it)") {
-    auto& p = s.prepare("stdw [%r10-8], 21\nmov %r2, %r10\nadd %r2, -8\nlddw_func %r3, f\ncall %r3\nexit\n"
-                        "f:\nldxdw %r0, [%r2]\nmul %r0, 2\nstdw [%r10-8], 1\nexit\n");
-    require_optimized(p);
-    CHECK(compare_everywhere(s, p, 12).r0 == 42);
-  }
-  SECTION("callx from a subprogram") {
-    auto& p = s.prepare("mov %r6, 1\ncall local f\nadd %r0, %r6\nexit\n"
-                        "f:\nlddw_func %r4, g\nmov %r6, 2\ncall %r4\nadd %r0, %r6\nexit\ng:\nmov %r6, 40\nmov %r0, 300\nexit\n");
-    require_optimized(p);
-    CHECK(compare_everywhere(s, p, 20).r0 == 303);
+    CHECK(compare_everywhere(s, p, c.max_budget).r0 == c.r0);
   }
 }
 
