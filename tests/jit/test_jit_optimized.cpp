@@ -126,7 +126,7 @@ TEST_CASE("the optimizing tier equals the interpreter on random programs", "[jit
               compared, optimized, mismatches);
   CHECK(mismatches == 0);
   CHECK(compared > 1000);
-  CHECK(optimized > compared / 5);  // the generator's callx and deep call chains stay on the baseline
+  CHECK(optimized > compared / 5);  // the generator's deep call chains stay on the baseline
 }
 
 TEST_CASE("the optimizing tier spills under register pressure and keeps values across helper calls",
