@@ -86,6 +86,11 @@ void jit_call_depth(JitState* state, std::uint64_t pc) noexcept {
 std::uint64_t jit_resolve_callx(JitState* state, std::uint64_t value, std::uint64_t pc) noexcept {
   const auto& funcs = state->code->func_addresses;
   if (std::binary_search(funcs.begin(), funcs.end(), value)) return value;
+  jit_callx_helper(state, value, pc);
+  return 0;
+}
+
+void jit_callx_helper(JitState* state, std::uint64_t value, std::uint64_t pc) noexcept {
   const vm::HelperEntry* helper =
       value <= std::numeric_limits<std::uint32_t>::max()
           ? state->code->registry->find(static_cast<std::uint32_t>(value))
@@ -93,10 +98,9 @@ std::uint64_t jit_resolve_callx(JitState* state, std::uint64_t value, std::uint6
   state->pc = static_cast<std::uint32_t>(pc);
   if (helper == nullptr) {
     fail(state, vm::callx_target_error(static_cast<std::uint32_t>(pc), value));
-    return 0;
+    return;
   }
   state->pending_helper = helper;
-  return 0;
 }
 
 std::uint64_t jit_take_tail_call(JitState* state) noexcept {

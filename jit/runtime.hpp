@@ -98,6 +98,10 @@ void jit_call_depth(JitState* state, std::uint64_t pc) noexcept;
 /// callx: returns the native address of a subprogram, or 0 with state->pending_helper set to the
 /// helper the value names; records callx_target_error (status 1) when it is neither.
 std::uint64_t jit_resolve_callx(JitState* state, std::uint64_t value, std::uint64_t pc) noexcept;
+/// The optimizing tier's callx whose value is none of the program's subprograms (it compares them
+/// inline): state->pending_helper and pc become the helper the value names as an id, or
+/// callx_target_error is recorded (status 1).
+void jit_callx_helper(JitState* state, std::uint64_t value, std::uint64_t pc) noexcept;
 
 /// After a helper call that may have been bpf_tail_call: when the helper chose a target, switches
 /// the run to it and returns the native address to jump to (its pc 0); otherwise 0. Records an

@@ -74,7 +74,8 @@ class OptEmitter {
   OptEmitter(opt::Function& fn, const CompileRequest& req, a64::Assembler& a, const opt::Allocation& al,
              const std::vector<FunctionEntry>& functions)
       : fn_(fn), a_(a), al_(al), functions_(functions), counting_(req.variant != Variant::Fast),
-        zero_stack_(req.zero_stack || counting_) {
+        checked_(req.variant == Variant::Checked), zero_stack_(req.zero_stack || counting_),
+        program_code_(req.program_code) {
     if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
   }
 
@@ -134,6 +135,7 @@ class OptEmitter {
       a_.b_ne(clear);
     }
 
+    plan_shift_folds();
     auto plan = opt::emission_plan(fn_, al_);
     alias_ = std::move(plan.alias);
     for (const auto& placed : plan.blocks) {
@@ -169,7 +171,6 @@ class OptEmitter {
     a_.mov(a64::w0, Imm(1));
     a_.b(exit_);
     emit_cold_paths();
-    if (tail_call_stub_.isValid()) emit_tail_call_stub();
     return {};
   }
 
@@ -386,6 +387,42 @@ class OptEmitter {
     move_wide_imm(a_, X(kExtra), static_cast<std::uint64_t>(value));
     a_.add(dst, src, X(kExtra));
   }
+  /// Shifted-register operands: an add/sub/and/orr/eor whose operand is a shift by a constant
+  /// (1..width-1, the same width) that nothing else reads and that comes right before it (nothing
+  /// but constants between, so no code runs between them and the shift's source is still where it
+  /// was) reads the source as `Rm, LSL/LSR/ASR #n`; the shift emits nothing (fold_user_).
+  void plan_shift_folds() {
+    std::vector<std::uint32_t> uses(fn_.values.size(), 0);
+    for (const auto& v : fn_.values)
+      if (!v.dead)
+        for (auto a : v.args) ++uses[a];
+    fold_user_.assign(fn_.values.size(), opt::kNoValue);
+    auto foldable = [&](ValueId shift, const Inst& user) {
+      const Inst& s = val(shift);
+      if (s.op != Op::Alu || uses[shift] != 1 || s.width != user.width || !fn_.is_const(s.args[1])) return false;
+      if (s.kind != Kind::Lsh && s.kind != Kind::Rsh && s.kind != Kind::Arsh) return false;
+      return (static_cast<std::uint64_t>(val(s.args[1]).imm) & (s.width - 1u)) != 0;
+    };
+    for (const auto& block : fn_.blocks) {
+      ValueId prev = opt::kNoValue;  // the last instruction that emits code (constants do not)
+      for (auto id : block.insts) {
+        const Inst& i = val(id);
+        if (i.dead || i.op == Op::Const) continue;
+        const bool logical = i.kind == Kind::Or || i.kind == Kind::And || i.kind == Kind::Xor;
+        if (prev != opt::kNoValue && i.op == Op::Alu && (i.kind == Kind::Add || i.kind == Kind::Sub || logical) &&
+            !fn_.is_const(i.args[0]) && !fn_.is_const(i.args[1]) && i.args[0] != i.args[1]) {
+          // Only the second operand has the shifted form: Sub's first one stays.
+          const bool second = i.args[1] == prev, first = i.args[0] == prev && i.kind != Kind::Sub;
+          if ((second || first) && foldable(prev, i)) {
+            fold_user_[id] = prev;
+            fold_user_[prev] = kFoldedAway;
+          }
+        }
+        prev = id;
+      }
+    }
+  }
+  Result<void> emit_shifted_operand(ValueId id);
   Result<void> emit_inst(opt::BlockId b, ValueId id);
   Result<void> emit_alu(ValueId id);
   Result<void> emit_unary(ValueId id);
@@ -394,8 +431,8 @@ class OptEmitter {
   void emit_select(ValueId id, a64::CondCode cc);
   Result<void> emit_atomic(ValueId id);
   void emit_call(ValueId id);
-  void emit_tail_call_check();
-  void emit_tail_call_stub();
+  void emit_tail_call(ValueId id);
+  void publish_frames(std::int64_t depth);
 
   opt::Function& fn_;
   a64::Assembler& a_;
@@ -406,8 +443,9 @@ class OptEmitter {
   std::vector<opt::BlockId> alias_;  // per block: the block whose code it starts (itself unless it forwards)
   Label ret_, exit_, fail_;
   bool counting_;  // counted or checked build: JitState* in x28, the budget in x27
-  Label tail_call_stub_;  // bound after the body once a bpf_tail_call needs it
+  bool checked_;   // checked build: Op::Frames publishes the frames as the run's stack
   bool zero_stack_;
+  const ProgramCode* program_code_;  // this build's: the running one again after a tail call's target
   struct BudgetCold {
     Label entry;
     std::uint32_t pc, length;
@@ -418,7 +456,28 @@ class OptEmitter {
   std::uint32_t frames_base_ = 0;  // [sp + frames_base_]: the deepest inlined frame's lowest byte
   std::int64_t next_ = -1;  // block emitted next (fallthrough target)
   const Inst* flags_of_ = nullptr;  // the Select whose comparison set the live flags, or none
+  static constexpr ValueId kFoldedAway = opt::kNoValue - 1;
+  std::vector<ValueId> fold_user_;  // per value: the shift an operation reads shifted, or kFoldedAway for that shift
 };
+
+// T = A op (S shift #n), the shift plan_shift_folds folded into the operation (Add/subtract and
+// Logical, shifted register).
+Result<void> OptEmitter::emit_shifted_operand(ValueId id) {
+  const Inst& i = val(id);
+  const bool w64 = i.width == 64;
+  const ValueId shifted = fold_user_[id];
+  const Inst& s = val(shifted);
+  const ValueId other = i.args[0] == shifted ? i.args[1] : i.args[0];
+  const auto count = static_cast<std::uint32_t>(static_cast<std::uint64_t>(val(s.args[1]).imm) & (s.width - 1u));
+  const arm::Shift shift = s.kind == Kind::Lsh ? arm::lsl(count) : s.kind == Kind::Rsh ? arm::lsr(count) : arm::asr(count);
+  const InstId op = i.kind == Kind::Add ? a64::Inst::kIdAdd : i.kind == Kind::Sub ? a64::Inst::kIdSub
+                  : i.kind == Kind::Or ? a64::Inst::kIdOrr : i.kind == Kind::And ? a64::Inst::kIdAnd
+                  : a64::Inst::kIdEor;
+  const a64::Gp A = use(other, kResult, w64), S = use(s.args[0], kOperand, w64);
+  a_.emit(op, gp(target(id), w64), A, S, Imm(shift));
+  finish(id);
+  return {};
+}
 
 Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
   const Inst& i = val(id);
@@ -445,7 +504,9 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
     case Op::ConstInReg:  // a wide constant loaded once before a loop (licm.cpp)
       if (al_.reg[id] >= 0 || al_.slot[id] >= 0) emit_move(loc(id), {Loc::Kind::Imm, i.imm});
       return {};
-    case Op::Alu: return emit_alu(id);
+    case Op::Alu:
+      if (fold_user_[id] == kFoldedAway) return {};  // its user reads it as a shifted register
+      return emit_alu(id);
     case Op::MovSx: {
       // Bitfield: SBFM aliases SXTB/SXTH/SXTW; the 32-bit forms write W, zero-extending past bit 31.
       const auto t = target(id);
@@ -520,17 +581,17 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       a_.b_lo(cold);
       return {};
     }
-    case Op::Frames: {
-      // The live frames, depths 0..imm, become the run's stack: JitState's mirror and ctx->stack.
-      const auto bytes = static_cast<std::uint64_t>(i.imm + 1) * kStackBytes;
-      add_sp_imm(X(kAddress), frame_disp(i.imm, -kStackBytes));
-      move_wide_imm(a_, X(kOperand), bytes);
-      static_assert(offsetof(JitState, stack_size) == offsetof(JitState, stack_lo) + 8 &&
-                    offsetof(JitState, stack_lo) <= 504 && offsetof(vm::Region, begin) == 0 &&
-                    offsetof(vm::Region, size_bytes) == 8, "Load/store pair reaches both fields");
-      a_.stp(X(kAddress), X(kOperand), a64::ptr(X(kState), offsetof(JitState, stack_lo)));
-      a_.ldr(X(kResult), a64::ptr(X(kState), offsetof(JitState, ctx_stack)));
-      a_.stp(X(kAddress), X(kOperand), a64::ptr(X(kResult)));
+    case Op::Frames:
+      publish_frames(i.imm);
+      return {};
+    case Op::TailCall:
+      emit_tail_call(id);
+      return {};
+    case Op::TailResult: {
+      const auto t = target(id);
+      load_state();
+      a_.ldr(X(t), state(offsetof(JitState, r0)));
+      finish(id);
       return {};
     }
   }
@@ -539,6 +600,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
 
 // 32-bit operations use W registers, whose writes zero bits 63:32 (RFC 9669 4.1's zero-extension).
 Result<void> OptEmitter::emit_alu(ValueId id) {
+  if (fold_user_[id] != opt::kNoValue) return emit_shifted_operand(id);
   const Inst& i = val(id);
   const bool w64 = i.width == 64;
   const auto t = target(id);
@@ -782,18 +844,37 @@ Result<void> OptEmitter::emit_atomic(ValueId id) {
 // values live after the call sit in callee-saved registers or slots (the allocator saw to it).
 void OptEmitter::emit_call(ValueId id) {
   const Inst& i = val(id);
-  load_state();
-  move_wide_imm(a_, X(kOperand), reinterpret_cast<std::uint64_t>(i.helper));
-  a_.str(X(kOperand), state(offsetof(JitState, pending_helper)));
-  move_wide_imm(a_, W(kOperand), i.pc);
-  a_.str(W(kOperand), state(offsetof(JitState, pc)));
-  std::vector<opt::Move> moves;
-  for (std::uint32_t k = 0; k < 5; ++k) moves.push_back({{Loc::Kind::Reg, k}, loc(i.args[k])});
+  std::vector<opt::Move> moves;  // a callx's value into x5
+  for (std::uint32_t k = 0; k < i.args.size(); ++k) moves.push_back({{Loc::Kind::Reg, k}, loc(i.args[k])});
   parallel_move(std::move(moves));
+  const bool by_value = i.helper == nullptr;
+  if (by_value) {
+    // A callx of a helper id: jit_callx_helper sets pending_helper and pc (or fails the run); x0..x4
+    // wait on the stack (sp stays 16-byte aligned).
+    a_.stp(a64::x0, a64::x1, a64::ptr_pre(a64::sp, -48));
+    a_.stp(a64::x2, a64::x3, a64::ptr(a64::sp, 16));
+    a_.str(a64::x4, a64::ptr(a64::sp, 32));
+    a_.ldr(a64::x0, a64::ptr(a64::sp, 48 + kStateOff));
+    a_.mov(a64::x1, a64::x5);
+    move_wide_imm(a_, a64::w2, i.pc);
+    move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(&jit_callx_helper));
+    a_.blr(X(kResult));
+    a_.ldr(a64::x4, a64::ptr(a64::sp, 32));
+    a_.ldp(a64::x2, a64::x3, a64::ptr(a64::sp, 16));
+    a_.ldp(a64::x0, a64::x1, a64::ptr_post(a64::sp, 48));
+    load_state();
+    a_.ldr(W(kOperand), state(offsetof(JitState, status)));
+    a_.cbnz(W(kOperand), fail_);
+  } else {
+    load_state();
+    move_wide_imm(a_, X(kOperand), reinterpret_cast<std::uint64_t>(i.helper));
+    a_.str(X(kOperand), state(offsetof(JitState, pending_helper)));
+    move_wide_imm(a_, W(kOperand), i.pc);
+    a_.str(W(kOperand), state(offsetof(JitState, pc)));
+  }
   a_.mov(a64::x5, X(kAddress));
-  const bool tail_call = i.helper->id == kTailCallHelper;
   // A taken tail call's target starts with r1 = this call's r1 (the trampoline loads JitState::args).
-  if (tail_call) a_.str(a64::x0, state(offsetof(JitState, args)));
+  if (by_value || i.helper->id == kTailCallHelper) a_.str(a64::x0, state(offsetof(JitState, args)));
   move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(&jit_call_helper));
   // Callbacks inside the helper spend the same budget: it goes through JitState::budget_left.
   if (counting_) a_.str(X(kBudget), state(offsetof(JitState, budget_left)));
@@ -802,48 +883,83 @@ void OptEmitter::emit_call(ValueId id) {
   if (counting_) a_.ldr(X(kBudget), state(offsetof(JitState, budget_left)));
   a_.ldr(W(kOperand), state(offsetof(JitState, status)));
   a_.cbnz(W(kOperand), fail_);
-  if (tail_call) emit_tail_call_check();
   result_from(id, 0);
 }
 
-void OptEmitter::emit_tail_call_check() {
-  // x0 (the helper's result) waits in JitState::r0 (written again on exit) around jit_take_tail_call:
-  // the call falls through when no target was chosen. A chosen one: tail_call_stub_ runs the target
-  // and returns what it returns.
-  a_.str(a64::x0, state(offsetof(JitState, r0)));
+void OptEmitter::publish_frames(std::int64_t depth) {
+  // The live frames, depths 0..depth, become the run's stack: JitState's mirror and ctx->stack.
+  const auto bytes = static_cast<std::uint64_t>(depth + 1) * kStackBytes;
+  add_sp_imm(X(kAddress), frame_disp(depth, -kStackBytes));
+  move_wide_imm(a_, X(kOperand), bytes);
+  static_assert(offsetof(JitState, stack_size) == offsetof(JitState, stack_lo) + 8 &&
+                offsetof(JitState, stack_lo) <= 504 && offsetof(vm::Region, begin) == 0 &&
+                offsetof(vm::Region, size_bytes) == 8, "Load/store pair reaches both fields");
+  a_.stp(X(kAddress), X(kOperand), a64::ptr(X(kState), offsetof(JitState, stack_lo)));
+  a_.ldr(X(kResult), a64::ptr(X(kState), offsetof(JitState, ctx_stack)));
+  a_.stp(X(kAddress), X(kOperand), a64::ptr(X(kResult)));
+}
+
+// After a call that may have been bpf_tail_call, as on x86-64 (x86_64/opt_emitter.cpp
+// emit_tail_call): a chosen target runs through its trampoline from the call's inlined depth on
+// JitState::frame_top's frame; entry, code, depth, saved_rsp and (checked) the published frames are
+// this function's again afterwards. A counted target spends the run's budget from
+// JitState::budget_left and leaves the rest there: x27 is stored before and reloaded after. Nothing
+// is live in a caller-saved register here.
+void OptEmitter::emit_tail_call(ValueId id) {
+  const Inst& i = val(id);
+  const auto t = target(id);
+  const auto depth = static_cast<std::uint32_t>(i.imm);
+  const Label taken = a_.newLabel(), done = a_.newLabel();
+  load_state();
+  if (checked_) {
+    a_.ldr(X(kResult), state(offsetof(JitState, frame_top)));
+    a_.sub(X(kResult), X(kResult), Imm(kStackBytes));
+    move_wide_imm(a_, X(kOperand), static_cast<std::uint64_t>(kStackBytes));
+    a_.stp(X(kResult), X(kOperand), state(offsetof(JitState, stack_lo)));
+    a_.ldr(X(kExtra), state(offsetof(JitState, ctx_stack)));
+    a_.stp(X(kResult), X(kOperand), a64::ptr(X(kExtra)));
+  }
+  if (depth != 0) {
+    move_wide_imm(a_, W(kOperand), depth);
+    a_.str(W(kOperand), state(offsetof(JitState, depth)));
+  }
   a_.mov(a64::x0, X(kAddress));
   move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(&jit_take_tail_call));
   a_.blr(X(kResult));
-  if (!tail_call_stub_.isValid()) tail_call_stub_ = a_.newLabel();
-  a_.cbnz(a64::x0, tail_call_stub_);
+  a_.cbnz(a64::x0, taken);
   load_state();
+  if (depth != 0) a_.str(a64::wzr, state(offsetof(JitState, depth)));
   a_.ldr(W(kOperand), state(offsetof(JitState, status)));
   a_.cbnz(W(kOperand), fail_);
-  a_.ldr(a64::x0, state(offsetof(JitState, r0)));
-}
-
-void OptEmitter::emit_tail_call_stub() {
-  // x0 = the target's entry (its baseline pc 0, jit_take_tail_call made its code the running one).
-  // The target's trampoline runs it as if the run had started there (r1 from JitState::args, the eBPF
-  // frame at JitState::frame_top: a verified target reads no stack it has not written) and stores its
-  // r0; its status is this function's. JitState::entry is this run's again afterwards (HeldRun keeps
-  // it for the next run; x19, restored by the epilogue, holds it meanwhile).
-  if (notes_) a_.comment("stub: run the tail call's target");
-  a_.bind(tail_call_stub_);
+  if (checked_) publish_frames(depth);
+  a_.mov(X(t), a64::xzr);
+  finish(id);
+  a_.b(done);
+  a_.bind(taken);
   load_state();
-  a_.ldr(a64::x19, state(offsetof(JitState, entry)));
+  a_.ldr(a64::x1, state(offsetof(JitState, entry)));
   a_.str(a64::x0, state(offsetof(JitState, entry)));
   a_.ldr(X(kResult), state(offsetof(JitState, code)));
   a_.ldr(X(kResult), a64::ptr(X(kResult), offsetof(ProgramCode, trampoline)));
   a_.mov(a64::x0, X(kAddress));
-  // A counted target spends the run's budget from JitState::budget_left and leaves the rest there;
-  // the exit stores x27, so it is reloaded.
+  a_.str(a64::x1, a64::ptr_pre(a64::sp, -16));  // this run's entry, while the target runs
   if (counting_) a_.str(X(kBudget), budget_left());
   a_.blr(X(kResult));
+  a_.ldr(a64::x1, a64::ptr_post(a64::sp, 16));
   load_state();
-  if (counting_) a_.ldr(X(kBudget), budget_left());
-  a_.str(a64::x19, state(offsetof(JitState, entry)));
-  a_.b(exit_);
+  a_.str(a64::x1, state(offsetof(JitState, entry)));
+  if (counting_) a_.ldr(X(kBudget), budget_left());  // the exit stores it, failed or not
+  a_.cbnz(a64::w0, fail_);
+  if (counting_) {
+    a_.mov(X(kResult), a64::sp);
+    a_.str(X(kResult), state(offsetof(JitState, saved_rsp)));
+  }
+  move_wide_imm(a_, X(kResult), reinterpret_cast<std::uint64_t>(program_code_));
+  a_.str(X(kResult), state(offsetof(JitState, code)));
+  if (depth != 0) a_.str(a64::wzr, state(offsetof(JitState, depth)));
+  move_wide_imm(a_, X(t), 1);
+  finish(id);
+  a_.bind(done);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ namespace bpfvm::jit::arm64 {
 /// at offset 0, r0 stored to JitState::r0, 1 returned after a helper fault. functions[0] is the
 /// program (root pc 0; every BPF-to-BPF call inlined), the others callbacks' subprograms
 /// (Function::root_pc, what Op::FuncAddr names); with callbacks, offset 0 jumps to JitState::entry.
-/// Unsupported: the Fast variant only, no constant blinding, at most 4,000 spill slots per function.
+/// Unsupported: constant blinding, more than 4,000 spill slots per function.
 Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const CompileRequest& req);
 
 }  // namespace bpfvm::jit::arm64

@@ -33,7 +33,8 @@ enum class Op : std::uint8_t {
   Store,     // *(size)(args[0] + off) = args[1]; indexed: at args[0] + (args[2] << scale) + off
   Atomic,    // kind AtomicAdd..CmpXchg at args[0] + off with operand args[1] (CmpXchg: args[2] = r0);
              // result: the old value (fetch forms, xchg, cmpxchg), unused otherwise
-  Call,      // helper (args = r1..r5), result r0
+  Call,      // helper (args = r1..r5), result r0; helper == nullptr: a callx by helper id, args[5]
+             // the value naming it (resolved at run time, callx_target_error when it names none)
   Jmp,       // terminator: succs[0]
   Branch,    // terminator: if (args[0] kind args[1]) succs[0] else succs[1]
   Ret,       // terminator: the program's r0 = args[0]
@@ -45,6 +46,10 @@ enum class Op : std::uint8_t {
   FuncAddr,  // lddw_func: the native address of the function compiled for the subprogram at pc imm
              // (a callback root, Function::root_pc); position independent, so not a Const
   ConstInReg,  // imm, held in a location: licm.cpp loads a wide constant read inside a loop once, before it
+  TailCall,    // after a Call that may have been bpf_tail_call (helper 12, a callx by id): a chosen target
+               // runs (its baseline code, as from the call's inlined depth imm) and the result is 1, its r0
+               // then in TailResult; else 0. Clobbers like a Call; a failed target fails the run
+  TailResult,  // the r0 of the target the TailCall args[0] ran
 };
 
 struct Inst {

@@ -115,7 +115,7 @@ class LoopHoister {
       for (auto id : fn_.blocks[b].insts) {
         const Inst& i = fn_.values[id];
         if (i.dead) continue;
-        calls = calls || i.op == Op::Call;
+        calls = calls || i.op == Op::Call || i.op == Op::TailCall;
         if (i.op == Op::Phi && b == h) {
           ++pressure;
           continue;  // its arguments arrive at the ends of predecessors

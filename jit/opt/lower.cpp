@@ -34,13 +34,23 @@ struct Instance {
 
 // PacketLoad: LD_ABS/LD_IND, succs {its hidden exit, next}; HiddenExit: a block of no instructions
 // that returns 0 from the current function (the kernel's `r0 = 0; exit` outside the packet).
-enum class Term : std::uint8_t { Fall, Jump, Cond, Exit, Return, Call, PacketLoad, HiddenExit };
+// TailCall: a call of bpf_tail_call, succs {its tail exit, next}; TailExit: no instructions, the
+// target's r0 returns from the current function (to the inlined subprogram's caller, as the target's
+// exit does in the interpreter). A callx: CallxTest blocks compare the value with each subprogram
+// whose address the program takes (succs {its CallxEnter, the next test}; the first is the block
+// ending at the callx), CallxEnter enters that subprogram's copy as a local call does, and the last
+// test falls to CallxHelper: the value as a helper id (succs {its tail exit, next}).
+enum class Term : std::uint8_t {
+  Fall, Jump, Cond, Exit, Return, Call, PacketLoad, HiddenExit, TailCall, TailExit, CallxTest, CallxEnter, CallxHelper
+};
 
 struct FlatBlock {
   std::uint32_t instance = 0;
   std::uint32_t start = 0, end = 0;  // pcs [start, end): the last one is the terminator unless Fall
   Term term = Term::Fall;
-  IdList succs;  // Cond: taken, fallthrough
+  IdList succs;                      // Cond: taken, fallthrough
+  std::uint32_t site = 0;            // TailCall, TailExit, Callx*: the pc of the call or callx
+  std::uint32_t root = 0;            // CallxTest: the subprogram compared with
 };
 
 class Flattener {
@@ -59,15 +69,19 @@ class Flattener {
           leaders_[static_cast<std::size_t>(vm::branch_target(p_.insns[pc], op, pc))] = true;
           leaders_[next] = true;
           break;
-        case Form::Exit: case Form::PacketLoad:
+        case Form::Exit: case Form::PacketLoad: case Form::CallReg:
           leaders_[next] = true;
           break;
+        case Form::Call:
+          if (calls_tail_call(req_, static_cast<std::uint32_t>(pc))) leaders_[next] = true;
+          break;
         case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
-        case Form::StoreReg: case Form::Atomic: case Form::WideImm: case Form::Call: case Form::CallReg:
+        case Form::StoreReg: case Form::Atomic: case Form::WideImm:
           break;
       }
     }
     leaders_[root_pc_] = true;
+    callx_roots_ = callback_roots(p_);
     instances_.push_back(Instance{0, -1, std::vector<std::int32_t>(p_.size(), -1)});
     block_for(0, root_pc_);
     while (!work_.empty()) {
@@ -96,6 +110,28 @@ class Flattener {
     return static_cast<std::uint32_t>(at);
   }
 
+  /// A block of no instructions at `site` (the flattener's own: never scanned).
+  std::uint32_t synthetic(std::uint32_t inst, std::uint32_t site, Term term, IdList succs) {
+    blocks.push_back(FlatBlock{inst, site, site, term, std::move(succs), site});
+    return static_cast<std::uint32_t>(blocks.size() - 1);
+  }
+  /// Where a taken tail call goes: the current function's return with the target's r0.
+  std::uint32_t tail_exit(std::uint32_t inst, std::uint32_t site) {
+    IdList succs;
+    if (instances_[inst].depth > 0) succs.push_back(static_cast<std::uint32_t>(instances_[inst].cont));
+    return synthetic(inst, site, Term::TailExit, std::move(succs));
+  }
+  /// A new copy of the subprogram at `target` called from instance `inst`, continuing at `cont`.
+  Result<std::uint32_t> inline_call(std::uint32_t inst, std::uint32_t pc, std::uint32_t target, std::uint32_t cont) {
+    const auto depth = instances_[inst].depth + 1;
+    if (depth >= static_cast<std::uint32_t>(isa::kMaxCallFrames))
+      return unsupported(pc, "calls nested deeper than the call-depth limit").error();
+    if (instances_.size() >= kMaxInstances) return unsupported(pc, "too many call sites to inline").error();
+    instances_.push_back(Instance{depth, static_cast<std::int32_t>(cont), std::vector<std::int32_t>(p_.size(), -1)});
+    max_depth = std::max(max_depth, depth);
+    return block_for(static_cast<std::uint32_t>(instances_.size() - 1), target);
+  }
+
   Result<void> unsupported(std::uint32_t pc, const std::string& what) const {
     return make_error(Errc::Unsupported, "optimizing JIT: " + what + " (the baseline tier runs it)", pc);
   }
@@ -116,7 +152,28 @@ class Flattener {
         return Result<void>{};
       };
       switch (op.form) {
-        case Form::CallReg: return unsupported(pc, "callx is not lowered yet");
+        case Form::CallReg: {
+          // The value is one of the subprograms an lddw_func names (their addresses are FuncAddr
+          // values), each inlined behind a compare, or else a helper id.
+          const auto cont = block_for(inst, next);
+          blocks[b].end = next;
+          blocks[b].site = pc;
+          std::uint32_t test = b;  // compares with the next subprogram, or is the helper block
+          for (const auto root : callx_roots_) {
+            auto callee = inline_call(inst, pc, root, cont);
+            if (!callee) return std::move(callee).error();
+            const auto enter = synthetic(inst, pc, Term::CallxEnter, {*callee});
+            const auto rest = synthetic(inst, pc, Term::CallxTest, {});
+            blocks[test].term = Term::CallxTest;
+            blocks[test].root = root;
+            blocks[test].succs = {enter, rest};
+            test = rest;
+          }
+          const auto exit = tail_exit(inst, pc);
+          blocks[test].term = Term::CallxHelper;
+          blocks[test].succs = {exit, cont};
+          return {};
+        }
         case Form::PacketLoad: {
           if (req_.helpers.empty() || req_.helpers[pc] == nullptr) return unsupported(pc, "unresolved packet-load entry");
           // Outside the packet the current function returns 0: a block of its own that exits (depth 0)
@@ -133,10 +190,11 @@ class Flattener {
           if (req_.helpers.empty() || req_.helpers[pc] == nullptr) return unsupported(pc, "unresolved helper");
           // A taken tail call leaves the function for the target's trampoline (the backends' stub): only
           // the outermost function can be left that way, and a checked build's frames are its own stack.
-          if (calls_tail_call(req_, pc) && instances_[inst].depth > 0)
-            return unsupported(pc, "bpf_tail_call inside a BPF-to-BPF call is not lowered yet");
-          if (calls_tail_call(req_, pc) && req_.variant == Variant::Checked)
-            return unsupported(pc, "bpf_tail_call in a checked build is not lowered yet");
+          if (calls_tail_call(req_, pc)) {
+            blocks[b].site = pc;
+            const auto exit = tail_exit(inst, pc);
+            return finish(Term::TailCall, {exit, block_for(inst, next)});
+          }
           break;
         case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
         case Form::StoreReg: case Form::Atomic:
@@ -151,15 +209,9 @@ class Flattener {
           if (instances_[inst].depth == 0) return finish(Term::Exit, {});
           return finish(Term::Return, {static_cast<std::uint32_t>(instances_[inst].cont)});
         case Form::CallLocal: {
-          const auto depth = instances_[inst].depth + 1;
-          if (depth >= static_cast<std::uint32_t>(isa::kMaxCallFrames))
-            return unsupported(pc, "calls nested deeper than the call-depth limit");
-          if (instances_.size() >= kMaxInstances) return unsupported(pc, "too many call sites to inline");
-          const auto cont = static_cast<std::int32_t>(block_for(inst, next));
-          instances_.push_back(Instance{depth, cont, std::vector<std::int32_t>(p_.size(), -1)});
-          max_depth = std::max(max_depth, depth);
-          const auto callee = block_for(static_cast<std::uint32_t>(instances_.size() - 1), target());
-          return finish(Term::Call, {callee});
+          auto callee = inline_call(inst, pc, target(), block_for(inst, next));
+          if (!callee) return std::move(callee).error();
+          return finish(Term::Call, {*callee});
         }
       }
       if (leaders_[next]) {
@@ -174,6 +226,7 @@ class Flattener {
 
   const CompileRequest& req_;
   const vm::Program& p_;
+  std::vector<std::uint32_t> callx_roots_;  // subprograms whose address the program takes
   std::vector<bool> leaders_;
   std::vector<std::uint32_t> work_;
   std::size_t flat_insns_ = 0;
@@ -209,6 +262,7 @@ class SsaBuilder {
         fn_.blocks[index_[s]].preds.push_back(static_cast<BlockId>(i + 1));
       }
     exit_env_.assign(rpo_.size() + 1, nvars_);
+    tail_flag_.assign(rpo_.size() + 1, kNoValue);
     build_entry();
     for (std::size_t i = 0; i < rpo_.size(); ++i) translate(static_cast<BlockId>(i + 1));
     fill_phis();
@@ -399,7 +453,7 @@ class SsaBuilder {
           break;
         }
         case Form::CallReg:
-          break;  // refused by the flattener
+          break;  // the block's terminator (Term::CallxTest / CallxHelper, below)
       }
       // Every value knows its source instruction (listings, helper-fault messages); a checked
       // build checks every access until drop_proven_checks.
@@ -413,17 +467,61 @@ class SsaBuilder {
       }
       pc = next;
     }
-    if (fb.term == Term::Fall) fn_.add(b, Inst{.op = Op::Jmp, .pc = last_pc});
-    if (fb.term == Term::HiddenExit) {
-      env[0] = constant(b, 0);
-      if (depth == 0) {
-        fn_.add(b, Inst{.op = Op::Ret, .pc = fb.start, .args = {env[0]}});
-      } else {
-        for (unsigned r = 6; r <= 9; ++r) env[r] = env[saved_var(depth, r)];
-        enter_frames(b, depth - 1, fb.start);
-        fn_.add(b, Inst{.op = Op::Jmp, .pc = fb.start});
+    const std::uint32_t site = fb.site;
+    switch (fb.term) {
+      case Term::Fall:
+        fn_.add(b, Inst{.op = Op::Jmp, .pc = last_pc});
+        break;
+      case Term::HiddenExit:
+        env[0] = constant(b, 0);
+        return_from(b, depth, fb.start);
+        break;
+      case Term::TailCall:  // the Call is env[0]
+        tail_call_check(b, depth, site, fb.succs[0]);
+        break;
+      case Term::TailExit:
+        env[0] = fn_.add(b, Inst{.op = Op::TailResult, .pc = site, .args = {tail_flag_[b]}});
+        return_from(b, depth, site);
+        break;
+      case Term::CallxTest: {
+        const ValueId addr = fn_.add(b, Inst{.op = Op::FuncAddr, .imm = fb.root, .pc = site});
+        fn_.add(b, Inst{.op = Op::Branch, .kind = Kind::Jeq, .width = 64, .pc = site,
+                        .args = {reg(p_.insns[site].dst), addr}});
+        break;
       }
+      case Term::CallxEnter:  // as Form::CallLocal
+        for (unsigned r = 6; r <= 9; ++r) env[saved_var(depth + 1, r)] = env[r];
+        enter_frames(b, depth + 1, site);
+        fn_.add(b, Inst{.op = Op::Jmp, .pc = site});
+        break;
+      case Term::CallxHelper:
+        // As the interpreter's callx of a helper id, which may name bpf_tail_call.
+        env[0] = fn_.add(b, Inst{.op = Op::Call, .pc = site,
+                                 .args = {env[1], env[2], env[3], env[4], env[5], reg(p_.insns[site].dst)}});
+        tail_call_check(b, depth, site, fb.succs[0]);
+        break;
+      case Term::Jump: case Term::Cond: case Term::Exit: case Term::Return: case Term::Call: case Term::PacketLoad:
+        break;  // the terminator was the block's last instruction
     }
+  }
+
+  /// r0 as the current function's result: the program's Ret, or an inlined callee's return.
+  void return_from(BlockId b, std::uint32_t depth, std::uint32_t pc) {
+    ValueId* env = exit_env_[b];
+    if (depth == 0) {
+      fn_.add(b, Inst{.op = Op::Ret, .pc = pc, .args = {env[0]}});
+      return;
+    }
+    for (unsigned r = 6; r <= 9; ++r) env[r] = env[saved_var(depth, r)];
+    enter_frames(b, depth - 1, pc);
+    fn_.add(b, Inst{.op = Op::Jmp, .pc = pc});
+  }
+
+  /// After a call that may have been bpf_tail_call: to the block's tail exit when a target ran.
+  void tail_call_check(BlockId b, std::uint32_t depth, std::uint32_t pc, std::uint32_t exit) {
+    const ValueId ran = fn_.add(b, Inst{.op = Op::TailCall, .imm = depth, .pc = pc});
+    fn_.add(b, Inst{.op = Op::Branch, .kind = Kind::Jne, .width = 64, .pc = pc, .args = {ran, constant(b, 0)}});
+    tail_flag_[index_[exit]] = ran;  // its only predecessor: translated first
   }
 
   void fill_phis() {
@@ -447,6 +545,7 @@ class SsaBuilder {
   std::vector<ValueId> frame_ptrs_;
   ExitEnvs exit_env_;
   std::vector<BlockId> phi_blocks_;
+  std::vector<ValueId> tail_flag_;  // per TailExit block: the TailCall that leads there
   std::vector<bool> map_handle_;  // per value: a constant an lddw of a map produced
   std::vector<std::uint32_t> segment_len_;  // counted/checked builds: budget_segments
 };

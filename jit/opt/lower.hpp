@@ -13,9 +13,10 @@ inline constexpr std::size_t kMaxFlatInsns = 1u << 16;
 inline constexpr std::size_t kMaxInstances = 256;
 
 /// SSA form of req.program from root_pc (pc 0, or a callback's subprogram: a function of its own
-/// whose exit returns), maximal phis, then trivial ones removed. Unsupported: callx, bpf_tail_call
-/// inside a BPF-to-BPF call or in a checked build, calls nested past isa::kMaxCallFrames, programs
-/// past the bounds above.
+/// whose exit returns), maximal phis, then trivial ones removed. A callx compares its value with
+/// every subprogram callback_roots names (each inlined as a local call there), else calls the helper
+/// it names; after bpf_tail_call (or a callx by id) a TailCall may return from the current function.
+/// Unsupported: calls (local or callx) nested past isa::kMaxCallFrames, programs past the bounds above.
 Result<Function> lower_to_ssa(const CompileRequest& req, std::uint32_t root_pc = 0);
 
 /// The subprograms an lddw_func names (callbacks), sorted: each is compiled as a function of its own.

@@ -21,7 +21,7 @@ bool is_pure(const Inst& inst) {
     case Op::Load:
       return !inst.checked;  // an unchecked load cannot fault, so an unused one may go
     case Op::Store: case Op::Atomic: case Op::Call: case Op::Jmp: case Op::Branch: case Op::Ret:
-    case Op::Charge: case Op::Frames:
+    case Op::Charge: case Op::Frames: case Op::TailCall: case Op::TailResult:
       return false;
   }
   return false;
@@ -270,11 +270,12 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
 std::string inst_text(const Function& fn, ValueId id) {
   static constexpr const char* kNames[] = {"const", "arg", "fp", "phi", "copy", "alu", "movsx", "unary",
                                            "zext32", "load", "store", "atomic", "call", "jmp", "br", "ret",
-                                           "select", "charge", "frames", "funcaddr", "const_reg"};
+                                           "select", "charge", "frames", "funcaddr", "const_reg", "tailcall",
+                                           "tailresult"};
   const Inst& i = fn.values[id];
   std::string out = "v" + std::to_string(id) + " = " + kNames[static_cast<int>(i.op)];
   if (i.op == Op::Const || i.op == Op::Arg || i.op == Op::FramePtr || i.op == Op::Charge || i.op == Op::Frames ||
-      i.op == Op::FuncAddr || i.op == Op::ConstInReg)
+      i.op == Op::FuncAddr || i.op == Op::ConstInReg || i.op == Op::TailCall)
     out += " " + std::to_string(i.imm);
   if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary || i.op == Op::Select)
     out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);

@@ -112,7 +112,7 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
       }
       if (any) ++p, any = false;
       pos[id] = p;
-      if (i.op == Op::Call) call_positions.push_back(p);
+      if (i.op == Op::Call || i.op == Op::TailCall) call_positions.push_back(p);
       ++p;
     }
     if (any) ++p;

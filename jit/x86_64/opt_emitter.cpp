@@ -76,7 +76,8 @@ class OptEmitter {
   OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al,
              const std::vector<FunctionEntry>& functions)
       : fn_(fn), a_(a), al_(al), functions_(functions), bmi2_(!req.baseline_isa_only && host_has_bmi2()),
-        counting_(req.variant != Variant::Fast), zero_stack_(req.zero_stack || counting_) {
+        counting_(req.variant != Variant::Fast), checked_(req.variant == Variant::Checked),
+        zero_stack_(req.zero_stack || counting_), program_code_(req.program_code) {
     if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
   }
 
@@ -165,7 +166,6 @@ class OptEmitter {
     a_.mov(x86::eax, 1);
     a_.jmp(exit_);
     emit_cold_paths();
-    if (tail_call_stub_.isValid()) emit_tail_call_stub();
     return {};
   }
 
@@ -365,8 +365,8 @@ class OptEmitter {
   Result<void> emit_branch(opt::BlockId b, ValueId id);
   Result<void> emit_select(ValueId id);
   void emit_call(ValueId id);
-  void emit_tail_call_check();
-  void emit_tail_call_stub();
+  void emit_tail_call(ValueId id);
+  void publish_frames(std::int64_t depth);
   void emit_atomic(ValueId id);
 
   opt::Function& fn_;
@@ -375,14 +375,15 @@ class OptEmitter {
   const std::vector<FunctionEntry>& functions_;  // entry labels of every function of the build
   bool bmi2_;
   bool counting_;    // counted or checked build: JitState* in r12, Op::Charge pays the budget
+  bool checked_;     // checked build: Op::Frames publishes the frames as the run's stack
   bool zero_stack_;
+  const ProgramCode* program_code_;  // this build's: the running one again after a tail call's target
   struct BudgetCold {
     Label entry;
     std::uint32_t pc, length;
   };
   std::vector<BudgetCold> budget_cold_;
   Label check_stub_;  // bound by emit_cold_paths once a checked access needs it
-  Label tail_call_stub_;  // bound after the body once a bpf_tail_call needs it
   std::int32_t frames_base_ = 0;  // [rsp + frames_base_]: the deepest inlined frame's lowest byte
   std::optional<opt::ListingNotes> notes_;  // only for listings
   std::vector<Label> labels_;
@@ -513,15 +514,17 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       a_.jb(cold);
       return {};
     }
-    case Op::Frames: {
-      // The live frames, depths 0..imm, become the run's stack: JitState's mirror and ctx->stack.
-      const auto bytes = (i.imm + 1) * kStackBytes;
-      a_.lea(x86::r10, frame_mem(i.imm, -kStackBytes, 0));
-      a_.mov(x86::qword_ptr(x86::gpq(kState), offsetof(JitState, stack_lo)), x86::r10);
-      a_.mov(x86::qword_ptr(x86::gpq(kState), offsetof(JitState, stack_size)), imm(bytes));
-      a_.mov(x86::r11, x86::qword_ptr(x86::gpq(kState), offsetof(JitState, ctx_stack)));
-      a_.mov(x86::qword_ptr(x86::r11, offsetof(vm::Region, begin)), x86::r10);
-      a_.mov(x86::qword_ptr(x86::r11, offsetof(vm::Region, size_bytes)), imm(bytes));
+    case Op::Frames:
+      publish_frames(i.imm);
+      return {};
+    case Op::TailCall:
+      emit_tail_call(id);
+      return {};
+    case Op::TailResult: {
+      const auto t = target(id);
+      load_state();
+      a_.mov(x86::gpq(t), state(offsetof(JitState, r0)));
+      finish(id);
       return {};
     }
   }
@@ -810,61 +813,112 @@ void OptEmitter::emit_atomic(ValueId id) {
 
 void OptEmitter::emit_call(ValueId id) {
   const Inst& i = val(id);
-  load_state();
-  a_.mov(x86::r10, imm(reinterpret_cast<std::uint64_t>(i.helper)));
-  a_.mov(state(offsetof(JitState, pending_helper)), x86::r10);
-  a_.mov(state(offsetof(JitState, pc), 4), imm(i.pc));
-  // r1..r5 into the SysV argument registers; JitState* is argument 6.
-  static constexpr std::uint32_t kArgRegs[] = {kRdi, kRsi, kRdx, kRcx, 8};
+  // r1..r5 into the SysV argument registers (a callx's value into r9); JitState* is argument 6.
+  static constexpr std::uint32_t kArgRegs[] = {kRdi, kRsi, kRdx, kRcx, 8, 9};
   std::vector<opt::Move> moves;
-  for (std::size_t k = 0; k < 5; ++k) moves.push_back({{Loc::Kind::Reg, kArgRegs[k]}, loc(i.args[k])});
+  for (std::size_t k = 0; k < i.args.size(); ++k) moves.push_back({{Loc::Kind::Reg, kArgRegs[k]}, loc(i.args[k])});
   parallel_move(std::move(moves));
+  const bool by_value = i.helper == nullptr;
+  if (by_value) {
+    // A callx of a helper id: jit_callx_helper sets pending_helper and pc (or fails the run). Six
+    // pushes keep rsp 16-byte aligned and r1..r5 for the helper.
+    const x86::Gp kKept[] = {x86::rdi, x86::rsi, x86::rdx, x86::rcx, x86::r8, x86::r9};
+    for (const auto& r : kKept) a_.push(r);
+    a_.mov(x86::rdi, x86::qword_ptr(x86::rsp, static_cast<std::int32_t>(8 * std::size(kKept)) + kStateOff));
+    a_.mov(x86::rsi, x86::r9);
+    a_.mov(x86::edx, imm(i.pc));
+    a_.mov(x86::rax, imm(reinterpret_cast<std::uint64_t>(&jit_callx_helper)));
+    a_.call(x86::rax);
+    for (auto r = std::rbegin(kKept); r != std::rend(kKept); ++r) a_.pop(*r);
+    load_state();
+    a_.cmp(state(offsetof(JitState, status), 4), 0);
+    a_.jne(fail_);
+  } else {
+    load_state();
+    a_.mov(x86::r10, imm(reinterpret_cast<std::uint64_t>(i.helper)));
+    a_.mov(state(offsetof(JitState, pending_helper)), x86::r10);
+    a_.mov(state(offsetof(JitState, pc), 4), imm(i.pc));
+  }
   a_.mov(x86::r9, x86::qword_ptr(x86::rsp, kStateOff));
-  const bool tail_call = i.helper->id == kTailCallHelper;
   // A taken tail call's target starts with r1 = this call's r1 (the trampoline loads JitState::args).
-  if (tail_call) a_.mov(x86::qword_ptr(x86::r9, offsetof(JitState, args)), x86::rdi);
+  if (by_value || i.helper->id == kTailCallHelper) a_.mov(x86::qword_ptr(x86::r9, offsetof(JitState, args)), x86::rdi);
   a_.mov(x86::rax, imm(reinterpret_cast<std::uint64_t>(&jit_call_helper)));
   a_.call(x86::rax);
   load_state();
   a_.cmp(state(offsetof(JitState, status), 4), 0);
   a_.jne(fail_);
-  if (tail_call) emit_tail_call_check();
   if (al_.reg[id] >= 0 || al_.slot[id] >= 0) emit_move(loc(id), {Loc::Kind::Reg, kRax});
 }
 
-void OptEmitter::emit_tail_call_check() {
-  // rax (the helper's result) waits in JitState::r0 (written again on exit) around jit_take_tail_call:
-  // the call falls through when no target was chosen. A chosen one: tail_call_stub_ runs the target
-  // and returns what it returns.
-  a_.mov(state(offsetof(JitState, r0)), x86::rax);
+void OptEmitter::publish_frames(std::int64_t depth) {
+  // The live frames, depths 0..depth, become the run's stack: JitState's mirror and ctx->stack.
+  const auto bytes = (depth + 1) * kStackBytes;
+  a_.lea(x86::r10, frame_mem(depth, -kStackBytes, 0));
+  a_.mov(x86::qword_ptr(x86::gpq(kState), offsetof(JitState, stack_lo)), x86::r10);
+  a_.mov(x86::qword_ptr(x86::gpq(kState), offsetof(JitState, stack_size)), imm(bytes));
+  a_.mov(x86::r11, x86::qword_ptr(x86::gpq(kState), offsetof(JitState, ctx_stack)));
+  a_.mov(x86::qword_ptr(x86::r11, offsetof(vm::Region, begin)), x86::r10);
+  a_.mov(x86::qword_ptr(x86::r11, offsetof(vm::Region, size_bytes)), imm(bytes));
+}
+
+// After a call that may have been bpf_tail_call. jit_take_tail_call picks the target (its baseline
+// code becomes the running one) and gives its pc 0, which its trampoline runs as if the run had
+// started there: r1 from JitState::args, the eBPF frame at JitState::frame_top (a verified target
+// reads no stack it has not written), JitState::depth = the call's inlined depth, so its calls nest
+// and its tail calls count as in the interpreter; it stores its r0 (TailResult) and returns its
+// status. Afterwards this function's state is put back: entry (HeldRun keeps it between runs), code
+// (as after a local call in the baseline), depth, saved_rsp (the trampoline's), and in checked
+// builds the published frames (the target's stack was its own frame: jit_take_tail_call clears from
+// there when the target zeroes its stack). Nothing is live in a caller-saved register here.
+void OptEmitter::emit_tail_call(ValueId id) {
+  const Inst& i = val(id);
+  const auto t = target(id);
+  const auto depth = static_cast<std::uint32_t>(i.imm);
+  const Label taken = a_.newLabel(), done = a_.newLabel();
+  load_state();
+  if (checked_) {
+    a_.mov(x86::r10, state(offsetof(JitState, frame_top)));
+    a_.sub(x86::r10, imm(kStackBytes));
+    a_.mov(state(offsetof(JitState, stack_lo)), x86::r10);
+    a_.mov(state(offsetof(JitState, stack_size)), imm(kStackBytes));
+    a_.mov(x86::rax, state(offsetof(JitState, ctx_stack)));
+    a_.mov(x86::qword_ptr(x86::rax, offsetof(vm::Region, begin)), x86::r10);
+    a_.mov(x86::qword_ptr(x86::rax, offsetof(vm::Region, size_bytes)), imm(kStackBytes));
+  }
+  if (depth != 0) a_.mov(state(offsetof(JitState, depth), 4), imm(depth));
   a_.mov(x86::rdi, x86::r11);
   a_.mov(x86::rax, imm(reinterpret_cast<std::uint64_t>(&jit_take_tail_call)));
   a_.call(x86::rax);
   a_.test(x86::rax, x86::rax);
-  if (!tail_call_stub_.isValid()) tail_call_stub_ = a_.newLabel();
-  a_.jnz(tail_call_stub_);
+  a_.jnz(taken);
   load_state();
+  if (depth != 0) a_.mov(state(offsetof(JitState, depth), 4), imm(0));
   a_.cmp(state(offsetof(JitState, status), 4), 0);
   a_.jne(fail_);
-  a_.mov(x86::rax, state(offsetof(JitState, r0)));
-}
-
-void OptEmitter::emit_tail_call_stub() {
-  // rax = the target's entry (its baseline pc 0, jit_take_tail_call made its code the running one).
-  // The target's trampoline runs it as if the run had started there (r1 from JitState::args, the eBPF
-  // frame at JitState::frame_top: a verified target reads no stack it has not written) and stores its
-  // r0; its status is this function's. JitState::entry is this run's again afterwards (HeldRun keeps
-  // it for the next run; rbx, restored by the epilogue, holds it meanwhile).
-  if (notes_) a_.comment("stub: run the tail call's target");
-  a_.bind(tail_call_stub_);
-  a_.mov(x86::rdi, x86::qword_ptr(x86::rsp, kStateOff));
-  a_.mov(x86::rbx, x86::qword_ptr(x86::rdi, offsetof(JitState, entry)));
-  a_.mov(x86::qword_ptr(x86::rdi, offsetof(JitState, entry)), x86::rax);
-  a_.mov(x86::r11, x86::qword_ptr(x86::rdi, offsetof(JitState, code)));
-  a_.call(x86::qword_ptr(x86::r11, offsetof(ProgramCode, trampoline)));
-  a_.mov(x86::rdi, x86::qword_ptr(x86::rsp, kStateOff));
-  a_.mov(x86::qword_ptr(x86::rdi, offsetof(JitState, entry)), x86::rbx);
-  a_.jmp(exit_);
+  if (checked_) publish_frames(depth);
+  a_.xor_(x86::gpd(t), x86::gpd(t));
+  finish(id);
+  a_.jmp(done);
+  a_.bind(taken);
+  load_state();
+  a_.mov(x86::r10, state(offsetof(JitState, entry)));
+  a_.mov(x86::qword_ptr(x86::rsp, kDivOff), x86::r10);
+  a_.mov(state(offsetof(JitState, entry)), x86::rax);
+  a_.mov(x86::rdi, x86::r11);
+  a_.mov(x86::r10, state(offsetof(JitState, code)));
+  a_.call(x86::qword_ptr(x86::r10, offsetof(ProgramCode, trampoline)));
+  load_state();
+  a_.mov(x86::r10, x86::qword_ptr(x86::rsp, kDivOff));
+  a_.mov(state(offsetof(JitState, entry)), x86::r10);
+  a_.test(x86::eax, x86::eax);
+  a_.jnz(fail_);
+  a_.mov(state(offsetof(JitState, saved_rsp)), x86::rsp);
+  a_.mov(x86::r10, imm(reinterpret_cast<std::uint64_t>(program_code_)));
+  a_.mov(state(offsetof(JitState, code)), x86::r10);
+  if (depth != 0) a_.mov(state(offsetof(JitState, depth), 4), imm(0));
+  a_.mov(x86::gpd(t), imm(1));
+  finish(id);
+  a_.bind(done);
 }
 
 }  // namespace

@@ -110,8 +110,8 @@ TEST_CASE("conformance on the optimizing tier's checked and counted builds", "[j
               c.runs, c.mismatches, optimized_checked, optimized_counted);
   CHECK(c.mismatches == 0);
   // Both backends build them (x86-64 and arm64): a fallback to the baseline fails here.
-  CHECK(optimized_checked >= 312);
-  CHECK(optimized_counted >= 312);
+  CHECK(optimized_checked >= 313);  // callx too (312 before it was lowered)
+  CHECK(optimized_counted >= 313);
 }
 
 TEST_CASE("the optimizing tier's checked build equals the checked interpreter on random programs",
