@@ -62,7 +62,7 @@ std::uint32_t place_exits_after_loops(const Function& fn, std::vector<BlockId>& 
     for (std::uint32_t i = 0; i < order.size(); ++i) index[order[i]] = i;
   };
   reindex();
-  // Loops as (head, range length), innermost (shortest range) first.
+  // Loops as (range length, head), innermost (shortest range) first.
   std::vector<std::pair<std::uint32_t, BlockId>> loops;
   for (auto h : order) {
     std::uint32_t end = 0;
@@ -77,7 +77,8 @@ std::uint32_t place_exits_after_loops(const Function& fn, std::vector<BlockId>& 
   std::vector<std::uint32_t> stamp(nb, kUnplaced);
   std::vector<BlockId> work, kept, moved;
   std::vector<std::uint8_t> was_backward;
-  for (const auto& [length, h] : loops) {
+  for (const auto& loop : loops) {
+    const BlockId h = loop.second;
     const std::uint32_t start = index[h];
     std::uint32_t end = start;
     for (auto p : fn.blocks[h].preds)
