@@ -224,16 +224,11 @@ TEST_CASE("addressing: x86-64 indexed stack accesses are never [rsp + index]", "
   const std::vector<std::uint8_t> input{200, 3, 255, 0, 17, 128, 64, 9};
   same_everywhere(program, test_helpers(), buf, input);
 #if defined(__x86_64__)
-  jit::JitOptions jo;
-  jo.optimize = true;
-  auto jp = jit::JitProgram::compile(program, test_helpers(), {}, jo);
-  REQUIRE(jp);
-  const auto listing = jp->listing(jit::Variant::Fast);
-  REQUIRE(listing);
-  INFO(*listing);
-  REQUIRE(listing->find("tier: optimized") != std::string::npos);
-  CHECK(count_of(*listing, "byte ptr [r10+") >= 6);  // every table access, through the frame's address
+  const auto listing = optimized_listing(program);
+  INFO(listing);
+  REQUIRE(listing.find("tier: optimized") != std::string::npos);
+  CHECK(count_of(listing, "byte ptr [r10+") >= 6);  // every table access, through the frame's address
   // [rsp+0x...] is a fixed slot; [rsp+<register>...] is what must not appear.
-  for (const char* reg : {"[rsp+r", "[rsp+e"}) CHECK(count_of(*listing, reg) == 0);
+  for (const char* reg : {"[rsp+r", "[rsp+e"}) CHECK(count_of(listing, reg) == 0);
 #endif
 }
