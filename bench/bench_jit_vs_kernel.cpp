@@ -189,7 +189,8 @@ std::vector<BenchProgram> bench_programs() {
       {"sort", bench_native_sort}, {"rank", bench_native_rank},
       {"xorshift", bench_native_xorshift}, {"swar", bench_native_swar}, {"bitmap", bench_native_bitmap},
       {"ctz", bench_native_ctz}, {"signed", bench_native_signed}, {"call_deep", bench_native_call_deep},
-      {"rc4", bench_native_rc4}, {"matmul", bench_native_matmul}, {"memcmp8", bench_native_memcmp8}};
+      {"rc4", bench_native_rc4}, {"matmul", bench_native_matmul}, {"memcmp8", bench_native_memcmp8},
+      {"binary_search", bench_native_binary_search}};
   std::uint32_t seed = 100;
   for (const auto& [name, fn] : classes)
     out.push_back({name, fn, udp_packet(std::string_view(name) == "memcmp8" ? memcmp8_payload() : pseudo_random_bytes(512, seed++))});

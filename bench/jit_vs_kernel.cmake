@@ -14,7 +14,8 @@ set(bench_programs empty primes memcpy strcmp switch log2 map parse checksum
                    branches popcount_loop calls strcmp64 accum8 mixed csum16
                    alu_chain alu32 divmod murmur fnv1a fletcher jhash rotate bswap
                    strlen saturate stride adler32 spill16 nested sort rank
-                   xorshift swar bitmap ctz signed call_deep rc4 matmul memcmp8)
+                   xorshift swar bitmap ctz signed call_deep rc4 matmul memcmp8
+                   binary_search)
 list(TRANSFORM bench_programs PREPEND ${bench_program_dir}/)
 list(TRANSFORM bench_programs APPEND .bpf.c)
 bpfvm_add_bpf_objects(bpfvm_bench_programs OUTPUT_DIR ${bench_program_out} SOURCES ${bench_programs}

@@ -53,6 +53,7 @@ uint32_t bench_native_call_deep(const uint8_t *data, const uint8_t *data_end);
 uint32_t bench_native_rc4(const uint8_t *data, const uint8_t *data_end);
 uint32_t bench_native_matmul(const uint8_t *data, const uint8_t *data_end);
 uint32_t bench_native_memcmp8(const uint8_t *data, const uint8_t *data_end);
+uint32_t bench_native_binary_search(const uint8_t *data, const uint8_t *data_end);
 
 #ifdef __cplusplus
 }

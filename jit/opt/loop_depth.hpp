@@ -1,5 +1,5 @@
 // Loop nesting depth per block, from the back edges of a block order (target independent; the
-// register allocator weighs spill costs with it).
+// register allocator weighs spill costs with it), and the placement of loop exits out of loop bodies.
 #pragma once
 
 #include <cstdint>
@@ -23,5 +23,14 @@ std::vector<std::uint32_t> loop_depths(const Function& fn, std::span<const Block
 /// `depths` from loop_depths over the same order.
 std::vector<double> branch_shares(const Function& fn, std::span<const BlockId> order,
                                   std::span<const std::uint32_t> depths);
+
+/// Moves, in `order` (the allocator's block order), each block that lies between a loop's head and
+/// its last back edge's source but is not in that loop — an exit the lowering placed inline (a
+/// search's match arm, an early return) — to just after that last source, so the loop's common path
+/// falls through instead of jumping over the exit at every iteration (binary_search: `cmp; jne`
+/// around the match arm at the loop top). Inner loops first. A move that would turn a forward edge
+/// into a backward one or the reverse is not made: the back edges, so loop_depths and the loop heads
+/// backends align, stay as they were. Returns how many blocks moved.
+std::uint32_t place_exits_after_loops(const Function& fn, std::vector<BlockId>& order);
 
 }  // namespace bpfvm::jit::opt

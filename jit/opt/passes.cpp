@@ -135,6 +135,52 @@ void remove_trivial_phis(Function& fn) {
   propagate_copies(fn);
 }
 
+namespace {
+
+/// x when v is a zero-extension of x's low half: clang's `(x << 32) >> 32` (no alu32) or a Zext32.
+ValueId zext_source(const Function& fn, ValueId v) {
+  const Inst& i = fn.values[v];
+  if (i.dead) return kNoValue;
+  if (i.op == Op::Zext32) return resolve(fn, i.args[0]);
+  if (i.op != Op::Alu || i.kind != Kind::Rsh || i.width != 64 || !fn.is_const(i.args[1]) || fn.values[i.args[1]].imm != 32)
+    return kNoValue;
+  const Inst& shl = fn.values[resolve(fn, i.args[0])];
+  if (shl.dead || shl.op != Op::Alu || shl.kind != Kind::Lsh || shl.width != 64 || !fn.is_const(shl.args[1]) ||
+      fn.values[shl.args[1]].imm != 32)
+    return kNoValue;
+  return resolve(fn, shl.args[0]);
+}
+
+/// A 64-bit equality, unsigned or jset branch between zero-extended low halves (or a constant below
+/// 2^32) compares the low halves alone: a 32-bit branch on the unextended values, so the shifts may
+/// die (`mov; shl 32; shr 32; cmp` per operand became one `cmp r32` in primes' and rc4's loops).
+/// Signed conditions keep their operands: a zero-extended value is never negative, its low half may be.
+void narrow_zext_compare(Function& fn, Inst& i) {
+  if (i.width != 64 || i.args.size() != 2) return;
+  switch (i.kind) {
+    case Kind::Jeq: case Kind::Jne: case Kind::Jgt: case Kind::Jge: case Kind::Jlt: case Kind::Jle: case Kind::Jset: break;
+    default: return;
+  }
+  ValueId narrowed[2];
+  bool any = false;
+  for (std::size_t k = 0; k < 2; ++k) {
+    const ValueId a = i.args[k];
+    if (fn.is_const(a)) {
+      if (static_cast<std::uint64_t>(fn.values[a].imm) > 0xffffffffu) return;
+      narrowed[k] = a;
+      continue;
+    }
+    narrowed[k] = zext_source(fn, a);
+    if (narrowed[k] == kNoValue) return;
+    any = true;
+  }
+  if (!any) return;
+  i.args[0] = narrowed[0], i.args[1] = narrowed[1];
+  i.width = 32;
+}
+
+}  // namespace
+
 void fold_constants(Function& fn, bool remove_zext) {
   // One forward walk over blocks in reverse post-order sees every operand's definition first,
   // except through back edges (phis), which stay as they are.
@@ -184,6 +230,9 @@ void fold_constants(Function& fn, bool remove_zext) {
             case Kind::ToBe: case Kind::Bswap: make_const(i, vm::alu::bswap(cval(0), i.bits)); break;
             default: break;
           }
+          break;
+        case Op::Branch:
+          if (remove_zext) narrow_zext_compare(fn, i);
           break;
         case Op::Zext32:
           if (is_c(0))

@@ -82,6 +82,7 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     out.order.push_back(b);
     for (auto e : after[b]) out.order.push_back(e);
   }
+  place_exits_after_loops(fn, out.order);
 
   // Dense numbering of the values that need a location.
   const auto nv = fn.values.size();

@@ -105,6 +105,17 @@ inline void run_pass_against_interpreter(const vm::Program& program, bool jit::o
   }
 }
 
+/// The optimizing tier's native listing of `program` (this host's backend, the fast variant).
+inline std::string optimized_listing(const vm::Program& program) {
+  jit::JitOptions jo;
+  jo.optimize = true;
+  auto jp = jit::JitProgram::compile(program, test_helpers(), {}, jo);
+  REQUIRE(jp);
+  auto listing = jp->listing(jit::Variant::Fast);
+  REQUIRE(listing);
+  return *listing;
+}
+
 /// How often `what` occurs in `text` (instructions of an IR listing).
 inline std::size_t count_of(const std::string& text, const std::string& what) {
   std::size_t n = 0;

@@ -84,17 +84,12 @@ struct BlockEnd {
   bool to_loop_head = false;
 };
 BlockEnd native_block_end(const vm::Program& program, const std::string& pc_note) {
-  jit::JitOptions jo;
-  jo.optimize = true;
-  auto jp = jit::JitProgram::compile(program, test_helpers(), {}, jo);
-  REQUIRE(jp);
-  const auto listing = jp->listing(jit::Variant::Fast);
-  REQUIRE(listing);
-  INFO(*listing);
+  const auto listing = optimized_listing(program);
+  INFO(listing);
   std::vector<std::string> head_labels, pending_labels;
   BlockEnd end;
   bool in_block = false;
-  std::istringstream lines(*listing);
+  std::istringstream lines(listing);
   for (std::string line; std::getline(lines, line);) {
     if (line.size() > 1 && line[0] == 'L' && line.back() == ':') {
       pending_labels.push_back(line.substr(0, line.size() - 1));

@@ -156,3 +156,46 @@ TEST_CASE("branch shares: switch arms are rare, loop heads and joins whole", "[j
   CHECK(whole_in_loop >= 2);  // the head and the join
   run_both(program);
 }
+
+TEST_CASE("an exit placed inside a loop's body goes after the loop", "[jit][opt][regalloc]") {
+  // A scan that stops at the first zero byte: the lowering places the `found` arm (it leaves the
+  // loop) between the head and the latch, as clang's code does; the allocator's order moves it after
+  // the latch, so the loop's common path falls through (place_exits_after_loops).
+  const auto program = assemble_program(
+      "mov %r0, 0\n"
+      "mov %r2, 0\n"
+      "loop:\n"
+      "mov %r3, %r1\n"
+      "add %r3, %r2\n"
+      "ldxb %r4, [%r3+0]\n"
+      "jne %r4, 0, next\n"
+      "mov %r0, %r2\n"    // found: the index, plus 100, and out of the loop
+      "add %r0, 100\n"
+      "ja done\n"
+      "next:\n"
+      "add %r0, %r4\n"
+      "add %r2, 1\n"
+      "jlt %r2, 32, loop\n"
+      "done:\n"
+      "exit\n");
+  auto fn = optimized_function(program, test_helpers(), {});
+  const auto al = jit::opt::allocate_registers(fn, eight_registers());
+  const auto found = [&] {  // the block adding 100
+    for (jit::opt::BlockId b = 0; b < fn.blocks.size(); ++b)
+      for (auto id : fn.blocks[b].insts) {
+        const auto& i = fn.values[id];
+        if (!i.dead && i.op == jit::opt::Op::Alu && i.kind == isa::Kind::Add && i.args.size() == 2 &&
+            fn.is_const(i.args[1]) && fn.values[i.args[1]].imm == 100)
+          return b;
+      }
+    return jit::opt::BlockId{0};
+  }();
+  REQUIRE(found != 0);
+  const auto depth = jit::opt::loop_depths(fn, al.order);
+  const auto at = [&](jit::opt::BlockId b) { return std::find(al.order.begin(), al.order.end(), b) - al.order.begin(); };
+  // Every block of the loop (depth 1) comes before the found arm.
+  for (jit::opt::BlockId b = 0; b < fn.blocks.size(); ++b)
+    if (depth[b] == 1) CHECK(at(b) < at(found));
+  CHECK(depth[found] == 0);
+  CHECK(run_both(program) == 20 + 100);
+}

@@ -57,3 +57,24 @@ TEST_CASE("lsh 32 / rsh 32 of a phi of zero-extended values is removed", "[jit][
   CHECK(shifts_left("ldxw %r0, [%r1+0]\nlsh %r0, 32\nrsh %r0, 32\nexit\n") == 0);
   CHECK(shifts_left("ldxdw %r0, [%r1+0]\nlsh %r0, 32\nrsh %r0, 32\nexit\n") == 2);
 }
+
+TEST_CASE("a branch between zero-extended values compares the low halves (32-bit)", "[jit][opt][zext]") {
+  // r2, r3: 64-bit words with their upper halves set, zero-extended the pre-alu32 way, then compared.
+  // `same`: r3 is r2 with bit 40 flipped (equal low halves, different upper halves).
+  auto program = [](const std::string& cond, bool same, const std::string& right = "%r3") {
+    return std::string("ldxdw %r2, [%r1+0]\n") + (same ? "mov %r3, %r2\nmov %r4, 1\nlsh %r4, 40\nxor %r3, %r4\n" : "ldxdw %r3, [%r1+8]\n") +
+           "lsh %r2, 32\nrsh %r2, 32\nlsh %r3, 32\nrsh %r3, 32\nmov %r0, 1\n" + cond + " %r2, " + right + ", out\nmov %r0, 2\nout:\nexit\n";
+  };
+  for (const char* cond : {"jeq", "jne", "jgt", "jge", "jlt", "jle", "jset"})
+    for (bool same : {false, true}) {
+      INFO(cond << (same ? " on equal low halves" : ""));
+      // The shifts of r3 stay when r3 is r2's copy with a bit flipped: only the compare stops reading them.
+      CHECK(shifts_left(program(cond, same)) == 0);
+      CHECK(shifts_left(program(cond, same, "0x7fffffff")) == 0);  // a constant below 2^32
+    }
+  // Signed conditions see the sign bit of the low half only at 32 bits: they keep the 64-bit compare.
+  CHECK(shifts_left(program("jsgt", false)) == 4);
+  CHECK(shifts_left(program("jslt", true)) == 4);
+  // -100 is 0xffffffffffffff9c at 64 bits: no 32-bit constant equals it.
+  CHECK(shifts_left(program("jgt", false, "-100")) == 2);
+}
