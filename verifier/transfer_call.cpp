@@ -421,18 +421,23 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
 }
 
 // Drops a reference (a ring buffer reservation submitted or discarded, a socket released) and every
-// pointer that holds it: registers become unreadable, spills plain data (the kernel's release_reference).
-void release_reference(State& s, std::uint32_t ref) {
+// pointer that holds it (the kernel's release_reference / mark_reg_invalid): a register becomes an
+// unknown scalar for a privileged loader (allow_ptr_leaks), unreadable for an unprivileged one; a spill
+// becomes plain data.
+void release_reference(State& s, std::uint32_t ref, bool unprivileged) {
   std::erase(s.refs, ref);
   s.frames.update_values([ref](const RegValue& v) { return v.is_pointer() && v.ref == ref; },
-                         [](RegValue& v) { v = RegValue::not_init(); }, [](RegValue& v) { v = RegValue::unknown(); });
+                         [unprivileged](RegValue& v) { v = unprivileged ? RegValue::not_init() : RegValue::unknown(); },
+                         [](RegValue& v) { v = RegValue::unknown(); });
 }
 
 // The references a call's OBJ_RELEASE arguments name (ringbuf submit/discard, bpf_sk_release).
-void release_args(State& s, std::uint32_t helper, const vm::HelperSignature& sig, const CallFacts& facts) {
+void release_args(State& s, std::uint32_t helper, const vm::HelperSignature& sig, const CallFacts& facts,
+                  bool unprivileged) {
   for (int i = 0; i < 5; ++i)
-    if (sig.args[static_cast<std::size_t>(i)] == ArgType::PtrToRingbufMem) release_reference(s, s.reg(i + 1).ref);
-  if (helper == kBpfSkRelease && facts.socket_ref != 0) release_reference(s, facts.socket_ref);
+    if (sig.args[static_cast<std::size_t>(i)] == ArgType::PtrToRingbufMem)
+      release_reference(s, s.reg(i + 1).ref, unprivileged);
+  if (helper == kBpfSkRelease && facts.socket_ref != 0) release_reference(s, facts.socket_ref, unprivileged);
 }
 
 Check push_frame(Env& env, State& s, std::uint32_t pc, std::uint32_t target, Frame callee) {
@@ -579,7 +584,7 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
       out.forks.push_back(Fork{std::move(first), facts.callback});
     }
   }
-  if (sig.known) release_args(s, helper, sig, facts);
+  if (sig.known) release_args(s, helper, sig, facts, env.options.unprivileged);
   if (helper_changes_packet_data(helper)) invalidate_packet_pointers(s);
   clobber_caller_saved(s);
   RegValue r0 = RegValue::unknown();
