@@ -29,6 +29,7 @@ maps::MapSpec map_spec_of(const loader::MapSpec& l) {
   m.numa_node = l.numa_node;
   m.spin_lock_off = l.spin_lock_off;
   m.timer_off = l.timer_off;
+  m.btf_key_value = l.key_type_id != 0 && l.value_type_id != 0;
   if (l.inner) m.inner = std::make_shared<const maps::MapSpec>(map_spec_of(*l.inner));
   return m;
 }

@@ -12,6 +12,7 @@
 #include "maps/devmap_hash_map.hpp"
 #include "maps/hash_map.hpp"
 #include "maps/hash_of_maps_map.hpp"
+#include "maps/local_storage_map.hpp"
 #include "maps/lpm_trie_map.hpp"
 #include "maps/percpu_array_map.hpp"
 #include "maps/perf_event_array_map.hpp"
@@ -40,6 +41,9 @@ constexpr std::uint64_t kHtabElemHeaderBytes = 48;  // sizeof(struct htab_elem)
 constexpr std::uint64_t kPageBytes = 4096;
 constexpr std::uint32_t kLpmDataSizeMax = 256;
 constexpr std::uint32_t kMaxBpfStackBytes = 512;  // MAX_BPF_STACK
+// BPF_LOCAL_STORAGE_MAX_VALUE_SIZE: U16_MAX - sizeof(struct bpf_local_storage_elem); 65407 measured on
+// 6.18 (the element header is 128 bytes there).
+constexpr std::uint32_t kLocalStorageMaxValue = 65407;
 // cpumap.c refuses max_entries above NR_CPUS, a kernel build option: 8192 is the x86-64 distribution
 // value (CONFIG_MAXSMP); the 6.18 test machine's kernel has 256.
 constexpr std::uint32_t kNrCpus = 8192;
@@ -125,6 +129,15 @@ SpecProblem check_inner(const MapSpec& s) {  // map_in_map.c bpf_map_meta_alloc
   return {};
 }
 
+SpecProblem check_local_storage(const MapSpec& s) {  // bpf_local_storage.c bpf_local_storage_map_alloc_check
+  if ((s.map_flags & ~(kBpfFNoPrealloc | kBpfFClone)) || !(s.map_flags & kBpfFNoPrealloc) || s.max_entries != 0 ||
+      s.key_size != 4 || s.value_size == 0 || !s.btf_key_value)
+    return fail(-EINVAL, map_type_name(s.type) + " needs key_size 4 (an fd), value_size > 0, max_entries 0, "
+                             "BPF_F_NO_PREALLOC (only it and BPF_F_CLONE) and BTF for key and value");
+  if (s.value_size > kLocalStorageMaxValue) return fail(-E2BIG, "local storage value_size above 65407");
+  return {};
+}
+
 SpecProblem check_type(const MapSpec& s) {
   constexpr std::uint32_t queue_mask = kBpfFNumaNode | kBpfFAccessMask;
   switch (s.type) {
@@ -197,17 +210,18 @@ SpecProblem check_type(const MapSpec& s) {
       if (hash && s.key_size > kMaxBpfStackBytes) return fail(-E2BIG, "sockhash key_size above 512");
       return {};
     }
+    case MapType::SkStorage:
+    case MapType::InodeStorage:
+    case MapType::TaskStorage:
+    case MapType::CgrpStorage:
+      return check_local_storage(s);
     case MapType::Unspec:
       return fail(-EINVAL, "BPF_MAP_TYPE_UNSPEC");
     case MapType::StackTrace:
     case MapType::CgroupStorage:
     case MapType::ReuseportSockarray:
     case MapType::PercpuCgroupStorage:
-    case MapType::SkStorage:
     case MapType::StructOps:
-    case MapType::InodeStorage:
-    case MapType::TaskStorage:
-    case MapType::CgrpStorage:
     case MapType::Arena:
       return {};  // kernel types bpfvm does not model; create_map reports Unsupported
   }
@@ -264,8 +278,9 @@ SpecProblem check_map_spec(const MapSpec& spec) {
     return fail(-EINVAL, "unknown map type " + std::to_string(static_cast<std::uint32_t>(spec.type)));
   if (auto p = check_type(spec); p.err) return p;
   // map_check_btf: a struct bpf_spin_lock in the value is only for these types (of the ones bpfvm has).
-  if (spec.spin_lock_off >= 0 && spec.type != MapType::Hash && spec.type != MapType::Array)
-    return fail(-EOPNOTSUPP, "a value with a struct bpf_spin_lock needs a hash or array map");
+  if (spec.spin_lock_off >= 0 && spec.type != MapType::Hash && spec.type != MapType::Array &&
+      !is_local_storage(spec.type))
+    return fail(-EOPNOTSUPP, "a value with a struct bpf_spin_lock needs a hash, array or local storage map");
   if (spec.timer_off >= 0 && spec.type != MapType::Hash && spec.type != MapType::LruHash && spec.type != MapType::Array)
     return fail(-EOPNOTSUPP, "a value with a struct bpf_timer needs a hash, LRU hash or array map");
   if (!valid_name(spec.name)) return fail(-EINVAL, "map name must be < 16 chars of [A-Za-z0-9_.]");
@@ -303,6 +318,10 @@ Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, std::shared_ptr<Run
     case MapType::DevmapHash: return std::unique_ptr<Map>(std::make_unique<DevmapHashMap>(spec, domain));
     case MapType::Sockmap:
     case MapType::Sockhash: return std::unique_ptr<Map>(std::make_unique<SockMap>(spec, domain));
+    case MapType::SkStorage:
+    case MapType::InodeStorage:
+    case MapType::TaskStorage:
+    case MapType::CgrpStorage: return std::unique_ptr<Map>(std::make_unique<LocalStorageMap>(spec, domain));
     case MapType::Ringbuf: {
       auto rb = RingbufMap::create(spec, domain);
       if (!rb) return std::move(rb).error();

@@ -101,6 +101,9 @@ struct MapSpec {
   std::int32_t spin_lock_off = -1;
   /// Offset of a struct bpf_timer (16 bytes) in the value (from BTF), or -1 (maps/timer_field.hpp).
   std::int32_t timer_off = -1;
+  /// The map names BTF types for its key and value (btf_key_type_id and btf_value_type_id non-zero):
+  /// the storage maps require it.
+  bool btf_key_value = false;
   /// Map-in-map: the template every inner map must match (the kernel's inner_map_fd).
   std::shared_ptr<const MapSpec> inner;
 };
@@ -121,6 +124,12 @@ std::uint64_t map_memory_bytes(const MapSpec& spec, unsigned nr_cpus);
 /// Bytes one value takes in a per-CPU slot: round_up(value_size, 8), as bpf() lays them out.
 constexpr std::uint32_t percpu_value_stride(std::uint32_t value_size) {
   return (value_size + 7u) & ~7u;
+}
+
+/// True for the local-storage map types (sk, inode, task, cgrp storage): one value per kernel object.
+constexpr bool is_local_storage(MapType t) {
+  return t == MapType::SkStorage || t == MapType::InodeStorage || t == MapType::TaskStorage ||
+         t == MapType::CgrpStorage;
 }
 
 /// True for the map types whose values are per CPU slot.

@@ -48,6 +48,11 @@ bool map_fits_helper(std::uint32_t map, std::uint32_t fn) {
     case 27: if (!in(fn, {130, 131, 134, 198})) return false; break;              // RINGBUF
     case 30: if (!in(fn, {87, 89})) return false; break;                          // BLOOM_FILTER: push/peek
     case 31: if (fn != 209) return false; break;                                  // USER_RINGBUF
+    // Local storage: their get/delete helpers and kptr_xchg (194), never map_lookup_elem & co.
+    case 24: if (!in(fn, {107, 108, 194})) return false; break;                   // SK_STORAGE
+    case 28: if (!in(fn, {145, 146, 194})) return false; break;                   // INODE_STORAGE
+    case 29: if (!in(fn, {156, 157, 194})) return false; break;                   // TASK_STORAGE
+    case 32: if (!in(fn, {210, 211, 194})) return false; break;                   // CGRP_STORAGE
     // SOCKMAP, SOCKHASH: their redirect/update helpers, sk_select_reuseport, lookup; update and delete
     // are checked with the program type (sockmap_map_op).
     case 15: if (!in(fn, {1, 2, 3, 52, 53, 60, 82})) return false; break;

@@ -259,6 +259,11 @@ std::vector<std::uint8_t> special_field_value_btf(std::uint32_t value_size, std:
 
 }  // namespace
 
+bool needs_key_value_btf(bpf_map_type type) {
+  return type == BPF_MAP_TYPE_SK_STORAGE || type == BPF_MAP_TYPE_INODE_STORAGE ||
+         type == BPF_MAP_TYPE_TASK_STORAGE || type == static_cast<bpf_map_type>(32);  // CGRP_STORAGE
+}
+
 int map_create(const MapSpec& spec, Fd& out) {
   bpf_attr attr;
   std::memset(&attr, 0, sizeof(attr));
@@ -268,14 +273,17 @@ int map_create(const MapSpec& spec, Fd& out) {
   attr.max_entries = spec.max_entries;
   attr.map_flags = spec.map_flags;
   Fd btf;  // the map keeps its own reference; ours closes after the create
-  if (spec.spin_lock_off >= 0 || spec.timer_off >= 0) {
+  if (spec.spin_lock_off >= 0 || spec.timer_off >= 0 || needs_key_value_btf(spec.type)) {
     if (spec.key_size != 4 || (spec.spin_lock_off >= 0 && spec.timer_off >= 0))
       return -EINVAL;  // the BTF above describes an int key and one special field
     auto loaded = load_btf(spec.spin_lock_off >= 0
                                ? special_field_value_btf(spec.value_size, "bpf_spin_lock", 4,
                                                          static_cast<std::uint32_t>(spec.spin_lock_off))
-                               : special_field_value_btf(spec.value_size, "bpf_timer", 16,
-                                                         static_cast<std::uint32_t>(spec.timer_off)));
+                           : spec.timer_off >= 0
+                               ? special_field_value_btf(spec.value_size, "bpf_timer", 16,
+                                                         static_cast<std::uint32_t>(spec.timer_off))
+                               // a plain value: an ordinary 4-byte struct at its start
+                               : special_field_value_btf(spec.value_size, "v", 4, 0));
     if (!loaded) return -EINVAL;
     btf = std::move(*loaded);
     attr.btf_fd = static_cast<std::uint32_t>(btf.get());

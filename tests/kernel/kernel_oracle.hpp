@@ -101,6 +101,10 @@ struct MapSpec {
   std::int32_t timer_off = -1;
 };
 
+/// The local-storage map types, which the kernel creates only with BTF for key and value: map_create
+/// describes them (an int key, a value struct of value_size >= 4 bytes).
+bool needs_key_value_btf(bpf_map_type type);
+
 // <linux/btf.h> documents these encodings but (unlike libbpf's headers) defines no macros for them.
 constexpr std::uint32_t btf_info(std::uint32_t kind, std::uint32_t vlen_or_linkage) {
   return (kind << 24) | (vlen_or_linkage & 0xffff);

@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/btf.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -62,8 +64,46 @@ struct KernelMap {
   }
 };
 
+// BTF for a storage map: [1] int (the fd key), [2] struct v of `value_size` bytes; -errno if refused.
+int load_key_value_btf(std::uint32_t value_size) {
+  struct Blob {
+    btf_header hdr;
+    btf_type int_type;
+    std::uint32_t int_encoding;
+    btf_type value_type;
+    char strings[8];
+  } b{};
+  b.hdr.magic = BTF_MAGIC;
+  b.hdr.version = BTF_VERSION;
+  b.hdr.hdr_len = sizeof b.hdr;
+  b.hdr.type_len = sizeof b.int_type + sizeof b.int_encoding + sizeof b.value_type;
+  b.hdr.str_off = b.hdr.type_len;
+  b.hdr.str_len = sizeof b.strings;
+  b.int_type.name_off = 1;
+  b.int_type.info = BTF_KIND_INT << 24;
+  b.int_type.size = 4;
+  b.int_encoding = (BTF_INT_SIGNED << 24) | 32;
+  b.value_type.name_off = 5;
+  b.value_type.info = BTF_KIND_STRUCT << 24;
+  b.value_type.size = value_size;
+  std::memcpy(b.strings, "\0int\0v\0\0", sizeof b.strings);
+  bpf_attr a{};
+  a.btf = reinterpret_cast<std::uint64_t>(&b);
+  a.btf_size = sizeof b;
+  const long fd = sys_bpf(BPF_BTF_LOAD, a);
+  return fd < 0 ? -errno : static_cast<int>(fd);
+}
+
 int kernel_create(const MapSpec& s, KernelMap& out) {
   bpf_attr a{};
+  KernelMap btf;  // the map holds its own reference
+  if (s.btf_key_value) {
+    btf.fd = load_key_value_btf(s.value_size);
+    if (btf.fd < 0) return btf.fd;
+    a.btf_fd = static_cast<std::uint32_t>(btf.fd);
+    a.btf_key_type_id = 1;
+    a.btf_value_type_id = 2;
+  }
   a.map_type = static_cast<std::uint32_t>(s.type);
   a.key_size = s.key_size;
   a.value_size = s.value_size;
@@ -198,6 +238,22 @@ void diff_create() {
   MapSpec hash_extra = spec(MapType::Hash, 4, 4, 4);
   hash_extra.map_extra = 1;
   specs.push_back(hash_extra);
+  // Local storage: key 4 (an fd), max_entries 0, BPF_F_NO_PREALLOC required (BPF_F_CLONE allowed), BTF.
+  for (MapType t : {MapType::SkStorage, MapType::InodeStorage, MapType::TaskStorage, MapType::CgrpStorage}) {
+    for (bool btf : {false, true}) {
+      std::vector<MapSpec> storage = {spec(t, 4, 8, 0, kBpfFNoPrealloc), spec(t, 4, 8, 0),
+                                      spec(t, 4, 8, 1, kBpfFNoPrealloc), spec(t, 8, 8, 0, kBpfFNoPrealloc),
+                                      spec(t, 4, 65407, 0, kBpfFNoPrealloc), spec(t, 4, 65408, 0, kBpfFNoPrealloc),
+                                      spec(t, 4, 1, 0, kBpfFNoPrealloc)};
+      for (std::uint32_t f : {kBpfFClone, kBpfFNumaNode, kBpfFRdonly, kBpfFWronly, kBpfFRdonlyProg, kBpfFMmapable,
+                              kBpfFZeroSeed})
+        storage.push_back(spec(t, 4, 8, 0, kBpfFNoPrealloc | f));
+      for (auto& st : storage) {
+        st.btf_key_value = btf;
+        specs.push_back(st);
+      }
+    }
+  }
   MapSpec bad_name = spec(MapType::Hash, 4, 4, 4);
   bad_name.name = "bad-name";
   specs.push_back(bad_name);
@@ -207,9 +263,65 @@ void diff_create() {
     const int ours = check_map_spec(s).err;
     expect(kerr == ours, "create " + map_type_name(s.type) + " k=" + std::to_string(s.key_size) +
                              " v=" + std::to_string(s.value_size) + " n=" + std::to_string(s.max_entries) +
-                             " flags=" + std::to_string(s.map_flags) + ": kernel " + std::to_string(kerr) +
+                             " flags=" + std::to_string(s.map_flags) + " btf=" + std::to_string(s.btf_key_value) +
+                             ": kernel " + std::to_string(kerr) +
                              " ours " + std::to_string(ours) + " (" + check_map_spec(s).reason + ")");
   }
+}
+
+// Local storage from the host: every op on fds of every kind (sockets, a directory, a pidfd, closed and
+// out-of-range fds) with every flag, on a kernel map and ours: same errnos, same values read back.
+void diff_local_storage(MapType t) {
+  MapSpec s = spec(t, 4, 12, 0, kBpfFNoPrealloc);
+  s.btf_key_value = true;
+  KernelMap k;
+  if (int err = kernel_create(s, k)) return expect(false, "kernel refused " + map_type_name(t) + ": " + std::to_string(err));
+  auto made = create_map(s);
+  if (!made) return expect(false, "bpfvm refused " + map_type_name(t) + ": " + made.error().message());
+  Map& m = **made;
+  KernelMap tcp, udp, dir, pidfd, pair0, pair1, dgram, cgroup1, cgroup2;
+  tcp.fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  udp.fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  dgram.fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+  int sv[2] = {-1, -1};
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0) pair0.fd = sv[0], pair1.fd = sv[1];
+  dir.fd = ::open("/tmp", O_RDONLY | O_DIRECTORY);
+  pidfd.fd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+  cgroup1.fd = ::open("/sys/fs/cgroup/cpu", O_RDONLY | O_DIRECTORY);  // a cgroup v1 hierarchy, if mounted
+  cgroup2.fd = ::open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY);      // v2 root, or a tmpfs holding v1
+  int closed = ::dup(0);
+  ::close(closed);
+  const std::vector<std::pair<const char*, int>> fds = {
+      {"tcp", tcp.fd}, {"udp", udp.fd}, {"unix dgram", dgram.fd}, {"unix pair", pair0.fd}, {"dir", dir.fd},
+      {"pidfd", pidfd.fd}, {"cgroup v1", cgroup1.fd}, {"/sys/fs/cgroup", cgroup2.fd}, {"closed", closed}, {"-1", -1}, {"INT_MAX", 0x7fffffff}};
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& [name, fd] : fds) {
+      const std::uint32_t key = static_cast<std::uint32_t>(fd);
+      const std::string what = map_type_name(t) + " fd " + name + " round " + std::to_string(round);
+      for (std::uint64_t flags : {kBpfExist, kBpfNoexist, kBpfAny, kBpfNoexist, std::uint64_t{3}, std::uint64_t{8},
+                                  kBpfFLock, kBpfExist}) {
+        std::uint8_t val[12];
+        for (int i = 0; i < 12; ++i) val[i] = static_cast<std::uint8_t>(fd * 7 + flags * 3 + i + round);
+        const int ke = k_update(k.fd, &key, val, flags), oe = m.host_update(&key, val, flags);
+        expect(ke == oe, what + " update flags " + std::to_string(flags) + ": kernel " + std::to_string(ke) +
+                             " ours " + std::to_string(oe));
+        std::uint8_t kv[12] = {}, ov[12] = {};
+        const int kl = k_lookup(k.fd, &key, kv), ol = m.lookup_copy(&key, ov);
+        expect(kl == ol && std::memcmp(kv, ov, sizeof kv) == 0,
+               what + " lookup: kernel " + std::to_string(kl) + " ours " + std::to_string(ol));
+      }
+      if (round == 0) continue;  // round 1 also deletes (twice: the second finds nothing)
+      for (int i = 0; i < 2; ++i) {
+        const int kd = k_delete(k.fd, &key), od = m.host_erase(&key);
+        expect(kd == od, what + " delete: kernel " + std::to_string(kd) + " ours " + std::to_string(od));
+      }
+    }
+  }
+  const std::uint32_t key = static_cast<std::uint32_t>(tcp.fd);
+  std::uint8_t next[4], out[12];
+  expect(k_next_key(k.fd, &key, next) == m.get_next_key(&key, next), map_type_name(t) + " get_next_key");
+  expect(k_lookup_and_delete(k.fd, &key, out, 0) == m.lookup_and_delete(&key, out, 0),
+         map_type_name(t) + " lookup_and_delete");
 }
 
 // Random keyed operations on both maps, then a content comparison.
@@ -591,6 +703,8 @@ int main() {
     }
   }
   diff_create();
+  for (MapType t : {MapType::SkStorage, MapType::InodeStorage, MapType::TaskStorage, MapType::CgrpStorage})
+    diff_local_storage(t);
   // LRU eviction (one CPU: the kernel's LRU lists and free lists are per CPU).
   cpu_set_t one;
   CPU_ZERO(&one);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "maps/local_storage_map.hpp"
 #include "maps/map.hpp"
 #include "maps/map_table.hpp"
 #include "maps/perf_event_array_map.hpp"
@@ -464,3 +465,51 @@ TEST_CASE("fd arrays: prog array and perf event array", "[maps][fd]") {
   CHECK(got[0] == std::make_pair(1, std::size_t{5}));
 }
 
+
+TEST_CASE("local storage maps: creation checks and host ops through a resolver", "[maps][storage]") {
+  for (MapType t : {MapType::SkStorage, MapType::InodeStorage, MapType::TaskStorage, MapType::CgrpStorage}) {
+    MapSpec s = spec(t, 4, 8, 0, kBpfFNoPrealloc);
+    CHECK(check_map_spec(s).err == -EINVAL);  // no BTF
+    s.btf_key_value = true;
+    CHECK(check_map_spec(s).err == 0);
+    s.value_size = 65408;
+    CHECK(check_map_spec(s).err == -E2BIG);
+    s.value_size = 8;
+    s.max_entries = 1;
+    CHECK(check_map_spec(s).err == -EINVAL);
+    s.max_entries = 0;
+    s.spin_lock_off = 0;
+    CHECK(check_map_spec(s).err == 0);  // map_check_btf admits a bpf_spin_lock in local storage
+    s.spin_lock_off = -1;
+    auto m = make(s);
+    auto& storage = dynamic_cast<LocalStorageMap&>(*m);
+    // Objects 3 and 4 exist; fd 5 is no such object (-EBADF); the key is the fd.
+    storage.set_resolver([](MapType, int fd, StorageOwner& owner) {
+      if (fd != 3 && fd != 4) return -EBADF;
+      owner = {0, static_cast<std::uint64_t>(fd) * 100};
+      return 0;
+    });
+    const std::int32_t a = 3, b = 4, bad = 5;
+    std::uint64_t v = 7, out = 0;
+    CHECK(m->lookup_copy(&a, &out) == -ENOENT);
+    CHECK(m->host_update(&a, &v, kBpfExist) == -ENOENT);
+    CHECK(m->host_update(&a, &v, kBpfNoexist) == 0);
+    CHECK(m->host_update(&a, &v, kBpfNoexist) == -EEXIST);
+    CHECK(m->host_update(&a, &v, 3) == -EINVAL);
+    CHECK(m->host_update(&bad, &v, 3) == -EBADF);  // the fd is judged before the flags
+    v = 9;
+    CHECK(m->host_update(&b, &v, kBpfAny) == 0);
+    CHECK(m->lookup_copy(&a, &out) == 0);
+    CHECK(out == 7);
+    CHECK(m->lookup_copy(&b, &out) == 0);
+    CHECK(out == 9);
+    CHECK(storage.size() == 2);
+    CHECK(m->get_next_key(&a, &out) == -kENOTSUPP);
+    CHECK(m->lookup_and_delete(&a, &out) == -kENOTSUPP);
+    CHECK(m->lookup(&a) == nullptr);  // programs use the storage helpers
+    CHECK(m->host_erase(&a) == 0);
+    CHECK(m->host_erase(&a) == -ENOENT);
+    CHECK(m->host_erase(&bad) == -EBADF);
+    CHECK(storage.size() == 1);
+  }
+}

@@ -126,7 +126,8 @@ int create_map(std::uint32_t type, std::uint32_t key_size, std::uint32_t value_s
 
 /// The kernel's map for a verifier MapInfo (and, for map-in-map, one inner map as template).
 Result<Fd> create_map_for(const verifier::MapInfo& info) {
-  if (info.spin_lock_off >= 0 || info.timer_off >= 0) {  // a BTF-described value (kernel_oracle's map_create builds the BTF)
+  if (info.spin_lock_off >= 0 || info.timer_off >= 0 ||
+      testing::needs_key_value_btf(static_cast<bpf_map_type>(info.type))) {  // a BTF-described value (kernel_oracle's map_create builds the BTF)
     Fd fd;
     const testing::MapSpec spec{static_cast<bpf_map_type>(info.type), info.key_size, info.value_size, info.max_entries,
                        info.flags, info.spin_lock_off, info.timer_off};
@@ -413,7 +414,8 @@ Result<std::vector<Fd>> create_object_maps(const loader::Object& object) {
       inner.reset(fd);
     }
     Fd map;
-    if (spec.spin_lock_off >= 0 || spec.timer_off >= 0) {  // the value's special field needs BTF
+    if (spec.spin_lock_off >= 0 || spec.timer_off >= 0 ||
+        testing::needs_key_value_btf(static_cast<bpf_map_type>(spec.type))) {  // the value needs BTF
       const testing::MapSpec described{static_cast<bpf_map_type>(spec.type), spec.key_size, spec.value_size,
                                         spec.max_entries, spec.map_flags, spec.spin_lock_off, spec.timer_off};
       if (int err = map_create(described, map); err < 0)
