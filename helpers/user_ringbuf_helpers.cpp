@@ -43,11 +43,11 @@ const DynptrKern* dynptr_of(vm::RunContext* run, std::uint64_t p, const char* he
   foreign = false;
   if (checked(run)) {
     const vm::Region* r = run->region_allowing(static_cast<std::uintptr_t>(p), sizeof(DynptrKern), false);
-    if (r == nullptr) {
+    foreign = r == nullptr || r->what != kDynptrRegion || r->begin != p;
+    if (foreign && !run->allowed(static_cast<std::uintptr_t>(p), sizeof(DynptrKern), false)) {
       fault(run, std::string(helper) + ": " + hex(p) + " is not a readable bpf_dynptr");
       return nullptr;
     }
-    foreign = r->what != kDynptrRegion || r->begin != p;
   }
   return reinterpret_cast<const DynptrKern*>(static_cast<std::uintptr_t>(p));
 }
