@@ -1,22 +1,13 @@
 // verdict: accept
 // bpf_dynptr_from_mem over a map value: bpf_dynptr_write, bpf_dynptr_read and bpf_dynptr_data
 // (NULL-checked) on the local dynptr; a dynptr's slots may be initialised again.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, __u64[4]);
-} values SEC(".maps");
+#include "dynptr_value.h"
 
 SEC("xdp")
 int dynptr_from_mem(struct xdp_md *xdp) {
   __u64 word = 7, out = 0;
   struct bpf_dynptr dp;
-  __u32 key = 0;
-  __u64 *val = bpf_map_lookup_elem(&values, &key);
+  __u64 *val = dynptr_value();
   if (!val) return XDP_ABORTED;
   bpf_dynptr_from_mem(val, 16, 0, &dp);
   bpf_dynptr_write(&dp, 8, &word, sizeof word, 0);

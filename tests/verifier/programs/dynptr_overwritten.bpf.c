@@ -1,20 +1,11 @@
 // verdict: reject
 // A store over a local dynptr's slot destroys the dynptr: passing it to bpf_dynptr_read afterwards is
 // refused ("Expected an initialized dynptr").
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, __u64[4]);
-} values SEC(".maps");
+#include "dynptr_value.h"
 
 SEC("xdp")
 int dynptr_overwritten(struct xdp_md *xdp) {
-  __u32 key = 0;
-  __u64 *buf = bpf_map_lookup_elem(&values, &key);
+  __u64 *buf = dynptr_value();
   if (!buf) return XDP_ABORTED;
   __u64 out = 0;
   struct bpf_dynptr dp;

@@ -1,20 +1,11 @@
 // verdict: accept
 // Storing over a local (unreferenced) dynptr's slot is allowed: the dynptr is destroyed and the bytes
 // are data again, so a later load of the stored word verifies.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, __u64[4]);
-} values SEC(".maps");
+#include "dynptr_value.h"
 
 SEC("xdp")
 int dynptr_overwritten_store_ok(struct xdp_md *xdp) {
-  __u32 key = 0;
-  __u64 *buf = bpf_map_lookup_elem(&values, &key);
+  __u64 *buf = dynptr_value();
   if (!buf) return XDP_ABORTED;
   struct bpf_dynptr dp;
   bpf_dynptr_from_mem(buf, 32, 0, &dp);
