@@ -1,6 +1,6 @@
-// bpf_user_ringbuf_drain (over maps::UserRingbufMap) and the dynptr helpers its callback may call
-// with the sample's dynptr: bpf_dynptr_read, bpf_dynptr_write, bpf_dynptr_data (kernel/bpf/ringbuf.c,
-// kernel/bpf/helpers.c).
+// bpf_user_ringbuf_drain (over maps::UserRingbufMap), bpf_dynptr_from_mem, and the dynptr helpers
+// taking drain's sample dynptr or a local one: bpf_dynptr_read, bpf_dynptr_write, bpf_dynptr_data
+// (kernel/bpf/ringbuf.c, kernel/bpf/helpers.c).
 #include <linux/bpf.h>
 
 #include <array>
@@ -20,9 +20,10 @@ using vm::RetType;
 
 constexpr long kMaxUserRingbufSamples = 128 * 1024;  // BPF_MAX_USER_RINGBUF_SAMPLES
 
-// The kernel's struct bpf_dynptr_kern (16 bytes, what struct bpf_dynptr holds): the sample, its size
-// and the offset into it. Only drain makes them (a BPF_DYNPTR_TYPE_LOCAL over the sample), on the
-// host stack for the callback's duration.
+// The kernel's struct bpf_dynptr_kern (16 bytes, what struct bpf_dynptr holds): the memory, its size
+// and the offset into it. Drain makes one over each sample on the host stack for the callback's
+// duration; bpf_dynptr_from_mem fills one in the program's stack (the verifier keeps the program from
+// reading or storing its bytes; checked runs still confirm the memory it names on every use).
 struct DynptrKern {
   std::byte* data;
   std::uint32_t size;
@@ -30,16 +31,21 @@ struct DynptrKern {
 };
 static_assert(sizeof(DynptrKern) == 16);
 
+constexpr std::uint32_t kDynptrMaxSize = (1u << 24) - 1;  // DYNPTR_MAX_SIZE
+
 // Names the checked-mode Region drain adds for its dynptr, so the dynptr helpers recognise it.
 constexpr const char* kDynptrRegion = "bpf_user_ringbuf_drain dynptr";
 
-// The dynptr a helper was given. The verifier lets only drain's callback argument through
-// (CONST_PTR_TO_DYNPTR); checked mode confirms it is the live one.
-const DynptrKern* dynptr_of(vm::RunContext* run, std::uint64_t p, const char* helper) {
+// The dynptr a helper was given: drain's callback argument (CONST_PTR_TO_DYNPTR) or a stack dynptr
+// bpf_dynptr_from_mem initialised. Checked mode confirms the 16 bytes are readable program memory;
+// `foreign` is then set for a stack dynptr, whose memory each use checks (guest_ok).
+const DynptrKern* dynptr_of(vm::RunContext* run, std::uint64_t p, const char* helper, bool& foreign) {
+  foreign = false;
   if (checked(run)) {
     const vm::Region* r = run->region_allowing(static_cast<std::uintptr_t>(p), sizeof(DynptrKern), false);
-    if (r == nullptr || r->what != kDynptrRegion || r->begin != p) {
-      fault(run, std::string(helper) + ": " + hex(p) + " is not a live bpf_user_ringbuf_drain dynptr");
+    foreign = r == nullptr || r->what != kDynptrRegion || r->begin != p;
+    if (foreign && !run->allowed(static_cast<std::uintptr_t>(p), sizeof(DynptrKern), false)) {
+      fault(run, std::string(helper) + ": " + hex(p) + " is not a readable bpf_dynptr");
       return nullptr;
     }
   }
@@ -101,12 +107,14 @@ std::uint64_t user_ringbuf_drain(std::uint64_t m, std::uint64_t fn, std::uint64_
 std::uint64_t dynptr_copy(vm::RunContext* run, std::uint64_t dynptr, std::uint64_t mem, std::uint64_t len,
                           std::uint64_t offset, std::uint64_t flags, bool to_sample) {
   const char* helper = to_sample ? "bpf_dynptr_write" : "bpf_dynptr_read";
-  const DynptrKern* d = dynptr_of(run, dynptr, helper);
+  bool foreign = false;
+  const DynptrKern* d = dynptr_of(run, dynptr, helper, foreign);
   if (d == nullptr || !guest_ok(run, mem, len, !to_sample, helper)) return 0;
   if (d->data == nullptr || flags) return ret(-EINVAL);
   const auto len32 = static_cast<std::uint32_t>(len), off32 = static_cast<std::uint32_t>(offset);
   if (const int e = check_off_len(*d, off32, len32)) return ret(e);
   std::byte* at = d->data + d->offset + off32;
+  if (foreign && !guest_ok(run, reinterpret_cast<std::uintptr_t>(at), len32, to_sample, helper)) return 0;
   if (to_sample) std::memmove(at, ptr(mem), len32);
   else std::memmove(ptr(mem), at, len32);
   return 0;
@@ -125,11 +133,25 @@ std::uint64_t dynptr_write(std::uint64_t dst, std::uint64_t offset, std::uint64_
 // bpf_dynptr_data(ptr, offset, len): the bytes themselves, or NULL when they are not all inside.
 std::uint64_t dynptr_data(std::uint64_t p, std::uint64_t offset, std::uint64_t len, std::uint64_t, std::uint64_t,
                           vm::RunContext* run) {
-  const DynptrKern* d = dynptr_of(run, p, "bpf_dynptr_data");
+  bool foreign = false;
+  const DynptrKern* d = dynptr_of(run, p, "bpf_dynptr_data", foreign);
   if (d == nullptr || d->data == nullptr) return 0;
   const auto len32 = static_cast<std::uint32_t>(len), off32 = static_cast<std::uint32_t>(offset);
   if (check_off_len(*d, off32, len32) != 0) return 0;
   return reinterpret_cast<std::uintptr_t>(d->data + d->offset + off32);
+}
+
+// bpf_dynptr_from_mem(data, size, flags, ptr): a local dynptr over size bytes of program memory; flags
+// -EINVAL and a size past DYNPTR_MAX_SIZE -E2BIG, both leaving a null dynptr (the later helpers' -EINVAL).
+std::uint64_t dynptr_from_mem(std::uint64_t data, std::uint64_t size, std::uint64_t flags, std::uint64_t p,
+                              std::uint64_t, vm::RunContext* run) {
+  if (!guest_ok(run, p, sizeof(DynptrKern), true, "bpf_dynptr_from_mem")) return 0;
+  auto* d = reinterpret_cast<DynptrKern*>(static_cast<std::uintptr_t>(p));
+  const auto size32 = static_cast<std::uint32_t>(size);
+  const int err = flags != 0 ? -EINVAL : size32 > kDynptrMaxSize ? -E2BIG : 0;
+  if (err == 0 && !guest_ok(run, data, size32, false, "bpf_dynptr_from_mem")) return 0;
+  *d = err != 0 ? DynptrKern{nullptr, 0, 0} : DynptrKern{reinterpret_cast<std::byte*>(static_cast<std::uintptr_t>(data)), size32, 0};
+  return ret(err);
 }
 
 }  // namespace
@@ -137,6 +159,8 @@ std::uint64_t dynptr_data(std::uint64_t p, std::uint64_t offset, std::uint64_t l
 void add_user_ringbuf_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_user_ringbuf_drain, "bpf_user_ringbuf_drain", user_ringbuf_drain, rt, RetType::Integer,
                 {ArgType::ConstMapPtr, ArgType::PtrToFunc, ArgType::PtrToStack, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_dynptr_from_mem, "bpf_dynptr_from_mem", dynptr_from_mem, rt, RetType::Integer,
+                {ArgType::PtrToMem, ArgType::ConstSizeOrZero, ArgType::Anything, ArgType::PtrToDynptr}));
   reg.add(entry(BPF_FUNC_dynptr_read, "bpf_dynptr_read", dynptr_read, rt, RetType::Integer,
                 {ArgType::PtrToUninitMem, ArgType::ConstSizeOrZero, ArgType::PtrToDynptr, ArgType::Anything,
                  ArgType::Anything}));

@@ -185,6 +185,10 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
   }
   const StackSlots& stack = std::as_const(s).frames[p.frame].stack;  // a read keeps the frame shared
   const int hi = static_cast<int>(r.hi);
+  if (stack.touches_dynptr(lo, hi - lo + size)) {
+    d.note = "the bytes are a bpf_dynptr's (only the dynptr helpers use them)";
+    return violation(pc, ViolationKind::UninitStackRead, d);
+  }
   if (!stack.initialised(lo, hi - lo + size)) {
     if (opts.unprivileged) return violation(pc, ViolationKind::UninitStackRead, d);
     reads_uninit_stack = true;  // the kernel's allow_uninit_stack: unknown bytes (engines zero the stack)
@@ -338,6 +342,11 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
       }
       const int lo = static_cast<int>(range.lo);
       const int span = static_cast<int>(range.hi - range.lo + size_max);
+      if (std::as_const(s).frames[p.frame].stack.touches_dynptr(lo, span)) {
+        // check_stack_range_initialized: a helper may neither read a dynptr's bytes nor write over them.
+        d.note = write ? "potential write to dynptr disallowed" : "the bytes are a bpf_dynptr's";
+        return violation(pc, ViolationKind::HelperArgMemory, d);
+      }
       if (write) {
         StackSlots& stack = s.frames[p.frame].stack;
         stack.clobber(lo, span);

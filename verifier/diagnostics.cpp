@@ -162,8 +162,8 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::FramePointerWrite:
       return "frame pointer is read only: r10 cannot be written";
     case ViolationKind::UninitStackRead:
-      return "invalid read from stack " + r + " " + offs + " size=" + std::to_string(d.size) +
-             ": the bytes are read before they are written";
+      return "invalid read from stack " + r + " " + offs + " size=" + std::to_string(d.size) + ": " +
+             (d.note.empty() ? std::string("the bytes are read before they are written") : std::string(d.note));
     case ViolationKind::InvalidMemAccess:
       if (!d.note.empty()) return "invalid access to map value pointer: " + std::string(d.note);
       return r + " invalid mem access '" + (s ? type_name(s->reg(d.reg)) : std::string("scalar")) +
@@ -253,6 +253,9 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
              arg_type_name(d.expected) + " (argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) + ")" +
              (d.note.empty() ? std::string() : ": " + std::string(d.note));
     case ViolationKind::HelperArgMemory:
+      if (!d.note.empty())
+        return "invalid indirect access to stack " + r + " " + offs + " size=" + std::to_string(d.size) + ": argument " +
+               std::to_string(d.arg) + " of " + helper_name(o, d.helper) + ": " + std::string(d.note);
       return "invalid indirect read from stack " + r + " " + offs + " size=" + std::to_string(d.size) +
              ": argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) +
              " points at stack bytes that are not initialised";

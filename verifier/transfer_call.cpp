@@ -18,7 +18,7 @@ constexpr std::uint32_t kBpfForEachMapElem = 164;     // BPF_FUNC_for_each_map_e
 constexpr std::uint32_t kBpfFindVma = 180;            // BPF_FUNC_find_vma
 constexpr std::uint32_t kBpfSpinLock = 93, kBpfSpinUnlock = 94;
 constexpr std::uint32_t kBpfTimerInit = 169, kBpfTimerSetCallback = 170;
-constexpr std::uint32_t kBpfRingbufSubmitDynptr = 199, kBpfRingbufDiscardDynptr = 200;
+constexpr std::uint32_t kBpfDynptrFromMem = 197, kBpfRingbufSubmitDynptr = 199, kBpfRingbufDiscardDynptr = 200;
 constexpr std::uint32_t kBpfDynptrRead = 201, kBpfDynptrWrite = 202, kBpfDynptrData = 203;
 constexpr std::uint32_t kBpfUserRingbufDrain = 209;
 constexpr std::uint32_t kBpfTailCall = 12;            // BPF_FUNC_tail_call
@@ -206,11 +206,12 @@ Check take_or_release_lock(State& s, std::uint32_t pc, std::uint32_t helper, con
 }
 
 // The kernel's process_dynptr_func for the dynptrs bpfvm has: bpf_user_ringbuf_drain's callback
-// argument (CONST_PTR_TO_DYNPTR). bpf_dynptr_read/write/data take it (ARG_PTR_TO_DYNPTR | MEM_RDONLY:
-// they do not change the struct); the helpers that initialise or release one mutate it. A stack
-// dynptr would come only from bpf_dynptr_from_mem / bpf_ringbuf_reserve_dynptr, which bpfvm does not
-// verify yet, so a stack slot is never an initialised dynptr here.
-Check check_dynptr_arg(std::uint32_t pc, std::uint32_t helper, const RegValue& v, ViolationDetail d) {
+// argument (CONST_PTR_TO_DYNPTR) and local dynptrs on the stack (bpf_dynptr_from_mem's last argument,
+// MEM_UNINIT: 16 bytes at a constant 8-aligned offset become one, destroying any dynptr there).
+// bpf_dynptr_read/write/data take either (ARG_PTR_TO_DYNPTR | MEM_RDONLY: they do not change the
+// struct); the helpers that initialise or release one mutate it. Ring buffer dynptrs
+// (bpf_ringbuf_*_dynptr, a reference) are not supported yet.
+Check check_dynptr_arg(State& s, std::uint32_t pc, std::uint32_t helper, const RegValue& v, ViolationDetail d) {
   const bool takes_const = helper == kBpfDynptrRead || helper == kBpfDynptrWrite || helper == kBpfDynptrData;
   if (v.type == RegType::Dynptr) {
     // check_func_arg_reg_off: the pointer as the kernel made it (arithmetic on it is allowed, passing it on is not).
@@ -230,11 +231,39 @@ Check check_dynptr_arg(std::uint32_t pc, std::uint32_t helper, const RegValue& v
     return violation(pc, ViolationKind::HelperArgType, d);
   }
   if (v.type == RegType::Stack) {
-    if (!takes_const) {
-      d.note = "dynptrs on the stack (bpf_dynptr_from_mem, bpf_ringbuf_*_dynptr)";
+    if (!takes_const && helper != kBpfDynptrFromMem) {
+      d.note = "ring buffer dynptrs (bpf_ringbuf_*_dynptr)";
       return violation(pc, ViolationKind::Unsupported, d);
     }
-    d.note = "Expected an initialized dynptr (no helper bpfvm verifies initialised this stack slot as one)";
+    // dynptr_get_spi: a constant offset at a slot's start, 16 bytes inside the frame.
+    if (!v.value.is_const()) {
+      d.note = "dynptr has to be at a constant offset";
+      return violation(pc, ViolationKind::HelperArgType, d);
+    }
+    const auto off = static_cast<std::int64_t>(v.value.const_value());
+    d.off_min = d.off_max = off;
+    if (off % 8 != 0) {
+      d.note = "cannot pass in dynptr at an offset that is not a multiple of 8";
+      return violation(pc, ViolationKind::HelperArgType, d);
+    }
+    if (!StackSlots::in_frame(off, 16)) {
+      d.size = 16;
+      d.limit = StackSlots::kBytes;
+      return violation(pc, ViolationKind::OutOfBounds, d);
+    }
+    const std::uint32_t frame = v.frame;
+    if (helper == kBpfDynptrFromMem) {
+      // check_helper_call: the kernel builds a local dynptr only over a map value.
+      if (std::as_const(s).reg(1).type != RegType::MapValue) {
+        d.reg = d.arg = 1;
+        d.note = "Unsupported reg type for bpf_dynptr_from_mem data (it must be a map value)";
+        return violation(pc, ViolationKind::HelperArgType, d);
+      }
+      s.frames[frame].stack.mark_dynptr(static_cast<int>(off));
+      return std::nullopt;
+    }
+    if (std::as_const(s).frames[frame].stack.dynptr_at(static_cast<int>(off))) return std::nullopt;
+    d.note = "Expected an initialized dynptr";
     return violation(pc, ViolationKind::HelperArgType, d);
   }
   d.note = "expected pointer to stack or const struct bpf_dynptr";
@@ -415,7 +444,7 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         facts.timer_map = v.aux;
         break;
       case ArgType::PtrToDynptr:
-        if (auto c = check_dynptr_arg(pc, helper, v, d)) return c;
+        if (auto c = check_dynptr_arg(s, pc, helper, v, d)) return c;
         break;
       case ArgType::PtrToKptr:
         d.note = "kptr arguments (ARG_PTR_TO_KPTR)";

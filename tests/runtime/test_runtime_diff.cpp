@@ -604,6 +604,10 @@ TEST_CASE("ringbuf: reserve/submit/discard, output, query", "[runtime][ringbuf]"
   run_both_engines({"ringbuf", "ringbuf_prod", {}});
 }
 
+TEST_CASE("dynptr: bpf_dynptr_from_mem over a map value, dynptr read/write/data in and past range", "[runtime][dynptr]") {
+  run_both_engines({"dynptr", "dynptr_mem", {}});
+}
+
 TEST_CASE("tail_calls: prog_array chain and fall-through", "[runtime][tailcall]") {
   run_both_engines({"tail_calls", "entry", {}});
 }

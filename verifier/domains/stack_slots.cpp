@@ -17,7 +17,43 @@ void StackSlots::drop_spill(int slot) {
                 spills_.end());
 }
 
+void StackSlots::destroy_dynptrs(int off, int size) {
+  for (int s = slot_of(off); s <= slot_of(off + size - 1); ++s) {
+    if (dynptr_[s] == 0) continue;
+    const int first = dynptr_[s] == kDynptrFirst ? s : s - 1;
+    for (int k = first; k <= first + 1; ++k) {
+      dynptr_[k] = 0;
+      init_[k] = 0;
+    }
+  }
+}
+
+void StackSlots::mark_dynptr(int off) {
+  touch(off);
+  destroy_dynptrs(off, 16);
+  const int s = slot_of(off);
+  for (int k = s; k <= s + 1; ++k) {
+    drop_spill(k);
+    init_[k] = 0xff;
+  }
+  dynptr_[s] = kDynptrFirst;
+  dynptr_[s + 1] = kDynptrSecond;
+}
+
+bool StackSlots::dynptr_at(int off) const {
+  if (off % 8 != 0 || !in_frame(off, 16)) return false;
+  const int s = slot_of(off);
+  return dynptr_[s] == kDynptrFirst && dynptr_[s + 1] == kDynptrSecond;
+}
+
+bool StackSlots::touches_dynptr(int off, int size) const {
+  for (int s = slot_of(off); s <= slot_of(off + size - 1); ++s)
+    if (dynptr_[s] != 0) return true;
+  return false;
+}
+
 void StackSlots::write_bytes(int off, int size) {
+  destroy_dynptrs(off, size);
   for (int b = off + kBytes; b < off + kBytes + size; ++b) {
     init_[b / 8] |= static_cast<std::uint8_t>(1u << (b % 8));
   }
@@ -26,10 +62,12 @@ void StackSlots::write_bytes(int off, int size) {
 
 void StackSlots::clobber(int off, int size) {
   touch(off);
+  destroy_dynptrs(off, size);
   for (int s = slot_of(off); s <= slot_of(off + size - 1); ++s) drop_spill(s);
 }
 
 void StackSlots::spill(int off, const RegValue& value) {
+  destroy_dynptrs(off, 8);
   const int s = slot_of(off);
   init_[s] = 0xff;
   auto it = std::lower_bound(spills_.begin(), spills_.end(), s, [](const auto& e, int k) { return e.first < k; });
@@ -57,6 +95,8 @@ int StackSlots::depth_bytes() const {
 }
 
 bool StackSlots::leq(const StackSlots& old, IdMap& ids, std::uint64_t precise_slots) const {
+  // A dynptr is used (or refused) the same way on both paths only where both hold the same ones.
+  if (dynptr_ != old.dynptr_) return false;
   // Initialised bytes, eight slots at a time.
   for (int w = 0; w < kSlots / 8; ++w) {
     std::uint64_t mine, theirs;

@@ -12,6 +12,8 @@
 namespace bpfvm::verifier {
 
 class StackSlots {
+  static constexpr std::uint8_t kDynptrFirst = 1, kDynptrSecond = 2;
+
  public:
   static constexpr int kBytes = 512;
   static constexpr int kSlots = kBytes / 8;
@@ -58,6 +60,14 @@ class StackSlots {
   /// Deepest byte ever initialised or touched, as a positive depth.
   int depth_bytes() const;
 
+  /// The 16 bytes at off (8-aligned, in the frame) become a local dynptr (the kernel's
+  /// mark_stack_slots_dynptr): a dynptr already overlapping them is destroyed first.
+  void mark_dynptr(int off);
+  /// A whole dynptr starts at off (its first slot there, its second right above).
+  bool dynptr_at(int off) const;
+  /// Some byte of [off, off+size) belongs to a dynptr.
+  bool touches_dynptr(int off, int size) const;
+
   /// Every byte initialised in old is initialised here, and spills agree. A slot outside
   /// `precise_slots` (bit s = slot s) that holds a spilled scalar on both sides matches whatever the
   /// scalars' values: no explored path relied on them.
@@ -66,9 +76,13 @@ class StackSlots {
 
  private:
   void drop_spill(int slot);
+  /// Writes over a dynptr's slot destroy the whole dynptr: both slots become uninitialised
+  /// (the kernel's destroy_if_dynptr_stack_slot for an unreferenced dynptr).
+  void destroy_dynptrs(int off, int size);
 
   std::array<std::uint8_t, kSlots> init_{};  // bit b of slot s: byte s*8+b is initialised
   std::vector<std::pair<int, RegValue>> spills_;  // sorted by slot
+  std::array<std::uint8_t, kSlots> dynptr_{};  // slot s: 0, or kDynptrFirst / kDynptrSecond
   int touched_bytes_ = 0;  // depth of the deepest byte touched (not compared by leq: no safety fact)
 };
 
