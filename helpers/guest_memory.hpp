@@ -96,6 +96,7 @@ void add_xdp_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_ringbuf_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_program_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_user_ringbuf_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
+void add_dynptr_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_socket_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_sockmap_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 /// bpf_map_lookup_elem / bpf_map_update_elem on a SOCKMAP or SOCKHASH (sockmap_helpers.cpp): the value

@@ -19,6 +19,7 @@ void register_kernel_helpers(vm::HelperRegistry& registry, HelperRuntime& runtim
   detail::add_ringbuf_helpers(registry, runtime);
   detail::add_program_helpers(registry, runtime);
   detail::add_user_ringbuf_helpers(registry, runtime);
+  detail::add_dynptr_helpers(registry, runtime);
   detail::add_socket_helpers(registry, runtime);
   detail::add_sockmap_helpers(registry, runtime);
   detail::add_msg_helpers(registry, runtime);
