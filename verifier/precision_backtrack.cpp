@@ -203,7 +203,7 @@ void backtrack_stack_access(const vm::Program& p, const HistoryEntry& e, Precise
   const std::size_t here = e.depth - 1u;
   const auto frame = static_cast<std::size_t>(e.stack.frame);
   const std::uint64_t slot = std::uint64_t{1} << e.stack.slot;
-  if (op.form == Form::Load) {
+  if (op.form == Form::Load || op.form == Form::LoadSx) {  // a sign-extending fill carries the spill too
     if (bt.regs[here] & bit(in.dst)) bt.slots[frame] |= slot;
   } else if (op.form == Form::StoreReg) {
     if (!(bt.slots[frame] & slot)) return;
