@@ -41,7 +41,7 @@ constexpr ArgType A = ArgType::Anything, C = ArgType::PtrToCtx, M = ArgType::Con
                   BSkc = ArgType::PtrToBtfIdSockCommon,
                   Btf = ArgType::PtrToBtfId, Dyn = ArgType::PtrToDynptr,
                   Fn = ArgType::PtrToFunc, Long = ArgType::PtrToLong, Int = ArgType::PtrToInt,
-                  Kptr = ArgType::PtrToKptr;
+                  Kptr = ArgType::PtrToKptr, CtxOrNull = ArgType::PtrToCtxOrNull;
 constexpr RetType I = RetType::Integer, Val = RetType::PtrToMapValueOrNull, Sock = RetType::PtrToSocketOrNull,
                   SockCommon = RetType::PtrToSockCommonOrNull, TcpSock = RetType::PtrToTcpSockOrNull,
                   Obj = RetType::PtrToBtfId;
@@ -133,7 +133,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(read_branch_records, -ENOENT, I, C, Out, Sz0, A),     // no branch stack
     ROW(get_ns_current_pid_tgid, kNotYet, I, A, A, Out, Sz),  // implemented in task_helpers.cpp
     ROW(xdp_output, kNotYet, I, Btf, M, A, Mem, Sz0),
-    ROW(get_netns_cookie, kNotYet, I, C),
+    ROW(get_netns_cookie, kNotYet, I, CtxOrNull),  // ARG_PTR_TO_CTX_OR_NULL in every program type's proto
     ROW(get_current_ancestor_cgroup_id, kNotYet, I, A),
     ROW(sk_assign, kNotYet, I, C, BSkc, A),
     ROW(seq_printf, kNotYet, I, Btf, Mem, Sz, Mem, Sz0),

@@ -172,13 +172,16 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
       d.note = "partial overwrite of a spilled pointer";
       return violation(pc, ViolationKind::PointerLeak, d);
     }
+    // The kernel's check_stack_write_fixed_off: a pointer is spilled whole or not at all.
+    if (value && value->is_pointer() && size != 8) return violation(pc, ViolationKind::StackSpillSize, d);
     if (value && whole_slot) {
       stack.spill(lo, *value);
+    } else if (value && lo % 8 == 0 && !opts.unprivileged) {
+      // A narrow scalar spill at a slot's start (privileged): the slot keeps the register, so a fill
+      // no wider reads its low bytes back; the link to other copies holds only when the value fits.
+      const bool fits = value->value.umax() <= (std::uint64_t{1} << (8 * size)) - 1;
+      stack.spill(lo, fits ? *value : RegValue::scalar(value->value), size);
     } else {
-      if (opts.unprivileged && value && value->is_pointer()) {
-        d.note = "partial spill of a pointer";
-        return violation(pc, ViolationKind::PointerLeak, d);
-      }
       stack.write_bytes(lo, size);
     }
     return std::nullopt;
@@ -194,10 +197,27 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
     reads_uninit_stack = true;  // the kernel's allow_uninit_stack: unknown bytes (engines zero the stack)
     s.frames[p.frame].stack.touch(lo);  // copies a shared frame: only reads of uninitialised bytes
   }
-  if (r.lo == r.hi && size == 8 && lo % 8 == 0) {
+  if (r.lo == r.hi) {
     if (const RegValue* spilled = stack.spilled(lo)) {
-      if (loaded) *loaded = *spilled;
-      return std::nullopt;
+      // The kernel's check_stack_read_fixed_off: a spilled pointer is filled only whole; a scalar
+      // spill read from the slot's start no wider than it gives its low bytes, a read of spilled
+      // bytes of a zero gives zero, anything else unknown bytes.
+      const int spill_bytes = stack.spill_bytes(lo);
+      const int at = lo - (StackSlots::slot_of(lo) * 8 - StackSlots::kBytes);
+      if (size == 8 && spill_bytes == 8) {
+        if (loaded) *loaded = *spilled;
+        return std::nullopt;
+      }
+      if (spilled->is_pointer()) return violation(pc, ViolationKind::StackSpillSize, d);
+      if (loaded && at == 0 && size <= spill_bytes) {
+        const bool fits = spilled->value.umax() <= (std::uint64_t{1} << (8 * size)) - 1;
+        *loaded = fits ? *spilled : RegValue::scalar(spilled->value.truncate(static_cast<unsigned>(8 * size)));
+        return std::nullopt;
+      }
+      if (loaded && at + size <= spill_bytes && spilled->value.is_const() && spilled->value.const_value() == 0) {
+        *loaded = RegValue::scalar(ScalarDomain::constant(0));
+        return std::nullopt;
+      }
     }
   }
   bool pointer_read = false;

@@ -60,6 +60,7 @@ enum class ViolationKind : std::uint8_t {
   BtfAccess,           // load or store through a kernel object pointer its BTF layout refuses (note says why)
   MixedPointerBase,    // one load/store reached with the context on one path and other memory on another
   Unsupported,         // a construct this verifier does not handle yet
+  StackSpillSize,      // a pointer stored to or loaded from the stack in fewer than 8 bytes
 };
 
 /// The facts a message needs. Fields a kind does not use keep their defaults.

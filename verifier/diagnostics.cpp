@@ -101,6 +101,7 @@ const char* arg_type_name(vm::ArgType t) {
     case vm::ArgType::PtrToDynptr: return "dynptr";
     case vm::ArgType::PtrToTimer: return "timer (a map value's struct bpf_timer)";
     case vm::ArgType::PtrToKptr: return "kptr";
+    case vm::ArgType::PtrToCtxOrNull: return "ctx or NULL";
   }
   return "?";
 }
@@ -333,6 +334,9 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
              " is the context on one path and other memory on another (context accesses are rewritten per insn)";
     case ViolationKind::Unsupported:
       return "not supported yet by the verifier: " + std::string(d.note.empty() ? "this construct" : d.note);
+    case ViolationKind::StackSpillSize:
+      return std::string("invalid size of register ") + (d.write ? "spill" : "fill") + ": stack " + offs + " size=" +
+             std::to_string(d.size) + ": a pointer is stored to and loaded from the stack only as a whole 8-byte register";
   }
   (void)p;
   return "rejected";

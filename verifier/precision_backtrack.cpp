@@ -11,9 +11,10 @@
 // operands concretely: narrowed registers are marked together (`linked`), and marked linked
 // registers are compared with their ids, so the pruned state links them as well.
 // Stack slots holding a spilled scalar are marked like registers (the kernel's per-frame stack
-// mask): only a whole-register fill at a constant offset gives a register a slot's value, and only
-// a whole-register spill at a constant offset gives a slot a register's value, so backtracking moves
-// a mark from a filled register to its slot and from a spilled slot to the stored register. Every
+// mask): only a fill inside one slot at a constant offset (whole, or narrow: the spill's low bytes or
+// a spilled zero) gives a register a slot's value, and only a spill at a constant offset (whole, or a
+// narrow scalar one at the slot's start) gives a slot a register's value, so backtracking moves a
+// mark from a filled register to its slot and from a spilled slot to the stored register. Every
 // other stack write leaves plain bytes (compared exactly), every other read yields an unknown
 // scalar. A slot accessed through a pointer to another frame's stack is marked in that frame.
 #include "verifier/precision_backtrack.hpp"
@@ -83,7 +84,7 @@ StackAccess stack_access_of(const State& s, int ptr, std::int16_t off, int size)
   if (!StackSlots::in_frame(at, size)) return {};
   const int lo = static_cast<int>(at);
   return StackAccess{static_cast<std::int8_t>(p.frame), static_cast<std::uint8_t>(StackSlots::slot_of(lo)),
-                     size == 8 && lo % 8 == 0};
+                     StackSlots::slot_of(lo) == StackSlots::slot_of(lo + size - 1)};
 }
 
 constexpr std::uint32_t kBpfLoop = 181;  // its nr_loops and flags are read, its ctx reaches the callback
@@ -196,13 +197,13 @@ RegMask backtrack_insn(const vm::Program& p, std::uint32_t pc, RegMask after) {
 // stored register instead (the slot's earlier content no longer matters). Runs before
 // backtrack_insn, which clears the filled register.
 void backtrack_stack_access(const vm::Program& p, const HistoryEntry& e, PreciseMarks& bt) {
-  if (e.stack.frame < 0 || !e.stack.whole_slot) return;
+  if (e.stack.frame < 0 || !e.stack.one_slot) return;
   const auto& op = p.op(e.pc);
   const auto& in = p.insns[e.pc];
   const std::size_t here = e.depth - 1u;
   const auto frame = static_cast<std::size_t>(e.stack.frame);
   const std::uint64_t slot = std::uint64_t{1} << e.stack.slot;
-  if (op.form == Form::Load) {
+  if (op.form == Form::Load || op.form == Form::LoadSx) {  // a sign-extending fill carries the spill too
     if (bt.regs[here] & bit(in.dst)) bt.slots[frame] |= slot;
   } else if (op.form == Form::StoreReg) {
     if (!(bt.slots[frame] & slot)) return;

@@ -19,7 +19,7 @@ namespace bpfvm::verifier {
 struct StackAccess {
   std::int8_t frame = -1;  // frame whose stack is accessed; -1: not a constant-offset stack access
   std::uint8_t slot = 0;   // StackSlots::slot_of(offset)
-  bool whole_slot = false; // 8 bytes at an 8-aligned offset: a spill or a fill of a whole register
+  bool one_slot = false;   // inside one 8-byte slot: a spill or fill (whole or narrow) may carry a register
 };
 
 /// The distinct marks of `HistoryEntry::linked`, each kept once: a path's history holds one entry per

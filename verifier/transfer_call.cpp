@@ -357,6 +357,9 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
       case ArgType::ConstSizeOrZero:
         if (!v.is_scalar()) return wrong();
         break;
+      case ArgType::PtrToCtxOrNull:  // the kernel's ARG_PTR_TO_CTX_OR_NULL: a scalar 0 is NULL
+        if (is_zero(v)) break;
+        [[fallthrough]];
       case ArgType::PtrToCtx:
         if (v.type != RegType::Ctx || !v.value.is_const() || v.value.const_value() != 0) return wrong();
         break;

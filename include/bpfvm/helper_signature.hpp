@@ -41,6 +41,7 @@ enum class ArgType : std::uint8_t {
   PtrToDynptr,         ///< ARG_PTR_TO_DYNPTR
   PtrToTimer,          ///< ARG_PTR_TO_TIMER
   PtrToKptr,           ///< ARG_PTR_TO_KPTR
+  PtrToCtxOrNull,      ///< ARG_PTR_TO_CTX_OR_NULL: the unmodified context, or NULL (bpf_get_netns_cookie)
 };
 
 /// What a helper returns (the kernel's enum bpf_return_type).

@@ -67,6 +67,7 @@ vm::HelperRegistry kernel_like_helpers() {
       {ArgType::PtrToCtx, ArgType::PtrToMem, ArgType::ConstSize, A, A});
   add(r, 86, "bpf_sk_release", RetType::Integer, {ArgType::PtrToBtfIdSockCommon, D, D, D, D});
   add(r, 95, "bpf_sk_fullsock", RetType::PtrToSocketOrNull, {ArgType::PtrToSockCommon, D, D, D, D});
+  add(r, 122, "bpf_get_netns_cookie", RetType::Integer, {ArgType::PtrToCtxOrNull, D, D, D, D});
   return r;
 }
 

@@ -15,6 +15,7 @@ bool StackSlots::initialised(int off, int size) const {
 void StackSlots::drop_spill(int slot) {
   spills_.erase(std::remove_if(spills_.begin(), spills_.end(), [slot](const auto& e) { return e.first == slot; }),
                 spills_.end());
+  spill_bytes_[static_cast<std::size_t>(slot)] = 0;
 }
 
 void StackSlots::destroy_dynptrs(int off, int size) {
@@ -66,10 +67,11 @@ void StackSlots::clobber(int off, int size) {
   for (int s = slot_of(off); s <= slot_of(off + size - 1); ++s) drop_spill(s);
 }
 
-void StackSlots::spill(int off, const RegValue& value) {
+void StackSlots::spill(int off, const RegValue& value, int size_bytes) {
   destroy_dynptrs(off, 8);
   const int s = slot_of(off);
-  init_[s] = 0xff;
+  init_[s] |= static_cast<std::uint8_t>((1u << size_bytes) - 1u);  // the slot's first size_bytes bytes
+  spill_bytes_[static_cast<std::size_t>(s)] = static_cast<std::uint8_t>(size_bytes);
   auto it = std::lower_bound(spills_.begin(), spills_.end(), s, [](const auto& e, int k) { return e.first < k; });
   if (it != spills_.end() && it->first == s)
     it->second = value;
@@ -108,6 +110,9 @@ bool StackSlots::leq(const StackSlots& old, IdMap& ids, std::uint64_t precise_sl
     const RegValue* mine = nullptr;
     for (const auto& [s, v] : spills_)
       if (s == slot) mine = &v;
+    const auto at = static_cast<std::size_t>(slot);
+    if (mine != nullptr && spill_bytes_[at] != old.spill_bytes_[at] && !(old_value.is_scalar() && old_value.value.is_top()))
+      return false;  // a fill reads a spill of another width differently
     if (mine != nullptr) {
       const bool precise = (precise_slots >> slot) & 1u;
       if (!precise && mine->is_scalar() && old_value.is_scalar()) continue;

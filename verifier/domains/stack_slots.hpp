@@ -26,11 +26,15 @@ class StackSlots {
   void write_bytes(int off, int size);
   /// Bytes a helper may have overwritten: spills there become plain data, nothing new is initialised.
   void clobber(int off, int size);
-  /// An 8-byte aligned store of a whole register.
-  void spill(int off, const RegValue& value);
+  /// An 8-byte aligned store of a register: whole (size_bytes 8), or a scalar's low size_bytes
+  /// bytes at the slot's start (the kernel's save_register_state with a narrow size: the slot's other
+  /// bytes keep what they held).
+  void spill(int off, const RegValue& value, int size_bytes = 8);
   /// The register spilled in the 8-byte slot at off (8-aligned), or nullptr.
   const RegValue* spilled(int off) const;
   RegValue* spilled(int off) { return const_cast<RegValue*>(std::as_const(*this).spilled(off)); }
+  /// How many bytes, from its start, the spill in the slot holding off covers (8 or fewer), 0 if none.
+  int spill_bytes(int off) const { return spill_bytes_[static_cast<std::size_t>(slot_of(off))]; }
   /// Spilled registers touched by [off, off+size), in slot order.
   template <class F>
   void for_each_spill_in(int off, int size, F f) const {
@@ -82,6 +86,7 @@ class StackSlots {
 
   std::array<std::uint8_t, kSlots> init_{};  // bit b of slot s: byte s*8+b is initialised
   std::vector<std::pair<int, RegValue>> spills_;  // sorted by slot
+  std::array<std::uint8_t, kSlots> spill_bytes_{};  // slot s: bytes its spill covers from the slot's start, 0 = none
   std::array<std::uint8_t, kSlots> dynptr_{};  // slot s: 0, or kDynptrFirst / kDynptrSecond
   int touched_bytes_ = 0;  // depth of the deepest byte touched (not compared by leq: no safety fact)
 };
