@@ -199,3 +199,45 @@ TEST_CASE("an exit placed inside a loop's body goes after the loop", "[jit][opt]
   CHECK(depth[found] == 0);
   CHECK(run_both(program) == 20 + 100);
 }
+
+TEST_CASE("a register free during another value's lifetime hole is given out", "[jit][opt][regalloc]") {
+  // a = [r1+0] is read only on the branch placed last; the arm placed between (the fallthrough)
+  // needs three registers at once. With three registers, a's range has a hole over that arm and its
+  // register goes to one of the arm's values: nothing is spilled. One interval per value (a's from
+  // its load to its use) left two registers for the arm and spilled.
+  const auto program = assemble_program(
+      "ldxdw %r6, [%r1+0]\n"
+      "ldxdw %r7, [%r1+8]\n"
+      "jeq %r7, 0, late\n"
+      "ldxdw %r2, [%r1+16]\n"
+      "ldxdw %r3, [%r1+24]\n"
+      "ldxdw %r4, [%r1+32]\n"
+      "mov %r0, %r2\n"
+      "xor %r0, %r3\n"
+      "add %r0, %r4\n"
+      "exit\n"
+      "late:\n"
+      "mov %r0, %r6\n"
+      "exit\n");
+  auto fn = optimized_function(program, test_helpers(), {});
+  jit::opt::RegisterFile three;
+  three.allocatable = {0, 1, 2};
+  three.survives_calls.assign(3, false);
+  const auto al = jit::opt::allocate_registers(fn, three);
+  INFO(jit::opt::to_text(fn));
+  CHECK(al.spilled == 0);
+  // The load of a (offset 0) and an arm's load (offsets 16..32) share a register.
+  jit::opt::ValueId a = jit::opt::kNoValue;
+  std::vector<jit::opt::ValueId> arm;
+  for (jit::opt::ValueId v = 0; v < fn.values.size(); ++v) {
+    const auto& i = fn.values[v];
+    if (i.dead || i.op != jit::opt::Op::Load) continue;
+    if (i.off == 0) a = v;
+    if (i.off >= 16) arm.push_back(v);
+  }
+  REQUIRE(a != jit::opt::kNoValue);
+  REQUIRE(arm.size() == 3);
+  CHECK(al.reg[a] != jit::opt::Allocation::kNone);
+  CHECK(std::any_of(arm.begin(), arm.end(), [&](auto v) { return al.reg[v] == al.reg[a]; }));
+  run_both(program);
+}
