@@ -103,10 +103,27 @@ class LiveRanges {
     segments_.resize(built_.size());
     std::vector<std::uint32_t> fill(start_.begin() + 1, start_.end());  // each value's are built last first
     for (const auto& b : built_) segments_[--fill[b.value]] = b.seg;
+    // Blocks are built in reverse order, so each value's segments come out ascending; a segment
+    // added ahead of its block's (a hoisted phi write) may overlap one: sort and merge those.
+    std::vector<Segment> merged;
+    for (std::size_t d = 0; d < n; ++d) {
+      const auto first = segments_.begin() + start_[d], last = segments_.begin() + start_[d + 1];
+      if (std::adjacent_find(first, last, [](const Segment& a, const Segment& b) { return b.from <= a.to; }) == last)
+        continue;
+      std::sort(first, last, [](const Segment& a, const Segment& b) { return a.from < b.from; });
+      merged.clear();
+      for (auto s = first; s != last; ++s)
+        if (!merged.empty() && s->from <= merged.back().to) merged.back().to = std::max(merged.back().to, s->to);
+        else merged.push_back(*s);
+      united_.emplace_back(static_cast<std::uint32_t>(d), merged);
+    }
+    united_of_.assign(n + 1, kNoSegment);
+    for (std::uint32_t k = 0; k < united_.size(); ++k) united_of_[united_[k].first] = k;
     built_ = {};
     latest_ = {};
   }
   /// g's range becomes the union of its members' (g among them); the members' stay as they were.
+  /// After finish.
   void unite(std::uint32_t g, std::span<const std::uint32_t> members) {
     std::vector<Segment> all;
     for (auto m : members) all.insert(all.end(), of(m).begin(), of(m).end());
@@ -116,7 +133,6 @@ class LiveRanges {
       if (!merged.empty() && s.from <= merged.back().to) merged.back().to = std::max(merged.back().to, s.to);
       else merged.push_back(s);
     united_.emplace_back(g, std::move(merged));
-    united_of_.resize(start_.size(), kNoSegment);
     united_of_[g] = static_cast<std::uint32_t>(united_.size() - 1);
   }
 
@@ -279,6 +295,26 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   auto contains = [](std::span<const std::uint32_t> set, std::uint32_t d) {
     return std::binary_search(set.begin(), set.end(), d);
   };
+  // A latch ending in a branch whose back edge is an edge block may get that block's phi moves
+  // above its compare (moves.hpp hoisted_latch_edge): the loop head's phis are then written from
+  // the branch on, so a value the compare reads or the exit needs must not share their registers.
+  std::vector<std::uint32_t> hoisted_phis;
+  auto latch_edge_phis = [&](BlockId b) -> std::span<const std::uint32_t> {
+    hoisted_phis.clear();
+    const Block& blk = fn.blocks[b];
+    if (blk.succs.size() != 2 || blk.insts.empty() || fn.values[blk.insts.back()].op != Op::Branch) return {};
+    for (auto e : blk.succs) {
+      const Block& edge = fn.blocks[e];
+      if (edge.preds.size() != 1 || edge.succs.size() != 1 || edge.succs[0] > b) continue;
+      for (auto id : fn.blocks[edge.succs[0]].insts) {
+        const Inst& phi = fn.values[id];
+        if (phi.dead) continue;
+        if (phi.op != Op::Phi) break;
+        if (dense[id] != UINT32_MAX) hoisted_phis.push_back(dense[id]);
+      }
+    }
+    return hoisted_phis;
+  };
   LiveRanges ranges(nd);
   for (auto it = out.order.rbegin(); it != out.order.rend(); ++it) {
     const BlockId b = *it;
@@ -295,6 +331,8 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
         if (phi.op != Op::Phi) break;
         if (dense[id] != UINT32_MAX) ranges.add(dense[id], to - 1, to);
       }
+    if (const auto hoisted = latch_edge_phis(b); !hoisted.empty())  // written from b's branch on
+      for (auto d : hoisted) ranges.add(d, 2 * pos[fn.blocks[b].insts.back()], to);
     const auto& insts = fn.blocks[b].insts;
     for (auto k = insts.size(); k-- > 0;) {
       const ValueId id = insts[k];
