@@ -443,12 +443,14 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   // overlaps one of theirs.
   out.reg.assign(nv, Allocation::kNone);
   out.slot.assign(nv, -1);
-  std::vector<std::uint32_t> by_start;
+  std::vector<std::uint32_t> first(nd), last(nd);  // per group: where its range starts and ends
+  std::vector<std::uint64_t> by_start;             // (start, group), sorted
   for (std::uint32_t d = 0; d < nd; ++d)
-    if (group[d] == d) by_start.push_back(d);
-  std::sort(by_start.begin(), by_start.end(), [&](auto a, auto b) {
-    return ranges.start(a) != ranges.start(b) ? ranges.start(a) < ranges.start(b) : a < b;
-  });
+    if (group[d] == d) {
+      first[d] = ranges.start(d), last[d] = ranges.end(d);
+      by_start.push_back(std::uint64_t{first[d]} << 32 | d);
+    }
+  std::sort(by_start.begin(), by_start.end());
   const auto max_reg = regs.allocatable.empty() ? 0 : *std::max_element(regs.allocatable.begin(), regs.allocatable.end());
   std::vector<std::vector<std::uint32_t>> holders(max_reg + 1u);  // host register -> groups holding it
   std::vector<std::uint32_t> call_writes;  // where each call writes its result (and clobbers)
@@ -487,10 +489,11 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     }
     return h;
   };
-  for (auto d : by_start) {
+  for (auto key : by_start) {
+    const auto d = static_cast<std::uint32_t>(key);
     const auto cur = ranges.of(d);
     for (auto& h : holders)  // expire: a group whose last use is here may hand its register on
-      std::erase_if(h, [&](std::uint32_t g) { return ranges.end(g) <= cur.front().from; });
+      std::erase_if(h, [&](std::uint32_t g) { return last[g] <= first[d]; });
     const bool across = crosses_call(d);
     auto usable = [&](std::size_t r) { return !across || regs.survives_calls[r]; };
     auto conflicts = [&](std::uint32_t g) { return LiveRanges::overlap(ranges.of(g), cur); };
@@ -512,7 +515,7 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
       // it, the register whose dearest such holder is cheapest (ties: the one that lives longest).
       auto cheaper = [&](std::uint32_t a, std::uint32_t b) {
         const double wa = spill_weight(a), wb = spill_weight(b);
-        return wa != wb ? wa < wb : ranges.end(a) > ranges.end(b);
+        return wa != wb ? wa < wb : last[a] > last[b];
       };
       auto dearest = [&](std::size_t r) {
         std::int64_t best = -1;
