@@ -1,6 +1,7 @@
 // Linear scan: critical-edge splitting, block order, liveness (per value, from its uses up to its
-// definition), one interval per value, then the scan spilling the value of least use per length
-// (uses weighted by loop depth).
+// definition), live ranges with holes (segments of the block order), then the scan, which gives a
+// register to a value when none of its segments overlaps those of the values already holding it,
+// spilling the value of least use per live length (uses weighted by loop depth).
 #include "jit/opt/regalloc.hpp"
 
 #include <algorithm>
