@@ -1,6 +1,7 @@
 // Linear scan: critical-edge splitting, block order, liveness (per value, from its uses up to its
-// definition), one interval per value, then the scan spilling the value of least use per length
-// (uses weighted by loop depth).
+// definition), live ranges with holes (segments of the block order), then the scan, which gives a
+// register to a value when none of its segments overlaps those of the values already holding it,
+// spilling the value of least use per live length (uses weighted by loop depth).
 #include "jit/opt/regalloc.hpp"
 
 #include <algorithm>
@@ -65,12 +66,114 @@ class LiveSets {
   std::vector<std::uint32_t> start_, values_;
 };
 
-struct Interval {
-  std::uint32_t lo = UINT32_MAX, hi = 0;
-  void cover(std::uint32_t p) {
-    lo = std::min(lo, p);
-    hi = std::max(hi, p);
+/// Per value (then per coalesced group), its live range: ascending, disjoint [from, to) segments.
+/// Built from the last position to the first: `add` merges a segment with the value's earliest one
+/// when they touch, `define` starts the earliest one at the definition.
+class LiveRanges {
+ public:
+  struct Segment {
+    std::uint32_t from, to;
+  };
+
+  explicit LiveRanges(std::size_t values) : latest_(values, kNoSegment) {}
+
+  void add(std::uint32_t d, std::uint32_t from, std::uint32_t to) {
+    if (const auto l = latest_[d]; l != kNoSegment && to >= built_[l].seg.from) {
+      built_[l].seg.from = std::min(built_[l].seg.from, from);
+      built_[l].seg.to = std::max(built_[l].seg.to, to);
+      return;
+    }
+    latest_[d] = static_cast<std::uint32_t>(built_.size());
+    built_.push_back({d, {from, to}});
   }
+  /// d is defined at `at` in the block starting at `block_from`: its segment in that block starts
+  /// there; a value never used lives at its definition only (its write still needs a place).
+  void define(std::uint32_t d, std::uint32_t at, std::uint32_t block_from) {
+    if (const auto l = latest_[d]; l != kNoSegment && built_[l].seg.from >= block_from && built_[l].seg.from <= at) {
+      built_[l].seg.from = at;
+      return;
+    }
+    add(d, at, at + 1);
+  }
+  /// Groups the segments by value, ascending.
+  void finish() {
+    const auto n = latest_.size();
+    start_.assign(n + 1, 0);
+    for (const auto& b : built_) ++start_[b.value + 1];
+    for (std::size_t d = 0; d < n; ++d) start_[d + 1] += start_[d];
+    segments_.resize(built_.size());
+    std::vector<std::uint32_t> fill(start_.begin() + 1, start_.end());  // each value's are built last first
+    for (const auto& b : built_) segments_[--fill[b.value]] = b.seg;
+    // Blocks are built in reverse order, so each value's segments come out ascending; a segment
+    // added ahead of its block's (a hoisted phi write) may overlap one: sort and merge those.
+    std::vector<Segment> merged;
+    for (std::size_t d = 0; d < n; ++d) {
+      const auto first = segments_.begin() + start_[d], last = segments_.begin() + start_[d + 1];
+      if (std::adjacent_find(first, last, [](const Segment& a, const Segment& b) { return b.from <= a.to; }) == last)
+        continue;
+      std::sort(first, last, [](const Segment& a, const Segment& b) { return a.from < b.from; });
+      merged.clear();
+      for (auto s = first; s != last; ++s)
+        if (!merged.empty() && s->from <= merged.back().to) merged.back().to = std::max(merged.back().to, s->to);
+        else merged.push_back(*s);
+      united_.emplace_back(static_cast<std::uint32_t>(d), merged);
+    }
+    united_of_.assign(n + 1, kNoSegment);
+    for (std::uint32_t k = 0; k < united_.size(); ++k) united_of_[united_[k].first] = k;
+    built_ = {};
+    latest_ = {};
+  }
+  /// g's range becomes the union of its members' (g among them); the members' stay as they were.
+  /// After finish.
+  void unite(std::uint32_t g, std::span<const std::uint32_t> members) {
+    std::vector<Segment> all;
+    for (auto m : members) all.insert(all.end(), of(m).begin(), of(m).end());
+    std::sort(all.begin(), all.end(), [](const Segment& a, const Segment& b) { return a.from < b.from; });
+    std::vector<Segment> merged;
+    for (const auto& s : all)
+      if (!merged.empty() && s.from <= merged.back().to) merged.back().to = std::max(merged.back().to, s.to);
+      else merged.push_back(s);
+    united_.emplace_back(g, std::move(merged));
+    united_of_[g] = static_cast<std::uint32_t>(united_.size() - 1);
+  }
+
+  std::span<const Segment> of(std::uint32_t d) const {
+    if (d < united_of_.size() && united_of_[d] != kNoSegment) return united_[united_of_[d]].second;
+    return {segments_.data() + start_[d], segments_.data() + start_[d + 1]};
+  }
+  std::uint32_t start(std::uint32_t d) const { return of(d).front().from; }
+  std::uint32_t end(std::uint32_t d) const { return of(d).back().to; }
+  std::uint64_t length(std::uint32_t d) const {
+    std::uint64_t n = 0;
+    for (const auto& s : of(d)) n += s.to - s.from;
+    return n;
+  }
+
+  static bool overlap(std::span<const Segment> a, std::span<const Segment> b) {
+    if (a.empty() || b.empty() || a.back().to <= b.front().from || b.back().to <= a.front().from) return false;
+    // Skip a's segments that end before b starts.
+    auto i = std::partition_point(a.begin(), a.end(), [&](const Segment& s) { return s.to <= b.front().from; });
+    auto j = b.begin();
+    while (i != a.end() && j != b.end()) {
+      if (i->to <= j->from) ++i;
+      else if (j->to <= i->from) ++j;
+      else return true;
+    }
+    return false;
+  }
+
+ private:
+  static constexpr std::uint32_t kNoSegment = UINT32_MAX;
+  struct Built {
+    std::uint32_t value;
+    Segment seg;
+  };
+  std::vector<std::uint32_t> latest_;  // while building: per value, its earliest segment so far
+  std::vector<Built> built_;
+  std::vector<std::uint32_t> start_;
+  std::vector<Segment> segments_;
+  std::vector<std::pair<std::uint32_t, std::vector<Segment>>> united_;
+  std::vector<std::uint32_t> united_of_;
 };
 
 }  // namespace
@@ -181,30 +284,76 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   }
   const LiveSets live_in(in_pairs, nb), live_out(out_pairs, nb);
 
-  // Intervals. A phi's own interval ends at its last use; the moves into it at the end of its
-  // predecessors extend it (phi_ext) unless its arguments share its location (coalescing below).
-  std::vector<Interval> iv(nd), phi_ext(nd);
-  for (auto b : out.order) {
-    for (auto d : live_in.of(b)) iv[d].cover(block_start[b]);
-    for (auto d : live_out.of(b)) iv[d].cover(block_end[b]);
-    for (auto id : fn.blocks[b].insts) {
+  // Live ranges with holes (Wimmer and Franz, "Linear Scan Register Allocation on SSA Form"): per
+  // value, the [from, to) segments of the block order where it is live, built block by block from
+  // the live sets, last block first. Positions are doubled: the instruction at p reads its operands
+  // at 2p and writes its result at 2p + 1, so a value whose last use is at p and the value defined
+  // there may share a register. Block b spans [2 start, 2 end + 2). A phi is live from its block's
+  // start and is also written at 2 end + 1 of each predecessor (its moves); an argument live out of a
+  // predecessor only for those moves ends at 2 end + 1, so it may share the phi's register (the move
+  // vanishes). A value dead across a region (an arm placed between its definition and its use) has
+  // a hole there, and its register is free for the arm's values.
+  auto contains = [](std::span<const std::uint32_t> set, std::uint32_t d) {
+    return std::binary_search(set.begin(), set.end(), d);
+  };
+  // A latch ending in a branch whose back edge is an edge block may get that block's phi moves
+  // above its compare (moves.hpp hoisted_latch_edge): the loop head's phis are then written from
+  // the branch on, so a value the compare reads or the exit needs must not share their registers.
+  std::vector<std::uint32_t> hoisted_phis;
+  auto latch_edge_phis = [&](BlockId b) -> std::span<const std::uint32_t> {
+    hoisted_phis.clear();
+    const Block& blk = fn.blocks[b];
+    if (blk.succs.size() != 2 || blk.insts.empty() || fn.values[blk.insts.back()].op != Op::Branch) return {};
+    for (auto e : blk.succs) {
+      const Block& edge = fn.blocks[e];
+      if (edge.preds.size() != 1 || edge.succs.size() != 1 || edge.succs[0] > b) continue;
+      for (auto id : fn.blocks[edge.succs[0]].insts) {
+        const Inst& phi = fn.values[id];
+        if (phi.dead) continue;
+        if (phi.op != Op::Phi) break;
+        if (dense[id] != UINT32_MAX) hoisted_phis.push_back(dense[id]);
+      }
+    }
+    return hoisted_phis;
+  };
+  LiveRanges ranges(nd);
+  for (auto it = out.order.rbegin(); it != out.order.rend(); ++it) {
+    const BlockId b = *it;
+    const std::uint32_t from = 2 * block_start[b], to = 2 * block_end[b] + 2;
+    const auto& succs = fn.blocks[b].succs;
+    for (auto d : live_out.of(b)) {
+      const bool into_succ = std::any_of(succs.begin(), succs.end(), [&](BlockId s) { return contains(live_in.of(s), d); });
+      ranges.add(d, from, into_succ ? to : to - 1);
+    }
+    if (succs.size() == 1)  // the moves along b -> succ write its phis at b's end
+      for (auto id : fn.blocks[succs[0]].insts) {
+        const Inst& phi = fn.values[id];
+        if (phi.dead) continue;
+        if (phi.op != Op::Phi) break;
+        if (dense[id] != UINT32_MAX) ranges.add(dense[id], to - 1, to);
+      }
+    if (const auto hoisted = latch_edge_phis(b); !hoisted.empty())  // written from b's branch on
+      for (auto d : hoisted) ranges.add(d, 2 * pos[fn.blocks[b].insts.back()], to);
+    const auto& insts = fn.blocks[b].insts;
+    for (auto k = insts.size(); k-- > 0;) {
+      const ValueId id = insts[k];
       const Inst& i = fn.values[id];
       if (i.dead) continue;
-      if (dense[id] != UINT32_MAX) iv[dense[id]].cover(pos[id]);
       if (i.op == Op::Phi) {
-        // Moves into the phi happen at the end of each predecessor.
-        for (auto pred : fn.blocks[b].preds) phi_ext[dense[id]].cover(block_end[pred]);
+        if (dense[id] != UINT32_MAX) ranges.define(dense[id], from, from);
         continue;
       }
+      if (dense[id] != UINT32_MAX) ranges.define(dense[id], 2 * pos[id] + 1, from);
       for (auto a : i.args)
-        if (dense[a] != UINT32_MAX) iv[dense[a]].cover(pos[id]);
+        if (dense[a] != UINT32_MAX) ranges.add(dense[a], from, 2 * pos[id] + 1);
     }
   }
+  ranges.finish();
 
   // Coalescing: a phi and those of its arguments (values or other phis, with what they already
-  // joined) whose intervals overlap neither it nor each other become one group with one location,
+  // joined) that interfere neither with it nor with each other become one group with one location,
   // so the moves between them vanish (a loop counter's `i = i + 1` stays in one register). A group
-  // is allocated over the hull of its members' intervals and the phis' incoming moves.
+  // is allocated over the union of its members' ranges.
   std::vector<std::uint32_t> group(nd);
   for (std::uint32_t d = 0; d < nd; ++d) group[d] = d;
   // A group's members; a value still alone has no list (no allocation per value): it is its own
@@ -213,13 +362,9 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   auto members = [&](std::uint32_t g) {
     return joined[g].empty() ? std::span<const std::uint32_t>(&group[g], 1) : std::span<const std::uint32_t>(joined[g]);
   };
-  // Intervals are hulls over the block order, so a value live in a block placed after a loop (a
-  // loop counter read on the exit edge) overlaps the loop's next counter value. SSA values whose
-  // hulls overlap interfere only when one is live right after the other's definition (the one
-  // defined first dominates the other's definition), which the live sets decide exactly.
-  auto contains = [](std::span<const std::uint32_t> set, std::uint32_t d) {
-    return std::binary_search(set.begin(), set.end(), d);
-  };
+  // SSA values interfere only when one is live right after the other's definition (the one defined
+  // first dominates the other's definition), which the live sets decide exactly; values whose
+  // ranges do not overlap at all never interfere.
   auto live_after_def = [&](std::uint32_t a, std::uint32_t b) {  // is a live just after b's definition?
     const ValueId vb = of_dense[b];
     const BlockId blk = def_block[b];
@@ -231,7 +376,7 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     return false;
   };
   auto disjoint = [&](std::uint32_t a, std::uint32_t b) {
-    if (iv[a].hi <= iv[b].lo || iv[b].hi <= iv[a].lo) return true;
+    if (!LiveRanges::overlap(ranges.of(a), ranges.of(b))) return true;
     return !live_after_def(a, b) && !live_after_def(b, a);
   };
   // The move into a phi at the end of a predecessor writes the group's location: no other member
@@ -270,20 +415,15 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
       joined[ga] = {};
     }
   }
-  std::vector<Interval> hull(nd);
-  for (std::uint32_t d = 0; d < nd; ++d) {
-    auto& h = hull[group[d]];
-    h.cover(iv[d].lo), h.cover(iv[d].hi);
-    if (phi_ext[d].lo != UINT32_MAX) h.cover(phi_ext[d].lo), h.cover(phi_ext[d].hi);
-  }
-  iv = std::move(hull);
+  for (std::uint32_t g = 0; g < nd; ++g)
+    if (!joined[g].empty()) ranges.unite(g, joined[g]);
 
   // Spill weights: a group's definitions and uses, each weighing 8^(loop depth) of its block (a phi
-  // argument's: of the predecessor it moves on) times the block's branch share, per position of the
-  // group's interval. Values used in inner loops keep registers; long-lived ones used outside them
-  // go to slots first; a value read in every iteration outweighs one read in each of a switch's 32
-  // arms (branch_fanout_32 spilled its packet pointer and index, reloaded 4x per iteration, and kept
-  // the loop's shifted copies of the index that only one arm reads).
+  // argument's: of the predecessor it moves on) times the block's branch share, per position the
+  // group is live (its holes not counted). Values used in inner loops keep registers; long-lived
+  // ones used outside them go to slots first; a value read in every iteration outweighs one read in
+  // each of a switch's 32 arms (branch_fanout_32 spilled its packet pointer and index, reloaded 4x
+  // per iteration, and kept the loop's shifted copies of the index that only one arm reads).
   const auto depth = loop_depths(fn, out.order);
   const auto share = branch_shares(fn, out.order, depth);
   std::vector<double> spill_cost(nd, 0);
@@ -297,22 +437,31 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
         if (const auto a = dense[i.args[k]]; a != UINT32_MAX)
           spill_cost[group[a]] += weight_of(i.op == Op::Phi ? fn.blocks[b].preds[k] : b);
     }
-  auto spill_weight = [&](std::uint32_t g) { return spill_cost[g] / (iv[g].hi - iv[g].lo + 1.0); };
+  auto spill_weight = [&](std::uint32_t g) { return spill_cost[g] / (ranges.length(g) / 2.0 + 1.0); };
 
-  // The scan.
+  // The scan, over groups by their first position. A register holds every group given it whose
+  // last range has not ended yet (those in a hole too); it is free for a group none of whose ranges
+  // overlaps one of theirs.
   out.reg.assign(nv, Allocation::kNone);
   out.slot.assign(nv, -1);
-  std::vector<std::uint32_t> by_start;
+  std::vector<std::uint32_t> first(nd), last(nd);  // per group: where its range starts and ends
+  std::vector<std::uint64_t> by_start;             // (start, group), sorted
   for (std::uint32_t d = 0; d < nd; ++d)
-    if (group[d] == d) by_start.push_back(d);
-  std::sort(by_start.begin(), by_start.end(), [&](auto a, auto b) {
-    return iv[a].lo != iv[b].lo ? iv[a].lo < iv[b].lo : a < b;
-  });
+    if (group[d] == d) {
+      first[d] = ranges.start(d), last[d] = ranges.end(d);
+      by_start.push_back(std::uint64_t{first[d]} << 32 | d);
+    }
+  std::sort(by_start.begin(), by_start.end());
   const auto max_reg = regs.allocatable.empty() ? 0 : *std::max_element(regs.allocatable.begin(), regs.allocatable.end());
-  std::vector<std::int32_t> holder(max_reg + 1u, -1);  // host register -> dense value holding it
-  auto crosses_call = [&](const Interval& i) {
-    const auto it = std::upper_bound(call_positions.begin(), call_positions.end(), i.lo);
-    return it != call_positions.end() && *it < i.hi;
+  std::vector<std::vector<std::uint32_t>> holders(max_reg + 1u);  // host register -> groups holding it
+  std::vector<std::uint32_t> call_writes;  // where each call writes its result (and clobbers)
+  for (auto c : call_positions) call_writes.push_back(2 * c + 1);
+  auto crosses_call = [&](std::uint32_t g) {
+    for (const auto& r : ranges.of(g)) {
+      const auto it = std::upper_bound(call_writes.begin(), call_writes.end(), r.from);
+      if (it != call_writes.end() && *it < r.to) return true;
+    }
+    return false;
   };
   auto spill = [&](std::uint32_t d) {
     out.slot[of_dense[d]] = static_cast<std::int32_t>(out.num_slots++);
@@ -341,50 +490,64 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     }
     return h;
   };
-  for (auto d : by_start) {
-    const Interval& cur = iv[d];
-    for (auto& h : holder)  // expire: a value whose last use is here may hand its register on
-      if (h >= 0 && iv[static_cast<std::size_t>(h)].hi <= cur.lo) h = -1;
-    const bool across = crosses_call(cur);
+  for (auto key : by_start) {
+    const auto d = static_cast<std::uint32_t>(key);
+    const auto cur = ranges.of(d);
+    for (auto& h : holders)  // expire: a group whose last use is here may hand its register on
+      std::erase_if(h, [&](std::uint32_t g) { return last[g] <= first[d]; });
+    const bool across = crosses_call(d);
+    auto usable = [&](std::size_t r) { return !across || regs.survives_calls[r]; };
+    auto conflicts = [&](std::uint32_t g) { return LiveRanges::overlap(ranges.of(g), cur); };
+    auto free_reg = [&](std::size_t r) { return usable(r) && std::none_of(holders[r].begin(), holders[r].end(), conflicts); };
     std::int16_t chosen = Allocation::kNone;
     for (auto hv : hints(of_dense[d])) {
       if (hv == kNoValue || out.reg[hv] == Allocation::kNone) continue;
-      const auto r = static_cast<std::size_t>(out.reg[hv]);
-      if ((across && !regs.survives_calls[r]) || holder[r] >= 0) continue;
-      chosen = static_cast<std::int16_t>(r);
-      break;
-    }
-    for (auto r : regs.allocatable) {
-      if (chosen != Allocation::kNone) break;
-      if (across && !regs.survives_calls[r]) continue;
-      if (holder[r] < 0) {
-        chosen = static_cast<std::int16_t>(r);
+      if (free_reg(static_cast<std::size_t>(out.reg[hv]))) {
+        chosen = out.reg[hv];
         break;
       }
     }
+    for (auto r : regs.allocatable) {
+      if (chosen != Allocation::kNone) break;
+      if (free_reg(r)) chosen = static_cast<std::int16_t>(r);
+    }
     if (chosen == Allocation::kNone) {
-      // Spill the cheapest of this value and the holders of the registers it may use (ties: the
-      // one that lives longest).
+      // Spill the cheapest: this group, or every holder of one register it may use that overlaps
+      // it, the register whose dearest such holder is cheapest (ties: the one that lives longest).
       auto cheaper = [&](std::uint32_t a, std::uint32_t b) {
         const double wa = spill_weight(a), wb = spill_weight(b);
-        return wa != wb ? wa < wb : iv[a].hi > iv[b].hi;
+        return wa != wb ? wa < wb : last[a] > last[b];
+      };
+      auto dearest = [&](std::size_t r) {
+        std::int64_t best = -1;
+        for (auto g : holders[r])
+          if (conflicts(g) && (best < 0 || cheaper(static_cast<std::uint32_t>(best), g))) best = g;
+        return best;
       };
       std::int16_t victim_reg = Allocation::kNone;
+      std::int64_t victim = -1;
       for (auto r : regs.allocatable) {
-        if (across && !regs.survives_calls[r]) continue;
-        if (victim_reg == Allocation::kNone ||
-            cheaper(static_cast<std::uint32_t>(holder[r]), static_cast<std::uint32_t>(holder[victim_reg])))
+        if (!usable(r)) continue;
+        const auto v = dearest(r);
+        if (v >= 0 && (victim < 0 || cheaper(static_cast<std::uint32_t>(v), static_cast<std::uint32_t>(victim)))) {
+          victim = v;
           victim_reg = static_cast<std::int16_t>(r);
+        }
       }
-      if (victim_reg != Allocation::kNone && cheaper(static_cast<std::uint32_t>(holder[victim_reg]), d)) {
-        spill(static_cast<std::uint32_t>(holder[victim_reg]));
+      if (victim >= 0 && cheaper(static_cast<std::uint32_t>(victim), d)) {
+        auto& h = holders[static_cast<std::size_t>(victim_reg)];
+        std::erase_if(h, [&](std::uint32_t g) {
+          if (!conflicts(g)) return false;
+          spill(g);
+          return true;
+        });
         chosen = victim_reg;
       } else {
         spill(d);
         continue;
       }
     }
-    holder[static_cast<std::size_t>(chosen)] = static_cast<std::int32_t>(d);
+    holders[static_cast<std::size_t>(chosen)].push_back(d);
     out.reg[of_dense[d]] = chosen;
   }
   for (std::uint32_t d = 0; d < nd; ++d)

@@ -1,5 +1,6 @@
-// Linear-scan register allocation over the SSA IR (Poletto and Sarkar: one interval per value,
-// from its first to its last live position in a linear block order). Target independent: the
+// Linear-scan register allocation over the SSA IR (Poletto and Sarkar's scan over a linear block
+// order; each value's live range is a list of segments, so a register is free in another value's
+// holes, as in Wimmer and Franz's SSA linear scan; no splitting: a value has one location). Target independent: the
 // backend names its registers and which of them survive a call.
 #pragma once
 

@@ -559,7 +559,10 @@ bool OptEmitter::emit_lea(ValueId id) {
   if (la.kind != Loc::Kind::Reg || static_cast<std::uint32_t>(la.v) == t) return false;
   const x86::Gp base = x86::gpq(static_cast<std::uint32_t>(la.v)), T = gp(t, i.width == 64);
   if (lb.kind == Loc::Kind::Reg && i.kind == Kind::Add) {
-    a_.lea(T, x86::ptr(base, x86::gpq(static_cast<std::uint32_t>(lb.v))));
+    // b already in the target (a register b's lifetime hands on): add a to it. A two-register lea
+    // costs more where it is a loop's carried sum (rbp/r13 as base take a displacement: a slow lea).
+    if (static_cast<std::uint32_t>(lb.v) == t) a_.add(T, gp(static_cast<std::uint32_t>(la.v), i.width == 64));
+    else a_.lea(T, x86::ptr(base, x86::gpq(static_cast<std::uint32_t>(lb.v))));
     return true;
   }
   if (lb.kind != Loc::Kind::Imm) return false;
