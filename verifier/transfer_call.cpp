@@ -101,9 +101,7 @@ std::optional<Violation> sockmap_map_op(const ProgramTypeInfo& type, std::uint32
   return std::nullopt;
 }
 
-void clobber_caller_saved(State& s) {
-  for (int r = 1; r <= 5; ++r) s.reg(r) = RegValue::not_init();
-}
+void clobber_caller_saved(State& s) { clobber_caller_saved_regs(s); }
 
 bool is_zero(const RegValue& v) { return v.is_scalar() && v.value.is_const() && v.value.const_value() == 0; }
 
@@ -873,11 +871,16 @@ void invalidate_packet_pointers(State& s) {
   s.packet_ranges.clear();
 }
 
+void clobber_caller_saved_regs(State& s) {
+  for (int r = 1; r <= 5; ++r) s.reg(r) = RegValue::not_init();
+}
+
 Check transfer_call(Env& env, State& s, std::uint32_t pc, Successors& out) {
   const auto& op = env.program.op(pc);
   const auto& in = env.program.insns[pc];
   switch (op.form) {
     case Form::Call: return call_helper(env, s, pc, static_cast<std::uint32_t>(in.imm), out);
+    case Form::CallKfunc: return call_kfunc(env, s, pc, out);
     case Form::CallLocal:
       return call_local(env, s, pc, static_cast<std::uint32_t>(vm::branch_target(in, op, pc)), out);
     case Form::CallReg: {
