@@ -233,22 +233,8 @@ Check check_dynptr_arg(State& s, std::uint32_t pc, std::uint32_t helper, const R
       d.note = "ring buffer dynptrs (bpf_ringbuf_*_dynptr)";
       return violation(pc, ViolationKind::Unsupported, d);
     }
-    // dynptr_get_spi: a constant offset at a slot's start, 16 bytes inside the frame.
-    if (!v.value.is_const()) {
-      d.note = "dynptr has to be at a constant offset";
-      return violation(pc, ViolationKind::HelperArgType, d);
-    }
+    if (auto c = check_dynptr_slot(pc, v, d)) return c;
     const auto off = static_cast<std::int64_t>(v.value.const_value());
-    d.off_min = d.off_max = off;
-    if (off % 8 != 0) {
-      d.note = "cannot pass in dynptr at an offset that is not a multiple of 8";
-      return violation(pc, ViolationKind::HelperArgType, d);
-    }
-    if (!StackSlots::in_frame(off, 16)) {
-      d.size = 16;
-      d.limit = StackSlots::kBytes;
-      return violation(pc, ViolationKind::OutOfBounds, d);
-    }
     const std::uint32_t frame = v.frame;
     if (helper == kBpfDynptrFromMem) {
       // check_helper_call: the kernel builds a local dynptr only over a map value.

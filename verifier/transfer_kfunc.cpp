@@ -35,6 +35,20 @@ Check check_kfunc_dynptr(State& s, std::uint32_t pc, KfuncArg kind, const RegVal
     d.note = "expected pointer to stack or const struct bpf_dynptr";
     return violation(pc, ViolationKind::HelperArgType, d);
   }
+  if (auto c = check_dynptr_slot(pc, v, d)) return c;
+  const auto off = static_cast<std::int64_t>(v.value.const_value());
+  if (kind == KfuncArg::DynptrUninit) {  // MEM_UNINIT: the kfunc makes the slots a dynptr
+    s.frames[v.frame].stack.mark_dynptr(static_cast<int>(off));
+    return std::nullopt;
+  }
+  if (std::as_const(s).frames[v.frame].stack.dynptr_at(static_cast<int>(off))) return std::nullopt;
+  d.note = "Expected an initialized dynptr";
+  return violation(pc, ViolationKind::HelperArgType, d);
+}
+
+}  // namespace
+
+Check check_dynptr_slot(std::uint32_t pc, const RegValue& v, ViolationDetail& d) {
   if (!v.value.is_const()) {
     d.note = "dynptr has to be at a constant offset";
     return violation(pc, ViolationKind::HelperArgType, d);
@@ -50,16 +64,8 @@ Check check_kfunc_dynptr(State& s, std::uint32_t pc, KfuncArg kind, const RegVal
     d.limit = StackSlots::kBytes;
     return violation(pc, ViolationKind::OutOfBounds, d);
   }
-  if (kind == KfuncArg::DynptrUninit) {  // MEM_UNINIT: the kfunc makes the slots a dynptr
-    s.frames[v.frame].stack.mark_dynptr(static_cast<int>(off));
-    return std::nullopt;
-  }
-  if (std::as_const(s).frames[v.frame].stack.dynptr_at(static_cast<int>(off))) return std::nullopt;
-  d.note = "Expected an initialized dynptr";
-  return violation(pc, ViolationKind::HelperArgType, d);
+  return std::nullopt;
 }
-
-}  // namespace
 
 Check call_kfunc(Env& env, State& s, std::uint32_t pc, Successors& out) {
   const auto& opts = env.options;
