@@ -129,4 +129,11 @@ Result<std::vector<verifier::program_types::TracingArg>> KernelBtfTypes::tracing
   return args;
 }
 
+Result<std::string> KernelBtfTypes::function_name(std::uint32_t id) const {
+  const auto& btf = target_->btf();
+  if (id == 0 || !btf.valid_id(id) || btf.kind(id) != BtfKind::Func)
+    return make_error(Errc::Rejected, "kernel btf_id " + std::to_string(id) + " is not a function");
+  return std::string(btf.name(id));
+}
+
 }  // namespace bpfvm

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,10 @@ class KernelBtfTypes final : public verifier::KernelTypes {
   /// Per-CPU when the VAR is in the .data..percpu DATASEC (vmlinux BTF holds only those on 6.18).
   std::optional<verifier::KernelVariable> variable(std::uint32_t id) const override;
   std::optional<verifier::KernelVariable> type(std::uint32_t id) const override;
+
+  /// The name of the kernel function with BTF id `id` (a `call kfunc` insn's imm), or the kernel's
+  /// refusal "kernel btf_id N is not a function".
+  Result<std::string> function_name(std::uint32_t id) const;
 
   /// The arguments of a tracing program's attach target (tp_btf/<name>: the btf_trace_<name>
   /// prototype without its leading void *), or why the kernel would refuse it.

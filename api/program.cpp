@@ -147,11 +147,29 @@ std::optional<std::size_t> first_kernel_variable_load(const vm::Program& program
 bool needs_kernel_types(const ProgramType& type, const vm::Program& program, const vm::HelperRegistry& helpers) {
   if (type.kernel_type == kProgTypeTracing || first_kernel_variable_load(program)) return true;
   for (std::size_t pc = 0; pc < program.size(); ++pc) {
+    if (program.ops[pc] != isa::kNoOp && program.op(pc).form == isa::Form::CallKfunc &&
+        program.kfunc_name(program.insns[pc].imm) == nullptr)
+      return true;  // a kfunc named only by its BTF id (raw bytecode): the kernel's BTF names it
     if (program.ops[pc] == isa::kNoOp || program.op(pc).form != isa::Form::Call) continue;
     const auto* entry = helpers.find(static_cast<std::uint32_t>(program.insns[pc].imm));
     if (entry && entry->signature.known && entry->signature.ret == RetType::PtrToBtfId) return true;
   }
   return false;
+}
+
+// Names every kfunc a `call kfunc` gives only by BTF id (raw bytecode, assembly) from the kernel's BTF,
+// as the kernel's add_kfunc_call does; without one the engines refuse the call (vm::resolve_kfunc_call).
+Result<void> name_kfuncs(vm::Program& program, const KernelBtfTypes* kernel) {
+  if (kernel == nullptr) return {};
+  for (std::size_t pc = 0; pc < program.size(); ++pc) {
+    if (program.ops[pc] == isa::kNoOp || program.op(pc).form != isa::Form::CallKfunc) continue;
+    const auto& insn = program.insns[pc];
+    if (insn.off != 0 || program.kfunc_name(insn.imm) != nullptr) continue;
+    auto name = kernel->function_name(static_cast<std::uint32_t>(insn.imm));
+    if (!name) return make_error(name.error().code, name.error().reason, static_cast<std::uint32_t>(pc));
+    program.kfuncs.push_back({insn.imm, std::move(*name)});
+  }
+  return {};
 }
 
 }  // namespace
@@ -171,7 +189,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   }
   if (source.spec != nullptr && !source.spec->unresolved_extern.empty())
     return make_error(Errc::Unsupported, "program '" + source.name + "': not supported yet: " + source.spec->unresolved_extern +
-                                             " (kfuncs, and ksyms neither the kernel's BTF nor kallsyms resolve, name kernel code and objects)");
+                                             " (kfuncs the kernel's BTF lacks, and ksyms neither the kernel's BTF nor kallsyms resolve, name kernel code and objects)");
   auto impl = std::make_shared<Program::Impl>();
   // Process-wide on purpose: a thread's RunState may outlive a program, and a later program at the
   // same address must not look prepared (ids start at 1; 0 = prepared for nothing).
@@ -187,6 +205,8 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
                          ? tracing_type_of(type, source.spec ? std::string_view(source.spec->attach_target) : "", kernel)
                          : verifier_type_of(type);
   if (!type_result) return make_error(type_result.error().code, "program '" + source.name + "': " + type_result.error().reason);
+  vm::Program program = source.program;
+  if (auto named = name_kfuncs(program, kernel); !named) return std::move(named).error();
   verifier::ProgramTypeInfo type_info = std::move(*type_result);
   impl->ctx_bytes = type_info.ctx_size_bytes;
   impl->ctx_writable = std::any_of(type_info.fields.begin(), type_info.fields.end(),
@@ -232,7 +252,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     vo.log = options.verifier_log;
     vo.line_info = line_info_of(source);
     vo.global_funcs = global_funcs_of(source, object->elf ? object->elf->btf.get() : nullptr, vo.program_type);
-    auto verified = verifier::verify(source.program, vo);
+    auto verified = verifier::verify(program, vo);
     if (!verified) return std::move(verified).error();
     ctx_accesses = verified->ctx_accesses();
     zero_stack = verified->reads_uninit_stack();
@@ -250,7 +270,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     else if (tp_buffer)
       impl->run_ctx_bytes += st.tp_buffer_bytes;
   } else {
-    impl->program = source.program;
+    impl->program = std::move(program);
   }
 
   impl->packet_type = packet_prog_type(type);

@@ -38,6 +38,14 @@ void Vm::add_helper(HostHelper h) {
   impl_->helpers.add(vm::HelperEntry{h.id, std::move(h.name), h.fn, h.user, h.signature});
 }
 
+void Vm::add_kfunc(HostKfunc k) {
+  vm::KfuncEntry e;
+  e.call = vm::HelperEntry{0, std::move(k.name), k.fn, k.user, {}};
+  e.signature = k.signature;
+  e.program_types = std::move(k.program_types);
+  impl_->helpers.add_kfunc(std::move(e));
+}
+
 void Vm::set_trace_sink(std::function<void(std::string_view)> sink) { impl_->runtime.trace_sink = std::move(sink); }
 
 void Vm::set_current_task(std::uint32_t tgid, std::uint32_t pid, std::uint32_t uid, std::uint32_t gid, std::string comm) {

@@ -76,7 +76,7 @@ Result<ProgramGraph> ProgramGraph::build(std::span<const std::uint8_t> bytecode)
           add_token(tokens, static_cast<std::uint32_t>(p.insns[pc].imm));
         break;
       case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store: case Form::StoreReg:
-      case Form::Atomic: case Form::Call: case Form::CallReg: case Form::PacketLoad:
+      case Form::Atomic: case Form::Call: case Form::CallKfunc: case Form::CallReg: case Form::PacketLoad:
         break;
     }
   }
@@ -111,7 +111,7 @@ Result<ProgramGraph> ProgramGraph::build(std::span<const std::uint8_t> bytecode)
       case Form::Exit:
         break;
       case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
-      case Form::StoreReg: case Form::Atomic: case Form::WideImm: case Form::Call: case Form::CallLocal:
+      case Form::StoreReg: case Form::Atomic: case Form::WideImm: case Form::Call: case Form::CallKfunc: case Form::CallLocal:
       case Form::CallReg: case Form::PacketLoad:
         if (has_next) g.blocks_[block_of[blk.end_pc]].inflows.push_back(BlockInflow{BlockInflow::Kind::Block, b});
         break;

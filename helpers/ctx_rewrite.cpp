@@ -213,7 +213,7 @@ Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type
       case Form::Ja32:
         flow(static_cast<std::size_t>(vm::branch_target(insn, op, pc)), s);
         break;
-      case Form::Call:
+      case Form::Call: case Form::CallKfunc:
       case Form::CallReg:
       case Form::PacketLoad:  // r0 = packet bytes; r1-r5 clobbered, as for a helper call
         for (int r = 0; r <= 5; ++r) s.reg[r] = Val::NotCtx;
@@ -277,7 +277,9 @@ Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type
       out[pc].off = static_cast<std::int16_t>(f.host_off);
     }
   }
-  return vm::decode_program(std::move(out), program.name);
+  auto rewritten = vm::decode_program(std::move(out), program.name);
+  if (rewritten) rewritten->kfuncs = program.kfuncs;  // same slots, same calls
+  return rewritten;
 }
 
 }  // namespace bpfvm::helpers

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "vm/run_context.hpp"
+
 namespace bpfvm::helpers::detail {
 
 // The kernel's struct bpf_dynptr_kern (16 bytes, what struct bpf_dynptr holds): the memory, its size
@@ -24,5 +26,13 @@ inline constexpr std::uint32_t kDynptrMaxSize = (1u << 24) - 1;  // DYNPTR_MAX_S
 // Names the checked-mode Region drain adds for its dynptr, so the dynptr helpers recognise it (compared
 // by address: one array for every translation unit).
 inline constexpr char kDynptrRegion[] = "bpf_user_ringbuf_drain dynptr";
+
+// The dynptr a helper or kfunc was given (dynptr_helpers.cpp): drain's callback argument or a stack
+// dynptr; checked runs confirm its 16 bytes are readable (nullptr after a fault). `foreign` is set for a
+// stack dynptr, whose memory each use must check.
+const DynptrKern* dynptr_of(vm::RunContext* run, std::uint64_t p, const char* helper, bool& foreign);
+
+// bpf_dynptr_check_off_len: 0, or -E2BIG when [offset, offset + len) is not inside the dynptr.
+int check_off_len(const DynptrKern& d, std::uint64_t offset, std::uint64_t len);
 
 }  // namespace bpfvm::helpers::detail

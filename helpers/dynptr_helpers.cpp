@@ -10,10 +10,6 @@
 #include "helpers/guest_memory.hpp"
 
 namespace bpfvm::helpers::detail {
-namespace {
-
-using vm::ArgType;
-using vm::RetType;
 
 // The dynptr a helper was given: drain's callback argument (CONST_PTR_TO_DYNPTR) or a stack dynptr
 // bpf_dynptr_from_mem initialised. Checked mode confirms the 16 bytes are readable program memory;
@@ -36,6 +32,11 @@ int check_off_len(const DynptrKern& d, std::uint64_t offset, std::uint64_t len) 
   if (offset > d.size || len > d.size - offset) return -E2BIG;
   return 0;
 }
+
+namespace {
+
+using vm::ArgType;
+using vm::RetType;
 
 // bpf_dynptr_read / bpf_dynptr_write: len bytes between program memory `mem` and the sample at
 // `offset` (both u32): flags -EINVAL, past the sample -E2BIG.

@@ -2,6 +2,7 @@
 #include "helpers/kernel_helpers.hpp"
 
 #include "helpers/guest_memory.hpp"
+#include "helpers/kfunc_table.hpp"
 
 namespace bpfvm::helpers {
 
@@ -23,6 +24,7 @@ void register_kernel_helpers(vm::HelperRegistry& registry, HelperRuntime& runtim
   detail::add_socket_helpers(registry, runtime);
   detail::add_sockmap_helpers(registry, runtime);
   detail::add_msg_helpers(registry, runtime);
+  detail::add_dynptr_kfuncs(registry, runtime);  // kfuncs (kfunc_table.hpp), by name
 }
 
 }  // namespace bpfvm::helpers

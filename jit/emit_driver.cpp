@@ -25,7 +25,7 @@ std::vector<std::uint32_t> budget_segments(const vm::Program& program) {
         start[next] = true;
         break;
       case Form::Load: case Form::LoadSx: case Form::Store: case Form::StoreReg: case Form::Atomic:
-      case Form::Call: case Form::CallReg: case Form::Exit: case Form::PacketLoad:
+      case Form::Call: case Form::CallKfunc: case Form::CallReg: case Form::Exit: case Form::PacketLoad:
         start[next] = true;
         break;
     }

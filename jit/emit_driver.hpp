@@ -109,7 +109,7 @@ class EmitDriver {
       switch (op.form) {
         case isa::Form::PacketLoad: has_packet_load_ = true; break;
         case isa::Form::CallReg: has_helper_call_ = has_callx_ = may_tail_call_ = true; break;
-        case isa::Form::Call:
+        case isa::Form::Call: case isa::Form::CallKfunc:
           has_helper_call_ = true;
           if (calls_tail_call(req_, static_cast<std::uint32_t>(pc))) may_tail_call_ = true;
           break;
@@ -145,7 +145,7 @@ class EmitDriver {
       case isa::Form::Atomic: return b.emit_atomic(insn, op, pc);
       case isa::Form::WideImm: return b.emit_wide_imm(insn, pc);
       case isa::Form::Jump: case isa::Form::Ja: case isa::Form::Ja32: return b.emit_jump(insn, op, pc);
-      case isa::Form::Call: return emit_call(insn, pc);
+      case isa::Form::Call: case isa::Form::CallKfunc: return emit_call(insn, pc);  // a kfunc entry is a helper's
       case isa::Form::CallLocal:
         b.emit_call_local(pc, static_cast<std::size_t>(vm::branch_target(insn, op, pc)));
         return {};

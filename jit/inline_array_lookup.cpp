@@ -14,7 +14,7 @@ bool writes(const isa::OpInfo& op, const vm::Insn& insn, int reg) {
     case Form::Atomic:
       if (op.kind == isa::Kind::CmpXchg) return reg == 0;
       return (insn.imm & isa::enc::kFetch) && insn.src == reg;
-    case Form::Call: case Form::CallLocal: case Form::CallReg: case Form::PacketLoad:
+    case Form::Call: case Form::CallKfunc: case Form::CallLocal: case Form::CallReg: case Form::PacketLoad:
       return reg <= 5;  // r0 is the result; r1-r5 are clobbered as far as the program may assume
     case Form::Store: case Form::StoreReg: case Form::Jump: case Form::Ja: case Form::Ja32: case Form::Exit:
       return false;

@@ -15,6 +15,7 @@
 #include "jit/native_run.hpp"
 #include "jit/runtime.hpp"
 #include "vm/exec_errors.hpp"
+#include "vm/kfunc_call.hpp"
 #include "jit/opt/lower.hpp"
 #include "jit/opt/pipeline.hpp"
 #if defined(__aarch64__)
@@ -198,6 +199,12 @@ Result<void> prepare_program(JitProgram::Impl& impl, const vm::HelperRegistry& h
         if (h == nullptr)
           return make_error(Errc::HelperFault, "call to unknown helper " + std::to_string(id), at);
         impl.helpers[pc] = h;
+        break;
+      }
+      case Form::CallKfunc: {  // called like a helper: the same five registers in, r0 out
+        auto k = vm::resolve_kfunc_call(program, pc, helpers);
+        if (!k) return std::move(k).error();
+        impl.helpers[pc] = &(*k)->call;
         break;
       }
       case Form::PacketLoad:

@@ -33,7 +33,7 @@ inline std::optional<JumpCondition> jump_condition_of(isa::Kind kind) {
     case Kind::ToBe: case Kind::Bswap: case Kind::Ldx: case Kind::LdxSx: case Kind::St:
     case Kind::Stx: case Kind::Lddw: case Kind::AtomicAdd: case Kind::AtomicOr:
     case Kind::AtomicAnd: case Kind::AtomicXor: case Kind::Xchg: case Kind::CmpXchg: case Kind::Ja:
-    case Kind::Call: case Kind::CallLocal: case Kind::CallReg: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
+    case Kind::Call: case Kind::CallLocal: case Kind::CallReg: case Kind::CallKfunc: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
       break;
   }
   return std::nullopt;
@@ -59,7 +59,7 @@ inline std::optional<AtomicOp> atomic_op_of(isa::Kind kind) {
     case Kind::Stx: case Kind::Lddw: case Kind::Ja: case Kind::Jeq: case Kind::Jgt: case Kind::Jge:
     case Kind::Jset: case Kind::Jne: case Kind::Jsgt: case Kind::Jsge: case Kind::Jlt:
     case Kind::Jle: case Kind::Jslt: case Kind::Jsle: case Kind::Call: case Kind::CallLocal:
-    case Kind::CallReg: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
+    case Kind::CallReg: case Kind::CallKfunc: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
       break;
   }
   return std::nullopt;

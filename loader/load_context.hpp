@@ -66,6 +66,7 @@ struct LoadContext {
   std::vector<std::uint32_t> data_shndx;
   std::vector<KconfigExtern> kconfig;
   int kconfig_map = -1;
+  std::vector<std::string> kfunc_names;  // kfuncs given ids without a target BTF (kfunc_extern.cpp)
   std::shared_ptr<const CoreTarget> target;  // parsed_target(): LoadOptions' target BTF, parsed once
 
   ProgSection* prog_section(std::uint32_t shndx) {
@@ -90,6 +91,10 @@ Result<const CoreTarget*> parsed_target(LoadContext& ctx);
 /// A __ksym variable extern's lddw at `idx` (ksym.cpp): resolved in place and recorded in ps.applied,
 /// returning ""; or left alone, returning what to name it as unresolved ("ksym 'x' (why)").
 std::string resolve_ksym(LoadContext& ctx, ProgSection& ps, std::uint32_t idx, const ElfSymbol& sym);
+/// An extern kfunc's call at `idx` (kfunc_extern.cpp): made BPF_PSEUDO_KFUNC_CALL (imm = the target BTF's
+/// FUNC id, or an id of bpfvm's own without a target) and recorded, returning ""; or left alone,
+/// returning what to name it as unresolved ("kfunc 'x' (why)").
+std::string resolve_kfunc(LoadContext& ctx, ProgSection& ps, std::uint32_t idx, const ElfSymbol& sym);
 Result<void> collect_relocations(LoadContext& ctx);       // per program section; patches map/data refs
 Result<void> link_programs(LoadContext& ctx);             // main programs + subprograms → Object::programs
 

@@ -104,6 +104,7 @@ std::string_view reloc_kind_name(AppliedReloc::Kind kind) {
     case AppliedReloc::Kind::ExternUnresolved: return "extern_unresolved";
     case AppliedReloc::Kind::Ksym: return "ksym";
     case AppliedReloc::Kind::KsymAddress: return "ksym_addr";
+    case AppliedReloc::Kind::Kfunc: return "kfunc";
   }
   return "?";
 }

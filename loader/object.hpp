@@ -95,9 +95,11 @@ struct AppliedReloc {
   /// ExternUnresolved: an extern (ksym, kfunc) bpfvm cannot resolve; the program using it is refused
   /// (ProgramSpec::unresolved_extern), the rest of the object loads.
   /// Ksym: a typed __ksym variable, lddw BPF_PSEUDO_BTF_ID (value = the kernel BTF's VAR id);
+  /// Kfunc: an extern kfunc's call, made `call kfunc` (value = its imm: the target BTF's FUNC id, or a
+  /// negative id of bpfvm's own without a target BTF); the program's vm::Program::kfuncs names it.
   /// KsymAddress: an untyped one (or a missing weak one: 0), a plain lddw of its kernel address (value).
   enum class Kind : std::uint8_t { SubprogCall, SubprogAddr, Map, MapValue, Kconfig, Core, CorePoisoned, CoreUnresolved,
-                                   ExternUnresolved, Ksym, KsymAddress };
+                                   ExternUnresolved, Ksym, KsymAddress, Kfunc };
   std::uint32_t insn = 0;  // instruction index in the final program
   Kind kind = Kind::Map;
   std::string target;      // map, subprogram or "struct task_struct.pid" style CO-RE description

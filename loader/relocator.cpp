@@ -77,7 +77,7 @@ Result<void> relocate_section(LoadContext& ctx, ProgSection& ps, const ElfSectio
     if (sym_is_extern(sym)) {
       const auto kc = std::find_if(ctx.kconfig.begin(), ctx.kconfig.end(), [&](const KconfigExtern& k) { return k.name == sym.name; });
       if (!is_lddw || kc == ctx.kconfig.end()) {
-        const std::string unresolved = is_call ? "kfunc '" + std::string(sym.name) + "'" : resolve_ksym(ctx, ps, idx, sym);
+        const std::string unresolved = is_call ? resolve_kfunc(ctx, ps, idx, sym) : resolve_ksym(ctx, ps, idx, sym);
         if (unresolved.empty()) continue;
         // Only the programs that use it fail (link_programs names them); the object still decodes and
         // reports. A kfunc call (clang: BPF_PSEUDO_CALL, imm -1) is poisoned as libbpf poisons an
@@ -256,6 +256,9 @@ Result<void> link_programs(LoadContext& ctx) {
       return e;
     }
     prog.program = std::move(*decoded);
+    for (const auto& r : prog.relocations)  // the kfuncs its calls name, once each
+      if (r.kind == AppliedReloc::Kind::Kfunc && prog.program.kfunc_name(static_cast<std::int32_t>(r.value)) == nullptr)
+        prog.program.kfuncs.push_back({static_cast<std::int32_t>(r.value), r.target});
   }
   return {};
 }

@@ -44,7 +44,7 @@ UseDef use_def(const vm::Program& p, std::uint32_t pc) {
       if (op.operand == Operand::Reg) u.use |= bit(in.src);
       break;
     case Form::Ja: case Form::Ja32: break;
-    case Form::Call: case Form::CallLocal: u.use = kArgs; u.def = kCallerSaved; break;
+    case Form::Call: case Form::CallKfunc: case Form::CallLocal: u.use = kArgs; u.def = kCallerSaved; break;
     case Form::CallReg: u.use = kArgs | bit(in.dst); u.def = kCallerSaved; break;
     case Form::Exit: u.use = bit(0); break;
     case Form::PacketLoad:  // reads the skb in r6 (and src for LD_IND); clobbers r0-r5 like a call
@@ -115,7 +115,7 @@ Check build_cfg(const vm::Program& p, bool allow_loops, Cfg& cfg) {
         break;
       }
       case Form::Exit: break;
-      case Form::Call: case Form::CallLocal: case Form::CallReg: case Form::PacketLoad:
+      case Form::Call: case Form::CallKfunc: case Form::CallLocal: case Form::CallReg: case Form::PacketLoad:
         if (auto c = add(next)) return c;
         cfg.prune_point[next] = 1;
         break;

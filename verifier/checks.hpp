@@ -59,6 +59,7 @@ enum class ViolationKind : std::uint8_t {
   GlobalFunc,          // global function: prototype not verifiable, called holding a lock, non-scalar return
   BtfAccess,           // load or store through a kernel object pointer its BTF layout refuses (note says why)
   MixedPointerBase,    // one load/store reached with the context on one path and other memory on another
+  KfuncNotAllowed,     // kfunc call the kernel refuses: unknown, not for this type or unprivileged (note says which)
   Unsupported,         // a construct this verifier does not handle yet
   StackSpillSize,      // a pointer stored to or loaded from the stack in fewer than 8 bytes
 };
@@ -77,6 +78,7 @@ struct ViolationDetail {
   bool write = false;
   vm::ArgType expected = vm::ArgType::DontCare;
   std::string_view note;       // static text naming the construct (Unsupported, context)
+  std::string_view kfunc;      // kfunc calls: the kfunc's name (the registry's, alive through verify())
 };
 
 /// ViolationDetail::note of PointerOffsetRange (detail.limit is the value named, detail.reg the pointer).

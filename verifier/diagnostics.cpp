@@ -112,6 +112,11 @@ std::string helper_name(const VerifierOptions& o, std::uint32_t id) {
   return "helper#" + std::to_string(id);
 }
 
+// The callee an argument message names: the kfunc, or the helper by id.
+std::string callee_name(const VerifierOptions& o, const ViolationDetail& d) {
+  return d.kfunc.empty() ? helper_name(o, d.helper) : "kfunc " + std::string(d.kfunc);
+}
+
 std::string region_name(const State* s, int reg) {
   if (!s || reg < 0) return "memory";
   switch (s->reg(reg).type) {
@@ -205,7 +210,7 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
              o.program_type.name + " context";
     case ViolationKind::ReadOnlyWrite:
       return "write into read-only " + region_name(s, d.reg) + " through " + r +
-             (d.arg > 0 ? " (argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) +
+             (d.arg > 0 ? " (argument " + std::to_string(d.arg) + " of " + callee_name(o, d) +
                               ", which the helper writes)"
                         : std::string());
     case ViolationKind::UnreleasedReference:
@@ -238,10 +243,10 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::UnknownHelper:
       return "invalid func unknown#" + std::to_string(d.helper) + ": no helper with this id is registered";
     case ViolationKind::HelperNotAllowed:
-      return "program of this type cannot use helper " + helper_name(o, d.helper) + " (" +
+      return "program of this type cannot use helper " + callee_name(o, d) + " (" +
              std::string(o.program_type.name) + " programs may not call it in the kernel)";
     case ViolationKind::MapFuncMismatch:
-      return "cannot pass map_type " + std::to_string(d.limit) + " into func " + helper_name(o, d.helper);
+      return "cannot pass map_type " + std::to_string(d.limit) + " into func " + callee_name(o, d);
     case ViolationKind::DivByZero:
       return "div by zero: " + r + " divided by an immediate 0 (the kernel refuses the constant form)";
     case ViolationKind::InvalidShift:
@@ -251,18 +256,18 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
              std::to_string(d.other_pc) + ": BPF-to-BPF calls may not recurse";
     case ViolationKind::HelperArgType:
       return r + " type=" + (s ? type_name(s->reg(d.reg)) : std::string("?")) + " expected " +
-             arg_type_name(d.expected) + " (argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) + ")" +
+             arg_type_name(d.expected) + " (argument " + std::to_string(d.arg) + " of " + callee_name(o, d) + ")" +
              (d.note.empty() ? std::string() : ": " + std::string(d.note));
     case ViolationKind::HelperArgMemory:
       if (!d.note.empty())
         return "invalid indirect access to stack " + r + " " + offs + " size=" + std::to_string(d.size) + ": argument " +
-               std::to_string(d.arg) + " of " + helper_name(o, d.helper) + ": " + std::string(d.note);
+               std::to_string(d.arg) + " of " + callee_name(o, d) + ": " + std::string(d.note);
       return "invalid indirect read from stack " + r + " " + offs + " size=" + std::to_string(d.size) +
-             ": argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) +
+             ": argument " + std::to_string(d.arg) + " of " + callee_name(o, d) +
              " points at stack bytes that are not initialised";
     case ViolationKind::HelperArgSize:
       return r + " invalid size u64=[" + std::to_string(d.off_min) + "," + std::to_string(d.off_max) +
-             "] for argument " + std::to_string(d.arg) + " of " + helper_name(o, d.helper) +
+             "] for argument " + std::to_string(d.arg) + " of " + callee_name(o, d) +
              ": it must be bounded" + (d.expected == vm::ArgType::ConstSize ? " and non-zero" : "");
     case ViolationKind::InvalidReturn:
       return std::string(d.note.empty() ? "At callback return" : d.note) + " the register R0 has value " +
@@ -332,7 +337,13 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::MixedPointerBase:
       return "same insn cannot be used with different pointers: " + r +
              " is the context on one path and other memory on another (context accesses are rewritten per insn)";
+    case ViolationKind::KfuncNotAllowed:
+      return "calling kernel function " + std::string(d.kfunc) + " is not allowed" +
+             (d.note.empty() ? " (" + std::string(o.program_type.name) + " programs may not call it in the kernel)"
+                             : ": " + std::string(d.note));
     case ViolationKind::Unsupported:
+      if (!d.kfunc.empty())
+        return "not supported yet by the verifier: kfunc " + std::string(d.kfunc) + (d.note.empty() ? "" : ": " + std::string(d.note));
       return "not supported yet by the verifier: " + std::string(d.note.empty() ? "this construct" : d.note);
     case ViolationKind::StackSpillSize:
       return std::string("invalid size of register ") + (d.write ? "spill" : "fill") + ": stack " + offs + " size=" +
@@ -478,7 +489,7 @@ std::string cfg_to_dot(const vm::Program& program) {
         leader[next] = 1;
         break;
       }
-      case isa::Form::Exit: case isa::Form::Call: case isa::Form::CallReg: case isa::Form::PacketLoad:
+      case isa::Form::Exit: case isa::Form::Call: case isa::Form::CallKfunc: case isa::Form::CallReg: case isa::Form::PacketLoad:
         leader[next] = 1;
         break;
       case isa::Form::Alu: case isa::Form::AluUnary: case isa::Form::Load: case isa::Form::LoadSx:
@@ -521,7 +532,7 @@ std::string cfg_to_dot(const vm::Program& program) {
       case isa::Form::Exit: break;
       case isa::Form::Alu: case isa::Form::AluUnary: case isa::Form::Load: case isa::Form::LoadSx:
       case isa::Form::Store: case isa::Form::StoreReg: case isa::Form::Atomic: case isa::Form::WideImm:
-      case isa::Form::Call: case isa::Form::CallLocal: case isa::Form::CallReg: case isa::Form::PacketLoad:
+      case isa::Form::Call: case isa::Form::CallKfunc: case isa::Form::CallLocal: case isa::Form::CallReg: case isa::Form::PacketLoad:
         if (next < n) o << "  b" << start << " -> b" << next << ";\n";
         break;
     }

@@ -55,7 +55,7 @@ RegMask pointers_after(const vm::Program& p, std::uint32_t pc, RegMask in) {
     case Form::Atomic:
       if (op.kind == Kind::CmpXchg) return static_cast<RegMask>(in | bit(0));
       return (insn.imm & isa::enc::kFetch) ? static_cast<RegMask>(in | bit(insn.src)) : in;
-    case Form::Call: case Form::CallLocal: case Form::CallReg:
+    case Form::Call: case Form::CallKfunc: case Form::CallLocal: case Form::CallReg:
       return static_cast<RegMask>((in & ~kCallerSaved) | bit(0));
     case Form::PacketLoad: return static_cast<RegMask>(in & ~kCallerSaved);  // r0 = packet bytes
     case Form::Store: case Form::StoreReg: case Form::Jump: case Form::Ja: case Form::Ja32: case Form::Exit:
@@ -114,7 +114,7 @@ RegMask precise_before(const vm::Program& p, std::uint32_t pc, RegMask out, RegM
     case Form::WideImm: return static_cast<RegMask>(out & ~dst);
     case Form::Jump: return static_cast<RegMask>(out | dst | (op.operand == Operand::Reg ? src : 0));
     case Form::Ja: case Form::Ja32: return out;
-    case Form::Call: case Form::CallLocal: return static_cast<RegMask>((out & ~kCallerSaved) | kArgs);
+    case Form::Call: case Form::CallKfunc: case Form::CallLocal: return static_cast<RegMask>((out & ~kCallerSaved) | kArgs);
     case Form::CallReg: return static_cast<RegMask>((out & ~kCallerSaved) | kArgs | dst);
     case Form::PacketLoad:  // reads the skb through r6 at src + imm; r0-r5 are written
       return static_cast<RegMask>((out & ~kCallerSaved) | bit(isa::kPacketLoadCtxReg) |

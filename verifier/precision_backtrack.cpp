@@ -139,6 +139,7 @@ PrecisionNeeds precision_needs(const Env& env, const State& s, std::uint32_t pc)
       break;
     case Form::Jump: jump_needs(s, p, pc, n); break;
     case Form::Call: n.always = scalars_in(s, helper_value_args(env, static_cast<std::uint32_t>(in.imm))); break;
+    case Form::CallKfunc: n.always = scalars_in(s, kArgs); break;  // every argument, as for unknown signatures
     case Form::CallReg:
       // A scalar target names a helper: its arguments are checked like a call's.
       if (s.reg(in.dst).is_scalar()) n.always = scalars_in(s, static_cast<RegMask>(kArgs | bit(in.dst)));
@@ -182,7 +183,7 @@ RegMask backtrack_insn(const vm::Program& p, std::uint32_t pc, RegMask after) {
       return static_cast<RegMask>(after & ~dst);
     // A CallLocal seen in its own frame's history is a call to a global function (a static one
     // enters a new frame): like a helper call.
-    case Form::Call: case Form::CallReg: case Form::PacketLoad: case Form::CallLocal:
+    case Form::Call: case Form::CallKfunc: case Form::CallReg: case Form::PacketLoad: case Form::CallLocal:
       // Helper arguments were marked when the call ran; r0-r5 are written.
       return static_cast<RegMask>(after & ~kCallerSaved);
     // Atomics keep every mark: the fetched register stays marked, which only marks more.

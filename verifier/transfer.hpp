@@ -71,6 +71,13 @@ Check transfer_memory(Env& env, State& s, std::uint32_t pc);  // Load, LoadSx, S
 Check transfer_jump(Env& env, State& s, std::uint32_t pc, Successors& out);  // Jump, Ja, Ja32
 Check transfer_call(Env& env, State& s, std::uint32_t pc, Successors& out);  // Call, CallLocal, CallReg
 Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out);
+/// CallKfunc (transfer_kfunc.cpp): the kfunc the program names, checked against its KfuncSignature.
+Check call_kfunc(Env& env, State& s, std::uint32_t pc, Successors& out);
+/// dynptr_get_spi (transfer_kfunc.cpp): a stack dynptr argument sits at a constant, 8-aligned offset with
+/// its 16 bytes inside the frame (d gets the offset).
+Check check_dynptr_slot(std::uint32_t pc, const RegValue& v, ViolationDetail& d);
+/// r1-r5 unreadable after a call.
+void clobber_caller_saved_regs(State& s);
 Check transfer_packet_load(Env& env, State& s, std::uint32_t pc, Successors& out);  // PacketLoad (LD_ABS/LD_IND)
 
 /// Helpers that may move packet data (the kernel's bpf_helper_changes_pkt_data): packet pointers die.

@@ -101,9 +101,7 @@ std::optional<Violation> sockmap_map_op(const ProgramTypeInfo& type, std::uint32
   return std::nullopt;
 }
 
-void clobber_caller_saved(State& s) {
-  for (int r = 1; r <= 5; ++r) s.reg(r) = RegValue::not_init();
-}
+void clobber_caller_saved(State& s) { clobber_caller_saved_regs(s); }
 
 bool is_zero(const RegValue& v) { return v.is_scalar() && v.value.is_const() && v.value.const_value() == 0; }
 
@@ -235,22 +233,8 @@ Check check_dynptr_arg(State& s, std::uint32_t pc, std::uint32_t helper, const R
       d.note = "ring buffer dynptrs (bpf_ringbuf_*_dynptr)";
       return violation(pc, ViolationKind::Unsupported, d);
     }
-    // dynptr_get_spi: a constant offset at a slot's start, 16 bytes inside the frame.
-    if (!v.value.is_const()) {
-      d.note = "dynptr has to be at a constant offset";
-      return violation(pc, ViolationKind::HelperArgType, d);
-    }
+    if (auto c = check_dynptr_slot(pc, v, d)) return c;
     const auto off = static_cast<std::int64_t>(v.value.const_value());
-    d.off_min = d.off_max = off;
-    if (off % 8 != 0) {
-      d.note = "cannot pass in dynptr at an offset that is not a multiple of 8";
-      return violation(pc, ViolationKind::HelperArgType, d);
-    }
-    if (!StackSlots::in_frame(off, 16)) {
-      d.size = 16;
-      d.limit = StackSlots::kBytes;
-      return violation(pc, ViolationKind::OutOfBounds, d);
-    }
     const std::uint32_t frame = v.frame;
     if (helper == kBpfDynptrFromMem) {
       // check_helper_call: the kernel builds a local dynptr only over a map value.
@@ -876,11 +860,16 @@ void invalidate_packet_pointers(State& s) {
   s.packet_ranges.clear();
 }
 
+void clobber_caller_saved_regs(State& s) {
+  for (int r = 1; r <= 5; ++r) s.reg(r) = RegValue::not_init();
+}
+
 Check transfer_call(Env& env, State& s, std::uint32_t pc, Successors& out) {
   const auto& op = env.program.op(pc);
   const auto& in = env.program.insns[pc];
   switch (op.form) {
     case Form::Call: return call_helper(env, s, pc, static_cast<std::uint32_t>(in.imm), out);
+    case Form::CallKfunc: return call_kfunc(env, s, pc, out);
     case Form::CallLocal:
       return call_local(env, s, pc, static_cast<std::uint32_t>(vm::branch_target(in, op, pc)), out);
     case Form::CallReg: {

@@ -231,7 +231,7 @@ Check transfer_memory(Env& env, State& s, std::uint32_t pc) {
       }
       return transfer_lddw(env, s, pc);
     }
-    case Form::Alu: case Form::AluUnary: case Form::Jump: case Form::Ja: case Form::Ja32: case Form::Call:
+    case Form::Alu: case Form::AluUnary: case Form::Jump: case Form::Ja: case Form::Ja32: case Form::Call: case Form::CallKfunc:
     case Form::CallLocal: case Form::CallReg: case Form::Exit: case Form::PacketLoad:
       break;
   }

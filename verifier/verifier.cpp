@@ -11,6 +11,7 @@
 #include "verifier/precision.hpp"
 #include "verifier/precision_backtrack.hpp"
 #include "verifier/transfer.hpp"
+#include "vm/kfunc_call.hpp"
 
 namespace bpfvm::verifier {
 
@@ -69,7 +70,7 @@ constexpr std::uint32_t kStoreMinJumps = 2, kStoreMinInsns = 8;
 // (StackSlots::touch).
 bool deepens_stack(Form form) {
   switch (form) {
-    case Form::Store: case Form::StoreReg: case Form::Atomic: case Form::Call: case Form::CallLocal:
+    case Form::Store: case Form::StoreReg: case Form::Atomic: case Form::Call: case Form::CallKfunc: case Form::CallLocal:
     case Form::CallReg: case Form::Load: case Form::LoadSx:
       return true;
     case Form::Alu: case Form::AluUnary: case Form::WideImm:
@@ -445,7 +446,7 @@ Check Explorer::run(State initial) {
         case Form::Jump: case Form::Ja: case Form::Ja32:
           c = transfer_jump(env_, path.state, pc, next);
           break;
-        case Form::Call: case Form::CallLocal: case Form::CallReg:
+        case Form::Call: case Form::CallKfunc: case Form::CallLocal: case Form::CallReg:
           c = transfer_call(env_, path.state, pc, next);
           break;
         case Form::Exit:
@@ -462,7 +463,7 @@ Check Explorer::run(State initial) {
       if (tracked) record_insn(path, pc, depth, callback, needs, op.form == Form::Jump && next.forks.empty());
       ++insns_since_store_;
       switch (op.form) {  // the kernel counts every BPF_JMP/JMP32-class insn
-        case Form::Jump: case Form::Ja: case Form::Ja32: case Form::Call: case Form::CallLocal: case Form::CallReg:
+        case Form::Jump: case Form::Ja: case Form::Ja32: case Form::Call: case Form::CallKfunc: case Form::CallLocal: case Form::CallReg:
         case Form::Exit:
           ++jumps_since_store_;
           break;
@@ -663,8 +664,12 @@ vm::Program without_dead_unknown_calls(const vm::Program& program, const Verifie
                                        const std::vector<bool>& reached) {
   vm::Program out = program;
   for (std::size_t pc = 0; pc < out.size(); ++pc) {
-    if (reached[pc] || out.ops[pc] == isa::kNoOp || out.op(pc).form != Form::Call) continue;
-    if (options.helpers && options.helpers->find(static_cast<std::uint32_t>(out.insns[pc].imm))) continue;
+    if (reached[pc] || out.ops[pc] == isa::kNoOp) continue;
+    const Form form = out.op(pc).form;
+    if (form != Form::Call && form != Form::CallKfunc) continue;
+    if (form == Form::Call && options.helpers && options.helpers->find(static_cast<std::uint32_t>(out.insns[pc].imm))) continue;
+    // A kfunc no engine could call (unknown, unsupported, a poisoned weak one) is dead code as well.
+    if (form == Form::CallKfunc && options.helpers && vm::resolve_kfunc_call(out, pc, *options.helpers)) continue;
     constexpr isa::OpId kExit = isa::find_op("exit", isa::Operand::None);
     out.insns[pc] = vm::Insn{};
     out.insns[pc].code = isa::kOps[kExit].code;

@@ -175,7 +175,7 @@ std::size_t operand_count(const OpInfo& op) {
     case Form::Jump: return 3;
     case Form::PacketLoad: return op.kind == isa::Kind::LdInd ? 2 : 1;
     case Form::AluUnary: case Form::Ja: case Form::Ja32: case Form::Call: case Form::CallLocal:
-    case Form::CallReg:
+    case Form::CallReg: case Form::CallKfunc:
       return 1;
     case Form::Exit: return 0;
   }
@@ -264,8 +264,8 @@ class Assembler {
     if (word == "call") {
       // `call local L` is the table's "call local"; `call %rN` is the table's "callx" (README, calls).
       const auto [next, after] = first_word(rest);
-      if (next == "local") {
-        mnemonic = "call local";
+      if (next == "local" || next == "kfunc") {  // `call kfunc ID`: BPF_PSEUDO_KFUNC_CALL, imm = BTF id
+        mnemonic = "call " + std::string(next);
         rest = after;
       } else if (!rest.empty() && rest[0] == '%') {
         mnemonic = "callx";
@@ -276,7 +276,8 @@ class Assembler {
     if (!any) return fail("unknown mnemonic " + quote(word));
     const OpInfo& first = isa::kOps[*any];
     const std::size_t want = operand_count(first);
-    const bool optional_high = first.form == Form::WideImm && uses_high_imm(first);
+    // lddw's second immediate; a kfunc call's off (the module BTF it names): `call kfunc ID, OFF`.
+    const bool optional_high = (first.form == Form::WideImm && uses_high_imm(first)) || first.form == Form::CallKfunc;
     if (ops.size() != want && !(optional_high && ops.size() == want + 1)) {
       return fail(std::string(word) + " expects " + std::to_string(want) +
                   (optional_high ? " or " + std::to_string(want + 1) : std::string{}) + " operand" +
@@ -373,6 +374,14 @@ class Assembler {
         break;
       case Form::Call:
         ok = store(parse_imm32(ops[0]), insn.imm);
+        break;
+      case Form::CallKfunc:
+        ok = store(parse_imm32(ops[0]), insn.imm);
+        if (ok && ops.size() > 1) {
+          const auto off = parse_imm32(ops[1]);
+          if (off && (*off < INT16_MIN || *off > INT16_MAX)) return fail("kfunc call off " + std::to_string(*off) + " does not fit 16 bits");
+          ok = store(off, insn.off);
+        }
         break;
       case Form::PacketLoad:  // ldabsw IMM | ldindw %rN, IMM
         if (op.kind == isa::Kind::LdInd) {

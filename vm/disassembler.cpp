@@ -37,8 +37,8 @@ std::optional<std::int64_t> target_of(const Program& p, std::size_t pc) {
         return static_cast<std::int64_t>(pc) + 1 + insn.imm;  // BPF_PSEUDO_FUNC: imm is relative
       return std::nullopt;
     case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
-    case Form::StoreReg: case Form::Atomic: case Form::Call: case Form::CallReg: case Form::Exit:
-    case Form::PacketLoad:
+    case Form::StoreReg: case Form::Atomic: case Form::Call: case Form::CallReg: case Form::CallKfunc:
+    case Form::Exit: case Form::PacketLoad:
       return std::nullopt;
   }
   return std::nullopt;
@@ -85,6 +85,11 @@ std::string insn_text(const Program& p, std::size_t pc, bool use_labels) {
     case Form::Ja: case Form::Ja32: return m + " " + target();
     case Form::Call: return m + " " + std::to_string(i.imm);
     case Form::CallLocal: return m + " " + target();
+    case Form::CallKfunc: {  // the BTF id the kernel sees; the name, when the program has it, as a comment
+      const std::string* name = p.kfunc_name(i.imm);
+      return m + " " + std::to_string(i.imm) + (i.off != 0 ? ", " + std::to_string(i.off) : "") +
+             (name ? " # " + *name : "");
+    }
     // The table names the row "callx"; the dialect spells it `call %rN` (README, calls).
     case Form::CallReg: return "call " + reg(i.dst);
     case Form::Exit: return m;

@@ -5,8 +5,10 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "bpfvm/helper_signature.hpp"
+#include "bpfvm/kfunc_signature.hpp"
 #include "vm/direct_array.hpp"
 #include "vm/run_context.hpp"
 
@@ -29,6 +31,16 @@ struct HelperEntry {
   std::optional<DirectArray> (*direct_array)(std::uint64_t map_handle) = nullptr;
 };
 
+/// A kernel function (kfunc) an engine calls like a helper, found by name (a program's `call kfunc`
+/// names it through Program::kfuncs). `call.id` is 0 (no helper); `call.signature` is unused.
+struct KfuncEntry {
+  HelperEntry call;           // name, fn, user: the implementation, called with r1..r5 as a helper is
+  KfuncSignature signature;   // what the verifier checks at call sites
+  /// The program types that may call it (verifier ProgramTypeInfo::name: "xdp", "sched_cls", ...), as
+  /// the kernel registers kfunc sets per type; empty: every type (the kernel's generic/common set).
+  std::vector<std::string> program_types;
+};
+
 /// A registry per VM instance; no global state. Adding an id that exists replaces it.
 class HelperRegistry {
  public:
@@ -40,6 +52,20 @@ class HelperRegistry {
     return it == helpers_.end() ? nullptr : &it->second;
   }
   const std::unordered_map<std::uint32_t, HelperEntry>& all() const { return helpers_; }
+
+  /// Kfuncs, by name. Adding a name that exists replaces it (an embedder's own implementation).
+  void add_kfunc(KfuncEntry entry) {
+    entry.call.id = 0;
+    const std::string name = entry.call.name;
+    kfuncs_[name] = std::move(entry);
+  }
+  void remove_kfunc(const std::string& name) { kfuncs_.erase(name); }
+  /// The kfunc called `name`, or nullptr. Pointers stay valid until that name is replaced or removed.
+  const KfuncEntry* find_kfunc(const std::string& name) const {
+    auto it = kfuncs_.find(name);
+    return it == kfuncs_.end() ? nullptr : &it->second;
+  }
+  const std::unordered_map<std::string, KfuncEntry>& all_kfuncs() const { return kfuncs_; }
 
   /// The legacy packet loads (LD_ABS/LD_IND) read the packet through this entry, the way the
   /// kernel rewrites them into calls of bpf_skb_load_helper_{8,16,32}: engines know no context
@@ -55,6 +81,7 @@ class HelperRegistry {
  private:
   std::unordered_map<std::uint32_t, HelperEntry> helpers_;
   std::optional<HelperEntry> packet_load_;
+  std::unordered_map<std::string, KfuncEntry> kfuncs_;
 };
 
 }  // namespace bpfvm::vm

@@ -9,6 +9,7 @@
 
 #include "vm/alu_semantics.hpp"
 #include "vm/exec_errors.hpp"
+#include "vm/kfunc_call.hpp"
 
 namespace bpfvm::vm {
 
@@ -116,7 +117,7 @@ Result<ExecResult> execute(Phase phase, LabelTable* labels_out, const Interprete
         case Kind::Jle: h = BPFVM_PICK4(jle); break;
         case Kind::Jslt: h = BPFVM_PICK4(jslt); break;
         case Kind::Jsle: h = BPFVM_PICK4(jsle); break;
-        case Kind::Call: h = &&call_helper; break;
+        case Kind::Call: case Kind::CallKfunc: h = &&call_helper; break;  // a kfunc is called as a helper
         case Kind::CallLocal: h = &&call_local; break;
         case Kind::CallReg: h = &&call_reg; break;
         case Kind::Exit: h = &&exit; break;
@@ -516,6 +517,13 @@ Result<Interpreter> Interpreter::create(const Program& program, const HelperRegi
           return make_error(Errc::HelperFault, "call to unknown helper " + std::to_string(static_cast<std::uint32_t>(insn.imm)), at);
         s.imm = static_cast<std::int32_t>(in.helpers_.size());
         in.helpers_.push_back(h);
+        break;
+      }
+      case Form::CallKfunc: {
+        auto k = resolve_kfunc_call(program, pc, helpers);
+        if (!k) return std::move(k).error();
+        s.imm = static_cast<std::int32_t>(in.helpers_.size());
+        in.helpers_.push_back(&(*k)->call);
         break;
       }
       case Form::PacketLoad:

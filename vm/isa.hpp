@@ -34,6 +34,8 @@ enum class Form : std::uint8_t {
   Call,       // helper call by id (src 0)
   CallLocal,  // BPF-to-BPF call, imm = relative target (src 1)
   CallReg,    // callx: target in register dst
+  CallKfunc,  // kernel function call (src 2, BPF_PSEUDO_KFUNC_CALL): imm = the kfunc's BTF id, off = the
+              // BTF it is in (0 = vmlinux, else a module BTF's fd_array index); Program::kfuncs names it
   Exit,
   PacketLoad, // legacy LD_ABS/LD_IND: r0 = big-endian packet bytes of the skb in r6; r1-r5 unreadable
               // after it (verifier); out of the packet the current function returns 0 (gen_ld_abs's exit)
@@ -52,7 +54,7 @@ enum class Kind : std::uint8_t {
   // Jump
   Ja, Jeq, Jgt, Jge, Jset, Jne, Jsgt, Jsge, Jlt, Jle, Jslt, Jsle,
   // Calls
-  Call, CallLocal, CallReg, Exit,
+  Call, CallLocal, CallReg, CallKfunc, Exit,
   // PacketLoad: offset imm (LdAbs) or src + imm (LdInd)
   LdAbs, LdInd,
 };
@@ -249,6 +251,7 @@ constexpr auto build_table() {
   // Calls and exit. callx (0x8d) names its target register in dst (RFC 9669 / LLVM encoding).
   t.add({0x85, Call, F::Call, 64, Operand::Imm, kZ, fixed(0), kZ, kA, "call"});
   t.add({0x85, CallLocal, F::CallLocal, 64, Operand::Imm, kZ, fixed(1), kZ, kA, "call local"});
+  t.add({0x85, CallKfunc, F::CallKfunc, 64, Operand::Imm, kZ, fixed(2), kA, kA, "call kfunc"});
   t.add({0x8d, CallReg, F::CallReg, 64, Operand::Reg, kR, kZ, kZ, kZ, "callx"});
   t.add({0x95, Exit, F::Exit, 64, Operand::None, kZ, kZ, kZ, kZ, "exit"});
   return t;

@@ -144,8 +144,8 @@ Result<Program> decode_program(std::vector<Insn> insns, std::string name) {
         }
         break;
       case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
-      case Form::StoreReg: case Form::Atomic: case Form::Call: case Form::CallReg: case Form::Exit:
-      case Form::PacketLoad:
+      case Form::StoreReg: case Form::Atomic: case Form::Call: case Form::CallReg: case Form::CallKfunc:
+      case Form::Exit: case Form::PacketLoad:
         break;
     }
   }

@@ -30,15 +30,30 @@ Insn insn_from_bytes(std::span<const std::uint8_t, kInsnBytes> bytes);
 /// Encode one slot into 8 little-endian bytes.
 void insn_to_bytes(const Insn& insn, std::span<std::uint8_t, kInsnBytes> out);
 
+/// The kernel function a `call kfunc` names: the call's imm (the BTF id the kernel would see, or an id
+/// the loader chose when no target BTF gave one) and the function's name, which every stage uses.
+struct KfuncRef {
+  std::int32_t btf_id = 0;
+  std::string name;
+  friend bool operator==(const KfuncRef&, const KfuncRef&) = default;
+};
+
 /// A decoded, structurally valid program: every slot names its table row, jumps and calls land on
 /// instruction starts inside the program, and control cannot fall off the end.
 struct Program {
   std::string name;                 // for messages; the file or ELF section it came from
   std::vector<Insn> insns;          // raw slots; lddw takes two
   std::vector<isa::OpId> ops;       // row per slot; isa::kNoOp on the second slot of lddw
+  std::vector<KfuncRef> kfuncs;     // the kernel functions `call kfunc` insns name, by imm (may be empty)
 
   std::size_t size() const { return insns.size(); }
   const isa::OpInfo& op(std::size_t pc) const { return isa::kOps[ops[pc]]; }
+  /// Name of the kfunc a `call kfunc` with this imm calls, or nullptr when the program does not say.
+  const std::string* kfunc_name(std::int32_t imm) const {
+    for (const auto& k : kfuncs)
+      if (k.btf_id == imm) return &k.name;
+    return nullptr;
+  }
   /// 64-bit immediate of the lddw starting at pc.
   std::uint64_t wide_imm(std::size_t pc) const {
     return std::uint64_t(std::uint32_t(insns[pc].imm)) | (std::uint64_t(std::uint32_t(insns[pc + 1].imm)) << 32);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bpfvm/helper_signature.hpp"
+#include "bpfvm/kfunc_signature.hpp"
 #include "bpfvm/result.hpp"
 
 namespace bpfvm {
@@ -52,6 +53,17 @@ struct HostHelper {
   HelperFunction fn = nullptr;  ///< called on every call of `id`; must not throw
   void* user = nullptr;          ///< reachable through helper_user_data()
   HelperSignature signature;     ///< what the verifier checks at each call (set `known = true`)
+};
+
+/// A kernel function (kfunc) the host implements, found by name: a program's `extern ... __ksym` call
+/// of that name (or a raw `call kfunc ID` the kernel's BTF names so) calls `fn` with r1..r5, as a helper.
+struct HostKfunc {
+  std::string name;              ///< the kernel's name, e.g. "bpf_dynptr_size"
+  HelperFunction fn = nullptr;  ///< must not throw
+  void* user = nullptr;          ///< reachable through helper_user_data()
+  KfuncSignature signature;      ///< what the verifier checks at each call
+  /// Program types that may call it (verifier names: "xdp", "sched_cls", ...); empty: every type.
+  std::vector<std::string> program_types;
 };
 
 /// What executes a program: the interpreter or native code from the JIT (x86-64, arm64).
@@ -650,6 +662,8 @@ class Vm {
 
   /// Adds or replaces a helper by id (kernel helpers are registered already).
   void add_helper(HostHelper helper);
+  /// Adds or replaces a kfunc by name (bpfvm's own, e.g. the dynptr kfuncs, are registered already).
+  void add_kfunc(HostKfunc kfunc);
   /// Where bpf_trace_printk / bpf_snprintf-based tracing goes (default: dropped).
   void set_trace_sink(std::function<void(std::string_view)> sink);
   /// The task bpf_get_current_pid_tgid / uid_gid / comm report (default: this process).

@@ -72,7 +72,7 @@ class Flattener {
         case Form::Exit: case Form::PacketLoad: case Form::CallReg:
           leaders_[next] = true;
           break;
-        case Form::Call:
+        case Form::Call: case Form::CallKfunc:
           if (calls_tail_call(req_, static_cast<std::uint32_t>(pc))) leaders_[next] = true;
           break;
         case Form::Alu: case Form::AluUnary: case Form::Load: case Form::LoadSx: case Form::Store:
@@ -186,7 +186,7 @@ class Flattener {
         }
         case Form::WideImm:
           break;
-        case Form::Call:
+        case Form::Call: case Form::CallKfunc:
           if (req_.helpers.empty() || req_.helpers[pc] == nullptr) return unsupported(pc, "unresolved helper");
           // A taken tail call leaves the function for the target's trampoline (the backends' stub): only
           // the outermost function can be left that way, and a checked build's frames are its own stack.
@@ -411,7 +411,7 @@ class SsaBuilder {
           else if (fetch || op.kind == Kind::Xchg) env[insn.src] = old;
           break;
         }
-        case Form::Call:
+        case Form::Call: case Form::CallKfunc:
           if (const auto array = inlinable_array(pc, env[1])) {
             env[0] = lower_array_lookup(fn_, b, *array, env[2]);
             break;

@@ -69,7 +69,7 @@ Result<void> X86Emitter::emit_alu(const vm::Insn& insn, const isa::OpInfo& op) {
     case Kind::CmpXchg: case Kind::Ja: case Kind::Jeq: case Kind::Jgt: case Kind::Jge:
     case Kind::Jset: case Kind::Jne: case Kind::Jsgt: case Kind::Jsge: case Kind::Jlt:
     case Kind::Jle: case Kind::Jslt: case Kind::Jsle: case Kind::Call: case Kind::CallLocal:
-    case Kind::CallReg: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
+    case Kind::CallReg: case Kind::CallKfunc: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
       break;
   }
   return make_error(Errc::Internal, "x86-64 JIT: row is not a binary ALU op: " + std::string(op.mnemonic));
@@ -231,7 +231,7 @@ Result<void> X86Emitter::emit_alu_unary(const vm::Insn& insn, const isa::OpInfo&
     case Kind::AtomicAnd: case Kind::AtomicXor: case Kind::Xchg: case Kind::CmpXchg: case Kind::Ja:
     case Kind::Jeq: case Kind::Jgt: case Kind::Jge: case Kind::Jset: case Kind::Jne: case Kind::Jsgt:
     case Kind::Jsge: case Kind::Jlt: case Kind::Jle: case Kind::Jslt: case Kind::Jsle:
-    case Kind::Call: case Kind::CallLocal: case Kind::CallReg: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
+    case Kind::Call: case Kind::CallLocal: case Kind::CallReg: case Kind::CallKfunc: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
       break;
   }
   return make_error(Errc::Internal, "x86-64 JIT: row is not a unary ALU op: " + std::string(op.mnemonic));

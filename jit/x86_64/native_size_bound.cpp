@@ -57,7 +57,7 @@ constexpr std::uint32_t alu_bytes(const vm::Insn& insn, const isa::OpInfo& op, b
     case Kind::CmpXchg: case Kind::Ja: case Kind::Jeq: case Kind::Jgt: case Kind::Jge:
     case Kind::Jset: case Kind::Jne: case Kind::Jsgt: case Kind::Jsge: case Kind::Jlt:
     case Kind::Jle: case Kind::Jslt: case Kind::Jsle: case Kind::Call: case Kind::CallLocal:
-    case Kind::CallReg: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
+    case Kind::CallReg: case Kind::CallKfunc: case Kind::Exit: case Kind::LdAbs: case Kind::LdInd:
       break;
   }
   return 0;  // not an ALU row; the caller asks only for ALU rows
@@ -103,7 +103,7 @@ constexpr std::uint32_t body_bytes(const vm::Insn& insn, const isa::OpInfo& op, 
     case Form::WideImm: return blind ? kBlindedImmBytes : 10;
     case Form::Jump: return compare_bytes(insn, op, blind) + 6;  // + jcc rel32
     case Form::Ja: case Form::Ja32: return 5;
-    case Form::Call: return kHelperCallBytes;
+    case Form::Call: case Form::CallKfunc: return kHelperCallBytes;
     case Form::CallLocal: return kLocalCallBytes;
     case Form::CallReg: return kLocalCallBytes + 64;  // callx stub call, dispatch, helper path
     case Form::Exit: return 1;

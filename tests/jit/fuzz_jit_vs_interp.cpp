@@ -38,7 +38,7 @@ bool comparable(const vm::Program& p) {
         break;
       case isa::Form::AluUnary: case isa::Form::Load: case isa::Form::LoadSx: case isa::Form::Store:
       case isa::Form::Ja: case isa::Form::Ja32: case isa::Form::Call: case isa::Form::CallLocal:
-      case isa::Form::Exit: case isa::Form::PacketLoad:
+      case isa::Form::CallKfunc: case isa::Form::Exit: case isa::Form::PacketLoad:
         break;
     }
   }

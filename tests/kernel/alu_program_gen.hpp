@@ -52,6 +52,7 @@ constexpr bool alu_gen_uses(const isa::OpInfo& op) {
     case isa::Form::Atomic:
     case isa::Form::Call:
     case isa::Form::CallLocal:
+    case isa::Form::CallKfunc:
     case isa::Form::CallReg:
     case isa::Form::Exit:
     case isa::Form::PacketLoad:

@@ -34,6 +34,7 @@ constexpr bool mem_gen_uses(const isa::OpInfo& op) {
     case isa::Form::WideImm:
     case isa::Form::Call:
     case isa::Form::CallLocal:
+    case isa::Form::CallKfunc:
     case isa::Form::CallReg:
     case isa::Form::Exit:
     case isa::Form::PacketLoad:

@@ -160,14 +160,51 @@ TEST_CASE("crafted object: a call to nowhere and an unknown extern") {
     BtfBuilder btf;
     btf.add_int("int", 4);
     b.add_section(".BTF", 1, 0, btf.build());
-    // The object loads; only the program using the extern carries it (the API refuses loading it).
-    auto r = load_object(b.build());
+    const auto object = b.build();
+    // Without a target BTF the call becomes BPF_PSEUDO_KFUNC_CALL with an id of bpfvm's own (negative),
+    // and the program names the kfunc, so engines find it by name.
+    auto r = load_object(object);
     INFO((r ? std::string() : r.error().message()));
     REQUIRE(r);
     REQUIRE(r->programs.size() == 1);
-    CHECK(r->programs[0].unresolved_extern == "extern kfunc 'bpf_kfunc_thing' at insn 0");
-    REQUIRE_FALSE(r->programs[0].relocations.empty());
-    CHECK(r->programs[0].relocations[0].kind == AppliedReloc::Kind::ExternUnresolved);
+    const auto& p = r->programs[0];
+    CHECK(p.unresolved_extern.empty());
+    REQUIRE_FALSE(p.relocations.empty());
+    CHECK(p.relocations[0].kind == AppliedReloc::Kind::Kfunc);
+    CHECK(p.program.insns[0].src == 2);
+    CHECK(p.program.insns[0].imm == -1);
+    CHECK(p.program.op(0).form == isa::Form::CallKfunc);
+    REQUIRE(p.program.kfunc_name(-1) != nullptr);
+    CHECK(*p.program.kfunc_name(-1) == "bpf_kfunc_thing");
+    // A target BTF without that function: the program carries it unresolved, as libbpf fails the load
+    // ("not found in kernel BTF"); the API refuses loading just that program.
+    BtfBuilder target;
+    target.add_int("int", 4);
+    const auto target_bytes = target.build();
+    LoadOptions with_target;
+    with_target.target_btf = target_bytes;
+    auto t = load_object(object, with_target);
+    INFO((t ? std::string() : t.error().message()));
+    REQUIRE(t);
+    REQUIRE(t->programs.size() == 1);
+    CHECK(t->programs[0].unresolved_extern ==
+          "extern kfunc 'bpf_kfunc_thing' (the kernel's BTF has no function of that name) at insn 0");
+    REQUIRE_FALSE(t->programs[0].relocations.empty());
+    CHECK(t->programs[0].relocations[0].kind == AppliedReloc::Kind::ExternUnresolved);
+    // A target BTF with it: imm = the kernel FUNC's id, what the kernel's verifier would see.
+    BtfBuilder kernel;
+    const auto int_id = kernel.add_int("int", 4);
+    const auto func_id = kernel.add_func("bpf_kfunc_thing", kernel.add_func_proto(int_id, {}));
+    const auto kernel_bytes = kernel.build();
+    LoadOptions with_kernel;
+    with_kernel.target_btf = kernel_bytes;
+    auto k = load_object(object, with_kernel);
+    REQUIRE(k);
+    REQUIRE(k->programs.size() == 1);
+    CHECK(k->programs[0].unresolved_extern.empty());
+    CHECK(k->programs[0].program.insns[0].imm == static_cast<std::int32_t>(func_id));
+    REQUIRE(k->programs[0].program.kfunc_name(static_cast<std::int32_t>(func_id)) != nullptr);
+    CHECK(*k->programs[0].program.kfunc_name(static_cast<std::int32_t>(func_id)) == "bpf_kfunc_thing");
   }
   SECTION("static program: loaded, as older libbpf and iproute2 did") {
     ElfBuilder b;

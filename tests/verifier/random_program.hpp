@@ -37,7 +37,7 @@ inline std::vector<vm::Insn> random_program(ByteSource& in, std::size_t max_insn
   constexpr std::uint8_t kBases[] = {1, 6, 7, 10};
   while (!in.empty() && out.size() + 3 < max_insns) {
     const auto& op = isa::kOps[in.next() % isa::kNumOps];
-    if (op.form == Form::CallLocal || op.form == Form::CallReg) continue;
+    if (op.form == Form::CallLocal || op.form == Form::CallReg || op.form == Form::CallKfunc) continue;
     if (op.form == Form::PacketLoad) continue;  // LD_ABS/LD_IND need an skb program type
     if (op.form == Form::WideImm && op.src.value != 0) continue;  // no maps in random programs
     vm::Insn i;
