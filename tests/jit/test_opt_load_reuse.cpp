@@ -36,27 +36,8 @@ jit::opt::PassSet without_load_reuse() {
 /// The tier's runs (load reuse on and off, frames proved private as for a verified program) equal
 /// the checked interpreter's: r0 and the memory left.
 void run_against_interpreter(const vm::Program& program, std::initializer_list<std::uint64_t> words) {
-  std::vector<std::uint8_t> input(64), buffer;
-  std::size_t at = 0;
-  for (auto w : words) {
-    std::memcpy(input.data() + at, &w, 8);
-    at += 8;
-  }
   const auto helpers = helpers_with_store();
-  const auto want = checked_interpreter_outcome(program, helpers, input, buffer);
-  for (bool on : {true, false}) {
-    jit::JitOptions jo;
-    jo.optimize = true;
-    jo.passes.cse_loads = on;
-    jo.facts = kVerified;
-    auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
-    REQUIRE(jp);
-    CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
-    std::string shown;
-    for (auto w : words) shown += " " + std::to_string(w);
-    INFO("load reuse " << (on ? "on" : "off") << ", words" << shown);
-    CHECK(run_engine(*jp, buffer, input, {}, false) == want);
-  }
+  run_pass_against_interpreter(program, &jit::opt::PassSet::cse_loads, words, &helpers, kVerified);
 }
 
 }  // namespace
@@ -149,7 +130,7 @@ TEST_CASE("load reuse: a load of what a store wrote takes the stored value", "[j
   for (std::uint64_t w : {5ull, 0xffffffff80000005ull}) run_against_interpreter(program, {w});
 }
 
-TEST_CASE("load reuse: a store in a loop keeps the loop's load; a store elsewhere does not",
+TEST_CASE("load reuse: a store in a loop keeps the loop's load, a store elsewhere does not",
           "[jit][opt][cse][load_reuse]") {
   // The loop's load of [r1+0] is dominated by the entry's, but the store on the back edge changes it.
   const auto storing = assemble_program(
