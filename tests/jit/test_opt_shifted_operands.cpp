@@ -99,8 +99,9 @@ TEST_CASE("shifts that stay on their own next to an operation", "[jit][opt][shif
 }
 
 TEST_CASE("shifted-register operands of a branch's compare", "[jit][opt][shifted]") {
-  // r4 = 1, and [r1] + k when a CMP (b shift count) holds: the shift right before the branch becomes
-  // its compare's CMP/TST operand on arm64. The arm loads, so the branch stays a branch.
+  // r4 = 1, and [r1] + k (also stored to [r1+8]) when a CMP (b shift count) holds: the shift right
+  // before the branch becomes its compare's CMP/TST operand on arm64. The arm stores, so the branch
+  // stays a branch (a select's compare does not fold).
   std::vector<std::string> steps;
   for (const char* cmp : {"jeq", "jne", "jgt", "jge", "jlt", "jle", "jsgt", "jsge", "jslt", "jsle", "jset"})
     for (const char* shift : {"lsh", "rsh", "arsh"})
@@ -109,7 +110,7 @@ TEST_CASE("shifted-register operands of a branch's compare", "[jit][opt][shifted
         const int count = steps.size() % 3 == 0 ? 1 : steps.size() % 3 == 1 ? 13 : w32 ? 31 : 63;
         steps.push_back("mov %r4, 1\nmov" + s + " %r3, %r7\nadd" + s + " %r3, " + k + "\n" + shift + s + " %r3, " +
                         std::to_string(count) + "\n" + cmp + s + " %r6, %r3, s" + k + "\nja t" + k + "\ns" + k +
-                        ":\nldxdw %r4, [%r1]\nadd %r4, " + k + "\nt" + k + ":\n");
+                        ":\nldxdw %r4, [%r1]\nadd %r4, " + k + "\nstxdw [%r1+8], %r4\nt" + k + ":\n");
       }
   const auto program = assemble_program(program_of(steps), "shifted_compare");
   for (const auto& [a, b] : {std::pair<std::uint64_t, std::uint64_t>{0x8123456789abcdefull, 0xfedcba9876543210ull},
