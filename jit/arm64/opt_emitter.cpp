@@ -390,7 +390,9 @@ class OptEmitter {
   /// Shifted-register operands: an add/sub/and/orr/eor whose operand is a shift by a constant
   /// (1..width-1, the same width) that nothing else reads and that comes right before it (nothing
   /// but constants between, so no code runs between them and the shift's source is still where it
-  /// was) reads the source as `Rm, LSL/LSR/ASR #n`; the shift emits nothing (fold_user_).
+  /// was) reads the source as `Rm, LSL/LSR/ASR #n`; the shift emits nothing (fold_user_). So does a
+  /// branch's compare (CMP/TST, shifted register) whose right operand is such a shift, unless the
+  /// latch's back-edge moves go before the compare (they may overwrite the shift's source).
   void plan_shift_folds() {
     std::vector<std::uint32_t> uses(fn_.values.size(), 0);
     for (const auto& v : fn_.values)
@@ -403,11 +405,16 @@ class OptEmitter {
       if (s.kind != Kind::Lsh && s.kind != Kind::Rsh && s.kind != Kind::Arsh) return false;
       return (static_cast<std::uint64_t>(val(s.args[1]).imm) & (s.width - 1u)) != 0;
     };
-    for (const auto& block : fn_.blocks) {
+    for (opt::BlockId b = 0; b < fn_.blocks.size(); ++b) {
       ValueId prev = opt::kNoValue;  // the last instruction that emits code (constants do not)
-      for (auto id : block.insts) {
+      for (auto id : fn_.blocks[b].insts) {
         const Inst& i = val(id);
         if (i.dead || i.op == Op::Const) continue;
+        if (prev != opt::kNoValue && i.op == Op::Branch && i.args[1] == prev && i.args[0] != prev &&
+            !fn_.is_const(i.args[0]) && foldable(prev, i) && opt::hoisted_latch_edge(fn_, al_, b) < 0) {
+          fold_user_[id] = prev;
+          fold_user_[prev] = kFoldedAway;
+        }
         const bool logical = i.kind == Kind::Or || i.kind == Kind::And || i.kind == Kind::Xor;
         if (prev != opt::kNoValue && i.op == Op::Alu && (i.kind == Kind::Add || i.kind == Kind::Sub || logical) &&
             !fn_.is_const(i.args[0]) && !fn_.is_const(i.args[1]) && i.args[0] != i.args[1]) {
@@ -423,6 +430,12 @@ class OptEmitter {
     }
   }
   Result<void> emit_shifted_operand(ValueId id);
+  /// The `LSL/LSR/ASR #n` operand of a shift plan_shift_folds folded into its user.
+  arm::Shift shift_of(ValueId shift) const {
+    const Inst& s = val(shift);
+    const auto count = static_cast<std::uint32_t>(static_cast<std::uint64_t>(val(s.args[1]).imm) & (s.width - 1u));
+    return s.kind == Kind::Lsh ? arm::lsl(count) : s.kind == Kind::Rsh ? arm::lsr(count) : arm::asr(count);
+  }
   Result<void> emit_inst(opt::BlockId b, ValueId id);
   Result<void> emit_alu(ValueId id);
   Result<void> emit_unary(ValueId id);
@@ -468,8 +481,7 @@ Result<void> OptEmitter::emit_shifted_operand(ValueId id) {
   const ValueId shifted = fold_user_[id];
   const Inst& s = val(shifted);
   const ValueId other = i.args[0] == shifted ? i.args[1] : i.args[0];
-  const auto count = static_cast<std::uint32_t>(static_cast<std::uint64_t>(val(s.args[1]).imm) & (s.width - 1u));
-  const arm::Shift shift = s.kind == Kind::Lsh ? arm::lsl(count) : s.kind == Kind::Rsh ? arm::lsr(count) : arm::asr(count);
+  const arm::Shift shift = shift_of(shifted);
   const InstId op = i.kind == Kind::Add ? a64::Inst::kIdAdd : i.kind == Kind::Sub ? a64::Inst::kIdSub
                   : i.kind == Kind::Or ? a64::Inst::kIdOrr : i.kind == Kind::And ? a64::Inst::kIdAnd
                   : a64::Inst::kIdEor;
@@ -776,7 +788,13 @@ void OptEmitter::emit_branch(opt::BlockId b, ValueId id, a64::CondCode cc) {
     jump_to(fall);
     return;
   }
-  emit_compare(i, lhs);
+  if (const ValueId shifted = fold_user_[id]; shifted != opt::kNoValue) {
+    // CMP/TST (shifted register): flags of lhs - (S shift #n) / lhs & (S shift #n).
+    const a64::Gp S = use(val(shifted).args[0], kOperand, w64);
+    a_.emit(i.kind == Kind::Jset ? a64::Inst::kIdTst : a64::Inst::kIdCmp, lhs, S, Imm(shift_of(shifted)));
+  } else {
+    emit_compare(i, lhs);
+  }
   if (falls_into(fall)) {
     a_.b(cc, labels_[taken]);
   } else if (falls_into(taken)) {

@@ -5,6 +5,7 @@
 // memory operand instead of computing the address; the adds, when nothing else reads them, are then
 // dead. Frame accesses end on the FramePtr itself, which backends address from their stack pointer.
 #include "jit/opt/passes.hpp"
+#include "jit/opt/memory_alias.hpp"
 
 #include <limits>
 #include <utility>
@@ -19,25 +20,6 @@ constexpr std::int64_t kMaxDisp = std::numeric_limits<std::int32_t>::max() / 2;
 const Inst* live_alu64(const Function& fn, ValueId v, isa::Kind kind) {
   const Inst& i = fn.values[v];
   return !i.dead && i.op == Op::Alu && i.width == 64 && i.kind == kind ? &i : nullptr;
-}
-
-/// The base and the constant `v` adds to it, when v is a 64-bit add/sub of a constant.
-bool split_constant(const Function& fn, ValueId v, ValueId& base, std::int64_t& delta) {
-  // 64-bit wrap-around is the same either way: (x + c) + off == x + (c + off) modulo 2^64.
-  if (const Inst* add = live_alu64(fn, v, isa::Kind::Add)) {
-    const ValueId a = add->args[0], b = add->args[1];
-    if (fn.is_const(a) == fn.is_const(b)) return false;
-    base = fn.is_const(b) ? a : b;
-    delta = fn.values[fn.is_const(b) ? b : a].imm;
-    return true;
-  }
-  if (const Inst* sub = live_alu64(fn, v, isa::Kind::Sub)) {
-    if (!fn.is_const(sub->args[1]) || fn.is_const(sub->args[0])) return false;
-    base = sub->args[0];
-    delta = static_cast<std::int64_t>(0 - static_cast<std::uint64_t>(fn.values[sub->args[1]].imm));
-    return true;
-  }
-  return false;
 }
 
 /// Moves the constants added to `v` into `disp` (multiplied by 2^scale: shifting left distributes
@@ -66,6 +48,24 @@ bool split_scaled(const Function& fn, ValueId v, ValueId& z, unsigned& s) {
 }
 
 }  // namespace
+
+bool split_constant(const Function& fn, ValueId v, ValueId& base, std::int64_t& delta) {
+  // 64-bit wrap-around is the same either way: (x + c) + off == x + (c + off) modulo 2^64.
+  if (const Inst* add = live_alu64(fn, v, isa::Kind::Add)) {
+    const ValueId a = add->args[0], b = add->args[1];
+    if (fn.is_const(a) == fn.is_const(b)) return false;
+    base = fn.is_const(b) ? a : b;
+    delta = fn.values[fn.is_const(b) ? b : a].imm;
+    return true;
+  }
+  if (const Inst* sub = live_alu64(fn, v, isa::Kind::Sub)) {
+    if (!fn.is_const(sub->args[1]) || fn.is_const(sub->args[0])) return false;
+    base = sub->args[0];
+    delta = static_cast<std::int64_t>(0 - static_cast<std::uint64_t>(fn.values[sub->args[1]].imm));
+    return true;
+  }
+  return false;
+}
 
 std::uint32_t fold_address_offsets(Function& fn) {
   std::uint32_t folded = 0;

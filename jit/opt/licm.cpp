@@ -7,11 +7,16 @@
 // reaching p without passing h. Only loops with a single entry (h) and one predecessor outside
 // them are touched; that predecessor is the preheader. It may have a second successor (a guard
 // skipping the loop): the moved operations are pure and cannot fault, so running them there is
-// safe. Loads stay (a store or helper in the loop may change what they read, and a checked load
-// must stay where it is). A moved value occupies a register through the whole loop, so hoisting
+// safe. A load (with PassSet::licm_loads) moves too when no store, atomic or call in the loop may
+// alias it (memory_alias.hpp), it is in the loop's head with only pure operations before it there,
+// and it reads what the head would read on every path from the preheader: the preheader's one
+// successor is the head (the loop runs at least once), or the address is a constant inside a frame
+// (always mapped). Checked loads stay where they are. A moved value occupies a register through the whole loop, so hoisting
 // stops where an estimate of the loop's register pressure would exceed what a backend has.
 #include <algorithm>
+#include <optional>
 
+#include "jit/opt/memory_alias.hpp"
 #include "jit/opt/passes.hpp"
 
 namespace bpfvm::jit::opt {
@@ -50,8 +55,9 @@ bool has_location(const Function& fn, ValueId v) {
 
 class LoopHoister {
  public:
-  explicit LoopHoister(Function& fn) : fn_(fn), in_loop_(fn.blocks.size(), kNone), uses_(fn.values.size(), 0),
-                                       uses_inside_(fn.values.size(), 0) {
+  LoopHoister(Function& fn, bool loads, const VerifierFacts& facts)
+      : fn_(fn), in_loop_(fn.blocks.size(), kNone), uses_(fn.values.size(), 0), uses_inside_(fn.values.size(), 0) {
+    if (loads) alias_.emplace(fn, facts);
     for (const auto& i : fn.values)
       if (!i.dead)
         for (auto a : i.args) ++uses_[a];
@@ -127,11 +133,20 @@ class LoopHoister {
     pressure += static_cast<std::uint32_t>(live_in.size());
     const std::uint32_t budget = calls ? kLoopRegisterBudgetWithCall : kLoopRegisterBudget;
 
+    std::vector<ValueId> effects;  // what may write memory in the loop
+    if (alias_)
+      for (auto b : body)
+        for (auto id : fn_.blocks[b].insts)
+          if (!fn_.values[id].dead && !is_pure(fn_.values[id]) && fn_.values[id].op != Op::Load) effects.push_back(id);
+    bool head_pure = true;  // only pure operations so far in h
     std::uint32_t moved = 0;
     for (auto b : body) {
       for (auto id : fn_.blocks[b].insts) {
         Inst& i = fn_.values[id];
-        if (i.dead || !movable(i)) continue;
+        if (i.dead) continue;
+        const bool load = b == h && head_pure && i.op == Op::Load && hoistable_load(id, preheader, effects);
+        if (b == h && i.block == h && !is_pure(i)) head_pure = false;
+        if (!movable(i) && !load) continue;
         // Constants and frame pointers have no location: invariant wherever they were defined.
         if (!std::all_of(i.args.begin(), i.args.end(),
                          [&](ValueId a) { return !has_location(fn_, a) || !inside(fn_.values[a].block, h); }))
@@ -161,6 +176,19 @@ class LoopHoister {
       for (auto a : fn_.values[id].args) uses_inside_[a] = 0;
     // Blocks of this loop stay marked with h; an outer loop re-marks them with its own head.
     return moved;
+  }
+
+  /// A load in the loop's head (only pure operations before it) that reads the same on every path
+  /// from the preheader: nothing in the loop may write what it reads, and running it there cannot
+  /// fault (the head always follows the preheader, or the address is a constant inside a frame).
+  bool hoistable_load(ValueId id, BlockId preheader, const std::vector<ValueId>& effects) const {
+    const Inst& i = fn_.values[id];
+    if (!alias_ || i.checked) return false;
+    const bool always_entered = fn_.blocks[preheader].succs.size() == 1;
+    const Inst& base = fn_.values[i.args[0]];
+    const bool in_frame = base.op == Op::FramePtr && index_of(i) == kNoValue && i.off >= -512 && i.off + i.bits <= 0;
+    if (!always_entered && !in_frame) return false;
+    return std::none_of(effects.begin(), effects.end(), [&](ValueId e) { return alias_->may_clobber(e, id); });
   }
 
   /// Wide constants read by operations left in the loop: one ConstInReg each in the preheader, while
@@ -198,12 +226,17 @@ class LoopHoister {
   }
 
   Function& fn_;
+  std::optional<MemoryAlias> alias_;  // with loads only
   std::vector<BlockId> in_loop_;
   std::vector<std::uint32_t> uses_, uses_inside_;
 };
 
 }  // namespace
 
-std::uint32_t hoist_loop_invariants(Function& fn) { return LoopHoister(fn).run(); }
+std::uint32_t hoist_loop_invariants(Function& fn) { return LoopHoister(fn, false, VerifierFacts{}).run(); }
+
+std::uint32_t hoist_loop_invariants(Function& fn, bool loads, const VerifierFacts& facts) {
+  return LoopHoister(fn, loads, facts).run();
+}
 
 }  // namespace bpfvm::jit::opt

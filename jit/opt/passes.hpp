@@ -21,6 +21,8 @@ struct PassSet {
   bool strength_reduce = true; // div/mod by constants become shifts, masks, multiplies (strength_reduce.cpp)
   bool cse = true;             // common subexpressions over the dominator tree (cse.cpp)
   bool licm = true;            // loop-invariant pure operations and wide constants move to the preheader (licm.cpp)
+  bool cse_loads = true;       // with cse: repeated loads and loads of stored values reuse them (cse.cpp, memory_alias.cpp)
+  bool licm_loads = true;      // with licm: loop-invariant loads no store in the loop may alias move too (licm.cpp)
 };
 
 /// All passes but those named, comma separated (the PassSet member names); InvalidArgument naming
@@ -69,11 +71,17 @@ std::uint32_t reduce_strength(Function& fn);
 /// equal to one that dominates it (same operation, same operands) becomes a copy of it; equal
 /// constants become one. Returns how many operations it replaced.
 std::uint32_t eliminate_common_subexpressions(Function& fn);
+/// The same, and with `loads` load reuse: a load of what a dominating load read or a dominating store
+/// wrote, with no store, atomic or call between them that may alias it, takes that value.
+std::uint32_t eliminate_common_subexpressions(Function& fn, bool loads, const VerifierFacts& facts);
 
 /// Loop-invariant code motion (licm.cpp): pure operations of a single-entry loop whose operands are
 /// defined outside it move to the end of its preheader, and wide constants read in it are loaded there
 /// once (Op::ConstInReg), while the loop's estimated register pressure allows. Returns how many.
 std::uint32_t hoist_loop_invariants(Function& fn);
+/// The same, and with `loads` loads no store, atomic or call in the loop may alias, in the loop's head
+/// and safe to run in the preheader (licm.cpp).
+std::uint32_t hoist_loop_invariants(Function& fn, bool loads, const VerifierFacts& facts);
 
 /// Checked builds (checked_accesses.cpp): clears `checked` on the accesses the IR proves inside a
 /// frame that is live where they run (FramePtr(d) + a constant, d at most the access's depth, the

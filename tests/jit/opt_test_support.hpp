@@ -80,21 +80,25 @@ inline Outcome checked_interpreter_outcome(const vm::Program& program, const vm:
 }
 
 /// Runs `program` on the tier with the pass `pass` (a PassSet member) on and off, for an input whose
-/// u64 words are `words`, requiring the checked interpreter's outcome both times.
+/// u64 words are `words`, requiring the checked interpreter's outcome both times (helpers: test_helpers()
+/// unless given; `facts` as the tier gets them).
 inline void run_pass_against_interpreter(const vm::Program& program, bool jit::opt::PassSet::*pass,
-                                         std::initializer_list<std::uint64_t> words) {
+                                         std::initializer_list<std::uint64_t> words,
+                                         const vm::HelperRegistry* with_helpers = nullptr,
+                                         const jit::opt::VerifierFacts& facts = {}) {
   std::vector<std::uint8_t> input(64), buffer;
   std::size_t at = 0;
   for (auto w : words) {
     std::memcpy(input.data() + at, &w, 8);
     at += 8;
   }
-  const auto helpers = test_helpers();
+  const auto helpers = with_helpers ? *with_helpers : test_helpers();
   const auto want = checked_interpreter_outcome(program, helpers, input, buffer);
   for (bool on : {true, false}) {
     jit::JitOptions jo;
     jo.optimize = true;
     jo.passes.*pass = on;
+    jo.facts = facts;
     auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
     REQUIRE(jp);
     CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);

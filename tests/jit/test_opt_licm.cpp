@@ -126,3 +126,27 @@ TEST_CASE("licm: wide constants read in a loop are loaded into a register before
     for (auto [a, b] : {std::pair<std::uint64_t, std::uint64_t>{3, 5}, {0xffffffff00000001, 0x1ffffffff}})
       run_against_interpreter(program, {a, b, n});
 }
+
+TEST_CASE("licm: a loop-invariant load leaves a loop that runs at least once, unless the loop may write it",
+          "[jit][opt][licm][load_reuse]") {
+  // [r1] is read in the loop's head each iteration; the loop stores to [r1+8] (other bytes: the load
+  // leaves), to [r1+4] (overlapping: it stays) or runs behind a guard that may skip it (it stays:
+  // the preheader's other path never reads [r1]).
+  auto program_with = [](const std::string& store, const std::string& guard) {
+    return assemble_program("mov %r0, 0\nldxdw %r8, [%r1+16]\nand %r8, 7\n" + guard +
+                            "loop:\nldxdw %r7, [%r1]\nadd %r0, %r7\nmul %r0, 3\n" + store +
+                            "add %r8, -1\njsgt %r8, 0, loop\nout:\nexit\n");
+  };
+  jit::opt::PassSet without;
+  without.licm_loads = false;
+  const auto other_bytes = program_with("stxdw [%r1+8], %r0\n", "");
+  CHECK(depths_of(other_bytes, {}, isa::Kind::Add, jit::opt::Op::Load) == std::vector<std::uint32_t>{0, 0});
+  CHECK(depths_of(other_bytes, without, isa::Kind::Add, jit::opt::Op::Load) == std::vector<std::uint32_t>{0, 1});
+  const auto overlapping = program_with("stxw [%r1+4], %r0\n", "");
+  CHECK(depths_of(overlapping, {}, isa::Kind::Add, jit::opt::Op::Load) == std::vector<std::uint32_t>{0, 1});
+  const auto guarded = program_with("stxdw [%r1+8], %r0\n", "jeq %r8, 0, out\n");
+  CHECK(depths_of(guarded, {}, isa::Kind::Add, jit::opt::Op::Load) == std::vector<std::uint32_t>{0, 1});
+  for (const auto* program : {&other_bytes, &overlapping, &guarded})
+    for (std::uint64_t n : {0ull, 1ull, 5ull})
+      run_pass_against_interpreter(*program, &jit::opt::PassSet::licm_loads, {0x1234567, 0, n});
+}

@@ -39,6 +39,19 @@ void compare_on_words(const vm::Program& program, std::uint64_t a, std::uint64_t
   CHECK(run_engine(*jp, buffer, input, {}, false) == want);
 }
 
+/// Listing lines of the given mnemonics with `operands` operands (a folded shift adds one: asmjit
+/// lists `orr x12, x11, x4, 5`, the shift's amount without its kind).
+[[maybe_unused]] std::size_t lines_with_operands(const std::string& listing, std::initializer_list<const char*> mnemonics,
+                                                 std::size_t operands) {
+  std::size_t n = 0;
+  for (const char* mnemonic : mnemonics)
+    for (auto at = listing.find(mnemonic); at != std::string::npos; at = listing.find(mnemonic, at + 1)) {
+      const auto line = listing.substr(at + 1, listing.find(';', at) - at - 1);
+      if (static_cast<std::size_t>(std::count(line.begin(), line.end(), ',')) + 1 == operands) ++n;
+    }
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("shifted-register operands: every operation, shift, width and edge count", "[jit][opt][shifted]") {
@@ -64,20 +77,8 @@ TEST_CASE("shifted-register operands: every operation, shift, width and edge cou
                              {~0ull, 1}, {1, ~0ull}})
     compare_on_words(program, a, b);
 #if defined(__aarch64__)
-  // asmjit lists the operand's shift amount without its kind: `orr x12, x11, x4, 5`.
-  jit::JitOptions jo;
-  jo.optimize = true;
-  auto jp = jit::JitProgram::compile(program, test_helpers(), {}, jo);
-  REQUIRE(jp);
-  const auto listing = jp->listing(jit::Variant::Fast);
-  REQUIRE(listing);
-  std::size_t folded = 0;
-  for (const char* mnemonic : {"\nadd ", "\nsub ", "\nand ", "\norr ", "\neor "})
-    for (auto at = listing->find(mnemonic); at != std::string::npos; at = listing->find(mnemonic, at + 1)) {
-      const auto line = listing->substr(at + 1, listing->find(';', at) - at - 1);
-      if (std::count(line.begin(), line.end(), ',') == 3) ++folded;
-    }
-  CHECK(folded == steps.size());  // every step's shift
+  const auto listing = optimized_listing(program);
+  CHECK(lines_with_operands(listing, {"\nadd ", "\nsub ", "\nand ", "\norr ", "\neor "}, 4) == steps.size());
 #endif
 }
 
@@ -95,4 +96,29 @@ TEST_CASE("shifts that stay on their own next to an operation", "[jit][opt][shif
   for (const auto& [a, b] : {std::pair<std::uint64_t, std::uint64_t>{0x8123456789abcdefull, 0xfedcba9876543210ull},
                              {~0ull, 0x80000001ull}})
     compare_on_words(program, a, b);
+}
+
+TEST_CASE("shifted-register operands of a branch's compare", "[jit][opt][shifted]") {
+  // r4 = 1, and [r1] + k (also stored to [r1+8]) when a CMP (b shift count) holds: the shift right
+  // before the branch becomes its compare's CMP/TST operand on arm64. The arm stores, so the branch
+  // stays a branch (a select's compare does not fold).
+  std::vector<std::string> steps;
+  for (const char* cmp : {"jeq", "jne", "jgt", "jge", "jlt", "jle", "jsgt", "jsge", "jslt", "jsle", "jset"})
+    for (const char* shift : {"lsh", "rsh", "arsh"})
+      for (const bool w32 : {false, true}) {
+        const std::string s = w32 ? "32" : "", k = std::to_string(steps.size());
+        const int count = steps.size() % 3 == 0 ? 1 : steps.size() % 3 == 1 ? 13 : w32 ? 31 : 63;
+        steps.push_back("mov %r4, 1\nmov" + s + " %r3, %r7\nadd" + s + " %r3, " + k + "\n" + shift + s + " %r3, " +
+                        std::to_string(count) + "\n" + cmp + s + " %r6, %r3, s" + k + "\nja t" + k + "\ns" + k +
+                        ":\nldxdw %r4, [%r1]\nadd %r4, " + k + "\nstxdw [%r1+8], %r4\nt" + k + ":\n");
+      }
+  const auto program = assemble_program(program_of(steps), "shifted_compare");
+  for (const auto& [a, b] : {std::pair<std::uint64_t, std::uint64_t>{0x8123456789abcdefull, 0xfedcba9876543210ull},
+                             {0x0000000080000001ull, 0x80000000fffffffeull}, {~0ull, 1}, {1, ~0ull}, {0, 0},
+                             {0x100, 0x80}, {0x7fffffff, 0x3fffffff}})
+    compare_on_words(program, a, b);
+#if defined(__aarch64__)
+  const auto listing = optimized_listing(program);
+  CHECK(lines_with_operands(listing, {"\ncmp ", "\ntst "}, 3) == steps.size());  // every step's shift
+#endif
 }
