@@ -1,10 +1,12 @@
-// Ring buffer helpers (over maps::RingbufMap) and bpf_perf_event_output (over maps::PerfEventArrayMap).
+// Ring buffer helpers (over maps::RingbufMap), their dynptr forms (bpf_ringbuf_*_dynptr) and
+// bpf_perf_event_output (over maps::PerfEventArrayMap).
 #include <linux/bpf.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "helpers/contexts.hpp"
+#include "helpers/dynptr.hpp"
 #include "helpers/guest_memory.hpp"
 #include "maps/map.hpp"
 #include "maps/perf_event_array_map.hpp"
@@ -57,6 +59,46 @@ std::uint64_t ringbuf_submit(std::uint64_t sample, std::uint64_t flags, std::uin
 std::uint64_t ringbuf_discard(std::uint64_t sample, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
                               vm::RunContext* run) {
   return ringbuf_commit(sample, flags, run, true);
+}
+
+// bpf_ringbuf_reserve_dynptr(map, size, flags, ptr): the record as bpf_ringbuf_reserve's, behind a
+// dynptr in the program's stack; flags -EINVAL, a size past DYNPTR_MAX_SIZE -E2BIG, no room -EINVAL,
+// each leaving a null dynptr (kernel/bpf/ringbuf.c). The verifier holds the program to submitting or
+// discarding it either way.
+std::uint64_t ringbuf_reserve_dynptr(std::uint64_t m, std::uint64_t size, std::uint64_t flags, std::uint64_t p,
+                                     std::uint64_t, vm::RunContext* run) {
+  const char* name = "bpf_ringbuf_reserve_dynptr";
+  auto* rb = ringbuf_of(run, m, name);
+  if (rb == nullptr || !guest_ok(run, p, sizeof(DynptrKern), true, name)) return 0;
+  auto* d = reinterpret_cast<DynptrKern*>(static_cast<std::uintptr_t>(p));
+  *d = DynptrKern{nullptr, 0, 0};
+  const auto size32 = static_cast<std::uint32_t>(size);
+  if (flags != 0) return ret(-EINVAL);
+  if (size32 > kDynptrMaxSize) return ret(-E2BIG);
+  void* sample = rb->reserve(size32, 0);
+  if (sample == nullptr) return ret(-EINVAL);
+  *d = DynptrKern{static_cast<std::byte*>(sample), size32, 0};
+  return 0;
+}
+
+// bpf_ringbuf_submit_dynptr / discard_dynptr: commit the record a reserved dynptr names (a null one,
+// from a failed reservation, commits nothing) and make the dynptr null.
+std::uint64_t ringbuf_commit_dynptr(std::uint64_t p, std::uint64_t flags, vm::RunContext* run, bool discard) {
+  const char* name = discard ? "bpf_ringbuf_discard_dynptr" : "bpf_ringbuf_submit_dynptr";
+  if (!guest_ok(run, p, sizeof(DynptrKern), true, name)) return 0;
+  auto* d = reinterpret_cast<DynptrKern*>(static_cast<std::uintptr_t>(p));
+  if (d->data == nullptr) return 0;
+  const auto sample = reinterpret_cast<std::uintptr_t>(d->data);
+  *d = DynptrKern{nullptr, 0, 0};
+  return ringbuf_commit(sample, flags, run, discard);
+}
+std::uint64_t ringbuf_submit_dynptr(std::uint64_t p, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
+                                    vm::RunContext* run) {
+  return ringbuf_commit_dynptr(p, flags, run, false);
+}
+std::uint64_t ringbuf_discard_dynptr(std::uint64_t p, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
+                                     vm::RunContext* run) {
+  return ringbuf_commit_dynptr(p, flags, run, true);
 }
 
 std::uint64_t ringbuf_query(std::uint64_t m, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
@@ -140,6 +182,12 @@ void add_ringbuf_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
                 {ArgType::PtrToRingbufMem, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_ringbuf_query, "bpf_ringbuf_query", ringbuf_query, rt, RetType::Integer,
                 {ArgType::ConstMapPtr, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_ringbuf_reserve_dynptr, "bpf_ringbuf_reserve_dynptr", ringbuf_reserve_dynptr, rt,
+                RetType::Integer, {ArgType::ConstMapPtr, ArgType::Anything, ArgType::Anything, ArgType::PtrToDynptr}));
+  reg.add(entry(BPF_FUNC_ringbuf_submit_dynptr, "bpf_ringbuf_submit_dynptr", ringbuf_submit_dynptr, rt, RetType::Void,
+                {ArgType::PtrToDynptr, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_ringbuf_discard_dynptr, "bpf_ringbuf_discard_dynptr", ringbuf_discard_dynptr, rt,
+                RetType::Void, {ArgType::PtrToDynptr, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_perf_event_output, "bpf_perf_event_output", perf_event_output, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::Anything, ArgType::PtrToMem,
                  ArgType::ConstSizeOrZero}));
