@@ -1,8 +1,9 @@
 // Ring buffer dynptrs from XDP, for test_ringbuf_dynptr: each packet reserves a 1..32-byte record with
-// bpf_ringbuf_reserve_dynptr (now and then with bad flags), fills it with bpf_dynptr_write, stamps a
-// sequence number through a bpf_dynptr_data slice, tries a write that may run past the end, reads a
-// word back, then submits or discards it. The test consumes the ring only now and then, so it fills
-// and reservations fail (a null dynptr, released all the same). Every helper's answer lands in globals.
+// bpf_ringbuf_reserve_dynptr (now and then with bad flags or a size too large), fills it with
+// bpf_dynptr_write, stamps a sequence number through a bpf_dynptr_data slice, tries a write that may
+// run past the end, reads a word back, then submits or discards it. The test consumes the ring only
+// now and then, so it fills and reservations fail (a null dynptr, released all the same). Every
+// helper's answer lands in globals.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -24,14 +25,18 @@ int ringbuf_dynptr(struct xdp_md *ctx) {
   __u8 buf[32];
   __builtin_memcpy(buf, data, 32);
   const __u8 mix = buf[5] ^ buf[11] ^ buf[13] ^ buf[31];
-  __u32 size = (mix & 31) + 1;
-  const __u64 flags = (buf[30] & 0x3f) == 0x3f ? 2 : 0;
+  const __u32 len = (mix & 31) + 1;
+  // Now and then bad flags (-EINVAL), a size past DYNPTR_MAX_SIZE (-E2BIG) or past the ring (-EINVAL).
+  const __u64 flags = seq % 41 == 7 ? 2 : 0;
+  __u32 size = len;
+  if (seq % 37 == 5) size = 1u << 24;
+  if (seq % 37 == 20) size = 8192;
 
   struct bpf_dynptr dp;
   const long err = bpf_ringbuf_reserve_dynptr(&records, size, flags, &dp);
   if (err) reserve_errs += err;
   else reserved++;
-  write_errs += bpf_dynptr_write(&dp, 0, buf, size, 0);
+  write_errs += bpf_dynptr_write(&dp, 0, buf, len, 0);
   __u32 *stamp = bpf_dynptr_data(&dp, 0, sizeof(__u32));
   if (stamp) *stamp = seq;
   else null_slices++;
