@@ -7,6 +7,8 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -15,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bpfvm/bpfvm.h"
 #include "bpfvm/bpfvm.hpp"
 #include "loader/object.hpp"
 #include "tests/kernel/kernel_oracle.hpp"
@@ -191,6 +194,77 @@ TEST_CASE("ring buffer dynptrs: records, retvals and helper answers are the kern
         CHECK(hex_window(got.globals[i], 0, 96) == hex_window(want.globals[i], 0, 96));
       }
     }
+}
+
+}  // namespace bpfvm::testing
+
+namespace bpfvm::testing {
+
+TEST_CASE("ring buffer dynptrs: the C API's consumer sees what the C++ one does") {
+  // Two VMs run the same packets; one consumes through bpfvm_map_ringbuf_consume, the other through
+  // Map::ringbuf_consume. Records and counts must agree; a negative return stops after its record.
+  auto records_of = [](bool c_api, int stop_after) {
+    std::vector<Bytes> out;
+    Vm vm;
+    bpfvm_vm* cvm = nullptr;
+    REQUIRE(bpfvm_vm_create(0, &cvm, nullptr) == BPFVM_OK);
+    bpfvm_object* cobj = nullptr;
+    REQUIRE(bpfvm_vm_open_elf_file(cvm, kObject.c_str(), nullptr, &cobj, nullptr) == BPFVM_OK);
+    bpfvm_program* cprog = nullptr;
+    REQUIRE(bpfvm_object_load(cobj, "ringbuf_dynptr", nullptr, &cprog, nullptr) == BPFVM_OK);
+    bpfvm_map* cmap = nullptr;
+    REQUIRE(bpfvm_object_map(cobj, "records", &cmap, nullptr) == BPFVM_OK);
+    auto object = vm.open_elf_file(kObject);
+    REQUIRE(object.has_value());
+    auto program = object->load("ringbuf_dynptr");
+    REQUIRE(program.has_value());
+    auto map = object->map("records");
+    REQUIRE(map.has_value());
+    for (std::uint64_t i = 0; i < 40; ++i) {
+      const Bytes p = random_packet(kSeed, i).bytes;
+      if (c_api) {
+        bpfvm_test_run run{};
+        run.data_in = p.data();
+        run.data_size_in = p.size();
+        REQUIRE(bpfvm_program_test_run(cprog, &run, nullptr) == BPFVM_OK);
+      } else {
+        REQUIRE(program->run(RunInput{.data = p}).has_value());
+      }
+    }
+    struct Sink {
+      std::vector<Bytes>* out;
+      int stop_after;
+    } sink{&out, stop_after};
+    int n = 0;
+    if (c_api) {
+      n = bpfvm_map_ringbuf_consume(
+          cmap,
+          [](void* ctx, const void* data, size_t size) {
+            auto* s = static_cast<Sink*>(ctx);
+            const auto* b = static_cast<const std::uint8_t*>(data);
+            s->out->emplace_back(b, b + size);
+            return static_cast<int>(s->out->size()) == s->stop_after ? -1 : 0;
+          },
+          &sink, nullptr);
+      CHECK(bpfvm_map_ringbuf_consume(cmap, nullptr, nullptr, nullptr) == -EINVAL);
+    } else {
+      n = map->ringbuf_consume([&](std::span<const std::uint8_t> r) {
+        out.emplace_back(r.begin(), r.end());
+        return static_cast<int>(out.size()) == stop_after ? -1 : 0;
+      });
+    }
+    CHECK(n == static_cast<int>(out.size()));
+    bpfvm_program_destroy(cprog);
+    bpfvm_object_destroy(cobj);
+    bpfvm_vm_destroy(cvm);
+    return out;
+  };
+  const auto all = records_of(false, -1);
+  CHECK(all.size() > 10);
+  CHECK(records_of(true, -1) == all);
+  const auto first5 = records_of(true, 5);
+  REQUIRE(first5.size() == 5);
+  CHECK(std::equal(first5.begin(), first5.end(), all.begin()));
 }
 
 }  // namespace bpfvm::testing
