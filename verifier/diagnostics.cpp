@@ -212,7 +212,7 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
         return std::string(d.note) + ": reference id=" + std::to_string(d.limit) +
                " (a bpf_ringbuf_reserve or bpf_sk_lookup_* result) is held; a successful tail call never returns to "
                "release it";
-      return "Unreleased reference id=" + std::to_string(d.limit) +
+      return "Unreleased reference id=" + std::to_string(d.limit) + " alloc_insn=" + std::to_string(d.other_pc) +
              ": a bpf_ringbuf_reserve result must be submitted or discarded (a bpf_ringbuf_reserve_dynptr dynptr "
              "with bpf_ringbuf_submit_dynptr/discard_dynptr, even when the reservation failed), a bpf_sk_lookup_* "
              "socket released (bpf_sk_release), on every path";

@@ -281,6 +281,7 @@ Check check_dynptr_arg(Env& env, State& s, std::uint32_t pc, std::uint32_t helpe
       } else {
         ref = env.new_id();  // mark_stack_slots_dynptr: acquire_reference for a ring buffer dynptr
         s.refs.push_back(ref);
+        env.note_ref(ref, pc);
       }
       s.frames[frame].stack.mark_dynptr(at, ref);
       return std::nullopt;
@@ -698,6 +699,7 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
       if (acquires_socket(helper)) {
         r0.ref = r0.id;  // the acquired pointer: when it is NULL, no reference is held
         s.refs.push_back(r0.ref);
+        env.note_ref(r0.ref, pc);
       } else if (casts_socket(helper)) {
         r0.ref = facts.socket_ref;
       }
@@ -731,6 +733,7 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
         r0.id = env.new_id();
         r0.ref = r0.id;
         s.refs.push_back(r0.ref);
+        env.note_ref(r0.ref, pc);
         break;
       } else {
         r0 = RegValue::pointer(RegType::MapValue, *facts.map);
@@ -752,6 +755,7 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
       if (sig.ret == RetType::PtrToAllocMemOrNull) {
         r0.ref = r0.id;  // the acquired pointer: when it is NULL, no reference is held
         s.refs.push_back(r0.ref);
+        env.note_ref(r0.ref, pc);
       }
       break;
   }
@@ -953,6 +957,7 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
   if (s.frames.size() == 1) {
     if (!s.refs.empty()) {
       d.limit = s.refs.front();
+      d.other_pc = env.ref_site(s.refs.front());
       return violation(pc, ViolationKind::UnreleasedReference, d);
     }
     if (r0.is_pointer() && env.options.unprivileged) return violation(pc, ViolationKind::PointerLeak, d);
@@ -986,6 +991,7 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
     // Nothing returns into the caller: the callback runs later, on its own.
     if (!s.refs.empty()) {
       d.limit = s.refs.front();
+      d.other_pc = env.ref_site(s.refs.front());
       return violation(pc, ViolationKind::UnreleasedReference, d);
     }
     out.ends = true;
