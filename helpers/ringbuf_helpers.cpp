@@ -52,14 +52,6 @@ std::uint64_t ringbuf_commit(std::uint64_t sample, std::uint64_t flags, vm::RunC
   else rb->submit(ptr(sample), flags);
   return 0;
 }
-std::uint64_t ringbuf_submit(std::uint64_t sample, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
-                             vm::RunContext* run) {
-  return ringbuf_commit(sample, flags, run, false);
-}
-std::uint64_t ringbuf_discard(std::uint64_t sample, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
-                              vm::RunContext* run) {
-  return ringbuf_commit(sample, flags, run, true);
-}
 
 // bpf_ringbuf_reserve_dynptr(map, size, flags, ptr): the record as bpf_ringbuf_reserve's, behind a
 // dynptr in the program's stack; flags -EINVAL, a size past DYNPTR_MAX_SIZE -E2BIG, no room -EINVAL,
@@ -92,13 +84,12 @@ std::uint64_t ringbuf_commit_dynptr(std::uint64_t p, std::uint64_t flags, vm::Ru
   *d = DynptrKern{nullptr, 0, 0};
   return ringbuf_commit(sample, flags, run, discard);
 }
-std::uint64_t ringbuf_submit_dynptr(std::uint64_t p, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
-                                    vm::RunContext* run) {
-  return ringbuf_commit_dynptr(p, flags, run, false);
-}
-std::uint64_t ringbuf_discard_dynptr(std::uint64_t p, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
-                                     vm::RunContext* run) {
-  return ringbuf_commit_dynptr(p, flags, run, true);
+
+// The helper-table entries of a commit function: its submit (Discard false) and discard forms.
+template <std::uint64_t (*Commit)(std::uint64_t, std::uint64_t, vm::RunContext*, bool), bool Discard>
+std::uint64_t commit_entry(std::uint64_t arg, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
+                           vm::RunContext* run) {
+  return Commit(arg, flags, run, Discard);
 }
 
 std::uint64_t ringbuf_query(std::uint64_t m, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
@@ -176,17 +167,17 @@ void add_ringbuf_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
                 {ArgType::ConstMapPtr, ArgType::PtrToMem, ArgType::ConstSizeOrZero, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_ringbuf_reserve, "bpf_ringbuf_reserve", ringbuf_reserve, rt, RetType::PtrToAllocMemOrNull,
                 {ArgType::ConstMapPtr, ArgType::ConstAllocSizeOrZero, ArgType::Anything}));
-  reg.add(entry(BPF_FUNC_ringbuf_submit, "bpf_ringbuf_submit", ringbuf_submit, rt, RetType::Void,
+  reg.add(entry(BPF_FUNC_ringbuf_submit, "bpf_ringbuf_submit", commit_entry<ringbuf_commit, false>, rt, RetType::Void,
                 {ArgType::PtrToRingbufMem, ArgType::Anything}));
-  reg.add(entry(BPF_FUNC_ringbuf_discard, "bpf_ringbuf_discard", ringbuf_discard, rt, RetType::Void,
+  reg.add(entry(BPF_FUNC_ringbuf_discard, "bpf_ringbuf_discard", commit_entry<ringbuf_commit, true>, rt, RetType::Void,
                 {ArgType::PtrToRingbufMem, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_ringbuf_query, "bpf_ringbuf_query", ringbuf_query, rt, RetType::Integer,
                 {ArgType::ConstMapPtr, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_ringbuf_reserve_dynptr, "bpf_ringbuf_reserve_dynptr", ringbuf_reserve_dynptr, rt,
                 RetType::Integer, {ArgType::ConstMapPtr, ArgType::Anything, ArgType::Anything, ArgType::PtrToDynptr}));
-  reg.add(entry(BPF_FUNC_ringbuf_submit_dynptr, "bpf_ringbuf_submit_dynptr", ringbuf_submit_dynptr, rt, RetType::Void,
-                {ArgType::PtrToDynptr, ArgType::Anything}));
-  reg.add(entry(BPF_FUNC_ringbuf_discard_dynptr, "bpf_ringbuf_discard_dynptr", ringbuf_discard_dynptr, rt,
+  reg.add(entry(BPF_FUNC_ringbuf_submit_dynptr, "bpf_ringbuf_submit_dynptr", commit_entry<ringbuf_commit_dynptr, false>,
+                rt, RetType::Void, {ArgType::PtrToDynptr, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_ringbuf_discard_dynptr, "bpf_ringbuf_discard_dynptr", commit_entry<ringbuf_commit_dynptr, true>, rt,
                 RetType::Void, {ArgType::PtrToDynptr, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_perf_event_output, "bpf_perf_event_output", perf_event_output, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::Anything, ArgType::PtrToMem,

@@ -84,13 +84,9 @@ int collect(void* ctx, void* data, size_t size) {
 }
 
 Trace kernel_trace() {
-  const Bytes elf = read_object();
-  auto object = loader::load_object(elf, {});
-  REQUIRE(object.has_value());
   std::string log;
-  auto kernel = KernelObject::load(*object, &log);
-  INFO(log);
-  INFO((kernel ? std::string() : kernel.error().message()));
+  auto kernel = KernelObject::load_file(kObject, &log);
+  INFO(log << (kernel ? std::string() : kernel.error().message()));
   REQUIRE(kernel.has_value());
   const loader::MapSpec* bss = bss_spec(*kernel);
   REQUIRE(bss != nullptr);
