@@ -788,6 +788,15 @@ int bpfvm_map_user_ringbuf_discard(bpfvm_map* map, void* sample, bpfvm_error* er
   });
 }
 
+int bpfvm_map_ringbuf_consume(bpfvm_map* map, bpfvm_ringbuf_record_fn fn, void* ctx, bpfvm_error* err) noexcept {
+  return map_boundary(err, [&]() -> int {
+    if (map == nullptr) return null_map(err);
+    if (fn == nullptr) return -EINVAL;
+    return map->map.ringbuf_consume(
+        [fn, ctx](std::span<const std::uint8_t> record) { return fn(ctx, record.data(), record.size()); });
+  });
+}
+
 int bpfvm_map_delete(bpfvm_map* map, const void* key, std::size_t key_size, bpfvm_error* err) noexcept {
   return map_boundary(err, [&]() -> int {
     if (map == nullptr) return null_map(err);

@@ -1,12 +1,14 @@
 // Map: the host's handle on one of an object's maps; bpf() map-command semantics and errnos.
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 
 #include "api/impl.hpp"
 #include "maps/array_map.hpp"
 #include "maps/cgroup_array_map.hpp"
 #include "maps/redirect_array_map.hpp"
+#include "maps/ringbuf_map.hpp"
 #include "maps/user_ringbuf_map.hpp"
 
 namespace bpfvm {
@@ -97,6 +99,14 @@ int Map::user_ringbuf_submit(std::span<std::uint8_t> sample) {
 int Map::user_ringbuf_discard(std::span<std::uint8_t> sample) {
   if (m(impl_).type() != maps::MapType::UserRingbuf) return -EINVAL;
   return static_cast<maps::UserRingbufMap&>(m(impl_)).discard(sample.data());
+}
+
+int Map::ringbuf_consume(const std::function<int(std::span<const std::uint8_t> record)>& fn) {
+  if (m(impl_).type() != maps::MapType::Ringbuf) return -EINVAL;
+  const std::size_t n = static_cast<maps::RingbufMap&>(m(impl_)).consume([&fn](std::span<const std::byte> r) {
+    return fn({reinterpret_cast<const std::uint8_t*>(r.data()), r.size()});
+  });
+  return static_cast<int>(std::min<std::size_t>(n, INT_MAX));
 }
 
 int Map::lookup_and_delete(std::span<const std::uint8_t> key, std::span<std::uint8_t> value_out) {

@@ -1,5 +1,5 @@
 // The dynptr bpfvm's helpers hand to programs: the layout behind struct bpf_dynptr (what drain passes its
-// callback, what bpf_dynptr_from_mem fills in a program's stack) and the name of the checked-mode region
+// callback, what bpf_dynptr_from_mem and bpf_ringbuf_reserve_dynptr fill in a program's stack) and the name of the checked-mode region
 // drain adds for its own, shared by user_ringbuf_helpers.cpp and dynptr_helpers.cpp.
 #pragma once
 
@@ -12,7 +12,7 @@ namespace bpfvm::helpers::detail {
 
 // The kernel's struct bpf_dynptr_kern (16 bytes, what struct bpf_dynptr holds): the memory, its size
 // and the offset into it. Drain makes one over each sample on the host stack for the callback's
-// duration; bpf_dynptr_from_mem fills one in the program's stack (the verifier keeps the program from
+// duration; bpf_dynptr_from_mem (local) and bpf_ringbuf_reserve_dynptr (a ring buffer record) fill one in the program's stack (the verifier keeps the program from
 // reading or storing its bytes; checked runs still confirm the memory it names on every use).
 struct DynptrKern {
   std::byte* data;

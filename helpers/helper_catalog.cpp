@@ -193,9 +193,9 @@ constexpr CatalogRow kCatalog[] = {
     ROW(map_lookup_percpu_elem, kNotYet, Val, M, K, A),
     ROW(skc_to_mptcp_sock, kNotYet, Obj, BSkc),
     ROW(dynptr_from_mem, kNotYet, I, Mem, Sz0, A, Dyn),
-    ROW(ringbuf_reserve_dynptr, kNotYet, I, M, A, A, Dyn),
-    ROW(ringbuf_submit_dynptr, kNotYet, RetType::Void, Dyn, A),
-    ROW(ringbuf_discard_dynptr, kNotYet, RetType::Void, Dyn, A),
+    ROW(ringbuf_reserve_dynptr, kNotYet, I, M, A, A, Dyn),           // implemented in ringbuf_helpers.cpp
+    ROW(ringbuf_submit_dynptr, kNotYet, RetType::Void, Dyn, A),      // implemented in ringbuf_helpers.cpp
+    ROW(ringbuf_discard_dynptr, kNotYet, RetType::Void, Dyn, A),     // implemented in ringbuf_helpers.cpp
     ROW(dynptr_read, kNotYet, I, Out, Sz0, Dyn, A, A),
     ROW(dynptr_write, kNotYet, I, Dyn, A, Mem, Sz0, A),
     ROW(dynptr_data, kNotYet, RetType::PtrToMemOrNull, Dyn, A, ArgType::ConstAllocSizeOrZero),

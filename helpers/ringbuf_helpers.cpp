@@ -1,10 +1,12 @@
-// Ring buffer helpers (over maps::RingbufMap) and bpf_perf_event_output (over maps::PerfEventArrayMap).
+// Ring buffer helpers (over maps::RingbufMap), their dynptr forms (bpf_ringbuf_*_dynptr) and
+// bpf_perf_event_output (over maps::PerfEventArrayMap).
 #include <linux/bpf.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "helpers/contexts.hpp"
+#include "helpers/dynptr.hpp"
 #include "helpers/guest_memory.hpp"
 #include "maps/map.hpp"
 #include "maps/perf_event_array_map.hpp"
@@ -50,13 +52,44 @@ std::uint64_t ringbuf_commit(std::uint64_t sample, std::uint64_t flags, vm::RunC
   else rb->submit(ptr(sample), flags);
   return 0;
 }
-std::uint64_t ringbuf_submit(std::uint64_t sample, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
-                             vm::RunContext* run) {
-  return ringbuf_commit(sample, flags, run, false);
+
+// bpf_ringbuf_reserve_dynptr(map, size, flags, ptr): the record as bpf_ringbuf_reserve's, behind a
+// dynptr in the program's stack; flags -EINVAL, a size past DYNPTR_MAX_SIZE -E2BIG, no room -EINVAL,
+// each leaving a null dynptr (kernel/bpf/ringbuf.c). The verifier holds the program to submitting or
+// discarding it either way.
+std::uint64_t ringbuf_reserve_dynptr(std::uint64_t m, std::uint64_t size, std::uint64_t flags, std::uint64_t p,
+                                     std::uint64_t, vm::RunContext* run) {
+  const char* name = "bpf_ringbuf_reserve_dynptr";
+  auto* rb = ringbuf_of(run, m, name);
+  if (rb == nullptr || !guest_ok(run, p, sizeof(DynptrKern), true, name)) return 0;
+  auto* d = reinterpret_cast<DynptrKern*>(static_cast<std::uintptr_t>(p));
+  *d = DynptrKern{nullptr, 0, 0};
+  const auto size32 = static_cast<std::uint32_t>(size);
+  if (flags != 0) return ret(-EINVAL);
+  if (size32 > kDynptrMaxSize) return ret(-E2BIG);
+  void* sample = rb->reserve(size32, 0);
+  if (sample == nullptr) return ret(-EINVAL);
+  *d = DynptrKern{static_cast<std::byte*>(sample), size32, 0};
+  return 0;
 }
-std::uint64_t ringbuf_discard(std::uint64_t sample, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
-                              vm::RunContext* run) {
-  return ringbuf_commit(sample, flags, run, true);
+
+// bpf_ringbuf_submit_dynptr / discard_dynptr: commit the record a reserved dynptr names (a null one,
+// from a failed reservation, commits nothing) and make the dynptr null.
+std::uint64_t ringbuf_commit_dynptr(std::uint64_t p, std::uint64_t flags, vm::RunContext* run, bool discard) {
+  const char* name = discard ? "bpf_ringbuf_discard_dynptr" : "bpf_ringbuf_submit_dynptr";
+  if (!guest_ok(run, p, sizeof(DynptrKern), true, name)) return 0;
+  auto* d = reinterpret_cast<DynptrKern*>(static_cast<std::uintptr_t>(p));
+  if (d->data == nullptr) return 0;
+  const auto sample = reinterpret_cast<std::uintptr_t>(d->data);
+  *d = DynptrKern{nullptr, 0, 0};
+  return ringbuf_commit(sample, flags, run, discard);
+}
+
+// The helper-table entries of a commit function: its submit (Discard false) and discard forms.
+template <std::uint64_t (*Commit)(std::uint64_t, std::uint64_t, vm::RunContext*, bool), bool Discard>
+std::uint64_t commit_entry(std::uint64_t arg, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
+                           vm::RunContext* run) {
+  return Commit(arg, flags, run, Discard);
 }
 
 std::uint64_t ringbuf_query(std::uint64_t m, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
@@ -134,12 +167,18 @@ void add_ringbuf_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
                 {ArgType::ConstMapPtr, ArgType::PtrToMem, ArgType::ConstSizeOrZero, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_ringbuf_reserve, "bpf_ringbuf_reserve", ringbuf_reserve, rt, RetType::PtrToAllocMemOrNull,
                 {ArgType::ConstMapPtr, ArgType::ConstAllocSizeOrZero, ArgType::Anything}));
-  reg.add(entry(BPF_FUNC_ringbuf_submit, "bpf_ringbuf_submit", ringbuf_submit, rt, RetType::Void,
+  reg.add(entry(BPF_FUNC_ringbuf_submit, "bpf_ringbuf_submit", commit_entry<ringbuf_commit, false>, rt, RetType::Void,
                 {ArgType::PtrToRingbufMem, ArgType::Anything}));
-  reg.add(entry(BPF_FUNC_ringbuf_discard, "bpf_ringbuf_discard", ringbuf_discard, rt, RetType::Void,
+  reg.add(entry(BPF_FUNC_ringbuf_discard, "bpf_ringbuf_discard", commit_entry<ringbuf_commit, true>, rt, RetType::Void,
                 {ArgType::PtrToRingbufMem, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_ringbuf_query, "bpf_ringbuf_query", ringbuf_query, rt, RetType::Integer,
                 {ArgType::ConstMapPtr, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_ringbuf_reserve_dynptr, "bpf_ringbuf_reserve_dynptr", ringbuf_reserve_dynptr, rt,
+                RetType::Integer, {ArgType::ConstMapPtr, ArgType::Anything, ArgType::Anything, ArgType::PtrToDynptr}));
+  reg.add(entry(BPF_FUNC_ringbuf_submit_dynptr, "bpf_ringbuf_submit_dynptr", commit_entry<ringbuf_commit_dynptr, false>,
+                rt, RetType::Void, {ArgType::PtrToDynptr, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_ringbuf_discard_dynptr, "bpf_ringbuf_discard_dynptr", commit_entry<ringbuf_commit_dynptr, true>, rt,
+                RetType::Void, {ArgType::PtrToDynptr, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_perf_event_output, "bpf_perf_event_output", perf_event_output, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::Anything, ArgType::PtrToMem,
                  ArgType::ConstSizeOrZero}));

@@ -153,6 +153,13 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
     return violation(pc, ViolationKind::OutOfBounds, d);
   const int lo = static_cast<int>(r.lo);
   if (write) {
+    // destroy_if_dynptr_stack_slot: a store may destroy a local dynptr, never a referenced one
+    // (a ring buffer dynptr must be submitted or discarded first).
+    if (std::as_const(s).frames[p.frame].stack.touches_referenced_dynptr(lo, static_cast<int>(r.hi - r.lo) + size)) {
+      d.note = "cannot overwrite referenced dynptr";
+      d.write = true;
+      return violation(pc, ViolationKind::UninitStackRead, d);
+    }
     StackSlots& stack = s.frames[p.frame].stack;  // this state's own copy of the frame (FrameStack)
     if (r.lo != r.hi) {
       // The kernel's check_stack_write_var_off (privileged only): any byte in the range may be

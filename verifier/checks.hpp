@@ -16,7 +16,7 @@ namespace bpfvm::verifier {
 enum class ViolationKind : std::uint8_t {
   UninitRegister,      // read of a register never written (R0 !read_ok)
   FramePointerWrite,   // r10 written
-  UninitStackRead,     // stack bytes read before written
+  UninitStackRead,     // stack bytes read before written; with detail.write a store over a referenced dynptr
   InvalidMemAccess,    // dereference of something that is not a memory pointer
   MaybeNullAccess,     // dereference of a pointer that may be null
   OutOfBounds,         // access outside the object the pointer points into

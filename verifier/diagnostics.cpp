@@ -168,7 +168,7 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::FramePointerWrite:
       return "frame pointer is read only: r10 cannot be written";
     case ViolationKind::UninitStackRead:
-      return "invalid read from stack " + r + " " + offs + " size=" + std::to_string(d.size) + ": " +
+      return std::string(d.write ? "invalid write to stack " : "invalid read from stack ") + r + " " + offs + " size=" + std::to_string(d.size) + ": " +
              (d.note.empty() ? std::string("the bytes are read before they are written") : std::string(d.note));
     case ViolationKind::InvalidMemAccess:
       if (!d.note.empty()) return "invalid access to map value pointer: " + std::string(d.note);
@@ -218,9 +218,10 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
         return std::string(d.note) + ": reference id=" + std::to_string(d.limit) +
                " (a bpf_ringbuf_reserve or bpf_sk_lookup_* result) is held; a successful tail call never returns to "
                "release it";
-      return "Unreleased reference id=" + std::to_string(d.limit) +
-             ": a bpf_ringbuf_reserve result must be submitted or discarded, a bpf_sk_lookup_* socket released "
-             "(bpf_sk_release), on every path";
+      return "Unreleased reference id=" + std::to_string(d.limit) + " alloc_insn=" + std::to_string(d.other_pc) +
+             ": a bpf_ringbuf_reserve result must be submitted or discarded (a bpf_ringbuf_reserve_dynptr dynptr "
+             "with bpf_ringbuf_submit_dynptr/discard_dynptr, even when the reservation failed), a bpf_sk_lookup_* "
+             "socket released (bpf_sk_release), on every path";
     case ViolationKind::PointerArithmetic:
       if (d.note == kPointerFromScalar) return r + " tried to subtract pointer from scalar";
       return r + " pointer arithmetic on " + (s ? type_name(s->reg(d.reg)) : std::string("pointer")) +

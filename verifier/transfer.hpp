@@ -2,6 +2,7 @@
 // Control-flow forms also name the successors the explorer must visit.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -38,7 +39,15 @@ struct Env {
   bool reads_uninit_stack = false;            // some path read stack bytes no store wrote (privileged)
   std::uint32_t tp_buffer_bytes = 0;          // furthest tracepoint buffer byte an access reaches
 
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> ref_sites;  // (reference id, acquiring insn), ids rising
+
   std::uint32_t new_id() { return next_id++; }
+  /// Reference `id` (the newest id) was acquired at `pc`: the kernel's alloc_insn, for the leak message.
+  void note_ref(std::uint32_t id, std::uint32_t pc) { ref_sites.emplace_back(id, pc); }
+  std::uint32_t ref_site(std::uint32_t id) const {
+    const auto it = std::lower_bound(ref_sites.begin(), ref_sites.end(), std::pair<std::uint32_t, std::uint32_t>{id, 0});
+    return it != ref_sites.end() && it->first == id ? it->second : 0;
+  }
 };
 
 /// Env::access_base values: what the base register of a load/store/atomic was on the paths so far.

@@ -18,7 +18,8 @@ constexpr std::uint32_t kBpfForEachMapElem = 164;     // BPF_FUNC_for_each_map_e
 constexpr std::uint32_t kBpfFindVma = 180;            // BPF_FUNC_find_vma
 constexpr std::uint32_t kBpfSpinLock = 93, kBpfSpinUnlock = 94;
 constexpr std::uint32_t kBpfTimerInit = 169, kBpfTimerSetCallback = 170;
-constexpr std::uint32_t kBpfDynptrFromMem = 197, kBpfRingbufSubmitDynptr = 199, kBpfRingbufDiscardDynptr = 200;
+constexpr std::uint32_t kBpfDynptrFromMem = 197, kBpfRingbufReserveDynptr = 198, kBpfRingbufSubmitDynptr = 199,
+                        kBpfRingbufDiscardDynptr = 200;
 constexpr std::uint32_t kBpfDynptrRead = 201, kBpfDynptrWrite = 202, kBpfDynptrData = 203;
 constexpr std::uint32_t kBpfUserRingbufDrain = 209;
 constexpr std::uint32_t kBpfTailCall = 12;            // BPF_FUNC_tail_call
@@ -125,6 +126,9 @@ struct CallFacts {
   std::uint32_t socket_ref = 0;      // a socket argument's reference (0: none)
   std::optional<std::uint32_t> percpu_type;  // ARG_PTR_TO_PERCPU_BTF_ID: the variable's type id
   std::optional<std::uint32_t> timer_map;    // ARG_PTR_TO_TIMER: the map index the timer lives in
+  std::uint32_t dynptr_frame = 0;    // an initialised stack dynptr argument: its frame and offset
+  int dynptr_off = 0;
+  std::uint32_t dynptr_ref = 0;      // the reference it holds (a ring buffer dynptr), else 0
 };
 
 // The kernel's resolve_map_arg_type: bpf_map_update_elem's value on a SOCKMAP/SOCKHASH is a socket
@@ -203,14 +207,21 @@ Check take_or_release_lock(State& s, std::uint32_t pc, std::uint32_t helper, con
   return std::nullopt;
 }
 
-// The kernel's process_dynptr_func for the dynptrs bpfvm has: bpf_user_ringbuf_drain's callback
-// argument (CONST_PTR_TO_DYNPTR) and local dynptrs on the stack (bpf_dynptr_from_mem's last argument,
-// MEM_UNINIT: 16 bytes at a constant 8-aligned offset become one, destroying any dynptr there).
-// bpf_dynptr_read/write/data take either (ARG_PTR_TO_DYNPTR | MEM_RDONLY: they do not change the
-// struct); the helpers that initialise or release one mutate it. Ring buffer dynptrs
-// (bpf_ringbuf_*_dynptr, a reference) are not supported yet.
-Check check_dynptr_arg(State& s, std::uint32_t pc, std::uint32_t helper, const RegValue& v, ViolationDetail d) {
+// The kernel's process_dynptr_func (and check_func_arg's release rule) for the dynptrs bpfvm has:
+// bpf_user_ringbuf_drain's callback argument (CONST_PTR_TO_DYNPTR) and dynptrs on the stack.
+// bpf_dynptr_from_mem and bpf_ringbuf_reserve_dynptr initialise one (MEM_UNINIT: 16 bytes at a
+// constant 8-aligned offset; an unreferenced dynptr there is destroyed, a referenced one may not be
+// overwritten); reserve_dynptr's is a ring buffer dynptr holding a new reference, whatever the call
+// returns at run time (a failed reservation leaves a null dynptr that must still be released).
+// bpf_ringbuf_submit/discard_dynptr (OBJ_RELEASE) take only such a referenced one and release it.
+// bpf_dynptr_read/write/data take any initialised one (ARG_PTR_TO_DYNPTR | MEM_RDONLY: they do not
+// change the struct); a data slice of a ring buffer dynptr carries its reference (the kernel's
+// is_dynptr_ref_function), so the release invalidates it.
+Check check_dynptr_arg(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, const RegValue& v,
+                       ViolationDetail d, CallFacts& facts) {
   const bool takes_const = helper == kBpfDynptrRead || helper == kBpfDynptrWrite || helper == kBpfDynptrData;
+  const bool releases = helper == kBpfRingbufSubmitDynptr || helper == kBpfRingbufDiscardDynptr;
+  const bool initialises = helper == kBpfDynptrFromMem || helper == kBpfRingbufReserveDynptr;
   if (v.type == RegType::Dynptr) {
     // check_func_arg_reg_off: the pointer as the kernel made it (arithmetic on it is allowed, passing it on is not).
     if (!v.value.is_const()) {
@@ -223,32 +234,54 @@ Check check_dynptr_arg(State& s, std::uint32_t pc, std::uint32_t helper, const R
       return violation(pc, ViolationKind::HelperArgType, d);
     }
     if (takes_const) return std::nullopt;
-    d.note = helper == kBpfRingbufSubmitDynptr || helper == kBpfRingbufDiscardDynptr
-                 ? "cannot release unowned const bpf_dynptr"
-                 : "cannot pass pointer to const bpf_dynptr, the helper mutates it";
+    d.note = releases ? "cannot release unowned const bpf_dynptr"
+                      : "cannot pass pointer to const bpf_dynptr, the helper mutates it";
     return violation(pc, ViolationKind::HelperArgType, d);
   }
   if (v.type == RegType::Stack) {
-    if (!takes_const && helper != kBpfDynptrFromMem) {
-      d.note = "ring buffer dynptrs (bpf_ringbuf_*_dynptr)";
+    if (!takes_const && !releases && !initialises) {
+      d.note = "dynptr arguments of this helper";
       return violation(pc, ViolationKind::Unsupported, d);
     }
     if (auto c = check_dynptr_slot(pc, v, d)) return c;
     const auto off = static_cast<std::int64_t>(v.value.const_value());
     const std::uint32_t frame = v.frame;
-    if (helper == kBpfDynptrFromMem) {
-      // check_helper_call: the kernel builds a local dynptr only over a map value.
-      if (std::as_const(s).reg(1).type != RegType::MapValue) {
-        d.reg = d.arg = 1;
-        d.note = "Unsupported reg type for bpf_dynptr_from_mem data (it must be a map value)";
+    const StackSlots& stack = std::as_const(s).frames[frame].stack;
+    const int at = static_cast<int>(off);
+    if (initialises) {
+      // destroy_if_dynptr_stack_slot: the slots may hold a local dynptr, never a referenced one.
+      if (stack.touches_referenced_dynptr(at, 16)) {
+        d.note = "cannot overwrite referenced dynptr";
         return violation(pc, ViolationKind::HelperArgType, d);
       }
-      s.frames[frame].stack.mark_dynptr(static_cast<int>(off));
+      std::uint32_t ref = 0;
+      if (helper == kBpfDynptrFromMem) {
+        // check_helper_call: the kernel builds a local dynptr only over a map value.
+        if (std::as_const(s).reg(1).type != RegType::MapValue) {
+          d.reg = d.arg = 1;
+          d.note = "Unsupported reg type for bpf_dynptr_from_mem data (it must be a map value)";
+          return violation(pc, ViolationKind::HelperArgType, d);
+        }
+      } else {
+        ref = env.new_id();  // mark_stack_slots_dynptr: acquire_reference for a ring buffer dynptr
+        s.refs.push_back(ref);
+        env.note_ref(ref, pc);
+      }
+      s.frames[frame].stack.mark_dynptr(at, ref);
       return std::nullopt;
     }
-    if (std::as_const(s).frames[frame].stack.dynptr_at(static_cast<int>(off))) return std::nullopt;
-    d.note = "Expected an initialized dynptr";
-    return violation(pc, ViolationKind::HelperArgType, d);
+    if (releases && stack.dynptr_ref(at) == 0) {
+      d.note = "arg 1 is an unacquired reference (it must be a bpf_ringbuf_reserve_dynptr dynptr not yet released)";
+      return violation(pc, ViolationKind::HelperArgType, d);
+    }
+    if (!stack.dynptr_at(at)) {
+      d.note = "Expected an initialized dynptr";
+      return violation(pc, ViolationKind::HelperArgType, d);
+    }
+    facts.dynptr_frame = frame;
+    facts.dynptr_off = at;
+    facts.dynptr_ref = stack.dynptr_ref(at);
+    return std::nullopt;
   }
   d.note = "expected pointer to stack or const struct bpf_dynptr";
   return violation(pc, ViolationKind::HelperArgType, d);
@@ -431,7 +464,7 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         facts.timer_map = v.aux;
         break;
       case ArgType::PtrToDynptr:
-        if (auto c = check_dynptr_arg(s, pc, helper, v, d)) return c;
+        if (auto c = check_dynptr_arg(env, s, pc, helper, v, d, facts)) return c;
         break;
       case ArgType::PtrToKptr:
         d.note = "kptr arguments (ARG_PTR_TO_KPTR)";
@@ -459,6 +492,11 @@ void release_args(State& s, std::uint32_t helper, const vm::HelperSignature& sig
     if (sig.args[static_cast<std::size_t>(i)] == ArgType::PtrToRingbufMem)
       release_reference(s, s.reg(i + 1).ref, unprivileged);
   if (helper == kBpfSkRelease && facts.socket_ref != 0) release_reference(s, facts.socket_ref, unprivileged);
+  if ((helper == kBpfRingbufSubmitDynptr || helper == kBpfRingbufDiscardDynptr) && facts.dynptr_ref != 0) {
+    // unmark_stack_slots_dynptr: the dynptr's slots become invalid, its slices with the reference.
+    s.frames[facts.dynptr_frame].stack.unmark_dynptr(facts.dynptr_off);
+    release_reference(s, facts.dynptr_ref, unprivileged);
+  }
 }
 
 Check push_frame(Env& env, State& s, std::uint32_t pc, std::uint32_t target, Frame callee) {
@@ -648,6 +686,7 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
       if (acquires_socket(helper)) {
         r0.ref = r0.id;  // the acquired pointer: when it is NULL, no reference is held
         s.refs.push_back(r0.ref);
+        env.note_ref(r0.ref, pc);
       } else if (casts_socket(helper)) {
         r0.ref = facts.socket_ref;
       }
@@ -681,6 +720,7 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
         r0.id = env.new_id();
         r0.ref = r0.id;
         s.refs.push_back(r0.ref);
+        env.note_ref(r0.ref, pc);
         break;
       } else {
         r0 = RegValue::pointer(RegType::MapValue, *facts.map);
@@ -698,9 +738,11 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
                              static_cast<std::uint32_t>(std::min<std::uint64_t>(facts.alloc_size, kMaxHelperMemBytes)));
       r0.maybe_null = true;
       r0.id = env.new_id();
+      if (helper == kBpfDynptrData) r0.ref = facts.dynptr_ref;  // a ring buffer dynptr's slice dies with it
       if (sig.ret == RetType::PtrToAllocMemOrNull) {
         r0.ref = r0.id;  // the acquired pointer: when it is NULL, no reference is held
         s.refs.push_back(r0.ref);
+        env.note_ref(r0.ref, pc);
       }
       break;
   }
@@ -907,6 +949,7 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
   if (s.frames.size() == 1) {
     if (!s.refs.empty()) {
       d.limit = s.refs.front();
+      d.other_pc = env.ref_site(s.refs.front());
       return violation(pc, ViolationKind::UnreleasedReference, d);
     }
     if (r0.is_pointer() && env.options.unprivileged) return violation(pc, ViolationKind::PointerLeak, d);
@@ -940,6 +983,7 @@ Check transfer_exit(Env& env, State& s, std::uint32_t pc, Successors& out) {
     // Nothing returns into the caller: the callback runs later, on its own.
     if (!s.refs.empty()) {
       d.limit = s.refs.front();
+      d.other_pc = env.ref_site(s.refs.front());
       return violation(pc, ViolationKind::UnreleasedReference, d);
     }
     out.ends = true;

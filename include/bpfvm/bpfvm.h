@@ -359,6 +359,12 @@ int bpfvm_map_set_xsk(bpfvm_map *map, uint32_t index, uint32_t queue_id, bpfvm_e
 int bpfvm_map_user_ringbuf_reserve(bpfvm_map *map, uint32_t size, void **sample, bpfvm_error *err) BPFVM_NOEXCEPT;
 int bpfvm_map_user_ringbuf_submit(bpfvm_map *map, void *sample, bpfvm_error *err) BPFVM_NOEXCEPT;
 int bpfvm_map_user_ringbuf_discard(bpfvm_map *map, void *sample, bpfvm_error *err) BPFVM_NOEXCEPT;
+/** BPF_MAP_TYPE_RINGBUF consumer, as libbpf's ring_buffer__consume: calls fn(ctx, data, size) for
+ *  each submitted record in order (discarded ones skipped), up to the first record still reserved;
+ *  a negative return from fn stops after that record. Returns how many records fn was given, or
+ *  -EINVAL for other maps or a NULL fn. */
+typedef int (*bpfvm_ringbuf_record_fn)(void *ctx, const void *data, size_t size);
+int bpfvm_map_ringbuf_consume(bpfvm_map *map, bpfvm_ringbuf_record_fn fn, void *ctx, bpfvm_error *err) BPFVM_NOEXCEPT;
 /** bpf_map_get_next_key: the first key when `key` is NULL; -ENOENT after the last. */
 int bpfvm_map_next_key(const bpfvm_map *map, const void *key, size_t key_size, void *next_key,
                        size_t next_key_size, bpfvm_error *err) BPFVM_NOEXCEPT;

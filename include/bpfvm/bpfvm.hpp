@@ -439,6 +439,11 @@ class Map {
   int user_ringbuf_reserve(std::uint32_t size_bytes, std::span<std::uint8_t>& sample_out);
   int user_ringbuf_submit(std::span<std::uint8_t> sample);
   int user_ringbuf_discard(std::span<std::uint8_t> sample);
+  /// BPF_MAP_TYPE_RINGBUF, the consumer (libbpf's ring_buffer__consume): hands `fn` each submitted
+  /// record in order, skipping discarded ones, up to the first record still reserved; the consumer
+  /// position moves past each. Stops early when `fn` returns < 0. Returns the number of records
+  /// handed over, or -EINVAL for other map types.
+  int ringbuf_consume(const std::function<int(std::span<const std::uint8_t> record)>& fn);
   /// BPF_MAP_LOOKUP_AND_DELETE_ELEM on a hash map; 0, -ENOENT, -ENOTSUPP (524) elsewhere.
   int lookup_and_delete(std::span<const std::uint8_t> key, std::span<std::uint8_t> value_out);
   /// BPF_MAP_LOOKUP_BATCH / LOOKUP_AND_DELETE_BATCH: `in_batch` is null at the start, else the

@@ -4,6 +4,8 @@
 #include <linux/btf.h>
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 
@@ -186,6 +188,15 @@ std::vector<std::uint8_t> prototype_btf(const loader::Btf& btf, std::span<const 
     records_out.push_back({f.insn, func_id});
   }
   return btf_blob(types, strings);
+}
+
+Result<KernelObject> KernelObject::load_file(const std::string& path, std::string* verifier_log) {
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<std::uint8_t> elf{std::istreambuf_iterator<char>(in), {}};
+  if (elf.empty()) return make_error(Errc::Io, path + ": cannot read the object file");
+  auto object = loader::load_object(elf, {});
+  if (!object) return make_error(object.error().code, path + ": " + object.error().message());
+  return load(*object, verifier_log);
 }
 
 Result<KernelObject> KernelObject::load(const loader::Object& object, std::string* verifier_log) {

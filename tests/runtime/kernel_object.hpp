@@ -19,6 +19,8 @@ class KernelObject {
   /// Creates every map and loads every autoload program of `object`. On a refusal the error names the
   /// map or program; `verifier_log` receives the kernel's log of a refused program.
   static Result<KernelObject> load(const loader::Object& object, std::string* verifier_log = nullptr);
+  /// load() of the clang-built object file at `path`, parsed as the loader does; errors name the file.
+  static Result<KernelObject> load_file(const std::string& path, std::string* verifier_log = nullptr);
 
   /// nullptr when the object has no such map / program.
   const Fd* map(std::string_view name) const;

@@ -112,6 +112,33 @@ inline std::vector<vm::Insn> structured_program(ByteSource& in, std::size_t max_
         }
         break;
       case 9: {  // ring buffer reservation, maybe stored to, submitted or discarded (or leaked)
+        if (a & 0x10) {  // the dynptr form: a dynptr at fp-48, maybe a slice of it in the holder
+          lddw(out, 1, LddwSrc::MapFd, kRingbuf);
+          out.push_back(alu_imm(kMov, 2, 8 * (1 + (b & 3))));
+          out.push_back(alu_imm(kMov, 3, (b & 0x40) ? 1 : 0));  // flags != 0: a null dynptr
+          out.push_back(alu_reg(kMovReg, 4, 10));
+          out.push_back(alu_imm(kAdd, 4, -48));
+          out.push_back(alu_imm(kCall, 0, 198));
+          if (a & 2) {
+            out.push_back(alu_reg(kMovReg, 1, 10));
+            out.push_back(alu_imm(kAdd, 1, -48));
+            out.push_back(alu_imm(kMov, 2, 8 * ((b >> 2) & 3)));
+            out.push_back(alu_imm(kMov, 3, 8));
+            out.push_back(alu_imm(kCall, 0, 203));
+            out.push_back(alu_reg(kMovReg, holder, 0));  // maybe NULL
+          }
+          if (!(a & 4)) {
+            out.push_back(alu_reg(kMovReg, 1, 10));
+            out.push_back(alu_imm(kAdd, 1, -48));
+            out.push_back(alu_imm(kMov, 2, 0));
+            out.push_back(alu_imm(kCall, 0, (a & 8) ? 199 : 200));
+          }
+          if (b & 0x20) {  // a store through the slice, maybe released by now
+            out.push_back(vm::Insn{kJeqImm, holder, 0, 1, 0});
+            out.push_back(vm::Insn{kStxdw, holder, 9, 0, 0});
+          }
+          break;
+        }
         lddw(out, 1, LddwSrc::MapFd, kRingbuf);
         out.push_back(alu_imm(kMov, 2, 8 * (1 + (b & 3))));
         out.push_back(alu_imm(kMov, 3, 0));
@@ -202,13 +229,20 @@ struct StructuredWorld {
   std::array<std::uint8_t, 16> read_only{};                 // map 3 (BPF_F_RDONLY_PROG)
   std::array<std::uint8_t, 64> ringbuf_record{};            // map 2: one reservation at a time
   bool reserved = false;
+  std::size_t ringbuf_region = 0;  // its index in the run's regions: allowed only while reserved
   std::uint64_t wild = 0x4141414141414141ull;               // what pop/peek/probe_read write
 
   void add_regions(vm::RunContext& ctx) {
     for (auto& v : hash) ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(v.data()), v.size(), true, "hash value"});
     for (auto& v : array) ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(v.data()), v.size(), true, "array value"});
     ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(read_only.data()), read_only.size(), false, "read-only value"});
-    ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(ringbuf_record.data()), ringbuf_record.size(), true, "ringbuf"});
+    ringbuf_region = ctx.regions.size();
+    ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(ringbuf_record.data()), 0, true, "ringbuf"});
+  }
+  /// The record is program memory from its reservation to its submit or discard.
+  void set_reserved(vm::RunContext* ctx, bool now) {
+    reserved = now;
+    ctx->regions[ringbuf_region].size_bytes = now ? ringbuf_record.size() : 0;
   }
 };
 
@@ -263,14 +297,52 @@ inline std::uint64_t reserve(std::uint64_t, std::uint64_t size, std::uint64_t, s
                              vm::RunContext* ctx) {
   auto& w = world(ctx);
   if (w.reserved || size > w.ringbuf_record.size()) return 0;
-  w.reserved = true;
+  w.set_reserved(ctx, true);
   return reinterpret_cast<std::uintptr_t>(w.ringbuf_record.data());
 }
 
 inline std::uint64_t release(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                              vm::RunContext* ctx) {
-  world(ctx).reserved = false;
+  world(ctx).set_reserved(ctx, false);
   return 0;
+}
+
+// Ring buffer dynptrs: {record or 0, size} in the program's 16 bytes, as bpfvm's helpers lay them out.
+inline std::uint64_t reserve_dynptr(std::uint64_t map, std::uint64_t size, std::uint64_t flags, std::uint64_t dp,
+                                    std::uint64_t, vm::RunContext* ctx) {
+  const std::uint64_t record = flags != 0 ? 0 : reserve(map, size, 0, 0, 0, ctx);
+  const std::uint64_t words[2] = {record, record != 0 ? size : 0};
+  if (!ctx->allowed(static_cast<std::uintptr_t>(dp), 16, true)) {
+    ctx->helper_fault = "bpf_ringbuf_reserve_dynptr writes its dynptr outside memory the program may write";
+    return 0;
+  }
+  std::memcpy(reinterpret_cast<void*>(dp), words, 16);
+  return record != 0 ? 0 : static_cast<std::uint64_t>(-22);  // -EINVAL
+}
+
+inline bool read_dynptr(vm::RunContext* ctx, std::uint64_t dp, std::uint64_t (&words)[2], const char* who) {
+  if (!ctx->allowed(static_cast<std::uintptr_t>(dp), 16, false)) {
+    ctx->helper_fault = std::string(who) + " reads its dynptr outside program memory";
+    return false;
+  }
+  std::memcpy(words, reinterpret_cast<const void*>(dp), 16);
+  return true;
+}
+
+inline std::uint64_t release_dynptr(std::uint64_t dp, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                    vm::RunContext* ctx) {
+  std::uint64_t words[2];
+  if (!read_dynptr(ctx, dp, words, "bpf_ringbuf_submit/discard_dynptr")) return 0;
+  if (words[0] != 0) world(ctx).set_reserved(ctx, false);
+  std::memset(reinterpret_cast<void*>(dp), 0, 16);
+  return 0;
+}
+
+inline std::uint64_t dynptr_data(std::uint64_t dp, std::uint64_t off, std::uint64_t len, std::uint64_t, std::uint64_t,
+                                 vm::RunContext* ctx) {
+  std::uint64_t words[2];
+  if (!read_dynptr(ctx, dp, words, "bpf_dynptr_data") || words[0] == 0) return 0;
+  return off <= words[1] && len <= words[1] - off ? words[0] + off : 0;
 }
 
 inline std::uint64_t fails(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, vm::RunContext*) {
@@ -298,6 +370,10 @@ inline vm::HelperRegistry structured_helpers() {
   set(131, structured::reserve);
   set(132, structured::release);
   set(133, structured::release);
+  set(198, structured::reserve_dynptr);
+  set(199, structured::release_dynptr);
+  set(200, structured::release_dynptr);
+  set(203, structured::dynptr_data);
   return r;
 }
 

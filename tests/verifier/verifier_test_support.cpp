@@ -61,6 +61,10 @@ vm::HelperRegistry kernel_like_helpers() {
   add(r, 131, "bpf_ringbuf_reserve", RetType::PtrToAllocMemOrNull, {ArgType::ConstMapPtr, ArgType::ConstAllocSizeOrZero, A, D, D});
   add(r, 132, "bpf_ringbuf_submit", RetType::Void, {ArgType::PtrToRingbufMem, A, D, D, D});
   add(r, 133, "bpf_ringbuf_discard", RetType::Void, {ArgType::PtrToRingbufMem, A, D, D, D});
+  add(r, 198, "bpf_ringbuf_reserve_dynptr", RetType::Integer, {ArgType::ConstMapPtr, A, A, ArgType::PtrToDynptr, D});
+  add(r, 199, "bpf_ringbuf_submit_dynptr", RetType::Void, {ArgType::PtrToDynptr, A, D, D, D});
+  add(r, 200, "bpf_ringbuf_discard_dynptr", RetType::Void, {ArgType::PtrToDynptr, A, D, D, D});
+  add(r, 203, "bpf_dynptr_data", RetType::PtrToMemOrNull, {ArgType::PtrToDynptr, A, ArgType::ConstAllocSizeOrZero, D, D});
   add(r, 22, "bpf_perf_event_read", RetType::Integer, {ArgType::ConstMapPtr, A, D, D, D});
   add(r, 181, "bpf_loop", RetType::Integer, {A, ArgType::PtrToFunc, ArgType::PtrToStack, A, D});
   add(r, 84, "bpf_sk_lookup_tcp", RetType::PtrToSocketOrNull,

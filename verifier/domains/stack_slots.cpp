@@ -22,6 +22,7 @@ void StackSlots::destroy_dynptrs(int off, int size) {
   for (int s = slot_of(off); s <= slot_of(off + size - 1); ++s) {
     if (dynptr_[s] == 0) continue;
     const int first = dynptr_[s] == kDynptrFirst ? s : s - 1;
+    std::erase_if(dynptr_refs_, [first](const auto& e) { return e.first == first; });
     for (int k = first; k <= first + 1; ++k) {
       dynptr_[k] = 0;
       init_[k] = 0;
@@ -29,7 +30,7 @@ void StackSlots::destroy_dynptrs(int off, int size) {
   }
 }
 
-void StackSlots::mark_dynptr(int off) {
+void StackSlots::mark_dynptr(int off, std::uint32_t ref) {
   touch(off);
   destroy_dynptrs(off, 16);
   const int s = slot_of(off);
@@ -39,7 +40,27 @@ void StackSlots::mark_dynptr(int off) {
   }
   dynptr_[s] = kDynptrFirst;
   dynptr_[s + 1] = kDynptrSecond;
+  if (ref != 0) {
+    const auto it = std::lower_bound(dynptr_refs_.begin(), dynptr_refs_.end(), s,
+                                     [](const auto& e, int k) { return e.first < k; });
+    dynptr_refs_.insert(it, {s, ref});
+  }
 }
+
+std::uint32_t StackSlots::dynptr_ref(int off) const {
+  if (!dynptr_at(off)) return 0;
+  for (const auto& [slot, ref] : dynptr_refs_)
+    if (slot == slot_of(off)) return ref;
+  return 0;
+}
+
+bool StackSlots::touches_referenced_dynptr(int off, int size) const {
+  for (const auto& [slot, ref] : dynptr_refs_)
+    if (slot * 8 - kBytes < off + size && slot * 8 - kBytes + 16 > off) return true;
+  return false;
+}
+
+void StackSlots::unmark_dynptr(int off) { destroy_dynptrs(off, 16); }
 
 bool StackSlots::dynptr_at(int off) const {
   if (off % 8 != 0 || !in_frame(off, 16)) return false;
@@ -98,7 +119,11 @@ int StackSlots::depth_bytes() const {
 
 bool StackSlots::leq(const StackSlots& old, IdMap& ids, std::uint64_t precise_slots) const {
   // A dynptr is used (or refused) the same way on both paths only where both hold the same ones.
-  if (dynptr_ != old.dynptr_) return false;
+  if (dynptr_ != old.dynptr_ || dynptr_refs_.size() != old.dynptr_refs_.size()) return false;
+  for (std::size_t i = 0; i < dynptr_refs_.size(); ++i)
+    if (dynptr_refs_[i].first != old.dynptr_refs_[i].first ||
+        !ids.pair(old.dynptr_refs_[i].second | IdMap::kRefTag, dynptr_refs_[i].second | IdMap::kRefTag))
+      return false;
   // Initialised bytes, eight slots at a time.
   for (int w = 0; w < kSlots / 8; ++w) {
     std::uint64_t mine, theirs;

@@ -64,13 +64,23 @@ class StackSlots {
   /// Deepest byte ever initialised or touched, as a positive depth.
   int depth_bytes() const;
 
-  /// The 16 bytes at off (8-aligned, in the frame) become a local dynptr (the kernel's
-  /// mark_stack_slots_dynptr): a dynptr already overlapping them is destroyed first.
-  void mark_dynptr(int off);
+  /// The 16 bytes at off (8-aligned, in the frame) become a dynptr (the kernel's
+  /// mark_stack_slots_dynptr): a local one (ref 0), or a ring buffer one holding reference `ref`
+  /// (bpf_ringbuf_reserve_dynptr). An unreferenced dynptr overlapping them is destroyed first; callers
+  /// refuse to overwrite a referenced one (touches_referenced_dynptr).
+  void mark_dynptr(int off, std::uint32_t ref = 0);
   /// A whole dynptr starts at off (its first slot there, its second right above).
   bool dynptr_at(int off) const;
+  /// The reference the dynptr starting at off holds (0: a local dynptr, or none there).
+  std::uint32_t dynptr_ref(int off) const;
   /// Some byte of [off, off+size) belongs to a dynptr.
   bool touches_dynptr(int off, int size) const;
+  /// Some byte of [off, off+size) belongs to a dynptr holding a reference (the kernel refuses to
+  /// overwrite it: "cannot overwrite referenced dynptr").
+  bool touches_referenced_dynptr(int off, int size) const;
+  /// The dynptr starting at off was released (submit/discard): both slots become uninitialised (the
+  /// kernel's invalidate_dynptr).
+  void unmark_dynptr(int off);
 
   /// Every byte initialised in old is initialised here, and spills agree. A slot outside
   /// `precise_slots` (bit s = slot s) that holds a spilled scalar on both sides matches whatever the
@@ -88,6 +98,7 @@ class StackSlots {
   std::vector<std::pair<int, RegValue>> spills_;  // sorted by slot
   std::array<std::uint8_t, kSlots> spill_bytes_{};  // slot s: bytes its spill covers from the slot's start, 0 = none
   std::array<std::uint8_t, kSlots> dynptr_{};  // slot s: 0, or kDynptrFirst / kDynptrSecond
+  std::vector<std::pair<int, std::uint32_t>> dynptr_refs_;  // referenced dynptrs: first slot, reference
   int touched_bytes_ = 0;  // depth of the deepest byte touched (not compared by leq: no safety fact)
 };
 

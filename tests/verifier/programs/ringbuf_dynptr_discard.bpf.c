@@ -1,0 +1,13 @@
+// verdict: accept
+// A ring buffer dynptr reserved and discarded.
+#include "ringbuf_dynptr.h"
+
+SEC("xdp")
+int ringbuf_dynptr_discard(struct xdp_md *xdp) {
+  struct bpf_dynptr dp;
+  bpf_ringbuf_reserve_dynptr(&records, 8, 0, &dp);
+  bpf_ringbuf_discard_dynptr(&dp, 0);
+  return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";
