@@ -23,6 +23,7 @@ void register_kernel_helpers(vm::HelperRegistry& registry, HelperRuntime& runtim
   detail::add_socket_helpers(registry, runtime);
   detail::add_sockmap_helpers(registry, runtime);
   detail::add_msg_helpers(registry, runtime);
+  detail::add_storage_helpers(registry, runtime);
 }
 
 }  // namespace bpfvm::helpers

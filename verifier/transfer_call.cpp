@@ -308,6 +308,9 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         if (auto c = sockmap_map_op(opts.program_type, map->type, helper, pc, d)) return c;
         break;
       }
+      case ArgType::PtrToMapValueOrNull:
+        if (is_zero(v)) break;
+        [[fallthrough]];
       case ArgType::PtrToMapKey:
       case ArgType::PtrToMapValue:
       case ArgType::PtrToUninitMapValue: {

@@ -41,6 +41,8 @@ enum class ArgType : std::uint8_t {
   PtrToDynptr,         ///< ARG_PTR_TO_DYNPTR
   PtrToTimer,          ///< ARG_PTR_TO_TIMER
   PtrToKptr,           ///< ARG_PTR_TO_KPTR
+  PtrToMapValueOrNull, ///< ARG_PTR_TO_MAP_VALUE | PTR_MAYBE_NULL: NULL, or value_size readable bytes
+                       ///< (bpf_*_storage_get's initial value)
 };
 
 /// What a helper returns (the kernel's enum bpf_return_type).
