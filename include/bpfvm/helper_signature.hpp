@@ -43,6 +43,8 @@ enum class ArgType : std::uint8_t {
   PtrToKptr,           ///< ARG_PTR_TO_KPTR
   PtrToMapValueOrNull, ///< ARG_PTR_TO_MAP_VALUE | PTR_MAYBE_NULL: NULL, or value_size readable bytes
                        ///< (bpf_*_storage_get's initial value)
+  PtrToBtfIdOrNull,    ///< ARG_PTR_TO_BTF_ID_OR_NULL: NULL, or PtrToBtfId's object, possibly NULL
+                       ///< (bpf_task/inode/cgrp_storage_get/delete's object)
 };
 
 /// What a helper returns (the kernel's enum bpf_return_type).
