@@ -41,7 +41,8 @@ constexpr ArgType A = ArgType::Anything, C = ArgType::PtrToCtx, M = ArgType::Con
                   BSkc = ArgType::PtrToBtfIdSockCommon,
                   Btf = ArgType::PtrToBtfId, Dyn = ArgType::PtrToDynptr,
                   Fn = ArgType::PtrToFunc, Long = ArgType::PtrToLong, Int = ArgType::PtrToInt,
-                  Kptr = ArgType::PtrToKptr, CtxOrNull = ArgType::PtrToCtxOrNull;
+                  Kptr = ArgType::PtrToKptr, CtxOrNull = ArgType::PtrToCtxOrNull,
+                  Val0 = ArgType::PtrToMapValueOrNull, Btf0 = ArgType::PtrToBtfIdOrNull;
 constexpr RetType I = RetType::Integer, Val = RetType::PtrToMapValueOrNull, Sock = RetType::PtrToSocketOrNull,
                   SockCommon = RetType::PtrToSockCommonOrNull, TcpSock = RetType::PtrToTcpSockOrNull,
                   Obj = RetType::PtrToBtfId;
@@ -123,8 +124,8 @@ constexpr CatalogRow kCatalog[] = {
     ROW(sysctl_get_current_value, kNotYet, I, C, Out, Sz),
     ROW(sysctl_get_new_value, kNotYet, I, C, Out, Sz),
     ROW(sysctl_set_new_value, kNotYet, I, C, Mem, Sz),
-    ROW(sk_storage_get, kNotYet, Val, M, BSkc, A, A),
-    ROW(sk_storage_delete, kNotYet, I, M, BSkc),
+    ROW(sk_storage_get, kNotYet, Val, M, BSkc, Val0, A),   // implemented in storage_helpers.cpp
+    ROW(sk_storage_delete, kNotYet, I, M, BSkc),         // implemented in storage_helpers.cpp
     ROW(send_signal, kNotYet, I, A),
     ROW(tcp_gen_syncookie, kNotYet, I, BSkc, Mem, Sz, Mem, Sz),
     ROW(skb_output, kNotYet, I, Btf, M, A, Mem, Sz0),
@@ -150,8 +151,8 @@ constexpr CatalogRow kCatalog[] = {
     ROW(load_hdr_opt, kNotYet, I, C, Mem, Sz, A),
     ROW(store_hdr_opt, kNotYet, I, C, Mem, Sz, A),
     ROW(reserve_hdr_opt, kNotYet, I, C, A, A),
-    ROW(inode_storage_get, kNotYet, Val, M, Btf, A, A),
-    ROW(inode_storage_delete, kNotYet, I, M, Btf),
+    ROW(inode_storage_get, kNotYet, Val, M, Btf0, Val0, A),
+    ROW(inode_storage_delete, kNotYet, I, M, Btf0),
     ROW(d_path, kNotYet, I, Btf, Out, Sz),
     ROW(copy_from_user, kNotYet, I, Out, Sz0, A),             // implemented in probe_helpers.cpp
     ROW(snprintf_btf, kNotYet, I, Out, Sz, Mem, Sz, A),
@@ -161,8 +162,8 @@ constexpr CatalogRow kCatalog[] = {
     ROW(per_cpu_ptr, kNotYet, Obj, Btf, A),
     ROW(this_cpu_ptr, kNotYet, Obj, Btf),
     ROW(redirect_peer, kNotYet, I, A, A),
-    ROW(task_storage_get, kNotYet, Val, M, Btf, A, A),
-    ROW(task_storage_delete, kNotYet, I, M, Btf),
+    ROW(task_storage_get, kNotYet, Val, M, Btf0, Val0, A),
+    ROW(task_storage_delete, kNotYet, I, M, Btf0),
     ROW(get_current_task_btf, kNotYet, Obj),
     ROW(bprm_opts_set, kNotYet, I, Btf, A),
     ROW(ima_inode_hash, kNotYet, I, Btf, Out, Sz),
@@ -206,8 +207,8 @@ constexpr CatalogRow kCatalog[] = {
     ROW(tcp_raw_check_syncookie_ipv4, kNotYet, I, A, A),
     ROW(tcp_raw_check_syncookie_ipv6, kNotYet, I, A, A),
     ROW(user_ringbuf_drain, kNotYet, I, M, Fn, A, A),
-    ROW(cgrp_storage_get, kNotYet, Val, M, Btf, A, A),
-    ROW(cgrp_storage_delete, kNotYet, I, M, Btf),
+    ROW(cgrp_storage_get, kNotYet, Val, M, Btf0, Val0, A),
+    ROW(cgrp_storage_delete, kNotYet, I, M, Btf0),
 };
 #undef ROW
 

@@ -103,6 +103,15 @@ struct HelperRun {
   /// The sockets this run's bpf_map_lookup_elem found in a SOCKMAP/SOCKHASH (each once): the socket
   /// helpers take them as they take the skb's socket.
   std::vector<const bpf_sock*> map_sockets;
+  /// Local storage on the run's own socket (the skb's: it lives as long as this run state, as the
+  /// kernel's test-run socket lives for one BPF_PROG_TEST_RUN, and no fd names it), one value per
+  /// storage map (helpers/storage_helpers.cpp); freed with this state.
+  struct SocketStorage {
+    const maps::Map* map = nullptr;
+    bool present = false;
+    std::unique_ptr<std::uint64_t[]> value;  // the map's value_size bytes
+  };
+  std::vector<SocketStorage> socket_storage;
 };
 
 }  // namespace bpfvm::helpers

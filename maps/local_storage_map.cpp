@@ -113,8 +113,10 @@ int LocalStorageMap::update_from_host(const void* key, const void* value, std::u
   auto it = values_.find(owner);
   if (it != values_.end() && (flags & 3) == kBpfNoexist) return -EEXIST;
   if (it == values_.end() && (flags & 3) == kBpfExist) return -ENOENT;
-  if (it == values_.end())
+  if (it == values_.end()) {
     it = values_.emplace(owner, std::make_unique<std::uint64_t[]>((spec_.value_size + 7) / 8)).first;
+    readable_.insert(reinterpret_cast<std::uintptr_t>(it->second.get()));
+  }
   if (flags & kBpfFLock)
     store_value_skip_lock(it->second.get(), value, spec_.value_size, spec_.spin_lock_off);
   else
@@ -126,9 +128,48 @@ int LocalStorageMap::erase_from_host(const void* key) {
   std::lock_guard lock(mu_);
   StorageOwner owner;
   if (int err = resolve(key, owner)) return err;
-  return values_.erase(owner) ? 0 : -ENOENT;
+  return unlink(owner);
 }
 
 int LocalStorageMap::next_key(const void*, void*) { return -kENOTSUPP; }
+
+// bpf_local_storage_update(..., BPF_NOEXIST) on a miss: a fresh zeroed element, then copy_map_value.
+void* LocalStorageMap::storage_get(const StorageOwner& owner, const void* init, bool create) {
+  std::lock_guard lock(mu_);
+  auto it = values_.find(owner);
+  if (it == values_.end()) {
+    if (!create) return nullptr;
+    it = values_.emplace(owner, std::make_unique<std::uint64_t[]>((spec_.value_size + 7) / 8)).first;
+    if (init != nullptr) store_value_skip_lock(it->second.get(), init, spec_.value_size, spec_.spin_lock_off);
+    readable_.insert(reinterpret_cast<std::uintptr_t>(it->second.get()));
+  }
+  return it->second.get();
+}
+
+int LocalStorageMap::storage_delete(const StorageOwner& owner) {
+  std::lock_guard lock(mu_);
+  return unlink(owner);
+}
+
+int LocalStorageMap::unlink(const StorageOwner& owner) {
+  auto it = values_.find(owner);
+  if (it == values_.end()) return -ENOENT;
+  limbo_.emplace_back(domain_->retire_tag(), std::move(it->second));
+  values_.erase(it);
+  const std::uint64_t safe = domain_->safe_below();
+  while (!limbo_.empty() && limbo_.front().first < safe) {
+    readable_.erase(reinterpret_cast<std::uintptr_t>(limbo_.front().second.get()));
+    limbo_.pop_front();
+  }
+  return 0;
+}
+
+bool LocalStorageMap::owns_value(std::uintptr_t addr, std::size_t size_bytes) const {
+  std::lock_guard lock(mu_);
+  auto it = readable_.upper_bound(addr);
+  if (it == readable_.begin()) return false;
+  const std::uintptr_t base = *std::prev(it);
+  return addr - base <= spec_.value_size && size_bytes <= spec_.value_size - (addr - base);
+}
 
 }  // namespace bpfvm::maps

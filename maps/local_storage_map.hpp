@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <utility>
 
 #include "maps/map.hpp"
@@ -25,9 +27,10 @@ using StorageOwnerResolver = std::function<int(MapType type, int fd, StorageOwne
 /// a pidfd (anything else -EBADF); cgrp_storage a cgroup directory (anything else -EBADF).
 int host_storage_owner(MapType type, int fd, StorageOwner& owner);
 
-/// Host side (bpf() by fd) only: lookup/update/delete of the owner's value, BPF_ANY/NOEXIST/EXIST and
+/// Host side (bpf() by fd): lookup/update/delete of the owner's value, BPF_ANY/NOEXIST/EXIST and
 /// BPF_F_LOCK; no key walk or lookup_and_delete (-ENOTSUPP, as the kernel). Programs reach values
-/// through the storage helpers (helpers/), not map_lookup_elem.
+/// through the storage helpers (helpers/storage_helpers.cpp: `storage_get` / `storage_delete` by the
+/// owner the helper found for its object), not map_lookup_elem. Both sides see the same value.
 class LocalStorageMap final : public Map {
  public:
   LocalStorageMap(const MapSpec& spec, std::shared_ptr<RunDomain> domain);
@@ -37,18 +40,33 @@ class LocalStorageMap final : public Map {
   /// Values currently stored.
   std::size_t size() const;
 
+  /// bpf_*_storage_get: the owner's value; when it has none and `create`, a new one holding `init`
+  /// (value_size bytes; nullptr: zeroes; a bpf_spin_lock in it starts unlocked, as copy_map_value).
+  /// nullptr when there is none and no create. The pointer stays valid until the value is deleted and
+  /// every RunGuard active then ended.
+  void* storage_get(const StorageOwner& owner, const void* init, bool create);
+  /// bpf_*_storage_delete: 0, or -ENOENT when the owner has no value.
+  int storage_delete(const StorageOwner& owner);
+
  protected:
   int copy_value(const void* key, void* out, std::uint64_t flags) override;
   int update_from_host(const void* key, const void* value, std::uint64_t flags) override;
   int erase_from_host(const void* key) override;
   int next_key(const void* key, void* next) override;
+  /// Checked mode: a value a program got (live, or deleted and still in its grace period).
+  bool owns_value(std::uintptr_t addr, std::size_t size_bytes) const override;
 
  private:
+  using Value = std::unique_ptr<std::uint64_t[]>;  // value_size bytes, 8-aligned
   int resolve(const void* key, StorageOwner& owner) const;
+  // Unlinks the owner's value (mu_ held): it waits in limbo until the runs that may hold it ended.
+  int unlink(const StorageOwner& owner);
 
-  mutable std::mutex mu_;  // guards values_ and resolver_
+  mutable std::mutex mu_;  // guards everything below
   StorageOwnerResolver resolver_;
-  std::map<StorageOwner, std::unique_ptr<std::uint64_t[]>> values_;  // value_size bytes, 8-aligned
+  std::map<StorageOwner, Value> values_;
+  std::deque<std::pair<std::uint64_t, Value>> limbo_;  // (RunDomain retire tag, unlinked value)
+  std::set<std::uintptr_t> readable_;                  // addresses of values_ and limbo_
 };
 
 }  // namespace bpfvm::maps

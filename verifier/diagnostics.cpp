@@ -102,6 +102,8 @@ const char* arg_type_name(vm::ArgType t) {
     case vm::ArgType::PtrToTimer: return "timer (a map value's struct bpf_timer)";
     case vm::ArgType::PtrToKptr: return "kptr";
     case vm::ArgType::PtrToCtxOrNull: return "ctx or NULL";
+    case vm::ArgType::PtrToMapValueOrNull: return "a pointer to a map value or NULL";
+    case vm::ArgType::PtrToBtfIdOrNull: return "ptr_to_btf_id or NULL (a kernel object)";
   }
   return "?";
 }

@@ -325,6 +325,9 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         if (auto c = sockmap_map_op(opts.program_type, map->type, helper, pc, d)) return c;
         break;
       }
+      case ArgType::PtrToMapValueOrNull:
+        if (is_zero(v)) break;
+        [[fallthrough]];
       case ArgType::PtrToMapKey:
       case ArgType::PtrToMapValue:
       case ArgType::PtrToUninitMapValue: {
@@ -425,7 +428,12 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         }
         facts.socket_ref = v.ref;
         break;
+      case ArgType::PtrToBtfIdOrNull:
       case ArgType::PtrToBtfId: {
+        // ARG_PTR_TO_BTF_ID_OR_NULL (the local-storage helpers' object): NULL, or the object below,
+        // which may also be a maybe-NULL pointer.
+        const bool or_null = t == ArgType::PtrToBtfIdOrNull;
+        if (or_null && is_zero(v)) break;
         if (helper == kBpfPerCpuPtr || helper == kBpfThisCpuPtr) {
           // ARG_PTR_TO_PERCPU_BTF_ID: a per-CPU variable's pointer (a typed __ksym); the result
           // points to its type (check_helper_call's RET_PTR_TO_MEM_OR_BTF_ID).
@@ -445,7 +453,7 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
           return violation(pc, ViolationKind::Unsupported, d);
         }
         if (v.type != RegType::BtfId) return wrong();
-        if (v.maybe_null) {
+        if (v.maybe_null && !or_null) {
           d.note = "possibly NULL pointer passed to helper";
           return wrong();
         }

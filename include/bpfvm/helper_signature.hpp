@@ -42,6 +42,10 @@ enum class ArgType : std::uint8_t {
   PtrToTimer,          ///< ARG_PTR_TO_TIMER
   PtrToKptr,           ///< ARG_PTR_TO_KPTR
   PtrToCtxOrNull,      ///< ARG_PTR_TO_CTX_OR_NULL: the unmodified context, or NULL (bpf_get_netns_cookie)
+  PtrToMapValueOrNull, ///< ARG_PTR_TO_MAP_VALUE | PTR_MAYBE_NULL: NULL, or value_size readable bytes
+                       ///< (bpf_*_storage_get's initial value)
+  PtrToBtfIdOrNull,    ///< ARG_PTR_TO_BTF_ID_OR_NULL: NULL, or PtrToBtfId's object, possibly NULL
+                       ///< (bpf_task/inode/cgrp_storage_get/delete's object)
 };
 
 /// What a helper returns (the kernel's enum bpf_return_type).

@@ -229,6 +229,7 @@ struct DiffCase {
   std::string object;   // tests/runtime/programs/<object>.bpf.c
   std::string program;  // function name
   std::function<void(const KernelObject&, Object&, Mismatches&)> setup;  // identical host writes to both
+  std::function<void(const KernelObject&, Object&, Mismatches&)> after;  // host reads after the last packet
 };
 
 struct CaseStats {
@@ -320,6 +321,7 @@ CaseStats run_case(const DiffCase& c, const EngineVariant& variant, Mismatches& 
     if ((i + 1) % kCheckpointEvery == 0 || i + 1 == packets)
       compare_maps(*kobj, *obj, tag + " after packet " + std::to_string(i), mm);
   }
+  if (c.after) c.after(*kobj, *obj, mm);
   return stats;
 }
 
@@ -529,6 +531,56 @@ TEST_CASE("sockmap_lookup: a tc program reads the host's sockets from a sockmap/
   auto sockets = std::make_shared<LoopbackSockets>();
   run_both_engines({"sockmap_lookup", "sockmap_lookup",
                     [sockets](const KernelObject& k, Object& o, Mismatches& mm) { (*sockets)(k, o, mm); }});
+}
+
+// Socket-local storage on the sockets of LoopbackSockets (slot 1's value written by the host first, as
+// {1000 runs, created by 7}): after the packets, the host reads every socket's value by its fd on both
+// sides; then it closes slot 1's socket and opens another, which takes its fd number and has no value.
+// Every engine, the optimizing JIT too.
+TEST_CASE("sk_storage: bpf_sk_storage_get/delete on sockmap sockets and the skb's, read by the host by fd",
+          "[runtime][tc][socket][storage]") {
+  auto sockets = std::make_shared<LoopbackSockets>();
+  auto first = std::make_shared<std::size_t>(0);
+  struct sk_value {
+    std::uint64_t runs, len_sum;
+    std::uint32_t last_len, created_by;
+  };
+  auto by_fd = [](const KernelObject& k, Object& o, Mismatches& mm, int fd, const std::string& what) {
+    const Bytes key = bytes_of(fd);
+    Bytes kv(sizeof(sk_value)), bv(sizeof(sk_value));
+    const int krc = map_lookup(*k.map("sk_stor"), key, kv), brc = o.map("sk_stor")->lookup(key, bv);
+    if (krc != brc || (krc == 0 && kv != bv))
+      mm.add("sk_stor " + what, "kernel " + std::to_string(krc) + " " + (krc == 0 ? hex(kv) : "") + ", bpfvm " +
+                                    std::to_string(brc) + " " + (brc == 0 ? hex(bv) : ""));
+    return krc;
+  };
+  DiffCase c{"sk_storage", "sk_storage",
+             [sockets, first](const KernelObject& k, Object& o, Mismatches& mm) {
+               *first = sockets->fds.size();
+               (*sockets)(k, o, mm);
+               const sk_value host{1000, 0, 0, 7};
+               const Bytes key = bytes_of(sockets->fds[*first + 1].get()), value = bytes_of(host);
+               const int krc = map_update(*k.map("sk_stor"), key, value, BPF_NOEXIST);
+               const int brc = o.map("sk_stor")->update(key, value, BPF_NOEXIST);
+               if (krc != 0 || brc != 0)
+                 mm.add("sk_stor host update", "kernel " + std::to_string(krc) + " bpfvm " + std::to_string(brc));
+             },
+             [sockets, first, by_fd](const KernelObject& k, Object& o, Mismatches& mm) {
+               int found = 0;
+               for (std::size_t i = *first; i < sockets->fds.size(); ++i)
+                 found += by_fd(k, o, mm, sockets->fds[i].get(), "socket " + std::to_string(i - *first)) == 0;
+               if (found == 0) mm.add("sk_stor", "no socket has a value: the program created none");
+               const int old_fd = sockets->fds[*first + 1].get();
+               sockets->fds[*first + 1] = Fd(::socket(AF_INET, SOCK_STREAM, 0));
+               const int new_fd = sockets->fds[*first + 1].get();
+               const int rc = by_fd(k, o, mm, new_fd, "a new socket on a closed one's fd");
+               if (new_fd == old_fd && rc != -ENOENT)
+                 mm.add("sk_stor", "the closed socket's value is visible through its fd's new socket: " + std::to_string(rc));
+             }};
+  Mismatches mm;
+  for (const auto& variant : kVariants) run_case(c, variant, mm);
+  run_case(c, {"jit optimized", Engine::JitOptimized, false, 0, 1}, mm);
+  CHECK(mm.lines.empty());
 }
 
 TEST_CASE("lwt_xmit: direct packet writes, skb_store_bytes/load_bytes at L3, ctx writes", "[runtime][lwt]") {

@@ -72,6 +72,9 @@ vm::HelperRegistry kernel_like_helpers() {
   add(r, 86, "bpf_sk_release", RetType::Integer, {ArgType::PtrToBtfIdSockCommon, D, D, D, D});
   add(r, 95, "bpf_sk_fullsock", RetType::PtrToSocketOrNull, {ArgType::PtrToSockCommon, D, D, D, D});
   add(r, 122, "bpf_get_netns_cookie", RetType::Integer, {ArgType::PtrToCtxOrNull, D, D, D, D});
+  add(r, 107, "bpf_sk_storage_get", RetType::PtrToMapValueOrNull,
+      {ArgType::ConstMapPtr, ArgType::PtrToBtfIdSockCommon, ArgType::PtrToMapValueOrNull, A, D});
+  add(r, 108, "bpf_sk_storage_delete", RetType::Integer, {ArgType::ConstMapPtr, ArgType::PtrToBtfIdSockCommon, D, D, D});
   return r;
 }
 
@@ -88,6 +91,7 @@ std::vector<MapInfo> suite_maps() {
       MapInfo{14, 4, 8, 4, 0},            // BPF_MAP_TYPE_DEVMAP (bpf_redirect_map, lookups)
       MapInfo{15, 4, 8, 4, 0},            // BPF_MAP_TYPE_SOCKMAP (sk/msg_redirect_map, sock_map_update)
       MapInfo{18, 4, 8, 4, 0},            // BPF_MAP_TYPE_SOCKHASH (sk/msg_redirect_hash, sock_hash_update)
+      MapInfo{24, 4, 16, 0, 1},           // BPF_MAP_TYPE_SK_STORAGE, BPF_F_NO_PREALLOC (bpf_sk_storage_get/delete)
   };
 }
 
