@@ -144,6 +144,7 @@ class OptEmitter {
       flags_of_ = nullptr;  // other edges enter here
       if (notes_) a_.comment(notes_->block(placed.id, placed.loop_head).c_str());
       next_ = placed.next;
+      block_ = placed.id;
       for (auto id : fn_.blocks[placed.id].insts) {
         if (fn_.values[id].dead) continue;
         if (notes_)
@@ -321,6 +322,15 @@ class OptEmitter {
 
   /// Counted/checked builds: budget segments that cannot be paid, and the checked accesses' slow path.
   void emit_cold_paths() {
+    if (!div_cold_.empty() && notes_) a_.comment("stub: divisor 0 or -1");
+    for (const auto& c : div_cold_) {
+      a_.bind(c.entry);
+      const x86::Gp r = gp(c.result, c.w64);
+      if (c.kind == DivCold::Kind::Zero) a_.xor_(x86::gpd(c.result), x86::gpd(c.result));
+      else if (c.kind == DivCold::Kind::KeepDividend) a_.mov(r, gp(kRax, c.w64));  // 32-bit: zero-extended
+      else a_.neg(r);
+      a_.jmp(c.back);
+    }
     if (!budget_cold_.empty()) {
       if (notes_) a_.comment("stub: budget exhausted");
       const Label common = a_.newLabel();
@@ -370,7 +380,8 @@ class OptEmitter {
   Result<void> emit_inst(opt::BlockId b, ValueId id);
   Result<void> emit_alu(ValueId id);
   bool emit_lea(ValueId id);
-  void emit_divmod(ValueId id);
+  void emit_divmod(opt::BlockId blk, ValueId id);
+  std::uint64_t regs_live_after(opt::BlockId blk, ValueId id) const;
   Result<x86::CondCode> emit_compare(const Inst& i);
   Result<void> emit_branch(opt::BlockId b, ValueId id);
   Result<void> emit_select(ValueId id);
@@ -393,6 +404,13 @@ class OptEmitter {
     std::uint32_t pc, length;
   };
   std::vector<BudgetCold> budget_cold_;
+  struct DivCold {  // a divide's out-of-line case: divisor 0, or -1 (signed)
+    enum class Kind : std::uint8_t { Zero, KeepDividend, Negate } kind;  // result = 0, the dividend, -dividend
+    Label entry, back;
+    std::uint32_t result;  // rax or rdx
+    bool w64;
+  };
+  std::vector<DivCold> div_cold_;
   Label check_stub_;  // bound by emit_cold_paths once a checked access needs it
   std::int32_t frames_base_ = 0;  // [rsp + frames_base_]: the deepest inlined frame's lowest byte
   std::optional<opt::ListingNotes> notes_;  // only for listings
@@ -401,6 +419,7 @@ class OptEmitter {
   Label ret_, exit_, fail_;
   std::int32_t frame_bytes_ = 0;
   std::int64_t next_ = -1;  // block emitted next (fallthrough target)
+  opt::BlockId block_ = 0;  // block being emitted
   const Inst* flags_of_ = nullptr;  // the comparison whose flags are live (emit_compare), or none
   x86::CondCode flags_cc_ = x86::CondCode::kEqual;
 };
@@ -579,7 +598,7 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
   ValueId a = i.args[0], b = i.args[1];
   switch (i.kind) {
     case Kind::Div: case Kind::SDiv: case Kind::Mod: case Kind::SMod:
-      emit_divmod(id);
+      emit_divmod(block_, id);
       return {};
     case Kind::Lsh: case Kind::Rsh: case Kind::Arsh: {
       if (fn_.is_const(b)) {
@@ -636,30 +655,56 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
   }
 }
 
-// div/mod need rdx:rax: the divisor goes to r11, rax to r10 and rdx to its frame slot, both are
-// restored afterwards and the result reaches its target from r11. Division by zero gives 0 and
-// modulo by zero keeps the dividend; INT_MIN / -1 and % -1 (signed) never reach idiv.
-void OptEmitter::emit_divmod(ValueId id) {
+// div/mod need rdx:rax: the divisor goes to r11, the dividend to rax. Only a value still read after
+// the divide (regs_live_after) is kept: rax in r10, rdx in a register that holds nothing live (else
+// its frame slot), both restored afterwards (the result then reaches its target from r11). Division
+// by zero gives 0 and modulo by zero keeps the dividend, INT_MIN / -1 and % -1 (signed) never reach
+// idiv: both out of line (div_cold_), so the divide's path takes no jump.
+void OptEmitter::emit_divmod(opt::BlockId blk, ValueId id) {
   const Inst& i = val(id);
   const bool w64 = i.width == 64;
   const bool is_signed = i.kind == Kind::SDiv || i.kind == Kind::SMod;
   const bool is_mod = i.kind == Kind::Mod || i.kind == Kind::SMod;
   const ValueId a = i.args[0], b = i.args[1];
-  const x86::Gp divisor = gp(kScratch, w64), ax = gp(kRax, w64), dx = gp(kRdx, w64);
-  emit_move({Loc::Kind::Reg, kScratch}, loc(b));
-  a_.mov(x86::r10, x86::rax);
-  a_.mov(x86::qword_ptr(x86::rsp, kDivOff), x86::rdx);
-  if (!in_reg(a, kRax)) emit_move({Loc::Kind::Reg, kRax}, loc(a));  // rdx, if a is there, is intact
-  const Label zero = a_.newLabel(), done = a_.newLabel(), divide = a_.newLabel();
-  a_.test(divisor, divisor);
-  a_.jz(zero);
-  if (is_signed) {
-    a_.cmp(divisor, -1);
-    a_.jne(divide);
-    if (i.kind == Kind::SDiv) a_.neg(ax); else a_.xor_(x86::eax, x86::eax);
-    a_.jmp(done);
+  const std::uint64_t live = regs_live_after(blk, id);
+  const bool keep_rax = (live >> kRax) & 1, keep_rdx = (live >> kRdx) & 1;
+  // rdx's keeper: a register no value needs across the divide (the operands are read before it).
+  std::uint32_t rdx_keeper = kRdx;
+  if (keep_rdx) {
+    std::uint64_t busy = live | (std::uint64_t{1} << kRax) | (std::uint64_t{1} << kRdx);
+    for (auto v : {a, b})
+      if (const Loc l = loc(v); l.kind == Loc::Kind::Reg) busy |= std::uint64_t{1} << l.v;
+    for (auto r : register_file(counting_).allocatable)
+      if (((busy >> r) & 1) == 0) {
+        rdx_keeper = r;
+        break;
+      }
   }
-  a_.bind(divide);
+  const x86::Gp divisor = gp(kScratch, w64), ax = gp(kRax, w64), dx = gp(kRdx, w64);
+  const Loc lb = loc(b);
+  emit_move({Loc::Kind::Reg, kScratch}, lb);
+  if (keep_rax) a_.mov(x86::r10, x86::rax);
+  if (keep_rdx && rdx_keeper != kRdx) a_.mov(x86::gpq(rdx_keeper), x86::rdx);
+  else if (keep_rdx) a_.mov(x86::qword_ptr(x86::rsp, kDivOff), x86::rdx);
+  if (!in_reg(a, kRax)) emit_move({Loc::Kind::Reg, kRax}, loc(a));  // rdx, if a is there, is intact
+  // The result: rax (div) or rdx (mod), on both paths.
+  const std::uint32_t result = is_mod ? kRdx : kRax;
+  const Label done = a_.newLabel();
+  const std::uint64_t c = static_cast<std::uint64_t>(lb.v) & (w64 ? ~std::uint64_t{0} : 0xffffffffu);
+  const bool never_zero = lb.kind == Loc::Kind::Imm && c != 0;
+  const bool never_minus_one = lb.kind == Loc::Kind::Imm && c != (w64 ? ~std::uint64_t{0} : 0xffffffffu);
+  if (!never_zero) {
+    const Label zero = a_.newLabel();
+    a_.test(divisor, divisor);
+    a_.jz(zero);
+    div_cold_.push_back({is_mod ? DivCold::Kind::KeepDividend : DivCold::Kind::Zero, zero, done, result, w64});
+  }
+  if (is_signed && !never_minus_one) {
+    const Label minus_one = a_.newLabel();
+    a_.cmp(divisor, -1);
+    a_.je(minus_one);
+    div_cold_.push_back({is_mod ? DivCold::Kind::Zero : DivCold::Kind::Negate, minus_one, done, result, w64});
+  }
   if (is_signed) {
     if (w64) a_.cqo(x86::rdx, x86::rax); else a_.cdq(x86::edx, x86::eax);
     a_.idiv(dx, ax, divisor);
@@ -667,17 +712,47 @@ void OptEmitter::emit_divmod(ValueId id) {
     a_.xor_(x86::edx, x86::edx);
     a_.div(dx, ax, divisor);
   }
-  if (is_mod) a_.mov(ax, dx);
-  a_.jmp(done);
-  a_.bind(zero);
-  if (!is_mod) a_.xor_(x86::eax, x86::eax);
-  else if (!w64) a_.mov(x86::eax, x86::eax);
   a_.bind(done);
-  a_.mov(x86::r11, x86::rax);
-  a_.mov(x86::rax, x86::r10);
-  a_.mov(x86::rdx, x86::qword_ptr(x86::rsp, kDivOff));
-  if (al_.reg[id] >= 0) a_.mov(x86::gpq(static_cast<std::uint32_t>(al_.reg[id])), x86::r11);
+  const bool restore = keep_rax || keep_rdx;
+  const std::uint32_t t = restore ? kScratch : target(id);
+  if (t != result) a_.mov(x86::gpq(t), x86::gpq(result));
+  if (keep_rax) a_.mov(x86::rax, x86::r10);
+  if (keep_rdx && rdx_keeper != kRdx) a_.mov(x86::rdx, x86::gpq(rdx_keeper));
+  else if (keep_rdx) a_.mov(x86::rdx, x86::qword_ptr(x86::rsp, kDivOff));
+  if (restore && al_.reg[id] >= 0) a_.mov(x86::gpq(static_cast<std::uint32_t>(al_.reg[id])), x86::r11);
   else finish(id);
+}
+
+// Host registers holding a value read after `id` in block `blk` or on an edge out of it (a phi's
+// argument, a successor's live-in); id's own result is not one (the divide writes it).
+std::uint64_t OptEmitter::regs_live_after(opt::BlockId blk, ValueId id) const {
+  if (al_.live_in_regs.empty()) return ~std::uint64_t{0};
+  std::uint64_t live = 0;
+  auto read = [&](ValueId v) {
+    if (const Loc l = loc(v); l.kind == Loc::Kind::Reg && l.v < 64) live |= std::uint64_t{1} << l.v;
+  };
+  const auto& block = fn_.blocks[blk];
+  for (auto s : block.succs) {
+    live |= al_.live_in_regs[s];
+    const auto& preds = fn_.blocks[s].preds;
+    for (std::size_t k = 0; k < preds.size(); ++k) {
+      if (preds[k] != blk) continue;
+      for (auto p : fn_.blocks[s].insts) {
+        const Inst& phi = val(p);
+        if (phi.dead) continue;
+        if (phi.op != Op::Phi) break;
+        read(phi.args[k]);
+      }
+    }
+  }
+  for (auto it = block.insts.rbegin(); it != block.insts.rend(); ++it) {
+    const Inst& i = val(*it);
+    if (i.dead) continue;
+    if (al_.reg[*it] >= 0) live &= ~(std::uint64_t{1} << al_.reg[*it]);
+    if (*it == id) break;
+    for (auto a : i.args) read(a);
+  }
+  return live;
 }
 
 // The flags of a Branch's or Select's comparison; the condition that holds when it is true.

@@ -304,3 +304,51 @@ TEST_CASE("optimized: a - b into b's register is one sub", "[jit][opt][sub]") {
 #endif
   }
 }
+
+// div/mod on x86-64 need rdx:rax: only values still read after the divide are kept there (rax in
+// r10, rdx in a register holding nothing live, the frame slot as a last resort), and the divisor 0
+// and -1 cases run out of line. `busy` keeps six loads live across the divide, so rax and rdx hold
+// some of them; without it nothing is live there and nothing is saved.
+TEST_CASE("optimized: a divide keeps rax and rdx only when values live there", "[jit][opt][divide]") {
+  const std::vector<std::pair<std::uint64_t, std::uint64_t>> operands = {
+      {100, 7}, {5, 0}, {0x8000000000000000ull, ~0ull}, {0xffffffff80000000ull, 0xffffffffull},
+      {0x123456789abcdefull, 0xfedcba98ull}, {~0ull, 3}};
+  for (const char* op : {"div", "mod", "sdiv", "smod"})
+    for (const char* w : {"", "32"})
+      for (bool busy : {false, true}) {
+        const std::string live = busy ? "ldxdw %r4, [%r1+16]\nldxdw %r5, [%r1+24]\nldxdw %r6, [%r1+32]\n"
+                                        "ldxdw %r7, [%r1+40]\nldxdw %r8, [%r1+48]\nldxdw %r9, [%r1+56]\n"
+                                      : "";
+        const std::string sum = busy ? "add %r0, %r4\nxor %r0, %r5\nadd %r0, %r6\nxor %r0, %r7\nadd %r0, %r8\n"
+                                       "xor %r0, %r9\nadd %r0, %r2\nxor %r0, %r3\n"
+                                     : "";
+        const auto program = testing::assemble_program("ldxdw %r2, [%r1]\nldxdw %r3, [%r1+8]\n" + live +
+                                                       "mov %r0, %r2\n" + op + w + " %r0, %r3\n" + sum + "exit\n");
+        const auto helpers = testing::test_helpers();
+        for (const auto& [a, b] : operands) {
+          std::vector<std::uint8_t> input(64), buffer;
+          for (std::size_t k = 16; k < 64; ++k) input[k] = static_cast<std::uint8_t>(k * 37);
+          std::memcpy(input.data(), &a, 8);
+          std::memcpy(input.data() + 8, &b, 8);
+          const auto want = testing::checked_interpreter_outcome(program, helpers, input, buffer);
+          jit::JitOptions jo;
+          jo.optimize = true;
+          auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
+          REQUIRE(jp);
+          REQUIRE(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
+          INFO(op << w << (busy ? " with values live" : "") << ", a " << a << " b " << b);
+          CHECK(testing::run_engine(*jp, buffer, input, {}, false) == want);
+        }
+#if defined(__x86_64__)
+        const auto listing = testing::optimized_listing(program);
+        INFO(listing);
+        CHECK(testing::count_of(listing, "[rsp+8]") == 0);  // no frame slot: a free register keeps rdx
+        if (!busy) {
+          CHECK(testing::count_of(listing, "mov r10, rax") == 0);
+          CHECK(testing::count_of(listing, "mov rax, r10") == 0);
+        }
+        // The divide's path takes no jump: the 0 (and -1) cases are stubs after the function.
+        CHECK(testing::count_of(listing, "stub: divisor 0 or -1") == 1);
+#endif
+      }
+}
