@@ -352,3 +352,39 @@ TEST_CASE("optimized: a divide keeps rax and rdx only when values live there", "
 #endif
       }
 }
+
+#if defined(__x86_64__)
+// A loop of at most 64 bytes starts on a 64-byte boundary when it would cross a 64-byte line from
+// its 32-byte one (compile_optimized's second pass); longer loops keep 32. `lead` straight-line
+// instructions before the loop move its head through the 32-byte positions.
+TEST_CASE("optimized: a small loop crossing a 64-byte line starts on one", "[jit][opt][align]") {
+  std::size_t wide = 0, small_variants = 0;
+  for (bool small : {true, false})
+    for (int lead = 0; lead < 12; ++lead) {
+      std::string text = "ldxdw %r2, [%r1]\nmov %r0, 0\nmov %r3, 0\n";
+      for (int k = 0; k < lead; ++k) text += "add %r2, " + std::to_string(k * 977 + 1) + "\n";
+      text += "loop:\nmov %r4, %r2\nrsh %r4, %r3\nand %r4, 0xff\nadd %r0, %r4\nxor %r0, %r3\nmul %r0, 7\nadd %r0, 0x1234\n";
+      if (!small)
+        for (int k = 0; k < 8; ++k) text += "xor %r0, " + std::to_string(k * 1237 + 5) + "\nmul %r0, 3\n";
+      text += "add %r3, 1\njlt %r3, 40, loop\nexit\n";
+      const auto program = testing::assemble_program(text);
+      std::vector<std::uint8_t> input(8, 0x5a), buffer;
+      const auto helpers = testing::test_helpers();
+      const auto want = testing::checked_interpreter_outcome(program, helpers, input, buffer);
+      jit::JitOptions jo;
+      jo.optimize = true;
+      auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
+      REQUIRE(jp);
+      CHECK(testing::run_engine(*jp, buffer, input, {}, false) == want);
+      const auto listing = testing::optimized_listing(program);
+      INFO(listing);
+      const auto n = testing::count_of(listing, "align 64");
+      if (small) wide += n, ++small_variants;
+      else CHECK(n == 0);
+      CHECK(testing::count_of(listing, "align 32") + n == 1);
+    }
+  // Half of the 32-byte positions cross a line for a loop over 32 bytes.
+  CHECK(wide > 0);
+  CHECK(wide < small_variants);
+}
+#endif
