@@ -269,6 +269,23 @@ TEST_CASE("listings show the optimizing tier's code when it is what runs", "[jit
   CHECK(has(*fallback_listing, "refused"));
 }
 
+namespace {
+
+/// Runs `program` on the optimizing tier (which must take it) and on the checked interpreter.
+void check_tier_equals_interpreter(const vm::Program& program, const std::vector<std::uint8_t>& input) {
+  const auto helpers = testing::test_helpers();
+  std::vector<std::uint8_t> buffer;
+  const auto want = testing::checked_interpreter_outcome(program, helpers, input, buffer);
+  jit::JitOptions jo;
+  jo.optimize = true;
+  auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
+  REQUIRE(jp);
+  REQUIRE(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
+  CHECK(testing::run_engine(*jp, buffer, input, {}, false) == want);
+}
+
+}  // namespace
+
 // `a - b` whose result takes b's register (b dies there, a lives on): x86-64 computes it in r11 and
 // moves it back (`mov r11, a; sub r11, b; mov b, r11`: one cycle on b's path, the movs renamed away)
 // instead of `neg b; add b, a` (two: divmod's acc - q * d ran 1.03x the baseline with it).
@@ -283,18 +300,11 @@ TEST_CASE("optimized: a - b into b's register is one sub", "[jit][opt][sub]") {
         "add %r0, %r6\nexit\n");
     for (const auto& [a, b] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{
              {5, 1}, {0, 7}, {~0ull, 0x8000000000000000ull}, {0x123456789abcdefull, 0xfedcba987654321ull}}) {
-      std::vector<std::uint8_t> input(16), buffer;
+      std::vector<std::uint8_t> input(16);
       std::memcpy(input.data(), &a, 8);
       std::memcpy(input.data() + 8, &b, 8);
-      const auto helpers = testing::test_helpers();
-      const auto want = testing::checked_interpreter_outcome(program, helpers, input, buffer);
-      jit::JitOptions jo;
-      jo.optimize = true;
-      auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
-      REQUIRE(jp);
-      REQUIRE(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
       INFO("width " << (w.empty() ? "64" : "32") << ", a " << a << " b " << b);
-      CHECK(testing::run_engine(*jp, buffer, input, {}, false) == want);
+      check_tier_equals_interpreter(program, input);
     }
 #if defined(__x86_64__)
     const auto listing = testing::optimized_listing(program);
@@ -324,20 +334,13 @@ TEST_CASE("optimized: a divide keeps rax and rdx only when values live there", "
                                      : "";
         const auto program = testing::assemble_program("ldxdw %r2, [%r1]\nldxdw %r3, [%r1+8]\n" + live +
                                                        "mov %r0, %r2\n" + op + w + " %r0, %r3\n" + sum + "exit\n");
-        const auto helpers = testing::test_helpers();
         for (const auto& [a, b] : operands) {
-          std::vector<std::uint8_t> input(64), buffer;
+          std::vector<std::uint8_t> input(64);
           for (std::size_t k = 16; k < 64; ++k) input[k] = static_cast<std::uint8_t>(k * 37);
           std::memcpy(input.data(), &a, 8);
           std::memcpy(input.data() + 8, &b, 8);
-          const auto want = testing::checked_interpreter_outcome(program, helpers, input, buffer);
-          jit::JitOptions jo;
-          jo.optimize = true;
-          auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
-          REQUIRE(jp);
-          REQUIRE(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
           INFO(op << w << (busy ? " with values live" : "") << ", a " << a << " b " << b);
-          CHECK(testing::run_engine(*jp, buffer, input, {}, false) == want);
+          check_tier_equals_interpreter(program, input);
         }
 #if defined(__x86_64__)
         const auto listing = testing::optimized_listing(program);
@@ -368,14 +371,7 @@ TEST_CASE("optimized: a small loop crossing a 64-byte line starts on one", "[jit
         for (int k = 0; k < 8; ++k) text += "xor %r0, " + std::to_string(k * 1237 + 5) + "\nmul %r0, 3\n";
       text += "add %r3, 1\njlt %r3, 40, loop\nexit\n";
       const auto program = testing::assemble_program(text);
-      std::vector<std::uint8_t> input(8, 0x5a), buffer;
-      const auto helpers = testing::test_helpers();
-      const auto want = testing::checked_interpreter_outcome(program, helpers, input, buffer);
-      jit::JitOptions jo;
-      jo.optimize = true;
-      auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
-      REQUIRE(jp);
-      CHECK(testing::run_engine(*jp, buffer, input, {}, false) == want);
+      check_tier_equals_interpreter(program, std::vector<std::uint8_t>(8, 0x5a));
       const auto listing = testing::optimized_listing(program);
       INFO(listing);
       const auto n = testing::count_of(listing, "align 64");
