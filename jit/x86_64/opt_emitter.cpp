@@ -38,6 +38,7 @@ namespace {
 constexpr std::uint32_t kScratch = 11;   // r11: results bound for a slot, cycle breaking
 constexpr std::uint32_t kScratch2 = 10;  // r10: second operands, memory-to-memory moves
 constexpr std::int32_t kStateOff = 0, kDivOff = 8, kAtomicOff = 16, kSlotBase = 24;
+constexpr std::size_t kLineBytes = 64;  // a cache line: a small loop's code fits in one (compile_optimized)
 constexpr std::int32_t kStackBytes = static_cast<std::int32_t>(isa::kStackBytes);
 constexpr std::uint32_t kRax = 0, kRcx = 1, kRdx = 2, kRbx = 3, kRbp = 5, kRsi = 6, kRdi = 7;
 
@@ -74,10 +75,10 @@ x86::Gp sized_gp(std::uint32_t id, unsigned bytes) {
 class OptEmitter {
  public:
   OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al,
-             const std::vector<FunctionEntry>& functions)
+             const std::vector<FunctionEntry>& functions, const std::vector<bool>& line_heads)
       : fn_(fn), a_(a), al_(al), functions_(functions), bmi2_(!req.baseline_isa_only && host_has_bmi2()),
         counting_(req.variant != Variant::Fast), checked_(req.variant == Variant::Checked),
-        zero_stack_(req.zero_stack || counting_), program_code_(req.program_code) {
+        zero_stack_(req.zero_stack || counting_), program_code_(req.program_code), line_heads_(line_heads) {
     if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
   }
 
@@ -136,14 +137,19 @@ class OptEmitter {
 
     auto plan = opt::emission_plan(fn_, al_);
     alias_ = std::move(plan.alias);
-    for (const auto& placed : plan.blocks) {
+    placed_ = std::move(plan.blocks);
+    block_start_.assign(fn_.blocks.size(), 0);
+    block_end_.assign(fn_.blocks.size(), 0);
+    for (const auto& placed : placed_) {
       // Loop heads start on a kLoopAlignBytes boundary, as in the baseline tier.
-      if (placed.loop_head) a_.align(AlignMode::kCode, kLoopAlignBytes);
+      if (placed.loop_head) a_.align(AlignMode::kCode, line_heads_[placed.id] ? kLineBytes : kLoopAlignBytes);
       for (auto f : placed.forwarded) a_.bind(labels_[f]);
       a_.bind(labels_[placed.id]);
+      block_start_[placed.id] = a_.offset();
       flags_of_ = nullptr;  // other edges enter here
       if (notes_) a_.comment(notes_->block(placed.id, placed.loop_head).c_str());
       next_ = placed.next;
+      block_ = placed.id;
       for (auto id : fn_.blocks[placed.id].insts) {
         if (fn_.values[id].dead) continue;
         if (notes_)
@@ -151,6 +157,7 @@ class OptEmitter {
         auto r = emit_inst(placed.id, id);
         if (!r) return r;
       }
+      block_end_[placed.id] = a_.offset();
     }
 
     if (notes_) a_.comment("stub: epilogue");
@@ -167,6 +174,26 @@ class OptEmitter {
     a_.jmp(exit_);
     emit_cold_paths();
     return {};
+  }
+
+  /// After emit(): sets `line_heads` for each loop whose code (its head to the end of its last back
+  /// edge's block) fits in one 64-byte line but crossed one; true when any did.
+  bool mark_loops_crossing_lines(std::vector<bool>& line_heads) const {
+    bool any = false;
+    for (std::size_t i = 0; i < placed_.size(); ++i) {
+      if (!placed_[i].loop_head) continue;
+      const auto head = placed_[i].id;
+      std::size_t last = i;
+      for (std::size_t k = i; k < placed_.size(); ++k)
+        for (auto s : fn_.blocks[placed_[k].id].succs)
+          if (alias_[s] == head) last = k;
+      const auto start = block_start_[head], bytes = block_end_[placed_[last].id] - start;
+      if (bytes <= kLineBytes && start % kLineBytes + bytes > kLineBytes && !line_heads[head]) {
+        line_heads[head] = true;
+        any = true;
+      }
+    }
+    return any;
   }
 
  private:
@@ -321,6 +348,15 @@ class OptEmitter {
 
   /// Counted/checked builds: budget segments that cannot be paid, and the checked accesses' slow path.
   void emit_cold_paths() {
+    if (!div_cold_.empty() && notes_) a_.comment("stub: divisor 0 or -1");
+    for (const auto& c : div_cold_) {
+      a_.bind(c.entry);
+      const x86::Gp r = gp(c.result, c.w64);
+      if (c.kind == DivCold::Kind::Zero) a_.xor_(x86::gpd(c.result), x86::gpd(c.result));
+      else if (c.kind == DivCold::Kind::KeepDividend) a_.mov(r, gp(kRax, c.w64));  // 32-bit: zero-extended
+      else a_.neg(r);
+      a_.jmp(c.back);
+    }
     if (!budget_cold_.empty()) {
       if (notes_) a_.comment("stub: budget exhausted");
       const Label common = a_.newLabel();
@@ -370,7 +406,8 @@ class OptEmitter {
   Result<void> emit_inst(opt::BlockId b, ValueId id);
   Result<void> emit_alu(ValueId id);
   bool emit_lea(ValueId id);
-  void emit_divmod(ValueId id);
+  void emit_divmod(opt::BlockId blk, ValueId id);
+  std::uint64_t regs_live_after(opt::BlockId blk, ValueId id) const;
   Result<x86::CondCode> emit_compare(const Inst& i);
   Result<void> emit_branch(opt::BlockId b, ValueId id);
   Result<void> emit_select(ValueId id);
@@ -393,14 +430,25 @@ class OptEmitter {
     std::uint32_t pc, length;
   };
   std::vector<BudgetCold> budget_cold_;
+  struct DivCold {  // a divide's out-of-line case: divisor 0, or -1 (signed)
+    enum class Kind : std::uint8_t { Zero, KeepDividend, Negate } kind;  // result = 0, the dividend, -dividend
+    Label entry, back;
+    std::uint32_t result;  // rax or rdx
+    bool w64;
+  };
+  std::vector<DivCold> div_cold_;
   Label check_stub_;  // bound by emit_cold_paths once a checked access needs it
   std::int32_t frames_base_ = 0;  // [rsp + frames_base_]: the deepest inlined frame's lowest byte
   std::optional<opt::ListingNotes> notes_;  // only for listings
   std::vector<Label> labels_;
   std::vector<opt::BlockId> alias_;  // per block: the block whose code it starts (itself unless it forwards)
+  std::vector<opt::EmittedBlock> placed_;
+  const std::vector<bool>& line_heads_;  // per block: a loop head aligned to kLineBytes (else kLoopAlignBytes)
+  std::vector<std::size_t> block_start_, block_end_;  // code offsets of each block's first and past its last byte
   Label ret_, exit_, fail_;
   std::int32_t frame_bytes_ = 0;
   std::int64_t next_ = -1;  // block emitted next (fallthrough target)
+  opt::BlockId block_ = 0;  // block being emitted
   const Inst* flags_of_ = nullptr;  // the comparison whose flags are live (emit_compare), or none
   x86::CondCode flags_cc_ = x86::CondCode::kEqual;
 };
@@ -582,7 +630,7 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
   ValueId a = i.args[0], b = i.args[1];
   switch (i.kind) {
     case Kind::Div: case Kind::SDiv: case Kind::Mod: case Kind::SMod:
-      emit_divmod(id);
+      emit_divmod(block_, id);
       return {};
     case Kind::Lsh: case Kind::Rsh: case Kind::Arsh: {
       if (fn_.is_const(b)) {
@@ -639,30 +687,56 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
   }
 }
 
-// div/mod need rdx:rax: the divisor goes to r11, rax to r10 and rdx to its frame slot, both are
-// restored afterwards and the result reaches its target from r11. Division by zero gives 0 and
-// modulo by zero keeps the dividend; INT_MIN / -1 and % -1 (signed) never reach idiv.
-void OptEmitter::emit_divmod(ValueId id) {
+// div/mod need rdx:rax: the divisor goes to r11, the dividend to rax. Only a value still read after
+// the divide (regs_live_after) is kept: rax in r10, rdx in a register that holds nothing live (else
+// its frame slot), both restored afterwards (the result then reaches its target from r11). Division
+// by zero gives 0 and modulo by zero keeps the dividend, INT_MIN / -1 and % -1 (signed) never reach
+// idiv: both out of line (div_cold_), so the divide's path takes no jump.
+void OptEmitter::emit_divmod(opt::BlockId blk, ValueId id) {
   const Inst& i = val(id);
   const bool w64 = i.width == 64;
   const bool is_signed = i.kind == Kind::SDiv || i.kind == Kind::SMod;
   const bool is_mod = i.kind == Kind::Mod || i.kind == Kind::SMod;
   const ValueId a = i.args[0], b = i.args[1];
-  const x86::Gp divisor = gp(kScratch, w64), ax = gp(kRax, w64), dx = gp(kRdx, w64);
-  emit_move({Loc::Kind::Reg, kScratch}, loc(b));
-  a_.mov(x86::r10, x86::rax);
-  a_.mov(x86::qword_ptr(x86::rsp, kDivOff), x86::rdx);
-  if (!in_reg(a, kRax)) emit_move({Loc::Kind::Reg, kRax}, loc(a));  // rdx, if a is there, is intact
-  const Label zero = a_.newLabel(), done = a_.newLabel(), divide = a_.newLabel();
-  a_.test(divisor, divisor);
-  a_.jz(zero);
-  if (is_signed) {
-    a_.cmp(divisor, -1);
-    a_.jne(divide);
-    if (i.kind == Kind::SDiv) a_.neg(ax); else a_.xor_(x86::eax, x86::eax);
-    a_.jmp(done);
+  const std::uint64_t live = regs_live_after(blk, id);
+  const bool keep_rax = (live >> kRax) & 1, keep_rdx = (live >> kRdx) & 1;
+  // rdx's keeper: a register no value needs across the divide (the operands are read before it).
+  std::uint32_t rdx_keeper = kRdx;
+  if (keep_rdx) {
+    std::uint64_t busy = live | (std::uint64_t{1} << kRax) | (std::uint64_t{1} << kRdx);
+    for (auto v : {a, b})
+      if (const Loc l = loc(v); l.kind == Loc::Kind::Reg) busy |= std::uint64_t{1} << l.v;
+    for (auto r : register_file(counting_).allocatable)
+      if (((busy >> r) & 1) == 0) {
+        rdx_keeper = r;
+        break;
+      }
   }
-  a_.bind(divide);
+  const x86::Gp divisor = gp(kScratch, w64), ax = gp(kRax, w64), dx = gp(kRdx, w64);
+  const Loc lb = loc(b);
+  emit_move({Loc::Kind::Reg, kScratch}, lb);
+  if (keep_rax) a_.mov(x86::r10, x86::rax);
+  if (keep_rdx && rdx_keeper != kRdx) a_.mov(x86::gpq(rdx_keeper), x86::rdx);
+  else if (keep_rdx) a_.mov(x86::qword_ptr(x86::rsp, kDivOff), x86::rdx);
+  if (!in_reg(a, kRax)) emit_move({Loc::Kind::Reg, kRax}, loc(a));  // rdx, if a is there, is intact
+  // The result: rax (div) or rdx (mod), on both paths.
+  const std::uint32_t result = is_mod ? kRdx : kRax;
+  const Label done = a_.newLabel();
+  const std::uint64_t c = static_cast<std::uint64_t>(lb.v) & (w64 ? ~std::uint64_t{0} : 0xffffffffu);
+  const bool never_zero = lb.kind == Loc::Kind::Imm && c != 0;
+  const bool never_minus_one = lb.kind == Loc::Kind::Imm && c != (w64 ? ~std::uint64_t{0} : 0xffffffffu);
+  if (!never_zero) {
+    const Label zero = a_.newLabel();
+    a_.test(divisor, divisor);
+    a_.jz(zero);
+    div_cold_.push_back({is_mod ? DivCold::Kind::KeepDividend : DivCold::Kind::Zero, zero, done, result, w64});
+  }
+  if (is_signed && !never_minus_one) {
+    const Label minus_one = a_.newLabel();
+    a_.cmp(divisor, -1);
+    a_.je(minus_one);
+    div_cold_.push_back({is_mod ? DivCold::Kind::Zero : DivCold::Kind::Negate, minus_one, done, result, w64});
+  }
   if (is_signed) {
     if (w64) a_.cqo(x86::rdx, x86::rax); else a_.cdq(x86::edx, x86::eax);
     a_.idiv(dx, ax, divisor);
@@ -670,17 +744,47 @@ void OptEmitter::emit_divmod(ValueId id) {
     a_.xor_(x86::edx, x86::edx);
     a_.div(dx, ax, divisor);
   }
-  if (is_mod) a_.mov(ax, dx);
-  a_.jmp(done);
-  a_.bind(zero);
-  if (!is_mod) a_.xor_(x86::eax, x86::eax);
-  else if (!w64) a_.mov(x86::eax, x86::eax);
   a_.bind(done);
-  a_.mov(x86::r11, x86::rax);
-  a_.mov(x86::rax, x86::r10);
-  a_.mov(x86::rdx, x86::qword_ptr(x86::rsp, kDivOff));
-  if (al_.reg[id] >= 0) a_.mov(x86::gpq(static_cast<std::uint32_t>(al_.reg[id])), x86::r11);
+  const bool restore = keep_rax || keep_rdx;
+  const std::uint32_t t = restore ? kScratch : target(id);
+  if (t != result) a_.mov(x86::gpq(t), x86::gpq(result));
+  if (keep_rax) a_.mov(x86::rax, x86::r10);
+  if (keep_rdx && rdx_keeper != kRdx) a_.mov(x86::rdx, x86::gpq(rdx_keeper));
+  else if (keep_rdx) a_.mov(x86::rdx, x86::qword_ptr(x86::rsp, kDivOff));
+  if (restore && al_.reg[id] >= 0) a_.mov(x86::gpq(static_cast<std::uint32_t>(al_.reg[id])), x86::r11);
   else finish(id);
+}
+
+// Host registers holding a value read after `id` in block `blk` or on an edge out of it (a phi's
+// argument, a successor's live-in); id's own result is not one (the divide writes it).
+std::uint64_t OptEmitter::regs_live_after(opt::BlockId blk, ValueId id) const {
+  if (al_.live_in_regs.empty()) return ~std::uint64_t{0};
+  std::uint64_t live = 0;
+  auto read = [&](ValueId v) {
+    if (const Loc l = loc(v); l.kind == Loc::Kind::Reg && l.v < 64) live |= std::uint64_t{1} << l.v;
+  };
+  const auto& block = fn_.blocks[blk];
+  for (auto s : block.succs) {
+    live |= al_.live_in_regs[s];
+    const auto& preds = fn_.blocks[s].preds;
+    for (std::size_t k = 0; k < preds.size(); ++k) {
+      if (preds[k] != blk) continue;
+      for (auto p : fn_.blocks[s].insts) {
+        const Inst& phi = val(p);
+        if (phi.dead) continue;
+        if (phi.op != Op::Phi) break;
+        read(phi.args[k]);
+      }
+    }
+  }
+  for (auto it = block.insts.rbegin(); it != block.insts.rend(); ++it) {
+    const Inst& i = val(*it);
+    if (i.dead) continue;
+    if (al_.reg[*it] >= 0) live &= ~(std::uint64_t{1} << al_.reg[*it]);
+    if (*it == id) break;
+    for (auto a : i.args) read(a);
+  }
+  return live;
 }
 
 // The flags of a Branch's or Select's comparison; the condition that holds when it is true.
@@ -941,21 +1045,35 @@ void OptEmitter::emit_tail_call(ValueId id) {
 Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const CompileRequest& req) {
   if (req.blind_constants)
     return make_error(Errc::Unsupported, "optimizing JIT: constant blinding is not supported (the baseline tier blinds)");
-  NativeAssembly assembly(req, Environment::host(), "x86-64 optimizing");
-  x86::Assembler a(assembly.holder());
-  std::vector<FunctionEntry> labels;
-  for (const auto& fn : functions) labels.push_back({fn.root_pc, a.newLabel()});
+  std::vector<opt::Allocation> allocations;
+  std::vector<std::vector<bool>> line_heads;
   std::vector<std::uint32_t> callback_pcs;
   for (auto& fn : functions) {
     if (fn.root_pc != 0) callback_pcs.push_back(fn.root_pc);
-    const auto allocation = opt::allocate_registers(fn, register_file(req.variant != Variant::Fast));
-    OptEmitter emitter(fn, req, a, allocation, labels);
-    // With callbacks, offset 0 dispatches; without, the program's function starts there.
-    auto emitted = emitter.emit(functions.size() > 1 && &fn == &functions.front());
-    if (!emitted) return std::move(emitted).error();
+    allocations.push_back(opt::allocate_registers(fn, register_file(req.variant != Variant::Fast)));
+    line_heads.emplace_back(fn.blocks.size(), false);
   }
-  return assembly.finish(callback_pcs,
-                         [&](const CodeHolder& code) { return function_pc_offsets(code, labels, req.program->size()); });
+  // Loop heads start on 32-byte boundaries; a loop of at most 64 bytes that crossed a 64-byte line
+  // there is emitted again from a 64-byte boundary (a second pass over the whole code, only then):
+  // csum16's 50-byte loop ran 1.04x the baseline across two lines, 0.90-0.91x in one; aligning every
+  // loop head to 64 made longer loops slower (bswap 0.94 -> 0.99x).
+  for (int pass = 0;; ++pass) {
+    NativeAssembly assembly(req, Environment::host(), "x86-64 optimizing");
+    x86::Assembler a(assembly.holder());
+    std::vector<FunctionEntry> labels;
+    for (const auto& fn : functions) labels.push_back({fn.root_pc, a.newLabel()});
+    bool again = false;
+    for (std::size_t k = 0; k < functions.size(); ++k) {
+      OptEmitter emitter(functions[k], req, a, allocations[k], labels, line_heads[k]);
+      // With callbacks, offset 0 dispatches; without, the program's function starts there.
+      auto emitted = emitter.emit(functions.size() > 1 && k == 0);
+      if (!emitted) return std::move(emitted).error();
+      if (pass == 0) again |= emitter.mark_loops_crossing_lines(line_heads[k]);
+    }
+    if (again) continue;
+    return assembly.finish(callback_pcs,
+                           [&](const CodeHolder& code) { return function_pc_offsets(code, labels, req.program->size()); });
+  }
 }
 
 }  // namespace bpfvm::jit::x86_64

@@ -269,6 +269,23 @@ TEST_CASE("listings show the optimizing tier's code when it is what runs", "[jit
   CHECK(has(*fallback_listing, "refused"));
 }
 
+namespace {
+
+/// Runs `program` on the optimizing tier (which must take it) and on the checked interpreter.
+void check_tier_equals_interpreter(const vm::Program& program, const std::vector<std::uint8_t>& input) {
+  const auto helpers = testing::test_helpers();
+  std::vector<std::uint8_t> buffer;
+  const auto want = testing::checked_interpreter_outcome(program, helpers, input, buffer);
+  jit::JitOptions jo;
+  jo.optimize = true;
+  auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
+  REQUIRE(jp);
+  REQUIRE(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
+  CHECK(testing::run_engine(*jp, buffer, input, {}, false) == want);
+}
+
+}  // namespace
+
 // `a - b` whose result takes b's register (b dies there, a lives on): x86-64 computes it in r11 and
 // moves it back (`mov r11, a; sub r11, b; mov b, r11`: one cycle on b's path, the movs renamed away)
 // instead of `neg b; add b, a` (two: divmod's acc - q * d ran 1.03x the baseline with it).
@@ -283,18 +300,11 @@ TEST_CASE("optimized: a - b into b's register is one sub", "[jit][opt][sub]") {
         "add %r0, %r6\nexit\n");
     for (const auto& [a, b] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{
              {5, 1}, {0, 7}, {~0ull, 0x8000000000000000ull}, {0x123456789abcdefull, 0xfedcba987654321ull}}) {
-      std::vector<std::uint8_t> input(16), buffer;
+      std::vector<std::uint8_t> input(16);
       std::memcpy(input.data(), &a, 8);
       std::memcpy(input.data() + 8, &b, 8);
-      const auto helpers = testing::test_helpers();
-      const auto want = testing::checked_interpreter_outcome(program, helpers, input, buffer);
-      jit::JitOptions jo;
-      jo.optimize = true;
-      auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
-      REQUIRE(jp);
-      REQUIRE(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
       INFO("width " << (w.empty() ? "64" : "32") << ", a " << a << " b " << b);
-      CHECK(testing::run_engine(*jp, buffer, input, {}, false) == want);
+      check_tier_equals_interpreter(program, input);
     }
 #if defined(__x86_64__)
     const auto listing = testing::optimized_listing(program);
@@ -304,3 +314,73 @@ TEST_CASE("optimized: a - b into b's register is one sub", "[jit][opt][sub]") {
 #endif
   }
 }
+
+// div/mod on x86-64 need rdx:rax: only values still read after the divide are kept there (rax in
+// r10, rdx in a register holding nothing live, the frame slot as a last resort), and the divisor 0
+// and -1 cases run out of line. `busy` keeps six loads live across the divide, so rax and rdx hold
+// some of them; without it nothing is live there and nothing is saved.
+TEST_CASE("optimized: a divide keeps rax and rdx only when values live there", "[jit][opt][divide]") {
+  const std::vector<std::pair<std::uint64_t, std::uint64_t>> operands = {
+      {100, 7}, {5, 0}, {0x8000000000000000ull, ~0ull}, {0xffffffff80000000ull, 0xffffffffull},
+      {0x123456789abcdefull, 0xfedcba98ull}, {~0ull, 3}};
+  for (const char* op : {"div", "mod", "sdiv", "smod"})
+    for (const char* w : {"", "32"})
+      for (bool busy : {false, true}) {
+        const std::string live = busy ? "ldxdw %r4, [%r1+16]\nldxdw %r5, [%r1+24]\nldxdw %r6, [%r1+32]\n"
+                                        "ldxdw %r7, [%r1+40]\nldxdw %r8, [%r1+48]\nldxdw %r9, [%r1+56]\n"
+                                      : "";
+        const std::string sum = busy ? "add %r0, %r4\nxor %r0, %r5\nadd %r0, %r6\nxor %r0, %r7\nadd %r0, %r8\n"
+                                       "xor %r0, %r9\nadd %r0, %r2\nxor %r0, %r3\n"
+                                     : "";
+        const auto program = testing::assemble_program("ldxdw %r2, [%r1]\nldxdw %r3, [%r1+8]\n" + live +
+                                                       "mov %r0, %r2\n" + op + w + " %r0, %r3\n" + sum + "exit\n");
+        for (const auto& [a, b] : operands) {
+          std::vector<std::uint8_t> input(64);
+          for (std::size_t k = 16; k < 64; ++k) input[k] = static_cast<std::uint8_t>(k * 37);
+          std::memcpy(input.data(), &a, 8);
+          std::memcpy(input.data() + 8, &b, 8);
+          INFO(op << w << (busy ? " with values live" : "") << ", a " << a << " b " << b);
+          check_tier_equals_interpreter(program, input);
+        }
+#if defined(__x86_64__)
+        const auto listing = testing::optimized_listing(program);
+        INFO(listing);
+        CHECK(testing::count_of(listing, "[rsp+8]") == 0);  // no frame slot: a free register keeps rdx
+        if (!busy) {
+          CHECK(testing::count_of(listing, "mov r10, rax") == 0);
+          CHECK(testing::count_of(listing, "mov rax, r10") == 0);
+        }
+        // The divide's path takes no jump: the 0 (and -1) cases are stubs after the function.
+        CHECK(testing::count_of(listing, "stub: divisor 0 or -1") == 1);
+#endif
+      }
+}
+
+#if defined(__x86_64__)
+// A loop of at most 64 bytes starts on a 64-byte boundary when it would cross a 64-byte line from
+// its 32-byte one (compile_optimized's second pass); longer loops keep 32. `lead` straight-line
+// instructions before the loop move its head through the 32-byte positions.
+TEST_CASE("optimized: a small loop crossing a 64-byte line starts on one", "[jit][opt][align]") {
+  std::size_t wide = 0, small_variants = 0;
+  for (bool small : {true, false})
+    for (int lead = 0; lead < 12; ++lead) {
+      std::string text = "ldxdw %r2, [%r1]\nmov %r0, 0\nmov %r3, 0\n";
+      for (int k = 0; k < lead; ++k) text += "add %r2, " + std::to_string(k * 977 + 1) + "\n";
+      text += "loop:\nmov %r4, %r2\nrsh %r4, %r3\nand %r4, 0xff\nadd %r0, %r4\nxor %r0, %r3\nmul %r0, 7\nadd %r0, 0x1234\n";
+      if (!small)
+        for (int k = 0; k < 8; ++k) text += "xor %r0, " + std::to_string(k * 1237 + 5) + "\nmul %r0, 3\n";
+      text += "add %r3, 1\njlt %r3, 40, loop\nexit\n";
+      const auto program = testing::assemble_program(text);
+      check_tier_equals_interpreter(program, std::vector<std::uint8_t>(8, 0x5a));
+      const auto listing = testing::optimized_listing(program);
+      INFO(listing);
+      const auto n = testing::count_of(listing, "align 64");
+      if (small) wide += n, ++small_variants;
+      else CHECK(n == 0);
+      CHECK(testing::count_of(listing, "align 32") + n == 1);
+    }
+  // Half of the 32-byte positions cross a line for a loop over 32 bytes.
+  CHECK(wide > 0);
+  CHECK(wide < small_variants);
+}
+#endif

@@ -78,3 +78,36 @@ TEST_CASE("a branch between zero-extended values compares the low halves (32-bit
   // -100 is 0xffffffffffffff9c at 64 bits: no 32-bit constant equals it.
   CHECK(shifts_left(program("jgt", false, "-100")) == 2);
 }
+
+TEST_CASE("a 64-bit unsigned div/mod of values that fit 32 bits divides 32 bits", "[jit][opt][zext]") {
+  // r2: a 64-bit word with its upper half set, zero-extended the pre-alu32 way; r3: a byte plus a
+  // constant (9 significant bits), a zero-extended word, one masked to 0 at run time, or a whole
+  // 64-bit word. shifts_left runs each on the tier against the interpreter.
+  auto program = [](const std::string& op, const std::string& divisor) {
+    return "ldxdw %r2, [%r1+0]\nlsh %r2, 32\nrsh %r2, 32\n" + divisor + "mov %r0, %r2\n" + op + " %r0, %r3\nexit\n";
+  };
+  const std::string byte = "ldxb %r3, [%r1+8]\nadd %r3, 5\n";
+  const std::string word = "ldxdw %r3, [%r1+16]\nlsh %r3, 32\nrsh %r3, 32\n";
+  const std::string wide = "ldxdw %r3, [%r1+16]\n";
+  const std::string zero = word + "and %r3, 0x10000\n";  // 0 at run time (the input's bit 16 is clear)
+  auto divides64 = [](const std::string& text) {
+    const auto ir = jit::opt::to_text(optimized_function(assemble_program(text), test_helpers(), {}));
+    return count_of(ir, "k" + std::to_string(static_cast<int>(isa::Kind::Div)) + "/64") +
+           count_of(ir, "k" + std::to_string(static_cast<int>(isa::Kind::Mod)) + "/64");
+  };
+  for (const char* op : {"div", "mod"}) {
+    INFO(op);
+    CHECK(shifts_left(program(op, byte)) == 0);
+    CHECK(divides64(program(op, byte)) == 0);
+    CHECK(shifts_left(program(op, word)) == 0);
+    CHECK(divides64(program(op, word)) == 0);
+    CHECK(shifts_left(program(op, zero)) == 2);  // runs x / 0 and x % 0 against the interpreter; the and reads r3 whole
+    CHECK(divides64(program(op, zero)) == 0);
+    // A divisor of 64 bits keeps the 64-bit divide (and the dividend's extension).
+    CHECK(shifts_left(program(op, wide)) == 2);
+    CHECK(divides64(program(op, wide)) == 1);
+  }
+  // Signed ones keep theirs.
+  const auto sdiv = jit::opt::to_text(optimized_function(assemble_program(program("sdiv", word)), test_helpers(), {}));
+  CHECK(count_of(sdiv, "k" + std::to_string(static_cast<int>(isa::Kind::SDiv)) + "/64") == 1);
+}
