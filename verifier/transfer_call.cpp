@@ -501,8 +501,11 @@ void release_args(State& s, std::uint32_t helper, const vm::HelperSignature& sig
       release_reference(s, s.reg(i + 1).ref, unprivileged);
   if (helper == kBpfSkRelease && facts.socket_ref != 0) release_reference(s, facts.socket_ref, unprivileged);
   if ((helper == kBpfRingbufSubmitDynptr || helper == kBpfRingbufDiscardDynptr) && facts.dynptr_ref != 0) {
-    // unmark_stack_slots_dynptr: the dynptr's slots become invalid, its slices with the reference.
-    s.frames[facts.dynptr_frame].stack.unmark_dynptr(facts.dynptr_off);
+    // unmark_stack_slots_dynptr: the dynptr's slots become invalid, and so do its clones (they hold the
+    // same reference, in any frame) and its slices.
+    for (std::size_t f = 0; f < s.frames.size(); ++f)
+      if (std::as_const(s).frames[f].stack.holds_dynptr_ref(facts.dynptr_ref))
+        s.frames[f].stack.unmark_dynptrs_holding(facts.dynptr_ref);
     release_reference(s, facts.dynptr_ref, unprivileged);
   }
 }

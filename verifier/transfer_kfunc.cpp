@@ -20,8 +20,12 @@ constexpr std::int64_t kDynptrBytes = 16;  // sizeof(struct bpf_dynptr)
 bool is_null(const RegValue& v) { return v.is_scalar() && v.value.is_const() && v.value.const_value() == 0; }
 
 // process_dynptr_func for a kfunc argument: drain's const dynptr (CONST_PTR_TO_DYNPTR, as the kernel
-// made it) or 16 stack bytes at a constant 8-aligned offset, initialised (Dynptr) or becoming one (DynptrUninit).
-Check check_kfunc_dynptr(State& s, std::uint32_t pc, KfuncArg kind, const RegValue& v, ViolationDetail d) {
+// made it) or 16 stack bytes at a constant 8-aligned offset, initialised (Dynptr) or becoming one
+// (DynptrUninit: bpf_dynptr_clone's copy, which holds the reference of the initialised dynptr before it,
+// `held_ref`, as the kernel's clone_ref_obj_id). An initialised stack dynptr's reference goes to
+// `held_ref` (0: a local dynptr).
+Check check_kfunc_dynptr(State& s, std::uint32_t pc, KfuncArg kind, const RegValue& v, ViolationDetail d,
+                         std::uint32_t& held_ref) {
   if (v.type == RegType::Dynptr) {
     if (!v.value.is_const() || v.value.const_value() != 0) {
       d.note = "the const bpf_dynptr must be the pointer the kernel passed";
@@ -38,10 +42,17 @@ Check check_kfunc_dynptr(State& s, std::uint32_t pc, KfuncArg kind, const RegVal
   if (auto c = check_dynptr_slot(pc, v, d)) return c;
   const auto off = static_cast<std::int64_t>(v.value.const_value());
   if (kind == KfuncArg::DynptrUninit) {  // MEM_UNINIT: the kfunc makes the slots a dynptr
-    s.frames[v.frame].stack.mark_dynptr(static_cast<int>(off));
+    if (std::as_const(s).frames[v.frame].stack.touches_referenced_dynptr(static_cast<int>(off), kDynptrBytes)) {
+      d.note = "cannot overwrite referenced dynptr";
+      return violation(pc, ViolationKind::HelperArgType, d);
+    }
+    s.frames[v.frame].stack.mark_dynptr(static_cast<int>(off), held_ref);
     return std::nullopt;
   }
-  if (std::as_const(s).frames[v.frame].stack.dynptr_at(static_cast<int>(off))) return std::nullopt;
+  if (std::as_const(s).frames[v.frame].stack.dynptr_at(static_cast<int>(off))) {
+    held_ref = std::as_const(s).frames[v.frame].stack.dynptr_ref(static_cast<int>(off));
+    return std::nullopt;
+  }
   d.note = "Expected an initialized dynptr";
   return violation(pc, ViolationKind::HelperArgType, d);
 }
@@ -99,6 +110,7 @@ Check call_kfunc(Env& env, State& s, std::uint32_t pc, Successors& out) {
     return violation(pc, ViolationKind::SpinLock, d);
   }
   std::optional<std::uint64_t> const_size;  // the __szk argument (meta->arg_constant)
+  std::uint32_t dynptr_ref = 0;              // the dynptr argument's reference (meta->ref_obj_id)
   for (int i = 0; i < 5; ++i) {
     const int r = i + 1;
     const KfuncArg kind = k.signature.args[static_cast<std::size_t>(i)];
@@ -115,7 +127,7 @@ Check call_kfunc(Env& env, State& s, std::uint32_t pc, Successors& out) {
         }
         break;
       case KfuncArg::Dynptr: case KfuncArg::DynptrUninit:
-        if (auto c = check_kfunc_dynptr(s, pc, kind, v, d)) return c;
+        if (auto c = check_kfunc_dynptr(s, pc, kind, v, d, dynptr_ref)) return c;
         break;
       case KfuncArg::ConstSize:
         // is_kfunc_arg_const_mem_size: "R%d must be a known constant".
@@ -164,6 +176,7 @@ Check call_kfunc(Env& env, State& s, std::uint32_t pc, Successors& out) {
       r0.read_only = k.signature.ret == KfuncRet::RdonlyMemOrNull;
       r0.maybe_null = true;
       r0.id = env.new_id();
+      r0.ref = dynptr_ref;  // a ring buffer dynptr's slice dies with its release
       break;
     }
   }

@@ -62,6 +62,17 @@ bool StackSlots::touches_referenced_dynptr(int off, int size) const {
 
 void StackSlots::unmark_dynptr(int off) { destroy_dynptrs(off, 16); }
 
+bool StackSlots::holds_dynptr_ref(std::uint32_t ref) const {
+  return std::any_of(dynptr_refs_.begin(), dynptr_refs_.end(), [ref](const auto& e) { return e.second == ref; });
+}
+
+void StackSlots::unmark_dynptrs_holding(std::uint32_t ref) {
+  std::vector<int> firsts;
+  for (const auto& [slot, held] : dynptr_refs_)
+    if (held == ref) firsts.push_back(slot);
+  for (const int slot : firsts) destroy_dynptrs(slot * 8 - kBytes, 16);
+}
+
 bool StackSlots::dynptr_at(int off) const {
   if (off % 8 != 0 || !in_frame(off, 16)) return false;
   const int s = slot_of(off);

@@ -81,6 +81,11 @@ class StackSlots {
   /// The dynptr starting at off was released (submit/discard): both slots become uninitialised (the
   /// kernel's invalidate_dynptr).
   void unmark_dynptr(int off);
+  /// Every dynptr holding reference `ref` (one and its bpf_dynptr_clone copies) becomes uninitialised:
+  /// releasing one releases them all (the kernel's unmark_stack_slots_dynptr over ref_obj_id).
+  void unmark_dynptrs_holding(std::uint32_t ref);
+  /// Some dynptr here holds reference `ref`.
+  bool holds_dynptr_ref(std::uint32_t ref) const;
 
   /// Every byte initialised in old is initialised here, and spills agree. A slot outside
   /// `precise_slots` (bit s = slot s) that holds a spilled scalar on both sides matches whatever the
