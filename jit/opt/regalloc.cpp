@@ -201,7 +201,7 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
 
   // Positions: all phis of a block share its first position, every other instruction has its own.
   std::vector<std::uint32_t> pos(nv, 0), block_start(nb, 0), block_end(nb, 0);
-  std::vector<std::uint32_t> call_positions;
+  std::vector<std::uint32_t> call_positions, divide_positions;
   std::uint32_t p = 0;
   for (auto b : out.order) {
     block_start[b] = p;
@@ -217,6 +217,9 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
       if (any) ++p, any = false;
       pos[id] = p;
       if (i.op == Op::Call || i.op == Op::TailCall) call_positions.push_back(p);
+      if (i.op == Op::Alu && (i.kind == isa::Kind::Div || i.kind == isa::Kind::SDiv || i.kind == isa::Kind::Mod ||
+                              i.kind == isa::Kind::SMod))
+        divide_positions.push_back(p);
       ++p;
     }
     if (any) ++p;
@@ -454,12 +457,14 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
   std::sort(by_start.begin(), by_start.end());
   const auto max_reg = regs.allocatable.empty() ? 0 : *std::max_element(regs.allocatable.begin(), regs.allocatable.end());
   std::vector<std::vector<std::uint32_t>> holders(max_reg + 1u);  // host register -> groups holding it
-  std::vector<std::uint32_t> call_writes;  // where each call writes its result (and clobbers)
+  // Where each call (divide) writes its result and clobbers registers: a group live there crosses it.
+  std::vector<std::uint32_t> call_writes, divide_writes;
   for (auto c : call_positions) call_writes.push_back(2 * c + 1);
-  auto crosses_call = [&](std::uint32_t g) {
+  for (auto c : divide_positions) divide_writes.push_back(2 * c + 1);
+  auto crosses = [&](std::uint32_t g, const std::vector<std::uint32_t>& writes) {
     for (const auto& r : ranges.of(g)) {
-      const auto it = std::upper_bound(call_writes.begin(), call_writes.end(), r.from);
-      if (it != call_writes.end() && *it < r.to) return true;
+      const auto it = std::upper_bound(writes.begin(), writes.end(), r.from);
+      if (it != writes.end() && *it < r.to) return true;
     }
     return false;
   };
@@ -495,21 +500,25 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     const auto cur = ranges.of(d);
     for (auto& h : holders)  // expire: a group whose last use is here may hand its register on
       std::erase_if(h, [&](std::uint32_t g) { return last[g] <= first[d]; });
-    const bool across = crosses_call(d);
+    const bool across = crosses(d, call_writes);
+    const bool across_divide = !regs.survives_divides.empty() && crosses(d, divide_writes);
     auto usable = [&](std::size_t r) { return !across || regs.survives_calls[r]; };
     auto conflicts = [&](std::uint32_t g) { return LiveRanges::overlap(ranges.of(g), cur); };
     auto free_reg = [&](std::size_t r) { return usable(r) && std::none_of(holders[r].begin(), holders[r].end(), conflicts); };
     std::int16_t chosen = Allocation::kNone;
-    for (auto hv : hints(of_dense[d])) {
-      if (hv == kNoValue || out.reg[hv] == Allocation::kNone) continue;
-      if (free_reg(static_cast<std::size_t>(out.reg[hv]))) {
-        chosen = out.reg[hv];
-        break;
+    // Hints first, then the preference order; a group live across a divide first tries only the
+    // registers a divide leaves alone.
+    for (const bool divide_safe_only : {across_divide, false}) {
+      auto fits = [&](std::size_t r) { return free_reg(r) && (!divide_safe_only || regs.survives_divides[r]); };
+      for (auto hv : hints(of_dense[d])) {
+        if (chosen != Allocation::kNone || hv == kNoValue || out.reg[hv] == Allocation::kNone) continue;
+        if (fits(static_cast<std::size_t>(out.reg[hv]))) chosen = out.reg[hv];
       }
-    }
-    for (auto r : regs.allocatable) {
-      if (chosen != Allocation::kNone) break;
-      if (free_reg(r)) chosen = static_cast<std::int16_t>(r);
+      for (auto r : regs.allocatable) {
+        if (chosen != Allocation::kNone) break;
+        if (fits(r)) chosen = static_cast<std::int16_t>(r);
+      }
+      if (chosen != Allocation::kNone || !divide_safe_only) break;
     }
     if (chosen == Allocation::kNone) {
       // Spill the cheapest: this group, or every holder of one register it may use that overlaps

@@ -14,6 +14,9 @@ namespace bpfvm::jit::opt {
 struct RegisterFile {
   std::vector<std::uint8_t> allocatable;  // host register numbers, in order of preference
   std::vector<bool> survives_calls;       // by host register number: callee-saved
+  /// By host register number: left alone by a divide (x86-64's div writes rax and rdx; empty: every
+  /// register). A value live across a divide prefers these, so the divide saves nothing.
+  std::vector<bool> survives_divides;
 };
 
 /// Where each value lives. Constants and frame addresses (FramePtr) get no location: the backend puts
@@ -30,7 +33,8 @@ struct Allocation {
 
 /// Splits critical edges (so phi moves always sit at the end of a one-successor block), orders the
 /// blocks, computes liveness and assigns registers; a value live across a Call gets a register
-/// that survives calls, or a slot.
+/// that survives calls, or a slot; one live across a divide gets a register that survives divides
+/// where one is free.
 Allocation allocate_registers(Function& fn, const RegisterFile& regs);
 
 /// True when the value needs a location (a live, non-constant result).

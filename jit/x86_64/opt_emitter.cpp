@@ -51,6 +51,8 @@ opt::RegisterFile register_file(bool counting) {
   if (counting) std::erase(rf.allocatable, kState);
   rf.survives_calls.assign(16, false);
   for (auto r : {kRbx, kRbp, 12u, 13u, 14u, 15u}) rf.survives_calls[r] = true;
+  rf.survives_divides.assign(16, true);
+  rf.survives_divides[kRax] = rf.survives_divides[kRdx] = false;  // div writes rdx:rax
   return rf;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 #include <string>
 
 #include "jit/opt/pipeline.hpp"
@@ -354,6 +355,34 @@ TEST_CASE("optimized: a divide keeps rax and rdx only when values live there", "
         CHECK(testing::count_of(listing, "stub: divisor 0 or -1") == 1);
 #endif
       }
+}
+
+// Values live across a divide (here a loop's accumulator and counter) take registers the divide leaves
+// alone (x86-64: not rax or rdx), so it saves and restores nothing.
+TEST_CASE("optimized: values live across a divide avoid the divide's registers", "[jit][opt][divide]") {
+  for (const char* op : {"div", "mod", "sdiv32", "mod32"}) {
+    const auto program = testing::assemble_program(
+        std::string("ldxdw %r2, [%r1]\nmov %r3, 0\nloop:\nmov %r4, %r3\nadd %r4, 3\nmov %r5, %r2\n") + op +
+        " %r5, %r4\nadd %r2, %r5\nadd %r2, %r3\nadd %r3, 1\njlt %r3, 50, loop\nmov %r0, %r2\nexit\n");
+    INFO(op);
+    for (std::uint64_t a : {0ull, 12345ull, ~0ull, 0x8000000000000000ull}) {
+      std::vector<std::uint8_t> input(8);
+      std::memcpy(input.data(), &a, 8);
+      check_tier_equals_interpreter(program, input);
+    }
+#if defined(__x86_64__)
+    const auto listing = testing::optimized_listing(program);
+    INFO(listing);
+    std::istringstream lines(listing);
+    for (std::string line; std::getline(lines, line);)
+      if (line.find("= phi") != std::string::npos) {
+        CHECK(line.find("-> rax") == std::string::npos);
+        CHECK(line.find("-> rdx") == std::string::npos);
+      }
+    CHECK(testing::count_of(listing, "mov r10, rax") == 0);
+    CHECK(testing::count_of(listing, "[rsp+8]") == 0);
+#endif
+  }
 }
 
 #if defined(__x86_64__)
