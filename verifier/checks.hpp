@@ -88,6 +88,9 @@ inline constexpr std::string_view kPointerOutOfBounds = "min out of range";
 inline constexpr std::string_view kPointerOffsetNotAllowed = "pointer offset";
 /// ViolationDetail::note of PointerArithmetic for `scalar -= pointer` (detail.reg the scalar).
 inline constexpr std::string_view kPointerFromScalar = "pointer from scalar";
+/// ViolationDetail::note of PointerArithmetic for an ALU op on two pointers other than a privileged
+/// subtraction (detail.reg the destination, detail.limit the op's isa::Kind).
+inline constexpr std::string_view kPointerWithPointer = "pointer with pointer";
 
 struct Violation {
   std::uint32_t pc = 0;

@@ -12,6 +12,25 @@ namespace bpfvm::verifier {
 
 namespace {
 
+// The kernel's bpf_alu_string spelling of an ALU op (an isa::Kind stored in ViolationDetail::limit).
+std::string alu_op_text(std::int64_t kind) {
+  using isa::Kind;
+  switch (static_cast<Kind>(kind)) {
+    case Kind::Add: return "+=";
+    case Kind::Sub: return "-=";
+    case Kind::Mul: return "*=";
+    case Kind::Div: case Kind::SDiv: return "/=";
+    case Kind::Or: return "|=";
+    case Kind::And: return "&=";
+    case Kind::Lsh: return "<<=";
+    case Kind::Rsh: return ">>=";
+    case Kind::Mod: case Kind::SMod: return "%=";
+    case Kind::Xor: return "^=";
+    case Kind::Arsh: return "s>>=";
+    default: return "op";
+  }
+}
+
 std::string hex(std::uint64_t v) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "%#" PRIx64, v);
@@ -226,6 +245,7 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
              "socket released (bpf_sk_release), on every path";
     case ViolationKind::PointerArithmetic:
       if (d.note == kPointerFromScalar) return r + " tried to subtract pointer from scalar";
+      if (d.note == kPointerWithPointer) return r + " pointer " + alu_op_text(d.limit) + " pointer prohibited";
       return r + " pointer arithmetic on " + (s ? type_name(s->reg(d.reg)) : std::string("pointer")) +
              " prohibited (only 64-bit add/sub of a scalar to a non-null data pointer)";
     case ViolationKind::PointerOffsetRange: {

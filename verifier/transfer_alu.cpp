@@ -103,6 +103,13 @@ Check pointer_alu(Env& env, State& s, std::uint32_t pc, const isa::OpInfo& op, i
     // an unknown number. Two lookups in one map are two objects: map values (and helper memory) are
     // the same object only with the same id (copies of one lookup); ring buffer reservations with
     // the same reference.
+    // The kernel's adjust_reg_min_max_vals refuses every other op on two pointers, 32-bit ones too,
+    // and a subtraction without allow_ptr_leaks, "R1 pointer += pointer prohibited".
+    if (op.kind != Kind::Sub || unpriv) {
+      d.note = kPointerWithPointer;
+      d.limit = static_cast<std::int64_t>(op.kind);
+      return violation(pc, ViolationKind::PointerArithmetic, d);
+    }
     bool same = a.type == b.type && a.aux == b.aux && a.frame == b.frame;
     if (a.type == RegType::MapValue || a.type == RegType::Mem) same = same && a.id == b.id;
     if (a.type == RegType::RingbufMem) same = same && a.ref == b.ref && a.ref != 0;
@@ -110,7 +117,6 @@ Check pointer_alu(Env& env, State& s, std::uint32_t pc, const isa::OpInfo& op, i
       s.reg(dst) = RegValue::scalar(a.value.sub(b.value));
       return std::nullopt;
     }
-    if (unpriv) return violation(pc, ViolationKind::PointerLeak, d);
     s.reg(dst) = RegValue::unknown();
     return std::nullopt;
   }
