@@ -82,9 +82,9 @@ inline Outcome checked_interpreter_outcome(const vm::Program& program, const vm:
 /// Runs `program` on the optimizing tier compiled with `options` (optimize forced on; every pass by
 /// default), which must take it, and requires the checked interpreter's outcome on `input` (helpers:
 /// test_helpers() unless given). Returns that outcome.
-inline Outcome check_optimized_equals_interpreter(const vm::Program& program, const std::vector<std::uint8_t>& input,
-                                                  const vm::HelperRegistry* with_helpers = nullptr,
-                                                  jit::JitOptions options = {}) {
+inline Outcome check_tier_equals_interpreter(const vm::Program& program, const std::vector<std::uint8_t>& input,
+                                             const vm::HelperRegistry* with_helpers = nullptr,
+                                             jit::JitOptions options = {}) {
   const auto helpers = with_helpers ? *with_helpers : test_helpers();
   std::vector<std::uint8_t> buffer;
   const auto want = checked_interpreter_outcome(program, helpers, input, buffer);
@@ -116,7 +116,7 @@ inline void run_pass_against_interpreter(const vm::Program& program, bool jit::o
     jo.passes.*pass = on;
     jo.facts = facts;
     INFO("pass " << (on ? "on" : "off") << ", words" << shown);
-    check_optimized_equals_interpreter(program, input, with_helpers, jo);
+    check_tier_equals_interpreter(program, input, with_helpers, jo);
   }
 }
 

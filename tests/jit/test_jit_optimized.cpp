@@ -155,7 +155,7 @@ TEST_CASE("the optimizing tier spills under register pressure and keeps values a
   std::vector<std::uint8_t> initial(32);
   for (std::size_t i = 0; i < initial.size(); ++i) initial[i] = static_cast<std::uint8_t>(37 * i + 11);
   INFO(ir_text(*program));
-  check_optimized_equals_interpreter(*program, initial);
+  check_tier_equals_interpreter(*program, initial);
 }
 
 // Calls nested past isa::kMaxCallFrames on a path no run takes: the tier refuses the program (it
@@ -276,7 +276,7 @@ TEST_CASE("optimized: a - b into b's register is one sub", "[jit][opt][sub]") {
       std::memcpy(input.data(), &a, 8);
       std::memcpy(input.data() + 8, &b, 8);
       INFO("width " << (w.empty() ? "64" : "32") << ", a " << a << " b " << b);
-      testing::check_optimized_equals_interpreter(program, input);
+      check_tier_equals_interpreter(program, input);
     }
 #if defined(__x86_64__)
     const auto listing = testing::optimized_listing(program);
@@ -312,7 +312,7 @@ TEST_CASE("optimized: a divide keeps rax and rdx only when values live there", "
           std::memcpy(input.data(), &a, 8);
           std::memcpy(input.data() + 8, &b, 8);
           INFO(op << w << (busy ? " with values live" : "") << ", a " << a << " b " << b);
-          testing::check_optimized_equals_interpreter(program, input);
+          check_tier_equals_interpreter(program, input);
         }
 #if defined(__x86_64__)
         const auto listing = testing::optimized_listing(program);
@@ -343,7 +343,7 @@ TEST_CASE("optimized: a small loop crossing a 64-byte line starts on one", "[jit
         for (int k = 0; k < 8; ++k) text += "xor %r0, " + std::to_string(k * 1237 + 5) + "\nmul %r0, 3\n";
       text += "add %r3, 1\njlt %r3, 40, loop\nexit\n";
       const auto program = testing::assemble_program(text);
-      testing::check_optimized_equals_interpreter(program, std::vector<std::uint8_t>(8, 0x5a));
+      check_tier_equals_interpreter(program, std::vector<std::uint8_t>(8, 0x5a));
       const auto listing = testing::optimized_listing(program);
       INFO(listing);
       const auto n = testing::count_of(listing, "align 64");

@@ -32,7 +32,7 @@ std::uint64_t run_both(const vm::Program& program) {
   for (std::size_t i = 0; i < 32; ++i) input[i] = static_cast<std::uint8_t>(i * 7 + 1);
   input[20] = 0;  // the scan below stops here
   std::memcpy(input.data() + 32, input.data(), 32);  // and finds no difference before
-  return check_optimized_equals_interpreter(program, input).r0;
+  return check_tier_equals_interpreter(program, input).r0;
 }
 
 }  // namespace

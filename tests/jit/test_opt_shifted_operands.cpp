@@ -29,7 +29,7 @@ void compare_on_words(const vm::Program& program, std::uint64_t a, std::uint64_t
   std::memcpy(input.data(), &a, 8);
   std::memcpy(input.data() + 8, &b, 8);
   INFO("a " << a << " b " << b);
-  check_optimized_equals_interpreter(program, input);
+  check_tier_equals_interpreter(program, input);
 }
 
 /// Listing lines of the given mnemonics with `operands` operands (a folded shift adds one: asmjit
