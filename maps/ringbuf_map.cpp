@@ -16,13 +16,11 @@ std::uint64_t round_up8(std::uint64_t n) { return (n + 7) & ~std::uint64_t{7}; }
 }  // namespace
 
 RingbufMap::RingbufMap(CreateKey, const MapSpec& spec, std::shared_ptr<RunDomain> domain)
-    : Map(spec, std::move(domain)), mask_(spec.max_entries - 1u) {}
+    : RingMap(spec, std::move(domain)) {}
 
 Result<std::unique_ptr<RingbufMap>> RingbufMap::create(const MapSpec& spec, std::shared_ptr<RunDomain> domain) {
   auto rb = std::make_unique<RingbufMap>(CreateKey{}, spec, std::move(domain));
-  auto mem = RingMemory::map(spec.max_entries, "bpfvm-ringbuf");
-  if (!mem) return std::move(mem).error();
-  rb->mem_ = std::move(mem).value();
+  if (auto mapped = rb->map_memory("bpfvm-ringbuf"); !mapped) return std::move(mapped).error();
   rb->data_ = rb->mem_.data();
   RingbufMap* self = rb.get();
   std::memcpy(rb->mem_.base(), &self, sizeof self);  // back pointer for from_sample()
@@ -129,10 +127,6 @@ std::size_t RingbufMap::consume(const RecordFn& fn, std::size_t max_records) {
     if (rc < 0) break;
   }
   return delivered;
-}
-
-bool RingbufMap::owns_value(std::uintptr_t addr, std::size_t size_bytes) const {
-  return mem_.holds(addr, size_bytes);
 }
 
 }  // namespace bpfvm::maps

@@ -9,8 +9,7 @@
 #include <mutex>
 #include <span>
 
-#include "maps/map.hpp"
-#include "maps/ring_memory.hpp"
+#include "maps/ring_map.hpp"
 
 namespace bpfvm::maps {
 
@@ -20,12 +19,8 @@ namespace bpfvm::maps {
 /// Reservation is serialized; commit is a lock-free header exchange, so records may be committed in
 /// any order, but the consumer delivers them in reservation order and stops at the first record
 /// still BUSY. Wakeups the kernel would send are counted (and passed to an optional callback).
-class RingbufMap final : public Map {
+class RingbufMap final : public RingMap {
  public:
-  static constexpr std::uint32_t kBusyBit = 1u << 31;
-  static constexpr std::uint32_t kDiscardBit = 1u << 30;
-  static constexpr std::uint32_t kHeaderBytes = 8;
-
   /// Maps the memory; Errc::Io if the OS refuses.
   static Result<std::unique_ptr<RingbufMap>> create(const MapSpec& spec, std::shared_ptr<RunDomain> domain);
   /// Only create() can name the key, so every RingbufMap has its memory mapped.
@@ -57,20 +52,11 @@ class RingbufMap final : public Map {
   /// Called (from the committing thread) for every wakeup.
   void set_wakeup_callback(std::function<void()> fn) { on_wakeup_ = std::move(fn); }
 
- protected:
-  int copy_value(const void*, void*, std::uint64_t) override { return -kENOTSUPP; }
-  int update_from_host(const void*, const void*, std::uint64_t) override { return -kENOTSUPP; }
-  int erase_from_host(const void*) override { return -kENOTSUPP; }
-  int next_key(const void*, void*) override { return -kENOTSUPP; }
-  bool owns_value(std::uintptr_t addr, std::size_t size_bytes) const override;
-
  private:
   void commit(void* sample, std::uint64_t flags, bool discard);
   std::atomic_ref<std::uint32_t> len_word(std::uint64_t pos) const;
 
-  RingMemory mem_;              // meta page (back pointer) followed by the data area twice
-  std::byte* data_ = nullptr;  // mem_.data()
-  std::uint64_t mask_ = 0;
+  std::byte* data_ = nullptr;  // mem_.data(); mem_'s meta page holds the back pointer
 
   std::mutex reserve_mu_;
   std::uint64_t pending_pos_ = 0;  // reserve_mu_: oldest record possibly still busy

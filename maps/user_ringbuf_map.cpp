@@ -15,13 +15,11 @@ std::atomic_ref<std::uint32_t> len_word(std::byte* hdr) {
 }  // namespace
 
 UserRingbufMap::UserRingbufMap(CreateKey, const MapSpec& spec, std::shared_ptr<RunDomain> domain)
-    : Map(spec, std::move(domain)), mask_(spec.max_entries - 1u) {}
+    : RingMap(spec, std::move(domain)) {}
 
 Result<std::unique_ptr<UserRingbufMap>> UserRingbufMap::create(const MapSpec& spec, std::shared_ptr<RunDomain> domain) {
   auto rb = std::make_unique<UserRingbufMap>(CreateKey{}, spec, std::move(domain));
-  auto mem = RingMemory::map(spec.max_entries, "bpfvm-user-ringbuf");
-  if (!mem) return std::move(mem).error();
-  rb->mem_ = std::move(mem).value();
+  if (auto mapped = rb->map_memory("bpfvm-user-ringbuf"); !mapped) return std::move(mapped).error();
   return rb;
 }
 
@@ -89,10 +87,6 @@ UserRingbufMap::Peeked UserRingbufMap::peek_sample() {
 void UserRingbufMap::release_sample(std::uint32_t size_bytes) {
   const std::uint64_t cons = consumer_pos_.load(std::memory_order_relaxed);
   consumer_pos_.store(cons + round_up8(std::uint64_t{size_bytes} + kHeaderBytes), std::memory_order_release);
-}
-
-bool UserRingbufMap::owns_value(std::uintptr_t addr, std::size_t size_bytes) const {
-  return mem_.holds(addr, size_bytes);
 }
 
 }  // namespace bpfvm::maps

@@ -7,8 +7,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "maps/map.hpp"
-#include "maps/ring_memory.hpp"
+#include "maps/ring_map.hpp"
 
 namespace bpfvm::maps {
 
@@ -17,11 +16,8 @@ namespace bpfvm::maps {
 /// with BUSY (bit 31) and DISCARD (bit 30), u32 pad}. One host thread produces (reserve, then submit
 /// or discard, in any order), one program drain consumes at a time; positions are published with
 /// release stores and read with acquire loads on both sides, headers change by atomic exchange.
-class UserRingbufMap final : public Map {
+class UserRingbufMap final : public RingMap {
  public:
-  static constexpr std::uint32_t kBusyBit = 1u << 31;     // BPF_RINGBUF_BUSY_BIT
-  static constexpr std::uint32_t kDiscardBit = 1u << 30;  // BPF_RINGBUF_DISCARD_BIT
-  static constexpr std::uint32_t kHeaderBytes = 8;        // BPF_RINGBUF_HDR_SZ
   static constexpr std::uint32_t kMaxDynptrBytes = (1u << 24) - 1;  // DYNPTR_MAX_SIZE
 
   /// Maps the memory; Errc::Io if the OS refuses.
@@ -56,18 +52,9 @@ class UserRingbufMap final : public Map {
   /// Consumes the record peek_sample() returned.
   void release_sample(std::uint32_t size_bytes);
 
- protected:
-  int copy_value(const void*, void*, std::uint64_t) override { return -kENOTSUPP; }
-  int update_from_host(const void*, const void*, std::uint64_t) override { return -kENOTSUPP; }
-  int erase_from_host(const void*) override { return -kENOTSUPP; }
-  int next_key(const void*, void*) override { return -kENOTSUPP; }
-  bool owns_value(std::uintptr_t addr, std::size_t size_bytes) const override;
-
  private:
   int commit(void* sample, bool discard);
 
-  RingMemory mem_;
-  std::uint64_t mask_ = 0;
   std::atomic<std::uint64_t> producer_pos_{0};
   std::atomic<std::uint64_t> consumer_pos_{0};
   std::atomic<bool> draining_{false};

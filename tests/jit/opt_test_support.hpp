@@ -79,6 +79,23 @@ inline Outcome checked_interpreter_outcome(const vm::Program& program, const vm:
   return want;
 }
 
+/// Runs `program` on the optimizing tier compiled with `options` (optimize forced on; every pass by
+/// default), which must take it, and requires the checked interpreter's outcome on `input` (helpers:
+/// test_helpers() unless given). Returns that outcome.
+inline Outcome check_tier_equals_interpreter(const vm::Program& program, const std::vector<std::uint8_t>& input,
+                                             const vm::HelperRegistry* with_helpers = nullptr,
+                                             jit::JitOptions options = {}) {
+  const auto helpers = with_helpers ? *with_helpers : test_helpers();
+  std::vector<std::uint8_t> buffer;
+  const auto want = checked_interpreter_outcome(program, helpers, input, buffer);
+  options.optimize = true;
+  auto jp = jit::JitProgram::compile(program, helpers, {}, options);
+  REQUIRE(jp);
+  REQUIRE(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
+  CHECK(run_engine(*jp, buffer, input, {}, false) == want);
+  return want;
+}
+
 /// Runs `program` on the tier with the pass `pass` (a PassSet member) on and off, for an input whose
 /// u64 words are `words`, requiring the checked interpreter's outcome both times (helpers: test_helpers()
 /// unless given; `facts` as the tier gets them).
@@ -86,26 +103,20 @@ inline void run_pass_against_interpreter(const vm::Program& program, bool jit::o
                                          std::initializer_list<std::uint64_t> words,
                                          const vm::HelperRegistry* with_helpers = nullptr,
                                          const jit::opt::VerifierFacts& facts = {}) {
-  std::vector<std::uint8_t> input(64), buffer;
+  std::vector<std::uint8_t> input(64);
   std::size_t at = 0;
+  std::string shown;
   for (auto w : words) {
     std::memcpy(input.data() + at, &w, 8);
     at += 8;
+    shown += " " + std::to_string(w);
   }
-  const auto helpers = with_helpers ? *with_helpers : test_helpers();
-  const auto want = checked_interpreter_outcome(program, helpers, input, buffer);
   for (bool on : {true, false}) {
     jit::JitOptions jo;
-    jo.optimize = true;
     jo.passes.*pass = on;
     jo.facts = facts;
-    auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
-    REQUIRE(jp);
-    CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
-    std::string shown;
-    for (auto w : words) shown += " " + std::to_string(w);
     INFO("pass " << (on ? "on" : "off") << ", words" << shown);
-    CHECK(run_engine(*jp, buffer, input, {}, false) == want);
+    check_tier_equals_interpreter(program, input, with_helpers, jo);
   }
 }
 

@@ -153,21 +153,10 @@ TEST_CASE("the optimizing tier spills under register pressure and keeps values a
   REQUIRE(insns);
   auto program = vm::decode_program(*insns, "pressure");
   REQUIRE(program);
-  const auto helpers = test_helpers();
-  auto interp = vm::Interpreter::create(*program, helpers);
-  REQUIRE(interp);
-  auto jp = jit::JitProgram::compile(*program, helpers, {}, optimizing());
-  REQUIRE(jp);
-  CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
-  std::vector<std::uint8_t> buffer(32), initial(32);
+  std::vector<std::uint8_t> initial(32);
   for (std::size_t i = 0; i < initial.size(); ++i) initial[i] = static_cast<std::uint8_t>(37 * i + 11);
-  vm::ExecOptions checked;
-  checked.checked = true;
-  const auto want = run_engine(*interp, buffer, initial, checked, /*compare_insns=*/false);
-  const auto got = run_engine(*jp, buffer, initial, {}, /*compare_insns=*/false);
   INFO(ir_text(*program));
-  CHECK(want.ok);
-  CHECK(got == want);
+  check_tier_equals_interpreter(*program, initial);
 }
 
 // Calls nested past isa::kMaxCallFrames on a path no run takes: the tier refuses the program (it
@@ -269,23 +258,6 @@ TEST_CASE("listings show the optimizing tier's code when it is what runs", "[jit
   CHECK(fallback_listing->starts_with("tier: baseline ("));
   CHECK(has(*fallback_listing, "refused"));
 }
-
-namespace {
-
-/// Runs `program` on the optimizing tier (which must take it) and on the checked interpreter.
-void check_tier_equals_interpreter(const vm::Program& program, const std::vector<std::uint8_t>& input) {
-  const auto helpers = testing::test_helpers();
-  std::vector<std::uint8_t> buffer;
-  const auto want = testing::checked_interpreter_outcome(program, helpers, input, buffer);
-  jit::JitOptions jo;
-  jo.optimize = true;
-  auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
-  REQUIRE(jp);
-  REQUIRE(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
-  CHECK(testing::run_engine(*jp, buffer, input, {}, false) == want);
-}
-
-}  // namespace
 
 // `a - b` whose result takes b's register (b dies there, a lives on): x86-64 computes it in r11 and
 // moves it back (`mov r11, a; sub r11, b; mov b, r11`: one cycle on b's path, the movs renamed away)

@@ -25,18 +25,11 @@ std::string program_of(const std::vector<std::string>& steps) {
 }
 
 void compare_on_words(const vm::Program& program, std::uint64_t a, std::uint64_t b) {
-  std::vector<std::uint8_t> input(16), buffer;
+  std::vector<std::uint8_t> input(16);
   std::memcpy(input.data(), &a, 8);
   std::memcpy(input.data() + 8, &b, 8);
-  const auto helpers = test_helpers();
-  const auto want = checked_interpreter_outcome(program, helpers, input, buffer);
-  jit::JitOptions jo;
-  jo.optimize = true;
-  auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
-  REQUIRE(jp);
-  REQUIRE(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
   INFO("a " << a << " b " << b);
-  CHECK(run_engine(*jp, buffer, input, {}, false) == want);
+  check_tier_equals_interpreter(program, input);
 }
 
 /// Listing lines of the given mnemonics with `operands` operands (a folded shift adds one: asmjit

@@ -190,12 +190,23 @@ std::vector<std::uint8_t> prototype_btf(const loader::Btf& btf, std::span<const 
   return btf_blob(types, strings);
 }
 
-Result<KernelObject> KernelObject::load_file(const std::string& path, std::string* verifier_log) {
+std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  const std::vector<std::uint8_t> elf{std::istreambuf_iterator<char>(in), {}};
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+Result<KernelObject> KernelObject::load_file(const std::string& path, std::string* verifier_log) {
+  const auto elf = read_file_bytes(path);
   if (elf.empty()) return make_error(Errc::Io, path + ": cannot read the object file");
   auto object = loader::load_object(elf, {});
   if (!object) return make_error(object.error().code, path + ": " + object.error().message());
+  return load(*object, verifier_log);
+}
+
+Result<KernelObject> KernelObject::load_elf(std::span<const std::uint8_t> elf, const loader::LoadOptions& options,
+                                            std::string* verifier_log) {
+  auto object = loader::load_object(elf, options);
+  if (!object) return std::move(object).error();
   return load(*object, verifier_log);
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,10 @@ class KernelObject {
   static Result<KernelObject> load(const loader::Object& object, std::string* verifier_log = nullptr);
   /// load() of the clang-built object file at `path`, parsed as the loader does; errors name the file.
   static Result<KernelObject> load_file(const std::string& path, std::string* verifier_log = nullptr);
+  /// load() of the object file's bytes `elf`, parsed by the loader with `options`; a loader error is
+  /// returned as it is.
+  static Result<KernelObject> load_elf(std::span<const std::uint8_t> elf, const loader::LoadOptions& options = {},
+                                       std::string* verifier_log = nullptr);
 
   /// nullptr when the object has no such map / program.
   const Fd* map(std::string_view name) const;
@@ -34,6 +39,16 @@ class KernelObject {
   std::vector<std::string> program_names_;
   std::vector<Fd> programs_;  // index = loader program index; invalid when not loaded
 };
+
+/// The bytes of the file at `path`; empty when it cannot be read.
+std::vector<std::uint8_t> read_file_bytes(const std::string& path);
+
+#ifdef BPFVM_RUNTIME_PROGRAMS_DIR
+/// The clang-built object of tests/runtime/programs/`stem`.bpf.c (the test targets define the folder).
+inline std::string runtime_object_path(std::string_view stem) {
+  return std::string(BPFVM_RUNTIME_PROGRAMS_DIR) + "/" + std::string(stem) + ".bpf.o";
+}
+#endif
 
 /// The lddw rewrite alone: src 5 (MapIdx) → src 1 (BPF_PSEUDO_MAP_FD, imm = fd), src 6 (MapIdxValue) →
 /// src 2 (BPF_PSEUDO_MAP_VALUE, imm = fd, second slot keeps the value offset). Error on an index

@@ -11,9 +11,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -29,7 +27,7 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-const std::string kObject = std::string(BPFVM_RUNTIME_PROGRAMS_DIR) + "/ringbuf_dynptr.bpf.o";
+const std::string kObject = runtime_object_path("ringbuf_dynptr");
 constexpr std::uint64_t kSeed = 0x72646e70;
 constexpr std::uint64_t kPackets = 600;
 constexpr std::uint64_t kConsumeEvery = 150;  // the 4 KiB ring fills in between: reservations fail
@@ -64,10 +62,6 @@ Trace play(const Side& side) {
   return t;
 }
 
-Bytes read_object() {
-  std::ifstream in(kObject, std::ios::binary);
-  return Bytes{std::istreambuf_iterator<char>(in), {}};
-}
 
 /// The object's .bss map (the program's globals).
 const loader::MapSpec* bss_spec(const KernelObject& k) {
@@ -121,7 +115,7 @@ Trace kernel_trace() {
 
 Trace bpfvm_trace(Engine engine, bool checked, const std::string& bss_name) {
   Vm vm;
-  auto object = vm.open_elf(read_object(), {}, "ringbuf_dynptr");
+  auto object = vm.open_elf(read_file_bytes(kObject), {}, "ringbuf_dynptr");
   INFO((object ? std::string() : object.error().message()));
   REQUIRE(object.has_value());
   auto program = object->load("ringbuf_dynptr", ProgramOptions{.engine = engine, .checked = checked});
@@ -159,7 +153,7 @@ TEST_CASE("ring buffer dynptrs: records, retvals and helper answers are the kern
           "[runtime][ringbuf][dynptr]") {
   std::string bss_name;
   {
-    auto object = loader::load_object(read_object(), {});
+    auto object = loader::load_object(read_file_bytes(kObject), {});
     REQUIRE(object.has_value());
     for (const auto& spec : object->maps)
       if (spec.name.ends_with(".bss")) bss_name = spec.name;

@@ -16,7 +16,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -28,6 +27,7 @@
 #include "loader/object.hpp"
 #include "tests/kernel/kernel_oracle.hpp"
 #include "tests/runtime/kernel_object.hpp"
+#include "tests/runtime/own_cgroup.hpp"
 #include "tests/runtime/packet_gen.hpp"
 
 namespace bpfvm::testing {
@@ -43,15 +43,6 @@ std::uint64_t env_u64(const char* name, std::uint64_t fallback) {
 const std::uint64_t kSeed = env_u64("BPFVM_RUNTIME_SEED", 0x72756e74696d65);
 const std::uint64_t kPackets = env_u64("BPFVM_RUNTIME_PACKETS", 1500);
 constexpr std::uint64_t kCheckpointEvery = 50;  // map contents are compared this often (and at the end)
-
-Bytes read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string object_path(std::string_view stem) {
-  return std::string(BPFVM_RUNTIME_PROGRAMS_DIR) + "/" + std::string(stem) + ".bpf.o";
-}
 
 // Runs on one CPU, so the kernel's per-CPU and LRU state is what a single-CPU run produces.
 void pin_to_current_cpu() {
@@ -255,18 +246,16 @@ CaseStats run_case(const DiffCase& c, const EngineVariant& variant, Mismatches& 
   pin_to_current_cpu();
   CaseStats stats;
   const std::string tag = c.object + "/" + c.program + " [" + variant.name + "]";
-  const Bytes elf = read_file(object_path(c.object));
+  const Bytes elf = read_file_bytes(runtime_object_path(c.object));
   REQUIRE_FALSE(elf.empty());
   loader::LoadOptions lo;
   lo.object_name = c.object;
   // The kernel side needs a kfunc call's imm to be the kernel's BTF id (libbpf resolves it so).
-  static const Bytes vmlinux = read_file("/sys/kernel/btf/vmlinux");
+  static const Bytes vmlinux = read_file_bytes("/sys/kernel/btf/vmlinux");
   lo.target_btf = vmlinux;
-  auto lobj = loader::load_object(elf, lo);
-  if (!lobj) FAIL(tag << ": loader: " << lobj.error().message());
   std::string klog;
-  auto kobj = KernelObject::load(*lobj, &klog);
-  if (!kobj) FAIL(tag << ": kernel refused: " << kobj.error().reason << "\n" << klog);
+  auto kobj = KernelObject::load_elf(elf, lo, &klog);
+  if (!kobj) FAIL(tag << ": loader or kernel refused: " << kobj.error().message() << "\n" << klog);
   const Fd* kprog = kobj->program(c.program);
   REQUIRE(kprog != nullptr);
 
@@ -404,7 +393,7 @@ TEST_CASE("xdp_redirect_map: devmap, devmap_hash, cpumap, xskmap redirects and d
 // Where the packet went, as RunOutput shows it (no kernel needed): the devmap entry's device, the
 // map and key, broadcast; an xskmap socket the host registered with Map::set_xsk.
 TEST_CASE("xdp_redirect_map: RunOutput names the redirect target", "[runtime][xdp]") {
-  const Bytes elf = read_file(object_path("xdp_redirect_map"));
+  const Bytes elf = read_file_bytes(runtime_object_path("xdp_redirect_map"));
   REQUIRE_FALSE(elf.empty());
   Vm vm;
   auto obj = vm.open_elf(elf, {}, "xdp_redirect_map");
@@ -604,20 +593,6 @@ TEST_CASE("perf_sample: bpf_perf_event_output with BPF_F_CTXLEN_MASK from XDP an
   run_both_engines({"perf_sample", "tc_sample", {}});
 }
 
-// The cgroup v2 directory this process runs in ("0::/path" in /proc/self/cgroup under the cgroup2
-// mount), or "" when there is none.
-std::string own_cgroup2_dir() {
-  std::ifstream mounts("/proc/self/mounts");
-  std::string dev, dir, type, rest, root;
-  while (mounts >> dev >> dir >> type && std::getline(mounts, rest))
-    if (type == "cgroup2") { root = dir; break; }
-  std::ifstream self("/proc/self/cgroup");
-  std::string line;
-  while (root.size() && std::getline(self, line))
-    if (line.starts_with("0::")) return root + (line.size() > 4 ? line.substr(3) : "");
-  return {};
-}
-
 // under_cgroup's slots, the same on both sides: 0 = this process's cgroup (the kernel's fd; bpfvm:
 // holds the running task), 1 = a child cgroup made for the test (it holds no task of ours).
 struct CgroupSlots {
@@ -682,7 +657,7 @@ TEST_CASE("tail_calls: prog_array chain and fall-through", "[runtime][tailcall]"
 // One object, its entry program loaded on both engines: the prog_array's slots name each target for
 // both engines, so runs of either stay in their own engine and agree (no kernel needed).
 TEST_CASE("tail_calls: both engines share one object's prog_array", "[runtime][tailcall]") {
-  const Bytes elf = read_file(object_path("tail_calls"));
+  const Bytes elf = read_file_bytes(runtime_object_path("tail_calls"));
   REQUIRE_FALSE(elf.empty());
   Vm vm;
   auto obj = vm.open_elf(elf, {}, "tail_calls");
@@ -713,7 +688,7 @@ TEST_CASE("verifier_escapes: ctx spilled through another stack pointer", "[runti
 // packet, then exactly 34 runs of main per packet in both engines.
 TEST_CASE("verifier_escapes: tail-call chain through a subprogram", "[runtime][tailcall]") {
   run_both_engines({"verifier_escapes", "tail_chain", {}});
-  const Bytes elf = read_file(object_path("verifier_escapes"));
+  const Bytes elf = read_file_bytes(runtime_object_path("verifier_escapes"));
   REQUIRE_FALSE(elf.empty());
   for (Engine e : {Engine::Interpreter, Engine::Jit}) {
     Vm vm;
@@ -806,13 +781,11 @@ TEST_CASE("host-side map operations return the kernel's errnos", "[runtime][maps
   pin_to_current_cpu();
   Mismatches mm;
   for (const char* stem : {"maps_mix", "ringbuf"}) {
-    const Bytes elf = read_file(object_path(stem));
+    const Bytes elf = read_file_bytes(runtime_object_path(stem));
     loader::LoadOptions lo;
     lo.object_name = stem;
-    auto lobj = loader::load_object(elf, lo);
-    REQUIRE(lobj.has_value());
-    auto kobj = KernelObject::load(*lobj);
-    if (!kobj) FAIL(kobj.error().reason);
+    auto kobj = KernelObject::load_elf(elf, lo);
+    if (!kobj) FAIL(kobj.error().message());
     Vm vm(VmOptions{.nr_cpus = possible_cpus()});
     auto obj = vm.open_elf(elf, {}, stem);
     REQUIRE(obj.has_value());
@@ -912,11 +885,9 @@ TEST_CASE("host-side map operations return the kernel's errnos", "[runtime][maps
 // before the map sees it (kernel/bpf/syscall.c __bpf_copy_key); so does bpfvm's Map API (key_ok).
 TEST_CASE("host-side ring buffer operations with a key", "[runtime][maps][errno]") {
   Mismatches mm;
-  const Bytes elf = read_file(object_path("ringbuf"));
-  auto lobj = loader::load_object(elf);
-  REQUIRE(lobj.has_value());
-  auto kobj = KernelObject::load(*lobj);
-  if (!kobj) FAIL(kobj.error().reason);
+  const Bytes elf = read_file_bytes(runtime_object_path("ringbuf"));
+  auto kobj = KernelObject::load_elf(elf);
+  if (!kobj) FAIL(kobj.error().message());
   Vm vm(VmOptions{.nr_cpus = possible_cpus()});
   auto obj = vm.open_elf(elf, {}, "ringbuf");
   REQUIRE(obj.has_value());
@@ -933,7 +904,7 @@ TEST_CASE("host-side ring buffer operations with a key", "[runtime][maps][errno]
 // takes either direction, a listening one none (sock_map_redirect_allowed), a connected AF_UNIX datagram
 // socket ingress only; a flag other than BPF_F_INGRESS or an empty slot drops. No kernel needed.
 TEST_CASE("sk_msg_redirect: msg_redirect_map/hash against sockets in a sockmap/sockhash", "[runtime][sk_msg]") {
-  const Bytes elf = read_file(object_path("sk_msg_redirect"));
+  const Bytes elf = read_file_bytes(runtime_object_path("sk_msg_redirect"));
   REQUIRE_FALSE(elf.empty());
   Vm vm;
   auto obj = vm.open_elf(elf, {}, "sk_msg_redirect");
@@ -1031,15 +1002,13 @@ Bytes flow_frame(std::initializer_list<std::uint16_t> tags, std::uint16_t proto,
 }
 
 TEST_CASE("flow_dissector: VLAN, QinQ, options, fragments, short headers, flags", "[runtime][flow_dissector]") {
-  const Bytes elf = read_file(object_path("flow_dissector"));
+  const Bytes elf = read_file_bytes(runtime_object_path("flow_dissector"));
   REQUIRE_FALSE(elf.empty());
   loader::LoadOptions lo;
   lo.object_name = "flow_dissector";
-  auto lobj = loader::load_object(elf, lo);
-  REQUIRE(lobj.has_value());
   std::string klog;
-  auto kobj = KernelObject::load(*lobj, &klog);
-  if (!kobj) FAIL("kernel refused: " << kobj.error().reason << "\n" << klog);
+  auto kobj = KernelObject::load_elf(elf, lo, &klog);
+  if (!kobj) FAIL("loader or kernel refused: " << kobj.error().message() << "\n" << klog);
   const Fd* kprog = kobj->program("dissect");
   REQUIRE(kprog != nullptr);
   Vm vm;

@@ -14,7 +14,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -23,16 +22,14 @@
 #include "vm/program.hpp"
 #include "tests/kernel/kernel_oracle.hpp"
 #include "tests/runtime/kernel_object.hpp"
+#include "tests/runtime/own_cgroup.hpp"
 
 namespace bpfvm::testing {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-Bytes read_object(std::string_view stem) {
-  std::ifstream in(std::string(BPFVM_RUNTIME_PROGRAMS_DIR) + "/" + std::string(stem) + ".bpf.o", std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
+Bytes read_object(std::string_view stem) { return read_file_bytes(runtime_object_path(stem)); }
 
 template <class T>
 std::span<const std::uint8_t> bytes_of(const T& v) {
@@ -58,12 +55,39 @@ Bytes cat(Bytes head, std::span<const std::uint8_t> tail) {
 }
 
 void require_kernel_loads(const Bytes& elf, const char* stem) {
-  auto lobj = loader::load_object(elf);
-  REQUIRE(lobj.has_value());
   std::string log;
-  auto kobj = KernelObject::load(*lobj, &log);
+  auto kobj = KernelObject::load_elf(elf, {}, &log);
   INFO(stem << ": " << (kobj ? std::string() : kobj.error().reason + "\n" + log));
   CHECK(kobj.has_value());
+}
+
+// The object `elf` in the kernel; the test stops when the file was empty or the loader or the kernel
+// refuses it.
+KernelObject require_kernel_object(const Bytes& elf) {
+  REQUIRE_FALSE(elf.empty());
+  auto kobj = KernelObject::load_elf(elf);
+  INFO((kobj ? std::string() : kobj.error().message()));
+  REQUIRE(kobj.has_value());
+  return std::move(*kobj);
+}
+
+// BPF_PROG_ATTACH of the kernel's program `prog` to `target` (a SOCKMAP or a cgroup) as `type`; the
+// attr returned also serves BPF_PROG_DETACH.
+bpf_attr attach_kernel_program(const Fd& target, const Fd& prog, bpf_attach_type type) {
+  bpf_attr attach{};
+  attach.target_fd = static_cast<std::uint32_t>(target.get());
+  attach.attach_bpf_fd = static_cast<std::uint32_t>(prog.get());
+  attach.attach_type = type;
+  REQUIRE(kernel_bpf(BPF_PROG_ATTACH, attach) == 0);
+  return attach;
+}
+
+// A one-slot SOCKMAP in the kernel with `prog` attached as `type`.
+Fd attached_sockmap(const Fd& prog, bpf_attach_type type) {
+  Fd sockmap;
+  REQUIRE(map_create(MapSpec{BPF_MAP_TYPE_SOCKMAP, 4, 4, 1}, sockmap) == 0);
+  attach_kernel_program(sockmap, prog, type);
+  return sockmap;
 }
 
 constexpr Engine kEngines[] = {Engine::Interpreter, Engine::Jit};
@@ -419,21 +443,11 @@ struct TcpPair {
 // bpf_msg_push_data adds are not compared: the kernel's new page is not cleared (bpfvm's are zero).
 TEST_CASE("sk_msg data helpers against the kernel's sendmsg path", "[runtime][sk_msg][kernel]") {
   const Bytes elf = read_object("sk_msg_data");
-  REQUIRE_FALSE(elf.empty());
-  auto lobj = loader::load_object(elf);
-  REQUIRE(lobj.has_value());
-  auto kobj = KernelObject::load(*lobj);
-  REQUIRE(kobj.has_value());
-  const Fd* kprog = kobj->program("msg_data");
-  const Fd* kafter = kobj->map("after");
+  const KernelObject kobj = require_kernel_object(elf);
+  const Fd* kprog = kobj.program("msg_data");
+  const Fd* kafter = kobj.map("after");
   REQUIRE((kprog != nullptr && kafter != nullptr));
-  Fd sockmap;
-  REQUIRE(map_create(MapSpec{BPF_MAP_TYPE_SOCKMAP, 4, 4, 1}, sockmap) == 0);
-  bpf_attr attach{};
-  attach.target_fd = static_cast<std::uint32_t>(sockmap.get());
-  attach.attach_bpf_fd = static_cast<std::uint32_t>(kprog->get());
-  attach.attach_type = BPF_SK_MSG_VERDICT;
-  REQUIRE(kernel_bpf(BPF_PROG_ATTACH, attach) == 0);
+  const Fd sockmap = attached_sockmap(*kprog, BPF_SK_MSG_VERDICT);
 
   Vm vm;
   auto obj = vm.open_elf(elf, {}, "sk_msg_data");
@@ -484,19 +498,6 @@ TEST_CASE("sk_msg data helpers against the kernel's sendmsg path", "[runtime][sk
   std::printf("sk_msg kernel differential: %d messages compared\n", compared);
 }
 
-// The cgroup v2 directory this process runs in, or "" when there is none.
-std::string own_cgroup2_dir() {
-  std::ifstream mounts("/proc/self/mounts");
-  std::string dev, dir, type, rest, root;
-  while (mounts >> dev >> dir >> type && std::getline(mounts, rest))
-    if (type == "cgroup2") { root = dir; break; }
-  std::ifstream self("/proc/self/cgroup");
-  std::string line;
-  while (!root.empty() && std::getline(self, line))
-    if (line.starts_with("0::")) return root + (line.size() > 4 ? line.substr(3) : "");
-  return {};
-}
-
 bool move_to_cgroup(const std::string& dir) {
   std::ofstream procs(dir + "/cgroup.procs");
   procs << ::getpid() << std::flush;
@@ -511,13 +512,9 @@ bool move_to_cgroup(const std::string& dir) {
 TEST_CASE("sock_ops bpf_sock_map_update/bpf_sock_hash_update against the kernel's TCP callbacks",
           "[runtime][sockmap][kernel]") {
   const Bytes elf = read_object("sockmap_ops");
-  REQUIRE_FALSE(elf.empty());
-  auto lobj = loader::load_object(elf);
-  REQUIRE(lobj.has_value());
-  auto kobj = KernelObject::load(*lobj);
-  REQUIRE(kobj.has_value());
-  const Fd* kprog = kobj->program("sock_ops_add");
-  const Fd* kseen = kobj->map("ops_seen");
+  const KernelObject kobj = require_kernel_object(elf);
+  const Fd* kprog = kobj.program("sock_ops_add");
+  const Fd* kseen = kobj.map("ops_seen");
   REQUIRE((kprog != nullptr && kseen != nullptr));
   const std::string own = own_cgroup2_dir();
   REQUIRE_FALSE(own.empty());
@@ -526,11 +523,7 @@ TEST_CASE("sock_ops bpf_sock_map_update/bpf_sock_hash_update against the kernel'
   {
     Fd cgroup(::open(child.c_str(), O_RDONLY | O_DIRECTORY));
     REQUIRE(cgroup.get() >= 0);
-    bpf_attr attach{};
-    attach.target_fd = static_cast<std::uint32_t>(cgroup.get());
-    attach.attach_bpf_fd = static_cast<std::uint32_t>(kprog->get());
-    attach.attach_type = BPF_CGROUP_SOCK_OPS;
-    REQUIRE(kernel_bpf(BPF_PROG_ATTACH, attach) == 0);
+    bpf_attr attach = attach_kernel_program(cgroup, *kprog, BPF_CGROUP_SOCK_OPS);
     const bool moved = move_to_cgroup(child);
     if (moved) {
       TcpPair pair;
@@ -581,21 +574,11 @@ TEST_CASE("sock_ops bpf_sock_map_update/bpf_sock_hash_update against the kernel'
 // agree. The kernel's skb may be non-linear (data_end - data is not compared); bpfvm's is linear.
 TEST_CASE("sk_skb stream verdict against the kernel's receive path", "[runtime][sk_skb][kernel]") {
   const Bytes elf = read_object("sk_skb_stream");
-  REQUIRE_FALSE(elf.empty());
-  auto lobj = loader::load_object(elf);
-  REQUIRE(lobj.has_value());
-  auto kobj = KernelObject::load(*lobj);
-  REQUIRE(kobj.has_value());
-  const Fd* kprog = kobj->program("verdict");
-  const Fd* kresult = kobj->map("result");
+  const KernelObject kobj = require_kernel_object(elf);
+  const Fd* kprog = kobj.program("verdict");
+  const Fd* kresult = kobj.map("result");
   REQUIRE((kprog != nullptr && kresult != nullptr));
-  Fd sockmap;
-  REQUIRE(map_create(MapSpec{BPF_MAP_TYPE_SOCKMAP, 4, 4, 1}, sockmap) == 0);
-  bpf_attr attach{};
-  attach.target_fd = static_cast<std::uint32_t>(sockmap.get());
-  attach.attach_bpf_fd = static_cast<std::uint32_t>(kprog->get());
-  attach.attach_type = BPF_SK_SKB_STREAM_VERDICT;
-  REQUIRE(kernel_bpf(BPF_PROG_ATTACH, attach) == 0);
+  const Fd sockmap = attached_sockmap(*kprog, BPF_SK_SKB_STREAM_VERDICT);
 
   Vm vm;
   auto obj = vm.open_elf(elf, {}, "sk_skb_stream");

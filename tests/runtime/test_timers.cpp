@@ -6,8 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -22,7 +20,7 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-const std::string kObject = std::string(BPFVM_RUNTIME_PROGRAMS_DIR) + "/timer.bpf.o";
+const std::string kObject = runtime_object_path("timer");
 constexpr std::uint32_t kResults = 16;
 
 struct Elem {
@@ -69,14 +67,9 @@ std::int64_t bss_word(const Object& object, std::size_t index) {
 }  // namespace
 
 TEST_CASE("bpf_timer: the helpers' errnos in order are the kernel's, on the interpreter and the JIT") {
-  std::ifstream in(kObject, std::ios::binary);
-  const Bytes elf{std::istreambuf_iterator<char>(in), {}};
-  auto object = loader::load_object(elf, {});
-  REQUIRE(object.has_value());
   std::string log;
-  auto kernel = KernelObject::load(*object, &log);
-  INFO(log);
-  INFO((kernel ? std::string() : kernel.error().message()));
+  auto kernel = KernelObject::load_file(kObject, &log);
+  INFO(log << (kernel ? std::string() : kernel.error().message()));
   REQUIRE(kernel.has_value());
   auto ran = test_run(*kernel->program("timer_errnos"), packet());
   REQUIRE(ran.has_value());

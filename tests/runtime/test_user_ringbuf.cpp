@@ -9,9 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -26,7 +24,7 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-const std::string kObject = std::string(BPFVM_RUNTIME_PROGRAMS_DIR) + "/user_ringbuf.bpf.o";
+const std::string kObject = runtime_object_path("user_ringbuf");
 constexpr std::uint32_t kSeenWords = 128, kResultWords = 2;
 
 /// One side of the comparison: a producer on the map, a drain run, and the maps' words.
@@ -111,14 +109,9 @@ Bytes packet(std::uint32_t flags) {
 }
 
 Trace kernel_trace() {
-  std::ifstream in(kObject, std::ios::binary);
-  const Bytes elf{std::istreambuf_iterator<char>(in), {}};
-  auto object = loader::load_object(elf, {});
-  REQUIRE(object.has_value());
   std::string log;
-  auto kernel = KernelObject::load(*object, &log);
-  INFO(log);
-  INFO((kernel ? std::string() : kernel.error().message()));
+  auto kernel = KernelObject::load_file(kObject, &log);
+  INFO(log << (kernel ? std::string() : kernel.error().message()));
   REQUIRE(kernel.has_value());
   user_ring_buffer* rb = user_ring_buffer__new(kernel->map("samples")->get(), nullptr);
   REQUIRE(rb != nullptr);
