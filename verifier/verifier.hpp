@@ -142,6 +142,7 @@ ProgramTypeInfo perf_event();                         // struct bpf_perf_event_d
 ProgramTypeInfo sock_ops();                           // struct bpf_sock_ops: reply, sk_txhash writable
 ProgramTypeInfo sk_skb();                             // struct __sk_buff as sk_skb_is_valid_access allows, packet writable
 ProgramTypeInfo sk_msg();                             // struct sk_msg_md, read only; its data writable
+ProgramTypeInfo sk_lookup();                          // struct bpf_sk_lookup, read only; sk a socket or NULL
 /// struct bpf_sockopt for BPF_CGROUP_GETSOCKOPT / BPF_CGROUP_SETSOCKOPT; nullopt for another attach type
 std::optional<ProgramTypeInfo> cgroup_sockopt(std::uint32_t expected_attach_type);
 
