@@ -147,6 +147,7 @@ std::optional<helpers::ProgType> packet_prog_type(const ProgramType& type) {
     case 22: return helpers::ProgType::FlowDissector;
     case 14: return helpers::ProgType::SkSkb;
     case 16: return helpers::ProgType::SkMsg;
+    case 30: return helpers::ProgType::SkLookup;
     default: return std::nullopt;
   }
 }

@@ -453,6 +453,11 @@ ProgramTypeInfo sk_msg() {
 ProgramTypeInfo sk_lookup() {
   auto t = context_type("sk_lookup", helper_sets::kSkLookupProg, "bpf_sk_lookup", sizeof(bpf_sk_lookup));
   t.max_return = SK_PASS;
+  t.own_signatures.push_back({BPF_FUNC_sk_assign, vm::HelperSignature{vm::RetType::Integer,
+                                                                      {vm::ArgType::PtrToCtx, vm::ArgType::PtrToSocketOrNull,
+                                                                       vm::ArgType::Anything, vm::ArgType::DontCare,
+                                                                       vm::ArgType::DontCare},
+                                                                      true}});
   t.fields.push_back(CtxField{offsetof(bpf_sk_lookup, sk), 8, false, CtxFieldKind::SocketOrNull});
   for (auto off = offsetof(bpf_sk_lookup, family); off <= offsetof(bpf_sk_lookup, ingress_ifindex); off += 4)
     t.fields.push_back(scalar(off, 4));  // not the 4 bytes of struct padding after ingress_ifindex
