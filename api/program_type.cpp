@@ -19,7 +19,7 @@ constexpr KernelType kKernelTypes[] = {
     {13, "sock_ops"},      {14, "sk_skb"},         {15, "cgroup_device"},     {16, "sk_msg"},
     {17, "raw_tracepoint"}, {18, "cgroup_sock_addr"}, {19, "lwt_seg6local"},  {22, "flow_dissector"},
     {23, "cgroup_sysctl"},  {24, "raw_tracepoint_writable"},
-    {25, "cgroup_sockopt"}, {26, "tracing"},       {31, "syscall"},
+    {25, "cgroup_sockopt"}, {26, "tracing"},       {31, "syscall"},       {30, "sk_lookup"},
 };
 }  // namespace
 
@@ -96,6 +96,7 @@ Result<verifier::ProgramTypeInfo> verifier_type_of(const ProgramType& type) {
     case 16: return pt::sk_msg();
     case 19: return pt::lwt_seg6local();
     case 22: return pt::flow_dissector();
+    case 30: return pt::sk_lookup();
     case 24: return pt::raw_tracepoint_writable();
     case 23: return pt::cgroup_sysctl();
     case 26:  // its context is the attach target's arguments: tracing_type_of
@@ -146,6 +147,7 @@ std::optional<helpers::ProgType> packet_prog_type(const ProgramType& type) {
     case 22: return helpers::ProgType::FlowDissector;
     case 14: return helpers::ProgType::SkSkb;
     case 16: return helpers::ProgType::SkMsg;
+    case 30: return helpers::ProgType::SkLookup;
     default: return std::nullopt;
   }
 }

@@ -29,7 +29,17 @@ enum class ProgType : std::uint32_t {
   FlowDissector = BPF_PROG_TYPE_FLOW_DISSECTOR,
   SkSkb = BPF_PROG_TYPE_SK_SKB,
   SkMsg = BPF_PROG_TYPE_SK_MSG,
+  SkLookup = BPF_PROG_TYPE_SK_LOOKUP,
   Syscall = BPF_PROG_TYPE_SYSCALL,
+};
+
+/// sk_lookup context: struct bpf_sk_lookup read in place, as the kernel's sk_lookup_convert_ctx_access
+/// reads struct bpf_sk_lookup_kern (family and protocol as u16, the other family's addresses 0,
+/// remote_port's padding 0, ingress_ifindex 0 in a test run). `md.sk` is the selected socket: always
+/// NULL, as bpf_sk_assign of a socket is not supported yet; `no_reuseport` its last flags.
+struct SkLookupCtx {
+  struct bpf_sk_lookup md;
+  bool no_reuseport = false;
 };
 
 /// XDP context. `md` sits at offset 0 so scalar fields (ingress_ifindex, rx_queue_index,

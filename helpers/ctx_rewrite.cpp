@@ -107,6 +107,8 @@ Layout layout_of(ProgType type) {
               {},
               {},
               false};
+    case ProgType::SkLookup:  // struct bpf_sk_lookup: scalars and the 8-byte sk, read in place (but below)
+      return {"bpf_sk_lookup", sizeof(bpf_sk_lookup), {}, {}, {}, false};
     case ProgType::Kprobe:
     case ProgType::Tracepoint:
     case ProgType::RawTracepoint:
@@ -267,6 +269,13 @@ Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type
         return make_error(Errc::Rejected, "invalid bpf_context " + where + " (" + f.name + " needs an 8-byte load)", at);
       out[pc].off = static_cast<std::int16_t>(f.host_off);
     }
+    // sk_lookup's family, protocol and local_port are u16 in the kernel's struct bpf_sk_lookup_kern, and
+    // its narrow-load conversion shifts only loads narrower than the kernel's field: a 2-byte load of
+    // the upper half reads the whole u16 there (measured on 6.18; tests/runtime sk_lookup).
+    if (type == ProgType::SkLookup && op.form == Form::Load && bytes == 2)
+      for (const std::uint32_t f : {offsetof(bpf_sk_lookup, family), offsetof(bpf_sk_lookup, protocol),
+                                    offsetof(bpf_sk_lookup, local_port)})
+        if (static_cast<std::uint32_t>(insn.off) == f + 2) out[pc].off = static_cast<std::int16_t>(f);
     for (const auto& f : layout.widened) {
       if (!overlaps(insn.off, bytes, f.uapi_off, 4)) continue;
       if (layout.pointers_forbidden)

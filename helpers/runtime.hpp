@@ -81,6 +81,7 @@ struct RedirectRecord {
 struct XdpCtx;
 struct SkbCtx;
 struct MsgCtx;
+struct SkLookupCtx;
 
 /// Per-run helper state; RunContext::host points to one (helpers tolerate nullptr where they can).
 struct HelperRun {
@@ -92,6 +93,7 @@ struct HelperRun {
   XdpCtx* xdp = nullptr;
   SkbCtx* skb = nullptr;
   MsgCtx* msg = nullptr;  // sk_msg: the message (packet_region covers its data..data_end window)
+  SkLookupCtx* sk_lookup = nullptr;  // sk_lookup: the context bpf_sk_assign selects into
   int packet_region = -1;
   /// bpf_get_prandom_u32 state (0 = not seeded yet).
   std::uint64_t prandom_state = 0;

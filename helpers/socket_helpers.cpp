@@ -1,5 +1,6 @@
 // Socket helpers on the socket a run's skb carries (SkbCtx::socket, built by test_run or the embedder):
-// bpf_sk_fullsock, bpf_tcp_sock, bpf_get_listener_sock, bpf_sk_release; and sock_ops' bpf_sock_ops_cb_flags_set
+// bpf_sk_fullsock, bpf_tcp_sock, bpf_get_listener_sock, bpf_sk_release, bpf_sk_assign (sk_lookup's, NULL only);
+// and sock_ops' bpf_sock_ops_cb_flags_set
 // on its context. A socket pointer names either
 // the struct bpf_sock or the struct bpf_tcp_sock of that one socket, or a socket this run's
 // bpf_map_lookup_elem found in a SOCKMAP/SOCKHASH (HelperRun::map_sockets: a struct bpf_sock only);
@@ -97,6 +98,25 @@ std::uint64_t sock_ops_cb_flags_set(std::uint64_t ctx, std::uint64_t flags, std:
   return requested & ~std::uint32_t{BPF_SOCK_OPS_ALL_CB_FLAGS};
 }
 
+// bpf_sk_assign. sk_lookup's (bpf_sk_lookup_assign): flags other than BPF_SK_LOOKUP_F_REPLACE and
+// _F_NO_REUSEPORT -EINVAL; NULL selects no socket (0, or -EEXIST over a selection without REPLACE);
+// a socket stops the run "not supported yet" (which the kernel would check for its state, protocol
+// and family and report as ctx_out's cookie). tc's (an skb's) stops the run "not supported yet".
+std::uint64_t sk_assign(std::uint64_t, std::uint64_t sk, std::uint64_t flags, std::uint64_t, std::uint64_t,
+                        vm::RunContext* run) {
+  HelperRun* s = run_state(run);
+  SkLookupCtx* lookup = s != nullptr ? s->sk_lookup : nullptr;
+  if (lookup == nullptr) return fault(run, "bpf_sk_assign on an skb is not supported yet");
+  if ((flags & ~std::uint64_t{BPF_SK_LOOKUP_F_REPLACE | BPF_SK_LOOKUP_F_NO_REUSEPORT}) != 0)
+    return static_cast<std::uint64_t>(-EINVAL);
+  if (sk != 0)
+    return fault(run, "bpf_sk_assign of a socket is not supported yet (bpfvm's sk_lookup runs select none)");
+  if (lookup->md.sk != nullptr && (flags & BPF_SK_LOOKUP_F_REPLACE) == 0) return static_cast<std::uint64_t>(-EEXIST);
+  lookup->md.sk = nullptr;
+  lookup->no_reuseport = (flags & BPF_SK_LOOKUP_F_NO_REUSEPORT) != 0;
+  return 0;
+}
+
 }  // namespace
 
 bool is_full_socket(const bpf_sock& sk) { return sk.state != kTcpTimeWait && sk.state != kTcpNewSynRecv; }
@@ -112,6 +132,9 @@ void add_socket_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_get_listener_sock, "bpf_get_listener_sock", get_listener_sock, rt, RetType::PtrToSocketOrNull,
                 {ArgType::PtrToSockCommon}));
   reg.add(entry(BPF_FUNC_sk_release, "bpf_sk_release", sk_release, rt, RetType::Integer, {ArgType::PtrToBtfIdSockCommon}));
+  // tc's prototype; verifier/program_types.cpp gives sk_lookup its own (a socket or NULL).
+  reg.add(entry(BPF_FUNC_sk_assign, "bpf_sk_assign", sk_assign, rt, RetType::Integer,
+                {ArgType::PtrToCtx, ArgType::PtrToBtfIdSockCommon, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_sock_ops_cb_flags_set, "bpf_sock_ops_cb_flags_set", sock_ops_cb_flags_set, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::Anything}));
 }

@@ -3,6 +3,7 @@
 #include "helpers/test_run.hpp"
 
 #include <linux/if_packet.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <bit>
@@ -336,6 +337,56 @@ Result<void> run_flow_dissector(const ProgramRunner& runner, const TestRunOption
   return {};
 }
 
+// BPF_PROG_TEST_RUN for sk_lookup (bpf_prog_test_run_sk_lookup): no packet (data_in or an output
+// buffer: EINVAL); ctx_in, a struct bpf_sk_lookup (none: a zeroed one, as the kernel's bpf_ctx_init
+// makes when ctx_out is asked for, which bpfvm always returns: EAFNOSUPPORT), with sk (the cookie) 0 and
+// nothing past local_port (ingress_ifindex too: EINVAL), local_port a u16 (ERANGE), family AF_INET or
+// AF_INET6 once cut to u16 (EAFNOSUPPORT). The program reads family and protocol as u16, only its
+// family's addresses (the other's read 0), remote_port without ctx_in's padding bytes, ingress_ifindex
+// 0. Each repetition starts with no socket selected; retval SK_DROP when the program dropped, else
+// SK_PASS (BPF_PROG_SK_LOOKUP_RUN_ARRAY of one program). ctx_out: ctx_in zero-filled to the struct.
+Result<void> run_sk_lookup(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat,
+                           TestRunResult& out, vm::RunContext& ctx) {
+  if (!o.data_in.empty() || o.data_size_out.value_or(0) != 0)
+    return einval("sk_lookup test runs take no data_in or data_out");
+  if (auto r = ctx_tail_zero(o.ctx_in, sizeof(bpf_sk_lookup)); !r) return std::move(r).error();
+  const auto in = ctx_from<bpf_sk_lookup>(o.ctx_in);
+  if (in.cookie != 0) return einval("ctx_in's sk must be 0");
+  constexpr std::size_t kCheckedEnd = offsetof(bpf_sk_lookup, local_port) + sizeof(in.local_port);
+  if (!all_zero(std::span(reinterpret_cast<const std::uint8_t*>(&in), sizeof in).subspan(kCheckedEnd)))
+    return einval("ctx_in must be zero past local_port");
+  if (in.local_port > 0xffff) return make_error(Errc::InvalidArgument, "ERANGE: ctx_in's local_port is above 65535");
+  SkLookupCtx s{};
+  s.md.family = static_cast<std::uint16_t>(in.family);
+  s.md.protocol = static_cast<std::uint16_t>(in.protocol);
+  s.md.remote_port = in.remote_port;
+  s.md.local_port = in.local_port;
+  if (s.md.family == AF_INET) {
+    s.md.remote_ip4 = in.remote_ip4;
+    s.md.local_ip4 = in.local_ip4;
+  } else if (s.md.family == AF_INET6) {
+    std::memcpy(s.md.remote_ip6, in.remote_ip6, sizeof in.remote_ip6);
+    std::memcpy(s.md.local_ip6, in.local_ip6, sizeof in.local_ip6);
+  } else {
+    return make_error(Errc::InvalidArgument, "EAFNOSUPPORT: ctx_in's family is neither AF_INET nor AF_INET6");
+  }
+  HelperRun hr;
+  hr.cpu = o.cpu;
+  hr.sk_lookup = &s;
+  ctx.host = &hr;
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&s.md), sizeof s.md, false, "ctx"});
+  if (o.setup) o.setup(hr, ctx);
+  // No repetition can select a socket (bpf_sk_assign takes only NULL), so each starts as the kernel's.
+  if (auto r = run_repeated(runner, ctx, reinterpret_cast<std::uintptr_t>(&s.md), repeat, o.measure_time, out); !r)
+    return std::move(r).error();
+  out.retval = out.r0 == SK_DROP && s.md.sk == nullptr ? SK_DROP : SK_PASS;
+  out.data_size_out = 0;
+  out.data_out.clear();
+  out.ctx_out.resize(sizeof in);
+  std::memcpy(out.ctx_out.data(), &in, sizeof in);
+  return {};
+}
+
 // The socket behind a stream program's context (sk_skb's skb->sk, sk_msg's msg->sk): a TCP socket in
 // TCP_ESTABLISHED whose family, addresses and ports are the context fields the caller gave, converted
 // as the kernel's ctx rewrite reads them back (remote_port: the __be16 port in the upper 16 bits on a
@@ -489,13 +540,15 @@ Result<void> test_run(const ProgramRunner& runner, const TestRunOptions& options
       return run_sk_skb(runner, options, repeat, out, ctx);
     case ProgType::SkMsg:
       return run_sk_msg(runner, options, repeat, out, ctx);
+    case ProgType::SkLookup:
+      return run_sk_lookup(runner, options, repeat, out, ctx);
     case ProgType::Kprobe:
     case ProgType::Tracepoint:
     case ProgType::RawTracepoint:
     case ProgType::Syscall:
       break;
   }
-  return make_error(Errc::Unsupported, "test_run supports XDP, socket filter, tc, cgroup_skb, lwt, flow dissector, sk_skb and sk_msg programs (not this type yet)");
+  return make_error(Errc::Unsupported, "test_run supports XDP, socket filter, tc, cgroup_skb, lwt, flow dissector, sk_skb, sk_msg and sk_lookup programs (not this type yet)");
 }
 
 Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions& options) {

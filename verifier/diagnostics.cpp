@@ -123,6 +123,7 @@ const char* arg_type_name(vm::ArgType t) {
     case vm::ArgType::PtrToCtxOrNull: return "ctx or NULL";
     case vm::ArgType::PtrToMapValueOrNull: return "a pointer to a map value or NULL";
     case vm::ArgType::PtrToBtfIdOrNull: return "ptr_to_btf_id or NULL (a kernel object)";
+    case vm::ArgType::PtrToSocketOrNull: return "sock or NULL (a full socket pointer)";
   }
   return "?";
 }

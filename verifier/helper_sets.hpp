@@ -156,5 +156,9 @@ inline constexpr std::uint8_t kFlowDissectorLoadBytes[] = {26};
 inline constexpr auto kFlowDissector = unite<kBase, kSkCasts, kFlowDissectorLoadBytes>();
 // BPF_PROG_TYPE_CGROUP_SYSCTL (23)
 inline constexpr auto kCgroupSysctl = unite<kBase, own::kCgroupSysctl>();
+// BPF_PROG_TYPE_SK_LOOKUP (30): bpf_sk_base_func_proto and perf_event_output, sk_release, sk_assign
+// (sk_lookup_func_proto; its sk_assign takes a socket or NULL).
+inline constexpr std::uint8_t kSkLookupOwn[] = {25, 86, 124};
+inline constexpr auto kSkLookupProg = unite<kBase, kSkCasts, kSkLookupOwn>();
 
 }  // namespace bpfvm::verifier::helper_sets

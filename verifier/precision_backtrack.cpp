@@ -96,12 +96,14 @@ constexpr std::uint32_t kBpfUserRingbufDrain = 209;  // its ctx reaches the call
 // an ARG_DONTCARE register not at all, and an Integer return does not depend on either.
 RegMask helper_value_args(const Env& env, std::uint32_t helper) {
   const vm::HelperEntry* entry = env.options.helpers ? env.options.helpers->find(helper) : nullptr;
-  if (entry == nullptr || !entry->signature.known || helper == kBpfLoop || helper == kBpfForEachMapElem ||
+  if (entry == nullptr) return kArgs;
+  const auto& sig = helper_signature(env.options.program_type, helper, entry->signature);
+  if (!sig.known || helper == kBpfLoop || helper == kBpfForEachMapElem ||
       helper == kBpfUserRingbufDrain)
     return kArgs;
   RegMask out = 0;
   for (int i = 0; i < 5; ++i) {
-    const ArgType t = entry->signature.args[static_cast<std::size_t>(i)];
+    const ArgType t = sig.args[static_cast<std::size_t>(i)];
     if (t != ArgType::Anything && t != ArgType::DontCare) out |= bit(i + 1);
   }
   return out;

@@ -445,6 +445,25 @@ ProgramTypeInfo sk_msg() {
   return t;
 }
 
+// sk_lookup_is_valid_access (6.18): struct bpf_sk_lookup, read only. sk one 8-byte load, a
+// PTR_TO_SOCKET_OR_NULL (the socket selected so far); the u32 fields (family, protocol, the
+// addresses, local_port, ingress_ifindex) loads of 1, 2 or 4 bytes anywhere inside them; remote_port
+// (a __be16) and the zero padding after it: 4-byte loads of both, narrow ones of either. r0 at exit:
+// SK_DROP or SK_PASS.
+ProgramTypeInfo sk_lookup() {
+  auto t = context_type("sk_lookup", helper_sets::kSkLookupProg, "bpf_sk_lookup", sizeof(bpf_sk_lookup));
+  t.max_return = SK_PASS;
+  t.own_signatures.push_back({BPF_FUNC_sk_assign, vm::HelperSignature{vm::RetType::Integer,
+                                                                      {vm::ArgType::PtrToCtx, vm::ArgType::PtrToSocketOrNull,
+                                                                       vm::ArgType::Anything, vm::ArgType::DontCare,
+                                                                       vm::ArgType::DontCare},
+                                                                      true}});
+  t.fields.push_back(CtxField{offsetof(bpf_sk_lookup, sk), 8, false, CtxFieldKind::SocketOrNull});
+  for (auto off = offsetof(bpf_sk_lookup, family); off <= offsetof(bpf_sk_lookup, ingress_ifindex); off += 4)
+    t.fields.push_back(scalar(off, 4));  // not the 4 bytes of struct padding after ingress_ifindex
+  return t;
+}
+
 // cg_sockopt_is_valid_access (6.18, measured for both hooks): struct bpf_sockopt. sk a PTR_TO_SOCKET,
 // optval/optval_end 8-byte packet pointers (the option buffer, writable); level, optname and optlen
 // whole u32 loads, retval too in getsockopt; stores to optlen and retval (getsockopt) or level, optname

@@ -428,6 +428,11 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         }
         facts.socket_ref = v.ref;
         break;
+      case ArgType::PtrToSocketOrNull:
+        // A full socket that may be NULL, or NULL itself (sk_lookup's bpf_sk_assign); not released.
+        if (is_zero(v)) break;
+        if (v.type != RegType::Socket) return wrong();
+        break;
       case ArgType::PtrToBtfIdOrNull:
       case ArgType::PtrToBtfId: {
         // ARG_PTR_TO_BTF_ID_OR_NULL (the local-storage helpers' object): NULL, or the object below,
@@ -541,7 +546,7 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
     return violation(pc, ViolationKind::HelperNotAllowed, d);
   const vm::HelperEntry* entry = env.options.helpers ? env.options.helpers->find(helper) : nullptr;
   if (!entry) return violation(pc, ViolationKind::UnknownHelper, d);
-  const auto& sig = entry->signature;
+  const auto& sig = helper_signature(env.options.program_type, helper, entry->signature);
   if (s.lock.held && helper != kBpfSpinUnlock) {
     d.note = "function calls are not allowed while holding a lock";
     return violation(pc, ViolationKind::SpinLock, d);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bpfvm/result.hpp"
@@ -88,7 +89,18 @@ struct ProgramTypeInfo {
   /// xdp, flow dissector; plain and host types too).
   enum class SockmapWrites : std::uint8_t { None, Delete, UpdateDelete };
   SockmapWrites sockmap_writes = SockmapWrites::None;
+  /// Helpers whose prototype this type replaces (the kernel's get_func_proto giving a type its own
+  /// bpf_func_proto: sk_lookup's bpf_sk_assign takes a socket or NULL, tc's a socket): id, signature.
+  std::vector<std::pair<std::uint32_t, vm::HelperSignature>> own_signatures;
 };
+
+/// The signature a call of `helper` is checked against in `type`: its own, else the registry's.
+inline const vm::HelperSignature& helper_signature(const ProgramTypeInfo& type, std::uint32_t helper,
+                                                   const vm::HelperSignature& registered) {
+  for (const auto& [id, sig] : type.own_signatures)
+    if (id == helper) return sig;
+  return registered;
+}
 
 /// How a global function's argument is checked at call sites and built for its own verification
 /// (the kernel's btf_prepare_func_args, from the BTF FUNC_PROTO).
@@ -142,6 +154,7 @@ ProgramTypeInfo perf_event();                         // struct bpf_perf_event_d
 ProgramTypeInfo sock_ops();                           // struct bpf_sock_ops: reply, sk_txhash writable
 ProgramTypeInfo sk_skb();                             // struct __sk_buff as sk_skb_is_valid_access allows, packet writable
 ProgramTypeInfo sk_msg();                             // struct sk_msg_md, read only; its data writable
+ProgramTypeInfo sk_lookup();                          // struct bpf_sk_lookup, read only; sk a socket or NULL
 /// struct bpf_sockopt for BPF_CGROUP_GETSOCKOPT / BPF_CGROUP_SETSOCKOPT; nullopt for another attach type
 std::optional<ProgramTypeInfo> cgroup_sockopt(std::uint32_t expected_attach_type);
 

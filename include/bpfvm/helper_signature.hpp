@@ -46,6 +46,8 @@ enum class ArgType : std::uint8_t {
                        ///< (bpf_*_storage_get's initial value)
   PtrToBtfIdOrNull,    ///< ARG_PTR_TO_BTF_ID_OR_NULL: NULL, or PtrToBtfId's object, possibly NULL
                        ///< (bpf_task/inode/cgrp_storage_get/delete's object)
+  PtrToSocketOrNull,   ///< ARG_PTR_TO_SOCKET | PTR_MAYBE_NULL: NULL, or a full socket possibly NULL
+                       ///< (sk_lookup's bpf_sk_assign)
 };
 
 /// What a helper returns (the kernel's enum bpf_return_type).

@@ -1068,5 +1068,130 @@ TEST_CASE("flow_dissector: VLAN, QinQ, options, fragments, short headers, flags"
   CHECK(mm.lines.empty());
 }
 
+// BPF_PROG_TEST_RUN of an sk_lookup program: no packet, ctx_in and ctx_out a struct bpf_sk_lookup.
+Result<std::pair<std::uint32_t, Bytes>> kernel_sk_lookup_run(const Fd& prog, const Bytes& ctx_in, const Bytes& data_in,
+                                                             std::uint32_t repeat) {
+  Bytes ctx_out(sizeof(bpf_sk_lookup) + 8);
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.test.prog_fd = static_cast<std::uint32_t>(prog.get());
+  attr.test.repeat = repeat;
+  if (!data_in.empty()) {
+    attr.test.data_in = reinterpret_cast<std::uintptr_t>(data_in.data());
+    attr.test.data_size_in = static_cast<std::uint32_t>(data_in.size());
+  }
+  if (!ctx_in.empty()) {
+    attr.test.ctx_in = reinterpret_cast<std::uintptr_t>(ctx_in.data());
+    attr.test.ctx_size_in = static_cast<std::uint32_t>(ctx_in.size());
+  }
+  attr.test.ctx_out = reinterpret_cast<std::uintptr_t>(ctx_out.data());
+  attr.test.ctx_size_out = static_cast<std::uint32_t>(ctx_out.size());
+  if (kernel_bpf(BPF_PROG_TEST_RUN, attr) < 0) return make_error(Errc::Io, "bpf(BPF_PROG_TEST_RUN): " + errno_text(errno));
+  ctx_out.resize(std::min<std::size_t>(attr.test.ctx_size_out, ctx_out.size()));
+  return std::make_pair(attr.test.retval, ctx_out);
+}
+
+bpf_sk_lookup lookup_ctx(std::uint32_t family, std::uint32_t protocol, std::uint16_t remote_port, std::uint32_t local_port) {
+  bpf_sk_lookup c{};
+  c.family = family;
+  c.protocol = protocol;
+  c.remote_ip4 = htonl(0x0a000001);
+  c.local_ip4 = htonl(0xc0a80102);
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    c.remote_ip6[i] = htonl(0x20010db8 + i * 0x01010101);
+    c.local_ip6[i] = htonl(0xfe800000 + i * 0x00110011);
+  }
+  c.remote_port = htons(remote_port);
+  c.local_port = local_port;
+  return c;
+}
+
+TEST_CASE("sk_lookup: struct bpf_sk_lookup fields, bpf_sk_assign(NULL), verdicts and ctx_in errnos as BPF_PROG_TEST_RUN",
+          "[runtime][sk_lookup]") {
+  const Bytes elf = read_file(object_path("sk_lookup"));
+  REQUIRE_FALSE(elf.empty());
+  loader::LoadOptions lo;
+  lo.object_name = "sk_lookup";
+  auto lobj = loader::load_object(elf, lo);
+  REQUIRE(lobj.has_value());
+  struct Case {
+    const char* name;
+    Bytes ctx;
+    Bytes data;
+    std::uint32_t repeat;
+  };
+  std::vector<Case> cases = {
+      {"IPv4 TCP", bytes_of(lookup_ctx(AF_INET, IPPROTO_TCP, 40000, 80)), {}, 1},
+      {"IPv4 TCP to 7777", bytes_of(lookup_ctx(AF_INET, IPPROTO_TCP, 40000, 7777)), {}, 1},
+      {"IPv4 UDP from 53", bytes_of(lookup_ctx(AF_INET, IPPROTO_UDP, 53, 5353)), {}, 3},
+      {"IPv6 TCP", bytes_of(lookup_ctx(AF_INET6, IPPROTO_TCP, 443, 65535)), {}, 1},
+      {"IPv6 UDP from 53", bytes_of(lookup_ctx(AF_INET6, IPPROTO_UDP, 53, 0)), {}, 2},
+      {"family and protocol above 16 bits", bytes_of(lookup_ctx(0x10000 | AF_INET, 0x20000 | IPPROTO_TCP, 1, 2)), {}, 1},
+      {"local_port 65536", bytes_of(lookup_ctx(AF_INET, IPPROTO_TCP, 1, 65536)), {}, 1},
+      {"family AF_UNIX", bytes_of(lookup_ctx(AF_UNIX, IPPROTO_TCP, 1, 2)), {}, 1},
+      {"family 0", bytes_of(lookup_ctx(0, IPPROTO_TCP, 1, 2)), {}, 1},
+      {"no ctx_in", {}, {}, 1},
+      {"data_in", bytes_of(lookup_ctx(AF_INET, IPPROTO_TCP, 1, 2)), Bytes(64, 0), 1},
+  };
+  {
+    Bytes c = bytes_of(lookup_ctx(AF_INET, IPPROTO_TCP, 8080, 22));
+    c[offsetof(bpf_sk_lookup, remote_port) + 2] = 0xab;  // the padding after remote_port
+    c[offsetof(bpf_sk_lookup, remote_port) + 3] = 0xcd;
+    cases.push_back({"padding bytes set", c, {}, 1});
+    Bytes sk = bytes_of(lookup_ctx(AF_INET, IPPROTO_TCP, 1, 2));
+    sk[0] = 1;
+    cases.push_back({"sk set", sk, {}, 1});
+    Bytes ifindex = bytes_of(lookup_ctx(AF_INET, IPPROTO_TCP, 1, 2));
+    ifindex[offsetof(bpf_sk_lookup, ingress_ifindex)] = 1;
+    cases.push_back({"ingress_ifindex set", ifindex, {}, 1});
+    Bytes tail_pad = bytes_of(lookup_ctx(AF_INET, IPPROTO_TCP, 1, 2));
+    tail_pad[sizeof(bpf_sk_lookup) - 1] = 1;
+    cases.push_back({"tail padding set", tail_pad, {}, 1});
+    Bytes longer = bytes_of(lookup_ctx(AF_INET6, IPPROTO_UDP, 53, 53));
+    longer.resize(longer.size() + 16, 0);
+    cases.push_back({"longer ctx_in, zero tail", longer, {}, 1});
+    longer.back() = 1;
+    cases.push_back({"longer ctx_in, non-zero tail", longer, {}, 1});
+    Bytes shorter = bytes_of(lookup_ctx(AF_INET, IPPROTO_UDP, 53, 53));
+    shorter.resize(offsetof(bpf_sk_lookup, local_ip4));
+    cases.push_back({"ctx_in up to remote_port", shorter, {}, 1});
+  }
+  std::size_t ran = 0, refused = 0;
+  for (const Engine engine : {Engine::Interpreter, Engine::Jit, Engine::JitOptimized}) {
+    std::string klog;
+    auto kobj = KernelObject::load(*lobj, &klog);
+    if (!kobj) FAIL("kernel refused: " << kobj.error().reason << "\n" << klog);
+    const Fd* kprog = kobj->program("lookup");
+    REQUIRE(kprog != nullptr);
+    Vm vm;
+    auto obj = vm.open_elf(elf, {}, "sk_lookup");
+    REQUIRE(obj.has_value());
+    auto prog = obj->load("lookup", ProgramOptions{.engine = engine});
+    REQUIRE(prog.has_value());
+    for (const auto& c : cases) {
+      INFO(c.name << " [engine " << static_cast<int>(engine) << "]");
+      auto k = kernel_sk_lookup_run(*kprog, c.ctx, c.data, c.repeat);
+      auto b = prog->run(RunInput{c.data, c.ctx, c.repeat, nullptr});
+      INFO("kernel " << (k ? "ran" : k.error().reason) << ", bpfvm " << (b ? "ran" : b.error().reason));
+      REQUIRE(k.has_value() == b.has_value());
+      if (!k) {
+        ++refused;
+        CHECK(kernel_errno_name(k.error().reason) == bpfvm_errno_name(b.error()));
+        continue;
+      }
+      ++ran;
+      CHECK(k->first == b->retval);
+      INFO("kernel ctx_out " << hex(k->second) << "\nbpfvm ctx_out  " << hex(b->ctx_out));
+      CHECK(k->second == b->ctx_out);
+      Mismatches mm;
+      compare_maps(*kobj, *obj, std::string("sk_lookup after ") + c.name, mm);
+      for (const auto& line : mm.lines) INFO(line);
+      CHECK(mm.lines.empty());
+    }
+  }
+  CHECK(ran >= 3 * 8);
+  CHECK(refused >= 3 * 6);
+}
+
 }  // namespace
 }  // namespace bpfvm::testing

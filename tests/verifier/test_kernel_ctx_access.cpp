@@ -250,6 +250,7 @@ TEST_CASE("context access verdicts equal the running kernel's") {
       {"sk_skb (stream_verdict)", BPF_PROG_TYPE_SK_SKB, BPF_SK_SKB_STREAM_VERDICT, pt::sk_skb()},
       {"sk_msg", BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT, pt::sk_msg()},
       {"flow_dissector", BPF_PROG_TYPE_FLOW_DISSECTOR, 0, pt::flow_dissector()},
+      {"sk_lookup", BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, pt::sk_lookup()},
       {"raw_tracepoint_writable", BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE, 0, pt::raw_tracepoint_writable()},
       {"cgroup_sockopt (getsockopt)", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_GETSOCKOPT,
        *pt::cgroup_sockopt(BPF_CGROUP_GETSOCKOPT)},

@@ -70,6 +70,7 @@ vm::HelperRegistry kernel_like_helpers() {
   add(r, 84, "bpf_sk_lookup_tcp", RetType::PtrToSocketOrNull,
       {ArgType::PtrToCtx, ArgType::PtrToMem, ArgType::ConstSize, A, A});
   add(r, 86, "bpf_sk_release", RetType::Integer, {ArgType::PtrToBtfIdSockCommon, D, D, D, D});
+  add(r, 124, "bpf_sk_assign", RetType::Integer, {ArgType::PtrToCtx, ArgType::PtrToBtfIdSockCommon, A, D, D});
   add(r, 95, "bpf_sk_fullsock", RetType::PtrToSocketOrNull, {ArgType::PtrToSockCommon, D, D, D, D});
   add(r, 122, "bpf_get_netns_cookie", RetType::Integer, {ArgType::PtrToCtxOrNull, D, D, D, D});
   add(r, 107, "bpf_sk_storage_get", RetType::PtrToMapValueOrNull,
@@ -116,6 +117,7 @@ VerifierOptions options_for(const std::filesystem::path& file, std::uint32_t mem
   else if (starts("rawtpw-")) o.program_type = program_types::raw_tracepoint_writable();
   else if (starts("getsockopt-")) o.program_type = *program_types::cgroup_sockopt(BPF_CGROUP_GETSOCKOPT);
   else if (starts("setsockopt-")) o.program_type = *program_types::cgroup_sockopt(BPF_CGROUP_SETSOCKOPT);
+  else if (starts("sklookup-")) o.program_type = program_types::sk_lookup();
   else o.program_type = program_types::plain(mem_size);
   o.unprivileged = starts("unpriv-");
   o.maps = suite_maps();

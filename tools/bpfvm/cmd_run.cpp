@@ -26,7 +26,7 @@ constexpr const char* kRunUsage =
     "  --packet FILE      packet programs (xdp, socket, tc, cgroup_skb, lwt, flow_dissector): packet\n"
     "                     bytes (a flow dissector's output is its struct bpf_flow_keys); sk_skb: the\n"
     "                     stream bytes; sk_msg: the message\n"
-    "  --ctx FILE         context bytes (xdp_md, __sk_buff, pt_regs, bpf_sock, ...); types without a\n"
+    "  --ctx FILE         context bytes (xdp_md, __sk_buff, pt_regs, bpf_sock, bpf_sk_lookup, ...); types without a\n"
     "                     kernel test run (cgroup_sock, cgroup_sock_addr, perf_event, ...) run on\n"
     "                     exactly these bytes as the UAPI struct, zero-filled\n"
     "  --type SECTION     program type by section name (xdp, tc, socket, ...); replaces the\n"
