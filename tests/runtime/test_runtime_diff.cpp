@@ -1108,7 +1108,7 @@ bpf_sk_lookup lookup_ctx(std::uint32_t family, std::uint32_t protocol, std::uint
 
 TEST_CASE("sk_lookup: struct bpf_sk_lookup fields, bpf_sk_assign(NULL), verdicts and ctx_in errnos as BPF_PROG_TEST_RUN",
           "[runtime][sk_lookup]") {
-  const Bytes elf = read_file(object_path("sk_lookup"));
+  const Bytes elf = read_file_bytes(runtime_object_path("sk_lookup"));
   REQUIRE_FALSE(elf.empty());
   loader::LoadOptions lo;
   lo.object_name = "sk_lookup";
