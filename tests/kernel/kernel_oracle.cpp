@@ -259,9 +259,10 @@ std::vector<std::uint8_t> special_field_value_btf(std::uint32_t value_size, std:
 
 }  // namespace
 
-bool needs_key_value_btf(bpf_map_type type) {
+bool needs_key_value_btf(std::uint32_t type) {
+  constexpr std::uint32_t kCgrpStorage = 32;  // BPF_MAP_TYPE_CGRP_STORAGE, newer than the system header
   return type == BPF_MAP_TYPE_SK_STORAGE || type == BPF_MAP_TYPE_INODE_STORAGE ||
-         type == BPF_MAP_TYPE_TASK_STORAGE || type == static_cast<bpf_map_type>(32);  // CGRP_STORAGE
+         type == BPF_MAP_TYPE_TASK_STORAGE || type == kCgrpStorage;
 }
 
 int map_create(const MapSpec& spec, Fd& out) {

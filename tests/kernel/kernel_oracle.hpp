@@ -89,7 +89,9 @@ Result<TestRunResult> test_run(const Fd& prog, std::span<const std::uint8_t> dat
                                std::uint32_t repeat = 1, std::span<const std::uint8_t> ctx_in = {});
 
 struct MapSpec {
-  bpf_map_type type = BPF_MAP_TYPE_ARRAY;
+  /// A BPF_MAP_TYPE_* value: a plain integer, since this kernel has types (CGRP_STORAGE = 32) the
+  /// system header's enum does not (a bpf_map_type holding 32 is undefined behaviour, UBSan says).
+  std::uint32_t type = BPF_MAP_TYPE_ARRAY;
   std::uint32_t key_size = 4;
   std::uint32_t value_size = 8;
   std::uint32_t max_entries = 1;
@@ -103,7 +105,7 @@ struct MapSpec {
 
 /// The local-storage map types, which the kernel creates only with BTF for key and value: map_create
 /// describes them (an int key, a value struct of value_size >= 4 bytes).
-bool needs_key_value_btf(bpf_map_type type);
+bool needs_key_value_btf(std::uint32_t type);
 
 // <linux/btf.h> documents these encodings but (unlike libbpf's headers) defines no macros for them.
 constexpr std::uint32_t btf_info(std::uint32_t kind, std::uint32_t vlen_or_linkage) {

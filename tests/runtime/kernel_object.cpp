@@ -217,7 +217,7 @@ Result<KernelObject> KernelObject::load(const loader::Object& object, std::strin
     if (spec.inner)
       return make_error(Errc::Unsupported, "map " + spec.name + ": map-in-map is not supported by KernelObject");
     Fd fd;
-    const MapSpec ks{static_cast<bpf_map_type>(spec.type), spec.key_size, spec.value_size, spec.max_entries,
+    const MapSpec ks{spec.type, spec.key_size, spec.value_size, spec.max_entries,
                      spec.map_flags, spec.spin_lock_off, spec.timer_off};
     if (int err = map_create(ks, fd); err < 0)
       return make_error(Errc::Io, "map " + spec.name + ": BPF_MAP_CREATE: errno " + std::to_string(-err));

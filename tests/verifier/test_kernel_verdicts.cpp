@@ -139,9 +139,9 @@ int create_map(std::uint32_t type, std::uint32_t key_size, std::uint32_t value_s
 /// The kernel's map for a verifier MapInfo (and, for map-in-map, one inner map as template).
 Result<Fd> create_map_for(const verifier::MapInfo& info) {
   if (info.spin_lock_off >= 0 || info.timer_off >= 0 ||
-      testing::needs_key_value_btf(static_cast<bpf_map_type>(info.type))) {  // a BTF-described value (kernel_oracle's map_create builds the BTF)
+      testing::needs_key_value_btf(info.type)) {  // a BTF-described value (kernel_oracle's map_create builds the BTF)
     Fd fd;
-    const testing::MapSpec spec{static_cast<bpf_map_type>(info.type), info.key_size, info.value_size, info.max_entries,
+    const testing::MapSpec spec{info.type, info.key_size, info.value_size, info.max_entries,
                        info.flags, info.spin_lock_off, info.timer_off};
     if (int err = map_create(spec, fd); err < 0)
       return make_error(Errc::Io, "BPF_MAP_CREATE with a bpf_spin_lock or bpf_timer value: " + std::string(std::strerror(-err)));
@@ -428,8 +428,8 @@ Result<std::vector<Fd>> create_object_maps(const loader::Object& object) {
     }
     Fd map;
     if (spec.spin_lock_off >= 0 || spec.timer_off >= 0 ||
-        testing::needs_key_value_btf(static_cast<bpf_map_type>(spec.type))) {  // the value needs BTF
-      const testing::MapSpec described{static_cast<bpf_map_type>(spec.type), spec.key_size, spec.value_size,
+        testing::needs_key_value_btf(spec.type)) {  // the value needs BTF
+      const testing::MapSpec described{spec.type, spec.key_size, spec.value_size,
                                         spec.max_entries, spec.map_flags, spec.spin_lock_off, spec.timer_off};
       if (int err = map_create(described, map); err < 0)
         return make_error(Errc::Io, "map " + spec.name + ": " + std::strerror(-err));
