@@ -43,7 +43,7 @@ Result<void> ctx_tail_zero(std::span<const std::uint8_t> ctx_in, std::size_t str
 template <class T>
 T ctx_from(std::span<const std::uint8_t> ctx_in) {
   T t{};
-  std::memcpy(&t, ctx_in.data(), std::min(ctx_in.size(), sizeof t));
+  if (!ctx_in.empty()) std::memcpy(&t, ctx_in.data(), std::min(ctx_in.size(), sizeof t));  // no ctx_in: data() may be null
   return t;
 }
 
