@@ -4,6 +4,7 @@
 // slot * 32 + i.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include "host_socket_maps.h"
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -11,20 +12,6 @@ struct {
   __type(key, __u32);
   __type(value, __u64);
 } fields SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_SOCKMAP);
-  __uint(max_entries, 8);
-  __uint(key_size, sizeof(__u32));
-  __uint(value_size, sizeof(__u64));
-} lookup_socks SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_SOCKHASH);
-  __uint(max_entries, 8);
-  __uint(key_size, sizeof(__u32));
-  __uint(value_size, sizeof(__u64));
-} lookup_hash SEC(".maps");
 
 static __always_inline void put(__u32 key, __u64 value) {
   __u64 *slot = bpf_map_lookup_elem(&fields, &key);
