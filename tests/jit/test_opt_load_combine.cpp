@@ -126,6 +126,24 @@ TEST_CASE("load combining: big-endian trees are one load and a byte swap", "[jit
     CHECK(on.narrow == 1);
     CHECK(on.swaps == 1);
     run_against_interpreter(program);
+    // A 2-byte load is zero above bit 16: the swap needs no zero-extension after it.
+    const auto listing = optimized_listing(program);
+#if defined(__x86_64__)
+    CHECK(count_of(listing, "rol ") == 1);
+    CHECK(count_of(listing, "movzx") == 1);  // the load
+#elif defined(__aarch64__)
+    CHECK(count_of(listing, "rev16") == 1);
+    CHECK(count_of(listing, "uxth") == 0);
+#endif
+  }
+  SECTION("be16 of a 2-byte load: no zero-extension; of a 4-byte load or a sum: kept") {
+    for (const char* body : {"ldxh %r0, [%r4+5]\nbe16 %r0\n", "ldxw %r0, [%r4+5]\nbe16 %r0\n",
+                             "ldxh %r0, [%r4+5]\nadd %r0, 0x1234567\nbswap16 %r0\n",
+                             "ldxb %r0, [%r4+5]\nldxb %r3, [%r4+9]\nlsh %r3, 8\nadd %r0, %r3\nbswap16 %r0\n"}) {
+      INFO(body);
+      const auto program = assemble_program(kPrologue + body + kEpilogue);
+      run_against_interpreter(program);
+    }
   }
   SECTION("four bytes, most significant first, in 32-bit operations") {
     const auto program = assemble_program(kPrologue +
@@ -202,5 +220,7 @@ TEST_CASE("load combining: checked builds keep every narrow access", "[jit][opt]
   // A checked access faults at its own pc for its own bytes: a tree running past the input's end
   // faults at the first byte load that leaves it, as the checked interpreter does.
   const auto program = assemble_program(kPrologue + le64_tree(0) + kEpilogue);
-  CHECK(counts(program, true, jit::Variant::Checked).narrow == 8);
+  const auto checked = counts(program, true, jit::Variant::Checked);
+  CHECK(checked.narrow == 8);
+  CHECK(checked.wide == 0);
 }
