@@ -80,140 +80,110 @@ TEST_CASE("load combining: clang's byte tree of an unaligned u64 is one 8-byte l
 #endif
 }
 
+namespace {
+
+/// A tree the pass combines (or must leave alone): live narrow loads with the pass off and on, byte swaps with it on.
+struct Combined {
+  const char* name;
+  std::string body;
+  int narrow_off, narrow_on, swaps_on;
+};
+
+void check_combined(const Combined& c) {
+  INFO(c.name);
+  const auto program = assemble_program(kPrologue + c.body + kEpilogue);
+  CHECK(counts(program, false).narrow == c.narrow_off);
+  CHECK(counts(program, false).swaps == 0);
+  const auto on = counts(program, true);
+  CHECK(on.narrow == c.narrow_on);
+  CHECK(on.swaps == c.swaps_on);
+  run_against_interpreter(program);
+}
+
+std::string be64_tree() {
+  std::string text = "ldxb %r0, [%r4+0]\n";
+  for (int k = 1; k < 8; ++k) text += "lsh %r0, 8\nldxb %r3, [%r4+" + std::to_string(k) + "]\nor %r0, %r3\n";
+  return text;
+}
+
+}  // namespace
+
 TEST_CASE("load combining: 32-bit trees, 2-byte leaves and indexed addresses", "[jit][opt][load_combine]") {
-  SECTION("alu32: four bytes with lsh32/or32 are one zero-extended 4-byte load") {
-    const auto program = assemble_program(kPrologue +
-                                          "ldxb %r0, [%r4+9]\nlsh32 %r0, 8\nldxb %r3, [%r4+8]\nor32 %r0, %r3\n"
-                                          "ldxb %r3, [%r4+10]\nlsh32 %r3, 16\nor32 %r0, %r3\n"
-                                          "ldxb %r3, [%r4+11]\nlsh32 %r3, 24\nor32 %r0, %r3\n" + kEpilogue);
-    CHECK(counts(program, false).narrow == 4);
-    CHECK(counts(program, true).narrow == 1);  // the 4-byte load
-    run_against_interpreter(program);
-  }
-  SECTION("two 2-byte halves") {
-    const auto program = assemble_program(kPrologue +
-                                          "ldxh %r0, [%r4+22]\nlsh %r0, 16\nldxh %r3, [%r4+20]\nor %r0, %r3\n" +
-                                          kEpilogue);
-    CHECK(counts(program, false).narrow == 2);
-    CHECK(counts(program, true).narrow == 1);
-    run_against_interpreter(program);
-  }
-  SECTION("three bytes in clang's order: the first two are a 2-byte load") {
-    const auto program = assemble_program(kPrologue +
-                                          "ldxb %r0, [%r4+1]\nlsh %r0, 8\nldxb %r3, [%r4+0]\nor %r0, %r3\n"
-                                          "ldxb %r3, [%r4+2]\nlsh %r3, 16\nor %r0, %r3\n" + kEpilogue);
-    CHECK(counts(program, false).narrow == 3);
-    CHECK(counts(program, true).narrow == 2);
-    run_against_interpreter(program);
-  }
-  SECTION("an indexed base: [r4 + r8 + k] with the same index") {
-    const auto program = assemble_program(kPrologue +
-                                          "ldxb %r8, [%r6+0]\nand %r8, 15\nadd %r8, %r4\n"
-                                          "ldxb %r0, [%r8+1]\nlsh %r0, 8\nldxb %r3, [%r8+0]\nor %r0, %r3\n" + kEpilogue);
-    CHECK(counts(program, false).narrow == 3);
-    CHECK(counts(program, true).narrow == 2);  // the index byte and the 2-byte load
-    run_against_interpreter(program);
-  }
+  const Combined cases[] = {
+      {"alu32: four bytes with lsh32/or32 are one zero-extended 4-byte load",
+       "ldxb %r0, [%r4+9]\nlsh32 %r0, 8\nldxb %r3, [%r4+8]\nor32 %r0, %r3\nldxb %r3, [%r4+10]\nlsh32 %r3, 16\n"
+       "or32 %r0, %r3\nldxb %r3, [%r4+11]\nlsh32 %r3, 24\nor32 %r0, %r3\n", 4, 1, 0},
+      {"two 2-byte halves", "ldxh %r0, [%r4+22]\nlsh %r0, 16\nldxh %r3, [%r4+20]\nor %r0, %r3\n", 2, 1, 0},
+      {"three bytes in clang's order: the first two are a 2-byte load",
+       "ldxb %r0, [%r4+1]\nlsh %r0, 8\nldxb %r3, [%r4+0]\nor %r0, %r3\nldxb %r3, [%r4+2]\nlsh %r3, 16\nor %r0, %r3\n",
+       3, 2, 0},
+      {"an indexed base: [r4 + r8 + k] with the same index (the index byte stays)",
+       "ldxb %r8, [%r6+0]\nand %r8, 15\nadd %r8, %r4\nldxb %r0, [%r8+1]\nlsh %r0, 8\nldxb %r3, [%r8+0]\nor %r0, %r3\n",
+       3, 2, 0},
+  };
+  for (const auto& c : cases) check_combined(c);
 }
 
 TEST_CASE("load combining: big-endian trees are one load and a byte swap", "[jit][opt][load_combine]") {
-  SECTION("p[0] << 8 | p[1]") {
-    const auto program = assemble_program(kPrologue +
-                                          "ldxb %r0, [%r4+12]\nlsh %r0, 8\nldxb %r3, [%r4+13]\nor %r0, %r3\n" +
-                                          kEpilogue);
-    CHECK(counts(program, false).narrow == 2);
-    const auto on = counts(program, true);
-    CHECK(on.narrow == 1);
-    CHECK(on.swaps == 1);
-    run_against_interpreter(program);
-    // A 2-byte load is zero above bit 16: the swap needs no zero-extension after it.
-    const auto listing = optimized_listing(program);
+  const Combined cases[] = {
+      {"p[0] << 8 | p[1]", "ldxb %r0, [%r4+12]\nlsh %r0, 8\nldxb %r3, [%r4+13]\nor %r0, %r3\n", 2, 1, 1},
+      {"four bytes, most significant first, in 32-bit operations",
+       "ldxb %r0, [%r4+30]\nlsh32 %r0, 24\nldxb %r3, [%r4+31]\nlsh32 %r3, 16\nor32 %r0, %r3\nldxb %r3, [%r4+32]\n"
+       "lsh32 %r3, 8\nor32 %r0, %r3\nldxb %r3, [%r4+33]\nor32 %r0, %r3\n", 4, 1, 1},
+      {"eight bytes, most significant first (no narrow load left)", be64_tree(), 8, 0, 1},
+  };
+  for (const auto& c : cases) check_combined(c);
+  // A 2-byte load is zero above bit 16: the swap needs no zero-extension after it.
+  const auto listing = optimized_listing(assemble_program(kPrologue + cases[0].body + kEpilogue));
 #if defined(__x86_64__)
-    CHECK(count_of(listing, "rol ") == 1);
-    CHECK(count_of(listing, "movzx") == 1);  // the load
+  CHECK(count_of(listing, "rol ") == 1);
+  CHECK(count_of(listing, "movzx") == 1);  // the load
 #elif defined(__aarch64__)
-    CHECK(count_of(listing, "rev16") == 1);
-    CHECK(count_of(listing, "uxth") == 0);
+  CHECK(count_of(listing, "rev16") == 1);
+  CHECK(count_of(listing, "uxth") == 0);
 #endif
-  }
-  SECTION("be16 of a 2-byte load: no zero-extension; of a 4-byte load or a sum: kept") {
-    for (const char* body : {"ldxh %r0, [%r4+5]\nbe16 %r0\n", "ldxw %r0, [%r4+5]\nbe16 %r0\n",
-                             "ldxh %r0, [%r4+5]\nadd %r0, 0x1234567\nbswap16 %r0\n",
-                             "ldxb %r0, [%r4+5]\nldxb %r3, [%r4+9]\nlsh %r3, 8\nadd %r0, %r3\nbswap16 %r0\n"}) {
-      INFO(body);
-      const auto program = assemble_program(kPrologue + body + kEpilogue);
-      run_against_interpreter(program);
-    }
-  }
-  SECTION("four bytes, most significant first, in 32-bit operations") {
-    const auto program = assemble_program(kPrologue +
-                                          "ldxb %r0, [%r4+30]\nlsh32 %r0, 24\nldxb %r3, [%r4+31]\nlsh32 %r3, 16\n"
-                                          "or32 %r0, %r3\nldxb %r3, [%r4+32]\nlsh32 %r3, 8\nor32 %r0, %r3\n"
-                                          "ldxb %r3, [%r4+33]\nor32 %r0, %r3\n" + kEpilogue);
-    CHECK(counts(program, false).narrow == 4);
-    const auto on = counts(program, true);
-    CHECK(on.narrow == 1);
-    CHECK(on.swaps == 1);
-    run_against_interpreter(program);
-  }
-  SECTION("eight bytes, most significant first") {
-    std::string text = kPrologue + "ldxb %r0, [%r4+0]\n";
-    for (int k = 1; k < 8; ++k) text += "lsh %r0, 8\nldxb %r3, [%r4+" + std::to_string(k) + "]\nor %r0, %r3\n";
-    const auto program = assemble_program(text + kEpilogue);
-    CHECK(counts(program, false).narrow == 8);
-    const auto on = counts(program, true);
-    CHECK(on.narrow == 0);
-    CHECK(on.wide == 1);
-    CHECK(on.swaps == 1);
-    run_against_interpreter(program);
+  // Swaps the backends shorten or keep whole: be16 of a 2-byte load, of a 4-byte load, of sums.
+  for (const char* body : {"ldxh %r0, [%r4+5]\nbe16 %r0\n", "ldxw %r0, [%r4+5]\nbe16 %r0\n",
+                           "ldxh %r0, [%r4+5]\nadd %r0, 0x1234567\nbswap16 %r0\n",
+                           "ldxb %r0, [%r4+5]\nldxb %r3, [%r4+9]\nlsh %r3, 8\nadd %r0, %r3\nbswap16 %r0\n"}) {
+    INFO(body);
+    run_against_interpreter(assemble_program(kPrologue + body + kEpilogue));
   }
 }
 
 TEST_CASE("load combining: trees that do not read one tiled range stay narrow", "[jit][opt][load_combine]") {
-  struct Case {
-    const char* name;
-    std::string body;
-    int narrow;  // live narrow loads, pass on or off
-  };
-  const Case cases[] = {
+  const Combined cases[] = {
       {"three bytes (no 3-byte load; no pair of them in one subtree)",
-       "ldxb %r0, [%r4+2]\nlsh %r0, 16\nldxb %r3, [%r4+0]\nor %r0, %r3\nldxb %r3, [%r4+1]\nlsh %r3, 8\nor %r0, %r3\n", 3},
+       "ldxb %r0, [%r4+2]\nlsh %r0, 16\nldxb %r3, [%r4+0]\nor %r0, %r3\nldxb %r3, [%r4+1]\nlsh %r3, 8\nor %r0, %r3\n", 3, 3, 0},
       {"a missing byte (0, 1, 3 of four; 0 and 3 first)",
-       "ldxb %r0, [%r4+3]\nlsh %r0, 24\nldxb %r3, [%r4+0]\nor %r0, %r3\nldxb %r3, [%r4+1]\nlsh %r3, 8\nor %r0, %r3\n", 3},
+       "ldxb %r0, [%r4+3]\nlsh %r0, 24\nldxb %r3, [%r4+0]\nor %r0, %r3\nldxb %r3, [%r4+1]\nlsh %r3, 8\nor %r0, %r3\n", 3, 3, 0},
       {"a byte shifted to the wrong place",
-       "ldxb %r0, [%r4+1]\nlsh %r0, 16\nldxb %r3, [%r4+0]\nor %r0, %r3\n", 2},
+       "ldxb %r0, [%r4+1]\nlsh %r0, 16\nldxb %r3, [%r4+0]\nor %r0, %r3\n", 2, 2, 0},
       {"overlapping offsets (2 bytes at 0, a byte at 1)",
        "ldxh %r0, [%r4+0]\nldxb %r3, [%r4+1]\nlsh %r3, 16\nor %r0, %r3\nldxb %r3, [%r4+3]\nlsh %r3, 24\nor %r0, %r3\n",
-       3},
-      {"one byte twice", "ldxb %r0, [%r4+0]\nlsh %r0, 8\nor %r0, %r0\n", 1},
+       3, 3, 0},
+      {"one byte twice", "ldxb %r0, [%r4+0]\nlsh %r0, 8\nor %r0, %r0\n", 1, 1, 0},
       {"a store between the loads (through r6: the same address, another root)",
-       "ldxb %r0, [%r4+1]\nlsh %r0, 8\nstb [%r6+0], 0x5a\nldxb %r3, [%r4+0]\nor %r0, %r3\n", 2},
+       "ldxb %r0, [%r4+1]\nlsh %r0, 8\nstb [%r6+0], 0x5a\nldxb %r3, [%r4+0]\nor %r0, %r3\n", 2, 2, 0},
       {"a store after the loads, before the or",
-       "ldxb %r0, [%r4+1]\nlsh %r0, 8\nldxb %r3, [%r4+0]\nstb [%r6+1], 0x5a\nor %r0, %r3\n", 2},
+       "ldxb %r0, [%r4+1]\nlsh %r0, 8\nldxb %r3, [%r4+0]\nstb [%r6+1], 0x5a\nor %r0, %r3\n", 2, 2, 0},
       {"a helper call between the loads",
-       "ldxb %r7, [%r4+1]\nlsh %r7, 8\ncall 5\nldxb %r3, [%r4+0]\nor %r7, %r3\nmov %r0, %r7\n", 2},
+       "ldxb %r7, [%r4+1]\nlsh %r7, 8\ncall 5\nldxb %r3, [%r4+0]\nor %r7, %r3\nmov %r0, %r7\n", 2, 2, 0},
       {"different bases (r4 + 0 or 1 from the input)",
        "ldxb %r8, [%r6+0]\nand %r8, 1\nmov %r5, %r4\nadd %r5, %r8\n"
-       "ldxb %r0, [%r4+1]\nlsh %r0, 8\nldxb %r3, [%r5+0]\nor %r0, %r3\n", 3},
+       "ldxb %r0, [%r4+1]\nlsh %r0, 8\nldxb %r3, [%r5+0]\nor %r0, %r3\n", 3, 3, 0},
       {"a sign-extending leaf",
-       "ldxb %r0, [%r4+1]\nlsh %r0, 8\nldxsb %r3, [%r4+0]\nor %r0, %r3\n", 2},
+       "ldxb %r0, [%r4+1]\nlsh %r0, 8\nldxsb %r3, [%r4+0]\nor %r0, %r3\n", 2, 2, 0},
       {"a 32-bit or that drops the upper word (tiled offsets, right shifts)",
-       "ldxw %r0, [%r4+4]\nlsh %r0, 32\nldxw %r3, [%r4+0]\nor32 %r0, %r3\n", 2},
+       "ldxw %r0, [%r4+4]\nlsh %r0, 32\nldxw %r3, [%r4+0]\nor32 %r0, %r3\n", 2, 2, 0},
       {"a 32-bit shift that drops a byte (bytes 4..5 at bit 32 through lsh32 24, lsh 8)",
        "ldxh %r0, [%r4+4]\nlsh32 %r0, 24\nlsh %r0, 8\nldxb %r3, [%r4+0]\nor %r0, %r3\nldxb %r3, [%r4+1]\nlsh %r3, 8\n"
        "or %r0, %r3\nldxh %r3, [%r4+2]\nlsh %r3, 16\nor %r0, %r3\nldxh %r3, [%r4+6]\nlsh %r3, 48\nor %r0, %r3\n",
-       5},
+       5, 5, 0},
       {"loads from r1 itself (the context pointer in the kernel ABI)",
-       "ldxb %r0, [%r1+1]\nlsh %r0, 8\nldxb %r3, [%r1+0]\nor %r0, %r3\n", 2},
+       "ldxb %r0, [%r1+1]\nlsh %r0, 8\nldxb %r3, [%r1+0]\nor %r0, %r3\n", 2, 2, 0},
   };
-  for (const auto& c : cases) {
-    INFO(c.name);
-    const auto program = assemble_program(kPrologue + c.body + kEpilogue);
-    CHECK(counts(program, false).narrow == c.narrow);
-    CHECK(counts(program, true).narrow == c.narrow);
-    CHECK(counts(program, true).swaps == 0);
-    run_against_interpreter(program);
-  }
+  for (const auto& c : cases) check_combined(c);
 }
 
 TEST_CASE("load combining: checked builds keep every narrow access", "[jit][opt][load_combine][checked]") {
