@@ -36,6 +36,9 @@ namespace {
 
 constexpr std::size_t kMaxLeaves = 8;
 constexpr std::size_t kMaxNodes = 32;
+// Displacements stay well inside 32 bits, as address folding keeps them: a backend may add its own
+// frame offset to one.
+constexpr std::int64_t kMaxDisp = INT32_MAX / 2;
 
 struct Leaf {
   ValueId id;
@@ -106,8 +109,8 @@ Address address_of(const Function& fn, const Inst& load) {
   ValueId v = resolve(fn, load.args[0]), base = 0;
   std::int64_t delta = 0;
   while (split_constant(fn, v, base, delta)) {
-    a.off += delta;  // bounded below by the check on the combined displacement
-    if (a.off > INT32_MAX || a.off < INT32_MIN) return Address{};
+    a.off += delta;
+    if (a.off > kMaxDisp || a.off < -kMaxDisp) return Address{};
     v = resolve(fn, base);
   }
   a.root = v;
