@@ -714,7 +714,7 @@ Result<void> OptEmitter::emit_unary(ValueId id) {
       // cleared), REV of a W or X register reverses all of its bytes.
       if (i.bits == 16) {
         a_.rev16(W(t), A);
-        a_.uxth(W(t), W(t));
+        if (!zero_above_16(fn_, i.args[0])) a_.uxth(W(t), W(t));
       } else {
         a_.rev(gp(t, w64), A);
       }

@@ -107,6 +107,13 @@ inline ValueId index_of(const Inst& i) {
   return kNoValue;
 }
 
+/// True when v is a zero-extending load of at most 2 bytes, so its bits 16..63 are zero (a 16-bit byte
+/// swap of it needs no zero-extension after swapping the low half).
+inline bool zero_above_16(const Function& fn, ValueId v) {
+  const Inst& i = fn.values[v];
+  return i.op == Op::Load && !i.sx && i.bits <= 2;
+}
+
 /// True for instructions a pass may delete when nothing uses their result.
 bool is_pure(const Inst& inst);
 

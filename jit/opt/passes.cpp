@@ -344,10 +344,11 @@ Result<PassSet> passes_without(std::string_view names) {
     else if (name == "licm") set.licm = false;
     else if (name == "cse_loads") set.cse_loads = false;
     else if (name == "licm_loads") set.licm_loads = false;
+    else if (name == "combine_loads") set.combine_loads = false;
     else if (!name.empty())
       return make_error(Errc::InvalidArgument, "unknown optimizing-tier pass '" + std::string(name) +
                                                    "' (promote_stack, fold_constants, remove_zext, "
-                                                   "strength_reduce, cse, fold_addresses, dce, licm, select, cse_loads, licm_loads)");
+                                                   "strength_reduce, cse, fold_addresses, dce, licm, select, cse_loads, licm_loads, combine_loads)");
   }
   return set;
 }
@@ -363,6 +364,7 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
   if (passes.strength_reduce) reduce_strength(fn);
   if (passes.cse) eliminate_common_subexpressions(fn, passes.cse_loads, facts);
   if (passes.fold_addresses) fold_address_offsets(fn);
+  if (passes.combine_loads) combine_narrow_loads(fn);
   if (passes.dce) eliminate_dead_code(fn);
   if (passes.licm) hoist_loop_invariants(fn, passes.licm_loads, facts);
   if (passes.select) select_small_diamonds(fn);

@@ -23,6 +23,7 @@ struct PassSet {
   bool licm = true;            // loop-invariant pure operations and wide constants move to the preheader (licm.cpp)
   bool cse_loads = true;       // with cse: repeated loads and loads of stored values reuse them (cse.cpp, memory_alias.cpp)
   bool licm_loads = true;      // with licm: loop-invariant loads no store in the loop may alias move too (licm.cpp)
+  bool combine_loads = true;   // or/shift trees of adjacent narrow loads become one wide load (load_combine.cpp)
 };
 
 /// All passes but those named, comma separated (the PassSet member names); InvalidArgument naming
@@ -82,6 +83,11 @@ std::uint32_t hoist_loop_invariants(Function& fn);
 /// The same, and with `loads` loads no store, atomic or call in the loop may alias, in the loop's head
 /// and safe to run in the preheader (licm.cpp).
 std::uint32_t hoist_loop_invariants(Function& fn, bool loads, const VerifierFacts& facts);
+
+/// Load combining (load_combine.cpp): an or/shift tree of unchecked zero-extending loads of adjacent
+/// bytes from one address (little-endian order) becomes one load of 2, 4 or 8 bytes; in big-endian
+/// order (byte loads) that load byte-swapped. Returns how many trees it combined.
+std::uint32_t combine_narrow_loads(Function& fn);
 
 /// Checked builds (checked_accesses.cpp): clears `checked` on the accesses the IR proves inside a
 /// frame that is live where they run (FramePtr(d) + a constant, d at most the access's depth, the

@@ -508,7 +508,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
           if (src.id() != t) a_.mov(gp(t, i.bits == 64), gp(src.id(), i.bits == 64));
           if (i.bits == 16) {
             a_.rol(x86::gpw(t), imm(8));
-            a_.movzx(x86::gpd(t), x86::gpw(t));
+            if (!zero_above_16(fn_, i.args[0])) a_.movzx(x86::gpd(t), x86::gpw(t));
           } else {
             a_.bswap(gp(t, i.bits == 64));
           }
