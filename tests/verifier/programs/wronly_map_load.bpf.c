@@ -2,16 +2,7 @@
 // error: read from map forbidden
 // A map the program may only write (BPF_F_WRONLY_PROG): storing into its value is fine, loading from
 // it is not (the kernel's check_map_access_type).
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 2);
-  __uint(map_flags, BPF_F_WRONLY_PROG);
-  __type(key, __u32);
-  __type(value, __u64);
-} sink SEC(".maps");
+#include "wronly_map.h"
 
 SEC("xdp")
 int wronly_map_load(struct xdp_md *ctx) {

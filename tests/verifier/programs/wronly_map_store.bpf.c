@@ -1,15 +1,6 @@
 // verdict: accept
 // The program stores into a BPF_F_WRONLY_PROG map's value, which that flag allows.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 2);
-  __uint(map_flags, BPF_F_WRONLY_PROG);
-  __type(key, __u32);
-  __type(value, __u64);
-} sink SEC(".maps");
+#include "wronly_map.h"
 
 SEC("xdp")
 int wronly_map_store(struct xdp_md *ctx) {
