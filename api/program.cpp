@@ -187,6 +187,8 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     return make_error(Errc::Unsupported, "program '" + source.name + "' in section '" + source.section +
                                              "': the section names no program type libbpf knows; give one with --type (CLI) or ProgramOptions::type");
   }
+  if (source.spec != nullptr && !source.spec->decode_error.empty())
+    return make_error(Errc::Malformed, source.spec->decode_error);
   if (source.spec != nullptr && !source.spec->unresolved_extern.empty())
     return make_error(Errc::Unsupported, "program '" + source.name + "': not supported yet: " + source.spec->unresolved_extern +
                                              " (kfuncs the kernel's BTF lacks, and ksyms neither the kernel's BTF nor kallsyms resolve, name kernel code and objects)");

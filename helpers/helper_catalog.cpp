@@ -42,7 +42,8 @@ constexpr ArgType A = ArgType::Anything, C = ArgType::PtrToCtx, M = ArgType::Con
                   Btf = ArgType::PtrToBtfId, Dyn = ArgType::PtrToDynptr,
                   Fn = ArgType::PtrToFunc, Long = ArgType::PtrToLong, Int = ArgType::PtrToInt,
                   Kptr = ArgType::PtrToKptr, CtxOrNull = ArgType::PtrToCtxOrNull,
-                  Val0 = ArgType::PtrToMapValueOrNull, Btf0 = ArgType::PtrToBtfIdOrNull;
+                  Val0 = ArgType::PtrToMapValueOrNull, Btf0 = ArgType::PtrToBtfIdOrNull,
+                  Mem0 = ArgType::PtrToMemOrNull;
 constexpr RetType I = RetType::Integer, Val = RetType::PtrToMapValueOrNull, Sock = RetType::PtrToSocketOrNull,
                   SockCommon = RetType::PtrToSockCommonOrNull, TcpSock = RetType::PtrToTcpSockOrNull,
                   Obj = RetType::PtrToBtfId;
@@ -137,7 +138,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(get_netns_cookie, kNotYet, I, CtxOrNull),  // ARG_PTR_TO_CTX_OR_NULL in every program type's proto
     ROW(get_current_ancestor_cgroup_id, kNotYet, I, A),
     ROW(sk_assign, kNotYet, I, C, BSkc, A),
-    ROW(seq_printf, kNotYet, I, Btf, Mem, Sz, Mem, Sz0),
+    ROW(seq_printf, kNotYet, I, Btf, Mem, Sz, Mem0, Sz0),
     ROW(seq_write, kNotYet, I, Btf, Mem, Sz0),
     ROW(sk_cgroup_id, kNotYet, I, BSkc),
     ROW(sk_ancestor_cgroup_id, kNotYet, I, BSkc, A),
@@ -176,7 +177,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(get_attach_cookie, 0, I, C),                          // no cookie was attached
     ROW(task_pt_regs, kNotYet, Obj, Btf),
     ROW(get_branch_snapshot, -ENOENT, I, Out, Sz0, A),        // no branch records
-    ROW(trace_vprintk, kNotYet, I, Mem, Sz, Mem, Sz0),        // implemented in print_helpers.cpp
+    ROW(trace_vprintk, kNotYet, I, Mem, Sz, Mem0, Sz0),       // implemented in print_helpers.cpp
     ROW(skc_to_unix_sock, kNotYet, Obj, BSkc),
     ROW(kallsyms_lookup_name, -ENOENT, I, Mem, Sz, A, Long),  // no kernel symbols in userspace
     ROW(find_vma, kNotYet, I, Btf, A, Fn, A, A),

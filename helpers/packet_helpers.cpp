@@ -361,8 +361,8 @@ void add_packet_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_l3_csum_replace, "bpf_l3_csum_replace", l3_csum_replace, rt, RetType::Integer, csum_args));
   reg.add(entry(BPF_FUNC_l4_csum_replace, "bpf_l4_csum_replace", l4_csum_replace, rt, RetType::Integer, csum_args));
   reg.add(entry(BPF_FUNC_csum_diff, "bpf_csum_diff", csum_diff, rt, RetType::Integer,
-                {ArgType::PtrToMem, ArgType::ConstSizeOrZero, ArgType::PtrToMem, ArgType::ConstSizeOrZero,
-                 ArgType::Anything}));
+                {ArgType::PtrToMemOrNull, ArgType::ConstSizeOrZero, ArgType::PtrToMemOrNull,
+                 ArgType::ConstSizeOrZero, ArgType::Anything}));
   // Not a helper id: the engines call it for LD_ABS/LD_IND (the signature is unused).
   reg.set_packet_load(entry(0, "ld_abs/ld_ind", skb_legacy_load, rt, RetType::Integer, {}));
   reg.add(entry(BPF_FUNC_redirect, "bpf_redirect", redirect, rt, RetType::Integer, {ArgType::Anything, ArgType::Anything}));

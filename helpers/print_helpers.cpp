@@ -90,9 +90,9 @@ void add_print_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_trace_printk, "bpf_trace_printk", trace_printk, rt, RetType::Integer,
                 {ArgType::PtrToMem, ArgType::ConstSize}));
   reg.add(entry(BPF_FUNC_trace_vprintk, "bpf_trace_vprintk", trace_vprintk, rt, RetType::Integer,
-                {ArgType::PtrToMem, ArgType::ConstSize, ArgType::PtrToMem, ArgType::ConstSizeOrZero}));
+                {ArgType::PtrToMem, ArgType::ConstSize, ArgType::PtrToMemOrNull, ArgType::ConstSizeOrZero}));
   reg.add(entry(BPF_FUNC_snprintf, "bpf_snprintf", snprintf_helper, rt, RetType::Integer,
-                {ArgType::PtrToUninitMem, ArgType::ConstSizeOrZero, ArgType::PtrToConstStr, ArgType::PtrToMem,
+                {ArgType::PtrToUninitMem, ArgType::ConstSizeOrZero, ArgType::PtrToConstStr, ArgType::PtrToMemOrNull,
                  ArgType::ConstSizeOrZero}));
 }
 

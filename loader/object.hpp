@@ -131,6 +131,10 @@ struct ProgramSpec {
   /// Non-empty: "extern ksym 'X' at insn N" — the program (or a subprogram it links) uses an extern bpfvm
   /// cannot resolve, so loading it is refused; the object's other programs load.
   std::string unresolved_extern;
+  /// Non-empty: why vm::decode_program refused the linked instructions (program stays empty); making
+  /// the program is refused (Errc::Malformed), as libbpf loads only the programs asked for, the rest
+  /// of the object loads.
+  std::string decode_error;
 };
 
 struct Object {

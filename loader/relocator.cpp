@@ -250,10 +250,9 @@ Result<void> link_programs(LoadContext& ctx) {
       }
     std::stable_sort(prog.line_info.begin(), prog.line_info.end(), [](const LineInfo& a, const LineInfo& b) { return a.insn < b.insn; });
     auto decoded = vm::decode_program(std::move(insns), prog.name);
-    if (!decoded) {
-      auto e = std::move(decoded).error();
-      e.reason = where + " (section '" + prog.section + "'): " + e.reason;
-      return e;
+    if (!decoded) {  // refused when this program is made (api/program.cpp); the object's others load
+      prog.decode_error = where + " (section '" + prog.section + "'): " + std::move(decoded).error().reason;
+      continue;
     }
     prog.program = std::move(*decoded);
     for (const auto& r : prog.relocations)  // the kfuncs its calls name, once each

@@ -14,6 +14,7 @@ namespace bpfvm::verifier {
 namespace {
 
 constexpr std::uint32_t kRdonlyProg = 1u << 7;  // BPF_F_RDONLY_PROG
+constexpr std::uint32_t kWronlyProg = 1u << 8;  // BPF_F_WRONLY_PROG
 constexpr std::int64_t kMaxOffset = std::int64_t{1} << 29;  // BPF_MAX_VAR_OFF
 
 // Unknown bytes of the given width, zero-extended.
@@ -310,6 +311,7 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
       if (auto c = bounds(pc, d, range, size, map->value_size)) return c;
       if (auto c = special_fields_untouched(pc, d, *map, range, size)) return c;
       if (write && (map->flags & kRdonlyProg)) return violation(pc, ViolationKind::ReadOnlyWrite, d);
+      if (!write && (map->flags & kWronlyProg)) return violation(pc, ViolationKind::WriteOnlyRead, d);
       if (stores_pointer && opts.unprivileged) return leak_into(pc, d, p.type);
       break;
     }
@@ -401,6 +403,7 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
         limit = map->value_size;
         if (auto c = special_fields_untouched(pc, d, *map, range, size_max)) return c;
         if (write && (map->flags & kRdonlyProg)) return violation(pc, ViolationKind::ReadOnlyWrite, d);
+        if (!write && (map->flags & kWronlyProg)) return violation(pc, ViolationKind::WriteOnlyRead, d);
       } else if (p.type == RegType::Packet || p.type == RegType::PacketMeta) {
         if (write && !opts.program_type.packet_writable) return violation(pc, ViolationKind::ReadOnlyWrite, d);
         return packet_bounds(s, pc, d, p, range, size_max);

@@ -62,6 +62,7 @@ enum class ViolationKind : std::uint8_t {
   KfuncNotAllowed,     // kfunc call the kernel refuses: unknown, not for this type or unprivileged (note says which)
   Unsupported,         // a construct this verifier does not handle yet
   StackSpillSize,      // a pointer stored to or loaded from the stack in fewer than 8 bytes
+  WriteOnlyRead,       // load (or helper read) from the value of a BPF_F_WRONLY_PROG map
 };
 
 /// The facts a message needs. Fields a kind does not use keep their defaults.
@@ -91,6 +92,9 @@ inline constexpr std::string_view kPointerFromScalar = "pointer from scalar";
 /// ViolationDetail::note of PointerArithmetic for an ALU op on two pointers other than a privileged
 /// subtraction (detail.reg the destination, detail.limit the op's isa::Kind).
 inline constexpr std::string_view kPointerWithPointer = "pointer with pointer";
+/// ViolationDetail::note of PointerArithmetic for `stack pointer -= scalar` (the kernel's
+/// adjust_ptr_min_max_vals refuses every subtraction from a stack pointer; `+= -8` is the way).
+inline constexpr std::string_view kStackSubtraction = "subtraction from stack pointer";
 
 struct Violation {
   std::uint32_t pc = 0;

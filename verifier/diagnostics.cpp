@@ -124,6 +124,7 @@ const char* arg_type_name(vm::ArgType t) {
     case vm::ArgType::PtrToMapValueOrNull: return "a pointer to a map value or NULL";
     case vm::ArgType::PtrToBtfIdOrNull: return "ptr_to_btf_id or NULL (a kernel object)";
     case vm::ArgType::PtrToSocketOrNull: return "sock or NULL (a full socket pointer)";
+    case vm::ArgType::PtrToMemOrNull: return "a pointer to readable memory, or NULL with a zero size";
   }
   return "?";
 }
@@ -247,6 +248,7 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::PointerArithmetic:
       if (d.note == kPointerFromScalar) return r + " tried to subtract pointer from scalar";
       if (d.note == kPointerWithPointer) return r + " pointer " + alu_op_text(d.limit) + " pointer prohibited";
+      if (d.note == kStackSubtraction) return r + " subtraction from stack pointer prohibited (add a negative offset)";
       return r + " pointer arithmetic on " + (s ? type_name(s->reg(d.reg)) : std::string("pointer")) +
              " prohibited (only 64-bit add/sub of a scalar to a non-null data pointer)";
     case ViolationKind::PointerOffsetRange: {
@@ -333,6 +335,9 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::AtomicNotAllowed:
       return "BPF_ATOMIC stores into " + r + " " + (s ? type_name(s->reg(d.reg)) : std::string()) + " is not allowed";
     case ViolationKind::MisalignedAtomic:
+      if (d.arg > 0)
+        return "misaligned " + region_name(s, d.reg) + " access " + r + " " + offs + " size=" + std::to_string(d.size) +
+               ": argument " + std::to_string(d.arg) + " of " + callee_name(o, d) + " must be aligned to its size";
       return "misaligned atomic access to " + region_name(s, d.reg) + " " + r + " " + offs + " size=" +
              std::to_string(d.size) + ": atomics need an address aligned to their width";
     case ViolationKind::Timer:
@@ -372,6 +377,10 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
     case ViolationKind::StackSpillSize:
       return std::string("invalid size of register ") + (d.write ? "spill" : "fill") + ": stack " + offs + " size=" +
              std::to_string(d.size) + ": a pointer is stored to and loaded from the stack only as a whole 8-byte register";
+    case ViolationKind::WriteOnlyRead:
+      return "read from map forbidden: " + r + " points into the value of a map created with BPF_F_WRONLY_PROG" +
+             (d.arg > 0 ? " (argument " + std::to_string(d.arg) + " of " + callee_name(o, d) + ", which the helper reads)"
+                        : std::string());
   }
   (void)p;
   return "rejected";

@@ -122,6 +122,13 @@ Check pointer_alu(Env& env, State& s, std::uint32_t pc, const isa::OpInfo& op, i
   }
   const RegValue& ptr = a.is_pointer() ? a : b;
   const RegValue& off = a.is_pointer() ? b : a;
+  // adjust_ptr_min_max_vals: CONST_PTR_TO_MAP plus a known 0 (either operand order) is the map
+  // pointer unchanged; unprivileged, sanitize_ptr_alu still refuses it (no limit for a map pointer).
+  if (ptr.type == RegType::MapPtr && !ptr.maybe_null && op.width == 64 && op.kind == Kind::Add && !unpriv &&
+      off.value.is_const() && off.value.const_value() == 0) {
+    s.reg(dst) = ptr;
+    return std::nullopt;
+  }
   const bool ok_op = op.width == 64 && (op.kind == Kind::Add || (op.kind == Kind::Sub && a.is_pointer()));
   if (!ok_op || !arithmetic_allowed(ptr)) {
     d.reg = a.is_pointer() ? dst : src;
@@ -136,6 +143,10 @@ Check pointer_alu(Env& env, State& s, std::uint32_t pc, const isa::OpInfo& op, i
   if (ptr.type == RegType::FlowKeys && !off.value.is_const()) return violation(pc, ViolationKind::PointerArithmetic, d);
   if (auto c = sane_offset(pc, d, off.value, false)) return c;
   if (auto c = sane_offset(pc, d, ptr.value, true)) return c;
+  if (op.kind == Kind::Sub && ptr.type == RegType::Stack) {
+    d.note = kStackSubtraction;
+    return violation(pc, ViolationKind::PointerArithmetic, d);
+  }
   RegValue r = ptr;
   r.value = op.kind == Kind::Add ? ptr.value.add(off.value) : ptr.value.sub(off.value);
   if (auto c = sane_offset(pc, d, r.value, true)) return c;

@@ -344,6 +344,7 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         break;
       }
       case ArgType::PtrToMem:
+      case ArgType::PtrToMemOrNull:
       case ArgType::PtrToUninitMem: {
         const bool write = t == ArgType::PtrToUninitMem;
         const ArgType size_type = i + 1 < 5 ? sig.args[static_cast<std::size_t>(i + 1)] : ArgType::DontCare;
@@ -363,8 +364,10 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         if (size.value.umax() >= static_cast<std::uint64_t>(kMaxHelperMemBytes) ||
             (size_type == ArgType::ConstSize && size.value.umin() == 0))
           return violation(pc, ViolationKind::HelperArgSize, ds);
+        // check_func_arg: a NULL (scalar 0) only where the prototype says PTR_MAYBE_NULL, and then with a
+        // size that may be zero (a larger one fails in check_helper_mem below, as the kernel's does).
         if (size.value.umax() == 0 && !v.is_pointer()) {
-          if (!is_zero(v)) return wrong();
+          if (!is_zero(v) || t != ArgType::PtrToMemOrNull) return wrong();
           break;
         }
         if (auto c = check_helper_mem(opts, s, pc, r, static_cast<std::int64_t>(size.value.umin()),
@@ -399,6 +402,17 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
       case ArgType::PtrToInt: {
         const std::int64_t size = t == ArgType::PtrToLong ? 8 : 4;
         if (auto c = check_helper_mem(opts, s, pc, r, size, size, true, helper, r, env.reads_uninit_stack)) return c;
+        // MEM_ALIGNED: check_ptr_alignment(strict) on every possible offset; a packet pointer counts
+        // NET_IP_ALIGN (2) bytes before the data, as the kernel's check_pkt_ptr_alignment does.
+        const bool pkt = v.type == RegType::Packet || v.type == RegType::PacketMeta;
+        const ScalarDomain at = pkt ? v.value.add(ScalarDomain::constant(2)) : v.value;
+        const std::uint64_t low = static_cast<std::uint64_t>(size) - 1;
+        if (((at.bits().mask() | at.bits().value()) & low) != 0) {
+          d.off_min = v.value.smin();
+          d.off_max = v.value.smax();
+          d.size = size;
+          return violation(pc, ViolationKind::MisalignedAtomic, d);
+        }
         break;
       }
       case ArgType::ConstAllocSizeOrZero:

@@ -211,6 +211,26 @@ void packet_compare(State& taken, State& fall, Kind k, const RegValue& p, bool m
 
 }  // namespace
 
+// The kernel's is_branch_taken decides `ptr == 0` only for the types its reg_not_null lists: sockets,
+// map values, ring buffer memory, trusted kernel objects. A context, stack or packet pointer compared
+// with 0 explores both edges there (a loop on the dead edge is "infinite loop detected"), so here too.
+// (Plain programs' input memory may be a null pointer when it is empty, so Mem is never decided.)
+namespace {
+
+bool decided_against_zero(const RegValue& ptr) {
+  switch (ptr.type) {
+    case RegType::Socket: case RegType::TcpSock: case RegType::SockCommon: case RegType::MapValue:
+    case RegType::RingbufMem:
+      return true;
+    case RegType::BtfId:
+      return !ptr.untrusted;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 Check transfer_jump(Env& env, State& s, std::uint32_t pc, Successors& out) {
   const auto& op = env.program.op(pc);
   const auto& in = env.program.insns[pc];
@@ -263,9 +283,8 @@ Check transfer_jump(Env& env, State& s, std::uint32_t pc, Successors& out) {
       State& ptr_side = k == Kind::Jeq ? s : taken;
       mark_null_check(null_side, ptr.id, true);
       mark_null_check(ptr_side, ptr.id, false);
-    } else if (against_zero && ptr.type != RegType::Mem && !(ptr.type == RegType::BtfId && ptr.untrusted)) {
-      // A pointer that cannot be null: the comparison with 0 is decided. (Plain programs' input
-      // memory may be a null pointer when it is empty, so Mem is never decided.)
+    } else if (against_zero && decided_against_zero(ptr)) {
+      // A pointer that cannot be null: the comparison with 0 is decided.
       (k == Kind::Jeq ? e.taken : e.fallthrough) = false;
     } else if (a.is_pointer() && b.is_pointer() && op.width == 64 && (k == Kind::Jeq || k == Kind::Jne) &&
                maybe_null_type(a) != maybe_null_type(b)) {

@@ -48,6 +48,9 @@ enum class ArgType : std::uint8_t {
                        ///< (bpf_task/inode/cgrp_storage_get/delete's object)
   PtrToSocketOrNull,   ///< ARG_PTR_TO_SOCKET | PTR_MAYBE_NULL: NULL, or a full socket possibly NULL
                        ///< (sk_lookup's bpf_sk_assign)
+  PtrToMemOrNull,      ///< ARG_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RDONLY: PtrToMem, or NULL with a size that may
+                       ///< be zero (bpf_csum_diff, bpf_snprintf's and bpf_trace_vprintk's data); PtrToMem and
+                       ///< PtrToUninitMem take no NULL, even with a zero size
 };
 
 /// What a helper returns (the kernel's enum bpf_return_type).

@@ -2,6 +2,7 @@
 // with one-line reasons.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 #include "loader/elf_file.hpp"
@@ -281,4 +282,31 @@ TEST_CASE("truncated and mutated examples never crash") {
   INFO(truncated << " truncations refused; " << flips_refused << " of " << flipped << " bit-flipped objects refused");
   CHECK(flips_refused > 0);
   CHECK(flips_refused < flipped);
+}
+
+TEST_CASE("crafted object: a program that does not decode is refused alone, its section's others load") {
+  // Two programs in one section, as the kernel selftests write them: `bad` jumps past its last insn.
+  // libbpf loads the one asked for; the loader keeps bad's reason and gives `good` its instructions.
+  ElfBuilder b;
+  std::vector<std::uint8_t> code;
+  emit(code, 0xb7, 0, 0, 0, 2);  // good: r0 = 2
+  emit(code, 0x95, 0, 0, 0, 0);  //       exit
+  emit(code, 0x05, 0, 0, 3, 0);  // bad:  ja +3 (past the end)
+  emit(code, 0x95, 0, 0, 0, 0);  //       exit
+  const auto sec = b.add_code("xdp", code);
+  b.add_symbol("good", static_cast<std::uint16_t>(sec), kStbGlobal, kSttFunc, 0, 16);
+  b.add_symbol("bad", static_cast<std::uint16_t>(sec), kStbGlobal, kSttFunc, 16, 16);
+  auto r = load_object(b.build());
+  INFO((r ? std::string() : r.error().message()));
+  REQUIRE(r);
+  REQUIRE(r->programs.size() == 2);
+  const auto by_name = [&](std::string_view n) {
+    return *std::find_if(r->programs.begin(), r->programs.end(), [&](const ProgramSpec& p) { return p.name == n; });
+  };
+  const ProgramSpec good = by_name("good"), bad = by_name("bad");
+  CHECK(good.decode_error.empty());
+  CHECK(good.program.size() == 2);
+  CHECK(bad.program.size() == 0);
+  CHECK(bad.decode_error.find("program 'bad'") != std::string::npos);
+  CHECK(bad.decode_error.find("out of range") != std::string::npos);
 }
