@@ -18,6 +18,37 @@ namespace {
 constexpr std::int64_t kDynptrBytes = 16;  // sizeof(struct bpf_dynptr)
 constexpr std::int64_t kIterNumBytes = 8;  // sizeof(struct bpf_iter_num)
 
+// The texts naming a stack object's misplacements (ViolationDetail::note holds static text).
+struct StackObjectNotes {
+  std::string_view variable, unaligned;
+};
+constexpr StackObjectNotes kDynptrNotes{"dynptr has to be at a constant offset",
+                                        "cannot pass in dynptr at an offset that is not a multiple of 8"};
+constexpr StackObjectNotes kIterNotes{"an iterator has to be at a constant offset",
+                                      "cannot pass in an iterator at an offset that is not a multiple of 8"};
+
+// A stack object argument (dynptr_get_spi / iter_get_spi): `bytes` stack bytes at a constant, 8-aligned
+// offset inside the frame (d gets the offset).
+Check check_stack_object_slot(std::uint32_t pc, const RegValue& v, ViolationDetail& d, std::int64_t bytes,
+                              const StackObjectNotes& notes) {
+  if (!v.value.is_const()) {
+    d.note = notes.variable;
+    return violation(pc, ViolationKind::HelperArgType, d);
+  }
+  const auto off = static_cast<std::int64_t>(v.value.const_value());
+  d.off_min = d.off_max = off;
+  if (off % 8 != 0) {
+    d.note = notes.unaligned;
+    return violation(pc, ViolationKind::HelperArgType, d);
+  }
+  if (!StackSlots::in_frame(off, bytes)) {
+    d.size = bytes;
+    d.limit = StackSlots::kBytes;
+    return violation(pc, ViolationKind::OutOfBounds, d);
+  }
+  return std::nullopt;
+}
+
 bool is_null(const RegValue& v) { return v.is_scalar() && v.value.is_const() && v.value.const_value() == 0; }
 
 // process_dynptr_func for a kfunc argument: drain's const dynptr (CONST_PTR_TO_DYNPTR, as the kernel
@@ -68,22 +99,8 @@ Check check_kfunc_iter(Env& env, State& s, std::uint32_t pc, KfuncArg kind, cons
     d.note = "expected pointer to an iterator on stack";
     return violation(pc, ViolationKind::HelperArgType, d);
   }
-  if (!v.value.is_const()) {
-    d.note = "an iterator has to be at a constant offset";
-    return violation(pc, ViolationKind::HelperArgType, d);
-  }
-  const auto off = static_cast<std::int64_t>(v.value.const_value());
-  d.off_min = d.off_max = off;
-  if (off % 8 != 0) {
-    d.note = "cannot pass in an iterator at an offset that is not a multiple of 8";
-    return violation(pc, ViolationKind::HelperArgType, d);
-  }
-  if (!StackSlots::in_frame(off, kIterNumBytes)) {
-    d.size = kIterNumBytes;
-    d.limit = StackSlots::kBytes;
-    return violation(pc, ViolationKind::OutOfBounds, d);
-  }
-  const int at = static_cast<int>(off);
+  if (auto c = check_stack_object_slot(pc, v, d, kIterNumBytes, kIterNotes)) return c;
+  const int at = static_cast<int>(static_cast<std::int64_t>(v.value.const_value()));
   iter = {v.frame, at};
   const StackSlots& stack = std::as_const(s).frames[v.frame].stack;
   if (kind == KfuncArg::IterNumNew) {
@@ -116,22 +133,7 @@ Check check_kfunc_iter(Env& env, State& s, std::uint32_t pc, KfuncArg kind, cons
 }  // namespace
 
 Check check_dynptr_slot(std::uint32_t pc, const RegValue& v, ViolationDetail& d) {
-  if (!v.value.is_const()) {
-    d.note = "dynptr has to be at a constant offset";
-    return violation(pc, ViolationKind::HelperArgType, d);
-  }
-  const auto off = static_cast<std::int64_t>(v.value.const_value());
-  d.off_min = d.off_max = off;
-  if (off % 8 != 0) {
-    d.note = "cannot pass in dynptr at an offset that is not a multiple of 8";
-    return violation(pc, ViolationKind::HelperArgType, d);
-  }
-  if (!StackSlots::in_frame(off, kDynptrBytes)) {
-    d.size = kDynptrBytes;
-    d.limit = StackSlots::kBytes;
-    return violation(pc, ViolationKind::OutOfBounds, d);
-  }
-  return std::nullopt;
+  return check_stack_object_slot(pc, v, d, kDynptrBytes, kDynptrNotes);
 }
 
 Check call_kfunc(Env& env, State& s, std::uint32_t pc, Successors& out) {

@@ -2,16 +2,7 @@
 // and bpf_repeat) with ranges from the packet: sums over [start, end), an empty range, start > end
 // (-EINVAL), a range longer than the kernel's 8M-iteration bound (-E2BIG), one starting at INT_MIN,
 // next called again on a drained iterator, nested loops and a loop left by break.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-struct bpf_iter_num {
-  __u64 opaque[1];
-} __attribute__((aligned(8)));
-
-extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym;
-extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
-extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
+#include "../../verifier/programs/iter_num.h"
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);

@@ -25,15 +25,3 @@ extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
 
 // ITER_REPEAT(it, n) { body } runs body n times (bpf_repeat).
 #define ITER_REPEAT(it, n) for (bpf_iter_num_new(&(it), 0, (n)); bpf_iter_num_next(&(it));)
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, __u32[16]);
-} iter_values SEC(".maps");
-
-static __always_inline __u32 *iter_value(void) {
-  __u32 key = 0;
-  return bpf_map_lookup_elem(&iter_values, &key);
-}

@@ -1,7 +1,7 @@
 // verdict: accept
 // An open-coded iterator loop left by `break` when it finds a value; the iterator is destroyed on
 // both ways out.
-#include "iter_num.h"
+#include "iter_value.h"
 
 SEC("xdp")
 int iter_num_break(struct xdp_md *xdp) {

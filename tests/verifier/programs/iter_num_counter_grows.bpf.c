@@ -2,7 +2,7 @@
 // error: invalid access to map value
 // A counter grows every iteration and indexes the array unchecked: it is precise (an address depends
 // on it), so it is not widened and the loop does not converge early; at 16 the access leaves the value.
-#include "iter_num.h"
+#include "iter_value.h"
 
 SEC("xdp")
 int iter_num_counter_grows(struct xdp_md *xdp) {

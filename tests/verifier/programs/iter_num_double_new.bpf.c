@@ -1,7 +1,7 @@
 // verdict: reject
 // error: expected uninitialized iter_num
 // bpf_iter_num_new on an iterator already initialised (the kernel's is_iter_reg_valid_uninit).
-#include "iter_num.h"
+#include "iter_value.h"
 
 SEC("xdp")
 int iter_num_double_new(struct xdp_md *xdp) {

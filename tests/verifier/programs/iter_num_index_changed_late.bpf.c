@@ -1,9 +1,9 @@
 // verdict: reject
 // error: invalid access to map value
-// The index k is read at the top of the body and may change after the read: the body's states after
-// the change are fully explored before the loop is (their paths were cut where an iteration repeated
-// an earlier one), so they must not prune the path with k = 1000, whose next iteration reads past the value.
-#include "iter_num.h"
+// The index k is read at the top of the body and may change after the read: an iteration that ends
+// with k = 1000 differs from the earlier ones in a precise register, so the loop goes round again and
+// the next read is past the value.
+#include "iter_value.h"
 SEC("xdp")
 int iter_num_index_changed_late(struct xdp_md *xdp) {
   struct bpf_iter_num it;

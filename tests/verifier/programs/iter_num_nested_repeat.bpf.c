@@ -1,7 +1,7 @@
 // verdict: accept
 // Two nested open-coded iterators (bpf_repeat shape), each destroyed after its loop; the outer body
 // counts in its own counter, the inner one in another.
-#include "iter_num.h"
+#include "iter_value.h"
 
 SEC("xdp")
 int iter_num_nested_repeat(struct xdp_md *xdp) {

@@ -3,7 +3,7 @@
 // A precise counter that never stops changing: j decides a branch every iteration and is written to
 // the array, so no iteration's state repeats an earlier one and the loop never converges; the
 // exploration runs into the 1M processed-insn limit, as the kernel's does.
-#include "iter_num.h"
+#include "iter_value.h"
 
 SEC("xdp")
 int iter_num_no_converge(struct xdp_md *xdp) {

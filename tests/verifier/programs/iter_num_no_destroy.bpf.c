@@ -1,7 +1,7 @@
 // verdict: reject
 // error: Unreleased reference
 // An open-coded iterator never destroyed: it holds a reference from bpf_iter_num_new, so the exit leaks it.
-#include "iter_num.h"
+#include "iter_value.h"
 
 SEC("xdp")
 int iter_num_no_destroy(struct xdp_md *xdp) {

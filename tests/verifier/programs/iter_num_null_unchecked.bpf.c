@@ -1,7 +1,7 @@
 // verdict: reject
 // error: R0 invalid mem access 'scalar'
 // bpf_iter_num_next's result read without the NULL check: the drained iterator returns NULL.
-#include "iter_num.h"
+#include "iter_value.h"
 
 SEC("xdp")
 int iter_num_null_unchecked(struct xdp_md *xdp) {

@@ -2,7 +2,7 @@
 // error: invalid access to map value
 // An array indexed with the iterator's value without a check: the verifier does not know the value
 // is in [0, 16) (it is an unknown number), so the access may leave the map value.
-#include "iter_num.h"
+#include "iter_value.h"
 
 SEC("xdp")
 int iter_num_oob_index(struct xdp_md *xdp) {

@@ -3,7 +3,7 @@
 // A pointer into the map value moves 4 bytes every iteration and is read unchecked: the states of two
 // iterations differ in the pointer's offset, so the loop must not converge; the 17th read is past the
 // 64-byte value.
-#include "iter_num.h"
+#include "iter_value.h"
 
 SEC("xdp")
 int iter_num_pointer_grows(struct xdp_md *xdp) {

@@ -1,7 +1,7 @@
 // verdict: reject
 // error: invalid read from stack
 // A load of the iterator's bytes: only its kfuncs use them.
-#include "iter_num.h"
+#include "iter_value.h"
 SEC("xdp")
 int iter_num_slot_load(struct xdp_md *xdp) {
   struct bpf_iter_num it;

@@ -1,7 +1,7 @@
 // verdict: reject
 // error: expected an initialized iter_num
 // A store over the iterator's slot ends it: destroy then finds no iterator there.
-#include "iter_num.h"
+#include "iter_value.h"
 SEC("xdp")
 int iter_num_store_over(struct xdp_md *xdp) {
   struct bpf_iter_num it;

@@ -1,7 +1,7 @@
 // verdict: accept
 // An open-coded iterator loop over a map value: the value is an unknown number, so the body checks it
 // against the array before indexing; the accumulator converges by widening, not by 16 unrolled rounds.
-#include "iter_num.h"
+#include "iter_value.h"
 
 SEC("xdp")
 int iter_num_sum_array(struct xdp_md *xdp) {

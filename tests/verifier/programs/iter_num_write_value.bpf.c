@@ -1,7 +1,7 @@
 // verdict: reject
 // error: write into read-only
 // A store through bpf_iter_num_next's result: the int it points to is read-only.
-#include "iter_num.h"
+#include "iter_value.h"
 SEC("xdp")
 int iter_num_write_value(struct xdp_md *xdp) {
   struct bpf_iter_num it;
