@@ -25,6 +25,7 @@ void register_kernel_helpers(vm::HelperRegistry& registry, HelperRuntime& runtim
   detail::add_sockmap_helpers(registry, runtime);
   detail::add_msg_helpers(registry, runtime);
   detail::add_dynptr_kfuncs(registry, runtime);  // kfuncs (kfunc_table.hpp), by name
+  detail::add_iter_kfuncs(registry, runtime);
   detail::add_storage_helpers(registry, runtime);
 }
 

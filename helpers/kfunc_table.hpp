@@ -30,5 +30,6 @@ inline vm::KfuncEntry kfunc_entry(const char* name, vm::HelperFn fn, HelperRunti
 
 // One registration function per kfunc family.
 void add_dynptr_kfuncs(vm::HelperRegistry& reg, HelperRuntime& rt);
+void add_iter_kfuncs(vm::HelperRegistry& reg, HelperRuntime& rt);
 
 }  // namespace bpfvm::helpers::detail

@@ -200,6 +200,10 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
     d.note = "the bytes are a bpf_dynptr's (only the dynptr helpers use them)";
     return violation(pc, ViolationKind::UninitStackRead, d);
   }
+  if (stack.touches_iter(lo, hi - lo + size)) {
+    d.note = "the bytes are an iterator's (only its kfuncs use them)";
+    return violation(pc, ViolationKind::UninitStackRead, d);
+  }
   if (!stack.initialised(lo, hi - lo + size)) {
     if (opts.unprivileged) return violation(pc, ViolationKind::UninitStackRead, d);
     reads_uninit_stack = true;  // the kernel's allow_uninit_stack: unknown bytes (engines zero the stack)
@@ -374,6 +378,10 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
       if (std::as_const(s).frames[p.frame].stack.touches_dynptr(lo, span)) {
         // check_stack_range_initialized: a helper may neither read a dynptr's bytes nor write over them.
         d.note = write ? "potential write to dynptr disallowed" : "the bytes are a bpf_dynptr's";
+        return violation(pc, ViolationKind::HelperArgMemory, d);
+      }
+      if (std::as_const(s).frames[p.frame].stack.touches_iter(lo, span)) {
+        d.note = "the bytes are an iterator's (only its kfuncs use them)";
         return violation(pc, ViolationKind::HelperArgMemory, d);
       }
       if (write) {

@@ -16,6 +16,38 @@ using bpfvm::KfuncRet;
 namespace {
 
 constexpr std::int64_t kDynptrBytes = 16;  // sizeof(struct bpf_dynptr)
+constexpr std::int64_t kIterNumBytes = 8;  // sizeof(struct bpf_iter_num)
+
+// The texts naming a stack object's misplacements (ViolationDetail::note holds static text).
+struct StackObjectNotes {
+  std::string_view variable, unaligned;
+};
+constexpr StackObjectNotes kDynptrNotes{"dynptr has to be at a constant offset",
+                                        "cannot pass in dynptr at an offset that is not a multiple of 8"};
+constexpr StackObjectNotes kIterNotes{"an iterator has to be at a constant offset",
+                                      "cannot pass in an iterator at an offset that is not a multiple of 8"};
+
+// A stack object argument (dynptr_get_spi / iter_get_spi): `bytes` stack bytes at a constant, 8-aligned
+// offset inside the frame (d gets the offset).
+Check check_stack_object_slot(std::uint32_t pc, const RegValue& v, ViolationDetail& d, std::int64_t bytes,
+                              const StackObjectNotes& notes) {
+  if (!v.value.is_const()) {
+    d.note = notes.variable;
+    return violation(pc, ViolationKind::HelperArgType, d);
+  }
+  const auto off = static_cast<std::int64_t>(v.value.const_value());
+  d.off_min = d.off_max = off;
+  if (off % 8 != 0) {
+    d.note = notes.unaligned;
+    return violation(pc, ViolationKind::HelperArgType, d);
+  }
+  if (!StackSlots::in_frame(off, bytes)) {
+    d.size = bytes;
+    d.limit = StackSlots::kBytes;
+    return violation(pc, ViolationKind::OutOfBounds, d);
+  }
+  return std::nullopt;
+}
 
 bool is_null(const RegValue& v) { return v.is_scalar() && v.value.is_const() && v.value.const_value() == 0; }
 
@@ -57,25 +89,51 @@ Check check_kfunc_dynptr(State& s, std::uint32_t pc, KfuncArg kind, const RegVal
   return violation(pc, ViolationKind::HelperArgType, d);
 }
 
+// process_iter_arg for a bpf_iter_num argument: 8 stack bytes at a constant 8-aligned offset, not an
+// iterator yet (IterNumNew: is_iter_reg_valid_uninit; they become an active one holding a new
+// reference, mark_stack_slots_iter) or an iterator (is_iter_reg_valid_init; IterNumDestroy releases it).
+// `iter` gets the iterator's frame and offset.
+Check check_kfunc_iter(Env& env, State& s, std::uint32_t pc, KfuncArg kind, const RegValue& v, ViolationDetail d,
+                       std::pair<std::uint32_t, int>& iter) {
+  if (v.type != RegType::Stack) {
+    d.note = "expected pointer to an iterator on stack";
+    return violation(pc, ViolationKind::HelperArgType, d);
+  }
+  if (auto c = check_stack_object_slot(pc, v, d, kIterNumBytes, kIterNotes)) return c;
+  const int at = static_cast<int>(static_cast<std::int64_t>(v.value.const_value()));
+  iter = {v.frame, at};
+  const StackSlots& stack = std::as_const(s).frames[v.frame].stack;
+  if (kind == KfuncArg::IterNumNew) {
+    if (stack.iter_at(at)) {
+      d.note = "expected uninitialized iter_num";
+      return violation(pc, ViolationKind::HelperArgType, d);
+    }
+    if (stack.touches_referenced_dynptr(at, kIterNumBytes)) {
+      d.note = "cannot overwrite referenced dynptr";
+      return violation(pc, ViolationKind::HelperArgType, d);
+    }
+    const std::uint32_t ref = env.new_id();
+    s.refs.push_back(ref);
+    env.note_ref(ref, pc);
+    s.frames[v.frame].stack.mark_iter(at, ref);
+    return std::nullopt;
+  }
+  const StackSlots::Iter* it = stack.iter_at(at);
+  if (it == nullptr) {
+    d.note = "expected an initialized iter_num";
+    return violation(pc, ViolationKind::HelperArgType, d);
+  }
+  if (kind == KfuncArg::IterNumDestroy) {
+    std::erase(s.refs, it->ref);
+    s.frames[v.frame].stack.unmark_iter(at);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Check check_dynptr_slot(std::uint32_t pc, const RegValue& v, ViolationDetail& d) {
-  if (!v.value.is_const()) {
-    d.note = "dynptr has to be at a constant offset";
-    return violation(pc, ViolationKind::HelperArgType, d);
-  }
-  const auto off = static_cast<std::int64_t>(v.value.const_value());
-  d.off_min = d.off_max = off;
-  if (off % 8 != 0) {
-    d.note = "cannot pass in dynptr at an offset that is not a multiple of 8";
-    return violation(pc, ViolationKind::HelperArgType, d);
-  }
-  if (!StackSlots::in_frame(off, kDynptrBytes)) {
-    d.size = kDynptrBytes;
-    d.limit = StackSlots::kBytes;
-    return violation(pc, ViolationKind::OutOfBounds, d);
-  }
-  return std::nullopt;
+  return check_stack_object_slot(pc, v, d, kDynptrBytes, kDynptrNotes);
 }
 
 Check call_kfunc(Env& env, State& s, std::uint32_t pc, Successors& out) {
@@ -111,6 +169,8 @@ Check call_kfunc(Env& env, State& s, std::uint32_t pc, Successors& out) {
   }
   std::optional<std::uint64_t> const_size;  // the __szk argument (meta->arg_constant)
   std::uint32_t dynptr_ref = 0;              // the dynptr argument's reference (meta->ref_obj_id)
+  std::pair<std::uint32_t, int> iter{0, 0};  // the iterator argument's frame and stack offset
+  bool iter_next = false;
   for (int i = 0; i < 5; ++i) {
     const int r = i + 1;
     const KfuncArg kind = k.signature.args[static_cast<std::size_t>(i)];
@@ -128,6 +188,10 @@ Check call_kfunc(Env& env, State& s, std::uint32_t pc, Successors& out) {
         break;
       case KfuncArg::Dynptr: case KfuncArg::DynptrUninit:
         if (auto c = check_kfunc_dynptr(s, pc, kind, v, d, dynptr_ref)) return c;
+        break;
+      case KfuncArg::IterNumNew: case KfuncArg::IterNumNext: case KfuncArg::IterNumDestroy:
+        if (auto c = check_kfunc_iter(env, s, pc, kind, v, d, iter)) return c;
+        iter_next = iter_next || kind == KfuncArg::IterNumNext;
         break;
       case KfuncArg::ConstSize:
         // is_kfunc_arg_const_mem_size: "R%d must be a known constant".
@@ -179,6 +243,25 @@ Check call_kfunc(Env& env, State& s, std::uint32_t pc, Successors& out) {
       r0.ref = dynptr_ref;  // a ring buffer dynptr's slice dies with its release
       break;
     }
+    case KfuncRet::RdonlyIntOrNull:
+      if (!iter_next) {
+        d.note = "an int * return without an iterator to step";
+        return violation(pc, ViolationKind::Unsupported, d);
+      }
+      // process_iter_next_call: an active iterator forks. The queued path gets the next element (a
+      // non-null pointer to 4 read-only bytes, an unknown number) and goes round the loop once more
+      // (depth + 1); this path sees the iterator drained (NULL) and leaves the loop. A drained
+      // iterator only returns NULL.
+      if (std::as_const(s).frames[iter.first].stack.iter_at(iter.second)->state == StackSlots::IterState::Active) {
+        Fork more{s, pc + 1};
+        more.state.frames[iter.first].stack.iter_at(iter.second)->depth += 1;
+        more.state.reg(0) = RegValue::pointer(RegType::Mem, 4);
+        more.state.reg(0).read_only = true;
+        out.forks.push_back(std::move(more));
+        s.frames[iter.first].stack.iter_at(iter.second)->state = StackSlots::IterState::Drained;
+      }
+      r0 = RegValue::scalar(ScalarDomain::constant(0));
+      break;
   }
   s.reg(0) = r0;
   out.next_pc = pc + 1;

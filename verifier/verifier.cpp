@@ -40,6 +40,10 @@ struct Checkpoint {
   std::vector<HistoryEntry> history;  // insns from the parent checkpoint's pc up to this pc
   PreciseMarks marks{};               // registers and slots some path explored from here needed precise
   bool all_marked = false;            // every register is precise here (and in every ancestor)
+  // Inside an iterator loop that converged below it: some path below was cut where it repeated an
+  // earlier iteration still being explored, so the marks here lack what the rest of that iteration
+  // needs. Compared with every live register and slot, as if all were precise.
+  bool loop_body = false;
   bool listed = true;                 // in at_pc_[pc]: paths may still be compared with it
   std::uint8_t depth = 0;             // frames of the state (kept when the state is freed)
   std::size_t state_bytes = 0;        // what the state added to Explorer::live_bytes_
@@ -100,9 +104,15 @@ class Explorer {
   // carries on from the functions verified before (one processed-insn budget for all).
   Explorer(const vm::Program& p, const VerifierOptions& o, const Cfg& cfg, const GlobalFunc* root,
            const VerifierStats& stats)
-      : env_{p, o, cfg}, at_pc_(p.size()), reached_(p.size(), false), stats_(stats) {
+      : env_{p, o, cfg}, at_pc_(p.size()), reached_(p.size(), false), iter_next_(p.size(), false), stats_(stats) {
     env_.root = root;
     if (root) env_.next_id = 8;  // ids 1-5 name the global function's pointer arguments
+    // The kernel's is_iter_next_insn: calls of an iterator's next kfunc, where its loop converges.
+    for (std::uint32_t pc = 0; pc < p.size() && o.helpers; ++pc) {
+      if (p.ops[pc] == isa::kNoOp || p.op(pc).form != Form::CallKfunc) continue;
+      if (auto k = vm::resolve_kfunc_call(p, pc, *o.helpers))
+        iter_next_[pc] = (*k)->signature.args[0] == KfuncArg::IterNumNext;
+    }
   }
 
   Check run(State initial);
@@ -201,12 +211,21 @@ class Explorer {
                    bool decided_jump);
   // Returns true when the path may stop here; sets `violation` for a detected infinite loop.
   bool visit_prune_point(Path& path, Check& violation);
+  // An iterator's next call whose loop converged: the state repeats (is included in) the state of
+  // an earlier iteration still being explored on this path.
+  // Returns that earlier state's checkpoint, or -1.
+  int iter_loop_converged(const Path& path);
+  // The non-NULL path of an iterator's next call goes round the loop again: its imprecise scalars
+  // that changed since the previous iteration become unknown (the kernel's widen_imprecise_scalars).
+  void widen_iteration(const Path& path, State& again);
 
   Env env_;
   std::vector<Checkpoint> checkpoints_;
   std::vector<std::vector<int>> at_pc_;
   std::vector<Path> pending_;
   std::vector<bool> reached_;
+  std::vector<bool> iter_next_;  // calls of an iterator's next kfunc (always prune points)
+  int stored_at_visit_ = -1;     // the checkpoint the last visit_prune_point stored, or -1
   LinkedMarksTable linked_marks_;  // what histories' jump entries name
   std::size_t live_bytes_ = 0;  // stored states, their histories and queued paths (estimate)
   std::uint32_t jumps_since_store_ = 0;  // processed since the last stored state, over all paths
@@ -244,6 +263,75 @@ bool same_callback_iterations(const State& a, const State& b) {
   return true;
 }
 
+// Whether two states' iterators went round their loops as often (the kernel's iter_active_depths_differ):
+// a state repeated in another iteration of an iterator's loop is no infinite loop, the iterator ends it.
+bool same_iter_depths(const State& a, const State& b) {
+  for (std::size_t f = 0; f < a.frames.size() && f < b.frames.size(); ++f) {
+    const auto& x = a.frames[f].stack.iters();
+    const auto& y = b.frames[f].stack.iters();
+    if (x.size() != y.size()) return false;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (x[i].depth != y[i].depth) return false;
+  }
+  return true;
+}
+
+// The active iterator an iterator kfunc call at pc steps (r1 points to it), or null.
+const StackSlots::Iter* stepped_iter(const State& s) {
+  const RegValue& r1 = s.reg(1);
+  if (r1.type != RegType::Stack || !r1.value.is_const() || r1.frame >= s.frames.size()) return nullptr;
+  const StackSlots::Iter* it = s.frames[r1.frame].stack.iter_at(static_cast<int>(static_cast<std::int64_t>(r1.value.const_value())));
+  return it && it->state == StackSlots::IterState::Active ? it : nullptr;
+}
+
+int Explorer::iter_loop_converged(const Path& path) {
+  const State& cur = path.state;
+  if (stepped_iter(cur) == nullptr) return -1;
+  for (int k : at_pc_[path.pc]) {
+    const auto& c = checkpoints_[static_cast<std::size_t>(k)];
+    if (c.branches == 0 || !c.state || !is_ancestor(k, path.parent)) continue;
+    // Every live register and slot compared (the kernel's RANGE_WITHIN): the earlier iteration's
+    // marks are not final while its loop is still being explored.
+    if (included(cur, *c.state, path.pc)) return k;
+  }
+  return -1;
+}
+
+void Explorer::widen_iteration(const Path& path, State& again) {
+  // The previous iteration's state at this call: the nearest stored one on the path before the one
+  // this visit stored.
+  int k = path.parent;
+  if (k >= 0 && k == stored_at_visit_) k = checkpoints_[static_cast<std::size_t>(k)].parent;
+  for (; k >= 0; k = checkpoints_[static_cast<std::size_t>(k)].parent) {
+    const auto& c = checkpoints_[static_cast<std::size_t>(k)];
+    if (c.pc == path.pc && c.state && c.state->frames.size() == again.frames.size()) break;
+  }
+  if (k < 0) return;
+  const auto& c = checkpoints_[static_cast<std::size_t>(k)];
+  const State& prev = *c.state;
+  for (std::size_t f = 0; f < again.frames.size(); ++f) {
+    if (prev.frames[f].entry_pc != again.frames[f].entry_pc || prev.frames[f].callsite != again.frames[f].callsite) return;
+  }
+  for (std::size_t f = 0; f < again.frames.size(); ++f) {
+    const RegsCompared precise = compared(prev, f, path.pc, &c.marks);
+    const Frame& pf = prev.frames[f];
+    const Frame& af = std::as_const(again).frames[f];
+    for (std::size_t r = 0; r < af.regs.size(); ++r) {
+      const RegValue& a = af.regs[r];
+      const RegValue& p = pf.regs[r];
+      if (!a.is_scalar() || !p.is_scalar() || (precise.precise & (1u << r)) || a.value == p.value) continue;
+      again.frames[f].regs[r] = RegValue::unknown();
+    }
+    for (int off = -StackSlots::kBytes; off < 0; off += 8) {
+      const RegValue* a = af.stack.spilled(off);
+      const RegValue* p = pf.stack.spilled(off);
+      if (!a || !p || !a->is_scalar() || !p->is_scalar() || a->value == p->value) continue;
+      if ((precise.precise_slots >> StackSlots::slot_of(off)) & 1u) continue;
+      again.frames[f].stack.spilled(off)->value = ScalarDomain::top();
+    }
+  }
+}
+
 bool Explorer::visit_prune_point(Path& path, Check& violation) {
   const auto pc = path.pc;
   // Read through a const reference: a non-const access would copy frames the state shares.
@@ -258,9 +346,20 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
       break;
     }
   }
-  const bool throttled = env_.cfg.loop_head[pc] && !callback_entry && path.parent >= 0 &&
+  stored_at_visit_ = -1;
+  const bool iter_next = iter_next_[pc];
+  if (const int earlier = iter_next ? iter_loop_converged(path) : -1; earlier >= 0) {
+    // is_state_visited's iterator rule: this iteration adds nothing the earlier one does not explore.
+    // What the rest of it needs reaches the earlier state and its ancestors from its own paths; the
+    // states in between never learn it, so they are compared whole from now on.
+    for (int k = path.parent; k >= 0 && k != earlier; k = checkpoints_[static_cast<std::size_t>(k)].parent)
+      checkpoints_[static_cast<std::size_t>(k)].loop_body = true;
+    ++checkpoints_[static_cast<std::size_t>(earlier)].hits;
+    return true;
+  }
+  const bool throttled = !iter_next && env_.cfg.loop_head[pc] && !callback_entry && path.parent >= 0 &&
                          jumps_since_store_ < kLoopStoreJumps && insns_since_store_ < kLoopStoreInsns;
-  bool store = callback_entry || path.parent < 0 ||
+  bool store = callback_entry || iter_next || path.parent < 0 ||
                (jumps_since_store_ >= kStoreMinJumps && insns_since_store_ >= kStoreMinInsns);
   // A fully explored state that keeps missing leaves the list at once (the kernel's miss/hit rule in
   // is_state_visited): comparing with it costs more than the rare path it would prune. Misses count
@@ -274,10 +373,10 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
   for (int k : at_pc_[pc]) {
     auto& c = checkpoints_[static_cast<std::size_t>(k)];
     if (c.branches == 0) {
-      if (included(cur, *c.state, pc, &c.marks)) {
+      if (included(cur, *c.state, pc, c.loop_body ? nullptr : &c.marks)) {
         ++c.hits;
         // This path relies on what the explored paths relied on: the kernel's propagate_precision.
-        if (c.all_marked) mark_all_precise(path.parent);
+        if (c.all_marked || c.loop_body) mark_all_precise(path.parent);
         else mark_precise(path, c.marks, static_cast<std::uint8_t>(cur.frames.size()));
         drop_evicted();
         return true;
@@ -299,7 +398,8 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
       drop_evicted();
       return true;
     }
-    if (included(*c.state, cur, pc) && same_callback_iterations(*c.state, cur)) {
+    if (!iter_next && included(*c.state, cur, pc) && same_callback_iterations(*c.state, cur) &&
+        same_iter_depths(*c.state, cur)) {
       violation = bpfvm::verifier::violation(pc, ViolationKind::InfiniteLoop);
       return true;
     }
@@ -318,6 +418,7 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
     const int id = static_cast<int>(checkpoints_.size() - 1);
     at_pc_[pc].push_back(id);
     path.parent = id;
+    stored_at_visit_ = id;
     jumps_since_store_ = 0;
     insns_since_store_ = 0;
     ++stats_.states_stored;
@@ -408,7 +509,7 @@ Check Explorer::run(State initial) {
         return violation(pc, ViolationKind::TooComplex, d);
       }
       if (first && pc != entry && opts.log_level > 0) log_ += log_branch(path.from, pc, path.state);
-      if (env_.cfg.prune_point[pc]) {
+      if (env_.cfg.prune_point[pc] || iter_next_[pc]) {
         Check loop;
         if (visit_prune_point(path, loop)) {
           if (loop) {
@@ -469,6 +570,8 @@ Check Explorer::run(State initial) {
           break;
         default: break;
       }
+      if (iter_next_[pc])
+        for (auto& f : next.forks) widen_iteration(path, f.state);
       for (auto& f : next.forks) {
         if (path.parent >= 0) ++checkpoints_[static_cast<std::size_t>(path.parent)].branches;
         queue(Path{std::move(f.state), f.pc, path.parent, pc, path.history});

@@ -17,6 +17,9 @@ enum class KfuncArg : std::uint8_t {
   MemOpt,        ///< `void *x__opt`: NULL, or writable memory of the size the next argument gives
   ConstSize,     ///< `u32 x__szk`: a constant known to the verifier (the size of the argument before it,
                  ///< and of the memory the kfunc returns)
+  IterNumNew,    ///< `struct bpf_iter_num *`: 8 uninitialised stack bytes the kfunc makes an iterator (KF_ITER_NEW)
+  IterNumNext,   ///< an initialised bpf_iter_num the kfunc steps (KF_ITER_NEXT: the verifier forks the loop)
+  IterNumDestroy,  ///< an initialised bpf_iter_num the kfunc ends (KF_ITER_DESTROY: releases it)
 };
 
 /// What a kfunc returns in r0.
@@ -25,6 +28,7 @@ enum class KfuncRet : std::uint8_t {
   Void,             ///< nothing: r0 is not readable after the call
   MemOrNull,        ///< `void *` (KF_RET_NULL): NULL or writable memory of the __szk argument's size
   RdonlyMemOrNull,  ///< the same, read-only (bpf_dynptr_slice)
+  RdonlyIntOrNull,  ///< `int *` (KF_RET_NULL): NULL or 4 read-only bytes (bpf_iter_num_next)
 };
 
 struct KfuncSignature {

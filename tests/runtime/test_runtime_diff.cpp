@@ -650,6 +650,18 @@ TEST_CASE("dynptr kfuncs: size, is_null, is_rdonly, adjust, slice, clone on loca
   CHECK(stats.both_ran * 10 >= stats.packets * 9);
 }
 
+TEST_CASE("iter_num: open-coded numeric iterators (bpf_iter_num_new/next/destroy) with ranges from the packet",
+          "[runtime][iter][kfunc]") {
+  const DiffCase c{"iter_num", "iter_num", {}};
+  run_both_engines(c);
+  Mismatches mm;
+  const auto stats = run_case(c, EngineVariant{"jit optimized", Engine::JitOptimized, false, 0, 1}, mm);
+  std::printf("iter_num [jit optimized]: %llu packet runs compared, %zu mismatches\n",
+              static_cast<unsigned long long>(stats.packets), mm.lines.size());
+  CHECK(mm.lines.empty());
+  CHECK(stats.both_ran * 10 >= stats.packets * 9);
+}
+
 TEST_CASE("tail_calls: prog_array chain and fall-through", "[runtime][tailcall]") {
   run_both_engines({"tail_calls", "entry", {}});
 }

@@ -30,6 +30,38 @@ void StackSlots::destroy_dynptrs(int off, int size) {
   }
 }
 
+void StackSlots::destroy_iters(int off, int size) {
+  std::erase_if(iters_, [&](const Iter& it) { return it.slot >= slot_of(off) && it.slot <= slot_of(off + size - 1); });
+}
+
+void StackSlots::mark_iter(int off, std::uint32_t ref) {
+  touch(off);
+  destroy_dynptrs(off, 8);
+  destroy_iters(off, 8);
+  const int s = slot_of(off);
+  drop_spill(s);
+  init_[s] = 0xff;
+  const auto it = std::lower_bound(iters_.begin(), iters_.end(), s, [](const Iter& e, int k) { return e.slot < k; });
+  iters_.insert(it, Iter{s, ref, IterState::Active, 0});
+}
+
+const StackSlots::Iter* StackSlots::iter_at(int off) const {
+  if (off % 8 != 0 || !in_frame(off, 8)) return nullptr;
+  for (const auto& it : iters_)
+    if (it.slot == slot_of(off)) return &it;
+  return nullptr;
+}
+
+bool StackSlots::touches_iter(int off, int size) const {
+  return std::any_of(iters_.begin(), iters_.end(),
+                     [&](const Iter& it) { return it.slot >= slot_of(off) && it.slot <= slot_of(off + size - 1); });
+}
+
+void StackSlots::unmark_iter(int off) {
+  destroy_iters(off, 8);
+  init_[static_cast<std::size_t>(slot_of(off))] = 0;
+}
+
 void StackSlots::mark_dynptr(int off, std::uint32_t ref) {
   touch(off);
   destroy_dynptrs(off, 16);
@@ -87,6 +119,7 @@ bool StackSlots::touches_dynptr(int off, int size) const {
 
 void StackSlots::write_bytes(int off, int size) {
   destroy_dynptrs(off, size);
+  destroy_iters(off, size);
   for (int b = off + kBytes; b < off + kBytes + size; ++b) {
     init_[b / 8] |= static_cast<std::uint8_t>(1u << (b % 8));
   }
@@ -96,11 +129,13 @@ void StackSlots::write_bytes(int off, int size) {
 void StackSlots::clobber(int off, int size) {
   touch(off);
   destroy_dynptrs(off, size);
+  destroy_iters(off, size);
   for (int s = slot_of(off); s <= slot_of(off + size - 1); ++s) drop_spill(s);
 }
 
 void StackSlots::spill(int off, const RegValue& value, int size_bytes) {
   destroy_dynptrs(off, 8);
+  destroy_iters(off, 8);
   const int s = slot_of(off);
   init_[s] |= static_cast<std::uint8_t>((1u << size_bytes) - 1u);  // the slot's first size_bytes bytes
   spill_bytes_[static_cast<std::size_t>(s)] = static_cast<std::uint8_t>(size_bytes);
@@ -134,6 +169,13 @@ bool StackSlots::leq(const StackSlots& old, IdMap& ids, std::uint64_t precise_sl
   for (std::size_t i = 0; i < dynptr_refs_.size(); ++i)
     if (dynptr_refs_[i].first != old.dynptr_refs_[i].first ||
         !ids.pair(old.dynptr_refs_[i].second | IdMap::kRefTag, dynptr_refs_[i].second | IdMap::kRefTag))
+      return false;
+  // Iterators: the same slots in the same state holding paired references (the kernel's stacksafe for
+  // STACK_ITER; the depth is not compared).
+  if (iters_.size() != old.iters_.size()) return false;
+  for (std::size_t i = 0; i < iters_.size(); ++i)
+    if (iters_[i].slot != old.iters_[i].slot || iters_[i].state != old.iters_[i].state ||
+        !ids.pair(old.iters_[i].ref | IdMap::kRefTag, iters_[i].ref | IdMap::kRefTag))
       return false;
   // Initialised bytes, eight slots at a time.
   for (int w = 0; w < kSlots / 8; ++w) {

@@ -87,6 +87,29 @@ class StackSlots {
   /// Some dynptr here holds reference `ref`.
   bool holds_dynptr_ref(std::uint32_t ref) const;
 
+  /// Open-coded numeric iterators (struct bpf_iter_num, the kernel's STACK_ITER): one 8-byte slot each,
+  /// holding reference `ref` from bpf_iter_num_new to bpf_iter_num_destroy. `depth` counts the
+  /// iterations the path went round (the kernel's iter.depth): states compare it only to tell a loop
+  /// that repeats a state from two iterations of the iterator's loop.
+  enum class IterState : std::uint8_t { Active = 1, Drained = 2 };
+  struct Iter {
+    int slot = 0;
+    std::uint32_t ref = 0;
+    IterState state = IterState::Active;
+    std::uint32_t depth = 0;
+    friend bool operator==(const Iter&, const Iter&) = default;
+  };
+  /// The 8 bytes at off (8-aligned, in the frame) become an active iterator holding `ref`.
+  void mark_iter(int off, std::uint32_t ref);
+  /// The iterator whose slot starts at off, or nullptr.
+  const Iter* iter_at(int off) const;
+  Iter* iter_at(int off) { return const_cast<Iter*>(std::as_const(*this).iter_at(off)); }
+  /// Some byte of [off, off+size) belongs to an iterator.
+  bool touches_iter(int off, int size) const;
+  /// bpf_iter_num_destroy: the slot becomes uninitialised (the caller releases the reference).
+  void unmark_iter(int off);
+  const std::vector<Iter>& iters() const { return iters_; }
+
   /// Every byte initialised in old is initialised here, and spills agree. A slot outside
   /// `precise_slots` (bit s = slot s) that holds a spilled scalar on both sides matches whatever the
   /// scalars' values: no explored path relied on them.
@@ -98,12 +121,16 @@ class StackSlots {
   /// Writes over a dynptr's slot destroy the whole dynptr: both slots become uninitialised
   /// (the kernel's destroy_if_dynptr_stack_slot for an unreferenced dynptr).
   void destroy_dynptrs(int off, int size);
+  /// Writes over an iterator's slot end it: the slot is plain bytes, its reference stays held (the
+  /// program can no longer destroy it, so it leaks).
+  void destroy_iters(int off, int size);
 
   std::array<std::uint8_t, kSlots> init_{};  // bit b of slot s: byte s*8+b is initialised
   std::vector<std::pair<int, RegValue>> spills_;  // sorted by slot
   std::array<std::uint8_t, kSlots> spill_bytes_{};  // slot s: bytes its spill covers from the slot's start, 0 = none
   std::array<std::uint8_t, kSlots> dynptr_{};  // slot s: 0, or kDynptrFirst / kDynptrSecond
   std::vector<std::pair<int, std::uint32_t>> dynptr_refs_;  // referenced dynptrs: first slot, reference
+  std::vector<Iter> iters_;  // iterators, sorted by slot
   int touched_bytes_ = 0;  // depth of the deepest byte touched (not compared by leq: no safety fact)
 };
 
