@@ -17,6 +17,9 @@ enum class KfuncArg : std::uint8_t {
   MemOpt,        ///< `void *x__opt`: NULL, or writable memory of the size the next argument gives
   ConstSize,     ///< `u32 x__szk`: a constant known to the verifier (the size of the argument before it,
                  ///< and of the memory the kfunc returns)
+  Ctx,           ///< the program's context, unmodified (KF_ARG_PTR_TO_CTX: `struct __sk_buff *`, `struct xdp_md *`)
+  PacketDynptrUninit,  ///< as DynptrUninit, the dynptr naming packet bytes (bpf_dynptr_from_skb/_xdp):
+                       ///< its slices are packet pointers, invalidated when a helper moves packet data
 };
 
 /// What a kfunc returns in r0.
