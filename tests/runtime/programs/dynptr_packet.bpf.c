@@ -8,14 +8,10 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
+#include "dynptr_kfuncs.h"
+
 extern int bpf_dynptr_from_skb(struct __sk_buff *skb, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
 extern int bpf_dynptr_from_xdp(struct xdp_md *xdp, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
-extern int bpf_dynptr_adjust(const struct bpf_dynptr *p, __u32 start, __u32 end) __ksym;
-extern _Bool bpf_dynptr_is_null(const struct bpf_dynptr *p) __ksym;
-extern _Bool bpf_dynptr_is_rdonly(const struct bpf_dynptr *p) __ksym;
-extern __u32 bpf_dynptr_size(const struct bpf_dynptr *p) __ksym;
-extern void *bpf_dynptr_slice(const struct bpf_dynptr *p, __u32 offset, void *buffer__opt, __u32 buffer__szk) __ksym;
-extern int bpf_dynptr_clone(const struct bpf_dynptr *p, struct bpf_dynptr *clone__uninit) __ksym;
 
 // Per program: [0] tc, [1] socket filter, [2] xdp.
 __s64 flag_errs[3], read_errs[3], write_errs[3], adjust_errs[3];
