@@ -262,6 +262,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     impl->report = VerifierReport{st.insns_processed, st.states_stored, st.stack_depth_bytes, st.time_us, {}, true};
     for (const auto& w : verified->warnings()) impl->report.warnings.push_back("insn " + std::to_string(w.pc) + ": " + w.message);
     impl->program = verified->program();  // dead calls of unregistered helpers are gone (sanitize_dead_code)
+    helpers::specialize_kfuncs(impl->program, vo.program_type.packet_writable);
     // A writable raw tracepoint's buffer follows args[]: as long as the furthest byte the program
     // reaches (the kernel refuses to attach it to a tracepoint with a smaller writable buffer). The
     // verifier bounds that only by pointer arithmetic's 2^29: runs are refused past kMaxTpBufferBytes.

@@ -133,4 +133,10 @@ static_assert(sizeof(PtRegsX86) == 21 * 8);
 Result<vm::Program> rewrite_ctx_access(const vm::Program& program, ProgType type,
                                        std::span<const std::uint8_t> ctx_accesses = {});
 
+/// The kernel's specialize_kfunc for bpfvm's kfuncs: in a type that may not write packet data (the
+/// verifier's ProgramTypeInfo::packet_writable, may_access_direct_pkt_data), a verified program's
+/// bpf_dynptr_from_skb calls become calls of kDynptrFromSkbRdonly, which makes read-only dynptrs.
+inline constexpr char kDynptrFromSkbRdonly[] = "bpf_dynptr_from_skb_rdonly";
+void specialize_kfuncs(vm::Program& program, bool packet_writable);
+
 }  // namespace bpfvm::helpers

@@ -20,6 +20,7 @@
 #include "maps/queue_stack_map.hpp"
 #include "maps/redirect_array_map.hpp"
 #include "maps/ringbuf_map.hpp"
+#include "maps/reuseport_array_map.hpp"
 #include "maps/sock_map.hpp"
 #include "maps/user_ringbuf_map.hpp"
 
@@ -217,9 +218,12 @@ SpecProblem check_type(const MapSpec& s) {
       return check_local_storage(s);
     case MapType::Unspec:
       return fail(-EINVAL, "BPF_MAP_TYPE_UNSPEC");
+    case MapType::ReuseportSockarray:  // reuseport_array.c reuseport_array_alloc_check
+      if (s.value_size != 4 && s.value_size != 8)
+        return fail(-EINVAL, "BPF_MAP_TYPE_REUSEPORT_SOCKARRAY value_size must be 4 or 8");
+      return check_array(s);
     case MapType::StackTrace:
     case MapType::CgroupStorage:
-    case MapType::ReuseportSockarray:
     case MapType::PercpuCgroupStorage:
     case MapType::StructOps:
     case MapType::Arena:
@@ -318,6 +322,7 @@ Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, std::shared_ptr<Run
     case MapType::DevmapHash: return std::unique_ptr<Map>(std::make_unique<DevmapHashMap>(spec, domain));
     case MapType::Sockmap:
     case MapType::Sockhash: return std::unique_ptr<Map>(std::make_unique<SockMap>(spec, domain));
+    case MapType::ReuseportSockarray: return std::unique_ptr<Map>(std::make_unique<ReuseportArrayMap>(spec, domain));
     case MapType::SkStorage:
     case MapType::InodeStorage:
     case MapType::TaskStorage:

@@ -49,7 +49,7 @@ std::string type_name(const RegValue& v) {
     case RegType::Packet: return "pkt";
     case RegType::PacketEnd: return "pkt_end";
     case RegType::PacketMeta: return "pkt_meta";
-    case RegType::Mem: return (v.read_only ? "rdonly_mem" : "mem") + null;
+    case RegType::Mem: return std::string(v.read_only ? "rdonly_" : "") + (v.packet_slice ? "pkt_slice_mem" : "mem") + null;
     case RegType::RingbufMem: return "ringbuf_mem" + null;
     case RegType::FuncPtr: return "func";
     case RegType::SockCommon: return "sock_common" + null;

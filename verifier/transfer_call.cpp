@@ -58,6 +58,7 @@ bool map_fits_helper(std::uint32_t map, std::uint32_t fn) {
     // are checked with the program type (sockmap_map_op).
     case 15: if (!in(fn, {1, 2, 3, 52, 53, 60, 82})) return false; break;
     case 18: if (!in(fn, {1, 2, 3, 70, 71, 72, 82})) return false; break;
+    case 20: if (fn != 82) return false; break;                                   // REUSEPORT_SOCKARRAY: sk_select_reuseport
     default: break;
   }
   switch (fn) {  // helper -> the map types it takes
@@ -922,8 +923,10 @@ bool helper_changes_packet_data(std::uint32_t id) {
 }
 
 void invalidate_packet_pointers(State& s) {
+  // clear_all_pkt_pointers: skb/xdp dynptr slices point into the packet too (reg_is_dynptr_slice_pkt).
   auto packet = [](const RegValue& v) {
-    return v.type == RegType::Packet || v.type == RegType::PacketEnd || v.type == RegType::PacketMeta;
+    return v.type == RegType::Packet || v.type == RegType::PacketEnd || v.type == RegType::PacketMeta ||
+           (v.type == RegType::Mem && v.packet_slice);
   };
   auto kill = [](RegValue& v) { v = RegValue::unknown(); };
   s.frames.update_values(packet, kill, kill);

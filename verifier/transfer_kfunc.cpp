@@ -57,13 +57,16 @@ bool is_null(const RegValue& v) { return v.is_scalar() && v.value.is_const() && 
 // `held_ref`, as the kernel's clone_ref_obj_id). An initialised stack dynptr's reference goes to
 // `held_ref` (0: a local dynptr).
 Check check_kfunc_dynptr(State& s, std::uint32_t pc, KfuncArg kind, const RegValue& v, ViolationDetail d,
-                         std::uint32_t& held_ref) {
+                         std::uint32_t& held_ref, bool& packet) {
   if (v.type == RegType::Dynptr) {
     if (!v.value.is_const() || v.value.const_value() != 0) {
       d.note = "the const bpf_dynptr must be the pointer the kernel passed";
       return violation(pc, ViolationKind::HelperArgType, d);
     }
-    if (kind == KfuncArg::Dynptr) return std::nullopt;
+    if (kind == KfuncArg::Dynptr) {
+      packet = false;  // drain's sample
+      return std::nullopt;
+    }
     d.note = "Dynptr has to be an uninitialized dynptr";
     return violation(pc, ViolationKind::HelperArgType, d);
   }
@@ -73,16 +76,19 @@ Check check_kfunc_dynptr(State& s, std::uint32_t pc, KfuncArg kind, const RegVal
   }
   if (auto c = check_dynptr_slot(pc, v, d)) return c;
   const auto off = static_cast<std::int64_t>(v.value.const_value());
-  if (kind == KfuncArg::DynptrUninit) {  // MEM_UNINIT: the kfunc makes the slots a dynptr
+  if (kind == KfuncArg::DynptrUninit || kind == KfuncArg::PacketDynptrUninit) {  // MEM_UNINIT: the kfunc makes the slots a dynptr
     if (std::as_const(s).frames[v.frame].stack.touches_referenced_dynptr(static_cast<int>(off), kDynptrBytes)) {
       d.note = "cannot overwrite referenced dynptr";
       return violation(pc, ViolationKind::HelperArgType, d);
     }
-    s.frames[v.frame].stack.mark_dynptr(static_cast<int>(off), held_ref);
+    // A clone keeps the original's kind (packet or not); bpf_dynptr_from_skb/_xdp make a packet one.
+    packet = kind == KfuncArg::PacketDynptrUninit || (kind == KfuncArg::DynptrUninit && packet);
+    s.frames[v.frame].stack.mark_dynptr(static_cast<int>(off), held_ref, packet);
     return std::nullopt;
   }
   if (std::as_const(s).frames[v.frame].stack.dynptr_at(static_cast<int>(off))) {
     held_ref = std::as_const(s).frames[v.frame].stack.dynptr_ref(static_cast<int>(off));
+    packet = std::as_const(s).frames[v.frame].stack.dynptr_packet(static_cast<int>(off));
     return std::nullopt;
   }
   d.note = "Expected an initialized dynptr";
@@ -171,6 +177,7 @@ Check call_kfunc(Env& env, State& s, std::uint32_t pc, Successors& out) {
   std::uint32_t dynptr_ref = 0;              // the dynptr argument's reference (meta->ref_obj_id)
   std::pair<std::uint32_t, int> iter{0, 0};  // the iterator argument's frame and stack offset
   bool iter_next = false;
+  bool dynptr_packet = false;                // the dynptr argument names packet bytes (skb/xdp)
   for (int i = 0; i < 5; ++i) {
     const int r = i + 1;
     const KfuncArg kind = k.signature.args[static_cast<std::size_t>(i)];
@@ -186,8 +193,15 @@ Check call_kfunc(Env& env, State& s, std::uint32_t pc, Successors& out) {
           return violation(pc, ViolationKind::HelperArgType, d);
         }
         break;
-      case KfuncArg::Dynptr: case KfuncArg::DynptrUninit:
-        if (auto c = check_kfunc_dynptr(s, pc, kind, v, d, dynptr_ref)) return c;
+      case KfuncArg::Dynptr: case KfuncArg::DynptrUninit: case KfuncArg::PacketDynptrUninit:
+        if (auto c = check_kfunc_dynptr(s, pc, kind, v, d, dynptr_ref, dynptr_packet)) return c;
+        break;
+      case KfuncArg::Ctx:
+        // KF_ARG_PTR_TO_CTX: the context itself, unmodified (check_ptr_off_reg).
+        if (v.type != RegType::Ctx || !v.value.is_const() || v.value.const_value() != 0) {
+          d.note = "arg#0 expected pointer to ctx (the program's unmodified context)";
+          return violation(pc, ViolationKind::HelperArgType, d);
+        }
         break;
       case KfuncArg::IterNumNew: case KfuncArg::IterNumNext: case KfuncArg::IterNumDestroy:
         if (auto c = check_kfunc_iter(env, s, pc, kind, v, d, iter)) return c;
@@ -241,6 +255,7 @@ Check call_kfunc(Env& env, State& s, std::uint32_t pc, Successors& out) {
       r0.maybe_null = true;
       r0.id = env.new_id();
       r0.ref = dynptr_ref;  // a ring buffer dynptr's slice dies with its release
+      r0.packet_slice = dynptr_packet;  // an skb/xdp dynptr's slice dies when the packet data moves
       break;
     }
     case KfuncRet::RdonlyIntOrNull:

@@ -20,6 +20,9 @@ enum class KfuncArg : std::uint8_t {
   IterNumNew,    ///< `struct bpf_iter_num *`: 8 uninitialised stack bytes the kfunc makes an iterator (KF_ITER_NEW)
   IterNumNext,   ///< an initialised bpf_iter_num the kfunc steps (KF_ITER_NEXT: the verifier forks the loop)
   IterNumDestroy,  ///< an initialised bpf_iter_num the kfunc ends (KF_ITER_DESTROY: releases it)
+  Ctx,           ///< the program's context, unmodified (KF_ARG_PTR_TO_CTX: `struct __sk_buff *`, `struct xdp_md *`)
+  PacketDynptrUninit,  ///< as DynptrUninit, the dynptr naming packet bytes (bpf_dynptr_from_skb/_xdp):
+                       ///< its slices are packet pointers, invalidated when a helper moves packet data
 };
 
 /// What a kfunc returns in r0.

@@ -221,7 +221,7 @@ void diff_create() {
       spec(MapType::BloomFilter, 0, 8, 100, kBpfFNoPrealloc), spec(MapType::Unspec, 4, 4, 4),
   };
   for (MapType t : {MapType::Devmap, MapType::DevmapHash, MapType::Cpumap, MapType::Xskmap, MapType::CgroupArray,
-                    MapType::Sockmap, MapType::Sockhash}) {
+                    MapType::Sockmap, MapType::Sockhash, MapType::ReuseportSockarray}) {
     for (std::uint32_t v : {0u, 4u, 8u, 12u}) specs.push_back(spec(t, 4, v, 4));
     specs.push_back(spec(t, 8, 4, 4));
     specs.push_back(spec(t, 4, 4, 0));
@@ -498,48 +498,21 @@ void diff_redirect(const MapSpec& s, unsigned seed) {
                              std::to_string(owalk.size()));
 }
 
-// SOCKMAP / SOCKHASH with real sockets of this process, each judged by both sides (bpfvm's default
-// resolver inspects the fd): TCP listening, connected (both ends) and only bound; UDP bound and
-// unbound; AF_UNIX stream pair, unconnected stream, datagram; a regular file; a closed fd number; an fd
-// above S32_MAX (8-byte values). Every flag, keys in and out of range, lookups (the socket cookie with
-// 8-byte values, -ENOSPC with 4), deletes, next_key, then the whole key walk.
-void diff_sockmap(const MapSpec& s, unsigned seed) {
-  KernelMap k;
-  if (int err = kernel_create(s, k))
-    return expect(false, "kernel refused " + map_type_name(s.type) + ": " + std::to_string(err));
-  auto made = create_map(s);
-  if (!made) return expect(false, "we refused " + map_type_name(s.type) + ": " + made.error().reason);
-  Map& m = **made;
-  struct Fd {
-    int fd = -1;
-    ~Fd() {
-      if (fd >= 0) ::close(fd);
-    }
-  };
-  sockaddr_in lo{};
-  lo.sin_family = AF_INET;
-  lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof lo;
-  Fd listener{::socket(AF_INET, SOCK_STREAM, 0)}, client{::socket(AF_INET, SOCK_STREAM, 0)}, accepted,
-      bound_tcp{::socket(AF_INET, SOCK_STREAM, 0)}, udp{::socket(AF_INET, SOCK_DGRAM, 0)},
-      unbound_udp{::socket(AF_INET, SOCK_DGRAM, 0)}, unix_stream{::socket(AF_UNIX, SOCK_STREAM, 0)},
-      file{::open("/proc/self/stat", O_RDONLY)};
-  ::bind(listener.fd, reinterpret_cast<sockaddr*>(&lo), sizeof lo);
-  ::listen(listener.fd, 4);
-  ::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&lo), &len);
-  ::connect(client.fd, reinterpret_cast<sockaddr*>(&lo), sizeof lo);
-  accepted.fd = ::accept(listener.fd, nullptr, nullptr);
-  lo.sin_port = 0;
-  ::bind(bound_tcp.fd, reinterpret_cast<sockaddr*>(&lo), sizeof lo);
-  ::bind(udp.fd, reinterpret_cast<sockaddr*>(&lo), sizeof lo);
-  int pair[2] = {-1, -1}, dgram[2] = {-1, -1};
-  ::socketpair(AF_UNIX, SOCK_STREAM, 0, pair);
-  ::socketpair(AF_UNIX, SOCK_DGRAM, 0, dgram);
-  Fd p0{pair[0]}, p1{pair[1]}, d0{dgram[0]}, d1{dgram[1]};
-  const std::uint64_t fds[] = {std::uint64_t(listener.fd), std::uint64_t(client.fd), std::uint64_t(accepted.fd),
-                               std::uint64_t(bound_tcp.fd), std::uint64_t(udp.fd), std::uint64_t(unbound_udp.fd),
-                               std::uint64_t(p0.fd), std::uint64_t(unix_stream.fd), std::uint64_t(d0.fd),
-                               std::uint64_t(file.fd), 0x7fff0000u, 0x100000000ull + std::uint64_t(listener.fd)};
+// An fd the socket map diffs close at their end.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Random host operations on a socket map (SOCKMAP, SOCKHASH, REUSEPORT_SOCKARRAY) of the kernel's and
+// ours with the same fds: every flag, keys in and out of range, updates, deletes, lookups (the socket
+// cookie with 8-byte values, -ENOSPC with 4), next_key, then the whole key walk. Returns how often the
+// kernel's updates gave each result.
+std::map<int, int> diff_socket_ops(const MapSpec& s, const KernelMap& k, Map& m, const std::vector<std::uint64_t>& fds,
+                                   unsigned seed) {
+  std::map<int, int> update_results;
   std::mt19937 rng(seed);
   const bool hash = s.type == MapType::Sockhash;
   const std::string name = map_type_name(s.type) + " k" + std::to_string(s.key_size) + " v" + std::to_string(s.value_size);
@@ -557,10 +530,11 @@ void diff_sockmap(const MapSpec& s, unsigned seed) {
       case 0:
       case 1:
       case 2: {
-        const std::uint64_t fd = fds[rng() % std::size(fds)];
+        const std::uint64_t fd = fds[rng() % fds.size()];
         if (s.value_size == 4 && fd > 0xffffffffu) break;
         const std::uint64_t f = rng() % 6 == 0 ? 3 : rng() % 3;
         const int a = k_update(k.fd, key.data(), &fd, f), b = m.host_update(key.data(), &fd, f);
+        ++update_results[a];
         expect(a == b, what + " update fd " + std::to_string(fd) + " flags " + std::to_string(f) + ": kernel " +
                            std::to_string(a) + " ours " + std::to_string(b));
         break;
@@ -597,6 +571,108 @@ void diff_sockmap(const MapSpec& s, unsigned seed) {
     owalk.push_back(cur = next_o);
   expect(kwalk == owalk, name + " key walk: kernel " + std::to_string(kwalk.size()) + " keys, ours " +
                              std::to_string(owalk.size()));
+  return update_results;
+}
+
+
+// SOCKMAP / SOCKHASH with real sockets of this process, each judged by both sides (bpfvm's default
+// resolver inspects the fd): TCP listening, connected (both ends) and only bound; UDP bound and
+// unbound; AF_UNIX stream pair, unconnected stream, datagram; a regular file; a closed fd number; an fd
+// above S32_MAX (8-byte values). Every flag, keys in and out of range, lookups (the socket cookie with
+// 8-byte values, -ENOSPC with 4), deletes, next_key, then the whole key walk.
+void diff_sockmap(const MapSpec& s, unsigned seed) {
+  KernelMap k;
+  if (int err = kernel_create(s, k))
+    return expect(false, "kernel refused " + map_type_name(s.type) + ": " + std::to_string(err));
+  auto made = create_map(s);
+  if (!made) return expect(false, "we refused " + map_type_name(s.type) + ": " + made.error().reason);
+  Map& m = **made;
+  sockaddr_in lo{};
+  lo.sin_family = AF_INET;
+  lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof lo;
+  Fd listener{::socket(AF_INET, SOCK_STREAM, 0)}, client{::socket(AF_INET, SOCK_STREAM, 0)}, accepted,
+      bound_tcp{::socket(AF_INET, SOCK_STREAM, 0)}, udp{::socket(AF_INET, SOCK_DGRAM, 0)},
+      unbound_udp{::socket(AF_INET, SOCK_DGRAM, 0)}, unix_stream{::socket(AF_UNIX, SOCK_STREAM, 0)},
+      file{::open("/proc/self/stat", O_RDONLY)};
+  ::bind(listener.fd, reinterpret_cast<sockaddr*>(&lo), sizeof lo);
+  ::listen(listener.fd, 4);
+  ::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&lo), &len);
+  ::connect(client.fd, reinterpret_cast<sockaddr*>(&lo), sizeof lo);
+  accepted.fd = ::accept(listener.fd, nullptr, nullptr);
+  lo.sin_port = 0;
+  ::bind(bound_tcp.fd, reinterpret_cast<sockaddr*>(&lo), sizeof lo);
+  ::bind(udp.fd, reinterpret_cast<sockaddr*>(&lo), sizeof lo);
+  int pair[2] = {-1, -1}, dgram[2] = {-1, -1};
+  ::socketpair(AF_UNIX, SOCK_STREAM, 0, pair);
+  ::socketpair(AF_UNIX, SOCK_DGRAM, 0, dgram);
+  Fd p0{pair[0]}, p1{pair[1]}, d0{dgram[0]}, d1{dgram[1]};
+  const std::vector<std::uint64_t> fds = {std::uint64_t(listener.fd), std::uint64_t(client.fd), std::uint64_t(accepted.fd),
+                               std::uint64_t(bound_tcp.fd), std::uint64_t(udp.fd), std::uint64_t(unbound_udp.fd),
+                               std::uint64_t(p0.fd), std::uint64_t(unix_stream.fd), std::uint64_t(d0.fd),
+                               std::uint64_t(file.fd), 0x7fff0000u, 0x100000000ull + std::uint64_t(listener.fd)};
+  diff_socket_ops(s, k, m, fds, seed);
+}
+
+// REUSEPORT_SOCKARRAY with real sockets of this process: SO_REUSEPORT TCP listeners (IPv4, IPv6), UDP
+// bound with it (two in one group) and unbound; a TCP listener and a bound UDP socket without it; a
+// bound TCP socket not listening; a connected client and its accepted end; an AF_UNIX pair; a regular
+// file; a closed fd number; an fd above S32_MAX. A socket in a slot is refused elsewhere (-EBUSY).
+void diff_reuseport(const MapSpec& s, unsigned seed) {
+  KernelMap k;
+  if (int err = kernel_create(s, k))
+    return expect(false, "kernel refused " + map_type_name(s.type) + ": " + std::to_string(err));
+  auto made = create_map(s);
+  if (!made) return expect(false, "we refused " + map_type_name(s.type) + ": " + made.error().reason);
+  const int one = 1;
+  auto reuse = [&](int fd) {
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    return fd;
+  };
+  sockaddr_in lo{};
+  lo.sin_family = AF_INET;
+  lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in6 lo6{};
+  lo6.sin6_family = AF_INET6;
+  lo6.sin6_addr = in6addr_loopback;
+  auto bind4 = [&](int fd) { return ::bind(fd, reinterpret_cast<sockaddr*>(&lo), sizeof lo); };
+  Fd listener{reuse(::socket(AF_INET, SOCK_STREAM, 0))}, listener6{reuse(::socket(AF_INET6, SOCK_STREAM, 0))},
+      plain_listener{::socket(AF_INET, SOCK_STREAM, 0)}, bound_tcp{reuse(::socket(AF_INET, SOCK_STREAM, 0))},
+      client{reuse(::socket(AF_INET, SOCK_STREAM, 0))}, accepted, udp_a{reuse(::socket(AF_INET, SOCK_DGRAM, 0))},
+      udp_b{reuse(::socket(AF_INET, SOCK_DGRAM, 0))}, plain_udp{::socket(AF_INET, SOCK_DGRAM, 0)},
+      unbound_udp{reuse(::socket(AF_INET, SOCK_DGRAM, 0))}, file{::open("/proc/self/stat", O_RDONLY)};
+  bind4(listener.fd);
+  ::listen(listener.fd, 4);
+  ::bind(listener6.fd, reinterpret_cast<sockaddr*>(&lo6), sizeof lo6);
+  ::listen(listener6.fd, 4);
+  bind4(plain_listener.fd);
+  ::listen(plain_listener.fd, 4);
+  bind4(bound_tcp.fd);
+  sockaddr_in at{};
+  socklen_t len = sizeof at;
+  ::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&at), &len);
+  ::connect(client.fd, reinterpret_cast<sockaddr*>(&at), sizeof at);
+  accepted.fd = ::accept(listener.fd, nullptr, nullptr);
+  bind4(udp_a.fd);
+  len = sizeof at;
+  ::getsockname(udp_a.fd, reinterpret_cast<sockaddr*>(&at), &len);
+  ::bind(udp_b.fd, reinterpret_cast<sockaddr*>(&at), sizeof at);  // the same port: one reuseport group
+  bind4(plain_udp.fd);
+  int pair[2] = {-1, -1};
+  ::socketpair(AF_UNIX, SOCK_STREAM, 0, pair);
+  Fd p0{pair[0]}, p1{pair[1]};
+  const std::vector<std::uint64_t> fds = {
+      std::uint64_t(listener.fd),  std::uint64_t(listener6.fd), std::uint64_t(plain_listener.fd),
+      std::uint64_t(bound_tcp.fd), std::uint64_t(client.fd),    std::uint64_t(accepted.fd),
+      std::uint64_t(udp_a.fd),     std::uint64_t(udp_b.fd),     std::uint64_t(plain_udp.fd),
+      std::uint64_t(unbound_udp.fd), std::uint64_t(p0.fd),      std::uint64_t(file.fd),
+      0x7fff0000u,                 0x100000000ull + std::uint64_t(listener.fd)};
+  const auto results = diff_socket_ops(s, k, **made, fds, seed);
+  // The sockets cover every rule: stored, a socket already in a slot, not hashed with SO_REUSEPORT, not
+  // TCP/UDP (-ENOTSUPP), no such fd.
+  for (const int want : {0, -EBUSY, -EINVAL, -kENOTSUPP, -EBADF})
+    expect(results.count(want) != 0, map_type_name(s.type) + " seed " + std::to_string(seed) +
+                                         ": no kernel update returned " + std::to_string(want));
 }
 
 // Queue/stack: push with every flag, pop, peek.
@@ -744,6 +820,7 @@ int main() {
       diff_sockmap(spec(MapType::Sockmap, 4, v, 6), seed);
       diff_sockmap(spec(MapType::Sockhash, 4, v, 6), seed);
       diff_sockmap(spec(MapType::Sockhash, 12, v, 5), seed);
+      diff_reuseport(spec(MapType::ReuseportSockarray, 4, v, 6), seed);
     }
   }
   std::printf("kernel comparisons: maps_kernel_diff: %d map results compared\n", comparisons);

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <set>
 #include <thread>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <vector>
 
 #include "maps/array_of_maps_map.hpp"
@@ -16,6 +18,7 @@
 #include "maps/map.hpp"
 #include "maps/map_table.hpp"
 #include "maps/redirect_array_map.hpp"
+#include "maps/reuseport_array_map.hpp"
 #include "maps/ringbuf_map.hpp"
 #include "tests/maps/map_spec_builder.hpp"
 
@@ -434,4 +437,52 @@ TEST_CASE("cgroup array answers bpf_current_task_under_cgroup from host-register
   CHECK(m->lookup_copy(&key, &out) == -kENOTSUPP);
   CHECK(m->host_erase(&key) == 0);
   CHECK(cg.current_task_under(1) == -EAGAIN);
+}
+
+TEST_CASE("reuseport sockarray: a socket holds one slot of all reuseport arrays until deleted, replaced or its map is gone",
+          "[maps][reuseport]") {
+  int sv[2] = {-1, -1};
+  REQUIRE(::socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0);
+  // The socket rules are the kernel's (kernel_diff); here any socket is one, its cookie 1000 + fd.
+  auto resolver = [](int fd, std::uint64_t& cookie) {
+    cookie = 1000 + static_cast<std::uint64_t>(fd);
+    return 0;
+  };
+  auto a = make(spec(MapType::ReuseportSockarray, 4, 8, 4)), b = make(spec(MapType::ReuseportSockarray, 4, 8, 4));
+  static_cast<ReuseportArrayMap&>(*a).set_resolver(resolver);
+  static_cast<ReuseportArrayMap&>(*b).set_resolver(resolver);
+  std::uint32_t key = 0;
+  std::uint64_t fd0 = static_cast<std::uint64_t>(sv[0]), fd1 = static_cast<std::uint64_t>(sv[1]), cookie = 0;
+  CHECK(a->host_update(&key, &fd0, kBpfAny) == 0);
+  CHECK(a->lookup_copy(&key, &cookie) == 0);
+  CHECK(cookie == 1000 + fd0);
+  CHECK(a->host_update(&key, &fd0, kBpfAny) == -EBUSY);  // into its own slot too (sk_user_data is set)
+  CHECK(b->host_update(&key, &fd0, kBpfAny) == -EBUSY);
+  CHECK(a->host_update(&key, &fd1, kBpfNoexist) == -EEXIST);
+  key = 2;
+  CHECK(a->host_update(&key, &fd1, kBpfExist) == -ENOENT);
+  CHECK(a->host_update(&key, &fd1, 3) == -EINVAL);
+  const std::uint64_t too_big = 0x80000000u;
+  CHECK(a->host_update(&key, &too_big, kBpfAny) == -EINVAL);
+  CHECK(a->lookup_copy(&key, &cookie) == -ENOENT);
+  key = 4;
+  CHECK(a->host_update(&key, &fd1, kBpfAny) == -E2BIG);
+  CHECK(a->host_erase(&key) == -E2BIG);
+  key = 0;
+  CHECK(a->host_update(&key, &fd1, kBpfExist) == 0);  // replaces fd0, which is free again
+  CHECK(b->host_update(&key, &fd0, kBpfAny) == 0);
+  CHECK(b->host_erase(&key) == 0);
+  CHECK(b->host_erase(&key) == -ENOENT);
+  CHECK(b->host_update(&key, &fd1, kBpfAny) == -EBUSY);
+  a.reset();  // the map's sockets leave it
+  CHECK(b->host_update(&key, &fd1, kBpfAny) == 0);
+  auto narrow = make(spec(MapType::ReuseportSockarray, 4, 4, 2));
+  static_cast<ReuseportArrayMap&>(*narrow).set_resolver(resolver);
+  const std::uint32_t closed = 0x7fff0000u;
+  CHECK(narrow->host_update(&key, &closed, kBpfAny) == -EBADF);
+  CHECK(narrow->host_update(&key, &fd0, kBpfAny) == 0);
+  CHECK(narrow->lookup_copy(&key, &cookie) == -ENOSPC);  // only an 8-byte value takes the cookie
+  CHECK_FALSE(create_map(spec(MapType::ReuseportSockarray, 4, 12, 2)).has_value());
+  ::close(sv[0]);
+  ::close(sv[1]);
 }

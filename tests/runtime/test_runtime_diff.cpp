@@ -662,6 +662,13 @@ TEST_CASE("iter_num: open-coded numeric iterators (bpf_iter_num_new/next/destroy
   CHECK(stats.both_ran * 10 >= stats.packets * 9);
 }
 
+TEST_CASE("dynptr_packet: bpf_dynptr_from_skb (tc, socket filter) and bpf_dynptr_from_xdp read, write, slice, clone",
+          "[runtime][dynptr][kfunc]") {
+  run_both_engines({"dynptr_packet", "dynptr_skb_tc", {}});
+  run_both_engines({"dynptr_packet", "dynptr_skb_socket", {}});
+  run_both_engines({"dynptr_packet", "dynptr_xdp", {}});
+}
+
 TEST_CASE("tail_calls: prog_array chain and fall-through", "[runtime][tailcall]") {
   run_both_engines({"tail_calls", "entry", {}});
 }

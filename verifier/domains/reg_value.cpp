@@ -28,7 +28,7 @@ bool RegValue::leq(const RegValue& old, IdMap& ids) const {
     return value.leq(old.value);
   }
   if (aux != old.aux || frame != old.frame || read_only != old.read_only || untrusted != old.untrusted ||
-      percpu != old.percpu)
+      percpu != old.percpu || packet_slice != old.packet_slice)
     return false;
   if (maybe_null && !old.maybe_null) return false;
   if (!value.leq(old.value)) return false;

@@ -67,6 +67,8 @@ struct RegValue {
   bool untrusted = false;   // BtfId: loaded from a field, may be NULL at run time (not checked)
   bool percpu = false;      // BtfId: a per-CPU variable (MEM_PERCPU), aux = its type's id (any kind): no
                             // loads; bpf_this_cpu_ptr / bpf_per_cpu_ptr take it
+  bool packet_slice = false;  // Mem: a bpf_dynptr_slice of an skb/xdp dynptr (the kernel's DYNPTR_TYPE_SKB/XDP
+                              // PTR_TO_MEM): dies with the packet pointers (invalidate_packet_pointers)
   std::uint8_t frame = 0;   // Stack: which call frame's stack
   std::uint32_t id = 0;     // maybe_null pointers: copies share an id so one check covers all;
                             // packet pointers: names the variable part of the offset;

@@ -62,7 +62,7 @@ void StackSlots::unmark_iter(int off) {
   init_[static_cast<std::size_t>(slot_of(off))] = 0;
 }
 
-void StackSlots::mark_dynptr(int off, std::uint32_t ref) {
+void StackSlots::mark_dynptr(int off, std::uint32_t ref, bool packet) {
   touch(off);
   destroy_dynptrs(off, 16);
   const int s = slot_of(off);
@@ -71,7 +71,7 @@ void StackSlots::mark_dynptr(int off, std::uint32_t ref) {
     init_[k] = 0xff;
   }
   dynptr_[s] = kDynptrFirst;
-  dynptr_[s + 1] = kDynptrSecond;
+  dynptr_[s + 1] = packet ? kDynptrSecondPacket : kDynptrSecond;
   if (ref != 0) {
     const auto it = std::lower_bound(dynptr_refs_.begin(), dynptr_refs_.end(), s,
                                      [](const auto& e, int k) { return e.first < k; });
@@ -108,8 +108,10 @@ void StackSlots::unmark_dynptrs_holding(std::uint32_t ref) {
 bool StackSlots::dynptr_at(int off) const {
   if (off % 8 != 0 || !in_frame(off, 16)) return false;
   const int s = slot_of(off);
-  return dynptr_[s] == kDynptrFirst && dynptr_[s + 1] == kDynptrSecond;
+  return dynptr_[s] == kDynptrFirst && (dynptr_[s + 1] == kDynptrSecond || dynptr_[s + 1] == kDynptrSecondPacket);
 }
+
+bool StackSlots::dynptr_packet(int off) const { return dynptr_at(off) && dynptr_[slot_of(off) + 1] == kDynptrSecondPacket; }
 
 bool StackSlots::touches_dynptr(int off, int size) const {
   for (int s = slot_of(off); s <= slot_of(off + size - 1); ++s)

@@ -13,6 +13,7 @@ namespace bpfvm::verifier {
 
 class StackSlots {
   static constexpr std::uint8_t kDynptrFirst = 1, kDynptrSecond = 2;
+  static constexpr std::uint8_t kDynptrSecondPacket = 3;  // the second slot of an skb/xdp dynptr
 
  public:
   static constexpr int kBytes = 512;
@@ -68,7 +69,10 @@ class StackSlots {
   /// mark_stack_slots_dynptr): a local one (ref 0), or a ring buffer one holding reference `ref`
   /// (bpf_ringbuf_reserve_dynptr). An unreferenced dynptr overlapping them is destroyed first; callers
   /// refuse to overwrite a referenced one (touches_referenced_dynptr).
-  void mark_dynptr(int off, std::uint32_t ref = 0);
+  void mark_dynptr(int off, std::uint32_t ref = 0, bool packet = false);
+  /// The dynptr starting at off names packet bytes (bpf_dynptr_from_skb/_xdp, or a clone of one: the
+  /// kernel's BPF_DYNPTR_TYPE_SKB/XDP), so its slices are packet pointers.
+  bool dynptr_packet(int off) const;
   /// A whole dynptr starts at off (its first slot there, its second right above).
   bool dynptr_at(int off) const;
   /// The reference the dynptr starting at off holds (0: a local dynptr, or none there).
@@ -128,7 +132,7 @@ class StackSlots {
   std::array<std::uint8_t, kSlots> init_{};  // bit b of slot s: byte s*8+b is initialised
   std::vector<std::pair<int, RegValue>> spills_;  // sorted by slot
   std::array<std::uint8_t, kSlots> spill_bytes_{};  // slot s: bytes its spill covers from the slot's start, 0 = none
-  std::array<std::uint8_t, kSlots> dynptr_{};  // slot s: 0, or kDynptrFirst / kDynptrSecond
+  std::array<std::uint8_t, kSlots> dynptr_{};  // slot s: 0, or kDynptrFirst / kDynptrSecond(Packet)
   std::vector<std::pair<int, std::uint32_t>> dynptr_refs_;  // referenced dynptrs: first slot, reference
   std::vector<Iter> iters_;  // iterators, sorted by slot
   int touched_bytes_ = 0;  // depth of the deepest byte touched (not compared by leq: no safety fact)

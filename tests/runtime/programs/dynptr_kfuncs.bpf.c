@@ -5,12 +5,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-extern int bpf_dynptr_adjust(const struct bpf_dynptr *p, __u32 start, __u32 end) __ksym;
-extern _Bool bpf_dynptr_is_null(const struct bpf_dynptr *p) __ksym;
-extern _Bool bpf_dynptr_is_rdonly(const struct bpf_dynptr *p) __ksym;
-extern __u32 bpf_dynptr_size(const struct bpf_dynptr *p) __ksym;
-extern void *bpf_dynptr_slice(const struct bpf_dynptr *p, __u32 offset, void *buffer__opt, __u32 buffer__szk) __ksym;
-extern int bpf_dynptr_clone(const struct bpf_dynptr *p, struct bpf_dynptr *clone__uninit) __ksym;
+#include "dynptr_kfuncs.h"
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
