@@ -357,7 +357,6 @@ void Explorer::record_insn(Path& path, std::uint32_t pc, std::uint8_t depth, boo
                            const PrecisionNeeds& needs, bool decided_jump) {
   PreciseMarks demand{};
   demand.regs[depth - 1u] = static_cast<RegMask>(needs.always | (decided_jump ? needs.if_decided : 0));
-  if (needs.linked_spilled) demand.add(needs.linked);
   if (callback && !demand.empty())
     mark_all_precise(path.parent);
   else
