@@ -89,6 +89,9 @@ constexpr KnownDisagreement kKnownDisagreements[] = {
      "`if r1 != r6` with r1 = 0 and r6 a maybe-null map value: bpfvm takes the taken edge as r6 != NULL and "
      "allows the load; 6.18 infers not-null only from a compare with the immediate 0 or a non-null pointer "
      "(\"R6 invalid mem access 'map_value_or_null'\")"},
+    {"plain-null-check-zero-register-as-source.data",
+     "as plain-null-check-against-zero-register.data with the operands swapped (`if r6 != r1`, the maybe-null "
+     "pointer as destination): 6.18 refuses this order too, so the operand order is not why it refuses"},
     {"tc-pkt-sub-bounded-unknown.data",
      "checked p = data + 48 minus (mark & 15) + 4: bpfvm keeps fixed and variable offset in one value "
      "([29, 44]); 6.18 keeps the variable part ([-19, -4]) apart and refuses it (\"R6 min value is negative\")"},
