@@ -243,6 +243,7 @@ Result<JitProgram> JitProgram::compile(const vm::Program& program, const vm::Hel
                                        const vm::PseudoResolver& resolve, const JitOptions& options) {
   if (program.insns.empty() || program.ops.size() != program.insns.size())
     return make_error(Errc::InvalidArgument, "JIT: program is empty or not decoded");
+  if (auto e = vm::frame_pointer_write_error(program)) return std::move(*e);
   JitProgram jp;
   jp.impl_->program = program;
   jp.impl_->registry = &helpers;

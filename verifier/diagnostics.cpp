@@ -140,6 +140,34 @@ std::string callee_name(const VerifierOptions& o, const ViolationDetail& d) {
   return d.kfunc.empty() ? helper_name(o, d.helper) : "kfunc " + std::string(d.kfunc);
 }
 
+// The references a program can hold, by the helper that acquired them (the insn Env::note_ref
+// recorded): a ring buffer record, a ring buffer dynptr, or a socket (bpf_sk_lookup_tcp/udp,
+// bpf_skc_lookup_tcp, a SOCKMAP/SOCKHASH lookup).
+constexpr std::uint32_t kRingbufReserve = 131, kRingbufReserveDynptr = 198;  // BPF_FUNC_ringbuf_reserve(_dynptr)
+
+std::uint32_t acquiring_helper(const vm::Program& p, std::uint32_t pc) {
+  if (pc >= p.size() || p.ops[pc] == isa::kNoOp || p.op(pc).form != isa::Form::Call) return 0;
+  return static_cast<std::uint32_t>(p.insns[pc].imm);
+}
+
+std::string reference_kind(const vm::Program& p, const VerifierOptions& o, std::uint32_t pc) {
+  const std::uint32_t helper = acquiring_helper(p, pc);
+  if (helper == kRingbufReserve) return "the ring buffer record bpf_ringbuf_reserve returned";
+  if (helper == kRingbufReserveDynptr) return "the ring buffer dynptr bpf_ringbuf_reserve_dynptr made";
+  if (helper != 0) return "the socket " + helper_name(o, helper) + " returned";
+  return "the acquired reference";
+}
+
+std::string reference_release(const vm::Program& p, std::uint32_t pc) {
+  switch (acquiring_helper(p, pc)) {
+    case kRingbufReserve: return "submitted or discarded (bpf_ringbuf_submit/discard)";
+    case kRingbufReserveDynptr:
+      return "submitted or discarded (bpf_ringbuf_submit_dynptr/discard_dynptr, even when the reservation failed)";
+    case 0: return "released";
+    default: return "released (bpf_sk_release)";
+  }
+}
+
 std::string region_name(const State* s, int reg) {
   if (!s || reg < 0) return "memory";
   switch (s->reg(reg).type) {
@@ -238,13 +266,10 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
                         : std::string());
     case ViolationKind::UnreleasedReference:
       if (!d.note.empty())
-        return std::string(d.note) + ": reference id=" + std::to_string(d.limit) +
-               " (a bpf_ringbuf_reserve or bpf_sk_lookup_* result) is held; a successful tail call never returns to "
-               "release it";
-      return "Unreleased reference id=" + std::to_string(d.limit) + " alloc_insn=" + std::to_string(d.other_pc) +
-             ": a bpf_ringbuf_reserve result must be submitted or discarded (a bpf_ringbuf_reserve_dynptr dynptr "
-             "with bpf_ringbuf_submit_dynptr/discard_dynptr, even when the reservation failed), a bpf_sk_lookup_* "
-             "socket released (bpf_sk_release), on every path";
+        return std::string(d.note) + ": reference id=" + std::to_string(d.limit) + " (" + reference_kind(p, o, d.other_pc) +
+               ") is held; a successful tail call never returns to release it";
+      return "Unreleased reference id=" + std::to_string(d.limit) + " alloc_insn=" + std::to_string(d.other_pc) + ": " +
+             reference_kind(p, o, d.other_pc) + " must be " + reference_release(p, d.other_pc) + " on every path";
     case ViolationKind::PointerArithmetic:
       if (d.note == kPointerFromScalar) return r + " tried to subtract pointer from scalar";
       if (d.note == kPointerWithPointer) return r + " pointer " + alu_op_text(d.limit) + " pointer prohibited";

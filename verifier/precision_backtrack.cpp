@@ -52,9 +52,7 @@ void add_linked(const State& s, int r, PrecisionNeeds& n) {
       if (c.is_scalar() && c.id == v.id) n.linked.regs[f] |= bit(x);
     }
     frame.stack.for_each_spill_slot([&](int slot, const RegValue& c) {
-      if (!c.is_scalar() || c.id != v.id) return;
-      n.linked.slots[f] |= std::uint64_t{1} << slot;
-      n.linked_spilled = true;
+      if (c.is_scalar() && c.id == v.id) n.linked.slots[f] |= std::uint64_t{1} << slot;
     });
   }
 }

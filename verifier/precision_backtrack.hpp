@@ -58,7 +58,6 @@ struct PrecisionNeeds {
   RegMask always = 0;          // current frame: scalars a check at pc depends on
   RegMask if_decided = 0;      // conditional jump on scalars: its operands, needed when one edge is infeasible
   PreciseMarks linked{};       // conditional jump on scalars: registers and spilled slots the comparison narrows
-  bool linked_spilled = false; // ... and a spilled copy is narrowed too: `linked` is needed now
   StackAccess stack{};         // loads and stores: the stack slot accessed, if any
 };
 

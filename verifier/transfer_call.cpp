@@ -582,6 +582,7 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
   if (helper == kBpfTailCall && sig.known && !s.refs.empty()) {
     // A successful tail call never returns: the reservation could not be released any more.
     d.limit = s.refs.front();
+    d.other_pc = env.ref_site(s.refs.front());
     d.note = "tail_call would lead to reference leak";
     return violation(pc, ViolationKind::UnreleasedReference, d);
   }

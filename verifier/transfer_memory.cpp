@@ -179,6 +179,19 @@ void note_tp_buffer_access(Env& env, const RegValue& base, std::int16_t off, int
   if (end > 0 && end <= UINT32_MAX) env.tp_buffer_bytes = std::max(env.tp_buffer_bytes, static_cast<std::uint32_t>(end));
 }
 
+// The kernel's check_stack_write_fixed_off (assign_scalar_id_before_mov, privileged only): an unknown
+// scalar stored at a slot's start whose value fits the store gets an id first, so the slot and the
+// register are linked copies and a bound learned on a fill of the slot bounds the register too.
+void link_before_spill(Env& env, State& s, const vm::Insn& in, int bytes) {
+  if (env.options.unprivileged) return;
+  const RegValue& base = s.reg(in.dst);
+  const RegValue& v = s.reg(in.src);
+  if (base.type != RegType::Stack || !base.value.is_const() || !v.is_scalar() || v.id != 0 || v.value.is_const()) return;
+  const auto off = static_cast<std::int64_t>(base.value.const_value()) + in.off;
+  if (off % 8 != 0 || (bytes < 8 && v.value.umax() > (std::uint64_t{1} << (8 * bytes)) - 1)) return;
+  s.reg(in.src).id = env.new_id();
+}
+
 Check transfer_memory(Env& env, State& s, std::uint32_t pc) {
   const auto& op = env.program.op(pc);
   const auto& in = env.program.insns[pc];
@@ -218,6 +231,7 @@ Check transfer_memory(Env& env, State& s, std::uint32_t pc) {
     }
     case Form::StoreReg: {
       if (auto c = check_reg_init(s, in.src, pc)) return c;
+      link_before_spill(env, s, in, size);
       const RegValue v = s.reg(in.src);
       return check_mem_access(env.options, s, pc, in.dst, in.off, size, true, &v, nullptr, env.reads_uninit_stack);
     }

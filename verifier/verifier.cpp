@@ -237,18 +237,30 @@ class Explorer {
 };
 
 // Scalars that changed between an earlier callback entry and this one jump to their extreme
-// bounds, so bpf_loop callbacks that accumulate into their context converge (widening).
+// bounds, so bpf_loop callbacks that accumulate into their context converge (widening). Links
+// between scalars (ids) are forgotten there too (sound: a link only narrows): a spill links a slot
+// to a register on one call and not on another, and entries differing only in links never cover each other.
 void widen_scalars(State& cur, const State& old) {
   if (cur.frames.size() != old.frames.size()) return;
+  auto unlink = [](RegValue& v) {
+    v.id = 0;
+    v.aux = 0;
+  };
   for (std::size_t f = 0; f < cur.frames.size(); ++f) {
     auto& cf = cur.frames[f];
     const auto& of = old.frames[f];
     for (std::size_t r = 0; r < cf.regs.size(); ++r)
-      if (cf.regs[r].is_scalar() && of.regs[r].is_scalar()) cf.regs[r].value = of.regs[r].value.widen(cf.regs[r].value);
+      if (cf.regs[r].is_scalar() && of.regs[r].is_scalar()) {
+        cf.regs[r].value = of.regs[r].value.widen(cf.regs[r].value);
+        unlink(cf.regs[r]);
+      }
     for (int off = -StackSlots::kBytes; off < 0; off += 8) {
       RegValue* c = cf.stack.spilled(off);
       const RegValue* o = of.stack.spilled(off);
-      if (c && o && c->is_scalar() && o->is_scalar()) c->value = o->value.widen(c->value);
+      if (c && o && c->is_scalar() && o->is_scalar()) {
+        c->value = o->value.widen(c->value);
+        unlink(*c);
+      }
     }
   }
 }
@@ -458,7 +470,6 @@ void Explorer::record_insn(Path& path, std::uint32_t pc, std::uint8_t depth, boo
                            const PrecisionNeeds& needs, bool decided_jump) {
   PreciseMarks demand{};
   demand.regs[depth - 1u] = static_cast<RegMask>(needs.always | (decided_jump ? needs.if_decided : 0));
-  if (needs.linked_spilled) demand.add(needs.linked);
   if (callback && !demand.empty())
     mark_all_precise(path.parent);
   else
@@ -759,24 +770,34 @@ Check check_recursion(const vm::Program& p, const Cfg& cfg) {
   return std::nullopt;
 }
 
-// The kernel's sanitize_dead_code, for the one construct engines cannot even prepare: a call of a
+// The kernel's sanitize_dead_code, for the constructs engines cannot even prepare: a call of a
 // helper id the registry lacks, which no explored path reaches (libbpf poisons a CO-RE relocation it
-// cannot resolve as `call 0xbad2310`, behind a guard the target BTF makes constant). Every explored
-// path would have been refused at such a call, so it is dead; it becomes `exit`.
-vm::Program without_dead_unknown_calls(const vm::Program& program, const VerifierOptions& options,
+// cannot resolve as `call 0xbad2310`, behind a guard the target BTF makes constant), and a write to
+// r10 (vm::writes_frame_pointer; the kernel refuses only one it explores, "frame pointer is read
+// only"). Every explored path would have been refused at such an insn, so it is dead; it becomes
+// `exit` (both slots of an lddw).
+vm::Program without_dead_unpreparable(const vm::Program& program, const VerifierOptions& options,
                                        const std::vector<bool>& reached) {
   vm::Program out = program;
   for (std::size_t pc = 0; pc < out.size(); ++pc) {
     if (reached[pc] || out.ops[pc] == isa::kNoOp) continue;
     const Form form = out.op(pc).form;
+    constexpr isa::OpId kExit = isa::find_op("exit", isa::Operand::None);
+    auto to_exit = [&](std::size_t at) {
+      out.insns[at] = vm::Insn{};
+      out.insns[at].code = isa::kOps[kExit].code;
+      out.ops[at] = kExit;
+    };
+    if (vm::writes_frame_pointer(out.op(pc), out.insns[pc])) {
+      if (isa::is_wide(out.op(pc))) to_exit(pc + 1);
+      to_exit(pc);
+      continue;
+    }
     if (form != Form::Call && form != Form::CallKfunc) continue;
     if (form == Form::Call && options.helpers && options.helpers->find(static_cast<std::uint32_t>(out.insns[pc].imm))) continue;
     // A kfunc no engine could call (unknown, unsupported, a poisoned weak one) is dead code as well.
     if (form == Form::CallKfunc && options.helpers && vm::resolve_kfunc_call(out, pc, *options.helpers)) continue;
-    constexpr isa::OpId kExit = isa::find_op("exit", isa::Operand::None);
-    out.insns[pc] = vm::Insn{};
-    out.insns[pc].code = isa::kOps[kExit].code;
-    out.ops[pc] = kExit;
+    to_exit(pc);
   }
   return out;
 }
@@ -879,7 +900,7 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   stats.time_us = elapsed_us();
   std::vector<std::uint8_t> ctx_accesses(program.size(), 0);
   for (std::size_t pc = 0; pc < program.size(); ++pc) ctx_accesses[pc] = access_base[pc] == kAccessCtx ? 1 : 0;
-  return VerifiedProgram(without_dead_unknown_calls(program, options, reached), stats,
+  return VerifiedProgram(without_dead_unpreparable(program, options, reached), stats,
                          acceptance_warnings(options, warnings, std::move(log), stats), std::move(ctx_accesses),
                          reads_uninit_stack);
 }

@@ -477,6 +477,7 @@ Result<ExecResult> execute_in(Mode mode, const Interpreter* self, const Interpre
 
 Result<Interpreter> Interpreter::create(const Program& program, const HelperRegistry& helpers,
                                         const PseudoResolver& resolve, const InterpreterOptions& options) {
+  if (auto e = frame_pointer_write_error(program)) return std::move(*e);
   Interpreter in;
   in.program_ = std::make_shared<const Program>(program);
   in.registry_ = &helpers;

@@ -63,7 +63,8 @@ enum class Kind : std::uint8_t {
 enum class Rule : std::uint8_t {
   Zero,      // must be zero
   Reg,       // register r0..r10 (read)
-  RegWrite,  // register r0..r9 (written; r10 is the read-only frame pointer)
+  RegWrite,  // register r0..r10, written. r10 (the read-only frame pointer) decodes, as the kernel
+             // refuses only a write its verifier explores: see vm::writes_frame_pointer
   Any,       // any value
   Fixed,     // exactly FieldRule::value (tells apart rows that share an opcode byte)
 };
@@ -75,7 +76,7 @@ struct FieldRule {
     switch (rule) {
       case Rule::Zero: return v == 0;
       case Rule::Reg: return v >= 0 && v <= 10;
-      case Rule::RegWrite: return v >= 0 && v <= 9;
+      case Rule::RegWrite: return v >= 0 && v <= 10;
       case Rule::Any: return true;
       case Rule::Fixed: return v == value;
     }

@@ -45,10 +45,7 @@ std::string field_problem(const char* field, isa::FieldRule rule, std::int64_t v
   const std::string is = " (is " + std::to_string(v) + ")";
   switch (rule.rule) {
     case Rule::Zero: return std::string(field) + " must be 0" + is;
-    case Rule::Reg: return std::string(field) + " is not a register r0-r10" + is;
-    case Rule::RegWrite:
-      return v == isa::kFramePointer ? std::string(field) + " r10 is the read-only frame pointer"
-                                     : std::string(field) + " is not a register r0-r9" + is;
+    case Rule::Reg: case Rule::RegWrite: return std::string(field) + " is not a register r0-r10" + is;
     case Rule::Any: return {};
     case Rule::Fixed: return std::string(field) + " must be " + std::to_string(rule.value) + is;
   }
@@ -86,6 +83,21 @@ Result<isa::OpId> decode_insn(const Insn& insn, std::uint32_t pc) {
   }
   return make_error(Errc::Malformed, names + " (opcode " + hex8(insn.code) + "): " + first_problem, pc);
 }
+bool writes_frame_pointer(const OpInfo& op, const Insn& insn) {
+  if (op.dst.rule == Rule::RegWrite && insn.dst == isa::kFramePointer) return true;
+  // BPF_FETCH loads the old value into src (xchg carries it too); cmpxchg loads r0 instead.
+  return op.form == Form::Atomic && (insn.imm & isa::enc::kFetch) && op.kind != isa::Kind::CmpXchg &&
+         insn.src == isa::kFramePointer;
+}
+
+std::optional<Error> frame_pointer_write_error(const Program& program) {
+  for (std::size_t pc = 0; pc < program.size(); ++pc)
+    if (program.ops[pc] != isa::kNoOp && writes_frame_pointer(program.op(pc), program.insns[pc]))
+      return Error{Errc::Malformed, static_cast<std::uint32_t>(pc),
+                   std::string(program.op(pc).mnemonic) + ": r10 is the read-only frame pointer (an unverified program may not write it)"};
+  return std::nullopt;
+}
+
 std::int64_t branch_target(const Insn& insn, const OpInfo& op, std::size_t pc) {
   const std::int64_t rel = op.form == Form::Ja32 || op.form == Form::CallLocal ? insn.imm : insn.off;
   return static_cast<std::int64_t>(pc) + 1 + rel;

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -70,6 +71,14 @@ Result<Program> decode_program(std::span<const std::uint8_t> bytes, std::string 
 
 /// Little-endian bytecode of a program's slots.
 std::vector<std::uint8_t> encode_program(std::span<const Insn> insns);
+
+/// The insn writes r10, the read-only frame pointer (a RegWrite dst of 10, or the src a fetching
+/// atomic loads into). Decode accepts it, since the kernel refuses such a write only on a path its
+/// verifier explores; the verifier refuses explored ones and turns dead ones into `exit`, and no
+/// engine prepares a program that still holds one (first_frame_pointer_write).
+bool writes_frame_pointer(const isa::OpInfo& op, const Insn& insn);
+/// The error an engine gives for a program holding an insn that writes r10, or none.
+std::optional<Error> frame_pointer_write_error(const Program& program);
 
 /// Target slot of the jump or local call at pc (no range check).
 std::int64_t branch_target(const Insn& insn, const isa::OpInfo& op, std::size_t pc);

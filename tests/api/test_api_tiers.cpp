@@ -78,3 +78,37 @@ TEST_CASE("Engine::JitOptimized runs optimized code and agrees with the interpre
   REQUIRE(unverified);
   CHECK(unverified->jit_tier() == JitTier::Baseline);
 }
+
+TEST_CASE("dead writes to r10: every engine runs the verified program and none loads it unverified") {
+  // mem[0] is a byte, so `r2 > 255` is never taken: the r10 writes behind it (a mov, an lddw, a
+  // load) are dead code, as in the kernel's verifier_bounds_tail selftests. The kernel refuses a
+  // write to r10 only on a path it explores; the verifier turns the dead ones into exit.
+  constexpr const char* kDeadWrites =
+      "ldxb %r2, [%r1+0]\njgt %r2, 255, dead\nmov %r0, %r2\nadd %r0, 1\nexit\n"
+      "dead:\nmov %r10, 0\nlddw %r10, 0x1234\nldxdw %r10, [%r1+0]\nmov %r0, 0\nexit\n";
+  Vm vm;
+  auto obj = vm.open_assembly(kDeadWrites, ProgramType::plain(8), "dead");
+  INFO((obj ? "" : obj.error().message()));
+  REQUIRE(obj);
+  std::vector<std::uint8_t> mem(8, 41);
+  for (const Engine engine : {Engine::Interpreter, Engine::Jit, Engine::JitOptimized}) {
+    for (const bool checked : {false, true}) {
+      INFO(static_cast<int>(engine) << " checked " << checked);
+      auto p = obj->load("dead", ProgramOptions{.engine = engine, .checked = checked});
+      INFO((p ? "" : p.error().message()));
+      REQUIRE(p);
+      auto out = p->run(mem);
+      REQUIRE(out);
+      CHECK(out->r0 == 42);
+    }
+    auto unverified = obj->load("dead", ProgramOptions{.engine = engine, .verify = false});
+    REQUIRE_FALSE(unverified);
+    CHECK(unverified.error().message().find("r10 is the read-only frame pointer") != std::string::npos);
+  }
+  // An explored write is refused with the kernel's words.
+  auto live = vm.open_assembly("mov %r10, 0\nmov %r0, 0\nexit\n", ProgramType::plain(8), "live");
+  REQUIRE(live);
+  auto refused = live->load("live", ProgramOptions{});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message().find("frame pointer is read only") != std::string::npos);
+}

@@ -215,3 +215,39 @@ TEST_CASE("Branch refinement soundness: values satisfying a comparison survive i
   }
   CHECK(checked > 50000);
 }
+
+TEST_CASE("RegValue::leq compares scalar links up to renaming (the kernel's check_scalar_ids)") {
+  auto linked = [](std::uint32_t id) {
+    RegValue v = RegValue::unknown();
+    v.id = id;
+    return v;
+  };
+  const RegValue unlinked = RegValue::unknown();
+  {
+    // old: r1, r2 linked (id 4); cur: the same link under id 9.
+    IdMap ids;
+    CHECK(linked(9).leq(linked(4), ids));
+    CHECK(linked(9).leq(linked(4), ids));
+  }
+  {
+    // A link the old state gave one scalar only (a slot the register left) asks nothing of cur.
+    IdMap ids;
+    CHECK(unlinked.leq(linked(4), ids));
+    CHECK(unlinked.leq(linked(5), ids));
+  }
+  {
+    // A link old relied on between two scalars: cur must link them too.
+    IdMap ids;
+    CHECK(unlinked.leq(linked(4), ids));
+    CHECK_FALSE(unlinked.leq(linked(4), ids));
+  }
+  {
+    // Two old links cannot become one current link, nor one old link two current ones.
+    IdMap ids;
+    CHECK(linked(9).leq(linked(4), ids));
+    CHECK_FALSE(linked(9).leq(linked(5), ids));
+    IdMap other;
+    CHECK(linked(9).leq(linked(4), other));
+    CHECK_FALSE(linked(8).leq(linked(4), other));
+  }
+}

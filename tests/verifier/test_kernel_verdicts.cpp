@@ -89,17 +89,12 @@ constexpr KnownDisagreement kKnownDisagreements[] = {
      "`if r1 != r6` with r1 = 0 and r6 a maybe-null map value: bpfvm takes the taken edge as r6 != NULL and "
      "allows the load; 6.18 infers not-null only from a compare with the immediate 0 or a non-null pointer "
      "(\"R6 invalid mem access 'map_value_or_null'\")"},
+    {"plain-null-check-zero-register-as-source.data",
+     "as plain-null-check-against-zero-register.data with the operands swapped (`if r6 != r1`, the maybe-null "
+     "pointer as destination): 6.18 refuses this order too, so the operand order is not why it refuses"},
     {"tc-pkt-sub-bounded-unknown.data",
      "checked p = data + 48 minus (mark & 15) + 4: bpfvm keeps fixed and variable offset in one value "
      "([29, 44]); 6.18 keeps the variable part ([-19, -4]) apart and refuses it (\"R6 min value is negative\")"},
-    {"plain-spill-links-unknown-scalar.data",
-     "a scalar spilled with no id (a helper's result, masked): 6.18's check_stack_write_fixed_off gives it "
-     "one first (assign_scalar_id_before_mov), so `r0 <= 7` bounds the 2-byte fill; bpfvm links only "
-     "copies a mov linked and refuses r6 + r2. Giving spills ids made bpfvm's bubble_sort16 stress shape "
-     "(kernel: 4,515 insns) hit the 1M insn limit (linked slots become precise), so it is not done yet"},
-    {"plain-spill-fill-bounds-source.data",
-     "as plain-spill-links-unknown-scalar.data, a whole-slot spill of r0 and its fill: 6.18 bounds r0 "
-     "through the bounded fill, bpfvm refuses r6 + r0 (\"unbounded min value\")"},
     {"tc-ld-abs-subprog.data",
      "LD_ABS in a BPF-to-BPF subprogram: the kernel allows it only with BTF func info (\"LD_ABS is not "
      "allowed in subprogs without BTF\"), which suite files lack; bpfvm runs the kernel's semantics (a "

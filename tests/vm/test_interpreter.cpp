@@ -251,3 +251,25 @@ TEST_CASE("helpers call back into the program, callbacks share the run budget") 
     CHECK(starved.error().message().find("instruction budget of 10 exhausted") != std::string::npos);
   }
 }
+
+TEST_CASE("a write to r10 decodes (the kernel refuses only one its verifier explores) but no engine prepares it") {
+  vm::HelperRegistry helpers;
+  for (const char* text : {"mov %r10, 0\nexit\n", "lddw %r10, 7\nexit\n", "ldxdw %r10, [%r1+0]\nexit\n",
+                           "neg %r10\nexit\n", "lock fetch add [%r1+0], %r10\nexit\n", "lock xchg [%r1+0], %r10\nexit\n"}) {
+    INFO(text);
+    const auto p = program_of(text);
+    CHECK(vm::writes_frame_pointer(p.op(0), p.insns[0]));
+    auto in = vm::Interpreter::create(p, helpers);
+    REQUIRE_FALSE(in.has_value());
+    CHECK(in.error().code == Errc::Malformed);
+    CHECK(in.error().message().find("insn 0: ") == 0);
+    CHECK(in.error().reason.find("r10 is the read-only frame pointer") != std::string::npos);
+  }
+  // Reads of r10, stores through it, and a cmpxchg (which loads r0) write nothing to it.
+  for (const char* text : {"mov %r0, %r10\nexit\n", "stdw [%r10-8], 0\nexit\n", "lock cmpxchg [%r1+0], %r10\nexit\n",
+                           "lock add [%r1+0], %r10\nexit\n"}) {
+    INFO(text);
+    const auto p = program_of(text);
+    CHECK_FALSE(vm::writes_frame_pointer(p.op(0), p.insns[0]));
+  }
+}

@@ -17,14 +17,19 @@ std::uint32_t IdMap::cur_of(std::uint32_t old_id) const {
   return 0;
 }
 
+bool IdMap::pair_scalar(std::uint32_t old_id, std::uint32_t cur_id) {
+  if (old_id == 0) return true;  // nothing the explored path learned through a link
+  if (cur_id == 0) cur_id = kUnlinkedTag | ++unlinked_;
+  return pair(old_id | kScalarTag, cur_id | kScalarTag);
+}
+
 bool RegValue::leq(const RegValue& old, IdMap& ids) const {
   // An explored path that never initialised the register never read it.
   if (old.type == RegType::NotInit) return true;
   if (type != old.type) return false;
   if (type == RegType::Scalar) {
     // The explored path may have narrowed this register through a linked copy.
-    if (old.id != 0 && (id == 0 || aux != old.aux || !ids.pair(old.id | IdMap::kScalarTag, id | IdMap::kScalarTag)))
-      return false;
+    if (old.id != 0 && (aux != old.aux || !ids.pair_scalar(old.id, id))) return false;
     return value.leq(old.value);
   }
   if (aux != old.aux || frame != old.frame || read_only != old.read_only || untrusted != old.untrusted ||

@@ -54,10 +54,16 @@ class IdMap {
   bool pair(std::uint32_t old_id, std::uint32_t cur_id);
   /// The current id paired with old_id, or 0.
   std::uint32_t cur_of(std::uint32_t old_id) const;
+  /// Scalar link ids (the kernel's check_scalar_ids): an unlinked scalar (id 0) on either side stands
+  /// for a link of its own, so an old link shared by one scalar only needs no link in the current
+  /// state, while one shared by several needs them linked together there too.
+  bool pair_scalar(std::uint32_t old_id, std::uint32_t cur_id);
   static constexpr std::uint32_t kRefTag = 0x80000000u, kPacketTag = 0x40000000u, kScalarTag = 0x20000000u;
 
  private:
+  static constexpr std::uint32_t kUnlinkedTag = 0x10000000u;  // with kScalarTag: a fresh id per unlinked scalar
   std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs_;
+  std::uint32_t unlinked_ = 0;
 };
 
 struct RegValue {
