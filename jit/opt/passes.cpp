@@ -18,6 +18,7 @@ bool is_pure(const Inst& inst) {
   switch (inst.op) {
     case Op::Const: case Op::Arg: case Op::FramePtr: case Op::Phi: case Op::Copy: case Op::Alu:
     case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Select: case Op::FuncAddr: case Op::ConstInReg:
+    case Op::Rotate:
       return true;
     case Op::Load:
       return !inst.checked;  // an unchecked load cannot fault, so an unused one may go
@@ -344,10 +345,11 @@ Result<PassSet> passes_without(std::string_view names) {
     else if (name == "licm") set.licm = false;
     else if (name == "cse_loads") set.cse_loads = false;
     else if (name == "licm_loads") set.licm_loads = false;
+    else if (name == "rotate") set.rotate = false;
     else if (!name.empty())
       return make_error(Errc::InvalidArgument, "unknown optimizing-tier pass '" + std::string(name) +
                                                    "' (promote_stack, fold_constants, remove_zext, "
-                                                   "strength_reduce, cse, fold_addresses, dce, licm, select, cse_loads, licm_loads)");
+                                                   "strength_reduce, cse, fold_addresses, dce, licm, select, cse_loads, licm_loads, rotate)");
   }
   return set;
 }
@@ -360,6 +362,7 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
     fold_constants(fn, passes.remove_zext);
     remove_trivial_phis(fn);
   }
+  if (passes.rotate) recognize_rotates(fn);
   if (passes.strength_reduce) reduce_strength(fn);
   if (passes.cse) eliminate_common_subexpressions(fn, passes.cse_loads, facts);
   if (passes.fold_addresses) fold_address_offsets(fn);
@@ -372,13 +375,14 @@ std::string inst_text(const Function& fn, ValueId id) {
   static constexpr const char* kNames[] = {"const", "arg", "fp", "phi", "copy", "alu", "movsx", "unary",
                                            "zext32", "load", "store", "atomic", "call", "jmp", "br", "ret",
                                            "select", "charge", "frames", "funcaddr", "const_reg", "tailcall",
-                                           "tailresult"};
+                                           "tailresult", "rotate"};
   const Inst& i = fn.values[id];
   std::string out = "v" + std::to_string(id) + " = " + kNames[static_cast<int>(i.op)];
   if (i.op == Op::Const || i.op == Op::Arg || i.op == Op::FramePtr || i.op == Op::Charge || i.op == Op::Frames ||
       i.op == Op::FuncAddr || i.op == Op::ConstInReg || i.op == Op::TailCall)
     out += " " + std::to_string(i.imm);
-  if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary || i.op == Op::Select)
+  if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary || i.op == Op::Select ||
+      i.op == Op::Rotate)
     out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);
   for (auto a : i.args) out += " v" + std::to_string(a);
   if ((i.op == Op::Load || i.op == Op::Store || i.op == Op::Atomic) && i.off != 0) out += " off " + std::to_string(i.off);

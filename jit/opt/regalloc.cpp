@@ -490,7 +490,8 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     if (i.op == Op::Phi) {
       for (auto a : i.args)
         if (a != v && dense[a] != UINT32_MAX && out.reg[a] != Allocation::kNone) h[1] = a;
-    } else if ((i.op == Op::Alu || i.op == Op::Unary || i.op == Op::MovSx || i.op == Op::Zext32) && !i.args.empty()) {
+    } else if ((i.op == Op::Alu || i.op == Op::Unary || i.op == Op::MovSx || i.op == Op::Zext32 || i.op == Op::Rotate) &&
+               !i.args.empty()) {
       h[1] = i.args[0];
     }
     return h;
