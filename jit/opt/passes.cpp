@@ -100,6 +100,7 @@ bool upper_half_zero(const Function& fn, ValueId v) {
       return false;
     case Op::MovSx: return i.width == 32;
     case Op::Zext32: return true;
+    case Op::Rotate: return i.width == 32;
     case Op::Unary: return i.kind == Kind::Neg ? i.width == 32 : i.bits <= 32;
     case Op::Load: return !i.sx && i.bits <= 4;
     default: return false;

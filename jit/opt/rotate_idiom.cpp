@@ -13,7 +13,13 @@
 //   widths:    both shifts 32-bit (alu32): rotate of the low half, zero-extended, whether the or is 32-
 //              or 64-bit (both parts have a zero upper half); both 64-bit with a 64-bit op. Mixed widths
 //              stay shifts.
+//   truncated: clang's 32-bit rotate without alu32, `(x << c) op ((x & m) >> (32 - c))` in 64-bit
+//              operations, c in 1..31, m below 2^32 with bits 32-c..31 set (or x itself, of a zero
+//              upper half): its low half is rotl32(x, c), its upper half is not. Taken only where
+//              nothing reads the upper half (`low_half_only`, below): then the zero-extended rotate
+//              gives every user what the shifts gave it.
 #include <optional>
+#include <vector>
 
 #include "jit/opt/passes.hpp"
 
@@ -65,6 +71,98 @@ bool negates(const Function& fn, ValueId m, ValueId n, unsigned width) {
   return false;
 }
 
+/// Whether user `u` reads only the low 32 bits of its operand `k` (given which values have only
+/// their low half read: `low`). A 64-bit add, sub, mul, and, or, xor, neg or left shift computes its
+/// low half from its operands' low halves; shift amounts are masked to 5 or 6 bits.
+bool reads_low_half(const Function& fn, ValueId u, std::size_t k, const std::vector<bool>& low) {
+  const Inst& i = fn.values[u];
+  switch (i.op) {
+    case Op::Alu:
+      if (i.width == 32) return true;
+      switch (i.kind) {
+        case Kind::Lsh:
+          if (k == 1) return true;
+          return low[u] || (fn.is_const(i.args[1]) && (fn.values[i.args[1]].imm & 63) >= 32);
+        case Kind::Rsh: case Kind::Arsh: return k == 1;
+        case Kind::And:  // a mask below 2^32 reads only the other operand's low half
+          if (const ValueId m = i.args[1 - k]; fn.is_const(m) && static_cast<std::uint64_t>(fn.values[m].imm) >> 32 == 0)
+            return true;
+          return low[u];
+        case Kind::Add: case Kind::Sub: case Kind::Mul: case Kind::Or: case Kind::Xor: return low[u];
+        default: return false;
+      }
+    case Op::Rotate: return i.width == 32 || k == 1;
+    case Op::Zext32: return true;
+    case Op::MovSx: return i.bits <= 32;
+    case Op::Unary: return i.kind == Kind::Neg ? i.width == 32 || low[u] : i.bits <= 32;
+    case Op::Phi: return low[u];
+    case Op::Branch: return i.width == 32;
+    case Op::Select: return k >= 2 ? low[u] : i.width == 32;
+    case Op::Store: return k == 1 && i.bits <= 4;  // the stored value, not the address or index
+    default: return false;
+  }
+}
+
+/// Per value: true when every user reads only its low 32 bits (through the operations above, phis
+/// and loops included: the greatest fixed point, from all true).
+std::vector<bool> low_half_only(const Function& fn) {
+  std::vector<bool> low(fn.values.size(), true);
+  std::vector<std::vector<ValueId>> users(fn.values.size());
+  for (ValueId u = 0; u < fn.values.size(); ++u)
+    if (!fn.values[u].dead)
+      for (auto a : fn.values[u].args) users[a].push_back(u);
+  std::vector<ValueId> work;
+  auto check = [&](ValueId v) {
+    if (!low[v]) return;
+    for (auto u : users[v]) {
+      const auto& args = fn.values[u].args;
+      for (std::size_t k = 0; k < args.size(); ++k)
+        if (args[k] == v && !reads_low_half(fn, u, k, low)) {
+          low[v] = false;
+          work.push_back(v);
+          return;
+        }
+    }
+  };
+  for (ValueId v = 0; v < fn.values.size(); ++v)
+    if (!fn.values[v].dead) check(v);
+  while (!work.empty()) {  // v lost its mark: its operands may be read whole now
+    const ValueId v = work.back();
+    work.pop_back();
+    for (auto a : fn.values[v].args) check(a);
+  }
+  return low;
+}
+
+/// The truncated form: `id` is a 64-bit or/xor/add only whose low half is read.
+bool match_truncated(Function& fn, ValueId id) {
+  Inst& i = fn.values[id];
+  auto p = as_shift(fn, i.args[0]), q = as_shift(fn, i.args[1]);
+  if (!p || !q || p->kind == q->kind || p->width != 64 || q->width != 64) return false;
+  const Shift& l = p->kind == Kind::Lsh ? *p : *q;
+  const Shift& r = p->kind == Kind::Lsh ? *q : *p;
+  if (!fn.is_const(l.amount) || !fn.is_const(r.amount)) return false;
+  const auto c = static_cast<std::uint64_t>(fn.values[l.amount].imm) & 63;
+  const auto d = static_cast<std::uint64_t>(fn.values[r.amount].imm) & 63;
+  if (c == 0 || c >= 32 || c + d != 32) return false;
+  const ValueId x = l.x;
+  bool ok = r.x == x && upper_half_zero(fn, x);
+  if (const Inst& a = fn.values[r.x]; !ok && a.op == Op::Alu && a.kind == Kind::And && a.width == 64) {
+    for (std::size_t k = 0; k < 2 && !ok; ++k) {
+      if (a.args[k] != x || !fn.is_const(a.args[1 - k])) continue;
+      const auto m = static_cast<std::uint64_t>(fn.values[a.args[1 - k]].imm);
+      const std::uint64_t top = ((std::uint64_t{1} << c) - 1) << d;  // bits 32-c..31
+      ok = m >> 32 == 0 && (m & top) == top;
+    }
+  }
+  if (!ok) return false;
+  i.op = Op::Rotate;
+  i.kind = Kind::Lsh;
+  i.width = 32;
+  i.args = {x, l.amount};
+  return true;
+}
+
 /// Rewrites `id` (an or, xor or add) into a Rotate when it is one of the forms above.
 bool match(Function& fn, ValueId id) {
   Inst& i = fn.values[id];
@@ -104,12 +202,26 @@ bool match(Function& fn, ValueId id) {
 
 std::uint32_t recognize_rotates(Function& fn) {
   std::uint32_t rotates = 0;
+  std::vector<ValueId> truncated;
   for (const auto& blk : fn.blocks)
     for (auto id : blk.insts) {
       const Inst& i = fn.values[id];
       if (i.dead || i.op != Op::Alu || (i.kind != Kind::Or && i.kind != Kind::Xor && i.kind != Kind::Add)) continue;
-      rotates += match(fn, id);
+      if (match(fn, id)) ++rotates;
+      else if (i.width == 64) truncated.push_back(id);
     }
+  if (truncated.empty()) return rotates;
+  // One analysis for all: a rewrite only narrows what its operands' users read, so the marks of the
+  // others stay true.
+  const auto low = low_half_only(fn);
+  bool any = false;
+  for (auto id : truncated)
+    if (low[id] && match_truncated(fn, id)) ++rotates, any = true;
+  if (!any) return rotates;
+  // The truncation after such a rotate (clang's `mov32 r, r`) has nothing left to clear.
+  for (auto& i : fn.values)
+    if (!i.dead && i.op == Op::Zext32 && upper_half_zero(fn, i.args[0])) i.op = Op::Copy;
+  propagate_copies(fn);
   return rotates;
 }
 

@@ -47,6 +47,16 @@ std::vector<Form> forms() {
                                        pair("lsh", "%r2", "rsh", "%r3", "or"), true},
       {"rotl32 by n, alu32", "mov32 %r3, 32\nsub32 %r3, %r7\n" + pair("lsh32", "%r7", "rsh32", "%r3", "or32"), true},
       {"rotr32 by n, alu32, 64 - n", "mov %r3, 64\nsub %r3, %r7\n" + pair("lsh32", "%r3", "rsh32", "%r7", "or32"), true},
+      // clang's 32-bit rotate without alu32 (jhash): 64-bit shifts of which only the low half is read.
+      // (Masks from mov32: optimized_function gives lddw the value 0.)
+      {"rotl32 by 4 in 64-bit ops, masked, then mov32",
+       "mov %r2, %r6\nmov32 %r3, -268435456\nand %r2, %r3\nrsh %r2, 28\nmov %r4, %r6\nlsh %r4, 4\nor %r4, %r2\n"
+       "mov32 %r4, %r4\n", true},
+      {"rotl32 by 13 in 64-bit ops of a zero-extended x, xor, then add32",
+       "mov32 %r2, %r6\nmov %r4, %r2\nlsh %r4, 13\nmov %r5, %r2\nrsh %r5, 19\nxor %r4, %r5\nadd32 %r4, %r8\n", true},
+      {"rotl32 by 30 in 64-bit ops, wider mask, add, then stored as 32 bits and reloaded",
+       "mov %r2, %r6\nmov32 %r3, -3\nand %r2, %r3\nrsh %r2, 2\nmov %r4, %r6\nlsh %r4, 30\nadd %r4, %r2\n"
+       "stxw [%r1+16], %r4\nldxw %r4, [%r1+16]\n", true},
       // Not rotates: each keeps its shifts.
       {"overlapping: lsh 29, rsh 36, xor", pair("lsh", "29", "rsh", "36", "xor"), false},
       {"gap: lsh 29, rsh 34, or", pair("lsh", "29", "rsh", "34", "or"), false},
@@ -62,6 +72,24 @@ std::vector<Form> forms() {
       {"variable, 32 - n on 64-bit shifts", "mov %r3, 32\nsub %r3, %r7\n" + pair("lsh", "%r7", "rsh", "%r3", "or"), false},
       {"variable, n & 31 on 64-bit shifts", "mov %r2, %r7\nand %r2, 31\nmov %r3, 64\nsub %r3, %r7\n" +
                                                 pair("lsh", "%r2", "rsh", "%r3", "or"), false},
+      {"rotl32 in 64-bit ops, read whole",
+       "mov %r2, %r6\nmov32 %r3, -268435456\nand %r2, %r3\nrsh %r2, 28\nmov %r4, %r6\nlsh %r4, 4\nor %r4, %r2\n", false},
+      {"rotl32 in 64-bit ops, mask reaching bit 32",
+       "mov %r2, %r6\nmov32 %r3, -134217728\nlsh %r3, 1\nand %r2, %r3\nrsh %r2, 28\nmov %r4, %r6\nlsh %r4, 4\nor %r4, %r2\n"
+       "mov32 %r4, %r4\n", false},
+      {"rotl32 in 64-bit ops, mask missing bit 28",
+       "mov %r2, %r6\nmov32 %r3, -536870912\nand %r2, %r3\nrsh %r2, 28\nmov %r4, %r6\nlsh %r4, 4\nor %r4, %r2\n"
+       "mov32 %r4, %r4\n", false},
+      {"rotl32 in 64-bit ops, unmasked x", pair("lsh", "4", "rsh", "28", "or") + "mov32 %r4, %r4\n", false},
+      {"rotl32 in 64-bit ops, rsh before the truncation",
+       "mov32 %r2, %r6\nmov %r4, %r2\nlsh %r4, 4\nmov %r5, %r2\nrsh %r5, 28\nor %r4, %r5\nrsh %r4, 1\nmov32 %r4, %r4\n",
+       false},
+      {"rotl32 in 64-bit ops, stored as 64 bits",
+       "mov32 %r2, %r6\nmov %r4, %r2\nlsh %r4, 4\nmov %r5, %r2\nrsh %r5, 28\nor %r4, %r5\nstxdw [%r1+16], %r4\n"
+       "ldxw %r4, [%r1+16]\n", false},
+      {"rotl32 in 64-bit ops, then and with a mask keeping bit 35",
+       "mov32 %r2, %r6\nmov %r4, %r2\nlsh %r4, 4\nmov %r5, %r2\nrsh %r5, 28\nor %r4, %r5\nmov %r3, 1\nlsh %r3, 35\n"
+       "or %r3, 255\nand %r4, %r3\n", false},
       {"variable, 64 - n + 1", "mov %r3, 65\nsub %r3, %r7\n" + pair("lsh", "%r7", "rsh", "%r3", "or"), false},
   };
   return f;
@@ -70,7 +98,7 @@ std::vector<Form> forms() {
 constexpr const char* kHead = "ldxdw %r6, [%r1]\nldxdw %r7, [%r1+8]\nmov %r8, %r6\nadd %r8, 1\nmov %r0, 0\n";
 
 std::vector<std::uint8_t> input_of(std::uint64_t x, std::uint64_t n) {
-  std::vector<std::uint8_t> input(16);
+  std::vector<std::uint8_t> input(24);
   std::memcpy(input.data(), &x, 8);
   std::memcpy(input.data() + 8, &n, 8);
   return input;
@@ -110,7 +138,7 @@ TEST_CASE("rotate idiom: the interpreter's results for every amount 0..70 and pa
   const auto program = all_forms_program();
   std::mt19937_64 random(20261207);
   std::vector<std::uint64_t> xs = {0, 1, ~0ull, 0x8000000000000000ull, 0x80000000ull, 0x0123456789abcdefull,
-                                   0xfedcba9876543210ull};
+                                   0xfedcba9876543210ull, 0x100000000ull, 0xffffffff00000000ull};
   for (int k = 0; k < 5; ++k) xs.push_back(random());
   std::vector<std::uint64_t> amounts;
   for (std::uint64_t n = 0; n <= 70; ++n) amounts.push_back(n);
@@ -179,4 +207,31 @@ TEST_CASE("rotate idiom: the native listing rotates where the idiom is", "[jit][
 #endif
   for (std::uint64_t n : {0ull, 1ull, 29ull, 63ull, 64ull, 65ull})
     check_tier_equals_interpreter(program, input_of(0x0123456789abcdefull, n));
+}
+
+TEST_CASE("rotate idiom: a 32-bit rotate in 64-bit operations carried around a loop", "[jit][opt][rotate]") {
+  // h = rotl32(h, 6) + n, five times, in 64-bit operations (clang without alu32); then h's low half
+  // is returned (mov32) or h whole, whose upper half the shifts left set: only the first may rotate.
+  const std::string loop =
+      "ldxdw %r6, [%r1]\nldxdw %r7, [%r1+8]\nmov %r8, 0\nmov32 %r3, -67108864\n"  // mask 0xfc000000
+      "top:\nmov %r2, %r6\nand %r2, %r3\nrsh %r2, 26\nlsh %r6, 6\nor %r6, %r2\nadd %r6, %r7\nadd %r8, 1\n"
+      "jlt %r8, 5, top\n";
+  const auto truncated = assemble_program(loop + "mov32 %r0, %r6\nexit\n", "rotate_loop");
+  const auto whole = assemble_program(loop + "mov %r0, %r6\nexit\n", "rotate_loop_whole");
+  jit::opt::PassSet off;
+  off.rotate = false;
+  CHECK(count_of(jit::opt::to_text(optimized_function(truncated, test_helpers(), {})), "= rotate") == 1);
+  CHECK(count_of(jit::opt::to_text(optimized_function(truncated, test_helpers(), off)), "= rotate") == 0);
+  CHECK(count_of(jit::opt::to_text(optimized_function(whole, test_helpers(), {})), "= rotate") == 0);
+  std::mt19937_64 random(11);
+  for (const bool on : {true, false}) {
+    jit::JitOptions jo;
+    jo.passes.rotate = on;
+    for (int k = 0; k < 20; ++k) {
+      const auto x = random(), n = random();
+      INFO("pass " << (on ? "on" : "off") << ", x " << x << ", n " << n);
+      check_tier_equals_interpreter(truncated, input_of(x, n), nullptr, jo);
+      check_tier_equals_interpreter(whole, input_of(x, n), nullptr, jo);
+    }
+  }
 }
