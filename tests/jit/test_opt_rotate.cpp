@@ -45,6 +45,8 @@ std::vector<Form> forms() {
        true},
       {"rotl64 by n & 63, 64 - n", "mov %r2, %r7\nand %r2, 63\nmov %r3, 64\nsub %r3, %r7\n" +
                                        pair("lsh", "%r2", "rsh", "%r3", "or"), true},
+      {"rotl64 of x by x", "mov %r3, 64\nsub %r3, %r6\n" + pair("lsh", "%r6", "rsh", "%r3", "or"), true},
+      {"rotr32 of x by x, alu32", "mov %r3, 0\nsub %r3, %r6\n" + pair("lsh32", "%r3", "rsh32", "%r6", "or32"), true},
       {"rotl32 by n, alu32", "mov32 %r3, 32\nsub32 %r3, %r7\n" + pair("lsh32", "%r7", "rsh32", "%r3", "or32"), true},
       {"rotr32 by n, alu32, 64 - n", "mov %r3, 64\nsub %r3, %r7\n" + pair("lsh32", "%r3", "rsh32", "%r7", "or32"), true},
       // clang's 32-bit rotate without alu32 (jhash): 64-bit shifts of which only the low half is read.
@@ -234,4 +236,29 @@ TEST_CASE("rotate idiom: a 32-bit rotate in 64-bit operations carried around a l
       check_tier_equals_interpreter(whole, input_of(x, n), nullptr, jo);
     }
   }
+}
+
+TEST_CASE("rotate idiom: variable rotates under register pressure", "[jit][opt][rotate]") {
+  // 16 rotates of x + i by n + i, left and right, 64- and 32-bit, each kept in a promoted stack
+  // slot until the end: more live values than registers, so counts, sources and results sit in
+  // rcx, in other registers and in spill slots (x86-64 moves the count to rcx and keeps what rcx held).
+  std::string text = kHead;
+  for (int k = 0; k < 16; ++k) {
+    const std::string s = k % 4 < 2 ? "" : "32", w = k % 4 < 2 ? "64" : "32", kk = std::to_string(k);
+    text += "mov %r2, %r6\nadd %r2, " + kk + "\nmov %r9, %r7\nadd %r9, " + kk + "\nmov %r3, " + w +
+            "\nsub %r3, %r9\nmov %r4, %r2\n" + (k % 2 ? "rsh" : "lsh") + s + " %r4, %r9\nmov %r5, %r2\n" +
+            (k % 2 ? "lsh" : "rsh") + s + " %r5, %r3\nor" + s + " %r4, %r5\nstxdw [%r10-" + std::to_string(8 * (k + 1)) +
+            "], %r4\n";
+  }
+  for (int k = 0; k < 16; ++k)
+    text += "mul %r0, 31\nldxdw %r4, [%r10-" + std::to_string(8 * (k + 1)) + "]\nadd %r0, %r4\n";
+  const auto program = assemble_program(text + "exit\n", "rotate_pressure");
+  CHECK(count_of(jit::opt::to_text(optimized_function(program, test_helpers(), {})), "= rotate") == 16);
+  std::mt19937_64 random(3);
+  for (std::uint64_t n = 0; n <= 70; n += 3)
+    for (int k = 0; k < 3; ++k) {
+      const auto x = random();
+      INFO("x " << x << ", n " << n);
+      check_tier_equals_interpreter(program, input_of(x, n));
+    }
 }
