@@ -53,6 +53,7 @@ opt::RegisterFile register_file(bool counting) {
   for (auto r : {kRbx, kRbp, 12u, 13u, 14u, 15u}) rf.survives_calls[r] = true;
   rf.survives_divides.assign(16, true);
   rf.survives_divides[kRax] = rf.survives_divides[kRdx] = false;  // div writes rdx:rax
+  rf.rotate_count = kRcx;  // rol/ror r, cl
   return rf;
 }
 
