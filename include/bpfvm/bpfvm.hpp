@@ -182,8 +182,8 @@ struct ProgramOptions {
   bool jit_blind_constants = false;
   /// JIT: write /tmp/perf-PID.map entries and register code with the GDB JIT interface.
   bool jit_register_with_debuggers = false;
-  /// Optimizing tier: passes to leave out, comma separated (promote_stack, fold_constants,
-  /// remove_zext, dce), so benchmarks can measure one pass at a time; an unknown name is refused.
+  /// Optimizing tier: passes to leave out, comma separated (jit/opt/README.md names them), so
+  /// benchmarks can measure one pass at a time; an unknown name is refused with the list of names.
   std::string jit_opt_passes_off;
   /// Interpreter: also prepare edge-coverage dispatch, so runs may pass RunInput::edge_counters.
   bool coverage = false;

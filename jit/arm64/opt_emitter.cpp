@@ -532,6 +532,26 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       return {};
     }
     case Op::Unary: return emit_unary(id);
+    case Op::Rotate: {
+      // rotate_idiom.cpp's Rotate: ROR (immediate) is EXTR of the register with itself; RORV masks
+      // the count by the width as Rotate does, and a left rotate by n is a right one by -n.
+      const bool w64 = i.width == 64;
+      const unsigned mask = w64 ? 63u : 31u;
+      const a64::Gp T = gp(target(id), w64), A = use(i.args[0], kResult, w64);
+      if (fn_.is_const(i.args[1])) {
+        const unsigned c = static_cast<unsigned>(static_cast<std::uint64_t>(val(i.args[1]).imm) & mask);
+        a_.ror(T, A, Imm(i.kind == Kind::Lsh ? (mask + 1 - c) & mask : c));
+      } else {
+        a64::Gp count = use(i.args[1], kOperand, w64);
+        if (i.kind == Kind::Lsh) {
+          a_.neg(gp(kAddress, w64), count);
+          count = gp(kAddress, w64);
+        }
+        a_.rorv(T, A, count);
+      }
+      finish(id);
+      return {};
+    }
     case Op::Zext32: {
       const auto t = target(id);
       a_.mov(W(t), use(i.args[0], kResult, false));  // a W write zeroes bits 63:32

@@ -45,7 +45,7 @@ struct KeyHash {
 
 bool numbered(const Inst& i) {
   switch (i.op) {
-    case Op::Alu: case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Select: return true;
+    case Op::Alu: case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Select: case Op::Rotate: return true;
     case Op::Phi: return i.args.size() <= 4;
     default: return false;
   }

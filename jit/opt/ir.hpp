@@ -50,6 +50,8 @@ enum class Op : std::uint8_t {
                // runs (its baseline code, as from the call's inlined depth imm) and the result is 1, its r0
                // then in TailResult; else 0. Clobbers like a Call; a failed target fails the run
   TailResult,  // the r0 of the target the TailCall args[0] ran
+  Rotate,      // rotate_idiom.cpp: args[0] rotated left (kind Lsh) or right (kind Rsh) by args[1] masked
+               // by width - 1; width 32: of the low half, zero-extended (x86-64 rol/ror/rorx, arm64 ror/rorv)
 };
 
 struct Inst {

@@ -42,7 +42,7 @@ bool reads_constants(const Inst& i) {
 
 bool movable(const Inst& i) {
   switch (i.op) {
-    case Op::Alu: case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Select: return true;
+    case Op::Alu: case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Select: case Op::Rotate: return true;
     default: return false;
   }
 }

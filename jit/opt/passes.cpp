@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <iterator>
 #include <optional>
 #include <string>
 
@@ -18,6 +19,7 @@ bool is_pure(const Inst& inst) {
   switch (inst.op) {
     case Op::Const: case Op::Arg: case Op::FramePtr: case Op::Phi: case Op::Copy: case Op::Alu:
     case Op::MovSx: case Op::Unary: case Op::Zext32: case Op::Select: case Op::FuncAddr: case Op::ConstInReg:
+    case Op::Rotate:
       return true;
     case Op::Load:
       return !inst.checked;  // an unchecked load cannot fault, so an unused one may go
@@ -99,6 +101,7 @@ bool upper_half_zero(const Function& fn, ValueId v) {
       return false;
     case Op::MovSx: return i.width == 32;
     case Op::Zext32: return true;
+    case Op::Rotate: return i.width == 32;
     case Op::Unary: return i.kind == Kind::Neg ? i.width == 32 : i.bits <= 32;
     case Op::Load: return !i.sx && i.bits <= 4;
     default: return false;
@@ -327,28 +330,40 @@ void eliminate_dead_code(Function& fn) {
     if (!live[v]) fn.values[v].dead = true;
 }
 
+namespace {
+// Every pass switch by the name passes_without takes: the PassSet member's name, in PassSet's order.
+constexpr std::pair<std::string_view, bool PassSet::*> kPassNames[] = {
+    {"fold_constants", &PassSet::fold_constants},
+    {"remove_zext", &PassSet::remove_zext},
+    {"dce", &PassSet::dce},
+    {"promote_stack", &PassSet::promote_stack},
+    {"fold_addresses", &PassSet::fold_addresses},
+    {"select", &PassSet::select},
+    {"strength_reduce", &PassSet::strength_reduce},
+    {"cse", &PassSet::cse},
+    {"licm", &PassSet::licm},
+    {"cse_loads", &PassSet::cse_loads},
+    {"licm_loads", &PassSet::licm_loads},
+    {"combine_loads", &PassSet::combine_loads},
+    {"rotate", &PassSet::rotate},
+};
+}  // namespace
+
 Result<PassSet> passes_without(std::string_view names) {
   PassSet set;
   while (!names.empty()) {
     const auto comma = names.find(',');
     const auto name = names.substr(0, comma);
     names = comma == std::string_view::npos ? std::string_view{} : names.substr(comma + 1);
-    if (name == "promote_stack") set.promote_stack = false;
-    else if (name == "fold_constants") set.fold_constants = false;
-    else if (name == "remove_zext") set.remove_zext = false;
-    else if (name == "dce") set.dce = false;
-    else if (name == "fold_addresses") set.fold_addresses = false;
-    else if (name == "select") set.select = false;
-    else if (name == "strength_reduce") set.strength_reduce = false;
-    else if (name == "cse") set.cse = false;
-    else if (name == "licm") set.licm = false;
-    else if (name == "cse_loads") set.cse_loads = false;
-    else if (name == "licm_loads") set.licm_loads = false;
-    else if (name == "combine_loads") set.combine_loads = false;
-    else if (!name.empty())
-      return make_error(Errc::InvalidArgument, "unknown optimizing-tier pass '" + std::string(name) +
-                                                   "' (promote_stack, fold_constants, remove_zext, "
-                                                   "strength_reduce, cse, fold_addresses, dce, licm, select, cse_loads, licm_loads, combine_loads)");
+    if (name.empty()) continue;
+    const auto* entry = std::find_if(std::begin(kPassNames), std::end(kPassNames),
+                                     [&](const auto& e) { return e.first == name; });
+    if (entry == std::end(kPassNames)) {
+      std::string known;
+      for (const auto& [n, member] : kPassNames) known += (known.empty() ? "" : ", ") + std::string(n);
+      return make_error(Errc::InvalidArgument, "unknown optimizing-tier pass '" + std::string(name) + "' (" + known + ")");
+    }
+    set.*(entry->second) = false;
   }
   return set;
 }
@@ -361,6 +376,7 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
     fold_constants(fn, passes.remove_zext);
     remove_trivial_phis(fn);
   }
+  if (passes.rotate) recognize_rotates(fn);
   if (passes.strength_reduce) reduce_strength(fn);
   if (passes.cse) eliminate_common_subexpressions(fn, passes.cse_loads, facts);
   if (passes.fold_addresses) fold_address_offsets(fn);
@@ -374,13 +390,14 @@ std::string inst_text(const Function& fn, ValueId id) {
   static constexpr const char* kNames[] = {"const", "arg", "fp", "phi", "copy", "alu", "movsx", "unary",
                                            "zext32", "load", "store", "atomic", "call", "jmp", "br", "ret",
                                            "select", "charge", "frames", "funcaddr", "const_reg", "tailcall",
-                                           "tailresult"};
+                                           "tailresult", "rotate"};
   const Inst& i = fn.values[id];
   std::string out = "v" + std::to_string(id) + " = " + kNames[static_cast<int>(i.op)];
   if (i.op == Op::Const || i.op == Op::Arg || i.op == Op::FramePtr || i.op == Op::Charge || i.op == Op::Frames ||
       i.op == Op::FuncAddr || i.op == Op::ConstInReg || i.op == Op::TailCall)
     out += " " + std::to_string(i.imm);
-  if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary || i.op == Op::Select)
+  if (i.op == Op::Alu || i.op == Op::Branch || i.op == Op::Unary || i.op == Op::Select ||
+      i.op == Op::Rotate)
     out += " k" + std::to_string(static_cast<int>(i.kind)) + "/" + std::to_string(i.width);
   for (auto a : i.args) out += " v" + std::to_string(a);
   if ((i.op == Op::Load || i.op == Op::Store || i.op == Op::Atomic) && i.off != 0) out += " off " + std::to_string(i.off);

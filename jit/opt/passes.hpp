@@ -24,6 +24,7 @@ struct PassSet {
   bool cse_loads = true;       // with cse: repeated loads and loads of stored values reuse them (cse.cpp, memory_alias.cpp)
   bool licm_loads = true;      // with licm: loop-invariant loads no store in the loop may alias move too (licm.cpp)
   bool combine_loads = true;   // or/shift trees of adjacent narrow loads become one wide load (load_combine.cpp)
+  bool rotate = true;          // `(x << n) | (x >> (W - n))` becomes one Op::Rotate (rotate_idiom.cpp)
 };
 
 /// All passes but those named, comma separated (the PassSet member names); InvalidArgument naming
@@ -93,6 +94,10 @@ std::uint32_t combine_narrow_loads(Function& fn);
 /// frame that is live where they run (FramePtr(d) + a constant, d at most the access's depth, the
 /// bytes within [-512, 0)): the checked interpreter allows exactly those without asking. Returns how many.
 std::uint32_t drop_proven_checks(Function& fn);
+
+/// Rotate idiom recognition (rotate_idiom.cpp): an or (xor, add for constant amounts) of a value
+/// shifted left and right by amounts that sum to the width becomes one Op::Rotate. Returns how many.
+std::uint32_t recognize_rotates(Function& fn);
 
 /// Runs the enabled passes in their fixed order.
 void optimize(Function& fn, const PassSet& passes);

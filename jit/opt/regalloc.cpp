@@ -490,11 +490,21 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     if (i.op == Op::Phi) {
       for (auto a : i.args)
         if (a != v && dense[a] != UINT32_MAX && out.reg[a] != Allocation::kNone) h[1] = a;
-    } else if ((i.op == Op::Alu || i.op == Op::Unary || i.op == Op::MovSx || i.op == Op::Zext32) && !i.args.empty()) {
+    } else if ((i.op == Op::Alu || i.op == Op::Unary || i.op == Op::MovSx || i.op == Op::Zext32 || i.op == Op::Rotate) &&
+               !i.args.empty()) {
       h[1] = i.args[0];
     }
     return h;
   };
+  // Variable rotates' counts (RegisterFile::rotate_count): that register first for them, last for others.
+  std::vector<bool> is_count(nv, false);
+  std::vector<std::uint8_t> order = regs.allocatable;
+  if (regs.rotate_count >= 0) {
+    for (const auto& i : fn.values)
+      if (!i.dead && i.op == Op::Rotate && !fn.is_const(i.args[1])) is_count[i.args[1]] = true;
+    if (std::find(is_count.begin(), is_count.end(), true) != is_count.end())
+      if (auto at = std::find(order.begin(), order.end(), regs.rotate_count); at != order.end()) std::rotate(at, at + 1, order.end());
+  }
   for (auto key : by_start) {
     const auto d = static_cast<std::uint32_t>(key);
     const auto cur = ranges.of(d);
@@ -510,11 +520,12 @@ Allocation allocate_registers(Function& fn, const RegisterFile& regs) {
     // registers a divide leaves alone.
     for (const bool divide_safe_only : {across_divide, false}) {
       auto fits = [&](std::size_t r) { return free_reg(r) && (!divide_safe_only || regs.survives_divides[r]); };
+      if (is_count[of_dense[d]] && fits(static_cast<std::size_t>(regs.rotate_count))) chosen = regs.rotate_count;
       for (auto hv : hints(of_dense[d])) {
         if (chosen != Allocation::kNone || hv == kNoValue || out.reg[hv] == Allocation::kNone) continue;
         if (fits(static_cast<std::size_t>(out.reg[hv]))) chosen = out.reg[hv];
       }
-      for (auto r : regs.allocatable) {
+      for (auto r : order) {
         if (chosen != Allocation::kNone) break;
         if (fits(r)) chosen = static_cast<std::int16_t>(r);
       }

@@ -17,6 +17,9 @@ struct RegisterFile {
   /// By host register number: left alone by a divide (x86-64's div writes rax and rdx; empty: every
   /// register). A value live across a divide prefers these, so the divide saves nothing.
   std::vector<bool> survives_divides;
+  /// The register a variable Op::Rotate reads its count from (x86-64: rcx, for rol/ror r, cl), or -1.
+  /// In a function with such rotates, counts ask for it first and every other value takes it last.
+  std::int16_t rotate_count = -1;
 };
 
 /// Where each value lives. Constants and frame addresses (FramePtr) get no location: the backend puts

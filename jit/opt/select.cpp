@@ -30,7 +30,7 @@ constexpr std::size_t kMaxSelects = 4;
 /// the x86-64 sequence branches anyway).
 bool cheap(const Inst& i) {
   switch (i.op) {
-    case Op::Const: case Op::Copy: case Op::MovSx: case Op::Zext32: case Op::Unary: case Op::Select:
+    case Op::Const: case Op::Copy: case Op::MovSx: case Op::Zext32: case Op::Unary: case Op::Select: case Op::Rotate:
       return true;
     case Op::Alu:
       return i.kind != isa::Kind::Div && i.kind != isa::Kind::SDiv && i.kind != isa::Kind::Mod &&
@@ -68,7 +68,7 @@ bool reads_select(const Function& fn, ValueId v, int ops_left = 2, int hops_left
     case Op::Select: return true;
     case Op::Copy: return reads_select(fn, i.args[0], ops_left, hops_left - 1);
     case Op::Phi: return i.args.size() == 1 && reads_select(fn, i.args[0], ops_left, hops_left - 1);
-    case Op::Alu: case Op::Unary: case Op::MovSx: case Op::Zext32:
+    case Op::Alu: case Op::Unary: case Op::MovSx: case Op::Zext32: case Op::Rotate:
       return ops_left > 0 && std::any_of(i.args.begin(), i.args.end(), [&](ValueId a) {
         return reads_select(fn, a, ops_left - 1, hops_left - 1);
       });
@@ -119,7 +119,7 @@ bool feeds_compare(const Function& fn, const Users& users, ValueId v, int ops_le
       case Op::Copy: case Op::Phi:
         if (feeds_compare(fn, users, u, ops_left, hops_left - 1)) return true;
         break;
-      case Op::Alu: case Op::Unary: case Op::MovSx: case Op::Zext32:
+      case Op::Alu: case Op::Unary: case Op::MovSx: case Op::Zext32: case Op::Rotate:
         if (ops_left > 0 && feeds_compare(fn, users, u, ops_left - 1, hops_left - 1)) return true;
         break;
       default: break;

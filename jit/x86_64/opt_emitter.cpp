@@ -53,6 +53,7 @@ opt::RegisterFile register_file(bool counting) {
   for (auto r : {kRbx, kRbp, 12u, 13u, 14u, 15u}) rf.survives_calls[r] = true;
   rf.survives_divides.assign(16, true);
   rf.survives_divides[kRax] = rf.survives_divides[kRdx] = false;  // div writes rdx:rax
+  rf.rotate_count = kRcx;  // rol/ror r, cl
   return rf;
 }
 
@@ -407,6 +408,7 @@ class OptEmitter {
 
   Result<void> emit_inst(opt::BlockId b, ValueId id);
   Result<void> emit_alu(ValueId id);
+  void emit_rotate(ValueId id);
   bool emit_lea(ValueId id);
   void emit_divmod(opt::BlockId blk, ValueId id);
   std::uint64_t regs_live_after(opt::BlockId blk, ValueId id) const;
@@ -481,6 +483,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       if (al_.reg[id] >= 0 || al_.slot[id] >= 0) emit_move(loc(id), {Loc::Kind::Imm, i.imm});
       return {};
     case Op::Alu: return emit_alu(id);
+    case Op::Rotate: emit_rotate(id); return {};
     case Op::MovSx: {
       const auto t = target(id);
       const x86::Gp src = use(i.args[0], kScratch2);
@@ -687,6 +690,45 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
     default:
       return unsupported(i, "ALU operation");
   }
+}
+
+// Op::Rotate (rotate_idiom.cpp). A constant amount: rorx (BMI2: three operands, flags untouched; a
+// left rotate by c is a right one by W - c), else mov and rol/ror imm. A variable amount: rol/ror
+// by cl, which masks the count by the operand width as Rotate does; the count goes to rcx, and r10
+// keeps what rcx held when a value read after the rotate lives there. 32-bit forms zero-extend.
+void OptEmitter::emit_rotate(ValueId id) {
+  const Inst& i = val(id);
+  const bool w64 = i.width == 64, left = i.kind == Kind::Lsh;
+  const unsigned mask = w64 ? 63u : 31u;
+  const auto t = target(id);
+  const x86::Gp T = gp(t, w64);
+  const ValueId x = i.args[0], n = i.args[1];
+  if (fn_.is_const(n)) {
+    const unsigned c = static_cast<unsigned>(static_cast<std::uint64_t>(val(n).imm) & mask);
+    if (bmi2_) {
+      a_.rorx(T, use(x, kScratch2, w64), imm(left ? (mask + 1 - c) & mask : c));
+    } else {
+      move_into(t, x, w64);
+      a_.emit(left ? x86::Inst::kIdRol : x86::Inst::kIdRor, T, imm(c));
+    }
+    finish(id);
+    return;
+  }
+  const InstId op = left ? x86::Inst::kIdRol : x86::Inst::kIdRor;
+  const bool count_in_rcx = in_reg(n, kRcx);
+  const bool keep_rcx = !count_in_rcx && t != kRcx && ((regs_live_after(block_, id) >> kRcx) & 1);
+  // Rotate in the target unless rcx is it, x lives in rcx (the count overwrites it) or the count
+  // lives in the target (x overwrites it): then in r11.
+  const bool direct = t != kRcx && !in_reg(x, kRcx) && !in_reg(n, t);
+  const std::uint32_t work = direct ? t : kScratch;
+  if (!direct) move_into(kScratch, x, w64);
+  if (keep_rcx) a_.mov(x86::r10, x86::rcx);
+  if (!count_in_rcx) move_into(kRcx, n, false);
+  if (direct) move_into(t, x, w64);
+  a_.emit(op, gp(work, w64), x86::cl);
+  if (keep_rcx) a_.mov(x86::rcx, x86::r10);
+  if (!direct && al_.reg[id] >= 0) a_.mov(x86::gpq(t), x86::r11);
+  else finish(id);
 }
 
 // div/mod need rdx:rax: the divisor goes to r11, the dividend to rax. Only a value still read after
