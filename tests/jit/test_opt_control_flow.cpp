@@ -543,21 +543,21 @@ TEST_CASE("select: a clamp inside a loop becomes a select, a loop-carried count 
   CHECK(same_everywhere(count, two_u64(0x00ff80017f10ff00, 0xff0180ff81f00100)) == 8);
 }
 
-TEST_CASE("select: in a loop, a compare of a load with an invariant as 0/1; a clamp of the carried sum stays",
+TEST_CASE("select: in a loop, 0/1 of a load compared with an invariant is a setcc, a clamp of the carried sum is not",
           "[jit][opt][select]") {
   // rank's `found += table[k] < key` (clang: r = 1; if (!(load < key)) r = 0; found += r) becomes a
   // setcc. The same 0/1 on `load & r5` (bitmap's test of a bit, 1.10x slower as a setcc), one whose
   // load address is the count, and a clamp of the loop-carried sum (`acc = min(acc + x, 300)`: the
   // cmov would wait for each compare) keep their branches.
-  const auto rank = [](const char* test) {
+  // r0 += (byte[index] (then `test`) < r5), 8 times; index r2 counts 0..7 (or is the count r0).
+  const auto rank = [](const char* test, const char* index = "%r2") {
     return assemble_program(std::string("ldxdw %r5, [%r1+8]\n"
                                         "mov %r0, 0\n"
                                         "mov %r2, 0\n"
                                         "loop:\n"
                                         "mov %r3, %r1\n"
-                                        "add %r3, %r2\n"
-                                        "ldxb %r4, [%r3]\n") +
-                            test +
+                                        "add %r3, ") +
+                            index + "\nldxb %r4, [%r3]\n" + test +
                             "mov %r6, 1\n"
                             "jlt %r4, %r5, less\n"
                             "mov %r6, 0\n"
@@ -582,22 +582,7 @@ TEST_CASE("select: in a loop, a compare of a load with an invariant as 0/1; a cl
   // The count chooses the next load's address: the select would be on the loop-carried chain
   // (count -> address -> load -> compare -> count), which feeds_compare does not see (it stops at
   // loads); on_loop_cycle does.
-  const auto chase = assemble_program(
-      "ldxdw %r5, [%r1+8]\n"
-      "mov %r0, 0\n"
-      "mov %r2, 0\n"
-      "loop:\n"
-      "mov %r3, %r1\n"
-      "add %r3, %r0\n"
-      "ldxb %r4, [%r3]\n"
-      "mov %r6, 1\n"
-      "jlt %r4, %r5, less\n"
-      "mov %r6, 0\n"
-      "less:\n"
-      "add %r0, %r6\n"
-      "add %r2, 1\n"
-      "jne %r2, 8, loop\n"
-      "exit\n");
+  const auto chase = rank("", "%r0");
   CHECK(count_of(ir_of(chase, {}), "= select") == 0);
   CHECK(same_everywhere(chase, two_u64(0x0000ff0001010100, 0x80)) == 5);  // 00 01 01 01 00, then stuck at ff
   CHECK(same_everywhere(chase, two_u64(0, 0x80)) == 8);
