@@ -7,10 +7,12 @@
 // 2 * kMaxArmInsts cheap ALU instructions and the join chooses at most kMaxSelects values — then both
 // arms cost about what a well-predicted branch costs, and a mispredicted one (~15-20 cycles on
 // data-dependent conditions) costs far more. Loop branches never qualify: an arm must return to the
-// join, and a back edge's target is a loop head with code of its own. Outside loops only, and not
-// where a compare reads the chosen value or the compare reads a select (below).
+// join, and a back edge's target is a loop head with code of its own. Not where a compare reads the
+// chosen value or the compare reads a select (below); inside loops only min/max and 0/1-of-a-load
+// selects off loop-carried chains (loop_select_kind, on_loop_cycle).
 #include <algorithm>
 #include <array>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <vector>
@@ -128,12 +130,52 @@ bool feeds_compare(const Function& fn, const Users& users, ValueId v, int ops_le
   return false;
 }
 
+/// True when `phi` (a join's phi inside a loop) may be among the values `from` depend on — through
+/// any instruction's operands, a loop head's phis included — so that a select in its place would
+/// sit on a loop-carried chain: `hits = bit ? hits + 1 : hits` (bitmap), `acc = c > acc ? ...`
+/// (signed). Each iteration's cmov would then wait for its compare's operands, where a predicted
+/// branch lets the chain run ahead. Values in blocks outside loops (depth 0) cannot depend on it. A
+/// walk longer than kMaxWalk values says yes (the branch stays).
+bool on_loop_cycle(const Function& fn, std::span<const std::uint32_t> depth, ValueId phi,
+                   std::initializer_list<ValueId> from) {
+  constexpr std::size_t kMaxWalk = 256;
+  std::vector<ValueId> stack(from), seen;
+  while (!stack.empty()) {
+    const ValueId v = stack.back();
+    stack.pop_back();
+    if (v == phi) return true;
+    if (v >= fn.values.size() || depth[fn.values[v].block] == 0 ||
+        std::find(seen.begin(), seen.end(), v) != seen.end())
+      continue;
+    if (seen.size() == kMaxWalk) return true;
+    seen.push_back(v);
+    for (auto a : fn.values[v].args) stack.push_back(a);
+  }
+  return false;
+}
+
+/// Inside a loop only two kinds of select (each measured on bench/, interleaved runs): a min/max —
+/// the chosen values are the compare's own operands (saturate's `s > 255 ? 255 : s`, a random
+/// branch: 217-224 -> 126-128 ns, native C 116) — and a choice of two constants on a compare of a
+/// load with a loop-invariant value or a constant (rank's `found += table[k] < key`: 2112-2160 ->
+/// 1503-1524 ns). Other selects there ran slower: bitmap's setcc on `bits[i] & bit` (a load the loop
+/// stores to) 1.10x, log2's on a computed value 1.10x, branches' `v & 1 ? 0 : v << 3` (the same
+/// condition still branches next to it) 1.07x.
+bool loop_select_kind(const Function& fn, std::span<const std::uint32_t> depth, BlockId b, const Inst& compare,
+                      ValueId x, ValueId y) {
+  const ValueId l = compare.args[0], r = compare.args[1];
+  if ((x == l && y == r) || (x == r && y == l)) return true;
+  if (!fn.is_const(x) || !fn.is_const(y)) return false;
+  const auto invariant = [&](ValueId v) { return fn.is_const(v) || depth[fn.values[v].block] < depth[b]; };
+  return (fn.values[l].op == Op::Load && invariant(r)) || (fn.values[r].op == Op::Load && invariant(l));
+}
+
 std::size_t index_of(std::span<const BlockId> preds, BlockId b) {
   return static_cast<std::size_t>(std::find(preds.begin(), preds.end(), b) - preds.begin());
 }
 
 /// Converts the branch ending `b`, if it heads a small diamond or triangle. True when it did.
-bool convert(Function& fn, std::optional<Users>& users, BlockId b) {
+bool convert(Function& fn, std::optional<Users>& users, std::span<const std::uint32_t> depth, BlockId b) {
   auto& insts = fn.blocks[b].insts;
   if (insts.empty() || fn.values[insts.back()].op != Op::Branch || fn.blocks[b].succs.size() != 2) return false;
   const BlockId taken = fn.blocks[b].succs[0], fall = fn.blocks[b].succs[1];
@@ -168,6 +210,10 @@ bool convert(Function& fn, std::optional<Users>& users, BlockId b) {
     if (fn.values[phi].args[kt] != fn.values[phi].args[kf]) {
       if (!users) users.emplace(fn);
       if (feeds_compare(fn, *users, phi)) return false;
+      const Inst& p = fn.values[phi];
+      if (depth[b] > 0 && (!loop_select_kind(fn, depth, b, compare, p.args[kt], p.args[kf]) ||
+                           on_loop_cycle(fn, depth, phi, {compare.args[0], compare.args[1], p.args[kt], p.args[kf]})))
+        return false;
     }
 
   // The arms' instructions move in front of the branch; their blocks are left empty and unreachable.
@@ -228,11 +274,11 @@ bool convert(Function& fn, std::optional<Users>& users, BlockId b) {
 
 std::uint32_t select_small_diamonds(Function& fn) {
   std::uint32_t converted = 0;
-  // Branches inside loops stay branches: there a predicted branch lets the next iterations run
-  // ahead while a select puts its compare on the path of the chosen value, and every loop measured
-  // ran slower with selects (bench/README.md "Slower than the baseline"): bitmap 1.16-1.30x the
-  // baseline with a cmov/setcc on a bit read back from memory, 0.97x without; binary_search and
-  // log2_fold as in feeds_compare; cond_select_dense 0.92x without, 0.96-1.00x with.
+  // Branches inside loops mostly stay branches: there a predicted branch lets the next iterations
+  // run ahead while a select puts its compare on the path of the chosen value (bench/README.md
+  // "Slower than the baseline": bitmap 1.16-1.30x the baseline with a cmov/setcc on a bit read back
+  // from memory; binary_search and log2_fold as in feeds_compare). Only loop_select_kind's two kinds
+  // convert there, and only off loop-carried chains (on_loop_cycle).
   std::vector<BlockId> order(fn.blocks.size());
   for (BlockId b = 0; b < order.size(); ++b) order[b] = b;  // the allocator's order, before edge splitting
   const auto depth = loop_depths(fn, order);
@@ -242,7 +288,7 @@ std::uint32_t select_small_diamonds(Function& fn) {
     changed = false;
     std::optional<Users> users;  // built by the first diamond that needs it
     for (BlockId b = 0; b < fn.blocks.size(); ++b)
-      if (depth[b] == 0 && convert(fn, users, b)) changed = true, ++converted;
+      if (convert(fn, users, depth, b)) changed = true, ++converted;
   }
   if (converted) remove_trivial_phis(fn);
   return converted;

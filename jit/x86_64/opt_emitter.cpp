@@ -658,6 +658,17 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
     }
     case Kind::Add: case Kind::Sub: case Kind::Or: case Kind::And: case Kind::Xor: case Kind::Mul: {
       if (emit_lea(id)) return {};
+      if (i.kind == Kind::Mul && fn_.is_const(b) && !fn_.is_const(a)) {
+        // x * 3, 5, 9: lea t, [x + x*2/4/8] (1-2 cycles; imul takes 3 — saturate's and alu32's
+        // loop-carried `acc * 3 + s`, `h * 9`). The low 32 bits of the sum are a 32-bit product's.
+        const auto c = static_cast<std::uint64_t>(val(b).imm) & (w64 ? ~0ull : 0xffffffffull);
+        if (c == 3 || c == 5 || c == 9) {
+          const x86::Gp A = use(a, kScratch2, true);
+          a_.lea(T, x86::ptr(A, A, c == 3 ? 1u : c == 5 ? 2u : 3u));
+          finish(id);
+          return {};
+        }
+      }
       const bool commutative = i.kind != Kind::Sub;
       if (in_reg(b, t) && !in_reg(a, t)) {
         if (commutative) {

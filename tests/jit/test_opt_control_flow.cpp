@@ -488,3 +488,122 @@ TEST_CASE("layout: back-edge moves stay below a latch whose exit reads the old v
   CHECK(same_everywhere(program, two_u64(0xf, 0)) == 4 + 300);
   CHECK(same_everywhere(program, two_u64(0xff, 0)) == 5);
 }
+
+TEST_CASE("select: a clamp inside a loop becomes a select, a loop-carried count keeps its branch",
+          "[jit][opt][select]") {
+  // saturate's `s = a + b; if (s > 255) s = 255; acc = acc * 3 + s` over 8 byte pairs: s is chosen
+  // afresh each iteration (no loop-carried chain through the select), and its branch is as random
+  // as the data, so it becomes a cmov/csel. `if (x >= 128) hits++` chooses between hits + 1 and
+  // hits: a select there would make each iteration's count wait for its load and compare, so the
+  // branch stays.
+  const auto clamp = assemble_program(
+      "mov %r0, 0\n"
+      "mov %r2, 0\n"
+      "loop:\n"
+      "mov %r3, %r1\n"
+      "add %r3, %r2\n"
+      "ldxb %r4, [%r3]\n"
+      "ldxb %r5, [%r3+8]\n"
+      "add %r4, %r5\n"
+      "jlt %r4, 255, small\n"
+      "mov %r4, 255\n"
+      "small:\n"
+      "mul %r0, 3\n"
+      "add %r0, %r4\n"
+      "add %r2, 1\n"
+      "jne %r2, 8, loop\n"
+      "exit\n");
+  const auto ir = ir_of(clamp, {});
+  INFO(ir);
+  CHECK(count_of(ir, "= select") == 1);
+  CHECK(count_of(ir, "= br") == 1);  // the latch only
+  std::uint64_t want = 0;
+  const auto bytes = two_u64(0x00ff80017f10ff00, 0xff0180ff81f00100);
+  for (int i = 0; i < 8; ++i) want = want * 3 + std::min<std::uint64_t>(bytes[i] + bytes[i + 8], 255);
+  CHECK(same_everywhere(clamp, bytes) == want);
+  CHECK(same_everywhere(clamp, two_u64(0, 0)) == 0);
+  CHECK(same_everywhere(clamp, two_u64(~0ull, ~0ull)) == 255 * (1 + 3 + 9 + 27 + 81 + 243 + 729 + 2187));
+
+  const auto count = assemble_program(
+      "mov %r0, 0\n"
+      "mov %r2, 0\n"
+      "loop:\n"
+      "mov %r3, %r1\n"
+      "add %r3, %r2\n"
+      "ldxb %r4, [%r3]\n"
+      "jlt %r4, 128, skip\n"
+      "add %r0, 1\n"
+      "skip:\n"
+      "add %r2, 1\n"
+      "jne %r2, 16, loop\n"
+      "exit\n");
+  const auto kept = ir_of(count, {});
+  INFO(kept);
+  CHECK(count_of(kept, "= select") == 0);
+  CHECK(same_everywhere(count, two_u64(0x00ff80017f10ff00, 0xff0180ff81f00100)) == 8);
+}
+
+TEST_CASE("select: in a loop, 0/1 of a load compared with an invariant is a setcc, a clamp of the carried sum is not",
+          "[jit][opt][select]") {
+  // rank's `found += table[k] < key` (clang: r = 1; if (!(load < key)) r = 0; found += r) becomes a
+  // setcc. The same 0/1 on `load & r5` (bitmap's test of a bit, 1.10x slower as a setcc), one whose
+  // load address is the count, and a clamp of the loop-carried sum (`acc = min(acc + x, 300)`: the
+  // cmov would wait for each compare) keep their branches.
+  // r0 += (byte[index] (then `test`) < r5), 8 times; index r2 counts 0..7 (or is the count r0).
+  const auto rank = [](const char* test, const char* index = "%r2") {
+    return assemble_program(std::string("ldxdw %r5, [%r1+8]\n"
+                                        "mov %r0, 0\n"
+                                        "mov %r2, 0\n"
+                                        "loop:\n"
+                                        "mov %r3, %r1\n"
+                                        "add %r3, ") +
+                            index + "\nldxb %r4, [%r3]\n" + test +
+                            "mov %r6, 1\n"
+                            "jlt %r4, %r5, less\n"
+                            "mov %r6, 0\n"
+                            "less:\n"
+                            "add %r0, %r6\n"
+                            "add %r2, 1\n"
+                            "jne %r2, 8, loop\n"
+                            "exit\n");
+  };
+  const auto bytes = two_u64(0x00ff80017f10ff00, 0x80);  // r5 = 0x80: bytes below it: 00 01 7f 10 00
+  const auto setcc = rank("");
+  const auto ir = ir_of(setcc, {});
+  INFO(ir);
+  CHECK(count_of(ir, "= select") == 1);
+  CHECK(count_of(ir, "= br") == 1);
+  CHECK(same_everywhere(setcc, bytes) == 5);
+  CHECK(same_everywhere(setcc, two_u64(0, 0)) == 0);
+  const auto masked = rank("and %r4, %r5\n");
+  CHECK(count_of(ir_of(masked, {}), "= select") == 0);
+  CHECK(same_everywhere(masked, bytes) == 5);  // & 0x80: 0 < 0x80 for the five bytes below 0x80
+
+  // The count chooses the next load's address: the select would be on the loop-carried chain
+  // (count -> address -> load -> compare -> count), which feeds_compare does not see (it stops at
+  // loads); on_loop_cycle does.
+  const auto chase = rank("", "%r0");
+  CHECK(count_of(ir_of(chase, {}), "= select") == 0);
+  CHECK(same_everywhere(chase, two_u64(0x0000ff0001010100, 0x80)) == 5);  // 00 01 01 01 00, then stuck at ff
+  CHECK(same_everywhere(chase, two_u64(0, 0x80)) == 8);
+
+  const auto carried = assemble_program(
+      "mov %r0, 0\n"
+      "mov %r2, 0\n"
+      "loop:\n"
+      "mov %r3, %r1\n"
+      "add %r3, %r2\n"
+      "ldxb %r4, [%r3]\n"
+      "add %r0, %r4\n"
+      "jlt %r0, 300, small\n"
+      "mov %r0, 300\n"
+      "small:\n"
+      "add %r2, 1\n"
+      "jne %r2, 16, loop\n"
+      "exit\n");
+  const auto kept = ir_of(carried, {});
+  INFO(kept);
+  CHECK(count_of(kept, "= select") == 0);
+  CHECK(same_everywhere(carried, two_u64(0x00ff80017f10ff00, 0)) == 300);
+  CHECK(same_everywhere(carried, two_u64(0x0000000000200010, 0x0100000000000000)) == 0x31);
+}

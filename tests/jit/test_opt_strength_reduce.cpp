@@ -77,3 +77,39 @@ TEST_CASE("strength reduction: signed division keeps its divide except by zero",
     for (std::int64_t d : {-1, 3, 4, -8}) CHECK(divides_after_passes(op, d, false));
   }
 }
+
+TEST_CASE("strength: x * 3, 5, 9 on x86-64 is one lea, 32 and 64 bits", "[jit][opt][strength]") {
+  // The backend's instruction selection (x86_64/opt_emitter.cpp): `lea t, [x + x*s]` instead of
+  // `imul t, x, c` (saturate's `acc * 3 + s`, alu32's `* 9`). A spilled or in-place x, the other
+  // multipliers and 32-bit truncation must give the interpreter's products.
+  const auto helpers = test_helpers();
+  for (const char* mul : {"mul", "mul32"})
+    for (std::int64_t c : {std::int64_t{3}, std::int64_t{5}, std::int64_t{9}, std::int64_t{7}, std::int64_t{-3}}) {
+      const std::string text = std::string("ldxdw %r2, [%r1]\nmov %r0, %r2\n") + mul + " %r0, " + std::to_string(c) +
+                               "\nmov %r3, %r2\n" + mul + " %r3, " + std::to_string(c) + "\nadd %r0, %r3\nxor %r0, %r2\nexit\n";
+      INFO(text);
+      const auto program = assemble_program(text);
+      auto interp = vm::Interpreter::create(program, helpers);
+      REQUIRE(interp);
+      jit::JitOptions jo;
+      jo.optimize = true;
+      auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
+      REQUIRE(jp);
+      REQUIRE(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
+#if defined(__x86_64__)
+      const auto listing = optimized_listing(program);
+      const bool small = c == 3 || c == 5 || c == 9;
+      CHECK((listing.find("imul") == std::string::npos) == small);
+      CHECK((listing.find(c == 3 ? "*2]" : c == 5 ? "*4]" : "*8]") != std::string::npos) == small);
+#endif
+      for (std::uint64_t x : {0ull, 1ull, 0x7fffffffull, 0x80000000ull, 0xffffffffull, 0x123456789abcdef0ull, ~0ull}) {
+        std::vector<std::uint8_t> input(8), buffer(8);
+        std::memcpy(input.data(), &x, 8);
+        vm::ExecOptions checked;
+        checked.checked = true;
+        const auto want = run_engine(*interp, buffer, input, checked, false);
+        REQUIRE(want.ok);
+        CHECK(run_engine(*jp, buffer, input, {}, false) == want);
+      }
+    }
+}
