@@ -5,7 +5,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#include "dynptr_kfuncs.h"
+#include "../../verifier/programs/dynptr_packet.h"
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);

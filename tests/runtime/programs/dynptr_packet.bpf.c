@@ -8,10 +8,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#include "dynptr_kfuncs.h"
-
-extern int bpf_dynptr_from_skb(struct __sk_buff *skb, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
-extern int bpf_dynptr_from_xdp(struct xdp_md *xdp, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
+#include "../../verifier/programs/dynptr_packet.h"
 
 // Per program: [0] tc, [1] socket filter, [2] xdp.
 __s64 flag_errs[3], read_errs[3], write_errs[3], adjust_errs[3];

@@ -1,7 +1,9 @@
 // The generic dynptr kfuncs (kernel/bpf/helpers.c), declared as libbpf's users declare them: extern
-// functions in .ksyms that libbpf (and bpfvm's loader) resolve by name against the kernel's BTF.
+// functions in .ksyms that libbpf (and bpfvm's loader) resolve by name against the kernel's BTF. The
+// verdict programs here and tests/runtime's programs include it.
 #pragma once
-#include "dynptr_value.h"
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
 
 extern int bpf_dynptr_adjust(const struct bpf_dynptr *p, __u32 start, __u32 end) __ksym;
 extern _Bool bpf_dynptr_is_null(const struct bpf_dynptr *p) __ksym;

@@ -2,6 +2,7 @@
 // The dynptr kfuncs on a local dynptr over a map value: size, is_null, is_rdonly, adjust, a read-only
 // slice (NULL-checked, inside its __szk size, with and without a buffer), a clone.
 #include "dynptr_kfuncs.h"
+#include "dynptr_value.h"
 
 SEC("xdp")
 int kfunc_dynptr_slice(struct xdp_md *xdp) {

@@ -1,6 +1,7 @@
 // verdict: reject
 // bpf_dynptr_slice returns NULL past the dynptr's end (KF_RET_NULL): reading it unchecked is refused.
 #include "dynptr_kfuncs.h"
+#include "dynptr_value.h"
 
 SEC("xdp")
 int kfunc_dynptr_slice_no_null_check(struct xdp_md *xdp) {

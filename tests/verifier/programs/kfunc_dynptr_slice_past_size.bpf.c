@@ -1,6 +1,7 @@
 // verdict: reject
 // A slice is PTR_TO_MEM of its __szk size: the second u64 of an 8-byte slice is outside it.
 #include "dynptr_kfuncs.h"
+#include "dynptr_value.h"
 
 SEC("xdp")
 int kfunc_dynptr_slice_past_size(struct xdp_md *xdp) {

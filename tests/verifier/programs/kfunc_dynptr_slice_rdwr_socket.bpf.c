@@ -2,6 +2,7 @@
 // bpf_dynptr_slice_rdwr on a local dynptr: the 6.18 kernel refuses it from every type measured (xdp,
 // tc, socket: "bpf_dynptr_slice_rdwr() is not allowed"); bpfvm does not register it (not supported yet).
 #include "dynptr_kfuncs.h"
+#include "dynptr_value.h"
 
 SEC("socket")
 int kfunc_dynptr_slice_rdwr_socket(struct __sk_buff *skb) {

@@ -1,6 +1,7 @@
 // verdict: accept
 // The read-only slice and the other generic dynptr kfuncs are for every program type: a socket filter.
 #include "dynptr_kfuncs.h"
+#include "dynptr_value.h"
 
 SEC("socket")
 int kfunc_dynptr_slice_socket(struct __sk_buff *skb) {

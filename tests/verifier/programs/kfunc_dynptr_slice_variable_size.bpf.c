@@ -1,6 +1,7 @@
 // verdict: reject
 // buffer__szk must be a constant the verifier knows (it sizes the returned memory).
 #include "dynptr_kfuncs.h"
+#include "dynptr_value.h"
 
 SEC("xdp")
 int kfunc_dynptr_slice_variable_size(struct xdp_md *xdp) {

@@ -1,6 +1,7 @@
 // verdict: reject
 // bpf_dynptr_slice's memory is read-only (MEM_RDONLY); only bpf_dynptr_slice_rdwr's may be written.
 #include "dynptr_kfuncs.h"
+#include "dynptr_value.h"
 
 SEC("xdp")
 int kfunc_dynptr_slice_write_rdonly(struct xdp_md *xdp) {
