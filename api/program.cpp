@@ -283,8 +283,6 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   if (!impl->packet_type && skb_packet_pointers) {
     impl->run_refusal = "running " + type.name + " programs is not supported yet (the kernel cannot test-run them either)";
   }
-  if (type.kernel_type == 21 /* sk_reuseport */ && !impl->packet_type)
-    impl->run_refusal = "running sk_reuseport programs is not supported yet";
   if (const auto packet_type = impl->packet_type) {
     auto rewritten = helpers::rewrite_ctx_access(impl->program, *packet_type, ctx_accesses);
     if (!rewritten) return std::move(rewritten).error();
@@ -573,6 +571,7 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
     record_redirect(r.redirect, out);
     out.msg_apply_bytes = r.msg_apply_bytes;
     out.msg_cork_bytes = r.msg_cork_bytes;
+    out.selected_socket = r.selected_socket;
     return {};
   }
 

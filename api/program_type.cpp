@@ -150,6 +150,7 @@ std::optional<helpers::ProgType> packet_prog_type(const ProgramType& type) {
     case 14: return helpers::ProgType::SkSkb;
     case 16: return helpers::ProgType::SkMsg;
     case 30: return helpers::ProgType::SkLookup;
+    case 21: return helpers::ProgType::SkReuseport;
     default: return std::nullopt;
   }
 }

@@ -107,7 +107,6 @@ constexpr CatalogRow kCatalog[] = {
     ROW(skb_cgroup_id, kNotYet, I, C),
     ROW(get_current_cgroup_id, kNotYet, I),
     ROW(get_local_storage, kNotYet, RetType::PtrToMapValue, M, A),
-    ROW(sk_select_reuseport, kNotYet, I, C, M, K, A),
     ROW(skb_ancestor_cgroup_id, kNotYet, I, C, A),
     ROW(sk_lookup_tcp, 0, Sock, C, Mem, Sz, A, A),                // NULL: a process holds no kernel socket to find
     ROW(sk_lookup_udp, 0, Sock, C, Mem, Sz, A, A),                // NULL: no kernel socket

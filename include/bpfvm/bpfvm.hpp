@@ -234,6 +234,9 @@ struct RunOutput {
   /// sk_msg: what bpf_msg_apply_bytes / bpf_msg_cork_bytes set last, when the program called them.
   std::optional<std::uint32_t> msg_apply_bytes;
   std::optional<std::uint32_t> msg_cork_bytes;
+  /// sk_reuseport: the cookie of the socket bpf_sk_select_reuseport selected last (none: no selection;
+  /// the kernel would then pick by hash, or drop on SK_DROP).
+  std::optional<std::uint64_t> selected_socket;
 };
 
 /// Programs and maps opened together (defined below).

@@ -192,6 +192,8 @@ int cmd_run(Args args) {
                   r->map.c_str(), r->map_type, r->key, r->broadcast ? "true" : "false");
     if (out->msg_apply_bytes) std::printf(", \"msg_apply_bytes\": %u", *out->msg_apply_bytes);
     if (out->msg_cork_bytes) std::printf(", \"msg_cork_bytes\": %u", *out->msg_cork_bytes);
+    if (out->selected_socket)
+      std::printf(", \"selected_socket\": %llu", static_cast<unsigned long long>(*out->selected_socket));
     if (fire_timers) std::printf(", \"timers_fired\": %zu", timers_fired);
     std::printf(", \"timers_armed\": %s", still_armed ? "true" : "false");
     if (dump_maps) std::printf(", \"maps\": %s", maps_json(input->object).c_str());
@@ -207,6 +209,8 @@ int cmd_run(Args args) {
       std::printf("redirect through map %s key %u%s\n", r->map.c_str(), r->key, r->broadcast ? " (broadcast)" : "");
     if (out->msg_apply_bytes) std::printf("msg_apply_bytes %u\n", *out->msg_apply_bytes);
     if (out->msg_cork_bytes) std::printf("msg_cork_bytes %u\n", *out->msg_cork_bytes);
+    if (out->selected_socket)
+      std::printf("selected socket cookie %llu\n", static_cast<unsigned long long>(*out->selected_socket));
     if (repeat)
       std::printf("%.1f ns per run over %llu runs (thread CPU time; wall time %.1f ns)\n", out->cpu_ns_per_run,
                   static_cast<unsigned long long>(repeat), out->ns_per_run);
