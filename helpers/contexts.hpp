@@ -50,6 +50,9 @@ struct ReuseportCtx {
   struct sk_reuseport_md md;
   struct bpf_sock socket{};
   std::uint64_t selected_cookie = 0;
+  /// The frame's MAC and network headers (bpf_skb_load_bytes_relative's starts); md.data_end ends it.
+  const std::uint8_t* mac_header = nullptr;
+  const std::uint8_t* network_header = nullptr;
 };
 
 /// XDP context. `md` sits at offset 0 so scalar fields (ingress_ifindex, rx_queue_index,

@@ -573,6 +573,8 @@ Result<void> run_sk_reuseport(const ProgramRunner& runner, const TestRunOptions&
   s.md.hash = in.hash;
   s.md.sk = &s.socket;
   s.md.migrating_sk = nullptr;
+  s.mac_header = frame.get();
+  s.network_header = frame.get() + 14;
   HelperRun hr;
   hr.cpu = o.cpu;
   hr.reuseport = &s;

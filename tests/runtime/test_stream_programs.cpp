@@ -414,9 +414,11 @@ TEST_CASE("sk_reuseport: bpf_sk_select_reuseport on a reuseport array, sockmap a
       CHECK(v == c.rc);
       CHECK(out->r0 == (c.rc == 0 ? SK_PASS : SK_DROP));
       CHECK(out->selected_socket.value_or(0) == c.selected);
+      // seen[10]: bpf_skb_load_bytes of the port; seen[11]: the IP protocol and EtherType through
+      // bpf_skb_load_bytes_relative, and bit 24 for -EFAULT with the buffer zeroed past the packet.
       const std::int64_t fields[] = {24, htons(0x0800), IPPROTO_TCP, 1,
                                      std::int64_t{AF_INET} << 32 | IPPROTO_TCP << 16 | BPF_TCP_LISTEN, 8080, 1, 8080,
-                                     htons(0x0800)};
+                                     htons(0x0800), 8080, IPPROTO_TCP | 0x0800 << 8 | 1 << 24};
       for (std::uint32_t i = 0; i < std::size(fields); ++i) {
         INFO("seen[" << i + 1 << "]");
         REQUIRE(seen->lookup(i + 1, v));

@@ -56,6 +56,18 @@ int select_by_hash(struct sk_reuseport_md *md) {
   unsigned char *data = md->data, *end = md->data_end;
   record(8, data + 4 <= end ? (__s64)(data[2] << 8 | data[3]) : -1);  // the destination port
   record(9, *(volatile __u16 *)&md->eth_protocol);
+  // The helpers' reads: the destination port from the L4 header, the IP protocol from the network
+  // header, the EtherType from the MAC header, and one past the packet (-EFAULT).
+  __u8 buf[4];
+  long a = bpf_skb_load_bytes(md, 2, buf, 2);
+  record(10, a == 0 ? (__s64)(buf[0] << 8 | buf[1]) : a);
+  long b = bpf_skb_load_bytes_relative(md, 9, buf, 1, BPF_HDR_START_NET);
+  __s64 packed = b == 0 ? buf[0] : 0xff;
+  long c = bpf_skb_load_bytes_relative(md, 12, buf, 2, BPF_HDR_START_MAC);
+  packed |= c == 0 ? (__s64)(buf[0] << 8 | buf[1]) << 8 : 0;
+  long d = bpf_skb_load_bytes(md, 22, buf, 4);
+  packed |= (__s64)(d == -14 && buf[0] == 0) << 24;
+  record(11, packed);
   return rc == 0 ? SK_PASS : SK_DROP;
 }
 
