@@ -571,6 +571,7 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
     record_redirect(r.redirect, out);
     out.msg_apply_bytes = r.msg_apply_bytes;
     out.msg_cork_bytes = r.msg_cork_bytes;
+    out.selected_socket = r.selected_socket;
     return {};
   }
 

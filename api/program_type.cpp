@@ -20,6 +20,7 @@ constexpr KernelType kKernelTypes[] = {
     {17, "raw_tracepoint"}, {18, "cgroup_sock_addr"}, {19, "lwt_seg6local"},  {22, "flow_dissector"},
     {23, "cgroup_sysctl"},  {24, "raw_tracepoint_writable"},
     {25, "cgroup_sockopt"}, {26, "tracing"},       {31, "syscall"},       {30, "sk_lookup"},
+    {21, "sk_reuseport"},
 };
 }  // namespace
 
@@ -97,6 +98,7 @@ Result<verifier::ProgramTypeInfo> verifier_type_of(const ProgramType& type) {
     case 19: return pt::lwt_seg6local();
     case 22: return pt::flow_dissector();
     case 30: return pt::sk_lookup();
+    case 21: return pt::sk_reuseport();
     case 24: return pt::raw_tracepoint_writable();
     case 23: return pt::cgroup_sysctl();
     case 26:  // its context is the attach target's arguments: tracing_type_of
@@ -148,6 +150,7 @@ std::optional<helpers::ProgType> packet_prog_type(const ProgramType& type) {
     case 14: return helpers::ProgType::SkSkb;
     case 16: return helpers::ProgType::SkMsg;
     case 30: return helpers::ProgType::SkLookup;
+    case 21: return helpers::ProgType::SkReuseport;
     default: return std::nullopt;
   }
 }

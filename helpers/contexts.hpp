@@ -30,6 +30,7 @@ enum class ProgType : std::uint32_t {
   SkSkb = BPF_PROG_TYPE_SK_SKB,
   SkMsg = BPF_PROG_TYPE_SK_MSG,
   SkLookup = BPF_PROG_TYPE_SK_LOOKUP,
+  SkReuseport = BPF_PROG_TYPE_SK_REUSEPORT,
   Syscall = BPF_PROG_TYPE_SYSCALL,
 };
 
@@ -40,6 +41,18 @@ enum class ProgType : std::uint32_t {
 struct SkLookupCtx {
   struct bpf_sk_lookup md;
   bool no_reuseport = false;
+};
+
+/// sk_reuseport context: struct sk_reuseport_md read in place (data, data_end, sk and migrating_sk are
+/// 8-byte pointers there). `socket` is md.sk, the reuseport group's socket the packet reached;
+/// `selected_cookie` the cookie of the socket bpf_sk_select_reuseport selected last (0: none).
+struct ReuseportCtx {
+  struct sk_reuseport_md md;
+  struct bpf_sock socket{};
+  std::uint64_t selected_cookie = 0;
+  /// The frame's MAC and network headers (bpf_skb_load_bytes_relative's starts); md.data_end ends it.
+  const std::uint8_t* mac_header = nullptr;
+  const std::uint8_t* network_header = nullptr;
 };
 
 /// XDP context. `md` sits at offset 0 so scalar fields (ingress_ifindex, rx_queue_index,

@@ -113,6 +113,7 @@ Layout layout_of(ProgType type) {
     case ProgType::Tracepoint:
     case ProgType::RawTracepoint:
     case ProgType::Syscall:
+    case ProgType::SkReuseport:  // sk_reuseport_md: 8-byte pointers and u32 fields, read in place
     case ProgType::SkMsg:  // sk_msg_md's data, data_end and sk are 8-byte pointers, read in place
       return {"", 0, {}, {}, {}, false};
   }

@@ -93,7 +93,6 @@ constexpr CatalogRow kCatalog[] = {
     ROW(bind, kNotYet, I, C, Mem, Sz),
     ROW(skb_get_xfrm_state, -EINVAL, I, C, A, Out, Sz, A),    // no xfrm sec_path
     ROW(get_stack, -EFAULT, I, C, Out, Sz0, A),               // no call chain
-    ROW(skb_load_bytes_relative, kNotYet, I, C, A, Out, Sz, A),
     ROW(fib_lookup, -ENODEV, I, C, Mem, Sz, A),               // no net device with params->ifindex
     ROW(sock_hash_update, kNotYet, I, C, M, K, A),            // implemented in sockmap_helpers.cpp
     ROW(msg_redirect_hash, kNotYet, I, C, M, K, A),           // implemented in sockmap_helpers.cpp
@@ -107,7 +106,6 @@ constexpr CatalogRow kCatalog[] = {
     ROW(skb_cgroup_id, kNotYet, I, C),
     ROW(get_current_cgroup_id, kNotYet, I),
     ROW(get_local_storage, kNotYet, RetType::PtrToMapValue, M, A),
-    ROW(sk_select_reuseport, kNotYet, I, C, M, K, A),
     ROW(skb_ancestor_cgroup_id, kNotYet, I, C, A),
     ROW(sk_lookup_tcp, 0, Sock, C, Mem, Sz, A, A),                // NULL: a process holds no kernel socket to find
     ROW(sk_lookup_udp, 0, Sock, C, Mem, Sz, A, A),                // NULL: no kernel socket

@@ -52,9 +52,52 @@ std::uint16_t csum16_add(std::uint16_t a, std::uint16_t b) {
   return static_cast<std::uint16_t>(s + (s >> 16));
 }
 
-// bpf_skb_load_bytes(skb, offset, to, len): 0, or -EFAULT with `to` zeroed when outside the packet.
+// The sk_reuseport context `ctx` names in this run, or null (another type's run).
+ReuseportCtx* reuseport_of(vm::RunContext* run, std::uint64_t ctx) {
+  HelperRun* s = run_state(run);
+  return s != nullptr && s->reuseport != nullptr && reinterpret_cast<std::uintptr_t>(&s->reuseport->md) == ctx
+             ? s->reuseport
+             : nullptr;
+}
+
+// Copies [start + offset, + len) when it ends by `end` (0), else zeroes `to` (-EFAULT): the load-bytes
+// helpers' common end (bpf_skb_load_bytes, bpf_skb_load_bytes_relative).
+std::uint64_t copy_or_clear(const std::uint8_t* start, const std::uint8_t* end, std::uint64_t offset, std::uint64_t to,
+                            std::uint64_t len, std::uint64_t max_offset) {
+  if (offset <= max_offset && start != nullptr && offset + len <= static_cast<std::uint64_t>(end - start)) {
+    std::memcpy(ptr(to), start + offset, len);
+    return 0;
+  }
+  std::memset(ptr(to), 0, len);
+  return ret(-EFAULT);
+}
+
+// bpf_skb_load_bytes_relative(ctx, offset, to, len, start_header), sk_reuseport's only (its skb from
+// the frame's MAC or network header; offset above 0xffff or another start -EFAULT, `to` zeroed);
+// other types stop "not supported yet".
+std::uint64_t skb_load_bytes_relative(std::uint64_t ctx, std::uint64_t offset, std::uint64_t to, std::uint64_t len,
+                                      std::uint64_t start_header, vm::RunContext* run) {
+  const ReuseportCtx* reuse = reuseport_of(run, ctx);
+  if (reuse == nullptr) return fault(run, "bpf_skb_load_bytes_relative is not supported yet outside sk_reuseport");
+  if (!guest_ok(run, to, len, true, "bpf_skb_load_bytes_relative to")) return 0;
+  const auto* end = static_cast<const std::uint8_t*>(reuse->md.data_end);
+  const std::uint32_t header = static_cast<std::uint32_t>(start_header);
+  const std::uint8_t* start = header == BPF_HDR_START_MAC ? reuse->mac_header
+                              : header == BPF_HDR_START_NET ? reuse->network_header
+                                                            : nullptr;
+  return copy_or_clear(start, end, static_cast<std::uint32_t>(offset), to, len, 0xffff);
+}
+
+// bpf_skb_load_bytes(skb, offset, to, len): 0, or -EFAULT with `to` zeroed when outside the packet
+// (sk_reuseport's: from the L4 header its data points at).
 std::uint64_t skb_load_bytes(std::uint64_t ctx, std::uint64_t offset, std::uint64_t to, std::uint64_t len,
                              std::uint64_t, vm::RunContext* run) {
+  if (const ReuseportCtx* reuse = reuseport_of(run, ctx)) {
+    if (!guest_ok(run, to, len, true, "bpf_skb_load_bytes to")) return 0;
+    return copy_or_clear(static_cast<const std::uint8_t*>(reuse->md.data),
+                         static_cast<const std::uint8_t*>(reuse->md.data_end), static_cast<std::uint32_t>(offset), to,
+                         len, INT_MAX);
+  }
   SkbCtx* skb = skb_of(run, ctx);
   if (skb == nullptr || !guest_ok(run, to, len, true, "bpf_skb_load_bytes to")) return 0;
   const std::uint32_t off = static_cast<std::uint32_t>(offset);
@@ -354,6 +397,9 @@ std::uint64_t skb_under_cgroup(std::uint64_t ctx, std::uint64_t m, std::uint64_t
 void add_packet_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_skb_load_bytes, "bpf_skb_load_bytes", skb_load_bytes, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::Anything, ArgType::PtrToUninitMem, ArgType::ConstSize}));
+  reg.add(entry(BPF_FUNC_skb_load_bytes_relative, "bpf_skb_load_bytes_relative", skb_load_bytes_relative, rt,
+                RetType::Integer,
+                {ArgType::PtrToCtx, ArgType::Anything, ArgType::PtrToUninitMem, ArgType::ConstSize, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_skb_store_bytes, "bpf_skb_store_bytes", skb_store_bytes, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::Anything, ArgType::PtrToMem, ArgType::ConstSize, ArgType::Anything}));
   const std::initializer_list<ArgType> csum_args{ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything,

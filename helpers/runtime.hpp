@@ -82,6 +82,7 @@ struct XdpCtx;
 struct SkbCtx;
 struct MsgCtx;
 struct SkLookupCtx;
+struct ReuseportCtx;
 
 /// Per-run helper state; RunContext::host points to one (helpers tolerate nullptr where they can).
 struct HelperRun {
@@ -94,6 +95,7 @@ struct HelperRun {
   SkbCtx* skb = nullptr;
   MsgCtx* msg = nullptr;  // sk_msg: the message (packet_region covers its data..data_end window)
   SkLookupCtx* sk_lookup = nullptr;  // sk_lookup: the context bpf_sk_assign selects into
+  ReuseportCtx* reuseport = nullptr;  // sk_reuseport: the context bpf_sk_select_reuseport selects into
   int packet_region = -1;
   /// bpf_get_prandom_u32 state (0 = not seeded yet).
   std::uint64_t prandom_state = 0;

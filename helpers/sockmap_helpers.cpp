@@ -14,6 +14,8 @@
 
 #include "helpers/guest_memory.hpp"
 #include "helpers/runtime.hpp"
+#include "helpers/contexts.hpp"
+#include "maps/reuseport_array_map.hpp"
 #include "maps/sock_map.hpp"
 
 namespace bpfvm::helpers::detail {
@@ -55,6 +57,42 @@ std::uint64_t redirect_hash(std::uint64_t, std::uint64_t m, std::uint64_t key, s
   const auto* map = reinterpret_cast<const maps::Map*>(static_cast<std::uintptr_t>(m));
   if (!guest_ok(run, key, map->spec().key_size, false, what)) return 0;
   return redirect_to(run, m, ptr(key), 0, flags, what);
+}
+
+// bpf_sk_select_reuseport (sk_select_reuseport, 6.18): the socket at `key` of a REUSEPORT_SOCKARRAY (a
+// u32 index), SOCKMAP or SOCKHASH becomes the run's selection (ReuseportCtx::selected_cookie): 0. No
+// socket there -ENOENT; a sockmap socket in no reuseport group -EINVAL; one of another group: another
+// protocol -EPROTOTYPE, another family -EAFNOSUPPORT. The kernel checks no flags. bpfvm's run has one
+// group, the run's socket's: the array's sockets count as in it (the array keeps only their cookies),
+// and a sockmap's of the run's protocol and family (the kernel would refuse one bound to another
+// address or port, -EBADFD: bpfvm does not know what the run's socket is bound to).
+std::uint64_t sk_select_reuseport(std::uint64_t ctx, std::uint64_t m, std::uint64_t key, std::uint64_t, std::uint64_t,
+                                  vm::RunContext* run) {
+  constexpr const char* what = "bpf_sk_select_reuseport";
+  HelperRun* s = run_state(run);
+  ReuseportCtx* reuse = s != nullptr ? s->reuseport : nullptr;
+  if (reuse == nullptr || reinterpret_cast<std::uintptr_t>(&reuse->md) != ctx)
+    return fault(run, std::string(what) + " outside an sk_reuseport run is not supported yet");
+  const auto* map = reinterpret_cast<const maps::Map*>(static_cast<std::uintptr_t>(m));
+  if (!guest_ok(run, key, map->spec().key_size, false, what)) return 0;
+  std::uint64_t cookie = 0;
+  if (map->type() == maps::MapType::ReuseportSockarray) {
+    std::uint32_t index = 0;
+    std::memcpy(&index, ptr(key), sizeof index);
+    cookie = static_cast<const maps::ReuseportArrayMap*>(map)->socket_at(index);
+    if (cookie == 0) return ret(-ENOENT);
+  } else if (map->type() == maps::MapType::Sockmap || map->type() == maps::MapType::Sockhash) {
+    maps::SocketRef sk;
+    if (!static_cast<const maps::SockMap*>(map)->find(ptr(key), sk)) return ret(-ENOENT);
+    if (!sk.reuseport) return ret(-EINVAL);
+    if (sk.sock && sk.sock->sock.protocol != reuse->socket.protocol) return ret(-EPROTOTYPE);
+    if (sk.sock && sk.sock->sock.family != reuse->socket.family) return ret(-EAFNOSUPPORT);
+    cookie = sk.cookie;
+  } else {
+    return fault(run, std::string(what) + ": map is " + maps::map_type_name(map->type()));
+  }
+  reuse->selected_cookie = cookie;
+  return 0;
 }
 
 // The struct bpf_sock a lookup reads of a sock_ops program's socket, from its context: a TCP stream
@@ -159,6 +197,8 @@ void add_sockmap_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
                                                 ArgType::Anything};
   const std::initializer_list<ArgType> by_key{ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::PtrToMapKey,
                                               ArgType::Anything};
+  reg.add(entry(BPF_FUNC_sk_select_reuseport, "bpf_sk_select_reuseport", sk_select_reuseport, rt, RetType::Integer,
+                by_key));
   reg.add(entry(BPF_FUNC_sk_redirect_map, "bpf_sk_redirect_map", redirect_map<0>, rt, RetType::Integer, by_index));
   reg.add(entry(BPF_FUNC_msg_redirect_map, "bpf_msg_redirect_map", redirect_map<1>, rt, RetType::Integer, by_index));
   reg.add(entry(BPF_FUNC_sock_map_update, "bpf_sock_map_update", sock_ops_update<0>, rt, RetType::Integer, by_key));

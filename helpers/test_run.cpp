@@ -514,6 +514,86 @@ Result<void> run_sk_msg(const ProgramRunner& runner, const TestRunOptions& o, st
   return {};
 }
 
+// sk_reuseport: the kernel has no BPF_PROG_TEST_RUN for this type, so this run is bpfvm's. data_in is
+// an Ethernet frame carrying IPv4 (any IHL) or IPv6 (no extension headers) and TCP or UDP (else
+// EINVAL). The context is what reuseport_select_sock hands bpf_run_sk_reuseport on receive: data at
+// the TCP/UDP header (the IP header already pulled), data_end at the frame's end, len the bytes from
+// data, eth_protocol the EtherType (skb->protocol, network order), ip_protocol the L4 protocol (the
+// listening socket's sk_protocol); bind_inany and hash from ctx_in (the kernel's hash is the 4-tuple's
+// under a boot-time secret), whose other fields must be 0 (EINVAL). sk is the group's socket: a
+// listening TCP (TCP_LISTEN) or bound UDP (TCP_CLOSE) socket of the frame's family bound to its
+// destination address and port; migrating_sk NULL. retval the low 32 bits of r0 (SK_PASS, SK_DROP);
+// selected_socket the cookie bpf_sk_select_reuseport chose last over all repetitions; ctx_out ctx_in.
+Result<void> run_sk_reuseport(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat,
+                              TestRunResult& out, vm::RunContext& ctx) {
+  constexpr std::uint8_t kTcp = 6, kUdp = 17;
+  constexpr std::uint32_t kTcpListen = 10, kTcpClose = 7, kSockStream = 1, kSockDgram = 2;
+  if (auto r = ctx_tail_zero(o.ctx_in, sizeof(sk_reuseport_md)); !r) return std::move(r).error();
+  auto in = ctx_from<sk_reuseport_md>(o.ctx_in);
+  sk_reuseport_md rest = in;
+  rest.bind_inany = rest.hash = 0;
+  if (!all_zero(std::span(reinterpret_cast<const std::uint8_t*>(&rest), sizeof rest)))
+    return einval("sk_reuseport ctx_in may set only bind_inany and hash");
+  const auto& d = o.data_in;
+  if (d.size() < 14) return einval("sk_reuseport data_in must hold an Ethernet header");
+  const unsigned ethertype = unsigned{d[12]} << 8 | d[13];
+  std::size_t l4 = 0;
+  std::uint8_t proto = 0;
+  ReuseportCtx s{};
+  bpf_sock& sk = s.socket;
+  if (ethertype == 0x0800 && d.size() >= 14 + 20 && (d[14] >> 4) == 4 && (d[14] & 15) >= 5) {
+    l4 = 14 + std::size_t{d[14] & 15u} * 4;
+    proto = d[14 + 9];
+    sk.family = AF_INET;
+    std::memcpy(&sk.src_ip4, &d[14 + 16], 4);
+  } else if (ethertype == 0x86dd && d.size() >= 14 + 40 && (d[14] >> 4) == 6) {
+    l4 = 14 + 40;
+    proto = d[14 + 6];
+    sk.family = AF_INET6;
+    std::memcpy(sk.src_ip6, &d[14 + 24], 16);
+  } else {
+    return einval("sk_reuseport data_in must be IPv4 or IPv6 over Ethernet");
+  }
+  const std::size_t l4_header = proto == kTcp ? 20 : 8;
+  if ((proto != kTcp && proto != kUdp) || d.size() < l4 + l4_header)
+    return einval("sk_reuseport data_in must carry a whole TCP or UDP header");
+  sk.protocol = proto;
+  sk.type = proto == kTcp ? kSockStream : kSockDgram;
+  sk.state = proto == kTcp ? kTcpListen : kTcpClose;
+  sk.src_port = unsigned{d[l4 + 2]} << 8 | d[l4 + 3];  // host order, as struct bpf_sock's src_port
+  sk.rx_queue_mapping = -1;
+  const auto frame = std::make_unique_for_overwrite<std::uint8_t[]>(d.size());
+  std::memcpy(frame.get(), d.data(), d.size());
+  s.md.data = frame.get() + l4;
+  s.md.data_end = frame.get() + d.size();
+  s.md.len = static_cast<std::uint32_t>(d.size() - l4);
+  s.md.eth_protocol = static_cast<std::uint32_t>(d[12] | d[13] << 8);  // the __be16 as it sits in memory
+  s.md.ip_protocol = proto;
+  s.md.bind_inany = in.bind_inany;
+  s.md.hash = in.hash;
+  s.md.sk = &s.socket;
+  s.md.migrating_sk = nullptr;
+  s.mac_header = frame.get();
+  s.network_header = frame.get() + 14;
+  HelperRun hr;
+  hr.cpu = o.cpu;
+  hr.reuseport = &s;
+  ctx.host = &hr;
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&s.md), sizeof s.md, false, "ctx"});
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(s.md.data), s.md.len, false, "packet"});
+  hr.packet_region = 1;
+  ctx.regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(&s.socket), sizeof s.socket, false, "socket"});
+  if (o.setup) o.setup(hr, ctx);
+  if (auto r = run_repeated(runner, ctx, reinterpret_cast<std::uintptr_t>(&s.md), repeat, o.measure_time, out); !r)
+    return std::move(r).error();
+  if (s.selected_cookie != 0) out.selected_socket = s.selected_cookie;
+  out.data_size_out = 0;
+  out.data_out.clear();
+  out.ctx_out.resize(sizeof in);
+  std::memcpy(out.ctx_out.data(), &in, sizeof in);
+  return {};
+}
+
 }  // namespace
 
 Result<void> test_run(const ProgramRunner& runner, const TestRunOptions& options, TestRunResult& out) {
@@ -523,6 +603,7 @@ Result<void> test_run(const ProgramRunner& runner, const TestRunOptions& options
   out.redirect = {};
   out.msg_apply_bytes.reset();
   out.msg_cork_bytes.reset();
+  out.selected_socket.reset();
   switch (options.type) {
     case ProgType::Xdp:
       return run_xdp(runner, options, repeat, out, ctx);
@@ -542,13 +623,15 @@ Result<void> test_run(const ProgramRunner& runner, const TestRunOptions& options
       return run_sk_msg(runner, options, repeat, out, ctx);
     case ProgType::SkLookup:
       return run_sk_lookup(runner, options, repeat, out, ctx);
+    case ProgType::SkReuseport:
+      return run_sk_reuseport(runner, options, repeat, out, ctx);
     case ProgType::Kprobe:
     case ProgType::Tracepoint:
     case ProgType::RawTracepoint:
     case ProgType::Syscall:
       break;
   }
-  return make_error(Errc::Unsupported, "test_run supports XDP, socket filter, tc, cgroup_skb, lwt, flow dissector, sk_skb, sk_msg and sk_lookup programs (not this type yet)");
+  return make_error(Errc::Unsupported, "test_run supports XDP, socket filter, tc, cgroup_skb, lwt, flow dissector, sk_skb, sk_msg, sk_lookup and sk_reuseport programs (not this type yet)");
 }
 
 Result<TestRunResult> test_run(const ProgramRunner& runner, const TestRunOptions& options) {

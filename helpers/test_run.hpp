@@ -45,6 +45,7 @@ struct TestRunResult {
   RedirectRecord redirect;            // what bpf_redirect / bpf_redirect_map recorded last
   std::optional<std::uint32_t> msg_apply_bytes;  // sk_msg: what bpf_msg_apply_bytes set last, if called
   std::optional<std::uint32_t> msg_cork_bytes;   // sk_msg: what bpf_msg_cork_bytes set last, if called
+  std::optional<std::uint64_t> selected_socket;  // sk_reuseport: the cookie bpf_sk_select_reuseport selected last
 };
 
 /// Runs the program `runs` times back to back with r1 = args[0] on `ctx` (vm::ExecOptions::runs) and

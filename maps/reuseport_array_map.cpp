@@ -91,6 +91,11 @@ int ReuseportArrayMap::copy_value(const void* key, void* out, std::uint64_t) {
   return 0;
 }
 
+std::uint64_t ReuseportArrayMap::socket_at(std::uint32_t index) const {
+  std::lock_guard lock(mu_);
+  return index < cookies_.size() ? cookies_[index] : 0;
+}
+
 // bpf_fd_reuseport_array_update_elem: flags above BPF_EXIST -EINVAL, index >= max_entries -E2BIG, the
 // fd (u64 above S32_MAX -EINVAL) looked up, then reuseport_array_update_check: BPF_NOEXIST on a filled
 // slot -EEXIST, BPF_EXIST on an empty one -ENOENT, the socket's own rules, a socket already in a slot

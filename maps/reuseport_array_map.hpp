@@ -35,8 +35,7 @@ int reuseport_host_socket(int fd, std::uint64_t& cookie);
 /// value); host lookup: the socket's cookie (8-byte values only, else -ENOSPC); delete empties a slot.
 /// A socket sits in at most one slot of all bpfvm's reuseport arrays (the kernel keeps the slot in
 /// sk_user_data: a second update of it is -EBUSY, also into its own slot). Programs reach the map only
-/// through bpf_sk_select_reuseport (the verifier refuses every other helper); sk_reuseport programs are
-/// not supported yet, so nothing reads it at run time. A socket closed after its update stays in the map
+/// through bpf_sk_select_reuseport (the verifier refuses every other helper), which reads socket_at. A socket closed after its update stays in the map
 /// (the kernel's bpf_sk_reuseport_detach empties the slot; bpfvm is not told).
 class ReuseportArrayMap final : public Map {
  public:
@@ -46,6 +45,8 @@ class ReuseportArrayMap final : public Map {
   void set_resolver(ReuseportResolver resolver) { resolver_ = std::move(resolver); }
   /// reuseport_array_delete_elem: index >= max_entries -E2BIG, an empty slot -ENOENT.
   int erase(const void* key) override;
+  /// The cookie of the socket in slot `index` (bpf_sk_select_reuseport's lookup), 0: empty or out of range.
+  std::uint64_t socket_at(std::uint32_t index) const;
 
  protected:
   int copy_value(const void* key, void* out, std::uint64_t flags) override;

@@ -142,6 +142,9 @@ int host_socket(int fd, SocketRef& out) {
     f.bound = port != 0;
   }
   if (int err = sockmap_socket(f, out)) return err;
+  int reuse = 0;
+  out.reuseport = sock_option(fd, SOL_SOCKET, SO_REUSEPORT, reuse) == 0 && reuse != 0 &&
+                  ((f.protocol == IPPROTO_TCP && f.state == kTcpListen) || (f.protocol == IPPROTO_UDP && f.bound));
   socklen_t len = sizeof(out.cookie);
   if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &out.cookie, &len) != 0) return -EOPNOTSUPP;
   out.sock = std::make_shared<const ProgramSocket>(ProgramSocket{program_view(fd, f), out.cookie});

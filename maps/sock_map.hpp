@@ -33,6 +33,9 @@ struct SocketRef {
   bool tcp = false;
   /// sock_map_redirect_allowed: a TCP socket that is not listening, another socket when connected.
   bool redirect_allowed = false;
+  /// In a reuseport group (the kernel's sk_reuseport_cb): SO_REUSEPORT and hashed, a listening TCP or
+  /// a bound UDP socket (bpf_sk_select_reuseport takes no other: -EINVAL).
+  bool reuseport = false;
   /// What a program's lookup reads of the socket; null: none known (the lookup stops the run).
   std::shared_ptr<const ProgramSocket> sock;
 };

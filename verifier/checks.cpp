@@ -78,6 +78,7 @@ const CtxField* permitting_field(std::span<const CtxField> fields, std::int64_t 
     if (!whole && (write ? f.whole_stores : f.whole_loads)) return nullptr;
     if (!write && f.loads_at_start && o != f.offset) return nullptr;
     if (write && size < f.min_store_bytes) return nullptr;
+    if (!write && size < f.min_load_bytes) return nullptr;
     return &f;
   }
   return nullptr;

@@ -464,6 +464,32 @@ ProgramTypeInfo sk_lookup() {
   return t;
 }
 
+// sk_reuseport_is_valid_access (6.18): struct sk_reuseport_md, read only, any attach type. data and
+// data_end 8-byte packet pointers (the packet from its L4 header); sk one 8-byte load, a PTR_TO_SOCKET
+// (the reuseport group's socket), migrating_sk one 8-byte load, a PTR_TO_SOCK_COMMON_OR_NULL; hash a
+// whole u32; len, ip_protocol and bind_inany aligned loads of 1, 2 or 4 bytes, eth_protocol of 2 or 4
+// (the skb's protocol is a u16); nothing in the padding before sk. No return-value range.
+ProgramTypeInfo sk_reuseport() {
+  auto t = context_type("sk_reuseport", helper_sets::kSkReuseport, "sk_reuseport_md", sizeof(sk_reuseport_md));
+  t.own_signatures.push_back({BPF_FUNC_get_socket_cookie,
+                              vm::HelperSignature{vm::RetType::Integer,
+                                                  {vm::ArgType::PtrToBtfIdSockCommon, vm::ArgType::DontCare,
+                                                   vm::ArgType::DontCare, vm::ArgType::DontCare, vm::ArgType::DontCare},
+                                                  true}});
+  t.fields.push_back(CtxField{offsetof(sk_reuseport_md, data), 8, false, CtxFieldKind::PacketData});
+  t.fields.push_back(CtxField{offsetof(sk_reuseport_md, data_end), 8, false, CtxFieldKind::PacketEnd});
+  t.fields.push_back(scalar(offsetof(sk_reuseport_md, len), 4));
+  auto eth_protocol = scalar(offsetof(sk_reuseport_md, eth_protocol), 4);
+  eth_protocol.min_load_bytes = 2;
+  t.fields.push_back(eth_protocol);
+  t.fields.push_back(scalar(offsetof(sk_reuseport_md, ip_protocol), 4));
+  t.fields.push_back(scalar(offsetof(sk_reuseport_md, bind_inany), 4));
+  t.fields.push_back(whole(offsetof(sk_reuseport_md, hash), 4));
+  t.fields.push_back(CtxField{offsetof(sk_reuseport_md, sk), 8, false, CtxFieldKind::Socket});
+  t.fields.push_back(CtxField{offsetof(sk_reuseport_md, migrating_sk), 8, false, CtxFieldKind::SockCommonOrNull});
+  return t;
+}
+
 // cg_sockopt_is_valid_access (6.18, measured for both hooks): struct bpf_sockopt. sk a PTR_TO_SOCKET,
 // optval/optval_end 8-byte packet pointers (the option buffer, writable); level, optname and optlen
 // whole u32 loads, retval too in getsockopt; stores to optlen and retval (getsockopt) or level, optname

@@ -56,6 +56,8 @@ struct CtxField {
   std::uint8_t min_store_bytes = 0;
   /// BtfPointer: the struct's id in VerifierOptions::kernel_types.
   std::uint32_t btf_id = 0;
+  /// Loads narrower than this are refused (sk_reuseport_md.eth_protocol: the skb's u16 protocol).
+  std::uint8_t min_load_bytes = 0;
 };
 
 /// How the program is entered: r1 = the context, or (plain) r1 = N bytes of memory and r2 = N.
@@ -155,6 +157,7 @@ ProgramTypeInfo sock_ops();                           // struct bpf_sock_ops: re
 ProgramTypeInfo sk_skb();                             // struct __sk_buff as sk_skb_is_valid_access allows, packet writable
 ProgramTypeInfo sk_msg();                             // struct sk_msg_md, read only; its data writable
 ProgramTypeInfo sk_lookup();                          // struct bpf_sk_lookup, read only; sk a socket or NULL
+ProgramTypeInfo sk_reuseport();                       // struct sk_reuseport_md, read only; packet from L4
 /// struct bpf_sockopt for BPF_CGROUP_GETSOCKOPT / BPF_CGROUP_SETSOCKOPT; nullopt for another attach type
 std::optional<ProgramTypeInfo> cgroup_sockopt(std::uint32_t expected_attach_type);
 

@@ -104,7 +104,7 @@ struct ProgramType {
   /// A kernel program type by BPF_PROG_TYPE_* number (XDP 6, SOCKET_FILTER 1, SCHED_CLS 3,
   /// SCHED_ACT 4, KPROBE 2, TRACEPOINT 5, CGROUP_SKB 8, CGROUP_SOCK 9, LWT_IN 10, LWT_OUT 11, LWT_XMIT 12,
   /// PERF_EVENT 7, CGROUP_DEVICE 15, CGROUP_SOCK_ADDR 18 (with expected_attach_type naming its hook),
-  /// CGROUP_SYSCTL 23, SK_LOOKUP 30,
+  /// CGROUP_SYSCTL 23, SK_LOOKUP 30, SK_REUSEPORT 21,
   /// RAW_TRACEPOINT 17, SYSCALL 31); other types are refused "not supported yet".
   static Result<ProgramType> kernel(std::uint32_t bpf_prog_type);
   /// A kernel program type by libbpf section name ("xdp", "tc", "socket", "kprobe/...").
@@ -234,6 +234,9 @@ struct RunOutput {
   /// sk_msg: what bpf_msg_apply_bytes / bpf_msg_cork_bytes set last, when the program called them.
   std::optional<std::uint32_t> msg_apply_bytes;
   std::optional<std::uint32_t> msg_cork_bytes;
+  /// sk_reuseport: the cookie of the socket bpf_sk_select_reuseport selected last (none: no selection;
+  /// the kernel would then pick by hash, or drop on SK_DROP).
+  std::optional<std::uint64_t> selected_socket;
 };
 
 /// Programs and maps opened together (defined below).

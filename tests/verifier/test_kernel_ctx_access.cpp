@@ -251,6 +251,8 @@ TEST_CASE("context access verdicts equal the running kernel's") {
       {"sk_msg", BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT, pt::sk_msg()},
       {"flow_dissector", BPF_PROG_TYPE_FLOW_DISSECTOR, 0, pt::flow_dissector()},
       {"sk_lookup", BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, pt::sk_lookup()},
+      {"sk_reuseport", BPF_PROG_TYPE_SK_REUSEPORT, BPF_SK_REUSEPORT_SELECT, pt::sk_reuseport()},
+      {"sk_reuseport (migrate)", BPF_PROG_TYPE_SK_REUSEPORT, BPF_SK_REUSEPORT_SELECT_OR_MIGRATE, pt::sk_reuseport()},
       {"raw_tracepoint_writable", BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE, 0, pt::raw_tracepoint_writable()},
       {"cgroup_sockopt (getsockopt)", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_GETSOCKOPT,
        *pt::cgroup_sockopt(BPF_CGROUP_GETSOCKOPT)},

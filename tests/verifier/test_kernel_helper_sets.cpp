@@ -108,6 +108,7 @@ TEST_CASE("per-type helper sets equal the running kernel's get_func_proto") {
       {BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT, pt::sk_msg()},
       {BPF_PROG_TYPE_FLOW_DISSECTOR, 0, pt::flow_dissector()},
       {BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, pt::sk_lookup()},
+      {BPF_PROG_TYPE_SK_REUSEPORT, BPF_SK_REUSEPORT_SELECT, pt::sk_reuseport()},
       {BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE, 0, pt::raw_tracepoint_writable()},
       {BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_GETSOCKOPT, *pt::cgroup_sockopt(BPF_CGROUP_GETSOCKOPT)},
       {BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_SETSOCKOPT, *pt::cgroup_sockopt(BPF_CGROUP_SETSOCKOPT)},

@@ -75,6 +75,11 @@ vm::HelperRegistry kernel_like_helpers() {
   add(r, 122, "bpf_get_netns_cookie", RetType::Integer, {ArgType::PtrToCtxOrNull, D, D, D, D});
   add(r, 107, "bpf_sk_storage_get", RetType::PtrToMapValueOrNull,
       {ArgType::ConstMapPtr, ArgType::PtrToBtfIdSockCommon, ArgType::PtrToMapValueOrNull, A, D});
+  add(r, 46, "bpf_get_socket_cookie", RetType::Integer, {ArgType::PtrToCtx, D, D, D, D});
+  add(r, 82, "bpf_sk_select_reuseport", RetType::Integer,
+      {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::PtrToMapKey, A, D});
+  add(r, 68, "bpf_skb_load_bytes_relative", RetType::Integer,
+      {ArgType::PtrToCtx, A, ArgType::PtrToUninitMem, ArgType::ConstSize, A});
   add(r, 108, "bpf_sk_storage_delete", RetType::Integer, {ArgType::ConstMapPtr, ArgType::PtrToBtfIdSockCommon, D, D, D});
   return r;
 }
@@ -93,6 +98,7 @@ std::vector<MapInfo> suite_maps() {
       MapInfo{15, 4, 8, 4, 0},            // BPF_MAP_TYPE_SOCKMAP (sk/msg_redirect_map, sock_map_update)
       MapInfo{18, 4, 8, 4, 0},            // BPF_MAP_TYPE_SOCKHASH (sk/msg_redirect_hash, sock_hash_update)
       MapInfo{24, 4, 16, 0, 1},           // BPF_MAP_TYPE_SK_STORAGE, BPF_F_NO_PREALLOC (bpf_sk_storage_get/delete)
+      MapInfo{20, 4, 8, 4, 0},            // BPF_MAP_TYPE_REUSEPORT_SOCKARRAY (bpf_sk_select_reuseport)
   };
 }
 
@@ -118,6 +124,7 @@ VerifierOptions options_for(const std::filesystem::path& file, std::uint32_t mem
   else if (starts("getsockopt-")) o.program_type = *program_types::cgroup_sockopt(BPF_CGROUP_GETSOCKOPT);
   else if (starts("setsockopt-")) o.program_type = *program_types::cgroup_sockopt(BPF_CGROUP_SETSOCKOPT);
   else if (starts("sklookup-")) o.program_type = program_types::sk_lookup();
+  else if (starts("skreuseport-")) o.program_type = program_types::sk_reuseport();
   else o.program_type = program_types::plain(mem_size);
   o.unprivileged = starts("unpriv-");
   o.maps = suite_maps();

@@ -25,7 +25,8 @@ constexpr const char* kRunUsage =
     "  --mem-file FILE    plain programs: input buffer from a file\n"
     "  --packet FILE      packet programs (xdp, socket, tc, cgroup_skb, lwt, flow_dissector): packet\n"
     "                     bytes (a flow dissector's output is its struct bpf_flow_keys); sk_skb: the\n"
-    "                     stream bytes; sk_msg: the message\n"
+    "                     stream bytes; sk_msg: the message; sk_reuseport: an Ethernet frame (IPv4/IPv6,\n"
+    "                     TCP/UDP; the context's hash and bind_inany from --ctx, the selection printed)\n"
     "  --ctx FILE         context bytes (xdp_md, __sk_buff, pt_regs, bpf_sock, bpf_sk_lookup, ...); types without a\n"
     "                     kernel test run (cgroup_sock, cgroup_sock_addr, perf_event, ...) run on\n"
     "                     exactly these bytes as the UAPI struct, zero-filled\n"
@@ -192,6 +193,8 @@ int cmd_run(Args args) {
                   r->map.c_str(), r->map_type, r->key, r->broadcast ? "true" : "false");
     if (out->msg_apply_bytes) std::printf(", \"msg_apply_bytes\": %u", *out->msg_apply_bytes);
     if (out->msg_cork_bytes) std::printf(", \"msg_cork_bytes\": %u", *out->msg_cork_bytes);
+    if (out->selected_socket)
+      std::printf(", \"selected_socket\": %llu", static_cast<unsigned long long>(*out->selected_socket));
     if (fire_timers) std::printf(", \"timers_fired\": %zu", timers_fired);
     std::printf(", \"timers_armed\": %s", still_armed ? "true" : "false");
     if (dump_maps) std::printf(", \"maps\": %s", maps_json(input->object).c_str());
@@ -207,6 +210,8 @@ int cmd_run(Args args) {
       std::printf("redirect through map %s key %u%s\n", r->map.c_str(), r->key, r->broadcast ? " (broadcast)" : "");
     if (out->msg_apply_bytes) std::printf("msg_apply_bytes %u\n", *out->msg_apply_bytes);
     if (out->msg_cork_bytes) std::printf("msg_cork_bytes %u\n", *out->msg_cork_bytes);
+    if (out->selected_socket)
+      std::printf("selected socket cookie %llu\n", static_cast<unsigned long long>(*out->selected_socket));
     if (repeat)
       std::printf("%.1f ns per run over %llu runs (thread CPU time; wall time %.1f ns)\n", out->cpu_ns_per_run,
                   static_cast<unsigned long long>(repeat), out->ns_per_run);
