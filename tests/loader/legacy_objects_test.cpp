@@ -430,6 +430,18 @@ TEST_CASE("legacy_load_tail_calls: samples/bpf \"socket/<N>\", \"kprobe/<N>\" se
   }
 }
 
+TEST_CASE("legacy_subprog_ld_abs: without BTF func info, LD_ABS in a subprogram is refused as the kernel refuses it") {
+  Vm vm;
+  auto api = vm.open_elf_file(object_path("legacy_subprog_ld_abs"));
+  REQUIRE(api.has_value());
+  auto refused = api->load("with_subprog");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK_THAT(refused.error().message(), Catch::Contains("LD_ABS is not allowed in subprogs without BTF"));
+  auto inline_one = api->load("inline_ld_abs");
+  INFO((inline_one ? std::string() : inline_one.error().message()));
+  CHECK(inline_one.has_value());
+}
+
 TEST_CASE("CLI: --type applies to ELF programs, objdump needs no target BTF, verify falls back to vmlinux") {
   const std::string sections = object_path("legacy_sections");
   auto [rc, out] = cli("verify " + sections + " --prog test_prog");
