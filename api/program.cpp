@@ -90,6 +90,26 @@ std::optional<verifier::GlobalArg> global_arg_of(const loader::Btf& btf, std::ui
   return verifier::GlobalArg{verifier::GlobalArgKind::Mem, static_cast<std::uint32_t>(*size)};
 }
 
+// What the kernel's check_abnormal_return / check_btf_func see of an ELF program's func info: none, or
+// BTF with the subprograms whose return type is an int of at most 8 bytes or an enum (btf_type_is_small_int,
+// btf_is_any_enum). Programs not from an object (assembly, raw bytecode) leave it unknown.
+void set_func_info(const ProgramSource& source, const loader::Btf* btf, verifier::VerifierOptions& vo) {
+  if (source.spec == nullptr) return;
+  if (btf == nullptr || source.spec->func_info.empty()) {
+    vo.func_info = verifier::VerifierOptions::FuncInfo::None;
+    return;
+  }
+  vo.func_info = verifier::VerifierOptions::FuncInfo::Btf;
+  for (const auto& fi : source.spec->func_info) {
+    if (fi.insn == 0 || !btf->valid_id(fi.type_id) || btf->kind(fi.type_id) != loader::BtfKind::Func) continue;
+    const std::uint32_t proto = btf->size_or_type(fi.type_id);
+    if (!btf->valid_id(proto) || btf->kind(proto) != loader::BtfKind::FuncProto) continue;
+    const std::uint32_t ret = btf->skip_mods_and_typedefs(btf->size_or_type(proto));
+    if (ret != 0 && ((btf->kind(ret) == loader::BtfKind::Int && btf->size_or_type(ret) <= 8) || btf->is_any_enum(ret)))
+      vo.scalar_return_funcs.push_back(fi.insn);
+  }
+}
+
 // The program's global (BTF_FUNC_GLOBAL) subprograms with their prototypes, from BTF func info.
 std::vector<verifier::GlobalFunc> global_funcs_of(const ProgramSource& source, const loader::Btf* btf,
                                                   const verifier::ProgramTypeInfo& type) {
@@ -254,6 +274,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     vo.log = options.verifier_log;
     vo.line_info = line_info_of(source);
     vo.global_funcs = global_funcs_of(source, object->elf ? object->elf->btf.get() : nullptr, vo.program_type);
+    set_func_info(source, object->elf ? object->elf->btf.get() : nullptr, vo);
     auto verified = verifier::verify(program, vo);
     if (!verified) return std::move(verified).error();
     ctx_accesses = verified->ctx_accesses();

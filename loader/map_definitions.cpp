@@ -254,6 +254,32 @@ void place_legacy_tail_calls(LoadContext& ctx, std::size_t first) {
   }
 }
 
+// samples/bpf's bpf_load.c (kernels 4.2 to 5.x): a program in a section "socket/<N>", "sockops/<N>",
+// "kprobe/<N>" or "kretprobe/<N>" (N starting with a digit, read as atoi reads it) goes into the
+// object's prog_array at N (sockex3_kern.c's PROG(), tracex5_kern.c's PROG()). bpf_load.c kept the fd of
+// the last prog_array it created, in section order, so that one takes them; a key past its max_entries
+// fails the update there and stays unplaced here.
+void place_bpf_load_tail_calls(LoadContext& ctx, std::size_t first) {
+  MapSpec* array = nullptr;
+  for (std::size_t m = first; m < ctx.obj.maps.size(); ++m) {
+    auto& map = ctx.obj.maps[m];
+    if (map.type == BPF_MAP_TYPE_PROG_ARRAY && (!array || map.section_offset > array->section_offset)) array = &map;
+  }
+  if (!array) return;
+  for (std::size_t p = 0; p < ctx.obj.programs.size(); ++p) {
+    std::string_view sec = ctx.obj.programs[p].section;
+    bool numbered = false;
+    for (const std::string_view prefix : {"socket/", "sockops/", "kprobe/", "kretprobe/"})
+      if (sec.starts_with(prefix)) sec.remove_prefix(prefix.size()), numbered = true;
+    if (!numbered || sec.empty() || sec[0] < '0' || sec[0] > '9') continue;
+    std::uint64_t key = 0;
+    for (std::size_t i = 0; i < sec.size() && sec[i] >= '0' && sec[i] <= '9' && key < array->max_entries; ++i)
+      key = key * 10 + static_cast<unsigned>(sec[i] - '0');
+    if (key >= array->max_entries) continue;
+    array->initial_slots.push_back({static_cast<std::uint32_t>(key), MapSlotInit::Target::Program, static_cast<std::uint32_t>(p)});
+  }
+}
+
 }  // namespace
 
 // The layouts of SEC("maps") definitions, told apart by their size (the section size divided by the
@@ -314,6 +340,7 @@ Result<void> collect_legacy_maps(LoadContext& ctx) {
   }
   if (auto r = link_legacy_inner_maps(ctx, sec, first); !r) return r;
   if (elf_map) place_legacy_tail_calls(ctx, first);
+  else place_bpf_load_tail_calls(ctx, first);
   return {};
 }
 

@@ -63,6 +63,7 @@ enum class ViolationKind : std::uint8_t {
   Unsupported,         // a construct this verifier does not handle yet
   StackSpillSize,      // a pointer stored to or loaded from the stack in fewer than 8 bytes
   WriteOnlyRead,       // load (or helper read) from the value of a BPF_F_WRONLY_PROG map
+  AbnormalSubprogExit, // LD_ABS/LD_IND or tail call in a subprogram func info does not show returning a scalar (note: the kernel's words)
 };
 
 /// The facts a message needs. Fields a kind does not use keep their defaults.

@@ -691,6 +691,31 @@ Check check_call_depth(const vm::Program& p, const Cfg& cfg) {
   return violation(call, ViolationKind::CallDepth, d);
 }
 
+// The kernel's check_abnormal_return (a program loaded without BTF func info) and check_btf_func
+// (with it): a subprogram other than the main one may use LD_ABS/LD_IND or bpf_tail_call only when
+// func info says it returns a scalar (an int or enum), since either can end the program through that
+// subprogram's exit. Checked before exploration, as the kernel does while reading func info.
+Check check_abnormal_exits(const vm::Program& p, const Cfg& cfg, const VerifierOptions& o) {
+  if (o.func_info == VerifierOptions::FuncInfo::Unknown) return std::nullopt;
+  constexpr std::uint32_t kTailCallHelper = 12;  // BPF_FUNC_tail_call
+  for (std::uint32_t pc = 0; pc < p.size(); ++pc) {
+    if (p.ops[pc] == isa::kNoOp) continue;  // the second slot of an lddw
+    const std::uint32_t fn = cfg.subprog_of(pc);
+    const auto form = p.op(pc).form;
+    const bool ld_abs = form == Form::PacketLoad;
+    const bool tail_call = form == Form::Call && p.insns[pc].imm == static_cast<std::int32_t>(kTailCallHelper);
+    if (fn == 0 || (!ld_abs && !tail_call)) continue;
+    const bool btf = o.func_info == VerifierOptions::FuncInfo::Btf;
+    if (btf && std::find(o.scalar_return_funcs.begin(), o.scalar_return_funcs.end(), fn) != o.scalar_return_funcs.end()) continue;
+    ViolationDetail d;
+    d.other_pc = fn;
+    d.note = ld_abs ? (btf ? "LD_ABS is only allowed in functions that return 'int'" : "LD_ABS is not allowed in subprogs without BTF")
+                    : (btf ? "tail_call is only allowed in functions that return 'int'" : "tail_call is not allowed in subprogs without BTF");
+    return violation(pc, ViolationKind::AbnormalSubprogExit, d);
+  }
+  return std::nullopt;
+}
+
 // The kernel's check_max_stack_depth size rule: along every chain of calls (BPF-to-BPF calls and
 // callbacks named by lddw_func) the frames' stack sizes, each rounded up to 16 bytes as for the JIT,
 // add up to at most 512. `stack` holds each function's deepest explored stack byte; `total` memoises
@@ -847,6 +872,7 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   cfg.precise_in = precise_registers(program, cfg);
   if (auto c = check_recursion(program, cfg)) return reject(*c, nullptr, {}, {});
   if (auto c = check_call_depth(program, cfg)) return reject(*c, nullptr, {}, {});
+  if (auto c = check_abnormal_exits(program, cfg, options)) return reject(*c, nullptr, {}, {});
 
   // The main program first, then every global function some verified path called, each once, on its
   // own (the kernel's do_check_main, then do_check_subprogs for subprogs marked `called`).

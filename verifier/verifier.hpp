@@ -200,6 +200,13 @@ struct VerifierOptions {
   const KernelTypes* kernel_types = nullptr;
   /// Global functions by first insn (from BTF func info; the loader/API fills it). Empty: none.
   std::vector<GlobalFunc> global_funcs;
+  /// Whether the program comes with BTF func info, as the kernel's check_abnormal_return /
+  /// check_btf_func see it: None refuses LD_ABS/LD_IND and tail calls in subprograms; Btf allows them
+  /// in the subprograms listed in `scalar_return_funcs` (first insns of those returning an int or enum).
+  /// Unknown (the default, for callers that do not say) checks neither.
+  enum class FuncInfo : std::uint8_t { Unknown, None, Btf };
+  FuncInfo func_info = FuncInfo::Unknown;
+  std::vector<std::uint32_t> scalar_return_funcs;
 
   /// The global function starting at pc, or null (a static function: verified inline).
   const GlobalFunc* global_func(std::uint32_t pc) const {

@@ -396,6 +396,52 @@ TEST_CASE("legacy_tail_calls: iproute2 \"<id>/<key>\" sections fill the prog_arr
   }
 }
 
+TEST_CASE("legacy_load_tail_calls: samples/bpf \"socket/<N>\", \"kprobe/<N>\" sections fill the last prog_array at N") {
+  const auto obj = load("legacy_load_tail_calls");
+  const auto* jmp = obj.find_map("jmp_table");
+  const auto* other = obj.find_map("other_progs");
+  REQUIRE(jmp != nullptr);
+  REQUIRE(other != nullptr);
+  CHECK(other->initial_slots.empty());  // bpf_load.c fills only the last prog_array it created
+  std::vector<std::pair<std::uint32_t, std::string>> slots;
+  for (const auto& s : jmp->initial_slots) {
+    CHECK(s.target == loader::MapSlotInit::Target::Program);
+    slots.emplace_back(s.slot, obj.programs[s.index].name);
+  }
+  std::sort(slots.begin(), slots.end());
+  // socket/9 is past max_entries 8: bpf_load.c's update fails, the program stays unplaced.
+  const std::vector<std::pair<std::uint32_t, std::string>> want{
+      {0, "main_prog"}, {2, "parse_two"}, {7, "parse_seven"}};
+  CHECK(slots == want);
+
+  Vm vm;
+  auto api = vm.open_elf_file(object_path("legacy_load_tail_calls"));
+  REQUIRE(api.has_value());
+  auto entry = api->load("main_prog");
+  INFO((entry ? std::string() : entry.error().message()));
+  REQUIRE(entry.has_value());
+  for (const auto& [len, want_r0] : {std::pair{std::size_t{64}, 22u}, std::pair{std::size_t{200}, 77u}}) {
+    INFO("packet of " << len);
+    const std::vector<std::uint8_t> packet(len, 0);
+    auto out = entry->run(RunInput{packet, {}, 1, nullptr});
+    INFO((out ? std::string() : out.error().message()));
+    REQUIRE(out.has_value());
+    CHECK(out->r0 == want_r0);
+  }
+}
+
+TEST_CASE("legacy_subprog_ld_abs: without BTF func info, LD_ABS in a subprogram is refused as the kernel refuses it") {
+  Vm vm;
+  auto api = vm.open_elf_file(object_path("legacy_subprog_ld_abs"));
+  REQUIRE(api.has_value());
+  auto refused = api->load("with_subprog");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK_THAT(refused.error().message(), Catch::Contains("LD_ABS is not allowed in subprogs without BTF"));
+  auto inline_one = api->load("inline_ld_abs");
+  INFO((inline_one ? std::string() : inline_one.error().message()));
+  CHECK(inline_one.has_value());
+}
+
 TEST_CASE("CLI: --type applies to ELF programs, objdump needs no target BTF, verify falls back to vmlinux") {
   const std::string sections = object_path("legacy_sections");
   auto [rc, out] = cli("verify " + sections + " --prog test_prog");

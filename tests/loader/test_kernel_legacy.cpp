@@ -69,6 +69,10 @@ constexpr Expected kExpected[] = {
     {"legacy_tail_calls", "cls_entry", BPF_PROG_TYPE_SCHED_CLS, false},
     {"legacy_text_only", "filter_short", BPF_PROG_TYPE_SOCKET_FILTER, true},
     {"legacy_text_only", "filter_proto", BPF_PROG_TYPE_SOCKET_FILTER, true},
+    {"legacy_load_tail_calls", "parse_two", BPF_PROG_TYPE_SOCKET_FILTER, false},
+    {"legacy_load_tail_calls", "parse_seven", BPF_PROG_TYPE_SOCKET_FILTER, false},
+    {"legacy_load_tail_calls", "past_the_end", BPF_PROG_TYPE_SOCKET_FILTER, false},
+    {"legacy_load_tail_calls", "main_prog", BPF_PROG_TYPE_SOCKET_FILTER, false},
 };
 
 // Programs bpfvm cannot judge yet (an error that is not a verdict), and why. A listed program that
@@ -285,7 +289,7 @@ TEST_CASE("kernel verdicts: legacy-style objects, loaded by a fallback loader, a
   std::ostringstream failures, listed;
   std::size_t agree = 0;
   for (const char* object : {"legacy_sections", "legacy_nosym", "legacy_elf_maps", "legacy_load_maps", "legacy_text_only",
-                             "legacy_tail_calls"}) {
+                             "legacy_tail_calls", "legacy_load_tail_calls"}) {
     const std::string path = std::string(BPFVM_LEGACY_OBJECTS_DIR) + "/" + object + ".bpf.o";
     INFO(path);
     LegacyObject kernel_object(read_bytes(path));
