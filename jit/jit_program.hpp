@@ -71,6 +71,10 @@ class JitProgram {
   /// Callbacks (bpf_loop, bpf_for_each_map_elem) run the subprogram's code as a nested native run.
   static Result<JitProgram> compile(const vm::Program& program, const vm::HelperRegistry& helpers,
                                     const vm::PseudoResolver& resolve = {}, const JitOptions& options = {});
+  /// A temporary registry would die before the JitProgram that keeps it (and a later optimize() or
+  /// listing() reads it): refused at compile time.
+  static Result<JitProgram> compile(const vm::Program&, vm::HelperRegistry&&, const vm::PseudoResolver& = {},
+                                    const JitOptions& = {}) = delete;
 
   /// Same contract as Interpreter::run: r1..r5 = args, r10 = top of a fresh 512-byte frame,
   /// identical results and identical errors (checked mode, budget, call depth, helper faults).

@@ -124,7 +124,8 @@ inline void run_pass_against_interpreter(const vm::Program& program, bool jit::o
 inline std::string optimized_listing(const vm::Program& program) {
   jit::JitOptions jo;
   jo.optimize = true;
-  auto jp = jit::JitProgram::compile(program, test_helpers(), {}, jo);
+  const auto helpers = test_helpers();
+  auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
   REQUIRE(jp);
   auto listing = jp->listing(jit::Variant::Fast);
   REQUIRE(listing);
