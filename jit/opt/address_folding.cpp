@@ -7,15 +7,11 @@
 #include "jit/opt/passes.hpp"
 #include "jit/opt/memory_alias.hpp"
 
-#include <limits>
 #include <utility>
 
 namespace bpfvm::jit::opt {
 
 namespace {
-
-// Displacements stay well inside 32 bits, so a backend may add its own frame offset to one.
-constexpr std::int64_t kMaxDisp = std::numeric_limits<std::int32_t>::max() / 2;
 
 const Inst* live_alu64(const Function& fn, ValueId v, isa::Kind kind) {
   const Inst& i = fn.values[v];
@@ -23,14 +19,14 @@ const Inst* live_alu64(const Function& fn, ValueId v, isa::Kind kind) {
 }
 
 /// Moves the constants added to `v` into `disp` (multiplied by 2^scale: shifting left distributes
-/// over addition modulo 2^64) while the displacement stays within kMaxDisp; returns the value left.
+/// over addition modulo 2^64) while the displacement stays within kMaxFoldedDisp; returns the value left.
 ValueId fold_constants_into(const Function& fn, ValueId v, unsigned scale, std::int64_t& disp) {
   ValueId base = 0;
   std::int64_t delta = 0;
   while (split_constant(fn, v, base, delta)) {
-    if (delta > kMaxDisp || delta < -kMaxDisp) break;
+    if (delta > kMaxFoldedDisp || delta < -kMaxFoldedDisp) break;
     const std::int64_t sum = disp + delta * (std::int64_t{1} << scale);
-    if (sum > kMaxDisp || sum < -kMaxDisp) break;
+    if (sum > kMaxFoldedDisp || sum < -kMaxFoldedDisp) break;
     v = base;
     disp = sum;
   }

@@ -36,9 +36,6 @@ namespace {
 
 constexpr std::size_t kMaxLeaves = 8;
 constexpr std::size_t kMaxNodes = 32;
-// Displacements stay well inside 32 bits, as address folding keeps them: a backend may add its own
-// frame offset to one.
-constexpr std::int64_t kMaxDisp = INT32_MAX / 2;
 
 struct Leaf {
   ValueId id;
@@ -110,7 +107,7 @@ Address address_of(const Function& fn, const Inst& load) {
   std::int64_t delta = 0;
   while (split_constant(fn, v, base, delta)) {
     a.off += delta;
-    if (a.off > kMaxDisp || a.off < -kMaxDisp) return Address{};
+    if (a.off > kMaxFoldedDisp || a.off < -kMaxFoldedDisp) return Address{};
     v = resolve(fn, base);
   }
   a.root = v;

@@ -15,6 +15,10 @@ namespace bpfvm::jit::opt {
 /// (address_folding.cpp).
 bool split_constant(const Function& fn, ValueId v, ValueId& base, std::int64_t& delta);
 
+/// The largest displacement, either way, that passes put into a Load/Store/Atomic (address folding,
+/// load combining): well inside 32 bits, so a backend may add its own frame offset to one.
+constexpr std::int64_t kMaxFoldedDisp = INT32_MAX / 2;
+
 /// May-alias questions about one function's loads, stores, atomics and calls. Addresses are reduced
 /// to a root and a constant (add/sub-constant chains); frames are told apart by FramePtr depth (frame
 /// d starts 512 * d bytes below the entry's r10), and a frame whose address never escapes (every
