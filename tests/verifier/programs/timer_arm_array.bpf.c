@@ -1,26 +1,6 @@
 // verdict: accept
 // An array value's bpf_timer: init with its own map, a callback (map, key, value) returning 0, start.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-#define CLOCK_MONOTONIC 1
-
-struct elem {
-  __u64 fired;
-  struct bpf_timer t;
-};
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 2);
-  __type(key, __u32);
-  __type(value, struct elem);
-} timers SEC(".maps");
-
-static int on_timer(void *map, __u32 *key, struct elem *value) {
-  value->fired += *key + 1;
-  return 0;
-}
+#include "timer_value.h"
 
 SEC("xdp")
 int timer_arm_array(struct xdp_md *xdp) {

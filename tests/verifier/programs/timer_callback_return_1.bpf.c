@@ -1,27 +1,8 @@
 // verdict: reject
 // error: R0
 // A bpf_timer callback returns 0; 1 is refused.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-#define CLOCK_MONOTONIC 1
-
-struct elem {
-  __u64 fired;
-  struct bpf_timer t;
-};
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 2);
-  __type(key, __u32);
-  __type(value, struct elem);
-} timers SEC(".maps");
-
-static int on_timer(void *map, __u32 *key, struct elem *value) {
-  value->fired += *key + 1;
-  return 1;
-}
+#define TIMER_CALLBACK_RESULT 1
+#include "timer_value.h"
 
 SEC("xdp")
 int timer_callback_return_1(struct xdp_md *xdp) {

@@ -1,22 +1,7 @@
 // verdict: reject
 // error: map
 // bpf_timer_init must name the map the timer lives in.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-#define CLOCK_MONOTONIC 1
-
-struct elem {
-  __u64 fired;
-  struct bpf_timer t;
-};
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 2);
-  __type(key, __u32);
-  __type(value, struct elem);
-} timers SEC(".maps");
+#include "timer_value.h"
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -24,11 +9,6 @@ struct {
   __type(key, __u32);
   __type(value, struct elem);
 } others SEC(".maps");
-
-static int on_timer(void *map, __u32 *key, struct elem *value) {
-  value->fired += *key + 1;
-  return 0;
-}
 
 SEC("xdp")
 int timer_init_other_map(struct xdp_md *xdp) {

@@ -1,27 +1,7 @@
 // verdict: reject
 // error: tracing progs cannot use bpf_timer
 // Tracing program types may not use a map whose value holds a bpf_timer.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-#define CLOCK_MONOTONIC 1
-
-struct elem {
-  __u64 fired;
-  struct bpf_timer t;
-};
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 2);
-  __type(key, __u32);
-  __type(value, struct elem);
-} timers SEC(".maps");
-
-static int on_timer(void *map, __u32 *key, struct elem *value) {
-  value->fired += *key + 1;
-  return 0;
-}
+#include "timer_value.h"
 
 SEC("kprobe/do_nanosleep")
 int timer_kprobe(void *ctx) {

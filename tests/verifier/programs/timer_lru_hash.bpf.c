@@ -1,26 +1,7 @@
 // verdict: accept
 // An LRU hash value's bpf_timer, started with BPF_F_TIMER_ABS.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-#define CLOCK_MONOTONIC 1
-
-struct elem {
-  __u64 fired;
-  struct bpf_timer t;
-};
-
-struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 2);
-  __type(key, __u32);
-  __type(value, struct elem);
-} timers SEC(".maps");
-
-static int on_timer(void *map, __u32 *key, struct elem *value) {
-  value->fired += *key + 1;
-  return 0;
-}
+#define TIMER_MAP_TYPE BPF_MAP_TYPE_LRU_HASH
+#include "timer_value.h"
 
 SEC("xdp")
 int timer_lru_hash(struct xdp_md *xdp) {
