@@ -5,29 +5,15 @@
 #include <cstdio>
 #include <string>
 
+#include "bench/conformance_program.hpp"
 #include "vm/assembler.hpp"
-#include "vm/data_file.hpp"
 #include "vm/interpreter.hpp"
 
 using namespace bpfvm;
 
 namespace {
 
-struct Loaded {
-  vm::Program program;
-  std::vector<std::uint8_t> mem;
-};
-
-Loaded load_data(const std::string& path) {
-  auto file = vm::read_data_file(path);
-  if (!file) {
-    std::fprintf(stderr, "%s: %s\n", path.c_str(), file.error().message().c_str());
-    std::abort();
-  }
-  auto insns = vm::program_of(*file);
-  auto program = vm::decode_program(std::move(*insns), path);
-  return {std::move(*program), file->mem};
-}
+using Loaded = bench::ConformanceProgram;
 
 void run_program(benchmark::State& state, const Loaded& loaded, bool checked) {
   vm::HelperRegistry helpers;
@@ -47,13 +33,13 @@ void run_program(benchmark::State& state, const Loaded& loaded, bool checked) {
 }
 
 void BM_prime(benchmark::State& state) {
-  static const auto loaded = load_data(BPFVM_CONFORMANCE_DIR "/tests/prime.data");
+  static const auto loaded = bench::load_conformance_program(BPFVM_CONFORMANCE_DIR "/tests/prime.data");
   run_program(state, loaded, state.range(0) != 0);
 }
 BENCHMARK(BM_prime)->Arg(0)->Arg(1)->ArgName("checked");
 
 void BM_subnet(benchmark::State& state) {
-  static const auto loaded = load_data(BPFVM_CONFORMANCE_DIR "/tests/subnet.data");
+  static const auto loaded = bench::load_conformance_program(BPFVM_CONFORMANCE_DIR "/tests/subnet.data");
   run_program(state, loaded, state.range(0) != 0);
 }
 BENCHMARK(BM_subnet)->Arg(0)->Arg(1)->ArgName("checked");

@@ -7,29 +7,15 @@
 #include <random>
 #include <string>
 
+#include "bench/conformance_program.hpp"
 #include "jit/jit_program.hpp"
-#include "vm/data_file.hpp"
 #include "vm/interpreter.hpp"
 
 using namespace bpfvm;
 
 namespace {
 
-struct Loaded {
-  vm::Program program;
-  std::vector<std::uint8_t> mem;
-};
-
-Loaded load_data(const std::string& path) {
-  auto file = vm::read_data_file(path);
-  if (!file) {
-    std::fprintf(stderr, "%s: %s\n", path.c_str(), file.error().message().c_str());
-    std::abort();
-  }
-  auto insns = vm::program_of(*file);
-  auto program = vm::decode_program(std::move(*insns), path);
-  return {std::move(*program), file->mem};
-}
+using Loaded = bench::ConformanceProgram;
 
 // n straight-line ALU/memory instructions (a typical mix), then exit.
 vm::Program straight_line(std::size_t n) {
@@ -125,13 +111,13 @@ void run_program(benchmark::State& state, const Loaded& loaded) {
 }
 
 void BM_prime(benchmark::State& state) {
-  static const auto loaded = load_data(BPFVM_CONFORMANCE_DIR "/tests/prime.data");
+  static const auto loaded = bench::load_conformance_program(BPFVM_CONFORMANCE_DIR "/tests/prime.data");
   run_program(state, loaded);
 }
 BENCHMARK(BM_prime)->DenseRange(0, 7)->ArgName("engine");
 
 void BM_subnet(benchmark::State& state) {
-  static const auto loaded = load_data(BPFVM_CONFORMANCE_DIR "/tests/subnet.data");
+  static const auto loaded = bench::load_conformance_program(BPFVM_CONFORMANCE_DIR "/tests/subnet.data");
   run_program(state, loaded);
 }
 BENCHMARK(BM_subnet)->DenseRange(0, 7)->ArgName("engine");
