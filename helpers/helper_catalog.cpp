@@ -93,7 +93,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(bind, kNotYet, I, C, Mem, Sz),
     ROW(skb_get_xfrm_state, -EINVAL, I, C, A, Out, Sz, A),    // no xfrm sec_path
     ROW(get_stack, -EFAULT, I, C, Out, Sz0, A),               // no call chain
-    ROW(fib_lookup, -ENODEV, I, C, Mem, Sz, A),               // no net device with params->ifindex
+    ROW(fib_lookup, kNotYet, I, C, Mem, Sz, A),               // implemented in packet_helpers.cpp
     ROW(sock_hash_update, kNotYet, I, C, M, K, A),            // implemented in sockmap_helpers.cpp
     ROW(msg_redirect_hash, kNotYet, I, C, M, K, A),           // implemented in sockmap_helpers.cpp
     ROW(sk_redirect_hash, kNotYet, I, C, M, K, A),            // implemented in sockmap_helpers.cpp

@@ -1,8 +1,10 @@
 // __sk_buff helpers (load/store bytes, checksum fix-ups, pull_data, sk_skb's size changes), the legacy
-// LD_ABS/LD_IND packet load, csum_diff and the redirect verdicts.
+// LD_ABS/LD_IND packet load, csum_diff, the redirect verdicts and fib_lookup.
 #include <linux/bpf.h>
 #include <linux/filter.h>
 #include <linux/pkt_cls.h>
+
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <climits>
@@ -392,6 +394,25 @@ std::uint64_t skb_under_cgroup(std::uint64_t ctx, std::uint64_t m, std::uint64_t
   return ret(static_cast<const maps::CgroupArrayMap*>(map)->current_task_under(static_cast<std::uint32_t>(index)));
 }
 
+// bpf_fib_lookup(ctx, params, plen, flags), skb and XDP alike (filter.c bpf_{skb,xdp}_fib_lookup):
+// plen below sizeof(struct bpf_fib_lookup) or a flag outside DIRECT|OUTPUT|SKIP_NEIGH|TBID|SRC|MARK is
+// -EINVAL, a family other than AF_INET/AF_INET6 -EAFNOSUPPORT, an ifindex naming no device -ENODEV. A
+// bpfvm run has one device, the loopback (ifindex 1, the one test_run's contexts name), and no routes:
+// it does not forward, so the kernel's answer there is BPF_FIB_LKUP_RET_FWD_DISABLED, params untouched
+// (what 6.18 returns on a host with forwarding off, the default; a forwarding host goes on to route).
+std::uint64_t fib_lookup(std::uint64_t, std::uint64_t params, std::uint64_t plen, std::uint64_t flags, std::uint64_t,
+                         vm::RunContext* run) {
+  constexpr std::uint64_t kKnownFlags = 0x3f;  // BPF_FIB_LOOKUP_DIRECT (1) .. BPF_FIB_LOOKUP_MARK (1 << 5)
+  constexpr std::uint32_t kLoopbackIfindex = 1;
+  if (plen < sizeof(bpf_fib_lookup) || (flags & ~kKnownFlags)) return ret(-EINVAL);
+  if (!guest_ok(run, params, sizeof(bpf_fib_lookup), false, "bpf_fib_lookup params")) return 0;
+  bpf_fib_lookup p;
+  std::memcpy(&p, ptr(params), sizeof p);
+  if (p.family != AF_INET && p.family != AF_INET6) return ret(-EAFNOSUPPORT);
+  if (p.ifindex != kLoopbackIfindex) return ret(-ENODEV);
+  return BPF_FIB_LKUP_RET_FWD_DISABLED;
+}
+
 }  // namespace
 
 void add_packet_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
@@ -423,6 +444,8 @@ void add_packet_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
                 {ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_skb_under_cgroup, "bpf_skb_under_cgroup", skb_under_cgroup, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_fib_lookup, "bpf_fib_lookup", fib_lookup, rt, RetType::Integer,
+                {ArgType::PtrToCtx, ArgType::PtrToMem, ArgType::ConstSize, ArgType::Anything}));
 }
 
 }  // namespace bpfvm::helpers::detail

@@ -193,6 +193,9 @@ Result<void> link_legacy_inner_maps(LoadContext& ctx, const ElfSection& sec, std
       if (outer.legacy.inner_map_idx >= by_offset.size())
         return malformed(at + ": inner_map_idx " + std::to_string(outer.legacy.inner_map_idx) + " names no map");
       inner = by_offset[outer.legacy.inner_map_idx];
+      // bpf_load.c created it with bpf_create_map_in_map_node, which passes value_size 4 whatever the
+      // definition says: samples/bpf's and Katran's outer maps leave .value_size out (0).
+      outer.value_size = 4;
     } else if (outer.legacy.layout == LegacyMapDef::Layout::BpfElfMap) {
       if (outer.legacy.inner_id == 0) return malformed(at + ": inner_id is 0 (no inner map template)");
       for (std::size_t j = first; j < maps.size(); ++j)

@@ -293,6 +293,7 @@ TEST_CASE("legacy_load_maps: samples/bpf 28-byte definitions, inner_map_idx, sta
   REQUIRE(tables->inner != nullptr);
   CHECK(tables->inner->type == BPF_MAP_TYPE_HASH);  // map #1 in section order: templ
   CHECK(tables->inner->max_entries == 16);
+  CHECK(tables->value_size == 4);  // left 0 in the definition; bpf_load.c's bpf_create_map_in_map_node passes 4
   CHECK(program(obj, "count_proto").prog_type == BPF_PROG_TYPE_SOCKET_FILTER);
 
   Vm vm;

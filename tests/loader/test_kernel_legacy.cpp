@@ -208,6 +208,8 @@ class LegacyObject {
       m.type = u32(m, 0), m.key = u32(m, 1), m.value = u32(m, 2), m.max = u32(m, 3), m.flags = u32(m, 4);
       if (def_size >= 36) m.id = u32(m, 5), m.inner_id = u32(m, 7), m.inner_idx = u32(m, 8);
       else m.inner_map_idx = u32(m, 5);
+      // bpf_load.c's bpf_create_map_in_map_node passes value_size 4 whatever the definition says
+      if (def_size > 20 && def_size < 36 && (m.type == BPF_MAP_TYPE_ARRAY_OF_MAPS || m.type == BPF_MAP_TYPE_HASH_OF_MAPS)) m.value = 4;
       if (m.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY && m.max == 0) m.max = testing::possible_cpus();
       if (m.type == BPF_MAP_TYPE_RINGBUF) {
         std::uint32_t sz = 4096;

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -636,6 +637,26 @@ TEST_CASE("under_cgroup: bpf_skb_under_cgroup on the test's own cgroup, a child,
   auto slots = std::make_shared<CgroupSlots>();
   run_both_engines({"under_cgroup", "under_cgroup",
                     [slots](const KernelObject& k, Object& o, Mismatches& mm) { (*slots)(k, o, mm); }});
+}
+
+// bpf_fib_lookup: bpfvm models a host that does not forward (only the loopback, no routes). A kernel
+// on a forwarding host goes on to route ifindex 1's lookups, so the comparison needs forwarding off.
+bool host_forwards() {
+  for (const char* path : {"/proc/sys/net/ipv4/conf/lo/forwarding", "/proc/sys/net/ipv6/conf/all/forwarding"}) {
+    std::ifstream f(path);
+    int on = 0;
+    if (f >> on && on != 0) return true;
+  }
+  return false;
+}
+
+TEST_CASE("fib_lookup: error order and the loopback's FWD_DISABLED answer from tc and XDP", "[runtime][tc][xdp]") {
+  if (host_forwards()) {
+    WARN("not compared: this host forwards (net.ipv4.conf.lo.forwarding or net.ipv6.conf.all.forwarding is 1)");
+    return;
+  }
+  run_both_engines({"fib_lookup", "fib_tc", {}});
+  run_both_engines({"fib_lookup", "fib_xdp", {}});
 }
 
 TEST_CASE("maps_mix: hash, lru_hash, array, percpu, lpm_trie, globals", "[runtime][maps]") {

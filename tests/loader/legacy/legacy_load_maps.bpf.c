@@ -1,5 +1,6 @@
 /* samples/bpf (bpf_load.c) style: 28-byte map definitions with inner_map_idx, a map-in-map whose
- * inner template is the map at that index, static programs in "socket<N>" sections. */
+ * inner template is the map at that index and whose value_size is left 0 (samples/bpf's test_map_in_map_kern.c,
+ * Katran's lru_maps_mapping; bpf_load.c passed 4), static programs in "socket<N>" sections. */
 #include "legacy_helpers.h"
 
 struct bpf_load_map_def SEC("maps") counts = {
@@ -9,7 +10,7 @@ struct bpf_load_map_def SEC("maps") templ = {
     .type = BPF_MAP_TYPE_HASH, .key_size = 4, .value_size = 4, .max_entries = 16,
 };
 struct bpf_load_map_def SEC("maps") tables = {
-    .type = BPF_MAP_TYPE_HASH_OF_MAPS, .key_size = 4, .value_size = 4, .max_entries = 4, .inner_map_idx = 1,
+    .type = BPF_MAP_TYPE_HASH_OF_MAPS, .key_size = 4, .max_entries = 4, .inner_map_idx = 1, /* no value_size */
 };
 struct bpf_load_map_def SEC("maps") jmp_table = {
     .type = BPF_MAP_TYPE_PROG_ARRAY, .key_size = 4, .value_size = 4, .max_entries = 8,
