@@ -5,6 +5,8 @@
 #include <fstream>
 #include <string>
 
+#include "tests/skip.hpp"
+
 namespace bpfvm::testing {
 
 /// The cgroup v2 directory this process runs in ("0::/path" in /proc/self/cgroup under the cgroup2
@@ -22,6 +24,14 @@ inline std::string own_cgroup2_dir() {
   while (!root.empty() && std::getline(self, line))
     if (line.starts_with("0::")) return root + (line.size() > 4 ? line.substr(3) : "");
   return {};
+}
+
+/// own_cgroup2_dir(), or a visible skip of the test case where no cgroup2 file system is mounted (a
+/// chroot or container without /sys/fs/cgroup): the kernel side cannot attach there.
+inline std::string require_own_cgroup2_dir() {
+  std::string dir = own_cgroup2_dir();
+  if (dir.empty()) skip_test("no cgroup v2 mount in /proc/self/mounts: cgroup programs cannot be attached here");
+  return dir;
 }
 
 }  // namespace bpfvm::testing

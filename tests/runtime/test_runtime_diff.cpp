@@ -614,8 +614,7 @@ struct CgroupSlots {
     if (!child.empty()) ::rmdir(child.c_str());
   }
   void operator()(const KernelObject& k, Object& o, Mismatches& mm) {
-    const std::string own = own_cgroup2_dir();
-    REQUIRE_FALSE(own.empty());
+    const std::string own = require_own_cgroup2_dir();
     child = own + "/bpfvm_under_cgroup_" + std::to_string(::getpid());
     REQUIRE((::mkdir(child.c_str(), 0755) == 0 || errno == EEXIST));
     auto bmap = o.map("cgroups");

@@ -634,8 +634,7 @@ TEST_CASE("sock_ops bpf_sock_map_update/bpf_sock_hash_update against the kernel'
   const Fd* kprog = kobj.program("sock_ops_add");
   const Fd* kseen = kobj.map("ops_seen");
   REQUIRE((kprog != nullptr && kseen != nullptr));
-  const std::string own = own_cgroup2_dir();
-  REQUIRE_FALSE(own.empty());
+  const std::string own = require_own_cgroup2_dir();
   const std::string child = own + "/bpfvm_sock_ops_" + std::to_string(::getpid());
   REQUIRE((::mkdir(child.c_str(), 0755) == 0 || errno == EEXIST));
   {
