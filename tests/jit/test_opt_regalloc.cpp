@@ -273,3 +273,54 @@ TEST_CASE("a value the latch compares does not take the register its back edge w
     return sum;
   }());
 }
+
+TEST_CASE("more live values than registers in a loop: the values read only after it are the ones spilled",
+          "[jit][opt][regalloc]") {
+  // Four promoted values loaded before a loop and each read eight times after it, and a loop whose
+  // long body (a 60-instruction chain on the byte it reads) updates five promoted accumulators: with
+  // eight registers the loop's own values (pointer, counter, byte, accumulators) fill them, so
+  // exactly the four outside values are spilled, and nothing defined or read inside the loop is in a
+  // slot. Spill weights without the loop depth (every reference weighing 1: the accumulators, read
+  // once in a long body, then look rarer than the outside values) spill accumulators instead.
+  std::string text;
+  for (int k = 0; k < 4; ++k)
+    text += "ldxb %r2, [%r1+" + std::to_string(40 + k) + "]\nstxdw [%r10-" + std::to_string(8 * (k + 1)) + "], %r2\n";
+  for (int k = 0; k < 5; ++k) text += "stdw [%r10-" + std::to_string(40 + 8 * k) + "], " + std::to_string(k + 1) + "\n";
+  text += "mov %r2, 0\nloop:\nmov %r3, %r1\nadd %r3, %r2\nldxb %r4, [%r3+0]\n";
+  for (int k = 0; k < 30; ++k) text += "mul %r4, 3\nxor %r4, " + std::to_string(k) + "\n";  // a long body
+  for (int k = 0; k < 5; ++k) {
+    const auto slot = "[%r10-" + std::to_string(40 + 8 * k) + "]";
+    text += "ldxdw %r5, " + slot + "\nmul %r5, " + std::to_string(3 + 2 * k) + "\nadd %r5, %r4\nstxdw " + slot + ", %r5\n";
+  }
+  text += "add %r2, 1\njlt %r2, 32, loop\nmov %r0, 0\n";
+  for (int k = 0; k < 5; ++k) text += "ldxdw %r5, [%r10-" + std::to_string(40 + 8 * k) + "]\nxor %r0, %r5\n";
+  for (int use = 0; use < 8; ++use)
+    for (int k = 0; k < 4; ++k)
+      text += "ldxdw %r5, [%r10-" + std::to_string(8 * (k + 1)) + "]\nmul %r0, 7\nadd %r0, %r5\n";
+  text += "exit\n";
+  const auto program = assemble_program(text);
+  auto fn = optimized_function(program, test_helpers(), {});
+  const auto al = jit::opt::allocate_registers(fn, eight_registers());
+  INFO(jit::opt::to_text(fn));
+  const auto depth = jit::opt::loop_depths(fn, al.order);
+  std::vector<jit::opt::ValueId> outside;  // the loads of input bytes 40..43
+  int in_loop = 0;
+  for (jit::opt::ValueId v = 0; v < fn.values.size(); ++v) {
+    const auto& i = fn.values[v];
+    if (i.dead) continue;
+    if (i.op == jit::opt::Op::Load && i.off >= 40 && i.off < 44) outside.push_back(v);
+    if (depth[i.block] == 0) continue;
+    INFO("value " << v);
+    if (jit::opt::needs_location(fn, v)) {
+      ++in_loop;
+      CHECK(al.reg[v] != jit::opt::Allocation::kNone);
+    }
+    for (auto a : i.args)
+      if (jit::opt::needs_location(fn, a)) CHECK(al.reg[a] != jit::opt::Allocation::kNone);
+  }
+  CHECK(in_loop >= 6);  // the counter and accumulator phis, the byte, the updates
+  REQUIRE(outside.size() == 4);
+  for (auto v : outside) CHECK(al.slot[v] >= 0);
+  CHECK(al.spilled == 4);
+  run_both(program);
+}
