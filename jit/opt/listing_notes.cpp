@@ -11,11 +11,17 @@ ListingNotes::ListingNotes(const Function& fn, const Allocation& al, const vm::P
     : fn_(fn), al_(al), program_(program), reg_name_(reg_name) {}
 
 std::string ListingNotes::header(const char* arch) const {
-  std::size_t live = 0;
-  for (const auto& v : fn_.values) live += v.dead ? 0 : 1;
+  std::size_t live = 0, frame_accesses = 0;
+  for (const auto& v : fn_.values) {
+    live += v.dead ? 0 : 1;
+    // Stack slots promotion left in memory (their frame escapes, or they overlap): loads and stores
+    // the program itself makes, which the "spilled" count does not include.
+    const bool memory_op = v.op == Op::Load || v.op == Op::Store || v.op == Op::Atomic;
+    if (!v.dead && memory_op && fn_.values[v.args[0]].op == Op::FramePtr) ++frame_accesses;
+  }
   return std::string("tier: optimized (") + arch + "): " + std::to_string(fn_.blocks.size()) + " blocks, " +
          std::to_string(live) + " IR values, " + std::to_string(al_.spilled) + " spilled to " +
-         std::to_string(al_.num_slots) + " slots";
+         std::to_string(al_.num_slots) + " slots, " + std::to_string(frame_accesses) + " stack accesses kept";
 }
 
 std::string ListingNotes::block(BlockId b, bool loop_head) {

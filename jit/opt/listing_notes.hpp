@@ -21,7 +21,8 @@ class ListingNotes {
   ListingNotes(const Function& fn, const Allocation& al, const vm::Program& program,
                std::string (*reg_name)(std::uint32_t));
 
-  /// First line: the tier, the backend, and the function's size after the passes.
+  /// First line: the tier, the backend, the function's size after the passes, the values spilled, and
+  /// the loads/stores/atomics at a frame address that stack promotion kept in memory.
   std::string header(const char* arch) const;
   /// "block B <- P, Q (loop head)".
   std::string block(BlockId b, bool loop_head);

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "jit/opt/listing_notes.hpp"
 #include "jit/opt/loop_depth.hpp"
 #include "jit/opt/moves.hpp"
 #include "jit/opt/regalloc.hpp"
@@ -323,4 +324,34 @@ TEST_CASE("more live values than registers in a loop: the values read only after
   for (auto v : outside) CHECK(al.slot[v] >= 0);
   CHECK(al.spilled == 4);
   run_both(program);
+}
+
+TEST_CASE("the listing header counts the stack accesses promotion kept beside the spilled values",
+          "[jit][opt][regalloc][listing]") {
+  // A counter kept in a stack slot across a loop: promoted, no stack access is left. The same with an
+  // array in the frame indexed by the counter: the frame escapes, so the counter's slot stays in
+  // memory too (a load and a store every iteration) while the allocator spills nothing.
+  const std::string loop = "stdw [%r10-8], 0\nmov %r2, 0\nloop:\n%s"
+                           "ldxdw %r4, [%r10-8]\nadd %r4, %r2\nstxdw [%r10-8], %r4\nadd %r2, 1\njlt %r2, 8, loop\n"
+                           "ldxdw %r0, [%r10-8]\nexit\n";
+  auto with = [&](const std::string& body) {
+    auto text = loop;
+    text.replace(text.find("%s"), 2, body);
+    return assemble_program(text);
+  };
+  const auto promoted = with("");
+  const auto escaped = with("mov %r3, %r10\nadd %r3, -72\nadd %r3, %r2\nstxb [%r3+0], %r2\n");
+  auto header = [](const vm::Program& program) {
+    auto fn = optimized_function(program, test_helpers(), {}, {.pointers_stay_in_frame = true});
+    const auto al = jit::opt::allocate_registers(fn, eight_registers());
+    const jit::opt::ListingNotes notes(fn, al, program, [](std::uint32_t r) { return "r" + std::to_string(r); });
+    return notes.header("test");
+  };
+  CHECK(header(promoted).ends_with("0 spilled to 0 slots, 0 stack accesses kept"));
+  INFO(header(escaped));
+  // The first store, and in the loop the array's store and the counter's load and store (the load
+  // after the loop takes the stored value: cse_loads).
+  CHECK(header(escaped).ends_with("0 spilled to 0 slots, 4 stack accesses kept"));
+  CHECK(run_both(promoted) == 28);
+  run_both(escaped);
 }
