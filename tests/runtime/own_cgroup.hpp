@@ -5,12 +5,11 @@
 #include <fstream>
 #include <string>
 
-#include "tests/skip.hpp"
-
 namespace bpfvm::testing {
 
 /// The cgroup v2 directory this process runs in ("0::/path" in /proc/self/cgroup under the cgroup2
-/// mount), or "" when there is none.
+/// mount), or "" when there is none (a chroot or container without /sys/fs/cgroup: a test needing it
+/// calls skip_case, tests/kernel/skipped_cases.hpp).
 inline std::string own_cgroup2_dir() {
   std::ifstream mounts("/proc/self/mounts");
   std::string dev, dir, type, rest, root;
@@ -24,14 +23,6 @@ inline std::string own_cgroup2_dir() {
   while (!root.empty() && std::getline(self, line))
     if (line.starts_with("0::")) return root + (line.size() > 4 ? line.substr(3) : "");
   return {};
-}
-
-/// own_cgroup2_dir(), or a visible skip of the test case where no cgroup2 file system is mounted (a
-/// chroot or container without /sys/fs/cgroup): the kernel side cannot attach there.
-inline std::string require_own_cgroup2_dir() {
-  std::string dir = own_cgroup2_dir();
-  if (dir.empty()) skip_test("no cgroup v2 mount in /proc/self/mounts: cgroup programs cannot be attached here");
-  return dir;
 }
 
 }  // namespace bpfvm::testing

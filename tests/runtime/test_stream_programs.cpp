@@ -21,6 +21,7 @@
 #include "loader/object.hpp"
 #include "vm/program.hpp"
 #include "tests/kernel/kernel_oracle.hpp"
+#include "tests/kernel/skipped_cases.hpp"
 #include "tests/runtime/kernel_object.hpp"
 #include "tests/runtime/own_cgroup.hpp"
 
@@ -634,7 +635,8 @@ TEST_CASE("sock_ops bpf_sock_map_update/bpf_sock_hash_update against the kernel'
   const Fd* kprog = kobj.program("sock_ops_add");
   const Fd* kseen = kobj.map("ops_seen");
   REQUIRE((kprog != nullptr && kseen != nullptr));
-  const std::string own = require_own_cgroup2_dir();
+  const std::string own = own_cgroup2_dir();
+  if (own.empty()) return skip_case("sock_ops differential: no cgroup v2 mount here to attach the kernel's program to");
   const std::string child = own + "/bpfvm_sock_ops_" + std::to_string(::getpid());
   REQUIRE((::mkdir(child.c_str(), 0755) == 0 || errno == EEXIST));
   {
