@@ -659,6 +659,13 @@ TEST_CASE("fib_lookup: error order and the loopback's FWD_DISABLED answer from t
   run_both_engines({"fib_lookup", "fib_xdp", {}});
 }
 
+TEST_CASE("adjust_room: bpf_skb_adjust_room from tc, MAC/NET modes, encap/decap flags and refusals",
+          "[runtime][tc][adjust_room]") {
+  const DiffCase c{"adjust_room", "adjust_room", {}};
+  run_both_engines(c);
+  run_optimized(c);
+}
+
 TEST_CASE("maps_mix: hash, lru_hash, array, percpu, lpm_trie, globals", "[runtime][maps]") {
   run_both_engines({"maps_mix", "maps_mix", add_routes});
 }
