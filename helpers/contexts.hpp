@@ -86,6 +86,11 @@ struct SkbCtx {
   /// may grow the packet into; 0 for the other types (those helpers are not supported for them yet).
   std::uint64_t frame_begin = 0;
   std::uint64_t frame_end = 0;
+  /// tc only: the lowest address bpf_skb_adjust_room may push data down to (test_run's headroom,
+  /// room for BPF_SKB_MAX_LEN, where the kernel reallocates the head); 0 for the other types.
+  std::uint64_t room_begin = 0;
+  /// skb->encapsulation: set by an encapsulating bpf_skb_adjust_room (a second one is -EALREADY).
+  bool encapsulation = false;
   /// What `sk` points to (outside the ctx region: programs read it only through socket pointers).
   struct SkbSocket {
     struct bpf_sock sock;          // PTR_TO_SOCK_COMMON / PTR_TO_SOCKET

@@ -2,7 +2,10 @@
 // LD_ABS/LD_IND packet load, csum_diff, the redirect verdicts and fib_lookup.
 #include <linux/bpf.h>
 #include <linux/filter.h>
+#include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
+
+#include <arpa/inet.h>
 
 #include <sys/socket.h>
 
@@ -381,6 +384,107 @@ std::uint64_t sk_skb_adjust_room(std::uint64_t ctx, std::uint64_t len_diff, std:
   return 0;
 }
 
+// bpf_skb_adjust_room for tc (filter.c's bpf_skb_adjust_room, net_grow/net_shrink, as 6.18 answers
+// BPF_PROG_TEST_RUN): room is made or taken at `off` = the MAC header's length (14: test_run's tc skb has
+// data at the Ethernet header), plus the fixed IPv4 or IPv6 header for BPF_ADJ_ROOM_NET. Checks in the
+// kernel's order: unknown flag -EINVAL, |len_diff| > 0xfff -EFAULT, a protocol other than IPv4/IPv6 or
+// an unknown mode -ENOTSUPP, a DECAP_L3 flag when growing or both of them -EINVAL, shrinking to or
+// below the (new) base header length from L3 on, or growing past BPF_SKB_MAX_LEN, -ENOTSUPP; a GSO skb
+// (ctx_in's gso_size; its gso_type is 0) -ENOTSUPP. Growing pushes zeroed bytes at `off` (the bytes
+// before it move down); with ENCAP_L3_* it also checks IPv4+IPv6 or GRE+UDP (-EINVAL), ENCAP_L2_ETH
+// with an L2 length below 14 (-EINVAL), an skb already encapsulated (-EALREADY), an L2 length above
+// len_diff (-EINVAL), then marks the skb encapsulated and sets skb->protocol to the outer family.
+// Shrinking takes ENCAP_* flags as -EINVAL, removes the bytes at `off`, and DECAP_L3_* sets the
+// protocol to the inner family. The header offsets move with data, so mac_header stays at data.
+constexpr std::uint64_t kAdjRoomDecapL3Ipv4 = 1ULL << 7;  // BPF_F_ADJ_ROOM_DECAP_L3_IPV4 (6.3+ UAPI)
+constexpr std::uint64_t kAdjRoomDecapL3Ipv6 = 1ULL << 8;  // BPF_F_ADJ_ROOM_DECAP_L3_IPV6
+constexpr std::uint64_t kAdjRoomDecapL3 = kAdjRoomDecapL3Ipv4 | kAdjRoomDecapL3Ipv6;
+constexpr std::uint64_t kAdjRoomEncapL3 = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L3_IPV6;
+constexpr long kEnotsupp = 524;  // the kernel's ENOTSUPP (not in userspace errno.h)
+
+long tc_adjust_room_grow(SkbCtx& skb, std::uint64_t off, std::uint64_t len, std::uint64_t flags) {
+  const auto inner_mac_len = static_cast<std::uint8_t>(flags >> BPF_ADJ_ROOM_ENCAP_L2_SHIFT);
+  const bool encap = flags & kAdjRoomEncapL3;
+  if (skb.md.gso_size != 0) return -kEnotsupp;  // GSO but not TCP, and not UDP_L4
+  if (skb.data - skb.room_begin < len) return -ENOMEM;  // cannot happen: the room covers BPF_SKB_MAX_LEN
+  if (encap) {
+    if ((flags & kAdjRoomEncapL3) == kAdjRoomEncapL3) return -EINVAL;
+    if ((flags & BPF_F_ADJ_ROOM_ENCAP_L4_GRE) && (flags & BPF_F_ADJ_ROOM_ENCAP_L4_UDP)) return -EINVAL;
+    if ((flags & BPF_F_ADJ_ROOM_ENCAP_L2_ETH) && inner_mac_len < 14) return -EINVAL;
+    if (skb.encapsulation) return -EALREADY;
+    if (inner_mac_len > len) return -EINVAL;
+  }
+  const std::uint64_t old_data = skb.data;
+  skb.data -= len;
+  std::memmove(ptr(skb.data), ptr(old_data), off);
+  std::memset(ptr(skb.data + off), 0, len);
+  if (encap) {
+    skb.encapsulation = true;
+    if (skb.md.protocol == htons(ETH_P_IP) && (flags & BPF_F_ADJ_ROOM_ENCAP_L3_IPV6)) skb.md.protocol = htons(ETH_P_IPV6);
+    else if (skb.md.protocol == htons(ETH_P_IPV6) && (flags & BPF_F_ADJ_ROOM_ENCAP_L3_IPV4)) skb.md.protocol = htons(ETH_P_IP);
+  }
+  return 0;
+}
+
+long tc_adjust_room_shrink(SkbCtx& skb, std::uint64_t off, std::uint64_t len, std::uint64_t flags) {
+  if (flags & ~(BPF_F_ADJ_ROOM_FIXED_GSO | kAdjRoomDecapL3 | BPF_F_ADJ_ROOM_NO_CSUM_RESET)) return -EINVAL;
+  if (skb.md.gso_size != 0) return -kEnotsupp;
+  if (off + len > linear_len(&skb)) return -ENOMEM;  // pskb_may_pull
+  const std::uint64_t old_data = skb.data;
+  skb.data += len;
+  std::memmove(ptr(skb.data), ptr(old_data), off);
+  if (skb.md.protocol == htons(ETH_P_IP) && (flags & kAdjRoomDecapL3Ipv6)) skb.md.protocol = htons(ETH_P_IPV6);
+  else if (skb.md.protocol == htons(ETH_P_IPV6) && (flags & kAdjRoomDecapL3Ipv4)) skb.md.protocol = htons(ETH_P_IP);
+  return 0;
+}
+
+long tc_adjust_room(vm::RunContext* run, SkbCtx& skb, std::int32_t len_diff, std::uint32_t mode, std::uint64_t flags) {
+  constexpr std::uint64_t kKnownFlags = BPF_F_ADJ_ROOM_FIXED_GSO | kAdjRoomEncapL3 | BPF_F_ADJ_ROOM_ENCAP_L4_GRE |
+                                        BPF_F_ADJ_ROOM_ENCAP_L4_UDP | BPF_F_ADJ_ROOM_ENCAP_L2_ETH |
+                                        BPF_F_ADJ_ROOM_ENCAP_L2(BPF_ADJ_ROOM_ENCAP_L2_MASK) | kAdjRoomDecapL3 |
+                                        BPF_F_ADJ_ROOM_NO_CSUM_RESET;
+  constexpr std::uint64_t kMacLen = 14;  // skb_mac_header_len == skb_network_offset: data is at the MAC header
+  const bool shrink = len_diff < 0;
+  const std::uint64_t abs_diff = shrink ? -static_cast<std::int64_t>(len_diff) : len_diff;
+  if (flags & ~kKnownFlags) return -EINVAL;
+  if (abs_diff > 0xfff) return -EFAULT;
+  std::uint64_t base_len;
+  if (skb.md.protocol == htons(ETH_P_IP)) base_len = 20;
+  else if (skb.md.protocol == htons(ETH_P_IPV6)) base_len = 40;
+  else return -kEnotsupp;
+  std::uint64_t off = kMacLen;
+  if (mode == BPF_ADJ_ROOM_NET) off += base_len;
+  else if (mode != BPF_ADJ_ROOM_MAC) return -kEnotsupp;
+  std::uint64_t len_min = base_len;
+  if (flags & kAdjRoomDecapL3) {
+    if (!shrink) return -EINVAL;
+    if ((flags & kAdjRoomDecapL3) == kAdjRoomDecapL3) return -EINVAL;
+    len_min = flags & kAdjRoomDecapL3Ipv4 ? 20 : 40;
+  }
+  const std::uint64_t len = linear_len(&skb);
+  const std::uint64_t len_cur = len - kMacLen;  // u32 in the kernel; a tc frame holds at least 14 bytes
+  if (shrink ? abs_diff >= len_cur || len_cur - abs_diff < len_min
+             : len + abs_diff > kSkbMaxLenBytes && skb.md.gso_size == 0)
+    return -kEnotsupp;
+  const long err = shrink ? tc_adjust_room_shrink(skb, off, abs_diff, flags)
+                          : tc_adjust_room_grow(skb, off, abs_diff, flags);
+  skb.mac_header = skb.data;
+  sync_skb(run, skb);
+  return err;
+}
+
+// bpf_skb_adjust_room(skb, len_diff, mode, flags): sk_skb's or tc's (the frame test_run built says
+// which); other types' runs stop "not supported yet".
+std::uint64_t skb_adjust_room(std::uint64_t ctx, std::uint64_t len_diff, std::uint64_t mode, std::uint64_t flags,
+                              std::uint64_t, vm::RunContext* run) {
+  SkbCtx* skb = skb_of(run, ctx);
+  if (skb == nullptr) return 0;
+  if (skb->room_begin != 0)
+    return ret(tc_adjust_room(run, *skb, static_cast<std::int32_t>(static_cast<std::uint32_t>(len_diff)),
+                              static_cast<std::uint32_t>(mode), flags));
+  return sk_skb_adjust_room(ctx, len_diff, mode, flags, 0, run);
+}
+
 // bpf_skb_under_cgroup(skb, map, index) (filter.c): -E2BIG out of range, -EAGAIN on an empty slot,
 // else whether the skb's socket is in that cgroup's hierarchy. bpfvm's skbs come from test_run, whose
 // socket the kernel's BPF_PROG_TEST_RUN allocates for the calling task — in that task's cgroup — so
@@ -440,7 +544,7 @@ void add_packet_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
                 {ArgType::PtrToCtx, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_skb_change_tail, "bpf_skb_change_tail", sk_skb_change_tail, rt, RetType::Integer, ctx_and_two));
   reg.add(entry(BPF_FUNC_skb_change_head, "bpf_skb_change_head", sk_skb_change_head, rt, RetType::Integer, ctx_and_two));
-  reg.add(entry(BPF_FUNC_skb_adjust_room, "bpf_skb_adjust_room", sk_skb_adjust_room, rt, RetType::Integer,
+  reg.add(entry(BPF_FUNC_skb_adjust_room, "bpf_skb_adjust_room", skb_adjust_room, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_skb_under_cgroup, "bpf_skb_under_cgroup", skb_under_cgroup, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::Anything}));

@@ -225,6 +225,7 @@ struct DiffCase {
   std::string program;  // function name
   std::function<void(const KernelObject&, Object&, Mismatches&)> setup;  // identical host writes to both
   std::function<void(const KernelObject&, Object&, Mismatches&)> after;  // host reads after the last packet
+  std::function<Bytes(std::uint64_t packet)> ctx_in;  // the packet run's ctx_in, both sides (unset: none)
 };
 
 struct CaseStats {
@@ -288,8 +289,9 @@ CaseStats run_case(const DiffCase& c, const EngineVariant& variant, Mismatches& 
     const std::uint32_t repeat = i % 10 == 9 ? 2 + static_cast<std::uint32_t>(i / 10 % 3) : 1;
     const std::string where = tag + " packet " + std::to_string(i) + " (" + pkt.kind + ", repeat " +
                               std::to_string(repeat) + ")";
-    auto k = test_run(*kprog, pkt.bytes, repeat);
-    auto b = prog->run(RunInput{pkt.bytes, {}, repeat, nullptr});
+    const Bytes ctx = c.ctx_in ? c.ctx_in(i) : Bytes{};
+    auto k = test_run(*kprog, pkt.bytes, repeat, ctx);
+    auto b = prog->run(RunInput{pkt.bytes, ctx, repeat, nullptr});
     ++stats.packets;
     if (!k || !b) {
       // Both failing agree only when they fail for the same reason: the same errno.
@@ -659,6 +661,29 @@ TEST_CASE("fib_lookup: error order and the loopback's FWD_DISABLED answer from t
   }
   run_both_engines({"fib_lookup", "fib_tc", {}});
   run_both_engines({"fib_lookup", "fib_xdp", {}});
+}
+
+TEST_CASE("adjust_room: bpf_skb_adjust_room from tc, MAC/NET modes, encap/decap flags and refusals",
+          "[runtime][tc][adjust_room]") {
+  const DiffCase c{"adjust_room", "adjust_room", {}};
+  run_both_engines(c);
+  run_optimized(c);
+}
+
+// ctx_in's gso_size makes the kernel's test-run skb a GSO one whose gso_type is 0 (neither TCP nor
+// UDP_L4): bpf_skb_adjust_room refuses it with -ENOTSUPP whether it grows or shrinks, and no longer
+// checks growth against BPF_SKB_MAX_LEN.
+TEST_CASE("adjust_room: a GSO skb (ctx_in's gso_size) from tc", "[runtime][tc][adjust_room]") {
+  DiffCase c{"adjust_room", "adjust_room", {}};
+  c.ctx_in = [](std::uint64_t packet) {
+    __sk_buff md{};
+    md.gso_size = static_cast<std::uint32_t>(packet % 3 == 0 ? 0 : 1 + packet * 37 % 9000);
+    md.gso_segs = static_cast<std::uint32_t>(packet % 5);
+    md.mark = static_cast<std::uint32_t>(packet);
+    return bytes_of(md);
+  };
+  run_both_engines(c);
+  run_optimized(c);
 }
 
 TEST_CASE("maps_mix: hash, lru_hash, array, percpu, lpm_trie, globals", "[runtime][maps]") {
