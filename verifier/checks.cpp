@@ -190,6 +190,8 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
       // no wider reads its low bytes back; the link to other copies holds only when the value fits.
       const bool fits = value->value.umax() <= (std::uint64_t{1} << (8 * size)) - 1;
       stack.spill(lo, fits ? *value : RegValue::scalar(value->value), size);
+    } else if (value && value->is_scalar() && value->value.is_const() && value->value.const_value() == 0) {
+      stack.write_zero_bytes(lo, size);  // the kernel's STACK_ZERO: a narrow store of 0 off a slot's start
     } else {
       stack.write_bytes(lo, size);
     }
@@ -232,6 +234,10 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
         return std::nullopt;
       }
     }
+  }
+  if (loaded && r.lo == r.hi && stack.zero(lo, size)) {
+    *loaded = RegValue::scalar(ScalarDomain::constant(0));  // every byte read holds a stored 0 (STACK_ZERO)
+    return std::nullopt;
   }
   bool pointer_read = false;
   stack.for_each_spill_in(lo, hi - lo + size, [&](const RegValue& v) { pointer_read |= v.is_pointer(); });
