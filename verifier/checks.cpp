@@ -121,6 +121,13 @@ Check ctx_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail 
     d.limit = p.value.smin();
     return violation(pc, ViolationKind::ModifiedCtx, d);
   }
+  if (type.ctx_size_at_run) {
+    // syscall_prog_is_valid_access: any offset below U16_MAX aligned to the size; loads are numbers.
+    if (r.lo < 0 || r.lo >= type.ctx_size_bytes || r.lo % size != 0) return violation(pc, ViolationKind::CtxFieldAccess, d);
+    if (write && value && value->is_pointer()) return violation(pc, ViolationKind::PointerLeak, d);
+    if (loaded) *loaded = unknown_of_size(size);
+    return std::nullopt;
+  }
   const CtxField* f = permitting_field(type.fields, r.lo, size, write);
   if (!f) return violation(pc, ViolationKind::CtxFieldAccess, d);
   if (write && value && value->is_pointer()) return violation(pc, ViolationKind::PointerLeak, d);

@@ -38,6 +38,7 @@ struct Env {
   std::vector<std::uint8_t> access_base;      // per memory insn: kAccessCtx / kAccessOther once reached
   bool reads_uninit_stack = false;            // some path read stack bytes no store wrote (privileged)
   std::uint32_t tp_buffer_bytes = 0;          // furthest tracepoint buffer byte an access reaches
+  std::uint32_t ctx_bytes_reached = 0;        // furthest context byte an access reaches (max_ctx_offset)
 
   std::vector<std::pair<std::uint32_t, std::uint32_t>> ref_sites;  // (reference id, acquiring insn), ids rising
 

@@ -121,6 +121,7 @@ class Explorer {
   const std::vector<std::uint8_t>& access_base() const { return env_.access_base; }
   bool reads_uninit_stack() const { return env_.reads_uninit_stack; }
   std::uint32_t tp_buffer_bytes() const { return env_.tp_buffer_bytes; }
+  std::uint32_t ctx_bytes_reached() const { return env_.ctx_bytes_reached; }
   /// Insns some explored path executed.
   const std::vector<bool>& reached() const { return reached_; }
   const VerifierStats& stats() const { return stats_; }
@@ -902,6 +903,7 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
     for (std::size_t fn = 0; fn < used.size() && fn < fn_stack.size(); ++fn) fn_stack[fn] = std::max(fn_stack[fn], used[fn]);
     reads_uninit_stack = reads_uninit_stack || explorer.reads_uninit_stack();
     stats.tp_buffer_bytes = std::max(stats.tp_buffer_bytes, explorer.tp_buffer_bytes());
+    stats.ctx_bytes_reached = std::max(stats.ctx_bytes_reached, explorer.ctx_bytes_reached());
     const auto& bases = explorer.access_base();
     for (std::size_t pc = 0; pc < bases.size() && pc < access_base.size(); ++pc) {
       if ((access_base[pc] | bases[pc]) == (kAccessCtx | kAccessOther)) {
