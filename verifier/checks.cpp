@@ -1,4 +1,5 @@
 // Memory safety checks shared by loads, stores, atomics and helper arguments.
+#include "verifier/map_ptr_access.hpp"
 #include "verifier/checks.hpp"
 
 #include <linux/bpf.h>
@@ -307,13 +308,14 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
   switch (p.type) {
     case RegType::NotInit:
     case RegType::Scalar:
-    case RegType::MapPtr:
     case RegType::PacketEnd:
     case RegType::FuncPtr:
     case RegType::Dynptr:  // the kernel's check_mem_access has no case for CONST_PTR_TO_DYNPTR
       return violation(pc, ViolationKind::InvalidMemAccess, d);
     case RegType::Ctx:
       return ctx_access(opts, pc, d, p, range, size, write, value, loaded);
+    case RegType::MapPtr:  // no pointer arithmetic on a map pointer: the insn's offset is the offset
+      return map_ptr_access(opts, pc, d, p, off, size, write, loaded);
     case RegType::SockCommon:
     case RegType::Socket:
     case RegType::TcpSock:

@@ -39,6 +39,8 @@ struct Env {
   bool reads_uninit_stack = false;            // some path read stack bytes no store wrote (privileged)
   std::uint32_t tp_buffer_bytes = 0;          // furthest tracepoint buffer byte an access reaches
   std::uint32_t ctx_bytes_reached = 0;        // furthest context byte an access reaches (max_ctx_offset)
+  /// Per insn: the constant a load through a map pointer reads there (map_ptr_access), -1 none.
+  std::vector<std::int64_t> map_ptr_loads;
 
   std::vector<std::pair<std::uint32_t, std::uint32_t>> ref_sites;  // (reference id, acquiring insn), ids rising
 

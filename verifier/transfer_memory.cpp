@@ -221,6 +221,19 @@ Check transfer_memory(Env& env, State& s, std::uint32_t pc) {
         if (!loaded.is_scalar()) loaded = RegValue::unknown();
         loaded = RegValue::scalar(loaded.value.sign_extend(op.width));
       }
+      if (s.reg(in.src).type == RegType::MapPtr) {
+        // The engines run `mov32 dst, value` here: every path must read the same constant.
+        if (env.map_ptr_loads.empty()) env.map_ptr_loads.assign(env.program.size(), -1);
+        auto& at = env.map_ptr_loads[pc];
+        const auto value = static_cast<std::int64_t>(loaded.value.const_value());
+        if (at >= 0 && at != value) {
+          ViolationDetail d;
+          d.reg = in.src;
+          d.note = "one load through pointers to maps that read differently (two maps' pointers at one insn)";
+          return violation(pc, ViolationKind::Unsupported, d);
+        }
+        at = value;
+      }
       // Each load of a maybe-null context field (__sk_buff.sk) is its own pointer: one null check
       // proves nothing about another load's value.
       if (loaded.maybe_null && loaded.id == 0) loaded.id = env.new_id();
