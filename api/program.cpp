@@ -162,35 +162,10 @@ std::optional<std::size_t> first_kernel_variable_load(const vm::Program& program
   return std::nullopt;
 }
 
-// A load through a map pointer (struct bpf_map's layout is the kernel's BTF) in straight-line code:
-// `lddw rX, map` then a load based on rX before rX changes, a jump or a call. A map pointer reaching a
-// load otherwise (spilled, across a branch) finds no kernel BTF and is refused "not supported yet".
-bool loads_through_map_pointer(const vm::Program& program) {
-  std::uint16_t holding = 0;  // bit r: r holds a map pointer from an lddw in this stretch
-  for (std::size_t pc = 0; pc < program.size(); ++pc) {
-    if (program.ops[pc] == isa::kNoOp) continue;
-    const auto& op = program.op(pc);
-    const auto& in = program.insns[pc];
-    if (op.form == isa::Form::Load && (holding >> in.src) & 1u) return true;
-    if (op.form == isa::Form::WideImm) {
-      const bool map = in.src == isa::to_underlying(isa::LddwSrc::MapFd) || in.src == isa::to_underlying(isa::LddwSrc::MapIdx);
-      holding = static_cast<std::uint16_t>(map ? holding | (1u << in.dst) : holding & ~(1u << in.dst));
-      ++pc;  // the second slot
-      continue;
-    }
-    const bool straight = op.form == isa::Form::Alu || op.form == isa::Form::AluUnary || op.form == isa::Form::Load ||
-                          op.form == isa::Form::LoadSx || op.form == isa::Form::Store || op.form == isa::Form::StoreReg;
-    if (!straight) holding = 0;
-    else if (op.form != isa::Form::Store && op.form != isa::Form::StoreReg) holding &= static_cast<std::uint16_t>(~(1u << in.dst));
-  }
-  return false;
-}
-
-// Whether verifying needs the kernel's types: a tracing context, a kernel variable, a load through a
-// map pointer, or a helper returning a kernel object.
+// Whether verifying needs the kernel's types: a tracing context, a kernel variable, or a helper
+// returning a kernel object. (A load through a map pointer asks for them on demand.)
 bool needs_kernel_types(const ProgramType& type, const vm::Program& program, const vm::HelperRegistry& helpers) {
-  if (type.kernel_type == kProgTypeTracing || first_kernel_variable_load(program) || loads_through_map_pointer(program))
-    return true;
+  if (type.kernel_type == kProgTypeTracing || first_kernel_variable_load(program)) return true;
   for (std::size_t pc = 0; pc < program.size(); ++pc) {
     if (program.ops[pc] != isa::kNoOp && program.op(pc).form == isa::Form::CallKfunc &&
         program.kfunc_name(program.insns[pc].imm) == nullptr)
@@ -292,6 +267,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     vo.map_info = [obj](std::uint32_t index) { return map_info_of(*obj, index); };
     vo.helpers = &vm_impl.helpers;
     vo.kernel_types = kernel;
+    if (kernel == nullptr) vo.kernel_types_on_demand = [obj]() -> const verifier::KernelTypes* { return obj->kernel_types(); };
     vo.unprivileged = options.unprivileged;
     vo.permissive_constant_operands = options.permissive_constant_operands;
     vo.max_states = options.max_verifier_states;

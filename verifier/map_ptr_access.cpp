@@ -59,18 +59,20 @@ Check map_ptr_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDet
     d.note = "only read from a map pointer is supported";
     return violation(pc, ViolationKind::BtfAccess, d);
   }
-  if (opts.kernel_types == nullptr) {
+  const KernelTypes* types =
+      opts.kernel_types ? opts.kernel_types : opts.kernel_types_on_demand ? opts.kernel_types_on_demand() : nullptr;
+  if (types == nullptr) {
     d.note = "loads through a map pointer without the kernel's BTF (/sys/kernel/btf/vmlinux, or a --btf target)";
     return violation(pc, ViolationKind::Unsupported, d);
   }
-  const auto id = opts.kernel_types->struct_id(*name);
-  const auto map_id = opts.kernel_types->struct_id("bpf_map");
+  const auto id = types->struct_id(*name);
+  const auto map_id = types->struct_id("bpf_map");
   if (!id || !map_id) {
     d.note = "loads through a map pointer: the kernel's BTF has no struct bpf_map for this map type";
     return violation(pc, ViolationKind::Unsupported, d);
   }
   using K = BtfFieldLoad::Kind;
-  switch (opts.kernel_types->load(*id, static_cast<std::uint64_t>(off), static_cast<std::uint32_t>(size)).kind) {
+  switch (types->load(*id, static_cast<std::uint64_t>(off), static_cast<std::uint32_t>(size)).kind) {
     case K::Scalar: break;
     case K::Pointer:
       d.note = "reading a kernel object pointer out of a map (bpfvm's maps are no kernel objects)";
@@ -83,11 +85,10 @@ Check map_ptr_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDet
     case K::NoField: d.note = "struct doesn't have field at offset"; return violation(pc, ViolationKind::BtfAccess, d);
   }
   // The bytes read: bpfvm's facts at their BTF offsets (struct bpf_map is the first member, `map`).
-  const auto& types = *opts.kernel_types;
-  const auto base = types.member_offset(*id, "map");
+  const auto base = types->member_offset(*id, "map");
   std::uint64_t value = 0;
   auto field = [&](std::string_view member) -> std::optional<std::uint64_t> {
-    const auto at = types.member_offset(*map_id, member);
+    const auto at = types->member_offset(*map_id, member);
     if (!at || !base) return std::nullopt;
     return *base + *at;
   };
@@ -97,7 +98,7 @@ Check map_ptr_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDet
   put_u32(value, off, size, field("max_entries"), map->max_entries);
   put_u32(value, off, size, field("map_flags"), map->flags);
   if (is_array_struct(map->type))  // array_map_alloc: round_up(value_size, 8)
-    put_u32(value, off, size, types.member_offset(*id, "elem_size"), (map->value_size + 7u) / 8u * 8u);
+    put_u32(value, off, size, types->member_offset(*id, "elem_size"), (map->value_size + 7u) / 8u * 8u);
   if (value > 0xffffffffu) {
     // The load becomes `mov32 dst, value`: wider constants would need an lddw (two insn slots).
     d.note = "a load through a map pointer reading a value wider than 32 bits";

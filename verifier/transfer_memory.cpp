@@ -221,15 +221,18 @@ Check transfer_memory(Env& env, State& s, std::uint32_t pc) {
         if (!loaded.is_scalar()) loaded = RegValue::unknown();
         loaded = RegValue::scalar(loaded.value.sign_extend(op.width));
       }
-      if (s.reg(in.src).type == RegType::MapPtr) {
-        // The engines run `mov32 dst, value` here: every path must read the same constant.
-        if (env.map_ptr_loads.empty()) env.map_ptr_loads.assign(env.program.size(), -1);
+      {
+        // A load through a map pointer becomes `mov32 dst, value`: every path must read the same
+        // constant there, and none may load through another pointer (kMapLoadOther).
+        if (env.map_ptr_loads.empty()) env.map_ptr_loads.assign(env.program.size(), kMapLoadUnseen);
         auto& at = env.map_ptr_loads[pc];
-        const auto value = static_cast<std::int64_t>(loaded.value.const_value());
-        if (at >= 0 && at != value) {
+        const bool map = s.reg(in.src).type == RegType::MapPtr;
+        const auto value = map ? static_cast<std::int64_t>(loaded.value.const_value()) : kMapLoadOther;
+        if ((at != kMapLoadUnseen && at != value) || value > 0xffffffff) {
           ViolationDetail d;
           d.reg = in.src;
-          d.note = "one load through pointers to maps that read differently (two maps' pointers at one insn)";
+          d.note = "a load through a map pointer that another path reaches with another map or pointer, or that "
+                   "sign-extends to more than 32 bits";
           return violation(pc, ViolationKind::Unsupported, d);
         }
         at = value;

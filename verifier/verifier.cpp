@@ -885,7 +885,7 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   std::vector<std::uint32_t> fn_stack(program.size(), 0);
   std::vector<std::uint8_t> access_base(program.size(), kAccessUnseen);
   bool reads_uninit_stack = false;
-  std::vector<std::int64_t> map_ptr_loads;  // per insn: the constant a map pointer load reads, -1 none
+  std::vector<std::int64_t> map_ptr_loads;  // per insn: the constant a map pointer load reads (Env::map_ptr_loads)
   std::vector<bool> reached(program.size(), false);
   for (std::size_t i = 0; i < queue.size(); ++i) {
     const GlobalFunc* root = queue[i];
@@ -908,12 +908,12 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
     stats.ctx_bytes_reached = std::max(stats.ctx_bytes_reached, explorer.ctx_bytes_reached());
     const auto& map_loads = explorer.map_ptr_loads();
     for (std::size_t pc = 0; pc < map_loads.size(); ++pc) {
-      if (map_loads[pc] < 0) continue;
-      if (map_ptr_loads.empty()) map_ptr_loads.assign(program.size(), -1);
-      if (map_ptr_loads[pc] >= 0 && map_ptr_loads[pc] != map_loads[pc]) {
+      if (map_loads[pc] == kMapLoadUnseen) continue;
+      if (map_ptr_loads.empty()) map_ptr_loads.assign(program.size(), kMapLoadUnseen);
+      if (map_ptr_loads[pc] != kMapLoadUnseen && map_ptr_loads[pc] != map_loads[pc]) {
         ViolationDetail d;
         d.reg = program.insns[pc].src;
-        d.note = "one load through pointers to maps that read differently (two maps' pointers at one insn)";
+        d.note = "a load through a map pointer that another path reaches with another map or pointer";
         stats.time_us = elapsed_us();
         return reject(violation(static_cast<std::uint32_t>(pc), ViolationKind::Unsupported, d), nullptr, stats,
                       std::move(log), root);

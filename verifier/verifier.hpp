@@ -204,6 +204,9 @@ struct VerifierOptions {
   /// The kernel's types, for kernel object pointers (helpers returning one, tracing arguments). Null:
   /// such helpers and contexts are refused "not supported yet".
   const KernelTypes* kernel_types = nullptr;
+  /// Without kernel_types: the kernel's types read only when a load through a map pointer needs them
+  /// (struct bpf_map's layout), or null when there are none.
+  std::function<const KernelTypes*()> kernel_types_on_demand;
   /// Global functions by first insn (from BTF func info; the loader/API fills it). Empty: none.
   std::vector<GlobalFunc> global_funcs;
   /// Whether the program comes with BTF func info, as the kernel's check_abnormal_return /
