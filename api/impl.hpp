@@ -94,6 +94,8 @@ struct Program::Impl final : helpers::TimerCallbackHost {
   ProgramType type;
   ProgramOptions options;
   std::uint32_t ctx_bytes = 0;  // the verifier's context bound; run() zero-pads a shorter context to it
+  bool ctx_size_at_run = false;  // the context is the caller's bytes (syscall), not padded to ctx_bytes
+  std::uint32_t min_ctx_bytes = 0;  // ctx_size_at_run: the fewest bytes a run must give (kernel max_ctx_offset)
   std::size_t run_ctx_bytes = 0;  // ctx_bytes, plus the struct bpf_sock placed after it (see ctx_pointer_fields)
   bool ctx_writable = false;    // the type has context fields a program may store to (cgroup_sock's mark)
   bool plain_input = false;     // ProgramType::Entry::PlainMemory: r1 = the input, r2 = its length

@@ -43,6 +43,9 @@ verifier::BtfFieldLoad KernelBtfTypes::load(std::uint32_t id, std::uint64_t off,
       std::uint32_t mtype = btf.skip_mods_and_typedefs(m.type);
       auto msize = btf.resolve_size(mtype);
       if (!msize || off >= moff + *msize) continue;
+      // A number may span the elements of an array of numbers up to the array's end (the kernel's
+      // mtrue_end: "an array of int as a scratch space").
+      const std::uint64_t true_end = moff + *msize;
       // An array: the element the access starts in (arrays of arrays flatten to their innermost element).
       for (int d = 0; d <= loader::Btf::kMaxChainDepth && btf.kind(mtype) == BtfKind::Array; ++d) {
         const std::uint32_t elem = btf.skip_mods_and_typedefs(btf.array(mtype).type);
@@ -64,12 +67,24 @@ verifier::BtfFieldLoad KernelBtfTypes::load(std::uint32_t id, std::uint64_t off,
         if (btf.is_composite(pointee)) return {Load::Kind::Pointer, pointee};
         return {Load::Kind::Scalar};
       }
-      if (off + size > moff + *msize) return {Load::Kind::BeyondMember};
+      if (off + size > true_end) return {Load::Kind::BeyondMember};
       return {Load::Kind::Scalar};
     }
     if (!entered) return {Load::Kind::NoField};
   }
   return {Load::Kind::NoField};
+}
+
+std::optional<std::uint64_t> KernelBtfTypes::member_offset(std::uint32_t id, std::string_view name) const {
+  const auto& btf = target_->btf();
+  if (!btf.valid_id(id)) return std::nullopt;
+  const std::uint32_t t = btf.skip_mods_and_typedefs(id);
+  if (!btf.is_composite(t)) return std::nullopt;
+  for (std::uint32_t i = 0; i < btf.vlen(t); ++i) {
+    const auto m = btf.member(t, i);
+    if (m.bitfield_size == 0 && m.bit_offset % 8 == 0 && btf.string_at(m.name_off) == name) return m.bit_offset / 8;
+  }
+  return std::nullopt;
 }
 
 std::optional<verifier::KernelVariable> KernelBtfTypes::type(std::uint32_t id) const {

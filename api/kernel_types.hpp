@@ -24,6 +24,7 @@ class KernelBtfTypes final : public verifier::KernelTypes {
   /// Per-CPU when the VAR is in the .data..percpu DATASEC (vmlinux BTF holds only those on 6.18).
   std::optional<verifier::KernelVariable> variable(std::uint32_t id) const override;
   std::optional<verifier::KernelVariable> type(std::uint32_t id) const override;
+  std::optional<std::uint64_t> member_offset(std::uint32_t id, std::string_view name) const override;
 
   /// The name of the kernel function with BTF id `id` (a `call kfunc` insn's imm), or the kernel's
   /// refusal "kernel btf_id N is not a function".

@@ -163,7 +163,7 @@ std::optional<std::size_t> first_kernel_variable_load(const vm::Program& program
 }
 
 // Whether verifying needs the kernel's types: a tracing context, a kernel variable, or a helper
-// returning a kernel object.
+// returning a kernel object. (A load through a map pointer asks for them on demand.)
 bool needs_kernel_types(const ProgramType& type, const vm::Program& program, const vm::HelperRegistry& helpers) {
   if (type.kernel_type == kProgTypeTracing || first_kernel_variable_load(program)) return true;
   for (std::size_t pc = 0; pc < program.size(); ++pc) {
@@ -230,7 +230,9 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
   vm::Program program = source.program;
   if (auto named = name_kfuncs(program, kernel); !named) return std::move(named).error();
   verifier::ProgramTypeInfo type_info = std::move(*type_result);
-  impl->ctx_bytes = type_info.ctx_size_bytes;
+  // A context as long as the caller's bytes (syscall) is not padded: its size is checked at run time.
+  impl->ctx_bytes = type_info.ctx_size_at_run ? 0 : type_info.ctx_size_bytes;
+  impl->ctx_size_at_run = type_info.ctx_size_at_run;
   impl->ctx_writable = std::any_of(type_info.fields.begin(), type_info.fields.end(),
                                    [](const verifier::CtxField& f) { return f.writable; });
   bool socket_after_ctx = false, skb_packet_pointers = false, tp_buffer = false;
@@ -265,6 +267,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     vo.map_info = [obj](std::uint32_t index) { return map_info_of(*obj, index); };
     vo.helpers = &vm_impl.helpers;
     vo.kernel_types = kernel;
+    if (kernel == nullptr) vo.kernel_types_on_demand = [obj]() -> const verifier::KernelTypes* { return obj->kernel_types(); };
     vo.unprivileged = options.unprivileged;
     vo.permissive_constant_operands = options.permissive_constant_operands;
     vo.max_states = options.max_verifier_states;
@@ -293,6 +296,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
                           std::to_string(kMaxTpBufferBytes) + " bytes of buffer";
     else if (tp_buffer)
       impl->run_ctx_bytes += st.tp_buffer_bytes;
+    impl->min_ctx_bytes = impl->ctx_size_at_run ? st.ctx_bytes_reached : 0;
   } else {
     impl->program = std::move(program);
   }
@@ -538,6 +542,14 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
                                                    ", have " + std::to_string(input.edge_counters.size()));
   }
   if (!p.run_refusal.empty()) return make_error(Errc::Unsupported, p.run_refusal);
+  if (p.ctx_size_at_run) {
+    // The kernel's bpf_prog_test_run_syscall: -EINVAL when ctx_size_in < max_ctx_offset or > U16_MAX.
+    const std::size_t given = (input.ctx.empty() ? input.data : input.ctx).size();
+    if (given < p.min_ctx_bytes || given > verifier::program_types::kSyscallCtxMaxBytes)
+      return make_error(Errc::InvalidArgument, "the program's context accesses reach byte " + std::to_string(p.min_ctx_bytes) +
+                                                   "; the run gives " + std::to_string(given) +
+                                                   " bytes of context (the kernel's test run: EINVAL below that or above 65535)");
+  }
   const bool checked = p.options.checked || edges != nullptr;
   clear_results(out);
 

@@ -99,6 +99,7 @@ Result<verifier::ProgramTypeInfo> verifier_type_of(const ProgramType& type) {
     case 22: return pt::flow_dissector();
     case 30: return pt::sk_lookup();
     case 21: return pt::sk_reuseport();
+    case 31: return pt::syscall();
     case 24: return pt::raw_tracepoint_writable();
     case 23: return pt::cgroup_sysctl();
     case 26:  // its context is the attach target's arguments: tracing_type_of

@@ -1,4 +1,5 @@
 // Memory safety checks shared by loads, stores, atomics and helper arguments.
+#include "verifier/map_ptr_access.hpp"
 #include "verifier/checks.hpp"
 
 #include <linux/bpf.h>
@@ -121,6 +122,13 @@ Check ctx_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail 
     d.limit = p.value.smin();
     return violation(pc, ViolationKind::ModifiedCtx, d);
   }
+  if (type.ctx_size_at_run) {
+    // syscall_prog_is_valid_access: any offset below U16_MAX aligned to the size; loads are numbers.
+    if (r.lo < 0 || r.lo >= type.ctx_size_bytes || r.lo % size != 0) return violation(pc, ViolationKind::CtxFieldAccess, d);
+    if (write && value && value->is_pointer()) return violation(pc, ViolationKind::PointerLeak, d);
+    if (loaded) *loaded = unknown_of_size(size);
+    return std::nullopt;
+  }
   const CtxField* f = permitting_field(type.fields, r.lo, size, write);
   if (!f) return violation(pc, ViolationKind::CtxFieldAccess, d);
   if (write && value && value->is_pointer()) return violation(pc, ViolationKind::PointerLeak, d);
@@ -190,6 +198,8 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
       // no wider reads its low bytes back; the link to other copies holds only when the value fits.
       const bool fits = value->value.umax() <= (std::uint64_t{1} << (8 * size)) - 1;
       stack.spill(lo, fits ? *value : RegValue::scalar(value->value), size);
+    } else if (value && value->is_scalar() && value->value.is_const() && value->value.const_value() == 0) {
+      stack.write_zero_bytes(lo, size);  // the kernel's STACK_ZERO: a narrow store of 0 off a slot's start
     } else {
       stack.write_bytes(lo, size);
     }
@@ -232,6 +242,10 @@ Check stack_access(const VerifierOptions& opts, State& s, std::uint32_t pc, Viol
         return std::nullopt;
       }
     }
+  }
+  if (loaded && r.lo == r.hi && stack.zero(lo, size)) {
+    *loaded = RegValue::scalar(ScalarDomain::constant(0));  // every byte read holds a stored 0 (STACK_ZERO)
+    return std::nullopt;
   }
   bool pointer_read = false;
   stack.for_each_spill_in(lo, hi - lo + size, [&](const RegValue& v) { pointer_read |= v.is_pointer(); });
@@ -294,13 +308,14 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
   switch (p.type) {
     case RegType::NotInit:
     case RegType::Scalar:
-    case RegType::MapPtr:
     case RegType::PacketEnd:
     case RegType::FuncPtr:
     case RegType::Dynptr:  // the kernel's check_mem_access has no case for CONST_PTR_TO_DYNPTR
       return violation(pc, ViolationKind::InvalidMemAccess, d);
     case RegType::Ctx:
       return ctx_access(opts, pc, d, p, range, size, write, value, loaded);
+    case RegType::MapPtr:  // no pointer arithmetic on a map pointer: the insn's offset is the offset
+      return map_ptr_access(opts, pc, d, p, off, size, write, loaded);
     case RegType::SockCommon:
     case RegType::Socket:
     case RegType::TcpSock:

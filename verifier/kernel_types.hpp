@@ -47,6 +47,8 @@ class KernelTypes {
   virtual std::optional<KernelVariable> variable(std::uint32_t id) const = 0;
   /// A type by id, as variable() describes a VAR's type (percpu false).
   virtual std::optional<KernelVariable> type(std::uint32_t id) const = 0;
+  /// The byte offset of the member named `name` (not a bitfield) directly in struct `id`, or nullopt.
+  virtual std::optional<std::uint64_t> member_offset(std::uint32_t id, std::string_view name) const = 0;
 };
 
 }  // namespace bpfvm::verifier

@@ -513,4 +513,18 @@ std::optional<ProgramTypeInfo> cgroup_sockopt(std::uint32_t expected_attach_type
   return t;
 }
 
+// syscall_prog_is_valid_access: the context is the caller's ctx_in bytes (user memory), read and
+// written at any constant offset below U16_MAX aligned to the access's size (so the last access may
+// end past byte 65535: no run can then give enough bytes); no fixed layout. Its size
+// is known only at the test run, which refuses a ctx_size_in smaller than the furthest byte an access
+// reaches (max_ctx_offset): VerifierStats::ctx_bytes_reached.
+ProgramTypeInfo syscall() {
+  ProgramTypeInfo t;
+  t.name = "syscall";
+  t.entry = EntryKind::Ctx;
+  t.ctx_size_bytes = kSyscallCtxMaxBytes;
+  t.ctx_size_at_run = true;  // no fields: checks.cpp ctx_access applies the offset rule
+  return t;
+}
+
 }  // namespace bpfvm::verifier::program_types

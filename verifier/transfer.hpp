@@ -38,6 +38,10 @@ struct Env {
   std::vector<std::uint8_t> access_base;      // per memory insn: kAccessCtx / kAccessOther once reached
   bool reads_uninit_stack = false;            // some path read stack bytes no store wrote (privileged)
   std::uint32_t tp_buffer_bytes = 0;          // furthest tracepoint buffer byte an access reaches
+  std::uint32_t ctx_bytes_reached = 0;        // furthest context byte an access reaches (max_ctx_offset)
+  /// Per load insn: the constant a load through a map pointer reads there (map_ptr_access), or
+  /// kMapLoadUnseen / kMapLoadOther (a load through another pointer).
+  std::vector<std::int64_t> map_ptr_loads;
 
   std::vector<std::pair<std::uint32_t, std::uint32_t>> ref_sites;  // (reference id, acquiring insn), ids rising
 
@@ -49,6 +53,9 @@ struct Env {
     return it != ref_sites.end() && it->first == id ? it->second : 0;
   }
 };
+
+/// Env::map_ptr_loads values besides a constant read through a map pointer.
+inline constexpr std::int64_t kMapLoadUnseen = -1, kMapLoadOther = -2;
 
 /// Env::access_base values: what the base register of a load/store/atomic was on the paths so far.
 inline constexpr std::uint8_t kAccessUnseen = 0, kAccessCtx = 1, kAccessOther = 2;

@@ -173,10 +173,13 @@ Check note_access_base(Env& env, const State& s, std::uint32_t pc, int base) {
 
 // The kernel's max_tp_access: the furthest byte of a writable tracepoint's buffer the program reaches.
 // An access at a variable or negative offset is refused by check_mem_access.
-void note_tp_buffer_access(Env& env, const RegValue& base, std::int16_t off, int size) {
-  if (base.type != RegType::TpBuffer || !base.value.is_const()) return;
+// Also the kernel's max_ctx_offset: the furthest context byte (a syscall program's run checks it).
+void note_furthest_access(Env& env, const RegValue& base, std::int16_t off, int size) {
+  if ((base.type != RegType::TpBuffer && base.type != RegType::Ctx) || !base.value.is_const()) return;
   const std::int64_t end = static_cast<std::int64_t>(base.value.const_value()) + off + size;
-  if (end > 0 && end <= UINT32_MAX) env.tp_buffer_bytes = std::max(env.tp_buffer_bytes, static_cast<std::uint32_t>(end));
+  if (end <= 0 || end > UINT32_MAX) return;  // refused by check_mem_access
+  auto& furthest = base.type == RegType::Ctx ? env.ctx_bytes_reached : env.tp_buffer_bytes;
+  furthest = std::max(furthest, static_cast<std::uint32_t>(end));
 }
 
 // The kernel's check_stack_write_fixed_off (assign_scalar_id_before_mov, privileged only): an unknown
@@ -199,11 +202,11 @@ Check transfer_memory(Env& env, State& s, std::uint32_t pc) {
   if (op.form == Form::Load || op.form == Form::LoadSx) {
     if (auto c = check_reg_init(s, in.src, pc)) return c;
     if (auto c = note_access_base(env, s, pc, in.src)) return c;
-    note_tp_buffer_access(env, s.reg(in.src), in.off, size);
+    note_furthest_access(env, s.reg(in.src), in.off, size);
   } else if (op.form == Form::Store || op.form == Form::StoreReg || op.form == Form::Atomic) {
     if (auto c = check_reg_init(s, in.dst, pc)) return c;
     if (auto c = note_access_base(env, s, pc, in.dst)) return c;
-    note_tp_buffer_access(env, s.reg(in.dst), in.off, size);
+    note_furthest_access(env, s.reg(in.dst), in.off, size);
   }
   switch (op.form) {
     case Form::Load:
@@ -217,6 +220,22 @@ Check transfer_memory(Env& env, State& s, std::uint32_t pc) {
         // A sign-extending load yields a number even from a pointer field of the context.
         if (!loaded.is_scalar()) loaded = RegValue::unknown();
         loaded = RegValue::scalar(loaded.value.sign_extend(op.width));
+      }
+      {
+        // A load through a map pointer becomes `mov32 dst, value`: every path must read the same
+        // constant there, and none may load through another pointer (kMapLoadOther).
+        if (env.map_ptr_loads.empty()) env.map_ptr_loads.assign(env.program.size(), kMapLoadUnseen);
+        auto& at = env.map_ptr_loads[pc];
+        const bool map = s.reg(in.src).type == RegType::MapPtr;
+        const auto value = map ? static_cast<std::int64_t>(loaded.value.const_value()) : kMapLoadOther;
+        if ((at != kMapLoadUnseen && at != value) || value > 0xffffffff) {
+          ViolationDetail d;
+          d.reg = in.src;
+          d.note = "a load through a map pointer that another path reaches with another map or pointer, or that "
+                   "sign-extends to more than 32 bits";
+          return violation(pc, ViolationKind::Unsupported, d);
+        }
+        at = value;
       }
       // Each load of a maybe-null context field (__sk_buff.sk) is its own pointer: one null check
       // proves nothing about another load's value.

@@ -121,6 +121,8 @@ class Explorer {
   const std::vector<std::uint8_t>& access_base() const { return env_.access_base; }
   bool reads_uninit_stack() const { return env_.reads_uninit_stack; }
   std::uint32_t tp_buffer_bytes() const { return env_.tp_buffer_bytes; }
+  std::uint32_t ctx_bytes_reached() const { return env_.ctx_bytes_reached; }
+  const std::vector<std::int64_t>& map_ptr_loads() const { return env_.map_ptr_loads; }
   /// Insns some explored path executed.
   const std::vector<bool>& reached() const { return reached_; }
   const VerifierStats& stats() const { return stats_; }
@@ -883,6 +885,7 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   std::vector<std::uint32_t> fn_stack(program.size(), 0);
   std::vector<std::uint8_t> access_base(program.size(), kAccessUnseen);
   bool reads_uninit_stack = false;
+  std::vector<std::int64_t> map_ptr_loads;  // per insn: the constant a map pointer load reads (Env::map_ptr_loads)
   std::vector<bool> reached(program.size(), false);
   for (std::size_t i = 0; i < queue.size(); ++i) {
     const GlobalFunc* root = queue[i];
@@ -902,6 +905,21 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
     for (std::size_t fn = 0; fn < used.size() && fn < fn_stack.size(); ++fn) fn_stack[fn] = std::max(fn_stack[fn], used[fn]);
     reads_uninit_stack = reads_uninit_stack || explorer.reads_uninit_stack();
     stats.tp_buffer_bytes = std::max(stats.tp_buffer_bytes, explorer.tp_buffer_bytes());
+    stats.ctx_bytes_reached = std::max(stats.ctx_bytes_reached, explorer.ctx_bytes_reached());
+    const auto& map_loads = explorer.map_ptr_loads();
+    for (std::size_t pc = 0; pc < map_loads.size(); ++pc) {
+      if (map_loads[pc] == kMapLoadUnseen) continue;
+      if (map_ptr_loads.empty()) map_ptr_loads.assign(program.size(), kMapLoadUnseen);
+      if (map_ptr_loads[pc] != kMapLoadUnseen && map_ptr_loads[pc] != map_loads[pc]) {
+        ViolationDetail d;
+        d.reg = program.insns[pc].src;
+        d.note = "a load through a map pointer that another path reaches with another map or pointer";
+        stats.time_us = elapsed_us();
+        return reject(violation(static_cast<std::uint32_t>(pc), ViolationKind::Unsupported, d), nullptr, stats,
+                      std::move(log), root);
+      }
+      map_ptr_loads[pc] = map_loads[pc];
+    }
     const auto& bases = explorer.access_base();
     for (std::size_t pc = 0; pc < bases.size() && pc < access_base.size(); ++pc) {
       if ((access_base[pc] | bases[pc]) == (kAccessCtx | kAccessOther)) {
@@ -926,7 +944,19 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   stats.time_us = elapsed_us();
   std::vector<std::uint8_t> ctx_accesses(program.size(), 0);
   for (std::size_t pc = 0; pc < program.size(); ++pc) ctx_accesses[pc] = access_base[pc] == kAccessCtx ? 1 : 0;
-  return VerifiedProgram(without_dead_unpreparable(program, options, reached), stats,
+  vm::Program verified = without_dead_unpreparable(program, options, reached);
+  // The kernel's engines read struct bpf_map; bpfvm's read the constant the verifier proved.
+  constexpr isa::OpId kMov32Imm = isa::find_op("mov32", isa::Operand::Imm);
+  for (std::size_t pc = 0; pc < map_ptr_loads.size(); ++pc) {
+    if (map_ptr_loads[pc] < 0) continue;
+    const std::uint8_t dst = verified.insns[pc].dst;
+    verified.insns[pc] = vm::Insn{};
+    verified.insns[pc].code = isa::kOps[kMov32Imm].code;
+    verified.insns[pc].dst = dst;
+    verified.insns[pc].imm = static_cast<std::int32_t>(static_cast<std::uint32_t>(map_ptr_loads[pc]));
+    verified.ops[pc] = kMov32Imm;
+  }
+  return VerifiedProgram(std::move(verified), stats,
                          acceptance_warnings(options, warnings, std::move(log), stats), std::move(ctx_accesses),
                          reads_uninit_stack);
 }

@@ -94,6 +94,9 @@ struct ProgramTypeInfo {
   /// Helpers whose prototype this type replaces (the kernel's get_func_proto giving a type its own
   /// bpf_func_proto: sk_lookup's bpf_sk_assign takes a socket or NULL, tc's a socket): id, signature.
   std::vector<std::pair<std::uint32_t, vm::HelperSignature>> own_signatures;
+  /// The context is as long as the caller's bytes (syscall: ctx_size_in), not ctx_size_bytes (only the
+  /// bound of its fields): a run must give at least VerifierStats::ctx_bytes_reached bytes.
+  bool ctx_size_at_run = false;
 };
 
 /// The signature a call of `helper` is checked against in `type`: its own, else the registry's.
@@ -158,6 +161,9 @@ ProgramTypeInfo sk_skb();                             // struct __sk_buff as sk_
 ProgramTypeInfo sk_msg();                             // struct sk_msg_md, read only; its data writable
 ProgramTypeInfo sk_lookup();                          // struct bpf_sk_lookup, read only; sk a socket or NULL
 ProgramTypeInfo sk_reuseport();                       // struct sk_reuseport_md, read only; packet from L4
+/// The kernel lets a syscall program's accesses end at byte U16_MAX at most (the offset is below it).
+inline constexpr std::uint32_t kSyscallCtxMaxBytes = 65535;
+ProgramTypeInfo syscall();                            // the caller's bytes, any aligned offset, size checked at run
 /// struct bpf_sockopt for BPF_CGROUP_GETSOCKOPT / BPF_CGROUP_SETSOCKOPT; nullopt for another attach type
 std::optional<ProgramTypeInfo> cgroup_sockopt(std::uint32_t expected_attach_type);
 
@@ -198,6 +204,9 @@ struct VerifierOptions {
   /// The kernel's types, for kernel object pointers (helpers returning one, tracing arguments). Null:
   /// such helpers and contexts are refused "not supported yet".
   const KernelTypes* kernel_types = nullptr;
+  /// Without kernel_types: the kernel's types read only when a load through a map pointer needs them
+  /// (struct bpf_map's layout), or null when there are none.
+  std::function<const KernelTypes*()> kernel_types_on_demand;
   /// Global functions by first insn (from BTF func info; the loader/API fills it). Empty: none.
   std::vector<GlobalFunc> global_funcs;
   /// Whether the program comes with BTF func info, as the kernel's check_abnormal_return /
@@ -224,6 +233,7 @@ struct VerifierStats {
   std::uint64_t peak_memory_bytes = 0;  // most memory stored and queued states held at once (estimate)
   std::uint32_t stack_depth_bytes = 0;
   std::uint32_t tp_buffer_bytes = 0;  // raw_tracepoint_writable: furthest buffer byte accessed (kernel max_tp_access)
+  std::uint32_t ctx_bytes_reached = 0;  // furthest context byte a load or store reaches (kernel max_ctx_offset)
   double time_us = 0;
 };
 

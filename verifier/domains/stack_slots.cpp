@@ -12,6 +12,22 @@ bool StackSlots::initialised(int off, int size) const {
   return true;
 }
 
+bool StackSlots::zero(int off, int size) const {
+  for (int b = off + kBytes; b < off + kBytes + size; ++b)
+    if (!(zero_[b / 8] & (1u << (b % 8)))) return false;
+  return true;
+}
+
+void StackSlots::clear_zero(int off, int size) {
+  for (int b = std::max(off + kBytes, 0); b < std::min(off + kBytes + size, kBytes); ++b)
+    zero_[b / 8] &= static_cast<std::uint8_t>(~(1u << (b % 8)));
+}
+
+void StackSlots::write_zero_bytes(int off, int size) {
+  write_bytes(off, size);
+  for (int b = off + kBytes; b < off + kBytes + size; ++b) zero_[b / 8] |= static_cast<std::uint8_t>(1u << (b % 8));
+}
+
 void StackSlots::drop_spill(int slot) {
   spills_.erase(std::remove_if(spills_.begin(), spills_.end(), [slot](const auto& e) { return e.first == slot; }),
                 spills_.end());
@@ -26,6 +42,7 @@ void StackSlots::destroy_dynptrs(int off, int size) {
     for (int k = first; k <= first + 1; ++k) {
       dynptr_[k] = 0;
       init_[k] = 0;
+      zero_[k] = 0;
     }
   }
 }
@@ -41,6 +58,7 @@ void StackSlots::mark_iter(int off, std::uint32_t ref) {
   const int s = slot_of(off);
   drop_spill(s);
   init_[s] = 0xff;
+  zero_[s] = 0;
   const auto it = std::lower_bound(iters_.begin(), iters_.end(), s, [](const Iter& e, int k) { return e.slot < k; });
   iters_.insert(it, Iter{s, ref, IterState::Active, 0});
 }
@@ -60,6 +78,7 @@ bool StackSlots::touches_iter(int off, int size) const {
 void StackSlots::unmark_iter(int off) {
   destroy_iters(off, 8);
   init_[static_cast<std::size_t>(slot_of(off))] = 0;
+  zero_[static_cast<std::size_t>(slot_of(off))] = 0;
 }
 
 void StackSlots::mark_dynptr(int off, std::uint32_t ref, bool packet) {
@@ -69,6 +88,7 @@ void StackSlots::mark_dynptr(int off, std::uint32_t ref, bool packet) {
   for (int k = s; k <= s + 1; ++k) {
     drop_spill(k);
     init_[k] = 0xff;
+    zero_[k] = 0;
   }
   dynptr_[s] = kDynptrFirst;
   dynptr_[s + 1] = packet ? kDynptrSecondPacket : kDynptrSecond;
@@ -122,6 +142,7 @@ bool StackSlots::touches_dynptr(int off, int size) const {
 void StackSlots::write_bytes(int off, int size) {
   destroy_dynptrs(off, size);
   destroy_iters(off, size);
+  clear_zero(off, size);
   for (int b = off + kBytes; b < off + kBytes + size; ++b) {
     init_[b / 8] |= static_cast<std::uint8_t>(1u << (b % 8));
   }
@@ -132,6 +153,7 @@ void StackSlots::clobber(int off, int size) {
   touch(off);
   destroy_dynptrs(off, size);
   destroy_iters(off, size);
+  clear_zero(off, size);
   for (int s = slot_of(off); s <= slot_of(off + size - 1); ++s) drop_spill(s);
 }
 
@@ -139,6 +161,7 @@ void StackSlots::spill(int off, const RegValue& value, int size_bytes) {
   destroy_dynptrs(off, 8);
   destroy_iters(off, 8);
   const int s = slot_of(off);
+  clear_zero(off, size_bytes);
   init_[s] |= static_cast<std::uint8_t>((1u << size_bytes) - 1u);  // the slot's first size_bytes bytes
   spill_bytes_[static_cast<std::size_t>(s)] = static_cast<std::uint8_t>(size_bytes);
   auto it = std::lower_bound(spills_.begin(), spills_.end(), s, [](const auto& e, int k) { return e.first < k; });
@@ -184,6 +207,10 @@ bool StackSlots::leq(const StackSlots& old, IdMap& ids, std::uint64_t precise_sl
     std::uint64_t mine, theirs;
     std::memcpy(&mine, &init_[static_cast<std::size_t>(w) * 8], 8);
     std::memcpy(&theirs, &old.init_[static_cast<std::size_t>(w) * 8], 8);
+    if ((theirs & mine) != theirs) return false;
+    // Bytes the explored path read as 0 must read as 0 here too.
+    std::memcpy(&mine, &zero_[static_cast<std::size_t>(w) * 8], 8);
+    std::memcpy(&theirs, &old.zero_[static_cast<std::size_t>(w) * 8], 8);
     if ((theirs & mine) != theirs) return false;
   }
   for (const auto& [slot, old_value] : old.spills_) {

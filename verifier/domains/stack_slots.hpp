@@ -25,6 +25,11 @@ class StackSlots {
   bool initialised(int off, int size) const;
   /// Bytes written with data that is not a whole spilled register.
   void write_bytes(int off, int size);
+  /// Bytes written with zeros (a store of a known 0 that is not a spill: the kernel's STACK_ZERO), so a
+  /// load of only such bytes reads 0.
+  void write_zero_bytes(int off, int size);
+  /// Every byte of [off, off+size) was written by write_zero_bytes and not overwritten since.
+  bool zero(int off, int size) const;
   /// Bytes a helper may have overwritten: spills there become plain data, nothing new is initialised.
   void clobber(int off, int size);
   /// An 8-byte aligned store of a register: whole (size_bytes 8), or a scalar's low size_bytes
@@ -114,7 +119,8 @@ class StackSlots {
   void unmark_iter(int off);
   const std::vector<Iter>& iters() const { return iters_; }
 
-  /// Every byte initialised in old is initialised here, and spills agree. A slot outside
+  /// Every byte initialised in old is initialised here, every byte known zero in old is known zero
+  /// here, and spills agree. A slot outside
   /// `precise_slots` (bit s = slot s) that holds a spilled scalar on both sides matches whatever the
   /// scalars' values: no explored path relied on them.
   bool leq(const StackSlots& old, IdMap& ids, std::uint64_t precise_slots = ~std::uint64_t{0}) const;
@@ -129,7 +135,10 @@ class StackSlots {
   /// program can no longer destroy it, so it leaks).
   void destroy_iters(int off, int size);
 
+  void clear_zero(int off, int size);
+
   std::array<std::uint8_t, kSlots> init_{};  // bit b of slot s: byte s*8+b is initialised
+  std::array<std::uint8_t, kSlots> zero_{};  // bit b of slot s: byte s*8+b holds a known 0 (subset of init_)
   std::vector<std::pair<int, RegValue>> spills_;  // sorted by slot
   std::array<std::uint8_t, kSlots> spill_bytes_{};  // slot s: bytes its spill covers from the slot's start, 0 = none
   std::array<std::uint8_t, kSlots> dynptr_{};  // slot s: 0, or kDynptrFirst / kDynptrSecond(Packet)
