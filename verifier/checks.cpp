@@ -320,8 +320,18 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
     case RegType::Socket:
     case RegType::TcpSock:
       return socket_access(pc, d, p, range, size, write, loaded);
-    case RegType::Stack:
+    case RegType::Stack: {
+      // The kernel's check_ptr_alignment is strict for the stack whatever the program's flags: its
+      // spill tracking assumes aligned accesses. Every possible offset must be a multiple of the size.
+      const ScalarDomain at = p.value.add(ScalarDomain::constant(static_cast<std::uint64_t>(std::int64_t{off})));
+      const std::uint64_t low = static_cast<std::uint64_t>(size) - 1;
+      if ((at.bits().mask() & low) != 0 || (at.bits().value() & low) != 0) {
+        d.off_min = range.lo;
+        d.off_max = range.hi;
+        return violation(pc, ViolationKind::MisalignedStack, d);
+      }
       return stack_access(opts, s, pc, d, p, range, size, write, value, loaded, reads_uninit_stack);
+    }
     case RegType::BtfId:
       return btf_pointer_access(opts, pc, d, p, range.lo, range.hi, range.bounded, size, write, loaded);
     case RegType::MapValue: {

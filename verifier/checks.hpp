@@ -52,6 +52,7 @@ enum class ViolationKind : std::uint8_t {
   StackPointerEscape,  // a frame's stack pointer outlives the frame
   AtomicNotAllowed,    // atomic on ctx/packet
   MisalignedAtomic,    // atomic whose address is not provably a multiple of its width
+  MisalignedStack,     // stack load/store whose offset is not provably a multiple of its size
   PacketLoadNotAllowed,// LD_ABS/LD_IND in a non-skb program, with r6 not the context, or holding a reference
   SpinLock,            // bpf_spin_lock rules: one lock, the map's lock field, no calls or exit while held
   Timer,               // bpf_timer rules: the map's timer field, its own map, no direct access (note says which)

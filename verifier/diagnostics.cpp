@@ -365,6 +365,9 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
                ": argument " + std::to_string(d.arg) + " of " + callee_name(o, d) + " must be aligned to its size";
       return "misaligned atomic access to " + region_name(s, d.reg) + " " + r + " " + offs + " size=" +
              std::to_string(d.size) + ": atomics need an address aligned to their width";
+    case ViolationKind::MisalignedStack:
+      return "misaligned stack access " + r + " " + offs + " size=" + std::to_string(d.size) + " (" + access +
+             "): stack accesses must be aligned to their size";
     case ViolationKind::Timer:
       if (d.off_min != d.limit)  // a timer argument at another offset than the value's bpf_timer
         return std::string(d.note) + " (off " + std::to_string(d.off_min) + ", the timer is at " +
