@@ -14,6 +14,7 @@
 #include <asmjit/arm/a64utils.h>
 
 #include <algorithm>
+#include <bit>
 #include <optional>
 #include <string>
 #include <utility>
@@ -672,9 +673,26 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
       break;
     }
     case Kind::Mul: {
-      // MADD with the zero register: the low 32/64 bits of a product are the same signed or unsigned.
+      // x * (2^k + 1) << j: add t, x, x, lsl #k (then lsl #j); x * (2^k - 1): lsl x17, x, #k; sub t,
+      // x17, x — one or two 1-cycle operations where MUL takes 3 or more after the constant's MOVZ/MOVK
+      // (hashes' `h * 33`, `fold * 31`). Else MADD with the zero register: the low 32/64 bits of a
+      // product are the same signed or unsigned.
       const a64::Gp A = use(a, kResult, w64);
-      a_.mul(T, A, use(b, kOperand, w64));
+      const unsigned width = w64 ? 64u : 32u;
+      const auto power = [width](std::uint64_t m) {  // k where m = 2^k, 0 < k < width; else 0
+        return m > 1 && (m & (m - 1)) == 0 && static_cast<unsigned>(std::countr_zero(m)) < width
+                   ? static_cast<unsigned>(std::countr_zero(m)) : 0u;
+      };
+      const unsigned low = b_const && value ? static_cast<unsigned>(std::countr_zero(value)) : 0u;
+      if (const unsigned k = b_const && value ? power((value >> low) - 1) : 0u) {
+        a_.add(T, A, A, arm::lsl(k));
+        if (low) a_.lsl(T, T, Imm(low));
+      } else if (const unsigned k2 = b_const ? power(value + 1) : 0u; k2 > 1) {
+        a_.lsl(gp(kOperand, w64), A, Imm(k2));
+        a_.sub(T, gp(kOperand, w64), A);
+      } else {
+        a_.mul(T, A, use(b, kOperand, w64));
+      }
       break;
     }
     case Kind::Div: case Kind::SDiv: case Kind::Mod: case Kind::SMod: {

@@ -10,6 +10,7 @@
 #include <asmjit/x86.h>
 
 #include <algorithm>
+#include <bit>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -410,6 +411,7 @@ class OptEmitter {
   Result<void> emit_alu(ValueId id);
   void emit_rotate(ValueId id);
   bool emit_lea(ValueId id);
+  bool emit_mul_by_constant(ValueId id);
   void emit_divmod(opt::BlockId blk, ValueId id);
   std::uint64_t regs_live_after(opt::BlockId blk, ValueId id) const;
   Result<x86::CondCode> emit_compare(const Inst& i);
@@ -658,17 +660,7 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
     }
     case Kind::Add: case Kind::Sub: case Kind::Or: case Kind::And: case Kind::Xor: case Kind::Mul: {
       if (emit_lea(id)) return {};
-      if (i.kind == Kind::Mul && fn_.is_const(b) && !fn_.is_const(a)) {
-        // x * 3, 5, 9: lea t, [x + x*2/4/8] (1-2 cycles; imul takes 3 — saturate's and alu32's
-        // loop-carried `acc * 3 + s`, `h * 9`). The low 32 bits of the sum are a 32-bit product's.
-        const auto c = static_cast<std::uint64_t>(val(b).imm) & (w64 ? ~0ull : 0xffffffffull);
-        if (c == 3 || c == 5 || c == 9) {
-          const x86::Gp A = use(a, kScratch2, true);
-          a_.lea(T, x86::ptr(A, A, c == 3 ? 1u : c == 5 ? 2u : 3u));
-          finish(id);
-          return {};
-        }
-      }
+      if (i.kind == Kind::Mul && fn_.is_const(b) && !fn_.is_const(a) && emit_mul_by_constant(id)) return {};
       const bool commutative = i.kind != Kind::Sub;
       if (in_reg(b, t) && !in_reg(a, t)) {
         if (commutative) {
@@ -701,6 +693,52 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
     default:
       return unsupported(i, "ALU operation");
   }
+}
+
+// x * c for the constants whose shift/lea forms take at most 2 cycles where imul takes 3 (each
+// form's low 32 bits are a 32-bit product's; 32-bit forms write 32-bit registers, zero-extending):
+// 3, 5, 9: lea t, [x + x*2/4/8] (saturate's and alu32's loop-carried `acc * 3 + s`, `h * 9`);
+// (3, 5, 9) << k: lea then shl; 3, 5, 9 times 3, 5, 9: two leas; 2^k ± 1: shl and add/sub of x
+// (strlen's acc * 33, strcmp64's fold * 31, memcmp8's acc * 7). Other constants: false (imul).
+bool OptEmitter::emit_mul_by_constant(ValueId id) {
+  const Inst& i = val(id);
+  const bool w64 = i.width == 64;
+  const unsigned width = w64 ? 64u : 32u;
+  const auto c = static_cast<std::uint64_t>(val(i.args[1]).imm) & (w64 ? ~0ull : 0xffffffffull);
+  const auto lea_scale = [](std::uint64_t m) { return m == 3 ? 1u : m == 5 ? 2u : m == 9 ? 3u : 0u; };
+  const auto log2_exact = [width](std::uint64_t m) {
+    return m != 0 && (m & (m - 1)) == 0 && static_cast<unsigned>(std::countr_zero(m)) < width
+               ? static_cast<unsigned>(std::countr_zero(m)) : 0u;
+  };
+  unsigned scale = 0, scale2 = 0, shift = 0;
+  bool plus = false;  // 2^k + 1, else 2^k - 1
+  if (c > 1 && (scale = lea_scale(c >> std::countr_zero(c)))) {
+    shift = static_cast<unsigned>(std::countr_zero(c));
+  } else {
+    for (const std::uint64_t m : {3ull, 5ull, 9ull})
+      if (c % m == 0 && (scale2 = lea_scale(c / m))) { scale = lea_scale(m); break; }
+    if (!scale) {
+      if ((shift = log2_exact(c - 1)) > 1) plus = true;
+      else if ((shift = log2_exact(c + 1)) <= 1) return false;
+    }
+  }
+  const auto t = target(id);
+  const x86::Gp T = gp(t, w64), A = use(i.args[0], kScratch2, true);
+  if (scale) {
+    a_.lea(T, x86::ptr(A, A, scale));
+    if (scale2) a_.lea(T, x86::ptr(T.r64(), T.r64(), scale2));
+    if (shift) a_.shl(T, imm(shift));
+  } else {
+    // t may be x's register (x dies here): keep x in r10 then (A is a register other than r10 and
+    // r11 whenever t is, so r10 is free).
+    const x86::Gp X = A.id() == t ? gp(kScratch2, w64) : gp(A.id(), w64);
+    if (A.id() == t) a_.mov(X, T);
+    else a_.mov(T, X);
+    a_.shl(T, imm(shift));
+    if (plus) a_.add(T, X); else a_.sub(T, X);
+  }
+  finish(id);
+  return true;
 }
 
 // Op::Rotate (rotate_idiom.cpp). A constant amount: rorx (BMI2: three operands, flags untouched; a
