@@ -81,6 +81,7 @@ class OptEmitter {
   OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al,
              const std::vector<FunctionEntry>& functions, const std::vector<bool>& line_heads)
       : fn_(fn), a_(a), al_(al), functions_(functions), bmi2_(!req.baseline_isa_only && host_has_bmi2()),
+        movbe_(!req.baseline_isa_only && host_has_movbe()), bmi1_(!req.baseline_isa_only && host_has_bmi1()),
         counting_(req.variant != Variant::Fast), checked_(req.variant == Variant::Checked),
         zero_stack_(req.zero_stack || counting_), program_code_(req.program_code), line_heads_(line_heads) {
     if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
@@ -144,6 +145,12 @@ class OptEmitter {
     placed_ = std::move(plan.blocks);
     block_start_.assign(fn_.blocks.size(), 0);
     block_end_.assign(fn_.blocks.size(), 0);
+    std::vector<std::uint32_t> uses(fn_.values.size(), 0);
+    for (const auto& v : fn_.values)
+      if (!v.dead)
+        for (auto a : v.args) ++uses[a];
+    plan_movbe(uses);
+    plan_bit_fields(uses);
     for (const auto& placed : placed_) {
       // Loop heads start on a kLoopAlignBytes boundary, as in the baseline tier.
       if (placed.loop_head) a_.align(AlignMode::kCode, line_heads_[placed.id] ? kLineBytes : kLoopAlignBytes);
@@ -411,7 +418,92 @@ class OptEmitter {
   Result<void> emit_alu(ValueId id);
   void emit_rotate(ValueId id);
   bool emit_lea(ValueId id);
+  /// movbe: a 32- or 64-bit byte swap (ToBe, Bswap) of an unchecked zero-extending load of its width
+  /// that nothing else reads and that comes right before it (constants aside: no code runs between,
+  /// so the load's address registers are as they were) is one `movbe r, [address]`, the load
+  /// emitting nothing (movbe_load_). ntohl/be64 reads and load combining's big-endian trees.
+  void plan_movbe(const std::vector<std::uint32_t>& uses) {
+    movbe_load_.assign(fn_.values.size(), false);
+    if (!movbe_) return;
+    for (const auto& block : fn_.blocks) {
+      ValueId prev = opt::kNoValue;
+      for (auto id : block.insts) {
+        const Inst& i = val(id);
+        if (i.dead || i.op == Op::Const) continue;
+        if (prev != opt::kNoValue && i.op == Op::Unary && (i.kind == Kind::ToBe || i.kind == Kind::Bswap) &&
+            i.bits >= 32 && i.args[0] == prev && uses[prev] == 1) {
+          const Inst& load = val(prev);
+          if (load.op == Op::Load && !load.sx && !load.checked && 8u * load.bits == i.bits) movbe_load_[prev] = true;
+        }
+        prev = id;
+      }
+    }
+  }
   bool emit_mul_by_constant(ValueId id);
+  /// A constant operand's value (Const, or a ConstInReg LICM hoisted), at `width` bits.
+  std::optional<std::uint64_t> constant_at(ValueId v, unsigned width) const {
+    const Inst& c = val(v);
+    if (c.op != Op::Const && c.op != Op::ConstInReg) return std::nullopt;
+    return static_cast<std::uint64_t>(c.imm) & (width == 64 ? ~0ull : 0xffffffffull);
+  }
+  struct Field {  // plan_bit_fields: bextr of `len` bits of x from bit `start`
+    ValueId x = opt::kNoValue;
+    std::uint32_t control = 0;  // start | len << 8; 0: none
+  };
+  /// Bit-field extracts (BMI1): `(x & (2^len - 1) << s) >> s` and `(x >> s) & (2^len - 1)`, s a
+  /// constant 1..width-1, are one `bextr t, x, r11` (r11 = s | len << 8, an immediate move: off the
+  /// value's path) where the inner and/shift has no other reader and is the instruction right before
+  /// (constants aside: x is still in its register); the inner one emits nothing. One operation
+  /// fewer on x's path: clang's 32-bit rotate in 64-bit code, `(x << c) | (x & m) >> (32 - c)`
+  /// (jhash), and byte/field reads `(w >> 16) & 0xff`.
+  void plan_bit_fields(const std::vector<std::uint32_t>& uses) {
+    field_.assign(fn_.values.size(), Field{});
+    field_part_.assign(fn_.values.size(), false);
+    if (!bmi1_) return;
+    for (const auto& block : fn_.blocks) {
+      ValueId prev = opt::kNoValue;
+      for (auto id : block.insts) {
+        const Inst& i = val(id);
+        if (i.dead || i.op == Op::Const) continue;
+        if (prev != opt::kNoValue && i.op == Op::Alu && (i.kind == Kind::Rsh || i.kind == Kind::And) &&
+            uses[prev] == 1 && !movbe_load_[prev] && !field_part_[prev] && val(prev).op == Op::Alu &&
+            val(prev).width == i.width)
+          if (const Field f = field_from(i, prev); f.control != 0) {
+            field_[id] = f;
+            field_part_[prev] = true;
+          }
+        prev = id;
+      }
+    }
+  }
+  /// The extract `outer` (Rsh or And) of `inner` (the And or Rsh it reads) computes, or control 0.
+  Field field_from(const Inst& outer, ValueId inner) const {
+    const Inst& in = val(inner);
+    const unsigned width = outer.width == 64 ? 64u : 32u;
+    const Inst& and_op = outer.kind == Kind::And ? outer : in;
+    const Inst& shift = outer.kind == Kind::Rsh ? outer : in;
+    if (and_op.kind != Kind::And || shift.kind != Kind::Rsh || shift.args[0] == shift.args[1]) return {};
+    const auto count = constant_at(shift.args[1], width);
+    if (!count || *count == 0 || *count >= width) return {};
+    const unsigned s = static_cast<unsigned>(*count);
+    const bool mask_first = constant_at(and_op.args[0], width).has_value();
+    const auto mask = constant_at(and_op.args[mask_first ? 0 : 1], width);
+    const ValueId and_other = and_op.args[mask_first ? 1 : 0];
+    if (!mask || constant_at(and_other, width)) return {};
+    std::uint64_t field = 0;  // the kept bits, at bit 0
+    ValueId x = opt::kNoValue;
+    if (outer.kind == Kind::Rsh) {  // (x & m) >> s: m's bits below s drop out
+      if (shift.args[0] != inner) return {};
+      x = and_other;
+      field = *mask >> s;
+    } else {  // (x >> s) & m: x >> s has width - s bits
+      if (and_other != inner) return {};
+      x = shift.args[0];
+      field = *mask & ((1ull << (width - s)) - 1);
+    }
+    if (constant_at(x, width) || field == 0 || (field & (field + 1)) != 0) return {};  // ones from bit 0
+    return Field{x, s | static_cast<std::uint32_t>(std::countr_one(field)) << 8};
+  }
   void emit_divmod(opt::BlockId blk, ValueId id);
   std::uint64_t regs_live_after(opt::BlockId blk, ValueId id) const;
   Result<x86::CondCode> emit_compare(const Inst& i);
@@ -427,6 +519,11 @@ class OptEmitter {
   const opt::Allocation& al_;
   const std::vector<FunctionEntry>& functions_;  // entry labels of every function of the build
   bool bmi2_;
+  bool movbe_;       // the host has MOVBE and the request allows it
+  std::vector<bool> movbe_load_;  // per value: a Load its byte swap reads with movbe (it emits nothing)
+  bool bmi1_;        // the host has BMI1 (bextr) and the request allows it
+  std::vector<Field> field_;      // per value: the extract the operation emits
+  std::vector<bool> field_part_;  // per value: the and/shift an extract replaced (it emits nothing)
   bool counting_;    // counted or checked build: JitState* in r12, Op::Charge pays the budget
   bool checked_;     // checked build: Op::Frames publishes the frames as the run's stack
   bool zero_stack_;
@@ -484,7 +581,16 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
     case Op::ConstInReg:  // a wide constant loaded once before a loop (licm.cpp)
       if (al_.reg[id] >= 0 || al_.slot[id] >= 0) emit_move(loc(id), {Loc::Kind::Imm, i.imm});
       return {};
-    case Op::Alu: return emit_alu(id);
+    case Op::Alu:
+      if (field_part_[id]) return {};  // plan_bit_fields: its user extracts from its operand
+      if (field_[id].control != 0) {
+        const x86::Gp T = gp(target(id), i.width == 64), A = use(field_[id].x, kScratch2, i.width == 64);
+        a_.mov(x86::r11d, imm(field_[id].control));
+        a_.bextr(T, A, gp(kScratch, i.width == 64));
+        finish(id);
+        return {};
+      }
+      return emit_alu(id);
     case Op::Rotate: emit_rotate(id); return {};
     case Op::MovSx: {
       const auto t = target(id);
@@ -499,6 +605,12 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
     }
     case Op::Unary: {
       const auto t = target(id);
+      if (movbe_load_[i.args[0]]) {  // plan_movbe: the swap reads the load's memory
+        const Inst& load = val(i.args[0]);
+        a_.movbe(gp(t, i.bits == 64), address(load, load.bits));
+        finish(id);
+        return {};
+      }
       const x86::Gp src = use(i.args[0], kScratch2);
       switch (i.kind) {
         case Kind::Neg:  // neg and bswap of a 32-bit register zero-extend: no copy onto itself first
@@ -531,6 +643,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       return {};
     }
     case Op::Load: {
+      if (movbe_load_[id]) return {};  // its byte swap reads it (plan_movbe)
       const auto t = target(id);
       const auto m = access(i, false);
       if (i.sx) {
