@@ -16,6 +16,7 @@
 #include <string>
 
 #include "jit/native_assembly.hpp"
+#include "jit/opt/bit_field.hpp"
 #include "jit/opt/listing_notes.hpp"
 #include "jit/opt/moves.hpp"
 #include "jit/opt/regalloc.hpp"
@@ -150,7 +151,10 @@ class OptEmitter {
       if (!v.dead)
         for (auto a : v.args) ++uses[a];
     plan_movbe(uses);
-    plan_bit_fields(uses);
+    // bextr (opt/bit_field.hpp): one operation fewer on x's path, `r11 = start | len << 8` an
+    // immediate move off it.
+    fields_ = {std::vector<opt::BitField>(fn_.values.size()), std::vector<bool>(fn_.values.size(), false)};
+    if (bmi1_) fields_ = opt::plan_bit_fields(fn_, uses, movbe_load_);
     for (const auto& placed : placed_) {
       // Loop heads start on a kLoopAlignBytes boundary, as in the baseline tier.
       if (placed.loop_head) a_.align(AlignMode::kCode, line_heads_[placed.id] ? kLineBytes : kLoopAlignBytes);
@@ -446,64 +450,6 @@ class OptEmitter {
     if (c.op != Op::Const && c.op != Op::ConstInReg) return std::nullopt;
     return static_cast<std::uint64_t>(c.imm) & (width == 64 ? ~0ull : 0xffffffffull);
   }
-  struct Field {  // plan_bit_fields: bextr of `len` bits of x from bit `start`
-    ValueId x = opt::kNoValue;
-    std::uint32_t control = 0;  // start | len << 8; 0: none
-  };
-  /// Bit-field extracts (BMI1): `(x & (2^len - 1) << s) >> s` and `(x >> s) & (2^len - 1)`, s a
-  /// constant 1..width-1, are one `bextr t, x, r11` (r11 = s | len << 8, an immediate move: off the
-  /// value's path) where the inner and/shift has no other reader and is the instruction right before
-  /// (constants aside: x is still in its register); the inner one emits nothing. One operation
-  /// fewer on x's path: clang's 32-bit rotate in 64-bit code, `(x << c) | (x & m) >> (32 - c)`
-  /// (jhash), and byte/field reads `(w >> 16) & 0xff`.
-  void plan_bit_fields(const std::vector<std::uint32_t>& uses) {
-    field_.assign(fn_.values.size(), Field{});
-    field_part_.assign(fn_.values.size(), false);
-    if (!bmi1_) return;
-    for (const auto& block : fn_.blocks) {
-      ValueId prev = opt::kNoValue;
-      for (auto id : block.insts) {
-        const Inst& i = val(id);
-        if (i.dead || i.op == Op::Const) continue;
-        if (prev != opt::kNoValue && i.op == Op::Alu && (i.kind == Kind::Rsh || i.kind == Kind::And) &&
-            uses[prev] == 1 && !movbe_load_[prev] && !field_part_[prev] && val(prev).op == Op::Alu &&
-            val(prev).width == i.width)
-          if (const Field f = field_from(i, prev); f.control != 0) {
-            field_[id] = f;
-            field_part_[prev] = true;
-          }
-        prev = id;
-      }
-    }
-  }
-  /// The extract `outer` (Rsh or And) of `inner` (the And or Rsh it reads) computes, or control 0.
-  Field field_from(const Inst& outer, ValueId inner) const {
-    const Inst& in = val(inner);
-    const unsigned width = outer.width == 64 ? 64u : 32u;
-    const Inst& and_op = outer.kind == Kind::And ? outer : in;
-    const Inst& shift = outer.kind == Kind::Rsh ? outer : in;
-    if (and_op.kind != Kind::And || shift.kind != Kind::Rsh || shift.args[0] == shift.args[1]) return {};
-    const auto count = constant_at(shift.args[1], width);
-    if (!count || *count == 0 || *count >= width) return {};
-    const unsigned s = static_cast<unsigned>(*count);
-    const bool mask_first = constant_at(and_op.args[0], width).has_value();
-    const auto mask = constant_at(and_op.args[mask_first ? 0 : 1], width);
-    const ValueId and_other = and_op.args[mask_first ? 1 : 0];
-    if (!mask || constant_at(and_other, width)) return {};
-    std::uint64_t field = 0;  // the kept bits, at bit 0
-    ValueId x = opt::kNoValue;
-    if (outer.kind == Kind::Rsh) {  // (x & m) >> s: m's bits below s drop out
-      if (shift.args[0] != inner) return {};
-      x = and_other;
-      field = *mask >> s;
-    } else {  // (x >> s) & m: x >> s has width - s bits
-      if (and_other != inner) return {};
-      x = shift.args[0];
-      field = *mask & ((1ull << (width - s)) - 1);
-    }
-    if (constant_at(x, width) || field == 0 || (field & (field + 1)) != 0) return {};  // ones from bit 0
-    return Field{x, s | static_cast<std::uint32_t>(std::countr_one(field)) << 8};
-  }
   void emit_divmod(opt::BlockId blk, ValueId id);
   std::uint64_t regs_live_after(opt::BlockId blk, ValueId id) const;
   Result<x86::CondCode> emit_compare(const Inst& i);
@@ -522,8 +468,7 @@ class OptEmitter {
   bool movbe_;       // the host has MOVBE and the request allows it
   std::vector<bool> movbe_load_;  // per value: a Load its byte swap reads with movbe (it emits nothing)
   bool bmi1_;        // the host has BMI1 (bextr) and the request allows it
-  std::vector<Field> field_;      // per value: the extract the operation emits
-  std::vector<bool> field_part_;  // per value: the and/shift an extract replaced (it emits nothing)
+  opt::BitFieldPlan fields_;  // bextr (opt/bit_field.hpp), BMI1 hosts only
   bool counting_;    // counted or checked build: JitState* in r12, Op::Charge pays the budget
   bool checked_;     // checked build: Op::Frames publishes the frames as the run's stack
   bool zero_stack_;
@@ -582,10 +527,10 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       if (al_.reg[id] >= 0 || al_.slot[id] >= 0) emit_move(loc(id), {Loc::Kind::Imm, i.imm});
       return {};
     case Op::Alu:
-      if (field_part_[id]) return {};  // plan_bit_fields: its user extracts from its operand
-      if (field_[id].control != 0) {
-        const x86::Gp T = gp(target(id), i.width == 64), A = use(field_[id].x, kScratch2, i.width == 64);
-        a_.mov(x86::r11d, imm(field_[id].control));
+      if (fields_.part[id]) return {};  // plan_bit_fields: its user extracts from its operand
+      if (const opt::BitField& f = fields_.field[id]; f.len != 0) {
+        const x86::Gp T = gp(target(id), i.width == 64), A = use(f.x, kScratch2, i.width == 64);
+        a_.mov(x86::r11d, imm(f.start | f.len << 8));
         a_.bextr(T, A, gp(kScratch, i.width == 64));
         finish(id);
         return {};

@@ -1,7 +1,8 @@
 // Instruction selection idioms of the optimizing tier's backends: multiplies by constants as
-// lea/shift/add forms (x86-64 opt_emitter emit_mul_by_constant; arm64 `add x, x, x, lsl #k`) and
-// x86-64 movbe for a load and its byte swap (plan_movbe), each against the interpreter on edge
-// values, and the listing showing the selected instructions.
+// lea/shift/add forms (x86-64 opt_emitter emit_mul_by_constant; arm64 `add x, x, x, lsl #k`),
+// x86-64 movbe for a load and its byte swap (plan_movbe), bit-field extracts (jit/opt/bit_field.hpp:
+// bextr, ubfx), each against the interpreter on edge values, and the listing showing the selected
+// instructions.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -63,7 +64,7 @@ TEST_CASE("multiplies by constants: lea, shift and add/sub forms", "[jit][opt][i
   cases.push_back({0x9e3779b97f4a7c15ull, false, true, true});     // accum8's golden ratio: kept
 
   std::string text = "ldxdw %r6, [%r1]\nmov %r0, 0\n";
-  std::size_t x86_muls = 0, arm64_muls = 0;
+  [[maybe_unused]] std::size_t x86_muls = 0, arm64_muls = 0;
   for (const auto& m : cases) {
     const std::string s = m.w32 ? "32" : "";
     const bool wide = m.c > 0x7fffffffull;
@@ -150,5 +151,9 @@ TEST_CASE("bextr: an and and a right shift by constants extracting one bit field
   const auto listing = optimized_listing(program);
   INFO(listing);
   CHECK(instructions(listing, "bextr") == (jit::x86_64::host_has_bmi1() ? 8u : 0u));
+#elif defined(__aarch64__)
+  const auto listing = optimized_listing(program);
+  INFO(listing);
+  CHECK(instructions(listing, "ubfx") == 8u);
 #endif
 }
