@@ -753,48 +753,41 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
   }
 }
 
-// x * c for the constants whose shift/lea forms take at most 2 cycles where imul takes 3 (each
-// form's low 32 bits are a 32-bit product's; 32-bit forms write 32-bit registers, zero-extending):
-// 3, 5, 9: lea t, [x + x*2/4/8] (saturate's and alu32's loop-carried `acc * 3 + s`, `h * 9`);
-// (3, 5, 9) << k: lea then shl; 3, 5, 9 times 3, 5, 9: two leas; 2^k ± 1: shl and add/sub of x
-// (strlen's acc * 33, strcmp64's fold * 31, memcmp8's acc * 7). Other constants: false (imul).
+// x * c without imul (3 cycles) where that measured faster (bench_jit_vs_kernel, interleaved with
+// main's build; bench/README.md "Multiplies, bit-field extracts, movbe"): 3, 5, 9 as lea t, [x +
+// x*2/4/8] (saturate's and alu32's loop-carried `acc * 3 + s`, `h * 9`); 2^k ± 1 as shl and add/sub
+// of x (2 cycles, 3 instructions) only for an accumulator carried around a one-block loop — x a phi
+// of the multiply's own block, in a register: stride's `acc = acc * 31 + w` 223 -> 183 ns. Elsewhere
+// the extra instructions cost more than the cycle: strlen's `acc * 33` after an inner loop 498 ->
+// 526 ns, spill16's sixteen unrolled spilled chains 294 -> 328, memcmp8's `* 7` 91 -> 98; two leas
+// (x 15, 25, 27) and lea + shl showed no gain. Each form's low 32 bits are a 32-bit product's.
 bool OptEmitter::emit_mul_by_constant(ValueId id) {
   const Inst& i = val(id);
   const bool w64 = i.width == 64;
-  const unsigned width = w64 ? 64u : 32u;
   const auto c = static_cast<std::uint64_t>(val(i.args[1]).imm) & (w64 ? ~0ull : 0xffffffffull);
-  const auto lea_scale = [](std::uint64_t m) { return m == 3 ? 1u : m == 5 ? 2u : m == 9 ? 3u : 0u; };
+  const auto t = target(id);
+  if (c == 3 || c == 5 || c == 9) {
+    const x86::Gp A = use(i.args[0], kScratch2, true);
+    a_.lea(gp(t, w64), x86::ptr(A, A, c == 3 ? 1u : c == 5 ? 2u : 3u));
+    finish(id);
+    return true;
+  }
+  const Inst& x = val(i.args[0]);
+  if (x.op != Op::Phi || x.block != i.block || loc(i.args[0]).kind != Loc::Kind::Reg) return false;
+  const unsigned width = w64 ? 64u : 32u;
   const auto log2_exact = [width](std::uint64_t m) {
     return m != 0 && (m & (m - 1)) == 0 && static_cast<unsigned>(std::countr_zero(m)) < width
                ? static_cast<unsigned>(std::countr_zero(m)) : 0u;
   };
-  unsigned scale = 0, scale2 = 0, shift = 0;
-  bool plus = false;  // 2^k + 1, else 2^k - 1
-  if (c > 1 && (scale = lea_scale(c >> std::countr_zero(c)))) {
-    shift = static_cast<unsigned>(std::countr_zero(c));
-  } else {
-    for (const std::uint64_t m : {3ull, 5ull, 9ull})
-      if (c % m == 0 && (scale2 = lea_scale(c / m))) { scale = lea_scale(m); break; }
-    if (!scale) {
-      if ((shift = log2_exact(c - 1)) > 1) plus = true;
-      else if ((shift = log2_exact(c + 1)) <= 1) return false;
-    }
-  }
-  const auto t = target(id);
-  const x86::Gp T = gp(t, w64), A = use(i.args[0], kScratch2, true);
-  if (scale) {
-    a_.lea(T, x86::ptr(A, A, scale));
-    if (scale2) a_.lea(T, x86::ptr(T.r64(), T.r64(), scale2));
-    if (shift) a_.shl(T, imm(shift));
-  } else {
-    // t may be x's register (x dies here): keep x in r10 then (A is a register other than r10 and
-    // r11 whenever t is, so r10 is free).
-    const x86::Gp X = A.id() == t ? gp(kScratch2, w64) : gp(A.id(), w64);
-    if (A.id() == t) a_.mov(X, T);
-    else a_.mov(T, X);
-    a_.shl(T, imm(shift));
-    if (plus) a_.add(T, X); else a_.sub(T, X);
-  }
+  const unsigned plus_shift = log2_exact(c - 1), minus_shift = log2_exact(c + 1);
+  if (plus_shift <= 1 && minus_shift <= 1) return false;
+  // t may be x's register (x dies here): keep x in r10 then.
+  const x86::Gp T = gp(t, w64), A = use(i.args[0], kScratch2, w64);
+  const x86::Gp X = A.id() == t ? gp(kScratch2, w64) : A;
+  if (A.id() == t) a_.mov(X, T);
+  else a_.mov(T, X);
+  a_.shl(T, imm(plus_shift > 1 ? plus_shift : minus_shift));
+  if (plus_shift > 1) a_.add(T, X); else a_.sub(T, X);
   finish(id);
   return true;
 }

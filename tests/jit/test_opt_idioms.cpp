@@ -5,6 +5,7 @@
 // instructions.
 #include <catch2/catch.hpp>
 
+#include <bit>
 #include <cstring>
 
 #include "tests/jit/jit_test_support.hpp"
@@ -35,59 +36,90 @@ constexpr std::uint64_t kEdgeWords[] = {0, 1, ~0ull, 0x80000000ull, 0x8000000000
                                         0xffffffffull, 0x7fffffffffffffffull, 0x8123456789abcdefull,
                                         0x0000000180000001ull};
 
-struct MulCase {
-  std::uint64_t c;
-  bool w32;
-  bool x86_mul, arm64_mul;  // whether each backend keeps a multiply instruction
-};
+/// Runs `program` on the tier against the interpreter on every edge word x (the input: x, then
+/// second(x)) and returns the tier's listing.
+std::string listing_after_edge_runs(const vm::Program& program, std::uint64_t (*second)(std::uint64_t)) {
+  for (const auto x : kEdgeWords) {
+    INFO("x " << x);
+    check_tier_equals_interpreter(program, two_words(x, second(x)));
+  }
+  return optimized_listing(program);
+}
+
+/// The multiplies the x86-64 backend keeps as imul (emit_mul_by_constant: 3, 5, 9 are a lea; 2^k ± 1
+/// a shift and add/sub only for a one-block loop's accumulator) and the arm64 one keeps as MUL
+/// ((2^k + 1) << j and 2^k - 1 are ADD/LSL/SUB forms).
+bool x86_keeps_mul(std::uint64_t c, bool loop_carried) {
+  const auto power = [](std::uint64_t m) { return m > 2 && (m & (m - 1)) == 0; };
+  return !(c == 3 || c == 5 || c == 9 || (loop_carried && (power(c - 1) || power(c + 1))));
+}
+bool arm64_keeps_mul(std::uint64_t c, bool w32) {
+  const std::uint64_t m = w32 ? c & 0xffffffffull : c;
+  const auto power_below_width = [w32](std::uint64_t v) {
+    return v > 1 && (v & (v - 1)) == 0 && std::countr_zero(v) < (w32 ? 32 : 64);
+  };
+  return m == 0 || !(power_below_width((m >> std::countr_zero(m)) - 1) || (m + 1 > 2 && power_below_width(m + 1)));
+}
+
+constexpr std::uint64_t kMulConstants[] = {3, 5, 9, 6, 10, 12, 18, 20, 24, 36, 40, 72, 48, 15, 25, 27, 45, 81,
+                                           7, 31, 33, 17, 63, 65, 255, 257, 0x10001, 0x7fffffff, 11, 13, 0x55};
+constexpr std::uint64_t kWideMulConstants[] = {0x80000001ull, 0xffffffffull, 0x8000000000000001ull,
+                                               0x7fffffffffffffffull, 0xfffffffffffffffdull, 0x9e3779b97f4a7c15ull};
 
 }  // namespace
 
 TEST_CASE("multiplies by constants: lea, shift and add/sub forms", "[jit][opt][idioms]") {
-  // r0 mixes, per case, x * c with x = [r1]; a last case multiplies [r1+8], which dies there (the
-  // result may take x's register). Wide constants come from lddw.
-  std::vector<MulCase> cases;
-  for (const bool w32 : {false, true}) {
-    // arm64 folds (2^k + 1) << j and 2^k - 1 only: 25, 27, 45, 81 keep MUL there.
-    for (std::uint64_t c : {3, 5, 9, 6, 10, 12, 18, 20, 24, 36, 40, 72, 48, 15})
-      cases.push_back({c, w32, false, false});
-    for (std::uint64_t c : {25, 27, 45, 81}) cases.push_back({c, w32, false, true});
-    for (std::uint64_t c : {7, 31, 33, 17, 63, 65, 255, 257, 0x10001, 0x7fffffff}) cases.push_back({c, w32, false, false});
-    for (std::uint64_t c : {11, 13, 0x55}) cases.push_back({c, w32, true, true});
-  }
-  cases.push_back({0x80000001ull, true, false, false});            // 2^31 + 1, 32 bits: shl 31
-  cases.push_back({0xffffffffull, false, false, false});           // 2^32 - 1
-  cases.push_back({0xffffffffull, true, true, true});              // -1 in 32 bits: kept
-  cases.push_back({0x8000000000000001ull, false, false, false});   // 2^63 + 1
-  cases.push_back({0x7fffffffffffffffull, false, false, false});   // 2^63 - 1
-  cases.push_back({0xfffffffffffffffdull, false, true, true});     // -3: kept
-  cases.push_back({0x9e3779b97f4a7c15ull, false, true, true});     // accum8's golden ratio: kept
-
+  // r0 mixes, per case, x * c with x = [r1] (32 and 64 bits; wide constants from lddw), then a
+  // multiply of [r1+8], which dies there (the result may take x's register).
   std::string text = "ldxdw %r6, [%r1]\nmov %r0, 0\n";
   [[maybe_unused]] std::size_t x86_muls = 0, arm64_muls = 0;
-  for (const auto& m : cases) {
-    const std::string s = m.w32 ? "32" : "";
-    const bool wide = m.c > 0x7fffffffull;
-    if (wide) text += "lddw %r5, " + std::to_string(m.c) + "\n";
-    text += "mov %r3, %r6\nmul" + s + " %r3, " + (wide ? std::string("%r5") : std::to_string(m.c)) + "\n";
+  auto add_case = [&](std::uint64_t c, bool w32) {
+    const std::string s = w32 ? "32" : "";
+    const bool wide = c > 0x7fffffffull;
+    if (wide) text += "lddw %r5, " + std::to_string(c) + "\n";
+    text += "mov %r3, %r6\nmul" + s + " %r3, " + (wide ? std::string("%r5") : std::to_string(c)) + "\n";
     text += "mov %r4, %r0\nrsh %r4, 3\nadd %r0, %r4\nxor %r0, %r3\n";
-    x86_muls += m.x86_mul;
-    arm64_muls += m.arm64_mul;
+    x86_muls += x86_keeps_mul(w32 ? c & 0xffffffffull : c, false);
+    arm64_muls += arm64_keeps_mul(c, w32);
+  };
+  for (const bool w32 : {false, true}) {
+    for (const auto c : kMulConstants) add_case(c, w32);
+    for (const auto c : kWideMulConstants)
+      if (!w32 || c == 0x80000001ull || c == 0xffffffffull) add_case(c, w32);
   }
   text += "ldxdw %r3, [%r1+8]\nmul %r3, 33\nadd %r0, %r3\nexit\n";
+  x86_muls += x86_keeps_mul(33, false);
+  arm64_muls += arm64_keeps_mul(33, false);
   const auto program = assemble_program(text, "mul_constants");
-  for (const auto a : kEdgeWords) {
-    INFO("x " << a);
-    check_tier_equals_interpreter(program, two_words(a, a ^ 0x5555));
-  }
-  const auto listing = optimized_listing(program);
+  const auto listing = listing_after_edge_runs(program, [](std::uint64_t x) -> std::uint64_t { return x ^ 0x5555; });
   INFO(listing);
 #if defined(__x86_64__)
   CHECK(instructions(listing, "imul") == x86_muls);
-  CHECK(instructions(listing, "lea") >= 18 * 2);
+  CHECK(instructions(listing, "lea") >= 6);
 #elif defined(__aarch64__)
   CHECK(instructions(listing, "mul") == arm64_muls);
 #endif
+}
+
+TEST_CASE("multiplies by constants: a one-block loop's accumulator", "[jit][opt][idioms]") {
+  // acc = acc * c + [r1 + 8 * (i & 1)] for i < 5, from acc = [r1]: loop-carried, so x86-64 takes
+  // shl and add/sub for 2^k +- 1 (2 cycles on the chain where imul takes 3).
+  for (const std::uint64_t c : {31ull, 33ull, 7ull, 17ull, 3ull, 11ull})
+    for (const bool w32 : {false, true}) {
+      const std::string s = w32 ? "32" : "";
+      const std::string text = "ldxdw %r0, [%r1]\nmov %r2, 0\nloop:\nmul" + s + " %r0, " + std::to_string(c) +
+                               "\nmov %r3, %r2\nand %r3, 1\nlsh %r3, 3\nmov %r4, %r1\nadd %r4, %r3\nldxdw %r3, [%r4]\n"
+                               "add %r0, %r3\nadd %r2, 1\njlt %r2, 5, loop\nexit\n";
+      INFO(text);
+      const auto program = assemble_program(text, "mul_loop");
+      const auto listing = listing_after_edge_runs(program, [](std::uint64_t x) -> std::uint64_t { return ~x; });
+      INFO(listing);
+#if defined(__x86_64__)
+      CHECK(instructions(listing, "imul") == (x86_keeps_mul(w32 ? c & 0xffffffffull : c, true) ? 1u : 0u));
+#elif defined(__aarch64__)
+      CHECK(instructions(listing, "mul") == (arm64_keeps_mul(c, w32) ? 1u : 0u));
+#endif
+    }
 }
 
 TEST_CASE("movbe: a load and the byte swap of its width right after it", "[jit][opt][idioms]") {
@@ -107,13 +139,9 @@ TEST_CASE("movbe: a load and the byte swap of its width right after it", "[jit][
       "ldxw %r3, [%r1+9]\nadd %r3, 1\nbe32 %r3\nlsh %r3, 6\nxor %r0, %r3\n"
       "exit\n",
       "movbe");
-  for (const auto a : kEdgeWords) {
-    INFO("words " << a);
-    check_tier_equals_interpreter(program, two_words(a, a * 0x9e3779b97f4a7c15ull + 0x80));
-  }
-#if defined(__x86_64__)
-  const auto listing = optimized_listing(program);
+  const auto listing = listing_after_edge_runs(program, [](std::uint64_t x) -> std::uint64_t { return x * 0x9e3779b97f4a7c15ull + 0x80; });
   INFO(listing);
+#if defined(__x86_64__)
   CHECK(instructions(listing, "movbe") == (jit::x86_64::host_has_movbe() ? 4u : 0u));
 #endif
 }
@@ -143,17 +171,11 @@ TEST_CASE("bextr: an and and a right shift by constants extracting one bit field
       "mov %r3, %r6\nand %r3, 0xff\nmov %r5, 0\nrsh %r3, %r5\nlsh %r3, 19\nadd %r0, %r3\n"
       "exit\n",
       "bextr");
-  for (const auto a : kEdgeWords) {
-    INFO("word " << a);
-    check_tier_equals_interpreter(program, two_words(a, 0));
-  }
-#if defined(__x86_64__)
-  const auto listing = optimized_listing(program);
+  const auto listing = listing_after_edge_runs(program, [](std::uint64_t) -> std::uint64_t { return 0; });
   INFO(listing);
+#if defined(__x86_64__)
   CHECK(instructions(listing, "bextr") == (jit::x86_64::host_has_bmi1() ? 8u : 0u));
 #elif defined(__aarch64__)
-  const auto listing = optimized_listing(program);
-  INFO(listing);
   CHECK(instructions(listing, "ubfx") == 8u);
 #endif
 }
