@@ -14,6 +14,7 @@
 #include <asmjit/arm/a64utils.h>
 
 #include <algorithm>
+#include <bit>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,6 +22,7 @@
 #include "jit/arm64/access_check.hpp"
 #include "jit/arm64/instruction_forms.hpp"
 #include "jit/native_assembly.hpp"
+#include "jit/opt/bit_field.hpp"
 #include "jit/opt/listing_notes.hpp"
 #include "jit/opt/moves.hpp"
 #include "jit/opt/regalloc.hpp"
@@ -135,7 +137,7 @@ class OptEmitter {
       a_.b_ne(clear);
     }
 
-    plan_shift_folds();
+    plan_folds();
     auto plan = opt::emission_plan(fn_, al_);
     alias_ = std::move(plan.alias);
     for (const auto& placed : plan.blocks) {
@@ -393,14 +395,21 @@ class OptEmitter {
   /// was) reads the source as `Rm, LSL/LSR/ASR #n`; the shift emits nothing (fold_user_). So does a
   /// branch's compare (CMP/TST, shifted register) whose right operand is such a shift, unless the
   /// latch's back-edge moves go before the compare (they may overwrite the shift's source).
-  void plan_shift_folds() {
+  /// Bit-field extracts first (opt/bit_field.hpp: `ubfx t, x, #s, #len` for an and and a shift), then
+  /// shifted-register operands among what they left.
+  void plan_folds() {
     std::vector<std::uint32_t> uses(fn_.values.size(), 0);
     for (const auto& v : fn_.values)
       if (!v.dead)
         for (auto a : v.args) ++uses[a];
+    fields_ = opt::plan_bit_fields(fn_, uses, std::vector<bool>(fn_.values.size(), false));
+    plan_shift_folds(uses);
+  }
+  void plan_shift_folds(const std::vector<std::uint32_t>& uses) {
     fold_user_.assign(fn_.values.size(), opt::kNoValue);
     auto foldable = [&](ValueId shift, const Inst& user) {
       const Inst& s = val(shift);
+      if (fields_.part[shift] || fields_.field[shift].len != 0) return false;  // an extract's
       if (s.op != Op::Alu || uses[shift] != 1 || s.width != user.width || !fn_.is_const(s.args[1])) return false;
       if (s.kind != Kind::Lsh && s.kind != Kind::Rsh && s.kind != Kind::Arsh) return false;
       return (static_cast<std::uint64_t>(val(s.args[1]).imm) & (s.width - 1u)) != 0;
@@ -410,6 +419,10 @@ class OptEmitter {
       for (auto id : fn_.blocks[b].insts) {
         const Inst& i = val(id);
         if (i.dead || i.op == Op::Const) continue;
+        if (fields_.part[id] || fields_.field[id].len != 0) {  // emits an extract or nothing
+          prev = id;
+          continue;
+        }
         if (prev != opt::kNoValue && i.op == Op::Branch && i.args[1] == prev && i.args[0] != prev &&
             !fn_.is_const(i.args[0]) && foldable(prev, i) && opt::hoisted_latch_edge(fn_, al_, b) < 0) {
           fold_user_[id] = prev;
@@ -471,6 +484,7 @@ class OptEmitter {
   const Inst* flags_of_ = nullptr;  // the Select whose comparison set the live flags, or none
   static constexpr ValueId kFoldedAway = opt::kNoValue - 1;
   std::vector<ValueId> fold_user_;  // per value: the shift an operation reads shifted, or kFoldedAway for that shift
+  opt::BitFieldPlan fields_;        // ubfx (opt/bit_field.hpp)
 };
 
 // T = A op (S shift #n), the shift plan_shift_folds folded into the operation (Add/subtract and
@@ -518,6 +532,12 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       return {};
     case Op::Alu:
       if (fold_user_[id] == kFoldedAway) return {};  // its user reads it as a shifted register
+      if (fields_.part[id]) return {};                 // its user extracts from its operand (plan_folds)
+      if (const opt::BitField& f = fields_.field[id]; f.len != 0) {
+        a_.ubfx(gp(target(id), i.width == 64), use(f.x, kResult, i.width == 64), Imm(f.start), Imm(f.len));
+        finish(id);
+        return {};
+      }
       return emit_alu(id);
     case Op::MovSx: {
       // Bitfield: SBFM aliases SXTB/SXTH/SXTW; the 32-bit forms write W, zero-extending past bit 31.
@@ -672,9 +692,26 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
       break;
     }
     case Kind::Mul: {
-      // MADD with the zero register: the low 32/64 bits of a product are the same signed or unsigned.
+      // x * (2^k + 1) << j: add t, x, x, lsl #k (then lsl #j); x * (2^k - 1): lsl x17, x, #k; sub t,
+      // x17, x — one or two 1-cycle operations where MUL takes 3 or more after the constant's MOVZ/MOVK
+      // (hashes' `h * 33`, `fold * 31`). Else MADD with the zero register: the low 32/64 bits of a
+      // product are the same signed or unsigned.
       const a64::Gp A = use(a, kResult, w64);
-      a_.mul(T, A, use(b, kOperand, w64));
+      const unsigned width = w64 ? 64u : 32u;
+      const auto power = [width](std::uint64_t m) {  // k where m = 2^k, 0 < k < width; else 0
+        return m > 1 && (m & (m - 1)) == 0 && static_cast<unsigned>(std::countr_zero(m)) < width
+                   ? static_cast<unsigned>(std::countr_zero(m)) : 0u;
+      };
+      const unsigned low = b_const && value ? static_cast<unsigned>(std::countr_zero(value)) : 0u;
+      if (const unsigned k = b_const && value ? power((value >> low) - 1) : 0u) {
+        a_.add(T, A, A, arm::lsl(k));
+        if (low) a_.lsl(T, T, Imm(low));
+      } else if (const unsigned k2 = b_const ? power(value + 1) : 0u; k2 > 1) {
+        a_.lsl(gp(kOperand, w64), A, Imm(k2));
+        a_.sub(T, gp(kOperand, w64), A);
+      } else {
+        a_.mul(T, A, use(b, kOperand, w64));
+      }
       break;
     }
     case Kind::Div: case Kind::SDiv: case Kind::Mod: case Kind::SMod: {

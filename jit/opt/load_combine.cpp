@@ -9,8 +9,9 @@
 // plus a constant (add/sub-constant chains, as address folding does) with the same index and scale
 // when indexed. They must tile [L, L + W) without gaps or overlaps, W in {2, 4, 8}, and each leaf
 // must sit where the order puts it: little-endian, shifted by 8 * (its offset - L), gives
-// `Load W bytes at L`; big-endian (byte leaves only), the byte at L + k shifted by 8 * (W - 1 - k),
-// gives `Bswap W (Load W bytes at L)`. Every bit a leaf contributes must survive each node on its way
+// `Load W bytes at L`; big-endian, the byte at L + k shifted by 8 * (W - 1 - k), gives `Bswap W
+// (Load W bytes at L)`. Big-endian leaves are byte loads or 2/4-byte loads under a byte swap of
+// their width (`ntohs(*(u16 *)p) << 16 | ntohs(*(u16 *)(p + 2))`: the swap's bits are the leaf's). Every bit a leaf contributes must survive each node on its way
 // up (a 32-bit node keeps 32 bits), so the tree's value is exactly the loaded bytes, zero-extended.
 //
 // Where: the root becomes the load (big-endian: the load goes right before it and the root becomes
@@ -38,8 +39,9 @@ constexpr std::size_t kMaxLeaves = 8;
 constexpr std::size_t kMaxNodes = 32;
 
 struct Leaf {
-  ValueId id;
+  ValueId id;      // the load
   unsigned shift;  // bits, relative to the root's value
+  bool swapped;    // read through a byte swap of the load's whole width (its bytes in big-endian order)
 };
 
 struct Tree {
@@ -60,6 +62,21 @@ bool const_below(const Function& fn, ValueId v, unsigned limit, unsigned& value)
   if (c == 0 || c >= limit) return false;
   value = static_cast<unsigned>(c);
   return true;
+}
+
+bool is_leaf_load(const Function& fn, ValueId v) {
+  const Inst& i = fn.values[v];
+  return i.op == Op::Load && !i.sx && !i.checked && (i.bits == 1 || i.bits == 2 || i.bits == 4);
+}
+
+/// The load v swaps whole, when v is a 16- or 32-bit byte swap (ToBe on these little-endian hosts, or
+/// Bswap; both zero-extend) of a leaf load of 2 or 4 bytes: `ntohs(*(u16 *)p)`. Else kNoValue.
+ValueId swapped_load(const Function& fn, ValueId v) {
+  const Inst& i = fn.values[v];
+  if (i.op != Op::Unary || (i.kind != isa::Kind::ToBe && i.kind != isa::Kind::Bswap) || (i.bits != 16 && i.bits != 32))
+    return kNoValue;
+  const ValueId load = resolve(fn, i.args[0]);
+  return is_leaf_load(fn, load) && 8u * fn.values[load].bits == i.bits ? load : kNoValue;
 }
 
 /// Collects v's tree at `shift` bits above the root's bit 0; every bit a leaf brings must stay below
@@ -85,9 +102,11 @@ void collect(const Function& fn, ValueId v, unsigned shift, unsigned limit, Tree
     if (tree.nodes.size() >= kMaxNodes) return void(tree.ok = false);
     tree.nodes.push_back(v);
     collect(fn, i.args[0], shift, std::min(limit, shift + 32), tree);
-  } else if (i.op == Op::Load && !i.sx && !i.checked && (i.bits == 1 || i.bits == 2 || i.bits == 4) &&
-             shift + 8u * i.bits <= limit && tree.leaves.size() < kMaxLeaves) {
-    tree.leaves.push_back(Leaf{v, shift});
+  } else if (is_leaf_load(fn, v) && shift + 8u * i.bits <= limit && tree.leaves.size() < kMaxLeaves) {
+    tree.leaves.push_back(Leaf{v, shift, false});
+  } else if (const ValueId load = swapped_load(fn, v);
+             load != kNoValue && shift + i.bits <= limit && tree.leaves.size() < kMaxLeaves) {
+    tree.leaves.push_back(Leaf{load, shift, true});
   } else {
     tree.ok = false;
   }
@@ -168,6 +187,7 @@ class Combiner {
     struct Piece {
       std::int64_t off;
       unsigned bytes, shift;
+      bool swapped;
     };
     std::vector<Piece> pieces;
     std::uint32_t earliest = position_[root];
@@ -176,7 +196,7 @@ class Combiner {
       if (load.block != b) return false;
       const Address a = address_of(fn_, load);
       if (a.root != at.root || a.index != at.index || a.scale != at.scale) return false;
-      pieces.push_back(Piece{a.off, load.bits, leaf.shift});
+      pieces.push_back(Piece{a.off, load.bits, leaf.shift, leaf.swapped});
       earliest = std::min(earliest, position_[leaf.id]);
     }
     std::sort(pieces.begin(), pieces.end(), [](const Piece& x, const Piece& y) { return x.off < y.off; });
@@ -191,8 +211,9 @@ class Combiner {
     bool little = true, big = true;
     for (const Piece& p : pieces) {
       const auto byte = static_cast<unsigned>(p.off - low);
-      little = little && p.shift == 8 * byte;
-      big = big && p.bytes == 1 && p.shift == 8 * (width - 1 - byte);
+      little = little && !p.swapped && p.shift == 8 * byte;
+      // The piece's first byte lands highest: bits 8 * (width - byte) - 8 down to its last byte's.
+      big = big && (p.swapped || p.bytes == 1) && p.shift == 8 * (width - p.bytes - byte);
     }
     if (!little && !big) return false;
     // The bytes are read at the root: nothing between the first leaf and it may write memory.

@@ -50,6 +50,8 @@ X86Emitter::X86Emitter(const CompileRequest& req, x86::Assembler& a)
 }
 
 bool host_has_bmi2() { return CpuInfo::host().features().x86().hasBMI2(); }
+bool host_has_movbe() { return CpuInfo::host().features().x86().hasMOVBE(); }
+bool host_has_bmi1() { return CpuInfo::host().features().x86().hasBMI(); }
 
 X86Emitter::Gp X86Emitter::sized(unsigned bpf_reg, unsigned bits) {
   const auto id = host_id_of_bpf(bpf_reg);

@@ -119,5 +119,9 @@ class X86Emitter : public EmitDriver<X86Emitter, asmjit::Label> {
 
 /// True when this CPU has BMI2 (what register shifts use unless CompileRequest::baseline_isa_only).
 bool host_has_bmi2();
+/// True when this CPU has MOVBE (the optimizing tier's load + byte swap).
+bool host_has_movbe();
+/// True when this CPU has BMI1 (the optimizing tier's bextr).
+bool host_has_bmi1();
 
 }  // namespace bpfvm::jit::x86_64

@@ -10,11 +10,13 @@
 #include <asmjit/x86.h>
 
 #include <algorithm>
+#include <bit>
 #include <iterator>
 #include <optional>
 #include <string>
 
 #include "jit/native_assembly.hpp"
+#include "jit/opt/bit_field.hpp"
 #include "jit/opt/listing_notes.hpp"
 #include "jit/opt/moves.hpp"
 #include "jit/opt/regalloc.hpp"
@@ -80,6 +82,7 @@ class OptEmitter {
   OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al,
              const std::vector<FunctionEntry>& functions, const std::vector<bool>& line_heads)
       : fn_(fn), a_(a), al_(al), functions_(functions), bmi2_(!req.baseline_isa_only && host_has_bmi2()),
+        movbe_(!req.baseline_isa_only && host_has_movbe()), bmi1_(!req.baseline_isa_only && host_has_bmi1()),
         counting_(req.variant != Variant::Fast), checked_(req.variant == Variant::Checked),
         zero_stack_(req.zero_stack || counting_), program_code_(req.program_code), line_heads_(line_heads) {
     if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
@@ -143,6 +146,15 @@ class OptEmitter {
     placed_ = std::move(plan.blocks);
     block_start_.assign(fn_.blocks.size(), 0);
     block_end_.assign(fn_.blocks.size(), 0);
+    std::vector<std::uint32_t> uses(fn_.values.size(), 0);
+    for (const auto& v : fn_.values)
+      if (!v.dead)
+        for (auto a : v.args) ++uses[a];
+    plan_movbe(uses);
+    // bextr (opt/bit_field.hpp): one operation fewer on x's path, `r11 = start | len << 8` an
+    // immediate move off it.
+    fields_ = {std::vector<opt::BitField>(fn_.values.size()), std::vector<bool>(fn_.values.size(), false)};
+    if (bmi1_) fields_ = opt::plan_bit_fields(fn_, uses, movbe_load_);
     for (const auto& placed : placed_) {
       // Loop heads start on a kLoopAlignBytes boundary, as in the baseline tier.
       if (placed.loop_head) a_.align(AlignMode::kCode, line_heads_[placed.id] ? kLineBytes : kLoopAlignBytes);
@@ -410,6 +422,34 @@ class OptEmitter {
   Result<void> emit_alu(ValueId id);
   void emit_rotate(ValueId id);
   bool emit_lea(ValueId id);
+  /// movbe: a 32- or 64-bit byte swap (ToBe, Bswap) of an unchecked zero-extending load of its width
+  /// that nothing else reads and that comes right before it (constants aside: no code runs between,
+  /// so the load's address registers are as they were) is one `movbe r, [address]`, the load
+  /// emitting nothing (movbe_load_). ntohl/be64 reads and load combining's big-endian trees.
+  void plan_movbe(const std::vector<std::uint32_t>& uses) {
+    movbe_load_.assign(fn_.values.size(), false);
+    if (!movbe_) return;
+    for (const auto& block : fn_.blocks) {
+      ValueId prev = opt::kNoValue;
+      for (auto id : block.insts) {
+        const Inst& i = val(id);
+        if (i.dead || i.op == Op::Const) continue;
+        if (prev != opt::kNoValue && i.op == Op::Unary && (i.kind == Kind::ToBe || i.kind == Kind::Bswap) &&
+            i.bits >= 32 && i.args[0] == prev && uses[prev] == 1) {
+          const Inst& load = val(prev);
+          if (load.op == Op::Load && !load.sx && !load.checked && 8u * load.bits == i.bits) movbe_load_[prev] = true;
+        }
+        prev = id;
+      }
+    }
+  }
+  bool emit_mul_by_constant(ValueId id);
+  /// A constant operand's value (Const, or a ConstInReg LICM hoisted), at `width` bits.
+  std::optional<std::uint64_t> constant_at(ValueId v, unsigned width) const {
+    const Inst& c = val(v);
+    if (c.op != Op::Const && c.op != Op::ConstInReg) return std::nullopt;
+    return static_cast<std::uint64_t>(c.imm) & (width == 64 ? ~0ull : 0xffffffffull);
+  }
   void emit_divmod(opt::BlockId blk, ValueId id);
   std::uint64_t regs_live_after(opt::BlockId blk, ValueId id) const;
   Result<x86::CondCode> emit_compare(const Inst& i);
@@ -425,6 +465,10 @@ class OptEmitter {
   const opt::Allocation& al_;
   const std::vector<FunctionEntry>& functions_;  // entry labels of every function of the build
   bool bmi2_;
+  bool movbe_;       // the host has MOVBE and the request allows it
+  std::vector<bool> movbe_load_;  // per value: a Load its byte swap reads with movbe (it emits nothing)
+  bool bmi1_;        // the host has BMI1 (bextr) and the request allows it
+  opt::BitFieldPlan fields_;  // bextr (opt/bit_field.hpp), BMI1 hosts only
   bool counting_;    // counted or checked build: JitState* in r12, Op::Charge pays the budget
   bool checked_;     // checked build: Op::Frames publishes the frames as the run's stack
   bool zero_stack_;
@@ -482,7 +526,16 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
     case Op::ConstInReg:  // a wide constant loaded once before a loop (licm.cpp)
       if (al_.reg[id] >= 0 || al_.slot[id] >= 0) emit_move(loc(id), {Loc::Kind::Imm, i.imm});
       return {};
-    case Op::Alu: return emit_alu(id);
+    case Op::Alu:
+      if (fields_.part[id]) return {};  // plan_bit_fields: its user extracts from its operand
+      if (const opt::BitField& f = fields_.field[id]; f.len != 0) {
+        const x86::Gp T = gp(target(id), i.width == 64), A = use(f.x, kScratch2, i.width == 64);
+        a_.mov(x86::r11d, imm(f.start | f.len << 8));
+        a_.bextr(T, A, gp(kScratch, i.width == 64));
+        finish(id);
+        return {};
+      }
+      return emit_alu(id);
     case Op::Rotate: emit_rotate(id); return {};
     case Op::MovSx: {
       const auto t = target(id);
@@ -497,6 +550,12 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
     }
     case Op::Unary: {
       const auto t = target(id);
+      if (movbe_load_[i.args[0]]) {  // plan_movbe: the swap reads the load's memory
+        const Inst& load = val(i.args[0]);
+        a_.movbe(gp(t, i.bits == 64), address(load, load.bits));
+        finish(id);
+        return {};
+      }
       const x86::Gp src = use(i.args[0], kScratch2);
       switch (i.kind) {
         case Kind::Neg:  // neg and bswap of a 32-bit register zero-extend: no copy onto itself first
@@ -529,6 +588,7 @@ Result<void> OptEmitter::emit_inst(opt::BlockId b, ValueId id) {
       return {};
     }
     case Op::Load: {
+      if (movbe_load_[id]) return {};  // its byte swap reads it (plan_movbe)
       const auto t = target(id);
       const auto m = access(i, false);
       if (i.sx) {
@@ -658,17 +718,7 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
     }
     case Kind::Add: case Kind::Sub: case Kind::Or: case Kind::And: case Kind::Xor: case Kind::Mul: {
       if (emit_lea(id)) return {};
-      if (i.kind == Kind::Mul && fn_.is_const(b) && !fn_.is_const(a)) {
-        // x * 3, 5, 9: lea t, [x + x*2/4/8] (1-2 cycles; imul takes 3 — saturate's and alu32's
-        // loop-carried `acc * 3 + s`, `h * 9`). The low 32 bits of the sum are a 32-bit product's.
-        const auto c = static_cast<std::uint64_t>(val(b).imm) & (w64 ? ~0ull : 0xffffffffull);
-        if (c == 3 || c == 5 || c == 9) {
-          const x86::Gp A = use(a, kScratch2, true);
-          a_.lea(T, x86::ptr(A, A, c == 3 ? 1u : c == 5 ? 2u : 3u));
-          finish(id);
-          return {};
-        }
-      }
+      if (i.kind == Kind::Mul && fn_.is_const(b) && !fn_.is_const(a) && emit_mul_by_constant(id)) return {};
       const bool commutative = i.kind != Kind::Sub;
       if (in_reg(b, t) && !in_reg(a, t)) {
         if (commutative) {
@@ -701,6 +751,45 @@ Result<void> OptEmitter::emit_alu(ValueId id) {
     default:
       return unsupported(i, "ALU operation");
   }
+}
+
+// x * c without imul (3 cycles) where that measured faster (bench_jit_vs_kernel, interleaved with
+// main's build; bench/README.md "Multiplies, bit-field extracts, movbe"): 3, 5, 9 as lea t, [x +
+// x*2/4/8] (saturate's and alu32's loop-carried `acc * 3 + s`, `h * 9`); 2^k ± 1 as shl and add/sub
+// of x (2 cycles, 3 instructions) only for an accumulator carried around a one-block loop — x a phi
+// of the multiply's own block, in a register: stride's `acc = acc * 31 + w` 223 -> 183 ns. Elsewhere
+// the extra instructions cost more than the cycle: strlen's `acc * 33` after an inner loop 498 ->
+// 526 ns, spill16's sixteen unrolled spilled chains 294 -> 328, memcmp8's `* 7` 91 -> 98; two leas
+// (x 15, 25, 27) and lea + shl showed no gain. Each form's low 32 bits are a 32-bit product's.
+bool OptEmitter::emit_mul_by_constant(ValueId id) {
+  const Inst& i = val(id);
+  const bool w64 = i.width == 64;
+  const auto c = static_cast<std::uint64_t>(val(i.args[1]).imm) & (w64 ? ~0ull : 0xffffffffull);
+  const auto t = target(id);
+  if (c == 3 || c == 5 || c == 9) {
+    const x86::Gp A = use(i.args[0], kScratch2, true);
+    a_.lea(gp(t, w64), x86::ptr(A, A, c == 3 ? 1u : c == 5 ? 2u : 3u));
+    finish(id);
+    return true;
+  }
+  const Inst& x = val(i.args[0]);
+  if (x.op != Op::Phi || x.block != i.block || loc(i.args[0]).kind != Loc::Kind::Reg) return false;
+  const unsigned width = w64 ? 64u : 32u;
+  const auto log2_exact = [width](std::uint64_t m) {
+    return m != 0 && (m & (m - 1)) == 0 && static_cast<unsigned>(std::countr_zero(m)) < width
+               ? static_cast<unsigned>(std::countr_zero(m)) : 0u;
+  };
+  const unsigned plus_shift = log2_exact(c - 1), minus_shift = log2_exact(c + 1);
+  if (plus_shift <= 1 && minus_shift <= 1) return false;
+  // t may be x's register (x dies here): keep x in r10 then.
+  const x86::Gp T = gp(t, w64), A = use(i.args[0], kScratch2, w64);
+  const x86::Gp X = A.id() == t ? gp(kScratch2, w64) : A;
+  if (A.id() == t) a_.mov(X, T);
+  else a_.mov(T, X);
+  a_.shl(T, imm(plus_shift > 1 ? plus_shift : minus_shift));
+  if (plus_shift > 1) a_.add(T, X); else a_.sub(T, X);
+  finish(id);
+  return true;
 }
 
 // Op::Rotate (rotate_idiom.cpp). A constant amount: rorx (BMI2: three operands, flags untouched; a

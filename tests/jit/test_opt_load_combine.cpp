@@ -131,6 +131,18 @@ TEST_CASE("load combining: big-endian trees are one load and a byte swap", "[jit
        "ldxb %r0, [%r4+30]\nlsh32 %r0, 24\nldxb %r3, [%r4+31]\nlsh32 %r3, 16\nor32 %r0, %r3\nldxb %r3, [%r4+32]\n"
        "lsh32 %r3, 8\nor32 %r0, %r3\nldxb %r3, [%r4+33]\nor32 %r0, %r3\n", 4, 1, 1},
       {"eight bytes, most significant first (no narrow load left)", be64_tree(), 8, 0, 1},
+      {"ntohs halves: be16(2 bytes at 6) << 16 | be16(2 bytes at 8)",
+       "ldxh %r0, [%r4+6]\nbe16 %r0\nlsh %r0, 16\nldxh %r3, [%r4+8]\nbe16 %r3\nor %r0, %r3\n", 2, 1, 1},
+      {"ntohs halves in 32-bit operations, the low half first",
+       "ldxh %r3, [%r4+3]\nbe16 %r3\nldxh %r0, [%r4+1]\nbe16 %r0\nlsh32 %r0, 16\nor32 %r3, %r0\nmov %r0, %r3\n", 2, 1, 1},
+      {"ntohl halves: be32(4 bytes at 16) << 32 | be32(4 bytes at 20) (no narrow load left)",
+       "ldxw %r0, [%r4+16]\nbe32 %r0\nlsh %r0, 32\nldxw %r3, [%r4+20]\nbe32 %r3\nor %r0, %r3\n", 2, 0, 1},
+      {"a be16 leaf and two bytes",
+       "ldxh %r0, [%r4+40]\nbe16 %r0\nlsh %r0, 16\nldxb %r3, [%r4+42]\nlsh %r3, 8\nor %r0, %r3\nldxb %r3, [%r4+43]\n"
+       "or %r0, %r3\n", 3, 1, 1},
+      {"four ntohs quarters of 8 bytes, 2-byte aligned offsets",
+       "ldxh %r0, [%r4+2]\nbe16 %r0\nlsh %r0, 48\nldxh %r3, [%r4+4]\nbe16 %r3\nlsh %r3, 32\nor %r0, %r3\n"
+       "ldxh %r3, [%r4+6]\nbe16 %r3\nlsh %r3, 16\nor %r0, %r3\nldxh %r3, [%r4+8]\nbe16 %r3\nor %r0, %r3\n", 4, 0, 1},
   };
   for (const auto& c : cases) check_combined(c);
   // A 2-byte load is zero above bit 16: the swap needs no zero-extension after it.
@@ -180,6 +192,13 @@ TEST_CASE("load combining: trees that do not read one tiled range stay narrow", 
        "ldxh %r0, [%r4+4]\nlsh32 %r0, 24\nlsh %r0, 8\nldxb %r3, [%r4+0]\nor %r0, %r3\nldxb %r3, [%r4+1]\nlsh %r3, 8\n"
        "or %r0, %r3\nldxh %r3, [%r4+2]\nlsh %r3, 16\nor %r0, %r3\nldxh %r3, [%r4+6]\nlsh %r3, 48\nor %r0, %r3\n",
        5, 5, 0},
+      {"be16 leaves in little-endian places (2 bytes at 2 swapped, shifted 16, over 2 bytes at 0)",
+       "ldxh %r0, [%r4+2]\nbe16 %r0\nlsh %r0, 16\nldxh %r3, [%r4+0]\nbe16 %r3\nor %r0, %r3\n", 2, 2, 0},
+      {"a be16 of a 4-byte load (its upper bytes dropped) where a be32 would tile 8 bytes",
+       "ldxw %r0, [%r4+0]\nbe16 %r0\nlsh %r0, 32\nldxw %r3, [%r4+4]\nbe32 %r3\nor %r0, %r3\n", 2, 2, 0},
+      {"a be16 leaf under a byte leaf's big-endian place (bytes 0..1 swapped at bit 8)",
+       "ldxh %r0, [%r4+0]\nbe16 %r0\nlsh %r0, 8\nldxb %r3, [%r4+2]\nor %r0, %r3\nldxb %r3, [%r4+3]\nlsh %r3, 24\n"
+       "or %r0, %r3\n", 3, 3, 0},
       {"loads from r1 itself (the context pointer in the kernel ABI)",
        "ldxb %r0, [%r1+1]\nlsh %r0, 8\nldxb %r3, [%r1+0]\nor %r0, %r3\n", 2, 2, 0},
   };
