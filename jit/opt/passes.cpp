@@ -346,6 +346,7 @@ constexpr std::pair<std::string_view, bool PassSet::*> kPassNames[] = {
     {"licm_loads", &PassSet::licm_loads},
     {"combine_loads", &PassSet::combine_loads},
     {"rotate", &PassSet::rotate},
+    {"unroll_loops", &PassSet::unroll_loops},
 };
 }  // namespace
 
@@ -378,6 +379,7 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
   }
   if (passes.rotate) recognize_rotates(fn);
   if (passes.strength_reduce) reduce_strength(fn);
+  if (passes.unroll_loops) unroll_loops(fn);
   if (passes.cse) eliminate_common_subexpressions(fn, passes.cse_loads, facts);
   if (passes.fold_addresses) fold_address_offsets(fn);
   if (passes.combine_loads) combine_narrow_loads(fn);
