@@ -34,6 +34,8 @@ constexpr std::uint32_t kFactors[] = {4, 2};
 constexpr std::uint32_t kMaxGrowth = 1024;
 // Trip counts are found by running the counter: at most this many steps.
 constexpr std::uint32_t kMaxSimulatedTrips = 1u << 16;
+// The counter's test reads the phi through at most this many constant adds.
+constexpr std::size_t kMaxTestedAdds = 3;
 constexpr BlockId kNoBlock = UINT32_MAX;
 
 /// Instructions a copied loop may hold: not calls (helpers, tail calls), budget charges, checked
@@ -174,10 +176,16 @@ class Unroller {
     if (const0 == const1) return false;
     const ValueId tested = const1 ? br.args[0] : br.args[1];
     const auto bound = static_cast<std::uint64_t>(fn_.values[const1 ? br.args[1] : br.args[0]].imm);
-    // tested is the phi, or the phi's next value.
+    // tested is the phi plus constants (its next value, clang's `i - 42` of a counter from 42):
+    // the adds from the phi up to it, innermost last.
+    std::vector<const Inst*> adds;
     ValueId phi = tested;
-    const Inst* t = &fn_.values[tested];
-    if (t->op == Op::Alu) phi = t->args[0];
+    while (fn_.values[phi].op == Op::Alu && adds.size() < kMaxTestedAdds) {
+      const Inst& a = fn_.values[phi];
+      if (a.kind != Kind::Add || !fn_.is_const(a.args[1])) return false;
+      adds.push_back(&a);
+      phi = a.args[0];
+    }
     const Inst& p = fn_.values[phi];
     if (p.op != Op::Phi || p.block != loop.head || p.dead) return false;
     const ValueId next = p.args[loop.back], init = p.args[1 - loop.back];
@@ -185,13 +193,14 @@ class Unroller {
     if (step.op != Op::Alu || step.kind != Kind::Add || step.args[0] != phi || !fn_.is_const(step.args[1]) ||
         !fn_.is_const(init))
       return false;
-    if (tested != phi && tested != next) return false;
-    const auto s = static_cast<std::uint64_t>(fn_.values[step.args[1]].imm);
-    const bool w64 = step.width == 64;
-    auto add = [&](std::uint64_t x) { return w64 ? vm::alu::add64(x, s) : vm::alu::add32(static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(s)); };
+    auto add = [&](const Inst& a, std::uint64_t x) {
+      const auto c = static_cast<std::uint64_t>(fn_.values[a.args[1]].imm);
+      return a.width == 64 ? vm::alu::add64(x, c) : vm::alu::add32(static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(c));
+    };
     std::uint64_t x = static_cast<std::uint64_t>(fn_.values[init].imm);
     for (std::uint32_t trip = 0; trip < kMaxSimulatedTrips; ++trip) {
-      const std::uint64_t value = tested == phi ? x : add(x);
+      std::uint64_t value = x;
+      for (auto a = adds.rbegin(); a != adds.rend(); ++a) value = add(**a, value);
       const auto holds = const1 ? condition_holds(br.kind, br.width == 64, value, bound)
                                 : condition_holds(br.kind, br.width == 64, bound, value);
       if (!holds) return false;
@@ -205,7 +214,7 @@ class Unroller {
           }
         return false;
       }
-      x = add(x);
+      x = add(step, x);
     }
     return false;
   }

@@ -379,11 +379,16 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
   }
   if (passes.rotate) recognize_rotates(fn);
   if (passes.strength_reduce) reduce_strength(fn);
-  if (passes.unroll_loops) unroll_loops(fn);
   if (passes.cse) eliminate_common_subexpressions(fn, passes.cse_loads, facts);
   if (passes.fold_addresses) fold_address_offsets(fn);
   if (passes.combine_loads) combine_narrow_loads(fn);
   if (passes.dce) eliminate_dead_code(fn);
+  // After load combining and DCE (a body's size is what remains of it); the copies' `index + k`
+  // go into their accesses' displacements.
+  if (passes.unroll_loops && unroll_loops(fn) != 0) {
+    if (passes.fold_addresses) fold_address_offsets(fn);
+    if (passes.dce) eliminate_dead_code(fn);
+  }
   if (passes.licm) hoist_loop_invariants(fn, passes.licm_loads, facts);
   if (passes.select) select_small_diamonds(fn);
 }
