@@ -32,8 +32,10 @@ constexpr std::uint32_t kMaxUnrolledBody = 64;
 constexpr std::uint32_t kFactors[] = {4, 2};
 // Instructions the copies may add to one function (compile time stays linear in the program).
 constexpr std::uint32_t kMaxGrowth = 1024;
-// Trip counts are found by running the counter: at most this many steps.
-constexpr std::uint32_t kMaxSimulatedTrips = 1u << 16;
+// Loops per function checked for reads after them (and unrolled).
+constexpr std::uint32_t kMaxLoopsTried = 64;
+// Trip counts are found by running the counter: at most this many steps per function.
+constexpr std::uint32_t kMaxSimulatedSteps = 1u << 16;
 // The counter's test reads the phi through at most this many constant adds.
 constexpr std::size_t kMaxTestedAdds = 3;
 constexpr BlockId kNoBlock = UINT32_MAX;
@@ -89,12 +91,14 @@ class Unroller {
   explicit Unroller(Function& fn) : fn_(fn), n0_(static_cast<BlockId>(fn.blocks.size())), after_(n0_) {}
 
   std::uint32_t run() {
-    std::uint32_t unrolled = 0, growth = 0;
+    std::uint32_t unrolled = 0, growth = 0, tried = 0;
     for (BlockId h = 1; h < n0_; ++h) {
       auto loop = find_loop(h);
       if (!loop || !find_counter(*loop)) continue;
       const auto added = loop->body * (loop->factor - 1);
       if (growth + added > kMaxGrowth) continue;
+      // Each try scans the function's values once: a bounded number of them keeps compile time linear.
+      if (++tried > kMaxLoopsTried) break;
       std::vector<OuterUse> uses;
       if (!outer_uses(*loop, uses)) continue;
       unroll(*loop, uses);
@@ -148,6 +152,7 @@ class Unroller {
         if (!copyable(i)) return std::nullopt;
         if (!shared(i) && !(b == h && i.op == Op::Phi)) ++loop.body;
       }
+      if (loop.body * kFactors[1] > kMaxUnrolledBody) return std::nullopt;  // (a bounded scan, too)
     }
     return loop;
   }
@@ -155,7 +160,7 @@ class Unroller {
   /// The counter: a head phi starting at a constant and stepped by a constant add, compared with a
   /// constant by a branch that runs on every iteration (its block dominates the latch). Sets the
   /// factor to the largest one dividing the trip count; false when there is none.
-  bool find_counter(Loop& loop) const {
+  bool find_counter(Loop& loop) {
     for (BlockId c = loop.latch;;) {
       if (try_counter(loop, c)) return true;
       // Up through single predecessors: each such block runs whenever its successor does.
@@ -165,7 +170,7 @@ class Unroller {
     }
   }
 
-  bool try_counter(Loop& loop, BlockId c) const {
+  bool try_counter(Loop& loop, BlockId c) {
     const Block& blk = fn_.blocks[c];
     const Inst& br = fn_.values[blk.insts.back()];
     if (br.op != Op::Branch) return false;
@@ -198,7 +203,7 @@ class Unroller {
       return a.width == 64 ? vm::alu::add64(x, c) : vm::alu::add32(static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(c));
     };
     std::uint64_t x = static_cast<std::uint64_t>(fn_.values[init].imm);
-    for (std::uint32_t trip = 0; trip < kMaxSimulatedTrips; ++trip) {
+    for (std::uint32_t trip = 0; steps_left_ > 0; ++trip, --steps_left_) {
       std::uint64_t value = x;
       for (auto a = adds.rbegin(); a != adds.rend(); ++a) value = add(**a, value);
       const auto holds = const1 ? condition_holds(br.kind, br.width == 64, value, bound)
@@ -426,6 +431,7 @@ class Unroller {
   std::vector<std::vector<BlockId>> after_;  // per original block, the copies placed after it
   std::vector<std::uint32_t> pos_;
   std::vector<BlockId> idom_;               // of the current CFG, computed when first needed
+  std::uint32_t steps_left_ = kMaxSimulatedSteps;
 };
 
 }  // namespace

@@ -127,6 +127,12 @@ TEST_CASE("unroll: counters of both widths, down-counting, phis swapping, a diam
                  "jeq %r3, 0, out\nadd %r4, %r3\nadd32 %r0, 1\njne32 %r0, 2, loop\n"
                  "out:\nmov %r0, %r4\nexit\n",
                  1, 4);
+  check_unrolled("a counter from 8 by 2 tested as i - 8 < 24 (csum16's shape): 12 trips",
+                 "mov %r0, 8\nmov %r4, 0\n"
+                 "loop:\nmov %r2, %r1\nadd %r2, %r0\nldxb %r3, [%r2+0]\njeq %r3, 0, out\nadd %r4, %r3\n"
+                 "add %r0, 2\nmov %r5, %r0\nadd %r5, -8\njlt %r5, 24, loop\n"
+                 "out:\nmov %r0, %r4\nexit\n",
+                 1, 4);
   check_unrolled("counting down 10 .. 1 with a signed test: 2 copies",
                  "mov %r0, 10\nmov %r4, 7\n"
                  "loop:\nmov %r2, %r1\nadd %r2, %r0\nldxb %r3, [%r2+0]\njeq %r3, 0, out\nmul %r4, 31\nadd %r4, %r3\n"
