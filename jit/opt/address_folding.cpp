@@ -87,6 +87,11 @@ std::uint32_t fold_address_offsets(Function& fn) {
         i.args.push_back(index);
         ++folded;
       }
+      // An index's own constants (an unrolled loop's copies read at `index + k`, loop_unroll.cpp).
+      if (const ValueId index = index_of(i); index != kNoValue) {
+        const ValueId left = fold_constants_into(fn, index, i.scale, disp);
+        if (left != index) i.args.back() = left, ++folded;
+      }
       if (base != i.args[0]) ++folded;
       i.args[0] = base;
       i.off = static_cast<std::int32_t>(disp);

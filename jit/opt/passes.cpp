@@ -346,6 +346,7 @@ constexpr std::pair<std::string_view, bool PassSet::*> kPassNames[] = {
     {"licm_loads", &PassSet::licm_loads},
     {"combine_loads", &PassSet::combine_loads},
     {"rotate", &PassSet::rotate},
+    {"unroll_loops", &PassSet::unroll_loops},
 };
 }  // namespace
 
@@ -382,6 +383,12 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
   if (passes.fold_addresses) fold_address_offsets(fn);
   if (passes.combine_loads) combine_narrow_loads(fn);
   if (passes.dce) eliminate_dead_code(fn);
+  // After load combining and DCE (a body's size is what remains of it); the copies' `index + k`
+  // go into their accesses' displacements.
+  if (passes.unroll_loops && unroll_loops(fn) != 0) {
+    if (passes.fold_addresses) fold_address_offsets(fn);
+    if (passes.dce) eliminate_dead_code(fn);
+  }
   if (passes.licm) hoist_loop_invariants(fn, passes.licm_loads, facts);
   if (passes.select) select_small_diamonds(fn);
 }

@@ -25,6 +25,7 @@ struct PassSet {
   bool licm_loads = true;      // with licm: loop-invariant loads no store in the loop may alias move too (licm.cpp)
   bool combine_loads = true;   // or/shift trees of adjacent narrow loads become one wide load (load_combine.cpp)
   bool rotate = true;          // `(x << n) | (x >> (W - n))` becomes one Op::Rotate (rotate_idiom.cpp)
+  bool unroll_loops = true;    // small counted loops copied 2 or 4 times, the counter tested in the last copy (loop_unroll.cpp)
 };
 
 /// All passes but those named, comma separated (the PassSet member names); InvalidArgument naming
@@ -98,6 +99,12 @@ std::uint32_t drop_proven_checks(Function& fn);
 /// Rotate idiom recognition (rotate_idiom.cpp): an or (xor, add for constant amounts) of a value
 /// shifted left and right by amounts that sum to the width becomes one Op::Rotate. Returns how many.
 std::uint32_t recognize_rotates(Function& fn);
+
+/// Loop unrolling (loop_unroll.cpp): a small innermost loop whose counter (a constant start, a
+/// constant step, a test against a constant on every iteration) gives a trip count divisible by 4 or
+/// 2 is copied that many times; the counter's test stays in the last copy, every other exit test in
+/// each. Fast builds only (loops with checked accesses or budget charges stay). Returns how many.
+std::uint32_t unroll_loops(Function& fn);
 
 /// Runs the enabled passes in their fixed order.
 void optimize(Function& fn, const PassSet& passes);

@@ -57,7 +57,7 @@ Allocated allocated(const vm::Program& program, std::uint8_t registers) {
   jit::CompileRequest req;
   req.program = &program;
   req.lddw_values = values;
-  auto fn = jit::opt::build_optimized(req, {});
+  auto fn = jit::opt::build_optimized(req, {.unroll_loops = false});  // the loops as written
   REQUIRE(fn);
   jit::opt::RegisterFile rf;
   for (std::uint8_t r = 0; r < registers; ++r) rf.allocatable.push_back(r);
@@ -513,7 +513,7 @@ TEST_CASE("select: a clamp inside a loop becomes a select, a loop-carried count 
       "add %r2, 1\n"
       "jne %r2, 8, loop\n"
       "exit\n");
-  const auto ir = ir_of(clamp, {});
+  const auto ir = ir_of(clamp, {.unroll_loops = false});  // one copy of the loop
   INFO(ir);
   CHECK(count_of(ir, "= select") == 1);
   CHECK(count_of(ir, "= br") == 1);  // the latch only
@@ -569,7 +569,7 @@ TEST_CASE("select: in a loop, 0/1 of a load compared with an invariant is a setc
   };
   const auto bytes = two_u64(0x00ff80017f10ff00, 0x80);  // r5 = 0x80: bytes below it: 00 01 7f 10 00
   const auto setcc = rank("");
-  const auto ir = ir_of(setcc, {});
+  const auto ir = ir_of(setcc, {.unroll_loops = false});  // one copy of the loop
   INFO(ir);
   CHECK(count_of(ir, "= select") == 1);
   CHECK(count_of(ir, "= br") == 1);

@@ -50,7 +50,7 @@ TEST_CASE("under register pressure a loop's base pointer keeps its register", "[
   for (int k = 0; k < 8; ++k) text += "ldxdw %r2, [%r10-" + std::to_string(8 * (k + 1)) + "]\nadd %r0, %r2\n";
   text += "ldxb %r2, [%r1+63]\nadd %r0, %r2\nexit\n";
   const auto program = assemble_program(text);
-  auto fn = optimized_function(program, test_helpers(), {});
+  auto fn = optimized_function(program, test_helpers(), {.unroll_loops = false});  // one copy of the loop
   const auto al = jit::opt::allocate_registers(fn, eight_registers());
   INFO(jit::opt::to_text(fn));
   CHECK(al.spilled > 0);
@@ -78,7 +78,7 @@ TEST_CASE("a loop counter and its increment share a register across an exit plac
       "add %r0, 1\njlt %r0, 32, loop\n"
       "mov %r0, 99\nexit\n"
       "stop:\nmul %r0, 3\nexit\n");
-  auto fn = optimized_function(program, test_helpers(), {});
+  auto fn = optimized_function(program, test_helpers(), {.unroll_loops = false});  // one copy of the loop
   const auto al = jit::opt::allocate_registers(fn, eight_registers());
   INFO(jit::opt::to_text(fn));
   int increments = 0;
