@@ -2,9 +2,12 @@
 // executes them; tests and the JITs' constant folding use them as the reference.
 #pragma once
 
-#include <cstdint>
 #include <bit>
+#include <cstdint>
 #include <limits>
+#include <optional>
+
+#include "vm/isa.hpp"
 
 namespace bpfvm::vm::alu {
 
@@ -111,5 +114,33 @@ constexpr bool jsgt32(u32 a, u32 b) { return s32(a) > s32(b); }
 constexpr bool jsge32(u32 a, u32 b) { return s32(a) >= s32(b); }
 constexpr bool jslt32(u32 a, u32 b) { return s32(a) < s32(b); }
 constexpr bool jsle32(u32 a, u32 b) { return s32(a) <= s32(b); }
+
+// By kind, for passes and tests that evaluate an instruction of isa.hpp on constants.
+#define BPFVM_BY_WIDTH(K, FN) \
+  case isa::Kind::K: return w64 ? FN##64(a, b) : FN##32(static_cast<u32>(a), static_cast<u32>(b));
+
+/// The ALU operation `kind` (mov included) at 64 bits, or at 32 on the operands' low halves (the
+/// result zero-extended); nullopt for a kind that is not a two-operand ALU operation.
+constexpr std::optional<u64> binary(isa::Kind kind, bool w64, u64 a, u64 b) {
+  switch (kind) {
+    BPFVM_BY_WIDTH(Add, add) BPFVM_BY_WIDTH(Sub, sub) BPFVM_BY_WIDTH(Mul, mul) BPFVM_BY_WIDTH(Div, div)
+    BPFVM_BY_WIDTH(SDiv, sdiv) BPFVM_BY_WIDTH(Mod, mod) BPFVM_BY_WIDTH(SMod, smod) BPFVM_BY_WIDTH(Or, bit_or)
+    BPFVM_BY_WIDTH(And, bit_and) BPFVM_BY_WIDTH(Xor, bit_xor) BPFVM_BY_WIDTH(Lsh, lsh) BPFVM_BY_WIDTH(Rsh, rsh)
+    BPFVM_BY_WIDTH(Arsh, arsh) BPFVM_BY_WIDTH(Mov, mov)
+    default: return std::nullopt;
+  }
+}
+
+/// The conditional jump `kind`'s condition at 64 bits, or at 32 (jmp32); nullopt for ja, calls, exit.
+constexpr std::optional<bool> condition(isa::Kind kind, bool w64, u64 a, u64 b) {
+  switch (kind) {
+    BPFVM_BY_WIDTH(Jeq, jeq) BPFVM_BY_WIDTH(Jne, jne) BPFVM_BY_WIDTH(Jgt, jgt) BPFVM_BY_WIDTH(Jge, jge)
+    BPFVM_BY_WIDTH(Jlt, jlt) BPFVM_BY_WIDTH(Jle, jle) BPFVM_BY_WIDTH(Jset, jset) BPFVM_BY_WIDTH(Jsgt, jsgt)
+    BPFVM_BY_WIDTH(Jsge, jsge) BPFVM_BY_WIDTH(Jslt, jslt) BPFVM_BY_WIDTH(Jsle, jsle)
+    default: return std::nullopt;
+  }
+}
+
+#undef BPFVM_BY_WIDTH
 
 }  // namespace bpfvm::vm::alu

@@ -55,21 +55,6 @@ bool copyable(const Inst& i) {
 /// Values every copy reads as they are: they have no location and no block-local meaning.
 bool shared(const Inst& i) { return i.op == Op::Const || i.op == Op::FramePtr || i.op == Op::Arg; }
 
-/// The interpreter's branch condition on constants.
-std::optional<bool> condition_holds(Kind kind, bool w64, std::uint64_t a, std::uint64_t b) {
-  namespace alu = vm::alu;
-  const auto a32 = static_cast<std::uint32_t>(a), b32 = static_cast<std::uint32_t>(b);
-#define BPFVM_COND(K, FN) \
-  case Kind::K: return w64 ? alu::FN##64(a, b) : alu::FN##32(a32, b32);
-  switch (kind) {
-    BPFVM_COND(Jeq, jeq) BPFVM_COND(Jne, jne) BPFVM_COND(Jgt, jgt) BPFVM_COND(Jge, jge) BPFVM_COND(Jlt, jlt)
-    BPFVM_COND(Jle, jle) BPFVM_COND(Jset, jset) BPFVM_COND(Jsgt, jsgt) BPFVM_COND(Jsge, jsge)
-    BPFVM_COND(Jslt, jslt) BPFVM_COND(Jsle, jsle)
-    default: return std::nullopt;
-  }
-#undef BPFVM_COND
-}
-
 struct Loop {
   BlockId head = 0, latch = 0;
   std::size_t back = 0;          // the latch's index in the head's preds (the phis' back-edge argument)
@@ -206,8 +191,8 @@ class Unroller {
     for (std::uint32_t trip = 0; steps_left_ > 0; ++trip, --steps_left_) {
       std::uint64_t value = x;
       for (auto a = adds.rbegin(); a != adds.rend(); ++a) value = add(**a, value);
-      const auto holds = const1 ? condition_holds(br.kind, br.width == 64, value, bound)
-                                : condition_holds(br.kind, br.width == 64, bound, value);
+      const auto holds = const1 ? vm::alu::condition(br.kind, br.width == 64, value, bound)
+                                : vm::alu::condition(br.kind, br.width == 64, bound, value);
       if (!holds) return false;
       if (*holds != stays0) {
         // The test leaves the loop at its (trip + 1)-th run.

@@ -49,21 +49,6 @@ void make_const(Inst& inst, std::uint64_t value) {
   inst.args.clear();
 }
 
-std::optional<std::uint64_t> eval_alu(Kind kind, bool w64, std::uint64_t a, std::uint64_t b) {
-  namespace alu = vm::alu;
-  const auto a32 = static_cast<std::uint32_t>(a), b32 = static_cast<std::uint32_t>(b);
-#define BPFVM_FOLD(K, FN) \
-  case Kind::K: return w64 ? alu::FN##64(a, b) : alu::FN##32(a32, b32);
-  switch (kind) {
-    BPFVM_FOLD(Add, add) BPFVM_FOLD(Sub, sub) BPFVM_FOLD(Mul, mul) BPFVM_FOLD(Div, div)
-    BPFVM_FOLD(SDiv, sdiv) BPFVM_FOLD(Or, bit_or) BPFVM_FOLD(And, bit_and) BPFVM_FOLD(Lsh, lsh)
-    BPFVM_FOLD(Rsh, rsh) BPFVM_FOLD(Mod, mod) BPFVM_FOLD(SMod, smod) BPFVM_FOLD(Xor, bit_xor)
-    BPFVM_FOLD(Arsh, arsh)
-    default: return std::nullopt;
-  }
-#undef BPFVM_FOLD
-}
-
 // Phis whose arguments all have a zero upper half: followed through at most this many phis (loops
 // close through phis; one already being looked at adds nothing new, so it counts as zero-upper).
 constexpr std::size_t kMaxPhisFollowed = 16;
@@ -245,7 +230,7 @@ void fold_constants(Function& fn, bool remove_zext) {
         case Op::Alu: {
           const bool w64 = i.width == 64;
           if (is_c(0) && is_c(1)) {
-            if (auto v = eval_alu(i.kind, w64, cval(0), cval(1))) make_const(i, *v);
+            if (auto v = vm::alu::binary(i.kind, w64, cval(0), cval(1))) make_const(i, *v);
             break;
           }
           if (remove_zext) narrow_zext_divide(fn, i);

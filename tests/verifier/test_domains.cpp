@@ -61,48 +61,9 @@ struct Sampler {
   }
 };
 
-u64 concrete(Kind k, int width, u64 a, u64 b) {
-  namespace alu = vm::alu;
-  const auto a32 = static_cast<std::uint32_t>(a), b32 = static_cast<std::uint32_t>(b);
-  const bool w = width == 64;
-  switch (k) {
-    case Kind::Add: return w ? alu::add64(a, b) : alu::add32(a32, b32);
-    case Kind::Sub: return w ? alu::sub64(a, b) : alu::sub32(a32, b32);
-    case Kind::Mul: return w ? alu::mul64(a, b) : alu::mul32(a32, b32);
-    case Kind::Div: return w ? alu::div64(a, b) : alu::div32(a32, b32);
-    case Kind::SDiv: return w ? alu::sdiv64(a, b) : alu::sdiv32(a32, b32);
-    case Kind::Mod: return w ? alu::mod64(a, b) : alu::mod32(a32, b32);
-    case Kind::SMod: return w ? alu::smod64(a, b) : alu::smod32(a32, b32);
-    case Kind::Or: return w ? alu::bit_or64(a, b) : alu::bit_or32(a32, b32);
-    case Kind::And: return w ? alu::bit_and64(a, b) : alu::bit_and32(a32, b32);
-    case Kind::Xor: return w ? alu::bit_xor64(a, b) : alu::bit_xor32(a32, b32);
-    case Kind::Lsh: return w ? alu::lsh64(a, b) : alu::lsh32(a32, b32);
-    case Kind::Rsh: return w ? alu::rsh64(a, b) : alu::rsh32(a32, b32);
-    case Kind::Arsh: return w ? alu::arsh64(a, b) : alu::arsh32(a32, b32);
-    case Kind::Mov: return w ? alu::mov64(a, b) : alu::mov32(a32, b32);
-    default: return 0;
-  }
-}
+u64 concrete(Kind k, int width, u64 a, u64 b) { return vm::alu::binary(k, width == 64, a, b).value_or(0); }
 
-bool condition(Kind k, int width, u64 a, u64 b) {
-  namespace alu = vm::alu;
-  const auto a32 = static_cast<std::uint32_t>(a), b32 = static_cast<std::uint32_t>(b);
-  const bool w = width == 64;
-  switch (k) {
-    case Kind::Jeq: return w ? alu::jeq64(a, b) : alu::jeq32(a32, b32);
-    case Kind::Jne: return w ? alu::jne64(a, b) : alu::jne32(a32, b32);
-    case Kind::Jgt: return w ? alu::jgt64(a, b) : alu::jgt32(a32, b32);
-    case Kind::Jge: return w ? alu::jge64(a, b) : alu::jge32(a32, b32);
-    case Kind::Jlt: return w ? alu::jlt64(a, b) : alu::jlt32(a32, b32);
-    case Kind::Jle: return w ? alu::jle64(a, b) : alu::jle32(a32, b32);
-    case Kind::Jset: return w ? alu::jset64(a, b) : alu::jset32(a32, b32);
-    case Kind::Jsgt: return w ? alu::jsgt64(a, b) : alu::jsgt32(a32, b32);
-    case Kind::Jsge: return w ? alu::jsge64(a, b) : alu::jsge32(a32, b32);
-    case Kind::Jslt: return w ? alu::jslt64(a, b) : alu::jslt32(a32, b32);
-    case Kind::Jsle: return w ? alu::jsle64(a, b) : alu::jsle32(a32, b32);
-    default: return false;
-  }
-}
+bool condition(Kind k, int width, u64 a, u64 b) { return vm::alu::condition(k, width == 64, a, b).value_or(false); }
 
 constexpr Kind kAluKinds[] = {Kind::Add, Kind::Sub, Kind::Mul, Kind::Div, Kind::SDiv, Kind::Mod, Kind::SMod,
                               Kind::Or, Kind::And, Kind::Xor, Kind::Lsh, Kind::Rsh, Kind::Arsh, Kind::Mov};
