@@ -354,6 +354,42 @@ std::uint64_t sk_skb_change_tail(std::uint64_t ctx, std::uint64_t new_len, std::
   return 0;
 }
 
+constexpr long kEnotsupp = 524;  // the kernel's ENOTSUPP (not in userspace errno.h)
+
+// bpf_skb_change_tail for tc (filter.c's __bpf_skb_change_tail as 6.18 answers BPF_PROG_TEST_RUN): flags,
+// new_len above BPF_SKB_MAX_LEN or below __bpf_skb_min_len -EINVAL (the test-run skb has no transport
+// header set and no CHECKSUM_PARTIAL, so the minimum is the network header's offset: 14, the Ethernet
+// header in front of data, which bpf_skb_adjust_room keeps), an encapsulated skb -ENOTSUPP; else the
+// packet is trimmed or grown with zeroes, and a GSO skb (ctx_in's gso_size) loses its GSO state
+// (skb_gso_reset: gso_size and gso_segs 0).
+long tc_change_tail(vm::RunContext* run, SkbCtx& skb, std::uint32_t new_len, std::uint64_t flags) {
+  constexpr std::uint32_t kMinLen = 14;  // skb_network_offset
+  if (flags || new_len > kSkbMaxLenBytes || new_len < kMinLen) return -EINVAL;
+  if (skb.encapsulation) return -kEnotsupp;
+  if (skb.data + new_len > skb.room_end) {  // past bpfvm's buffer: move the packet down, as a reallocation
+    const std::uint64_t len = linear_len(&skb);
+    std::memmove(ptr(skb.room_begin), ptr(skb.data), len);
+    skb.data = skb.room_begin;
+    skb.data_end = skb.data + len;
+  }
+  if (new_len > linear_len(&skb)) std::memset(ptr(skb.data_end), 0, new_len - linear_len(&skb));
+  skb.data_end = skb.data + new_len;
+  skb.mac_header = skb.data;
+  if (skb.md.gso_size != 0) skb.md.gso_size = skb.md.gso_segs = 0;
+  sync_skb(run, skb);
+  return 0;
+}
+
+// bpf_skb_change_tail(skb, len, flags): sk_skb's or tc's (the frame test_run built says which); other
+// types' runs stop "not supported yet".
+std::uint64_t skb_change_tail(std::uint64_t ctx, std::uint64_t new_len, std::uint64_t flags, std::uint64_t,
+                              std::uint64_t, vm::RunContext* run) {
+  SkbCtx* skb = skb_of(run, ctx);
+  if (skb == nullptr) return 0;
+  if (skb->room_begin != 0) return ret(tc_change_tail(run, *skb, static_cast<std::uint32_t>(new_len), flags));
+  return sk_skb_change_tail(ctx, new_len, flags, 0, 0, run);
+}
+
 // sk_skb_change_head(skb, head_room, flags): flags, a length above BPF_SKB_MAX_LEN or one that wraps
 // is -EINVAL; else head_room zeroed bytes go in front.
 std::uint64_t sk_skb_change_head(std::uint64_t ctx, std::uint64_t head_room, std::uint64_t flags, std::uint64_t,
@@ -400,7 +436,6 @@ constexpr std::uint64_t kAdjRoomDecapL3Ipv4 = 1ULL << 7;  // BPF_F_ADJ_ROOM_DECA
 constexpr std::uint64_t kAdjRoomDecapL3Ipv6 = 1ULL << 8;  // BPF_F_ADJ_ROOM_DECAP_L3_IPV6
 constexpr std::uint64_t kAdjRoomDecapL3 = kAdjRoomDecapL3Ipv4 | kAdjRoomDecapL3Ipv6;
 constexpr std::uint64_t kAdjRoomEncapL3 = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L3_IPV6;
-constexpr long kEnotsupp = 524;  // the kernel's ENOTSUPP (not in userspace errno.h)
 
 long tc_adjust_room_grow(SkbCtx& skb, std::uint64_t off, std::uint64_t len, std::uint64_t flags) {
   const auto inner_mac_len = static_cast<std::uint8_t>(flags >> BPF_ADJ_ROOM_ENCAP_L2_SHIFT);
@@ -542,7 +577,7 @@ void add_packet_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   const std::initializer_list<ArgType> ctx_and_two{ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything};
   reg.add(entry(BPF_FUNC_skb_pull_data, "bpf_skb_pull_data", skb_pull_data, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::Anything}));
-  reg.add(entry(BPF_FUNC_skb_change_tail, "bpf_skb_change_tail", sk_skb_change_tail, rt, RetType::Integer, ctx_and_two));
+  reg.add(entry(BPF_FUNC_skb_change_tail, "bpf_skb_change_tail", skb_change_tail, rt, RetType::Integer, ctx_and_two));
   reg.add(entry(BPF_FUNC_skb_change_head, "bpf_skb_change_head", sk_skb_change_head, rt, RetType::Integer, ctx_and_two));
   reg.add(entry(BPF_FUNC_skb_adjust_room, "bpf_skb_adjust_room", skb_adjust_room, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything, ArgType::Anything}));
