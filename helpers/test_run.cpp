@@ -261,6 +261,7 @@ Result<void> run_skb(const ProgramRunner& runner, const TestRunOptions& o, std::
   s.md = md_in;
   if (l2) s.room_begin = reinterpret_cast<std::uintptr_t>(room);
   if (l2) s.room_end = reinterpret_cast<std::uintptr_t>(room + sizeof room);
+  if (l2) s.net_offset = kEthHlen;
   s.mac_header = reinterpret_cast<std::uintptr_t>(buf + kSkbHeadroom);
   s.data = s.mac_header + (l2 ? 0 : kEthHlen);
   s.data_end = s.mac_header + o.data_in.size();

@@ -707,6 +707,13 @@ TEST_CASE("change_tail: a GSO skb (ctx_in's gso_size) from tc", "[runtime][tc][c
   run_optimized(c);
 }
 
+TEST_CASE("change_head: bpf_skb_change_head from tc, limits, flags, the network offset it leaves",
+          "[runtime][tc][change_head]") {
+  const DiffCase c{"change_head", "change_head", {}};
+  run_both_engines(c);
+  run_optimized(c);
+}
+
 TEST_CASE("maps_mix: hash, lru_hash, array, percpu, lpm_trie, globals", "[runtime][maps]") {
   run_both_engines({"maps_mix", "maps_mix", add_routes});
 }
