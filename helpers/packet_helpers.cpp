@@ -354,6 +354,41 @@ std::uint64_t sk_skb_change_tail(std::uint64_t ctx, std::uint64_t new_len, std::
   return 0;
 }
 
+constexpr long kEnotsupp = 524;  // the kernel's ENOTSUPP (not in userspace errno.h)
+
+// bpf_skb_change_tail for tc (filter.c's __bpf_skb_change_tail as 6.18 answers BPF_PROG_TEST_RUN): flags,
+// new_len above BPF_SKB_MAX_LEN or below __bpf_skb_min_len -EINVAL (the test-run skb has no transport
+// header set and no CHECKSUM_PARTIAL, so the minimum is the network header's offset: 14, the Ethernet
+// header in front of data, plus what bpf_skb_change_head pushed), an encapsulated skb -ENOTSUPP; else the
+// packet is trimmed or grown with zeroes, and a GSO skb (ctx_in's gso_size) loses its GSO state
+// (skb_gso_reset: gso_size and gso_segs 0).
+long tc_change_tail(vm::RunContext* run, SkbCtx& skb, std::uint32_t new_len, std::uint64_t flags) {
+  if (flags || new_len > kSkbMaxLenBytes || new_len < skb.net_offset) return -EINVAL;
+  if (skb.encapsulation) return -kEnotsupp;
+  if (skb.data + new_len > skb.room_end) {  // past bpfvm's buffer: move the packet down, as a reallocation
+    const std::uint64_t len = linear_len(&skb);
+    skb.data = skb.room_begin + kSkbMaxLenBytes;  // leaves BPF_SKB_MAX_LEN in front and behind
+    std::memmove(ptr(skb.data), ptr(skb.data_end - len), len);
+    skb.data_end = skb.data + len;
+  }
+  if (new_len > linear_len(&skb)) std::memset(ptr(skb.data_end), 0, new_len - linear_len(&skb));
+  skb.data_end = skb.data + new_len;
+  skb.mac_header = skb.data;
+  if (skb.md.gso_size != 0) skb.md.gso_size = skb.md.gso_segs = 0;
+  sync_skb(run, skb);
+  return 0;
+}
+
+// bpf_skb_change_tail(skb, len, flags): sk_skb's or tc's (the frame test_run built says which); other
+// types' runs stop "not supported yet".
+std::uint64_t skb_change_tail(std::uint64_t ctx, std::uint64_t new_len, std::uint64_t flags, std::uint64_t,
+                              std::uint64_t, vm::RunContext* run) {
+  SkbCtx* skb = skb_of(run, ctx);
+  if (skb == nullptr) return 0;
+  if (skb->room_begin != 0) return ret(tc_change_tail(run, *skb, static_cast<std::uint32_t>(new_len), flags));
+  return sk_skb_change_tail(ctx, new_len, flags, 0, 0, run);
+}
+
 // sk_skb_change_head(skb, head_room, flags): flags, a length above BPF_SKB_MAX_LEN or one that wraps
 // is -EINVAL; else head_room zeroed bytes go in front.
 std::uint64_t sk_skb_change_head(std::uint64_t ctx, std::uint64_t head_room, std::uint64_t flags, std::uint64_t,
@@ -364,6 +399,35 @@ std::uint64_t sk_skb_change_head(std::uint64_t ctx, std::uint64_t head_room, std
   const auto new_len = static_cast<std::uint32_t>(linear_len(skb) + room);  // u32, as the kernel adds
   if (flags || new_len > kSkbMaxLenBytes || new_len < linear_len(skb)) return ret(-EINVAL);
   return ret(push_head(run, *skb, room));
+}
+
+// bpf_skb_change_head for tc (filter.c's __bpf_skb_change_head as 6.18 answers): flags, a length past
+// BPF_SKB_MAX_LEN (not checked for a GSO skb) or one that wraps the u32 -EINVAL; else head_room zeroed
+// bytes in front, and the MAC header reset to data while the network header stays: the network offset
+// (what bpf_skb_adjust_room and bpf_skb_change_tail measure from) grows by head_room. A GSO skb grown past
+// the room test_run leaves (BPF_SKB_MAX_LEN) stops the run "not supported yet".
+std::uint64_t tc_change_head(vm::RunContext* run, SkbCtx& skb, std::uint32_t head_room, std::uint64_t flags) {
+  const auto new_len = static_cast<std::uint32_t>(linear_len(&skb) + head_room);
+  if (flags || (skb.md.gso_size == 0 && new_len > kSkbMaxLenBytes) || new_len < linear_len(&skb))
+    return ret(-EINVAL);
+  if (skb.data - skb.room_begin < head_room)
+    return fault(run, "bpf_skb_change_head past BPF_SKB_MAX_LEN on a GSO skb is not supported yet");
+  skb.data -= head_room;
+  std::memset(ptr(skb.data), 0, head_room);
+  skb.mac_header = skb.data;
+  skb.net_offset += head_room;
+  sync_skb(run, skb);
+  return 0;
+}
+
+// bpf_skb_change_head(skb, head_room, flags): sk_skb's or tc's (the frame test_run built says which);
+// other types' runs stop "not supported yet".
+std::uint64_t skb_change_head(std::uint64_t ctx, std::uint64_t head_room, std::uint64_t flags, std::uint64_t,
+                              std::uint64_t, vm::RunContext* run) {
+  SkbCtx* skb = skb_of(run, ctx);
+  if (skb == nullptr) return 0;
+  if (skb->room_begin != 0) return tc_change_head(run, *skb, static_cast<std::uint32_t>(head_room), flags);
+  return sk_skb_change_head(ctx, head_room, flags, 0, 0, run);
 }
 
 // sk_skb_adjust_room(skb, len_diff, mode, flags): flags or mode other than 0 is -EINVAL, |len_diff| above
@@ -400,7 +464,6 @@ constexpr std::uint64_t kAdjRoomDecapL3Ipv4 = 1ULL << 7;  // BPF_F_ADJ_ROOM_DECA
 constexpr std::uint64_t kAdjRoomDecapL3Ipv6 = 1ULL << 8;  // BPF_F_ADJ_ROOM_DECAP_L3_IPV6
 constexpr std::uint64_t kAdjRoomDecapL3 = kAdjRoomDecapL3Ipv4 | kAdjRoomDecapL3Ipv6;
 constexpr std::uint64_t kAdjRoomEncapL3 = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L3_IPV6;
-constexpr long kEnotsupp = 524;  // the kernel's ENOTSUPP (not in userspace errno.h)
 
 long tc_adjust_room_grow(SkbCtx& skb, std::uint64_t off, std::uint64_t len, std::uint64_t flags) {
   const auto inner_mac_len = static_cast<std::uint8_t>(flags >> BPF_ADJ_ROOM_ENCAP_L2_SHIFT);
@@ -414,6 +477,9 @@ long tc_adjust_room_grow(SkbCtx& skb, std::uint64_t off, std::uint64_t len, std:
     if (skb.encapsulation) return -EALREADY;
     if (inner_mac_len > len) return -EINVAL;
   }
+  // The bytes before `off` must be in the packet (measured on 6.18: -ENOMEM once bpf_skb_change_head
+  // has moved the network header past the end minus the IP header).
+  if (off > linear_len(&skb)) return -ENOMEM;
   const std::uint64_t old_data = skb.data;
   skb.data -= len;
   std::memmove(ptr(skb.data), ptr(old_data), off);
@@ -443,7 +509,7 @@ long tc_adjust_room(vm::RunContext* run, SkbCtx& skb, std::int32_t len_diff, std
                                         BPF_F_ADJ_ROOM_ENCAP_L4_UDP | BPF_F_ADJ_ROOM_ENCAP_L2_ETH |
                                         BPF_F_ADJ_ROOM_ENCAP_L2(BPF_ADJ_ROOM_ENCAP_L2_MASK) | kAdjRoomDecapL3 |
                                         BPF_F_ADJ_ROOM_NO_CSUM_RESET;
-  constexpr std::uint64_t kMacLen = 14;  // skb_mac_header_len == skb_network_offset: data is at the MAC header
+  const std::uint64_t kMacLen = skb.net_offset;  // skb_mac_header_len == skb_network_offset: data is at the MAC header
   const bool shrink = len_diff < 0;
   const std::uint64_t abs_diff = shrink ? -static_cast<std::int64_t>(len_diff) : len_diff;
   if (flags & ~kKnownFlags) return -EINVAL;
@@ -462,7 +528,7 @@ long tc_adjust_room(vm::RunContext* run, SkbCtx& skb, std::int32_t len_diff, std
     len_min = flags & kAdjRoomDecapL3Ipv4 ? 20 : 40;
   }
   const std::uint64_t len = linear_len(&skb);
-  const std::uint64_t len_cur = len - kMacLen;  // u32 in the kernel; a tc frame holds at least 14 bytes
+  const std::uint64_t len_cur = len - kMacLen;  // u32 in the kernel; never below 0 (change_tail's minimum)
   if (shrink ? abs_diff >= len_cur || len_cur - abs_diff < len_min
              : len + abs_diff > kSkbMaxLenBytes && skb.md.gso_size == 0)
     return -kEnotsupp;
@@ -542,8 +608,8 @@ void add_packet_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   const std::initializer_list<ArgType> ctx_and_two{ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything};
   reg.add(entry(BPF_FUNC_skb_pull_data, "bpf_skb_pull_data", skb_pull_data, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::Anything}));
-  reg.add(entry(BPF_FUNC_skb_change_tail, "bpf_skb_change_tail", sk_skb_change_tail, rt, RetType::Integer, ctx_and_two));
-  reg.add(entry(BPF_FUNC_skb_change_head, "bpf_skb_change_head", sk_skb_change_head, rt, RetType::Integer, ctx_and_two));
+  reg.add(entry(BPF_FUNC_skb_change_tail, "bpf_skb_change_tail", skb_change_tail, rt, RetType::Integer, ctx_and_two));
+  reg.add(entry(BPF_FUNC_skb_change_head, "bpf_skb_change_head", skb_change_head, rt, RetType::Integer, ctx_and_two));
   reg.add(entry(BPF_FUNC_skb_adjust_room, "bpf_skb_adjust_room", skb_adjust_room, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_skb_under_cgroup, "bpf_skb_under_cgroup", skb_under_cgroup, rt, RetType::Integer,

@@ -249,16 +249,19 @@ Result<void> run_skb(const ProgramRunner& runner, const TestRunOptions& o, std::
   const bool l2 = o.type == ProgType::SchedCls || o.type == ProgType::SchedAct;
 
   // The kernel's page is kzalloc'ed. A program sees [mac_header, data_end) (LD_ABS reaches the
-  // Ethernet header below an L3 start); only tc's bpf_skb_adjust_room grows the packet, into the
-  // room below the headroom (where the kernel reallocates the head: up to BPF_SKB_MAX_LEN), and it
-  // zeroes what it adds, so only the headroom is cleared, not the whole buffer (#19).
-  alignas(8) std::uint8_t room[kSkbMaxLenBytes + kPageBytes];
+  // Ethernet header below an L3 start); only tc's bpf_skb_adjust_room and bpf_skb_change_tail grow
+  // the packet, into the room below the headroom or past the page (where the kernel reallocates: up
+  // to BPF_SKB_MAX_LEN), and they zero what they add, so only the headroom is cleared, not the whole
+  // buffer (#19).
+  alignas(8) std::uint8_t room[kSkbMaxLenBytes + kPageBytes + kSkbMaxLenBytes];
   std::uint8_t* buf = room + kSkbMaxLenBytes;
   std::memset(buf, 0, kSkbHeadroom);
   std::memcpy(buf + kSkbHeadroom, o.data_in.data(), o.data_in.size());
   SkbCtx s{};
   s.md = md_in;
   if (l2) s.room_begin = reinterpret_cast<std::uintptr_t>(room);
+  if (l2) s.room_end = reinterpret_cast<std::uintptr_t>(room + sizeof room);
+  if (l2) s.net_offset = kEthHlen;
   s.mac_header = reinterpret_cast<std::uintptr_t>(buf + kSkbHeadroom);
   s.data = s.mac_header + (l2 ? 0 : kEthHlen);
   s.data_end = s.mac_header + o.data_in.size();

@@ -686,6 +686,34 @@ TEST_CASE("adjust_room: a GSO skb (ctx_in's gso_size) from tc", "[runtime][tc][a
   run_optimized(c);
 }
 
+TEST_CASE("change_tail: bpf_skb_change_tail from tc, grow/trim, length limits, flags, encapsulated skb",
+          "[runtime][tc][change_tail]") {
+  const DiffCase c{"change_tail", "change_tail", {}};
+  run_both_engines(c);
+  run_optimized(c);
+}
+
+// With ctx_in's gso_size the skb is GSO: a successful bpf_skb_change_tail resets its GSO state
+// (gso_size and gso_segs 0), which the program reads back and bpf_skb_adjust_room then answers to.
+TEST_CASE("change_tail: a GSO skb (ctx_in's gso_size) from tc", "[runtime][tc][change_tail]") {
+  DiffCase c{"change_tail", "change_tail", {}};
+  c.ctx_in = [](std::uint64_t packet) {
+    __sk_buff md{};
+    md.gso_size = static_cast<std::uint32_t>(packet % 3 == 0 ? 0 : 1 + packet * 53 % 9000);
+    md.gso_segs = static_cast<std::uint32_t>(packet % 4);
+    return bytes_of(md);
+  };
+  run_both_engines(c);
+  run_optimized(c);
+}
+
+TEST_CASE("change_head: bpf_skb_change_head from tc, limits, flags, the network offset it leaves",
+          "[runtime][tc][change_head]") {
+  const DiffCase c{"change_head", "change_head", {}};
+  run_both_engines(c);
+  run_optimized(c);
+}
+
 TEST_CASE("maps_mix: hash, lru_hash, array, percpu, lpm_trie, globals", "[runtime][maps]") {
   run_both_engines({"maps_mix", "maps_mix", add_routes});
 }
