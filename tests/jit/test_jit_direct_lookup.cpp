@@ -86,10 +86,14 @@ struct HashFixture {
   maps::MapTable table{2};
 };
 
-/// r0 = *(u64 *)lookup(map, r1) (the key is the input buffer itself), or 0 when there is none.
+/// r0 = *(u64 *)lookup(map, r1) (the key is the input buffer itself), or 0 when there is none, plus
+/// the key's first byte and r3..r5.
 std::string lookup_program(std::uint32_t map) {
-  return "mov %r2, %r1\nlddw_map_fd %r1, " + std::to_string(map) + "\ncall " + std::to_string(kLookup) +
-         "\njeq %r0, 0, +1\nldxdw %r0, [%r0]\nexit\n";
+  // r2..r5 are read after the call: the interpreter keeps r1..r5 across helper calls, and so must
+  // the direct call.
+  return "mov %r2, %r1\nmov %r3, 7\nmov %r4, 900\nmov %r5, 11000\nlddw_map_fd %r1, " + std::to_string(map) +
+         "\ncall " + std::to_string(kLookup) + "\njeq %r0, 0, +1\nldxdw %r0, [%r0]\nldxb %r2, [%r2]\n"
+         "add %r0, %r2\nadd %r0, %r3\nadd %r0, %r4\nadd %r0, %r5\nexit\n";
 }
 
 std::vector<std::uint8_t> key_bytes(std::uint32_t size, std::uint32_t k) {
