@@ -73,11 +73,11 @@ HashMap::~HashMap() = default;
 
 // ---- layout and lookup ------------------------------------------------------------------------
 
-std::byte* HashMap::key_of(Elem* e) const {
+inline std::byte* HashMap::key_of(Elem* e) const {
   return reinterpret_cast<std::byte*>(e) + sizeof(Elem);
 }
 
-std::byte* HashMap::value_of(Elem* e, unsigned cpu) const {
+inline std::byte* HashMap::value_of(Elem* e, unsigned cpu) const {
   return key_of(e) + key_stride_ + std::size_t{value_stride_} * cpu;
 }
 
@@ -123,20 +123,31 @@ HashMap::Elem* HashMap::find(const Bucket& b, std::uint32_t hash, const void* ke
   return nullptr;
 }
 
-template <std::uint32_t KeySize>
-void* HashMap::lookup_sized(const void* key) {
-  const std::uint32_t h = hash_key<KeySize>(key);
-  Bucket& b = bucket_of(h);
-  Elem* e;
-  if (domain_->in_run()) [[likely]] {
-    e = find<KeySize>(b, h, key);  // lock-free: unlinked elements stay intact until our run ends
-  } else {
-    BucketLock lock(b);
-    e = find<KeySize>(b, h, key);
-  }
-  if (!e) return nullptr;
+// What a lookup returns for the element it found: the LRU reference bit set, this CPU's value.
+inline void* HashMap::found(Elem* e) const {
   if (lru_ && !e->ref.load(std::memory_order_relaxed)) e->ref.store(1, std::memory_order_relaxed);
   return value_of(e, percpu_ ? this_cpu() : 0);
+}
+
+// Outside a run the walk takes the bucket lock. Out of line, so that a run's lookup saves no
+// registers for it (a tail call).
+[[gnu::noinline]] void* HashMap::lookup_locked(Bucket& b, std::uint32_t hash, const void* key) {
+  Elem* e;
+  {
+    BucketLock lock(b);
+    e = find(b, hash, key);
+  }
+  return e ? found(e) : nullptr;
+}
+
+template <std::uint32_t KeySize>
+[[gnu::always_inline]] inline void* HashMap::lookup_sized(const void* key) {
+  const std::uint32_t h = hash_key<KeySize>(key);
+  Bucket& b = bucket_of(h);
+  if (!domain_->in_run()) [[unlikely]] return lookup_locked(b, h, key);
+  // Lock-free inside a run: unlinked elements stay intact until our run ends.
+  Elem* e = find<KeySize>(b, h, key);
+  return e ? found(e) : nullptr;
 }
 
 void* HashMap::lookup(const void* key) { return lookup_sized<0>(key); }

@@ -86,8 +86,12 @@ class HashMap : public Map {
   void* lookup_sized(const void* key);
   template <std::uint32_t KeySize>
   static std::uint64_t direct_lookup_entry(std::uint64_t map, std::uint64_t key) noexcept;
+  // Defined inline in hash_map.cpp: the lookup entries' hot path (position-independent code does
+  // not inline calls of members with an interposable symbol).
   std::byte* key_of(Elem* e) const;
   std::byte* value_of(Elem* e, unsigned cpu) const;
+  void* found(Elem* e) const;
+  void* lookup_locked(Bucket& b, std::uint32_t hash, const void* key);  // outside a run
   void unlink(Bucket& b, Elem* e);
   void copy_out(Elem* e, void* out, std::uint64_t flags) const;  // host layout (all CPUs)
 
