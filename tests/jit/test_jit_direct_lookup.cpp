@@ -11,6 +11,7 @@
 #include "helpers/runtime.hpp"
 #include "jit/jit_program.hpp"
 #include "maps/map_table.hpp"
+#include "tests/jit/map_fixture.hpp"
 #include "tests/jit/opt_test_support.hpp"
 #include "vm/interpreter.hpp"
 
@@ -21,40 +22,7 @@ namespace {
 
 constexpr std::uint32_t kLookup = 1;  // BPF_FUNC_map_lookup_elem
 
-struct HashFixture {
-  HashFixture() { helpers::register_kernel_helpers(registry, runtime); }
-
-  std::uint32_t add(const maps::MapSpec& spec) {
-    auto index = table.create(spec);
-    REQUIRE(index);
-    return *index;
-  }
-
-  vm::PseudoResolver resolver() {
-    return [this](isa::LddwSrc, std::int32_t imm, std::int32_t, std::uint32_t) -> Result<std::uint64_t> {
-      return reinterpret_cast<std::uint64_t>(table.get(static_cast<std::uint32_t>(imm)));
-    };
-  }
-
-  /// The optimized IR of `program`, with the maps resolved as the JIT resolves them.
-  std::string ir_of(const vm::Program& program) {
-    std::vector<std::uint64_t> values(program.size(), 0);
-    std::vector<const vm::HelperEntry*> calls(program.size(), nullptr);
-    for (std::size_t pc = 0; pc < program.size(); ++pc) {
-      if (program.ops[pc] == isa::kNoOp) continue;
-      const auto& insn = program.insns[pc];
-      if (program.op(pc).form == isa::Form::Call) calls[pc] = registry.find(static_cast<std::uint32_t>(insn.imm));
-      if (program.op(pc).form == isa::Form::WideImm) values[pc] = *resolver()(isa::LddwSrc::MapFd, insn.imm, 0, 0);
-    }
-    jit::CompileRequest req;
-    req.program = &program;
-    req.lddw_values = values;
-    req.helpers = calls;
-    auto fn = jit::opt::build_optimized(req, {}, {});
-    REQUIRE(fn);
-    return jit::opt::to_text(*fn);
-  }
-
+struct HashFixture : MapFixture {
   /// Runs `text` with r1 = a buffer holding `input` on the interpreter, the baseline JIT and the
   /// optimizing tier (fast and counted builds); requires the interpreter's r0 from each.
   void require_same(const std::string& text, const std::vector<std::uint8_t>& input) {
@@ -81,9 +49,6 @@ struct HashFixture {
     }
   }
 
-  helpers::HelperRuntime runtime;
-  vm::HelperRegistry registry;
-  maps::MapTable table{2};
 };
 
 /// r0 = *(u64 *)lookup(map, r1) (the key is the input buffer itself), or 0 when there is none, plus
