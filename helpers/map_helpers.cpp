@@ -143,6 +143,7 @@ void add_map_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   vm::HelperEntry lookup = entry(BPF_FUNC_map_lookup_elem, "bpf_map_lookup_elem", map_lookup_elem, rt,
                                 RetType::PtrToMapValueOrNull, {ArgType::ConstMapPtr, ArgType::PtrToMapKey});
   lookup.direct_array = [](std::uint64_t m) { return map_of(m)->direct_array(); };
+  lookup.direct_lookup = [](std::uint64_t m) { return map_of(m)->direct_lookup(); };
   reg.add(std::move(lookup));
   reg.add(entry(BPF_FUNC_map_update_elem, "bpf_map_update_elem", map_update_elem, rt, RetType::Integer,
                 {ArgType::ConstMapPtr, ArgType::PtrToMapKey, ArgType::PtrToMapValue, ArgType::Anything}));

@@ -40,6 +40,8 @@ inline std::size_t func_target(const vm::Insn& insn, std::size_t pc) {
 ///   void emit_trampoline(); void emit_stubs();
 ///   Result<void> emit_<form>(...) per isa::Form (see emit()), void emit_exit()
 ///   void emit_array_lookup(const vm::DirectArray&)        — an inlined bpf_map_lookup_elem
+///   void emit_direct_lookup(vm::DirectLookupFn)  — bpf_map_lookup_elem as a call of the map's entry
+///                                                  through the direct-lookup stub (r1..r5 kept)
 ///   void emit_helper_call(const vm::HelperEntry&, std::uint32_t pc)  — through the helper stub
 ///   void emit_tail_call_check()                  — after a helper that may be bpf_tail_call
 ///   void emit_call_local(std::uint32_t pc, std::size_t target_pc)  — a BPF-to-BPF call
@@ -95,6 +97,7 @@ class EmitDriver {
   bool has_packet_load_ = false;  // LD_ABS/LD_IND: the packet-load stub is needed
   bool has_helper_call_ = false;  // a call or callx: the helper stub is needed
   bool has_callx_ = false;        // the callx stub is needed
+  bool has_direct_lookup_ = false;  // set while emitting: the direct-lookup stub is needed
 
  private:
   std::string arch_error(const char* what) const { return std::string(Backend::kArchName) + " JIT: " + what; }
@@ -166,6 +169,11 @@ class EmitDriver {
     Backend& b = self();
     if (const auto array = array_lookups_.at(pc)) {
       b.emit_array_lookup(*array);
+      return {};
+    }
+    if (const vm::DirectLookupFn direct = array_lookups_.direct_lookup(pc)) {
+      has_direct_lookup_ = true;
+      b.emit_direct_lookup(direct);
       return {};
     }
     b.emit_helper_call(*helper, pc);

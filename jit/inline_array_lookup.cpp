@@ -61,14 +61,24 @@ std::optional<std::uint64_t> map_handle_at(const vm::Program& p, std::span<const
   return std::nullopt;
 }
 
-std::optional<vm::DirectArray> ArrayLookupInliner::at(std::uint32_t pc) {
+std::optional<std::uint64_t> ArrayLookupInliner::handle_at(std::uint32_t pc, bool (*has)(const vm::HelperEntry&)) {
   if (req_.variant == Variant::Checked || req_.helpers.empty()) return std::nullopt;
   const vm::HelperEntry* helper = req_.helpers[pc];
-  if (helper == nullptr || helper->direct_array == nullptr) return std::nullopt;
+  if (helper == nullptr || !has(*helper)) return std::nullopt;
   if (block_starts_.empty()) block_starts_ = block_starts(*req_.program);
-  const auto handle = map_handle_at(*req_.program, req_.lddw_values, block_starts_, pc, 1);
+  return map_handle_at(*req_.program, req_.lddw_values, block_starts_, pc, 1);
+}
+
+std::optional<vm::DirectArray> ArrayLookupInliner::at(std::uint32_t pc) {
+  const auto handle = handle_at(pc, [](const vm::HelperEntry& h) { return h.direct_array != nullptr; });
   if (!handle) return std::nullopt;
-  return helper->direct_array(*handle);
+  return req_.helpers[pc]->direct_array(*handle);
+}
+
+vm::DirectLookupFn ArrayLookupInliner::direct_lookup(std::uint32_t pc) {
+  const auto handle = handle_at(pc, [](const vm::HelperEntry& h) { return h.direct_lookup != nullptr; });
+  if (!handle) return nullptr;
+  return req_.helpers[pc]->direct_lookup(*handle);
 }
 
 }  // namespace bpfvm::jit

@@ -73,11 +73,11 @@ HashMap::~HashMap() = default;
 
 // ---- layout and lookup ------------------------------------------------------------------------
 
-std::byte* HashMap::key_of(Elem* e) const {
+inline std::byte* HashMap::key_of(Elem* e) const {
   return reinterpret_cast<std::byte*>(e) + sizeof(Elem);
 }
 
-std::byte* HashMap::value_of(Elem* e, unsigned cpu) const {
+inline std::byte* HashMap::value_of(Elem* e, unsigned cpu) const {
   return key_of(e) + key_stride_ + std::size_t{value_stride_} * cpu;
 }
 
@@ -87,43 +87,84 @@ bool HashMap::key_of_value(const void* value, void* key) const {
   return true;
 }
 
-// Eight key bytes at a time (multiply-rotate), the tail byte by byte, then a murmur3 finalizer so
-// low bits (the bucket index) mix well. Word steps: an 8-byte key costs one multiply, not eight.
+// Eight key bytes at a time (multiply-rotate), then four, the tail byte by byte, then a murmur3
+// finalizer so low bits (the bucket index) mix well. Word steps: a 4- or 8-byte key costs one
+// multiply, not one per byte. The kernel hashes with jhash and a random seed, so its bucket order is
+// not reproducible either way; every path of one map hashes with this one function.
+template <std::uint32_t KeySize>
 std::uint32_t HashMap::hash_key(const void* key) const {
+  const std::uint32_t size = KeySize != 0 ? KeySize : spec_.key_size;
   const auto* p = static_cast<const unsigned char*>(key);
-  std::uint64_t h = 0xcbf29ce484222325ull ^ spec_.key_size;
+  std::uint64_t h = 0xcbf29ce484222325ull ^ size;
   std::uint32_t i = 0;
-  for (; i + 8 <= spec_.key_size; i += 8) {
+  for (; i + 8 <= size; i += 8) {
     std::uint64_t w;
     std::memcpy(&w, p + i, 8);
     h = std::rotl((h ^ w) * 0x9e3779b97f4a7c15ull, 29);
   }
-  for (; i < spec_.key_size; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  if (i + 4 <= size) {
+    std::uint32_t w;
+    std::memcpy(&w, p + i, 4);
+    h = std::rotl((h ^ w) * 0x9e3779b97f4a7c15ull, 29);
+    i += 4;
+  }
+  for (; i < size; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdull;
   h ^= h >> 33;
   return static_cast<std::uint32_t>(h);
 }
 
+template <std::uint32_t KeySize>
 HashMap::Elem* HashMap::find(const Bucket& b, std::uint32_t hash, const void* key) const {
+  const std::size_t size = KeySize != 0 ? KeySize : spec_.key_size;
   for (Elem* e = b.head.load(std::memory_order_acquire); e; e = e->next.load(std::memory_order_acquire))
-    if (e->hash == hash && std::memcmp(key_of(e), key, spec_.key_size) == 0) return e;
+    if (e->hash == hash && std::memcmp(key_of(e), key, size) == 0) return e;
   return nullptr;
 }
 
-void* HashMap::lookup(const void* key) {
-  const std::uint32_t h = hash_key(key);
-  Bucket& b = bucket_of(h);
-  Elem* e;
-  if (domain_->in_run()) {
-    e = find(b, h, key);  // lock-free: unlinked elements stay intact until our run ends
-  } else {
-    BucketLock lock(b);
-    e = find(b, h, key);
-  }
-  if (!e) return nullptr;
+// What a lookup returns for the element it found: the LRU reference bit set, this CPU's value.
+inline void* HashMap::found(Elem* e) const {
   if (lru_ && !e->ref.load(std::memory_order_relaxed)) e->ref.store(1, std::memory_order_relaxed);
   return value_of(e, percpu_ ? this_cpu() : 0);
+}
+
+// Outside a run the walk takes the bucket lock. Out of line, so that a run's lookup saves no
+// registers for it (a tail call).
+[[gnu::noinline]] void* HashMap::lookup_locked(Bucket& b, std::uint32_t hash, const void* key) {
+  Elem* e;
+  {
+    BucketLock lock(b);
+    e = find(b, hash, key);
+  }
+  return e ? found(e) : nullptr;
+}
+
+template <std::uint32_t KeySize>
+[[gnu::always_inline]] inline void* HashMap::lookup_sized(const void* key) {
+  const std::uint32_t h = hash_key<KeySize>(key);
+  Bucket& b = bucket_of(h);
+  if (!domain_->in_run()) [[unlikely]] return lookup_locked(b, h, key);
+  // Lock-free inside a run: unlinked elements stay intact until our run ends.
+  Elem* e = find<KeySize>(b, h, key);
+  return e ? found(e) : nullptr;
+}
+
+void* HashMap::lookup(const void* key) { return lookup_sized<0>(key); }
+
+template <std::uint32_t KeySize>
+std::uint64_t HashMap::direct_lookup_entry(std::uint64_t map, std::uint64_t key) noexcept {
+  auto* self = static_cast<HashMap*>(reinterpret_cast<Map*>(static_cast<std::uintptr_t>(map)));
+  return reinterpret_cast<std::uintptr_t>(self->lookup_sized<KeySize>(reinterpret_cast<const void*>(key)));
+}
+
+vm::DirectLookupFn HashMap::direct_lookup() const {
+  switch (spec_.key_size) {
+    case 4: return &direct_lookup_entry<4>;
+    case 8: return &direct_lookup_entry<8>;
+    case 16: return &direct_lookup_entry<16>;
+    default: return &direct_lookup_entry<0>;
+  }
 }
 
 void HashMap::unlink(Bucket& b, Elem* e) {

@@ -40,6 +40,9 @@ class HashMap : public Map {
   ~HashMap() override;
 
   void* lookup(const void* key) override;
+  /// lookup() with the key size fixed at compile time (4, 8 or 16 bytes; other sizes: the generic
+  /// walk), so hashing and comparing the key are a few word operations; what a JIT calls directly.
+  vm::DirectLookupFn direct_lookup() const override;
   int update(const void* key, const void* value, std::uint64_t flags) override;
   int erase(const void* key) override;
   bool key_of_value(const void* value, void* key) const override;
@@ -73,11 +76,22 @@ class HashMap : public Map {
     std::size_t elems = 0;
   };
 
+  // KeySize 0: spec_.key_size; otherwise it must equal it (the direct entries).
+  template <std::uint32_t KeySize = 0>
   std::uint32_t hash_key(const void* key) const;
   Bucket& bucket_of(std::uint32_t hash) const { return buckets_[hash & (n_buckets_ - 1)]; }
+  template <std::uint32_t KeySize = 0>
   Elem* find(const Bucket& b, std::uint32_t hash, const void* key) const;
+  template <std::uint32_t KeySize>
+  void* lookup_sized(const void* key);
+  template <std::uint32_t KeySize>
+  static std::uint64_t direct_lookup_entry(std::uint64_t map, std::uint64_t key) noexcept;
+  // Defined inline in hash_map.cpp: the lookup entries' hot path (position-independent code does
+  // not inline calls of members with an interposable symbol).
   std::byte* key_of(Elem* e) const;
   std::byte* value_of(Elem* e, unsigned cpu) const;
+  void* found(Elem* e) const;
+  void* lookup_locked(Bucket& b, std::uint32_t hash, const void* key);  // outside a run
   void unlink(Bucket& b, Elem* e);
   void copy_out(Elem* e, void* out, std::uint64_t flags) const;  // host layout (all CPUs)
 

@@ -14,6 +14,7 @@
 #include "maps/run_domain.hpp"
 #include "maps/timer_field.hpp"
 #include "vm/direct_array.hpp"
+#include "vm/direct_lookup.hpp"
 #include "vm/run_context.hpp"
 
 namespace bpfvm::maps {
@@ -58,6 +59,9 @@ class Map : public vm::MemoryOwner {
   /// The address arithmetic lookup() performs, for maps whose values never move (plain arrays);
   /// engines may inline it. Per-CPU and hashed maps return nullopt.
   virtual std::optional<vm::DirectArray> direct_array() const { return std::nullopt; }
+  /// An entry doing what lookup() does from a program, called with (this map's handle, key): engines
+  /// may call it instead of the helper when the call's map is known. nullptr: use the helper.
+  virtual vm::DirectLookupFn direct_lookup() const { return nullptr; }
 
   // ---- host side (bpf() commands) -----------------------------------------------------------
   /// BPF_MAP_LOOKUP_ELEM: copies host_value_size() bytes into `out`.

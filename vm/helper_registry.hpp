@@ -10,6 +10,7 @@
 #include "bpfvm/helper_signature.hpp"
 #include "bpfvm/kfunc_signature.hpp"
 #include "vm/direct_array.hpp"
+#include "vm/direct_lookup.hpp"
 #include "vm/run_context.hpp"
 
 namespace bpfvm::vm {
@@ -29,6 +30,9 @@ struct HelperEntry {
   /// handle may be replaced by inline address arithmetic (as the kernel's JIT does for arrays).
   /// Only the helper that interprets the handle knows what it is, hence a hook here.
   std::optional<DirectArray> (*direct_array)(std::uint64_t map_handle) = nullptr;
+  /// Lookup helpers only: the map's own lookup entry for the handle `r1` (nullptr: none), which a
+  /// fast or counted build may call directly when that constant handle reaches the call.
+  DirectLookupFn (*direct_lookup)(std::uint64_t map_handle) = nullptr;
 };
 
 /// A kernel function (kfunc) an engine calls like a helper, found by name (a program's `call kfunc`

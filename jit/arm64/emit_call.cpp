@@ -89,6 +89,13 @@ void A64Emitter::emit_array_lookup(const vm::DirectArray& array) {
   a_.bind(done);
 }
 
+void A64Emitter::emit_direct_lookup(vm::DirectLookupFn fn) {
+  // The map's own entry on (r1 = its handle, r2 = key), already x0 and x1; no JitState bookkeeping:
+  // it cannot fault, spends no budget (x27 is callee-saved) and calls nothing back.
+  move_wide_imm(host(kScratchAddr), reinterpret_cast<std::uint64_t>(fn));
+  call_stub(direct_lookup_stub_);
+}
+
 void A64Emitter::emit_helper_call(const vm::HelperEntry& helper, std::uint32_t pc) {
   const Gp tmp = host(kScratchValue);
   move_wide_imm(tmp, reinterpret_cast<std::uint64_t>(&helper));

@@ -42,6 +42,7 @@ A64Emitter::A64Emitter(const CompileRequest& req, a64::Assembler& a)
   check_stub_ = a_.newLabel();
   callx_stub_ = a_.newLabel();
   helper_stub_ = a_.newLabel();
+  direct_lookup_stub_ = a_.newLabel();
   tail_stub_ = a_.newLabel();
   packet_load_stub_ = a_.newLabel();
 }
@@ -203,6 +204,18 @@ void A64Emitter::emit_stubs() {
   a_.ldr(status, state(offsetof(JitState, status)));
   a_.cbnz(status, fail_exit_);
   a_.ret(a64::x30);
+
+  // direct_lookup_stub: x9 = a map's lookup entry (emit_direct_lookup), called like the helper stub
+  // calls jit_call_helper, r1..r5 kept; the entry cannot fail, so there is no status to test.
+  if (has_direct_lookup_) {
+    if (req_.listing) a_.comment("stub: direct map lookup");
+    a_.bind(direct_lookup_stub_);
+    push(kHelperSaved);
+    a_.blr(host(kScratchAddr));
+    a_.mov(x(0), a64::x0);
+    pop(kHelperSaved);
+    a_.ret(a64::x30);
+  }
 
   // tail_stub: asks jit_take_tail_call whether the helper just called chose a tail-call target.
   // r0 (the helper's result) and r1..r5 are kept: a failed tail call continues with them and a

@@ -922,6 +922,14 @@ void OptEmitter::emit_call(ValueId id) {
   std::vector<opt::Move> moves;  // a callx's value into x5
   for (std::uint32_t k = 0; k < i.args.size(); ++k) moves.push_back({{Loc::Kind::Reg, k}, loc(i.args[k])});
   parallel_move(std::move(moves));
+  if (i.imm != 0) {
+    // A map's direct lookup entry on (r1, r2) (ir.hpp): it cannot fault, spends no budget (x27 is
+    // callee-saved) and calls nothing back, so no JitState bookkeeping and no status test.
+    move_wide_imm(a_, X(kResult), static_cast<std::uint64_t>(i.imm));
+    a_.blr(X(kResult));
+    result_from(id, 0);
+    return;
+  }
   const bool by_value = i.helper == nullptr;
   if (by_value) {
     // A callx of a helper id: jit_callx_helper sets pending_helper and pc (or fails the run); x0..x4

@@ -68,7 +68,9 @@ struct Inst {
                                     // (a deeper frame is not live there)
   std::int32_t off = 0;             // Load/Store/Atomic displacement (fold_address_offsets widens it)
   std::uint8_t scale = 0;           // indexed Load/Store: log2 of the index's multiplier (0..3)
-  std::int64_t imm = 0;             // Const value, Arg index, FramePtr depth
+  std::int64_t imm = 0;             // Const value, Arg index, FramePtr depth; Call: 0, or the address
+                                    // of a map's direct lookup entry (vm::DirectLookupFn) called on
+                                    // args (r1, r2) instead of the helper
   std::uint32_t pc = 0;             // source instruction (Call: the pc helper faults name)
   const vm::HelperEntry* helper = nullptr;  // Call
   IdList args;  // operands, inline up to IdList::kInline (id_list.hpp)

@@ -328,6 +328,15 @@ class SsaBuilder {
     return helper->direct_array(static_cast<std::uint64_t>(fn_.values[r1].imm));
   }
 
+  /// The map's own lookup entry when the helper call at pc is bpf_map_lookup_elem on a map that
+  /// offers one (hash maps) and r1 is a map lddw's handle on every path; nullptr otherwise.
+  vm::DirectLookupFn direct_lookup(std::uint32_t pc, ValueId r1) const {
+    const vm::HelperEntry* helper = req_.helpers[pc];
+    if (req_.variant == Variant::Checked || helper->direct_lookup == nullptr) return nullptr;
+    if (r1 >= map_handle_.size() || !map_handle_[r1]) return nullptr;
+    return helper->direct_lookup(static_cast<std::uint64_t>(fn_.values[r1].imm));
+  }
+
   void translate(BlockId b) {
     const FlatBlock& fb = flat_.blocks[rpo_[b - 1]];
     const auto depth = flat_.instances_[fb.instance].depth;
@@ -414,6 +423,12 @@ class SsaBuilder {
         case Form::Call: case Form::CallKfunc:
           if (const auto array = inlinable_array(pc, env[1])) {
             env[0] = lower_array_lookup(fn_, b, *array, env[2]);
+            break;
+          }
+          if (const vm::DirectLookupFn direct = direct_lookup(pc, env[1])) {
+            // A call of the map's entry on (r1, r2) (Inst::imm, ir.hpp): r3..r5 are not its arguments.
+            env[0] = fn_.add(b, Inst{.op = Op::Call, .imm = static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(direct)),
+                                     .pc = pc, .helper = req_.helpers[pc], .args = {env[1], env[2]}});
             break;
           }
           env[0] = fn_.add(b, Inst{.op = Op::Call, .pc = pc, .helper = req_.helpers[pc],

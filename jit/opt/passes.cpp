@@ -395,6 +395,7 @@ std::string inst_text(const Function& fn, ValueId id) {
   if ((i.op == Op::Load || i.op == Op::Store || i.op == Op::Atomic) && i.off != 0) out += " off " + std::to_string(i.off);
   if (index_of(i) != kNoValue && i.scale != 0) out += " scale " + std::to_string(i.scale);
   if (i.checked && (i.op == Op::Load || i.op == Op::Store || i.op == Op::Atomic)) out += " checked";
+  if (i.op == Op::Call && i.imm != 0) out += " direct";  // a map's lookup entry, not the helper
   const Block& block = fn.blocks[i.block];
   if (!block.insts.empty() && id == block.insts.back())
     for (auto s : block.succs) out += " ->b" + std::to_string(s);

@@ -76,6 +76,13 @@ void X86Emitter::emit_array_lookup(const vm::DirectArray& array) {
   a_.bind(done);
 }
 
+void X86Emitter::emit_direct_lookup(vm::DirectLookupFn fn) {
+  // The map's own entry on (r1 = its handle, r2 = key), already rdi and rsi; no JitState bookkeeping:
+  // it cannot fault, spends no budget and calls nothing back.
+  a_.mov(x86::r10, imm(reinterpret_cast<std::uint64_t>(fn)));
+  a_.call(direct_lookup_stub_);
+}
+
 void X86Emitter::emit_helper_call(const vm::HelperEntry& helper, std::uint32_t pc) {
   a_.mov(x86::r10, imm(reinterpret_cast<std::uint64_t>(&helper)));
   a_.mov(state(offsetof(JitState, pending_helper)), x86::r10);

@@ -43,6 +43,7 @@ X86Emitter::X86Emitter(const CompileRequest& req, x86::Assembler& a)
   check_stub_ = a_.newLabel();
   callx_stub_ = a_.newLabel();
   helper_stub_ = a_.newLabel();
+  direct_lookup_stub_ = a_.newLabel();
   tail_stub_ = a_.newLabel();
   packet_load_stub_ = a_.newLabel();
   if (req_.forward_jumps == ForwardJumps::Sized)
@@ -210,6 +211,19 @@ void X86Emitter::emit_stubs() {
     for (int i = 5; i >= 1; --i) a_.pop(kSaved[i]);
     a_.cmp(status, 0);
     a_.jne(fail_exit_);
+    a_.ret();
+  }
+
+  // direct_lookup_stub: r10 = a map's lookup entry (emit_direct_lookup), called like jit_call_helper
+  // with r1..r5 kept; the entry cannot fail, so there is no status to test.
+  if (has_direct_lookup_) {
+    if (req_.listing) a_.comment("stub: direct map lookup");
+    a_.bind(direct_lookup_stub_);
+    for (int i = 1; i < 6; ++i) a_.push(kSaved[i]);
+    a_.sub(x86::rsp, 8);
+    a_.call(x86::r10);
+    a_.add(x86::rsp, 8);
+    for (int i = 5; i >= 1; --i) a_.pop(kSaved[i]);
     a_.ret();
   }
 

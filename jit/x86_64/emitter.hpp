@@ -53,6 +53,7 @@ class X86Emitter : public EmitDriver<X86Emitter, asmjit::Label> {
   // emit_call.cpp
   void emit_helper_call(const vm::HelperEntry& helper, std::uint32_t pc);
   void emit_array_lookup(const vm::DirectArray& array);
+  void emit_direct_lookup(vm::DirectLookupFn fn);
   void emit_call_local(std::uint32_t pc, std::size_t target_pc);
   Result<void> emit_call_reg(const vm::Insn& insn, std::uint32_t pc);
   void emit_local_call_sequence(std::uint32_t pc, const asmjit::Label* target, const Gp* target_reg);
@@ -111,6 +112,7 @@ class X86Emitter : public EmitDriver<X86Emitter, asmjit::Label> {
   asmjit::Label check_stub_;   // r10 = address, r11 = access_info
   asmjit::Label callx_stub_;   // r10 = value, r11 = pc; returns r10 = native target or 0
   asmjit::Label helper_stub_;  // calls jit_call_helper preserving r1..r5
+  asmjit::Label direct_lookup_stub_;  // r10 = the entry: calls it on (r1, r2) preserving r1..r5
   asmjit::Label tail_stub_;    // calls jit_take_tail_call preserving r0..r5; returns r10 = target or 0
   asmjit::Label packet_load_stub_;  // r10 = offset, r11 = size; calls jit_packet_load preserving r1..r5
   std::optional<std::mt19937_64> rng_;  // blinding keys; seeded (2.5 KB of state) only when blinding

@@ -1081,6 +1081,14 @@ void OptEmitter::emit_call(ValueId id) {
   std::vector<opt::Move> moves;
   for (std::size_t k = 0; k < i.args.size(); ++k) moves.push_back({{Loc::Kind::Reg, kArgRegs[k]}, loc(i.args[k])});
   parallel_move(std::move(moves));
+  if (i.imm != 0) {
+    // A map's direct lookup entry on (r1, r2) (ir.hpp): it cannot fault, spends no budget and calls
+    // nothing back, so no JitState bookkeeping and no status test.
+    a_.mov(x86::rax, imm(static_cast<std::uint64_t>(i.imm)));
+    a_.call(x86::rax);
+    if (al_.reg[id] >= 0 || al_.slot[id] >= 0) emit_move(loc(id), {Loc::Kind::Reg, kRax});
+    return;
+  }
   const bool by_value = i.helper == nullptr;
   if (by_value) {
     // A callx of a helper id: jit_callx_helper sets pending_helper and pc (or fails the run). Six

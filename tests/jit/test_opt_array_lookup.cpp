@@ -11,6 +11,7 @@
 #include "helpers/runtime.hpp"
 #include "jit/jit_program.hpp"
 #include "maps/map_table.hpp"
+#include "tests/jit/map_fixture.hpp"
 #include "tests/jit/opt_test_support.hpp"
 #include "vm/interpreter.hpp"
 
@@ -21,40 +22,11 @@ namespace {
 
 constexpr std::uint32_t kLookup = 1;  // BPF_FUNC_map_lookup_elem
 
-/// A map table with the kernel helpers; programs name a map by table index (`lddw_map_fd %r1, i`).
-struct ArrayFixture {
-  ArrayFixture() { helpers::register_kernel_helpers(registry, runtime); }
-
+/// Arrays of u32 keys in a MapFixture (tests/jit/map_fixture.hpp).
+struct ArrayFixture : MapFixture {
+  using MapFixture::add;
   std::uint32_t add(maps::MapType type, std::uint32_t value_size, std::uint32_t max_entries) {
-    maps::MapSpec spec{.type = type, .key_size = 4, .value_size = value_size, .max_entries = max_entries};
-    auto index = table.create(spec);
-    REQUIRE(index);
-    return *index;
-  }
-
-  vm::PseudoResolver resolver() {
-    return [this](isa::LddwSrc, std::int32_t imm, std::int32_t, std::uint32_t) -> Result<std::uint64_t> {
-      return reinterpret_cast<std::uint64_t>(table.get(static_cast<std::uint32_t>(imm)));
-    };
-  }
-
-  /// The IR of `program` after every pass, with the maps resolved as the JIT resolves them.
-  std::string ir_of(const vm::Program& program) {
-    std::vector<std::uint64_t> values(program.size(), 0);
-    std::vector<const vm::HelperEntry*> calls(program.size(), nullptr);
-    for (std::size_t pc = 0; pc < program.size(); ++pc) {
-      if (program.ops[pc] == isa::kNoOp) continue;
-      const auto& insn = program.insns[pc];
-      if (program.op(pc).form == isa::Form::Call) calls[pc] = registry.find(static_cast<std::uint32_t>(insn.imm));
-      if (program.op(pc).form == isa::Form::WideImm) values[pc] = *resolver()(isa::LddwSrc::MapFd, insn.imm, 0, 0);
-    }
-    jit::CompileRequest req;
-    req.program = &program;
-    req.lddw_values = values;
-    req.helpers = calls;
-    auto fn = jit::opt::build_optimized(req, {}, {});
-    REQUIRE(fn);
-    return jit::opt::to_text(*fn);
+    return add(maps::MapSpec{.type = type, .key_size = 4, .value_size = value_size, .max_entries = max_entries});
   }
 
   /// Runs `text` (r1 = an 8-byte buffer holding `input`) on the interpreter and the optimized tier;
@@ -77,9 +49,6 @@ struct ArrayFixture {
     CHECK(got == want);
   }
 
-  helpers::HelperRuntime runtime;
-  vm::HelperRegistry registry;
-  maps::MapTable table{2};  // two CPUs: a per-CPU array is one
 };
 
 /// r0 = lookup(map, &(u32)input[0]), or that pointer's first u64 when `read` (0 stays 0).
