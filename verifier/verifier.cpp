@@ -20,6 +20,12 @@ using isa::Form;
 namespace {
 
 constexpr std::size_t kMaxCheckpointsPerInsn = 64;
+// A path that recorded this many insns since its last checkpoint stores one at the next prune point
+// whatever the store heuristics say (listed when the pc's list has room, else without a state), so that
+// backtracking walks at most this much history before a checkpoint's marks can stop it. The heuristics
+// count jumps and insns since any path stored: a loop whose every iteration forks a short path that
+// stores kept its own history growing (a 25-insn loop: 170,000 entries walked per insn, minutes).
+constexpr std::size_t kMaxHistoryPerCheckpoint = 256;
 // A fully explored state that missed more than 3 * (hits + 1) comparisons is forgotten (the kernel's n).
 constexpr std::uint32_t kEvictMisses = 3;
 
@@ -373,7 +379,8 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
   }
   const bool throttled = !iter_next && env_.cfg.loop_head[pc] && !callback_entry && path.parent >= 0 &&
                          jumps_since_store_ < kLoopStoreJumps && insns_since_store_ < kLoopStoreInsns;
-  bool store = callback_entry || iter_next || path.parent < 0 ||
+  const bool long_history = path.history.size() >= kMaxHistoryPerCheckpoint;
+  bool store = callback_entry || iter_next || path.parent < 0 || long_history ||
                (jumps_since_store_ >= kStoreMinJumps && insns_since_store_ >= kStoreMinInsns);
   // A fully explored state that keeps missing leaves the list at once (the kernel's miss/hit rule in
   // is_state_visited): comparing with it costs more than the rare path it would prune. Misses count
@@ -403,7 +410,7 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
       continue;
     }
     // Still being explored: only an ancestor on this very path can match.
-    if (throttled) store = false;
+    if (throttled && !long_history) store = false;
     if (!included(cur, *c.state, pc) || !is_ancestor(k, path.parent)) continue;
     // bpf_loop bounds the iterations itself, so a callback entry that repeats is covered. The
     // ancestor's marks are not complete yet, so everything on this path counts as precise.
@@ -421,22 +428,24 @@ bool Explorer::visit_prune_point(Path& path, Check& violation) {
   drop_evicted();
   if (!store) return false;
   if (at_pc_[pc].size() >= kMaxCheckpointsPerInsn) evict_useless(pc);
-  if (at_pc_[pc].size() < kMaxCheckpointsPerInsn) {
-    checkpoints_.push_back(Checkpoint{std::make_unique<State>(cur), path.parent, 1, pc});
-    auto& stored = checkpoints_.back();
-    stored.depth = static_cast<std::uint8_t>(cur.frames.size());
-    stored.history = std::move(path.history);
-    path.history.clear();
-    stored.state_bytes = state_bytes(*stored.state);
-    live_bytes_ += stored.state_bytes + history_bytes(stored.history);
-    const int id = static_cast<int>(checkpoints_.size() - 1);
-    at_pc_[pc].push_back(id);
-    path.parent = id;
-    stored_at_visit_ = id;
-    jumps_since_store_ = 0;
-    insns_since_store_ = 0;
-    ++stats_.states_stored;
-  }
+  const bool listed = at_pc_[pc].size() < kMaxCheckpointsPerInsn;
+  if (!listed && !long_history) return false;
+  checkpoints_.push_back(Checkpoint{listed ? std::make_unique<State>(cur) : nullptr, path.parent, 1, pc});
+  auto& stored = checkpoints_.back();
+  stored.depth = static_cast<std::uint8_t>(cur.frames.size());
+  stored.history = std::move(path.history);
+  path.history.clear();
+  stored.listed = listed;
+  stored.state_bytes = listed ? state_bytes(*stored.state) : 0;
+  live_bytes_ += stored.state_bytes + history_bytes(stored.history);
+  const int id = static_cast<int>(checkpoints_.size() - 1);
+  path.parent = id;
+  if (!listed) return false;  // a checkpoint for the history only: no state to compare with
+  at_pc_[pc].push_back(id);
+  stored_at_visit_ = id;
+  jumps_since_store_ = 0;
+  insns_since_store_ = 0;
+  ++stats_.states_stored;
   return false;
 }
 
@@ -477,6 +486,7 @@ void Explorer::record_insn(Path& path, std::uint32_t pc, std::uint8_t depth, boo
   else
     mark_precise(path, demand, depth);
   path.history.push_back(HistoryEntry{pc, depth, callback, needs.stack, linked_marks_.intern(needs.linked)});
+  stats_.longest_history = std::max<std::uint64_t>(stats_.longest_history, path.history.size());
 }
 
 Check Explorer::over_limits(std::uint32_t pc, const Path& path) {

@@ -5,6 +5,7 @@
 
 #include "tests/verifier/complexity_programs.hpp"
 #include "verifier/verifier.hpp"
+#include "vm/assembler.hpp"
 #include "vm/program.hpp"
 
 using namespace bpfvm;
@@ -72,6 +73,27 @@ TEST_CASE("a loop head stores a state every 20 jumps or 100 insns, as the kernel
   const auto verdict = verify_shape(testing::long_loop(90'000, 8));
   REQUIRE(verdict.has_value());
   CHECK(verdict->stats().states_stored <= 9'100);
+}
+
+TEST_CASE("a loop whose every iteration forks a short path that stores still ends its own history every 256 insns") {
+  // r3 >>= r9 with r9 = -12 (a shift of 2^64 - 12) makes r3 unknown, so each of the 2,000 iterations
+  // forks at the jge; the fork's path stores a state at `out` and resets the store heuristics' counters,
+  // so the loop head never stores one by them. Without a checkpoint every 256 insns the loop path's
+  // history grew to its whole run (12,003 entries), and precision backtracking walked all of it at
+  // every insn: a 25-insn program of this shape took minutes to reach the 1M-insn limit.
+  auto insns = vm::assemble(
+      "mov %r0, 2000\nmov %r3, 0\nmov %r9, -12\n"
+      "loop:\nstdw [%r10-16], 6\nstdw [%r10-8], 9\nadd32 %r0, -1\njeq %r0, 0, out\narsh %r3, %r9\n"
+      "jge %r3, -109, loop\njeq %r0, 0, out\nout:\nmov %r0, 0\nexit\n");
+  REQUIRE(insns.has_value());
+  auto program = vm::decode_program(std::move(*insns), "forking_loop");
+  REQUIRE(program.has_value());
+  VerifierOptions opts;
+  opts.program_type = program_types::socket_filter();
+  const auto verdict = verify(*program, opts);
+  REQUIRE(verdict.has_value());
+  INFO("insns processed " << verdict->stats().insns_processed);
+  CHECK(verdict->stats().longest_history <= 256 + 8);
 }
 
 TEST_CASE("the host's verifier bounds: states, memory, time") {
