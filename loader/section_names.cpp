@@ -4,6 +4,8 @@
 #include <linux/bpf.h>
 
 #include <array>
+#include <initializer_list>
+#include <span>
 
 namespace bpfvm::loader {
 
@@ -64,6 +66,13 @@ constexpr std::array kRows = {
     Row{"xdp/cpumap", BPF_PROG_TYPE_XDP, BPF_XDP_CPUMAP, 0, false},
     Row{"xdp.frags", BPF_PROG_TYPE_XDP, BPF_XDP, kFrags, false},
     Row{"xdp", BPF_PROG_TYPE_XDP, BPF_XDP, 0, false},
+    Row{"struct_ops+", BPF_PROG_TYPE_STRUCT_OPS, 0, 0, false},
+    Row{"sk_lookup", BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, 0, false},
+};
+
+// Names libbpf 1.x and the older loaders both know: matched whole after kRows, as prefixes beside
+// kLegacyRows.
+constexpr std::array kSharedRows = {
     Row{"perf_event", BPF_PROG_TYPE_PERF_EVENT, 0, 0, false},
     Row{"lwt_in", BPF_PROG_TYPE_LWT_IN, 0, 0, false},
     Row{"lwt_out", BPF_PROG_TYPE_LWT_OUT, 0, 0, false},
@@ -100,8 +109,6 @@ constexpr std::array kRows = {
     Row{"cgroup/getsockopt", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_GETSOCKOPT, 0, false},
     Row{"cgroup/setsockopt", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_SETSOCKOPT, 0, false},
     Row{"cgroup/dev", BPF_PROG_TYPE_CGROUP_DEVICE, BPF_CGROUP_DEVICE, 0, false},
-    Row{"struct_ops+", BPF_PROG_TYPE_STRUCT_OPS, 0, 0, false},
-    Row{"sk_lookup", BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, 0, false},
 };
 
 // Prefixes of libbpf 0.x's section_defs (matched with strncmp) and of samples/bpf's bpf_load.c, which
@@ -123,38 +130,6 @@ constexpr std::array kLegacyRows = {
     Row{"xdp_devmap/", BPF_PROG_TYPE_XDP, BPF_XDP_DEVMAP, 0, false},
     Row{"xdp_cpumap/", BPF_PROG_TYPE_XDP, BPF_XDP_CPUMAP, 0, false},
     Row{"xdp", BPF_PROG_TYPE_XDP, 0, 0, false},
-    Row{"perf_event", BPF_PROG_TYPE_PERF_EVENT, 0, 0, false},
-    Row{"lwt_in", BPF_PROG_TYPE_LWT_IN, 0, 0, false},
-    Row{"lwt_out", BPF_PROG_TYPE_LWT_OUT, 0, 0, false},
-    Row{"lwt_xmit", BPF_PROG_TYPE_LWT_XMIT, 0, 0, false},
-    Row{"lwt_seg6local", BPF_PROG_TYPE_LWT_SEG6LOCAL, 0, 0, false},
-    Row{"cgroup_skb/ingress", BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_INGRESS, 0, false},
-    Row{"cgroup_skb/egress", BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS, 0, false},
-    Row{"cgroup/skb", BPF_PROG_TYPE_CGROUP_SKB, 0, 0, false},
-    Row{"cgroup/sock_create", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET_SOCK_CREATE, 0, false},
-    Row{"cgroup/sock_release", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET_SOCK_RELEASE, 0, false},
-    Row{"cgroup/sock", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET_SOCK_CREATE, 0, false},
-    Row{"cgroup/post_bind4", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET4_POST_BIND, 0, false},
-    Row{"cgroup/post_bind6", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET6_POST_BIND, 0, false},
-    Row{"cgroup/dev", BPF_PROG_TYPE_CGROUP_DEVICE, BPF_CGROUP_DEVICE, 0, false},
-    Row{"sockops", BPF_PROG_TYPE_SOCK_OPS, BPF_CGROUP_SOCK_OPS, 0, false},
-    Row{"sk_skb/stream_parser", BPF_PROG_TYPE_SK_SKB, BPF_SK_SKB_STREAM_PARSER, 0, false},
-    Row{"sk_skb/stream_verdict", BPF_PROG_TYPE_SK_SKB, BPF_SK_SKB_STREAM_VERDICT, 0, false},
-    Row{"sk_skb", BPF_PROG_TYPE_SK_SKB, 0, 0, false},
-    Row{"sk_msg", BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT, 0, false},
-    Row{"lirc_mode2", BPF_PROG_TYPE_LIRC_MODE2, BPF_LIRC_MODE2, 0, false},
-    Row{"flow_dissector", BPF_PROG_TYPE_FLOW_DISSECTOR, BPF_FLOW_DISSECTOR, 0, false},
-    Row{"cgroup/bind4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_BIND, 0, false},
-    Row{"cgroup/bind6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET6_BIND, 0, false},
-    Row{"cgroup/connect4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT, 0, false},
-    Row{"cgroup/connect6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET6_CONNECT, 0, false},
-    Row{"cgroup/sendmsg4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP4_SENDMSG, 0, false},
-    Row{"cgroup/sendmsg6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP6_SENDMSG, 0, false},
-    Row{"cgroup/recvmsg4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP4_RECVMSG, 0, false},
-    Row{"cgroup/recvmsg6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP6_RECVMSG, 0, false},
-    Row{"cgroup/sysctl", BPF_PROG_TYPE_CGROUP_SYSCTL, BPF_CGROUP_SYSCTL, 0, false},
-    Row{"cgroup/getsockopt", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_GETSOCKOPT, 0, false},
-    Row{"cgroup/setsockopt", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_SETSOCKOPT, 0, false},
 };
 
 bool matches(std::string_view def, std::string_view sec) {
@@ -170,16 +145,18 @@ bool matches(std::string_view def, std::string_view sec) {
 }  // namespace
 
 std::optional<SectionDef> find_section_def(std::string_view section) {
-  for (const auto& row : kRows)
-    if (matches(row.sec, section))
-      return SectionDef{row.sec, static_cast<std::uint32_t>(row.type), row.attach, row.flags, row.attach_btf};
+  for (const auto& table : {std::span<const Row>(kRows), std::span<const Row>(kSharedRows)})
+    for (const auto& row : table)
+      if (matches(row.sec, section))
+        return SectionDef{row.sec, static_cast<std::uint32_t>(row.type), row.attach, row.flags, row.attach_btf};
   return std::nullopt;
 }
 
 std::optional<SectionDef> find_legacy_section_def(std::string_view section) {
   const Row* best = nullptr;
-  for (const auto& row : kLegacyRows)
-    if (section.starts_with(row.sec) && (!best || row.sec.size() > best->sec.size())) best = &row;
+  for (const auto& table : {std::span<const Row>(kLegacyRows), std::span<const Row>(kSharedRows)})
+    for (const auto& row : table)
+      if (section.starts_with(row.sec) && (!best || row.sec.size() > best->sec.size())) best = &row;
   if (!best) return std::nullopt;
   return SectionDef{best->sec, static_cast<std::uint32_t>(best->type), best->attach, best->flags, false, true};
 }
