@@ -199,9 +199,10 @@ void BM_bpfvm(benchmark::State& state, Case c, Engine engine) {
   report(state, c, target, base);
 }
 
-#define MAP_BENCH(name, program, baseline, ops)                                                            \
-  BENCHMARK_CAPTURE(BM_kernel, name, Case{program, baseline, ops})->UseManualTime();                    \
-  BENCHMARK_CAPTURE(BM_bpfvm, name##_jit, Case{program, baseline, ops}, Engine::Jit)->UseManualTime(); \
+#define MAP_BENCH(name, program, baseline, ops)                                                                \
+  BENCHMARK_CAPTURE(BM_kernel, name, Case{program, baseline, ops})->UseManualTime();                        \
+  BENCHMARK_CAPTURE(BM_bpfvm, name##_jit, Case{program, baseline, ops}, Engine::Jit)->UseManualTime();     \
+  BENCHMARK_CAPTURE(BM_bpfvm, name##_jit_opt, Case{program, baseline, ops}, Engine::JitOptimized)->UseManualTime(); \
   BENCHMARK_CAPTURE(BM_bpfvm, name##_interpreter, Case{program, baseline, ops}, Engine::Interpreter)->UseManualTime()
 
 MAP_BENCH(hash_lookup_one_key, "hash_lookup", "empty", 1);

@@ -67,8 +67,9 @@ struct HostKfunc {
 };
 
 /// What executes a program: the interpreter or native code from the JIT (x86-64, arm64).
-/// JitOptimized: fast runs (unchecked, no budget) use the optimizing tier's code, built at load,
-/// where that tier supports the program (x86-64 so far); everything else uses the baseline JIT.
+/// JitOptimized: runs use the optimizing tier's code (fast, checked or counted under a budget, as the
+/// program's options ask), built at load, on x86-64 and arm64; a program the tier refuses uses the
+/// baseline JIT.
 /// Program::jit_tier() reports which tier runs; Program::optimize() upgrades a Jit program later.
 enum class Engine : std::uint8_t { Interpreter, Jit, JitOptimized };
 
