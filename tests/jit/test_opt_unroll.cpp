@@ -255,6 +255,17 @@ TEST_CASE("unroll: peeled copies carry phis, reads after the loop, stores and ne
                  "add %r0, 3\njlt %r0, 21, loop\n"
                  "out:\nlsh %r4, 8\nor %r0, %r4\nexit\n",
                  2, 8);
+  {
+    // A stack array read at a scaled index ([r10 + (i << 2) - 64], indexed before unrolling): the peeled
+    // copies' constant indexes move into the displacement, times 4.
+    std::string text;
+    for (int k = 0; k < 8; ++k)
+      text += "ldxw %r2, [%r1+" + std::to_string(4 * k) + "]\nstxw [%r10-" + std::to_string(64 - 4 * k) + "], %r2\n";
+    text += "mov %r0, 0\nmov %r5, 1\n"
+            "loop:\nmov %r2, %r0\nlsh %r2, 2\nmov %r3, %r10\nadd %r3, %r2\nldxw %r4, [%r3-64]\n"
+            "mul %r5, 31\nadd %r5, %r4\nadd %r0, 1\njlt %r0, 7, loop\nmov %r0, %r5\nexit\n";
+    check_unrolled("a stack array read at a scaled index, 7 trips: 3 peeled", text, 8 + 1, 8 + 7);
+  }
   // The inner loop of a nest: 7 trips, 3 peeled inside the outer loop, each outer iteration.
   const auto program = assemble_program(
       "mov %r6, 0\nmov %r0, 0\n"
