@@ -156,17 +156,28 @@ TEST_CASE("unroll: counters of both widths, down-counting, phis swapping, a diam
                  2 + 2, 4 * 2 + 2);
 }
 
-TEST_CASE("unroll: the inner loop of a nest is copied, the outer one is not", "[jit][opt][unroll]") {
+namespace {
+
+/// A nest whose inner loop runs `inner_trips` times: that many byte loads once copied (and peeled),
+/// each testing its byte, plus the inner and outer counter tests.
+void check_nest(int inner_trips, int copies) {
   const auto program = assemble_program(
       "mov %r6, 0\nmov %r0, 0\n"
       "outer:\nmov %r7, 0\nmov %r8, %r1\nadd %r8, %r6\n"
-      "inner:\nmov %r2, %r8\nadd %r2, %r7\nldxb %r3, [%r2+0]\njeq %r3, 0, found\nadd %r7, 1\njne %r7, 8, inner\n"
+      "inner:\nmov %r2, %r8\nadd %r2, %r7\nldxb %r3, [%r2+0]\njeq %r3, 0, found\nadd %r7, 1\njne %r7, " +
+      std::to_string(inner_trips) + ", inner\n"
       "found:\nmul %r0, 33\nadd %r0, %r7\nadd %r6, 4\njlt %r6, 32, outer\nexit\n");
   const auto on = shape(program, true);
-  INFO(on.text);
-  CHECK(on.loads == 4);
-  CHECK(on.branches == 4 + 1 + 1);
+  INFO(inner_trips << " inner trips\n" << on.text);
+  CHECK(on.loads == copies);
+  CHECK(on.branches == copies + 1 + 1);
   run_against_interpreter(program);
+}
+
+}  // namespace
+
+TEST_CASE("unroll: the inner loop of a nest is copied, the outer one is not", "[jit][opt][unroll]") {
+  check_nest(8, 4);
 }
 
 TEST_CASE("unroll: loops that stay as they are", "[jit][opt][unroll]") {
@@ -267,14 +278,5 @@ TEST_CASE("unroll: peeled copies carry phis, reads after the loop, stores and ne
     check_unrolled("a stack array read at a scaled index, 7 trips: 3 peeled", text, 8 + 1, 8 + 7);
   }
   // The inner loop of a nest: 7 trips, 3 peeled inside the outer loop, each outer iteration.
-  const auto program = assemble_program(
-      "mov %r6, 0\nmov %r0, 0\n"
-      "outer:\nmov %r7, 0\nmov %r8, %r1\nadd %r8, %r6\n"
-      "inner:\nmov %r2, %r8\nadd %r2, %r7\nldxb %r3, [%r2+0]\njeq %r3, 0, found\nadd %r7, 1\njne %r7, 7, inner\n"
-      "found:\nmul %r0, 33\nadd %r0, %r7\nadd %r6, 4\njlt %r6, 32, outer\nexit\n");
-  const auto on = shape(program, true);
-  INFO(on.text);
-  CHECK(on.loads == 7);
-  CHECK(on.branches == 7 + 1 + 1);
-  run_against_interpreter(program);
+  check_nest(7, 7);
 }
