@@ -91,6 +91,16 @@ std::uint32_t fold_address_offsets(Function& fn) {
       if (const ValueId index = index_of(i); index != kNoValue) {
         const ValueId left = fold_constants_into(fn, index, i.scale, disp);
         if (left != index) i.args.back() = left, ++folded;
+        // A constant index (a peeled loop copy's counter, loop_unroll.cpp) goes into the displacement.
+        const std::int64_t c = fn.values[left].imm;
+        if (fn.is_const(left) && c <= kMaxFoldedDisp && c >= -kMaxFoldedDisp &&
+            disp + c * (std::int64_t{1} << i.scale) <= kMaxFoldedDisp &&
+            disp + c * (std::int64_t{1} << i.scale) >= -kMaxFoldedDisp) {
+          disp += c * (std::int64_t{1} << i.scale);
+          i.args.pop_back();
+          i.scale = 0;
+          ++folded;
+        }
       }
       if (base != i.args[0]) ++folded;
       i.args[0] = base;

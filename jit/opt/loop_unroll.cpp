@@ -62,6 +62,7 @@ struct Loop {
   std::uint32_t body = 0;        // instructions a copy holds
   BlockId counted = kNoBlock;    // the block whose branch tests the counter
   std::uint32_t factor = 0;
+  std::uint32_t peel = 0;        // trip count mod factor: iterations copied before the loop
 };
 
 /// A use of a loop's value after the loop: args[arg] of `user`, to be read through `exit`'s phi.
@@ -73,14 +74,15 @@ struct OuterUse {
 
 class Unroller {
  public:
-  explicit Unroller(Function& fn) : fn_(fn), n0_(static_cast<BlockId>(fn.blocks.size())), after_(n0_) {}
+  explicit Unroller(Function& fn)
+      : fn_(fn), n0_(static_cast<BlockId>(fn.blocks.size())), after_(n0_), before_(n0_) {}
 
   std::uint32_t run() {
     std::uint32_t unrolled = 0, growth = 0, tried = 0;
     for (BlockId h = 1; h < n0_; ++h) {
       auto loop = find_loop(h);
       if (!loop || !find_counter(*loop)) continue;
-      const auto added = loop->body * (loop->factor - 1);
+      const auto added = loop->body * (loop->factor - 1 + loop->peel);
       if (growth + added > kMaxGrowth) continue;
       // Each try scans the function's values once: a bounded number of them keeps compile time linear.
       if (++tried > kMaxLoopsTried) break;
@@ -144,7 +146,8 @@ class Unroller {
 
   /// The counter: a head phi starting at a constant and stepped by a constant add, compared with a
   /// constant by a branch that runs on every iteration (its block dominates the latch). Sets the
-  /// factor to the largest one dividing the trip count; false when there is none.
+  /// factor to the largest one dividing the trip count; when none does, to the largest one not above
+  /// it, with the remainder peeled; false when the loop runs once or the body is too large.
   bool find_counter(Loop& loop) {
     for (BlockId c = loop.latch;;) {
       if (try_counter(loop, c)) return true;
@@ -196,9 +199,17 @@ class Unroller {
       if (!holds) return false;
       if (*holds != stays0) {
         // The test leaves the loop at its (trip + 1)-th run.
+        const std::uint32_t trips = trip + 1;
         for (auto k : kFactors)
-          if ((trip + 1) % k == 0 && loop.body * k <= kMaxUnrolledBody) {
+          if (trips % k == 0 && loop.body * k <= kMaxUnrolledBody) {
             loop.factor = k;
+            loop.counted = c;
+            return true;
+          }
+        for (auto k : kFactors)
+          if (trips >= k && loop.body * k <= kMaxUnrolledBody) {
+            loop.factor = k;
+            loop.peel = trips % k;
             loop.counted = c;
             return true;
           }
@@ -238,9 +249,12 @@ class Unroller {
     return true;
   }
 
+  /// Copies 1..k-1 follow the loop's own blocks (copy 0) inside the loop; copies k..k+peel-1 run
+  /// before it, in a chain from the preheader to the head (iterations 0..peel-1).
   void unroll(const Loop& loop, const std::vector<OuterUse>& uses) {
     const BlockId h = loop.head, l = loop.latch, span = l - h + 1;
-    const std::uint32_t k = loop.factor;
+    const std::uint32_t k = loop.factor, copies = k + loop.peel;
+    const std::size_t pre = 1 - loop.back;  // the preheader's index in the head's preds
     // The loop's values in block order; copy c's value of v is map[c * n + pos[v]].
     std::vector<ValueId> values;
     for (BlockId b = h; b <= l; ++b)
@@ -249,34 +263,39 @@ class Unroller {
     const std::size_t n = values.size();
     pos_.resize(fn_.values.size());
     for (std::size_t j = 0; j < n; ++j) pos_[values[j]] = static_cast<std::uint32_t>(j);
-    std::vector<ValueId> map(k * n);
+    std::vector<ValueId> map(copies * n);
     std::copy(values.begin(), values.end(), map.begin());
     auto mapped = [&](std::uint32_t copy, ValueId v) { return in_loop(v, loop) ? map[copy * n + pos_[v]] : v; };
     auto head_phi = [&](ValueId v) { return fn_.values[v].op == Op::Phi && fn_.values[v].block == h; };
 
     const auto first_copy = static_cast<BlockId>(fn_.blocks.size());
     auto block_of = [&](std::uint32_t copy, BlockId b) { return copy == 0 ? b : first_copy + (copy - 1) * span + (b - h); };
-    auto next_head = [&](std::uint32_t copy) { return copy + 1 < k ? block_of(copy + 1, h) : h; };
-    fn_.blocks.resize(first_copy + (k - 1) * span);
+    auto next_head = [&](std::uint32_t copy) {
+      return copy + 1 < k || (copy >= k && copy + 1 < copies) ? block_of(copy + 1, h) : h;
+    };
+    const BlockId preheader = fn_.blocks[h].preds[pre];
+    fn_.blocks.resize(first_copy + (copies - 1) * span);
     const auto first_value = fn_.values.size();
-    for (std::uint32_t c = 1; c < k; ++c) {
+    for (std::uint32_t c = 1; c < copies; ++c) {
       // Ids first (a phi of a join inside the loop may read a value placed after it), the head's
-      // phis the previous copy's back-edge values.
+      // phis the previous copy's back-edge values (the first peeled copy's: the preheader's).
       auto id = static_cast<ValueId>(fn_.values.size());
       for (std::size_t j = 0; j < n; ++j)
         map[c * n + j] = head_phi(values[j]) ? kNoValue : id++;
       for (std::size_t j = 0; j < n; ++j)
-        if (head_phi(values[j])) map[c * n + j] = mapped(c - 1, fn_.values[values[j]].args[loop.back]);
+        if (head_phi(values[j]))
+          map[c * n + j] = c == k ? fn_.values[values[j]].args[pre] : mapped(c - 1, fn_.values[values[j]].args[loop.back]);
       for (auto v : values) {
         if (head_phi(v)) continue;
         Inst copy = fn_.values[v];
         for (auto& a : copy.args) a = mapped(c, a);
+        if (c >= k) fold_peeled(copy);
         fn_.add(block_of(c, copy.block), std::move(copy));
       }
       for (BlockId b = h; b <= l; ++b) {
         const Block& orig = fn_.blocks[b];
         IdList preds, succs;
-        if (b == h) preds = {block_of(c - 1, l)};
+        if (b == h) preds = {c == k ? preheader : block_of(c - 1, l)};
         else
           for (auto p : orig.preds) preds.push_back(block_of(c, p));
         for (auto s : orig.succs) succs.push_back(s == h ? next_head(c) : in_range(s, loop) ? block_of(c, s) : s);
@@ -285,18 +304,32 @@ class Unroller {
       }
     }
     reassociate_steps(static_cast<ValueId>(first_value));
-    // The head: entered from the last copy's latch, its phis taking that copy's values.
-    std::vector<ValueId> backs;
+    // The head: entered from the last copy's latch, its phis taking that copy's values, and from the
+    // last peeled copy's latch (if any), its phis taking that copy's.
+    std::vector<ValueId> backs, inits;
     for (auto id : fn_.blocks[h].insts)
-      if (head_phi(id) && !fn_.values[id].dead) backs.push_back(mapped(k - 1, fn_.values[id].args[loop.back]));
+      if (head_phi(id) && !fn_.values[id].dead) {
+        backs.push_back(mapped(k - 1, fn_.values[id].args[loop.back]));
+        if (copies > k) inits.push_back(mapped(copies - 1, fn_.values[id].args[loop.back]));
+      }
     std::size_t at = 0;
     for (auto id : fn_.blocks[h].insts)
-      if (head_phi(id) && !fn_.values[id].dead) fn_.values[id].args[loop.back] = backs[at++];
+      if (head_phi(id) && !fn_.values[id].dead) {
+        if (copies > k) fn_.values[id].args[pre] = inits[at];
+        fn_.values[id].args[loop.back] = backs[at++];
+      }
     fn_.blocks[h].preds[loop.back] = block_of(k - 1, l);
     for (auto& s : fn_.blocks[l].succs)
       if (s == h) s = next_head(0);
-    // The counter's test leaves only from the last copy: a jump in the others.
-    for (std::uint32_t c = 0; c + 1 < k; ++c) {
+    if (copies > k) {
+      fn_.blocks[h].preds[pre] = block_of(copies - 1, l);
+      for (auto& s : fn_.blocks[preheader].succs)
+        if (s == h) s = block_of(k, h);
+    }
+    // The counter's test leaves only from the last copy: a jump in the others (peeled ones too: they
+    // run the first peel < k <= trip count iterations).
+    for (std::uint32_t c = 0; c < copies; ++c) {
+      if (c == k - 1) continue;
       Block& blk = fn_.blocks[block_of(c, loop.counted)];
       Inst& br = fn_.values[blk.insts.back()];
       const BlockId stay = blk.succs[0] >= first_copy || blk.succs[0] == h || in_range(blk.succs[0], loop)
@@ -305,10 +338,26 @@ class Unroller {
       br.args.clear();
       blk.succs = {stay};
     }
-    for (auto x : loop.exits) rewire_exit(loop, x, k, uses, [&](std::uint32_t c, BlockId b) { return block_of(c, b); }, mapped);
-    after_[l].reserve(after_[l].size() + (k - 1) * span);
-    for (BlockId b = first_copy; b < fn_.blocks.size(); ++b) after_[l].push_back(b);
+    for (auto x : loop.exits) rewire_exit(loop, x, k, copies, uses, [&](std::uint32_t c, BlockId b) { return block_of(c, b); }, mapped);
+    const BlockId first_peeled = first_copy + (k - 1) * span;
+    for (BlockId b = first_copy; b < first_peeled; ++b) after_[l].push_back(b);
+    for (BlockId b = first_peeled; b < fn_.blocks.size(); ++b) before_[h].push_back(b);
     idom_.clear();
+  }
+
+  /// A peeled copy's operation on constants (the first iterations' counters and pointers from the
+  /// preheader's constants) becomes its result: the constant folding pass ran before this one.
+  void fold_peeled(Inst& i) const {
+    std::optional<std::uint64_t> value;
+    if (i.op == Op::Alu && fn_.is_const(i.args[0]) && fn_.is_const(i.args[1]))
+      value = vm::alu::binary(i.kind, i.width == 64, static_cast<std::uint64_t>(fn_.values[i.args[0]].imm),
+                              static_cast<std::uint64_t>(fn_.values[i.args[1]].imm));
+    else if (i.op == Op::Zext32 && fn_.is_const(i.args[0]))
+      value = static_cast<std::uint32_t>(fn_.values[i.args[0]].imm);
+    if (!value) return;
+    i.op = Op::Const;
+    i.imm = static_cast<std::int64_t>(*value);
+    i.args.clear();
   }
 
   /// Each copy's `x + c` of a `y + d` (same width) becomes `y + (c + d)`: the copies' counters and
@@ -336,10 +385,10 @@ class Unroller {
     }
   }
 
-  /// x's loop predecessors become every copy's (but the counter's test in all copies but the last),
+  /// x's loop predecessors become every copy's (but the counter's test in all copies but k - 1),
   /// its phis read each copy's value, and it gets a phi of the copies' values per value read after it.
   template <typename BlockOf, typename Mapped>
-  void rewire_exit(const Loop& loop, BlockId x, std::uint32_t k, const std::vector<OuterUse>& uses, BlockOf block_of,
+  void rewire_exit(const Loop& loop, BlockId x, std::uint32_t k, std::uint32_t copies, const std::vector<OuterUse>& uses, BlockOf block_of,
                    Mapped mapped) {
     const Block orig = fn_.blocks[x];
     IdList preds;
@@ -357,14 +406,14 @@ class Unroller {
       }
       if (placed) continue;
       placed = true;
-      for (std::uint32_t c = 0; c < k; ++c)
+      for (std::uint32_t c = 0; c < copies; ++c)
         for (std::size_t i = 0; i < orig.preds.size(); ++i)
-          if (in_range(orig.preds[i], loop) && !(orig.preds[i] == loop.counted && c + 1 < k)) edges.push_back({c, i});
+          if (in_range(orig.preds[i], loop) && !(orig.preds[i] == loop.counted && c != k - 1)) edges.push_back({c, i});
     }
     for (const auto& e : edges) preds.push_back(e.copy == UINT32_MAX ? orig.preds[e.index] : block_of(e.copy, orig.preds[e.index]));
     for (auto id : orig.insts) {
       Inst& phi = fn_.values[id];
-      if (phi.op != Op::Phi) break;
+      if (phi.op != Op::Phi) continue;  // (a dead value may sit between phis)
       const IdList args = phi.args;
       phi.args.clear();
       for (const auto& e : edges) phi.args.push_back(e.copy == UINT32_MAX ? args[e.index] : mapped(e.copy, args[e.index]));
@@ -391,11 +440,13 @@ class Unroller {
     }
   }
 
-  /// Block order: each loop's copies right after its latch (back edges stay the only backward edges).
+  /// Block order: each loop's copies right after its latch, its peeled copies right before its head
+  /// (back edges stay the only backward edges).
   void renumber() {
     std::vector<BlockId> order, id(fn_.blocks.size());
     order.reserve(fn_.blocks.size());
     for (BlockId b = 0; b < n0_; ++b) {
+      order.insert(order.end(), before_[b].begin(), before_[b].end());
       order.push_back(b);
       order.insert(order.end(), after_[b].begin(), after_[b].end());
     }
@@ -414,6 +465,7 @@ class Unroller {
   Function& fn_;
   const BlockId n0_;                        // blocks before the pass: the loops are found among them
   std::vector<std::vector<BlockId>> after_;  // per original block, the copies placed after it
+  std::vector<std::vector<BlockId>> before_;  // per original loop head, its peeled copies
   std::vector<std::uint32_t> pos_;
   std::vector<BlockId> idom_;               // of the current CFG, computed when first needed
   std::uint32_t steps_left_ = kMaxSimulatedSteps;

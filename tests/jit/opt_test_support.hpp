@@ -121,9 +121,10 @@ inline void run_pass_against_interpreter(const vm::Program& program, bool jit::o
 }
 
 /// The optimizing tier's native listing of `program` (this host's backend, the fast variant).
-inline std::string optimized_listing(const vm::Program& program) {
+inline std::string optimized_listing(const vm::Program& program, const jit::opt::PassSet& passes = {}) {
   jit::JitOptions jo;
   jo.optimize = true;
+  jo.passes = passes;
   const auto helpers = test_helpers();
   auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
   REQUIRE(jp);

@@ -224,7 +224,8 @@ TEST_CASE("rotate idiom: a 32-bit rotate in 64-bit operations carried around a l
   const auto whole = assemble_program(loop + "mov %r0, %r6\nexit\n", "rotate_loop_whole");
   jit::opt::PassSet off;
   off.rotate = false;
-  CHECK(count_of(jit::opt::to_text(optimized_function(truncated, test_helpers(), {})), "= rotate") == 1);
+  // The loop as written: 5 trips would be unrolled (1 peeled), a rotate per copy.
+  CHECK(count_of(jit::opt::to_text(optimized_function(truncated, test_helpers(), {.unroll_loops = false})), "= rotate") == 1);
   CHECK(count_of(jit::opt::to_text(optimized_function(truncated, test_helpers(), off)), "= rotate") == 0);
   CHECK(count_of(jit::opt::to_text(optimized_function(whole, test_helpers(), {})), "= rotate") == 0);
   std::mt19937_64 random(11);

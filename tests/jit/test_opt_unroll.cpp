@@ -1,6 +1,7 @@
 // Loop unrolling on the optimizing tier (jit/opt/loop_unroll.cpp): small loops whose counter gives a
-// trip count divisible by 4 or 2 are copied that many times (each copy keeps its data-dependent exits,
-// the counter's test stays in the last one), and loops that must stay as they are (odd trip counts,
+// trip count are copied 4 or 2 times (each copy keeps its data-dependent exits, the counter's test
+// stays in the last one), trip count mod factor iterations peeled before the loop, and loops that
+// must stay as they are (a single trip,
 // unknown bounds, calls, large bodies, a counter tested on some iterations only, a loop value read
 // where no single exit dominates, checked builds) do. Every program also runs on the tier, pass on
 // and off, against the checked interpreter on inputs that leave the loop at each iteration.
@@ -155,21 +156,32 @@ TEST_CASE("unroll: counters of both widths, down-counting, phis swapping, a diam
                  2 + 2, 4 * 2 + 2);
 }
 
-TEST_CASE("unroll: the inner loop of a nest is copied, the outer one is not", "[jit][opt][unroll]") {
+namespace {
+
+/// A nest whose inner loop runs `inner_trips` times: that many byte loads once copied (and peeled),
+/// each testing its byte, plus the inner and outer counter tests.
+void check_nest(int inner_trips, int copies) {
   const auto program = assemble_program(
       "mov %r6, 0\nmov %r0, 0\n"
       "outer:\nmov %r7, 0\nmov %r8, %r1\nadd %r8, %r6\n"
-      "inner:\nmov %r2, %r8\nadd %r2, %r7\nldxb %r3, [%r2+0]\njeq %r3, 0, found\nadd %r7, 1\njne %r7, 8, inner\n"
+      "inner:\nmov %r2, %r8\nadd %r2, %r7\nldxb %r3, [%r2+0]\njeq %r3, 0, found\nadd %r7, 1\njne %r7, " +
+      std::to_string(inner_trips) + ", inner\n"
       "found:\nmul %r0, 33\nadd %r0, %r7\nadd %r6, 4\njlt %r6, 32, outer\nexit\n");
   const auto on = shape(program, true);
-  INFO(on.text);
-  CHECK(on.loads == 4);
-  CHECK(on.branches == 4 + 1 + 1);
+  INFO(inner_trips << " inner trips\n" << on.text);
+  CHECK(on.loads == copies);
+  CHECK(on.branches == copies + 1 + 1);
   run_against_interpreter(program);
 }
 
+}  // namespace
+
+TEST_CASE("unroll: the inner loop of a nest is copied, the outer one is not", "[jit][opt][unroll]") {
+  check_nest(8, 4);
+}
+
 TEST_CASE("unroll: loops that stay as they are", "[jit][opt][unroll]") {
-  check_kept("an odd trip count (7)", strlen_loop(7));
+  check_kept("a single trip", strlen_loop(1));
   check_kept("a bound read from the input",
              "ldxb %r5, [%r1+40]\nand %r5, 31\nmov %r0, 0\n"
              "loop:\nmov %r2, %r1\nadd %r2, %r0\nldxb %r3, [%r2+0]\njeq %r3, 0, out\nadd %r0, 1\njlt %r0, %r5, loop\n"
@@ -198,4 +210,73 @@ TEST_CASE("unroll: loops that stay as they are", "[jit][opt][unroll]") {
              "zero:\nadd %r0, 100\n"
              "join:\nmov %r5, %r4\nlsh %r5, 16\nadd %r0, %r5\nexit\n");
   check_kept("a checked build", strlen_loop(32), jit::Variant::Checked);
+}
+
+TEST_CASE("unroll: a trip count the factor does not divide peels the remainder before the loop",
+          "[jit][opt][unroll]") {
+  // 7 and 31 trips: 3 peeled copies + 4 in the loop; 3 trips: 1 + 2; 5: 1 + 4. Every copy keeps its
+  // byte test, the counter's test is left in one loop copy (the peeled ones run before it can hold).
+  for (int bound : {7, 31, 3, 5, 13}) {
+    const int factor = bound >= 4 ? 4 : 2, copies = factor + bound % factor;
+    const auto program = assemble_program(strlen_loop(bound));
+    const auto on = shape(program, true);
+    INFO("bound " << bound << "\n" << on.text);
+    CHECK(on.loads == copies);
+    CHECK(on.branches == copies + 1);
+    run_against_interpreter(program);
+  }
+}
+
+TEST_CASE("unroll: peeled copies carry phis, reads after the loop, stores and nests",
+          "[jit][opt][unroll]") {
+  check_unrolled("sum of 13 bytes, read after the loop: 1 peeled",
+                 "mov %r0, 0\nmov %r4, 0\n"
+                 "loop:\nmov %r2, %r1\nadd %r2, %r0\nldxb %r3, [%r2+0]\nadd %r4, %r3\nadd %r0, 1\njne %r0, 13, loop\n"
+                 "mov %r0, %r4\nmul %r0, 3\nexit\n",
+                 1, 5);
+  check_unrolled("a sum read after a data-dependent exit, 11 trips: 3 peeled",
+                 "mov %r0, 0\nmov %r4, 5\n"
+                 "loop:\nmov %r2, %r1\nadd %r2, %r0\nldxb %r3, [%r2+0]\njeq %r3, 0, out\nmul %r4, 7\nadd %r4, %r3\n"
+                 "add %r0, 1\njlt %r0, 11, loop\n"
+                 "out:\nlsh %r4, 8\nadd %r4, %r0\nmov %r0, %r4\nexit\n",
+                 1, 7);
+  check_unrolled("Fibonacci phis swapping, 9 trips: the loop's phis start from the peeled copy's values",
+                 "mov %r6, 0\nmov %r7, 1\nmov %r0, 0\n"
+                 "loop:\nmov %r8, %r1\nadd %r8, %r0\nldxb %r8, [%r8+3]\n"
+                 "mov %r3, %r6\nadd %r3, %r7\nxor %r3, %r8\nmov %r6, %r7\nmov %r7, %r3\n"
+                 "mov %r2, %r0\nadd %r0, 1\njlt %r2, 8, loop\n"
+                 "mov %r0, %r6\nlsh %r0, 32\nor %r0, %r7\nexit\n",
+                 1, 5);
+  check_unrolled("a 32-bit counter wrapping through 0: 0xfffffffd .. 2, 5 trips",
+                 "mov32 %r0, -3\nmov %r4, 0\n"
+                 "loop:\nmov %r2, %r1\nmov32 %r5, %r0\nand %r5, 15\nadd %r2, %r5\nldxb %r3, [%r2+0]\n"
+                 "jeq %r3, 0, out\nmul %r4, 3\nadd %r4, %r3\nadd32 %r0, 1\njne32 %r0, 2, loop\n"
+                 "out:\nmov %r0, %r4\nexit\n",
+                 1, 5);
+  check_unrolled("sort's swap diamond, 31 trips: 3 peeled, stores in order",
+                 "mov %r0, 0\n"
+                 "loop:\nmov %r2, %r1\nadd %r2, %r0\nldxb %r3, [%r2+0]\nldxb %r4, [%r2+1]\njle %r3, %r4, next\n"
+                 "stxb [%r2+0], %r4\nstxb [%r2+1], %r3\n"
+                 "next:\nadd %r0, 1\njne %r0, 31, loop\n"
+                 "ldxdw %r0, [%r1+0]\nldxdw %r3, [%r1+8]\nxor %r0, %r3\nldxdw %r3, [%r1+24]\nxor %r0, %r3\nexit\n",
+                 2 + 3, 7 * 2 + 3);
+  check_unrolled("a loop entered from a branch whose other arm is the loop's exit, 7 trips by 3",
+                 "mov %r0, 0\nmov %r4, 0\nldxb %r5, [%r1+20]\njeq %r5, 0, out\n"
+                 "loop:\nmov %r2, %r1\nadd %r2, %r0\nldxb %r3, [%r2+0]\njeq %r3, 0, out\nadd %r4, %r3\n"
+                 "add %r0, 3\njlt %r0, 21, loop\n"
+                 "out:\nlsh %r4, 8\nor %r0, %r4\nexit\n",
+                 2, 8);
+  {
+    // A stack array read at a scaled index ([r10 + (i << 2) - 64], indexed before unrolling): the peeled
+    // copies' constant indexes move into the displacement, times 4.
+    std::string text;
+    for (int k = 0; k < 8; ++k)
+      text += "ldxw %r2, [%r1+" + std::to_string(4 * k) + "]\nstxw [%r10-" + std::to_string(64 - 4 * k) + "], %r2\n";
+    text += "mov %r0, 0\nmov %r5, 1\n"
+            "loop:\nmov %r2, %r0\nlsh %r2, 2\nmov %r3, %r10\nadd %r3, %r2\nldxw %r4, [%r3-64]\n"
+            "mul %r5, 31\nadd %r5, %r4\nadd %r0, 1\njlt %r0, 7, loop\nmov %r0, %r5\nexit\n";
+    check_unrolled("a stack array read at a scaled index, 7 trips: 3 peeled", text, 8 + 1, 8 + 7);
+  }
+  // The inner loop of a nest: 7 trips, 3 peeled inside the outer loop, each outer iteration.
+  check_nest(7, 7);
 }
