@@ -64,6 +64,7 @@ class Promoter {
   /// Addresses of every value, the frames that escape, and every constant-address access.
   bool find_accesses() {
     addr_.assign(fn_.values.size(), Address{});
+    stack_address_.assign(fn_.values.size(), false);
     escaped_.assign(fn_.max_depth + 1, false);
     bool any_escape = false;
     auto escape = [&](ValueId v) {
@@ -87,9 +88,12 @@ class Promoter {
         switch (i.op) {
           case Op::FramePtr:
             addr_[id] = Address{true, static_cast<std::uint32_t>(i.imm), 0};
+            stack_address_[id] = true;
             continue;
           case Op::Alu: {
             const bool add = i.kind == isa::Kind::Add, sub = i.kind == isa::Kind::Sub;
+            if (i.width == 64 && (add || sub) && (stack_address_[i.args[0]] || (add && stack_address_[i.args[1]])))
+              stack_address_[id] = true;
             if (i.width == 64 && (add || sub)) {
               const ValueId a = i.args[0], b = i.args[1];
               const Address* base = nullptr;
@@ -118,6 +122,7 @@ class Promoter {
             if (index_of(i) != kNoValue) break;
             if (addr_[i.args[0]].valid) record(id, addr_[i.args[0]], i.off, access_bytes(i));
             else others_.push_back(id);
+            if (addr_[i.args[0]].valid && stack_address_[i.args[1]]) holds_address_.push_back(id);  // a spilled stack address
             escape(i.args[1]);
             continue;
           case Op::Atomic:
@@ -171,6 +176,13 @@ class Promoter {
     }
     // Stale owners: a slot displaced byte-wise above was marked not ok, so bytes need no rescan.
     if (ranges_known()) keep_slots_other_accesses_reach();
+    // A slot of an escaped frame that holds a stack address stays in memory: promoted, every indexed
+    // access through the filled pointer becomes frame-indexed, which costs the backends an add of the
+    // frame's address per access (x86-64's [rsp + index] forms ran slower, address() in
+    // x86_64/opt_emitter.cpp), where the filled pointer is one load its accesses share (matmul 111-113
+    // ns with such slots promoted, 103-104 without, main's build 105-107).
+    for (const ValueId id : holds_address_)
+      if (const std::int32_t s = slot_of_[id]; s >= 0 && escaped_[slots_[s].depth]) slots_[s].ok = false;
     var_of_.assign(slots_.size(), -1);
     for (std::size_t s = 0; s < slots_.size(); ++s)
       if (slots_[s].ok) var_of_[s] = static_cast<std::int32_t>(nvars_++);
@@ -329,8 +341,10 @@ class Promoter {
   Function& fn_;
   const VerifierFacts& facts_;
   std::vector<Address> addr_;
+  std::vector<bool> stack_address_;  // per value: a FramePtr plus or minus anything (through add/sub chains)
   std::vector<bool> escaped_;
   std::vector<Access> accesses_;
+  std::vector<ValueId> holds_address_;  // constant-offset stores of a stack address
   std::vector<ValueId> others_;  // every other load, store, atomic and call
   std::vector<Slot> slots_;
   std::vector<std::int32_t> slot_of_;  // per value: the slot its load/store accesses, or -1
