@@ -27,6 +27,18 @@ jit::opt::RegisterFile eight_registers() {
   return rf;
 }
 
+/// r0 = the first slot's u64 plus each next one's shifted left by 8 more bits, then exit (offsets below r10).
+std::string slots_weighted(std::initializer_list<int> offsets) {
+  std::string t;
+  int shift = 0;
+  for (const int off : offsets) {
+    t += (shift == 0 ? "ldxdw %r0, [%r10-" : "ldxdw %r5, [%r10-") + std::to_string(off) + "]\n";
+    if (shift != 0) t += "lsh %r5, " + std::to_string(shift) + "\nadd %r0, %r5\n";
+    shift += 8;
+  }
+  return t + "exit\n";
+}
+
 /// What the verifier proved of `program` (a plain-memory program over kInputBytes bytes), as the API
 /// hands it to the tier.
 jit::opt::VerifierFacts verified_facts(const vm::Program& program) {
@@ -124,9 +136,9 @@ TEST_CASE("stack ranges: a callee's access through its caller's pointer names th
       "add %r3, -32\n"
       "add %r3, %r2\n"
       "stdw [%r3+0], 5\n"
+      "mov %r2, 42\n"
       "mov %r1, %r10\n"
       "add %r1, -8\n"
-      "mov %r2, 42\n"
       "call 40\n"
       "ldxdw %r0, [%r10-8]\n"
       "exit\n");
@@ -182,7 +194,7 @@ TEST_CASE("stack ranges: a stack pointer stored to memory and loaded back reache
   // opaque load; a store through it lands on -8 or -24, so the range is [-24, 0): -8, -16 and -24 stay
   // in memory, and so does -40, which holds a stack address (promote_stack.cpp: the accesses through
   // it would become frame-indexed); -32 (no range reaches it) becomes a value.
-  const auto both = assemble_program(
+  const auto both = assemble_program(std::string(
       "ldxdw %r2, [%r1]\n"
       "and %r2, 16\n"          // 0 or 16
       "stdw [%r10-8], 1\n"
@@ -193,22 +205,15 @@ TEST_CASE("stack ranges: a stack pointer stored to memory and loaded back reache
       "add %r3, %r2\n"         // r10 - 24 or r10 - 8
       "stxdw [%r10-40], %r3\n"
       "ldxdw %r4, [%r10-40]\n"
-      "stdw [%r4+0], 50\n"
-      "ldxdw %r0, [%r10-8]\n"
-      "ldxdw %r5, [%r10-24]\n"
-      "lsh %r5, 8\n"
-      "add %r0, %r5\n"
-      "ldxdw %r5, [%r10-32]\n"
-      "lsh %r5, 16\n"
-      "add %r0, %r5\n"
-      "exit\n");
+      "stdw [%r4+0], 50\n")
+      + slots_weighted({8, 24, 32}));
   const auto facts = verified_facts(both);
   CHECK(promoted_slots(both, facts) == 1);
   CHECK(same_as_interpreter(both, facts, 0) == 1 + (50 << 8) + (3 << 16));
   CHECK(same_as_interpreter(both, facts, 16) == 50 + (2 << 8) + (3 << 16));
 
   // The same pointer spilled twice and written through from a callee (its caller's frame, one up).
-  const auto from_callee = assemble_program(
+  const auto from_callee = assemble_program(std::string(
       "ldxdw %r2, [%r1]\n"
       "and %r2, 8\n"           // 0 or 8
       "stdw [%r10-8], 1\n"
@@ -220,15 +225,8 @@ TEST_CASE("stack ranges: a stack pointer stored to memory and loaded back reache
       "stxdw [%r10-24], %r3\n"
       "mov %r1, %r10\n"
       "add %r1, -24\n"
-      "call local f\n"
-      "ldxdw %r0, [%r10-8]\n"
-      "ldxdw %r5, [%r10-16]\n"
-      "lsh %r5, 8\n"
-      "add %r0, %r5\n"
-      "ldxdw %r5, [%r10-40]\n"
-      "lsh %r5, 16\n"
-      "add %r0, %r5\n"
-      "exit\n"
+      "call local f\n")
+      + slots_weighted({8, 16, 40}) +
       "f:\n"
       "ldxdw %r2, [%r1+0]\n"
       "stxdw [%r10-8], %r2\n"  // the callee's own frame
@@ -247,7 +245,7 @@ TEST_CASE("stack ranges: an atomic through a loaded pointer and a loop's last in
           "[jit][opt][stack_ranges]") {
   // A loop writes a[i] for i = 0 .. n - 1 (n from the input, 1 .. 4) over [-40, -8): its last
   // iteration reaches -16 only when n = 4. An atomic add through a spilled pointer to -56 or -48.
-  const auto program = assemble_program(
+  const auto program = assemble_program(std::string(
       "ldxdw %r6, [%r1]\n"
       "and %r6, 3\n"
       "add %r6, 1\n"           // n = 1 .. 4
@@ -273,25 +271,15 @@ TEST_CASE("stack ranges: an atomic through a loaded pointer and a loop's last in
       "stxdw [%r10-64], %r4\n"
       "ldxdw %r5, [%r10-64]\n"
       "mov %r8, 5\n"
-      "lock add [%r5+0], %r8\n"
-      "ldxdw %r0, [%r10-8]\n"
-      "ldxdw %r5, [%r10-16]\n"
-      "lsh %r5, 8\n"
-      "add %r0, %r5\n"
-      "ldxdw %r5, [%r10-48]\n"
-      "lsh %r5, 16\n"
-      "add %r0, %r5\n"
-      "ldxdw %r5, [%r10-56]\n"
-      "lsh %r5, 32\n"
-      "add %r0, %r5\n"
-      "exit\n");
+      "lock add [%r5+0], %r8\n")
+      + slots_weighted({8, 16, 48, 56}));
   const auto facts = verified_facts(program);
   // -8 is a value; -16, -48, -56 (reached) and -64 (holds an address) stay in memory.
   CHECK(promoted_slots(program, facts) == 1);
   for (std::uint64_t w : {0, 1, 2, 3, 8, 11}) {
     const std::uint64_t n = (w & 3) + 1;
     const std::uint64_t at16 = n == 4 ? 3 : 8, at48 = (w & 8) ? 105 : 100, at56 = (w & 8) ? 200 : 205;
-    CHECK(same_as_interpreter(program, facts, w) == 9 + (at16 << 8) + (at48 << 16) + (at56 << 32));
+    CHECK(same_as_interpreter(program, facts, w) == 9 + (at16 << 8) + (at48 << 16) + (at56 << 24));
   }
 }
 
