@@ -259,6 +259,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
                          type.kernel_type == 0 || tp_buffer;
 
   std::vector<std::uint8_t> ctx_accesses;  // the verifier's per-insn context facts, for the ctx rewrite
+  std::vector<vm::StackRange> stack_ranges;  // the verifier's per-insn stack bytes, for stack promotion
   bool zero_stack = false;                 // the verifier accepted reads of unwritten stack
   if (options.verify) {
     verifier::VerifierOptions vo;
@@ -281,6 +282,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     auto verified = verifier::verify(program, vo);
     if (!verified) return std::move(verified).error();
     ctx_accesses = verified->ctx_accesses();
+    stack_ranges = verified->stack_ranges();
     zero_stack = verified->reads_uninit_stack();
     const auto& st = verified->stats();
     impl->report = VerifierReport{st.insns_processed, st.states_stored, st.stack_depth_bytes, st.time_us, {}, true};
@@ -351,6 +353,7 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
       // through promoted slots, bounded calls): unverified programs stay on the baseline.
       jo.optimize = options.engine == Engine::JitOptimized && options.verify;
       jo.facts.pointers_stay_in_frame = options.verify;
+      jo.facts.stack_ranges = std::move(stack_ranges);
       auto passes = jit::opt::passes_without(options.jit_opt_passes_off);
       if (!passes) return std::move(passes).error();
       jo.passes = *passes;

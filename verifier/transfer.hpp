@@ -12,6 +12,7 @@
 #include "verifier/state.hpp"
 #include "verifier/verifier.hpp"
 #include "vm/program.hpp"
+#include "vm/stack_range.hpp"
 
 namespace bpfvm::verifier {
 
@@ -36,6 +37,7 @@ struct Env {
   std::vector<std::int8_t> tail_calls_memo;   // per function start: -1 unknown, 0/1 may it tail-call
   std::vector<std::uint32_t> fn_stack_bytes;  // per function start: deepest stack byte any path used
   std::vector<std::uint8_t> access_base;      // per memory insn: kAccessCtx / kAccessOther once reached
+  std::vector<vm::StackRange> stack_ranges;   // per insn: the stack bytes it may touch on the paths so far
   bool reads_uninit_stack = false;            // some path read stack bytes no store wrote (privileged)
   std::uint32_t tp_buffer_bytes = 0;          // furthest tracepoint buffer byte an access reaches
   std::uint32_t ctx_bytes_reached = 0;        // furthest context byte an access reaches (max_ctx_offset)
@@ -83,6 +85,9 @@ std::pair<ScalarDomain, ScalarDomain> refine_branch(isa::Kind kind, int width, b
                                                     const ScalarDomain& b);
 
 Check transfer_alu(Env& env, State& s, std::uint32_t pc);
+/// Joins into env.stack_ranges[pc] the stack bytes insn pc may touch in state s (before it runs):
+/// a load's, store's or atomic's through a stack pointer; Unknown for a call given a stack pointer.
+void note_stack_range(Env& env, const State& s, std::uint32_t pc);
 Check transfer_memory(Env& env, State& s, std::uint32_t pc);  // Load, LoadSx, Store, StoreReg, Atomic, WideImm
 Check transfer_jump(Env& env, State& s, std::uint32_t pc, Successors& out);  // Jump, Ja, Ja32
 Check transfer_call(Env& env, State& s, std::uint32_t pc, Successors& out);  // Call, CallLocal, CallReg

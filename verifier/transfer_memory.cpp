@@ -171,6 +171,38 @@ Check note_access_base(Env& env, const State& s, std::uint32_t pc, int base) {
   return std::nullopt;
 }
 
+// The stack bytes each insn may touch (VerifiedProgram::stack_ranges): the optimizing tier keeps a
+// stack slot in a register only where no other access may reach it. A call given a stack pointer is
+// Unknown: a helper may keep it (a dynptr over stack memory) and a callback may index from it.
+void note_stack_range(Env& env, const State& s, std::uint32_t pc) {
+  const auto& op = env.program.op(pc);
+  const auto& in = env.program.insns[pc];
+  vm::StackRange r;
+  switch (op.form) {
+    case Form::Load: case Form::LoadSx: case Form::Store: case Form::StoreReg: case Form::Atomic: {
+      const RegValue& base = s.reg(op.form == Form::Load || op.form == Form::LoadSx ? in.src : in.dst);
+      if (base.type != RegType::Stack) return;
+      const auto top = static_cast<std::int64_t>(s.frames.size()) - 1;
+      const std::int64_t lo = base.value.smin() + in.off, hi = base.value.smax() + in.off + op.width / 8;
+      // Out of any frame: refused by the access check, which runs next.
+      if (base.frame > top || lo < INT16_MIN || hi > INT16_MAX) r = vm::StackRange::unknown();
+      else r = vm::StackRange::bytes(static_cast<std::uint8_t>(top - base.frame), static_cast<std::int16_t>(lo),
+                                     static_cast<std::int16_t>(hi));
+      break;
+    }
+    case Form::Call: case Form::CallKfunc: case Form::CallReg:
+      for (int a = 1; a <= 5; ++a)
+        if (s.reg(a).type == RegType::Stack) r = vm::StackRange::unknown();
+      if (r.kind == vm::StackRange::Kind::None) return;
+      break;
+    case Form::Alu: case Form::AluUnary: case Form::Jump: case Form::Ja: case Form::Ja32: case Form::CallLocal:
+    case Form::Exit: case Form::PacketLoad: case Form::WideImm:
+      return;  // a local call's callee records its own accesses
+  }
+  if (env.stack_ranges.size() != env.program.size()) env.stack_ranges.assign(env.program.size(), vm::StackRange{});
+  env.stack_ranges[pc].join(r);
+}
+
 // The kernel's max_tp_access: the furthest byte of a writable tracepoint's buffer the program reaches.
 // An access at a variable or negative offset is refused by check_mem_access.
 // Also the kernel's max_ctx_offset: the furthest context byte (a syscall program's run checks it).

@@ -125,6 +125,7 @@ class Explorer {
   const std::vector<std::uint32_t>& globals_called() const { return env_.globals_called; }
   const std::vector<std::uint32_t>& fn_stack_bytes() const { return env_.fn_stack_bytes; }
   const std::vector<std::uint8_t>& access_base() const { return env_.access_base; }
+  const std::vector<vm::StackRange>& stack_ranges() const { return env_.stack_ranges; }
   bool reads_uninit_stack() const { return env_.reads_uninit_stack; }
   std::uint32_t tp_buffer_bytes() const { return env_.tp_buffer_bytes; }
   std::uint32_t ctx_bytes_reached() const { return env_.ctx_bytes_reached; }
@@ -558,6 +559,7 @@ Check Explorer::run(State initial) {
       const bool callback = tracked && in_callback(path.state);
       Successors next;
       next.next_pc = pc + (isa::is_wide(op) ? 2 : 1);
+      note_stack_range(env_, path.state, pc);
       Check c;
       switch (op.form) {
         case Form::Alu: case Form::AluUnary:
@@ -894,6 +896,7 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   VerifierStats stats;
   std::vector<std::uint32_t> fn_stack(program.size(), 0);
   std::vector<std::uint8_t> access_base(program.size(), kAccessUnseen);
+  std::vector<vm::StackRange> stack_ranges(program.size());  // None until some path touches the stack
   bool reads_uninit_stack = false;
   std::vector<std::int64_t> map_ptr_loads;  // per insn: the constant a map pointer load reads (Env::map_ptr_loads)
   std::vector<bool> reached(program.size(), false);
@@ -943,6 +946,13 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
       access_base[pc] |= bases[pc];
     }
     for (std::size_t pc = 0; pc < reached.size(); ++pc) reached[pc] = reached[pc] || explorer.reached()[pc];
+    // A global function is verified for any arguments of its prototype: its pointer arguments are not
+    // stack pointers to it, though a caller may pass them, so its accesses are not bounded here.
+    const auto& ranges = explorer.stack_ranges();
+    for (std::size_t pc = 0; pc < stack_ranges.size(); ++pc) {
+      if (root != nullptr && explorer.reached()[pc]) stack_ranges[pc] = vm::StackRange::unknown();
+      else if (pc < ranges.size()) stack_ranges[pc].join(ranges[pc]);
+    }
     for (std::uint32_t pc : explorer.globals_called())
       if (const GlobalFunc* g = options.global_func(pc); std::find(queue.begin(), queue.end(), g) == queue.end())
         queue.push_back(g);
@@ -968,7 +978,7 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   }
   return VerifiedProgram(std::move(verified), stats,
                          acceptance_warnings(options, warnings, std::move(log), stats), std::move(ctx_accesses),
-                         reads_uninit_stack);
+                         std::move(stack_ranges), reads_uninit_stack);
 }
 
 }  // namespace bpfvm::verifier

@@ -15,6 +15,7 @@
 #include "verifier/kernel_types.hpp"
 #include "vm/helper_registry.hpp"
 #include "vm/program.hpp"
+#include "vm/stack_range.hpp"
 
 namespace bpfvm::verifier {
 
@@ -255,6 +256,11 @@ class VerifiedProgram {
   /// Per insn: 1 when it is a load, store or atomic whose base register is the context pointer (the
   /// verifier's type, on every path that reaches it), else 0 — what the ctx-access rewrite follows.
   const std::vector<std::uint8_t>& ctx_accesses() const { return ctx_accesses_; }
+  /// Per insn: the stack bytes it may touch on every path that reaches it (vm/stack_range.hpp) — a
+  /// load's, store's or atomic's through a stack pointer, Unknown for a call given a stack pointer or
+  /// an insn of a global function (verified for any arguments); None for the rest and insns no path
+  /// runs. What the optimizing tier's stack promotion follows in a frame whose address escapes.
+  const std::vector<vm::StackRange>& stack_ranges() const { return stack_ranges_; }
   /// Some path reads stack bytes no store wrote (privileged only, the kernel's allow_uninit_stack).
   /// The engines must then start every run on a zeroed stack (InterpreterOptions / JitOptions
   /// ::zero_stack), so no run sees an earlier run's bytes.
@@ -262,15 +268,18 @@ class VerifiedProgram {
 
  private:
   VerifiedProgram(vm::Program program, VerifierStats stats, std::vector<Warning> warnings,
-                  std::vector<std::uint8_t> ctx_accesses, bool reads_uninit_stack)
+                  std::vector<std::uint8_t> ctx_accesses, std::vector<vm::StackRange> stack_ranges,
+                  bool reads_uninit_stack)
       : program_(std::move(program)), stats_(stats), warnings_(std::move(warnings)),
-        ctx_accesses_(std::move(ctx_accesses)), reads_uninit_stack_(reads_uninit_stack) {}
+        ctx_accesses_(std::move(ctx_accesses)), stack_ranges_(std::move(stack_ranges)),
+        reads_uninit_stack_(reads_uninit_stack) {}
   friend Result<VerifiedProgram> verify(const vm::Program&, const VerifierOptions&);
 
   vm::Program program_;
   VerifierStats stats_;
   std::vector<Warning> warnings_;
   std::vector<std::uint8_t> ctx_accesses_;
+  std::vector<vm::StackRange> stack_ranges_;
   bool reads_uninit_stack_ = false;
 };
 

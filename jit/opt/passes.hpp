@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "bpfvm/result.hpp"
 #include "jit/opt/ir.hpp"
+#include "vm/stack_range.hpp"
 
 namespace bpfvm::jit::opt {
 
@@ -38,6 +40,10 @@ struct VerifierFacts {
   /// Every stack access, through any pointer and by any helper, stays inside the frame the pointer
   /// was derived from (the verifier's stack bounds check; true of every verifier::VerifiedProgram).
   bool pointers_stay_in_frame = false;
+  /// Per pc of the program: the stack bytes the insn may touch on every path
+  /// (verifier::VerifiedProgram::stack_ranges). Empty: not known. With pointers_stay_in_frame, stack
+  /// promotion takes a slot of a frame whose address escapes when no access but the slot's own may reach it.
+  std::vector<vm::StackRange> stack_ranges;
 };
 
 /// True when v's upper 32 bits are zero whatever its inputs (a 32-bit operation, a zero-extending

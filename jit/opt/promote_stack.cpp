@@ -4,9 +4,13 @@
 // Which slots qualify is decided on the SSA form itself, conservatively: an address is a frame's
 // FramePtr plus or minus constants; any other use of such an address (stored to memory, passed to a
 // helper, through a phi, compared, combined with a non-constant) lets the frame escape, and nothing
-// of an escaped frame is promoted. An escaped pointer may also reach other frames unless the
-// verifier proved it stays inside its own (VerifierFacts::pointers_stay_in_frame): without that fact,
-// one escape turns promotion off for the whole function.
+// of an escaped frame is promoted, unless the verifier said which stack bytes every other access may
+// touch (VerifierFacts::stack_ranges, per pc): then a slot of an escaped frame is promoted when no
+// access but its own whole constant-offset loads and stores may reach it, and one access the verifier
+// does not bound (a helper given a stack pointer) keeps every escaped frame in memory. An escaped
+// pointer may also reach other frames unless the verifier proved it stays inside its own
+// (VerifierFacts::pointers_stay_in_frame): without that fact, one escape turns promotion off for the
+// whole function.
 //
 // Renaming follows the lowering's SSA construction: blocks in reverse post-order, a phi per slot at
 // every block that does not have exactly one earlier predecessor, trivial phis removed afterwards.
@@ -60,6 +64,7 @@ class Promoter {
   /// Addresses of every value, the frames that escape, and every constant-address access.
   bool find_accesses() {
     addr_.assign(fn_.values.size(), Address{});
+    stack_address_.assign(fn_.values.size(), false);
     escaped_.assign(fn_.max_depth + 1, false);
     bool any_escape = false;
     auto escape = [&](ValueId v) {
@@ -77,14 +82,18 @@ class Promoter {
         const bool memory_op = i.op == Op::Load || i.op == Op::Store || i.op == Op::Atomic;
         if (memory_op && addr_[i.args[0]].valid && addr_[i.args[0]].depth > i.depth) {
           for (auto a : i.args) escape(a);
+          others_.push_back(id);
           continue;
         }
         switch (i.op) {
           case Op::FramePtr:
             addr_[id] = Address{true, static_cast<std::uint32_t>(i.imm), 0};
+            stack_address_[id] = true;
             continue;
           case Op::Alu: {
             const bool add = i.kind == isa::Kind::Add, sub = i.kind == isa::Kind::Sub;
+            if (i.width == 64 && (add || sub) && (stack_address_[i.args[0]] || (add && stack_address_[i.args[1]])))
+              stack_address_[id] = true;
             if (i.width == 64 && (add || sub)) {
               const ValueId a = i.args[0], b = i.args[1];
               const Address* base = nullptr;
@@ -107,19 +116,27 @@ class Promoter {
           case Op::Load:
             if (index_of(i) != kNoValue) break;  // indexed (address folding ran first): a variable offset
             if (addr_[i.args[0]].valid) record(id, addr_[i.args[0]], i.off, access_bytes(i));
+            else others_.push_back(id);
             continue;
           case Op::Store:
             if (index_of(i) != kNoValue) break;
             if (addr_[i.args[0]].valid) record(id, addr_[i.args[0]], i.off, access_bytes(i));
+            else others_.push_back(id);
+            if (addr_[i.args[0]].valid && stack_address_[i.args[1]]) holds_address_.push_back(id);  // a spilled stack address
             escape(i.args[1]);
             continue;
           case Op::Atomic:
             if (addr_[i.args[0]].valid) record(id, addr_[i.args[0]], i.off, access_bytes(i));
+            else others_.push_back(id);
             for (std::size_t k = 1; k < i.args.size(); ++k) escape(i.args[k]);
             continue;
+          case Op::Call: case Op::TailCall:
+            others_.push_back(id);
+            break;
           default:
             break;
         }
+        if (memory_op) others_.push_back(id);  // indexed
         for (auto a : i.args) escape(a);
       }
     if (any_escape && !facts_.pointers_stay_in_frame) return false;
@@ -138,7 +155,7 @@ class Promoter {
     for (const auto& a : accesses_) {
       // Outside its frame: it may be another frame's byte (only the verifier rules that out).
       if (a.off < -kFrameBytes || a.off + a.bytes > 0) return false;
-      if (escaped_[a.depth]) continue;
+      if (escaped_[a.depth] && !ranges_known()) continue;
       auto& own = owner[a.depth];
       if (own.empty()) own.assign(kFrameBytes, -1);
       const auto first = static_cast<std::size_t>(a.off + kFrameBytes);
@@ -158,11 +175,55 @@ class Promoter {
       slot_of_[a.inst] = s;
     }
     // Stale owners: a slot displaced byte-wise above was marked not ok, so bytes need no rescan.
+    if (ranges_known()) keep_slots_other_accesses_reach();
+    // A slot of an escaped frame that holds a stack address stays in memory: promoted, every indexed
+    // access through the filled pointer becomes frame-indexed, which costs the backends an add of the
+    // frame's address per access (x86-64's [rsp + index] forms ran slower, address() in
+    // x86_64/opt_emitter.cpp), where the filled pointer is one load its accesses share (matmul 111-113
+    // ns with such slots promoted, 103-104 without, main's build 105-107).
+    for (const ValueId id : holds_address_)
+      if (const std::int32_t s = slot_of_[id]; s >= 0 && escaped_[slots_[s].depth]) slots_[s].ok = false;
     var_of_.assign(slots_.size(), -1);
     for (std::size_t s = 0; s < slots_.size(); ++s)
       if (slots_[s].ok) var_of_[s] = static_cast<std::int32_t>(nvars_++);
     promoted_ = nvars_;
     return nvars_ > 0;
+  }
+
+  bool ranges_known() const { return facts_.pointers_stay_in_frame && !facts_.stack_ranges.empty(); }
+
+  /// Slots any access but their own constant-offset ones may touch (the verifier's per-pc ranges)
+  /// stay in memory; in an escaped frame, all of them when some access's range is not known.
+  void keep_slots_other_accesses_reach() {
+    const auto& ranges = facts_.stack_ranges;
+    std::vector<std::vector<bool>> touched(fn_.max_depth + 1, std::vector<bool>(kFrameBytes, false));
+    bool unbounded = false;
+    for (const ValueId id : others_) {
+      const Inst& i = fn_.values[id];
+      if (i.pc >= ranges.size()) {
+        unbounded = true;
+        break;
+      }
+      const vm::StackRange& r = ranges[i.pc];
+      if (r.kind == vm::StackRange::Kind::None) continue;
+      // A call's range is always Unknown (a helper may keep a stack pointer); a range outside
+      // [-512, 0) the verifier refuses.
+      if (r.kind == vm::StackRange::Kind::Unknown || i.op == Op::Call || i.op == Op::TailCall || r.lo < -kFrameBytes ||
+          r.hi > 0 || r.lo >= r.hi) {
+        unbounded = true;
+        break;
+      }
+      if (r.frames_up > i.depth) continue;  // a frame of this function's caller (a callback's)
+      auto& bytes = touched[i.depth - r.frames_up];
+      std::fill(bytes.begin() + (r.lo + kFrameBytes), bytes.begin() + (r.hi + kFrameBytes), true);
+    }
+    for (auto& slot : slots_) {
+      if (!slot.ok) continue;
+      const auto& bytes = touched[slot.depth];
+      const auto first = bytes.begin() + (slot.off + kFrameBytes);
+      if ((unbounded && escaped_[slot.depth]) || std::any_of(first, first + slot.bytes, [](bool t) { return t; }))
+        slot.ok = false;
+    }
   }
 
   /// A live load or store of a promoted slot (rename rewrites it).
@@ -280,8 +341,11 @@ class Promoter {
   Function& fn_;
   const VerifierFacts& facts_;
   std::vector<Address> addr_;
+  std::vector<bool> stack_address_;  // per value: a FramePtr plus or minus anything (through add/sub chains)
   std::vector<bool> escaped_;
   std::vector<Access> accesses_;
+  std::vector<ValueId> holds_address_;  // constant-offset stores of a stack address
+  std::vector<ValueId> others_;  // every other load, store, atomic and call
   std::vector<Slot> slots_;
   std::vector<std::int32_t> slot_of_;  // per value: the slot its load/store accesses, or -1
   std::vector<std::int32_t> var_of_;   // per slot: its variable, or -1 (not promoted)

@@ -104,6 +104,8 @@ void compare_optimized_verified(const vm::Program& program, const vm::HelperRegi
   jit::JitOptions optimizing;
   optimizing.optimize = true;
   optimizing.zero_stack = verified->reads_uninit_stack();
+  // What the API gives the tier for a verified program (stack promotion in escaped frames follows it).
+  optimizing.facts = {.pointers_stay_in_frame = true, .stack_ranges = verified->stack_ranges()};
   auto opt = jit::JitProgram::compile(verified->program(), helpers, {}, optimizing);
   if (!interp || !opt) std::abort();  // a verified program compiles on both engines
   vm::ExecOptions checked;
