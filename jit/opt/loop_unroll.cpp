@@ -364,6 +364,7 @@ class Unroller {
     for (const auto& e : edges) preds.push_back(e.copy == UINT32_MAX ? orig.preds[e.index] : block_of(e.copy, orig.preds[e.index]));
     for (auto id : orig.insts) {
       Inst& phi = fn_.values[id];
+      if (phi.dead) continue;  // a phi CSE or copy propagation removed (a dead copy now) stays in place
       if (phi.op != Op::Phi) break;
       const IdList args = phi.args;
       phi.args.clear();
