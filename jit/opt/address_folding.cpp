@@ -7,7 +7,9 @@
 #include "jit/opt/passes.hpp"
 #include "jit/opt/memory_alias.hpp"
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 namespace bpfvm::jit::opt {
 
@@ -107,6 +109,46 @@ std::uint32_t fold_address_offsets(Function& fn) {
       i.off = static_cast<std::int32_t>(disp);
     }
   return folded;
+}
+
+std::uint32_t address_after_step(Function& fn) {
+  std::uint32_t rewritten = 0;
+  // stepped[x]: the back-edge value x + c of phi x defined so far in the current block.
+  std::vector<ValueId> stepped(fn.values.size(), kNoValue);
+  std::vector<ValueId> touched;
+  for (auto& block : fn.blocks) {
+    for (auto x : touched) stepped[x] = kNoValue;
+    touched.clear();
+    for (auto id : block.insts) {
+      Inst& i = fn.values[id];
+      if (i.dead) continue;
+      ValueId x = 0;
+      std::int64_t c = 0;
+      if (i.op == Op::Alu && split_constant(fn, id, x, c) && fn.values[x].op == Op::Phi && !fn.values[x].dead &&
+          stepped[x] == kNoValue) {
+        const auto& back = fn.values[x].args;
+        if (std::find(back.begin(), back.end(), id) != back.end()) {
+          stepped[x] = id;
+          touched.push_back(x);
+        }
+        continue;
+      }
+      if ((i.op != Op::Load && i.op != Op::Store) || i.checked) continue;
+      // The base (scale 0) and the index (its scale): w << s == (x << s) + (c << s) modulo 2^64.
+      auto rewrite = [&](std::size_t arg, unsigned scale) {
+        const ValueId w = stepped[i.args[arg]];
+        if (w == kNoValue || !split_constant(fn, w, x, c) || c > kMaxFoldedDisp || c < -kMaxFoldedDisp) return;
+        const std::int64_t disp = i.off - c * (std::int64_t{1} << scale);
+        if (disp > kMaxFoldedDisp || disp < -kMaxFoldedDisp) return;
+        i.args[arg] = w;
+        i.off = static_cast<std::int32_t>(disp);
+        ++rewritten;
+      };
+      rewrite(0, 0);
+      if (index_of(i) != kNoValue) rewrite(i.args.size() - 1, i.scale);
+    }
+  }
+  return rewritten;
 }
 
 }  // namespace bpfvm::jit::opt

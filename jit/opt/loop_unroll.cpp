@@ -413,7 +413,7 @@ class Unroller {
     for (const auto& e : edges) preds.push_back(e.copy == UINT32_MAX ? orig.preds[e.index] : block_of(e.copy, orig.preds[e.index]));
     for (auto id : orig.insts) {
       Inst& phi = fn_.values[id];
-      if (phi.op != Op::Phi) continue;  // (a dead value may sit between phis)
+      if (phi.dead || phi.op != Op::Phi) continue;  // a phi CSE or copy propagation made a dead copy stays in place
       const IdList args = phi.args;
       phi.args.clear();
       for (const auto& e : edges) phi.args.push_back(e.copy == UINT32_MAX ? args[e.index] : mapped(e.copy, args[e.index]));

@@ -332,6 +332,7 @@ constexpr std::pair<std::string_view, bool PassSet::*> kPassNames[] = {
     {"combine_loads", &PassSet::combine_loads},
     {"rotate", &PassSet::rotate},
     {"unroll_loops", &PassSet::unroll_loops},
+    {"address_after_step", &PassSet::address_after_step},
 };
 }  // namespace
 
@@ -374,6 +375,7 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
     if (passes.fold_addresses) fold_address_offsets(fn);
     if (passes.dce) eliminate_dead_code(fn);
   }
+  if (passes.fold_addresses && passes.address_after_step) address_after_step(fn);
   if (passes.licm) hoist_loop_invariants(fn, passes.licm_loads, facts);
   if (passes.select) select_small_diamonds(fn);
 }

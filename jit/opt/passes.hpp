@@ -28,6 +28,7 @@ struct PassSet {
   bool combine_loads = true;   // or/shift trees of adjacent narrow loads become one wide load (load_combine.cpp)
   bool rotate = true;          // `(x << n) | (x >> (W - n))` becomes one Op::Rotate (rotate_idiom.cpp)
   bool unroll_loops = true;    // small counted loops copied 2 or 4 times, the counter tested in the last copy (loop_unroll.cpp)
+  bool address_after_step = true;  // with fold_addresses: accesses after a phi's step read the stepped value (address_folding.cpp)
 };
 
 /// All passes but those named, comma separated (the PassSet member names); InvalidArgument naming
@@ -67,6 +68,12 @@ std::uint32_t promote_stack_slots(Function& fn, const VerifierFacts& facts);
 /// subtract of a constant (through chains of them) takes the base as its address and the constant in
 /// `off`. Returns how many adds it folded.
 std::uint32_t fold_address_offsets(Function& fn);
+/// After address folding: a Load/Store addressed by a phi x (base or index) that comes after the
+/// phi's back-edge value w = x + c (a 64-bit add of a constant, same block) is addressed by w with
+/// the displacement less c << scale, so x dies at w and the allocator can give w x's register (a
+/// loop counter stepped before its byte is read, clang's shape: no copy on the back edge). Returns
+/// how many operands it rewrote.
+std::uint32_t address_after_step(Function& fn);
 /// Branch-to-select conversion (select.cpp): a branch whose arms are at most two cheap pure
 /// instructions each (or nothing) and meet at one join becomes Selects of the join's phis.
 /// Returns how many branches it removed.

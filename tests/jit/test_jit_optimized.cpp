@@ -49,7 +49,8 @@ TEST_CASE("every conformance program passes on the optimizing tier", "[jit][opt]
   const jit::opt::PassSet configs[] = {{}, {.fold_constants = false}, {.remove_zext = false}, {.dce = false},
                                        {.promote_stack = false}, {.fold_addresses = false},
                                        {.select = false}, {.strength_reduce = false},
-                                       {.cse = false}, {.licm = false}, {.combine_loads = false}, {.unroll_loops = false}};
+                                       {.cse = false}, {.licm = false}, {.combine_loads = false}, {.unroll_loops = false},
+                                       {.address_after_step = false}};
   int passed = 0, optimized = 0;
   for (const auto& path : files) {
     INFO(path.filename().string());

@@ -95,6 +95,56 @@ TEST_CASE("a loop counter and its increment share a register across an exit plac
   CHECK(run_both(program) == 20 * 3);
 }
 
+TEST_CASE("a counter stepped before its byte is read shares a register with its step (address_after_step)",
+          "[jit][opt][regalloc]") {
+  // clang's shape for `for (i = 0; i < 64; i++) if (p[i] != f(i)) break;`: the address p + i is
+  // formed, i + 1 computed, then the byte read. Address folding makes the load read [p + i + 12]
+  // after i + 1 exists, so i and i + 1 were live together and the back edge copied one into the
+  // other's register; reading [p + (i + 1) + 11] instead lets them share one.
+  const auto program = assemble_program(
+      "mov %r0, 0\nmov %r4, 0\n"
+      "loop:\njeq %r4, 48, out\n"
+      "mov %r3, %r4\nmul %r3, 29\nxor %r3, 165\nand %r3, 255\n"
+      "mov %r5, %r1\nadd %r5, %r4\nadd %r4, 1\nldxb %r5, [%r5+12]\n"
+      "add %r0, %r5\njne %r5, %r3, loop\n"
+      "out:\nlsh %r0, 8\nor %r0, %r4\nexit\n");
+  for (bool on : {true, false}) {
+    INFO("address_after_step " << on);
+    auto fn = optimized_function(program, test_helpers(), {.unroll_loops = false, .address_after_step = on});
+    const auto al = jit::opt::allocate_registers(fn, eight_registers());
+    INFO(jit::opt::to_text(fn));
+    int steps = 0, stepped_loads = 0;
+    for (jit::opt::ValueId v = 0; v < fn.values.size(); ++v) {
+      const auto& i = fn.values[v];
+      if (i.dead) continue;
+      if (i.op == jit::opt::Op::Alu && i.kind == isa::Kind::Add && fn.is_const(i.args[1]) &&
+          fn.values[i.args[1]].imm == 1 && fn.values[i.args[0]].op == jit::opt::Op::Phi) {
+        ++steps;
+        CHECK((al.reg[v] == al.reg[i.args[0]]) == on);
+      }
+      if (i.op == jit::opt::Op::Load && jit::opt::index_of(i) != jit::opt::kNoValue &&
+          fn.values[jit::opt::index_of(i)].op == jit::opt::Op::Alu) {
+        ++stepped_loads;
+        CHECK(i.off == 11);
+      }
+    }
+    CHECK(steps == 1);
+    CHECK(stepped_loads == (on ? 1 : 0));
+  }
+  // Every byte matching (48 trips), and a mismatch at 0, 1, 2, 17 and 47.
+  for (int stop : {-1, 0, 1, 2, 17, 47}) {
+    std::vector<std::uint8_t> input(64);
+    for (int k = 0; k < 48; ++k) input[12 + k] = static_cast<std::uint8_t>(((k * 29) ^ 165) & 255);
+    if (stop >= 0) input[12 + stop] ^= 0x40;
+    for (bool on : {true, false}) {
+      INFO("mismatch at " << stop << ", address_after_step " << on);
+      jit::JitOptions jo;
+      jo.passes.address_after_step = on;
+      check_tier_equals_interpreter(program, input, nullptr, jo);
+    }
+  }
+}
+
 TEST_CASE("branch shares: switch arms are rare, loop heads and joins whole", "[jit][opt][regalloc]") {
   // Two bounds checks before a loop whose body dispatches on four values: the allocator weighs a use
   // in one arm at a quarter of a use every iteration makes, and the checks in front of the loop must

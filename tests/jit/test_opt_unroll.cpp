@@ -280,3 +280,19 @@ TEST_CASE("unroll: peeled copies carry phis, reads after the loop, stores and ne
   // The inner loop of a nest: 7 trips, 3 peeled inside the outer loop, each outer iteration.
   check_nest(7, 7);
 }
+
+TEST_CASE("unroll: a counter whose test reads a copy phi CSE merges, the exit also entered from outside",
+          "[jit][opt][unroll]") {
+  // clang's Kernighan popcount with a bound (`for (bit = 0; bit < 64 && v; bit++) v &= v - 1`): the
+  // head tests r7 (the count of the previous iteration, a phi with the same arguments as r4's), so the
+  // counter is found only after CSE merges the two phis; the exit is entered from the head, the latch
+  // and the guard before the loop. 64 trips at most: 4 copies.
+  const auto program = assemble_program(
+      "ldxdw %r6, [%r1+0]\nmov %r4, 0\njeq %r6, 0, out\nmov %r7, 0\nmov %r4, 0\n"
+      "loop:\nadd %r4, 1\njgt %r7, 62, out\n"
+      "mov %r8, %r6\nadd %r8, -1\nand %r8, %r6\nmov %r7, %r4\nmov %r6, %r8\njne %r8, 0, loop\n"
+      "out:\nmov %r0, %r4\nexit\n");
+  INFO(shape(program, true).text);
+  for (std::uint64_t word : {0x0ull, 0x1ull, 0x7ull, 0xffull, 0x0f0f0f0f0f0f0f0full, ~0ull, 0x8000000000000001ull})
+    run_pass_against_interpreter(program, &jit::opt::PassSet::unroll_loops, {word});
+}
