@@ -277,6 +277,10 @@ TEST_CASE("unroll: peeled copies carry phis, reads after the loop, stores and ne
             "mul %r5, 31\nadd %r5, %r4\nadd %r0, 1\njlt %r0, 7, loop\nmov %r0, %r5\nexit\n";
     check_unrolled("a stack array read at a scaled index, 7 trips: 3 peeled", text, 8 + 1, 8 + 7);
   }
+  check_unrolled("a loop at pc 0 (the preheader is the entry block; r0 and r6 start at 0), 7 trips",
+                 "loop:\nmov %r2, %r1\nadd %r2, %r6\nldxb %r3, [%r2+0]\nadd %r0, %r3\nmul %r0, 3\n"
+                 "add %r6, 1\njlt %r6, 7, loop\nexit\n",
+                 1, 7);
   // The inner loop of a nest: 7 trips, 3 peeled inside the outer loop, each outer iteration.
   check_nest(7, 7);
 }
