@@ -1,5 +1,6 @@
 // create_map: the kernel's BPF_MAP_CREATE checks (syscall.c map_create + each type's alloc check) and the factory.
 #include <array>
+#include <bit>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -22,6 +23,7 @@
 #include "maps/ringbuf_map.hpp"
 #include "maps/reuseport_array_map.hpp"
 #include "maps/sock_map.hpp"
+#include "maps/stack_trace_map.hpp"
 #include "maps/user_ringbuf_map.hpp"
 
 namespace bpfvm::maps {
@@ -222,7 +224,8 @@ SpecProblem check_type(const MapSpec& s) {
       if (s.value_size != 4 && s.value_size != 8)
         return fail(-EINVAL, "BPF_MAP_TYPE_REUSEPORT_SOCKARRAY value_size must be 4 or 8");
       return check_array(s);
-    case MapType::StackTrace:
+    case MapType::StackTrace:  // stackmap.c stack_map_alloc
+      return check_stack_trace_spec(s);
     case MapType::CgroupStorage:
     case MapType::PercpuCgroupStorage:
     case MapType::StructOps:
@@ -263,6 +266,8 @@ std::uint64_t map_memory_bytes(const MapSpec& s, unsigned nr_cpus) {
     case MapType::Ringbuf:
     case MapType::UserRingbuf:
       return s.max_entries;
+    case MapType::StackTrace:  // the bucket pointer array; no trace is ever stored (stack_trace_map.hpp)
+      return std::bit_ceil(std::uint64_t{s.max_entries}) * 8;
     case MapType::DevmapHash:
     case MapType::Sockmap:
     case MapType::Sockhash:
@@ -323,6 +328,7 @@ Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, std::shared_ptr<Run
     case MapType::Sockmap:
     case MapType::Sockhash: return std::unique_ptr<Map>(std::make_unique<SockMap>(spec, domain));
     case MapType::ReuseportSockarray: return std::unique_ptr<Map>(std::make_unique<ReuseportArrayMap>(spec, domain));
+    case MapType::StackTrace: return std::unique_ptr<Map>(std::make_unique<StackTraceMap>(spec, domain));
     case MapType::SkStorage:
     case MapType::InodeStorage:
     case MapType::TaskStorage:
