@@ -229,6 +229,14 @@ void diff_create() {
   for (std::uint32_t f : {kBpfFNoPrealloc, kBpfFNoCommonLru, kBpfFNumaNode, kBpfFRdonly, kBpfFWronly, kBpfFZeroSeed,
                           kBpfFRdonlyProg, kBpfFMmapable})
     specs.push_back(spec(MapType::StackTrace, 4, 16, 4, f));
+  for (MapType t : {MapType::CgroupStorage, MapType::PercpuCgroupStorage}) {
+    for (std::uint32_t k : {16u, 8u, 4u, 12u}) specs.push_back(spec(t, k, 8, 0));
+    for (std::uint32_t v : {0u, 4097u, 32768u, 32769u}) specs.push_back(spec(t, 16, v, 0));
+    specs.push_back(spec(t, 16, 8, 1));
+    for (std::uint32_t f : {kBpfFNoPrealloc, kBpfFNumaNode, kBpfFRdonly, kBpfFWronly, kBpfFRdonlyProg, kBpfFMmapable,
+                            kBpfFRdonlyProg | kBpfFWronlyProg})
+      specs.push_back(spec(t, 16, 8, 0, f));
+  }
   for (MapType t : {MapType::Devmap, MapType::DevmapHash, MapType::Cpumap, MapType::Xskmap, MapType::CgroupArray,
                     MapType::Sockmap, MapType::Sockhash, MapType::ReuseportSockarray}) {
     for (std::uint32_t v : {0u, 4u, 8u, 12u}) specs.push_back(spec(t, 4, v, 4));
@@ -819,6 +827,8 @@ int main() {
     diff_queue(MapType::Queue, seed);
     diff_queue(MapType::Stack, seed);
     diff_keyed(spec(MapType::StackTrace, 4, 16, 5), 200, 12, true, seed);  // empty: no call chains here
+    diff_keyed(spec(MapType::CgroupStorage, 16, 12, 0), 200, 8, true, seed);  // empty: nothing attached
+    diff_keyed(spec(MapType::PercpuCgroupStorage, 8, 12, 0), 200, 8, true, seed);
     for (std::uint32_t v : {4u, 8u}) {
       diff_redirect(spec(MapType::Devmap, 4, v, 6), seed);
       diff_redirect(spec(MapType::DevmapHash, 4, v, 6), seed);

@@ -457,6 +457,11 @@ TEST_CASE("cgroup_skb: direct packet reads, socket fields, ctx writes, skb_load_
   run_both_engines({"cgroup_skb", "cgroup_skb", {}});
 }
 
+TEST_CASE("cgroup_storage: bpf_get_local_storage on shared and per-CPU cgroup storage, fresh each run",
+          "[runtime][cgroup_skb]") {
+  run_both_engines({"cgroup_storage", "cgroup_storage", {}});
+}
+
 TEST_CASE("sk_fields: __sk_buff.sk, bpf_sk_fullsock, bpf_tcp_sock, bpf_get_listener_sock, bpf_sk_lookup_*", "[runtime][tc][socket]") {
   run_both_engines({"sk_fields", "sk_fields", {}});
 }
