@@ -593,6 +593,10 @@ TEST_CASE("sk_storage: bpf_sk_storage_get/delete on sockmap sockets and the skb'
   CHECK(mm.lines.empty());
 }
 
+TEST_CASE("lwt_push: lwt_xmit bpf_skb_change_head/_tail, the header stored and read back, redirect", "[runtime][lwt]") {
+  run_both_engines({"lwt_push", "lwt_push", {}});
+}
+
 TEST_CASE("lwt_xmit: direct packet writes, skb_store_bytes/load_bytes at L3, ctx writes", "[runtime][lwt]") {
   run_both_engines({"lwt_xmit", "lwt_rewrite", {}});
 }
