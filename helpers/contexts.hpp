@@ -86,13 +86,14 @@ struct SkbCtx {
   /// may grow the packet into; 0 for the other types (those helpers are not supported for them yet).
   std::uint64_t frame_begin = 0;
   std::uint64_t frame_end = 0;
-  /// tc only: the lowest address bpf_skb_adjust_room may push data down to (test_run's headroom,
+  /// tc and lwt: the lowest address bpf_skb_adjust_room / bpf_skb_change_head may push data down to (test_run's headroom,
   /// room for BPF_SKB_MAX_LEN, where the kernel reallocates the head); 0 for the other types.
   std::uint64_t room_begin = 0;
-  /// tc only: the end of that buffer; bpf_skb_change_tail grows data_end up to it (moving the packet
+  /// tc and lwt: the end of that buffer; bpf_skb_change_tail grows data_end up to it (moving the packet
   /// down to room_begin when a grown packet would pass it, as the kernel reallocates).
   std::uint64_t room_end = 0;
-  /// tc only: skb_network_offset (network header - data; data is at the MAC header): 14 from test_run,
+  /// tc and lwt: skb_network_offset (network header - data): tc's data is at the MAC header, 14 from test_run,
+  /// lwt's at the network header, 0;
   /// kept by bpf_skb_adjust_room, grown by bpf_skb_change_head's pushed bytes.
   std::uint64_t net_offset = 0;
   /// skb->encapsulation: set by an encapsulating bpf_skb_adjust_room (a second one is -EALREADY).

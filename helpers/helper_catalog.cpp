@@ -105,7 +105,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(rc_keydown, kNotYet, I, C, A, A, A),
     ROW(skb_cgroup_id, kNotYet, I, C),
     ROW(get_current_cgroup_id, kNotYet, I),
-    ROW(get_local_storage, kNotYet, RetType::PtrToMapValue, M, A),
+    ROW(get_local_storage, kNotYet, RetType::PtrToMapValue, M, A),  // implemented in storage_helpers.cpp
     ROW(skb_ancestor_cgroup_id, kNotYet, I, C, A),
     ROW(sk_lookup_tcp, 0, Sock, C, Mem, Sz, A, A),                // NULL: a process holds no kernel socket to find
     ROW(sk_lookup_udp, 0, Sock, C, Mem, Sz, A, A),                // NULL: no kernel socket

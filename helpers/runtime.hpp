@@ -116,6 +116,9 @@ struct HelperRun {
     std::unique_ptr<std::uint64_t[]> value;  // the map's value_size bytes
   };
   std::vector<SocketStorage> socket_storage;
+  /// bpf_get_local_storage's cgroup storage, one zeroed value per CGROUP_STORAGE / PERCPU_CGROUP_STORAGE map
+  /// (always present): the kernel's BPF_PROG_TEST_RUN allocates fresh storages for each run.
+  std::vector<SocketStorage> cgroup_storage;
 };
 
 }  // namespace bpfvm::helpers

@@ -1,4 +1,5 @@
-// Socket-local storage helpers: bpf_sk_storage_get / bpf_sk_storage_delete (net/core/bpf_sk_storage.c)
+// Socket-local storage helpers: bpf_sk_storage_get / bpf_sk_storage_delete (net/core/bpf_sk_storage.c),
+// and bpf_get_local_storage (cgroup storage, kernel/bpf/helpers.c), whose value lives as long as the run.
 // on the sockets a run can point to (socket_helpers.cpp's run_socket): a socket a SOCKMAP/SOCKHASH
 // lookup returned is a host socket, whose value lives in the maps::LocalStorageMap under its SO_COOKIE,
 // where the host reads it by the socket's fd; the skb's own socket lives only as long as the run state
@@ -44,16 +45,17 @@ StorageSocket storage_socket(vm::RunContext* run, std::uint64_t sk, const char* 
   return {sock, false, cookie};
 }
 
-// The run socket's value for `map`, created (not present) on first use; its memory is kept for the run.
-HelperRun::SocketStorage& own_storage(vm::RunContext* run, const maps::Map& map) {
-  auto& all = run_state(run)->socket_storage;
+// The run's value for `map` in `all` (socket or cgroup storage), created zeroed and not present on first
+// use; its memory is kept for the run.
+HelperRun::SocketStorage& own_storage(vm::RunContext* run, std::vector<HelperRun::SocketStorage>& all,
+                                      const maps::Map& map, const char* what) {
   auto it = std::find_if(all.begin(), all.end(), [&](const auto& e) { return e.map == &map; });
   if (it != all.end()) return *it;
   HelperRun::SocketStorage& e = all.emplace_back();
   e.map = &map;
   e.value = std::make_unique<std::uint64_t[]>((map.spec().value_size + 7) / 8);
   run->regions.push_back(vm::Region{reinterpret_cast<std::uintptr_t>(e.value.get()), map.spec().value_size, true,
-                                    "socket storage"});
+                                    what});
   return e;
 }
 
@@ -72,7 +74,7 @@ std::uint64_t sk_storage_get(std::uint64_t m, std::uint64_t sk, std::uint64_t va
   const void* init = create && value != 0 ? ptr(value) : nullptr;
   if (!socket.own)
     return reinterpret_cast<std::uintptr_t>(map.storage_get({0, socket.cookie}, init, create));
-  HelperRun::SocketStorage& e = own_storage(run, map);
+  HelperRun::SocketStorage& e = own_storage(run, run_state(run)->socket_storage, map, "socket storage");
   if (!e.present && create) {
     maps::zero_value(e.value.get(), size);
     if (init != nullptr) maps::store_value_skip_lock(e.value.get(), init, size, map.spec().spin_lock_off);
@@ -89,10 +91,21 @@ std::uint64_t sk_storage_delete(std::uint64_t m, std::uint64_t sk, std::uint64_t
   if (socket.sock == nullptr) return 0;
   if (!is_full_socket(*socket.sock)) return ret(-EINVAL);
   if (!socket.own) return ret(map.storage_delete({0, socket.cookie}));
-  HelperRun::SocketStorage& e = own_storage(run, map);
+  HelperRun::SocketStorage& e = own_storage(run, run_state(run)->socket_storage, map, "socket storage");
   if (!e.present) return ret(-ENOENT);
   e.present = false;  // the memory stays: a pointer the program still holds reads it, as the kernel's RCU copy
   return 0;
+}
+
+// bpf_get_local_storage(map, flags): the storage of the cgroup the program runs for, never NULL (the
+// verifier has made flags 0). A run is the kernel's test run, whose storages are allocated zeroed for it
+// (bpf_cgroup_storages_alloc), so the value lives as long as the run; a per-CPU map's is this CPU's copy.
+std::uint64_t get_local_storage(std::uint64_t m, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                vm::RunContext* run) {
+  const auto& map = *reinterpret_cast<const maps::Map*>(static_cast<std::uintptr_t>(m));
+  HelperRun::SocketStorage& e = own_storage(run, run_state(run)->cgroup_storage, map, "cgroup storage");
+  e.present = true;
+  return reinterpret_cast<std::uintptr_t>(e.value.get());
 }
 
 }  // namespace
@@ -102,6 +115,8 @@ void add_storage_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
                 {ArgType::ConstMapPtr, ArgType::PtrToBtfIdSockCommon, ArgType::PtrToMapValueOrNull, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_sk_storage_delete, "bpf_sk_storage_delete", sk_storage_delete, rt, RetType::Integer,
                 {ArgType::ConstMapPtr, ArgType::PtrToBtfIdSockCommon}));
+  reg.add(entry(BPF_FUNC_get_local_storage, "bpf_get_local_storage", get_local_storage, rt, RetType::PtrToMapValue,
+                {ArgType::ConstMapPtr, ArgType::Anything}));
 }
 
 }  // namespace bpfvm::helpers::detail

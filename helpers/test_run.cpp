@@ -259,8 +259,10 @@ Result<void> run_skb(const ProgramRunner& runner, const TestRunOptions& o, std::
   std::memcpy(buf + kSkbHeadroom, o.data_in.data(), o.data_in.size());
   SkbCtx s{};
   s.md = md_in;
-  if (l2) s.room_begin = reinterpret_cast<std::uintptr_t>(room);
-  if (l2) s.room_end = reinterpret_cast<std::uintptr_t>(room + sizeof room);
+  // tc and lwt_xmit may grow the packet (bpf_skb_change_head/_tail; lwt's data is its network header).
+  const bool grows = l2 || o.type == ProgType::LwtIn || o.type == ProgType::LwtOut || o.type == ProgType::LwtXmit;
+  if (grows) s.room_begin = reinterpret_cast<std::uintptr_t>(room);
+  if (grows) s.room_end = reinterpret_cast<std::uintptr_t>(room + sizeof room);
   if (l2) s.net_offset = kEthHlen;
   s.mac_header = reinterpret_cast<std::uintptr_t>(buf + kSkbHeadroom);
   s.data = s.mac_header + (l2 ? 0 : kEthHlen);
@@ -276,9 +278,11 @@ Result<void> run_skb(const ProgramRunner& runner, const TestRunOptions& o, std::
   build_socket(s, buf + kSkbHeadroom + kEthHlen, l3_bytes, ethertype, o.type == ProgType::CgroupSkb);
   if (auto r = run_on_skb(runner, o, repeat, out, ctx, s); !r) return std::move(r).error();
   // net/bpf/test_run.c: a program that starts at L3 gets its Ethernet header back zeroed
-  // (memset(__skb_push(skb, hh_len), 0, hh_len)), not as data_in had it.
-  if (!l2) std::memset(reinterpret_cast<void*>(s.data - kEthHlen), 0, kEthHlen);
-  finish_data(out, o, reinterpret_cast<const std::uint8_t*>(s.mac_header), s.data_end - s.mac_header);
+  // (memset(__skb_push(skb, hh_len), 0, hh_len)), not as data_in had it: in front of where data is after
+  // the run (an lwt_xmit bpf_skb_change_head moved it down).
+  const std::uint64_t out_begin = l2 ? s.mac_header : s.data - kEthHlen;
+  if (!l2) std::memset(reinterpret_cast<void*>(out_begin), 0, kEthHlen);
+  finish_data(out, o, reinterpret_cast<const std::uint8_t*>(out_begin), s.data_end - out_begin);
   __sk_buff md_out{};
   for (const auto& f : kSkbInOut)
     std::memcpy(reinterpret_cast<std::uint8_t*>(&md_out) + f.off, reinterpret_cast<const std::uint8_t*>(&s.md) + f.off, f.size);

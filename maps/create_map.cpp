@@ -1,5 +1,6 @@
 // create_map: the kernel's BPF_MAP_CREATE checks (syscall.c map_create + each type's alloc check) and the factory.
 #include <array>
+#include <bit>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -8,6 +9,7 @@
 #include "maps/array_map.hpp"
 #include "maps/array_of_maps_map.hpp"
 #include "maps/bloom_filter_map.hpp"
+#include "maps/cgroup_storage_map.hpp"
 #include "maps/cgroup_array_map.hpp"
 #include "maps/devmap_hash_map.hpp"
 #include "maps/hash_map.hpp"
@@ -22,6 +24,7 @@
 #include "maps/ringbuf_map.hpp"
 #include "maps/reuseport_array_map.hpp"
 #include "maps/sock_map.hpp"
+#include "maps/stack_trace_map.hpp"
 #include "maps/user_ringbuf_map.hpp"
 
 namespace bpfvm::maps {
@@ -222,9 +225,11 @@ SpecProblem check_type(const MapSpec& s) {
       if (s.value_size != 4 && s.value_size != 8)
         return fail(-EINVAL, "BPF_MAP_TYPE_REUSEPORT_SOCKARRAY value_size must be 4 or 8");
       return check_array(s);
-    case MapType::StackTrace:
-    case MapType::CgroupStorage:
+    case MapType::StackTrace:  // stackmap.c stack_map_alloc
+      return check_stack_trace_spec(s);
+    case MapType::CgroupStorage:  // local_storage.c cgroup_storage_map_alloc
     case MapType::PercpuCgroupStorage:
+      return check_cgroup_storage_spec(s);
     case MapType::StructOps:
     case MapType::Arena:
       return {};  // kernel types bpfvm does not model; create_map reports Unsupported
@@ -263,6 +268,8 @@ std::uint64_t map_memory_bytes(const MapSpec& s, unsigned nr_cpus) {
     case MapType::Ringbuf:
     case MapType::UserRingbuf:
       return s.max_entries;
+    case MapType::StackTrace:  // the bucket pointer array; no trace is ever stored (stack_trace_map.hpp)
+      return std::bit_ceil(std::uint64_t{s.max_entries}) * 8;
     case MapType::DevmapHash:
     case MapType::Sockmap:
     case MapType::Sockhash:
@@ -283,8 +290,8 @@ SpecProblem check_map_spec(const MapSpec& spec) {
   if (auto p = check_type(spec); p.err) return p;
   // map_check_btf: a struct bpf_spin_lock in the value is only for these types (of the ones bpfvm has).
   if (spec.spin_lock_off >= 0 && spec.type != MapType::Hash && spec.type != MapType::Array &&
-      !is_local_storage(spec.type))
-    return fail(-EOPNOTSUPP, "a value with a struct bpf_spin_lock needs a hash, array or local storage map");
+      spec.type != MapType::CgroupStorage && !is_local_storage(spec.type))
+    return fail(-EOPNOTSUPP, "a value with a struct bpf_spin_lock needs a hash, array, cgroup storage or local storage map");
   if (spec.timer_off >= 0 && spec.type != MapType::Hash && spec.type != MapType::LruHash && spec.type != MapType::Array)
     return fail(-EOPNOTSUPP, "a value with a struct bpf_timer needs a hash, LRU hash or array map");
   if (!valid_name(spec.name)) return fail(-EINVAL, "map name must be < 16 chars of [A-Za-z0-9_.]");
@@ -323,6 +330,9 @@ Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, std::shared_ptr<Run
     case MapType::Sockmap:
     case MapType::Sockhash: return std::unique_ptr<Map>(std::make_unique<SockMap>(spec, domain));
     case MapType::ReuseportSockarray: return std::unique_ptr<Map>(std::make_unique<ReuseportArrayMap>(spec, domain));
+    case MapType::StackTrace: return std::unique_ptr<Map>(std::make_unique<StackTraceMap>(spec, domain));
+    case MapType::CgroupStorage:
+    case MapType::PercpuCgroupStorage: return std::unique_ptr<Map>(std::make_unique<CgroupStorageMap>(spec, domain));
     case MapType::SkStorage:
     case MapType::InodeStorage:
     case MapType::TaskStorage:

@@ -134,7 +134,8 @@ constexpr bool is_local_storage(MapType t) {
 
 /// True for the map types whose values are per CPU slot.
 constexpr bool is_percpu(MapType t) {
-  return t == MapType::PercpuArray || t == MapType::PercpuHash || t == MapType::LruPercpuHash;
+  return t == MapType::PercpuArray || t == MapType::PercpuHash || t == MapType::LruPercpuHash ||
+         t == MapType::PercpuCgroupStorage;
 }
 
 }  // namespace bpfvm::maps

@@ -65,6 +65,7 @@ enum class ViolationKind : std::uint8_t {
   StackSpillSize,      // a pointer stored to or loaded from the stack in fewer than 8 bytes
   WriteOnlyRead,       // load (or helper read) from the value of a BPF_F_WRONLY_PROG map
   AbnormalSubprogExit, // LD_ABS/LD_IND or tail call in a subprogram func info does not show returning a scalar (note: the kernel's words)
+  MapForProgram,       // a map the program may not reference at all (check_map_prog_compatibility; note: the kernel's words)
 };
 
 /// The facts a message needs. Fields a kind does not use keep their defaults.

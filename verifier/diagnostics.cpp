@@ -407,6 +407,8 @@ std::string reason(const vm::Program& p, const VerifierOptions& o, const Violati
              std::to_string(d.size) + ": a pointer is stored to and loaded from the stack only as a whole 8-byte register";
     case ViolationKind::AbnormalSubprogExit:
       return std::string(d.note) + " (subprogram at insn " + std::to_string(d.other_pc) + ")";
+    case ViolationKind::MapForProgram:
+      return std::string(d.note) + " (map index " + std::to_string(d.limit) + ")";
     case ViolationKind::WriteOnlyRead:
       return "read from map forbidden: " + r + " points into the value of a map created with BPF_F_WRONLY_PROG" +
              (d.arg > 0 ? " (argument " + std::to_string(d.arg) + " of " + callee_name(o, d) + ", which the helper reads)"

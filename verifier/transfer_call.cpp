@@ -23,6 +23,7 @@ constexpr std::uint32_t kBpfDynptrFromMem = 197, kBpfRingbufReserveDynptr = 198,
 constexpr std::uint32_t kBpfDynptrRead = 201, kBpfDynptrWrite = 202, kBpfDynptrData = 203;
 constexpr std::uint32_t kBpfUserRingbufDrain = 209;
 constexpr std::uint32_t kBpfTailCall = 12;            // BPF_FUNC_tail_call
+constexpr std::uint32_t kBpfGetLocalStorage = 81;     // BPF_FUNC_get_local_storage
 constexpr std::uint32_t kBpfSkRelease = 86;           // BPF_FUNC_sk_release (OBJ_RELEASE)
 constexpr std::uint32_t kBpfPerCpuPtr = 153, kBpfThisCpuPtr = 154;  // ARG_PTR_TO_PERCPU_BTF_ID
 constexpr std::uint32_t kMapProgArray = 3, kMapPerfEventArray = 4, kMapArrayOfMaps = 12, kMapHashOfMaps = 13,
@@ -59,6 +60,7 @@ bool map_fits_helper(std::uint32_t map, std::uint32_t fn) {
     case 15: if (!in(fn, {1, 2, 3, 52, 53, 60, 82})) return false; break;
     case 18: if (!in(fn, {1, 2, 3, 70, 71, 72, 82})) return false; break;
     case 20: if (fn != 82) return false; break;                                   // REUSEPORT_SOCKARRAY: sk_select_reuseport
+    case 19: case 21: if (fn != 81) return false; break;                          // (PERCPU_)CGROUP_STORAGE: get_local_storage
     default: break;
   }
   switch (fn) {  // helper -> the map types it takes
@@ -578,6 +580,12 @@ Check call_helper(Env& env, State& s, std::uint32_t pc, std::uint32_t helper, Su
         d.arg = r;
         return violation(pc, ViolationKind::PointerLeak, d);
       }
+  }
+  if (helper == kBpfGetLocalStorage && sig.known &&
+      !(s.reg(2).is_scalar() && s.reg(2).value.is_const() && s.reg(2).value.const_value() == 0)) {
+    d.reg = 2;  // check_helper_call: the helper cannot fail, so no flags are defined
+    d.note = "get_local_storage() doesn't support non-zero flags";
+    return violation(pc, ViolationKind::HelperArgType, d);
   }
   if (helper == kBpfTailCall && sig.known && !s.refs.empty()) {
     // A successful tail call never returns: the reservation could not be released any more.

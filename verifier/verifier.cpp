@@ -859,6 +859,32 @@ std::vector<Warning> acceptance_warnings(const VerifierOptions& options, std::sp
 
 }  // namespace
 
+// The kernel's bpf_cgroup_storage_assign (resolve_pseudo_ldimm64, before any other check): a program may
+// reference one CGROUP_STORAGE and one PERCPU_CGROUP_STORAGE map at most, on any path or none.
+Check check_cgroup_storages(const vm::Program& p, const VerifierOptions& o) {
+  constexpr std::uint32_t kCgroupStorage = 19, kPercpuCgroupStorage = 21;  // enum bpf_map_type
+  std::optional<std::uint32_t> first[2];
+  for (std::uint32_t pc = 0; pc < p.size(); ++pc) {
+    if (p.ops[pc] == isa::kNoOp || p.op(pc).form != Form::WideImm) continue;
+    const auto src = static_cast<isa::LddwSrc>(p.insns[pc].src);
+    if (src != isa::LddwSrc::MapFd && src != isa::LddwSrc::MapIdx && src != isa::LddwSrc::MapValue &&
+        src != isa::LddwSrc::MapIdxValue)
+      continue;
+    const auto index = static_cast<std::uint32_t>(p.insns[pc].imm);
+    const auto map = map_info_of(o, index);
+    if (!map || (map->type != kCgroupStorage && map->type != kPercpuCgroupStorage)) continue;
+    auto& seen = first[map->type == kPercpuCgroupStorage];
+    if (seen && *seen != index) {
+      ViolationDetail d;
+      d.limit = index;
+      d.note = "only one cgroup storage of each type is allowed";
+      return violation(pc, ViolationKind::MapForProgram, d);
+    }
+    seen = index;
+  }
+  return std::nullopt;
+}
+
 Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto elapsed_us = [&] {
@@ -881,6 +907,7 @@ Result<VerifiedProgram> verify(const vm::Program& program, const VerifierOptions
   if (program.size() == 0 || program.ops.size() != program.insns.size())
     return make_error(Errc::InvalidArgument, "program is empty or not decoded");
 
+  if (auto c = check_cgroup_storages(program, options)) return reject(*c, nullptr, {}, {});
   Cfg cfg;
   if (auto c = build_cfg(program, !options.unprivileged, cfg)) return reject(*c, nullptr, {}, {});
   cfg.precise_in = precise_registers(program, cfg);

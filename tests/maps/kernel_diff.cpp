@@ -219,7 +219,24 @@ void diff_create() {
       spec(MapType::PerfEventArray, 4, 4, 4, kBpfFPreserveElems), spec(MapType::Array, 4, 4, 4, kBpfFPreserveElems),
       spec(MapType::BloomFilter, 0, 8, 100), spec(MapType::BloomFilter, 4, 8, 100),
       spec(MapType::BloomFilter, 0, 8, 100, kBpfFNoPrealloc), spec(MapType::Unspec, 4, 4, 4),
+      spec(MapType::StackTrace, 4, 8, 4), spec(MapType::StackTrace, 4, 127 * 8, 4),
+      spec(MapType::StackTrace, 4, 128 * 8, 4), spec(MapType::StackTrace, 8, 8, 4), spec(MapType::StackTrace, 4, 4, 4),
+      spec(MapType::StackTrace, 4, 12, 4), spec(MapType::StackTrace, 4, 8, 0),
+      spec(MapType::StackTrace, 4, 8, (1u << 31) + 1), spec(MapType::StackTrace, 4, 32, 4, kBpfFStackBuildId),
+      spec(MapType::StackTrace, 4, 40, 4, kBpfFStackBuildId), spec(MapType::StackTrace, 4, 127 * 32, 4, kBpfFStackBuildId),
+      spec(MapType::StackTrace, 4, 128 * 32, 4, kBpfFStackBuildId),
   };
+  for (std::uint32_t f : {kBpfFNoPrealloc, kBpfFNoCommonLru, kBpfFNumaNode, kBpfFRdonly, kBpfFWronly, kBpfFZeroSeed,
+                          kBpfFRdonlyProg, kBpfFMmapable})
+    specs.push_back(spec(MapType::StackTrace, 4, 16, 4, f));
+  for (MapType t : {MapType::CgroupStorage, MapType::PercpuCgroupStorage}) {
+    for (std::uint32_t k : {16u, 8u, 4u, 12u}) specs.push_back(spec(t, k, 8, 0));
+    for (std::uint32_t v : {0u, 4097u, 32768u, 32769u}) specs.push_back(spec(t, 16, v, 0));
+    specs.push_back(spec(t, 16, 8, 1));
+    for (std::uint32_t f : {kBpfFNoPrealloc, kBpfFNumaNode, kBpfFRdonly, kBpfFWronly, kBpfFRdonlyProg, kBpfFMmapable,
+                            kBpfFRdonlyProg | kBpfFWronlyProg})
+      specs.push_back(spec(t, 16, 8, 0, f));
+  }
   for (MapType t : {MapType::Devmap, MapType::DevmapHash, MapType::Cpumap, MapType::Xskmap, MapType::CgroupArray,
                     MapType::Sockmap, MapType::Sockhash, MapType::ReuseportSockarray}) {
     for (std::uint32_t v : {0u, 4u, 8u, 12u}) specs.push_back(spec(t, 4, v, 4));
@@ -809,6 +826,9 @@ int main() {
     diff_keyed(bloom, 300, 1, false, seed);
     diff_queue(MapType::Queue, seed);
     diff_queue(MapType::Stack, seed);
+    diff_keyed(spec(MapType::StackTrace, 4, 16, 5), 200, 12, true, seed);  // empty: no call chains here
+    diff_keyed(spec(MapType::CgroupStorage, 16, 12, 0), 200, 8, true, seed);  // empty: nothing attached
+    diff_keyed(spec(MapType::PercpuCgroupStorage, 8, 12, 0), 200, 8, true, seed);
     for (std::uint32_t v : {4u, 8u}) {
       diff_redirect(spec(MapType::Devmap, 4, v, 6), seed);
       diff_redirect(spec(MapType::DevmapHash, 4, v, 6), seed);

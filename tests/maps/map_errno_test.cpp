@@ -91,9 +91,56 @@ TEST_CASE("creation checks follow map_alloc_check", "[maps]") {
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code == bpfvm::Errc::InvalidArgument);
   CHECK(r.error().reason == "EINVAL: BPF_MAP_TYPE_ARRAY: array key_size must be 4");
-  auto u = create_map(spec(MapType::StackTrace, 4, 8, 4));
+  auto u = create_map(spec(MapType::StructOps, 4, 8, 1));
   REQUIRE_FALSE(u.has_value());
   CHECK(u.error().code == bpfvm::Errc::Unsupported);
+}
+
+// stackmap.c as 6.18 answers (maps_kernel_diff compares with a kernel map): the create rules, and an
+// empty map's errnos (bpfvm never records a trace: bpf_get_stackid has no call chain in a process).
+TEST_CASE("stack trace map", "[maps][stack_trace]") {
+  CHECK(create_errno(spec(MapType::StackTrace, 4, 8, 4)) == 0);
+  CHECK(create_errno(spec(MapType::StackTrace, 4, 127 * 8, 4)) == 0);
+  CHECK(create_errno(spec(MapType::StackTrace, 4, 128 * 8, 4)) == -EINVAL);
+  CHECK(create_errno(spec(MapType::StackTrace, 8, 8, 4)) == -EINVAL);
+  CHECK(create_errno(spec(MapType::StackTrace, 4, 12, 4)) == -EINVAL);
+  CHECK(create_errno(spec(MapType::StackTrace, 4, 8, 0)) == -EINVAL);
+  CHECK(create_errno(spec(MapType::StackTrace, 4, 8, 4, kBpfFNoPrealloc)) == -EINVAL);
+  CHECK(create_errno(spec(MapType::StackTrace, 4, 32, 4, kBpfFStackBuildId)) == 0);
+  CHECK(create_errno(spec(MapType::StackTrace, 4, 40, 4, kBpfFStackBuildId)) == -EINVAL);
+  CHECK(create_errno(spec(MapType::StackTrace, 4, 8, (1u << 31) + 1)) == -E2BIG);
+  auto m = make(spec(MapType::StackTrace, 4, 16, 5));  // 8 buckets
+  std::uint32_t id = 0, next = 99, far = 8;
+  std::uint64_t v[2] = {1, 2};
+  CHECK(m->lookup_copy(&id, v) == -ENOENT);
+  CHECK(m->host_update(&id, v, kBpfAny) == -EINVAL);
+  CHECK(m->host_erase(&id) == -ENOENT);
+  CHECK(m->host_erase(&far) == -E2BIG);
+  CHECK(m->get_next_key(nullptr, &next) == -ENOENT);
+  CHECK(m->lookup_and_delete(&id, v) == -ENOENT);
+}
+
+// local_storage.c's cgroup storage as 6.18 answers with nothing attached (maps_kernel_diff compares); a
+// bpf_spin_lock is allowed in the shared kind's value only (map_check_btf).
+TEST_CASE("cgroup storage map", "[maps][cgroup_storage]") {
+  CHECK(create_errno(spec(MapType::CgroupStorage, 16, 8, 0)) == 0);
+  CHECK(create_errno(spec(MapType::CgroupStorage, 8, 8, 0)) == 0);
+  CHECK(create_errno(spec(MapType::CgroupStorage, 4, 8, 0)) == -EINVAL);
+  CHECK(create_errno(spec(MapType::CgroupStorage, 16, 8, 1)) == -EINVAL);
+  CHECK(create_errno(spec(MapType::PercpuCgroupStorage, 16, 32769, 0)) == -E2BIG);
+  CHECK(create_errno(spec(MapType::CgroupStorage, 16, 8, 0, kBpfFNoPrealloc)) == -EINVAL);
+  auto locked = spec(MapType::CgroupStorage, 16, 8, 0);
+  locked.spin_lock_off = 0;
+  CHECK(create_errno(locked) == 0);
+  locked.type = MapType::PercpuCgroupStorage;
+  CHECK(create_errno(locked) == -EOPNOTSUPP);
+  auto m = make(spec(MapType::CgroupStorage, 16, 8, 0));
+  std::uint64_t key[2] = {1, 2}, v = 7, next[2];
+  CHECK(m->lookup_copy(key, &v) == -ENOENT);
+  CHECK(m->host_update(key, &v, kBpfAny) == -ENOENT);
+  CHECK(m->host_update(key, &v, kBpfNoexist) == -EINVAL);
+  CHECK(m->host_erase(key) == -EINVAL);
+  CHECK(m->get_next_key(nullptr, next) == -ENOENT);
 }
 
 // Without a kernel (maps_kernel_diff compares these with one): sock_map.c's errnos for fds that are

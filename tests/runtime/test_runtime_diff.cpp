@@ -457,6 +457,11 @@ TEST_CASE("cgroup_skb: direct packet reads, socket fields, ctx writes, skb_load_
   run_both_engines({"cgroup_skb", "cgroup_skb", {}});
 }
 
+TEST_CASE("cgroup_storage: bpf_get_local_storage on shared and per-CPU cgroup storage, fresh each run",
+          "[runtime][cgroup_skb]") {
+  run_both_engines({"cgroup_storage", "cgroup_storage", {}});
+}
+
 TEST_CASE("sk_fields: __sk_buff.sk, bpf_sk_fullsock, bpf_tcp_sock, bpf_get_listener_sock, bpf_sk_lookup_*", "[runtime][tc][socket]") {
   run_both_engines({"sk_fields", "sk_fields", {}});
 }
@@ -586,6 +591,10 @@ TEST_CASE("sk_storage: bpf_sk_storage_get/delete on sockmap sockets and the skb'
   for (const auto& variant : kVariants) run_case(c, variant, mm);
   run_case(c, kOptimized, mm);
   CHECK(mm.lines.empty());
+}
+
+TEST_CASE("lwt_push: lwt_xmit bpf_skb_change_head/_tail, the header stored and read back, redirect", "[runtime][lwt]") {
+  run_both_engines({"lwt_push", "lwt_push", {}});
 }
 
 TEST_CASE("lwt_xmit: direct packet writes, skb_store_bytes/load_bytes at L3, ctx writes", "[runtime][lwt]") {
