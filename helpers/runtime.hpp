@@ -71,9 +71,12 @@ struct HelperRuntime {
 
 /// Where a redirect helper asked the packet to go (the kernel's bpf_redirect_info).
 struct RedirectRecord {
+  /// The kernel's internal bpf_redirect_info flags (filter.c) bpf_redirect_neigh and
+  /// bpf_redirect_peer record in `flags`: a neighbour redirect (with a next hop), a peer redirect.
+  static constexpr std::uint64_t kNeigh = 1ULL << 16, kPeer = 1ULL << 17, kNextHop = 1ULL << 18;
   bool set = false;
   std::uint32_t ifindex = 0;     // bpf_redirect target; bpf_redirect_map: the devmap entry's device (else 0)
-  std::uint64_t flags = 0;
+  std::uint64_t flags = 0;       // BPF_F_INGRESS, bpf_redirect_map's BPF_F_BROADCAST..., or kNeigh/kPeer/kNextHop
   const maps::Map* map = nullptr;  // bpf_redirect_map: the map (devmap, devmap_hash, cpumap, xskmap)
   std::uint32_t key = 0;           // bpf_redirect_map: the entry's key (the CPU for a cpumap)
 };
@@ -116,6 +119,9 @@ struct HelperRun {
     std::unique_ptr<std::uint64_t[]> value;  // the map's value_size bytes
   };
   std::vector<SocketStorage> socket_storage;
+  /// The cookie of the run's own socket (the skb's), drawn on the first bpf_get_socket_cookie from a
+  /// process-wide counter: one per test run, as the kernel's test-run socket is new each time (0: none yet).
+  std::uint64_t socket_cookie = 0;
 };
 
 }  // namespace bpfvm::helpers
