@@ -128,6 +128,19 @@ int skb_meta(struct __sk_buff *skb) {
   return len & 7;
 }
 
+/* Grows the packet to around data_in + 4096 bytes (the test's data_out buffer) or to BPF_SKB_MAX_LEN,
+   with a marker in the last byte: a longer packet is the kernel's ENOSPC. */
+SEC("tc")
+int grow_out(struct __sk_buff *skb) {
+  const __u32 len = skb->len;
+  __u32 target = len + 4096 - 2 + len % 5;
+  if (len % 3 == 0) target = 16064;
+  long r = bpf_skb_change_tail(skb, target, 0);
+  __u8 marker = 0xa5;
+  if (r == 0) r = bpf_skb_store_bytes(skb, skb->len - 1, &marker, 1, 0);
+  return r;
+}
+
 /* bpf_check_mtu from XDP: the receiving device (the loopback) or ifindex 1, a missing device, flags */
 SEC("xdp")
 int xdp_mtu(struct xdp_md *ctx) {
