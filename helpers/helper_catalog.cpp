@@ -54,8 +54,8 @@ constexpr RetType I = RetType::Integer, Val = RetType::PtrToMapValueOrNull, Sock
 constexpr CatalogRow kCatalog[] = {
     ROW(clone_redirect, -EINVAL, I, C, A, A),                 // no net device with that ifindex
     ROW(get_cgroup_classid, 0, I, C),                         // no net_cls classid
-    ROW(skb_vlan_push, kNotYet, I, C, A, A),
-    ROW(skb_vlan_pop, kNotYet, I, C),
+    ROW(skb_vlan_push, kNotYet, I, C, A, A),  // implemented in vlan_helpers.cpp
+    ROW(skb_vlan_pop, kNotYet, I, C),  // implemented in vlan_helpers.cpp
     ROW(skb_get_tunnel_key, -ENOENT, I, C, Out, Sz, A),       // no tunnel metadata on the skb
     ROW(skb_set_tunnel_key, kNotYet, I, C, Mem, Sz, A),
     ROW(get_route_realm, 0, I, C),                            // no dst on the skb

@@ -135,7 +135,7 @@ std::uint64_t skb_load_bytes(std::uint64_t ctx, std::uint64_t offset, std::uint6
 // the big-endian value in host order, or -EFAULT outside the packet (the engine then returns 0).
 // Negative offsets name the headers, as bpf_internal_load_pointer_neg_helper does: SKF_NET_OFF + k
 // is byte k of the network header (where SkbCtx::net_offset puts it: test_run's, moved on by
-// bpf_skb_change_head and bpf_skb_vlan_push), SKF_LL_OFF + k byte k of the MAC header.
+// bpf_skb_change_head, back by bpf_skb_vlan_pop), SKF_LL_OFF + k byte k of the MAC header.
 std::uint64_t skb_legacy_load(std::uint64_t ctx, std::uint64_t offset, std::uint64_t size_bytes, std::uint64_t,
                               std::uint64_t, vm::RunContext* run) {
   SkbCtx* skb = skb_of(run, ctx, "r6");

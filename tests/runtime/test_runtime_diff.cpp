@@ -757,6 +757,12 @@ TEST_CASE("skb_meta: a GSO skb (ctx_in's gso_size) from tc", "[runtime][tc][skb_
   run_both_engines(c);
 }
 
+TEST_CASE("vlan: bpf_skb_vlan_push/pop from tc, the outside tag and tags in the packet", "[runtime][tc][vlan]") {
+  const DiffCase c{"vlan", "vlan", {}};
+  run_both_engines(c);
+  run_optimized(c);
+}
+
 // Packets that end longer than the kernel's data_out buffer (data_in + kTestRunSlackBytes), up to
 // BPF_SKB_MAX_LEN (16,064 bytes): the kernel's ENOSPC (retval, full size, the bytes that fit) against
 // bpfvm's packet held to the same bound.
