@@ -56,12 +56,12 @@ constexpr CatalogRow kCatalog[] = {
     ROW(get_cgroup_classid, 0, I, C),                         // no net_cls classid
     ROW(skb_vlan_push, kNotYet, I, C, A, A),  // implemented in vlan_helpers.cpp
     ROW(skb_vlan_pop, kNotYet, I, C),  // implemented in vlan_helpers.cpp
-    ROW(skb_get_tunnel_key, -ENOENT, I, C, Out, Sz, A),       // no tunnel metadata on the skb
-    ROW(skb_set_tunnel_key, kNotYet, I, C, Mem, Sz, A),
+    ROW(skb_get_tunnel_key, -EINVAL, I, C, Out, Sz, A),       // implemented in tunnel_helpers.cpp
+    ROW(skb_set_tunnel_key, kNotYet, I, C, Mem, Sz, A),  // implemented in tunnel_helpers.cpp
     ROW(get_route_realm, 0, I, C),                            // no dst on the skb
     ROW(get_stackid, -EFAULT, I, C, M, A),                    // no call chain
-    ROW(skb_get_tunnel_opt, -ENOENT, I, C, Out, Sz),          // no tunnel metadata
-    ROW(skb_set_tunnel_opt, -EINVAL, I, C, Mem, Sz),          // no metadata dst to set it on
+    ROW(skb_get_tunnel_opt, -ENOENT, I, C, Out, Sz),          // implemented in tunnel_helpers.cpp
+    ROW(skb_set_tunnel_opt, -EINVAL, I, C, Mem, Sz),          // implemented in tunnel_helpers.cpp
     ROW(skb_change_proto, kNotYet, I, C, A, A),  // implemented in packet_helpers.cpp
     ROW(skb_change_type, kNotYet, I, C, A),  // implemented in skb_state_helpers.cpp
     ROW(skb_under_cgroup, kNotYet, I, C, M, A),               // implemented in packet_helpers.cpp

@@ -30,6 +30,7 @@ void register_kernel_helpers(vm::HelperRegistry& registry, HelperRuntime& runtim
   detail::add_skb_state_helpers(registry, runtime);
   detail::add_skb_socket_helpers(registry, runtime);
   detail::add_vlan_helpers(registry, runtime);
+  detail::add_tunnel_helpers(registry, runtime);
 }
 
 }  // namespace bpfvm::helpers

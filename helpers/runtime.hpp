@@ -81,6 +81,21 @@ struct RedirectRecord {
   std::uint32_t key = 0;           // bpf_redirect_map: the entry's key (the CPU for a cpumap)
 };
 
+/// The tunnel metadata bpf_skb_set_tunnel_key attaches to a run's skb (the kernel's per-CPU metadata
+/// dst's struct ip_tunnel_info, as the tunnel helpers read it back): key fields in network order, the
+/// kernel's IP_TUNNEL_*_BIT flags (bit i = the UAPI TUNNEL_* flag 1 << i), the options set by
+/// bpf_skb_set_tunnel_opt.
+struct TunnelInfo {
+  bool ipv6 = false;
+  std::uint64_t tun_id_be = 0;
+  std::uint8_t tos = 0, ttl = 0;
+  std::uint32_t flags = 0;
+  std::uint8_t src[16] = {}, dst[16] = {};
+  std::uint32_t label_be = 0;
+  std::uint8_t options_len = 0;
+  std::uint8_t options[255] = {};
+};
+
 struct XdpCtx;
 struct SkbCtx;
 struct MsgCtx;
@@ -122,6 +137,8 @@ struct HelperRun {
   /// The cookie of the run's own socket (the skb's), drawn on the first bpf_get_socket_cookie from a
   /// process-wide counter: one per test run, as the kernel's test-run socket is new each time (0: none yet).
   std::uint64_t socket_cookie = 0;
+  /// The skb's tunnel metadata once bpf_skb_set_tunnel_key set it (helpers/tunnel_helpers.cpp).
+  std::unique_ptr<TunnelInfo> tunnel;
 };
 
 }  // namespace bpfvm::helpers

@@ -763,6 +763,12 @@ TEST_CASE("vlan: bpf_skb_vlan_push/pop from tc, the outside tag and tags in the 
   run_optimized(c);
 }
 
+TEST_CASE("tunnel: bpf_skb_set/get_tunnel_key and _opt from tc", "[runtime][tc][tunnel]") {
+  const DiffCase c{"tunnel", "tunnel", {}};
+  run_both_engines(c);
+  run_optimized(c);
+}
+
 // Packets that end longer than the kernel's data_out buffer (data_in + kTestRunSlackBytes), up to
 // BPF_SKB_MAX_LEN (16,064 bytes): the kernel's ENOSPC (retval, full size, the bytes that fit) against
 // bpfvm's packet held to the same bound.
