@@ -34,6 +34,13 @@ bool compat_key_size(std::uint32_t size) {
          size == offsetof(bpf_tunnel_key, tunnel_ext) || size == offsetof(bpf_tunnel_key, remote_ipv6[1]);
 }
 
+// The run's HelperRun when ctx is its skb and [mem, mem + len) may be read (or written), else nullptr
+// after a fault.
+HelperRun* tunnel_run(vm::RunContext* run, std::uint64_t ctx, std::uint64_t mem, std::uint32_t len, bool write,
+                      const char* what) {
+  return skb_of(run, ctx) != nullptr && guest_ok(run, mem, len, write, what) ? run_state(run) : nullptr;
+}
+
 // bpf_skb_set_tunnel_key(skb, from, size, flags): flags outside TUNINFO_IPV6 | ZERO_CSUM_TX |
 // DONT_FRAGMENT | SEQ_NUMBER | NO_TUNNEL_KEY, a size that is neither the struct's nor an older
 // layout's (zero-padded), an IPv4 key with a label, or tunnel_ext set: -EINVAL. Else the skb's tunnel
@@ -41,9 +48,9 @@ bool compat_key_size(std::uint32_t size) {
 // unless NO_TUNNEL_KEY, DONT_FRAGMENT, SEQ; remote as destination, local as source. 0.
 std::uint64_t skb_set_tunnel_key(std::uint64_t ctx, std::uint64_t from, std::uint64_t size, std::uint64_t flags,
                                  std::uint64_t, vm::RunContext* run) {
-  SkbCtx* skb = skb_of(run, ctx);
   const auto len = static_cast<std::uint32_t>(size);
-  if (skb == nullptr || !guest_ok(run, from, len, false, "bpf_skb_set_tunnel_key from")) return 0;
+  HelperRun* s = tunnel_run(run, ctx, from, len, false, "bpf_skb_set_tunnel_key from");
+  if (s == nullptr) return 0;
   const std::uint64_t known = std::uint64_t{BPF_F_TUNINFO_IPV6} | BPF_F_ZERO_CSUM_TX | BPF_F_DONT_FRAGMENT |
                               BPF_F_SEQ_NUMBER | kNoTunnelKey;
   if (flags & ~known) return ret(-EINVAL);
@@ -52,7 +59,6 @@ std::uint64_t skb_set_tunnel_key(std::uint64_t ctx, std::uint64_t from, std::uin
   std::memcpy(&key, ptr(from), len);
   const bool ipv6 = flags & BPF_F_TUNINFO_IPV6;
   if ((!ipv6 && key.tunnel_label) || key.tunnel_ext) return ret(-EINVAL);
-  HelperRun* s = run_state(run);
   if (!s->tunnel) s->tunnel = std::make_unique<TunnelInfo>();
   TunnelInfo& t = *s->tunnel;
   t = TunnelInfo{};
@@ -82,10 +88,10 @@ std::uint64_t skb_set_tunnel_key(std::uint64_t ctx, std::uint64_t from, std::uin
 // TUNINFO_FLAGS) the TUNNEL_* flags in network order, else tunnel_ext 0. 0.
 std::uint64_t skb_get_tunnel_key(std::uint64_t ctx, std::uint64_t to, std::uint64_t size, std::uint64_t flags,
                                  std::uint64_t, vm::RunContext* run) {
-  SkbCtx* skb = skb_of(run, ctx);
   const auto len = static_cast<std::uint32_t>(size);
-  if (skb == nullptr || !guest_ok(run, to, len, true, "bpf_skb_get_tunnel_key to")) return 0;
-  const TunnelInfo* t = run_state(run)->tunnel.get();
+  const HelperRun* s = tunnel_run(run, ctx, to, len, true, "bpf_skb_get_tunnel_key to");
+  if (s == nullptr) return 0;
+  const TunnelInfo* t = s->tunnel.get();
   long err = 0;
   if (t == nullptr || (flags & ~(std::uint64_t{BPF_F_TUNINFO_IPV6} | BPF_F_TUNINFO_FLAGS))) err = -EINVAL;
   else if (t->ipv6 != bool(flags & BPF_F_TUNINFO_IPV6)) err = -EPROTO;
@@ -121,10 +127,10 @@ std::uint64_t skb_get_tunnel_key(std::uint64_t ctx, std::uint64_t to, std::uint6
 // non-empty set marks them present). 0.
 std::uint64_t skb_set_tunnel_opt(std::uint64_t ctx, std::uint64_t from, std::uint64_t size, std::uint64_t,
                                  std::uint64_t, vm::RunContext* run) {
-  SkbCtx* skb = skb_of(run, ctx);
   const auto len = static_cast<std::uint32_t>(size);
-  if (skb == nullptr || !guest_ok(run, from, len, false, "bpf_skb_set_tunnel_opt from")) return 0;
-  TunnelInfo* t = run_state(run)->tunnel.get();
+  HelperRun* s = tunnel_run(run, ctx, from, len, false, "bpf_skb_set_tunnel_opt from");
+  if (s == nullptr) return 0;
+  TunnelInfo* t = s->tunnel.get();
   if (t == nullptr || (len & 3)) return ret(-EINVAL);
   if (len > sizeof t->options) return ret(-ENOMEM);
   t->options_len = static_cast<std::uint8_t>(len);
@@ -139,10 +145,10 @@ std::uint64_t skb_set_tunnel_opt(std::uint64_t ctx, std::uint64_t from, std::uin
 // than the options -ENOMEM (`to` zeroed on both); else the options, zero-filled to size: their length.
 std::uint64_t skb_get_tunnel_opt(std::uint64_t ctx, std::uint64_t to, std::uint64_t size, std::uint64_t,
                                  std::uint64_t, vm::RunContext* run) {
-  SkbCtx* skb = skb_of(run, ctx);
   const auto len = static_cast<std::uint32_t>(size);
-  if (skb == nullptr || !guest_ok(run, to, len, true, "bpf_skb_get_tunnel_opt to")) return 0;
-  const TunnelInfo* t = run_state(run)->tunnel.get();
+  const HelperRun* s = tunnel_run(run, ctx, to, len, true, "bpf_skb_get_tunnel_opt to");
+  if (s == nullptr) return 0;
+  const TunnelInfo* t = s->tunnel.get();
   const long err = t == nullptr || !(t->flags & kOptionsPresent) ? -ENOENT : len < t->options_len ? -ENOMEM : 0;
   if (err != 0) {
     std::memset(ptr(to), 0, len);

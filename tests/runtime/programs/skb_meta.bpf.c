@@ -82,27 +82,31 @@ static __always_inline void types_and_stamps(struct __sk_buff *skb, __u32 len) {
   }
 }
 
+/* bpf_check_mtu on the context's device and on ifindex 1 around the edge (the packet's length plus
+   len_diff against MTU + 14), a missing device, BPF_MTU_CHK_SEGS: slots s..s+7 */
+static __always_inline void mtu_probes(void *ctx, __u32 len, int s) {
+  __u32 mtu = 0;
+  NOTE(s, bpf_check_mtu(ctx, 0, &mtu, 0, 0));
+  NOTE(s + 1, mtu);
+  mtu = 0;
+  NOTE(s + 2, bpf_check_mtu(ctx, 1, &mtu, 65550 - (__s32)len - 2 + (__s32)(len % 5), 0));
+  mtu = len * 40;
+  NOTE(s + 3, bpf_check_mtu(ctx, 0, &mtu, -(__s32)(len & 0xff), 0));
+  NOTE(s + 4, mtu);
+  mtu = 0;
+  NOTE(s + 5, bpf_check_mtu(ctx, 0x7ffffff0, &mtu, 0, 0));
+  NOTE(s + 6, bpf_check_mtu(ctx, 0, &mtu, 0, BPF_MTU_CHK_SEGS));
+  NOTE(s + 7, mtu);
+}
+
 static __always_inline void redirects_and_mtu(struct __sk_buff *skb, __u32 len) {
   NOTE(41, bpf_redirect_peer(len, len & 8));
   struct bpf_redir_neigh nh = {};
   nh.nh_family = 2;
   NOTE(42, bpf_redirect_neigh(len, (len & 2) ? &nh : 0, (len & 2) ? sizeof(nh) : 0, (len & 16) ? 1 : 0));
   NOTE(43, bpf_redirect_neigh(1, &nh, sizeof(nh) - 4, 0));
-  __u32 mtu = 0;
-  NOTE(44, bpf_check_mtu(skb, 0, &mtu, 0, 0));
-  NOTE(45, mtu);
-  mtu = 0;
-  /* around the edge: skb->len + len_diff against MTU + 14 */
-  NOTE(46, bpf_check_mtu(skb, 1, &mtu, 65550 - (__s32)len - 2 + (__s32)(len % 5), 0));
-  mtu = len * 40;
-  NOTE(47, bpf_check_mtu(skb, 0, &mtu, -(__s32)(len & 0xff), 0));
-  NOTE(48, mtu);
-  mtu = 0;
-  NOTE(49, bpf_check_mtu(skb, 0x7ffffff0, &mtu, 0, 0));
-  NOTE(50, mtu);
-  mtu = 0;
-  NOTE(51, bpf_check_mtu(skb, 0, &mtu, 0, BPF_MTU_CHK_SEGS));
-  mtu = 5;
+  mtu_probes(skb, len, 44);
+  __u32 mtu = 5;
   NOTE(52, bpf_check_mtu(skb, 0, &mtu, 0, BPF_MTU_CHK_SEGS));
   NOTE(53, bpf_check_mtu(skb, 0, &mtu, 0, 2));
   mtu = 0xfffffff0u;
@@ -145,18 +149,7 @@ int grow_out(struct __sk_buff *skb) {
 SEC("xdp")
 int xdp_mtu(struct xdp_md *ctx) {
   const __u32 len = ctx->data_end - ctx->data;
-  __u32 mtu = 0;
-  NOTE(0, bpf_check_mtu(ctx, 0, &mtu, 0, 0));
-  NOTE(1, mtu);
-  mtu = 0;
-  NOTE(2, bpf_check_mtu(ctx, 1, &mtu, 65550 - (__s32)len - 2 + (__s32)(len % 5), 0));
-  mtu = len * 40;
-  NOTE(3, bpf_check_mtu(ctx, 0, &mtu, -(__s32)(len & 0xff), 0));
-  NOTE(4, mtu);
-  mtu = 0;
-  NOTE(5, bpf_check_mtu(ctx, 0x7ffffff0, &mtu, 0, 0));
-  NOTE(6, bpf_check_mtu(ctx, 0, &mtu, 0, BPF_MTU_CHK_SEGS));
-  NOTE(7, mtu);
+  mtu_probes(ctx, len, 0);
   return XDP_PASS;
 }
 
