@@ -742,6 +742,7 @@ TEST_CASE("skb_meta: hash, csum_level, change_type, set_tstamp, ecn_set_ce, redi
   run_both_engines(c);
   run_optimized(c);
   run_both_engines({"skb_meta", "xdp_mtu", {}});
+  run_both_engines({"skb_meta", "cgroup_ecn", {}});
 }
 
 // A GSO skb (ctx_in's gso_size): bpf_check_mtu passes it whatever its length, and refuses

@@ -153,4 +153,16 @@ int xdp_mtu(struct xdp_md *ctx) {
   return XDP_PASS;
 }
 
+/* bpf_skb_ecn_set_ce from cgroup_skb, whose data starts at the network header */
+SEC("cgroup_skb/egress")
+int cgroup_ecn(struct __sk_buff *skb) {
+  if (skb->protocol == bpf_htons(0x8100) || skb->protocol == bpf_htons(0x88a8)) return 1;
+  NOTE(0, bpf_skb_ecn_set_ce(skb));
+  NOTE(1, bpf_skb_ecn_set_ce(skb));
+  __u32 w = 0;
+  NOTE(2, bpf_skb_load_bytes(skb, 0, &w, 4));
+  NOTE(3, w);
+  return skb->len & 1;
+}
+
 char _license[] SEC("license") = "GPL";
