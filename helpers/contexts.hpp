@@ -98,12 +98,23 @@ struct SkbCtx {
   std::uint64_t net_offset = 0;
   /// skb->encapsulation: set by an encapsulating bpf_skb_adjust_room (a second one is -EALREADY).
   bool encapsulation = false;
+  /// skb->l4_hash / sw_hash: md.hash was set by bpf_set_hash or computed by bpf_get_hash_recalc (it is
+  /// returned as is until bpf_set_hash_invalid or a helper that clears the hash).
+  bool l4_hash = false;
+  bool sw_hash = false;
+  /// skb->ip_summed (CHECKSUM_NONE 0, CHECKSUM_UNNECESSARY 1; test-run skbs start at NONE) and
+  /// skb->csum_level, which bpf_csum_level moves.
+  std::uint8_t ip_summed = 0;
+  std::uint8_t csum_level = 0;
   /// What `sk` points to (outside the ctx region: programs read it only through socket pointers).
   struct SkbSocket {
     struct bpf_sock sock;          // PTR_TO_SOCK_COMMON / PTR_TO_SOCKET
     struct bpf_tcp_sock tcp_sock;  // PTR_TO_TCP_SOCK: bpf_tcp_sock gives it for a TCP stream socket
   } socket{};
 };
+
+/// skb->ip_summed values SkbCtx::ip_summed takes (include/linux/skbuff.h).
+inline constexpr std::uint8_t kChecksumNone = 0, kChecksumUnnecessary = 1;
 
 /// The kernel's BPF_SKB_MAX_LEN (SKB_MAX_ALLOC: four 4 KiB pages less the 320-byte shared info): the
 /// longest packet bpf_skb_change_tail/_head may make, and the longest stream bytes an sk_skb run takes.

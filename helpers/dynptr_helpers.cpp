@@ -11,6 +11,7 @@
 #include "helpers/contexts.hpp"
 #include "helpers/dynptr.hpp"
 #include "helpers/guest_memory.hpp"
+#include "helpers/skb_access.hpp"
 
 namespace bpfvm::helpers::detail {
 
@@ -96,7 +97,7 @@ std::uint64_t dynptr_copy(vm::RunContext* run, std::uint64_t dynptr, std::uint64
       return ret(-EFAULT);
     }
     if (to_sample && kind == kDynptrSkb && (flags & BPF_F_INVALIDATE_HASH)) {
-      run_state(run)->skb->md.hash = 0;
+      clear_hash(*run_state(run)->skb);
     }
   } else {
     if (to_sample && flags != 0) return ret(-EINVAL);

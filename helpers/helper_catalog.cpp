@@ -54,28 +54,28 @@ constexpr RetType I = RetType::Integer, Val = RetType::PtrToMapValueOrNull, Sock
 constexpr CatalogRow kCatalog[] = {
     ROW(clone_redirect, -EINVAL, I, C, A, A),                 // no net device with that ifindex
     ROW(get_cgroup_classid, 0, I, C),                         // no net_cls classid
-    ROW(skb_vlan_push, kNotYet, I, C, A, A),
-    ROW(skb_vlan_pop, kNotYet, I, C),
-    ROW(skb_get_tunnel_key, -ENOENT, I, C, Out, Sz, A),       // no tunnel metadata on the skb
-    ROW(skb_set_tunnel_key, kNotYet, I, C, Mem, Sz, A),
+    ROW(skb_vlan_push, kNotYet, I, C, A, A),  // implemented in vlan_helpers.cpp
+    ROW(skb_vlan_pop, kNotYet, I, C),  // implemented in vlan_helpers.cpp
+    ROW(skb_get_tunnel_key, -EINVAL, I, C, Out, Sz, A),       // implemented in tunnel_helpers.cpp
+    ROW(skb_set_tunnel_key, kNotYet, I, C, Mem, Sz, A),  // implemented in tunnel_helpers.cpp
     ROW(get_route_realm, 0, I, C),                            // no dst on the skb
     ROW(get_stackid, -EFAULT, I, C, M, A),                    // no call chain
-    ROW(skb_get_tunnel_opt, -ENOENT, I, C, Out, Sz),          // no tunnel metadata
-    ROW(skb_set_tunnel_opt, -EINVAL, I, C, Mem, Sz),          // no metadata dst to set it on
-    ROW(skb_change_proto, kNotYet, I, C, A, A),
-    ROW(skb_change_type, kNotYet, I, C, A),
+    ROW(skb_get_tunnel_opt, -ENOENT, I, C, Out, Sz),          // implemented in tunnel_helpers.cpp
+    ROW(skb_set_tunnel_opt, -EINVAL, I, C, Mem, Sz),          // implemented in tunnel_helpers.cpp
+    ROW(skb_change_proto, kNotYet, I, C, A, A),  // implemented in packet_helpers.cpp
+    ROW(skb_change_type, kNotYet, I, C, A),  // implemented in skb_state_helpers.cpp
     ROW(skb_under_cgroup, kNotYet, I, C, M, A),               // implemented in packet_helpers.cpp
-    ROW(get_hash_recalc, kNotYet, I, C),
+    ROW(get_hash_recalc, kNotYet, I, C),  // implemented in skb_state_helpers.cpp
     ROW(get_current_task, 0, I),                              // no task_struct: NULL (probe reads fault)
     ROW(probe_write_user, -EPERM, I, A, Mem, Sz),             // not from a userspace VM
     ROW(skb_change_tail, kNotYet, I, C, A, A),  // implemented in packet_helpers.cpp
     ROW(skb_pull_data, kNotYet, I, C, A),  // implemented in packet_helpers.cpp
-    ROW(csum_update, kNotYet, I, C, A),
-    ROW(set_hash_invalid, kNotYet, I, C),
+    ROW(csum_update, kNotYet, I, C, A),  // implemented in skb_state_helpers.cpp
+    ROW(set_hash_invalid, kNotYet, I, C),  // implemented in skb_state_helpers.cpp
     ROW(skb_change_head, kNotYet, I, C, A, A),  // implemented in packet_helpers.cpp
-    ROW(get_socket_cookie, kNotYet, I, C),
-    ROW(get_socket_uid, kNotYet, I, C),
-    ROW(set_hash, kNotYet, I, C, A),
+    ROW(get_socket_cookie, kNotYet, I, C),  // implemented in skb_socket_helpers.cpp (skb contexts)
+    ROW(get_socket_uid, kNotYet, I, C),  // implemented in skb_socket_helpers.cpp
+    ROW(set_hash, kNotYet, I, C, A),  // implemented in skb_state_helpers.cpp
     ROW(setsockopt, kNotYet, I, C, A, A, Mem, Sz),
     ROW(skb_adjust_room, kNotYet, I, C, A, A, A),  // implemented in packet_helpers.cpp
     ROW(sk_redirect_map, kNotYet, I, C, M, A, A),             // implemented in sockmap_helpers.cpp
@@ -103,10 +103,10 @@ constexpr CatalogRow kCatalog[] = {
     ROW(lwt_seg6_action, kNotYet, I, C, A, Mem, Sz0),
     ROW(rc_repeat, kNotYet, I, C),
     ROW(rc_keydown, kNotYet, I, C, A, A, A),
-    ROW(skb_cgroup_id, kNotYet, I, C),
+    ROW(skb_cgroup_id, kNotYet, I, C),  // implemented in skb_socket_helpers.cpp
     ROW(get_current_cgroup_id, kNotYet, I),
     ROW(get_local_storage, kNotYet, RetType::PtrToMapValue, M, A),  // implemented in storage_helpers.cpp
-    ROW(skb_ancestor_cgroup_id, kNotYet, I, C, A),
+    ROW(skb_ancestor_cgroup_id, kNotYet, I, C, A),  // implemented in skb_socket_helpers.cpp
     ROW(sk_lookup_tcp, 0, Sock, C, Mem, Sz, A, A),                // NULL: a process holds no kernel socket to find
     ROW(sk_lookup_udp, 0, Sock, C, Mem, Sz, A, A),                // NULL: no kernel socket
     ROW(sk_release, kNotYet, I, BSkc),  // implemented in socket_helpers.cpp
@@ -115,7 +115,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(rc_pointer_rel, kNotYet, I, C, A, A),
     ROW(sk_fullsock, kNotYet, Sock, Skc),  // implemented in socket_helpers.cpp
     ROW(tcp_sock, kNotYet, TcpSock, Skc),  // implemented in socket_helpers.cpp
-    ROW(skb_ecn_set_ce, kNotYet, I, C),
+    ROW(skb_ecn_set_ce, kNotYet, I, C),  // implemented in skb_state_helpers.cpp
     ROW(get_listener_sock, kNotYet, Sock, Skc),  // implemented in socket_helpers.cpp
     ROW(skc_lookup_tcp, 0, SockCommon, C, Mem, Sz, A, A),          // NULL: no kernel socket
     ROW(tcp_check_syncookie, kNotYet, I, BSkc, Mem, Sz, Mem, Sz),
@@ -133,14 +133,14 @@ constexpr CatalogRow kCatalog[] = {
     ROW(read_branch_records, -ENOENT, I, C, Out, Sz0, A),     // no branch stack
     ROW(get_ns_current_pid_tgid, kNotYet, I, A, A, Out, Sz),  // implemented in task_helpers.cpp
     ROW(xdp_output, kNotYet, I, Btf, M, A, Mem, Sz0),
-    ROW(get_netns_cookie, kNotYet, I, CtxOrNull),  // ARG_PTR_TO_CTX_OR_NULL in every program type's proto
+    ROW(get_netns_cookie, kNotYet, I, CtxOrNull),  // ARG_PTR_TO_CTX_OR_NULL; skb contexts: skb_socket_helpers.cpp
     ROW(get_current_ancestor_cgroup_id, kNotYet, I, A),
     ROW(sk_assign, kNotYet, I, C, BSkc, A),
     ROW(seq_printf, kNotYet, I, Btf, Mem, Sz, Mem0, Sz0),
     ROW(seq_write, kNotYet, I, Btf, Mem, Sz0),
     ROW(sk_cgroup_id, kNotYet, I, BSkc),
     ROW(sk_ancestor_cgroup_id, kNotYet, I, BSkc, A),
-    ROW(csum_level, kNotYet, I, C, A),
+    ROW(csum_level, kNotYet, I, C, A),  // implemented in skb_state_helpers.cpp
     ROW(skc_to_tcp6_sock, kNotYet, Obj, BSkc),
     ROW(skc_to_tcp_sock, kNotYet, Obj, BSkc),
     ROW(skc_to_tcp_timewait_sock, kNotYet, Obj, BSkc),
@@ -156,18 +156,18 @@ constexpr CatalogRow kCatalog[] = {
     ROW(copy_from_user, kNotYet, I, Out, Sz0, A),             // implemented in probe_helpers.cpp
     ROW(snprintf_btf, kNotYet, I, Out, Sz, Mem, Sz, A),
     ROW(seq_printf_btf, kNotYet, I, Btf, Mem, Sz, A),
-    ROW(skb_cgroup_classid, kNotYet, I, C),
-    ROW(redirect_neigh, kNotYet, I, A, Mem, Sz0, A),
+    ROW(skb_cgroup_classid, kNotYet, I, C),  // implemented in skb_socket_helpers.cpp
+    ROW(redirect_neigh, kNotYet, I, A, Mem, Sz0, A),  // implemented in packet_helpers.cpp
     ROW(per_cpu_ptr, kNotYet, Obj, Btf, A),
     ROW(this_cpu_ptr, kNotYet, Obj, Btf),
-    ROW(redirect_peer, kNotYet, I, A, A),
+    ROW(redirect_peer, kNotYet, I, A, A),  // implemented in packet_helpers.cpp
     ROW(task_storage_get, kNotYet, Val, M, Btf0, Val0, A),
     ROW(task_storage_delete, kNotYet, I, M, Btf0),
     ROW(get_current_task_btf, kNotYet, Obj),
     ROW(bprm_opts_set, kNotYet, I, Btf, A),
     ROW(ima_inode_hash, kNotYet, I, Btf, Out, Sz),
     ROW(sock_from_file, kNotYet, Obj, Btf),
-    ROW(check_mtu, kNotYet, I, C, A, Int, A, A),
+    ROW(check_mtu, kNotYet, I, C, A, Int, A, A),  // implemented in packet_helpers.cpp
     ROW(sys_bpf, kNotYet, I, A, Mem, Sz),
     ROW(btf_find_by_name_kind, kNotYet, I, Mem, Sz, A, A),
     ROW(sys_close, kNotYet, I, A),
@@ -187,7 +187,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(xdp_load_bytes, kNotYet, I, C, A, Out, Sz),           // implemented in xdp_helpers.cpp
     ROW(xdp_store_bytes, kNotYet, I, C, A, Mem, Sz),          // implemented in xdp_helpers.cpp
     ROW(copy_from_user_task, kNotYet, I, Out, Sz0, A, Btf, A),
-    ROW(skb_set_tstamp, kNotYet, I, C, A, A),
+    ROW(skb_set_tstamp, kNotYet, I, C, A, A),  // implemented in skb_state_helpers.cpp
     ROW(ima_file_hash, kNotYet, I, Btf, Out, Sz),
     ROW(kptr_xchg, kNotYet, Obj, Kptr, Btf),
     ROW(map_lookup_percpu_elem, kNotYet, Val, M, K, A),

@@ -27,6 +27,10 @@ void register_kernel_helpers(vm::HelperRegistry& registry, HelperRuntime& runtim
   detail::add_dynptr_kfuncs(registry, runtime);  // kfuncs (kfunc_table.hpp), by name
   detail::add_iter_kfuncs(registry, runtime);
   detail::add_storage_helpers(registry, runtime);
+  detail::add_skb_state_helpers(registry, runtime);
+  detail::add_skb_socket_helpers(registry, runtime);
+  detail::add_vlan_helpers(registry, runtime);
+  detail::add_tunnel_helpers(registry, runtime);
 }
 
 }  // namespace bpfvm::helpers

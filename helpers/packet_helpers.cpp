@@ -11,22 +11,20 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 
 #include "helpers/contexts.hpp"
 #include "helpers/guest_memory.hpp"
+#include "helpers/skb_access.hpp"
 #include "maps/cgroup_array_map.hpp"
 #include "maps/map.hpp"
 
 namespace bpfvm::helpers::detail {
-namespace {
-
-using vm::ArgType;
-using vm::RetType;
 
 // The __sk_buff behind `reg` (r1 for helpers), or nullptr after a fault. With a HelperRun, it must be
 // the run's context. The engine names the helper or instruction in front of the fault text.
-SkbCtx* skb_of(vm::RunContext* run, std::uint64_t ctx, const char* reg = "r1") {
+SkbCtx* skb_of(vm::RunContext* run, std::uint64_t ctx, const char* reg) {
   const HelperRun* s = run_state(run);
   if (s == nullptr || s->skb == nullptr) {
     fault(run, "this run has no __sk_buff context");
@@ -39,7 +37,22 @@ SkbCtx* skb_of(vm::RunContext* run, std::uint64_t ctx, const char* reg = "r1") {
   return s->skb;
 }
 
-std::uint64_t linear_len(const SkbCtx* skb) { return skb->data_end - skb->data; }
+// After a helper moved data or data_end: refresh len, the u32 mirrors and the packet Region (the
+// kernel's bpf_compute_data_pointers / bpf_compute_data_end_sk_skb).
+void sync_skb(vm::RunContext* run, SkbCtx& skb) {
+  skb.data_meta = skb.data;
+  if (skb.frame_begin != 0) skb.mac_header = skb.data;  // sk_skb: no headers before the payload
+  skb.md.len = static_cast<std::uint32_t>(skb.data_end - skb.data);
+  skb.md.data = static_cast<std::uint32_t>(skb.data);
+  skb.md.data_end = static_cast<std::uint32_t>(skb.data_end);
+  skb.md.data_meta = static_cast<std::uint32_t>(skb.data_meta);
+  move_packet_region(run, skb.data, skb.data_end - skb.data);
+}
+
+namespace {
+
+using vm::ArgType;
+using vm::RetType;
 
 // Ones'-complement arithmetic (include/net/checksum.h), on values as they sit in memory.
 std::uint32_t csum_add(std::uint32_t a, std::uint32_t b) {
@@ -121,20 +134,20 @@ std::uint64_t skb_load_bytes(std::uint64_t ctx, std::uint64_t offset, std::uint6
 // with the skb from r6. `offset` is the kernel's `int offset`: only its low 32 bits count. Returns
 // the big-endian value in host order, or -EFAULT outside the packet (the engine then returns 0).
 // Negative offsets name the headers, as bpf_internal_load_pointer_neg_helper does: SKF_NET_OFF + k
-// is byte k of the network header, SKF_LL_OFF + k byte k of the Ethernet header (bpfvm's skbs come
-// from test_run, whose network header follows the 14-byte Ethernet header).
+// is byte k of the network header (where SkbCtx::net_offset puts it: test_run's, moved on by
+// bpf_skb_change_head, back by bpf_skb_vlan_pop), SKF_LL_OFF + k byte k of the MAC header.
 std::uint64_t skb_legacy_load(std::uint64_t ctx, std::uint64_t offset, std::uint64_t size_bytes, std::uint64_t,
                               std::uint64_t, vm::RunContext* run) {
-  constexpr std::uint64_t kEthHlen = 14;
   SkbCtx* skb = skb_of(run, ctx, "r6");
   if (skb == nullptr) return 0;
   const auto k = static_cast<std::int32_t>(static_cast<std::uint32_t>(offset));
   std::uint64_t from = 0;
   if (k >= 0) {
     from = skb->data + static_cast<std::uint32_t>(k);
+  } else if (k >= SKF_NET_OFF) {
+    from = network_header(*skb) + static_cast<std::uint32_t>(k - SKF_NET_OFF);
   } else if (k >= SKF_LL_OFF && skb->mac_header != 0) {
-    from = k >= SKF_NET_OFF ? skb->mac_header + kEthHlen + static_cast<std::uint32_t>(k - SKF_NET_OFF)
-                            : skb->mac_header + static_cast<std::uint32_t>(k - SKF_LL_OFF);
+    from = skb->mac_header + static_cast<std::uint32_t>(k - SKF_LL_OFF);
   } else {
     return ret(-EFAULT);
   }
@@ -157,7 +170,7 @@ std::uint64_t skb_store_bytes(std::uint64_t ctx, std::uint64_t offset, std::uint
   if (off > INT_MAX) return ret(-EFAULT);
   if (std::uint64_t{off} + len > linear_len(skb)) return ret(-EFAULT);
   std::memmove(ptr(skb->data + off), ptr(from), len);
-  if (flags & BPF_F_INVALIDATE_HASH) skb->md.hash = 0;
+  if (flags & BPF_F_INVALIDATE_HASH) clear_hash(*skb);
   return 0;
 }
 
@@ -269,6 +282,31 @@ std::uint64_t redirect(std::uint64_t ifindex, std::uint64_t flags, std::uint64_t
   return xdp ? std::uint64_t{XDP_REDIRECT} : ret(TC_ACT_REDIRECT);
 }
 
+// bpf_redirect_neigh(ifindex, params, plen, flags): TC_ACT_SHOT for flags or a plen below struct
+// bpf_redir_neigh's size (0: no next hop); else TC_ACT_REDIRECT, recorded with the kernel's internal
+// neighbour flag (and next-hop flag when params are given).
+std::uint64_t redirect_neigh(std::uint64_t ifindex, std::uint64_t, std::uint64_t plen, std::uint64_t flags,
+                             std::uint64_t, vm::RunContext* run) {
+  const auto len = static_cast<std::int32_t>(static_cast<std::uint32_t>(plen));
+  if ((len != 0 && static_cast<std::uint32_t>(len) < sizeof(bpf_redir_neigh)) || flags) return ret(TC_ACT_SHOT);
+  HelperRun* s = run_state(run);
+  if (s == nullptr) return fault(run, "no HelperRun to record the redirect in");
+  s->redirect = RedirectRecord{true, static_cast<std::uint32_t>(ifindex),
+                               RedirectRecord::kNeigh | (len != 0 ? RedirectRecord::kNextHop : 0), nullptr};
+  return ret(TC_ACT_REDIRECT);
+}
+
+// bpf_redirect_peer(ifindex, flags): TC_ACT_SHOT for any flag, else TC_ACT_REDIRECT recorded with the
+// kernel's internal peer flag.
+std::uint64_t redirect_peer(std::uint64_t ifindex, std::uint64_t flags, std::uint64_t, std::uint64_t, std::uint64_t,
+                            vm::RunContext* run) {
+  if (flags) return ret(TC_ACT_SHOT);
+  HelperRun* s = run_state(run);
+  if (s == nullptr) return fault(run, "no HelperRun to record the redirect in");
+  s->redirect = RedirectRecord{true, static_cast<std::uint32_t>(ifindex), RedirectRecord::kPeer, nullptr};
+  return ret(TC_ACT_REDIRECT);
+}
+
 // bpf_redirect_map(map, key, flags): filter.c __bpf_xdp_redirect_map. Flag bits other than the
 // action (low 2 bits) and, for devmaps, BPF_F_BROADCAST/BPF_F_EXCLUDE_INGRESS give XDP_ABORTED; a key
 // with no entry returns the action in the low bits; else (or on broadcast) XDP_REDIRECT, and the run
@@ -289,18 +327,6 @@ std::uint64_t redirect_map(std::uint64_t m, std::uint64_t key, std::uint64_t fla
   if (devmap && entry != nullptr) std::memcpy(&ifindex, entry, 4);
   s->redirect = RedirectRecord{true, ifindex, flags & BPF_F_BROADCAST ? flags : 0, map, k};
   return XDP_REDIRECT;
-}
-
-// After a helper moved data or data_end: refresh len, the u32 mirrors and the packet Region (the
-// kernel's bpf_compute_data_pointers / bpf_compute_data_end_sk_skb).
-void sync_skb(vm::RunContext* run, SkbCtx& skb) {
-  skb.data_meta = skb.data;
-  if (skb.frame_begin != 0) skb.mac_header = skb.data;  // sk_skb: no headers before the payload
-  skb.md.len = static_cast<std::uint32_t>(skb.data_end - skb.data);
-  skb.md.data = static_cast<std::uint32_t>(skb.data);
-  skb.md.data_end = static_cast<std::uint32_t>(skb.data_end);
-  skb.md.data_meta = static_cast<std::uint32_t>(skb.data_meta);
-  move_packet_region(run, skb.data, skb.data_end - skb.data);
 }
 
 // bpf_skb_pull_data(skb, len) (also sk_skb's sk_skb_pull_data): bpf_try_make_writable(skb, len ?: headlen).
@@ -353,8 +379,6 @@ std::uint64_t sk_skb_change_tail(std::uint64_t ctx, std::uint64_t new_len, std::
   sync_skb(run, *skb);
   return 0;
 }
-
-constexpr long kEnotsupp = 524;  // the kernel's ENOTSUPP (not in userspace errno.h)
 
 // bpf_skb_change_tail for tc (filter.c's __bpf_skb_change_tail as 6.18 answers BPF_PROG_TEST_RUN): flags,
 // new_len above BPF_SKB_MAX_LEN or below __bpf_skb_min_len -EINVAL (the test-run skb has no transport
@@ -534,6 +558,7 @@ long tc_adjust_room(vm::RunContext* run, SkbCtx& skb, std::int32_t len_diff, std
     return -kEnotsupp;
   const long err = shrink ? tc_adjust_room_shrink(skb, off, abs_diff, flags)
                           : tc_adjust_room_grow(skb, off, abs_diff, flags);
+  if (err == 0 && !(flags & BPF_F_ADJ_ROOM_NO_CSUM_RESET)) reset_checksum_unnecessary(skb);
   skb.mac_header = skb.data;
   sync_skb(run, skb);
   return err;
@@ -549,6 +574,97 @@ std::uint64_t skb_adjust_room(std::uint64_t ctx, std::uint64_t len_diff, std::ui
     return ret(tc_adjust_room(run, *skb, static_cast<std::int32_t>(static_cast<std::uint32_t>(len_diff)),
                               static_cast<std::uint32_t>(mode), flags));
   return sk_skb_adjust_room(ctx, len_diff, mode, flags, 0, run);
+}
+
+// bpf_skb_change_proto(skb, proto, flags) for tc (filter.c's bpf_skb_proto_xlat as 6.18 answers):
+// flags -EINVAL; IPv4 -> IPv6 pushes 20 zeroed bytes after the MAC header (the network header moves
+// down with the MAC header), IPv6 -> IPv4 removes the 20 bytes there (-ENOMEM when the packet holds
+// fewer after the MAC header); either sets skb->protocol and clears the hash. Any other pair
+// -ENOTSUPP. The program writes the new header itself. Other types' runs stop "not supported yet".
+std::uint64_t skb_change_proto(std::uint64_t ctx, std::uint64_t proto, std::uint64_t flags, std::uint64_t,
+                               std::uint64_t, vm::RunContext* run) {
+  constexpr std::uint64_t kLenDiff = 40 - 20;  // sizeof(struct ipv6hdr) - sizeof(struct iphdr)
+  SkbCtx* skb = skb_of(run, ctx);
+  if (skb == nullptr) return 0;
+  if (skb->room_begin == 0) return fault(run, "bpf_skb_change_proto is not supported yet for this program type");
+  if (flags) return ret(-EINVAL);
+  const auto to = static_cast<std::uint16_t>(proto);
+  const std::uint64_t off = skb->net_offset;  // skb_mac_header_len
+  const std::uint64_t old_data = skb->data;
+  if (skb->md.protocol == htons(ETH_P_IP) && to == htons(ETH_P_IPV6)) {
+    if (skb->data - skb->room_begin < kLenDiff)
+      return fault(run, "bpf_skb_change_proto past bpfvm's headroom is not supported yet");
+    skb->data -= kLenDiff;
+    std::memmove(ptr(skb->data), ptr(old_data), off);
+    std::memset(ptr(skb->data + off), 0, kLenDiff);
+  } else if (skb->md.protocol == htons(ETH_P_IPV6) && to == htons(ETH_P_IP)) {
+    if (off + kLenDiff > linear_len(skb)) return ret(-ENOMEM);  // pskb_may_pull
+    skb->data += kLenDiff;
+    std::memmove(ptr(skb->data), ptr(old_data), off);
+  } else {
+    return ret(-kEnotsupp);
+  }
+  skb->md.protocol = to;
+  clear_hash(*skb);
+  skb->mac_header = skb->data;
+  sync_skb(run, *skb);
+  return 0;
+}
+
+// The one device a bpfvm run has: the loopback, ifindex 1, the device test_run's contexts name. Its MTU
+// is the host loopback's (/sys/class/net/lo/mtu; 65536 when unreadable), its hard_header_len ETH_HLEN.
+constexpr std::uint32_t kLoopbackIfindex = 1;
+constexpr std::int32_t kLoopbackHardHeaderLen = 14;
+std::int32_t loopback_mtu() {
+  std::int32_t mtu = 65536;
+  if (std::FILE* f = std::fopen("/sys/class/net/lo/mtu", "r")) {
+    if (std::fscanf(f, "%d", &mtu) != 1) mtu = 65536;
+    std::fclose(f);
+  }
+  return mtu;
+}
+
+// The length check both bpf_check_mtu flavours make, in the kernel's int arithmetic: `len` (the
+// packet's, or *mtu_len plus the hard header when that is set) plus len_diff against MTU + hard header.
+bool mtu_fits(std::uint32_t packet_len, std::uint32_t mtu_len_in, std::int32_t len_diff, std::int32_t mtu) {
+  const std::uint32_t len = mtu_len_in ? mtu_len_in + static_cast<std::uint32_t>(kLoopbackHardHeaderLen) : packet_len;
+  const auto total = static_cast<std::int32_t>(len + static_cast<std::uint32_t>(len_diff));
+  return total <= mtu + kLoopbackHardHeaderLen;
+}
+
+// bpf_check_mtu(ctx, ifindex, mtu_len, len_diff, flags), tc and XDP (filter.c bpf_skb_check_mtu /
+// bpf_xdp_check_mtu). ifindex 0 is the context's device (the loopback), 1 the loopback, any other
+// -ENODEV (bpfvm has no other device). skb: flags other than BPF_MTU_CHK_SEGS, or SEGS with a len_diff
+// or *mtu_len, -EINVAL; XDP: any flag -EINVAL. The length (skb->len / data_end - data, or *mtu_len plus
+// the hard header when non-zero) plus len_diff fits in MTU + hard header: BPF_MTU_CHK_RET_SUCCESS, else
+// FRAG_NEEDED, except for a GSO skb (SUCCESS; with SEGS -EINVAL, the test-run skb having no transport
+// header). *mtu_len becomes the MTU unless an errno is returned.
+std::uint64_t check_mtu(std::uint64_t ctx, std::uint64_t ifindex, std::uint64_t mtu_len, std::uint64_t len_diff,
+                        std::uint64_t flags, vm::RunContext* run) {
+  HelperRun* s = run_state(run);
+  const bool xdp = s != nullptr && s->xdp != nullptr && reinterpret_cast<std::uintptr_t>(s->xdp) == ctx;
+  SkbCtx* skb = xdp ? nullptr : skb_of(run, ctx);
+  if (!xdp && skb == nullptr) return 0;
+  if (!guest_ok(run, mtu_len, 4, true, "bpf_check_mtu mtu_len")) return 0;
+  std::uint32_t mtu_in;
+  std::memcpy(&mtu_in, ptr(mtu_len), 4);
+  const auto diff = static_cast<std::int32_t>(static_cast<std::uint32_t>(len_diff));
+  if (xdp ? flags != 0 : (flags & ~std::uint64_t{BPF_MTU_CHK_SEGS}) || ((flags & BPF_MTU_CHK_SEGS) && (diff || mtu_in)))
+    return ret(-EINVAL);
+  const auto index = static_cast<std::uint32_t>(ifindex);
+  const std::uint32_t own_device = xdp ? s->xdp->md.ingress_ifindex : kLoopbackIfindex;
+  if (index == 0 && own_device != kLoopbackIfindex)
+    return fault(run, "bpf_check_mtu on a device other than the loopback is not supported yet");
+  if (index != 0 && index != kLoopbackIfindex) return ret(-ENODEV);
+  const std::int32_t mtu = loopback_mtu();
+  const auto packet_len = static_cast<std::uint32_t>(xdp ? s->xdp->data_end - s->xdp->data : linear_len(skb));
+  std::uint64_t answer = BPF_MTU_CHK_RET_SUCCESS;
+  if (!mtu_fits(packet_len, mtu_in, diff, mtu)) {
+    answer = xdp || skb->md.gso_size == 0 ? BPF_MTU_CHK_RET_FRAG_NEEDED : BPF_MTU_CHK_RET_SUCCESS;
+    if (!xdp && skb->md.gso_size != 0 && (flags & BPF_MTU_CHK_SEGS)) return ret(-EINVAL);
+  }
+  std::memcpy(ptr(mtu_len), &mtu, 4);
+  return answer;
 }
 
 // bpf_skb_under_cgroup(skb, map, index) (filter.c): -E2BIG out of range, -EAGAIN on an empty slot,
@@ -573,7 +689,6 @@ std::uint64_t skb_under_cgroup(std::uint64_t ctx, std::uint64_t m, std::uint64_t
 std::uint64_t fib_lookup(std::uint64_t, std::uint64_t params, std::uint64_t plen, std::uint64_t flags, std::uint64_t,
                          vm::RunContext* run) {
   constexpr std::uint64_t kKnownFlags = 0x3f;  // BPF_FIB_LOOKUP_DIRECT (1) .. BPF_FIB_LOOKUP_MARK (1 << 5)
-  constexpr std::uint32_t kLoopbackIfindex = 1;
   if (plen < sizeof(bpf_fib_lookup) || (flags & ~kKnownFlags)) return ret(-EINVAL);
   if (!guest_ok(run, params, sizeof(bpf_fib_lookup), false, "bpf_fib_lookup params")) return 0;
   bpf_fib_lookup p;
@@ -616,6 +731,13 @@ void add_packet_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
                 {ArgType::PtrToCtx, ArgType::ConstMapPtr, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_fib_lookup, "bpf_fib_lookup", fib_lookup, rt, RetType::Integer,
                 {ArgType::PtrToCtx, ArgType::PtrToMem, ArgType::ConstSize, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_redirect_neigh, "bpf_redirect_neigh", redirect_neigh, rt, RetType::Integer,
+                {ArgType::Anything, ArgType::PtrToMemOrNull, ArgType::ConstSizeOrZero, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_redirect_peer, "bpf_redirect_peer", redirect_peer, rt, RetType::Integer,
+                {ArgType::Anything, ArgType::Anything}));
+  reg.add(entry(BPF_FUNC_skb_change_proto, "bpf_skb_change_proto", skb_change_proto, rt, RetType::Integer, ctx_and_two));
+  reg.add(entry(BPF_FUNC_check_mtu, "bpf_check_mtu", check_mtu, rt, RetType::Integer,
+                {ArgType::PtrToCtx, ArgType::Anything, ArgType::PtrToInt, ArgType::Anything, ArgType::Anything}));
 }
 
 }  // namespace bpfvm::helpers::detail

@@ -71,11 +71,29 @@ struct HelperRuntime {
 
 /// Where a redirect helper asked the packet to go (the kernel's bpf_redirect_info).
 struct RedirectRecord {
+  /// The kernel's internal bpf_redirect_info flags (filter.c) bpf_redirect_neigh and
+  /// bpf_redirect_peer record in `flags`: a neighbour redirect (with a next hop), a peer redirect.
+  static constexpr std::uint64_t kNeigh = 1ULL << 16, kPeer = 1ULL << 17, kNextHop = 1ULL << 18;
   bool set = false;
   std::uint32_t ifindex = 0;     // bpf_redirect target; bpf_redirect_map: the devmap entry's device (else 0)
-  std::uint64_t flags = 0;
+  std::uint64_t flags = 0;       // BPF_F_INGRESS, bpf_redirect_map's BPF_F_BROADCAST..., or kNeigh/kPeer/kNextHop
   const maps::Map* map = nullptr;  // bpf_redirect_map: the map (devmap, devmap_hash, cpumap, xskmap)
   std::uint32_t key = 0;           // bpf_redirect_map: the entry's key (the CPU for a cpumap)
+};
+
+/// The tunnel metadata bpf_skb_set_tunnel_key attaches to a run's skb (the kernel's per-CPU metadata
+/// dst's struct ip_tunnel_info, as the tunnel helpers read it back): key fields in network order, the
+/// kernel's IP_TUNNEL_*_BIT flags (bit i = the UAPI TUNNEL_* flag 1 << i), the options set by
+/// bpf_skb_set_tunnel_opt.
+struct TunnelInfo {
+  bool ipv6 = false;
+  std::uint64_t tun_id_be = 0;
+  std::uint8_t tos = 0, ttl = 0;
+  std::uint32_t flags = 0;
+  std::uint8_t src[16] = {}, dst[16] = {};
+  std::uint32_t label_be = 0;
+  std::uint8_t options_len = 0;
+  std::uint8_t options[255] = {};
 };
 
 struct XdpCtx;
@@ -119,6 +137,11 @@ struct HelperRun {
   /// bpf_get_local_storage's cgroup storage, one zeroed value per CGROUP_STORAGE / PERCPU_CGROUP_STORAGE map
   /// (always present): the kernel's BPF_PROG_TEST_RUN allocates fresh storages for each run.
   std::vector<SocketStorage> cgroup_storage;
+  /// The cookie of the run's own socket (the skb's), drawn on the first bpf_get_socket_cookie from a
+  /// process-wide counter: one per test run, as the kernel's test-run socket is new each time (0: none yet).
+  std::uint64_t socket_cookie = 0;
+  /// The skb's tunnel metadata once bpf_skb_set_tunnel_key set it (helpers/tunnel_helpers.cpp).
+  std::unique_ptr<TunnelInfo> tunnel;
 };
 
 }  // namespace bpfvm::helpers

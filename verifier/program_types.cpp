@@ -49,7 +49,7 @@ CtxField at_start(std::uint32_t off, std::uint32_t size) {
 // struct __sk_buff fields shared by socket filters and tc; `tc` adds write access and packet pointers.
 std::vector<CtxField> sk_buff_fields(bool tc) {
   // family..local_port (88..139) describe sockets, not packets: sk_filter_is_valid_access and
-  // tc_cls_act_is_valid_access both refuse them. tc_classid, tstamp and wire_len are tc-only.
+  // tc_cls_act_is_valid_access both refuse them. tc_classid, tstamp, wire_len and tstamp_type are tc-only.
   std::vector<CtxField> f = {
       scalar(0, 4),          // len
       scalar(4, 4),          // pkt_type
@@ -73,6 +73,7 @@ std::vector<CtxField> sk_buff_fields(bool tc) {
     f.push_back(narrow_read(72, true));  // tc_classid
     f.push_back(whole(152, 8, true));    // tstamp
     f.push_back(scalar(160, 4));        // wire_len
+    f.push_back(whole(offsetof(__sk_buff, tstamp_type), 1));  // tstamp_type: one read-only byte
   }
   if (tc) {
     f.push_back(pointer(76, CtxFieldKind::PacketData));

@@ -80,13 +80,24 @@ StatsLoad load_program_stats(bpf_prog_type type, std::span<const vm::Insn> insns
 struct TestRunResult {
   std::uint32_t retval = 0;            // the kernel reports only the low 32 bits of r0
   std::uint32_t duration_ns = 0;       // mean per repeat, incl. ~28 ns harness overhead
-  std::vector<std::uint8_t> data_out;  // packet after the run
+  std::vector<std::uint8_t> data_out;  // packet after the run (cut to the buffer when data_truncated)
+  /// test_run_bounded only: the packet outgrew the data_out buffer (the kernel's ENOSPC, which still
+  /// reports retval, the packet's full size in data_size_full and the bytes that fit).
+  bool data_truncated = false;
+  std::uint32_t data_size_full = 0;
 };
 
+/// The data_out buffer test_run gives the kernel: data_in's size plus this many bytes.
+inline constexpr std::size_t kTestRunSlackBytes = 4096;
+
 /// BPF_PROG_TEST_RUN. XDP needs at least 14 bytes of data_in (ETH_HLEN). `ctx_in`: the context
-/// struct passed in (none when empty).
+/// struct passed in (none when empty). A packet that outgrows the data_out buffer (data_in's size +
+/// kTestRunSlackBytes) is an error (ENOSPC).
 Result<TestRunResult> test_run(const Fd& prog, std::span<const std::uint8_t> data_in,
                                std::uint32_t repeat = 1, std::span<const std::uint8_t> ctx_in = {});
+/// The same, but the kernel's ENOSPC is a result: data_truncated, with what the kernel reports then.
+Result<TestRunResult> test_run_bounded(const Fd& prog, std::span<const std::uint8_t> data_in,
+                                       std::uint32_t repeat = 1, std::span<const std::uint8_t> ctx_in = {});
 
 struct MapSpec {
   /// A BPF_MAP_TYPE_* value: a plain integer, since this kernel has types (CGRP_STORAGE = 32) the

@@ -1,0 +1,206 @@
+// The __sk_buff helpers that answer from the skb's socket (net/core/filter.c as 6.18 answers
+// BPF_PROG_TEST_RUN, whose skb carries a socket the kernel allocates for the calling task, in its
+// network namespace and cgroup): bpf_get_socket_cookie, bpf_get_socket_uid, bpf_get_netns_cookie,
+// bpf_skb_cgroup_classid, bpf_skb_cgroup_id, bpf_skb_ancestor_cgroup_id. What the kernel reads from
+// its socket bpfvm reads from the process: the netns cookie (SO_NETNS_COOKIE), the cgroup v2 directory
+// of the calling thread (its inode number is the cgroup id).
+#include <linux/bpf.h>
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "helpers/skb_access.hpp"
+
+namespace bpfvm::helpers::detail {
+namespace {
+
+using vm::ArgType;
+using vm::RetType;
+
+// The run's skb socket (nullptr: the skb has none), or a fault for an sk_skb run, whose socket bpfvm
+// makes up (no kernel oracle says what these helpers read there).
+const bpf_sock* test_run_socket(vm::RunContext* run, const SkbCtx& skb, const char* helper) {
+  if (skb.frame_begin != 0) {
+    fault(run, std::string(helper) + " is not supported yet for sk_skb");
+    return nullptr;
+  }
+  return reinterpret_cast<const bpf_sock*>(static_cast<std::uintptr_t>(skb.sk));
+}
+
+// bpf_get_socket_cookie(skb): skb->sk ? its cookie : 0. The test-run socket is new for each test run
+// (repetitions share it), so its cookie is drawn once per HelperRun from a process-wide counter; the
+// kernel's comes from its own global counter: a different number, the same pattern (never 0, one per
+// test run). Other contexts (sock_addr, sock, sock_ops, sk_reuseport's socket) stop "not supported yet".
+std::uint64_t get_socket_cookie(std::uint64_t ctx, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                vm::RunContext* run) {
+  static std::atomic<std::uint64_t> next_cookie{1};
+  HelperRun* s = run_state(run);
+  if (s == nullptr || s->skb == nullptr || reinterpret_cast<std::uintptr_t>(s->skb) != ctx)
+    return fault(run, "bpf_get_socket_cookie is not supported yet outside an __sk_buff context");
+  if (test_run_socket(run, *s->skb, "bpf_get_socket_cookie") == nullptr) return 0;  // faulted, or no socket
+  if (s->socket_cookie == 0) s->socket_cookie = next_cookie.fetch_add(1, std::memory_order_relaxed);
+  return s->socket_cookie;
+}
+
+// bpf_get_socket_uid(skb): the socket's sk_uid, or overflowuid (65534) without a full socket. The
+// test-run socket has no struct socket behind it and its sk_uid is root's: 0.
+std::uint64_t get_socket_uid(std::uint64_t ctx, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                             vm::RunContext* run) {
+  constexpr std::uint64_t kOverflowUid = 65534;
+  SkbCtx* skb = skb_of(run, ctx);
+  if (skb == nullptr) return 0;
+  const bpf_sock* sk = test_run_socket(run, *skb, "bpf_get_socket_uid");
+  if (run->faulted()) return 0;
+  return sk != nullptr && is_full_socket(*sk) ? 0 : kOverflowUid;
+}
+
+// The cookie of the calling thread's network namespace (SO_NETNS_COOKIE), or 0 when the host kernel
+// cannot say (before 5.14).
+std::uint64_t own_netns_cookie() {
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  std::uint64_t cookie = 0;
+  socklen_t len = sizeof cookie;
+  if (::getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0) cookie = 0;
+  ::close(fd);
+  return cookie;
+}
+
+// Whether the calling thread runs in init_net: its namespace inode is init_net's fixed one
+// (PROC_NET_INIT_INO, include/linux/proc_ns.h).
+bool in_init_net() {
+  constexpr ino_t kInitNetIno = 0xEFFFFFF9U;
+  struct stat st {};
+  return ::stat("/proc/thread-self/ns/net", &st) == 0 && st.st_ino == kInitNetIno;
+}
+
+// bpf_get_netns_cookie(ctx or NULL) on an __sk_buff: the cookie of the socket's network namespace,
+// the test-run socket's being the caller's; NULL (or an skb without a socket) names init_net, whose
+// cookie bpfvm knows only when the process runs in it (else the run stops "not supported yet").
+std::uint64_t get_netns_cookie(std::uint64_t ctx, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                               vm::RunContext* run) {
+  bool init_net = ctx == 0;
+  if (!init_net) {
+    HelperRun* s = run_state(run);
+    if (s == nullptr || s->skb == nullptr || reinterpret_cast<std::uintptr_t>(s->skb) != ctx)
+      return fault(run, "bpf_get_netns_cookie is not supported yet outside an __sk_buff context");
+    const bpf_sock* sk = test_run_socket(run, *s->skb, "bpf_get_netns_cookie");
+    if (run->faulted()) return 0;
+    init_net = sk == nullptr;
+  }
+  if (init_net && !in_init_net())
+    return fault(run, "bpf_get_netns_cookie of init_net from another network namespace is not supported yet");
+  const std::uint64_t cookie = own_netns_cookie();
+  if (cookie == 0) return fault(run, "bpf_get_netns_cookie is not supported yet: the host gives no SO_NETNS_COOKIE");
+  return cookie;
+}
+
+// bpf_skb_cgroup_classid(skb): the net_cls classid the socket took from its task, 0 without a full
+// socket. A task outside any net_cls (cgroup v1) hierarchy has classid 0; inside one the run stops
+// "not supported yet".
+std::uint64_t skb_cgroup_classid(std::uint64_t ctx, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                 vm::RunContext* run) {
+  SkbCtx* skb = skb_of(run, ctx);
+  if (skb == nullptr) return 0;
+  const bpf_sock* sk = test_run_socket(run, *skb, "bpf_skb_cgroup_classid");
+  if (run->faulted() || sk == nullptr || !is_full_socket(*sk)) return 0;
+  std::ifstream cgroups("/proc/thread-self/cgroup");
+  std::string line;
+  while (std::getline(cgroups, line))
+    if (line.find("net_cls") != std::string::npos && !line.ends_with(":/"))
+      return fault(run, "bpf_skb_cgroup_classid in a net_cls cgroup is not supported yet");
+  return 0;
+}
+
+// The calling thread's cgroup v2 directory as its path components ("0::/a/b" -> {a, b}) and the
+// cgroup2 mount, or false when /proc does not say.
+bool own_cgroup(std::vector<std::string>& parts, std::string& mount) {
+  std::ifstream mounts("/proc/self/mounts");
+  std::string dev, dir, type, rest;
+  while (mounts >> dev >> dir >> type && std::getline(mounts, rest))
+    if (type == "cgroup2") {
+      mount = dir;
+      break;
+    }
+  std::ifstream self("/proc/thread-self/cgroup");
+  std::string line;
+  while (std::getline(self, line)) {
+    if (!line.starts_with("0::/")) continue;
+    parts.clear();
+    for (std::size_t at = 4; at < line.size();) {
+      const std::size_t slash = std::min(line.find('/', at), line.size());
+      if (slash > at) parts.push_back(line.substr(at, slash - at));
+      at = slash + 1;
+    }
+    return true;
+  }
+  return false;
+}
+
+// The id (cgroupfs inode number) of the thread's cgroup's ancestor at `level` (0 = the root); 0 when
+// the cgroup is shallower than level; -1 when it cannot be read.
+std::int64_t cgroup_ancestor_id(std::int64_t level) {
+  constexpr std::int64_t kRootCgroupId = 1;
+  std::vector<std::string> parts;
+  std::string path;
+  if (!own_cgroup(parts, path)) return -1;
+  if (level < 0 || level > static_cast<std::int64_t>(parts.size())) return 0;
+  if (level == 0) return kRootCgroupId;
+  if (path.empty()) return -1;
+  for (std::int64_t i = 0; i < level; ++i) path += "/" + parts[static_cast<std::size_t>(i)];
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_ino) : -1;
+}
+
+std::uint64_t cgroup_id_answer(vm::RunContext* run, std::uint64_t ctx, std::int64_t level, const char* helper) {
+  SkbCtx* skb = skb_of(run, ctx);
+  if (skb == nullptr) return 0;
+  const bpf_sock* sk = test_run_socket(run, *skb, helper);
+  if (run->faulted() || sk == nullptr || !is_full_socket(*sk)) return 0;
+  const std::int64_t id = cgroup_ancestor_id(level);
+  if (id < 0) return fault(run, std::string(helper) + " is not supported yet: this process's cgroup v2 directory is unknown");
+  return static_cast<std::uint64_t>(id);
+}
+
+// bpf_skb_cgroup_id(skb): the id of the socket's cgroup v2 (the calling thread's), 0 without a full socket.
+std::uint64_t skb_cgroup_id(std::uint64_t ctx, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                            vm::RunContext* run) {
+  std::vector<std::string> parts;
+  std::string mount;
+  const auto depth = own_cgroup(parts, mount) ? static_cast<std::int64_t>(parts.size()) : -1;
+  return cgroup_id_answer(run, ctx, depth, "bpf_skb_cgroup_id");
+}
+
+// bpf_skb_ancestor_cgroup_id(skb, ancestor_level): the id of that cgroup's ancestor at the int level
+// (0: the root), 0 for a negative level or one deeper than the cgroup. Levels count from the cgroup
+// namespace's root (the hierarchy's root outside a cgroup namespace, as the kernel counts).
+std::uint64_t skb_ancestor_cgroup_id(std::uint64_t ctx, std::uint64_t level, std::uint64_t, std::uint64_t,
+                                     std::uint64_t, vm::RunContext* run) {
+  return cgroup_id_answer(run, ctx, static_cast<std::int32_t>(static_cast<std::uint32_t>(level)),
+                          "bpf_skb_ancestor_cgroup_id");
+}
+
+}  // namespace
+
+void add_skb_socket_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
+  const std::initializer_list<ArgType> ctx_only{ArgType::PtrToCtx};
+  reg.add(entry(BPF_FUNC_get_socket_cookie, "bpf_get_socket_cookie", get_socket_cookie, rt, RetType::Integer, ctx_only));
+  reg.add(entry(BPF_FUNC_get_socket_uid, "bpf_get_socket_uid", get_socket_uid, rt, RetType::Integer, ctx_only));
+  reg.add(entry(BPF_FUNC_get_netns_cookie, "bpf_get_netns_cookie", get_netns_cookie, rt, RetType::Integer,
+                {ArgType::PtrToCtxOrNull}));
+  reg.add(entry(BPF_FUNC_skb_cgroup_classid, "bpf_skb_cgroup_classid", skb_cgroup_classid, rt, RetType::Integer,
+                ctx_only));
+  reg.add(entry(BPF_FUNC_skb_cgroup_id, "bpf_skb_cgroup_id", skb_cgroup_id, rt, RetType::Integer, ctx_only));
+  reg.add(entry(BPF_FUNC_skb_ancestor_cgroup_id, "bpf_skb_ancestor_cgroup_id", skb_ancestor_cgroup_id, rt,
+                RetType::Integer, {ArgType::PtrToCtx, ArgType::Anything}));
+}
+
+}  // namespace bpfvm::helpers::detail
