@@ -33,6 +33,13 @@ struct TaskIdentity {
   /// answers only for this dev and inode); tgid and pid are in that namespace.
   std::uint64_t pidns_dev = 0;
   std::uint64_t pidns_ino = 0;
+  /// The task's cgroup v2 and its ancestors, root first (bpf_get_current_cgroup_id is the last,
+  /// bpf_get_current_ancestor_cgroup_id(level) the one at that level): the inode numbers of the
+  /// directories on the cgroup2 mount from its root down to /proc/self/cgroup's path, which are the
+  /// kernel's cgroup ids. Without a cgroup2 mount: {1}, the root cgroup every task is in then. Inside
+  /// a cgroup namespace the levels count from the namespace's root, where the kernel's count from the
+  /// real root.
+  std::vector<std::uint64_t> cgroup_ids;
 
   static TaskIdentity of_this_process();
 };
