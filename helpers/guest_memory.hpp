@@ -112,6 +112,7 @@ bool is_full_socket(const bpf_sock& sk);
 void add_msg_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_storage_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_signal_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
+void add_cgroup_retval_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 /// Every other kernel helper (helper_catalog.cpp): registered first, the families replace their ids.
 void add_catalog_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 

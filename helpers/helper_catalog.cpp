@@ -182,8 +182,8 @@ constexpr CatalogRow kCatalog[] = {
     ROW(get_func_arg, kNotYet, I, C, A, Long),
     ROW(get_func_ret, kNotYet, I, C, Long),
     ROW(get_func_arg_cnt, kNotYet, I, C),
-    ROW(get_retval, kNotYet, I),
-    ROW(set_retval, kNotYet, I, A),
+    ROW(get_retval, kNotYet, I),  // implemented in cgroup_retval_helpers.cpp
+    ROW(set_retval, kNotYet, I, A),  // implemented in cgroup_retval_helpers.cpp
     ROW(xdp_load_bytes, kNotYet, I, C, A, Out, Sz),           // implemented in xdp_helpers.cpp
     ROW(xdp_store_bytes, kNotYet, I, C, A, Mem, Sz),          // implemented in xdp_helpers.cpp
     ROW(copy_from_user_task, kNotYet, I, Out, Sz0, A, Btf, A),

@@ -123,6 +123,12 @@ struct HelperRun {
     std::unique_ptr<std::uint64_t[]> value;  // the map's value_size bytes
   };
   std::vector<SocketStorage> socket_storage;
+  /// cgroup hooks: the run context's retval (bpf_get_retval / bpf_set_retval), 0 at the start as
+  /// bpf_prog_run_array_cg starts it for the hooks bpfvm runs. getsockopt: the context's own retval
+  /// field is that value (the kernel converts its loads and stores to the run context's retval), and
+  /// `cgroup_retval_field` points at it.
+  std::int32_t cgroup_retval = 0;
+  void* cgroup_retval_field = nullptr;
 };
 
 }  // namespace bpfvm::helpers
