@@ -133,7 +133,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(read_branch_records, -ENOENT, I, C, Out, Sz0, A),     // no branch stack
     ROW(get_ns_current_pid_tgid, kNotYet, I, A, A, Out, Sz),  // implemented in task_helpers.cpp
     ROW(xdp_output, kNotYet, I, Btf, M, A, Mem, Sz0),
-    ROW(get_netns_cookie, kNotYet, I, CtxOrNull),  // ARG_PTR_TO_CTX_OR_NULL in every program type's proto
+    ROW(get_netns_cookie, kNotYet, I, CtxOrNull),  // implemented in netns_cookie_helpers.cpp
     ROW(get_current_ancestor_cgroup_id, kNotYet, I, A),  // implemented in task_helpers.cpp
     ROW(sk_assign, kNotYet, I, C, BSkc, A),
     ROW(seq_printf, kNotYet, I, Btf, Mem, Sz, Mem0, Sz0),

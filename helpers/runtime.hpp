@@ -57,6 +57,15 @@ struct Clocks {
   static Clocks host();
 };
 
+/// Network namespace cookies (bpf_get_netns_cookie; 0 = unknown: the call stops the run "not supported
+/// yet"). Defaults: this process's namespace by SO_NETNS_COOKIE, and init_net's when that is init_net.
+struct NetnsCookies {
+  std::uint64_t own = 0;   ///< every socket and packet of a run lives here
+  std::uint64_t init = 0;  ///< init_net (the helper's NULL argument)
+
+  static NetnsCookies of_this_process();
+};
+
 class TimerQueue;
 class TimerCallbackHost;
 
@@ -65,6 +74,7 @@ class TimerCallbackHost;
 struct HelperRuntime {
   TaskIdentity task = TaskIdentity::of_this_process();
   Clocks clocks = Clocks::host();
+  NetnsCookies netns_cookies = NetnsCookies::of_this_process();
   /// bpf_trace_printk output, one formatted message per call (the kernel's trace_pipe line body).
   /// Unset: messages are dropped (the call still returns the formatted length).
   std::function<void(std::string_view message)> trace_sink;

@@ -5,11 +5,14 @@
 // LRU_PERCPU_HASH (values the host wrote per CPU, a write through the last CPU's pointer read back);
 // bpf_get_current_cgroup_id and the ancestors at levels -1..11; bpf_send_signal(_thread) with signals
 // 0, SIGUSR1/SIGUSR2 (blocked, then collected: which signal is pending for the process or the thread),
-// 65 and 0xffffffff.
+// 65 and 0xffffffff; bpf_get_netns_cookie of a tc and a cgroup_skb test run's skb and of NULL
+// (netns_cookie.bpf.c).
 #include <catch2/catch.hpp>
 #include <linux/bpf.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -227,6 +230,81 @@ TEST_CASE("bpf_send_signal and bpf_send_signal_thread: the signal reaches this p
     }
   }
   REQUIRE(pthread_sigmask(SIG_SETMASK, &old, nullptr) == 0);
+}
+
+namespace {
+
+// Ethernet + a 20-byte IPv4 header (UDP, 127.0.0.1 -> 127.0.0.1) + zero payload.
+Bytes ipv4_frame() {
+  Bytes f(64, 0);
+  f[12] = 0x08;
+  f[14] = 0x45;
+  f[17] = 50;  // total length
+  f[22] = 64;  // TTL
+  f[23] = 17;  // UDP
+  const std::uint8_t lo[4] = {127, 0, 0, 1};
+  std::memcpy(&f[26], lo, 4);
+  std::memcpy(&f[30], lo, 4);
+  return f;
+}
+
+struct Cookies {
+  std::uint64_t tc_ctx, tc_null, cg_ctx, cg_null;
+  bool operator==(const Cookies&) const = default;
+};
+
+std::uint64_t own_netns_cookie() {
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+  std::uint64_t cookie = 0;
+  socklen_t len = sizeof cookie;
+  CHECK(::getsockopt(fd, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &cookie, &len) == 0);
+  ::close(fd);
+  return cookie;
+}
+
+}  // namespace
+
+TEST_CASE("bpf_get_netns_cookie: this process's namespace for an skb, init_net's for NULL, as the kernel") {
+  const std::string object_path = runtime_object_path("netns_cookie");
+  std::string log;
+  auto kernel = KernelObject::load_file(object_path, &log);
+  INFO(log << (kernel ? std::string() : kernel.error().message()));
+  REQUIRE(kernel.has_value());
+  std::string bss;
+  for (const auto& spec : kernel->map_specs())
+    if (spec.name.ends_with(".bss")) bss = spec.name;
+  REQUIRE(!bss.empty());
+  for (const char* prog : {"tc_netns_cookie", "cgroup_skb_netns_cookie"}) {
+    auto ran = test_run(*kernel->program(prog), ipv4_frame());
+    INFO(prog << (ran ? std::string() : ran.error().message()));
+    REQUIRE(ran.has_value());
+  }
+  const std::uint32_t zero = 0;
+  Cookies want{};
+  REQUIRE(map_lookup(*kernel->map(bss), {reinterpret_cast<const std::uint8_t*>(&zero), 4},
+                     {reinterpret_cast<std::uint8_t*>(&want), sizeof want}) == 0);
+  CHECK(want.tc_ctx == own_netns_cookie());
+  CHECK(want.cg_ctx == want.tc_ctx);
+  CHECK(want.cg_null == want.tc_null);
+  for (const Engine engine : kEngines) {
+    INFO("engine " << static_cast<int>(engine));
+    Vm vm;
+    auto object = vm.open_elf_file(object_path);
+    REQUIRE(object.has_value());
+    for (const char* name : {"tc_netns_cookie", "cgroup_skb_netns_cookie"}) {
+      auto program = object->load(name, ProgramOptions{.engine = engine});
+      INFO(name << (program ? std::string() : program.error().message()));
+      REQUIRE(program.has_value());
+      auto out = program->run(RunInput{.data = ipv4_frame()});
+      INFO((out ? std::string() : out.error().message()));
+      REQUIRE(out.has_value());
+    }
+    auto globals = object->map(bss);
+    REQUIRE(globals.has_value());
+    Cookies got{};
+    REQUIRE(globals->lookup(0u, got).has_value());
+    CHECK(got == want);
+  }
 }
 
 }  // namespace bpfvm::testing
