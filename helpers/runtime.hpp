@@ -44,6 +44,10 @@ struct TaskIdentity {
   static TaskIdentity of_this_process();
 };
 
+/// The cgroup v2 directory this process runs in: the cgroup2 mount plus /proc/self/cgroup's "0::" path;
+/// "" without a cgroup2 mount.
+std::string cgroup2_dir_of_this_process();
+
 /// Clocks in nanoseconds. Defaults read CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_MONOTONIC_COARSE,
 /// CLOCK_TAI; tests replace them for determinism.
 struct Clocks {

@@ -16,10 +16,7 @@
 
 namespace bpfvm::helpers {
 
-namespace {
-
-// The ids of this process's cgroup v2 and its ancestors, root first (TaskIdentity::cgroup_ids).
-std::vector<std::uint64_t> cgroup_chain_of_this_process() {
+std::string cgroup2_dir_of_this_process() {
   std::ifstream mounts("/proc/self/mounts");
   std::string dev, dir, type, rest, root;
   while (mounts >> dev >> dir >> type && std::getline(mounts, rest))
@@ -27,23 +24,29 @@ std::vector<std::uint64_t> cgroup_chain_of_this_process() {
       root = dir;
       break;
     }
-  std::string path;  // "0::/a/b" -> "/a/b"
   std::ifstream self("/proc/self/cgroup");
-  for (std::string line; !root.empty() && std::getline(self, line);)
-    if (line.starts_with("0::")) path = line.substr(3);
+  std::string line;
+  while (!root.empty() && std::getline(self, line))
+    if (line.starts_with("0::")) return root + (line.size() > 4 ? line.substr(3) : "");
+  return {};
+}
+
+namespace {
+
+// The ids of this process's cgroup v2 and its ancestors, root first (TaskIdentity::cgroup_ids): its
+// directory's inode, then each parent's on the same file system, up to the cgroup2 mount's root.
+std::vector<std::uint64_t> cgroup_chain_of_this_process() {
+  std::string dir = cgroup2_dir_of_this_process();
   struct stat st {};
-  if (root.empty() || stat(root.c_str(), &st) != 0) return {1};
+  if (dir.empty() || stat(dir.c_str(), &st) != 0) return {1};
+  const dev_t cgroup_fs = st.st_dev;
   std::vector<std::uint64_t> ids{st.st_ino};
-  std::string dir_path = root;
-  for (std::size_t at = 0; at < path.size();) {
-    const std::size_t next = std::min(path.find('/', at + 1), path.size());
-    const std::string part = path.substr(at, next - at);  // "/a"
-    at = next;
-    if (part.size() <= 1) continue;
-    dir_path += part;
-    if (stat(dir_path.c_str(), &st) != 0) break;  // moved meanwhile: the chain found so far
+  for (auto slash = dir.find_last_of('/'); slash != std::string::npos && slash != 0; slash = dir.find_last_of('/')) {
+    dir.resize(slash);
+    if (stat(dir.c_str(), &st) != 0 || st.st_dev != cgroup_fs) break;
     ids.push_back(st.st_ino);
   }
+  std::reverse(ids.begin(), ids.end());
   return ids;
 }
 
