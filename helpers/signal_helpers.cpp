@@ -1,6 +1,7 @@
 // bpf_send_signal / bpf_send_signal_thread: a signal to the task running the program, which for a
 // userspace run is the host thread that called run().
 #include <linux/bpf.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -17,14 +18,22 @@ using vm::RetType;
 
 constexpr std::uint32_t kLastSignal = 64;  // _NSIG: valid_signal()
 
+// Pid 1 of the initial pid namespace (PROC_PID_INIT_INO: the inode every kernel gives its nsfs file);
+// a container's pid 1 is not the kernel's global init.
+bool is_global_init() {
+  constexpr std::uint64_t kInitPidNsIno = 0xEFFFFFFCu;
+  struct stat ns {};
+  return stat("/proc/self/ns/pid", &ns) == 0 && ns.st_ino == kInitPidNsIno;
+}
+
 // bpf_send_signal_common on the current task, as the kernel answers from process context: -EPERM for
-// pid 1 (is_global_init), then group_send_sig_info's -EINVAL for a signal past _NSIG, 0 for signal 0
+// the global init (is_global_init), then group_send_sig_info's -EINVAL for a signal past _NSIG, 0 for signal 0
 // (only the permission check) and for a delivered one. `thread`: PIDTYPE_PID (this thread) rather
 // than PIDTYPE_TGID (the process).
 std::uint64_t send_signal_common(std::uint64_t sig_arg, bool thread) {
   const auto sig = static_cast<std::uint32_t>(sig_arg);  // the helpers take a u32
   const pid_t tgid = getpid();
-  if (tgid == 1) return static_cast<std::uint64_t>(-EPERM);
+  if (tgid == 1 && is_global_init()) return static_cast<std::uint64_t>(-EPERM);
   if (sig > kLastSignal) return static_cast<std::uint64_t>(-EINVAL);
   if (sig == 0) return 0;
   const long r = thread ? syscall(SYS_tgkill, tgid, static_cast<pid_t>(syscall(SYS_gettid)), static_cast<int>(sig))

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bpfvm/bpfvm.hpp"
@@ -114,8 +115,10 @@ TEST_CASE("bpf_map_lookup_percpu_elem: each CPU's value, NULL past the CPUs or f
     CHECK(answers.out[m][1][0] == 0xdead);
   }
 
-  for (const Engine engine : kEngines) {
-    INFO("engine " << static_cast<int>(engine));
+  for (const auto& [engine, checked] : {std::pair{Engine::Interpreter, false}, std::pair{Engine::Jit, false},
+                                        std::pair{Engine::JitOptimized, false}, std::pair{Engine::Interpreter, true},
+                                        std::pair{Engine::Jit, true}}) {
+    INFO("engine " << static_cast<int>(engine) << (checked ? ", checked" : ""));
     Vm vm(VmOptions{.nr_cpus = cpus});
     auto object = vm.open_elf_file(kObject);
     REQUIRE(object.has_value());
@@ -124,7 +127,7 @@ TEST_CASE("bpf_map_lookup_percpu_elem: each CPU's value, NULL past the CPUs or f
       REQUIRE(map.has_value());
       REQUIRE(map->update(kKeyBytes, percpu_value(cpus)) == 0);
     }
-    auto program = object->load("percpu_lookups", ProgramOptions{.engine = engine});
+    auto program = object->load("percpu_lookups", ProgramOptions{.engine = engine, .checked = checked});
     INFO((program ? std::string() : program.error().message()));
     REQUIRE(program.has_value());
     CHECK(bpfvm_run(*program, bytes_of(in)) == want);
