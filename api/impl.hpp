@@ -161,6 +161,8 @@ struct RunState {
     helper_run.prandom_state = 0;
     helper_run.embedder = host_data;
     helper_run.map_sockets.clear();
+    helper_run.cgroup_retval = 0;
+    helper_run.cgroup_retval_field = nullptr;
   }
 };
 
@@ -175,6 +177,7 @@ inline void clear_results(RunOutput& out) {
   out.redirect_map.reset();
   out.msg_apply_bytes.reset();
   out.msg_cork_bytes.reset();
+  out.cgroup_retval.reset();
 }
 /// Where bpf_redirect / bpf_redirect_map sent the packet, as RunOutput shows it (program.cpp).
 void record_redirect(const helpers::RedirectRecord& r, RunOutput& out);

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <optional>
 
@@ -532,6 +534,22 @@ void RunState::reset() {
   prepared_program = 0;
 }
 
+namespace {
+// The types whose hooks run through bpf_prog_run_array_cg (RunOutput::cgroup_retval).
+bool is_cgroup_hook(const ProgramType& type) {
+  switch (type.kernel_type) {
+    case BPF_PROG_TYPE_CGROUP_SOCK:
+    case BPF_PROG_TYPE_CGROUP_DEVICE:
+    case BPF_PROG_TYPE_CGROUP_SOCK_ADDR:
+    case BPF_PROG_TYPE_CGROUP_SYSCTL:
+    case BPF_PROG_TYPE_CGROUP_SOCKOPT:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
 Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput& input, RunOutput& out) {
   const Object::Impl& object = *p.object;
   const auto repeat = std::max<std::uint32_t>(input.repeat, 1);
@@ -653,6 +671,9 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
     state.prepared_checked = checked;
   }
   state.begin_run(input.host_data);
+  const bool cgroup_hook = is_cgroup_hook(p.type);
+  if (cgroup_hook && p.type.expected_attach_type == BPF_CGROUP_GETSOCKOPT)
+    hr.cgroup_retval_field = buffer.data() + offsetof(bpf_sockopt, retval);
   for (const auto& [off, kind] : p.ctx_pointer_fields) {
     const std::uint64_t value = kind == verifier::CtxFieldKind::Socket || kind == verifier::CtxFieldKind::TpBuffer
                                     ? base + p.ctx_bytes
@@ -680,6 +701,13 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
     return std::move(r).error();
   }
   record_results(r->r0, r->insns_executed, hr.redirect, out);
+  if (cgroup_hook) {
+    std::int32_t retval = hr.cgroup_retval;
+    if (hr.cgroup_retval_field != nullptr) std::memcpy(&retval, hr.cgroup_retval_field, sizeof retval);
+    // bpf_prog_run_array_cg: a program returning 0 makes the hook's result -EPERM unless it is an error already.
+    if (static_cast<std::uint32_t>(r->r0) == 0 && !(retval < 0 && retval >= -4095)) retval = -EPERM;
+    out.cgroup_retval = retval;
+  }
   return {};
 }
 

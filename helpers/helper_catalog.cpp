@@ -104,7 +104,7 @@ constexpr CatalogRow kCatalog[] = {
     ROW(rc_repeat, kNotYet, I, C),
     ROW(rc_keydown, kNotYet, I, C, A, A, A),
     ROW(skb_cgroup_id, kNotYet, I, C),  // implemented in skb_socket_helpers.cpp
-    ROW(get_current_cgroup_id, kNotYet, I),
+    ROW(get_current_cgroup_id, kNotYet, I),  // implemented in task_helpers.cpp
     ROW(get_local_storage, kNotYet, RetType::PtrToMapValue, M, A),  // implemented in storage_helpers.cpp
     ROW(skb_ancestor_cgroup_id, kNotYet, I, C, A),  // implemented in skb_socket_helpers.cpp
     ROW(sk_lookup_tcp, 0, Sock, C, Mem, Sz, A, A),                // NULL: a process holds no kernel socket to find
@@ -125,16 +125,16 @@ constexpr CatalogRow kCatalog[] = {
     ROW(sysctl_set_new_value, kNotYet, I, C, Mem, Sz),
     ROW(sk_storage_get, kNotYet, Val, M, BSkc, Val0, A),   // implemented in storage_helpers.cpp
     ROW(sk_storage_delete, kNotYet, I, M, BSkc),         // implemented in storage_helpers.cpp
-    ROW(send_signal, kNotYet, I, A),
+    ROW(send_signal, kNotYet, I, A),  // implemented in signal_helpers.cpp
     ROW(tcp_gen_syncookie, kNotYet, I, BSkc, Mem, Sz, Mem, Sz),
     ROW(skb_output, kNotYet, I, Btf, M, A, Mem, Sz0),
     ROW(tcp_send_ack, kNotYet, I, Btf, A),
-    ROW(send_signal_thread, kNotYet, I, A),
+    ROW(send_signal_thread, kNotYet, I, A),  // implemented in signal_helpers.cpp
     ROW(read_branch_records, -ENOENT, I, C, Out, Sz0, A),     // no branch stack
     ROW(get_ns_current_pid_tgid, kNotYet, I, A, A, Out, Sz),  // implemented in task_helpers.cpp
     ROW(xdp_output, kNotYet, I, Btf, M, A, Mem, Sz0),
-    ROW(get_netns_cookie, kNotYet, I, CtxOrNull),  // ARG_PTR_TO_CTX_OR_NULL; skb contexts: skb_socket_helpers.cpp
-    ROW(get_current_ancestor_cgroup_id, kNotYet, I, A),
+    ROW(get_netns_cookie, kNotYet, I, CtxOrNull),  // implemented in netns_cookie_helpers.cpp
+    ROW(get_current_ancestor_cgroup_id, kNotYet, I, A),  // implemented in task_helpers.cpp
     ROW(sk_assign, kNotYet, I, C, BSkc, A),
     ROW(seq_printf, kNotYet, I, Btf, Mem, Sz, Mem0, Sz0),
     ROW(seq_write, kNotYet, I, Btf, Mem, Sz0),
@@ -182,15 +182,15 @@ constexpr CatalogRow kCatalog[] = {
     ROW(get_func_arg, kNotYet, I, C, A, Long),
     ROW(get_func_ret, kNotYet, I, C, Long),
     ROW(get_func_arg_cnt, kNotYet, I, C),
-    ROW(get_retval, kNotYet, I),
-    ROW(set_retval, kNotYet, I, A),
+    ROW(get_retval, kNotYet, I),  // implemented in cgroup_retval_helpers.cpp
+    ROW(set_retval, kNotYet, I, A),  // implemented in cgroup_retval_helpers.cpp
     ROW(xdp_load_bytes, kNotYet, I, C, A, Out, Sz),           // implemented in xdp_helpers.cpp
     ROW(xdp_store_bytes, kNotYet, I, C, A, Mem, Sz),          // implemented in xdp_helpers.cpp
     ROW(copy_from_user_task, kNotYet, I, Out, Sz0, A, Btf, A),
     ROW(skb_set_tstamp, kNotYet, I, C, A, A),  // implemented in skb_state_helpers.cpp
     ROW(ima_file_hash, kNotYet, I, Btf, Out, Sz),
     ROW(kptr_xchg, kNotYet, Obj, Kptr, Btf),
-    ROW(map_lookup_percpu_elem, kNotYet, Val, M, K, A),
+    ROW(map_lookup_percpu_elem, kNotYet, Val, M, K, A),  // implemented in map_helpers.cpp
     ROW(skc_to_mptcp_sock, kNotYet, Obj, BSkc),
     ROW(dynptr_from_mem, kNotYet, I, Mem, Sz0, A, Dyn),
     ROW(ringbuf_reserve_dynptr, kNotYet, I, M, A, A, Dyn),           // implemented in ringbuf_helpers.cpp

@@ -31,6 +31,9 @@ void register_kernel_helpers(vm::HelperRegistry& registry, HelperRuntime& runtim
   detail::add_skb_socket_helpers(registry, runtime);
   detail::add_vlan_helpers(registry, runtime);
   detail::add_tunnel_helpers(registry, runtime);
+  detail::add_signal_helpers(registry, runtime);
+  detail::add_cgroup_retval_helpers(registry, runtime);
+  detail::add_netns_cookie_helpers(registry, runtime);
 }
 
 }  // namespace bpfvm::helpers

@@ -34,6 +34,15 @@ std::uint64_t map_lookup_elem(std::uint64_t m, std::uint64_t key, std::uint64_t,
   return reinterpret_cast<std::uintptr_t>(map->lookup(ptr(key)));
 }
 
+// bpf_map_lookup_percpu_elem(map, key, u32 cpu): the value of that CPU slot, or NULL (a cpu at or past
+// the map's CPU count, no element). The verifier admits only the per-CPU types.
+std::uint64_t map_lookup_percpu_elem(std::uint64_t m, std::uint64_t key, std::uint64_t cpu, std::uint64_t,
+                                     std::uint64_t, vm::RunContext* run) {
+  auto* map = map_of(m);
+  if (!guest_ok(run, key, map->spec().key_size, false, "bpf_map_lookup_percpu_elem key")) return 0;
+  return reinterpret_cast<std::uintptr_t>(map->lookup_percpu(ptr(key), static_cast<std::uint32_t>(cpu)));
+}
+
 std::uint64_t map_update_elem(std::uint64_t m, std::uint64_t key, std::uint64_t value, std::uint64_t flags,
                               std::uint64_t, vm::RunContext* run) {
   auto* map = map_of(m);
@@ -158,6 +167,8 @@ void add_map_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
                 {ArgType::ConstMapPtr, ArgType::PtrToUninitMapValue}));
   reg.add(entry(BPF_FUNC_spin_lock, "bpf_spin_lock", spin_lock, rt, RetType::Void, {ArgType::PtrToSpinLock}));
   reg.add(entry(BPF_FUNC_spin_unlock, "bpf_spin_unlock", spin_unlock, rt, RetType::Void, {ArgType::PtrToSpinLock}));
+  reg.add(entry(BPF_FUNC_map_lookup_percpu_elem, "bpf_map_lookup_percpu_elem", map_lookup_percpu_elem, rt,
+                RetType::PtrToMapValueOrNull, {ArgType::ConstMapPtr, ArgType::PtrToMapKey, ArgType::Anything}));
   reg.add(entry(BPF_FUNC_for_each_map_elem, "bpf_for_each_map_elem", for_each_map_elem, rt, RetType::Integer,
                 {ArgType::ConstMapPtr, ArgType::PtrToFunc, ArgType::PtrToStack, ArgType::Anything}));
 }

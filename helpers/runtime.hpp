@@ -33,9 +33,20 @@ struct TaskIdentity {
   /// answers only for this dev and inode); tgid and pid are in that namespace.
   std::uint64_t pidns_dev = 0;
   std::uint64_t pidns_ino = 0;
+  /// The task's cgroup v2 and its ancestors, root first (bpf_get_current_cgroup_id is the last,
+  /// bpf_get_current_ancestor_cgroup_id(level) the one at that level): the inode numbers of the
+  /// directories on the cgroup2 mount from its root down to /proc/self/cgroup's path, which are the
+  /// kernel's cgroup ids. Without a cgroup2 mount: {1}, the root cgroup every task is in then. Inside
+  /// a cgroup namespace the levels count from the namespace's root, where the kernel's count from the
+  /// real root.
+  std::vector<std::uint64_t> cgroup_ids;
 
   static TaskIdentity of_this_process();
 };
+
+/// The cgroup v2 directory this process runs in: the cgroup2 mount plus /proc/self/cgroup's "0::" path;
+/// "" without a cgroup2 mount.
+std::string cgroup2_dir_of_this_process();
 
 /// Clocks in nanoseconds. Defaults read CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_MONOTONIC_COARSE,
 /// CLOCK_TAI; tests replace them for determinism.
@@ -50,6 +61,15 @@ struct Clocks {
   static Clocks host();
 };
 
+/// Network namespace cookies (bpf_get_netns_cookie; 0 = unknown: the call stops the run "not supported
+/// yet"). Defaults: this process's namespace by SO_NETNS_COOKIE, and init_net's when that is init_net.
+struct NetnsCookies {
+  std::uint64_t own = 0;   ///< every socket and packet of a run lives here
+  std::uint64_t init = 0;  ///< init_net (the helper's NULL argument)
+
+  static NetnsCookies of_this_process();
+};
+
 class TimerQueue;
 class TimerCallbackHost;
 
@@ -58,6 +78,7 @@ class TimerCallbackHost;
 struct HelperRuntime {
   TaskIdentity task = TaskIdentity::of_this_process();
   Clocks clocks = Clocks::host();
+  NetnsCookies netns_cookies = NetnsCookies::of_this_process();
   /// bpf_trace_printk output, one formatted message per call (the kernel's trace_pipe line body).
   /// Unset: messages are dropped (the call still returns the formatted length).
   std::function<void(std::string_view message)> trace_sink;
@@ -142,6 +163,12 @@ struct HelperRun {
   std::uint64_t socket_cookie = 0;
   /// The skb's tunnel metadata once bpf_skb_set_tunnel_key set it (helpers/tunnel_helpers.cpp).
   std::unique_ptr<TunnelInfo> tunnel;
+  /// cgroup hooks: the run context's retval (bpf_get_retval / bpf_set_retval), 0 at the start as
+  /// bpf_prog_run_array_cg starts it for the hooks bpfvm runs. getsockopt: the context's own retval
+  /// field is that value (the kernel converts its loads and stores to the run context's retval), and
+  /// `cgroup_retval_field` points at it.
+  std::int32_t cgroup_retval = 0;
+  void* cgroup_retval_field = nullptr;
 };
 
 }  // namespace bpfvm::helpers

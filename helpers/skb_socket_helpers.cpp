@@ -1,12 +1,11 @@
 // The __sk_buff helpers that answer from the skb's socket (net/core/filter.c as 6.18 answers
 // BPF_PROG_TEST_RUN, whose skb carries a socket the kernel allocates for the calling task, in its
-// network namespace and cgroup): bpf_get_socket_cookie, bpf_get_socket_uid, bpf_get_netns_cookie,
+// network namespace and cgroup): bpf_get_socket_cookie, bpf_get_socket_uid,
 // bpf_skb_cgroup_classid, bpf_skb_cgroup_id, bpf_skb_ancestor_cgroup_id. What the kernel reads from
-// its socket bpfvm reads from the process: the netns cookie (SO_NETNS_COOKIE), the cgroup v2 directory
-// of the calling thread (its inode number is the cgroup id).
+// its socket bpfvm reads from the process: the cgroup v2 directory of the calling thread (its inode
+// number is the cgroup id). bpf_get_netns_cookie is netns_cookie_helpers.cpp's, for every context.
 #include <linux/bpf.h>
 
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,47 +59,6 @@ std::uint64_t get_socket_uid(std::uint64_t ctx, std::uint64_t, std::uint64_t, st
   const bpf_sock* sk = test_run_socket(run, *skb, "bpf_get_socket_uid");
   if (run->faulted()) return 0;
   return sk != nullptr && is_full_socket(*sk) ? 0 : kOverflowUid;
-}
-
-// The cookie of the calling thread's network namespace (SO_NETNS_COOKIE), or 0 when the host kernel
-// cannot say (before 5.14).
-std::uint64_t own_netns_cookie() {
-  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  std::uint64_t cookie = 0;
-  socklen_t len = sizeof cookie;
-  if (::getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0) cookie = 0;
-  ::close(fd);
-  return cookie;
-}
-
-// Whether the calling thread runs in init_net: its namespace inode is init_net's fixed one
-// (PROC_NET_INIT_INO, include/linux/proc_ns.h).
-bool in_init_net() {
-  constexpr ino_t kInitNetIno = 0xEFFFFFF9U;
-  struct stat st {};
-  return ::stat("/proc/thread-self/ns/net", &st) == 0 && st.st_ino == kInitNetIno;
-}
-
-// bpf_get_netns_cookie(ctx or NULL) on an __sk_buff: the cookie of the socket's network namespace,
-// the test-run socket's being the caller's; NULL (or an skb without a socket) names init_net, whose
-// cookie bpfvm knows only when the process runs in it (else the run stops "not supported yet").
-std::uint64_t get_netns_cookie(std::uint64_t ctx, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
-                               vm::RunContext* run) {
-  bool init_net = ctx == 0;
-  if (!init_net) {
-    HelperRun* s = run_state(run);
-    if (s == nullptr || s->skb == nullptr || reinterpret_cast<std::uintptr_t>(s->skb) != ctx)
-      return fault(run, "bpf_get_netns_cookie is not supported yet outside an __sk_buff context");
-    const bpf_sock* sk = test_run_socket(run, *s->skb, "bpf_get_netns_cookie");
-    if (run->faulted()) return 0;
-    init_net = sk == nullptr;
-  }
-  if (init_net && !in_init_net())
-    return fault(run, "bpf_get_netns_cookie of init_net from another network namespace is not supported yet");
-  const std::uint64_t cookie = own_netns_cookie();
-  if (cookie == 0) return fault(run, "bpf_get_netns_cookie is not supported yet: the host gives no SO_NETNS_COOKIE");
-  return cookie;
 }
 
 // bpf_skb_cgroup_classid(skb): the net_cls classid the socket took from its task, 0 without a full
@@ -194,8 +152,6 @@ void add_skb_socket_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   const std::initializer_list<ArgType> ctx_only{ArgType::PtrToCtx};
   reg.add(entry(BPF_FUNC_get_socket_cookie, "bpf_get_socket_cookie", get_socket_cookie, rt, RetType::Integer, ctx_only));
   reg.add(entry(BPF_FUNC_get_socket_uid, "bpf_get_socket_uid", get_socket_uid, rt, RetType::Integer, ctx_only));
-  reg.add(entry(BPF_FUNC_get_netns_cookie, "bpf_get_netns_cookie", get_netns_cookie, rt, RetType::Integer,
-                {ArgType::PtrToCtxOrNull}));
   reg.add(entry(BPF_FUNC_skb_cgroup_classid, "bpf_skb_cgroup_classid", skb_cgroup_classid, rt, RetType::Integer,
                 ctx_only));
   reg.add(entry(BPF_FUNC_skb_cgroup_id, "bpf_skb_cgroup_id", skb_cgroup_id, rt, RetType::Integer, ctx_only));

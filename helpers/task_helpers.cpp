@@ -1,6 +1,7 @@
-// Current-task helpers: pid/tgid, uid/gid, comm.
+// Current-task helpers: pid/tgid, uid/gid, comm, cgroup ids.
 #include <linux/bpf.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -8,11 +9,57 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "helpers/guest_memory.hpp"
 #include "maps/cgroup_array_map.hpp"
 
 namespace bpfvm::helpers {
+
+std::string cgroup2_dir_of_this_process() {
+  // The usual mount points first (unified, hybrid): reading /proc/self/mounts costs tens of us.
+  constexpr long kCgroup2SuperMagic = 0x63677270;  // linux/magic.h CGROUP2_SUPER_MAGIC
+  std::string root;
+  for (const char* usual : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+    struct statfs fs {};
+    if (statfs(usual, &fs) == 0 && static_cast<long>(fs.f_type) == kCgroup2SuperMagic) {
+      root = usual;
+      break;
+    }
+  }
+  std::ifstream mounts;
+  if (root.empty()) mounts.open("/proc/self/mounts");
+  std::string dev, dir, type, rest;
+  while (root.empty() && mounts >> dev >> dir >> type && std::getline(mounts, rest))
+    if (type == "cgroup2") root = dir;
+  std::ifstream self("/proc/self/cgroup");
+  std::string line;
+  while (!root.empty() && std::getline(self, line))
+    if (line.starts_with("0::")) return root + (line.size() > 4 ? line.substr(3) : "");
+  return {};
+}
+
+namespace {
+
+// The ids of this process's cgroup v2 and its ancestors, root first (TaskIdentity::cgroup_ids): its
+// directory's inode, then each parent's on the same file system, up to the cgroup2 mount's root.
+std::vector<std::uint64_t> cgroup_chain_of_this_process() {
+  std::string dir = cgroup2_dir_of_this_process();
+  struct stat st {};
+  if (dir.empty() || stat(dir.c_str(), &st) != 0) return {1};
+  const dev_t cgroup_fs = st.st_dev;
+  std::vector<std::uint64_t> ids{st.st_ino};
+  for (auto slash = dir.find_last_of('/'); slash != std::string::npos && slash != 0; slash = dir.find_last_of('/')) {
+    dir.resize(slash);
+    if (stat(dir.c_str(), &st) != 0 || st.st_dev != cgroup_fs) break;
+    ids.push_back(st.st_ino);
+  }
+  std::reverse(ids.begin(), ids.end());
+  return ids;
+}
+
+}  // namespace
 
 TaskIdentity TaskIdentity::of_this_process() {
   TaskIdentity t;
@@ -27,6 +74,7 @@ TaskIdentity TaskIdentity::of_this_process() {
     t.pidns_dev = ns.st_dev;
     t.pidns_ino = ns.st_ino;
   }
+  t.cgroup_ids = cgroup_chain_of_this_process();
   return t;
 }
 
@@ -60,6 +108,22 @@ std::uint64_t get_current_comm(std::uint64_t buf, std::uint64_t size, std::uint6
   std::memset(ptr(buf), 0, size);
   std::memcpy(ptr(buf), comm.data(), n);
   return 0;
+}
+
+// bpf_get_current_cgroup_id: the id of the task's cgroup v2.
+std::uint64_t get_current_cgroup_id(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                    vm::RunContext* run) {
+  const auto& ids = runtime_of(run).task.cgroup_ids;
+  return ids.empty() ? 0 : ids.back();
+}
+
+// bpf_get_current_ancestor_cgroup_id(int level): the ancestor at that level (0 = the root), 0 for a
+// negative level or one below the task's cgroup (cgroup_ancestor's NULL).
+std::uint64_t get_current_ancestor_cgroup_id(std::uint64_t level, std::uint64_t, std::uint64_t, std::uint64_t,
+                                             std::uint64_t, vm::RunContext* run) {
+  const auto& ids = runtime_of(run).task.cgroup_ids;
+  const auto l = static_cast<std::int32_t>(level);
+  return l < 0 || static_cast<std::size_t>(l) >= ids.size() ? 0 : ids[static_cast<std::size_t>(l)];
 }
 
 // bpf_get_ns_current_pid_tgid(dev, ino, nsdata, size): struct bpf_pidns_info {pid, tgid} of the
@@ -98,6 +162,10 @@ void add_task_helpers(vm::HelperRegistry& reg, HelperRuntime& rt) {
   reg.add(entry(BPF_FUNC_get_current_uid_gid, "bpf_get_current_uid_gid", get_current_uid_gid, rt, RetType::Integer, {}));
   reg.add(entry(BPF_FUNC_get_current_comm, "bpf_get_current_comm", get_current_comm, rt, RetType::Integer,
                 {ArgType::PtrToUninitMem, ArgType::ConstSize}));
+  reg.add(entry(BPF_FUNC_get_current_cgroup_id, "bpf_get_current_cgroup_id", get_current_cgroup_id, rt,
+                RetType::Integer, {}));
+  reg.add(entry(BPF_FUNC_get_current_ancestor_cgroup_id, "bpf_get_current_ancestor_cgroup_id",
+                get_current_ancestor_cgroup_id, rt, RetType::Integer, {ArgType::Anything}));
   reg.add(entry(BPF_FUNC_get_ns_current_pid_tgid, "bpf_get_ns_current_pid_tgid", get_ns_current_pid_tgid, rt,
                 RetType::Integer, {ArgType::Anything, ArgType::Anything, ArgType::PtrToUninitMem, ArgType::ConstSize}));
   reg.add(entry(BPF_FUNC_current_task_under_cgroup, "bpf_current_task_under_cgroup", current_task_under_cgroup, rt,

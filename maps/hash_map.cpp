@@ -152,6 +152,22 @@ template <std::uint32_t KeySize>
 
 void* HashMap::lookup(const void* key) { return lookup_sized<0>(key); }
 
+void* HashMap::lookup_percpu(const void* key, std::uint32_t cpu) {
+  if (!percpu_ || cpu >= slots_) return nullptr;
+  const std::uint32_t h = hash_key(key);
+  Bucket& b = bucket_of(h);
+  Elem* e;
+  if (domain_->in_run()) {
+    e = find(b, h, key);
+  } else {
+    BucketLock lock(b);
+    e = find(b, h, key);
+  }
+  if (e == nullptr) return nullptr;
+  if (lru_ && !e->ref.load(std::memory_order_relaxed)) e->ref.store(1, std::memory_order_relaxed);
+  return value_of(e, cpu);
+}
+
 template <std::uint32_t KeySize>
 std::uint64_t HashMap::direct_lookup_entry(std::uint64_t map, std::uint64_t key) noexcept {
   auto* self = static_cast<HashMap*>(reinterpret_cast<Map*>(static_cast<std::uintptr_t>(map)));

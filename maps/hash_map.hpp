@@ -40,6 +40,8 @@ class HashMap : public Map {
   ~HashMap() override;
 
   void* lookup(const void* key) override;
+  /// Per-CPU variants only (htab_percpu_map_lookup_percpu_elem; LRU: the reference bit set).
+  void* lookup_percpu(const void* key, std::uint32_t cpu) override;
   /// lookup() with the key size fixed at compile time (4, 8 or 16 bytes; other sizes: the generic
   /// walk), so hashing and comparing the key are a few word operations; what a JIT calls directly.
   vm::DirectLookupFn direct_lookup() const override;

@@ -24,6 +24,7 @@ std::uint32_t Map::host_value_size() const {
 }
 
 void* Map::lookup(const void*) { return nullptr; }
+void* Map::lookup_percpu(const void*, std::uint32_t) { return nullptr; }
 int Map::update(const void*, const void*, std::uint64_t) { return -EINVAL; }
 int Map::erase(const void*) { return -EINVAL; }
 int Map::push(const void*, std::uint64_t) { return -EINVAL; }

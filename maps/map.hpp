@@ -48,6 +48,9 @@ class Map : public vm::MemoryOwner {
   /// bpf_map_lookup_elem: the in-program value pointer, or nullptr. Stays valid until the element is
   /// deleted and the current RunGuard ends (hash/trie), or until the map is destroyed (arrays).
   virtual void* lookup(const void* key);
+  /// bpf_map_lookup_percpu_elem: the value of CPU slot `cpu` (per-CPU types; nullptr for a cpu at or
+  /// past nr_cpus, a missing element, or a type without per-CPU values).
+  virtual void* lookup_percpu(const void* key, std::uint32_t cpu);
   /// bpf_map_update_elem with the kernel's flags (BPF_ANY/NOEXIST/EXIST, BPF_F_LOCK).
   virtual int update(const void* key, const void* value, std::uint64_t flags);
   /// bpf_map_delete_elem.

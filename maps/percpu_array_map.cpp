@@ -16,6 +16,14 @@ void* PercpuArrayMap::lookup(const void* key) {
   return slot(index, this_cpu());
 }
 
+// arraymap.c percpu_array_map_lookup_percpu_elem: NULL for a cpu at or past nr_cpu_ids or an index
+// past the array.
+void* PercpuArrayMap::lookup_percpu(const void* key, std::uint32_t cpu) {
+  const std::uint32_t index = key_index(key);
+  if (cpu >= slots_ || index >= spec_.max_entries) return nullptr;
+  return slot(index, cpu);
+}
+
 int PercpuArrayMap::update(const void* key, const void* value, std::uint64_t flags) {
   const std::uint32_t index = key_index(key);
   if (int err = check_update(index, flags)) return err;

@@ -12,6 +12,7 @@ class PercpuArrayMap final : public ArrayMap {
   PercpuArrayMap(const MapSpec& spec, std::shared_ptr<RunDomain> domain);
 
   void* lookup(const void* key) override;
+  void* lookup_percpu(const void* key, std::uint32_t cpu) override;
   int update(const void* key, const void* value, std::uint64_t flags) override;
 
  protected:

@@ -238,6 +238,11 @@ struct RunOutput {
   /// sk_reuseport: the cookie of the socket bpf_sk_select_reuseport selected last (none: no selection;
   /// the kernel would then pick by hash, or drop on SK_DROP).
   std::optional<std::uint64_t> selected_socket;
+  /// cgroup hooks (cgroup_sock, cgroup_device, cgroup_sock_addr, cgroup_sysctl, cgroup_sockopt): what
+  /// the hook gives the syscall, as bpf_prog_run_array_cg leaves its retval — what bpf_set_retval set
+  /// (0 when the program did not; getsockopt: the context's retval), or -EPERM when the program
+  /// returned 0 and that was not an error (-4095..-1). 0: the syscall goes on.
+  std::optional<std::int32_t> cgroup_retval;
 };
 
 /// Programs and maps opened together (defined below).

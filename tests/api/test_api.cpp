@@ -290,6 +290,54 @@ TEST_CASE("host helpers: any id, user data, verifier-checked signature") {
   CHECK_FALSE(missing->load("m").has_value());
 }
 
+namespace {
+// A host's bpf_sysctl_get_name: the sysctl it runs the program for.
+std::uint64_t host_sysctl_name(std::uint64_t, std::uint64_t buf, std::uint64_t size, std::uint64_t, std::uint64_t,
+                               HelperCall* call) {
+  constexpr char kName[] = "kernel/ostype";
+  void* out = reinterpret_cast<void*>(static_cast<std::uintptr_t>(buf));
+  if (size < sizeof kName || !helper_memory_ok(call, out, sizeof kName, true)) return static_cast<std::uint64_t>(-E2BIG);
+  std::memcpy(out, kName, sizeof kName);
+  return sizeof kName - 1;
+}
+}  // namespace
+
+TEST_CASE("host helpers replace a kernel helper bpfvm cannot answer (bpf_sysctl_get_name) under its id") {
+  const char* text =
+      "mov %r6, %r1\nmov %r2, %r10\nadd %r2, -16\nmov %r3, 16\nmov %r4, 0\ncall 101\n"
+      "ldxb %r1, [%r10-16]\nlsh %r1, 8\nor %r0, %r1\nstxw [%r6+4], %r0\nmov %r0, 1\nexit\n";  // into file_pos
+  auto type = ProgramType::kernel(BPF_PROG_TYPE_CGROUP_SYSCTL);
+  REQUIRE(type.has_value());
+  const std::vector<std::uint8_t> ctx(sizeof(bpf_sysctl), 0);
+  for (auto engine : kEngines) {
+    Vm vm;
+    auto before = vm.open_assembly(text, *type, "s");
+    REQUIRE(before.has_value());
+    auto prog = before->load("s", {.engine = engine});
+    INFO((prog ? std::string() : prog.error().message()));
+    REQUIRE(prog.has_value());
+    auto stopped = prog->run(RunInput{.ctx = ctx});
+    REQUIRE_FALSE(stopped.has_value());
+    CHECK(stopped.error().message().find("bpf_sysctl_get_name is not supported yet") != std::string::npos);
+
+    HelperSignature sig;
+    sig.known = true;
+    sig.args = {ArgType::PtrToCtx, ArgType::PtrToUninitMem, ArgType::ConstSize, ArgType::Anything, ArgType::DontCare};
+    vm.add_helper(HostHelper{BPF_FUNC_sysctl_get_name, "bpf_sysctl_get_name", &host_sysctl_name, nullptr, sig});
+    auto after = vm.open_assembly(text, *type, "s");
+    REQUIRE(after.has_value());
+    auto replaced = after->load("s", {.engine = engine});
+    REQUIRE(replaced.has_value());
+    auto out = replaced->run(RunInput{.ctx = ctx});
+    INFO((out ? std::string() : out.error().message()));
+    REQUIRE(out.has_value());
+    std::uint32_t file_pos = 0;
+    REQUIRE(out->ctx_out.size() >= 8);
+    std::memcpy(&file_pos, out->ctx_out.data() + 4, 4);
+    CHECK(file_pos == (std::uint32_t{'k'} << 8 | 13));
+  }
+}
+
 TEST_CASE("repeated runs report thread CPU time beside wall time, and time off the CPU counts only in wall time") {
   Vm vm;
   HelperSignature sig;

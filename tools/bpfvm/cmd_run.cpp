@@ -195,6 +195,7 @@ int cmd_run(Args args) {
     if (out->msg_cork_bytes) std::printf(", \"msg_cork_bytes\": %u", *out->msg_cork_bytes);
     if (out->selected_socket)
       std::printf(", \"selected_socket\": %llu", static_cast<unsigned long long>(*out->selected_socket));
+    if (out->cgroup_retval) std::printf(", \"cgroup_retval\": %d", *out->cgroup_retval);
     if (fire_timers) std::printf(", \"timers_fired\": %zu", timers_fired);
     std::printf(", \"timers_armed\": %s", still_armed ? "true" : "false");
     if (dump_maps) std::printf(", \"maps\": %s", maps_json(input->object).c_str());
@@ -212,6 +213,7 @@ int cmd_run(Args args) {
     if (out->msg_cork_bytes) std::printf("msg_cork_bytes %u\n", *out->msg_cork_bytes);
     if (out->selected_socket)
       std::printf("selected socket cookie %llu\n", static_cast<unsigned long long>(*out->selected_socket));
+    if (out->cgroup_retval) std::printf("cgroup hook result %d (what the syscall gets)\n", *out->cgroup_retval);
     if (repeat)
       std::printf("%.1f ns per run over %llu runs (thread CPU time; wall time %.1f ns)\n", out->cpu_ns_per_run,
                   static_cast<unsigned long long>(repeat), out->ns_per_run);
