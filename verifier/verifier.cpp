@@ -463,7 +463,7 @@ void Explorer::mark_precise(const Path& path, PreciseMarks bt, std::uint8_t dept
   const std::vector<HistoryEntry>* history = &path.history;
   for (int k = path.parent; k >= 0;) {
     if (bt.empty()) return;
-    if (!backtrack(env_.program, *history, linked_marks_, depth, bt)) {
+    if (!backtrack(env_.program, *history, linked_marks_, depth, bt, stats_.backtrack_insns_walked)) {
       mark_all_precise(k);
       return;
     }
