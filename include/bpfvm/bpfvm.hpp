@@ -170,7 +170,7 @@ struct ProgramOptions {
   /// hostile program from taking gigabytes; every program the kernel accepts stays far below it.
   std::uint64_t max_verifier_states = 0;
   std::uint64_t max_verifier_memory_bytes = std::uint64_t{1} << 30;  ///< 1 GiB; CLI --max-verifier-memory
-  std::uint64_t max_verifier_time_us = 0;  ///< CLI --max-verifier-time-ms (milliseconds)
+  std::uint64_t max_verifier_time_us = 0;  ///< CLI --max-verifier-time-ms (milliseconds; the CLI's default 30 s)
   /// Check every load/store at run time against the memory the run owns (faults become errors).
   bool checked = false;
   /// Stop a run after this many instructions (0 = no budget).

@@ -78,7 +78,7 @@ int cmd_verify(Args args) {
   std::string in, prog, dot_path, inner_map, log_level = "0";
   std::uint64_t mem_size = 0;
   InputOptions input_options;
-  ProgramOptions options;
+  ProgramOptions options = cli_program_options();
   VmOptions vm_options;
   bool json = false;
   while (!r.done() && r.error().empty()) {
