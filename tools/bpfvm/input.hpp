@@ -20,11 +20,13 @@ struct InputOptions {
   std::map<std::string, std::string, std::less<>> kconfig;  // --kconfig KEY=VALUE
   std::map<std::string, std::string, std::less<>> inner_maps;  // --inner-map OUTER=TEMPLATE
   bool create_maps = true;  // false (objdump): an ELF object is opened to inspect, its maps not allocated
+  bool verify_only = false;  // true (verify): maps checked, not allocated (LoadOptions::verify_only)
 };
 
 /// Usage lines of the resource-limit options (verify, run).
 inline constexpr const char* kLimitsUsage =
-    "  --max-map-memory BYTES       cap on the memory an object's maps allocate (default 256 MiB; 0 = none)\n"
+    "  --max-map-memory BYTES       cap on the memory an object's maps allocate (default 256 MiB; 0 = none;\n"
+    "                               verify allocates none)\n"
     "  --max-verifier-memory BYTES  cap on the verifier's stored and queued states (default 1 GiB; 0 = none)\n"
     "  --max-verifier-states N      cap on the states the verifier stores (default none)\n"
     "  --max-verifier-time-ms MS    cap on verification wall time (default 30000 = 30 s; 0 = none)\n"
