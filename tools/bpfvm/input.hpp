@@ -34,7 +34,8 @@ inline constexpr const char* kLimitsUsage =
 
 /// The CLI's verification wall-time bound when --max-verifier-time-ms does not set one. The kernel's
 /// 1M processed insns bound the work but not its time: each insn may compare states and walk history,
-/// and a hostile program made that minutes. 30 s is 10-20x what 1M insns usually take here.
+/// and hostile programs made that minutes (tests/verifier/cli_verifier_time_bound.sh). 30 s is 5-30x
+/// what 1M insns take here.
 inline constexpr std::uint64_t kDefaultVerifierTimeMs = 30'000;
 
 /// ProgramOptions with the CLI's default limits (kLimitsUsage), before the options change them.
