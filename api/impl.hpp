@@ -47,6 +47,11 @@ struct Object::Impl {
   maps::MapTable maps;
   std::vector<maps::Map*> map_list;       // index = loader map index (lddw MapIdx imm); nullptr = not created
   std::vector<std::string> map_names;
+  /// What each map is (or, verify_only, would be) created as, by loader map index; nullptr = not
+  /// created. Empty when the object was opened without its maps.
+  std::vector<std::shared_ptr<const maps::MapSpec>> map_defs;
+  /// LoadOptions::verify_only: map_defs checked, nothing allocated; loaded programs do not run.
+  bool verify_only = false;
 
   // Programs prepared as tail-call targets, by program index: prog_array slots point at `slot`,
   // which names the target prepared for each engine a loaded caller uses; the shared_ptrs own them.
@@ -80,7 +85,10 @@ struct Object::Impl {
   /// Creates the loader's maps in order (table index = lddw MapIdx imm) with their initial contents,
   /// after checking that together they need at most `max_bytes` (0 = no cap).
   /// Map-in-maps without a template (LoadOptions::inner_map_templates) stay nullptr in map_list.
-  Result<void> create_maps(std::uint64_t max_bytes, const std::map<std::string, std::string, std::less<>>& inner_templates);
+  /// `allocate` false (LoadOptions::verify_only): fills map_defs and checks each as creating it would,
+  /// allocating nothing (no cap applies).
+  Result<void> create_maps(std::uint64_t max_bytes, const std::map<std::string, std::string, std::less<>>& inner_templates,
+                           bool allocate = true);
   const ProgramSource* find(std::string_view name) const;
   std::size_t index_of(const ProgramSource* source) const { return static_cast<std::size_t>(source - programs.data()); }
 };

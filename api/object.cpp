@@ -70,8 +70,8 @@ std::string uncreated_map_used(const Object::Impl& object, const vm::Program& pr
     if (program.ops[pc] == isa::kNoOp || program.op(pc).form != isa::Form::WideImm) continue;
     const auto src = static_cast<isa::LddwSrc>(program.insns[pc].src);
     const auto index = static_cast<std::uint32_t>(program.insns[pc].imm);
-    if ((src == isa::LddwSrc::MapIdx || src == isa::LddwSrc::MapIdxValue) && index < object.map_list.size() &&
-        object.map_list[index] == nullptr)
+    if ((src == isa::LddwSrc::MapIdx || src == isa::LddwSrc::MapIdxValue) && index < object.map_defs.size() &&
+        object.map_defs[index] == nullptr)
       return object.map_names[index];
   }
   return {};
@@ -80,28 +80,19 @@ std::string uncreated_map_used(const Object::Impl& object, const vm::Program& pr
 }  // namespace
 
 Result<void> Object::Impl::create_maps(std::uint64_t max_bytes,
-                                       const std::map<std::string, std::string, std::less<>>& inner_templates) {
+                                       const std::map<std::string, std::string, std::less<>>& inner_templates,
+                                       bool allocate) {
   const auto& specs = elf->maps;
   auto templates = inner_templates_of(specs, inner_templates);
   if (!templates) return std::move(templates).error();
-  // Sizes come from untrusted headers: check the sum before allocating anything.
-  std::uint64_t total = 0;
-  for (const auto& spec : specs) {
-    const std::uint64_t bytes = maps::map_memory_bytes(map_spec_of(spec), maps.domain()->nr_cpus());
-    total += bytes;
-    if (max_bytes != 0 && total > max_bytes)
-      return make_error(Errc::InvalidArgument,
-                        "map '" + spec.name + "': needs " + std::to_string(bytes) + " bytes, so the object's maps would need " +
-                            std::to_string(total) + ", above the cap of " + std::to_string(max_bytes) +
-                            " bytes (VmOptions::max_map_memory_bytes, bpfvm --max-map-memory)");
-  }
+  // What each map is created as: its definition, the inner template the host named, libbpf's defaults.
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const auto& spec = specs[i];
     auto created = map_spec_of(spec);
     if ((*templates)[i]) created.inner = (*templates)[i];
+    map_names.push_back(spec.name);
     if (is_map_in_map(spec) && !created.inner) {  // left for load() to name
-      map_list.push_back(nullptr);
-      map_names.push_back(spec.name);
+      map_defs.push_back(nullptr);
       continue;
     }
     // libbpf: a perf_event_array declared with max_entries 0 gets one slot per possible CPU.
@@ -112,10 +103,36 @@ Result<void> Object::Impl::create_maps(std::uint64_t max_bytes,
       if (created.key_size == 0) created.key_size = 4;
       if (created.value_size == 0) created.value_size = 4;
     }
-    auto index = maps.create(created);
-    if (!index) return make_error(index.error().code, "map '" + spec.name + "': " + index.error().reason);
+    map_defs.push_back(std::make_shared<const maps::MapSpec>(std::move(created)));
+  }
+  if (!allocate) {
+    // Verification only: every map is checked as creating it would be, and none takes memory.
+    verify_only = true;
+    for (std::size_t i = 0; i < specs.size(); ++i)
+      if (map_defs[i])
+        if (auto ok = maps::check_map_creatable(*map_defs[i], maps.domain()->nr_cpus()); !ok)
+          return make_error(ok.error().code, "map '" + specs[i].name + "': " + ok.error().reason);
+    return {};
+  }
+  // Sizes come from untrusted headers: check the sum before allocating anything.
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const std::uint64_t bytes = maps::map_memory_bytes(map_defs[i] ? *map_defs[i] : map_spec_of(specs[i]), maps.domain()->nr_cpus());
+    total += bytes;
+    if (max_bytes != 0 && total > max_bytes)
+      return make_error(Errc::InvalidArgument,
+                        "map '" + specs[i].name + "': needs " + std::to_string(bytes) + " bytes, so the object's maps would need " +
+                            std::to_string(total) + ", above the cap of " + std::to_string(max_bytes) +
+                            " bytes (VmOptions::max_map_memory_bytes, bpfvm --max-map-memory)");
+  }
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    if (!map_defs[i]) {
+      map_list.push_back(nullptr);
+      continue;
+    }
+    auto index = maps.create(*map_defs[i]);
+    if (!index) return make_error(index.error().code, "map '" + specs[i].name + "': " + index.error().reason);
     map_list.push_back(maps.get(*index));
-    map_names.push_back(spec.name);
   }
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const auto& spec = specs[i];
@@ -215,7 +232,7 @@ std::optional<Map> Object::map(std::string_view name) const {
 }
 
 Result<Program> Object::load(std::string_view program_name, const ProgramOptions& options) const {
-  if (impl_->elf && impl_->map_list.size() != impl_->elf->maps.size())
+  if (impl_->elf && impl_->map_defs.size() != impl_->elf->maps.size())
     return make_error(Errc::InvalidArgument, "the object was opened without its maps (LoadOptions::create_maps is false)");
   const auto* source = impl_->find(program_name);
   if (source == nullptr) {
@@ -232,7 +249,7 @@ Result<Program> Object::load(std::string_view program_name, const ProgramOptions
 
   // prog_array initialisers: prepare every program they name for this program's engine (a tail call
   // stays in the engine it started in) and point the slots at them.
-  if (impl_->elf) {
+  if (impl_->elf && !impl_->verify_only) {
     std::lock_guard lock(impl_->tail_targets_mutex);
     impl_->tail_targets[impl_->index_of(source)].adopt(**prepared);
     for (std::size_t m = 0; m < impl_->elf->maps.size(); ++m) {

@@ -36,8 +36,8 @@ verifier::MapInfo map_info_of(const maps::MapSpec& s) {
 }
 
 std::optional<verifier::MapInfo> map_info_of(const Object::Impl& object, std::uint32_t index) {
-  if (index >= object.map_list.size() || object.map_list[index] == nullptr) return std::nullopt;  // not created
-  return map_info_of(object.map_list[index]->spec());
+  if (index >= object.map_defs.size() || object.map_defs[index] == nullptr) return std::nullopt;  // not created
+  return map_info_of(*object.map_defs[index]);
 }
 
 // "file.c:12: source text" for verifier messages, from BTF line info (the record at or before pc).
@@ -305,6 +305,11 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
     impl->program = std::move(program);
   }
 
+  if (object->verify_only) {
+    // Opened to verify (LoadOptions::verify_only): the maps have no memory, so no engine is prepared.
+    impl->run_refusal = "program '" + source.name + "': the object was opened to verify only (LoadOptions::verify_only): its maps have no memory, so it does not run";
+    return impl;
+  }
   impl->packet_type = packet_prog_type(type);
   // __sk_buff's 4-byte packet pointers (data, data_end) only the skb test run's ctx rewrite serves: an
   // __sk_buff type without one (lwt_seg6local: the kernel refuses its BPF_PROG_TEST_RUN, -ENOTSUPP,

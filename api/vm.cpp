@@ -126,7 +126,8 @@ Result<Object> Vm::open_elf(std::span<const std::uint8_t> elf, const LoadOptions
   impl->target_btf = impl->elf->core_target;
   if (!impl->target_btf) impl->target_btf_bytes = options.target_btf;
   if (options.create_maps)
-    if (auto ok = impl->create_maps(impl_->options.max_map_memory_bytes, options.inner_map_templates); !ok) return std::move(ok).error();
+    if (auto ok = impl->create_maps(impl_->options.max_map_memory_bytes, options.inner_map_templates, !options.verify_only); !ok)
+      return std::move(ok).error();
   for (const auto& spec : impl->elf->programs) {
     ProgramSource source;
     source.name = spec.name;

@@ -298,58 +298,79 @@ SpecProblem check_map_spec(const MapSpec& spec) {
   return {};
 }
 
-Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, std::shared_ptr<RunDomain> domain) {
+namespace {
+
+using MapFactory = Result<std::unique_ptr<Map>> (*)(const MapSpec&, std::shared_ptr<RunDomain>);
+
+template <class M>
+Result<std::unique_ptr<Map>> make(const MapSpec& spec, std::shared_ptr<RunDomain> domain) {
+  return std::unique_ptr<Map>(std::make_unique<M>(spec, std::move(domain)));
+}
+
+template <class M>
+Result<std::unique_ptr<Map>> make_checked(const MapSpec& spec, std::shared_ptr<RunDomain> domain) {
+  auto m = M::create(spec, std::move(domain));
+  if (!m) return std::move(m).error();
+  return std::unique_ptr<Map>(std::move(m).value());
+}
+
+// The constructor of a map type bpfvm implements; nullptr for the others.
+MapFactory factory_of(MapType type) {
+  switch (type) {
+    case MapType::Array: return make<ArrayMap>;
+    case MapType::PercpuArray: return make<PercpuArrayMap>;
+    case MapType::ProgArray: return make<ProgArrayMap>;
+    case MapType::PerfEventArray: return make<PerfEventArrayMap>;
+    case MapType::ArrayOfMaps: return make<ArrayOfMapsMap>;
+    case MapType::Hash:
+    case MapType::PercpuHash:
+    case MapType::LruHash:
+    case MapType::LruPercpuHash: return make<HashMap>;
+    case MapType::HashOfMaps: return make<HashOfMapsMap>;
+    case MapType::LpmTrie: return make<LpmTrieMap>;
+    case MapType::Queue:
+    case MapType::Stack: return make<QueueStackMap>;
+    case MapType::BloomFilter: return make<BloomFilterMap>;
+    case MapType::CgroupArray: return make<CgroupArrayMap>;
+    case MapType::Devmap:
+    case MapType::Cpumap:
+    case MapType::Xskmap: return make<RedirectArrayMap>;
+    case MapType::DevmapHash: return make<DevmapHashMap>;
+    case MapType::Sockmap:
+    case MapType::Sockhash: return make<SockMap>;
+    case MapType::ReuseportSockarray: return make<ReuseportArrayMap>;
+    case MapType::StackTrace: return make<StackTraceMap>;
+    case MapType::CgroupStorage:
+    case MapType::PercpuCgroupStorage: return make<CgroupStorageMap>;
+    case MapType::SkStorage:
+    case MapType::InodeStorage:
+    case MapType::TaskStorage:
+    case MapType::CgrpStorage: return make<LocalStorageMap>;
+    case MapType::Ringbuf: return make_checked<RingbufMap>;
+    case MapType::UserRingbuf: return make_checked<UserRingbufMap>;
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+Result<void> check_map_creatable(const MapSpec& spec, unsigned nr_cpus) {
   if (auto p = check_map_spec(spec); p.err) {
     const char* name = p.err == -kENOTSUPP ? "ENOTSUPP" : strerrorname_np(-p.err);
     return make_error(Errc::InvalidArgument,
                       std::string(name ? name : "E?") + ": " + map_type_name(spec.type) + ": " + p.reason);
   }
-  if (!domain) domain = std::make_shared<RunDomain>();
-  if (map_memory_bytes(spec, domain->nr_cpus()) > kMaxUpfrontBytes)
+  if (map_memory_bytes(spec, nr_cpus) > kMaxUpfrontBytes)
     return make_error(Errc::InvalidArgument, "ENOMEM: " + map_type_name(spec.type) + ": map too large");
-  switch (spec.type) {
-    case MapType::Array: return std::unique_ptr<Map>(std::make_unique<ArrayMap>(spec, domain));
-    case MapType::PercpuArray: return std::unique_ptr<Map>(std::make_unique<PercpuArrayMap>(spec, domain));
-    case MapType::ProgArray: return std::unique_ptr<Map>(std::make_unique<ProgArrayMap>(spec, domain));
-    case MapType::PerfEventArray: return std::unique_ptr<Map>(std::make_unique<PerfEventArrayMap>(spec, domain));
-    case MapType::ArrayOfMaps: return std::unique_ptr<Map>(std::make_unique<ArrayOfMapsMap>(spec, domain));
-    case MapType::Hash:
-    case MapType::PercpuHash:
-    case MapType::LruHash:
-    case MapType::LruPercpuHash: return std::unique_ptr<Map>(std::make_unique<HashMap>(spec, domain));
-    case MapType::HashOfMaps: return std::unique_ptr<Map>(std::make_unique<HashOfMapsMap>(spec, domain));
-    case MapType::LpmTrie: return std::unique_ptr<Map>(std::make_unique<LpmTrieMap>(spec, domain));
-    case MapType::Queue:
-    case MapType::Stack: return std::unique_ptr<Map>(std::make_unique<QueueStackMap>(spec, domain));
-    case MapType::BloomFilter: return std::unique_ptr<Map>(std::make_unique<BloomFilterMap>(spec, domain));
-    case MapType::CgroupArray: return std::unique_ptr<Map>(std::make_unique<CgroupArrayMap>(spec, domain));
-    case MapType::Devmap:
-    case MapType::Cpumap:
-    case MapType::Xskmap: return std::unique_ptr<Map>(std::make_unique<RedirectArrayMap>(spec, domain));
-    case MapType::DevmapHash: return std::unique_ptr<Map>(std::make_unique<DevmapHashMap>(spec, domain));
-    case MapType::Sockmap:
-    case MapType::Sockhash: return std::unique_ptr<Map>(std::make_unique<SockMap>(spec, domain));
-    case MapType::ReuseportSockarray: return std::unique_ptr<Map>(std::make_unique<ReuseportArrayMap>(spec, domain));
-    case MapType::StackTrace: return std::unique_ptr<Map>(std::make_unique<StackTraceMap>(spec, domain));
-    case MapType::CgroupStorage:
-    case MapType::PercpuCgroupStorage: return std::unique_ptr<Map>(std::make_unique<CgroupStorageMap>(spec, domain));
-    case MapType::SkStorage:
-    case MapType::InodeStorage:
-    case MapType::TaskStorage:
-    case MapType::CgrpStorage: return std::unique_ptr<Map>(std::make_unique<LocalStorageMap>(spec, domain));
-    case MapType::Ringbuf: {
-      auto rb = RingbufMap::create(spec, domain);
-      if (!rb) return std::move(rb).error();
-      return std::unique_ptr<Map>(std::move(rb).value());
-    }
-    case MapType::UserRingbuf: {
-      auto rb = UserRingbufMap::create(spec, domain);
-      if (!rb) return std::move(rb).error();
-      return std::unique_ptr<Map>(std::move(rb).value());
-    }
-    default:
-      return make_error(Errc::Unsupported, map_type_name(spec.type) + " is not implemented by bpfvm");
-  }
+  if (factory_of(spec.type) == nullptr)
+    return make_error(Errc::Unsupported, map_type_name(spec.type) + " is not implemented by bpfvm");
+  return {};
+}
+
+Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, std::shared_ptr<RunDomain> domain) {
+  if (!domain) domain = std::make_shared<RunDomain>();
+  if (auto ok = check_map_creatable(spec, domain->nr_cpus()); !ok) return std::move(ok).error();
+  return factory_of(spec.type)(spec, std::move(domain));
 }
 
 }  // namespace bpfvm::maps

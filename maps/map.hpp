@@ -147,7 +147,11 @@ class Map : public vm::MemoryOwner {
   std::uint32_t id_ = 0;
 };
 
-/// Builds any supported map after check_map_spec(); Errc::InvalidArgument carries the kernel errno
+/// What create_map() checks before it allocates anything: check_map_spec(), our own ceiling on memory
+/// allocated up front, and that bpfvm implements the type; the same errors.
+Result<void> check_map_creatable(const MapSpec& spec, unsigned nr_cpus);
+
+/// Builds any supported map after check_map_creatable(); Errc::InvalidArgument carries the kernel errno
 /// name in its reason ("EINVAL: array key_size must be 4"), Errc::Unsupported for types we lack.
 /// `domain` = nullptr gives the map a private RunDomain (nr_cpus = hardware_concurrency).
 Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, std::shared_ptr<RunDomain> domain = nullptr);

@@ -125,7 +125,9 @@ Check ctx_access(const VerifierOptions& opts, std::uint32_t pc, ViolationDetail 
   if (type.ctx_size_at_run) {
     // syscall_prog_is_valid_access: any offset below U16_MAX aligned to the size; loads are numbers.
     if (r.lo < 0 || r.lo >= type.ctx_size_bytes || r.lo % size != 0) return violation(pc, ViolationKind::CtxFieldAccess, d);
-    if (write && value && value->is_pointer()) return violation(pc, ViolationKind::PointerLeak, d);
+    // The caller's own bytes: a privileged program may leave a pointer there, as the kernel's
+    // allow_ptr_leaks lets it (the host that runs it sees the address; loads give numbers back).
+    if (write && value && value->is_pointer() && opts.unprivileged) return violation(pc, ViolationKind::PointerLeak, d);
     if (loaded) *loaded = unknown_of_size(size);
     return std::nullopt;
   }

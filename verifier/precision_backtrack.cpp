@@ -233,9 +233,13 @@ std::uint32_t LinkedMarksTable::intern(const PreciseMarks& m) {
 }
 
 bool backtrack(const vm::Program& p, std::span<const HistoryEntry> entries, const LinkedMarksTable& linked,
-               std::uint8_t depth_after, PreciseMarks& bt) {
+               std::uint8_t depth_after, PreciseMarks& bt, std::uint64_t& walked) {
   std::uint8_t later = depth_after;
   for (std::size_t i = entries.size(); i-- > 0;) {
+    // Nothing left to mark: no earlier insn can add a mark (every rule below only moves or widens
+    // marks that exist), so the walk stops, as the kernel's does when its masks are empty.
+    if (bt.empty()) return true;
+    ++walked;
     const HistoryEntry& e = entries[i];
     if (e.in_callback || e.depth == 0) return false;
     const std::size_t here = e.depth - 1u;

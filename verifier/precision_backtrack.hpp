@@ -67,8 +67,9 @@ bool in_callback(const State& s);
 
 /// Turns `bt` (registers and slots precise after the last entry, whose successor ran with
 /// `depth_after` frames) into those precise before the first entry. False when it cannot follow the
-/// history (bpf_loop callbacks): the caller must then treat everything as precise.
+/// history (bpf_loop callbacks): the caller must then treat everything as precise. Stops as soon as
+/// `bt` is empty; `walked` counts the entries it looked at.
 bool backtrack(const vm::Program& program, std::span<const HistoryEntry> entries, const LinkedMarksTable& linked,
-               std::uint8_t depth_after, PreciseMarks& bt);
+               std::uint8_t depth_after, PreciseMarks& bt, std::uint64_t& walked);
 
 }  // namespace bpfvm::verifier

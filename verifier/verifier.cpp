@@ -464,7 +464,7 @@ void Explorer::mark_precise(const Path& path, PreciseMarks bt, std::uint8_t dept
   const std::vector<HistoryEntry>* history = &path.history;
   for (int k = path.parent; k >= 0;) {
     if (bt.empty()) return;
-    if (!backtrack(env_.program, *history, linked_marks_, depth, bt)) {
+    if (!backtrack(env_.program, *history, linked_marks_, depth, bt, stats_.backtrack_insns_walked)) {
       mark_all_precise(k);
       return;
     }
@@ -501,14 +501,14 @@ Check Explorer::over_limits(std::uint32_t pc, const Path& path) {
   stats_.peak_memory_bytes = std::max<std::uint64_t>(stats_.peak_memory_bytes, bytes);
   if (opts.max_states && stats_.states_stored > opts.max_states) {
     d.limit = static_cast<std::int64_t>(opts.max_states);
-    d.note = "the number of stored states (ProgramOptions::max_verifier_states)";
+    d.note = "the number of stored states (ProgramOptions::max_verifier_states; bpfvm --max-verifier-states)";
   } else if (opts.max_memory_bytes && bytes > opts.max_memory_bytes) {
     d.limit = static_cast<std::int64_t>(opts.max_memory_bytes);
-    d.note = "the memory of stored and queued states, in bytes (ProgramOptions::max_verifier_memory_bytes)";
+    d.note = "the memory of stored and queued states, in bytes (ProgramOptions::max_verifier_memory_bytes; bpfvm --max-verifier-memory)";
   } else if (opts.max_time_us && (stats_.insns_processed & 1023) == 0 &&
              std::chrono::steady_clock::now() - start_ > std::chrono::microseconds(opts.max_time_us)) {
     d.limit = static_cast<std::int64_t>(opts.max_time_us);
-    d.note = "the verification time, in microseconds (ProgramOptions::max_verifier_time_us)";
+    d.note = "the verification time, in microseconds (ProgramOptions::max_verifier_time_us; bpfvm --max-verifier-time-ms, in ms)";
   } else {
     return std::nullopt;
   }

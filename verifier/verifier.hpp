@@ -236,6 +236,7 @@ struct VerifierStats {
   std::uint32_t tp_buffer_bytes = 0;  // raw_tracepoint_writable: furthest buffer byte accessed (kernel max_tp_access)
   std::uint32_t ctx_bytes_reached = 0;  // furthest context byte a load or store reaches (kernel max_ctx_offset)
   std::uint64_t longest_history = 0;  // most insns a path recorded since its last checkpoint (what one backtrack may walk)
+  std::uint64_t backtrack_insns_walked = 0;  // history entries precision backtracking looked at, over all walks
   double time_us = 0;
 };
 

@@ -143,6 +143,11 @@ struct LoadOptions {
   /// false: open only to inspect (report, disassemble, programs, control_flow_dot), as `bpfvm
   /// objdump` does: no map is allocated, maps() is empty and load() fails.
   bool create_maps = true;
+  /// true (with create_maps): open to verify, as `bpfvm verify` does. Each map is checked as creating
+  /// it would be (its definition, type, sizes, inner template) but allocates nothing, so
+  /// VmOptions::max_map_memory_bytes does not apply; maps() is empty, load() verifies and prepares no
+  /// engine: the Program's run() refuses.
+  bool verify_only = false;
   /// Inner map templates for map-in-maps whose definition names none (a 20-byte `struct bpf_map_def`
   /// has no field for it): outer map name → the name of another map of the object, whose type, sizes
   /// and flags every inner map must then match — what bpf_map__set_inner_map_fd(outer,
@@ -171,7 +176,7 @@ struct ProgramOptions {
   /// hostile program from taking gigabytes; every program the kernel accepts stays far below it.
   std::uint64_t max_verifier_states = 0;
   std::uint64_t max_verifier_memory_bytes = std::uint64_t{1} << 30;  ///< 1 GiB; CLI --max-verifier-memory
-  std::uint64_t max_verifier_time_us = 0;  ///< CLI --max-verifier-time-ms (milliseconds)
+  std::uint64_t max_verifier_time_us = 0;  ///< CLI --max-verifier-time-ms (milliseconds; the CLI's default 30 s)
   /// Check every load/store at run time against the memory the run owns (faults become errors).
   bool checked = false;
   /// Stop a run after this many instructions (0 = no budget).

@@ -751,6 +751,37 @@ TEST_CASE("the map memory cap counts every map of an object, and 0 lifts it") {
   CHECK(Vm(small).open_elf(bytes, {}).has_value());
 }
 
+TEST_CASE("verify_only: maps are checked but not allocated, so the map memory cap applies to runs only") {
+  // A 300 MiB .bss (Katran's balancer has a 268 MB map): over the default 256 MiB cap.
+  const auto big = with_section_size(file_bytes(BPFVM_EXAMPLES_DIR "/globals_subprog.bpf.o"), ".bss", 300u << 20);
+  Vm vm;
+  auto for_run = vm.open_elf(big, {});
+  REQUIRE_FALSE(for_run.has_value());
+  CHECK(for_run.error().reason.find("above the cap of 268435456 bytes") != std::string::npos);
+
+  LoadOptions verify_only;
+  verify_only.verify_only = true;
+  auto opened = vm.open_elf(big, verify_only);
+  REQUIRE(opened.has_value());
+  CHECK(opened->maps().empty());
+  auto loaded = opened->load("xdp_main");
+  REQUIRE(loaded.has_value());
+  CHECK(loaded->verifier_report().verified);
+  CHECK(loaded->verifier_report().insns_processed > 0);
+  std::vector<std::uint8_t> packet(64);
+  auto ran = loaded->run(packet);
+  REQUIRE_FALSE(ran.has_value());
+  CHECK(ran.error().reason.find("LoadOptions::verify_only") != std::string::npos);
+
+  // The same verdicts as a full load: a rejected program is rejected too.
+  auto full = vm.open_elf(file_bytes(BPFVM_EXAMPLES_DIR "/globals_subprog.bpf.o"), {});
+  REQUIRE(full.has_value());
+  auto full_loaded = full->load("xdp_main");
+  REQUIRE(full_loaded.has_value());
+  CHECK(full_loaded->verifier_report().insns_processed == loaded->verifier_report().insns_processed);
+
+}
+
 TEST_CASE("verifier bounds set by the host reject with the bound's name") {
   // A 200-iteration loop: 1,000+ processed insns, dozens of stored states.
   const char* text =

@@ -23,6 +23,17 @@ Result<VerifiedProgram> verify_shape(const testing::ComplexityProgram& shape, Ve
   return verify(*program, opts);
 }
 
+// Assembly text verified as a socket filter with the default options.
+Result<VerifiedProgram> verify_socket_text(const std::string& text, const char* name) {
+  auto insns = vm::assemble(text);
+  REQUIRE(insns.has_value());
+  auto program = vm::decode_program(std::move(*insns), name);
+  REQUIRE(program.has_value());
+  VerifierOptions opts;
+  opts.program_type = program_types::socket_filter();
+  return verify(*program, opts);
+}
+
 }  // namespace
 
 TEST_CASE("verifier stress shapes: the kernel's verdict, within 256 MB and near the kernel's insn count") {
@@ -81,19 +92,28 @@ TEST_CASE("a loop whose every iteration forks a short path that stores still end
   // so the loop head never stores one by them. Without a checkpoint every 256 insns the loop path's
   // history grew to its whole run (12,003 entries), and precision backtracking walked all of it at
   // every insn: a 25-insn program of this shape took minutes to reach the 1M-insn limit.
-  auto insns = vm::assemble(
+  const auto verdict = verify_socket_text(
       "mov %r0, 2000\nmov %r3, 0\nmov %r9, -12\n"
       "loop:\nstdw [%r10-16], 6\nstdw [%r10-8], 9\nadd32 %r0, -1\njeq %r0, 0, out\narsh %r3, %r9\n"
-      "jge %r3, -109, loop\njeq %r0, 0, out\nout:\nmov %r0, 0\nexit\n");
-  REQUIRE(insns.has_value());
-  auto program = vm::decode_program(std::move(*insns), "forking_loop");
-  REQUIRE(program.has_value());
-  VerifierOptions opts;
-  opts.program_type = program_types::socket_filter();
-  const auto verdict = verify(*program, opts);
+      "jge %r3, -109, loop\njeq %r0, 0, out\nout:\nmov %r0, 0\nexit\n",
+      "forking_loop");
   REQUIRE(verdict.has_value());
   INFO("insns processed " << verdict->stats().insns_processed);
   CHECK(verdict->stats().longest_history <= 256 + 8);
+}
+
+TEST_CASE("precision backtracking stops once nothing is left to mark") {
+  // 200 insns that touch only r2, then 40 times `r1 = 5; if r1 > 3`: each decided jump needs r1
+  // precise, and the walk back from it finds r1's constant one insn earlier. Walking on to the last
+  // checkpoint looked at 556 entries here; stopping at the empty set, 40.
+  std::string text = "mov %r0, 0\nmov %r2, 0\n";
+  for (int i = 0; i < 200; ++i) text += "add %r2, 1\n";
+  for (int i = 0; i < 40; ++i) text += "mov %r1, 5\njgt %r1, 3, +1\nmov %r0, 1\n";
+  text += "exit\n";
+  const auto verdict = verify_socket_text(text, "early_stop");
+  REQUIRE(verdict.has_value());
+  INFO("walked " << verdict->stats().backtrack_insns_walked);
+  CHECK(verdict->stats().backtrack_insns_walked <= 2 * 40);
 }
 
 TEST_CASE("the host's verifier bounds: states, memory, time") {

@@ -79,8 +79,10 @@ constexpr Case kVerdictCases[] = {
     {"negative offset", "ldxb %r0, [%r1-1]\nexit\n"},
     {"load through ctx + 8", "add %r1, 8\nldxw %r0, [%r1+0]\nexit\n"},
     {"no access", "mov %r0, 7\nexit\n"},
-    // A privileged kernel lets a pointer leak into the caller's bytes; bpfvm gives them no host address.
-    {"pointer store", "stxdw [%r1+0], %r10\nmov %r0, 0\nexit\n", true},
+    // A privileged kernel lets a pointer leak into the caller's bytes (allow_ptr_leaks), whole or narrow.
+    {"pointer store", "stxdw [%r1+0], %r10\nmov %r0, 0\nexit\n"},
+    {"4-byte pointer store", "stxw [%r1+4], %r10\nmov %r0, 0\nexit\n"},
+    {"pointer store, then a load of it", "stxdw [%r1+8], %r1\nldxdw %r0, [%r1+8]\nexit\n"},
 };
 
 // Reads ctx[0..4), writes ctx[4..8) and ctx[8..16): reaches byte 16.
@@ -142,4 +144,29 @@ TEST_CASE("syscall test runs: the context is the caller's bytes, at least as man
       CHECK(ours->ctx_out == ctx);  // the kernel copies the context back into ctx_in
     }
   }
+}
+
+TEST_CASE("syscall: a pointer stored into the context runs on both engines; unprivileged, it is refused") {
+  // The kernel's test run of this program returns 0 (verdict above); the stored address is the host's.
+  const char* text = "stxdw [%r1+8], %r10\nmov %r0, 0\nexit\n";
+  Vm vm;
+  for (const Engine engine : {Engine::Interpreter, Engine::Jit}) {
+    auto program = bpfvm_load(vm, text, engine);
+    REQUIRE(program.has_value());
+    const std::vector<std::uint8_t> in(16, 0);
+    auto ours = program->run(RunInput{{}, in, 1, nullptr, {}, false});
+    REQUIRE(ours.has_value());
+    CHECK(ours->retval == 0);
+    REQUIRE(ours->ctx_out.size() == 16);
+    std::uint64_t stored = 0;
+    std::memcpy(&stored, ours->ctx_out.data() + 8, 8);
+    CHECK(stored != 0);  // the frame pointer's address
+  }
+  auto object = vm.open_assembly(text, *ProgramType::kernel(BPF_PROG_TYPE_SYSCALL), "p");
+  REQUIRE(object.has_value());
+  ProgramOptions unprivileged;
+  unprivileged.unprivileged = true;
+  auto refused = object->load("p", unprivileged);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().reason.find("leaks addr") != std::string::npos);
 }

@@ -78,7 +78,7 @@ int cmd_verify(Args args) {
   std::string in, prog, dot_path, inner_map, log_level = "0";
   std::uint64_t mem_size = 0;
   InputOptions input_options;
-  ProgramOptions options;
+  ProgramOptions options = cli_program_options();
   VmOptions vm_options;
   bool json = false;
   while (!r.done() && r.error().empty()) {
@@ -104,6 +104,7 @@ int cmd_verify(Args args) {
   if (in.empty()) return usage(kVerifyUsage, "bpfvm verify: missing PROGRAM");
   if (log_level != "0" && log_level != "1" && log_level != "2") return usage(kVerifyUsage, "bpfvm verify: --log-level takes 0, 1 or 2");
   if (mem_size) input_options.mem = std::vector<std::uint8_t>(mem_size);
+  input_options.verify_only = true;  // the verifier reads map definitions: no map memory, no cap
   Vm vm(vm_options);
   auto input = open_input(vm, in, input_options);
   if (!input) return std::fprintf(stderr, "%s\n", file_error(in, input.error()).c_str()), kExitError;

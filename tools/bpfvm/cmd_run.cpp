@@ -63,7 +63,7 @@ int cmd_run(Args args) {
   ArgReader r(args);
   std::string path, prog, mem_hex, mem_file, packet_file, ctx_file, kconfig, inner_map, engine_name = "interp";
   InputOptions input_options;
-  ProgramOptions options;
+  ProgramOptions options = cli_program_options();
   VmOptions vm_options;
   std::string coverage_path;
   std::uint64_t repeat = 0;

@@ -83,6 +83,7 @@ Result<OpenedInput> open_input(const Vm& vm, const std::string& path, const Inpu
     LoadOptions lo;
     lo.kconfig = kconfig_with_defaults(options);
     lo.create_maps = options.create_maps;
+    lo.verify_only = options.verify_only;
     lo.inner_map_templates = options.inner_maps;
     if (!options.btf_path.empty()) {
       auto btf = read_file_bytes(options.btf_path);

@@ -20,15 +20,30 @@ struct InputOptions {
   std::map<std::string, std::string, std::less<>> kconfig;  // --kconfig KEY=VALUE
   std::map<std::string, std::string, std::less<>> inner_maps;  // --inner-map OUTER=TEMPLATE
   bool create_maps = true;  // false (objdump): an ELF object is opened to inspect, its maps not allocated
+  bool verify_only = false;  // true (verify): maps checked, not allocated (LoadOptions::verify_only)
 };
 
 /// Usage lines of the resource-limit options (verify, run).
 inline constexpr const char* kLimitsUsage =
-    "  --max-map-memory BYTES       cap on the memory an object's maps allocate (default 256 MiB; 0 = none)\n"
+    "  --max-map-memory BYTES       cap on the memory an object's maps allocate (default 256 MiB; 0 = none;\n"
+    "                               verify allocates none)\n"
     "  --max-verifier-memory BYTES  cap on the verifier's stored and queued states (default 1 GiB; 0 = none)\n"
     "  --max-verifier-states N      cap on the states the verifier stores (default none)\n"
-    "  --max-verifier-time-ms MS    cap on verification wall time (default none)\n"
+    "  --max-verifier-time-ms MS    cap on verification wall time (default 30000 = 30 s; 0 = none)\n"
     "  The kernel's limits always apply: 1,000,000 processed insns, 8,192 queued branches, 8 frames.\n";
+
+/// The CLI's verification wall-time bound when --max-verifier-time-ms does not set one. The kernel's
+/// 1M processed insns bound the work but not its time: each insn may compare states and walk history,
+/// and hostile programs made that minutes (tests/verifier/cli_verifier_time_bound.sh). 30 s is 5-30x
+/// what 1M insns take here.
+inline constexpr std::uint64_t kDefaultVerifierTimeMs = 30'000;
+
+/// ProgramOptions with the CLI's default limits (kLimitsUsage), before the options change them.
+inline ProgramOptions cli_program_options() {
+  ProgramOptions options;
+  options.max_verifier_time_us = kDefaultVerifierTimeMs * 1000;
+  return options;
+}
 
 /// Consumes one resource-limit option (kLimitsUsage) into the options; false when the next argument
 /// is not one. Errors (a value that is not a number) are left in `args`.
@@ -36,7 +51,7 @@ template <class ArgReaderT>
 bool limit_option(ArgReaderT& args, VmOptions& vm_options, ProgramOptions& options) {
   std::uint64_t ms = 0;
   if (args.count("--max-verifier-time-ms", ms)) {
-    options.max_verifier_time_us = ms * 1000;
+    options.max_verifier_time_us = ms > UINT64_MAX / 1000 ? UINT64_MAX : ms * 1000;
     return true;
   }
   return args.count("--max-map-memory", vm_options.max_map_memory_bytes) ||

@@ -1,0 +1,35 @@
+#!/bin/sh
+# `bpfvm verify` bounds verification time by default (tools/bpfvm/input.hpp kDefaultVerifierTimeMs):
+# the program below (64 initialised stack slots, a loop counter spilled at fp-8 and 30 fills, each
+# followed by a jump, per trip) reached the kernel's 1M processed insns only after 20-57 s on this
+# machine (2026-12-07), comparing states at every jump target; 5-7 s once StackSlots::leq stopped
+# scanning the spills once per slot. Still well above the 500 ms asked for below. With a bound the refusal
+# is one line naming the limit and the option; the help names the default. (Waiting for the default's
+# 30 s is left to the report: ctest runs no timing.)
+# Usage: cli_verifier_time_bound.sh BPFVM WORKDIR
+set -u
+bpfvm=$1 work=$2
+rm -rf "$work" && mkdir -p "$work" || exit 1
+fail() { echo "FAIL: $*"; exit 1; }
+prog="$work/slow_compares.s"
+{
+  echo "mov %r0, 0"
+  i=1; while [ $i -le 64 ]; do echo "stdw [%r10-$((8 * i))], $i"; i=$((i + 1)); done
+  echo "stdw [%r10-8], 0"
+  echo "loop:"
+  k=0; while [ $k -lt 30 ]; do
+    echo "ldxdw %r3, [%r10-$((8 * (k % 62 + 2)))]"; echo "jgt %r3, 1000, L$k"; echo "L$k:"; k=$((k + 1))
+  done
+  echo "ldxdw %r9, [%r10-8]"; echo "add %r9, 1"; echo "stxdw [%r10-8], %r9"; echo "jlt %r9, 100000, loop"; echo "exit"
+} >"$prog"
+
+out=$("$bpfvm" verify "$prog" --type socket --max-verifier-time-ms 500 2>&1)
+status=$?
+echo "$out"
+[ "$status" = 1 ] || fail "bpfvm verify exited $status, want 1 (refused)"
+[ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "the refusal is not one line"
+echo "$out" | grep -q "verification stopped: the verification time.*--max-verifier-time-ms.*bound of 500000 " ||
+  fail "the refusal does not name the time bound and its option"
+
+"$bpfvm" verify --help | grep -q -- "--max-verifier-time-ms MS .*default 30000" || fail "help names no default time bound"
+echo "PASS"
