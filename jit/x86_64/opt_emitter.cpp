@@ -230,7 +230,7 @@ class OptEmitter {
       if (target < end) continue;  // backward: the assembler picks the short form itself
       std::size_t slack = 0;
       for (auto at : aligned)
-        if (at > end && at <= target) slack += kLineBytes - 1;
+        if (at >= end && at <= target) slack += kLineBytes - 1;  // its padding sits before `at`
       plan[k] = target - end + slack <= 127;
     }
     return plan;
@@ -1248,6 +1248,7 @@ Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const C
   // (rel8) those the first pass's offsets prove short (OptEmitter::short_jump_plan), as the baseline
   // sizes its jumps: switch_dispatch's 64-way compare tree of rel32 jumps ran 1.3-3.6x the
   // baseline's, depending on where its branches fell.
+  bool sized_failed = false;
   for (int pass = 0;; ++pass) {
     NativeAssembly assembly(req, Environment::host(), "x86-64 optimizing");
     x86::Assembler a(assembly.holder());
@@ -1266,8 +1267,13 @@ Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const C
       }
     }
     if (again) continue;
-    return assembly.finish(callback_pcs,
-                           [&](const CodeHolder& code) { return function_pc_offsets(code, labels, req.program->size()); });
+    auto code = assembly.finish(callback_pcs,
+                                [&](const CodeHolder& code) { return function_pc_offsets(code, labels, req.program->size()); });
+    if (code || sized_failed || pass == 0) return code;
+    // A rel8 that did not reach (asmjit reports InvalidDisplacement) means short_jump_plan missed a
+    // growth: emit once more with every jump to a block near, as the first pass did.
+    for (auto& plan : short_jumps) plan.assign(plan.size(), false);
+    sized_failed = true;
   }
 }
 
