@@ -80,11 +80,13 @@ x86::Gp sized_gp(std::uint32_t id, unsigned bytes) {
 class OptEmitter {
  public:
   OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al,
-             const std::vector<FunctionEntry>& functions, const std::vector<bool>& line_heads)
+             const std::vector<FunctionEntry>& functions, const std::vector<bool>& line_heads,
+             const std::vector<bool>& short_jumps)
       : fn_(fn), a_(a), al_(al), functions_(functions), bmi2_(!req.baseline_isa_only && host_has_bmi2()),
         movbe_(!req.baseline_isa_only && host_has_movbe()), bmi1_(!req.baseline_isa_only && host_has_bmi1()),
         counting_(req.variant != Variant::Fast), checked_(req.variant == Variant::Checked),
-        zero_stack_(req.zero_stack || counting_), program_code_(req.program_code), line_heads_(line_heads) {
+        zero_stack_(req.zero_stack || counting_), program_code_(req.program_code), line_heads_(line_heads),
+        short_jumps_(short_jumps) {
     if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
   }
 
@@ -209,6 +211,29 @@ class OptEmitter {
       }
     }
     return any;
+  }
+
+  /// After emit(): per jump to a block (in emission order), whether it may be emitted short when
+  /// the same code is emitted again. Emitting again only shrinks code, except that each loop head's
+  /// alignment between the jump and its target may pad up to kLineBytes - 1 bytes more, so a
+  /// forward jump is short when its distance here plus that slack fits in a signed byte.
+  std::vector<bool> short_jump_plan() const {
+    std::vector<std::size_t> aligned;  // offsets of the loop heads (after their padding)
+    for (const auto& placed : placed_)
+      if (placed.loop_head) aligned.push_back(block_start_[placed.id]);
+    std::vector<bool> plan(jump_sites_.size(), false);
+    const CodeHolder& code = *a_.code();
+    for (std::size_t k = 0; k < jump_sites_.size(); ++k) {
+      const auto [end, label] = jump_sites_[k];
+      if (!code.isLabelBound(label)) continue;
+      const auto target = static_cast<std::size_t>(code.labelOffsetFromBase(label));
+      if (target < end) continue;  // backward: the assembler picks the short form itself
+      std::size_t slack = 0;
+      for (auto at : aligned)
+        if (at >= end && at <= target) slack += kLineBytes - 1;  // its padding sits before `at`
+      plan[k] = target - end + slack <= 127;
+    }
+    return plan;
   }
 
  private:
@@ -358,7 +383,15 @@ class OptEmitter {
   bool falls_into(opt::BlockId b) const { return static_cast<std::int64_t>(alias_[b]) == next_; }
 
   void jump_to(opt::BlockId b) {
-    if (!falls_into(b)) a_.jmp(labels_[b]);
+    if (!falls_into(b)) jump_to_block(std::nullopt, b);
+  }
+  /// `j<cc>` (or `jmp` without one) to block b's label, short when short_jumps_ says this jump may be.
+  void jump_to_block(std::optional<x86::CondCode> cc, opt::BlockId b) {
+    const auto site = jump_sites_.size();
+    if (site < short_jumps_.size() && short_jumps_[site]) a_.short_();
+    if (cc) a_.j(*cc, labels_[b]);
+    else a_.jmp(labels_[b]);
+    jump_sites_.push_back({a_.offset(), labels_[b]});
   }
 
   /// Counted/checked builds: budget segments that cannot be paid, and the checked accesses' slow path.
@@ -493,6 +526,8 @@ class OptEmitter {
   std::vector<opt::EmittedBlock> placed_;
   const std::vector<bool>& line_heads_;  // per block: a loop head aligned to kLineBytes (else kLoopAlignBytes)
   std::vector<std::size_t> block_start_, block_end_;  // code offsets of each block's first and past its last byte
+  const std::vector<bool>& short_jumps_;  // per jump to a block, in emission order: emit it short
+  std::vector<std::pair<std::size_t, Label>> jump_sites_;  // per jump to a block: the offset past it, its target
   Label ret_, exit_, fail_;
   std::int32_t frame_bytes_ = 0;
   std::int64_t next_ = -1;  // block emitted next (fallthrough target)
@@ -974,12 +1009,12 @@ Result<void> OptEmitter::emit_branch(opt::BlockId b, ValueId id) {
   const x86::CondCode cc = *compared;
   const auto taken = fn_.blocks[b].succs[0], fall = fn_.blocks[b].succs[1];
   if (falls_into(fall)) {
-    a_.j(cc, labels_[taken]);
+    jump_to_block(cc, taken);
   } else if (falls_into(taken)) {
-    a_.j(x86::negateCond(cc), labels_[fall]);
+    jump_to_block(x86::negateCond(cc), fall);
   } else {
-    a_.j(cc, labels_[taken]);
-    a_.jmp(labels_[fall]);
+    jump_to_block(cc, taken);
+    jump_to_block(std::nullopt, fall);
   }
   return {};
 }
@@ -1198,7 +1233,7 @@ Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const C
   if (req.blind_constants)
     return make_error(Errc::Unsupported, "optimizing JIT: constant blinding is not supported (the baseline tier blinds)");
   std::vector<opt::Allocation> allocations;
-  std::vector<std::vector<bool>> line_heads;
+  std::vector<std::vector<bool>> line_heads, short_jumps(functions.size());
   std::vector<std::uint32_t> callback_pcs;
   for (auto& fn : functions) {
     if (fn.root_pc != 0) callback_pcs.push_back(fn.root_pc);
@@ -1209,6 +1244,11 @@ Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const C
   // there is emitted again from a 64-byte boundary (a second pass over the whole code, only then):
   // csum16's 50-byte loop ran 1.04x the baseline across two lines, 0.90-0.91x in one; aligning every
   // loop head to 64 made longer loops slower (bswap 0.94 -> 0.99x).
+  // Every jump to a block is emitted near (rel32) in the first pass; the second pass emits short
+  // (rel8) those the first pass's offsets prove short (OptEmitter::short_jump_plan), as the baseline
+  // sizes its jumps: switch_dispatch's 64-way compare tree of rel32 jumps ran 1.3-3.6x the
+  // baseline's, depending on where its branches fell.
+  bool sized_failed = false;
   for (int pass = 0;; ++pass) {
     NativeAssembly assembly(req, Environment::host(), "x86-64 optimizing");
     x86::Assembler a(assembly.holder());
@@ -1216,15 +1256,24 @@ Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const C
     for (const auto& fn : functions) labels.push_back({fn.root_pc, a.newLabel()});
     bool again = false;
     for (std::size_t k = 0; k < functions.size(); ++k) {
-      OptEmitter emitter(functions[k], req, a, allocations[k], labels, line_heads[k]);
+      OptEmitter emitter(functions[k], req, a, allocations[k], labels, line_heads[k], short_jumps[k]);
       // With callbacks, offset 0 dispatches; without, the program's function starts there.
       auto emitted = emitter.emit(functions.size() > 1 && k == 0);
       if (!emitted) return std::move(emitted).error();
-      if (pass == 0) again |= emitter.mark_loops_crossing_lines(line_heads[k]);
+      if (pass == 0) {
+        again |= emitter.mark_loops_crossing_lines(line_heads[k]);
+        short_jumps[k] = emitter.short_jump_plan();
+        again |= std::find(short_jumps[k].begin(), short_jumps[k].end(), true) != short_jumps[k].end();
+      }
     }
     if (again) continue;
-    return assembly.finish(callback_pcs,
-                           [&](const CodeHolder& code) { return function_pc_offsets(code, labels, req.program->size()); });
+    auto code = assembly.finish(callback_pcs,
+                                [&](const CodeHolder& code) { return function_pc_offsets(code, labels, req.program->size()); });
+    if (code || sized_failed || pass == 0) return code;
+    // A rel8 that did not reach (asmjit reports InvalidDisplacement) means short_jump_plan missed a
+    // growth: emit once more with every jump to a block near, as the first pass did.
+    for (auto& plan : short_jumps) plan.assign(plan.size(), false);
+    sized_failed = true;
   }
 }
 

@@ -131,7 +131,7 @@ TEST_CASE("the optimizing tier's checked build equals the checked interpreter on
       auto interp = vm::Interpreter::create(*program, helpers);
       REQUIRE(interp);
       auto jp = jit::JitProgram::compile(*program, helpers, {}, optimizing_checked());
-      REQUIRE(jp);
+      if (!jp) FAIL(jp.error().message());
       optimized += jp->tier(jit::Variant::Checked) == jit::Tier::Optimized;
       vm::ExecOptions checked;
       checked.checked = true;
