@@ -22,13 +22,6 @@ using namespace bpfvm::testing;
 
 namespace {
 
-jit::JitOptions optimizing(jit::opt::PassSet passes = {}) {
-  jit::JitOptions jo;
-  jo.optimize = true;
-  jo.passes = passes;
-  return jo;
-}
-
 /// The optimized IR of a program, as text (for failure messages).
 std::string ir_text(const vm::Program& program) {
   const auto values = wide_values(program);
@@ -54,30 +47,25 @@ TEST_CASE("every conformance program passes on the optimizing tier", "[jit][opt]
   int passed = 0, optimized = 0;
   for (const auto& path : files) {
     INFO(path.filename().string());
-    auto file = vm::read_data_file(path);
-    REQUIRE(file);
-    auto insns = vm::program_of(*file);
-    REQUIRE(insns);
-    REQUIRE(file->result);
-    auto program = vm::decode_program(*insns, path.filename().string());
-    REQUIRE(program);
-    auto interp = vm::Interpreter::create(*program, helpers);
+    const auto [file, program] = read_conformance_program(path);
+    REQUIRE(file.result);
+    auto interp = vm::Interpreter::create(program, helpers);
     REQUIRE(interp);
     bool all = true, on_tier = true;
     for (const auto& passes : configs) {
-      auto jp = jit::JitProgram::compile(*program, helpers, {}, optimizing(passes));
+      auto jp = jit::JitProgram::compile(program, helpers, {}, optimizing(passes));
       REQUIRE(jp);
       on_tier = on_tier && jp->tier(jit::Variant::Fast) == jit::Tier::Optimized;
-      std::vector<std::uint8_t> buffer(file->mem.size());
-      const auto got = run_engine(*jp, buffer, file->mem, {}, /*compare_insns=*/false);
+      std::vector<std::uint8_t> buffer(file.mem.size());
+      const auto got = run_engine(*jp, buffer, file.mem, {}, /*compare_insns=*/false);
       vm::ExecOptions checked;
       checked.checked = true;
-      const auto want = run_engine(*interp, buffer, file->mem, checked, /*compare_insns=*/false);
-      INFO(got.describe() << " vs interpreter " << want.describe() << "\n" << ir_text(*program));
+      const auto want = run_engine(*interp, buffer, file.mem, checked, /*compare_insns=*/false);
+      INFO(got.describe() << " vs interpreter " << want.describe() << "\n" << ir_text(program));
       CHECK(got.ok);
-      CHECK(got.r0 == *file->result);
+      CHECK(got.r0 == *file.result);
       CHECK(got == want);
-      all = all && got.ok && got.r0 == *file->result && got == want;
+      all = all && got.ok && got.r0 == *file.result && got == want;
     }
     passed += all;
     optimized += on_tier;
