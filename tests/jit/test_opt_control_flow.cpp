@@ -34,10 +34,7 @@ std::uint64_t same_everywhere(const vm::Program& program, const std::vector<std:
   std::vector<std::uint8_t> buffer;
   const auto want = checked_interpreter_outcome(program, helpers, input, buffer);
   for (bool select : {true, false}) {
-    jit::JitOptions jo;
-    jo.optimize = true;
-    jo.passes.select = select;
-    auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
+    auto jp = jit::JitProgram::compile(program, helpers, {}, optimizing({.select = select}));
     REQUIRE(jp);
     CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
     INFO("select " << select);
@@ -116,6 +113,28 @@ int forwarded_to(const jit::opt::Function& fn, const std::vector<jit::opt::Block
   int n = 0;
   for (jit::opt::BlockId b = 0; b < fn.blocks.size(); ++b) n += b != target && alias[b] == target;
   return n;
+}
+
+/// Bit counting (r2 &= r2 - 1, the count in r0, at most 5 steps): the loop stops once the count
+/// before the step, r3, passes 3. `before_latch` ends the body (it sets r3 for the next trip) ahead of
+/// the latch's `jne`; `after_loop` runs when the loop ends at the latch, before `out`.
+vm::Program bit_count_loop(const std::string& before_latch, const std::string& after_loop) {
+  return assemble_program(
+      "ldxdw %r2, [%r1]\n"
+      "mov %r0, 0\n"
+      "mov %r3, 0\n"
+      "jeq %r2, 0, out\n"
+      "loop:\n"
+      "add %r0, 1\n"
+      "jgt %r3, 3, out\n"
+      "mov %r4, %r2\n"
+      "sub %r4, 1\n"
+      "and %r2, %r4\n" +
+      before_latch +
+      "jne %r2, 0, loop\n" +
+      after_loop +
+      "out:\n"
+      "exit\n");
 }
 
 }  // namespace
@@ -424,21 +443,7 @@ TEST_CASE("layout: a latch's back-edge moves go above its compare", "[jit][opt][
   // check, as clang emits it: the back edge moves the new count into the old count's register. The move writes a
   // register the exit path does not read, so it goes before the latch's compare and the edge block
   // is forwarded (the latch: and, mov, test, jne head).
-  const auto program = assemble_program(
-      "ldxdw %r2, [%r1]\n"
-      "mov %r0, 0\n"
-      "mov %r3, 0\n"
-      "jeq %r2, 0, out\n"
-      "loop:\n"
-      "add %r0, 1\n"
-      "jgt %r3, 3, out\n"
-      "mov %r4, %r2\n"
-      "sub %r4, 1\n"
-      "and %r2, %r4\n"
-      "mov %r3, %r0\n"
-      "jne %r2, 0, loop\n"
-      "out:\n"
-      "exit\n");
+  const auto program = bit_count_loop("mov %r3, %r0\n", "");
   const auto allocation = allocated(program, 8);
   const auto& fn = allocation.fn;
   const auto& al = allocation.al;
@@ -465,24 +470,7 @@ TEST_CASE("layout: a latch's back-edge moves go above its compare", "[jit][opt][
 TEST_CASE("layout: back-edge moves stay below a latch whose exit reads the old value", "[jit][opt][select][layout]") {
   // As above, but the exit after the latch reads the old count, which lives in the register the
   // back edge moves the new count into: hoisting the move would clobber it.
-  const auto program = assemble_program(
-      "ldxdw %r2, [%r1]\n"
-      "mov %r0, 0\n"
-      "mov %r3, 0\n"
-      "jeq %r2, 0, out\n"
-      "loop:\n"
-      "add %r0, 1\n"
-      "jgt %r3, 3, out\n"
-      "mov %r4, %r2\n"
-      "sub %r4, 1\n"
-      "and %r2, %r4\n"
-      "mov %r5, %r3\n"
-      "mov %r3, %r0\n"
-      "jne %r2, 0, loop\n"
-      "mul %r5, 100\n"
-      "add %r0, %r5\n"
-      "out:\n"
-      "exit\n");
+  const auto program = bit_count_loop("mov %r5, %r3\nmov %r3, %r0\n", "mul %r5, 100\nadd %r0, %r5\n");
   CHECK(same_everywhere(program, two_u64(3, 0)) == 102);
   CHECK(same_everywhere(program, two_u64(1, 0)) == 1);
   CHECK(same_everywhere(program, two_u64(0xf, 0)) == 4 + 300);
