@@ -137,15 +137,12 @@ TEST_CASE("the optimizing tier spills under register pressure and keeps values a
     else text += "mov %r1, %r9\nmov %r2, %r8\nmov %r3, %r7\ncall 1\n";
     text += "mul %r0, 31\nadd %r0, %r6\nxor %r0, %r7\nsub %r0, %r8\nadd %r0, %r9\nexit\n";
   }
-  auto insns = vm::assemble(text);
   INFO(text);
-  REQUIRE(insns);
-  auto program = vm::decode_program(*insns, "pressure");
-  REQUIRE(program);
+  const auto program = assemble_program(text, "pressure");
   std::vector<std::uint8_t> initial(32);
   for (std::size_t i = 0; i < initial.size(); ++i) initial[i] = static_cast<std::uint8_t>(37 * i + 11);
-  INFO(ir_text(*program));
-  check_tier_equals_interpreter(*program, initial);
+  INFO(ir_text(program));
+  check_tier_equals_interpreter(program, initial);
 }
 
 // Calls nested past isa::kMaxCallFrames on a path no run takes: the tier refuses the program (it
@@ -158,17 +155,11 @@ std::string refused_by_the_tier() {
 
 TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reason", "[jit][opt][tiering]") {
   const auto helpers = test_helpers();
-  auto assemble = [](const char* text) {
-    auto insns = vm::assemble(text);
-    REQUIRE(insns);
-    auto program = vm::decode_program(*insns, "tiering");
-    REQUIRE(program);
-    return *program;
-  };
   // A loop with a helper call: r0 = sum of test_mix(i, ...) bits over 10 rounds.
-  const auto loop = assemble(
+  const auto loop = assemble_program(
       "mov %r6, 0\nmov %r7, 10\nL1:\nmov %r1, %r7\nmov %r2, 3\ncall 1\nadd %r6, %r0\nsub %r7, 1\n"
-      "jne %r7, 0, L1\nmov %r0, %r6\nexit\n");
+      "jne %r7, 0, L1\nmov %r0, %r6\nexit\n",
+      "tiering");
   auto jp = jit::JitProgram::compile(loop, helpers);
   REQUIRE(jp);
   CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Baseline);
@@ -182,7 +173,7 @@ TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reas
   CHECK(before.ok);
 
   // A program the tier refuses: compile falls back, optimize() names the reason, runs still work.
-  const auto deep = assemble(refused_by_the_tier().c_str());
+  const auto deep = assemble_program(refused_by_the_tier(), "tiering");
   auto fallback = jit::JitProgram::compile(deep, helpers, {}, optimizing());
   REQUIRE(fallback);
   CHECK(fallback->tier(jit::Variant::Fast) == jit::Tier::Baseline);
@@ -197,14 +188,7 @@ TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reas
 
 TEST_CASE("listings show the optimizing tier's code when it is what runs", "[jit][opt][listing]") {
   const auto helpers = test_helpers();
-  auto assemble = [](const char* text) {
-    auto insns = vm::assemble(text);
-    REQUIRE(insns);
-    auto program = vm::decode_program(*insns, "listing");
-    REQUIRE(program);
-    return *program;
-  };
-  const auto loop = assemble("mov %r0, 0\nmov %r2, 10\nL1:\nadd %r0, %r2\nsub %r2, 1\njgt %r2, 0, L1\nexit\n");
+  const auto loop = assemble_program("mov %r0, 0\nmov %r2, 10\nL1:\nadd %r0, %r2\nsub %r2, 1\njgt %r2, 0, L1\nexit\n", "listing");
   auto has = [](const std::string& text, const char* what) { return text.find(what) != std::string::npos; };
 
   auto jp = jit::JitProgram::compile(loop, helpers);
@@ -234,7 +218,7 @@ TEST_CASE("listings show the optimizing tier's code when it is what runs", "[jit
   auto direct = jit::disassemble_native(loop, helpers, {}, optimizing());
   REQUIRE(direct);
   CHECK(direct->starts_with("tier: optimized"));
-  const auto deep = assemble(refused_by_the_tier().c_str());
+  const auto deep = assemble_program(refused_by_the_tier(), "listing");
   auto refused = jit::disassemble_native(deep, helpers, {}, optimizing());
   REQUIRE(refused);
   CHECK(refused->starts_with("tier: baseline ("));
