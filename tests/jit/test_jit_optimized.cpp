@@ -89,8 +89,7 @@ TEST_CASE("the optimizing tier equals the interpreter on random programs", "[jit
     for (int i = 0; i < 1500; ++i) {
       auto program = vm::decode_program(gen.next(), "random");
       if (!program) continue;
-      std::vector<std::uint8_t> initial(cfg.buffer_bytes);
-      for (auto& b : initial) b = static_cast<std::uint8_t>(gen.rng()());
+      const auto initial = gen.next_input();
       auto interp = vm::Interpreter::create(*program, helpers);
       REQUIRE(interp);
       vm::ExecOptions checked;
