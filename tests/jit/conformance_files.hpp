@@ -2,9 +2,15 @@
 // BPFVM_CONFORMANCE_DIR).
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <algorithm>
 #include <filesystem>
+#include <utility>
 #include <vector>
+
+#include "vm/data_file.hpp"
+#include "vm/program.hpp"
 
 namespace bpfvm::testing {
 
@@ -15,6 +21,22 @@ inline std::vector<std::filesystem::path> conformance_files() {
     if (e.path().extension() == ".data") files.push_back(e.path());
   std::sort(files.begin(), files.end());
   return files;
+}
+
+/// A conformance file and its program (named after the file), both of which must read and decode.
+struct ConformanceProgram {
+  vm::DataFile file;
+  vm::Program program;
+};
+
+inline ConformanceProgram read_conformance_program(const std::filesystem::path& path) {
+  auto file = vm::read_data_file(path);
+  REQUIRE(file);
+  auto insns = vm::program_of(*file);
+  REQUIRE(insns);
+  auto program = vm::decode_program(*insns, path.filename().string());
+  REQUIRE(program);
+  return {std::move(*file), std::move(*program)};
 }
 
 }  // namespace bpfvm::testing

@@ -29,6 +29,15 @@ inline vm::HelperRegistry helpers_with_store() {
   return h;
 }
 
+/// Options that run `passes` on the optimizing tier; `checked` builds keep access checks and budget charges.
+inline jit::JitOptions optimizing(jit::opt::PassSet passes = {}, bool checked = false) {
+  jit::JitOptions jo;
+  jo.optimize = true;
+  jo.checked = checked;
+  jo.passes = passes;
+  return jo;
+}
+
 inline vm::Program assemble_program(const std::string& text, const char* name = "opt_test") {
   auto insns = vm::assemble(text);
   REQUIRE(insns);

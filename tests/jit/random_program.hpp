@@ -54,6 +54,13 @@ class RandomProgramGenerator {
     return out;
   }
 
+  /// The bytes of one input buffer (cfg.buffer_bytes of them), from the same stream as the programs.
+  std::vector<std::uint8_t> next_input() {
+    std::vector<std::uint8_t> bytes(cfg_.buffer_bytes);
+    for (auto& b : bytes) b = static_cast<std::uint8_t>(rng_());
+    return bytes;
+  }
+
   std::mt19937_64& rng() { return rng_; }
 
  private:

@@ -20,14 +20,10 @@ TEST_CASE("every conformance program passes on the JIT", "[jit][conformance]") {
   int passed = 0, runs = 0;
   for (const auto& path : files) {
     INFO(path.filename().string());
-    auto file = vm::read_data_file(path);
-    REQUIRE(file);  // a file the runner cannot parse is a failure, not a skip
-    auto insns = vm::program_of(*file);
-    REQUIRE(insns);
-    REQUIRE(file->result);
-    auto program = vm::decode_program(*insns, path.filename().string());
-    REQUIRE(program);
-    auto interp = vm::Interpreter::create(*program, helpers);
+    // A file the runner cannot parse is a failure, not a skip.
+    const auto [file, program] = read_conformance_program(path);
+    REQUIRE(file.result);
+    auto interp = vm::Interpreter::create(program, helpers);
     REQUIRE(interp);
     bool all = true;
     // Blinding, and baseline instructions only (no BMI2 shifts), each against the default build.
@@ -36,24 +32,24 @@ TEST_CASE("every conformance program passes on the JIT", "[jit][conformance]") {
       jit::JitOptions jo;
       jo.blind_constants = blind;
       jo.baseline_isa_only = config == 2;
-      auto jp = jit::JitProgram::compile(*program, helpers, {}, jo);
+      auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
       REQUIRE(jp);
-      std::vector<std::uint8_t> buffer(std::max<std::size_t>(file->mem.size(), 1));
-      std::vector<std::uint8_t> initial = file->mem;
+      std::vector<std::uint8_t> buffer(std::max<std::size_t>(file.mem.size(), 1));
+      std::vector<std::uint8_t> initial = file.mem;
       initial.resize(buffer.size());
       for (int mode = 0; mode < 3; ++mode) {
         vm::ExecOptions opt;
         opt.checked = mode == 2;
         opt.budget_insns = mode == 1 ? 1'000'000 : 0;
-        buffer.resize(file->mem.size());  // the exact mem size, as r2 reports it
+        buffer.resize(file.mem.size());  // the exact mem size, as r2 reports it
         if (buffer.empty()) buffer.resize(0);
         initial.resize(buffer.size());
         const auto got = run_engine(*jp, buffer, initial, opt);
         ++runs;
         INFO("variant " << mode << " config " << config << ": " << got.describe());
         CHECK(got.ok);
-        CHECK(got.r0 == *file->result);
-        all = all && got.ok && got.r0 == *file->result;
+        CHECK(got.r0 == *file.result);
+        all = all && got.ok && got.r0 == *file.result;
         if (mode != 0) {
           const auto want = run_engine(*interp, buffer, initial, opt);
           CHECK(got == want);

@@ -39,8 +39,7 @@ void run_differential(std::uint64_t seed, int count, RandomProgramConfig cfg, bo
       continue;
     }
     ++t.programs;
-    std::vector<std::uint8_t> initial(cfg.buffer_bytes);
-    for (auto& b : initial) b = static_cast<std::uint8_t>(gen.rng()());
+    const auto initial = gen.next_input();
     auto interp = vm::Interpreter::create(*program, helpers);
     REQUIRE(interp);
     jit::JitOptions jo;

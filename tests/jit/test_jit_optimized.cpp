@@ -22,13 +22,6 @@ using namespace bpfvm::testing;
 
 namespace {
 
-jit::JitOptions optimizing(jit::opt::PassSet passes = {}) {
-  jit::JitOptions jo;
-  jo.optimize = true;
-  jo.passes = passes;
-  return jo;
-}
-
 /// The optimized IR of a program, as text (for failure messages).
 std::string ir_text(const vm::Program& program) {
   const auto values = wide_values(program);
@@ -54,30 +47,25 @@ TEST_CASE("every conformance program passes on the optimizing tier", "[jit][opt]
   int passed = 0, optimized = 0;
   for (const auto& path : files) {
     INFO(path.filename().string());
-    auto file = vm::read_data_file(path);
-    REQUIRE(file);
-    auto insns = vm::program_of(*file);
-    REQUIRE(insns);
-    REQUIRE(file->result);
-    auto program = vm::decode_program(*insns, path.filename().string());
-    REQUIRE(program);
-    auto interp = vm::Interpreter::create(*program, helpers);
+    const auto [file, program] = read_conformance_program(path);
+    REQUIRE(file.result);
+    auto interp = vm::Interpreter::create(program, helpers);
     REQUIRE(interp);
     bool all = true, on_tier = true;
     for (const auto& passes : configs) {
-      auto jp = jit::JitProgram::compile(*program, helpers, {}, optimizing(passes));
+      auto jp = jit::JitProgram::compile(program, helpers, {}, optimizing(passes));
       REQUIRE(jp);
       on_tier = on_tier && jp->tier(jit::Variant::Fast) == jit::Tier::Optimized;
-      std::vector<std::uint8_t> buffer(file->mem.size());
-      const auto got = run_engine(*jp, buffer, file->mem, {}, /*compare_insns=*/false);
+      std::vector<std::uint8_t> buffer(file.mem.size());
+      const auto got = run_engine(*jp, buffer, file.mem, {}, /*compare_insns=*/false);
       vm::ExecOptions checked;
       checked.checked = true;
-      const auto want = run_engine(*interp, buffer, file->mem, checked, /*compare_insns=*/false);
-      INFO(got.describe() << " vs interpreter " << want.describe() << "\n" << ir_text(*program));
+      const auto want = run_engine(*interp, buffer, file.mem, checked, /*compare_insns=*/false);
+      INFO(got.describe() << " vs interpreter " << want.describe() << "\n" << ir_text(program));
       CHECK(got.ok);
-      CHECK(got.r0 == *file->result);
+      CHECK(got.r0 == *file.result);
       CHECK(got == want);
-      all = all && got.ok && got.r0 == *file->result && got == want;
+      all = all && got.ok && got.r0 == *file.result && got == want;
     }
     passed += all;
     optimized += on_tier;
@@ -101,8 +89,7 @@ TEST_CASE("the optimizing tier equals the interpreter on random programs", "[jit
     for (int i = 0; i < 1500; ++i) {
       auto program = vm::decode_program(gen.next(), "random");
       if (!program) continue;
-      std::vector<std::uint8_t> initial(cfg.buffer_bytes);
-      for (auto& b : initial) b = static_cast<std::uint8_t>(gen.rng()());
+      const auto initial = gen.next_input();
       auto interp = vm::Interpreter::create(*program, helpers);
       REQUIRE(interp);
       vm::ExecOptions checked;
@@ -149,15 +136,12 @@ TEST_CASE("the optimizing tier spills under register pressure and keeps values a
     else text += "mov %r1, %r9\nmov %r2, %r8\nmov %r3, %r7\ncall 1\n";
     text += "mul %r0, 31\nadd %r0, %r6\nxor %r0, %r7\nsub %r0, %r8\nadd %r0, %r9\nexit\n";
   }
-  auto insns = vm::assemble(text);
   INFO(text);
-  REQUIRE(insns);
-  auto program = vm::decode_program(*insns, "pressure");
-  REQUIRE(program);
+  const auto program = assemble_program(text, "pressure");
   std::vector<std::uint8_t> initial(32);
   for (std::size_t i = 0; i < initial.size(); ++i) initial[i] = static_cast<std::uint8_t>(37 * i + 11);
-  INFO(ir_text(*program));
-  check_tier_equals_interpreter(*program, initial);
+  INFO(ir_text(program));
+  check_tier_equals_interpreter(program, initial);
 }
 
 // Calls nested past isa::kMaxCallFrames on a path no run takes: the tier refuses the program (it
@@ -170,17 +154,11 @@ std::string refused_by_the_tier() {
 
 TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reason", "[jit][opt][tiering]") {
   const auto helpers = test_helpers();
-  auto assemble = [](const char* text) {
-    auto insns = vm::assemble(text);
-    REQUIRE(insns);
-    auto program = vm::decode_program(*insns, "tiering");
-    REQUIRE(program);
-    return *program;
-  };
   // A loop with a helper call: r0 = sum of test_mix(i, ...) bits over 10 rounds.
-  const auto loop = assemble(
+  const auto loop = assemble_program(
       "mov %r6, 0\nmov %r7, 10\nL1:\nmov %r1, %r7\nmov %r2, 3\ncall 1\nadd %r6, %r0\nsub %r7, 1\n"
-      "jne %r7, 0, L1\nmov %r0, %r6\nexit\n");
+      "jne %r7, 0, L1\nmov %r0, %r6\nexit\n",
+      "tiering");
   auto jp = jit::JitProgram::compile(loop, helpers);
   REQUIRE(jp);
   CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Baseline);
@@ -194,7 +172,7 @@ TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reas
   CHECK(before.ok);
 
   // A program the tier refuses: compile falls back, optimize() names the reason, runs still work.
-  const auto deep = assemble(refused_by_the_tier().c_str());
+  const auto deep = assemble_program(refused_by_the_tier(), "tiering");
   auto fallback = jit::JitProgram::compile(deep, helpers, {}, optimizing());
   REQUIRE(fallback);
   CHECK(fallback->tier(jit::Variant::Fast) == jit::Tier::Baseline);
@@ -209,14 +187,7 @@ TEST_CASE("tiering: baseline at once, optimized on request, fallback with a reas
 
 TEST_CASE("listings show the optimizing tier's code when it is what runs", "[jit][opt][listing]") {
   const auto helpers = test_helpers();
-  auto assemble = [](const char* text) {
-    auto insns = vm::assemble(text);
-    REQUIRE(insns);
-    auto program = vm::decode_program(*insns, "listing");
-    REQUIRE(program);
-    return *program;
-  };
-  const auto loop = assemble("mov %r0, 0\nmov %r2, 10\nL1:\nadd %r0, %r2\nsub %r2, 1\njgt %r2, 0, L1\nexit\n");
+  const auto loop = assemble_program("mov %r0, 0\nmov %r2, 10\nL1:\nadd %r0, %r2\nsub %r2, 1\njgt %r2, 0, L1\nexit\n", "listing");
   auto has = [](const std::string& text, const char* what) { return text.find(what) != std::string::npos; };
 
   auto jp = jit::JitProgram::compile(loop, helpers);
@@ -246,7 +217,7 @@ TEST_CASE("listings show the optimizing tier's code when it is what runs", "[jit
   auto direct = jit::disassemble_native(loop, helpers, {}, optimizing());
   REQUIRE(direct);
   CHECK(direct->starts_with("tier: optimized"));
-  const auto deep = assemble(refused_by_the_tier().c_str());
+  const auto deep = assemble_program(refused_by_the_tier(), "listing");
   auto refused = jit::disassemble_native(deep, helpers, {}, optimizing());
   REQUIRE(refused);
   CHECK(refused->starts_with("tier: baseline ("));

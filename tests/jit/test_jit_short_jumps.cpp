@@ -98,14 +98,9 @@ TEST_CASE("native size bounds hold on every conformance program", "[jit][short-j
   BoundTally t;
   for (const auto& path : files) {
     INFO(path.filename().string());
-    auto file = vm::read_data_file(path);
-    REQUIRE(file);
-    auto insns = vm::program_of(*file);
-    REQUIRE(insns);
-    auto program = vm::decode_program(*insns, path.filename().string());
-    REQUIRE(program);
+    const auto program = read_conformance_program(path).program;
     for (bool blind : {false, true})
-      for (bool baseline : {false, true}) check_bounds(*program, helpers, blind, baseline, t);
+      for (bool baseline : {false, true}) check_bounds(program, helpers, blind, baseline, t);
   }
   std::printf("size bounds: %d instructions, %d violations, tightest slack %u bytes\n", t.instructions,
               t.violations, t.tightest_slack);

@@ -65,10 +65,8 @@ std::uint64_t same_everywhere(const vm::Program& program, const vm::HelperRegist
   for (bool fold : {true, false})
     for (bool zero_stack : {true, false}) {
       std::memcpy(buf.data(), input.data(), input.size());
-      jit::JitOptions jo;
-      jo.optimize = true;
+      auto jo = optimizing({.fold_addresses = fold});
       jo.zero_stack = zero_stack;
-      jo.passes.fold_addresses = fold;
       jo.facts.pointers_stay_in_frame = true;
       auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
       REQUIRE(jp);

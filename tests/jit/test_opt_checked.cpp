@@ -18,14 +18,6 @@ using namespace bpfvm::testing;
 
 namespace {
 
-jit::JitOptions optimizing_checked(jit::opt::PassSet passes = {}) {
-  jit::JitOptions jo;
-  jo.optimize = true;
-  jo.checked = true;
-  jo.passes = passes;
-  return jo;
-}
-
 /// A memory fault's message names the host address; the tier's frames are not the interpreter's.
 Outcome without_address(Outcome o) {
   o.reason = std::regex_replace(o.reason, std::regex("0x[0-9a-f]+"), "ADDR");
@@ -60,36 +52,31 @@ TEST_CASE("conformance on the optimizing tier's checked and counted builds", "[j
   Compared c;
   for (const auto& path : files) {
     INFO(path.filename().string());
-    auto file = vm::read_data_file(path);
-    REQUIRE(file);
-    auto insns = vm::program_of(*file);
-    REQUIRE(insns);
-    auto program = vm::decode_program(*insns, path.filename().string());
-    REQUIRE(program);
-    auto interp = vm::Interpreter::create(*program, helpers);
+    const auto [file, program] = read_conformance_program(path);
+    auto interp = vm::Interpreter::create(program, helpers);
     REQUIRE(interp);
-    std::vector<std::uint8_t> buffer(file->mem.size());
+    std::vector<std::uint8_t> buffer(file.mem.size());
     vm::ExecOptions checked;
     checked.checked = true;
-    const auto want = run_engine(*interp, buffer, file->mem, checked);
+    const auto want = run_engine(*interp, buffer, file.mem, checked);
     REQUIRE(want.ok);
     for (const auto& passes : configs) {
-      auto jp = jit::JitProgram::compile(*program, helpers, {}, optimizing_checked(passes));
+      auto jp = jit::JitProgram::compile(program, helpers, {}, optimizing(passes, /*checked=*/true));
       REQUIRE(jp);
       const bool on_tier = jp->tier(jit::Variant::Checked) == jit::Tier::Optimized;
       if (&passes == &configs[0]) optimized_checked += on_tier;
-      compare("checked", want, run_engine(*jp, buffer, file->mem, checked), *program, c);
+      compare("checked", want, run_engine(*jp, buffer, file.mem, checked), program, c);
       // Every budget short of the run's count: the same error at the same pc, the same memory.
       for (std::uint64_t budget : {std::uint64_t{1}, want.insns / 2, want.insns - 1}) {
         if (budget == 0 || budget >= want.insns) continue;
         vm::ExecOptions short_budget = checked;
         short_budget.budget_insns = budget;
-        compare("checked, budget", run_engine(*interp, buffer, file->mem, short_budget),
-                run_engine(*jp, buffer, file->mem, short_budget), *program, c);
+        compare("checked, budget", run_engine(*interp, buffer, file.mem, short_budget),
+                run_engine(*jp, buffer, file.mem, short_budget), program, c);
       }
     }
     // The counted build (unchecked memory, exact budget), built on request.
-    auto jp = jit::JitProgram::compile(*program, helpers, {}, {});
+    auto jp = jit::JitProgram::compile(program, helpers, {}, {});
     REQUIRE(jp);
     if (jp->optimize(jit::Variant::Counted)) {
       ++optimized_counted;
@@ -101,8 +88,8 @@ TEST_CASE("conformance on the optimizing tier's checked and counted builds", "[j
       counted.budget_insns = budget;
       vm::ExecOptions reference = counted;
       reference.checked = true;  // zeroes the stack as the counted build does
-      compare("counted", run_engine(*interp, buffer, file->mem, reference), run_engine(*jp, buffer, file->mem, counted),
-              *program, c);
+      compare("counted", run_engine(*interp, buffer, file.mem, reference), run_engine(*jp, buffer, file.mem, counted),
+              program, c);
     }
   }
   std::printf("optimizing tier, checked/counted conformance: %d runs compared, %d mismatches; %d checked and %d "
@@ -126,11 +113,10 @@ TEST_CASE("the optimizing tier's checked build equals the checked interpreter on
     for (int i = 0; i < 1500; ++i) {
       auto program = vm::decode_program(gen.next(), "random");
       if (!program) continue;
-      std::vector<std::uint8_t> initial(cfg.buffer_bytes);
-      for (auto& b : initial) b = static_cast<std::uint8_t>(gen.rng()());
+      const auto initial = gen.next_input();
       auto interp = vm::Interpreter::create(*program, helpers);
       REQUIRE(interp);
-      auto jp = jit::JitProgram::compile(*program, helpers, {}, optimizing_checked());
+      auto jp = jit::JitProgram::compile(*program, helpers, {}, optimizing({}, /*checked=*/true));
       if (!jp) FAIL(jp.error().message());
       optimized += jp->tier(jit::Variant::Checked) == jit::Tier::Optimized;
       vm::ExecOptions checked;
@@ -164,7 +150,7 @@ TEST_CASE("checked builds keep the checks the IR does not prove", "[jit][opt][ch
     REQUIRE(interp);
     buffer.assign(input.size(), 0);
     const auto want = run_engine(*interp, buffer, input, checked);
-    auto jp = jit::JitProgram::compile(program, helpers, {}, optimizing_checked());
+    auto jp = jit::JitProgram::compile(program, helpers, {}, optimizing({}, /*checked=*/true));
     REQUIRE(jp);
     REQUIRE(jp->tier(jit::Variant::Checked) == jit::Tier::Optimized);
     const auto got = run_engine(*jp, buffer, input, checked);

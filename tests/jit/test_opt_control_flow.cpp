@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 
@@ -34,16 +35,26 @@ std::uint64_t same_everywhere(const vm::Program& program, const std::vector<std:
   std::vector<std::uint8_t> buffer;
   const auto want = checked_interpreter_outcome(program, helpers, input, buffer);
   for (bool select : {true, false}) {
-    jit::JitOptions jo;
-    jo.optimize = true;
-    jo.passes.select = select;
-    auto jp = jit::JitProgram::compile(program, helpers, {}, jo);
+    auto jp = jit::JitProgram::compile(program, helpers, {}, optimizing({.select = select}));
     REQUIRE(jp);
     CHECK(jp->tier(jit::Variant::Fast) == jit::Tier::Optimized);
     INFO("select " << select);
     CHECK(run_engine(*jp, buffer, input, {}, false) == want);
   }
   return want.r0;
+}
+
+/// Input words a and b (two_u64) and the r0 every engine must return for them.
+struct Expected {
+  std::uint64_t a, b, r0;
+};
+
+/// same_everywhere on each input, requiring its r0.
+void check_results(const vm::Program& program, std::initializer_list<Expected> runs) {
+  for (const auto& run : runs) {
+    INFO("input " << run.a << ", " << run.b);
+    CHECK(same_everywhere(program, two_u64(run.a, run.b)) == run.r0);
+  }
 }
 
 /// The program's optimized function after register allocation on `registers` registers (none
@@ -118,6 +129,28 @@ int forwarded_to(const jit::opt::Function& fn, const std::vector<jit::opt::Block
   return n;
 }
 
+/// Bit counting (r2 &= r2 - 1, the count in r0, at most 5 steps): the loop stops once the count
+/// before the step, r3, passes 3. `before_latch` ends the body (it sets r3 for the next trip) ahead of
+/// the latch's `jne`; `after_loop` runs when the loop ends at the latch, before `out`.
+vm::Program bit_count_loop(const std::string& before_latch, const std::string& after_loop) {
+  return assemble_program(
+      "ldxdw %r2, [%r1]\n"
+      "mov %r0, 0\n"
+      "mov %r3, 0\n"
+      "jeq %r2, 0, out\n"
+      "loop:\n"
+      "add %r0, 1\n"
+      "jgt %r3, 3, out\n"
+      "mov %r4, %r2\n"
+      "sub %r4, 1\n"
+      "and %r2, %r4\n" +
+      before_latch +
+      "jne %r2, 0, loop\n" +
+      after_loop +
+      "out:\n"
+      "exit\n");
+}
+
 }  // namespace
 
 TEST_CASE("select: a diamond on a 32-bit condition compares only the low halves", "[jit][opt][select]") {
@@ -142,10 +175,12 @@ TEST_CASE("select: a diamond on a 32-bit condition compares only the low halves"
   CHECK(count_of(ir, "= br") == 0);
   CHECK(count_of(ir_of(program, {.select = false}), "= select") == 0);
   // low 1 > high 0xffffffff is false (unsigned 32-bit); as 64-bit values the other way round.
-  CHECK(same_everywhere(program, two_u64(0xffffffff00000001, 0)) == (0xffffffffull ^ 5));
-  CHECK(same_everywhere(program, two_u64(0x0000000100000007, 0)) == 0x000000010000000aull);
-  CHECK(same_everywhere(program, two_u64(7, 0)) == 10);
-  CHECK(same_everywhere(program, two_u64(0x80000000ffffffff, 0)) == 0x8000000100000002ull);
+  check_results(program, {
+      {0xffffffff00000001, 0, 0xffffffffull ^ 5},
+      {0x0000000100000007, 0, 0x000000010000000aull},
+      {7, 0, 10},
+      {0x80000000ffffffff, 0, 0x8000000100000002ull},
+  });
 }
 
 TEST_CASE("select: triangles, several phis, signed and jset conditions", "[jit][opt][select]") {
@@ -219,9 +254,7 @@ TEST_CASE("layout: a loop that runs zero times, and one whose counter stays in i
       "ja head\n"
       "out:\n"
       "exit\n");
-  CHECK(same_everywhere(program, two_u64(0, 5)) == 0);
-  CHECK(same_everywhere(program, two_u64(1, 5)) == 5);
-  CHECK(same_everywhere(program, two_u64(4, 1)) == 1 + 3 + 9 + 27);
+  check_results(program, {{0, 5, 0}, {1, 5, 5}, {4, 1, 1 + 3 + 9 + 27}});
   CHECK(same_everywhere(program, two_u64(100, 7)) != 0);
 }
 
@@ -251,9 +284,7 @@ TEST_CASE("layout: a rotated loop's back edge forwards to its head, zero iterati
   INFO(jit::opt::to_text(fn));
   REQUIRE(body != 0);
   CHECK(forwarded_to(fn, alias, body) == 1);
-  CHECK(same_everywhere(program, two_u64(0, 5)) == 0);
-  CHECK(same_everywhere(program, two_u64(1, 5)) == 5);
-  CHECK(same_everywhere(program, two_u64(3, 1)) == 1 + 3 + 9);
+  check_results(program, {{0, 5, 0}, {1, 5, 5}, {3, 1, 1 + 3 + 9}});
 }
 
 TEST_CASE("layout: a counter read on a loop exit placed after the latch stays in one register",
@@ -285,10 +316,7 @@ TEST_CASE("layout: a counter read on a loop exit placed after the latch stays in
   INFO(jit::opt::to_text(fn));
   REQUIRE(head != 0);
   CHECK(forwarded_to(fn, jit::opt::forwarding_targets(fn, al), head) == 1);
-  CHECK(same_everywhere(program, two_u64(1, 0)) == 100);
-  CHECK(same_everywhere(program, two_u64(8, 0)) == 103);
-  CHECK(same_everywhere(program, two_u64(0, 0)) == 64);
-  CHECK(same_everywhere(program, two_u64(std::uint64_t{1} << 63, 0)) == 163);
+  check_results(program, {{1, 0, 100}, {8, 0, 103}, {0, 0, 64}, {std::uint64_t{1} << 63, 0, 163}});
 }
 
 TEST_CASE("select: a value a later compare reads keeps its branch", "[jit][opt][select]") {
@@ -424,21 +452,7 @@ TEST_CASE("layout: a latch's back-edge moves go above its compare", "[jit][opt][
   // check, as clang emits it: the back edge moves the new count into the old count's register. The move writes a
   // register the exit path does not read, so it goes before the latch's compare and the edge block
   // is forwarded (the latch: and, mov, test, jne head).
-  const auto program = assemble_program(
-      "ldxdw %r2, [%r1]\n"
-      "mov %r0, 0\n"
-      "mov %r3, 0\n"
-      "jeq %r2, 0, out\n"
-      "loop:\n"
-      "add %r0, 1\n"
-      "jgt %r3, 3, out\n"
-      "mov %r4, %r2\n"
-      "sub %r4, 1\n"
-      "and %r2, %r4\n"
-      "mov %r3, %r0\n"
-      "jne %r2, 0, loop\n"
-      "out:\n"
-      "exit\n");
+  const auto program = bit_count_loop("mov %r3, %r0\n", "");
   const auto allocation = allocated(program, 8);
   const auto& fn = allocation.fn;
   const auto& al = allocation.al;
@@ -455,38 +469,20 @@ TEST_CASE("layout: a latch's back-edge moves go above its compare", "[jit][opt][
   const auto latch_end = native_block_end(program, "pc 8: ", {.unroll_loops = false});  // 5 trips: the loop as written
   INFO(latch_end.last);
   CHECK(latch_end.to_loop_head);
-  CHECK(same_everywhere(program, two_u64(0, 0)) == 0);
-  CHECK(same_everywhere(program, two_u64(1, 0)) == 1);
-  CHECK(same_everywhere(program, two_u64(0xff, 0)) == 5);  // stopped by the bound on the old count
-  CHECK(same_everywhere(program, two_u64(0x8000000000000001ull, 0)) == 2);
+  check_results(program, {
+      {0, 0, 0},
+      {1, 0, 1},
+      {0xff, 0, 5},  // stopped by the bound on the old count
+      {0x8000000000000001ull, 0, 2},
+  });
   same_everywhere(program, two_u64(~std::uint64_t{0}, 0));
 }
 
 TEST_CASE("layout: back-edge moves stay below a latch whose exit reads the old value", "[jit][opt][select][layout]") {
   // As above, but the exit after the latch reads the old count, which lives in the register the
   // back edge moves the new count into: hoisting the move would clobber it.
-  const auto program = assemble_program(
-      "ldxdw %r2, [%r1]\n"
-      "mov %r0, 0\n"
-      "mov %r3, 0\n"
-      "jeq %r2, 0, out\n"
-      "loop:\n"
-      "add %r0, 1\n"
-      "jgt %r3, 3, out\n"
-      "mov %r4, %r2\n"
-      "sub %r4, 1\n"
-      "and %r2, %r4\n"
-      "mov %r5, %r3\n"
-      "mov %r3, %r0\n"
-      "jne %r2, 0, loop\n"
-      "mul %r5, 100\n"
-      "add %r0, %r5\n"
-      "out:\n"
-      "exit\n");
-  CHECK(same_everywhere(program, two_u64(3, 0)) == 102);
-  CHECK(same_everywhere(program, two_u64(1, 0)) == 1);
-  CHECK(same_everywhere(program, two_u64(0xf, 0)) == 4 + 300);
-  CHECK(same_everywhere(program, two_u64(0xff, 0)) == 5);
+  const auto program = bit_count_loop("mov %r5, %r3\nmov %r3, %r0\n", "mul %r5, 100\nadd %r0, %r5\n");
+  check_results(program, {{3, 0, 102}, {1, 0, 1}, {0xf, 0, 4 + 300}, {0xff, 0, 5}});
 }
 
 TEST_CASE("select: a clamp inside a loop becomes a select, a loop-carried count keeps its branch",

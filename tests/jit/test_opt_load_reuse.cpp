@@ -33,6 +33,24 @@ jit::opt::PassSet without_load_reuse() {
   return p;
 }
 
+jit::opt::PassSet without_cse() {
+  jit::opt::PassSet p;
+  p.cse = false;
+  return p;
+}
+
+/// r1's word 0 loaded before a 4-trip loop that adds it (reloaded each trip) to r0 and stores it
+/// plus 1 with `store` (r7 holds the value), then r0 plus the first load.
+vm::Program loop_storing_with(const std::string& store) {
+  return assemble_program(
+      "mov %r0, 0\nldxdw %r6, [%r1+0]\nmov %r8, 4\n"
+      "loop:\n"
+      "ldxdw %r7, [%r1+0]\nadd %r0, %r7\nadd %r7, 1\n" +
+      store +
+      "sub %r8, 1\njne %r8, 0, loop\n"
+      "add %r0, %r6\nexit\n");
+}
+
 /// The tier's runs (load reuse on and off, frames proved private as for a verified program) equal
 /// the checked interpreter's: r0 and the memory left.
 void run_against_interpreter(const vm::Program& program, std::initializer_list<std::uint64_t> words) {
@@ -52,9 +70,7 @@ TEST_CASE("gvn: phis of one join with the same operands merge", "[jit][opt][cse]
       "mov %r2, %r7\nmov %r3, %r7\n"
       "join:\n"
       "mov %r0, %r2\nmul %r0, %r3\nadd %r0, %r8\nexit\n");
-  jit::opt::PassSet no_cse;
-  no_cse.cse = false;
-  CHECK(live_count(program, no_cse, jit::opt::Op::Phi) == 2);
+  CHECK(live_count(program, without_cse(), jit::opt::Op::Phi) == 2);
   CHECK(live_count(program, {}, jit::opt::Op::Phi) == 1);
   for (std::uint64_t taken : {0ull, 1ull}) run_against_interpreter(program, {3, 0xffffffff00000005, taken});
 }
@@ -70,9 +86,7 @@ TEST_CASE("gvn: a phi whose operands are one value after numbering is that value
       "mov %r2, %r7\nxor %r2, %r6\n"
       "join:\n"
       "mov %r0, %r2\nmul %r0, %r8\nadd %r0, %r9\nexit\n");
-  jit::opt::PassSet no_cse;
-  no_cse.cse = false;
-  CHECK(live_count(program, no_cse, jit::opt::Op::Phi) == 1);
+  CHECK(live_count(program, without_cse(), jit::opt::Op::Phi) == 1);
   CHECK(live_count(program, {}, jit::opt::Op::Phi) == 0);
   CHECK(live_count(program, {}, jit::opt::Op::Alu) == 3);  // one xor, the mul, the add
   for (std::uint64_t taken : {0ull, 2ull}) run_against_interpreter(program, {0x1234, 0xff00ff00ff00ff00, taken});
@@ -133,20 +147,10 @@ TEST_CASE("load reuse: a load of what a store wrote takes the stored value", "[j
 TEST_CASE("load reuse: a store in a loop keeps the loop's load, a store elsewhere does not",
           "[jit][opt][cse][load_reuse]") {
   // The loop's load of [r1+0] is dominated by the entry's, but the store on the back edge changes it.
-  const auto storing = assemble_program(
-      "mov %r0, 0\nldxdw %r6, [%r1+0]\nmov %r8, 4\n"
-      "loop:\n"
-      "ldxdw %r7, [%r1+0]\nadd %r0, %r7\nadd %r7, 1\nstxdw [%r1+0], %r7\n"
-      "sub %r8, 1\njne %r8, 0, loop\n"
-      "add %r0, %r6\nexit\n");
+  const auto storing = loop_storing_with("stxdw [%r1+0], %r7\n");
   CHECK(live_count(storing, {}, jit::opt::Op::Load) == 2);
   run_against_interpreter(storing, {10});
-  const auto elsewhere = assemble_program(
-      "mov %r0, 0\nldxdw %r6, [%r1+0]\nmov %r8, 4\n"
-      "loop:\n"
-      "ldxdw %r7, [%r1+0]\nadd %r0, %r7\nadd %r7, 1\nstxdw [%r1+8], %r7\n"
-      "sub %r8, 1\njne %r8, 0, loop\n"
-      "add %r0, %r6\nexit\n");
+  const auto elsewhere = loop_storing_with("stxdw [%r1+8], %r7\n");
   CHECK(live_count(elsewhere, without_load_reuse(), jit::opt::Op::Load) == 2);
   CHECK(live_count(elsewhere, {}, jit::opt::Op::Load) == 1);
   run_against_interpreter(elsewhere, {10});

@@ -14,13 +14,20 @@ using namespace bpfvm::testing;
 
 namespace {
 
-/// The function after the passes, and how many slots promotion turned into values.
-std::string ir_of(const vm::Program& program, const vm::HelperRegistry& helpers, bool in_frame, std::uint32_t* promoted) {
+/// How many slots promotion turned into values, and the function after the passes.
+struct Promotion {
+  std::uint32_t promoted = 0;
+  std::string ir;
+};
+
+Promotion promote(const vm::Program& program, const vm::HelperRegistry& helpers, bool in_frame) {
   jit::opt::PassSet none{.fold_constants = false, .remove_zext = false, .dce = false, .promote_stack = false};
   auto fn = optimized_function(program, helpers, none);
-  *promoted = jit::opt::promote_stack_slots(fn, jit::opt::VerifierFacts{.pointers_stay_in_frame = in_frame});
+  Promotion p;
+  p.promoted = jit::opt::promote_stack_slots(fn, jit::opt::VerifierFacts{.pointers_stay_in_frame = in_frame});
   jit::opt::optimize(fn, {.promote_stack = false});
-  return jit::opt::to_text(fn);
+  p.ir = jit::opt::to_text(fn);
+  return p;
 }
 
 /// Runs the program on the optimizing tier (facts on and off, promotion on and off) and on the
@@ -30,8 +37,7 @@ std::uint64_t same_everywhere(const vm::Program& program, const vm::HelperRegist
   const auto want = checked_interpreter_outcome(program, helpers, input, buffer);
   for (bool in_frame : {false, true})
     for (bool promote : {true, false}) {
-      jit::JitOptions jo;
-      jo.optimize = true;
+      auto jo = optimizing();
       jo.zero_stack = true;  // unwritten slots read as zero, as in the checked interpreter
       jo.passes.promote_stack = promote;
       jo.facts.pointers_stay_in_frame = in_frame;
@@ -77,8 +83,7 @@ TEST_CASE("promotion: whole slots of every width become values", "[jit][opt][pro
       "ldxsb %r3, [%r10-32]\n"
       "xor %r0, %r3\n"
       "exit\n");
-  std::uint32_t promoted = 0;
-  const auto ir = ir_of(program, helpers, false, &promoted);
+  const auto [promoted, ir] = promote(program, helpers, false);
   INFO(ir);
   CHECK(promoted == 4);
   CHECK(count_of(ir, "= store") == 0);
@@ -100,9 +105,7 @@ TEST_CASE("promotion: a slot reached through a variable offset stays in memory",
       "stxdw [%r3+0], %r5\n"
       "ldxdw %r0, [%r10-8]\n"
       "exit\n");
-  std::uint32_t promoted = 0;
-  ir_of(program, helpers, true, &promoted);
-  CHECK(promoted == 0);
+  CHECK(promote(program, helpers, true).promoted == 0);
   CHECK(same_everywhere(program, helpers, u64_input(static_cast<std::uint64_t>(-8))) == 99);
 }
 
@@ -118,9 +121,7 @@ TEST_CASE("promotion: a stack pointer stored to memory or given to a helper keep
       "stdw [%r4+0], 5\n"
       "ldxdw %r0, [%r10-8]\n"
       "exit\n");
-  std::uint32_t promoted = 0;
-  ir_of(through_memory, helpers, true, &promoted);
-  CHECK(promoted == 0);
+  CHECK(promote(through_memory, helpers, true).promoted == 0);
   CHECK(same_everywhere(through_memory, helpers, u64_input(0)) == 5);
 
   const auto through_helper = assemble_program(
@@ -131,8 +132,7 @@ TEST_CASE("promotion: a stack pointer stored to memory or given to a helper keep
       "call 40\n"
       "ldxdw %r0, [%r10-8]\n"
       "exit\n");
-  ir_of(through_helper, helpers, true, &promoted);
-  CHECK(promoted == 0);
+  CHECK(promote(through_helper, helpers, true).promoted == 0);
   CHECK(same_everywhere(through_helper, helpers, u64_input(0)) == 42);
 }
 
@@ -154,9 +154,7 @@ TEST_CASE("promotion: partial overlaps and atomics keep the slots they touch in 
       "ldxdw %r6, [%r10-24]\n"
       "add %r0, %r6\n"
       "exit\n");
-  std::uint32_t promoted = 0;
-  ir_of(program, helpers, false, &promoted);
-  CHECK(promoted == 1);  // only [r10-24]
+  CHECK(promote(program, helpers, false).promoted == 1);  // only [r10-24]
   same_everywhere(program, helpers, u64_input(0x1122334455667788));
 }
 
@@ -184,8 +182,7 @@ TEST_CASE("promotion: frames of inlined calls", "[jit][opt][promote]") {
       "add %r3, %r2\n"
       "stxdw [%r1+0], %r3\n"
       "exit\n");
-  std::uint32_t promoted = 0;
-  const auto ir = ir_of(program, helpers, false, &promoted);
+  const auto [promoted, ir] = promote(program, helpers, false);
   INFO(ir);
   CHECK(promoted == 2);
   CHECK(count_of(ir, "= store") == 0);
