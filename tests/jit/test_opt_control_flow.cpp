@@ -639,6 +639,32 @@ std::uint64_t switch_loop_expected(const std::vector<std::uint32_t>& values) {
 
 }  // namespace
 
+TEST_CASE("layout: jumps that leave a loop stay near", "[jit][opt][layout]") {
+  // A byte scan of 32 bytes, unrolled by 4: each copy's zero test leaves the loop. With those exits
+  // short (rel8) bench/'s strlen ran 0.69x slower (366 vs 254 ns, the loop 65 bytes instead of 81:
+  // five branches in one 64-byte line); near, as before the tier sized its jumps, it ran as fast as
+  // before while switch_dispatch's tree (jumps inside the loop) kept its short jumps.
+  const auto program = assemble_program(
+      "mov %r0, 0\n"
+      "loop:\nmov %r2, %r1\nadd %r2, %r0\nldxb %r3, [%r2+0]\njeq %r3, 0, out\nadd %r0, 1\njne %r0, 32, loop\n"
+      "out:\nexit\n");
+  const auto listing = optimized_listing(program);
+  INFO(listing);
+  int near_exits = 0, short_exits = 0;
+  std::istringstream lines(listing);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("short je")) ++short_exits;
+    else if (line.starts_with("je") && line.find("; 0F84") != std::string::npos) ++near_exits;
+  }
+  CHECK(near_exits == 4);
+  CHECK(short_exits == 0);
+  for (int zero_at : {0, 1, 5, 31, 40}) {
+    std::vector<std::uint8_t> input(64, 7);
+    if (zero_at < 64) input[static_cast<std::size_t>(zero_at)] = 0;
+    CHECK(same_everywhere(program, input) == static_cast<std::uint64_t>(std::min(zero_at, 32)));
+  }
+}
+
 TEST_CASE("layout: a switch's compare tree jumps short where the targets are near", "[jit][opt][layout]") {
   // The tier emits every jump to a block near (rel32) first and then short (rel8) where the first
   // emission's offsets, plus the padding loop-head alignment may add, prove it reaches: as near
