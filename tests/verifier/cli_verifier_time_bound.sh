@@ -24,30 +24,23 @@ prog="$work/slow_compares.s"
   echo "ldxdw %r9, [%r10-8]"; echo "add %r9, 1"; echo "stxdw [%r10-8], %r9"; echo "jlt %r9, 100000, loop"; echo "exit"
 } >"$prog"
 
-out=$("$bpfvm" verify "$prog" --type socket --max-verifier-time-ms 500 2>&1)
-status=$?
-echo "$out"
-[ "$status" = 1 ] || fail "bpfvm verify exited $status, want 1 (refused)"
-[ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "the refusal is not one line"
-echo "$out" | grep -q "verification stopped: the verification time.*--max-verifier-time-ms.*bound of 500000 " ||
-  fail "the refusal does not name the time bound and its option"
-
-"$bpfvm" verify --help | grep -q -- "--max-verifier-time-ms MS .*default 30000" || fail "help names no default time bound"
-
-# One line naming the bound (50 ms) and its option, exit 1: "$@" is the command.
+# Refused with one line naming the bound BOUND_US and its option, exit 1: refused_in_time BOUND_US COMMAND...
 refused_in_time() {
+  bound_us=$1
+  shift
   out=$("$@" 2>&1)
   status=$?
   echo "$out"
   [ "$status" = 1 ] || fail "$2 exited $status, want 1 (refused)"
   [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "$2: the refusal is not one line"
-  echo "$out" | grep -q "verification stopped: the verification time.*--max-verifier-time-ms.*bound of 50000 " ||
+  echo "$out" | grep -q "verification stopped: the verification time.*--max-verifier-time-ms.*bound of $bound_us " ||
     fail "$2: the refusal does not name the time bound and its option"
 }
-refused_in_time "$bpfvm" bench "$prog" --type socket --engines interp,jit --repeat 1 --rounds 1 --max-verifier-time-ms 50
-refused_in_time "$bpfvm" fuzz "$prog" --type socket --runs 1 --artifacts "$work/artifacts" --max-verifier-time-ms 50
-for cmd in bench fuzz compare run; do
-  "$bpfvm" $cmd --help | grep -q -- "--max-verifier-time-ms MS .*default 30000" || fail "$cmd --help names no time bound"
+refused_in_time 500000 "$bpfvm" verify "$prog" --type socket --max-verifier-time-ms 500
+refused_in_time 50000 "$bpfvm" bench "$prog" --type socket --engines interp,jit --repeat 1 --rounds 1 --max-verifier-time-ms 50
+refused_in_time 50000 "$bpfvm" fuzz "$prog" --type socket --runs 1 --artifacts "$work/artifacts" --max-verifier-time-ms 50
+for cmd in verify run bench fuzz compare; do
+  "$bpfvm" $cmd --help | grep -q -- "--max-verifier-time-ms MS .*default 30000" || fail "$cmd --help names no default time bound"
 done
 
 # compare takes ELF objects only: the same program in LLVM's BPF assembly syntax, in a socket section.
@@ -67,7 +60,7 @@ if [ -n "$clang" ]; then
     echo '.section license,"aw",@progbits'; echo '.asciz "GPL"'
   } >"$elf_src"
   "$clang" -target bpf -c "$elf_src" -o "$work/slow_compares.o" || fail "clang could not assemble $elf_src"
-  refused_in_time "$bpfvm" compare "$work/slow_compares.o" --max-verifier-time-ms 50
+  refused_in_time 50000 "$bpfvm" compare "$work/slow_compares.o" --max-verifier-time-ms 50
 else
   echo "compare: skipped (no clang to assemble an ELF object)"
 fi
