@@ -309,6 +309,7 @@ bpfvm::Result<bpfvm::LoadOptions> load_options(const bpfvm_open_options* o) {
                             lo.inner_map_templates);
       !r)
     return std::move(r).error();
+  lo.verify_only = o->verify_only != 0;
   return lo;
 }
 }  // namespace
@@ -642,6 +643,8 @@ int test_run_output(const bpfvm::RunOutput& out, bpfvm_test_run* run, bpfvm_erro
   run->cpu_ns_per_run = out.cpu_ns_per_run;
   run->redirected = out.redirect_ifindex.has_value() ? 1 : 0;
   run->redirect_ifindex = out.redirect_ifindex.value_or(0);
+  run->has_cgroup_retval = out.cgroup_retval.has_value() ? 1 : 0;
+  run->cgroup_retval = out.cgroup_retval.value_or(0);
   const std::size_t data_capacity = run->data_size_out, ctx_capacity = run->ctx_size_out;
   const bool data_fit = copy_out(out.data_out, run->data_out, &run->data_size_out);
   const bool ctx_fit = copy_out(out.ctx_out, run->ctx_out, &run->ctx_size_out);

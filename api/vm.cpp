@@ -49,7 +49,8 @@ void Vm::add_kfunc(HostKfunc k) {
 void Vm::set_trace_sink(std::function<void(std::string_view)> sink) { impl_->runtime.trace_sink = std::move(sink); }
 
 void Vm::set_current_task(std::uint32_t tgid, std::uint32_t pid, std::uint32_t uid, std::uint32_t gid, std::string comm) {
-  impl_->runtime.task = helpers::TaskIdentity{tgid, pid, uid, gid, std::move(comm)};
+  // No cgroup for a task the embedder names: bpf_get_current_cgroup_id and the ancestors answer 0.
+  impl_->runtime.task = helpers::TaskIdentity{tgid, pid, uid, gid, std::move(comm), 0, 0, std::vector<std::uint64_t>{}};
 }
 
 namespace {

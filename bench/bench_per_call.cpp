@@ -16,6 +16,7 @@
 #include "bpfvm/bpfvm.h"
 #include "bpfvm/bpfvm.hpp"
 #include "bpfvm/fuzz.hpp"
+#include "helpers/runtime.hpp"
 
 namespace {
 
@@ -169,6 +170,51 @@ void BM_fuzz_harness(benchmark::State& state, const char* object, const char* pr
   state.counters["insns"] = static_cast<double>(h->program().bytecode().size() / 8);
 }
 
+// Creating a Vm, an embedder's cost per plugin instance: its helper table and helper runtime. It reads
+// nothing of the process (helpers/process_identity.hpp: the task, netns cookies and cgroup are read when
+// a helper first asks).
+void BM_vm_create(benchmark::State& state) {
+  for (auto _ : state) {
+    Vm vm;
+    benchmark::DoNotOptimize(&vm);
+  }
+}
+
+// A host-held run of a program calling bpf_get_current_cgroup_id `calls` times: the calling thread's
+// cgroup chain is read at the run's first call (/proc/thread-self/cgroup and a stat per level), then kept
+// for the run.
+void BM_cgroup_id_run(benchmark::State& state, int calls) {
+  std::string text;
+  for (int i = 0; i < calls; ++i) text += "call 80\n";
+  text += "exit\n";
+  Vm vm;
+  auto obj = vm.open_assembly(text, ProgramType::plain(64), "p");
+  if (!obj) return state.SkipWithError(obj.error().message().c_str());
+  auto prog = obj->load("p", ProgramOptions{.engine = Engine::Jit});
+  if (!prog) return state.SkipWithError(prog.error().message().c_str());
+  Runner runner = prog->runner();
+  for (auto _ : state) {
+    auto r = runner.run(kInput);
+    if (!r) return state.SkipWithError(r.error().reason.c_str());
+    benchmark::DoNotOptimize(*r);
+  }
+}
+
+// What a re-read of the calling thread's cgroup chain costs (helpers::ProcessIdentity::cgroup_ids, once
+// per kCgroupRereadNs per run state): the /proc read and one stat when the path is the one read before
+// (`same_path`), the /proc read and a stat per level when it is not.
+void BM_cgroup_chain_reread(benchmark::State& state, bool same_path) {
+  const helpers::ProcessIdentity process;
+  helpers::HelperRun run;
+  std::vector<std::uint64_t> scratch;
+  for (auto _ : state) {
+    run.cgroup_read_ns = 0;
+    if (!same_path) run.cgroup_path.clear();
+    benchmark::DoNotOptimize(process.cgroup_ids(&run, scratch).data());
+  }
+  state.counters["levels"] = static_cast<double>(run.cgroup_ids.size());
+}
+
 constexpr int kInterp = BPFVM_ENGINE_INTERPRETER, kJit = BPFVM_ENGINE_JIT;
 
 BENCHMARK_CAPTURE(BM_cpp_run_reused, plain_jit, false, Engine::Jit);
@@ -192,6 +238,11 @@ BENCHMARK_CAPTURE(BM_cpp_repeat_inside, xdp_jit, true, Engine::Jit)->UseManualTi
 BENCHMARK_CAPTURE(BM_c_test_run, xdp_jit, true, kJit);
 BENCHMARK_CAPTURE(BM_c_test_run, xdp_interpreter, true, kInterp);
 BENCHMARK_CAPTURE(BM_fuzz_harness, xdp_parse, "xdp_parse.bpf.o", "xdp_count");
+BENCHMARK(BM_vm_create);
+BENCHMARK_CAPTURE(BM_cgroup_id_run, one_call, 1);
+BENCHMARK_CAPTURE(BM_cgroup_id_run, four_calls, 4);
+BENCHMARK_CAPTURE(BM_cgroup_chain_reread, same_path, true);
+BENCHMARK_CAPTURE(BM_cgroup_chain_reread, new_path, false);
 
 }  // namespace
 

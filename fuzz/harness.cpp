@@ -195,6 +195,7 @@ Result<Harness> Harness::create(Object object, std::string_view program, const H
   po.budget_insns = options.budget_insns;
   po.coverage = true;
   po.verify = options.verify;
+  po.max_verifier_time_us = options.max_verifier_time_us;
   auto interp = object.load(program, po);
   if (!interp) return std::move(interp).error();
   auto graph = ProgramGraph::build(interp->bytecode());
@@ -206,6 +207,7 @@ Result<Harness> Harness::create(Object object, std::string_view program, const H
     jo.checked = true;
     jo.budget_insns = options.budget_insns;
     jo.verify = options.verify;
+    jo.max_verifier_time_us = options.max_verifier_time_us;
     auto jit = s->object.load(program, jo);
     if (jit) s->jit.emplace(std::move(*jit));
     else s->jit_note = "JIT not compared: " + jit.error().message();

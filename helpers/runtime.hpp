@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "bpfvm/result.hpp"
+#include "helpers/process_identity.hpp"
 
 struct bpf_sock;  // <linux/bpf.h>
 
@@ -20,33 +22,6 @@ class Map;
 }
 
 namespace bpfvm::helpers {
-
-/// The task the helpers report as "current" (bpf_get_current_pid_tgid, _uid_gid, _comm).
-/// Defaults to the host process (getpid/gettid/getuid/getgid, /proc/self/comm).
-struct TaskIdentity {
-  std::uint32_t tgid = 0;  // user-space "pid"
-  std::uint32_t pid = 0;   // kernel pid = thread id
-  std::uint32_t uid = 0;
-  std::uint32_t gid = 0;
-  std::string comm;        // at most 15 bytes are reported (TASK_COMM_LEN = 16)
-  /// The task's pid namespace as stat(/proc/self/ns/pid) names it (bpf_get_ns_current_pid_tgid
-  /// answers only for this dev and inode); tgid and pid are in that namespace.
-  std::uint64_t pidns_dev = 0;
-  std::uint64_t pidns_ino = 0;
-  /// The task's cgroup v2 and its ancestors, root first (bpf_get_current_cgroup_id is the last,
-  /// bpf_get_current_ancestor_cgroup_id(level) the one at that level): the inode numbers of the
-  /// directories on the cgroup2 mount from its root down to /proc/self/cgroup's path, which are the
-  /// kernel's cgroup ids. Without a cgroup2 mount: {1}, the root cgroup every task is in then. Inside
-  /// a cgroup namespace the levels count from the namespace's root, where the kernel's count from the
-  /// real root.
-  std::vector<std::uint64_t> cgroup_ids;
-
-  static TaskIdentity of_this_process();
-};
-
-/// The cgroup v2 directory this process runs in: the cgroup2 mount plus /proc/self/cgroup's "0::" path;
-/// "" without a cgroup2 mount.
-std::string cgroup2_dir_of_this_process();
 
 /// Clocks in nanoseconds. Defaults read CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_MONOTONIC_COARSE,
 /// CLOCK_TAI; tests replace them for determinism.
@@ -61,24 +36,21 @@ struct Clocks {
   static Clocks host();
 };
 
-/// Network namespace cookies (bpf_get_netns_cookie; 0 = unknown: the call stops the run "not supported
-/// yet"). Defaults: this process's namespace by SO_NETNS_COOKIE, and init_net's when that is init_net.
-struct NetnsCookies {
-  std::uint64_t own = 0;   ///< every socket and packet of a run lives here
-  std::uint64_t init = 0;  ///< init_net (the helper's NULL argument)
-
-  static NetnsCookies of_this_process();
-};
-
 class TimerQueue;
 class TimerCallbackHost;
 
 /// Per-VM helper state, shared by every run (each helper entry's `user` points here).
 /// Configure it before the first run; runs only read it (sinks must be thread-safe if runs are).
 struct HelperRuntime {
-  TaskIdentity task = TaskIdentity::of_this_process();
+  /// The task the helpers report as current (Vm::set_current_task); nullopt: this process's.
+  std::optional<TaskIdentity> task;
   Clocks clocks = Clocks::host();
-  NetnsCookies netns_cookies = NetnsCookies::of_this_process();
+  /// bpf_get_netns_cookie's cookies; nullopt: this process's.
+  std::optional<NetnsCookies> netns_cookies;
+  /// This process's identity: read at the first helper call that asks for it, not at VM creation.
+  ProcessIdentity process;
+  const TaskIdentity& current_task() const { return task ? *task : process.task(); }
+  const NetnsCookies& current_netns_cookies() const { return netns_cookies ? *netns_cookies : process.netns_cookies(); }
   /// bpf_trace_printk output, one formatted message per call (the kernel's trace_pipe line body).
   /// Unset: messages are dropped (the call still returns the formatted length).
   std::function<void(std::string_view message)> trace_sink;
@@ -169,6 +141,12 @@ struct HelperRun {
   /// `cgroup_retval_field` points at it.
   std::int32_t cgroup_retval = 0;
   void* cgroup_retval_field = nullptr;
+  /// The calling thread's cgroup v2 ids as a cgroup helper last read them (ProcessIdentity::cgroup_ids),
+  /// the "0::" path they were read for and when (CLOCK_MONOTONIC_COARSE; 0: not yet). Kept from run to
+  /// run (a thread's RunState, a Runner), re-read once older than ProcessIdentity::kCgroupRereadNs.
+  std::vector<std::uint64_t> cgroup_ids;
+  std::string cgroup_path;
+  std::uint64_t cgroup_read_ns = 0;
 };
 
 }  // namespace bpfvm::helpers

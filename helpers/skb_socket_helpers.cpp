@@ -6,13 +6,11 @@
 // number is the cgroup id). bpf_get_netns_cookie is netns_cookie_helpers.cpp's, for every context.
 #include <linux/bpf.h>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
 #include <climits>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,63 +76,27 @@ std::uint64_t skb_cgroup_classid(std::uint64_t ctx, std::uint64_t, std::uint64_t
   return 0;
 }
 
-// The calling thread's cgroup v2 directory as its path components ("0::/a/b" -> {a, b}) and the
-// cgroup2 mount, or false when /proc does not say.
-bool own_cgroup(std::vector<std::string>& parts, std::string& mount) {
-  std::ifstream mounts("/proc/self/mounts");
-  std::string dev, dir, type, rest;
-  while (mounts >> dev >> dir >> type && std::getline(mounts, rest))
-    if (type == "cgroup2") {
-      mount = dir;
-      break;
-    }
-  std::ifstream self("/proc/thread-self/cgroup");
-  std::string line;
-  while (std::getline(self, line)) {
-    if (!line.starts_with("0::/")) continue;
-    parts.clear();
-    for (std::size_t at = 4; at < line.size();) {
-      const std::size_t slash = std::min(line.find('/', at), line.size());
-      if (slash > at) parts.push_back(line.substr(at, slash - at));
-      at = slash + 1;
-    }
-    return true;
-  }
-  return false;
-}
-
-// The id (cgroupfs inode number) of the thread's cgroup's ancestor at `level` (0 = the root); 0 when
-// the cgroup is shallower than level; -1 when it cannot be read.
-std::int64_t cgroup_ancestor_id(std::int64_t level) {
-  constexpr std::int64_t kRootCgroupId = 1;
-  std::vector<std::string> parts;
-  std::string path;
-  if (!own_cgroup(parts, path)) return -1;
-  if (level < 0 || level > static_cast<std::int64_t>(parts.size())) return 0;
-  if (level == 0) return kRootCgroupId;
-  if (path.empty()) return -1;
-  for (std::int64_t i = 0; i < level; ++i) path += "/" + parts[static_cast<std::size_t>(i)];
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_ino) : -1;
-}
-
-std::uint64_t cgroup_id_answer(vm::RunContext* run, std::uint64_t ctx, std::int64_t level, const char* helper) {
+// The id of the socket's (the calling thread's) cgroup v2 ancestor at `level` (0 = the root; the
+// cgroup itself when `level` is nullopt): 0 for a negative level or one below the cgroup; the run stops
+// "not supported yet" when the cgroup is unknown (process_identity.hpp).
+std::uint64_t cgroup_id_answer(vm::RunContext* run, std::uint64_t ctx, std::optional<std::int32_t> level,
+                               const char* helper) {
   SkbCtx* skb = skb_of(run, ctx);
   if (skb == nullptr) return 0;
   const bpf_sock* sk = test_run_socket(run, *skb, helper);
   if (run->faulted() || sk == nullptr || !is_full_socket(*sk)) return 0;
-  const std::int64_t id = cgroup_ancestor_id(level);
-  if (id < 0) return fault(run, std::string(helper) + " is not supported yet: this process's cgroup v2 directory is unknown");
-  return static_cast<std::uint64_t>(id);
+  std::vector<std::uint64_t> scratch;
+  const auto& ids = runtime_of(run).process.cgroup_ids(run_state(run), scratch);
+  if (ids.empty())
+    return fault(run, std::string(helper) + " is not supported yet: this process's cgroup v2 directory is unknown");
+  if (!level) return ids.back();
+  return *level < 0 || static_cast<std::size_t>(*level) >= ids.size() ? 0 : ids[static_cast<std::size_t>(*level)];
 }
 
 // bpf_skb_cgroup_id(skb): the id of the socket's cgroup v2 (the calling thread's), 0 without a full socket.
 std::uint64_t skb_cgroup_id(std::uint64_t ctx, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                             vm::RunContext* run) {
-  std::vector<std::string> parts;
-  std::string mount;
-  const auto depth = own_cgroup(parts, mount) ? static_cast<std::int64_t>(parts.size()) : -1;
-  return cgroup_id_answer(run, ctx, depth, "bpf_skb_cgroup_id");
+  return cgroup_id_answer(run, ctx, std::nullopt, "bpf_skb_cgroup_id");
 }
 
 // bpf_skb_ancestor_cgroup_id(skb, ancestor_level): the id of that cgroup's ancestor at the int level

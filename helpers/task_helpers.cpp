@@ -1,14 +1,9 @@
 // Current-task helpers: pid/tgid, uid/gid, comm, cgroup ids.
 #include <linux/bpf.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -16,67 +11,6 @@
 #include "maps/cgroup_array_map.hpp"
 
 namespace bpfvm::helpers {
-
-std::string cgroup2_dir_of_this_process() {
-  // The usual mount points first (unified, hybrid): reading /proc/self/mounts costs tens of us.
-  constexpr long kCgroup2SuperMagic = 0x63677270;  // linux/magic.h CGROUP2_SUPER_MAGIC
-  std::string root;
-  for (const char* usual : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
-    struct statfs fs {};
-    if (statfs(usual, &fs) == 0 && static_cast<long>(fs.f_type) == kCgroup2SuperMagic) {
-      root = usual;
-      break;
-    }
-  }
-  std::ifstream mounts;
-  if (root.empty()) mounts.open("/proc/self/mounts");
-  std::string dev, dir, type, rest;
-  while (root.empty() && mounts >> dev >> dir >> type && std::getline(mounts, rest))
-    if (type == "cgroup2") root = dir;
-  std::ifstream self("/proc/self/cgroup");
-  std::string line;
-  while (!root.empty() && std::getline(self, line))
-    if (line.starts_with("0::")) return root + (line.size() > 4 ? line.substr(3) : "");
-  return {};
-}
-
-namespace {
-
-// The ids of this process's cgroup v2 and its ancestors, root first (TaskIdentity::cgroup_ids): its
-// directory's inode, then each parent's on the same file system, up to the cgroup2 mount's root.
-std::vector<std::uint64_t> cgroup_chain_of_this_process() {
-  std::string dir = cgroup2_dir_of_this_process();
-  struct stat st {};
-  if (dir.empty() || stat(dir.c_str(), &st) != 0) return {1};
-  const dev_t cgroup_fs = st.st_dev;
-  std::vector<std::uint64_t> ids{st.st_ino};
-  for (auto slash = dir.find_last_of('/'); slash != std::string::npos && slash != 0; slash = dir.find_last_of('/')) {
-    dir.resize(slash);
-    if (stat(dir.c_str(), &st) != 0 || st.st_dev != cgroup_fs) break;
-    ids.push_back(st.st_ino);
-  }
-  std::reverse(ids.begin(), ids.end());
-  return ids;
-}
-
-}  // namespace
-
-TaskIdentity TaskIdentity::of_this_process() {
-  TaskIdentity t;
-  t.tgid = static_cast<std::uint32_t>(getpid());
-  t.pid = static_cast<std::uint32_t>(syscall(SYS_gettid));
-  t.uid = static_cast<std::uint32_t>(getuid());
-  t.gid = static_cast<std::uint32_t>(getgid());
-  std::ifstream f("/proc/self/comm");
-  std::getline(f, t.comm);
-  struct stat ns {};
-  if (stat("/proc/self/ns/pid", &ns) == 0) {
-    t.pidns_dev = ns.st_dev;
-    t.pidns_ino = ns.st_ino;
-  }
-  t.cgroup_ids = cgroup_chain_of_this_process();
-  return t;
-}
 
 namespace detail {
 namespace {
@@ -88,13 +22,13 @@ constexpr std::size_t kTaskCommLen = 16;
 
 std::uint64_t get_current_pid_tgid(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                                    vm::RunContext* run) {
-  const auto& t = runtime_of(run).task;
+  const auto& t = runtime_of(run).current_task();
   return (std::uint64_t{t.tgid} << 32) | t.pid;
 }
 
 std::uint64_t get_current_uid_gid(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                                   vm::RunContext* run) {
-  const auto& t = runtime_of(run).task;
+  const auto& t = runtime_of(run).current_task();
   return (std::uint64_t{t.gid} << 32) | t.uid;
 }
 
@@ -103,17 +37,31 @@ std::uint64_t get_current_comm(std::uint64_t buf, std::uint64_t size, std::uint6
                                vm::RunContext* run) {
   if (size == 0) return fault(run, "size must be > 0");
   if (!guest_ok(run, buf, size, true, "bpf_get_current_comm buf")) return 0;
-  const auto& comm = runtime_of(run).task.comm;
+  const auto& comm = runtime_of(run).current_task().comm;
   const std::size_t n = std::min({comm.size(), kTaskCommLen - 1, static_cast<std::size_t>(size - 1)});
   std::memset(ptr(buf), 0, size);
   std::memcpy(ptr(buf), comm.data(), n);
   return 0;
 }
 
+// The current task's cgroup chain, root first (TaskIdentity::cgroup_ids): the embedder's, else the
+// calling thread's as this run read it; unknown (no cgroup2 mount): {1}, the root cgroup every task is
+// in then.
+const std::vector<std::uint64_t>& current_cgroup_ids(vm::RunContext* run, std::vector<std::uint64_t>& scratch) {
+  static constexpr std::uint64_t kRootCgroupId = 1;
+  const auto& set = runtime_of(run).current_task().cgroup_ids;
+  if (set) return *set;
+  const auto& ids = runtime_of(run).process.cgroup_ids(run_state(run), scratch);
+  if (!ids.empty()) return ids;
+  scratch.assign(1, kRootCgroupId);
+  return scratch;
+}
+
 // bpf_get_current_cgroup_id: the id of the task's cgroup v2.
 std::uint64_t get_current_cgroup_id(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                                     vm::RunContext* run) {
-  const auto& ids = runtime_of(run).task.cgroup_ids;
+  std::vector<std::uint64_t> scratch;
+  const auto& ids = current_cgroup_ids(run, scratch);
   return ids.empty() ? 0 : ids.back();
 }
 
@@ -121,7 +69,8 @@ std::uint64_t get_current_cgroup_id(std::uint64_t, std::uint64_t, std::uint64_t,
 // negative level or one below the task's cgroup (cgroup_ancestor's NULL).
 std::uint64_t get_current_ancestor_cgroup_id(std::uint64_t level, std::uint64_t, std::uint64_t, std::uint64_t,
                                              std::uint64_t, vm::RunContext* run) {
-  const auto& ids = runtime_of(run).task.cgroup_ids;
+  std::vector<std::uint64_t> scratch;
+  const auto& ids = current_cgroup_ids(run, scratch);
   const auto l = static_cast<std::int32_t>(level);
   return l < 0 || static_cast<std::size_t>(l) >= ids.size() ? 0 : ids[static_cast<std::size_t>(l)];
 }
@@ -132,7 +81,7 @@ std::uint64_t get_current_ancestor_cgroup_id(std::uint64_t level, std::uint64_t,
 std::uint64_t get_ns_current_pid_tgid(std::uint64_t dev, std::uint64_t ino, std::uint64_t nsdata, std::uint64_t size,
                                       std::uint64_t, vm::RunContext* run) {
   if (!guest_ok(run, nsdata, size, true, "bpf_get_ns_current_pid_tgid nsdata")) return 0;
-  const auto& t = runtime_of(run).task;
+  const auto& t = runtime_of(run).current_task();
   if (size != sizeof(bpf_pidns_info) || dev > 0xffffffffu || dev != t.pidns_dev || ino != t.pidns_ino ||
       t.pidns_ino == 0) {
     std::memset(ptr(nsdata), 0, size);

@@ -1,4 +1,4 @@
-// Time, randomness and CPU helpers; also the host defaults of Clocks and TaskIdentity.
+// Time, randomness and CPU helpers; also the host defaults of Clocks.
 #include <linux/bpf.h>
 #include <time.h>
 

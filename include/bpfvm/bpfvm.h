@@ -160,6 +160,10 @@ typedef struct bpfvm_open_options {
    *  it fail to load, naming it. */
   const char *const *inner_map_templates;
   size_t inner_map_template_pairs; /**< number of pairs */
+  /** Nonzero: open to verify only (C++ LoadOptions::verify_only), as `bpfvm verify` does: each map is
+   *  checked as creating it would be but allocates nothing, so the map memory cap (C++ VmOptions) does not
+   *  apply; the object has no maps, bpfvm_object_load verifies and prepares no engine, and runs refuse. */
+  int verify_only;
 } bpfvm_open_options;
 
 /** Opens an ELF object from memory (the bytes are copied). `name` (may be NULL: "obj") prefixes
@@ -284,6 +288,13 @@ typedef struct bpfvm_test_run {
   /* out */
   double cpu_ns_per_run; /**< mean CPU time of the calling thread per repetition (leaves out preemption,
                               as the kernel's test-run duration does); 0 when ns_per_run is */
+  /** cgroup hooks (cgroup_sock, cgroup_device, cgroup_sock_addr, cgroup_sysctl, cgroup_sockopt):
+   *  has_cgroup_retval is nonzero and cgroup_retval is what the hook gives the syscall, as
+   *  bpf_prog_run_array_cg leaves its retval (C++ RunOutput::cgroup_retval): what bpf_set_retval set
+   *  (getsockopt: the context's retval), or -EPERM when the program returned 0 and that was not an
+   *  error; 0: the syscall goes on. Other types: both 0. */
+  int has_cgroup_retval;
+  int32_t cgroup_retval;
 } bpfvm_test_run;
 
 /** Runs the program as BPF_PROG_TEST_RUN does. Outputs go to the caller's data_out / ctx_out:

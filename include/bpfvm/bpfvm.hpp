@@ -685,7 +685,10 @@ class Vm {
   void add_kfunc(HostKfunc kfunc);
   /// Where bpf_trace_printk / bpf_snprintf-based tracing goes (default: dropped).
   void set_trace_sink(std::function<void(std::string_view)> sink);
-  /// The task bpf_get_current_pid_tgid / uid_gid / comm report (default: this process).
+  /// The task bpf_get_current_pid_tgid / uid_gid / comm report (default: this process, read at the
+  /// first such helper call, not when the Vm is made). A task set here has no cgroup:
+  /// bpf_get_current_cgroup_id and its ancestors answer 0 (default: the calling thread's cgroup v2,
+  /// re-read at most every 10 ms, so a move to another cgroup shows within that).
   void set_current_task(std::uint32_t tgid, std::uint32_t pid, std::uint32_t uid, std::uint32_t gid, std::string comm);
 
   /// bpf_timer: replaces the clock of CLOCK_MONOTONIC, CLOCK_BOOTTIME and CLOCK_REALTIME timers (and

@@ -58,6 +58,9 @@ struct HarnessOptions {
   std::uint64_t budget_insns = 1'000'000;
   /// Verify the program first (as the kernel would). Off only to fuzz what the verifier refuses.
   bool verify = true;
+  /// Bound on each verification's wall time (ProgramOptions::max_verifier_time_us; 0 = none): a program
+  /// whose verification takes longer fails create() with the verifier's one-line refusal.
+  std::uint64_t max_verifier_time_us = 0;
   /// Run the JIT (checked, same budget) on the first input and every input that reaches new edges,
   /// and compare.
   bool compare_jit = true;

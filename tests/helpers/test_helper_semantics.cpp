@@ -316,15 +316,16 @@ TEST_CASE("catalog helpers: the kernel's answer in userspace, outputs zeroed, or
 
 TEST_CASE("bpf_get_ns_current_pid_tgid answers for the task's own pid namespace only") {
   HelperCall h;
-  h.runtime.task.pid = 7;
-  h.runtime.task.tgid = 5;
-  REQUIRE(h.runtime.task.pidns_ino != 0);
+  h.runtime.task = bpfvm::helpers::TaskIdentity::of_this_process();
+  h.runtime.task->pid = 7;
+  h.runtime.task->tgid = 5;
+  REQUIRE(h.runtime.task->pidns_ino != 0);
   bpf_pidns_info info{1, 1};
-  CHECK(h(BPF_FUNC_get_ns_current_pid_tgid, h.runtime.task.pidns_dev, h.runtime.task.pidns_ino, addr(&info),
+  CHECK(h(BPF_FUNC_get_ns_current_pid_tgid, h.runtime.task->pidns_dev, h.runtime.task->pidns_ino, addr(&info),
           sizeof info) == 0);
   CHECK(info.pid == 7);
   CHECK(info.tgid == 5);
-  CHECK(h(BPF_FUNC_get_ns_current_pid_tgid, h.runtime.task.pidns_dev, h.runtime.task.pidns_ino + 1, addr(&info),
+  CHECK(h(BPF_FUNC_get_ns_current_pid_tgid, h.runtime.task->pidns_dev, h.runtime.task->pidns_ino + 1, addr(&info),
           sizeof info) == -EINVAL);
   CHECK(info.pid == 0);
 }

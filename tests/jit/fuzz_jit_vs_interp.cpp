@@ -98,6 +98,9 @@ void compare_optimized_verified(const vm::Program& program, const vm::HelperRegi
   vo.program_type = verifier::program_types::plain(static_cast<std::uint32_t>(buffer.size()));
   vo.permissive_constant_operands = true;  // RFC 9669 defines div/mod by 0 and oversized shifts
   vo.max_processed_insns = 100'000;
+  // A hostile input may make verification slow (state compares, not insns): stop it well before
+  // libFuzzer's -timeout would call it a hang.
+  vo.max_time_us = 1'000'000;
   auto verified = verifier::verify(program, vo);
   if (!verified) return;
   auto interp = vm::Interpreter::create(verified->program(), helpers);

@@ -390,7 +390,7 @@ static void test_elf(const char *xdp_path, const char *globals_path) {
   CHECK(bpfvm_vm_open_elf(vm, NULL, 10, "junk", NULL, &obj, &err) == BPFVM_EINVALID_ARGUMENT);
   CHECK(bpfvm_vm_open_elf(NULL, junk, sizeof junk, "junk", NULL, &obj, &err) == BPFVM_EINVALID_ARGUMENT);
   CHECK(bpfvm_vm_open_elf(vm, junk, sizeof junk, "junk", NULL, NULL, &err) == BPFVM_EINVALID_ARGUMENT);
-  bpfvm_open_options bad_options = {NULL, 5, NULL, 0, NULL, 0};
+  bpfvm_open_options bad_options = {NULL, 5, NULL, 0, NULL, 0, 0};
   CHECK(bpfvm_vm_open_elf_file(vm, xdp_path, &bad_options, &obj, &err) == BPFVM_EINVALID_ARGUMENT);
   bad_options.target_btf_size = 0;
   bad_options.kconfig_pairs = 1;
@@ -405,7 +405,7 @@ static void test_elf(const char *xdp_path, const char *globals_path) {
   CHECK(elf != NULL);
   if (!elf) return;
   const char *kconfig[] = {"CONFIG_HZ", "250"};
-  bpfvm_open_options options = {NULL, 0, kconfig, 1, NULL, 0};
+  bpfvm_open_options options = {NULL, 0, kconfig, 1, NULL, 0, 0};
   CHECK_OK(bpfvm_vm_open_elf(vm, elf, size, NULL, &options, &obj, &err));
   free(elf);
 
@@ -518,6 +518,64 @@ static void test_elf(const char *xdp_path, const char *globals_path) {
   bpfvm_vm_destroy(vm);
 }
 
+/* verify_only: the object is verified with no map memory (no maps, runs refused); a cgroup hook's
+ * test run reports the retval bpf_set_retval left, or -EPERM when the program denied. */
+static void test_verify_only_and_cgroup_retval(const char *globals_path) {
+  bpfvm_error err;
+  bpfvm_vm *vm = NULL;
+  bpfvm_object *obj = NULL;
+  bpfvm_program *prog = NULL;
+  CHECK_OK(bpfvm_vm_create(1, &vm, &err));
+  bpfvm_open_options verify = {NULL, 0, NULL, 0, NULL, 0, 1};
+  CHECK_OK(bpfvm_vm_open_elf_file(vm, globals_path, &verify, &obj, &err));
+  size_t maps = 99;
+  CHECK_OK(bpfvm_object_map_count(obj, &maps, &err));
+  CHECK(maps == 0);
+  CHECK_OK(bpfvm_object_load(obj, "xdp_main", NULL, &prog, &err));
+  unsigned char packet[64] = {0};
+  bpfvm_test_run run;
+  memset(&run, 0, sizeof run);
+  run.data_in = packet;
+  run.data_size_in = sizeof packet;
+  CHECK(bpfvm_program_test_run(prog, &run, &err) != BPFVM_OK);
+  CHECK(strstr(err.message, "verify_only") != NULL);
+  bpfvm_program_destroy(prog);
+  bpfvm_object_destroy(obj);
+
+  /* BPF_PROG_TYPE_CGROUP_SOCK (9): bpf_set_retval (187) then allow, deny, and an XDP run for contrast */
+  static const char *const programs[] = {"mov %r1, -13\ncall 187\nmov %r0, 1\nexit\n", "mov %r0, 0\nexit\n",
+                                         "mov %r0, 1\nexit\n"};
+  static const int want[] = {-13, -EPERM, 0};
+  for (int i = 0; i < 3; ++i) {
+    obj = NULL;
+    prog = NULL;
+    CHECK_OK(bpfvm_vm_open_assembly(vm, programs[i], 9, 0, "sock_create", &obj, &err));
+    CHECK_OK(bpfvm_object_load(obj, "sock_create", NULL, &prog, &err));
+    unsigned char sock[80] = {0};
+    memset(&run, 0, sizeof run);
+    run.ctx_in = sock;
+    run.ctx_size_in = sizeof sock;
+    run.cgroup_retval = 12345;
+    CHECK_OK(bpfvm_program_test_run(prog, &run, &err));
+    CHECK(run.has_cgroup_retval == 1 && run.cgroup_retval == want[i]);
+    bpfvm_program_destroy(prog);
+    bpfvm_object_destroy(obj);
+  }
+  obj = NULL;
+  prog = NULL;
+  CHECK_OK(bpfvm_vm_open_assembly(vm, "mov %r0, 2\nexit\n", 6 /* XDP */, 0, "xdp", &obj, &err));
+  CHECK_OK(bpfvm_object_load(obj, "xdp", NULL, &prog, &err));
+  memset(&run, 0, sizeof run);
+  run.data_in = packet;
+  run.data_size_in = sizeof packet;
+  run.has_cgroup_retval = 7;
+  CHECK_OK(bpfvm_program_test_run(prog, &run, &err));
+  CHECK(run.retval == 2 && run.has_cgroup_retval == 0 && run.cgroup_retval == 0);
+  bpfvm_program_destroy(prog);
+  bpfvm_object_destroy(obj);
+  bpfvm_vm_destroy(vm);
+}
+
 /* A hash map (maps.bpf.o's "flows"): insert, walk with next_key, delete, errnos as the kernel's. */
 static void test_hash_map(const char *maps_path) {
   bpfvm_error err;
@@ -603,7 +661,7 @@ static void test_fd_maps(const char *path) {
   CHECK_OK(bpfvm_vm_create(0, &vm, &err));
   bpfvm_object *obj = NULL;
   const char *templates[] = {"outer", "inner"};
-  bpfvm_open_options no_such_map = {NULL, 0, NULL, 0, templates, 1};
+  bpfvm_open_options no_such_map = {NULL, 0, NULL, 0, templates, 1, 0};
   CHECK(bpfvm_vm_open_elf_file(vm, path, &no_such_map, &obj, &err) == BPFVM_EINVALID_ARGUMENT);
   CHECK(obj == NULL && strstr(err.message, "no map 'outer'") != NULL);
   CHECK_OK(bpfvm_vm_open_elf_file(vm, path, NULL, &obj, &err));
@@ -662,6 +720,7 @@ int main(int argc, char **argv) {
   test_errors_and_vm();
   test_bytecode_and_load();
   test_elf(argv[1], argv[2]);
+  test_verify_only_and_cgroup_retval(argv[2]);
   test_hash_map(argv[3]);
   test_fd_maps(argv[4]);
   if (failures) {

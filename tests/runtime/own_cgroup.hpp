@@ -2,6 +2,9 @@
 // their cgroup programs and helpers (bpf_skb_under_cgroup, sock_ops) are tried on.
 #pragma once
 
+#include <unistd.h>
+
+#include <fstream>
 #include <string>
 
 #include "helpers/runtime.hpp"
@@ -12,5 +15,12 @@ namespace bpfvm::testing {
 /// mount), or "" when there is none (a chroot or container without /sys/fs/cgroup: a test needing it
 /// calls skip_case, tests/kernel/skipped_cases.hpp).
 inline std::string own_cgroup2_dir() { return helpers::cgroup2_dir_of_this_process(); }
+
+/// Moves this process (every thread) into the cgroup v2 directory `dir`; false when the kernel refuses.
+inline bool move_to_cgroup(const std::string& dir) {
+  std::ofstream procs(dir + "/cgroup.procs");
+  procs << ::getpid() << std::flush;
+  return procs.good();
+}
 
 }  // namespace bpfvm::testing

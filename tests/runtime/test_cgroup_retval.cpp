@@ -36,12 +36,6 @@ struct Seen {
   bool operator==(const Seen&) const = default;
 };
 
-bool move_to_cgroup(const std::string& dir) {
-  std::ofstream procs(dir + "/cgroup.procs");
-  procs << ::getpid() << std::flush;
-  return procs.good();
-}
-
 // The .bss map's value (the program's only global, `seen`).
 const loader::MapSpec* bss_spec(const KernelObject& k, std::string& name) {
   for (const auto& spec : k.map_specs())

@@ -617,12 +617,6 @@ TEST_CASE("sk_msg data helpers against the kernel's sendmsg path", "[runtime][sk
   std::printf("sk_msg kernel differential: %d messages compared\n", compared);
 }
 
-bool move_to_cgroup(const std::string& dir) {
-  std::ofstream procs(dir + "/cgroup.procs");
-  procs << ::getpid() << std::flush;
-  return procs.good();
-}
-
 // The kernel runs sock_ops programs on the TCP sockets of a cgroup (BPF_CGROUP_SOCK_OPS): this process
 // moves into a child cgroup with sockmap_ops' sock_ops_add attached, listens, connects and accepts over
 // loopback, and moves back. Every op that ran left the answers of bpf_sock_map_update and

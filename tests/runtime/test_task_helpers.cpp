@@ -12,17 +12,22 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>  // mkdir
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "bpfvm/bpfvm.hpp"
 #include "tests/kernel/kernel_oracle.hpp"
+#include "tests/kernel/skipped_cases.hpp"
 #include "tests/runtime/kernel_object.hpp"
+#include "tests/runtime/own_cgroup.hpp"
 
 namespace bpfvm::testing {
 namespace {
@@ -165,6 +170,64 @@ TEST_CASE("bpf_get_current_cgroup_id and _ancestor_cgroup_id: this process's cgr
     REQUIRE(program.has_value());
     CHECK(bpfvm_run(*program, Bytes(sizeof(CgroupArgs), 0xee)) == want);
   }
+}
+
+// The process moves to a child cgroup after its Vm and Runners were made and had run: their next runs
+// (once helpers::ProcessIdentity::kCgroupRereadNs has passed) report the child's chain, as the kernel
+// reports at each call. Before, the chain was read when the Vm was made and never again.
+TEST_CASE("bpf_get_current_cgroup_id follows a move to another cgroup after the Vm was made, as the kernel") {
+  std::string log;
+  auto kernel = KernelObject::load_file(kObject, &log);
+  INFO(log << (kernel ? std::string() : kernel.error().message()));
+  REQUIRE(kernel.has_value());
+  const std::string own = own_cgroup2_dir();
+  if (own.empty()) return skip_case("cgroup move: no cgroup v2 mount to make a child cgroup in");
+  const Bytes ctx(sizeof(CgroupArgs), 0xee);
+  Vm vm;
+  auto object = vm.open_elf_file(kObject);
+  REQUIRE(object.has_value());
+  std::vector<Program> programs;
+  std::vector<Runner> runners;
+  for (const Engine engine : kEngines) {
+    auto program = object->load("cgroup_ids", ProgramOptions{.engine = engine});
+    INFO((program ? std::string() : program.error().message()));
+    REQUIRE(program.has_value());
+    programs.push_back(std::move(*program));
+    runners.push_back(programs.back().runner());
+  }
+  const auto run_all = [&] {
+    std::vector<Bytes> answers;
+    for (Runner& runner : runners) {
+      auto ran = runner.run(RunInput{.ctx = ctx});
+      INFO((ran ? std::string() : ran.error().message()));
+      REQUIRE(ran.has_value());
+      answers.push_back(runner.output().ctx_out);
+    }
+    return answers;
+  };
+  const Bytes before = kernel_run(*kernel->program("cgroup_ids"), ctx);
+  CHECK(run_all() == std::vector<Bytes>(runners.size(), before));
+
+  const std::string child = own + "/bpfvm_task_cgroup_" + std::to_string(::getpid());
+  REQUIRE((::mkdir(child.c_str(), 0755) == 0 || errno == EEXIST));
+  const bool moved = move_to_cgroup(child);
+  std::this_thread::sleep_for(std::chrono::nanoseconds(2 * helpers::ProcessIdentity::kCgroupRereadNs));
+  const Bytes after = moved ? kernel_run(*kernel->program("cgroup_ids"), ctx) : Bytes{};
+  const std::vector<Bytes> ours = moved ? run_all() : std::vector<Bytes>{};
+  // A Vm made after the move reads the same.
+  Vm fresh;
+  auto fresh_object = fresh.open_elf_file(kObject);
+  REQUIRE(fresh_object.has_value());
+  auto fresh_program = fresh_object->load("cgroup_ids");
+  REQUIRE(fresh_program.has_value());
+  const Bytes fresh_answer = bpfvm_run(*fresh_program, ctx);
+  CHECK(move_to_cgroup(own));
+  ::rmdir(child.c_str());
+  REQUIRE(moved);
+  const auto ids = from_bytes<CgroupArgs>(after);
+  CHECK(ids.id != from_bytes<CgroupArgs>(before).id);
+  CHECK(ours == std::vector<Bytes>(runners.size(), after));
+  CHECK(fresh_answer == after);
 }
 
 struct SignalArgs {

@@ -20,6 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   opts.program_type = verifier::program_types::plain(mem_size);
   opts.helpers = &helpers;
   opts.max_processed_insns = 100'000;
+  // A hostile input may make verification slow (state compares, not insns): stop it well before
+  // libFuzzer's -timeout would call it a hang.
+  opts.max_time_us = 1'000'000;
   auto verified = verifier::verify(*program, opts);
   if (!verified) return 0;
   if (auto fault = verifier::test::run_accepted(*verified, helpers, mem_size, size)) {

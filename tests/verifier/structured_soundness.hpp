@@ -395,6 +395,9 @@ inline std::optional<std::string> structured_case(std::span<const std::uint8_t> 
   opts.helpers = &helpers;
   opts.maps = suite_maps();
   opts.max_processed_insns = 100'000;
+  // A hostile input may make verification slow (state compares, not insns): stop it well before
+  // libFuzzer's -timeout (fuzz_verifier_structured) would call it a hang.
+  opts.max_time_us = 1'000'000;
   auto verified = verify(*program, opts);
   if (!verified) {
     if (refusal) *refusal = verified.error().message();

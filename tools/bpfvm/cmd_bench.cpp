@@ -55,7 +55,7 @@ constexpr const char* kTimingNote =
     "per-repetition harness). Ratios are taken within each round, then the median over rounds.";
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "bpfvm bench: %s\n\n%s", message.c_str(), kBenchUsage);
+  std::fprintf(stderr, "bpfvm bench: %s\n\n%s%s", message.c_str(), kBenchUsage, kVerifierTimeUsage);
   return kExitUsage;
 }
 
@@ -248,16 +248,18 @@ int cmd_bench(Args args) {
   std::uint64_t repeat = 10000, rounds = 5;
   std::string opt_passes_off;
   bool json = false;
+  std::uint64_t max_verifier_time_us = cli_program_options().max_verifier_time_us;
   while (!r.done() && r.error().empty()) {
     if (r.flag("--help") || r.flag("-h")) {
       std::fputs(kBenchUsage, stdout);
+      std::fputs(kVerifierTimeUsage, stdout);
       return kExitOk;
     }
     if (r.option("--prog", prog) || r.option("--mem", mem_hex) || r.option("--packet", packet_file) ||
         r.option("--ctx", ctx_file) || r.option("--engines", engines_text) || r.option("--report", report_path) ||
         r.option("--type", input_options.type) || r.option("--btf", input_options.btf_path) ||
         r.option("--opt-passes-off", opt_passes_off) || r.count("--repeat", repeat) ||
-        r.count("--rounds", rounds) || r.positional(path))
+        r.count("--rounds", rounds) || verifier_time_option(r, max_verifier_time_us) || r.positional(path))
       continue;
     if (r.option("--kconfig", kconfig)) {
       if (!add_kconfig(input_options, kconfig)) return usage_error("--kconfig takes KEY=VALUE, not '" + kconfig + "'");
@@ -334,7 +336,8 @@ int cmd_bench(Args args) {
         engine = std::make_unique<KernelBenchEngine>(std::move(*k));
       }
     } else {
-      ProgramOptions po;
+      ProgramOptions po = cli_program_options();
+      po.max_verifier_time_us = max_verifier_time_us;
       po.engine = engine_name.starts_with("jit-opt")  ? bpfvm::Engine::JitOptimized
                   : engine_name.starts_with("jit") ? bpfvm::Engine::Jit
                                                    : bpfvm::Engine::Interpreter;

@@ -18,6 +18,7 @@ namespace {
 
 constexpr const char* kCompareUsage =
     "usage: bpfvm compare FILE.o [--prog NAME] [--btf FILE] [--kconfig K=V] [--engine jit|jit-opt]\n"
+    "                    [--max-verifier-time-ms MS]\n"
     "  For each eBPF instruction: the native code bpfvm's JIT emits (left) beside the code the kernel's\n"
     "  JIT emitted for it (right; BPF_PROG_LOAD with one BTF line-info record per instruction, read back\n"
     "  with BPF_OBJ_GET_INFO_BY_FD and disassembled with binutils' objdump), then a size summary.\n"
@@ -29,7 +30,7 @@ constexpr const char* kCompareUsage =
 constexpr std::size_t kLeftWidth = 46;
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "bpfvm compare: %s\n\n%s", message.c_str(), kCompareUsage);
+  std::fprintf(stderr, "bpfvm compare: %s\n\n%s%s", message.c_str(), kCompareUsage, kVerifierTimeUsage);
   return kExitUsage;
 }
 
@@ -67,13 +68,15 @@ int cmd_compare(Args args) {
   ArgReader r(args);
   std::string path, prog, kconfig, engine_name = "jit";
   InputOptions input_options;
+  ProgramOptions options = cli_program_options();
   while (!r.done() && r.error().empty()) {
     if (r.flag("--help") || r.flag("-h")) {
       std::fputs(kCompareUsage, stdout);
+      std::fputs(kVerifierTimeUsage, stdout);
       return kExitOk;
     }
     if (r.option("--prog", prog) || r.option("--btf", input_options.btf_path) || r.option("--engine", engine_name) ||
-        r.positional(path))
+        verifier_time_option(r, options.max_verifier_time_us) || r.positional(path))
       continue;
     if (r.option("--kconfig", kconfig)) {
       if (!add_kconfig(input_options, kconfig)) return usage_error("--kconfig takes KEY=VALUE, not '" + kconfig + "'");
@@ -95,8 +98,8 @@ int cmd_compare(Args args) {
   if (!input) return fail(input.error());
   auto name = pick_program(input->object, prog);
   if (!name) return fail(name.error());
-  auto program = input->object.load(
-      *name, ProgramOptions{.engine = engine_name == "jit-opt" ? Engine::JitOptimized : Engine::Jit});
+  options.engine = engine_name == "jit-opt" ? Engine::JitOptimized : Engine::Jit;
+  auto program = input->object.load(*name, options);
   if (!program) return fail(program.error());
   auto listing = program->native_listing();
   if (!listing) return fail(listing.error());

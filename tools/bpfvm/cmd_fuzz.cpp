@@ -40,7 +40,7 @@ constexpr const char* kFuzzUsage =
     "Exit status: 0 no findings, 1 findings or an error, 2 usage.\n";
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "bpfvm fuzz: %s\n\n%s", message.c_str(), kFuzzUsage);
+  std::fprintf(stderr, "bpfvm fuzz: %s\n\n%s%s", message.c_str(), kFuzzUsage, kVerifierTimeUsage);
   return kExitUsage;
 }
 
@@ -81,11 +81,13 @@ int cmd_fuzz(Args args) {
   std::string path, prog, corpus, artifacts = "fuzz-artifacts", coverage_path, time_text, property_text;
   InputOptions input_options;
   fuzz::HarnessOptions harness_options;
+  harness_options.max_verifier_time_us = cli_program_options().max_verifier_time_us;
   fuzz::FuzzOptions fuzz_options;
   std::uint64_t runs = 0, seed = 1, budget = harness_options.budget_insns, max_len = 0;
   while (!r.done() && r.error().empty()) {
     if (r.flag("--help") || r.flag("-h")) {
       std::fputs(kFuzzUsage, stdout);
+      std::fputs(kVerifierTimeUsage, stdout);
       return kExitOk;
     }
     if (r.option("--property", property_text)) {
@@ -98,7 +100,8 @@ int cmd_fuzz(Args args) {
     if (r.option("--prog", prog) || r.option("--corpus", corpus) || r.option("--artifacts", artifacts) ||
         r.option("--coverage-report", coverage_path) || r.option("--time", time_text) ||
         r.option("--type", input_options.type) || r.count("--runs", runs) || r.count("--seed", seed) ||
-        r.count("--budget", budget) || r.count("--max-len", max_len) || r.positional(path))
+        r.count("--budget", budget) || r.count("--max-len", max_len) ||
+        verifier_time_option(r, harness_options.max_verifier_time_us) || r.positional(path))
       continue;
     if (r.flag("--no-jit")) harness_options.compare_jit = false;
     else if (r.flag("--no-verify")) harness_options.verify = false;

@@ -84,6 +84,7 @@ int cmd_verify(Args args) {
   while (!r.done() && r.error().empty()) {
     if (r.flag("--help") || r.flag("-h")) {
       std::fputs(kVerifyUsage, stdout);
+      std::fputs(kVerifierTimeUsage, stdout);
       std::fputs(kLimitsUsage, stdout);
       return kExitOk;
     }

@@ -53,7 +53,7 @@ constexpr const char* kRunUsage =
     "resource limits:\n";
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "bpfvm run: %s\n\n%s%s", message.c_str(), kRunUsage, kLimitsUsage);
+  std::fprintf(stderr, "bpfvm run: %s\n\n%s%s%s", message.c_str(), kRunUsage, kVerifierTimeUsage, kLimitsUsage);
   return kExitUsage;
 }
 
@@ -71,6 +71,7 @@ int cmd_run(Args args) {
   while (!r.done() && r.error().empty()) {
     if (r.flag("--help") || r.flag("-h")) {
       std::fputs(kRunUsage, stdout);
+      std::fputs(kVerifierTimeUsage, stdout);
       std::fputs(kLimitsUsage, stdout);
       return kExitOk;
     }

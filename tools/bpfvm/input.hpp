@@ -23,13 +23,17 @@ struct InputOptions {
   bool verify_only = false;  // true (verify): maps checked, not allocated (LoadOptions::verify_only)
 };
 
-/// Usage lines of the resource-limit options (verify, run).
+/// Usage line of --max-verifier-time-ms, which every subcommand that verifies takes (verify, run, bench,
+/// compare, fuzz).
+inline constexpr const char* kVerifierTimeUsage =
+    "  --max-verifier-time-ms MS    cap on verification wall time (default 30000 = 30 s; 0 = none)\n";
+
+/// Usage lines of the other resource-limit options (verify, run: after kVerifierTimeUsage).
 inline constexpr const char* kLimitsUsage =
     "  --max-map-memory BYTES       cap on the memory an object's maps allocate (default 256 MiB; 0 = none;\n"
     "                               verify allocates none)\n"
     "  --max-verifier-memory BYTES  cap on the verifier's stored and queued states (default 1 GiB; 0 = none)\n"
     "  --max-verifier-states N      cap on the states the verifier stores (default none)\n"
-    "  --max-verifier-time-ms MS    cap on verification wall time (default 30000 = 30 s; 0 = none)\n"
     "  The kernel's limits always apply: 1,000,000 processed insns, 8,192 queued branches, 8 frames.\n";
 
 /// The CLI's verification wall-time bound when --max-verifier-time-ms does not set one. The kernel's
@@ -38,23 +42,30 @@ inline constexpr const char* kLimitsUsage =
 /// what 1M insns take here.
 inline constexpr std::uint64_t kDefaultVerifierTimeMs = 30'000;
 
-/// ProgramOptions with the CLI's default limits (kLimitsUsage), before the options change them.
+/// ProgramOptions with the CLI's default limits (kVerifierTimeUsage, kLimitsUsage), before the options change them.
 inline ProgramOptions cli_program_options() {
   ProgramOptions options;
   options.max_verifier_time_us = kDefaultVerifierTimeMs * 1000;
   return options;
 }
 
-/// Consumes one resource-limit option (kLimitsUsage) into the options; false when the next argument
+/// Consumes --max-verifier-time-ms MS into a bound in microseconds (ProgramOptions::max_verifier_time_us,
+/// fuzz::HarnessOptions::max_verifier_time_us); false when the next argument is not it. Errors (a value
+/// that is not a number) are left in `args`.
+template <class ArgReaderT>
+bool verifier_time_option(ArgReaderT& args, std::uint64_t& max_verifier_time_us) {
+  std::uint64_t ms = 0;
+  if (!args.count("--max-verifier-time-ms", ms)) return false;
+  max_verifier_time_us = ms > UINT64_MAX / 1000 ? UINT64_MAX : ms * 1000;
+  return true;
+}
+
+/// Consumes one resource-limit option (kVerifierTimeUsage, kLimitsUsage) into the options; false when the next argument
 /// is not one. Errors (a value that is not a number) are left in `args`.
 template <class ArgReaderT>
 bool limit_option(ArgReaderT& args, VmOptions& vm_options, ProgramOptions& options) {
-  std::uint64_t ms = 0;
-  if (args.count("--max-verifier-time-ms", ms)) {
-    options.max_verifier_time_us = ms > UINT64_MAX / 1000 ? UINT64_MAX : ms * 1000;
-    return true;
-  }
-  return args.count("--max-map-memory", vm_options.max_map_memory_bytes) ||
+  return verifier_time_option(args, options.max_verifier_time_us) ||
+         args.count("--max-map-memory", vm_options.max_map_memory_bytes) ||
          args.count("--max-verifier-memory", options.max_verifier_memory_bytes) ||
          args.count("--max-verifier-states", options.max_verifier_states);
 }
