@@ -419,6 +419,15 @@ TEST_CASE("xdp_redirect_map: devmap, devmap_hash, cpumap, xskmap redirects and d
   run_both_engines({"xdp_redirect_map", "redirect", add_redirect_targets});
 }
 
+// samples/bpf xdp_redirect_map_multi's xdp_devmap_prog: bpfvm ran it, the kernel's test run refuses it.
+TEST_CASE("xdp_redirect_map: a devmap program has no test run (EINVAL on both sides)", "[runtime][xdp]") {
+  Mismatches mm;
+  const auto stats = run_case({"xdp_redirect_map", "egress", {}}, kVariants[0], mm);
+  CHECK(mm.lines.empty());
+  CHECK(stats.packets > 0);
+  CHECK(stats.both_failed == stats.packets);
+}
+
 // Where the packet went, as RunOutput shows it (no kernel needed): the devmap entry's device, the
 // map and key, broadcast; an xskmap socket the host registered with Map::set_xsk.
 TEST_CASE("xdp_redirect_map: RunOutput names the redirect target", "[runtime][xdp]") {
