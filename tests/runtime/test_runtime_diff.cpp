@@ -471,6 +471,10 @@ TEST_CASE("xdp_rewrite: parse, swap, TTL with checksum, adjust_head/tail", "[run
   run_both_engines({"xdp_rewrite", "xdp_rewrite", {}});
 }
 
+TEST_CASE("csum_diff: bpf_csum_diff from-only, to-only and both, any size, seeded", "[runtime][xdp]") {
+  run_both_engines({"csum_diff", "csum_diff", {}});
+}
+
 TEST_CASE("sock_filter: LD_ABS, skb_load_bytes, hash map", "[runtime][socket]") {
   run_both_engines({"sock_filter", "sock_filter", {}});
 }
