@@ -582,6 +582,7 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
   if (const auto packet_type = p.packet_type) {
     helpers::TestRunOptions o;
     o.type = *packet_type;
+    o.expected_attach_type = p.type.expected_attach_type;
     o.data_in = input.data;  // copied into the frame before the run
     o.ctx_in = input.ctx;
     o.repeat = repeat;

@@ -69,7 +69,7 @@ Result<verifier::ProgramTypeInfo> verifier_type_of(const ProgramType& type) {
     case 2: return pt::kprobe();
     case 3: case 4: return pt::sched_cls();
     case 5: return pt::tracepoint();
-    case 6: return pt::xdp();
+    case 6: return pt::xdp(type.expected_attach_type);
     case 7: return pt::perf_event();
     case 8: {
       auto t = pt::cgroup_skb();

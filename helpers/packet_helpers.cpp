@@ -243,30 +243,37 @@ std::uint64_t l4_csum_replace(std::uint64_t ctx, std::uint64_t offset, std::uint
   return 0;
 }
 
-// bpf_csum_diff(from, from_size, to, to_size, seed): csum_partial over ~from words then to words,
-// seeded. Sizes must be multiples of 4 with from_size + to_size <= 512. The 32-bit result is the
-// x86-64 csum_partial value (64-bit accumulate, folded to 32 bits with end-around carry).
+// x86-64's csum_partial: the bytes as little-endian 64-bit words (a short tail zero-padded) added onto
+// the seed with end-around carry, then folded to 32 bits with end-around carry.
+std::uint32_t csum_partial(std::uint64_t addr, std::uint64_t size_bytes, std::uint32_t seed) {
+  std::uint64_t acc = seed;
+  for (std::uint64_t i = 0; i < size_bytes; i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, ptr(addr + i), std::min<std::uint64_t>(8, size_bytes - i));
+    acc += word;
+    acc += acc < word;
+  }
+  return csum_add(static_cast<std::uint32_t>(acc), static_cast<std::uint32_t>(acc >> 32));
+}
+
+// bpf_csum_diff(from, from_size, to, to_size, seed), as since Linux 6.13: csum_partial(to, seed) minus
+// csum_partial(from), to alone, or ~csum_partial(from, ~seed) alone, any sizes (the verifier bounds
+// them), folded to 16 bits (csum_from32to16, not complemented) so that every architecture answers alike.
 std::uint64_t csum_diff(std::uint64_t from, std::uint64_t from_size, std::uint64_t to, std::uint64_t to_size,
                         std::uint64_t seed, vm::RunContext* run) {
-  const std::uint64_t diff_size = from_size + to_size;
-  if (((from_size | to_size) & 3) || diff_size > 512 || diff_size < from_size) return ret(-EINVAL);
   if (!guest_ok(run, from, from_size, false, "bpf_csum_diff from") ||
       !guest_ok(run, to, to_size, false, "bpf_csum_diff to"))
     return 0;
-  std::uint64_t acc = static_cast<std::uint32_t>(seed);
-  for (std::uint64_t i = 0; i < from_size; i += 4) {
-    std::uint32_t w;
-    std::memcpy(&w, ptr(from + i), 4);
-    acc += ~w;
-  }
-  for (std::uint64_t i = 0; i < to_size; i += 4) {
-    std::uint32_t w;
-    std::memcpy(&w, ptr(to + i), 4);
-    acc += w;
-  }
-  acc = (acc & 0xffffffff) + (acc >> 32);
-  acc = (acc & 0xffffffff) + (acc >> 32);
-  return static_cast<std::uint32_t>(acc);
+  const auto from_bytes = static_cast<std::uint32_t>(from_size), to_bytes = static_cast<std::uint32_t>(to_size);
+  auto sum = static_cast<std::uint32_t>(seed);
+  if (from_bytes && to_bytes)
+    sum = csum_sub(csum_partial(to, to_bytes, sum), csum_partial(from, from_bytes, 0));
+  else if (to_bytes)
+    sum = csum_partial(to, to_bytes, sum);
+  else if (from_bytes)
+    sum = ~csum_partial(from, from_bytes, ~sum);
+  sum += (sum >> 16) | (sum << 16);
+  return sum >> 16;
 }
 
 // bpf_redirect(ifindex, flags): records the target; XDP_REDIRECT / TC_ACT_REDIRECT, or

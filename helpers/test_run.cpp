@@ -2,6 +2,7 @@
 // kernel input checks, output.
 #include "helpers/test_run.hpp"
 
+#include <linux/bpf.h>
 #include <linux/if_packet.h>
 #include <sys/socket.h>
 
@@ -11,6 +12,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "helpers/xdp_buffer.hpp"
 #include "vm/run_timer.hpp"
@@ -85,6 +87,11 @@ void finish_data(TestRunResult& out, const TestRunOptions& o, const std::uint8_t
 Result<void> run_xdp(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat, TestRunResult& out,
                      vm::RunContext& ctx) {
   const std::size_t max_data = kXdpFrameSize - kXdpHeadroom - kXdpSharedInfoBytes;
+  // bpf_prog_test_run_xdp: a program that runs on frames a devmap or cpumap hands on (its egress
+  // device or target CPU set by the map) has no test run.
+  if (o.expected_attach_type == BPF_XDP_DEVMAP || o.expected_attach_type == BPF_XDP_CPUMAP)
+    return einval("XDP programs for a devmap or cpumap (expected attach type " + std::to_string(o.expected_attach_type) +
+                  ") have no test run");
   if (o.data_in.size() < kEthHlen) return einval("XDP needs at least 14 bytes of data_in");
   if (o.data_in.size() > max_data)
     return make_error(Errc::Unsupported, "data_in above " + std::to_string(max_data) +

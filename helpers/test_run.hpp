@@ -25,6 +25,7 @@ struct TestRunOptions {
   bool checked = false;                         // checked mode for the engine and the helpers
   bool measure_time = true;                     // false: duration_ns stays 0 (no clock read per call)
   std::uint32_t cpu = 0;                        // bpf_get_smp_processor_id
+  std::uint32_t expected_attach_type = 0;       // BPF_PROG_LOAD's: XDP for a devmap/cpumap is refused (EINVAL)
   /// Called once on the run's HelperRun before the first repetition: where an embedder installs its
   /// pointer. (Engines install their own hooks — callbacks, tail calls — in RunContext.)
   std::function<void(HelperRun&, vm::RunContext&)> setup;

@@ -94,7 +94,7 @@ ProgramTypeInfo plain(std::uint32_t mem_size_bytes) {
   return t;
 }
 
-ProgramTypeInfo xdp() {
+ProgramTypeInfo xdp(std::uint32_t expected_attach_type) {
   ProgramTypeInfo t;
   t.helper_ids = helper_sets::kXdp;
   t.name = "xdp";
@@ -106,10 +106,12 @@ ProgramTypeInfo xdp() {
       pointer(0, CtxFieldKind::PacketData),  // data
       pointer(4, CtxFieldKind::PacketEnd),   // data_end
       pointer(8, CtxFieldKind::PacketMeta),  // data_meta
-      scalar(12, 4),                         // ingress_ifindex
-      scalar(16, 4),                         // rx_queue_index
-      scalar(20, 4),                         // egress_ifindex
+      whole(12, 4),                          // ingress_ifindex
+      whole(16, 4),                          // rx_queue_index
   };
+  // xdp_is_valid_access: only a devmap program knows the device it sends to; __is_valid_xdp_access
+  // takes every field as a whole u32 (no narrow loads).
+  if (expected_attach_type == BPF_XDP_DEVMAP) t.fields.push_back(whole(20, 4));  // egress_ifindex
   t.packet_writable = true;
   return t;
 }

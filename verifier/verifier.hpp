@@ -136,7 +136,8 @@ struct GlobalFunc {
 
 namespace program_types {
 ProgramTypeInfo plain(std::uint32_t mem_size_bytes);  // r1 = mem_size_bytes writable bytes, r2 = N
-ProgramTypeInfo xdp();                                // struct xdp_md
+// struct xdp_md; egress_ifindex only for BPF_XDP_DEVMAP programs (xdp_is_valid_access)
+ProgramTypeInfo xdp(std::uint32_t expected_attach_type = 0);
 ProgramTypeInfo socket_filter();                      // struct __sk_buff, no direct packet access; LD_ABS/LD_IND
 ProgramTypeInfo sched_cls();                          // tc: struct __sk_buff with data/data_end/data_meta; LD_ABS/LD_IND
 ProgramTypeInfo kprobe();                             // struct pt_regs (x86-64), read only

@@ -419,6 +419,15 @@ TEST_CASE("xdp_redirect_map: devmap, devmap_hash, cpumap, xskmap redirects and d
   run_both_engines({"xdp_redirect_map", "redirect", add_redirect_targets});
 }
 
+// samples/bpf xdp_redirect_map_multi's xdp_devmap_prog: bpfvm ran it, the kernel's test run refuses it.
+TEST_CASE("xdp_redirect_map: a devmap program has no test run (EINVAL on both sides)", "[runtime][xdp]") {
+  Mismatches mm;
+  const auto stats = run_case({"xdp_redirect_map", "egress", {}}, kVariants[0], mm);
+  CHECK(mm.lines.empty());
+  CHECK(stats.packets > 0);
+  CHECK(stats.both_failed == stats.packets);
+}
+
 // Where the packet went, as RunOutput shows it (no kernel needed): the devmap entry's device, the
 // map and key, broadcast; an xskmap socket the host registered with Map::set_xsk.
 TEST_CASE("xdp_redirect_map: RunOutput names the redirect target", "[runtime][xdp]") {
@@ -460,6 +469,10 @@ TEST_CASE("xdp_redirect_map: RunOutput names the redirect target", "[runtime][xd
 
 TEST_CASE("xdp_rewrite: parse, swap, TTL with checksum, adjust_head/tail", "[runtime][xdp]") {
   run_both_engines({"xdp_rewrite", "xdp_rewrite", {}});
+}
+
+TEST_CASE("csum_diff: bpf_csum_diff from-only, to-only and both, any size, seeded", "[runtime][xdp]") {
+  run_both_engines({"csum_diff", "csum_diff", {}});
 }
 
 TEST_CASE("sock_filter: LD_ABS, skb_load_bytes, hash map", "[runtime][socket]") {

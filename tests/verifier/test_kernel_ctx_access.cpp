@@ -230,6 +230,18 @@ TEST_CASE("__sk_buff.sk verdicts equal the running kernel's for every __sk_buff 
   for (const auto& c : cases) check_type(c, offsetof(__sk_buff, sk) - 4, offsetof(__sk_buff, sk) + 12);
 }
 
+TEST_CASE("xdp_md access verdicts equal the running kernel's for each XDP attach type") {
+  namespace pt = verifier::program_types;
+  // egress_ifindex is readable only from a devmap program (samples/bpf xdp_redirect_map_multi reads it
+  // from an "xdp_devmap/" section; from a plain XDP program the kernel refuses the load).
+  const TypeCase cases[] = {
+      {"xdp", BPF_PROG_TYPE_XDP, 0, pt::xdp()},
+      {"xdp (devmap)", BPF_PROG_TYPE_XDP, BPF_XDP_DEVMAP, pt::xdp(BPF_XDP_DEVMAP)},
+      {"xdp (cpumap)", BPF_PROG_TYPE_XDP, BPF_XDP_CPUMAP, pt::xdp(BPF_XDP_CPUMAP)},
+  };
+  for (const auto& c : cases) check_type(c);
+}
+
 TEST_CASE("context access verdicts equal the running kernel's") {
   namespace pt = verifier::program_types;
   const TypeCase cases[] = {

@@ -64,3 +64,10 @@ int redirect(struct xdp_md *ctx) {
 }
 
 char _license[] SEC("license") = "GPL";
+
+// A devmap program (BPF_XDP_DEVMAP): the only XDP kind that may read egress_ifindex. The kernel has
+// no test run for it (bpf_prog_test_run_xdp: EINVAL), and neither has bpfvm.
+SEC("xdp/devmap")
+int egress(struct xdp_md *ctx) {
+  return ctx->egress_ifindex == 1 ? XDP_PASS : XDP_DROP;
+}
