@@ -37,7 +37,9 @@ verifier::MapInfo map_info_of(const maps::MapSpec& s) {
 
 std::optional<verifier::MapInfo> map_info_of(const Object::Impl& object, std::uint32_t index) {
   if (index >= object.map_defs.size() || object.map_defs[index] == nullptr) return std::nullopt;  // not created
-  return map_info_of(*object.map_defs[index]);
+  auto info = map_info_of(*object.map_defs[index]);
+  if (index < object.frozen_values.size()) info.frozen_value = object.frozen_values[index];
+  return info;
 }
 
 // "file.c:12: source text" for verifier messages, from BTF line info (the record at or before pc).
