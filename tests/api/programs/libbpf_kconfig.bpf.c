@@ -3,28 +3,16 @@
 // The frozen .kconfig value decides the branch at load time: a missing or false LINUX_HAS_BPF_COOKIE
 // leaves the read past the 8-byte map value live, which the verifier refuses. LINUX_HAS_SYSCALL_WRAPPER
 // verifies either way (libbpf 1.1 probes it with a kprobe, which fails where tracefs is missing: 0).
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
+#include "../../verifier/programs/rodata_flags.h"
 
 extern unsigned int LINUX_KERNEL_VERSION __kconfig;
 extern _Bool LINUX_HAS_BPF_COOKIE __kconfig;
 extern _Bool LINUX_HAS_SYSCALL_WRAPPER __kconfig;
 
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, __u64);
-} counters SEC(".maps");
-
 SEC("kprobe/do_sys_openat2")
 int libbpf_kconfig(void *ctx) {
-  __u32 key = 0;
-  volatile __u8 *v = bpf_map_lookup_elem(&counters, &key);
-  if (!v) return 0;
-  if (!LINUX_HAS_BPF_COOKIE || LINUX_KERNEL_VERSION < KERNEL_VERSION(4, 19, 0))
-    return v[64];  // past the value: refused if this branch is live
-  return LINUX_HAS_SYSCALL_WRAPPER ? bpf_get_attach_cookie(ctx) == 0 : 2;
+  const int ok = read_past_value_if(!LINUX_HAS_BPF_COOKIE || LINUX_KERNEL_VERSION < KERNEL_VERSION(4, 19, 0));
+  return LINUX_HAS_SYSCALL_WRAPPER ? ok + (bpf_get_attach_cookie(ctx) == 0) : ok;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,5 +1,6 @@
-// The map and the out-of-bounds read of rodata_const_*: an 8-byte array value that a branch on a
-// `const volatile` global reads 64 bytes into, which only a verifier that explores that branch refuses.
+// The map and the out-of-bounds read of rodata_const_*, kconfig_const_branch and tests/api's
+// libbpf_kconfig: an 8-byte array value that a branch on a `const volatile` global or a __kconfig extern
+// reads 64 bytes into, which only a verifier that explores that branch refuses.
 #pragma once
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
