@@ -50,6 +50,9 @@ struct Object::Impl {
   /// What each map is (or, verify_only, would be) created as, by loader map index; nullptr = not
   /// created. Empty when the object was opened without its maps.
   std::vector<std::shared_ptr<const maps::MapSpec>> map_defs;
+  /// By loader map index: the value a frozen BPF_F_RDONLY_PROG array (.rodata, .kconfig) holds for
+  /// good, which the verifier reads loads at constant offsets from (MapInfo::frozen_value); else null.
+  std::vector<std::shared_ptr<const std::vector<std::uint8_t>>> frozen_values;
   /// LoadOptions::verify_only: map_defs checked, nothing allocated; loaded programs do not run.
   bool verify_only = false;
 

@@ -7,6 +7,8 @@ namespace {
 using loader::BtfKind;
 using Load = verifier::BtfFieldLoad;
 constexpr std::uint32_t kBpfTraceRawTp = 23;  // BPF_TRACE_RAW_TP (tp_btf)
+constexpr std::uint32_t kBpfTraceFentry = 24;  // BPF_TRACE_FENTRY
+constexpr std::uint32_t kBpfTraceFexit = 25;   // BPF_TRACE_FEXIT
 constexpr std::size_t kMaxFuncArgs = 12;      // MAX_BPF_FUNC_ARGS
 }  // namespace
 
@@ -116,31 +118,51 @@ std::optional<verifier::KernelVariable> KernelBtfTypes::variable(std::uint32_t i
 Result<std::vector<verifier::program_types::TracingArg>> KernelBtfTypes::tracing_args(std::uint32_t expected_attach_type,
                                                                                       std::string_view target) const {
   const auto& btf = target_->btf();
-  if (expected_attach_type != kBpfTraceRawTp)
-    return make_error(Errc::Unsupported, "tracing programs other than tp_btf (fentry, fexit, fmod_ret, iter) are not supported yet");
-  const std::string name = "btf_trace_" + std::string(target);
-  std::optional<std::uint32_t> typedef_id;
+  const bool raw_tp = expected_attach_type == kBpfTraceRawTp;
+  const bool fexit = expected_attach_type == kBpfTraceFexit;
+  if (!raw_tp && !fexit && expected_attach_type != kBpfTraceFentry)
+    return make_error(Errc::Unsupported, "tracing programs other than tp_btf, fentry and fexit (fmod_ret, iter, ...) are not supported yet");
+  // tp_btf/<name>: the btf_trace_<name> typedef, a pointer to the prototype; fentry/fexit/<name>: the FUNC.
+  const std::string name = raw_tp ? "btf_trace_" + std::string(target) : std::string(target);
+  const BtfKind kind = raw_tp ? BtfKind::Typedef : BtfKind::Func;
+  std::optional<std::uint32_t> found;
   for (const std::uint32_t id : target_->named(name))
-    if (btf.kind(id) == BtfKind::Typedef && btf.name(id) == name) typedef_id = id;
-  if (!typedef_id)
-    return make_error(Errc::InvalidArgument, "tp_btf target '" + std::string(target) + "': the kernel's BTF has no " + name);
-  const std::uint32_t ptr = btf.skip_mods_and_typedefs(btf.size_or_type(*typedef_id));
-  const std::uint32_t proto = btf.kind(ptr) == BtfKind::Ptr ? btf.skip_mods_and_typedefs(btf.size_or_type(ptr)) : 0;
-  if (proto == 0 || btf.kind(proto) != BtfKind::FuncProto || btf.vlen(proto) == 0)
-    return make_error(Errc::InvalidArgument, name + " is not a pointer to a function prototype with a context argument");
-  std::vector<verifier::program_types::TracingArg> args;
-  for (std::uint32_t i = 1; i < btf.vlen(proto); ++i) {  // the first is the tracepoint's void *__data
-    const std::uint32_t t = btf.skip_mods_and_typedefs(btf.param(proto, i).type);
+    if (btf.kind(id) == kind && btf.name(id) == name) found = id;
+  if (!found)
+    return make_error(Errc::InvalidArgument, (raw_tp ? "tp_btf target '" + std::string(target) + "': the kernel's BTF has no " + name
+                                                     : "attach target '" + name + "': the kernel's BTF has no function of that name"));
+  std::uint32_t proto = btf.skip_mods_and_typedefs(btf.size_or_type(*found));
+  if (raw_tp) proto = btf.kind(proto) == BtfKind::Ptr ? btf.skip_mods_and_typedefs(btf.size_or_type(proto)) : 0;
+  if (proto == 0 || btf.kind(proto) != BtfKind::FuncProto || (raw_tp && btf.vlen(proto) == 0))
+    return make_error(Errc::InvalidArgument, name + (raw_tp ? " is not a pointer to a function prototype with a context argument"
+                                                            : " has no function prototype"));
+  // btf_ctx_access: a pointer to a struct is that object (PTR_TO_BTF_ID), any other number or pointer a
+  // scalar; a struct passed by value takes slots of its own size, which bpfvm does not lay out yet.
+  auto arg_of = [&](std::uint32_t type, bool pointer_is_object) -> Result<verifier::program_types::TracingArg> {
+    const std::uint32_t t = btf.skip_mods_and_typedefs(type);
     verifier::program_types::TracingArg a;
     if (btf.kind(t) == BtfKind::Ptr) {
       const std::uint32_t pointee = btf.skip_mods_and_typedefs(btf.size_or_type(t));
-      if (btf.is_composite(pointee)) a = {true, pointee};
+      if (pointer_is_object && btf.is_composite(pointee)) a = {true, pointee};
     } else if (btf.is_composite(t)) {
       return make_error(Errc::Unsupported, name + ": struct arguments passed by value are not supported yet");
     }
-    args.push_back(a);
+    return a;
+  };
+  std::vector<verifier::program_types::TracingArg> args;
+  for (std::uint32_t i = raw_tp ? 1 : 0; i < btf.vlen(proto); ++i) {  // tp_btf: the first is the tracepoint's void *__data
+    auto a = arg_of(btf.param(proto, i).type, true);
+    if (!a) return std::move(a).error();
+    args.push_back(*a);
   }
-  if (args.size() > kMaxFuncArgs) return make_error(Errc::InvalidArgument, name + " has more than 12 arguments");
+  // fexit: the return value after the arguments, when there is one. A returned pointer is a number
+  // here (bpfvm does not model whether it may be NULL): loads through it are refused.
+  if (fexit && btf.size_or_type(proto) != 0) {
+    auto ret = arg_of(btf.size_or_type(proto), false);
+    if (!ret) return std::move(ret).error();
+    args.push_back(*ret);
+  }
+  if (args.size() > kMaxFuncArgs + (fexit ? 1 : 0)) return make_error(Errc::InvalidArgument, name + " has more than 12 arguments");
   return args;
 }
 

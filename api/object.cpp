@@ -93,6 +93,7 @@ Result<void> Object::Impl::create_maps(std::uint64_t max_bytes,
     map_names.push_back(spec.name);
     if (is_map_in_map(spec) && !created.inner) {  // left for load() to name
       map_defs.push_back(nullptr);
+      frozen_values.push_back(nullptr);
       continue;
     }
     // libbpf: a perf_event_array declared with max_entries 0 gets one slot per possible CPU.
@@ -103,6 +104,14 @@ Result<void> Object::Impl::create_maps(std::uint64_t max_bytes,
       if (created.key_size == 0) created.key_size = 4;
       if (created.value_size == 0) created.value_size = 4;
     }
+    // Frozen at creation with exactly these bytes (below), so what the verifier reads is what runs see.
+    std::shared_ptr<const std::vector<std::uint8_t>> frozen;
+    if (spec.frozen && (created.map_flags & BPF_F_RDONLY_PROG) && created.type == maps::MapType::Array) {
+      std::vector<std::uint8_t> value(created.value_size, 0);
+      std::copy_n(spec.initial_value.begin(), std::min(value.size(), spec.initial_value.size()), value.begin());
+      frozen = std::make_shared<const std::vector<std::uint8_t>>(std::move(value));
+    }
+    frozen_values.push_back(std::move(frozen));
     map_defs.push_back(std::make_shared<const maps::MapSpec>(std::move(created)));
   }
   if (!allocate) {

@@ -37,7 +37,9 @@ verifier::MapInfo map_info_of(const maps::MapSpec& s) {
 
 std::optional<verifier::MapInfo> map_info_of(const Object::Impl& object, std::uint32_t index) {
   if (index >= object.map_defs.size() || object.map_defs[index] == nullptr) return std::nullopt;  // not created
-  return map_info_of(*object.map_defs[index]);
+  auto info = map_info_of(*object.map_defs[index]);
+  if (index < object.frozen_values.size()) info.frozen_value = object.frozen_values[index];
+  return info;
 }
 
 // "file.c:12: source text" for verifier messages, from BTF line info (the record at or before pc).
@@ -229,6 +231,11 @@ Result<std::shared_ptr<Program::Impl>> prepare_program(const std::shared_ptr<con
                          ? tracing_type_of(type, source.spec ? std::string_view(source.spec->attach_target) : "", kernel)
                          : verifier_type_of(type);
   if (!type_result) return make_error(type_result.error().code, "program '" + source.name + "': " + type_result.error().reason);
+  // Sleepable tracing (fentry.s/...): the kernel allows it only on its list of sleepable targets, with
+  // other helpers; not modelled.
+  constexpr std::uint32_t kBpfFSleepable = 1u << 4;  // BPF_F_SLEEPABLE
+  if (type.kernel_type == kProgTypeTracing && source.spec && (source.spec->prog_flags & kBpfFSleepable))
+    return make_error(Errc::Unsupported, "program '" + source.name + "': sleepable tracing programs are not supported yet");
   vm::Program program = source.program;
   if (auto named = name_kfuncs(program, kernel); !named) return std::move(named).error();
   verifier::ProgramTypeInfo type_info = std::move(*type_result);

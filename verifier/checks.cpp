@@ -5,6 +5,7 @@
 #include <linux/bpf.h>
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "verifier/btf_pointer.hpp"
@@ -19,6 +20,18 @@ constexpr std::uint32_t kWronlyProg = 1u << 8;  // BPF_F_WRONLY_PROG
 constexpr std::int64_t kMaxOffset = std::int64_t{1} << 29;  // BPF_MAX_VAR_OFF
 
 // Unknown bytes of the given width, zero-extended.
+// The kernel's bpf_map_direct_read: a 1, 2, 4 or 8-byte load at a constant offset of a frozen
+// read-only array's value reads the byte contents (zero-extended; a sign-extending load extends it after).
+std::optional<std::uint64_t> frozen_constant(const MapInfo& map, std::int64_t at, int size) {
+  if (!map.frozen_value || !(map.flags & kRdonlyProg)) return std::nullopt;
+  if (size != 1 && size != 2 && size != 4 && size != 8) return std::nullopt;
+  const auto& bytes = *map.frozen_value;
+  if (at < 0 || static_cast<std::uint64_t>(at) + static_cast<std::uint64_t>(size) > bytes.size()) return std::nullopt;
+  std::uint64_t v = 0;
+  std::memcpy(&v, bytes.data() + at, static_cast<std::size_t>(size));  // guest and host are little-endian
+  return v;
+}
+
 RegValue unknown_of_size(int size) {
   if (size >= 8) return RegValue::unknown();
   return RegValue::scalar(ScalarDomain::unsigned_range(0, (std::uint64_t{1} << (8 * size)) - 1));
@@ -345,6 +358,11 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
       if (write && (map->flags & kRdonlyProg)) return violation(pc, ViolationKind::ReadOnlyWrite, d);
       if (!write && (map->flags & kWronlyProg)) return violation(pc, ViolationKind::WriteOnlyRead, d);
       if (stores_pointer && opts.unprivileged) return leak_into(pc, d, p.type);
+      if (!write && loaded && p.value.is_const())
+        if (auto known = frozen_constant(*map, static_cast<std::int64_t>(p.value.const_value()) + off, size)) {
+          *loaded = RegValue::scalar(ScalarDomain::constant(*known));
+          return std::nullopt;
+        }
       break;
     }
     case RegType::Mem:

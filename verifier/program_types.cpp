@@ -389,12 +389,15 @@ ProgramTypeInfo sock_ops() {
 }
 
 // BPF_PROG_TYPE_TRACING (tracing_prog_is_valid_access, btf_ctx_access): the context is u64 args[], one
-// per argument of the BTF tracepoint (its btf_trace_<name> prototype without the leading void *); a
-// number may be read at any aligned width inside its slot, a pointer to a struct only whole (a trusted
-// PTR_TO_BTF_ID); nothing past the last argument; no stores. r0 is not checked for tp_btf.
+// per argument of the BTF tracepoint (its btf_trace_<name> prototype without the leading void *) or of
+// the fentry/fexit target function (fexit: then its return value); a number may be read at any aligned
+// width inside its slot, a pointer to a struct only whole (a trusted PTR_TO_BTF_ID); nothing past the
+// last argument; no stores. r0 is not checked for tp_btf; fentry and fexit must return 0
+// (check_return_code's retval_range(0, 0)).
 ProgramTypeInfo tracing(std::uint32_t expected_attach_type, const std::vector<TracingArg>& args) {
-  (void)expected_attach_type;  // only BPF_TRACE_RAW_TP (23) so far: the API refuses the others
+  constexpr std::uint32_t kBpfTraceFentry = 24, kBpfTraceFexit = 25;
   ProgramTypeInfo t;
+  if (expected_attach_type == kBpfTraceFentry || expected_attach_type == kBpfTraceFexit) t.max_return = 0;
   t.name = "tracing";
   t.helper_ids = helper_sets::kTracingRawTp;
   t.entry = EntryKind::Ctx;

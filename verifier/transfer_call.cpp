@@ -1,8 +1,10 @@
 // Call and exit transfer functions: helper argument checks from signatures, subprogram frames,
 // bpf_loop callbacks, and the rules at exit (initialised r0, released references).
 #include <algorithm>
+#include <string_view>
 
 #include "verifier/btf_pointer.hpp"
+#include "verifier/const_str.hpp"
 #include "verifier/transfer.hpp"
 
 namespace bpfvm::verifier {
@@ -24,6 +26,7 @@ constexpr std::uint32_t kBpfDynptrRead = 201, kBpfDynptrWrite = 202, kBpfDynptrD
 constexpr std::uint32_t kBpfUserRingbufDrain = 209;
 constexpr std::uint32_t kBpfTailCall = 12;            // BPF_FUNC_tail_call
 constexpr std::uint32_t kBpfGetLocalStorage = 81;     // BPF_FUNC_get_local_storage
+constexpr std::uint32_t kBpfSnprintf = 165;           // BPF_FUNC_snprintf
 constexpr std::uint32_t kBpfSkRelease = 86;           // BPF_FUNC_sk_release (OBJ_RELEASE)
 constexpr std::uint32_t kBpfPerCpuPtr = 153, kBpfThisCpuPtr = 154;  // ARG_PTR_TO_PERCPU_BTF_ID
 constexpr std::uint32_t kMapProgArray = 3, kMapPerfEventArray = 4, kMapArrayOfMaps = 12, kMapHashOfMaps = 13,
@@ -132,6 +135,8 @@ struct CallFacts {
   std::uint32_t dynptr_frame = 0;    // an initialised stack dynptr argument: its frame and offset
   int dynptr_off = 0;
   std::uint32_t dynptr_ref = 0;      // the reference it holds (a ring buffer dynptr), else 0
+  std::string_view const_str;        // ARG_PTR_TO_CONST_STR: the string (bpf_snprintf's format)
+  bool has_const_str = false;
 };
 
 // The kernel's resolve_map_arg_type: bpf_map_update_elem's value on a SOCKMAP/SOCKHASH is a socket
@@ -431,9 +436,19 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         if (auto c = check_value_field_arg(opts, pc, v, d, kSpinLockField)) return c;
         facts.lock = HeldSpinLock{true, v.aux, v.id};
         break;
-      case ArgType::PtrToConstStr:
-        d.note = "constant string arguments (ARG_PTR_TO_CONST_STR)";
-        return violation(pc, ViolationKind::Unsupported, d);
+      case ArgType::PtrToConstStr: {
+        // check_reg_const_str: a NUL-terminated string at a constant offset of a read-only map value.
+        if (v.type != RegType::MapValue || v.maybe_null) return wrong();
+        const auto map = map_info_of(opts, v.aux);
+        if (!map) return violation(pc, ViolationKind::UnknownMap, d);
+        if (auto c = check_helper_mem(opts, s, pc, r, 1, 1, false, helper, r, env.reads_uninit_stack)) return c;
+        if (const char* problem = const_str_problem(*map, v, facts.const_str)) {
+          d.note = problem;
+          return wrong();
+        }
+        facts.has_const_str = true;
+        break;
+      }
       case ArgType::PtrToSocket:
       case ArgType::PtrToSockCommon:
       case ArgType::PtrToBtfIdSockCommon:
@@ -499,6 +514,20 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
       case ArgType::PtrToKptr:
         d.note = "kptr arguments (ARG_PTR_TO_KPTR)";
         return violation(pc, ViolationKind::Unsupported, d);
+    }
+  }
+  // check_bpf_snprintf_call: the format (r3) must print data_len / 8 values (r5's known bits, as the
+  // kernel reads var_off.value) with the kernel's printk subset.
+  if (helper == kBpfSnprintf && facts.has_const_str) {
+    const std::uint64_t data_len = s.reg(5).value.bits().value();
+    if (data_len % 8 != 0 || !printk_format_ok(facts.const_str, data_len / 8)) {
+      ViolationDetail d;
+      d.reg = 3;
+      d.helper = helper;
+      d.arg = 3;
+      d.expected = ArgType::PtrToConstStr;
+      d.note = "Invalid format string";
+      return violation(pc, ViolationKind::HelperArgType, d);
     }
   }
   return std::nullopt;

@@ -29,6 +29,10 @@ struct MapInfo {
   std::int32_t spin_lock_off = -1;
   /// Offset of the value's struct bpf_timer (from the map's BTF), or -1: none.
   std::int32_t timer_off = -1;
+  /// A frozen BPF_F_RDONLY_PROG array's one value (.rodata, .kconfig), or null: the kernel's
+  /// bpf_map_direct_read makes a load at a constant offset from it a known constant, so a branch on a
+  /// `const volatile` global is decided at load time and the other side is never explored.
+  std::shared_ptr<const std::vector<std::uint8_t>> frozen_value;
 };
 
 /// What a context field yields when loaded.

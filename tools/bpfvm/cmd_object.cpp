@@ -17,11 +17,13 @@ constexpr const char* kObjdumpUsage =
 constexpr const char* kVerifyUsage =
     "usage: bpfvm verify PROGRAM [--prog NAME] [--type SECTION] [--log-level 0|1|2] [--unprivileged]\n"
     "                    [--json] [--dot CFG.dot] [--btf FILE] [--mem-size N] [--inner-map OUTER=MAP]\n"
+    "                    [--kconfig KEY=VALUE]\n"
     "  Exit 0 when the verifier accepts the program, 1 when it rejects it (with the reason).\n"
     "  --type gives the program type by section name (xdp, socket, tc, ...); for an ELF object it\n"
     "  replaces the type the section name gives. --btf defaults to /sys/kernel/btf/vmlinux for CO-RE.\n"
     "  --inner-map OUTER=MAP: MAP (another map of the object) is the inner map template of map-in-map\n"
     "  OUTER, whose definition names none (a 20-byte struct bpf_map_def).\n"
+    "  --kconfig KEY=VALUE: a __kconfig extern's value, as for `bpfvm run`.\n"
     "resource limits:\n";
 
 int usage(const char* text, const std::string& message) {
@@ -75,7 +77,7 @@ int cmd_objdump(Args args) {
 
 int cmd_verify(Args args) {
   ArgReader r(args);
-  std::string in, prog, dot_path, inner_map, log_level = "0";
+  std::string in, prog, dot_path, inner_map, kconfig, log_level = "0";
   std::uint64_t mem_size = 0;
   InputOptions input_options;
   ProgramOptions options = cli_program_options();
@@ -95,6 +97,11 @@ int cmd_verify(Args args) {
     if (r.option("--inner-map", inner_map)) {
       if (!add_inner_map(input_options, inner_map))
         return usage(kVerifyUsage, "bpfvm verify: --inner-map takes OUTER=MAP, not '" + inner_map + "'");
+      continue;
+    }
+    if (r.option("--kconfig", kconfig)) {
+      if (!add_kconfig(input_options, kconfig))
+        return usage(kVerifyUsage, "bpfvm verify: --kconfig takes KEY=VALUE, not '" + kconfig + "'");
       continue;
     }
     if (r.flag("--json")) json = true;

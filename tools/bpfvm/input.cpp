@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <string_view>
 
 #include "vm/data_file.hpp"
 #include "vm/program.hpp"
@@ -60,12 +61,20 @@ bool add_inner_map(InputOptions& options, const std::string& assignment) {
 std::map<std::string, std::string, std::less<>> kconfig_with_defaults(const InputOptions& options) {
   auto kconfig = options.kconfig;
   // libbpf fills LINUX_KERNEL_VERSION from uname(2) when the object asks; so does the CLI.
-  if (!kconfig.contains("LINUX_KERNEL_VERSION")) {
-    utsname u{};
-    unsigned major = 0, minor = 0, patch = 0;
-    if (uname(&u) == 0 && std::sscanf(u.release, "%u.%u.%u", &major, &minor, &patch) >= 2)
-      kconfig["LINUX_KERNEL_VERSION"] = std::to_string((major << 16) + (minor << 8) + std::min(patch, 255u));
-  }
+  utsname u{};
+  unsigned major = 0, minor = 0, patch = 0;
+  const bool known = uname(&u) == 0 && std::sscanf(u.release, "%u.%u.%u", &major, &minor, &patch) >= 2;
+  const unsigned version = (major << 16) + (minor << 8) + std::min(patch, 255u);
+  if (known) kconfig.try_emplace("LINUX_KERNEL_VERSION", std::to_string(version));
+  // libbpf answers two more itself (bpf_object__resolve_externs; libbpf-tools get them through usdt.bpf.h
+  // and BPF_KSYSCALL): LINUX_HAS_BPF_COOKIE, whether bpf_get_attach_cookie exists, which bpfvm's runtime
+  // has (0: no cookie attached); LINUX_HAS_SYSCALL_WRAPPER, whether syscalls enter through __<arch>_sys_*
+  // wrappers taking one struct pt_regs *, as x86-64 kernels do since 4.17 and arm64 since 4.19.
+  kconfig.try_emplace("LINUX_HAS_BPF_COOKIE", "1");
+  const std::string_view machine = known ? u.machine : "";
+  const bool wrapper = (machine == "x86_64" && version >= (4u << 16) + (17u << 8)) ||
+                       (machine == "aarch64" && version >= (4u << 16) + (19u << 8));
+  kconfig.try_emplace("LINUX_HAS_SYSCALL_WRAPPER", wrapper ? "1" : "0");
   return kconfig;
 }
 

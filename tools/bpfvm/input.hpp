@@ -85,7 +85,8 @@ struct OpenedInput {
   std::optional<ProgramType> elf_type;  // --type given for an ELF object: replaces the section's type
 };
 
-/// `options.kconfig` plus what libbpf fills itself: LINUX_KERNEL_VERSION from uname(2).
+/// `options.kconfig` plus what libbpf fills itself: LINUX_KERNEL_VERSION from uname(2),
+/// LINUX_HAS_BPF_COOKIE and LINUX_HAS_SYSCALL_WRAPPER.
 std::map<std::string, std::string, std::less<>> kconfig_with_defaults(const InputOptions& options);
 
 /// The name libbpf gives an object file ("x.bpf.o" -> "x"): the prefix of global-data map names.
