@@ -105,6 +105,7 @@ std::vector<MapInfo> suite_maps() {
       MapInfo{18, 4, 8, 4, 0},            // BPF_MAP_TYPE_SOCKHASH (sk/msg_redirect_hash, sock_hash_update)
       MapInfo{24, 4, 16, 0, 1},           // BPF_MAP_TYPE_SK_STORAGE, BPF_F_NO_PREALLOC (bpf_sk_storage_get/delete)
       MapInfo{20, 4, 8, 4, 0},            // BPF_MAP_TYPE_REUSEPORT_SOCKARRAY (bpf_sk_select_reuseport)
+      MapInfo{3, 4, 4, 8, 0},             // a second BPF_MAP_TYPE_PROG_ARRAY (tail calls through either)
   };
 }
 
