@@ -95,7 +95,7 @@ TEST_CASE("cgroup_sysctl run: RunInput::sysctl feeds the sysctl helpers, the new
   }
 }
 
-TEST_CASE("cgroup_sysctl run: a read access (write 0) has no new value; without RunInput::sysctl the helpers stop") {
+TEST_CASE("cgroup_sysctl run: a read access (write 0) has no new value, and without RunInput::sysctl the helpers stop") {
   const auto current = bytes("1\n");
   const SysctlAccess read{.name = "net/ipv4/ip_forward", .current_value = current};
   for (const Engine engine : kEngines) {
