@@ -174,6 +174,7 @@ struct RunState {
     helper_run.map_sockets.clear();
     helper_run.cgroup_retval = 0;
     helper_run.cgroup_retval_field = nullptr;
+    helper_run.sysctl = nullptr;
   }
 };
 
@@ -189,6 +190,7 @@ inline void clear_results(RunOutput& out) {
   out.msg_apply_bytes.reset();
   out.msg_cork_bytes.reset();
   out.cgroup_retval.reset();
+  out.sysctl_new_value.reset();
 }
 /// Where bpf_redirect / bpf_redirect_map sent the packet, as RunOutput shows it (program.cpp).
 void record_redirect(const helpers::RedirectRecord& r, RunOutput& out);

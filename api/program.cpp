@@ -547,6 +547,21 @@ void RunState::reset() {
 }
 
 namespace {
+// The kernel's struct bpf_sysctl_kern values for one access: both buffers PAGE_SIZE, the write's
+// value only for a write (new_val NULL otherwise).
+helpers::SysctlRun sysctl_run(const SysctlAccess& a) {
+  constexpr std::size_t kPageBytes = 4096;
+  helpers::SysctlRun s;
+  s.name = std::string(a.name);
+  const auto current = a.current_value.first(std::min(a.current_value.size(), kPageBytes));
+  s.current_value.assign(current.begin(), current.end());
+  if (a.write) {
+    const auto value = a.new_value.first(std::min(a.new_value.size(), kPageBytes));
+    s.new_value.assign(value.begin(), value.end());
+  }
+  return s;
+}
+
 // The types whose hooks run through bpf_prog_run_array_cg (RunOutput::cgroup_retval).
 bool is_cgroup_hook(const ProgramType& type) {
   switch (type.kernel_type) {
@@ -687,6 +702,13 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
   const bool cgroup_hook = is_cgroup_hook(p.type);
   if (cgroup_hook && p.type.expected_attach_type == BPF_CGROUP_GETSOCKOPT)
     hr.cgroup_retval_field = buffer.data() + offsetof(bpf_sockopt, retval);
+  std::optional<helpers::SysctlRun> sysctl;
+  if (input.sysctl != nullptr && p.type.kernel_type == BPF_PROG_TYPE_CGROUP_SYSCTL && buffer.size() >= sizeof(bpf_sysctl)) {
+    sysctl = sysctl_run(*input.sysctl);
+    const std::uint32_t write = input.sysctl->write ? 1 : 0;
+    std::memcpy(buffer.data() + offsetof(bpf_sysctl, write), &write, sizeof write);
+    hr.sysctl = &*sysctl;
+  }
   for (const auto& [off, kind] : p.ctx_pointer_fields) {
     const std::uint64_t value = kind == verifier::CtxFieldKind::Socket || kind == verifier::CtxFieldKind::TpBuffer
                                     ? base + p.ctx_bytes
@@ -709,6 +731,7 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
     out.ns_per_run = static_cast<double>(timer->wall_ns()) / repeat;
   }
   for (const auto& f : p.ctx_pointer_fields) std::memset(buffer.data() + f.first, 0, sizeof(std::uint64_t));
+  hr.sysctl = nullptr;  // `sysctl` ends with this call
   if (!r) {
     state.prepared_program = 0;  // the run may have stopped with the context mid-change (helper fault)
     return std::move(r).error();
@@ -720,6 +743,8 @@ Result<void> run_program(const Program::Impl& p, RunState& state, const RunInput
     // bpf_prog_run_array_cg: a program returning 0 makes the hook's result -EPERM unless it is an error already.
     if (static_cast<std::uint32_t>(r->r0) == 0 && !(retval < 0 && retval >= -4095)) retval = -EPERM;
     out.cgroup_retval = retval;
+    // __cgroup_bpf_run_filter_sysctl: the program's new value replaces the write's when the hook allows it.
+    if (sysctl && sysctl->new_updated && retval == 0) out.sysctl_new_value = std::move(sysctl->new_value);
   }
   return {};
 }

@@ -118,6 +118,7 @@ void add_tunnel_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_signal_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_cgroup_retval_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 void add_netns_cookie_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
+void add_sysctl_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 /// Every other kernel helper (helper_catalog.cpp): registered first, the families replace their ids.
 void add_catalog_helpers(vm::HelperRegistry& reg, HelperRuntime& rt);
 

@@ -119,10 +119,10 @@ constexpr CatalogRow kCatalog[] = {
     ROW(get_listener_sock, kNotYet, Sock, Skc),  // implemented in socket_helpers.cpp
     ROW(skc_lookup_tcp, 0, SockCommon, C, Mem, Sz, A, A),          // NULL: no kernel socket
     ROW(tcp_check_syncookie, kNotYet, I, BSkc, Mem, Sz, Mem, Sz),
-    ROW(sysctl_get_name, kNotYet, I, C, Out, Sz, A),
-    ROW(sysctl_get_current_value, kNotYet, I, C, Out, Sz),
-    ROW(sysctl_get_new_value, kNotYet, I, C, Out, Sz),
-    ROW(sysctl_set_new_value, kNotYet, I, C, Mem, Sz),
+    ROW(sysctl_get_name, kNotYet, I, C, Out, Sz, A),  // implemented in sysctl_helpers.cpp
+    ROW(sysctl_get_current_value, kNotYet, I, C, Out, Sz),  // implemented in sysctl_helpers.cpp
+    ROW(sysctl_get_new_value, kNotYet, I, C, Out, Sz),  // implemented in sysctl_helpers.cpp
+    ROW(sysctl_set_new_value, kNotYet, I, C, Mem, Sz),  // implemented in sysctl_helpers.cpp
     ROW(sk_storage_get, kNotYet, Val, M, BSkc, Val0, A),   // implemented in storage_helpers.cpp
     ROW(sk_storage_delete, kNotYet, I, M, BSkc),         // implemented in storage_helpers.cpp
     ROW(send_signal, kNotYet, I, A),  // implemented in signal_helpers.cpp

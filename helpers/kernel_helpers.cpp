@@ -34,6 +34,7 @@ void register_kernel_helpers(vm::HelperRegistry& registry, HelperRuntime& runtim
   detail::add_signal_helpers(registry, runtime);
   detail::add_cgroup_retval_helpers(registry, runtime);
   detail::add_netns_cookie_helpers(registry, runtime);
+  detail::add_sysctl_helpers(registry, runtime);
 }
 
 }  // namespace bpfvm::helpers

@@ -89,6 +89,15 @@ struct TunnelInfo {
   std::uint8_t options[255] = {};
 };
 
+/// cgroup_sysctl: the sysctl a run's program is asked about (the kernel's struct bpf_sysctl_kern as
+/// __cgroup_bpf_run_filter_sysctl builds it), read and changed by helpers/sysctl_helpers.cpp.
+struct SysctlRun {
+  std::string name;  ///< the path under /proc/sys, '/'-separated ("kernel/ostype")
+  std::vector<std::uint8_t> current_value;  ///< what reading the sysctl gives (empty: the read failed)
+  std::vector<std::uint8_t> new_value;  ///< a write's value (empty: no value, new_val NULL)
+  bool new_updated = false;  ///< bpf_sysctl_set_new_value replaced new_value
+};
+
 struct XdpCtx;
 struct SkbCtx;
 struct MsgCtx;
@@ -147,6 +156,8 @@ struct HelperRun {
   std::vector<std::uint64_t> cgroup_ids;
   std::string cgroup_path;
   std::uint64_t cgroup_read_ns = 0;
+  /// cgroup_sysctl: the sysctl this run is for (null: RunInput gave none; its helpers stop the run).
+  SysctlRun* sysctl = nullptr;
 };
 
 }  // namespace bpfvm::helpers

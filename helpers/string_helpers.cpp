@@ -23,6 +23,13 @@ int digit_value(char c) {
   return 99;
 }
 
+// The kernel's isspace (lib/ctype.c, Latin-1): \t \n \v \f \r, ' ' and 0xa0 (no-break space), in
+// any locale; the C library's isspace leaves 0xa0 out.
+bool kernel_isspace(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u == ' ' || (u >= '\t' && u <= '\r') || u == 0xa0;
+}
+
 // __bpf_strtoull: leading spaces, one '-', radix prefix (base 0: 0x -> 16, 0 -> 8, else 10; base
 // 16 also skips 0x), at most 63 characters parsed. Returns bytes consumed, -EINVAL or -ERANGE.
 long strtoull(const char* buf, std::size_t len, std::uint64_t flags, std::uint64_t& res, bool& negative) {
@@ -31,7 +38,7 @@ long strtoull(const char* buf, std::size_t len, std::uint64_t flags, std::uint64
   if (base != 0 && base != 8 && base != 10 && base != 16) return -EINVAL;
   if (flags & ~kBaseMask) return -EINVAL;
   std::size_t cur = 0;
-  while (cur < len && std::isspace(static_cast<unsigned char>(buf[cur]))) ++cur;
+  while (cur < len && kernel_isspace(buf[cur])) ++cur;
   negative = cur < len && buf[cur] == '-';
   if (negative) ++cur;
   const std::size_t consumed = cur;
@@ -64,6 +71,7 @@ long strtoull(const char* buf, std::size_t len, std::uint64_t flags, std::uint64
 std::uint64_t strtol(std::uint64_t buf, std::uint64_t len, std::uint64_t flags, std::uint64_t res, std::uint64_t,
                      vm::RunContext* run) {
   if (!guest_ok(run, buf, len, false, "bpf_strtol buf") || !guest_ok(run, res, 8, true, "bpf_strtol res")) return 0;
+  std::memset(ptr(res), 0, 8);  // the kernel zeroes *res first: an error leaves 0 there
   std::uint64_t v = 0;
   bool negative = false;
   const long err = strtoull(reinterpret_cast<const char*>(ptr(buf)), len, flags, v, negative);
@@ -81,6 +89,7 @@ std::uint64_t strtol(std::uint64_t buf, std::uint64_t len, std::uint64_t flags, 
 std::uint64_t strtoul(std::uint64_t buf, std::uint64_t len, std::uint64_t flags, std::uint64_t res, std::uint64_t,
                       vm::RunContext* run) {
   if (!guest_ok(run, buf, len, false, "bpf_strtoul buf") || !guest_ok(run, res, 8, true, "bpf_strtoul res")) return 0;
+  std::memset(ptr(res), 0, 8);  // the kernel zeroes *res first: an error leaves 0 there
   std::uint64_t v = 0;
   bool negative = false;
   const long err = strtoull(reinterpret_cast<const char*>(ptr(buf)), len, flags, v, negative);

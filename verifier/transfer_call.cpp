@@ -326,6 +326,13 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
           d.note = "map type without lookup/update/delete";
           return violation(pc, ViolationKind::HelperArgType, d);
         }
+        // record_func_map: a BPF_F_RDONLY_PROG map (.rodata, .kconfig) takes no update, delete, push
+        // or pop, checked on every path that reaches the call with it (EACCES).
+        constexpr std::uint32_t kRdonlyProg = 1u << 7;
+        if ((map->flags & kRdonlyProg) && (helper == 2 || helper == 3 || helper == 87 || helper == 88)) {
+          d.note = "write into map forbidden (the map is BPF_F_RDONLY_PROG)";
+          return violation(pc, ViolationKind::HelperArgType, d);
+        }
         if (helper <= kLastKernelHelper && !map_fits_helper(map->type, helper)) {
           d.limit = map->type;
           return violation(pc, ViolationKind::MapFuncMismatch, d);

@@ -198,6 +198,19 @@ struct ProgramOptions {
   std::optional<ProgramType> type;
 };
 
+/// cgroup_sysctl (no kernel test run): the sysctl access a run stands for, as the kernel's hook
+/// (__cgroup_bpf_run_filter_sysctl) gives it to the program through bpf_sysctl_get_name,
+/// bpf_sysctl_get_current_value, bpf_sysctl_get_new_value and bpf_sysctl_set_new_value.
+struct SysctlAccess {
+  std::string_view name;  ///< the path under /proc/sys, '/'-separated: "kernel/ostype", "net/ipv4/tcp_mem"
+  /// What reading the sysctl gives ("Linux\n"; the first 4096 bytes); empty: the read failed
+  /// (bpf_sysctl_get_current_value then zeroes the buffer and returns -EINVAL, as the kernel).
+  std::span<const std::uint8_t> current_value;
+  bool write = false;  ///< the access writes: the run sets the context's bpf_sysctl.write to it
+  /// A write's bytes (the first 4096, PAGE_SIZE, as the kernel copies them); empty: no value.
+  std::span<const std::uint8_t> new_value;
+};
+
 /// Input of one run, like BPF_PROG_TEST_RUN's: a packet (XDP, socket filter, tc) or buffer (plain),
 /// and/or a context (xdp_md / __sk_buff / pt_regs / host context bytes).
 struct RunInput {
@@ -213,6 +226,9 @@ struct RunInput {
   /// Fill RunOutput::ns_per_run for a single run (repeat = 1). Repeated runs (repeat > 1) are always
   /// timed; a single run is not unless asked, so a host calling once per event pays no clock reads.
   bool measure_time = false;
+  /// cgroup_sysctl: the sysctl access (Program::run only). Without it the sysctl helpers stop the run
+  /// "not supported yet" and the context is the caller's bytes.
+  const SysctlAccess* sysctl = nullptr;
 };
 
 /// Result of one run (of the last one when RunInput::repeat > 1).
@@ -248,6 +264,9 @@ struct RunOutput {
   /// (0 when the program did not; getsockopt: the context's retval), or -EPERM when the program
   /// returned 0 and that was not an error (-4095..-1). 0: the syscall goes on.
   std::optional<std::int32_t> cgroup_retval;
+  /// cgroup_sysctl: the value the sysctl write goes on with, when bpf_sysctl_set_new_value replaced it
+  /// and the hook lets the write go on (cgroup_retval 0), as the kernel replaces the write's buffer.
+  std::optional<std::vector<std::uint8_t>> sysctl_new_value;
 };
 
 /// Programs and maps opened together (defined below).

@@ -101,6 +101,113 @@ TEST_CASE("bpf_strtol / bpf_strtoul: bases, consumed bytes, errors") {
   CHECK(strtoul("-5", 10) == -EINVAL);
 }
 
+TEST_CASE("bpf_strtol / bpf_strtoul: the kernel's isspace, *res zeroed on an error") {
+  HelperCall h;
+  long long res = 0;
+  // lib/ctype.c counts 0xa0 (Latin-1 no-break space) as a space; the C library's isspace does not.
+  const char nbsp[] = "\xa0\v42";
+  CHECK(h(BPF_FUNC_strtol, addr(nbsp), 4, 10, addr(&res)) == 4);
+  CHECK(res == 42);
+  CHECK(h(BPF_FUNC_strtoul, addr(nbsp), 4, 10, addr(&res)) == 4);
+  CHECK(res == 42);
+  res = 77;
+  CHECK(h(BPF_FUNC_strtol, addr("x"), 1, 10, addr(&res)) == -EINVAL);
+  CHECK(res == 0);  // bpf_strtol: *res = 0 before parsing
+  res = 77;
+  CHECK(h(BPF_FUNC_strtoul, addr("-1"), 2, 10, addr(&res)) == -EINVAL);
+  CHECK(res == 0);
+  res = 77;
+  CHECK(h(BPF_FUNC_strtoul, addr("99999999999999999999"), 20, 10, addr(&res)) == -ERANGE);
+  CHECK(res == 0);
+}
+
+TEST_CASE("bpf_sysctl_*: name, current and new value, set_new_value (kernel/bpf/cgroup.c)") {
+  HelperCall h;
+  bpfvm::helpers::SysctlRun sysctl;
+  sysctl.name = "net/ipv4/tcp_mem";
+  sysctl.current_value = {'1', ' ', '2', '\n'};
+  sysctl.new_value = {'7', '\n'};
+  std::uint32_t ctx[2] = {1, 0};  // struct bpf_sysctl: write = 1, file_pos = 0
+  std::uint8_t buf[32];
+  auto fill = [&] { std::memset(buf, 0xaa, sizeof buf); };
+  auto text = [&](std::size_t n) { return std::string(reinterpret_cast<const char*>(buf), n); };
+
+  // No sysctl given to the run: it stops, naming the helper.
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_name, addr(ctx), addr(buf), 32, 0) == 0);
+  CHECK(h.run.helper_fault.find("bpf_sysctl_get_name is not supported yet") != std::string::npos);
+  h.state.sysctl = &sysctl;
+
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_name, addr(ctx), addr(buf), 32, 0) == 16);
+  CHECK(text(17) == std::string("net/ipv4/tcp_mem\0", 17));
+  CHECK(buf[17] == 0xaa);  // strscpy does not pad
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_name, addr(ctx), addr(buf), 32, BPF_F_SYSCTL_BASE_NAME) == 7);
+  CHECK(text(8) == std::string("tcp_mem\0", 8));
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_name, addr(ctx), addr(buf), 32, BPF_F_SYSCTL_BASE_NAME | 2) == 7);  // other bits ignored
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_name, addr(ctx), addr(buf), 6, 0) == -E2BIG);  // cut inside a directory
+  CHECK(text(6) == std::string("net/i\0", 6));
+  CHECK(buf[6] == 0xaa);
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_name, addr(ctx), addr(buf), 16, 0) == -E2BIG);  // no room for the NUL
+  CHECK(text(16) == std::string("net/ipv4/tcp_me\0", 16));
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_name, addr(ctx), addr(buf), 17, 0) == 16);
+
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_current_value, addr(ctx), addr(buf), 32) == 4);
+  CHECK(text(32) == std::string("1 2\n") + std::string(28, '\0'));  // zero-padded
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_current_value, addr(ctx), addr(buf), 4) == -E2BIG);
+  CHECK(text(5) == std::string("1 2\0\xaa", 5));
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_current_value, addr(ctx), addr(buf), 0) == -E2BIG);
+  CHECK(buf[0] == 0xaa);
+
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_new_value, addr(ctx), addr(buf), 8) == 2);
+  CHECK(text(9) == std::string("7\n\0\0\0\0\0\0\xaa", 9));
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_new_value, addr(ctx), addr(buf), 2) == -E2BIG);
+  CHECK(text(3) == std::string("7\0\xaa", 3));
+
+  const char value[] = "4096 8192";
+  CHECK(h(BPF_FUNC_sysctl_set_new_value, addr(ctx), addr(value), 0) == -EINVAL);
+  std::vector<char> page(4096, '1');
+  CHECK(h(BPF_FUNC_sysctl_set_new_value, addr(ctx), addr(page.data()), 4096) == -E2BIG);  // > PAGE_SIZE - 1
+  CHECK_FALSE(sysctl.new_updated);
+  CHECK(h(BPF_FUNC_sysctl_set_new_value, addr(ctx), addr(page.data()), 4095) == 0);
+  CHECK(sysctl.new_value.size() == 4095);
+  CHECK(h(BPF_FUNC_sysctl_set_new_value, addr(ctx), addr(value), 9) == 0);
+  CHECK(sysctl.new_updated);
+  CHECK(std::string(sysctl.new_value.begin(), sysctl.new_value.end()) == "4096 8192");
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_new_value, addr(ctx), addr(buf), 32) == 9);  // reads the replaced value
+  CHECK(text(10) == std::string("4096 8192\0", 10));
+
+  // Not a write: get_new_value zeroes the buffer, both -EINVAL.
+  ctx[0] = 0;
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_new_value, addr(ctx), addr(buf), 32) == -EINVAL);
+  CHECK(text(32) == std::string(32, '\0'));
+  CHECK(h(BPF_FUNC_sysctl_set_new_value, addr(ctx), addr(value), 9) == -EINVAL);
+  // A write without a value (new_val NULL): get_new_value zeroes, -EINVAL; set_new_value -EINVAL.
+  ctx[0] = 1;
+  sysctl.new_value.clear();
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_new_value, addr(ctx), addr(buf), 32) == -EINVAL);
+  CHECK(text(32) == std::string(32, '\0'));
+  CHECK(h(BPF_FUNC_sysctl_set_new_value, addr(ctx), addr(value), 9) == -EINVAL);
+  // A failed read of the sysctl (cur_len 0): zeroed, -EINVAL.
+  sysctl.current_value.clear();
+  fill();
+  CHECK(h(BPF_FUNC_sysctl_get_current_value, addr(ctx), addr(buf), 32) == -EINVAL);
+  CHECK(text(32) == std::string(32, '\0'));
+}
+
 // Since Linux 6.13 bpf_csum_diff folds its result to 16 bits (not complemented) and takes any sizes;
 // test_runtime_diff csum_diff compares it with the running kernel on random packets.
 TEST_CASE("bpf_csum_diff matches a hand-computed ones'-complement sum, folded to 16 bits") {

@@ -906,6 +906,13 @@ TEST_CASE("verifier_escapes: tail-call chain through a subprogram", "[runtime][t
   }
 }
 
+// Issue #15 "map_ptr mixed base": one update, lookup and tail call site each reached with the map the
+// packet picks (an array or a hash map; one of two prog arrays); maps carry over between packets.
+TEST_CASE("map_ptr_merge: helper calls reached with a different map on each path", "[runtime][maps][tailcall]") {
+  run_both_engines({"map_ptr_merge", "merged", {}});
+  run_optimized({"map_ptr_merge", "merged", {}});
+}
+
 TEST_CASE("loop: bpf_loop callback over the packet", "[runtime][loop]") {
   run_both_engines({"loop", "loop_sum", {}});
 }

@@ -5,7 +5,7 @@
 //
 // How each suite file reaches the kernel (the file name's prefix picks it, as in verifier_test_support):
 //   xdp-, tc-, socket-, kprobe-, tracepoint-, rawtp-, cgskb-, lwtin-, lwtxmit-, sockops-, skskb-,
-//   skmsg-, seg6local-, getsockopt-, setsockopt-, flow-, rawtpw-, sklookup-, skreuseport-  the matching
+//   skmsg-, seg6local-, getsockopt-, setsockopt-, flow-, rawtpw-, sklookup-, skreuseport-, sysctl-  the matching
 //            BPF_PROG_TYPE, loaded as written.
 //   plain-   BPF_PROG_TYPE_SOCKET_FILTER with a 3-slot prefix that replaces the context with the
 //            plain entry state: r1 = `lddw BPF_PSEUDO_MAP_VALUE` of a one-entry array map whose
@@ -313,6 +313,7 @@ SuiteKind kind_of(const std::string& name) {
   if (starts("setsockopt-")) return {BPF_PROG_TYPE_CGROUP_SOCKOPT, false, false, BPF_CGROUP_SETSOCKOPT};
   if (starts("sklookup-")) return {BPF_PROG_TYPE_SK_LOOKUP, false, false, BPF_SK_LOOKUP};
   if (starts("skreuseport-")) return {BPF_PROG_TYPE_SK_REUSEPORT, false, false, BPF_SK_REUSEPORT_SELECT};
+  if (starts("sysctl-")) return {BPF_PROG_TYPE_CGROUP_SYSCTL, false, false, BPF_CGROUP_SYSCTL};
   return {BPF_PROG_TYPE_SOCKET_FILTER, true, starts("unpriv-")};
 }
 

@@ -81,6 +81,12 @@ vm::HelperRegistry kernel_like_helpers() {
   add(r, 68, "bpf_skb_load_bytes_relative", RetType::Integer,
       {ArgType::PtrToCtx, A, ArgType::PtrToUninitMem, ArgType::ConstSize, A});
   add(r, 108, "bpf_sk_storage_delete", RetType::Integer, {ArgType::ConstMapPtr, ArgType::PtrToBtfIdSockCommon, D, D, D});
+  add(r, 101, "bpf_sysctl_get_name", RetType::Integer, {ArgType::PtrToCtx, ArgType::PtrToUninitMem, ArgType::ConstSize, A, D});
+  add(r, 102, "bpf_sysctl_get_current_value", RetType::Integer, {ArgType::PtrToCtx, ArgType::PtrToUninitMem, ArgType::ConstSize, D, D});
+  add(r, 103, "bpf_sysctl_get_new_value", RetType::Integer, {ArgType::PtrToCtx, ArgType::PtrToUninitMem, ArgType::ConstSize, D, D});
+  add(r, 104, "bpf_sysctl_set_new_value", RetType::Integer, {ArgType::PtrToCtx, ArgType::PtrToMem, ArgType::ConstSize, D, D});
+  add(r, 105, "bpf_strtol", RetType::Integer, {ArgType::PtrToMem, ArgType::ConstSize, A, ArgType::PtrToLong, D});
+  add(r, 106, "bpf_strtoul", RetType::Integer, {ArgType::PtrToMem, ArgType::ConstSize, A, ArgType::PtrToLong, D});
   return r;
 }
 
@@ -99,6 +105,7 @@ std::vector<MapInfo> suite_maps() {
       MapInfo{18, 4, 8, 4, 0},            // BPF_MAP_TYPE_SOCKHASH (sk/msg_redirect_hash, sock_hash_update)
       MapInfo{24, 4, 16, 0, 1},           // BPF_MAP_TYPE_SK_STORAGE, BPF_F_NO_PREALLOC (bpf_sk_storage_get/delete)
       MapInfo{20, 4, 8, 4, 0},            // BPF_MAP_TYPE_REUSEPORT_SOCKARRAY (bpf_sk_select_reuseport)
+      MapInfo{3, 4, 4, 8, 0},             // a second BPF_MAP_TYPE_PROG_ARRAY (tail calls through either)
   };
 }
 
@@ -125,6 +132,7 @@ VerifierOptions options_for(const std::filesystem::path& file, std::uint32_t mem
   else if (starts("setsockopt-")) o.program_type = *program_types::cgroup_sockopt(BPF_CGROUP_SETSOCKOPT);
   else if (starts("sklookup-")) o.program_type = program_types::sk_lookup();
   else if (starts("skreuseport-")) o.program_type = program_types::sk_reuseport();
+  else if (starts("sysctl-")) o.program_type = program_types::cgroup_sysctl();
   else o.program_type = program_types::plain(mem_size);
   o.unprivileged = starts("unpriv-");
   o.maps = suite_maps();
