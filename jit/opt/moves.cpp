@@ -116,12 +116,27 @@ std::vector<BlockId> forwarding_targets(const Function& fn, const Allocation& al
     const bool moves_hoisted = blk.preds.size() == 1 && hoisted_latch_edge(fn, al, blk.preds[0]) == b;
     if (only_jump(fn, b) && (moves_nothing || moves_hoisted)) alias[b] = blk.succs[0];
   }
-  for (BlockId b = 0; b < n; ++b) {  // chains end at a block with code; a cycle keeps its blocks
+  // Chains end at a block with code; a chain that runs into a cycle keeps its first step. Each block
+  // is walked once (a long chain of empty blocks, `ja +0` after `ja +0`, was a walk per block).
+  enum : std::uint8_t { kUnseen, kOnPath, kEnds, kCycles };
+  std::vector<std::uint8_t> state(n, kUnseen);
+  std::vector<BlockId> path;
+  for (BlockId b = 0; b < n; ++b) {
     BlockId t = b;
-    std::size_t steps = 0;
-    while (alias[t] != t && steps++ <= n) t = alias[t];
-    if (steps > n) continue;
-    alias[b] = t;
+    path.clear();
+    while (state[t] == kUnseen && alias[t] != t) {
+      state[t] = kOnPath;
+      path.push_back(t);
+      t = alias[t];
+    }
+    // t is a block with code (alias[t] == t), one resolved before, or on this walk's path (a cycle).
+    const bool ends = state[t] == kEnds || (state[t] == kUnseen && alias[t] == t);
+    if (state[t] == kUnseen) state[t] = kEnds;
+    const BlockId end = alias[t];
+    for (auto x : path) {
+      state[x] = ends ? kEnds : kCycles;
+      if (ends) alias[x] = end;
+    }
   }
   for (bool changed = true; changed;) {  // a cycle of empty blocks: its blocks keep their jumps
     changed = false;

@@ -19,6 +19,7 @@
 //              nothing reads the upper half (`low_half_only`, below): then the zero-extended rotate
 //              gives every user what the shifts gave it.
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "jit/opt/passes.hpp"
@@ -134,17 +135,30 @@ std::vector<bool> low_half_only(const Function& fn) {
   return low;
 }
 
+/// The truncated form's two shifts: a 64-bit left and right shift by constants c (1..31) and 32 - c.
+/// Only the or/xor/add itself is ever rewritten (never a shift), so this holds or fails for `id`
+/// whatever other candidates become: recognize_rotates asks it before the low-half analysis.
+std::optional<std::pair<Shift, Shift>> truncated_shifts(const Function& fn, ValueId id) {
+  const Inst& i = fn.values[id];
+  auto p = as_shift(fn, i.args[0]), q = as_shift(fn, i.args[1]);
+  if (!p || !q || p->kind == q->kind || p->width != 64 || q->width != 64) return std::nullopt;
+  const Shift& l = p->kind == Kind::Lsh ? *p : *q;
+  const Shift& r = p->kind == Kind::Lsh ? *q : *p;
+  if (!fn.is_const(l.amount) || !fn.is_const(r.amount)) return std::nullopt;
+  const auto c = static_cast<std::uint64_t>(fn.values[l.amount].imm) & 63;
+  const auto d = static_cast<std::uint64_t>(fn.values[r.amount].imm) & 63;
+  if (c == 0 || c >= 32 || c + d != 32) return std::nullopt;
+  return std::pair{l, r};
+}
+
 /// The truncated form: `id` is a 64-bit or/xor/add only whose low half is read.
 bool match_truncated(Function& fn, ValueId id) {
   Inst& i = fn.values[id];
-  auto p = as_shift(fn, i.args[0]), q = as_shift(fn, i.args[1]);
-  if (!p || !q || p->kind == q->kind || p->width != 64 || q->width != 64) return false;
-  const Shift& l = p->kind == Kind::Lsh ? *p : *q;
-  const Shift& r = p->kind == Kind::Lsh ? *q : *p;
-  if (!fn.is_const(l.amount) || !fn.is_const(r.amount)) return false;
+  const auto shifts = truncated_shifts(fn, id);
+  if (!shifts) return false;
+  const auto& [l, r] = *shifts;
   const auto c = static_cast<std::uint64_t>(fn.values[l.amount].imm) & 63;
   const auto d = static_cast<std::uint64_t>(fn.values[r.amount].imm) & 63;
-  if (c == 0 || c >= 32 || c + d != 32) return false;
   const ValueId x = l.x;
   bool ok = r.x == x && upper_half_zero(fn, x);
   if (const Inst& a = fn.values[r.x]; !ok && a.op == Op::Alu && a.kind == Kind::And && a.width == 64) {
@@ -208,7 +222,7 @@ std::uint32_t recognize_rotates(Function& fn) {
       const Inst& i = fn.values[id];
       if (i.dead || i.op != Op::Alu || (i.kind != Kind::Or && i.kind != Kind::Xor && i.kind != Kind::Add)) continue;
       if (match(fn, id)) ++rotates;
-      else if (i.width == 64) truncated.push_back(id);
+      else if (i.width == 64 && truncated_shifts(fn, id)) truncated.push_back(id);
     }
   if (truncated.empty()) return rotates;
   // One analysis for all: a rewrite only narrows what its operands' users read, so the marks of the

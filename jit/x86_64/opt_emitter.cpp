@@ -11,8 +11,10 @@
 
 #include <algorithm>
 #include <bit>
+#include <functional>
 #include <iterator>
 #include <optional>
+#include <queue>
 #include <string>
 
 #include "jit/native_assembly.hpp"
@@ -77,16 +79,29 @@ x86::Gp sized_gp(std::uint32_t id, unsigned bytes) {
   }
 }
 
+/// What OptEmitter::emit derives from a function and its allocation alone: made by the first
+/// emission and read again by the second (compile_optimized's passes differ only in alignment and
+/// jump sizes).
+struct EmitterPlan {
+  bool ready = false;
+  std::vector<opt::BlockId> alias;  // per block: the block whose code it starts (itself unless it forwards)
+  std::vector<opt::EmittedBlock> placed;
+  std::vector<bool> movbe_load;  // per value: a Load its byte swap reads with movbe (it emits nothing)
+  opt::BitFieldPlan fields;      // bextr (opt/bit_field.hpp), BMI1 hosts only
+  bool uses_frames = false;      // a FramePtr or Frames is left
+};
+
 class OptEmitter {
  public:
   OptEmitter(opt::Function& fn, const CompileRequest& req, x86::Assembler& a, const opt::Allocation& al,
              const std::vector<FunctionEntry>& functions, const std::vector<bool>& line_heads,
-             const std::vector<bool>& short_jumps)
+             const std::vector<bool>& short_jumps, EmitterPlan& plan)
       : fn_(fn), a_(a), al_(al), functions_(functions), bmi2_(!req.baseline_isa_only && host_has_bmi2()),
-        movbe_(!req.baseline_isa_only && host_has_movbe()), bmi1_(!req.baseline_isa_only && host_has_bmi1()),
+        movbe_(!req.baseline_isa_only && host_has_movbe()), movbe_load_(plan.movbe_load),
+        bmi1_(!req.baseline_isa_only && host_has_bmi1()), fields_(plan.fields),
         counting_(req.variant != Variant::Fast), checked_(req.variant == Variant::Checked),
         zero_stack_(req.zero_stack || counting_), program_code_(req.program_code), line_heads_(line_heads),
-        short_jumps_(short_jumps) {
+        alias_(plan.alias), placed_(plan.placed), short_jumps_(short_jumps), plan_(plan) {
     if (req.listing) notes_.emplace(fn, al, *req.program, reg_name);
   }
 
@@ -100,11 +115,8 @@ class OptEmitter {
     // The eBPF frames live in this function's own frame (JitState::frame_top's stack goes unused):
     // depth d's r10 is rsp + frame_disp(d), fixed for the whole body.
     frames_base_ = (kSlotBase + 8 * static_cast<std::int32_t>(al_.num_slots) + 15) & ~15;
-    // A checked build publishes the frames as the run's stack (Op::Frames) even when no FramePtr is left.
-    const bool uses_frames = std::any_of(fn_.values.begin(), fn_.values.end(), [](const Inst& i) {
-      return !i.dead && (i.op == Op::FramePtr || i.op == Op::Frames);
-    });
-    const std::int32_t frames_bytes = uses_frames ? static_cast<std::int32_t>(fn_.max_depth + 1) * kStackBytes : 0;
+    if (!plan_.ready) make_plan();
+    const std::int32_t frames_bytes = plan_.uses_frames ? static_cast<std::int32_t>(fn_.max_depth + 1) * kStackBytes : 0;
     frame_bytes_ = frames_base_ + frames_bytes;
     if (frame_bytes_ % 16 == 0) frame_bytes_ += 8;  // six pushes + return address: rsp ≡ 0 after this
 
@@ -143,20 +155,8 @@ class OptEmitter {
       }
     }
 
-    auto plan = opt::emission_plan(fn_, al_);
-    alias_ = std::move(plan.alias);
-    placed_ = std::move(plan.blocks);
     block_start_.assign(fn_.blocks.size(), 0);
     block_end_.assign(fn_.blocks.size(), 0);
-    std::vector<std::uint32_t> uses(fn_.values.size(), 0);
-    for (const auto& v : fn_.values)
-      if (!v.dead)
-        for (auto a : v.args) ++uses[a];
-    plan_movbe(uses);
-    // bextr (opt/bit_field.hpp): one operation fewer on x's path, `r11 = start | len << 8` an
-    // immediate move off it.
-    fields_ = {std::vector<opt::BitField>(fn_.values.size()), std::vector<bool>(fn_.values.size(), false)};
-    if (bmi1_) fields_ = opt::plan_bit_fields(fn_, uses, movbe_load_);
     for (const auto& placed : placed_) {
       // Loop heads start on a kLoopAlignBytes boundary, as in the baseline tier.
       if (placed.loop_head) a_.align(AlignMode::kCode, line_heads_[placed.id] ? kLineBytes : kLoopAlignBytes);
@@ -193,17 +193,36 @@ class OptEmitter {
     return {};
   }
 
+  /// Fills plan_ (the first emission of a function only).
+  void make_plan() {
+    // A checked build publishes the frames as the run's stack (Op::Frames) even when no FramePtr is left.
+    plan_.uses_frames = std::any_of(fn_.values.begin(), fn_.values.end(), [](const Inst& i) {
+      return !i.dead && (i.op == Op::FramePtr || i.op == Op::Frames);
+    });
+    auto plan = opt::emission_plan(fn_, al_);
+    alias_ = std::move(plan.alias);
+    placed_ = std::move(plan.blocks);
+    std::vector<std::uint32_t> uses(fn_.values.size(), 0);
+    for (const auto& v : fn_.values)
+      if (!v.dead)
+        for (auto a : v.args) ++uses[a];
+    plan_movbe(uses);
+    // bextr (opt/bit_field.hpp): one operation fewer on x's path, `r11 = start | len << 8` an
+    // immediate move off it.
+    fields_ = {std::vector<opt::BitField>(fn_.values.size()), std::vector<bool>(fn_.values.size(), false)};
+    if (bmi1_) fields_ = opt::plan_bit_fields(fn_, uses, movbe_load_);
+    plan_.ready = true;
+  }
+
   /// After emit(): sets `line_heads` for each loop whose code (its head to the end of its last back
   /// edge's block) fits in one 64-byte line but crossed one; true when any did.
   bool mark_loops_crossing_lines(std::vector<bool>& line_heads) const {
     bool any = false;
+    const auto last_of = loop_ends();
     for (std::size_t i = 0; i < placed_.size(); ++i) {
       if (!placed_[i].loop_head) continue;
       const auto head = placed_[i].id;
-      std::size_t last = i;
-      for (std::size_t k = i; k < placed_.size(); ++k)
-        for (auto s : fn_.blocks[placed_[k].id].succs)
-          if (alias_[s] == head) last = k;
+      const std::size_t last = last_of[i];
       const auto start = block_start_[head], bytes = block_end_[placed_[last].id] - start;
       if (bytes <= kLineBytes && start % kLineBytes + bytes > kLineBytes && !line_heads[head]) {
         line_heads[head] = true;
@@ -221,34 +240,58 @@ class OptEmitter {
   /// stays near: bench/'s strlen, a byte scan unrolled by 4, ran 366 ns with its four exits short
   /// (the loop 65 bytes, five branches) and 254 ns with them near (81 bytes), as before sizing.
   std::vector<bool> short_jump_plan() const {
-    std::vector<std::size_t> aligned;  // offsets of the loop heads (after their padding)
-    std::vector<std::pair<std::size_t, std::size_t>> loops;  // [head, end of the last back edge's block)
+    std::vector<std::size_t> aligned;  // offsets of the loop heads (after their padding), ascending
+    std::vector<std::pair<std::size_t, std::size_t>> loops;  // [head, end of the last back edge's block), by head
+    const auto last_of = loop_ends();
     for (std::size_t i = 0; i < placed_.size(); ++i) {
       if (!placed_[i].loop_head) continue;
       const auto head = placed_[i].id;
       aligned.push_back(block_start_[head]);
-      std::size_t last = i;
-      for (std::size_t k = i; k < placed_.size(); ++k)
-        for (auto s : fn_.blocks[placed_[k].id].succs)
-          if (alias_[s] == head) last = k;
-      loops.emplace_back(block_start_[head], block_end_[placed_[last].id]);
+      loops.emplace_back(block_start_[head], block_end_[placed_[last_of[i]].id]);
     }
+    // A jump leaves a loop when a loop starts before its end and ends in [its end, its target]. In
+    // the order of the jumps' ends: the loops started before it whose end is not behind it, smallest
+    // end first (one heap over the whole code, not every loop per jump).
+    std::vector<std::size_t> by_end(jump_sites_.size());
+    for (std::size_t k = 0; k < by_end.size(); ++k) by_end[k] = k;
+    const auto earlier = [&](std::size_t x, std::size_t y) { return jump_sites_[x].first < jump_sites_[y].first; };
+    if (!std::is_sorted(by_end.begin(), by_end.end(), earlier))  // emission order already is, unless cold paths jump back
+      std::stable_sort(by_end.begin(), by_end.end(), earlier);
+    std::priority_queue<std::size_t, std::vector<std::size_t>, std::greater<>> open_loop_ends;
+    std::size_t next_loop = 0;
     std::vector<bool> plan(jump_sites_.size(), false);
     const CodeHolder& code = *a_.code();
-    for (std::size_t k = 0; k < jump_sites_.size(); ++k) {
+    for (const std::size_t k : by_end) {
       const auto [end, label] = jump_sites_[k];
+      for (; next_loop < loops.size() && loops[next_loop].first < end; ++next_loop)
+        open_loop_ends.push(loops[next_loop].second);
+      while (!open_loop_ends.empty() && open_loop_ends.top() < end) open_loop_ends.pop();
       if (!code.isLabelBound(label)) continue;
       const auto target = static_cast<std::size_t>(code.labelOffsetFromBase(label));
       if (target < end) continue;  // backward: the assembler picks the short form itself
-      bool leaves_loop = false;
-      for (const auto& [from, to] : loops) leaves_loop |= end > from && end <= to && target >= to;
-      if (leaves_loop) continue;
-      std::size_t slack = 0;
-      for (auto at : aligned)
-        if (at >= end && at <= target) slack += kLineBytes - 1;  // its padding sits before `at`
-      plan[k] = target - end + slack <= 127;
+      if (!open_loop_ends.empty() && open_loop_ends.top() <= target) continue;  // it leaves a loop
+      // Each loop head in [end, target] may pad kLineBytes - 1 bytes more (its padding sits before it).
+      const auto heads = static_cast<std::size_t>(std::upper_bound(aligned.begin(), aligned.end(), target) -
+                                                  std::lower_bound(aligned.begin(), aligned.end(), end));
+      plan[k] = target - end + heads * (kLineBytes - 1) <= 127;
     }
     return plan;
+  }
+
+  /// Per index into placed_ of a loop head: the index of the last placed block with an edge to it
+  /// (its last back edge's block; the head itself when there is none from it on).
+  std::vector<std::size_t> loop_ends() const {
+    std::vector<std::size_t> last(placed_.size());
+    std::vector<std::int64_t> head_at(fn_.blocks.size(), -1);  // a loop head's index into placed_
+    for (std::size_t i = 0; i < placed_.size(); ++i) {
+      last[i] = i;
+      if (placed_[i].loop_head) head_at[placed_[i].id] = static_cast<std::int64_t>(i);
+    }
+    for (std::size_t k = 0; k < placed_.size(); ++k)
+      for (auto s : fn_.blocks[placed_[k].id].succs)
+        if (const auto i = head_at[alias_[s]]; i >= 0 && static_cast<std::size_t>(i) <= k)
+          last[static_cast<std::size_t>(i)] = k;
+    return last;
   }
 
  private:
@@ -514,9 +557,9 @@ class OptEmitter {
   const std::vector<FunctionEntry>& functions_;  // entry labels of every function of the build
   bool bmi2_;
   bool movbe_;       // the host has MOVBE and the request allows it
-  std::vector<bool> movbe_load_;  // per value: a Load its byte swap reads with movbe (it emits nothing)
+  std::vector<bool>& movbe_load_;  // plan_.movbe_load
   bool bmi1_;        // the host has BMI1 (bextr) and the request allows it
-  opt::BitFieldPlan fields_;  // bextr (opt/bit_field.hpp), BMI1 hosts only
+  opt::BitFieldPlan& fields_;  // plan_.fields
   bool counting_;    // counted or checked build: JitState* in r12, Op::Charge pays the budget
   bool checked_;     // checked build: Op::Frames publishes the frames as the run's stack
   bool zero_stack_;
@@ -537,11 +580,12 @@ class OptEmitter {
   std::int32_t frames_base_ = 0;  // [rsp + frames_base_]: the deepest inlined frame's lowest byte
   std::optional<opt::ListingNotes> notes_;  // only for listings
   std::vector<Label> labels_;
-  std::vector<opt::BlockId> alias_;  // per block: the block whose code it starts (itself unless it forwards)
-  std::vector<opt::EmittedBlock> placed_;
   const std::vector<bool>& line_heads_;  // per block: a loop head aligned to kLineBytes (else kLoopAlignBytes)
   std::vector<std::size_t> block_start_, block_end_;  // code offsets of each block's first and past its last byte
+  std::vector<opt::BlockId>& alias_;  // plan_.alias
+  std::vector<opt::EmittedBlock>& placed_;  // plan_.placed
   const std::vector<bool>& short_jumps_;  // per jump to a block, in emission order: emit it short
+  EmitterPlan& plan_;
   std::vector<std::pair<std::size_t, Label>> jump_sites_;  // per jump to a block: the offset past it, its target
   Label ret_, exit_, fail_;
   std::int32_t frame_bytes_ = 0;
@@ -1249,6 +1293,7 @@ Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const C
     return make_error(Errc::Unsupported, "optimizing JIT: constant blinding is not supported (the baseline tier blinds)");
   std::vector<opt::Allocation> allocations;
   std::vector<std::vector<bool>> line_heads, short_jumps(functions.size());
+  std::vector<EmitterPlan> plans(functions.size());
   std::vector<std::uint32_t> callback_pcs;
   for (auto& fn : functions) {
     if (fn.root_pc != 0) callback_pcs.push_back(fn.root_pc);
@@ -1271,7 +1316,7 @@ Result<NativeCode> compile_optimized(std::span<opt::Function> functions, const C
     for (const auto& fn : functions) labels.push_back({fn.root_pc, a.newLabel()});
     bool again = false;
     for (std::size_t k = 0; k < functions.size(); ++k) {
-      OptEmitter emitter(functions[k], req, a, allocations[k], labels, line_heads[k], short_jumps[k]);
+      OptEmitter emitter(functions[k], req, a, allocations[k], labels, line_heads[k], short_jumps[k], plans[k]);
       // With callbacks, offset 0 dispatches; without, the program's function starts there.
       auto emitted = emitter.emit(functions.size() > 1 && k == 0);
       if (!emitted) return std::move(emitted).error();
