@@ -802,6 +802,15 @@ TEST_CASE("skb_meta: bpf_check_mtu on the host's devices from tc and XDP", "[run
   run_both_engines({"skb_meta", "xdp_mtu_dev", {}});
 }
 
+// bpf_skb_ecn_set_ce on every packet, VLAN-tagged ones too (the protocol read through the tags,
+// the header marked at the network header), from tc and from cgroup_skb.
+TEST_CASE("skb_meta: bpf_skb_ecn_set_ce on VLAN frames from tc and cgroup_skb", "[runtime][tc][skb_meta]") {
+  const DiffCase c{"skb_meta", "tc_ecn_vlan", {}};
+  run_both_engines(c);
+  run_optimized(c);
+  run_both_engines({"skb_meta", "cgroup_ecn_vlan", {}});
+}
+
 TEST_CASE("vlan: bpf_skb_vlan_push/pop from tc, the outside tag and tags in the packet", "[runtime][tc][vlan]") {
   const DiffCase c{"vlan", "vlan", {}};
   run_both_engines(c);

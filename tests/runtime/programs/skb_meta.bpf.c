@@ -195,4 +195,24 @@ int cgroup_ecn(struct __sk_buff *skb) {
   return skb->len & 1;
 }
 
+/* bpf_skb_ecn_set_ce on every packet, VLAN frames too: the kernel reads the protocol through the
+ * in-packet tags but marks the header at the network header (right after the Ethernet header) */
+static __always_inline void ecn_any(struct __sk_buff *skb) {
+  NOTE(0, bpf_skb_ecn_set_ce(skb));
+  NOTE(1, bpf_skb_ecn_set_ce(skb));
+  NOTE(2, skb->protocol);
+}
+
+SEC("tc")
+int tc_ecn_vlan(struct __sk_buff *skb) {
+  ecn_any(skb);
+  return TC_ACT_OK;
+}
+
+SEC("cgroup_skb/egress")
+int cgroup_ecn_vlan(struct __sk_buff *skb) {
+  ecn_any(skb);
+  return 1;
+}
+
 char _license[] SEC("license") = "GPL";
