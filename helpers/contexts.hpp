@@ -98,6 +98,9 @@ struct SkbCtx {
   std::uint64_t net_offset = 0;
   /// skb->encapsulation: set by an encapsulating bpf_skb_adjust_room (a second one is -EALREADY).
   bool encapsulation = false;
+  /// skb->mac_len is no longer test_run's 0 (eth_type_trans leaves it unset): a VLAN helper moved a tag
+  /// into or out of the packet. bpf_skb_ecn_set_ce's walk through in-packet tags starts from it.
+  bool mac_len_set = false;
   /// skb->l4_hash / sw_hash: md.hash was set by bpf_set_hash or computed by bpf_get_hash_recalc (it is
   /// returned as is until bpf_set_hash_invalid or a helper that clears the hash).
   bool l4_hash = false;

@@ -13,9 +13,11 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <variant>
 
 #include "helpers/contexts.hpp"
 #include "helpers/guest_memory.hpp"
+#include "helpers/host_device.hpp"
 #include "helpers/skb_access.hpp"
 #include "maps/cgroup_array_map.hpp"
 #include "maps/map.hpp"
@@ -618,34 +620,26 @@ std::uint64_t skb_change_proto(std::uint64_t ctx, std::uint64_t proto, std::uint
   return 0;
 }
 
-// The one device a bpfvm run has: the loopback, ifindex 1, the device test_run's contexts name. Its MTU
-// is the host loopback's (/sys/class/net/lo/mtu; 65536 when unreadable), its hard_header_len ETH_HLEN.
+// The loopback's ifindex, the device test_run's contexts name unless ctx_in says otherwise.
 constexpr std::uint32_t kLoopbackIfindex = 1;
-constexpr std::int32_t kLoopbackHardHeaderLen = 14;
-std::int32_t loopback_mtu() {
-  std::int32_t mtu = 65536;
-  if (std::FILE* f = std::fopen("/sys/class/net/lo/mtu", "r")) {
-    if (std::fscanf(f, "%d", &mtu) != 1) mtu = 65536;
-    std::fclose(f);
-  }
-  return mtu;
-}
 
 // The length check both bpf_check_mtu flavours make, in the kernel's int arithmetic: `len` (the
 // packet's, or *mtu_len plus the hard header when that is set) plus len_diff against MTU + hard header.
-bool mtu_fits(std::uint32_t packet_len, std::uint32_t mtu_len_in, std::int32_t len_diff, std::int32_t mtu) {
-  const std::uint32_t len = mtu_len_in ? mtu_len_in + static_cast<std::uint32_t>(kLoopbackHardHeaderLen) : packet_len;
+bool mtu_fits(std::uint32_t packet_len, std::uint32_t mtu_len_in, std::int32_t len_diff, const HostDevice& dev) {
+  const auto header = static_cast<std::uint32_t>(dev.hard_header_len);
+  const std::uint32_t len = mtu_len_in ? mtu_len_in + header : packet_len;
   const auto total = static_cast<std::int32_t>(len + static_cast<std::uint32_t>(len_diff));
-  return total <= mtu + kLoopbackHardHeaderLen;
+  return total <= dev.mtu + dev.hard_header_len;
 }
 
 // bpf_check_mtu(ctx, ifindex, mtu_len, len_diff, flags), tc and XDP (filter.c bpf_skb_check_mtu /
-// bpf_xdp_check_mtu). ifindex 0 is the context's device (the loopback), 1 the loopback, any other
-// -ENODEV (bpfvm has no other device). skb: flags other than BPF_MTU_CHK_SEGS, or SEGS with a len_diff
-// or *mtu_len, -EINVAL; XDP: any flag -EINVAL. The length (skb->len / data_end - data, or *mtu_len plus
-// the hard header when non-zero) plus len_diff fits in MTU + hard header: BPF_MTU_CHK_RET_SUCCESS, else
-// FRAG_NEEDED, except for a GSO skb (SUCCESS; with SEGS -EINVAL, the test-run skb having no transport
-// header). *mtu_len becomes the MTU unless an errno is returned.
+// bpf_xdp_check_mtu). ifindex 0 is the context's device (the skb's ifindex, the XDP receive queue's
+// device: the loopback unless ctx_in named another), any other a device of the calling thread's network
+// namespace (host_device.hpp; none -ENODEV). skb: flags other than BPF_MTU_CHK_SEGS, or SEGS with a
+// len_diff or *mtu_len, -EINVAL; XDP: any flag -EINVAL. The length (skb->len / data_end - data, or
+// *mtu_len plus the hard header when non-zero) plus len_diff fits in MTU + hard header:
+// BPF_MTU_CHK_RET_SUCCESS, else FRAG_NEEDED, except for a GSO skb (SUCCESS; with SEGS -EINVAL, the
+// test-run skb having no transport header). *mtu_len becomes the MTU unless an errno is returned.
 std::uint64_t check_mtu(std::uint64_t ctx, std::uint64_t ifindex, std::uint64_t mtu_len, std::uint64_t len_diff,
                         std::uint64_t flags, vm::RunContext* run) {
   HelperRun* s = run_state(run);
@@ -658,19 +652,20 @@ std::uint64_t check_mtu(std::uint64_t ctx, std::uint64_t ifindex, std::uint64_t 
   const auto diff = static_cast<std::int32_t>(static_cast<std::uint32_t>(len_diff));
   if (xdp ? flags != 0 : (flags & ~std::uint64_t{BPF_MTU_CHK_SEGS}) || ((flags & BPF_MTU_CHK_SEGS) && (diff || mtu_in)))
     return ret(-EINVAL);
-  const auto index = static_cast<std::uint32_t>(ifindex);
-  const std::uint32_t own_device = xdp ? s->xdp->md.ingress_ifindex : kLoopbackIfindex;
-  if (index == 0 && own_device != kLoopbackIfindex)
-    return fault(run, "bpf_check_mtu on a device other than the loopback is not supported yet");
-  if (index != 0 && index != kLoopbackIfindex) return ret(-ENODEV);
-  const std::int32_t mtu = loopback_mtu();
+  auto index = static_cast<std::uint32_t>(ifindex);
+  if (index == 0) index = xdp ? s->xdp->md.ingress_ifindex : skb->md.ifindex;
+  const HostDeviceLookup found = find_host_device(index);
+  if (std::holds_alternative<NoHostDevice>(found)) return ret(-ENODEV);
+  if (const auto* unknown = std::get_if<UnknownHostDevice>(&found))
+    return fault(run, "bpf_check_mtu: " + unknown->reason + " (not supported yet)");
+  const auto& dev = std::get<HostDevice>(found);
   const auto packet_len = static_cast<std::uint32_t>(xdp ? s->xdp->data_end - s->xdp->data : linear_len(skb));
   std::uint64_t answer = BPF_MTU_CHK_RET_SUCCESS;
-  if (!mtu_fits(packet_len, mtu_in, diff, mtu)) {
+  if (!mtu_fits(packet_len, mtu_in, diff, dev)) {
     answer = xdp || skb->md.gso_size == 0 ? BPF_MTU_CHK_RET_FRAG_NEEDED : BPF_MTU_CHK_RET_SUCCESS;
     if (!xdp && skb->md.gso_size != 0 && (flags & BPF_MTU_CHK_SEGS)) return ret(-EINVAL);
   }
-  std::memcpy(ptr(mtu_len), &mtu, 4);
+  std::memcpy(ptr(mtu_len), &dev.mtu, 4);
   return answer;
 }
 

@@ -64,6 +64,7 @@ long pop_inband_tag(SkbCtx& skb, std::uint16_t& tci) {
   skb.data += kVlanHlen;
   skb.mac_header = skb.data;
   skb.net_offset = skb.net_offset >= kEthHlen + kVlanHlen ? skb.net_offset - kVlanHlen : kEthHlen;
+  skb.mac_len_set = true;  // skb_reset_mac_len
   return 0;
 }
 
@@ -87,6 +88,7 @@ std::uint64_t skb_vlan_push(std::uint64_t ctx, std::uint64_t vlan_proto, std::ui
     std::memcpy(data + 2 * kEthAlen, &outer, 2);
     std::memcpy(data + 2 * kEthAlen + 2, &be_tci, 2);
     skb->md.protocol = outer;
+    skb->mac_len_set = true;  // skb_vlan_push: mac_len += VLAN_HLEN
     skb->mac_header = skb->data;  // the network header moves down with it (measured on 6.18: its
                                   // offset from data stays, so it now names the tag's TCI)
   }

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sched.h>
@@ -778,6 +779,36 @@ TEST_CASE("skb_meta: a GSO skb (ctx_in's gso_size) from tc", "[runtime][tc][skb_
     return bytes_of(md);
   };
   run_both_engines(c);
+}
+
+// bpf_check_mtu on the host's devices (ifindex 2..9 of this network namespace, those that exist and
+// -ENODEV for the others), and on the context's own device: XDP's the loopback, tc's the device ctx_in's
+// ifindex names, taken in turn from the devices this namespace has.
+TEST_CASE("skb_meta: bpf_check_mtu on the host's devices from tc and XDP", "[runtime][tc][skb_meta]") {
+  std::vector<std::uint32_t> devices;
+  if (struct if_nameindex* names = ::if_nameindex()) {
+    for (const struct if_nameindex* n = names; n->if_index != 0; ++n) devices.push_back(n->if_index);
+    if_freenameindex(names);
+  }
+  REQUIRE(!devices.empty());
+  DiffCase c{"skb_meta", "tc_mtu_dev", {}};
+  c.ctx_in = [devices](std::uint64_t packet) {
+    __sk_buff md{};
+    md.ifindex = devices[packet % devices.size()];
+    return bytes_of(md);
+  };
+  run_both_engines(c);
+  run_optimized(c);
+  run_both_engines({"skb_meta", "xdp_mtu_dev", {}});
+}
+
+// bpf_skb_ecn_set_ce on every packet, VLAN-tagged ones too (the protocol read through the tags,
+// the header marked at the network header), from tc and from cgroup_skb.
+TEST_CASE("skb_meta: bpf_skb_ecn_set_ce on VLAN frames from tc and cgroup_skb", "[runtime][tc][skb_meta]") {
+  const DiffCase c{"skb_meta", "tc_ecn_vlan", {}};
+  run_both_engines(c);
+  run_optimized(c);
+  run_both_engines({"skb_meta", "cgroup_ecn_vlan", {}});
 }
 
 TEST_CASE("vlan: bpf_skb_vlan_push/pop from tc, the outside tag and tags in the packet", "[runtime][tc][vlan]") {

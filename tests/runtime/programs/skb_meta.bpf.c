@@ -153,6 +153,36 @@ int xdp_mtu(struct xdp_md *ctx) {
   return XDP_PASS;
 }
 
+/* bpf_check_mtu on the context's device (ifindex 0: the one ctx_in names) and on ifindex 2..9 of the
+ * host's network namespace, whichever exist (-ENODEV for the rest): each device's MTU, then its edge
+ * through len_diff and through *mtu_len (the packet's length picks which side of it). */
+static __always_inline void device_mtu_probes(void *ctx, __u32 len) {
+#pragma unroll
+  for (int i = 0; i < 9; i++) {
+    const __u32 ifindex = i == 0 ? 0 : 1 + i;
+    __u32 mtu = 0;
+    NOTE(4 * i, bpf_check_mtu(ctx, ifindex, &mtu, 0, 0));
+    NOTE(4 * i + 1, mtu);
+    __u32 probe = 0;
+    const __s32 diff = (__s32)(mtu + 14) - (__s32)len + (__s32)(len % 3) - 1;
+    NOTE(4 * i + 2, bpf_check_mtu(ctx, ifindex, &probe, diff, 0) * 3 + (probe == mtu));
+    probe = mtu + (len % 3) - 1;
+    NOTE(4 * i + 3, bpf_check_mtu(ctx, ifindex, &probe, 0, 0) * 3 + (probe == mtu));
+  }
+}
+
+SEC("tc")
+int tc_mtu_dev(struct __sk_buff *skb) {
+  device_mtu_probes(skb, skb->len);
+  return TC_ACT_OK;
+}
+
+SEC("xdp")
+int xdp_mtu_dev(struct xdp_md *ctx) {
+  device_mtu_probes(ctx, ctx->data_end - ctx->data);
+  return XDP_PASS;
+}
+
 /* bpf_skb_ecn_set_ce from cgroup_skb, whose data starts at the network header */
 SEC("cgroup_skb/egress")
 int cgroup_ecn(struct __sk_buff *skb) {
@@ -163,6 +193,26 @@ int cgroup_ecn(struct __sk_buff *skb) {
   NOTE(2, bpf_skb_load_bytes(skb, 0, &w, 4));
   NOTE(3, w);
   return skb->len & 1;
+}
+
+/* bpf_skb_ecn_set_ce on every packet, VLAN frames too: the kernel reads the protocol through the
+ * in-packet tags but marks the header at the network header (right after the Ethernet header) */
+static __always_inline void ecn_any(struct __sk_buff *skb) {
+  NOTE(0, bpf_skb_ecn_set_ce(skb));
+  NOTE(1, bpf_skb_ecn_set_ce(skb));
+  NOTE(2, skb->protocol);
+}
+
+SEC("tc")
+int tc_ecn_vlan(struct __sk_buff *skb) {
+  ecn_any(skb);
+  return TC_ACT_OK;
+}
+
+SEC("cgroup_skb/egress")
+int cgroup_ecn_vlan(struct __sk_buff *skb) {
+  ecn_any(skb);
+  return 1;
 }
 
 char _license[] SEC("license") = "GPL";
