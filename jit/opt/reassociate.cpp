@@ -178,6 +178,12 @@ class Reassociator {
 
 }  // namespace
 
-std::uint32_t reassociate_carried_chains(Function& fn) { return Reassociator(fn).run(); }
+std::uint32_t reassociate_carried_chains(Function& fn) {
+  // Straight-line code (no back edge) has no loop chain: no per-value work (compile time).
+  for (BlockId b = 0; b < fn.blocks.size(); ++b)
+    for (auto p : fn.blocks[b].preds)
+      if (p >= b) return Reassociator(fn).run();
+  return 0;
+}
 
 }  // namespace bpfvm::jit::opt
