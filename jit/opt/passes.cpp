@@ -333,6 +333,7 @@ constexpr std::pair<std::string_view, bool PassSet::*> kPassNames[] = {
     {"rotate", &PassSet::rotate},
     {"unroll_loops", &PassSet::unroll_loops},
     {"address_after_step", &PassSet::address_after_step},
+    {"reassociate", &PassSet::reassociate},
 };
 }  // namespace
 
@@ -376,6 +377,7 @@ void optimize(Function& fn, const PassSet& passes, const VerifierFacts& facts) {
     if (passes.dce) eliminate_dead_code(fn);
   }
   if (passes.fold_addresses && passes.address_after_step) address_after_step(fn);
+  if (passes.reassociate) reassociate_carried_chains(fn);  // after unrolling: the copies' chains
   if (passes.licm) hoist_loop_invariants(fn, passes.licm_loads, facts);
   if (passes.select) select_small_diamonds(fn);
 }

@@ -29,6 +29,7 @@ struct PassSet {
   bool rotate = true;          // `(x << n) | (x >> (W - n))` becomes one Op::Rotate (rotate_idiom.cpp)
   bool unroll_loops = true;    // small counted loops copied 2 or 4 times, the counter tested in the last copy (loop_unroll.cpp)
   bool address_after_step = true;  // with fold_addresses: accesses after a phi's step read the stepped value (address_folding.cpp)
+  bool reassociate = true;     // a loop's add/xor/or/and chain takes its carried operand last (reassociate.cpp)
 };
 
 /// All passes but those named, comma separated (the PassSet member names); InvalidArgument naming
@@ -118,6 +119,11 @@ std::uint32_t recognize_rotates(Function& fn);
 /// 2 is copied that many times; the counter's test stays in the last copy, every other exit test in
 /// each. Fast builds only (loops with checked accesses or budget charges stay). Returns how many.
 std::uint32_t unroll_loops(Function& fn);
+
+/// Reassociation (reassociate.cpp): in a loop, a one-block chain of one add/xor/or/and (one width)
+/// with exactly one operand carried from an earlier iteration or copy combines the others first and
+/// that one last. Returns how many chains changed.
+std::uint32_t reassociate_carried_chains(Function& fn);
 
 /// Runs the enabled passes in their fixed order.
 void optimize(Function& fn, const PassSet& passes);

@@ -115,3 +115,37 @@ TEST_CASE("shifted-register operands of a branch's compare", "[jit][opt][shifted
   CHECK(lines_with_operands(listing, {"\ncmp ", "\ntst "}, 3) == steps.size());  // every step's shift
 #endif
 }
+
+TEST_CASE("x86-64: an add of a shift by 1..3 is one scaled lea", "[jit][opt][shifted]") {
+  // x + (y << k) and (y << k) + x, k = 1, 2, 3 (and 33, 34, 35 masked by 32 bits: not the same
+  // amount, so kept), 32 and 64 bits: the x86-64 backend's plan_scaled_adds makes each one
+  // `lea t, [x + y * 2^k]` and the shift emits nothing; the results must be the interpreter's.
+  std::vector<std::string> steps;
+  std::size_t scaled = 0;
+  for (const bool w32 : {false, true})
+    for (const int count : {1, 2, 3, 4, 63})
+      for (const bool shift_first : {false, true}) {
+        const std::string s = w32 ? "32" : "", k = std::to_string(steps.size());
+        const std::string shifted = "mov" + s + " %r3, %r7\nadd" + s + " %r3, " + k + "\nlsh" + s + " %r3, " +
+                                    std::to_string(w32 && count == 63 ? 31 : count) + "\n";
+        if (shift_first) steps.push_back(shifted + "add" + s + " %r3, %r6\nmov %r4, %r3\n");
+        else steps.push_back("mov" + s + " %r4, %r6\n" + shifted + "add" + s + " %r4, %r3\n");
+        if (count <= 3) ++scaled;
+      }
+  const auto program = assemble_program(program_of(steps), "scaled_add");
+  for (const auto& [a, b] : {std::pair<std::uint64_t, std::uint64_t>{0x8123456789abcdefull, 0xfedcba9876543210ull},
+                             {0x0000000080000001ull, 0x80000000fffffffeull}, {~0ull, 1}, {1, ~0ull},
+                             {0x7fffffff, 0x3fffffff}})
+    compare_on_words(program, a, b);
+#if defined(__x86_64__)
+  const auto listing = optimized_listing(program);
+  std::size_t leas = 0;
+  for (const char* scale : {"*2]", "*4]", "*8]"})
+    for (auto at = listing.find(scale); at != std::string::npos; at = listing.find(scale, at + 1))
+      if (listing.rfind("\nlea ", at) == listing.rfind('\n', at)) ++leas;
+  CHECK(leas == scaled);
+  std::size_t shifts = 0;
+  for (auto at = listing.find("\nshl "); at != std::string::npos; at = listing.find("\nshl ", at + 1)) ++shifts;
+  CHECK(shifts == steps.size() - scaled);  // only the shifts by 4 and 63 (31) stay
+#endif
+}
