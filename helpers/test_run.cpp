@@ -86,28 +86,40 @@ void finish_data(TestRunResult& out, const TestRunOptions& o, const std::uint8_t
 
 Result<void> run_xdp(const ProgramRunner& runner, const TestRunOptions& o, std::uint32_t repeat, TestRunResult& out,
                      vm::RunContext& ctx) {
-  const std::size_t max_data = kXdpFrameSize - kXdpHeadroom - kXdpSharedInfoBytes;
   // bpf_prog_test_run_xdp: a program that runs on frames a devmap or cpumap hands on (its egress
   // device or target CPU set by the map) has no test run.
   if (o.expected_attach_type == BPF_XDP_DEVMAP || o.expected_attach_type == BPF_XDP_CPUMAP)
     return einval("XDP programs for a devmap or cpumap (expected attach type " + std::to_string(o.expected_attach_type) +
                   ") have no test run");
-  if (o.data_in.size() < kEthHlen) return einval("XDP needs at least 14 bytes of data_in");
-  if (o.data_in.size() > max_data)
-    return make_error(Errc::Unsupported, "data_in above " + std::to_string(max_data) +
-                                             " bytes needs multi-buffer XDP (not supported yet)");
-  // xdp_md in: data = metadata length at the start of data_in, data_end = data_in size.
+  // xdp_md in (bpf_prog_test_run_xdp, 6.18): data_meta and egress_ifindex 0, data_end at most the
+  // data_in size, data (the metadata length at the start of data_in) at most data_end, a multiple of
+  // 4, at most 255 and leaving an xdp_frame's room in the headroom; then at least an Ethernet header
+  // after the metadata. data_end is the linear part's end: what lies past it the kernel puts in frags.
   std::uint32_t metalen = 0;
   xdp_md md_in{};
   if (!o.ctx_in.empty()) {
     if (auto r = ctx_tail_zero(o.ctx_in, sizeof(xdp_md)); !r) return std::move(r).error();
     md_in = ctx_from<xdp_md>(o.ctx_in);
     if (md_in.data_meta || md_in.egress_ifindex) return einval("xdp_md.data_meta and egress_ifindex must be 0");
-    if (md_in.data_end != o.data_in.size() || md_in.data > md_in.data_end)
-      return einval("xdp_md.data_end must equal data_in size and data must not exceed it");
-    if ((md_in.data & 3) || md_in.data > 255) return einval("xdp_md.data (metadata length) is invalid");
+    if (md_in.data_end > o.data_in.size() || md_in.data > md_in.data_end)
+      return einval("xdp_md.data_end must not exceed the data_in size, nor data data_end");
+    if ((md_in.data & 3) || md_in.data > 255 || md_in.data > kXdpHeadroom - kXdpFrameBytes)
+      return einval("xdp_md.data (metadata length) must be a multiple of 4 and at most " +
+                    std::to_string(kXdpHeadroom - kXdpFrameBytes));
+    // xdp_convert_md_to_buff: a receive queue needs a device.
+    if (!md_in.ingress_ifindex && md_in.rx_queue_index) return einval("xdp_md.rx_queue_index needs an ingress_ifindex");
     metalen = md_in.data;
   }
+  if (o.data_in.size() - metalen < kEthHlen) return einval("XDP needs at least 14 bytes of data_in after the metadata");
+  // The metadata comes out of the headroom, so the linear part may hold that much more.
+  const std::size_t max_data = kXdpFrameSize - (kXdpHeadroom - metalen) - kXdpSharedInfoBytes;
+  if (o.data_in.size() > max_data)
+    return make_error(Errc::Unsupported, "data_in above " + std::to_string(max_data) +
+                                             " bytes needs multi-buffer XDP (not supported yet)");
+  if (!o.ctx_in.empty() && md_in.data_end < o.data_in.size())
+    return make_error(Errc::Unsupported, "xdp_md.data_end " + std::to_string(md_in.data_end) + " below the data_in size " +
+                                             std::to_string(o.data_in.size()) +
+                                             " puts the rest in frags: multi-buffer XDP (not supported yet)");
 
   // The kernel's frame is kzalloc'ed; ours lives on the stack for the test run (no allocation), and
   // only the bytes a program can see are cleared: the headroom, which bpf_xdp_adjust_head/_meta move

@@ -226,8 +226,8 @@ struct RunInput {
   /// Fill RunOutput::ns_per_run for a single run (repeat = 1). Repeated runs (repeat > 1) are always
   /// timed; a single run is not unless asked, so a host calling once per event pays no clock reads.
   bool measure_time = false;
-  /// cgroup_sysctl: the sysctl access (Program::run only). Without it the sysctl helpers stop the run
-  /// "not supported yet" and the context is the caller's bytes.
+  /// cgroup_sysctl: the sysctl access (Program::run and Runner::run(RunInput); the C API has none).
+  /// Without it the sysctl helpers stop the run "not supported yet" and the context is the caller's bytes.
   const SysctlAccess* sysctl = nullptr;
 };
 

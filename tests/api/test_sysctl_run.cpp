@@ -36,8 +36,8 @@ struct Ran {
   RunOutput out;
 };
 
-Ran run(Engine engine, const std::string& text, const SysctlAccess* access) {
-  Vm vm;
+// `text` as a cgroup_sysctl program of `vm` on `engine`.
+Program load_sysctl(Vm& vm, const std::string& text, Engine engine) {
   auto type = ProgramType::kernel(BPF_PROG_TYPE_CGROUP_SYSCTL);
   REQUIRE(type.has_value());
   auto object = vm.open_assembly(text, *type, "sysctl");
@@ -45,8 +45,14 @@ Ran run(Engine engine, const std::string& text, const SysctlAccess* access) {
   auto prog = object->load("sysctl", {.engine = engine});
   INFO((prog ? std::string() : prog.error().message()));
   REQUIRE(prog.has_value());
+  return std::move(*prog);
+}
+
+Ran run(Engine engine, const std::string& text, const SysctlAccess* access) {
+  Vm vm;
+  const Program prog = load_sysctl(vm, text, engine);
   const std::vector<std::uint8_t> ctx(sizeof(bpf_sysctl), 0);
-  auto out = prog->run(RunInput{.ctx = ctx, .sysctl = access});
+  auto out = prog.run(RunInput{.ctx = ctx, .sysctl = access});
   INFO((out ? std::string() : out.error().message()));
   REQUIRE(out.has_value());
   Ran r;
@@ -114,14 +120,41 @@ TEST_CASE("cgroup_sysctl run: a read access (write 0) has no new value, and with
     CHECK_FALSE(r.out.sysctl_new_value.has_value());
 
     Vm vm;
-    auto type = ProgramType::kernel(BPF_PROG_TYPE_CGROUP_SYSCTL);
-    REQUIRE(type.has_value());
-    auto object = vm.open_assembly(program("mov %r1, %r6\nmov %r2, %r7\nmov %r3, 32\ncall 102"), *type, "s");
-    REQUIRE(object.has_value());
-    auto prog = object->load("s", {.engine = engine});
-    REQUIRE(prog.has_value());
+    const Program prog = load_sysctl(vm, program("mov %r1, %r6\nmov %r2, %r7\nmov %r3, 32\ncall 102"), engine);
     const std::vector<std::uint8_t> ctx(sizeof(bpf_sysctl), 0);
-    auto stopped = prog->run(RunInput{.ctx = ctx});
+    auto stopped = prog.run(RunInput{.ctx = ctx});
+    REQUIRE_FALSE(stopped.has_value());
+    CHECK(stopped.error().message().find("bpf_sysctl_get_current_value is not supported yet") != std::string::npos);
+  }
+}
+
+TEST_CASE("cgroup_sysctl run: a Runner passes RunInput::sysctl to the helpers as Program::run does") {
+  const auto current = bytes("Linux\n");
+  const auto written = bytes("bpfvm\n");
+  const SysctlAccess write{.name = "kernel/ostype", .current_value = current, .write = true, .new_value = written};
+  for (const Engine engine : kEngines) {
+    INFO("engine " << static_cast<int>(engine));
+    Vm vm;
+    const Program prog = load_sysctl(vm, program("mov %r1, %r6\nmov %r2, %r7\nmov %r3, 32\ncall 102"), engine);
+    Runner runner = prog.runner();
+    const std::vector<std::uint8_t> ctx(sizeof(bpf_sysctl), 0);
+    // Twice: the second run reuses the runner's prepared state.
+    for (int round = 0; round < 2; ++round) {
+      auto ran = runner.run(RunInput{.ctx = ctx, .sysctl = &write});
+      INFO((ran ? std::string() : ran.error().message()));
+      REQUIRE(ran.has_value());
+      const RunOutput& out = runner.output();
+      std::uint32_t write_field = 0, file_pos = 0;
+      REQUIRE(out.ctx_out.size() >= sizeof(bpf_sysctl));
+      std::memcpy(&write_field, out.ctx_out.data(), 4);
+      std::memcpy(&file_pos, out.ctx_out.data() + 4, 4);
+      CHECK(write_field == 1);
+      CHECK(file_pos == 6);
+      CHECK(text_of(out.sysctl_new_value) == "Linux\n" + std::string(26, '\0'));
+      CHECK(out.cgroup_retval == 0);
+    }
+    // Without it the helpers stop, through the Runner too.
+    auto stopped = runner.run(RunInput{.ctx = ctx});
     REQUIRE_FALSE(stopped.has_value());
     CHECK(stopped.error().message().find("bpf_sysctl_get_current_value is not supported yet") != std::string::npos);
   }
