@@ -75,6 +75,9 @@ void read_cgroup_chain(std::string dir, std::vector<std::uint64_t>& ids) {
   std::reverse(ids.begin(), ids.end());
 }
 
+// The cgroup v2 root's id (cgroupfs' root inode), the same in every kernel.
+constexpr std::uint64_t kRootCgroupId = 1;
+
 std::string cgroup_dir(const std::string& mount, const std::string& path) { return path == "/" ? mount : mount + path; }
 
 std::uint64_t coarse_now_ns() {
@@ -98,8 +101,11 @@ const std::vector<std::uint64_t>& ProcessIdentity::cgroup_ids(HelperRun* run, st
   std::vector<std::uint64_t>& ids = run != nullptr ? run->cgroup_ids : scratch;
   const std::string& mount = cgroup2_mount();
   std::string path;
-  if (mount.empty() || !read_cgroup_path(path)) {
+  if (!read_cgroup_path(path)) {
     ids.clear();
+  } else if (mount.empty()) {
+    // No cgroup2 mount to stat (a chroot): only the root cgroup's id is known without one.
+    ids.assign(path == "/" ? 1 : 0, kRootCgroupId);
   } else if (run == nullptr || path != run->cgroup_path || ids.empty()) {
     read_cgroup_chain(cgroup_dir(mount, path), ids);
   } else {

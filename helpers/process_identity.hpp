@@ -66,7 +66,8 @@ class ProcessIdentity {
   /// The calling thread's cgroup v2 and its ancestors as the kernel's cgroup ids, root first: the inode
   /// numbers of the directories on the cgroup2 mount from its root down to /proc/thread-self/cgroup's
   /// "0::" path. Inside a cgroup namespace the levels count from the namespace's root, where the
-  /// kernel's count from the real root. Empty = unknown (no cgroup2 mount, e.g. a chroot; no /proc):
+  /// kernel's count from the real root. Without a cgroup2 mount (a chroot) only the root cgroup is
+  /// known: {1}. Empty = unknown (no /proc; a cgroup below the root without a cgroup2 mount):
   /// the one rule every cgroup helper reads, each answering unknown as it always has (task_helpers.cpp:
   /// the root, {1}; skb_socket_helpers.cpp: the run stops "not supported yet"). Kept in `run` (see
   /// kCgroupRereadNs); without run state, read now into `scratch`.
