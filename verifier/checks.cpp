@@ -15,7 +15,6 @@ namespace bpfvm::verifier {
 
 namespace {
 
-constexpr std::uint32_t kRdonlyProg = 1u << 7;  // BPF_F_RDONLY_PROG
 constexpr std::uint32_t kWronlyProg = 1u << 8;  // BPF_F_WRONLY_PROG
 constexpr std::int64_t kMaxOffset = std::int64_t{1} << 29;  // BPF_MAX_VAR_OFF
 
@@ -23,9 +22,10 @@ constexpr std::int64_t kMaxOffset = std::int64_t{1} << 29;  // BPF_MAX_VAR_OFF
 // The kernel's bpf_map_direct_read: a 1, 2, 4 or 8-byte load at a constant offset of a frozen
 // read-only array's value reads the byte contents (zero-extended; a sign-extending load extends it after).
 std::optional<std::uint64_t> frozen_constant(const MapInfo& map, std::int64_t at, int size) {
-  if (!map.frozen_value || !(map.flags & kRdonlyProg)) return std::nullopt;
+  const auto* value = map.readonly_value();
+  if (value == nullptr) return std::nullopt;
   if (size != 1 && size != 2 && size != 4 && size != 8) return std::nullopt;
-  const auto& bytes = *map.frozen_value;
+  const auto& bytes = *value;
   if (at < 0 || static_cast<std::uint64_t>(at) + static_cast<std::uint64_t>(size) > bytes.size()) return std::nullopt;
   std::uint64_t v = 0;
   std::memcpy(&v, bytes.data() + at, static_cast<std::size_t>(size));  // guest and host are little-endian
@@ -355,7 +355,7 @@ Check check_mem_access(const VerifierOptions& opts, State& s, std::uint32_t pc, 
       if (!map) return violation(pc, ViolationKind::UnknownMap, d);
       if (auto c = bounds(pc, d, range, size, map->value_size)) return c;
       if (auto c = special_fields_untouched(pc, d, *map, range, size)) return c;
-      if (write && (map->flags & kRdonlyProg)) return violation(pc, ViolationKind::ReadOnlyWrite, d);
+      if (write && map->program_readonly()) return violation(pc, ViolationKind::ReadOnlyWrite, d);
       if (!write && (map->flags & kWronlyProg)) return violation(pc, ViolationKind::WriteOnlyRead, d);
       if (stores_pointer && opts.unprivileged) return leak_into(pc, d, p.type);
       if (!write && loaded && p.value.is_const())
@@ -456,7 +456,7 @@ Check check_helper_mem(const VerifierOptions& opts, State& s, std::uint32_t pc, 
         if (!map) return violation(pc, ViolationKind::UnknownMap, d);
         limit = map->value_size;
         if (auto c = special_fields_untouched(pc, d, *map, range, size_max)) return c;
-        if (write && (map->flags & kRdonlyProg)) return violation(pc, ViolationKind::ReadOnlyWrite, d);
+        if (write && map->program_readonly()) return violation(pc, ViolationKind::ReadOnlyWrite, d);
         if (!write && (map->flags & kWronlyProg)) return violation(pc, ViolationKind::WriteOnlyRead, d);
       } else if (p.type == RegType::Packet || p.type == RegType::PacketMeta) {
         if (write && !opts.program_type.packet_writable) return violation(pc, ViolationKind::ReadOnlyWrite, d);

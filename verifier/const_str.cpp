@@ -5,15 +5,12 @@
 #include <cstring>
 
 namespace bpfvm::verifier {
-namespace {
-constexpr std::uint32_t kRdonlyProg = 1u << 7;  // BPF_F_RDONLY_PROG
-}  // namespace
-
 const char* const_str_problem(const MapInfo& map, const RegValue& v, std::string_view& str) {
   // bpf_map_is_rdonly: BPF_F_RDONLY_PROG and frozen; only arrays give a direct value address.
-  if (!map.frozen_value || !(map.flags & kRdonlyProg)) return "does not point to a readonly map";
+  const auto* value = map.readonly_value();
+  if (value == nullptr) return "does not point to a readonly map";
   if (!v.value.is_const()) return "is not a constant address";
-  const auto& bytes = *map.frozen_value;
+  const auto& bytes = *value;
   const std::uint64_t off = v.value.const_value();
   if (off >= bytes.size()) return "points outside the map value";
   const auto* start = reinterpret_cast<const char*>(bytes.data()) + off;

@@ -328,8 +328,7 @@ Check check_helper_args(Env& env, State& s, std::uint32_t pc, std::uint32_t help
         }
         // record_func_map: a BPF_F_RDONLY_PROG map (.rodata, .kconfig) takes no update, delete, push
         // or pop, checked on every path that reaches the call with it (EACCES).
-        constexpr std::uint32_t kRdonlyProg = 1u << 7;
-        if ((map->flags & kRdonlyProg) && (helper == 2 || helper == 3 || helper == 87 || helper == 88)) {
+        if (map->program_readonly() && (helper == 2 || helper == 3 || helper == 87 || helper == 88)) {
           d.note = "write into map forbidden (the map is BPF_F_RDONLY_PROG)";
           return violation(pc, ViolationKind::HelperArgType, d);
         }

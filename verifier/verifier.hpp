@@ -33,6 +33,13 @@ struct MapInfo {
   /// bpf_map_direct_read makes a load at a constant offset from it a known constant, so a branch on a
   /// `const volatile` global is decided at load time and the other side is never explored.
   std::shared_ptr<const std::vector<std::uint8_t>> frozen_value;
+
+  static constexpr std::uint32_t kRdonlyProg = 1u << 7;  // BPF_F_RDONLY_PROG: programs may only read it
+  bool program_readonly() const { return (flags & kRdonlyProg) != 0; }
+  /// The kernel's bpf_map_is_rdonly with a value to read: frozen_value of a BPF_F_RDONLY_PROG map, or null.
+  const std::vector<std::uint8_t>* readonly_value() const {
+    return frozen_value && program_readonly() ? frozen_value.get() : nullptr;
+  }
 };
 
 /// What a context field yields when loaded.
